@@ -1,0 +1,60 @@
+// AWS numbers the validator and the constructs rely on. Sources: EC2 "Elastic network
+// interfaces" per instance type; ECS "Task CPU and memory" for Fargate; IAM, EC2, CloudWatch
+// Logs, ECR and Cloud Map quotas (summarised in shared/reference/facts.md).
+
+/** Maximum network interfaces per instance type (EC2 docs, "Maximum IP addresses per network interface"). */
+export const ENI_LIMITS: Readonly<Record<string, number>> = {
+  "t2.micro": 2,
+  "t2.small": 3,
+  "t3.micro": 2,
+  "t3.small": 3,
+  "t3.medium": 3,
+  "m5.large": 3,
+  "c5.large": 3,
+};
+
+/**
+ * awsvpc tasks one EC2 host can run without ENI trunking: every task takes an ENI and the
+ * primary ENI is the host's own. Undefined for instance types missing from the table.
+ */
+export function awsvpcTasksPerHost(instanceType: string): number | undefined {
+  const enis = ENI_LIMITS[instanceType];
+  return enis === undefined ? undefined : enis - 1;
+}
+
+/** Valid Fargate memory sizes (MiB) per task CPU value (ECS docs, "Task CPU and memory"). */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const values: number[] = [];
+  for (let v = from; v <= to; v += step) values.push(v);
+  return values;
+}
+
+/** Name limits. Terraform appends 26 characters to a name_prefix. */
+export const NAME_LIMITS = {
+  ecsName: 255,
+  iamRoleNamePrefix: 64 - 26,
+  securityGroupNamePrefix: 255 - 26,
+  logGroupName: 512,
+  ecrRepository: 256,
+  cloudMapServiceName: 127,
+  dnsLabel: 63,
+} as const;
+
+/** EC2 user data is limited to 16 KB before base64 encoding. */
+export const USER_DATA_MAX_BYTES = 16 * 1024;
+
+/** Graviton instance types (an attribute letter "g" after the generation digit, e.g. t4g, m7gd) run arm64. */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" {
+  const match = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
+  return match && match[1]!.includes("g") ? "arm64" : "x86_64";
+}

@@ -1,0 +1,63 @@
+import { Construct } from "constructs";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+
+export interface AwsServiceRoleProps {
+  /** IAM name_prefix: at most 38 characters, because Terraform appends 26. */
+  readonly namePrefix: string;
+  readonly description: string;
+  /** The AWS service that assumes the role. */
+  readonly assumedBy: "ec2.amazonaws.com" | "ecs-tasks.amazonaws.com";
+  /** AWS-managed policy names, attached with non-exclusive aws_iam_role_policy_attachment. */
+  readonly managedPolicies?: readonly string[];
+  /** The partition of the managed policy ARNs (aws, aws-cn, aws-us-gov). */
+  readonly partition: string;
+  /** Inline policy documents by name (least privilege that managed policies cannot express). */
+  readonly inlinePolicies?: Readonly<Record<string, object>>;
+  /** Creates an instance profile for EC2. @default false */
+  readonly instanceProfile?: boolean;
+}
+
+/**
+ * An IAM role for one AWS service and one purpose. Policies are attached one by one with
+ * aws_iam_role_policy_attachment: the original's aws_iam_policy_attachment is exclusive and
+ * silently detaches the policy from every other role in the account.
+ */
+export class AwsServiceRole extends Construct {
+  public readonly role: IamRole;
+  public readonly instanceProfile?: IamInstanceProfile;
+
+  constructor(scope: Construct, id: string, props: AwsServiceRoleProps) {
+    super(scope, id);
+    if (props.instanceProfile && props.assumedBy !== "ec2.amazonaws.com") {
+      throw new Error(`${this.node.path}: an instance profile needs a role assumed by ec2.amazonaws.com, not ${props.assumedBy}`);
+    }
+    const inline = Object.entries(props.inlinePolicies ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    this.role = new IamRole(this, "role", {
+      namePrefix: props.namePrefix,
+      description: props.description,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: props.assumedBy }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.
+    for (const [name, document] of inline) {
+      new IamRolePolicy(this, `policy_${name}`, { namePrefix: `${name}-`, role: this.role.id, policy: JSON.stringify(document) });
+    }
+    for (const policy of [...(props.managedPolicies ?? [])].sort()) {
+      new IamRolePolicyAttachment(this, `attach_${policy.split("/").pop()}`, {
+        role: this.role.name,
+        policyArn: `arn:${props.partition}:iam::aws:policy/${policy}`,
+      });
+    }
+    if (props.instanceProfile) {
+      this.instanceProfile = new IamInstanceProfile(this, "instance_profile", {
+        namePrefix: props.namePrefix,
+        role: this.role.name,
+      });
+    }
+  }
+}

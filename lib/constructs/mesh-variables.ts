@@ -1,0 +1,149 @@
+import { Construct } from "constructs";
+import { Fn, Op, TerraformVariable, Token } from "cdktf";
+import { ENI_LIMITS } from "../aws-limits";
+import { MAX_CLUSTER_NAME } from "../spec/schema";
+
+export interface MeshVariablesProps {
+  readonly clusterName: string;
+  readonly region: string;
+  readonly availabilityZone?: string;
+  readonly consulInstanceType: string;
+  readonly ecsInstanceType: string;
+  /** Architecture the AMIs are looked up for: an instance type of the other one cannot boot them. */
+  readonly consulArchitecture: "x86_64" | "arm64";
+  readonly ecsArchitecture: "x86_64" | "arm64";
+  readonly ecsHostCount: number;
+  /** awsvpc tasks the EC2 services need in total: the ECS instance type must have ENIs for them. */
+  readonly ec2TaskCount: number;
+}
+
+// Matches Graviton (arm64) instance types: an attribute letter "g" after the generation digit.
+const ARM64_TYPE = "^[a-z]+[0-9]+[a-z-]*g[a-z-]*\\\\.";
+
+/**
+ * The original variables.tf: deploy-time knobs with types, descriptions, the spec's values as
+ * defaults and validation that fails at plan time with a message saying what to change.
+ */
+export class MeshVariables extends Construct {
+  public readonly clusterName: string;
+  public readonly region: string;
+  /** The AZ to use: the variable, or the region's first available AZ when it is null. */
+  public readonly availabilityZone: TerraformVariable;
+  public readonly consulInstanceType: string;
+  public readonly ecsInstanceType: string;
+  public readonly adminCidr: TerraformVariable;
+  public readonly keyName: TerraformVariable;
+  /** 1 when admin_cidr is set, else 0: the count of rules that open anything to it. */
+  public readonly adminAccessCount: number;
+  /** 1 when both admin_cidr and aws_ec2_key are set, else 0: SSH exists only then. */
+  public readonly sshAccessCount: number;
+
+  constructor(scope: Construct, id: string, props: MeshVariablesProps) {
+    super(scope, id);
+    this.clusterName = variable(this, "cluster_name", {
+      type: "string",
+      default: props.clusterName,
+      description: "Name of the ECS cluster and prefix of every resource name",
+      validation: [
+        {
+          condition: `\${can(regex("^[a-z][a-z0-9-]{1,${MAX_CLUSTER_NAME - 1}}$", var.cluster_name))}`,
+          errorMessage: `cluster_name must be 2-${MAX_CLUSTER_NAME} lowercase letters, digits or '-', starting with a letter (longer names overflow IAM name prefixes).`,
+        },
+      ],
+    }).stringValue;
+    this.region = variable(this, "aws_region", {
+      type: "string",
+      default: props.region,
+      description: "AWS region to deploy into",
+      validation: [
+        {
+          condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}',
+          errorMessage: "aws_region must be a region name such as us-east-1.",
+        },
+      ],
+    }).stringValue;
+    this.availabilityZone = variable(this, "aws_az", {
+      type: "string",
+      nullable: true,
+      default: props.availabilityZone ?? null,
+      description: "Availability zone of the subnet; null picks the region's first available zone",
+      validation: [
+        {
+          condition: "${var.aws_az == null ? true : startswith(var.aws_az, var.aws_region)}",
+          errorMessage: "aws_az must be a zone of aws_region, such as us-east-1a for us-east-1.",
+        },
+      ],
+    });
+    this.consulInstanceType = variable(this, "consul_instance_size", {
+      type: "string",
+      default: props.consulInstanceType,
+      description: `EC2 instance type of the Consul server (${props.consulArchitecture})`,
+      validation: [architectureRule("consul_instance_size", props.consulArchitecture)],
+    }).stringValue;
+    const perHost = Object.entries(ENI_LIMITS)
+      .map(([type, enis]) => `"${type}" = ${enis - 1}`)
+      .join(", ");
+    this.ecsInstanceType = variable(this, "ecs_instance_size", {
+      type: "string",
+      default: props.ecsInstanceType,
+      description: `EC2 instance type of the ${props.ecsHostCount} ECS hosts (${props.ecsArchitecture}); each runs ENIs - 1 awsvpc tasks`,
+      validation: [
+        architectureRule("ecs_instance_size", props.ecsArchitecture),
+        {
+          // Types missing from the table pass here; the spec validator warns about them at synth.
+          condition: `\${lookup({${perHost}}, var.ecs_instance_size, ${props.ec2TaskCount}) * ${props.ecsHostCount} >= ${props.ec2TaskCount}}`,
+          errorMessage: `ecs_instance_size has too few network interfaces: ${props.ecsHostCount} hosts must run ${props.ec2TaskCount} awsvpc tasks (ENIs - 1 per host). Choose a larger type or lower the desired counts.`,
+        },
+      ],
+    }).stringValue;
+    this.adminCidr = variable(this, "admin_cidr", {
+      type: "string",
+      nullable: true,
+      default: null,
+      description: "CIDR allowed to the Consul UI and (with aws_ec2_key) SSH. null, the default, keeps both closed",
+      validation: [
+        {
+          condition: '${var.admin_cidr == null ? true : (can(cidrhost(var.admin_cidr, 0)) && !contains(["0.0.0.0/0", "::/0"], var.admin_cidr))}',
+          errorMessage: "admin_cidr must be a CIDR block such as 203.0.113.7/32, and not the whole internet.",
+        },
+      ],
+    });
+    this.keyName = variable(this, "aws_ec2_key", {
+      type: "string",
+      nullable: true,
+      default: null,
+      description: "EC2 key pair for SSH; null, the default, means no key: reach hosts with SSM Session Manager",
+    });
+    this.adminAccessCount = Token.asNumber(Fn.conditional(Op.eq(this.adminCidr.value, Token.nullValue()), 0, 1));
+    this.sshAccessCount = Token.asNumber(
+      Fn.conditional(Op.and(Op.neq(this.adminCidr.value, Token.nullValue()), Op.neq(this.keyName.value, Token.nullValue())), 1, 0),
+    );
+  }
+}
+
+interface VariableConfig {
+  readonly type: string;
+  readonly default: string | null;
+  readonly nullable?: boolean;
+  readonly description: string;
+  readonly validation?: { condition: string; errorMessage: string }[];
+}
+
+/** A variable named exactly `name` in Terraform, whatever construct holds it. */
+function variable(scope: Construct, name: string, config: VariableConfig): TerraformVariable {
+  const { default: defaultValue, ...rest } = config;
+  const v = new TerraformVariable(scope, name, rest);
+  v.overrideLogicalId(name);
+  // CDKTF drops a null default (and crashes on it): set it through an override so a nullable
+  // variable stays optional.
+  v.addOverride("default", defaultValue);
+  return v;
+}
+
+function architectureRule(name: string, architecture: "x86_64" | "arm64") {
+  const matches = `can(regex("${ARM64_TYPE}", var.${name}))`;
+  return {
+    condition: `\${${architecture === "arm64" ? matches : `!${matches}`}}`,
+    errorMessage: `${name} must be an ${architecture} instance type: the AMI is looked up for ${architecture}. Change the spec to switch architecture.`,
+  };
+}

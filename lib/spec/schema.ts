@@ -1,0 +1,139 @@
+// The mesh spec: one zod schema is the single source of truth for the TypeScript
+// type (MeshSpec), the validator (lib/spec/validate.ts) and the shipped JSON Schema
+// (schema/mesh-spec.schema.json, written by scripts/write-json-schema.ts).
+import { z } from "zod";
+
+/** Consul service names double as DNS labels, ECS name suffixes and Envoy cluster names. */
+export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+// DNS label limit (RFC 1035), which Consul's DNS interface and Cloud Map both impose.
+export const MAX_SERVICE_NAME = 63;
+
+// The values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API).
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Keeps every derived name (IAM name_prefix of 38 characters, see lib/aws-limits.ts) within AWS limits. */
+export const MAX_CLUSTER_NAME = 20;
+
+const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" });
+const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
+const serviceName = z
+  .string()
+  .min(2)
+  .max(MAX_SERVICE_NAME)
+  .regex(SERVICE_NAME, "must be lowercase letters, digits and '-', start with a letter and not end with '-'");
+
+const secretRef = z
+  .strictObject({
+    secretsManagerArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN")
+      .optional()
+      .describe("ARN of a Secrets Manager secret (optionally with :json-key:version-stage:version-id)"),
+    ssmParameterArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/, "must be an SSM parameter ARN")
+      .optional()
+      .describe("ARN of an SSM Parameter Store parameter"),
+  })
+  .describe("Exactly one of secretsManagerArn or ssmParameterArn: delivered as an ECS secret, never in plaintext");
+
+export const healthCheckSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("http"),
+      path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "must be a URL path such as /health").default("/"),
+      intervalSeconds: z.number().int().min(1).max(300).default(10),
+      timeoutSeconds: z.number().int().min(1).max(60).default(1),
+    }),
+    z.strictObject({
+      type: z.literal("tcp"),
+      intervalSeconds: z.number().int().min(1).max(300).default(10),
+      timeoutSeconds: z.number().int().min(1).max(60).default(1),
+    }),
+    z.strictObject({ type: z.literal("none") }),
+  ])
+  .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
+
+export const upstreamSchema = z.strictObject({
+  destination: serviceName.describe("Name of the service this one calls"),
+  localBindPort: port.describe("Port on 127.0.0.1 where the app reaches the destination through its sidecar"),
+});
+
+export const serviceSchema = z.strictObject({
+  image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
+  port: port
+    .optional()
+    .describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
+  command: z.array(z.string()).optional().describe("Container command; the app must listen on 127.0.0.1:<port>"),
+  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
+  launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
+  cpu: z.number().int().positive().default(256).describe("Task CPU units"),
+  memory: z.number().int().positive().default(512).describe("Task memory (MiB)"),
+  appMemory: z.number().int().positive().optional().describe("Hard memory limit of the app container (MiB)"),
+  healthCheck: healthCheckSchema.default({ type: "none" }),
+  upstreams: z.array(upstreamSchema).default([]),
+  environment: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
+    .default({})
+    .describe("Plain, non-secret environment variables for the app"),
+  secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
+  readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
+});
+
+export const meshSpecSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Path of the JSON Schema, for editors"),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "must be lowercase letters, digits and '-', starting with a letter")
+      .min(2)
+      .max(MAX_CLUSTER_NAME)
+      .default("consul-ecs")
+      .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").default("us-east-1"),
+    availabilityZone: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a")
+      .optional()
+      .describe("Default AZ of the subnet; omitted means the region's first available AZ"),
+    network: z
+      .strictObject({
+        vpcCidr: cidr.default("10.0.0.0/16"),
+        publicSubnetCidr: cidr.default("10.0.101.0/24"),
+      })
+      .default({ vpcCidr: "10.0.0.0/16", publicSubnetCidr: "10.0.101.0/24" }),
+    consul: z
+      .strictObject({
+        datacenter: z
+          .string()
+          .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-'")
+          .default("aws"),
+        serverInstanceType: z.string().default("t3.micro"),
+        serverPrivateIp: ipv4.default("10.0.101.100"),
+      })
+      .default({ datacenter: "aws", serverInstanceType: "t3.micro", serverPrivateIp: "10.0.101.100" }),
+    ecsHosts: z
+      .strictObject({
+        instanceType: z.string().default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
+        privateIps: z.array(ipv4).min(1).default(["10.0.101.150", "10.0.101.155"]),
+      })
+      .default({ instanceType: "t3.small", privateIps: ["10.0.101.150", "10.0.101.155"] }),
+    logRetentionDays: z
+      .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .default(30)
+      .describe("CloudWatch Logs retention (one of the values CloudWatch accepts)"),
+    services: z
+      .record(serviceName, serviceSchema)
+      .refine((services) => Object.keys(services).length > 0, "must define at least one service")
+      .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
+  })
+  .describe("A Consul service mesh on AWS ECS");
+
+export type MeshSpec = z.output<typeof meshSpecSchema>;
+export type MeshSpecInput = z.input<typeof meshSpecSchema>;
+export type ServiceSpec = z.output<typeof serviceSchema>;
+export type UpstreamSpec = z.output<typeof upstreamSchema>;
+export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
