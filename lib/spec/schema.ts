@@ -38,6 +38,9 @@ const secretRef = z
       .optional()
       .describe("ARN of an SSM Parameter Store parameter"),
   })
+  .refine((ref) => (ref.secretsManagerArn ? 1 : 0) + (ref.ssmParameterArn ? 1 : 0) === 1, {
+    message: "set exactly one of secretsManagerArn or ssmParameterArn",
+  })
   .describe("Exactly one of secretsManagerArn or ssmParameterArn: delivered as an ECS secret, never in plaintext");
 
 export const healthCheckSchema = z
@@ -81,6 +84,16 @@ export const serviceSchema = z.strictObject({
     .describe("Plain, non-secret environment variables for the app"),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
+  assignPublicIp: z
+    .boolean()
+    .default(false)
+    .describe("Fargate only: give tasks a public IP so they can pull images without a NAT gateway (an explicit opening)"),
+});
+
+export const intentionSchema = z.strictObject({
+  source: z.union([serviceName, z.literal("*")]).describe("Calling service, or * for every service"),
+  destination: serviceName.describe("Called service"),
+  action: z.enum(["allow", "deny"]),
 });
 
 export const meshSpecSchema = z
@@ -129,6 +142,10 @@ export const meshSpecSchema = z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
+    intentions: z
+      .array(intentionSchema)
+      .default([])
+      .describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
   })
   .describe("A Consul service mesh on AWS ECS");
 
@@ -136,4 +153,5 @@ export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
 export type UpstreamSpec = z.output<typeof upstreamSchema>;
+export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
