@@ -102,6 +102,9 @@ function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
         .join("; "),
     };
   }
+  if (issue.code === "invalid_key") {
+    return { path, message: `invalid name: ${issue.issues.map((inner) => inner.message).join("; ")}` };
+  }
   if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
     return { path, message: `is required (${issue.expected})` };
   }

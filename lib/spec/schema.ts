@@ -21,8 +21,8 @@ const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" })
 const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const serviceName = z
   .string()
-  .min(2)
-  .max(MAX_SERVICE_NAME)
+  .min(2, "must be at least 2 characters")
+  .max(MAX_SERVICE_NAME, `must be at most ${MAX_SERVICE_NAME} characters (a DNS label)`)
   .regex(SERVICE_NAME, "must be lowercase letters, digits and '-', start with a letter and not end with '-'");
 
 const secretRef = z
@@ -102,8 +102,8 @@ export const meshSpecSchema = z
     name: z
       .string()
       .regex(/^[a-z][a-z0-9-]*$/, "must be lowercase letters, digits and '-', starting with a letter")
-      .min(2)
-      .max(MAX_CLUSTER_NAME)
+      .min(2, "must be at least 2 characters")
+      .max(MAX_CLUSTER_NAME, `must be at most ${MAX_CLUSTER_NAME} characters, so derived names fit IAM name prefixes (38)`)
       .default("consul-ecs")
       .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").default("us-east-1"),
