@@ -1,0 +1,261 @@
+// Parity with the original network.tf, main.tf, ecs.tf and friends, and the spec-driven shape
+// of the mesh stack. Rendered artifacts are judged in artifacts.test.ts.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { CONSUL, ENVOY } from "../lib/versions";
+import { synthMeshStack } from "./support/synth";
+
+type Doc = { resource: Record<string, Record<string, any>>; data: Record<string, Record<string, any>>; variable: Record<string, any>; output: Record<string, any> };
+
+const doc = synthMeshStack() as Doc;
+const resources = (type: string): Record<string, any> => doc.resource[type] ?? {};
+const one = (type: string): any => {
+  const all = Object.values(resources(type));
+  expect(all, type).toHaveLength(1);
+  return all[0];
+};
+const containersOf = (taskDefinition: any): any[] => JSON.parse(taskDefinition.container_definitions);
+const taskDefinition = (service: string, d: Doc = doc) => d.resource.aws_ecs_task_definition![`service_${service}_task_definition`];
+
+describe("network (network.tf)", () => {
+  it("has one VPC 10.0.0.0/16 and one public subnet 10.0.101.0/24 routed to an internet gateway", () => {
+    expect(one("aws_vpc")).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true });
+    const subnet = one("aws_subnet");
+    expect(subnet.cidr_block).toBe("10.0.101.0/24");
+    expect(subnet.availability_zone).toBe("${coalesce(var.aws_az, element(data.aws_availability_zones.available_zones.names, 0))}");
+    expect(subnet.map_public_ip_on_launch).toBe(false);
+    one("aws_internet_gateway");
+    expect(one("aws_route")).toMatchObject({ destination_cidr_block: "0.0.0.0/0", gateway_id: "${aws_internet_gateway.network_internet_gateway.id}" });
+    one("aws_route_table_association");
+    expect(resources("aws_nat_gateway")).toEqual({});
+  });
+
+  it("closes the default security group", () => {
+    const sg = one("aws_default_security_group");
+    expect(sg.ingress).toBeUndefined();
+    expect(sg.egress).toBeUndefined();
+  });
+
+  it("tags everything as the original did, through provider default tags", () => {
+    expect((doc as any).provider.aws[0].default_tags[0].tags).toMatchObject({ Terraform: "true", Environment: "dev" });
+  });
+});
+
+describe("instances (main.tf)", () => {
+  const instances = resources("aws_instance");
+
+  it("pins the Consul server and the two ECS hosts to the original addresses", () => {
+    expect(Object.keys(instances).sort()).toEqual(["consul_server_instance", "ecs_hosts_host_1", "ecs_hosts_host_2"]);
+    expect(instances.consul_server_instance.private_ip).toBe("10.0.101.100");
+    expect(instances.ecs_hosts_host_1.private_ip).toBe("10.0.101.150");
+    expect(instances.ecs_hosts_host_2.private_ip).toBe("10.0.101.155");
+    expect(instances.consul_server_instance.instance_type).toBe("${var.consul_instance_size}");
+    expect(instances.ecs_hosts_host_1.instance_type).toBe("${var.ecs_instance_size}");
+  });
+
+  it("hardens every instance: IMDSv2, encrypted root volume, instance profile, no key unless asked", () => {
+    for (const [name, instance] of Object.entries(instances)) {
+      expect(instance.metadata_options, name).toMatchObject({ http_tokens: "required" });
+      expect(instance.root_block_device, name).toMatchObject({ encrypted: true });
+      expect(instance.iam_instance_profile, name).toMatch(/^\$\{aws_iam_instance_profile\./);
+      expect(instance.key_name, name).toBe("${var.aws_ec2_key}");
+      expect(instance.provisioner, name).toBeUndefined();
+      expect(instance.connection, name).toBeUndefined();
+    }
+  });
+
+  it("uses current AMIs from AWS's public SSM parameters", () => {
+    const parameters = Object.values(doc.data.aws_ssm_parameter!).map((p: any) => p.name).sort();
+    expect(parameters).toEqual([
+      "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+      "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    ]);
+  });
+
+  it("joins the ECS hosts to the cluster through ecs.config", () => {
+    const userData: string = instances.ecs_hosts_host_1.user_data;
+    expect(userData).toContain("ECS_CLUSTER=${aws_ecs_cluster.ecs_cluster.name}");
+    expect(userData).toContain('ECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}');
+  });
+
+  it("installs the pinned Consul release on the server with a checksum", () => {
+    const userData: string = instances.consul_server_instance.user_data;
+    expect(userData).toContain(`readonly CONSUL_VERSION='${CONSUL.version}'`);
+    expect(userData).toContain(`readonly CONSUL_SHA256='${CONSUL.sha256.amd64}'`);
+    expect(userData).toContain("sha256sum --check --strict");
+    expect(userData).toContain("systemctl enable --now consul");
+  });
+});
+
+describe("security groups", () => {
+  const ingress = Object.values(resources("aws_vpc_security_group_ingress_rule"));
+  const egress = Object.values(resources("aws_vpc_security_group_egress_rule"));
+  const rulesOf = (rules: any[], group: string) => rules.filter((r) => r.security_group_id === `\${aws_security_group.${group}.id}`);
+
+  it("describes every group and rule", () => {
+    for (const sg of Object.values(resources("aws_security_group"))) expect(sg.description.length).toBeGreaterThan(15);
+    for (const rule of [...ingress, ...egress]) expect(rule.description.length).toBeGreaterThan(15);
+  });
+
+  it("opens nothing to the internet", () => {
+    for (const rule of ingress) {
+      expect(rule.cidr_ipv4).not.toBe("0.0.0.0/0");
+      expect(rule.cidr_ipv6).toBeUndefined();
+    }
+  });
+
+  it("admits the Consul ports to the server from the VPC only", () => {
+    const fromVpc = rulesOf(ingress, "consul_server_security_group_group")
+      .filter((r) => r.cidr_ipv4 === "10.0.0.0/16")
+      .map((r) => `${r.from_port}/${r.ip_protocol}`)
+      .sort();
+    expect(fromVpc).toEqual(["8300/tcp", "8301/tcp", "8301/udp", "8500/tcp", "8502/tcp", "8600/tcp", "8600/udp"]);
+  });
+
+  it("admits the Envoy public listeners only from other mesh tasks", () => {
+    const envoy = rulesOf(ingress, "ecs_task_security_group_group").find((r) => r.from_port === 21000);
+    expect(envoy).toMatchObject({ to_port: 21255, referenced_security_group_id: "${aws_security_group.ecs_task_security_group_group.id}" });
+  });
+
+  it("opens the UI and SSH only to admin_cidr, and only when it is set", () => {
+    const adminRules = ingress.filter((r) => r.cidr_ipv4 === "${var.admin_cidr}");
+    expect(adminRules.map((r) => r.from_port).sort()).toEqual([22, 22, 8500]);
+    for (const rule of adminRules) {
+      expect(rule.count).toBe(rule.from_port === 22 ? "${((var.admin_cidr != null) && (var.aws_ec2_key != null)) ? 1 : 0}" : "${(var.admin_cidr == null) ? 0 : 1}");
+    }
+  });
+});
+
+describe("IAM (ecs_iam.tf)", () => {
+  it("attaches policies non-exclusively", () => {
+    expect(resources("aws_iam_policy_attachment")).toEqual({});
+    const attached = Object.values(resources("aws_iam_role_policy_attachment")).map((a: any) => a.policy_arn.split("/").pop()).sort();
+    expect(attached).toEqual(["AmazonEC2ContainerServiceforEC2Role", "AmazonECSTaskExecutionRolePolicy", "AmazonSSMManagedInstanceCore", "AmazonSSMManagedInstanceCore"]);
+  });
+
+  it("separates the execution role from each service's task role", () => {
+    for (const service of ["http-server", "http-client"]) {
+      const td = taskDefinition(service);
+      expect(td.execution_role_arn).toBe("${aws_iam_role.ecs_task_execution_role_role.arn}");
+      expect(td.task_role_arn).toBe(`\${aws_iam_role.service_${service}_task_role_role.arn}`);
+    }
+  });
+
+  it("trusts only the service that assumes each role", () => {
+    const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service);
+    expect(principals.sort()).toEqual(["ec2.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs-tasks.amazonaws.com"]);
+  });
+});
+
+describe("ECS (ecs.tf)", () => {
+  it("has one cluster with container insights", () => {
+    expect(one("aws_ecs_cluster")).toMatchObject({ name: "${var.cluster_name}", setting: [{ name: "containerInsights", value: "enabled" }] });
+  });
+
+  it("runs http-server x3 and http-client x1 in awsvpc, referenced by ARN, without public IPs", () => {
+    const services = resources("aws_ecs_service");
+    for (const [service, count] of [["http-server", 3], ["http-client", 1]] as const) {
+      const s = services[`service_${service}_service`];
+      expect(s).toMatchObject({
+        name: `\${var.cluster_name}-${service}`,
+        desired_count: count,
+        launch_type: "EC2",
+        task_definition: `\${aws_ecs_task_definition.service_${service}_task_definition.arn}`,
+        network_configuration: { subnets: ["${aws_subnet.network_public_subnet.id}"], assign_public_ip: false },
+      });
+      expect(taskDefinition(service)).toMatchObject({ family: `\${var.cluster_name}-${service}`, network_mode: "awsvpc", requires_compatibilities: ["EC2"] });
+    }
+  });
+
+  it("starts agent, bootstrap, proxy, app in that order, each waiting on the previous one", () => {
+    const containers = containersOf(taskDefinition("http-server"));
+    expect(containers.map((c) => [c.name, c.dependsOn ?? []])).toEqual([
+      ["consul-agent", []],
+      ["envoy-bootstrap", [{ containerName: "consul-agent", condition: "HEALTHY" }]],
+      ["envoy-sidecar", [{ containerName: "envoy-bootstrap", condition: "SUCCESS" }]],
+      ["app", [{ containerName: "envoy-sidecar", condition: "HEALTHY" }]],
+    ]);
+    expect(containers.filter((c) => c.essential).map((c) => c.name)).toEqual(["consul-agent", "envoy-sidecar", "app"]);
+  });
+
+  it("uses pinned official images and binds the app to loopback", () => {
+    const containers = containersOf(taskDefinition("http-server"));
+    expect(containers.map((c) => c.image)).toEqual([CONSUL.image, CONSUL.image, ENVOY.image, "hashicorp/http-echo:1.0.0"]);
+    expect(CONSUL.image).toMatch(/^hashicorp\/consul:\d+\.\d+\.\d+$/);
+    expect(ENVOY.image).toMatch(/^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
+    expect(containers[3].command).toEqual(["-listen=127.0.0.1:80", "-text=hello world"]);
+    expect(containers[3].portMappings).toBeUndefined();
+  });
+
+  it("logs every container to the service's log group, which has a retention", () => {
+    for (const service of ["http-server", "http-client"]) {
+      for (const c of containersOf(taskDefinition(service))) {
+        expect(c.logConfiguration, c.name).toEqual({
+          logDriver: "awslogs",
+          options: { "awslogs-group": `\${aws_cloudwatch_log_group.service_${service}_log_group.name}`, "awslogs-region": "${var.aws_region}", "awslogs-stream-prefix": service },
+        });
+      }
+      expect(doc.resource.aws_cloudwatch_log_group![`service_${service}_log_group`]).toEqual(
+        expect.objectContaining({ name: `/ecs/\${var.cluster_name}/${service}`, retention_in_days: 30 }),
+      );
+    }
+  });
+
+  it("uses no host paths, so the same definitions run on Fargate", () => {
+    for (const td of Object.values(resources("aws_ecs_task_definition"))) {
+      for (const volume of td.volume) expect(volume.host_path).toBeUndefined();
+    }
+  });
+});
+
+describe("variables and outputs", () => {
+  it("mirrors variables.tf with types, descriptions and validation", () => {
+    expect(Object.keys(doc.variable).sort()).toEqual(["admin_cidr", "aws_az", "aws_ec2_key", "aws_region", "cluster_name", "consul_instance_size", "ecs_instance_size"]);
+    for (const [name, v] of Object.entries(doc.variable)) {
+      expect(v.type, name).toBe("string");
+      expect(v.description.length, name).toBeGreaterThan(15);
+      expect("default" in v, name).toBe(true);
+    }
+    expect(doc.variable.admin_cidr.default).toBeNull();
+    expect(doc.variable.cluster_name.default).toBe("consul-ecs");
+  });
+
+  it("mirrors outputs.tf and adds the cluster and service names", () => {
+    expect(Object.keys(doc.output).sort()).toEqual(["consul_server_private_ip", "consul_ui_url", "ecs_cluster_name", "ecs_host_1_public_ip", "ecs_host_2_public_ip", "ecs_service_names"]);
+    expect(doc.output.consul_ui_url.value).toBe("http://${aws_instance.consul_server_instance.public_ip}:8500");
+  });
+});
+
+describe("spec-driven stacks", () => {
+  const withThird = synthMeshStack({
+    ...DEFAULT_SPEC,
+    services: {
+      ...DEFAULT_SPEC.services,
+      "http-admin": { image: "curlimages/curl:8.11.1", command: ["sleep", "infinity"], upstreams: [{ destination: "http-server", localBindPort: 9000 }] },
+    },
+  }) as Doc;
+
+  it("adds a third service's task definition, ECS service, log group and role without touching the stack", () => {
+    expect(Object.keys(withThird.resource.aws_ecs_service!).sort()).toEqual(["service_http-admin_service", "service_http-client_service", "service_http-server_service"]);
+    expect(withThird.resource.aws_cloudwatch_log_group!["service_http-admin_log_group"]).toBeDefined();
+    expect(withThird.resource.aws_iam_role!["service_http-admin_task_role_role"]).toBeDefined();
+    const agent = containersOf(taskDefinition("http-admin", withThird))[0];
+    expect(agent.command[4]).toContain('name = "http-admin"');
+    expect(agent.command[4]).toContain('destination_name   = "http-server"');
+    expect(agent.command[4]).toContain("local_bind_port    = 9000");
+    expect(withThird.output.ecs_service_names.value).toHaveLength(3);
+  });
+
+  it("leaves the hosts alone when a service is added", () => {
+    expect(withThird.resource.aws_instance).toEqual(doc.resource.aws_instance);
+  });
+
+  it("sizes the ENI validation of ecs_instance_size to the tasks the spec wants", () => {
+    expect(withThird.variable.ecs_instance_size.validation[1].condition).toContain("* 2 >= 5");
+  });
+
+  it("synthesizes byte-identical JSON for the same spec, whatever the order of services", () => {
+    const reordered = synthMeshStack({ ...DEFAULT_SPEC, services: { "http-client": DEFAULT_SPEC.services["http-client"]!, "http-server": DEFAULT_SPEC.services["http-server"]! } });
+    expect(JSON.stringify(reordered)).toBe(JSON.stringify(synthMeshStack()));
+  });
+});

@@ -1,0 +1,65 @@
+// The variable validation blocks are Terraform expressions: judge them with real Terraform.
+// Only the variables are extracted (no provider, so `terraform init` needs no download) and
+// `terraform plan` evaluates their validation against good and bad values.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { synthMeshStack } from "./support/synth";
+
+const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
+if (terraform.error) {
+  throw new Error("terraform is not installed: these tests run the variable validation with Terraform >= 1.9 (no provider download needed)");
+}
+
+let dir: string;
+
+beforeAll(() => {
+  const doc = synthMeshStack() as { variable: Record<string, unknown> };
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-vars-"));
+  const config = {
+    terraform: { required_version: ">= 1.9.0" },
+    variable: doc.variable,
+    // An output that reads every variable, so each one is evaluated.
+    output: { all: { value: Object.fromEntries(Object.keys(doc.variable).map((name) => [name, `\${var.${name}}`])) } },
+  };
+  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
+  execFileSync("terraform", ["init", "-input=false", "-backend=false"], { cwd: dir, stdio: "pipe", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+}, 60_000);
+
+function plan(vars: Record<string, string>): { ok: boolean; output: string } {
+  const args = ["plan", "-input=false", "-lock=false", "-no-color", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])];
+  const result = spawnSync("terraform", args, { cwd: dir, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  return { ok: result.status === 0, output: `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ") };
+}
+
+describe("Terraform variable validation (real terraform plan)", () => {
+  it("accepts the defaults and sensible overrides", () => {
+    const defaults = plan({});
+    expect(defaults.ok, defaults.output).toBe(true);
+    const overrides = plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", aws_az: "eu-west-1b", admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
+    expect(overrides.ok, overrides.output).toBe(true);
+  });
+
+  it.each([
+    ["cluster_name", "Prod_Mesh", "cluster_name must be 2-20 lowercase"],
+    ["cluster_name", "a-very-long-cluster-name", "cluster_name must be 2-20 lowercase"],
+    ["aws_region", "Europe", "aws_region must be a region name"],
+    ["admin_cidr", "0.0.0.0/0", "not the whole internet"],
+    ["admin_cidr", "10.0.0.300/32", "admin_cidr must be a CIDR block"],
+    ["ecs_instance_size", "t3.micro", "too few network interfaces"],
+    ["ecs_instance_size", "t4g.small", "must be an x86_64 instance type"],
+    ["consul_instance_size", "m7g.large", "must be an x86_64 instance type"],
+  ])("rejects %s = %s", (name, value, message) => {
+    const result = plan({ [name]: value });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(message);
+  });
+
+  it("rejects an availability zone of another region", () => {
+    const result = plan({ aws_region: "us-east-1", aws_az: "eu-west-1a" });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain("aws_az must be a zone of aws_region");
+  });
+});
