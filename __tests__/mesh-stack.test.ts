@@ -109,7 +109,8 @@ describe("security groups", () => {
       .filter((r) => r.cidr_ipv4 === "10.0.0.0/16")
       .map((r) => `${r.from_port}/${r.ip_protocol}`)
       .sort();
-    expect(fromVpc).toEqual(["8300/tcp", "8301/tcp", "8301/udp", "8500/tcp", "8502/tcp", "8600/tcp", "8600/udp"]);
+    // The server serves its API over HTTPS only (8501); plain HTTP (8500) and gRPC (8502) are off.
+    expect(fromVpc).toEqual(["8300/tcp", "8301/tcp", "8301/udp", "8501/tcp", "8600/tcp", "8600/udp"]);
   });
 
   it("admits the Envoy public listeners only from other mesh tasks", () => {
@@ -119,7 +120,7 @@ describe("security groups", () => {
 
   it("opens the UI and SSH only to admin_cidr, and only when it is set", () => {
     const adminRules = ingress.filter((r) => r.cidr_ipv4 === "${var.admin_cidr}");
-    expect(adminRules.map((r) => r.from_port).sort()).toEqual([22, 22, 8500]);
+    expect(adminRules.map((r) => r.from_port).sort()).toEqual([22, 22, 8501]);
     for (const rule of adminRules) {
       expect(rule.count).toBe(rule.from_port === 22 ? "${((var.admin_cidr != null) && (var.aws_ec2_key != null)) ? 1 : 0}" : "${(var.admin_cidr == null) ? 0 : 1}");
     }
@@ -130,20 +131,31 @@ describe("IAM (ecs_iam.tf)", () => {
   it("attaches policies non-exclusively", () => {
     expect(resources("aws_iam_policy_attachment")).toEqual({});
     const attached = Object.values(resources("aws_iam_role_policy_attachment")).map((a: any) => a.policy_arn.split("/").pop()).sort();
-    expect(attached).toEqual(["AmazonEC2ContainerServiceforEC2Role", "AmazonECSTaskExecutionRolePolicy", "AmazonSSMManagedInstanceCore", "AmazonSSMManagedInstanceCore"]);
+    expect(attached).toEqual([
+      "AmazonEC2ContainerServiceforEC2Role",
+      "AmazonECSTaskExecutionRolePolicy",
+      "AmazonECSTaskExecutionRolePolicy",
+      "AmazonSSMManagedInstanceCore",
+      "AmazonSSMManagedInstanceCore",
+    ]);
   });
 
   it("separates the execution role from each service's task role", () => {
     for (const service of ["http-server", "http-client"]) {
       const td = taskDefinition(service);
-      expect(td.execution_role_arn).toBe("${aws_iam_role.ecs_task_execution_role_role.arn}");
+      expect(td.execution_role_arn).toBe(`\${aws_iam_role.service_${service}_execution_role_role.arn}`);
       expect(td.task_role_arn).toBe(`\${aws_iam_role.service_${service}_task_role_role.arn}`);
     }
   });
 
   it("trusts only the service that assumes each role", () => {
     const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service);
-    expect(principals.sort()).toEqual(["ec2.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs-tasks.amazonaws.com"]);
+    expect(principals.sort()).toEqual([
+      "ec2.amazonaws.com",
+      "ec2.amazonaws.com",
+      ...Array(4).fill("ecs-tasks.amazonaws.com"),
+      "vpc-flow-logs.amazonaws.com",
+    ]);
   });
 });
 
@@ -221,8 +233,17 @@ describe("variables and outputs", () => {
   });
 
   it("mirrors outputs.tf and adds the cluster and service names", () => {
-    expect(Object.keys(doc.output).sort()).toEqual(["consul_server_private_ip", "consul_ui_url", "ecs_cluster_name", "ecs_host_1_public_ip", "ecs_host_2_public_ip", "ecs_service_names"]);
-    expect(doc.output.consul_ui_url.value).toBe("http://${aws_instance.consul_server_instance.public_ip}:8500");
+    expect(Object.keys(doc.output).sort()).toEqual([
+      "consul_ca_cert_pem",
+      "consul_management_token_secret_arn",
+      "consul_server_private_ip",
+      "consul_ui_url",
+      "ecs_cluster_name",
+      "ecs_host_1_public_ip",
+      "ecs_host_2_public_ip",
+      "ecs_service_names",
+    ]);
+    expect(doc.output.consul_ui_url.value).toBe("https://${aws_instance.consul_server_instance.public_ip}:8501/ui/");
   });
 });
 

@@ -9,7 +9,7 @@ export interface AwsServiceRoleProps {
   readonly namePrefix: string;
   readonly description: string;
   /** The AWS service that assumes the role. */
-  readonly assumedBy: "ec2.amazonaws.com" | "ecs-tasks.amazonaws.com";
+  readonly assumedBy: "ec2.amazonaws.com" | "ecs-tasks.amazonaws.com" | "vpc-flow-logs.amazonaws.com";
   /** AWS-managed policy names, attached with non-exclusive aws_iam_role_policy_attachment. */
   readonly managedPolicies?: readonly string[];
   /** The partition of the managed policy ARNs (aws, aws-cn, aws-us-gov). */

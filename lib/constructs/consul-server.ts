@@ -7,6 +7,7 @@ import { CONSUL_PORTS } from "../model";
 import { renderConsulServerUserData, renderServerConfig } from "../render/artifacts";
 import { escapeForTerraform } from "../render/terraform-string";
 import { CONSUL } from "../versions";
+import type { ConsulSecrets } from "./consul-secrets";
 
 export interface ConsulServerProps {
   readonly namePrefix: string;
@@ -26,12 +27,18 @@ export interface ConsulServerProps {
   readonly sshAccessCount: number;
   /** EC2 key pair name (null in Terraform means none: use SSM Session Manager). */
   readonly keyName: string;
+  readonly region: string;
+  /** Keys, certificates and tokens the server reads from Secrets Manager at boot. */
+  readonly secrets: ConsulSecrets;
 }
 
 /**
  * The Consul server on EC2 (main.tf): Amazon Linux 2023 instead of Ubuntu 16.04, Consul
  * installed by user data from a pinned, SHA-256-verified release and run by systemd, and
- * no SSH file provisioner: the config file is part of the user data.
+ * no SSH file provisioner: the config file is part of the user data, and its secrets come
+ * from Secrets Manager at boot. ACLs (default deny), gossip encryption and TLS with
+ * verify_incoming/verify_outgoing/verify_server_hostname are always on; the API and UI are
+ * HTTPS only (8501).
  */
 export class ConsulServer extends Construct {
   public readonly instance: Instance;
@@ -53,12 +60,11 @@ export class ConsulServer extends Construct {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) from agents in the VPC`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: vpc });
       sg.allowIngress(`dns_${protocol}`, { description: `Consul DNS (${protocol}) from the VPC`, protocol, fromPort: CONSUL_PORTS.dns, peer: vpc });
     }
-    sg.allowIngress("http_api", { description: "Consul HTTP API from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.http, peer: vpc });
-    sg.allowIngress("grpc", { description: "Consul gRPC (xDS) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.grpc, peer: vpc });
+    sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.https, peer: vpc });
     sg.allowIngress("admin_ui", {
-      description: "Consul UI and API from admin_cidr",
+      description: "Consul UI and HTTPS API from admin_cidr",
       protocol: "tcp",
-      fromPort: CONSUL_PORTS.http,
+      fromPort: CONSUL_PORTS.https,
       peer: { cidr: props.adminCidr },
       count: props.adminAccessCount,
     });
@@ -72,12 +78,22 @@ export class ConsulServer extends Construct {
     sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, DNS resolver)", protocol: "-1", peer: vpc });
     sg.allowEgress("https", { description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs", protocol: "tcp", fromPort: 443, peer: { cidr: "0.0.0.0/0" } });
 
+    const { secrets } = props;
     this.role = new AwsServiceRole(this, "instance_role", {
       namePrefix: `${props.namePrefix}-consul-`,
-      description: "Consul server instance: SSM Session Manager access only",
+      description: "Consul server instance: SSM Session Manager, and read its own secrets",
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
       managedPolicies: ["AmazonSSMManagedInstanceCore"],
+      inlinePolicies: {
+        "read-consul-secrets": {
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverReadableSecrets.map((s) => s.secret.arn) },
+            { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [secrets.serviceTokenManifest.arn] },
+          ],
+        },
+      },
       instanceProfile: true,
     });
 
@@ -88,7 +104,17 @@ export class ConsulServer extends Construct {
       version: CONSUL.version,
       arch,
       sha256: CONSUL.sha256[arch],
+      region: props.region,
       serverConfig: renderServerConfig({ datacenter: props.datacenter }),
+      secrets: {
+        gossipKey: secrets.gossipKey.secret.arn,
+        caCert: secrets.caCert.secret.arn,
+        serverCert: secrets.serverCert.secret.arn,
+        serverKey: secrets.serverKey.secret.arn,
+        managementToken: secrets.managementToken.secret.arn,
+        agentToken: secrets.agentToken.secret.arn,
+      },
+      serviceTokenManifest: secrets.serviceTokenManifest.name,
     });
     this.instance = new Instance(this, "instance", {
       ami: ami.value,

@@ -1,42 +1,44 @@
 import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
-import { AwsServiceRole } from "./aws-service-role";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS, ENVOY_PORTS, type ServiceModel } from "../model";
+import { CONSUL_PORTS, ENVOY_PORTS } from "../model";
 
 export interface MeshClusterProps {
   readonly clusterName: string;
   readonly namePrefix: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  readonly partition: string;
-  /** The services whose secrets the execution role may read, and nothing else. */
-  readonly services: readonly ServiceModel[];
+  /** KMS key of the ECS Exec session logs. */
+  readonly logKmsKeyArn: string;
+  readonly logRetentionDays: number;
 }
 
 /**
- * The ECS cluster and what every mesh task shares: the task execution role (image pulls,
- * logs, the services' secrets) and the security group of the task ENIs.
+ * The ECS cluster and what every mesh task shares: the security group of the task ENIs and
+ * the audit log of ECS Exec sessions (the replacement for SSH into containers).
  */
 export class MeshCluster extends Construct {
   public readonly cluster: EcsCluster;
-  public readonly executionRole: AwsServiceRole;
   public readonly taskSecurityGroup: MeshSecurityGroup;
+  public readonly execLogGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: MeshClusterProps) {
     super(scope, id);
+    const execLogGroup = (this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
+      name: `/ecs/${props.clusterName}/exec-sessions`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
+    }));
     this.cluster = new EcsCluster(this, "cluster", {
       name: props.clusterName,
       setting: [{ name: "containerInsights", value: "enabled" }],
-    });
-
-    this.executionRole = new AwsServiceRole(this, "task_execution_role", {
-      namePrefix: `${props.namePrefix}-task-exec-`,
-      description: "ECS task execution: pull images, write logs, read the services' secrets",
-      assumedBy: "ecs-tasks.amazonaws.com",
-      partition: props.partition,
-      managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
-      inlinePolicies: secretsPolicy(props.services),
+      configuration: {
+        executeCommandConfiguration: {
+          logging: "OVERRIDE",
+          logConfiguration: { cloudWatchLogGroupName: execLogGroup.name, cloudWatchEncryptionEnabled: true },
+        },
+      },
     });
 
     const sg = new MeshSecurityGroup(this, "task_security_group", {
@@ -68,21 +70,4 @@ export class MeshCluster extends Construct {
     });
     this.taskSecurityGroup = sg;
   }
-}
-
-/** Read access to exactly the secrets the spec names; no policy at all when there are none. */
-function secretsPolicy(services: readonly ServiceModel[]): Record<string, object> {
-  const refs = services.flatMap((s) => Object.values(s.secrets));
-  const secretArns = [...new Set(refs.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : [])))].sort();
-  const parameterArns = [...new Set(refs.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : [])))].sort();
-  const statements = [
-    ...(secretArns.length ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns }] : []),
-    ...(parameterArns.length ? [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: parameterArns }] : []),
-  ];
-  return statements.length ? { "read-service-secrets": { Version: "2012-10-17", Statement: statements } } : {};
-}
-
-/** ECS accepts "<secret arn>:<json key>:<stage>:<version>"; IAM needs the secret's own ARN. */
-function secretArnWithoutKey(valueFrom: string): string {
-  return valueFrom.split(":").slice(0, 7).join(":");
 }

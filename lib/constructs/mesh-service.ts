@@ -4,7 +4,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { AwsServiceRole } from "./aws-service-role";
 import type { ServiceModel } from "../model";
-import { renderTaskContainers } from "../render/artifacts";
+import { renderTaskContainers, type TaskSecretRefs } from "../render/artifacts";
 import { escapeForTerraform } from "../render/terraform-string";
 
 export interface MeshServiceProps {
@@ -16,24 +16,31 @@ export interface MeshServiceProps {
   readonly partition: string;
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
-  readonly executionRoleArn: string;
   readonly consulImage: string;
   readonly envoyImage: string;
   readonly envoyVersion: string;
   /** Consul client agent config (HCL) shared by every task of the mesh. */
   readonly agentConfig: string;
+  /** ECS references of the mesh secrets this service's tasks receive. */
+  readonly meshSecrets: TaskSecretRefs;
+  /** ARNs of those secrets: the execution role may read exactly these, and the app's own. */
+  readonly meshSecretArns: readonly string[];
   readonly logRetentionDays: number;
+  readonly logKmsKeyArn: string;
+  /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
+  readonly execLogGroupArn: string;
 }
 
 const BOOTSTRAP_VOLUME = "envoy-bootstrap";
 
 /**
- * One service of the mesh (ecs.tf): its log group, task role, task definition (Consul agent,
+ * One service of the mesh (ecs.tf): its log group, roles, task definition (Consul agent,
  * Envoy bootstrap, Envoy sidecar and the app, started in that order) and ECS service.
  * The definitions use only task-scoped volumes, so the same task runs on EC2 and Fargate.
  */
 export class MeshService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
+  public readonly executionRole: AwsServiceRole;
   public readonly taskRole: AwsServiceRole;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
@@ -42,19 +49,34 @@ export class MeshService extends Construct {
     super(scope, id);
     const { service } = props;
     const name = `${props.clusterName}-${service.name}`;
+    // IAM name prefixes hold 38 characters: cluster (<= 20) + "-" + 16 of the service + "-".
+    const rolePrefix = `${props.namePrefix}-${service.name.slice(0, 16)}-`;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: `/ecs/${props.clusterName}/${service.name}`,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
     });
-    // A role of its own per service: granting one service an AWS permission grants no other.
-    this.taskRole = new AwsServiceRole(this, "task_role", {
-      namePrefix: `${props.namePrefix}-${service.name.slice(0, 16)}-`,
-      description: `Task role of ${service.name}: the app's own AWS permissions (none by default)`,
+
+    // Roles of its own per service: one service's token or AWS permission is no other's.
+    this.executionRole = new AwsServiceRole(this, "execution_role", {
+      namePrefix: rolePrefix,
+      description: `ECS task execution of ${service.name}: pull images, write logs, read its own secrets`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
+      managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
+      inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns) },
     });
+    this.taskRole = new AwsServiceRole(this, "task_role", {
+      namePrefix: rolePrefix,
+      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled)`,
+      assumedBy: "ecs-tasks.amazonaws.com",
+      partition: props.partition,
+      inlinePolicies: service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn) } : {},
+    });
+
     const containers = renderTaskContainers({
       service,
+      secrets: props.meshSecrets,
       consulImage: props.consulImage,
       envoyImage: props.envoyImage,
       envoyVersion: props.envoyVersion,
@@ -69,7 +91,7 @@ export class MeshService extends Construct {
       requiresCompatibilities: [service.launchType],
       cpu: String(service.cpu),
       memory: String(service.memory),
-      executionRoleArn: props.executionRoleArn,
+      executionRoleArn: this.executionRole.role.arn,
       taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
       volume: [{ name: BOOTSTRAP_VOLUME }],
@@ -84,14 +106,52 @@ export class MeshService extends Construct {
       networkConfiguration: {
         subnets: [...props.subnetIds],
         securityGroups: [...props.securityGroupIds],
-        assignPublicIp: false,
+        assignPublicIp: service.assignPublicIp,
       },
       // EC2 hosts have a fixed number of ENIs: replace tasks in place rather than surge.
       deploymentMinimumHealthyPercent: service.launchType === "EC2" ? 50 : 100,
       deploymentMaximumPercent: service.launchType === "EC2" ? 100 : 200,
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      enableExecuteCommand: service.enableExecuteCommand,
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
     });
   }
+}
+
+/** Read access to exactly the secrets this service's containers receive. */
+function secretsPolicy(service: ServiceModel, meshSecretArns: readonly string[]): object {
+  const app = Object.values(service.secrets);
+  const secretArns = [...meshSecretArns, ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : []))];
+  const parameterArns = app.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : []));
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...new Set(secretArns)] },
+      ...(parameterArns.length ? [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [...new Set(parameterArns)].sort() }] : []),
+    ],
+  };
+}
+
+/** ECS accepts "<secret arn>:<json key>:<stage>:<version>"; IAM wants the secret's own ARN. */
+function secretArnWithoutKey(valueFrom: string): string {
+  return valueFrom.replace(/^(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:[^:]+)(:.*)?$/, "$1");
+}
+
+/** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
+function execPolicy(execLogGroupArn: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        // AWS offers no resource-level permissions for these actions: "*" is the only choice.
+        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        Resource: "*",
+      },
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${execLogGroupArn}:*`] },
+      // DescribeLogGroups cannot be scoped to one log group (IAM service authorization reference).
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
+    ],
+  };
 }

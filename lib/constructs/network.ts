@@ -6,6 +6,9 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { AwsServiceRole } from "./aws-service-role";
 
 export interface MeshNetworkProps {
   /** Name tag of every network resource (the cluster name). */
@@ -13,18 +16,26 @@ export interface MeshNetworkProps {
   readonly vpcCidr: string;
   readonly publicSubnetCidr: string;
   readonly availabilityZone: string;
+  /** VPC flow logs (CKV2_AWS_11): every accepted and rejected connection, to CloudWatch Logs. */
+  readonly flowLogs: {
+    readonly kmsKeyArn: string;
+    readonly retentionInDays: number;
+    readonly partition: string;
+  };
 }
 
 /**
  * The original network.tf with native resources instead of the registry VPC module (which
  * cannot be type-checked here): one VPC, one public subnet with an internet gateway route,
  * no NAT or VPN gateway. The default security group is taken over with no rules, so nothing
- * launched without an explicit group gets any traffic (CKV2_AWS_12).
+ * launched without an explicit group gets any traffic (CKV2_AWS_12), and flow logs record
+ * every connection.
  */
 export class MeshNetwork extends Construct {
   public readonly vpc: Vpc;
   public readonly publicSubnet: Subnet;
   public readonly internetGateway: InternetGateway;
+  public readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
@@ -57,5 +68,38 @@ export class MeshNetwork extends Construct {
       routeTableId: routeTable.id,
     });
     new DefaultSecurityGroup(this, "default_security_group", { vpcId: this.vpc.id, tags: { ...tags, Name: `${props.name}-default-closed` } });
+
+    const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
+      name: `/vpc/${props.name}/flow-logs`,
+      retentionInDays: props.flowLogs.retentionInDays,
+      kmsKeyId: props.flowLogs.kmsKeyArn,
+    });
+    const flowLogRole = new AwsServiceRole(this, "flow_log_role", {
+      namePrefix: `${props.name}-flow-logs-`,
+      description: "VPC flow logs: write to the flow log group only",
+      assumedBy: "vpc-flow-logs.amazonaws.com",
+      partition: props.flowLogs.partition,
+      inlinePolicies: {
+        "write-flow-logs": {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              Resource: [`${flowLogGroup.arn}:*`],
+            },
+          ],
+        },
+      },
+    });
+    this.flowLog = new FlowLog(this, "flow_log", {
+      vpcId: this.vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: flowLogRole.role.arn,
+      maxAggregationInterval: 60,
+      tags,
+    });
   }
 }

@@ -12,8 +12,11 @@ export interface ClientAgentConfigContext {
   readonly retryJoin: readonly string[];
 }
 
+/** Where the consul-agent container writes the CA delivered as an ECS secret. */
+const TASK_CA_FILE = "/consul/config/ca.pem";
+
 export function renderClientAgentConfig(ctx: ClientAgentConfigContext): string {
-  return render("consul/client-agent.hcl.hbs", { ...ctx, bindAddr: PRIVATE_IP, grpcPort: CONSUL_PORTS.grpc });
+  return render("consul/client-agent.hcl.hbs", { ...ctx, bindAddr: PRIVATE_IP, grpcPort: CONSUL_PORTS.grpc, caFile: TASK_CA_FILE });
 }
 
 interface ConsulCheckContext {
@@ -51,18 +54,43 @@ export interface ServerConfigContext {
 }
 
 export function renderServerConfig(ctx: ServerConfigContext): string {
-  return render("consul/server.hcl.hbs", { ...ctx, bindAddr: PRIVATE_IP, grpcPort: CONSUL_PORTS.grpc });
+  return render("consul/server.hcl.hbs", {
+    ...ctx,
+    bindAddr: PRIVATE_IP,
+    httpsPort: CONSUL_PORTS.https,
+    tls: { caFile: "/etc/consul.d/tls/ca.pem", certFile: "/etc/consul.d/tls/server.pem", keyFile: "/etc/consul.d/tls/server-key.pem" },
+  });
+}
+
+/** Secrets Manager ARNs the server reads at boot (ARNs, never values). */
+export interface ConsulServerSecretArns {
+  readonly gossipKey: string;
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly managementToken: string;
+  readonly agentToken: string;
 }
 
 export interface ConsulServerUserDataContext {
   readonly version: string;
   readonly arch: "amd64" | "arm64";
   readonly sha256: string;
+  readonly region: string;
   readonly serverConfig: string;
+  readonly secrets: ConsulServerSecretArns;
+  /** Name of the SSM parameter listing the service token secrets. */
+  readonly serviceTokenManifest: string;
 }
 
 export function renderConsulServerUserData(ctx: ConsulServerUserDataContext): string {
-  return render("user-data/consul-server.sh.hbs", { ...ctx, systemdUnit: render("consul/consul.service.hbs", {}) });
+  return render("user-data/consul-server.sh.hbs", {
+    ...ctx,
+    systemdUnit: render("consul/consul.service.hbs", {}),
+    aclSyncScript: render("consul/consul-acl-sync.sh.hbs", { httpsPort: CONSUL_PORTS.https }),
+    aclSyncUnit: render("consul/consul-acl-sync.service.hbs", {}),
+    aclSyncTimer: render("consul/consul-acl-sync.timer.hbs", {}),
+  });
 }
 
 export interface EcsHostUserDataContext {
@@ -85,8 +113,18 @@ export const CONTAINER_NAMES = {
   app: "app",
 } as const;
 
+/** ECS `valueFrom` references of the secrets a mesh task receives. */
+export interface TaskSecretRefs {
+  readonly gossipKey: string;
+  readonly caCert: string;
+  readonly agentToken: string;
+  /** The service's own ACL token: registration, and the Envoy bootstrap. */
+  readonly serviceToken: string;
+}
+
 export interface TaskContainersContext {
   readonly service: ServiceModel;
+  readonly secrets: TaskSecretRefs;
   readonly consulImage: string;
   readonly envoyImage: string;
   readonly envoyVersion: string;
@@ -106,6 +144,13 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
   const text = render("ecs/task-containers.json.hbs", {
     containers: CONTAINER_NAMES,
     consul: {
+      script: render("ecs/consul-agent.sh.hbs", {}),
+      secrets: ecsSecrets({
+        CONSUL_AGENT_TOKEN: ctx.secrets.agentToken,
+        CONSUL_CA_PEM: ctx.secrets.caCert,
+        CONSUL_GOSSIP_KEY: ctx.secrets.gossipKey,
+        CONSUL_SERVICE_TOKEN: ctx.secrets.serviceToken,
+      }),
       image: ctx.consulImage,
       agentConfig: ctx.agentConfig,
       serviceConfig: renderServiceConfig(service),
@@ -122,7 +167,9 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
         ENVOY_ADMIN_BIND: `127.0.0.1:${ENVOY_PORTS.admin}`,
         ENVOY_VERSION: ctx.envoyVersion,
         ENVOY_BOOTSTRAP: `${BOOTSTRAP_DIR}/bootstrap.json`,
+        ENVOY_UID: String(ENVOY_UID),
       }),
+      secrets: ecsSecrets({ CONSUL_HTTP_TOKEN: ctx.secrets.serviceToken }),
     },
     envoy: {
       image: ctx.envoyImage,
@@ -131,6 +178,7 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
       volume: ctx.bootstrapVolume,
       publicPort: ENVOY_PORTS.publicListener,
       readyCheck: render("ecs/envoy-ready.sh.hbs", { adminPort: ENVOY_PORTS.admin }),
+      environment: sortedEnvironment({ ENVOY_UID: String(ENVOY_UID) }),
       memoryReservation: SIDECAR_MEMORY.envoySidecar,
     },
     app: {
@@ -138,12 +186,9 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
       command: service.command ?? null,
       memory: service.appMemory ?? null,
       environment: sortedEnvironment(service.environment),
-      secrets: Object.keys(service.secrets)
-        .sort()
-        .map((name) => {
-          const ref = service.secrets[name]!;
-          return { name, valueFrom: ref.secretsManagerArn ?? ref.ssmParameterArn };
-        }),
+      secrets: ecsSecrets(
+        Object.fromEntries(Object.entries(service.secrets).map(([name, ref]) => [name, (ref.secretsManagerArn ?? ref.ssmParameterArn)!])),
+      ),
       readonlyRootFilesystem: service.readonlyRootFilesystem,
     },
     logging: { group: ctx.logGroup, region: ctx.region, streamPrefix: service.name },
@@ -156,6 +201,16 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
 }
 
 const BOOTSTRAP_DIR = "/consul/envoy";
+
+/** The envoy user of the official Envoy image (its entrypoint drops to ENVOY_UID, 101 by default). */
+const ENVOY_UID = 101;
+
+/** ECS secrets sorted by name, each delivered by reference (valueFrom), never by value. */
+function ecsSecrets(refs: Readonly<Record<string, string>>): { name: string; valueFrom: string }[] {
+  return Object.keys(refs)
+    .sort()
+    .map((name) => ({ name, valueFrom: refs[name]! }));
+}
 
 /** ECS environment lists sorted by name: the AWS provider sorts them too, so the plan shows no diff. */
 function sortedEnvironment(env: Readonly<Record<string, string>>): { name: string; value: string }[] {

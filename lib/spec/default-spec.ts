@@ -26,6 +26,9 @@ export const DEFAULT_SPEC: MeshSpecInput = {
       command: ["sleep", "infinity"],
       count: 1,
       upstreams: [{ destination: "http-server", localBindPort: 8085 }],
+      // The walkthrough runs curl in this container through ECS Exec, whose agent needs a writable root filesystem.
+      enableExecuteCommand: true,
+      readonlyRootFilesystem: false,
     },
   },
 };

@@ -84,6 +84,10 @@ export const serviceSchema = z.strictObject({
     .describe("Plain, non-secret environment variables for the app"),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
+  enableExecuteCommand: z
+    .boolean()
+    .default(false)
+    .describe("Allow ECS Exec into this service's tasks (audited, replaces SSH); needs readonlyRootFilesystem: false on the app"),
   assignPublicIp: z
     .boolean()
     .default(false)

@@ -49,6 +49,9 @@ function checkReferences(spec: MeshSpec, { errors }: SpecValidation): void {
     if (service.healthCheck.type !== "none" && service.port === undefined) {
       errors.push({ path: `services.${name}.healthCheck`, message: `a ${service.healthCheck.type} check needs the service's port; set port or use type "none"` });
     }
+    if (service.enableExecuteCommand && service.readonlyRootFilesystem) {
+      errors.push({ path: `services.${name}.enableExecuteCommand`, message: "ECS Exec needs a writable root filesystem for its agent; set readonlyRootFilesystem: false too, or turn ECS Exec off" });
+    }
     if (service.assignPublicIp && service.launchType !== "FARGATE") {
       errors.push({ path: `services.${name}.assignPublicIp`, message: `only Fargate tasks can get a public IP; remove it or set launchType: FARGATE` });
     }
@@ -189,11 +192,16 @@ export function imagePinProblem(image: string): string | undefined {
 
 function checkUserData(spec: MeshSpec, { errors }: SpecValidation): void {
   const arch = architectureOf(spec.consul.serverInstanceType) === "arm64" ? "arm64" : "amd64";
+  // Terraform fills in the ARNs at apply time: measure with the longest ones AWS can produce.
+  const arn = `arn:aws-us-gov:secretsmanager:us-gov-west-1:000000000000:secret:${"x".repeat(spec.name.length + 60)}`;
   const userData = renderConsulServerUserData({
     version: CONSUL.version,
     arch,
     sha256: CONSUL.sha256[arch],
+    region: "us-gov-west-1",
     serverConfig: renderServerConfig({ datacenter: spec.consul.datacenter }),
+    secrets: { gossipKey: arn, caCert: arn, serverCert: arn, serverKey: arn, managementToken: arn, agentToken: arn },
+    serviceTokenManifest: `/${spec.name}/consul/service-tokens`,
   });
   const bytes = Buffer.byteLength(userData, "utf8");
   if (bytes > USER_DATA_MAX_BYTES) {
