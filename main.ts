@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { loadSpec } from "./lib/spec/load";
 import { formatSpecIssues, SpecError } from "./lib/spec/issues";
-import { createStacks } from "./stacks";
+import { createStacks, stateBackendFrom } from "./stacks";
 
 /** Removes every synthesized stack and the manifest, so a failed run cannot leave a stale one. */
 function removeSynthOutput(outdir: string): void {
@@ -19,7 +19,7 @@ function main(): number {
   try {
     const { spec, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
     if (warnings.length > 0) console.error(formatSpecIssues(source, [], warnings));
-    createStacks(app, spec);
+    createStacks(app, spec, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), spec) });
     // Stacks the spec no longer asks for must not linger beside the new ones.
     removeSynthOutput(app.outdir);
     fs.mkdirSync(path.join(app.outdir, "stacks"), { recursive: true });

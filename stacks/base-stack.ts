@@ -1,14 +1,43 @@
 import { Construct, Node } from "constructs";
-import { TerraformElement, TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, TerraformElement, TerraformStack } from "cdktf";
+
+/** Where Terraform keeps state. It holds every generated key and token: use S3 for anything real. */
+export type StateBackend =
+  | { readonly type: "local" }
+  | {
+      readonly type: "s3";
+      readonly bucket: string;
+      readonly region: string;
+      /** Key prefix; each stack's state is <prefix>/<stack>.tfstate. */
+      readonly keyPrefix: string;
+      /** Customer-managed KMS key for the state objects; default is the bucket's encryption. */
+      readonly kmsKeyId?: string;
+    };
 
 /**
- * What every stack of this project shares: Terraform >= 1.9 (variable validation that refers
- * to other variables) and readable resource addresses.
+ * What every stack of this project shares: Terraform >= 1.10 (variable validation that refers
+ * to other variables; S3 lock files), a state backend chosen without code changes, and
+ * readable resource addresses.
  */
 export abstract class MeshBaseStack extends TerraformStack {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, backend: StateBackend = { type: "local" }) {
     super(scope, id);
-    this.addOverride("terraform.required_version", ">= 1.9.0");
+    this.addOverride("terraform.required_version", ">= 1.10.0");
+    if (backend.type === "s3") {
+      new S3Backend(this, {
+        bucket: backend.bucket,
+        key: `${backend.keyPrefix}/${id}.tfstate`,
+        region: backend.region,
+        encrypt: true,
+        kmsKeyId: backend.kmsKeyId,
+      });
+      // Native S3 locking (Terraform >= 1.10), no DynamoDB table needed.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    } else {
+      // Relative to cdktf.out/stacks/<stack>, where cdktf runs Terraform: the project root.
+      // CDKTF's default is an absolute path, which would make the JSON differ between clones.
+      new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    }
   }
 
   /**

@@ -1,14 +1,43 @@
 import type { App } from "cdktf";
 import { buildMeshModel } from "../lib/model";
 import type { MeshSpec } from "../lib/spec/schema";
+import type { StateBackend } from "./base-stack";
 import { MeshStack } from "./mesh-stack";
+import { IntentionsStack } from "./intentions-stack";
 
 export interface MeshStacks {
   readonly mesh: MeshStack;
+  /** Intentions as code, applied through the Consul API once the mesh stack is up. */
+  readonly intentions: IntentionsStack;
+}
+
+export interface StackOptions {
+  /** @default local state files in the project root */
+  readonly backend?: StateBackend;
 }
 
 /** Every stack a spec asks for, composed in one app (stack names are the ones `cdktf deploy` takes). */
-export function createStacks(app: App, spec: MeshSpec): MeshStacks {
-  const mesh = new MeshStack(app, "mesh", buildMeshModel(spec));
-  return { mesh };
+export function createStacks(app: App, spec: MeshSpec, options: StackOptions = {}): MeshStacks {
+  const mesh = new MeshStack(app, "mesh", buildMeshModel(spec), options.backend);
+  const intentions = new IntentionsStack(app, "intentions", spec, mesh, options.backend);
+  intentions.addDependency(mesh);
+  return { mesh, intentions };
+}
+
+/**
+ * The state backend from the environment (or the cdktf.json context key "stateBackend"):
+ * MESH_STATE_BUCKET selects S3, with MESH_STATE_REGION (default: the spec's region),
+ * MESH_STATE_KEY_PREFIX (default: the spec's name) and MESH_STATE_KMS_KEY_ID.
+ */
+export function stateBackendFrom(env: NodeJS.ProcessEnv, context: unknown, spec: MeshSpec): StateBackend {
+  const fromContext = (typeof context === "object" && context !== null ? context : {}) as Record<string, string | undefined>;
+  const bucket = env.MESH_STATE_BUCKET ?? fromContext.bucket;
+  if (!bucket) return { type: "local" };
+  return {
+    type: "s3",
+    bucket,
+    region: env.MESH_STATE_REGION ?? fromContext.region ?? spec.region,
+    keyPrefix: env.MESH_STATE_KEY_PREFIX ?? fromContext.keyPrefix ?? spec.name,
+    kmsKeyId: env.MESH_STATE_KMS_KEY_ID ?? fromContext.kmsKeyId,
+  };
 }

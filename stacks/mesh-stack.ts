@@ -6,7 +6,7 @@ import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-avail
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import { MeshBaseStack } from "./base-stack";
+import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshVariables } from "../lib/constructs/mesh-variables";
 import { MeshNetwork } from "../lib/constructs/network";
 import { ConsulServer } from "../lib/constructs/consul-server";
@@ -36,8 +36,8 @@ export class MeshStack extends MeshBaseStack {
   public readonly ecsHosts: EcsHosts;
   public readonly services: readonly MeshService[];
 
-  constructor(scope: Construct, id: string, model: MeshModel) {
-    super(scope, id);
+  constructor(scope: Construct, id: string, model: MeshModel, backend?: StateBackend) {
+    super(scope, id, backend);
     const { spec } = model;
     const consulArchitecture = architectureOf(spec.consul.serverInstanceType);
     const ecsArchitecture = architectureOf(spec.ecsHosts.instanceType);

@@ -1,0 +1,54 @@
+import { Construct } from "constructs";
+import { TerraformOutput, TerraformVariable } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
+import { MeshBaseStack, type StateBackend } from "./base-stack";
+import { MeshIntentions } from "../lib/constructs/mesh-intentions";
+import { resolveIntentions } from "../lib/intentions";
+import { CONSUL_PORTS } from "../lib/model";
+import type { MeshSpec } from "../lib/spec/schema";
+import type { MeshStack } from "./mesh-stack";
+
+/**
+ * Intentions as code, applied to the running Consul server through its HTTPS API with the
+ * management token. A separate stack because that API exists only once the mesh stack is
+ * deployed, and the deployer reaches it through an SSM port-forwarding session (README).
+ */
+export class IntentionsStack extends MeshBaseStack {
+  public readonly intentions: MeshIntentions;
+
+  constructor(scope: Construct, id: string, spec: MeshSpec, mesh: MeshStack, backend?: StateBackend) {
+    super(scope, id, backend);
+    const region = new TerraformVariable(this, "aws_region", {
+      type: "string",
+      default: spec.region,
+      description: "AWS region of the mesh (where its secrets are)",
+    });
+    region.overrideLogicalId("aws_region");
+    const address = new TerraformVariable(this, "consul_address", {
+      type: "string",
+      default: `127.0.0.1:${CONSUL_PORTS.https}`,
+      description: "host:port of the Consul HTTPS API as the deployer reaches it (an SSM port forward to the server by default)",
+    });
+    address.overrideLogicalId("consul_address");
+
+    new AwsProvider(this, "aws", { region: region.stringValue });
+    const token = new DataAwsSecretsmanagerSecretVersion(this, "management_token", { secretId: mesh.secrets.managementToken.secret.arn });
+    const ca = new DataAwsSecretsmanagerSecretVersion(this, "consul_ca", { secretId: mesh.secrets.caCert.secret.arn });
+    new ConsulProvider(this, "consul", {
+      address: address.stringValue,
+      scheme: "https",
+      datacenter: spec.consul.datacenter,
+      caPem: ca.secretString,
+      token: token.secretString,
+    });
+
+    const resolved = resolveIntentions(spec);
+    this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved });
+    new TerraformOutput(this, "intentions_summary", {
+      description: "Destination -> sources with their action",
+      value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.action}`)])),
+    }).overrideLogicalId("intentions");
+  }
+}
