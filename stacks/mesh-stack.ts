@@ -160,6 +160,7 @@ export class MeshStack extends MeshBaseStack {
     this.output("consul_ui_url", `https://${this.consulServer.instance.publicIp}:${CONSUL_PORTS.https}/ui/`, "Consul UI over HTTPS (reachable only from admin_cidr; log in with the management token)");
     this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificate: pass it to curl --cacert or the browser");
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
+    this.output("consul_server_instance_id", this.consulServer.instance.id, "Consul server instance, the target of SSM sessions and port forwarding");
     this.output("consul_server_private_ip", this.consulServer.instance.privateIp, "Private address the agents join");
     this.ecsHosts.instances.forEach((host, i) => this.output(`ecs_host_${i + 1}_public_ip`, host.publicIp, `Public IP of ECS host ${i + 1}`));
     this.output("ecs_cluster_name", this.cluster.cluster.name, "ECS cluster running the mesh");

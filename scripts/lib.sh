@@ -1,0 +1,25 @@
+# Shared by the operator scripts: fail early, with the fix, when a tool or credentials are missing.
+# shellcheck shell=bash
+
+die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+require_command() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
+}
+
+require_aws_credentials() {
+  require_command aws "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
+  aws sts get-caller-identity >/dev/null 2>&1 ||
+    die "no usable AWS credentials: configure a profile (aws configure / aws sso login) or export AWS_PROFILE"
+}
+
+# Reads a Terraform output of a deployed stack: terraform_output STACK NAME
+terraform_output() {
+  require_command terraform "install Terraform >= 1.10"
+  local dir="cdktf.out/stacks/$1"
+  [ -d "$dir" ] || die "stack $1 is not synthesized here: run 'npm run synth' and deploy it first"
+  terraform -chdir="$dir" output -raw "$2" 2>/dev/null || die "stack $1 has no output $2: is it deployed?"
+}
