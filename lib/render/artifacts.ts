@@ -190,6 +190,12 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
         Object.fromEntries(Object.entries(service.secrets).map(([name, ref]) => [name, (ref.secretsManagerArn ?? ref.ssmParameterArn)!])),
       ),
       readonlyRootFilesystem: service.readonlyRootFilesystem,
+      // Scanners flag writable root filesystems (CKV_AWS_336): say why this one is.
+      readonlyRootException: service.readonlyRootFilesystem
+        ? null
+        : service.enableExecuteCommand
+          ? "ECS Exec: its agent writes into the container"
+          : "the spec sets readonlyRootFilesystem: false for this app image",
     },
     logging: { group: ctx.logGroup, region: ctx.region, streamPrefix: service.name },
   });
