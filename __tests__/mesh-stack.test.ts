@@ -236,6 +236,7 @@ describe("variables and outputs", () => {
     expect(Object.keys(doc.output).sort()).toEqual([
       "consul_ca_cert_pem",
       "consul_management_token_secret_arn",
+      "consul_server_instance_id",
       "consul_server_private_ip",
       "consul_ui_url",
       "ecs_cluster_name",
