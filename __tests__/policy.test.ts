@@ -1,0 +1,348 @@
+// The security policy suite: each rule fails on a deliberately bad Terraform JSON fragment and
+// passes on a good one; then every example spec (and the built-in default) must pass it all.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { POLICY_RULES, READONLY_ROOT_EXCEPTION_LABEL, runPolicy, type PolicyOptions, type TerraformJson } from "../lib/policy/rules";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { loadSpecFile } from "../lib/spec/load";
+import { synthAllStacks } from "./support/synth";
+
+// ---------------------------------------------------------------------------------------------
+// Fixture builders
+// ---------------------------------------------------------------------------------------------
+
+type Body = Record<string, unknown>;
+
+/** A document of resources: res(["aws_vpc", "main", {...}], ...). */
+function res(...entries: [type: string, name: string, body: Body][]): TerraformJson {
+  const resource: Record<string, Record<string, Body>> = {};
+  for (const [type, name, body] of entries) (resource[type] ??= {})[name] = body;
+  return { resource };
+}
+
+/** Documents combined: their resource, data and output maps merged. */
+function merge(...docs: TerraformJson[]): TerraformJson {
+  const out: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const doc of docs) {
+    for (const [section, byType] of Object.entries(doc) as [string, Record<string, Record<string, unknown>>][]) {
+      const target = (out[section] ??= {});
+      for (const [type, byName] of Object.entries(byType)) target[type] = { ...target[type], ...byName };
+    }
+  }
+  return out as TerraformJson;
+}
+
+const data = (type: string, name: string, body: Body): TerraformJson => ({ data: { [type]: { [name]: body } } });
+const output = (name: string, body: Body): TerraformJson => ({ output: { [name]: body } });
+
+const ingress = (body: Body): TerraformJson =>
+  res(["aws_vpc_security_group_ingress_rule", "r", { security_group_id: "${aws_security_group.sg.id}", description: "test rule", ...body }]);
+
+const instance = (body: Body): TerraformJson =>
+  res([
+    "aws_instance",
+    "host",
+    {
+      ami: "ami-123",
+      iam_instance_profile: "${aws_iam_instance_profile.p.name}",
+      metadata_options: { http_tokens: "required" },
+      root_block_device: { encrypted: true },
+      user_data: "#!/bin/bash\necho hello\n",
+      ...body,
+    },
+  ]);
+
+const userData = (text: string) => instance({ user_data: text });
+
+const GOOD_CONTAINER = {
+  name: "app",
+  image: "hashicorp/http-echo:1.0.0",
+  essential: true,
+  readonlyRootFilesystem: true,
+  environment: [{ name: "API_URL", value: "http://127.0.0.1:9091" }],
+  secrets: [{ name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" }],
+  logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "${aws_cloudwatch_log_group.g.name}", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app" } },
+};
+
+const task = (containers: Body[], body: Body = {}, name = "t"): TerraformJson =>
+  res([
+    "aws_ecs_task_definition",
+    name,
+    {
+      family: "app",
+      execution_role_arn: "${aws_iam_role.exec.arn}",
+      task_role_arn: "${aws_iam_role.task.arn}",
+      container_definitions: JSON.stringify(containers),
+      ...body,
+    },
+  ]);
+
+const container = (overrides: Body) => task([{ ...GOOD_CONTAINER, ...overrides }]);
+const env = (name: string, value: string) => container({ environment: [{ name, value }] });
+const secret = (valueFrom: string) => container({ secrets: [{ name: "DB_PASSWORD", valueFrom }] });
+
+const rolePolicy = (statement: Body | Body[]) =>
+  res(["aws_iam_role_policy", "p", { role: "${aws_iam_role.r.id}", policy: JSON.stringify({ Version: "2012-10-17", Statement: statement }) }]);
+
+const policyDocument = (statement: Body[]) => data("aws_iam_policy_document", "d", { statement });
+
+const VPC: [string, string, Body] = ["aws_vpc", "main", { cidr_block: "10.0.0.0/16" }];
+const FLOW_LOG: [string, string, Body] = ["aws_flow_log", "fl", { vpc_id: "${aws_vpc.main.id}", traffic_type: "ALL" }];
+const CLOSED_DEFAULT_SG: [string, string, Body] = ["aws_default_security_group", "d", { vpc_id: "${aws_vpc.main.id}" }];
+
+// ---------------------------------------------------------------------------------------------
+// Bad and good fragments, per rule
+// ---------------------------------------------------------------------------------------------
+
+interface BadCase {
+  rule: string;
+  name: string;
+  doc: TerraformJson;
+  address: string;
+  options?: PolicyOptions;
+}
+
+interface GoodCase {
+  rule: string;
+  name: string;
+  doc: TerraformJson;
+  options?: PolicyOptions;
+}
+
+const TD = "aws_ecs_task_definition.t";
+const RULE = "aws_vpc_security_group_ingress_rule.r";
+
+const BAD: BadCase[] = [
+  // Security groups
+  { rule: "CKV_AWS_24", name: "SSH from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "CKV_AWS_24", name: "a TCP range covering 22 from ::/0", doc: ingress({ ip_protocol: "tcp", from_port: 0, to_port: 1024, cidr_ipv6: "::/0" }), address: RULE },
+  { rule: "CKV_AWS_24", name: "all traffic (-1) from 0.0.0.0/0, inline", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }] }]), address: "aws_security_group.sg" },
+  { rule: "CKV_AWS_24", name: "aws_security_group_rule with ::/0", doc: res(["aws_security_group_rule", "ssh", { type: "ingress", description: "ssh", protocol: "tcp", from_port: 22, to_port: 22, ipv6_cidr_blocks: ["::/0"] }]), address: "aws_security_group_rule.ssh" },
+  { rule: "CKV_AWS_24", name: "a port from a variable, from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: "${var.port}", to_port: "${var.port}", cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "Consul HTTPS API from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "Serf over UDP from ::/0", doc: ingress({ ip_protocol: "udp", from_port: 8301, to_port: 8301, cidr_ipv6: "::/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "a range 8000-9000 from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8000, to_port: 9000, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "Consul DNS from 0.0.0.0/0", doc: ingress({ ip_protocol: "udp", from_port: 8600, to_port: 8600, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "Envoy admin from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 19000, to_port: 19000, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "MESH_CONSUL_PORTS", name: "all traffic (-1) from 0.0.0.0/0", doc: ingress({ ip_protocol: "-1", cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  { rule: "CKV_AWS_23", name: "a security group without description", doc: res(["aws_security_group", "sg", { name: "x" }]), address: "aws_security_group.sg" },
+  { rule: "CKV_AWS_23", name: "a rule with an empty description", doc: ingress({ description: " ", ip_protocol: "tcp", from_port: 443, to_port: 443, cidr_ipv4: "10.0.0.0/16" }), address: RULE },
+  { rule: "CKV_AWS_23", name: "an inline rule without description", doc: res(["aws_security_group", "sg", { description: "x", egress: [{ protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["10.0.0.0/8"] }] }]), address: "aws_security_group.sg" },
+  // Instances
+  { rule: "CKV_AWS_79", name: "http_tokens optional", doc: instance({ metadata_options: { http_tokens: "optional" } }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_79", name: "no metadata_options", doc: instance({ metadata_options: undefined }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_8", name: "unencrypted root volume", doc: instance({ root_block_device: { encrypted: false } }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_8", name: "no root_block_device", doc: instance({ root_block_device: undefined }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "an AWS access key", doc: userData("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a PEM private key", doc: userData("cat > key.pem <<EOF\n-----BEGIN RSA PRIVATE KEY-----\nMIIE...\nEOF\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a literal token=", doc: userData("consul acl set-agent-token -token=5f4dcc3b-5aa7-65d6 agent x\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a literal password=", doc: userData('DB_PASSWORD="correct-horse-battery"\n'), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a random_uuid inlined", doc: userData("MGMT=${random_uuid.management.result}\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a tls_private_key inlined", doc: userData("echo '${tls_private_key.server.private_key_pem}' > key.pem\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a secret version's value inlined", doc: userData("KEY='${data.aws_secretsmanager_secret_version.gossip.secret_string}'\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a secret variable inlined", doc: userData("export CONSUL_HTTP_TOKEN='${var.consul_token}'\n"), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a PEM in user_data_base64", doc: instance({ user_data: undefined, user_data_base64: Buffer.from("-----BEGIN PRIVATE KEY-----\n").toString("base64") }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_46", name: "a launch template", doc: res(["aws_launch_template", "lt", { user_data: "${base64encode(random_password.db.result)}" }]), address: "aws_launch_template.lt" },
+  { rule: "CKV2_AWS_41", name: "no instance profile", doc: instance({ iam_instance_profile: undefined }), address: "aws_instance.host" },
+  // ECS
+  { rule: "CKV_AWS_65", name: "no settings", doc: res(["aws_ecs_cluster", "c", { name: "c" }]), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_65", name: "containerInsights disabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "disabled" }] }]), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_249", name: "one role for both", doc: task([GOOD_CONTAINER], { task_role_arn: "${aws_iam_role.exec.arn}" }), address: TD },
+  { rule: "CKV_AWS_249", name: "no task role", doc: task([GOOD_CONTAINER], { task_role_arn: undefined }), address: TD },
+  { rule: "MESH_ECS_PRIVILEGED", name: "a privileged container", doc: container({ privileged: true }), address: TD },
+  { rule: "MESH_ECS_PRIVILEGED", name: "opaque container_definitions (fails closed)", doc: task([], { container_definitions: "${jsonencode(local.containers)}" }), address: TD },
+  { rule: "MESH_ECS_LOGGING", name: "a container without logConfiguration", doc: container({ logConfiguration: undefined }), address: TD },
+  { rule: "MESH_ECS_LOGGING", name: "a second container without logConfiguration", doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar", logConfiguration: undefined }]), address: TD },
+  { rule: "CKV_AWS_336", name: "a writable root filesystem", doc: container({ readonlyRootFilesystem: false }), address: TD },
+  { rule: "CKV_AWS_336", name: "readonlyRootFilesystem not set", doc: container({ readonlyRootFilesystem: undefined }), address: TD },
+  { rule: "CKV_AWS_336", name: "an exception label without a reason", doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "" } }), address: TD },
+  {
+    rule: "CKV_AWS_336",
+    name: "an allow-list entry for another task",
+    doc: container({ readonlyRootFilesystem: false }),
+    address: TD,
+    options: { writableRootContainers: [{ container: "app", task: "aws_ecs_task_definition.other", reason: "ECS Exec" }] },
+  },
+  { rule: "AVD-AWS-0036", name: "a password in the environment", doc: env("DB_PASSWORD", "correct-horse-battery"), address: TD },
+  { rule: "AVD-AWS-0036", name: "an API key from a variable in the environment", doc: env("API_KEY", "${var.api_key}"), address: TD },
+  { rule: "AVD-AWS-0036", name: "a random token in an innocent-looking variable", doc: env("CONSUL_CONFIG", "acl { tokens { agent = \"${random_uuid.agent.result}\" } }"), address: TD },
+  { rule: "AVD-AWS-0036", name: "a PEM private key in the environment", doc: env("TLS", "-----BEGIN EC PRIVATE KEY-----\nMHcC\n"), address: TD },
+  { rule: "AVD-AWS-0036", name: "an AWS access key in the environment", doc: env("AWS_ID", "AKIAIOSFODNN7EXAMPLE"), address: TD },
+  { rule: "MESH_SECRET_BY_REFERENCE", name: "a literal secret in valueFrom", doc: secret("correct-horse-battery"), address: TD },
+  { rule: "MESH_SECRET_BY_REFERENCE", name: "a random password in valueFrom", doc: secret("${random_password.db.result}"), address: TD },
+  { rule: "MESH_SECRET_BY_REFERENCE", name: "a non-secret ARN", doc: secret("arn:aws:s3:::bucket/key"), address: TD },
+  // ECR, logs
+  { rule: "CKV_AWS_163", name: "no scan on push", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "IMMUTABLE" }]), address: "aws_ecr_repository.r" },
+  { rule: "CKV_AWS_51", name: "mutable tags", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "MUTABLE", image_scanning_configuration: { scan_on_push: true } }]), address: "aws_ecr_repository.r" },
+  { rule: "CKV_AWS_66", name: "no retention", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
+  { rule: "CKV_AWS_66", name: "retention 0 (never expire)", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 0, kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
+  { rule: "CKV_AWS_158", name: "no KMS key", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]), address: "aws_cloudwatch_log_group.g" },
+  // IAM
+  { rule: "CKV_AWS_63", name: 'Action "*"', doc: rolePolicy({ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }), address: "aws_iam_role_policy.p" },
+  { rule: "CKV_AWS_63", name: '"iam:*" in a policy document', doc: policyDocument([{ actions: ["iam:*"], resources: ["arn:aws:iam::123456789012:role/x"] }]), address: "data.aws_iam_policy_document.d" },
+  {
+    rule: "CKV_AWS_63",
+    name: "an inline_policy on a role",
+    doc: res(["aws_iam_role", "r", { assume_role_policy: "{}", inline_policy: [{ name: "x", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:*"], Resource: ["arn:aws:s3:::b"] }] }) }] }]),
+    address: "aws_iam_role.r",
+  },
+  { rule: "CKV_AWS_63", name: "Allow with NotAction", doc: rolePolicy({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }), address: "aws_iam_role_policy.p" },
+  { rule: "CKV_AWS_63", name: "an opaque policy (fails closed)", doc: res(["aws_iam_policy", "p", { policy: "${jsonencode(local.policy)}" }]), address: "aws_iam_policy.p" },
+  { rule: "CKV_AWS_355", name: 's3:GetObject on "*"', doc: rolePolicy({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" }), address: "aws_iam_role_policy.p" },
+  { rule: "CKV_AWS_355", name: 'secrets on "*" in a policy document', doc: policyDocument([{ actions: ["secretsmanager:GetSecretValue"], resources: ["*"] }]), address: "data.aws_iam_policy_document.d" },
+  { rule: "CKV_AWS_355", name: 'a scopable action beside unscopable ones', doc: rolePolicy({ Effect: "Allow", Action: ["ssmmessages:OpenDataChannel", "logs:PutLogEvents"], Resource: ["*"] }), address: "aws_iam_role_policy.p" },
+  { rule: "CKV_AWS_355", name: 'ec2:* is not ec2:Describe*', doc: rolePolicy({ Effect: "Allow", Action: ["ec2:*"], Resource: "*" }), address: "aws_iam_role_policy.p" },
+  // VPC
+  { rule: "CKV2_AWS_11", name: "a VPC without flow log", doc: res(VPC), address: "aws_vpc.main" },
+  { rule: "CKV2_AWS_11", name: "a flow log of another VPC", doc: res(VPC, ["aws_flow_log", "fl", { vpc_id: "${aws_vpc.other.id}" }]), address: "aws_vpc.main" },
+  { rule: "CKV2_AWS_12", name: "a VPC whose default security group is unmanaged", doc: res(VPC), address: "aws_vpc.main" },
+  {
+    rule: "CKV2_AWS_12",
+    name: "a default security group with rules",
+    doc: res(VPC, ["aws_default_security_group", "d", { vpc_id: "${aws_vpc.main.id}", ingress: [{ protocol: "-1", self: true, from_port: 0, to_port: 0 }] }]),
+    address: "aws_default_security_group.d",
+  },
+  // Outputs
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a random password", doc: output("db_password", { value: "${random_password.db.result}" }), address: "output.db_password" },
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a private key", doc: output("key", { value: "${tls_private_key.ca.private_key_pem}" }), address: "output.key" },
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a secret's value", doc: output("token", { value: "${data.aws_secretsmanager_secret_version.t.secret_string}", sensitive: false }), address: "output.token" },
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a token variable in a map", doc: output("cfg", { value: { url: "https://x", token: "${var.consul_token}" } }), address: "output.cfg" },
+];
+
+const GOOD: GoodCase[] = [
+  { rule: "CKV_AWS_24", name: "SSH from ${var.admin_cidr}", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "${var.admin_cidr}" }) },
+  { rule: "CKV_AWS_24", name: "SSH from the VPC", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "10.0.0.0/16" }) },
+  { rule: "CKV_AWS_24", name: "HTTPS from 0.0.0.0/0, UDP 22, egress everywhere", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] }, { description: "udp", protocol: "udp", from_port: 22, to_port: 22, cidr_blocks: ["0.0.0.0/0"] }], egress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }] }]) },
+  { rule: "MESH_CONSUL_PORTS", name: "the UI from ${var.admin_cidr}", doc: ingress({ ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" }) },
+  { rule: "MESH_CONSUL_PORTS", name: "server RPC from the VPC", doc: ingress({ ip_protocol: "tcp", from_port: 8300, to_port: 8300, cidr_ipv4: "10.0.0.0/16" }) },
+  { rule: "MESH_CONSUL_PORTS", name: "Envoy listeners (21000-21255) from another group", doc: ingress({ ip_protocol: "tcp", from_port: 21000, to_port: 21255, referenced_security_group_id: "${aws_security_group.sg.id}" }) },
+  { rule: "MESH_CONSUL_PORTS", name: "ports beside the admin ones from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8503 + 1, to_port: 8599, cidr_ipv4: "0.0.0.0/0" }) },
+  { rule: "MESH_CONSUL_PORTS", name: "ICMP from 0.0.0.0/0", doc: ingress({ ip_protocol: "icmp", from_port: 8, to_port: 0, cidr_ipv4: "0.0.0.0/0" }) },
+  { rule: "CKV_AWS_23", name: "described group and rules", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["10.0.0.0/8"] }] }], ["aws_vpc_security_group_egress_rule", "e", { description: "all", ip_protocol: "-1", cidr_ipv4: "10.0.0.0/8" }]) },
+  { rule: "CKV_AWS_79", name: "IMDSv2 required", doc: instance({}) },
+  { rule: "CKV_AWS_8", name: "encrypted root volume (object or list)", doc: instance({ root_block_device: [{ encrypted: true }] }) },
+  {
+    rule: "CKV_AWS_46",
+    name: "secrets fetched at boot by ARN",
+    doc: userData(
+      [
+        "#!/bin/bash",
+        "readonly TOKEN_SECRET='${aws_secretsmanager_secret.token.arn}'",
+        'agent_token="$(aws secretsmanager get-secret-value --secret-id "$TOKEN_SECRET" --query SecretString --output text)"',
+        'printf "token = %s" "$${agent_token}"',
+        "enable_token_persistence = true",
+        "token_file=/etc/consul.d/agent.token",
+        "ECS_CLUSTER=${aws_ecs_cluster.c.name}",
+      ].join("\n"),
+    ),
+  },
+  { rule: "CKV_AWS_46", name: "a CA certificate and a public key", doc: userData("echo '${tls_self_signed_cert.ca.cert_pem}' > ca.pem\necho '${tls_private_key.k.public_key_openssh}' >> keys\n") },
+  { rule: "CKV2_AWS_41", name: "an instance profile", doc: instance({}) },
+  { rule: "CKV_AWS_65", name: "containerInsights enabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }] }]) },
+  { rule: "CKV_AWS_249", name: "distinct roles", doc: task([GOOD_CONTAINER]) },
+  { rule: "MESH_ECS_PRIVILEGED", name: "unprivileged", doc: container({ privileged: false }) },
+  { rule: "MESH_ECS_LOGGING", name: "awslogs", doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar" }]) },
+  { rule: "CKV_AWS_336", name: "read-only root", doc: container({}) },
+  { rule: "CKV_AWS_336", name: "the Consul agent (default allow-list)", doc: container({ name: "consul-agent", readonlyRootFilesystem: false }) },
+  { rule: "CKV_AWS_336", name: "an exception label with a reason", doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "ECS Exec: its agent writes into the container" } }) },
+  { rule: "CKV_AWS_336", name: "an allow-list entry for this task", doc: container({ readonlyRootFilesystem: false }), options: { writableRootContainers: [{ container: "app", task: TD, reason: "ECS Exec" }] } },
+  { rule: "AVD-AWS-0036", name: "plain settings, ARNs and references to ARNs", doc: container({ environment: [{ name: "API_URL", value: "http://x" }, { name: "KMS_KEY_ARN", value: "${aws_kms_key.k.arn}" }, { name: "TOKEN_SECRET_ARN", value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:t" }, { name: "CONSUL_HTTP_TOKEN", value: "" }] }) },
+  { rule: "MESH_SECRET_BY_REFERENCE", name: "a Secrets Manager ARN", doc: container({}) },
+  { rule: "MESH_SECRET_BY_REFERENCE", name: "references with a JSON key, and an SSM ARN", doc: container({ secrets: [{ name: "A", valueFrom: "${aws_secretsmanager_secret.a.arn}:SecretID::" }, { name: "B", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/x" }, { name: "C", valueFrom: "${var.db_secret_arn}" }] }) },
+  { rule: "CKV_AWS_163", name: "scan on push", doc: res(["aws_ecr_repository", "r", { name: "r", image_scanning_configuration: { scan_on_push: true } }]) },
+  { rule: "CKV_AWS_51", name: "immutable tags", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "IMMUTABLE" }]) },
+  { rule: "CKV_AWS_66", name: "30 days", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]) },
+  { rule: "CKV_AWS_158", name: "a KMS key", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]) },
+  {
+    rule: "CKV_AWS_63",
+    name: "scoped actions, a Deny *, a key policy document, a reference to a document",
+    doc: merge(
+      rolePolicy([{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" }, { Effect: "Deny", Action: "*", Resource: "*" }]),
+      data("aws_iam_policy_document", "key", { statement: [{ actions: ["kms:*"], resources: ["*"], principals: [{ type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] }] }] }),
+      res(["aws_iam_policy", "p2", { policy: "${data.aws_iam_policy_document.key.json}" }]),
+    ),
+  },
+  { rule: "CKV_AWS_355", name: "unscopable actions on * and scoped ones on ARNs", doc: rolePolicy([{ Effect: "Allow", Action: ["ssmmessages:CreateControlChannel", "ec2:DescribeInstances", "xray:PutTraceSegments"], Resource: "*" }, { Effect: "Allow", Action: "logs:PutLogEvents", Resource: "${aws_cloudwatch_log_group.g.arn}:*" }]) },
+  { rule: "CKV_AWS_355", name: "an action added to the allow-list by option", doc: rolePolicy({ Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" }), options: { unscopableActions: [{ action: "logs:DescribeLogGroups", reason: "test" }] } },
+  { rule: "CKV2_AWS_11", name: "a flow log", doc: res(VPC, FLOW_LOG) },
+  { rule: "CKV2_AWS_12", name: "a closed default security group", doc: res(VPC, CLOSED_DEFAULT_SG) },
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a sensitive secret", doc: output("db_password", { value: "${random_password.db.result}", sensitive: true }) },
+  { rule: "MESH_SENSITIVE_OUTPUTS", name: "ARNs of secrets, certificates and public keys", doc: { output: { arn: { value: "${aws_secretsmanager_secret.token.arn}" }, ca: { value: "${tls_self_signed_cert.ca.cert_pem}" }, pub: { value: "${tls_private_key.k.public_key_pem}" } } } },
+];
+
+const byId = (id: string) => {
+  const rule = POLICY_RULES.find((r) => r.id === id);
+  if (!rule) throw new Error(`no rule ${id}`);
+  return rule;
+};
+
+describe("policy rules", () => {
+  it("has bad and good fragments for every rule, and unique rule ids", () => {
+    const ids = POLICY_RULES.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...new Set(BAD.map((c) => c.rule))].sort()).toEqual([...ids].sort());
+    expect([...new Set(GOOD.map((c) => c.rule))].sort()).toEqual([...ids].sort());
+  });
+
+  it.each(BAD.map((c) => [c.rule, c.name, c] as const))("%s fails on %s", (_id, _name, c) => {
+    const findings = byId(c.rule).check(c.doc, c.options);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.rule === c.rule && f.message.length > 0)).toBe(true);
+    expect(findings.map((f) => f.address)).toContain(c.address);
+    // runPolicy reports it too.
+    expect(runPolicy(c.doc, c.options)).toEqual(expect.arrayContaining([expect.objectContaining({ rule: c.rule, address: c.address })]));
+  });
+
+  it.each(GOOD.map((c) => [c.rule, c.name, c] as const))("%s passes on %s", (_id, _name, c) => {
+    expect(byId(c.rule).check(c.doc, c.options)).toEqual([]);
+  });
+
+  it("accepts a fully compliant mini stack", () => {
+    const doc = merge(
+      res(
+        VPC,
+        FLOW_LOG,
+        CLOSED_DEFAULT_SG,
+        ["aws_security_group", "sg", { description: "tasks", vpc_id: "${aws_vpc.main.id}" }],
+        ["aws_vpc_security_group_ingress_rule", "ui", { security_group_id: "${aws_security_group.sg.id}", description: "UI from admin", ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" }],
+        ["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30, kms_key_id: "${aws_kms_key.k.arn}" }],
+        ["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }] }],
+      ),
+      task([GOOD_CONTAINER]),
+      instance({}),
+      rolePolicy({ Effect: "Allow", Action: "ssmmessages:OpenDataChannel", Resource: "*" }),
+      output("arn", { value: "${aws_secretsmanager_secret.token.arn}" }),
+    );
+    expect(Object.keys(doc.resource!)).toHaveLength(10);
+    expect(runPolicy(doc)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Every example spec and the built-in default, all stacks
+// ---------------------------------------------------------------------------------------------
+
+const EXAMPLES = fs
+  .readdirSync("examples")
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .map((f) => path.join("examples", f));
+
+const SPECS: [string, () => unknown][] = [["the built-in default", () => DEFAULT_SPEC], ...EXAMPLES.map((f): [string, () => unknown] => [f, () => loadSpecFile(f).spec])];
+
+/** Resource types the rules inspect: a synthesized mesh without them would pass vacuously. */
+const INSPECTED = ["aws_vpc", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_instance", "aws_ecs_cluster", "aws_ecs_task_definition", "aws_cloudwatch_log_group", "aws_iam_role_policy"];
+
+describe("the synthesized stacks of every example spec", () => {
+  it("covers at least the three shipped examples", () => {
+    expect(EXAMPLES.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(SPECS)("%s passes every policy rule", (_name, spec) => {
+    const stacks = synthAllStacks(spec() as never);
+    expect(Object.keys(stacks)).toEqual(expect.arrayContaining(["mesh", "intentions"]));
+    expect(Object.keys(stacks.mesh.resource)).toEqual(expect.arrayContaining(INSPECTED));
+    const findings = Object.entries(stacks).flatMap(([stack, doc]) => runPolicy(doc as TerraformJson).map((f) => `${stack}: ${f.rule} ${f.address}: ${f.message}`));
+    expect(findings).toEqual([]);
+  });
+});

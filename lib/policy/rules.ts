@@ -1,0 +1,703 @@
+// Security policy over synthesized Terraform JSON (cdk.tf.json): the checks a reviewer runs with
+// checkov or trivy, plus the mesh's own (Consul admin ports, secrets by reference, sensitive
+// outputs). Pure functions: no file system, no test framework. Rule IDs are the checkov/trivy
+// IDs of /work/shared/reference/facts.md where a scanner has the check, MESH_* otherwise.
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+export type TfBlock = Record<string, unknown>;
+
+/** The parsed cdk.tf.json of one stack (only the parts the rules read are typed). */
+export interface TerraformJson {
+  resource?: Record<string, Record<string, TfBlock>>;
+  data?: Record<string, Record<string, TfBlock>>;
+  variable?: Record<string, TfBlock>;
+  output?: Record<string, TfBlock>;
+  provider?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface PolicyFinding {
+  rule: string;
+  /** Terraform address: aws_instance.x, data.aws_iam_policy_document.y, output.z. */
+  address: string;
+  message: string;
+}
+
+/** A writable root filesystem accepted for a container (any task, or only `task`), and why. */
+export interface WritableRootException {
+  readonly container: string;
+  /** Terraform address of the task definition; omitted: every task definition. */
+  readonly task?: string;
+  readonly reason: string;
+}
+
+/** An IAM action that supports only Resource "*" (a trailing "*" matches a prefix), and why. */
+export interface UnscopableAction {
+  readonly action: string;
+  readonly reason: string;
+}
+
+export interface PolicyOptions {
+  /** Added to DEFAULT_POLICY_OPTIONS.writableRootContainers. */
+  readonly writableRootContainers?: readonly WritableRootException[];
+  /** Added to DEFAULT_POLICY_OPTIONS.unscopableActions. */
+  readonly unscopableActions?: readonly UnscopableAction[];
+}
+
+type ResolvedOptions = Required<PolicyOptions>;
+
+export interface PolicyRule {
+  id: string;
+  title: string;
+  check(doc: TerraformJson, options?: PolicyOptions): PolicyFinding[];
+}
+
+/** Docker label by which a container definition documents why its root filesystem is writable. */
+export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";
+
+export const DEFAULT_POLICY_OPTIONS: ResolvedOptions = {
+  writableRootContainers: [{ container: "consul-agent", reason: "the Consul agent writes its data dir and the config files it renders at start" }],
+  unscopableActions: [
+    { action: "ecr:GetAuthorizationToken", reason: "registry-wide token: no resource type" },
+    { action: "ssmmessages:CreateControlChannel", reason: "Session Manager / ECS Exec channels: no resource type" },
+    { action: "ssmmessages:CreateDataChannel", reason: "Session Manager / ECS Exec channels: no resource type" },
+    { action: "ssmmessages:OpenControlChannel", reason: "Session Manager / ECS Exec channels: no resource type" },
+    { action: "ssmmessages:OpenDataChannel", reason: "Session Manager / ECS Exec channels: no resource type" },
+    { action: "xray:PutTraceSegments", reason: "X-Ray daemon: no resource type" },
+    { action: "xray:PutTelemetryRecords", reason: "X-Ray daemon: no resource type" },
+    { action: "xray:GetSamplingRules", reason: "X-Ray daemon: no resource type" },
+    { action: "xray:GetSamplingTargets", reason: "X-Ray daemon: no resource type" },
+    { action: "cloudwatch:PutMetricData", reason: "metrics have no ARN" },
+    { action: "ec2:Describe*", reason: "EC2 Describe calls have no resource-level permissions" },
+    { action: "sts:GetCallerIdentity", reason: "needs no permission and has no resource" },
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Terraform JSON helpers
+// ---------------------------------------------------------------------------------------------
+
+interface Located {
+  address: string;
+  body: TfBlock;
+}
+
+function resources(doc: TerraformJson, type: string): Located[] {
+  return Object.entries(doc.resource?.[type] ?? {}).map(([name, body]) => ({ address: `${type}.${name}`, body }));
+}
+
+function dataSources(doc: TerraformJson, type: string): Located[] {
+  return Object.entries(doc.data?.[type] ?? {}).map(([name, body]) => ({ address: `data.${type}.${name}`, body }));
+}
+
+const finding = (rule: string, address: string, message: string): PolicyFinding => ({ rule, address, message });
+
+/** Nested blocks are objects or arrays of objects in Terraform JSON. */
+function blocks(value: unknown): TfBlock[] {
+  if (Array.isArray(value)) return value.filter(isObject);
+  return isObject(value) ? [value] : [];
+}
+
+function isObject(value: unknown): value is TfBlock {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function strings(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string");
+}
+
+const nonEmpty = (value: unknown): value is string => typeof value === "string" && value.trim() !== "";
+
+/** Every string inside a value (outputs hold lists and maps). */
+function allStrings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(allStrings);
+  if (isObject(value)) return Object.values(value).flatMap(allStrings);
+  return [];
+}
+
+/** Bodies of the ${...} and %{...} sequences of a Terraform string ($${ and %%{ are literal). */
+export function interpolations(text: string): string[] {
+  const bodies: string[] = [];
+  for (let i = 0; i < text.length - 1; i++) {
+    const c = text[i]!;
+    if ((c !== "$" && c !== "%") || text[i + 1] !== "{") continue;
+    if (i > 0 && text[i - 1] === c) continue; // escaped
+    let depth = 1;
+    let inString = false;
+    let j = i + 2;
+    for (; j < text.length && depth > 0; j++) {
+      const d = text[j]!;
+      if (inString) {
+        if (d === "\\") j++;
+        else if (d === '"') inString = false;
+      } else if (d === '"') inString = true;
+      else if (d === "{") depth++;
+      else if (d === "}") depth--;
+    }
+    bodies.push(text.slice(i + 2, j - 1));
+    i = j - 1;
+  }
+  return bodies;
+}
+
+/** The text of a Terraform string with every interpolation replaced by "$REF". */
+function literalText(text: string): string {
+  let out = text;
+  for (const body of interpolations(text)) out = out.replace(`{${body}}`, "REF");
+  return out;
+}
+
+export interface TfRef {
+  kind: "resource" | "data" | "var" | "local";
+  type: string;
+  name: string;
+  attr?: string;
+}
+
+const REF = /(?<![\w."-])(?:(data)\.)?([a-zA-Z][\w-]*)\.([a-zA-Z_][\w-]*)(?:\[[^\]]*\]|\.\*)?(?:\.([a-zA-Z_]\w*))?/g;
+const NOT_REFS = new Set(["count", "each", "path", "terraform", "self", "module"]);
+
+/** Terraform references (resources, data sources, variables, locals) in a string's interpolations. */
+export function references(text: string): TfRef[] {
+  const refs: TfRef[] = [];
+  for (const body of interpolations(text)) {
+    for (const m of body.matchAll(REF)) {
+      const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string | undefined];
+      if (data) refs.push({ kind: "data", type, name, attr });
+      else if (type === "var" || type === "local") refs.push({ kind: type, type, name });
+      else if (!NOT_REFS.has(type) && type.includes("_")) refs.push({ kind: "resource", type, name, attr });
+    }
+  }
+  return refs;
+}
+
+const SECRET_WORDS = /secret|token|password|passwd|private_key|credential/i;
+/** Attributes that name or locate a secret rather than hold it (ARNs, IDs, names). */
+const IDENTIFIER = /^(arn|id|name|name_prefix|description|tags|tags_all)$|_(arn|arns|id|ids|name)$/;
+/** random_* resources that are not credentials. */
+const NOT_SECRET_RANDOM = new Set(["random_pet", "random_integer", "random_shuffle"]);
+
+/** Does the reference evaluate to secret material (rather than to the ARN or ID of a secret)? */
+export function isSecretRef(ref: TfRef): boolean {
+  if (ref.kind === "var" || ref.kind === "local") return SECRET_WORDS.test(ref.name) && !IDENTIFIER.test(ref.name);
+  if (ref.type.startsWith("random_")) return !NOT_SECRET_RANDOM.has(ref.type);
+  if (ref.type === "tls_private_key") return ref.attr === undefined || ref.attr.startsWith("private_key");
+  if (ref.type.startsWith("consul_acl_token") && ref.attr === "secret_id") return true;
+  if (ref.type === "aws_ssm_parameter" && ref.attr === "value") return true; // insecure_value is the plaintext variant
+  if (ref.attr === undefined) return SECRET_WORDS.test(ref.type);
+  return (SECRET_WORDS.test(ref.type) || SECRET_WORDS.test(ref.attr)) && !IDENTIFIER.test(ref.attr);
+}
+
+const describeRef = (r: TfRef) => (r.kind === "var" || r.kind === "local" ? `${r.kind}.${r.name}` : `${r.kind === "data" ? "data." : ""}${r.type}.${r.name}${r.attr ? `.${r.attr}` : ""}`);
+
+function secretRefsIn(text: string): string[] {
+  return [...new Set(references(text).filter(isSecretRef).map(describeRef))];
+}
+
+const AWS_ACCESS_KEY = /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/;
+const PRIVATE_KEY_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+
+/** Secret material written literally: AWS access key IDs and PEM private keys. */
+function literalSecretsIn(text: string): string[] {
+  const literal = literalText(text);
+  return [
+    ...(AWS_ACCESS_KEY.test(literal) ? ["an AWS access key ID"] : []),
+    ...(PRIVATE_KEY_PEM.test(literal) ? ["a PEM private key"] : []),
+  ];
+}
+
+/** Everything in a string that is or inlines a secret. */
+function secretsIn(text: string): string[] {
+  return [...literalSecretsIn(text), ...secretRefsIn(text).map((r) => `the value of ${r}`)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security groups
+// ---------------------------------------------------------------------------------------------
+
+interface SgRule {
+  address: string;
+  /** Where in the resource: "ingress[0]" for inline rules, "" for rule resources. */
+  where: string;
+  direction: string;
+  protocol: unknown;
+  fromPort: unknown;
+  toPort: unknown;
+  cidrs: string[];
+  description: unknown;
+}
+
+/** Every rule of every flavour: inline blocks, aws_security_group_rule, aws_vpc_security_group_*_rule. */
+function securityGroupRules(doc: TerraformJson): SgRule[] {
+  const inline = resources(doc, "aws_security_group").flatMap(({ address, body }) =>
+    (["ingress", "egress"] as const).flatMap((direction) =>
+      blocks(body[direction]).map((b, i) => ({
+        address,
+        where: `${direction}[${i}]`,
+        direction,
+        protocol: b.protocol,
+        fromPort: b.from_port,
+        toPort: b.to_port,
+        cidrs: [...strings(b.cidr_blocks), ...strings(b.ipv6_cidr_blocks)],
+        description: b.description,
+      })),
+    ),
+  );
+  const legacy = resources(doc, "aws_security_group_rule").map(({ address, body }) => ({
+    address,
+    where: "",
+    direction: String(body.type),
+    protocol: body.protocol,
+    fromPort: body.from_port,
+    toPort: body.to_port,
+    cidrs: [...strings(body.cidr_blocks), ...strings(body.ipv6_cidr_blocks)],
+    description: body.description,
+  }));
+  const vpcRules = (["ingress", "egress"] as const).flatMap((direction) =>
+    resources(doc, `aws_vpc_security_group_${direction}_rule`).map(({ address, body }) => ({
+      address,
+      where: "",
+      direction,
+      protocol: body.ip_protocol,
+      fromPort: body.from_port,
+      toPort: body.to_port,
+      cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6)],
+      description: body.description,
+    })),
+  );
+  return [...inline, ...legacy, ...vpcRules];
+}
+
+/** A literal /0 block (0.0.0.0/0, ::/0); a Terraform reference such as ${var.admin_cidr} is not. */
+const isOpenCidr = (cidr: string) => !cidr.includes("${") && /\/0$/.test(cidr.trim());
+
+type Protocol = "all" | "tcp" | "udp" | "other";
+
+function protocolOf(value: unknown): Protocol {
+  const p = value === undefined ? "-1" : String(value).toLowerCase();
+  if (p === "-1" || p === "all") return "all";
+  if (p === "tcp" || p === "6") return "tcp";
+  if (p === "udp" || p === "17") return "udp";
+  return "other";
+}
+
+function portOf(value: unknown): number | undefined {
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(n) ? n : undefined;
+}
+
+/** Does the rule admit traffic to any port in [lo, hi] over one of the protocols? Unknown ports do. */
+function reaches(rule: SgRule, lo: number, hi: number, protocols: readonly Protocol[]): boolean {
+  const protocol = protocolOf(rule.protocol);
+  if (protocol === "all") return true;
+  if (!protocols.includes(protocol)) return false;
+  const from = portOf(rule.fromPort);
+  const to = portOf(rule.toPort);
+  if (from === undefined || to === undefined) return true;
+  return from <= hi && to >= lo;
+}
+
+const ruleName = (r: SgRule) => (r.where ? `${r.where} ` : "");
+const openIngress = (doc: TerraformJson) => securityGroupRules(doc).filter((r) => r.direction === "ingress" && r.cidrs.some(isOpenCidr));
+
+// Prevents SSH brute force and exploitation from the whole internet.
+function checkSshOpenToWorld(doc: TerraformJson): PolicyFinding[] {
+  return openIngress(doc)
+    .filter((r) => reaches(r, 22, 22, ["tcp"]))
+    .map((r) => finding("CKV_AWS_24", r.address, `${ruleName(r)}admits SSH (22) from ${r.cidrs.filter(isOpenCidr).join(", ")}`));
+}
+
+/** Consul server RPC, Serf LAN/WAN, HTTP/HTTPS/gRPC/gRPC-TLS API, DNS; Envoy admin. */
+export const ADMIN_PORTS: readonly { readonly name: string; readonly from: number; readonly to: number }[] = [
+  { name: "Consul RPC and Serf (8300-8302)", from: 8300, to: 8302 },
+  { name: "Consul HTTP/HTTPS/gRPC API (8500-8503)", from: 8500, to: 8503 },
+  { name: "Consul DNS (8600)", from: 8600, to: 8600 },
+  { name: "Envoy admin (19000)", from: 19000, to: 19000 },
+];
+
+// Prevents exposing Consul's API, RPC, gossip and DNS, and Envoy's admin API, to the internet.
+function checkAdminPortsOpenToWorld(doc: TerraformJson): PolicyFinding[] {
+  return openIngress(doc).flatMap((r) => {
+    const hit = ADMIN_PORTS.filter((p) => reaches(r, p.from, p.to, ["tcp", "udp"])).map((p) => p.name);
+    return hit.length ? [finding("MESH_CONSUL_PORTS", r.address, `${ruleName(r)}admits ${hit.join(", ")} from ${r.cidrs.filter(isOpenCidr).join(", ")}`)] : [];
+  });
+}
+
+// Prevents unreviewable rules: every group and rule says why it exists.
+function checkSecurityGroupDescriptions(doc: TerraformJson): PolicyFinding[] {
+  const groups = resources(doc, "aws_security_group")
+    .filter(({ body }) => !nonEmpty(body.description))
+    .map(({ address }) => finding("CKV_AWS_23", address, "security group has no description"));
+  const rules = securityGroupRules(doc)
+    .filter((r) => !nonEmpty(r.description))
+    .map((r) => finding("CKV_AWS_23", r.address, `${ruleName(r)}rule has no description`));
+  return [...groups, ...rules];
+}
+
+// ---------------------------------------------------------------------------------------------
+// EC2 instances
+// ---------------------------------------------------------------------------------------------
+
+// Prevents SSRF-style theft of instance role credentials through IMDSv1.
+function checkImdsV2(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_instance")
+    .filter(({ body }) => blocks(body.metadata_options)[0]?.http_tokens !== "required")
+    .map(({ address }) => finding("CKV_AWS_79", address, 'metadata_options.http_tokens is not "required" (IMDSv1 allowed)'));
+}
+
+// Prevents readable data on detached or snapshotted root volumes.
+function checkRootVolumeEncrypted(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_instance")
+    .filter(({ body }) => blocks(body.root_block_device)[0]?.encrypted !== true)
+    .map(({ address }) => finding("CKV_AWS_8", address, "root_block_device.encrypted is not true"));
+}
+
+const CREDENTIAL_ASSIGNMENT = /\b[\w.-]*(?:password|passwd|token|secret)[\w.-]*\s*=\s*(["']?)([^\s"'`]+)\1/gi;
+const NOT_A_CREDENTIAL = /^(?:[$%({</]|(?:true|false|null|none|required|optional|enabled|disabled|\d+)$)/i;
+
+/** `password=...` / `token=...` with a literal value (not $VAR, ${ref}, a path or a boolean). */
+function credentialAssignments(text: string): string[] {
+  return [...literalText(text).matchAll(CREDENTIAL_ASSIGNMENT)]
+    .filter((m) => m[2]!.length >= 6 && !NOT_A_CREDENTIAL.test(m[2]!))
+    .map((m) => `a literal credential (${m[0]!.split("=")[0]!.trim()}=...)`);
+}
+
+function userDataOf(body: TfBlock): string[] {
+  const plain = strings(body.user_data);
+  const encoded = strings(body.user_data_base64).map((v) => (v.includes("${") ? v : Buffer.from(v, "base64").toString("utf8")));
+  return [...plain, ...encoded];
+}
+
+// Prevents credentials in user data, which any process on the host and anyone with ec2:DescribeInstanceAttribute can read.
+function checkUserDataSecrets(doc: TerraformJson): PolicyFinding[] {
+  return [...resources(doc, "aws_instance"), ...resources(doc, "aws_launch_template")].flatMap(({ address, body }) =>
+    userDataOf(body).flatMap((text) => {
+      const found = [...secretsIn(text), ...credentialAssignments(text)];
+      return found.length ? [finding("CKV_AWS_46", address, `user data contains ${found.join("; ")}`)] : [];
+    }),
+  );
+}
+
+// Prevents long-lived keys on hosts: instances get AWS access through a role.
+function checkInstanceProfile(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_instance")
+    .filter(({ body }) => !nonEmpty(body.iam_instance_profile))
+    .map(({ address }) => finding("CKV2_AWS_41", address, "no iam_instance_profile"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECS
+// ---------------------------------------------------------------------------------------------
+
+// Prevents blind spots: no per-task CPU, memory and network metrics when a task misbehaves.
+function checkContainerInsights(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecs_cluster")
+    .filter(({ body }) => !blocks(body.setting).some((s) => s.name === "containerInsights" && (s.value === "enabled" || s.value === "enhanced")))
+    .map(({ address }) => finding("CKV_AWS_65", address, "containerInsights is not enabled"));
+}
+
+// Prevents the app from holding the execution role's rights (pulling images, reading every task secret).
+function checkDistinctTaskRoles(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecs_task_definition").flatMap(({ address, body }) => {
+    const { execution_role_arn: exec, task_role_arn: task } = body;
+    if (!nonEmpty(exec) || !nonEmpty(task)) return [finding("CKV_AWS_249", address, "execution_role_arn and task_role_arn must both be set")];
+    return exec === task ? [finding("CKV_AWS_249", address, "execution_role_arn and task_role_arn are the same role")] : [];
+  });
+}
+
+interface Container {
+  name: string;
+  def: TfBlock;
+}
+
+/** The containers of a task definition, or undefined when container_definitions is not a JSON literal. */
+function containersOf(body: TfBlock): Container[] | undefined {
+  let parsed: unknown = body.container_definitions;
+  if (typeof parsed === "string") {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!Array.isArray(parsed) || !parsed.every(isObject)) return undefined;
+  return parsed.map((def, i) => ({ name: typeof def.name === "string" ? def.name : `#${i}`, def }));
+}
+
+/** Runs a per-container check over every task definition; an opaque definition fails closed. */
+function eachContainer(doc: TerraformJson, rule: string, check: (c: Container, task: string) => string[]): PolicyFinding[] {
+  return resources(doc, "aws_ecs_task_definition").flatMap(({ address, body }) => {
+    const containers = containersOf(body);
+    if (!containers) return [finding(rule, address, "container_definitions is not a JSON array literal: cannot check it")];
+    return containers.flatMap((c) => check(c, address).map((problem) => finding(rule, address, `container "${c.name}": ${problem}`)));
+  });
+}
+
+// Prevents container escape: a privileged container is root on the host.
+function checkNoPrivilegedContainers(doc: TerraformJson): PolicyFinding[] {
+  return eachContainer(doc, "MESH_ECS_PRIVILEGED", (c) => (c.def.privileged === true ? ["privileged is true"] : []));
+}
+
+// Prevents containers whose output, and evidence of an incident, is lost.
+function checkContainerLogging(doc: TerraformJson): PolicyFinding[] {
+  return eachContainer(doc, "MESH_ECS_LOGGING", (c) => (nonEmpty(blocks(c.def.logConfiguration)[0]?.logDriver) ? [] : ["no logConfiguration"]));
+}
+
+// Prevents an attacker in a container from persisting tools or changing binaries on its filesystem.
+function checkReadonlyRootFilesystem(doc: TerraformJson, options: ResolvedOptions): PolicyFinding[] {
+  return eachContainer(doc, "CKV_AWS_336", (c, task) => {
+    if (c.def.readonlyRootFilesystem === true) return [];
+    const allowed = options.writableRootContainers.some((e) => e.container === c.name && (e.task === undefined || e.task === task) && nonEmpty(e.reason));
+    const label = blocks(c.def.dockerLabels)[0]?.[READONLY_ROOT_EXCEPTION_LABEL];
+    return allowed || nonEmpty(label) ? [] : [`readonlyRootFilesystem is not true (add the ${READONLY_ROOT_EXCEPTION_LABEL} label or an allow-list entry, with a reason, if the image needs it)`];
+  });
+}
+
+const SECRET_ENV_NAME = /SECRET|PASSWORD|TOKEN|KEY|CREDENTIAL/i;
+
+/** Is the value plain text (or a variable), rather than empty, an ARN or references to non-secret resources? */
+function isLiteralValue(value: string): boolean {
+  if (value.trim() === "" || value.startsWith("arn:")) return false;
+  const refs = references(value);
+  const onlyReferences = literalText(value).replace(/\$REF/g, "").trim() === "";
+  return !(onlyReferences && refs.length > 0 && refs.every((r) => (r.kind === "resource" || r.kind === "data") && !isSecretRef(r)));
+}
+
+// Prevents secrets in plaintext task definitions, which ecs:DescribeTaskDefinition shows to anyone with read access.
+function checkNoSecretsInEnvironment(doc: TerraformJson): PolicyFinding[] {
+  return eachContainer(doc, "AVD-AWS-0036", (c) =>
+    blocks(c.def.environment).flatMap((env) => {
+      const name = String(env.name);
+      const value = typeof env.value === "string" ? env.value : String(env.value ?? "");
+      const found = secretsIn(value);
+      if (found.length) return [`environment ${name} contains ${found.join("; ")}: move it to secrets (valueFrom)`];
+      return SECRET_ENV_NAME.test(name) && isLiteralValue(value) ? [`environment ${name} looks like a secret with a literal value: move it to secrets (valueFrom)`] : [];
+    }),
+  );
+}
+
+const SECRET_ARN = /^arn:[\w-]+:(secretsmanager|ssm):/;
+
+// Prevents a secret written into valueFrom itself, where it is as plaintext as the environment.
+function checkSecretsByReference(doc: TerraformJson): PolicyFinding[] {
+  return eachContainer(doc, "MESH_SECRET_BY_REFERENCE", (c) =>
+    blocks(c.def.secrets).flatMap((s) => {
+      const from = s.valueFrom;
+      if (typeof from === "string" && SECRET_ARN.test(from)) return [];
+      if (typeof from === "string" && from.startsWith("${") && references(from).length > 0 && secretsIn(from).length === 0) return [];
+      return [`secrets ${String(s.name)}: valueFrom is neither a Secrets Manager/SSM ARN nor a reference to one`];
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECR and CloudWatch Logs
+// ---------------------------------------------------------------------------------------------
+
+// Prevents deploying images with known CVEs unnoticed.
+function checkEcrScanOnPush(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecr_repository")
+    .filter(({ body }) => blocks(body.image_scanning_configuration)[0]?.scan_on_push !== true)
+    .map(({ address }) => finding("CKV_AWS_163", address, "image_scanning_configuration.scan_on_push is not true"));
+}
+
+// Prevents a pushed tag from silently replacing the image a task definition names.
+function checkEcrImmutableTags(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecr_repository")
+    .filter(({ body }) => body.image_tag_mutability !== "IMMUTABLE")
+    .map(({ address }) => finding("CKV_AWS_51", address, 'image_tag_mutability is not "IMMUTABLE"'));
+}
+
+// Prevents logs kept forever (cost, and data kept longer than needed) or lost by accident.
+function checkLogRetention(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_cloudwatch_log_group")
+    .filter(({ body }) => !(typeof body.retention_in_days === "number" ? body.retention_in_days > 0 : nonEmpty(body.retention_in_days)))
+    .map(({ address }) => finding("CKV_AWS_66", address, "retention_in_days is not set"));
+}
+
+// Prevents log contents (tokens in debug output, request data) readable without a key the account controls.
+function checkLogKms(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_cloudwatch_log_group")
+    .filter(({ body }) => !nonEmpty(body.kms_key_id))
+    .map(({ address }) => finding("CKV_AWS_158", address, "kms_key_id is not set"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM
+// ---------------------------------------------------------------------------------------------
+
+interface Statement {
+  effect: string;
+  actions: string[];
+  notActions: string[];
+  resources: string[];
+}
+
+interface IdentityPolicy {
+  address: string;
+  where: string;
+  /** undefined: the policy is not a JSON literal and cannot be checked. */
+  statements?: Statement[];
+}
+
+const POLICY_DOCUMENT_REF = /^\$\{data\.aws_iam_policy_document\.[\w-]+\.(json|minified_json)\}$/;
+
+function parsePolicyString(address: string, where: string, policy: unknown): IdentityPolicy[] {
+  if (typeof policy !== "string") return [];
+  if (POLICY_DOCUMENT_REF.test(policy.trim())) return []; // checked where the document is defined
+  try {
+    const json = JSON.parse(policy) as { Statement?: unknown };
+    const statements = blocks(json.Statement).map((s) => ({
+      effect: String(s.Effect ?? ""),
+      actions: strings(s.Action),
+      notActions: strings(s.NotAction),
+      resources: strings(s.Resource),
+    }));
+    return [{ address, where, statements }];
+  } catch {
+    return [{ address, where }];
+  }
+}
+
+/** Identity-based policies (role, user, group, managed; documents without principals). Resource policies are out of scope. */
+function identityPolicies(doc: TerraformJson): IdentityPolicy[] {
+  const attached = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"].flatMap((type) =>
+    resources(doc, type).flatMap(({ address, body }) => parsePolicyString(address, "", body.policy)),
+  );
+  const inline = resources(doc, "aws_iam_role").flatMap(({ address, body }) =>
+    blocks(body.inline_policy).flatMap((p, i) => parsePolicyString(address, `inline_policy[${i}] `, p.policy)),
+  );
+  const documents = dataSources(doc, "aws_iam_policy_document").map(({ address, body }) => ({
+    address,
+    where: "",
+    statements: blocks(body.statement)
+      .filter((s) => blocks(s.principals).length === 0 && blocks(s.not_principals).length === 0)
+      .map((s) => ({ effect: String(s.effect ?? "Allow"), actions: strings(s.actions), notActions: strings(s.not_actions), resources: strings(s.resources) })),
+  }));
+  return [...attached, ...inline, ...documents];
+}
+
+const allows = (s: Statement) => s.effect.toLowerCase() === "allow";
+const isWildcardAction = (action: string) => action === "*" || /^[\w-]+:\*$/.test(action);
+
+// Prevents admin-equivalent grants: "*" or "service:*" hands over every present and future action.
+function checkNoWildcardActions(doc: TerraformJson): PolicyFinding[] {
+  return identityPolicies(doc).flatMap(({ address, where, statements }) => {
+    if (!statements) return [finding("CKV_AWS_63", address, `${where}policy is not a JSON literal: cannot check it`)];
+    return statements.filter(allows).flatMap((s, i) => [
+      ...s.actions.filter(isWildcardAction).map((a) => finding("CKV_AWS_63", address, `${where}statement ${i} allows action "${a}"`)),
+      ...(s.notActions.length ? [finding("CKV_AWS_63", address, `${where}statement ${i} allows NotAction (every other action)`)] : []),
+    ]);
+  });
+}
+
+function isUnscopable(action: string, allowList: readonly UnscopableAction[]): boolean {
+  const a = action.toLowerCase();
+  return allowList.some(({ action: pattern }) => {
+    const p = pattern.toLowerCase();
+    return p.endsWith("*") ? a.startsWith(p.slice(0, -1)) : a === p;
+  });
+}
+
+// Prevents grants on every resource of a kind when the action can name the ones the workload uses.
+// (checkov: CKV_AWS_355 for policies, CKV_AWS_356 for aws_iam_policy_document.)
+function checkNoStarResource(doc: TerraformJson, options: ResolvedOptions): PolicyFinding[] {
+  return identityPolicies(doc).flatMap(({ address, where, statements }) =>
+    (statements ?? []).filter(allows).flatMap((s, i) => {
+      if (!s.resources.includes("*")) return [];
+      const scopable = s.actions.filter((a) => !isUnscopable(a, options.unscopableActions));
+      return scopable.length ? [finding("CKV_AWS_355", address, `${where}statement ${i} allows ${scopable.join(", ")} on Resource "*"`)] : [];
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// VPC
+// ---------------------------------------------------------------------------------------------
+
+const referencesVpc = (value: unknown, vpcName: string) => strings(value).some((v) => v.includes(`aws_vpc.${vpcName}.`));
+
+// Prevents having no record of who talked to what during an incident.
+function checkVpcFlowLogs(doc: TerraformJson): PolicyFinding[] {
+  const logs = resources(doc, "aws_flow_log");
+  return Object.keys(doc.resource?.aws_vpc ?? {})
+    .filter((vpc) => !logs.some(({ body }) => referencesVpc(body.vpc_id, vpc)))
+    .map((vpc) => finding("CKV2_AWS_11", `aws_vpc.${vpc}`, "no aws_flow_log for this VPC"));
+}
+
+// Prevents resources launched without a security group from getting the default group's open rules.
+function checkDefaultSecurityGroupClosed(doc: TerraformJson): PolicyFinding[] {
+  const defaults = resources(doc, "aws_default_security_group");
+  return Object.keys(doc.resource?.aws_vpc ?? {}).flatMap((vpc) => {
+    const managed = defaults.filter(({ body }) => referencesVpc(body.vpc_id, vpc));
+    if (managed.length === 0) return [finding("CKV2_AWS_12", `aws_vpc.${vpc}`, "no aws_default_security_group restricts this VPC's default security group")];
+    return managed
+      .filter(({ body }) => blocks(body.ingress).length > 0 || blocks(body.egress).length > 0)
+      .map(({ address }) => finding("CKV2_AWS_12", address, "default security group has ingress or egress rules"));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------
+
+// Prevents secrets printed in plan/apply logs and CI output.
+function checkSensitiveOutputs(doc: TerraformJson): PolicyFinding[] {
+  return Object.entries(doc.output ?? {}).flatMap(([name, body]) => {
+    const found = [...new Set(allStrings(body.value).flatMap(secretsIn))];
+    return found.length && body.sensitive !== true ? [finding("MESH_SENSITIVE_OUTPUTS", `output.${name}`, `holds ${found.join("; ")} but is not sensitive`)] : [];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------
+
+const rule = (id: string, title: string, check: (doc: TerraformJson, options: ResolvedOptions) => PolicyFinding[]): PolicyRule => ({
+  id,
+  title,
+  check: (doc, options) => check(doc, resolveOptions(options)),
+});
+
+export const POLICY_RULES: PolicyRule[] = [
+  rule("CKV_AWS_24", "No SSH (22) ingress from 0.0.0.0/0 or ::/0", checkSshOpenToWorld),
+  rule("MESH_CONSUL_PORTS", "No Consul (8300-8302, 8500-8503, 8600) or Envoy admin (19000) ingress from 0.0.0.0/0 or ::/0", checkAdminPortsOpenToWorld),
+  rule("CKV_AWS_23", "Every security group and rule has a description", checkSecurityGroupDescriptions),
+  rule("CKV_AWS_79", "Instances require IMDSv2", checkImdsV2),
+  rule("CKV_AWS_8", "Instance root volumes are encrypted", checkRootVolumeEncrypted),
+  rule("CKV_AWS_46", "No secrets in user data", checkUserDataSecrets),
+  rule("CKV2_AWS_41", "Instances have an instance profile", checkInstanceProfile),
+  rule("CKV_AWS_65", "ECS clusters have Container Insights", checkContainerInsights),
+  rule("CKV_AWS_249", "Task execution role and task role are set and distinct", checkDistinctTaskRoles),
+  rule("MESH_ECS_PRIVILEGED", "No privileged containers", checkNoPrivilegedContainers),
+  rule("MESH_ECS_LOGGING", "Every container has a log configuration", checkContainerLogging),
+  rule("CKV_AWS_336", "Containers have read-only root filesystems unless an exception says why", checkReadonlyRootFilesystem),
+  rule("AVD-AWS-0036", "No plaintext secrets in container environments", checkNoSecretsInEnvironment),
+  rule("MESH_SECRET_BY_REFERENCE", "Container secrets come from Secrets Manager/SSM ARNs or references to them", checkSecretsByReference),
+  rule("CKV_AWS_163", "ECR repositories scan on push", checkEcrScanOnPush),
+  rule("CKV_AWS_51", "ECR image tags are immutable", checkEcrImmutableTags),
+  rule("CKV_AWS_66", "Log groups have a retention", checkLogRetention),
+  rule("CKV_AWS_158", "Log groups are encrypted with KMS", checkLogKms),
+  rule("CKV_AWS_63", 'No "*" or "service:*" actions in IAM policies', checkNoWildcardActions),
+  rule("CKV_AWS_355", 'No Resource "*" for actions that can be scoped', checkNoStarResource),
+  rule("CKV2_AWS_11", "Every VPC has flow logs", checkVpcFlowLogs),
+  rule("CKV2_AWS_12", "Every VPC's default security group allows nothing", checkDefaultSecurityGroupClosed),
+  rule("MESH_SENSITIVE_OUTPUTS", "Outputs holding secrets are sensitive", checkSensitiveOutputs),
+];
+
+function resolveOptions(options: PolicyOptions = {}): ResolvedOptions {
+  return {
+    writableRootContainers: [...DEFAULT_POLICY_OPTIONS.writableRootContainers, ...(options.writableRootContainers ?? [])],
+    unscopableActions: [...DEFAULT_POLICY_OPTIONS.unscopableActions, ...(options.unscopableActions ?? [])],
+  };
+}
+
+/** Every finding of every rule, in rule order. */
+export function runPolicy(doc: TerraformJson, options: PolicyOptions = {}): PolicyFinding[] {
+  return POLICY_RULES.flatMap((r) => r.check(doc, options));
+}

@@ -1,0 +1,57 @@
+// Runs the security policy (lib/policy/rules.ts) over synthesized stacks:
+//   npx tsx scripts/policy.ts cdktf.out/stacks/*/cdk.tf.json
+// Prints the findings as a table. Exit status: 0 no finding, 1 findings, 2 bad usage or input.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "../lib/policy/rules";
+
+const USAGE = "usage: npx tsx scripts/policy.ts <cdk.tf.json>... (e.g. cdktf.out/stacks/*/cdk.tf.json, after cdktf synth)";
+
+/** "cdktf.out/stacks/mesh/cdk.tf.json" -> "mesh"; any other path as given. */
+function stackName(file: string): string {
+  return path.basename(file) === "cdk.tf.json" ? path.basename(path.dirname(file)) : file;
+}
+
+function readStack(file: string): TerraformJson {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file (run cdktf synth first?)" : (error as Error).message;
+    throw new Error(`${file}: ${reason}`);
+  }
+  try {
+    return JSON.parse(text) as TerraformJson;
+  } catch (error) {
+    throw new Error(`${file}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ")).join("\n");
+}
+
+function main(args: readonly string[]): number {
+  if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
+    console.error(USAGE);
+    return args.length === 0 ? 2 : 0;
+  }
+  const findings: (PolicyFinding & { stack: string })[] = [];
+  try {
+    for (const file of args) findings.push(...runPolicy(readStack(file)).map((f) => ({ ...f, stack: stackName(file) })));
+  } catch (error) {
+    console.error(`policy: ${(error as Error).message}`);
+    return 2;
+  }
+  const checked = `${args.length} stack${args.length === 1 ? "" : "s"}, ${POLICY_RULES.length} rules`;
+  if (findings.length === 0) {
+    console.log(`policy: no findings (${checked})`);
+    return 0;
+  }
+  console.log(table([["STACK", "RULE", "ADDRESS", "FINDING"], ...findings.map((f) => [f.stack, f.rule, f.address, f.message])]));
+  console.log(`\npolicy: ${findings.length} finding${findings.length === 1 ? "" : "s"} (${checked})`);
+  return 1;
+}
+
+process.exitCode = main(process.argv.slice(2));
