@@ -153,6 +153,7 @@ export class MeshStack extends MeshBaseStack {
           logRetentionDays: spec.logRetentionDays,
           logKmsKeyArn,
           execLogGroupArn: this.cluster.execLogGroup.arn,
+          logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
       });
     });
 

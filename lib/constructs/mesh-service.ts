@@ -29,6 +29,8 @@ export interface MeshServiceProps {
   readonly logKmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
   readonly execLogGroupArn: string;
+  /** ARN pattern of this account's log groups in the region (ECS Exec lists them). */
+  readonly logGroupsArnPattern: string;
 }
 
 const BOOTSTRAP_VOLUME = "envoy-bootstrap";
@@ -71,7 +73,7 @@ export class MeshService extends Construct {
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled)`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
-      inlinePolicies: service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn) } : {},
+      inlinePolicies: service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern) } : {},
     });
 
     const containers = renderTaskContainers({
@@ -139,7 +141,7 @@ function secretArnWithoutKey(valueFrom: string): string {
 }
 
 /** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
-function execPolicy(execLogGroupArn: string): object {
+function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string): object {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -150,8 +152,8 @@ function execPolicy(execLogGroupArn: string): object {
         Resource: "*",
       },
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${execLogGroupArn}:*`] },
-      // DescribeLogGroups cannot be scoped to one log group (IAM service authorization reference).
-      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
+      // The agent checks the log group exists before it streams the session there.
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: [logGroupsArnPattern] },
     ],
   };
 }
