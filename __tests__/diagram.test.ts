@@ -1,0 +1,148 @@
+// The mesh diagram (lib/diagram.ts, npm run diagram): what the spec says must show, and the
+// README must show the current default spec.
+import * as fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  extractReadmeDiagram,
+  meshDot,
+  meshMermaid,
+  readmeDiagramBlock,
+  README_END,
+  README_START,
+  renderSvg,
+  replaceReadmeDiagram,
+  serviceNodeId,
+} from "../lib/diagram";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { DEFAULT_SOURCE, parseSpec } from "../lib/spec/load";
+import type { MeshSpec, MeshSpecInput } from "../lib/spec/schema";
+
+const defaultSpec = parseSpec(DEFAULT_SPEC, DEFAULT_SOURCE).spec;
+
+/** The default mesh plus order-api (Fargate, 4 tasks, calls http-server) and a deny to http-client. */
+const extendedInput: MeshSpecInput = {
+  ...DEFAULT_SPEC,
+  services: {
+    ...DEFAULT_SPEC.services,
+    "order-api": {
+      image: "hashicorp/http-echo:1.0.0",
+      port: 9000,
+      command: ["-listen=127.0.0.1:9000", "-text=orders"],
+      count: 4,
+      launchType: "FARGATE",
+      cpu: 512,
+      memory: 1024,
+      assignPublicIp: true,
+      upstreams: [{ destination: "http-server", localBindPort: 9100 }],
+    },
+  },
+  intentions: [
+    { source: "order-api", destination: "http-client", action: "deny" },
+    { source: "http-client", destination: "order-api", action: "allow" },
+  ],
+};
+const extended = parseSpec(extendedInput, "test").spec;
+
+/** Mermaid link lines in declaration order (linkStyle indexes count these). */
+function mermaidLinks(text: string): string[] {
+  return text.split("\n").filter((line) => /^\s+\S+ (--|-\.) ".*" (-->|\.->) \S+$/.test(line));
+}
+
+/** Link indexes a `linkStyle` line styles red and dashed. */
+function redDashedLinks(text: string): Set<number> {
+  const indexes = new Set<number>();
+  for (const match of text.matchAll(/^\s+linkStyle ([\d,]+) (.*)$/gm)) {
+    if (/stroke:#d62728/.test(match[2]!) && /stroke-dasharray/.test(match[2]!)) for (const i of match[1]!.split(",")) indexes.add(Number(i));
+  }
+  return indexes;
+}
+
+describe("mesh diagram", () => {
+  it("shows a service added to the spec with its task count and launch type", () => {
+    const mermaid = meshMermaid(extended);
+    const node = mermaid.split("\n").find((line) => line.trim().startsWith(`${serviceNodeId("order-api")}[`));
+    expect(node).toBeDefined();
+    expect(node).toContain("order-api");
+    expect(node).toContain("4 tasks");
+    expect(node).toContain("FARGATE 512/1024");
+    expect(meshMermaid(defaultSpec)).not.toContain("order-api");
+    const server = mermaid.split("\n").find((line) => line.trim().startsWith(`${serviceNodeId("http-server")}[`));
+    expect(server).toContain("3 tasks · EC2");
+    expect(meshDot(extended)).toMatch(/svc_order_api \[label="order-api\\n4 tasks · FARGATE 512\/1024/);
+  });
+
+  it("draws each upstream as an edge labelled with its local bind port", () => {
+    const links = mermaidLinks(meshMermaid(extended));
+    expect(links).toContain(`  svc_order_api -- ":9100" --> svc_http_server`);
+    expect(links).toContain(`  svc_http_client -- ":8085" --> svc_http_server`);
+    expect(meshDot(extended)).toContain(`svc_order_api -> svc_http_server [label=":9100"];`);
+  });
+
+  it("draws a deny intention dashed and red, and an allow intention solid", () => {
+    const mermaid = meshMermaid(extended);
+    const links = mermaidLinks(mermaid);
+    const deny = links.indexOf(`  svc_order_api -. "deny" .-> svc_http_client`);
+    const allow = links.indexOf(`  svc_http_client -- "allow" --> svc_order_api`);
+    expect(deny).toBeGreaterThanOrEqual(0);
+    expect(allow).toBeGreaterThanOrEqual(0);
+    const red = redDashedLinks(mermaid);
+    expect(red.has(deny)).toBe(true);
+    expect(red.has(allow)).toBe(false);
+    const dot = meshDot(extended);
+    expect(dot).toMatch(/svc_order_api -> svc_http_client \[label="deny", style=dashed, color="#d62728"/);
+    expect(dot).toMatch(/svc_http_client -> svc_order_api \[label="allow"\];/);
+  });
+
+  it("draws an upstream that an intention denies as denied, and * as any service", () => {
+    const spec = parseSpec(
+      {
+        ...DEFAULT_SPEC,
+        intentions: [
+          { source: "http-client", destination: "http-server", action: "deny" },
+          { source: "*", destination: "http-client", action: "deny" },
+        ],
+      },
+      "test",
+    ).spec;
+    const mermaid = meshMermaid(spec);
+    const links = mermaidLinks(mermaid);
+    const overridden = links.indexOf(`  svc_http_client -. "deny (upstream :8085)" .-> svc_http_server`);
+    const star = links.indexOf(`  any_service -. "deny" .-> svc_http_client`);
+    expect(redDashedLinks(mermaid)).toEqual(new Set([overridden, star]));
+    expect(mermaid).toMatch(/any_service\(\["any service \(\*\)"\]\)/);
+  });
+
+  it("has the Consul server, and the TLS edge only when the spec has one", () => {
+    expect(meshMermaid(defaultSpec)).toMatch(/consul_server\[\("Consul server<br\/>EC2 t3.micro · 10.0.101.100/);
+    expect(meshMermaid(defaultSpec)).not.toContain("tls_edge");
+    const withEdge = { ...defaultSpec, tlsEdge: { serviceName: "secure-app", namespace: "internal.example", desiredCount: 2 } } as MeshSpec;
+    const mermaid = meshMermaid(withEdge);
+    expect(mermaid).toMatch(/tls_edge\{\{"TLS edge: secure-app<br\/>2 tasks · FARGATE<br\/>https:\/\/secure-app.internal.example:443/);
+    expect(mermaidLinks(mermaid)).toContain(`  tls_clients -- "HTTPS 443 via Cloud Map DNS" --> tls_edge`);
+    expect(meshDot(withEdge)).toContain("tls_clients -> tls_edge");
+  });
+
+  it("renders the DOT graph to an SVG naming every service", async () => {
+    const svg = await renderSvg(meshDot(extended));
+    expect(svg).toContain("<svg");
+    // Graphviz writes '-' as &#45;: compare the decoded text.
+    const text = svg.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+    for (const name of Object.keys(extended.services)) expect(text).toContain(`>${name}</text>`);
+    expect(svg).toContain("Consul server");
+  }, 30_000);
+
+  it("replaces only the text between the README markers, and refuses a README without them", () => {
+    const readme = `# Title\n\nbefore\n${README_START}\nold\n${README_END}\nafter\n`;
+    const updated = replaceReadmeDiagram(readme, "NEW")!;
+    expect(updated).toBe(`# Title\n\nbefore\n${README_START}\nNEW\n${README_END}\nafter\n`);
+    expect(extractReadmeDiagram(updated)).toBe("NEW");
+    expect(replaceReadmeDiagram("# no markers\n", "NEW")).toBeUndefined();
+    expect(replaceReadmeDiagram(`${README_END}\n${README_START}\n`, "NEW")).toBeUndefined();
+  });
+
+  it("keeps the README diagram equal to the built-in default spec's (npm run diagram)", () => {
+    const embedded = extractReadmeDiagram(fs.readFileSync("README.md", "utf8"));
+    expect(embedded, "README.md lacks the mesh-diagram markers").toBeDefined();
+    expect(embedded).toBe(readmeDiagramBlock(meshMermaid(defaultSpec)));
+  });
+});
