@@ -1,0 +1,75 @@
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { DataAwsVpcEndpointService } from "@cdktf/provider-aws/lib/data-aws-vpc-endpoint-service";
+import { DataAwsRouteTable } from "@cdktf/provider-aws/lib/data-aws-route-table";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { MeshSecurityGroup } from "./security-group";
+
+export interface AwsApiEndpointsProps {
+  readonly vpcId: string;
+  /** Clients allowed to the endpoints on 443. */
+  readonly vpcCidr: string;
+  /** Subnets of the interface endpoints: at most one per availability zone. */
+  readonly subnetIds: string[];
+  /** Prefix of the security group name. */
+  readonly namePrefix: string;
+}
+
+/** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets. */
+export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+
+/**
+ * VPC endpoints that let tasks without a public IP or NAT gateway start: interface endpoints
+ * (private DNS) for ECR, CloudWatch Logs and Secrets Manager, and the S3 gateway endpoint
+ * ECR serves image layers from, routed in the route table of the first subnet. Service
+ * names come from the region and partition at plan time. Interface endpoints are billed per
+ * hour and AZ; the VPC needs DNS support and DNS hostnames (the mesh's VPC has both).
+ */
+export class AwsApiEndpoints extends Construct {
+  public readonly securityGroup: MeshSecurityGroup;
+  public readonly interfaceEndpoints: readonly VpcEndpoint[];
+  public readonly s3Endpoint: VpcEndpoint;
+  /** Managed prefix list of S3 in the region: the destination of egress rules to the gateway endpoint. */
+  public readonly s3PrefixListId: string;
+
+  constructor(scope: Construct, id: string, props: AwsApiEndpointsProps) {
+    super(scope, id);
+    this.securityGroup = new MeshSecurityGroup(this, "security_group", {
+      vpcId: props.vpcId,
+      namePrefix: `${props.namePrefix}-aws-endpoints-`,
+      description: "Interface VPC endpoints of ECR, CloudWatch Logs and Secrets Manager: HTTPS from the VPC only",
+    });
+    this.securityGroup.allowIngress("https_from_vpc", {
+      description: "HTTPS from the VPC to the AWS API endpoints (image pulls, logs, secrets)",
+      protocol: "tcp",
+      fromPort: 443,
+      peer: { cidr: props.vpcCidr },
+    });
+    // No egress rule: endpoint network interfaces only answer (security groups are stateful).
+
+    this.interfaceEndpoints = INTERFACE_ENDPOINT_SERVICES.map((service) => {
+      const key = service.replace(/\./g, "_");
+      const lookup = new DataAwsVpcEndpointService(this, `${key}_service`, { service, serviceType: "Interface" });
+      return new VpcEndpoint(this, key, {
+        vpcId: props.vpcId,
+        serviceName: lookup.serviceName,
+        vpcEndpointType: "Interface",
+        subnetIds: props.subnetIds,
+        securityGroupIds: [this.securityGroup.id],
+        privateDnsEnabled: true,
+        tags: { Name: `${props.namePrefix}-${service}` },
+      });
+    });
+
+    const s3 = new DataAwsVpcEndpointService(this, "s3_service", { service: "s3", serviceType: "Gateway" });
+    const routeTable = new DataAwsRouteTable(this, "route_table", { subnetId: Fn.element(props.subnetIds, 0) });
+    this.s3Endpoint = new VpcEndpoint(this, "s3", {
+      vpcId: props.vpcId,
+      serviceName: s3.serviceName,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [routeTable.routeTableId],
+      tags: { Name: `${props.namePrefix}-s3` },
+    });
+    this.s3PrefixListId = this.s3Endpoint.prefixListId;
+  }
+}

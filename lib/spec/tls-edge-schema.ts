@@ -1,0 +1,201 @@
+// System 2, "TLS all the way to the container": the spec of the tls-edge stack. The mesh spec
+// embeds it as `tlsEdge` (optional); this file owns its fields, defaults and cross-field rules.
+// Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
+// 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
+import { z } from "zod";
+import { FARGATE_MEMORY, NAME_LIMITS } from "../aws-limits";
+import { LOG_RETENTION_DAYS } from "./schema";
+
+/** Envoy's TLS listener inside the task (the original's port). */
+export const TLS_EDGE_LISTENER_PORT = 443;
+/** Envoy's admin interface, bound to 127.0.0.1 only (the original bound 0.0.0.0:8081). */
+export const TLS_EDGE_ADMIN_PORT = 9901;
+
+/** Defaults of the original demo (its variables.tf and task definition). */
+export const TLS_EDGE_DEFAULTS = {
+  serviceName: "envoy-ssl-tutorial",
+  namespace: "dev",
+  appPort: 8080,
+  cpu: 256,
+  memory: 512,
+  desiredCount: 1,
+  logRetentionDays: 30,
+} as const;
+
+/** One DNS label (RFC 1035): lowercase letters, digits and '-', not starting or ending with '-'. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** A DNS name is at most 253 characters (RFC 1035, as Route 53 counts it). */
+const MAX_DNS_NAME = 253;
+/** ECR repository names (CreateRepository API): lowercase path segments separated by '/'. */
+const ECR_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+/** ECR image tags (PutImage API): at most 128 characters. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+
+const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
+const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+
+export type TlsEdgeNetwork =
+  | { readonly from: "mesh" }
+  | { readonly from: "existing"; readonly vpcId?: string; readonly vpcCidr?: string; readonly subnetIds?: string[] };
+
+/**
+ * Where the service runs. `{ from: "mesh" }`: the mesh stack's VPC and public subnet (passed in
+ * by the app). Otherwise an existing VPC, as in the original: IDs given here become the defaults
+ * of the stack's Terraform variables vpc_id / subnet_ids, IDs left out must be given at plan
+ * time, and a missing vpcCidr is read from the VPC.
+ */
+const networkSchema = z
+  .strictObject({
+    from: z
+      .enum(["mesh", "existing"])
+      .optional()
+      .describe('"mesh": the mesh stack\'s VPC and subnet; "existing": a VPC of yours. Omitted: "existing" when an ID is given, else "mesh"'),
+    vpcId: z.string().regex(VPC_ID, "must be a VPC ID such as vpc-0abc12345def67890").optional().describe("Existing VPC (default of the Terraform variable vpc_id)"),
+    vpcCidr: cidr.optional().describe("CIDR of the existing VPC: the default HTTPS clients. Omitted: read from the VPC at plan time"),
+    subnetIds: z
+      .array(z.string().regex(SUBNET_ID, "must be a subnet ID such as subnet-0abc12345def67890"))
+      .min(1, "must list at least one subnet")
+      .optional()
+      .describe("Subnets of the tasks, at most one per availability zone (default of the Terraform variable subnet_ids)"),
+  })
+  .superRefine((network, ctx) => {
+    if (network.from !== "mesh") return;
+    for (const key of ["vpcId", "vpcCidr", "subnetIds"] as const) {
+      if (network[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `the mesh's network brings its own ${key}; remove ${key} or set from: "existing"` });
+      }
+    }
+  })
+  .transform((network): TlsEdgeNetwork => {
+    const { from, ...ids } = network;
+    const existing = from === "existing" || Object.values(ids).some((v) => v !== undefined);
+    return existing ? { from: "existing", ...ids } : { from: "mesh" };
+  });
+
+export const tlsEdgeSchema = z
+  .strictObject({
+    serviceName: z
+      .string()
+      .min(1, "must not be empty")
+      .max(NAME_LIMITS.cloudMapServiceName, `must be at most ${NAME_LIMITS.cloudMapServiceName} characters (Cloud Map service name)`)
+      .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-' (it names the ECS cluster, the Cloud Map service and the ECR repository)")
+      .default(TLS_EDGE_DEFAULTS.serviceName)
+      .describe("Name of the ECS cluster, service and task family, the Cloud Map service (DNS <serviceName>.<namespace>) and the log group /ecs/<serviceName>"),
+    namespace: z
+      .string()
+      .min(1, "must not be empty")
+      .max(MAX_DNS_NAME, `must be at most ${MAX_DNS_NAME} characters (a DNS name)`)
+      .default(TLS_EDGE_DEFAULTS.namespace)
+      .describe("Cloud Map private DNS namespace created in the VPC (a DNS name such as dev or internal.example)"),
+    appPort: port
+      .default(TLS_EDGE_DEFAULTS.appPort)
+      .describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_ADMIN_PORT} (Envoy's admin)`),
+    cpu: z.number().int().positive().default(TLS_EDGE_DEFAULTS.cpu).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
+    memory: z.number().int().positive().default(TLS_EDGE_DEFAULTS.memory).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
+    desiredCount: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(TLS_EDGE_DEFAULTS.desiredCount)
+      .describe("Number of tasks once an app image tag is set (0 tasks until then)"),
+    allowedCidrs: z
+      .array(cidr)
+      .default([])
+      .describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
+    assignPublicIp: z
+      .boolean()
+      .default(false)
+      .describe("Give tasks a public IP (the original did). Only to reach AWS APIs without NAT or VPC endpoints; ingress stays limited to the allowed networks"),
+    vpcEndpoints: z
+      .boolean()
+      .optional()
+      .describe(
+        "Create VPC endpoints (ECR API, ECR Docker, CloudWatch Logs, Secrets Manager, S3 gateway) so tasks without a public IP pull images and read secrets privately. " +
+          "Omitted: on for the mesh's network (it has no NAT gateway), off for an existing VPC (assumed to have a NAT gateway or its own endpoints)",
+      ),
+    logRetentionDays: z
+      .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .default(TLS_EDGE_DEFAULTS.logRetentionDays)
+      .describe("CloudWatch Logs retention of /ecs/<serviceName>"),
+    appImageTag: z
+      .string()
+      .regex(IMAGE_TAG, "must be an image tag: letters, digits, '_', '.', '-', at most 128 characters")
+      .refine((tag) => tag !== "latest", 'must not be "latest": tags are immutable; deploy the tag scripts/push-images.sh prints')
+      .optional()
+      .describe("Default of the Terraform variable app_image_tag. Omitted: the service runs 0 tasks until app_image_tag is set"),
+    ecrRepositoryName: z.string().optional().describe("ECR repository of the app image; default <serviceName>/flask-app"),
+    network: networkSchema.default({ from: "mesh" }).describe("The mesh's VPC, or an existing VPC"),
+  })
+  .superRefine((spec, ctx) => {
+    // Fargate accepts only some cpu/memory pairs (ECS "Task CPU and memory"; lib/aws-limits.ts).
+    const allowed = FARGATE_MEMORY[spec.cpu];
+    if (!allowed) {
+      ctx.addIssue({ code: "custom", path: ["cpu"], message: `${spec.cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(", ")}` });
+    } else if (!allowed.includes(spec.memory)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memory"],
+        message: `${spec.memory} MiB is not valid with ${spec.cpu} CPU units on Fargate; allowed memory values: ${allowed.join(", ")}`,
+      });
+    }
+    const portProblem = appPortProblem(spec.appPort);
+    if (portProblem) ctx.addIssue({ code: "custom", path: ["appPort"], message: portProblem });
+    // The service name is the first label of its A record (Cloud Map, RFC 1035).
+    if (spec.serviceName.length > NAME_LIMITS.dnsLabel || !DNS_LABEL.test(spec.serviceName)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["serviceName"],
+        message: `must be a DNS label (at most ${NAME_LIMITS.dnsLabel} characters, not starting or ending with '-'): it is the host name ${spec.serviceName}.${spec.namespace}`,
+      });
+    }
+    spec.namespace.split(".").forEach((label, i) => {
+      if (label.length > NAME_LIMITS.dnsLabel || !DNS_LABEL.test(label)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["namespace"],
+          message: `label ${i + 1} ("${label}") must be 1-${NAME_LIMITS.dnsLabel} lowercase letters, digits or '-', not starting or ending with '-'`,
+        });
+      }
+    });
+    const fqdn = `${spec.serviceName}.${spec.namespace}`;
+    if (fqdn.length > MAX_DNS_NAME) ctx.addIssue({ code: "custom", path: ["namespace"], message: `${fqdn} is longer than ${MAX_DNS_NAME} characters (a DNS name)` });
+    const repository = spec.ecrRepositoryName ?? defaultRepositoryName(spec.serviceName);
+    const repositoryProblem = ecrRepositoryNameProblem(repository);
+    if (repositoryProblem) {
+      ctx.addIssue({ code: "custom", path: [spec.ecrRepositoryName === undefined ? "serviceName" : "ecrRepositoryName"], message: repositoryProblem });
+    }
+    spec.allowedCidrs.forEach((block, i) => {
+      if (block.endsWith("/0")) {
+        ctx.addIssue({ code: "custom", path: ["allowedCidrs", i], message: "must not be the whole internet: list the client networks (the default, [], allows the VPC only)" });
+      }
+    });
+  })
+  .describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map private DNS");
+
+/** Why a port cannot be the app's (Envoy holds 443 and the admin port; the app is not root), or undefined. */
+export function appPortProblem(appPort: number): string | undefined {
+  if (appPort === TLS_EDGE_LISTENER_PORT) return `${appPort} is Envoy's TLS listener in the same task; choose another port such as 8080`;
+  if (appPort === TLS_EDGE_ADMIN_PORT) return `${appPort} is Envoy's admin interface in the same task; choose another port such as 8080`;
+  if (appPort < 1024) return `${appPort} is a privileged port and the app runs as a non-root user; choose 1024 or above`;
+  return undefined;
+}
+
+/** Why an ECR repository name is invalid (CreateRepository: 2-256 lowercase characters), or undefined. */
+export function ecrRepositoryNameProblem(name: string): string | undefined {
+  if (name !== name.toLowerCase()) return `ECR repository names are lowercase; use "${name.toLowerCase()}"`;
+  if (name.length < 2 || name.length > NAME_LIMITS.ecrRepository || !ECR_NAME.test(name)) {
+    return `"${name}" is not a valid ECR repository name (2-${NAME_LIMITS.ecrRepository} characters, lowercase segments of letters and digits joined by '.', '_', '-' or '/')`;
+  }
+  return undefined;
+}
+
+/** The ECR repository of the app image when the spec names none. */
+export function defaultRepositoryName(serviceName: string): string {
+  return `${serviceName}/flask-app`;
+}
+
+export type TlsEdgeSpec = z.output<typeof tlsEdgeSchema>;
+export type TlsEdgeSpecInput = z.input<typeof tlsEdgeSchema>;
