@@ -1,0 +1,398 @@
+import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { AwsServiceRole } from "./aws-service-role";
+import { MeshSecurityGroup } from "./security-group";
+import { TLS_EDGE_DEFAULTS, TLS_EDGE_LISTENER_PORT, defaultRepositoryName, ecrRepositoryNameProblem, tlsEdgeSchema } from "../spec/tls-edge-schema";
+import { renderTlsEdgeContainers, TLS_EDGE_CONTAINERS } from "../render/tls-edge";
+import { escapeForTerraform } from "../render/terraform-string";
+import { ENVOY } from "../versions";
+
+/** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
+export interface TlsEdgeCertificateRefs {
+  readonly certificateSecretArn: string;
+  readonly privateKeySecretArn: string;
+  /** Any value that changes with the certificate: a renewal then rolls the service. */
+  readonly certificateDigest: string;
+}
+
+/** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
+export type AwsApiAccess =
+  | { readonly type: "internet" }
+  | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
+
+export interface TlsEdgeServiceProps {
+  readonly vpcId: string;
+  /** The VPC's CIDR: the HTTPS clients allowed when allowedCidrs is empty. */
+  readonly vpcCidr: string;
+  /** Subnets of the tasks. */
+  readonly subnetIds: string[];
+  /** KMS key of the log group (CKV_AWS_158); its policy must let CloudWatch Logs use it. */
+  readonly logKmsKeyArn: string;
+  /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
+  readonly appImageTag: string;
+  readonly certificate: TlsEdgeCertificateRefs;
+  /** ECS cluster, service and family; Cloud Map service; log group /ecs/<serviceName>. @default "envoy-ssl-tutorial" */
+  readonly serviceName?: string;
+  /** Cloud Map private DNS namespace, created in the VPC. @default "dev" */
+  readonly namespace?: string;
+  /** Port of the app on 127.0.0.1. @default 8080 */
+  readonly appPort?: number;
+  /** Fargate task CPU units. @default 256 */
+  readonly cpu?: number;
+  /** Fargate task memory (MiB), allowed for cpu. @default 512 */
+  readonly memory?: number;
+  /** Desired tasks (may be a Terraform expression). @default 1 */
+  readonly desiredCount?: number;
+  /** Networks allowed to 443. @default [] (the VPC CIDR only) */
+  readonly allowedCidrs?: readonly string[];
+  /** Public IP on the task ENIs. @default false */
+  readonly assignPublicIp?: boolean;
+  /** Log retention (a value CloudWatch accepts). @default 30 */
+  readonly logRetentionDays?: number;
+  /** ECR repository of the app image. @default "<serviceName>/flask-app" */
+  readonly appRepositoryName?: string;
+  /** ECR repository the pinned official Envoy image is mirrored into. @default "<serviceName>/envoy" */
+  readonly envoyRepositoryName?: string;
+  /** Where tasks reach AWS APIs on 443. @default { type: "internet" } (a NAT gateway or the public IP) */
+  readonly awsApiAccess?: AwsApiAccess;
+}
+
+/** The tag of the pinned Envoy image (lib/versions.ts), reused for its ECR mirror. */
+export function envoyMirrorTag(image: string = ENVOY.image): string {
+  const name = image.slice(image.lastIndexOf("/") + 1);
+  const colon = name.indexOf(":");
+  const tag = colon < 0 ? "" : name.slice(colon + 1).split("@")[0]!;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === "latest") {
+    throw new Error(`the Envoy image ${image} (lib/versions.ts) must be pinned by a tag such as envoyproxy/envoy:v1.33.2 to be mirrored into ECR`);
+  }
+  return tag;
+}
+
+const CONFIG_VOLUME = "envoy-config";
+const APP_TMP_VOLUME = "app-tmp";
+
+/**
+ * System 2 of the original (envoy-ssl-tutorial): a Fargate service whose Envoy sidecar
+ * terminates TLS inside the task and forwards plain HTTP over loopback to the app, found
+ * through Cloud Map private DNS as <serviceName>.<namespace>.
+ *
+ * Fixed against the original: no public IP; 443 only from the VPC (or listed networks) and
+ * only HTTPS out; separate least-privilege execution and task roles; the certificate comes from
+ * Secrets Manager instead of being self-signed at start; Envoy v3 config on the official pinned
+ * image (mirrored into ECR) with its admin interface on 127.0.0.1; immutable, scanned images;
+ * KMS-encrypted logs with retention; the region from the provider, never hard-coded.
+ */
+export class TlsEdgeService extends Construct {
+  public readonly serviceName: string;
+  public readonly namespaceName: string;
+  /** <serviceName>.<namespace>: the name clients call and the certificate names. */
+  public readonly dnsName: string;
+  public readonly appRepository: EcrRepository;
+  public readonly envoyRepository: EcrRepository;
+  /** The Envoy image tasks run: the pinned official image, mirrored into envoyRepository. */
+  public readonly envoyImage: string;
+  public readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
+  public readonly discoveryService: ServiceDiscoveryService;
+  public readonly cluster: EcsCluster;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly securityGroup: MeshSecurityGroup;
+  public readonly executionRole: AwsServiceRole;
+  public readonly taskRole: AwsServiceRole;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly ecsService: EcsService;
+
+  constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
+    super(scope, id);
+    const p = withDefaults(props);
+    validateProps(this.node.path, p);
+    this.serviceName = p.serviceName;
+    this.namespaceName = p.namespace;
+    this.dnsName = `${p.serviceName}.${p.namespace}`;
+    // The provider's region and partition, never hard-coded.
+    const region = new DataAwsRegion(this, "region").region;
+    const partition = new DataAwsPartition(this, "partition").partition;
+
+    // Images: the app, and the official Envoy image mirrored unchanged (tasks without internet
+    // access cannot pull from Docker Hub, and ECR scans it on push).
+    this.appRepository = repository(this, "app_repository", p.appRepositoryName);
+    this.envoyRepository = repository(this, "envoy_repository", p.envoyRepositoryName);
+    this.envoyImage = `${this.envoyRepository.repositoryUrl}:${envoyMirrorTag()}`;
+
+    this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
+      name: p.namespace,
+      vpc: p.vpcId,
+      description: `Private DNS of ${this.dnsName} (Cloud Map)`,
+    });
+    this.discoveryService = new ServiceDiscoveryService(this, "discovery_service", {
+      name: p.serviceName,
+      description: `A records of the ${p.serviceName} tasks`,
+      dnsConfig: {
+        namespaceId: this.namespace.id,
+        dnsRecords: [{ ttl: 10, type: "A" }],
+        routingPolicy: "MULTIVALUE",
+      },
+      // ECS reports task health (container health checks) to Cloud Map.
+      healthCheckCustomConfig: { failureThreshold: 1 },
+    });
+
+    this.cluster = new EcsCluster(this, "cluster", {
+      name: p.serviceName,
+      setting: [{ name: "containerInsights", value: "enabled" }],
+    });
+    this.logGroup = new CloudwatchLogGroup(this, "log_group", {
+      name: `/ecs/${p.serviceName}`,
+      retentionInDays: p.logRetentionDays,
+      kmsKeyId: p.logKmsKeyArn,
+    });
+
+    this.securityGroup = this.taskSecurityGroup(p);
+
+    // IAM name prefixes hold 38 characters (Terraform appends 26).
+    const rolePrefix = `${p.serviceName.slice(0, 26)}-`;
+    this.executionRole = new AwsServiceRole(this, "execution_role", {
+      namePrefix: `${rolePrefix}exec-`,
+      description: `ECS task execution of ${p.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
+      assumedBy: "ecs-tasks.amazonaws.com",
+      partition,
+      inlinePolicies: {
+        "pull-log-read-certificate": executionPolicy({
+          repositoryArns: [this.appRepository.arn, this.envoyRepository.arn],
+          logGroupArn: this.logGroup.arn,
+          secretArns: [p.certificate.certificateSecretArn, p.certificate.privateKeySecretArn],
+        }),
+      },
+    });
+    this.taskRole = new AwsServiceRole(this, "task_role", {
+      namePrefix: `${rolePrefix}task-`,
+      description: `Task role of ${p.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
+      assumedBy: "ecs-tasks.amazonaws.com",
+      partition,
+    });
+
+    const containers = renderTlsEdgeContainers({
+      appImage: `${this.appRepository.repositoryUrl}:${p.appImageTag}`,
+      appPort: p.appPort,
+      envoyImage: this.envoyImage,
+      certificateSecretArn: p.certificate.certificateSecretArn,
+      privateKeySecretArn: p.certificate.privateKeySecretArn,
+      certificateDigest: p.certificate.certificateDigest,
+      logGroup: this.logGroup.name,
+      region,
+      streamPrefix: p.serviceName,
+      configVolume: CONFIG_VOLUME,
+      appTmpVolume: APP_TMP_VOLUME,
+    });
+    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+      family: p.serviceName,
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      cpu: String(p.cpu),
+      memory: String(p.memory),
+      // scripts/push-images.sh builds and mirrors linux/amd64 images.
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      executionRoleArn: this.executionRole.role.arn,
+      taskRoleArn: this.taskRole.role.arn,
+      containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
+      volume: [{ name: CONFIG_VOLUME }, { name: APP_TMP_VOLUME }],
+    });
+
+    this.ecsService = new EcsService(this, "service", {
+      name: p.serviceName,
+      cluster: this.cluster.arn,
+      // The ARN pins the exact revision (no max(revision) workaround for drift).
+      taskDefinition: this.taskDefinition.arn,
+      desiredCount: p.desiredCount,
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+      networkConfiguration: {
+        subnets: p.subnetIds,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: p.assignPublicIp,
+      },
+      serviceRegistries: { registryArn: this.discoveryService.arn },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      enableEcsManagedTags: true,
+      propagateTags: "SERVICE",
+    });
+  }
+
+  /** 443 in from the allowed networks only; 443 out to AWS APIs only. */
+  private taskSecurityGroup(p: ResolvedProps): MeshSecurityGroup {
+    const sg = new MeshSecurityGroup(this, "security_group", {
+      vpcId: p.vpcId,
+      namePrefix: `${p.serviceName}-sg-`,
+      description: `${p.serviceName} tasks: HTTPS to Envoy from ${p.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
+    });
+    if (p.allowedCidrs.length === 0) {
+      sg.allowIngress("https_from_vpc", {
+        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${this.dnsName})`,
+        protocol: "tcp",
+        fromPort: TLS_EDGE_LISTENER_PORT,
+        peer: { cidr: p.vpcCidr },
+      });
+    } else {
+      p.allowedCidrs.forEach((cidr, i) =>
+        sg.allowIngress(`https_from_allowed_${i}`, {
+          description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
+          protocol: "tcp",
+          fromPort: TLS_EDGE_LISTENER_PORT,
+          peer: { cidr },
+        }),
+      );
+    }
+    const access = p.awsApiAccess;
+    if (access.type === "internet") {
+      sg.allowEgress("https_to_aws_apis", {
+        description: "HTTPS to ECR, CloudWatch Logs and Secrets Manager (image pulls, logs, TLS secrets) through the NAT gateway or public IP",
+        protocol: "tcp",
+        fromPort: 443,
+        peer: { cidr: "0.0.0.0/0" },
+      });
+    } else {
+      sg.allowEgress("https_to_aws_endpoints", {
+        description: "HTTPS to the VPC endpoints of ECR, CloudWatch Logs and Secrets Manager",
+        protocol: "tcp",
+        fromPort: 443,
+        peer: { securityGroupId: access.endpointSecurityGroupId },
+      });
+      new VpcSecurityGroupEgressRule(sg, "egress_https_to_s3", {
+        securityGroupId: sg.id,
+        description: "HTTPS to S3 through the gateway endpoint (ECR image layers)",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        prefixListId: access.s3PrefixListId,
+      });
+    }
+    return sg;
+  }
+}
+
+type ResolvedProps = Required<Omit<TlsEdgeServiceProps, "allowedCidrs">> & { readonly allowedCidrs: readonly string[] };
+
+function withDefaults(props: TlsEdgeServiceProps): ResolvedProps {
+  const serviceName = props.serviceName ?? TLS_EDGE_DEFAULTS.serviceName;
+  return {
+    ...props,
+    serviceName,
+    namespace: props.namespace ?? TLS_EDGE_DEFAULTS.namespace,
+    appPort: props.appPort ?? TLS_EDGE_DEFAULTS.appPort,
+    cpu: props.cpu ?? TLS_EDGE_DEFAULTS.cpu,
+    memory: props.memory ?? TLS_EDGE_DEFAULTS.memory,
+    desiredCount: props.desiredCount ?? TLS_EDGE_DEFAULTS.desiredCount,
+    allowedCidrs: props.allowedCidrs ?? [],
+    assignPublicIp: props.assignPublicIp ?? false,
+    logRetentionDays: props.logRetentionDays ?? TLS_EDGE_DEFAULTS.logRetentionDays,
+    appRepositoryName: props.appRepositoryName ?? defaultRepositoryName(serviceName),
+    envoyRepositoryName: props.envoyRepositoryName ?? `${serviceName}/envoy`,
+    awsApiAccess: props.awsApiAccess ?? { type: "internet" },
+  };
+}
+
+/** Rejects combinations AWS would refuse at apply time (or that would open the service), saying what to change. */
+function validateProps(path: string, p: ResolvedProps): void {
+  const problems: string[] = [];
+  // The spec's own rules, for the props that are literal here (names, sizes, networks, retention).
+  const literal = <T>(value: T): T | undefined => (Token.isUnresolved(value) ? undefined : value);
+  const checked = tlsEdgeSchema.safeParse({
+    serviceName: literal(p.serviceName),
+    namespace: literal(p.namespace),
+    cpu: p.cpu,
+    memory: p.memory,
+    appPort: p.appPort,
+    logRetentionDays: p.logRetentionDays,
+    allowedCidrs: p.allowedCidrs.filter((c) => !Token.isUnresolved(c)),
+    ecrRepositoryName: literal(p.appRepositoryName),
+  });
+  const propName: Record<string, string> = { ecrRepositoryName: "appRepositoryName" };
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const [field, ...rest] = issue.path.map(String);
+      problems.push(`${[propName[field!] ?? field, ...rest].join(".")}: ${issue.message}`);
+    }
+  }
+  const envoyRepoProblem = Token.isUnresolved(p.envoyRepositoryName) ? undefined : ecrRepositoryNameProblem(p.envoyRepositoryName);
+  if (envoyRepoProblem) problems.push(`envoyRepositoryName: ${envoyRepoProblem}`);
+  if (!Token.isUnresolved(p.appRepositoryName) && p.appRepositoryName === p.envoyRepositoryName) {
+    problems.push("envoyRepositoryName: must differ from appRepositoryName (each image has its own immutable tags)");
+  }
+  if (!Token.isUnresolved(p.desiredCount) && (!Number.isInteger(p.desiredCount) || p.desiredCount < 0)) {
+    problems.push(`desiredCount: ${p.desiredCount} must be a whole number >= 0`);
+  }
+  if (!Token.isUnresolved(p.subnetIds) && p.subnetIds.length === 0) problems.push("subnetIds: list at least one subnet for the tasks");
+  if (p.allowedCidrs.length === 0 && !Token.isUnresolved(p.vpcCidr) && (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p.vpcCidr) || p.vpcCidr.endsWith("/0"))) {
+    problems.push(`vpcCidr: "${p.vpcCidr}" must be the VPC's CIDR block: it is the only network allowed to 443 when allowedCidrs is empty`);
+  }
+  if (!Token.isUnresolved(p.appImageTag) && p.appImageTag === "latest") {
+    problems.push('appImageTag: must not be "latest": the repository\'s tags are immutable; use the tag scripts/push-images.sh prints');
+  }
+  if (p.assignPublicIp && p.awsApiAccess.type === "vpc-endpoints") {
+    problems.push("assignPublicIp: tasks reach AWS through VPC endpoints, so a public IP only adds exposure; set assignPublicIp: false or drop the endpoints");
+  }
+  if (problems.length > 0) {
+    throw new Error(`TlsEdgeService ${path}: invalid props:\n${[...new Set(problems)].map((m) => `  - ${m}`).join("\n")}`);
+  }
+}
+
+function repository(scope: Construct, id: string, name: string): EcrRepository {
+  const repo = new EcrRepository(scope, id, {
+    name,
+    imageTagMutability: "IMMUTABLE",
+    imageScanningConfiguration: { scanOnPush: true },
+    encryptionConfiguration: [{ encryptionType: "KMS" }],
+  });
+  // Immutable tags leave only failed or interrupted pushes untagged: clear those after a week.
+  new EcrLifecyclePolicy(scope, `${id}_lifecycle`, {
+    repository: repo.name,
+    policy: JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: "Expire untagged images after 7 days",
+          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+          action: { type: "expire" },
+        },
+      ],
+    }),
+  });
+  return repo;
+}
+
+interface ExecutionPolicyInput {
+  readonly repositoryArns: readonly string[];
+  readonly logGroupArn: string;
+  readonly secretArns: readonly string[];
+}
+
+/** Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else. */
+function executionPolicy(input: ExecutionPolicyInput): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      // The registry login token has no resource type: "*" is the only choice.
+      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: [...input.repositoryArns],
+      },
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${input.logGroupArn}:*`] },
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.secretArns] },
+    ],
+  };
+}
+
+export { TLS_EDGE_CONTAINERS };

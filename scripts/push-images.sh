@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Images of the tls-edge stack: builds the Flask app (app/flask) and pushes it to the stack's ECR
+# repository under an immutable tag (git short SHA + hash of the build context), mirrors the
+# pinned official Envoy image (lib/versions.ts) into its repository, and prints the tag to
+# deploy as app_image_tag on stdout (everything else goes to stderr).
+#
+# Usage: scripts/push-images.sh            build, push, print the tag
+#        scripts/push-images.sh --tag-only print the tag this checkout would get (no Docker, no AWS)
+# Environment: TLS_EDGE_STACK (default tls-edge), APP_DIR (build context, default app/flask).
+# Needs: docker with a running engine, the AWS CLI with credentials, and the stack deployed
+# (its ECR repositories exist and cdktf.out/stacks/<stack> holds its state).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+stack="${TLS_EDGE_STACK:-tls-edge}"
+app_dir="${APP_DIR:-app/flask}"
+
+case "${1:-}" in
+  "" | --tag-only) ;;
+  *) die "unknown argument '$1' (usage: scripts/push-images.sh [--tag-only])" ;;
+esac
+
+[ -f "$app_dir/Dockerfile" ] || die "$app_dir/Dockerfile not found: run from a checkout of this project or set APP_DIR"
+
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi
+}
+
+# Hash of every file in the build context (names and contents), so a rebuild of the same
+# sources gets the same tag and any change, committed or not, gets a new one.
+content_hash() {
+  local file
+  (
+    cd "$app_dir"
+    find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z |
+      while IFS= read -r -d '' file; do
+        printf '%s  %s\n' "$(sha256 <"$file" | cut -d' ' -f1)" "$file"
+      done
+  ) | sha256 | cut -c1-12
+}
+
+git_sha="$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)"
+tag="$git_sha-$(content_hash)"
+if [ "${1:-}" = "--tag-only" ]; then
+  echo "$tag"
+  exit 0
+fi
+if [ "$git_sha" != nogit ] && [ -n "$(git status --porcelain -- "$app_dir" 2>/dev/null)" ]; then
+  echo "warning: $app_dir has uncommitted changes: the tag's content hash covers them, its git SHA does not" >&2
+fi
+
+require_command docker "install Docker (https://docs.docker.com/get-docker/)"
+docker info >/dev/null 2>&1 ||
+  die "the Docker engine is not running or not reachable (docker info failed): start Docker Desktop or the docker service, or check DOCKER_HOST and your permissions"
+require_aws_credentials
+
+app_repo="$(terraform_output "$stack" ecr_repository_url)"
+envoy_repo="$(terraform_output "$stack" envoy_repository_url)"
+envoy_source="$(terraform_output "$stack" envoy_source_image)"
+envoy_tag="$(terraform_output "$stack" envoy_image_tag)"
+
+registry="${app_repo%%/*}"
+if [[ ! "$registry" =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$ ]]; then
+  die "output ecr_repository_url ($app_repo) is not an ECR repository URL"
+fi
+region="${BASH_REMATCH[1]}"
+
+image_exists() { # image_exists REPOSITORY_URL TAG
+  aws ecr describe-images --region "$region" --repository-name "${1#*/}" --image-ids "imageTag=$2" >/dev/null 2>&1
+}
+
+echo "logging in to $registry" >&2
+aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" >&2 ||
+  die "docker login to $registry failed: check the AWS credentials' ECR permissions"
+
+# Tags are immutable: an existing tag already holds exactly these sources.
+if image_exists "$app_repo" "$tag"; then
+  echo "$app_repo:$tag is already in ECR: nothing to build" >&2
+else
+  echo "building $app_repo:$tag from $app_dir (linux/amd64, the task's platform)" >&2
+  docker build --platform linux/amd64 --pull --tag "$app_repo:$tag" "$app_dir" >&2
+  docker push "$app_repo:$tag" >&2
+fi
+
+if image_exists "$envoy_repo" "$envoy_tag"; then
+  echo "$envoy_repo:$envoy_tag is already in ECR: nothing to mirror" >&2
+else
+  echo "mirroring $envoy_source to $envoy_repo:$envoy_tag" >&2
+  docker pull --platform linux/amd64 "$envoy_source" >&2
+  docker tag "$envoy_source" "$envoy_repo:$envoy_tag"
+  docker push "$envoy_repo:$envoy_tag" >&2
+fi
+
+echo "deploy it: TF_VAR_app_image_tag=$tag npx cdktf deploy $stack" >&2
+echo "$tag"

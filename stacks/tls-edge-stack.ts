@@ -1,0 +1,180 @@
+import { Construct } from "constructs";
+import { Fn, Op, TerraformLocal, TerraformOutput, TerraformVariable, Token } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { MeshBaseStack, type StateBackend } from "./base-stack";
+import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
+import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
+import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
+import { LogEncryptionKey } from "../lib/constructs/log-encryption-key";
+import { IMAGE_TAG, type TlsEdgeNetwork, type TlsEdgeSpec } from "../lib/spec/tls-edge-schema";
+import { ENVOY } from "../lib/versions";
+
+/** The network of the tasks when it comes from another stack (the mesh's VPC and subnet). */
+export interface TlsEdgeNetworkRefs {
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly subnetIds: readonly string[];
+}
+
+/** Image tag used in the task definition before app_image_tag is set (the service then runs 0 tasks). */
+export const UNSET_IMAGE_TAG = "app-image-tag-unset";
+
+/**
+ * System 2: TLS all the way to the container, as its own stack (own provider, variables and
+ * state). With `network` (the mesh stack's VPC and subnet) it runs beside the mesh through
+ * cross-stack references; without it (spec network "existing"), in a VPC of yours given by the
+ * spec or the Terraform variables vpc_id / subnet_ids, as the original did.
+ */
+export class TlsEdgeStack extends MeshBaseStack {
+  public readonly service: TlsEdgeService;
+  public readonly certificate: TlsEdgeCertificate;
+  public readonly logKey: LogEncryptionKey;
+  /** Present when the tasks reach AWS APIs through VPC endpoints. */
+  public readonly endpoints?: AwsApiEndpoints;
+  public readonly appImageTag: TerraformVariable;
+
+  constructor(scope: Construct, id: string, spec: TlsEdgeSpec, network: TlsEdgeNetworkRefs | undefined, region = "us-east-1", backend?: StateBackend) {
+    super(scope, id, backend);
+    if (spec.network.from === "mesh" && network === undefined) {
+      throw new Error(
+        `${id}: tlsEdge.network is { from: "mesh" } but no mesh network was passed: pass the mesh stack's { vpcId, vpcCidr, subnetIds }, or set tlsEdge.network to an existing VPC ({ vpcId, vpcCidr, subnetIds })`,
+      );
+    }
+    if (spec.network.from === "existing" && network !== undefined) {
+      throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
+    }
+
+    const regionName = variable(this, "aws_region", {
+      type: "string",
+      default: region,
+      description: "AWS region to deploy into",
+      validation: [{ condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}', errorMessage: "aws_region must be a region name such as us-east-1." }],
+    }).stringValue;
+    this.appImageTag = variable(this, "app_image_tag", {
+      type: "string",
+      nullable: true,
+      default: spec.appImageTag ?? null,
+      description: "Tag of the app image in ECR, as printed by scripts/push-images.sh. null runs 0 tasks (deploy, push, then set it)",
+      validation: [
+        {
+          condition: `\${var.app_image_tag == null ? true : (can(regex("${IMAGE_TAG.source}", var.app_image_tag)) && var.app_image_tag != "latest")}`,
+          errorMessage: 'app_image_tag must be the tag scripts/push-images.sh printed (letters, digits, "_", ".", "-"), never "latest": the repository\'s tags are immutable.',
+        },
+      ],
+    });
+
+    new AwsProvider(this, "aws", {
+      region: regionName,
+      defaultTags: [{ tags: { Terraform: "true", Environment: spec.namespace, Project: "tls-edge", Service: spec.serviceName } }],
+    });
+    new TlsProvider(this, "tls");
+    const partition = new DataAwsPartition(this, "partition").partition;
+    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
+
+    const net = network ?? this.existingNetwork(spec.network);
+    const subnetIds = [...net.subnetIds];
+
+    this.logKey = new LogEncryptionKey(this, "log_key", { alias: `${spec.serviceName}-logs`, accountId, region: regionName, partition });
+    const dnsName = `${spec.serviceName}.${spec.namespace}`;
+    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName, secretNamePrefix: spec.serviceName });
+
+    // The mesh's network has no NAT gateway: without a public IP, tasks need VPC endpoints to start.
+    const useEndpoints = spec.vpcEndpoints ?? (spec.network.from === "mesh" && !spec.assignPublicIp);
+    if (useEndpoints) {
+      this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds, namePrefix: spec.serviceName });
+    }
+
+    const tagIsUnset = Op.eq(this.appImageTag.value, Token.nullValue());
+    // A local, so the container definitions hold a plain reference (valid JSON before Terraform evaluates it).
+    const imageTag = new TerraformLocal(this, "app_image_tag_or_unset", Fn.conditional(tagIsUnset, UNSET_IMAGE_TAG, this.appImageTag.value));
+    imageTag.overrideLogicalId("app_image_tag_or_unset");
+    this.service = new TlsEdgeService(this, "tls_edge", {
+      serviceName: spec.serviceName,
+      namespace: spec.namespace,
+      vpcId: net.vpcId,
+      vpcCidr: net.vpcCidr,
+      subnetIds,
+      allowedCidrs: spec.allowedCidrs,
+      appPort: spec.appPort,
+      cpu: spec.cpu,
+      memory: spec.memory,
+      desiredCount: Token.asNumber(Fn.conditional(tagIsUnset, 0, spec.desiredCount)),
+      assignPublicIp: spec.assignPublicIp,
+      logRetentionDays: spec.logRetentionDays,
+      logKmsKeyArn: this.logKey.key.arn,
+      appImageTag: imageTag.asString,
+      appRepositoryName: spec.ecrRepositoryName,
+      certificate: {
+        certificateSecretArn: this.certificate.certificateSecret.arn,
+        privateKeySecretArn: this.certificate.privateKeySecret.arn,
+        certificateDigest: this.certificate.certificateDigest,
+      },
+      awsApiAccess: this.endpoints
+        ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup.id, s3PrefixListId: this.endpoints.s3PrefixListId }
+        : { type: "internet" },
+    });
+
+    const { service } = this;
+    this.output("service_dns_name", `${service.discoveryService.name}.${service.namespace.name}`, "Name clients in the VPC call: https://<this>/service");
+    this.output("cloud_map_namespace", service.namespace.name, "Cloud Map private DNS namespace (a Route 53 private zone in the VPC)");
+    this.output("ecr_repository_url", service.appRepository.repositoryUrl, "ECR repository of the app image (scripts/push-images.sh pushes here)");
+    this.output("envoy_repository_url", service.envoyRepository.repositoryUrl, "ECR repository the pinned Envoy image is mirrored into");
+    this.output("envoy_source_image", ENVOY.image, "The pinned official Envoy image (lib/versions.ts) that scripts/push-images.sh mirrors");
+    this.output("envoy_image_tag", envoyMirrorTag(), "Tag of the Envoy mirror the task definition uses");
+    this.output("ecs_cluster_name", service.cluster.name, "ECS cluster of the service");
+    this.output("ecs_service_name", service.ecsService.name, "ECS service (0 tasks until app_image_tag is set)");
+    this.output("log_group_name", service.logGroup.name, "CloudWatch log group of Envoy (access log) and the app");
+    this.output("ca_certificate_pem", this.certificate.caCertPem, "CA that signed Envoy's certificate (public): curl --cacert it instead of -k");
+  }
+
+  /** The original's vpc_id / subnet_ids variables, with the spec's IDs as defaults. */
+  private existingNetwork(spec: TlsEdgeNetwork): TlsEdgeNetworkRefs {
+    const ids: { vpcId?: string; vpcCidr?: string; subnetIds?: readonly string[] } = spec.from === "existing" ? spec : {};
+    const vpcId = variable(this, "vpc_id", {
+      type: "string",
+      default: ids.vpcId,
+      description: "Existing VPC of the service (the original's variable)",
+      validation: [{ condition: '${can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))}', errorMessage: "vpc_id must be a VPC ID such as vpc-0123456789abcdef0." }],
+    }).stringValue;
+    const subnetIds = variable(this, "subnet_ids", {
+      type: "list(string)",
+      default: ids.subnetIds,
+      description: "Subnets of vpc_id for the tasks, at most one per availability zone (private subnets with a NAT gateway or VPC endpoints)",
+      validation: [
+        {
+          condition: '${length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])}',
+          errorMessage: "subnet_ids must list at least one subnet ID such as subnet-0123456789abcdef0.",
+        },
+      ],
+    }).listValue;
+    const vpcCidr = ids.vpcCidr ?? new DataAwsVpc(this, "vpc", { id: vpcId }).cidrBlock;
+    return { vpcId, vpcCidr, subnetIds };
+  }
+
+  private output(name: string, value: unknown, description: string): void {
+    new TerraformOutput(this, name, { value, description }).overrideLogicalId(name);
+  }
+}
+
+interface VariableConfig {
+  readonly type: string;
+  /** undefined: the variable is required (no default); null: optional, null by default. */
+  readonly default: string | readonly string[] | null | undefined;
+  readonly nullable?: boolean;
+  readonly description: string;
+  readonly validation: { condition: string; errorMessage: string }[];
+}
+
+/** A variable named exactly `name` in Terraform. */
+function variable(scope: Construct, name: string, config: VariableConfig): TerraformVariable {
+  const { default: defaultValue, ...rest } = config;
+  const v = new TerraformVariable(scope, name, rest);
+  v.overrideLogicalId(name);
+  // CDKTF drops a null default: set defaults through an override so a nullable variable stays optional.
+  if (defaultValue !== undefined) v.addOverride("default", defaultValue);
+  return v;
+}
