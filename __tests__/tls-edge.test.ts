@@ -1,0 +1,540 @@
+// System 2, "TLS all the way to the container": parity with the original (envoy-ssl-tutorial),
+// what it fixes, the Envoy config, the spec's rules, real Terraform on the variables, the Envoy
+// start script run with sh, and push-images.sh's early failures.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { Testing, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
+import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
+import { TlsEdgeService } from "../lib/constructs/tls-service";
+import { renderEnvoyStartScript, renderEnvoyTlsConfig } from "../lib/render/tls-edge";
+import { runPolicy } from "../lib/policy/rules";
+import { MeshStack } from "../stacks/mesh-stack";
+import { buildMeshModel } from "../lib/model";
+import { meshSpecSchema } from "../lib/spec/schema";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+
+const VPC_ID = "vpc-0123456789abcdef0";
+const SUBNET_ID = "subnet-0123456789abcdef0";
+const EXISTING = { vpcId: VPC_ID, vpcCidr: "10.1.0.0/16", subnetIds: [SUBNET_ID] };
+
+/** The tls-edge stack alone, in an existing VPC given by the spec (the original's setup). */
+function synthAlone(input: TlsEdgeSpecInput = {}, network: TlsEdgeNetworkRefs | undefined = undefined): any {
+  const spec = tlsEdgeSchema.parse({ network: EXISTING, ...input });
+  return JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", spec, network)));
+}
+
+const one = (doc: any, type: string): any => {
+  const blocks = Object.values(doc.resource[type] ?? {});
+  expect(blocks, type).toHaveLength(1);
+  return blocks[0];
+};
+const containersOf = (doc: any): any[] => JSON.parse(one(doc, "aws_ecs_task_definition").container_definitions);
+const container = (doc: any, name: string) => containersOf(doc).find((c) => c.name === name);
+/** The Envoy YAML exactly as the task writes it: the here-document of the Envoy start script. */
+function envoyYamlOf(doc: any): string {
+  const script: string = container(doc, "envoy").entryPoint[2];
+  const match = /<<'ENVOY_YAML'\n([\s\S]*?)\nENVOY_YAML\n/.exec(script);
+  expect(match, "the start script writes the Envoy config from a here-document").not.toBeNull();
+  return match![1]!;
+}
+
+const doc = synthAlone();
+
+describe("parity with the original envoy-ssl-tutorial", () => {
+  it("has an ECR repository for the app image, immutable and scanned, and the Envoy mirror", () => {
+    const repos = doc.resource.aws_ecr_repository;
+    expect(Object.values(repos).map((r: any) => r.name).sort()).toEqual(["envoy-ssl-tutorial/envoy", "envoy-ssl-tutorial/flask-app"]);
+    for (const repo of Object.values(repos) as any[]) {
+      expect(repo.image_tag_mutability).toBe("IMMUTABLE");
+      expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });
+      expect(repo.encryption_configuration).toEqual([{ encryption_type: "KMS" }]);
+    }
+    expect(container(doc, "app").image).toBe("${aws_ecr_repository.tls_edge_app_repository.repository_url}:${local.app_image_tag_or_unset}");
+    expect(container(doc, "envoy").image).toMatch(/^\$\{aws_ecr_repository\.tls_edge_envoy_repository\.repository_url\}:v/);
+  });
+
+  it("registers the service in the private DNS namespace dev with A records, TTL 10, MULTIVALUE", () => {
+    expect(one(doc, "aws_service_discovery_private_dns_namespace")).toMatchObject({ name: "dev", vpc: "${var.vpc_id}" });
+    expect(one(doc, "aws_service_discovery_service")).toMatchObject({
+      name: "envoy-ssl-tutorial",
+      dns_config: {
+        dns_records: [{ ttl: 10, type: "A" }],
+        routing_policy: "MULTIVALUE",
+        namespace_id: "${aws_service_discovery_private_dns_namespace.tls_edge_namespace.id}",
+      },
+      health_check_custom_config: { failure_threshold: 1 },
+    });
+    expect(one(doc, "aws_ecs_service").service_registries).toEqual({ registry_arn: "${aws_service_discovery_service.tls_edge_discovery_service.arn}" });
+  });
+
+  it("runs a Fargate task of 256 CPU / 512 MiB in awsvpc mode, in a cluster of the service's name", () => {
+    expect(one(doc, "aws_ecs_task_definition")).toMatchObject({
+      family: "envoy-ssl-tutorial",
+      cpu: "256",
+      memory: "512",
+      network_mode: "awsvpc",
+      requires_compatibilities: ["FARGATE"],
+    });
+    expect(one(doc, "aws_ecs_service")).toMatchObject({ name: "envoy-ssl-tutorial", launch_type: "FARGATE" });
+    expect(one(doc, "aws_ecs_cluster")).toMatchObject({ name: "envoy-ssl-tutorial", setting: [{ name: "containerInsights", value: "enabled" }] });
+    expect(containersOf(doc).map((c) => c.name)).toEqual(["app", "envoy"]);
+    expect(container(doc, "envoy").portMappings).toEqual([{ containerPort: 443, hostPort: 443, protocol: "tcp" }]);
+  });
+
+  it("logs both containers to /ecs/envoy-ssl-tutorial with a retention and KMS", () => {
+    expect(one(doc, "aws_cloudwatch_log_group")).toEqual({
+      name: "/ecs/envoy-ssl-tutorial",
+      retention_in_days: 30,
+      kms_key_id: "${aws_kms_key.log_key_key.arn}",
+    });
+    for (const c of containersOf(doc)) {
+      expect(c.logConfiguration.logDriver).toBe("awslogs");
+      expect(c.logConfiguration.options["awslogs-group"]).toBe("${aws_cloudwatch_log_group.tls_edge_log_group.name}");
+      expect(c.logConfiguration.options["awslogs-stream-prefix"]).toBe("envoy-ssl-tutorial");
+    }
+  });
+
+  it("allows 443 in from the VPC CIDR only, and only 443 out", () => {
+    const ingress = Object.values(doc.resource.aws_vpc_security_group_ingress_rule) as any[];
+    expect(ingress).toEqual([expect.objectContaining({ ip_protocol: "tcp", from_port: 443, to_port: 443, cidr_ipv4: "10.1.0.0/16" })]);
+    const egress = Object.values(doc.resource.aws_vpc_security_group_egress_rule) as any[];
+    expect(egress).toEqual([expect.objectContaining({ ip_protocol: "tcp", from_port: 443, to_port: 443 })]);
+    for (const rule of [...ingress, ...egress, one(doc, "aws_security_group")]) expect(rule.description.length).toBeGreaterThan(20);
+  });
+
+  it("allows exactly the configured client networks when allowedCidrs is set", () => {
+    const custom = synthAlone({ allowedCidrs: ["10.1.4.0/24", "192.168.0.0/16"] });
+    const ingress = Object.values(custom.resource.aws_vpc_security_group_ingress_rule) as any[];
+    expect(ingress.map((r) => [r.cidr_ipv4, r.from_port, r.to_port])).toEqual([
+      ["10.1.4.0/24", 443, 443],
+      ["192.168.0.0/16", 443, 443],
+    ]);
+  });
+});
+
+describe("what the original got wrong, fixed", () => {
+  it("gives tasks no public IP by default", () => {
+    expect(one(doc, "aws_ecs_service").network_configuration).toEqual({
+      assign_public_ip: false,
+      security_groups: ["${aws_security_group.tls_edge_security_group_group.id}"],
+      subnets: "${var.subnet_ids}",
+    });
+  });
+
+  it("uses separate execution and task roles; the task role has no permission", () => {
+    const td = one(doc, "aws_ecs_task_definition");
+    expect(td.execution_role_arn).toBe("${aws_iam_role.tls_edge_execution_role_role.arn}");
+    expect(td.task_role_arn).toBe("${aws_iam_role.tls_edge_task_role_role.arn}");
+    const policies = Object.values(doc.resource.aws_iam_role_policy) as any[];
+    expect(policies.map((p) => p.role)).toEqual(["${aws_iam_role.tls_edge_execution_role_role.id}"]);
+    expect(doc.resource.aws_iam_role_policy_attachment).toBeUndefined();
+  });
+
+  it("lets the execution role pull its two images, write its log group and read exactly the certificate and key", () => {
+    const statements = JSON.parse(one(doc, "aws_iam_role_policy").policy).Statement;
+    expect(statements).toEqual([
+      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: ["${aws_ecr_repository.tls_edge_app_repository.arn}", "${aws_ecr_repository.tls_edge_envoy_repository.arn}"],
+      },
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: ["${aws_cloudwatch_log_group.tls_edge_log_group.arn}:*"] },
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: ["${aws_secretsmanager_secret.certificate_certificate.arn}", "${aws_secretsmanager_secret.certificate_private_key.arn}"],
+      },
+    ]);
+    for (const s of statements) for (const action of s.Action) expect(action).not.toMatch(/\*/);
+  });
+
+  it("takes the log region from the provider (data aws_region), never a literal", () => {
+    const text = one(doc, "aws_ecs_task_definition").container_definitions;
+    expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/);
+    for (const c of containersOf(doc)) expect(c.logConfiguration.options["awslogs-region"]).toBe("${data.aws_region.tls_edge_region.region}");
+    expect(doc.provider.aws[0].region).toBe("${var.aws_region}");
+  });
+
+  it("delivers the certificate and key by reference only (ECS secrets), never in the environment or outputs", () => {
+    const envoy = container(doc, "envoy");
+    expect(envoy.secrets).toEqual([
+      { name: "TLS_CERT_PEM", valueFrom: "${aws_secretsmanager_secret.certificate_certificate.arn}" },
+      { name: "TLS_KEY_PEM", valueFrom: "${aws_secretsmanager_secret.certificate_private_key.arn}" },
+    ]);
+    expect(container(doc, "app").secrets).toBeUndefined();
+    const key = /tls_private_key|private_key_pem|BEGIN [A-Z ]*PRIVATE KEY/;
+    for (const c of containersOf(doc)) for (const env of c.environment ?? []) expect(`${env.name}=${env.value}`).not.toMatch(key);
+    for (const [name, output] of Object.entries(doc.output) as [string, any][]) expect(JSON.stringify(output.value), name).not.toMatch(key);
+    expect(doc.output.ca_certificate_pem.value).toBe("${tls_self_signed_cert.certificate_ca_certificate.cert_pem}");
+    expect(doc.resource.aws_secretsmanager_secret_version.certificate_private_key_value.secret_string).toBe("${tls_private_key.certificate_server_key.private_key_pem}");
+  });
+
+  it("issues the certificate for <service>.<namespace> from a private CA", () => {
+    expect(one(doc, "tls_cert_request")).toMatchObject({ dns_names: ["envoy-ssl-tutorial.dev"], subject: [{ common_name: "envoy-ssl-tutorial.dev" }] });
+    expect(one(doc, "tls_self_signed_cert").is_ca_certificate).toBe(true);
+    expect(one(doc, "tls_locally_signed_cert").allowed_uses).toContain("server_auth");
+    // A renewed certificate changes the task definition, so the service picks it up.
+    expect(container(doc, "envoy").environment).toEqual([{ name: "TLS_CERT_SHA256", value: "${sha256(tls_locally_signed_cert.certificate_server_certificate.cert_pem)}" }]);
+  });
+
+  it("runs both containers with read-only root filesystems, Envoy after the app is healthy", () => {
+    for (const c of containersOf(doc)) expect(c.readonlyRootFilesystem, c.name).toBe(true);
+    expect(container(doc, "envoy").dependsOn).toEqual([{ containerName: "app", condition: "HEALTHY" }]);
+    expect(container(doc, "app").healthCheck.command.join(" ")).toContain("http://127.0.0.1:8080/health");
+    expect(container(doc, "app").portMappings).toBeUndefined();
+  });
+
+  it("passes the project's security policy (checkov/trivy-equivalent rules)", () => {
+    expect(runPolicy(doc)).toEqual([]);
+    expect(runPolicy(synthAlone({ allowedCidrs: ["192.168.0.0/16"], assignPublicIp: true }))).toEqual([]);
+  });
+});
+
+describe("Envoy config (v3)", () => {
+  const config = YAML.parse(envoyYamlOf(doc));
+  const listener = config.static_resources.listeners[0];
+  const chain = listener.filter_chains[0];
+
+  it("is the config the renderer produces, parsed from the task definition", () => {
+    expect(config).toEqual(YAML.parse(renderEnvoyTlsConfig({ appPort: 8080 })));
+  });
+
+  it("listens on 0.0.0.0:443 with TLS 1.2 at least and the certificate from the task volume", () => {
+    expect(listener.address).toEqual({ socket_address: { address: "0.0.0.0", port_value: 443 } });
+    expect(chain.transport_socket.typed_config["@type"]).toBe("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
+    const common = chain.transport_socket.typed_config.common_tls_context;
+    expect(common.tls_params.tls_minimum_protocol_version).toBe("TLSv1_2");
+    expect(common.tls_certificates).toEqual([{ certificate_chain: { filename: "/etc/envoy-tls/cert.pem" }, private_key: { filename: "/etc/envoy-tls/key.pem" } }]);
+  });
+
+  it("routes every path to local_service at 127.0.0.1:8080 and logs access to stdout", () => {
+    const hcm = chain.filters[0].typed_config;
+    expect(hcm["@type"]).toBe("type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
+    expect(hcm.route_config.virtual_hosts).toEqual([{ name: "local_service", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: "local_service" } }] }]);
+    expect(hcm.access_log).toEqual([
+      { name: "envoy.access_loggers.stdout", typed_config: { "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog" } },
+    ]);
+    const [cluster] = config.static_resources.clusters;
+    expect(cluster.name).toBe("local_service");
+    expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({ socket_address: { address: "127.0.0.1", port_value: 8080 } });
+  });
+
+  it("follows the app port of the spec", () => {
+    const custom = YAML.parse(envoyYamlOf(synthAlone({ appPort: 5000 })));
+    expect(custom.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value).toBe(5000);
+  });
+
+  it("binds the admin interface to 127.0.0.1 only", () => {
+    expect(config.admin.address.socket_address.address).toBe("127.0.0.1");
+    expect(config.admin.address.socket_address.port_value).toBe(9901);
+  });
+
+  it("uses no v2 field names: typed_config on every filter, load_assignment instead of hosts", () => {
+    const extensions: any[] = [];
+    const visit = (node: unknown, key: string) => {
+      if (Array.isArray(node)) return node.forEach((n) => visit(n, key));
+      if (node === null || typeof node !== "object") return;
+      const obj = node as Record<string, unknown>;
+      if (["filters", "http_filters", "access_log"].includes(key) || key === "transport_socket") extensions.push(obj);
+      for (const [k, v] of Object.entries(obj)) visit(v, k);
+    };
+    visit(config, "");
+    expect(extensions.length).toBeGreaterThanOrEqual(4);
+    for (const extension of extensions) {
+      expect(extension, JSON.stringify(extension)).not.toHaveProperty("config");
+      expect(extension.typed_config?.["@type"], JSON.stringify(extension)).toMatch(/^type\.googleapis\.com\/envoy\..*\.v3\./);
+    }
+    for (const cluster of config.static_resources.clusters) {
+      expect(cluster).not.toHaveProperty("hosts");
+      expect(cluster).toHaveProperty("load_assignment");
+    }
+    expect(JSON.stringify(config)).not.toMatch(/envoy\.api\.v2|\.v2\.|"tls_context"|"use_data_plane_proto"/);
+  });
+});
+
+describe("the Envoy start script (run with sh)", () => {
+  const user = `${os.userInfo().username}:${spawnSync("id", ["-gn"], { encoding: "utf8" }).stdout.trim()}`;
+
+  function start(env: Record<string, string>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-tls-"));
+    const entrypoint = path.join(dir, "entrypoint.sh");
+    // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
+    fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
+    const envoyConfig = renderEnvoyTlsConfig({ appPort: 8080, configDir: dir });
+    const script = renderEnvoyStartScript({ envoyConfig, configDir: dir, envoyUser: user, entrypoint });
+    const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
+    return { dir, envoyConfig, status: result.status, stderr: result.stderr };
+  }
+
+  it("writes config, certificate and key (0600), drops the secrets from the environment and execs the entrypoint", () => {
+    const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    const key = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----";
+    const run = start({ TLS_CERT_PEM: cert, TLS_KEY_PEM: key });
+    expect(run.status, run.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(run.dir, "key.pem"), "utf8")).toBe(`${key}\n`);
+    expect(fs.readFileSync(path.join(run.dir, "cert.pem"), "utf8")).toBe(`${cert}\n`);
+    expect(fs.statSync(path.join(run.dir, "key.pem")).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(run.dir, "envoy.yaml"), "utf8")).toBe(run.envoyConfig.endsWith("\n") ? run.envoyConfig : `${run.envoyConfig}\n`);
+    expect(fs.readFileSync(path.join(run.dir, "args"), "utf8").trim()).toBe(`envoy --config-path ${run.dir}/envoy.yaml --disable-hot-restart --log-level info`);
+    expect(fs.readFileSync(path.join(run.dir, "env"), "utf8")).not.toMatch(/TLS_(KEY|CERT)_PEM|PRIVATE KEY/);
+  });
+
+  it("refuses to start without the secrets", () => {
+    const run = start({ TLS_CERT_PEM: "x" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/TLS_CERT_PEM and TLS_KEY_PEM must come from the task's secrets/);
+    expect(fs.existsSync(path.join(run.dir, "key.pem"))).toBe(false);
+  });
+});
+
+describe("the tls-edge spec", () => {
+  const issues = (input: unknown) => {
+    const result = tlsEdgeSchema.safeParse(input);
+    return result.success ? [] : result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  };
+
+  it("defaults to the original's values, in the mesh's network, without a public IP", () => {
+    expect(tlsEdgeSchema.parse({})).toEqual({
+      serviceName: "envoy-ssl-tutorial",
+      namespace: "dev",
+      appPort: 8080,
+      cpu: 256,
+      memory: 512,
+      desiredCount: 1,
+      allowedCidrs: [],
+      assignPublicIp: false,
+      logRetentionDays: 30,
+      network: { from: "mesh" },
+    });
+    expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID } }).network).toEqual({ from: "existing", vpcId: VPC_ID });
+  });
+
+  it.each([
+    [{ cpu: 256, memory: 4096 }, "memory", "allowed memory values: 512, 1024, 2048"],
+    [{ cpu: 1024, memory: 1024 }, "memory", "allowed memory values: 2048, 3072, 4096, 5120, 6144, 7168, 8192"],
+    [{ cpu: 300 }, "cpu", "use one of 256, 512, 1024, 2048, 4096, 8192, 16384"],
+  ])("rejects the Fargate size %j at %s with the allowed values", (input, where, allowed) => {
+    expect(issues(input)).toEqual([{ path: where, message: expect.stringContaining(allowed) }]);
+  });
+
+  it.each([
+    [{ appPort: 443 }, "appPort", "Envoy's TLS listener"],
+    [{ appPort: 9901 }, "appPort", "Envoy's admin interface"],
+    [{ appPort: 80 }, "appPort", "privileged port"],
+    [{ serviceName: "a".repeat(64) }, "serviceName", "DNS label (at most 63"],
+    [{ serviceName: "a".repeat(128) }, "serviceName", "at most 127 characters (Cloud Map"],
+    [{ namespace: `${"b".repeat(64)}.example` }, "namespace", 'label 1 ("bbbb'],
+    [{ ecrRepositoryName: "Team/Flask-App" }, "ecrRepositoryName", 'lowercase; use "team/flask-app"'],
+    [{ appImageTag: "latest" }, "appImageTag", 'must not be "latest"'],
+    [{ allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs.0", "must not be the whole internet"],
+    [{ network: { from: "mesh", subnetIds: [SUBNET_ID] } }, "network.subnetIds", 'set from: "existing"'],
+    [{ network: { vpcId: "vpc-xyz" } }, "network.vpcId", "must be a VPC ID"],
+    [{ logRetentionDays: 10 }, "logRetentionDays", "must be one of 1, 3, 5, 7, 14, 30"],
+  ])("rejects %j at %s", (input, where, message) => {
+    expect(issues(input)).toContainEqual({ path: where, message: expect.stringContaining(message) });
+  });
+});
+
+describe("TlsEdgeService props", () => {
+  const base = {
+    vpcId: VPC_ID,
+    vpcCidr: "10.1.0.0/16",
+    subnetIds: [SUBNET_ID],
+    logKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
+    appImageTag: "abc",
+    certificate: { certificateSecretArn: "arn:cert", privateKeySecretArn: "arn:key", certificateDigest: "d" },
+  };
+  const build = (props: object) => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    return () => new TlsEdgeService(stack, "svc", { ...base, ...props });
+  };
+
+  it("accepts the defaults", () => expect(build({})).not.toThrow());
+
+  it.each([
+    [{ memory: 4096 }, /memory: 4096 MiB is not valid with 256 CPU units on Fargate; allowed memory values: 512, 1024, 2048/],
+    [{ allowedCidrs: ["0.0.0.0/0"] }, /allowedCidrs\.0: must not be the whole internet/],
+    [{ vpcCidr: "0.0.0.0/0" }, /vpcCidr: "0\.0\.0\.0\/0" must be the VPC's CIDR block/],
+    [{ appRepositoryName: "x/app", envoyRepositoryName: "x/app" }, /envoyRepositoryName: must differ from appRepositoryName/],
+    [{ envoyRepositoryName: "Envoy" }, /envoyRepositoryName: ECR repository names are lowercase/],
+    [{ subnetIds: [] }, /subnetIds: list at least one subnet/],
+    [{ appImageTag: "latest" }, /appImageTag: must not be "latest"/],
+    [{ assignPublicIp: true, awsApiAccess: { type: "vpc-endpoints", endpointSecurityGroupId: "sg-1", s3PrefixListId: "pl-1" } }, /assignPublicIp: .*set assignPublicIp: false/],
+    [{ logRetentionDays: 10 }, /logRetentionDays: must be one of/],
+  ])("rejects %j, saying what to change", (props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+});
+
+describe("networks", () => {
+  it("refuses a mesh network spec without the mesh's network, and an existing VPC with one", () => {
+    expect(() => new TlsEdgeStack(Testing.app(), "t", tlsEdgeSchema.parse({}), undefined)).toThrow(/no mesh network was passed/);
+    expect(() => new TlsEdgeStack(Testing.app(), "t", tlsEdgeSchema.parse({ network: EXISTING }), EXISTING)).toThrow(/no mesh network may be passed as well/);
+  });
+
+  it("reads vpc_id / subnet_ids from validated Terraform variables and the VPC CIDR from the VPC when the spec leaves them out", () => {
+    const bare = synthAlone({ network: { from: "existing" } });
+    expect(bare.variable.vpc_id.default).toBeUndefined();
+    expect(bare.variable.subnet_ids).toMatchObject({ type: "list(string)" });
+    expect(bare.variable.subnet_ids.default).toBeUndefined();
+    expect(bare.data.aws_vpc.vpc).toEqual({ id: "${var.vpc_id}" });
+    expect(Object.values(bare.resource.aws_vpc_security_group_ingress_rule)[0]).toMatchObject({ cidr_ipv4: "${data.aws_vpc.vpc.cidr_block}" });
+    expect(doc.variable.vpc_id.default).toBe(VPC_ID);
+    expect(doc.variable.subnet_ids.default).toEqual([SUBNET_ID]);
+  });
+
+  it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
+    const app = Testing.app();
+    const mesh = new MeshStack(app, "mesh", buildMeshModel(meshSpecSchema.parse(DEFAULT_SPEC)));
+    const spec = tlsEdgeSchema.parse({});
+    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: [mesh.network.publicSubnet.id] };
+    new TlsEdgeStack(app, "tls-edge", spec, network);
+    app.synth();
+    const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
+    const tls = read("tls-edge");
+    const meshDoc = read("mesh");
+    expect(Object.keys(tls.data.terraform_remote_state ?? {})).toEqual(["cross-stack-reference-input-mesh"]);
+    const fromMesh = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-mesh\.outputs\.cross-stack-output-aws_vpc/;
+    expect(one(tls, "aws_service_discovery_private_dns_namespace").vpc).toMatch(fromMesh);
+    expect(Object.values(tls.resource.aws_vpc_security_group_ingress_rule)[0]).toMatchObject({ cidr_ipv4: expect.stringMatching(fromMesh) });
+    expect(one(tls, "aws_ecs_service").network_configuration.subnets[0]).toMatch(/cross-stack-output-aws_subnet/);
+    expect(Object.keys(meshDoc.output).filter((o) => o.startsWith("cross-stack-output-")).length).toBeGreaterThanOrEqual(3);
+    expect(tls.variable.vpc_id).toBeUndefined();
+    expect(runPolicy(tls)).toEqual([]);
+  });
+
+  it("reaches AWS through VPC endpoints in the mesh's network (no NAT), with egress to them only", () => {
+    const endpoints = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+    const services = Object.values(endpoints.data.aws_vpc_endpoint_service).map((s: any) => `${s.service}/${s.service_type}`);
+    expect(services.sort()).toEqual(["ecr.api/Interface", "ecr.dkr/Interface", "logs/Interface", "s3/Gateway", "secretsmanager/Interface"]);
+    const egress = Object.values(endpoints.resource.aws_vpc_security_group_egress_rule) as any[];
+    const taskEgress = egress.filter((r) => r.security_group_id === "${aws_security_group.tls_edge_security_group_group.id}");
+    expect(taskEgress.map((r) => r.referenced_security_group_id ?? r.prefix_list_id)).toEqual([
+      "${aws_security_group.aws_endpoints_security_group_group.id}",
+      "${aws_vpc_endpoint.aws_endpoints_s3.prefix_list_id}",
+    ]);
+    for (const r of taskEgress) expect([r.from_port, r.to_port, r.cidr_ipv4]).toEqual([443, 443, undefined]);
+    expect(runPolicy(endpoints)).toEqual([]);
+    // With a public IP the tasks use the internet gateway instead: no endpoints.
+    const publicIp = synthAlone({ network: { from: "mesh" }, assignPublicIp: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+    expect(publicIp.resource.aws_vpc_endpoint).toBeUndefined();
+    expect(one(publicIp, "aws_ecs_service").network_configuration.assign_public_ip).toBe(true);
+  });
+});
+
+describe("Terraform variables and expressions (real terraform)", () => {
+  const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  const bare = synthAlone({ network: { from: "existing" } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tls-edge-vars-"));
+  // Only variables, locals and outputs (no provider to download); the ECS service's desired_count expression as an output.
+  const config = {
+    variable: bare.variable,
+    locals: bare.locals,
+    output: {
+      image_tag: { value: "${local.app_image_tag_or_unset}" },
+      desired_count: { value: one(bare, "aws_ecs_service").desired_count },
+      vars: { value: Object.fromEntries(Object.keys(bare.variable).map((n) => [n, `\${var.${n}}`])) },
+    },
+  };
+  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+
+  function apply(vars: Record<string, string>) {
+    const args = ["apply", "-auto-approve", "-input=false", "-lock=false", "-no-color", `-state=${path.join(dir, `${Math.random()}.tfstate`)}`];
+    const all = { vpc_id: VPC_ID, subnet_ids: `["${SUBNET_ID}"]`, ...vars };
+    const result = spawnSync("terraform", [...args, ...Object.entries(all).flatMap(([k, v]) => ["-var", `${k}=${v}`])], { cwd: dir, encoding: "utf8", env });
+    const output = `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ");
+    return { ok: result.status === 0, output };
+  }
+
+  it("has terraform to run with", () => {
+    expect(terraform.error, "install terraform >= 1.10").toBeUndefined();
+    const init = spawnSync("terraform", ["init", "-input=false", "-backend=false", "-no-color"], { cwd: dir, encoding: "utf8", env });
+    expect(init.status, init.stderr).toBe(0);
+  });
+
+  it("runs 0 tasks with a placeholder tag until app_image_tag is set, then the desired count with that tag", () => {
+    const unset = apply({});
+    expect(unset.ok, unset.output).toBe(true);
+    expect(unset.output).toMatch(/desired_count = 0 .*image_tag = "app-image-tag-unset"/);
+    const set = apply({ app_image_tag: "0123456789ab-cdef01234567" });
+    expect(set.ok, set.output).toBe(true);
+    expect(set.output).toMatch(/desired_count = 1 .*image_tag = "0123456789ab-cdef01234567"/);
+  });
+
+  it.each([
+    [{ app_image_tag: "latest" }, 'never "latest"'],
+    [{ app_image_tag: "bad tag!" }, "app_image_tag must be the tag scripts/push-images.sh printed"],
+    [{ vpc_id: "vpc-XYZ" }, "vpc_id must be a VPC ID"],
+    [{ subnet_ids: "[]" }, "subnet_ids must list at least one subnet ID"],
+    [{ subnet_ids: '["sub-1"]' }, "subnet_ids must list at least one subnet ID"],
+    [{ aws_region: "Europe" }, "aws_region must be a region name"],
+  ])("rejects %j", (vars, message) => {
+    const result = apply(vars);
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(message);
+  });
+});
+
+describe("scripts/push-images.sh", () => {
+  const script = "scripts/push-images.sh";
+
+  /** A PATH with only the named stand-ins (each exits with the given status) plus /usr/bin and /bin. */
+  function run(commands: Record<string, number>, args: string[] = [], extraEnv: Record<string, string> = {}) {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-bin-"));
+    for (const [name, status] of Object.entries(commands)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexit ${status}\n`, { mode: 0o755 });
+    const result = spawnSync("bash", [script, ...args], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: os.tmpdir(), ...extraEnv } });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it("passes shellcheck -x", () => {
+    const result = spawnSync("shellcheck", ["-x", script], { encoding: "utf8" });
+    expect(result.error, "install shellcheck").toBeUndefined();
+    expect(result.status, result.stdout).toBe(0);
+  });
+
+  it("names docker when it is missing", () => {
+    expect(run({})).toMatchObject({ status: 1, stderr: expect.stringMatching(/error: docker is not installed: install Docker/) });
+  });
+
+  it("says so when the Docker engine is not running", () => {
+    expect(run({ docker: 1 })).toMatchObject({ status: 1, stderr: expect.stringMatching(/the Docker engine is not running/) });
+  });
+
+  it("names the AWS CLI, then missing credentials, before touching any registry", () => {
+    expect(run({ docker: 0 })).toMatchObject({ status: 1, stderr: expect.stringMatching(/aws is not installed/) });
+    expect(run({ docker: 0, aws: 255 })).toMatchObject({ status: 1, stderr: expect.stringMatching(/no usable AWS credentials/) });
+  });
+
+  it("stops with the fix when the stack is not deployed here", () => {
+    const result = run({ docker: 0, aws: 0, terraform: 1 }, [], { TLS_EDGE_STACK: "no-such-stack" });
+    expect(result).toMatchObject({ status: 1, stderr: expect.stringMatching(/stack no-such-stack is not synthesized here/) });
+  });
+
+  it("prints an immutable tag: git SHA + content hash, stable, and new when the sources change", () => {
+    const first = run({}, ["--tag-only"]);
+    expect(first.status, first.stderr).toBe(0);
+    const tag = first.stdout.trim();
+    expect(tag).toMatch(/^([0-9a-f]{12}|nogit)-[0-9a-f]{12}$/);
+    expect(run({}, ["--tag-only"]).stdout.trim()).toBe(tag);
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "app-"));
+    fs.cpSync("app/flask", copy, { recursive: true });
+    expect(run({}, ["--tag-only"], { APP_DIR: copy }).stdout.trim()).toBe(tag);
+    fs.appendFileSync(path.join(copy, "app.py"), "\n# changed\n");
+    const changed = run({}, ["--tag-only"], { APP_DIR: copy }).stdout.trim();
+    expect(changed.split("-")[0]).toBe(tag.split("-")[0]);
+    expect(changed).not.toBe(tag);
+  });
+
+  it("rejects unknown arguments", () => {
+    expect(run({}, ["--push-latest"])).toMatchObject({ status: 1, stderr: expect.stringMatching(/unknown argument '--push-latest'/) });
+  });
+});
