@@ -58,3 +58,8 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
   const match = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
   return match && match[1]!.includes("g") ? "arm64" : "x86_64";
 }
+
+// The values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API).
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;

@@ -4,11 +4,14 @@ import type { MeshSpec } from "../lib/spec/schema";
 import type { StateBackend } from "./base-stack";
 import { MeshStack } from "./mesh-stack";
 import { IntentionsStack } from "./intentions-stack";
+import { TlsEdgeStack } from "./tls-edge-stack";
 
 export interface MeshStacks {
   readonly mesh: MeshStack;
   /** Intentions as code, applied through the Consul API once the mesh stack is up. */
   readonly intentions: IntentionsStack;
+  /** System 2, when the spec has a tlsEdge section. */
+  readonly tlsEdge?: TlsEdgeStack;
 }
 
 export interface StackOptions {
@@ -21,7 +24,14 @@ export function createStacks(app: App, spec: MeshSpec, options: StackOptions = {
   const mesh = new MeshStack(app, "mesh", buildMeshModel(spec), options.backend);
   const intentions = new IntentionsStack(app, "intentions", spec, mesh, options.backend);
   intentions.addDependency(mesh);
-  return { mesh, intentions };
+  const edge = spec.tlsEdge;
+  if (!edge) return { mesh, intentions };
+  const network =
+    edge.network.from === "mesh"
+      ? { vpcId: mesh.network.vpc.id, vpcCidr: spec.network.vpcCidr, subnetIds: [mesh.network.publicSubnet.id] }
+      : undefined;
+  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, spec.region, options.backend);
+  return { mesh, intentions, tlsEdge };
 }
 
 /**

@@ -2,16 +2,14 @@
 // type (MeshSpec), the validator (lib/spec/validate.ts) and the shipped JSON Schema
 // (schema/mesh-spec.schema.json, written by scripts/write-json-schema.ts).
 import { z } from "zod";
+import { tlsEdgeSchema } from "./tls-edge-schema";
+import { LOG_RETENTION_DAYS } from "../aws-limits";
 
 /** Consul service names double as DNS labels, ECS name suffixes and Envoy cluster names. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 // DNS label limit (RFC 1035), which Consul's DNS interface and Cloud Map both impose.
 export const MAX_SERVICE_NAME = 63;
 
-// The values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API).
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
 
 /** Keeps every derived name (IAM name_prefix of 38 characters, see lib/aws-limits.ts) within AWS limits. */
 export const MAX_CLUSTER_NAME = 20;
@@ -146,6 +144,7 @@ export const meshSpecSchema = z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
+    tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z
       .array(intentionSchema)
       .default([])

@@ -3,8 +3,7 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { FARGATE_MEMORY, NAME_LIMITS } from "../aws-limits";
-import { LOG_RETENTION_DAYS } from "./schema";
+import { FARGATE_MEMORY, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
 
 /** Envoy's TLS listener inside the task (the original's port). */
 export const TLS_EDGE_LISTENER_PORT = 443;
