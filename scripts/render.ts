@@ -1,0 +1,302 @@
+// npm run render: every text artifact the stacks carry, written out for review and checked
+// by the same validators the tests use (__tests__/support/judges.ts).
+//
+// The spec (MESH_SPEC, cdktf.json context.meshSpec, or the built-in default) is synthesized
+// in-process into a temp dir, and the artifacts are read back from the synthesized Terraform
+// JSON (not re-rendered from templates), so what is reviewed is what Terraform would deploy:
+//
+//   review/<spec-name>/<stack>/<service>.containers.json   container definitions, pretty-printed
+//   review/<spec-name>/<stack>/<service>.<container>.<n>.hcl   each `-hcl` argument of a container
+//   review/<spec-name>/<stack>/<service>.<container>.sh     each `sh -c` script of a container
+//   review/<spec-name>/<stack>/<instance>.user-data.sh      EC2 user data, materialized
+//   review/<spec-name>/<stack>/<instance>.files/<file>      files the user data writes (heredocs)
+//   review/<spec-name>/<stack>/<name>.envoy.yaml            Envoy configs found in the stack
+//
+// "Materialized": Terraform references become placeholders and `$${` / `%%{` become `${` / `%{`,
+// which is the text the instance or container receives. Exit 1 when any validator fails.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App } from "cdktf";
+import YAML from "yaml";
+import { createStacks, stateBackendFrom } from "../stacks";
+import { cdktfContext, loadProjectSpec, PROJECT_ROOT, table } from "./review-support";
+import * as judges from "../__tests__/support/judges";
+
+interface TerraformJson {
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly [key: string]: unknown;
+}
+
+interface Check {
+  readonly artifact: string;
+  readonly validator: string;
+  readonly problems: readonly string[];
+}
+
+/** Problems as strings, whatever shape a validator returns them in. */
+function asProblems(result: unknown): string[] {
+  if (result === undefined || result === null || result === true) return [];
+  if (result === false) return ["failed"];
+  if (typeof result === "string") return result.trim() === "" ? [] : [result];
+  if (Array.isArray(result)) return result.flatMap(asProblems);
+  if (typeof result === "object") {
+    const r = result as Record<string, unknown>;
+    if ("ok" in r && r.ok === true) return [];
+    for (const key of ["errors", "problems", "issues", "findings"]) if (key in r) return asProblems(r[key]);
+    if ("message" in r) return [String(r.message)];
+    return [JSON.stringify(result)];
+  }
+  return [String(result)];
+}
+
+const checks: Check[] = [];
+const pending: Promise<void>[] = [];
+
+/** Runs a validator (sync or async); a throw is a failure with its message. Rows keep call order. */
+function check(artifact: string, validator: string, run: () => unknown): void {
+  const row: { artifact: string; validator: string; problems: string[] } = { artifact, validator, problems: [] };
+  checks.push(row);
+  const fail = (error: unknown) => {
+    row.problems = [(error as Error)?.message ?? String(error)];
+  };
+  try {
+    const result = run();
+    if (result instanceof Promise) pending.push(result.then((r) => void (row.problems = asProblems(r)), fail));
+    else row.problems = asProblems(result);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** lintShell's { ok, output } as problems. */
+function shellProblems(script: string, shell: "sh" | "bash"): string[] {
+  const { ok, output } = judges.lintShell(script, shell);
+  return ok ? [] : output.split("\n").filter((line) => line.trim() !== "");
+}
+
+/** The shell a script is written for: its shebang, else the one that runs it. */
+function shellOf(script: string, runner: string): "sh" | "bash" {
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(script);
+  const name = (shebang ? (shebang[1]!.endsWith("/env") ? shebang[2] ?? "" : shebang[1]!) : runner).replace(/^.*\//, "");
+  return name === "bash" ? "bash" : "sh";
+}
+
+/** Heredocs of a shell script: `cat > <path> <<'DELIM'` ... `DELIM`. */
+export function heredocFiles(script: string): { target: string; body: string }[] {
+  const lines = script.split("\n");
+  const files: { target: string; body: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*cat\s+>>?\s*(\S+)\s+<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const delimiter = open[3]!;
+    const end = lines.findIndex((line, j) => j > i && line === delimiter);
+    if (end < 0) continue;
+    files.push({ target: open[1]!.replace(/^["']|["']$/g, ""), body: `${lines.slice(i + 1, end).join("\n")}\n` });
+    i = end;
+  }
+  return files;
+}
+
+/** Any string inside a value, with where it was found. */
+function* strings(value: unknown, at: string): Generator<[string, string]> {
+  if (typeof value === "string") yield [at, value];
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${at}[${i}]`);
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* strings(v, `${at}.${k}`);
+}
+
+/** An Envoy config: YAML or JSON with static_resources / dynamic_resources / admin at the top. */
+function envoyConfig(text: string): Record<string, unknown> | undefined {
+  if (!/static_resources|dynamic_resources/.test(text)) return undefined;
+  try {
+    const doc = YAML.parse(text) as unknown;
+    return doc && typeof doc === "object" && ("static_resources" in doc || "dynamic_resources" in doc) ? (doc as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Envoy v3 only: every typed_config names its @type (v2 configs stopped loading in Envoy 1.18). */
+function envoyConfigProblems(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [at, value] of walk(config, "")) {
+    if (at.endsWith(".typed_config") && (typeof value !== "object" || value === null || !("@type" in value))) problems.push(`${at}: typed_config without @type`);
+    if (at.endsWith(".@type") && typeof value === "string" && /envoy\.config\.[a-z.]*v2|envoy\.api\.v2/.test(value)) problems.push(`${at}: v2 type ${value}`);
+  }
+  return problems;
+}
+
+function* walk(value: unknown, at: string): Generator<[string, unknown]> {
+  yield [at, value];
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* walk(v, `${at}[${i}]`);
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* walk(v, `${at}.${k}`);
+}
+
+function synthesize(): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
+  const { spec, source } = loadProjectSpec();
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-render-"));
+  try {
+    const saved = process.env.SYNTH_HCL_OUTPUT;
+    delete process.env.SYNTH_HCL_OUTPUT;
+    const app = new App({ outdir });
+    if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
+    const created = createStacks(app, spec, { backend: stateBackendFrom(process.env, cdktfContext("stateBackend"), spec) });
+    app.synth();
+    const stacks: Record<string, TerraformJson> = {};
+    // Optional stacks (a TLS edge only when the spec has one) may be absent.
+    const all = Object.values(created as unknown as Record<string, { node: { id: string } } | undefined>);
+    for (const stack of all.filter((s): s is { node: { id: string } } => s !== undefined)) {
+      const id = stack.node.id;
+      stacks[id] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8")) as TerraformJson;
+    }
+    return { specName: spec.name, source, stacks };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** "service_http-server_task_definition" -> "http-server"; other task definitions by resource name. */
+function serviceOf(resourceName: string): string {
+  return /^service_(.+)_task_definition$/.exec(resourceName)?.[1] ?? resourceName.replace(/_task_definition$/, "");
+}
+
+const materialize = (text: string): string => judges.materializeTerraformString(text);
+
+async function main(): Promise<number> {
+  const { specName, source, stacks } = synthesize();
+  const root = path.join(PROJECT_ROOT, "review", specName);
+  fs.rmSync(root, { recursive: true, force: true });
+  const written: string[] = [];
+  const write = (relative: string, text: string): string => {
+    const file = path.join(root, relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    written.push(relative);
+    return relative;
+  };
+
+  /** A file a script writes with a heredoc: written out, and checked by its kind. */
+  const embeddedFile = (dir: string, target: string, body: string): void => {
+    const file = write(`${dir}/${path.basename(target).replace(/^\$\{?\w+\}?\/?/, "") || "file"}`, body);
+    const envoy = /\.ya?ml$/.test(target) ? envoyConfig(body) : undefined;
+    if (envoy) check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+    else if (/\.ya?ml$/.test(target)) check(file, "YAML.parse", () => (YAML.parse(body), []));
+    else if (target.endsWith(".hcl")) check(file, "parseHcl", async () => (await judges.parseHcl(body, path.basename(target)), []));
+    else if (target.endsWith(".json")) check(file, "JSON.parse", () => (JSON.parse(body), []));
+    else if (body.startsWith("#!")) check(file, "lintShell", () => shellProblems(body, shellOf(body, "sh")));
+  };
+
+  for (const [stackName, config] of Object.entries(stacks)) {
+    const resources = config.resource ?? {};
+    // Every string of the stack (container definitions, user data, policies, ...) as a Terraform
+    // template: escapes, expressions and references.
+    check(`${stackName}/cdk.tf.json`, "terraformTemplateProblems", () => judges.terraformTemplateProblems(config));
+
+    for (const [name, task] of Object.entries(resources.aws_ecs_task_definition ?? {})) {
+      const service = serviceOf(name);
+      const raw = String(task.container_definitions ?? "");
+      const artifact = `${stackName}/${service}.containers.json`;
+      let containers: Record<string, unknown>[];
+      try {
+        containers = JSON.parse(materialize(raw)) as Record<string, unknown>[];
+      } catch (error) {
+        check(artifact, "JSON.parse", () => [`not JSON after materializing: ${(error as Error).message}`]);
+        continue;
+      }
+      const shown = write(artifact, `${JSON.stringify(containers, null, 2)}\n`);
+      const networkMode = (task.network_mode ?? "awsvpc") as judges.ContainerDefinitionOptions["networkMode"];
+      check(shown, "ecsContainerDefinitionErrors", () => judges.ecsContainerDefinitionErrors(containers, { networkMode }));
+      check(shown, "taskDefinitionErrors", () => judges.taskDefinitionErrors(task as judges.TaskDefinitionFields, containers));
+
+      for (const container of containers) {
+        const cname = String(container.name);
+        const args = [...((container.entryPoint as string[] | undefined) ?? []), ...((container.command as string[] | undefined) ?? [])];
+        // Every `-hcl <text>` argument (agent config, service registration, ...), wherever it is.
+        let n = 0;
+        args.forEach((arg, i) => {
+          if (arg !== "-hcl" || typeof args[i + 1] !== "string") return;
+          n += 1;
+          const text = args[i + 1]!;
+          const kind = /^\s*service\s*\{/m.test(text) ? "service" : "agent";
+          const file = write(`${stackName}/${service}.${cname}.${n}-${kind}.hcl`, text.endsWith("\n") ? text : `${text}\n`);
+          check(file, "parseHcl", async () => (await judges.parseHcl(text, path.basename(file)), []));
+        });
+        // Every script run by a shell: sh/bash -c / -ec <script>.
+        args.forEach((arg, i) => {
+          if (!/^-[a-z]*c$/.test(arg) || !/(^|\/)(ba)?sh$/.test(args[i - 1] ?? "") || typeof args[i + 1] !== "string") return;
+          const text = args[i + 1]!;
+          const shell = shellOf(text, args[i - 1]!);
+          const file = write(`${stackName}/${service}.${cname}.sh`, `#!/bin/${shell}\n${text}${text.endsWith("\n") ? "" : "\n"}`);
+          check(file, "lintShell", () => shellProblems(`#!/bin/${shell}\n${text}`, shell));
+          for (const { target, body } of heredocFiles(text)) embeddedFile(`${stackName}/${service}.${cname}.files`, target, body);
+        });
+        const health = (container.healthCheck as { command?: string[] } | undefined)?.command;
+        if (health && (health[0] === "CMD-SHELL" || /(^|\/)(ba)?sh$/.test(health[1] ?? ""))) {
+          const script = health[0] === "CMD-SHELL" ? health[1]! : health[health.length - 1]!;
+          const shell = health[0] === "CMD-SHELL" ? "sh" : health[1]!.replace(/^.*\//, "");
+          const file = write(`${stackName}/${service}.${cname}.healthcheck.${shell === "bash" ? "bash" : "sh"}`, `#!/bin/${shell}\n${script}\n`);
+          check(file, "lintShell", () => shellProblems(`#!/bin/${shell}\n${script}`, shell === "bash" ? "bash" : "sh"));
+        }
+      }
+
+      for (const [at, text] of strings(containers, service)) {
+        const envoy = envoyConfig(text);
+        if (!envoy) continue;
+        const file = write(`${stackName}/${service}.${at.replace(/[^A-Za-z0-9_.-]+/g, "_")}.envoy.yaml`, text.endsWith("\n") ? text : `${text}\n`);
+        check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+      }
+    }
+
+    for (const [name, instance] of Object.entries(resources.aws_instance ?? {})) {
+      if (typeof instance.user_data !== "string") continue;
+      const raw = instance.user_data;
+      const script = materialize(raw);
+      const shown = write(`${stackName}/${name}.user-data.sh`, script);
+      check(shown, "lintShell", () => shellProblems(script, shellOf(script, "sh")));
+      check(shown, "EC2 user data <= 16 KB", () => (Buffer.byteLength(script) > 16 * 1024 ? [`${Buffer.byteLength(script)} bytes`] : []));
+      for (const { target, body } of heredocFiles(script)) embeddedFile(`${stackName}/${name}.files`, target, body);
+    }
+
+    // Envoy configs anywhere else in the stack (e.g. a TLS edge task's bootstrap).
+    for (const [type, byName] of Object.entries(resources)) {
+      if (type === "aws_ecs_task_definition") continue;
+      for (const [name, body] of Object.entries(byName)) {
+        for (const [at, text] of strings(body, `${type}.${name}`)) {
+          const envoy = envoyConfig(materialize(text));
+          if (!envoy) continue;
+          const file = write(`${stackName}/${name}.${at.split(".").pop()}.envoy.yaml`, materialize(text));
+          check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+        }
+      }
+    }
+  }
+
+  await Promise.all(pending);
+  const failed = checks.filter((c) => c.problems.length > 0);
+  console.log(`Rendered ${written.length} files from ${source} into ${path.relative(PROJECT_ROOT, root)}/ (artifacts below are relative to it)\n`);
+  console.log(
+    table([
+      ["artifact", "validator", "result"],
+      ...checks.map((c) => [c.artifact, c.validator, c.problems.length === 0 ? "ok" : `FAIL (${c.problems.length})`]),
+    ]),
+  );
+  for (const c of failed) {
+    console.log(`\n${c.artifact} (${c.validator}):`);
+    for (const p of c.problems.slice(0, 20)) console.log(`  - ${p}`);
+    if (c.problems.length > 20) console.log(`  ... and ${c.problems.length - 20} more`);
+  }
+  console.log(`\n${checks.length - failed.length}/${checks.length} checks passed`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`render failed: ${(error as Error).message ?? String(error)}`);
+      process.exitCode = 2;
+    },
+  );
+}
