@@ -178,7 +178,7 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
       volume: ctx.bootstrapVolume,
       publicPort: ENVOY_PORTS.publicListener,
       readyCheck: render("ecs/envoy-ready.sh.hbs", { adminPort: ENVOY_PORTS.admin }),
-      environment: sortedEnvironment({ ENVOY_UID: String(ENVOY_UID) }),
+      user: String(ENVOY_UID),
       memoryReservation: SIDECAR_MEMORY.envoySidecar,
     },
     app: {
@@ -208,7 +208,11 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
 
 const BOOTSTRAP_DIR = "/consul/envoy";
 
-/** The envoy user of the official Envoy image (its entrypoint drops to ENVOY_UID, 101 by default). */
+/**
+ * The user Envoy runs as. Set on the container itself (bypassing the image entrypoint, which
+ * would usermod/chown on a read-only root filesystem), so it always matches the owner the
+ * bootstrap container gives the bootstrap file.
+ */
 const ENVOY_UID = 101;
 
 /** ECS secrets sorted by name, each delivered by reference (valueFrom), never by value. */
