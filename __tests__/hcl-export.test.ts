@@ -114,6 +114,8 @@ function differences(json: unknown, hcl: unknown, at: string, out: string[]): vo
 const specs: [string, MeshSpec][] = [
   ["default", meshSpecSchema.parse(DEFAULT_SPEC)],
   ["large-mesh", loadSpecFile("examples/large-mesh.yaml").spec],
+  // Adds the tls-edge stack.
+  ["tls-edge", loadSpecFile("examples/tls-edge.yaml").spec],
 ];
 
 describe.each(specs)("cdktf synth --hcl of the %s spec", (label, spec) => {
