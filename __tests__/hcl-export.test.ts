@@ -131,19 +131,11 @@ describe.each(specs)("cdktf synth --hcl of the %s spec", (label, spec) => {
     }
   });
 
-  // KNOWN DEFECT, cdktf 0.21.0 lib/hcl/render.js (the HCL renderer), so this test is expected to
-  // fail until the renderer is fixed (see docs/review-tooling.md, "HCL export"):
-  //  1. renderTerraform passes the key *names* of extra terraform{} members to
-  //     renderSimpleAttributes: `required_version` (stacks/base-stack.ts) comes out as
-  //     `0 = "required_version"`, which is not HCL.
-  //  2. escapeQuotes does not escape a string that contains "${": every JSON document holding a
-  //     reference (IAM and KMS policies, ECS container definitions) comes out unquoted.
-  //  3. renderString writes every multi-line string as a heredoc, which appends a newline:
-  //     user_data differs by one byte, and with user_data_replace_on_change the first plan after
-  //     the migration would replace the Consul server.
-  // When the fix lands, vitest reports this test as failing ("expected to fail"): turn
-  // `it.fails` into `it`.
-  it.fails("parses with @cdktf/hcl2json and equals the JSON synthesis attribute by attribute (cdktf HCL renderer defects)", async () => {
+  // cdktf 0.21.0's HCL renderer has three defects (required_version rendered as `0 = ...`,
+  // strings holding "${" left unquoted, a newline added to every multi-line string);
+  // patches/cdktf+0.21.0.patch, applied by patch-package on install, fixes them. This test is
+  // what proves the patch is in effect.
+  it("parses with @cdktf/hcl2json and equals the JSON synthesis attribute by attribute", async () => {
     const problems: string[] = [];
     for (const [stack, text] of Object.entries(hcl.files)) {
       let parsed: unknown;
