@@ -304,7 +304,6 @@ describe("service configs rendered directly", () => {
       secrets: { gossipKey: "arn:gossip", caCert: "arn:ca", agentToken: "arn:agent", serviceToken: "arn:service" },
       consulImage: "hashicorp/consul:1.20.1",
       envoyImage: "envoyproxy/envoy:v1.32.1",
-      envoyVersion: "1.32.1",
       agentConfig: renderClientAgentConfig({ datacenter: "dc1", retryJoin: ["10.0.101.100"] }),
       logGroup: `/ecs/${s.name}`,
       region: "us-east-1",

@@ -1,17 +1,17 @@
 // Pinned versions. Consul and Envoy are a pair from Consul's Envoy compatibility table
-// ("Supported versions" in developer.hashicorp.com/consul/docs/reference/proxy/envoy):
-// Consul 1.21.x CE supports Envoy 1.38.x, 1.37.x and 1.35.x.
+// ("Supported versions", developer.hashicorp.com/consul/docs/reference/proxy/envoy):
+// Consul 1.22.x CE supports Envoy 1.35.x (in every revision of that table).
 export const CONSUL = {
-  version: "1.21.4",
-  image: "hashicorp/consul:1.21.4",
-  /** SHA-256 of consul_1.21.4_linux_<arch>.zip (releases.hashicorp.com consul_1.21.4_SHA256SUMS). */
+  version: "1.22.7",
+  image: "hashicorp/consul:1.22.7",
+  /** SHA-256 of consul_1.22.7_linux_<arch>.zip (releases.hashicorp.com consul_1.22.7_SHA256SUMS). */
   sha256: {
-    amd64: "a641502dc2bd28e1ed72d3d48a0e8b98c83104d827cf33bee2aed198c0b849df",
-    arm64: "50a1b6467a038166684fee25b70ebe9d710e154bd5a179f3e07c655c829646ea",
+    amd64: "fe25cecd8dd3552a8e5b0941cde1d79bb6004eac384aa45679dd1398f947201d",
+    arm64: "db54c5fb7c5ceaef97a38ca45dcc0f649ff592a48c73ab320e2d535c78e136cc",
   },
 } as const;
 
 export const ENVOY = {
-  version: "1.35.3",
-  image: "envoyproxy/envoy:v1.35.3",
+  version: "1.35.10",
+  image: "envoyproxy/envoy:v1.35.10",
 } as const;

@@ -146,7 +146,6 @@ export class MeshStack extends MeshBaseStack {
           securityGroupIds: [this.cluster.taskSecurityGroup.id],
           consulImage: CONSUL.image,
           envoyImage: ENVOY.image,
-          envoyVersion: ENVOY.version,
           agentConfig,
           meshSecrets: { gossipKey: gossipKey.valueFrom, caCert: caCert.valueFrom, agentToken: agentToken.valueFrom, serviceToken: serviceToken.valueFrom },
           meshSecretArns: [gossipKey, caCert, agentToken, serviceToken].map((s) => s.secret.arn),

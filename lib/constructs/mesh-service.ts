@@ -18,7 +18,6 @@ export interface MeshServiceProps {
   readonly securityGroupIds: readonly string[];
   readonly consulImage: string;
   readonly envoyImage: string;
-  readonly envoyVersion: string;
   /** Consul client agent config (HCL) shared by every task of the mesh. */
   readonly agentConfig: string;
   /** ECS references of the mesh secrets this service's tasks receive. */
@@ -81,7 +80,6 @@ export class MeshService extends Construct {
       secrets: props.meshSecrets,
       consulImage: props.consulImage,
       envoyImage: props.envoyImage,
-      envoyVersion: props.envoyVersion,
       agentConfig: props.agentConfig,
       logGroup: this.logGroup.name,
       region: props.region,

@@ -127,7 +127,6 @@ export interface TaskContainersContext {
   readonly secrets: TaskSecretRefs;
   readonly consulImage: string;
   readonly envoyImage: string;
-  readonly envoyVersion: string;
   readonly agentConfig: string;
   readonly logGroup: string;
   readonly region: string;
@@ -165,7 +164,6 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
         CONSUL_GRPC_ADDR: `127.0.0.1:${CONSUL_PORTS.grpc}`,
         SERVICE_NAME: service.name,
         ENVOY_ADMIN_BIND: `127.0.0.1:${ENVOY_PORTS.admin}`,
-        ENVOY_VERSION: ctx.envoyVersion,
         ENVOY_BOOTSTRAP: `${BOOTSTRAP_DIR}/bootstrap.json`,
         ENVOY_UID: String(ENVOY_UID),
       }),
