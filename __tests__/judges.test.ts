@@ -211,6 +211,13 @@ describe("taskDefinitionErrors", () => {
       "cpu/memory: FARGATE requires task-level cpu and memory",
     ]);
   });
+
+  it("reads the API's camelCase field names as well as Terraform's", () => {
+    expect(taskDefinitionErrors({ cpu: "256", memory: "4096", networkMode: "bridge", requiresCompatibilities: ["FARGATE"] }, validContainers())).toEqual([
+      'network_mode: FARGATE requires awsvpc, got "bridge"',
+      "memory: 4096 MiB is not valid with 256 Fargate cpu units (512-2048)",
+    ]);
+  });
 });
 
 describe("parseHcl", () => {

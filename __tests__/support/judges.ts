@@ -301,6 +301,10 @@ export interface TaskDefinitionFields {
   readonly memory?: unknown;
   readonly requires_compatibilities?: readonly string[];
   readonly network_mode?: string;
+  // The API's camelCase spellings work too: tests are not type-checked, so a caller that used
+  // them would otherwise get no launch-type checks at all, silently.
+  readonly requiresCompatibilities?: readonly string[];
+  readonly networkMode?: string;
 }
 
 /** A task-level size: Terraform JSON carries cpu/memory as strings ("256") or numbers. */
@@ -339,8 +343,9 @@ export function taskDefinitionErrors(td: TaskDefinitionFields, defs: unknown): s
     if (containerCpu > cpu) errors.push(`cpu: the containers' cpu adds up to ${containerCpu} units, more than the task's ${cpu}`);
   }
 
-  if ((td.requires_compatibilities ?? []).includes("FARGATE")) {
-    if (td.network_mode !== "awsvpc") errors.push(`network_mode: FARGATE requires awsvpc, got ${JSON.stringify(td.network_mode ?? null)}`);
+  const networkMode = td.network_mode ?? td.networkMode;
+  if ((td.requires_compatibilities ?? td.requiresCompatibilities ?? []).includes("FARGATE")) {
+    if (networkMode !== "awsvpc") errors.push(`network_mode: FARGATE requires awsvpc, got ${JSON.stringify(networkMode ?? null)}`);
     if (cpu === undefined || memory === undefined) {
       errors.push("cpu/memory: FARGATE requires task-level cpu and memory");
     } else if (typeof cpu === "number" && typeof memory === "number") {
