@@ -4,13 +4,17 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const scripts = ["scripts/exec-curl.sh", "scripts/consul-port-forward.sh"];
+
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
 /** A PATH with only the named stand-ins (each exits with the given status) plus coreutils. */
 function fakePath(commands: Record<string, number>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-bin-"));
+  tempDirs.push(dir);
   for (const [name, status] of Object.entries(commands)) {
     fs.writeFileSync(path.join(dir, name), `#!/bin/sh\nexit ${status}\n`, { mode: 0o755 });
   }

@@ -60,5 +60,6 @@ describe("synthesis with a bad spec", () => {
     expect(bad.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
     expect(fs.existsSync(path.join(outdir, "stacks"))).toBe(false);
     expect(fs.existsSync(path.join(outdir, "manifest.json"))).toBe(false);
+    fs.rmSync(outdir, { recursive: true, force: true });
   }, 60_000);
 });

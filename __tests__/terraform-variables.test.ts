@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { synthMeshStack } from "./support/synth";
 
 const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
@@ -27,6 +27,8 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
   execFileSync("terraform", ["init", "-input=false", "-backend=false"], { cwd: dir, stdio: "pipe", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
 }, 60_000);
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function plan(vars: Record<string, string>): { ok: boolean; output: string } {
   const args = ["plan", "-input=false", "-lock=false", "-no-color", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])];

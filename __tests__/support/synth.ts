@@ -18,7 +18,9 @@ export function synthAllStacks(specInput: MeshSpecInput = DEFAULT_SPEC): Record<
   const app = Testing.app();
   const stacks = createStacks(app, meshSpecSchema.parse(specInput));
   app.synth();
-  return Object.fromEntries(
+  const docs = Object.fromEntries(
     Object.values(stacks).map((stack) => [stack.node.id, JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", stack.node.id, "cdk.tf.json"), "utf8"))]),
   );
+  fs.rmSync(app.outdir, { recursive: true, force: true });
+  return docs;
 }
