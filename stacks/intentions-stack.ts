@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { TerraformOutput, TerraformVariable } from "cdktf";
+import { TerraformOutput } from "cdktf";
+import { namedVariable } from "../lib/constructs/named-variable";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
@@ -20,18 +21,16 @@ export class IntentionsStack extends MeshBaseStack {
 
   constructor(scope: Construct, id: string, spec: MeshSpec, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
-    const region = new TerraformVariable(this, "aws_region", {
+    const region = namedVariable(this, "aws_region", {
       type: "string",
       default: spec.region,
       description: "AWS region of the mesh (where its secrets are)",
     });
-    region.overrideLogicalId("aws_region");
-    const address = new TerraformVariable(this, "consul_address", {
+    const address = namedVariable(this, "consul_address", {
       type: "string",
       default: `127.0.0.1:${CONSUL_PORTS.https}`,
       description: "host:port of the Consul HTTPS API as the deployer reaches it (an SSM port forward to the server by default)",
     });
-    address.overrideLogicalId("consul_address");
 
     new AwsProvider(this, "aws", { region: region.stringValue });
     const token = new DataAwsSecretsmanagerSecretVersion(this, "management_token", { secretId: mesh.secrets.managementToken.secret.arn });

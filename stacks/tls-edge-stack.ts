@@ -6,6 +6,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
+import { namedVariable } from "../lib/constructs/named-variable";
 import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
 import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
 import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
@@ -48,13 +49,13 @@ export class TlsEdgeStack extends MeshBaseStack {
       throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
     }
 
-    const regionName = variable(this, "aws_region", {
+    const regionName = namedVariable(this, "aws_region", {
       type: "string",
       default: region,
       description: "AWS region to deploy into",
       validation: [{ condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}', errorMessage: "aws_region must be a region name such as us-east-1." }],
     }).stringValue;
-    this.appImageTag = variable(this, "app_image_tag", {
+    this.appImageTag = namedVariable(this, "app_image_tag", {
       type: "string",
       nullable: true,
       default: spec.appImageTag ?? null,
@@ -134,13 +135,13 @@ export class TlsEdgeStack extends MeshBaseStack {
   /** The original's vpc_id / subnet_ids variables, with the spec's IDs as defaults. */
   private existingNetwork(spec: TlsEdgeNetwork): TlsEdgeNetworkRefs {
     const ids: { vpcId?: string; vpcCidr?: string; subnetIds?: readonly string[] } = spec.from === "existing" ? spec : {};
-    const vpcId = variable(this, "vpc_id", {
+    const vpcId = namedVariable(this, "vpc_id", {
       type: "string",
       default: ids.vpcId,
       description: "Existing VPC of the service (the original's variable)",
       validation: [{ condition: '${can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))}', errorMessage: "vpc_id must be a VPC ID such as vpc-0123456789abcdef0." }],
     }).stringValue;
-    const subnetIds = variable(this, "subnet_ids", {
+    const subnetIds = namedVariable(this, "subnet_ids", {
       type: "list(string)",
       default: ids.subnetIds,
       description: "Subnets of vpc_id for the tasks, at most one per availability zone (private subnets with a NAT gateway or VPC endpoints)",
@@ -158,23 +159,4 @@ export class TlsEdgeStack extends MeshBaseStack {
   private output(name: string, value: unknown, description: string): void {
     new TerraformOutput(this, name, { value, description }).overrideLogicalId(name);
   }
-}
-
-interface VariableConfig {
-  readonly type: string;
-  /** undefined: the variable is required (no default); null: optional, null by default. */
-  readonly default: string | readonly string[] | null | undefined;
-  readonly nullable?: boolean;
-  readonly description: string;
-  readonly validation: { condition: string; errorMessage: string }[];
-}
-
-/** A variable named exactly `name` in Terraform. */
-function variable(scope: Construct, name: string, config: VariableConfig): TerraformVariable {
-  const { default: defaultValue, ...rest } = config;
-  const v = new TerraformVariable(scope, name, rest);
-  v.overrideLogicalId(name);
-  // CDKTF drops a null default: set defaults through an override so a nullable variable stays optional.
-  if (defaultValue !== undefined) v.addOverride("default", defaultValue);
-  return v;
 }

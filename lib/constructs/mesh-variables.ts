@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { Fn, Op, TerraformVariable, Token } from "cdktf";
+import { namedVariable } from "./named-variable";
 import { ENI_LIMITS } from "../aws-limits";
 import { MAX_CLUSTER_NAME } from "../spec/schema";
 
@@ -40,7 +41,7 @@ export class MeshVariables extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshVariablesProps) {
     super(scope, id);
-    this.clusterName = variable(this, "cluster_name", {
+    this.clusterName = namedVariable(this, "cluster_name", {
       type: "string",
       default: props.clusterName,
       description: "Name of the ECS cluster and prefix of every resource name",
@@ -51,7 +52,7 @@ export class MeshVariables extends Construct {
         },
       ],
     }).stringValue;
-    this.region = variable(this, "aws_region", {
+    this.region = namedVariable(this, "aws_region", {
       type: "string",
       default: props.region,
       description: "AWS region to deploy into",
@@ -62,7 +63,7 @@ export class MeshVariables extends Construct {
         },
       ],
     }).stringValue;
-    this.availabilityZone = variable(this, "aws_az", {
+    this.availabilityZone = namedVariable(this, "aws_az", {
       type: "string",
       nullable: true,
       default: props.availabilityZone ?? null,
@@ -74,7 +75,7 @@ export class MeshVariables extends Construct {
         },
       ],
     });
-    this.consulInstanceType = variable(this, "consul_instance_size", {
+    this.consulInstanceType = namedVariable(this, "consul_instance_size", {
       type: "string",
       default: props.consulInstanceType,
       description: `EC2 instance type of the Consul server (${props.consulArchitecture})`,
@@ -83,7 +84,7 @@ export class MeshVariables extends Construct {
     const perHost = Object.entries(ENI_LIMITS)
       .map(([type, enis]) => `"${type}" = ${enis - 1}`)
       .join(", ");
-    this.ecsInstanceType = variable(this, "ecs_instance_size", {
+    this.ecsInstanceType = namedVariable(this, "ecs_instance_size", {
       type: "string",
       default: props.ecsInstanceType,
       description: `EC2 instance type of the ${props.ecsHostCount} ECS hosts (${props.ecsArchitecture}); each runs ENIs - 1 awsvpc tasks`,
@@ -96,7 +97,7 @@ export class MeshVariables extends Construct {
         },
       ],
     }).stringValue;
-    this.adminCidr = variable(this, "admin_cidr", {
+    this.adminCidr = namedVariable(this, "admin_cidr", {
       type: "string",
       nullable: true,
       default: null,
@@ -108,7 +109,7 @@ export class MeshVariables extends Construct {
         },
       ],
     });
-    this.keyName = variable(this, "aws_ec2_key", {
+    this.keyName = namedVariable(this, "aws_ec2_key", {
       type: "string",
       nullable: true,
       default: null,
@@ -119,25 +120,6 @@ export class MeshVariables extends Construct {
       Fn.conditional(Op.and(Op.neq(this.adminCidr.value, Token.nullValue()), Op.neq(this.keyName.value, Token.nullValue())), 1, 0),
     );
   }
-}
-
-interface VariableConfig {
-  readonly type: string;
-  readonly default: string | null;
-  readonly nullable?: boolean;
-  readonly description: string;
-  readonly validation?: { condition: string; errorMessage: string }[];
-}
-
-/** A variable named exactly `name` in Terraform, whatever construct holds it. */
-function variable(scope: Construct, name: string, config: VariableConfig): TerraformVariable {
-  const { default: defaultValue, ...rest } = config;
-  const v = new TerraformVariable(scope, name, rest);
-  v.overrideLogicalId(name);
-  // CDKTF drops a null default (and crashes on it): set it through an override so a nullable
-  // variable stays optional.
-  v.addOverride("default", defaultValue);
-  return v;
 }
 
 function architectureRule(name: string, architecture: "x86_64" | "arm64") {
