@@ -45,6 +45,7 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   ["upstream to a service with no port", (s) => { delete server(s).port; server(s).healthCheck = { type: "none" }; }, "services.http-client.upstreams[0].destination", /has no port/],
   ["intention to an unknown service", (s) => (s.intentions = [{ source: "http-client", destination: "nope", action: "deny" }]), "intentions[0].destination", /unknown service "nope"/],
   ["duplicate intention", (s) => (s.intentions = [{ source: "http-client", destination: "http-server", action: "deny" }, { source: "http-client", destination: "http-server", action: "allow" }]), "intentions[1]", /duplicates intentions\[0\]/],
+  ["TLS edge named like the mesh cluster", (s) => (s.tlsEdge = { serviceName: "consul-ecs" }), "tlsEdge.serviceName", /share one ECS cluster/],
   // Ports
   ["port out of range", (s) => (server(s).port = 70000), "services.http-server.port", /between 1 and 65535/],
   ["app port on the Consul HTTP API", (s) => (server(s).port = 8500), "services.http-server.port", /Consul agent's HTTP API/],

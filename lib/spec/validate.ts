@@ -56,6 +56,12 @@ function checkReferences(spec: MeshSpec, { errors }: SpecValidation): void {
       errors.push({ path: `services.${name}.assignPublicIp`, message: `only Fargate tasks can get a public IP; remove it or set launchType: FARGATE` });
     }
   }
+  if (spec.tlsEdge && spec.tlsEdge.serviceName === spec.name) {
+    errors.push({
+      path: "tlsEdge.serviceName",
+      message: `"${spec.name}" is also the mesh's cluster name: the two stacks would share one ECS cluster and KMS alias; choose another name`,
+    });
+  }
   spec.intentions.forEach((intention, i) => {
     for (const end of ["source", "destination"] as const) {
       const name = intention[end];
