@@ -6,7 +6,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
-import { namedVariable } from "../lib/constructs/named-variable";
+import { awsRegionVariable, namedVariable } from "../lib/constructs/named-variable";
 import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
 import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
 import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
@@ -49,12 +49,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
     }
 
-    const regionName = namedVariable(this, "aws_region", {
-      type: "string",
-      default: region,
-      description: "AWS region to deploy into",
-      validation: [{ condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}', errorMessage: "aws_region must be a region name such as us-east-1." }],
-    }).stringValue;
+    const regionName = awsRegionVariable(this, region).stringValue;
     this.appImageTag = namedVariable(this, "app_image_tag", {
       type: "string",
       nullable: true,

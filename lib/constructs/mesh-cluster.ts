@@ -25,18 +25,18 @@ export class MeshCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshClusterProps) {
     super(scope, id);
-    const execLogGroup = (this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
+    this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
       name: `/ecs/${props.clusterName}/exec-sessions`,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logKmsKeyArn,
-    }));
+    });
     this.cluster = new EcsCluster(this, "cluster", {
       name: props.clusterName,
       setting: [{ name: "containerInsights", value: "enabled" }],
       configuration: {
         executeCommandConfiguration: {
           logging: "OVERRIDE",
-          logConfiguration: { cloudWatchLogGroupName: execLogGroup.name, cloudWatchEncryptionEnabled: true },
+          logConfiguration: { cloudWatchLogGroupName: this.execLogGroup.name, cloudWatchEncryptionEnabled: true },
         },
       },
     });

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { Fn, Op, TerraformVariable, Token } from "cdktf";
-import { namedVariable } from "./named-variable";
+import { awsRegionVariable, namedVariable } from "./named-variable";
 import { ENI_LIMITS } from "../aws-limits";
 import { MAX_CLUSTER_NAME } from "../spec/schema";
 
@@ -52,17 +52,7 @@ export class MeshVariables extends Construct {
         },
       ],
     }).stringValue;
-    this.region = namedVariable(this, "aws_region", {
-      type: "string",
-      default: props.region,
-      description: "AWS region to deploy into",
-      validation: [
-        {
-          condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}',
-          errorMessage: "aws_region must be a region name such as us-east-1.",
-        },
-      ],
-    }).stringValue;
+    this.region = awsRegionVariable(this, props.region).stringValue;
     this.availabilityZone = namedVariable(this, "aws_az", {
       type: "string",
       nullable: true,

@@ -91,7 +91,7 @@ function load(name: string): Handlebars.TemplateDelegate {
   if (!template) {
     const source = fs.readFileSync(path.join(TEMPLATES_DIR, name), "utf8");
     assertEveryValueQuoted(source, name);
-    template = handlebars.compile(source, { strict: true, noEscape: true, knownHelpersOnly: false });
+    template = handlebars.compile(source, { strict: true, noEscape: true });
     compiled.set(name, template);
   }
   return template;
