@@ -164,7 +164,7 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
         CONSUL_GRPC_ADDR: `127.0.0.1:${CONSUL_PORTS.grpc}`,
         SERVICE_NAME: service.name,
         ENVOY_ADMIN_BIND: `127.0.0.1:${ENVOY_PORTS.admin}`,
-        ENVOY_BOOTSTRAP: `${BOOTSTRAP_DIR}/bootstrap.json`,
+        ENVOY_BOOTSTRAP: BOOTSTRAP_FILE,
         ENVOY_UID: String(ENVOY_UID),
       }),
       secrets: ecsSecrets({ CONSUL_HTTP_TOKEN: ctx.secrets.serviceToken }),
@@ -172,7 +172,7 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
     envoy: {
       image: ctx.envoyImage,
       bootstrapDir: BOOTSTRAP_DIR,
-      bootstrapPath: `${BOOTSTRAP_DIR}/bootstrap.json`,
+      bootstrapPath: BOOTSTRAP_FILE,
       volume: ctx.bootstrapVolume,
       publicPort: ENVOY_PORTS.publicListener,
       readyCheck: render("ecs/envoy-ready.sh.hbs", { adminPort: ENVOY_PORTS.admin }),
@@ -205,6 +205,7 @@ export function renderTaskContainers(ctx: TaskContainersContext): object[] {
 }
 
 const BOOTSTRAP_DIR = "/consul/envoy";
+const BOOTSTRAP_FILE = `${BOOTSTRAP_DIR}/bootstrap.json`;
 
 /**
  * The user Envoy runs as. Set on the container itself (bypassing the image entrypoint, which
