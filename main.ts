@@ -1,4 +1,4 @@
-// Entry point of `cdktf synth`: spec -> validation -> model -> stacks -> Terraform JSON.
+// Entry point of `cdktf synth`: spec -> schema -> plan -> rules -> stacks -> Terraform JSON.
 // A bad spec exits non-zero with a readable list of problems and leaves no stack output
 // behind that could be deployed by mistake.
 import * as fs from "node:fs";
@@ -16,14 +16,14 @@ function removeSynthOutput(outdir: string): void {
 
 function main(): number {
   // CDKTF captures and formats a full stack trace for every token it creates (a fifth of the
-  // time at 500 services, measured by scripts/bench.ts) and shows none unless synthesis
+  // time at 500 services, measured by tools/bench.ts) and shows none unless synthesis
   // fails; messages stay intact. MESH_DEBUG=1 keeps the traces.
   if (!process.env.MESH_DEBUG) Error.prepareStackTrace = () => "";
   const app = new App();
   try {
-    const { spec, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
+    const { plan, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
     if (warnings.length > 0) console.error(formatSpecIssues(source, [], warnings));
-    createStacks(app, spec, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), spec) });
+    createStacks(app, plan, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), plan) });
     // Stacks the spec no longer asks for must not linger beside the new ones.
     removeSynthOutput(app.outdir);
     fs.mkdirSync(path.join(app.outdir, "stacks"), { recursive: true });

@@ -1,11 +1,11 @@
 // Every rendered artifact of every shipped spec, judged by what reads it in production: the
 // container definitions by the ECS API model and ECS's rules, the Consul configs by HashiCorp's
 // HCL parser, the scripts by bash/sh -n and shellcheck, every Terraform string by Terraform's
-// template syntax and the stack's own declarations (see __tests__/support/judges.ts).
+// template syntax and the stack's own declarations (see tools/judges).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { synthAllStacks } from "./support/synth";
+import { planOf, renderServiceTask, synthAllStacks } from "./support/synth";
 import {
   ecsContainerDefinitionErrors,
   heredocBody,
@@ -14,12 +14,14 @@ import {
   parseHcl,
   taskDefinitionErrors,
   terraformTemplateProblems,
-} from "./support/judges";
+} from "../tools/judges";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
-import { meshSpecSchema, serviceSchema, type MeshSpec, type ServiceSpec } from "../lib/spec/schema";
-import { CONTAINER_NAMES, renderClientAgentConfig, renderServiceConfig, renderTaskContainers } from "../lib/render/artifacts";
-import { ENVOY_PORTS, type ServiceModel } from "../lib/model";
+import { meshSpecSchema, type MeshSpec } from "../lib/spec/schema";
+import { CONTAINER_NAMES } from "../lib/plan/containers";
+import type { ServicePlan } from "../lib/plan/types";
+import { checkPlan } from "../lib/rules";
+import { ENVOY_PORTS } from "../lib/facts";
 
 const EXAMPLES = fs
   .readdirSync("examples")
@@ -106,7 +108,7 @@ function expectScriptsClean(scripts: { where: string; shell: "bash" | "sh"; scri
 }
 
 /** The Consul service definition a spec service should register (HCL parsed: blocks as arrays). */
-function expectedServiceDefinition(name: string, service: ServiceSpec): Doc {
+function expectedServiceDefinition(name: string, service: Pick<ServicePlan, "port" | "healthCheck" | "upstreams">): Doc {
   const check = service.healthCheck;
   const checks =
     check.type === "none"
@@ -294,21 +296,18 @@ describe("the default spec's Consul configs, value by value", () => {
 });
 
 describe("service configs rendered directly", () => {
-  const service = (name: string, input: Record<string, unknown>): ServiceModel => ({ name, ...serviceSchema.parse({ image: "hashicorp/http-echo:1.0.0", ...input }) });
-  const render = (s: ServiceModel) => parseHcl(renderServiceConfig(s), `${s.name}.hcl`);
+  /** A one-service mesh's plan: the service as the plan resolves it. */
+  const service = (name: string, input: Record<string, unknown>): ServicePlan =>
+    planOf({ services: { [name]: { image: "hashicorp/http-echo:1.0.0", ...input } } }).services[0]!;
+  /** The service registration the task's agent loads: the second -hcl argument of the agent. */
+  const render = (s: ServicePlan) => {
+    const agent = renderServiceTask(s).find((c) => c.name === CONTAINER_NAMES.consulAgent)!;
+    return parseHcl(agent.command[4], `${s.name}.hcl`);
+  };
 
   /** The full task around a service: its container definitions must pass the ECS judges too. */
-  function taskErrors(s: ServiceModel): string[] {
-    const containers = renderTaskContainers({
-      service: s,
-      secrets: { gossipKey: "arn:gossip", caCert: "arn:ca", agentToken: "arn:agent", serviceToken: "arn:service" },
-      consulImage: "hashicorp/consul:1.20.1",
-      envoyImage: "envoyproxy/envoy:v1.32.1",
-      agentConfig: renderClientAgentConfig({ datacenter: "dc1", retryJoin: ["10.0.101.100"] }),
-      logGroup: `/ecs/${s.name}`,
-      region: "us-east-1",
-      bootstrapVolume: "envoy-bootstrap",
-    });
+  function taskErrors(s: ServicePlan): string[] {
+    const containers = renderServiceTask(s);
     return [...ecsContainerDefinitionErrors(containers), ...taskDefinitionErrors({ cpu: s.cpu, memory: s.memory, network_mode: "awsvpc", requires_compatibilities: [s.launchType] }, containers)];
   }
 
@@ -352,7 +351,10 @@ describe("service configs rendered directly", () => {
     expect(taskErrors(s)).toEqual([]);
   });
 
-  it("refuses a check on a service without a port", () => {
-    expect(() => renderServiceConfig(service("batch", { healthCheck: { type: "tcp" } }))).toThrow(/needs the service's port/);
+  it("registers no check for a service without a port, and the rules reject the spec", async () => {
+    const spec = { services: { batch: { image: "hashicorp/http-echo:1.0.0", healthCheck: { type: "tcp" as const } } } };
+    const [definition] = (await render(planOf(spec).services[0]!)).service as Doc[];
+    expect(definition!.check).toBeUndefined();
+    expect(checkPlan(planOf(spec)).errors).toContainEqual({ path: "services.batch.healthCheck", message: expect.stringMatching(/needs the service's port/) });
   });
 });

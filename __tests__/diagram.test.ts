@@ -1,4 +1,4 @@
-// The mesh diagram (lib/diagram.ts, npm run diagram): what the spec says must show, and the
+// The mesh diagram (tools/mesh-graph.ts, npm run diagram): what the spec says must show, and the
 // README must show the current default spec.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -12,12 +12,12 @@ import {
   renderSvg,
   replaceReadmeDiagram,
   serviceNodeId,
-} from "../lib/diagram";
+} from "../tools/mesh-graph";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { DEFAULT_SOURCE, parseSpec } from "../lib/spec/load";
-import type { MeshSpec, MeshSpecInput } from "../lib/spec/schema";
+import type { MeshSpecInput } from "../lib/spec/schema";
 
-const defaultSpec = parseSpec(DEFAULT_SPEC, DEFAULT_SOURCE).spec;
+const defaultSpec = parseSpec(DEFAULT_SPEC, DEFAULT_SOURCE).plan;
 
 /** The default mesh plus order-api (Fargate, 4 tasks, calls http-server) and a deny to http-client. */
 const extendedInput: MeshSpecInput = {
@@ -41,7 +41,7 @@ const extendedInput: MeshSpecInput = {
     { source: "http-client", destination: "order-api", action: "allow" },
   ],
 };
-const extended = parseSpec(extendedInput, "test").spec;
+const extended = parseSpec(extendedInput, "test").plan;
 
 /** Mermaid link lines in declaration order (linkStyle indexes count these). */
 function mermaidLinks(text: string): string[] {
@@ -103,7 +103,7 @@ describe("mesh diagram", () => {
         ],
       },
       "test",
-    ).spec;
+    ).plan;
     const mermaid = meshMermaid(spec);
     const links = mermaidLinks(mermaid);
     const overridden = links.indexOf(`  svc_http_client -. "deny (upstream :8085)" .-> svc_http_server`);
@@ -115,9 +115,9 @@ describe("mesh diagram", () => {
   it("has the Consul server, and the TLS edge only when the spec has one", () => {
     expect(meshMermaid(defaultSpec)).toMatch(/consul_server\[\("Consul server<br\/>EC2 t3.micro · 10.0.101.100/);
     expect(meshMermaid(defaultSpec)).not.toContain("tls_edge");
-    const withEdge = { ...defaultSpec, tlsEdge: { serviceName: "secure-app", namespace: "internal.example", desiredCount: 2 } } as MeshSpec;
+    const withEdge = parseSpec({ ...DEFAULT_SPEC, tlsEdge: { serviceName: "secure-app", namespace: "internal.example", desiredCount: 2 } }, "test").plan;
     const mermaid = meshMermaid(withEdge);
-    expect(mermaid).toMatch(/tls_edge\{\{"TLS edge: secure-app<br\/>2 tasks · FARGATE<br\/>https:\/\/secure-app.internal.example:443/);
+    expect(mermaid).toMatch(/tls_edge\{\{"TLS edge: secure-app<br\/>2 tasks · FARGATE 256\/512<br\/>https:\/\/secure-app.internal.example:443/);
     expect(mermaidLinks(mermaid)).toContain(`  tls_clients -- "HTTPS 443 via Cloud Map DNS" --> tls_edge`);
     expect(meshDot(withEdge)).toContain("tls_clients -> tls_edge");
   });
@@ -127,7 +127,7 @@ describe("mesh diagram", () => {
     expect(svg).toContain("<svg");
     // Graphviz writes '-' as &#45;: compare the decoded text.
     const text = svg.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
-    for (const name of Object.keys(extended.services)) expect(text).toContain(`>${name}</text>`);
+    for (const name of extended.services.map((s) => s.name)) expect(text).toContain(`>${name}</text>`);
     expect(svg).toContain("Consul server");
   }, 30_000);
 

@@ -9,7 +9,9 @@ import { App } from "cdktf";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
-import { meshSpecSchema, type MeshSpec } from "../lib/spec/schema";
+import { meshSpecSchema } from "../lib/spec/schema";
+import { buildPlan } from "../lib/plan/build";
+import type { MeshPlan } from "../lib/plan/types";
 import { createStacks } from "../stacks";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hcl-export-"));
@@ -21,7 +23,7 @@ interface Synthesized {
 }
 
 /** The stacks of a spec, synthesized as `cdktf synth` (hcl false) or `cdktf synth --hcl` (hcl true) does. */
-function synthesize(spec: MeshSpec, hcl: boolean, label: string): Synthesized {
+function synthesize(spec: MeshPlan, hcl: boolean, label: string): Synthesized {
   const outdir = path.join(tmp, `${label}-${hcl ? "hcl" : "json"}`);
   const saved = process.env.SYNTH_HCL_OUTPUT;
   // Each stack reads SYNTH_HCL_OUTPUT when it is constructed: set it only around construction.
@@ -111,11 +113,11 @@ function differences(json: unknown, hcl: unknown, at: string, out: string[]): vo
   if (json !== hcl) out.push(`${at}: JSON ${JSON.stringify(json)?.slice(0, 120)} but HCL ${JSON.stringify(hcl)?.slice(0, 120)}`);
 }
 
-const specs: [string, MeshSpec][] = [
-  ["default", meshSpecSchema.parse(DEFAULT_SPEC)],
-  ["large-mesh", loadSpecFile("examples/large-mesh.yaml").spec],
+const specs: [string, MeshPlan][] = [
+  ["default", buildPlan(meshSpecSchema.parse(DEFAULT_SPEC))],
+  ["large-mesh", loadSpecFile("examples/large-mesh.yaml").plan],
   // Adds the tls-edge stack.
-  ["tls-edge", loadSpecFile("examples/tls-edge.yaml").spec],
+  ["tls-edge", loadSpecFile("examples/tls-edge.yaml").plan],
 ];
 
 describe.each(specs)("cdktf synth --hcl of the %s spec", (label, spec) => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { resolveIntentions } from "../lib/intentions";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { meshSpecSchema, type MeshSpecInput } from "../lib/spec/schema";
-import { synthAllStacks } from "./support/synth";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { planOf, synthAllStacks } from "./support/synth";
 
 const synthAll = (input: MeshSpecInput) => synthAllStacks(input) as { mesh: any; intentions: any };
 
@@ -24,14 +23,14 @@ describe("intentions as code", () => {
   });
 
   it("keeps explicit allows for pairs without an upstream, sorted for stable plans", () => {
-    const spec = meshSpecSchema.parse({
+    const plan = planOf({
       ...DEFAULT_SPEC,
       intentions: [
         { source: "*", destination: "http-client", action: "deny" },
         { source: "http-server", destination: "http-client", action: "allow" },
       ],
     });
-    expect(resolveIntentions(spec).get("http-client")!.map((s) => `${s.name}:${s.action}`)).toEqual(["*:deny", "http-server:allow"]);
+    expect(plan.intentions.get("http-client")!.map((s) => `${s.name}:${s.action}`)).toEqual(["*:deny", "http-server:allow"]);
   });
 
   it("reaches Consul over HTTPS with the management token and CA read from Secrets Manager", () => {

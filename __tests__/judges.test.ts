@@ -13,7 +13,7 @@ import {
   parseHcl,
   taskDefinitionErrors,
   terraformTemplateProblems,
-} from "./support/judges";
+} from "../tools/judges";
 
 const awslogs = {
   logDriver: "awslogs",

@@ -66,7 +66,7 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   ["not an IP", (s) => (s.ecsHosts.privateIps[1] = "10.0.101"), "ecsHosts.privateIps[1]", /IPv4 address/],
   // Capacity
   ["more tasks than ENIs", (s) => (server(s).count = 4), "ecsHosts.instanceType", /at most 4 awsvpc tasks .* want 5/],
-  ["invalid Fargate pair", (s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 256, memory: 4096 }), "services.http-server.memory", /use one of 512, 1024, 2048/],
+  ["invalid Fargate pair", (s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 256, memory: 4096 }), "services.http-server.memory", /allowed memory values: 512, 1024, 2048/],
   ["Fargate CPU that does not exist", (s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 300 }), "services.http-server.cpu", /not a Fargate CPU size/],
   ["app memory above the task", (s) => Object.assign(server(s), { appMemory: 500, memory: 512 }), "services.http-server.appMemory", /need 660 MiB/],
   ["public IP on EC2", (s) => (server(s).assignPublicIp = true), "services.http-server.assignPublicIp", /only Fargate/],

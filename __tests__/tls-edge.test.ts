@@ -12,12 +12,16 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
 import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
 import { TlsEdgeService } from "../lib/constructs/tls-service";
-import { renderEnvoyStartScript, renderEnvoyTlsConfig } from "../lib/render/tls-edge";
-import { runPolicy } from "../lib/policy/rules";
+import { buildTlsEdgePlan, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
+import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
+import { renderText } from "../lib/render/text";
+import { runPolicy } from "../tools/policy-rules";
 import { MeshStack } from "../stacks/mesh-stack";
-import { buildMeshModel } from "../lib/model";
-import { meshSpecSchema } from "../lib/spec/schema";
-import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { planOf } from "./support/synth";
+
+/** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
+const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), "us-east-1");
+const renderEnvoyTlsConfig = ({ appPort, configDir }: { appPort: number; configDir?: string }) => renderText(tlsEdgeEnvoyConfigText(appPort, configDir));
 
 const VPC_ID = "vpc-0123456789abcdef0";
 const SUBNET_ID = "subnet-0123456789abcdef0";
@@ -25,8 +29,7 @@ const EXISTING = { vpcId: VPC_ID, vpcCidr: "10.1.0.0/16", subnetIds: [SUBNET_ID]
 
 /** The tls-edge stack alone, in an existing VPC given by the spec (the original's setup). */
 function synthAlone(input: TlsEdgeSpecInput = {}, network: TlsEdgeNetworkRefs | undefined = undefined): any {
-  const spec = tlsEdgeSchema.parse({ network: EXISTING, ...input });
-  return JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", spec, network)));
+  return JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", edgePlan({ network: EXISTING, ...input }), network)));
 }
 
 const one = (doc: any, type: string): any => {
@@ -268,7 +271,7 @@ describe("the Envoy start script (run with sh)", () => {
     // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
     fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
     const envoyConfig = renderEnvoyTlsConfig({ appPort: 8080, configDir: dir });
-    const script = renderEnvoyStartScript({ envoyConfig, configDir: dir, envoyUser: user, entrypoint });
+    const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), configDir: dir, envoyUser: user, entrypoint }));
     const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
     return { dir, envoyConfig, status: result.status, stderr: result.stderr };
   }
@@ -332,6 +335,7 @@ describe("the tls-edge spec", () => {
     [{ serviceName: "a".repeat(128) }, "serviceName", "at most 127 characters (Cloud Map"],
     [{ namespace: `${"b".repeat(64)}.example` }, "namespace", 'label 1 ("bbbb'],
     [{ ecrRepositoryName: "Team/Flask-App" }, "ecrRepositoryName", 'lowercase; use "team/flask-app"'],
+    [{ ecrRepositoryName: "envoy-ssl-tutorial/envoy" }, "ecrRepositoryName", "is the repository of the Envoy mirror"],
     [{ appImageTag: "latest" }, "appImageTag", 'must not be "latest"'],
     [{ allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs.0", "must not be the whole internet"],
     [{ network: { from: "mesh", subnetIds: [SUBNET_ID] } }, "network.subnetIds", 'set from: "existing"'],
@@ -344,6 +348,7 @@ describe("the tls-edge spec", () => {
 
 describe("TlsEdgeService props", () => {
   const base = {
+    edge: edgePlan({ network: EXISTING }),
     vpcId: VPC_ID,
     vpcCidr: "10.1.0.0/16",
     subnetIds: [SUBNET_ID],
@@ -357,18 +362,17 @@ describe("TlsEdgeService props", () => {
     return () => new TlsEdgeService(stack, "svc", { ...base, ...props });
   };
 
-  it("accepts the defaults", () => expect(build({})).not.toThrow());
+  it("accepts the plan's defaults", () => expect(build({})).not.toThrow());
 
   it.each([
-    [{ memory: 4096 }, /memory: 4096 MiB is not valid with 256 CPU units on Fargate; allowed memory values: 512, 1024, 2048/],
-    [{ allowedCidrs: ["0.0.0.0/0"] }, /allowedCidrs\.0: must not be the whole internet/],
     [{ vpcCidr: "0.0.0.0/0" }, /vpcCidr: "0\.0\.0\.0\/0" must be the VPC's CIDR block/],
-    [{ appRepositoryName: "x/app", envoyRepositoryName: "x/app" }, /envoyRepositoryName: must differ from appRepositoryName/],
-    [{ envoyRepositoryName: "Envoy" }, /envoyRepositoryName: ECR repository names are lowercase/],
     [{ subnetIds: [] }, /subnetIds: list at least one subnet/],
     [{ appImageTag: "latest" }, /appImageTag: must not be "latest"/],
-    [{ assignPublicIp: true, awsApiAccess: { type: "vpc-endpoints", endpointSecurityGroupId: "sg-1", s3PrefixListId: "pl-1" } }, /assignPublicIp: .*set assignPublicIp: false/],
-    [{ logRetentionDays: 10 }, /logRetentionDays: must be one of/],
+    [{ desiredCount: -1 }, /desiredCount: -1 must be a whole number >= 0/],
+    [
+      { edge: edgePlan({ network: EXISTING, assignPublicIp: true }), awsApiAccess: { type: "vpc-endpoints", endpointSecurityGroupId: "sg-1", s3PrefixListId: "pl-1" } },
+      /assignPublicIp: .*set assignPublicIp: false/,
+    ],
   ])("rejects %j, saying what to change", (props, message) => {
     expect(build(props)).toThrow(message);
   });
@@ -376,8 +380,8 @@ describe("TlsEdgeService props", () => {
 
 describe("networks", () => {
   it("refuses a mesh network spec without the mesh's network, and an existing VPC with one", () => {
-    expect(() => new TlsEdgeStack(Testing.app(), "t", tlsEdgeSchema.parse({}), undefined)).toThrow(/no mesh network was passed/);
-    expect(() => new TlsEdgeStack(Testing.app(), "t", tlsEdgeSchema.parse({ network: EXISTING }), EXISTING)).toThrow(/no mesh network may be passed as well/);
+    expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({}), undefined)).toThrow(/no mesh network was passed/);
+    expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({ network: EXISTING }), EXISTING)).toThrow(/no mesh network may be passed as well/);
   });
 
   it("reads vpc_id / subnet_ids from validated Terraform variables and the VPC CIDR from the VPC when the spec leaves them out", () => {
@@ -393,10 +397,9 @@ describe("networks", () => {
 
   it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
     const app = Testing.app();
-    const mesh = new MeshStack(app, "mesh", buildMeshModel(meshSpecSchema.parse(DEFAULT_SPEC)));
-    const spec = tlsEdgeSchema.parse({});
+    const mesh = new MeshStack(app, "mesh", planOf());
     const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: [mesh.network.publicSubnet.id] };
-    new TlsEdgeStack(app, "tls-edge", spec, network);
+    new TlsEdgeStack(app, "tls-edge", edgePlan({}), network);
     app.synth();
     const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
     const tls = read("tls-edge");

@@ -33,6 +33,19 @@ export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
   16384: range(32768, 122880, 8192),
 };
 
+/** Why a cpu/memory pair cannot run on Fargate, naming the field to change, or undefined when it can. */
+export function fargateSizeProblem(cpu: number, memory: number): { readonly field: "cpu" | "memory"; readonly message: string } | undefined {
+  const allowed = FARGATE_MEMORY[cpu];
+  if (!allowed) return { field: "cpu", message: `${cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(", ")}` };
+  if (!allowed.includes(memory)) {
+    return { field: "memory", message: `${memory} MiB is not valid with ${cpu} CPU units on Fargate; allowed memory values: ${allowed.join(", ")}` };
+  }
+  return undefined;
+}
+
+/** Image tags (Docker and ECR PutImage): a word character, then up to 127 of [A-Za-z0-9_.-]. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
 function range(from: number, to: number, step: number): number[] {
   const values: number[] = [];
   for (let v = from; v <= to; v += step) values.push(v);

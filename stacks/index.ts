@@ -1,6 +1,5 @@
 import type { App } from "cdktf";
-import { buildMeshModel } from "../lib/model";
-import type { MeshSpec } from "../lib/spec/schema";
+import type { MeshPlan } from "../lib/plan/types";
 import type { StateBackend } from "./base-stack";
 import { MeshStack } from "./mesh-stack";
 import { IntentionsStack } from "./intentions-stack";
@@ -20,17 +19,17 @@ export interface StackOptions {
 }
 
 /** Every stack a spec asks for, composed in one app (stack names are the ones `cdktf deploy` takes). */
-export function createStacks(app: App, spec: MeshSpec, options: StackOptions = {}): MeshStacks {
-  const mesh = new MeshStack(app, "mesh", buildMeshModel(spec), options.backend);
-  const intentions = new IntentionsStack(app, "intentions", spec, mesh, options.backend);
+export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {}): MeshStacks {
+  const mesh = new MeshStack(app, "mesh", plan, options.backend);
+  const intentions = new IntentionsStack(app, "intentions", plan, mesh, options.backend);
   intentions.addDependency(mesh);
-  const edge = spec.tlsEdge;
+  const edge = plan.tlsEdge;
   if (!edge) return { mesh, intentions };
   const network =
     edge.network.from === "mesh"
-      ? { vpcId: mesh.network.vpc.id, vpcCidr: spec.network.vpcCidr, subnetIds: [mesh.network.publicSubnet.id] }
+      ? { vpcId: mesh.network.vpc.id, vpcCidr: plan.network.vpcCidr, subnetIds: [mesh.network.publicSubnet.id] }
       : undefined;
-  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, spec.region, options.backend);
+  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, options.backend);
   return { mesh, intentions, tlsEdge };
 }
 
@@ -39,15 +38,15 @@ export function createStacks(app: App, spec: MeshSpec, options: StackOptions = {
  * MESH_STATE_BUCKET selects S3, with MESH_STATE_REGION (default: the spec's region),
  * MESH_STATE_KEY_PREFIX (default: the spec's name) and MESH_STATE_KMS_KEY_ID.
  */
-export function stateBackendFrom(env: NodeJS.ProcessEnv, context: unknown, spec: MeshSpec): StateBackend {
+export function stateBackendFrom(env: NodeJS.ProcessEnv, context: unknown, plan: MeshPlan): StateBackend {
   const fromContext = (typeof context === "object" && context !== null ? context : {}) as Record<string, string | undefined>;
   const bucket = env.MESH_STATE_BUCKET ?? fromContext.bucket;
   if (!bucket) return { type: "local" };
   return {
     type: "s3",
     bucket,
-    region: env.MESH_STATE_REGION ?? fromContext.region ?? spec.region,
-    keyPrefix: env.MESH_STATE_KEY_PREFIX ?? fromContext.keyPrefix ?? spec.name,
+    region: env.MESH_STATE_REGION ?? fromContext.region ?? plan.region,
+    keyPrefix: env.MESH_STATE_KEY_PREFIX ?? fromContext.keyPrefix ?? plan.name,
     kmsKeyId: env.MESH_STATE_KMS_KEY_ID ?? fromContext.kmsKeyId,
   };
 }

@@ -6,9 +6,8 @@ import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshIntentions } from "../lib/constructs/mesh-intentions";
-import { resolveIntentions } from "../lib/intentions";
-import { CONSUL_PORTS } from "../lib/model";
-import type { MeshSpec } from "../lib/spec/schema";
+import { CONSUL_PORTS } from "../lib/facts";
+import type { MeshPlan } from "../lib/plan/types";
 import type { MeshStack } from "./mesh-stack";
 
 /**
@@ -19,11 +18,11 @@ import type { MeshStack } from "./mesh-stack";
 export class IntentionsStack extends MeshBaseStack {
   public readonly intentions: MeshIntentions;
 
-  constructor(scope: Construct, id: string, spec: MeshSpec, mesh: MeshStack, backend?: StateBackend) {
+  constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
     const region = namedVariable(this, "aws_region", {
       type: "string",
-      default: spec.region,
+      default: plan.region,
       description: "AWS region of the mesh (where its secrets are)",
     });
     const address = namedVariable(this, "consul_address", {
@@ -38,12 +37,12 @@ export class IntentionsStack extends MeshBaseStack {
     new ConsulProvider(this, "consul", {
       address: address.stringValue,
       scheme: "https",
-      datacenter: spec.consul.datacenter,
+      datacenter: plan.datacenter,
       caPem: ca.secretString,
       token: token.secretString,
     });
 
-    const resolved = resolveIntentions(spec);
+    const resolved = plan.intentions;
     this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved });
     new TerraformOutput(this, "intentions_summary", {
       description: "Destination -> sources with their action",

@@ -15,15 +15,13 @@ import { MeshCluster } from "../lib/constructs/mesh-cluster";
 import { MeshService } from "../lib/constructs/mesh-service";
 import { ConsulSecrets } from "../lib/constructs/consul-secrets";
 import { LogEncryptionKey } from "../lib/constructs/log-encryption-key";
-import { architectureOf } from "../lib/aws-limits";
-import type { MeshModel } from "../lib/model";
-import { CONSUL_PORTS } from "../lib/model";
-import { renderClientAgentConfig } from "../lib/render/artifacts";
-import { CONSUL, ENVOY } from "../lib/versions";
+import { CONSUL_PORTS } from "../lib/facts";
+import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
+import type { MeshPlan } from "../lib/plan/types";
 
 /**
  * System 1: the Consul service mesh on ECS (network.tf, main.tf, ecs.tf of the original),
- * generated from the model: a service added to the spec gets its task definition, ECS
+ * generated from the plan: a service added to the spec gets its task definition, ECS
  * service, Consul registration and log group here without a change to this file.
  */
 export class MeshStack extends MeshBaseStack {
@@ -36,22 +34,18 @@ export class MeshStack extends MeshBaseStack {
   public readonly ecsHosts: EcsHosts;
   public readonly services: readonly MeshService[];
 
-  constructor(scope: Construct, id: string, model: MeshModel, backend?: StateBackend) {
+  constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
-    const { spec } = model;
-    const consulArchitecture = architectureOf(spec.consul.serverInstanceType);
-    const ecsArchitecture = architectureOf(spec.ecsHosts.instanceType);
-
     const vars = new MeshVariables(this, "variables", {
-      clusterName: spec.name,
-      region: spec.region,
-      availabilityZone: spec.availabilityZone,
-      consulInstanceType: spec.consul.serverInstanceType,
-      ecsInstanceType: spec.ecsHosts.instanceType,
-      consulArchitecture,
-      ecsArchitecture,
-      ecsHostCount: spec.ecsHosts.privateIps.length,
-      ec2TaskCount: model.ec2TaskCount,
+      clusterName: plan.name,
+      region: plan.region,
+      availabilityZone: plan.availabilityZone,
+      consulInstanceType: plan.server.instanceType,
+      ecsInstanceType: plan.hosts.instanceType,
+      consulArchitecture: plan.server.architecture,
+      ecsArchitecture: plan.hosts.architecture,
+      ecsHostCount: plan.hosts.privateIps.length,
+      ec2TaskCount: plan.ec2TaskCount,
     });
     this.variables = vars;
 
@@ -71,30 +65,28 @@ export class MeshStack extends MeshBaseStack {
 
     this.network = new MeshNetwork(this, "network", {
       name: vars.clusterName,
-      vpcCidr: spec.network.vpcCidr,
-      publicSubnetCidr: spec.network.publicSubnetCidr,
+      vpcCidr: plan.network.vpcCidr,
+      publicSubnetCidr: plan.network.publicSubnetCidr,
       availabilityZone: Fn.coalesce([vars.availabilityZone.value, Fn.element(zones.names, 0)]),
-      flowLogs: { kmsKeyArn: logKmsKeyArn, retentionInDays: spec.logRetentionDays, partition },
+      flowLogs: { kmsKeyArn: logKmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
     });
     const vpcId = this.network.vpc.id;
     const subnetId = this.network.publicSubnet.id;
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
       namePrefix,
-      datacenter: spec.consul.datacenter,
-      serverPrivateIp: spec.consul.serverPrivateIp,
-      serviceNames: model.services.map((s) => s.name),
+      datacenter: plan.datacenter,
+      serverPrivateIp: plan.server.privateIp,
+      serviceNames: plan.services.map((s) => s.name),
     });
 
     this.consulServer = new ConsulServer(this, "consul_server", {
+      server: plan.server,
       namePrefix,
       vpcId,
-      vpcCidr: spec.network.vpcCidr,
+      vpcCidr: plan.network.vpcCidr,
       subnetId,
-      privateIp: spec.consul.serverPrivateIp,
       instanceType: vars.consulInstanceType,
-      architecture: consulArchitecture,
-      datacenter: spec.consul.datacenter,
       partition,
       adminCidr: vars.adminCidr.stringValue,
       adminAccessCount: vars.adminAccessCount,
@@ -108,32 +100,27 @@ export class MeshStack extends MeshBaseStack {
       clusterName: vars.clusterName,
       namePrefix,
       vpcId,
-      vpcCidr: spec.network.vpcCidr,
+      vpcCidr: plan.network.vpcCidr,
       logKmsKeyArn,
-      logRetentionDays: spec.logRetentionDays,
+      logRetentionDays: plan.logRetentionDays,
     });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
+      hosts: plan.hosts,
       namePrefix,
       clusterName: this.cluster.cluster.name,
       vpcId,
-      vpcCidr: spec.network.vpcCidr,
+      vpcCidr: plan.network.vpcCidr,
       subnetId,
-      privateIps: spec.ecsHosts.privateIps,
       instanceType: vars.ecsInstanceType,
-      architecture: ecsArchitecture,
       partition,
       adminCidr: vars.adminCidr.stringValue,
       sshAccessCount: vars.sshAccessCount,
       keyName: vars.keyName.stringValue,
     });
 
-    const agentConfig = renderClientAgentConfig({
-      datacenter: spec.consul.datacenter,
-      retryJoin: [spec.consul.serverPrivateIp],
-    });
     const { gossipKey, caCert, agentToken } = this.secrets;
-    this.services = model.services.map((service) => {
+    this.services = plan.services.map((service) => {
       const serviceToken = this.secrets.serviceTokens.get(service.name)!;
       return new MeshService(this, `service_${service.name}`, {
           service,
@@ -144,12 +131,14 @@ export class MeshStack extends MeshBaseStack {
           partition,
           subnetIds: [subnetId],
           securityGroupIds: [this.cluster.taskSecurityGroup.id],
-          consulImage: CONSUL.image,
-          envoyImage: ENVOY.image,
-          agentConfig,
-          meshSecrets: { gossipKey: gossipKey.valueFrom, caCert: caCert.valueFrom, agentToken: agentToken.valueFrom, serviceToken: serviceToken.valueFrom },
+          meshSecrets: {
+            [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom,
+            [MESH_SECRET_SLOTS.caCert]: caCert.valueFrom,
+            [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom,
+            [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom,
+          },
           meshSecretArns: [gossipKey, caCert, agentToken, serviceToken].map((s) => s.secret.arn),
-          logRetentionDays: spec.logRetentionDays,
+          logRetentionDays: plan.logRetentionDays,
           logKmsKeyArn,
           execLogGroupArn: this.cluster.execLogGroup.arn,
           logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,

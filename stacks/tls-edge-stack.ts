@@ -11,7 +11,8 @@ import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
 import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
 import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
 import { LogEncryptionKey } from "../lib/constructs/log-encryption-key";
-import { IMAGE_TAG, type TlsEdgeNetwork, type TlsEdgeSpec } from "../lib/spec/tls-edge-schema";
+import { IMAGE_TAG } from "../lib/aws-limits";
+import type { TlsEdgeNetworkPlan, TlsEdgePlan } from "../lib/plan/types";
 import { ENVOY } from "../lib/versions";
 
 /** The network of the tasks when it comes from another stack (the mesh's VPC and subnet). */
@@ -38,22 +39,22 @@ export class TlsEdgeStack extends MeshBaseStack {
   public readonly endpoints?: AwsApiEndpoints;
   public readonly appImageTag: TerraformVariable;
 
-  constructor(scope: Construct, id: string, spec: TlsEdgeSpec, network: TlsEdgeNetworkRefs | undefined, region = "us-east-1", backend?: StateBackend) {
+  constructor(scope: Construct, id: string, edge: TlsEdgePlan, network: TlsEdgeNetworkRefs | undefined, backend?: StateBackend) {
     super(scope, id, backend);
-    if (spec.network.from === "mesh" && network === undefined) {
+    if (edge.network.from === "mesh" && network === undefined) {
       throw new Error(
         `${id}: tlsEdge.network is { from: "mesh" } but no mesh network was passed: pass the mesh stack's { vpcId, vpcCidr, subnetIds }, or set tlsEdge.network to an existing VPC ({ vpcId, vpcCidr, subnetIds })`,
       );
     }
-    if (spec.network.from === "existing" && network !== undefined) {
+    if (edge.network.from === "existing" && network !== undefined) {
       throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
     }
 
-    const regionName = awsRegionVariable(this, region).stringValue;
+    const regionName = awsRegionVariable(this, edge.region).stringValue;
     this.appImageTag = namedVariable(this, "app_image_tag", {
       type: "string",
       nullable: true,
-      default: spec.appImageTag ?? null,
+      default: edge.appImageTag ?? null,
       description: "Tag of the app image in ECR, as printed by scripts/push-images.sh. null runs 0 tasks (deploy, push, then set it)",
       validation: [
         {
@@ -65,23 +66,20 @@ export class TlsEdgeStack extends MeshBaseStack {
 
     new AwsProvider(this, "aws", {
       region: regionName,
-      defaultTags: [{ tags: { Terraform: "true", Environment: spec.namespace, Project: "tls-edge", Service: spec.serviceName } }],
+      defaultTags: [{ tags: { Terraform: "true", Environment: edge.namespace, Project: "tls-edge", Service: edge.serviceName } }],
     });
     new TlsProvider(this, "tls");
     const partition = new DataAwsPartition(this, "partition").partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
-    const net = network ?? this.existingNetwork(spec.network);
+    const net = network ?? this.existingNetwork(edge.network);
     const subnetIds = [...net.subnetIds];
 
-    this.logKey = new LogEncryptionKey(this, "log_key", { alias: `${spec.serviceName}-logs`, accountId, region: regionName, partition });
-    const dnsName = `${spec.serviceName}.${spec.namespace}`;
-    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName, secretNamePrefix: spec.serviceName });
+    this.logKey = new LogEncryptionKey(this, "log_key", { alias: `${edge.serviceName}-logs`, accountId, region: regionName, partition });
+    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName });
 
-    // The mesh's network has no NAT gateway: without a public IP, tasks need VPC endpoints to start.
-    const useEndpoints = spec.vpcEndpoints ?? (spec.network.from === "mesh" && !spec.assignPublicIp);
-    if (useEndpoints) {
-      this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds, namePrefix: spec.serviceName });
+    if (edge.vpcEndpoints) {
+      this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds, namePrefix: edge.serviceName });
     }
 
     const tagIsUnset = Op.eq(this.appImageTag.value, Token.nullValue());
@@ -89,21 +87,13 @@ export class TlsEdgeStack extends MeshBaseStack {
     const imageTag = new TerraformLocal(this, "app_image_tag_or_unset", Fn.conditional(tagIsUnset, UNSET_IMAGE_TAG, this.appImageTag.value));
     imageTag.overrideLogicalId("app_image_tag_or_unset");
     this.service = new TlsEdgeService(this, "tls_edge", {
-      serviceName: spec.serviceName,
-      namespace: spec.namespace,
+      edge,
       vpcId: net.vpcId,
       vpcCidr: net.vpcCidr,
       subnetIds,
-      allowedCidrs: spec.allowedCidrs,
-      appPort: spec.appPort,
-      cpu: spec.cpu,
-      memory: spec.memory,
-      desiredCount: Token.asNumber(Fn.conditional(tagIsUnset, 0, spec.desiredCount)),
-      assignPublicIp: spec.assignPublicIp,
-      logRetentionDays: spec.logRetentionDays,
+      desiredCount: Token.asNumber(Fn.conditional(tagIsUnset, 0, edge.desiredCount)),
       logKmsKeyArn: this.logKey.key.arn,
       appImageTag: imageTag.asString,
-      appRepositoryName: spec.ecrRepositoryName,
       certificate: {
         certificateSecretArn: this.certificate.certificateSecret.arn,
         privateKeySecretArn: this.certificate.privateKeySecret.arn,
@@ -128,8 +118,8 @@ export class TlsEdgeStack extends MeshBaseStack {
   }
 
   /** The original's vpc_id / subnet_ids variables, with the spec's IDs as defaults. */
-  private existingNetwork(spec: TlsEdgeNetwork): TlsEdgeNetworkRefs {
-    const ids: { vpcId?: string; vpcCidr?: string; subnetIds?: readonly string[] } = spec.from === "existing" ? spec : {};
+  private existingNetwork(network: TlsEdgeNetworkPlan): TlsEdgeNetworkRefs {
+    const ids: { vpcId?: string; vpcCidr?: string; subnetIds?: readonly string[] } = network.from === "existing" ? network : {};
     const vpcId = namedVariable(this, "vpc_id", {
       type: "string",
       default: ids.vpcId,

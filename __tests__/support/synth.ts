@@ -3,24 +3,47 @@ import * as path from "node:path";
 import { Testing } from "cdktf";
 import { DEFAULT_SPEC } from "../../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
-import { buildMeshModel } from "../../lib/model";
+import { buildPlan } from "../../lib/plan/build";
+import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../../lib/plan/containers";
+import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
+import { renderContainerDefinitions } from "../../lib/render/containers";
 import { MeshStack } from "../../stacks/mesh-stack";
 import { createStacks } from "../../stacks";
 
-/** The mesh stack of a spec, synthesized and parsed (the spec goes through the schema, as in main.ts). */
+/** The plan of a spec, through the schema as in main.ts (the rules are not run). */
+export function planOf(specInput: MeshSpecInput = DEFAULT_SPEC): MeshPlan {
+  return buildPlan(meshSpecSchema.parse(specInput));
+}
+
+/** The mesh stack of a spec, synthesized and parsed. */
 export function synthMeshStack(specInput: MeshSpecInput = DEFAULT_SPEC): object {
-  const stack = new MeshStack(Testing.app(), "mesh", buildMeshModel(meshSpecSchema.parse(specInput)));
+  const stack = new MeshStack(Testing.app(), "mesh", planOf(specInput));
   return JSON.parse(Testing.synth(stack)) as object;
 }
 
 /** Every stack of a spec, synthesized together as `cdktf synth` does (cross-stack references resolved). */
 export function synthAllStacks(specInput: MeshSpecInput = DEFAULT_SPEC): Record<string, any> {
   const app = Testing.app();
-  const stacks = createStacks(app, meshSpecSchema.parse(specInput));
+  const stacks = createStacks(app, planOf(specInput));
   app.synth();
   const docs = Object.fromEntries(
     Object.values(stacks).map((stack) => [stack.node.id, JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", stack.node.id, "cdk.tf.json"), "utf8"))]),
   );
   fs.rmSync(app.outdir, { recursive: true, force: true });
   return docs;
+}
+
+/** Stand-ins for the Terraform references a MeshService binds, so a task renders without a stack. */
+export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
+  [MESH_SECRET_SLOTS.gossipKey]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:gossip",
+  [MESH_SECRET_SLOTS.caCert]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:ca",
+  [MESH_SECRET_SLOTS.agentToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:agent:SecretID::",
+  [MESH_SECRET_SLOTS.serviceToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:service:SecretID::",
+  [LOG_SLOTS.group]: "/ecs/mesh/service",
+  [LOG_SLOTS.region]: "us-east-1",
+};
+
+/** A service's container definitions rendered from its plan with stand-in references. */
+export function renderServiceTask(service: ServicePlan): Record<string, any>[] {
+  return renderContainerDefinitions(service.task, STAND_IN_BINDINGS) as Record<string, any>[];
 }

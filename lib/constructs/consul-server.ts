@@ -3,21 +3,22 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS } from "../model";
-import { renderConsulServerUserData, renderServerConfig } from "../render/artifacts";
-import { escapeForTerraform } from "../render/terraform-string";
-import { CONSUL } from "../versions";
+import { CONSUL_PORTS } from "../facts";
+import { SERVER_SLOTS } from "../plan/build";
+import type { ServerPlan } from "../plan/types";
+import { escapeForTerraform } from "../render/quoting";
+import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
 
 export interface ConsulServerProps {
+  /** Address, architecture and boot script of the server, as the plan resolved them. */
+  readonly server: ServerPlan;
   readonly namePrefix: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnetId: string;
-  readonly privateIp: string;
+  /** The instance type (the consul_instance_size variable; the plan's type is its default). */
   readonly instanceType: string;
-  readonly architecture: "x86_64" | "arm64";
-  readonly datacenter: string;
   readonly partition: string;
   /** CIDR allowed to the UI (the admin_cidr variable). */
   readonly adminCidr: string;
@@ -47,7 +48,6 @@ export class ConsulServer extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsulServerProps) {
     super(scope, id);
-    const arch = props.architecture === "arm64" ? "arm64" : "amd64";
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-consul-server-`,
@@ -98,29 +98,23 @@ export class ConsulServer extends Construct {
     });
 
     const ami = new DataAwsSsmParameter(this, "ami", {
-      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.architecture}`,
+      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.server.architecture}`,
     });
-    const userData = renderConsulServerUserData({
-      version: CONSUL.version,
-      arch,
-      sha256: CONSUL.sha256[arch],
-      region: props.region,
-      serverConfig: renderServerConfig({ datacenter: props.datacenter }),
-      secrets: {
-        gossipKey: secrets.gossipKey.secret.arn,
-        caCert: secrets.caCert.secret.arn,
-        serverCert: secrets.serverCert.secret.arn,
-        serverKey: secrets.serverKey.secret.arn,
-        managementToken: secrets.managementToken.secret.arn,
-        agentToken: secrets.agentToken.secret.arn,
-      },
-      serviceTokenManifest: secrets.serviceTokenManifest.name,
+    const userData = renderText(props.server.userData, {
+      [SERVER_SLOTS.region]: props.region,
+      [SERVER_SLOTS.serviceTokenManifest]: secrets.serviceTokenManifest.name,
+      [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
+      [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
+      [SERVER_SLOTS.serverCert]: secrets.serverCert.secret.arn,
+      [SERVER_SLOTS.serverKey]: secrets.serverKey.secret.arn,
+      [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
+      [SERVER_SLOTS.agentToken]: secrets.agentToken.secret.arn,
     });
     this.instance = new Instance(this, "instance", {
       ami: ami.value,
       instanceType: props.instanceType,
       subnetId: props.subnetId,
-      privateIp: props.privateIp,
+      privateIp: props.server.privateIp,
       associatePublicIpAddress: true,
       vpcSecurityGroupIds: [sg.id],
       iamInstanceProfile: this.role.instanceProfile!.name,

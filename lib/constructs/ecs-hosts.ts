@@ -3,19 +3,21 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import { renderEcsHostUserData } from "../render/artifacts";
-import { escapeForTerraform } from "../render/terraform-string";
+import { HOST_SLOTS } from "../plan/build";
+import type { HostsPlan } from "../plan/types";
+import { escapeForTerraform } from "../render/quoting";
+import { renderText } from "../render/text";
 
 export interface EcsHostsProps {
+  /** Addresses, architecture and boot script of the hosts, as the plan resolved them. */
+  readonly hosts: HostsPlan;
   readonly namePrefix: string;
   readonly clusterName: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnetId: string;
-  /** One host per address; fixed addresses as in the original, so hosts are easy to find. */
-  readonly privateIps: readonly string[];
+  /** The instance type (the ecs_instance_size variable; the plan's type is its default). */
   readonly instanceType: string;
-  readonly architecture: "x86_64" | "arm64";
   readonly partition: string;
   readonly adminCidr: string;
   /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
@@ -36,7 +38,7 @@ export class EcsHosts extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsHostsProps) {
     super(scope, id);
-    if (props.privateIps.length === 0) throw new Error(`${this.node.path}: privateIps must list at least one address`);
+    if (props.hosts.privateIps.length === 0) throw new Error(`${this.node.path}: hosts.privateIps must list at least one address`);
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-ecs-hosts-`,
@@ -66,10 +68,11 @@ export class EcsHosts extends Construct {
       instanceProfile: true,
     });
 
-    const amiPath = props.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
+    const amiPath = props.hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
-    const userData = escapeForTerraform(renderEcsHostUserData({ clusterName: props.clusterName }));
-    this.instances = props.privateIps.map(
+    const userData = escapeForTerraform(renderText(props.hosts.userData, { [HOST_SLOTS.clusterName]: props.clusterName }));
+    // One host per address; fixed addresses as in the original, so hosts are easy to find.
+    this.instances = props.hosts.privateIps.map(
       (ip, index) =>
         new Instance(this, `host_${index + 1}`, {
           ami: ami.value,

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS, ENVOY_PORTS } from "../model";
+import { CONSUL_PORTS, ENVOY_PORTS } from "../facts";
 
 export interface MeshClusterProps {
   readonly clusterName: string;

@@ -1,9 +1,9 @@
 import { Construct } from "constructs";
 import { ConfigEntry } from "@cdktf/provider-consul/lib/config-entry";
-import type { IntentionSource } from "../intentions";
+import type { IntentionSource } from "../plan/types";
 
 export interface MeshIntentionsProps {
-  /** Sources per destination (lib/intentions.ts resolveIntentions). */
+  /** Sources per destination, as the plan resolved them. */
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;
 }
 

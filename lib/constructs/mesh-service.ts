@@ -3,12 +3,17 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { AwsServiceRole } from "./aws-service-role";
-import type { ServiceModel } from "../model";
-import { renderTaskContainers, type TaskSecretRefs } from "../render/artifacts";
-import { escapeForTerraform } from "../render/terraform-string";
+import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../plan/containers";
+import type { ServicePlan } from "../plan/types";
+import { renderContainerDefinitions } from "../render/containers";
+import { escapeForTerraform } from "../render/quoting";
+
+/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names. */
+export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]: string };
 
 export interface MeshServiceProps {
-  readonly service: ServiceModel;
+  /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
+  readonly service: ServicePlan;
   readonly clusterName: string;
   readonly clusterArn: string;
   readonly namePrefix: string;
@@ -16,12 +21,8 @@ export interface MeshServiceProps {
   readonly partition: string;
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
-  readonly consulImage: string;
-  readonly envoyImage: string;
-  /** Consul client agent config (HCL) shared by every task of the mesh. */
-  readonly agentConfig: string;
   /** ECS references of the mesh secrets this service's tasks receive. */
-  readonly meshSecrets: TaskSecretRefs;
+  readonly meshSecrets: MeshSecretRefs;
   /** ARNs of those secrets: the execution role may read exactly these, and the app's own. */
   readonly meshSecretArns: readonly string[];
   readonly logRetentionDays: number;
@@ -31,8 +32,6 @@ export interface MeshServiceProps {
   /** ARN pattern of this account's log groups in the region (ECS Exec lists them). */
   readonly logGroupsArnPattern: string;
 }
-
-const BOOTSTRAP_VOLUME = "envoy-bootstrap";
 
 /**
  * One service of the mesh (ecs.tf): its log group, roles, task definition (Consul agent,
@@ -75,15 +74,10 @@ export class MeshService extends Construct {
       inlinePolicies: service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern) } : {},
     });
 
-    const containers = renderTaskContainers({
-      service,
-      secrets: props.meshSecrets,
-      consulImage: props.consulImage,
-      envoyImage: props.envoyImage,
-      agentConfig: props.agentConfig,
-      logGroup: this.logGroup.name,
-      region: props.region,
-      bootstrapVolume: BOOTSTRAP_VOLUME,
+    const containers = renderContainerDefinitions(service.task, {
+      ...props.meshSecrets,
+      [LOG_SLOTS.group]: this.logGroup.name,
+      [LOG_SLOTS.region]: props.region,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: name,
@@ -94,7 +88,7 @@ export class MeshService extends Construct {
       executionRoleArn: this.executionRole.role.arn,
       taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
-      volume: [{ name: BOOTSTRAP_VOLUME }],
+      volume: service.task.volumes.map((name) => ({ name })),
     });
     this.ecsService = new EcsService(this, "service", {
       name,
@@ -108,9 +102,8 @@ export class MeshService extends Construct {
         securityGroups: [...props.securityGroupIds],
         assignPublicIp: service.assignPublicIp,
       },
-      // EC2 hosts have a fixed number of ENIs: replace tasks in place rather than surge.
-      deploymentMinimumHealthyPercent: service.launchType === "EC2" ? 50 : 100,
-      deploymentMaximumPercent: service.launchType === "EC2" ? 100 : 200,
+      deploymentMinimumHealthyPercent: service.deployment.minimumHealthyPercent,
+      deploymentMaximumPercent: service.deployment.maximumPercent,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: service.enableExecuteCommand,
       enableEcsManagedTags: true,
@@ -120,7 +113,7 @@ export class MeshService extends Construct {
 }
 
 /** Read access to exactly the secrets this service's containers receive. */
-function secretsPolicy(service: ServiceModel, meshSecretArns: readonly string[]): object {
+function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[]): object {
   const app = Object.values(service.secrets);
   const secretArns = [...meshSecretArns, ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : []))];
   const parameterArns = app.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : []));

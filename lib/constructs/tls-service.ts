@@ -13,9 +13,12 @@ import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discove
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AwsServiceRole } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import { TLS_EDGE_DEFAULTS, TLS_EDGE_LISTENER_PORT, defaultRepositoryName, ecrRepositoryNameProblem, tlsEdgeSchema } from "../spec/tls-edge-schema";
-import { renderTlsEdgeContainers, TLS_EDGE_CONTAINERS } from "../render/tls-edge";
-import { escapeForTerraform } from "../render/terraform-string";
+import { IMAGE_TAG } from "../aws-limits";
+import { TLS_EDGE_PORTS } from "../facts";
+import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
+import type { TlsEdgePlan } from "../plan/types";
+import { renderContainerDefinitions } from "../render/containers";
+import { escapeForTerraform } from "../render/quoting";
 import { ENVOY } from "../versions";
 
 /** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
@@ -32,8 +35,10 @@ export type AwsApiAccess =
   | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
 
 export interface TlsEdgeServiceProps {
+  /** The service as the plan resolved it: names, sizes, allowed networks, its task. */
+  readonly edge: TlsEdgePlan;
   readonly vpcId: string;
-  /** The VPC's CIDR: the HTTPS clients allowed when allowedCidrs is empty. */
+  /** The VPC's CIDR: the HTTPS clients allowed when the plan lists no allowedCidrs. */
   readonly vpcCidr: string;
   /** Subnets of the tasks. */
   readonly subnetIds: string[];
@@ -42,28 +47,8 @@ export interface TlsEdgeServiceProps {
   /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
   readonly appImageTag: string;
   readonly certificate: TlsEdgeCertificateRefs;
-  /** ECS cluster, service and family; Cloud Map service; log group /ecs/<serviceName>. @default "envoy-ssl-tutorial" */
-  readonly serviceName?: string;
-  /** Cloud Map private DNS namespace, created in the VPC. @default "dev" */
-  readonly namespace?: string;
-  /** Port of the app on 127.0.0.1. @default 8080 */
-  readonly appPort?: number;
-  /** Fargate task CPU units. @default 256 */
-  readonly cpu?: number;
-  /** Fargate task memory (MiB), allowed for cpu. @default 512 */
-  readonly memory?: number;
-  /** Desired tasks (may be a Terraform expression). @default 1 */
+  /** Desired tasks (may be a Terraform expression). @default edge.desiredCount */
   readonly desiredCount?: number;
-  /** Networks allowed to 443. @default [] (the VPC CIDR only) */
-  readonly allowedCidrs?: readonly string[];
-  /** Public IP on the task ENIs. @default false */
-  readonly assignPublicIp?: boolean;
-  /** Log retention (a value CloudWatch accepts). @default 30 */
-  readonly logRetentionDays?: number;
-  /** ECR repository of the app image. @default "<serviceName>/flask-app" */
-  readonly appRepositoryName?: string;
-  /** ECR repository the pinned official Envoy image is mirrored into. @default "<serviceName>/envoy" */
-  readonly envoyRepositoryName?: string;
   /** Where tasks reach AWS APIs on 443. @default { type: "internet" } (a NAT gateway or the public IP) */
   readonly awsApiAccess?: AwsApiAccess;
 }
@@ -73,14 +58,11 @@ export function envoyMirrorTag(image: string = ENVOY.image): string {
   const name = image.slice(image.lastIndexOf("/") + 1);
   const colon = name.indexOf(":");
   const tag = colon < 0 ? "" : name.slice(colon + 1).split("@")[0]!;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === "latest") {
+  if (!IMAGE_TAG.test(tag) || tag === "latest") {
     throw new Error(`the Envoy image ${image} (lib/versions.ts) must be pinned by a tag such as envoyproxy/envoy:v1.33.2 to be mirrored into ECR`);
   }
   return tag;
 }
-
-const CONFIG_VOLUME = "envoy-config";
-const APP_TMP_VOLUME = "app-tmp";
 
 /**
  * System 2 of the original (envoy-ssl-tutorial): a Fargate service whose Envoy sidecar
@@ -114,29 +96,31 @@ export class TlsEdgeService extends Construct {
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
     super(scope, id);
-    const p = withDefaults(props);
-    validateProps(this.node.path, p);
-    this.serviceName = p.serviceName;
-    this.namespaceName = p.namespace;
-    this.dnsName = `${p.serviceName}.${p.namespace}`;
+    const { edge } = props;
+    const access = props.awsApiAccess ?? { type: "internet" };
+    const desiredCount = props.desiredCount ?? edge.desiredCount;
+    validateProps(this.node.path, props, access, desiredCount);
+    this.serviceName = edge.serviceName;
+    this.namespaceName = edge.namespace;
+    this.dnsName = edge.dnsName;
     // The provider's region and partition, never hard-coded.
     const region = new DataAwsRegion(this, "region").region;
     const partition = new DataAwsPartition(this, "partition").partition;
 
     // Images: the app, and the official Envoy image mirrored unchanged (tasks without internet
     // access cannot pull from Docker Hub, and ECR scans it on push).
-    this.appRepository = repository(this, "app_repository", p.appRepositoryName);
-    this.envoyRepository = repository(this, "envoy_repository", p.envoyRepositoryName);
+    this.appRepository = repository(this, "app_repository", edge.appRepositoryName);
+    this.envoyRepository = repository(this, "envoy_repository", edge.envoyRepositoryName);
     this.envoyImage = `${this.envoyRepository.repositoryUrl}:${envoyMirrorTag()}`;
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
-      name: p.namespace,
-      vpc: p.vpcId,
+      name: edge.namespace,
+      vpc: props.vpcId,
       description: `Private DNS of ${this.dnsName} (Cloud Map)`,
     });
     this.discoveryService = new ServiceDiscoveryService(this, "discovery_service", {
-      name: p.serviceName,
-      description: `A records of the ${p.serviceName} tasks`,
+      name: edge.serviceName,
+      description: `A records of the ${edge.serviceName} tasks`,
       dnsConfig: {
         namespaceId: this.namespace.id,
         dnsRecords: [{ ttl: 10, type: "A" }],
@@ -147,78 +131,74 @@ export class TlsEdgeService extends Construct {
     });
 
     this.cluster = new EcsCluster(this, "cluster", {
-      name: p.serviceName,
+      name: edge.serviceName,
       setting: [{ name: "containerInsights", value: "enabled" }],
     });
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
-      name: `/ecs/${p.serviceName}`,
-      retentionInDays: p.logRetentionDays,
-      kmsKeyId: p.logKmsKeyArn,
+      name: `/ecs/${edge.serviceName}`,
+      retentionInDays: edge.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
     });
 
-    this.securityGroup = this.taskSecurityGroup(p);
+    this.securityGroup = this.taskSecurityGroup(props, access);
 
     // IAM name prefixes hold 38 characters (Terraform appends 26).
-    const rolePrefix = `${p.serviceName.slice(0, 26)}-`;
+    const rolePrefix = `${edge.serviceName.slice(0, 26)}-`;
     this.executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: `${rolePrefix}exec-`,
-      description: `ECS task execution of ${p.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
+      description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       inlinePolicies: {
         "pull-log-read-certificate": executionPolicy({
           repositoryArns: [this.appRepository.arn, this.envoyRepository.arn],
           logGroupArn: this.logGroup.arn,
-          secretArns: [p.certificate.certificateSecretArn, p.certificate.privateKeySecretArn],
+          secretArns: [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn],
         }),
       },
     });
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: `${rolePrefix}task-`,
-      description: `Task role of ${p.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
+      description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
     });
 
-    const containers = renderTlsEdgeContainers({
-      appImage: `${this.appRepository.repositoryUrl}:${p.appImageTag}`,
-      appPort: p.appPort,
-      envoyImage: this.envoyImage,
-      certificateSecretArn: p.certificate.certificateSecretArn,
-      privateKeySecretArn: p.certificate.privateKeySecretArn,
-      certificateDigest: p.certificate.certificateDigest,
-      logGroup: this.logGroup.name,
-      region,
-      streamPrefix: p.serviceName,
-      configVolume: CONFIG_VOLUME,
-      appTmpVolume: APP_TMP_VOLUME,
+    const containers = renderContainerDefinitions(edge.task, {
+      [TLS_EDGE_SLOTS.appImage]: `${this.appRepository.repositoryUrl}:${props.appImageTag}`,
+      [TLS_EDGE_SLOTS.envoyImage]: this.envoyImage,
+      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecretArn,
+      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecretArn,
+      [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
+      [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
+      [TLS_EDGE_SLOTS.region]: region,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
-      family: p.serviceName,
+      family: edge.serviceName,
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
-      cpu: String(p.cpu),
-      memory: String(p.memory),
+      cpu: String(edge.cpu),
+      memory: String(edge.memory),
       // scripts/push-images.sh builds and mirrors linux/amd64 images.
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       executionRoleArn: this.executionRole.role.arn,
       taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
-      volume: [{ name: CONFIG_VOLUME }, { name: APP_TMP_VOLUME }],
+      volume: edge.task.volumes.map((name) => ({ name })),
     });
 
     this.ecsService = new EcsService(this, "service", {
-      name: p.serviceName,
+      name: edge.serviceName,
       cluster: this.cluster.arn,
       // The ARN pins the exact revision (no max(revision) workaround for drift).
       taskDefinition: this.taskDefinition.arn,
-      desiredCount: p.desiredCount,
+      desiredCount,
       launchType: "FARGATE",
       platformVersion: "LATEST",
       networkConfiguration: {
-        subnets: p.subnetIds,
+        subnets: props.subnetIds,
         securityGroups: [this.securityGroup.id],
-        assignPublicIp: p.assignPublicIp,
+        assignPublicIp: edge.assignPublicIp,
       },
       serviceRegistries: { registryArn: this.discoveryService.arn },
       deploymentMinimumHealthyPercent: 100,
@@ -230,30 +210,30 @@ export class TlsEdgeService extends Construct {
   }
 
   /** 443 in from the allowed networks only; 443 out to AWS APIs only. */
-  private taskSecurityGroup(p: ResolvedProps): MeshSecurityGroup {
+  private taskSecurityGroup(props: TlsEdgeServiceProps, access: AwsApiAccess): MeshSecurityGroup {
+    const { edge } = props;
     const sg = new MeshSecurityGroup(this, "security_group", {
-      vpcId: p.vpcId,
-      namePrefix: `${p.serviceName}-sg-`,
-      description: `${p.serviceName} tasks: HTTPS to Envoy from ${p.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
+      vpcId: props.vpcId,
+      namePrefix: `${edge.serviceName}-sg-`,
+      description: `${edge.serviceName} tasks: HTTPS to Envoy from ${edge.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
     });
-    if (p.allowedCidrs.length === 0) {
+    if (edge.allowedCidrs.length === 0) {
       sg.allowIngress("https_from_vpc", {
         description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${this.dnsName})`,
         protocol: "tcp",
-        fromPort: TLS_EDGE_LISTENER_PORT,
-        peer: { cidr: p.vpcCidr },
+        fromPort: TLS_EDGE_PORTS.listener,
+        peer: { cidr: props.vpcCidr },
       });
     } else {
-      p.allowedCidrs.forEach((cidr, i) =>
+      edge.allowedCidrs.forEach((cidr, i) =>
         sg.allowIngress(`https_from_allowed_${i}`, {
           description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
           protocol: "tcp",
-          fromPort: TLS_EDGE_LISTENER_PORT,
+          fromPort: TLS_EDGE_PORTS.listener,
           peer: { cidr },
         }),
       );
     }
-    const access = p.awsApiAccess;
     if (access.type === "internet") {
       sg.allowEgress("https_to_aws_apis", {
         description: "HTTPS to ECR, CloudWatch Logs and Secrets Manager (image pulls, logs, TLS secrets) through the NAT gateway or public IP",
@@ -281,69 +261,28 @@ export class TlsEdgeService extends Construct {
   }
 }
 
-type ResolvedProps = Required<Omit<TlsEdgeServiceProps, "allowedCidrs">> & { readonly allowedCidrs: readonly string[] };
-
-function withDefaults(props: TlsEdgeServiceProps): ResolvedProps {
-  const serviceName = props.serviceName ?? TLS_EDGE_DEFAULTS.serviceName;
-  return {
-    ...props,
-    serviceName,
-    namespace: props.namespace ?? TLS_EDGE_DEFAULTS.namespace,
-    appPort: props.appPort ?? TLS_EDGE_DEFAULTS.appPort,
-    cpu: props.cpu ?? TLS_EDGE_DEFAULTS.cpu,
-    memory: props.memory ?? TLS_EDGE_DEFAULTS.memory,
-    desiredCount: props.desiredCount ?? TLS_EDGE_DEFAULTS.desiredCount,
-    allowedCidrs: props.allowedCidrs ?? [],
-    assignPublicIp: props.assignPublicIp ?? false,
-    logRetentionDays: props.logRetentionDays ?? TLS_EDGE_DEFAULTS.logRetentionDays,
-    appRepositoryName: props.appRepositoryName ?? defaultRepositoryName(serviceName),
-    envoyRepositoryName: props.envoyRepositoryName ?? `${serviceName}/envoy`,
-    awsApiAccess: props.awsApiAccess ?? { type: "internet" },
-  };
-}
-
-/** Rejects combinations AWS would refuse at apply time (or that would open the service), saying what to change. */
-function validateProps(path: string, p: ResolvedProps): void {
+/**
+ * Rejects what this construct decides and AWS would refuse at apply time (or what would open
+ * the service), saying what to change. The plan's own values were checked by the spec rules.
+ */
+function validateProps(path: string, props: TlsEdgeServiceProps, access: AwsApiAccess, desiredCount: number): void {
   const problems: string[] = [];
-  // The spec's own rules, for the props that are literal here (names, sizes, networks, retention).
-  const literal = <T>(value: T): T | undefined => (Token.isUnresolved(value) ? undefined : value);
-  const checked = tlsEdgeSchema.safeParse({
-    serviceName: literal(p.serviceName),
-    namespace: literal(p.namespace),
-    cpu: p.cpu,
-    memory: p.memory,
-    appPort: p.appPort,
-    logRetentionDays: p.logRetentionDays,
-    allowedCidrs: p.allowedCidrs.filter((c) => !Token.isUnresolved(c)),
-    ecrRepositoryName: literal(p.appRepositoryName),
-  });
-  const propName: Record<string, string> = { ecrRepositoryName: "appRepositoryName" };
-  if (!checked.success) {
-    for (const issue of checked.error.issues) {
-      const [field, ...rest] = issue.path.map(String);
-      problems.push(`${[propName[field!] ?? field, ...rest].join(".")}: ${issue.message}`);
-    }
+  if (!Token.isUnresolved(desiredCount) && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
+    problems.push(`desiredCount: ${desiredCount} must be a whole number >= 0`);
   }
-  const envoyRepoProblem = Token.isUnresolved(p.envoyRepositoryName) ? undefined : ecrRepositoryNameProblem(p.envoyRepositoryName);
-  if (envoyRepoProblem) problems.push(`envoyRepositoryName: ${envoyRepoProblem}`);
-  if (!Token.isUnresolved(p.appRepositoryName) && p.appRepositoryName === p.envoyRepositoryName) {
-    problems.push("envoyRepositoryName: must differ from appRepositoryName (each image has its own immutable tags)");
+  if (!Token.isUnresolved(props.subnetIds) && props.subnetIds.length === 0) problems.push("subnetIds: list at least one subnet for the tasks");
+  const { vpcCidr } = props;
+  if (props.edge.allowedCidrs.length === 0 && !Token.isUnresolved(vpcCidr) && (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(vpcCidr) || vpcCidr.endsWith("/0"))) {
+    problems.push(`vpcCidr: "${vpcCidr}" must be the VPC's CIDR block: it is the only network allowed to 443 when allowedCidrs is empty`);
   }
-  if (!Token.isUnresolved(p.desiredCount) && (!Number.isInteger(p.desiredCount) || p.desiredCount < 0)) {
-    problems.push(`desiredCount: ${p.desiredCount} must be a whole number >= 0`);
-  }
-  if (!Token.isUnresolved(p.subnetIds) && p.subnetIds.length === 0) problems.push("subnetIds: list at least one subnet for the tasks");
-  if (p.allowedCidrs.length === 0 && !Token.isUnresolved(p.vpcCidr) && (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p.vpcCidr) || p.vpcCidr.endsWith("/0"))) {
-    problems.push(`vpcCidr: "${p.vpcCidr}" must be the VPC's CIDR block: it is the only network allowed to 443 when allowedCidrs is empty`);
-  }
-  if (!Token.isUnresolved(p.appImageTag) && p.appImageTag === "latest") {
+  if (!Token.isUnresolved(props.appImageTag) && props.appImageTag === "latest") {
     problems.push('appImageTag: must not be "latest": the repository\'s tags are immutable; use the tag scripts/push-images.sh prints');
   }
-  if (p.assignPublicIp && p.awsApiAccess.type === "vpc-endpoints") {
+  if (props.edge.assignPublicIp && access.type === "vpc-endpoints") {
     problems.push("assignPublicIp: tasks reach AWS through VPC endpoints, so a public IP only adds exposure; set assignPublicIp: false or drop the endpoints");
   }
   if (problems.length > 0) {
-    throw new Error(`TlsEdgeService ${path}: invalid props:\n${[...new Set(problems)].map((m) => `  - ${m}`).join("\n")}`);
+    throw new Error(`TlsEdgeService ${path}: invalid props:\n${problems.map((m) => `  - ${m}`).join("\n")}`);
   }
 }
 
@@ -395,4 +334,3 @@ function executionPolicy(input: ExecutionPolicyInput): object {
   };
 }
 
-export { TLS_EDGE_CONTAINERS };

@@ -1,9 +1,11 @@
 // Every text artifact (container definitions, Consul HCL, user data, Envoy YAML) comes from a
 // Handlebars template in templates/. Templates hold text; values reach them only through
-// typed contexts and the quoting helpers below, so no template builds its own escaping.
+// typed contexts (lib/plan/texts.ts) and the quoting helpers, so no template builds its own
+// escaping.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
+import { hclLiteral, heredoc, plainPath, shellWord, singleLine, type HclValue } from "./quoting";
 
 /** The project root: the nearest folder above this file that holds templates/ (works from lib/ and dist/lib/). */
 function findTemplatesDir(): string {
@@ -16,50 +18,6 @@ function findTemplatesDir(): string {
 
 export const TEMPLATES_DIR = findTemplatesDir();
 
-/** A value that HCL can express as a literal. */
-export type HclValue = string | number | boolean | readonly HclValue[];
-
-/**
- * HCL literal for a value. Strings are double-quoted with HCL escapes. "${" and "%{" are
- * rejected rather than escaped: Consul reads HCL 1 (no template sequences) while HCL 2
- * tools interpret them, so no single escaping is right for both readers.
- */
-export function hclLiteral(value: HclValue): string {
-  if (Array.isArray(value)) return `[${value.map((v) => hclLiteral(v)).join(", ")}]`;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error(`hcl: ${value} is not a finite number`);
-    return String(value);
-  }
-  if (typeof value === "boolean") return String(value);
-  if (typeof value !== "string") throw new Error(`hcl: unsupported value ${JSON.stringify(value)}`);
-  if (/[$%]\{/.test(value)) throw new Error(`hcl: ${JSON.stringify(value)} contains a template sequence ("\${" or "%{")`);
-  const escaped = value.replace(/[\\"\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]!);
-  if (/[\u0000-\u001f\u007f]/.test(escaped)) throw new Error(`hcl: ${JSON.stringify(value)} contains a control character`);
-  return `"${escaped}"`;
-}
-
-/** A single shell word: single-quoted, so nothing inside is expanded. */
-export function shellWord(value: string | number): string {
-  const text = String(value);
-  if (text.includes("\u0000")) throw new Error("sh: value contains a NUL byte");
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A quoted here-document: the body is written verbatim, with no expansion by the shell. */
-function heredoc(delimiter: string, body: string): string {
-  if (!/^[A-Z_]+$/.test(delimiter)) throw new Error(`heredoc: delimiter ${delimiter} must be A-Z and _`);
-  const text = body.endsWith("\n") ? body : `${body}\n`;
-  if (text.split("\n").includes(delimiter)) throw new Error(`heredoc: body contains the delimiter line ${delimiter}`);
-  return `<<'${delimiter}'\n${text}${delimiter}`;
-}
-
-/** A value written verbatim on one line of a line-oriented config file (ecs.config, a unit file). */
-function line(value: string | number): string {
-  const text = String(value);
-  if (/[\r\n\u0000]/.test(text)) throw new Error(`line: ${JSON.stringify(text)} spans more than one line`);
-  return text;
-}
-
 const handlebars = Handlebars.create();
 handlebars.registerHelper("json", (value: unknown) => {
   if (value === undefined) throw new Error("json: value is undefined");
@@ -67,10 +25,13 @@ handlebars.registerHelper("json", (value: unknown) => {
 });
 handlebars.registerHelper("hcl", (value: HclValue) => hclLiteral(value));
 handlebars.registerHelper("sh", (value: string | number) => shellWord(value));
-handlebars.registerHelper("line", (value: string | number) => line(value));
+handlebars.registerHelper("path", (value: string) => plainPath(value));
+handlebars.registerHelper("line", (value: string | number) => singleLine(value));
 handlebars.registerHelper("heredoc", (delimiter: string, body: string) => heredoc(delimiter, body));
+// A condition, not an output: true when a field is present (not null), even if it is an empty list.
+handlebars.registerHelper("present", (value: unknown) => value !== null && value !== undefined);
 
-const QUOTING_HELPERS = new Set(["json", "hcl", "sh", "heredoc", "line"]);
+const QUOTING_HELPERS = new Set(["json", "hcl", "sh", "path", "heredoc", "line"]);
 
 /** A bare {{value}} would bypass the quoting helpers: every output must go through one of them. */
 function assertEveryValueQuoted(source: string, name: string): void {
@@ -106,7 +67,7 @@ for (const dir of fs.readdirSync(TEMPLATES_DIR, { withFileTypes: true, recursive
   }
 }
 
-/** Renders templates/<name> with a typed context. Templates are compiled once per process. */
-export function render<Context extends object>(name: string, context: Context): string {
+/** Renders templates/<name> with a context. Templates are compiled once per process. */
+export function render(name: string, context: object): string {
   return load(name)(context);
 }

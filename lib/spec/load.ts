@@ -1,15 +1,19 @@
-// Reading a spec: file -> YAML/JSON document -> schema (structure, defaults) -> validator
+// Reading a spec: file -> YAML/JSON document -> schema (structure, defaults) -> plan -> rules
 // (references, ports, network, capacity). Every stage reports all of its problems at once.
 import * as fs from "node:fs";
 import YAML from "yaml";
 import type { z } from "zod";
 import { meshSpecSchema, type MeshSpec } from "./schema";
 import { DEFAULT_SPEC } from "./default-spec";
-import { validateSpec } from "./validate";
+import { buildPlan } from "../plan/build";
+import type { MeshPlan } from "../plan/types";
+import { checkPlan } from "../rules";
 import { closest, formatPath, SpecError, type SpecIssue } from "./issues";
 
 export interface LoadedSpec {
   readonly spec: MeshSpec;
+  /** The plan every later stage reads, built once from the spec. */
+  readonly plan: MeshPlan;
   /** Where the spec came from: a file path or "the built-in default". */
   readonly source: string;
   readonly warnings: readonly SpecIssue[];
@@ -65,15 +69,16 @@ export function parseDocument(text: string, source: string): unknown {
 export function parseSpec(input: unknown, source: string): LoadedSpec {
   const parsed = meshSpecSchema.safeParse(input);
   if (parsed.success) {
-    const { errors, warnings } = validateSpec(parsed.data);
+    const plan = buildPlan(parsed.data);
+    const { errors, warnings } = checkPlan(plan);
     if (errors.length > 0) throw new SpecError(source, errors, warnings);
-    return { spec: parsed.data, source, warnings };
+    return { spec: parsed.data, plan, source, warnings };
   }
   const structural = parsed.error.issues.map(describeIssue);
   // Unknown keys (typos, mostly) do not stop the other rules: report those too in this run.
   const onlyUnknownKeys = parsed.error.issues.every((issue) => issue.code === "unrecognized_keys");
   const withoutUnknown = onlyUnknownKeys ? meshSpecSchema.safeParse(stripKeys(input, parsed.error.issues)) : undefined;
-  const semantic = withoutUnknown?.success ? validateSpec(withoutUnknown.data) : { errors: [], warnings: [] };
+  const semantic = withoutUnknown?.success ? checkPlan(buildPlan(withoutUnknown.data)) : { errors: [], warnings: [] };
   throw new SpecError(source, [...structural, ...semantic.errors], semantic.warnings);
 }
 

@@ -1,6 +1,6 @@
 // The mesh spec: one zod schema is the single source of truth for the TypeScript
-// type (MeshSpec), the validator (lib/spec/validate.ts) and the shipped JSON Schema
-// (schema/mesh-spec.schema.json, written by scripts/write-json-schema.ts).
+// type (MeshSpec), the plan (lib/plan) and its rules (lib/rules) and the shipped JSON Schema
+// (schema/mesh-spec.schema.json, written by tools/write-json-schema.ts).
 import { z } from "zod";
 import { tlsEdgeSchema } from "./tls-edge-schema";
 import { LOG_RETENTION_DAYS } from "../aws-limits";
@@ -158,3 +158,4 @@ export type ServiceSpec = z.output<typeof serviceSchema>;
 export type UpstreamSpec = z.output<typeof upstreamSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
+export type SecretRefSpec = z.output<typeof secretRef>;

@@ -3,12 +3,8 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { FARGATE_MEMORY, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
-
-/** Envoy's TLS listener inside the task (the original's port). */
-export const TLS_EDGE_LISTENER_PORT = 443;
-/** Envoy's admin interface, bound to 127.0.0.1 only (the original bound 0.0.0.0:8081). */
-export const TLS_EDGE_ADMIN_PORT = 9901;
+import { fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { TLS_EDGE_PORTS } from "../facts";
 
 /** Defaults of the original demo (its variables.tf and task definition). */
 export const TLS_EDGE_DEFAULTS = {
@@ -27,8 +23,6 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MAX_DNS_NAME = 253;
 /** ECR repository names (CreateRepository API): lowercase path segments separated by '/'. */
 const ECR_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-/** ECR image tags (PutImage API): at most 128 characters. */
-export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 
@@ -90,7 +84,7 @@ export const tlsEdgeSchema = z
       .describe("Cloud Map private DNS namespace created in the VPC (a DNS name such as dev or internal.example)"),
     appPort: port
       .default(TLS_EDGE_DEFAULTS.appPort)
-      .describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_ADMIN_PORT} (Envoy's admin)`),
+      .describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.admin} (Envoy's admin)`),
     cpu: z.number().int().positive().default(TLS_EDGE_DEFAULTS.cpu).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(TLS_EDGE_DEFAULTS.memory).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
     desiredCount: z
@@ -129,17 +123,8 @@ export const tlsEdgeSchema = z
     network: networkSchema.default({ from: "mesh" }).describe("The mesh's VPC, or an existing VPC"),
   })
   .superRefine((spec, ctx) => {
-    // Fargate accepts only some cpu/memory pairs (ECS "Task CPU and memory"; lib/aws-limits.ts).
-    const allowed = FARGATE_MEMORY[spec.cpu];
-    if (!allowed) {
-      ctx.addIssue({ code: "custom", path: ["cpu"], message: `${spec.cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(", ")}` });
-    } else if (!allowed.includes(spec.memory)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["memory"],
-        message: `${spec.memory} MiB is not valid with ${spec.cpu} CPU units on Fargate; allowed memory values: ${allowed.join(", ")}`,
-      });
-    }
+    const size = fargateSizeProblem(spec.cpu, spec.memory);
+    if (size) ctx.addIssue({ code: "custom", path: [size.field], message: size.message });
     const portProblem = appPortProblem(spec.appPort);
     if (portProblem) ctx.addIssue({ code: "custom", path: ["appPort"], message: portProblem });
     // The service name is the first label of its A record (Cloud Map, RFC 1035).
@@ -165,6 +150,8 @@ export const tlsEdgeSchema = z
     const repositoryProblem = ecrRepositoryNameProblem(repository);
     if (repositoryProblem) {
       ctx.addIssue({ code: "custom", path: [spec.ecrRepositoryName === undefined ? "serviceName" : "ecrRepositoryName"], message: repositoryProblem });
+    } else if (repository === envoyRepositoryName(spec.serviceName)) {
+      ctx.addIssue({ code: "custom", path: ["ecrRepositoryName"], message: `"${repository}" is the repository of the Envoy mirror; each image needs its own (immutable tags)` });
     }
     spec.allowedCidrs.forEach((block, i) => {
       if (block.endsWith("/0")) {
@@ -176,8 +163,8 @@ export const tlsEdgeSchema = z
 
 /** Why a port cannot be the app's (Envoy holds 443 and the admin port; the app is not root), or undefined. */
 export function appPortProblem(appPort: number): string | undefined {
-  if (appPort === TLS_EDGE_LISTENER_PORT) return `${appPort} is Envoy's TLS listener in the same task; choose another port such as 8080`;
-  if (appPort === TLS_EDGE_ADMIN_PORT) return `${appPort} is Envoy's admin interface in the same task; choose another port such as 8080`;
+  if (appPort === TLS_EDGE_PORTS.listener) return `${appPort} is Envoy's TLS listener in the same task; choose another port such as 8080`;
+  if (appPort === TLS_EDGE_PORTS.admin) return `${appPort} is Envoy's admin interface in the same task; choose another port such as 8080`;
   if (appPort < 1024) return `${appPort} is a privileged port and the app runs as a non-root user; choose 1024 or above`;
   return undefined;
 }
@@ -194,6 +181,11 @@ export function ecrRepositoryNameProblem(name: string): string | undefined {
 /** The ECR repository of the app image when the spec names none. */
 export function defaultRepositoryName(serviceName: string): string {
   return `${serviceName}/flask-app`;
+}
+
+/** The ECR repository the pinned official Envoy image is mirrored into. */
+export function envoyRepositoryName(serviceName: string): string {
+  return `${serviceName}/envoy`;
 }
 
 export type TlsEdgeSpec = z.output<typeof tlsEdgeSchema>;

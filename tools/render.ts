@@ -1,5 +1,5 @@
 // npm run render: every text artifact the stacks carry, written out for review and checked
-// by the same validators the tests use (__tests__/support/judges.ts).
+// by the judges the tests use too (tools/judges).
 //
 // The spec (MESH_SPEC, cdktf.json context.meshSpec, or the built-in default) is synthesized
 // in-process into a temp dir, and the artifacts are read back from the synthesized Terraform
@@ -20,8 +20,8 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import YAML from "yaml";
 import { createStacks, stateBackendFrom } from "../stacks";
-import { cdktfContext, loadProjectSpec, PROJECT_ROOT, table } from "./review-support";
-import * as judges from "../__tests__/support/judges";
+import { cdktfContext, loadProjectSpec, PROJECT_ROOT, table } from "./support";
+import * as judges from "./judges";
 
 interface TerraformJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -133,14 +133,14 @@ function* walk(value: unknown, at: string): Generator<[string, unknown]> {
 }
 
 function synthesize(): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
-  const { spec, source } = loadProjectSpec();
+  const { plan, source } = loadProjectSpec();
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-render-"));
   try {
     const saved = process.env.SYNTH_HCL_OUTPUT;
     delete process.env.SYNTH_HCL_OUTPUT;
     const app = new App({ outdir });
     if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
-    const created = createStacks(app, spec, { backend: stateBackendFrom(process.env, cdktfContext("stateBackend"), spec) });
+    const created = createStacks(app, plan, { backend: stateBackendFrom(process.env, cdktfContext("stateBackend"), plan) });
     app.synth();
     const stacks: Record<string, TerraformJson> = {};
     // Optional stacks (a TLS edge only when the spec has one) may be absent.
@@ -149,7 +149,7 @@ function synthesize(): { specName: string; source: string; stacks: Record<string
       const id = stack.node.id;
       stacks[id] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8")) as TerraformJson;
     }
-    return { specName: spec.name, source, stacks };
+    return { specName: plan.name, source, stacks };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

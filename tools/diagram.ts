@@ -5,15 +5,15 @@
 // built-in default). A test keeps the README block equal to the default spec's diagram.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram } from "../lib/diagram";
+import { meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram } from "./mesh-graph";
 import { DEFAULT_SOURCE } from "../lib/spec/load";
-import { loadProjectSpec, PROJECT_ROOT } from "./review-support";
+import { loadProjectSpec, PROJECT_ROOT } from "./support";
 
 async function main(): Promise<number> {
-  const { spec, source } = loadProjectSpec();
+  const { plan, source } = loadProjectSpec();
   const readmePath = path.join(PROJECT_ROOT, "README.md");
   const readme = fs.readFileSync(readmePath, "utf8");
-  const mermaid = meshMermaid(spec);
+  const mermaid = meshMermaid(plan);
   const updated = replaceReadmeDiagram(readme, readmeDiagramBlock(mermaid));
   if (updated === undefined) {
     console.error(
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
   }
   const docs = path.join(PROJECT_ROOT, "docs");
   fs.mkdirSync(docs, { recursive: true });
-  const svg = await renderSvg(meshDot(spec));
+  const svg = await renderSvg(meshDot(plan));
   if (updated !== readme) fs.writeFileSync(readmePath, updated);
   fs.writeFileSync(path.join(docs, "mesh-diagram.mmd"), mermaid);
   fs.writeFileSync(path.join(docs, "mesh-diagram.svg"), svg);

@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
 import type { MeshSpecInput } from "../lib/spec/schema";
-import { PROJECT_ROOT, table } from "./review-support";
+import { PROJECT_ROOT, table } from "./support";
 
 /** Targets on a 2-core machine (the numbers). */
 const TARGETS = { defaultSpecSeconds: 0.5, largestSeconds: 3, largestRssMb: 600, ratio500to50: 12 } as const;

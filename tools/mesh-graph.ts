@@ -1,8 +1,9 @@
-// The mesh as a picture, from the spec alone: services (task count, launch type), upstream
+// The mesh as a picture, from the plan alone: services (task count, launch type), upstream
 // edges (local bind port), intentions (allow solid, deny dashed red), the Consul server and,
 // when the spec has one, the TLS edge. One graph model, two renderings: Mermaid (README,
 // docs/mesh-diagram.mmd) and Graphviz DOT (docs/mesh-diagram.svg, rendered offline by WASM).
-import type { MeshSpec } from "./spec/schema";
+import { TLS_EDGE_PORTS } from "../lib/facts";
+import type { IntentionSource, MeshPlan } from "../lib/plan/types";
 
 export type EdgeKind = "upstream" | "allow" | "deny" | "control";
 
@@ -29,15 +30,6 @@ export interface MeshGraph {
   readonly edges: readonly DiagramEdge[];
 }
 
-/** The optional System 2 section; read loosely so the diagram works before and after it joins the schema. */
-interface TlsEdgeLike {
-  readonly serviceName?: string;
-  readonly namespace?: string;
-  readonly desiredCount?: number;
-  readonly cpu?: number;
-  readonly memory?: number;
-}
-
 const CONSUL_ID = "consul_server";
 const ANY_ID = "any_service";
 const CLUSTER_ID = "ecs_cluster";
@@ -47,36 +39,36 @@ export function serviceNodeId(name: string): string {
   return `svc_${name.replace(/-/g, "_")}`;
 }
 
-/** The graph of a validated spec, in a stable order (services by name, edges by source then destination). */
-export function meshGraph(spec: MeshSpec): MeshGraph {
-  const names = Object.keys(spec.services).sort();
-  const nodes: DiagramNode[] = names.map((name) => {
-    const service = spec.services[name]!;
+/** The graph of a plan, in a stable order (services by name, edges by source then destination). */
+export function meshGraph(plan: MeshPlan): MeshGraph {
+  const nodes: DiagramNode[] = plan.services.map((service) => {
     const tasks = `${service.count} ${service.count === 1 ? "task" : "tasks"}`;
     const launch = service.launchType === "FARGATE" ? `FARGATE ${service.cpu}/${service.memory}` : "EC2";
     const port = service.port === undefined ? "client only" : `app 127.0.0.1:${service.port}`;
-    return { id: serviceNodeId(name), lines: [name, `${tasks} · ${launch}`, port], shape: "box", inCluster: true };
+    return { id: serviceNodeId(service.name), lines: [service.name, `${tasks} · ${launch}`, port], shape: "box", inCluster: true };
   });
   nodes.push({
     id: CONSUL_ID,
-    lines: ["Consul server", `EC2 ${spec.consul.serverInstanceType} · ${spec.consul.serverPrivateIp}`, `datacenter ${spec.consul.datacenter}`],
+    lines: ["Consul server", `EC2 ${plan.server.instanceType} · ${plan.server.privateIp}`, `datacenter ${plan.datacenter}`],
     shape: "database",
     inCluster: false,
   });
 
-  // Effective action per (source, destination): upstreams allow, explicit intentions win (lib/intentions.ts).
-  const explicit = new Map<string, "allow" | "deny">();
-  for (const intention of spec.intentions) explicit.set(`${intention.source}>${intention.destination}`, intention.action);
+  // The effective intentions (the plan resolved them): explicit ones from the spec win over upstreams.
+  const explicit = new Map<string, IntentionSource>();
+  for (const [destination, sources] of plan.intentions) {
+    for (const source of sources) if (source.origin === "spec") explicit.set(`${source.name}>${destination}`, source);
+  }
 
   const edges: DiagramEdge[] = [];
   const drawn = new Set<string>();
-  for (const name of names) {
-    for (const upstream of [...spec.services[name]!.upstreams].sort((a, b) => a.destination.localeCompare(b.destination))) {
-      const key = `${name}>${upstream.destination}`;
+  for (const service of plan.services) {
+    for (const upstream of [...service.upstreams].sort((a, b) => a.destination.localeCompare(b.destination))) {
+      const key = `${service.name}>${upstream.destination}`;
       drawn.add(key);
-      const action = explicit.get(key);
+      const action = explicit.get(key)?.action;
       edges.push({
-        from: serviceNodeId(name),
+        from: serviceNodeId(service.name),
         to: serviceNodeId(upstream.destination),
         kind: action === "deny" ? "deny" : "upstream",
         // An explicit intention on an upstream pair wins (deny) or is restated (allow).
@@ -84,41 +76,34 @@ export function meshGraph(spec: MeshSpec): MeshGraph {
       });
     }
   }
-  const intentions = [...spec.intentions].sort(
-    (a, b) => a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination),
-  );
-  for (const intention of intentions) {
-    const key = `${intention.source}>${intention.destination}`;
-    if (drawn.has(key)) continue;
-    drawn.add(key);
-    const from = intention.source === "*" ? ANY_ID : serviceNodeId(intention.source);
-    edges.push({ from, to: serviceNodeId(intention.destination), kind: intention.action, label: intention.action });
+  const rest = [...explicit].filter(([key]) => !drawn.has(key)).map(([key, source]) => ({ key, source, destination: key.slice(key.indexOf(">") + 1) }));
+  rest.sort((a, b) => a.source.name.localeCompare(b.source.name) || a.destination.localeCompare(b.destination));
+  for (const { source, destination } of rest) {
+    const from = source.name === "*" ? ANY_ID : serviceNodeId(source.name);
+    edges.push({ from, to: serviceNodeId(destination), kind: source.action, label: source.action });
   }
   if (edges.some((e) => e.from === ANY_ID)) {
     nodes.push({ id: ANY_ID, lines: ["any service (*)"], shape: "any", inCluster: true });
   }
   edges.push({ from: CLUSTER_ID, to: CONSUL_ID, kind: "control", label: "RPC 8300, gossip 8301 (TLS)" });
 
-  const tlsEdge = (spec as MeshSpec & { tlsEdge?: TlsEdgeLike }).tlsEdge;
-  if (tlsEdge) {
-    const serviceName = tlsEdge.serviceName ?? "envoy-ssl-tutorial";
-    const namespace = tlsEdge.namespace ?? "dev";
-    const count = tlsEdge.desiredCount ?? 1;
+  const edge = plan.tlsEdge;
+  if (edge) {
     nodes.push({
       id: "tls_edge",
       lines: [
-        `TLS edge: ${serviceName}`,
-        `${count} ${count === 1 ? "task" : "tasks"} · FARGATE${tlsEdge.cpu && tlsEdge.memory ? ` ${tlsEdge.cpu}/${tlsEdge.memory}` : ""}`,
-        `https://${serviceName}.${namespace}:443 (Envoy)`,
+        `TLS edge: ${edge.serviceName}`,
+        `${edge.desiredCount} ${edge.desiredCount === 1 ? "task" : "tasks"} · FARGATE ${edge.cpu}/${edge.memory}`,
+        `https://${edge.dnsName}:${TLS_EDGE_PORTS.listener} (Envoy)`,
       ],
       shape: "edge",
       inCluster: false,
     });
     nodes.push({ id: "tls_clients", lines: ["clients in the VPC"], shape: "any", inCluster: false });
-    edges.push({ from: "tls_clients", to: "tls_edge", kind: "allow", label: "HTTPS 443 via Cloud Map DNS" });
+    edges.push({ from: "tls_clients", to: "tls_edge", kind: "allow", label: `HTTPS ${TLS_EDGE_PORTS.listener} via Cloud Map DNS` });
   }
 
-  return { title: `Mesh ${spec.name}`, clusterLabel: `ECS cluster ${spec.name} · mesh services`, nodes, edges };
+  return { title: `Mesh ${plan.name}`, clusterLabel: `ECS cluster ${plan.name} · mesh services`, nodes, edges };
 }
 
 /** Mermaid label text: double quotes and markup characters become entities. */
@@ -142,9 +127,9 @@ function mermaidNode(node: DiagramNode): string {
 
 const DENY_COLOR = "#d62728";
 
-/** The spec as a Mermaid flowchart (deterministic: the same spec gives the same text). */
-export function meshMermaid(spec: MeshSpec): string {
-  const graph = meshGraph(spec);
+/** The plan as a Mermaid flowchart (deterministic: the same plan gives the same text). */
+export function meshMermaid(plan: MeshPlan): string {
+  const graph = meshGraph(plan);
   const out: string[] = ["flowchart LR"];
   out.push(`  subgraph ${CLUSTER_ID}["${mermaidText(graph.clusterLabel)}"]`);
   for (const node of graph.nodes.filter((n) => n.inCluster)) out.push(`    ${mermaidNode(node)}`);
@@ -194,8 +179,8 @@ function dotNodeAttrs(node: DiagramNode): string {
 }
 
 /** The same graph as Graphviz DOT, for the offline SVG. */
-export function meshDot(spec: MeshSpec): string {
-  const graph = meshGraph(spec);
+export function meshDot(plan: MeshPlan): string {
+  const graph = meshGraph(plan);
   const out: string[] = [
     `digraph mesh {`,
     `  graph [rankdir=LR, compound=true, fontname="Helvetica", label=${dotString(graph.title)}, labelloc=t];`,

@@ -2,6 +2,7 @@
 // checkov or trivy, plus the mesh's own (Consul admin ports, secrets by reference, sensitive
 // outputs). Pure functions: no file system, no test framework. Rule IDs are the checkov/trivy
 // IDs of /work/shared/reference/facts.md where a scanner has the check, MESH_* otherwise.
+import { READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -55,8 +56,7 @@ export interface PolicyRule {
   check(doc: TerraformJson, options?: PolicyOptions): PolicyFinding[];
 }
 
-/** Docker label by which a container definition documents why its root filesystem is writable. */
-export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";
+export { READONLY_ROOT_EXCEPTION_LABEL };
 
 export const DEFAULT_POLICY_OPTIONS: ResolvedOptions = {
   writableRootContainers: [{ container: "consul-agent", reason: "the Consul agent writes its data dir and the config files it renders at start" }],

@@ -1,11 +1,11 @@
 // Runs the security policy (lib/policy/rules.ts) over synthesized stacks:
-//   npx tsx scripts/policy.ts cdktf.out/stacks/*/cdk.tf.json
+//   npm run policy -- cdktf.out/stacks/*/cdk.tf.json
 // Prints the findings as a table. Exit status: 0 no finding, 1 findings, 2 bad usage or input.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "../lib/policy/rules";
+import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
 
-const USAGE = "usage: npx tsx scripts/policy.ts <cdk.tf.json>... (e.g. cdktf.out/stacks/*/cdk.tf.json, after cdktf synth)";
+const USAGE = "usage: npm run policy -- <cdk.tf.json>... (e.g. cdktf.out/stacks/*/cdk.tf.json, after cdktf synth)";
 
 /** "cdktf.out/stacks/mesh/cdk.tf.json" -> "mesh"; any other path as given. */
 function stackName(file: string): string {

@@ -1,0 +1,78 @@
+// Fixed facts of the mesh that several stages share: ports, file paths, users and labels.
+// Each is written here once; the plan hands them to constructs and templates, and the
+// validation rules read them from here. AWS limits live in aws-limits.ts, versions in versions.ts.
+
+/** Consul agent ports (Consul docs, "Required ports"). */
+export const CONSUL_PORTS = {
+  serverRpc: 8300,
+  serfLan: 8301,
+  serfWan: 8302,
+  http: 8500,
+  https: 8501,
+  grpc: 8502,
+  grpcTls: 8503,
+  dns: 8600,
+} as const;
+
+/** Envoy sidecar ports: Consul assigns sidecar public listeners from 21000-21255; admin stays on loopback. */
+export const ENVOY_PORTS = {
+  publicListener: 21000,
+  publicRangeEnd: 21255,
+  admin: 19000,
+} as const;
+
+/** Ports of the TLS edge task: Envoy's TLS listener (the original's) and its admin API on 127.0.0.1 only. */
+export const TLS_EDGE_PORTS = {
+  listener: 443,
+  admin: 9901,
+} as const;
+
+/** Paths inside a mesh task: the agent's config and data, and the volume that carries the Envoy bootstrap. */
+export const TASK_PATHS = {
+  consulConfigDir: "/consul/config",
+  consulDataDir: "/consul/data",
+  caFile: "/consul/config/ca.pem",
+  secretsFile: "/consul/config/secrets.hcl",
+  envoyBootstrapDir: "/consul/envoy",
+  envoyBootstrapFile: "/consul/envoy/bootstrap.json",
+  envoyBinary: "/usr/local/bin/envoy",
+} as const;
+
+/** Paths on the Consul server instance. Non-.hcl files and subfolders of configDir are not read as config. */
+export const SERVER_PATHS = {
+  binDir: "/usr/local/bin",
+  binary: "/usr/local/bin/consul",
+  configDir: "/etc/consul.d",
+  configFile: "/etc/consul.d/consul.hcl",
+  secretsFile: "/etc/consul.d/secrets.hcl",
+  tlsDir: "/etc/consul.d/tls",
+  caFile: "/etc/consul.d/tls/ca.pem",
+  certFile: "/etc/consul.d/tls/server.pem",
+  keyFile: "/etc/consul.d/tls/server-key.pem",
+  managementTokenFile: "/etc/consul.d/management.token",
+  aclSyncEnvFile: "/etc/consul.d/acl-sync.env",
+  aclSyncBinary: "/usr/local/bin/consul-acl-sync",
+  dataRoot: "/opt/consul",
+  dataDir: "/opt/consul/data",
+  systemdDir: "/etc/systemd/system",
+} as const;
+
+/** Where the TLS edge's Envoy container writes its config, certificate and key: a task volume, not the image. */
+export const TLS_EDGE_PATHS = {
+  configDir: "/etc/envoy-tls",
+  /** The official image's entrypoint, which drops root before starting Envoy. */
+  imageEntrypoint: "/docker-entrypoint.sh",
+} as const;
+
+/**
+ * The user the Envoy sidecar runs as (the envoyproxy image's `envoy` user). Set on the container
+ * itself, bypassing the image entrypoint (which would usermod/chown on a read-only root
+ * filesystem), so it always matches the owner the bootstrap container gives the bootstrap file.
+ */
+export const ENVOY_UID = 101;
+
+/** Docker label by which a container definition documents why its root filesystem is writable. */
+export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";
+
+/** go-sockaddr template Consul evaluates at start: the task's or host's private address. */
+export const CONSUL_PRIVATE_IP = "{{ GetPrivateIP }}";

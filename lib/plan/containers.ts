@@ -1,0 +1,167 @@
+// The containers of a mesh task, as typed data in start order: the Consul client agent, the
+// init container that writes the Envoy bootstrap, Envoy, then the app. ECS starts them along
+// dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
+// every task, add it to the list below (and its script template, if it runs one).
+import { CONSUL, ENVOY } from "../versions";
+import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
+import { slot } from "./text";
+import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, type ConsulCheckContext } from "./texts";
+import type { ContainerHealthCheck, ContainerPlan, NameValue, SecretBinding, TaskPlan } from "./types";
+import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
+
+/** Container names inside every mesh task, in start order. */
+export const CONTAINER_NAMES = {
+  consulAgent: "consul-agent",
+  envoyBootstrap: "envoy-bootstrap",
+  envoySidecar: "envoy-sidecar",
+  app: "app",
+} as const;
+
+/** The task volume that carries the Envoy bootstrap from the init container to Envoy. */
+export const BOOTSTRAP_VOLUME = "envoy-bootstrap";
+
+/** Slots for the secrets the stack creates; the MeshService construct binds them to ECS valueFrom references. */
+export const MESH_SECRET_SLOTS = {
+  gossipKey: "secret:gossipKey",
+  caCert: "secret:caCert",
+  agentToken: "secret:agentToken",
+  serviceToken: "secret:serviceToken",
+} as const;
+
+/** Slots every task's log configuration reads. */
+export const LOG_SLOTS = { group: "logGroup", region: "region" } as const;
+
+/** Sidecar memory reservations (MiB): soft limits, so a busy agent or proxy is not OOM-killed. */
+const SIDECAR_MEMORY = { consulAgent: 64, envoyBootstrap: 32, envoySidecar: 64 } as const;
+
+/** Container health checks: seconds between probes, probe timeout, failures before UNHEALTHY, grace after start. */
+const SIDECAR_HEALTH = { interval: 10, timeout: 5, retries: 3, startPeriod: 10 } as const;
+
+function healthCheck(...command: ContainerHealthCheck["command"]): ContainerHealthCheck {
+  return { command, ...SIDECAR_HEALTH };
+}
+
+/** Name/value lists sorted by name: the AWS provider sorts them too, so the plan shows no diff. */
+export function byName<T extends { readonly name: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function environment(values: Readonly<Record<string, string>>): NameValue[] {
+  return byName(Object.entries(values).map(([name, value]) => ({ name, value })));
+}
+
+function secrets(values: Readonly<Record<string, SecretBinding["valueFrom"]>>): SecretBinding[] {
+  return byName(Object.entries(values).map(([name, valueFrom]) => ({ name, valueFrom })));
+}
+
+function consulCheck(service: string, port: number | undefined, check: HealthCheckSpec): ConsulCheckContext | null {
+  if (check.type === "none" || port === undefined) return null;
+  const interval = `${check.intervalSeconds}s`;
+  const timeout = `${check.timeoutSeconds}s`;
+  return check.type === "http"
+    ? { id: service, name: `HTTP GET on port ${port}`, http: `http://127.0.0.1:${port}${check.path}`, tcp: null, interval, timeout }
+    : { id: service, name: `TCP on port ${port}`, http: null, tcp: `127.0.0.1:${port}`, interval, timeout };
+}
+
+/** Why the app's root filesystem is writable, for scanners (CKV_AWS_336), or undefined when it is read-only. */
+function appWritableRootReason(service: ServiceSpec): string | undefined {
+  if (service.readonlyRootFilesystem) return undefined;
+  return service.enableExecuteCommand ? "ECS Exec: its agent writes into the container" : "the spec sets readonlyRootFilesystem: false for this app image";
+}
+
+/** The agent-mode task of one service: its four containers in start order, volumes and logging. */
+export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): TaskPlan {
+  const names = CONTAINER_NAMES;
+  const agentConfig = clientAgentConfig({
+    datacenter: spec.consul.datacenter,
+    retryJoin: [spec.consul.serverPrivateIp],
+    bindAddr: CONSUL_PRIVATE_IP,
+    grpcPort: CONSUL_PORTS.grpc,
+    caFile: TASK_PATHS.caFile,
+    dataDir: TASK_PATHS.consulDataDir,
+  });
+  const registration = serviceRegistration({
+    name,
+    port: service.port ?? null,
+    check: consulCheck(name, service.port, service.healthCheck),
+    sidecarPort: ENVOY_PORTS.publicListener,
+    upstreams: service.upstreams,
+  });
+  const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
+  const writableReason = appWritableRootReason(service);
+
+  const containers: ContainerPlan[] = [
+    {
+      name: names.consulAgent,
+      image: CONSUL.image,
+      essential: true,
+      entryPoint: ["/bin/sh", "-ec", consulAgentScript({ configDir: TASK_PATHS.consulConfigDir }), names.consulAgent],
+      command: ["agent", "-hcl", agentConfig, "-hcl", registration],
+      secrets: secrets({
+        CONSUL_AGENT_TOKEN: slot(MESH_SECRET_SLOTS.agentToken),
+        CONSUL_CA_PEM: slot(MESH_SECRET_SLOTS.caCert),
+        CONSUL_GOSSIP_KEY: slot(MESH_SECRET_SLOTS.gossipKey),
+        CONSUL_SERVICE_TOKEN: serviceToken,
+      }),
+      portMappings: [
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp" },
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "udp" },
+      ],
+      healthCheck: healthCheck("CMD", "consul", "members"),
+      memoryReservation: SIDECAR_MEMORY.consulAgent,
+      readonlyRootFilesystem: false,
+      writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
+    },
+    {
+      name: names.envoyBootstrap,
+      image: CONSUL.image,
+      essential: false,
+      entryPoint: ["/bin/sh", "-ec"],
+      command: [envoyBootstrapScript({})],
+      environment: environment({
+        CONSUL_HTTP_ADDR: `127.0.0.1:${CONSUL_PORTS.http}`,
+        CONSUL_GRPC_ADDR: `127.0.0.1:${CONSUL_PORTS.grpc}`,
+        SERVICE_NAME: name,
+        ENVOY_ADMIN_BIND: `127.0.0.1:${ENVOY_PORTS.admin}`,
+        ENVOY_BOOTSTRAP: TASK_PATHS.envoyBootstrapFile,
+        ENVOY_UID: String(ENVOY_UID),
+      }),
+      secrets: secrets({ CONSUL_HTTP_TOKEN: serviceToken }),
+      mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: false }],
+      dependsOn: [{ containerName: names.consulAgent, condition: "HEALTHY" }],
+      memoryReservation: SIDECAR_MEMORY.envoyBootstrap,
+      readonlyRootFilesystem: true,
+    },
+    {
+      name: names.envoySidecar,
+      image: ENVOY.image,
+      essential: true,
+      entryPoint: [TASK_PATHS.envoyBinary],
+      command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--disable-hot-restart", "--log-level", "info"],
+      user: String(ENVOY_UID),
+      portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp" }],
+      mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true }],
+      dependsOn: [{ containerName: names.envoyBootstrap, condition: "SUCCESS" }],
+      healthCheck: healthCheck("CMD", "bash", "-c", envoyReadyCheck({ adminPort: ENVOY_PORTS.admin })),
+      memoryReservation: SIDECAR_MEMORY.envoySidecar,
+      readonlyRootFilesystem: true,
+    },
+    {
+      name: names.app,
+      image: service.image,
+      essential: true,
+      ...(service.command?.length ? { command: service.command } : {}),
+      ...(service.appMemory ? { memory: service.appMemory } : {}),
+      environment: environment(service.environment),
+      secrets: secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!]))),
+      dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
+      readonlyRootFilesystem: service.readonlyRootFilesystem,
+      ...(writableReason ? { writableRootReason: writableReason } : {}),
+    },
+  ];
+  return {
+    containers,
+    volumes: [BOOTSTRAP_VOLUME],
+    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+  };
+}

@@ -1,0 +1,127 @@
+// System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
+// then Envoy terminating TLS in front of it) as typed containers.
+import { TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
+import { slot } from "./text";
+import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
+import type { TaskPlan, TlsEdgePlan } from "./types";
+
+/** Container names of the tls-edge task. */
+export const TLS_EDGE_CONTAINERS = { app: "app", envoy: "envoy" } as const;
+
+/** The Envoy upstream cluster of the app (the original's name). */
+export const LOCAL_SERVICE_CLUSTER = "local_service";
+
+/** Soft memory limits (MiB) of the two containers; both fit the smallest Fargate task (512). */
+export const TLS_EDGE_MEMORY = { app: 128, envoy: 64 } as const;
+
+export const TLS_EDGE_VOLUMES = { config: "envoy-config", appTmp: "app-tmp" } as const;
+
+/** What the TlsEdgeService construct binds: its images, certificate secrets and log group. */
+export const TLS_EDGE_SLOTS = {
+  appImage: "appImage",
+  envoyImage: "envoyImage",
+  certificate: "secret:certificate",
+  privateKey: "secret:privateKey",
+  certificateDigest: "certificateDigest",
+  logGroup: "logGroup",
+  region: "region",
+} as const;
+
+/** Owner of the files the start script writes: the user the image's entrypoint runs Envoy as. */
+const ENVOY_USER = "envoy:envoy";
+
+/** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on 127.0.0.1. */
+export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+  return tlsEdgeEnvoyConfig({
+    admin: { address: "127.0.0.1", port: TLS_EDGE_PORTS.admin },
+    listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
+    tls: { minimumVersion: "TLSv1_2", certificateFile: `${configDir}/cert.pem`, privateKeyFile: `${configDir}/key.pem` },
+    cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
+  });
+}
+
+/**
+ * The Envoy container's start script (entryPoint ["/bin/sh", "-ec", script]). The certificate and
+ * key arrive as ECS secrets in TLS_CERT_PEM / TLS_KEY_PEM; the script writes them (mode 0600,
+ * owned by the envoy user), unsets both variables and execs the image's entrypoint, so the Envoy
+ * process never holds the key in its environment.
+ */
+export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+  return tlsEdgeEnvoyStartScript({
+    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir),
+    configDir,
+    envoyUser: ENVOY_USER,
+    entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
+  });
+}
+
+function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
+  const names = TLS_EDGE_CONTAINERS;
+  const health = { interval: 10, timeout: 5, retries: 3 } as const;
+  return {
+    containers: [
+      {
+        name: names.app,
+        image: slot(TLS_EDGE_SLOTS.appImage),
+        essential: true,
+        environment: [{ name: "PORT", value: String(spec.appPort) }],
+        mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.appTmp, containerPath: "/tmp", readOnly: false }],
+        healthCheck: {
+          command: ["CMD", "python", "-c", tlsEdgeAppHealthCheck({ url: `http://127.0.0.1:${spec.appPort}/health` })],
+          ...health,
+          startPeriod: 15,
+        },
+        memoryReservation: TLS_EDGE_MEMORY.app,
+        readonlyRootFilesystem: true,
+      },
+      {
+        name: names.envoy,
+        image: slot(TLS_EDGE_SLOTS.envoyImage),
+        essential: true,
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort)],
+        // A digest of the certificate: a renewed certificate changes the task definition and rolls
+        // the service (secrets are read only at task start).
+        environment: [{ name: "TLS_CERT_SHA256", value: slot(TLS_EDGE_SLOTS.certificateDigest) }],
+        secrets: [
+          { name: "TLS_CERT_PEM", valueFrom: slot(TLS_EDGE_SLOTS.certificate) },
+          { name: "TLS_KEY_PEM", valueFrom: slot(TLS_EDGE_SLOTS.privateKey) },
+        ],
+        portMappings: [{ containerPort: TLS_EDGE_PORTS.listener, protocol: "tcp" }],
+        mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false }],
+        // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
+        systemControls: [{ namespace: "net.ipv4.ip_unprivileged_port_start", value: String(TLS_EDGE_PORTS.listener) }],
+        dependsOn: [{ containerName: names.app, condition: "HEALTHY" }],
+        healthCheck: { command: ["CMD", "bash", "-c", envoyReadyCheck({ adminPort: TLS_EDGE_PORTS.admin })], ...health, startPeriod: 10 },
+        memoryReservation: TLS_EDGE_MEMORY.envoy,
+        readonlyRootFilesystem: true,
+      },
+    ],
+    volumes: [TLS_EDGE_VOLUMES.config, TLS_EDGE_VOLUMES.appTmp],
+    logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region: slot(TLS_EDGE_SLOTS.region), streamPrefix: spec.serviceName },
+  };
+}
+
+/** The TLS edge plan of a schema-checked tlsEdge section; `region` is the mesh spec's. */
+export function buildTlsEdgePlan(spec: TlsEdgeSpec, region: string): TlsEdgePlan {
+  return {
+    serviceName: spec.serviceName,
+    namespace: spec.namespace,
+    dnsName: `${spec.serviceName}.${spec.namespace}`,
+    region,
+    appPort: spec.appPort,
+    cpu: spec.cpu,
+    memory: spec.memory,
+    desiredCount: spec.desiredCount,
+    allowedCidrs: spec.allowedCidrs,
+    assignPublicIp: spec.assignPublicIp,
+    // The mesh's network has no NAT gateway: without a public IP, tasks need VPC endpoints to start.
+    vpcEndpoints: spec.vpcEndpoints ?? (spec.network.from === "mesh" && !spec.assignPublicIp),
+    logRetentionDays: spec.logRetentionDays,
+    ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
+    appRepositoryName: spec.ecrRepositoryName ?? defaultRepositoryName(spec.serviceName),
+    envoyRepositoryName: envoyRepositoryName(spec.serviceName),
+    network: spec.network,
+    task: tlsEdgeTask(spec),
+  };
+}

@@ -1,0 +1,46 @@
+// What the tasks need against what runs them: ENIs on the EC2 hosts, Fargate sizes, and the
+// memory of each task's containers.
+import { fargateSizeProblem } from "../aws-limits";
+import { CONTAINER_NAMES } from "../plan/containers";
+import type { MeshPlan } from "../plan/types";
+import type { RuleResult } from "./index";
+
+export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult): void {
+  const hosts = plan.hosts.privateIps.length;
+  const perHost = plan.hosts.tasksPerHost;
+  if (plan.ec2TaskCount > 0) {
+    if (perHost === undefined) {
+      warnings.push({
+        path: "ecsHosts.instanceType",
+        message: `ENI limit of ${plan.hosts.instanceType} is unknown to this tool, so the ${plan.ec2TaskCount} awsvpc tasks on ${hosts} hosts were not checked against it`,
+      });
+    } else if (plan.ec2TaskCount > perHost * hosts) {
+      errors.push({
+        path: "ecsHosts.instanceType",
+        message: `${hosts} × ${plan.hosts.instanceType} run at most ${perHost * hosts} awsvpc tasks (${perHost} per host: ENIs - 1), but EC2 services want ${plan.ec2TaskCount}; tasks would stay PENDING with RESOURCE:ENI. Use a larger type, more hosts or fewer tasks`,
+      });
+    }
+  }
+  for (const service of plan.services) {
+    if (service.launchType === "FARGATE") {
+      const size = fargateSizeProblem(service.cpu, service.memory);
+      if (size) errors.push({ path: `${service.path}.${size.field}`, message: size.message });
+      if (!service.assignPublicIp) {
+        warnings.push({
+          path: `${service.path}.assignPublicIp`,
+          message: "a Fargate task without a public IP in this subnet (no NAT gateway) cannot pull images from public registries; set assignPublicIp: true or mirror the images into ECR behind VPC endpoints",
+        });
+      }
+    }
+    // Every container counts with what it may hold: its hard limit, else its reservation.
+    const held = (c: (typeof service.task.containers)[number]) => c.memory ?? c.memoryReservation ?? 0;
+    const sidecars = service.task.containers.filter((c) => c.name !== CONTAINER_NAMES.app).reduce((sum, c) => sum + held(c), 0);
+    const app = service.task.containers.filter((c) => c.name === CONTAINER_NAMES.app).reduce((sum, c) => sum + held(c), 0);
+    if (sidecars + app > service.memory) {
+      errors.push({
+        path: service.appMemory === undefined ? `${service.path}.memory` : `${service.path}.appMemory`,
+        message: `containers need ${sidecars + app} MiB (sidecars ${sidecars} + app ${app}) but the task has ${service.memory} MiB; raise memory or lower appMemory`,
+      });
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// Rules on the plan: references, ports, addresses, capacity, images and artifact sizes. They
+// run after the schema has accepted the structure and the plan has resolved every default, and
+// report every problem with the spec path it comes from. Errors stop synthesis; warnings do not.
+// To add a rule: write a function (plan, result) => void in the file of its topic, and list it here.
+import type { MeshPlan } from "../plan/types";
+import type { SpecIssue } from "../spec/issues";
+import { checkArtifacts } from "./artifacts";
+import { checkCapacity } from "./capacity";
+import { checkImages } from "./images";
+import { checkNetwork } from "./network";
+import { checkPorts } from "./ports";
+import { checkReferences } from "./references";
+
+export interface RuleResult {
+  readonly errors: SpecIssue[];
+  readonly warnings: SpecIssue[];
+}
+
+export type Rule = (plan: MeshPlan, result: RuleResult) => void;
+
+export const RULES: readonly Rule[] = [checkReferences, checkPorts, checkNetwork, checkCapacity, checkImages, checkArtifacts];
+
+export function checkPlan(plan: MeshPlan): RuleResult {
+  const result: RuleResult = { errors: [], warnings: [] };
+  for (const rule of RULES) rule(plan, result);
+  return result;
+}

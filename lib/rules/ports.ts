@@ -1,0 +1,38 @@
+// Ports inside one task: containers of an awsvpc task share one network namespace, so the
+// app's port and its upstreams' local ports must avoid each other and every port the mesh
+// containers hold.
+import { CONSUL_PORTS, ENVOY_PORTS } from "../facts";
+import type { MeshPlan } from "../plan/types";
+import type { RuleResult } from "./index";
+
+/** Ports the mesh containers hold inside every task. */
+export const RESERVED_TASK_PORTS: ReadonlyMap<number, string> = new Map([
+  [CONSUL_PORTS.serfLan, "the Consul agent's Serf LAN port"],
+  [CONSUL_PORTS.http, "the Consul agent's HTTP API"],
+  [CONSUL_PORTS.grpc, "the Consul agent's gRPC (xDS) port"],
+  [CONSUL_PORTS.dns, "the Consul agent's DNS port"],
+  [ENVOY_PORTS.publicListener, "the Envoy sidecar's public listener"],
+  [ENVOY_PORTS.admin, "the Envoy admin API"],
+]);
+
+export function checkPorts(plan: MeshPlan, { errors }: RuleResult): void {
+  for (const service of plan.services) {
+    const taken = new Map<number, string>(RESERVED_TASK_PORTS);
+    if (service.port !== undefined) {
+      const owner = taken.get(service.port);
+      if (owner) errors.push({ path: `${service.path}.port`, message: `${service.port} is ${owner} in every task; choose another port` });
+      else taken.set(service.port, "the app's own port");
+    }
+    service.upstreams.forEach((upstream, i) => {
+      const owner = taken.get(upstream.localBindPort);
+      if (owner) {
+        errors.push({
+          path: `${service.path}.upstreams[${i}].localBindPort`,
+          message: `${upstream.localBindPort} is already ${owner} in this task; choose a free port`,
+        });
+      } else {
+        taken.set(upstream.localBindPort, `the local port of upstream ${upstream.destination}`);
+      }
+    });
+  }
+}
