@@ -12,7 +12,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
 import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
 import { TlsEdgeService } from "../lib/constructs/tls-service";
-import { buildTlsEdgePlan, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
+import { buildTlsEdgePlan, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
 import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
 import { renderText } from "../lib/render/text";
 import { runPolicy } from "../tools/policy-rules";
@@ -271,7 +271,7 @@ describe("the Envoy start script (run with sh)", () => {
     // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
     fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
     const envoyConfig = renderEnvoyTlsConfig({ appPort: 8080, configDir: dir });
-    const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), configDir: dir, envoyUser: user, entrypoint }));
+    const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), files: tlsEdgeFiles(dir), envoyUser: user, entrypoint }));
     const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
     return { dir, envoyConfig, status: result.status, stderr: result.stderr };
   }

@@ -95,7 +95,7 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
       name: names.consulAgent,
       image: CONSUL.image,
       essential: true,
-      entryPoint: ["/bin/sh", "-ec", consulAgentScript({ configDir: TASK_PATHS.consulConfigDir }), names.consulAgent],
+      entryPoint: ["/bin/sh", "-ec", consulAgentScript({ caFile: TASK_PATHS.caFile, secretsFile: TASK_PATHS.secretsFile }), names.consulAgent],
       command: ["agent", "-hcl", agentConfig, "-hcl", registration],
       secrets: secrets({
         CONSUL_AGENT_TOKEN: slot(MESH_SECRET_SLOTS.agentToken),

@@ -89,7 +89,7 @@ export const ecsHostUserData = templateText<
   Context & { readonly clusterName: Slot; readonly instanceAttributes: { readonly [key: string]: string } }
 >("user-data/ecs-host.sh.hbs");
 
-export const consulAgentScript = templateText<Context & { readonly configDir: string }>("ecs/consul-agent.sh.hbs");
+export const consulAgentScript = templateText<Context & { readonly caFile: string; readonly secretsFile: string }>("ecs/consul-agent.sh.hbs");
 
 export const envoyBootstrapScript = templateText<Context>("ecs/envoy-bootstrap.sh.hbs");
 
@@ -107,5 +107,10 @@ export const tlsEdgeEnvoyConfig = templateText<
 >("envoy/tls-edge.yaml.hbs");
 
 export const tlsEdgeEnvoyStartScript = templateText<
-  Context & { readonly envoyConfig: TemplateText; readonly configDir: string; readonly envoyUser: string; readonly entrypoint: string }
+  Context & {
+    readonly envoyConfig: TemplateText;
+    readonly files: { readonly config: string; readonly certificate: string; readonly privateKey: string };
+    readonly envoyUser: string;
+    readonly entrypoint: string;
+  }
 >("ecs/tls-edge-envoy-start.sh.hbs");

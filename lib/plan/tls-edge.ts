@@ -31,12 +31,18 @@ export const TLS_EDGE_SLOTS = {
 /** Owner of the files the start script writes: the user the image's entrypoint runs Envoy as. */
 const ENVOY_USER = "envoy:envoy";
 
+/** The files the Envoy container writes into its config volume. */
+export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
+  return { config: `${configDir}/envoy.yaml`, certificate: `${configDir}/cert.pem`, privateKey: `${configDir}/key.pem` } as const;
+}
+
 /** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on 127.0.0.1. */
 export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+  const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
     admin: { address: "127.0.0.1", port: TLS_EDGE_PORTS.admin },
     listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
-    tls: { minimumVersion: "TLSv1_2", certificateFile: `${configDir}/cert.pem`, privateKeyFile: `${configDir}/key.pem` },
+    tls: { minimumVersion: "TLSv1_2", certificateFile: files.certificate, privateKeyFile: files.privateKey },
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
   });
 }
@@ -50,7 +56,7 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
 export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
   return tlsEdgeEnvoyStartScript({
     envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir),
-    configDir,
+    files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
   });
