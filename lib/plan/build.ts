@@ -63,10 +63,18 @@ function serverPlan(spec: MeshSpec): ServerPlan {
   const architecture = architectureOf(spec.consul.serverInstanceType);
   const arch = architecture === "arm64" ? "arm64" : "amd64";
   const paths = SERVER_PATHS;
+  const config = serverConfig({
+    datacenter: spec.consul.datacenter,
+    bindAddr: CONSUL_PRIVATE_IP,
+    httpsPort: CONSUL_PORTS.https,
+    dataDir: paths.dataDir,
+    tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
+  });
   return {
     instanceType: spec.consul.serverInstanceType,
     architecture,
     privateIp: spec.consul.serverPrivateIp,
+    config,
     userData: consulServerUserData({
       version: CONSUL.version,
       arch,
@@ -82,13 +90,7 @@ function serverPlan(spec: MeshSpec): ServerPlan {
       },
       serviceTokenManifest: slot(SERVER_SLOTS.serviceTokenManifest),
       paths,
-      serverConfig: serverConfig({
-        datacenter: spec.consul.datacenter,
-        bindAddr: CONSUL_PRIVATE_IP,
-        httpsPort: CONSUL_PORTS.https,
-        dataDir: paths.dataDir,
-        tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
-      }),
+      serverConfig: config,
       systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
       aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
       aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),

@@ -110,6 +110,8 @@ export interface ServerPlan {
   readonly instanceType: string;
   readonly architecture: Architecture;
   readonly privateIp: string;
+  /** The server's consul.hcl (the user data writes it). */
+  readonly config: TemplateText;
   /** The whole user data: install Consul, read secrets (slots), start it and the ACL sync timer. */
   readonly userData: TemplateText;
 }
