@@ -16,6 +16,7 @@ import { buildTlsEdgePlan, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/p
 import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
 import { renderText } from "../lib/render/text";
 import { runPolicy } from "../tools/policy-rules";
+import { requireShellcheck } from "../tools/judges";
 import { MeshStack } from "../stacks/mesh-stack";
 import { planOf } from "./support/synth";
 
@@ -499,8 +500,8 @@ describe("scripts/push-images.sh", () => {
   }
 
   it("passes shellcheck -x", () => {
+    requireShellcheck();
     const result = spawnSync("shellcheck", ["-x", script], { encoding: "utf8" });
-    expect(result.error, "install shellcheck").toBeUndefined();
     expect(result.status, result.stdout).toBe(0);
   });
 

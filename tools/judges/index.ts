@@ -374,16 +374,29 @@ export async function parseHcl(text: string, filename = "config.hcl"): Promise<R
 // d. Shell
 // ---------------------------------------------------------------------------------------------
 
-export const SHELLCHECK_MISSING = "shellcheck is not installed: run `apt-get install -y shellcheck` (CI installs it in .ci/run)";
+/** A judge's program is not installed: the artifact was not checked, which is not a failed artifact. */
+export class MissingToolError extends Error {
+  readonly tool: string;
 
-/** Asked on every call (a few ms), so a PATH without shellcheck is never mistaken for a clean script. */
-function requireShellcheck(): void {
+  constructor(tool: string, message: string) {
+    super(message);
+    this.name = "MissingToolError";
+    this.tool = tool;
+  }
+}
+
+export const SHELLCHECK_MISSING =
+  "shellcheck is not installed: run `apt-get install -y shellcheck` as root (npm test does it through tools/ensure-tools.sh), or `brew install shellcheck`";
+
+/** Throws MissingToolError unless shellcheck runs. */
+export function requireShellcheck(): void {
   const probe = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) throw new Error(SHELLCHECK_MISSING);
+  if (probe.error || probe.status !== 0) throw new MissingToolError("shellcheck", SHELLCHECK_MISSING);
 }
 
 /** `bash -n`/`sh -n` (syntax), then shellcheck at every severity; `output` holds both tools' findings. Never skips. */
 export function lintShell(script: string, shell: "bash" | "sh"): { ok: boolean; output: string } {
+  // Asked on every call (a few ms), so a PATH without shellcheck is never mistaken for a clean script.
   requireShellcheck();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lint-shell-"));
   const file = path.join(dir, `script.${shell}`);
