@@ -42,5 +42,39 @@ describe.each(scripts)("%s", (script) => {
   it("rejects a port that is not a number before calling AWS", () => {
     const args = script.includes("exec-curl") ? ["http-client", "80; rm -rf /"] : ["80; rm -rf /"];
     expect(run(script, { aws: 0, "session-manager-plugin": 0 }, args)).toEqual({ status: 1, stderr: expect.stringMatching(/must be a number/) });
+    const option = script.includes("exec-curl") ? "--port" : "--local-port";
+    expect(run(script, { aws: 0, "session-manager-plugin": 0 }, [`${option}=80; rm -rf /`])).toEqual({ status: 1, stderr: expect.stringMatching(/must be a number/) });
+  });
+});
+
+describe.each([...scripts, "scripts/push-images.sh"])("%s command line", (script) => {
+  it("prints its usage for --help and -h, exit 0, before looking for any tool", () => {
+    for (const flag of ["--help", "-h"]) {
+      const result = spawnSync("bash", [script, flag], { encoding: "utf8", env: { PATH: fakePath({}), HOME: os.tmpdir() } });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^usage: ${script}`));
+      expect(result.stderr).toBe("");
+    }
+  });
+
+  it("rejects an unknown option with exit 2 and the usage, before calling anything", () => {
+    const result = spawnSync("bash", [script, "--bogus"], { encoding: "utf8", env: { PATH: fakePath({ aws: 0, docker: 0 }), HOME: os.tmpdir() } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: unknown (option|argument) '--bogus'\nusage: /);
+  });
+
+  it("rejects an option without its value", () => {
+    const option = script.includes("exec-curl") ? "--service" : script.includes("push-images") ? "--stack" : "--local-port";
+    const result = spawnSync("bash", [script, option], { encoding: "utf8", env: { PATH: fakePath({}), HOME: os.tmpdir() } });
+    expect(result).toMatchObject({ status: 2, stderr: expect.stringMatching(new RegExp(`^error: ${option} needs a value`)) });
+  });
+});
+
+describe("scripts/exec-curl.sh arguments", () => {
+  it("takes --service and --port, or the same as positionals, and refuses a third", () => {
+    const tools = { aws: 0, "session-manager-plugin": 0 };
+    expect(run("scripts/exec-curl.sh", tools, ["--service", "Bad_Name"])).toEqual({ status: 1, stderr: expect.stringMatching(/service must be a service name/) });
+    expect(run("scripts/exec-curl.sh", tools, ["Bad_Name"])).toEqual({ status: 1, stderr: expect.stringMatching(/service must be a service name/) });
+    expect(run("scripts/exec-curl.sh", tools, ["a", "1", "2"])).toMatchObject({ status: 2, stderr: expect.stringMatching(/too many arguments/) });
   });
 });

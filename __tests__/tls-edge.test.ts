@@ -539,6 +539,6 @@ describe("scripts/push-images.sh", () => {
   });
 
   it("rejects unknown arguments", () => {
-    expect(run({}, ["--push-latest"])).toMatchObject({ status: 1, stderr: expect.stringMatching(/unknown argument '--push-latest'/) });
+    expect(run({}, ["--push-latest"])).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown argument '--push-latest'/) });
   });
 });

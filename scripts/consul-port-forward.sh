@@ -8,7 +8,29 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-local_port="${1:-8501}"
+usage() {
+  cat <<'EOF'
+usage: scripts/consul-port-forward.sh [--local-port <port>] [--help]
+
+Forwards the Consul server's HTTPS API (8501) to localhost:<port> through an SSM session, until
+interrupted. Needs the AWS CLI v2 with credentials, the Session Manager plugin and the deployed
+mesh stack (cdktf.out/stacks/mesh holds its state).
+  --local-port <port>   local port (default 8501); a bare number is accepted too
+  -h, --help            this text
+EOF
+}
+
+local_port=8501
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --local-port) local_port="$(option_value "$@")"; shift ;;
+    --local-port=*) local_port="${1#*=}" ;;
+    -*) usage_error "unknown option '$1'" ;;
+    *) local_port="$1" ;;
+  esac
+  shift
+done
 [[ "$local_port" =~ ^[0-9]+$ ]] || die "local port must be a number, got '$local_port'"
 
 require_aws_credentials

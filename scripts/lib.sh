@@ -6,6 +6,19 @@ die() {
   exit 1
 }
 
+# A bad command line: the reason and the usage (the script's own usage function) on stderr, exit 2.
+usage_error() {
+  echo "error: $*" >&2
+  usage >&2
+  exit 2
+}
+
+# The value of an option that takes one: option_value "$@" while "$1" is the option.
+option_value() {
+  { [ "$#" -ge 2 ] && [ -n "$2" ] && [[ "$2" != -* ]]; } || usage_error "$1 needs a value"
+  printf '%s' "$2"
+}
+
 require_command() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
 }

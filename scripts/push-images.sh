@@ -4,9 +4,6 @@
 # pinned official Envoy image (lib/versions.ts) into its repository, and prints the tag to
 # deploy as app_image_tag on stdout (everything else goes to stderr).
 #
-# Usage: scripts/push-images.sh            build, push, print the tag
-#        scripts/push-images.sh --tag-only print the tag this checkout would get (no Docker, no AWS)
-# Environment: TLS_EDGE_STACK (default tls-edge), APP_DIR (build context, default app/flask).
 # Needs: docker with a running engine, the AWS CLI with credentials, and the stack deployed
 # (its ECR repositories exist and cdktf.out/stacks/<stack> holds its state).
 set -euo pipefail
@@ -14,15 +11,37 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
+usage() {
+  cat <<'EOF'
+usage: scripts/push-images.sh [--tag-only] [--stack <name>] [--app-dir <dir>] [--help]
+
+Builds the Flask app image and pushes it to the TLS edge stack's ECR repository under an immutable
+tag, mirrors the pinned Envoy image, and prints the tag on stdout (deploy it as app_image_tag).
+Needs Docker with a running engine, the AWS CLI v2 with credentials and the deployed stack.
+  --tag-only         print the tag this checkout would get, and stop (no Docker, no AWS)
+  --stack <name>     the TLS edge stack (default: $TLS_EDGE_STACK, else tls-edge)
+  --app-dir <dir>    the image's build context (default: $APP_DIR, else app/flask)
+  -h, --help         this text
+EOF
+}
+
 stack="${TLS_EDGE_STACK:-tls-edge}"
 app_dir="${APP_DIR:-app/flask}"
+tag_only=0
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --tag-only) tag_only=1 ;;
+    --stack) stack="$(option_value "$@")"; shift ;;
+    --stack=*) stack="${1#*=}" ;;
+    --app-dir) app_dir="$(option_value "$@")"; shift ;;
+    --app-dir=*) app_dir="${1#*=}" ;;
+    *) usage_error "unknown argument '$1'" ;;
+  esac
+  shift
+done
 
-case "${1:-}" in
-  "" | --tag-only) ;;
-  *) die "unknown argument '$1' (usage: scripts/push-images.sh [--tag-only])" ;;
-esac
-
-[ -f "$app_dir/Dockerfile" ] || die "$app_dir/Dockerfile not found: run from a checkout of this project or set APP_DIR"
+[ -f "$app_dir/Dockerfile" ] || die "$app_dir/Dockerfile not found: run from a checkout of this project, or pass --app-dir <build context>"
 
 sha256() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi
@@ -43,7 +62,7 @@ content_hash() {
 
 git_sha="$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)"
 tag="$git_sha-$(content_hash)"
-if [ "${1:-}" = "--tag-only" ]; then
+if [ "$tag_only" = 1 ]; then
   echo "$tag"
   exit 0
 fi

@@ -1,39 +1,76 @@
-// npm run diagram: the mesh spec as a picture.
-//   README.md, between <!-- mesh-diagram:start --> and <!-- mesh-diagram:end --> (Mermaid)
-//   docs/mesh-diagram.mmd (Mermaid), docs/mesh-diagram.svg (Graphviz, rendered offline by WASM)
-// The spec is the one `cdktf synth` uses (MESH_SPEC, cdktf.json context.meshSpec, or the
-// built-in default). A test keeps the README block equal to the default spec's diagram.
+// npm run diagram: the mesh spec as a picture. By default it prints Mermaid on stdout and
+// writes nothing; files are written only where asked:
+//   --out <dir>   <dir>/mesh-diagram.mmd (Mermaid) and <dir>/mesh-diagram.svg (Graphviz, rendered
+//                 offline by WASM)
+//   --readme      the project's README.md, between <!-- mesh-diagram:start --> and
+//                 <!-- mesh-diagram:end --> (a test keeps that block equal to the default spec's)
+// The spec is --spec, else the one `cdktf synth` uses (MESH_SPEC, cdktf.json context.meshSpec,
+// or the built-in default).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram } from "./mesh-graph";
 import { DEFAULT_SOURCE } from "../lib/spec/load";
-import { loadProjectSpec, PROJECT_ROOT } from "./support";
+import { loadProjectSpec, parseCli, PROJECT_ROOT, usageError } from "./support";
+
+const USAGE = `usage: npm run diagram -- [--spec <file>] [--format mermaid|dot|svg] [--out <dir>] [--readme]
+
+Draws the mesh of a spec. Without --out or --readme it prints the diagram on stdout and writes nothing.
+  --spec <file>     the spec to draw (default: MESH_SPEC, else cdktf.json context.meshSpec, else the built-in default)
+  --format <f>      what to print on stdout: mermaid (default), dot (Graphviz) or svg
+  --out <dir>       write <dir>/mesh-diagram.mmd and <dir>/mesh-diagram.svg instead of printing
+  --readme          rewrite the diagram block of this project's README.md (between the mesh-diagram markers)
+                    instead of printing; the README shows the built-in default spec
+  -h, --help        this text
+
+Refresh the project's own diagrams (README and docs/): npm run diagram -- --readme --out docs`;
+
+const FORMATS = ["mermaid", "dot", "svg"] as const;
 
 async function main(): Promise<number> {
-  const { plan, source } = loadProjectSpec();
-  const readmePath = path.join(PROJECT_ROOT, "README.md");
-  const readme = fs.readFileSync(readmePath, "utf8");
+  const { values } = parseCli(USAGE, {
+    spec: { type: "string" },
+    format: { type: "string" },
+    out: { type: "string" },
+    readme: { type: "boolean" },
+  });
+  const format = values.format ?? "mermaid";
+  if (!(FORMATS as readonly string[]).includes(format)) usageError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`, USAGE);
+  if (values.format !== undefined && (values.out !== undefined || values.readme)) usageError("--format chooses what is printed; it cannot be combined with --out or --readme", USAGE);
+
+  const { plan, source } = loadProjectSpec(values.spec);
   const mermaid = meshMermaid(plan);
-  const updated = replaceReadmeDiagram(readme, readmeDiagramBlock(mermaid));
-  if (updated === undefined) {
-    console.error(
-      `README.md has no diagram markers: add the two lines\n  ${README_START}\n  ${README_END}\n` +
-        "where the diagram belongs (start before end); nothing was written.",
-    );
-    return 1;
+  if (values.out === undefined && !values.readme) {
+    process.stdout.write(format === "mermaid" ? mermaid : format === "dot" ? meshDot(plan) : await renderSvg(meshDot(plan)));
+    return 0;
   }
-  const docs = path.join(PROJECT_ROOT, "docs");
-  fs.mkdirSync(docs, { recursive: true });
-  const svg = await renderSvg(meshDot(plan));
-  if (updated !== readme) fs.writeFileSync(readmePath, updated);
-  fs.writeFileSync(path.join(docs, "mesh-diagram.mmd"), mermaid);
-  fs.writeFileSync(path.join(docs, "mesh-diagram.svg"), svg);
-  console.log(`diagram of ${source}: README.md (${updated === readme ? "unchanged" : "updated"}), docs/mesh-diagram.mmd, docs/mesh-diagram.svg`);
-  if (source !== DEFAULT_SOURCE) {
-    console.warn(
-      `note: README.md now shows ${source}; the README freshness test expects the built-in default spec (run without MESH_SPEC before committing).`,
-    );
+
+  const written: string[] = [];
+  if (values.readme) {
+    const readmePath = path.join(PROJECT_ROOT, "README.md");
+    const readme = fs.readFileSync(readmePath, "utf8");
+    const updated = replaceReadmeDiagram(readme, readmeDiagramBlock(mermaid));
+    if (updated === undefined) {
+      console.error(
+        `README.md has no diagram markers: add the two lines\n  ${README_START}\n  ${README_END}\n` +
+          "where the diagram belongs (start before end); nothing was written.",
+      );
+      return 1;
+    }
+    if (updated !== readme) fs.writeFileSync(readmePath, updated);
+    written.push(`README.md (${updated === readme ? "unchanged" : "updated"})`);
+    if (source !== DEFAULT_SOURCE) {
+      console.warn(`note: README.md now shows ${source}; the README freshness test expects the built-in default spec (run --readme without --spec or MESH_SPEC before committing).`);
+    }
   }
+  if (values.out !== undefined) {
+    const svg = await renderSvg(meshDot(plan));
+    fs.mkdirSync(values.out, { recursive: true });
+    for (const [name, text] of [["mesh-diagram.mmd", mermaid], ["mesh-diagram.svg", svg]] as const) {
+      fs.writeFileSync(path.join(values.out, name), text);
+      written.push(path.join(values.out, name));
+    }
+  }
+  console.log(`diagram of ${source}: ${written.join(", ")}`);
   return 0;
 }
 

@@ -4,8 +4,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
+import { parseCli, usageError } from "./support";
 
-const USAGE = "usage: npm run policy -- <cdk.tf.json>... (e.g. cdktf.out/stacks/*/cdk.tf.json, after cdktf synth)";
+const USAGE = `usage: npm run policy [-- <cdk.tf.json>...]
+
+Runs the security policy (tools/policy-rules.ts) over synthesized stacks and prints the findings.
+npm run policy passes cdktf.out/stacks/*/cdk.tf.json (run npm run synth first); with tsx, name the files:
+  npx tsx tools/policy.ts cdktf.out/stacks/mesh/cdk.tf.json
+  -h, --help   this text
+
+Exit status: 0 no finding, 1 findings, 2 bad usage or unreadable input.`;
 
 /** "cdktf.out/stacks/mesh/cdk.tf.json" -> "mesh"; any other path as given. */
 function stackName(file: string): string {
@@ -32,11 +40,9 @@ function table(rows: readonly string[][]): string {
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ")).join("\n");
 }
 
-function main(args: readonly string[]): number {
-  if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
-    console.error(USAGE);
-    return args.length === 0 ? 2 : 0;
-  }
+function main(): number {
+  const args = parseCli(USAGE, {}, true).positionals;
+  if (args.length === 0) usageError("no stack file given", USAGE);
   const findings: (PolicyFinding & { stack: string })[] = [];
   try {
     for (const file of args) findings.push(...runPolicy(readStack(file)).map((f) => ({ ...f, stack: stackName(file) })));
@@ -54,4 +60,4 @@ function main(args: readonly string[]): number {
   return 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = main();

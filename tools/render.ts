@@ -13,15 +13,30 @@
 //   review/<spec-name>/<stack>/<name>.envoy.yaml            Envoy configs found in the stack
 //
 // "Materialized": Terraform references become placeholders and `$${` / `%%{` become `${` / `%{`,
-// which is the text the instance or container receives. Exit 1 when any validator fails.
+// which is the text the instance or container receives. Exit 1 when any validator fails; exit 2
+// when a validator could not run because its program is missing (an unchecked artifact is not a
+// failed one: the table says "not run" and the end names the tool and how to get it).
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import YAML from "yaml";
-import { createStacks, stateBackendFrom } from "../stacks";
-import { cdktfContext, loadProjectSpec, PROJECT_ROOT, table } from "./support";
+import { stateBackendFrom } from "../stacks";
+import { cdktfContext, loadProjectSpec, parseCli, PROJECT_ROOT, synthesizePlan, table, usageError } from "./support";
 import * as judges from "./judges";
+
+const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
+
+Synthesizes a spec in a temp dir and writes every text artifact of its stacks (container definitions,
+Consul HCL, scripts, user data, Envoy configs) for review, each checked by the judges the tests use.
+  --spec <file>   the spec (default: MESH_SPEC, else cdktf.json context.meshSpec, else the built-in default)
+  --out <dir>     where to write (default: review/<spec name>/, git-ignored); it must be empty, missing,
+                  or an earlier render's output, which is replaced
+  -h, --help      this text
+
+Exit status: 0 every check passed, 1 an artifact failed a check, 2 a check could not run (a judge's
+program such as shellcheck is missing; the output says how to get it) or bad usage.`;
+
+/** Marks a directory as render output, so a later run may replace it and nothing else. */
+const OUTPUT_MARKER = ".mesh-render-output";
 
 interface TerraformJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -32,6 +47,8 @@ interface Check {
   readonly artifact: string;
   readonly validator: string;
   readonly problems: readonly string[];
+  /** Set when the validator could not run: its program is missing. */
+  readonly missing?: judges.MissingToolError;
 }
 
 /** Problems as strings, whatever shape a validator returns them in. */
@@ -55,10 +72,11 @@ const pending: Promise<void>[] = [];
 
 /** Runs a validator (sync or async); a throw is a failure with its message. Rows keep call order. */
 function check(artifact: string, validator: string, run: () => unknown): void {
-  const row: { artifact: string; validator: string; problems: string[] } = { artifact, validator, problems: [] };
+  const row: { artifact: string; validator: string; problems: string[]; missing?: judges.MissingToolError } = { artifact, validator, problems: [] };
   checks.push(row);
   const fail = (error: unknown) => {
-    row.problems = [(error as Error)?.message ?? String(error)];
+    if (error instanceof judges.MissingToolError) row.missing = error;
+    else row.problems = [(error as Error)?.message ?? String(error)];
   };
   try {
     const result = run();
@@ -132,27 +150,9 @@ function* walk(value: unknown, at: string): Generator<[string, unknown]> {
   else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* walk(v, `${at}.${k}`);
 }
 
-function synthesize(): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
-  const { plan, source } = loadProjectSpec();
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-render-"));
-  try {
-    const saved = process.env.SYNTH_HCL_OUTPUT;
-    delete process.env.SYNTH_HCL_OUTPUT;
-    const app = new App({ outdir });
-    if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
-    const created = createStacks(app, plan, { backend: stateBackendFrom(process.env, cdktfContext("stateBackend"), plan) });
-    app.synth();
-    const stacks: Record<string, TerraformJson> = {};
-    // Optional stacks (a TLS edge only when the spec has one) may be absent.
-    const all = Object.values(created as unknown as Record<string, { node: { id: string } } | undefined>);
-    for (const stack of all.filter((s): s is { node: { id: string } } => s !== undefined)) {
-      const id = stack.node.id;
-      stacks[id] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8")) as TerraformJson;
-    }
-    return { specName: plan.name, source, stacks };
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+function synthesize(specFile: string | undefined): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
+  const { plan, source } = loadProjectSpec(specFile);
+  return { specName: plan.name, source, stacks: synthesizePlan(plan, stateBackendFrom(process.env, cdktfContext("stateBackend"), plan)) as Record<string, TerraformJson> };
 }
 
 /** "service_http-server_task_definition" -> "http-server"; other task definitions by resource name. */
@@ -162,10 +162,23 @@ function serviceOf(resourceName: string): string {
 
 const materialize = (text: string): string => judges.materializeTerraformString(text);
 
+/** Empties an output directory that is missing, empty or an earlier render's; refuses any other. */
+function prepareOutput(root: string, explicit: boolean): void {
+  if (fs.existsSync(root)) {
+    const entries = fs.readdirSync(root);
+    const ours = entries.includes(OUTPUT_MARKER) || (!explicit && entries.length > 0 && path.dirname(root) === path.join(PROJECT_ROOT, "review"));
+    if (entries.length > 0 && !ours) usageError(`--out ${root}: not empty and not an earlier render's output; nothing was written`, USAGE);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(root, OUTPUT_MARKER), "Written by npm run render; the next run replaces this directory.\n");
+}
+
 async function main(): Promise<number> {
-  const { specName, source, stacks } = synthesize();
-  const root = path.join(PROJECT_ROOT, "review", specName);
-  fs.rmSync(root, { recursive: true, force: true });
+  const { values } = parseCli(USAGE, { spec: { type: "string" }, out: { type: "string" } });
+  const { specName, source, stacks } = synthesize(values.spec);
+  const root = values.out === undefined ? path.join(PROJECT_ROOT, "review", specName) : path.resolve(values.out);
+  prepareOutput(root, values.out !== undefined);
   const written: string[] = [];
   const write = (relative: string, text: string): string => {
     const file = path.join(root, relative);
@@ -273,11 +286,13 @@ async function main(): Promise<number> {
 
   await Promise.all(pending);
   const failed = checks.filter((c) => c.problems.length > 0);
-  console.log(`Rendered ${written.length} files from ${source} into ${path.relative(PROJECT_ROOT, root)}/ (artifacts below are relative to it)\n`);
+  const notRun = checks.filter((c) => c.missing !== undefined);
+  const shownRoot = path.relative(PROJECT_ROOT, root).startsWith("..") ? root : path.relative(PROJECT_ROOT, root);
+  console.log(`Rendered ${written.length} files from ${source} into ${shownRoot}/ (artifacts below are relative to it)\n`);
   console.log(
     table([
       ["artifact", "validator", "result"],
-      ...checks.map((c) => [c.artifact, c.validator, c.problems.length === 0 ? "ok" : `FAIL (${c.problems.length})`]),
+      ...checks.map((c) => [c.artifact, c.validator, c.missing ? `not run (${c.missing.tool} missing)` : c.problems.length === 0 ? "ok" : `FAIL (${c.problems.length})`]),
     ]),
   );
   for (const c of failed) {
@@ -285,8 +300,14 @@ async function main(): Promise<number> {
     for (const p of c.problems.slice(0, 20)) console.log(`  - ${p}`);
     if (c.problems.length > 20) console.log(`  ... and ${c.problems.length - 20} more`);
   }
-  console.log(`\n${checks.length - failed.length}/${checks.length} checks passed`);
-  return failed.length > 0 ? 1 : 0;
+  const passed = checks.length - failed.length - notRun.length;
+  console.log(`\n${passed}/${checks.length} checks passed${failed.length ? `, ${failed.length} failed` : ""}${notRun.length ? `, ${notRun.length} not run` : ""}`);
+  // One line per missing program, however many checks needed it.
+  for (const [tool, message] of new Map(notRun.map((c) => [c.missing!.tool, c.missing!.message]))) {
+    const count = notRun.filter((c) => c.missing!.tool === tool).length;
+    console.error(`render: ${count} check${count === 1 ? "" : "s"} not run: ${message}`);
+  }
+  return failed.length > 0 ? 1 : notRun.length > 0 ? 2 : 0;
 }
 
 if (require.main === module) {

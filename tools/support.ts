@@ -1,8 +1,14 @@
 // Shared by the review scripts (render, diagram, bench): the project root, the spec the app
-// would synthesize (MESH_SPEC, else cdktf.json's context.meshSpec, else the built-in default)
-// and a plain-text table.
+// would synthesize (--spec, else MESH_SPEC, else cdktf.json's context.meshSpec, else the
+// built-in default), command-line parsing and a plain-text table.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { App } from "cdktf";
+import type { MeshPlan } from "../lib/plan/types";
+import { createStacks } from "../stacks";
+import type { StateBackend } from "../stacks/base-stack";
 import { loadSpec, type LoadedSpec } from "../lib/spec/load";
 import { formatSpecIssues, SpecError } from "../lib/spec/issues";
 
@@ -18,10 +24,21 @@ export function cdktfContext(key: string): unknown {
   }
 }
 
-/** The spec as main.ts loads it; a bad spec prints its problems and exits 1. */
-export function loadProjectSpec(): LoadedSpec {
+/** The command cdktf.json's "app" holds: a shell command line that cdktf synth runs from the project. */
+export function appCommand(project: string = PROJECT_ROOT): string {
+  const app = (JSON.parse(fs.readFileSync(path.join(project, "cdktf.json"), "utf8")) as { app?: unknown }).app;
+  if (typeof app !== "string" || app.trim() === "") throw new Error(`${path.join(project, "cdktf.json")}: no "app" command`);
+  return app;
+}
+
+/**
+ * The spec as main.ts loads it, or the file given (as if it were MESH_SPEC); a bad spec prints
+ * its problems and exits 1.
+ */
+export function loadProjectSpec(specFile?: string): LoadedSpec {
   try {
-    const loaded = loadSpec(process.env, cdktfContext("meshSpec"));
+    const env = specFile === undefined ? process.env : { ...process.env, MESH_SPEC: path.resolve(specFile) };
+    const loaded = loadSpec(env, cdktfContext("meshSpec"));
     if (loaded.warnings.length > 0) console.error(formatSpecIssues(loaded.source, [], loaded.warnings));
     return loaded;
   } catch (error) {
@@ -33,9 +50,66 @@ export function loadProjectSpec(): LoadedSpec {
   }
 }
 
+/**
+ * Every stack of a plan, synthesized in-process into a temp dir (cdktf.out is not touched) and
+ * parsed, by stack name: the Terraform JSON `cdktf synth` would write.
+ */
+export function synthesizePlan(plan: MeshPlan, backend?: StateBackend): Record<string, Record<string, unknown>> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-synth-"));
+  const saved = process.env.SYNTH_HCL_OUTPUT;
+  try {
+    // JSON, whatever the caller's environment asks cdktf for.
+    delete process.env.SYNTH_HCL_OUTPUT;
+    const app = new App({ outdir });
+    if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
+    const created = createStacks(app, plan, backend ? { backend } : {});
+    app.synth();
+    // Optional stacks (a TLS edge only when the spec has one) are absent.
+    const ids = Object.values(created as unknown as Record<string, { node: { id: string } } | undefined>).flatMap((stack) => (stack ? [stack.node.id] : []));
+    return Object.fromEntries(ids.map((id) => [id, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8")) as Record<string, unknown>]));
+  } finally {
+    if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 /** Columns padded to their widest cell, the first row as a header. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
   const line = (row: readonly string[]) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ");
   return [line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+}
+
+type CliOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * A tool's command line, parsed strictly with util.parseArgs: `--help` / `-h` prints the usage
+ * on stdout and exits 0; an unknown option, a missing value or an unexpected argument prints
+ * the reason and the usage on stderr and exits 2, before the tool does anything.
+ */
+export function parseCli<const O extends CliOptions, const P extends boolean = false>(
+  usage: string,
+  options: O,
+  allowPositionals?: P,
+  args: readonly string[] = process.argv.slice(2),
+) {
+  const config = { args: [...args], options: { ...options, help: { type: "boolean", short: "h" } } as O & { help: { type: "boolean"; short: "h" } }, allowPositionals: (allowPositionals ?? false) as P, strict: true as const };
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return parsed;
+}
+
+/** Ends a tool on a bad argument value: the reason and the usage on stderr, exit 2. */
+export function usageError(message: string, usage: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
 }

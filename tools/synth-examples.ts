@@ -1,23 +1,23 @@
 // npm run synth:examples -- --out <dir> [--compare <dir>]: synthesizes the built-in default spec
-// and every examples/*.yaml with the app exactly as `cdktf synth` runs it (a fresh
-// `node dist/main.js` per spec, after one tsc build), and writes <dir>/<spec>/<stack>/cdk.tf.json.
+// and every examples/*.yaml with the app exactly as `cdktf synth` runs it (the project's
+// cdktf.json "app" command, in a fresh process per spec), and writes <dir>/<spec>/<stack>/cdk.tf.json.
 // With --compare, it then lists every file that differs from (or is missing in) another such
 // directory and exits 1 if any does: the check that a refactoring changed no synthesized byte.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { PROJECT_ROOT } from "./support";
+import { appCommand, parseCli, PROJECT_ROOT, usageError } from "./support";
 
 const USAGE = `usage: npm run synth:examples -- --out <dir> [--compare <dir>] [--project <dir>]
 
-Synthesizes the built-in default spec and every examples/*.yaml into <dir>/<spec>/<stack>/cdk.tf.json.
+Synthesizes the built-in default spec and every examples/*.yaml with the project's cdktf.json app
+command, into <dir>/<spec>/<stack>/cdk.tf.json.
   --out <dir>       where to write (created; its previous content is replaced)
   --compare <dir>   afterwards, compare with an earlier --out directory byte by byte; exit 1 on any difference
   --project <dir>   the checkout to synthesize (default: this one), e.g. an older commit from
                     \`git worktree add ../before <commit>\` (with its node_modules installed)
-  --help            this text
+  -h, --help        this text
 
 Compare two commits: npm run synth:examples -- --project ../before --out /tmp/before
                      npm run synth:examples -- --out /tmp/after --compare /tmp/before`;
@@ -32,17 +32,17 @@ function specs(project: string): { name: string; file: string | undefined }[] {
 }
 
 function synthesizeAll(project: string, out: string): void {
-  const build = spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: project, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`tsc failed:\n${build.stdout}${build.stderr}`);
+  const app = appCommand(project);
   fs.rmSync(out, { recursive: true, force: true });
   for (const { name, file } of specs(project)) {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "synth-examples-"));
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: path.join(work, "cdktf.out") };
+      // As cdktf synth runs it: in the project, through a shell, with CDKTF_OUTDIR set.
+      const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: path.join(work, "cdktf.out"), CHECKPOINT_DISABLE: "1" };
       delete env.MESH_SPEC;
+      delete env.MESH_DEBUG;
       if (file) env.MESH_SPEC = file;
-      // main.js writes to the App's outdir: run it from the work dir so cdktf.out lands there.
-      const result = spawnSync(process.execPath, [path.join(project, "dist", "main.js")], { cwd: work, env, encoding: "utf8" });
+      const result = spawnSync(app, { shell: true, cwd: project, env, encoding: "utf8" });
       if (result.status !== 0) throw new Error(`synthesis of ${name} failed:\n${result.stderr}${result.stdout}`);
       const stacks = path.join(work, "cdktf.out", "stacks");
       for (const stack of fs.readdirSync(stacks).sort()) {
@@ -77,21 +77,8 @@ export function compareOutputs(a: string, b: string): string[] {
 }
 
 function main(): number {
-  let values: { out?: string; compare?: string; project?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ options: { out: { type: "string" }, compare: { type: "string" }, project: { type: "string" }, help: { type: "boolean" } }, strict: true }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!values.out) {
-    console.error(`--out is required\n\n${USAGE}`);
-    return 2;
-  }
+  const { values } = parseCli(USAGE, { out: { type: "string" }, compare: { type: "string" }, project: { type: "string" } });
+  if (!values.out) usageError("--out is required", USAGE);
   const out = path.resolve(values.out);
   synthesizeAll(path.resolve(values.project ?? PROJECT_ROOT), out);
   if (!values.compare) return 0;
