@@ -1,0 +1,101 @@
+// cdktf.json's app command (bin/cdktf-app.js) in a copy of the project: it compiles when a
+// source changed and only then, a type error fails it without synthesizing or touching the last
+// good build, and templates are read at run time (an edited template shows without a compile).
+import { exec, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const COPIED = ["main.ts", "lib", "stacks", "templates", "bin", "patches", "tsconfig.json", "package.json", "package-lock.json", "cdktf.json"];
+
+let project: string;
+let outdirs = 0;
+
+beforeAll(() => {
+  project = fs.mkdtempSync(path.join(os.tmpdir(), "app-command-"));
+  for (const entry of COPIED) fs.cpSync(entry, path.join(project, entry), { recursive: true });
+  fs.symlinkSync(path.resolve("node_modules"), path.join(project, "node_modules"), "dir");
+});
+
+afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+/** cdktf.json's app command, run as cdktf synth runs it: through a shell, from the project. */
+function synth(): { status: number | null; stdout: string; stderr: string; outdir: string } {
+  const app = (JSON.parse(fs.readFileSync(path.join(project, "cdktf.json"), "utf8")) as { app: string }).app;
+  const outdir = path.join(project, `out-${outdirs++}`);
+  const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir };
+  delete env.MESH_SPEC;
+  delete env.MESH_DEBUG;
+  const result = spawnSync(app, { shell: true, cwd: project, env, encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outdir };
+}
+
+const meshJson = (outdir: string) => fs.readFileSync(path.join(outdir, "stacks", "mesh", "cdk.tf.json"), "utf8");
+
+describe("the app command of cdktf.json", () => {
+  it("is the launcher", () => {
+    expect(JSON.parse(fs.readFileSync("cdktf.json", "utf8")).app).toBe("node bin/cdktf-app.js");
+  });
+
+  it("compiles on the first synth, then not again until a source changes", () => {
+    const first = synth();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/Compiling the app/);
+    expect(fs.existsSync(path.join(project, "dist", ".build-stamp"))).toBe(true);
+    const second = synth();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).not.toMatch(/Compiling/);
+    expect(meshJson(second.outdir)).toBe(meshJson(first.outdir));
+
+    fs.appendFileSync(path.join(project, "lib", "facts.ts"), "\n// an edit\n");
+    const edited = synth();
+    expect(edited.status, edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(/Compiling the app/);
+  }, 120_000);
+
+  it("fails on a type error without synthesizing, and compiles again once it is fixed", () => {
+    const file = path.join(project, "stacks", "index.ts");
+    const source = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, `${source}\nexport const broken: number = "not a number";\n`);
+    const bad = synth();
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toMatch(/error TS2322/);
+    expect(bad.stderr).toMatch(/nothing was synthesized/);
+    expect(fs.existsSync(path.join(bad.outdir, "stacks"))).toBe(false);
+    // Still stale: the next run tries again rather than running the old build.
+    expect(synth().status).not.toBe(0);
+
+    // Back to the sources of the last good build, which dist/ still holds (tsc emits nothing on an error).
+    fs.writeFileSync(file, source);
+    const fixed = synth();
+    expect(fixed.status, fixed.stderr).toBe(0);
+    expect(fixed.stdout).not.toMatch(/Compiling/);
+    expect(fs.readFileSync(path.join(project, "dist", "stacks", "index.js"), "utf8")).not.toContain("broken");
+  }, 120_000);
+
+  it("compiles once when parallel synths find it stale (the others wait for the build)", async () => {
+    fs.rmSync(path.join(project, "dist", ".build-stamp"));
+    const app = (JSON.parse(fs.readFileSync(path.join(project, "cdktf.json"), "utf8")) as { app: string }).app;
+    const env = { ...process.env };
+    delete env.MESH_SPEC;
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) => promisify(exec)(app, { cwd: project, env: { ...env, CDKTF_OUTDIR: path.join(project, `parallel-${i}`) }, encoding: "utf8" })),
+    );
+    expect(runs.filter((r) => /Compiling the app/.test(r.stdout))).toHaveLength(1);
+    for (let i = 0; i < 3; i++) expect(meshJson(path.join(project, `parallel-${i}`))).toBe(meshJson(path.join(project, "out-0")));
+    expect(fs.existsSync(path.join(project, "dist", ".build-lock"))).toBe(false);
+  }, 120_000);
+
+  it("reads templates at run time: an edited template shows without a compile", () => {
+    const template = path.join(project, "templates", "ecs", "envoy-bootstrap.sh.hbs");
+    const source = fs.readFileSync(template, "utf8");
+    fs.writeFileSync(template, source.replace(/^# /m, "# EDITED-IN-TEST "));
+    const result = synth();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/Compiling/);
+    expect(meshJson(result.outdir)).toContain("EDITED-IN-TEST");
+    fs.writeFileSync(template, source);
+  }, 60_000);
+});
