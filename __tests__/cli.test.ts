@@ -11,7 +11,7 @@ import { meshSpecJsonSchema } from "../lib/spec/json-schema";
 
 const run = promisify(execFile);
 const TSX = path.resolve("node_modules/.bin/tsx");
-const TOOLS = ["render", "diagram", "bench", "policy", "synth-examples", "write-json-schema"] as const;
+const TOOLS = ["render", "diagram", "bench", "policy", "synth-examples", "write-json-schema", "readme-tables"] as const;
 
 const tempDirs: string[] = [];
 afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));

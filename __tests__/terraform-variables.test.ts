@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthMeshStack } from "./support/synth";
+import YAML from "yaml";
+import { synthAllStacks, synthMeshStack } from "./support/synth";
 
 const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
 if (terraform.error) {
@@ -14,25 +15,32 @@ if (terraform.error) {
 }
 
 let dir: string;
+const dirs: string[] = [];
 
-beforeAll(() => {
-  const doc = synthMeshStack() as { variable: Record<string, unknown> };
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-vars-"));
+/** A Terraform root holding only a stack's variables, initialized (no provider needed). */
+function variablesRoot(variables: Record<string, unknown>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-vars-"));
+  dirs.push(root);
   const config = {
     terraform: { required_version: ">= 1.9.0" },
-    variable: doc.variable,
+    variable: variables,
     // An output that reads every variable, so each one is evaluated.
-    output: { all: { value: Object.fromEntries(Object.keys(doc.variable).map((name) => [name, `\${var.${name}}`])) } },
+    output: { all: { value: Object.fromEntries(Object.keys(variables).map((name) => [name, `\${var.${name}}`])) } },
   };
-  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
-  execFileSync("terraform", ["init", "-input=false", "-backend=false"], { cwd: dir, stdio: "pipe", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify(config));
+  execFileSync("terraform", ["init", "-input=false", "-backend=false"], { cwd: root, stdio: "pipe", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  return root;
+}
+
+beforeAll(() => {
+  dir = variablesRoot((synthMeshStack() as { variable: Record<string, unknown> }).variable);
 }, 60_000);
 
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-function plan(vars: Record<string, string>): { ok: boolean; output: string } {
-  const args = ["plan", "-input=false", "-lock=false", "-no-color", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])];
-  const result = spawnSync("terraform", args, { cwd: dir, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+function plan(vars: Record<string, string>, extraArgs: readonly string[] = [], cwd = dir): { ok: boolean; output: string } {
+  const args = ["plan", "-input=false", "-lock=false", "-no-color", ...extraArgs, ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])];
+  const result = spawnSync("terraform", args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
   return { ok: result.status === 0, output: `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ") };
 }
 
@@ -63,5 +71,32 @@ describe("Terraform variable validation (real terraform plan)", () => {
     const result = plan({ aws_region: "us-east-1", aws_az: "eu-west-1a" });
     expect(result.ok).toBe(false);
     expect(result.output).toContain("aws_az must be a zone of aws_region");
+  });
+});
+
+// The README tells users to start from these files and pass them with --var-file.
+describe("examples/*.tfvars.example", () => {
+  it("sets only variables of the mesh stack, to values its validation accepts", () => {
+    const result = plan({}, [`-var-file=${path.resolve("examples/mesh.tfvars.example")}`]);
+    expect(result.ok, result.output).toBe(true);
+    expect(result.output).not.toMatch(/undeclared variable/i);
+    expect(result.output).toContain('admin_cidr = "203.0.113.7/32"');
+  });
+
+  it("sets only variables of the tls-edge stack, to values its validation accepts", () => {
+    const spec = YAML.parse(fs.readFileSync("examples/tls-edge.yaml", "utf8")) as never;
+    const root = variablesRoot((synthAllStacks(spec)["tls-edge"] as { variable: Record<string, unknown> }).variable);
+    const result = plan({}, [`-var-file=${path.resolve("examples/tls-edge.tfvars.example")}`], root);
+    expect(result.ok, result.output).toBe(true);
+    expect(result.output).not.toMatch(/undeclared variable/i);
+    expect(result.output).toContain('app_image_tag = "0123456789ab-0123456789ab"');
+  }, 60_000);
+
+  it("is what a wrong file looks like to Terraform (the check above can fail)", () => {
+    const bad = path.join(dir, "bad.tfvars");
+    fs.writeFileSync(bad, 'admin_cidr = "0.0.0.0/0"\nno_such_variable = 1\n');
+    const result = plan({}, [`-var-file=${bad}`]);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/undeclared variable/i);
   });
 });

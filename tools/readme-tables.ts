@@ -1,0 +1,156 @@
+// The README's Inputs and Outputs tables, generated from the synthesized stacks: each stack's
+// Terraform `variable` blocks (type, default, description, validation) and `output` blocks.
+// The mesh and intentions stacks come from the built-in default spec (their defaults are that
+// spec's values); the tls-edge stack, which the default spec lacks, from examples/tls-edge.yaml.
+// Prints the Markdown; --readme writes it into README.md between the inputs and outputs
+// markers. __tests__/readme-tables.test.ts fails when the README's blocks are stale.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DEFAULT_SOURCE, loadSpec } from "../lib/spec/load";
+import { parseCli, PROJECT_ROOT, synthesizePlan } from "./support";
+
+const USAGE = `usage: npm run readme:tables [-- --readme]
+
+Prints the Terraform inputs (variables) and outputs of every stack as Markdown tables, generated
+from the synthesized stacks (mesh and intentions from the built-in default spec, tls-edge from
+examples/tls-edge.yaml).
+  --readme     write them into README.md between <!-- inputs:start/end --> and
+               <!-- outputs:start/end --> instead of printing
+  -h, --help   this text`;
+
+export const MARKERS = {
+  inputs: ["<!-- inputs:start -->", "<!-- inputs:end -->"],
+  outputs: ["<!-- outputs:start -->", "<!-- outputs:end -->"],
+} as const;
+
+/** The spec each stack is documented from. */
+const TLS_EDGE_EXAMPLE = "examples/tls-edge.yaml";
+
+interface VariableBlock {
+  readonly type?: string;
+  readonly default?: unknown;
+  readonly description?: string;
+  readonly nullable?: boolean;
+  readonly sensitive?: boolean;
+  readonly validation?: readonly { readonly error_message?: string }[];
+}
+
+interface OutputBlock {
+  readonly description?: string;
+  readonly sensitive?: boolean;
+}
+
+type StackJson = { readonly variable?: Record<string, VariableBlock>; readonly output?: Record<string, OutputBlock> };
+
+/** The stacks to document, in deployment order, each with the spec it was synthesized from. */
+export function documentedStacks(): { name: string; source: string; json: StackJson }[] {
+  const fromDefault = synthesizePlan(loadSpec({}, undefined).plan);
+  const tlsEdge = synthesizePlan(loadSpec({ MESH_SPEC: path.join(PROJECT_ROOT, TLS_EDGE_EXAMPLE) }, undefined).plan);
+  return [
+    { name: "mesh", source: DEFAULT_SOURCE, json: fromDefault.mesh as StackJson },
+    { name: "intentions", source: DEFAULT_SOURCE, json: fromDefault.intentions as StackJson },
+    { name: "tls-edge", source: TLS_EDGE_EXAMPLE, json: tlsEdge["tls-edge"] as StackJson },
+  ];
+}
+
+/** A Markdown table cell: one line, pipes escaped. */
+function cell(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function defaultOf(v: VariableBlock): string {
+  if (!("default" in v)) return "required";
+  return code(JSON.stringify(v.default));
+}
+
+export function inputsMarkdown(stacks: ReturnType<typeof documentedStacks>): string {
+  const parts: string[] = [];
+  for (const stack of stacks) {
+    const variables = Object.entries(stack.json.variable ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    parts.push(`**${stack.name}** (defaults from ${stack.source === DEFAULT_SOURCE ? "the built-in default spec" : code(stack.source)})`, "");
+    if (variables.length === 0) {
+      parts.push("No variables.", "");
+      continue;
+    }
+    parts.push("| name | type | default | description | validation |", "| --- | --- | --- | --- | --- |");
+    for (const [name, v] of variables) {
+      const rules = (v.validation ?? []).map((r) => r.error_message ?? "").filter(Boolean);
+      const type = `${v.type ?? "any"}${v.nullable ? ", nullable" : ""}${v.sensitive ? ", sensitive" : ""}`;
+      parts.push(`| ${code(name)} | ${cell(type)} | ${defaultOf(v)} | ${cell(v.description ?? "")} | ${cell(rules.join(" "))} |`);
+    }
+    parts.push("");
+  }
+  return parts.join("\n").trimEnd();
+}
+
+export function outputsMarkdown(stacks: ReturnType<typeof documentedStacks>): string {
+  const parts: string[] = [];
+  for (const stack of stacks) {
+    // CDKTF's cross-stack outputs carry references between this project's stacks, not results for people.
+    const outputs = Object.entries(stack.json.output ?? {})
+      .filter(([name]) => !name.startsWith("cross-stack-output-"))
+      .sort(([a], [b]) => a.localeCompare(b));
+    parts.push(`**${stack.name}**`, "");
+    if (outputs.length === 0) {
+      parts.push("No outputs.", "");
+      continue;
+    }
+    parts.push("| name | description | sensitive |", "| --- | --- | --- |");
+    for (const [name, o] of outputs) parts.push(`| ${code(name)} | ${cell(o.description ?? "")} | ${o.sensitive ? "yes" : "no"} |`);
+    parts.push("");
+  }
+  return parts.join("\n").trimEnd();
+}
+
+/** The generated text of a block, as it stands between its markers: where it comes from, then the tables. */
+export function block(markdown: string): string {
+  return `<!-- Generated by \`npm run readme:tables -- --readme\` from the synthesized stacks: edit the code, not this block. -->\n${markdown}`;
+}
+
+/** The text between a pair of markers, or undefined when they are missing or out of order. */
+export function extractBlock(text: string, kind: keyof typeof MARKERS): string | undefined {
+  const [start, end] = MARKERS[kind];
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return undefined;
+  return text.slice(from + start.length, to).replace(/^\n/, "").replace(/\n$/, "");
+}
+
+/** The text with a block replaced, or undefined when its markers are missing or out of order. */
+export function replaceBlock(text: string, kind: keyof typeof MARKERS, content: string): string | undefined {
+  const [start, end] = MARKERS[kind];
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return undefined;
+  return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
+}
+
+function main(): number {
+  const { values } = parseCli(USAGE, { readme: { type: "boolean" } });
+  const stacks = documentedStacks();
+  const generated = { inputs: block(inputsMarkdown(stacks)), outputs: block(outputsMarkdown(stacks)) };
+  if (!values.readme) {
+    console.log(`## Inputs\n\n${generated.inputs}\n\n## Outputs\n\n${generated.outputs}`);
+    return 0;
+  }
+  const readmePath = path.join(PROJECT_ROOT, "README.md");
+  const before = fs.readFileSync(readmePath, "utf8");
+  let text = before;
+  for (const kind of ["inputs", "outputs"] as const) {
+    const replaced = replaceBlock(text, kind, generated[kind]);
+    if (replaced === undefined) {
+      console.error(`README.md lacks the ${kind} markers: add the two lines\n  ${MARKERS[kind][0]}\n  ${MARKERS[kind][1]}\nwhere the table belongs; nothing was written.`);
+      return 1;
+    }
+    text = replaced;
+  }
+  if (text !== before) fs.writeFileSync(readmePath, text);
+  console.log(`README.md: inputs and outputs ${text === before ? "unchanged" : "updated"}`);
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main();
