@@ -78,3 +78,45 @@ describe("scripts/exec-curl.sh arguments", () => {
     expect(run("scripts/exec-curl.sh", tools, ["a", "1", "2"])).toMatchObject({ status: 2, stderr: expect.stringMatching(/too many arguments/) });
   });
 });
+
+// npm test's pretest: it must name what is missing in one line, and never pass without the tools.
+describe("tools/ensure-tools.sh", () => {
+  /** A PATH of only the given stand-ins (name -> script body) and the few programs the script uses. */
+  function toolsPath(standIns: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ensure-tools-bin-"));
+    tempDirs.push(dir);
+    for (const program of ["sed", "head", "cat", "mktemp", "rm"]) {
+      fs.symlinkSync(spawnSync("/bin/sh", ["-c", `command -v ${program}`], { encoding: "utf8" }).stdout.trim(), path.join(dir, program));
+    }
+    for (const [name, body] of Object.entries(standIns)) fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return dir;
+  }
+  const run = (args: string[], standIns: Record<string, string>) => {
+    const result = spawnSync("/bin/bash", ["tools/ensure-tools.sh", ...args], { encoding: "utf8", env: { PATH: toolsPath(standIns), HOME: os.tmpdir() } });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const terraform = (version: string) => `echo "Terraform v${version}"; echo "on linux_amd64"`;
+
+  it("passes when shellcheck and terraform >= 1.10 are there", () => {
+    expect(run([], { shellcheck: "exit 0", terraform: terraform("1.11.4"), id: "echo 0" })).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  it("names shellcheck and how to get it in one line when it is missing and it may not install", () => {
+    for (const [args, id] of [[["--check"], "echo 0"], [[], "echo 1000"]] as const) {
+      const result = run([...args], { terraform: terraform("1.11.4"), id });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(/^ensure-tools: shellcheck is not installed .*apt-get install -y shellcheck/);
+    }
+  });
+
+  it("names terraform when it is missing or older than 1.10", () => {
+    expect(run([], { shellcheck: "exit 0", id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/) });
+    expect(run([], { shellcheck: "exit 0", terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/) });
+  });
+
+  it("prints its usage for --help and refuses an unknown argument with exit 2", () => {
+    expect(run(["--help"], {})).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: tools\/ensure-tools.sh/) });
+    expect(run(["--bogus"], {})).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown argument '--bogus'/) });
+  });
+});

@@ -37,18 +37,25 @@ fail() {
 SHELLCHECK_FIX="install it with 'apt-get install -y shellcheck' as root (Debian/Ubuntu; npm test does this itself when run as root), 'brew install shellcheck' (macOS), or see https://github.com/koalaman/shellcheck#installing"
 
 # Fresh Debian images ship without package lists: try the install, and on failure refresh the
-# lists once and retry (stale lists fail the same way).
+# lists once and retry (stale lists fail the same way). apt's output is shown only on failure.
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 && return 0
-  apt-get update -qq >/dev/null || return 1
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  local log
+  log="$(mktemp)"
+  if apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 ||
+    { apt-get update -qq >>"$log" 2>&1 && apt-get install -y -qq --no-install-recommends "$@" >>"$log" 2>&1; }; then
+    rm -f "$log"
+    return 0
+  fi
+  cat "$log" >&2
+  rm -f "$log"
+  return 1
 }
 
 if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$install" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-tools: shellcheck is missing; installing the Debian package shellcheck with apt-get" >&2
-    apt_install shellcheck || fail "shellcheck could not be installed with apt-get (see the output above); $SHELLCHECK_FIX"
+    apt_install shellcheck || fail "shellcheck could not be installed with apt-get (its output is above); $SHELLCHECK_FIX"
     command -v shellcheck >/dev/null 2>&1 || fail "shellcheck is still not on PATH after apt-get installed it (PATH=$PATH)"
     echo "ensure-tools: installed $(shellcheck --version | sed -n 's/^version: /shellcheck /p')" >&2
   else
