@@ -48,14 +48,23 @@ describe("the app command of cdktf.json", () => {
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).not.toMatch(/Compiling/);
     expect(meshJson(second.outdir)).toBe(meshJson(first.outdir));
+    // The first run left a V8 code cache of the bundle; one taken by V8 is not written again.
+    const caches = () => fs.readdirSync(path.join(project, "dist")).filter((f) => f.endsWith(".v8cache"));
+    expect(caches()).toHaveLength(1);
+    const cached = fs.statSync(path.join(project, "dist", caches()[0]!)).mtimeMs;
+    expect(synth().status).toBe(0);
+    expect(fs.statSync(path.join(project, "dist", caches()[0]!)).mtimeMs).toBe(cached);
 
     fs.appendFileSync(path.join(project, "lib", "facts.ts"), "\n// an edit\n");
     const edited = synth();
     expect(edited.status, edited.stderr).toBe(0);
     expect(edited.stdout).toMatch(/Compiling the app/);
+    // The new bundle's cache, not the old one's.
+    expect(caches()).toHaveLength(1);
+    expect(fs.statSync(path.join(project, "dist", caches()[0]!)).mtimeMs).toBeGreaterThan(cached);
   }, 120_000);
 
-  it("fails on a type error without synthesizing, and compiles again once it is fixed", () => {
+  it("fails on a type error without synthesizing, and runs the last good build once it is fixed", () => {
     const file = path.join(project, "stacks", "index.ts");
     const source = fs.readFileSync(file, "utf8");
     fs.writeFileSync(file, `${source}\nexport const broken: number = "not a number";\n`);
