@@ -7,7 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEFAULT_SOURCE, loadSpec } from "../lib/spec/load";
-import { parseCli, PROJECT_ROOT, synthesizePlan } from "./support";
+import { parseCli, PROJECT_ROOT } from "./support";
+import { synthesizePlan } from "./synthesize";
 
 const USAGE = `usage: npm run readme:tables [-- --readme]
 

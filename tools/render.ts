@@ -20,7 +20,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { stateBackendFrom } from "../stacks";
-import { cdktfContext, loadProjectSpec, parseCli, PROJECT_ROOT, synthesizePlan, table, usageError } from "./support";
+import { cdktfContext, loadProjectSpec, parseCli, PROJECT_ROOT, table, usageError } from "./support";
+import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
 
 const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
