@@ -54,10 +54,14 @@ function taskDefinitions(stacks: Record<string, Doc>): TaskDefinition[] {
   );
 }
 
+/** Every EC2 user data: of an instance, or of a launch template (a local Terraform base64-encodes). */
 function instances(stacks: Record<string, Doc>): { where: string; userData: string }[] {
-  return Object.entries(stacks).flatMap(([stack, doc]) =>
-    Object.entries<Doc>(doc.resource?.aws_instance ?? {}).map(([id, instance]) => ({ where: `${stack}/aws_instance.${id}`, userData: instance.user_data as string })),
-  );
+  return Object.entries(stacks).flatMap(([stack, doc]) => [
+    ...Object.entries<Doc>(doc.resource?.aws_instance ?? {}).map(([id, instance]) => ({ where: `${stack}/aws_instance.${id}`, userData: instance.user_data as string })),
+    ...Object.entries<string>(doc.locals ?? {})
+      .filter(([id]) => id.endsWith("_user_data"))
+      .map(([id, userData]) => ({ where: `${stack}/local.${id}`, userData })),
+  ]);
 }
 
 /** A container of a mesh task by its name; fails the test when it is missing. */
@@ -173,10 +177,12 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
       expect(agent.command[3]).toBe("-hcl");
       expect(agent.command).toHaveLength(5);
       const config = await parseHcl(agent.command[2], `${task.id}/agent.hcl`);
+      // The servers' fixed addresses, or cloud auto-join on their tag (the region and cluster name are Terraform references).
+      const retryJoin = spec.consul.serverPrivateIps ?? [expect.stringMatching(/^provider=aws region=TF_REF_\d+ tag_key=consul-ecs-mesh:server tag_value=TF_REF_\d+$/)];
       expect(config, task.id).toMatchObject({
         datacenter: spec.consul.datacenter,
         server: false,
-        retry_join: [spec.consul.serverPrivateIp],
+        retry_join: retryJoin,
         client_addr: "127.0.0.1",
         enable_script_checks: false,
         tls: [{ defaults: [{ verify_outgoing: true }], internal_rpc: [{ verify_server_hostname: true }] }],
@@ -198,12 +204,16 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
 
   it("configures the Consul server (CONSUL_CONFIG heredoc of its user data) securely", async () => {
     const servers = instances(stacks).filter((i) => i.userData.includes("<<'CONSUL_CONFIG'"));
-    expect(servers.map((s) => s.where)).toEqual(["mesh/aws_instance.consul_server_instance"]);
+    const count = spec.consul.serverPrivateIps?.length ?? spec.consul.servers;
+    expect(servers.map((s) => s.where)).toEqual(
+      Array.from({ length: count }, (_, i) => (spec.consul.serverPrivateIps ? `mesh/aws_instance.consul_servers_server_${i + 1}_instance` : `mesh/local.consul_servers_server_${i + 1}_user_data`)),
+    );
     const config = await parseHcl(heredocBody(materializeTerraformString(servers[0]!.userData), "CONSUL_CONFIG"), "server.hcl");
     expect(config).toMatchObject({
       datacenter: spec.consul.datacenter,
       server: true,
-      bootstrap_expect: 1,
+      bootstrap_expect: count,
+      autopilot: [{ cleanup_dead_servers: true, min_quorum: count }],
       enable_script_checks: false,
       connect: [{ enabled: true }],
       ports: [{ https: 8501 }],

@@ -9,7 +9,7 @@ import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION } from "../tools/judges/consul-r
 import { CONSUL } from "../lib/versions";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
-import { SERVER_SLOTS } from "../lib/plan/build";
+import { SERVER_SLOTS } from "../lib/plan/server";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderText } from "../lib/render/text";
@@ -46,7 +46,7 @@ function expandedHeredoc(script: string, delimiter: string): string {
 /** The server's user data as the ConsulServer construct renders it, with stand-in ARNs. */
 function serverUserData(plan: MeshPlan): string {
   const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:x";
-  return renderText(plan.server.userData, {
+  return renderText(plan.server.nodes[0]!.userData, {
     ...Object.fromEntries(Object.values(SERVER_SLOTS).map((slot) => [slot, arn])),
     [SERVER_SLOTS.region]: "us-east-1",
     [SERVER_SLOTS.serviceTokenManifest]: `/${plan.name}/consul/service-tokens`,
@@ -56,7 +56,7 @@ function serverUserData(plan: MeshPlan): string {
 /** The consul-agent container of a service's task, as ECS receives it. */
 const agentOf = (service: ServicePlan) => renderServiceTask(service).find((c) => c.name === CONTAINER_NAMES.consulAgent)!;
 /** The server's consul.hcl, rendered from the plan. */
-const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.config);
+const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.nodes[0]!.config, { [SERVER_SLOTS.region]: "us-east-1", [SERVER_SLOTS.clusterName]: "mesh" });
 
 describe("the reference table", () => {
   it("is written for the pinned Consul version", () => {
@@ -77,7 +77,7 @@ describe("the reference table", () => {
 describe.each(SPECS)("rendered Consul configs of %s", (_name, plan) => {
   it("server config and every task's client agent config pass", async () => {
     expect(await judgeConsulConfig(serverConfigOf(plan), "agent", "server.hcl")).toEqual([]);
-    for (const service of plan.services) expect(await judgeConsulConfig(agentOf(service).command[2], "agent", "agent.hcl"), service.name).toEqual([]);
+    for (const service of plan.services) expect(await judgeConsulConfig(agentOf(service).command[2] as string, "agent", "agent.hcl"), service.name).toEqual([]);
   });
 
   it("every service definition passes", async () => {

@@ -154,7 +154,10 @@ describe("what the original got wrong, fixed", () => {
         Action: ["secretsmanager:GetSecretValue"],
         Resource: ["${aws_secretsmanager_secret.certificate_certificate.arn}", "${aws_secretsmanager_secret.certificate_private_key.arn}"],
       },
+      // Both secrets are on the stack's own KMS key (CKV_AWS_149).
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.log_key_key.arn}"] },
     ]);
+    for (const secret of Object.values(doc.resource.aws_secretsmanager_secret) as any[]) expect(secret.kms_key_id).toBe("${aws_kms_key.log_key_key.arn}");
     for (const s of statements) for (const action of s.Action) expect(action).not.toMatch(/\*/);
   });
 
@@ -352,7 +355,7 @@ describe("TlsEdgeService props", () => {
     vpcId: VPC_ID,
     vpcCidr: "10.1.0.0/16",
     subnetIds: [SUBNET_ID],
-    logKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
+    kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
     appImageTag: "abc",
     certificate: { certificateSecretArn: "arn:cert", privateKeySecretArn: "arn:key", certificateDigest: "d" },
   };
@@ -398,7 +401,7 @@ describe("networks", () => {
   it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
     const app = Testing.app();
     const mesh = new MeshStack(app, "mesh", planOf());
-    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: [mesh.network.publicSubnet.id] };
+    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: mesh.network.subnetIds("private") };
     new TlsEdgeStack(app, "tls-edge", edgePlan({}), network);
     app.synth();
     const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
@@ -414,8 +417,8 @@ describe("networks", () => {
     expect(runPolicy(tls)).toEqual([]);
   });
 
-  it("reaches AWS through VPC endpoints in the mesh's network (no NAT), with egress to them only", () => {
-    const endpoints = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+  it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), with egress to them only", () => {
+    const endpoints = synthAlone({ network: { from: "mesh" }, vpcEndpoints: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
     const services = Object.values(endpoints.data.aws_vpc_endpoint_service).map((s: any) => `${s.service}/${s.service_type}`);
     expect(services.sort()).toEqual(["ecr.api/Interface", "ecr.dkr/Interface", "logs/Interface", "s3/Gateway", "secretsmanager/Interface"]);
     const egress = Object.values(endpoints.resource.aws_vpc_security_group_egress_rule) as any[];
@@ -426,10 +429,10 @@ describe("networks", () => {
     ]);
     for (const r of taskEgress) expect([r.from_port, r.to_port, r.cidr_ipv4]).toEqual([443, 443, undefined]);
     expect(runPolicy(endpoints)).toEqual([]);
-    // With a public IP the tasks use the internet gateway instead: no endpoints.
-    const publicIp = synthAlone({ network: { from: "mesh" }, assignPublicIp: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
-    expect(publicIp.resource.aws_vpc_endpoint).toBeUndefined();
-    expect(one(publicIp, "aws_ecs_service").network_configuration.assign_public_ip).toBe(true);
+    // The mesh's network has a NAT gateway (or endpoints of its own): none by default.
+    const meshNetwork = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+    expect(meshNetwork.resource.aws_vpc_endpoint).toBeUndefined();
+    expect(one(meshNetwork, "aws_ecs_service").network_configuration.assign_public_ip).toBe(false);
   });
 });
 

@@ -52,6 +52,8 @@ export const SERVER_PATHS = {
   managementTokenFile: "/etc/consul.d/management.token",
   aclSyncEnvFile: "/etc/consul.d/acl-sync.env",
   aclSyncBinary: "/usr/local/bin/consul-acl-sync",
+  snapshotBinary: "/usr/local/bin/consul-snapshot",
+  snapshotEnvFile: "/etc/consul.d/snapshot.env",
   dataRoot: "/opt/consul",
   dataDir: "/opt/consul/data",
   systemdDir: "/etc/systemd/system",

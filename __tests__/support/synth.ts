@@ -5,6 +5,9 @@ import { DEFAULT_SPEC } from "../../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
 import { buildPlan } from "../../lib/plan/build";
 import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../../lib/plan/containers";
+import { imageSlot } from "../../lib/plan/images";
+import { SERVER_SLOTS } from "../../lib/plan/server";
+import { CONSUL, ENVOY } from "../../lib/versions";
 import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
 import { renderContainerDefinitions } from "../../lib/render/containers";
 import { MeshStack } from "../../stacks/mesh-stack";
@@ -41,6 +44,9 @@ export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
   [MESH_SECRET_SLOTS.serviceToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:service:SecretID::",
   [LOG_SLOTS.group]: "/ecs/mesh/service",
   [LOG_SLOTS.region]: "us-east-1",
+  [SERVER_SLOTS.clusterName]: "mesh",
+  [imageSlot("consul").slot]: CONSUL.image,
+  [imageSlot("envoy").slot]: ENVOY.image,
 };
 
 /** A service's container definitions rendered from its plan with stand-in references. */

@@ -14,7 +14,10 @@ export interface ConsulSecretsProps {
   /** Prefix of every secret name (the cluster name). */
   readonly namePrefix: string;
   readonly datacenter: string;
-  readonly serverPrivateIp: string;
+  /** One TLS certificate per server; a fixed address is added to its names. */
+  readonly servers: readonly { readonly index: number; readonly privateIp?: string }[];
+  /** Customer-managed KMS key of every secret (CKV_AWS_149); readers need kms:Decrypt on it. */
+  readonly kmsKeyArn: string;
   /** One ACL token per service, scoped to the service and its sidecar by a service identity. */
   readonly serviceNames: readonly string[];
   /** Days Secrets Manager keeps a deleted secret. @default 7 */
@@ -45,14 +48,15 @@ export class ConsulSecrets extends Construct {
   public readonly caCert: SecretRef;
   /** The CA certificate (public): for outputs and for clients that verify the server. */
   public readonly caCertPem: string;
-  public readonly serverCert: SecretRef;
-  public readonly serverKey: SecretRef;
+  /** Per server, in index order: its certificate (server.<datacenter>.consul) and private key. */
+  public readonly serverCerts: readonly { readonly cert: SecretRef; readonly key: SecretRef }[];
   public readonly managementToken: SecretRef;
   public readonly agentToken: TokenSecret;
   public readonly serviceTokens: ReadonlyMap<string, TokenSecret>;
   /** SSM parameter listing the service token secrets: the server reconciles Consul's tokens with it. */
   public readonly serviceTokenManifest: SsmParameter;
   private readonly props: ConsulSecretsProps;
+  private readonly secretVersions = new Map<SecretsmanagerSecret, SecretsmanagerSecretVersion>();
 
   constructor(scope: Construct, id: string, props: ConsulSecretsProps) {
     super(scope, id);
@@ -74,24 +78,30 @@ export class ConsulSecrets extends Construct {
     this.caCertPem = ca.certPem;
     this.caCert = this.secret("ca_cert", "ca-cert", "Consul CA certificate (public)", ca.certPem);
 
-    const serverKey = new PrivateKey(this, "server_private_key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const request = new CertRequest(this, "server_cert_request", {
-      privateKeyPem: serverKey.privateKeyPem,
-      subject: [{ commonName: `server.${props.datacenter}.consul` }],
-      // verify_server_hostname checks server.<datacenter>.consul; localhost and the addresses serve the HTTPS API.
-      dnsNames: [`server.${props.datacenter}.consul`, "localhost"],
-      ipAddresses: ["127.0.0.1", props.serverPrivateIp],
+    // verify_server_hostname checks server.<datacenter>.consul; localhost and 127.0.0.1 serve the HTTPS API
+    // through a port forward. One key and certificate per server: a server reads only its own.
+    this.serverCerts = props.servers.map((server) => {
+      const n = server.index + 1;
+      const key = new PrivateKey(this, `server_${n}_private_key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+      const request = new CertRequest(this, `server_${n}_cert_request`, {
+        privateKeyPem: key.privateKeyPem,
+        subject: [{ commonName: `server.${props.datacenter}.consul` }],
+        dnsNames: [`server.${props.datacenter}.consul`, "localhost"],
+        ipAddresses: ["127.0.0.1", ...(server.privateIp ? [server.privateIp] : [])],
+      });
+      const cert = new LocallySignedCert(this, `server_${n}_certificate`, {
+        certRequestPem: request.certRequestPem,
+        caPrivateKeyPem: caKey.privateKeyPem,
+        caCertPem: ca.certPem,
+        validityPeriodHours: 365 * 24,
+        earlyRenewalHours: 30 * 24,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+      });
+      return {
+        cert: this.secret(`server_${n}_cert`, `server-${n}-cert`, `Consul server ${n} TLS certificate`, cert.certPem),
+        key: this.secret(`server_${n}_key`, `server-${n}-key`, `Consul server ${n} TLS private key`, key.privateKeyPem),
+      };
     });
-    const serverCert = new LocallySignedCert(this, "server_certificate", {
-      certRequestPem: request.certRequestPem,
-      caPrivateKeyPem: caKey.privateKeyPem,
-      caCertPem: ca.certPem,
-      validityPeriodHours: 365 * 24,
-      earlyRenewalHours: 30 * 24,
-      allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
-    });
-    this.serverCert = this.secret("server_cert", "server-cert", "Consul server TLS certificate", serverCert.certPem);
-    this.serverKey = this.secret("server_key", "server-key", "Consul server TLS private key", serverKey.privateKeyPem);
 
     this.managementToken = this.secret("management_token", "management-token", "Consul ACL management token (full access)", new Uuid(this, "management_token_uuid").result);
     this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
@@ -108,18 +118,30 @@ export class ConsulSecrets extends Construct {
     });
   }
 
-  /** Every secret, for IAM policies that must name exactly what they read. */
-  public get serverReadableSecrets(): SecretRef[] {
-    return [this.gossipKey, this.caCert, this.serverCert, this.serverKey, this.managementToken, this.agentToken, ...this.serviceTokens.values()];
+  /** What server `index` reads: the shared secrets, its own certificate and key, and the service tokens it syncs. */
+  public serverReadableSecrets(index: number): SecretRef[] {
+    return [...this.serverBootSecrets(index), ...this.serviceTokens.values()];
+  }
+
+  /** The versions of some secrets: what must exist before their reader starts. */
+  public versionsOf(refs: readonly SecretRef[]): SecretsmanagerSecretVersion[] {
+    return refs.map((ref) => this.secretVersions.get(ref.secret)!);
+  }
+
+  /** What server `index` reads at boot (the service tokens come later, through its sync timer). */
+  public serverBootSecrets(index: number): SecretRef[] {
+    const own = this.serverCerts[index]!;
+    return [this.gossipKey, this.caCert, own.cert, own.key, this.managementToken, this.agentToken];
   }
 
   private secret(id: string, name: string, description: string, value: string): SecretRef {
     const secret = new SecretsmanagerSecret(this, id, {
       namePrefix: `${this.props.namePrefix}/consul/${name}-`,
       description,
+      kmsKeyId: this.props.kmsKeyArn,
       recoveryWindowInDays: this.props.recoveryWindowInDays ?? 7,
     });
-    new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: secret.id, secretString: value });
+    this.secretVersions.set(secret, new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: secret.id, secretString: value }));
     return { secret, valueFrom: secret.arn };
   }
 

@@ -39,9 +39,11 @@ export interface ContainerHealthCheck {
  */
 export interface ContainerPlan {
   readonly name: string;
-  /** A pinned image, or a slot for one the stack builds (an ECR repository URL). */
+  /** A pinned image, or a slot for one the stack resolves (a pull-through cache URL, an ECR repository). */
   readonly image: string | Slot;
   readonly essential: boolean;
+  /** Secrets Manager secret with registry credentials (ECS repositoryCredentials). */
+  readonly repositoryCredentials?: string;
   readonly entryPoint?: readonly Arg[];
   readonly command?: readonly Arg[];
   readonly user?: string;
@@ -72,6 +74,8 @@ export interface TaskLogging {
 /** A task definition's containers and volumes. */
 export interface TaskPlan {
   readonly containers: readonly ContainerPlan[];
+  /** Ports other tasks reach this task on (its proxy's public listener). */
+  readonly inboundPorts: readonly number[];
   /** Task-scoped volumes (no host paths: the same task runs on EC2 and Fargate). */
   readonly volumes: readonly string[];
   readonly logging: TaskLogging;
@@ -87,6 +91,8 @@ export interface ServicePlan {
   /** Where the service is in the spec, for messages: services.<name>. */
   readonly path: string;
   readonly image: string;
+  readonly imageCredentialsSecretArn?: string;
+  readonly user?: string;
   readonly port?: number;
   readonly command?: readonly string[];
   readonly count: number;
@@ -97,32 +103,92 @@ export interface ServicePlan {
   readonly healthCheck: HealthCheckSpec;
   readonly upstreams: readonly UpstreamPlan[];
   readonly environment: Readonly<Record<string, string>>;
+  readonly allowPlaintextEnvironment: readonly string[];
   readonly secrets: Readonly<Record<string, SecretRefSpec>>;
   readonly readonlyRootFilesystem: boolean;
   readonly enableExecuteCommand: boolean;
   readonly assignPublicIp: boolean;
-  /** ECS rolling deployment bounds, decided per launch type. */
+  /** ECS rolling deployment bounds, decided from the count and what runs the tasks. */
   readonly deployment: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
+  /** What runs the tasks: Fargate, the fixed EC2 hosts, or the hosts' capacity provider. */
+  readonly capacity: "FARGATE" | "EC2" | "capacity-provider";
+  /** Subnets of the tasks: the private ones, or the public ones for a Fargate task with a public IP. */
+  readonly subnets: "private" | "public";
+  /** The task's agent finds the servers by their EC2 tag (the task role may describe instances). */
+  readonly joinsByTag: boolean;
   readonly task: TaskPlan;
+}
+
+export interface ZonePlan {
+  readonly index: number;
+  readonly privateSubnet: string;
+  readonly publicSubnet?: string;
+  /** Omitted: the region's available zone at this index (a Terraform data source). */
+  readonly availabilityZone?: string;
+  /** This zone's private subnet sends internet traffic to the NAT gateway of this zone (none: no NAT). */
+  readonly natZone?: number;
+}
+
+export interface NetworkPlan {
+  readonly vpcCidr: string;
+  readonly zones: readonly ZonePlan[];
+  readonly egress: "nat-gateway" | "nat-gateway-per-zone" | "vpc-endpoints";
+  /** The original demo's exposure: instances in the public subnets with public IPs. */
+  readonly publicInstances: boolean;
+  /** Interface VPC endpoints (service names such as "ecr.api"), sorted; the S3 gateway endpoint always exists. */
+  readonly interfaceEndpoints: readonly string[];
+}
+
+export interface ServerNodePlan {
+  readonly index: number;
+  /** The zone it runs in (and its data volume lives in). */
+  readonly zone: number;
+  /** A fixed address (an EC2 instance), or none (an Auto Scaling group of one, found by tag). */
+  readonly privateIp?: string;
+  /** The server's consul.hcl (the user data writes it). */
+  readonly config: TemplateText;
+  /** The whole user data: install Consul, mount its data volume, read secrets (slots), start it. */
+  readonly userData: TemplateText;
 }
 
 export interface ServerPlan {
   readonly instanceType: string;
   readonly architecture: Architecture;
-  readonly privateIp: string;
-  /** The server's consul.hcl (the user data writes it). */
-  readonly config: TemplateText;
-  /** The whole user data: install Consul, read secrets (slots), start it and the ACL sync timer. */
-  readonly userData: TemplateText;
+  /** bootstrap_expect: the number of voters. */
+  readonly count: number;
+  /** The spec's consul.servers, which the rules compare with the fixed addresses. */
+  readonly declaredCount: number;
+  readonly nodes: readonly ServerNodePlan[];
+  /** "fixed": EC2 instances at the spec's addresses; "auto-scaling": an Auto Scaling group per server. */
+  readonly placement: "fixed" | "auto-scaling";
+  readonly dataVolumeGiB: number;
+  /** How agents and tasks find the servers: their addresses, or cloud auto-join on the servers' EC2 tag. */
+  readonly join: { readonly addresses: readonly string[] } | { readonly tagKey: string };
+  readonly snapshots?: { readonly intervalMinutes: number; readonly retentionDays: number };
+  /** Where servers download the Consul release: releases.hashicorp.com, or an S3 object of the user's. */
+  readonly release: { readonly url: string } | { readonly s3Uri: string };
 }
 
 export interface HostsPlan {
   readonly instanceType: string;
   readonly architecture: Architecture;
-  readonly privateIps: readonly string[];
+  /** Fixed hosts at these addresses, or an Auto Scaling group behind a capacity provider. */
+  readonly placement:
+    | { readonly kind: "fixed"; readonly privateIps: readonly string[] }
+    | { readonly kind: "auto-scaling"; readonly minSize: number; readonly maxSize: number; readonly targetCapacityPercent: number };
+  /** Hosts the ENI budget counts: the fixed hosts, or the group's maximum size. */
+  readonly maxHosts: number;
   /** awsvpc tasks per host (ENIs - 1), undefined for instance types missing from the ENI table. */
   readonly tasksPerHost: number | undefined;
   readonly userData: TemplateText;
+}
+
+/** An image a task runs, and how tasks reach it. */
+export interface ImagePlan {
+  /** The image as published, e.g. public.ecr.aws/hashicorp/consul:1.22.7. */
+  readonly upstream: string;
+  /** Through an ECR pull-through cache rule (which one), or straight from the upstream registry. */
+  readonly via: { readonly cache: "ecr-public" | "docker-hub"; readonly repository: string; readonly tag: string } | "direct";
 }
 
 export type IntentionAction = "allow" | "deny";
@@ -140,10 +206,13 @@ export interface MeshPlan {
   /** Cluster name (default of the cluster_name variable) and prefix of resource names. */
   readonly name: string;
   readonly region: string;
-  readonly availabilityZone?: string;
   readonly logRetentionDays: number;
-  readonly network: { readonly vpcCidr: string; readonly publicSubnetCidr: string };
+  readonly network: NetworkPlan;
   readonly datacenter: string;
+  /** The mesh's images by key (consul, envoy), each with its source; containers name them by slot image:<key>. */
+  readonly images: ReadonlyMap<string, ImagePlan>;
+  /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
+  readonly pullThroughCache: { readonly ecrPublic: boolean; readonly dockerHubCredentialsSecretArn?: string };
   readonly server: ServerPlan;
   readonly hosts: HostsPlan;
   /** Services sorted by name, so synthesis does not depend on the order of keys in the spec file. */

@@ -12,6 +12,7 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
     name: c.name,
     image: c.image,
     essential: c.essential,
+    repositoryCredentials: c.repositoryCredentials ?? null,
     entryPoint: c.entryPoint ?? null,
     command: c.command ?? null,
     user: c.user ?? null,

@@ -15,6 +15,13 @@ export const MAX_SERVICE_NAME = 63;
 export const MAX_CLUSTER_NAME = 20;
 
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+/** EC2 instance type names (family with a generation digit, '.', size), e.g. t3.small, m7gd.2xlarge, u-6tb1.metal. */
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
+const instanceType = z
+  .string()
+  .regex(INSTANCE_TYPE, "must be an EC2 instance type such as t3.small (a family with its generation, '.', a size)");
+const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a");
+const secretsManagerArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN");
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" });
 const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const serviceName = z
@@ -25,9 +32,7 @@ const serviceName = z
 
 const secretRef = z
   .strictObject({
-    secretsManagerArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN")
+    secretsManagerArn: secretsManagerArn
       .optional()
       .describe("ARN of a Secrets Manager secret (optionally with :json-key:version-stage:version-id)"),
     ssmParameterArn: z
@@ -65,6 +70,14 @@ export const upstreamSchema = z.strictObject({
 
 export const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
+  imageCredentialsSecretArn: secretsManagerArn
+    .optional()
+    .describe('Secrets Manager secret {"username","password"} for a private registry (ECS repositoryCredentials), e.g. your Docker Hub account'),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'must be a user, uid, "user:group" or "uid:gid"')
+    .optional()
+    .describe('User the app runs as (e.g. "65534" for nobody); unset runs the image\'s default user, often root (a warning)'),
   port: port
     .optional()
     .describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
@@ -79,7 +92,11 @@ export const serviceSchema = z.strictObject({
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
     .default({})
-    .describe("Plain, non-secret environment variables for the app"),
+    .describe("Plain, non-secret environment variables for the app; names that look secret are refused (use secrets)"),
+  allowPlaintextEnvironment: z
+    .array(z.string())
+    .default([])
+    .describe("Environment variable names that look secret (PASSWORD, TOKEN, ...) but are not: allowed in environment"),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
   enableExecuteCommand: z
@@ -89,7 +106,7 @@ export const serviceSchema = z.strictObject({
   assignPublicIp: z
     .boolean()
     .default(false)
-    .describe("Fargate only: give tasks a public IP so they can pull images without a NAT gateway (an explicit opening)"),
+    .describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
 });
 
 export const intentionSchema = z.strictObject({
@@ -109,37 +126,97 @@ export const meshSpecSchema = z
       .default("consul-ecs")
       .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").default("us-east-1"),
-    availabilityZone: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a")
-      .optional()
-      .describe("Default AZ of the subnet; omitted means the region's first available AZ"),
     network: z
       .strictObject({
         vpcCidr: cidr.default("10.0.0.0/16"),
-        publicSubnetCidr: cidr.default("10.0.101.0/24"),
+        zones: z
+          .array(
+            z.strictObject({
+              privateSubnet: cidr.describe("Subnet of the hosts, servers and tasks in this zone (no route from the internet)"),
+              publicSubnet: cidr.optional().describe("Subnet of this zone's NAT gateway (and load balancers); needed where a NAT gateway runs"),
+              availabilityZone: availabilityZone.optional().describe("Omitted: the region's next available zone"),
+            }),
+          )
+          .min(1, "must list at least one zone")
+          .max(3, "at most 3 zones")
+          .default([{ privateSubnet: "10.0.101.0/24", publicSubnet: "10.0.1.0/28" }])
+          .describe("One entry per availability zone (1-3), each with its private subnet and, for NAT, a small public subnet"),
+        egress: z
+          .enum(["nat-gateway", "nat-gateway-per-zone", "vpc-endpoints"])
+          .default("nat-gateway")
+          .describe("How the private subnets reach AWS APIs and registries: one shared NAT gateway, a NAT gateway per zone, or VPC endpoints only (no internet)"),
+        publicInstances: z
+          .boolean()
+          .default(false)
+          .describe("The original demo's exposure: the server and hosts in the public subnets with public IPs (a warning; never in production)"),
       })
-      .default({ vpcCidr: "10.0.0.0/16", publicSubnetCidr: "10.0.101.0/24" }),
+      .default({ vpcCidr: "10.0.0.0/16", zones: [{ privateSubnet: "10.0.101.0/24", publicSubnet: "10.0.1.0/28" }], egress: "nat-gateway", publicInstances: false }),
     consul: z
       .strictObject({
         datacenter: z
           .string()
           .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-'")
           .default("aws"),
-        serverInstanceType: z.string().default("t3.micro"),
-        serverPrivateIp: ipv4.default("10.0.101.100"),
+        serverInstanceType: instanceType.default("t3.micro"),
+        servers: z.number().int().default(1).describe("Consul servers: 3 or 5 in production (Raft quorum), 1 for a demo"),
+        serverPrivateIps: z
+          .array(ipv4)
+          .optional()
+          .describe("Fixed addresses, one per server (the original's 10.0.101.100). Omitted: an Auto Scaling group per server, found by EC2 tag (cloud auto-join)"),
+        dataVolumeGiB: z.number().int().min(1).max(1024).default(10).describe("Encrypted EBS volume per server for Raft data; it survives server replacement"),
+        snapshots: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            intervalMinutes: z.number().int().min(5).max(1440).default(60),
+            retentionDays: z.number().int().min(1).max(3650).default(30),
+          })
+          .default({ enabled: true, intervalMinutes: 60, retentionDays: 30 })
+          .describe("consul snapshot save to a versioned, KMS-encrypted S3 bucket"),
+        releaseS3Uri: z
+          .string()
+          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.zip$/, "must be s3://<bucket>/<key>.zip")
+          .optional()
+          .describe("Where servers download the Consul release zip when they have no internet (egress vpc-endpoints); checked against the pinned SHA-256"),
       })
-      .default({ datacenter: "aws", serverInstanceType: "t3.micro", serverPrivateIp: "10.0.101.100" }),
+      .default({
+        datacenter: "aws",
+        serverInstanceType: "t3.micro",
+        servers: 1,
+        serverPrivateIps: ["10.0.101.100"],
+        dataVolumeGiB: 10,
+        snapshots: { enabled: true, intervalMinutes: 60, retentionDays: 30 },
+      }),
     ecsHosts: z
       .strictObject({
-        instanceType: z.string().default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
-        privateIps: z.array(ipv4).min(1).default(["10.0.101.150", "10.0.101.155"]),
+        instanceType: instanceType.default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
+        privateIps: z.array(ipv4).min(1).optional().describe("Fixed hosts, one per address (the original's .150 and .155)"),
+        autoScaling: z
+          .strictObject({
+            minSize: z.number().int().min(0).max(1000).default(1),
+            maxSize: z.number().int().min(1).max(1000),
+            targetCapacityPercent: z.number().int().min(1).max(100).default(100).describe("ECS managed scaling target: 100 packs hosts, lower keeps spare room"),
+          })
+          .optional()
+          .describe("An Auto Scaling group across the zones behind an ECS capacity provider (managed scaling and termination protection)"),
       })
+      .refine((hosts) => !(hosts.privateIps && hosts.autoScaling), "set privateIps (fixed hosts) or autoScaling (an Auto Scaling group), not both")
       .default({ instanceType: "t3.small", privateIps: ["10.0.101.150", "10.0.101.155"] }),
+    images: z
+      .strictObject({
+        pullThroughCache: z
+          .boolean()
+          .default(true)
+          .describe("Pull the mesh's images published on ECR Public through an ECR pull-through cache (no Docker Hub limits, scanned, private)"),
+        dockerHubCredentialsSecretArn: secretsManagerArn
+          .regex(/:secret:ecr-pullthroughcache\//, "must be a secret named ecr-pullthroughcache/... (ECR requires the prefix)")
+          .optional()
+          .describe("Docker Hub credentials for a pull-through cache of the mesh images only on Docker Hub (Envoy); omitted: pulled from Docker Hub directly"),
+      })
+      .default({ pullThroughCache: true }),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .default(30)
-      .describe("CloudWatch Logs retention (one of the values CloudWatch accepts)"),
+      .default(365)
+      .describe("CloudWatch Logs retention in days (one of the values CloudWatch accepts; 365 or more for CKV_AWS_338)"),
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
