@@ -190,6 +190,10 @@ describe("bounds on the input", () => {
     expect((caught as SpecError).message).not.toMatch(/Maximum call stack|\n\s+at /);
   });
 
+  it("reads a stream no further than the limit", () => {
+    expect(() => loadSpecFile("/dev/zero")).toThrow(/the file is larger than the limit of 2 MiB/);
+  });
+
   it("bounds text given directly, not only files", () => {
     expect(() => parseDocument(" ".repeat(SPEC_LIMITS.fileBytes) + "{}", "t.yaml")).toThrow(/over the limit of 2 MiB/);
   });

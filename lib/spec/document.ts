@@ -19,13 +19,14 @@ export function parseDocument(text: string, source: string): unknown {
   return value.value;
 }
 
-/** Rejects a file over SPEC_LIMITS.fileBytes; called with the file's size before it is read. */
-export function checkFileSize(bytes: number, source: string): void {
+/** Rejects a file over SPEC_LIMITS.fileBytes; `bytes` is its size, or what was read so far of a stream. */
+export function checkFileSize(bytes: number, source: string, stream = false): void {
   if (bytes <= SPEC_LIMITS.fileBytes) return;
+  const size = stream ? "is larger than" : `is ${formatBytes(bytes)}, over`;
   throw new SpecError(source, [
     {
       path: "(file)",
-      message: `the file is ${formatBytes(bytes)}, over the limit of ${formatBytes(SPEC_LIMITS.fileBytes)} for a spec (500 services take about 250 KiB); split it or remove what the mesh does not use`,
+      message: `the file ${size} the limit of ${formatBytes(SPEC_LIMITS.fileBytes)} for a spec (500 services take about 250 KiB); split it or remove what the mesh does not use`,
     },
   ]);
 }
@@ -161,43 +162,47 @@ function syntaxErrors(text: string): SpecIssue[] {
 function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; readonly message: string } | { readonly aliases: number } {
   let nodes = 0;
   let aliases = 0;
-  // A stack popped from the end: pushed in reverse, so the first limit hit is the first in the file.
-  const stack: { readonly token: CST.Token; readonly depth: number }[] = [...tokens].reverse().map((token) => ({ token, depth: 0 }));
+  // Two stacks popped from the end, pushed in reverse: the first limit hit is the first in the file.
+  const stack: CST.Token[] = [...tokens].reverse();
+  const depths: number[] = stack.map(() => 0);
+  const push = (token: CST.Token | null | undefined, depth: number) => {
+    if (token) {
+      stack.push(token);
+      depths.push(depth);
+    }
+  };
   while (stack.length > 0) {
-    const { token, depth } = stack.pop()!;
-    let children: readonly (CST.Token | null | undefined)[] = [];
+    const token = stack.pop()!;
+    const depth = depths.pop()!;
     switch (token.type) {
       case "document":
-        children = [token.value];
+        push(token.value, depth);
         break;
       case "block-map":
       case "block-seq":
       case "flow-collection":
-        nodes++;
+        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
         if (depth >= SPEC_LIMITS.depth) return { offset: token.offset, message: tooDeep() };
-        children = token.items.flatMap((item) => ["key" in item ? item.key : undefined, item.value]);
+        for (let i = token.items.length - 1; i >= 0; i--) {
+          const item = token.items[i]!;
+          push(item.value, depth + 1);
+          if ("key" in item) push(item.key, depth + 1);
+        }
         break;
       case "alias":
-        aliases++;
-        nodes++;
-        if (aliases > SPEC_LIMITS.aliases) {
+        if (++aliases > SPEC_LIMITS.aliases) {
           return { offset: token.offset, message: `more than ${SPEC_LIMITS.aliases} aliases (*name); write the values out instead` };
         }
+        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
         break;
       case "scalar":
       case "single-quoted-scalar":
       case "double-quoted-scalar":
       case "block-scalar":
-        nodes++;
+        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
         break;
       default:
         break;
-    }
-    if (nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
-    const inner = token.type === "document" ? depth : depth + 1;
-    for (let i = children.length - 1; i >= 0; i--) {
-      const child = children[i];
-      if (child) stack.push({ token: child, depth: inner });
     }
   }
   return { aliases };

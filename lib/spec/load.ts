@@ -39,10 +39,7 @@ export function loadSpec(env: NodeJS.ProcessEnv, context: unknown): LoadedSpec {
 export function loadSpecFile(file: string): LoadedSpec {
   let text: string;
   try {
-    // The size first: a huge file is rejected without reading it.
-    const stat = fs.statSync(file);
-    if (stat.isFile()) checkFileSize(stat.size, file);
-    text = fs.readFileSync(file, "utf8");
+    text = readBounded(file);
   } catch (error) {
     if (error instanceof SpecError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -50,6 +47,28 @@ export function loadSpecFile(file: string): LoadedSpec {
     throw new SpecError(file, [{ path: "(file)", message: `cannot read the spec: ${reason}` }]);
   }
   return parseSpec(parseDocument(text, file), file);
+}
+
+/** The file's text, read no further than the size limit (a pipe or /dev/zero has no size to check first). */
+function readBounded(file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    checkFileSize(size, file);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.max(64 * 1024, size + 1 - total));
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+      checkFileSize(total, file, true);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Structure, then the semantic rules on every sound part of an already-parsed document. */
