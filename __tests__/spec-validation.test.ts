@@ -215,7 +215,12 @@ describe("spec documents", () => {
   });
 
   it("rejects duplicate keys, which would silently drop a service", () => {
-    expect(syntaxError("services:\n  web: {image: a:1}\n  web: {image: b:1}\n")).toEqual({ path: "line 3, column 3", message: expect.stringMatching(/unique/) });
+    // The excerpt (a code frame with a caret under the column) is new: asserted here with the rest.
+    expect(syntaxError("services:\n  web: {image: a:1}\n  web: {image: b:1}\n")).toEqual({
+      path: "line 3, column 3",
+      message: expect.stringMatching(/duplicate key "web" \(first at line 2, column 3\); keys must be unique/),
+      excerpt: "  web: {image: b:1}\n  ^",
+    });
   });
 
   it("rejects an empty file", () => {
