@@ -69,7 +69,8 @@ describe("secrets of the mesh", () => {
 
   it("puts no secret value in user data, environment or outputs", () => {
     const secretValue = /(random_bytes|random_uuid|tls_private_key|tls_locally_signed_cert|secret_string)/;
-    for (const instance of Object.values(mesh.resource.aws_instance) as any[]) expect(instance.user_data).not.toMatch(secretValue);
+    for (const instance of Object.values(mesh.resource.aws_instance) as any[]) expect(JSON.stringify(instance)).not.toMatch(secretValue);
+    for (const [name, script] of Object.entries(mesh.locals)) expect(script, name).not.toMatch(secretValue);
     for (const td of Object.values(mesh.resource.aws_ecs_task_definition) as any[]) {
       for (const c of JSON.parse(td.container_definitions)) {
         for (const env of c.environment ?? []) expect(`${env.name}=${env.value}`).not.toMatch(/TOKEN|GOSSIP|PRIVATE|secret_string|random_/i);
@@ -81,7 +82,7 @@ describe("secrets of the mesh", () => {
     }
   });
 
-  it("lets the server read its own secrets and the token manifest, nothing else", () => {
+  it("lets the server read its own secrets and the service tokens under their path, nothing else", () => {
     const policy = JSON.parse(mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy);
     expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
     expect(policy.Statement[0].Resource).toEqual([
@@ -91,14 +92,23 @@ describe("secrets of the mesh", () => {
       secretArn("server_1_key"),
       secretArn("management_token"),
       secretArn("agent_token"),
-      secretArn("service_token_http-client"),
-      secretArn("service_token_http-server"),
     ]);
-    expect(policy.Statement[1]).toEqual({ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ["${aws_ssm_parameter.consul_secrets_service_token_manifest.arn}"] });
-    expect(policy.Statement[2]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
+    const account = "${data.aws_caller_identity.account.account_id}";
+    const partition = "${data.aws_partition.partition.partition}";
+    expect(policy.Statement[1]).toEqual({
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [`arn:${partition}:secretsmanager:\${var.aws_region}:${account}:secret:\${var.cluster_name}/consul/service-token/*`],
+    });
+    expect(policy.Statement[2]).toEqual({
+      Effect: "Allow",
+      Action: ["ssm:GetParametersByPath"],
+      Resource: [`arn:${partition}:ssm:\${var.aws_region}:${account}:parameter/\${var.cluster_name}/consul/service-tokens`],
+    });
+    expect(policy.Statement[3]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
   });
 
-  it("keeps the server's user data independent of the services, so adding one never touches the server", () => {
+  it("keeps the server's user data and policy independent of the services, so adding one never touches the server", () => {
     const withThird = synthAllStacks({
       services: {
         "http-server": { image: "hashicorp/http-echo:1.0.0", port: 80, command: ["-listen=127.0.0.1:80", "-text=hello world"], count: 3, healthCheck: { type: "http" } },
@@ -107,7 +117,13 @@ describe("secrets of the mesh", () => {
       },
     }) as { mesh: any };
     expect(withThird.mesh.resource.aws_instance.consul_servers_server_1_instance).toEqual(mesh.resource.aws_instance.consul_servers_server_1_instance);
-    expect(withThird.mesh.resource.aws_ssm_parameter.consul_secrets_service_token_manifest.value).toContain("http-admin");
+    expect(withThird.mesh.resource.aws_iam_role_policy).toMatchObject({
+      "consul_servers_server_1_role_policy_read-consul-secrets": mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"],
+    });
+    expect(withThird.mesh.resource.aws_ssm_parameter["consul_secrets_service_token_http-admin_parameter"]).toMatchObject({
+      name: "/${var.cluster_name}/consul/service-tokens/http-admin",
+      value: "${aws_secretsmanager_secret.consul_secrets_service_token_http-admin.arn}",
+    });
   });
 
   it("enables ECS Exec only where the spec asks, with a task role that can open the channels", () => {

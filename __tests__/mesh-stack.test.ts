@@ -66,14 +66,16 @@ describe("instances (main.tf)", () => {
   it("keeps the server's Raft data on its own encrypted volume, and never replaces the server for a user data change", () => {
     const server = instances.consul_servers_server_1_instance;
     expect(server.user_data_replace_on_change).toBe(false);
-    expect(server.lifecycle.ignore_changes).toEqual(["ami", "user_data"]);
+    expect(server.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
+    // The script, readable in the synthesized JSON, reaches EC2 gzipped (cloud-init unpacks it).
+    expect(server.user_data_base64).toBe("${base64gzip(local.consul_servers_server_1_user_data)}");
     expect(one("aws_ebs_volume")).toMatchObject({ encrypted: true, type: "gp3", size: 10, kms_key_id: "${aws_kms_key.kms_key_key.arn}" });
     expect(one("aws_volume_attachment")).toMatchObject({
       device_name: "/dev/sdf",
       volume_id: "${aws_ebs_volume.consul_servers_server_1_data.id}",
       instance_id: "${aws_instance.consul_servers_server_1_instance.id}",
     });
-    expect(server.user_data).toContain("readonly DATA_VOLUME_ID='${aws_ebs_volume.consul_servers_server_1_data.id}'");
+    expect((doc as any).locals.consul_servers_server_1_user_data).toContain("readonly DATA_VOLUME_ID='${aws_ebs_volume.consul_servers_server_1_data.id}'");
   });
 
   it("boots the server only after the secrets it reads and its role's policies exist", () => {
@@ -113,7 +115,7 @@ describe("instances (main.tf)", () => {
   });
 
   it("installs the pinned Consul release on the server with a checksum", () => {
-    const userData: string = instances.consul_servers_server_1_instance.user_data;
+    const userData: string = (doc as any).locals.consul_servers_server_1_user_data;
     expect(userData).toContain(`readonly CONSUL_VERSION='${CONSUL.version}'`);
     expect(userData).toContain(`readonly CONSUL_SHA256='${CONSUL.sha256.amd64}'`);
     expect(userData).toContain("sha256sum --check --strict");
@@ -229,7 +231,7 @@ describe("ECS (ecs.tf)", () => {
       expect.arrayContaining([
         "aws_instance.consul_servers_server_1_instance",
         "aws_secretsmanager_secret_version.consul_secrets_service_token_http-client_value",
-        "aws_ssm_parameter.consul_secrets_service_token_manifest",
+        "aws_ssm_parameter.consul_secrets_service_token_http-client_parameter",
       ]),
     );
   });

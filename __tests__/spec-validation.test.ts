@@ -190,8 +190,8 @@ describe("spec validation", () => {
       "t",
     );
     expect(warnings.filter((w) => w.path === "network.egress").map((w) => w.message)).toEqual([
-      expect.stringMatching(/first pull of public\.ecr\.aws\/hashicorp\/consul:1\.22\.7/),
       expect.stringMatching(/first pull of envoyproxy\/envoy:v1\.35\.10/),
+      expect.stringMatching(/first pull of public\.ecr\.aws\/hashicorp\/consul:2\.0\.1/),
     ]);
   });
 });

@@ -102,7 +102,8 @@ export class MeshStack extends MeshBaseStack {
       namePrefix,
       datacenter: plan.datacenter,
       servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
-      serviceNames: plan.services.map((s) => s.name),
+      // Service tokens only for agent tasks: dataplane tasks log in with their IAM role.
+      serviceNames: plan.services.filter((s) => s.architecture === "agent").map((s) => s.name),
       kmsKeyArn,
     });
 
@@ -152,6 +153,7 @@ export class MeshStack extends MeshBaseStack {
       kmsKeyArn,
       logRetentionDays: plan.logRetentionDays,
       taskInboundPorts: plan.services.flatMap((s) => s.task.inboundPorts),
+      agentGossip: plan.services.some((s) => s.architecture === "agent"),
     });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
@@ -172,9 +174,20 @@ export class MeshStack extends MeshBaseStack {
       keyName: vars.keyName.stringValue,
     });
 
+    if (plan.dataplane) {
+      this.consulServers.securityGroup.allowIngress("grpc_tls_from_tasks", {
+        description: "Consul gRPC over TLS (xDS, IAM login) from mesh tasks only (dataplane tasks)",
+        protocol: "tcp",
+        fromPort: plan.dataplane.grpcTlsPort,
+        peer: { securityGroupId: this.cluster.taskSecurityGroup.id },
+      });
+    }
+
     const { gossipKey, caCert, agentToken } = this.secrets;
     this.services = plan.services.map((service) => {
-      const serviceToken = this.secrets.serviceTokens.get(service.name)!;
+      // Agent tasks get the gossip key, the agent token and their own service token; dataplane tasks only the CA.
+      const serviceToken = this.secrets.serviceTokens.get(service.name);
+      const taskSecrets = serviceToken ? [gossipKey, caCert, agentToken, serviceToken] : [caCert];
       return new MeshService(this, `service_${service.name}`, {
         service,
         clusterName: vars.clusterName,
@@ -189,18 +202,19 @@ export class MeshStack extends MeshBaseStack {
         imagePullStatements: this.images.pullPolicyStatements,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
         meshSecrets: {
-          [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom,
           [MESH_SECRET_SLOTS.caCert]: caCert.valueFrom,
-          [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom,
-          [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom,
+          ...(serviceToken
+            ? { [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom, [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom, [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom }
+            : {}),
         },
-        meshSecretArns: [gossipKey, caCert, agentToken, serviceToken].map((s) => s.secret.arn),
+        meshSecretArns: taskSecrets.map((s) => s.secret.arn),
+        ...(plan.dataplane ? { dataplane: plan.dataplane } : {}),
         logRetentionDays: plan.logRetentionDays,
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
-        // Tasks start once the servers exist and the service's token and the manifest the servers sync from are written.
-        dependsOn: [...this.consulServers.dependables, ...this.secrets.versionsOf([gossipKey, caCert, agentToken, serviceToken]), this.secrets.serviceTokenManifest],
+        // Tasks start once the servers exist and the service's token and the parameter the servers sync it from are written.
+        dependsOn: [...this.consulServers.dependables, ...this.secrets.versionsOf(taskSecrets), ...(serviceToken ? [serviceToken.parameter] : [])],
       });
     });
 

@@ -5,9 +5,9 @@ import { DEFAULT_SPEC } from "../../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
 import { buildPlan } from "../../lib/plan/build";
 import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../../lib/plan/containers";
-import { imageSlot } from "../../lib/plan/images";
+import { imageSlot, type MeshImageKey } from "../../lib/plan/images";
 import { SERVER_SLOTS } from "../../lib/plan/server";
-import { CONSUL, ENVOY } from "../../lib/versions";
+import { DEFAULT_VERSIONS, imagesOf } from "../../lib/versions";
 import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
 import { renderContainerDefinitions } from "../../lib/render/containers";
 import { MeshStack } from "../../stacks/mesh-stack";
@@ -45,8 +45,7 @@ export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
   [LOG_SLOTS.group]: "/ecs/mesh/service",
   [LOG_SLOTS.region]: "us-east-1",
   [SERVER_SLOTS.clusterName]: "mesh",
-  [imageSlot("consul").slot]: CONSUL.image,
-  [imageSlot("envoy").slot]: ENVOY.image,
+  ...Object.fromEntries(Object.entries(imagesOf(DEFAULT_VERSIONS)).map(([key, image]) => [imageSlot(key as MeshImageKey).slot, image])),
 };
 
 /** A service's container definitions rendered from its plan with stand-in references. */

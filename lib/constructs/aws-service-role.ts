@@ -14,10 +14,14 @@ export interface AwsServiceRoleProps {
   readonly managedPolicies?: readonly string[];
   /** The partition of the managed policy ARNs (aws, aws-cn, aws-us-gov). */
   readonly partition: string;
-  /** Inline policy documents by name (least privilege that managed policies cannot express). */
-  readonly inlinePolicies?: Readonly<Record<string, object>>;
+  /** Inline policy documents by name (least privilege that managed policies cannot express); a function gets the role's own ARN. */
+  readonly inlinePolicies?: Readonly<Record<string, object | ((roleArn: string) => object)>>;
   /** Creates an instance profile for EC2. @default false */
   readonly instanceProfile?: boolean;
+  /** IAM path (an auth method may trust every role under it). @default "/" */
+  readonly path?: string;
+  /** Tags of the role itself (an auth method may read them). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -40,6 +44,8 @@ export class AwsServiceRole extends Construct {
     this.role = new IamRole(this, "role", {
       namePrefix: props.namePrefix,
       description: props.description,
+      ...(props.path ? { path: props.path } : {}),
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: props.assumedBy }, Action: "sts:AssumeRole" }],
@@ -47,7 +53,12 @@ export class AwsServiceRole extends Construct {
     });
     // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.
     const policies: (IamRolePolicy | IamRolePolicyAttachment)[] = inline.map(
-      ([name, document]) => new IamRolePolicy(this, `policy_${name}`, { namePrefix: `${name}-`, role: this.role.id, policy: JSON.stringify(document) }),
+      ([name, document]) =>
+        new IamRolePolicy(this, `policy_${name}`, {
+          namePrefix: `${name}-`,
+          role: this.role.id,
+          policy: JSON.stringify(typeof document === "function" ? document(this.role.arn) : document),
+        }),
     );
     for (const policy of [...(props.managedPolicies ?? [])].sort()) {
       policies.push(

@@ -148,7 +148,13 @@ export class ConsulServers extends Construct {
           Version: "2012-10-17",
           Statement: [
             { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverReadableSecrets(node.index).map((s) => s.secret.arn) },
-            { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [secrets.serviceTokenManifest.arn] },
+            // The service tokens it keeps in sync: whatever parameters exist under the path, and their secrets.
+            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] },
+            {
+              Effect: "Allow",
+              Action: ["ssm:GetParametersByPath"],
+              Resource: [`arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${secrets.serviceTokenPath}`],
+            },
             { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
           ],
         },
@@ -163,7 +169,7 @@ export class ConsulServers extends Construct {
       renderText(node.userData, {
         [SERVER_SLOTS.region]: props.region,
         [SERVER_SLOTS.clusterName]: props.clusterName,
-        [SERVER_SLOTS.serviceTokenManifest]: secrets.serviceTokenManifest.name,
+        [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
         [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
         [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
@@ -176,6 +182,9 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
       }),
     );
+    // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
+    // unpacks gzip user data; compressed, the script stays far below EC2's 16 KB (lib/rules/artifacts.ts).
+    const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
     // First boot reads every secret version and needs its role's policies: Terraform creates them first.
     const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
     const tags = { Name: `${props.namePrefix}-consul-server-${n}`, [SERVER_TAG_KEY]: props.clusterName };
@@ -192,7 +201,7 @@ export class ConsulServers extends Construct {
         vpcSecurityGroupIds: [this.securityGroup.id],
         iamInstanceProfile: role.instanceProfile!.name,
         keyName: props.keyName,
-        userData,
+        userDataBase64: compressedUserData,
         // A user data change must not replace the only copy of the control plane: roll deliberately (README).
         userDataReplaceOnChange: false,
         metadataOptions,
@@ -200,7 +209,7 @@ export class ConsulServers extends Construct {
         monitoring: true,
         tags,
         // A new AMI release must not replace the server on the next apply either.
-        lifecycle: { ignoreChanges: ["ami", "user_data"] },
+        lifecycle: { ignoreChanges: ["ami", "user_data_base64"] },
         dependsOn: bootDependencies,
       });
       new VolumeAttachment(this, `server_${n}_data_attachment`, { deviceName: "/dev/sdf", volumeId: dataVolume.id, instanceId: instance.id });
@@ -214,8 +223,7 @@ export class ConsulServers extends Construct {
       keyName: props.keyName,
       iamInstanceProfile: { name: role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
-      // Through a local: Terraform renders the escaped script, then encodes it.
-      userData: Fn.base64encode(new TerraformLocal(this, `server_${n}_user_data`, userData).asString),
+      userData: compressedUserData,
       metadataOptions,
       monitoring: { enabled: true },
       blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],

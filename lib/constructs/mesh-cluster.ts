@@ -14,6 +14,8 @@ export interface MeshClusterProps {
   readonly logRetentionDays: number;
   /** Every port a task's proxy listens on for other tasks: opened from mesh tasks only, nothing else. */
   readonly taskInboundPorts: readonly number[];
+  /** Some tasks run a Consul agent, which gossips with the servers and other agents. */
+  readonly agentGossip: boolean;
 }
 
 /**
@@ -48,9 +50,9 @@ export class MeshCluster extends Construct {
     const sg = new MeshSecurityGroup(this, "task_security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-mesh-tasks-`,
-      description: "Mesh tasks: Consul gossip from the VPC, Envoy sidecars from other mesh tasks",
+      description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from the VPC to agent tasks",
     });
-    for (const protocol of ["tcp", "udp"] as const) {
+    for (const protocol of props.agentGossip ? (["tcp", "udp"] as const) : []) {
       sg.allowIngress(`serf_lan_${protocol}`, {
         description: `Consul Serf LAN gossip (${protocol}) between agents in the VPC`,
         protocol,

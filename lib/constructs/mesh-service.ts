@@ -11,8 +11,8 @@ import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 
-/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names. */
-export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]: string };
+/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names (dataplane tasks get only the CA). */
+export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]?: string };
 
 export interface MeshServiceProps {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
@@ -29,6 +29,8 @@ export interface MeshServiceProps {
   readonly images: ReadonlyMap<string, string>;
   /** IAM statements an execution role needs to pull the mesh images (pull-through cache imports). */
   readonly imagePullStatements: readonly object[];
+  /** The role path and tag of dataplane tasks' IAM login (the plan's dataplane control). @default none (agent services) */
+  readonly dataplane?: { readonly taskRolePath: string; readonly serviceNameTag: string };
   /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
   readonly capacityProviderName?: string;
   /** The cluster name (a Terraform reference), for the cloud auto-join tag value. */
@@ -81,15 +83,21 @@ export class MeshService extends Construct {
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
       inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns, props.kmsKeyArn, props.imagePullStatements) },
     });
+    const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
+    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: rolePrefix,
-      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled)`,
+      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
+      // The auth method trusts the roles under this path and reads the service name from this tag.
+      ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern, props.kmsKeyArn) } : {}),
         // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
         ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
+        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's tag.
+        ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
       },
     });
 

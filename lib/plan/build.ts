@@ -4,6 +4,7 @@
 import { architectureOf, awsvpcTasksPerHost } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { agentTask } from "./containers";
+import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
 import { planNetwork } from "./network";
@@ -11,7 +12,7 @@ import { planServers } from "./server";
 import { slot } from "./text";
 import { ecsHostUserData } from "./texts";
 import { buildTlsEdgePlan } from "./tls-edge";
-import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan } from "./types";
+import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
 
 /** Slot of the ECS hosts' user data: the cluster they join. */
 export const HOST_SLOTS = { clusterName: "clusterName" } as const;
@@ -52,7 +53,8 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
 
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
-  const task = agentTask(spec, server, name, service);
+  const architecture = architectureOfService(spec, service);
+  const task = architecture === "agent" ? agentTask(spec, server, name, service) : dataplaneTask(spec, name, service);
   return {
     name,
     path: `services.${name}`,
@@ -63,6 +65,9 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     ...(service.command === undefined ? {} : { command: service.command }),
     count: service.count,
     launchType: service.launchType,
+    architecture,
+    shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
+    ...(service.entryPoint === undefined ? {} : { entryPoint: service.entryPoint }),
     cpu: service.cpu,
     memory: service.memory,
     ...(service.appMemory === undefined ? {} : { appMemory: service.appMemory }),
@@ -77,13 +82,22 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     deployment: deploymentFor(capacity, service.count),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
-    joinsByTag: "tagKey" in server.join,
+    // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
+    joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
     task,
   };
 }
 
+/** A service's task architecture: its own, else the mesh's. */
+function architectureOfService(spec: MeshSpec, service: ServiceSpec): TaskArchitecture {
+  return service.architecture ?? spec.architecture;
+}
+
 /** The plan of a schema-checked spec. */
 export function buildPlan(spec: MeshSpec): MeshPlan {
+  const dataplane = Object.values(spec.services).some((service) => architectureOfService(spec, service) === "dataplane")
+    ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) }
+    : undefined;
   const server = planServers(spec);
   const services = Object.keys(spec.services)
     .sort()
@@ -97,7 +111,9 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       execKms: services.some((s) => s.enableExecuteCommand),
     }),
     datacenter: spec.consul.datacenter,
-    images: planImages(spec),
+    versions: spec.versions,
+    ...(dataplane ? { dataplane } : {}),
+    images: planImages(spec.versions, spec.images),
     pullThroughCache: {
       ecrPublic: spec.images.pullThroughCache,
       ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),

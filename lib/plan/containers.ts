@@ -5,6 +5,7 @@
 import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { serverJoin } from "./server";
+import { passiveHealthCheckConfig } from "./upstreams";
 import { slot } from "./text";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
@@ -54,11 +55,11 @@ export function byName<T extends { readonly name: string }>(items: readonly T[])
   return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function environment(values: Readonly<Record<string, string>>): NameValue[] {
+export function environment(values: Readonly<Record<string, string>>): NameValue[] {
   return byName(Object.entries(values).map(([name, value]) => ({ name, value })));
 }
 
-function secrets(values: Readonly<Record<string, SecretBinding["valueFrom"]>>): SecretBinding[] {
+export function secrets(values: Readonly<Record<string, SecretBinding["valueFrom"]>>): SecretBinding[] {
   return byName(Object.entries(values).map(([name, valueFrom]) => ({ name, valueFrom })));
 }
 
@@ -72,7 +73,12 @@ function consulCheck(service: string, port: number | undefined, check: HealthChe
 }
 
 /** Why the app's root filesystem is writable, for scanners (CKV_AWS_336), or undefined when it is read-only. */
-function appWritableRootReason(service: ServiceSpec): string | undefined {
+/** The app's own secrets, by reference. */
+export function appSecrets(service: ServiceSpec): SecretBinding[] {
+  return secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!])));
+}
+
+export function appWritableRootReason(service: ServiceSpec): string | undefined {
   if (service.readonlyRootFilesystem) return undefined;
   return service.enableExecuteCommand ? "ECS Exec: its agent writes into the container" : "the spec sets readonlyRootFilesystem: false for this app image";
 }
@@ -93,7 +99,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     port: service.port ?? null,
     check: consulCheck(name, service.port, service.healthCheck),
     sidecarPort: ENVOY_PORTS.publicListener,
-    upstreams: service.upstreams,
+    upstreams: service.upstreams.map((u) => ({ destination: u.destination, localBindPort: u.localBindPort, passiveHealthCheck: passiveHealthCheckConfig(u.passiveHealthCheck) })),
   });
   const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
   const writableReason = appWritableRootReason(service);
@@ -172,7 +178,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       ...(service.user ? { user: service.user } : {}),
       ...(service.appMemory ? { memory: service.appMemory } : {}),
       environment: environment(service.environment),
-      secrets: secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!]))),
+      secrets: appSecrets(service),
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       ...(writableReason ? { writableRootReason: writableReason } : {}),

@@ -5,7 +5,7 @@
 import { architectureOf } from "../aws-limits";
 import { contains, parseCidr, parseIp } from "../cidr";
 import { CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
-import { CONSUL } from "../versions";
+import { CONSUL_RELEASES } from "../versions";
 import type { MeshSpec } from "../spec/schema";
 import { slot } from "./text";
 import {
@@ -32,7 +32,7 @@ export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 export const SERVER_SLOTS = {
   region: "region",
   clusterName: "clusterName",
-  serviceTokenManifest: "serviceTokenManifest",
+  serviceTokenPath: "serviceTokenPath",
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
@@ -45,8 +45,8 @@ export const SERVER_SLOTS = {
   snapshotKey: "snapshotKmsKey",
 } as const;
 
-/** The SSM parameter listing the service token secrets the servers keep in sync (ARNs only). */
-export function serviceTokenManifestName(clusterName: string): string {
+/** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
+export function serviceTokenPath(clusterName: string): string {
   return `/${clusterName}/consul/service-tokens`;
 }
 
@@ -63,7 +63,9 @@ function zoneOf(spec: MeshSpec, ip: string): number {
   return found < 0 ? 0 : found;
 }
 
+/** The servers of a spec. */
 export function planServers(spec: MeshSpec): ServerPlan {
+  const version = spec.versions.consul;
   const { consul } = spec;
   const architecture = architectureOf(consul.serverInstanceType);
   const arch = architecture === "arm64" ? "arm64" : "amd64";
@@ -74,7 +76,7 @@ export function planServers(spec: MeshSpec): ServerPlan {
   const snapshots = consul.snapshots.enabled ? { intervalMinutes: consul.snapshots.intervalMinutes, retentionDays: consul.snapshots.retentionDays } : undefined;
   const release: ServerPlan["release"] = consul.releaseS3Uri
     ? { s3Uri: consul.releaseS3Uri }
-    : { url: `https://releases.hashicorp.com/consul/${CONSUL.version}/consul_${CONSUL.version}_linux_${arch}.zip` };
+    : { url: `https://releases.hashicorp.com/consul/${version}/consul_${version}_linux_${arch}.zip` };
 
   const config = serverConfig({
     datacenter: consul.datacenter,
@@ -83,6 +85,10 @@ export function planServers(spec: MeshSpec): ServerPlan {
     retryJoin: count > 1 ? serverJoin({ join }) : null,
     bindAddr: CONSUL_PRIVATE_IP,
     httpsPort: CONSUL_PORTS.https,
+    // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
+    // moving a service between architectures never rolls the servers; only the security group
+    // rule that lets tasks reach it depends on a dataplane service existing.
+    grpcTlsPort: CONSUL_PORTS.grpcTls,
     dataDir: paths.dataDir,
     tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
   });
@@ -94,8 +100,8 @@ export function planServers(spec: MeshSpec): ServerPlan {
       ...(privateIp ? { privateIp } : {}),
       config,
       userData: consulServerUserData({
-        version: CONSUL.version,
-        sha256: CONSUL.sha256[arch],
+        version,
+        sha256: CONSUL_RELEASES[version][arch],
         region: slot(SERVER_SLOTS.region),
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
         secrets: {
@@ -106,7 +112,7 @@ export function planServers(spec: MeshSpec): ServerPlan {
           managementToken: slot(SERVER_SLOTS.managementToken),
           agentToken: slot(SERVER_SLOTS.agentToken),
         },
-        serviceTokenManifest: slot(SERVER_SLOTS.serviceTokenManifest),
+        serviceTokenPath: slot(SERVER_SLOTS.serviceTokenPath),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
         snapshots: snapshots
           ? {

@@ -31,7 +31,11 @@ export const serviceRegistration = templateText<
     readonly port: number | null;
     readonly check: ConsulCheckContext | null;
     readonly sidecarPort: number;
-    readonly upstreams: readonly { readonly destination: string; readonly localBindPort: number }[];
+    readonly upstreams: readonly {
+      readonly destination: string;
+      readonly localBindPort: number;
+      readonly passiveHealthCheck: { readonly [key: string]: string | number } | null;
+    }[];
   }
 >("consul/service.hcl.hbs");
 
@@ -43,6 +47,8 @@ export const serverConfig = templateText<
     readonly retryJoin: readonly (string | Slot | TemplateText)[] | null;
     readonly bindAddr: string;
     readonly httpsPort: number;
+    /** gRPC with TLS, for dataplane tasks. */
+    readonly grpcTlsPort: number;
     readonly dataDir: string;
     readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
   }
@@ -91,7 +97,7 @@ export const consulServerUserData = templateText<
     readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
-    readonly serviceTokenManifest: Slot;
+    readonly serviceTokenPath: Slot;
     /** The server's own data volume; attachHere: the instance attaches it (an Auto Scaling group's instance). */
     readonly dataVolume: { readonly id: Slot; readonly attachHere: boolean };
     readonly snapshots: {
@@ -150,3 +156,24 @@ export const tlsEdgeEnvoyStartScript = templateText<
     readonly entrypoint: string;
   }
 >("ecs/tls-edge-envoy-start.sh.hbs");
+
+/** The consul-ecs configuration of a dataplane task (CONSUL_ECS_CONFIG_JSON), checked by tools/judges/consul-ecs-config.ts. */
+export const consulEcsConfig = templateText<
+  Context & {
+    readonly bootstrapDir: string;
+    readonly servers: { readonly hosts: TemplateText; readonly tlsServerName: string; readonly grpcPort: number; readonly httpsPort: number };
+    readonly login: { readonly method: string; readonly datacenter: string };
+    readonly service: { readonly name: string; readonly port: number };
+    readonly proxy: {
+      readonly publicListenerPort: number;
+      readonly healthCheckPort: number;
+      readonly upstreams: readonly { readonly destinationName: string; readonly localBindPort: number; readonly config: { readonly [key: string]: TextValue } }[];
+    };
+    readonly healthSyncContainers: readonly string[];
+  }
+>("ecs/consul-ecs-config.json.hbs", { json: true });
+
+/** consul-dataplane's server discovery: go-discover by the servers' EC2 tag (the region is explicit, tasks have no IMDS). */
+export const dataplaneServerDiscovery = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("ecs/consul-ecs-discover.txt.hbs", {
+  trim: true,
+});

@@ -1,7 +1,8 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
-import type { HealthCheckSpec, IntentionSpec, SecretRefSpec } from "../spec/schema";
+import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
+import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
 
 export type Architecture = "x86_64" | "arm64";
@@ -12,7 +13,8 @@ export type Arg = string | TemplateText;
 
 export interface NameValue {
   readonly name: string;
-  readonly value: string | Slot;
+  /** Literal, a slot, or text rendered from a template (a configuration passed in the environment). */
+  readonly value: string | Slot | TemplateText;
 }
 
 /** An ECS secret: delivered by reference, never by value. */
@@ -59,6 +61,11 @@ export interface ContainerPlan {
   /** Start order: this container starts once each listed one reached its condition (ECS stops in reverse). */
   readonly dependsOn?: readonly { readonly containerName: string; readonly condition: DependencyCondition }[];
   readonly healthCheck?: ContainerHealthCheck;
+  /** Seconds ECS waits after SIGTERM before SIGKILL (ECS allows up to 120 on Fargate). */
+  readonly stopTimeout?: number;
+  readonly ulimits?: readonly { readonly name: string; readonly softLimit: number; readonly hardLimit: number }[];
+  /** An init process (PID 1 that reaps and forwards signals). */
+  readonly initProcessEnabled?: boolean;
   readonly readonlyRootFilesystem: boolean;
   /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
   readonly writableRootReason?: string;
@@ -84,7 +91,10 @@ export interface TaskPlan {
 export interface UpstreamPlan {
   readonly destination: string;
   readonly localBindPort: number;
+  readonly passiveHealthCheck: PassiveHealthCheckSpec;
 }
+
+export type TaskArchitecture = "agent" | "dataplane";
 
 export interface ServicePlan {
   readonly name: string;
@@ -97,6 +107,11 @@ export interface ServicePlan {
   readonly command?: readonly string[];
   readonly count: number;
   readonly launchType: LaunchType;
+  /** A Consul client agent and Envoy in the task, or consul-ecs and consul-dataplane (no agent). */
+  readonly architecture: TaskArchitecture;
+  /** Dataplane tasks: seconds the app keeps serving after a stop begins, while Consul sends callers elsewhere. */
+  readonly shutdownDelaySeconds: number;
+  readonly entryPoint?: readonly string[];
   readonly cpu: number;
   readonly memory: number;
   readonly appMemory?: number;
@@ -209,6 +224,10 @@ export interface MeshPlan {
   readonly logRetentionDays: number;
   readonly network: NetworkPlan;
   readonly datacenter: string;
+  /** The versions of every component, one row of HashiCorp's compatibility tables (the rules check it). */
+  readonly versions: Versions;
+  /** The control plane of dataplane tasks, when any service runs one: IAM login, gRPC over TLS. */
+  readonly dataplane?: DataplaneControlPlan;
   /** The mesh's images by key (consul, envoy), each with its source; containers name them by slot image:<key>. */
   readonly images: ReadonlyMap<string, ImagePlan>;
   /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
@@ -250,4 +269,16 @@ export interface TlsEdgePlan {
   readonly envoyRepositoryName: string;
   readonly network: TlsEdgeNetworkPlan;
   readonly task: TaskPlan;
+}
+
+/** What the servers and the Consul configuration need for dataplane tasks. */
+export interface DataplaneControlPlan {
+  /** The AWS IAM auth method tasks log in with. */
+  readonly authMethod: string;
+  /** IAM path of the task roles the auth method trusts (its BoundIAMPrincipalARNs). */
+  readonly taskRolePath: string;
+  /** The IAM role tag whose value names the service a login token is for (the binding rule). */
+  readonly serviceNameTag: string;
+  /** The servers' gRPC port with TLS, which dataplanes and consul-ecs dial. */
+  readonly grpcTlsPort: number;
 }

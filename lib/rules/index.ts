@@ -6,6 +6,7 @@ import type { MeshPlan } from "../plan/types";
 import type { SpecIssue } from "../spec/issues";
 import { checkArtifacts } from "./artifacts";
 import { checkCapacity } from "./capacity";
+import { checkDataplane } from "./dataplane";
 import { checkImages } from "./images";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
@@ -15,6 +16,7 @@ import { checkRollouts } from "./rollouts";
 import { checkSecurity } from "./security";
 import { checkServers } from "./servers";
 import { checkTlsEdge } from "./tls-edge";
+import { checkVersions } from "./versions";
 
 export interface RuleResult {
   readonly errors: SpecIssue[];
@@ -34,6 +36,8 @@ export const RULES: readonly Rule[] = [
   checkSecurity,
   checkNetworkPaths,
   checkTlsEdge,
+  checkVersions,
+  checkDataplane,
   checkArtifacts,
 ];
 

@@ -5,6 +5,7 @@
 // error (the task could not start, or the feature could not work); a route that works only after
 // a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
 import { imagePinProblem } from "./images";
+import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
@@ -66,25 +67,31 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   const noInternetFix = 'set network.egress to "nat-gateway" (or "nat-gateway-per-zone")';
   const instances: Origin = { subnets: plan.network.publicInstances ? "public" : "private", publicIp: plan.network.publicInstances };
 
-  // Mesh images (consul, envoy): through the pull-through cache (ECR) or from their registry.
-  for (const [key, image] of plan.images) {
-    if (image.via !== "direct") {
-      if (plan.network.egress === "vpc-endpoints") {
-        reports.push({
-          who: "ECR pull-through cache",
-          need: `first pull of ${image.upstream}`,
-          path: "ECR fetches from the upstream registry only through the VPC's internet access (ECR docs, VPC endpoints)",
-          verdict: "warning",
-          specPath: "network.egress",
-          fix: "pull each mesh image once through the cache from a machine with internet access before the first deploy (README), or use a NAT gateway",
-        });
+  // Mesh images (consul, envoy, consul-ecs, consul-dataplane) the tasks run: through the pull-through cache (ECR) or from their registry.
+  const cachedFirstPulls = new Set<string>();
+  for (const service of plan.services) {
+    const origin: Origin = service.launchType === "FARGATE" ? { subnets: service.subnets, publicIp: service.assignPublicIp } : instances;
+    const keys = new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []));
+    for (const key of keys) {
+      const image = plan.images.get(key)!;
+      if (image.via !== "direct") {
+        cachedFirstPulls.add(image.upstream);
+        continue;
       }
-      continue;
-    }
-    const fix = key === "envoy" ? "set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or " + noInternetFix : "set images.pullThroughCache: true, or " + noInternetFix;
-    for (const service of plan.services) {
-      const origin: Origin = service.launchType === "FARGATE" ? { subnets: service.subnets, publicIp: service.assignPublicIp } : instances;
+      const fix = image.upstream.startsWith("public.ecr.aws/") ? "set images.pullThroughCache: true, or " + noInternetFix : "set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or " + noInternetFix;
       for (const destination of imageDestinations(image.upstream)) add(`service ${service.name} (tasks)`, "images", origin, `pull ${image.upstream}`, destination, fix);
+    }
+  }
+  if (plan.network.egress === "vpc-endpoints") {
+    for (const upstream of [...cachedFirstPulls].sort()) {
+      reports.push({
+        who: "ECR pull-through cache",
+        need: `first pull of ${upstream}`,
+        path: "ECR fetches from the upstream registry only through the VPC's internet access (ECR docs, VPC endpoints)",
+        verdict: "warning",
+        specPath: "network.egress",
+        fix: "pull each mesh image once through the cache from a machine with internet access before the first deploy (README), or use a NAT gateway",
+      });
     }
   }
 
@@ -112,6 +119,10 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
     add("Consul servers", "network.egress", instances, "autoscaling (complete the launch lifecycle hook)", { aws: "autoscaling" }, noInternetFix);
   }
   if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
+  if (plan.dataplane) {
+    // The servers verify each IAM login by sending the task's signed requests to STS and IAM; IAM has no VPC endpoint.
+    add("Consul servers", "architecture", instances, "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)", { internet: "iam.amazonaws.com" }, noInternetFix + ', or use architecture "agent"');
+  }
   return reports;
 }
 

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { tlsEdgeSchema } from "./tls-edge-schema";
 import { LOG_RETENTION_DAYS } from "../aws-limits";
+import { CONSUL_RELEASES, DEFAULT_VERSIONS } from "../versions";
 
 /** Consul service names double as DNS labels, ECS name suffixes and Envoy cluster names. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -63,10 +64,29 @@ export const healthCheckSchema = z
   ])
   .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
 
+const passiveHealthCheckDefaults = { enabled: true, intervalSeconds: 10, maxFailures: 5, enforcingConsecutive5xxPercent: 100, maxEjectionPercent: 50, baseEjectionTimeSeconds: 30 };
+
+export const passiveHealthCheckSchema = z
+  .strictObject({
+    enabled: z.boolean().default(passiveHealthCheckDefaults.enabled),
+    intervalSeconds: z.number().int().min(1).max(300).default(passiveHealthCheckDefaults.intervalSeconds).describe("How often Envoy counts the failures"),
+    maxFailures: z.number().int().min(1).max(1000).default(passiveHealthCheckDefaults.maxFailures).describe("Consecutive 5xx or connection failures before an instance is ejected"),
+    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.enforcingConsecutive5xxPercent),
+    maxEjectionPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.maxEjectionPercent).describe("At most this share of instances is ejected at once"),
+    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(passiveHealthCheckDefaults.baseEjectionTimeSeconds),
+  })
+  .default(passiveHealthCheckDefaults)
+  .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
+
 export const upstreamSchema = z.strictObject({
   destination: serviceName.describe("Name of the service this one calls"),
   localBindPort: port.describe("Port on 127.0.0.1 where the app reaches the destination through its sidecar"),
+  passiveHealthCheck: passiveHealthCheckSchema,
 });
+
+const architecture = z
+  .enum(["agent", "dataplane"])
+  .describe('"agent": a Consul client agent and Envoy in every task (the original); "dataplane": consul-ecs and consul-dataplane, no agent (IAM login)');
 
 export const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
@@ -82,6 +102,21 @@ export const serviceSchema = z.strictObject({
     .optional()
     .describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
   command: z.array(z.string()).optional().describe("Container command; the app must listen on 127.0.0.1:<port>"),
+  entryPoint: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe("The image's ENTRYPOINT, when a dataplane task wraps it for a graceful stop (consul-ecs app-entrypoint replaces the image's)"),
+  architecture: architecture.optional().describe("This service's task architecture; omitted: the mesh's (architecture)"),
+  shutdownDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .optional()
+    .describe(
+      "Dataplane tasks: seconds the app keeps serving after the task is told to stop, while Consul already sends callers elsewhere. Omitted: 10 when entryPoint is given, else 0. The whole stop sequence must fit ECS's 120 s stop timeout",
+    ),
   count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpu: z.number().int().positive().default(256).describe("Task CPU units"),
@@ -221,6 +256,16 @@ export const meshSpecSchema = z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
+    architecture: architecture.default("agent"),
+    versions: z
+      .strictObject({
+        consul: z.enum(Object.keys(CONSUL_RELEASES) as [keyof typeof CONSUL_RELEASES, ...(keyof typeof CONSUL_RELEASES)[]]).default(DEFAULT_VERSIONS.consul),
+        consulEcs: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 0.10.0").default(DEFAULT_VERSIONS.consulEcs),
+        consulDataplane: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 2.0.1").default(DEFAULT_VERSIONS.consulDataplane),
+        envoy: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.35.10").default(DEFAULT_VERSIONS.envoy),
+      })
+      .default({ ...DEFAULT_VERSIONS })
+      .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z
       .array(intentionSchema)
@@ -233,6 +278,7 @@ export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
 export type UpstreamSpec = z.output<typeof upstreamSchema>;
+export type PassiveHealthCheckSpec = z.output<typeof passiveHealthCheckSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;
