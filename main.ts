@@ -1,17 +1,20 @@
 // Entry point of `cdktf synth`: spec -> schema -> plan -> rules -> stacks -> Terraform JSON.
-// A bad spec exits non-zero with a readable list of problems and leaves no stack output
-// behind that could be deployed by mistake.
+// A bad spec stops with a readable list of problems, each shown once (lib/synth-report.ts says
+// how cdktf-cli shows what the app prints), and leaves no stack output behind that could be
+// deployed by mistake.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { loadSpec } from "./lib/spec/load";
 import { formatSpecIssues, SpecError } from "./lib/spec/issues";
+import { REPORT_FILES, runByCdktfCli, writeErrorReport } from "./lib/synth-report";
 import { createStacks, stateBackendFrom } from "./stacks";
 
-/** Removes every synthesized stack and the manifest, so a failed run cannot leave a stale one. */
+/** Removes every synthesized stack, the manifest and a previous error report, so a failed run cannot leave a stale one. */
 function removeSynthOutput(outdir: string): void {
   fs.rmSync(path.join(outdir, "stacks"), { recursive: true, force: true });
   fs.rmSync(path.join(outdir, "manifest.json"), { force: true });
+  for (const file of REPORT_FILES) fs.rmSync(path.join(outdir, file), { force: true });
 }
 
 function main(): number {
@@ -22,7 +25,8 @@ function main(): number {
   const app = new App();
   try {
     const { plan, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
-    if (warnings.length > 0) console.error(formatSpecIssues(source, [], warnings));
+    // stdout: cdktf-cli shows it once and unlabelled (its stderr label is "[ERROR]").
+    if (warnings.length > 0) console.log(formatSpecIssues(source, [], warnings));
     createStacks(app, plan, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), plan) });
     // Stacks the spec no longer asks for must not linger beside the new ones.
     removeSynthOutput(app.outdir);
@@ -32,12 +36,18 @@ function main(): number {
   } catch (error) {
     removeSynthOutput(app.outdir);
     if (error instanceof SpecError) {
-      console.error(error.message);
-    } else {
-      console.error(`Synthesis failed: ${(error as Error).message ?? String(error)}`);
-      if (process.env.MESH_DEBUG) console.error((error as Error).stack);
-      else console.error("(set MESH_DEBUG=1 for the stack trace)");
+      if (!runByCdktfCli(process.env)) {
+        console.error(error.message);
+        return 1;
+      }
+      // The CLI prints the report's annotations once each, then fails the command itself.
+      console.log(`Mesh spec ${error.source} is invalid (${error.errors.length} error${error.errors.length === 1 ? "" : "s"}), listed below; nothing was synthesized.`);
+      writeErrorReport(app.outdir, error.source, error.errors, error.warnings);
+      return 0;
     }
+    console.error(`Synthesis failed: ${(error as Error).message ?? String(error)}`);
+    if (process.env.MESH_DEBUG) console.error((error as Error).stack);
+    else console.error("(set MESH_DEBUG=1 for the stack trace)");
     return 1;
   }
 }

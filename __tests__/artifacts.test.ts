@@ -19,6 +19,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
 import { meshSpecSchema, type MeshSpec } from "../lib/spec/schema";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import type { ServicePlan } from "../lib/plan/types";
 import { checkPlan } from "../lib/rules";
 import { ENVOY_PORTS } from "../lib/facts";
@@ -54,10 +55,16 @@ function taskDefinitions(stacks: Record<string, Doc>): TaskDefinition[] {
   );
 }
 
+/** Every EC2 user data: inline on an instance, or in a local that Terraform encodes (launch templates, gzipped server scripts). */
 function instances(stacks: Record<string, Doc>): { where: string; userData: string }[] {
-  return Object.entries(stacks).flatMap(([stack, doc]) =>
-    Object.entries<Doc>(doc.resource?.aws_instance ?? {}).map(([id, instance]) => ({ where: `${stack}/aws_instance.${id}`, userData: instance.user_data as string })),
-  );
+  return Object.entries(stacks).flatMap(([stack, doc]) => [
+    ...Object.entries<Doc>(doc.resource?.aws_instance ?? {})
+      .filter(([, instance]) => instance.user_data !== undefined)
+      .map(([id, instance]) => ({ where: `${stack}/aws_instance.${id}`, userData: instance.user_data as string })),
+    ...Object.entries<string>(doc.locals ?? {})
+      .filter(([id]) => id.endsWith("_user_data"))
+      .map(([id, userData]) => ({ where: `${stack}/local.${id}`, userData })),
+  ]);
 }
 
 /** A container of a mesh task by its name; fails the test when it is missing. */
@@ -67,7 +74,10 @@ function container(task: TaskDefinition, name: string): Container {
   return found!;
 }
 
+/** Tasks of agent-mode mesh services (a Consul client agent in the task). */
 const meshTasks = (tasks: TaskDefinition[]): TaskDefinition[] => tasks.filter((t) => t.containers.some((c) => c.name === CONTAINER_NAMES.consulAgent));
+/** Tasks of dataplane mesh services (consul-ecs and consul-dataplane in the task). */
+const dataplaneTasks = (tasks: TaskDefinition[]): TaskDefinition[] => tasks.filter((t) => t.containers.some((c) => c.name === DATAPLANE_CONTAINERS.dataplane));
 
 /** Every shell script a container runs: `/bin/sh -c|-ec <script>` entry points and commands, and shell health checks. */
 function containerScripts(task: TaskDefinition): { where: string; shell: "bash" | "sh"; script: string }[] {
@@ -120,7 +130,13 @@ function expectedServiceDefinition(name: string, service: Pick<ServicePlan, "por
               : { id: name, name: `TCP on port ${service.port}`, tcp: `127.0.0.1:${service.port}`, interval: `${check.intervalSeconds}s`, timeout: `${check.timeoutSeconds}s` },
           ],
         };
-  const upstreams = service.upstreams.map((u) => ({ destination_name: u.destination, local_bind_address: "127.0.0.1", local_bind_port: u.localBindPort }));
+  const upstreams = service.upstreams.map((u) => {
+    const p = u.passiveHealthCheck;
+    const config = p.enabled
+      ? [{ passive_health_check: [{ interval: `${p.intervalSeconds}s`, max_failures: p.maxFailures, enforcing_consecutive_5xx: p.enforcingConsecutive5xxPercent, max_ejection_percent: p.maxEjectionPercent, base_ejection_time: `${p.baseEjectionTimeSeconds}s` }] }]
+      : undefined;
+    return { destination_name: u.destination, local_bind_address: "127.0.0.1", local_bind_port: u.localBindPort, ...(config ? { config } : {}) };
+  });
   return {
     service: [
       {
@@ -145,7 +161,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   });
 
   it("has a mesh task definition per service", () => {
-    expect(meshTasks(tasks).map((t) => t.id).sort()).toEqual(Object.keys(spec.services).map((s) => `service_${s}_task_definition`).sort());
+    expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(Object.keys(spec.services).map((s) => `service_${s}_task_definition`).sort());
   });
 
   it("gives ECS container definitions that match the API model and ECS's rules", () => {
@@ -173,10 +189,12 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
       expect(agent.command[3]).toBe("-hcl");
       expect(agent.command).toHaveLength(5);
       const config = await parseHcl(agent.command[2], `${task.id}/agent.hcl`);
+      // The servers' fixed addresses, or cloud auto-join on their tag (the region and cluster name are Terraform references).
+      const retryJoin = spec.consul.serverPrivateIps ?? [expect.stringMatching(/^provider=aws region=TF_REF_\d+ tag_key=consul-ecs-mesh:server tag_value=TF_REF_\d+$/)];
       expect(config, task.id).toMatchObject({
         datacenter: spec.consul.datacenter,
         server: false,
-        retry_join: [spec.consul.serverPrivateIp],
+        retry_join: retryJoin,
         client_addr: "127.0.0.1",
         enable_script_checks: false,
         tls: [{ defaults: [{ verify_outgoing: true }], internal_rpc: [{ verify_server_hostname: true }] }],
@@ -198,12 +216,16 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
 
   it("configures the Consul server (CONSUL_CONFIG heredoc of its user data) securely", async () => {
     const servers = instances(stacks).filter((i) => i.userData.includes("<<'CONSUL_CONFIG'"));
-    expect(servers.map((s) => s.where)).toEqual(["mesh/aws_instance.consul_server_instance"]);
+    const count = spec.consul.serverPrivateIps?.length ?? spec.consul.servers;
+    expect(servers.map((s) => s.where)).toEqual(
+      Array.from({ length: count }, (_, i) => `mesh/local.consul_servers_server_${i + 1}_user_data`),
+    );
     const config = await parseHcl(heredocBody(materializeTerraformString(servers[0]!.userData), "CONSUL_CONFIG"), "server.hcl");
     expect(config).toMatchObject({
       datacenter: spec.consul.datacenter,
       server: true,
-      bootstrap_expect: 1,
+      bootstrap_expect: count,
+      autopilot: [{ cleanup_dead_servers: true, min_quorum: count }],
       enable_script_checks: false,
       connect: [{ enabled: true }],
       ports: [{ https: 8501 }],
@@ -278,7 +300,13 @@ describe("the default spec's Consul configs, value by value", () => {
     const [service] = (await hcl("http-client", 4)).service as Doc[];
     expect(service!.check).toBeUndefined();
     expect(service!.connect[0].sidecar_service[0].proxy[0].upstreams).toEqual([
-      { destination_name: "http-server", local_bind_address: "127.0.0.1", local_bind_port: 8085 },
+      {
+        destination_name: "http-server",
+        local_bind_address: "127.0.0.1",
+        local_bind_port: 8085,
+        // Passive health checks (outlier detection) with the spec's defaults.
+        config: [{ passive_health_check: [{ interval: "10s", max_failures: 5, enforcing_consecutive_5xx: 100, max_ejection_percent: 50, base_ejection_time: "30s" }] }],
+      },
     ]);
   });
 
@@ -334,16 +362,21 @@ describe("service configs rendered directly", () => {
       appMemory: 256,
       healthCheck: { type: "http", path: "/healthz" },
       upstreams: [
-        { destination: "web-bff", localBindPort: 9100 },
-        { destination: "mobile-bff", localBindPort: 9101 },
-        { destination: "accounts", localBindPort: 9102 },
+        { destination: "web-bff", localBindPort: 9100, passiveHealthCheck: { enabled: false } },
+        { destination: "mobile-bff", localBindPort: 9101, passiveHealthCheck: { enabled: false } },
+        { destination: "accounts", localBindPort: 9102, passiveHealthCheck: { maxFailures: 2, intervalSeconds: 5 } },
       ],
     });
     const [definition] = (await render(s)).service as Doc[];
     expect(definition!.connect[0].sidecar_service[0].proxy[0].upstreams).toEqual([
       { destination_name: "web-bff", local_bind_address: "127.0.0.1", local_bind_port: 9100 },
       { destination_name: "mobile-bff", local_bind_address: "127.0.0.1", local_bind_port: 9101 },
-      { destination_name: "accounts", local_bind_address: "127.0.0.1", local_bind_port: 9102 },
+      {
+        destination_name: "accounts",
+        local_bind_address: "127.0.0.1",
+        local_bind_port: 9102,
+        config: [{ passive_health_check: [{ interval: "5s", max_failures: 2, enforcing_consecutive_5xx: 100, max_ejection_percent: 50, base_ejection_time: "30s" }] }],
+      },
     ]);
     expect(definition!.check).toEqual([
       { id: "gateway", name: "HTTP GET on port 8080", http: "http://127.0.0.1:8080/healthz", method: "GET", interval: "10s", timeout: "1s" },

@@ -1,4 +1,4 @@
-// Every Consul configuration the project renders, judged key by key against the Consul 1.22.7
+// Every Consul configuration the project renders, judged key by key against the Consul 2.0.1
 // agent configuration reference (tools/judges/consul-reference.ts); and the judge itself judged:
 // each kind of mistake must be reported with its path, or the judge proves nothing.
 import * as fs from "node:fs";
@@ -6,14 +6,14 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { countKeys, judgeConsulConfig } from "../tools/judges/consul-config";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION } from "../tools/judges/consul-reference";
-import { CONSUL } from "../lib/versions";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
-import { SERVER_SLOTS } from "../lib/plan/build";
+import { SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderText } from "../lib/render/text";
 import { SERVER_PATHS } from "../lib/facts";
+import { CONSUL } from "../lib/versions";
 import { planOf, renderServiceTask } from "./support/synth";
 
 const EXAMPLES = fs
@@ -46,20 +46,20 @@ function expandedHeredoc(script: string, delimiter: string): string {
 /** The server's user data as the ConsulServer construct renders it, with stand-in ARNs. */
 function serverUserData(plan: MeshPlan): string {
   const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:x";
-  return renderText(plan.server.userData, {
+  return renderText(plan.server.nodes[0]!.userData, {
     ...Object.fromEntries(Object.values(SERVER_SLOTS).map((slot) => [slot, arn])),
     [SERVER_SLOTS.region]: "us-east-1",
-    [SERVER_SLOTS.serviceTokenManifest]: `/${plan.name}/consul/service-tokens`,
+    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
   });
 }
 
 /** The consul-agent container of a service's task, as ECS receives it. */
 const agentOf = (service: ServicePlan) => renderServiceTask(service).find((c) => c.name === CONTAINER_NAMES.consulAgent)!;
 /** The server's consul.hcl, rendered from the plan. */
-const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.config);
+const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.nodes[0]!.config, { [SERVER_SLOTS.region]: "us-east-1", [SERVER_SLOTS.clusterName]: "mesh" });
 
 describe("the reference table", () => {
-  it("is written for the pinned Consul version", () => {
+  it("is written for the pinned Consul release", () => {
     expect(CONSUL_REFERENCE_VERSION).toBe(CONSUL.version);
   });
 
@@ -77,12 +77,12 @@ describe("the reference table", () => {
 describe.each(SPECS)("rendered Consul configs of %s", (_name, plan) => {
   it("server config and every task's client agent config pass", async () => {
     expect(await judgeConsulConfig(serverConfigOf(plan), "agent", "server.hcl")).toEqual([]);
-    for (const service of plan.services) expect(await judgeConsulConfig(agentOf(service).command[2], "agent", "agent.hcl"), service.name).toEqual([]);
+    for (const service of plan.services.filter((s) => s.architecture === "agent")) expect(await judgeConsulConfig(agentOf(service).command[2] as string, "agent", "agent.hcl"), service.name).toEqual([]);
   });
 
   it("every service definition passes", async () => {
     expect(plan.services.length).toBeGreaterThan(0);
-    for (const service of plan.services) {
+    for (const service of plan.services.filter((s) => s.architecture === "agent")) {
       expect(await judgeConsulConfig(agentOf(service).command[4], "service-definition", `${service.name}.hcl`), service.name).toEqual([]);
     }
   });
@@ -149,18 +149,82 @@ describe("judgeConsulConfig", () => {
 
   it("reports deprecated keys with the modern name", async () => {
     expect(await judge('verify_incoming = true\nca_file = "/ca.pem"\nacl_master_token = "x"\nacl {\n  tokens {\n    master = "y"\n  }\n}\nui = true\n')).toEqual([
-      "acl.tokens.master: deprecated (Consul 1.22.7 accepts it with a warning); use acl.tokens.initial_management",
-      "acl_master_token: deprecated (Consul 1.22.7 accepts it with a warning); use acl.tokens.initial_management",
-      "ca_file: deprecated (Consul 1.22.7 accepts it with a warning); use tls.defaults.ca_file",
-      "ui: deprecated (Consul 1.22.7 accepts it with a warning); use ui_config.enabled",
-      "verify_incoming: deprecated (Consul 1.22.7 accepts it with a warning); use tls.defaults.verify_incoming",
+      `acl.tokens.master: deprecated (Consul ${CONSUL_REFERENCE_VERSION} accepts it with a warning); use acl.tokens.initial_management`,
+      `acl_master_token: deprecated (Consul ${CONSUL_REFERENCE_VERSION} accepts it with a warning); use acl.tokens.initial_management`,
+      `ca_file: deprecated (Consul ${CONSUL_REFERENCE_VERSION} accepts it with a warning); use tls.defaults.ca_file`,
+      `ui: deprecated (Consul ${CONSUL_REFERENCE_VERSION} accepts it with a warning); use ui_config.enabled`,
+      `verify_incoming: deprecated (Consul ${CONSUL_REFERENCE_VERSION} accepts it with a warning); use tls.defaults.verify_incoming`,
     ]);
   });
 
   it("reports Enterprise-only and internal keys", async () => {
     expect(await judge('license_path = "/l"\nversion = "9.9.9"\n')).toEqual([
-      "license_path: a Consul Enterprise setting; the pinned Consul CE 1.22.7 ignores or rejects it",
+      `license_path: a Consul Enterprise setting; the pinned Consul CE ${CONSUL_REFERENCE_VERSION} ignores or rejects it`,
       "version: not user-configurable; Consul overwrites it with its own value",
+    ]);
+  });
+
+  it("accepts the keys Consul 2.0 added and those the 1.22.7 table missed", async () => {
+    const agent = `default_intention_policy = "deny"
+raft_prevote_disabled    = false
+experiments              = []
+http_config {
+  read_timeout        = "15m"
+  read_header_timeout = "10s"
+  write_timeout       = "15m"
+  idle_timeout        = "120s"
+}
+telemetry {
+  certificate {
+    enabled                 = true
+    cache_duration          = "5m"
+    critical_threshold_days = 7
+    warning_threshold_days  = 30
+    info_threshold_days     = 90
+    exclude_auto_renewable  = false
+  }
+}
+connect {
+  virtual_ip_cidr_v4 = "240.0.0.0/4"
+}
+`;
+    expect(await judge(agent)).toEqual([]);
+    const service = 'service {\n  name = "web"\n  ports = [\n    { name = "http", port = 8080, default = true },\n    { name = "admin", port = 9090 },\n  ]\n}\n';
+    expect(await judge(service, "service-definition")).toEqual([]);
+  });
+
+  it("types the new 2.0 keys", async () => {
+    expect(await judge('http_config {\n  write_timeout = 900\n}\ntelemetry {\n  certificate {\n    warning_threshold_days = "30"\n  }\n}\n')).toEqual([
+      "http_config.write_timeout: expected a duration string such as \"10s\", got number 900",
+      'telemetry.certificate.warning_threshold_days: expected an integer, got string "30"',
+    ]);
+  });
+
+  it("no longer accepts log_sublevels, which no Consul release had", async () => {
+    expect(await judge('log_sublevels = { raft = "warn" }\n')).toEqual(["log_sublevels: unknown key at the top level"]);
+  });
+
+  it("reports the Enterprise-only multi-port keys of a sidecar", async () => {
+    const service = `service {
+  name = "web"
+  port = 8080
+  connect {
+    sidecar_service {
+      proxy {
+        local_service_ports = { http = 8080 }
+        upstreams {
+          destination_name = "api"
+          destination_port = "grpc"
+          local_bind_port  = 9001
+        }
+      }
+    }
+  }
+}
+`;
+    expect(await judge(service, "service-definition")).toEqual([
+      `service.connect.sidecar_service.proxy.local_service_ports: a Consul Enterprise setting; the pinned Consul CE ${CONSUL_REFERENCE_VERSION} ignores or rejects it`,
+      `service.connect.sidecar_service.proxy.upstreams[0].destination_port: a Consul Enterprise setting; the pinned Consul CE ${CONSUL_REFERENCE_VERSION} ignores or rejects it`,
     ]);
   });
 

@@ -14,7 +14,7 @@ import {
   serviceNodeId,
 } from "../tools/mesh-graph";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { DEFAULT_SOURCE, parseSpec } from "../lib/spec/load";
+import { DEFAULT_SOURCE, loadSpecFile, parseSpec } from "../lib/spec/load";
 import type { MeshSpecInput } from "../lib/spec/schema";
 
 const defaultSpec = parseSpec(DEFAULT_SPEC, DEFAULT_SOURCE).plan;
@@ -113,13 +113,26 @@ describe("mesh diagram", () => {
   });
 
   it("has the Consul server, and the TLS edge only when the spec has one", () => {
-    expect(meshMermaid(defaultSpec)).toMatch(/consul_server\[\("Consul server<br\/>EC2 t3.micro · 10.0.101.100/);
+    expect(meshMermaid(defaultSpec)).toMatch(/consul_server_1\[\("Consul server<br\/>EC2 t3.micro · 10.0.101.100<br\/>zone 1 · datacenter aws"\)\]/);
+    expect(meshMermaid(defaultSpec)).toMatch(/egress\(\["NAT gateway<br\/>zone 1<br\/>AWS APIs and registries"\]\)/);
     expect(meshMermaid(defaultSpec)).not.toContain("tls_edge");
     const withEdge = parseSpec({ ...DEFAULT_SPEC, tlsEdge: { serviceName: "secure-app", namespace: "internal.example", desiredCount: 2 } }, "test").plan;
     const mermaid = meshMermaid(withEdge);
     expect(mermaid).toMatch(/tls_edge\{\{"TLS edge: secure-app<br\/>2 tasks · FARGATE 256\/512<br\/>https:\/\/secure-app.internal.example:443/);
     expect(mermaidLinks(mermaid)).toContain(`  tls_clients -- "HTTPS 443 via Cloud Map DNS" --> tls_edge`);
     expect(meshDot(withEdge)).toContain("tls_clients -> tls_edge");
+  });
+
+  it("draws the production topology: a server per zone and a NAT gateway per zone", () => {
+    const mermaid = meshMermaid(loadSpecFile("examples/production.yaml").plan);
+    for (const n of [1, 2, 3]) expect(mermaid).toContain(`consul_server_${n}[("Consul server ${n}<br/>EC2 m6i.large · Auto Scaling group of 1<br/>zone ${n} · datacenter prod")]`);
+    expect(mermaid).toContain('egress(["3 NAT gateways<br/>zone 1, zone 2, zone 3<br/>AWS APIs and registries"])');
+    expect(mermaid).toContain("3 zones, private subnets");
+  });
+
+  it("draws the VPC endpoints when the network has no internet access", () => {
+    const plan = parseSpec({ ...DEFAULT_SPEC, network: { zones: [{ privateSubnet: "10.0.101.0/24" }], egress: "vpc-endpoints" }, consul: { ...DEFAULT_SPEC.consul, releaseS3Uri: "s3://artifacts/consul.zip" }, images: { pullThroughCache: true, dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub" }, services: { "http-server": { ...DEFAULT_SPEC.services!["http-server"]!, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } } }, "t").plan;
+    expect(meshMermaid(plan)).toMatch(/egress\(\["VPC endpoints \(no internet\)<br\/>ec2, ecr\.api, ecr\.dkr, ecs<br\/>.*s3 \(gateway\)"\]\)/);
   });
 
   it("renders the DOT graph to an SVG naming every service", async () => {

@@ -118,6 +118,8 @@ const specs: [string, MeshPlan][] = [
   ["large-mesh", loadSpecFile("examples/large-mesh.yaml").plan],
   // Adds the tls-edge stack.
   ["tls-edge", loadSpecFile("examples/tls-edge.yaml").plan],
+  // Launch templates, Auto Scaling groups, dataplane tasks and the auth method.
+  ["production", loadSpecFile("examples/production.yaml").plan],
 ];
 
 describe.each(specs)("cdktf synth --hcl of the %s spec", (label, spec) => {

@@ -15,8 +15,8 @@ const policiesOf = (role: string) =>
 describe("secrets of the mesh", () => {
   it("generates the gossip key, CA, server certificate and tokens in Terraform", () => {
     expect(mesh.resource.random_bytes.consul_secrets_gossip_key_bytes.length).toBe(32);
-    const request = mesh.resource.tls_cert_request.consul_secrets_server_cert_request;
-    expect(request.dns_names).toContain("server.aws.consul");
+    const request = mesh.resource.tls_cert_request.consul_secrets_server_1_cert_request;
+    expect(request.dns_names).toEqual(["server.aws.consul", "localhost"]);
     expect(request.ip_addresses).toEqual(["127.0.0.1", "10.0.101.100"]);
     expect(mesh.resource.tls_self_signed_cert.consul_secrets_ca_certificate.is_ca_certificate).toBe(true);
     expect(Object.keys(mesh.resource.aws_secretsmanager_secret).sort()).toEqual([
@@ -24,11 +24,13 @@ describe("secrets of the mesh", () => {
       "consul_secrets_ca_cert",
       "consul_secrets_gossip_key",
       "consul_secrets_management_token",
-      "consul_secrets_server_cert",
-      "consul_secrets_server_key",
+      "consul_secrets_server_1_cert",
+      "consul_secrets_server_1_key",
       "consul_secrets_service_token_http-client",
       "consul_secrets_service_token_http-server",
     ]);
+    // On the mesh's own KMS key (CKV_AWS_149).
+    for (const secret of Object.values(mesh.resource.aws_secretsmanager_secret) as any[]) expect(secret.kms_key_id).toBe("${aws_kms_key.kms_key_key.arn}");
   });
 
   it("gives each task its own service token and the shared agent secrets, by reference", () => {
@@ -55,12 +57,20 @@ describe("secrets of the mesh", () => {
         Action: ["secretsmanager:GetSecretValue"],
         Resource: [secretArn("gossip_key"), secretArn("ca_cert"), secretArn("agent_token"), secretArn("service_token_http-server")],
       },
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] },
+      // The first pull of a pull-through cached image creates its repository: only under this mesh's prefix.
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+        Resource: ["arn:${data.aws_partition.partition.partition}:ecr:${var.aws_region}:${data.aws_caller_identity.account.account_id}:repository/${var.cluster_name}/ecrpublic/*"],
+      },
     ]);
   });
 
   it("puts no secret value in user data, environment or outputs", () => {
     const secretValue = /(random_bytes|random_uuid|tls_private_key|tls_locally_signed_cert|secret_string)/;
-    for (const instance of Object.values(mesh.resource.aws_instance) as any[]) expect(instance.user_data).not.toMatch(secretValue);
+    for (const instance of Object.values(mesh.resource.aws_instance) as any[]) expect(JSON.stringify(instance)).not.toMatch(secretValue);
+    for (const [name, script] of Object.entries(mesh.locals)) expect(script, name).not.toMatch(secretValue);
     for (const td of Object.values(mesh.resource.aws_ecs_task_definition) as any[]) {
       for (const c of JSON.parse(td.container_definitions)) {
         for (const env of c.environment ?? []) expect(`${env.name}=${env.value}`).not.toMatch(/TOKEN|GOSSIP|PRIVATE|secret_string|random_/i);
@@ -72,14 +82,33 @@ describe("secrets of the mesh", () => {
     }
   });
 
-  it("lets the server read its own secrets and the token manifest, nothing else", () => {
-    const [policy] = policiesOf("consul_server_instance_role_role");
+  it("lets the server read its own secrets and the service tokens under their path, nothing else", () => {
+    const policy = JSON.parse(mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy);
     expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
-    expect(policy.Statement[0].Resource).toHaveLength(8);
-    expect(policy.Statement[1]).toEqual({ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ["${aws_ssm_parameter.consul_secrets_service_token_manifest.arn}"] });
+    expect(policy.Statement[0].Resource).toEqual([
+      secretArn("gossip_key"),
+      secretArn("ca_cert"),
+      secretArn("server_1_cert"),
+      secretArn("server_1_key"),
+      secretArn("management_token"),
+      secretArn("agent_token"),
+    ]);
+    const account = "${data.aws_caller_identity.account.account_id}";
+    const partition = "${data.aws_partition.partition.partition}";
+    expect(policy.Statement[1]).toEqual({
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [`arn:${partition}:secretsmanager:\${var.aws_region}:${account}:secret:\${var.cluster_name}/consul/service-token/*`],
+    });
+    expect(policy.Statement[2]).toEqual({
+      Effect: "Allow",
+      Action: ["ssm:GetParametersByPath"],
+      Resource: [`arn:${partition}:ssm:\${var.aws_region}:${account}:parameter/\${var.cluster_name}/consul/service-tokens`],
+    });
+    expect(policy.Statement[3]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
   });
 
-  it("keeps the server's user data independent of the services, so adding one never touches the server", () => {
+  it("keeps the server's user data and policy independent of the services, so adding one never touches the server", () => {
     const withThird = synthAllStacks({
       services: {
         "http-server": { image: "hashicorp/http-echo:1.0.0", port: 80, command: ["-listen=127.0.0.1:80", "-text=hello world"], count: 3, healthCheck: { type: "http" } },
@@ -87,8 +116,14 @@ describe("secrets of the mesh", () => {
         "http-admin": { image: "curlimages/curl:8.11.1", command: ["sleep", "infinity"] },
       },
     }) as { mesh: any };
-    expect(withThird.mesh.resource.aws_instance.consul_server_instance.user_data).toBe(mesh.resource.aws_instance.consul_server_instance.user_data);
-    expect(withThird.mesh.resource.aws_ssm_parameter.consul_secrets_service_token_manifest.value).toContain("http-admin");
+    expect(withThird.mesh.resource.aws_instance.consul_servers_server_1_instance).toEqual(mesh.resource.aws_instance.consul_servers_server_1_instance);
+    expect(withThird.mesh.resource.aws_iam_role_policy).toMatchObject({
+      "consul_servers_server_1_role_policy_read-consul-secrets": mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"],
+    });
+    expect(withThird.mesh.resource.aws_ssm_parameter["consul_secrets_service_token_http-admin_parameter"]).toMatchObject({
+      name: "/${var.cluster_name}/consul/service-tokens/http-admin",
+      value: "${aws_secretsmanager_secret.consul_secrets_service_token_http-admin.arn}",
+    });
   });
 
   it("enables ECS Exec only where the spec asks, with a task role that can open the channels", () => {
@@ -98,5 +133,23 @@ describe("secrets of the mesh", () => {
     expect(policiesOf("service_http-server_task_role_role")).toEqual([]);
     const [exec] = policiesOf("service_http-client_task_role_role");
     expect(exec.Statement[0].Action).toContain("ssmmessages:CreateControlChannel");
+  });
+
+  it("gives the task's local Consul API no default token: anonymous requests get nothing, the service token only registers", () => {
+    for (const service of ["http-server", "http-client"]) {
+      const script: string = containers(service)[0].entryPoint[2];
+      const secretsHcl = /<<EOF_SECRETS\n([\s\S]*?)\nEOF_SECRETS/.exec(script)![1]!;
+      expect(secretsHcl).toContain('config_file_service_registration = "$CONSUL_SERVICE_TOKEN"');
+      expect(secretsHcl).toContain('agent                            = "$CONSUL_AGENT_TOKEN"');
+      expect(secretsHcl).not.toMatch(/\bdefault\b/);
+      // The agent's own health check needs no token at all.
+      expect(containers(service)[0].healthCheck.command.join(" ")).not.toMatch(/token|members/i);
+    }
+  });
+
+  it("runs the apps as the unprivileged users the spec names", () => {
+    expect(containers("http-server")[3].user).toBe("65534");
+    expect(containers("http-client")[3].user).toBe("100");
+    expect(containers("http-server")[2].user).toBe("101");
   });
 });

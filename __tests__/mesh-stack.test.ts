@@ -18,16 +18,22 @@ const containersOf = (taskDefinition: any): any[] => JSON.parse(taskDefinition.c
 const taskDefinition = (service: string, d: Doc = doc) => d.resource.aws_ecs_task_definition![`service_${service}_task_definition`];
 
 describe("network (network.tf)", () => {
-  it("has one VPC 10.0.0.0/16 and one public subnet 10.0.101.0/24 routed to an internet gateway", () => {
+  const subnets = resources("aws_subnet");
+  const routes = resources("aws_route");
+
+  it("keeps the original's 10.0.101.0/24, now private, and routes it through a NAT gateway in a small public subnet", () => {
     expect(one("aws_vpc")).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true });
-    const subnet = one("aws_subnet");
-    expect(subnet.cidr_block).toBe("10.0.101.0/24");
-    expect(subnet.availability_zone).toBe("${coalesce(var.aws_az, element(data.aws_availability_zones.available_zones.names, 0))}");
-    expect(subnet.map_public_ip_on_launch).toBe(false);
-    one("aws_internet_gateway");
-    expect(one("aws_route")).toMatchObject({ destination_cidr_block: "0.0.0.0/0", gateway_id: "${aws_internet_gateway.network_internet_gateway.id}" });
-    one("aws_route_table_association");
-    expect(resources("aws_nat_gateway")).toEqual({});
+    expect(subnets.network_private_subnet_1).toMatchObject({ cidr_block: "10.0.101.0/24", map_public_ip_on_launch: false });
+    expect(subnets.network_public_subnet_1).toMatchObject({ cidr_block: "10.0.1.0/28", map_public_ip_on_launch: false });
+    expect(subnets.network_private_subnet_1.availability_zone).toMatch(/^\$\{element\(\(var\.availability_zones == null\) \? data\.aws_availability_zones\.available_zones\.names : var\.availability_zones, 0\)\}$/);
+    expect(routes.network_public_default_route).toMatchObject({ destination_cidr_block: "0.0.0.0/0", gateway_id: "${aws_internet_gateway.network_internet_gateway.id}" });
+    expect(routes.network_private_default_route_1).toMatchObject({ destination_cidr_block: "0.0.0.0/0", nat_gateway_id: "${aws_nat_gateway.network_nat_gateway_1.id}" });
+    expect(one("aws_nat_gateway")).toMatchObject({ subnet_id: "${aws_subnet.network_public_subnet_1.id}", allocation_id: "${aws_eip.network_nat_eip_1.allocation_id}" });
+    expect(resources("aws_route_table_association").network_private_subnet_1_route_table.route_table_id).toBe("${aws_route_table.network_private_route_table_1.id}");
+  });
+
+  it("has the free S3 gateway endpoint on the private route table, and no interface endpoints behind a NAT gateway", () => {
+    expect(one("aws_vpc_endpoint")).toMatchObject({ vpc_endpoint_type: "Gateway", route_table_ids: ["${aws_route_table.network_private_route_table_1.id}"] });
   });
 
   it("closes the default security group", () => {
@@ -36,21 +42,49 @@ describe("network (network.tf)", () => {
     expect(sg.egress).toBeUndefined();
   });
 
-  it("tags everything as the original did, through provider default tags", () => {
-    expect((doc as any).provider.aws[0].default_tags[0].tags).toMatchObject({ Terraform: "true", Environment: "dev" });
+  it("tags everything through provider default tags", () => {
+    expect((doc as any).provider.aws[0].default_tags[0].tags).toMatchObject({ Terraform: "true", Project: "consul-ecs-mesh", Cluster: "${var.cluster_name}" });
   });
 });
 
 describe("instances (main.tf)", () => {
   const instances = resources("aws_instance");
 
-  it("pins the Consul server and the two ECS hosts to the original addresses", () => {
-    expect(Object.keys(instances).sort()).toEqual(["consul_server_instance", "ecs_hosts_host_1", "ecs_hosts_host_2"]);
-    expect(instances.consul_server_instance.private_ip).toBe("10.0.101.100");
+  it("pins the Consul server and the two ECS hosts to the original addresses, in the private subnet, without public IPs", () => {
+    expect(Object.keys(instances).sort()).toEqual(["consul_servers_server_1_instance", "ecs_hosts_host_1", "ecs_hosts_host_2"]);
+    expect(instances.consul_servers_server_1_instance.private_ip).toBe("10.0.101.100");
     expect(instances.ecs_hosts_host_1.private_ip).toBe("10.0.101.150");
     expect(instances.ecs_hosts_host_2.private_ip).toBe("10.0.101.155");
-    expect(instances.consul_server_instance.instance_type).toBe("${var.consul_instance_size}");
+    expect(instances.consul_servers_server_1_instance.instance_type).toBe("${var.consul_instance_size}");
     expect(instances.ecs_hosts_host_1.instance_type).toBe("${var.ecs_instance_size}");
+    for (const [name, instance] of Object.entries(instances)) {
+      expect(instance.associate_public_ip_address, name).toBe(false);
+      expect(instance.subnet_id, name).toBe("${aws_subnet.network_private_subnet_1.id}");
+    }
+  });
+
+  it("keeps the server's Raft data on its own encrypted volume, and never replaces the server for a user data change", () => {
+    const server = instances.consul_servers_server_1_instance;
+    expect(server.user_data_replace_on_change).toBe(false);
+    expect(server.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
+    // The script, readable in the synthesized JSON, reaches EC2 gzipped (cloud-init unpacks it).
+    expect(server.user_data_base64).toBe("${base64gzip(local.consul_servers_server_1_user_data)}");
+    expect(one("aws_ebs_volume")).toMatchObject({ encrypted: true, type: "gp3", size: 10, kms_key_id: "${aws_kms_key.kms_key_key.arn}" });
+    expect(one("aws_volume_attachment")).toMatchObject({
+      device_name: "/dev/sdf",
+      volume_id: "${aws_ebs_volume.consul_servers_server_1_data.id}",
+      instance_id: "${aws_instance.consul_servers_server_1_instance.id}",
+    });
+    expect((doc as any).locals.consul_servers_server_1_user_data).toContain("readonly DATA_VOLUME_ID='${aws_ebs_volume.consul_servers_server_1_data.id}'");
+  });
+
+  it("boots the server only after the secrets it reads and its role's policies exist", () => {
+    const dependsOn: string[] = instances.consul_servers_server_1_instance.depends_on;
+    for (const secret of ["gossip_key", "ca_cert", "server_1_cert", "server_1_key", "management_token", "agent_token"]) {
+      expect(dependsOn).toContain(`aws_secretsmanager_secret_version.consul_secrets_${secret}_value`);
+    }
+    expect(dependsOn.filter((d) => d.includes("service_token"))).toEqual([]);
+    expect(dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_iam_role_policy\.consul_servers_server_1_role_policy_read-consul-secrets$/), "aws_iam_instance_profile.consul_servers_server_1_role_instance_profile"]));
   });
 
   it("hardens every instance: IMDSv2, encrypted root volume, instance profile, no key unless asked", () => {
@@ -72,14 +106,16 @@ describe("instances (main.tf)", () => {
     ]);
   });
 
-  it("joins the ECS hosts to the cluster through ecs.config", () => {
+  it("joins the ECS hosts to the cluster through ecs.config, pulling each image once per host", () => {
     const userData: string = instances.ecs_hosts_host_1.user_data;
     expect(userData).toContain("ECS_CLUSTER=${aws_ecs_cluster.ecs_cluster.name}");
     expect(userData).toContain('ECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}');
+    expect(userData).toContain("ECS_IMAGE_PULL_BEHAVIOR=once");
+    expect(userData).toContain("ECS_AWSVPC_BLOCK_IMDS=true");
   });
 
   it("installs the pinned Consul release on the server with a checksum", () => {
-    const userData: string = instances.consul_server_instance.user_data;
+    const userData: string = (doc as any).locals.consul_servers_server_1_user_data;
     expect(userData).toContain(`readonly CONSUL_VERSION='${CONSUL.version}'`);
     expect(userData).toContain(`readonly CONSUL_SHA256='${CONSUL.sha256.amd64}'`);
     expect(userData).toContain("sha256sum --check --strict");
@@ -105,7 +141,7 @@ describe("security groups", () => {
   });
 
   it("admits the Consul ports to the server from the VPC only", () => {
-    const fromVpc = rulesOf(ingress, "consul_server_security_group_group")
+    const fromVpc = rulesOf(ingress, "consul_servers_security_group_group")
       .filter((r) => r.cidr_ipv4 === "10.0.0.0/16")
       .map((r) => `${r.from_port}/${r.ip_protocol}`)
       .sort();
@@ -113,9 +149,9 @@ describe("security groups", () => {
     expect(fromVpc).toEqual(["8300/tcp", "8301/tcp", "8301/udp", "8501/tcp", "8600/tcp", "8600/udp"]);
   });
 
-  it("admits the Envoy public listeners only from other mesh tasks", () => {
-    const envoy = rulesOf(ingress, "ecs_task_security_group_group").find((r) => r.from_port === 21000);
-    expect(envoy).toMatchObject({ to_port: 21255, referenced_security_group_id: "${aws_security_group.ecs_task_security_group_group.id}" });
+  it("admits exactly the sidecars' public listener port, and only from other mesh tasks", () => {
+    const fromTasks = rulesOf(ingress, "ecs_task_security_group_group").filter((r) => r.referenced_security_group_id);
+    expect(fromTasks.map((r) => [r.from_port, r.to_port, r.referenced_security_group_id])).toEqual([[21000, 21000, "${aws_security_group.ecs_task_security_group_group.id}"]]);
   });
 
   it("opens the UI and SSH only to admin_cidr, and only when it is set", () => {
@@ -131,12 +167,15 @@ describe("IAM (ecs_iam.tf)", () => {
   it("attaches policies non-exclusively", () => {
     expect(resources("aws_iam_policy_attachment")).toEqual({});
     const attached = Object.values(resources("aws_iam_role_policy_attachment")).map((a: any) => a.policy_arn.split("/").pop()).sort();
-    expect(attached).toEqual([
-      "AmazonEC2ContainerServiceforEC2Role",
-      "AmazonECSTaskExecutionRolePolicy",
-      "AmazonECSTaskExecutionRolePolicy",
-      "AmazonSSMManagedInstanceCore",
-      "AmazonSSMManagedInstanceCore",
+    // AmazonSSMManagedInstanceCore would grant ssm:GetParameter* on every parameter: the instances get the session actions only.
+    expect(attached).toEqual(["AmazonEC2ContainerServiceforEC2Role", "AmazonECSTaskExecutionRolePolicy", "AmazonECSTaskExecutionRolePolicy"]);
+    const sessions = JSON.parse(resources("aws_iam_role_policy")["consul_servers_server_1_role_policy_ssm-sessions"].policy);
+    expect(sessions.Statement.flatMap((st: any) => st.Action).sort()).toEqual([
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
     ]);
   });
 
@@ -173,10 +212,28 @@ describe("ECS (ecs.tf)", () => {
         desired_count: count,
         launch_type: "EC2",
         task_definition: `\${aws_ecs_task_definition.service_${service}_task_definition.arn}`,
-        network_configuration: { subnets: ["${aws_subnet.network_public_subnet.id}"], assign_public_ip: false },
+        network_configuration: { subnets: ["${aws_subnet.network_private_subnet_1.id}"], assign_public_ip: false },
+        ordered_placement_strategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }],
       });
       expect(taskDefinition(service)).toMatchObject({ family: `\${var.cluster_name}-${service}`, network_mode: "awsvpc", requires_compatibilities: ["EC2"] });
     }
+  });
+
+  it("lets every service roll out on the fixed hosts: a single task is replaced (minimum 0 %), others keep half", () => {
+    const services = resources("aws_ecs_service");
+    expect([services["service_http-client_service"].deployment_minimum_healthy_percent, services["service_http-client_service"].deployment_maximum_percent]).toEqual([0, 100]);
+    expect([services["service_http-server_service"].deployment_minimum_healthy_percent, services["service_http-server_service"].deployment_maximum_percent]).toEqual([50, 100]);
+  });
+
+  it("starts the services only once the server exists and their secrets are written", () => {
+    const dependsOn: string[] = resources("aws_ecs_service")["service_http-client_service"].depends_on;
+    expect(dependsOn).toEqual(
+      expect.arrayContaining([
+        "aws_instance.consul_servers_server_1_instance",
+        "aws_secretsmanager_secret_version.consul_secrets_service_token_http-client_value",
+        "aws_ssm_parameter.consul_secrets_service_token_http-client_parameter",
+      ]),
+    );
   });
 
   it("starts agent, bootstrap, proxy, app in that order, each waiting on the previous one", () => {
@@ -192,9 +249,12 @@ describe("ECS (ecs.tf)", () => {
 
   it("uses pinned official images and binds the app to loopback", () => {
     const containers = containersOf(taskDefinition("http-server"));
-    expect(containers.map((c) => c.image)).toEqual([CONSUL.image, CONSUL.image, ENVOY.image, "hashicorp/http-echo:1.0.0"]);
-    expect(CONSUL.image).toMatch(/^hashicorp\/consul:\d+\.\d+\.\d+$/);
+    // Consul through the ECR pull-through cache of ECR Public; Envoy (Docker Hub only) as published.
+    const cached = `\${data.aws_caller_identity.account.account_id}.dkr.ecr.\${var.aws_region}.\${data.aws_partition.partition.dns_suffix}/\${var.cluster_name}/ecrpublic/hashicorp/consul:${CONSUL.version}`;
+    expect(containers.map((c) => c.image)).toEqual([cached, cached, ENVOY.image, "hashicorp/http-echo:1.0.0"]);
+    expect(CONSUL.image).toMatch(/^public\.ecr\.aws\/hashicorp\/consul:\d+\.\d+\.\d+$/);
     expect(ENVOY.image).toMatch(/^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
+    expect(one("aws_ecr_pull_through_cache_rule")).toEqual({ ecr_repository_prefix: "${var.cluster_name}/ecrpublic", upstream_registry_url: "public.ecr.aws" });
     expect(containers[3].command).toEqual(["-listen=127.0.0.1:80", "-text=hello world"]);
     expect(containers[3].portMappings).toBeUndefined();
   });
@@ -208,7 +268,7 @@ describe("ECS (ecs.tf)", () => {
         });
       }
       expect(doc.resource.aws_cloudwatch_log_group![`service_${service}_log_group`]).toEqual(
-        expect.objectContaining({ name: `/ecs/\${var.cluster_name}/${service}`, retention_in_days: 30 }),
+        expect.objectContaining({ name: `/ecs/\${var.cluster_name}/${service}`, retention_in_days: 365 }),
       );
     }
   });
@@ -222,9 +282,18 @@ describe("ECS (ecs.tf)", () => {
 
 describe("variables and outputs", () => {
   it("mirrors variables.tf with types, descriptions and validation", () => {
-    expect(Object.keys(doc.variable).sort()).toEqual(["admin_cidr", "aws_az", "aws_ec2_key", "aws_region", "cluster_name", "consul_instance_size", "ecs_instance_size"]);
+    expect(Object.keys(doc.variable).sort()).toEqual([
+      "admin_cidr",
+      "admin_cidr_allow_broad",
+      "availability_zones",
+      "aws_ec2_key",
+      "aws_region",
+      "cluster_name",
+      "consul_instance_size",
+      "ecs_instance_size",
+    ]);
     for (const [name, v] of Object.entries(doc.variable)) {
-      expect(v.type, name).toBe("string");
+      expect(v.type, name).toBe(name === "availability_zones" ? "list(string)" : name === "admin_cidr_allow_broad" ? "bool" : "string");
       expect(v.description.length, name).toBeGreaterThan(15);
       expect("default" in v, name).toBe(true);
     }
@@ -236,15 +305,17 @@ describe("variables and outputs", () => {
     expect(Object.keys(doc.output).sort()).toEqual([
       "consul_ca_cert_pem",
       "consul_management_token_secret_arn",
-      "consul_server_instance_id",
-      "consul_server_private_ip",
+      "consul_server_private_ips",
+      "consul_server_tag",
+      "consul_snapshot_bucket",
       "consul_ui_url",
       "ecs_cluster_name",
-      "ecs_host_1_public_ip",
-      "ecs_host_2_public_ip",
+      "ecs_host_1_private_ip",
+      "ecs_host_2_private_ip",
       "ecs_service_names",
     ]);
-    expect(doc.output.consul_ui_url.value).toBe("https://${aws_instance.consul_server_instance.public_ip}:8501/ui/");
+    // The URL the server certificate covers: localhost, through the SSM port forward.
+    expect(doc.output.consul_ui_url.value).toBe("https://localhost:8501/ui/");
   });
 });
 
@@ -273,7 +344,7 @@ describe("spec-driven stacks", () => {
   });
 
   it("sizes the ENI validation of ecs_instance_size to the tasks the spec wants", () => {
-    expect(withThird.variable.ecs_instance_size.validation[1].condition).toContain("* 2 >= 5");
+    expect(withThird.variable.ecs_instance_size.validation[2].condition).toContain("* 2 >= 5");
   });
 
   it("synthesizes byte-identical JSON for the same spec, whatever the order of services", () => {

@@ -55,6 +55,33 @@ const instance = (body: Body): TerraformJson =>
 
 const userData = (text: string) => instance({ user_data: text });
 
+/** A launch template as CDKTF writes it: nested blocks as arrays or objects, its bools as strings. */
+const launchTemplate = (body: Body): TerraformJson =>
+  res([
+    "aws_launch_template",
+    "lt",
+    {
+      image_id: "ami-123",
+      iam_instance_profile: { name: "${aws_iam_instance_profile.p.name}" },
+      metadata_options: { http_tokens: "required" },
+      block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "true", volume_type: "gp3" } }],
+      network_interfaces: [{ associate_public_ip_address: "false", security_groups: ["${aws_security_group.sg.id}"] }],
+      ...body,
+    },
+  ]);
+
+const LT = "aws_launch_template.lt";
+
+const service = (networkConfiguration: unknown): TerraformJson =>
+  res(["aws_ecs_service", "s", { name: "s", cluster: "${aws_ecs_cluster.c.id}", task_definition: "${aws_ecs_task_definition.t.arn}", network_configuration: networkConfiguration }]);
+
+const ENCRYPTED_EXEC = { kms_key_id: "${aws_kms_key.exec.arn}", logging: "OVERRIDE", log_configuration: { cloud_watch_encryption_enabled: true, cloud_watch_log_group_name: "${aws_cloudwatch_log_group.exec.name}" } };
+const cluster = (executeCommandConfiguration: unknown): TerraformJson =>
+  res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }], configuration: { execute_command_configuration: executeCommandConfiguration } }]);
+
+const secretsManagerSecret = (body: Body): TerraformJson => res(["aws_secretsmanager_secret", "s", { name_prefix: "mesh/token-", ...body }]);
+const logGroup = (body: Body): TerraformJson => res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}", ...body }]);
+
 const GOOD_CONTAINER = {
   name: "app",
   image: "hashicorp/http-echo:1.0.0",
@@ -145,9 +172,24 @@ const BAD: BadCase[] = [
   { rule: "CKV_AWS_46", name: "a PEM in user_data_base64", doc: instance({ user_data: undefined, user_data_base64: Buffer.from("-----BEGIN PRIVATE KEY-----\n").toString("base64") }), address: "aws_instance.host" },
   { rule: "CKV_AWS_46", name: "a launch template", doc: res(["aws_launch_template", "lt", { user_data: "${base64encode(random_password.db.result)}" }]), address: "aws_launch_template.lt" },
   { rule: "CKV2_AWS_41", name: "no instance profile", doc: instance({ iam_instance_profile: undefined }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_79", name: "a launch template with http_tokens optional", doc: launchTemplate({ metadata_options: [{ http_tokens: "optional" }] }), address: LT },
+  { rule: "CKV_AWS_79", name: "a launch template without metadata_options", doc: launchTemplate({ metadata_options: undefined }), address: LT },
+  { rule: "CKV_AWS_8", name: 'a launch template root mapping with ebs.encrypted "false"', doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }] }), address: LT },
+  { rule: "CKV_AWS_8", name: "a launch template whose /dev/xvda mapping (not the first) is unencrypted", doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvdb", ebs: [{ encrypted: "true" }] }, { device_name: "/dev/xvda", ebs: [{ volume_size: 30 }] }] }), address: LT },
+  { rule: "CKV_AWS_8", name: "a launch template without block_device_mappings", doc: launchTemplate({ block_device_mappings: undefined }), address: LT },
+  { rule: "CKV2_AWS_41", name: "a launch template without instance profile", doc: launchTemplate({ iam_instance_profile: undefined }), address: LT },
+  { rule: "CKV2_AWS_41", name: "a launch template instance profile with neither name nor arn", doc: launchTemplate({ iam_instance_profile: [{ name: "" }] }), address: LT },
+  { rule: "CKV_AWS_88", name: "an instance with a public IP", doc: instance({ associate_public_ip_address: true }), address: "aws_instance.host" },
+  { rule: "CKV_AWS_88", name: 'a launch template interface with associate_public_ip_address "true"', doc: launchTemplate({ network_interfaces: [{ associate_public_ip_address: "true" }] }), address: LT },
+  { rule: "CKV_AWS_88", name: "a launch template interface (object) with associate_public_ip_address true", doc: launchTemplate({ network_interfaces: { associate_public_ip_address: true } }), address: LT },
   // ECS
   { rule: "CKV_AWS_65", name: "no settings", doc: res(["aws_ecs_cluster", "c", { name: "c" }]), address: "aws_ecs_cluster.c" },
   { rule: "CKV_AWS_65", name: "containerInsights disabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "disabled" }] }]), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_224", name: "ECS Exec without kms_key_id", doc: cluster({ ...ENCRYPTED_EXEC, kms_key_id: undefined }), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_224", name: "ECS Exec logs unencrypted", doc: cluster({ ...ENCRYPTED_EXEC, log_configuration: { cloud_watch_encryption_enabled: false, cloud_watch_log_group_name: "x" } }), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_224", name: "ECS Exec with logging DEFAULT and no log_configuration (arrays)", doc: res(["aws_ecs_cluster", "c", { name: "c", configuration: [{ execute_command_configuration: [{ kms_key_id: "${aws_kms_key.exec.arn}", logging: "DEFAULT" }] }] }]), address: "aws_ecs_cluster.c" },
+  { rule: "CKV_AWS_333", name: "a service with assign_public_ip true", doc: service({ assign_public_ip: true, subnets: ["${aws_subnet.public.id}"] }), address: "aws_ecs_service.s" },
+  { rule: "CKV_AWS_333", name: 'a service with assign_public_ip "true" (array)', doc: service([{ assign_public_ip: "true", subnets: ["${aws_subnet.public.id}"] }]), address: "aws_ecs_service.s" },
   { rule: "CKV_AWS_249", name: "one role for both", doc: task([GOOD_CONTAINER], { task_role_arn: "${aws_iam_role.exec.arn}" }), address: TD },
   { rule: "CKV_AWS_249", name: "no task role", doc: task([GOOD_CONTAINER], { task_role_arn: undefined }), address: TD },
   { rule: "MESH_ECS_PRIVILEGED", name: "a privileged container", doc: container({ privileged: true }), address: TD },
@@ -178,6 +220,14 @@ const BAD: BadCase[] = [
   { rule: "CKV_AWS_66", name: "no retention", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
   { rule: "CKV_AWS_66", name: "retention 0 (never expire)", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 0, kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
   { rule: "CKV_AWS_158", name: "no KMS key", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]), address: "aws_cloudwatch_log_group.g" },
+  { rule: "CKV_AWS_338", name: "no retention", doc: logGroup({}), address: "aws_cloudwatch_log_group.g" },
+  { rule: "CKV_AWS_338", name: "30 days", doc: logGroup({ retention_in_days: 30 }), address: "aws_cloudwatch_log_group.g" },
+  { rule: "CKV_AWS_338", name: "364 days as a string", doc: logGroup({ retention_in_days: "364" }), address: "aws_cloudwatch_log_group.g" },
+  // Secrets Manager
+  { rule: "CKV_AWS_149", name: "no kms_key_id", doc: secretsManagerSecret({}), address: "aws_secretsmanager_secret.s" },
+  { rule: "CKV_AWS_149", name: "an empty kms_key_id", doc: secretsManagerSecret({ kms_key_id: "" }), address: "aws_secretsmanager_secret.s" },
+  { rule: "CKV_AWS_149", name: "the AWS-managed alias/aws/secretsmanager", doc: secretsManagerSecret({ kms_key_id: "alias/aws/secretsmanager" }), address: "aws_secretsmanager_secret.s" },
+  { rule: "CKV_AWS_149", name: "an AWS-managed alias ARN", doc: secretsManagerSecret({ kms_key_id: "arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager" }), address: "aws_secretsmanager_secret.s" },
   // IAM
   { rule: "CKV_AWS_63", name: 'Action "*"', doc: rolePolicy({ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }), address: "aws_iam_role_policy.p" },
   { rule: "CKV_AWS_63", name: '"iam:*" in a policy document', doc: policyDocument([{ actions: ["iam:*"], resources: ["arn:aws:iam::123456789012:role/x"] }]), address: "data.aws_iam_policy_document.d" },
@@ -238,8 +288,20 @@ const GOOD: GoodCase[] = [
     ),
   },
   { rule: "CKV_AWS_46", name: "a CA certificate and a public key", doc: userData("echo '${tls_self_signed_cert.ca.cert_pem}' > ca.pem\necho '${tls_private_key.k.public_key_openssh}' >> keys\n") },
+  { rule: "CKV_AWS_79", name: "IMDS disabled (http_endpoint disabled)", doc: instance({ metadata_options: { http_endpoint: "disabled", http_tokens: "optional" } }) },
+  { rule: "CKV_AWS_79", name: "a launch template requiring IMDSv2 (array)", doc: launchTemplate({ metadata_options: [{ http_tokens: "required", http_put_response_hop_limit: 1 }] }) },
+  { rule: "CKV_AWS_8", name: "a launch template with an encrypted root mapping", doc: launchTemplate({}) },
+  { rule: "CKV_AWS_8", name: "a launch template: /dev/xvda encrypted, a data volume first", doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvdb", ebs: { volume_size: 100 } }, { device_name: "/dev/xvda", ebs: [{ encrypted: true }] }] }) },
   { rule: "CKV2_AWS_41", name: "an instance profile", doc: instance({}) },
+  { rule: "CKV2_AWS_41", name: "a launch template instance profile by name or by arn", doc: merge(launchTemplate({}), res(["aws_launch_template", "lt2", { metadata_options: { http_tokens: "required" }, iam_instance_profile: [{ arn: "${aws_iam_instance_profile.p.arn}" }] }])) },
+  { rule: "CKV_AWS_88", name: "an instance without associate_public_ip_address", doc: instance({}) },
+  { rule: "CKV_AWS_88", name: "an instance with associate_public_ip_address false", doc: instance({ associate_public_ip_address: false }) },
+  { rule: "CKV_AWS_88", name: 'a launch template interface with "false", or none', doc: merge(launchTemplate({}), res(["aws_launch_template", "lt2", { network_interfaces: undefined }])) },
   { rule: "CKV_AWS_65", name: "containerInsights enabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }] }]) },
+  { rule: "CKV_AWS_224", name: "ECS Exec with a CMK and encrypted CloudWatch logs", doc: cluster(ENCRYPTED_EXEC) },
+  { rule: "CKV_AWS_224", name: "ECS Exec with a CMK and encrypted S3 logs (arrays)", doc: res(["aws_ecs_cluster", "c", { name: "c", configuration: [{ execute_command_configuration: [{ kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1", log_configuration: [{ s3_bucket_name: "b", s3_bucket_encryption_enabled: true }] }] }] }]) },
+  { rule: "CKV_AWS_224", name: "no execute_command_configuration, and logging NONE (not judged)", doc: merge(res(["aws_ecs_cluster", "c", { name: "c" }]), res(["aws_ecs_cluster", "c2", { name: "c2", configuration: { execute_command_configuration: { logging: "NONE" } } }])) },
+  { rule: "CKV_AWS_333", name: "assign_public_ip false, or no network_configuration", doc: merge(service({ assign_public_ip: false, subnets: ["${aws_subnet.private.id}"] }), res(["aws_ecs_service", "s2", { name: "s2" }])) },
   { rule: "CKV_AWS_249", name: "distinct roles", doc: task([GOOD_CONTAINER]) },
   { rule: "MESH_ECS_PRIVILEGED", name: "unprivileged", doc: container({ privileged: false }) },
   { rule: "MESH_ECS_LOGGING", name: "awslogs", doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar" }]) },
@@ -254,6 +316,10 @@ const GOOD: GoodCase[] = [
   { rule: "CKV_AWS_51", name: "immutable tags", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "IMMUTABLE" }]) },
   { rule: "CKV_AWS_66", name: "30 days", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]) },
   { rule: "CKV_AWS_158", name: "a KMS key", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]) },
+  { rule: "CKV_AWS_338", name: "365 days", doc: logGroup({ retention_in_days: 365 }) },
+  { rule: "CKV_AWS_338", name: "0 (never expire)", doc: logGroup({ retention_in_days: 0 }) },
+  { rule: "CKV_AWS_338", name: "a variable (not judged)", doc: logGroup({ retention_in_days: "${var.log_retention_days}" }) },
+  { rule: "CKV_AWS_149", name: "a customer-managed key by reference, by ARN and by alias", doc: merge(secretsManagerSecret({ kms_key_id: "${aws_kms_key.secrets.arn}" }), res(["aws_secretsmanager_secret", "s2", { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }], ["aws_secretsmanager_secret", "s3", { kms_key_id: "alias/mesh-secrets" }])) },
   {
     rule: "CKV_AWS_63",
     name: "scoped actions, a Deny *, a key policy document, a reference to a document",
@@ -306,15 +372,18 @@ describe("policy rules", () => {
         CLOSED_DEFAULT_SG,
         ["aws_security_group", "sg", { description: "tasks", vpc_id: "${aws_vpc.main.id}" }],
         ["aws_vpc_security_group_ingress_rule", "ui", { security_group_id: "${aws_security_group.sg.id}", description: "UI from admin", ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" }],
-        ["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30, kms_key_id: "${aws_kms_key.k.arn}" }],
-        ["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }] }],
+        ["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 365, kms_key_id: "${aws_kms_key.k.arn}" }],
+        ["aws_secretsmanager_secret", "s", { name_prefix: "mesh/token-", kms_key_id: "${aws_kms_key.secrets.arn}" }],
       ),
+      cluster(ENCRYPTED_EXEC),
+      service({ assign_public_ip: false, subnets: ["${aws_subnet.private.id}"] }),
+      launchTemplate({}),
       task([GOOD_CONTAINER]),
       instance({}),
       rolePolicy({ Effect: "Allow", Action: "ssmmessages:OpenDataChannel", Resource: "*" }),
       output("arn", { value: "${aws_secretsmanager_secret.token.arn}" }),
     );
-    expect(Object.keys(doc.resource!)).toHaveLength(10);
+    expect(Object.keys(doc.resource!)).toHaveLength(13);
     expect(runPolicy(doc)).toEqual([]);
   });
 });
@@ -331,7 +400,7 @@ const EXAMPLES = fs
 const SPECS: [string, () => unknown][] = [["the built-in default", () => DEFAULT_SPEC], ...EXAMPLES.map((f): [string, () => unknown] => [f, () => loadSpecFile(f).spec])];
 
 /** Resource types the rules inspect: a synthesized mesh without them would pass vacuously. */
-const INSPECTED = ["aws_vpc", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_instance", "aws_ecs_cluster", "aws_ecs_task_definition", "aws_cloudwatch_log_group", "aws_iam_role_policy"];
+const INSPECTED = ["aws_vpc", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_ecs_cluster", "aws_ecs_task_definition", "aws_cloudwatch_log_group", "aws_iam_role_policy"];
 
 describe("the synthesized stacks of every example spec", () => {
   it("covers at least the three shipped examples", () => {
@@ -342,6 +411,8 @@ describe("the synthesized stacks of every example spec", () => {
     const stacks = synthAllStacks(spec() as never);
     expect(Object.keys(stacks)).toEqual(expect.arrayContaining(["mesh", "intentions"]));
     expect(Object.keys(stacks.mesh.resource)).toEqual(expect.arrayContaining(INSPECTED));
+    // Servers and hosts are EC2 instances (fixed addresses) or launch templates (Auto Scaling groups): the instance rules read both.
+    expect(Object.keys(stacks.mesh.resource).some((type) => type === "aws_instance" || type === "aws_launch_template")).toBe(true);
     const findings = Object.entries(stacks).flatMap(([stack, doc]) => runPolicy(doc as TerraformJson).map((f) => `${stack}: ${f.rule} ${f.address}: ${f.message}`));
     expect(findings).toEqual([]);
   });

@@ -57,12 +57,46 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   // Network
   ["invalid CIDR", (s) => (s.network.vpcCidr = "10.0.0.0/33"), "network.vpcCidr", /IPv4 CIDR/],
   ["VPC too large", (s) => (s.network.vpcCidr = "10.0.0.0/8"), "network.vpcCidr", /\/16 to \/28/],
-  ["subnet outside the VPC", (s) => (s.network.publicSubnetCidr = "10.1.101.0/24"), "network.publicSubnetCidr", /not inside the VPC/],
-  ["subnet with host bits", (s) => (s.network.publicSubnetCidr = "10.0.101.7/24"), "network.publicSubnetCidr", /did you mean 10\.0\.101\.0\/24/],
-  ["static IP outside the subnet", (s) => (s.consul.serverPrivateIp = "10.0.102.100"), "consul.serverPrivateIp", /outside the subnet/],
+  ["subnet outside the VPC", (s) => (s.network.zones[0].privateSubnet = "10.1.101.0/24"), "network.zones[0].privateSubnet", /not inside the VPC 10\.0\.0\.0\/16; choose a block inside it/],
+  ["subnet with host bits", (s) => (s.network.zones[0].privateSubnet = "10.0.101.7/24"), "network.zones[0].privateSubnet", /did you mean 10\.0\.101\.0\/24/],
+  ["overlapping subnets", (s) => (s.network.zones[0].publicSubnet = "10.0.101.0/28"), "network.zones[0].publicSubnet", /overlaps network\.zones\[0\]\.privateSubnet/],
+  ["the same availability zone twice", (s) => {
+    s.network.zones[0].availabilityZone = "us-east-1a";
+    s.network.zones.push({ privateSubnet: "10.0.102.0/24", availabilityZone: "us-east-1a" });
+  }, "network.zones[1].availabilityZone", /already zone 0/],
+  ["an availability zone of another region", (s) => (s.network.zones[0].availabilityZone = "eu-west-1a"), "network.zones[0].availabilityZone", /not a zone of us-east-1/],
+  ["more than three zones", (s) => s.network.zones.push({ privateSubnet: "10.0.102.0/24" }, { privateSubnet: "10.0.103.0/24" }, { privateSubnet: "10.0.104.0/24" }), "network.zones", /at most 3/],
+  ["a NAT gateway without a public subnet", (s) => delete s.network.zones[0].publicSubnet, "network.zones[0].publicSubnet", /give it a small public subnet/],
+  ["a NAT gateway per zone without each public subnet", (s) => {
+    s.network.egress = "nat-gateway-per-zone";
+    s.network.zones.push({ privateSubnet: "10.0.102.0/24" });
+  }, "network.zones[1].publicSubnet", /NAT gateway in every zone/],
+  ["too few addresses for the tasks", (s) => {
+    s.network.zones[0].privateSubnet = "10.0.101.0/28";
+    s.consul.serverPrivateIps = ["10.0.101.4"];
+    s.ecsHosts.privateIps = ["10.0.101.5", "10.0.101.6"];
+    server(s).count = 12;
+    Object.assign(server(s), { launchType: "FARGATE" });
+  }, "network.zones", /11 usable addresses, but the mesh needs/],
+  ["static IP outside the subnets", (s) => (s.consul.serverPrivateIps = ["10.0.102.100"]), "consul.serverPrivateIps[0]", /in none of the private subnets/],
   ["static IP reserved by AWS", (s) => (s.ecsHosts.privateIps[0] = "10.0.101.3"), "ecsHosts.privateIps[0]", /reserved by AWS/],
   ["broadcast address", (s) => (s.ecsHosts.privateIps[0] = "10.0.101.255"), "ecsHosts.privateIps[0]", /reserved by AWS/],
-  ["static IP used twice", (s) => (s.ecsHosts.privateIps[1] = "10.0.101.100"), "ecsHosts.privateIps[1]", /already used by consul.serverPrivateIp/],
+  ["static IP used twice", (s) => (s.ecsHosts.privateIps[1] = "10.0.101.100"), "ecsHosts.privateIps[1]", /already used by consul.serverPrivateIps\[0\]/],
+  // Servers
+  ["an even number of servers", (s) => Object.assign(s.consul, { servers: 2, serverPrivateIps: undefined }), "consul.servers", /2 tolerate no more failures than 1/],
+  ["seven servers", (s) => Object.assign(s.consul, { servers: 7, serverPrivateIps: undefined }), "consul.servers", /more than 5 slow every write/],
+  ["fewer addresses than servers", (s) => (s.consul.servers = 3), "consul.serverPrivateIps", /lists 1 address\(es\) for 3 server\(s\)/],
+  // Hosts
+  ["fixed hosts and an Auto Scaling group at once", (s) => (s.ecsHosts.autoScaling = { maxSize: 3 }), "ecsHosts", /set privateIps \(fixed hosts\) or autoScaling \(an Auto Scaling group\), not both/],
+  ["hosts with neither", (s) => (s.ecsHosts = { instanceType: "t3.small" }), "ecsHosts", /set privateIps \(fixed hosts\) or autoScaling/],
+  ["an Auto Scaling group too small for the tasks", (s) => (s.ecsHosts = { instanceType: "t3.small", autoScaling: { minSize: 1, maxSize: 1 } }), "ecsHosts.instanceType", /at most 1 \(autoScaling\.maxSize\) × t3\.small run at most 2 awsvpc tasks/],
+  ["an instance type with a Terraform template in it", (s) => (s.ecsHosts.instanceType = "t3.micro${var.cluster_name}"), "ecsHosts.instanceType", /must be an EC2 instance type/],
+  ["an instance type that is free text", (s) => (s.consul.serverInstanceType = "large"), "consul.serverInstanceType", /must be an EC2 instance type/],
+  // Security
+  ["a plaintext secret in environment", (s) => (server(s).environment = { DB_PASSWORD: "hunter2" }), "services.http-server.environment.DB_PASSWORD", /looks like a secret.*move it to secrets/],
+  ["an API key in environment", (s) => (server(s).environment = { STRIPE_API_KEY: "sk_live" }), "services.http-server.environment.STRIPE_API_KEY", /looks like a secret/],
+  ["an allow-list entry for no variable", (s) => (server(s).allowPlaintextEnvironment = ["TOKEN_URL"]), "services.http-server.allowPlaintextEnvironment[0]", /not in environment/],
+  ["Docker Hub credentials ECR cannot use", (s) => (s.images = { dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub" }), "images.dockerHubCredentialsSecretArn", /ecr-pullthroughcache\//],
   ["not an IP", (s) => (s.ecsHosts.privateIps[1] = "10.0.101"), "ecsHosts.privateIps[1]", /IPv4 address/],
   // Capacity
   ["more tasks than ENIs", (s) => (server(s).count = 4), "ecsHosts.instanceType", /at most 4 awsvpc tasks .* want 5/],
@@ -70,6 +104,16 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   ["Fargate CPU that does not exist", (s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 300 }), "services.http-server.cpu", /not a Fargate CPU size/],
   ["app memory above the task", (s) => Object.assign(server(s), { appMemory: 500, memory: 512 }), "services.http-server.appMemory", /need 660 MiB/],
   ["public IP on EC2", (s) => (server(s).assignPublicIp = true), "services.http-server.assignPublicIp", /only Fargate/],
+  ["a public IP without a public subnet", (s) => {
+    Object.assign(server(s), { launchType: "FARGATE", assignPublicIp: true });
+    s.network.egress = "vpc-endpoints";
+    delete s.network.zones[0].publicSubnet;
+    s.consul.releaseS3Uri = "s3://releases/consul.zip";
+  }, "services.http-server.assignPublicIp", /no zone has a public subnet/],
+  // Network paths
+  ["servers without internet access and no staged release", (s) => (s.network.egress = "vpc-endpoints"), "consul.releaseS3Uri", /Consul servers cannot reach download Consul from releases\.hashicorp\.com.*stage the release zip in S3/],
+  ["an app image on Docker Hub without internet access", (s) => Object.assign(s.network, { egress: "vpc-endpoints" }), "services.http-server.image", /cannot reach pull hashicorp\/http-echo:1\.0\.0: no route; mirror the image into ECR/],
+  ["Envoy from Docker Hub without internet access", (s) => Object.assign(s.network, { egress: "vpc-endpoints" }), "images", /cannot reach pull envoyproxy\/envoy:v1\.35\.10.*images\.dockerHubCredentialsSecretArn/],
   // Images
   ["latest image", (s) => (server(s).image = "hashicorp/http-echo:latest"), "services.http-server.image", /:latest/],
   ["untagged image", (s) => (server(s).image = "hashicorp/http-echo"), "services.http-server.image", /no tag/],
@@ -93,10 +137,11 @@ describe("spec validation", () => {
         client(s).upstreams[0].destination = "nope";
         server(s).image = "hashicorp/http-echo:latest";
         s.ecsHosts.privateIps[0] = "10.0.101.1";
+        s.consul.servers = 4;
       }),
     );
     expect(errors.map((e) => e.path)).toEqual(
-      expect.arrayContaining(["services.http-client", "services.http-client.upstreams[0].destination", "services.http-server.image", "ecsHosts.privateIps[0]"]),
+      expect.arrayContaining(["services.http-client", "services.http-client.upstreams[0].destination", "services.http-server.image", "ecsHosts.privateIps[0]", "consul.servers"]),
     );
   });
 
@@ -111,9 +156,43 @@ describe("spec validation", () => {
     expect(warnings).toContainEqual({ path: "ecsHosts.instanceType", message: expect.stringMatching(/ENI limit of m6i.large is unknown/) });
   });
 
-  it("warns that a Fargate task without a public IP cannot pull public images", () => {
+  it("accepts a Fargate task without a public IP: the NAT gateway reaches the registries", () => {
     const { warnings } = parseSpec(specWith((s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 256, memory: 512 })), "t");
-    expect(warnings.map((w) => w.path)).toContain("services.http-server.assignPublicIp");
+    expect(warnings.map((w) => w.path)).not.toContain("services.http-server.assignPublicIp");
+  });
+
+  it("warns about what a reviewer should see: one server, apps without a user, public IPs, a TLD-shadowing namespace", () => {
+    const { warnings } = parseSpec(
+      specWith((s) => {
+        delete server(s).user;
+        Object.assign(s.network, { publicInstances: true, zones: [{ privateSubnet: "10.0.100.0/24", publicSubnet: "10.0.101.0/24" }] });
+        s.tlsEdge = { namespace: "dev" };
+      }),
+      "t",
+    );
+    expect(warnings.map((w) => w.path).sort()).toEqual(["consul.servers", "network.publicInstances", "services.http-server.user", "tlsEdge.namespace"]);
+    expect(warnings.find((w) => w.path === "tlsEdge.namespace")!.message).toMatch(/public top-level domain \.dev.*\.internal/);
+  });
+
+  it("lets a variable that only looks secret through when the spec says so", () => {
+    expect(() => parseSpec(specWith((s) => Object.assign(server(s), { environment: { TOKEN_URL: "https://auth.example/token" }, allowPlaintextEnvironment: ["TOKEN_URL"] })), "t")).not.toThrow();
+  });
+
+  it("accepts servers without internet access when the release is staged in S3, with a warning about the first cached pull", () => {
+    const { warnings } = parseSpec(
+      specWith((s) => {
+        s.network.egress = "vpc-endpoints";
+        s.consul.releaseS3Uri = "s3://my-artifacts/consul_1.22.7_linux_amd64.zip";
+        server(s).image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0";
+        client(s).image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/curl:8.11.1";
+        s.images = { dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/dockerhub" };
+      }),
+      "t",
+    );
+    expect(warnings.filter((w) => w.path === "network.egress").map((w) => w.message)).toEqual([
+      expect.stringMatching(/first pull of envoyproxy\/envoy:v1\.35\.10/),
+      expect.stringMatching(/first pull of public\.ecr\.aws\/hashicorp\/consul:2\.0\.1/),
+    ]);
   });
 });
 
@@ -136,7 +215,12 @@ describe("spec documents", () => {
   });
 
   it("rejects duplicate keys, which would silently drop a service", () => {
-    expect(syntaxError("services:\n  web: {image: a:1}\n  web: {image: b:1}\n")).toEqual({ path: "line 3, column 3", message: expect.stringMatching(/unique/) });
+    // The excerpt (a code frame with a caret under the column) is new: asserted here with the rest.
+    expect(syntaxError("services:\n  web: {image: a:1}\n  web: {image: b:1}\n")).toEqual({
+      path: "line 3, column 3",
+      message: expect.stringMatching(/duplicate key "web" \(first at line 2, column 3\); keys must be unique/),
+      excerpt: "  web: {image: b:1}\n  ^",
+    });
   });
 
   it("rejects an empty file", () => {

@@ -48,15 +48,27 @@ describe("Terraform variable validation (real terraform plan)", () => {
   it("accepts the defaults and sensible overrides", () => {
     const defaults = plan({});
     expect(defaults.ok, defaults.output).toBe(true);
-    const overrides = plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", aws_az: "eu-west-1b", admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
+    const overrides = plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", availability_zones: '["eu-west-1b"]', admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
     expect(overrides.ok, overrides.output).toBe(true);
+    const broad = plan({ admin_cidr: "10.0.0.0/16", admin_cidr_allow_broad: "true" });
+    expect(broad.ok, broad.output).toBe(true);
+  });
+
+  it("never accepts the whole internet as admin_cidr, even when broad ranges are allowed", () => {
+    const result = plan({ admin_cidr: "0.0.0.0/0", admin_cidr_allow_broad: "true" });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain("admin_cidr must not be the whole internet");
   });
 
   it.each([
     ["cluster_name", "Prod_Mesh", "cluster_name must be 2-20 lowercase"],
     ["cluster_name", "a-very-long-cluster-name", "cluster_name must be 2-20 lowercase"],
     ["aws_region", "Europe", "aws_region must be a region name"],
-    ["admin_cidr", "0.0.0.0/0", "not the whole internet"],
+    ["admin_cidr", "0.0.0.0/0", "not be the whole internet"],
+    ["admin_cidr", "0.0.0.0/1", "must be /24 or narrower"],
+    ["admin_cidr", "10.0.0.0/16", "Set admin_cidr_allow_broad = true"],
+    ["consul_instance_size", "t3.micro${var.cluster_name}", "consul_instance_size must be an EC2 instance type"],
+    ["ecs_instance_size", "large", "ecs_instance_size must be an EC2 instance type"],
     ["admin_cidr", "10.0.0.300/32", "admin_cidr must be a CIDR block"],
     ["ecs_instance_size", "t3.micro", "too few network interfaces"],
     ["ecs_instance_size", "t4g.small", "must be an x86_64 instance type"],
@@ -67,10 +79,12 @@ describe("Terraform variable validation (real terraform plan)", () => {
     expect(result.output).toContain(message);
   });
 
-  it("rejects an availability zone of another region", () => {
-    const result = plan({ aws_region: "us-east-1", aws_az: "eu-west-1a" });
-    expect(result.ok).toBe(false);
-    expect(result.output).toContain("aws_az must be a zone of aws_region");
+  it("rejects availability zones of another region, or not one per zone", () => {
+    for (const zones of ['["eu-west-1a"]', '["us-east-1a", "us-east-1b"]']) {
+      const result = plan({ aws_region: "us-east-1", availability_zones: zones });
+      expect(result.ok, zones).toBe(false);
+      expect(result.output).toContain("availability_zones must list 1 zone(s) of aws_region");
+    }
   });
 });
 

@@ -94,7 +94,7 @@ describe("parity with the original envoy-ssl-tutorial", () => {
   it("logs both containers to /ecs/envoy-ssl-tutorial with a retention and KMS", () => {
     expect(one(doc, "aws_cloudwatch_log_group")).toEqual({
       name: "/ecs/envoy-ssl-tutorial",
-      retention_in_days: 30,
+      retention_in_days: 365,
       kms_key_id: "${aws_kms_key.log_key_key.arn}",
     });
     for (const c of containersOf(doc)) {
@@ -155,7 +155,10 @@ describe("what the original got wrong, fixed", () => {
         Action: ["secretsmanager:GetSecretValue"],
         Resource: ["${aws_secretsmanager_secret.certificate_certificate.arn}", "${aws_secretsmanager_secret.certificate_private_key.arn}"],
       },
+      // Both secrets are on the stack's own KMS key (CKV_AWS_149).
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.log_key_key.arn}"] },
     ]);
+    for (const secret of Object.values(doc.resource.aws_secretsmanager_secret) as any[]) expect(secret.kms_key_id).toBe("${aws_kms_key.log_key_key.arn}");
     for (const s of statements) for (const action of s.Action) expect(action).not.toMatch(/\*/);
   });
 
@@ -197,7 +200,9 @@ describe("what the original got wrong, fixed", () => {
 
   it("passes the project's security policy (checkov/trivy-equivalent rules)", () => {
     expect(runPolicy(doc)).toEqual([]);
-    expect(runPolicy(synthAlone({ allowedCidrs: ["192.168.0.0/16"], assignPublicIp: true }))).toEqual([]);
+    expect(runPolicy(synthAlone({ allowedCidrs: ["192.168.0.0/16"] }))).toEqual([]);
+    // The original's public IP is still possible, and the policy names it (CKV_AWS_333).
+    expect(runPolicy(synthAlone({ assignPublicIp: true })).map((f) => f.rule)).toEqual(["CKV_AWS_333"]);
   });
 });
 
@@ -314,7 +319,7 @@ describe("the tls-edge spec", () => {
       desiredCount: 1,
       allowedCidrs: [],
       assignPublicIp: false,
-      logRetentionDays: 30,
+      logRetentionDays: 365,
       network: { from: "mesh" },
     });
     expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID } }).network).toEqual({ from: "existing", vpcId: VPC_ID });
@@ -353,7 +358,7 @@ describe("TlsEdgeService props", () => {
     vpcId: VPC_ID,
     vpcCidr: "10.1.0.0/16",
     subnetIds: [SUBNET_ID],
-    logKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
+    kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
     appImageTag: "abc",
     certificate: { certificateSecretArn: "arn:cert", privateKeySecretArn: "arn:key", certificateDigest: "d" },
   };
@@ -399,7 +404,7 @@ describe("networks", () => {
   it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
     const app = Testing.app();
     const mesh = new MeshStack(app, "mesh", planOf());
-    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: [mesh.network.publicSubnet.id] };
+    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: mesh.network.subnetIds("private") };
     new TlsEdgeStack(app, "tls-edge", edgePlan({}), network);
     app.synth();
     const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
@@ -415,8 +420,8 @@ describe("networks", () => {
     expect(runPolicy(tls)).toEqual([]);
   });
 
-  it("reaches AWS through VPC endpoints in the mesh's network (no NAT), with egress to them only", () => {
-    const endpoints = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+  it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), with egress to them only", () => {
+    const endpoints = synthAlone({ network: { from: "mesh" }, vpcEndpoints: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
     const services = Object.values(endpoints.data.aws_vpc_endpoint_service).map((s: any) => `${s.service}/${s.service_type}`);
     expect(services.sort()).toEqual(["ecr.api/Interface", "ecr.dkr/Interface", "logs/Interface", "s3/Gateway", "secretsmanager/Interface"]);
     const egress = Object.values(endpoints.resource.aws_vpc_security_group_egress_rule) as any[];
@@ -427,10 +432,10 @@ describe("networks", () => {
     ]);
     for (const r of taskEgress) expect([r.from_port, r.to_port, r.cidr_ipv4]).toEqual([443, 443, undefined]);
     expect(runPolicy(endpoints)).toEqual([]);
-    // With a public IP the tasks use the internet gateway instead: no endpoints.
-    const publicIp = synthAlone({ network: { from: "mesh" }, assignPublicIp: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
-    expect(publicIp.resource.aws_vpc_endpoint).toBeUndefined();
-    expect(one(publicIp, "aws_ecs_service").network_configuration.assign_public_ip).toBe(true);
+    // The mesh's network has a NAT gateway (or endpoints of its own): none by default.
+    const meshNetwork = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+    expect(meshNetwork.resource.aws_vpc_endpoint).toBeUndefined();
+    expect(one(meshNetwork, "aws_ecs_service").network_configuration.assign_public_ip).toBe(false);
   });
 });
 

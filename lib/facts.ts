@@ -21,6 +21,18 @@ export const ENVOY_PORTS = {
   admin: 19000,
 } as const;
 
+/**
+ * consul-dataplane's ports in a dataplane task: the public listener (mTLS; the agent sidecar's
+ * port, so a service keeps its security group rule when it changes architecture), Envoy's
+ * readiness listener and the dataplane's lifecycle server (both on 127.0.0.1; consul-ecs and
+ * consul-dataplane defaults).
+ */
+export const DATAPLANE_PORTS = {
+  publicListener: ENVOY_PORTS.publicListener,
+  readiness: 22000,
+  lifecycle: 20300,
+} as const;
+
 /** Ports of the TLS edge task: Envoy's TLS listener (the original's) and its admin API on 127.0.0.1 only. */
 export const TLS_EDGE_PORTS = {
   listener: 443,
@@ -36,6 +48,8 @@ export const TASK_PATHS = {
   envoyBootstrapDir: "/consul/envoy",
   envoyBootstrapFile: "/consul/envoy/bootstrap.json",
   envoyBinary: "/usr/local/bin/envoy",
+  /** Dataplane tasks: the volume mesh-init fills (bootstrapDir of consul-ecs). */
+  consulEcsBootstrapDir: "/consul",
 } as const;
 
 /** Paths on the Consul server instance. Non-.hcl files and subfolders of configDir are not read as config. */
@@ -52,6 +66,8 @@ export const SERVER_PATHS = {
   managementTokenFile: "/etc/consul.d/management.token",
   aclSyncEnvFile: "/etc/consul.d/acl-sync.env",
   aclSyncBinary: "/usr/local/bin/consul-acl-sync",
+  snapshotBinary: "/usr/local/bin/consul-snapshot",
+  snapshotEnvFile: "/etc/consul.d/snapshot.env",
   dataRoot: "/opt/consul",
   dataDir: "/opt/consul/data",
   systemdDir: "/etc/systemd/system",

@@ -1,17 +1,78 @@
-// Pinned versions. Consul and Envoy are a pair from Consul's Envoy compatibility table
-// ("Supported versions", developer.hashicorp.com/consul/docs/reference/proxy/envoy):
-// Consul 1.22.x CE supports Envoy 1.35.x (in every revision of that table).
-export const CONSUL = {
-  version: "1.22.7",
-  image: "hashicorp/consul:1.22.7",
-  /** SHA-256 of consul_1.22.7_linux_<arch>.zip (releases.hashicorp.com consul_1.22.7_SHA256SUMS). */
-  sha256: {
+// One version matrix: the Consul servers and agents, consul-ecs and consul-dataplane (agentless
+// tasks), and Envoy (agent tasks), pinned together from HashiCorp's compatibility tables:
+//   - "Consul on ECS" compatibility (developer.hashicorp.com/consul/docs/upgrade/ecs):
+//     Consul 1.22.x and 2.0.x -> consul-ecs 0.10.x; Consul 1.20.x-1.22.x -> consul-ecs 0.9.x.
+//   - "Envoy and Consul Dataplane" (developer.hashicorp.com/consul/docs/reference/proxy/envoy):
+//     Consul 2.0.x CE -> dataplane 2.0.x (default), 1.9.x, 1.8.x; Consul 1.22.x CE -> dataplane
+//     1.9.x (default), 1.8.x, 1.7.x.
+//   - "Envoy and Consul client agent" (same page): Consul 2.0.x -> Envoy 1.37, 1.36, 1.35, 1.34
+//     (hashicorp/consul envoyextensions/xdscommon/ENVOY_VERSIONS); Consul 1.22.x -> 1.35, 1.34, 1.33.
+// Consul 2.0.1 is the default: 1.22.x CE left support on 2026-10-31; consul-ecs 0.10.0 is tested
+// against 2.0.1 and 1.22.7 (its CI), so tasks need no change when servers move between the two.
+// A spec may pick other versions from these tables (spec `versions`); a pair outside them is an error.
+
+/** Consul releases this project can install on its servers, each with the SHA-256 of its Linux archives. */
+export const CONSUL_RELEASES = {
+  // releases.hashicorp.com consul_2.0.1_SHA256SUMS, as published in HashiCorp's Homebrew tap formula.
+  "2.0.1": {
+    amd64: "f8189736b05e3fe42d27dd83dfbd3a6d7e44b5669b2e51684362e9c1639babe0",
+    arm64: "06a88f29c408f02a4c6388dccf30c059b8d8ce3778576701603fbb4dfc03b365",
+  },
+  // releases.hashicorp.com consul_1.22.7_SHA256SUMS.
+  "1.22.7": {
     amd64: "fe25cecd8dd3552a8e5b0941cde1d79bb6004eac384aa45679dd1398f947201d",
     arm64: "db54c5fb7c5ceaef97a38ca45dcc0f649ff592a48c73ab320e2d535c78e136cc",
   },
 } as const;
 
-export const ENVOY = {
-  version: "1.35.10",
-  image: "envoyproxy/envoy:v1.35.10",
+export type ConsulRelease = keyof typeof CONSUL_RELEASES;
+
+/** What each Consul line works with, per HashiCorp's tables (minor versions). */
+export const COMPATIBILITY: Readonly<Record<string, { readonly consulEcs: readonly string[]; readonly consulDataplane: readonly string[]; readonly envoy: readonly string[] }>> = {
+  "2.0": { consulEcs: ["0.10"], consulDataplane: ["2.0", "1.9", "1.8"], envoy: ["1.37", "1.36", "1.35", "1.34"] },
+  "1.22": { consulEcs: ["0.10", "0.9"], consulDataplane: ["1.9", "1.8", "1.7"], envoy: ["1.35", "1.34", "1.33"] },
+};
+
+/** The pinned defaults: one row of the tables above. */
+export const DEFAULT_VERSIONS = {
+  consul: "2.0.1",
+  consulEcs: "0.10.0",
+  consulDataplane: "2.0.1",
+  envoy: "1.35.10",
 } as const;
+
+/** HashiCorp publishes its images on ECR Public too (no Docker Hub limits); Envoy only on Docker Hub. */
+export const IMAGE_REPOSITORIES = {
+  consul: "public.ecr.aws/hashicorp/consul",
+  consulEcs: "public.ecr.aws/hashicorp/consul-ecs",
+  consulDataplane: "public.ecr.aws/hashicorp/consul-dataplane",
+  envoy: "envoyproxy/envoy",
+} as const;
+
+export interface Versions {
+  readonly consul: ConsulRelease;
+  readonly consulEcs: string;
+  readonly consulDataplane: string;
+  readonly envoy: string;
+}
+
+/** The image of each component at the given versions (Envoy tags carry a "v"). */
+export function imagesOf(versions: Versions) {
+  return {
+    consul: `${IMAGE_REPOSITORIES.consul}:${versions.consul}`,
+    consulEcs: `${IMAGE_REPOSITORIES.consulEcs}:${versions.consulEcs}`,
+    consulDataplane: `${IMAGE_REPOSITORIES.consulDataplane}:${versions.consulDataplane}`,
+    envoy: `${IMAGE_REPOSITORIES.envoy}:v${versions.envoy}`,
+  } as const;
+}
+
+/** "1.22.7" -> "1.22". */
+export function minorOf(version: string): string {
+  return version.split(".").slice(0, 2).join(".");
+}
+
+/** The pinned default Consul release and its checksums. */
+export const CONSUL = { version: DEFAULT_VERSIONS.consul, image: imagesOf(DEFAULT_VERSIONS).consul, sha256: CONSUL_RELEASES[DEFAULT_VERSIONS.consul] } as const;
+
+/** The pinned default Envoy of agent tasks (and the TLS edge). */
+export const ENVOY = { version: DEFAULT_VERSIONS.envoy, image: imagesOf(DEFAULT_VERSIONS).envoy } as const;

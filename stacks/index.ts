@@ -27,7 +27,7 @@ export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {
   if (!edge) return { mesh, intentions };
   const network =
     edge.network.from === "mesh"
-      ? { vpcId: mesh.network.vpc.id, vpcCidr: plan.network.vpcCidr, subnetIds: [mesh.network.publicSubnet.id] }
+      ? { vpcId: mesh.network.vpc.id, vpcCidr: plan.network.vpcCidr, subnetIds: mesh.network.subnetIds(edge.assignPublicIp ? "public" : "private") }
       : undefined;
   const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, options.backend);
   return { mesh, intentions, tlsEdge };

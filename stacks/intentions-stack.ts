@@ -6,6 +6,9 @@ import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshIntentions } from "../lib/constructs/mesh-intentions";
+import { ConsulAuthMethod } from "../lib/constructs/consul-auth-method";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { CONSUL_PORTS } from "../lib/facts";
 import type { MeshPlan } from "../lib/plan/types";
 import type { MeshStack } from "./mesh-stack";
@@ -17,6 +20,8 @@ import type { MeshStack } from "./mesh-stack";
  */
 export class IntentionsStack extends MeshBaseStack {
   public readonly intentions: MeshIntentions;
+  /** The IAM login of dataplane tasks, when the mesh has any. */
+  public readonly authMethod?: ConsulAuthMethod;
 
   constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
@@ -41,6 +46,15 @@ export class IntentionsStack extends MeshBaseStack {
       caPem: ca.secretString,
       token: token.secretString,
     });
+
+    if (plan.dataplane) {
+      this.authMethod = new ConsulAuthMethod(this, "dataplane_login", {
+        control: plan.dataplane,
+        partition: new DataAwsPartition(this, "partition").partition,
+        accountId: new DataAwsCallerIdentity(this, "account").accountId,
+        clusterArn: mesh.cluster.cluster.arn,
+      });
+    }
 
     const resolved = plan.intentions;
     this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved });

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformOutput } from "cdktf";
+import { Fn, Op, TerraformOutput, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
@@ -9,14 +9,18 @@ import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshVariables } from "../lib/constructs/mesh-variables";
 import { MeshNetwork } from "../lib/constructs/network";
-import { ConsulServer } from "../lib/constructs/consul-server";
+import { ConsulServers } from "../lib/constructs/consul-server";
 import { EcsHosts } from "../lib/constructs/ecs-hosts";
 import { MeshCluster } from "../lib/constructs/mesh-cluster";
 import { MeshService } from "../lib/constructs/mesh-service";
 import { ConsulSecrets } from "../lib/constructs/consul-secrets";
-import { LogEncryptionKey } from "../lib/constructs/log-encryption-key";
+import { MeshKey } from "../lib/constructs/mesh-key";
+import { MeshImages } from "../lib/constructs/mesh-images";
+import { SnapshotBucket } from "../lib/constructs/snapshot-bucket";
 import { CONSUL_PORTS } from "../lib/facts";
+import { contains, parseCidr, parseIp } from "../lib/cidr";
 import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
+import { SERVER_TAG_KEY } from "../lib/plan/server";
 import type { MeshPlan } from "../lib/plan/types";
 
 /**
@@ -27,82 +31,129 @@ import type { MeshPlan } from "../lib/plan/types";
 export class MeshStack extends MeshBaseStack {
   public readonly variables: MeshVariables;
   public readonly network: MeshNetwork;
+  public readonly key: MeshKey;
   public readonly secrets: ConsulSecrets;
-  public readonly logKey: LogEncryptionKey;
-  public readonly consulServer: ConsulServer;
+  public readonly images: MeshImages;
+  public readonly snapshots?: SnapshotBucket;
+  public readonly consulServers: ConsulServers;
   public readonly cluster: MeshCluster;
   public readonly ecsHosts: EcsHosts;
   public readonly services: readonly MeshService[];
 
   constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
+    const { network } = plan;
+    const namedZones = network.zones.map((zone) => zone.availabilityZone);
     const vars = new MeshVariables(this, "variables", {
       clusterName: plan.name,
       region: plan.region,
-      availabilityZone: plan.availabilityZone,
+      ...(namedZones.every((z): z is string => z !== undefined) ? { availabilityZones: namedZones } : {}),
+      zoneCount: network.zones.length,
       consulInstanceType: plan.server.instanceType,
       ecsInstanceType: plan.hosts.instanceType,
       consulArchitecture: plan.server.architecture,
       ecsArchitecture: plan.hosts.architecture,
-      ecsHostCount: plan.hosts.privateIps.length,
+      ecsHostCount: plan.hosts.maxHosts,
       ec2TaskCount: plan.ec2TaskCount,
     });
     this.variables = vars;
 
     new AwsProvider(this, "aws", {
       region: vars.region,
-      defaultTags: [{ tags: { Terraform: "true", Environment: "dev", Project: "consul-ecs-mesh", Cluster: vars.clusterName } }],
+      defaultTags: [{ tags: { Terraform: "true", Project: "consul-ecs-mesh", Cluster: vars.clusterName } }],
     });
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
-    const partition = new DataAwsPartition(this, "partition").partition;
+    const awsPartition = new DataAwsPartition(this, "partition");
+    const partition = awsPartition.partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
-    const zones = new DataAwsAvailabilityZones(this, "available_zones", { state: "available" });
+    const available = new DataAwsAvailabilityZones(this, "available_zones", { state: "available" });
+    const zoneList = Token.asList(Fn.conditional(Op.eq(vars.availabilityZones.value, Token.nullValue()), available.names, vars.availabilityZones.value));
+    const availabilityZones = network.zones.map((zone) => Fn.element(zoneList, zone.index));
     const namePrefix = vars.clusterName;
 
-    this.logKey = new LogEncryptionKey(this, "log_key", { alias: `${namePrefix}-logs`, accountId, region: vars.region, partition });
-    const logKmsKeyArn = this.logKey.key.arn;
+    this.key = new MeshKey(this, "kms_key", {
+      alias: `${namePrefix}-mesh`,
+      purpose: "the mesh's logs, secrets, Consul snapshots and data volumes, and ECS Exec sessions",
+      accountId,
+      region: vars.region,
+      partition,
+    });
+    const kmsKeyArn = this.key.key.arn;
 
     this.network = new MeshNetwork(this, "network", {
+      network,
       name: vars.clusterName,
-      vpcCidr: plan.network.vpcCidr,
-      publicSubnetCidr: plan.network.publicSubnetCidr,
-      availabilityZone: Fn.coalesce([vars.availabilityZone.value, Fn.element(zones.names, 0)]),
-      flowLogs: { kmsKeyArn: logKmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
+      availabilityZones,
+      flowLogs: { kmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
     });
     const vpcId = this.network.vpc.id;
-    const subnetId = this.network.publicSubnet.id;
+    const instanceSubnets = network.publicInstances ? "public" : "private";
+    // A fixed address lives in the zone whose subnet holds it (the rules checked that one does).
+    const subnetIdOf = (ip: string): string => {
+      const zone = network.zones.find((z) => {
+        const cidr = instanceSubnets === "public" ? z.publicSubnet : z.privateSubnet;
+        return cidr !== undefined && contains(parseCidr(cidr), parseIp(ip));
+      });
+      return this.network.subnetOf(zone?.index ?? 0, instanceSubnets).id;
+    };
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
       namePrefix,
       datacenter: plan.datacenter,
-      serverPrivateIp: plan.server.privateIp,
-      serviceNames: plan.services.map((s) => s.name),
+      servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
+      // Service tokens only for agent tasks: dataplane tasks log in with their IAM role.
+      serviceNames: plan.services.filter((s) => s.architecture === "agent").map((s) => s.name),
+      kmsKeyArn,
     });
 
-    this.consulServer = new ConsulServer(this, "consul_server", {
+    this.images = new MeshImages(this, "images", {
+      images: plan.images,
+      namePrefix,
+      partition,
+      region: vars.region,
+      accountId,
+      dnsSuffix: awsPartition.dnsSuffix,
+      ...(plan.pullThroughCache.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: plan.pullThroughCache.dockerHubCredentialsSecretArn } : {}),
+    });
+
+    if (plan.server.snapshots) {
+      this.snapshots = new SnapshotBucket(this, "snapshots", { namePrefix, kmsKeyArn, retentionDays: plan.server.snapshots.retentionDays });
+    }
+
+    this.consulServers = new ConsulServers(this, "consul_servers", {
       server: plan.server,
       namePrefix,
+      clusterName: vars.clusterName,
       vpcId,
-      vpcCidr: plan.network.vpcCidr,
-      subnetId,
+      vpcCidr: network.vpcCidr,
+      subnets: {
+        subnetIdOfZone: (zone) => this.network.subnetOf(zone, instanceSubnets).id,
+        availabilityZoneOf: (zone) => availabilityZones[zone]!,
+        publicIp: network.publicInstances,
+      },
       instanceType: vars.consulInstanceType,
       partition,
+      region: vars.region,
+      accountId,
       adminCidr: vars.adminCidr.stringValue,
       adminAccessCount: vars.adminAccessCount,
       sshAccessCount: vars.sshAccessCount,
       keyName: vars.keyName.stringValue,
-      region: vars.region,
       secrets: this.secrets,
+      kmsKeyArn,
+      ...(this.snapshots ? { snapshots: { bucketName: this.snapshots.bucket.bucket, bucketArn: this.snapshots.bucket.arn } } : {}),
     });
 
     this.cluster = new MeshCluster(this, "ecs", {
       clusterName: vars.clusterName,
       namePrefix,
       vpcId,
-      vpcCidr: plan.network.vpcCidr,
-      logKmsKeyArn,
+      vpcCidr: network.vpcCidr,
+      kmsKeyArn,
       logRetentionDays: plan.logRetentionDays,
+      taskInboundPorts: plan.services.flatMap((s) => s.task.inboundPorts),
+      agentGossip: plan.services.some((s) => s.architecture === "agent"),
     });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
@@ -110,50 +161,78 @@ export class MeshStack extends MeshBaseStack {
       namePrefix,
       clusterName: this.cluster.cluster.name,
       vpcId,
-      vpcCidr: plan.network.vpcCidr,
-      subnetId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: this.network.subnetIds(instanceSubnets),
+      subnetIdOf,
+      publicIp: network.publicInstances,
       instanceType: vars.ecsInstanceType,
       partition,
+      region: vars.region,
+      accountId,
       adminCidr: vars.adminCidr.stringValue,
       sshAccessCount: vars.sshAccessCount,
       keyName: vars.keyName.stringValue,
     });
 
+    if (plan.dataplane) {
+      this.consulServers.securityGroup.allowIngress("grpc_tls_from_tasks", {
+        description: "Consul gRPC over TLS (xDS, IAM login) from mesh tasks only (dataplane tasks)",
+        protocol: "tcp",
+        fromPort: plan.dataplane.grpcTlsPort,
+        peer: { securityGroupId: this.cluster.taskSecurityGroup.id },
+      });
+    }
+
     const { gossipKey, caCert, agentToken } = this.secrets;
     this.services = plan.services.map((service) => {
-      const serviceToken = this.secrets.serviceTokens.get(service.name)!;
+      // Agent tasks get the gossip key, the agent token and their own service token; dataplane tasks only the CA.
+      const serviceToken = this.secrets.serviceTokens.get(service.name);
+      const taskSecrets = serviceToken ? [gossipKey, caCert, agentToken, serviceToken] : [caCert];
       return new MeshService(this, `service_${service.name}`, {
-          service,
-          clusterName: vars.clusterName,
-          clusterArn: this.cluster.cluster.arn,
-          namePrefix,
-          region: vars.region,
-          partition,
-          subnetIds: [subnetId],
-          securityGroupIds: [this.cluster.taskSecurityGroup.id],
-          meshSecrets: {
-            [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom,
-            [MESH_SECRET_SLOTS.caCert]: caCert.valueFrom,
-            [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom,
-            [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom,
-          },
-          meshSecretArns: [gossipKey, caCert, agentToken, serviceToken].map((s) => s.secret.arn),
-          logRetentionDays: plan.logRetentionDays,
-          logKmsKeyArn,
-          execLogGroupArn: this.cluster.execLogGroup.arn,
-          logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
+        service,
+        clusterName: vars.clusterName,
+        clusterNameValue: vars.clusterName,
+        clusterArn: this.cluster.cluster.arn,
+        namePrefix,
+        region: vars.region,
+        partition,
+        subnetIds: this.network.subnetIds(service.subnets),
+        securityGroupIds: [this.cluster.taskSecurityGroup.id],
+        images: this.images.uris,
+        imagePullStatements: this.images.pullPolicyStatements,
+        ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
+        meshSecrets: {
+          [MESH_SECRET_SLOTS.caCert]: caCert.valueFrom,
+          ...(serviceToken
+            ? { [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom, [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom, [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom }
+            : {}),
+        },
+        meshSecretArns: taskSecrets.map((s) => s.secret.arn),
+        ...(plan.dataplane ? { dataplane: plan.dataplane } : {}),
+        logRetentionDays: plan.logRetentionDays,
+        kmsKeyArn,
+        execLogGroupArn: this.cluster.execLogGroup.arn,
+        logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
+        // Tasks start once the servers exist and the service's token and the parameter the servers sync it from are written.
+        dependsOn: [...this.consulServers.dependables, ...this.secrets.versionsOf(taskSecrets), ...(serviceToken ? [serviceToken.parameter] : [])],
       });
     });
 
     // outputs.tf of the original, plus what a reviewer or a script needs to find the mesh.
-    this.output("consul_ui_url", `https://${this.consulServer.instance.publicIp}:${CONSUL_PORTS.https}/ui/`, "Consul UI over HTTPS (reachable only from admin_cidr; log in with the management token)");
-    this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificate: pass it to curl --cacert or the browser");
+    this.output("consul_ui_url", `https://localhost:${CONSUL_PORTS.https}/ui/`, "Consul UI over HTTPS through scripts/consul-port-forward.sh (the server certificate covers localhost); log in with the management token");
+    this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificates: pass it to curl --cacert or the browser");
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
-    this.output("consul_server_instance_id", this.consulServer.instance.id, "Consul server instance, the target of SSM sessions and port forwarding");
-    this.output("consul_server_private_ip", this.consulServer.instance.privateIp, "Private address the agents join");
-    this.ecsHosts.instances.forEach((host, i) => this.output(`ecs_host_${i + 1}_public_ip`, host.publicIp, `Public IP of ECS host ${i + 1}`));
+    this.output("consul_server_tag", `${SERVER_TAG_KEY}=${vars.clusterName}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
+    const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));
+    if (fixedServers.length > 0) {
+      this.output("consul_server_private_ips", fixedServers.map((i) => i.privateIp), "Private addresses the agents join");
+    }
+    const groups = this.consulServers.nodes.flatMap((n) => (n.autoScalingGroup ? [n.autoScalingGroup.name] : []));
+    if (groups.length > 0) this.output("consul_server_groups", groups, "Auto Scaling group of each server (scripts/roll-consul-servers.sh replaces them one at a time)");
+    this.ecsHosts.instances.forEach((host, i) => this.output(`ecs_host_${i + 1}_private_ip`, host.privateIp, `Private IP of ECS host ${i + 1}`));
     this.output("ecs_cluster_name", this.cluster.cluster.name, "ECS cluster running the mesh");
     this.output("ecs_service_names", this.services.map((s) => s.ecsService.name), "ECS services, one per mesh service");
+    if (this.snapshots) this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
   }
 
   private output(name: string, value: unknown, description: string): void {

@@ -10,7 +10,7 @@ import { awsRegionVariable, namedVariable } from "../lib/constructs/named-variab
 import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
 import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
 import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
-import { LogEncryptionKey } from "../lib/constructs/log-encryption-key";
+import { MeshKey } from "../lib/constructs/mesh-key";
 import { IMAGE_TAG } from "../lib/aws-limits";
 import type { TlsEdgeNetworkPlan, TlsEdgePlan } from "../lib/plan/types";
 import { ENVOY } from "../lib/versions";
@@ -34,7 +34,8 @@ export const UNSET_IMAGE_TAG = "app-image-tag-unset";
 export class TlsEdgeStack extends MeshBaseStack {
   public readonly service: TlsEdgeService;
   public readonly certificate: TlsEdgeCertificate;
-  public readonly logKey: LogEncryptionKey;
+  /** Encrypts the log group and the certificate secrets. */
+  public readonly key: MeshKey;
   /** Present when the tasks reach AWS APIs through VPC endpoints. */
   public readonly endpoints?: AwsApiEndpoints;
   public readonly appImageTag: TerraformVariable;
@@ -75,8 +76,14 @@ export class TlsEdgeStack extends MeshBaseStack {
     const net = network ?? this.existingNetwork(edge.network);
     const subnetIds = [...net.subnetIds];
 
-    this.logKey = new LogEncryptionKey(this, "log_key", { alias: `${edge.serviceName}-logs`, accountId, region: regionName, partition });
-    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName });
+    this.key = new MeshKey(this, "log_key", {
+      alias: `${edge.serviceName}-logs`,
+      purpose: `the logs and certificate secrets of ${edge.serviceName}`,
+      accountId,
+      region: regionName,
+      partition,
+    });
+    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName, kmsKeyArn: this.key.key.arn });
 
     if (edge.vpcEndpoints) {
       this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds, namePrefix: edge.serviceName });
@@ -92,7 +99,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       vpcCidr: net.vpcCidr,
       subnetIds,
       desiredCount: Token.asNumber(Fn.conditional(tagIsUnset, 0, edge.desiredCount)),
-      logKmsKeyArn: this.logKey.key.arn,
+      kmsKeyArn: this.key.key.arn,
       appImageTag: imageTag.asString,
       certificate: {
         certificateSecretArn: this.certificate.certificateSecret.arn,
@@ -100,7 +107,7 @@ export class TlsEdgeStack extends MeshBaseStack {
         certificateDigest: this.certificate.certificateDigest,
       },
       awsApiAccess: this.endpoints
-        ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup.id, s3PrefixListId: this.endpoints.s3PrefixListId }
+        ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup!.id, s3PrefixListId: this.endpoints.s3PrefixListId }
         : { type: "internet" },
     });
 

@@ -70,7 +70,6 @@ export function generatedSpec(n: number): MeshSpecInput {
       launchType: "FARGATE",
       cpu: 256,
       memory: 512,
-      assignPublicIp: true,
       healthCheck: { type: "http", path: "/", intervalSeconds: 10, timeoutSeconds: 2 },
       upstreams,
     };
@@ -79,8 +78,8 @@ export function generatedSpec(n: number): MeshSpecInput {
   for (let i = 0; i + 3 < n; i += 10) intentions.push({ source: name(i), destination: name(i + 3), action: "deny" as const });
   return {
     name: `bench-${n}`,
-    network: { vpcCidr: "10.0.0.0/16", publicSubnetCidr: "10.0.0.0/20" },
-    consul: { datacenter: "aws", serverInstanceType: "t3.micro", serverPrivateIp: "10.0.0.100" },
+    network: { vpcCidr: "10.0.0.0/16", zones: [{ privateSubnet: "10.0.0.0/20", publicSubnet: "10.0.16.0/28" }] },
+    consul: { datacenter: "aws", serverInstanceType: "t3.micro", servers: 1, serverPrivateIps: ["10.0.0.100"] },
     ecsHosts: { instanceType: "t3.small", privateIps: ["10.0.0.150"] },
     services,
     intentions,

@@ -30,7 +30,18 @@ export interface MeshGraph {
   readonly edges: readonly DiagramEdge[];
 }
 
-const CONSUL_ID = "consul_server";
+const EGRESS_ID = "egress";
+
+/** Node id of Consul server `index` (0-based). */
+function serverNodeId(index: number): string {
+  return `consul_server_${index + 1}`;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 const ANY_ID = "any_service";
 const CLUSTER_ID = "ecs_cluster";
 
@@ -47,10 +58,28 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
     const port = service.port === undefined ? "client only" : `app 127.0.0.1:${service.port}`;
     return { id: serviceNodeId(service.name), lines: [service.name, `${tasks} · ${launch}`, port], shape: "box", inCluster: true };
   });
+  const zoneName = (zone: number) => plan.network.zones[zone]!.availabilityZone ?? `zone ${zone + 1}`;
+  for (const node of plan.server.nodes) {
+    nodes.push({
+      id: serverNodeId(node.index),
+      lines: [
+        plan.server.count === 1 ? "Consul server" : `Consul server ${node.index + 1}`,
+        `EC2 ${plan.server.instanceType} · ${node.privateIp ?? "Auto Scaling group of 1"}`,
+        `${zoneName(node.zone)} · datacenter ${plan.datacenter}`,
+      ],
+      shape: "database",
+      inCluster: false,
+    });
+  }
+  const { network } = plan;
+  const natZones = [...new Set(network.zones.flatMap((zone) => (zone.natZone === undefined ? [] : [zone.natZone])))];
   nodes.push({
-    id: CONSUL_ID,
-    lines: ["Consul server", `EC2 ${plan.server.instanceType} · ${plan.server.privateIp}`, `datacenter ${plan.datacenter}`],
-    shape: "database",
+    id: EGRESS_ID,
+    lines:
+      natZones.length > 0
+        ? [natZones.length === 1 ? "NAT gateway" : `${natZones.length} NAT gateways`, natZones.map(zoneName).join(", "), "AWS APIs and registries"]
+        : ["VPC endpoints (no internet)", ...chunk(network.interfaceEndpoints, 4).map((line) => line.join(", ")), "s3 (gateway)"],
+    shape: "any",
     inCluster: false,
   });
 
@@ -85,7 +114,8 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
   if (edges.some((e) => e.from === ANY_ID)) {
     nodes.push({ id: ANY_ID, lines: ["any service (*)"], shape: "any", inCluster: true });
   }
-  edges.push({ from: CLUSTER_ID, to: CONSUL_ID, kind: "control", label: "RPC 8300, gossip 8301 (TLS)" });
+  for (const node of plan.server.nodes) edges.push({ from: CLUSTER_ID, to: serverNodeId(node.index), kind: "control", label: "RPC 8300, gossip 8301 (TLS)" });
+  edges.push({ from: CLUSTER_ID, to: EGRESS_ID, kind: "control", label: "HTTPS 443" });
 
   const edge = plan.tlsEdge;
   if (edge) {
@@ -103,7 +133,8 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
     edges.push({ from: "tls_clients", to: "tls_edge", kind: "allow", label: `HTTPS ${TLS_EDGE_PORTS.listener} via Cloud Map DNS` });
   }
 
-  return { title: `Mesh ${plan.name}`, clusterLabel: `ECS cluster ${plan.name} · mesh services`, nodes, edges };
+  const zones = `${network.zones.length} ${network.zones.length === 1 ? "zone" : "zones"}, private subnets`;
+  return { title: `Mesh ${plan.name}`, clusterLabel: `ECS cluster ${plan.name} · mesh services · ${zones}`, nodes, edges };
 }
 
 /** Mermaid label text: double quotes and markup characters become entities. */
@@ -154,7 +185,7 @@ export function meshMermaid(plan: MeshPlan): string {
   out.push(`  classDef tls fill:#effaf0,stroke:#2ca02c`);
   const services = graph.nodes.filter((n) => n.shape === "box").map((n) => n.id);
   if (services.length > 0) out.push(`  class ${services.join(",")} service`);
-  out.push(`  class ${CONSUL_ID} consul`);
+  out.push(`  class ${graph.nodes.filter((n) => n.shape === "database").map((n) => n.id).join(",")} consul`);
   if (graph.nodes.some((n) => n.id === "tls_edge")) out.push("  class tls_edge tls");
   if (controlLinks.length > 0) out.push(`  linkStyle ${controlLinks.join(",")} stroke:#888888`);
   if (denyLinks.length > 0) out.push(`  linkStyle ${denyLinks.join(",")} stroke:${DENY_COLOR},stroke-width:2px,stroke-dasharray:5 5,color:${DENY_COLOR}`);

@@ -112,6 +112,15 @@ function strings(value: unknown): string[] {
 
 const nonEmpty = (value: unknown): value is string => typeof value === "string" && value.trim() !== "";
 
+/** A Terraform bool: the provider schema types some (launch template ones) as strings, so "true" counts. */
+const isTrue = (value: unknown) => value === true || value === "true";
+
+/** A literal number, or a string of digits (Terraform converts it); undefined for references and the rest. */
+function numberOf(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  return typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
+}
+
 /** Every string inside a value (outputs hold lists and maps). */
 function allStrings(value: unknown): string[] {
   if (typeof value === "string") return [value];
@@ -343,18 +352,55 @@ function checkSecurityGroupDescriptions(doc: TerraformJson): PolicyFinding[] {
 // EC2 instances
 // ---------------------------------------------------------------------------------------------
 
+/** Instances and launch templates: CKV_AWS_79 and CKV_AWS_88 (checkov) cover both; CKV_AWS_8 and CKV2_AWS_41 only instances there. */
+const hosts = (doc: TerraformJson): Located[] => [...resources(doc, "aws_instance"), ...resources(doc, "aws_launch_template")];
+const isLaunchTemplate = (address: string) => address.startsWith("aws_launch_template.");
+
 // Prevents SSRF-style theft of instance role credentials through IMDSv1.
+// As checkov's IMDSv1Disabled: http_tokens "required", or no metadata service at all (http_endpoint "disabled").
 function checkImdsV2(doc: TerraformJson): PolicyFinding[] {
-  return resources(doc, "aws_instance")
-    .filter(({ body }) => blocks(body.metadata_options)[0]?.http_tokens !== "required")
-    .map(({ address }) => finding("CKV_AWS_79", address, 'metadata_options.http_tokens is not "required" (IMDSv1 allowed)'));
+  return hosts(doc)
+    .filter(({ body }) => {
+      const options = blocks(body.metadata_options)[0];
+      return options?.http_tokens !== "required" && options?.http_endpoint !== "disabled";
+    })
+    .map(({ address }) => finding("CKV_AWS_79", address, 'metadata_options.http_tokens is not "required" (IMDSv1 allowed): set it to "required"'));
 }
 
 // Prevents readable data on detached or snapshotted root volumes.
 function checkRootVolumeEncrypted(doc: TerraformJson): PolicyFinding[] {
-  return resources(doc, "aws_instance")
+  const instances = resources(doc, "aws_instance")
     .filter(({ body }) => blocks(body.root_block_device)[0]?.encrypted !== true)
-    .map(({ address }) => finding("CKV_AWS_8", address, "root_block_device.encrypted is not true"));
+    .map(({ address }) => finding("CKV_AWS_8", address, "root_block_device.encrypted is not true: set it to true"));
+  return [...instances, ...resources(doc, "aws_launch_template").flatMap(({ address, body }) => launchTemplateRootVolume(address, body))];
+}
+
+/** Root device names of the AMIs in use: Amazon Linux and ECS-optimized (/dev/xvda), Ubuntu and Debian (/dev/sda1). */
+const ROOT_DEVICES = new Set(["/dev/xvda", "/dev/sda1"]);
+
+/** A launch template's root mapping (the one naming a root device, else the first) must ask for encryption. */
+function launchTemplateRootVolume(address: string, body: TfBlock): PolicyFinding[] {
+  const mappings = blocks(body.block_device_mappings);
+  if (mappings.length === 0) return [finding("CKV_AWS_8", address, 'no block_device_mappings: the root volume is encrypted only if the AMI\'s snapshot is; add a mapping for the root device (/dev/xvda) with ebs.encrypted = "true"')];
+  const index = Math.max(0, mappings.findIndex((m) => typeof m.device_name === "string" && ROOT_DEVICES.has(m.device_name)));
+  const root = mappings[index]!;
+  if (isTrue(blocks(root.ebs)[0]?.encrypted)) return [];
+  return [finding("CKV_AWS_8", address, `block_device_mappings[${index}] (${String(root.device_name ?? "no device_name")}): ebs.encrypted is not "true": set it to "true"`)];
+}
+
+// Prevents hosts reachable from the internet: a public IP bypasses the NAT/load balancer boundary.
+// As checkov's EC2PublicIP: an instance's associate_public_ip_address, a launch template's first network interface's.
+function checkNoPublicIp(doc: TerraformJson): PolicyFinding[] {
+  return hosts(doc).flatMap(({ address, body }) => {
+    if (isLaunchTemplate(address)) {
+      return isTrue(blocks(body.network_interfaces)[0]?.associate_public_ip_address)
+        ? [finding("CKV_AWS_88", address, 'network_interfaces[0].associate_public_ip_address is "true": set it to "false" and launch into a private subnet (NAT or VPC endpoints for egress)')]
+        : [];
+    }
+    return isTrue(body.associate_public_ip_address)
+      ? [finding("CKV_AWS_88", address, "associate_public_ip_address is true: set it to false and launch into a private subnet (NAT or VPC endpoints for egress)")]
+      : [];
+  });
 }
 
 const CREDENTIAL_ASSIGNMENT = /\b[\w.-]*(?:password|passwd|token|secret)[\w.-]*\s*=\s*(["']?)([^\s"'`]+)\1/gi;
@@ -385,9 +431,11 @@ function checkUserDataSecrets(doc: TerraformJson): PolicyFinding[] {
 
 // Prevents long-lived keys on hosts: instances get AWS access through a role.
 function checkInstanceProfile(doc: TerraformJson): PolicyFinding[] {
-  return resources(doc, "aws_instance")
-    .filter(({ body }) => !nonEmpty(body.iam_instance_profile))
-    .map(({ address }) => finding("CKV2_AWS_41", address, "no iam_instance_profile"));
+  return hosts(doc).flatMap(({ address, body }) => {
+    if (!isLaunchTemplate(address)) return nonEmpty(body.iam_instance_profile) ? [] : [finding("CKV2_AWS_41", address, "no iam_instance_profile: attach an instance profile whose role grants what the host needs")];
+    const profile = blocks(body.iam_instance_profile)[0];
+    return nonEmpty(profile?.name) || nonEmpty(profile?.arn) ? [] : [finding("CKV2_AWS_41", address, "no iam_instance_profile with a name or arn: attach an instance profile whose role grants what the host needs")];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,6 +447,30 @@ function checkContainerInsights(doc: TerraformJson): PolicyFinding[] {
   return resources(doc, "aws_ecs_cluster")
     .filter(({ body }) => !blocks(body.setting).some((s) => s.name === "containerInsights" && (s.value === "enabled" || s.value === "enhanced")))
     .map(({ address }) => finding("CKV_AWS_65", address, "containerInsights is not enabled"));
+}
+
+// Prevents ECS Exec sessions (interactive shells in tasks) from running unencrypted or unrecorded.
+// As checkov's ECSClusterLoggingEncryptedWithCMK: no execute_command_configuration, or logging "NONE", is not judged.
+function checkExecSessionsEncrypted(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecs_cluster").flatMap(({ address, body }) => {
+    const exec = blocks(blocks(body.configuration)[0]?.execute_command_configuration)[0];
+    if (!exec || exec.logging === "NONE") return [];
+    const where = "configuration.execute_command_configuration";
+    const problems: string[] = [];
+    if (!nonEmpty(exec.kms_key_id)) problems.push(`${where}.kms_key_id is not set: set it to a customer-managed KMS key`);
+    const log = blocks(exec.log_configuration)[0];
+    if (!isTrue(log?.cloud_watch_encryption_enabled) && !isTrue(log?.s3_bucket_encryption_enabled)) {
+      problems.push(`${where}.log_configuration encrypts no session log: set cloud_watch_encryption_enabled (or s3_bucket_encryption_enabled) to true`);
+    }
+    return problems.map((p) => finding("CKV_AWS_224", address, p));
+  });
+}
+
+// Prevents tasks reachable from the internet: a public IP on the task ENI bypasses the load balancer.
+function checkServiceNoPublicIp(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecs_service")
+    .filter(({ body }) => isTrue(blocks(body.network_configuration)[0]?.assign_public_ip))
+    .map(({ address }) => finding("CKV_AWS_333", address, "network_configuration.assign_public_ip is true: set it to false and run the tasks in private subnets (NAT or VPC endpoints for egress)"));
 }
 
 // Prevents the app from holding the execution role's rights (pulling images, reading every task secret).
@@ -520,11 +592,40 @@ function checkLogRetention(doc: TerraformJson): PolicyFinding[] {
     .map(({ address }) => finding("CKV_AWS_66", address, "retention_in_days is not set"));
 }
 
+/** A year in days: CKV_AWS_338's minimum retention (0, never expire, passes too). */
+const ONE_YEAR_DAYS = 365;
+
+// Prevents losing the evidence of an incident noticed months later.
+// As checkov's CloudWatchLogGroupRetentionYear: a reference (a non-number) is not judged.
+function checkLogRetentionOneYear(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_cloudwatch_log_group").flatMap(({ address, body }) => {
+    const value = body.retention_in_days;
+    if (value === undefined || value === null) return [finding("CKV_AWS_338", address, `retention_in_days is not set: set it to ${ONE_YEAR_DAYS} or more`)];
+    const days = numberOf(value);
+    if (days === undefined || days === 0 || days >= ONE_YEAR_DAYS) return [];
+    return [finding("CKV_AWS_338", address, `retention_in_days is ${days}: set it to ${ONE_YEAR_DAYS} or more`)];
+  });
+}
+
 // Prevents log contents (tokens in debug output, request data) readable without a key the account controls.
 function checkLogKms(doc: TerraformJson): PolicyFinding[] {
   return resources(doc, "aws_cloudwatch_log_group")
     .filter(({ body }) => !nonEmpty(body.kms_key_id))
     .map(({ address }) => finding("CKV_AWS_158", address, "kms_key_id is not set"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets Manager
+// ---------------------------------------------------------------------------------------------
+
+// Prevents secrets readable by anyone the account's AWS-managed key (aws/secretsmanager) lets decrypt:
+// a customer-managed key's policy says who may. As checkov's SecretManagerSecretEncrypted: any "aws/" alias fails.
+function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_secretsmanager_secret").flatMap(({ address, body }) => {
+    const key = body.kms_key_id;
+    if (!nonEmpty(key)) return [finding("CKV_AWS_149", address, "kms_key_id is not set (AWS-managed aws/secretsmanager key): set it to a customer-managed KMS key")];
+    return key.includes("aws/") ? [finding("CKV_AWS_149", address, `kms_key_id "${key}" is an AWS-managed key: set it to a customer-managed KMS key`)] : [];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -668,11 +769,14 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("CKV_AWS_24", "No SSH (22) ingress from 0.0.0.0/0 or ::/0", checkSshOpenToWorld),
   rule("MESH_CONSUL_PORTS", "No Consul (8300-8302, 8500-8503, 8600) or Envoy admin (19000) ingress from 0.0.0.0/0 or ::/0", checkAdminPortsOpenToWorld),
   rule("CKV_AWS_23", "Every security group and rule has a description", checkSecurityGroupDescriptions),
-  rule("CKV_AWS_79", "Instances require IMDSv2", checkImdsV2),
-  rule("CKV_AWS_8", "Instance root volumes are encrypted", checkRootVolumeEncrypted),
+  rule("CKV_AWS_79", "Instances and launch templates require IMDSv2", checkImdsV2),
+  rule("CKV_AWS_8", "Instance and launch template root volumes are encrypted", checkRootVolumeEncrypted),
   rule("CKV_AWS_46", "No secrets in user data", checkUserDataSecrets),
-  rule("CKV2_AWS_41", "Instances have an instance profile", checkInstanceProfile),
+  rule("CKV2_AWS_41", "Instances and launch templates have an instance profile", checkInstanceProfile),
+  rule("CKV_AWS_88", "Instances and launch templates get no public IP", checkNoPublicIp),
   rule("CKV_AWS_65", "ECS clusters have Container Insights", checkContainerInsights),
+  rule("CKV_AWS_224", "ECS Exec sessions are encrypted with a customer-managed key and logged encrypted", checkExecSessionsEncrypted),
+  rule("CKV_AWS_333", "ECS services assign no public IP", checkServiceNoPublicIp),
   rule("CKV_AWS_249", "Task execution role and task role are set and distinct", checkDistinctTaskRoles),
   rule("MESH_ECS_PRIVILEGED", "No privileged containers", checkNoPrivilegedContainers),
   rule("MESH_ECS_LOGGING", "Every container has a log configuration", checkContainerLogging),
@@ -682,7 +786,9 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("CKV_AWS_163", "ECR repositories scan on push", checkEcrScanOnPush),
   rule("CKV_AWS_51", "ECR image tags are immutable", checkEcrImmutableTags),
   rule("CKV_AWS_66", "Log groups have a retention", checkLogRetention),
+  rule("CKV_AWS_338", "Log groups keep logs for at least a year (or forever)", checkLogRetentionOneYear),
   rule("CKV_AWS_158", "Log groups are encrypted with KMS", checkLogKms),
+  rule("CKV_AWS_149", "Secrets Manager secrets use a customer-managed KMS key", checkSecretCmk),
   rule("CKV_AWS_63", 'No "*" or "service:*" actions in IAM policies', checkNoWildcardActions),
   rule("CKV_AWS_355", 'No Resource "*" for actions that can be scoped', checkNoStarResource),
   rule("CKV2_AWS_11", "Every VPC has flow logs", checkVpcFlowLogs),

@@ -23,6 +23,8 @@ import { stateBackendFrom } from "../stacks";
 import { cdktfContext, loadProjectSpec, parseCli, PROJECT_ROOT, table, usageError } from "./support";
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
+import { judgeConsulConfig } from "./judges/consul-config";
+import { judgeEnvoyBootstrap } from "./judges/envoy";
 
 const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
 
@@ -135,21 +137,6 @@ function envoyConfig(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Envoy v3 only: every typed_config names its @type (v2 configs stopped loading in Envoy 1.18). */
-function envoyConfigProblems(config: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  for (const [at, value] of walk(config, "")) {
-    if (at.endsWith(".typed_config") && (typeof value !== "object" || value === null || !("@type" in value))) problems.push(`${at}: typed_config without @type`);
-    if (at.endsWith(".@type") && typeof value === "string" && /envoy\.config\.[a-z.]*v2|envoy\.api\.v2/.test(value)) problems.push(`${at}: v2 type ${value}`);
-  }
-  return problems;
-}
-
-function* walk(value: unknown, at: string): Generator<[string, unknown]> {
-  yield [at, value];
-  if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* walk(v, `${at}[${i}]`);
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* walk(v, `${at}.${k}`);
-}
 
 function synthesize(specFile: string | undefined): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
   const { plan, source } = loadProjectSpec(specFile);
@@ -193,9 +180,9 @@ async function main(): Promise<number> {
   const embeddedFile = (dir: string, target: string, body: string): void => {
     const file = write(`${dir}/${path.basename(target).replace(/^\$\{?\w+\}?\/?/, "") || "file"}`, body);
     const envoy = /\.ya?ml$/.test(target) ? envoyConfig(body) : undefined;
-    if (envoy) check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+    if (envoy) check(file, "judgeEnvoyBootstrap", () => judgeEnvoyBootstrap(body));
     else if (/\.ya?ml$/.test(target)) check(file, "YAML.parse", () => (YAML.parse(body), []));
-    else if (target.endsWith(".hcl")) check(file, "parseHcl", async () => (await judges.parseHcl(body, path.basename(target)), []));
+    else if (target.endsWith(".hcl")) check(file, "judgeConsulConfig", () => judgeConsulConfig(body, "agent", path.basename(target)));
     else if (target.endsWith(".json")) check(file, "JSON.parse", () => (JSON.parse(body), []));
     else if (body.startsWith("#!")) check(file, "lintShell", () => shellProblems(body, shellOf(body, "sh")));
   };
@@ -233,7 +220,7 @@ async function main(): Promise<number> {
           const text = args[i + 1]!;
           const kind = /^\s*service\s*\{/m.test(text) ? "service" : "agent";
           const file = write(`${stackName}/${service}.${cname}.${n}-${kind}.hcl`, text.endsWith("\n") ? text : `${text}\n`);
-          check(file, "parseHcl", async () => (await judges.parseHcl(text, path.basename(file)), []));
+          check(file, "judgeConsulConfig", () => judgeConsulConfig(text, kind === "service" ? "service-definition" : "agent", path.basename(file)));
         });
         // Every script run by a shell: sh/bash -c / -ec <script>.
         args.forEach((arg, i) => {
@@ -257,7 +244,7 @@ async function main(): Promise<number> {
         const envoy = envoyConfig(text);
         if (!envoy) continue;
         const file = write(`${stackName}/${service}.${at.replace(/[^A-Za-z0-9_.-]+/g, "_")}.envoy.yaml`, text.endsWith("\n") ? text : `${text}\n`);
-        check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+        check(file, "judgeEnvoyBootstrap", () => judgeEnvoyBootstrap(text));
       }
     }
 
@@ -279,7 +266,7 @@ async function main(): Promise<number> {
           const envoy = envoyConfig(materialize(text));
           if (!envoy) continue;
           const file = write(`${stackName}/${name}.${at.split(".").pop()}.envoy.yaml`, materialize(text));
-          check(file, "envoy v3 config", () => envoyConfigProblems(envoy));
+          check(file, "judgeEnvoyBootstrap", () => judgeEnvoyBootstrap(text));
         }
       }
     }

@@ -5,6 +5,9 @@ import { DEFAULT_SPEC } from "../../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
 import { buildPlan } from "../../lib/plan/build";
 import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../../lib/plan/containers";
+import { imageSlot, type MeshImageKey } from "../../lib/plan/images";
+import { SERVER_SLOTS } from "../../lib/plan/server";
+import { DEFAULT_VERSIONS, imagesOf } from "../../lib/versions";
 import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
 import { renderContainerDefinitions } from "../../lib/render/containers";
 import { MeshStack } from "../../stacks/mesh-stack";
@@ -41,6 +44,8 @@ export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
   [MESH_SECRET_SLOTS.serviceToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:service:SecretID::",
   [LOG_SLOTS.group]: "/ecs/mesh/service",
   [LOG_SLOTS.region]: "us-east-1",
+  [SERVER_SLOTS.clusterName]: "mesh",
+  ...Object.fromEntries(Object.entries(imagesOf(DEFAULT_VERSIONS)).map(([key, image]) => [imageSlot(key as MeshImageKey).slot, image])),
 };
 
 /** A service's container definitions rendered from its plan with stand-in references. */

@@ -13,20 +13,28 @@ export interface AwsApiEndpointsProps {
   readonly subnetIds: string[];
   /** Prefix of the security group name. */
   readonly namePrefix: string;
+  /**
+   * Interface endpoints by service name (com.amazonaws.<region>.<name>), each with private DNS.
+   * @default INTERFACE_ENDPOINT_SERVICES (what a Fargate task needs to start)
+   */
+  readonly interfaceServices?: readonly string[];
+  /** Route tables of the S3 gateway endpoint. @default the route table of the first subnet (looked up) */
+  readonly routeTableIds?: readonly string[];
 }
 
 /** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 /**
- * VPC endpoints that let tasks without a public IP or NAT gateway start: interface endpoints
- * (private DNS) for ECR, CloudWatch Logs and Secrets Manager, and the S3 gateway endpoint
- * ECR serves image layers from, routed in the route table of the first subnet. Service
- * names come from the region and partition at plan time. Interface endpoints are billed per
- * hour and AZ; the VPC needs DNS support and DNS hostnames (the mesh's VPC has both).
+ * VPC endpoints that let instances and tasks without a NAT gateway or public IP reach AWS:
+ * interface endpoints (private DNS) and the S3 gateway endpoint that ECR serves image layers
+ * (and Amazon Linux its packages) from. Service names come from the region and partition at
+ * plan time. Interface endpoints are billed per hour and AZ; the VPC needs DNS support and DNS
+ * hostnames (the mesh's VPC has both).
  */
 export class AwsApiEndpoints extends Construct {
-  public readonly securityGroup: MeshSecurityGroup;
+  /** Present when there are interface endpoints. */
+  public readonly securityGroup?: MeshSecurityGroup;
   public readonly interfaceEndpoints: readonly VpcEndpoint[];
   public readonly s3Endpoint: VpcEndpoint;
   /** Managed prefix list of S3 in the region: the destination of egress rules to the gateway endpoint. */
@@ -34,40 +42,43 @@ export class AwsApiEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsApiEndpointsProps) {
     super(scope, id);
-    this.securityGroup = new MeshSecurityGroup(this, "security_group", {
-      vpcId: props.vpcId,
-      namePrefix: `${props.namePrefix}-aws-endpoints-`,
-      description: "Interface VPC endpoints of ECR, CloudWatch Logs and Secrets Manager: HTTPS from the VPC only",
-    });
-    this.securityGroup.allowIngress("https_from_vpc", {
-      description: "HTTPS from the VPC to the AWS API endpoints (image pulls, logs, secrets)",
-      protocol: "tcp",
-      fromPort: 443,
-      peer: { cidr: props.vpcCidr },
-    });
-    // No egress rule: endpoint network interfaces only answer (security groups are stateful).
-
-    this.interfaceEndpoints = INTERFACE_ENDPOINT_SERVICES.map((service) => {
-      const key = service.replace(/\./g, "_");
+    const services = props.interfaceServices ?? INTERFACE_ENDPOINT_SERVICES;
+    if (services.length > 0) {
+      this.securityGroup = new MeshSecurityGroup(this, "security_group", {
+        vpcId: props.vpcId,
+        namePrefix: `${props.namePrefix}-aws-endpoints-`,
+        description: "Interface VPC endpoints of AWS APIs: HTTPS from the VPC only",
+      });
+      this.securityGroup.allowIngress("https_from_vpc", {
+        description: "HTTPS from the VPC to the AWS API endpoints",
+        protocol: "tcp",
+        fromPort: 443,
+        peer: { cidr: props.vpcCidr },
+      });
+      // No egress rule: endpoint network interfaces only answer (security groups are stateful).
+    }
+    const securityGroupIds = this.securityGroup ? [this.securityGroup.id] : [];
+    this.interfaceEndpoints = services.map((service) => {
+      const key = service.replace(/[.-]/g, "_");
       const lookup = new DataAwsVpcEndpointService(this, `${key}_service`, { service, serviceType: "Interface" });
       return new VpcEndpoint(this, key, {
         vpcId: props.vpcId,
         serviceName: lookup.serviceName,
         vpcEndpointType: "Interface",
         subnetIds: props.subnetIds,
-        securityGroupIds: [this.securityGroup.id],
+        securityGroupIds,
         privateDnsEnabled: true,
         tags: { Name: `${props.namePrefix}-${service}` },
       });
     });
 
     const s3 = new DataAwsVpcEndpointService(this, "s3_service", { service: "s3", serviceType: "Gateway" });
-    const routeTable = new DataAwsRouteTable(this, "route_table", { subnetId: Fn.element(props.subnetIds, 0) });
+    const routeTableIds = props.routeTableIds ?? [new DataAwsRouteTable(this, "route_table", { subnetId: Fn.element(props.subnetIds, 0) }).routeTableId];
     this.s3Endpoint = new VpcEndpoint(this, "s3", {
       vpcId: props.vpcId,
       serviceName: s3.serviceName,
       vpcEndpointType: "Gateway",
-      routeTableIds: [routeTable.routeTableId],
+      routeTableIds: [...routeTableIds],
       tags: { Name: `${props.namePrefix}-s3` },
     });
     this.s3PrefixListId = this.s3Endpoint.prefixListId;

@@ -14,10 +14,14 @@ export interface AwsServiceRoleProps {
   readonly managedPolicies?: readonly string[];
   /** The partition of the managed policy ARNs (aws, aws-cn, aws-us-gov). */
   readonly partition: string;
-  /** Inline policy documents by name (least privilege that managed policies cannot express). */
-  readonly inlinePolicies?: Readonly<Record<string, object>>;
+  /** Inline policy documents by name (least privilege that managed policies cannot express); a function gets the role's own ARN. */
+  readonly inlinePolicies?: Readonly<Record<string, object | ((roleArn: string) => object)>>;
   /** Creates an instance profile for EC2. @default false */
   readonly instanceProfile?: boolean;
+  /** IAM path (an auth method may trust every role under it). @default "/" */
+  readonly path?: string;
+  /** Tags of the role itself (an auth method may read them). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -28,6 +32,8 @@ export interface AwsServiceRoleProps {
 export class AwsServiceRole extends Construct {
   public readonly role: IamRole;
   public readonly instanceProfile?: IamInstanceProfile;
+  /** The inline policies and attachments: what must exist before the role's user acts. */
+  public readonly policies: readonly (IamRolePolicy | IamRolePolicyAttachment)[];
 
   constructor(scope: Construct, id: string, props: AwsServiceRoleProps) {
     super(scope, id);
@@ -38,21 +44,31 @@ export class AwsServiceRole extends Construct {
     this.role = new IamRole(this, "role", {
       namePrefix: props.namePrefix,
       description: props.description,
+      ...(props.path ? { path: props.path } : {}),
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: props.assumedBy }, Action: "sts:AssumeRole" }],
       }),
     });
     // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.
-    for (const [name, document] of inline) {
-      new IamRolePolicy(this, `policy_${name}`, { namePrefix: `${name}-`, role: this.role.id, policy: JSON.stringify(document) });
-    }
+    const policies: (IamRolePolicy | IamRolePolicyAttachment)[] = inline.map(
+      ([name, document]) =>
+        new IamRolePolicy(this, `policy_${name}`, {
+          namePrefix: `${name}-`,
+          role: this.role.id,
+          policy: JSON.stringify(typeof document === "function" ? document(this.role.arn) : document),
+        }),
+    );
     for (const policy of [...(props.managedPolicies ?? [])].sort()) {
-      new IamRolePolicyAttachment(this, `attach_${policy.split("/").pop()}`, {
-        role: this.role.name,
-        policyArn: `arn:${props.partition}:iam::aws:policy/${policy}`,
-      });
+      policies.push(
+        new IamRolePolicyAttachment(this, `attach_${policy.split("/").pop()}`, {
+          role: this.role.name,
+          policyArn: `arn:${props.partition}:iam::aws:policy/${policy}`,
+        }),
+      );
     }
+    this.policies = policies;
     if (props.instanceProfile) {
       this.instanceProfile = new IamInstanceProfile(this, "instance_profile", {
         namePrefix: props.namePrefix,
@@ -60,4 +76,29 @@ export class AwsServiceRole extends Construct {
       });
     }
   }
+}
+
+/**
+ * What an instance needs for SSM Session Manager and port forwarding, and nothing more:
+ * AmazonSSMManagedInstanceCore would also grant ssm:GetParameter* on every parameter of the
+ * account. (AWS documents this set as AWSCloud9SSMInstanceProfile; ec2messages serves only
+ * Run Command on old agents.) The session channels have no resource type: "*" is the only choice.
+ */
+export function sessionManagerPolicy(instances: { readonly partition: string; readonly region: string; readonly accountId: string }): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`] },
+      {
+        Effect: "Allow",
+        Action: [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
+        Resource: "*",
+      },
+    ],
+  };
 }

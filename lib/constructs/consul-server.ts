@@ -1,25 +1,42 @@
 import { Construct } from "constructs";
+import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import { SERVER_SLOTS } from "../plan/build";
-import type { ServerPlan } from "../plan/types";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, SERVER_TAG_KEY } from "../plan/server";
+import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
 
-export interface ConsulServerProps {
-  /** Address, architecture and boot script of the server, as the plan resolved them. */
+/** Where a server runs: its subnet per zone, and whether it gets a public IP (the original demo's exposure). */
+export interface ServerSubnets {
+  readonly subnetIdOfZone: (zone: number) => string;
+  /** The availability zone of each plan zone (the data volume must be in the instance's zone). */
+  readonly availabilityZoneOf: (zone: number) => string;
+  readonly publicIp: boolean;
+}
+
+export interface ConsulServersProps {
+  /** Count, placement, addresses and boot script of each server, as the plan resolved them. */
   readonly server: ServerPlan;
   readonly namePrefix: string;
+  /** The cluster name (a Terraform reference): the value of the servers' auto-join tag. */
+  readonly clusterName: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  readonly subnetId: string;
+  readonly subnets: ServerSubnets;
   /** The instance type (the consul_instance_size variable; the plan's type is its default). */
   readonly instanceType: string;
   readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
   /** CIDR allowed to the UI (the admin_cidr variable). */
   readonly adminCidr: string;
   /** Terraform count of the UI rule: 0 while admin_cidr is null. */
@@ -28,34 +45,61 @@ export interface ConsulServerProps {
   readonly sshAccessCount: number;
   /** EC2 key pair name (null in Terraform means none: use SSM Session Manager). */
   readonly keyName: string;
-  readonly region: string;
-  /** Keys, certificates and tokens the server reads from Secrets Manager at boot. */
+  /** Keys, certificates and tokens the servers read from Secrets Manager at boot. */
   readonly secrets: ConsulSecrets;
+  /** The KMS key of the secrets, the data volumes and the snapshots. */
+  readonly kmsKeyArn: string;
+  /** Where snapshots go. @default none (snapshots off in the plan) */
+  readonly snapshots?: { readonly bucketName: string; readonly bucketArn: string };
+}
+
+/** One server: its instance (fixed address) or Auto Scaling group of one, its data volume and role. */
+export interface ConsulServerNode {
+  readonly index: number;
+  readonly role: AwsServiceRole;
+  readonly dataVolume: EbsVolume;
+  readonly instance?: Instance;
+  readonly autoScalingGroup?: AutoscalingGroup;
 }
 
 /**
- * The Consul server on EC2 (main.tf): Amazon Linux 2023 instead of Ubuntu 16.04, Consul
- * installed by user data from a pinned, SHA-256-verified release and run by systemd, and
- * no SSH file provisioner: the config file is part of the user data, and its secrets come
- * from Secrets Manager at boot. ACLs (default deny), gossip encryption and TLS with
- * verify_incoming/verify_outgoing/verify_server_hostname are always on; the API and UI are
- * HTTPS only (8501).
+ * The Consul servers on EC2 (main.tf): Amazon Linux 2023, Consul installed by user data from a
+ * pinned, SHA-256-verified release and run by systemd, config and secrets at boot (Secrets
+ * Manager, no SSH provisioner). Each server keeps its Raft state on its own encrypted EBS volume,
+ * so a replaced instance rejoins with its data. A fixed address gives an EC2 instance whose user
+ * data changes never replace it (roll it deliberately, README); without one, each server is an
+ * Auto Scaling group of one whose launch template changes take effect only when
+ * scripts/roll-consul-servers.sh replaces the servers one at a time, each new instance reporting
+ * in service only once the cluster is healthy with it. ACLs (default deny), gossip encryption and
+ * TLS with verify_incoming/verify_outgoing/verify_server_hostname are always on; the API and UI
+ * are HTTPS only (8501).
  */
-export class ConsulServer extends Construct {
-  public readonly instance: Instance;
+export class ConsulServers extends Construct {
   public readonly securityGroup: MeshSecurityGroup;
-  public readonly role: AwsServiceRole;
+  public readonly nodes: readonly ConsulServerNode[];
 
-  constructor(scope: Construct, id: string, props: ConsulServerProps) {
+  constructor(scope: Construct, id: string, props: ConsulServersProps) {
     super(scope, id);
-    this.securityGroup = new MeshSecurityGroup(this, "security_group", {
+    this.securityGroup = this.serverSecurityGroup(props);
+    const ami = new DataAwsSsmParameter(this, "ami", {
+      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.server.architecture}`,
+    });
+    this.nodes = props.server.nodes.map((node) => this.node_(props, node, ami.value));
+  }
+
+  /** Every resource a mesh service must wait for: the servers exist and can read their secrets. */
+  public get dependables(): ITerraformDependable[] {
+    return this.nodes.flatMap((n) => [n.instance ?? n.autoScalingGroup!]);
+  }
+
+  private serverSecurityGroup(props: ConsulServersProps): MeshSecurityGroup {
+    const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-consul-server-`,
-      description: "Consul server: agent RPC, gossip, API and DNS from the VPC only",
+      description: "Consul servers: agent RPC, gossip, API and DNS from the VPC only",
     });
     const vpc = { cidr: props.vpcCidr };
-    const sg = this.securityGroup;
-    sg.allowIngress("server_rpc", { description: "Consul server RPC from agents in the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: vpc });
+    sg.allowIngress("server_rpc", { description: "Consul server RPC from agents and servers in the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: vpc });
     for (const protocol of ["tcp", "udp"] as const) {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) from agents in the VPC`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: vpc });
       sg.allowIngress(`dns_${protocol}`, { description: `Consul DNS (${protocol}) from the VPC`, protocol, fromPort: CONSUL_PORTS.dns, peer: vpc });
@@ -75,58 +119,172 @@ export class ConsulServer extends Construct {
       peer: { cidr: props.adminCidr },
       count: props.sshAccessCount,
     });
-    sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, DNS resolver)", protocol: "-1", peer: vpc });
-    sg.allowEgress("https", { description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs", protocol: "tcp", fromPort: 443, peer: { cidr: "0.0.0.0/0" } });
+    sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, other servers, DNS resolver, VPC endpoints)", protocol: "-1", peer: vpc });
+    sg.allowEgress("https", { description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)", protocol: "tcp", fromPort: 443, peer: { cidr: "0.0.0.0/0" } });
+    return sg;
+  }
 
-    const { secrets } = props;
-    this.role = new AwsServiceRole(this, "instance_role", {
-      namePrefix: `${props.namePrefix}-consul-`,
-      description: "Consul server instance: SSM Session Manager, and read its own secrets",
+  private node_(props: ConsulServersProps, node: ServerNodePlan, ami: string): ConsulServerNode {
+    const n = node.index + 1;
+    const { secrets, server } = props;
+    const autoScaling = server.placement === "auto-scaling";
+    const dataVolume = new EbsVolume(this, `server_${n}_data`, {
+      availabilityZone: props.subnets.availabilityZoneOf(node.zone),
+      size: server.dataVolumeGiB,
+      type: "gp3",
+      encrypted: true,
+      kmsKeyId: props.kmsKeyArn,
+      // Raft state: the catalog, ACLs, intentions and the Connect CA. The server tag lets only this mesh's servers attach it.
+      tags: { Name: `${props.namePrefix}-consul-server-${n}-data`, [SERVER_TAG_KEY]: props.clusterName },
+    });
+    const groupName = `${props.namePrefix}-consul-server-${n}`;
+    const role = new AwsServiceRole(this, `server_${n}_role`, {
+      namePrefix: `${props.namePrefix}-consul-${n}-`,
+      description: `Consul server ${n}: read its own secrets, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
-      managedPolicies: ["AmazonSSMManagedInstanceCore"],
       inlinePolicies: {
         "read-consul-secrets": {
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverReadableSecrets.map((s) => s.secret.arn) },
-            { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [secrets.serviceTokenManifest.arn] },
+            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverReadableSecrets(node.index).map((s) => s.secret.arn) },
+            // The service tokens it keeps in sync: whatever parameters exist under the path, and their secrets.
+            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] },
+            {
+              Effect: "Allow",
+              Action: ["ssm:GetParametersByPath"],
+              Resource: [`arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${secrets.serviceTokenPath}`],
+            },
+            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
           ],
         },
+        "ssm-sessions": sessionManagerPolicy(props),
+        ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, groupName) } : {}),
+        ...(props.snapshots ? { "save-snapshots": snapshotPolicy(props) } : {}),
+        ...("s3Uri" in server.release ? { "read-consul-release": releasePolicy(props.partition, server.release.s3Uri) } : {}),
       },
       instanceProfile: true,
     });
+    const userData = escapeForTerraform(
+      renderText(node.userData, {
+        [SERVER_SLOTS.region]: props.region,
+        [SERVER_SLOTS.clusterName]: props.clusterName,
+        [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
+        [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
+        [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
+        [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
+        [SERVER_SLOTS.agentToken]: secrets.agentToken.secret.arn,
+        [SERVER_SLOTS.serverCert]: secrets.serverCerts[node.index]!.cert.secret.arn,
+        [SERVER_SLOTS.serverKey]: secrets.serverCerts[node.index]!.key.secret.arn,
+        [SERVER_SLOTS.dataVolume]: dataVolume.id,
+        [SERVER_SLOTS.autoScalingGroup]: groupName,
+        [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
+        [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
+      }),
+    );
+    // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
+    // unpacks gzip user data; compressed, the script stays far below EC2's 16 KB (lib/rules/artifacts.ts).
+    const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
+    // First boot reads every secret version and needs its role's policies: Terraform creates them first.
+    const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
+    const tags = { Name: `${props.namePrefix}-consul-server-${n}`, [SERVER_TAG_KEY]: props.clusterName };
+    const subnetId = props.subnets.subnetIdOfZone(node.zone);
+    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
 
-    const ami = new DataAwsSsmParameter(this, "ami", {
-      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.server.architecture}`,
-    });
-    const userData = renderText(props.server.userData, {
-      [SERVER_SLOTS.region]: props.region,
-      [SERVER_SLOTS.serviceTokenManifest]: secrets.serviceTokenManifest.name,
-      [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
-      [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
-      [SERVER_SLOTS.serverCert]: secrets.serverCert.secret.arn,
-      [SERVER_SLOTS.serverKey]: secrets.serverKey.secret.arn,
-      [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
-      [SERVER_SLOTS.agentToken]: secrets.agentToken.secret.arn,
-    });
-    this.instance = new Instance(this, "instance", {
-      ami: ami.value,
+    if (!autoScaling) {
+      const instance = new Instance(this, `server_${n}_instance`, {
+        ami,
+        instanceType: props.instanceType,
+        subnetId,
+        privateIp: node.privateIp,
+        associatePublicIpAddress: props.subnets.publicIp,
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        iamInstanceProfile: role.instanceProfile!.name,
+        keyName: props.keyName,
+        userDataBase64: compressedUserData,
+        // A user data change must not replace the only copy of the control plane: roll deliberately (README).
+        userDataReplaceOnChange: false,
+        metadataOptions,
+        rootBlockDevice: { encrypted: true, volumeType: "gp3" },
+        monitoring: true,
+        tags,
+        // A new AMI release must not replace the server on the next apply either.
+        lifecycle: { ignoreChanges: ["ami", "user_data_base64"] },
+        dependsOn: bootDependencies,
+      });
+      new VolumeAttachment(this, `server_${n}_data_attachment`, { deviceName: "/dev/sdf", volumeId: dataVolume.id, instanceId: instance.id });
+      return { index: node.index, role, dataVolume, instance };
+    }
+
+    const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
+      namePrefix: `${groupName}-`,
+      imageId: ami,
       instanceType: props.instanceType,
-      subnetId: props.subnetId,
-      privateIp: props.server.privateIp,
-      associatePublicIpAddress: true,
-      vpcSecurityGroupIds: [sg.id],
-      iamInstanceProfile: this.role.instanceProfile!.name,
       keyName: props.keyName,
-      userData: escapeForTerraform(userData),
-      userDataReplaceOnChange: true,
-      metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-      rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-      monitoring: true,
-      tags: { Name: `${props.namePrefix}-consul-server` },
-      // A new AMI release must not replace the server on the next apply; roll it deliberately.
-      lifecycle: { ignoreChanges: ["ami"] },
+      iamInstanceProfile: { name: role.instanceProfile!.name },
+      networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      userData: compressedUserData,
+      metadataOptions,
+      monitoring: { enabled: true },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
+      tagSpecifications: [{ resourceType: "instance", tags }],
+      updateDefaultVersion: true,
     });
+    const autoScalingGroup = new AutoscalingGroup(this, `server_${n}_group`, {
+      name: groupName,
+      minSize: 1,
+      maxSize: 1,
+      desiredCapacity: 1,
+      vpcZoneIdentifier: [subnetId],
+      // A new template version takes effect only when scripts/roll-consul-servers.sh replaces this server.
+      launchTemplate: { id: template.id, version: Fn.tostring(template.latestVersion) },
+      healthCheckType: "EC2",
+      // In service only once the cluster is healthy with the new server (the user data completes the hook).
+      initialLifecycleHook: [
+        { name: SERVER_LAUNCH_HOOK, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "ABANDON", heartbeatTimeout: 1800 },
+      ],
+      tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      dependsOn: bootDependencies,
+    });
+    return { index: node.index, role, dataVolume, autoScalingGroup };
   }
+
+  /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */
+  private placementPolicy(props: ConsulServersProps, dataVolume: EbsVolume, groupName: string): object {
+    const { partition, region, accountId } = props;
+    return {
+      Version: "2012-10-17",
+      Statement: [
+        // Cloud auto-join and the attachment check: Describe calls have no resource-level permissions.
+        { Effect: "Allow", Action: ["ec2:DescribeInstances", "ec2:DescribeVolumes"], Resource: "*" },
+        {
+          Effect: "Allow",
+          Action: ["ec2:AttachVolume"],
+          Resource: [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`],
+          // Only onto an instance of this mesh's servers.
+          Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
+        },
+        { Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`] },
+      ],
+    };
+  }
+}
+
+/** Save snapshots under the bucket's snapshots/ prefix, encrypted with the mesh's key. */
+function snapshotPolicy(props: ConsulServersProps): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${props.snapshots!.bucketArn}/snapshots/*`] },
+      { Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: [props.kmsKeyArn] },
+    ],
+  };
+}
+
+/** Read the staged Consul release (servers without internet access). */
+function releasePolicy(partition: string, s3Uri: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:${partition}:s3:::${s3Uri.replace(/^s3:\/\//, "")}`] }],
+  };
 }

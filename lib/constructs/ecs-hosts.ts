@@ -1,7 +1,12 @@
 import { Construct } from "constructs";
+import { Fn, TerraformLocal } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { HOST_SLOTS } from "../plan/build";
 import type { HostsPlan } from "../plan/types";
@@ -9,16 +14,24 @@ import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 
 export interface EcsHostsProps {
-  /** Addresses, architecture and boot script of the hosts, as the plan resolved them. */
+  /** Placement, architecture and boot script of the hosts, as the plan resolved them. */
   readonly hosts: HostsPlan;
   readonly namePrefix: string;
+  /** The ECS cluster to join (a Terraform reference). */
   readonly clusterName: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  readonly subnetId: string;
+  /** Subnets of the hosts, in zone order (fixed hosts go to the subnet holding their address). */
+  readonly subnetIds: readonly string[];
+  /** For fixed hosts: the subnet of an address. */
+  readonly subnetIdOf: (privateIp: string) => string;
+  /** The original demo's exposure: hosts with public IPs. @default false */
+  readonly publicIp?: boolean;
   /** The instance type (the ecs_instance_size variable; the plan's type is its default). */
   readonly instanceType: string;
   readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
   readonly adminCidr: string;
   /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
   readonly sshAccessCount: number;
@@ -27,18 +40,23 @@ export interface EcsHostsProps {
 
 /**
  * The ECS container hosts (main.tf): ECS-optimized Amazon Linux 2023 from its public SSM
- * parameter, joined to the cluster by user data. Unlike the original, no SSH provisioner
- * copies Consul files onto the hosts: tasks carry their own config, so a service change never
- * touches a host.
+ * parameter, joined to the cluster by user data. Fixed hosts keep the original's addresses; an
+ * Auto Scaling group spreads hosts across the zones behind an ECS capacity provider (managed
+ * scaling, managed termination protection and draining), and a new AMI or user data rolls the
+ * hosts by instance refresh, new ones first. Unlike the original, no SSH provisioner copies
+ * Consul files onto the hosts: tasks carry their own config, so a service change never touches
+ * a host.
  */
 export class EcsHosts extends Construct {
-  public readonly instances: Instance[];
   public readonly securityGroup: MeshSecurityGroup;
   public readonly role: AwsServiceRole;
+  /** Fixed hosts, one per address. */
+  public readonly instances: readonly Instance[];
+  public readonly autoScalingGroup?: AutoscalingGroup;
+  public readonly capacityProvider?: EcsCapacityProvider;
 
   constructor(scope: Construct, id: string, props: EcsHostsProps) {
     super(scope, id);
-    if (props.hosts.privateIps.length === 0) throw new Error(`${this.node.path}: hosts.privateIps must list at least one address`);
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-ecs-hosts-`,
@@ -51,9 +69,9 @@ export class EcsHosts extends Construct {
       peer: { cidr: props.adminCidr },
       count: props.sshAccessCount,
     });
-    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC", protocol: "-1", peer: { cidr: props.vpcCidr } });
+    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
     this.securityGroup.allowEgress("https", {
-      description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries",
+      description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
       protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
@@ -64,35 +82,94 @@ export class EcsHosts extends Construct {
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
-      managedPolicies: ["service-role/AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"],
+      managedPolicies: ["service-role/AmazonEC2ContainerServiceforEC2Role"],
+      inlinePolicies: { "ssm-sessions": sessionManagerPolicy(props) },
       instanceProfile: true,
     });
 
     const amiPath = props.hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
     const userData = escapeForTerraform(renderText(props.hosts.userData, { [HOST_SLOTS.clusterName]: props.clusterName }));
-    // One host per address; fixed addresses as in the original, so hosts are easy to find.
-    this.instances = props.hosts.privateIps.map(
-      (ip, index) =>
-        new Instance(this, `host_${index + 1}`, {
-          ami: ami.value,
-          instanceType: props.instanceType,
-          subnetId: props.subnetId,
-          privateIp: ip,
-          associatePublicIpAddress: true,
-          vpcSecurityGroupIds: [this.securityGroup.id],
-          iamInstanceProfile: this.role.instanceProfile!.name,
-          keyName: props.keyName,
-          userData,
-          // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
-          // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
-          metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-          rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-          monitoring: true,
-          tags: { Name: `${props.namePrefix}-ecs-host-${index + 1}` },
-          // A new ECS AMI must not replace running hosts on the next apply; roll it deliberately.
-          lifecycle: { ignoreChanges: ["ami"] },
-        }),
-    );
+    // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
+    // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
+    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
+    const publicIp = props.publicIp ?? false;
+    const { placement } = props.hosts;
+
+    if (placement.kind === "fixed") {
+      if (placement.privateIps.length === 0) throw new Error(`${this.node.path}: fixed hosts need at least one address`);
+      this.instances = placement.privateIps.map(
+        (ip, index) =>
+          new Instance(this, `host_${index + 1}`, {
+            ami: ami.value,
+            instanceType: props.instanceType,
+            subnetId: props.subnetIdOf(ip),
+            privateIp: ip,
+            associatePublicIpAddress: publicIp,
+            vpcSecurityGroupIds: [this.securityGroup.id],
+            iamInstanceProfile: this.role.instanceProfile!.name,
+            keyName: props.keyName,
+            userData,
+            metadataOptions,
+            rootBlockDevice: { encrypted: true, volumeType: "gp3" },
+            monitoring: true,
+            tags: { Name: `${props.namePrefix}-ecs-host-${index + 1}` },
+            // A new ECS AMI must not replace running hosts on the next apply; roll them deliberately.
+            lifecycle: { ignoreChanges: ["ami"] },
+          }),
+      );
+      return;
+    }
+
+    this.instances = [];
+    const template = new LaunchTemplate(this, "launch_template", {
+      namePrefix: `${props.namePrefix}-ecs-host-`,
+      imageId: ami.value,
+      instanceType: props.instanceType,
+      keyName: props.keyName,
+      iamInstanceProfile: { name: this.role.instanceProfile!.name },
+      networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      // Through a local: Terraform renders the escaped script, then encodes it.
+      userData: Fn.base64encode(new TerraformLocal(this, "user_data", userData).asString),
+      metadataOptions,
+      monitoring: { enabled: true },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: `${props.namePrefix}-ecs-host` } }],
+      updateDefaultVersion: true,
+    });
+    this.autoScalingGroup = new AutoscalingGroup(this, "group", {
+      namePrefix: `${props.namePrefix}-ecs-hosts-`,
+      minSize: placement.minSize,
+      maxSize: placement.maxSize,
+      vpcZoneIdentifier: [...props.subnetIds],
+      // An explicit version, so a new template version (AMI or user data) starts an instance refresh.
+      launchTemplate: { id: template.id, version: Fn.tostring(template.latestVersion) },
+      // Managed termination protection needs it: ECS decides which hosts may go (those without tasks).
+      protectFromScaleIn: true,
+      instanceRefresh: {
+        strategy: "Rolling",
+        // New hosts first; hosts running tasks are refreshed too (they are all scale-in protected),
+        // their tasks drained by ECS managed draining.
+        preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "300", scaleInProtectedInstances: "Refresh" },
+      },
+      // ECS adds this tag when the capacity provider takes the group; declaring it avoids a perpetual diff.
+      tag: [{ key: "AmazonECSManaged", value: "true", propagateAtLaunch: true }],
+      lifecycle: { ignoreChanges: ["desired_capacity"] },
+    });
+    this.capacityProvider = new EcsCapacityProvider(this, "capacity_provider", {
+      // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
+      name: `hosts-${props.namePrefix}`,
+      autoScalingGroupProvider: {
+        autoScalingGroupArn: this.autoScalingGroup.arn,
+        managedTerminationProtection: "ENABLED",
+        managedDraining: "ENABLED",
+        managedScaling: { status: "ENABLED", targetCapacity: placement.targetCapacityPercent, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },
+      },
+    });
+    new EcsClusterCapacityProviders(this, "cluster_capacity_providers", {
+      clusterName: props.clusterName,
+      capacityProviders: [this.capacityProvider.name],
+      defaultCapacityProviderStrategy: [{ capacityProvider: this.capacityProvider.name, weight: 1, base: 0 }],
+    });
   }
 }

@@ -2,16 +2,20 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS, ENVOY_PORTS } from "../facts";
+import { CONSUL_PORTS } from "../facts";
 
 export interface MeshClusterProps {
   readonly clusterName: string;
   readonly namePrefix: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  /** KMS key of the ECS Exec session logs. */
-  readonly logKmsKeyArn: string;
+  /** KMS key of the ECS Exec sessions and their logs (CKV_AWS_224). */
+  readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
+  /** Every port a task's proxy listens on for other tasks: opened from mesh tasks only, nothing else. */
+  readonly taskInboundPorts: readonly number[];
+  /** Some tasks run a Consul agent, which gossips with the servers and other agents. */
+  readonly agentGossip: boolean;
 }
 
 /**
@@ -28,13 +32,15 @@ export class MeshCluster extends Construct {
     this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
       name: `/ecs/${props.clusterName}/exec-sessions`,
       retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.logKmsKeyArn,
+      kmsKeyId: props.kmsKeyArn,
     });
     this.cluster = new EcsCluster(this, "cluster", {
       name: props.clusterName,
       setting: [{ name: "containerInsights", value: "enabled" }],
       configuration: {
         executeCommandConfiguration: {
+          // Sessions encrypted with the mesh's key (the task role decrypts, the caller needs kms:GenerateDataKey).
+          kmsKeyId: props.kmsKeyArn,
           logging: "OVERRIDE",
           logConfiguration: { cloudWatchLogGroupName: this.execLogGroup.name, cloudWatchEncryptionEnabled: true },
         },
@@ -44,9 +50,9 @@ export class MeshCluster extends Construct {
     const sg = new MeshSecurityGroup(this, "task_security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-mesh-tasks-`,
-      description: "Mesh tasks: Consul gossip from the VPC, Envoy sidecars from other mesh tasks",
+      description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from the VPC to agent tasks",
     });
-    for (const protocol of ["tcp", "udp"] as const) {
+    for (const protocol of props.agentGossip ? (["tcp", "udp"] as const) : []) {
       sg.allowIngress(`serf_lan_${protocol}`, {
         description: `Consul Serf LAN gossip (${protocol}) between agents in the VPC`,
         protocol,
@@ -54,13 +60,14 @@ export class MeshCluster extends Construct {
         peer: { cidr: props.vpcCidr },
       });
     }
-    sg.allowIngress("envoy_public", {
-      description: "Envoy sidecar public listeners (mTLS) from other mesh tasks only",
-      protocol: "tcp",
-      fromPort: ENVOY_PORTS.publicListener,
-      toPort: ENVOY_PORTS.publicRangeEnd,
-      peer: { securityGroupId: sg.id },
-    });
+    for (const port of [...new Set(props.taskInboundPorts)].sort((a, b) => a - b)) {
+      sg.allowIngress(`proxy_${port}`, {
+        description: `Sidecar public listener ${port} (mTLS) from other mesh tasks only`,
+        protocol: "tcp",
+        fromPort: port,
+        peer: { securityGroupId: sg.id },
+      });
+    }
     sg.allowEgress("vpc", { description: "Everything inside the VPC (Consul server, other sidecars, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
     sg.allowEgress("https", {
       description: "HTTPS to image registries and AWS APIs (Fargate pulls and logs through the task ENI)",

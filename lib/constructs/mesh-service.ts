@@ -1,15 +1,18 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../plan/containers";
+import { imageSlot, type MeshImageKey } from "../plan/images";
+import { SERVER_SLOTS } from "../plan/server";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 
-/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names. */
-export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]: string };
+/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names (dataplane tasks get only the CA). */
+export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]?: string };
 
 export interface MeshServiceProps {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
@@ -19,14 +22,28 @@ export interface MeshServiceProps {
   readonly namePrefix: string;
   readonly region: string;
   readonly partition: string;
+  /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
+  /** Image URI of each mesh image key (MeshImages), bound to the containers' image slots. */
+  readonly images: ReadonlyMap<string, string>;
+  /** IAM statements an execution role needs to pull the mesh images (pull-through cache imports). */
+  readonly imagePullStatements: readonly object[];
+  /** The role path and tag of dataplane tasks' IAM login (the plan's dataplane control). @default none (agent services) */
+  readonly dataplane?: { readonly taskRolePath: string; readonly serviceNameTag: string };
+  /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
+  readonly capacityProviderName?: string;
+  /** The cluster name (a Terraform reference), for the cloud auto-join tag value. */
+  readonly clusterNameValue: string;
+  /** What must exist before the service starts tasks (the servers, the service's token). */
+  readonly dependsOn?: readonly ITerraformDependable[];
   /** ECS references of the mesh secrets this service's tasks receive. */
   readonly meshSecrets: MeshSecretRefs;
   /** ARNs of those secrets: the execution role may read exactly these, and the app's own. */
   readonly meshSecretArns: readonly string[];
   readonly logRetentionDays: number;
-  readonly logKmsKeyArn: string;
+  /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
+  readonly kmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
   readonly execLogGroupArn: string;
   /** ARN pattern of this account's log groups in the region (ECS Exec lists them). */
@@ -54,7 +71,7 @@ export class MeshService extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: `/ecs/${props.clusterName}/${service.name}`,
       retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.logKmsKeyArn,
+      kmsKeyId: props.kmsKeyArn,
     });
 
     // Roles of its own per service: one service's token or AWS permission is no other's.
@@ -64,20 +81,32 @@ export class MeshService extends Construct {
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
-      inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns) },
+      inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns, props.kmsKeyArn, props.imagePullStatements) },
     });
+    const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
+    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: rolePrefix,
-      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled)`,
+      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
-      inlinePolicies: service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern) } : {},
+      // The auth method trusts the roles under this path and reads the service name from this tag.
+      ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
+      inlinePolicies: {
+        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern, props.kmsKeyArn) } : {}),
+        // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
+        ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
+        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's tag.
+        ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
+      },
     });
 
     const containers = renderContainerDefinitions(service.task, {
       ...props.meshSecrets,
+      ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [LOG_SLOTS.region]: props.region,
+      [SERVER_SLOTS.clusterName]: props.clusterNameValue,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: name,
@@ -96,7 +125,12 @@ export class MeshService extends Construct {
       // The ARN pins the exact revision: no max(revision) workaround for drift.
       taskDefinition: this.taskDefinition.arn,
       desiredCount: service.count,
-      launchType: service.launchType,
+      // A capacity provider strategy replaces the launch type (ECS allows one or the other).
+      ...(service.capacity === "capacity-provider"
+        ? { capacityProviderStrategy: [{ capacityProvider: props.capacityProviderName!, weight: 1, base: 0 }] }
+        : { launchType: service.launchType }),
+      // Tasks spread over the zones first (EC2 only: Fargate spreads by itself).
+      ...(service.capacity === "FARGATE" ? {} : { orderedPlacementStrategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }] }),
       networkConfiguration: {
         subnets: [...props.subnetIds],
         securityGroups: [...props.securityGroupIds],
@@ -108,20 +142,28 @@ export class MeshService extends Construct {
       enableExecuteCommand: service.enableExecuteCommand,
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
+      dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
     });
   }
 }
 
-/** Read access to exactly the secrets this service's containers receive. */
-function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[]): object {
+/** Read access to exactly the secrets this service's containers receive (and its registry credentials), and the image cache imports. */
+function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[], kmsKeyArn: string, imagePullStatements: readonly object[]): object {
   const app = Object.values(service.secrets);
-  const secretArns = [...meshSecretArns, ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : []))];
+  const secretArns = [
+    ...meshSecretArns,
+    ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : [])),
+    ...(service.imageCredentialsSecretArn ? [service.imageCredentialsSecretArn] : []),
+  ];
   const parameterArns = app.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : []));
   return {
     Version: "2012-10-17",
     Statement: [
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...new Set(secretArns)] },
+      // The mesh's secrets are encrypted with its own key.
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
       ...(parameterArns.length ? [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [...new Set(parameterArns)].sort() }] : []),
+      ...imagePullStatements,
     ],
   };
 }
@@ -132,7 +174,7 @@ function secretArnWithoutKey(valueFrom: string): string {
 }
 
 /** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
-function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string): object {
+function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string, kmsKeyArn: string): object {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -143,6 +185,8 @@ function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string): objec
         Resource: "*",
       },
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${execLogGroupArn}:*`] },
+      // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
       // The agent checks the log group exists before it streams the session there.
       { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: [logGroupsArnPattern] },
     ],

@@ -4,7 +4,7 @@ import { TerraformVariable } from "cdktf";
 export interface NamedVariableConfig {
   readonly type: string;
   /** undefined: the variable is required (no default); null: optional, null by default. */
-  readonly default: string | readonly string[] | null | undefined;
+  readonly default: string | boolean | readonly string[] | null | undefined;
   readonly nullable?: boolean;
   readonly description: string;
   readonly validation?: { condition: string; errorMessage: string }[];

@@ -2,6 +2,8 @@ import { Construct } from "constructs";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
@@ -9,13 +11,16 @@ import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-g
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { AwsServiceRole } from "./aws-service-role";
+import { AwsApiEndpoints } from "./aws-api-endpoints";
+import type { NetworkPlan } from "../plan/types";
 
 export interface MeshNetworkProps {
+  /** Zones, subnets, egress and endpoints, as the plan resolved them. */
+  readonly network: NetworkPlan;
   /** Name tag of every network resource (the cluster name). */
   readonly name: string;
-  readonly vpcCidr: string;
-  readonly publicSubnetCidr: string;
-  readonly availabilityZone: string;
+  /** The availability zone of each zone of the plan, in order (names known at plan time). */
+  readonly availabilityZones: string[];
   /** VPC flow logs (CKV2_AWS_11): every accepted and rejected connection, to CloudWatch Logs. */
   readonly flowLogs: {
     readonly kmsKeyArn: string;
@@ -25,49 +30,99 @@ export interface MeshNetworkProps {
 }
 
 /**
- * The original network.tf with native resources instead of the registry VPC module (which
- * cannot be type-checked here): one VPC, one public subnet with an internet gateway route,
- * no NAT or VPN gateway. The default security group is taken over with no rules, so nothing
- * launched without an explicit group gets any traffic (CKV2_AWS_12), and flow logs record
- * every connection.
+ * The VPC: per zone a private subnet (hosts, servers, tasks: no public IPs, no route from the
+ * internet) and, where a NAT gateway runs, a small public subnet; one shared NAT gateway, one
+ * per zone, or none with VPC endpoints for every AWS API the mesh calls. The S3 gateway endpoint
+ * always exists (free; ECR layers and Amazon Linux packages stay off the NAT gateway). The
+ * default security group is taken over with no rules (CKV2_AWS_12), and flow logs record every
+ * connection. Native resources instead of the original's registry module, so the provider's
+ * types check every attribute.
  */
 export class MeshNetwork extends Construct {
   public readonly vpc: Vpc;
-  public readonly publicSubnet: Subnet;
-  public readonly internetGateway: InternetGateway;
+  public readonly privateSubnets: readonly Subnet[];
+  /** Per zone: its public subnet, when the plan gives one. */
+  public readonly publicSubnets: readonly (Subnet | undefined)[];
+  public readonly internetGateway?: InternetGateway;
+  public readonly natGateways: readonly NatGateway[];
+  public readonly privateRouteTables: readonly RouteTable[];
+  public readonly endpoints: AwsApiEndpoints;
   public readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
+    const { network } = props;
     // Terraform, Environment and the other common tags come from the provider's default_tags.
     const tags = { Name: props.name };
-    this.vpc = new Vpc(this, "vpc", {
-      cidrBlock: props.vpcCidr,
-      enableDnsSupport: true,
-      enableDnsHostnames: true,
-      tags,
+    this.vpc = new Vpc(this, "vpc", { cidrBlock: network.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags });
+    const vpcId = this.vpc.id;
+
+    const hasPublic = network.zones.some((zone) => zone.publicSubnet !== undefined);
+    let publicRouteTable: RouteTable | undefined;
+    if (hasPublic) {
+      this.internetGateway = new InternetGateway(this, "internet_gateway", { vpcId, tags });
+      publicRouteTable = new RouteTable(this, "public_route_table", { vpcId, tags: { Name: `${props.name}-public` } });
+      new Route(this, "public_default_route", { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: this.internetGateway.id });
+    }
+
+    this.publicSubnets = network.zones.map((zone) => {
+      if (zone.publicSubnet === undefined) return undefined;
+      const subnet = new Subnet(this, `public_subnet_${zone.index + 1}`, {
+        vpcId,
+        cidrBlock: zone.publicSubnet,
+        availabilityZone: props.availabilityZones[zone.index],
+        // Only what asks for a public address gets one (the NAT gateway's Elastic IP; instances only with publicInstances).
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-public-${zone.index + 1}` },
+      });
+      new RouteTableAssociation(this, `public_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: publicRouteTable!.id });
+      return subnet;
     });
-    this.publicSubnet = new Subnet(this, "public_subnet", {
-      vpcId: this.vpc.id,
-      cidrBlock: props.publicSubnetCidr,
-      availabilityZone: props.availabilityZone,
-      // Only the instances that ask for one get a public address (to pull images and reach AWS
-      // APIs without a NAT gateway); tasks never do.
-      mapPublicIpOnLaunch: false,
-      tags: { ...tags, Name: `${props.name}-public` },
+
+    const natZones = [...new Set(network.zones.flatMap((zone) => (zone.natZone === undefined ? [] : [zone.natZone])))].sort();
+    const natByZone = new Map(
+      natZones.map((zone) => {
+        const eip = new Eip(this, `nat_eip_${zone + 1}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${zone + 1}` } });
+        const nat = new NatGateway(this, `nat_gateway_${zone + 1}`, {
+          allocationId: eip.allocationId,
+          subnetId: this.publicSubnets[zone]!.id,
+          tags: { Name: `${props.name}-nat-${zone + 1}` },
+          dependsOn: this.internetGateway ? [this.internetGateway] : [],
+        });
+        return [zone, nat] as const;
+      }),
+    );
+    this.natGateways = [...natByZone.values()];
+
+    this.privateRouteTables = network.zones.map((zone) => {
+      const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: `${props.name}-private-${zone.index + 1}` } });
+      if (zone.natZone !== undefined) {
+        new Route(this, `private_default_route_${zone.index + 1}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natByZone.get(zone.natZone)!.id });
+      }
+      return table;
     });
-    this.internetGateway = new InternetGateway(this, "internet_gateway", { vpcId: this.vpc.id, tags });
-    const routeTable = new RouteTable(this, "public_route_table", { vpcId: this.vpc.id, tags: { ...tags, Name: `${props.name}-public` } });
-    new Route(this, "public_default_route", {
-      routeTableId: routeTable.id,
-      destinationCidrBlock: "0.0.0.0/0",
-      gatewayId: this.internetGateway.id,
+    this.privateSubnets = network.zones.map((zone) => {
+      const subnet = new Subnet(this, `private_subnet_${zone.index + 1}`, {
+        vpcId,
+        cidrBlock: zone.privateSubnet,
+        availabilityZone: props.availabilityZones[zone.index],
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-private-${zone.index + 1}` },
+      });
+      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
+      return subnet;
     });
-    new RouteTableAssociation(this, "public_subnet_route_table", {
-      subnetId: this.publicSubnet.id,
-      routeTableId: routeTable.id,
+
+    this.endpoints = new AwsApiEndpoints(this, "endpoints", {
+      vpcId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: this.privateSubnets.map((s) => s.id),
+      namePrefix: props.name,
+      interfaceServices: network.interfaceEndpoints,
+      routeTableIds: this.privateRouteTables.map((t) => t.id),
     });
-    new DefaultSecurityGroup(this, "default_security_group", { vpcId: this.vpc.id, tags: { ...tags, Name: `${props.name}-default-closed` } });
+
+    new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: `${props.name}-default-closed` } });
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
       name: `/vpc/${props.name}/flow-logs`,
@@ -82,18 +137,12 @@ export class MeshNetwork extends Construct {
       inlinePolicies: {
         "write-flow-logs": {
           Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-              Resource: [`${flowLogGroup.arn}:*`],
-            },
-          ],
+          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${flowLogGroup.arn}:*`] }],
         },
       },
     });
     this.flowLog = new FlowLog(this, "flow_log", {
-      vpcId: this.vpc.id,
+      vpcId,
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",
       logDestination: flowLogGroup.arn,
@@ -101,5 +150,17 @@ export class MeshNetwork extends Construct {
       maxAggregationInterval: 60,
       tags,
     });
+  }
+
+  /** Subnet IDs of one kind, in zone order. */
+  public subnetIds(kind: "private" | "public"): string[] {
+    return kind === "private" ? this.privateSubnets.map((s) => s.id) : this.publicSubnets.flatMap((s) => (s ? [s.id] : []));
+  }
+
+  /** The subnet of one zone and kind. */
+  public subnetOf(zone: number, kind: "private" | "public"): Subnet {
+    const subnet = kind === "private" ? this.privateSubnets[zone] : this.publicSubnets[zone];
+    if (!subnet) throw new Error(`${this.node.path}: zone ${zone + 1} has no ${kind} subnet`);
+    return subnet;
   }
 }

@@ -12,6 +12,8 @@ export interface TlsEdgeCertificateProps {
   readonly dnsName: string;
   /** Prefix of the secret names. */
   readonly secretNamePrefix: string;
+  /** Customer-managed KMS key of both secrets (CKV_AWS_149). */
+  readonly kmsKeyArn: string;
   /** Validity of the server certificate. @default 365 days */
   readonly validityDays?: number;
   /** Terraform re-issues the certificate this many days before it expires. @default 30 */
@@ -70,12 +72,14 @@ export class TlsEdgeCertificate extends Construct {
     this.certificateSecret = new SecretsmanagerSecret(this, "certificate", {
       namePrefix: `${props.secretNamePrefix}/tls-certificate-`,
       description: `TLS certificate (PEM) Envoy serves for ${props.dnsName}`,
+      kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays,
     });
     new SecretsmanagerSecretVersion(this, "certificate_value", { secretId: this.certificateSecret.id, secretString: server.certPem });
     this.privateKeySecret = new SecretsmanagerSecret(this, "private_key", {
       namePrefix: `${props.secretNamePrefix}/tls-private-key-`,
       description: `Private key (PEM) of the TLS certificate for ${props.dnsName}`,
+      kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays,
     });
     new SecretsmanagerSecretVersion(this, "private_key_value", { secretId: this.privateKeySecret.id, secretString: serverKey.privateKeyPem });

@@ -42,8 +42,8 @@ export interface TlsEdgeServiceProps {
   readonly vpcCidr: string;
   /** Subnets of the tasks. */
   readonly subnetIds: string[];
-  /** KMS key of the log group (CKV_AWS_158); its policy must let CloudWatch Logs use it. */
-  readonly logKmsKeyArn: string;
+  /** KMS key of the log group (CKV_AWS_158; its policy must let CloudWatch Logs use it) and the certificate secrets. */
+  readonly kmsKeyArn: string;
   /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
   readonly appImageTag: string;
   readonly certificate: TlsEdgeCertificateRefs;
@@ -137,7 +137,7 @@ export class TlsEdgeService extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: `/ecs/${edge.serviceName}`,
       retentionInDays: edge.logRetentionDays,
-      kmsKeyId: props.logKmsKeyArn,
+      kmsKeyId: props.kmsKeyArn,
     });
 
     this.securityGroup = this.taskSecurityGroup(props, access);
@@ -154,6 +154,7 @@ export class TlsEdgeService extends Construct {
           repositoryArns: [this.appRepository.arn, this.envoyRepository.arn],
           logGroupArn: this.logGroup.arn,
           secretArns: [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn],
+          kmsKeyArn: props.kmsKeyArn,
         }),
       },
     });
@@ -314,6 +315,7 @@ interface ExecutionPolicyInput {
   readonly repositoryArns: readonly string[];
   readonly logGroupArn: string;
   readonly secretArns: readonly string[];
+  readonly kmsKeyArn: string;
 }
 
 /** Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else. */
@@ -330,6 +332,8 @@ function executionPolicy(input: ExecutionPolicyInput): object {
       },
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${input.logGroupArn}:*`] },
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.secretArns] },
+      // The secrets are encrypted with the stack's own key.
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [input.kmsKeyArn] },
     ],
   };
 }

@@ -2,126 +2,123 @@
 // schema-checked spec even when semantic rules will reject it (an upstream to an unknown
 // service stays in the plan), so the rules can report every problem in one run.
 import { architectureOf, awsvpcTasksPerHost } from "../aws-limits";
-import { CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
-import { CONSUL } from "../versions";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { agentTask } from "./containers";
+import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
+import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
+import { planNetwork } from "./network";
+import { planServers } from "./server";
 import { slot } from "./text";
-import { aclSyncScript, aclSyncTimer, aclSyncUnit, consulServerUserData, consulUnit, ecsHostUserData, serverConfig } from "./texts";
+import { ecsHostUserData } from "./texts";
 import { buildTlsEdgePlan } from "./tls-edge";
-import type { HostsPlan, LaunchType, MeshPlan, ServerPlan, ServicePlan } from "./types";
-
-/** Slots of the server's user data: Terraform references the ConsulServer construct binds. */
-export const SERVER_SLOTS = {
-  region: "region",
-  serviceTokenManifest: "serviceTokenManifest",
-  gossipKey: "secret:gossipKey",
-  caCert: "secret:caCert",
-  serverCert: "secret:serverCert",
-  serverKey: "secret:serverKey",
-  managementToken: "secret:managementToken",
-  agentToken: "secret:agentToken",
-} as const;
+import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
 
 /** Slot of the ECS hosts' user data: the cluster they join. */
 export const HOST_SLOTS = { clusterName: "clusterName" } as const;
 
 /**
- * Rolling deployment bounds per launch type. EC2 hosts have a fixed number of ENIs: replace
- * tasks in place rather than surge; Fargate has no such limit.
+ * ECS agent settings of every host. Images are pulled once per host and reused from its cache
+ * (pull-through cache or registry alike: fewer pulls, faster restarts); awsvpc tasks cannot reach
+ * the host's instance metadata (its credentials).
  */
-function deploymentFor(launchType: LaunchType): ServicePlan["deployment"] {
-  return launchType === "EC2" ? { minimumHealthyPercent: 50, maximumPercent: 100 } : { minimumHealthyPercent: 100, maximumPercent: 200 };
+const ECS_AGENT_CONFIG = { ECS_AWSVPC_BLOCK_IMDS: "true", ECS_ENABLE_TASK_IAM_ROLE: "true", ECS_IMAGE_PULL_BEHAVIOR: "once" } as const;
+
+/**
+ * Rolling deployment bounds that let a rollout progress. ECS rounds the minimum up and the
+ * maximum down (DeploymentConfiguration): with min 50 % of 1 task it must keep the only task and
+ * may not start another. Fixed EC2 hosts have no spare ENIs to surge into, so they replace in
+ * place and a single task is replaced with a short gap; Fargate and an Auto Scaling group's
+ * capacity provider start the new task first.
+ */
+export function deploymentFor(capacity: ServicePlan["capacity"], count: number): ServicePlan["deployment"] {
+  if (capacity !== "EC2") return { minimumHealthyPercent: 100, maximumPercent: 200 };
+  return { minimumHealthyPercent: count <= 1 ? 0 : 50, maximumPercent: 100 };
 }
 
-function servicePlan(spec: MeshSpec, name: string, service: ServiceSpec): ServicePlan {
+function hostsPlan(spec: MeshSpec): HostsPlan {
+  const { ecsHosts } = spec;
+  const placement: HostsPlan["placement"] = ecsHosts.autoScaling
+    ? { kind: "auto-scaling", ...ecsHosts.autoScaling }
+    : { kind: "fixed", privateIps: ecsHosts.privateIps ?? [] };
+  return {
+    instanceType: ecsHosts.instanceType,
+    architecture: architectureOf(ecsHosts.instanceType),
+    placement,
+    maxHosts: placement.kind === "fixed" ? placement.privateIps.length : placement.maxSize,
+    tasksPerHost: awsvpcTasksPerHost(ecsHosts.instanceType),
+    userData: ecsHostUserData({ clusterName: slot(HOST_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+  };
+}
+
+function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
+  const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
+  const architecture = architectureOfService(spec, service);
+  const task = architecture === "agent" ? agentTask(spec, server, name, service) : dataplaneTask(spec, name, service);
   return {
     name,
     path: `services.${name}`,
     image: service.image,
+    ...(service.imageCredentialsSecretArn === undefined ? {} : { imageCredentialsSecretArn: service.imageCredentialsSecretArn }),
+    ...(service.user === undefined ? {} : { user: service.user }),
     ...(service.port === undefined ? {} : { port: service.port }),
     ...(service.command === undefined ? {} : { command: service.command }),
     count: service.count,
     launchType: service.launchType,
+    architecture,
+    shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
+    ...(service.entryPoint === undefined ? {} : { entryPoint: service.entryPoint }),
     cpu: service.cpu,
     memory: service.memory,
     ...(service.appMemory === undefined ? {} : { appMemory: service.appMemory }),
     healthCheck: service.healthCheck,
     upstreams: service.upstreams,
     environment: service.environment,
+    allowPlaintextEnvironment: service.allowPlaintextEnvironment,
     secrets: service.secrets,
     readonlyRootFilesystem: service.readonlyRootFilesystem,
     enableExecuteCommand: service.enableExecuteCommand,
     assignPublicIp: service.assignPublicIp,
-    deployment: deploymentFor(service.launchType),
-    task: agentTask(spec, name, service),
+    deployment: deploymentFor(capacity, service.count),
+    capacity,
+    subnets: service.assignPublicIp ? "public" : "private",
+    // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
+    joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
+    task,
   };
 }
 
-function serverPlan(spec: MeshSpec): ServerPlan {
-  const architecture = architectureOf(spec.consul.serverInstanceType);
-  const arch = architecture === "arm64" ? "arm64" : "amd64";
-  const paths = SERVER_PATHS;
-  const config = serverConfig({
-    datacenter: spec.consul.datacenter,
-    bindAddr: CONSUL_PRIVATE_IP,
-    httpsPort: CONSUL_PORTS.https,
-    dataDir: paths.dataDir,
-    tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
-  });
-  return {
-    instanceType: spec.consul.serverInstanceType,
-    architecture,
-    privateIp: spec.consul.serverPrivateIp,
-    config,
-    userData: consulServerUserData({
-      version: CONSUL.version,
-      arch,
-      sha256: CONSUL.sha256[arch],
-      region: slot(SERVER_SLOTS.region),
-      secrets: {
-        gossipKey: slot(SERVER_SLOTS.gossipKey),
-        caCert: slot(SERVER_SLOTS.caCert),
-        serverCert: slot(SERVER_SLOTS.serverCert),
-        serverKey: slot(SERVER_SLOTS.serverKey),
-        managementToken: slot(SERVER_SLOTS.managementToken),
-        agentToken: slot(SERVER_SLOTS.agentToken),
-      },
-      serviceTokenManifest: slot(SERVER_SLOTS.serviceTokenManifest),
-      paths,
-      serverConfig: config,
-      systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
-      aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
-      aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
-      aclSyncTimer: aclSyncTimer({}),
-    }),
-  };
-}
-
-function hostsPlan(spec: MeshSpec): HostsPlan {
-  return {
-    instanceType: spec.ecsHosts.instanceType,
-    architecture: architectureOf(spec.ecsHosts.instanceType),
-    privateIps: spec.ecsHosts.privateIps,
-    tasksPerHost: awsvpcTasksPerHost(spec.ecsHosts.instanceType),
-    userData: ecsHostUserData({ clusterName: slot(HOST_SLOTS.clusterName), instanceAttributes: { "purchase-option": "ondemand" } }),
-  };
+/** A service's task architecture: its own, else the mesh's. */
+function architectureOfService(spec: MeshSpec, service: ServiceSpec): TaskArchitecture {
+  return service.architecture ?? spec.architecture;
 }
 
 /** The plan of a schema-checked spec. */
 export function buildPlan(spec: MeshSpec): MeshPlan {
+  const dataplane = Object.values(spec.services).some((service) => architectureOfService(spec, service) === "dataplane")
+    ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) }
+    : undefined;
+  const server = planServers(spec);
   const services = Object.keys(spec.services)
     .sort()
-    .map((name) => servicePlan(spec, name, spec.services[name]!));
+    .map((name) => servicePlan(spec, server, name, spec.services[name]!));
   return {
     name: spec.name,
     region: spec.region,
-    ...(spec.availabilityZone === undefined ? {} : { availabilityZone: spec.availabilityZone }),
     logRetentionDays: spec.logRetentionDays,
-    network: spec.network,
+    network: planNetwork(spec, {
+      autoScalingServers: server.placement === "auto-scaling",
+      execKms: services.some((s) => s.enableExecuteCommand),
+    }),
     datacenter: spec.consul.datacenter,
-    server: serverPlan(spec),
+    versions: spec.versions,
+    ...(dataplane ? { dataplane } : {}),
+    images: planImages(spec.versions, spec.images),
+    pullThroughCache: {
+      ecrPublic: spec.images.pullThroughCache,
+      ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
+    },
+    server,
     hosts: hostsPlan(spec),
     services,
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
@@ -129,9 +126,4 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     declaredIntentions: spec.intentions,
     ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, spec.region) }),
   };
-}
-
-/** The SSM parameter listing the service token secrets the server keeps in sync (ARNs only). */
-export function serviceTokenManifestName(clusterName: string): string {
-  return `/${clusterName}/consul/service-tokens`;
 }

@@ -2,11 +2,13 @@
 // init container that writes the Envoy bootstrap, Envoy, then the app. ECS starts them along
 // dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
 // every task, add it to the list below (and its script template, if it runs one).
-import { CONSUL, ENVOY } from "../versions";
 import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
+import { imageSlot } from "./images";
+import { serverJoin } from "./server";
+import { passiveHealthCheckConfig } from "./upstreams";
 import { slot } from "./text";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, type ConsulCheckContext } from "./texts";
-import type { ContainerHealthCheck, ContainerPlan, NameValue, SecretBinding, TaskPlan } from "./types";
+import type { ContainerHealthCheck, ContainerPlan, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
 
 /** Container names inside every mesh task, in start order. */
@@ -37,6 +39,13 @@ const SIDECAR_MEMORY = { consulAgent: 64, envoyBootstrap: 32, envoySidecar: 64 }
 /** Container health checks: seconds between probes, probe timeout, failures before UNHEALTHY, grace after start. */
 const SIDECAR_HEALTH = { interval: 10, timeout: 5, retries: 3, startPeriod: 10 } as const;
 
+/**
+ * How long the init container waits for the control plane (the server booted, this service's
+ * token created by its sync timer): a cold server boot takes 2-4 minutes (packages, download,
+ * election, the first sync a minute later), so 10 minutes, then a clear failure.
+ */
+export const CONTROL_PLANE_WAIT = { attempts: 120, intervalSeconds: 5 } as const;
+
 function healthCheck(...command: ContainerHealthCheck["command"]): ContainerHealthCheck {
   return { command, ...SIDECAR_HEALTH };
 }
@@ -46,11 +55,11 @@ export function byName<T extends { readonly name: string }>(items: readonly T[])
   return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function environment(values: Readonly<Record<string, string>>): NameValue[] {
+export function environment(values: Readonly<Record<string, string>>): NameValue[] {
   return byName(Object.entries(values).map(([name, value]) => ({ name, value })));
 }
 
-function secrets(values: Readonly<Record<string, SecretBinding["valueFrom"]>>): SecretBinding[] {
+export function secrets(values: Readonly<Record<string, SecretBinding["valueFrom"]>>): SecretBinding[] {
   return byName(Object.entries(values).map(([name, valueFrom]) => ({ name, valueFrom })));
 }
 
@@ -64,17 +73,22 @@ function consulCheck(service: string, port: number | undefined, check: HealthChe
 }
 
 /** Why the app's root filesystem is writable, for scanners (CKV_AWS_336), or undefined when it is read-only. */
-function appWritableRootReason(service: ServiceSpec): string | undefined {
+/** The app's own secrets, by reference. */
+export function appSecrets(service: ServiceSpec): SecretBinding[] {
+  return secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!])));
+}
+
+export function appWritableRootReason(service: ServiceSpec): string | undefined {
   if (service.readonlyRootFilesystem) return undefined;
   return service.enableExecuteCommand ? "ECS Exec: its agent writes into the container" : "the spec sets readonlyRootFilesystem: false for this app image";
 }
 
 /** The agent-mode task of one service: its four containers in start order, volumes and logging. */
-export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): TaskPlan {
+export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name: string, service: ServiceSpec): TaskPlan {
   const names = CONTAINER_NAMES;
   const agentConfig = clientAgentConfig({
     datacenter: spec.consul.datacenter,
-    retryJoin: [spec.consul.serverPrivateIp],
+    retryJoin: serverJoin(server),
     bindAddr: CONSUL_PRIVATE_IP,
     grpcPort: CONSUL_PORTS.grpc,
     caFile: TASK_PATHS.caFile,
@@ -85,7 +99,7 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
     port: service.port ?? null,
     check: consulCheck(name, service.port, service.healthCheck),
     sidecarPort: ENVOY_PORTS.publicListener,
-    upstreams: service.upstreams,
+    upstreams: service.upstreams.map((u) => ({ destination: u.destination, localBindPort: u.localBindPort, passiveHealthCheck: passiveHealthCheckConfig(u.passiveHealthCheck) })),
   });
   const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
   const writableReason = appWritableRootReason(service);
@@ -93,7 +107,7 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
   const containers: ContainerPlan[] = [
     {
       name: names.consulAgent,
-      image: CONSUL.image,
+      image: imageSlot("consul"),
       essential: true,
       entryPoint: ["/bin/sh", "-ec", consulAgentScript({ caFile: TASK_PATHS.caFile, secretsFile: TASK_PATHS.secretsFile }), names.consulAgent],
       command: ["agent", "-hcl", agentConfig, "-hcl", registration],
@@ -107,17 +121,26 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
         { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp" },
         { containerPort: CONSUL_PORTS.serfLan, protocol: "udp" },
       ],
-      healthCheck: healthCheck("CMD", "consul", "members"),
+      // Liveness only: the agent's HTTP API answers at all (any status). It needs no ACL token and no
+      // server, so a task is not replaced while the control plane is still coming up; the init
+      // container waits for that, bounded (CONTROL_PLANE_WAIT).
+      healthCheck: healthCheck("CMD", "curl", "--silent", "--output", "/dev/null", "--max-time", "2", `http://127.0.0.1:${CONSUL_PORTS.http}/v1/agent/self`),
       memoryReservation: SIDECAR_MEMORY.consulAgent,
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
     },
     {
       name: names.envoyBootstrap,
-      image: CONSUL.image,
+      image: imageSlot("consul"),
       essential: false,
       entryPoint: ["/bin/sh", "-ec"],
-      command: [envoyBootstrapScript({})],
+      command: [
+        envoyBootstrapScript({
+          attempts: CONTROL_PLANE_WAIT.attempts,
+          intervalSeconds: CONTROL_PLANE_WAIT.intervalSeconds,
+          waitSeconds: CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds,
+        }),
+      ],
       environment: environment({
         CONSUL_HTTP_ADDR: `127.0.0.1:${CONSUL_PORTS.http}`,
         CONSUL_GRPC_ADDR: `127.0.0.1:${CONSUL_PORTS.grpc}`,
@@ -134,7 +157,7 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
     },
     {
       name: names.envoySidecar,
-      image: ENVOY.image,
+      image: imageSlot("envoy"),
       essential: true,
       entryPoint: [TASK_PATHS.envoyBinary],
       command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--disable-hot-restart", "--log-level", "info"],
@@ -150,10 +173,12 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
       name: names.app,
       image: service.image,
       essential: true,
+      ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
       ...(service.command?.length ? { command: service.command } : {}),
+      ...(service.user ? { user: service.user } : {}),
       ...(service.appMemory ? { memory: service.appMemory } : {}),
       environment: environment(service.environment),
-      secrets: secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!]))),
+      secrets: appSecrets(service),
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       ...(writableReason ? { writableRootReason: writableReason } : {}),
@@ -161,6 +186,7 @@ export function agentTask(spec: MeshSpec, name: string, service: ServiceSpec): T
   ];
   return {
     containers,
+    inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
   };

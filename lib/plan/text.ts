@@ -25,6 +25,8 @@ export interface TemplateText {
   readonly context: { readonly [key: string]: TextValue };
   /** Strip the trailing newline (a one-line program passed as an argument). */
   readonly trim?: true;
+  /** The text is JSON: parsed (so it must be valid) and written compactly. */
+  readonly json?: true;
 }
 
 export function slot(name: string): Slot {
@@ -40,6 +42,6 @@ export function isTemplateText(value: unknown): value is TemplateText {
 }
 
 /** A typed constructor per template: the context type is the template's contract. */
-export function templateText<Context extends { readonly [key: string]: TextValue }>(template: string, options: { readonly trim?: true } = {}) {
+export function templateText<Context extends { readonly [key: string]: TextValue }>(template: string, options: { readonly trim?: true; readonly json?: true } = {}) {
   return (context: Context): TemplateText => ({ template, context, ...options });
 }

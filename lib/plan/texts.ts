@@ -9,7 +9,7 @@ export const clientAgentConfig = templateText<
   Context & {
     readonly datacenter: string;
     readonly bindAddr: string;
-    readonly retryJoin: readonly string[];
+    readonly retryJoin: readonly (string | TemplateText)[];
     readonly grpcPort: number;
     readonly caFile: string;
     readonly dataDir: string;
@@ -31,15 +31,24 @@ export const serviceRegistration = templateText<
     readonly port: number | null;
     readonly check: ConsulCheckContext | null;
     readonly sidecarPort: number;
-    readonly upstreams: readonly { readonly destination: string; readonly localBindPort: number }[];
+    readonly upstreams: readonly {
+      readonly destination: string;
+      readonly localBindPort: number;
+      readonly passiveHealthCheck: { readonly [key: string]: string | number } | null;
+    }[];
   }
 >("consul/service.hcl.hbs");
 
 export const serverConfig = templateText<
   Context & {
     readonly datacenter: string;
+    readonly bootstrapExpect: number;
+    /** Other servers to join: their addresses, or a cloud auto-join string; null for a single server. */
+    readonly retryJoin: readonly (string | Slot | TemplateText)[] | null;
     readonly bindAddr: string;
     readonly httpsPort: number;
+    /** gRPC with TLS, for dataplane tasks. */
+    readonly grpcTlsPort: number;
     readonly dataDir: string;
     readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
   }
@@ -57,6 +66,19 @@ export const aclSyncUnit = templateText<Context & { readonly envFile: string; re
 
 export const aclSyncTimer = templateText<Context>("consul/consul-acl-sync.timer.hbs");
 
+export const snapshotScript = templateText<
+  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly binary: string }
+>("consul/consul-snapshot.sh.hbs");
+
+export const snapshotUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-snapshot.service.hbs");
+
+export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
+
+/** Cloud auto-join by the servers' EC2 tag (go-discover; the region is explicit, tasks have no IMDS). */
+export const cloudAutoJoin = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("consul/cloud-auto-join.txt.hbs", {
+  trim: true,
+});
+
 /** Secrets Manager ARNs the server reads at boot (ARNs, never values). */
 export type ServerSecretSlots = {
   readonly gossipKey: Slot;
@@ -70,12 +92,25 @@ export type ServerSecretSlots = {
 export const consulServerUserData = templateText<
   Context & {
     readonly version: string;
-    readonly arch: "amd64" | "arm64";
     readonly sha256: string;
     readonly region: Slot;
+    readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
-    readonly serviceTokenManifest: Slot;
+    readonly serviceTokenPath: Slot;
+    /** The server's own data volume; attachHere: the instance attaches it (an Auto Scaling group's instance). */
+    readonly dataVolume: { readonly id: Slot; readonly attachHere: boolean };
+    readonly snapshots: {
+      readonly bucket: Slot;
+      readonly prefix: string;
+      readonly kmsKey: Slot;
+      readonly script: TemplateText;
+      readonly unit: TemplateText;
+      readonly timer: TemplateText;
+    } | null;
+    /** The launch lifecycle hook this instance completes once the cluster is healthy with it. */
+    readonly lifecycleHook: { readonly name: string; readonly groupName: Slot } | null;
+    readonly httpsPort: number;
     readonly paths: { readonly [key: string]: string };
     readonly serverConfig: TemplateText;
     readonly systemdUnit: TemplateText;
@@ -86,12 +121,19 @@ export const consulServerUserData = templateText<
 >("user-data/consul-server.sh.hbs");
 
 export const ecsHostUserData = templateText<
-  Context & { readonly clusterName: Slot; readonly instanceAttributes: { readonly [key: string]: string } }
+  Context & {
+    readonly clusterName: Slot;
+    /** ECS agent settings, written to ecs.config one per line. */
+    readonly agentConfig: { readonly [key: string]: string };
+    readonly instanceAttributes: { readonly [key: string]: string };
+  }
 >("user-data/ecs-host.sh.hbs");
 
 export const consulAgentScript = templateText<Context & { readonly caFile: string; readonly secretsFile: string }>("ecs/consul-agent.sh.hbs");
 
-export const envoyBootstrapScript = templateText<Context>("ecs/envoy-bootstrap.sh.hbs");
+export const envoyBootstrapScript = templateText<Context & { readonly attempts: number; readonly intervalSeconds: number; readonly waitSeconds: number }>(
+  "ecs/envoy-bootstrap.sh.hbs",
+);
 
 export const envoyReadyCheck = templateText<Context & { readonly adminPort: number }>("ecs/envoy-ready.sh.hbs");
 
@@ -114,3 +156,24 @@ export const tlsEdgeEnvoyStartScript = templateText<
     readonly entrypoint: string;
   }
 >("ecs/tls-edge-envoy-start.sh.hbs");
+
+/** The consul-ecs configuration of a dataplane task (CONSUL_ECS_CONFIG_JSON), checked by tools/judges/consul-ecs-config.ts. */
+export const consulEcsConfig = templateText<
+  Context & {
+    readonly bootstrapDir: string;
+    readonly servers: { readonly hosts: TemplateText; readonly tlsServerName: string; readonly grpcPort: number; readonly httpsPort: number };
+    readonly login: { readonly method: string; readonly datacenter: string };
+    readonly service: { readonly name: string; readonly port: number };
+    readonly proxy: {
+      readonly publicListenerPort: number;
+      readonly healthCheckPort: number;
+      readonly upstreams: readonly { readonly destinationName: string; readonly localBindPort: number; readonly config: { readonly [key: string]: TextValue } }[];
+    };
+    readonly healthSyncContainers: readonly string[];
+  }
+>("ecs/consul-ecs-config.json.hbs", { json: true });
+
+/** consul-dataplane's server discovery: go-discover by the servers' EC2 tag (the region is explicit, tasks have no IMDS). */
+export const dataplaneServerDiscovery = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("ecs/consul-ecs-discover.txt.hbs", {
+  trim: true,
+});

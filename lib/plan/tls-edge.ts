@@ -103,6 +103,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
         readonlyRootFilesystem: true,
       },
     ],
+    inboundPorts: [TLS_EDGE_PORTS.listener],
     volumes: [TLS_EDGE_VOLUMES.config, TLS_EDGE_VOLUMES.appTmp],
     logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region: slot(TLS_EDGE_SLOTS.region), streamPrefix: spec.serviceName },
   };
@@ -121,8 +122,8 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, region: string): TlsEdgePlan
     desiredCount: spec.desiredCount,
     allowedCidrs: spec.allowedCidrs,
     assignPublicIp: spec.assignPublicIp,
-    // The mesh's network has no NAT gateway: without a public IP, tasks need VPC endpoints to start.
-    vpcEndpoints: spec.vpcEndpoints ?? (spec.network.from === "mesh" && !spec.assignPublicIp),
+    // The mesh's network has a NAT gateway or its own endpoints; an existing VPC is assumed to have either.
+    vpcEndpoints: spec.vpcEndpoints ?? false,
     logRetentionDays: spec.logRetentionDays,
     ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
     appRepositoryName: spec.ecrRepositoryName ?? defaultRepositoryName(spec.serviceName),

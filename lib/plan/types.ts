@@ -1,7 +1,8 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
-import type { HealthCheckSpec, IntentionSpec, SecretRefSpec } from "../spec/schema";
+import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
+import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
 
 export type Architecture = "x86_64" | "arm64";
@@ -12,7 +13,8 @@ export type Arg = string | TemplateText;
 
 export interface NameValue {
   readonly name: string;
-  readonly value: string | Slot;
+  /** Literal, a slot, or text rendered from a template (a configuration passed in the environment). */
+  readonly value: string | Slot | TemplateText;
 }
 
 /** An ECS secret: delivered by reference, never by value. */
@@ -39,9 +41,11 @@ export interface ContainerHealthCheck {
  */
 export interface ContainerPlan {
   readonly name: string;
-  /** A pinned image, or a slot for one the stack builds (an ECR repository URL). */
+  /** A pinned image, or a slot for one the stack resolves (a pull-through cache URL, an ECR repository). */
   readonly image: string | Slot;
   readonly essential: boolean;
+  /** Secrets Manager secret with registry credentials (ECS repositoryCredentials). */
+  readonly repositoryCredentials?: string;
   readonly entryPoint?: readonly Arg[];
   readonly command?: readonly Arg[];
   readonly user?: string;
@@ -57,6 +61,11 @@ export interface ContainerPlan {
   /** Start order: this container starts once each listed one reached its condition (ECS stops in reverse). */
   readonly dependsOn?: readonly { readonly containerName: string; readonly condition: DependencyCondition }[];
   readonly healthCheck?: ContainerHealthCheck;
+  /** Seconds ECS waits after SIGTERM before SIGKILL (ECS allows up to 120 on Fargate). */
+  readonly stopTimeout?: number;
+  readonly ulimits?: readonly { readonly name: string; readonly softLimit: number; readonly hardLimit: number }[];
+  /** An init process (PID 1 that reaps and forwards signals). */
+  readonly initProcessEnabled?: boolean;
   readonly readonlyRootFilesystem: boolean;
   /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
   readonly writableRootReason?: string;
@@ -72,6 +81,8 @@ export interface TaskLogging {
 /** A task definition's containers and volumes. */
 export interface TaskPlan {
   readonly containers: readonly ContainerPlan[];
+  /** Ports other tasks reach this task on (its proxy's public listener). */
+  readonly inboundPorts: readonly number[];
   /** Task-scoped volumes (no host paths: the same task runs on EC2 and Fargate). */
   readonly volumes: readonly string[];
   readonly logging: TaskLogging;
@@ -80,49 +91,119 @@ export interface TaskPlan {
 export interface UpstreamPlan {
   readonly destination: string;
   readonly localBindPort: number;
+  readonly passiveHealthCheck: PassiveHealthCheckSpec;
 }
+
+export type TaskArchitecture = "agent" | "dataplane";
 
 export interface ServicePlan {
   readonly name: string;
   /** Where the service is in the spec, for messages: services.<name>. */
   readonly path: string;
   readonly image: string;
+  readonly imageCredentialsSecretArn?: string;
+  readonly user?: string;
   readonly port?: number;
   readonly command?: readonly string[];
   readonly count: number;
   readonly launchType: LaunchType;
+  /** A Consul client agent and Envoy in the task, or consul-ecs and consul-dataplane (no agent). */
+  readonly architecture: TaskArchitecture;
+  /** Dataplane tasks: seconds the app keeps serving after a stop begins, while Consul sends callers elsewhere. */
+  readonly shutdownDelaySeconds: number;
+  readonly entryPoint?: readonly string[];
   readonly cpu: number;
   readonly memory: number;
   readonly appMemory?: number;
   readonly healthCheck: HealthCheckSpec;
   readonly upstreams: readonly UpstreamPlan[];
   readonly environment: Readonly<Record<string, string>>;
+  readonly allowPlaintextEnvironment: readonly string[];
   readonly secrets: Readonly<Record<string, SecretRefSpec>>;
   readonly readonlyRootFilesystem: boolean;
   readonly enableExecuteCommand: boolean;
   readonly assignPublicIp: boolean;
-  /** ECS rolling deployment bounds, decided per launch type. */
+  /** ECS rolling deployment bounds, decided from the count and what runs the tasks. */
   readonly deployment: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
+  /** What runs the tasks: Fargate, the fixed EC2 hosts, or the hosts' capacity provider. */
+  readonly capacity: "FARGATE" | "EC2" | "capacity-provider";
+  /** Subnets of the tasks: the private ones, or the public ones for a Fargate task with a public IP. */
+  readonly subnets: "private" | "public";
+  /** The task's agent finds the servers by their EC2 tag (the task role may describe instances). */
+  readonly joinsByTag: boolean;
   readonly task: TaskPlan;
+}
+
+export interface ZonePlan {
+  readonly index: number;
+  readonly privateSubnet: string;
+  readonly publicSubnet?: string;
+  /** Omitted: the region's available zone at this index (a Terraform data source). */
+  readonly availabilityZone?: string;
+  /** This zone's private subnet sends internet traffic to the NAT gateway of this zone (none: no NAT). */
+  readonly natZone?: number;
+}
+
+export interface NetworkPlan {
+  readonly vpcCidr: string;
+  readonly zones: readonly ZonePlan[];
+  readonly egress: "nat-gateway" | "nat-gateway-per-zone" | "vpc-endpoints";
+  /** The original demo's exposure: instances in the public subnets with public IPs. */
+  readonly publicInstances: boolean;
+  /** Interface VPC endpoints (service names such as "ecr.api"), sorted; the S3 gateway endpoint always exists. */
+  readonly interfaceEndpoints: readonly string[];
+}
+
+export interface ServerNodePlan {
+  readonly index: number;
+  /** The zone it runs in (and its data volume lives in). */
+  readonly zone: number;
+  /** A fixed address (an EC2 instance), or none (an Auto Scaling group of one, found by tag). */
+  readonly privateIp?: string;
+  /** The server's consul.hcl (the user data writes it). */
+  readonly config: TemplateText;
+  /** The whole user data: install Consul, mount its data volume, read secrets (slots), start it. */
+  readonly userData: TemplateText;
 }
 
 export interface ServerPlan {
   readonly instanceType: string;
   readonly architecture: Architecture;
-  readonly privateIp: string;
-  /** The server's consul.hcl (the user data writes it). */
-  readonly config: TemplateText;
-  /** The whole user data: install Consul, read secrets (slots), start it and the ACL sync timer. */
-  readonly userData: TemplateText;
+  /** bootstrap_expect: the number of voters. */
+  readonly count: number;
+  /** The spec's consul.servers, which the rules compare with the fixed addresses. */
+  readonly declaredCount: number;
+  readonly nodes: readonly ServerNodePlan[];
+  /** "fixed": EC2 instances at the spec's addresses; "auto-scaling": an Auto Scaling group per server. */
+  readonly placement: "fixed" | "auto-scaling";
+  readonly dataVolumeGiB: number;
+  /** How agents and tasks find the servers: their addresses, or cloud auto-join on the servers' EC2 tag. */
+  readonly join: { readonly addresses: readonly string[] } | { readonly tagKey: string };
+  readonly snapshots?: { readonly intervalMinutes: number; readonly retentionDays: number };
+  /** Where servers download the Consul release: releases.hashicorp.com, or an S3 object of the user's. */
+  readonly release: { readonly url: string } | { readonly s3Uri: string };
 }
 
 export interface HostsPlan {
   readonly instanceType: string;
   readonly architecture: Architecture;
-  readonly privateIps: readonly string[];
+  /** Fixed hosts at these addresses, or an Auto Scaling group behind a capacity provider. */
+  readonly placement:
+    | { readonly kind: "fixed"; readonly privateIps: readonly string[] }
+    | { readonly kind: "auto-scaling"; readonly minSize: number; readonly maxSize: number; readonly targetCapacityPercent: number };
+  /** Hosts the ENI budget counts: the fixed hosts, or the group's maximum size. */
+  readonly maxHosts: number;
   /** awsvpc tasks per host (ENIs - 1), undefined for instance types missing from the ENI table. */
   readonly tasksPerHost: number | undefined;
   readonly userData: TemplateText;
+}
+
+/** An image a task runs, and how tasks reach it. */
+export interface ImagePlan {
+  /** The image as published, e.g. public.ecr.aws/hashicorp/consul:1.22.7. */
+  readonly upstream: string;
+  /** Through an ECR pull-through cache rule (which one), or straight from the upstream registry. */
+  readonly via: { readonly cache: "ecr-public" | "docker-hub"; readonly repository: string; readonly tag: string } | "direct";
 }
 
 export type IntentionAction = "allow" | "deny";
@@ -140,10 +221,17 @@ export interface MeshPlan {
   /** Cluster name (default of the cluster_name variable) and prefix of resource names. */
   readonly name: string;
   readonly region: string;
-  readonly availabilityZone?: string;
   readonly logRetentionDays: number;
-  readonly network: { readonly vpcCidr: string; readonly publicSubnetCidr: string };
+  readonly network: NetworkPlan;
   readonly datacenter: string;
+  /** The versions of every component, one row of HashiCorp's compatibility tables (the rules check it). */
+  readonly versions: Versions;
+  /** The control plane of dataplane tasks, when any service runs one: IAM login, gRPC over TLS. */
+  readonly dataplane?: DataplaneControlPlan;
+  /** The mesh's images by key (consul, envoy), each with its source; containers name them by slot image:<key>. */
+  readonly images: ReadonlyMap<string, ImagePlan>;
+  /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
+  readonly pullThroughCache: { readonly ecrPublic: boolean; readonly dockerHubCredentialsSecretArn?: string };
   readonly server: ServerPlan;
   readonly hosts: HostsPlan;
   /** Services sorted by name, so synthesis does not depend on the order of keys in the spec file. */
@@ -181,4 +269,16 @@ export interface TlsEdgePlan {
   readonly envoyRepositoryName: string;
   readonly network: TlsEdgeNetworkPlan;
   readonly task: TaskPlan;
+}
+
+/** What the servers and the Consul configuration need for dataplane tasks. */
+export interface DataplaneControlPlan {
+  /** The AWS IAM auth method tasks log in with. */
+  readonly authMethod: string;
+  /** IAM path of the task roles the auth method trusts (its BoundIAMPrincipalARNs). */
+  readonly taskRolePath: string;
+  /** The IAM role tag whose value names the service a login token is for (the binding rule). */
+  readonly serviceNameTag: string;
+  /** The servers' gRPC port with TLS, which dataplanes and consul-ecs dial. */
+  readonly grpcTlsPort: number;
 }

@@ -12,6 +12,7 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
     name: c.name,
     image: c.image,
     essential: c.essential,
+    repositoryCredentials: c.repositoryCredentials ?? null,
     entryPoint: c.entryPoint ?? null,
     command: c.command ?? null,
     user: c.user ?? null,
@@ -23,6 +24,9 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
     systemControls: c.systemControls ?? null,
     dependsOn: c.dependsOn ?? null,
     healthCheck: c.healthCheck ?? null,
+    stopTimeout: c.stopTimeout ?? null,
+    ulimits: c.ulimits ?? null,
+    initProcessEnabled: c.initProcessEnabled ?? null,
     memoryReservation: c.memoryReservation ?? null,
     readonlyRootFilesystem: c.readonlyRootFilesystem,
     // Scanners flag writable root filesystems (CKV_AWS_336): the label says why this one is.

@@ -7,7 +7,9 @@ export type HclValue = string | number | boolean | readonly HclValue[];
 /**
  * HCL literal for a value. Strings are double-quoted with HCL escapes. "${" and "%{" are
  * rejected rather than escaped: Consul reads HCL 1 (no template sequences) while HCL 2
- * tools interpret them, so no single escaping is right for both readers.
+ * tools interpret them, so no single escaping is right for both readers. A CDKTF token is the
+ * one exception: Terraform replaces it with a value (an ARN, a validated name) before any
+ * reader sees the text.
  */
 export function hclLiteral(value: HclValue): string {
   if (Array.isArray(value)) return `[${value.map((v) => hclLiteral(v)).join(", ")}]`;
@@ -17,7 +19,7 @@ export function hclLiteral(value: HclValue): string {
   }
   if (typeof value === "boolean") return String(value);
   if (typeof value !== "string") throw new Error(`hcl: unsupported value ${JSON.stringify(value)}`);
-  if (/[$%]\{/.test(value)) throw new Error(`hcl: ${JSON.stringify(value)} contains a template sequence ("\${" or "%{")`);
+  if (/[$%]\{/.test(value.replace(CDKTF_TOKEN_GLOBAL, ""))) throw new Error(`hcl: ${JSON.stringify(value)} contains a template sequence ("\${" or "%{")`);
   const escaped = value.replace(/[\\"\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]!);
   if (/[\u0000-\u001f\u007f]/.test(escaped)) throw new Error(`hcl: ${JSON.stringify(value)} contains a control character`);
   return `"${escaped}"`;
@@ -59,6 +61,7 @@ export function singleLine(value: string | number): string {
 // "Invalid reference". CDKTF token placeholders are the only "${" that must survive,
 // because CDKTF resolves them into real Terraform references at synth time.
 const CDKTF_TOKEN = /(\$\{TfToken\[TOKEN\.\d+\]\})/;
+const CDKTF_TOKEN_GLOBAL = new RegExp(CDKTF_TOKEN.source, "g");
 
 /** Escapes template sequences in rendered text while keeping CDKTF tokens as references. */
 export function escapeForTerraform(text: string): string {

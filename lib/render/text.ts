@@ -29,6 +29,13 @@ function resolveValue(value: unknown, bindings: Bindings): unknown {
   }
   if (isTemplateText(value)) {
     const text = render(value.template, resolveValue(value.context, bindings) as object);
+    if (value.json) {
+      try {
+        return JSON.stringify(JSON.parse(text));
+      } catch (error) {
+        throw new Error(`${value.template} did not render valid JSON: ${(error as Error).message}`);
+      }
+    }
     return value.trim ? text.replace(/\n$/, "") : text;
   }
   if (Array.isArray(value)) return value.map((item) => resolveValue(item, bindings));

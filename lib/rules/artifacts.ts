@@ -1,22 +1,41 @@
-// Sizes of what ships, measured on the artifact itself: the server's user data is rendered
-// from the plan exactly as the ConsulServer construct renders it, with the longest values AWS
-// can put into its slots.
+// Sizes of what ships, measured on the artifact itself: each server's user data is rendered from
+// the plan exactly as the ConsulServers construct renders it, with the longest values AWS can
+// put into its slots, and gzipped as Terraform ships it.
+import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { SERVER_SLOTS, serviceTokenManifestName } from "../plan/build";
+import { SERVER_SLOTS, serviceTokenPath } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { renderText } from "../render/text";
 import type { RuleResult } from "./index";
 
 export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
-  // Terraform fills in the ARNs at apply time: measure with the longest ones AWS can produce.
-  const arn = `arn:aws-us-gov:secretsmanager:us-gov-west-1:000000000000:secret:${"x".repeat(plan.name.length + 60)}`;
+  // Terraform fills these in at apply time: measure with the longest values AWS produces.
+  const arn = (service: string, resource: string) => `arn:aws-us-gov:${service}:us-gov-west-1:000000000000:${resource}`;
   const bindings: Record<string, string> = {
     [SERVER_SLOTS.region]: "us-gov-west-1",
-    [SERVER_SLOTS.serviceTokenManifest]: serviceTokenManifestName(plan.name),
+    [SERVER_SLOTS.clusterName]: plan.name,
+    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
+    [SERVER_SLOTS.dataVolume]: "vol-0123456789abcdef0",
+    [SERVER_SLOTS.autoScalingGroup]: `${plan.name}-consul-server-5`,
+    [SERVER_SLOTS.snapshotBucket]: `${plan.name}-consul-snapshots-${"x".repeat(26)}`,
+    [SERVER_SLOTS.snapshotKey]: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
   };
-  for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn;
-  const bytes = Buffer.byteLength(renderText(plan.server.userData, bindings), "utf8");
-  if (bytes > USER_DATA_MAX_BYTES) {
-    errors.push({ path: "consul", message: `the Consul server user data is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES}` });
+  for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
+  for (const node of plan.server.nodes) {
+    const bytes = compressedUserDataBytes(renderText(node.userData, bindings));
+    if (bytes > USER_DATA_MAX_BYTES) {
+      errors.push({
+        path: "consul",
+        message: `the user data of Consul server ${node.index + 1} is about ${bytes} bytes gzipped, over the EC2 limit of ${USER_DATA_MAX_BYTES}`,
+      });
+    }
   }
+}
+
+/**
+ * Terraform's base64gzip compresses with Go's compress/gzip at its default level; zlib at the same
+ * level compresses as well or slightly better, so its size gets a 25 % allowance on top.
+ */
+export function compressedUserDataBytes(script: string): number {
+  return Math.ceil(gzipSync(Buffer.from(script, "utf8"), { level: 6 }).length * 1.25);
 }

@@ -1,23 +1,30 @@
-// What the tasks need against what runs them: ENIs on the EC2 hosts, Fargate sizes, and the
-// memory of each task's containers.
+// What the tasks need against what runs them: ENIs on the EC2 hosts, Fargate sizes, the memory
+// of each task's containers.
 import { fargateSizeProblem } from "../aws-limits";
 import { CONTAINER_NAMES } from "../plan/containers";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
 export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult): void {
-  const hosts = plan.hosts.privateIps.length;
-  const perHost = plan.hosts.tasksPerHost;
+  const { hosts } = plan;
+  const perHost = hosts.tasksPerHost;
+  const hostsLabel = hosts.placement.kind === "fixed" ? `${hosts.maxHosts} ×` : `at most ${hosts.maxHosts} (autoScaling.maxSize) ×`;
+  if (hosts.placement.kind === "fixed" && hosts.placement.privateIps.length === 0) {
+    errors.push({ path: "ecsHosts", message: "set privateIps (fixed hosts) or autoScaling (an Auto Scaling group behind a capacity provider)" });
+  }
+  if (hosts.placement.kind === "auto-scaling" && hosts.placement.minSize > hosts.placement.maxSize) {
+    errors.push({ path: "ecsHosts.autoScaling.minSize", message: `${hosts.placement.minSize} is above maxSize ${hosts.placement.maxSize}` });
+  }
   if (plan.ec2TaskCount > 0) {
     if (perHost === undefined) {
       warnings.push({
         path: "ecsHosts.instanceType",
-        message: `ENI limit of ${plan.hosts.instanceType} is unknown to this tool, so the ${plan.ec2TaskCount} awsvpc tasks on ${hosts} hosts were not checked against it`,
+        message: `ENI limit of ${hosts.instanceType} is unknown to this tool, so the ${plan.ec2TaskCount} awsvpc tasks on ${hosts.maxHosts} hosts were not checked against it`,
       });
-    } else if (plan.ec2TaskCount > perHost * hosts) {
+    } else if (plan.ec2TaskCount > perHost * hosts.maxHosts) {
       errors.push({
         path: "ecsHosts.instanceType",
-        message: `${hosts} × ${plan.hosts.instanceType} run at most ${perHost * hosts} awsvpc tasks (${perHost} per host: ENIs - 1), but EC2 services want ${plan.ec2TaskCount}; tasks would stay PENDING with RESOURCE:ENI. Use a larger type, more hosts or fewer tasks`,
+        message: `${hostsLabel} ${hosts.instanceType} run at most ${perHost * hosts.maxHosts} awsvpc tasks (${perHost} per host: ENIs - 1), but EC2 services want ${plan.ec2TaskCount}; tasks would stay PENDING with RESOURCE:ENI. Use a larger type, more hosts or fewer tasks`,
       });
     }
   }
@@ -25,12 +32,6 @@ export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult):
     if (service.launchType === "FARGATE") {
       const size = fargateSizeProblem(service.cpu, service.memory);
       if (size) errors.push({ path: `${service.path}.${size.field}`, message: size.message });
-      if (!service.assignPublicIp) {
-        warnings.push({
-          path: `${service.path}.assignPublicIp`,
-          message: "a Fargate task without a public IP in this subnet (no NAT gateway) cannot pull images from public registries; set assignPublicIp: true or mirror the images into ECR behind VPC endpoints",
-        });
-      }
     }
     // Every container counts with what it may hold: its hard limit, else its reservation.
     const held = (c: (typeof service.task.containers)[number]) => c.memory ?? c.memoryReservation ?? 0;

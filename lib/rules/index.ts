@@ -6,10 +6,17 @@ import type { MeshPlan } from "../plan/types";
 import type { SpecIssue } from "../spec/issues";
 import { checkArtifacts } from "./artifacts";
 import { checkCapacity } from "./capacity";
+import { checkDataplane } from "./dataplane";
 import { checkImages } from "./images";
 import { checkNetwork } from "./network";
+import { checkNetworkPaths } from "./network-paths";
 import { checkPorts } from "./ports";
 import { checkReferences } from "./references";
+import { checkRollouts } from "./rollouts";
+import { checkSecurity } from "./security";
+import { checkServers } from "./servers";
+import { checkTlsEdge } from "./tls-edge";
+import { checkVersions } from "./versions";
 
 export interface RuleResult {
   readonly errors: SpecIssue[];
@@ -18,7 +25,21 @@ export interface RuleResult {
 
 export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 
-export const RULES: readonly Rule[] = [checkReferences, checkPorts, checkNetwork, checkCapacity, checkImages, checkArtifacts];
+export const RULES: readonly Rule[] = [
+  checkReferences,
+  checkPorts,
+  checkNetwork,
+  checkServers,
+  checkCapacity,
+  checkRollouts,
+  checkImages,
+  checkSecurity,
+  checkNetworkPaths,
+  checkTlsEdge,
+  checkVersions,
+  checkDataplane,
+  checkArtifacts,
+];
 
 export function checkPlan(plan: MeshPlan): RuleResult {
   const result: RuleResult = { errors: [], warnings: [] };

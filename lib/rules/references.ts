@@ -34,9 +34,6 @@ export function checkReferences(plan: MeshPlan, { errors }: RuleResult): void {
     if (service.enableExecuteCommand && service.readonlyRootFilesystem) {
       errors.push({ path: `${service.path}.enableExecuteCommand`, message: "ECS Exec needs a writable root filesystem for its agent; set readonlyRootFilesystem: false too, or turn ECS Exec off" });
     }
-    if (service.assignPublicIp && service.launchType !== "FARGATE") {
-      errors.push({ path: `${service.path}.assignPublicIp`, message: `only Fargate tasks can get a public IP; remove it or set launchType: FARGATE` });
-    }
   }
   if (plan.tlsEdge && plan.tlsEdge.serviceName === plan.name) {
     errors.push({

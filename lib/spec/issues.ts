@@ -2,7 +2,12 @@
 export interface SpecIssue {
   readonly path: string;
   readonly message: string;
+  /** Lines of the file around a syntax error, with a caret under the column (the yaml library's code frame). */
+  readonly excerpt?: string;
 }
+
+/** Errors listed by formatSpecIssues; past this, a count. A spec this broken is fixed in rounds anyway. */
+export const MAX_LISTED_ISSUES = 100;
 
 /** Thrown when a spec cannot be used; carries every error found in one run, plus any warnings. */
 export class SpecError extends Error {
@@ -30,21 +35,34 @@ export function formatSpecIssues(source: string, errors: readonly SpecIssue[], w
   const lines: string[] = [];
   if (errors.length > 0) {
     lines.push(`Mesh spec ${source} is invalid (${errors.length} error${errors.length === 1 ? "" : "s"}):`);
-    for (const e of errors) lines.push(`  - ${e.path}: ${e.message}`);
+    listIssues(errors, "error", lines);
   }
   if (warnings.length > 0) {
     lines.push(`Warnings for mesh spec ${source}:`);
-    for (const w of warnings) lines.push(`  - ${w.path}: ${w.message}`);
+    listIssues(warnings, "warning", lines);
   }
   return lines.join("\n");
+}
+
+function listIssues(issues: readonly SpecIssue[], kind: string, lines: string[]): void {
+  for (const issue of issues.slice(0, MAX_LISTED_ISSUES)) {
+    lines.push(`  - ${issue.path}: ${issue.message}`);
+    if (issue.excerpt) for (const line of issue.excerpt.split("\n")) lines.push(`      ${line}`.trimEnd());
+  }
+  const rest = issues.length - MAX_LISTED_ISSUES;
+  if (rest > 0) lines.push(`  ... and ${rest} more ${kind}${rest === 1 ? "" : "s"} (fix the ones above first)`);
 }
 
 /** The closest candidate within a small edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  const lower = word.toLowerCase();
   for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    // The distance is at least the difference in length: most candidates are skipped here.
+    if (Math.abs(other.length - lower.length) >= bestDistance) continue;
+    const d = editDistance(lower, other, bestDistance);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -53,16 +71,21 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, or `bound` as soon as it cannot be below `bound`. */
+function editDistance(a: string, b: string, bound: number): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = row[0]!;
     row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const above = row[j]!;
       row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
       diagonal = above;
+      if (row[j]! < rowMin) rowMin = row[j]!;
     }
+    // Costs never decrease along an alignment: once a whole row reaches the bound, so does the result.
+    if (rowMin >= bound) return bound;
   }
   return row[b.length]!;
 }

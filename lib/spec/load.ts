@@ -1,14 +1,20 @@
-// Reading a spec: file -> YAML/JSON document -> schema (structure, defaults) -> plan -> rules
-// (references, ports, network, capacity). Every stage reports all of its problems at once.
+// Reading a spec, in layers, all in one run: file (size) -> document (syntax, depth, aliases,
+// duplicate keys; lib/spec/document.ts) -> structure (names, fields, types, defaults; zod,
+// lib/spec/structure.ts) -> plan (lib/plan) -> rules (lib/rules: references, ports, network,
+// capacity, network paths ...) on every part of the spec that passed the structure. A layer that fails stops the next ones only where
+// they would have nothing sound to judge: syntax errors stop everything, a broken service
+// leaves the other services to the rules.
 import * as fs from "node:fs";
-import YAML from "yaml";
-import type { z } from "zod";
-import { meshSpecSchema, type MeshSpec } from "./schema";
+import type { MeshSpec } from "./schema";
 import { DEFAULT_SPEC } from "./default-spec";
 import { buildPlan } from "../plan/build";
 import type { MeshPlan } from "../plan/types";
-import { checkPlan } from "../rules";
-import { closest, formatPath, SpecError, type SpecIssue } from "./issues";
+import { checkPlan, type RuleResult } from "../rules";
+import { SpecError, type SpecIssue } from "./issues";
+import { checkFileSize, parseDocument } from "./document";
+import { applyToDocument, checkStructure } from "./structure";
+
+export { parseDocument };
 
 export interface LoadedSpec {
   readonly spec: MeshSpec;
@@ -37,113 +43,50 @@ export function loadSpec(env: NodeJS.ProcessEnv, context: unknown): LoadedSpec {
 export function loadSpecFile(file: string): LoadedSpec {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readBounded(file);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    if (error instanceof SpecError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new SpecError(file, [{ path: "(file)", message: `cannot read the spec: ${reason}` }]);
   }
   return parseSpec(parseDocument(text, file), file);
 }
 
-/** YAML or JSON (YAML 1.2 reads both) with duplicate keys rejected and positions in every error. */
-export function parseDocument(text: string, source: string): unknown {
-  if (text.trim() === "") throw new SpecError(source, [{ path: "(file)", message: "the file is empty; write a spec with at least a services section" }]);
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new SpecError(
-      source,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        // prettyErrors appends the position and a source excerpt to the message: keep the first sentence.
-        const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-        return { path: pos ? `line ${pos.line}, column ${pos.col}` : "(file)", message };
-      }),
-    );
+/** The file's text, read no further than the size limit (a pipe or /dev/zero has no size to check first). */
+function readBounded(file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    checkFileSize(size, file);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.max(64 * 1024, size + 1 - total));
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+      checkFileSize(total, file, true);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } finally {
+    fs.closeSync(fd);
   }
-  const value: unknown = doc.toJS();
-  if (value === null || value === undefined) throw new SpecError(source, [{ path: "(file)", message: "the file holds no spec (only comments or null)" }]);
-  return value;
 }
 
-/** Schema then semantic validation of an already-parsed document. */
+/** Structure, then the semantic rules on every sound part of an already-parsed document. */
 export function parseSpec(input: unknown, source: string): LoadedSpec {
-  const parsed = meshSpecSchema.safeParse(input);
-  if (parsed.success) {
-    const plan = buildPlan(parsed.data);
-    const { errors, warnings } = checkPlan(plan);
-    if (errors.length > 0) throw new SpecError(source, errors, warnings);
-    return { spec: parsed.data, plan, source, warnings };
+  const structure = checkStructure(input);
+  const plan = structure.sound ? buildPlan(structure.sound.spec) : undefined;
+  const semantic: RuleResult = plan ? checkPlan(plan) : { errors: [], warnings: [] };
+  if (structure.errors.length === 0 && structure.sound && plan) {
+    if (semantic.errors.length > 0) throw new SpecError(source, semantic.errors, semantic.warnings);
+    return { spec: structure.sound.spec, plan, source, warnings: semantic.warnings };
   }
-  const structural = parsed.error.issues.map(describeIssue);
-  // Unknown keys (typos, mostly) do not stop the other rules: report those too in this run.
-  const onlyUnknownKeys = parsed.error.issues.every((issue) => issue.code === "unrecognized_keys");
-  const withoutUnknown = onlyUnknownKeys ? meshSpecSchema.safeParse(stripKeys(input, parsed.error.issues)) : undefined;
-  const semantic = withoutUnknown?.success ? checkPlan(buildPlan(withoutUnknown.data)) : { errors: [], warnings: [] };
-  throw new SpecError(source, [...structural, ...semantic.errors], semantic.warnings);
+  const sound = structure.sound;
+  const errors = sound ? applyToDocument(semantic.errors, sound, input) : [];
+  const warnings = sound ? applyToDocument(semantic.warnings, sound, input) : [];
+  throw new SpecError(source, [...structure.errors, ...errors], warnings);
 }
 
-/** A copy of the document without the keys the schema reported as unknown. */
-function stripKeys(input: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
-  const copy: unknown = structuredClone(input);
-  for (const issue of issues) {
-    if (issue.code !== "unrecognized_keys") continue;
-    const target = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown>)[key], copy) as Record<string, unknown>;
-    for (const key of issue.keys) delete target[key];
-  }
-  return copy;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
-  const path = formatPath(issue.path);
-  if (issue.code === "unrecognized_keys") {
-    const known = knownKeysAt(issue.path);
-    return {
-      path,
-      message: issue.keys
-        .map((key) => {
-          const hint = closest(key, known);
-          return `unknown key "${key}"${hint ? `; did you mean "${hint}"?` : known.length ? `; allowed keys: ${known.join(", ")}` : ""}`;
-        })
-        .join("; "),
-    };
-  }
-  if (issue.code === "invalid_key") {
-    return { path, message: `invalid name: ${issue.issues.map((inner) => inner.message).join("; ")}` };
-  }
-  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
-    return { path, message: `is required (${issue.expected})` };
-  }
-  return { path, message: issue.message };
-}
-
-type SchemaNode = { _zod: { def: Record<string, unknown> & { type: string } } };
-
-/** The keys the schema allows at a path, for did-you-mean hints on unknown keys. */
-function knownKeysAt(path: readonly PropertyKey[]): string[] {
-  let nodes: SchemaNode[] = [meshSpecSchema as unknown as SchemaNode];
-  for (const segment of [...path, undefined]) {
-    nodes = nodes.flatMap(unwrap);
-    if (segment === undefined) break;
-    nodes = nodes.flatMap((node) => {
-      const def = node._zod.def;
-      if (def.type === "object") {
-        const child = (def.shape as Record<string, SchemaNode>)[String(segment)];
-        return child ? [child] : [];
-      }
-      if (def.type === "record") return [def.valueType as SchemaNode];
-      if (def.type === "array") return [def.element as SchemaNode];
-      return [];
-    });
-  }
-  const keys = new Set<string>();
-  for (const node of nodes) if (node._zod.def.type === "object") for (const k of Object.keys(node._zod.def.shape as object)) keys.add(k);
-  return [...keys].filter((k) => k !== "$schema").sort();
-}
-
-function unwrap(node: SchemaNode): SchemaNode[] {
-  const def = node._zod.def;
-  if ("innerType" in def) return unwrap(def.innerType as SchemaNode);
-  if (def.type === "union") return (def.options as SchemaNode[]).flatMap(unwrap);
-  if (def.type === "pipe") return unwrap(def.in as SchemaNode);
-  return [node];
-}

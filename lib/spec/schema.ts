@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { tlsEdgeSchema } from "./tls-edge-schema";
 import { LOG_RETENTION_DAYS } from "../aws-limits";
+import { CONSUL_RELEASES, DEFAULT_VERSIONS } from "../versions";
 
 /** Consul service names double as DNS labels, ECS name suffixes and Envoy cluster names. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -15,6 +16,13 @@ export const MAX_SERVICE_NAME = 63;
 export const MAX_CLUSTER_NAME = 20;
 
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+/** EC2 instance type names (family with a generation digit, '.', size), e.g. t3.small, m7gd.2xlarge, u-6tb1.metal. */
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
+const instanceType = z
+  .string()
+  .regex(INSTANCE_TYPE, "must be an EC2 instance type such as t3.small (a family with its generation, '.', a size)");
+const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a");
+const secretsManagerArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN");
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" });
 const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const serviceName = z
@@ -25,9 +33,7 @@ const serviceName = z
 
 const secretRef = z
   .strictObject({
-    secretsManagerArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN")
+    secretsManagerArn: secretsManagerArn
       .optional()
       .describe("ARN of a Secrets Manager secret (optionally with :json-key:version-stage:version-id)"),
     ssmParameterArn: z
@@ -58,17 +64,59 @@ export const healthCheckSchema = z
   ])
   .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
 
+const passiveHealthCheckDefaults = { enabled: true, intervalSeconds: 10, maxFailures: 5, enforcingConsecutive5xxPercent: 100, maxEjectionPercent: 50, baseEjectionTimeSeconds: 30 };
+
+export const passiveHealthCheckSchema = z
+  .strictObject({
+    enabled: z.boolean().default(passiveHealthCheckDefaults.enabled),
+    intervalSeconds: z.number().int().min(1).max(300).default(passiveHealthCheckDefaults.intervalSeconds).describe("How often Envoy counts the failures"),
+    maxFailures: z.number().int().min(1).max(1000).default(passiveHealthCheckDefaults.maxFailures).describe("Consecutive 5xx or connection failures before an instance is ejected"),
+    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.enforcingConsecutive5xxPercent),
+    maxEjectionPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.maxEjectionPercent).describe("At most this share of instances is ejected at once"),
+    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(passiveHealthCheckDefaults.baseEjectionTimeSeconds),
+  })
+  .default(passiveHealthCheckDefaults)
+  .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
+
 export const upstreamSchema = z.strictObject({
   destination: serviceName.describe("Name of the service this one calls"),
   localBindPort: port.describe("Port on 127.0.0.1 where the app reaches the destination through its sidecar"),
+  passiveHealthCheck: passiveHealthCheckSchema,
 });
+
+const architecture = z
+  .enum(["agent", "dataplane"])
+  .describe('"agent": a Consul client agent and Envoy in every task (the original); "dataplane": consul-ecs and consul-dataplane, no agent (IAM login)');
 
 export const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
+  imageCredentialsSecretArn: secretsManagerArn
+    .optional()
+    .describe('Secrets Manager secret {"username","password"} for a private registry (ECS repositoryCredentials), e.g. your Docker Hub account'),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'must be a user, uid, "user:group" or "uid:gid"')
+    .optional()
+    .describe('User the app runs as (e.g. "65534" for nobody); unset runs the image\'s default user, often root (a warning)'),
   port: port
     .optional()
     .describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
   command: z.array(z.string()).optional().describe("Container command; the app must listen on 127.0.0.1:<port>"),
+  entryPoint: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe("The image's ENTRYPOINT, when a dataplane task wraps it for a graceful stop (consul-ecs app-entrypoint replaces the image's)"),
+  architecture: architecture.optional().describe("This service's task architecture; omitted: the mesh's (architecture)"),
+  shutdownDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .optional()
+    .describe(
+      "Dataplane tasks: seconds the app keeps serving after the task is told to stop, while Consul already sends callers elsewhere. Omitted: 10 when entryPoint is given, else 0. The whole stop sequence must fit ECS's 120 s stop timeout",
+    ),
   count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpu: z.number().int().positive().default(256).describe("Task CPU units"),
@@ -79,7 +127,11 @@ export const serviceSchema = z.strictObject({
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
     .default({})
-    .describe("Plain, non-secret environment variables for the app"),
+    .describe("Plain, non-secret environment variables for the app; names that look secret are refused (use secrets)"),
+  allowPlaintextEnvironment: z
+    .array(z.string())
+    .default([])
+    .describe("Environment variable names that look secret (PASSWORD, TOKEN, ...) but are not: allowed in environment"),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
   enableExecuteCommand: z
@@ -89,7 +141,7 @@ export const serviceSchema = z.strictObject({
   assignPublicIp: z
     .boolean()
     .default(false)
-    .describe("Fargate only: give tasks a public IP so they can pull images without a NAT gateway (an explicit opening)"),
+    .describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
 });
 
 export const intentionSchema = z.strictObject({
@@ -109,41 +161,111 @@ export const meshSpecSchema = z
       .default("consul-ecs")
       .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").default("us-east-1"),
-    availabilityZone: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a")
-      .optional()
-      .describe("Default AZ of the subnet; omitted means the region's first available AZ"),
     network: z
       .strictObject({
         vpcCidr: cidr.default("10.0.0.0/16"),
-        publicSubnetCidr: cidr.default("10.0.101.0/24"),
+        zones: z
+          .array(
+            z.strictObject({
+              privateSubnet: cidr.describe("Subnet of the hosts, servers and tasks in this zone (no route from the internet)"),
+              publicSubnet: cidr.optional().describe("Subnet of this zone's NAT gateway (and load balancers); needed where a NAT gateway runs"),
+              availabilityZone: availabilityZone.optional().describe("Omitted: the region's next available zone"),
+            }),
+          )
+          .min(1, "must list at least one zone")
+          .max(3, "at most 3 zones")
+          .default([{ privateSubnet: "10.0.101.0/24", publicSubnet: "10.0.1.0/28" }])
+          .describe("One entry per availability zone (1-3), each with its private subnet and, for NAT, a small public subnet"),
+        egress: z
+          .enum(["nat-gateway", "nat-gateway-per-zone", "vpc-endpoints"])
+          .default("nat-gateway")
+          .describe("How the private subnets reach AWS APIs and registries: one shared NAT gateway, a NAT gateway per zone, or VPC endpoints only (no internet)"),
+        publicInstances: z
+          .boolean()
+          .default(false)
+          .describe("The original demo's exposure: the server and hosts in the public subnets with public IPs (a warning; never in production)"),
       })
-      .default({ vpcCidr: "10.0.0.0/16", publicSubnetCidr: "10.0.101.0/24" }),
+      .default({ vpcCidr: "10.0.0.0/16", zones: [{ privateSubnet: "10.0.101.0/24", publicSubnet: "10.0.1.0/28" }], egress: "nat-gateway", publicInstances: false }),
     consul: z
       .strictObject({
         datacenter: z
           .string()
           .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-'")
           .default("aws"),
-        serverInstanceType: z.string().default("t3.micro"),
-        serverPrivateIp: ipv4.default("10.0.101.100"),
+        serverInstanceType: instanceType.default("t3.micro"),
+        servers: z.number().int().default(1).describe("Consul servers: 3 or 5 in production (Raft quorum), 1 for a demo"),
+        serverPrivateIps: z
+          .array(ipv4)
+          .optional()
+          .describe("Fixed addresses, one per server (the original's 10.0.101.100). Omitted: an Auto Scaling group per server, found by EC2 tag (cloud auto-join)"),
+        dataVolumeGiB: z.number().int().min(1).max(1024).default(10).describe("Encrypted EBS volume per server for Raft data; it survives server replacement"),
+        snapshots: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            intervalMinutes: z.number().int().min(5).max(1440).default(60),
+            retentionDays: z.number().int().min(1).max(3650).default(30),
+          })
+          .default({ enabled: true, intervalMinutes: 60, retentionDays: 30 })
+          .describe("consul snapshot save to a versioned, KMS-encrypted S3 bucket"),
+        releaseS3Uri: z
+          .string()
+          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.zip$/, "must be s3://<bucket>/<key>.zip")
+          .optional()
+          .describe("Where servers download the Consul release zip when they have no internet (egress vpc-endpoints); checked against the pinned SHA-256"),
       })
-      .default({ datacenter: "aws", serverInstanceType: "t3.micro", serverPrivateIp: "10.0.101.100" }),
+      .default({
+        datacenter: "aws",
+        serverInstanceType: "t3.micro",
+        servers: 1,
+        serverPrivateIps: ["10.0.101.100"],
+        dataVolumeGiB: 10,
+        snapshots: { enabled: true, intervalMinutes: 60, retentionDays: 30 },
+      }),
     ecsHosts: z
       .strictObject({
-        instanceType: z.string().default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
-        privateIps: z.array(ipv4).min(1).default(["10.0.101.150", "10.0.101.155"]),
+        instanceType: instanceType.default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
+        privateIps: z.array(ipv4).min(1).optional().describe("Fixed hosts, one per address (the original's .150 and .155)"),
+        autoScaling: z
+          .strictObject({
+            minSize: z.number().int().min(0).max(1000).default(1),
+            maxSize: z.number().int().min(1).max(1000),
+            targetCapacityPercent: z.number().int().min(1).max(100).default(100).describe("ECS managed scaling target: 100 packs hosts, lower keeps spare room"),
+          })
+          .optional()
+          .describe("An Auto Scaling group across the zones behind an ECS capacity provider (managed scaling and termination protection)"),
       })
+      .refine((hosts) => !(hosts.privateIps && hosts.autoScaling), "set privateIps (fixed hosts) or autoScaling (an Auto Scaling group), not both")
       .default({ instanceType: "t3.small", privateIps: ["10.0.101.150", "10.0.101.155"] }),
+    images: z
+      .strictObject({
+        pullThroughCache: z
+          .boolean()
+          .default(true)
+          .describe("Pull the mesh's images published on ECR Public through an ECR pull-through cache (no Docker Hub limits, scanned, private)"),
+        dockerHubCredentialsSecretArn: secretsManagerArn
+          .regex(/:secret:ecr-pullthroughcache\//, "must be a secret named ecr-pullthroughcache/... (ECR requires the prefix)")
+          .optional()
+          .describe("Docker Hub credentials for a pull-through cache of the mesh images only on Docker Hub (Envoy); omitted: pulled from Docker Hub directly"),
+      })
+      .default({ pullThroughCache: true }),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .default(30)
-      .describe("CloudWatch Logs retention (one of the values CloudWatch accepts)"),
+      .default(365)
+      .describe("CloudWatch Logs retention in days (one of the values CloudWatch accepts; 365 or more for CKV_AWS_338)"),
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
+    architecture: architecture.default("agent"),
+    versions: z
+      .strictObject({
+        consul: z.enum(Object.keys(CONSUL_RELEASES) as [keyof typeof CONSUL_RELEASES, ...(keyof typeof CONSUL_RELEASES)[]]).default(DEFAULT_VERSIONS.consul),
+        consulEcs: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 0.10.0").default(DEFAULT_VERSIONS.consulEcs),
+        consulDataplane: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 2.0.1").default(DEFAULT_VERSIONS.consulDataplane),
+        envoy: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.35.10").default(DEFAULT_VERSIONS.envoy),
+      })
+      .default({ ...DEFAULT_VERSIONS })
+      .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z
       .array(intentionSchema)
@@ -156,6 +278,7 @@ export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
 export type UpstreamSpec = z.output<typeof upstreamSchema>;
+export type PassiveHealthCheckSpec = z.output<typeof passiveHealthCheckSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;

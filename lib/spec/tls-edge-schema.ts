@@ -14,7 +14,7 @@ export const TLS_EDGE_DEFAULTS = {
   cpu: 256,
   memory: 512,
   desiredCount: 1,
-  logRetentionDays: 30,
+  logRetentionDays: 365,
 } as const;
 
 /** One DNS label (RFC 1035): lowercase letters, digits and '-', not starting or ending with '-'. */

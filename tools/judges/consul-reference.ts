@@ -1,30 +1,57 @@
-// The keys a Consul 1.22.7 (CE) agent accepts in an HCL/JSON configuration file, with their
+// The keys a Consul 2.0.1 (CE) agent accepts in an HCL/JSON configuration file, with their
 // value types: the table behind tools/judges/consul-config.ts. Written by hand from:
-//   - hashicorp/consul agent/config/config.go (the `Config` struct and its nested structs:
-//     their `mapstructure` tags are the accepted keys; ServiceDefinition, CheckDefinition,
-//     ServiceConnect, ServiceProxy, Upstream for service definitions), agent/config/deprecated.go
-//     (DeprecatedConfig: keys accepted with a deprecation warning), agent/config/builder.go
-//     (ui/ui_dir/ui_content_path warnings, acl_enforce_version_8, the tls stanza rules) and
-//     agent/config/builder_ce.go (Enterprise keys CE ignores), read at the newest commits the
-//     code index held (config.go bf11280c9baf, deprecated.go 090b1af9ec70, builder.go 7178431a612a,
-//     builder_ce.go 0eca52e49cde). Those predate the v1.22 tag (no v1.22.x tag was retrievable
-//     here), so they were completed with:
-//   - the v1.22.x agent configuration reference,
-//     developer.hashicorp.com/consul/docs/v1.22.x/reference/agent/configuration-file/general
-//     (and .../raft), and the same reference's acl, tls, dns, ui, telemetry, encryption,
-//     auto-config, service-mesh, join, log, node, serf, address, bootstrap, hcp and xds pages;
-//     the service definition reference (/consul/docs/reference/service), the health check
-//     reference (/consul/docs/reference/service/health-check), the connect proxy reference
-//     (/consul/docs/reference/proxy/connect-proxy) and the sidecar reference
-//     (/consul/docs/reference/proxy/sidecar, its "Limitations").
-// Keys added after the stored config.go and taken from the v1.22.x reference:
-// disable_kv_key_validation, server_rejoin_age_max, acl.tokens.dns,
-// performance.{grpc_keepalive_interval, grpc_keepalive_timeout, enable_xds_load_balancing}
-// (hashicorp/consul#22299; the top-level mention in general.mdx is a doc slip, #22472),
-// telemetry.{disable_per_tenancy_usage_metrics, enable_host_metrics}, check tcp_use_tls.
+//   - hashicorp/consul agent/config/config.go at ff87ecfd7b92, a main-branch commit of late
+//     January 2026 on the way to 2.0 (it has the certificate telemetry of hashicorp/consul#23160
+//     and #23176, not yet the HTTP timeouts of #22739). The code index held no v2.0.x tag and no
+//     release/2.0.x commit of config.go, so nothing merged after that commit is read from source.
+//     The `Config` struct and its nested structs (`mapstructure` tags are the accepted keys;
+//     ServiceDefinition, CheckDefinition, ServiceConnect, ServiceProxy, Upstream for services).
+//   - agent/config/deprecated.go 090b1af9ec70 (keys accepted with a deprecation warning),
+//     builder.go 7178431a612a (md.Unused: acl_enforce_version_8 and audit.sink[].name only warn;
+//     the tls stanza rules; ports.grpc_tls defaults to 8503 on servers) and builder_ce.go
+//     0eca52e49cde (Enterprise keys CE ignores with a warning): the newest versions the index
+//     returned, of unknown date; the 2.0.x docs below agree with them.
+//   - hashicorp/web-unified-docs content/consul/v2.0.x/content/docs (the 2.0.x pages of
+//     developer.hashicorp.com/consul/docs): reference/agent/configuration-file/general.mdx
+//     @3f637df4, telemetry.mdx @d67a7952, tls.mdx @f2ed9ebf, raft.mdx @d0fb91af, dns.mdx
+//     @1f2f426c, join.mdx @1f2f426c, encryption.mdx @4a006c1d, ui.mdx @9bb07b9a, gossip.mdx
+//     @9bb07b9a, log.mdx @79d2982a, node.mdx @f64e60c1, address.mdx @7e81f023, bootstrap.mdx
+//     @cdc068c2, index.mdx @7e81f023; reference/service/index.mdx @a635c73d and
+//     service/health-check.mdx @f70ca5da; reference/proxy/connect-proxy.mdx @69c81e6a,
+//     sidecar.mdx @1f2f426c, envoy.mdx @3f637df4; upgrade/version-specific.mdx @57e96e10 and
+//     upgrade/instructions/upgrade-to-2-0-x.mdx @63e860bd ("no configuration changes are
+//     required"); release-notes/consul/v2_0_x.mdx @6ac43679 and v1_22_x.mdx @bf177064;
+//     monitor/telemetry/index.mdx @04c52511.
+//   - Not verifiable here: the 2.0.x acl, service-mesh, serf, xds and hcp configuration pages
+//     (absent from the index), so acl, connect, xds, cloud and the serf keys come from config.go
+//     alone; and whether anything changed in config.go between ff87ecfd and the v2.0.1 tag.
+// Keys newer than ff87ecfd, from the docs and the merged pull requests:
+//   http_config.{read_timeout, read_header_timeout, write_timeout, idle_timeout}
+//   (hashicorp/consul#22739, backported to 1.22.4 as #23182; 2.0 raised the read/write
+//   defaults from 30s to 15m, #23267, also backported to release/1.22.x as #23272; general.mdx
+//   still says 30s), and the Enterprise-only multi-port keys proxy.local_service_ports and
+//   upstream destination_port (version-specific.mdx). #23449 ("port enterprise feature Multiport
+//   for mesh to CE", merged 2026-04-09) may make CE parse them in a later 2.0.x: unverified.
+// Differences from the 1.22.7 table this replaces:
+//   - New in 2.0 (a 1.22 agent rejects them): telemetry.certificate (certificate expiry
+//     telemetry, #23147/#23160), proxy.local_service_ports and upstream destination_port
+//     (Enterprise).
+//   - Missing from the 1.22.7 table, whose config.go (bf11280c) carries log_sublevels and so came
+//     from the branch of the unmerged #16665, not from a release: default_intention_policy
+//     (#20544, 1.18), the service `ports` list (multi-port service discovery, 1.22.0 release
+//     notes), the http_config timeouts (1.22.4 and later), and experiments,
+//     raft_prevote_disabled, connect.virtual_ip_cidr_v4/v6 and audit.rpc_enabled (in config.go
+//     at ff87ecfd with no 2.0 release note; that 1.22.7 has them too is presumed, not checked).
+//   - Removed: log_sublevels, which no Consul release accepts (#16665 was closed unmerged).
+//   - No key 1.22.7 accepts is removed or newly deprecated by 2.0 in the sources read.
+// Doc slips the table does not follow: general.mdx lists enable_xds_load_balancing at the top level
+// (it is performance.enable_xds_load_balancing: #22299, #22472); tls.mdx lists and sets
+// verify_server_hostname under tls.defaults, which builder.go refuses outside tls.internal_rpc;
+// monitor/telemetry presents reporting.license.enabled as the 2.0 opt-in for product telemetry,
+// but general.mdx marks `reporting` Enterprise and builder_ce.go warns it has no effect in CE.
 
-/** The Consul release this table was written for (lib/versions.ts pins the same). */
-export const CONSUL_REFERENCE_VERSION = "1.22.7";
+/** The Consul release this table was written for (lib/versions.ts is to pin the same). */
+export const CONSUL_REFERENCE_VERSION = "2.0.1";
 
 /**
  * Value shapes, as Consul decodes them (mapstructure without weak typing: a string is not an int).
@@ -143,6 +170,9 @@ const UPSTREAM: KeyTable = {
   destination_partition: enterprise(str),
   destination_peer: str,
   destination_name: required(str),
+  // Multi-port routing is Enterprise-only in 2.0 (version-specific.mdx). connect-proxy.mdx types it
+  // as the name of the port; the multiport.mdx draft shows numbers.
+  destination_port: enterprise(str),
   datacenter: str,
   local_bind_address: str,
   local_bind_port: int,
@@ -164,6 +194,8 @@ const PROXY: KeyTable = {
   local_service_address: str,
   local_service_port: int,
   local_service_socket_path: str,
+  // Enterprise-only in 2.0 (version-specific.mdx); no page documents its shape, so not descended into.
+  local_service_ports: enterprise(opaque),
   transparent_proxy: block({ outbound_listener_port: int, dialed_directly: bool }),
   mode: str,
   config: opaque,
@@ -180,6 +212,8 @@ const SERVICE_COMMON: KeyTable = {
   tagged_addresses: blockMap({ address: str, port: int }),
   meta: strMap,
   port: int,
+  // Multi-port service discovery (1.22.0); service/index.mdx forbids port and ports together.
+  ports: blocks({ name: str, port: int, default: bool }),
   socket_path: str,
   check: block(CHECK),
   checks: blocks(CHECK),
@@ -343,6 +377,15 @@ const TELEMETRY: KeyTable = {
   prometheus_retention_time: dur,
   statsd_address: str,
   statsite_address: str,
+  // Certificate expiry telemetry, new in 2.0 (telemetry.mdx "Certificate expiration").
+  certificate: block({
+    enabled: bool,
+    cache_duration: dur,
+    critical_threshold_days: int,
+    warning_threshold_days: int,
+    info_threshold_days: int,
+    exclude_auto_renewable: bool,
+  }),
 };
 
 const PORTS: KeyTable = {
@@ -444,11 +487,14 @@ export const AGENT_CONFIG: KeyTable = {
     ca_provider: str,
     ca_config: opaque,
     enable_mesh_gateway_wan_federation: bool,
+    virtual_ip_cidr_v4: str,
+    virtual_ip_cidr_v6: str,
     test_ca_leaf_root_change_spread: internal(dur),
   }),
   data_dir: str,
   datacenter: str,
   default_query_time: dur,
+  default_intention_policy: str,
   disable_anonymous_signature: bool,
   disable_coordinates: bool,
   disable_host_node_id: bool,
@@ -470,6 +516,7 @@ export const AGENT_CONFIG: KeyTable = {
   encrypt: str,
   encrypt_verify_incoming: bool,
   encrypt_verify_outgoing: bool,
+  experiments: strList,
   gossip_lan: block(GOSSIP),
   gossip_wan: block(GOSSIP),
   http_config: block({
@@ -478,6 +525,11 @@ export const AGENT_CONFIG: KeyTable = {
     response_headers: strMap,
     use_cache: bool,
     max_header_bytes: int,
+    // 1.22.4 and later; 2.0 defaults read/write to 15m (was 30s), header 10s, idle 120s.
+    read_timeout: dur,
+    read_header_timeout: dur,
+    write_timeout: dur,
+    idle_timeout: dur,
   }),
   leave_on_terminate: bool,
   limits: block(LIMITS),
@@ -487,7 +539,6 @@ export const AGENT_CONFIG: KeyTable = {
   log_rotate_bytes: int,
   log_rotate_duration: dur,
   log_rotate_max_files: int,
-  log_sublevels: strMap,
   max_query_time: dur,
   node_id: str,
   node_meta: strMap,
@@ -514,6 +565,7 @@ export const AGENT_CONFIG: KeyTable = {
     boltdb: block({ no_freelist_sync: bool }),
     wal: block({ segment_size_mb: int }),
   }),
+  raft_prevote_disabled: bool,
   raft_protocol: int,
   raft_snapshot_interval: dur,
   raft_snapshot_threshold: int,
@@ -557,7 +609,7 @@ export const AGENT_CONFIG: KeyTable = {
   watches: { type: "opaqueList" },
   xds: block({ update_max_per_second: float }),
 
-  // Deprecated: Consul 1.22 maps them onto the modern key and logs a warning.
+  // Deprecated: Consul maps them onto the modern key and logs a warning (unchanged in 2.0).
   acl_agent_master_token: deprecated(str, "acl.tokens.agent_recovery"),
   acl_agent_token: deprecated(str, "acl.tokens.agent"),
   acl_datacenter: deprecated(str, "primary_datacenter"),
@@ -590,7 +642,7 @@ export const AGENT_CONFIG: KeyTable = {
   ui_content_path: deprecated(str, "ui_config.content_path"),
 
   // Enterprise only (builder_ce.go validateEnterpriseConfigKeys: "will have no effect").
-  audit: enterprise(block({ enabled: bool, sink: blockMap(AUDIT_SINK) })),
+  audit: enterprise(block({ enabled: bool, sink: blockMap(AUDIT_SINK), rpc_enabled: bool })),
   license_path: enterprise(str),
   locality: enterprise(block({ region: str, zone: str })),
   non_voting_server: enterprise(deprecated(bool, "read_replica")),

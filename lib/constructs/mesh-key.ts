@@ -2,25 +2,28 @@ import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 
-export interface LogEncryptionKeyProps {
+export interface MeshKeyProps {
   readonly alias: string;
+  /** What the key encrypts, for its description. */
+  readonly purpose: string;
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
 }
 
 /**
- * A customer-managed KMS key for the mesh's CloudWatch log groups (CKV_AWS_158), usable by
- * CloudWatch Logs only for log groups of this account and region, with yearly rotation.
+ * A customer-managed KMS key with yearly rotation: CloudWatch Logs may use it for log groups of
+ * this account and region (CKV_AWS_158); everything else (Secrets Manager secrets, S3 snapshots,
+ * ECS Exec sessions) uses it through IAM, each role granted exactly what it needs.
  */
-export class LogEncryptionKey extends Construct {
+export class MeshKey extends Construct {
   public readonly key: KmsKey;
 
-  constructor(scope: Construct, id: string, props: LogEncryptionKeyProps) {
+  constructor(scope: Construct, id: string, props: MeshKeyProps) {
     super(scope, id);
     const { accountId, region, partition } = props;
     this.key = new KmsKey(this, "key", {
-      description: "Encrypts the mesh's CloudWatch log groups",
+      description: `Encrypts ${props.purpose}`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: JSON.stringify({

@@ -1,0 +1,282 @@
+// Agentless (dataplane) tasks, synthesized and inspected: their containers and start order,
+// what secrets reach them, the IAM login they rely on, the server port they open, and that a
+// service changes architecture without touching any other service.
+import { describe, expect, it } from "vitest";
+import { loadSpecFile, parseSpec } from "../lib/spec/load";
+import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { DATAPLANE_CONTAINERS, DATAPLANE_STOP, taskRolePath } from "../lib/plan/dataplane";
+import { CONSUL_PORTS, DATAPLANE_PORTS } from "../lib/facts";
+import { SERVER_TAG_KEY } from "../lib/plan/server";
+import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES } from "../lib/versions";
+import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
+import { synthAllStacks } from "./support/synth";
+
+type Doc = Record<string, any>;
+
+const PRODUCTION = "examples/production.yaml";
+const productionInput = (): MeshSpecInput => structuredClone(loadSpecFile(PRODUCTION).spec) as MeshSpecInput;
+const production = synthAllStacks(productionInput());
+const NAMES = DATAPLANE_CONTAINERS;
+
+const containersOf = (stacks: Doc, service: string): any[] =>
+  JSON.parse(stacks.mesh.resource.aws_ecs_task_definition[`service_${service}_task_definition`].container_definitions);
+const consulEcsConfigOf = (container: any): any => JSON.parse(container.environment.find((e: any) => e.name === "CONSUL_ECS_CONFIG_JSON").value);
+
+function errorsOf(input: MeshSpecInput): SpecIssue[] {
+  try {
+    parseSpec(input, "test.yaml");
+  } catch (error) {
+    if (error instanceof SpecError) return [...error.errors];
+    throw error;
+  }
+  return [];
+}
+
+/** Every resource, data source and output address whose JSON differs between two syntheses. */
+function changedAddresses(before: Doc, after: Doc): string[] {
+  const out: string[] = [];
+  for (const stack of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    for (const section of ["resource", "data"]) {
+      const a = before[stack]?.[section] ?? {};
+      const b = after[stack]?.[section] ?? {};
+      for (const type of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        for (const name of new Set([...Object.keys(a[type] ?? {}), ...Object.keys(b[type] ?? {})])) {
+          if (JSON.stringify(a[type]?.[name]) !== JSON.stringify(b[type]?.[name])) out.push(`${stack}/${section === "data" ? "data." : ""}${type}.${name}`);
+        }
+      }
+    }
+    for (const section of ["output", "locals"]) {
+      const a = before[stack]?.[section] ?? {};
+      const b = after[stack]?.[section] ?? {};
+      for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        if (JSON.stringify(a[name]) !== JSON.stringify(b[name])) out.push(`${stack}/${section}.${name}`);
+      }
+    }
+  }
+  return out.sort();
+}
+
+describe("dataplane tasks", () => {
+  const services = ["api", "orders", "web"];
+
+  it("run mesh-init, consul-dataplane, health-sync and the app, in that start order, every long-running container essential", () => {
+    for (const service of services) {
+      const containers = containersOf(production, service);
+      expect(containers.map((c) => [c.name, c.essential, c.dependsOn ?? []]), service).toEqual([
+        [NAMES.meshInit, false, []],
+        [NAMES.dataplane, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
+        [NAMES.healthSync, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
+        [NAMES.app, true, [{ containerName: NAMES.dataplane, condition: "HEALTHY" }]],
+      ]);
+      // HEALTHY needs a check: the dataplane's is a TCP dial of Envoy's readiness listener.
+      expect(containers[1].healthCheck.command).toEqual(["CMD", "/consul/consul-ecs", "net-dial", `127.0.0.1:${DATAPLANE_PORTS.readiness}`]);
+    }
+  });
+
+  it("run the pinned consul-ecs and consul-dataplane images through the ECR pull-through cache", () => {
+    const byName = Object.fromEntries(containersOf(production, "web").map((c) => [c.name, c.image]));
+    const cached = (repository: string, tag: string) => expect.stringMatching(new RegExp(`\\.dkr\\.ecr\\..*/ecrpublic/${repository.replace("public.ecr.aws/", "")}:${tag.replace(/\./g, "\\.")}$`));
+    expect(byName).toEqual({
+      [NAMES.meshInit]: cached(IMAGE_REPOSITORIES.consulEcs, DEFAULT_VERSIONS.consulEcs),
+      [NAMES.dataplane]: cached(IMAGE_REPOSITORIES.consulDataplane, DEFAULT_VERSIONS.consulDataplane),
+      [NAMES.healthSync]: cached(IMAGE_REPOSITORIES.consulEcs, DEFAULT_VERSIONS.consulEcs),
+      [NAMES.app]: "hashicorp/http-echo:1.0.0",
+    });
+  });
+
+  it("give no gossip key, agent token or service token to a dataplane task: only the CA certificate", () => {
+    const resources = production.mesh.resource;
+    for (const service of services) {
+      const secrets = containersOf(production, service).flatMap((c) => (c.secrets ?? []).map((s: any) => s.valueFrom));
+      expect(new Set(secrets), service).toEqual(new Set(["${aws_secretsmanager_secret.consul_secrets_ca_cert.arn}"]));
+      const execution = JSON.parse(resources.aws_iam_role_policy[`service_${service}_execution_role_policy_read-task-secrets`].policy);
+      const readable = execution.Statement.filter((s: any) => s.Action.includes("secretsmanager:GetSecretValue")).flatMap((s: any) => s.Resource);
+      expect(readable, service).toEqual(["${aws_secretsmanager_secret.consul_secrets_ca_cert.arn}"]);
+    }
+    // No service token exists for them at all: logins create tokens, logouts delete them.
+    expect(Object.keys(resources.aws_secretsmanager_secret).filter((id) => id.includes("service_token"))).toEqual([]);
+    expect(Object.keys(resources.aws_ssm_parameter ?? {}).filter((id) => id.includes("service_token"))).toEqual([]);
+  });
+
+  it("render a consul-ecs configuration that the consul-ecs 0.10.0 judge accepts, finding the servers by their tag", () => {
+    for (const service of services) {
+      const containers = containersOf(production, service);
+      const config = containers.find((c) => c.name === NAMES.meshInit).environment[0].value;
+      expect(judgeConsulEcsConfig(config), service).toEqual([]);
+      // health-sync reads the very same configuration.
+      expect(containers.find((c) => c.name === NAMES.healthSync).environment[0].value).toBe(config);
+      const parsed = JSON.parse(config);
+      expect(parsed.consulServers.hosts).toBe(`exec=discover -q addrs provider=aws region=\${var.aws_region} tag_key=${SERVER_TAG_KEY} tag_value=\${var.cluster_name}`);
+      expect(parsed.consulServers.grpc.port).toBe(CONSUL_PORTS.grpcTls);
+      expect(parsed.consulLogin).toMatchObject({ enabled: true, method: "iam-ecs-service-token", datacenter: "prod" });
+      expect(parsed.service).toEqual({ name: service, port: expect.any(Number) });
+    }
+    // The tag the configuration looks for is on every server.
+    for (const template of Object.values<any>(production.mesh.resource.aws_launch_template).filter((t) => t.name_prefix.includes("consul-server"))) {
+      expect(template.tag_specifications[0].tags[SERVER_TAG_KEY]).toBe("${var.cluster_name}");
+    }
+  });
+
+  it("apply the spec's passive health check to the upstream, over the defaults", () => {
+    const web = consulEcsConfigOf(containersOf(production, "web")[0]);
+    expect(web.proxy.upstreams).toEqual([
+      {
+        destinationName: "api",
+        localBindPort: 9100,
+        config: { passive_health_check: { interval: "10s", max_failures: 3, enforcing_consecutive_5xx: 100, max_ejection_percent: 50, base_ejection_time: "30s" } },
+      },
+    ]);
+    const input = productionInput() as any;
+    input.services.web.upstreams[0].passiveHealthCheck = { enabled: false };
+    const off = consulEcsConfigOf(containersOf(synthAllStacks(input), "web")[0]);
+    expect(off.proxy.upstreams[0].config).toEqual({});
+  });
+});
+
+describe("the stop sequence of a dataplane task", () => {
+  const containers = Object.fromEntries(containersOf(production, "web").map((c) => [c.name, c]));
+
+  it("marks the service critical before the app gets its signal, and keeps the proxy up until the app is gone", () => {
+    // ECS signals containers nothing depends on first: health-sync (marks the service critical
+    // in Consul) and the app at the same moment; the app's wrapper holds the signal for the delay.
+    const dependedOn = new Set(Object.values<any>(containers).flatMap((c) => (c.dependsOn ?? []).map((d: any) => d.containerName)));
+    expect(dependedOn.has(NAMES.healthSync)).toBe(false);
+    expect(dependedOn.has(NAMES.app)).toBe(false);
+    expect(containers[NAMES.app].entryPoint).toEqual(["/consul/consul-ecs", "app-entrypoint", "-shutdown-delay", "10s", "/http-echo"]);
+    // The dataplane outlives the app: the app depends on it, and envoy-entrypoint waits for the app to exit.
+    expect(containers[NAMES.app].dependsOn).toEqual([{ containerName: NAMES.dataplane, condition: "HEALTHY" }]);
+    expect(containers[NAMES.dataplane].entryPoint).toEqual(["/consul/consul-ecs", "envoy-entrypoint"]);
+    expect(containers[NAMES.dataplane].command).toEqual(expect.arrayContaining(["-shutdown-drain-listeners", "-shutdown-grace-period-seconds", String(DATAPLANE_STOP.drainSeconds)]));
+  });
+
+  it("has stop timeouts that add up: health-sync outlives the app and the dataplane, all within ECS's 120 s", () => {
+    const app = containers[NAMES.app].stopTimeout;
+    const dataplane = containers[NAMES.dataplane].stopTimeout;
+    const healthSync = containers[NAMES.healthSync].stopTimeout;
+    expect(app).toBe(10 + DATAPLANE_STOP.appExitSeconds);
+    expect(dataplane).toBeGreaterThan(DATAPLANE_STOP.drainSeconds);
+    expect(healthSync).toBeGreaterThanOrEqual(app + dataplane);
+    expect(Math.max(app, dataplane, healthSync)).toBeLessThanOrEqual(DATAPLANE_STOP.maxStopTimeout);
+  });
+
+  it("rejects a delay whose sequence would not fit in 120 s, and a delay without the image's entrypoint", () => {
+    const long = productionInput() as any;
+    long.services.web.shutdownDelaySeconds = 91;
+    expect(errorsOf(long)).toContainEqual({ path: "services.web.shutdownDelaySeconds", message: expect.stringMatching(/takes 121 s .* over ECS's 120 s/) });
+    long.services.web.shutdownDelaySeconds = 90;
+    expect(errorsOf(long)).toEqual([]);
+    const noEntryPoint = productionInput() as any;
+    delete noEntryPoint.services.web.entryPoint;
+    noEntryPoint.services.web.shutdownDelaySeconds = 5;
+    expect(errorsOf(noEntryPoint)).toContainEqual({ path: "services.web.entryPoint", message: expect.stringMatching(/replaces the image's entrypoint/) });
+  });
+});
+
+describe("the control plane of dataplane tasks", () => {
+  const intentions = production.intentions.resource;
+  const mesh = production.mesh.resource;
+
+  it("has an IAM auth method that trusts exactly the mesh's task roles, and a binding rule on their service tag", () => {
+    const method = intentions.consul_acl_auth_method.dataplane_login_auth_method;
+    expect(method).toMatchObject({ name: "iam-ecs-service-token", type: "aws-iam" });
+    const config = JSON.parse(method.config_json);
+    const path = taskRolePath("prod-mesh");
+    expect(config).toEqual({
+      BoundIAMPrincipalARNs: [`arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role${path}*`],
+      EnableIAMEntityDetails: true,
+      IAMEntityTags: ["consul.hashicorp.com.service-name"],
+    });
+    const rule = intentions.consul_acl_binding_rule.dataplane_login_binding_rule;
+    // $${ reaches Consul as ${: the rule binds the tag's value as the service identity.
+    expect(rule).toMatchObject({ bind_type: "service", bind_name: "$${entity_tags.consul.hashicorp.com.service-name}" });
+    for (const service of ["api", "orders", "web"]) {
+      const role = mesh.aws_iam_role[`service_${service}_task_role_role`];
+      expect(role.path, service).toBe(path);
+      expect(role.tags, service).toEqual({ "consul.hashicorp.com.service-name": service });
+      // The login signs iam:GetRole on the role itself, and nothing else.
+      expect(JSON.parse(mesh.aws_iam_role_policy[`service_${service}_task_role_policy_consul-login`].policy).Statement).toEqual([
+        { Effect: "Allow", Action: ["iam:GetRole"], Resource: [`\${aws_iam_role.service_${service}_task_role_role.arn}`] },
+      ]);
+    }
+  });
+
+  it("registers the cluster's synthetic node, which logins may not create", () => {
+    expect(intentions.consul_node.dataplane_login_synthetic_node.meta).toEqual({ "synthetic-node": "true" });
+  });
+
+  it("opens the servers' gRPC TLS port to mesh tasks only, and nothing else beyond the agent mesh's rules", () => {
+    const agent = synthAllStacks(DEFAULT_SPEC);
+    const dataplaneSpec = structuredClone(DEFAULT_SPEC) as any;
+    dataplaneSpec.architecture = "dataplane";
+    const dataplane = synthAllStacks(dataplaneSpec);
+    const rules = (stacks: Doc) => ({ ...stacks.mesh.resource.aws_vpc_security_group_ingress_rule, ...stacks.mesh.resource.aws_vpc_security_group_egress_rule });
+    const before = rules(agent);
+    const after = rules(dataplane);
+    const added = Object.keys(after).filter((id) => !(id in before));
+    expect(added).toEqual(["consul_servers_security_group_ingress_grpc_tls_from_tasks"]);
+    expect(after[added[0]!]).toMatchObject({
+      from_port: CONSUL_PORTS.grpcTls,
+      to_port: CONSUL_PORTS.grpcTls,
+      ip_protocol: "tcp",
+      referenced_security_group_id: "${aws_security_group.ecs_task_security_group_group.id}",
+      security_group_id: "${aws_security_group.consul_servers_security_group_group.id}",
+    });
+    // Without agents in tasks, the tasks stop accepting Serf gossip.
+    expect(Object.keys(before).filter((id) => !(id in after))).toEqual(["ecs_task_security_group_ingress_serf_lan_tcp", "ecs_task_security_group_ingress_serf_lan_udp"]);
+    for (const [id, rule] of Object.entries<any>(after)) if (id in before) expect(rule, id).toEqual(before[id]);
+  });
+});
+
+describe("moving one service between architectures", () => {
+  it("changes only that service's resources in a dataplane mesh, and lets gossip reach tasks once one runs an agent", () => {
+    const input = productionInput() as any;
+    input.services.web.architecture = "agent";
+    const changed = changedAddresses(production, synthAllStacks(input));
+    // Its task and roles, and the token an agent task needs (its secret, IDs and sync parameter).
+    expect(changed).toEqual(
+      expect.arrayContaining([
+        "mesh/aws_ecs_task_definition.service_web_task_definition",
+        "mesh/aws_secretsmanager_secret.consul_secrets_service_token_web",
+        "mesh/aws_ssm_parameter.consul_secrets_service_token_web_parameter",
+      ]),
+    );
+    expect(changed.filter((address) => !/[_.]web_|_web$/.test(address))).toEqual([
+      "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_tcp",
+      "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_udp",
+    ]);
+    // A second agent service changes nothing shared.
+    input.services.api.architecture = "agent";
+    expect(changedAddresses(synthAllStacks({ ...input, services: { ...input.services, api: { ...input.services.api, architecture: "dataplane" } } }), synthAllStacks(input)).filter((a) => !/[_.]api_|_api$/.test(a))).toEqual([]);
+  });
+
+  it("changes only that service's resources and adds the login control plane, when it is the first dataplane service", () => {
+    const input = structuredClone(DEFAULT_SPEC) as any;
+    input.services["http-server"].architecture = "dataplane";
+    const changed = changedAddresses(synthAllStacks(DEFAULT_SPEC), synthAllStacks(input));
+    expect(changed.filter((address) => !address.includes("http-server"))).toEqual([
+      "intentions/consul_acl_auth_method.dataplane_login_auth_method",
+      "intentions/consul_acl_binding_rule.dataplane_login_binding_rule",
+      "intentions/consul_node.dataplane_login_synthetic_node",
+      "intentions/data.aws_caller_identity.account",
+      "intentions/data.aws_partition.partition",
+      "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
+      "mesh/output.cross-stack-output-aws_ecs_cluster_ecs_cluster_arn",
+    ]);
+  });
+});
+
+describe("versions", () => {
+  it("rejects a consul-dataplane outside HashiCorp's table for the servers' Consul line, naming the field", () => {
+    const input = productionInput() as any;
+    input.versions = { consul: "1.22.7", consulDataplane: "2.0.1" };
+    expect(errorsOf(input)).toContainEqual({ path: "versions.consulDataplane", message: expect.stringMatching(/2\.0\.1 is not in HashiCorp's Envoy and Consul Dataplane table for Consul 1\.22\.x/) });
+  });
+
+  it("accepts the Consul 1.22 line with a dataplane from its own row", () => {
+    const input = productionInput() as any;
+    input.versions = { consul: "1.22.7", consulDataplane: "1.9.9" };
+    expect(errorsOf(input)).toEqual([]);
+  });
+});

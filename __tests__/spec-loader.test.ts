@@ -1,0 +1,276 @@
+// The spec loader in layers (document -> structure -> semantic rules, every error in one run),
+// its bounds on hostile input, and how `cdktf synth` shows spec problems: each once, labelled.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import YAML from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
+import { SPEC_LIMITS } from "../lib/spec/limits";
+import { loadSpecFile, parseDocument, parseSpec } from "../lib/spec/load";
+import { REPORT_FILES, REPORT_NAME } from "../lib/synth-report";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spec-loader-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The SpecError a spec (a value, or YAML/JSON text) is rejected with. */
+function rejection(input: unknown): SpecError {
+  try {
+    parseSpec(typeof input === "string" ? parseDocument(input, "t.yaml") : input, "t.yaml");
+  } catch (error) {
+    if (error instanceof SpecError) return error;
+    throw error;
+  }
+  throw new Error("the spec was accepted");
+}
+
+const errorsOf = (input: unknown): SpecIssue[] => [...rejection(input).errors];
+const paths = (issues: readonly SpecIssue[]) => issues.map((issue) => issue.path);
+
+/** The default spec with changes: every bad spec below differs from a good one in a few places. */
+function specWith(change: (spec: any) => void): unknown {
+  const spec = structuredClone(DEFAULT_SPEC) as any;
+  change(spec);
+  return spec;
+}
+
+describe("every layer in one run", () => {
+  it("checks the fields of a badly named service, and the rules on the other services", () => {
+    const errors = errorsOf(
+      specWith((s) => {
+        s.services["Bad_Name"] = { image: 5, port: 8080 };
+        s.services["http-server"].count = "3";
+        s.services["http-client"].image = "curlimages/curl:latest";
+      }),
+    );
+    expect(errors).toEqual([
+      { path: "services.http-server.count", message: expect.stringMatching(/expected number/) },
+      { path: "services.Bad_Name", message: expect.stringMatching(/^invalid name: must be lowercase letters/) },
+      { path: "services.Bad_Name.image", message: expect.stringMatching(/expected string/) },
+      { path: "services.http-client.image", message: expect.stringMatching(/:latest/) },
+    ]);
+  });
+
+  it("does not call a service unknown because it was left out for a bad field", () => {
+    const errors = errorsOf(
+      specWith((s) => {
+        s.services["http-server"].port = "eighty";
+        s.services["http-client"].upstreams.push({ destination: "http-sever", localBindPort: 9000 });
+        s.intentions = [{ source: "http-client", destination: "http-server", action: "deny" }];
+      }),
+    );
+    expect(errors).toEqual([
+      { path: "services.http-server.port", message: expect.stringMatching(/expected number/) },
+      // A real typo next to it is still reported.
+      { path: "services.http-client.upstreams[1].destination", message: expect.stringMatching(/unknown service "http-sever"/) },
+    ]);
+  });
+
+  it("maps intentions back to their place in the file when a broken one is left out", () => {
+    const intention = { source: "http-client", destination: "http-server", action: "deny" };
+    const errors = errorsOf(specWith((s) => (s.intentions = [{ ...intention, action: "block" }, intention, { ...intention }, { source: "nope", destination: "http-server", action: "allow" }])));
+    expect(errors).toEqual([
+      { path: "intentions[0].action", message: expect.stringMatching(/expected one of "allow"\|"deny"/) },
+      { path: "intentions[3].source", message: expect.stringMatching(/unknown service "nope"/) },
+      { path: "intentions[2]", message: "duplicates intentions[1] (http-client -> http-server); keep one" },
+    ]);
+  });
+
+  it("does not judge the network on defaults while a network setting is broken, but still checks the services", () => {
+    const errors = errorsOf(
+      specWith((s) => {
+        s.network = { vpcCidr: "172.16.0.0/33", zones: [{ privateSubnet: "172.16.1.0/24", publicSubnet: "172.16.0.0/28" }] };
+        s.consul.serverPrivateIps = ["172.16.1.10"];
+        s.ecsHosts.privateIps = ["172.16.1.20", "172.16.1.21"];
+        s.services["http-server"].port = 8500;
+      }),
+    );
+    expect(errors).toEqual([
+      { path: "network.vpcCidr", message: "must be an IPv4 CIDR block such as 10.0.0.0/16" },
+      { path: "services.http-server.port", message: expect.stringMatching(/Consul agent's HTTP API/) },
+    ]);
+  });
+
+  it("leaves out a broken TLS edge without holding back the other rules", () => {
+    const errors = errorsOf(specWith((s) => ((s.tlsEdge = { cpu: 300 }), (s.ecsHosts.privateIps[0] = "10.0.101.1"))));
+    expect(paths(errors)).toEqual(["tlsEdge.cpu", "ecsHosts.privateIps[0]"]);
+  });
+
+  it("reports only the structure when no service is sound, or the document is not a mapping", () => {
+    expect(errorsOf(specWith((s) => (s.services = { "http-server": { image: 1 } })))).toEqual([{ path: "services.http-server.image", message: expect.stringMatching(/expected string/) }]);
+    expect(errorsOf(["services"])).toEqual([{ path: "(root)", message: expect.stringMatching(/expected object/) }]);
+  });
+
+  it("strips unknown keys and still runs every rule (the document's warnings too)", () => {
+    const error = rejection(specWith((s) => ((s.ecsHosts.instanceType = "m6i.large"), (s.services["http-client"].upstreamz = []), (s.services["http-server"].image = "x"))));
+    expect(paths(error.errors)).toEqual(["services.http-client", "services.http-server.image"]);
+    expect(paths(error.warnings)).toEqual(["consul.servers", "ecsHosts.instanceType"]);
+  });
+});
+
+describe("spec documents", () => {
+  it("reads JSON through JSON.parse to the same value as through the YAML parser", () => {
+    for (const file of ["examples/default.yaml", "examples/three-tier.yaml", "examples/large-mesh.yaml", "examples/tls-edge.yaml"]) {
+      const value = YAML.parse(fs.readFileSync(file, "utf8"));
+      expect(parseDocument(JSON.stringify(value, null, 2), "t.json")).toEqual(value);
+      expect(parseDocument(fs.readFileSync(file, "utf8"), file)).toEqual(value);
+    }
+  });
+
+  it("reports a YAML syntax error once, with line, column and the yaml library's code frame", () => {
+    const errors = errorsOf("services:\n  web:\n    image: a:1\n   port: 80\n");
+    expect(errors).toEqual([{ path: "line 4, column 1", message: "All mapping items must start at the same column", excerpt: "    image: a:1\n   port: 80\n^" }]);
+    expect(errorsOf("services:\n  a: [\n")).toHaveLength(1);
+  });
+
+  it("reports JSON that JSON.parse rejects through the YAML parser, with a position", () => {
+    expect(errorsOf('{\n  "services": {\n    "a": { "image": "x:1", }\n  ,,}\n}')[0]).toMatchObject({ path: "line 4, column 4", excerpt: expect.stringContaining("^") });
+  });
+
+  it("rejects duplicate keys in JSON, escaped or not", () => {
+    expect(errorsOf('{"services": {"web": {"image": "a:1"},\n "w\\u0065b": {"image": "b:1"}}}')).toEqual([
+      { path: "line 2, column 2", message: expect.stringMatching(/^duplicate key "web" \(first at line 1, column 15\); keys must be unique/), excerpt: ' "w\\u0065b": {"image": "b:1"}}}\n ^' },
+    ]);
+  });
+
+  it("rejects YAML keys that would become the same property, and keys that are not plain values", () => {
+    expect(errorsOf("services:\n  1: {image: a:1}\n  '1': {image: b:1}\n")).toEqual([expect.objectContaining({ path: "line 3, column 3", message: expect.stringMatching(/duplicate key "1"/) })]);
+    expect(errorsOf("services:\n  ? [a, b]\n  : {image: a:1}\n")).toEqual([expect.objectContaining({ path: "line 2, column 5", message: expect.stringMatching(/a key must be a plain value/) })]);
+  });
+
+  it("rejects a file with more than one document", () => {
+    expect(errorsOf("services: {}\n---\nname: x\n")).toEqual([expect.objectContaining({ message: expect.stringMatching(/more than one YAML document/) })]);
+  });
+
+  it("accepts an anchor reused by many services (aliases are not a bomb)", () => {
+    const services = Array.from({ length: 500 }, (_, i) => `  s${i}: {image: "a:1", port: 8080, launchType: FARGATE, assignPublicIp: true, healthCheck: *check}`);
+    const text = `checks: &check {type: http, path: /health}\nservices:\n${services.join("\n")}\n`;
+    const document = parseDocument(text, "t.yaml") as any;
+    expect(document.services.s499.healthCheck).toEqual({ type: "http", path: "/health" });
+  });
+
+  it("rejects aliases without an anchor, and aliases inside their own anchor", () => {
+    expect(errorsOf("services: *nope\n")).toEqual([expect.objectContaining({ path: "line 1, column 11", message: "alias *nope has no anchor &nope before it" })]);
+    expect(errorsOf("services: &loop {web: *loop}\n")).toEqual([expect.objectContaining({ path: "line 1, column 23", message: expect.stringMatching(/inside the value it refers to/) })]);
+  });
+});
+
+/** Pathological inputs: each must be a SpecError naming the reason (timings are in the report, not asserted). */
+const pathological: Record<string, { readonly text: string; readonly message: RegExp }> = {
+  "5,000 nested brackets (YAML)": { text: `services: ${"[".repeat(5000)}${"]".repeat(5000)}\n`, message: /line 1, column 74: nested more than 64 levels deep/ },
+  "5,000 nested brackets (JSON)": { text: `{"services": ${"[".repeat(5000)}${"]".repeat(5000)}}`, message: /line 1, column 77: nested more than 64 levels deep/ },
+  "5,000 unclosed brackets": { text: "[".repeat(5000), message: /line 1, column 65: nested more than 64 levels deep/ },
+  "an alias bomb": {
+    text: `a: &a [x, x, x, x, x, x, x, x, x, x]\n${"bcdefghij".split("").map((n, i) => `${n}: &${n} [${Array(10).fill(`*${"abcdefghij"[i]}`).join(", ")}]`).join("\n")}\nservices: *j\n`,
+    message: /alias \*e expands the document past 250000 values \(an "alias bomb"\)/,
+  },
+  "a 10 MB spec with 160,000 keys": {
+    text: `services:\n${Array.from({ length: 160_000 }, (_, i) => `  svc-${String(i).padStart(6, "0")}: {image: "hashicorp/http-echo:1.0.0", port: 8080}`).join("\n")}\n`,
+    message: /the file is 9\.61 MiB \(\d+ bytes\), over the limit of 2 MiB \(2097152 bytes\)/,
+  },
+  "a YAML flow sequence of 300,000 items under the size limit": { text: `services: [${"1,".repeat(300_000)}1]\n`, message: /the YAML has more than 400000 tokens/ },
+  "JSON with 300,000 values under the size limit": { text: `{"services": [${"1,".repeat(300_000)}1]}`, message: /the document has more than 250000 values/ },
+  "more aliases than the limit": { text: `a: &a 1\nb: [${Array(SPEC_LIMITS.aliases + 1).fill("*a").join(",")}]\n`, message: /more than 5000 aliases/ },
+};
+
+describe("bounds on the input", () => {
+  it.each(Object.entries(pathological))("rejects %s with a spec error", (_name, { text, message }) => {
+    const file = path.join(tmp, "pathological.yaml");
+    fs.writeFileSync(file, text);
+    let caught: unknown;
+    try {
+      loadSpecFile(file);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SpecError);
+    expect((caught as SpecError).message).toMatch(message);
+    expect((caught as SpecError).message).not.toMatch(/Maximum call stack|\n\s+at /);
+  });
+
+  it("reads a stream no further than the limit", () => {
+    expect(() => loadSpecFile("/dev/zero")).toThrow(/the file is larger than the limit of 2 MiB/);
+  });
+
+  it("bounds text given directly, not only files", () => {
+    expect(() => parseDocument(" ".repeat(SPEC_LIMITS.fileBytes) + "{}", "t.yaml")).toThrow(/over the limit of 2 MiB/);
+  });
+});
+
+describe("listing problems", () => {
+  it("prints a code frame under its issue, and at most MAX_LISTED_ISSUES issues", () => {
+    const issues = Array.from({ length: MAX_LISTED_ISSUES + 2 }, (_, i) => ({ path: `p${i}`, message: "m" }));
+    const text = formatSpecIssues("t.yaml", [{ path: "line 1, column 3", message: "bad", excerpt: "a: [\n  ^" }, ...issues], []);
+    expect(text.split("\n").slice(0, 4)).toEqual([`Mesh spec t.yaml is invalid (${MAX_LISTED_ISSUES + 3} errors):`, "  - line 1, column 3: bad", "      a: [", "        ^"]);
+    expect(text).toMatch(/\n {2}\.\.\. and 3 more errors \(fix the ones above first\)$/);
+  });
+});
+
+describe("the built app on bad specs", () => {
+  const outDir = path.resolve("review/spec-loader-test/dist");
+  const mainJs = path.join(outDir, "main.js");
+  beforeAll(() => {
+    const build = spawnSync(path.resolve("node_modules/.bin/tsc"), ["-p", "tsconfig.json", "--outDir", outDir], { encoding: "utf8" });
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+  }, 120_000);
+
+  const run = (spec: string, env: NodeJS.ProcessEnv = {}) => {
+    const out = fs.mkdtempSync(path.join(tmp, "out-"));
+    fs.mkdirSync(path.join(out, "stacks", "mesh"), { recursive: true });
+    fs.writeFileSync(path.join(out, "stacks", "mesh", "cdk.tf.json"), "{}"); // a stale stack from an earlier run
+    const specFile = path.join(tmp, "spec.yaml");
+    fs.writeFileSync(specFile, spec);
+    const child: NodeJS.ProcessEnv = { ...process.env, ...env, CDKTF_OUTDIR: out, MESH_SPEC: specFile };
+    delete child.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+    if (env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS) child.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+    const result = spawnSync(process.execPath, [mainJs], { encoding: "utf8", env: child });
+    return { ...result, out };
+  };
+
+  it.each(Object.entries(pathological))("exits 1 on %s with the message and no stacks", (_name, { text, message }) => {
+    const result = run(text);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
+    expect(fs.existsSync(path.join(result.out, "stacks"))).toBe(false);
+    expect(fs.existsSync(path.join(result.out, "manifest.json"))).toBe(false);
+  });
+
+  it("under cdktf-cli, leaves the errors to the manifest's annotations (printed once by the CLI), with no stacks", () => {
+    const result = run('services:\n  web:\n    image: nginx\n    port: 8500\n    user: "65534"\n', { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).not.toContain("services.web.port");
+    expect(fs.existsSync(path.join(result.out, "stacks"))).toBe(false);
+    const manifest = JSON.parse(fs.readFileSync(path.join(result.out, "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.stacks)).toEqual([REPORT_NAME]);
+    expect(manifest.stacks[REPORT_NAME].annotations.map((a: { level: string; message: string }) => `${a.level} ${a.message.split(":")[0]}`)).toEqual([
+      "@cdktf/error services.web.port",
+      "@cdktf/error services.web.image",
+      "@cdktf/warn consul.servers",
+    ]);
+    for (const file of REPORT_FILES) expect(fs.existsSync(path.join(result.out, file))).toBe(true);
+  });
+});
+
+describe("cdktf synth on a bad spec", () => {
+  it("shows each problem once, warnings as WARN, and exits 1 without stacks", () => {
+    const out = fs.mkdtempSync(path.join(tmp, "cli-"));
+    const spec = path.join(tmp, "cli.yaml");
+    fs.writeFileSync(spec, "ecsHosts: {instanceType: m6i.large, privateIps: [10.0.101.150]}\nservices:\n  web:\n    image: nginx\n    port: 8500\n");
+    const result = spawnSync(path.resolve("node_modules/.bin/cdktf"), ["synth", "--output", out], {
+      encoding: "utf8",
+      env: { ...process.env, MESH_SPEC: spec, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0" },
+    });
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.status, output).toBe(1);
+    for (const problem of ["services.web.port: 8500", 'services.web.image: "nginx" has no tag', "ecsHosts.instanceType: ENI limit"]) {
+      expect(output.split(problem).length - 1, `${problem} in:\n${output}`).toBe(1);
+    }
+    expect(output).toMatch(/WARN \[[^\]]+\]: ecsHosts\.instanceType: ENI limit/);
+    expect(output).not.toMatch(/\[ERROR\][^\n]*(Mesh spec|ENI limit)/);
+    expect(fs.existsSync(path.join(out, "stacks"))).toBe(false);
+  }, 120_000);
+});

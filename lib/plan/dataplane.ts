@@ -1,0 +1,190 @@
+// The containers of a dataplane task, in start order: consul-ecs mesh-init (logs in with the
+// task's IAM role, registers the service and its proxy, writes the dataplane's config and copies
+// the consul-ecs binary into the shared volume, then exits), consul-dataplane (runs Envoy),
+// consul-ecs health-sync (ECS health -> Consul; on stop: critical first, then deregister and
+// log out), then the app. Unlike HashiCorp's mesh-task module, the dataplane and health-sync are
+// essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
+// stop timeout is explicit so the stop sequence fits ECS's limits.
+import { CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
+import { imageSlot } from "./images";
+import { SERVER_SLOTS, SERVER_TAG_KEY } from "./server";
+import { slot, type TextValue } from "./text";
+import { consulEcsConfig, dataplaneServerDiscovery } from "./texts";
+import { passiveHealthCheckConfig } from "./upstreams";
+import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
+import type { ContainerPlan, DataplaneControlPlan, TaskPlan } from "./types";
+import type { MeshSpec, ServiceSpec } from "../spec/schema";
+
+export const DATAPLANE_CONTAINERS = {
+  meshInit: "consul-ecs-mesh-init",
+  dataplane: "consul-dataplane",
+  healthSync: "consul-ecs-health-sync",
+  app: "app",
+} as const;
+
+/** The task volume mesh-init writes (the dataplane's config, the CA, the consul-ecs binary) and the others read. */
+export const CONSUL_DATA_VOLUME = "consul_data";
+
+/** The auth method and role path every dataplane task logs in with (lib/constructs/consul-auth-method.ts creates them). */
+export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
+  authMethod: "iam-ecs-service-token",
+  serviceNameTag: "consul.hashicorp.com.service-name",
+  grpcTlsPort: CONSUL_PORTS.grpcTls,
+};
+
+/** IAM path of a mesh's task roles: the auth method trusts exactly the roles under it. */
+export function taskRolePath(clusterName: string): string {
+  return `/consul-ecs/${clusterName}/`;
+}
+
+/**
+ * The stop sequence, in seconds. ECS stops containers in reverse dependency order and sends each
+ * SIGTERM, then SIGKILL after its stopTimeout (at most 120 on Fargate). At T0 health-sync marks the
+ * service critical in Consul and the app's wrapper starts its delay (the app keeps serving while
+ * callers' proxies drop this instance); then the app stops; then the dataplane drains its
+ * listeners; then health-sync deregisters and logs out.
+ */
+export const DATAPLANE_STOP = {
+  /** After the delay, what the app has to exit once it got its own SIGTERM. */
+  appExitSeconds: 10,
+  /** consul-dataplane -shutdown-grace-period-seconds: open connections finish. */
+  drainSeconds: 10,
+  /** health-sync's deregistration and logout after the dataplane is gone. */
+  deregisterSeconds: 5,
+  /** ECS's largest stopTimeout (Fargate). */
+  maxStopTimeout: 120,
+} as const;
+
+/** The delay of a service: the spec's, else 10 s when the image's entrypoint is known (it must be wrapped), else none. */
+export function shutdownDelayOf(service: ServiceSpec): number {
+  return service.shutdownDelaySeconds ?? (service.entryPoint ? 10 : 0);
+}
+
+export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec): TaskPlan {
+  const names = DATAPLANE_CONTAINERS;
+  const delay = shutdownDelayOf(service);
+  const appStop = delay + DATAPLANE_STOP.appExitSeconds;
+  const dataplaneStop = DATAPLANE_STOP.drainSeconds + 5;
+  const port = service.port ?? 0;
+  const appChecked = service.healthCheck.type !== "none" && service.port !== undefined;
+  const config = consulEcsConfig({
+    bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
+    servers: {
+      hosts: dataplaneServerDiscovery({ region: slot(SERVER_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(SERVER_SLOTS.clusterName) }),
+      tlsServerName: `server.${spec.consul.datacenter}.consul`,
+      grpcPort: CONSUL_PORTS.grpcTls,
+      httpsPort: CONSUL_PORTS.https,
+    },
+    login: { method: DATAPLANE_CONTROL.authMethod, datacenter: spec.consul.datacenter },
+    service: { name, port },
+    proxy: {
+      publicListenerPort: DATAPLANE_PORTS.publicListener,
+      healthCheckPort: DATAPLANE_PORTS.readiness,
+      upstreams: service.upstreams.map((u) => {
+        const passive = passiveHealthCheckConfig(u.passiveHealthCheck);
+        const config: { [key: string]: TextValue } = passive ? { passive_health_check: { ...passive } } : {};
+        return { destinationName: u.destination, localBindPort: u.localBindPort, config };
+      }),
+    },
+    // The app's ECS health, synced into Consul: a failing app stops getting requests.
+    healthSyncContainers: appChecked ? [names.app] : [],
+  });
+  const consulEcs = (command: string): Partial<ContainerPlan> => ({
+    image: imageSlot("consulEcs"),
+    command: [command],
+    environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }],
+    secrets: secrets({ CONSUL_GRPC_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert), CONSUL_HTTPS_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert) }),
+    initProcessEnabled: true,
+  });
+  const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
+  const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
+
+  const containers: ContainerPlan[] = [
+    {
+      name: names.meshInit,
+      ...consulEcs("mesh-init"),
+      image: imageSlot("consulEcs"),
+      essential: false,
+      mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
+      memoryReservation: 32,
+      readonlyRootFilesystem: true,
+    },
+    {
+      name: names.dataplane,
+      image: imageSlot("consulDataplane"),
+      essential: true,
+      // envoy-entrypoint holds SIGTERM until the app containers have stopped, then stops the dataplane.
+      entryPoint: [consulEcsBinary, "envoy-entrypoint"],
+      command: [
+        "consul-dataplane",
+        "-config-file",
+        `${TASK_PATHS.consulEcsBootstrapDir}/consul-dataplane.json`,
+        "-shutdown-drain-listeners",
+        "-shutdown-grace-period-seconds",
+        String(DATAPLANE_STOP.drainSeconds),
+      ],
+      portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp" }],
+      mountPoints: readOnlyVolume,
+      dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
+      // The readiness listener accepts connections once Envoy has its configuration.
+      healthCheck: { command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${DATAPLANE_PORTS.readiness}`], interval: 5, timeout: 5, retries: 10, startPeriod: 10 },
+      stopTimeout: dataplaneStop,
+      ulimits: [{ name: "nofile", softLimit: 1048576, hardLimit: 1048576 }],
+      memoryReservation: 64,
+      readonlyRootFilesystem: true,
+    },
+    {
+      name: names.healthSync,
+      ...consulEcs("health-sync"),
+      image: imageSlot("consulEcs"),
+      essential: true,
+      mountPoints: readOnlyVolume,
+      dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
+      // It outlives the app and the dataplane, then deregisters and logs out.
+      stopTimeout: appStop + dataplaneStop + DATAPLANE_STOP.deregisterSeconds,
+      memoryReservation: 32,
+      readonlyRootFilesystem: true,
+    },
+    dataplaneApp(service, delay, appStop, consulEcsBinary, readOnlyVolume),
+  ];
+  return {
+    containers,
+    inboundPorts: [DATAPLANE_PORTS.publicListener],
+    volumes: [CONSUL_DATA_VOLUME],
+    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+  };
+}
+
+function dataplaneApp(
+  service: ServiceSpec,
+  delay: number,
+  appStop: number,
+  consulEcsBinary: string,
+  consulVolume: ContainerPlan["mountPoints"],
+): ContainerPlan {
+  const check = service.healthCheck;
+  const writableReason = appWritableRootReason(service);
+  return {
+    name: DATAPLANE_CONTAINERS.app,
+    image: service.image,
+    essential: true,
+    ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
+    // app-entrypoint delays the app's SIGTERM; it replaces the image's entrypoint, which the spec names.
+    ...(delay > 0 ? { entryPoint: [consulEcsBinary, "app-entrypoint", "-shutdown-delay", `${delay}s`, ...(service.entryPoint ?? [])] } : service.entryPoint ? { entryPoint: service.entryPoint } : {}),
+    ...(service.command?.length ? { command: service.command } : {}),
+    ...(service.user ? { user: service.user } : {}),
+    ...(service.appMemory ? { memory: service.appMemory } : {}),
+    environment: environment(service.environment),
+    secrets: appSecrets(service),
+    // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
+    mountPoints: consulVolume,
+    dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }],
+    // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).
+    ...(check.type !== "none" && service.port !== undefined
+      ? { healthCheck: { command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${service.port}`], interval: check.intervalSeconds, timeout: check.timeoutSeconds, retries: 3, startPeriod: 10 } }
+      : {}),
+    stopTimeout: appStop,
+    readonlyRootFilesystem: service.readonlyRootFilesystem,
+    ...(writableReason ? { writableRootReason: writableReason } : {}),
+  };
+}

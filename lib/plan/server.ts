@@ -1,0 +1,150 @@
+// The Consul servers: how many, where, how they find each other, and the boot script of each.
+// Fixed addresses give EC2 instances (the original's server at 10.0.101.100); without them each
+// server is an Auto Scaling group of one, found by its EC2 tag (cloud auto-join), whose new
+// instance reports in service only once the cluster is healthy with it.
+import { architectureOf } from "../aws-limits";
+import { contains, parseCidr, parseIp } from "../cidr";
+import { CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
+import { CONSUL_RELEASES } from "../versions";
+import type { MeshSpec } from "../spec/schema";
+import { slot } from "./text";
+import {
+  aclSyncScript,
+  aclSyncTimer,
+  aclSyncUnit,
+  cloudAutoJoin,
+  consulServerUserData,
+  consulUnit,
+  serverConfig,
+  snapshotScript,
+  snapshotTimer,
+  snapshotUnit,
+} from "./texts";
+import type { ServerNodePlan, ServerPlan } from "./types";
+
+/** EC2 tag every server carries; its value is the cluster name, so meshes never join each other. */
+export const SERVER_TAG_KEY = "consul-ecs-mesh:server";
+
+/** Name of the launch lifecycle hook of each server's Auto Scaling group. */
+export const SERVER_LAUNCH_HOOK = "consul-server-joined";
+
+/** Terraform references a ConsulServers construct binds into each server's user data. */
+export const SERVER_SLOTS = {
+  region: "region",
+  clusterName: "clusterName",
+  serviceTokenPath: "serviceTokenPath",
+  gossipKey: "secret:gossipKey",
+  caCert: "secret:caCert",
+  managementToken: "secret:managementToken",
+  agentToken: "secret:agentToken",
+  serverCert: "secret:serverCert",
+  serverKey: "secret:serverKey",
+  dataVolume: "dataVolume",
+  autoScalingGroup: "autoScalingGroup",
+  snapshotBucket: "snapshotBucket",
+  snapshotKey: "snapshotKmsKey",
+} as const;
+
+/** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
+export function serviceTokenPath(clusterName: string): string {
+  return `/${clusterName}/consul/service-tokens`;
+}
+
+/** Where agents and servers find the servers: fixed addresses, or cloud auto-join on the servers' tag. */
+export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
+  return "addresses" in plan.join
+    ? plan.join.addresses
+    : [cloudAutoJoin({ region: slot(SERVER_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(SERVER_SLOTS.clusterName) })];
+}
+
+/** The zone whose private subnet holds an address, or the first zone (the rules report the mismatch). */
+function zoneOf(spec: MeshSpec, ip: string): number {
+  const found = spec.network.zones.findIndex((zone) => contains(parseCidr(zone.privateSubnet), parseIp(ip)));
+  return found < 0 ? 0 : found;
+}
+
+/** The servers of a spec. */
+export function planServers(spec: MeshSpec): ServerPlan {
+  const version = spec.versions.consul;
+  const { consul } = spec;
+  const architecture = architectureOf(consul.serverInstanceType);
+  const arch = architecture === "arm64" ? "arm64" : "amd64";
+  const paths = SERVER_PATHS;
+  const fixed = consul.serverPrivateIps !== undefined;
+  const count = fixed ? consul.serverPrivateIps!.length : consul.servers;
+  const join: ServerPlan["join"] = fixed ? { addresses: consul.serverPrivateIps! } : { tagKey: SERVER_TAG_KEY };
+  const snapshots = consul.snapshots.enabled ? { intervalMinutes: consul.snapshots.intervalMinutes, retentionDays: consul.snapshots.retentionDays } : undefined;
+  const release: ServerPlan["release"] = consul.releaseS3Uri
+    ? { s3Uri: consul.releaseS3Uri }
+    : { url: `https://releases.hashicorp.com/consul/${version}/consul_${version}_linux_${arch}.zip` };
+
+  const config = serverConfig({
+    datacenter: consul.datacenter,
+    bootstrapExpect: count,
+    // A single server has no one to join.
+    retryJoin: count > 1 ? serverJoin({ join }) : null,
+    bindAddr: CONSUL_PRIVATE_IP,
+    httpsPort: CONSUL_PORTS.https,
+    // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
+    // moving a service between architectures never rolls the servers; only the security group
+    // rule that lets tasks reach it depends on a dataplane service existing.
+    grpcTlsPort: CONSUL_PORTS.grpcTls,
+    dataDir: paths.dataDir,
+    tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
+  });
+  const nodes = Array.from({ length: count }, (_, index): ServerNodePlan => {
+    const privateIp = fixed ? consul.serverPrivateIps![index]! : undefined;
+    return {
+      index,
+      zone: privateIp ? zoneOf(spec, privateIp) : index % spec.network.zones.length,
+      ...(privateIp ? { privateIp } : {}),
+      config,
+      userData: consulServerUserData({
+        version,
+        sha256: CONSUL_RELEASES[version][arch],
+        region: slot(SERVER_SLOTS.region),
+        release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
+        secrets: {
+          gossipKey: slot(SERVER_SLOTS.gossipKey),
+          caCert: slot(SERVER_SLOTS.caCert),
+          serverCert: slot(SERVER_SLOTS.serverCert),
+          serverKey: slot(SERVER_SLOTS.serverKey),
+          managementToken: slot(SERVER_SLOTS.managementToken),
+          agentToken: slot(SERVER_SLOTS.agentToken),
+        },
+        serviceTokenPath: slot(SERVER_SLOTS.serviceTokenPath),
+        dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
+        snapshots: snapshots
+          ? {
+              bucket: slot(SERVER_SLOTS.snapshotBucket),
+              prefix: `snapshots/${consul.datacenter}`,
+              kmsKey: slot(SERVER_SLOTS.snapshotKey),
+              script: snapshotScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile, binary: paths.binary }),
+              unit: snapshotUnit({ envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
+              timer: snapshotTimer({ intervalMinutes: snapshots.intervalMinutes }),
+            }
+          : null,
+        lifecycleHook: fixed ? null : { name: SERVER_LAUNCH_HOOK, groupName: slot(SERVER_SLOTS.autoScalingGroup) },
+        httpsPort: CONSUL_PORTS.https,
+        paths,
+        serverConfig: config,
+        systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
+        aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
+        aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
+        aclSyncTimer: aclSyncTimer({}),
+      }),
+    };
+  });
+  return {
+    instanceType: consul.serverInstanceType,
+    architecture,
+    count,
+    declaredCount: consul.servers,
+    nodes,
+    placement: fixed ? "fixed" : "auto-scaling",
+    dataVolumeGiB: consul.dataVolumeGiB,
+    join,
+    ...(snapshots ? { snapshots } : {}),
+    release,
+  };
+}

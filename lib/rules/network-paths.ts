@@ -1,0 +1,160 @@
+// The deployability model's network paths: for each task, host and server, what it must reach to
+// start and work (its image registry, CloudWatch Logs, Secrets Manager, SSM Messages for ECS
+// Exec, the Consul servers ...) and by which route: a NAT gateway, a public IP with the internet
+// gateway, a VPC endpoint, or a security group rule inside the VPC. A need without a route is an
+// error (the task could not start, or the feature could not work); a route that works only after
+// a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
+import { imagePinProblem } from "./images";
+import { meshImageKeyOf } from "../plan/images";
+import type { MeshPlan, ServicePlan } from "../plan/types";
+import type { RuleResult } from "./index";
+
+export type Verdict = "ok" | "warning" | "error";
+
+export interface PathReport {
+  /** Who needs it: "service http-client (tasks)", "ECS hosts", "Consul servers". */
+  readonly who: string;
+  /** What it needs to reach, and why. */
+  readonly need: string;
+  /** The route found, or why there is none. */
+  readonly path: string;
+  readonly verdict: Verdict;
+  /** The spec path to change when the verdict is not ok. */
+  readonly specPath: string;
+  /** What to change, when the verdict is not ok. */
+  readonly fix?: string;
+}
+
+/** Where traffic starts: subnets of one kind, with or without a public IP on the interface. */
+interface Origin {
+  readonly subnets: "private" | "public";
+  readonly publicIp: boolean;
+}
+
+/** A destination: an AWS API (its VPC endpoint name), or anything on the internet. */
+type Destination = { readonly aws: string } | { readonly internet: string };
+
+function route(plan: MeshPlan, origin: Origin, destination: Destination): string | undefined {
+  const { network } = plan;
+  if (origin.subnets === "public") return origin.publicIp ? "public IP, internet gateway" : undefined;
+  if ("aws" in destination) {
+    if (destination.aws === "s3") return "S3 gateway endpoint";
+    if (network.interfaceEndpoints.includes(destination.aws)) return `VPC endpoint ${destination.aws}`;
+  }
+  const nat = network.zones.every((zone) => zone.natZone !== undefined);
+  return nat ? (network.egress === "nat-gateway" ? "NAT gateway (shared)" : "NAT gateway of its zone") : undefined;
+}
+
+/** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
+const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+
+/** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
+function imageDestinations(image: string): Destination[] {
+  if (ECR_IMAGE.test(image)) return [{ aws: "ecr.api" }, { aws: "ecr.dkr" }, { aws: "s3" }];
+  const registry = image.includes("/") && /[.:]/.test(image.split("/")[0]!) ? image.split("/")[0]! : "Docker Hub";
+  return [{ internet: registry }];
+}
+
+/** Records one need: ok with its route, or the verdict with the fix when there is none. */
+type AddNeed = (who: string, specPath: string, origin: Origin, need: string, destination: Destination, fix: string) => void;
+
+export function networkPaths(plan: MeshPlan): PathReport[] {
+  const reports: PathReport[] = [];
+  const add: AddNeed = (who, specPath, origin, need, destination, fix) => {
+    const found = route(plan, origin, destination);
+    reports.push(found ? { who, need, path: found, verdict: "ok", specPath } : { who, need, path: "no route", verdict: "error", specPath, fix });
+  };
+  const noInternetFix = 'set network.egress to "nat-gateway" (or "nat-gateway-per-zone")';
+  const instances: Origin = { subnets: plan.network.publicInstances ? "public" : "private", publicIp: plan.network.publicInstances };
+
+  // Mesh images (consul, envoy, consul-ecs, consul-dataplane) the tasks run: through the pull-through cache (ECR) or from their registry.
+  const cachedFirstPulls = new Set<string>();
+  for (const service of plan.services) {
+    const origin: Origin = service.launchType === "FARGATE" ? { subnets: service.subnets, publicIp: service.assignPublicIp } : instances;
+    const keys = new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []));
+    for (const key of keys) {
+      const image = plan.images.get(key)!;
+      if (image.via !== "direct") {
+        cachedFirstPulls.add(image.upstream);
+        continue;
+      }
+      const fix = image.upstream.startsWith("public.ecr.aws/") ? "set images.pullThroughCache: true, or " + noInternetFix : "set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or " + noInternetFix;
+      for (const destination of imageDestinations(image.upstream)) add(`service ${service.name} (tasks)`, "images", origin, `pull ${image.upstream}`, destination, fix);
+    }
+  }
+  if (plan.network.egress === "vpc-endpoints") {
+    for (const upstream of [...cachedFirstPulls].sort()) {
+      reports.push({
+        who: "ECR pull-through cache",
+        need: `first pull of ${upstream}`,
+        path: "ECR fetches from the upstream registry only through the VPC's internet access (ECR docs, VPC endpoints)",
+        verdict: "warning",
+        specPath: "network.egress",
+        fix: "pull each mesh image once through the cache from a machine with internet access before the first deploy (README), or use a NAT gateway",
+      });
+    }
+  }
+
+  for (const service of plan.services) serviceNeeds(service, add, instances);
+
+  // The ECS hosts: the ECS agent's control plane, SSM for sessions.
+  if (plan.services.some((s) => s.launchType === "EC2")) {
+    for (const api of ["ecs", "ecs-agent", "ecs-telemetry", "ssm", "ssmmessages"]) {
+      add("ECS hosts", "network.egress", instances, `${api} (ECS agent, SSM sessions)`, { aws: api }, noInternetFix);
+    }
+  }
+
+  // The Consul servers: their release, packages, secrets, and what their placement calls.
+  const server = plan.server;
+  if ("url" in server.release) {
+    add("Consul servers", "consul.releaseS3Uri", instances, "download Consul from releases.hashicorp.com", { internet: "releases.hashicorp.com" }, "stage the release zip in S3 and set consul.releaseS3Uri (README), or " + noInternetFix);
+  } else {
+    add("Consul servers", "consul.releaseS3Uri", instances, `download Consul from ${server.release.s3Uri}`, { aws: "s3" }, noInternetFix);
+  }
+  add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
+  add("Consul servers", "network.egress", instances, "secretsmanager (keys, certificates, tokens)", { aws: "secretsmanager" }, noInternetFix);
+  add("Consul servers", "network.egress", instances, "ssm (service token manifest, sessions)", { aws: "ssm" }, noInternetFix);
+  if (server.placement === "auto-scaling") {
+    add("Consul servers", "network.egress", instances, "ec2 (cloud auto-join, attach the data volume)", { aws: "ec2" }, noInternetFix);
+    add("Consul servers", "network.egress", instances, "autoscaling (complete the launch lifecycle hook)", { aws: "autoscaling" }, noInternetFix);
+  }
+  if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
+  if (plan.dataplane) {
+    // The servers verify each IAM login by sending the task's signed requests to STS and IAM; IAM has no VPC endpoint.
+    add("Consul servers", "architecture", instances, "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)", { internet: "iam.amazonaws.com" }, noInternetFix + ', or use architecture "agent"');
+  }
+  return reports;
+}
+
+function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): void {
+  const who = `service ${service.name} (tasks)`;
+  const task: Origin = { subnets: service.subnets, publicIp: service.assignPublicIp };
+  // On EC2 the host's agent pulls images, writes logs and reads secrets; on Fargate the task's own interface does.
+  const agent = service.launchType === "FARGATE" ? task : instances;
+  const noInternetFix = 'set network.egress to "nat-gateway"';
+  if (!imagePinProblem(service.image)) {
+    for (const destination of imageDestinations(service.image)) {
+      add(who, `${service.path}.image`, agent, `pull ${service.image}`, destination, `mirror the image into ECR (an ECR URI reaches through the VPC endpoints), or ${noInternetFix}`);
+    }
+  }
+  add(who, "network.egress", agent, "logs (awslogs)", { aws: "logs" }, noInternetFix);
+  add(who, "network.egress", agent, "secretsmanager (ECS secrets)", { aws: "secretsmanager" }, noInternetFix);
+  if (Object.values(service.secrets).some((s) => s.ssmParameterArn)) add(who, "network.egress", agent, "ssm (ECS secrets from Parameter Store)", { aws: "ssm" }, noInternetFix);
+  if (service.enableExecuteCommand) {
+    // The SSM agent ECS Exec injects runs in the task's own network namespace, even on EC2.
+    add(who, `${service.path}.enableExecuteCommand`, task, "ssmmessages (ECS Exec)", { aws: "ssmmessages" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
+    add(who, `${service.path}.enableExecuteCommand`, task, "kms (ECS Exec session encryption)", { aws: "kms" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
+  }
+  if (service.joinsByTag) add(who, "network.egress", task, "ec2 (the agent finds the servers by tag)", { aws: "ec2" }, noInternetFix);
+}
+
+export function checkNetworkPaths(plan: MeshPlan, { errors, warnings }: RuleResult): void {
+  for (const report of networkPaths(plan)) {
+    if (report.verdict === "ok") continue;
+    const issue = {
+      path: report.specPath,
+      message: report.verdict === "error" ? `${report.who} cannot reach ${report.need}: ${report.path}; ${report.fix}` : `${report.who}, ${report.need}: ${report.path}; ${report.fix}`,
+    };
+    (report.verdict === "error" ? errors : warnings).push(issue);
+  }
+}
