@@ -66,6 +66,8 @@ export function generatedSpec(n: number): MeshSpecInput {
       image: "hashicorp/http-echo:1.0.0",
       port: 8080,
       command: ["-listen=127.0.0.1:8080", `-text=${name(i)}`],
+      // An unprivileged user, as the spec's rules ask (otherwise one warning per service).
+      user: "65534",
       count: 1,
       launchType: "FARGATE",
       cpu: 256,
