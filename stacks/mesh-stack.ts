@@ -199,8 +199,17 @@ export class MeshStack extends MeshBaseStack {
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
-        // Tasks start once the servers exist and the service's token and the manifest the servers sync from are written.
-        dependsOn: [...this.consulServers.dependables, ...this.secrets.versionsOf([gossipKey, caCert, agentToken, serviceToken]), this.secrets.serviceTokenManifest],
+        // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
+        dependsOn: service.startsAfter.flatMap((prerequisite) => {
+          switch (prerequisite) {
+            case "consul-servers":
+              return this.consulServers.dependables;
+            case "mesh-secrets":
+              return this.secrets.versionsOf([gossipKey, caCert, agentToken, serviceToken]);
+            case "token-manifest":
+              return [this.secrets.serviceTokenManifest];
+          }
+        }),
       });
     });
 

@@ -50,6 +50,14 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
   };
 }
 
+/**
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
+ * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
+ * the manifest the servers create service tokens from. Booting the servers and creating the token
+ * happen after the apply: the init container waits for them (CONTROL_PLANE_WAIT).
+ */
+const MESH_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets", "token-manifest"];
+
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
   const task = agentTask(spec, server, name, service);
@@ -78,6 +86,7 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
     joinsByTag: "tagKey" in server.join,
+    startsAfter: MESH_TASK_STARTS_AFTER,
     task,
   };
 }

@@ -24,12 +24,28 @@ export interface SecretBinding {
 
 export type DependencyCondition = "START" | "COMPLETE" | "SUCCESS" | "HEALTHY";
 
+/**
+ * Something outside the task a container or its health check depends on. "control-plane": the
+ * Consul servers answer (booted, a leader elected) and this task's ACL token exists (created by
+ * the servers' sync timer). The boot-order rule (lib/rules/boot-order.ts) reads it.
+ */
+export type ExternalNeed = "control-plane";
+
 export interface ContainerHealthCheck {
   readonly command: readonly Arg[];
   readonly interval: number;
   readonly timeout: number;
   readonly retries: number;
   readonly startPeriod: number;
+  /** What the probe needs to pass besides the container itself; none: a liveness probe. */
+  readonly needs?: readonly ExternalNeed[];
+}
+
+/** A container needs something outside its task before it can do its work, and retries for it this long. */
+export interface ContainerNeed {
+  readonly need: ExternalNeed;
+  /** How long it retries before it fails with a message (a bounded wait); 0: it fails at once. */
+  readonly retrySeconds: number;
 }
 
 /**
@@ -59,6 +75,14 @@ export interface ContainerPlan {
   /** Start order: this container starts once each listed one reached its condition (ECS stops in reverse). */
   readonly dependsOn?: readonly { readonly containerName: string; readonly condition: DependencyCondition }[];
   readonly healthCheck?: ContainerHealthCheck;
+  /** What it needs from outside the task at start (lib/rules/boot-order.ts). */
+  readonly needs?: readonly ContainerNeed[];
+  /**
+   * Containers of the task that must run for as long as this one does (the proxy its calls go
+   * through): it must depend on each, directly or transitively, so ECS stops it first
+   * (lib/rules/lifecycle.ts).
+   */
+  readonly needsRunning?: readonly string[];
   readonly readonlyRootFilesystem: boolean;
   /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
   readonly writableRootReason?: string;
@@ -85,6 +109,13 @@ export interface UpstreamPlan {
   readonly destination: string;
   readonly localBindPort: number;
 }
+
+/**
+ * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
+ * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
+ * values of the mesh secrets the task reads, the manifest the servers sync service tokens from.
+ */
+export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "token-manifest";
 
 export interface ServicePlan {
   readonly name: string;
@@ -116,6 +147,8 @@ export interface ServicePlan {
   readonly subnets: "private" | "public";
   /** The task's agent finds the servers by their EC2 tag (the task role may describe instances). */
   readonly joinsByTag: boolean;
+  /** What Terraform creates before the ECS service, in depends_on order (lib/rules/boot-order.ts reads it). */
+  readonly startsAfter: readonly StartPrerequisite[];
   readonly task: TaskPlan;
 }
 

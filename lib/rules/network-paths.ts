@@ -10,12 +10,16 @@ import type { RuleResult } from "./index";
 
 export type Verdict = "ok" | "warning" | "error";
 
+/**
+ * One row of the deployability model (lib/rules/model.ts): a need of a task, host or server and
+ * how the plan meets it. Network paths, boot order, task lifecycle and rollouts all report rows.
+ */
 export interface PathReport {
   /** Who needs it: "service http-client (tasks)", "ECS hosts", "Consul servers". */
   readonly who: string;
-  /** What it needs to reach, and why. */
+  /** What it needs (to reach, to start, to stop, to roll out), and why. */
   readonly need: string;
-  /** The route found, or why there is none. */
+  /** The route or arrangement found, or why there is none. */
   readonly path: string;
   readonly verdict: Verdict;
   /** The spec path to change when the verdict is not ok. */
@@ -137,13 +141,18 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
   if (service.joinsByTag) add(who, "network.egress", task, "ec2 (the agent finds the servers by tag)", { aws: "ec2" }, noInternetFix);
 }
 
-export function checkNetworkPaths(plan: MeshPlan, { errors, warnings }: RuleResult): void {
-  for (const report of networkPaths(plan)) {
+/** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */
+export function reportVerdicts(
+  reports: readonly PathReport[],
+  { errors, warnings }: RuleResult,
+  message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
+): void {
+  for (const report of reports) {
     if (report.verdict === "ok") continue;
-    const issue = {
-      path: report.specPath,
-      message: report.verdict === "error" ? `${report.who} cannot reach ${report.need}: ${report.path}; ${report.fix}` : `${report.who}, ${report.need}: ${report.path}; ${report.fix}`,
-    };
-    (report.verdict === "error" ? errors : warnings).push(issue);
+    (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
   }
+}
+
+export function checkNetworkPaths(plan: MeshPlan, result: RuleResult): void {
+  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} cannot reach ${r.need}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
 }
