@@ -14,16 +14,23 @@
 //
 // "Materialized": Terraform references become placeholders and `$${` / `%%{` become `${` / `%{`,
 // which is the text the instance or container receives. Exit 1 when any validator fails.
+//
+// First it prints the deployability model of the spec (lib/rules/model.ts): a table per task,
+// host and server with each need, its verdict and the path or arrangement that meets it. When
+// the rules reject the spec, the model is printed with the errors, and nothing is rendered.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import YAML from "yaml";
 import { createStacks, stateBackendFrom } from "../stacks";
-import { cdktfContext, loadProjectSpec, PROJECT_ROOT, table } from "./support";
+import { loadSpec, type LoadedSpec } from "../lib/spec/load";
+import { formatSpecIssues, SpecError } from "../lib/spec/issues";
+import { cdktfContext, modelTables, planDespiteRuleErrors, PROJECT_ROOT, table } from "./support";
 import * as judges from "./judges";
 import { judgeConsulConfig } from "./judges/consul-config";
 import { judgeEnvoyBootstrap } from "./judges/envoy";
+import type { MeshPlan } from "../lib/plan/types";
 
 interface TerraformJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -119,8 +126,7 @@ function envoyConfig(text: string): Record<string, unknown> | undefined {
 }
 
 
-function synthesize(): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
-  const { plan, source } = loadProjectSpec();
+function synthesize({ plan, source }: LoadedSpec): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-render-"));
   try {
     const saved = process.env.SYNTH_HCL_OUTPUT;
@@ -149,8 +155,27 @@ function serviceOf(resourceName: string): string {
 
 const materialize = (text: string): string => judges.materializeTerraformString(text);
 
+/** The model of the spec, printed; the number of its errors. */
+function printModel(plan: MeshPlan): number {
+  const { text, errors } = modelTables(plan);
+  console.log(`Deployability model of ${plan.name} (lib/rules/model.ts)\n\n${text}\n`);
+  return errors;
+}
+
 async function main(): Promise<number> {
-  const { specName, source, stacks } = synthesize();
+  let loaded: LoadedSpec;
+  try {
+    loaded = loadSpec(process.env, cdktfContext("meshSpec"));
+  } catch (error) {
+    if (!(error instanceof SpecError)) throw error;
+    const plan = planDespiteRuleErrors();
+    if (plan) printModel(plan);
+    console.error(error.message);
+    return 1;
+  }
+  if (loaded.warnings.length > 0) console.error(formatSpecIssues(loaded.source, [], loaded.warnings));
+  const modelErrors = printModel(loaded.plan);
+  const { specName, source, stacks } = synthesize(loaded);
   const root = path.join(PROJECT_ROOT, "review", specName);
   fs.rmSync(root, { recursive: true, force: true });
   const written: string[] = [];
@@ -273,7 +298,7 @@ async function main(): Promise<number> {
     if (c.problems.length > 20) console.log(`  ... and ${c.problems.length - 20} more`);
   }
   console.log(`\n${checks.length - failed.length}/${checks.length} checks passed`);
-  return failed.length > 0 ? 1 : 0;
+  return failed.length > 0 || modelErrors > 0 ? 1 : 0;
 }
 
 if (require.main === module) {
