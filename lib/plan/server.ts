@@ -4,7 +4,7 @@
 // instance reports in service only once the cluster is healthy with it.
 import { architectureOf } from "../aws-limits";
 import { contains, parseCidr, parseIp } from "../cidr";
-import { CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
+import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import type { MeshSpec } from "../spec/schema";
 import { slot } from "./text";
@@ -19,6 +19,9 @@ import {
   snapshotScript,
   snapshotTimer,
   snapshotUnit,
+  taskReaperScript,
+  taskReaperTimer,
+  taskReaperUnit,
 } from "./texts";
 import type { ServerNodePlan, ServerPlan } from "./types";
 
@@ -149,6 +152,14 @@ export function planServers(spec: MeshSpec): ServerPlan {
         aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
         aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
+        taskReaperScript: taskReaperScript({
+          httpsPort: CONSUL_PORTS.https,
+          caFile: paths.caFile,
+          managementTokenFile: paths.managementTokenFile,
+          authMethod: CONSUL_LOGIN.authMethod,
+        }),
+        taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),
+        taskReaperTimer: taskReaperTimer({}),
       }),
     };
   });

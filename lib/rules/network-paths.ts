@@ -128,6 +128,7 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
   add("Consul servers", "network.egress", instances, "secretsmanager (keys, certificates, tokens)", { aws: "secretsmanager" }, noInternetFix);
   add("Consul servers", "network.egress", instances, "ssm (service token parameters, sessions)", { aws: "ssm" }, noInternetFix);
+  add("Consul servers", "network.egress", instances, "ecs (the task reaper describes the mesh's tasks)", { aws: "ecs" }, noInternetFix);
   if (server.placement === "auto-scaling") {
     add("Consul servers", "network.egress", instances, "ec2 (cloud auto-join, attach the data volume)", { aws: "ec2" }, noInternetFix);
     add("Consul servers", "network.egress", instances, "autoscaling (complete the launch lifecycle hook)", { aws: "autoscaling" }, noInternetFix);
