@@ -28,7 +28,7 @@ import { CONSUL } from "../lib/versions";
 import { ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { HOST_SLOTS } from "../lib/plan/build";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
@@ -76,7 +76,7 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
   return {
     [SERVER_SLOTS.region]: "us-east-1",
     [SERVER_SLOTS.clusterName]: plan.name,
-    [SERVER_SLOTS.serviceTokenManifest]: `/${plan.name}/consul/service-tokens`,
+    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
     [SERVER_SLOTS.caCert]: secretArn("ca"),
     [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
@@ -277,10 +277,12 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "chown root:root /etc/consul.d/management.token",
       "consul validate /etc/consul.d",
       "install -m 0700 /dev/null /usr/local/bin/consul-acl-sync",
+      "install -m 0700 /dev/null /usr/local/bin/consul-task-reaper",
       "install -m 0700 /dev/null /usr/local/bin/consul-snapshot",
       "systemctl daemon-reload",
       "systemctl enable --now consul",
       "systemctl enable --now consul-acl-sync.timer",
+      "systemctl enable --now consul-task-reaper.timer",
       "systemctl enable --now consul-snapshot.timer",
     ]);
     // A secret that is not readable yet is read again, after 2 s, then 4 s.
@@ -309,6 +311,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/etc/consul.d/management.token": { mode: "600", owner: root_ },
       "/etc/consul.d/secrets.hcl": { mode: "640", owner: consul },
       "/etc/consul.d/snapshot.env": { mode: "640", owner: root_ },
+      "/etc/consul.d/task-reaper.env": { mode: "640", owner: root_ },
       "/etc/consul.d/tls/": { mode: "750", owner: consul },
       "/etc/consul.d/tls/ca.pem": { mode: "640", owner: consul },
       "/etc/consul.d/tls/server-key.pem": { mode: "640", owner: consul },
@@ -317,6 +320,8 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/etc/systemd/system/consul-acl-sync.timer": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-snapshot.service": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-snapshot.timer": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-task-reaper.service": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-task-reaper.timer": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul.service": { mode: "640", owner: root_ },
       "/opt/": { mode: "755", owner: root_ },
       "/opt/consul/": { mode: "750", owner: consul },
@@ -324,6 +329,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/usr/local/bin/consul": { mode: "755", owner: root_ },
       "/usr/local/bin/consul-acl-sync": { mode: "700", owner: root_ },
       "/usr/local/bin/consul-snapshot": { mode: "700", owner: root_ },
+      "/usr/local/bin/consul-task-reaper": { mode: "700", owner: root_ },
     });
 
     const shipped = shippedUserData(DEFAULT_PLAN);
@@ -340,7 +346,9 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(root.read("/etc/systemd/system/consul-acl-sync.service")).toBe(heredocBody(shipped, "SYNC_UNIT"));
     expect(root.read("/etc/systemd/system/consul-acl-sync.timer")).toBe(heredocBody(shipped, "SYNC_TIMER"));
     expect(root.read(SERVER_PATHS.snapshotBinary)).toBe(heredocBody(shipped, "SNAPSHOT"));
-    expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(`AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_MANIFEST=/${DEFAULT_PLAN.name}/consul/service-tokens\n`);
+    expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(`AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\n`);
+    expect(root.read(SERVER_PATHS.taskReaperBinary)).toBe(heredocBody(shipped, "TASK_REAPER"));
+    expect(root.read(SERVER_PATHS.taskReaperEnvFile)).toBe("AWS_REGION=us-east-1\n");
     expect(root.read("/etc/fstab")).toBe(`${AMI_FSTAB}LABEL=consul-data /opt/consul xfs defaults,nofail 0 2\n`);
     expect(root.read(SERVER_PATHS.binary)).toBe(stubProgram("consul"));
   });
@@ -452,10 +460,11 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
   it("completes the lifecycle action only after starting Consul and seeing the cluster healthy, as the management token", () => {
     const all = lines(boot.calls);
     const hook = `aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`;
-    expect(all.slice(-6)).toEqual([
+    expect(all.slice(-7)).toEqual([
       "systemctl daemon-reload",
       "systemctl enable --now consul",
       "systemctl enable --now consul-acl-sync.timer",
+      "systemctl enable --now consul-task-reaper.timer",
       "systemctl enable --now consul-snapshot.timer",
       "consul operator autopilot state -format=json",
       hook,
@@ -526,10 +535,12 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     const WEB = { accessor: "0e0e0e0e-0000-4000-8000-000000000001", secret: "5e5e5e5e-0000-4000-8000-00000000000a" };
     const API_SVC = { accessor: "0e0e0e0e-0000-4000-8000-000000000002", secret: "5e5e5e5e-0000-4000-8000-00000000000b" };
     const OLD = "0e0e0e0e-0000-4000-8000-0000000000ff";
-    const MANIFEST = JSON.stringify([
-      { service: "web", secretArn: secretArn("token-web") },
-      { service: "api", secretArn: secretArn("token-api") },
-    ]);
+    const PARAMETERS = JSON.stringify({
+      Parameters: [
+        { Name: "/prod-mesh/consul/service-tokens/web", Value: secretArn("token-web") },
+        { Name: "/prod-mesh/consul/service-tokens/api", Value: secretArn("token-api") },
+      ],
+    });
     const curlRule = (method: string, path: string, answers: Answer[], data = false) => ({ when: `* -X ${method} ${data ? "--data @- " : ""}${exactArgs(`${API}${path}`)}`, answers });
 
     it("consul-acl-sync.service: creates the missing policy and tokens from Secrets Manager, deletes removed services' tokens", () => {
@@ -546,7 +557,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
               secretRule(secretArn("agent"), AGENT_TOKEN_JSON, region),
               secretRule(secretArn("token-web"), token(WEB.accessor, WEB.secret), region),
               secretRule(secretArn("token-api"), token(API_SVC.accessor, API_SVC.secret), region),
-              { when: exactArgs("ssm", "get-parameter", ...region, "--name", "/prod-mesh/consul/service-tokens", "--query", "Parameter.Value", "--output", "text"), answers: [ok(`${MANIFEST}\n`)] },
+              { when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"), answers: [ok(`${PARAMETERS}\n`)] },
             ],
           },
           curl: {
@@ -651,6 +662,105 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       expect(follower.exitCode).toBe(0);
       expect(follower.stdout).toBe("not the Raft leader: no snapshot from this server\n");
       expect(lines(follower.calls)).toEqual(["consul info"]);
+    });
+
+    it("consul-task-reaper.service: on the leader, removes the services and login tokens of tasks ECS reports stopped or no longer knows", () => {
+      const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
+      expect(argv).toEqual([SERVER_PATHS.taskReaperBinary]);
+      const cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
+      const task = { live: "1111aaaa1111aaaa1111aaaa1111aaaa", stopped: "2222bbbb2222bbbb2222bbbb2222bbbb", forgotten: "3333cccc3333cccc3333cccc3333cccc" };
+      const login = (accessor: string, taskId: string, ofCluster = cluster) => ({
+        AccessorID: accessor,
+        Description: `token created via login: ${JSON.stringify({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId })}`,
+      });
+      const service = (id: string, taskId?: string) => ({ ID: id, Service: id.replace(/-[0-9a-f]{32}.*$/, ""), Meta: taskId ? { "task-id": taskId } : {} });
+      const tokens = [
+        login("a0000000-0000-4000-8000-000000000001", task.live),
+        login("a0000000-0000-4000-8000-000000000002", task.stopped),
+        login("a0000000-0000-4000-8000-000000000003", task.stopped),
+        login("a0000000-0000-4000-8000-000000000004", task.forgotten),
+        login("a0000000-0000-4000-8000-000000000005", task.stopped, "arn:aws:ecs:us-east-1:111122223333:cluster/other"),
+        { AccessorID: "a0000000-0000-4000-8000-000000000006", Description: "managed-by:consul-ecs-mesh service:web" },
+      ];
+      const services = [
+        service(`web-${task.live}`, task.live),
+        service(`web-${task.live}-sidecar-proxy`, task.live),
+        service(`web-${task.stopped}`, task.stopped),
+        service(`web-${task.stopped}-sidecar-proxy`, task.stopped),
+        service("registered-by-hand"),
+      ];
+      const gone = failing("curl: (22) The requested URL returned error: 403\n", 22);
+      const run = (leader: string) =>
+        root.run({
+          argv,
+          env: { PATH: STUB_PATH, ...env },
+          stubs: {
+            curl: {
+              readsStdin: "* --data @- *",
+              rules: [
+                curlRule("GET", "/status/leader", [ok(JSON.stringify(`${leader}:8300`))]),
+                curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
+                curlRule("GET", "/catalog/nodes?node-meta=synthetic-node:true", [ok(JSON.stringify([{ Node: cluster }]))]),
+                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokens))]),
+                curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Node: { Node: cluster }, Services: services }))]),
+                curlRule("PUT", "/catalog/deregister", [ok("true"), ok("true")], true),
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000002", [ok("true")]),
+                // health-sync's logout got there first: the run goes on.
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000003", [gone]),
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000004", [ok("true")]),
+              ],
+            },
+            aws: {
+              rules: [
+                {
+                  when: exactArgs("ecs", "describe-tasks", "--region", "us-east-1", "--cluster", cluster, "--tasks", task.live, task.stopped, task.forgotten, "--output", "json"),
+                  answers: [
+                    ok(
+                      JSON.stringify({
+                        tasks: [
+                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED" },
+                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED" },
+                        ],
+                        failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
+                      }),
+                    ),
+                  ],
+                },
+              ],
+            },
+          },
+        });
+
+      const leader = run("10.20.0.10");
+      expect(leader.stderr).toBe("curl: (22) The requested URL returned error: 403\n");
+      expect(leader.exitCode).toBe(0);
+      const api = leader.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
+      expect(api.slice(-5)).toEqual([
+        "PUT /catalog/deregister",
+        "PUT /catalog/deregister",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000002",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000003",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000004",
+      ]);
+      // Only the stopped task's service and proxy; a stopping task (RUNNING, desired STOPPED) is health-sync's.
+      expect(leader.calls.filter((c) => c.stdin !== undefined).map((c) => JSON.parse(c.stdin!))).toEqual([
+        { Node: cluster, ServiceID: `web-${task.stopped}` },
+        { Node: cluster, ServiceID: `web-${task.stopped}-sidecar-proxy` },
+      ]);
+      expect(leader.stdout).toBe(
+        [
+          `deregistered web-${task.stopped} of stopped task ${task.stopped}`,
+          `deregistered web-${task.stopped}-sidecar-proxy of stopped task ${task.stopped}`,
+          `deleted login token a0000000-0000-4000-8000-000000000002 of stopped task ${task.stopped}`,
+          `deleted login token a0000000-0000-4000-8000-000000000004 of stopped task ${task.forgotten}`,
+          "",
+        ].join("\n"),
+      );
+      expectNoSecretInArguments(leader.calls, SECRET_VALUES);
+
+      const follower = run("10.20.16.10");
+      expect(follower.exitCode).toBe(0);
+      expect(follower.calls.map((c) => `${c.program} ${c.args.at(-1)}`)).toEqual([`curl ${API}/status/leader`, `curl ${API}/agent/self`]);
     });
   });
 });
