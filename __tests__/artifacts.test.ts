@@ -235,13 +235,14 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
     });
   });
 
-  it("has user data scripts that pass bash -n and shellcheck, and so does the ACL sync script", () => {
+  it("has user data scripts that pass bash -n and shellcheck, and so do the scripts they install", () => {
     const all = instances(stacks);
     expect(all.length).toBeGreaterThan(0);
     const scripts = all.map(({ where, userData }) => ({ where, shell: "bash" as const, script: materializeTerraformString(userData) }));
     const server = scripts.find((s) => s.script.includes("<<'ACL_SYNC'"));
     expect(server, "the Consul server's user data installs the ACL sync script").toBeDefined();
-    scripts.push({ where: `${server!.where} ACL_SYNC heredoc`, shell: "bash", script: heredocBody(server!.script, "ACL_SYNC") });
+    const installed = ["ACL_SYNC", "TASK_REAPER", ...(server!.script.includes("<<'SNAPSHOT'") ? ["SNAPSHOT"] : [])];
+    for (const delimiter of installed) scripts.push({ where: `${server!.where} ${delimiter} heredoc`, shell: "bash", script: heredocBody(server!.script, delimiter) });
     expectScriptsClean(scripts);
   });
 

@@ -1,6 +1,8 @@
 // Agentless (dataplane) tasks, synthesized and inspected: their containers and start order,
 // what secrets reach them, the IAM login they rely on, the server port they open, and that a
 // service changes architecture without touching any other service.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSpecFile, parseSpec } from "../lib/spec/load";
 import { SpecError, type SpecIssue } from "../lib/spec/issues";
@@ -264,6 +266,31 @@ describe("moving one service between architectures", () => {
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
       "mesh/output.cross-stack-output-aws_ecs_cluster_ecs_cluster_arn",
     ]);
+  });
+});
+
+describe("every shipped spec", () => {
+  it("passes every rule in either architecture, the ECS health check raised to what ECS accepts", () => {
+    const inputs: [string, MeshSpecInput][] = [
+      ["the default", DEFAULT_SPEC],
+      ...fs
+        .readdirSync("examples")
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f): [string, MeshSpecInput] => [f, loadSpecFile(path.join("examples", f)).spec as MeshSpecInput]),
+    ];
+    for (const [name, input] of inputs) {
+      for (const architecture of ["agent", "dataplane"] as const) {
+        const spec = structuredClone(input) as any;
+        spec.architecture = architecture;
+        for (const service of Object.values<any>(spec.services)) delete service.architecture;
+        expect(errorsOf(spec), `${name} as ${architecture}`).toEqual([]);
+      }
+    }
+    // The default's HTTP check times out after 1 s in Consul; an ECS check needs at least 2 s.
+    const spec = structuredClone(DEFAULT_SPEC) as any;
+    spec.architecture = "dataplane";
+    const app = parseSpec(spec, "test").plan.services.find((s) => s.name === "http-server")!.task.containers.find((c) => c.name === NAMES.app)!;
+    expect(app.healthCheck).toMatchObject({ interval: 10, timeout: 2 });
   });
 });
 

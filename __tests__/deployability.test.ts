@@ -1,11 +1,22 @@
 // The deployability model's rules, on plans that reproduce what would break a real deploy: each
 // rule fails on the broken plan (the topology and numbers this project shipped before) and
 // passes on today's.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { networkPaths } from "../lib/rules/network-paths";
-import { checkRollouts } from "../lib/rules/rollouts";
-import { checkPlan, type RuleResult } from "../lib/rules";
-import type { MeshPlan, ServicePlan } from "../lib/plan/types";
+import { checkRollouts, rolloutReports } from "../lib/rules/rollouts";
+import { bootOrder, checkBootOrder } from "../lib/rules/boot-order";
+import { checkLifecycle, taskLifecycle } from "../lib/rules/lifecycle";
+import { deployabilityModel } from "../lib/rules/model";
+import { checkPlan, RULES, type RuleResult } from "../lib/rules";
+import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../lib/plan/server";
+import { CONTROL_PLANE_WAIT } from "../lib/plan/containers";
+import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan } from "../lib/plan/types";
+import { loadSpecFile } from "../lib/spec/load";
+import { MeshStack } from "../stacks/mesh-stack";
+import { modelTables } from "../tools/support";
 import { planOf } from "./support/synth";
 
 const plan = planOf();
@@ -69,5 +80,223 @@ describe("rollouts", () => {
   it("reports a surge the hosts' ENIs cannot hold", () => {
     const broken = withService(plan, "http-server", { deployment: { minimumHealthyPercent: 100, maximumPercent: 200 } });
     expect(rollouts(broken).errors).toEqual([{ path: "services.http-server.count", message: expect.stringMatching(/run 7 awsvpc tasks, but their ENIs hold 4/) }]);
+  });
+});
+
+/** One rule's result on a plan. */
+function run(rule: (p: MeshPlan, r: RuleResult) => void, p: MeshPlan): RuleResult {
+  const result: RuleResult = { errors: [], warnings: [] };
+  rule(p, result);
+  return result;
+}
+
+/** The plan with one container of every mesh task changed (or removed, when `change` returns undefined). */
+function withContainer(p: MeshPlan, name: string, change: (c: ContainerPlan) => ContainerPlan | undefined): MeshPlan {
+  const task = (t: TaskPlan): TaskPlan => ({ ...t, containers: t.containers.flatMap((c) => (c.name === name ? [change(c)].filter((x): x is ContainerPlan => x !== undefined) : [c])) });
+  return { ...p, services: p.services.map((s) => ({ ...s, task: task(s.task) })) };
+}
+
+/** The plan with the first service's task replaced by these containers. */
+function withTask(p: MeshPlan, containers: ContainerPlan[]): MeshPlan {
+  const [first, ...rest] = p.services;
+  return { ...p, services: [{ ...first!, task: { ...first!.task, containers } }, ...rest] };
+}
+
+const plain = (name: string, change: Partial<ContainerPlan> = {}): ContainerPlan => ({ name, image: "busybox:1.37.0", essential: true, readonlyRootFilesystem: true, ...change });
+const liveness = { command: ["CMD", "true"], interval: 10, timeout: 5, retries: 3, startPeriod: 10 } as const;
+
+describe("boot order", () => {
+  it("has every mesh task wait for the control plane, bounded, behind a liveness check only (today's plan)", () => {
+    const reports = bootOrder(plan);
+    expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
+    expect(reports).toContainEqual(
+      expect.objectContaining({ who: "service http-client (tasks)", need: expect.stringMatching(/^control plane at start \(envoy-bootstrap\)/), path: expect.stringMatching(/retries up to 600 s .*Terraform creates the servers and its service token parameter first/) }),
+    );
+    expect(reports).toContainEqual(expect.objectContaining({ need: "consul-agent health check during a cold boot", path: "needs nothing outside the task", verdict: "ok" }));
+    expect(reports).toContainEqual(expect.objectContaining({ need: "envoy-sidecar health check during a cold boot", path: expect.stringMatching(/runs after envoy-bootstrap waited for it/), verdict: "ok" }));
+  });
+
+  it("waits at least a cold boot, from one estimate", () => {
+    expect(CONTROL_PLANE_COLD_BOOT_SECONDS).toBeGreaterThanOrEqual(300);
+    expect(CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds).toBeGreaterThanOrEqual(CONTROL_PLANE_COLD_BOOT_SECONDS);
+    const bootstrap = plan.services[0]!.task.containers.find((c) => c.name === "envoy-bootstrap")!;
+    expect(bootstrap.needs).toEqual([{ need: "control-plane", retrySeconds: CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds }]);
+  });
+
+  it("reports the boot race this project shipped: `consul members` as the agent's check (ACL token and server), startPeriod 10, the bootstrap behind agent HEALTHY", () => {
+    // The task as it was: the agent's check needed the control plane; the bootstrap waited 60 × 5 s, but only once the agent was HEALTHY.
+    const before = withContainer(
+      withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { command: ["CMD", "consul", "members"], interval: 10, timeout: 5, retries: 3, startPeriod: 10, needs: ["control-plane"] } })),
+      "envoy-bootstrap",
+      (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 300 }] }),
+    );
+    const { errors } = checkPlan(before);
+    for (const service of ["http-client", "http-server"]) {
+      expect(errors).toContainEqual({
+        path: `services.${service}`,
+        message: expect.stringMatching(
+          /consul-agent health check during a cold boot: needs the control plane and nothing before it waited for that: it turns UNHEALTHY startPeriod 10 s \+ 3 retries × 10 s = 40 s, within a cold server boot \(300 s\); consul-agent is essential, so ECS stops the task and starts another.*liveness probe/,
+        ),
+      });
+      expect(errors).toContainEqual({
+        path: `services.${service}`,
+        message: expect.stringMatching(/envoy-bootstrap retries 300 s, but it starts only after consul-agent is HEALTHY \(envoy-bootstrap -> consul-agent \(HEALTHY\)\), and that health check needs the control plane/),
+      });
+    }
+    // Nothing else in the model breaks: the race is the finding.
+    expect(errors.filter((e) => !/cold boot|control plane/.test(e.message))).toEqual([]);
+  });
+
+  it("accepts a check that needs the control plane when it tolerates a cold boot (startPeriod + retries × interval)", () => {
+    const tolerant = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 300, needs: ["control-plane"] } }));
+    expect(run(checkBootOrder, tolerant).errors).toEqual([]);
+    expect(bootOrder(tolerant)).toContainEqual(expect.objectContaining({ need: "consul-agent health check during a cold boot", path: expect.stringMatching(/after 330 s of failures, longer than a cold boot/) }));
+  });
+
+  it("reports a wait shorter than a cold boot, and a container that does not wait at all", () => {
+    const short = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 120 }] }));
+    expect(run(checkBootOrder, short).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/envoy-bootstrap retries 120 s, less than a cold server boot \(300 s\); retry for at least 300 s/) });
+    const none = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 0 }] }));
+    expect(run(checkBootOrder, none).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/envoy-bootstrap fails at once when the control plane is not up yet/) });
+  });
+
+  it("reports an essential check on the control plane with no wait before it (the sidecar started without the bootstrap)", () => {
+    const ungated = withContainer(withContainer(plan, "envoy-bootstrap", () => undefined), "envoy-sidecar", (c) => ({ ...c, dependsOn: [{ containerName: "consul-agent", condition: "HEALTHY" }] }));
+    expect(run(checkBootOrder, ungated).errors).toContainEqual({ path: "services.http-server", message: expect.stringMatching(/envoy-sidecar health check during a cold boot: needs the control plane and nothing before it waited/) });
+  });
+
+  it("reports tasks that may start before Terraform wrote their secrets", () => {
+    const unordered = withService(plan, "http-server", { startsAfter: ["consul-servers", "service-token"] });
+    expect(run(checkBootOrder, unordered).errors).toEqual([{ path: "services.http-server", message: expect.stringMatching(/secrets' values at start .*fail to start; list "mesh-secrets" in startsAfter/) }]);
+  });
+
+  it("is what the stack orders the ECS service after: the plan's startsAfter becomes depends_on", () => {
+    const synth = (p: MeshPlan) => JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", p))).resource.aws_ecs_service["service_http-client_service"].depends_on as string[];
+    expect(synth(plan)).toEqual(expect.arrayContaining(["aws_instance.consul_servers_server_1_instance", "aws_ssm_parameter.consul_secrets_service_token_http-client_parameter"]));
+    const serversOnly = synth(withService(plan, "http-client", { startsAfter: ["consul-servers"] }));
+    expect(serversOnly).toContain("aws_instance.consul_servers_server_1_instance");
+    expect(serversOnly.filter((d) => /secret_version|ssm_parameter/.test(d))).toEqual([]);
+  });
+});
+
+describe("task lifecycle", () => {
+  it("passes today's mesh tasks, and shows their start and stop order", () => {
+    const reports = taskLifecycle(plan);
+    expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
+    expect(reports).toContainEqual(expect.objectContaining({ who: "service http-client (tasks)", need: expect.stringMatching(/^start order/), path: "consul-agent > envoy-bootstrap > envoy-sidecar > app" }));
+    expect(reports).toContainEqual(expect.objectContaining({ need: "stop order: envoy-sidecar outlives app", path: "app -> envoy-sidecar (HEALTHY): ECS stops app first" }));
+  });
+
+  it("passes the TLS edge task: Envoy stops before the app it forwards to", () => {
+    const edge = loadSpecFile("examples/tls-edge.yaml").plan;
+    const rows = taskLifecycle(edge).filter((r) => r.who.startsWith("TLS edge"));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.verdict !== "ok")).toEqual([]);
+    expect(rows).toContainEqual(expect.objectContaining({ specPath: "tlsEdge", need: "stop order: app outlives envoy", path: "envoy -> app (HEALTHY): ECS stops envoy first" }));
+    const reversed = { ...edge, tlsEdge: { ...edge.tlsEdge!, task: { ...edge.tlsEdge!.task, containers: edge.tlsEdge!.task.containers.map((c) => (c.name === "envoy" ? { ...c, dependsOn: [] } : c)) } } };
+    expect(run(checkLifecycle, reversed).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/envoy needs app running but does not depend on it/) }]);
+  });
+
+  it("reports a dependsOn cycle: none of its containers can start", () => {
+    const cycle = withContainer(plan, "consul-agent", (c) => ({ ...c, dependsOn: [{ containerName: "app", condition: "START" }] }));
+    expect(run(checkLifecycle, cycle).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/dependsOn cycle consul-agent -> app -> envoy-sidecar -> envoy-bootstrap -> consul-agent: none of them can start; remove one dependsOn entry/),
+    });
+  });
+
+  it("reports a dependency on a container the task does not have, and on itself", () => {
+    const unknown = withContainer(plan, "app", (c) => ({ ...c, dependsOn: [{ containerName: "envoy", condition: "HEALTHY" }] }));
+    expect(run(checkLifecycle, unknown).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app depends on envoy, which is not a container of this task/) });
+    const self = withContainer(plan, "app", (c) => ({ ...c, dependsOn: [...c.dependsOn!, { containerName: "app", condition: "START" }] }));
+    expect(run(checkLifecycle, self).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app depends on itself/) });
+  });
+
+  it("reports HEALTHY on a container without a health check", () => {
+    const unchecked = withContainer(plan, "envoy-sidecar", ({ healthCheck: _, ...c }) => c);
+    expect(run(checkLifecycle, unchecked).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app waits for envoy-sidecar HEALTHY, but envoy-sidecar has no health check: app never starts/) });
+  });
+
+  it("reports SUCCESS on an essential container", () => {
+    const essentialInit = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, essential: true }));
+    expect(run(checkLifecycle, essentialInit).errors).toEqual(
+      ["http-client", "http-server"].map((s) => ({ path: `services.${s}`, message: expect.stringMatching(/envoy-sidecar waits for envoy-bootstrap SUCCESS, but envoy-bootstrap is essential.*make envoy-bootstrap non-essential/) })),
+    );
+  });
+
+  it("reports a proxy that is not essential: the task would run on without it", () => {
+    const optionalProxy = withContainer(plan, "envoy-sidecar", (c) => ({ ...c, essential: false }));
+    expect(run(checkLifecycle, optionalProxy).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/long-running containers .*: envoy-sidecar runs as long as the task .* but is not essential.*set essential: true on envoy-sidecar \(lib\/plan\/containers\.ts\)/),
+    });
+  });
+
+  it("reports a task without an essential container", () => {
+    const none = withTask(plan, [plain("only", { essential: false })]);
+    expect(run(checkLifecycle, none).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/no container is essential/) });
+  });
+
+  it("reports an app that does not depend on its proxy: ECS could stop the proxy first", () => {
+    const detached = withContainer(plan, "app", ({ dependsOn: _, ...c }) => c);
+    expect(run(checkLifecycle, detached).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/stop order: envoy-sidecar outlives app: app needs envoy-sidecar running but does not depend on it .*make app depend on envoy-sidecar \(HEALTHY\)/),
+    });
+  });
+
+  it("counts a stop order through running containers only: an init container that exited holds nothing back", () => {
+    const throughInit = withTask(plan, [
+      plain("proxy", { healthCheck: liveness }),
+      plain("init", { essential: false, dependsOn: [{ containerName: "proxy", condition: "HEALTHY" }] }),
+      plain("app", { dependsOn: [{ containerName: "init", condition: "SUCCESS" }], needsRunning: ["proxy"] }),
+    ]);
+    expect(run(checkLifecycle, throughInit).errors).toEqual([{ path: "services.http-client", message: expect.stringMatching(/app needs proxy running but does not depend on it through running containers/) }]);
+    const throughRunning = withTask(plan, [
+      plain("proxy", { healthCheck: liveness }),
+      plain("agent", { dependsOn: [{ containerName: "proxy", condition: "HEALTHY" }] }),
+      plain("app", { dependsOn: [{ containerName: "agent", condition: "START" }], needsRunning: ["proxy"] }),
+    ]);
+    expect(run(checkLifecycle, throughRunning).errors).toEqual([]);
+    expect(taskLifecycle(throughRunning)).toContainEqual(expect.objectContaining({ need: "stop order: proxy outlives app", path: "app -> agent (START) -> proxy (HEALTHY): ECS stops app first" }));
+  });
+
+  it("reports health check settings ECS does not accept", () => {
+    const slow = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 400 } }));
+    expect(run(checkLifecycle, slow).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/consul-agent healthCheck.startPeriod is 400; ECS accepts 0-300/) });
+  });
+});
+
+describe("the model", () => {
+  it("is part of the rules every synthesis runs", () => {
+    expect(RULES).toEqual(expect.arrayContaining([checkBootOrder, checkLifecycle, checkRollouts]));
+  });
+
+  it("shows rollouts as rows, ok or not", () => {
+    expect(rolloutReports(plan)).toContainEqual(expect.objectContaining({ who: "service http-server (tasks)", need: "rolling deployment can progress", path: expect.stringMatching(/keeps 2 of 3 running/), verdict: "ok" }));
+  });
+
+  it("has no error for the default and every example, and covers each topic per service", () => {
+    const plans = [plan, ...fs.readdirSync("examples").filter((f) => /\.ya?ml$/.test(f)).map((f) => loadSpecFile(path.join("examples", f)).plan)];
+    for (const p of plans) {
+      const model = deployabilityModel(p);
+      expect([...model.values()].flat().filter((r) => r.verdict === "error")).toEqual([]);
+      for (const service of p.services) {
+        const needs = model.get(`service ${service.name} (tasks)`)!.map((r) => r.need);
+        const proxy = service.architecture === "agent" ? "envoy-sidecar" : "consul-dataplane";
+        expect(needs).toEqual(expect.arrayContaining(["logs (awslogs)", "its secrets' values at start (ECS reads them once)", `stop order: ${proxy} outlives app`, "rolling deployment can progress"]));
+      }
+    }
+  });
+
+  it("prints a table per task, host and server, and counts the errors", () => {
+    const { text, errors } = modelTables(plan);
+    expect(errors).toBe(0);
+    expect(text).toMatch(/^service http-client \(tasks\)\nneed +verdict +path\n/m);
+    expect(text).toMatch(/^Consul servers$/m);
+    const race = modelTables(withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, needs: ["control-plane"] } })));
+    expect(race.errors).toBe(4);
+    expect(race.text).toMatch(/^consul-agent health check during a cold boot +ERROR +needs the control plane and nothing before it waited/m);
+    expect(race.text).toMatch(/^ {2}ERROR services\.http-client, consul-agent health check during a cold boot\. Fix: make the check a liveness probe/m);
   });
 });

@@ -71,6 +71,17 @@ describe("mesh diagram", () => {
     expect(meshDot(extended)).toMatch(/svc_order_api \[label="order-api\\n4 tasks · FARGATE 512\/1024/);
   });
 
+  it("shows each service's task architecture, and what the tasks reach the servers on", () => {
+    const mixed = structuredClone(DEFAULT_SPEC) as any;
+    mixed.services["http-server"].architecture = "dataplane";
+    const mermaid = meshMermaid(parseSpec(mixed, "test").plan);
+    const line = (service: string) => mermaid.split("\n").find((l) => l.trim().startsWith(`${serviceNodeId(service)}[`));
+    expect(line("http-server")).toContain("dataplane (IAM login)");
+    expect(line("http-client")).toContain("agent + Envoy sidecar");
+    expect(mermaid).toContain("RPC 8300, gossip 8301; gRPC 8503, HTTPS 8501 (TLS)");
+    expect(meshMermaid(defaultSpec)).toContain('"RPC 8300, gossip 8301 (TLS)"');
+  });
+
   it("draws each upstream as an edge labelled with its local bind port", () => {
     const links = mermaidLinks(meshMermaid(extended));
     expect(links).toContain(`  svc_order_api -- ":9100" --> svc_http_server`);

@@ -52,6 +52,15 @@ export const TASK_PATHS = {
   consulEcsBootstrapDir: "/consul",
 } as const;
 
+/**
+ * How dataplane tasks log in to Consul: the AWS IAM auth method's name (consul-ecs's default), and
+ * the IAM tag on each task role that names its service (dots: binding rules reject "/").
+ */
+export const CONSUL_LOGIN = {
+  authMethod: "iam-ecs-service-token",
+  serviceNameTag: "consul.hashicorp.com.service-name",
+} as const;
+
 /** Paths on the Consul server instance. Non-.hcl files and subfolders of configDir are not read as config. */
 export const SERVER_PATHS = {
   binDir: "/usr/local/bin",
@@ -68,6 +77,8 @@ export const SERVER_PATHS = {
   aclSyncBinary: "/usr/local/bin/consul-acl-sync",
   snapshotBinary: "/usr/local/bin/consul-snapshot",
   snapshotEnvFile: "/etc/consul.d/snapshot.env",
+  taskReaperBinary: "/usr/local/bin/consul-task-reaper",
+  taskReaperEnvFile: "/etc/consul.d/task-reaper.env",
   dataRoot: "/opt/consul",
   dataDir: "/opt/consul/data",
   systemdDir: "/etc/systemd/system",

@@ -213,8 +213,17 @@ export class MeshStack extends MeshBaseStack {
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
-        // Tasks start once the servers exist and the service's token and the parameter the servers sync it from are written.
-        dependsOn: [...this.consulServers.dependables, ...this.secrets.versionsOf(taskSecrets), ...(serviceToken ? [serviceToken.parameter] : [])],
+        // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
+        dependsOn: service.startsAfter.flatMap((prerequisite) => {
+          switch (prerequisite) {
+            case "consul-servers":
+              return this.consulServers.dependables;
+            case "mesh-secrets":
+              return this.secrets.versionsOf(taskSecrets);
+            case "service-token":
+              return serviceToken ? [serviceToken.parameter] : [];
+          }
+        }),
       });
     });
 

@@ -2,7 +2,7 @@
 // edges (local bind port), intentions (allow solid, deny dashed red), the Consul server and,
 // when the spec has one, the TLS edge. One graph model, two renderings: Mermaid (README,
 // docs/mesh-diagram.mmd) and Graphviz DOT (docs/mesh-diagram.svg, rendered offline by WASM).
-import { TLS_EDGE_PORTS } from "../lib/facts";
+import { CONSUL_PORTS, TLS_EDGE_PORTS } from "../lib/facts";
 import type { IntentionSource, MeshPlan } from "../lib/plan/types";
 
 export type EdgeKind = "upstream" | "allow" | "deny" | "control";
@@ -56,7 +56,8 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
     const tasks = `${service.count} ${service.count === 1 ? "task" : "tasks"}`;
     const launch = service.launchType === "FARGATE" ? `FARGATE ${service.cpu}/${service.memory}` : "EC2";
     const port = service.port === undefined ? "client only" : `app 127.0.0.1:${service.port}`;
-    return { id: serviceNodeId(service.name), lines: [service.name, `${tasks} · ${launch}`, port], shape: "box", inCluster: true };
+    const architecture = service.architecture === "agent" ? "agent + Envoy sidecar" : "dataplane (IAM login)";
+    return { id: serviceNodeId(service.name), lines: [service.name, `${tasks} · ${launch}`, port, architecture], shape: "box", inCluster: true };
   });
   const zoneName = (zone: number) => plan.network.zones[zone]!.availabilityZone ?? `zone ${zone + 1}`;
   for (const node of plan.server.nodes) {
@@ -114,7 +115,12 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
   if (edges.some((e) => e.from === ANY_ID)) {
     nodes.push({ id: ANY_ID, lines: ["any service (*)"], shape: "any", inCluster: true });
   }
-  for (const node of plan.server.nodes) edges.push({ from: CLUSTER_ID, to: serverNodeId(node.index), kind: "control", label: "RPC 8300, gossip 8301 (TLS)" });
+  // What the tasks open to the servers: agents RPC and gossip, dataplanes gRPC (xDS, catalog) and the HTTPS API.
+  const toServers = [
+    ...(plan.services.some((s) => s.architecture === "agent") ? [`RPC ${CONSUL_PORTS.serverRpc}, gossip ${CONSUL_PORTS.serfLan}`] : []),
+    ...(plan.dataplane ? [`gRPC ${CONSUL_PORTS.grpcTls}, HTTPS ${CONSUL_PORTS.https}`] : []),
+  ].join("; ");
+  for (const node of plan.server.nodes) edges.push({ from: CLUSTER_ID, to: serverNodeId(node.index), kind: "control", label: `${toServers} (TLS)` });
   edges.push({ from: CLUSTER_ID, to: EGRESS_ID, kind: "control", label: "HTTPS 443" });
 
   const edge = plan.tlsEdge;

@@ -13,18 +13,26 @@
 //   review/<spec-name>/<stack>/<name>.envoy.yaml            Envoy configs found in the stack
 //
 // "Materialized": Terraform references become placeholders and `$${` / `%%{` become `${` / `%{`,
-// which is the text the instance or container receives. Exit 1 when any validator fails; exit 2
-// when a validator could not run because its program is missing (an unchecked artifact is not a
-// failed one: the table says "not run" and the end names the tool and how to get it).
+// which is the text the instance or container receives. Exit 1 when any validator fails or the
+// model has an error; exit 2 when a validator could not run because its program is missing (an
+// unchecked artifact is not a failed one: the table says "not run" and the end names the tool
+// and how to get it).
+//
+// First it prints the deployability model of the spec (lib/rules/model.ts): a table per task,
+// host and server with each need, its verdict and the path or arrangement that meets it. When
+// the rules reject the spec, the model is printed with the errors, and nothing is rendered.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { stateBackendFrom } from "../stacks";
-import { cdktfContext, loadProjectSpec, parseCli, PROJECT_ROOT, table, usageError } from "./support";
+import { loadSpec, type LoadedSpec } from "../lib/spec/load";
+import { formatSpecIssues, SpecError } from "../lib/spec/issues";
+import { cdktfContext, modelTables, parseCli, planDespiteRuleErrors, PROJECT_ROOT, table, usageError } from "./support";
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
 import { judgeConsulConfig } from "./judges/consul-config";
 import { judgeEnvoyBootstrap } from "./judges/envoy";
+import type { MeshPlan } from "../lib/plan/types";
 
 const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
 
@@ -138,8 +146,7 @@ function envoyConfig(text: string): Record<string, unknown> | undefined {
 }
 
 
-function synthesize(specFile: string | undefined): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
-  const { plan, source } = loadProjectSpec(specFile);
+function synthesize({ plan, source }: LoadedSpec): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
   return { specName: plan.name, source, stacks: synthesizePlan(plan, stateBackendFrom(process.env, cdktfContext("stateBackend"), plan)) as Record<string, TerraformJson> };
 }
 
@@ -162,9 +169,29 @@ function prepareOutput(root: string, explicit: boolean): void {
   fs.writeFileSync(path.join(root, OUTPUT_MARKER), "Written by npm run render; the next run replaces this directory.\n");
 }
 
+/** The model of the spec, printed; the number of its errors. */
+function printModel(plan: MeshPlan): number {
+  const { text, errors } = modelTables(plan);
+  console.log(`Deployability model of ${plan.name} (lib/rules/model.ts)\n\n${text}\n`);
+  return errors;
+}
+
 async function main(): Promise<number> {
   const { values } = parseCli(USAGE, { spec: { type: "string" }, out: { type: "string" } });
-  const { specName, source, stacks } = synthesize(values.spec);
+  const env = values.spec === undefined ? process.env : { ...process.env, MESH_SPEC: path.resolve(values.spec) };
+  let loaded: LoadedSpec;
+  try {
+    loaded = loadSpec(env, cdktfContext("meshSpec"));
+  } catch (error) {
+    if (!(error instanceof SpecError)) throw error;
+    const plan = planDespiteRuleErrors(values.spec);
+    if (plan) printModel(plan);
+    console.error(error.message);
+    return 1;
+  }
+  if (loaded.warnings.length > 0) console.error(formatSpecIssues(loaded.source, [], loaded.warnings));
+  const modelErrors = printModel(loaded.plan);
+  const { specName, source, stacks } = synthesize(loaded);
   const root = values.out === undefined ? path.join(PROJECT_ROOT, "review", specName) : path.resolve(values.out);
   prepareOutput(root, values.out !== undefined);
   const written: string[] = [];
@@ -295,7 +322,7 @@ async function main(): Promise<number> {
     const count = notRun.filter((c) => c.missing!.tool === tool).length;
     console.error(`render: ${count} check${count === 1 ? "" : "s"} not run: ${message}`);
   }
-  return failed.length > 0 ? 1 : notRun.length > 0 ? 2 : 0;
+  return failed.length > 0 || modelErrors > 0 ? 1 : notRun.length > 0 ? 2 : 0;
 }
 
 if (require.main === module) {

@@ -1,11 +1,17 @@
 // Shared by the review scripts (render, diagram, bench): the project root, the spec the app
 // would synthesize (--spec, else MESH_SPEC, else cdktf.json's context.meshSpec, else the
-// built-in default), command-line parsing and a plain-text table.
+// built-in default), command-line parsing, a plain-text table and the deployability model as tables.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadSpec, type LoadedSpec } from "../lib/spec/load";
+import { loadSpec, specPathFrom, type LoadedSpec } from "../lib/spec/load";
 import { formatSpecIssues, SpecError } from "../lib/spec/issues";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { parseDocument } from "../lib/spec/document";
+import { checkStructure } from "../lib/spec/structure";
+import { buildPlan } from "../lib/plan/build";
+import type { MeshPlan } from "../lib/plan/types";
+import { deployabilityModel } from "../lib/rules/model";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -43,6 +49,22 @@ export function loadProjectSpec(specFile?: string): LoadedSpec {
     }
     throw error;
   }
+}
+
+/**
+ * The plan of the project's spec when only the rules rejected it, so a review can show the model
+ * that explains the errors; undefined when the file or its structure is broken (nothing to model).
+ */
+export function planDespiteRuleErrors(specFile?: string): MeshPlan | undefined {
+  const file = specFile ?? specPathFrom(process.env, cdktfContext("meshSpec"));
+  let input: unknown;
+  try {
+    input = file === undefined ? DEFAULT_SPEC : parseDocument(fs.readFileSync(file, "utf8"), file);
+  } catch {
+    return undefined;
+  }
+  const structure = checkStructure(input);
+  return structure.errors.length === 0 && structure.sound ? buildPlan(structure.sound.spec) : undefined;
 }
 
 /** Columns padded to their widest cell, the first row as a header. */
@@ -84,4 +106,21 @@ export function parseCli<const O extends CliOptions, const P extends boolean = f
 export function usageError(message: string, usage: string): never {
   console.error(`${message}\n\n${usage}`);
   process.exit(2);
+}
+
+/**
+ * The deployability model (lib/rules/model.ts) as one table per task, host and server: need,
+ * verdict, path (last, so a long path pads nothing); under each table, the spec path and fix of
+ * every row that is not ok.
+ */
+export function modelTables(plan: MeshPlan): { readonly text: string; readonly errors: number } {
+  const sections: string[] = [];
+  let errors = 0;
+  for (const [who, rows] of deployabilityModel(plan)) {
+    const lines = [who, table([["need", "verdict", "path"], ...rows.map((r) => [r.need, r.verdict === "ok" ? "ok" : r.verdict.toUpperCase(), r.path])])];
+    for (const r of rows.filter((row) => row.verdict !== "ok")) lines.push(`  ${r.verdict.toUpperCase()} ${r.specPath}, ${r.need}. Fix: ${r.fix ?? "see the path"}`);
+    errors += rows.filter((r) => r.verdict === "error").length;
+    sections.push(lines.join("\n"));
+  }
+  return { text: sections.join("\n\n"), errors };
 }

@@ -140,7 +140,7 @@ export class ConsulServers extends Construct {
     const groupName = `${props.namePrefix}-consul-server-${n}`;
     const role = new AwsServiceRole(this, `server_${n}_role`, {
       namePrefix: `${props.namePrefix}-consul-${n}-`,
-      description: `Consul server ${n}: read its own secrets, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
+      description: `Consul server ${n}: read its own secrets, describe the mesh's tasks, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
       inlinePolicies: {
@@ -157,6 +157,11 @@ export class ConsulServers extends Construct {
             },
             { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
           ],
+        },
+        // The task reaper asks ECS which of the mesh's tasks have stopped.
+        "describe-mesh-tasks": {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`] }],
         },
         "ssm-sessions": sessionManagerPolicy(props),
         ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, groupName) } : {}),

@@ -51,6 +51,16 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
   };
 }
 
+/**
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
+ * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
+ * and for an agent task the parameter the servers create its service token from. Booting the
+ * servers and creating the token happen after the apply: the init container waits for them
+ * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
+ */
+const AGENT_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets", "service-token"];
+const DATAPLANE_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets"];
+
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
   const architecture = architectureOfService(spec, service);
@@ -84,6 +94,7 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     subnets: service.assignPublicIp ? "public" : "private",
     // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
     joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
+    startsAfter: architecture === "agent" ? AGENT_TASK_STARTS_AFTER : DATAPLANE_TASK_STARTS_AFTER,
     task,
   };
 }

@@ -4,7 +4,7 @@
 // every task, add it to the list below (and its script template, if it runs one).
 import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
-import { serverJoin } from "./server";
+import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { slot } from "./text";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, type ConsulCheckContext } from "./texts";
@@ -41,13 +41,13 @@ const SIDECAR_HEALTH = { interval: 10, timeout: 5, retries: 3, startPeriod: 10 }
 
 /**
  * How long the init container waits for the control plane (the server booted, this service's
- * token created by its sync timer): a cold server boot takes 2-4 minutes (packages, download,
- * election, the first sync a minute later), so 10 minutes, then a clear failure.
+ * token created by its sync timer): twice a cold server boot (CONTROL_PLANE_COLD_BOOT_SECONDS,
+ * 10 minutes), so a slow boot still fits and a server that never comes up fails clearly.
  */
-export const CONTROL_PLANE_WAIT = { attempts: 120, intervalSeconds: 5 } as const;
+export const CONTROL_PLANE_WAIT = { attempts: (2 * CONTROL_PLANE_COLD_BOOT_SECONDS) / 5, intervalSeconds: 5 } as const;
 
-function healthCheck(...command: ContainerHealthCheck["command"]): ContainerHealthCheck {
-  return { command, ...SIDECAR_HEALTH };
+function healthCheck(command: ContainerHealthCheck["command"], needs?: ContainerHealthCheck["needs"]): ContainerHealthCheck {
+  return { command, ...SIDECAR_HEALTH, ...(needs ? { needs } : {}) };
 }
 
 /** Name/value lists sorted by name: the AWS provider sorts them too, so the plan shows no diff. */
@@ -124,7 +124,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       // Liveness only: the agent's HTTP API answers at all (any status). It needs no ACL token and no
       // server, so a task is not replaced while the control plane is still coming up; the init
       // container waits for that, bounded (CONTROL_PLANE_WAIT).
-      healthCheck: healthCheck("CMD", "curl", "--silent", "--output", "/dev/null", "--max-time", "2", `http://127.0.0.1:${CONSUL_PORTS.http}/v1/agent/self`),
+      healthCheck: healthCheck(["CMD", "curl", "--silent", "--output", "/dev/null", "--max-time", "2", `http://127.0.0.1:${CONSUL_PORTS.http}/v1/agent/self`]),
       memoryReservation: SIDECAR_MEMORY.consulAgent,
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
@@ -152,6 +152,8 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       secrets: secrets({ CONSUL_HTTP_TOKEN: serviceToken }),
       mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: false }],
       dependsOn: [{ containerName: names.consulAgent, condition: "HEALTHY" }],
+      // The script's bounded wait for the token (consul acl token read -self) covers a cold boot.
+      needs: [{ need: "control-plane", retrySeconds: CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds }],
       memoryReservation: SIDECAR_MEMORY.envoyBootstrap,
       readonlyRootFilesystem: true,
     },
@@ -165,7 +167,9 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp" }],
       mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true }],
       dependsOn: [{ containerName: names.envoyBootstrap, condition: "SUCCESS" }],
-      healthCheck: healthCheck("CMD", "bash", "-c", envoyReadyCheck({ adminPort: ENVOY_PORTS.admin })),
+      // Envoy turns LIVE after its first configuration from the agent, which needs the servers
+      // (they sign its leaf certificate): the control plane, which the bootstrap waited for.
+      healthCheck: healthCheck(["CMD", "bash", "-c", envoyReadyCheck({ adminPort: ENVOY_PORTS.admin })], ["control-plane"]),
       memoryReservation: SIDECAR_MEMORY.envoySidecar,
       readonlyRootFilesystem: true,
     },
@@ -180,6 +184,8 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       environment: environment(service.environment),
       secrets: appSecrets(service),
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
+      // Its upstreams are Envoy's local listeners, and callers reach it through Envoy.
+      needsRunning: [names.envoySidecar],
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       ...(writableReason ? { writableRootReason: writableReason } : {}),
     },

@@ -5,7 +5,8 @@
 // log out), then the app. Unlike HashiCorp's mesh-task module, the dataplane and health-sync are
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
-import { CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
+import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
+import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { SERVER_SLOTS, SERVER_TAG_KEY } from "./server";
 import { slot, type TextValue } from "./text";
@@ -27,8 +28,7 @@ export const CONSUL_DATA_VOLUME = "consul_data";
 
 /** The auth method and role path every dataplane task logs in with (lib/constructs/consul-auth-method.ts creates them). */
 export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
-  authMethod: "iam-ecs-service-token",
-  serviceNameTag: "consul.hashicorp.com.service-name",
+  ...CONSUL_LOGIN,
   grpcTlsPort: CONSUL_PORTS.grpcTls,
 };
 
@@ -105,6 +105,10 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       ...consulEcs("mesh-init"),
       image: imageSlot("consulEcs"),
       essential: false,
+      // Server discovery, login and registration retry without limit (consul-ecs v0.10.0
+      // subcommand/mesh-init: the server watcher, then a constant 1 s backoff), and no startTimeout
+      // bounds the wait of the containers behind it: a cold server boot only delays the task.
+      needs: [{ need: "control-plane", retrySeconds: Number.POSITIVE_INFINITY }],
       mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
       memoryReservation: 32,
       readonlyRootFilesystem: true,
@@ -126,8 +130,15 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp" }],
       mountPoints: readOnlyVolume,
       dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
-      // The readiness listener accepts connections once Envoy has its configuration.
-      healthCheck: { command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${DATAPLANE_PORTS.readiness}`], interval: 5, timeout: 5, retries: 10, startPeriod: 10 },
+      // The readiness listener accepts connections once consul-dataplane, logged in to the servers, started Envoy.
+      healthCheck: {
+        command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${DATAPLANE_PORTS.readiness}`],
+        interval: 5,
+        timeout: 5,
+        retries: 10,
+        startPeriod: 10,
+        needs: ["control-plane"],
+      },
       stopTimeout: dataplaneStop,
       ulimits: [{ name: "nofile", softLimit: 1048576, hardLimit: 1048576 }],
       memoryReservation: 64,
@@ -179,9 +190,20 @@ function dataplaneApp(
     // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
     mountPoints: consulVolume,
     dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }],
+    // Its calls to upstreams go through the dataplane: ECS stops the app first.
+    needsRunning: [DATAPLANE_CONTAINERS.dataplane],
     // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).
     ...(check.type !== "none" && service.port !== undefined
-      ? { healthCheck: { command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${service.port}`], interval: check.intervalSeconds, timeout: check.timeoutSeconds, retries: 3, startPeriod: 10 } }
+      ? {
+          healthCheck: {
+            command: ["CMD", consulEcsBinary, "net-dial", `127.0.0.1:${service.port}`],
+            // The spec's timings, raised to what an ECS health check accepts (a Consul check allows 1 s).
+            interval: Math.max(check.intervalSeconds, ECS_HEALTH_CHECK_LIMITS.interval.min),
+            timeout: Math.max(check.timeoutSeconds, ECS_HEALTH_CHECK_LIMITS.timeout.min),
+            retries: 3,
+            startPeriod: 10,
+          },
+        }
       : {}),
     stopTimeout: appStop,
     readonlyRootFilesystem: service.readonlyRootFilesystem,

@@ -4,7 +4,7 @@
 // instance reports in service only once the cluster is healthy with it.
 import { architectureOf } from "../aws-limits";
 import { contains, parseCidr, parseIp } from "../cidr";
-import { CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
+import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import type { MeshSpec } from "../spec/schema";
 import { slot } from "./text";
@@ -19,11 +19,31 @@ import {
   snapshotScript,
   snapshotTimer,
   snapshotUnit,
+  taskReaperScript,
+  taskReaperTimer,
+  taskReaperUnit,
 } from "./texts";
 import type { ServerNodePlan, ServerPlan } from "./types";
 
 /** EC2 tag every server carries; its value is the cluster name, so meshes never join each other. */
 export const SERVER_TAG_KEY = "consul-ecs-mesh:server";
+
+/**
+ * How long the control plane may take to come up on a first deploy, in seconds: from Terraform
+ * creating a server (EC2 reports it running; the ECS services may start tasks from then on) to
+ * this service's ACL token existing in Consul. The one estimate the boot-order rule
+ * (lib/rules/boot-order.ts) and the init container's wait (CONTROL_PLANE_WAIT) read. Upper ends
+ * of each step of templates/user-data/consul-server.sh.hbs and the sync timer:
+ *   OS boot until cloud-init runs the user data                          30-60 s
+ *   dnf install unzip jq (repository metadata)                           15-45 s
+ *   Consul release download, SHA-256 check, unzip                         5-20 s
+ *   data volume, secrets, config, systemd                                 5-15 s
+ *   join (retry_join every 30 s) and election once bootstrap_expect join 10-40 s
+ *   the ACL sync timer (every 60 s) creates the service's token          up to 60 s
+ * Together up to about 240 s; 300 s (5 minutes) leaves room for the user data's backed-off
+ * retries. Task start time (ENI, image pulls) is not subtracted: it only helps.
+ */
+export const CONTROL_PLANE_COLD_BOOT_SECONDS = 300;
 
 /** Name of the launch lifecycle hook of each server's Auto Scaling group. */
 export const SERVER_LAUNCH_HOOK = "consul-server-joined";
@@ -132,6 +152,14 @@ export function planServers(spec: MeshSpec): ServerPlan {
         aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
         aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
+        taskReaperScript: taskReaperScript({
+          httpsPort: CONSUL_PORTS.https,
+          caFile: paths.caFile,
+          managementTokenFile: paths.managementTokenFile,
+          authMethod: CONSUL_LOGIN.authMethod,
+        }),
+        taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),
+        taskReaperTimer: taskReaperTimer({}),
       }),
     };
   });

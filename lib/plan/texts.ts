@@ -74,6 +74,14 @@ export const snapshotUnit = templateText<Context & { readonly envFile: string; r
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
+export const taskReaperScript = templateText<
+  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly authMethod: string }
+>("consul/consul-task-reaper.sh.hbs");
+
+export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");
+
+export const taskReaperTimer = templateText<Context>("consul/consul-task-reaper.timer.hbs");
+
 /** Cloud auto-join by the servers' EC2 tag (go-discover; the region is explicit, tasks have no IMDS). */
 export const cloudAutoJoin = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("consul/cloud-auto-join.txt.hbs", {
   trim: true,
@@ -117,6 +125,9 @@ export const consulServerUserData = templateText<
     readonly aclSyncScript: TemplateText;
     readonly aclSyncUnit: TemplateText;
     readonly aclSyncTimer: TemplateText;
+    readonly taskReaperScript: TemplateText;
+    readonly taskReaperUnit: TemplateText;
+    readonly taskReaperTimer: TemplateText;
   }
 >("user-data/consul-server.sh.hbs");
 

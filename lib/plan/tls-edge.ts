@@ -98,6 +98,8 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
         // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
         systemControls: [{ namespace: "net.ipv4.ip_unprivileged_port_start", value: String(TLS_EDGE_PORTS.listener) }],
         dependsOn: [{ containerName: names.app, condition: "HEALTHY" }],
+        // It forwards every request to the app: ECS stops Envoy first, so no request meets a stopped app.
+        needsRunning: [names.app],
         healthCheck: { command: ["CMD", "bash", "-c", envoyReadyCheck({ adminPort: TLS_EDGE_PORTS.admin })], ...health, startPeriod: 10 },
         memoryReservation: TLS_EDGE_MEMORY.envoy,
         readonlyRootFilesystem: true,

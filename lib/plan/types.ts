@@ -26,12 +26,28 @@ export interface SecretBinding {
 
 export type DependencyCondition = "START" | "COMPLETE" | "SUCCESS" | "HEALTHY";
 
+/**
+ * Something outside the task a container or its health check depends on. "control-plane": the
+ * Consul servers answer (booted, a leader elected) and this task's ACL token exists (created by
+ * the servers' sync timer). The boot-order rule (lib/rules/boot-order.ts) reads it.
+ */
+export type ExternalNeed = "control-plane";
+
 export interface ContainerHealthCheck {
   readonly command: readonly Arg[];
   readonly interval: number;
   readonly timeout: number;
   readonly retries: number;
   readonly startPeriod: number;
+  /** What the probe needs to pass besides the container itself; none: a liveness probe. */
+  readonly needs?: readonly ExternalNeed[];
+}
+
+/** A container needs something outside its task before it can do its work, and retries for it this long. */
+export interface ContainerNeed {
+  readonly need: ExternalNeed;
+  /** How long it retries before it fails with a message (a bounded wait); 0: it fails at once; Infinity: it never gives up. */
+  readonly retrySeconds: number;
 }
 
 /**
@@ -66,6 +82,14 @@ export interface ContainerPlan {
   readonly ulimits?: readonly { readonly name: string; readonly softLimit: number; readonly hardLimit: number }[];
   /** An init process (PID 1 that reaps and forwards signals). */
   readonly initProcessEnabled?: boolean;
+  /** What it needs from outside the task at start (lib/rules/boot-order.ts). */
+  readonly needs?: readonly ContainerNeed[];
+  /**
+   * Containers of the task that must run for as long as this one does (the proxy its calls go
+   * through): it must depend on each, directly or transitively, so ECS stops it first
+   * (lib/rules/lifecycle.ts).
+   */
+  readonly needsRunning?: readonly string[];
   readonly readonlyRootFilesystem: boolean;
   /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
   readonly writableRootReason?: string;
@@ -95,6 +119,12 @@ export interface UpstreamPlan {
 }
 
 export type TaskArchitecture = "agent" | "dataplane";
+/**
+ * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
+ * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
+ * values of the mesh secrets the task reads, the parameter the servers sync its service token from.
+ */
+export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token";
 
 export interface ServicePlan {
   readonly name: string;
@@ -131,6 +161,8 @@ export interface ServicePlan {
   readonly subnets: "private" | "public";
   /** The task's agent finds the servers by their EC2 tag (the task role may describe instances). */
   readonly joinsByTag: boolean;
+  /** What Terraform creates before the ECS service, in depends_on order (lib/rules/boot-order.ts reads it). */
+  readonly startsAfter: readonly StartPrerequisite[];
   readonly task: TaskPlan;
 }
 

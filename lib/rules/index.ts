@@ -1,13 +1,16 @@
-// Rules on the plan: references, ports, addresses, capacity, images and artifact sizes. They
+// Rules on the plan: references, ports, addresses, capacity, images, artifact sizes and the
+// deployability model (network paths, boot order, task lifecycle, rollouts; lib/rules/model.ts). They
 // run after the schema has accepted the structure and the plan has resolved every default, and
 // report every problem with the spec path it comes from. Errors stop synthesis; warnings do not.
 // To add a rule: write a function (plan, result) => void in the file of its topic, and list it here.
 import type { MeshPlan } from "../plan/types";
 import type { SpecIssue } from "../spec/issues";
 import { checkArtifacts } from "./artifacts";
+import { checkBootOrder } from "./boot-order";
 import { checkCapacity } from "./capacity";
 import { checkDataplane } from "./dataplane";
 import { checkImages } from "./images";
+import { checkLifecycle } from "./lifecycle";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
 import { checkPorts } from "./ports";
@@ -35,6 +38,8 @@ export const RULES: readonly Rule[] = [
   checkImages,
   checkSecurity,
   checkNetworkPaths,
+  checkBootOrder,
+  checkLifecycle,
   checkTlsEdge,
   checkVersions,
   checkDataplane,

@@ -11,12 +11,16 @@ import type { RuleResult } from "./index";
 
 export type Verdict = "ok" | "warning" | "error";
 
+/**
+ * One row of the deployability model (lib/rules/model.ts): a need of a task, host or server and
+ * how the plan meets it. Network paths, boot order, task lifecycle and rollouts all report rows.
+ */
 export interface PathReport {
   /** Who needs it: "service http-client (tasks)", "ECS hosts", "Consul servers". */
   readonly who: string;
-  /** What it needs to reach, and why. */
+  /** What it needs (to reach, to start, to stop, to roll out), and why. */
   readonly need: string;
-  /** The route found, or why there is none. */
+  /** The route or arrangement found, or why there is none. */
   readonly path: string;
   readonly verdict: Verdict;
   /** The spec path to change when the verdict is not ok. */
@@ -48,9 +52,16 @@ function route(plan: MeshPlan, origin: Origin, destination: Destination): string
 /** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
 
+function describe(destination: Destination): string {
+  return "aws" in destination ? destination.aws : destination.internet;
+}
+
+/** What pulling from ECR needs: its API, its registry, and S3 for the layers. */
+const ECR_DESTINATIONS: readonly Destination[] = [{ aws: "ecr.api" }, { aws: "ecr.dkr" }, { aws: "s3" }];
+
 /** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
-function imageDestinations(image: string): Destination[] {
-  if (ECR_IMAGE.test(image)) return [{ aws: "ecr.api" }, { aws: "ecr.dkr" }, { aws: "s3" }];
+function imageDestinations(image: string): readonly Destination[] {
+  if (ECR_IMAGE.test(image)) return ECR_DESTINATIONS;
   const registry = image.includes("/") && /[.:]/.test(image.split("/")[0]!) ? image.split("/")[0]! : "Docker Hub";
   return [{ internet: registry }];
 }
@@ -76,6 +87,9 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
       const image = plan.images.get(key)!;
       if (image.via !== "direct") {
         cachedFirstPulls.add(image.upstream);
+        for (const destination of ECR_DESTINATIONS) {
+          add(`service ${service.name} (tasks)`, "images", origin, `pull ${image.upstream} from the ECR pull-through cache: ${describe(destination)}`, destination, noInternetFix);
+        }
         continue;
       }
       const fix = image.upstream.startsWith("public.ecr.aws/") ? "set images.pullThroughCache: true, or " + noInternetFix : "set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or " + noInternetFix;
@@ -113,7 +127,8 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   }
   add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
   add("Consul servers", "network.egress", instances, "secretsmanager (keys, certificates, tokens)", { aws: "secretsmanager" }, noInternetFix);
-  add("Consul servers", "network.egress", instances, "ssm (service token manifest, sessions)", { aws: "ssm" }, noInternetFix);
+  add("Consul servers", "network.egress", instances, "ssm (service token parameters, sessions)", { aws: "ssm" }, noInternetFix);
+  add("Consul servers", "network.egress", instances, "ecs (the task reaper describes the mesh's tasks)", { aws: "ecs" }, noInternetFix);
   if (server.placement === "auto-scaling") {
     add("Consul servers", "network.egress", instances, "ec2 (cloud auto-join, attach the data volume)", { aws: "ec2" }, noInternetFix);
     add("Consul servers", "network.egress", instances, "autoscaling (complete the launch lifecycle hook)", { aws: "autoscaling" }, noInternetFix);
@@ -145,16 +160,21 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
     add(who, `${service.path}.enableExecuteCommand`, task, "ssmmessages (ECS Exec)", { aws: "ssmmessages" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
     add(who, `${service.path}.enableExecuteCommand`, task, "kms (ECS Exec session encryption)", { aws: "kms" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
   }
-  if (service.joinsByTag) add(who, "network.egress", task, "ec2 (the agent finds the servers by tag)", { aws: "ec2" }, noInternetFix);
+  if (service.joinsByTag) add(who, "network.egress", task, `ec2 (${service.architecture === "agent" ? "the agent" : "consul-ecs"} finds the servers by tag)`, { aws: "ec2" }, noInternetFix);
 }
 
-export function checkNetworkPaths(plan: MeshPlan, { errors, warnings }: RuleResult): void {
-  for (const report of networkPaths(plan)) {
+/** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */
+export function reportVerdicts(
+  reports: readonly PathReport[],
+  { errors, warnings }: RuleResult,
+  message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
+): void {
+  for (const report of reports) {
     if (report.verdict === "ok") continue;
-    const issue = {
-      path: report.specPath,
-      message: report.verdict === "error" ? `${report.who} cannot reach ${report.need}: ${report.path}; ${report.fix}` : `${report.who}, ${report.need}: ${report.path}; ${report.fix}`,
-    };
-    (report.verdict === "error" ? errors : warnings).push(issue);
+    (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
   }
+}
+
+export function checkNetworkPaths(plan: MeshPlan, result: RuleResult): void {
+  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} cannot reach ${r.need}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
 }

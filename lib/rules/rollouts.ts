@@ -4,26 +4,50 @@
 // it runs at its peak.
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "./index";
+import { reportVerdicts, type PathReport } from "./network-paths";
 
-export function checkRollouts(plan: MeshPlan, { errors }: RuleResult): void {
+const NEED_PROGRESS = "rolling deployment can progress";
+const NEED_ENIS = "host ENIs at the peak of a rollout";
+
+/** Each service's rollout as model rows: whether it can progress, and whether the EC2 hosts hold its peak. */
+export function rolloutReports(plan: MeshPlan): PathReport[] {
+  const reports: PathReport[] = [];
   const capacity = plan.hosts.tasksPerHost === undefined ? undefined : plan.hosts.tasksPerHost * plan.hosts.maxHosts;
   for (const service of plan.services) {
+    const who = `service ${service.name} (tasks)`;
+    const specPath = `${service.path}.count`;
     const { count } = service;
-    if (count === 0) continue;
+    if (count === 0) {
+      reports.push({ who, need: NEED_PROGRESS, path: "count 0: nothing to roll out", verdict: "ok", specPath });
+      continue;
+    }
     const { minimumHealthyPercent: min, maximumPercent: max } = service.deployment;
     const kept = Math.ceil((count * min) / 100);
     const peak = Math.floor((count * max) / 100);
     if (peak - kept < 1) {
-      errors.push({
-        path: `${service.path}.count`,
-        message: `a rollout must keep ${kept} of ${count} task(s) running (minimum ${min} %) and may run at most ${peak} (maximum ${max} %): it can neither stop an old task nor start a new one, and hangs until the circuit breaker fails it`,
+      reports.push({
+        who,
+        need: NEED_PROGRESS,
+        path: `must keep ${kept} of ${count} task(s) running (minimum ${min} %) and may run at most ${peak} (maximum ${max} %): it can neither stop an old task nor start a new one, and hangs until the circuit breaker fails it`,
+        verdict: "error",
+        specPath,
       });
+    } else {
+      const how = peak > count ? `starts up to ${peak - count} new task(s) first` : kept === 0 ? "stops the old task(s) first, a short gap" : `stops up to ${count - kept} old task(s) first`;
+      reports.push({ who, need: NEED_PROGRESS, path: `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`, verdict: "ok", specPath });
     }
-    if (service.launchType === "EC2" && capacity !== undefined && plan.ec2TaskCount - count + peak > capacity) {
-      errors.push({
-        path: `${service.path}.count`,
-        message: `at the peak of a rollout the EC2 hosts run ${plan.ec2TaskCount - count + peak} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING; lower the counts or add host capacity`,
-      });
+    if (service.launchType === "EC2" && capacity !== undefined) {
+      const total = plan.ec2TaskCount - count + peak;
+      reports.push(
+        total > capacity
+          ? { who, need: NEED_ENIS, path: `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`, verdict: "error", specPath, fix: "lower the counts or add host capacity" }
+          : { who, need: NEED_ENIS, path: `the EC2 hosts run ${total} awsvpc tasks; their ENIs hold ${capacity}`, verdict: "ok", specPath },
+      );
     }
   }
+  return reports;
+}
+
+export function checkRollouts(plan: MeshPlan, result: RuleResult): void {
+  reportVerdicts(rolloutReports(plan), result, (r) => (r.need === NEED_ENIS ? `at the peak of a rollout ${r.path}; ${r.fix}` : `a rollout ${r.path}`));
 }

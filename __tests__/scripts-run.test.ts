@@ -1,0 +1,1094 @@
+// Every shell script the project renders, run unchanged under the real shell in a temporary root
+// (tools/judges/run-script.ts), with stubs for what cannot run here. The assertions are on what
+// the script does: the files it writes (contents, modes, owners), the commands it runs in order,
+// how it fails, and what a second run changes. Each assertion helper is also run against a
+// mutated script, to show that it catches the mistake it is there for.
+import * as fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { heredocBody, lintShell } from "../tools/judges";
+import {
+  commandLines,
+  exactArgs,
+  ownersOf,
+  ScriptRoot,
+  sha256,
+  storedZip,
+  stubProgram,
+  STUB_PATH,
+  userDataRun,
+  type Answer,
+  type FileSpec,
+  type RunResult,
+  type Stub,
+  type StubCall,
+} from "../tools/judges/run-script";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { loadSpecFile } from "../lib/spec/load";
+import { CONSUL } from "../lib/versions";
+import { ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
+import { HOST_SLOTS } from "../lib/plan/build";
+import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
+import type { TemplateText } from "../lib/plan/text";
+import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
+import type { MeshPlan, ServicePlan } from "../lib/plan/types";
+import { renderContainerDefinitions } from "../lib/render/containers";
+import { renderText } from "../lib/render/text";
+import { planOf, renderServiceTask } from "./support/synth";
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: what AWS, Consul and the AMI would answer
+// ---------------------------------------------------------------------------------------------
+
+const roots: ScriptRoot[] = [];
+/** A fresh root, removed after the file's tests. */
+function newRoot(): ScriptRoot {
+  const root = ScriptRoot.create();
+  roots.push(root);
+  return root;
+}
+afterAll(() => {
+  for (const root of roots) root.dispose();
+});
+
+const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}`;
+const DATA_VOLUME = "vol-0123456789abcdef0";
+const INSTANCE_ID = "i-0aaaabbbbccccdddd";
+const ASG_NAME = "prod-mesh-consul-server-1";
+const SNAPSHOT_BUCKET = "prod-mesh-consul-snapshots";
+const SNAPSHOT_KEY = "arn:aws:kms:us-east-1:111122223333:key/0b0c0d0e-1111-2222-3333-444455556666";
+
+const SECRET = {
+  gossipKey: Buffer.alloc(32, 7).toString("base64"),
+  managementToken: "5b0f3a52-8a3e-4f7e-9d1c-2f3b4c5d6e7f",
+  agentAccessor: "11111111-2222-3333-4444-555555555555",
+  agentSecret: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+  caCert: "-----BEGIN CERTIFICATE-----\nMIIBmesh-ca\n-----END CERTIFICATE-----",
+  serverCert: "-----BEGIN CERTIFICATE-----\nMIIBserver\n-----END CERTIFICATE-----",
+  serverKey: "-----BEGIN EC PRIVATE KEY-----\nMHcserver-key\n-----END EC PRIVATE KEY-----",
+} as const;
+const AGENT_TOKEN_JSON = JSON.stringify({ AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret });
+/** Values that must never appear in a command line (a process list shows them to every user). */
+const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSecret, SECRET.serverKey];
+
+/** What the ConsulServers construct binds into a server's user data (Terraform references there). */
+function serverBindings(plan: MeshPlan): Record<string, string> {
+  return {
+    [SERVER_SLOTS.region]: "us-east-1",
+    [SERVER_SLOTS.clusterName]: plan.name,
+    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
+    [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
+    [SERVER_SLOTS.caCert]: secretArn("ca"),
+    [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
+    [SERVER_SLOTS.serverKey]: secretArn("server-key"),
+    [SERVER_SLOTS.managementToken]: secretArn("management"),
+    [SERVER_SLOTS.agentToken]: secretArn("agent"),
+    [SERVER_SLOTS.dataVolume]: DATA_VOLUME,
+    [SERVER_SLOTS.autoScalingGroup]: ASG_NAME,
+    [SERVER_SLOTS.snapshotBucket]: SNAPSHOT_BUCKET,
+    [SERVER_SLOTS.snapshotKey]: SNAPSHOT_KEY,
+  };
+}
+
+/** The server's user data exactly as the construct renders it. */
+const shippedUserData = (plan: MeshPlan) => renderText(plan.server.nodes[0]!.userData, serverBindings(plan));
+
+/**
+ * The fake release: a zip whose `consul` is a stub (mode 0644: the script's chmod makes it
+ * executable). No fake can match the real pinned SHA-256, so the success path renders the same
+ * template, templates/user-data/consul-server.sh.hbs, with the fake archive's SHA-256 in its
+ * context; releaseUserData() proves that is the only difference from the shipped text.
+ */
+const FAKE_RELEASE = storedZip([{ name: "consul", content: stubProgram("consul"), mode: 0o644 }]);
+
+function releaseUserData(plan: MeshPlan): string {
+  const text: TemplateText = plan.server.nodes[0]!.userData;
+  const script = renderText({ ...text, context: { ...text.context, sha256: sha256(FAKE_RELEASE) } }, serverBindings(plan));
+  expect(script.split(sha256(FAKE_RELEASE)).join(CONSUL.sha256.amd64)).toBe(shippedUserData(plan));
+  return script;
+}
+
+const ok = (stdout = ""): Answer => ({ stdout });
+const failing = (stderr: string, exit = 1): Answer => ({ stderr, exit });
+const secretRule = (arn: string, value: string, extra: readonly string[] = []): { when: string; answers: Answer[] } => ({
+  when: exactArgs("secretsmanager", "get-secret-value", ...extra, "--secret-id", arn, "--query", "SecretString", "--output", "text"),
+  answers: [ok(`${value}\n`)],
+});
+
+const SERVER_SECRET_RULES = [
+  secretRule(secretArn("gossip"), SECRET.gossipKey),
+  secretRule(secretArn("management"), SECRET.managementToken),
+  secretRule(secretArn("agent"), AGENT_TOKEN_JSON),
+  secretRule(secretArn("ca"), SECRET.caCert),
+  secretRule(secretArn("server-cert"), SECRET.serverCert),
+  secretRule(secretArn("server-key"), SECRET.serverKey),
+];
+
+const throttled = failing("An error occurred (ThrottlingException) when calling the GetSecretValue operation: Rate exceeded\n", 254);
+const IMDS_TOKEN = "AQAEAimds-session-token==";
+
+/** A healthy first boot: nothing installed, a blank data volume, AWS and Consul answering. */
+function serverStubs(overrides: Readonly<Record<string, Stub>> = {}): Record<string, Stub> {
+  return {
+    dnf: { otherwise: ok() },
+    curl: {
+      rules: [
+        { when: "* --output * https://releases.hashicorp.com/consul/*", answers: [{ writes: { content: FAKE_RELEASE, after: "--output" } }] },
+        { when: "* -X PUT * http://169.254.169.254/latest/api/token", answers: [ok(IMDS_TOKEN)] },
+        { when: "* http://169.254.169.254/latest/meta-data/instance-id", answers: [ok(INSTANCE_ID)] },
+      ],
+    },
+    sha256sum: { real: { program: "/usr/bin/sha256sum" }, readsStdin: true },
+    unzip: { real: { program: "/usr/bin/unzip" } },
+    install: { real: { program: "/usr/bin/install", dropOptions: ["-o", "-g"] } },
+    chown: { otherwise: ok(), listDirectories: true },
+    id: { rules: [{ when: "consul", answers: [failing("id: 'consul': no such user")] }] },
+    useradd: { otherwise: ok() },
+    blkid: { otherwise: { exit: 2 } },
+    "mkfs.xfs": { otherwise: ok("meta-data=/dev/xvdf isize=512\n") },
+    mountpoint: { otherwise: { exit: 32 } },
+    mount: { otherwise: ok() },
+    aws: {
+      recordEnv: ["AWS_REGION"],
+      rules: [
+        ...SERVER_SECRET_RULES,
+        { when: `ec2 describe-volumes --volume-ids ${DATA_VOLUME} *`, answers: [ok("None\n")] },
+        { when: `ec2 attach-volume --volume-id ${DATA_VOLUME} *`, answers: [ok('{"State": "attaching"}\n')] },
+        { when: "autoscaling complete-lifecycle-action *", answers: [ok()] },
+      ],
+    },
+    consul: {
+      recordEnv: ["CONSUL_HTTP_ADDR", "CONSUL_CACERT", "CONSUL_HTTP_TOKEN_FILE", "CONSUL_HTTP_TOKEN"],
+      rules: [
+        { when: "version", answers: [ok(`Consul v${CONSUL.version}\nRevision 0123abcd\nBuild Date 2025-01-01T00:00:00Z\n`)] },
+        { when: exactArgs("validate", SERVER_PATHS.configDir), answers: [ok("Configuration is valid!\n")] },
+        { when: exactArgs("operator", "autopilot", "state", "-format=json"), answers: [ok('{"Healthy": true, "FailureTolerance": 1}\n')] },
+      ],
+    },
+    systemctl: { otherwise: ok() },
+    sleep: { otherwise: ok() },
+    ...overrides,
+  };
+}
+
+/** The AMI: fstab with the root volume, systemd's unit folder, and the data volume's device node. */
+const AMI_FSTAB = "UUID=0d2f1b7e-root / xfs defaults,noatime 1 1\n";
+function serverAmi(device: "xvdf" | "nvme"): Record<string, FileSpec> {
+  return {
+    "/etc/fstab": AMI_FSTAB,
+    "/etc/systemd/system": { directory: true, mode: 0o755 },
+    ...(device === "xvdf"
+      ? { "/dev/xvdf": "" }
+      : { "/dev/nvme1n1": "", [`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${DATA_VOLUME.replace(/-/g, "")}`]: { symlink: "../../nvme1n1" } }),
+  };
+}
+
+/** Runs user data as cloud-init does, with the AMI's files on the first run. */
+function runUserData(root: ScriptRoot, script: string, stubs: Record<string, Stub>, files: Record<string, FileSpec> = {}): RunResult {
+  const { files: userDataFiles, argv } = userDataRun(script);
+  return root.run({ argv, files: { ...files, ...userDataFiles }, stubs });
+}
+
+/** Command lines with the per-run temporary folder named /tmp/WORK. */
+const lines = (calls: readonly StubCall[], except: readonly string[] = []) => commandLines(calls, { except }).map((l) => l.replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, "/tmp/WORK"));
+const indexOf = (calls: readonly StubCall[], line: string) => lines(calls).indexOf(line);
+const sleeps = (calls: readonly StubCall[]) => calls.filter((c) => c.program === "sleep").map((c) => c.args.join(" "));
+
+// ---------------------------------------------------------------------------------------------
+// Assertions, each also run against a mutated script below
+// ---------------------------------------------------------------------------------------------
+
+/** Failed before installing anything: no binary, no user, no config, no unit, nothing started. */
+function expectNothingInstalledOrStarted(result: RunResult): void {
+  expect(result.exitCode).not.toBe(0);
+  expect(result.created, "files the failed run left behind").toEqual([]);
+  expect(result.calls.map((c) => c.program)).not.toContain("systemctl");
+  expect(result.calls.map((c) => c.program)).not.toContain("useradd");
+}
+
+/** Consul is started only after its configuration was validated, and only if it was valid. */
+function expectStartedOnlyAfterValidation(result: RunResult, valid: boolean): void {
+  const validate = indexOf(result.calls, `consul validate ${SERVER_PATHS.configDir}`);
+  const start = indexOf(result.calls, "systemctl enable --now consul");
+  expect(validate, "consul validate ran").toBeGreaterThanOrEqual(0);
+  if (valid) expect(start).toBeGreaterThan(validate);
+  else {
+    expect(result.exitCode).toBe(1);
+    expect(result.calls.filter((c) => c.program === "systemctl"), "systemctl after a rejected configuration").toEqual([]);
+  }
+}
+
+/** The server script never puts a secret on a command line. */
+function expectNoSecretInArguments(calls: readonly StubCall[], secrets: readonly string[] = SECRET_VALUES): void {
+  for (const call of calls) for (const secret of secrets) expect(call.args.join(" "), `${call.program} arguments`).not.toContain(secret);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Consul server's user data
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_PLAN = planOf(DEFAULT_SPEC);
+const PRODUCTION_PLAN = loadSpecFile("examples/production.yaml").plan;
+
+const RELEASE_URL = `https://releases.hashicorp.com/consul/${CONSUL.version}/consul_${CONSUL.version}_linux_amd64.zip`;
+const secretRead = (arn: string) => `aws secretsmanager get-secret-value --secret-id ${arn} --query SecretString --output text`;
+
+describe("Consul server user data, fixed server (Terraform attaches the data volume)", () => {
+  let script: string;
+  let root: ScriptRoot;
+  let first: RunResult;
+
+  beforeAll(() => {
+    expect(DEFAULT_PLAN.server.placement).toBe("fixed");
+    script = releaseUserData(DEFAULT_PLAN);
+    root = newRoot();
+    // The gossip key's secret version lags the deploy: two failed reads, then the value.
+    const stubs = serverStubs();
+    const late = { when: secretRule(secretArn("gossip"), "").when, answers: [throttled, throttled, ok(`${SECRET.gossipKey}\n`)] };
+    first = runUserData(root, script, { ...stubs, aws: { ...stubs.aws, rules: [late, ...stubs.aws!.rules!] } }, serverAmi("xvdf"));
+  });
+
+  it("boots a fresh server: installs the checked release, prepares the volume, writes its config, validates, then starts", () => {
+    const result = first;
+    expect(result.stderr).toMatch(new RegExp(`consul-server-bootstrap: Consul ${CONSUL.version.replace(/\./g, "\\.")} server is running\n$`));
+    expect(result.exitCode).toBe(0);
+    // The gossip key's three reads appear once here (the retries are checked below).
+    expect(lines(result.calls, ["sleep"]).filter((l, i, all) => l !== all[i - 1])).toEqual([
+      "dnf install -y unzip jq",
+      `curl --fail --silent --show-error --location --output /tmp/WORK/consul.zip ${RELEASE_URL}`,
+      "sha256sum --check --strict -",
+      "unzip -o /tmp/WORK/consul.zip consul -d /usr/local/bin",
+      "id consul",
+      "useradd --system --home-dir /etc/consul.d --shell /sbin/nologin consul",
+      "blkid /dev/xvdf",
+      "mkfs.xfs -L consul-data /dev/xvdf",
+      "install -d -m 0750 /opt/consul",
+      "mountpoint -q /opt/consul",
+      "mount /opt/consul",
+      "install -d -o consul -g consul -m 0750 /etc/consul.d /etc/consul.d/tls /opt/consul /opt/consul/data",
+      secretRead(secretArn("gossip")),
+      secretRead(secretArn("management")),
+      secretRead(secretArn("agent")),
+      secretRead(secretArn("ca")),
+      secretRead(secretArn("server-cert")),
+      secretRead(secretArn("server-key")),
+      "chown -R consul:consul /etc/consul.d",
+      "install -m 0600 /dev/null /etc/consul.d/management.token",
+      "chown root:root /etc/consul.d/management.token",
+      "consul validate /etc/consul.d",
+      "install -m 0700 /dev/null /usr/local/bin/consul-acl-sync",
+      "install -m 0700 /dev/null /usr/local/bin/consul-task-reaper",
+      "install -m 0700 /dev/null /usr/local/bin/consul-snapshot",
+      "systemctl daemon-reload",
+      "systemctl enable --now consul",
+      "systemctl enable --now consul-acl-sync.timer",
+      "systemctl enable --now consul-task-reaper.timer",
+      "systemctl enable --now consul-snapshot.timer",
+    ]);
+    // A secret that is not readable yet is read again, after 2 s, then 4 s.
+    expect(result.calls.filter((c) => c.args.includes(secretArn("gossip")))).toHaveLength(3);
+    expect(sleeps(result.calls)).toEqual(["2", "4"]);
+    expect(result.console).toContain(`consul-server-bootstrap: reading the gossip key from Secrets Manager (${secretArn("gossip")}): attempt 2 of 8 failed, retrying in 4s\n`);
+    // The checksum was checked against the pinned value, on the downloaded file; validate ran the installed binary.
+    const check = result.calls.find((c) => c.program === "sha256sum")!;
+    expect(check.stdin?.replace(/\/tmp\/tmp\.[A-Za-z0-9]+/, "/tmp/WORK")).toBe(`${sha256(FAKE_RELEASE)}  /tmp/WORK/consul.zip\n`);
+    expect(result.calls.find((c) => c.args[0] === "validate")!.invokedAs).toBe(SERVER_PATHS.binary);
+    expectStartedOnlyAfterValidation(result, true);
+    expect(result.calls.filter((c) => c.program === "aws").every((c) => c.env.AWS_REGION === "us-east-1")).toBe(true);
+    expectNoSecretInArguments(result.calls);
+    expect(result.console.endsWith(`consul-server-bootstrap: Consul ${CONSUL.version} server is running\n`)).toBe(true);
+  });
+
+  it("writes exactly these files, with these contents, modes and owners", () => {
+    const owners = ownersOf(first.calls);
+    const actual = Object.fromEntries(first.created.map((p) => [p, { mode: root.mode(p).toString(8), owner: owners.get(p.replace(/\/$/, "")) ?? "root:root" }]));
+    const consul = "consul:consul";
+    const root_ = "root:root";
+    expect(actual).toEqual({
+      "/etc/consul.d/": { mode: "750", owner: consul },
+      "/etc/consul.d/acl-sync.env": { mode: "640", owner: root_ },
+      "/etc/consul.d/consul.hcl": { mode: "640", owner: consul },
+      "/etc/consul.d/management.token": { mode: "600", owner: root_ },
+      "/etc/consul.d/secrets.hcl": { mode: "640", owner: consul },
+      "/etc/consul.d/snapshot.env": { mode: "640", owner: root_ },
+      "/etc/consul.d/task-reaper.env": { mode: "640", owner: root_ },
+      "/etc/consul.d/tls/": { mode: "750", owner: consul },
+      "/etc/consul.d/tls/ca.pem": { mode: "640", owner: consul },
+      "/etc/consul.d/tls/server-key.pem": { mode: "640", owner: consul },
+      "/etc/consul.d/tls/server.pem": { mode: "640", owner: consul },
+      "/etc/systemd/system/consul-acl-sync.service": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-acl-sync.timer": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-snapshot.service": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-snapshot.timer": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-task-reaper.service": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul-task-reaper.timer": { mode: "640", owner: root_ },
+      "/etc/systemd/system/consul.service": { mode: "640", owner: root_ },
+      "/opt/": { mode: "755", owner: root_ },
+      "/opt/consul/": { mode: "750", owner: consul },
+      "/opt/consul/data/": { mode: "750", owner: consul },
+      "/usr/local/bin/consul": { mode: "755", owner: root_ },
+      "/usr/local/bin/consul-acl-sync": { mode: "700", owner: root_ },
+      "/usr/local/bin/consul-snapshot": { mode: "700", owner: root_ },
+      "/usr/local/bin/consul-task-reaper": { mode: "700", owner: root_ },
+    });
+
+    const shipped = shippedUserData(DEFAULT_PLAN);
+    expect(root.read(SERVER_PATHS.configFile)).toBe(heredocBody(shipped, "CONSUL_CONFIG"));
+    expect(root.read(SERVER_PATHS.secretsFile)).toBe(
+      `encrypt = "${SECRET.gossipKey}"\nacl {\n  tokens {\n    initial_management = "${SECRET.managementToken}"\n    agent              = "${SECRET.agentSecret}"\n  }\n}\n`,
+    );
+    expect(root.read(SERVER_PATHS.managementTokenFile)).toBe(SECRET.managementToken);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(`${SECRET.caCert}\n`);
+    expect(root.read(SERVER_PATHS.certFile)).toBe(`${SECRET.serverCert}\n`);
+    expect(root.read(SERVER_PATHS.keyFile)).toBe(`${SECRET.serverKey}\n`);
+    expect(root.read("/etc/systemd/system/consul.service")).toBe(heredocBody(shipped, "CONSUL_UNIT"));
+    expect(root.read(SERVER_PATHS.aclSyncBinary)).toBe(heredocBody(shipped, "ACL_SYNC"));
+    expect(root.read("/etc/systemd/system/consul-acl-sync.service")).toBe(heredocBody(shipped, "SYNC_UNIT"));
+    expect(root.read("/etc/systemd/system/consul-acl-sync.timer")).toBe(heredocBody(shipped, "SYNC_TIMER"));
+    expect(root.read(SERVER_PATHS.snapshotBinary)).toBe(heredocBody(shipped, "SNAPSHOT"));
+    expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(`AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\n`);
+    expect(root.read(SERVER_PATHS.taskReaperBinary)).toBe(heredocBody(shipped, "TASK_REAPER"));
+    expect(root.read(SERVER_PATHS.taskReaperEnvFile)).toBe("AWS_REGION=us-east-1\n");
+    expect(root.read("/etc/fstab")).toBe(`${AMI_FSTAB}LABEL=consul-data /opt/consul xfs defaults,nofail 0 2\n`);
+    expect(root.read(SERVER_PATHS.binary)).toBe(stubProgram("consul"));
+  });
+
+  it("runs again on the same root (a reboot) without reinstalling, reformatting or duplicating anything", () => {
+    const snapshot = () => Object.fromEntries(root.paths().map((p) => [p, p.endsWith("/") ? root.mode(p) : `${root.mode(p)} ${root.read(p)}`]));
+    const before = snapshot();
+    const second = runUserData(
+      root,
+      script,
+      serverStubs({
+        id: { rules: [{ when: "consul", answers: [ok("uid=998(consul) gid=998(consul) groups=998(consul)\n")] }] },
+        blkid: { otherwise: ok('/dev/xvdf: LABEL="consul-data" TYPE="xfs"\n') },
+        mountpoint: { otherwise: ok() },
+      }),
+    );
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toContain(`Consul ${CONSUL.version} is already installed`);
+    const programs = second.calls.map((c) => c.program);
+    for (const absent of ["curl", "sha256sum", "unzip", "useradd", "mkfs.xfs", "mount"]) expect(programs, `${absent} on the second run`).not.toContain(absent);
+    expect(lines(second.calls).slice(0, 4)).toEqual(["dnf install -y unzip jq", "consul version", "id consul", "blkid /dev/xvdf"]);
+    expectStartedOnlyAfterValidation(second, true);
+    expect(snapshot(), "every file and mode after the second run").toEqual(before);
+    expect(root.read("/etc/fstab").match(/^LABEL=consul-data /gm)).toHaveLength(1);
+    expect(ownersOf(second.calls).get(SERVER_PATHS.managementTokenFile)).toBe("root:root");
+  });
+
+  it("a checksum mismatch (the shipped script, its real pinned SHA-256): nothing installed, nothing started", () => {
+    const fresh = newRoot();
+    const result = runUserData(fresh, shippedUserData(DEFAULT_PLAN), serverStubs(), serverAmi("xvdf"));
+    expect(result.exitCode).toBe(1);
+    const message = `consul-server-bootstrap: FAILED: the Consul ${CONSUL.version} archive does not match its pinned SHA-256 (lib/versions.ts); nothing was installed\n`;
+    expect(result.stderr).toContain(message);
+    expect(result.console).toBe(message);
+    expect(result.calls.find((c) => c.program === "sha256sum")!.stdin).toMatch(new RegExp(`^${CONSUL.sha256.amd64}  /tmp/tmp\\.[A-Za-z0-9]+/consul\\.zip\n$`));
+    expect(lines(result.calls).at(-1)).toBe("sha256sum --check --strict -");
+    expectNothingInstalledOrStarted(result);
+  });
+
+  it("a secret not readable yet: retried with backoff, then a clear failure on stderr and the console, nothing started", () => {
+    const fresh = newRoot();
+    const denied = failing("An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT\n", 254);
+    const stubs = serverStubs();
+    const aws: Stub = { ...stubs.aws, rules: [{ when: secretRule(secretArn("gossip"), "").when, answers: [denied] }, ...stubs.aws!.rules!] };
+    const result = runUserData(fresh, script, { ...stubs, aws }, serverAmi("xvdf"));
+    expect(result.exitCode).toBe(1);
+    expect(result.calls.filter((c) => c.args.includes(secretArn("gossip")))).toHaveLength(8);
+    expect(sleeps(result.calls)).toEqual(["2", "4", "8", "16", "32", "60", "60"]);
+    const what = `reading the gossip key from Secrets Manager (${secretArn("gossip")})`;
+    expect(result.stderr).toContain(`consul-server-bootstrap: ${what}: attempt 1 of 8 failed, retrying in 2s\n`);
+    expect(result.stderr).toContain(`consul-server-bootstrap: ${what}: attempt 7 of 8 failed, retrying in 60s\n`);
+    const failure = `consul-server-bootstrap: FAILED: ${what}: still failing after 8 attempts\n`;
+    expect(result.stderr.endsWith(failure)).toBe(true);
+    expect(result.console.endsWith(failure)).toBe(true);
+    expect(result.console.split("\n").filter(Boolean)).toHaveLength(8);
+    for (const file of [SERVER_PATHS.configFile, SERVER_PATHS.secretsFile, "/etc/systemd/system/consul.service"]) expect(fresh.exists(file), file).toBe(false);
+    expect(result.calls.map((c) => c.program)).not.toContain("systemctl");
+  });
+
+  it("a configuration consul validate rejects: nothing enabled or started", () => {
+    const fresh = newRoot();
+    const stubs = serverStubs();
+    const consul: Stub = { ...stubs.consul, rules: [{ when: "validate *", answers: [failing("Config validation failed: bootstrap_expect: invalid\n")] }] };
+    const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("xvdf"));
+    expect(result.stderr).toContain("consul-server-bootstrap: FAILED: consul validate rejected the configuration\n");
+    expectStartedOnlyAfterValidation(result, false);
+  });
+});
+
+describe("Consul server user data, Auto Scaling server (attaches its own volume, completes the lifecycle hook)", () => {
+  let script: string;
+  let root: ScriptRoot;
+  let boot: RunResult;
+
+  beforeAll(() => {
+    expect(PRODUCTION_PLAN.server.placement).toBe("auto-scaling");
+    script = releaseUserData(PRODUCTION_PLAN);
+    root = newRoot();
+    const stubs = serverStubs();
+    // The replaced instance still holds the volume on the first try.
+    const aws: Stub = {
+      ...stubs.aws,
+      rules: [
+        { when: `ec2 describe-volumes --volume-ids ${DATA_VOLUME} *`, answers: [ok("i-0replacedinstance\n"), ok("None\n")] },
+        { when: `ec2 attach-volume --volume-id ${DATA_VOLUME} *`, answers: [failing("An error occurred (VolumeInUse)\n", 254), ok('{"State": "attaching"}\n')] },
+        ...stubs.aws!.rules!,
+      ],
+    };
+    boot = runUserData(root, script, { ...stubs, aws }, serverAmi("nvme"));
+  });
+
+  it("reads its instance ID through IMDSv2, attaches its volume (retrying while the old instance holds it) and finds it by NVMe ID", () => {
+    expect(boot.exitCode).toBe(0);
+    const volume = lines(boot.calls).filter((l) => /169\.254\.169\.254|describe-volumes|attach-volume|blkid|mkfs|sleep/.test(l));
+    expect(volume).toEqual([
+      "curl --fail --silent -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
+      `curl --fail --silent -H X-aws-ec2-metadata-token: ${IMDS_TOKEN} http://169.254.169.254/latest/meta-data/instance-id`,
+      `aws ec2 describe-volumes --volume-ids ${DATA_VOLUME} --query Volumes[0].Attachments[0].InstanceId --output text`,
+      `aws ec2 attach-volume --volume-id ${DATA_VOLUME} --instance-id ${INSTANCE_ID} --device /dev/sdf`,
+      "sleep 2",
+      `aws ec2 describe-volumes --volume-ids ${DATA_VOLUME} --query Volumes[0].Attachments[0].InstanceId --output text`,
+      `aws ec2 attach-volume --volume-id ${DATA_VOLUME} --instance-id ${INSTANCE_ID} --device /dev/sdf`,
+      "blkid /dev/nvme1n1",
+      "mkfs.xfs -L consul-data /dev/nvme1n1",
+    ]);
+    expect(boot.stderr).toContain(`consul-server-bootstrap: attaching data volume ${DATA_VOLUME}: attempt 1 of 12 failed, retrying in 2s\n`);
+  });
+
+  it("completes the lifecycle action only after starting Consul and seeing the cluster healthy, as the management token", () => {
+    const all = lines(boot.calls);
+    const hook = `aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`;
+    expect(all.slice(-7)).toEqual([
+      "systemctl daemon-reload",
+      "systemctl enable --now consul",
+      "systemctl enable --now consul-acl-sync.timer",
+      "systemctl enable --now consul-task-reaper.timer",
+      "systemctl enable --now consul-snapshot.timer",
+      "consul operator autopilot state -format=json",
+      hook,
+    ]);
+    expect(boot.calls.find((c) => c.args[0] === "operator")!.env).toEqual({
+      CONSUL_HTTP_ADDR: "https://127.0.0.1:8501",
+      CONSUL_CACERT: SERVER_PATHS.caFile,
+      CONSUL_HTTP_TOKEN_FILE: SERVER_PATHS.managementTokenFile,
+      CONSUL_HTTP_TOKEN: undefined,
+    });
+    expect(root.read(SERVER_PATHS.snapshotEnvFile)).toBe(`AWS_REGION=us-east-1\nSNAPSHOT_BUCKET=${SNAPSHOT_BUCKET}\nSNAPSHOT_PREFIX=snapshots/prod\nSNAPSHOT_KMS_KEY=${SNAPSHOT_KEY}\n`);
+    expectNoSecretInArguments(boot.calls);
+  });
+
+  it("a cluster that never becomes healthy: abandons the lifecycle action (the group replaces it) and fails clearly", () => {
+    const fresh = newRoot();
+    const stubs = serverStubs();
+    const consul: Stub = { ...stubs.consul, rules: [{ when: "operator autopilot state *", answers: [ok('{"Healthy": false}\n')] }, ...stubs.consul!.rules!] };
+    const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("nvme"));
+    expect(result.exitCode).toBe(1);
+    expect(result.calls.filter((c) => c.args[0] === "operator")).toHaveLength(20);
+    expect(lines(result.calls).at(-1)).toBe(
+      `aws autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`,
+    );
+    expect(result.stderr).toContain("consul-server-bootstrap: FAILED: waiting for the cluster to be healthy with this server: still failing after 20 attempts\n");
+    expect(result.console.endsWith("consul-server-bootstrap: FAILED: the cluster did not become healthy with this server; the Auto Scaling group replaces it\n")).toBe(true);
+  });
+
+  describe("the commands of the units it installed", () => {
+    /** ExecStart as argv, the EnvironmentFile's variables, and the unit's other keys. */
+    function unit(path: string): { argv: string[]; env: Record<string, string>; keys: Record<string, string> } {
+      const keys = Object.fromEntries(
+        root
+          .read(path)
+          .split("\n")
+          .filter((l) => /^[A-Za-z]+=/.test(l))
+          .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+      );
+      const env = keys.EnvironmentFile
+        ? Object.fromEntries(
+            root
+              .read(keys.EnvironmentFile)
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => {
+                expect(l, "EnvironmentFile lines need no quoting").toMatch(/^[A-Z_]+=[^"'\\ ]*$/);
+                return [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)];
+              }),
+          )
+        : {};
+      expect(keys.ExecStart, `${path} has ExecStart`).toBeDefined();
+      return { argv: keys.ExecStart!.split(" "), env, keys };
+    }
+
+    it("consul.service starts the installed binary on the config folder, as the user the script created", () => {
+      const { argv, keys } = unit("/etc/systemd/system/consul.service");
+      expect(argv).toEqual([SERVER_PATHS.binary, "agent", `-config-dir=${SERVER_PATHS.configDir}`]);
+      expect(root.read(keys.ConditionFileNotEmpty!).length).toBeGreaterThan(0);
+      expect(keys.User).toBe("consul");
+      expect(lines(boot.calls)).toContain(`useradd --system --home-dir ${SERVER_PATHS.configDir} --shell /sbin/nologin consul`);
+      const result = root.run({ argv, stubs: { consul: { otherwise: ok() } } });
+      expect(result.exitCode).toBe(0);
+      expect(result.calls.map((c) => [c.invokedAs, ...c.args])).toEqual([[SERVER_PATHS.binary, "agent", "-config-dir=/etc/consul.d"]]);
+    });
+
+    const API = "https://127.0.0.1:8501/v1";
+    const token = (accessor: string, secret: string) => JSON.stringify({ AccessorID: accessor, SecretID: secret });
+    const WEB = { accessor: "0e0e0e0e-0000-4000-8000-000000000001", secret: "5e5e5e5e-0000-4000-8000-00000000000a" };
+    const API_SVC = { accessor: "0e0e0e0e-0000-4000-8000-000000000002", secret: "5e5e5e5e-0000-4000-8000-00000000000b" };
+    const OLD = "0e0e0e0e-0000-4000-8000-0000000000ff";
+    const PARAMETERS = JSON.stringify({
+      Parameters: [
+        { Name: "/prod-mesh/consul/service-tokens/web", Value: secretArn("token-web") },
+        { Name: "/prod-mesh/consul/service-tokens/api", Value: secretArn("token-api") },
+      ],
+    });
+    const curlRule = (method: string, path: string, answers: Answer[], data = false) => ({ when: `* -X ${method} ${data ? "--data @- " : ""}${exactArgs(`${API}${path}`)}`, answers });
+
+    it("consul-acl-sync.service: creates the missing policy and tokens from Secrets Manager, deletes removed services' tokens", () => {
+      const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
+      expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
+      const notFound = failing("curl: (22) The requested URL returned error: 403\n", 22);
+      const region = ["--region", "us-east-1"];
+      const result = root.run({
+        argv,
+        env: { PATH: STUB_PATH, ...env },
+        stubs: {
+          aws: {
+            rules: [
+              secretRule(secretArn("agent"), AGENT_TOKEN_JSON, region),
+              secretRule(secretArn("token-web"), token(WEB.accessor, WEB.secret), region),
+              secretRule(secretArn("token-api"), token(API_SVC.accessor, API_SVC.secret), region),
+              { when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"), answers: [ok(`${PARAMETERS}\n`)] },
+            ],
+          },
+          curl: {
+            readsStdin: "* --data @- *",
+            rules: [
+              curlRule("GET", "/acl/policies", [ok("[]")]),
+              curlRule("GET", "/acl/policy/name/mesh-agents", [notFound]),
+              curlRule("PUT", "/acl/policy", [ok("{}")], true),
+              curlRule("GET", `/acl/token/${SECRET.agentAccessor}`, [notFound]),
+              curlRule("GET", `/acl/token/${WEB.accessor}`, [ok("{}")]),
+              curlRule("GET", `/acl/token/${API_SVC.accessor}`, [notFound]),
+              curlRule("PUT", "/acl/token", [ok("{}")], true),
+              curlRule(
+                "GET",
+                "/acl/tokens",
+                [
+                  ok(
+                    JSON.stringify([
+                      { AccessorID: WEB.accessor, Description: "managed-by:consul-ecs-mesh service:web" },
+                      { AccessorID: OLD, Description: "managed-by:consul-ecs-mesh service:orders" },
+                      { AccessorID: "00000000-0000-0000-0000-000000000002", Description: "Anonymous Token" },
+                    ]),
+                  ),
+                ],
+              ),
+              curlRule("DELETE", `/acl/token/${OLD}`, [ok("true")]),
+            ],
+          },
+        },
+      });
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      const api = result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
+      expect(api).toEqual([
+        "GET /acl/policies",
+        "GET /acl/policy/name/mesh-agents",
+        "PUT /acl/policy",
+        `GET /acl/token/${SECRET.agentAccessor}`,
+        "PUT /acl/token",
+        `GET /acl/token/${WEB.accessor}`,
+        `GET /acl/token/${API_SVC.accessor}`,
+        "PUT /acl/token",
+        "GET /acl/tokens",
+        `DELETE /acl/token/${OLD}`,
+      ]);
+      const bodies = result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
+      expect(bodies).toEqual([
+        { Name: "mesh-agents", Description: expect.any(String), Rules: 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\nagent_prefix "" { policy = "read" }' },
+        { AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret, Description: "mesh agents", Policies: [{ Name: "mesh-agents" }] },
+        { AccessorID: API_SVC.accessor, SecretID: API_SVC.secret, Description: "managed-by:consul-ecs-mesh service:api", ServiceIdentities: [{ ServiceName: "api" }] },
+      ]);
+      // Every request authenticates with the management token through a header file, verifies the server by the CA, and no secret is an argument.
+      for (const call of result.calls.filter((c) => c.program === "curl")) {
+        expect(call.args.slice(0, 7)).toEqual(["--fail", "--silent", "--show-error", "--cacert", SERVER_PATHS.caFile, "-H", expect.stringMatching(/^@\/tmp\/tmp\.[A-Za-z0-9]+$/)]);
+      }
+      expectNoSecretInArguments(result.calls, [...SECRET_VALUES, WEB.secret, API_SVC.secret]);
+      expect(result.stdout).toBe(`created ACL token ${SECRET.agentAccessor}\ncreated ACL token ${API_SVC.accessor}\ndeleted ACL token ${OLD} of a removed service\n`);
+      expect(root.paths().filter((p) => p.startsWith("/tmp/")), "the header file is removed").toEqual([]);
+    });
+
+    it("consul-acl-sync without its EnvironmentFile: stops before any call, naming the variable", () => {
+      const result = root.run({ argv: [SERVER_PATHS.aclSyncBinary], stubs: {} });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/AWS_REGION: parameter null or not set/);
+      expect(result.calls).toEqual([]);
+    });
+
+    it("consul-snapshot.service: the leader saves a snapshot and uploads it with the KMS key; a follower does nothing", () => {
+      const { argv, env } = unit("/etc/systemd/system/consul-snapshot.service");
+      expect(argv).toEqual([SERVER_PATHS.snapshotBinary]);
+      const consulEnv = ["CONSUL_HTTP_ADDR", "CONSUL_CACERT", "CONSUL_HTTP_TOKEN_FILE"];
+      const run = (state: string) =>
+        root.run({
+          argv,
+          env: { PATH: STUB_PATH, ...env },
+          stubs: {
+            consul: {
+              recordEnv: consulEnv,
+              rules: [
+                { when: "info", answers: [ok(`agent:\n\tserver = true\nraft:\n\tlast_log_index = 42\n\tstate = ${state}\n`)] },
+                { when: "snapshot save /tmp/*", answers: [ok("Saved and verified snapshot to index 42\n")] },
+              ],
+            },
+            aws: { rules: [{ when: "s3 cp *", answers: [ok()] }] },
+          },
+        });
+      const leader = run("Leader");
+      expect(leader.exitCode).toBe(0);
+      const [info, save, upload] = leader.calls;
+      expect(leader.calls).toHaveLength(3);
+      expect(info!.args).toEqual(["info"]);
+      expect(info!.env).toEqual({ CONSUL_HTTP_ADDR: "https://127.0.0.1:8501", CONSUL_CACERT: SERVER_PATHS.caFile, CONSUL_HTTP_TOKEN_FILE: SERVER_PATHS.managementTokenFile });
+      expect(save!.args.slice(0, 2)).toEqual(["snapshot", "save"]);
+      const file = save!.args[2]!;
+      expect(upload!.args.slice(0, 7)).toEqual(["s3", "cp", "--only-show-errors", "--sse", "aws:kms", "--sse-kms-key-id", SNAPSHOT_KEY]);
+      expect(upload!.args[7]).toBe(file);
+      expect(upload!.args[8]).toMatch(new RegExp(`^s3://${SNAPSHOT_BUCKET}/snapshots/prod/\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}Z\\.snap$`));
+      expect(leader.stdout).toBe(`saved ${upload!.args[8]}\n`);
+      expect(root.exists(file), "the local snapshot is removed").toBe(false);
+
+      const follower = run("Follower");
+      expect(follower.exitCode).toBe(0);
+      expect(follower.stdout).toBe("not the Raft leader: no snapshot from this server\n");
+      expect(lines(follower.calls)).toEqual(["consul info"]);
+    });
+
+    it("consul-task-reaper.service: on the leader, removes the services and login tokens of tasks ECS reports stopped or no longer knows", () => {
+      const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
+      expect(argv).toEqual([SERVER_PATHS.taskReaperBinary]);
+      const cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
+      const task = { live: "1111aaaa1111aaaa1111aaaa1111aaaa", stopped: "2222bbbb2222bbbb2222bbbb2222bbbb", forgotten: "3333cccc3333cccc3333cccc3333cccc" };
+      const login = (accessor: string, taskId: string, ofCluster = cluster) => ({
+        AccessorID: accessor,
+        Description: `token created via login: ${JSON.stringify({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId })}`,
+      });
+      const service = (id: string, taskId?: string) => ({ ID: id, Service: id.replace(/-[0-9a-f]{32}.*$/, ""), Meta: taskId ? { "task-id": taskId } : {} });
+      const tokens = [
+        login("a0000000-0000-4000-8000-000000000001", task.live),
+        login("a0000000-0000-4000-8000-000000000002", task.stopped),
+        login("a0000000-0000-4000-8000-000000000003", task.stopped),
+        login("a0000000-0000-4000-8000-000000000004", task.forgotten),
+        login("a0000000-0000-4000-8000-000000000005", task.stopped, "arn:aws:ecs:us-east-1:111122223333:cluster/other"),
+        { AccessorID: "a0000000-0000-4000-8000-000000000006", Description: "managed-by:consul-ecs-mesh service:web" },
+      ];
+      const services = [
+        service(`web-${task.live}`, task.live),
+        service(`web-${task.live}-sidecar-proxy`, task.live),
+        service(`web-${task.stopped}`, task.stopped),
+        service(`web-${task.stopped}-sidecar-proxy`, task.stopped),
+        service("registered-by-hand"),
+      ];
+      const gone = failing("curl: (22) The requested URL returned error: 403\n", 22);
+      const run = (leader: string) =>
+        root.run({
+          argv,
+          env: { PATH: STUB_PATH, ...env },
+          stubs: {
+            curl: {
+              readsStdin: "* --data @- *",
+              rules: [
+                curlRule("GET", "/status/leader", [ok(JSON.stringify(`${leader}:8300`))]),
+                curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
+                curlRule("GET", "/catalog/nodes?node-meta=synthetic-node:true", [ok(JSON.stringify([{ Node: cluster }]))]),
+                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokens))]),
+                curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Node: { Node: cluster }, Services: services }))]),
+                curlRule("PUT", "/catalog/deregister", [ok("true"), ok("true")], true),
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000002", [ok("true")]),
+                // health-sync's logout got there first: the run goes on.
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000003", [gone]),
+                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000004", [ok("true")]),
+              ],
+            },
+            aws: {
+              rules: [
+                {
+                  when: exactArgs("ecs", "describe-tasks", "--region", "us-east-1", "--cluster", cluster, "--tasks", task.live, task.stopped, task.forgotten, "--output", "json"),
+                  answers: [
+                    ok(
+                      JSON.stringify({
+                        tasks: [
+                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED" },
+                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED" },
+                        ],
+                        failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
+                      }),
+                    ),
+                  ],
+                },
+              ],
+            },
+          },
+        });
+
+      const leader = run("10.20.0.10");
+      expect(leader.stderr).toBe("curl: (22) The requested URL returned error: 403\n");
+      expect(leader.exitCode).toBe(0);
+      const api = leader.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
+      expect(api.slice(-5)).toEqual([
+        "PUT /catalog/deregister",
+        "PUT /catalog/deregister",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000002",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000003",
+        "DELETE /acl/token/a0000000-0000-4000-8000-000000000004",
+      ]);
+      // Only the stopped task's service and proxy; a stopping task (RUNNING, desired STOPPED) is health-sync's.
+      expect(leader.calls.filter((c) => c.stdin !== undefined).map((c) => JSON.parse(c.stdin!))).toEqual([
+        { Node: cluster, ServiceID: `web-${task.stopped}` },
+        { Node: cluster, ServiceID: `web-${task.stopped}-sidecar-proxy` },
+      ]);
+      expect(leader.stdout).toBe(
+        [
+          `deregistered web-${task.stopped} of stopped task ${task.stopped}`,
+          `deregistered web-${task.stopped}-sidecar-proxy of stopped task ${task.stopped}`,
+          `deleted login token a0000000-0000-4000-8000-000000000002 of stopped task ${task.stopped}`,
+          `deleted login token a0000000-0000-4000-8000-000000000004 of stopped task ${task.forgotten}`,
+          "",
+        ].join("\n"),
+      );
+      expectNoSecretInArguments(leader.calls, SECRET_VALUES);
+
+      const follower = run("10.20.16.10");
+      expect(follower.exitCode).toBe(0);
+      expect(follower.calls.map((c) => `${c.program} ${c.args.at(-1)}`)).toEqual([`curl ${API}/status/leader`, `curl ${API}/agent/self`]);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The ECS hosts' user data
+// ---------------------------------------------------------------------------------------------
+
+const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [HOST_SLOTS.clusterName]: "mesh" });
+const ECS_CONFIG = 'ECS_CLUSTER=mesh\nECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}\nECS_AWSVPC_BLOCK_IMDS=true\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_IMAGE_PULL_BEHAVIOR=once\n';
+/** The ECS-optimized AMI has /etc/ecs. */
+const ECS_AMI: Record<string, FileSpec> = { "/etc/ecs": { directory: true, mode: 0o755 } };
+
+/** A second run on the same root (a re-run of the user data) leaves ecs.config as the first run wrote it. */
+function expectSameEcsConfigAfterSecondRun(root: ScriptRoot, userData: string): void {
+  const once = root.read("/etc/ecs/ecs.config");
+  expect(runUserData(root, userData, {}).exitCode).toBe(0);
+  expect(root.read("/etc/ecs/ecs.config")).toBe(once);
+}
+
+describe("ECS host user data", () => {
+  it("writes ecs.config, calls nothing, and a second run leaves it identical", () => {
+    const root = newRoot();
+    const result = runUserData(root, HOST_USER_DATA, {}, ECS_AMI);
+    expect(result.exitCode).toBe(0);
+    expect(result.calls).toEqual([]);
+    expect(result.created).toEqual(["/etc/ecs/ecs.config"]);
+    expect(root.read("/etc/ecs/ecs.config")).toBe(ECS_CONFIG);
+    expect(root.mode("/etc/ecs/ecs.config")).toBe(0o644);
+    expectSameEcsConfigAfterSecondRun(root, HOST_USER_DATA);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The mesh task's scripts
+// ---------------------------------------------------------------------------------------------
+
+const SERVICE: ServicePlan = DEFAULT_PLAN.services.find((s) => s.name === "http-server")!;
+const TASK = renderServiceTask(SERVICE);
+const containerOf = (name: string) => TASK.find((c) => c.name === name)!;
+const TASK_SECRETS: Record<string, string> = {
+  CONSUL_AGENT_TOKEN: SECRET.agentSecret,
+  CONSUL_CA_PEM: SECRET.caCert,
+  CONSUL_GOSSIP_KEY: SECRET.gossipKey,
+  CONSUL_SERVICE_TOKEN: "7e7e7e7e-0000-4000-8000-000000000007",
+  CONSUL_HTTP_TOKEN: "7e7e7e7e-0000-4000-8000-000000000007",
+};
+
+/** The environment ECS gives a container: its environment list and its secrets' values (by the test), and the image's PATH. */
+function containerEnv(container: Record<string, any>, omit: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = { PATH: STUB_PATH };
+  for (const { name, value } of container.environment ?? []) env[name] = value;
+  for (const { name } of container.secrets ?? []) {
+    const value = TASK_SECRETS[name];
+    if (value === undefined) throw new Error(`no test value for the secret ${name}`);
+    env[name] = value;
+  }
+  for (const name of omit) delete env[name];
+  return env;
+}
+
+/** ECS runs entryPoint + command (exec form). */
+const argvOf = (container: Record<string, any>): string[] => [...(container.entryPoint ?? []), ...(container.command ?? [])];
+
+describe("consul-agent entry script", () => {
+  it("writes the CA and the secrets file for the consul user only, drops the secrets from the environment, then execs the image's entrypoint", () => {
+    const agent = containerOf(CONTAINER_NAMES.consulAgent);
+    const root = newRoot();
+    const secretEnv = ["CONSUL_CA_PEM", "CONSUL_GOSSIP_KEY", "CONSUL_AGENT_TOKEN", "CONSUL_SERVICE_TOKEN"];
+    const result = root.run({
+        argv: argvOf(agent),
+        env: containerEnv(agent),
+        // The image's volumes.
+        files: { [TASK_PATHS.consulConfigDir]: { directory: true, mode: 0o755 }, [TASK_PATHS.consulDataDir]: { directory: true, mode: 0o755 } },
+        stubs: { chown: { otherwise: ok() }, "docker-entrypoint.sh": { otherwise: ok(), recordEnv: secretEnv } },
+      });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.created).toEqual([TASK_PATHS.caFile, TASK_PATHS.secretsFile]);
+    expect(root.read(TASK_PATHS.caFile)).toBe(`${SECRET.caCert}\n`);
+    expect(root.read(TASK_PATHS.secretsFile)).toBe(
+      `encrypt = "${SECRET.gossipKey}"\nacl {\n  tokens {\n    agent                            = "${SECRET.agentSecret}"\n    config_file_service_registration = "${TASK_SECRETS.CONSUL_SERVICE_TOKEN}"\n  }\n}\n`,
+    );
+    expect([root.mode(TASK_PATHS.caFile), root.mode(TASK_PATHS.secretsFile)]).toEqual([0o600, 0o600]);
+    expect(lines(result.calls, ["docker-entrypoint.sh"])).toEqual([`chown consul:consul ${TASK_PATHS.caFile} ${TASK_PATHS.secretsFile}`]);
+    const entry = result.calls.at(-1)!;
+    expect(entry.program).toBe("docker-entrypoint.sh");
+    expect(entry.args).toEqual(agent.command);
+    expect(entry.env).toEqual(Object.fromEntries(secretEnv.map((v) => [v, undefined])));
+    expectNoSecretInArguments(result.calls, Object.values(TASK_SECRETS));
+  });
+});
+
+/** The bootstrap file is complete, Envoy's only and owned by its user; no partial file is left. */
+function expectBootstrapWritten(root: ScriptRoot, result: RunResult): void {
+  expect(root.read(TASK_PATHS.envoyBootstrapFile)).toBe(ENVOY_JSON);
+  expect(root.mode(TASK_PATHS.envoyBootstrapFile)).toBe(0o600);
+  expect(root.exists(`${TASK_PATHS.envoyBootstrapFile}.tmp`)).toBe(false);
+  expect(ownersOf(result.calls).get(`${TASK_PATHS.envoyBootstrapFile}.tmp`)).toBe(`${ENVOY_UID}:`);
+}
+
+const ENVOY_JSON = '{"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 19000}}}, "node": {"cluster": "http-server"}}\n';
+
+describe("envoy-bootstrap script", () => {
+  const bootstrap = containerOf(CONTAINER_NAMES.envoyBootstrap);
+  const consulEnv = ["CONSUL_HTTP_TOKEN", "CONSUL_HTTP_ADDR", "CONSUL_GRPC_ADDR"];
+  const volume = { [TASK_PATHS.envoyBootstrapDir]: { directory: true as const, mode: 0o755 } };
+  const connect = exactArgs("connect", "envoy", "-sidecar-for", SERVICE.name, "-admin-bind", `127.0.0.1:${ENVOY_PORTS.admin}`, "-bootstrap");
+
+  function bootstrapStubs(tokenReads: Answer[]): Record<string, Stub> {
+    return {
+      consul: {
+        recordEnv: consulEnv,
+        rules: [
+          { when: "acl token read -self", answers: tokenReads },
+          { when: connect, answers: [ok(ENVOY_JSON)] },
+        ],
+      },
+      sleep: { otherwise: ok() },
+      chown: { otherwise: ok() },
+    };
+  }
+
+  it("waits for its token to be known, then writes the bootstrap for Envoy only (write, chown, rename)", () => {
+    const root = newRoot();
+    const result = root.run({ argv: argvOf(bootstrap), env: containerEnv(bootstrap), files: volume, stubs: bootstrapStubs([failing("ACL not found\n"), failing("ACL not found\n"), failing("ACL not found\n"), ok()]) });
+    expect(result.exitCode).toBe(0);
+    expect(lines(result.calls)).toEqual([
+      "consul acl token read -self",
+      "sleep 5",
+      "consul acl token read -self",
+      "sleep 5",
+      "consul acl token read -self",
+      "sleep 5",
+      "consul acl token read -self",
+      `consul ${connect}`,
+      `chown ${ENVOY_UID} ${TASK_PATHS.envoyBootstrapFile}.tmp`,
+    ]);
+    for (const call of result.calls.filter((c) => c.program === "consul")) {
+      expect(call.env).toEqual({ CONSUL_HTTP_TOKEN: TASK_SECRETS.CONSUL_HTTP_TOKEN, CONSUL_HTTP_ADDR: "127.0.0.1:8500", CONSUL_GRPC_ADDR: "127.0.0.1:8502" });
+    }
+    expectBootstrapWritten(root, result);
+    expectNoSecretInArguments(result.calls, [TASK_SECRETS.CONSUL_HTTP_TOKEN!]);
+  });
+
+  it("a token Consul never learns: waits the bounded time, then fails naming the service and what to check", () => {
+    // The same template with 3 attempts instead of 120 (each attempt costs two processes); the
+    // text differs from the shipped one in those numbers only.
+    const plan = SERVICE.task.containers.find((c) => c.name === CONTAINER_NAMES.envoyBootstrap)!;
+    const text = plan.command![0] as TemplateText;
+    const short = renderText({ ...text, context: { ...text.context, attempts: 3, waitSeconds: 3 * CONTROL_PLANE_WAIT.intervalSeconds } });
+    const shipped = bootstrap.command[0] as string;
+    expect(short.replace("-ge 3 ]", `-ge ${CONTROL_PLANE_WAIT.attempts} ]`).replace("after 15 s", `after ${CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds} s`)).toBe(shipped);
+
+    const root = newRoot();
+    const result = root.run({ argv: ["/bin/sh", "-ec", short], env: containerEnv(bootstrap), files: volume, stubs: bootstrapStubs([failing("ACL not found\n", 1)]) });
+    expect(result.exitCode).toBe(1);
+    expect(lines(result.calls)).toEqual(["consul acl token read -self", "sleep 5", "consul acl token read -self", "sleep 5", "consul acl token read -self"]);
+    expect(result.stderr).toBe(
+      `after 15 s, Consul still does not know the ACL token of ${SERVICE.name}: is the server up (its system log shows consul-server-bootstrap) and has its consul-acl-sync timer run?\n`,
+    );
+    expect(result.created).toEqual([]);
+  });
+
+  it.each(["SERVICE_NAME", "CONSUL_HTTP_TOKEN", "ENVOY_BOOTSTRAP", "ENVOY_UID", "ENVOY_ADMIN_BIND"])("without %s: stops at once, naming it", (variable) => {
+    const root = newRoot();
+    const result = root.run({ argv: argvOf(bootstrap), env: containerEnv(bootstrap, [variable]), files: volume, stubs: bootstrapStubs([ok()]) });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`${variable}: parameter not set or null\n$`));
+    expect(result.calls).toEqual([]);
+  });
+});
+
+describe("Envoy readiness checks (mesh sidecar and TLS edge)", () => {
+  const sidecarCheck: string[] = containerOf(CONTAINER_NAMES.envoySidecar).healthCheck.command;
+  const cases: [string, number, string | undefined, number][] = [
+    ["LIVE on the admin port: healthy", ENVOY_PORTS.admin, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nLIVE\n", 0],
+    ["still initializing: unhealthy", ENVOY_PORTS.admin, "HTTP/1.0 503 Service Unavailable\r\n\r\nPRE_INITIALIZING\n", 1],
+    ["nothing listening: unhealthy", ENVOY_PORTS.admin, undefined, 1],
+  ];
+
+  it.each(cases)("%s", (_name, port, response, exit) => {
+    expect(sidecarCheck.slice(0, 3)).toEqual(["CMD", "bash", "-c"]);
+    const root = newRoot();
+    const result = root.run({ argv: sidecarCheck.slice(1), listeners: response === undefined ? [] : [{ port, response }] });
+    expect(result.exitCode).toBe(exit);
+    if (response !== undefined) expect(result.requests[port]).toBe("GET /ready HTTP/1.0\r\n\r\n");
+    else expect(result.stderr).toContain(`/dev/tcp/127.0.0.1/${port}: Connection refused`);
+  });
+
+  it("the TLS edge's Envoy check asks its own admin port", () => {
+    const edge = loadSpecFile("examples/tls-edge.yaml").plan.tlsEdge!;
+    const envoy = edge.task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
+    const check = envoy.healthCheck!.command.map((part) => (typeof part === "string" ? part : renderText(part as TemplateText)));
+    const root = newRoot();
+    const result = root.run({ argv: check.slice(1), listeners: [{ port: TLS_EDGE_PORTS.admin, response: "HTTP/1.0 200 OK\r\n\r\nLIVE\n" }] });
+    expect(result.exitCode).toBe(0);
+    expect(result.requests[TLS_EDGE_PORTS.admin]).toBe("GET /ready HTTP/1.0\r\n\r\n");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The TLS edge's Envoy start script
+// ---------------------------------------------------------------------------------------------
+
+describe("TLS edge Envoy start script", () => {
+  const edgePlan = loadSpecFile("examples/tls-edge.yaml").plan.tlsEdge!;
+  const containers = renderContainerDefinitions(edgePlan.task, {
+    [TLS_EDGE_SLOTS.appImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial:1",
+    [TLS_EDGE_SLOTS.envoyImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial-envoy:v1.35.10",
+    [TLS_EDGE_SLOTS.certificate]: secretArn("tls-cert"),
+    [TLS_EDGE_SLOTS.privateKey]: secretArn("tls-key"),
+    [TLS_EDGE_SLOTS.certificateDigest]: "c0ffee",
+    [TLS_EDGE_SLOTS.logGroup]: "/ecs/envoy-ssl-tutorial",
+    [TLS_EDGE_SLOTS.region]: "us-east-1",
+  }) as Record<string, any>[];
+  const envoy = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
+  const CERT = "-----BEGIN CERTIFICATE-----\nMIIBedge\n-----END CERTIFICATE-----";
+  const KEY = "-----BEGIN PRIVATE KEY-----\nMIGHedge-key\n-----END PRIVATE KEY-----";
+  const dir = TLS_EDGE_PATHS.configDir;
+  const env = (omit: string[] = []) => {
+    const all: Record<string, string> = { PATH: STUB_PATH, TLS_CERT_SHA256: "c0ffee", TLS_CERT_PEM: CERT, TLS_KEY_PEM: KEY };
+    for (const name of omit) delete all[name];
+    return all;
+  };
+  const stubs = { chown: { otherwise: ok() }, [TLS_EDGE_PATHS.imageEntrypoint]: { otherwise: ok(), recordEnv: ["TLS_CERT_PEM", "TLS_KEY_PEM", "TLS_CERT_SHA256"] } };
+
+  it("writes config, certificate and key for the envoy user only, drops the PEMs from the environment, then execs the image's entrypoint", () => {
+    expect(envoy.entryPoint.slice(0, 2)).toEqual(["/bin/sh", "-ec"]);
+    const root = newRoot();
+    const result = root.run({ argv: argvOf(envoy), env: env(), files: { [dir]: { directory: true, mode: 0o755 } }, stubs });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.created).toEqual([`${dir}/cert.pem`, `${dir}/envoy.yaml`, `${dir}/key.pem`]);
+    expect(root.read(`${dir}/envoy.yaml`)).toBe(renderText(tlsEdgeEnvoyConfigText(edgePlan.appPort)));
+    expect(root.read(`${dir}/envoy.yaml`)).toBe(heredocBody(envoy.entryPoint[2], "ENVOY_YAML"));
+    expect(root.read(`${dir}/cert.pem`)).toBe(`${CERT}\n`);
+    expect(root.read(`${dir}/key.pem`)).toBe(`${KEY}\n`);
+    for (const file of ["cert.pem", "key.pem", "envoy.yaml"]) expect(root.mode(`${dir}/${file}`), file).toBe(0o600);
+    expect(lines(result.calls)).toEqual([
+      `chown envoy:envoy ${dir}/cert.pem ${dir}/key.pem ${dir}/envoy.yaml`,
+      `${TLS_EDGE_PATHS.imageEntrypoint} envoy --config-path ${dir}/envoy.yaml --disable-hot-restart --log-level info`,
+    ]);
+    expect(result.calls[1]!.env).toEqual({ TLS_CERT_PEM: undefined, TLS_KEY_PEM: undefined, TLS_CERT_SHA256: "c0ffee" });
+  });
+
+  it.each(["TLS_CERT_PEM", "TLS_KEY_PEM"])("without %s: stops before writing anything", (variable) => {
+    const root = newRoot();
+    const result = root.run({ argv: argvOf(envoy), env: env([variable]), files: { [dir]: { directory: true, mode: 0o755 } }, stubs });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe("TLS_CERT_PEM and TLS_KEY_PEM must come from the task's secrets (Secrets Manager)\n");
+    expect(result.calls).toEqual([]);
+    expect(result.created).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The judge judged: mutated scripts fail the assertions above; the runner fails loudly
+// ---------------------------------------------------------------------------------------------
+
+describe("mutated scripts are caught", () => {
+  it("a server script that ignores a checksum mismatch installs and starts Consul", () => {
+    const shipped = shippedUserData(DEFAULT_PLAN);
+    const mutated = shipped.replace("sha256sum --check --strict - ||", "sha256sum --check --strict - || true ||");
+    expect(mutated).not.toBe(shipped);
+    const root = newRoot();
+    // useradd fails right after the install, so the run stops there: enough to see what was installed.
+    const result = runUserData(root, mutated, serverStubs({ useradd: { otherwise: failing("useradd: cannot lock /etc/passwd\n", 1) } }), serverAmi("xvdf"));
+    expect(result.created).toEqual(["/usr/local/bin/consul"]);
+    expect(() => expectNothingInstalledOrStarted(result)).toThrow();
+  });
+
+  it("an ECS host script that appends to ecs.config is not idempotent", () => {
+    const mutated = HOST_USER_DATA.replace("cat > /etc/ecs/ecs.config", "cat >> /etc/ecs/ecs.config");
+    expect(mutated).not.toBe(HOST_USER_DATA);
+    const root = newRoot();
+    expect(runUserData(root, mutated, {}, ECS_AMI).exitCode).toBe(0);
+    expect(() => expectSameEcsConfigAfterSecondRun(root, mutated)).toThrow();
+  });
+
+  it("an envoy-bootstrap script that writes the bootstrap in place leaves no owner change and a readable partial file", () => {
+    const bootstrap = containerOf(CONTAINER_NAMES.envoyBootstrap);
+    const script = bootstrap.command[0] as string;
+    const mutated = script.replace('-bootstrap > "$ENVOY_BOOTSTRAP.tmp"', '-bootstrap > "$ENVOY_BOOTSTRAP"').replace(/chown .*\nmv .*\n/, "");
+    expect(mutated).not.toBe(script);
+    const root = newRoot();
+    const result = root.run({
+      argv: ["/bin/sh", "-ec", mutated],
+      env: containerEnv(bootstrap),
+      files: { [TASK_PATHS.envoyBootstrapDir]: { directory: true } },
+      stubs: { consul: { otherwise: ok(ENVOY_JSON) }, sleep: { otherwise: ok() }, chown: { otherwise: ok() } },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(() => expectBootstrapWritten(root, result)).toThrow();
+  });
+});
+
+describe("the runner", () => {
+  it("keeps every absolute path inside the root and the host's system folders read-only", () => {
+    const root = newRoot();
+    const probe = `/etc/run-script-probe-${process.pid}`;
+    const result = root.run({ argv: ["/bin/sh", "-c", `echo inside > ${probe}; touch /usr/bin/run-script-probe; echo "uid $(id -u)"`] });
+    expect(root.read(probe)).toBe("inside\n");
+    expect(fs.existsSync(probe)).toBe(false);
+    expect(result.stderr).toContain("Read-only file system");
+    expect(result.stdout).toBe("uid 0\n");
+  });
+
+  it("fails a call no stub answers, naming it", () => {
+    const root = newRoot();
+    expect(() => root.run({ argv: ["/bin/sh", "-c", "aws s3 ls s3://bucket"], stubs: { aws: { rules: [{ when: "sts *", answers: [ok()] }] } } })).toThrow(
+      /calls no stub rule answers[\s\S]*aws s3 ls s3:\/\/bucket/,
+    );
+  });
+
+  it("fails loudly when namespaces cannot be created, and when a script outlives its time", () => {
+    expect(() => ScriptRoot.create({ unshare: "/nonexistent/unshare" })).toThrow(/cannot create the namespaces/);
+    const root = newRoot();
+    expect(() => root.run({ argv: ["/usr/bin/sleep", "5"], timeoutMs: 300 })).toThrow(/did not finish within 300 ms/);
+  });
+
+  it("has shell files that pass bash -n and shellcheck", () => {
+    for (const file of ["tools/judges/run-script-engine.sh", "tools/judges/run-script-init.sh"]) {
+      expect(lintShell(fs.readFileSync(file, "utf8"), "bash"), file).toEqual({ ok: true, output: "" });
+    }
+  });
+
+  it("refuses user data without a #! line (cloud-init would not run it)", () => {
+    expect(() => userDataRun("set -e\necho hi\n")).toThrow(/no #! line/);
+  });
+});

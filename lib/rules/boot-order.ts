@@ -1,0 +1,128 @@
+// Boot order: what a task needs at start that it cannot make itself, and how the plan makes
+// sure it is there. Either Terraform creates it first (the ECS service's depends_on, listed in
+// the plan as ServicePlan.startsAfter), or a container waits for it with a bounded retry that
+// covers a cold server boot (CONTROL_PLANE_COLD_BOOT_SECONDS). The control plane (servers that
+// answer, this task's ACL token) only exists after the apply, so only a wait can cover it, and
+// no health check may count on it before that wait is over: an essential container turning
+// UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
+import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
+import type { ContainerPlan, MeshPlan } from "../plan/types";
+import type { RuleResult } from "./index";
+import { reportVerdicts, type PathReport } from "./network-paths";
+import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
+
+const COLD_BOOT = CONTROL_PLANE_COLD_BOOT_SECONDS;
+
+const needsControlPlane = (c: ContainerPlan): boolean => (c.needs ?? []).some((n) => n.need === "control-plane");
+const checkNeedsControlPlane = (c: ContainerPlan): boolean => (c.healthCheck?.needs ?? []).includes("control-plane");
+
+/** Seconds a failing health check takes to turn UNHEALTHY: failures count after the start period, `retries` of them, `interval` apart (ECS HealthCheck). */
+export function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): number {
+  return check.startPeriod + check.retries * check.interval;
+}
+
+export function bootOrder(plan: MeshPlan): PathReport[] {
+  return tasksOf(plan).flatMap(bootOrderOf);
+}
+
+function bootOrderOf(ref: TaskRef): PathReport[] {
+  const { who, specPath, task, service } = ref;
+  const reports: PathReport[] = [];
+  const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
+  const error = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "error", specPath, fix });
+  const byName = containerMap(task);
+  const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
+  const startsAfter = service?.startsAfter ?? [];
+
+  // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry.
+  if (service && task.containers.some((c) => (c.secrets ?? []).some((s) => typeof s.valueFrom !== "string"))) {
+    const need = "its secrets' values at start (ECS reads them once)";
+    if (startsAfter.includes("mesh-secrets")) ok(need, "Terraform writes them first (depends_on the secret versions)");
+    else error(need, "the ECS service may start tasks before the secret versions exist: those tasks fail to start", 'list "mesh-secrets" in startsAfter (lib/plan/build.ts)');
+  }
+
+  const waiters = task.containers.filter(needsControlPlane);
+  const checks = task.containers.filter(checkNeedsControlPlane);
+  if (waiters.length === 0 && checks.length === 0) return reports;
+
+  /**
+   * A HEALTHY wait on the way to `name` whose health check needs the control plane, has no wait
+   * before it and gives up before a cold boot is over: `name` does not start on a first deploy.
+   */
+  const blockingCheck = (name: string): { readonly check: string; readonly chain: string } | undefined => {
+    for (const e of edges.filter((edge) => edge.condition === "HEALTHY" && checkNeedsControlPlane(byName.get(edge.to)!))) {
+      const target = byName.get(e.to)!;
+      if (gate(e.to) || secondsToUnhealthy(target.healthCheck!) >= COLD_BOOT) continue;
+      const path = e.from === name ? [] : dependencyPath(task, name, e.from);
+      if (path) return { check: e.to, chain: describePath(name, [...path, e]) };
+    }
+    return undefined;
+  };
+  /** The wait that runs before `name` starts: a SUCCESS dependency (direct or through others) on a container that waits for the control plane. */
+  function gate(name: string): { readonly waiter: string; readonly chain: string } | undefined {
+    for (const e of edges.filter((edge) => edge.condition === "SUCCESS" && needsControlPlane(byName.get(edge.to)!))) {
+      const path = e.from === name ? [] : dependencyPath(task, name, e.from);
+      if (path) return { waiter: e.to, chain: describePath(name, [...path, e]) };
+    }
+    return undefined;
+  }
+
+  const ordered = (["consul-servers", "service-token"] as const).filter((p) => startsAfter.includes(p));
+  const orderedText = ordered.length ? `; Terraform creates ${ordered.map((p) => (p === "consul-servers" ? "the servers" : "its service token parameter")).join(" and ")} first` : "";
+  for (const w of waiters) {
+    const need = `control plane at start (${w.name}): servers up, its ACL token`;
+    const retry = Math.min(...(w.needs ?? []).filter((n) => n.need === "control-plane").map((n) => n.retrySeconds));
+    const blocked = blockingCheck(w.name);
+    if (retry < COLD_BOOT) {
+      error(
+        need,
+        retry === 0 ? `${w.name} fails at once when the control plane is not up yet, as on every first deploy` : `${w.name} retries ${retry} s, less than a cold server boot (${COLD_BOOT} s)`,
+        `retry for at least ${COLD_BOOT} s (CONTROL_PLANE_WAIT, lib/plan/containers.ts; the estimate is CONTROL_PLANE_COLD_BOOT_SECONDS, lib/plan/server.ts)`,
+      );
+    } else if (blocked) {
+      error(
+        need,
+        `${w.name} retries ${retry} s, but it starts only after ${blocked.check} is HEALTHY (${blocked.chain}), and that health check needs the control plane: on a cold boot ${blocked.check} does not turn healthy, so the wait never begins`,
+        `make ${blocked.check}'s health check a liveness probe that needs no server (lib/plan/containers.ts): the waiting belongs in ${w.name}`,
+      );
+    } else {
+      const retries = Number.isFinite(retry) ? `retries up to ${retry} s` : "retries until it gets through";
+      ok(need, `${w.name} ${retries} (a cold server boot takes up to ${COLD_BOOT} s)${orderedText}`);
+    }
+  }
+
+  // Every health check of the task: what it needs, and whether the boot is over before it counts.
+  const dependants = (name: string) => edges.filter((e) => e.to === name && e.condition === "HEALTHY").map((e) => e.from);
+  for (const c of task.containers.filter((container) => container.healthCheck)) {
+    const need = `${c.name} health check during a cold boot`;
+    if (!checkNeedsControlPlane(c)) {
+      ok(need, "needs nothing outside the task");
+      continue;
+    }
+    const gated = gate(c.name);
+    if (gated) {
+      ok(need, `needs the control plane; runs after ${gated.waiter} waited for it (${gated.chain})`);
+      continue;
+    }
+    const tolerance = secondsToUnhealthy(c.healthCheck!);
+    const waiting = dependants(c.name);
+    if (tolerance >= COLD_BOOT || (!c.essential && waiting.length === 0)) {
+      ok(need, `needs the control plane; turns UNHEALTHY after ${tolerance} s of failures, ${tolerance >= COLD_BOOT ? "longer than a cold boot" : "and nothing depends on it"}`);
+      continue;
+    }
+    const timing = `startPeriod ${c.healthCheck!.startPeriod} s + ${c.healthCheck!.retries} retries × ${c.healthCheck!.interval} s = ${tolerance} s, within a cold server boot (${COLD_BOOT} s)`;
+    const effect = c.essential
+      ? `${c.name} is essential, so ECS stops the task and starts another, which races again`
+      : `${waiting.join(", ")} wait${waiting.length === 1 ? "s" : ""} for it HEALTHY and never start${waiting.length === 1 ? "s" : ""}`;
+    error(
+      need,
+      `needs the control plane and nothing before it waited for that: it turns UNHEALTHY ${timing}; ${effect}`,
+      `make the check a liveness probe that needs no server and wait for the control plane, bounded, in an init container; or start ${c.name} after that wait (lib/plan/containers.ts)`,
+    );
+  }
+  return reports;
+}
+
+export function checkBootOrder(plan: MeshPlan, result: RuleResult): void {
+  reportVerdicts(bootOrder(plan), result);
+}
