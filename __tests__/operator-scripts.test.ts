@@ -85,7 +85,7 @@ describe("tools/ensure-tools.sh", () => {
   function toolsPath(standIns: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ensure-tools-bin-"));
     tempDirs.push(dir);
-    for (const program of ["sed", "head", "cat", "mktemp", "rm"]) {
+    for (const program of ["sed", "head", "cat", "mktemp", "rm", "sort", "tr"]) {
       fs.symlinkSync(spawnSync("/bin/sh", ["-c", `command -v ${program}`], { encoding: "utf8" }).stdout.trim(), path.join(dir, program));
     }
     for (const [name, body] of Object.entries(standIns)) fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
@@ -96,23 +96,25 @@ describe("tools/ensure-tools.sh", () => {
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   };
   const terraform = (version: string) => `echo "Terraform v${version}"; echo "on linux_amd64"`;
+  const debianTools = { shellcheck: "exit 0", jq: "exit 0", unzip: "exit 0", sha256sum: "exit 0", ip: "exit 0", unshare: "exit 0" };
 
-  it("passes when shellcheck and terraform >= 1.10 are there", () => {
-    expect(run([], { shellcheck: "exit 0", terraform: terraform("1.11.4"), id: "echo 0" })).toEqual({ status: 0, stdout: "", stderr: "" });
+  it("passes when the Debian tools and terraform >= 1.10 are there", () => {
+    expect(run([], { ...debianTools, terraform: terraform("1.11.4"), id: "echo 0" })).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
-  it("names shellcheck and how to get it in one line when it is missing and it may not install", () => {
+  it("names what is missing and the packages to install in one line when it may not install", () => {
+    const { shellcheck: _, ip: __, ...others } = debianTools;
     for (const [args, id] of [[["--check"], "echo 0"], [[], "echo 1000"]] as const) {
-      const result = run([...args], { terraform: terraform("1.11.4"), id });
+      const result = run([...args], { ...others, terraform: terraform("1.11.4"), id });
       expect(result.status).toBe(1);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
-      expect(result.stderr).toMatch(/^ensure-tools: shellcheck is not installed .*apt-get install -y shellcheck/);
+      expect(result.stderr).toMatch(/^ensure-tools: shellcheck ip not installed .*'apt-get install -y iproute2 shellcheck'/);
     }
   });
 
   it("names terraform when it is missing or older than 1.10", () => {
-    expect(run([], { shellcheck: "exit 0", id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/) });
-    expect(run([], { shellcheck: "exit 0", terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/) });
+    expect(run([], { ...debianTools, id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/) });
+    expect(run([], { ...debianTools, terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/) });
   });
 
   it("prints its usage for --help and refuses an unknown argument with exit 2", () => {

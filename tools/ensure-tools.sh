@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # The tools `npm test` needs besides npm packages, checked before the tests run (npm's pretest):
-#   - shellcheck lints every rendered script: a Debian package, installed here with apt-get
-#     when missing and running as root (a fresh machine of this project's kind);
+#   - Debian packages: shellcheck lints every rendered script; the script runner judge runs
+#     them with the real jq, unzip and sha256sum, brings up loopback with ip (iproute2) and
+#     isolates them with unshare (util-linux). Installed here with apt-get when missing and
+#     running as root (a fresh machine of this project's kind);
 #   - terraform >= 1.10 runs variable validation: HashiCorp ships it outside Debian, so it is
 #     only checked.
 # Anything missing and not installable ends the run with one line naming the tool and the fix.
 set -euo pipefail
 
 usage() {
-  cat <<'EOF'
+  cat <<'EOF_USAGE'
 usage: tools/ensure-tools.sh [--check] [--help]
 
-Checks the tools npm test needs (shellcheck, terraform >= 1.10); installs shellcheck with
-apt-get when it is missing and this runs as root. npm test runs it first (pretest).
+Checks the tools npm test needs (shellcheck, jq, unzip, sha256sum, ip, unshare, terraform >= 1.10);
+installs the missing Debian packages with apt-get when this runs as root. npm test runs it first
+(pretest).
   --check   only check: install nothing, fail when a tool is missing
   --help    this text
 Skip it with: npm test --ignore-scripts
-EOF
+EOF_USAGE
 }
 
 install=1
@@ -34,7 +37,8 @@ fail() {
   exit 1
 }
 
-SHELLCHECK_FIX="install it with 'apt-get install -y shellcheck' as root (Debian/Ubuntu; npm test does this itself when run as root), 'brew install shellcheck' (macOS), or see https://github.com/koalaman/shellcheck#installing"
+# command:Debian package
+TOOLS=(shellcheck:shellcheck jq:jq unzip:unzip sha256sum:coreutils ip:iproute2 unshare:util-linux)
 
 # Fresh Debian images ship without package lists: try the install, and on failure refresh the
 # lists once and retry (stale lists fail the same way). apt's output is shown only on failure.
@@ -52,14 +56,28 @@ apt_install() {
   return 1
 }
 
-if ! command -v shellcheck >/dev/null 2>&1; then
+missing_commands() {
+  local tool
+  for tool in "${TOOLS[@]}"; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || printf '%s\n' "$tool"
+  done
+}
+
+missing=()
+while IFS= read -r tool; do missing+=("$tool"); done < <(missing_commands)
+if [ "${#missing[@]}" -gt 0 ]; then
+  commands="$(printf '%s ' "${missing[@]%%:*}")"
+  packages="$(printf '%s\n' "${missing[@]#*:}" | sort -u | tr '\n' ' ')"
+  fix="install the Debian packages with 'apt-get install -y ${packages% }' as root (npm test does this itself when run as root), or your system's packages (macOS: brew install ${packages% })"
   if [ "$install" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-tools: shellcheck is missing; installing the Debian package shellcheck with apt-get" >&2
-    apt_install shellcheck || fail "shellcheck could not be installed with apt-get (its output is above); $SHELLCHECK_FIX"
-    command -v shellcheck >/dev/null 2>&1 || fail "shellcheck is still not on PATH after apt-get installed it (PATH=$PATH)"
-    echo "ensure-tools: installed $(shellcheck --version | sed -n 's/^version: /shellcheck /p')" >&2
+    echo "ensure-tools: ${commands% } missing; installing the Debian packages ${packages% } with apt-get" >&2
+    # shellcheck disable=SC2086 # one word per package
+    apt_install ${packages% } || fail "${commands% } could not be installed with apt-get (its output is above); $fix"
+    still="$(missing_commands | sed 's/:.*//' | tr '\n' ' ')"
+    [ -z "$still" ] || fail "${still% } still not on PATH after apt-get installed them (PATH=$PATH)"
+    echo "ensure-tools: installed ${packages% }" >&2
   else
-    fail "shellcheck is not installed (the tests lint every rendered script with it): $SHELLCHECK_FIX"
+    fail "${commands% } not installed (the tests run every rendered script through them): $fix"
   fi
 fi
 
