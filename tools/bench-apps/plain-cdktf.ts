@@ -455,6 +455,12 @@ class PlainMeshStack extends TerraformStack {
       bucket: snapshots.id,
       policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [snapshots.arn, `${snapshots.arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] }),
     });
+    // The task reaper on the server looks up the mesh's tasks.
+    new IamRolePolicy(this, "consul_server_role_describe_tasks", {
+      namePrefix: "describe-mesh-tasks-",
+      role: serverRole.id,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${partition}:ecs:${region.stringValue}:${account}:task/${cluster}/*`] }] }),
+    });
     new IamRolePolicy(this, "consul_server_role_snapshots", { namePrefix: "save-snapshots-", role: serverRole.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [`${snapshots.arn}/snapshots/*`] }] }) });
     const serverProfile = new IamInstanceProfile(this, "consul_server_profile", { namePrefix: `${cluster}-consul-server-`, role: serverRole.name });
     const serverAmi = new DataAwsSsmParameter(this, "consul_server_ami", { name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
