@@ -105,12 +105,25 @@ function lockIsStale() {
   }
 }
 
+/** The path of a package the build needs, or undefined after saying how to get it. */
+function devDependency(request) {
+  try {
+    return require.resolve(request, { paths: [ROOT] });
+  } catch {
+    console.error(`${request.split("/")[0]} is not installed, and the app must be compiled: run npm ci (with the dev dependencies); nothing was synthesized.`);
+    return undefined;
+  }
+}
+
 /** tsc (type-check and emit dist/), then the bundle. Returns an exit code. */
 function build(print) {
   const started = process.hrtime.bigint();
   // stdout: cdktf synth shows the app's stdout as output, its stderr as errors.
   console.log("Compiling the app (its sources changed since the last synth) ...");
-  const tsc = path.join(path.dirname(require.resolve("typescript/package.json", { paths: [ROOT] })), "bin", "tsc");
+  const typescript = devDependency("typescript/package.json");
+  const esbuild = devDependency("esbuild");
+  if (!typescript || !esbuild) return 1;
+  const tsc = path.join(path.dirname(typescript), "bin", "tsc");
   // --noEmitOnError: after a failed check dist/ still holds the last good build, the one the stamp names.
   const typecheck = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.json"), "--noEmitOnError"], { cwd: ROOT, encoding: "utf8" });
   if (typecheck.status !== 0) {
@@ -118,17 +131,22 @@ function build(print) {
     console.error(`tsc -p tsconfig.json failed (exit ${typecheck.status ?? typecheck.signal}): fix the errors above; nothing was synthesized.`);
     return 1;
   }
-  const esbuild = require(require.resolve("esbuild", { paths: [ROOT] }));
   const temporary = `${BUNDLE}.${process.pid}.tmp`;
-  esbuild.buildSync({
-    entryPoints: [path.join(DIST, "main.js")],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    outfile: temporary,
-    logLevel: "error",
-  });
+  try {
+    require(esbuild).buildSync({
+      entryPoints: [path.join(DIST, "main.js")],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      outfile: temporary,
+      logLevel: "error",
+    });
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    console.error(`Bundling dist/main.js with esbuild failed: ${error.message}; nothing was synthesized.`);
+    return 1;
+  }
   fs.renameSync(temporary, BUNDLE);
   // Code caches of the previous bundle would only be rejected.
   for (const file of fs.readdirSync(DIST)) if (file.endsWith(".v8cache")) fs.rmSync(path.join(DIST, file), { force: true });
