@@ -8,7 +8,6 @@ import { App } from "cdktf";
 import { loadSpec } from "./lib/spec/load";
 import { formatSpecIssues, SpecError } from "./lib/spec/issues";
 import { REPORT_FILES, runByCdktfCli, writeErrorReport } from "./lib/synth-report";
-import { createStacks, stateBackendFrom } from "./stacks";
 
 /** Removes every synthesized stack, the manifest and a previous error report, so a failed run cannot leave a stale one. */
 function removeSynthOutput(outdir: string): void {
@@ -27,6 +26,8 @@ function main(): number {
     const { plan, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
     // stdout: cdktf-cli shows it once and unlabelled (its stderr label is "[ERROR]").
     if (warnings.length > 0) console.log(formatSpecIssues(source, [], warnings));
+    // The constructs (and the AWS provider's classes) load only for a valid spec: a bad one fails fast.
+    const { createStacks, stateBackendFrom } = require("./stacks") as typeof import("./stacks");
     createStacks(app, plan, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), plan) });
     // Stacks the spec no longer asks for must not linger beside the new ones.
     removeSynthOutput(app.outdir);

@@ -6,7 +6,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { CliExit, parseCli, runTool } from "../tools/support";
+import { OUTPUT_MARKER } from "../tools/render";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
 
 const run = promisify(execFile);
@@ -21,8 +23,43 @@ function tempDir(): string {
   return dir;
 }
 
-/** Runs tools/<tool>.ts; resolves with the exit status and both streams, whatever the status. */
-async function tool(name: string, args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+interface ToolResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs tools/<tool>.ts's main in this process, as runTool does for the command: its exit code,
+ * and what it printed (a CliExit's text goes where runTool prints it).
+ */
+async function tool(name: string, args: readonly string[]): Promise<ToolResult> {
+  const { main } = (await import(`../tools/${name}.ts`)) as { main: (args: readonly string[]) => number | Promise<number> };
+  const out: string[] = [];
+  const err: string[] = [];
+  const spies = [
+    vi.spyOn(console, "log").mockImplementation((...parts: unknown[]) => void out.push(`${parts.join(" ")}\n`)),
+    vi.spyOn(console, "error").mockImplementation((...parts: unknown[]) => void err.push(`${parts.join(" ")}\n`)),
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true)),
+  ];
+  const saved = process.env.MESH_SPEC;
+  process.env.MESH_SPEC = "";
+  try {
+    const status = await main(args);
+    return { status, stdout: out.join(""), stderr: err.join("") };
+  } catch (error) {
+    if (!(error instanceof CliExit)) throw error;
+    (error.code === 0 ? out : err).push(`${error.text}\n`);
+    return { status: error.code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+    if (saved === undefined) delete process.env.MESH_SPEC;
+    else process.env.MESH_SPEC = saved;
+  }
+}
+
+/** Runs tools/<tool>.ts as the command it is (tsx, as npm run does). */
+async function command(name: string, args: readonly string[]): Promise<ToolResult> {
   try {
     const { stdout, stderr } = await run(TSX, [`tools/${name}.ts`, ...args], { encoding: "utf8", env: { ...process.env, MESH_SPEC: "" } });
     return { status: 0, stdout, stderr };
@@ -39,22 +76,73 @@ function projectFiles(): Map<string, string> {
 }
 
 describe.each(TOOLS)("tools/%s.ts", (name) => {
-  it.concurrent("prints its usage for --help, exit 0, and does nothing else", async () => {
-    const started = Date.now();
+  it("prints its usage for --help, exit 0, and does nothing else", async () => {
+    const before = projectFiles();
     const result = await tool(name, ["--help"]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^usage: /);
     expect(result.stderr).toBe("");
-    // npm run bench -- --help used to start a minute-long run.
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(projectFiles()).toEqual(before);
   });
 
-  it.concurrent("refuses an unknown option with exit 2, the reason and the usage", async () => {
+  it("refuses an unknown option with exit 2, the reason and the usage", async () => {
     const result = await tool(name, ["--bogus"]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/Unknown option '--bogus'/);
     expect(result.stderr).toMatch(/\nusage: /);
     expect(result.stdout).toBe("");
+  });
+
+  it("runs its main only as the command, not when imported", () => {
+    // The one line that makes the file a command: runTool runs main when the file is the program.
+    expect(fs.readFileSync(`tools/${name}.ts`, "utf8")).toMatch(/\nvoid runTool\(require\.main === module, "[a-z:-]+", main(, 2)?\);\n$/);
+  });
+});
+
+describe("runTool, the end of every tool", () => {
+  /** runTool as the program would run it, with what it printed and the exit code it set. */
+  async function asProgram(main: (args: readonly string[]) => number | Promise<number>, failureCode?: number) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spies = [
+      vi.spyOn(console, "log").mockImplementation((text: unknown) => void out.push(String(text))),
+      vi.spyOn(console, "error").mockImplementation((text: unknown) => void err.push(String(text))),
+    ];
+    const saved = process.exitCode;
+    try {
+      await runTool(true, "tool", main, failureCode, ["--x"]);
+      return { code: process.exitCode, stdout: out.join("\n"), stderr: err.join("\n") };
+    } finally {
+      process.exitCode = saved;
+      for (const spy of spies) spy.mockRestore();
+    }
+  }
+
+  it("prints --help on stdout with exit 0, a bad argument on stderr with exit 2", async () => {
+    expect(await asProgram(() => parseCli("usage: tool", {}, false, ["--help"]) && 5)).toEqual({ code: 0, stdout: "usage: tool", stderr: "" });
+    expect(await asProgram(() => parseCli("usage: tool", {}, false, ["--bogus"]) && 5)).toEqual({ code: 2, stdout: "", stderr: expect.stringMatching(/^Unknown option '--bogus'[\s\S]*\n\nusage: tool$/) });
+  });
+
+  it("sets main's exit code, and reports a failure in one line with the tool's failure code", async () => {
+    expect(await asProgram((args) => (args[0] === "--x" ? 3 : 4))).toEqual({ code: 3, stdout: "", stderr: "" });
+    expect(
+      await asProgram(async () => {
+        throw new Error("no stack file");
+      }, 2),
+    ).toEqual({ code: 2, stdout: "", stderr: "tool failed: no stack file" });
+  });
+
+  it("does nothing when the file is imported", async () => {
+    let ran = false;
+    await runTool(false, "tool", () => ((ran = true), 0));
+    expect(ran).toBe(false);
+  });
+});
+
+describe("a tool run as a command (tsx)", () => {
+  it("prints the reason and the usage on stderr with exit 2", async () => {
+    const result = await command("write-json-schema", ["--bogus"]);
+    expect(result).toMatchObject({ status: 2, stdout: "", stderr: expect.stringMatching(/^Unknown option '--bogus'[\s\S]*\nusage: npx tsx tools\/write-json-schema.ts/) });
   });
 });
 
@@ -93,13 +181,16 @@ describe("tools/render.ts --out", () => {
     expect(fs.readdirSync(out)).toEqual(["notes.txt"]);
   });
 
-  it("writes there, and replaces its own earlier output", async () => {
+  it("replaces its own earlier output there (the marker file says whose it is)", async () => {
     const out = path.join(tempDir(), "review");
-    for (let i = 0; i < 2; i++) {
-      const result = await tool("render", ["--out", out]);
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      expect(fs.existsSync(path.join(out, "mesh", "http-server.containers.json"))).toBe(true);
-    }
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, OUTPUT_MARKER), "an earlier render\n");
+    fs.writeFileSync(path.join(out, "stale.json"), "{}");
+    const result = await tool("render", ["--out", out]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, "mesh", "http-server.containers.json"))).toBe(true);
+    expect(fs.existsSync(path.join(out, "stale.json"))).toBe(false);
+    expect(fs.existsSync(path.join(out, OUTPUT_MARKER))).toBe(true);
   }, 60_000);
 });
 

@@ -115,7 +115,6 @@ function differences(json: unknown, hcl: unknown, at: string, out: string[]): vo
 
 const specs: [string, MeshPlan][] = [
   ["default", buildPlan(meshSpecSchema.parse(DEFAULT_SPEC))],
-  ["large-mesh", loadSpecFile("examples/large-mesh.yaml").plan],
   // Adds the tls-edge stack.
   ["tls-edge", loadSpecFile("examples/tls-edge.yaml").plan],
   // Launch templates, Auto Scaling groups, dataplane tasks and the auth method.

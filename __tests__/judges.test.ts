@@ -253,12 +253,14 @@ describe("lintShell", () => {
 
   it("throws, never skips, when shellcheck is missing", () => {
     const saved = process.env.PATH;
-    process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), "no-shellcheck-"));
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-shellcheck-"));
+    process.env.PATH = empty;
     try {
       expect(() => lintShell("echo ok\n", "sh")).toThrow(SHELLCHECK_MISSING);
       expect(() => lintShell("echo ok\n", "sh")).toThrow(MissingToolError);
     } finally {
       process.env.PATH = saved;
+      fs.rmSync(empty, { recursive: true, force: true });
     }
     expect(SHELLCHECK_MISSING).toMatch(/^shellcheck is not installed: run `apt-get install -y shellcheck`/);
   });

@@ -1,11 +1,11 @@
 // The spec loader in layers (document -> structure -> semantic rules, every error in one run),
 // its bounds on hostile input, and how `cdktf synth` shows spec problems: each once, labelled.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
 import { SPEC_LIMITS } from "../lib/spec/limits";
@@ -208,29 +208,33 @@ describe("listing problems", () => {
   });
 });
 
-describe("the built app on bad specs", () => {
-  const outDir = path.resolve("review/spec-loader-test/dist");
-  const mainJs = path.join(outDir, "main.js");
-  beforeAll(() => {
-    const build = spawnSync(path.resolve("node_modules/.bin/tsc"), ["-p", "tsconfig.json", "--outDir", outDir], { encoding: "utf8" });
-    expect(build.status, build.stdout + build.stderr).toBe(0);
-  }, 120_000);
+describe("the app command on bad specs", () => {
+  // cdktf.json's app command, as cdktf synth runs it (it compiles first when a source changed).
+  const launcher = path.resolve("bin/cdktf-app.js");
 
-  const run = (spec: string, env: NodeJS.ProcessEnv = {}) => {
+  /** The app on a spec, in its own output directory (the runs go concurrently). */
+  const run = async (spec: string, env: NodeJS.ProcessEnv = {}) => {
     const out = fs.mkdtempSync(path.join(tmp, "out-"));
     fs.mkdirSync(path.join(out, "stacks", "mesh"), { recursive: true });
     fs.writeFileSync(path.join(out, "stacks", "mesh", "cdk.tf.json"), "{}"); // a stale stack from an earlier run
-    const specFile = path.join(tmp, "spec.yaml");
+    const specFile = path.join(out, "spec.yaml");
     fs.writeFileSync(specFile, spec);
     const child: NodeJS.ProcessEnv = { ...process.env, ...env, CDKTF_OUTDIR: out, MESH_SPEC: specFile };
     delete child.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
     if (env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS) child.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
-    const result = spawnSync(process.execPath, [mainJs], { encoding: "utf8", env: child });
-    return { ...result, out };
+    const status = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [launcher], { encoding: "utf8", env: child, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+      );
+    });
+    return { ...status, out };
   };
 
-  it.each(Object.entries(pathological))("exits 1 on %s with the message and no stacks", (_name, { text, message }) => {
-    const result = run(text);
+  // In a real process (its own stack size and heap) for depth and size; "bounds on the input"
+  // checks every pathological input's message in this process.
+  const realProcess = ["5,000 nested brackets (YAML)", "a 10 MB spec with 160,000 keys"];
+  it.concurrent.each(Object.entries(pathological).filter(([name]) => realProcess.includes(name)))("exits 1 on %s with the message and no stacks", async (_name, { text, message }) => {
+    const result = await run(text);
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
@@ -238,8 +242,19 @@ describe("the built app on bad specs", () => {
     expect(fs.existsSync(path.join(result.out, "manifest.json"))).toBe(false);
   });
 
-  it("under cdktf-cli, leaves the errors to the manifest's annotations (printed once by the CLI), with no stacks", () => {
-    const result = run('services:\n  web:\n    image: nginx\n    port: 8500\n    user: "65534"\n', { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+  it.concurrent("exits 1 on an ordinary bad spec, listing every problem without a stack trace, and removes the stale stacks", async () => {
+    const result = await run("services:\n  web:\n    image: nginx\n    port: 8500\n");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^Mesh spec \S+ is invalid \(2 errors\):\n/);
+    expect(result.stderr).toContain("services.web.image:");
+    expect(result.stderr).toContain("services.web.port:");
+    expect(result.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
+    expect(fs.existsSync(path.join(result.out, "stacks"))).toBe(false);
+    expect(fs.existsSync(path.join(result.out, "manifest.json"))).toBe(false);
+  });
+
+  it.concurrent("under cdktf-cli, leaves the errors to the manifest's annotations (printed once by the CLI), with no stacks", async () => {
+    const result = await run('services:\n  web:\n    image: nginx\n    port: 8500\n    user: "65534"\n', { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
     expect(result.status).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toContain("services.web.port");

@@ -1,7 +1,8 @@
 // The variable validation blocks are Terraform expressions: judge them with real Terraform.
 // Only the variables are extracted (no provider, so `terraform init` needs no download) and
 // `terraform plan` evaluates their validation against good and bad values.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,6 +19,8 @@ let dir: string;
 const dirs: string[] = [];
 
 /** A Terraform root holding only a stack's variables, initialized (no provider needed). */
+const execFileAsync = promisify(execFile);
+
 function variablesRoot(variables: Record<string, unknown>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-vars-"));
   dirs.push(root);
@@ -38,29 +41,37 @@ beforeAll(() => {
 
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-function plan(vars: Record<string, string>, extraArgs: readonly string[] = [], cwd = dir): { ok: boolean; output: string } {
+/** `terraform plan` with these variables; the plans run concurrently (-lock=false: they only read). */
+async function plan(vars: Record<string, string>, extraArgs: readonly string[] = [], cwd = dir): Promise<{ ok: boolean; output: string }> {
   const args = ["plan", "-input=false", "-lock=false", "-no-color", ...extraArgs, ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])];
-  const result = spawnSync("terraform", args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
-  return { ok: result.status === 0, output: `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ") };
+  try {
+    const { stdout, stderr } = await execFileAsync("terraform", args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    return { ok: true, output: `${stdout}\n${stderr}`.replace(/\s+/g, " ") };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${e.stdout ?? ""}\n${e.stderr ?? ""}`.replace(/\s+/g, " ") };
+  }
 }
 
 describe("Terraform variable validation (real terraform plan)", () => {
-  it("accepts the defaults and sensible overrides", () => {
-    const defaults = plan({});
+  it.concurrent("accepts the defaults and sensible overrides", async () => {
+    const defaults = await plan({});
     expect(defaults.ok, defaults.output).toBe(true);
-    const overrides = plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", availability_zones: '["eu-west-1b"]', admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
+    const overrides = await plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", availability_zones: '["eu-west-1b"]', admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
     expect(overrides.ok, overrides.output).toBe(true);
-    const broad = plan({ admin_cidr: "10.0.0.0/16", admin_cidr_allow_broad: "true" });
+    const broad = await plan({ admin_cidr: "10.0.0.0/16", admin_cidr_allow_broad: "true" });
     expect(broad.ok, broad.output).toBe(true);
   });
 
-  it("never accepts the whole internet as admin_cidr, even when broad ranges are allowed", () => {
-    const result = plan({ admin_cidr: "0.0.0.0/0", admin_cidr_allow_broad: "true" });
+  it.concurrent("never accepts the whole internet as admin_cidr, even when broad ranges are allowed", async () => {
+    const result = await plan({ admin_cidr: "0.0.0.0/0", admin_cidr_allow_broad: "true" });
     expect(result.ok).toBe(false);
     expect(result.output).toContain("admin_cidr must not be the whole internet");
   });
 
-  it.each([
+  // Terraform checks every variable of a plan and reports each invalid one: the cases share plans,
+  // one value per variable in each.
+  const rejections: [string, string, string][] = [
     ["cluster_name", "Prod_Mesh", "cluster_name must be 2-20 lowercase"],
     ["cluster_name", "a-very-long-cluster-name", "cluster_name must be 2-20 lowercase"],
     ["aws_region", "Europe", "aws_region must be a region name"],
@@ -73,15 +84,25 @@ describe("Terraform variable validation (real terraform plan)", () => {
     ["ecs_instance_size", "t3.micro", "too few network interfaces"],
     ["ecs_instance_size", "t4g.small", "must be an x86_64 instance type"],
     ["consul_instance_size", "m7g.large", "must be an x86_64 instance type"],
-  ])("rejects %s = %s", (name, value, message) => {
-    const result = plan({ [name]: value });
+  ];
+  const plans: Record<string, string>[] = [];
+  for (const [name, value] of rejections) {
+    const free = plans.find((vars) => !(name in vars));
+    if (free) free[name] = value;
+    else plans.push({ [name]: value });
+  }
+
+  it.concurrent.each(plans.map((vars) => [Object.entries(vars).map(([k, v]) => `${k} = ${v}`).join(", "), vars] as const))("rejects %s, naming each", async (_title, vars) => {
+    const result = await plan(vars);
     expect(result.ok).toBe(false);
-    expect(result.output).toContain(message);
+    for (const [name, value, message] of rejections.filter(([n, v]) => vars[n] === v)) {
+      expect(result.output, `${name} = ${value}`).toContain(message);
+    }
   });
 
-  it("rejects availability zones of another region, or not one per zone", () => {
+  it.concurrent("rejects availability zones of another region, or not one per zone", async () => {
     for (const zones of ['["eu-west-1a"]', '["us-east-1a", "us-east-1b"]']) {
-      const result = plan({ aws_region: "us-east-1", availability_zones: zones });
+      const result = await plan({ aws_region: "us-east-1", availability_zones: zones });
       expect(result.ok, zones).toBe(false);
       expect(result.output).toContain("availability_zones must list 1 zone(s) of aws_region");
     }
@@ -90,26 +111,26 @@ describe("Terraform variable validation (real terraform plan)", () => {
 
 // The README tells users to start from these files and pass them with --var-file.
 describe("examples/*.tfvars.example", () => {
-  it("sets only variables of the mesh stack, to values its validation accepts", () => {
-    const result = plan({}, [`-var-file=${path.resolve("examples/mesh.tfvars.example")}`]);
+  it.concurrent("sets only variables of the mesh stack, to values its validation accepts", async () => {
+    const result = await plan({}, [`-var-file=${path.resolve("examples/mesh.tfvars.example")}`]);
     expect(result.ok, result.output).toBe(true);
     expect(result.output).not.toMatch(/undeclared variable/i);
     expect(result.output).toContain('admin_cidr = "203.0.113.7/32"');
   });
 
-  it("sets only variables of the tls-edge stack, to values its validation accepts", () => {
+  it.concurrent("sets only variables of the tls-edge stack, to values its validation accepts", async () => {
     const spec = YAML.parse(fs.readFileSync("examples/tls-edge.yaml", "utf8")) as never;
     const root = variablesRoot((synthAllStacks(spec)["tls-edge"] as { variable: Record<string, unknown> }).variable);
-    const result = plan({}, [`-var-file=${path.resolve("examples/tls-edge.tfvars.example")}`], root);
+    const result = await plan({}, [`-var-file=${path.resolve("examples/tls-edge.tfvars.example")}`], root);
     expect(result.ok, result.output).toBe(true);
     expect(result.output).not.toMatch(/undeclared variable/i);
     expect(result.output).toContain('app_image_tag = "0123456789ab-0123456789ab"');
   }, 60_000);
 
-  it("is what a wrong file looks like to Terraform (the check above can fail)", () => {
+  it.concurrent("is what a wrong file looks like to Terraform (the check above can fail)", async () => {
     const bad = path.join(dir, "bad.tfvars");
     fs.writeFileSync(bad, 'admin_cidr = "0.0.0.0/0"\nno_such_variable = 1\n');
-    const result = plan({}, [`-var-file=${bad}`]);
+    const result = await plan({}, [`-var-file=${bad}`]);
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/undeclared variable/i);
   });

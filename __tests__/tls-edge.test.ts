@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -18,6 +18,10 @@ import { renderText } from "../lib/render/text";
 import { runPolicy } from "../tools/policy-rules";
 import { requireShellcheck } from "../tools/judges";
 import { MeshStack } from "../stacks/mesh-stack";
+
+/** Temporary folders of this file, removed after its tests. */
+const leftovers: string[] = [];
+afterAll(() => leftovers.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 import { planOf } from "./support/synth";
 
 /** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
@@ -273,6 +277,7 @@ describe("the Envoy start script (run with sh)", () => {
 
   function start(env: Record<string, string>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-tls-"));
+    leftovers.push(dir);
     const entrypoint = path.join(dir, "entrypoint.sh");
     // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
     fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
@@ -443,6 +448,7 @@ describe("Terraform variables and expressions (real terraform)", () => {
   const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
   const bare = synthAlone({ network: { from: "existing" } });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tls-edge-vars-"));
+  leftovers.push(dir);
   // Only variables, locals and outputs (no provider to download); the ECS service's desired_count expression as an output.
   const config = {
     variable: bare.variable,
@@ -496,9 +502,17 @@ describe("Terraform variables and expressions (real terraform)", () => {
 describe("scripts/push-images.sh", () => {
   const script = "scripts/push-images.sh";
 
+  const temporary: string[] = [];
+  afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+  const tempDir = (prefix: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    temporary.push(dir);
+    return dir;
+  };
+
   /** A PATH with only the named stand-ins (each exits with the given status) plus /usr/bin and /bin. */
   function run(commands: Record<string, number>, args: string[] = [], extraEnv: Record<string, string> = {}) {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-bin-"));
+    const bin = tempDir("fake-bin-");
     for (const [name, status] of Object.entries(commands)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexit ${status}\n`, { mode: 0o755 });
     const result = spawnSync("bash", [script, ...args], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: os.tmpdir(), ...extraEnv } });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -534,7 +548,7 @@ describe("scripts/push-images.sh", () => {
     const tag = first.stdout.trim();
     expect(tag).toMatch(/^([0-9a-f]{12}|nogit)-[0-9a-f]{12}$/);
     expect(run({}, ["--tag-only"]).stdout.trim()).toBe(tag);
-    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "app-"));
+    const copy = tempDir("app-");
     fs.cpSync("app/flask", copy, { recursive: true });
     expect(run({}, ["--tag-only"], { APP_DIR: copy }).stdout.trim()).toBe(tag);
     fs.appendFileSync(path.join(copy, "app.py"), "\n# changed\n");

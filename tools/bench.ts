@@ -24,7 +24,7 @@ import * as path from "node:path";
 import * as esbuild from "esbuild";
 import YAML from "yaml";
 import type { MeshSpecInput } from "../lib/spec/schema";
-import { appCommand, parseCli, PROJECT_ROOT, table, usageError } from "./support";
+import { appCommand, parseCli, PROJECT_ROOT, runTool, table, usageError } from "./support";
 
 const USAGE = `usage: npm run bench -- [--runs <n>] [--sizes <n,n,...>] [--strict] [--keep]
 
@@ -181,8 +181,8 @@ function differences(a: Output, b: Output): string[] {
   return keys.filter((k) => a.counts.get(k) !== b.counts.get(k)).map((k) => `${k}: ${a.counts.get(k) ?? 0} vs ${b.counts.get(k) ?? 0}`);
 }
 
-function main(): number {
-  const { values } = parseCli(USAGE, { runs: { type: "string" }, sizes: { type: "string" }, strict: { type: "boolean" }, keep: { type: "boolean" } });
+export function main(args: readonly string[]): number {
+  const { values } = parseCli(USAGE, { runs: { type: "string" }, sizes: { type: "string" }, strict: { type: "boolean" }, keep: { type: "boolean" } }, false, args);
   const runs = Number(values.runs ?? 5);
   if (!Number.isInteger(runs) || runs < 1) usageError(`--runs must be a whole number >= 1, got "${values.runs}"`, USAGE);
   const sizes = (values.sizes ?? "2,50,200,500").split(",").map((s) => Number(s.trim()));
@@ -319,11 +319,4 @@ function main(): number {
   return missed > 0 && values.strict ? 1 : 0;
 }
 
-if (require.main === module) {
-  try {
-    process.exitCode = main();
-  } catch (error) {
-    console.error(`bench failed: ${(error as Error).message}`);
-    process.exitCode = 2;
-  }
-}
+void runTool(require.main === module, "bench", main, 2);

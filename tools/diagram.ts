@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram } from "./mesh-graph";
 import { DEFAULT_SOURCE } from "../lib/spec/load";
-import { loadProjectSpec, parseCli, PROJECT_ROOT, usageError } from "./support";
+import { loadProjectSpec, parseCli, PROJECT_ROOT, runTool, usageError } from "./support";
 
 const USAGE = `usage: npm run diagram -- [--spec <file>] [--format mermaid|dot|svg] [--out <dir>] [--readme]
 
@@ -26,13 +26,8 @@ Refresh the project's own diagrams (README and docs/): npm run diagram -- --read
 
 const FORMATS = ["mermaid", "dot", "svg"] as const;
 
-async function main(): Promise<number> {
-  const { values } = parseCli(USAGE, {
-    spec: { type: "string" },
-    format: { type: "string" },
-    out: { type: "string" },
-    readme: { type: "boolean" },
-  });
+export async function main(args: readonly string[]): Promise<number> {
+  const { values } = parseCli(USAGE, { spec: { type: "string" }, format: { type: "string" }, out: { type: "string" }, readme: { type: "boolean" } }, false, args);
   const format = values.format ?? "mermaid";
   if (!(FORMATS as readonly string[]).includes(format)) usageError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`, USAGE);
   if (values.format !== undefined && (values.out !== undefined || values.readme)) usageError("--format chooses what is printed; it cannot be combined with --out or --readme", USAGE);
@@ -74,12 +69,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`diagram failed: ${(error as Error).message ?? String(error)}`);
-    process.exitCode = 1;
-  },
-);
+void runTool(require.main === module, "diagram", main);

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
-import { parseCli, usageError } from "./support";
+import { parseCli, runTool, usageError } from "./support";
 
 const USAGE = `usage: npm run policy [-- <cdk.tf.json>...]
 
@@ -40,8 +40,8 @@ function table(rows: readonly string[][]): string {
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ")).join("\n");
 }
 
-function main(): number {
-  const args = parseCli(USAGE, {}, true).positionals;
+export function main(argv: readonly string[]): number {
+  const args = parseCli(USAGE, {}, true, argv).positionals;
   if (args.length === 0) usageError("no stack file given", USAGE);
   const findings: (PolicyFinding & { stack: string })[] = [];
   try {
@@ -60,4 +60,4 @@ function main(): number {
   return 1;
 }
 
-process.exitCode = main();
+void runTool(require.main === module, "policy", main, 2);

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEFAULT_SOURCE, loadSpec } from "../lib/spec/load";
-import { parseCli, PROJECT_ROOT } from "./support";
+import { parseCli, PROJECT_ROOT, runTool } from "./support";
 import { synthesizePlan } from "./synthesize";
 
 const USAGE = `usage: npm run readme:tables [-- --readme]
@@ -130,8 +130,8 @@ export function replaceBlock(text: string, kind: keyof typeof MARKERS, content: 
   return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
 }
 
-function main(): number {
-  const { values } = parseCli(USAGE, { readme: { type: "boolean" } });
+export function main(args: readonly string[]): number {
+  const { values } = parseCli(USAGE, { readme: { type: "boolean" } }, false, args);
   const stacks = documentedStacks();
   const generated = { inputs: block(inputsMarkdown(stacks)), outputs: block(outputsMarkdown(stacks)) };
   if (!values.readme) {
@@ -154,4 +154,4 @@ function main(): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main();
+void runTool(require.main === module, "readme:tables", main);

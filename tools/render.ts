@@ -27,7 +27,7 @@ import YAML from "yaml";
 import { stateBackendFrom } from "../stacks";
 import { loadSpec, type LoadedSpec } from "../lib/spec/load";
 import { formatSpecIssues, SpecError } from "../lib/spec/issues";
-import { cdktfContext, modelTables, parseCli, planDespiteRuleErrors, PROJECT_ROOT, table, usageError } from "./support";
+import { cdktfContext, modelTables, parseCli, planDespiteRuleErrors, PROJECT_ROOT, runTool, table, usageError } from "./support";
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
 import { judgeConsulConfig } from "./judges/consul-config";
@@ -47,7 +47,7 @@ Exit status: 0 every check passed, 1 an artifact failed a check, 2 a check could
 program such as shellcheck is missing; the output says how to get it) or bad usage.`;
 
 /** Marks a directory as render output, so a later run may replace it and nothing else. */
-const OUTPUT_MARKER = ".mesh-render-output";
+export const OUTPUT_MARKER = ".mesh-render-output";
 
 interface TerraformJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -176,8 +176,8 @@ function printModel(plan: MeshPlan): number {
   return errors;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseCli(USAGE, { spec: { type: "string" }, out: { type: "string" } });
+export async function main(args: readonly string[]): Promise<number> {
+  const { values } = parseCli(USAGE, { spec: { type: "string" }, out: { type: "string" } }, false, args);
   const env = values.spec === undefined ? process.env : { ...process.env, MESH_SPEC: path.resolve(values.spec) };
   let loaded: LoadedSpec;
   try {
@@ -325,14 +325,4 @@ async function main(): Promise<number> {
   return failed.length > 0 || modelErrors > 0 ? 1 : notRun.length > 0 ? 2 : 0;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(`render failed: ${(error as Error).message ?? String(error)}`);
-      process.exitCode = 2;
-    },
-  );
-}
+void runTool(require.main === module, "render", main, 2);

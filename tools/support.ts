@@ -77,35 +77,65 @@ export function table(rows: readonly (readonly string[])[]): string {
 type CliOptions = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * A tool's command line, parsed strictly with util.parseArgs: `--help` / `-h` prints the usage
- * on stdout and exits 0; an unknown option, a missing value or an unexpected argument prints
- * the reason and the usage on stderr and exits 2, before the tool does anything.
+ * A tool stopping on its command line: `--help` (exit 0, the usage for stdout) or a bad argument
+ * (exit 2, the reason and the usage for stderr). runTool prints it; tests catch it.
  */
-export function parseCli<const O extends CliOptions, const P extends boolean = false>(
-  usage: string,
-  options: O,
-  allowPositionals?: P,
-  args: readonly string[] = process.argv.slice(2),
-) {
+export class CliExit extends Error {
+  constructor(
+    readonly code: 0 | 2,
+    readonly text: string,
+  ) {
+    super(text);
+  }
+}
+
+/**
+ * A tool's command line, parsed strictly with util.parseArgs: `--help` / `-h` stops with the
+ * usage (exit 0); an unknown option, a missing value or an unexpected argument stops with the
+ * reason and the usage (exit 2), before the tool does anything.
+ */
+export function parseCli<const O extends CliOptions, const P extends boolean = false>(usage: string, options: O, allowPositionals: P | undefined, args: readonly string[]) {
   const config = { args: [...args], options: { ...options, help: { type: "boolean", short: "h" } } as O & { help: { type: "boolean"; short: "h" } }, allowPositionals: (allowPositionals ?? false) as P, strict: true as const };
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
     parsed = parseArgs(config);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    process.exit(2);
+    throw new CliExit(2, `${(error as Error).message}\n\n${usage}`);
   }
-  if ((parsed.values as { help?: boolean }).help) {
-    console.log(usage);
-    process.exit(0);
-  }
+  if ((parsed.values as { help?: boolean }).help) throw new CliExit(0, usage);
   return parsed;
 }
 
-/** Ends a tool on a bad argument value: the reason and the usage on stderr, exit 2. */
+/** Stops a tool on a bad argument value: the reason and the usage, exit 2. */
 export function usageError(message: string, usage: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
+  throw new CliExit(2, `${message}\n\n${usage}`);
+}
+
+/**
+ * Runs a tool's main with the process's arguments when the tool is the program (`isMain`:
+ * `require.main === module` in the tool, false when a test imports it): prints a CliExit where it
+ * belongs, sets the exit code, and reports a failure in one line (`<name> failed: ...`, exit
+ * `failureCode`). Resolves once the exit code is set.
+ */
+export function runTool(isMain: boolean, name: string, main: (args: readonly string[]) => number | Promise<number>, failureCode = 1, args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  if (!isMain) return Promise.resolve();
+  return Promise.resolve()
+    .then(() => main(args))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        if (error instanceof CliExit) {
+          if (error.code === 0) console.log(error.text);
+          else console.error(error.text);
+          process.exitCode = error.code;
+          return;
+        }
+        console.error(`${name} failed: ${(error as Error).message ?? String(error)}`);
+        process.exitCode = failureCode;
+      },
+    );
 }
 
 /**

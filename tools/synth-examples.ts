@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appCommand, parseCli, PROJECT_ROOT, usageError } from "./support";
+import { appCommand, parseCli, PROJECT_ROOT, runTool, usageError } from "./support";
 
 const USAGE = `usage: npm run synth:examples -- --out <dir> [--compare <dir>] [--project <dir>]
 
@@ -76,8 +76,8 @@ export function compareOutputs(a: string, b: string): string[] {
   return problems;
 }
 
-function main(): number {
-  const { values } = parseCli(USAGE, { out: { type: "string" }, compare: { type: "string" }, project: { type: "string" } });
+export function main(args: readonly string[]): number {
+  const { values } = parseCli(USAGE, { out: { type: "string" }, compare: { type: "string" }, project: { type: "string" } }, false, args);
   if (!values.out) usageError("--out is required", USAGE);
   const out = path.resolve(values.out);
   synthesizeAll(path.resolve(values.project ?? PROJECT_ROOT), out);
@@ -91,4 +91,4 @@ function main(): number {
   return 1;
 }
 
-if (require.main === module) process.exitCode = main();
+void runTool(require.main === module, "synth:examples", main);

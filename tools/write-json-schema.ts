@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
-import { parseCli } from "./support";
+import { parseCli, runTool } from "./support";
 
 const USAGE = `usage: npx tsx tools/write-json-schema.ts [--out <file>]
 
@@ -12,11 +12,16 @@ Prints the JSON Schema of mesh spec files (generated from the zod schema), or wr
   --out <file>   write here instead of printing (npm run schema: --out schema/mesh-spec.schema.json)
   -h, --help     this text`;
 
-const { values } = parseCli(USAGE, { out: { type: "string" } });
-if (values.out === undefined) {
-  process.stdout.write(meshSpecJsonSchema());
-} else {
-  fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
-  fs.writeFileSync(values.out, meshSpecJsonSchema());
-  console.log(`wrote ${values.out}`);
+export function main(args: readonly string[]): number {
+  const { values } = parseCli(USAGE, { out: { type: "string" } }, false, args);
+  if (values.out === undefined) {
+    process.stdout.write(meshSpecJsonSchema());
+  } else {
+    fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+    fs.writeFileSync(values.out, meshSpecJsonSchema());
+    console.log(`wrote ${values.out}`);
+  }
+  return 0;
 }
+
+void runTool(require.main === module, "write-json-schema", main);

@@ -18,22 +18,39 @@ export function planOf(specInput: MeshSpecInput = DEFAULT_SPEC): MeshPlan {
   return buildPlan(meshSpecSchema.parse(specInput));
 }
 
+/**
+ * Synthesis is the suite's most repeated cost, and the same specs are synthesized by many test
+ * files (which share a worker's modules): each spec's JSON text is kept, and every caller parses
+ * its own copy, free to change it.
+ */
+const synthesized = new Map<string, string>();
+function memo(kind: string, specInput: MeshSpecInput, synthesize: () => string): any {
+  const key = `${kind}\u0000${JSON.stringify(specInput)}`;
+  let text = synthesized.get(key);
+  if (text === undefined) {
+    text = synthesize();
+    synthesized.set(key, text);
+  }
+  return JSON.parse(text);
+}
+
 /** The mesh stack of a spec, synthesized and parsed. */
 export function synthMeshStack(specInput: MeshSpecInput = DEFAULT_SPEC): object {
-  const stack = new MeshStack(Testing.app(), "mesh", planOf(specInput));
-  return JSON.parse(Testing.synth(stack)) as object;
+  return memo("mesh", specInput, () => Testing.synth(new MeshStack(Testing.app(), "mesh", planOf(specInput)))) as object;
 }
 
 /** Every stack of a spec, synthesized together as `cdktf synth` does (cross-stack references resolved). */
 export function synthAllStacks(specInput: MeshSpecInput = DEFAULT_SPEC): Record<string, any> {
-  const app = Testing.app();
-  const stacks = createStacks(app, planOf(specInput));
-  app.synth();
-  const docs = Object.fromEntries(
-    Object.values(stacks).map((stack) => [stack.node.id, JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", stack.node.id, "cdk.tf.json"), "utf8"))]),
-  );
-  fs.rmSync(app.outdir, { recursive: true, force: true });
-  return docs;
+  return memo("all", specInput, () => {
+    const app = Testing.app();
+    const stacks = createStacks(app, planOf(specInput));
+    app.synth();
+    const docs = Object.fromEntries(
+      Object.values(stacks).map((stack) => [stack.node.id, JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", stack.node.id, "cdk.tf.json"), "utf8"))]),
+    );
+    fs.rmSync(app.outdir, { recursive: true, force: true });
+    return JSON.stringify(docs);
+  }) as Record<string, any>;
 }
 
 /** Stand-ins for the Terraform references a MeshService binds, so a task renders without a stack. */

@@ -398,6 +398,18 @@ export function requireShellcheck(): void {
 export function lintShell(script: string, shell: "bash" | "sh"): { ok: boolean; output: string } {
   // Asked on every call (a few ms), so a PATH without shellcheck is never mistaken for a clean script.
   requireShellcheck();
+  // Examples share most scripts (the units a server installs, the task scripts): lint each text once.
+  const key = `${shell}\u0000${script}`;
+  const known = lintResults.get(key);
+  if (known) return known;
+  const result = lintShellUncached(script, shell);
+  lintResults.set(key, result);
+  return result;
+}
+
+const lintResults = new Map<string, { ok: boolean; output: string }>();
+
+function lintShellUncached(script: string, shell: "bash" | "sh"): { ok: boolean; output: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lint-shell-"));
   const file = path.join(dir, `script.${shell}`);
   try {
