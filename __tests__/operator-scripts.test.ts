@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const scripts = ["scripts/exec-curl.sh", "scripts/consul-port-forward.sh"];
+const withCommandLine = [...scripts, "scripts/push-images.sh", "scripts/roll-consul-servers.sh"];
 
 const tempDirs: string[] = [];
 afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -47,7 +48,7 @@ describe.each(scripts)("%s", (script) => {
   });
 });
 
-describe.each([...scripts, "scripts/push-images.sh"])("%s command line", (script) => {
+describe.each(withCommandLine)("%s command line", (script) => {
   it("prints its usage for --help and -h, exit 0, before looking for any tool", () => {
     for (const flag of ["--help", "-h"]) {
       const result = spawnSync("bash", [script, flag], { encoding: "utf8", env: { PATH: fakePath({}), HOME: os.tmpdir() } });
@@ -64,7 +65,7 @@ describe.each([...scripts, "scripts/push-images.sh"])("%s command line", (script
   });
 
   it("rejects an option without its value", () => {
-    const option = script.includes("exec-curl") ? "--service" : script.includes("push-images") ? "--stack" : "--local-port";
+    const option = script.includes("exec-curl") ? "--service" : script.includes("push-images") ? "--stack" : script.includes("roll-consul") ? "--poll-seconds" : "--local-port";
     const result = spawnSync("bash", [script, option], { encoding: "utf8", env: { PATH: fakePath({}), HOME: os.tmpdir() } });
     expect(result).toMatchObject({ status: 2, stderr: expect.stringMatching(new RegExp(`^error: ${option} needs a value`)) });
   });
@@ -120,5 +121,117 @@ describe("tools/ensure-tools.sh", () => {
   it("prints its usage for --help and refuses an unknown argument with exit 2", () => {
     expect(run(["--help"], {})).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: tools\/ensure-tools.sh/) });
     expect(run(["--bogus"], {})).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown argument '--bogus'/) });
+  });
+});
+
+/**
+ * The scripts in a copy of the project with a deployed-looking mesh stack, on a PATH of recording
+ * stand-ins: each answers from `answers` (the first glob matching its arguments, in order; an
+ * answer list is used up one by one, its last answer repeating) and appends its command line to
+ * calls.log.
+ */
+function operatorRun(script: string, args: string[], answers: Record<string, [pattern: string, answers: string[], exit?: number][]>) {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "operator-"));
+  tempDirs.push(project);
+  fs.cpSync("scripts", path.join(project, "scripts"), { recursive: true });
+  fs.mkdirSync(path.join(project, "cdktf.out", "stacks", "mesh"), { recursive: true });
+  const bin = path.join(project, "bin");
+  fs.mkdirSync(bin);
+  const log = path.join(project, "calls.log");
+  for (const [program, rules] of Object.entries(answers)) {
+    const cases = rules
+      .map(([pattern, outputs, exit], i) => {
+        const counter = path.join(project, `${program}.${i}.count`);
+        const list = outputs.map((o) => `'${o.replace(/'/g, "'\\''")}'`).join(" ");
+        return `  ${pattern.replace(/ /g, "\\ ")})\n    n=$(cat '${counter}' 2>/dev/null || echo 0); echo $((n + 1)) > '${counter}'\n    set -- ${list}; [ "$n" -lt "$#" ] || n=$(($# - 1)); shift "$n"; printf '%s\\n' "$1"; exit ${exit ?? 0} ;;`;
+      })
+      .join("\n");
+    fs.writeFileSync(path.join(bin, program), `#!/bin/bash\nprintf '%s\\n' "${program} $*" >> '${log}'\ncase "$*" in\n${cases}\n  *) echo "unexpected: ${program} $*" >&2; exit 99 ;;\nesac\n`, { mode: 0o755 });
+  }
+  const result = spawnSync("bash", [path.join(project, script), ...args], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: project } });
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  return { status: result.status, stderr: result.stderr, calls };
+}
+
+describe("scripts/consul-port-forward.sh", () => {
+  it("forwards the HTTPS API of a running server it finds by the servers' tag", () => {
+    const result = operatorRun("scripts/consul-port-forward.sh", ["--local-port", "18501"], {
+      aws: [
+        ["sts get-caller-identity*", ["{}"]],
+        ["ec2 describe-instances *", ["i-0aaaabbbbccccdddd"]],
+        ["ssm start-session *", [""]],
+      ],
+      terraform: [["-chdir=cdktf.out/stacks/mesh output -raw consul_server_tag", ["consul-ecs-mesh:server=prod-mesh"]]],
+      "session-manager-plugin": [["*", [""]]],
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls).toEqual([
+      "aws sts get-caller-identity",
+      "terraform -chdir=cdktf.out/stacks/mesh output -raw consul_server_tag",
+      "aws ec2 describe-instances --filters Name=tag:consul-ecs-mesh:server,Values=prod-mesh Name=instance-state-name,Values=running --query sort_by(Reservations[].Instances[], &InstanceId)[0].InstanceId --output text",
+      "aws ssm start-session --target i-0aaaabbbbccccdddd --document-name AWS-StartPortForwardingSession --parameters portNumber=8501,localPortNumber=18501",
+    ]);
+  });
+
+  it("says so when no server is running", () => {
+    const result = operatorRun("scripts/consul-port-forward.sh", [], {
+      aws: [
+        ["sts get-caller-identity*", ["{}"]],
+        ["ec2 describe-instances *", ["None"]],
+      ],
+      terraform: [["*output -raw consul_server_tag", ["consul-ecs-mesh:server=prod-mesh"]]],
+      "session-manager-plugin": [["*", [""]]],
+    });
+    expect(result).toMatchObject({ status: 1, stderr: "error: no running Consul server tagged consul-ecs-mesh:server=prod-mesh\n" });
+  });
+});
+
+describe("scripts/roll-consul-servers.sh", () => {
+  const terraform: [string, string[]][] = [["*output -json consul_server_groups", ['["prod-mesh-consul-server-1","prod-mesh-consul-server-2","prod-mesh-consul-server-3"]']]];
+
+  it("refreshes each server's group only after the previous refresh succeeded", () => {
+    const result = operatorRun("scripts/roll-consul-servers.sh", ["--poll-seconds", "0"], {
+      aws: [
+        ["sts get-caller-identity*", ["{}"]],
+        ["autoscaling start-instance-refresh *server-1 *", ["r-1"]],
+        ["autoscaling start-instance-refresh *server-2 *", ["r-2"]],
+        ["autoscaling start-instance-refresh *server-3 *", ["r-3"]],
+        ["autoscaling describe-instance-refreshes *server-1 *", ["Pending", "InProgress", "Successful"]],
+        ["autoscaling describe-instance-refreshes *server-2 *", ["Successful"]],
+        ["autoscaling describe-instance-refreshes *server-3 *", ["InProgress", "Successful"]],
+      ],
+      terraform,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const steps = result.calls.filter((c) => c.startsWith("aws autoscaling")).map((c) => c.replace(/^aws autoscaling (\S+) --auto-scaling-group-name prod-mesh-consul-(server-\d).*$/, "$1 $2"));
+    expect(steps).toEqual([
+      "start-instance-refresh server-1",
+      "describe-instance-refreshes server-1",
+      "describe-instance-refreshes server-1",
+      "describe-instance-refreshes server-1",
+      "start-instance-refresh server-2",
+      "describe-instance-refreshes server-2",
+      "start-instance-refresh server-3",
+      "describe-instance-refreshes server-3",
+      "describe-instance-refreshes server-3",
+    ]);
+    // Terminate first (the data volume moves to the new instance); the lifecycle hook gates "healthy".
+    expect(result.calls.find((c) => c.includes("start-instance-refresh"))).toContain('--preferences {"MinHealthyPercentage":0,"MaxHealthyPercentage":100,"SkipMatching":false}');
+  });
+
+  it("stops at a refresh that fails, leaving the remaining servers alone", () => {
+    const result = operatorRun("scripts/roll-consul-servers.sh", ["--poll-seconds", "0"], {
+      aws: [
+        ["sts get-caller-identity*", ["{}"]],
+        ["autoscaling start-instance-refresh *server-1 *", ["r-1"]],
+        ["autoscaling start-instance-refresh *server-2 *", ["r-2"]],
+        ["autoscaling describe-instance-refreshes *server-1 *", ["Successful"]],
+        ["autoscaling describe-instance-refreshes *server-2 *", ["InProgress", "Failed"]],
+      ],
+      terraform,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/prod-mesh-consul-server-2: instance refresh r-2 ended Failed; the remaining servers were not touched/);
+    expect(result.calls.some((c) => c.includes("server-3"))).toBe(false);
   });
 });

@@ -12,8 +12,8 @@ usage() {
   cat <<'EOF'
 usage: scripts/consul-port-forward.sh [--local-port <port>] [--help]
 
-Forwards the Consul server's HTTPS API (8501) to localhost:<port> through an SSM session, until
-interrupted. Needs the AWS CLI v2 with credentials, the Session Manager plugin and the deployed
+Forwards a running Consul server's HTTPS API (8501) to localhost:<port> through an SSM session,
+until interrupted. The server is found by the servers' EC2 tag (output consul_server_tag). Needs the AWS CLI v2 with credentials, the Session Manager plugin and the deployed
 mesh stack (cdktf.out/stacks/mesh holds its state).
   --local-port <port>   local port (default 8501); a bare number is accepted too
   -h, --help            this text
@@ -36,6 +36,7 @@ done
 require_aws_credentials
 require_command session-manager-plugin "install the Session Manager plugin (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html)"
 
-instance="$(terraform_output mesh consul_server_instance_id)"
+instance="$(running_consul_server)"
+echo "forwarding localhost:$local_port to Consul server $instance:8501" >&2
 aws ssm start-session --target "$instance" --document-name AWS-StartPortForwardingSession \
   --parameters "portNumber=8501,localPortNumber=$local_port"

@@ -1,6 +1,9 @@
 # Shared by the operator scripts: fail early, with the fix, when a tool or credentials are missing.
 # shellcheck shell=bash
 
+# A failure inside $(...) stops the script too (set -e alone does not reach command substitutions).
+shopt -s inherit_errexit
+
 die() {
   echo "error: $*" >&2
   exit 1
@@ -35,4 +38,24 @@ terraform_output() {
   local dir="cdktf.out/stacks/$1"
   [ -d "$dir" ] || die "stack $1 is not synthesized here: run 'npm run synth' and deploy it first"
   terraform -chdir="$dir" output -raw "$2" 2>/dev/null || die "stack $1 has no output $2: is it deployed?"
+}
+
+# Reads a Terraform output of a deployed stack as JSON: terraform_output_json STACK NAME
+terraform_output_json() {
+  require_command terraform "install Terraform >= 1.10"
+  local dir="cdktf.out/stacks/$1"
+  [ -d "$dir" ] || die "stack $1 is not synthesized here: run 'npm run synth' and deploy it first"
+  terraform -chdir="$dir" output -json "$2" 2>/dev/null || die "stack $1 has no output $2: is it deployed?"
+}
+
+# A running Consul server's instance ID, found by the servers' EC2 tag (output consul_server_tag, "key=value").
+running_consul_server() {
+  local tag key value instance
+  tag="$(terraform_output mesh consul_server_tag)"
+  key="${tag%%=*}" value="${tag#*=}"
+  instance="$(aws ec2 describe-instances \
+    --filters "Name=tag:$key,Values=$value" "Name=instance-state-name,Values=running" \
+    --query 'sort_by(Reservations[].Instances[], &InstanceId)[0].InstanceId' --output text)"
+  { [ -n "$instance" ] && [ "$instance" != "None" ]; } || die "no running Consul server tagged $tag"
+  printf '%s' "$instance"
 }
