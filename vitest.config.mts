@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -11,5 +12,8 @@ export default defineConfig({
     // per worker, not once per file): no test may leave global state behind (environment, spies).
     pool: "threads",
     isolate: false,
+    // Many tests wait on a child (bash, terraform, the app): a second worker uses that time, even on
+    // two cores (vitest would start one there).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
