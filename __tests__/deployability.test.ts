@@ -59,6 +59,43 @@ describe("network paths", () => {
   });
 });
 
+describe("anonymous Docker Hub pulls", () => {
+  const pullWarnings = (p: MeshPlan) => checkPlan(p).warnings.filter((w) => w.path === "images");
+  /** The default mesh with http-server on Fargate at the given count. */
+  const onFargate = (count: number) => withService(plan, "http-server", { launchType: "FARGATE", capacity: "FARGATE", count });
+
+  it("counts one pull per EC2 host (images are pulled once per host) and stays quiet for the default mesh", () => {
+    // Envoy on both hosts, http-echo on both, curl on one: 5 pulls, within 10 per hour.
+    expect(pullWarnings(plan)).toEqual([]);
+  });
+
+  it("warns when Fargate tasks, which pull every image on every start, exceed the NAT address's hourly limit, naming both fixes", () => {
+    // 6 Fargate tasks pull Envoy and http-echo each (12), the hosts pull Envoy and curl once (2).
+    const [warning, ...rest] = pullWarnings(onFargate(6));
+    expect(rest).toEqual([]);
+    expect(warning!.message).toMatch(/^a rollout of every service makes about 14 anonymous Docker Hub pulls \(/);
+    expect(warning!.message).toContain("envoyproxy/envoy:v1.35.10: 6 Fargate task(s)");
+    expect(warning!.message).toContain("through 1 NAT gateway address(es); Docker Hub allows 10 per hour per address");
+    expect(warning!.message).toContain("images.dockerHubCredentialsSecretArn");
+    expect(warning!.message).toContain("imageCredentialsSecretArn on http-client, http-server");
+    // Four tasks stay within the limit: 8 + 2.
+    expect(pullWarnings(onFargate(4))).toEqual([]);
+  });
+
+  it("does not count what needs no anonymous pull: Envoy through the Docker Hub cache, app images with credentials or from ECR", () => {
+    const cached = { ...onFargate(6), images: new Map([...plan.images].map(([key, image]) => [key, image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image])) };
+    const credentials = withService(cached, "http-server", { imageCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf" });
+    expect(pullWarnings(credentials)).toEqual([]);
+    const ecr = withService(cached, "http-server", { image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0" });
+    expect(pullWarnings(ecr)).toEqual([]);
+  });
+
+  it("shares the limit over one address per NAT gateway", () => {
+    const twoZones = { ...onFargate(6), network: { ...plan.network, egress: "nat-gateway-per-zone" as const, zones: [plan.network.zones[0]!, { ...plan.network.zones[0]!, index: 1 }] } };
+    expect(pullWarnings(twoZones)).toEqual([]);
+  });
+});
+
 describe("rollouts", () => {
   const rollouts = (p: MeshPlan): RuleResult => {
     const result: RuleResult = { errors: [], warnings: [] };

@@ -1,12 +1,31 @@
-// Every image pinned: a tag other than "latest", or a digest.
+// Every image pinned: a tag other than "latest", or a digest. And anonymous Docker Hub pulls within
+// Docker Hub's limit: a rollout that starts more pulls than the mesh's NAT addresses may make in
+// an hour leaves tasks failing with "toomanyrequests" until the hour is over.
 import { IMAGE_TAG } from "../aws-limits";
-import type { MeshPlan } from "../plan/types";
+import { meshImageKeyOf } from "../plan/images";
+import type { MeshPlan, ServicePlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
-export function checkImages(plan: MeshPlan, { errors }: RuleResult): void {
+/** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
+export const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
+
+export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   for (const service of plan.services) {
     const problem = imagePinProblem(service.image);
     if (problem) errors.push({ path: `${service.path}.image`, message: problem });
+  }
+  const budget = dockerHubPullBudget(plan);
+  if (budget && budget.pulls > budget.limit) {
+    const fixes = [
+      ...(budget.meshImages ? ["images.dockerHubCredentialsSecretArn (Envoy through an ECR pull-through cache), or architecture: dataplane (no Docker Hub image)"] : []),
+      ...(budget.appServices.length > 0 ? [`imageCredentialsSecretArn on ${budget.appServices.join(", ")} (or their images in ECR)`] : []),
+    ];
+    warnings.push({
+      path: "images",
+      message:
+        `a rollout of every service makes about ${budget.pulls} anonymous Docker Hub pulls (${budget.detail.join("; ")}) through ${budget.addresses} NAT gateway address(es); ` +
+        `Docker Hub allows ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} per hour per address, so tasks fail with "toomanyrequests" until the hour is over. Set ${fixes.join("; and ")}`,
+    });
   }
 }
 
@@ -20,4 +39,68 @@ export function imagePinProblem(image: string): string | undefined {
   if (tag === "latest") return `"${image}" uses :latest, which changes under you; pin a version or a digest`;
   if (!IMAGE_TAG.test(tag)) return `"${image}" has an invalid tag "${tag}"`;
   return undefined;
+}
+
+const DOCKER_HUB_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+
+/** The registry host of an image reference, or "Docker Hub" (no registry part, or one of its names). */
+export function registryOf(image: string): string {
+  const first = image.split("/")[0]!;
+  const hasRegistry = image.includes("/") && (/[.:]/.test(first) || first === "localhost");
+  return hasRegistry && !DOCKER_HUB_HOSTS.has(first) ? first : "Docker Hub";
+}
+
+interface PullBudget {
+  readonly pulls: number;
+  readonly limit: number;
+  readonly addresses: number;
+  readonly detail: readonly string[];
+  readonly meshImages: boolean;
+  readonly appServices: readonly string[];
+}
+
+/**
+ * Anonymous Docker Hub pulls when every task starts once (a first deploy, or a change to every
+ * service), counted where they share the NAT gateways' addresses: a Fargate task pulls each of its
+ * images; an EC2 host pulls an image once (ECS_IMAGE_PULL_BEHAVIOR=once), so at most one pull per
+ * host that runs it. Tasks and hosts with public IPs have addresses of their own and are not
+ * counted; without NAT gateways Docker Hub is unreachable (the network-path rules say so).
+ */
+function dockerHubPullBudget(plan: MeshPlan): PullBudget | undefined {
+  const { egress, zones, publicInstances } = plan.network;
+  if (egress === "vpc-endpoints") return undefined;
+  const addresses = egress === "nat-gateway-per-zone" ? zones.length : 1;
+  const anonymous = (service: ServicePlan): { image: string; mesh: boolean }[] => {
+    const mesh = new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []).map((key) => plan.images.get(key)!));
+    const images = [...mesh].filter((image) => image.via === "direct" && registryOf(image.upstream) === "Docker Hub").map((image) => ({ image: image.upstream, mesh: true }));
+    if (registryOf(service.image) === "Docker Hub" && !service.imageCredentialsSecretArn) images.push({ image: service.image, mesh: false });
+    return images;
+  };
+  const fargatePulls = new Map<string, number>();
+  const ec2Tasks = new Map<string, number>();
+  let meshImages = false;
+  const appServices = new Set<string>();
+  for (const service of plan.services) {
+    const viaNat = service.launchType === "FARGATE" ? !service.assignPublicIp : !publicInstances;
+    if (!viaNat) continue;
+    for (const { image, mesh } of anonymous(service)) {
+      if (mesh) meshImages = true;
+      else appServices.add(service.name);
+      const counts = service.launchType === "FARGATE" ? fargatePulls : ec2Tasks;
+      counts.set(image, (counts.get(image) ?? 0) + service.count);
+    }
+  }
+  const detail: string[] = [];
+  let pulls = 0;
+  for (const [image, tasks] of [...fargatePulls].sort(([a], [b]) => a.localeCompare(b))) {
+    pulls += tasks;
+    detail.push(`${image}: ${tasks} Fargate task(s)`);
+  }
+  for (const [image, tasks] of [...ec2Tasks].sort(([a], [b]) => a.localeCompare(b))) {
+    const hosts = Math.min(tasks, plan.hosts.maxHosts);
+    pulls += hosts;
+    detail.push(`${image}: ${hosts} EC2 host(s)`);
+  }
+  if (pulls === 0) return undefined;
+  return { pulls, limit: DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR * addresses, addresses, detail, meshImages, appServices: [...appServices].sort() };
 }

@@ -4,7 +4,7 @@
 // gateway, a VPC endpoint, or a security group rule inside the VPC. A need without a route is an
 // error (the task could not start, or the feature could not work); a route that works only after
 // a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
-import { imagePinProblem } from "./images";
+import { imagePinProblem, registryOf } from "./images";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import type { RuleResult } from "./index";
@@ -62,8 +62,7 @@ const ECR_DESTINATIONS: readonly Destination[] = [{ aws: "ecr.api" }, { aws: "ec
 /** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
 function imageDestinations(image: string): readonly Destination[] {
   if (ECR_IMAGE.test(image)) return ECR_DESTINATIONS;
-  const registry = image.includes("/") && /[.:]/.test(image.split("/")[0]!) ? image.split("/")[0]! : "Docker Hub";
-  return [{ internet: registry }];
+  return [{ internet: registryOf(image) }];
 }
 
 /** Records one need: ok with its route, or the verdict with the fix when there is none. */
