@@ -23,7 +23,7 @@ const UPSTREAMS = { "ecr-public": "public.ecr.aws", "docker-hub": "registry-1.do
 /**
  * Where tasks pull the mesh's images from: ECR pull-through cache rules (ECR Public needs no
  * credentials; Docker Hub needs a secret), so the images come from this account's private ECR,
- * scanned and encrypted, without Docker Hub's anonymous pull limits, and the first pull of each
+ * KMS-encrypted, without Docker Hub's anonymous pull limits, and the first pull of each
  * tag creates its repository from a creation template. Images without a rule are pulled from
  * their registry as published.
  */

@@ -241,7 +241,7 @@ export const meshSpecSchema = z
         pullThroughCache: z
           .boolean()
           .default(true)
-          .describe("Pull the mesh's images published on ECR Public through an ECR pull-through cache (no Docker Hub limits, scanned, private)"),
+          .describe("Pull the mesh's images published on ECR Public through an ECR pull-through cache (private KMS-encrypted copies in your account, no Docker Hub limits)"),
         dockerHubCredentialsSecretArn: secretsManagerArn
           .regex(/:secret:ecr-pullthroughcache\//, "must be a secret named ecr-pullthroughcache/... (ECR requires the prefix)")
           .optional()
