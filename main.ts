@@ -8,6 +8,7 @@ import { App } from "cdktf";
 import { loadSpec } from "./lib/spec/load";
 import { formatSpecIssues, SpecError } from "./lib/spec/issues";
 import { REPORT_FILES, runByCdktfCli, writeErrorReport } from "./lib/synth-report";
+import { skipTokenStackTraces } from "./lib/token-stack-traces";
 
 /** Removes every synthesized stack, the manifest and a previous error report, so a failed run cannot leave a stale one. */
 function removeSynthOutput(outdir: string): void {
@@ -17,10 +18,11 @@ function removeSynthOutput(outdir: string): void {
 }
 
 function main(): number {
-  // CDKTF captures and formats a full stack trace for every token it creates (a fifth of the
-  // time at 500 services, measured by tools/bench.ts) and shows none unless synthesis
-  // fails; messages stay intact. MESH_DEBUG=1 keeps the traces.
-  if (!process.env.MESH_DEBUG) Error.prepareStackTrace = () => "";
+  // Nothing the app prints needs a stack trace (constructs still capture some); MESH_DEBUG=1 keeps them all.
+  if (!process.env.MESH_DEBUG) {
+    skipTokenStackTraces();
+    Error.prepareStackTrace = () => "";
+  }
   const app = new App();
   try {
     const { plan, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));

@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ["__tests__/**/*.test.ts"],
     globalSetup: ["__tests__/support/global-setup.ts"],
+    setupFiles: ["__tests__/support/setup.ts"],
     // Synthesis of the larger example specs and real-Terraform checks take seconds, not milliseconds.
     testTimeout: 60_000,
     hookTimeout: 60_000,

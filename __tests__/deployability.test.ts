@@ -78,6 +78,9 @@ describe("anonymous Docker Hub pulls", () => {
     expect(warning!.message).toContain("through 1 NAT gateway address(es); Docker Hub allows 10 per hour per address");
     expect(warning!.message).toContain("images.dockerHubCredentialsSecretArn");
     expect(warning!.message).toContain("imageCredentialsSecretArn on http-client, http-server");
+    // Many services are named by the first five and a count.
+    const many = { ...plan, services: Array.from({ length: 7 }, (_, i) => ({ ...plan.services[1]!, name: `svc-${i}`, launchType: "FARGATE" as const, capacity: "FARGATE" as const, count: 1 })) };
+    expect(pullWarnings(many)[0]!.message).toContain("imageCredentialsSecretArn on svc-0, svc-1, svc-2, svc-3, svc-4 and 2 more (or their images in ECR)");
     // Four tasks stay within the limit: 8 + 2.
     expect(pullWarnings(onFargate(4))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Forwards the Consul HTTPS API (8501) of the server to localhost through an SSM session, so
 # the intentions stack and the UI work while admin_cidr stays closed. Leave it running, then:
-#   npx cdktf deploy intentions          (uses consul_address = 127.0.0.1:8501)
+#   npx cdktf deploy intentions --ignore-missing-stack-dependencies   (uses consul_address = 127.0.0.1:8501)
 #   open https://localhost:8501/ui/      (log in with the management token, see README)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -112,5 +112,5 @@ else
   docker push "$envoy_repo:$envoy_tag" >&2
 fi
 
-echo "deploy it: TF_VAR_app_image_tag=$tag npx cdktf deploy $stack" >&2
+echo "deploy it: TF_VAR_app_image_tag=$tag npx cdktf deploy $stack --ignore-missing-stack-dependencies" >&2
 echo "$tag"

@@ -50,7 +50,7 @@ export const TARGETS = {
 } as const;
 
 /**
- * A valid spec of n services: Fargate 256/512 with public IPs (no ENI budget on the EC2 hosts
+ * A valid spec of n services: Fargate 256/512 in the private subnet (no ENI budget on the EC2 hosts
  * to respect), a /20 subnet so 500 tasks have addresses, each service calling the next two,
  * and every tenth service denied to the third after it (tools/bench-apps/plain-cdktf.ts builds the same).
  */

@@ -18,7 +18,7 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   if (budget && budget.pulls > budget.limit) {
     const fixes = [
       ...(budget.meshImages ? ["images.dockerHubCredentialsSecretArn (Envoy through an ECR pull-through cache), or architecture: dataplane (no Docker Hub image)"] : []),
-      ...(budget.appServices.length > 0 ? [`imageCredentialsSecretArn on ${budget.appServices.join(", ")} (or their images in ECR)`] : []),
+      ...(budget.appServices.length > 0 ? [`imageCredentialsSecretArn on ${listed(budget.appServices)} (or their images in ECR)`] : []),
     ];
     warnings.push({
       path: "images",
@@ -27,6 +27,11 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
         `Docker Hub allows ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} per hour per address, so tasks fail with "toomanyrequests" until the hour is over. Set ${fixes.join("; and ")}`,
     });
   }
+}
+
+/** At most five names, then how many more: a warning stays readable at 500 services. */
+function listed(names: readonly string[]): string {
+  return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
 }
 
 export function imagePinProblem(image: string): string | undefined {

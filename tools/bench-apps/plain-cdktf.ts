@@ -636,7 +636,7 @@ class PlainMeshStack extends TerraformStack {
     new TerraformOutput(this, "consul_management_token_secret_arn", { value: management.arn, description: "Secrets Manager ARN of the management token" });
     new TerraformOutput(this, "consul_server_instance_id", { value: server.id, description: "Consul server instance" });
     new TerraformOutput(this, "consul_server_private_ip", { value: server.privateIp, description: "Private address the agents join" });
-    new TerraformOutput(this, "ecs_host_1_public_ip", { value: host.publicIp, description: "Public IP of ECS host 1" });
+    new TerraformOutput(this, "ecs_host_1_private_ip", { value: host.privateIp, description: "Private IP of ECS host 1" });
     new TerraformOutput(this, "ecs_cluster_name", { value: ecsCluster.name, description: "ECS cluster running the mesh" });
     new TerraformOutput(this, "ecs_service_names", { value: ecsServices.map((s) => s.name), description: "ECS services, one per mesh service" });
   }
@@ -664,8 +664,10 @@ class PlainIntentionsStack extends TerraformStack {
   }
 }
 
-// The one CDKTF-level setting main.ts makes (no per-token stack traces), so the ratio measures
-// only what the project's own layers add.
+// The one CDKTF-level setting the app makes (no per-token stack traces: lib/token-stack-traces.ts,
+// repeated here because this file runs transpiled alone), so the ratio measures only what the
+// project's own layers add.
+(require("cdktf/lib/tokens/private/stack-trace") as { captureStackTrace: () => string[] }).captureStackTrace = () => [];
 Error.prepareStackTrace = () => "";
 const app = new App();
 const mesh = new PlainMeshStack(app, "mesh");
