@@ -44,9 +44,7 @@ describe("the app command of cdktf.json", () => {
     const env = { ...process.env };
     delete env.MESH_SPEC;
     delete env.MESH_DEBUG;
-    const runs = await Promise.all(
-      [0, 1].map((i) => promisify(exec)(app, { cwd: project, env: { ...env, CDKTF_OUTDIR: path.join(project, `parallel-${i}`) }, encoding: "utf8" })),
-    );
+    const runs = await Promise.all([0, 1].map((i) => promisify(exec)(app, { cwd: project, env: { ...env, CDKTF_OUTDIR: path.join(project, `parallel-${i}`) }, encoding: "utf8" })));
     // One compiled, the other waited for the build.
     expect(runs.filter((r) => /Compiling the app/.test(r.stdout))).toHaveLength(1);
     expect(meshJson(path.join(project, "parallel-1"))).toBe(meshJson(path.join(project, "parallel-0")));

@@ -6,15 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { planOf, renderServiceTask, synthAllStacks } from "./support/synth";
-import {
-  ecsContainerDefinitionErrors,
-  heredocBody,
-  lintShell,
-  materializeTerraformString,
-  parseHcl,
-  taskDefinitionErrors,
-  terraformTemplateProblems,
-} from "../tools/judges";
+import { ecsContainerDefinitionErrors, heredocBody, lintShell, materializeTerraformString, parseHcl, taskDefinitionErrors, terraformTemplateProblems } from "../tools/judges";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
 import { meshSpecSchema, type MeshSpec } from "../lib/spec/schema";
@@ -30,10 +22,7 @@ const EXAMPLES = fs
   .sort()
   .map((f) => path.join("examples", f));
 
-const SPECS: [string, MeshSpec][] = [
-  ["the default spec", meshSpecSchema.parse(DEFAULT_SPEC)],
-  ...EXAMPLES.map((file): [string, MeshSpec] => [file, loadSpecFile(file).spec]),
-];
+const SPECS: [string, MeshSpec][] = [["the default spec", meshSpecSchema.parse(DEFAULT_SPEC)], ...EXAMPLES.map((file): [string, MeshSpec] => [file, loadSpecFile(file).spec])];
 
 type Doc = Record<string, any>;
 type Container = Record<string, any>;
@@ -86,7 +75,8 @@ function containerScripts(task: TaskDefinition): { where: string; shell: "bash" 
   for (const c of task.containers) {
     const where = `${task.stack}/${task.id}/${c.name}`;
     const entry: unknown[] = c.entryPoint ?? [];
-    const shellOf = (binary: unknown): "bash" | "sh" | undefined => (binary === "/bin/sh" || binary === "sh" ? "sh" : binary === "/bin/bash" || binary === "bash" ? "bash" : undefined);
+    const shellOf = (binary: unknown): "bash" | "sh" | undefined =>
+      binary === "/bin/sh" || binary === "sh" ? "sh" : binary === "/bin/bash" || binary === "bash" ? "bash" : undefined;
     const entryShell = shellOf(entry[0]);
     if (entryShell && isShellFlags(entry[1])) {
       if (entry.length >= 3) scripts.push({ where: `${where} entryPoint`, shell: entryShell, script: entry[2] as string });
@@ -126,14 +116,33 @@ function expectedServiceDefinition(name: string, service: Pick<ServicePlan, "por
       : {
           check: [
             check.type === "http"
-              ? { id: name, name: `HTTP GET on port ${service.port}`, http: `http://127.0.0.1:${service.port}${check.path}`, method: "GET", interval: `${check.intervalSeconds}s`, timeout: `${check.timeoutSeconds}s` }
+              ? {
+                  id: name,
+                  name: `HTTP GET on port ${service.port}`,
+                  http: `http://127.0.0.1:${service.port}${check.path}`,
+                  method: "GET",
+                  interval: `${check.intervalSeconds}s`,
+                  timeout: `${check.timeoutSeconds}s`,
+                }
               : { id: name, name: `TCP on port ${service.port}`, tcp: `127.0.0.1:${service.port}`, interval: `${check.intervalSeconds}s`, timeout: `${check.timeoutSeconds}s` },
           ],
         };
   const upstreams = service.upstreams.map((u) => {
     const p = u.passiveHealthCheck;
     const config = p.enabled
-      ? [{ passive_health_check: [{ interval: `${p.intervalSeconds}s`, max_failures: p.maxFailures, enforcing_consecutive_5xx: p.enforcingConsecutive5xxPercent, max_ejection_percent: p.maxEjectionPercent, base_ejection_time: `${p.baseEjectionTimeSeconds}s` }] }]
+      ? [
+          {
+            passive_health_check: [
+              {
+                interval: `${p.intervalSeconds}s`,
+                max_failures: p.maxFailures,
+                enforcing_consecutive_5xx: p.enforcingConsecutive5xxPercent,
+                max_ejection_percent: p.maxEjectionPercent,
+                base_ejection_time: `${p.baseEjectionTimeSeconds}s`,
+              },
+            ],
+          },
+        ]
       : undefined;
     return { destination_name: u.destination, local_bind_address: "127.0.0.1", local_bind_port: u.localBindPort, ...(config ? { config } : {}) };
   });
@@ -161,16 +170,19 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   });
 
   it("has a mesh task definition per service", () => {
-    expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(Object.keys(spec.services).map((s) => `service_${s}_task_definition`).sort());
+    expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(
+      Object.keys(spec.services)
+        .map((s) => `service_${s}_task_definition`)
+        .sort(),
+    );
   });
 
   it("gives ECS container definitions that match the API model and ECS's rules", () => {
     const problems = tasks.flatMap((t) => {
       const networkMode = t.resource.network_mode as "awsvpc" | "bridge" | "host" | "none" | undefined;
-      return [
-        ...ecsContainerDefinitionErrors(t.containers, { networkMode: networkMode ?? "bridge" }),
-        ...taskDefinitionErrors(t.resource, t.containers),
-      ].map((p) => `${t.stack}/${t.id}${p.startsWith("[") ? "" : " "}${p}`);
+      return [...ecsContainerDefinitionErrors(t.containers, { networkMode: networkMode ?? "bridge" }), ...taskDefinitionErrors(t.resource, t.containers)].map(
+        (p) => `${t.stack}/${t.id}${p.startsWith("[") ? "" : " "}${p}`,
+      );
     });
     expect(problems).toEqual([]);
   });
@@ -217,9 +229,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   it("configures the Consul server (CONSUL_CONFIG heredoc of its user data) securely", async () => {
     const servers = instances(stacks).filter((i) => i.userData.includes("<<'CONSUL_CONFIG'"));
     const count = spec.consul.serverPrivateIps?.length ?? spec.consul.servers;
-    expect(servers.map((s) => s.where)).toEqual(
-      Array.from({ length: count }, (_, i) => `mesh/local.consul_servers_server_${i + 1}_user_data`),
-    );
+    expect(servers.map((s) => s.where)).toEqual(Array.from({ length: count }, (_, i) => `mesh/local.consul_servers_server_${i + 1}_user_data`));
     const config = await parseHcl(heredocBody(materializeTerraformString(servers[0]!.userData), "CONSUL_CONFIG"), "server.hcl");
     expect(config).toMatchObject({
       datacenter: spec.consul.datacenter,
@@ -326,8 +336,7 @@ describe("the default spec's Consul configs, value by value", () => {
 
 describe("service configs rendered directly", () => {
   /** A one-service mesh's plan: the service as the plan resolves it. */
-  const service = (name: string, input: Record<string, unknown>): ServicePlan =>
-    planOf({ services: { [name]: { image: "hashicorp/http-echo:1.0.0", ...input } } }).services[0]!;
+  const service = (name: string, input: Record<string, unknown>): ServicePlan => planOf({ services: { [name]: { image: "hashicorp/http-echo:1.0.0", ...input } } }).services[0]!;
   /** The service registration the task's agent loads: the second -hcl argument of the agent. */
   const render = (s: ServicePlan) => {
     const agent = renderServiceTask(s).find((c) => c.name === CONTAINER_NAMES.consulAgent)!;
@@ -337,7 +346,10 @@ describe("service configs rendered directly", () => {
   /** The full task around a service: its container definitions must pass the ECS judges too. */
   function taskErrors(s: ServicePlan): string[] {
     const containers = renderServiceTask(s);
-    return [...ecsContainerDefinitionErrors(containers), ...taskDefinitionErrors({ cpu: s.cpu, memory: s.memory, network_mode: "awsvpc", requires_compatibilities: [s.launchType] }, containers)];
+    return [
+      ...ecsContainerDefinitionErrors(containers),
+      ...taskDefinitionErrors({ cpu: s.cpu, memory: s.memory, network_mode: "awsvpc", requires_compatibilities: [s.launchType] }, containers),
+    ];
   }
 
   it("renders a pure client (no port, no upstreams, no check)", async () => {
@@ -350,7 +362,7 @@ describe("service configs rendered directly", () => {
     const s = service("db", { port: 5432, healthCheck: { type: "tcp", intervalSeconds: 15, timeoutSeconds: 3 } });
     const [definition] = (await render(s)).service as Doc[];
     expect(definition!.check).toEqual([{ id: "db", name: "TCP on port 5432", tcp: "127.0.0.1:5432", interval: "15s", timeout: "3s" }]);
-    expect(definition).toEqual(expectedServiceDefinition("db", s)["service"][0]);
+    expect(definition).toEqual(expectedServiceDefinition("db", s).service[0]);
     expect(taskErrors(s)).toEqual([]);
   });
 
@@ -379,9 +391,7 @@ describe("service configs rendered directly", () => {
         config: [{ passive_health_check: [{ interval: "5s", max_failures: 2, enforcing_consecutive_5xx: 100, max_ejection_percent: 50, base_ejection_time: "30s" }] }],
       },
     ]);
-    expect(definition!.check).toEqual([
-      { id: "gateway", name: "HTTP GET on port 8080", http: "http://127.0.0.1:8080/healthz", method: "GET", interval: "10s", timeout: "1s" },
-    ]);
+    expect(definition!.check).toEqual([{ id: "gateway", name: "HTTP GET on port 8080", http: "http://127.0.0.1:8080/healthz", method: "GET", interval: "10s", timeout: "1s" }]);
     expect(taskErrors(s)).toEqual([]);
   });
 

@@ -40,7 +40,10 @@ async function tool(name: string, args: readonly string[]): Promise<ToolResult> 
   const spies = [
     vi.spyOn(console, "log").mockImplementation((...parts: unknown[]) => void out.push(`${parts.join(" ")}\n`)),
     vi.spyOn(console, "error").mockImplementation((...parts: unknown[]) => void err.push(`${parts.join(" ")}\n`)),
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true)),
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    }),
   ];
   const saved = process.env.MESH_SPEC;
   process.env.MESH_SPEC = "";
@@ -120,7 +123,11 @@ describe("runTool, the end of every tool", () => {
 
   it("prints --help on stdout with exit 0, a bad argument on stderr with exit 2", async () => {
     expect(await asProgram(() => parseCli("usage: tool", {}, false, ["--help"]) && 5)).toEqual({ code: 0, stdout: "usage: tool", stderr: "" });
-    expect(await asProgram(() => parseCli("usage: tool", {}, false, ["--bogus"]) && 5)).toEqual({ code: 2, stdout: "", stderr: expect.stringMatching(/^Unknown option '--bogus'[\s\S]*\n\nusage: tool$/) });
+    expect(await asProgram(() => parseCli("usage: tool", {}, false, ["--bogus"]) && 5)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: expect.stringMatching(/^Unknown option '--bogus'[\s\S]*\n\nusage: tool$/),
+    });
   });
 
   it("sets main's exit code, and reports a failure in one line with the tool's failure code", async () => {
@@ -134,7 +141,10 @@ describe("runTool, the end of every tool", () => {
 
   it("does nothing when the file is imported", async () => {
     let ran = false;
-    await runTool(false, "tool", () => ((ran = true), 0));
+    await runTool(false, "tool", () => {
+      ran = true;
+      return 0;
+    });
     expect(ran).toBe(false);
   });
 });

@@ -22,10 +22,7 @@ const EXAMPLES = fs
   .sort()
   .map((f) => path.join("examples", f));
 
-const SPECS: [string, MeshPlan][] = [
-  ["the default spec", planOf(DEFAULT_SPEC)],
-  ...EXAMPLES.map((file): [string, MeshPlan] => [file, loadSpecFile(file).plan]),
-];
+const SPECS: [string, MeshPlan][] = [["the default spec", planOf(DEFAULT_SPEC)], ...EXAMPLES.map((file): [string, MeshPlan] => [file, loadSpecFile(file).plan])];
 
 /**
  * The body of the unquoted here-document `<<DELIMITER` in a script, with each shell expansion
@@ -77,7 +74,8 @@ describe("the reference table", () => {
 describe.each(SPECS)("rendered Consul configs of %s", (_name, plan) => {
   it("server config and every task's client agent config pass", async () => {
     expect(await judgeConsulConfig(serverConfigOf(plan), "agent", "server.hcl")).toEqual([]);
-    for (const service of plan.services.filter((s) => s.architecture === "agent")) expect(await judgeConsulConfig(agentOf(service).command[2] as string, "agent", "agent.hcl"), service.name).toEqual([]);
+    for (const service of plan.services.filter((s) => s.architecture === "agent"))
+      expect(await judgeConsulConfig(agentOf(service).command[2] as string, "agent", "agent.hcl"), service.name).toEqual([]);
   });
 
   it("every service definition passes", async () => {
@@ -121,9 +119,7 @@ describe("judgeConsulConfig", () => {
   });
 
   it("reports a key valid elsewhere and says where it belongs", async () => {
-    expect(await judge("acl {\n  bootstrap_expect = 1\n}\n")).toEqual([
-      "acl.bootstrap_expect: unknown key in acl; bootstrap_expect belongs at bootstrap_expect (top level)",
-    ]);
+    expect(await judge("acl {\n  bootstrap_expect = 1\n}\n")).toEqual(["acl.bootstrap_expect: unknown key in acl; bootstrap_expect belongs at bootstrap_expect (top level)"]);
     // Consul's docs list it at the top level by mistake (hashicorp/consul#22472): it is a performance key.
     expect(await judge("enable_xds_load_balancing = false\n")).toEqual([
       "enable_xds_load_balancing: unknown key at the top level; enable_xds_load_balancing belongs at performance.enable_xds_load_balancing",
@@ -140,7 +136,7 @@ describe("judgeConsulConfig", () => {
   it("reports wrong value types", async () => {
     expect(await judge('bootstrap_expect = "one"\nretry_join = "10.0.0.1"\nports {\n  grpc = "8502"\n}\nacl {\n  enabled = "true"\n  token_ttl = 30\n}\n')).toEqual([
       'acl.enabled: expected true or false, got string "true"',
-      "acl.token_ttl: expected a duration string such as \"10s\", got number 30",
+      'acl.token_ttl: expected a duration string such as "10s", got number 30',
       'bootstrap_expect: expected an integer, got string "one"',
       'ports.grpc: expected an integer, got string "8502"',
       'retry_join: expected a list of strings, got string "10.0.0.1"',
@@ -195,7 +191,7 @@ connect {
 
   it("types the new 2.0 keys", async () => {
     expect(await judge('http_config {\n  write_timeout = 900\n}\ntelemetry {\n  certificate {\n    warning_threshold_days = "30"\n  }\n}\n')).toEqual([
-      "http_config.write_timeout: expected a duration string such as \"10s\", got number 900",
+      'http_config.write_timeout: expected a duration string such as "10s", got number 900',
       'telemetry.certificate.warning_threshold_days: expected an integer, got string "30"',
     ]);
   });
@@ -291,9 +287,7 @@ connect {
 
   it("catches a typo injected into the rendered server config", async () => {
     const typo = serverConfigOf(planOf(DEFAULT_SPEC)).replace("enable_token_persistence", "enable_token_persistance");
-    expect(await judge(typo)).toEqual([
-      "acl.enable_token_persistance: unknown key in acl; did you mean enable_token_persistence?",
-    ]);
+    expect(await judge(typo)).toEqual(["acl.enable_token_persistance: unknown key in acl; did you mean enable_token_persistence?"]);
   });
 
   it("reports HCL that does not parse", async () => {

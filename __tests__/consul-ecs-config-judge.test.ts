@@ -31,7 +31,10 @@ const web = (): Mutable => structuredClone(WEB) as Mutable;
 function expectFinding(findings: readonly string[], path: string, message: RegExp): void {
   const atPath = findings.filter((f) => f.startsWith(`${path}: `));
   expect(atPath, `no finding at ${path}; got:\n${findings.join("\n")}`).not.toEqual([]);
-  expect(atPath.some((f) => message.test(f)), `findings at ${path} do not match ${message}:\n${atPath.join("\n")}`).toBe(true);
+  expect(
+    atPath.some((f) => message.test(f)),
+    `findings at ${path} do not match ${message}:\n${atPath.join("\n")}`,
+  ).toBe(true);
 }
 
 describe("consul-ecs config judge", () => {
@@ -50,7 +53,14 @@ describe("consul-ecs config judge", () => {
     const config = web();
     config.service.networkResilienceConfig = {
       enabled: true,
-      outlierDetection: { interval: 10_000_000_000, maxFailures: 5, consecutive5xx: 5, consecutiveGatewayFailure: 3, enforcingConsecutiveGatewayFailure: 100, maxEjectionPercent: 50 },
+      outlierDetection: {
+        interval: 10_000_000_000,
+        maxFailures: 5,
+        consecutive5xx: 5,
+        consecutiveGatewayFailure: 3,
+        enforcingConsecutiveGatewayFailure: 100,
+        maxEjectionPercent: 50,
+      },
     };
     const findings = judgeConsulEcsConfig(config);
     expect(findings).toHaveLength(1);

@@ -22,8 +22,7 @@ const productionInput = (): MeshSpecInput => structuredClone(loadSpecFile(PRODUC
 const production = synthAllStacks(productionInput());
 const NAMES = DATAPLANE_CONTAINERS;
 
-const containersOf = (stacks: Doc, service: string): any[] =>
-  JSON.parse(stacks.mesh.resource.aws_ecs_task_definition[`service_${service}_task_definition`].container_definitions);
+const containersOf = (stacks: Doc, service: string): any[] => JSON.parse(stacks.mesh.resource.aws_ecs_task_definition[`service_${service}_task_definition`].container_definitions);
 const consulEcsConfigOf = (container: any): any => JSON.parse(container.environment.find((e: any) => e.name === "CONSUL_ECS_CONFIG_JSON").value);
 
 function errorsOf(input: MeshSpecInput): SpecIssue[] {
@@ -66,7 +65,10 @@ describe("dataplane tasks", () => {
   it("run mesh-init, consul-dataplane, health-sync and the app, in that start order, every long-running container essential", () => {
     for (const service of services) {
       const containers = containersOf(production, service);
-      expect(containers.map((c) => [c.name, c.essential, c.dependsOn ?? []]), service).toEqual([
+      expect(
+        containers.map((c) => [c.name, c.essential, c.dependsOn ?? []]),
+        service,
+      ).toEqual([
         [NAMES.meshInit, false, []],
         [NAMES.dataplane, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
         [NAMES.healthSync, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
@@ -79,7 +81,8 @@ describe("dataplane tasks", () => {
 
   it("run the pinned consul-ecs and consul-dataplane images through the ECR pull-through cache", () => {
     const byName = Object.fromEntries(containersOf(production, "web").map((c) => [c.name, c.image]));
-    const cached = (repository: string, tag: string) => expect.stringMatching(new RegExp(`\\.dkr\\.ecr\\..*/ecrpublic/${repository.replace("public.ecr.aws/", "")}:${tag.replace(/\./g, "\\.")}$`));
+    const cached = (repository: string, tag: string) =>
+      expect.stringMatching(new RegExp(`\\.dkr\\.ecr\\..*/ecrpublic/${repository.replace("public.ecr.aws/", "")}:${tag.replace(/\./g, "\\.")}$`));
     expect(byName).toEqual({
       [NAMES.meshInit]: cached(IMAGE_REPOSITORIES.consulEcs, DEFAULT_VERSIONS.consulEcs),
       [NAMES.dataplane]: cached(IMAGE_REPOSITORIES.consulDataplane, DEFAULT_VERSIONS.consulDataplane),
@@ -150,7 +153,9 @@ describe("the stop sequence of a dataplane task", () => {
     // The dataplane outlives the app: the app depends on it, and envoy-entrypoint waits for the app to exit.
     expect(containers[NAMES.app].dependsOn).toEqual([{ containerName: NAMES.dataplane, condition: "HEALTHY" }]);
     expect(containers[NAMES.dataplane].entryPoint).toEqual(["/consul/consul-ecs", "envoy-entrypoint"]);
-    expect(containers[NAMES.dataplane].command).toEqual(expect.arrayContaining(["-shutdown-drain-listeners", "-shutdown-grace-period-seconds", String(DATAPLANE_STOP.drainSeconds)]));
+    expect(containers[NAMES.dataplane].command).toEqual(
+      expect.arrayContaining(["-shutdown-drain-listeners", "-shutdown-grace-period-seconds", String(DATAPLANE_STOP.drainSeconds)]),
+    );
   });
 
   it("has stop timeouts that add up: health-sync outlives the app and the dataplane, all within ECS's 120 s", () => {
@@ -250,7 +255,11 @@ describe("moving one service between architectures", () => {
     ]);
     // A second agent service changes nothing shared.
     input.services.api.architecture = "agent";
-    expect(changedAddresses(synthAllStacks({ ...input, services: { ...input.services, api: { ...input.services.api, architecture: "dataplane" } } }), synthAllStacks(input)).filter((a) => !/[_.]api_|_api$/.test(a))).toEqual([]);
+    expect(
+      changedAddresses(synthAllStacks({ ...input, services: { ...input.services, api: { ...input.services.api, architecture: "dataplane" } } }), synthAllStacks(input)).filter(
+        (a) => !/[_.]api_|_api$/.test(a),
+      ),
+    ).toEqual([]);
   });
 
   it("changes only that service's resources and adds the login control plane, when it is the first dataplane service", () => {
@@ -289,7 +298,9 @@ describe("every shipped spec", () => {
     // The default's HTTP check times out after 1 s in Consul; an ECS check needs at least 2 s.
     const spec = structuredClone(DEFAULT_SPEC) as any;
     spec.architecture = "dataplane";
-    const app = parseSpec(spec, "test").plan.services.find((s) => s.name === "http-server")!.task.containers.find((c) => c.name === NAMES.app)!;
+    const app = parseSpec(spec, "test")
+      .plan.services.find((s) => s.name === "http-server")!
+      .task.containers.find((c) => c.name === NAMES.app)!;
     expect(app.healthCheck).toMatchObject({ interval: 10, timeout: 2 });
   });
 });
@@ -298,7 +309,10 @@ describe("versions", () => {
   it("rejects a consul-dataplane outside HashiCorp's table for the servers' Consul line, naming the field", () => {
     const input = productionInput() as any;
     input.versions = { consul: "1.22.7", consulDataplane: "2.0.1" };
-    expect(errorsOf(input)).toContainEqual({ path: "versions.consulDataplane", message: expect.stringMatching(/2\.0\.1 is not in HashiCorp's Envoy and Consul Dataplane table for Consul 1\.22\.x/) });
+    expect(errorsOf(input)).toContainEqual({
+      path: "versions.consulDataplane",
+      message: expect.stringMatching(/2\.0\.1 is not in HashiCorp's Envoy and Consul Dataplane table for Consul 1\.22\.x/),
+    });
   });
 
   it("accepts the Consul 1.22 line with a dataplane from its own row", () => {

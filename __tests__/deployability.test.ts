@@ -53,9 +53,11 @@ describe("network paths", () => {
 
   it("reports a Fargate task in public subnets without a public IP: nothing reaches the internet from there", () => {
     const broken = withService(plan, "http-server", { launchType: "FARGATE", subnets: "public", assignPublicIp: false });
-    expect(networkPaths(broken).filter((r) => r.who === "service http-server (tasks)" && r.verdict === "error").map((r) => r.need)).toEqual(
-      expect.arrayContaining(["pull hashicorp/http-echo:1.0.0", "logs (awslogs)", "secretsmanager (ECS secrets)"]),
-    );
+    expect(
+      networkPaths(broken)
+        .filter((r) => r.who === "service http-server (tasks)" && r.verdict === "error")
+        .map((r) => r.need),
+    ).toEqual(expect.arrayContaining(["pull hashicorp/http-echo:1.0.0", "logs (awslogs)", "secretsmanager (ECS secrets)"]));
   });
 });
 
@@ -79,14 +81,25 @@ describe("anonymous Docker Hub pulls", () => {
     expect(warning!.message).toContain("images.dockerHubCredentialsSecretArn");
     expect(warning!.message).toContain("imageCredentialsSecretArn on http-client, http-server");
     // Many services are named by the first five and a count.
-    const many = { ...plan, services: Array.from({ length: 7 }, (_, i) => ({ ...plan.services[1]!, name: `svc-${i}`, launchType: "FARGATE" as const, capacity: "FARGATE" as const, count: 1 })) };
+    const many = {
+      ...plan,
+      services: Array.from({ length: 7 }, (_, i) => ({ ...plan.services[1]!, name: `svc-${i}`, launchType: "FARGATE" as const, capacity: "FARGATE" as const, count: 1 })),
+    };
     expect(pullWarnings(many)[0]!.message).toContain("imageCredentialsSecretArn on svc-0, svc-1, svc-2, svc-3, svc-4 and 2 more (or their images in ECR)");
     // Four tasks stay within the limit: 8 + 2.
     expect(pullWarnings(onFargate(4))).toEqual([]);
   });
 
   it("does not count what needs no anonymous pull: Envoy through the Docker Hub cache, app images with credentials or from ECR", () => {
-    const cached = { ...onFargate(6), images: new Map([...plan.images].map(([key, image]) => [key, image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image])) };
+    const cached = {
+      ...onFargate(6),
+      images: new Map(
+        [...plan.images].map(([key, image]) => [
+          key,
+          image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
+        ]),
+      ),
+    };
     const credentials = withService(cached, "http-server", { imageCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf" });
     expect(pullWarnings(credentials)).toEqual([]);
     const ecr = withService(cached, "http-server", { image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0" });
@@ -94,7 +107,10 @@ describe("anonymous Docker Hub pulls", () => {
   });
 
   it("shares the limit over one address per NAT gateway", () => {
-    const twoZones = { ...onFargate(6), network: { ...plan.network, egress: "nat-gateway-per-zone" as const, zones: [plan.network.zones[0]!, { ...plan.network.zones[0]!, index: 1 }] } };
+    const twoZones = {
+      ...onFargate(6),
+      network: { ...plan.network, egress: "nat-gateway-per-zone" as const, zones: [plan.network.zones[0]!, { ...plan.network.zones[0]!, index: 1 }] },
+    };
     expect(pullWarnings(twoZones)).toEqual([]);
   });
 });
@@ -132,7 +148,10 @@ function run(rule: (p: MeshPlan, r: RuleResult) => void, p: MeshPlan): RuleResul
 
 /** The plan with one container of every mesh task changed (or removed, when `change` returns undefined). */
 function withContainer(p: MeshPlan, name: string, change: (c: ContainerPlan) => ContainerPlan | undefined): MeshPlan {
-  const task = (t: TaskPlan): TaskPlan => ({ ...t, containers: t.containers.flatMap((c) => (c.name === name ? [change(c)].filter((x): x is ContainerPlan => x !== undefined) : [c])) });
+  const task = (t: TaskPlan): TaskPlan => ({
+    ...t,
+    containers: t.containers.flatMap((c) => (c.name === name ? [change(c)].filter((x): x is ContainerPlan => x !== undefined) : [c])),
+  });
   return { ...p, services: p.services.map((s) => ({ ...s, task: task(s.task) })) };
 }
 
@@ -150,10 +169,16 @@ describe("boot order", () => {
     const reports = bootOrder(plan);
     expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
     expect(reports).toContainEqual(
-      expect.objectContaining({ who: "service http-client (tasks)", need: expect.stringMatching(/^control plane at start \(envoy-bootstrap\)/), path: expect.stringMatching(/retries up to 600 s .*Terraform creates the servers and its service token parameter first/) }),
+      expect.objectContaining({
+        who: "service http-client (tasks)",
+        need: expect.stringMatching(/^control plane at start \(envoy-bootstrap\)/),
+        path: expect.stringMatching(/retries up to 600 s .*Terraform creates the servers and its service token parameter first/),
+      }),
     );
     expect(reports).toContainEqual(expect.objectContaining({ need: "consul-agent health check during a cold boot", path: "needs nothing outside the task", verdict: "ok" }));
-    expect(reports).toContainEqual(expect.objectContaining({ need: "envoy-sidecar health check during a cold boot", path: expect.stringMatching(/runs after envoy-bootstrap waited for it/), verdict: "ok" }));
+    expect(reports).toContainEqual(
+      expect.objectContaining({ need: "envoy-sidecar health check during a cold boot", path: expect.stringMatching(/runs after envoy-bootstrap waited for it/), verdict: "ok" }),
+    );
   });
 
   it("waits at least a cold boot, from one estimate", () => {
@@ -166,7 +191,10 @@ describe("boot order", () => {
   it("reports the boot race this project shipped: `consul members` as the agent's check (ACL token and server), startPeriod 10, the bootstrap behind agent HEALTHY", () => {
     // The task as it was: the agent's check needed the control plane; the bootstrap waited 60 × 5 s, but only once the agent was HEALTHY.
     const before = withContainer(
-      withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { command: ["CMD", "consul", "members"], interval: 10, timeout: 5, retries: 3, startPeriod: 10, needs: ["control-plane"] } })),
+      withContainer(plan, "consul-agent", (c) => ({
+        ...c,
+        healthCheck: { command: ["CMD", "consul", "members"], interval: 10, timeout: 5, retries: 3, startPeriod: 10, needs: ["control-plane"] },
+      })),
       "envoy-bootstrap",
       (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 300 }] }),
     );
@@ -180,7 +208,9 @@ describe("boot order", () => {
       });
       expect(errors).toContainEqual({
         path: `services.${service}`,
-        message: expect.stringMatching(/envoy-bootstrap retries 300 s, but it starts only after consul-agent is HEALTHY \(envoy-bootstrap -> consul-agent \(HEALTHY\)\), and that health check needs the control plane/),
+        message: expect.stringMatching(
+          /envoy-bootstrap retries 300 s, but it starts only after consul-agent is HEALTHY \(envoy-bootstrap -> consul-agent \(HEALTHY\)\), and that health check needs the control plane/,
+        ),
       });
     }
     // Nothing else in the model breaks: the race is the finding.
@@ -190,28 +220,46 @@ describe("boot order", () => {
   it("accepts a check that needs the control plane when it tolerates a cold boot (startPeriod + retries × interval)", () => {
     const tolerant = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 300, needs: ["control-plane"] } }));
     expect(run(checkBootOrder, tolerant).errors).toEqual([]);
-    expect(bootOrder(tolerant)).toContainEqual(expect.objectContaining({ need: "consul-agent health check during a cold boot", path: expect.stringMatching(/after 330 s of failures, longer than a cold boot/) }));
+    expect(bootOrder(tolerant)).toContainEqual(
+      expect.objectContaining({ need: "consul-agent health check during a cold boot", path: expect.stringMatching(/after 330 s of failures, longer than a cold boot/) }),
+    );
   });
 
   it("reports a wait shorter than a cold boot, and a container that does not wait at all", () => {
     const short = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 120 }] }));
-    expect(run(checkBootOrder, short).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/envoy-bootstrap retries 120 s, less than a cold server boot \(300 s\); retry for at least 300 s/) });
+    expect(run(checkBootOrder, short).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/envoy-bootstrap retries 120 s, less than a cold server boot \(300 s\); retry for at least 300 s/),
+    });
     const none = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, needs: [{ need: "control-plane", retrySeconds: 0 }] }));
-    expect(run(checkBootOrder, none).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/envoy-bootstrap fails at once when the control plane is not up yet/) });
+    expect(run(checkBootOrder, none).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/envoy-bootstrap fails at once when the control plane is not up yet/),
+    });
   });
 
   it("reports an essential check on the control plane with no wait before it (the sidecar started without the bootstrap)", () => {
-    const ungated = withContainer(withContainer(plan, "envoy-bootstrap", () => undefined), "envoy-sidecar", (c) => ({ ...c, dependsOn: [{ containerName: "consul-agent", condition: "HEALTHY" }] }));
-    expect(run(checkBootOrder, ungated).errors).toContainEqual({ path: "services.http-server", message: expect.stringMatching(/envoy-sidecar health check during a cold boot: needs the control plane and nothing before it waited/) });
+    const ungated = withContainer(
+      withContainer(plan, "envoy-bootstrap", () => undefined),
+      "envoy-sidecar",
+      (c) => ({ ...c, dependsOn: [{ containerName: "consul-agent", condition: "HEALTHY" }] }),
+    );
+    expect(run(checkBootOrder, ungated).errors).toContainEqual({
+      path: "services.http-server",
+      message: expect.stringMatching(/envoy-sidecar health check during a cold boot: needs the control plane and nothing before it waited/),
+    });
   });
 
   it("reports tasks that may start before Terraform wrote their secrets", () => {
     const unordered = withService(plan, "http-server", { startsAfter: ["consul-servers", "service-token"] });
-    expect(run(checkBootOrder, unordered).errors).toEqual([{ path: "services.http-server", message: expect.stringMatching(/secrets' values at start .*fail to start; list "mesh-secrets" in startsAfter/) }]);
+    expect(run(checkBootOrder, unordered).errors).toEqual([
+      { path: "services.http-server", message: expect.stringMatching(/secrets' values at start .*fail to start; list "mesh-secrets" in startsAfter/) },
+    ]);
   });
 
   it("is what the stack orders the ECS service after: the plan's startsAfter becomes depends_on", () => {
-    const synth = (p: MeshPlan) => JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", p))).resource.aws_ecs_service["service_http-client_service"].depends_on as string[];
+    const synth = (p: MeshPlan) =>
+      JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", p))).resource.aws_ecs_service["service_http-client_service"].depends_on as string[];
     expect(synth(plan)).toEqual(expect.arrayContaining(["aws_instance.consul_servers_server_1_instance", "aws_ssm_parameter.consul_secrets_service_token_http-client_parameter"]));
     const serversOnly = synth(withService(plan, "http-client", { startsAfter: ["consul-servers"] }));
     expect(serversOnly).toContain("aws_instance.consul_servers_server_1_instance");
@@ -223,7 +271,9 @@ describe("task lifecycle", () => {
   it("passes today's mesh tasks, and shows their start and stop order", () => {
     const reports = taskLifecycle(plan);
     expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
-    expect(reports).toContainEqual(expect.objectContaining({ who: "service http-client (tasks)", need: expect.stringMatching(/^start order/), path: "consul-agent > envoy-bootstrap > envoy-sidecar > app" }));
+    expect(reports).toContainEqual(
+      expect.objectContaining({ who: "service http-client (tasks)", need: expect.stringMatching(/^start order/), path: "consul-agent > envoy-bootstrap > envoy-sidecar > app" }),
+    );
     expect(reports).toContainEqual(expect.objectContaining({ need: "stop order: envoy-sidecar outlives app", path: "app -> envoy-sidecar (HEALTHY): ECS stops app first" }));
   });
 
@@ -233,7 +283,10 @@ describe("task lifecycle", () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.filter((r) => r.verdict !== "ok")).toEqual([]);
     expect(rows).toContainEqual(expect.objectContaining({ specPath: "tlsEdge", need: "stop order: app outlives envoy", path: "envoy -> app (HEALTHY): ECS stops envoy first" }));
-    const reversed = { ...edge, tlsEdge: { ...edge.tlsEdge!, task: { ...edge.tlsEdge!.task, containers: edge.tlsEdge!.task.containers.map((c) => (c.name === "envoy" ? { ...c, dependsOn: [] } : c)) } } };
+    const reversed = {
+      ...edge,
+      tlsEdge: { ...edge.tlsEdge!, task: { ...edge.tlsEdge!.task, containers: edge.tlsEdge!.task.containers.map((c) => (c.name === "envoy" ? { ...c, dependsOn: [] } : c)) } },
+    };
     expect(run(checkLifecycle, reversed).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/envoy needs app running but does not depend on it/) }]);
   });
 
@@ -247,20 +300,29 @@ describe("task lifecycle", () => {
 
   it("reports a dependency on a container the task does not have, and on itself", () => {
     const unknown = withContainer(plan, "app", (c) => ({ ...c, dependsOn: [{ containerName: "envoy", condition: "HEALTHY" }] }));
-    expect(run(checkLifecycle, unknown).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app depends on envoy, which is not a container of this task/) });
+    expect(run(checkLifecycle, unknown).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/app depends on envoy, which is not a container of this task/),
+    });
     const self = withContainer(plan, "app", (c) => ({ ...c, dependsOn: [...c.dependsOn!, { containerName: "app", condition: "START" }] }));
     expect(run(checkLifecycle, self).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app depends on itself/) });
   });
 
   it("reports HEALTHY on a container without a health check", () => {
     const unchecked = withContainer(plan, "envoy-sidecar", ({ healthCheck: _, ...c }) => c);
-    expect(run(checkLifecycle, unchecked).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/app waits for envoy-sidecar HEALTHY, but envoy-sidecar has no health check: app never starts/) });
+    expect(run(checkLifecycle, unchecked).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/app waits for envoy-sidecar HEALTHY, but envoy-sidecar has no health check: app never starts/),
+    });
   });
 
   it("reports SUCCESS on an essential container", () => {
     const essentialInit = withContainer(plan, "envoy-bootstrap", (c) => ({ ...c, essential: true }));
     expect(run(checkLifecycle, essentialInit).errors).toEqual(
-      ["http-client", "http-server"].map((s) => ({ path: `services.${s}`, message: expect.stringMatching(/envoy-sidecar waits for envoy-bootstrap SUCCESS, but envoy-bootstrap is essential.*make envoy-bootstrap non-essential/) })),
+      ["http-client", "http-server"].map((s) => ({
+        path: `services.${s}`,
+        message: expect.stringMatching(/envoy-sidecar waits for envoy-bootstrap SUCCESS, but envoy-bootstrap is essential.*make envoy-bootstrap non-essential/),
+      })),
     );
   });
 
@@ -268,7 +330,9 @@ describe("task lifecycle", () => {
     const optionalProxy = withContainer(plan, "envoy-sidecar", (c) => ({ ...c, essential: false }));
     expect(run(checkLifecycle, optionalProxy).errors).toContainEqual({
       path: "services.http-client",
-      message: expect.stringMatching(/long-running containers .*: envoy-sidecar runs as long as the task .* but is not essential.*set essential: true on envoy-sidecar \(lib\/plan\/containers\.ts\)/),
+      message: expect.stringMatching(
+        /long-running containers .*: envoy-sidecar runs as long as the task .* but is not essential.*set essential: true on envoy-sidecar \(lib\/plan\/containers\.ts\)/,
+      ),
     });
   });
 
@@ -281,7 +345,9 @@ describe("task lifecycle", () => {
     const detached = withContainer(plan, "app", ({ dependsOn: _, ...c }) => c);
     expect(run(checkLifecycle, detached).errors).toContainEqual({
       path: "services.http-client",
-      message: expect.stringMatching(/stop order: envoy-sidecar outlives app: app needs envoy-sidecar running but does not depend on it .*make app depend on envoy-sidecar \(HEALTHY\)/),
+      message: expect.stringMatching(
+        /stop order: envoy-sidecar outlives app: app needs envoy-sidecar running but does not depend on it .*make app depend on envoy-sidecar \(HEALTHY\)/,
+      ),
     });
   });
 
@@ -291,19 +357,26 @@ describe("task lifecycle", () => {
       plain("init", { essential: false, dependsOn: [{ containerName: "proxy", condition: "HEALTHY" }] }),
       plain("app", { dependsOn: [{ containerName: "init", condition: "SUCCESS" }], needsRunning: ["proxy"] }),
     ]);
-    expect(run(checkLifecycle, throughInit).errors).toEqual([{ path: "services.http-client", message: expect.stringMatching(/app needs proxy running but does not depend on it through running containers/) }]);
+    expect(run(checkLifecycle, throughInit).errors).toEqual([
+      { path: "services.http-client", message: expect.stringMatching(/app needs proxy running but does not depend on it through running containers/) },
+    ]);
     const throughRunning = withTask(plan, [
       plain("proxy", { healthCheck: liveness }),
       plain("agent", { dependsOn: [{ containerName: "proxy", condition: "HEALTHY" }] }),
       plain("app", { dependsOn: [{ containerName: "agent", condition: "START" }], needsRunning: ["proxy"] }),
     ]);
     expect(run(checkLifecycle, throughRunning).errors).toEqual([]);
-    expect(taskLifecycle(throughRunning)).toContainEqual(expect.objectContaining({ need: "stop order: proxy outlives app", path: "app -> agent (START) -> proxy (HEALTHY): ECS stops app first" }));
+    expect(taskLifecycle(throughRunning)).toContainEqual(
+      expect.objectContaining({ need: "stop order: proxy outlives app", path: "app -> agent (START) -> proxy (HEALTHY): ECS stops app first" }),
+    );
   });
 
   it("reports health check settings ECS does not accept", () => {
     const slow = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 400 } }));
-    expect(run(checkLifecycle, slow).errors).toContainEqual({ path: "services.http-client", message: expect.stringMatching(/consul-agent healthCheck.startPeriod is 400; ECS accepts 0-300/) });
+    expect(run(checkLifecycle, slow).errors).toContainEqual({
+      path: "services.http-client",
+      message: expect.stringMatching(/consul-agent healthCheck.startPeriod is 400; ECS accepts 0-300/),
+    });
   });
 });
 
@@ -313,18 +386,28 @@ describe("the model", () => {
   });
 
   it("shows rollouts as rows, ok or not", () => {
-    expect(rolloutReports(plan)).toContainEqual(expect.objectContaining({ who: "service http-server (tasks)", need: "rolling deployment can progress", path: expect.stringMatching(/keeps 2 of 3 running/), verdict: "ok" }));
+    expect(rolloutReports(plan)).toContainEqual(
+      expect.objectContaining({ who: "service http-server (tasks)", need: "rolling deployment can progress", path: expect.stringMatching(/keeps 2 of 3 running/), verdict: "ok" }),
+    );
   });
 
   it("has no error for the default and every example, and covers each topic per service", () => {
-    const plans = [plan, ...fs.readdirSync("examples").filter((f) => /\.ya?ml$/.test(f)).map((f) => loadSpecFile(path.join("examples", f)).plan)];
+    const plans = [
+      plan,
+      ...fs
+        .readdirSync("examples")
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => loadSpecFile(path.join("examples", f)).plan),
+    ];
     for (const p of plans) {
       const model = deployabilityModel(p);
       expect([...model.values()].flat().filter((r) => r.verdict === "error")).toEqual([]);
       for (const service of p.services) {
         const needs = model.get(`service ${service.name} (tasks)`)!.map((r) => r.need);
         const proxy = service.architecture === "agent" ? "envoy-sidecar" : "consul-dataplane";
-        expect(needs).toEqual(expect.arrayContaining(["logs (awslogs)", "its secrets' values at start (ECS reads them once)", `stop order: ${proxy} outlives app`, "rolling deployment can progress"]));
+        expect(needs).toEqual(
+          expect.arrayContaining(["logs (awslogs)", "its secrets' values at start (ECS reads them once)", `stop order: ${proxy} outlives app`, "rolling deployment can progress"]),
+        );
       }
     }
   });

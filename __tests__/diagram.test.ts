@@ -2,17 +2,7 @@
 // README must show the current default spec.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  extractReadmeDiagram,
-  meshDot,
-  meshMermaid,
-  readmeDiagramBlock,
-  README_END,
-  README_START,
-  renderSvg,
-  replaceReadmeDiagram,
-  serviceNodeId,
-} from "../tools/mesh-graph";
+import { extractReadmeDiagram, meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram, serviceNodeId } from "../tools/mesh-graph";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { DEFAULT_SOURCE, loadSpecFile, parseSpec } from "../lib/spec/load";
 import type { MeshSpecInput } from "../lib/spec/schema";
@@ -142,7 +132,16 @@ describe("mesh diagram", () => {
   });
 
   it("draws the VPC endpoints when the network has no internet access", () => {
-    const plan = parseSpec({ ...DEFAULT_SPEC, network: { zones: [{ privateSubnet: "10.0.101.0/24" }], egress: "vpc-endpoints" }, consul: { ...DEFAULT_SPEC.consul, releaseS3Uri: "s3://artifacts/consul.zip" }, images: { pullThroughCache: true, dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub" }, services: { "http-server": { ...DEFAULT_SPEC.services!["http-server"]!, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } } }, "t").plan;
+    const plan = parseSpec(
+      {
+        ...DEFAULT_SPEC,
+        network: { zones: [{ privateSubnet: "10.0.101.0/24" }], egress: "vpc-endpoints" },
+        consul: { ...DEFAULT_SPEC.consul, releaseS3Uri: "s3://artifacts/consul.zip" },
+        images: { pullThroughCache: true, dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub" },
+        services: { "http-server": { ...DEFAULT_SPEC.services!["http-server"]!, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } },
+      },
+      "t",
+    ).plan;
     expect(meshMermaid(plan)).toMatch(/egress\(\["VPC endpoints \(no internet\)<br\/>ec2, ecr\.api, ecr\.dkr, ecs<br\/>.*s3 \(gateway\)"\]\)/);
   });
 

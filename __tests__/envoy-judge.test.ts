@@ -12,8 +12,7 @@ const rendered = renderEnvoyTlsConfig({ appPort: 8080 });
 /** The rendered config with `from` (which must occur exactly once) replaced by `to`. */
 function mutate(from: string, to: string): string {
   const at = rendered.indexOf(from);
-  if (at < 0 || rendered.indexOf(from, at + 1) >= 0)
-    throw new Error(`expected exactly one ${JSON.stringify(from)} in the rendered config`);
+  if (at < 0 || rendered.indexOf(from, at + 1) >= 0) throw new Error(`expected exactly one ${JSON.stringify(from)} in the rendered config`);
   return rendered.slice(0, at) + to + rendered.slice(at + from.length);
 }
 
@@ -50,8 +49,8 @@ describe("the protos the judge checks against", () => {
     const errors = judgeEnvoyBootstrap(
       mutate(
         "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-        "type.googleapis.com/envoy.extensions.access_loggers.open_telemetry.v3.OpenTelemetryAccessLogConfig"
-      )
+        "type.googleapis.com/envoy.extensions.access_loggers.open_telemetry.v3.OpenTelemetryAccessLogConfig",
+      ),
     );
     expect(errors).toEqual([
       `${HCM}.access_log[0].typed_config.@type: cannot check envoy.extensions.access_loggers.open_telemetry.v3.OpenTelemetryAccessLogConfig: its proto envoy/extensions/access_loggers/open_telemetry/v3/logs_service.proto imports opentelemetry/proto/common/v1/common.proto, which @grpc/grpc-js-xds does not ship`,
@@ -82,7 +81,7 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
   it("rejects v2-only config: `config` instead of `typed_config`", () => {
     const v2 = mutate(
       "      - name: envoy.filters.network.http_connection_manager\n        typed_config:",
-      "      - name: envoy.filters.network.http_connection_manager\n        config:"
+      "      - name: envoy.filters.network.http_connection_manager\n        config:",
     );
     expect(judgeEnvoyBootstrap(v2)).toEqual([
       `static_resources.listeners[0].filter_chains[0].filters[0].config: unknown field "config" in envoy.config.listener.v3.Filter; the name is reserved there (a field removed from the API, often a v2 one); did you mean typed_config?`,
@@ -97,14 +96,7 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
   });
 
   it("rejects v2-only config: `hosts` on a cluster", () => {
-    expect(
-      judgeEnvoyBootstrap(
-        mutate(
-          "    type: STATIC\n",
-          "    type: STATIC\n    hosts: [{socket_address: {address: 127.0.0.1, port_value: 8080}}]\n"
-        )
-      )
-    ).toEqual([
+    expect(judgeEnvoyBootstrap(mutate("    type: STATIC\n", "    type: STATIC\n    hosts: [{socket_address: {address: 127.0.0.1, port_value: 8080}}]\n"))).toEqual([
       `${CLUSTER}.hosts: unknown field "hosts" in envoy.config.cluster.v3.Cluster; the name is reserved there (a field removed from the API, often a v2 one)`,
     ]);
   });
@@ -119,14 +111,7 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
     expect(judgeEnvoyBootstrap(mutate("http.router.v3.Router", "http.router.v3.Routr"))).toEqual([
       `${HCM}.http_filters[0].typed_config.@type: unknown message type envoy.extensions.filters.http.router.v3.Routr in the Envoy v3 API; did you mean envoy.extensions.filters.http.router.v3.Router?`,
     ]);
-    expect(
-      judgeEnvoyBootstrap(
-        mutate(
-          '"@type": type.googleapis.com/envoy.extensions.filters.http.router',
-          '"@type": example.com/envoy.extensions.filters.http.router'
-        )
-      )
-    ).toEqual([
+    expect(judgeEnvoyBootstrap(mutate('"@type": type.googleapis.com/envoy.extensions.filters.http.router', '"@type": example.com/envoy.extensions.filters.http.router'))).toEqual([
       `${HCM}.http_filters[0].typed_config.@type: type URL "example.com/envoy.extensions.filters.http.router.v3.Router" must be type.googleapis.com/<full message name>`,
     ]);
   });
@@ -138,9 +123,7 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
     expect(judgeEnvoyBootstrap(mutate("codec_type: AUTO", "codec_type: 9"))).toEqual([
       `${HCM}.codec_type: 9 is not a value of enum envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.CodecType (values: AUTO=0, HTTP1=1, HTTP2=2, HTTP3=3)`,
     ]);
-    expect(
-      judgeEnvoyBootstrap(mutate('tls_minimum_protocol_version: "TLSv1_2"', "tls_minimum_protocol_version: TLSv1_9"))
-    ).toEqual([
+    expect(judgeEnvoyBootstrap(mutate('tls_minimum_protocol_version: "TLSv1_2"', "tls_minimum_protocol_version: TLSv1_9"))).toEqual([
       `${TLS}.common_tls_context.tls_params.tls_minimum_protocol_version: "TLSv1_9" is not a value of enum envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol; did you mean TLSv1_0? (values: TLS_AUTO, TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3)`,
     ]);
   });
@@ -164,21 +147,13 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
       `${TLS}.common_tls_context.tls_certificates[0].private_key: oneof specifier of envoy.config.core.v3.DataSource requires one of filename, inline_bytes, inline_string, environment_variable [PGV validate.required]`,
     ]);
     // Route.match: (validate.rules).message.required = true.
-    expect(
-      judgeEnvoyBootstrap(
-        mutate(
-          '              - match:\n                  prefix: "/"\n                route:',
-          "              - route:"
-        )
-      )
-    ).toEqual([`${ROUTE}.match: is required [PGV message.required]`]);
+    expect(judgeEnvoyBootstrap(mutate('              - match:\n                  prefix: "/"\n                route:', "              - route:"))).toEqual([
+      `${ROUTE}.match: is required [PGV message.required]`,
+    ]);
   });
 
   it("rejects two members of one oneof", () => {
-    const both = mutate(
-      "          route_config:\n",
-      "          rds: {route_config_name: r, config_source: {ads: {}}}\n          route_config:\n"
-    );
+    const both = mutate("          route_config:\n", "          rds: {route_config_name: r, config_source: {ads: {}}}\n          route_config:\n");
     expect(judgeEnvoyBootstrap(both)).toEqual([
       `${HCM}: oneof route_specifier of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager takes at most one member, got rds, route_config`,
     ]);
@@ -191,12 +166,8 @@ describe("judgeEnvoyBootstrap, rule by rule", () => {
   it("reads YAML as Envoy does: quoted scalars are strings, yes/on/y are bools", () => {
     expect(judge(mutate("port_value: 8080", 'port_value: "8080"'))).toEqual([]);
     expect(judge(mutate("use_remote_address: true", "use_remote_address: yes"))).toEqual([]);
-    expect(judge(mutate("stat_prefix: ingress_https", "stat_prefix: on"))).toEqual([
-      `${HCM}.stat_prefix: expected a string, got the boolean true (quote it)`,
-    ]);
-    expect(judge(mutate("stat_prefix: ingress_https", "stat_prefix: 443"))).toEqual([
-      `${HCM}.stat_prefix: expected a string, got the number 443 (quote it)`,
-    ]);
+    expect(judge(mutate("stat_prefix: ingress_https", "stat_prefix: on"))).toEqual([`${HCM}.stat_prefix: expected a string, got the boolean true (quote it)`]);
+    expect(judge(mutate("stat_prefix: ingress_https", "stat_prefix: 443"))).toEqual([`${HCM}.stat_prefix: expected a string, got the number 443 (quote it)`]);
     expect(judge(mutate("stat_prefix: ingress_https", 'stat_prefix: "443"'))).toEqual([]);
   });
 
@@ -222,24 +193,10 @@ describe("judgeEnvoyBootstrap, rule by rule", () => {
     expect(judge(mutate("  clusters:\n", "  clusters:\n  - [a]\n"))).toEqual([
       "static_resources.clusters[0]: expected a mapping (message envoy.config.cluster.v3.Cluster), got a list",
     ]);
-    expect(
-      judge(
-        mutate(
-          "per_connection_buffer_limit_bytes: 32768\n    filter_chains:",
-          "per_connection_buffer_limit_bytes: -1\n    filter_chains:"
-        )
-      )
-    ).toEqual([
+    expect(judge(mutate("per_connection_buffer_limit_bytes: 32768\n    filter_chains:", "per_connection_buffer_limit_bytes: -1\n    filter_chains:"))).toEqual([
       "static_resources.listeners[0].per_connection_buffer_limit_bytes: -1 is out of range for uint32 [0, 4294967295] (google.protobuf.UInt32Value)",
     ]);
-    expect(
-      judge(
-        mutate(
-          "per_connection_buffer_limit_bytes: 32768\n    filter_chains:",
-          "per_connection_buffer_limit_bytes: 1.5\n    filter_chains:"
-        )
-      )
-    ).toEqual([
+    expect(judge(mutate("per_connection_buffer_limit_bytes: 32768\n    filter_chains:", "per_connection_buffer_limit_bytes: 1.5\n    filter_chains:"))).toEqual([
       "static_resources.listeners[0].per_connection_buffer_limit_bytes: expected an integer (uint32), got the number 1.5, which has a fractional part (google.protobuf.UInt32Value)",
     ]);
   });
@@ -260,22 +217,18 @@ describe("judgeEnvoyBootstrap, rule by rule", () => {
     expect(judge(metadata("[a]"))).toEqual(["node.metadata: expected a mapping (google.protobuf.Struct), got a list"]);
     const filterMetadata = (value: string): string => `node:\n  id: edge\n  dynamic_parameters: ${value}\n`;
     expect(judge(filterMetadata("{x: {params: {}}}"))).toEqual([]);
-    expect(judge(filterMetadata("[x]"))).toEqual([
-      "node.dynamic_parameters: expected a mapping (map<string, xds.core.v3.ContextParams>), got a list",
-    ]);
-    expect(judge(filterMetadata("{x: {parms: {}}}"))).toEqual([
-      'node.dynamic_parameters["x"].parms: unknown field "parms" in xds.core.v3.ContextParams; did you mean params?',
-    ]);
+    expect(judge(filterMetadata("[x]"))).toEqual(["node.dynamic_parameters: expected a mapping (map<string, xds.core.v3.ContextParams>), got a list"]);
+    expect(judge(filterMetadata("{x: {parms: {}}}"))).toEqual(['node.dynamic_parameters["x"].parms: unknown field "parms" in xds.core.v3.ContextParams; did you mean params?']);
   });
 
   it("checks Any payloads, and TypedStruct payloads as their type_url's message", () => {
-    expect(
-      judge(mutate('"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router', "dynamic_stats: 3"))
-    ).toEqual([`${HCM}.http_filters[0].typed_config: "@type" is missing (google.protobuf.Any)`]);
+    expect(judge(mutate('"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router', "dynamic_stats: 3"))).toEqual([
+      `${HCM}.http_filters[0].typed_config: "@type" is missing (google.protobuf.Any)`,
+    ]);
     const typedStruct = (value: string): string =>
       mutate(
         '"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-        `"@type": type.googleapis.com/xds.type.v3.TypedStruct\n              type_url: type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n              value: ${value}`
+        `"@type": type.googleapis.com/xds.type.v3.TypedStruct\n              type_url: type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n              value: ${value}`,
       );
     expect(judge(typedStruct("{suppress_envoy_headers: true}"))).toEqual([]);
     expect(judge(typedStruct("{suppress_envoy_header: true}"))).toEqual([
@@ -288,51 +241,23 @@ describe("judgeEnvoyBootstrap, rule by rule", () => {
     expect(judge(mutate("connect_timeout: 1s", "connect_timeout: 1.0000000001s"))).toEqual([
       `${CLUSTER}.connect_timeout: expected a duration string such as "1.5s" or "300s", got the string "1.0000000001s"`,
     ]);
-    expect(judge(mutate("connect_timeout: 1s", "connect_timeout: 315576000001s"))).toEqual([
-      `${CLUSTER}.connect_timeout: duration 315576000001s exceeds 315576000000s`,
-    ]);
+    expect(judge(mutate("connect_timeout: 1s", "connect_timeout: 315576000001s"))).toEqual([`${CLUSTER}.connect_timeout: duration 315576000001s exceeds 315576000000s`]);
   });
 
   it("enforces PGV numeric, duration, repeated, string, bool and header rules", () => {
-    expect(judge(mutate("port_value: 8080", "port_value: 65536"))).toEqual([
-      `${UPSTREAM_SOCKET}.port_value: must be <= 65535, got 65536 [PGV uint32.lte]`,
-    ]);
-    expect(judge(mutate("connect_timeout: 1s", "connect_timeout: 0s"))).toEqual([
-      `${CLUSTER}.connect_timeout: must be > 0s, got 0s [PGV duration.gt]`,
-    ]);
-    expect(judge(mutate("request_headers_timeout: 10s", "request_headers_timeout: -1s"))).toEqual([
-      `${HCM}.request_headers_timeout: must be >= 0s, got -1s [PGV duration.gte]`,
-    ]);
-    expect(judge(mutate('domains: ["*"]', "domains: []"))).toEqual([
-      `${HCM}.route_config.virtual_hosts[0].domains: needs at least 1 item, has 0 [PGV repeated.min_items]`,
-    ]);
-    expect(judge(mutate("stat_prefix: ingress_https", 'stat_prefix: ""'))).toEqual([
-      `${HCM}.stat_prefix: must be at least 1 character, got "" [PGV string.min_len]`,
-    ]);
-    expect(
-      judge(mutate("use_remote_address: true", "scheme_header_transformation: {scheme_to_overwrite: ftp}"))
-    ).toEqual([
+    expect(judge(mutate("port_value: 8080", "port_value: 65536"))).toEqual([`${UPSTREAM_SOCKET}.port_value: must be <= 65535, got 65536 [PGV uint32.lte]`]);
+    expect(judge(mutate("connect_timeout: 1s", "connect_timeout: 0s"))).toEqual([`${CLUSTER}.connect_timeout: must be > 0s, got 0s [PGV duration.gt]`]);
+    expect(judge(mutate("request_headers_timeout: 10s", "request_headers_timeout: -1s"))).toEqual([`${HCM}.request_headers_timeout: must be >= 0s, got -1s [PGV duration.gte]`]);
+    expect(judge(mutate('domains: ["*"]', "domains: []"))).toEqual([`${HCM}.route_config.virtual_hosts[0].domains: needs at least 1 item, has 0 [PGV repeated.min_items]`]);
+    expect(judge(mutate("stat_prefix: ingress_https", 'stat_prefix: ""'))).toEqual([`${HCM}.stat_prefix: must be at least 1 character, got "" [PGV string.min_len]`]);
+    expect(judge(mutate("use_remote_address: true", "scheme_header_transformation: {scheme_to_overwrite: ftp}"))).toEqual([
       `${HCM}.scheme_header_transformation.scheme_to_overwrite: must be one of "http", "https", got "ftp" [PGV string.in]`,
     ]);
     expect(judge("stats_flush_on_admin: false\n")).toEqual(["stats_flush_on_admin: must be true [PGV bool.const]"]);
-    expect(
-      judge(
-        mutate(
-          "            name: local_route\n",
-          '            name: local_route\n            request_headers_to_add: [{header: {key: "x-a\\nb", value: v}}]\n'
-        )
-      )
-    ).toEqual([
-      `${HCM}.route_config.request_headers_to_add[0].header.key: must be a valid header name (no NUL, CR or LF), got "x-a\\nb" [PGV string.well_known_regex]`,
-    ]);
-    expect(
-      judge(
-        mutate(
-          '                  prefix: "/"',
-          '                  safe_regex: {regex: x}\n                  prefix: "/"'
-        )
-      )
-    ).toEqual([
+    expect(judge(mutate("            name: local_route\n", '            name: local_route\n            request_headers_to_add: [{header: {key: "x-a\\nb", value: v}}]\n'))).toEqual(
+      [`${HCM}.route_config.request_headers_to_add[0].header.key: must be a valid header name (no NUL, CR or LF), got "x-a\\nb" [PGV string.well_known_regex]`],
+    );
+    expect(judge(mutate('                  prefix: "/"', '                  safe_regex: {regex: x}\n                  prefix: "/"'))).toEqual([
       `${ROUTE}.match: oneof path_specifier of envoy.config.route.v3.RouteMatch takes at most one member, got prefix, safe_regex`,
     ]);
   });
@@ -341,12 +266,7 @@ describe("judgeEnvoyBootstrap, rule by rule", () => {
     // StdoutAccessLog.log_format is message.required, but inside oneof access_log_format.
     expect(judge(rendered)).toEqual([]);
     expect(
-      judge(
-        mutate(
-          "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-          "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog\n              log_format: null"
-        )
-      )
+      judge(mutate("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog\n              log_format: null")),
     ).toEqual([]);
   });
 

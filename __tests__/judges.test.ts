@@ -121,7 +121,10 @@ describe("ecsContainerDefinitionErrors", () => {
 
   it("reports duplicate ports and a hostPort that differs from containerPort under awsvpc", () => {
     const defs = validContainers();
-    defs[1]!.portMappings = [{ containerPort: 21000, protocol: "tcp" }, { containerPort: 8080, hostPort: 80 }];
+    defs[1]!.portMappings = [
+      { containerPort: 21000, protocol: "tcp" },
+      { containerPort: 8080, hostPort: 80 },
+    ];
     expect(ecsContainerDefinitionErrors(defs)).toEqual([
       "[1].portMappings[0]: 21000/tcp is already mapped by [0].portMappings[0] (containers of one awsvpc task share the network namespace)",
       "[1].portMappings[1].hostPort: awsvpc needs hostPort absent or equal to containerPort 8080, got 80",
@@ -202,12 +205,8 @@ describe("taskDefinitionErrors", () => {
 
   it("reports Fargate without awsvpc and invalid cpu/memory pairs", () => {
     expect(taskDefinitionErrors({ ...fargate, network_mode: "bridge" }, validContainers())).toEqual(['network_mode: FARGATE requires awsvpc, got "bridge"']);
-    expect(taskDefinitionErrors({ ...fargate, cpu: "256", memory: "4096" }, validContainers())).toEqual([
-      "memory: 4096 MiB is not valid with 256 Fargate cpu units (512-2048)",
-    ]);
-    expect(taskDefinitionErrors({ ...fargate, cpu: "300" }, validContainers())).toEqual([
-      "cpu: 300 is not a Fargate task size (256, 512, 1024, 2048, 4096, 8192, 16384)",
-    ]);
+    expect(taskDefinitionErrors({ ...fargate, cpu: "256", memory: "4096" }, validContainers())).toEqual(["memory: 4096 MiB is not valid with 256 Fargate cpu units (512-2048)"]);
+    expect(taskDefinitionErrors({ ...fargate, cpu: "300" }, validContainers())).toEqual(["cpu: 300 is not a Fargate task size (256, 512, 1024, 2048, 4096, 8192, 16384)"]);
     expect(taskDefinitionErrors({ network_mode: "awsvpc", requires_compatibilities: ["FARGATE"] }, validContainers())).toEqual([
       "cpu/memory: FARGATE requires task-level cpu and memory",
     ]);
@@ -306,9 +305,7 @@ describe("terraformTemplateProblems", () => {
   });
 
   it("reports a reference to a missing resource, variable, local or data source", async () => {
-    const problems = await terraformTemplateProblems(
-      doc("${aws_ecs_cluster.gone.name} ${var.nope} ${local.nope} ${data.aws_partition.other.partition} ${each.key} ${path.nope}"),
-    );
+    const problems = await terraformTemplateProblems(doc("${aws_ecs_cluster.gone.name} ${var.nope} ${local.nope} ${data.aws_partition.other.partition} ${each.key} ${path.nope}"));
     expect(problems.map((p) => p.replace(/^.*? at offset \d+: /, ""))).toEqual([
       "aws_ecs_cluster.gone.name: no resource aws_ecs_cluster.gone in this stack",
       'var.nope: no variable "nope" in this stack',
@@ -332,9 +329,7 @@ describe("terraformTemplateProblems", () => {
 
 describe("materializeTerraformString", () => {
   it("replaces references with stable placeholders and unescapes $${ and %%{", () => {
-    expect(materializeTerraformString("a=${var.x} b=${ var.y } c=${var.x} d=$${HOME} e=%%{x} f=$$${y}")).toBe(
-      "a=TF_REF_0 b=TF_REF_1 c=TF_REF_0 d=${HOME} e=%{x} f=$${y}",
-    );
+    expect(materializeTerraformString("a=${var.x} b=${ var.y } c=${var.x} d=$${HOME} e=%%{x} f=$$${y}")).toBe("a=TF_REF_0 b=TF_REF_1 c=TF_REF_0 d=${HOME} e=%{x} f=$${y}");
     expect(materializeTerraformString('${jsonencode({a = "}"})}!')).toBe("TF_REF_0!");
     expect(materializeTerraformString("no templates")).toBe("no templates");
   });

@@ -25,7 +25,9 @@ describe("network (network.tf)", () => {
     expect(one("aws_vpc")).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true });
     expect(subnets.network_private_subnet_1).toMatchObject({ cidr_block: "10.0.101.0/24", map_public_ip_on_launch: false });
     expect(subnets.network_public_subnet_1).toMatchObject({ cidr_block: "10.0.1.0/28", map_public_ip_on_launch: false });
-    expect(subnets.network_private_subnet_1.availability_zone).toMatch(/^\$\{element\(\(var\.availability_zones == null\) \? data\.aws_availability_zones\.available_zones\.names : var\.availability_zones, 0\)\}$/);
+    expect(subnets.network_private_subnet_1.availability_zone).toMatch(
+      /^\$\{element\(\(var\.availability_zones == null\) \? data\.aws_availability_zones\.available_zones\.names : var\.availability_zones, 0\)\}$/,
+    );
     expect(routes.network_public_default_route).toMatchObject({ destination_cidr_block: "0.0.0.0/0", gateway_id: "${aws_internet_gateway.network_internet_gateway.id}" });
     expect(routes.network_private_default_route_1).toMatchObject({ destination_cidr_block: "0.0.0.0/0", nat_gateway_id: "${aws_nat_gateway.network_nat_gateway_1.id}" });
     expect(one("aws_nat_gateway")).toMatchObject({ subnet_id: "${aws_subnet.network_public_subnet_1.id}", allocation_id: "${aws_eip.network_nat_eip_1.allocation_id}" });
@@ -84,7 +86,12 @@ describe("instances (main.tf)", () => {
       expect(dependsOn).toContain(`aws_secretsmanager_secret_version.consul_secrets_${secret}_value`);
     }
     expect(dependsOn.filter((d) => d.includes("service_token"))).toEqual([]);
-    expect(dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_iam_role_policy\.consul_servers_server_1_role_policy_read-consul-secrets$/), "aws_iam_instance_profile.consul_servers_server_1_role_instance_profile"]));
+    expect(dependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_iam_role_policy\.consul_servers_server_1_role_policy_read-consul-secrets$/),
+        "aws_iam_instance_profile.consul_servers_server_1_role_instance_profile",
+      ]),
+    );
   });
 
   it("hardens every instance: IMDSv2, encrypted root volume, instance profile, no key unless asked", () => {
@@ -99,11 +106,10 @@ describe("instances (main.tf)", () => {
   });
 
   it("uses current AMIs from AWS's public SSM parameters", () => {
-    const parameters = Object.values(doc.data.aws_ssm_parameter!).map((p: any) => p.name).sort();
-    expect(parameters).toEqual([
-      "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-      "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
-    ]);
+    const parameters = Object.values(doc.data.aws_ssm_parameter!)
+      .map((p: any) => p.name)
+      .sort();
+    expect(parameters).toEqual(["/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"]);
   });
 
   it("joins the ECS hosts to the cluster through ecs.config, pulling each image once per host", () => {
@@ -166,7 +172,9 @@ describe("security groups", () => {
 describe("IAM (ecs_iam.tf)", () => {
   it("attaches policies non-exclusively", () => {
     expect(resources("aws_iam_policy_attachment")).toEqual({});
-    const attached = Object.values(resources("aws_iam_role_policy_attachment")).map((a: any) => a.policy_arn.split("/").pop()).sort();
+    const attached = Object.values(resources("aws_iam_role_policy_attachment"))
+      .map((a: any) => a.policy_arn.split("/").pop())
+      .sort();
     // AmazonSSMManagedInstanceCore would grant ssm:GetParameter* on every parameter: the instances get the session actions only.
     expect(attached).toEqual(["AmazonEC2ContainerServiceforEC2Role", "AmazonECSTaskExecutionRolePolicy", "AmazonECSTaskExecutionRolePolicy"]);
     const sessions = JSON.parse(resources("aws_iam_role_policy")["consul_servers_server_1_role_policy_ssm-sessions"].policy);
@@ -189,12 +197,7 @@ describe("IAM (ecs_iam.tf)", () => {
 
   it("trusts only the service that assumes each role", () => {
     const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service);
-    expect(principals.sort()).toEqual([
-      "ec2.amazonaws.com",
-      "ec2.amazonaws.com",
-      ...Array(4).fill("ecs-tasks.amazonaws.com"),
-      "vpc-flow-logs.amazonaws.com",
-    ]);
+    expect(principals.sort()).toEqual(["ec2.amazonaws.com", "ec2.amazonaws.com", ...Array(4).fill("ecs-tasks.amazonaws.com"), "vpc-flow-logs.amazonaws.com"]);
   });
 });
 
@@ -205,7 +208,10 @@ describe("ECS (ecs.tf)", () => {
 
   it("runs http-server x3 and http-client x1 in awsvpc, referenced by ARN, without public IPs", () => {
     const services = resources("aws_ecs_service");
-    for (const [service, count] of [["http-server", 3], ["http-client", 1]] as const) {
+    for (const [service, count] of [
+      ["http-server", 3],
+      ["http-client", 1],
+    ] as const) {
       const s = services[`service_${service}_service`];
       expect(s).toMatchObject({
         name: `\${var.cluster_name}-${service}`,

@@ -105,7 +105,10 @@ describe("tools/ensure-tools.sh", () => {
 
   it("names what is missing and the packages to install in one line when it may not install", () => {
     const { shellcheck: _, ip: __, ...others } = debianTools;
-    for (const [args, id] of [[["--check"], "echo 0"], [[], "echo 1000"]] as const) {
+    for (const [args, id] of [
+      [["--check"], "echo 0"],
+      [[], "echo 1000"],
+    ] as const) {
       const result = run([...args], { ...others, terraform: terraform("1.11.4"), id });
       expect(result.status).toBe(1);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -114,8 +117,14 @@ describe("tools/ensure-tools.sh", () => {
   });
 
   it("names terraform when it is missing or older than 1.10", () => {
-    expect(run([], { ...debianTools, id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/) });
-    expect(run([], { ...debianTools, terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({ status: 1, stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/) });
+    expect(run([], { ...debianTools, id: "echo 0" })).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/),
+    });
+    expect(run([], { ...debianTools, terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/),
+    });
   });
 
   it("prints its usage for --help and refuses an unknown argument with exit 2", () => {
@@ -146,7 +155,11 @@ function operatorRun(script: string, args: string[], answers: Record<string, [pa
         return `  ${pattern.replace(/ /g, "\\ ")})\n    n=$(cat '${counter}' 2>/dev/null || echo 0); echo $((n + 1)) > '${counter}'\n    set -- ${list}; [ "$n" -lt "$#" ] || n=$(($# - 1)); shift "$n"; printf '%s\\n' "$1"; exit ${exit ?? 0} ;;`;
       })
       .join("\n");
-    fs.writeFileSync(path.join(bin, program), `#!/bin/bash\nprintf '%s\\n' "${program} $*" >> '${log}'\ncase "$*" in\n${cases}\n  *) echo "unexpected: ${program} $*" >&2; exit 99 ;;\nesac\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, program),
+      `#!/bin/bash\nprintf '%s\\n' "${program} $*" >> '${log}'\ncase "$*" in\n${cases}\n  *) echo "unexpected: ${program} $*" >&2; exit 99 ;;\nesac\n`,
+      { mode: 0o755 },
+    );
   }
   const result = spawnSync("bash", [path.join(project, script), ...args], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: project } });
   const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
@@ -203,7 +216,9 @@ describe("scripts/roll-consul-servers.sh", () => {
       terraform,
     });
     expect(result.status, result.stderr).toBe(0);
-    const steps = result.calls.filter((c) => c.startsWith("aws autoscaling")).map((c) => c.replace(/^aws autoscaling (\S+) --auto-scaling-group-name prod-mesh-consul-(server-\d).*$/, "$1 $2"));
+    const steps = result.calls
+      .filter((c) => c.startsWith("aws autoscaling"))
+      .map((c) => c.replace(/^aws autoscaling (\S+) --auto-scaling-group-name prod-mesh-consul-(server-\d).*$/, "$1 $2"));
     expect(steps).toEqual([
       "start-instance-refresh server-1",
       "describe-instance-refreshes server-1",

@@ -73,11 +73,23 @@ const launchTemplate = (body: Body): TerraformJson =>
 const LT = "aws_launch_template.lt";
 
 const service = (networkConfiguration: unknown): TerraformJson =>
-  res(["aws_ecs_service", "s", { name: "s", cluster: "${aws_ecs_cluster.c.id}", task_definition: "${aws_ecs_task_definition.t.arn}", network_configuration: networkConfiguration }]);
+  res([
+    "aws_ecs_service",
+    "s",
+    { name: "s", cluster: "${aws_ecs_cluster.c.id}", task_definition: "${aws_ecs_task_definition.t.arn}", network_configuration: networkConfiguration },
+  ]);
 
-const ENCRYPTED_EXEC = { kms_key_id: "${aws_kms_key.exec.arn}", logging: "OVERRIDE", log_configuration: { cloud_watch_encryption_enabled: true, cloud_watch_log_group_name: "${aws_cloudwatch_log_group.exec.name}" } };
+const ENCRYPTED_EXEC = {
+  kms_key_id: "${aws_kms_key.exec.arn}",
+  logging: "OVERRIDE",
+  log_configuration: { cloud_watch_encryption_enabled: true, cloud_watch_log_group_name: "${aws_cloudwatch_log_group.exec.name}" },
+};
 const cluster = (executeCommandConfiguration: unknown): TerraformJson =>
-  res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }], configuration: { execute_command_configuration: executeCommandConfiguration } }]);
+  res([
+    "aws_ecs_cluster",
+    "c",
+    { name: "c", setting: [{ name: "containerInsights", value: "enabled" }], configuration: { execute_command_configuration: executeCommandConfiguration } },
+  ]);
 
 const secretsManagerSecret = (body: Body): TerraformJson => res(["aws_secretsmanager_secret", "s", { name_prefix: "mesh/token-", ...body }]);
 const logGroup = (body: Body): TerraformJson => res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}", ...body }]);
@@ -144,18 +156,53 @@ const BAD: BadCase[] = [
   // Security groups
   { rule: "CKV_AWS_24", name: "SSH from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "CKV_AWS_24", name: "a TCP range covering 22 from ::/0", doc: ingress({ ip_protocol: "tcp", from_port: 0, to_port: 1024, cidr_ipv6: "::/0" }), address: RULE },
-  { rule: "CKV_AWS_24", name: "all traffic (-1) from 0.0.0.0/0, inline", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }] }]), address: "aws_security_group.sg" },
-  { rule: "CKV_AWS_24", name: "aws_security_group_rule with ::/0", doc: res(["aws_security_group_rule", "ssh", { type: "ingress", description: "ssh", protocol: "tcp", from_port: 22, to_port: 22, ipv6_cidr_blocks: ["::/0"] }]), address: "aws_security_group_rule.ssh" },
-  { rule: "CKV_AWS_24", name: "a port from a variable, from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: "${var.port}", to_port: "${var.port}", cidr_ipv4: "0.0.0.0/0" }), address: RULE },
-  { rule: "MESH_CONSUL_PORTS", name: "Consul HTTPS API from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  {
+    rule: "CKV_AWS_24",
+    name: "all traffic (-1) from 0.0.0.0/0, inline",
+    doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }] }]),
+    address: "aws_security_group.sg",
+  },
+  {
+    rule: "CKV_AWS_24",
+    name: "aws_security_group_rule with ::/0",
+    doc: res(["aws_security_group_rule", "ssh", { type: "ingress", description: "ssh", protocol: "tcp", from_port: 22, to_port: 22, ipv6_cidr_blocks: ["::/0"] }]),
+    address: "aws_security_group_rule.ssh",
+  },
+  {
+    rule: "CKV_AWS_24",
+    name: "a port from a variable, from 0.0.0.0/0",
+    doc: ingress({ ip_protocol: "tcp", from_port: "${var.port}", to_port: "${var.port}", cidr_ipv4: "0.0.0.0/0" }),
+    address: RULE,
+  },
+  {
+    rule: "MESH_CONSUL_PORTS",
+    name: "Consul HTTPS API from 0.0.0.0/0",
+    doc: ingress({ ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "0.0.0.0/0" }),
+    address: RULE,
+  },
   { rule: "MESH_CONSUL_PORTS", name: "Serf over UDP from ::/0", doc: ingress({ ip_protocol: "udp", from_port: 8301, to_port: 8301, cidr_ipv6: "::/0" }), address: RULE },
-  { rule: "MESH_CONSUL_PORTS", name: "a range 8000-9000 from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8000, to_port: 9000, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
+  {
+    rule: "MESH_CONSUL_PORTS",
+    name: "a range 8000-9000 from 0.0.0.0/0",
+    doc: ingress({ ip_protocol: "tcp", from_port: 8000, to_port: 9000, cidr_ipv4: "0.0.0.0/0" }),
+    address: RULE,
+  },
   { rule: "MESH_CONSUL_PORTS", name: "Consul DNS from 0.0.0.0/0", doc: ingress({ ip_protocol: "udp", from_port: 8600, to_port: 8600, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "MESH_CONSUL_PORTS", name: "Envoy admin from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 19000, to_port: 19000, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "MESH_CONSUL_PORTS", name: "all traffic (-1) from 0.0.0.0/0", doc: ingress({ ip_protocol: "-1", cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "CKV_AWS_23", name: "a security group without description", doc: res(["aws_security_group", "sg", { name: "x" }]), address: "aws_security_group.sg" },
-  { rule: "CKV_AWS_23", name: "a rule with an empty description", doc: ingress({ description: " ", ip_protocol: "tcp", from_port: 443, to_port: 443, cidr_ipv4: "10.0.0.0/16" }), address: RULE },
-  { rule: "CKV_AWS_23", name: "an inline rule without description", doc: res(["aws_security_group", "sg", { description: "x", egress: [{ protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["10.0.0.0/8"] }] }]), address: "aws_security_group.sg" },
+  {
+    rule: "CKV_AWS_23",
+    name: "a rule with an empty description",
+    doc: ingress({ description: " ", ip_protocol: "tcp", from_port: 443, to_port: 443, cidr_ipv4: "10.0.0.0/16" }),
+    address: RULE,
+  },
+  {
+    rule: "CKV_AWS_23",
+    name: "an inline rule without description",
+    doc: res(["aws_security_group", "sg", { description: "x", egress: [{ protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["10.0.0.0/8"] }] }]),
+    address: "aws_security_group.sg",
+  },
   // Instances
   { rule: "CKV_AWS_79", name: "http_tokens optional", doc: instance({ metadata_options: { http_tokens: "optional" } }), address: "aws_instance.host" },
   { rule: "CKV_AWS_79", name: "no metadata_options", doc: instance({ metadata_options: undefined }), address: "aws_instance.host" },
@@ -167,38 +214,113 @@ const BAD: BadCase[] = [
   { rule: "CKV_AWS_46", name: "a literal password=", doc: userData('DB_PASSWORD="correct-horse-battery"\n'), address: "aws_instance.host" },
   { rule: "CKV_AWS_46", name: "a random_uuid inlined", doc: userData("MGMT=${random_uuid.management.result}\n"), address: "aws_instance.host" },
   { rule: "CKV_AWS_46", name: "a tls_private_key inlined", doc: userData("echo '${tls_private_key.server.private_key_pem}' > key.pem\n"), address: "aws_instance.host" },
-  { rule: "CKV_AWS_46", name: "a secret version's value inlined", doc: userData("KEY='${data.aws_secretsmanager_secret_version.gossip.secret_string}'\n"), address: "aws_instance.host" },
+  {
+    rule: "CKV_AWS_46",
+    name: "a secret version's value inlined",
+    doc: userData("KEY='${data.aws_secretsmanager_secret_version.gossip.secret_string}'\n"),
+    address: "aws_instance.host",
+  },
   { rule: "CKV_AWS_46", name: "a secret variable inlined", doc: userData("export CONSUL_HTTP_TOKEN='${var.consul_token}'\n"), address: "aws_instance.host" },
-  { rule: "CKV_AWS_46", name: "a PEM in user_data_base64", doc: instance({ user_data: undefined, user_data_base64: Buffer.from("-----BEGIN PRIVATE KEY-----\n").toString("base64") }), address: "aws_instance.host" },
-  { rule: "CKV_AWS_46", name: "a launch template", doc: res(["aws_launch_template", "lt", { user_data: "${base64encode(random_password.db.result)}" }]), address: "aws_launch_template.lt" },
+  {
+    rule: "CKV_AWS_46",
+    name: "a PEM in user_data_base64",
+    doc: instance({ user_data: undefined, user_data_base64: Buffer.from("-----BEGIN PRIVATE KEY-----\n").toString("base64") }),
+    address: "aws_instance.host",
+  },
+  {
+    rule: "CKV_AWS_46",
+    name: "a launch template",
+    doc: res(["aws_launch_template", "lt", { user_data: "${base64encode(random_password.db.result)}" }]),
+    address: "aws_launch_template.lt",
+  },
   { rule: "CKV2_AWS_41", name: "no instance profile", doc: instance({ iam_instance_profile: undefined }), address: "aws_instance.host" },
   { rule: "CKV_AWS_79", name: "a launch template with http_tokens optional", doc: launchTemplate({ metadata_options: [{ http_tokens: "optional" }] }), address: LT },
   { rule: "CKV_AWS_79", name: "a launch template without metadata_options", doc: launchTemplate({ metadata_options: undefined }), address: LT },
-  { rule: "CKV_AWS_8", name: 'a launch template root mapping with ebs.encrypted "false"', doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }] }), address: LT },
-  { rule: "CKV_AWS_8", name: "a launch template whose /dev/xvda mapping (not the first) is unencrypted", doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvdb", ebs: [{ encrypted: "true" }] }, { device_name: "/dev/xvda", ebs: [{ volume_size: 30 }] }] }), address: LT },
+  {
+    rule: "CKV_AWS_8",
+    name: 'a launch template root mapping with ebs.encrypted "false"',
+    doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }] }),
+    address: LT,
+  },
+  {
+    rule: "CKV_AWS_8",
+    name: "a launch template whose /dev/xvda mapping (not the first) is unencrypted",
+    doc: launchTemplate({
+      block_device_mappings: [
+        { device_name: "/dev/xvdb", ebs: [{ encrypted: "true" }] },
+        { device_name: "/dev/xvda", ebs: [{ volume_size: 30 }] },
+      ],
+    }),
+    address: LT,
+  },
   { rule: "CKV_AWS_8", name: "a launch template without block_device_mappings", doc: launchTemplate({ block_device_mappings: undefined }), address: LT },
   { rule: "CKV2_AWS_41", name: "a launch template without instance profile", doc: launchTemplate({ iam_instance_profile: undefined }), address: LT },
   { rule: "CKV2_AWS_41", name: "a launch template instance profile with neither name nor arn", doc: launchTemplate({ iam_instance_profile: [{ name: "" }] }), address: LT },
   { rule: "CKV_AWS_88", name: "an instance with a public IP", doc: instance({ associate_public_ip_address: true }), address: "aws_instance.host" },
-  { rule: "CKV_AWS_88", name: 'a launch template interface with associate_public_ip_address "true"', doc: launchTemplate({ network_interfaces: [{ associate_public_ip_address: "true" }] }), address: LT },
-  { rule: "CKV_AWS_88", name: "a launch template interface (object) with associate_public_ip_address true", doc: launchTemplate({ network_interfaces: { associate_public_ip_address: true } }), address: LT },
+  {
+    rule: "CKV_AWS_88",
+    name: 'a launch template interface with associate_public_ip_address "true"',
+    doc: launchTemplate({ network_interfaces: [{ associate_public_ip_address: "true" }] }),
+    address: LT,
+  },
+  {
+    rule: "CKV_AWS_88",
+    name: "a launch template interface (object) with associate_public_ip_address true",
+    doc: launchTemplate({ network_interfaces: { associate_public_ip_address: true } }),
+    address: LT,
+  },
   // ECS
   { rule: "CKV_AWS_65", name: "no settings", doc: res(["aws_ecs_cluster", "c", { name: "c" }]), address: "aws_ecs_cluster.c" },
-  { rule: "CKV_AWS_65", name: "containerInsights disabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "disabled" }] }]), address: "aws_ecs_cluster.c" },
+  {
+    rule: "CKV_AWS_65",
+    name: "containerInsights disabled",
+    doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "disabled" }] }]),
+    address: "aws_ecs_cluster.c",
+  },
   { rule: "CKV_AWS_224", name: "ECS Exec without kms_key_id", doc: cluster({ ...ENCRYPTED_EXEC, kms_key_id: undefined }), address: "aws_ecs_cluster.c" },
-  { rule: "CKV_AWS_224", name: "ECS Exec logs unencrypted", doc: cluster({ ...ENCRYPTED_EXEC, log_configuration: { cloud_watch_encryption_enabled: false, cloud_watch_log_group_name: "x" } }), address: "aws_ecs_cluster.c" },
-  { rule: "CKV_AWS_224", name: "ECS Exec with logging DEFAULT and no log_configuration (arrays)", doc: res(["aws_ecs_cluster", "c", { name: "c", configuration: [{ execute_command_configuration: [{ kms_key_id: "${aws_kms_key.exec.arn}", logging: "DEFAULT" }] }] }]), address: "aws_ecs_cluster.c" },
-  { rule: "CKV_AWS_333", name: "a service with assign_public_ip true", doc: service({ assign_public_ip: true, subnets: ["${aws_subnet.public.id}"] }), address: "aws_ecs_service.s" },
-  { rule: "CKV_AWS_333", name: 'a service with assign_public_ip "true" (array)', doc: service([{ assign_public_ip: "true", subnets: ["${aws_subnet.public.id}"] }]), address: "aws_ecs_service.s" },
+  {
+    rule: "CKV_AWS_224",
+    name: "ECS Exec logs unencrypted",
+    doc: cluster({ ...ENCRYPTED_EXEC, log_configuration: { cloud_watch_encryption_enabled: false, cloud_watch_log_group_name: "x" } }),
+    address: "aws_ecs_cluster.c",
+  },
+  {
+    rule: "CKV_AWS_224",
+    name: "ECS Exec with logging DEFAULT and no log_configuration (arrays)",
+    doc: res(["aws_ecs_cluster", "c", { name: "c", configuration: [{ execute_command_configuration: [{ kms_key_id: "${aws_kms_key.exec.arn}", logging: "DEFAULT" }] }] }]),
+    address: "aws_ecs_cluster.c",
+  },
+  {
+    rule: "CKV_AWS_333",
+    name: "a service with assign_public_ip true",
+    doc: service({ assign_public_ip: true, subnets: ["${aws_subnet.public.id}"] }),
+    address: "aws_ecs_service.s",
+  },
+  {
+    rule: "CKV_AWS_333",
+    name: 'a service with assign_public_ip "true" (array)',
+    doc: service([{ assign_public_ip: "true", subnets: ["${aws_subnet.public.id}"] }]),
+    address: "aws_ecs_service.s",
+  },
   { rule: "CKV_AWS_249", name: "one role for both", doc: task([GOOD_CONTAINER], { task_role_arn: "${aws_iam_role.exec.arn}" }), address: TD },
   { rule: "CKV_AWS_249", name: "no task role", doc: task([GOOD_CONTAINER], { task_role_arn: undefined }), address: TD },
   { rule: "MESH_ECS_PRIVILEGED", name: "a privileged container", doc: container({ privileged: true }), address: TD },
   { rule: "MESH_ECS_PRIVILEGED", name: "opaque container_definitions (fails closed)", doc: task([], { container_definitions: "${jsonencode(local.containers)}" }), address: TD },
   { rule: "MESH_ECS_LOGGING", name: "a container without logConfiguration", doc: container({ logConfiguration: undefined }), address: TD },
-  { rule: "MESH_ECS_LOGGING", name: "a second container without logConfiguration", doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar", logConfiguration: undefined }]), address: TD },
+  {
+    rule: "MESH_ECS_LOGGING",
+    name: "a second container without logConfiguration",
+    doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar", logConfiguration: undefined }]),
+    address: TD,
+  },
   { rule: "CKV_AWS_336", name: "a writable root filesystem", doc: container({ readonlyRootFilesystem: false }), address: TD },
   { rule: "CKV_AWS_336", name: "readonlyRootFilesystem not set", doc: container({ readonlyRootFilesystem: undefined }), address: TD },
-  { rule: "CKV_AWS_336", name: "an exception label without a reason", doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "" } }), address: TD },
+  {
+    rule: "CKV_AWS_336",
+    name: "an exception label without a reason",
+    doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "" } }),
+    address: TD,
+  },
   {
     rule: "CKV_AWS_336",
     name: "an allow-list entry for another task",
@@ -208,7 +330,12 @@ const BAD: BadCase[] = [
   },
   { rule: "AVD-AWS-0036", name: "a password in the environment", doc: env("DB_PASSWORD", "correct-horse-battery"), address: TD },
   { rule: "AVD-AWS-0036", name: "an API key from a variable in the environment", doc: env("API_KEY", "${var.api_key}"), address: TD },
-  { rule: "AVD-AWS-0036", name: "a random token in an innocent-looking variable", doc: env("CONSUL_CONFIG", "acl { tokens { agent = \"${random_uuid.agent.result}\" } }"), address: TD },
+  {
+    rule: "AVD-AWS-0036",
+    name: "a random token in an innocent-looking variable",
+    doc: env("CONSUL_CONFIG", 'acl { tokens { agent = "${random_uuid.agent.result}" } }'),
+    address: TD,
+  },
   { rule: "AVD-AWS-0036", name: "a PEM private key in the environment", doc: env("TLS", "-----BEGIN EC PRIVATE KEY-----\nMHcC\n"), address: TD },
   { rule: "AVD-AWS-0036", name: "an AWS access key in the environment", doc: env("AWS_ID", "AKIAIOSFODNN7EXAMPLE"), address: TD },
   { rule: "MESH_SECRET_BY_REFERENCE", name: "a literal secret in valueFrom", doc: secret("correct-horse-battery"), address: TD },
@@ -216,9 +343,24 @@ const BAD: BadCase[] = [
   { rule: "MESH_SECRET_BY_REFERENCE", name: "a non-secret ARN", doc: secret("arn:aws:s3:::bucket/key"), address: TD },
   // ECR, logs
   { rule: "CKV_AWS_163", name: "no scan on push", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "IMMUTABLE" }]), address: "aws_ecr_repository.r" },
-  { rule: "CKV_AWS_51", name: "mutable tags", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "MUTABLE", image_scanning_configuration: { scan_on_push: true } }]), address: "aws_ecr_repository.r" },
-  { rule: "CKV_AWS_66", name: "no retention", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
-  { rule: "CKV_AWS_66", name: "retention 0 (never expire)", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 0, kms_key_id: "${aws_kms_key.k.arn}" }]), address: "aws_cloudwatch_log_group.g" },
+  {
+    rule: "CKV_AWS_51",
+    name: "mutable tags",
+    doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "MUTABLE", image_scanning_configuration: { scan_on_push: true } }]),
+    address: "aws_ecr_repository.r",
+  },
+  {
+    rule: "CKV_AWS_66",
+    name: "no retention",
+    doc: res(["aws_cloudwatch_log_group", "g", { name: "g", kms_key_id: "${aws_kms_key.k.arn}" }]),
+    address: "aws_cloudwatch_log_group.g",
+  },
+  {
+    rule: "CKV_AWS_66",
+    name: "retention 0 (never expire)",
+    doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 0, kms_key_id: "${aws_kms_key.k.arn}" }]),
+    address: "aws_cloudwatch_log_group.g",
+  },
   { rule: "CKV_AWS_158", name: "no KMS key", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]), address: "aws_cloudwatch_log_group.g" },
   { rule: "CKV_AWS_338", name: "no retention", doc: logGroup({}), address: "aws_cloudwatch_log_group.g" },
   { rule: "CKV_AWS_338", name: "30 days", doc: logGroup({ retention_in_days: 30 }), address: "aws_cloudwatch_log_group.g" },
@@ -226,23 +368,52 @@ const BAD: BadCase[] = [
   // Secrets Manager
   { rule: "CKV_AWS_149", name: "no kms_key_id", doc: secretsManagerSecret({}), address: "aws_secretsmanager_secret.s" },
   { rule: "CKV_AWS_149", name: "an empty kms_key_id", doc: secretsManagerSecret({ kms_key_id: "" }), address: "aws_secretsmanager_secret.s" },
-  { rule: "CKV_AWS_149", name: "the AWS-managed alias/aws/secretsmanager", doc: secretsManagerSecret({ kms_key_id: "alias/aws/secretsmanager" }), address: "aws_secretsmanager_secret.s" },
-  { rule: "CKV_AWS_149", name: "an AWS-managed alias ARN", doc: secretsManagerSecret({ kms_key_id: "arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager" }), address: "aws_secretsmanager_secret.s" },
+  {
+    rule: "CKV_AWS_149",
+    name: "the AWS-managed alias/aws/secretsmanager",
+    doc: secretsManagerSecret({ kms_key_id: "alias/aws/secretsmanager" }),
+    address: "aws_secretsmanager_secret.s",
+  },
+  {
+    rule: "CKV_AWS_149",
+    name: "an AWS-managed alias ARN",
+    doc: secretsManagerSecret({ kms_key_id: "arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager" }),
+    address: "aws_secretsmanager_secret.s",
+  },
   // IAM
   { rule: "CKV_AWS_63", name: 'Action "*"', doc: rolePolicy({ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }), address: "aws_iam_role_policy.p" },
-  { rule: "CKV_AWS_63", name: '"iam:*" in a policy document', doc: policyDocument([{ actions: ["iam:*"], resources: ["arn:aws:iam::123456789012:role/x"] }]), address: "data.aws_iam_policy_document.d" },
+  {
+    rule: "CKV_AWS_63",
+    name: '"iam:*" in a policy document',
+    doc: policyDocument([{ actions: ["iam:*"], resources: ["arn:aws:iam::123456789012:role/x"] }]),
+    address: "data.aws_iam_policy_document.d",
+  },
   {
     rule: "CKV_AWS_63",
     name: "an inline_policy on a role",
-    doc: res(["aws_iam_role", "r", { assume_role_policy: "{}", inline_policy: [{ name: "x", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:*"], Resource: ["arn:aws:s3:::b"] }] }) }] }]),
+    doc: res([
+      "aws_iam_role",
+      "r",
+      { assume_role_policy: "{}", inline_policy: [{ name: "x", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:*"], Resource: ["arn:aws:s3:::b"] }] }) }] },
+    ]),
     address: "aws_iam_role.r",
   },
   { rule: "CKV_AWS_63", name: "Allow with NotAction", doc: rolePolicy({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }), address: "aws_iam_role_policy.p" },
   { rule: "CKV_AWS_63", name: "an opaque policy (fails closed)", doc: res(["aws_iam_policy", "p", { policy: "${jsonencode(local.policy)}" }]), address: "aws_iam_policy.p" },
   { rule: "CKV_AWS_355", name: 's3:GetObject on "*"', doc: rolePolicy({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" }), address: "aws_iam_role_policy.p" },
-  { rule: "CKV_AWS_355", name: 'secrets on "*" in a policy document', doc: policyDocument([{ actions: ["secretsmanager:GetSecretValue"], resources: ["*"] }]), address: "data.aws_iam_policy_document.d" },
-  { rule: "CKV_AWS_355", name: 'a scopable action beside unscopable ones', doc: rolePolicy({ Effect: "Allow", Action: ["ssmmessages:OpenDataChannel", "logs:PutLogEvents"], Resource: ["*"] }), address: "aws_iam_role_policy.p" },
-  { rule: "CKV_AWS_355", name: 'ec2:* is not ec2:Describe*', doc: rolePolicy({ Effect: "Allow", Action: ["ec2:*"], Resource: "*" }), address: "aws_iam_role_policy.p" },
+  {
+    rule: "CKV_AWS_355",
+    name: 'secrets on "*" in a policy document',
+    doc: policyDocument([{ actions: ["secretsmanager:GetSecretValue"], resources: ["*"] }]),
+    address: "data.aws_iam_policy_document.d",
+  },
+  {
+    rule: "CKV_AWS_355",
+    name: "a scopable action beside unscopable ones",
+    doc: rolePolicy({ Effect: "Allow", Action: ["ssmmessages:OpenDataChannel", "logs:PutLogEvents"], Resource: ["*"] }),
+    address: "aws_iam_role_policy.p",
+  },
+  { rule: "CKV_AWS_355", name: "ec2:* is not ec2:Describe*", doc: rolePolicy({ Effect: "Allow", Action: ["ec2:*"], Resource: "*" }), address: "aws_iam_role_policy.p" },
   // VPC
   { rule: "CKV2_AWS_11", name: "a VPC without flow log", doc: res(VPC), address: "aws_vpc.main" },
   { rule: "CKV2_AWS_11", name: "a flow log of another VPC", doc: res(VPC, ["aws_flow_log", "fl", { vpc_id: "${aws_vpc.other.id}" }]), address: "aws_vpc.main" },
@@ -256,20 +427,55 @@ const BAD: BadCase[] = [
   // Outputs
   { rule: "MESH_SENSITIVE_OUTPUTS", name: "a random password", doc: output("db_password", { value: "${random_password.db.result}" }), address: "output.db_password" },
   { rule: "MESH_SENSITIVE_OUTPUTS", name: "a private key", doc: output("key", { value: "${tls_private_key.ca.private_key_pem}" }), address: "output.key" },
-  { rule: "MESH_SENSITIVE_OUTPUTS", name: "a secret's value", doc: output("token", { value: "${data.aws_secretsmanager_secret_version.t.secret_string}", sensitive: false }), address: "output.token" },
+  {
+    rule: "MESH_SENSITIVE_OUTPUTS",
+    name: "a secret's value",
+    doc: output("token", { value: "${data.aws_secretsmanager_secret_version.t.secret_string}", sensitive: false }),
+    address: "output.token",
+  },
   { rule: "MESH_SENSITIVE_OUTPUTS", name: "a token variable in a map", doc: output("cfg", { value: { url: "https://x", token: "${var.consul_token}" } }), address: "output.cfg" },
 ];
 
 const GOOD: GoodCase[] = [
   { rule: "CKV_AWS_24", name: "SSH from ${var.admin_cidr}", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "${var.admin_cidr}" }) },
   { rule: "CKV_AWS_24", name: "SSH from the VPC", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "10.0.0.0/16" }) },
-  { rule: "CKV_AWS_24", name: "HTTPS from 0.0.0.0/0, UDP 22, egress everywhere", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] }, { description: "udp", protocol: "udp", from_port: 22, to_port: 22, cidr_blocks: ["0.0.0.0/0"] }], egress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }] }]) },
+  {
+    rule: "CKV_AWS_24",
+    name: "HTTPS from 0.0.0.0/0, UDP 22, egress everywhere",
+    doc: res([
+      "aws_security_group",
+      "sg",
+      {
+        description: "x",
+        ingress: [
+          { description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] },
+          { description: "udp", protocol: "udp", from_port: 22, to_port: 22, cidr_blocks: ["0.0.0.0/0"] },
+        ],
+        egress: [{ description: "all", protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"] }],
+      },
+    ]),
+  },
   { rule: "MESH_CONSUL_PORTS", name: "the UI from ${var.admin_cidr}", doc: ingress({ ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" }) },
   { rule: "MESH_CONSUL_PORTS", name: "server RPC from the VPC", doc: ingress({ ip_protocol: "tcp", from_port: 8300, to_port: 8300, cidr_ipv4: "10.0.0.0/16" }) },
-  { rule: "MESH_CONSUL_PORTS", name: "Envoy listeners (21000-21255) from another group", doc: ingress({ ip_protocol: "tcp", from_port: 21000, to_port: 21255, referenced_security_group_id: "${aws_security_group.sg.id}" }) },
-  { rule: "MESH_CONSUL_PORTS", name: "ports beside the admin ones from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 8503 + 1, to_port: 8599, cidr_ipv4: "0.0.0.0/0" }) },
+  {
+    rule: "MESH_CONSUL_PORTS",
+    name: "Envoy listeners (21000-21255) from another group",
+    doc: ingress({ ip_protocol: "tcp", from_port: 21000, to_port: 21255, referenced_security_group_id: "${aws_security_group.sg.id}" }),
+  },
+  {
+    rule: "MESH_CONSUL_PORTS",
+    name: "ports beside the admin ones from 0.0.0.0/0",
+    doc: ingress({ ip_protocol: "tcp", from_port: 8503 + 1, to_port: 8599, cidr_ipv4: "0.0.0.0/0" }),
+  },
   { rule: "MESH_CONSUL_PORTS", name: "ICMP from 0.0.0.0/0", doc: ingress({ ip_protocol: "icmp", from_port: 8, to_port: 0, cidr_ipv4: "0.0.0.0/0" }) },
-  { rule: "CKV_AWS_23", name: "described group and rules", doc: res(["aws_security_group", "sg", { description: "x", ingress: [{ description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["10.0.0.0/8"] }] }], ["aws_vpc_security_group_egress_rule", "e", { description: "all", ip_protocol: "-1", cidr_ipv4: "10.0.0.0/8" }]) },
+  {
+    rule: "CKV_AWS_23",
+    name: "described group and rules",
+    doc: res(
+      ["aws_security_group", "sg", { description: "x", ingress: [{ description: "https", protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["10.0.0.0/8"] }] }],
+      ["aws_vpc_security_group_egress_rule", "e", { description: "all", ip_protocol: "-1", cidr_ipv4: "10.0.0.0/8" }],
+    ),
+  },
   { rule: "CKV_AWS_79", name: "IMDSv2 required", doc: instance({}) },
   { rule: "CKV_AWS_8", name: "encrypted root volume (object or list)", doc: instance({ root_block_device: [{ encrypted: true }] }) },
   {
@@ -287,31 +493,114 @@ const GOOD: GoodCase[] = [
       ].join("\n"),
     ),
   },
-  { rule: "CKV_AWS_46", name: "a CA certificate and a public key", doc: userData("echo '${tls_self_signed_cert.ca.cert_pem}' > ca.pem\necho '${tls_private_key.k.public_key_openssh}' >> keys\n") },
+  {
+    rule: "CKV_AWS_46",
+    name: "a CA certificate and a public key",
+    doc: userData("echo '${tls_self_signed_cert.ca.cert_pem}' > ca.pem\necho '${tls_private_key.k.public_key_openssh}' >> keys\n"),
+  },
   { rule: "CKV_AWS_79", name: "IMDS disabled (http_endpoint disabled)", doc: instance({ metadata_options: { http_endpoint: "disabled", http_tokens: "optional" } }) },
-  { rule: "CKV_AWS_79", name: "a launch template requiring IMDSv2 (array)", doc: launchTemplate({ metadata_options: [{ http_tokens: "required", http_put_response_hop_limit: 1 }] }) },
+  {
+    rule: "CKV_AWS_79",
+    name: "a launch template requiring IMDSv2 (array)",
+    doc: launchTemplate({ metadata_options: [{ http_tokens: "required", http_put_response_hop_limit: 1 }] }),
+  },
   { rule: "CKV_AWS_8", name: "a launch template with an encrypted root mapping", doc: launchTemplate({}) },
-  { rule: "CKV_AWS_8", name: "a launch template: /dev/xvda encrypted, a data volume first", doc: launchTemplate({ block_device_mappings: [{ device_name: "/dev/xvdb", ebs: { volume_size: 100 } }, { device_name: "/dev/xvda", ebs: [{ encrypted: true }] }] }) },
+  {
+    rule: "CKV_AWS_8",
+    name: "a launch template: /dev/xvda encrypted, a data volume first",
+    doc: launchTemplate({
+      block_device_mappings: [
+        { device_name: "/dev/xvdb", ebs: { volume_size: 100 } },
+        { device_name: "/dev/xvda", ebs: [{ encrypted: true }] },
+      ],
+    }),
+  },
   { rule: "CKV2_AWS_41", name: "an instance profile", doc: instance({}) },
-  { rule: "CKV2_AWS_41", name: "a launch template instance profile by name or by arn", doc: merge(launchTemplate({}), res(["aws_launch_template", "lt2", { metadata_options: { http_tokens: "required" }, iam_instance_profile: [{ arn: "${aws_iam_instance_profile.p.arn}" }] }])) },
+  {
+    rule: "CKV2_AWS_41",
+    name: "a launch template instance profile by name or by arn",
+    doc: merge(
+      launchTemplate({}),
+      res(["aws_launch_template", "lt2", { metadata_options: { http_tokens: "required" }, iam_instance_profile: [{ arn: "${aws_iam_instance_profile.p.arn}" }] }]),
+    ),
+  },
   { rule: "CKV_AWS_88", name: "an instance without associate_public_ip_address", doc: instance({}) },
   { rule: "CKV_AWS_88", name: "an instance with associate_public_ip_address false", doc: instance({ associate_public_ip_address: false }) },
-  { rule: "CKV_AWS_88", name: 'a launch template interface with "false", or none', doc: merge(launchTemplate({}), res(["aws_launch_template", "lt2", { network_interfaces: undefined }])) },
+  {
+    rule: "CKV_AWS_88",
+    name: 'a launch template interface with "false", or none',
+    doc: merge(launchTemplate({}), res(["aws_launch_template", "lt2", { network_interfaces: undefined }])),
+  },
   { rule: "CKV_AWS_65", name: "containerInsights enabled", doc: res(["aws_ecs_cluster", "c", { name: "c", setting: [{ name: "containerInsights", value: "enabled" }] }]) },
   { rule: "CKV_AWS_224", name: "ECS Exec with a CMK and encrypted CloudWatch logs", doc: cluster(ENCRYPTED_EXEC) },
-  { rule: "CKV_AWS_224", name: "ECS Exec with a CMK and encrypted S3 logs (arrays)", doc: res(["aws_ecs_cluster", "c", { name: "c", configuration: [{ execute_command_configuration: [{ kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1", log_configuration: [{ s3_bucket_name: "b", s3_bucket_encryption_enabled: true }] }] }] }]) },
-  { rule: "CKV_AWS_224", name: "no execute_command_configuration, and logging NONE (not judged)", doc: merge(res(["aws_ecs_cluster", "c", { name: "c" }]), res(["aws_ecs_cluster", "c2", { name: "c2", configuration: { execute_command_configuration: { logging: "NONE" } } }])) },
-  { rule: "CKV_AWS_333", name: "assign_public_ip false, or no network_configuration", doc: merge(service({ assign_public_ip: false, subnets: ["${aws_subnet.private.id}"] }), res(["aws_ecs_service", "s2", { name: "s2" }])) },
+  {
+    rule: "CKV_AWS_224",
+    name: "ECS Exec with a CMK and encrypted S3 logs (arrays)",
+    doc: res([
+      "aws_ecs_cluster",
+      "c",
+      {
+        name: "c",
+        configuration: [
+          {
+            execute_command_configuration: [
+              { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1", log_configuration: [{ s3_bucket_name: "b", s3_bucket_encryption_enabled: true }] },
+            ],
+          },
+        ],
+      },
+    ]),
+  },
+  {
+    rule: "CKV_AWS_224",
+    name: "no execute_command_configuration, and logging NONE (not judged)",
+    doc: merge(res(["aws_ecs_cluster", "c", { name: "c" }]), res(["aws_ecs_cluster", "c2", { name: "c2", configuration: { execute_command_configuration: { logging: "NONE" } } }])),
+  },
+  {
+    rule: "CKV_AWS_333",
+    name: "assign_public_ip false, or no network_configuration",
+    doc: merge(service({ assign_public_ip: false, subnets: ["${aws_subnet.private.id}"] }), res(["aws_ecs_service", "s2", { name: "s2" }])),
+  },
   { rule: "CKV_AWS_249", name: "distinct roles", doc: task([GOOD_CONTAINER]) },
   { rule: "MESH_ECS_PRIVILEGED", name: "unprivileged", doc: container({ privileged: false }) },
   { rule: "MESH_ECS_LOGGING", name: "awslogs", doc: task([GOOD_CONTAINER, { ...GOOD_CONTAINER, name: "sidecar" }]) },
   { rule: "CKV_AWS_336", name: "read-only root", doc: container({}) },
   { rule: "CKV_AWS_336", name: "the Consul agent (default allow-list)", doc: container({ name: "consul-agent", readonlyRootFilesystem: false }) },
-  { rule: "CKV_AWS_336", name: "an exception label with a reason", doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "ECS Exec: its agent writes into the container" } }) },
-  { rule: "CKV_AWS_336", name: "an allow-list entry for this task", doc: container({ readonlyRootFilesystem: false }), options: { writableRootContainers: [{ container: "app", task: TD, reason: "ECS Exec" }] } },
-  { rule: "AVD-AWS-0036", name: "plain settings, ARNs and references to ARNs", doc: container({ environment: [{ name: "API_URL", value: "http://x" }, { name: "KMS_KEY_ARN", value: "${aws_kms_key.k.arn}" }, { name: "TOKEN_SECRET_ARN", value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:t" }, { name: "CONSUL_HTTP_TOKEN", value: "" }] }) },
+  {
+    rule: "CKV_AWS_336",
+    name: "an exception label with a reason",
+    doc: container({ readonlyRootFilesystem: false, dockerLabels: { [READONLY_ROOT_EXCEPTION_LABEL]: "ECS Exec: its agent writes into the container" } }),
+  },
+  {
+    rule: "CKV_AWS_336",
+    name: "an allow-list entry for this task",
+    doc: container({ readonlyRootFilesystem: false }),
+    options: { writableRootContainers: [{ container: "app", task: TD, reason: "ECS Exec" }] },
+  },
+  {
+    rule: "AVD-AWS-0036",
+    name: "plain settings, ARNs and references to ARNs",
+    doc: container({
+      environment: [
+        { name: "API_URL", value: "http://x" },
+        { name: "KMS_KEY_ARN", value: "${aws_kms_key.k.arn}" },
+        { name: "TOKEN_SECRET_ARN", value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:t" },
+        { name: "CONSUL_HTTP_TOKEN", value: "" },
+      ],
+    }),
+  },
   { rule: "MESH_SECRET_BY_REFERENCE", name: "a Secrets Manager ARN", doc: container({}) },
-  { rule: "MESH_SECRET_BY_REFERENCE", name: "references with a JSON key, and an SSM ARN", doc: container({ secrets: [{ name: "A", valueFrom: "${aws_secretsmanager_secret.a.arn}:SecretID::" }, { name: "B", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/x" }, { name: "C", valueFrom: "${var.db_secret_arn}" }] }) },
+  {
+    rule: "MESH_SECRET_BY_REFERENCE",
+    name: "references with a JSON key, and an SSM ARN",
+    doc: container({
+      secrets: [
+        { name: "A", valueFrom: "${aws_secretsmanager_secret.a.arn}:SecretID::" },
+        { name: "B", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/x" },
+        { name: "C", valueFrom: "${var.db_secret_arn}" },
+      ],
+    }),
+  },
   { rule: "CKV_AWS_163", name: "scan on push", doc: res(["aws_ecr_repository", "r", { name: "r", image_scanning_configuration: { scan_on_push: true } }]) },
   { rule: "CKV_AWS_51", name: "immutable tags", doc: res(["aws_ecr_repository", "r", { name: "r", image_tag_mutability: "IMMUTABLE" }]) },
   { rule: "CKV_AWS_66", name: "30 days", doc: res(["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 30 }]) },
@@ -319,22 +608,59 @@ const GOOD: GoodCase[] = [
   { rule: "CKV_AWS_338", name: "365 days", doc: logGroup({ retention_in_days: 365 }) },
   { rule: "CKV_AWS_338", name: "0 (never expire)", doc: logGroup({ retention_in_days: 0 }) },
   { rule: "CKV_AWS_338", name: "a variable (not judged)", doc: logGroup({ retention_in_days: "${var.log_retention_days}" }) },
-  { rule: "CKV_AWS_149", name: "a customer-managed key by reference, by ARN and by alias", doc: merge(secretsManagerSecret({ kms_key_id: "${aws_kms_key.secrets.arn}" }), res(["aws_secretsmanager_secret", "s2", { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }], ["aws_secretsmanager_secret", "s3", { kms_key_id: "alias/mesh-secrets" }])) },
+  {
+    rule: "CKV_AWS_149",
+    name: "a customer-managed key by reference, by ARN and by alias",
+    doc: merge(
+      secretsManagerSecret({ kms_key_id: "${aws_kms_key.secrets.arn}" }),
+      res(
+        ["aws_secretsmanager_secret", "s2", { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }],
+        ["aws_secretsmanager_secret", "s3", { kms_key_id: "alias/mesh-secrets" }],
+      ),
+    ),
+  },
   {
     rule: "CKV_AWS_63",
     name: "scoped actions, a Deny *, a key policy document, a reference to a document",
     doc: merge(
-      rolePolicy([{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" }, { Effect: "Deny", Action: "*", Resource: "*" }]),
-      data("aws_iam_policy_document", "key", { statement: [{ actions: ["kms:*"], resources: ["*"], principals: [{ type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] }] }] }),
+      rolePolicy([
+        { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" },
+        { Effect: "Deny", Action: "*", Resource: "*" },
+      ]),
+      data("aws_iam_policy_document", "key", {
+        statement: [{ actions: ["kms:*"], resources: ["*"], principals: [{ type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] }] }],
+      }),
       res(["aws_iam_policy", "p2", { policy: "${data.aws_iam_policy_document.key.json}" }]),
     ),
   },
-  { rule: "CKV_AWS_355", name: "unscopable actions on * and scoped ones on ARNs", doc: rolePolicy([{ Effect: "Allow", Action: ["ssmmessages:CreateControlChannel", "ec2:DescribeInstances", "xray:PutTraceSegments"], Resource: "*" }, { Effect: "Allow", Action: "logs:PutLogEvents", Resource: "${aws_cloudwatch_log_group.g.arn}:*" }]) },
-  { rule: "CKV_AWS_355", name: "an action added to the allow-list by option", doc: rolePolicy({ Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" }), options: { unscopableActions: [{ action: "logs:DescribeLogGroups", reason: "test" }] } },
+  {
+    rule: "CKV_AWS_355",
+    name: "unscopable actions on * and scoped ones on ARNs",
+    doc: rolePolicy([
+      { Effect: "Allow", Action: ["ssmmessages:CreateControlChannel", "ec2:DescribeInstances", "xray:PutTraceSegments"], Resource: "*" },
+      { Effect: "Allow", Action: "logs:PutLogEvents", Resource: "${aws_cloudwatch_log_group.g.arn}:*" },
+    ]),
+  },
+  {
+    rule: "CKV_AWS_355",
+    name: "an action added to the allow-list by option",
+    doc: rolePolicy({ Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" }),
+    options: { unscopableActions: [{ action: "logs:DescribeLogGroups", reason: "test" }] },
+  },
   { rule: "CKV2_AWS_11", name: "a flow log", doc: res(VPC, FLOW_LOG) },
   { rule: "CKV2_AWS_12", name: "a closed default security group", doc: res(VPC, CLOSED_DEFAULT_SG) },
   { rule: "MESH_SENSITIVE_OUTPUTS", name: "a sensitive secret", doc: output("db_password", { value: "${random_password.db.result}", sensitive: true }) },
-  { rule: "MESH_SENSITIVE_OUTPUTS", name: "ARNs of secrets, certificates and public keys", doc: { output: { arn: { value: "${aws_secretsmanager_secret.token.arn}" }, ca: { value: "${tls_self_signed_cert.ca.cert_pem}" }, pub: { value: "${tls_private_key.k.public_key_pem}" } } } },
+  {
+    rule: "MESH_SENSITIVE_OUTPUTS",
+    name: "ARNs of secrets, certificates and public keys",
+    doc: {
+      output: {
+        arn: { value: "${aws_secretsmanager_secret.token.arn}" },
+        ca: { value: "${tls_self_signed_cert.ca.cert_pem}" },
+        pub: { value: "${tls_private_key.k.public_key_pem}" },
+      },
+    },
+  },
 ];
 
 const byId = (id: string) => {
@@ -371,7 +697,11 @@ describe("policy rules", () => {
         FLOW_LOG,
         CLOSED_DEFAULT_SG,
         ["aws_security_group", "sg", { description: "tasks", vpc_id: "${aws_vpc.main.id}" }],
-        ["aws_vpc_security_group_ingress_rule", "ui", { security_group_id: "${aws_security_group.sg.id}", description: "UI from admin", ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" }],
+        [
+          "aws_vpc_security_group_ingress_rule",
+          "ui",
+          { security_group_id: "${aws_security_group.sg.id}", description: "UI from admin", ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "${var.admin_cidr}" },
+        ],
         ["aws_cloudwatch_log_group", "g", { name: "g", retention_in_days: 365, kms_key_id: "${aws_kms_key.k.arn}" }],
         ["aws_secretsmanager_secret", "s", { name_prefix: "mesh/token-", kms_key_id: "${aws_kms_key.secrets.arn}" }],
       ),
@@ -400,7 +730,15 @@ const EXAMPLES = fs
 const SPECS: [string, () => unknown][] = [["the built-in default", () => DEFAULT_SPEC], ...EXAMPLES.map((f): [string, () => unknown] => [f, () => loadSpecFile(f).spec])];
 
 /** Resource types the rules inspect: a synthesized mesh without them would pass vacuously. */
-const INSPECTED = ["aws_vpc", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_ecs_cluster", "aws_ecs_task_definition", "aws_cloudwatch_log_group", "aws_iam_role_policy"];
+const INSPECTED = [
+  "aws_vpc",
+  "aws_security_group",
+  "aws_vpc_security_group_ingress_rule",
+  "aws_ecs_cluster",
+  "aws_ecs_task_definition",
+  "aws_cloudwatch_log_group",
+  "aws_iam_role_policy",
+];
 
 describe("the synthesized stacks of every example spec", () => {
   it("covers at least the three shipped examples", () => {

@@ -66,10 +66,13 @@ describe("shellWord", () => {
 });
 
 describe("plainPath", () => {
-  it.each(["/etc/consul.d", "/consul/envoy/bootstrap.json", "/opt/consul/data", "/usr/local/bin/consul-acl-sync"])("passes %s through unchanged, which sh reads as one word", (value) => {
-    expect(plainPath(value)).toBe(value);
-    expect(shellSees(plainPath(value))).toBe(value);
-  });
+  it.each(["/etc/consul.d", "/consul/envoy/bootstrap.json", "/opt/consul/data", "/usr/local/bin/consul-acl-sync"])(
+    "passes %s through unchanged, which sh reads as one word",
+    (value) => {
+      expect(plainPath(value)).toBe(value);
+      expect(shellSees(plainPath(value))).toBe(value);
+    },
+  );
 
   it.each(["relative/path", "/with space", "/$HOME", "/a;b", "/a'b", "/a\nb", "/a*", "/~user", ""])("refuses %j", (value) => {
     expect(() => plainPath(value)).toThrow(/absolute path/);
@@ -78,7 +81,7 @@ describe("plainPath", () => {
 
 describe("heredoc", () => {
   it("writes the body verbatim: no expansion of $, ` or \\", () => {
-    const body = 'x=$HOME\n`id` $(id) ${PATH}\nback\\slash "quoted" \'single\'\n';
+    const body = "x=$HOME\n`id` $(id) ${PATH}\nback\\slash \"quoted\" 'single'\n";
     const result = spawnSync("sh", ["-c", `cat ${heredoc("BODY", body)}`], { encoding: "utf8" });
     expect(result.stdout).toBe(body);
   });

@@ -214,7 +214,10 @@ function expectStartedOnlyAfterValidation(result: RunResult, valid: boolean): vo
   if (valid) expect(start).toBeGreaterThan(validate);
   else {
     expect(result.exitCode).toBe(1);
-    expect(result.calls.filter((c) => c.program === "systemctl"), "systemctl after a rejected configuration").toEqual([]);
+    expect(
+      result.calls.filter((c) => c.program === "systemctl"),
+      "systemctl after a rejected configuration",
+    ).toEqual([]);
   }
 }
 
@@ -346,7 +349,9 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(root.read("/etc/systemd/system/consul-acl-sync.service")).toBe(heredocBody(shipped, "SYNC_UNIT"));
     expect(root.read("/etc/systemd/system/consul-acl-sync.timer")).toBe(heredocBody(shipped, "SYNC_TIMER"));
     expect(root.read(SERVER_PATHS.snapshotBinary)).toBe(heredocBody(shipped, "SNAPSHOT"));
-    expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(`AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\n`);
+    expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(
+      `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\n`,
+    );
     expect(root.read(SERVER_PATHS.taskReaperBinary)).toBe(heredocBody(shipped, "TASK_REAPER"));
     expect(root.read(SERVER_PATHS.taskReaperEnvFile)).toBe("AWS_REGION=us-east-1\n");
     expect(root.read("/etc/fstab")).toBe(`${AMI_FSTAB}LABEL=consul-data /opt/consul xfs defaults,nofail 0 2\n`);
@@ -390,7 +395,10 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
 
   it("a secret not readable yet: retried with backoff, then a clear failure on stderr and the console, nothing started", () => {
     const fresh = newRoot();
-    const denied = failing("An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT\n", 254);
+    const denied = failing(
+      "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT\n",
+      254,
+    );
     const stubs = serverStubs();
     const aws: Stub = { ...stubs.aws, rules: [{ when: secretRule(secretArn("gossip"), "").when, answers: [denied] }, ...stubs.aws!.rules!] };
     const result = runUserData(fresh, script, { ...stubs, aws }, serverAmi("xvdf"));
@@ -475,7 +483,9 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       CONSUL_HTTP_TOKEN_FILE: SERVER_PATHS.managementTokenFile,
       CONSUL_HTTP_TOKEN: undefined,
     });
-    expect(root.read(SERVER_PATHS.snapshotEnvFile)).toBe(`AWS_REGION=us-east-1\nSNAPSHOT_BUCKET=${SNAPSHOT_BUCKET}\nSNAPSHOT_PREFIX=snapshots/prod\nSNAPSHOT_KMS_KEY=${SNAPSHOT_KEY}\n`);
+    expect(root.read(SERVER_PATHS.snapshotEnvFile)).toBe(
+      `AWS_REGION=us-east-1\nSNAPSHOT_BUCKET=${SNAPSHOT_BUCKET}\nSNAPSHOT_PREFIX=snapshots/prod\nSNAPSHOT_KMS_KEY=${SNAPSHOT_KEY}\n`,
+    );
     expectNoSecretInArguments(boot.calls);
   });
 
@@ -541,7 +551,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         { Name: "/prod-mesh/consul/service-tokens/api", Value: secretArn("token-api") },
       ],
     });
-    const curlRule = (method: string, path: string, answers: Answer[], data = false) => ({ when: `* -X ${method} ${data ? "--data @- " : ""}${exactArgs(`${API}${path}`)}`, answers });
+    const curlRule = (method: string, path: string, answers: Answer[], data = false) => ({
+      when: `* -X ${method} ${data ? "--data @- " : ""}${exactArgs(`${API}${path}`)}`,
+      answers,
+    });
 
     it("consul-acl-sync.service: creates the missing policy and tokens from Secrets Manager, deletes removed services' tokens", () => {
       const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
@@ -570,19 +583,15 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
               curlRule("GET", `/acl/token/${WEB.accessor}`, [ok("{}")]),
               curlRule("GET", `/acl/token/${API_SVC.accessor}`, [notFound]),
               curlRule("PUT", "/acl/token", [ok("{}")], true),
-              curlRule(
-                "GET",
-                "/acl/tokens",
-                [
-                  ok(
-                    JSON.stringify([
-                      { AccessorID: WEB.accessor, Description: "managed-by:consul-ecs-mesh service:web" },
-                      { AccessorID: OLD, Description: "managed-by:consul-ecs-mesh service:orders" },
-                      { AccessorID: "00000000-0000-0000-0000-000000000002", Description: "Anonymous Token" },
-                    ]),
-                  ),
-                ],
-              ),
+              curlRule("GET", "/acl/tokens", [
+                ok(
+                  JSON.stringify([
+                    { AccessorID: WEB.accessor, Description: "managed-by:consul-ecs-mesh service:web" },
+                    { AccessorID: OLD, Description: "managed-by:consul-ecs-mesh service:orders" },
+                    { AccessorID: "00000000-0000-0000-0000-000000000002", Description: "Anonymous Token" },
+                  ]),
+                ),
+              ]),
               curlRule("DELETE", `/acl/token/${OLD}`, [ok("true")]),
             ],
           },
@@ -605,7 +614,11 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       ]);
       const bodies = result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
       expect(bodies).toEqual([
-        { Name: "mesh-agents", Description: expect.any(String), Rules: 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\nagent_prefix "" { policy = "read" }' },
+        {
+          Name: "mesh-agents",
+          Description: expect.any(String),
+          Rules: 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\nagent_prefix "" { policy = "read" }',
+        },
         { AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret, Description: "mesh agents", Policies: [{ Name: "mesh-agents" }] },
         { AccessorID: API_SVC.accessor, SecretID: API_SVC.secret, Description: "managed-by:consul-ecs-mesh service:api", ServiceIdentities: [{ ServiceName: "api" }] },
       ]);
@@ -615,7 +628,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       }
       expectNoSecretInArguments(result.calls, [...SECRET_VALUES, WEB.secret, API_SVC.secret]);
       expect(result.stdout).toBe(`created ACL token ${SECRET.agentAccessor}\ncreated ACL token ${API_SVC.accessor}\ndeleted ACL token ${OLD} of a removed service\n`);
-      expect(root.paths().filter((p) => p.startsWith("/tmp/")), "the header file is removed").toEqual([]);
+      expect(
+        root.paths().filter((p) => p.startsWith("/tmp/")),
+        "the header file is removed",
+      ).toEqual([]);
     });
 
     it("consul-acl-sync without its EnvironmentFile: stops before any call, naming the variable", () => {
@@ -770,7 +786,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
 // ---------------------------------------------------------------------------------------------
 
 const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [HOST_SLOTS.clusterName]: "mesh" });
-const ECS_CONFIG = 'ECS_CLUSTER=mesh\nECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}\nECS_AWSVPC_BLOCK_IMDS=true\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_IMAGE_PULL_BEHAVIOR=once\n';
+const ECS_CONFIG =
+  'ECS_CLUSTER=mesh\nECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}\nECS_AWSVPC_BLOCK_IMDS=true\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_IMAGE_PULL_BEHAVIOR=once\n';
 /** The ECS-optimized AMI has /etc/ecs. */
 const ECS_AMI: Record<string, FileSpec> = { "/etc/ecs": { directory: true, mode: 0o755 } };
 
@@ -831,12 +848,12 @@ describe("consul-agent entry script", () => {
     const root = newRoot();
     const secretEnv = ["CONSUL_CA_PEM", "CONSUL_GOSSIP_KEY", "CONSUL_AGENT_TOKEN", "CONSUL_SERVICE_TOKEN"];
     const result = root.run({
-        argv: argvOf(agent),
-        env: containerEnv(agent),
-        // The image's volumes.
-        files: { [TASK_PATHS.consulConfigDir]: { directory: true, mode: 0o755 }, [TASK_PATHS.consulDataDir]: { directory: true, mode: 0o755 } },
-        stubs: { chown: { otherwise: ok() }, "docker-entrypoint.sh": { otherwise: ok(), recordEnv: secretEnv } },
-      });
+      argv: argvOf(agent),
+      env: containerEnv(agent),
+      // The image's volumes.
+      files: { [TASK_PATHS.consulConfigDir]: { directory: true, mode: 0o755 }, [TASK_PATHS.consulDataDir]: { directory: true, mode: 0o755 } },
+      stubs: { chown: { otherwise: ok() }, "docker-entrypoint.sh": { otherwise: ok(), recordEnv: secretEnv } },
+    });
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
     expect(result.created).toEqual([TASK_PATHS.caFile, TASK_PATHS.secretsFile]);
@@ -886,7 +903,12 @@ describe("envoy-bootstrap script", () => {
 
   it("waits for its token to be known, then writes the bootstrap for Envoy only (write, chown, rename)", () => {
     const root = newRoot();
-    const result = root.run({ argv: argvOf(bootstrap), env: containerEnv(bootstrap), files: volume, stubs: bootstrapStubs([failing("ACL not found\n"), failing("ACL not found\n"), failing("ACL not found\n"), ok()]) });
+    const result = root.run({
+      argv: argvOf(bootstrap),
+      env: containerEnv(bootstrap),
+      files: volume,
+      stubs: bootstrapStubs([failing("ACL not found\n"), failing("ACL not found\n"), failing("ACL not found\n"), ok()]),
+    });
     expect(result.exitCode).toBe(0);
     expect(lines(result.calls)).toEqual([
       "consul acl token read -self",
@@ -913,7 +935,9 @@ describe("envoy-bootstrap script", () => {
     const text = plan.command![0] as TemplateText;
     const short = renderText({ ...text, context: { ...text.context, attempts: 3, waitSeconds: 3 * CONTROL_PLANE_WAIT.intervalSeconds } });
     const shipped = bootstrap.command[0] as string;
-    expect(short.replace("-ge 3 ]", `-ge ${CONTROL_PLANE_WAIT.attempts} ]`).replace("after 15 s", `after ${CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds} s`)).toBe(shipped);
+    expect(
+      short.replace("-ge 3 ]", `-ge ${CONTROL_PLANE_WAIT.attempts} ]`).replace("after 15 s", `after ${CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds} s`),
+    ).toBe(shipped);
 
     const root = newRoot();
     const result = root.run({ argv: ["/bin/sh", "-ec", short], env: containerEnv(bootstrap), files: volume, stubs: bootstrapStubs([failing("ACL not found\n", 1)]) });

@@ -9,7 +9,10 @@ import { loadSpec, loadSpecFile } from "../lib/spec/load";
 import { meshSpecSchema } from "../lib/spec/schema";
 import { synthAllStacks } from "./support/synth";
 
-const examples = fs.readdirSync("examples").filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => path.join("examples", f));
+const examples = fs
+  .readdirSync("examples")
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .map((f) => path.join("examples", f));
 
 describe("spec files", () => {
   it("ships a JSON Schema generated from the current zod schema (npm run schema)", () => {
@@ -38,4 +41,3 @@ describe("spec files", () => {
     expect(loadSpec({}, undefined).source).toBe("the built-in default");
   });
 });
-

@@ -40,7 +40,7 @@ describe("every layer in one run", () => {
   it("checks the fields of a badly named service, and the rules on the other services", () => {
     const errors = errorsOf(
       specWith((s) => {
-        s.services["Bad_Name"] = { image: 5, port: 8080 };
+        s.services.Bad_Name = { image: 5, port: 8080 };
         s.services["http-server"].count = "3";
         s.services["http-client"].image = "curlimages/curl:latest";
       }),
@@ -70,7 +70,9 @@ describe("every layer in one run", () => {
 
   it("maps intentions back to their place in the file when a broken one is left out", () => {
     const intention = { source: "http-client", destination: "http-server", action: "deny" };
-    const errors = errorsOf(specWith((s) => (s.intentions = [{ ...intention, action: "block" }, intention, { ...intention }, { source: "nope", destination: "http-server", action: "allow" }])));
+    const errors = errorsOf(
+      specWith((s) => (s.intentions = [{ ...intention, action: "block" }, intention, { ...intention }, { source: "nope", destination: "http-server", action: "allow" }])),
+    );
     expect(errors).toEqual([
       { path: "intentions[0].action", message: expect.stringMatching(/expected one of "allow"\|"deny"/) },
       { path: "intentions[3].source", message: expect.stringMatching(/unknown service "nope"/) },
@@ -94,17 +96,30 @@ describe("every layer in one run", () => {
   });
 
   it("leaves out a broken TLS edge without holding back the other rules", () => {
-    const errors = errorsOf(specWith((s) => ((s.tlsEdge = { cpu: 300 }), (s.ecsHosts.privateIps[0] = "10.0.101.1"))));
+    const errors = errorsOf(
+      specWith((s) => {
+        s.tlsEdge = { cpu: 300 };
+        s.ecsHosts.privateIps[0] = "10.0.101.1";
+      }),
+    );
     expect(paths(errors)).toEqual(["tlsEdge.cpu", "ecsHosts.privateIps[0]"]);
   });
 
   it("reports only the structure when no service is sound, or the document is not a mapping", () => {
-    expect(errorsOf(specWith((s) => (s.services = { "http-server": { image: 1 } })))).toEqual([{ path: "services.http-server.image", message: expect.stringMatching(/expected string/) }]);
+    expect(errorsOf(specWith((s) => (s.services = { "http-server": { image: 1 } })))).toEqual([
+      { path: "services.http-server.image", message: expect.stringMatching(/expected string/) },
+    ]);
     expect(errorsOf(["services"])).toEqual([{ path: "(root)", message: expect.stringMatching(/expected object/) }]);
   });
 
   it("strips unknown keys and still runs every rule (the document's warnings too)", () => {
-    const error = rejection(specWith((s) => ((s.ecsHosts.instanceType = "m6i.large"), (s.services["http-client"].upstreamz = []), (s.services["http-server"].image = "x"))));
+    const error = rejection(
+      specWith((s) => {
+        s.ecsHosts.instanceType = "m6i.large";
+        s.services["http-client"].upstreamz = [];
+        s.services["http-server"].image = "x";
+      }),
+    );
     expect(paths(error.errors)).toEqual(["services.http-client", "services.http-server.image"]);
     expect(paths(error.warnings)).toEqual(["consul.servers", "ecsHosts.instanceType"]);
   });
@@ -131,13 +146,21 @@ describe("spec documents", () => {
 
   it("rejects duplicate keys in JSON, escaped or not", () => {
     expect(errorsOf('{"services": {"web": {"image": "a:1"},\n "w\\u0065b": {"image": "b:1"}}}')).toEqual([
-      { path: "line 2, column 2", message: expect.stringMatching(/^duplicate key "web" \(first at line 1, column 15\); keys must be unique/), excerpt: ' "w\\u0065b": {"image": "b:1"}}}\n ^' },
+      {
+        path: "line 2, column 2",
+        message: expect.stringMatching(/^duplicate key "web" \(first at line 1, column 15\); keys must be unique/),
+        excerpt: ' "w\\u0065b": {"image": "b:1"}}}\n ^',
+      },
     ]);
   });
 
   it("rejects YAML keys that would become the same property, and keys that are not plain values", () => {
-    expect(errorsOf("services:\n  1: {image: a:1}\n  '1': {image: b:1}\n")).toEqual([expect.objectContaining({ path: "line 3, column 3", message: expect.stringMatching(/duplicate key "1"/) })]);
-    expect(errorsOf("services:\n  ? [a, b]\n  : {image: a:1}\n")).toEqual([expect.objectContaining({ path: "line 2, column 5", message: expect.stringMatching(/a key must be a plain value/) })]);
+    expect(errorsOf("services:\n  1: {image: a:1}\n  '1': {image: b:1}\n")).toEqual([
+      expect.objectContaining({ path: "line 3, column 3", message: expect.stringMatching(/duplicate key "1"/) }),
+    ]);
+    expect(errorsOf("services:\n  ? [a, b]\n  : {image: a:1}\n")).toEqual([
+      expect.objectContaining({ path: "line 2, column 5", message: expect.stringMatching(/a key must be a plain value/) }),
+    ]);
   });
 
   it("rejects a file with more than one document", () => {
@@ -153,7 +176,9 @@ describe("spec documents", () => {
 
   it("rejects aliases without an anchor, and aliases inside their own anchor", () => {
     expect(errorsOf("services: *nope\n")).toEqual([expect.objectContaining({ path: "line 1, column 11", message: "alias *nope has no anchor &nope before it" })]);
-    expect(errorsOf("services: &loop {web: *loop}\n")).toEqual([expect.objectContaining({ path: "line 1, column 23", message: expect.stringMatching(/inside the value it refers to/) })]);
+    expect(errorsOf("services: &loop {web: *loop}\n")).toEqual([
+      expect.objectContaining({ path: "line 1, column 23", message: expect.stringMatching(/inside the value it refers to/) }),
+    ]);
   });
 });
 
@@ -163,7 +188,10 @@ const pathological: Record<string, { readonly text: string; readonly message: Re
   "5,000 nested brackets (JSON)": { text: `{"services": ${"[".repeat(5000)}${"]".repeat(5000)}}`, message: /line 1, column 77: nested more than 64 levels deep/ },
   "5,000 unclosed brackets": { text: "[".repeat(5000), message: /line 1, column 65: nested more than 64 levels deep/ },
   "an alias bomb": {
-    text: `a: &a [x, x, x, x, x, x, x, x, x, x]\n${"bcdefghij".split("").map((n, i) => `${n}: &${n} [${Array(10).fill(`*${"abcdefghij"[i]}`).join(", ")}]`).join("\n")}\nservices: *j\n`,
+    text: `a: &a [x, x, x, x, x, x, x, x, x, x]\n${"bcdefghij"
+      .split("")
+      .map((n, i) => `${n}: &${n} [${Array(10).fill(`*${"abcdefghij"[i]}`).join(", ")}]`)
+      .join("\n")}\nservices: *j\n`,
     message: /alias \*e expands the document past 250000 values \(an "alias bomb"\)/,
   },
   "a 10 MB spec with 160,000 keys": {
@@ -172,7 +200,12 @@ const pathological: Record<string, { readonly text: string; readonly message: Re
   },
   "a YAML flow sequence of 300,000 items under the size limit": { text: `services: [${"1,".repeat(300_000)}1]\n`, message: /the YAML has more than 400000 tokens/ },
   "JSON with 300,000 values under the size limit": { text: `{"services": [${"1,".repeat(300_000)}1]}`, message: /the document has more than 250000 values/ },
-  "more aliases than the limit": { text: `a: &a 1\nb: [${Array(SPEC_LIMITS.aliases + 1).fill("*a").join(",")}]\n`, message: /more than 5000 aliases/ },
+  "more aliases than the limit": {
+    text: `a: &a 1\nb: [${Array(SPEC_LIMITS.aliases + 1)
+      .fill("*a")
+      .join(",")}]\n`,
+    message: /more than 5000 aliases/,
+  },
 };
 
 describe("bounds on the input", () => {
@@ -195,7 +228,7 @@ describe("bounds on the input", () => {
   });
 
   it("bounds text given directly, not only files", () => {
-    expect(() => parseDocument(" ".repeat(SPEC_LIMITS.fileBytes) + "{}", "t.yaml")).toThrow(/over the limit of 2 MiB/);
+    expect(() => parseDocument(`${" ".repeat(SPEC_LIMITS.fileBytes)}{}`, "t.yaml")).toThrow(/over the limit of 2 MiB/);
   });
 });
 
@@ -233,14 +266,17 @@ describe("the app command on bad specs", () => {
   // In a real process (its own stack size and heap) for depth and size; "bounds on the input"
   // checks every pathological input's message in this process.
   const realProcess = ["5,000 nested brackets (YAML)", "a 10 MB spec with 160,000 keys"];
-  it.concurrent.each(Object.entries(pathological).filter(([name]) => realProcess.includes(name)))("exits 1 on %s with the message and no stacks", async (_name, { text, message }) => {
-    const result = await run(text);
-    expect(result.status, result.stderr).toBe(1);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
-    expect(fs.existsSync(path.join(result.out, "stacks"))).toBe(false);
-    expect(fs.existsSync(path.join(result.out, "manifest.json"))).toBe(false);
-  });
+  it.concurrent.each(Object.entries(pathological).filter(([name]) => realProcess.includes(name)))(
+    "exits 1 on %s with the message and no stacks",
+    async (_name, { text, message }) => {
+      const result = await run(text);
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
+      expect(fs.existsSync(path.join(result.out, "stacks"))).toBe(false);
+      expect(fs.existsSync(path.join(result.out, "manifest.json"))).toBe(false);
+    },
+  );
 
   it.concurrent("exits 1 on an ordinary bad spec, listing every problem without a stack trace, and removes the stale stacks", async () => {
     const result = await run("services:\n  web:\n    image: nginx\n    port: 8500\n");

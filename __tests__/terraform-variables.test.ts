@@ -57,7 +57,14 @@ describe("Terraform variable validation (real terraform plan)", () => {
   it.concurrent("accepts the defaults and sensible overrides", async () => {
     const defaults = await plan({});
     expect(defaults.ok, defaults.output).toBe(true);
-    const overrides = await plan({ cluster_name: "prod-mesh", aws_region: "eu-west-1", availability_zones: '["eu-west-1b"]', admin_cidr: "203.0.113.7/32", ecs_instance_size: "m5.large", aws_ec2_key: "ops" });
+    const overrides = await plan({
+      cluster_name: "prod-mesh",
+      aws_region: "eu-west-1",
+      availability_zones: '["eu-west-1b"]',
+      admin_cidr: "203.0.113.7/32",
+      ecs_instance_size: "m5.large",
+      aws_ec2_key: "ops",
+    });
     expect(overrides.ok, overrides.output).toBe(true);
     const broad = await plan({ admin_cidr: "10.0.0.0/16", admin_cidr_allow_broad: "true" });
     expect(broad.ok, broad.output).toBe(true);
@@ -92,7 +99,17 @@ describe("Terraform variable validation (real terraform plan)", () => {
     else plans.push({ [name]: value });
   }
 
-  it.concurrent.each(plans.map((vars) => [Object.entries(vars).map(([k, v]) => `${k} = ${v}`).join(", "), vars] as const))("rejects %s, naming each", async (_title, vars) => {
+  it.concurrent.each(
+    plans.map(
+      (vars) =>
+        [
+          Object.entries(vars)
+            .map(([k, v]) => `${k} = ${v}`)
+            .join(", "),
+          vars,
+        ] as const,
+    ),
+  )("rejects %s, naming each", async (_title, vars) => {
     const result = await plan(vars);
     expect(result.ok).toBe(false);
     for (const [name, value, message] of rejections.filter(([n, v]) => vars[n] === v)) {

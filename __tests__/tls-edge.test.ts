@@ -57,7 +57,11 @@ const doc = synthAlone();
 describe("parity with the original envoy-ssl-tutorial", () => {
   it("has an ECR repository for the app image, immutable and scanned, and the Envoy mirror", () => {
     const repos = doc.resource.aws_ecr_repository;
-    expect(Object.values(repos).map((r: any) => r.name).sort()).toEqual(["envoy-ssl-tutorial/envoy", "envoy-ssl-tutorial/flask-app"]);
+    expect(
+      Object.values(repos)
+        .map((r: any) => r.name)
+        .sort(),
+    ).toEqual(["envoy-ssl-tutorial/envoy", "envoy-ssl-tutorial/flask-app"]);
     for (const repo of Object.values(repos) as any[]) {
       expect(repo.image_tag_mutability).toBe("IMMUTABLE");
       expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });

@@ -34,7 +34,11 @@ const LOCK_STALE_MS = 10 * 60 * 1000;
 /** Relative paths of the build's inputs, sorted, so a renamed or deleted file changes the fingerprint too. */
 function inputFiles() {
   const files = ["main.ts", "tsconfig.json", "package.json", "package-lock.json", "node_modules/.package-lock.json", "bin/cdktf-app.js"];
-  for (const [dir, pattern] of [["lib", /\.ts$/], ["stacks", /\.ts$/], ["patches", /\.patch$/]]) {
+  for (const [dir, pattern] of [
+    ["lib", /\.ts$/],
+    ["stacks", /\.ts$/],
+    ["patches", /\.patch$/],
+  ]) {
     if (!fs.existsSync(path.join(ROOT, dir))) continue;
     for (const entry of fs.readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })) {
       if (entry.isFile() && pattern.test(entry.name)) files.push(path.relative(ROOT, path.join(entry.parentPath, entry.name)));
@@ -172,7 +176,11 @@ function ensureBuilt() {
  * written at exit, when it holds every function this run compiled, only when missing or rejected.
  */
 function runBundle() {
-  const key = crypto.createHash("sha256").update(`${process.version} ${process.arch} ${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`).digest("hex").slice(0, 16);
+  const key = crypto
+    .createHash("sha256")
+    .update(`${process.version} ${process.arch} ${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)
+    .digest("hex")
+    .slice(0, 16);
   const cacheFile = `${BUNDLE}.${key}.v8cache`;
   let cachedData;
   try {

@@ -73,9 +73,7 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
 }
 
 // The values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API).
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Container health check bounds in seconds (retries: a count) ECS accepts (ECS API HealthCheck: interval 5-300, timeout 2-60, retries 1-10, startPeriod 0-300). */
 export const ECS_HEALTH_CHECK_LIMITS = {

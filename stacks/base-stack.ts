@@ -1,4 +1,4 @@
-import { Construct, Node } from "constructs";
+import type { Construct, Node } from "constructs";
 import { LocalBackend, S3Backend, TerraformElement, TerraformStack } from "cdktf";
 
 /** Where Terraform keeps state. It holds every generated key and token: use S3 for anything real. */

@@ -1,4 +1,4 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { namedVariable } from "../lib/constructs/named-variable";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";

@@ -1,4 +1,4 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { Fn, Op, TerraformOutput, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -228,19 +228,31 @@ export class MeshStack extends MeshBaseStack {
     });
 
     // outputs.tf of the original, plus what a reviewer or a script needs to find the mesh.
-    this.output("consul_ui_url", `https://localhost:${CONSUL_PORTS.https}/ui/`, "Consul UI over HTTPS through scripts/consul-port-forward.sh (the server certificate covers localhost); log in with the management token");
+    this.output(
+      "consul_ui_url",
+      `https://localhost:${CONSUL_PORTS.https}/ui/`,
+      "Consul UI over HTTPS through scripts/consul-port-forward.sh (the server certificate covers localhost); log in with the management token",
+    );
     this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificates: pass it to curl --cacert or the browser");
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
     this.output("consul_server_tag", `${SERVER_TAG_KEY}=${vars.clusterName}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
     const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));
     if (fixedServers.length > 0) {
-      this.output("consul_server_private_ips", fixedServers.map((i) => i.privateIp), "Private addresses the agents join");
+      this.output(
+        "consul_server_private_ips",
+        fixedServers.map((i) => i.privateIp),
+        "Private addresses the agents join",
+      );
     }
     const groups = this.consulServers.nodes.flatMap((n) => (n.autoScalingGroup ? [n.autoScalingGroup.name] : []));
     if (groups.length > 0) this.output("consul_server_groups", groups, "Auto Scaling group of each server (scripts/roll-consul-servers.sh replaces them one at a time)");
     this.ecsHosts.instances.forEach((host, i) => this.output(`ecs_host_${i + 1}_private_ip`, host.privateIp, `Private IP of ECS host ${i + 1}`));
     this.output("ecs_cluster_name", this.cluster.cluster.name, "ECS cluster running the mesh");
-    this.output("ecs_service_names", this.services.map((s) => s.ecsService.name), "ECS services, one per mesh service");
+    this.output(
+      "ecs_service_names",
+      this.services.map((s) => s.ecsService.name),
+      "ECS services, one per mesh service",
+    );
     if (this.snapshots) this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
   }
 

@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
-import { Fn, Op, TerraformLocal, TerraformOutput, TerraformVariable, Token } from "cdktf";
+import type { Construct } from "constructs";
+import { Fn, Op, TerraformLocal, TerraformOutput, type TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";

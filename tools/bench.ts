@@ -171,7 +171,14 @@ function transpileBenchApps(work: string): { floor: string; plain: string } {
   const out = path.join(work, "bench-apps");
   const files = { floor: "floor", plain: "plain-cdktf" } as const;
   for (const file of Object.values(files)) {
-    esbuild.buildSync({ entryPoints: [path.join(PROJECT_ROOT, "tools", "bench-apps", `${file}.ts`)], outfile: path.join(out, `${file}.js`), platform: "node", format: "cjs", target: "node20", logLevel: "error" });
+    esbuild.buildSync({
+      entryPoints: [path.join(PROJECT_ROOT, "tools", "bench-apps", `${file}.ts`)],
+      outfile: path.join(out, `${file}.js`),
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      logLevel: "error",
+    });
   }
   return { floor: path.join(out, "floor.js"), plain: path.join(out, "plain-cdktf.js") };
 }
@@ -223,7 +230,9 @@ export function main(args: readonly string[]): number {
         services: n,
         variants: [
           { variant: "app command", command: app, env: { MESH_SPEC: file } },
-          ...(n === Math.max(...sizes) ? [{ variant: "dist/main.js" as const, command: [process.execPath, path.join(PROJECT_ROOT, "dist", "main.js")], env: { MESH_SPEC: file } }] : []),
+          ...(n === Math.max(...sizes)
+            ? [{ variant: "dist/main.js" as const, command: [process.execPath, path.join(PROJECT_ROOT, "dist", "main.js")], env: { MESH_SPEC: file } }]
+            : []),
           { variant: "plain CDKTF", command: [process.execPath, apps.plain], env: { ...nodeModules, BENCH_SERVICES: String(n) } },
         ],
       });
@@ -249,7 +258,10 @@ export function main(args: readonly string[]): number {
     else fs.rmSync(work, { recursive: true, force: true });
   }
 
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   console.log(
     `\nsynthesis benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "?"}), node ${process.version}, ${runs} runs each after a warm-up, load average at the end ${load}`,
   );
@@ -281,7 +293,10 @@ export function main(args: readonly string[]): number {
   if (appDefault !== undefined && floor !== undefined) {
     const ratio = appDefault / floor;
     const cpuRatio = cpu(find(2, "app command", "built-in default"))! / cpu(find(2, "floor", "built-in default"))!;
-    checks.push([`app command, default spec <= ${TARGETS.appOverFloor}x the floor (${appDefault.toFixed(2)} s / ${floor.toFixed(2)} s = ${ratio.toFixed(2)}x; CPU ${cpuRatio.toFixed(2)}x)`, ratio <= TARGETS.appOverFloor]);
+    checks.push([
+      `app command, default spec <= ${TARGETS.appOverFloor}x the floor (${appDefault.toFixed(2)} s / ${floor.toFixed(2)} s = ${ratio.toFixed(2)}x; CPU ${cpuRatio.toFixed(2)}x)`,
+      ratio <= TARGETS.appOverFloor,
+    ]);
     checks.push([`app command, default spec < ${TARGETS.defaultSpecSeconds} s (${appDefault.toFixed(2)} s)`, appDefault < TARGETS.defaultSpecSeconds]);
   }
   const largest = Math.max(...sizes);

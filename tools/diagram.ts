@@ -30,7 +30,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const { values } = parseCli(USAGE, { spec: { type: "string" }, format: { type: "string" }, out: { type: "string" }, readme: { type: "boolean" } }, false, args);
   const format = values.format ?? "mermaid";
   if (!(FORMATS as readonly string[]).includes(format)) usageError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`, USAGE);
-  if (values.format !== undefined && (values.out !== undefined || values.readme)) usageError("--format chooses what is printed; it cannot be combined with --out or --readme", USAGE);
+  if (values.format !== undefined && (values.out !== undefined || values.readme))
+    usageError("--format chooses what is printed; it cannot be combined with --out or --readme", USAGE);
 
   const { plan, source } = loadProjectSpec(values.spec);
   const mermaid = meshMermaid(plan);
@@ -45,22 +46,24 @@ export async function main(args: readonly string[]): Promise<number> {
     const readme = fs.readFileSync(readmePath, "utf8");
     const updated = replaceReadmeDiagram(readme, readmeDiagramBlock(mermaid));
     if (updated === undefined) {
-      console.error(
-        `README.md has no diagram markers: add the two lines\n  ${README_START}\n  ${README_END}\n` +
-          "where the diagram belongs (start before end); nothing was written.",
-      );
+      console.error(`README.md has no diagram markers: add the two lines\n  ${README_START}\n  ${README_END}\nwhere the diagram belongs (start before end); nothing was written.`);
       return 1;
     }
     if (updated !== readme) fs.writeFileSync(readmePath, updated);
     written.push(`README.md (${updated === readme ? "unchanged" : "updated"})`);
     if (source !== DEFAULT_SOURCE) {
-      console.warn(`note: README.md now shows ${source}; the README freshness test expects the built-in default spec (run --readme without --spec or MESH_SPEC before committing).`);
+      console.warn(
+        `note: README.md now shows ${source}; the README freshness test expects the built-in default spec (run --readme without --spec or MESH_SPEC before committing).`,
+      );
     }
   }
   if (values.out !== undefined) {
     const svg = await renderSvg(meshDot(plan));
     fs.mkdirSync(values.out, { recursive: true });
-    for (const [name, text] of [["mesh-diagram.mmd", mermaid], ["mesh-diagram.svg", svg]] as const) {
+    for (const [name, text] of [
+      ["mesh-diagram.mmd", mermaid],
+      ["mesh-diagram.svg", svg],
+    ] as const) {
       fs.writeFileSync(path.join(values.out, name), text);
       written.push(path.join(values.out, name));
     }

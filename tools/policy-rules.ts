@@ -202,7 +202,8 @@ export function isSecretRef(ref: TfRef): boolean {
   return (SECRET_WORDS.test(ref.type) || SECRET_WORDS.test(ref.attr)) && !IDENTIFIER.test(ref.attr);
 }
 
-const describeRef = (r: TfRef) => (r.kind === "var" || r.kind === "local" ? `${r.kind}.${r.name}` : `${r.kind === "data" ? "data." : ""}${r.type}.${r.name}${r.attr ? `.${r.attr}` : ""}`);
+const describeRef = (r: TfRef) =>
+  r.kind === "var" || r.kind === "local" ? `${r.kind}.${r.name}` : `${r.kind === "data" ? "data." : ""}${r.type}.${r.name}${r.attr ? `.${r.attr}` : ""}`;
 
 function secretRefsIn(text: string): string[] {
   return [...new Set(references(text).filter(isSecretRef).map(describeRef))];
@@ -214,10 +215,7 @@ const PRIVATE_KEY_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 /** Secret material written literally: AWS access key IDs and PEM private keys. */
 function literalSecretsIn(text: string): string[] {
   const literal = literalText(text);
-  return [
-    ...(AWS_ACCESS_KEY.test(literal) ? ["an AWS access key ID"] : []),
-    ...(PRIVATE_KEY_PEM.test(literal) ? ["a PEM private key"] : []),
-  ];
+  return [...(AWS_ACCESS_KEY.test(literal) ? ["an AWS access key ID"] : []), ...(PRIVATE_KEY_PEM.test(literal) ? ["a PEM private key"] : [])];
 }
 
 /** Everything in a string that is or inlines a secret. */
@@ -381,8 +379,18 @@ const ROOT_DEVICES = new Set(["/dev/xvda", "/dev/sda1"]);
 /** A launch template's root mapping (the one naming a root device, else the first) must ask for encryption. */
 function launchTemplateRootVolume(address: string, body: TfBlock): PolicyFinding[] {
   const mappings = blocks(body.block_device_mappings);
-  if (mappings.length === 0) return [finding("CKV_AWS_8", address, 'no block_device_mappings: the root volume is encrypted only if the AMI\'s snapshot is; add a mapping for the root device (/dev/xvda) with ebs.encrypted = "true"')];
-  const index = Math.max(0, mappings.findIndex((m) => typeof m.device_name === "string" && ROOT_DEVICES.has(m.device_name)));
+  if (mappings.length === 0)
+    return [
+      finding(
+        "CKV_AWS_8",
+        address,
+        'no block_device_mappings: the root volume is encrypted only if the AMI\'s snapshot is; add a mapping for the root device (/dev/xvda) with ebs.encrypted = "true"',
+      ),
+    ];
+  const index = Math.max(
+    0,
+    mappings.findIndex((m) => typeof m.device_name === "string" && ROOT_DEVICES.has(m.device_name)),
+  );
   const root = mappings[index]!;
   if (isTrue(blocks(root.ebs)[0]?.encrypted)) return [];
   return [finding("CKV_AWS_8", address, `block_device_mappings[${index}] (${String(root.device_name ?? "no device_name")}): ebs.encrypted is not "true": set it to "true"`)];
@@ -394,7 +402,13 @@ function checkNoPublicIp(doc: TerraformJson): PolicyFinding[] {
   return hosts(doc).flatMap(({ address, body }) => {
     if (isLaunchTemplate(address)) {
       return isTrue(blocks(body.network_interfaces)[0]?.associate_public_ip_address)
-        ? [finding("CKV_AWS_88", address, 'network_interfaces[0].associate_public_ip_address is "true": set it to "false" and launch into a private subnet (NAT or VPC endpoints for egress)')]
+        ? [
+            finding(
+              "CKV_AWS_88",
+              address,
+              'network_interfaces[0].associate_public_ip_address is "true": set it to "false" and launch into a private subnet (NAT or VPC endpoints for egress)',
+            ),
+          ]
         : [];
     }
     return isTrue(body.associate_public_ip_address)
@@ -432,9 +446,14 @@ function checkUserDataSecrets(doc: TerraformJson): PolicyFinding[] {
 // Prevents long-lived keys on hosts: instances get AWS access through a role.
 function checkInstanceProfile(doc: TerraformJson): PolicyFinding[] {
   return hosts(doc).flatMap(({ address, body }) => {
-    if (!isLaunchTemplate(address)) return nonEmpty(body.iam_instance_profile) ? [] : [finding("CKV2_AWS_41", address, "no iam_instance_profile: attach an instance profile whose role grants what the host needs")];
+    if (!isLaunchTemplate(address))
+      return nonEmpty(body.iam_instance_profile)
+        ? []
+        : [finding("CKV2_AWS_41", address, "no iam_instance_profile: attach an instance profile whose role grants what the host needs")];
     const profile = blocks(body.iam_instance_profile)[0];
-    return nonEmpty(profile?.name) || nonEmpty(profile?.arn) ? [] : [finding("CKV2_AWS_41", address, "no iam_instance_profile with a name or arn: attach an instance profile whose role grants what the host needs")];
+    return nonEmpty(profile?.name) || nonEmpty(profile?.arn)
+      ? []
+      : [finding("CKV2_AWS_41", address, "no iam_instance_profile with a name or arn: attach an instance profile whose role grants what the host needs")];
   });
 }
 
@@ -470,7 +489,9 @@ function checkExecSessionsEncrypted(doc: TerraformJson): PolicyFinding[] {
 function checkServiceNoPublicIp(doc: TerraformJson): PolicyFinding[] {
   return resources(doc, "aws_ecs_service")
     .filter(({ body }) => isTrue(blocks(body.network_configuration)[0]?.assign_public_ip))
-    .map(({ address }) => finding("CKV_AWS_333", address, "network_configuration.assign_public_ip is true: set it to false and run the tasks in private subnets (NAT or VPC endpoints for egress)"));
+    .map(({ address }) =>
+      finding("CKV_AWS_333", address, "network_configuration.assign_public_ip is true: set it to false and run the tasks in private subnets (NAT or VPC endpoints for egress)"),
+    );
 }
 
 // Prevents the app from holding the execution role's rights (pulling images, reading every task secret).
@@ -526,7 +547,9 @@ function checkReadonlyRootFilesystem(doc: TerraformJson, options: ResolvedOption
     if (c.def.readonlyRootFilesystem === true) return [];
     const allowed = options.writableRootContainers.some((e) => e.container === c.name && (e.task === undefined || e.task === task) && nonEmpty(e.reason));
     const label = blocks(c.def.dockerLabels)[0]?.[READONLY_ROOT_EXCEPTION_LABEL];
-    return allowed || nonEmpty(label) ? [] : [`readonlyRootFilesystem is not true (add the ${READONLY_ROOT_EXCEPTION_LABEL} label or an allow-list entry, with a reason, if the image needs it)`];
+    return allowed || nonEmpty(label)
+      ? []
+      : [`readonlyRootFilesystem is not true (add the ${READONLY_ROOT_EXCEPTION_LABEL} label or an allow-list entry, with a reason, if the image needs it)`];
   });
 }
 
@@ -690,10 +713,12 @@ const isWildcardAction = (action: string) => action === "*" || /^[\w-]+:\*$/.tes
 function checkNoWildcardActions(doc: TerraformJson): PolicyFinding[] {
   return identityPolicies(doc).flatMap(({ address, where, statements }) => {
     if (!statements) return [finding("CKV_AWS_63", address, `${where}policy is not a JSON literal: cannot check it`)];
-    return statements.filter(allows).flatMap((s, i) => [
-      ...s.actions.filter(isWildcardAction).map((a) => finding("CKV_AWS_63", address, `${where}statement ${i} allows action "${a}"`)),
-      ...(s.notActions.length ? [finding("CKV_AWS_63", address, `${where}statement ${i} allows NotAction (every other action)`)] : []),
-    ]);
+    return statements
+      .filter(allows)
+      .flatMap((s, i) => [
+        ...s.actions.filter(isWildcardAction).map((a) => finding("CKV_AWS_63", address, `${where}statement ${i} allows action "${a}"`)),
+        ...(s.notActions.length ? [finding("CKV_AWS_63", address, `${where}statement ${i} allows NotAction (every other action)`)] : []),
+      ]);
   });
 }
 

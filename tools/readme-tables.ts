@@ -118,7 +118,10 @@ export function extractBlock(text: string, kind: keyof typeof MARKERS): string |
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from < 0 || to < from) return undefined;
-  return text.slice(from + start.length, to).replace(/^\n/, "").replace(/\n$/, "");
+  return text
+    .slice(from + start.length, to)
+    .replace(/^\n/, "")
+    .replace(/\n$/, "");
 }
 
 /** The text with a block replaced, or undefined when its markers are missing or out of order. */

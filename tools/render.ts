@@ -91,7 +91,12 @@ function check(artifact: string, validator: string, run: () => unknown): void {
   };
   try {
     const result = run();
-    if (result instanceof Promise) pending.push(result.then((r) => void (row.problems = asProblems(r)), fail));
+    if (result instanceof Promise)
+      pending.push(
+        result.then((r) => {
+          row.problems = asProblems(r);
+        }, fail),
+      );
     else row.problems = asProblems(result);
   } catch (error) {
     fail(error);
@@ -107,7 +112,7 @@ function shellProblems(script: string, shell: "sh" | "bash"): string[] {
 /** The shell a script is written for: its shebang, else the one that runs it. */
 function shellOf(script: string, runner: string): "sh" | "bash" {
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(script);
-  const name = (shebang ? (shebang[1]!.endsWith("/env") ? shebang[2] ?? "" : shebang[1]!) : runner).replace(/^.*\//, "");
+  const name = (shebang ? (shebang[1]!.endsWith("/env") ? (shebang[2] ?? "") : shebang[1]!) : runner).replace(/^.*\//, "");
   return name === "bash" ? "bash" : "sh";
 }
 
@@ -144,7 +149,6 @@ function envoyConfig(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
-
 
 function synthesize({ plan, source }: LoadedSpec): { specName: string; source: string; stacks: Record<string, TerraformJson> } {
   return { specName: plan.name, source, stacks: synthesizePlan(plan, stateBackendFrom(process.env, cdktfContext("stateBackend"), plan)) as Record<string, TerraformJson> };
@@ -208,9 +212,17 @@ export async function main(args: readonly string[]): Promise<number> {
     const file = write(`${dir}/${path.basename(target).replace(/^\$\{?\w+\}?\/?/, "") || "file"}`, body);
     const envoy = /\.ya?ml$/.test(target) ? envoyConfig(body) : undefined;
     if (envoy) check(file, "judgeEnvoyBootstrap", () => judgeEnvoyBootstrap(body));
-    else if (/\.ya?ml$/.test(target)) check(file, "YAML.parse", () => (YAML.parse(body), []));
+    else if (/\.ya?ml$/.test(target))
+      check(file, "YAML.parse", () => {
+        YAML.parse(body);
+        return [];
+      });
     else if (target.endsWith(".hcl")) check(file, "judgeConsulConfig", () => judgeConsulConfig(body, "agent", path.basename(target)));
-    else if (target.endsWith(".json")) check(file, "JSON.parse", () => (JSON.parse(body), []));
+    else if (target.endsWith(".json"))
+      check(file, "JSON.parse", () => {
+        JSON.parse(body);
+        return [];
+      });
     else if (body.startsWith("#!")) check(file, "lintShell", () => shellProblems(body, shellOf(body, "sh")));
   };
 

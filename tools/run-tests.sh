@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
-# npm test: the type-check (tsconfig.check.json covers the tests and tools as well as lib/) runs
-# beside vitest instead of before it: on two cores it ends long before the tests do. Its errors
-# are printed after the test report, and either failing fails the run.
+# npm test: the static checks (the type-check of tsconfig.check.json, which covers the tests and
+# tools as well as lib/, and Biome's lint and format check) run beside vitest instead of before
+# it: on two cores they end long before the tests do. Their errors are printed after the test
+# report, and any failing fails the run.
 # Arguments go to vitest: npm test -- __tests__/policy.test.ts
 set -uo pipefail
 
 case "${1:-}" in
   -h | --help)
-    echo "usage: npm test [-- <vitest arguments>]   (type-check with tsc and run vitest side by side)"
+    echo "usage: npm test [-- <vitest arguments>]   (tsc, biome ci and vitest side by side)"
     exit 0
     ;;
 esac
 
 bin="$(dirname "$0")/../node_modules/.bin"
 types_log="$(mktemp)"
-trap 'rm -f "$types_log"' EXIT
+lint_log="$(mktemp)"
+trap 'rm -f "$types_log" "$lint_log"' EXIT
 
 "$bin/tsc" -p tsconfig.check.json >"$types_log" 2>&1 &
 types_pid=$!
+"$bin/biome" ci --colors=off . >"$lint_log" 2>&1 &
+lint_pid=$!
 "$bin/vitest" run "$@"
 tests=$?
 wait "$types_pid"
 types=$?
+wait "$lint_pid"
+lint=$?
 
 if [ "$types" -ne 0 ]; then
   cat "$types_log" >&2
   echo "npm test: the type-check failed (tsc -p tsconfig.check.json, exit $types)" >&2
 fi
-[ "$tests" -eq 0 ] && [ "$types" -eq 0 ]
+if [ "$lint" -ne 0 ]; then
+  cat "$lint_log" >&2
+  echo "npm test: the lint and format check failed (biome ci, exit $lint; npm run format fixes what it can)" >&2
+fi
+[ "$tests" -eq 0 ] && [ "$types" -eq 0 ] && [ "$lint" -eq 0 ]

@@ -95,7 +95,12 @@ export class CliExit extends Error {
  * reason and the usage (exit 2), before the tool does anything.
  */
 export function parseCli<const O extends CliOptions, const P extends boolean = false>(usage: string, options: O, allowPositionals: P | undefined, args: readonly string[]) {
-  const config = { args: [...args], options: { ...options, help: { type: "boolean", short: "h" } } as O & { help: { type: "boolean"; short: "h" } }, allowPositionals: (allowPositionals ?? false) as P, strict: true as const };
+  const config = {
+    args: [...args],
+    options: { ...options, help: { type: "boolean", short: "h" } } as O & { help: { type: "boolean"; short: "h" } },
+    allowPositionals: (allowPositionals ?? false) as P,
+    strict: true as const,
+  };
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
     parsed = parseArgs(config);
@@ -117,7 +122,13 @@ export function usageError(message: string, usage: string): never {
  * belongs, sets the exit code, and reports a failure in one line (`<name> failed: ...`, exit
  * `failureCode`). Resolves once the exit code is set.
  */
-export function runTool(isMain: boolean, name: string, main: (args: readonly string[]) => number | Promise<number>, failureCode = 1, args: readonly string[] = process.argv.slice(2)): Promise<void> {
+export function runTool(
+  isMain: boolean,
+  name: string,
+  main: (args: readonly string[]) => number | Promise<number>,
+  failureCode = 1,
+  args: readonly string[] = process.argv.slice(2),
+): Promise<void> {
   if (!isMain) return Promise.resolve();
   return Promise.resolve()
     .then(() => main(args))

@@ -57,7 +57,8 @@ function synthesizeAll(project: string, out: string): void {
 }
 
 function files(root: string): string[] {
-  return fs.readdirSync(root, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
     .sort();

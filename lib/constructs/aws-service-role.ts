@@ -91,12 +91,7 @@ export function sessionManagerPolicy(instances: { readonly partition: string; re
       { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`] },
       {
         Effect: "Allow",
-        Action: [
-          "ssmmessages:CreateControlChannel",
-          "ssmmessages:CreateDataChannel",
-          "ssmmessages:OpenControlChannel",
-          "ssmmessages:OpenDataChannel",
-        ],
+        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
         Resource: "*",
       },
     ],

@@ -120,7 +120,12 @@ export class ConsulServers extends Construct {
       count: props.sshAccessCount,
     });
     sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, other servers, DNS resolver, VPC endpoints)", protocol: "-1", peer: vpc });
-    sg.allowEgress("https", { description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)", protocol: "tcp", fromPort: 443, peer: { cidr: "0.0.0.0/0" } });
+    sg.allowEgress("https", {
+      description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)",
+      protocol: "tcp",
+      fromPort: 443,
+      peer: { cidr: "0.0.0.0/0" },
+    });
     return sg;
   }
 
@@ -245,9 +250,7 @@ export class ConsulServers extends Construct {
       launchTemplate: { id: template.id, version: Fn.tostring(template.latestVersion) },
       healthCheckType: "EC2",
       // In service only once the cluster is healthy with the new server (the user data completes the hook).
-      initialLifecycleHook: [
-        { name: SERVER_LAUNCH_HOOK, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "ABANDON", heartbeatTimeout: 1800 },
-      ],
+      initialLifecycleHook: [{ name: SERVER_LAUNCH_HOOK, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "ABANDON", heartbeatTimeout: 1800 }],
       tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       dependsOn: bootDependencies,
     });
@@ -269,7 +272,11 @@ export class ConsulServers extends Construct {
           // Only onto an instance of this mesh's servers.
           Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
         },
-        { Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`] },
+        {
+          Effect: "Allow",
+          Action: ["autoscaling:CompleteLifecycleAction"],
+          Resource: [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`],
+        },
       ],
     };
   }

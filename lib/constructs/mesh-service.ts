@@ -4,7 +4,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { AwsServiceRole } from "./aws-service-role";
-import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../plan/containers";
+import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { SERVER_SLOTS } from "../plan/server";
 import type { ServicePlan } from "../plan/types";

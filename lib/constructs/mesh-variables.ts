@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, Op, TerraformVariable, Token } from "cdktf";
+import { Fn, Op, type TerraformVariable, Token } from "cdktf";
 import { awsRegionVariable, namedVariable } from "./named-variable";
 import { ENI_LIMITS } from "../aws-limits";
 import { INSTANCE_TYPE, MAX_CLUSTER_NAME } from "../spec/schema";
@@ -127,9 +127,7 @@ export class MeshVariables extends Construct {
       description: "EC2 key pair for SSH; null, the default, means no key: reach hosts with SSM Session Manager",
     });
     this.adminAccessCount = Token.asNumber(Fn.conditional(Op.eq(this.adminCidr.value, Token.nullValue()), 0, 1));
-    this.sshAccessCount = Token.asNumber(
-      Fn.conditional(Op.and(Op.neq(this.adminCidr.value, Token.nullValue()), Op.neq(this.keyName.value, Token.nullValue())), 1, 0),
-    );
+    this.sshAccessCount = Token.asNumber(Fn.conditional(Op.and(Op.neq(this.adminCidr.value, Token.nullValue()), Op.neq(this.keyName.value, Token.nullValue())), 1, 0));
   }
 }
 

@@ -30,9 +30,7 @@ export interface TlsEdgeCertificateRefs {
 }
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
-export type AwsApiAccess =
-  | { readonly type: "internet" }
-  | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
+export type AwsApiAccess = { readonly type: "internet" } | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
 
 export interface TlsEdgeServiceProps {
   /** The service as the plan resolved it: names, sizes, allowed networks, its task. */
@@ -337,4 +335,3 @@ function executionPolicy(input: ExecutionPolicyInput): object {
     ],
   };
 }
-

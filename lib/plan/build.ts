@@ -38,9 +38,7 @@ export function deploymentFor(capacity: ServicePlan["capacity"], count: number):
 
 function hostsPlan(spec: MeshSpec): HostsPlan {
   const { ecsHosts } = spec;
-  const placement: HostsPlan["placement"] = ecsHosts.autoScaling
-    ? { kind: "auto-scaling", ...ecsHosts.autoScaling }
-    : { kind: "fixed", privateIps: ecsHosts.privateIps ?? [] };
+  const placement: HostsPlan["placement"] = ecsHosts.autoScaling ? { kind: "auto-scaling", ...ecsHosts.autoScaling } : { kind: "fixed", privateIps: ecsHosts.privateIps ?? [] };
   return {
     instanceType: ecsHosts.instanceType,
     architecture: architectureOf(ecsHosts.instanceType),

@@ -166,13 +166,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   };
 }
 
-function dataplaneApp(
-  service: ServiceSpec,
-  delay: number,
-  appStop: number,
-  consulEcsBinary: string,
-  consulVolume: ContainerPlan["mountPoints"],
-): ContainerPlan {
+function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, consulEcsBinary: string, consulVolume: ContainerPlan["mountPoints"]): ContainerPlan {
   const check = service.healthCheck;
   const writableReason = appWritableRootReason(service);
   return {
@@ -181,7 +175,11 @@ function dataplaneApp(
     essential: true,
     ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
     // app-entrypoint delays the app's SIGTERM; it replaces the image's entrypoint, which the spec names.
-    ...(delay > 0 ? { entryPoint: [consulEcsBinary, "app-entrypoint", "-shutdown-delay", `${delay}s`, ...(service.entryPoint ?? [])] } : service.entryPoint ? { entryPoint: service.entryPoint } : {}),
+    ...(delay > 0
+      ? { entryPoint: [consulEcsBinary, "app-entrypoint", "-shutdown-delay", `${delay}s`, ...(service.entryPoint ?? [])] }
+      : service.entryPoint
+        ? { entryPoint: service.entryPoint }
+        : {}),
     ...(service.command?.length ? { command: service.command } : {}),
     ...(service.user ? { user: service.user } : {}),
     ...(service.appMemory ? { memory: service.appMemory } : {}),

@@ -35,7 +35,5 @@ export function resolveIntentions(
     result.set(destination, [...(result.get(destination) ?? []), source]);
   }
   result.set("*", [{ name: "*", action: "deny", origin: "default", reason: "default: deny what is not allowed" }]);
-  return new Map(
-    [...result.keys()].sort().map((destination) => [destination, result.get(destination)!.sort((a, b) => a.name.localeCompare(b.name))]),
-  );
+  return new Map([...result.keys()].sort().map((destination) => [destination, result.get(destination)!.sort((a, b) => a.name.localeCompare(b.name))]));
 }

@@ -28,9 +28,7 @@ export function planNetwork(spec: MeshSpec, needs: NetworkNeeds): NetworkPlan {
     ...natZoneOf(network.egress, index),
   }));
   const interfaceEndpoints: string[] =
-    network.egress === "vpc-endpoints"
-      ? [...ENDPOINTS_WITHOUT_INTERNET, ...(needs.autoScalingServers ? ["autoscaling"] : []), ...(needs.execKms ? ["kms"] : [])]
-      : [];
+    network.egress === "vpc-endpoints" ? [...ENDPOINTS_WITHOUT_INTERNET, ...(needs.autoScalingServers ? ["autoscaling"] : []), ...(needs.execKms ? ["kms"] : [])] : [];
   return {
     vpcCidr: network.vpcCidr,
     zones,

@@ -80,7 +80,7 @@ export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | R
 /** The zone whose private subnet holds an address, or the first zone (the rules report the mismatch). */
 function zoneOf(spec: MeshSpec, ip: string): number {
   const found = spec.network.zones.findIndex((zone) => contains(parseCidr(zone.privateSubnet), parseIp(ip)));
-  return found < 0 ? 0 : found;
+  return Math.max(found, 0);
 }
 
 /** The servers of a spec. */

@@ -9,15 +9,7 @@ export interface Slot {
 }
 
 /** A value a template may print: plain data, a slot, or another text rendered first. */
-export type TextValue =
-  | string
-  | number
-  | boolean
-  | null
-  | Slot
-  | TemplateText
-  | readonly TextValue[]
-  | { readonly [key: string]: TextValue };
+export type TextValue = string | number | boolean | null | Slot | TemplateText | readonly TextValue[] | { readonly [key: string]: TextValue };
 
 /** Text rendered from templates/<template> with a context of plan values. */
 export interface TemplateText {

@@ -54,29 +54,25 @@ export const serverConfig = templateText<
   }
 >("consul/server.hcl.hbs");
 
-export const consulUnit = templateText<Context & { readonly binary: string; readonly configDir: string; readonly configFile: string }>(
-  "consul/consul.service.hbs",
-);
+export const consulUnit = templateText<Context & { readonly binary: string; readonly configDir: string; readonly configFile: string }>("consul/consul.service.hbs");
 
-export const aclSyncScript = templateText<
-  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string }
->("consul/consul-acl-sync.sh.hbs");
+export const aclSyncScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string }>("consul/consul-acl-sync.sh.hbs");
 
 export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
 
 export const aclSyncTimer = templateText<Context>("consul/consul-acl-sync.timer.hbs");
 
-export const snapshotScript = templateText<
-  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly binary: string }
->("consul/consul-snapshot.sh.hbs");
+export const snapshotScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly binary: string }>(
+  "consul/consul-snapshot.sh.hbs",
+);
 
 export const snapshotUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-snapshot.service.hbs");
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
-export const taskReaperScript = templateText<
-  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly authMethod: string }
->("consul/consul-task-reaper.sh.hbs");
+export const taskReaperScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly authMethod: string }>(
+  "consul/consul-task-reaper.sh.hbs",
+);
 
 export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");
 

@@ -21,6 +21,7 @@ export function hclLiteral(value: HclValue): string {
   if (typeof value !== "string") throw new Error(`hcl: unsupported value ${JSON.stringify(value)}`);
   if (/[$%]\{/.test(value.replace(CDKTF_TOKEN_GLOBAL, ""))) throw new Error(`hcl: ${JSON.stringify(value)} contains a template sequence ("\${" or "%{")`);
   const escaped = value.replace(/[\\"\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]!);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (/[\u0000-\u001f\u007f]/.test(escaped)) throw new Error(`hcl: ${JSON.stringify(value)} contains a control character`);
   return `"${escaped}"`;
 }
@@ -52,6 +53,7 @@ export function heredoc(delimiter: string, body: string): string {
 /** A value written verbatim on one line of a line-oriented config file (ecs.config, a unit file). */
 export function singleLine(value: string | number): string {
   const text = String(value);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: line breaks and NUL are what this rejects
   if (/[\r\n\u0000]/.test(text)) throw new Error(`line: ${JSON.stringify(text)} spans more than one line`);
   return text;
 }

@@ -36,7 +36,7 @@ const QUOTING_HELPERS = new Set(["json", "hcl", "sh", "path", "heredoc", "line"]
 /** A bare {{value}} would bypass the quoting helpers: every output must go through one of them. */
 function assertEveryValueQuoted(source: string, name: string): void {
   const visitor = new Handlebars.Visitor();
-  visitor.MustacheStatement = function (node: hbs.AST.MustacheStatement) {
+  visitor.MustacheStatement = (node: hbs.AST.MustacheStatement) => {
     const helper = (node.path as hbs.AST.PathExpression).original;
     if (!QUOTING_HELPERS.has(helper)) {
       throw new Error(`${name}:${node.loc.start.line}: {{${helper}}} must go through a quoting helper (${[...QUOTING_HELPERS].join(", ")})`);

@@ -68,7 +68,9 @@ function bootOrderOf(ref: TaskRef): PathReport[] {
   }
 
   const ordered = (["consul-servers", "service-token"] as const).filter((p) => startsAfter.includes(p));
-  const orderedText = ordered.length ? `; Terraform creates ${ordered.map((p) => (p === "consul-servers" ? "the servers" : "its service token parameter")).join(" and ")} first` : "";
+  const orderedText = ordered.length
+    ? `; Terraform creates ${ordered.map((p) => (p === "consul-servers" ? "the servers" : "its service token parameter")).join(" and ")} first`
+    : "";
   for (const w of waiters) {
     const need = `control plane at start (${w.name}): servers up, its ACL token`;
     const retry = Math.min(...(w.needs ?? []).filter((n) => n.need === "control-plane").map((n) => n.retrySeconds));
@@ -76,7 +78,9 @@ function bootOrderOf(ref: TaskRef): PathReport[] {
     if (retry < COLD_BOOT) {
       error(
         need,
-        retry === 0 ? `${w.name} fails at once when the control plane is not up yet, as on every first deploy` : `${w.name} retries ${retry} s, less than a cold server boot (${COLD_BOOT} s)`,
+        retry === 0
+          ? `${w.name} fails at once when the control plane is not up yet, as on every first deploy`
+          : `${w.name} retries ${retry} s, less than a cold server boot (${COLD_BOOT} s)`,
         `retry for at least ${COLD_BOOT} s (CONTROL_PLANE_WAIT, lib/plan/containers.ts; the estimate is CONTROL_PLANE_COLD_BOOT_SECONDS, lib/plan/server.ts)`,
       );
     } else if (blocked) {

@@ -44,19 +44,27 @@ function lifecycleOf(ref: TaskRef): PathReport[] {
   for (const [name, n] of counted) if (n > 1) error(NEED.graph, `${n} containers are named ${name}: dependsOn cannot tell them apart`, "give each container its own name");
   for (const e of edges) {
     if (e.to === e.from) error(NEED.graph, `${e.from} depends on itself: it can never start`, `remove that dependsOn entry of ${e.from}`);
-    else if (!byName.has(e.to)) error(NEED.graph, `${e.from} depends on ${e.to}, which is not a container of this task: the task never starts`, `depend on one of ${[...byName.keys()].join(", ")}`);
+    else if (!byName.has(e.to))
+      error(NEED.graph, `${e.from} depends on ${e.to}, which is not a container of this task: the task never starts`, `depend on one of ${[...byName.keys()].join(", ")}`);
   }
   for (const cycle of cyclesOf(task).filter((c) => c.length > 2)) {
     error(NEED.graph, `dependsOn cycle ${cycle.join(" -> ")}: none of them can start`, "remove one dependsOn entry of the cycle");
   }
-  if (reports.length === before) ok(NEED.graph, startLevels(task).map((level) => level.join(", ")).join(" > "));
+  if (reports.length === before)
+    ok(
+      NEED.graph,
+      startLevels(task)
+        .map((level) => level.join(", "))
+        .join(" > "),
+    );
   const sound = edges.filter((e) => e.to !== e.from && byName.has(e.to));
 
   // HEALTHY needs a health check to become true (ContainerDependency).
   const healthy = sound.filter((e) => e.condition === "HEALTHY");
   const unchecked = healthy.filter((e) => !byName.get(e.to)!.healthCheck);
-  for (const e of unchecked) error(NEED.healthy, `${e.from} waits for ${e.to} HEALTHY, but ${e.to} has no health check: ${e.from} never starts`, `give ${e.to} a health check, or wait for START`);
-  if (unchecked.length === 0) ok(NEED.healthy, healthy.length === 0 ? "no HEALTHY dependency" : healthy.map((e) => `${e.from} on ${e.to}`).join(", ") + ": each has one");
+  for (const e of unchecked)
+    error(NEED.healthy, `${e.from} waits for ${e.to} HEALTHY, but ${e.to} has no health check: ${e.from} never starts`, `give ${e.to} a health check, or wait for START`);
+  if (unchecked.length === 0) ok(NEED.healthy, healthy.length === 0 ? "no HEALTHY dependency" : `${healthy.map((e) => `${e.from} on ${e.to}`).join(", ")}: each has one`);
 
   // SUCCESS and COMPLETE wait for an exit: "This condition can't be set on an essential container" (ContainerDependency).
   const exits = sound.filter((e) => e.condition === "SUCCESS" || e.condition === "COMPLETE");
@@ -64,18 +72,26 @@ function lifecycleOf(ref: TaskRef): PathReport[] {
   for (const e of essentialExits) {
     error(NEED.exits, `${e.from} waits for ${e.to} ${e.condition}, but ${e.to} is essential: when it exits, ECS stops the task`, `make ${e.to} non-essential (it runs once)`);
   }
-  if (essentialExits.length === 0) ok(NEED.exits, exits.length === 0 ? "no container waits for another to exit" : exits.map((e) => `${e.from} on ${e.to} ${e.condition} (runs once, non-essential)`).join(", "));
+  if (essentialExits.length === 0)
+    ok(NEED.exits, exits.length === 0 ? "no container waits for another to exit" : exits.map((e) => `${e.from} on ${e.to} ${e.condition} (runs once, non-essential)`).join(", "));
 
   // A container nobody waits on to exit runs as long as the task; if it is not essential and dies,
   // the task keeps running without it (a proxy gone: unreachable through the mesh) and ECS does not replace it.
   const longRunning = task.containers.filter((c) => !once.has(c.name));
   const optional = longRunning.filter((c) => !c.essential);
   for (const c of optional) {
-    error(NEED.longRunning, `${c.name} runs as long as the task (no container waits for it to exit) but is not essential: if it stops, the task runs on without it and ECS does not replace it`, `set essential: true on ${c.name}`);
+    error(
+      NEED.longRunning,
+      `${c.name} runs as long as the task (no container waits for it to exit) but is not essential: if it stops, the task runs on without it and ECS does not replace it`,
+      `set essential: true on ${c.name}`,
+    );
   }
   if (optional.length === 0) {
     const initNames = task.containers.filter((c) => once.has(c.name)).map((c) => c.name);
-    ok(NEED.longRunning, `${longRunning.map((c) => c.name).join(", ")} essential` + (initNames.length ? `; ${initNames.join(", ")} run${initNames.length === 1 ? "s" : ""} once` : ""));
+    ok(
+      NEED.longRunning,
+      `${longRunning.map((c) => c.name).join(", ")} essential${initNames.length ? `; ${initNames.join(", ")} run${initNames.length === 1 ? "s" : ""} once` : ""}`,
+    );
   }
 
   const essential = task.containers.filter((c) => c.essential);
@@ -121,7 +137,9 @@ function lifecycleOf(ref: TaskRef): PathReport[] {
   if (outOfRange === 0) {
     ok(
       NEED.healthLimits,
-      checked.length === 0 ? "no health check" : checked.map((c) => `${c.name} start ${c.healthCheck!.startPeriod} s, every ${c.healthCheck!.interval} s, ${c.healthCheck!.retries} retries`).join("; "),
+      checked.length === 0
+        ? "no health check"
+        : checked.map((c) => `${c.name} start ${c.healthCheck!.startPeriod} s, every ${c.healthCheck!.interval} s, ${c.healthCheck!.retries} retries`).join("; "),
     );
   }
   return reports;

@@ -91,7 +91,9 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
         }
         continue;
       }
-      const fix = image.upstream.startsWith("public.ecr.aws/") ? "set images.pullThroughCache: true, or " + noInternetFix : "set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or " + noInternetFix;
+      const fix = image.upstream.startsWith("public.ecr.aws/")
+        ? `set images.pullThroughCache: true, or ${noInternetFix}`
+        : `set images.dockerHubCredentialsSecretArn (a pull-through cache for Docker Hub), or ${noInternetFix}`;
       for (const destination of imageDestinations(image.upstream)) add(`service ${service.name} (tasks)`, "images", origin, `pull ${image.upstream}`, destination, fix);
     }
   }
@@ -120,7 +122,14 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   // The Consul servers: their release, packages, secrets, and what their placement calls.
   const server = plan.server;
   if ("url" in server.release) {
-    add("Consul servers", "consul.releaseS3Uri", instances, "download Consul from releases.hashicorp.com", { internet: "releases.hashicorp.com" }, "stage the release zip in S3 and set consul.releaseS3Uri (README), or " + noInternetFix);
+    add(
+      "Consul servers",
+      "consul.releaseS3Uri",
+      instances,
+      "download Consul from releases.hashicorp.com",
+      { internet: "releases.hashicorp.com" },
+      `stage the release zip in S3 and set consul.releaseS3Uri (README), or ${noInternetFix}`,
+    );
   } else {
     add("Consul servers", "consul.releaseS3Uri", instances, `download Consul from ${server.release.s3Uri}`, { aws: "s3" }, noInternetFix);
   }
@@ -135,7 +144,14 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
   if (plan.dataplane) {
     // The servers verify each IAM login by sending the task's signed requests to STS and IAM; IAM has no VPC endpoint.
-    add("Consul servers", "architecture", instances, "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)", { internet: "iam.amazonaws.com" }, noInternetFix + ', or use architecture "agent"');
+    add(
+      "Consul servers",
+      "architecture",
+      instances,
+      "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)",
+      { internet: "iam.amazonaws.com" },
+      `${noInternetFix}, or use architecture "agent"`,
+    );
   }
   return reports;
 }
@@ -148,7 +164,14 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
   const noInternetFix = 'set network.egress to "nat-gateway"';
   if (!imagePinProblem(service.image)) {
     for (const destination of imageDestinations(service.image)) {
-      add(who, `${service.path}.image`, agent, `pull ${service.image}`, destination, `mirror the image into ECR (an ECR URI reaches through the VPC endpoints), or ${noInternetFix}`);
+      add(
+        who,
+        `${service.path}.image`,
+        agent,
+        `pull ${service.image}`,
+        destination,
+        `mirror the image into ECR (an ECR URI reaches through the VPC endpoints), or ${noInternetFix}`,
+      );
     }
   }
   add(who, "network.egress", agent, "logs (awslogs)", { aws: "logs" }, noInternetFix);
@@ -156,10 +179,25 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
   if (Object.values(service.secrets).some((s) => s.ssmParameterArn)) add(who, "network.egress", agent, "ssm (ECS secrets from Parameter Store)", { aws: "ssm" }, noInternetFix);
   if (service.enableExecuteCommand) {
     // The SSM agent ECS Exec injects runs in the task's own network namespace, even on EC2.
-    add(who, `${service.path}.enableExecuteCommand`, task, "ssmmessages (ECS Exec)", { aws: "ssmmessages" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
-    add(who, `${service.path}.enableExecuteCommand`, task, "kms (ECS Exec session encryption)", { aws: "kms" }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
+    add(
+      who,
+      `${service.path}.enableExecuteCommand`,
+      task,
+      "ssmmessages (ECS Exec)",
+      { aws: "ssmmessages" },
+      `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`,
+    );
+    add(
+      who,
+      `${service.path}.enableExecuteCommand`,
+      task,
+      "kms (ECS Exec session encryption)",
+      { aws: "kms" },
+      `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`,
+    );
   }
-  if (service.joinsByTag) add(who, "network.egress", task, `ec2 (${service.architecture === "agent" ? "the agent" : "consul-ecs"} finds the servers by tag)`, { aws: "ec2" }, noInternetFix);
+  if (service.joinsByTag)
+    add(who, "network.egress", task, `ec2 (${service.architecture === "agent" ? "the agent" : "consul-ecs"} finds the servers by tag)`, { aws: "ec2" }, noInternetFix);
 }
 
 /** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */

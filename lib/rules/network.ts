@@ -46,7 +46,8 @@ export function checkNetwork(plan: MeshPlan, { errors, warnings }: RuleResult): 
   }
   if (network.egress === "nat-gateway-per-zone") {
     network.zones.forEach((zone, i) => {
-      if (zone.publicSubnet === undefined) errors.push({ path: `network.zones[${i}].publicSubnet`, message: 'egress "nat-gateway-per-zone" runs a NAT gateway in every zone: give this zone a small public subnet' });
+      if (zone.publicSubnet === undefined)
+        errors.push({ path: `network.zones[${i}].publicSubnet`, message: 'egress "nat-gateway-per-zone" runs a NAT gateway in every zone: give this zone a small public subnet' });
     });
   }
   if (network.publicInstances) {
@@ -73,7 +74,10 @@ function checkAddresses(plan: MeshPlan, errors: RuleResult["errors"]): void {
     const value = parseIp(ip);
     const subnet = candidates.find((c) => contains(c.cidr, value));
     if (!subnet) {
-      errors.push({ path, message: `${ip} is in none of the ${kind === "publicSubnet" ? "public" : "private"} subnets (${candidates.map((c) => c.text).join(", ")}); the instances run there` });
+      errors.push({
+        path,
+        message: `${ip} is in none of the ${kind === "publicSubnet" ? "public" : "private"} subnets (${candidates.map((c) => c.text).join(", ")}); the instances run there`,
+      });
     } else if (value - subnet.cidr.base < 4 || value === subnet.cidr.last) {
       errors.push({ path, message: `${ip} is reserved by AWS (the first four and the last address of ${subnet.text})` });
     }

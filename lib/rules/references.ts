@@ -32,7 +32,10 @@ export function checkReferences(plan: MeshPlan, { errors }: RuleResult): void {
       errors.push({ path: `${service.path}.healthCheck`, message: `a ${service.healthCheck.type} check needs the service's port; set port or use type "none"` });
     }
     if (service.enableExecuteCommand && service.readonlyRootFilesystem) {
-      errors.push({ path: `${service.path}.enableExecuteCommand`, message: "ECS Exec needs a writable root filesystem for its agent; set readonlyRootFilesystem: false too, or turn ECS Exec off" });
+      errors.push({
+        path: `${service.path}.enableExecuteCommand`,
+        message: "ECS Exec needs a writable root filesystem for its agent; set readonlyRootFilesystem: false too, or turn ECS Exec off",
+      });
     }
   }
   if (plan.tlsEdge && plan.tlsEdge.serviceName === plan.name) {

@@ -33,14 +33,28 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
         specPath,
       });
     } else {
-      const how = peak > count ? `starts up to ${peak - count} new task(s) first` : kept === 0 ? "stops the old task(s) first, a short gap" : `stops up to ${count - kept} old task(s) first`;
-      reports.push({ who, need: NEED_PROGRESS, path: `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`, verdict: "ok", specPath });
+      const how =
+        peak > count ? `starts up to ${peak - count} new task(s) first` : kept === 0 ? "stops the old task(s) first, a short gap" : `stops up to ${count - kept} old task(s) first`;
+      reports.push({
+        who,
+        need: NEED_PROGRESS,
+        path: `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`,
+        verdict: "ok",
+        specPath,
+      });
     }
     if (service.launchType === "EC2" && capacity !== undefined) {
       const total = plan.ec2TaskCount - count + peak;
       reports.push(
         total > capacity
-          ? { who, need: NEED_ENIS, path: `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`, verdict: "error", specPath, fix: "lower the counts or add host capacity" }
+          ? {
+              who,
+              need: NEED_ENIS,
+              path: `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`,
+              verdict: "error",
+              specPath,
+              fix: "lower the counts or add host capacity",
+            }
           : { who, need: NEED_ENIS, path: `the EC2 hosts run ${total} awsvpc tasks; their ENIs hold ${capacity}`, verdict: "ok", specPath },
       );
     }

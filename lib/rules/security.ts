@@ -33,7 +33,10 @@ export function checkSecurity(plan: MeshPlan, { errors, warnings }: RuleResult):
       } else if (!plan.network.zones.some((zone) => zone.publicSubnet !== undefined)) {
         errors.push({ path: `${service.path}.assignPublicIp`, message: "no zone has a public subnet for these tasks; add network.zones[].publicSubnet or remove assignPublicIp" });
       } else {
-        warnings.push({ path: `${service.path}.assignPublicIp`, message: "tasks run in the public subnets with public IPs (CKV_AWS_333): only where a NAT gateway or VPC endpoints are not an option" });
+        warnings.push({
+          path: `${service.path}.assignPublicIp`,
+          message: "tasks run in the public subnets with public IPs (CKV_AWS_333): only where a NAT gateway or VPC endpoints are not an option",
+        });
       }
     }
   }

@@ -41,7 +41,11 @@ export function containerMap(task: TaskPlan): ReadonlyMap<string, ContainerPlan>
 
 /** Containers others wait on to exit (SUCCESS or COMPLETE): they run once. Every other container runs as long as the task. */
 export function runsOnce(task: TaskPlan): ReadonlySet<string> {
-  return new Set(edgesOf(task).filter((e) => e.condition === "SUCCESS" || e.condition === "COMPLETE").map((e) => e.to));
+  return new Set(
+    edgesOf(task)
+      .filter((e) => e.condition === "SUCCESS" || e.condition === "COMPLETE")
+      .map((e) => e.to),
+  );
 }
 
 /** Every dependency cycle as a closed path of names ("a", "b", "a"), each reported once. */
@@ -90,6 +94,7 @@ export function startLevels(task: TaskPlan): string[][] {
     return value;
   };
   const levels: string[][] = [];
+  // biome-ignore lint/suspicious/noAssignInExpressions: creates the level on first use
   for (const c of task.containers) (levels[levelOf(c.name, new Set())] ??= []).push(c.name);
   return levels.filter((l) => l !== undefined);
 }

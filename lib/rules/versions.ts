@@ -9,7 +9,10 @@ export function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
   const line = minorOf(versions.consul);
   const row = COMPATIBILITY[line];
   if (!row) {
-    errors.push({ path: "versions.consul", message: `Consul ${versions.consul}: no compatibility row for ${line} in lib/versions.ts; use one of ${Object.keys(COMPATIBILITY).join(", ")}` });
+    errors.push({
+      path: "versions.consul",
+      message: `Consul ${versions.consul}: no compatibility row for ${line} in lib/versions.ts; use one of ${Object.keys(COMPATIBILITY).join(", ")}`,
+    });
     return;
   }
   const uses = (kind: "agent" | "dataplane") => plan.services.some((s) => s.architecture === kind) || (kind === "agent" && plan.tlsEdge !== undefined);

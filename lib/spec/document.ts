@@ -267,7 +267,9 @@ function checkNodes(doc: Document, positions: Positions, withAliases: boolean): 
       } else {
         expanded += sizes.get(target) ?? 1;
         if (expanded > SPEC_LIMITS.nodes) {
-          return [positions.issue(offset, `alias *${node.source} expands the document past ${SPEC_LIMITS.nodes} values (an "alias bomb"); write the values out or reuse fewer aliases`)];
+          return [
+            positions.issue(offset, `alias *${node.source} expands the document past ${SPEC_LIMITS.nodes} values (an "alias bomb"); write the values out or reuse fewer aliases`),
+          ];
         }
       }
       continue;

@@ -89,4 +89,3 @@ export function parseSpec(input: unknown, source: string): LoadedSpec {
   const warnings = sound ? applyToDocument(semantic.warnings, sound, input) : [];
   throw new SpecError(source, [...structure.errors, ...errors], warnings);
 }
-

@@ -11,16 +11,13 @@ export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 // DNS label limit (RFC 1035), which Consul's DNS interface and Cloud Map both impose.
 export const MAX_SERVICE_NAME = 63;
 
-
 /** Keeps every derived name (IAM name_prefix of 38 characters, see lib/aws-limits.ts) within AWS limits. */
 export const MAX_CLUSTER_NAME = 20;
 
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 /** EC2 instance type names (family with a generation digit, '.', size), e.g. t3.small, m7gd.2xlarge, u-6tb1.metal. */
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
-const instanceType = z
-  .string()
-  .regex(INSTANCE_TYPE, "must be an EC2 instance type such as t3.small (a family with its generation, '.', a size)");
+const instanceType = z.string().regex(INSTANCE_TYPE, "must be an EC2 instance type such as t3.small (a family with its generation, '.', a size)");
 const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a");
 const secretsManagerArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN");
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" });
@@ -33,9 +30,7 @@ const serviceName = z
 
 const secretRef = z
   .strictObject({
-    secretsManagerArn: secretsManagerArn
-      .optional()
-      .describe("ARN of a Secrets Manager secret (optionally with :json-key:version-stage:version-id)"),
+    secretsManagerArn: secretsManagerArn.optional().describe("ARN of a Secrets Manager secret (optionally with :json-key:version-stage:version-id)"),
     ssmParameterArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/, "must be an SSM parameter ARN")
@@ -51,7 +46,10 @@ export const healthCheckSchema = z
   .discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("http"),
-      path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "must be a URL path such as /health").default("/"),
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a URL path such as /health")
+        .default("/"),
       intervalSeconds: z.number().int().min(1).max(300).default(10),
       timeoutSeconds: z.number().int().min(1).max(60).default(1),
     }),
@@ -98,9 +96,7 @@ export const serviceSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'must be a user, uid, "user:group" or "uid:gid"')
     .optional()
     .describe('User the app runs as (e.g. "65534" for nobody); unset runs the image\'s default user, often root (a warning)'),
-  port: port
-    .optional()
-    .describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
+  port: port.optional().describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
   command: z.array(z.string()).optional().describe("Container command; the app must listen on 127.0.0.1:<port>"),
   entryPoint: z
     .array(z.string())
@@ -128,20 +124,11 @@ export const serviceSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
     .default({})
     .describe("Plain, non-secret environment variables for the app; names that look secret are refused (use secrets)"),
-  allowPlaintextEnvironment: z
-    .array(z.string())
-    .default([])
-    .describe("Environment variable names that look secret (PASSWORD, TOKEN, ...) but are not: allowed in environment"),
+  allowPlaintextEnvironment: z.array(z.string()).default([]).describe("Environment variable names that look secret (PASSWORD, TOKEN, ...) but are not: allowed in environment"),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretRef).default({}),
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
-  enableExecuteCommand: z
-    .boolean()
-    .default(false)
-    .describe("Allow ECS Exec into this service's tasks (audited, replaces SSH); needs readonlyRootFilesystem: false on the app"),
-  assignPublicIp: z
-    .boolean()
-    .default(false)
-    .describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
+  enableExecuteCommand: z.boolean().default(false).describe("Allow ECS Exec into this service's tasks (audited, replaces SSH); needs readonlyRootFilesystem: false on the app"),
+  assignPublicIp: z.boolean().default(false).describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
 });
 
 export const intentionSchema = z.strictObject({
@@ -160,7 +147,10 @@ export const meshSpecSchema = z
       .max(MAX_CLUSTER_NAME, `must be at most ${MAX_CLUSTER_NAME} characters, so derived names fit IAM name prefixes (38)`)
       .default("consul-ecs")
       .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").default("us-east-1"),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1")
+      .default("us-east-1"),
     network: z
       .strictObject({
         vpcCidr: cidr.default("10.0.0.0/16"),
@@ -260,17 +250,23 @@ export const meshSpecSchema = z
     versions: z
       .strictObject({
         consul: z.enum(Object.keys(CONSUL_RELEASES) as [keyof typeof CONSUL_RELEASES, ...(keyof typeof CONSUL_RELEASES)[]]).default(DEFAULT_VERSIONS.consul),
-        consulEcs: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 0.10.0").default(DEFAULT_VERSIONS.consulEcs),
-        consulDataplane: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 2.0.1").default(DEFAULT_VERSIONS.consulDataplane),
-        envoy: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.35.10").default(DEFAULT_VERSIONS.envoy),
+        consulEcs: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 0.10.0")
+          .default(DEFAULT_VERSIONS.consulEcs),
+        consulDataplane: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 2.0.1")
+          .default(DEFAULT_VERSIONS.consulDataplane),
+        envoy: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.35.10")
+          .default(DEFAULT_VERSIONS.envoy),
       })
       .default({ ...DEFAULT_VERSIONS })
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
-    intentions: z
-      .array(intentionSchema)
-      .default([])
-      .describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
+    intentions: z.array(intentionSchema).default([]).describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
   })
   .describe("A Consul service mesh on AWS ECS");
 

@@ -29,9 +29,7 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 
-export type TlsEdgeNetwork =
-  | { readonly from: "mesh" }
-  | { readonly from: "existing"; readonly vpcId?: string; readonly vpcCidr?: string; readonly subnetIds?: string[] };
+export type TlsEdgeNetwork = { readonly from: "mesh" } | { readonly from: "existing"; readonly vpcId?: string; readonly vpcCidr?: string; readonly subnetIds?: string[] };
 
 /**
  * Where the service runs. `{ from: "mesh" }`: the mesh stack's VPC and public subnet (passed in
@@ -82,22 +80,11 @@ export const tlsEdgeSchema = z
       .max(MAX_DNS_NAME, `must be at most ${MAX_DNS_NAME} characters (a DNS name)`)
       .default(TLS_EDGE_DEFAULTS.namespace)
       .describe("Cloud Map private DNS namespace created in the VPC (a DNS name such as dev or internal.example)"),
-    appPort: port
-      .default(TLS_EDGE_DEFAULTS.appPort)
-      .describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.admin} (Envoy's admin)`),
+    appPort: port.default(TLS_EDGE_DEFAULTS.appPort).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.admin} (Envoy's admin)`),
     cpu: z.number().int().positive().default(TLS_EDGE_DEFAULTS.cpu).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(TLS_EDGE_DEFAULTS.memory).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
-    desiredCount: z
-      .number()
-      .int()
-      .min(0)
-      .max(1000)
-      .default(TLS_EDGE_DEFAULTS.desiredCount)
-      .describe("Number of tasks once an app image tag is set (0 tasks until then)"),
-    allowedCidrs: z
-      .array(cidr)
-      .default([])
-      .describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
+    desiredCount: z.number().int().min(0).max(1000).default(TLS_EDGE_DEFAULTS.desiredCount).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
+    allowedCidrs: z.array(cidr).default([]).describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
     assignPublicIp: z
       .boolean()
       .default(false)

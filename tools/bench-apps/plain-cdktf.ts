@@ -83,8 +83,7 @@ const services = Array.from({ length: N }, (_, i) => ({
 const denies: [string, string][] = [];
 for (let i = 0; i + 3 < N; i += 10) denies.push([name(i), name(i + 3)]);
 
-const assumeRole = (service: string) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+const assumeRole = (service: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
 
 function role(scope: Construct, id: string, namePrefix: string, service: string, description: string): IamRole {
   return new IamRole(scope, id, { namePrefix, description, assumeRolePolicy: assumeRole(service) });
@@ -92,9 +91,23 @@ function role(scope: Construct, id: string, namePrefix: string, service: string,
 
 function sgRules(scope: Construct, id: string, groupId: string, vpcCidr: string, ingress: [string, number, number, string, string][]): void {
   for (const [rule, from, to, protocol, cidr] of ingress) {
-    new VpcSecurityGroupIngressRule(scope, `${id}_ingress_${rule}`, { securityGroupId: groupId, fromPort: from, toPort: to, ipProtocol: protocol, cidrIpv4: cidr, description: `${rule} from ${cidr}` });
+    new VpcSecurityGroupIngressRule(scope, `${id}_ingress_${rule}`, {
+      securityGroupId: groupId,
+      fromPort: from,
+      toPort: to,
+      ipProtocol: protocol,
+      cidrIpv4: cidr,
+      description: `${rule} from ${cidr}`,
+    });
   }
-  new VpcSecurityGroupEgressRule(scope, `${id}_egress_https`, { securityGroupId: groupId, fromPort: 443, toPort: 443, ipProtocol: "tcp", cidrIpv4: "0.0.0.0/0", description: "HTTPS to AWS APIs and image registries" });
+  new VpcSecurityGroupEgressRule(scope, `${id}_egress_https`, {
+    securityGroupId: groupId,
+    fromPort: 443,
+    toPort: 443,
+    ipProtocol: "tcp",
+    cidrIpv4: "0.0.0.0/0",
+    description: "HTTPS to AWS APIs and image registries",
+  });
   new VpcSecurityGroupEgressRule(scope, `${id}_egress_vpc`, { securityGroupId: groupId, ipProtocol: "-1", cidrIpv4: vpcCidr, description: "anything inside the VPC" });
 }
 
@@ -325,8 +338,18 @@ class PlainMeshStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const vpcCidr = "10.0.0.0/16";
-    const clusterName = new TerraformVariable(this, "cluster_name", { type: "string", default: `bench-${N}`, description: "Name of the ECS cluster and prefix of every resource name", validation: [{ condition: "${can(regex(\"^[a-z][a-z0-9-]{1,19}$\", var.cluster_name))}", errorMessage: "cluster_name must be 2-20 lowercase letters, digits or '-'." }] });
-    const region = new TerraformVariable(this, "aws_region", { type: "string", default: "us-east-1", description: "AWS region to deploy into", validation: [{ condition: "${can(regex(\"^[a-z]{2}(-[a-z]+)+-[0-9]$\", var.aws_region))}", errorMessage: "aws_region must be a region name such as us-east-1." }] });
+    const clusterName = new TerraformVariable(this, "cluster_name", {
+      type: "string",
+      default: `bench-${N}`,
+      description: "Name of the ECS cluster and prefix of every resource name",
+      validation: [{ condition: '${can(regex("^[a-z][a-z0-9-]{1,19}$", var.cluster_name))}', errorMessage: "cluster_name must be 2-20 lowercase letters, digits or '-'." }],
+    });
+    const region = new TerraformVariable(this, "aws_region", {
+      type: "string",
+      default: "us-east-1",
+      description: "AWS region to deploy into",
+      validation: [{ condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}', errorMessage: "aws_region must be a region name such as us-east-1." }],
+    });
     // A null default goes through an override: CDKTF 0.21 fails on `default: null`.
     const az = new TerraformVariable(this, "aws_az", { type: "string", nullable: true, description: "Availability zone of the subnet" });
     const consulSize = new TerraformVariable(this, "consul_instance_size", { type: "string", default: "t3.micro", description: "Consul server instance type" });
@@ -351,7 +374,13 @@ class PlainMeshStack extends TerraformStack {
         Version: "2012-10-17",
         Statement: [
           { Sid: "Account", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-          { Sid: "Logs", Effect: "Allow", Principal: { Service: `logs.${region.stringValue}.amazonaws.com` }, Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], Resource: "*" },
+          {
+            Sid: "Logs",
+            Effect: "Allow",
+            Principal: { Service: `logs.${region.stringValue}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+          },
         ],
       }),
     });
@@ -371,7 +400,13 @@ class PlainMeshStack extends TerraformStack {
     new Route(this, "private_default_route", { routeTableId: privateRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
     new RouteTableAssociation(this, "private_subnet_route_table", { subnetId: subnet.id, routeTableId: privateRoutes.id });
     const s3Service = new DataAwsVpcEndpointService(this, "s3_endpoint_service", { service: "s3", serviceType: "Gateway" });
-    new VpcEndpoint(this, "s3_endpoint", { vpcId: vpc.id, serviceName: s3Service.serviceName, vpcEndpointType: "Gateway", routeTableIds: [privateRoutes.id], tags: { Name: `${cluster}-s3` } });
+    new VpcEndpoint(this, "s3_endpoint", {
+      vpcId: vpc.id,
+      serviceName: s3Service.serviceName,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [privateRoutes.id],
+      tags: { Name: `${cluster}-s3` },
+    });
     // Images from public.ecr.aws through a pull-through cache in the account.
     const cache = new EcrPullThroughCacheRule(this, "ecr_public_cache", { ecrRepositoryPrefix: `${cluster}/ecrpublic`, upstreamRegistryUrl: "public.ecr.aws" });
     new EcrRepositoryCreationTemplate(this, "ecr_public_repositories", {
@@ -380,13 +415,29 @@ class PlainMeshStack extends TerraformStack {
       description: `Repositories the public.ecr.aws pull-through cache of ${cluster} creates`,
       encryptionConfiguration: [{ encryptionType: "KMS" }],
       imageTagMutability: "MUTABLE",
-      lifecyclePolicy: JSON.stringify({ rules: [{ rulePriority: 1, description: "Expire untagged images after 7 days", selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }, action: { type: "expire" } }] }),
+      lifecyclePolicy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: "Expire untagged images after 7 days",
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+            action: { type: "expire" },
+          },
+        ],
+      }),
       dependsOn: [cache],
     });
     new DefaultSecurityGroup(this, "default_security_group", { vpcId: vpc.id });
     const flowLogs = new CloudwatchLogGroup(this, "flow_log_group", { name: `/vpc/${cluster}/flow-logs`, retentionInDays: 30, kmsKeyId: logKey.arn });
     const flowRole = role(this, "flow_log_role", `${cluster}-flow-logs-`, "vpc-flow-logs.amazonaws.com", "VPC flow logs");
-    new IamRolePolicy(this, "flow_log_role_policy", { namePrefix: "write-flow-logs-", role: flowRole.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${flowLogs.arn}:*`] }] }) });
+    new IamRolePolicy(this, "flow_log_role_policy", {
+      namePrefix: "write-flow-logs-",
+      role: flowRole.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${flowLogs.arn}:*`] }],
+      }),
+    });
     new FlowLog(this, "flow_log", { vpcId: vpc.id, trafficType: "ALL", logDestination: flowLogs.arn, iamRoleArn: flowRole.arn });
 
     // Secrets: gossip key, a private CA and the server's certificate, ACL tokens.
@@ -402,11 +453,28 @@ class PlainMeshStack extends TerraformStack {
     };
     const gossip = secret("gossip_key", "Consul gossip encryption key", new Bytes(this, "gossip_key_bytes", { length: 32 }).base64);
     const caKey = new PrivateKey(this, "ca_key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const ca = new SelfSignedCert(this, "ca_certificate", { privateKeyPem: caKey.privateKeyPem, isCaCertificate: true, validityPeriodHours: 43800, allowedUses: ["cert_signing", "crl_signing", "digital_signature"], subject: [{ commonName: "Consul CA aws", organization: "consul-ecs-mesh" }] });
+    const ca = new SelfSignedCert(this, "ca_certificate", {
+      privateKeyPem: caKey.privateKeyPem,
+      isCaCertificate: true,
+      validityPeriodHours: 43800,
+      allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+      subject: [{ commonName: "Consul CA aws", organization: "consul-ecs-mesh" }],
+    });
     const caCert = secret("ca_cert", "Consul CA certificate (public)", ca.certPem);
     const serverKey = new PrivateKey(this, "server_private_key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const request = new CertRequest(this, "server_cert_request", { privateKeyPem: serverKey.privateKeyPem, subject: [{ commonName: "server.aws.consul" }], dnsNames: ["server.aws.consul", "localhost"], ipAddresses: [SERVER_IP, "127.0.0.1"] });
-    const serverCert = new LocallySignedCert(this, "server_certificate", { certRequestPem: request.certRequestPem, caPrivateKeyPem: caKey.privateKeyPem, caCertPem: ca.certPem, validityPeriodHours: 8760, allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"] });
+    const request = new CertRequest(this, "server_cert_request", {
+      privateKeyPem: serverKey.privateKeyPem,
+      subject: [{ commonName: "server.aws.consul" }],
+      dnsNames: ["server.aws.consul", "localhost"],
+      ipAddresses: [SERVER_IP, "127.0.0.1"],
+    });
+    const serverCert = new LocallySignedCert(this, "server_certificate", {
+      certRequestPem: request.certRequestPem,
+      caPrivateKeyPem: caKey.privateKeyPem,
+      caCertPem: ca.certPem,
+      validityPeriodHours: 8760,
+      allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+    });
     const serverCertSecret = secret("server_cert", "Consul server certificate", serverCert.certPem);
     const serverKeySecret = secret("server_key", "Consul server private key", serverKey.privateKeyPem);
     const management = secret("management_token", "Consul management token", new Uuid(this, "management_token_uuid").result);
@@ -414,7 +482,13 @@ class PlainMeshStack extends TerraformStack {
     const serviceTokens = new Map(services.map((s) => [s.name, token(`service_token_${s.name}`, `Consul ACL token of ${s.name} and its sidecar`)]));
     // One parameter per service token, which the Consul server keeps in sync (an ARN, no secret).
     for (const [service, s] of serviceTokens) {
-      new SsmParameter(this, `service_token_${service}_parameter`, { name: `/${cluster}/consul/service-tokens/${service}`, type: "String", tier: "Standard", description: `The secret of ${service}'s Consul ACL token`, value: s.arn });
+      new SsmParameter(this, `service_token_${service}_parameter`, {
+        name: `/${cluster}/consul/service-tokens/${service}`,
+        type: "String",
+        tier: "Standard",
+        description: `The secret of ${service}'s Consul ACL token`,
+        value: s.arn,
+      });
     }
     this.managementTokenArn = management.arn;
     this.caCertArn = caCert.arn;
@@ -432,36 +506,90 @@ class PlainMeshStack extends TerraformStack {
       ["ssh", 22, 22, "tcp", adminCidr.stringValue],
     ]);
     const serverRole = role(this, "consul_server_role", `${cluster}-consul-server-`, "ec2.amazonaws.com", "Consul server");
-    new IamRolePolicy(this, "consul_server_role_policy", { namePrefix: "read-consul-secrets-", role: serverRole.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [gossip.arn, caCert.arn, serverCertSecret.arn, serverKeySecret.arn, management.arn, agentToken.arn, ...[...serviceTokens.values()].map((s) => s.arn)] }] }) });
+    new IamRolePolicy(this, "consul_server_role_policy", {
+      namePrefix: "read-consul-secrets-",
+      role: serverRole.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: [gossip.arn, caCert.arn, serverCertSecret.arn, serverKeySecret.arn, management.arn, agentToken.arn, ...[...serviceTokens.values()].map((s) => s.arn)],
+          },
+        ],
+      }),
+    });
     const ssmSessions = JSON.stringify({
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${partition}:ec2:${region.stringValue}:${account}:instance/*`] },
-        { Effect: "Allow", Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], Resource: "*" },
+        {
+          Effect: "Allow",
+          Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+          Resource: "*",
+        },
       ],
     });
     new IamRolePolicy(this, "consul_server_role_ssm_sessions", { namePrefix: "ssm-sessions-", role: serverRole.id, policy: ssmSessions });
     // Snapshots of the server's state to S3.
     const snapshots = new S3Bucket(this, "snapshots_bucket", { bucketPrefix: `${cluster}-consul-snapshots-`, forceDestroy: false });
     new S3BucketVersioningA(this, "snapshots_versioning", { bucket: snapshots.id, versioningConfiguration: { status: "Enabled" } });
-    new S3BucketPublicAccessBlock(this, "snapshots_public_access_block", { bucket: snapshots.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    new S3BucketPublicAccessBlock(this, "snapshots_public_access_block", {
+      bucket: snapshots.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
     new S3BucketOwnershipControls(this, "snapshots_ownership", { bucket: snapshots.id, rule: { objectOwnership: "BucketOwnerEnforced" } });
-    new S3BucketServerSideEncryptionConfigurationA(this, "snapshots_encryption", { bucket: snapshots.id, rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: logKey.arn }, bucketKeyEnabled: true }] });
+    new S3BucketServerSideEncryptionConfigurationA(this, "snapshots_encryption", {
+      bucket: snapshots.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: logKey.arn }, bucketKeyEnabled: true }],
+    });
     new S3BucketLifecycleConfiguration(this, "snapshots_lifecycle", {
       bucket: snapshots.id,
-      rule: [{ id: "expire-snapshots", status: "Enabled", filter: [{ prefix: "snapshots/" }], expiration: [{ days: 30 }], noncurrentVersionExpiration: [{ noncurrentDays: 30 }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }] }],
+      rule: [
+        {
+          id: "expire-snapshots",
+          status: "Enabled",
+          filter: [{ prefix: "snapshots/" }],
+          expiration: [{ days: 30 }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
     });
     new S3BucketPolicy(this, "snapshots_policy", {
       bucket: snapshots.id,
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [snapshots.arn, `${snapshots.arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] }),
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "TlsOnly",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [snapshots.arn, `${snapshots.arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      }),
     });
     // The task reaper on the server looks up the mesh's tasks.
     new IamRolePolicy(this, "consul_server_role_describe_tasks", {
       namePrefix: "describe-mesh-tasks-",
       role: serverRole.id,
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${partition}:ecs:${region.stringValue}:${account}:task/${cluster}/*`] }] }),
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${partition}:ecs:${region.stringValue}:${account}:task/${cluster}/*`] }],
+      }),
     });
-    new IamRolePolicy(this, "consul_server_role_snapshots", { namePrefix: "save-snapshots-", role: serverRole.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [`${snapshots.arn}/snapshots/*`] }] }) });
+    new IamRolePolicy(this, "consul_server_role_snapshots", {
+      namePrefix: "save-snapshots-",
+      role: serverRole.id,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [`${snapshots.arn}/snapshots/*`] }] }),
+    });
     const serverProfile = new IamInstanceProfile(this, "consul_server_profile", { namePrefix: `${cluster}-consul-server-`, role: serverRole.name });
     const serverAmi = new DataAwsSsmParameter(this, "consul_server_ami", { name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
     const server = new Instance(this, "consul_server", {
@@ -478,12 +606,26 @@ class PlainMeshStack extends TerraformStack {
       rootBlockDevice: { encrypted: true, volumeType: "gp3" },
       lifecycle: { ignoreChanges: ["ami"] },
       userData: SERVER_USER_DATA(
-        { GOSSIP_KEY_SECRET: gossip.arn, CA_CERT_SECRET: caCert.arn, SERVER_CERT_SECRET: serverCertSecret.arn, SERVER_KEY_SECRET: serverKeySecret.arn, MANAGEMENT_TOKEN_SECRET: management.arn, AGENT_TOKEN_SECRET: agentToken.arn },
+        {
+          GOSSIP_KEY_SECRET: gossip.arn,
+          CA_CERT_SECRET: caCert.arn,
+          SERVER_CERT_SECRET: serverCertSecret.arn,
+          SERVER_KEY_SECRET: serverKeySecret.arn,
+          MANAGEMENT_TOKEN_SECRET: management.arn,
+          AGENT_TOKEN_SECRET: agentToken.arn,
+        },
         region.stringValue,
       ),
       tags: { Name: `${cluster}-consul-server` },
     });
-    const data = new EbsVolume(this, "consul_server_data", { availabilityZone: zone, size: 10, type: "gp3", encrypted: true, kmsKeyId: logKey.arn, tags: { Name: `${cluster}-consul-server-data` } });
+    const data = new EbsVolume(this, "consul_server_data", {
+      availabilityZone: zone,
+      size: 10,
+      type: "gp3",
+      encrypted: true,
+      kmsKeyId: logKey.arn,
+      tags: { Name: `${cluster}-consul-server-data` },
+    });
     new VolumeAttachment(this, "consul_server_data_attachment", { deviceName: "/dev/sdf", instanceId: server.id, volumeId: data.id });
 
     // The ECS cluster, its task security group and a host.
@@ -502,7 +644,10 @@ class PlainMeshStack extends TerraformStack {
     const hostSg = new SecurityGroup(this, "ecs_hosts_security_group", { namePrefix: `${cluster}-ecs-hosts-`, vpcId: vpc.id, description: "ECS hosts" });
     sgRules(this, "ecs_hosts_security_group", hostSg.id, vpcCidr, [["ssh", 22, 22, "tcp", adminCidr.stringValue]]);
     const hostRole = role(this, "ecs_hosts_role", `${cluster}-ecs-host-`, "ec2.amazonaws.com", "ECS container hosts");
-    new IamRolePolicyAttachment(this, "ecs_hosts_role_ecs", { role: hostRole.name, policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role` });
+    new IamRolePolicyAttachment(this, "ecs_hosts_role_ecs", {
+      role: hostRole.name,
+      policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`,
+    });
     new IamRolePolicy(this, "ecs_hosts_role_ssm_sessions", { namePrefix: "ssm-sessions-", role: hostRole.id, policy: ssmSessions });
     const hostProfile = new IamInstanceProfile(this, "ecs_hosts_profile", { namePrefix: `${cluster}-ecs-host-`, role: hostRole.name });
     const hostAmi = new DataAwsSsmParameter(this, "ecs_hosts_ami", { name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id" });
@@ -528,8 +673,18 @@ class PlainMeshStack extends TerraformStack {
       const logGroup = new CloudwatchLogGroup(this, `${service.name}_log_group`, { name: `/ecs/${cluster}/${service.name}`, retentionInDays: 30, kmsKeyId: logKey.arn });
       const tokenArn = serviceTokens.get(service.name)!.arn;
       const executionRole = role(this, `${service.name}_execution_role`, `${cluster}-${service.name}-`, "ecs-tasks.amazonaws.com", `ECS task execution of ${service.name}`);
-      new IamRolePolicy(this, `${service.name}_execution_role_policy`, { namePrefix: "read-task-secrets-", role: executionRole.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [gossip.arn, caCert.arn, agentToken.arn, tokenArn] }] }) });
-      new IamRolePolicyAttachment(this, `${service.name}_execution_role_attachment`, { role: executionRole.name, policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` });
+      new IamRolePolicy(this, `${service.name}_execution_role_policy`, {
+        namePrefix: "read-task-secrets-",
+        role: executionRole.id,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [gossip.arn, caCert.arn, agentToken.arn, tokenArn] }],
+        }),
+      });
+      new IamRolePolicyAttachment(this, `${service.name}_execution_role_attachment`, {
+        role: executionRole.name,
+        policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+      });
       const taskRole = role(this, `${service.name}_task_role`, `${cluster}-${service.name}-`, "ecs-tasks.amazonaws.com", `Task role of ${service.name}`);
       const logs = { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region.stringValue, "awslogs-stream-prefix": service.name } };
       const volume = { sourceVolume: "envoy-bootstrap", containerPath: "/consul/envoy" };
@@ -652,15 +807,26 @@ class PlainIntentionsStack extends TerraformStack {
     const ca = new DataAwsSecretsmanagerSecretVersion(this, "consul_ca", { secretId: mesh.caCertArn });
     new ConsulProvider(this, "consul", { address: address.stringValue, scheme: "https", datacenter: "aws", caPem: ca.secretString, token: token.secretString });
 
-    new ConfigEntry(this, "default_deny", { kind: "service-intentions", name: "*", configJson: JSON.stringify({ Sources: [{ Name: "*", Action: "deny", Description: "deny unless allowed" }] }) });
+    new ConfigEntry(this, "default_deny", {
+      kind: "service-intentions",
+      name: "*",
+      configJson: JSON.stringify({ Sources: [{ Name: "*", Action: "deny", Description: "deny unless allowed" }] }),
+    });
     const sources = new Map<string, { Name: string; Action: string; Description: string }[]>();
     for (const s of services) sources.set(s.name, []);
     for (const s of services) for (const u of s.upstreams) sources.get(u.destination)!.push({ Name: s.name, Action: "allow", Description: `upstream of ${s.name}` });
     for (const [source, destination] of denies) sources.get(destination)!.push({ Name: source, Action: "deny", Description: "denied by the spec" });
     for (const [destination, list] of sources) {
-      new ConfigEntry(this, `intentions_${destination}`, { kind: "service-intentions", name: destination, configJson: JSON.stringify({ Sources: list.sort((a, b) => a.Name.localeCompare(b.Name)) }) });
+      new ConfigEntry(this, `intentions_${destination}`, {
+        kind: "service-intentions",
+        name: destination,
+        configJson: JSON.stringify({ Sources: list.sort((a, b) => a.Name.localeCompare(b.Name)) }),
+      });
     }
-    new TerraformOutput(this, "intentions", { value: Object.fromEntries([...sources].map(([d, list]) => [d, list.map((s) => `${s.Name}:${s.Action}`)])), description: "Destination -> sources with their action" });
+    new TerraformOutput(this, "intentions", {
+      value: Object.fromEntries([...sources].map(([d, list]) => [d, list.map((s) => `${s.Name}:${s.Action}`)])),
+      description: "Destination -> sources with their action",
+    });
   }
 }
 

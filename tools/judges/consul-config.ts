@@ -3,13 +3,7 @@
 // belong), wrong value types, deprecated, Enterprise-only and internal keys, and the places
 // where Consul's builder refuses a key it parses. Every finding is one string naming the path.
 import { parse } from "@cdktf/hcl2json";
-import {
-  AGENT_CONFIG,
-  CONSUL_REFERENCE_VERSION,
-  SERVICE_DEFINITION_FILE_KEYS,
-  type KeySpec,
-  type KeyTable,
-} from "./consul-reference";
+import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION, SERVICE_DEFINITION_FILE_KEYS, type KeySpec, type KeyTable } from "./consul-reference";
 
 /** "agent": any agent configuration file. "service-definition": a file that only registers services and checks. */
 export type ConsulConfigKind = "agent" | "service-definition";
@@ -164,7 +158,12 @@ function unknownKey(table: KeyTable, key: string, keyPath: string, parent: strin
   const where = parent ? `in ${parent}` : "at the top level";
   const parts = [`${keyPath}: unknown key ${where}`];
   const caseMatch = Object.keys(table).find((k) => k.toLowerCase() === key.toLowerCase());
-  const suggestion = caseMatch ?? closest(key, Object.keys(table).filter((k) => usable(table[k]!)));
+  const suggestion =
+    caseMatch ??
+    closest(
+      key,
+      Object.keys(table).filter((k) => usable(table[k]!)),
+    );
   if (suggestion) parts.push(`did you mean ${suggestion}?`);
   const elsewhere = (KEY_INDEX.get(key) ?? []).filter((p) => p !== keyPath && !samePlace(p, parent));
   if (elsewhere.length > 0) {

@@ -11,13 +11,7 @@
 //      (mesh-init then retries forever), ports that cannot be bound, settings that are ignored;
 //   3. one rule of this project, labelled "project rule": no networkResilienceConfig.enabled.
 // Text input is also scanned for duplicate keys, which JSON.parse and Go both resolve silently.
-import {
-  CONSUL_ECS_CONFIG_FIELDS,
-  CONSUL_ECS_REFERENCE_VERSION,
-  REMOVED_KEYS,
-  type FieldSpec,
-  type FieldTable,
-} from "./consul-ecs-reference";
+import { CONSUL_ECS_CONFIG_FIELDS, CONSUL_ECS_REFERENCE_VERSION, REMOVED_KEYS, type FieldSpec, type FieldTable } from "./consul-ecs-reference";
 
 const V = `consul-ecs ${CONSUL_ECS_REFERENCE_VERSION}`;
 
@@ -98,7 +92,8 @@ function checkValue(spec: FieldSpec, value: unknown, path: string, ctx: WalkCont
     case "string":
       if (typeof value !== "string") return wrong("a string");
       if (spec.minLength !== undefined && value.length < spec.minLength) out.push(`${path}: must not be empty`);
-      if (spec.pattern && !spec.pattern.test(value)) out.push(`${path}: ${JSON.stringify(value)} does not match ${spec.patternText} (lower-case letters, digits, - and _; starting and ending with a letter or digit)`);
+      if (spec.pattern && !spec.pattern.test(value))
+        out.push(`${path}: ${JSON.stringify(value)} does not match ${spec.patternText} (lower-case letters, digits, - and _; starting and ending with a letter or digit)`);
       if (spec.enum) checkEnum(spec, value, path, out);
       return;
     case "integer": {
@@ -222,7 +217,8 @@ function semanticChecks(doc: Readonly<Record<string, unknown>>, reservedPorts: R
   } else {
     if (!("service" in doc)) out.push("service: missing; a task that is not a gateway needs it, or mesh-init registers the task family with port 0");
     // mesh-init constructProxyRegistration calls c.config.Proxy.GetPublicListenerPort() on a nil pointer.
-    if (doc.proxy === undefined || doc.proxy === null) out.push("proxy: missing; for a task that is not a gateway mesh-init reads the proxy settings through a nil pointer and panics; write at least {}");
+    if (doc.proxy === undefined || doc.proxy === null)
+      out.push("proxy: missing; for a task that is not a gateway mesh-init reads the proxy settings through a nil pointer and panics; write at least {}");
   }
 
   // consulLogin: config.go logs in only when enabled; the other fields are then dead.
@@ -342,7 +338,8 @@ function portConflicts(
   const shared: { port: unknown; at: string }[] = [];
   if (Array.isArray(proxy.upstreams)) proxy.upstreams.forEach((u: unknown, i) => isObject(u) && shared.push({ port: u.localBindPort, at: `proxy.upstreams[${i}].localBindPort` }));
   const expose = objectAt(proxy, "expose");
-  if (expose && Array.isArray(expose.paths)) expose.paths.forEach((p: unknown, i) => isObject(p) && shared.push({ port: p.listenerPort, at: `proxy.expose.paths[${i}].listenerPort` }));
+  if (expose && Array.isArray(expose.paths))
+    expose.paths.forEach((p: unknown, i) => isObject(p) && shared.push({ port: p.listenerPort, at: `proxy.expose.paths[${i}].listenerPort` }));
   for (const { port, at, what } of [...listeners, ...shared.map((s) => ({ ...s, what: "" }))]) {
     if (typeof port !== "number") continue;
     const owner = claimed.get(port);

@@ -259,7 +259,14 @@ export const GATEWAY_FIELDS = {
   meta: { type: "stringMap", nullable: true, doc: "Gateway meta." },
   namespace: { type: "string", nullable: true, enterprise: true, doc: "Consul namespace." },
   partition: { type: "string", nullable: true, enterprise: true, doc: "Consul admin partition." },
-  healthCheckPort: { type: "integer", nullable: true, port: true, zeroIsDefault: true, checkedBy: "go", doc: "Envoy readiness port. Untyped in the schema; a Go int. Default 22000." },
+  healthCheckPort: {
+    type: "integer",
+    nullable: true,
+    port: true,
+    zeroIsDefault: true,
+    checkedBy: "go",
+    doc: "Envoy readiness port. Untyped in the schema; a Go int. Default 22000.",
+  },
   proxy: {
     type: "object",
     nullable: true,

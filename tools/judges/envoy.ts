@@ -58,25 +58,16 @@ function loadEnvoyApi(): EnvoyApi {
   if (cached) return cached;
   const started = performance.now();
   const packageDir = path.dirname(require.resolve(`${ENVOY_API.npmPackage}/package.json`));
-  const installed = (JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string })
-    .version;
+  const installed = (JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string }).version;
   if (installed !== ENVOY_API.npmVersion) {
     // The commit in ENVOY_API was established for one package version; another may vendor another.
-    throw new Error(
-      `${ENVOY_API.npmPackage} ${installed} is installed, ENVOY_API names ${ENVOY_API.npmVersion}: re-check the vendored Envoy API commit`
-    );
+    throw new Error(`${ENVOY_API.npmPackage} ${installed} is installed, ENVOY_API names ${ENVOY_API.npmVersion}: re-check the vendored Envoy API commit`);
   }
   const deps = path.join(packageDir, "deps");
   // descriptor.proto (extended by the annotation protos) comes from protobufjs; the other
   // google/protobuf files are bundled inside protobufjs and never reach resolvePath.
-  const includeDirs = ["envoy-api", "xds", "protoc-gen-validate", "googleapis"]
-    .map((dir) => path.join(deps, dir))
-    .concat(path.dirname(require.resolve("protobufjs/package.json")));
-  const bundled = new Set(
-    ["any", "duration", "empty", "field_mask", "struct", "timestamp", "wrappers"].map(
-      (n) => `google/protobuf/${n}.proto`
-    )
-  );
+  const includeDirs = ["envoy-api", "xds", "protoc-gen-validate", "googleapis"].map((dir) => path.join(deps, dir)).concat(path.dirname(require.resolve("protobufjs/package.json")));
+  const bundled = new Set(["any", "duration", "empty", "field_mask", "struct", "timestamp", "wrappers"].map((n) => `google/protobuf/${n}.proto`));
 
   // Entry points: every v3 Envoy proto, and the xds/udpa types that can appear in an Any.
   const entries = [
@@ -89,8 +80,7 @@ function loadEnvoyApi(): EnvoyApi {
   // files that import them, directly or not, are skipped and their messages named as unavailable.
   const resolved = new Map<string, string>();
   const missing = new Map<string, string>();
-  const imports = (file: string): string[] =>
-    [...fs.readFileSync(file, "utf8").matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)].map((m) => m[1]!);
+  const imports = (file: string): string[] => [...fs.readFileSync(file, "utf8").matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)].map((m) => m[1]!);
   const missingImportOf = (file: string, seen: Set<string>): string | undefined => {
     if (missing.has(file)) return missing.get(file) || undefined;
     if (seen.has(file)) return undefined;
@@ -128,7 +118,7 @@ function loadEnvoyApi(): EnvoyApi {
   }
 
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : resolved.get(target) ?? target);
+  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : (resolved.get(target) ?? target));
   root.loadSync(loadable, { keepCase: true });
   root.resolveAll();
   const messageNames = messageNamesOf(root).sort();
@@ -186,7 +176,7 @@ function yamlToEnvoyJson(doc: Document, node: unknown, depth = 0): Json {
 }
 
 function scalarText(node: Scalar): string {
-  return node.type === "PLAIN" ? node.source ?? String(node.value ?? "") : String(node.value ?? "");
+  return node.type === "PLAIN" ? (node.source ?? String(node.value ?? "")) : String(node.value ?? "");
 }
 
 const INT32_MIN = -(2 ** 31);
@@ -205,11 +195,7 @@ function envoyScalar(node: Scalar): Json {
   const int = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
   if (int) {
     const digits = int[2]!;
-    const magnitude = /^0[xX]/.test(digits)
-      ? BigInt(digits)
-      : digits.length > 1 && digits.startsWith("0")
-      ? BigInt(`0o${digits.slice(1)}`)
-      : BigInt(digits);
+    const magnitude = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith("0") ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
     const value = int[1] === "-" ? -magnitude : magnitude;
     if (value >= INT64_MIN && value <= INT64_MAX) {
       return value >= BigInt(INT32_MIN) && value <= BigInt(INT32_MAX) ? Number(value) : value.toString();
@@ -228,9 +214,7 @@ function envoyScalar(node: Scalar): Json {
 /** yaml-cpp's bool: y/n, yes/no, true/false, on/off in lower, UPPER or Capitalized case. */
 function yamlCppBool(text: string): boolean | undefined {
   const rest = text.slice(1);
-  const flexible =
-    text === text.toLowerCase() ||
-    (/^[A-Z]/.test(text) && (rest === rest.toLowerCase() || rest === rest.toUpperCase()));
+  const flexible = text === text.toLowerCase() || (/^[A-Z]/.test(text) && (rest === rest.toLowerCase() || rest === rest.toUpperCase()));
   if (!flexible) return undefined;
   const lower = text.toLowerCase();
   if (["y", "yes", "true", "on"].includes(lower)) return true;
@@ -241,9 +225,7 @@ function yamlCppBool(text: string): boolean | undefined {
 // ---------------------------------------------------------------------------------------------
 // Scalars by proto type, as the proto3 JSON parser accepts them.
 
-type Parsed =
-  | { readonly ok: true; readonly value: number | bigint | string | boolean }
-  | { readonly ok: false; readonly reason: string };
+type Parsed = { readonly ok: true; readonly value: number | bigint | string | boolean } | { readonly ok: false; readonly reason: string };
 
 const INT_RANGES: Record<string, readonly [bigint, bigint]> = {
   int32: [BigInt(INT32_MIN), BigInt(INT32_MAX)],
@@ -270,27 +252,19 @@ function describe(value: Json): string {
 function parseScalar(kind: string, value: Json): Parsed {
   const range = INT_RANGES[kind];
   if (range) {
-    const expected = `expected ${
-      kind.includes("64") ? "a 64-bit" : "an"
-    } integer (${kind}: a number or a string of digits), got ${describe(value)}`;
+    const expected = `expected ${kind.includes("64") ? "a 64-bit" : "an"} integer (${kind}: a number or a string of digits), got ${describe(value)}`;
     // protobuf's JSON parser takes integers as numbers or strings, and integral floats ("1e3").
     let n: bigint;
     if (typeof value === "number" && Number.isInteger(value)) n = BigInt(value);
     else if (typeof value === "string" && /^-?\d+$/.test(value)) n = BigInt(value);
-    else if (
-      typeof value === "string" &&
-      /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) &&
-      Number.isSafeInteger(Number(value))
-    )
-      n = BigInt(Number(value));
+    else if (typeof value === "string" && /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) && Number.isSafeInteger(Number(value))) n = BigInt(Number(value));
     else if (typeof value === "number" && Number.isFinite(value))
       return {
         ok: false,
         reason: `expected an integer (${kind}), got the number ${value}, which has a fractional part`,
       };
     else return { ok: false, reason: expected };
-    if (n < range[0] || n > range[1])
-      return { ok: false, reason: `${n} is out of range for ${kind} [${range[0]}, ${range[1]}]` };
+    if (n < range[0] || n > range[1]) return { ok: false, reason: `${n} is out of range for ${kind} [${range[0]}, ${range[1]}]` };
     return { ok: true, value: kind.includes("64") ? n : Number(n) };
   }
   switch (kind) {
@@ -303,22 +277,17 @@ function parseScalar(kind: string, value: Json): Parsed {
       else if (value === "-Infinity") n = -Infinity;
       else if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) n = Number(value);
       else return { ok: false, reason: `expected a ${kind} (a number), got ${describe(value)}` };
-      if (kind === "float" && Number.isFinite(n) && Math.abs(n) > FLOAT_MAX)
-        return { ok: false, reason: `${n} is out of range for float` };
+      if (kind === "float" && Number.isFinite(n) && Math.abs(n) > FLOAT_MAX) return { ok: false, reason: `${n} is out of range for float` };
       return { ok: true, value: n };
     }
     case "bool":
-      return typeof value === "boolean"
-        ? { ok: true, value }
-        : { ok: false, reason: `expected a bool (true or false), got ${describe(value)}` };
+      return typeof value === "boolean" ? { ok: true, value } : { ok: false, reason: `expected a bool (true or false), got ${describe(value)}` };
     case "string":
       return typeof value === "string"
         ? { ok: true, value }
         : {
             ok: false,
-            reason: `expected a string, got ${describe(value)}${
-              typeof value === "number" || typeof value === "boolean" ? " (quote it)" : ""
-            }`,
+            reason: `expected a string, got ${describe(value)}${typeof value === "number" || typeof value === "boolean" ? " (quote it)" : ""}`,
           };
     case "bytes":
       return typeof value === "string" && /^[A-Za-z0-9+/_-]*={0,2}$/.test(value)
@@ -341,8 +310,7 @@ function parseDuration(value: Json): { ok: true; nanos: bigint } | { ok: false; 
   const m = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/.exec(value);
   if (!m) return bad;
   const seconds = BigInt(m[2]!);
-  if (seconds > MAX_DURATION_SECONDS)
-    return { ok: false, reason: `duration ${value} exceeds ${MAX_DURATION_SECONDS}s` };
+  if (seconds > MAX_DURATION_SECONDS) return { ok: false, reason: `duration ${value} exceeds ${MAX_DURATION_SECONDS}s` };
   const nanos = seconds * 1_000_000_000n + BigInt((m[3] ?? "").padEnd(9, "0"));
   return { ok: true, nanos: m[1] ? -nanos : nanos };
 }
@@ -383,20 +351,7 @@ const TYPE_URL_PREFIX = "type.googleapis.com/";
 // PGV rules (validate.proto). Kinds listed here are evaluated; others are reported by envoyApiStats.
 
 type Rules = { readonly [key: string]: unknown };
-const NUMERIC_RULE_KINDS = [
-  "float",
-  "double",
-  "int32",
-  "int64",
-  "uint32",
-  "uint64",
-  "sint32",
-  "sint64",
-  "fixed32",
-  "fixed64",
-  "sfixed32",
-  "sfixed64",
-];
+const NUMERIC_RULE_KINDS = ["float", "double", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"];
 const ENFORCED_RULES = new Set([
   "message.required",
   "message.skip",
@@ -464,14 +419,7 @@ function mergedRules(field: protobuf.FieldBase): Rules | undefined {
 function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(from)) {
     const existing = into[key];
-    if (
-      existing &&
-      typeof existing === "object" &&
-      !Array.isArray(existing) &&
-      value &&
-      typeof value === "object" &&
-      !Array.isArray(value)
-    ) {
+    if (existing && typeof existing === "object" && !Array.isArray(existing) && value && typeof value === "object" && !Array.isArray(value)) {
       deepMerge(existing as Record<string, unknown>, value as Record<string, unknown>);
     } else into[key] = value;
   }
@@ -511,7 +459,9 @@ function unenforcedRuleKinds(root: protobuf.Root): string[] {
 const HEADER_REGEXES: Record<string, RegExp> = {
   // module/checker.go: HTTP_HEADER_NAME, HTTP_HEADER_VALUE, and HEADER_STRING for strict: false.
   HTTP_HEADER_NAME: /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/,
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: PGV's header rules exclude control characters
   HTTP_HEADER_VALUE: /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/,
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: PGV's header rules exclude NUL, LF and CR
   HEADER_STRING: /^[^\u0000\u000A\u000D]*$/,
 };
 
@@ -533,18 +483,15 @@ function num(value: unknown): number | bigint {
 }
 
 /** Numeric const/in/not_in/lt/lte/gt/gte; lower bound above upper bound means "outside" (PGV ltgt). */
-function numericViolation(
-  rules: Rules,
-  value: number | bigint,
-  show: (v: unknown) => string
-): { rule: string; reason: string } | undefined {
-  if (rules.const !== undefined && num(rules.const) != value)
-    return { rule: "const", reason: `must equal ${show(rules.const)}` };
+function numericViolation(rules: Rules, value: number | bigint, show: (v: unknown) => string): { rule: string; reason: string } | undefined {
+  // A rule's bound and the value may be a number and a bigint: loose equality compares them by value.
+  // biome-ignore lint/suspicious/noDoubleEquals: number against bigint
+  const equal = (a: number | bigint, b: number | bigint): boolean => a == b;
+  if (rules.const !== undefined && !equal(num(rules.const), value)) return { rule: "const", reason: `must equal ${show(rules.const)}` };
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
   const inList = list(rules.in);
-  if (inList.length && !inList.some((x) => num(x) == value))
-    return { rule: "in", reason: `must be one of ${inList.map(show).join(", ")}` };
-  if (list(rules.not_in).some((x) => num(x) == value)) return { rule: "not_in", reason: `must not be ${show(value)}` };
+  if (inList.length && !inList.some((x) => equal(num(x), value))) return { rule: "in", reason: `must be one of ${inList.map(show).join(", ")}` };
+  if (list(rules.not_in).some((x) => equal(num(x), value))) return { rule: "not_in", reason: `must not be ${show(value)}` };
   const lowKey = rules.gt !== undefined ? "gt" : rules.gte !== undefined ? "gte" : undefined;
   const highKey = rules.lt !== undefined ? "lt" : rules.lte !== undefined ? "lte" : undefined;
   const low = lowKey ? num(rules[lowKey]) : undefined;
@@ -600,17 +547,13 @@ class Judge {
       return;
     }
     if (name === "google.protobuf.Timestamp") {
-      if (
-        typeof value !== "string" ||
-        !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(value)
-      ) {
+      if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
         this.fail(at, `expected an RFC 3339 timestamp string, got ${describe(value)}`);
       }
       return;
     }
     if (name === "google.protobuf.FieldMask") {
-      if (typeof value !== "string" || !/^[A-Za-z0-9.,]*$/.test(value))
-        this.fail(at, `expected a field mask string ("a,b.c"), got ${describe(value)}`);
+      if (typeof value !== "string" || !/^[A-Za-z0-9.,]*$/.test(value)) this.fail(at, `expected a field mask string ("a,b.c"), got ${describe(value)}`);
       return;
     }
     if (name === "google.protobuf.Struct") {
@@ -632,13 +575,7 @@ class Judge {
     this.fields(type, value, at, pgv);
   }
 
-  private fields(
-    type: protobuf.Type,
-    value: JsonObject,
-    at: string,
-    pgv: boolean,
-    skipKeys: ReadonlySet<string> = new Set()
-  ): void {
+  private fields(type: protobuf.Type, value: JsonObject, at: string, pgv: boolean, skipKeys: ReadonlySet<string> = new Set()): void {
     const name = type.fullName.slice(1);
     const byKey = this.fieldsByJsonKey(type);
     const seen = new Map<protobuf.Field, string>();
@@ -662,21 +599,13 @@ class Judge {
       if (child === null) continue; // proto3 JSON: null leaves the field unset
       this.field(field, child, childAt, pgv);
     }
-    const setNames = (oneof: protobuf.OneOf): string[] =>
-      oneof.fieldsArray
-        .filter((f) => seen.has(f) && (value[seen.get(f)!] !== null || isValueType(f)))
-        .map((f) => seen.get(f)!);
+    const setNames = (oneof: protobuf.OneOf): string[] => oneof.fieldsArray.filter((f) => seen.has(f) && (value[seen.get(f)!] !== null || isValueType(f))).map((f) => seen.get(f)!);
     for (const oneof of type.oneofsArray) {
       const set = setNames(oneof);
       if (set.length > 1) {
         this.fail(at, `oneof ${oneof.name} of ${name} takes at most one member, got ${set.join(", ")}`);
       } else if (pgv && set.length === 0 && oneof.options?.["(validate.required)"] === true) {
-        this.fail(
-          at,
-          `oneof ${oneof.name} of ${name} requires one of ${oneof.fieldsArray
-            .map((f) => f.name)
-            .join(", ")} [PGV validate.required]`
-        );
+        this.fail(at, `oneof ${oneof.name} of ${name} requires one of ${oneof.fieldsArray.map((f) => f.name).join(", ")} [PGV validate.required]`);
       }
     }
     if (!pgv || type.options?.["(validate.disabled)"] === true) return;
@@ -685,19 +614,13 @@ class Judge {
       if (!rules) continue;
       const key = seen.get(field);
       const child = key === undefined ? undefined : value[key];
-      this.rules(
-        field,
-        rules,
-        child === null ? undefined : child,
-        key === undefined ? (at ? `${at}.${field.name}` : field.name) : at ? `${at}.${key}` : key
-      );
+      this.rules(field, rules, child === null ? undefined : child, key === undefined ? (at ? `${at}.${field.name}` : field.name) : at ? `${at}.${key}` : key);
     }
   }
 
   private field(field: protobuf.FieldBase, value: Json, at: string, pgv: boolean): void {
     if (field instanceof protobuf.MapField) {
-      if (!isObject(value))
-        return this.fail(at, `expected a mapping (map<${field.keyType}, ${field.type}>), got ${describe(value)}`);
+      if (!isObject(value)) return this.fail(at, `expected a mapping (map<${field.keyType}, ${field.type}>), got ${describe(value)}`);
       for (const [key, child] of Object.entries(value)) {
         const keyAt = `${at}[${JSON.stringify(key)}]`;
         const keyCheck = mapKey(field.keyType, key);
@@ -708,8 +631,7 @@ class Judge {
       return;
     }
     if (field.repeated) {
-      if (!Array.isArray(value))
-        return this.fail(at, `expected a list (repeated ${typeLabel(field)}), got ${describe(value)}`);
+      if (!Array.isArray(value)) return this.fail(at, `expected a list (repeated ${typeLabel(field)}), got ${describe(value)}`);
       value.forEach((item, i) => {
         if (item === null && !isValueType(field)) this.fail(`${at}[${i}]`, "a list element cannot be null");
         else this.single(field, item, `${at}[${i}]`, pgv);
@@ -735,8 +657,7 @@ class Judge {
   }
 
   private any(value: Json, at: string, pgv: boolean): void {
-    if (!isObject(value))
-      return this.fail(at, `expected a mapping with "@type" (google.protobuf.Any), got ${describe(value)}`);
+    if (!isObject(value)) return this.fail(at, `expected a mapping with "@type" (google.protobuf.Any), got ${describe(value)}`);
     const typeUrl = value["@type"];
     if (typeUrl === undefined) return this.fail(at, `"@type" is missing (google.protobuf.Any)`);
     const typeAt = `${at}.@type`;
@@ -744,9 +665,7 @@ class Judge {
     if (!type) return;
     const name = type.fullName.slice(1);
     if (SPECIAL_JSON.has(name)) {
-      for (const key of Object.keys(value))
-        if (key !== "@type" && key !== "value")
-          this.fail(`${at}.${key}`, `unknown key in an Any of ${name} (only "value")`);
+      for (const key of Object.keys(value)) if (key !== "@type" && key !== "value") this.fail(`${at}.${key}`, `unknown key in an Any of ${name} (only "value")`);
       if (value.value !== undefined && value.value !== null) this.message(type, value.value, `${at}.value`, pgv);
       return;
     }
@@ -789,16 +708,12 @@ class Judge {
       const entries = isObject(value) ? Object.entries(value) : set ? undefined : [];
       if (!entries || (map.ignore_empty === true && entries.length === 0)) return;
       const count = BigInt(entries.length);
-      if (map.min_pairs !== undefined && count < num(map.min_pairs))
-        this.pgvFail(at, `needs at least ${map.min_pairs} entries, has ${count}`, "map.min_pairs");
-      if (map.max_pairs !== undefined && count > num(map.max_pairs))
-        this.pgvFail(at, `takes at most ${map.max_pairs} entries, has ${count}`, "map.max_pairs");
+      if (map.min_pairs !== undefined && count < num(map.min_pairs)) this.pgvFail(at, `needs at least ${map.min_pairs} entries, has ${count}`, "map.min_pairs");
+      if (map.max_pairs !== undefined && count > num(map.max_pairs)) this.pgvFail(at, `takes at most ${map.max_pairs} entries, has ${count}`, "map.max_pairs");
       for (const [key, child] of entries) {
         const keyAt = `${at}[${JSON.stringify(key)}]`;
-        if (map.keys)
-          this.valueRules(field.keyType, null, map.keys as Rules, typedMapKey(field.keyType, key), keyAt, "map.keys.");
-        if (map.values && child !== null)
-          this.valueRules(field.type, field.resolvedType, map.values as Rules, child, keyAt, "map.values.");
+        if (map.keys) this.valueRules(field.keyType, null, map.keys as Rules, typedMapKey(field.keyType, key), keyAt, "map.keys.");
+        if (map.values && child !== null) this.valueRules(field.type, field.resolvedType, map.values as Rules, child, keyAt, "map.values.");
       }
       return;
     }
@@ -809,25 +724,18 @@ class Judge {
       if (!items || (rep.ignore_empty === true && items.length === 0)) return;
       const count = BigInt(items.length);
       if (rep.min_items !== undefined && count < num(rep.min_items)) {
-        this.pgvFail(
-          at,
-          `needs at least ${rep.min_items} item${rep.min_items === 1 ? "" : "s"}, has ${count}${set ? "" : " (unset)"}`,
-          "repeated.min_items"
-        );
+        this.pgvFail(at, `needs at least ${rep.min_items} item${rep.min_items === 1 ? "" : "s"}, has ${count}${set ? "" : " (unset)"}`, "repeated.min_items");
       }
-      if (rep.max_items !== undefined && count > num(rep.max_items))
-        this.pgvFail(at, `takes at most ${rep.max_items} items, has ${count}`, "repeated.max_items");
+      if (rep.max_items !== undefined && count > num(rep.max_items)) this.pgvFail(at, `takes at most ${rep.max_items} items, has ${count}`, "repeated.max_items");
       if (rep.unique === true) {
         const texts = items.map((item) => JSON.stringify(item));
         texts.forEach((text, i) => {
-          if (texts.indexOf(text) !== i)
-            this.pgvFail(`${at}[${i}]`, `repeats an earlier item (${text})`, "repeated.unique");
+          if (texts.indexOf(text) !== i) this.pgvFail(`${at}[${i}]`, `repeats an earlier item (${text})`, "repeated.unique");
         });
       }
       if (rep.items) {
         items.forEach((item, i) => {
-          if (item !== null)
-            this.valueRules(field.type, field.resolvedType, rep.items as Rules, item, `${at}[${i}]`, "repeated.items.");
+          if (item !== null) this.valueRules(field.type, field.resolvedType, rep.items as Rules, item, `${at}[${i}]`, "repeated.items.");
         });
       }
       return;
@@ -849,15 +757,7 @@ class Judge {
   }
 
   /** Rules of one value: a scalar, an enum, a wrapper's inner value, a Duration or an Any. */
-  private valueRules(
-    typeName: string,
-    resolved: protobuf.Type | protobuf.Enum | null,
-    rules: Rules,
-    value: Json,
-    at: string,
-    prefix: string,
-    unset = false
-  ): void {
+  private valueRules(typeName: string, resolved: protobuf.Type | protobuf.Enum | null, rules: Rules, value: Json, at: string, prefix: string, unset = false): void {
     const unsetNote = unset ? " (unset)" : "";
     if (resolved instanceof protobuf.Type) {
       const name = resolved.fullName.slice(1);
@@ -868,10 +768,7 @@ class Judge {
         const bounds = Object.fromEntries(
           Object.entries(rules.duration as Rules)
             .filter(([key]) => key !== "required")
-            .map(([key, bound]) => [
-              key,
-              Array.isArray(bound) ? bound.map(durationRuleNanos) : durationRuleNanos(bound),
-            ])
+            .map(([key, bound]) => [key, Array.isArray(bound) ? bound.map(durationRuleNanos) : durationRuleNanos(bound)]),
         );
         const problem = numericViolation(bounds, d.nanos, (v) => durationText(v as bigint));
         if (problem) this.pgvFail(at, `${problem.reason}, got ${String(value)}`, `${prefix}duration.${problem.rule}`);
@@ -881,8 +778,7 @@ class Judge {
         const any = rules.any as Rules;
         const url = value["@type"];
         const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-        if (list(any.in).length && !list(any.in).includes(url))
-          this.pgvFail(at, `@type must be one of ${list(any.in).join(", ")}`, `${prefix}any.in`);
+        if (list(any.in).length && !list(any.in).includes(url)) this.pgvFail(at, `@type must be one of ${list(any.in).join(", ")}`, `${prefix}any.in`);
         if (list(any.not_in).includes(url)) this.pgvFail(at, `@type must not be ${String(url)}`, `${prefix}any.not_in`);
         return;
       }
@@ -893,20 +789,10 @@ class Judge {
     if (resolved instanceof protobuf.Enum) {
       const enumRules = rules.enum as Rules | undefined;
       if (!enumRules) return;
-      const number =
-        typeof value === "number" ? value : typeof value === "string" ? enumNumber(resolved, value) : undefined;
+      const number = typeof value === "number" ? value : typeof value === "string" ? enumNumber(resolved, value) : undefined;
       if (number === undefined) return; // reported by the type check
-      const problem = numericViolation(
-        { const: enumRules.const, in: enumRules.in, not_in: enumRules.not_in },
-        number,
-        (v) => enumLabel(resolved, Number(v))
-      );
-      if (problem)
-        this.pgvFail(
-          at,
-          `${problem.reason}, got ${enumLabel(resolved, number)}${unsetNote}`,
-          `${prefix}enum.${problem.rule}`
-        );
+      const problem = numericViolation({ const: enumRules.const, in: enumRules.in, not_in: enumRules.not_in }, number, (v) => enumLabel(resolved, Number(v)));
+      if (problem) this.pgvFail(at, `${problem.reason}, got ${enumLabel(resolved, number)}${unsetNote}`, `${prefix}enum.${problem.rule}`);
       return;
     }
     const parsed = parseScalar(typeName, value);
@@ -914,33 +800,23 @@ class Judge {
     // ignore_empty (newer PGV than the vendored validate.proto, used by Envoy's protos): skip empty values.
     const kindRules = rules[typeName] as Rules | undefined;
     if (kindRules?.ignore_empty === true && (parsed.value === "" || parsed.value === 0 || parsed.value === 0n)) return;
-    if (typeName === "string" && rules.string)
-      return this.stringRules(rules.string as Rules, String(parsed.value), at, prefix, unsetNote);
+    if (typeName === "string" && rules.string) return this.stringRules(rules.string as Rules, String(parsed.value), at, prefix, unsetNote);
     if (typeName === "bytes" && rules.bytes) {
       const b = rules.bytes as Rules;
       const length = BigInt(Buffer.from(String(parsed.value), "base64").length);
-      if (b.len !== undefined && length !== num(b.len))
-        this.pgvFail(at, `must be ${b.len} bytes, is ${length}${unsetNote}`, `${prefix}bytes.len`);
-      if (b.min_len !== undefined && length < num(b.min_len))
-        this.pgvFail(at, `needs at least ${b.min_len} bytes, has ${length}${unsetNote}`, `${prefix}bytes.min_len`);
-      if (b.max_len !== undefined && length > num(b.max_len))
-        this.pgvFail(at, `takes at most ${b.max_len} bytes, has ${length}`, `${prefix}bytes.max_len`);
+      if (b.len !== undefined && length !== num(b.len)) this.pgvFail(at, `must be ${b.len} bytes, is ${length}${unsetNote}`, `${prefix}bytes.len`);
+      if (b.min_len !== undefined && length < num(b.min_len)) this.pgvFail(at, `needs at least ${b.min_len} bytes, has ${length}${unsetNote}`, `${prefix}bytes.min_len`);
+      if (b.max_len !== undefined && length > num(b.max_len)) this.pgvFail(at, `takes at most ${b.max_len} bytes, has ${length}`, `${prefix}bytes.max_len`);
       return;
     }
     if (typeName === "bool" && rules.bool) {
       const c = (rules.bool as Rules).const;
-      if (c !== undefined && c !== parsed.value)
-        this.pgvFail(at, `must be ${String(c)}${unsetNote}`, `${prefix}bool.const`);
+      if (c !== undefined && c !== parsed.value) this.pgvFail(at, `must be ${String(c)}${unsetNote}`, `${prefix}bool.const`);
       return;
     }
     if (kindRules && (typeof parsed.value === "number" || typeof parsed.value === "bigint")) {
       const problem = numericViolation(kindRules, parsed.value, String);
-      if (problem)
-        this.pgvFail(
-          at,
-          `${problem.reason}, got ${String(parsed.value)}${unsetNote}`,
-          `${prefix}${typeName}.${problem.rule}`
-        );
+      if (problem) this.pgvFail(at, `${problem.reason}, got ${String(parsed.value)}${unsetNote}`, `${prefix}${typeName}.${problem.rule}`);
     }
   }
 
@@ -949,35 +825,20 @@ class Judge {
     const chars = BigInt([...value].length);
     const bytes = BigInt(Buffer.byteLength(value, "utf8"));
     const shown = value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}...` : JSON.stringify(value);
-    if (s.const !== undefined && value !== s.const)
-      this.pgvFail(at, `must be ${JSON.stringify(s.const)}, got ${shown}`, rule("const"));
-    if (s.len !== undefined && chars !== num(s.len))
-      this.pgvFail(at, `must be ${s.len} characters, got ${shown}`, rule("len"));
+    if (s.const !== undefined && value !== s.const) this.pgvFail(at, `must be ${JSON.stringify(s.const)}, got ${shown}`, rule("const"));
+    if (s.len !== undefined && chars !== num(s.len)) this.pgvFail(at, `must be ${s.len} characters, got ${shown}`, rule("len"));
     if (s.min_len !== undefined && chars < num(s.min_len)) {
-      this.pgvFail(
-        at,
-        `must be at least ${s.min_len} character${s.min_len === 1 ? "" : "s"}, got ${shown}${unsetNote}`,
-        rule("min_len")
-      );
+      this.pgvFail(at, `must be at least ${s.min_len} character${s.min_len === 1 ? "" : "s"}, got ${shown}${unsetNote}`, rule("min_len"));
     }
-    if (s.max_len !== undefined && chars > num(s.max_len))
-      this.pgvFail(at, `must be at most ${s.max_len} characters, has ${chars}`, rule("max_len"));
-    if (s.len_bytes !== undefined && bytes !== num(s.len_bytes))
-      this.pgvFail(at, `must be ${s.len_bytes} bytes, has ${bytes}`, rule("len_bytes"));
-    if (s.min_bytes !== undefined && bytes < num(s.min_bytes))
-      this.pgvFail(at, `must be at least ${s.min_bytes} bytes, got ${shown}${unsetNote}`, rule("min_bytes"));
-    if (s.max_bytes !== undefined && bytes > num(s.max_bytes))
-      this.pgvFail(at, `must be at most ${s.max_bytes} bytes, has ${bytes}`, rule("max_bytes"));
-    if (typeof s.pattern === "string" && !fullMatch(s.pattern, value))
-      this.pgvFail(at, `must match ${s.pattern}, got ${shown}${unsetNote}`, rule("pattern"));
-    if (typeof s.prefix === "string" && !value.startsWith(s.prefix))
-      this.pgvFail(at, `must start with ${JSON.stringify(s.prefix)}`, rule("prefix"));
-    if (typeof s.suffix === "string" && !value.endsWith(s.suffix))
-      this.pgvFail(at, `must end with ${JSON.stringify(s.suffix)}`, rule("suffix"));
-    if (typeof s.contains === "string" && !value.includes(s.contains))
-      this.pgvFail(at, `must contain ${JSON.stringify(s.contains)}`, rule("contains"));
-    if (typeof s.not_contains === "string" && value.includes(s.not_contains))
-      this.pgvFail(at, `must not contain ${JSON.stringify(s.not_contains)}`, rule("not_contains"));
+    if (s.max_len !== undefined && chars > num(s.max_len)) this.pgvFail(at, `must be at most ${s.max_len} characters, has ${chars}`, rule("max_len"));
+    if (s.len_bytes !== undefined && bytes !== num(s.len_bytes)) this.pgvFail(at, `must be ${s.len_bytes} bytes, has ${bytes}`, rule("len_bytes"));
+    if (s.min_bytes !== undefined && bytes < num(s.min_bytes)) this.pgvFail(at, `must be at least ${s.min_bytes} bytes, got ${shown}${unsetNote}`, rule("min_bytes"));
+    if (s.max_bytes !== undefined && bytes > num(s.max_bytes)) this.pgvFail(at, `must be at most ${s.max_bytes} bytes, has ${bytes}`, rule("max_bytes"));
+    if (typeof s.pattern === "string" && !fullMatch(s.pattern, value)) this.pgvFail(at, `must match ${s.pattern}, got ${shown}${unsetNote}`, rule("pattern"));
+    if (typeof s.prefix === "string" && !value.startsWith(s.prefix)) this.pgvFail(at, `must start with ${JSON.stringify(s.prefix)}`, rule("prefix"));
+    if (typeof s.suffix === "string" && !value.endsWith(s.suffix)) this.pgvFail(at, `must end with ${JSON.stringify(s.suffix)}`, rule("suffix"));
+    if (typeof s.contains === "string" && !value.includes(s.contains)) this.pgvFail(at, `must contain ${JSON.stringify(s.contains)}`, rule("contains"));
+    if (typeof s.not_contains === "string" && value.includes(s.not_contains)) this.pgvFail(at, `must not contain ${JSON.stringify(s.not_contains)}`, rule("not_contains"));
     const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
     if (list(s.in).length && !list(s.in).includes(value))
       this.pgvFail(
@@ -985,7 +846,7 @@ class Judge {
         `must be one of ${list(s.in)
           .map((x) => JSON.stringify(x))
           .join(", ")}, got ${shown}`,
-        rule("in")
+        rule("in"),
       );
     if (list(s.not_in).includes(value)) this.pgvFail(at, `must not be ${shown}`, rule("not_in"));
     const known = s.well_known_regex;
@@ -994,10 +855,8 @@ class Judge {
       if (!re.test(value))
         this.pgvFail(
           at,
-          `must be a valid ${known === "HTTP_HEADER_NAME" ? "header name" : "header value"}${
-            s.strict === false ? " (no NUL, CR or LF)" : ""
-          }, got ${shown}`,
-          rule("well_known_regex")
+          `must be a valid ${known === "HTTP_HEADER_NAME" ? "header name" : "header value"}${s.strict === false ? " (no NUL, CR or LF)" : ""}, got ${shown}`,
+          rule("well_known_regex"),
         );
     }
   }
@@ -1035,10 +894,7 @@ function defaultJson(field: protobuf.Field): Json {
 
 function mapKey(keyType: string, key: string): string | undefined {
   if (keyType === "string") return undefined;
-  if (keyType === "bool")
-    return key === "true" || key === "false"
-      ? undefined
-      : `expected a bool map key ("true" or "false"), got ${JSON.stringify(key)}`;
+  if (keyType === "bool") return key === "true" || key === "false" ? undefined : `expected a bool map key ("true" or "false"), got ${JSON.stringify(key)}`;
   const parsed = parseScalar(keyType, key);
   return parsed.ok ? undefined : `bad map key: ${parsed.reason}`;
 }
@@ -1066,22 +922,16 @@ function enumProblem(type: protobuf.Enum, value: Json): string | undefined {
   let name: string | undefined;
   if (typeof value === "string") {
     const number = enumNumber(type, value);
-    if (number !== undefined && !Object.values(type.values).includes(number))
-      return `${value} is not a value of enum ${label}`;
+    if (number !== undefined && !Object.values(type.values).includes(number)) return `${value} is not a value of enum ${label}`;
     if (number === undefined) {
       const lowered = names.map((n) => n.toLowerCase());
       const near = closest(value.toLowerCase(), lowered);
       const hint = near === undefined ? undefined : names[lowered.indexOf(near)];
-      return `${JSON.stringify(value)} is not a value of enum ${label}${
-        hint ? `; did you mean ${hint}?` : ""
-      } (values: ${names.join(", ")})`;
+      return `${JSON.stringify(value)} is not a value of enum ${label}${hint ? `; did you mean ${hint}?` : ""} (values: ${names.join(", ")})`;
     }
     name = enumLabel(type, number);
   } else if (typeof value === "number" && Number.isInteger(value)) {
-    if (!Object.values(type.values).includes(value))
-      return `${value} is not a value of enum ${label} (values: ${names
-        .map((n) => `${n}=${type.values[n]}`)
-        .join(", ")})`;
+    if (!Object.values(type.values).includes(value)) return `${value} is not a value of enum ${label} (values: ${names.map((n) => `${n}=${type.values[n]}`).join(", ")})`;
     name = enumLabel(type, value);
   } else {
     return `expected a value of enum ${label} (a name or number), got ${describe(value)}`;

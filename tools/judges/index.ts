@@ -500,11 +500,7 @@ function templateSegments(text: string): Segment[] {
         literal = text.slice(i);
         break;
       }
-      segments.push(
-        opener === "${"
-          ? { kind: "interpolation", expression: text.slice(i + 2, end), offset: i }
-          : { kind: "directive", text: text.slice(i, end + 1), offset: i },
-      );
+      segments.push(opener === "${" ? { kind: "interpolation", expression: text.slice(i + 2, end), offset: i } : { kind: "directive", text: text.slice(i, end + 1), offset: i });
       i = end + 1;
     } else {
       literal += text[i];
@@ -557,6 +553,7 @@ const BUILTIN_ROOTS: Readonly<Record<string, readonly string[] | "any">> = {
   self: "any",
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: a synthesized Terraform document, walked by key
 type Doc = Record<string, any>;
 
 /** Why a reference (`aws_instance.x.id`, `var.y`) does not resolve in the document, or null. */
@@ -605,7 +602,10 @@ function jsonPath(where: readonly string[]): string {
 /** hcl2json repeats the whole input (maybe several lines) before its diagnostic: keep the diagnostic. */
 function diagnostic(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^getExpressionAst errors on input string '[\s\S]*?': /, "").split("\n")[0]!.trim();
+  return message
+    .replace(/^getExpressionAst errors on input string '[\s\S]*?': /, "")
+    .split("\n")[0]!
+    .trim();
 }
 
 /**

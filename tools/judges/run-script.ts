@@ -361,7 +361,8 @@ function requireTools(): void {
   const tools = ["bash", "chroot", "env", "mount", "ip", "mkfifo", "cat"];
   const found = spawnSync("bash", ["-c", 'for tool; do command -v "$tool" >/dev/null || echo "$tool"; done', "probe", ...tools], { encoding: "utf8" });
   const missing = found.stdout.split("\n").filter(Boolean);
-  if (found.status !== 0 || missing.length > 0) throw new Error(`run-script: ${missing.join(", ") || "bash"} not installed on this machine; the runner needs it to build the script's root`);
+  if (found.status !== 0 || missing.length > 0)
+    throw new Error(`run-script: ${missing.join(", ") || "bash"} not installed on this machine; the runner needs it to build the script's root`);
   toolsFound = true;
 }
 
@@ -436,7 +437,12 @@ export class ScriptRoot {
     }
     fs.writeFileSync(path.join(this.control, "mounts"), mounts.map(([from, to, ro]) => `${from}\0${to}\0${ro ? "ro" : "rw"}\0`).join(""));
     this.runnerPaths.add("/dev/console");
-    for (const [name, target] of [["fd", "/proc/self/fd"], ["stdin", "/proc/self/fd/0"], ["stdout", "/proc/self/fd/1"], ["stderr", "/proc/self/fd/2"]] as const) {
+    for (const [name, target] of [
+      ["fd", "/proc/self/fd"],
+      ["stdin", "/proc/self/fd/0"],
+      ["stdout", "/proc/self/fd/1"],
+      ["stderr", "/proc/self/fd/2"],
+    ] as const) {
       fs.symlinkSync(target, path.join(this.dir, "dev", name));
       this.runnerPaths.add(`/dev/${name}`);
     }
@@ -556,14 +562,18 @@ export class ScriptRoot {
     const before = new Set(this.paths());
 
     const timeout = options.timeoutMs ?? 30_000;
-    const child = spawnSync(this.unshareArgs[0]!, [...this.unshareArgs.slice(1), `--mount-proc=${path.join(this.dir, "proc")}`, "--", "/bin/bash", INIT, this.dir, this.control, path.join(this.base, "tick")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", NODE: process.execPath, LISTENER },
-      timeout,
-      killSignal: "SIGKILL",
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const child = spawnSync(
+      this.unshareArgs[0]!,
+      [...this.unshareArgs.slice(1), `--mount-proc=${path.join(this.dir, "proc")}`, "--", "/bin/bash", INIT, this.dir, this.control, path.join(this.base, "tick")],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", NODE: process.execPath, LISTENER },
+        timeout,
+        killSignal: "SIGKILL",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const controlFile = (name: string): string | undefined => {
       try {
         return fs.readFileSync(path.join(this.control, name), "utf8");
@@ -579,7 +589,8 @@ export class ScriptRoot {
       throw new Error(`run-script: setting up the root failed: ${controlFile("setup-error")?.trim() ?? `unshare exit ${child.status}`}\n${child.stderr}`);
     }
     const exit = controlFile("exit");
-    if (exit === undefined) throw new Error(`run-script: the namespace ended before the script's exit status was recorded (unshare exit ${child.status}, signal ${child.signal})\n${child.stderr}`);
+    if (exit === undefined)
+      throw new Error(`run-script: the namespace ended before the script's exit status was recorded (unshare exit ${child.status}, signal ${child.signal})\n${child.stderr}`);
     const [status, marker, lastPid] = exit.trim().split("\n");
     const consoleText = controlFile("console") ?? "";
     const markerAt = consoleText.lastIndexOf(`\n${marker}\n`);
@@ -587,9 +598,7 @@ export class ScriptRoot {
     const calls = parseCalls(fs.readFileSync(path.join(this.dir, STUB_HOME, "calls.log")));
     const unanswered = calls.filter((c) => !c.answered);
     if (unanswered.length > 0) {
-      throw new Error(
-        `run-script: calls no stub rule answers (script the answer, or a stub is missing):\n  ${commandLines(unanswered).join("\n  ")}\nstderr:\n${child.stderr}`,
-      );
+      throw new Error(`run-script: calls no stub rule answers (script the answer, or a stub is missing):\n  ${commandLines(unanswered).join("\n  ")}\nstderr:\n${child.stderr}`);
     }
     const requests = Object.fromEntries(listeners.map((l) => [l.port, controlFile(`listener-${l.port}.request`) ?? ""]));
     const created = this.paths().filter((p) => !before.has(p));
