@@ -1,4 +1,4 @@
-// CDKTF captures a full stack trace for every token it creates (a third of the CPU time at 500
+// CDKTF captures a full stack trace for every token it creates (about a sixth of the CPU time at 500
 // services, by CPU profile of tools/bench.ts's spec) and shows one only when a token fails to
 // resolve. The app and the tests skip them; error messages stay intact.
 
