@@ -179,22 +179,12 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
   if (Object.values(service.secrets).some((s) => s.ssmParameterArn)) add(who, "network.egress", agent, "ssm (ECS secrets from Parameter Store)", { aws: "ssm" }, noInternetFix);
   if (service.enableExecuteCommand) {
     // The SSM agent ECS Exec injects runs in the task's own network namespace, even on EC2.
-    add(
-      who,
-      `${service.path}.enableExecuteCommand`,
-      task,
-      "ssmmessages (ECS Exec)",
-      { aws: "ssmmessages" },
-      `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`,
-    );
-    add(
-      who,
-      `${service.path}.enableExecuteCommand`,
-      task,
-      "kms (ECS Exec session encryption)",
-      { aws: "kms" },
-      `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`,
-    );
+    for (const [api, need] of [
+      ["ssmmessages", "ssmmessages (ECS Exec)"],
+      ["kms", "kms (ECS Exec session encryption)"],
+    ] as const) {
+      add(who, `${service.path}.enableExecuteCommand`, task, need, { aws: api }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
+    }
   }
   if (service.joinsByTag)
     add(who, "network.egress", task, `ec2 (${service.architecture === "agent" ? "the agent" : "consul-ecs"} finds the servers by tag)`, { aws: "ec2" }, noInternetFix);
