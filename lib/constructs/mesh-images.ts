@@ -17,6 +17,18 @@ export interface MeshImagesProps {
   readonly dockerHubCredentialsSecretArn?: string;
 }
 
+/** ECR lifecycle policy of every repository the project makes: untagged images (failed pushes, replaced cache tags) expire after a week. */
+export const UNTAGGED_IMAGE_EXPIRY = JSON.stringify({
+  rules: [
+    {
+      rulePriority: 1,
+      description: "Expire untagged images after 7 days",
+      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+      action: { type: "expire" },
+    },
+  ],
+});
+
 /** Upstream registry of each cache rule. */
 const UPSTREAMS = { "ecr-public": "public.ecr.aws", "docker-hub": "registry-1.docker.io" } as const;
 
@@ -54,16 +66,7 @@ export class MeshImages extends Construct {
         encryptionConfiguration: [{ encryptionType: "KMS" }],
         // The cache keeps upstream tags up to date (at least daily); the spec pins every tag it uses.
         imageTagMutability: "MUTABLE",
-        lifecyclePolicy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: "Expire untagged images after 7 days",
-              selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-              action: { type: "expire" },
-            },
-          ],
-        }),
+        lifecyclePolicy: UNTAGGED_IMAGE_EXPIRY,
         dependsOn: [rule],
       });
     }

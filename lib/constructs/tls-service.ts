@@ -20,6 +20,7 @@ import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { ENVOY } from "../versions";
+import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
 
 /** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
 export interface TlsEdgeCertificateRefs {
@@ -295,16 +296,7 @@ function repository(scope: Construct, id: string, name: string): EcrRepository {
   // Immutable tags leave only failed or interrupted pushes untagged: clear those after a week.
   new EcrLifecyclePolicy(scope, `${id}_lifecycle`, {
     repository: repo.name,
-    policy: JSON.stringify({
-      rules: [
-        {
-          rulePriority: 1,
-          description: "Expire untagged images after 7 days",
-          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-          action: { type: "expire" },
-        },
-      ],
-    }),
+    policy: UNTAGGED_IMAGE_EXPIRY,
   });
   return repo;
 }

@@ -4,6 +4,7 @@
 // where Consul's builder refuses a key it parses. Every finding is one string naming the path.
 import { parse } from "@cdktf/hcl2json";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION, SERVICE_DEFINITION_FILE_KEYS, type KeySpec, type KeyTable } from "./consul-reference";
+import { closest } from "../../lib/spec/issues";
 
 /** "agent": any agent configuration file. "service-definition": a file that only registers services and checks. */
 export type ConsulConfigKind = "agent" | "service-definition";
@@ -210,30 +211,6 @@ const KEY_INDEX: ReadonlyMap<string, readonly string[]> = (() => {
   }
   return index;
 })();
-
-/** The nearest key by optimal-string-alignment distance, if near enough to be a typo. */
-function closest(key: string, candidates: readonly string[]): string | undefined {
-  const limit = key.length <= 4 ? 1 : key.length <= 10 ? 2 : 3;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of [...candidates].sort()) {
-    const distance = editDistance(key, name);
-    if (distance <= limit && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
 
 /** Go's time.ParseDuration syntax: "0", or signed sequences of decimal numbers with units. */
 const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;

@@ -12,6 +12,7 @@
 //   3. one rule of this project, labelled "project rule": no networkResilienceConfig.enabled.
 // Text input is also scanned for duplicate keys, which JSON.parse and Go both resolve silently.
 import { CONSUL_ECS_CONFIG_FIELDS, CONSUL_ECS_REFERENCE_VERSION, REMOVED_KEYS, type FieldSpec, type FieldTable } from "./consul-ecs-reference";
+import { closest } from "../../lib/spec/issues";
 
 const V = `consul-ecs ${CONSUL_ECS_REFERENCE_VERSION}`;
 
@@ -454,30 +455,6 @@ function expectedOf(spec: FieldSpec): string {
     default:
       return "an object";
   }
-}
-
-/** The nearest key by optimal-string-alignment distance, if near enough to be a typo. */
-function closest(key: string, candidates: readonly string[]): string | undefined {
-  const limit = key.length <= 4 ? 1 : key.length <= 10 ? 2 : 3;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of [...candidates].sort()) {
-    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-    if (distance <= limit && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 /** `a.b`, `a["x/y"]` for keys that are not identifiers. */
