@@ -2,6 +2,8 @@
 // of the mesh stack. Rendered artifacts are judged in artifacts.test.ts.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { loadSpecFile } from "../lib/spec/load";
+import type { MeshSpecInput } from "../lib/spec/schema";
 import { CONSUL, ENVOY } from "../lib/versions";
 import { synthMeshStack } from "./support/synth";
 
@@ -356,5 +358,82 @@ describe("spec-driven stacks", () => {
   it("synthesizes byte-identical JSON for the same spec, whatever the order of services", () => {
     const reordered = synthMeshStack({ ...DEFAULT_SPEC, services: { "http-client": DEFAULT_SPEC.services["http-client"]!, "http-server": DEFAULT_SPEC.services["http-server"]! } });
     expect(JSON.stringify(reordered)).toBe(JSON.stringify(synthMeshStack()));
+  });
+});
+
+/** Every place a resource could get a public IP: instances, launch templates, ECS services, subnets. */
+function publicIpSettings(d: Doc): unknown[] {
+  const r = (type: string): any[] => Object.values(d.resource[type] ?? {});
+  return [
+    ...r("aws_instance").map((i) => i.associate_public_ip_address ?? false),
+    ...r("aws_launch_template").flatMap((t) => (t.network_interfaces ?? []).map((n: any) => n.associate_public_ip_address)),
+    ...r("aws_ecs_service").map((s) => s.network_configuration?.assign_public_ip ?? false),
+    ...r("aws_subnet").map((s) => s.map_public_ip_on_launch ?? false),
+  ];
+}
+
+describe("production topology (examples/production.yaml)", () => {
+  const prod = synthMeshStack(loadSpecFile("examples/production.yaml").spec as MeshSpecInput) as Doc;
+  const res = (type: string): Record<string, any> => prod.resource[type] ?? {};
+  const zoneOf = (i: number) => `\${element((var.availability_zones == null) ? data.aws_availability_zones.available_zones.names : var.availability_zones, ${i})}`;
+
+  it("gives nothing a public IP, in the default and in production", () => {
+    for (const d of [doc, prod]) {
+      const settings = publicIpSettings(d);
+      expect(settings.length).toBeGreaterThan(3);
+      expect(settings.filter((s) => s !== false && s !== "false")).toEqual([]);
+    }
+  });
+
+  it("spreads three private subnets over three zones, each routed through its own NAT gateway", () => {
+    const privateZones = [1, 2, 3].map((n) => res("aws_subnet")[`network_private_subnet_${n}`].availability_zone);
+    expect(privateZones).toEqual([0, 1, 2].map(zoneOf));
+    expect(
+      Object.values(res("aws_route"))
+        .filter((r) => r.nat_gateway_id)
+        .map((r) => [r.route_table_id, r.nat_gateway_id]),
+    ).toEqual([1, 2, 3].map((n) => [`\${aws_route_table.network_private_route_table_${n}.id}`, `\${aws_nat_gateway.network_nat_gateway_${n}.id}`]));
+    expect(Object.values(res("aws_nat_gateway")).map((g) => g.subnet_id)).toEqual([1, 2, 3].map((n) => `\${aws_subnet.network_public_subnet_${n}.id}`));
+  });
+
+  it("runs three Consul servers, each an Auto Scaling group of one in its own zone with an encrypted data volume there", () => {
+    expect(res("aws_instance")).toEqual({});
+    for (const n of [1, 2, 3]) {
+      const group = res("aws_autoscaling_group")[`consul_servers_server_${n}_group`];
+      expect(group).toMatchObject({ min_size: 1, max_size: 1, vpc_zone_identifier: [`\${aws_subnet.network_private_subnet_${n}.id}`] });
+      expect(group.initial_lifecycle_hook[0]).toMatchObject({ lifecycle_transition: "autoscaling:EC2_INSTANCE_LAUNCHING", default_result: "ABANDON" });
+      expect(res("aws_ebs_volume")[`consul_servers_server_${n}_data`]).toMatchObject({ availability_zone: zoneOf(n - 1), encrypted: true, size: 20 });
+    }
+  });
+
+  it("snapshots to a versioned, KMS-encrypted, private bucket whose snapshots expire, which the servers may only write to", () => {
+    expect(Object.values(res("aws_s3_bucket_versioning"))[0].versioning_configuration).toEqual({ status: "Enabled" });
+    expect(Object.values(res("aws_s3_bucket_server_side_encryption_configuration"))[0].rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+    expect(Object.values(res("aws_s3_bucket_public_access_block"))[0]).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(Object.values(res("aws_s3_bucket_lifecycle_configuration"))[0].rule[0]).toMatchObject({ status: "Enabled", expiration: [{ days: 35 }] });
+    const serverS3 = Object.values(res("aws_iam_role_policy"))
+      .filter((p) => p.role.includes("consul_servers_server_1"))
+      .flatMap((p) => JSON.parse(p.policy).Statement)
+      .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith("s3:")));
+    expect(serverS3.map((s: any) => s.Action)).toEqual([["s3:PutObject"]]);
+  });
+
+  it("runs the ECS hosts in one group across the zones behind a capacity provider that scales and protects them; services spread over zones", () => {
+    expect(res("aws_autoscaling_group").ecs_hosts_group).toMatchObject({ min_size: 3, max_size: 9, protect_from_scale_in: true });
+    expect(res("aws_autoscaling_group").ecs_hosts_group.vpc_zone_identifier).toHaveLength(3);
+    expect(res("aws_ecs_capacity_provider").ecs_hosts_capacity_provider.auto_scaling_group_provider).toMatchObject({
+      managed_scaling: { status: "ENABLED", target_capacity: 90 },
+      managed_termination_protection: "ENABLED",
+    });
+    for (const service of ["web", "orders"]) {
+      const ecsService = res("aws_ecs_service")[`service_${service}_service`];
+      expect(ecsService.capacity_provider_strategy[0].capacity_provider).toBe("${aws_ecs_capacity_provider.ecs_hosts_capacity_provider.name}");
+      expect(ecsService.ordered_placement_strategy).toEqual([{ type: "spread", field: "attribute:ecs.availability-zone" }]);
+    }
   });
 });
