@@ -17,7 +17,9 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   const budget = dockerHubPullBudget(plan);
   if (budget && budget.pulls > budget.limit) {
     const fixes = [
-      ...(budget.meshImages ? ["images.dockerHubCredentialsSecretArn (Envoy through an ECR pull-through cache), or architecture: dataplane (no Docker Hub image among the mesh containers)"] : []),
+      ...(budget.meshImages
+        ? ["images.dockerHubCredentialsSecretArn (Envoy through an ECR pull-through cache), or architecture: dataplane (no Docker Hub image among the mesh containers)"]
+        : []),
       ...(budget.appServices.length > 0 ? [`imageCredentialsSecretArn on ${listed(budget.appServices)} (or their images in ECR)`] : []),
     ];
     warnings.push({
