@@ -218,19 +218,19 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
     "servers without internet access and no staged release",
     (s) => (s.network.egress = "vpc-endpoints"),
     "consul.releaseS3Uri",
-    /Consul servers cannot reach download Consul from releases\.hashicorp\.com.*stage the release zip in S3/,
+    /Consul servers cannot download Consul from releases\.hashicorp\.com.*stage the release zip in S3/,
   ],
   [
     "an app image on Docker Hub without internet access",
     (s) => Object.assign(s.network, { egress: "vpc-endpoints" }),
     "services.http-server.image",
-    /cannot reach pull hashicorp\/http-echo:1\.0\.0: no route; mirror the image into ECR/,
+    /cannot pull hashicorp\/http-echo:1\.0\.0: no route; mirror the image into ECR/,
   ],
   [
     "Envoy from Docker Hub without internet access",
     (s) => Object.assign(s.network, { egress: "vpc-endpoints" }),
     "images",
-    /cannot reach pull envoyproxy\/envoy:v1\.35\.10.*images\.dockerHubCredentialsSecretArn/,
+    /cannot pull envoyproxy\/envoy:v1\.35\.10.*images\.dockerHubCredentialsSecretArn/,
   ],
   // Images
   ["latest image", (s) => (server(s).image = "hashicorp/http-echo:latest"), "services.http-server.image", /:latest/],

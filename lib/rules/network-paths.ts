@@ -203,5 +203,7 @@ export function reportVerdicts(
 }
 
 export function checkNetworkPaths(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} cannot reach ${r.need}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
+  // A need is a destination ("ssmmessages (ECS Exec)") or an action on one ("pull nginx:1.27").
+  const cannot = (need: string): string => (/^(pull|download) /.test(need) ? `cannot ${need}` : `cannot reach ${need}`);
+  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} ${cannot(r.need)}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
 }
