@@ -97,3 +97,16 @@ describe("the app command of cdktf.json", () => {
     fs.writeFileSync(template, source);
   }, 60_000);
 });
+
+describe("CDKTF's per-token stack traces (lib/token-stack-traces.ts)", () => {
+  const creationStackLength = (setup: string): number => {
+    const script = `${setup}; const { Lazy, Tokenization } = require("cdktf"); console.log(Tokenization.reverseString(Lazy.stringValue({ produce: () => "x" })).firstToken.creationStack.length);`;
+    const typescript = setup ? ["-r", "tsx/cjs"] : [];
+    return Number(spawnSync(process.execPath, [...typescript, "-e", script], { encoding: "utf8" }).stdout.trim());
+  };
+
+  it("are recorded by CDKTF itself, and not once skipped as the app and the tests skip them", () => {
+    expect(creationStackLength("")).toBeGreaterThan(0);
+    expect(creationStackLength(`require(${JSON.stringify(path.resolve("lib/token-stack-traces.ts"))}).skipTokenStackTraces()`)).toBe(0);
+  });
+});

@@ -86,6 +86,9 @@ describe("anonymous Docker Hub pulls", () => {
       services: Array.from({ length: 7 }, (_, i) => ({ ...plan.services[1]!, name: `svc-${i}`, launchType: "FARGATE" as const, capacity: "FARGATE" as const, count: 1 })),
     };
     expect(pullWarnings(many)[0]!.message).toContain("imageCredentialsSecretArn on svc-0, svc-1, svc-2, svc-3, svc-4 and 2 more (or their images in ECR)");
+    // A service scaled to zero pulls nothing and is not named.
+    const idleClient = withService(onFargate(6), "http-client", { count: 0 });
+    expect(pullWarnings(idleClient)[0]!.message).toContain("imageCredentialsSecretArn on http-server (or their images in ECR)");
     // Four tasks stay within the limit: 8 + 2.
     expect(pullWarnings(onFargate(4))).toEqual([]);
   });

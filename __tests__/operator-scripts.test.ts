@@ -241,12 +241,20 @@ describe("scripts/roll-consul-servers.sh", () => {
         ["autoscaling start-instance-refresh *server-1 *", ["r-1"]],
         ["autoscaling start-instance-refresh *server-2 *", ["r-2"]],
         ["autoscaling describe-instance-refreshes *server-1 *", ["Successful"]],
-        ["autoscaling describe-instance-refreshes *server-2 *", ["InProgress", "Failed"]],
+        // Not listed yet, running, then cancelled by an operator: it waits for the end, then stops.
+        ["autoscaling describe-instance-refreshes *server-2 *", ["None", "InProgress", "Cancelling", "Cancelled"]],
       ],
       terraform,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/prod-mesh-consul-server-2: instance refresh r-2 ended Failed; the remaining servers were not touched/);
+    expect(result.stderr).toMatch(/prod-mesh-consul-server-2: instance refresh r-2 ended Cancelled; the remaining servers were not touched/);
+    expect(result.calls.filter((c) => c.includes("describe-instance-refreshes --auto-scaling-group-name prod-mesh-consul-server-2"))).toHaveLength(4);
     expect(result.calls.some((c) => c.includes("server-3"))).toBe(false);
+  });
+
+  it("points servers at fixed addresses to terraform apply -replace", () => {
+    const result = operatorRun("scripts/roll-consul-servers.sh", [], { aws: [["sts get-caller-identity*", ["{}"]]], terraform: [] });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("servers at fixed addresses (consul.serverPrivateIps) are replaced one at a time with terraform apply -replace");
   });
 });

@@ -1,7 +1,11 @@
 # Shared by the operator scripts: fail early, with the fix, when a tool or credentials are missing.
 # shellcheck shell=bash
 
-# A failure inside $(...) stops the script too (set -e alone does not reach command substitutions).
+# inherit_errexit (a failure inside $(...) stops the script too) needs bash 4.4; macOS ships 3.2.
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+  echo "error: these scripts need bash 4.4 or later, this is $BASH_VERSION (macOS: brew install bash, then run them with that bash)" >&2
+  exit 1
+fi
 shopt -s inherit_errexit
 
 die() {

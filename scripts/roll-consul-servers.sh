@@ -37,7 +37,9 @@ done
 
 require_command jq "install jq"
 require_aws_credentials
-mapfile -t groups < <(terraform_output_json mesh consul_server_groups | jq -r '.[]')
+groups_json="$(terraform_output_json mesh consul_server_groups)" \
+  || die "no Auto Scaling groups of Consul servers: servers at fixed addresses (consul.serverPrivateIps) are replaced one at a time with terraform apply -replace (README: Upgrading Consul)"
+mapfile -t groups < <(jq -r '.[]' <<<"$groups_json")
 [ "${#groups[@]}" -gt 0 ] || die "output consul_server_groups is empty"
 
 for group in "${groups[@]}"; do
@@ -52,7 +54,8 @@ for group in "${groups[@]}"; do
       --query 'InstanceRefreshes[0].Status' --output text)"
     case "$status" in
       Successful) echo "$group: replaced" >&2; break ;;
-      Pending | InProgress) sleep "$poll" ;;
+      # Still running (None: not listed yet right after the start).
+      Pending | InProgress | Baking | Cancelling | RollbackInProgress | None) sleep "$poll" ;;
       *) die "$group: instance refresh $refresh ended $status; the remaining servers were not touched. Check the group's activity and the new server's console output" ;;
     esac
   done

@@ -13,14 +13,15 @@ case "${1:-}" in
     ;;
 esac
 
-bin="$(dirname "$0")/../node_modules/.bin"
+cd "$(dirname "$0")/.." || exit 1
+bin=node_modules/.bin
 types_log="$(mktemp)"
 lint_log="$(mktemp)"
 trap 'rm -f "$types_log" "$lint_log"' EXIT
 
 "$bin/tsc" -p tsconfig.check.json >"$types_log" 2>&1 &
 types_pid=$!
-"$bin/biome" ci --colors=off . >"$lint_log" 2>&1 &
+"$bin/biome" ci --colors=off --error-on-warnings . >"$lint_log" 2>&1 &
 lint_pid=$!
 "$bin/vitest" run "$@"
 tests=$?

@@ -89,7 +89,7 @@ function dockerHubPullBudget(plan: MeshPlan): PullBudget | undefined {
   const appServices = new Set<string>();
   for (const service of plan.services) {
     const viaNat = service.launchType === "FARGATE" ? !service.assignPublicIp : !publicInstances;
-    if (!viaNat) continue;
+    if (!viaNat || service.count === 0) continue;
     for (const { image, mesh } of anonymous(service)) {
       if (mesh) meshImages = true;
       else appServices.add(service.name);

@@ -56,7 +56,8 @@ function listIssues(issues: readonly SpecIssue[], kind: string, lines: string[])
 /** The closest candidate within a small edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  // 1 edit for short words, 2 up to ten letters, 3 beyond: wider, and "os" would suggest "tls".
+  let bestDistance = (word.length <= 4 ? 1 : word.length <= 10 ? 2 : 3) + 1;
   const lower = word.toLowerCase();
   for (const candidate of candidates) {
     const other = candidate.toLowerCase();
@@ -71,21 +72,26 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-/** Levenshtein distance, or `bound` as soon as it cannot be below `bound`. */
+/**
+ * Optimal-string-alignment distance (Levenshtein, with a swap of two neighbours as one edit:
+ * "prot" is one edit from "port"), or `bound` as soon as it cannot be below `bound`.
+ */
 function editDistance(a: string, b: string, bound: number): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
+    const row = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-      if (row[j]! < rowMin) rowMin = row[j]!;
+      let cost = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cost = Math.min(cost, before[j - 2]! + 1);
+      row.push(cost);
+      if (cost < rowMin) rowMin = cost;
     }
-    // Costs never decrease along an alignment: once a whole row reaches the bound, so does the result.
-    if (rowMin >= bound) return bound;
+    // Costs never decrease along an alignment: once two whole rows reach the bound, so does the result.
+    if (rowMin >= bound && Math.min(...previous) >= bound) return bound;
+    before = previous;
+    previous = row;
   }
-  return row[b.length]!;
+  return previous[b.length]!;
 }
