@@ -48,10 +48,15 @@ export function runsOnce(task: TaskPlan): ReadonlySet<string> {
   );
 }
 
-/** Every dependency cycle as a closed path of names ("a", "b", "a"), each reported once. */
+/** Every dependency cycle of a task as a closed path of names ("a", "b", "a"), each reported once. */
 export function cyclesOf(task: TaskPlan): string[][] {
-  const next = new Map<string, string[]>();
-  for (const e of edgesOf(task)) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const next = new Map<string, string[]>(task.containers.map((c) => [c.name, []]));
+  for (const e of edgesOf(task)) next.get(e.from)?.push(e.to);
+  return cyclesIn(next);
+}
+
+/** Every cycle of a directed graph (node -> the nodes it depends on) as a closed path, each reported once. */
+export function cyclesIn(edges: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const seen = new Set<string>();
   const state = new Map<string, "visiting" | "done">();
@@ -59,7 +64,7 @@ export function cyclesOf(task: TaskPlan): string[][] {
   const visit = (node: string): void => {
     state.set(node, "visiting");
     stack.push(node);
-    for (const to of next.get(node) ?? []) {
+    for (const to of edges.get(node) ?? []) {
       if (state.get(to) === "visiting") {
         const cycle = stack.slice(stack.indexOf(to));
         const key = [...cycle].sort().join("\u0000");
@@ -74,7 +79,7 @@ export function cyclesOf(task: TaskPlan): string[][] {
     stack.pop();
     state.set(node, "done");
   };
-  for (const c of task.containers) if (!state.has(c.name)) visit(c.name);
+  for (const node of edges.keys()) if (!state.has(node)) visit(node);
   return cycles;
 }
 

@@ -83,6 +83,12 @@ const NAME_PATTERN = /^(?:[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)?$/;
 
 const MESH_GATEWAY_MODES = ["none", "local", "remote"] as const;
 
+/** The Consul Enterprise scope a service or gateway registers in (refused on CE). */
+const ENTERPRISE_SCOPE_FIELDS = {
+  namespace: { type: "string", nullable: true, enterprise: true, doc: "Consul namespace." },
+  partition: { type: "string", nullable: true, enterprise: true, doc: "Consul admin partition." },
+} as const satisfies FieldTable;
+
 /** proxy.upstreams[] items (strict). */
 export const UPSTREAM_FIELDS = {
   destinationType: { type: "string", nullable: true, enum: ["service", "prepared_query"], doc: "Discovery type; Consul treats empty as service." },
@@ -189,8 +195,7 @@ export const SERVICE_FIELDS = {
       warning: { type: "integer", required: true, doc: "Weight while warning." },
     },
   },
-  namespace: { type: "string", nullable: true, enterprise: true, doc: "Consul namespace." },
-  partition: { type: "string", nullable: true, enterprise: true, doc: "Consul admin partition." },
+  ...ENTERPRISE_SCOPE_FIELDS,
   networkResilienceConfig: {
     type: "object",
     nullable: true,
@@ -257,8 +262,7 @@ export const GATEWAY_FIELDS = {
   name: { type: "string", nullable: true, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT, doc: "Gateway service name. Default: the task family, lower-cased." },
   tags: { type: "array", nullable: true, uniqueItems: true, items: { type: "string", doc: "A tag." }, doc: "Gateway tags." },
   meta: { type: "stringMap", nullable: true, doc: "Gateway meta." },
-  namespace: { type: "string", nullable: true, enterprise: true, doc: "Consul namespace." },
-  partition: { type: "string", nullable: true, enterprise: true, doc: "Consul admin partition." },
+  ...ENTERPRISE_SCOPE_FIELDS,
   healthCheckPort: {
     type: "integer",
     nullable: true,

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { getExpressionAst, getReferencesInExpression, parse } from "@cdktf/hcl2json";
 import { FARGATE_MEMORY } from "../../lib/aws-limits";
+import { cyclesIn } from "../../lib/rules/task-graph";
 
 // ---------------------------------------------------------------------------------------------
 // a. Container definitions against the ECS API model (aws-sdk v2 ships it) plus ECS's own rules
@@ -212,7 +213,7 @@ export function ecsContainerDefinitionErrors(defs: unknown, options: ContainerDe
       targets.push(target);
     });
   });
-  for (const cycle of dependencyCycles(edges)) errors.push(`(root): dependsOn cycle ${cycle.join(" -> ")}`);
+  for (const cycle of cyclesIn(edges)) errors.push(`(root): dependsOn cycle ${cycle.join(" -> ")}`);
 
   // Memory: the hard limit above the soft one, and above Docker's minimum.
   containers.forEach((c, i) => {
@@ -261,34 +262,6 @@ export function ecsContainerDefinitionErrors(defs: unknown, options: ContainerDe
   });
 
   return errors;
-}
-
-/** Every dependency cycle as a closed path of container names, each reported once. */
-function dependencyCycles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
-  const cycles: string[][] = [];
-  const reported = new Set<string>();
-  const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (node: string): void => {
-    state.set(node, "visiting");
-    stack.push(node);
-    for (const next of edges.get(node) ?? []) {
-      if (state.get(next) === "visiting") {
-        const cycle = stack.slice(stack.indexOf(next));
-        const key = [...cycle].sort().join("\u0000");
-        if (!reported.has(key)) {
-          reported.add(key);
-          cycles.push([...cycle, next]);
-        }
-      } else if (!state.has(next) && edges.has(next)) {
-        visit(next);
-      }
-    }
-    stack.pop();
-    state.set(node, "done");
-  };
-  for (const node of edges.keys()) if (!state.has(node)) visit(node);
-  return cycles;
 }
 
 // ---------------------------------------------------------------------------------------------
