@@ -59,6 +59,7 @@ describe("the app command of cdktf.json", () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).not.toMatch(/Compiling/);
     expect(meshJson(again.outdir)).toBe(meshJson(path.join(project, "parallel-0")));
+    expect(caches()).toHaveLength(1);
     expect(fs.statSync(path.join(project, "dist", caches()[0]!)).mtimeMs).toBe(cached);
   }, 120_000);
 
@@ -77,6 +78,9 @@ describe("the app command of cdktf.json", () => {
     expect(fs.existsSync(path.join(bad.outdir, "stacks"))).toBe(false);
     // Still stale: the stamp still names the last good sources, so the next run tries again.
     expect(fs.readFileSync(stamp, "utf8")).toBe(goodStamp);
+    const retried = synth();
+    expect(retried.status).not.toBe(0);
+    expect(retried.stdout).toMatch(/Compiling the app/);
 
     // Back to the sources of the last good build, which dist/ still holds (tsc emits nothing on an error).
     fs.writeFileSync(file, source);
@@ -102,7 +106,10 @@ describe("CDKTF's per-token stack traces (lib/token-stack-traces.ts)", () => {
   const creationStackLength = (setup: string): number => {
     const script = `${setup}; const { Lazy, Tokenization } = require("cdktf"); console.log(Tokenization.reverseString(Lazy.stringValue({ produce: () => "x" })).firstToken.creationStack.length);`;
     const typescript = setup ? ["-r", "tsx/cjs"] : [];
-    return Number(spawnSync(process.execPath, [...typescript, "-e", script], { encoding: "utf8" }).stdout.trim());
+    const result = spawnSync(process.execPath, [...typescript, "-e", script], { encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+$/);
+    return Number(result.stdout.trim());
   };
 
   it("are recorded by CDKTF itself, and not once skipped as the app and the tests skip them", () => {

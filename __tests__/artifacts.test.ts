@@ -169,6 +169,16 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
     tasks = taskDefinitions(stacks);
   });
 
+  /** The agent tasks, checked against the spec's agent services: an empty list is asserted, never assumed. */
+  const agentTasks = (): TaskDefinition[] => {
+    const found = meshTasks(tasks);
+    const expected = Object.entries(spec.services)
+      .filter(([, service]) => (service.architecture ?? spec.architecture) === "agent")
+      .map(([name]) => `service_${name}_task_definition`);
+    expect(found.map((t) => t.id).sort()).toEqual(expected.sort());
+    return found;
+  };
+
   it("has a mesh task definition per service", () => {
     expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(
       Object.keys(spec.services)
@@ -195,7 +205,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   });
 
   it("gives every task's Consul agent a client config that parses with the expected settings", async () => {
-    for (const task of meshTasks(tasks)) {
+    for (const task of agentTasks()) {
       const agent = container(task, CONTAINER_NAMES.consulAgent);
       expect(agent.command.slice(0, 2)).toEqual(["agent", "-hcl"]);
       expect(agent.command[3]).toBe("-hcl");
@@ -217,7 +227,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   });
 
   it("registers every service with its port, check, sidecar and upstreams (Consul HCL)", async () => {
-    for (const task of meshTasks(tasks)) {
+    for (const task of agentTasks()) {
       const agent = container(task, CONTAINER_NAMES.consulAgent);
       const definition = await parseHcl(agent.command[4], `${task.id}/service.hcl`);
       const name = (definition.service as Doc[] | undefined)?.[0]?.name as string;
@@ -251,7 +261,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
     const scripts = all.map(({ where, userData }) => ({ where, shell: "bash" as const, script: materializeTerraformString(userData) }));
     const server = scripts.find((s) => s.script.includes("<<'ACL_SYNC'"));
     expect(server, "the Consul server's user data installs the ACL sync script").toBeDefined();
-    const installed = ["ACL_SYNC", "TASK_REAPER", ...(server!.script.includes("<<'SNAPSHOT'") ? ["SNAPSHOT"] : [])];
+    const installed = ["ACL_SYNC", "TASK_REAPER", ...(spec.consul.snapshots.enabled ? ["SNAPSHOT"] : [])];
     for (const delimiter of installed) scripts.push({ where: `${server!.where} ${delimiter} heredoc`, shell: "bash", script: heredocBody(server!.script, delimiter) });
     expectScriptsClean(scripts);
   });
@@ -259,7 +269,7 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
   it("runs container scripts that pass sh/bash -n and shellcheck", () => {
     const scripts = tasks.flatMap(containerScripts);
     // The mesh scripts named in the container templates are all found, with the shell that runs them.
-    for (const task of meshTasks(tasks)) {
+    for (const task of agentTasks()) {
       const agent = container(task, CONTAINER_NAMES.consulAgent);
       expect(agent.entryPoint.slice(0, 2)).toEqual(["/bin/sh", "-ec"]);
       expect(agent.entryPoint.slice(3)).toEqual(["consul-agent"]);

@@ -78,9 +78,10 @@ describe.each(SPECS)("rendered Consul configs of %s", (_name, plan) => {
       expect(await judgeConsulConfig(agentOf(service).command[2] as string, "agent", "agent.hcl"), service.name).toEqual([]);
   });
 
-  it("every service definition passes", async () => {
-    expect(plan.services.length).toBeGreaterThan(0);
-    for (const service of plan.services.filter((s) => s.architecture === "agent")) {
+  // Dataplane services register through consul-ecs (consul-ecs-config-judge.test.ts): a spec without agent services is skipped in the report, not passed.
+  const agents = plan.services.filter((s) => s.architecture === "agent");
+  it.skipIf(agents.length === 0)("every agent service definition passes", async () => {
+    for (const service of agents) {
       expect(await judgeConsulConfig(agentOf(service).command[4], "service-definition", `${service.name}.hcl`), service.name).toEqual([]);
     }
   });

@@ -197,7 +197,7 @@ describe("consul-ecs config judge", () => {
     const wrong: ConsulEcsConfig = { bootstrapDir: "/consul", consulServers: { hosts: "h" }, service: { port: "8080" } };
     // @ts-expect-error logLevel is an enum
     const level: ConsulEcsConfig = { bootstrapDir: "/consul", consulServers: { hosts: "h" }, logLevel: "VERBOSE" };
-    expect(judgeConsulEcsConfig(wrong)).not.toEqual([]);
-    expect(judgeConsulEcsConfig(level)).not.toEqual([]);
+    expectFinding(judgeConsulEcsConfig(wrong), "service.port", /expected an integer/);
+    expectFinding(judgeConsulEcsConfig(level), "logLevel", /is not one of/);
   });
 });

@@ -119,7 +119,9 @@ describe("dataplane tasks", () => {
       expect(parsed.service).toEqual({ name: service, port: expect.any(Number) });
     }
     // The tag the configuration looks for is on every server.
-    for (const template of Object.values<any>(production.mesh.resource.aws_launch_template).filter((t) => t.name_prefix.includes("consul-server"))) {
+    const serverTemplates = Object.values<any>(production.mesh.resource.aws_launch_template).filter((t) => t.name_prefix.includes("consul-server"));
+    expect(serverTemplates).toHaveLength(3);
+    for (const template of serverTemplates) {
       expect(template.tag_specifications[0].tags[SERVER_TAG_KEY]).toBe("${var.cluster_name}");
     }
   });

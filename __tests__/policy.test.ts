@@ -738,6 +738,8 @@ const INSPECTED = [
   "aws_ecs_task_definition",
   "aws_cloudwatch_log_group",
   "aws_iam_role_policy",
+  "aws_secretsmanager_secret",
+  "aws_ecs_service",
 ];
 
 describe("the synthesized stacks of every example spec", () => {
