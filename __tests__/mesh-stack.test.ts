@@ -437,3 +437,33 @@ describe("production topology (examples/production.yaml)", () => {
     }
   });
 });
+
+describe("fixed addresses with publicInstances (the original's exposure, opted into)", () => {
+  const spec = {
+    ...DEFAULT_SPEC,
+    network: {
+      vpcCidr: "10.0.0.0/16",
+      zones: [
+        { privateSubnet: "10.0.1.0/24", publicSubnet: "10.0.101.0/24" },
+        { privateSubnet: "10.0.2.0/24", publicSubnet: "10.0.102.0/24" },
+        { privateSubnet: "10.0.3.0/24", publicSubnet: "10.0.103.0/24" },
+      ],
+      egress: "nat-gateway-per-zone",
+      publicInstances: true,
+    },
+    consul: { ...DEFAULT_SPEC.consul, servers: 3, serverPrivateIps: ["10.0.101.10", "10.0.102.10", "10.0.103.10"] },
+    ecsHosts: { instanceType: "t3.small", privateIps: ["10.0.101.20", "10.0.102.20"] },
+  } as MeshSpecInput;
+
+  it("puts each server, its data volume and each host in the zone of the public subnet that holds its address", () => {
+    const d = synthMeshStack(spec) as Doc;
+    for (const n of [1, 2, 3]) {
+      expect(d.resource.aws_instance![`consul_servers_server_${n}_instance`].subnet_id).toBe(`\${aws_subnet.network_public_subnet_${n}.id}`);
+      expect(d.resource.aws_ebs_volume![`consul_servers_server_${n}_data`].availability_zone).toContain(`, ${n - 1})}`);
+    }
+    const hostSubnets = Object.values(d.resource.aws_instance!)
+      .filter((i: any) => i.private_ip?.endsWith(".20"))
+      .map((i: any) => i.subnet_id);
+    expect(hostSubnets).toEqual(["${aws_subnet.network_public_subnet_1.id}", "${aws_subnet.network_public_subnet_2.id}"]);
+  });
+});

@@ -18,7 +18,7 @@ import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
 import { SnapshotBucket } from "../lib/constructs/snapshot-bucket";
 import { CONSUL_PORTS } from "../lib/facts";
-import { contains, parseCidr, parseIp } from "../lib/cidr";
+import { zoneOfAddress } from "../lib/plan/network";
 import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
 import type { MeshPlan } from "../lib/plan/types";
@@ -90,13 +90,7 @@ export class MeshStack extends MeshBaseStack {
     const vpcId = this.network.vpc.id;
     const instanceSubnets = network.publicInstances ? "public" : "private";
     // A fixed address lives in the zone whose subnet holds it (the rules checked that one does).
-    const subnetIdOf = (ip: string): string => {
-      const zone = network.zones.find((z) => {
-        const cidr = instanceSubnets === "public" ? z.publicSubnet : z.privateSubnet;
-        return cidr !== undefined && contains(parseCidr(cidr), parseIp(ip));
-      });
-      return this.network.subnetOf(zone?.index ?? 0, instanceSubnets).id;
-    };
+    const subnetIdOf = (ip: string): string => this.network.subnetOf(zoneOfAddress(network, ip) ?? 0, instanceSubnets).id;
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
       namePrefix,

@@ -1,7 +1,25 @@
 // The network: zones with a private subnet (hosts, servers, tasks) and a small public subnet
 // (NAT gateways); how the private subnets reach AWS and the internet; which VPC endpoints exist.
+import { contains, parseCidr, parseIp } from "../cidr";
 import type { MeshSpec } from "../spec/schema";
 import type { NetworkPlan, ZonePlan } from "./types";
+
+/**
+ * The zone of a fixed instance address: the zone whose subnet holds it, among the subnets the
+ * instances run in (public ones when publicInstances is set). Undefined when none does (the
+ * network rules report that).
+ */
+export function zoneOfAddress(
+  network: { readonly zones: readonly { readonly privateSubnet: string; readonly publicSubnet?: string }[]; readonly publicInstances: boolean },
+  ip: string,
+): number | undefined {
+  const address = parseIp(ip);
+  const index = network.zones.findIndex((zone) => {
+    const cidr = network.publicInstances ? zone.publicSubnet : zone.privateSubnet;
+    return cidr !== undefined && contains(parseCidr(cidr), address);
+  });
+  return index < 0 ? undefined : index;
+}
 
 /**
  * Interface endpoints that replace the internet when egress is vpc-endpoints: ECS (agent,

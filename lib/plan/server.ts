@@ -3,7 +3,7 @@
 // server is an Auto Scaling group of one, found by its EC2 tag (cloud auto-join), whose new
 // instance reports in service only once the cluster is healthy with it.
 import { architectureOf } from "../aws-limits";
-import { contains, parseCidr, parseIp } from "../cidr";
+import { zoneOfAddress } from "./network";
 import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import type { MeshSpec } from "../spec/schema";
@@ -77,12 +77,6 @@ export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | R
     : [cloudAutoJoin({ region: slot(SERVER_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(SERVER_SLOTS.clusterName) })];
 }
 
-/** The zone whose private subnet holds an address, or the first zone (the rules report the mismatch). */
-function zoneOf(spec: MeshSpec, ip: string): number {
-  const found = spec.network.zones.findIndex((zone) => contains(parseCidr(zone.privateSubnet), parseIp(ip)));
-  return Math.max(found, 0);
-}
-
 /** The servers of a spec. */
 export function planServers(spec: MeshSpec): ServerPlan {
   const version = spec.versions.consul;
@@ -116,7 +110,8 @@ export function planServers(spec: MeshSpec): ServerPlan {
     const privateIp = fixed ? consul.serverPrivateIps![index]! : undefined;
     return {
       index,
-      zone: privateIp ? zoneOf(spec, privateIp) : index % spec.network.zones.length,
+      // An address outside every subnet is a rule error; zone 0 keeps the plan whole until it is reported.
+      zone: privateIp ? (zoneOfAddress(spec.network, privateIp) ?? 0) : index % spec.network.zones.length,
       ...(privateIp ? { privateIp } : {}),
       config,
       userData: consulServerUserData({
