@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { CliExit, parseCli, runTool } from "../tools/support";
-import { OUTPUT_MARKER } from "../tools/render";
+import { OUTPUT_MARKER, userDataOf } from "../tools/render";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
 
 const run = promisify(execFile);
@@ -202,6 +202,48 @@ describe("tools/render.ts --out", () => {
     expect(fs.existsSync(path.join(out, "stale.json"))).toBe(false);
     expect(fs.existsSync(path.join(out, OUTPUT_MARKER))).toBe(true);
   }, 60_000);
+});
+
+describe("tools/render.ts judges what ships", () => {
+  it("reads user data where the stacks put it: literal, or a local the launch template gzips or encodes; anything else is a failed check", () => {
+    const locals = { a_user_data: "#!/bin/bash\necho a\n" };
+    expect(userDataOf("#!/bin/bash\necho b\n", locals)).toEqual({ text: "#!/bin/bash\necho b\n", gzipped: false });
+    expect(userDataOf("${base64gzip(local.a_user_data)}", locals)).toEqual({ text: locals.a_user_data, gzipped: true });
+    expect(userDataOf("${base64encode(local.a_user_data)}", locals)).toEqual({ text: locals.a_user_data, gzipped: false });
+    expect(userDataOf('${file("x.sh")}', locals)).toBeUndefined();
+    expect(userDataOf("${base64gzip(local.missing)}", locals)).toBeUndefined();
+  });
+
+  it("shows the model behind a spec only the rules reject, and refuses an endless file by its size", async () => {
+    const spec = path.join(tempDir(), "crowded.yaml");
+    fs.writeFileSync(spec, 'services:\n  web: { image: "busybox:1.37", port: 8080, user: "1", count: 9 }\n');
+    const rejected = await tool("render", ["--spec", spec]);
+    expect(rejected.status).toBe(1);
+    expect(rejected.stdout).toMatch(/Deployability model of/);
+    expect(rejected.stderr).toMatch(/services\.web\.count: /);
+    const endless = await tool("render", ["--spec", "/dev/zero"]);
+    expect(endless).toMatchObject({ status: 1, stderr: expect.stringMatching(/larger than the limit of 2 MiB/) });
+    expect(endless.stdout).not.toMatch(/Deployability model/);
+  });
+
+  it("checks the production servers' and hosts' user data and every consul-ecs config, and counts each run's checks alone", async () => {
+    const runs = [
+      await tool("render", ["--spec", "examples/production.yaml", "--out", tempDir()]),
+      await tool("render", ["--spec", "examples/production.yaml", "--out", tempDir()]),
+    ];
+    for (const result of runs) expect(result.status, result.stdout + result.stderr).toBe(0);
+    const rows = runs[0]!.stdout.split("\n");
+    for (const template of ["consul_servers_server_1", "consul_servers_server_2", "consul_servers_server_3", "ecs_hosts"]) {
+      expect(
+        rows.some((r) => r.startsWith(`mesh/${template}_launch_template.user-data.sh`) && /lintShell\s+ok/.test(r)),
+        template,
+      ).toBe(true);
+    }
+    expect(rows.filter((r) => /consul-ecs\.json\s+judgeConsulEcsConfig\s+ok/.test(r))).toHaveLength(6);
+    const counted = runs.map((r) => /(\d+)\/(\d+) checks passed/.exec(r.stdout)?.[2]);
+    expect(counted[0]).toBeDefined();
+    expect(counted[1]).toBe(counted[0]);
+  }, 120_000);
 });
 
 describe("tools/write-json-schema.ts", () => {

@@ -27,10 +27,13 @@ import YAML from "yaml";
 import { stateBackendFrom } from "../stacks";
 import { loadSpec, type LoadedSpec } from "../lib/spec/load";
 import { formatSpecIssues, SpecError } from "../lib/spec/issues";
-import { cdktfContext, modelTables, parseCli, planDespiteRuleErrors, PROJECT_ROOT, runTool, table, usageError } from "./support";
+import { cdktfContext, modelTables, parseCli, PROJECT_ROOT, runTool, table, usageError } from "./support";
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
 import { judgeConsulConfig } from "./judges/consul-config";
+import { judgeConsulEcsConfig } from "./judges/consul-ecs-config";
+import { USER_DATA_MAX_BYTES } from "../lib/aws-limits";
+import { compressedUserDataBytes } from "../lib/rules/artifacts";
 import { judgeEnvoyBootstrap } from "./judges/envoy";
 import type { MeshPlan } from "../lib/plan/types";
 
@@ -78,11 +81,14 @@ function asProblems(result: unknown): string[] {
   return [String(result)];
 }
 
-const checks: Check[] = [];
-const pending: Promise<void>[] = [];
+/** One run's checks: rows in call order, and the validators still running. */
+interface Checks {
+  readonly rows: Check[];
+  readonly pending: Promise<void>[];
+}
 
 /** Runs a validator (sync or async); a throw is a failure with its message. Rows keep call order. */
-function check(artifact: string, validator: string, run: () => unknown): void {
+function runCheck({ rows: checks, pending }: Checks, artifact: string, validator: string, run: () => unknown): void {
   const row: { artifact: string; validator: string; problems: string[]; missing?: judges.MissingToolError } = { artifact, validator, problems: [] };
   checks.push(row);
   const fail = (error: unknown) => {
@@ -180,6 +186,22 @@ function printModel(plan: MeshPlan): number {
   return errors;
 }
 
+/** Where a stack puts EC2 user data. */
+const USER_DATA_ATTRIBUTES = [
+  ["aws_instance", "user_data"],
+  ["aws_instance", "user_data_base64"],
+  ["aws_launch_template", "user_data"],
+] as const;
+
+/** The script of a user data value: a literal script, or `${base64gzip|base64encode(local.NAME)}`; undefined for anything else. */
+export function userDataOf(value: unknown, locals: Record<string, unknown>): { text: string; gzipped: boolean } | undefined {
+  if (typeof value !== "string") return undefined;
+  const local = /^\$\{(base64gzip|base64encode)\(local\.([A-Za-z0-9_-]+)\)\}$/.exec(value);
+  if (!local) return value.startsWith("#!") ? { text: value, gzipped: false } : undefined;
+  const text = locals[local[2]!];
+  return typeof text === "string" ? { text, gzipped: local[1] === "base64gzip" } : undefined;
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   const { values } = parseCli(USAGE, { spec: { type: "string" }, out: { type: "string" } }, false, args);
   const env = values.spec === undefined ? process.env : { ...process.env, MESH_SPEC: path.resolve(values.spec) };
@@ -188,8 +210,7 @@ export async function main(args: readonly string[]): Promise<number> {
     loaded = loadSpec(env, cdktfContext("meshSpec"));
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
-    const plan = planDespiteRuleErrors(values.spec);
-    if (plan) printModel(plan);
+    if (error.plan) printModel(error.plan);
     console.error(error.message);
     return 1;
   }
@@ -206,6 +227,9 @@ export async function main(args: readonly string[]): Promise<number> {
     written.push(relative);
     return relative;
   };
+  const run: Checks = { rows: [], pending: [] };
+  const checks = run.rows;
+  const check = (artifact: string, validator: string, validate: () => unknown): void => runCheck(run, artifact, validator, validate);
 
   /** A file a script writes with a heredoc: written out, and checked by its kind. */
   const embeddedFile = (dir: string, target: string, body: string): void => {
@@ -270,6 +294,13 @@ export async function main(args: readonly string[]): Promise<number> {
           check(file, "lintShell", () => shellProblems(`#!/bin/${shell}\n${text}`, shell));
           for (const { target, body } of heredocFiles(text)) embeddedFile(`${stackName}/${service}.${cname}.files`, target, body);
         });
+        // The consul-ecs configuration of a dataplane task's mesh-init and health-sync.
+        for (const variable of (container.environment as { name?: string; value?: string }[] | undefined) ?? []) {
+          if (variable.name !== "CONSUL_ECS_CONFIG_JSON" || typeof variable.value !== "string") continue;
+          const config = variable.value;
+          const file = write(`${stackName}/${service}.${cname}.consul-ecs.json`, `${config}\n`);
+          check(file, "judgeConsulEcsConfig", () => judgeConsulEcsConfig(config));
+        }
         const health = (container.healthCheck as { command?: string[] } | undefined)?.command;
         if (health && (health[0] === "CMD-SHELL" || /(^|\/)(ba)?sh$/.test(health[1] ?? ""))) {
           const script = health[0] === "CMD-SHELL" ? health[1]! : health[health.length - 1]!;
@@ -287,14 +318,23 @@ export async function main(args: readonly string[]): Promise<number> {
       }
     }
 
-    for (const [name, instance] of Object.entries(resources.aws_instance ?? {})) {
-      if (typeof instance.user_data !== "string") continue;
-      const raw = instance.user_data;
-      const script = materialize(raw);
-      const shown = write(`${stackName}/${name}.user-data.sh`, script);
-      check(shown, "lintShell", () => shellProblems(script, shellOf(script, "sh")));
-      check(shown, "EC2 user data <= 16 KB", () => (Buffer.byteLength(script) > 16 * 1024 ? [`${Buffer.byteLength(script)} bytes`] : []));
-      for (const { target, body } of heredocFiles(script)) embeddedFile(`${stackName}/${name}.files`, target, body);
+    // User data of instances and launch templates: a literal, or a local the stack gzips or encodes.
+    for (const [type, attribute] of USER_DATA_ATTRIBUTES) {
+      for (const [name, resource] of Object.entries(resources[type] ?? {})) {
+        const value = resource[attribute];
+        if (value === undefined) continue;
+        const found = userDataOf(value, (config.locals ?? {}) as Record<string, unknown>);
+        if (!found) {
+          check(`${stackName}/${name}`, `read ${attribute}`, () => [`user data render cannot read: ${JSON.stringify(value).slice(0, 80)}`]);
+          continue;
+        }
+        const script = materialize(found.text);
+        const shown = write(`${stackName}/${name}.user-data.sh`, script);
+        check(shown, "lintShell", () => shellProblems(script, shellOf(script, "sh")));
+        const bytes = found.gzipped ? compressedUserDataBytes(script) : Buffer.byteLength(script);
+        check(shown, `EC2 user data <= ${USER_DATA_MAX_BYTES} bytes${found.gzipped ? " gzipped" : ""}`, () => (bytes > USER_DATA_MAX_BYTES ? [`${bytes} bytes`] : []));
+        for (const { target, body } of heredocFiles(script)) embeddedFile(`${stackName}/${name}.files`, target, body);
+      }
     }
 
     // Envoy configs anywhere else in the stack (e.g. a TLS edge task's bootstrap).
@@ -311,7 +351,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
 
-  await Promise.all(pending);
+  await Promise.all(run.pending);
   const failed = checks.filter((c) => c.problems.length > 0);
   const notRun = checks.filter((c) => c.missing !== undefined);
   const shownRoot = path.relative(PROJECT_ROOT, root).startsWith("..") ? root : path.relative(PROJECT_ROOT, root);

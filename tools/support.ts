@@ -4,12 +4,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadSpec, specPathFrom, type LoadedSpec } from "../lib/spec/load";
+import { loadSpec, type LoadedSpec } from "../lib/spec/load";
 import { formatSpecIssues, SpecError } from "../lib/spec/issues";
-import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { parseDocument } from "../lib/spec/document";
-import { checkStructure } from "../lib/spec/structure";
-import { buildPlan } from "../lib/plan/build";
 import type { MeshPlan } from "../lib/plan/types";
 import { deployabilityModel } from "../lib/rules/model";
 
@@ -49,22 +45,6 @@ export function loadProjectSpec(specFile?: string): LoadedSpec {
     }
     throw error;
   }
-}
-
-/**
- * The plan of the project's spec when only the rules rejected it, so a review can show the model
- * that explains the errors; undefined when the file or its structure is broken (nothing to model).
- */
-export function planDespiteRuleErrors(specFile?: string): MeshPlan | undefined {
-  const file = specFile ?? specPathFrom(process.env, cdktfContext("meshSpec"));
-  let input: unknown;
-  try {
-    input = file === undefined ? DEFAULT_SPEC : parseDocument(fs.readFileSync(file, "utf8"), file);
-  } catch {
-    return undefined;
-  }
-  const structure = checkStructure(input);
-  return structure.errors.length === 0 && structure.sound ? buildPlan(structure.sound.spec) : undefined;
 }
 
 /** Columns padded to their widest cell, the first row as a header. */

@@ -1,3 +1,5 @@
+import type { MeshPlan } from "../plan/types";
+
 /** One problem found in a spec: where (a path such as services.web.upstreams[0].destination) and what to fix. */
 export interface SpecIssue {
   readonly path: string;
@@ -15,6 +17,8 @@ export class SpecError extends Error {
     public readonly source: string,
     public readonly errors: readonly SpecIssue[],
     public readonly warnings: readonly SpecIssue[] = [],
+    /** The plan, when only the rules rejected the spec: a review can show the model that explains the errors. */
+    public readonly plan?: MeshPlan,
   ) {
     super(formatSpecIssues(source, errors, warnings));
     this.name = "SpecError";

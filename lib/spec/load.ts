@@ -81,7 +81,7 @@ export function parseSpec(input: unknown, source: string): LoadedSpec {
   const plan = structure.sound ? buildPlan(structure.sound.spec) : undefined;
   const semantic: RuleResult = plan ? checkPlan(plan) : { errors: [], warnings: [] };
   if (structure.errors.length === 0 && structure.sound && plan) {
-    if (semantic.errors.length > 0) throw new SpecError(source, semantic.errors, semantic.warnings);
+    if (semantic.errors.length > 0) throw new SpecError(source, semantic.errors, semantic.warnings, plan);
     return { spec: structure.sound.spec, plan, source, warnings: semantic.warnings };
   }
   const sound = structure.sound;
