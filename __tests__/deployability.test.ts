@@ -168,6 +168,15 @@ const plain = (name: string, change: Partial<ContainerPlan> = {}): ContainerPlan
 const liveness = { command: ["CMD", "true"], interval: 10, timeout: 5, retries: 3, startPeriod: 10 } as const;
 
 describe("boot order", () => {
+  it("orders the TLS edge's service after its certificate's secret versions, and reports a TLS edge that is not", () => {
+    const edge = loadSpecFile("examples/tls-edge.yaml").plan;
+    expect(bootOrder(edge)).toContainEqual(
+      expect.objectContaining({ who: expect.stringMatching(/^TLS edge /), need: "its secrets' values at start (ECS reads them once)", verdict: "ok" }),
+    );
+    const unordered = { ...edge, tlsEdge: { ...edge.tlsEdge!, startsAfter: [] } };
+    expect(run(checkBootOrder, unordered).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/secrets' values at start .*fail to start/) }]);
+  });
+
   it("has every mesh task wait for the control plane, bounded, behind a liveness check only (today's plan)", () => {
     const reports = bootOrder(plan);
     expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);

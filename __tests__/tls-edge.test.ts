@@ -99,6 +99,12 @@ describe("parity with the original envoy-ssl-tutorial", () => {
     expect(container(doc, "envoy").portMappings).toEqual([{ containerPort: 443, hostPort: 443, protocol: "tcp" }]);
   });
 
+  it("starts tasks only once the certificate and key are written (ECS reads the secrets once, at start)", () => {
+    expect(one(doc, "aws_ecs_service").depends_on).toEqual(
+      expect.arrayContaining(["aws_secretsmanager_secret_version.certificate_certificate_value", "aws_secretsmanager_secret_version.certificate_private_key_value"]),
+    );
+  });
+
   it("logs both containers to /ecs/envoy-ssl-tutorial with a retention and KMS", () => {
     expect(one(doc, "aws_cloudwatch_log_group")).toEqual({
       name: "/ecs/envoy-ssl-tutorial",

@@ -106,6 +106,8 @@ export class TlsEdgeStack extends MeshBaseStack {
         privateKeySecretArn: this.certificate.privateKeySecret.arn,
         certificateDigest: this.certificate.certificateDigest,
       },
+      // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
+      dependsOn: edge.startsAfter.flatMap((prerequisite) => (prerequisite === "mesh-secrets" ? this.certificate.secretVersions : [])),
       awsApiAccess: this.endpoints
         ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup!.id, s3PrefixListId: this.endpoints.s3PrefixListId }
         : { type: "internet" },

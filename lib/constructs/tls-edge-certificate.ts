@@ -39,6 +39,8 @@ export class TlsEdgeCertificate extends Construct {
   public readonly privateKeySecret: SecretsmanagerSecret;
   /** SHA-256 of the server certificate: changes whenever Terraform re-issues it. */
   public readonly certificateDigest: string;
+  /** The versions that hold the certificate and key: tasks can start only once they exist. */
+  public readonly secretVersions: readonly SecretsmanagerSecretVersion[];
 
   constructor(scope: Construct, id: string, props: TlsEdgeCertificateProps) {
     super(scope, id);
@@ -75,13 +77,14 @@ export class TlsEdgeCertificate extends Construct {
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays,
     });
-    new SecretsmanagerSecretVersion(this, "certificate_value", { secretId: this.certificateSecret.id, secretString: server.certPem });
+    const certificateValue = new SecretsmanagerSecretVersion(this, "certificate_value", { secretId: this.certificateSecret.id, secretString: server.certPem });
     this.privateKeySecret = new SecretsmanagerSecret(this, "private_key", {
       namePrefix: `${props.secretNamePrefix}/tls-private-key-`,
       description: `Private key (PEM) of the TLS certificate for ${props.dnsName}`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays,
     });
-    new SecretsmanagerSecretVersion(this, "private_key_value", { secretId: this.privateKeySecret.id, secretString: serverKey.privateKeyPem });
+    const privateKeyValue = new SecretsmanagerSecretVersion(this, "private_key_value", { secretId: this.privateKeySecret.id, secretString: serverKey.privateKeyPem });
+    this.secretVersions = [certificateValue, privateKeyValue];
   }
 }

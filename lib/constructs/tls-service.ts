@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Token } from "cdktf";
+import { type ITerraformDependable, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -50,6 +50,8 @@ export interface TlsEdgeServiceProps {
   readonly desiredCount?: number;
   /** Where tasks reach AWS APIs on 443. @default { type: "internet" } (a NAT gateway or the public IP) */
   readonly awsApiAccess?: AwsApiAccess;
+  /** What the ECS service waits for: the plan's startsAfter, bound by the stack. @default none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** The tag of the pinned Envoy image (lib/versions.ts), reused for its ECR mirror. */
@@ -206,6 +208,7 @@ export class TlsEdgeService extends Construct {
       deploymentCircuitBreaker: { enable: true, rollback: true },
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
+      ...(props.dependsOn?.length ? { dependsOn: [...props.dependsOn] } : {}),
     });
   }
 

@@ -132,5 +132,6 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, region: string): TlsEdgePlan
     envoyRepositoryName: envoyRepositoryName(spec.serviceName),
     network: spec.network,
     task: tlsEdgeTask(spec),
+    startsAfter: ["mesh-secrets"],
   };
 }

@@ -301,6 +301,8 @@ export interface TlsEdgePlan {
   readonly envoyRepositoryName: string;
   readonly network: TlsEdgeNetworkPlan;
   readonly task: TaskPlan;
+  /** What Terraform creates before the ECS service: the certificate's secret versions its tasks read at start. */
+  readonly startsAfter: readonly StartPrerequisite[];
 }
 
 /** What the servers and the Consul configuration need for dataplane tasks. */

@@ -26,16 +26,15 @@ export function bootOrder(plan: MeshPlan): PathReport[] {
 }
 
 function bootOrderOf(ref: TaskRef): PathReport[] {
-  const { who, specPath, task, service } = ref;
+  const { who, specPath, task, startsAfter } = ref;
   const reports: PathReport[] = [];
   const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
   const error = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "error", specPath, fix });
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
-  const startsAfter = service?.startsAfter ?? [];
 
   // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry.
-  if (service && task.containers.some((c) => (c.secrets ?? []).some((s) => typeof s.valueFrom !== "string"))) {
+  if (task.containers.some((c) => (c.secrets ?? []).some((s) => typeof s.valueFrom !== "string"))) {
     const need = "its secrets' values at start (ECS reads them once)";
     if (startsAfter.includes("mesh-secrets")) ok(need, "Terraform writes them first (depends_on the secret versions)");
     else error(need, "the ECS service may start tasks before the secret versions exist: those tasks fail to start", 'list "mesh-secrets" in startsAfter (lib/plan/build.ts)');

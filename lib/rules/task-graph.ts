@@ -4,7 +4,7 @@
 // container that depends on it directly has stopped (amazon-ecs-agent,
 // agent/engine/dependencygraph/graph.go, verifyShutdownOrder), so an init container that has
 // already exited holds nothing back at stop time.
-import type { ContainerPlan, DependencyCondition, MeshPlan, ServicePlan, TaskPlan } from "../plan/types";
+import type { ContainerPlan, DependencyCondition, MeshPlan, ServicePlan, StartPrerequisite, TaskPlan } from "../plan/types";
 
 /** One task definition of the plan, named as the model reports it. */
 export interface TaskRef {
@@ -15,12 +15,20 @@ export interface TaskRef {
   readonly task: TaskPlan;
   /** The mesh service it belongs to; none for the TLS edge. */
   readonly service?: ServicePlan;
+  /** What Terraform creates before its ECS service starts tasks. */
+  readonly startsAfter: readonly StartPrerequisite[];
 }
 
 /** Every task of the plan: the mesh services (sorted by name), then the TLS edge. */
 export function tasksOf(plan: MeshPlan): TaskRef[] {
-  const tasks: TaskRef[] = plan.services.map((service) => ({ who: `service ${service.name} (tasks)`, specPath: service.path, task: service.task, service }));
-  if (plan.tlsEdge) tasks.push({ who: `TLS edge ${plan.tlsEdge.serviceName} (tasks)`, specPath: "tlsEdge", task: plan.tlsEdge.task });
+  const tasks: TaskRef[] = plan.services.map((service) => ({
+    who: `service ${service.name} (tasks)`,
+    specPath: service.path,
+    task: service.task,
+    service,
+    startsAfter: service.startsAfter,
+  }));
+  if (plan.tlsEdge) tasks.push({ who: `TLS edge ${plan.tlsEdge.serviceName} (tasks)`, specPath: "tlsEdge", task: plan.tlsEdge.task, startsAfter: plan.tlsEdge.startsAfter });
   return tasks;
 }
 
