@@ -157,6 +157,12 @@ describe("a tool run as a command (tsx)", () => {
 });
 
 describe("tools/diagram.ts", () => {
+  it("stops on a bad spec with its problems and exit 1, without ending the process", async () => {
+    const spec = path.join(tempDir(), "bad.yaml");
+    fs.writeFileSync(spec, "services: {}\n");
+    expect(await tool("diagram", ["--spec", spec])).toMatchObject({ status: 1, stderr: expect.stringMatching(/services: must define at least one service/) });
+  });
+
   it("prints a user's spec as Mermaid and writes nothing", async () => {
     const before = projectFiles();
     const result = await tool("diagram", ["--spec", "examples/three-tier.yaml"]);

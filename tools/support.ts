@@ -29,8 +29,8 @@ export function appCommand(project: string = PROJECT_ROOT): string {
 }
 
 /**
- * The spec as main.ts loads it, or the file given (as if it were MESH_SPEC); a bad spec prints
- * its problems and exits 1.
+ * The spec as main.ts loads it, or the file given (as if it were MESH_SPEC); a bad spec stops the
+ * tool with its problems, exit 1 (a CliExit: a test importing the tool keeps running).
  */
 export function loadProjectSpec(specFile?: string): LoadedSpec {
   try {
@@ -39,10 +39,7 @@ export function loadProjectSpec(specFile?: string): LoadedSpec {
     if (loaded.warnings.length > 0) console.error(formatSpecIssues(loaded.source, [], loaded.warnings));
     return loaded;
   } catch (error) {
-    if (error instanceof SpecError) {
-      console.error(error.message);
-      process.exit(1);
-    }
+    if (error instanceof SpecError) throw new CliExit(1, error.message);
     throw error;
   }
 }
@@ -57,12 +54,12 @@ export function table(rows: readonly (readonly string[])[]): string {
 type CliOptions = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * A tool stopping on its command line: `--help` (exit 0, the usage for stdout) or a bad argument
- * (exit 2, the reason and the usage for stderr). runTool prints it; tests catch it.
+ * A tool stopping early: `--help` (exit 0, the usage for stdout), a bad spec (exit 1, its problems)
+ * or a bad argument (exit 2, the reason and the usage), both for stderr. runTool prints it; tests catch it.
  */
 export class CliExit extends Error {
   constructor(
-    readonly code: 0 | 2,
+    readonly code: 0 | 1 | 2,
     readonly text: string,
   ) {
     super(text);

@@ -141,11 +141,6 @@ export class ConsulSecrets extends Construct {
     return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${this.props.namePrefix}/consul/${SERVICE_TOKEN_SECRET_DIR}/*`;
   }
 
-  /** What server `index` reads: the shared secrets and its own certificate and key (service tokens: serviceTokenSecretsArn). */
-  public serverReadableSecrets(index: number): SecretRef[] {
-    return this.serverBootSecrets(index);
-  }
-
   /** The versions of some secrets: what must exist before their reader starts. */
   public versionsOf(refs: readonly SecretRef[]): SecretsmanagerSecretVersion[] {
     return refs.map((ref) => this.secretVersions.get(ref.secret)!);

@@ -152,7 +152,7 @@ export class ConsulServers extends Construct {
         "read-consul-secrets": {
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverReadableSecrets(node.index).map((s) => s.secret.arn) },
+            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
             // The service tokens it keeps in sync: whatever parameters exist under the path, and their secrets.
             { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] },
             {

@@ -5,7 +5,7 @@ import { ENI_LIMITS } from "../aws-limits";
 import { INSTANCE_TYPE, MAX_CLUSTER_NAME } from "../spec/schema";
 
 /** The broadest admin_cidr accepted without admin_cidr_allow_broad: one office or VPN range. */
-export const ADMIN_CIDR_MIN_PREFIX = 24;
+const ADMIN_CIDR_MIN_PREFIX = 24;
 
 export interface MeshVariablesProps {
   readonly clusterName: string;

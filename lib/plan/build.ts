@@ -31,7 +31,7 @@ const ECS_AGENT_CONFIG = { ECS_AWSVPC_BLOCK_IMDS: "true", ECS_ENABLE_TASK_IAM_RO
  * place and a single task is replaced with a short gap; Fargate and an Auto Scaling group's
  * capacity provider start the new task first.
  */
-export function deploymentFor(capacity: ServicePlan["capacity"], count: number): ServicePlan["deployment"] {
+function deploymentFor(capacity: ServicePlan["capacity"], count: number): ServicePlan["deployment"] {
   if (capacity !== "EC2") return { minimumHealthyPercent: 100, maximumPercent: 200 };
   return { minimumHealthyPercent: count <= 1 ? 0 : 50, maximumPercent: 100 };
 }

@@ -24,7 +24,7 @@ export const DATAPLANE_CONTAINERS = {
 } as const;
 
 /** The task volume mesh-init writes (the dataplane's config, the CA, the consul-ecs binary) and the others read. */
-export const CONSUL_DATA_VOLUME = "consul_data";
+const CONSUL_DATA_VOLUME = "consul_data";
 
 /** The auth method and role path every dataplane task logs in with (lib/constructs/consul-auth-method.ts creates them). */
 export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {

@@ -17,7 +17,7 @@ const needsControlPlane = (c: ContainerPlan): boolean => (c.needs ?? []).some((n
 const checkNeedsControlPlane = (c: ContainerPlan): boolean => (c.healthCheck?.needs ?? []).includes("control-plane");
 
 /** Seconds a failing health check takes to turn UNHEALTHY: failures count after the start period, `retries` of them, `interval` apart (ECS HealthCheck). */
-export function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): number {
+function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): number {
   return check.startPeriod + check.retries * check.interval;
 }
 

@@ -7,7 +7,7 @@ import type { MeshPlan, ServicePlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
-export const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
+const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
 
 export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   for (const service of plan.services) {

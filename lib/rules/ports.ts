@@ -6,7 +6,7 @@ import type { MeshPlan, TaskArchitecture } from "../plan/types";
 import type { RuleResult } from "./index";
 
 /** Ports the mesh containers hold inside every task of each architecture. */
-export const RESERVED_TASK_PORTS: Readonly<Record<TaskArchitecture, ReadonlyMap<number, string>>> = {
+const RESERVED_TASK_PORTS: Readonly<Record<TaskArchitecture, ReadonlyMap<number, string>>> = {
   agent: new Map([
     [CONSUL_PORTS.serfLan, "the Consul agent's Serf LAN port"],
     [CONSUL_PORTS.http, "the Consul agent's HTTP API"],

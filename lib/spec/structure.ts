@@ -122,7 +122,7 @@ export function applyToDocument(issues: readonly SpecIssue[], sound: SoundPart, 
     });
 }
 
-export function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
+function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
   const path = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(issue.path);
