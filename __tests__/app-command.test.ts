@@ -76,11 +76,8 @@ describe("the app command of cdktf.json", () => {
     expect(bad.stdout + bad.stderr).toMatch(/error TS2322/);
     expect(bad.stderr).toMatch(/nothing was synthesized/);
     expect(fs.existsSync(path.join(bad.outdir, "stacks"))).toBe(false);
-    // Still stale: the stamp still names the last good sources, so the next run tries again.
+    // Still stale: the stamp still names the last good sources, which differ from these, so the next run compiles again (the first test shows a stale build compiles).
     expect(fs.readFileSync(stamp, "utf8")).toBe(goodStamp);
-    const retried = synth();
-    expect(retried.status).not.toBe(0);
-    expect(retried.stdout).toMatch(/Compiling the app/);
 
     // Back to the sources of the last good build, which dist/ still holds (tsc emits nothing on an error).
     fs.writeFileSync(file, source);
