@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { threadId } from "node:worker_threads";
 import { Testing } from "cdktf";
 import { DEFAULT_SPEC } from "../../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
@@ -12,6 +14,7 @@ import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
 import { renderContainerDefinitions } from "../../lib/render/containers";
 import { MeshStack } from "../../stacks/mesh-stack";
 import { createStacks } from "../../stacks";
+import { sharedSynthDir } from "./shared-synth-dir";
 
 /** The plan of a spec, through the schema as in main.ts (the rules are not run). */
 export function planOf(specInput: MeshSpecInput = DEFAULT_SPEC): MeshPlan {
@@ -20,15 +23,26 @@ export function planOf(specInput: MeshSpecInput = DEFAULT_SPEC): MeshPlan {
 
 /**
  * Synthesis is the suite's most repeated cost, and the same specs are synthesized by many test
- * files (which share a worker's modules): each spec's JSON text is kept, and every caller parses
- * its own copy, free to change it.
+ * files: each spec's JSON text is kept, in the worker and in a folder the run's workers share
+ * (worker threads share the process ID; global-setup.ts removes it), and every caller parses its
+ * own copy, free to change it.
  */
 const synthesized = new Map<string, string>();
 function memo(kind: string, specInput: MeshSpecInput, synthesize: () => string): any {
   const key = `${kind}\u0000${JSON.stringify(specInput)}`;
   let text = synthesized.get(key);
   if (text === undefined) {
-    text = synthesize();
+    const shared = path.join(sharedSynthDir(), `${createHash("sha256").update(key).digest("hex")}.json`);
+    if (fs.existsSync(shared)) {
+      text = fs.readFileSync(shared, "utf8");
+    } else {
+      text = synthesize();
+      // Written whole, then renamed: the other worker reads all of it or nothing.
+      fs.mkdirSync(path.dirname(shared), { recursive: true });
+      const partial = `${shared}.${threadId}.tmp`;
+      fs.writeFileSync(partial, text);
+      fs.renameSync(partial, shared);
+    }
     synthesized.set(key, text);
   }
   return JSON.parse(text);
