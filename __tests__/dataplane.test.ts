@@ -1,7 +1,9 @@
 // Agentless (dataplane) tasks, synthesized and inspected: their containers and start order,
 // what secrets reach them, the IAM login they rely on, the server port they open, and that a
 // service changes architecture without touching any other service.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSpecFile, parseSpec } from "../lib/spec/load";
@@ -13,6 +15,7 @@ import { CONSUL_PORTS, DATAPLANE_PORTS } from "../lib/facts";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
 import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES } from "../lib/versions";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
+import { FORMERLY_MANAGED_LOGIN } from "../stacks/intentions-stack";
 import { synthAllStacks } from "./support/synth";
 
 type Doc = Record<string, any>;
@@ -55,6 +58,7 @@ function changedAddresses(before: Doc, after: Doc): string[] {
         if (JSON.stringify(a[name]) !== JSON.stringify(b[name])) out.push(`${stack}/${section}.${name}`);
       }
     }
+    if (JSON.stringify(before[stack]?.removed) !== JSON.stringify(after[stack]?.removed)) out.push(`${stack}/removed`);
   }
   return out.sort();
 }
@@ -187,19 +191,11 @@ describe("the control plane of dataplane tasks", () => {
   const intentions = production.intentions.resource;
   const mesh = production.mesh.resource;
 
-  it("has an IAM auth method that trusts exactly the mesh's task roles, and a binding rule on their service tag", () => {
-    const method = intentions.consul_acl_auth_method.dataplane_login_auth_method;
-    expect(method).toMatchObject({ name: "iam-ecs-service-token", type: "aws-iam" });
-    const config = JSON.parse(method.config_json);
+  it("has each task role under the path the servers' auth method trusts, tagged with its service, allowed only to sign iam:GetRole on itself", () => {
     const path = taskRolePath("prod-mesh");
-    expect(config).toEqual({
-      BoundIAMPrincipalARNs: [`arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role${path}*`],
-      EnableIAMEntityDetails: true,
-      IAMEntityTags: ["consul.hashicorp.com.service-name"],
-    });
-    const rule = intentions.consul_acl_binding_rule.dataplane_login_binding_rule;
-    // $${ reaches Consul as ${: the rule binds the tag's value as the service identity.
-    expect(rule).toMatchObject({ bind_type: "service", bind_name: "$${entity_tags.consul.hashicorp.com.service-name}" });
+    // The servers' consul-acl-sync creates the auth method with exactly that path (run under stubs in scripts-run.test.ts).
+    const userData = production.mesh.locals.consul_servers_server_1_user_data as string;
+    expect(userData).toContain(`--arg roles 'arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role${path}*'`);
     for (const service of ["api", "orders", "web"]) {
       const role = mesh.aws_iam_role[`service_${service}_task_role_role`];
       expect(role.path, service).toBe(path);
@@ -211,10 +207,34 @@ describe("the control plane of dataplane tasks", () => {
     }
   });
 
-  it("registers the cluster's synthetic node, which logins may not create", () => {
-    expect(intentions.consul_node.dataplane_login_synthetic_node.meta).toEqual({ "synthetic-node": "true" });
+  it("leaves the login to the servers: the intentions stack creates none of it, and forgets (never destroys) what an older version created", () => {
+    const types = Object.keys(intentions);
+    expect(types.filter((t) => /auth_method|binding_rule|consul_node/.test(t))).toEqual([]);
+    expect(production.intentions.removed).toEqual(FORMERLY_MANAGED_LOGIN.map((from) => ({ from, lifecycle: { destroy: false } })));
+    // An agent-only mesh never had them.
+    expect(synthAllStacks(DEFAULT_SPEC).intentions.removed).toBeUndefined();
   });
 
+  it("writes removed blocks that real Terraform accepts (terraform validate, no provider needed), and rejects when they are malformed", () => {
+    const validate = (removed: unknown): { status: number | null; output: string } => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "removed-blocks-"));
+      try {
+        fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ terraform: { required_version: production.intentions.terraform.required_version }, removed }));
+        const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+        const init = spawnSync("terraform", ["init", "-backend=false", "-input=false", "-no-color"], { cwd: root, env, encoding: "utf8" });
+        if (init.status !== 0) return { status: init.status, output: init.stderr };
+        const run = spawnSync("terraform", ["validate", "-no-color"], { cwd: root, env, encoding: "utf8" });
+        return { status: run.status, output: `${run.stdout}${run.stderr}` };
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    };
+    const shipped = validate(production.intentions.removed);
+    expect(shipped.status, shipped.output).toBe(0);
+    const misspelt = validate(production.intentions.removed.map((r: Doc) => ({ ...r, lifecycle: { destory: false } })));
+    expect(misspelt.status).not.toBe(0);
+    expect(misspelt.output).toMatch(/No argument or block type is named "destory"/);
+  });
   it("opens the servers' gRPC TLS port to mesh tasks only, and nothing else beyond the agent mesh's rules", () => {
     const agent = synthAllStacks(DEFAULT_SPEC);
     const dataplaneSpec = structuredClone(DEFAULT_SPEC) as any;
@@ -268,14 +288,11 @@ describe("moving one service between architectures", () => {
     const input = structuredClone(DEFAULT_SPEC) as any;
     input.services["http-server"].architecture = "dataplane";
     const changed = changedAddresses(synthAllStacks(DEFAULT_SPEC), synthAllStacks(input));
+    // The login control plane: the servers' sync creates it (their user data; a fixed server takes it at its next roll, README).
     expect(changed.filter((address) => !address.includes("http-server"))).toEqual([
-      "intentions/consul_acl_auth_method.dataplane_login_auth_method",
-      "intentions/consul_acl_binding_rule.dataplane_login_binding_rule",
-      "intentions/consul_node.dataplane_login_synthetic_node",
-      "intentions/data.aws_caller_identity.account",
-      "intentions/data.aws_partition.partition",
+      "intentions/removed",
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
-      "mesh/output.cross-stack-output-aws_ecs_cluster_ecs_cluster_arn",
+      "mesh/locals.consul_servers_server_1_user_data",
     ]);
   });
 });

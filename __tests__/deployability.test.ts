@@ -177,7 +177,7 @@ describe("boot order", () => {
     expect(run(checkBootOrder, unordered).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/secrets' values at start .*fail to start/) }]);
   });
 
-  it("has every mesh task wait for the control plane, bounded, behind a liveness check only (today's plan)", () => {
+  it("has every mesh task wait for the control plane, bounded, and the agent's check tolerate a cold boot (today's plan)", () => {
     const reports = bootOrder(plan);
     expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
     expect(reports).toContainEqual(
@@ -187,7 +187,14 @@ describe("boot order", () => {
         path: expect.stringMatching(/retries up to 600 s .*Terraform creates the servers and its service token parameter first/),
       }),
     );
-    expect(reports).toContainEqual(expect.objectContaining({ need: "consul-agent health check during a cold boot", path: "needs nothing outside the task", verdict: "ok" }));
+    // With auto_encrypt the agent opens its HTTP API only once a server signed its certificate.
+    expect(reports).toContainEqual(
+      expect.objectContaining({
+        need: "consul-agent health check during a cold boot",
+        path: "needs the control plane; turns UNHEALTHY after 330 s of failures, longer than a cold boot",
+        verdict: "ok",
+      }),
+    );
     expect(reports).toContainEqual(
       expect.objectContaining({ need: "envoy-sidecar health check during a cold boot", path: expect.stringMatching(/runs after envoy-bootstrap waited for it/), verdict: "ok" }),
     );
@@ -229,12 +236,64 @@ describe("boot order", () => {
     expect(errors.filter((e) => !/cold boot|control plane/.test(e.message))).toEqual([]);
   });
 
+  it("reports the agent check this project shipped: the HTTP API with auto_encrypt needs a server, startPeriod 10", () => {
+    const shipped = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 10 } }));
+    expect(run(checkBootOrder, shipped).errors).toContainEqual({
+      path: "services.http-server",
+      message: expect.stringMatching(/consul-agent health check during a cold boot: .*UNHEALTHY startPeriod 10 s \+ 3 retries × 10 s = 40 s, within a cold server boot/),
+    });
+  });
+
   it("accepts a check that needs the control plane when it tolerates a cold boot (startPeriod + retries × interval)", () => {
     const tolerant = withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 300, needs: ["control-plane"] } }));
     expect(run(checkBootOrder, tolerant).errors).toEqual([]);
     expect(bootOrder(tolerant)).toContainEqual(
       expect.objectContaining({ need: "consul-agent health check during a cold boot", path: expect.stringMatching(/after 330 s of failures, longer than a cold boot/) }),
     );
+  });
+
+  describe("the signed IAM login of dataplane tasks", () => {
+    const production = loadSpecFile("examples/production.yaml").plan;
+    const loginNeed = /^consul-ecs-mesh-init's IAM login, signed once when it starts and rejected by AWS 300 s later$/;
+
+    it("passes today: the servers create the auth method, and a stale login ends the task (startTimeout 120 s on Fargate, 240 s on EC2)", () => {
+      const reports = bootOrder(production).filter((r) => loginNeed.test(r.need));
+      expect(reports.map((r) => [r.who, r.verdict])).toEqual([
+        ["service api (tasks)", "ok"],
+        ["service orders (tasks)", "ok"],
+        ["service web (tasks)", "ok"],
+      ]);
+      // api runs on Fargate, orders and web on EC2.
+      expect(reports[0]!.path).toMatch(/stops after 120 s \(consul-dataplane, consul-ecs-health-sync give up\)/);
+      expect(reports[1]!.path).toMatch(/stops after 240 s/);
+      expect(checkPlan(production).errors).toEqual([]);
+    });
+
+    it("reports the first deploy this project shipped: the auth method made by the later intentions deploy, mesh-init without startTimeout", () => {
+      const shipped = withContainer({ ...production, server: { ...production.server, login: undefined } }, "consul-ecs-mesh-init", ({ startTimeout: _, ...c }) => c);
+      const errors = run(checkBootOrder, shipped).errors.filter((e) => /IAM login/.test(e.message));
+      expect(errors).toHaveLength(3);
+      expect(errors[0]).toEqual({
+        path: "services.api",
+        message: expect.stringMatching(/signed once .*nothing creates the auth method before the tasks start .*retries it forever.*ServerPlan\.login/),
+      });
+      const servers = withContainer(production, "consul-ecs-mesh-init", ({ startTimeout: _, ...c }) => c);
+      expect(run(checkBootOrder, servers).errors).toContainEqual({
+        path: "services.web",
+        message: expect.stringMatching(/no startTimeout: a task whose signature went stale .*never replaced.*set consul-ecs-mesh-init's startTimeout below 300 s/),
+      });
+    });
+
+    it("reports a startTimeout the signature does not outlive, and one that stops nothing", () => {
+      const long = withContainer(production, "consul-ecs-mesh-init", (c) => ({ ...c, startTimeout: 300 }));
+      expect(run(checkBootOrder, long).errors).toContainEqual({ path: "services.orders", message: expect.stringMatching(/startTimeout 300 s: a task whose signature went stale/) });
+      const nobodyWaits = withContainer(production, "consul-dataplane", (c) => ({ ...c, dependsOn: [] }));
+      const unstopped = withContainer(nobodyWaits, "consul-ecs-health-sync", (c) => ({ ...c, essential: false }));
+      expect(run(checkBootOrder, unstopped).errors).toContainEqual({
+        path: "services.orders",
+        message: expect.stringMatching(/startTimeout 240 s and no essential container waiting on it/),
+      });
+    });
   });
 
   it("reports a wait shorter than a cold boot, and a container that does not wait at all", () => {
@@ -429,7 +488,7 @@ describe("the model", () => {
     expect(errors).toBe(0);
     expect(text).toMatch(/^service http-client \(tasks\)\nneed +verdict +path\n/m);
     expect(text).toMatch(/^Consul servers$/m);
-    const race = modelTables(withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, needs: ["control-plane"] } })));
+    const race = modelTables(withContainer(plan, "consul-agent", (c) => ({ ...c, healthCheck: { ...c.healthCheck!, startPeriod: 10 } })));
     expect(race.errors).toBe(4);
     expect(race.text).toMatch(/^consul-agent health check during a cold boot +ERROR +needs the control plane and nothing before it waited/m);
     expect(race.text).toMatch(/^ {2}ERROR services\.http-client, consul-agent health check during a cold boot\. Fix: make the check a liveness probe/m);

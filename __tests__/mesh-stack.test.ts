@@ -78,6 +78,8 @@ describe("instances (main.tf)", () => {
       device_name: "/dev/sdf",
       volume_id: "${aws_ebs_volume.consul_servers_server_1_data.id}",
       instance_id: "${aws_instance.consul_servers_server_1_instance.id}",
+      // `terraform apply -replace` of the server stops it (unmounting XFS) before the detach.
+      stop_instance_before_detaching: true,
     });
     expect((doc as any).locals.consul_servers_server_1_user_data).toContain("readonly DATA_VOLUME_ID='${aws_ebs_volume.consul_servers_server_1_data.id}'");
   });
@@ -435,6 +437,38 @@ describe("production topology (examples/production.yaml)", () => {
       expect(ecsService.capacity_provider_strategy[0].capacity_provider).toBe("${aws_ecs_capacity_provider.ecs_hosts_capacity_provider.name}");
       expect(ecsService.ordered_placement_strategy).toEqual([{ type: "spread", field: "attribute:ecs.availability-zone" }]);
     }
+  });
+
+  it("creates the services on the capacity provider after its association with the cluster (and destroys them first), and Fargate services without it", () => {
+    const association = "aws_ecs_cluster_capacity_providers.ecs_hosts_cluster_capacity_providers";
+    expect(Object.keys(res("aws_ecs_cluster_capacity_providers"))).toEqual(["ecs_hosts_cluster_capacity_providers"]);
+    for (const service of ["web", "orders"]) expect(res("aws_ecs_service")[`service_${service}_service`].depends_on, service).toContain(association);
+    expect(res("aws_ecs_service").service_api_service.depends_on).not.toContain(association);
+  });
+
+  it("gives each server slot a stable Consul node name, so a replacement keeps the name its node ID was registered under", () => {
+    const names = [1, 2, 3].map((n) => /^node_name += "([^"]+)"$/m.exec((prod as any).locals[`consul_servers_server_${n}_user_data`])?.[1]);
+    expect(names).toEqual(["consul-server-1", "consul-server-2", "consul-server-3"]);
+    // A fixed server keeps its hostname with its address: no name change at its next roll.
+    expect((doc as any).locals.consul_servers_server_1_user_data).not.toMatch(/^node_name /m);
+  });
+
+  it("waits for each server group longer than its launch hook, and destroys the host group without waiting for a drain", () => {
+    for (const n of [1, 2, 3]) {
+      const group = res("aws_autoscaling_group")[`consul_servers_server_${n}_group`];
+      const minutes = Number(/^(\d+)m$/.exec(group.wait_for_capacity_timeout)?.[1]);
+      expect(minutes * 60).toBeGreaterThan(group.initial_lifecycle_hook[0].heartbeat_timeout);
+    }
+    expect(res("aws_autoscaling_group").ecs_hosts_group.force_delete).toBe(true);
+  });
+
+  it("opens Serf WAN (8302) between the servers only", () => {
+    const wan = Object.values(res("aws_vpc_security_group_ingress_rule")).filter((r) => r.from_port === 8302);
+    expect(wan.map((r) => [r.ip_protocol, r.to_port, r.referenced_security_group_id, r.cidr_ipv4])).toEqual([
+      ["tcp", 8302, "${aws_security_group.consul_servers_security_group_group.id}", undefined],
+      ["udp", 8302, "${aws_security_group.consul_servers_security_group_group.id}", undefined],
+    ]);
+    expect(wan.every((r) => r.security_group_id === "${aws_security_group.consul_servers_security_group_group.id}")).toBe(true);
   });
 });
 

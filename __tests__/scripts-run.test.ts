@@ -56,6 +56,7 @@ const DATA_VOLUME = "vol-0123456789abcdef0";
 const INSTANCE_ID = "i-0aaaabbbbccccdddd";
 const ASG_NAME = "prod-mesh-consul-server-1";
 const SNAPSHOT_BUCKET = "prod-mesh-consul-snapshots";
+const CLUSTER_ARN = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
 const SNAPSHOT_KEY = "arn:aws:kms:us-east-1:111122223333:key/0b0c0d0e-1111-2222-3333-444455556666";
 
 const SECRET = {
@@ -87,6 +88,8 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
     [SERVER_SLOTS.autoScalingGroup]: ASG_NAME,
     [SERVER_SLOTS.snapshotBucket]: SNAPSHOT_BUCKET,
     [SERVER_SLOTS.snapshotKey]: SNAPSHOT_KEY,
+    [SERVER_SLOTS.loginRoles]: `arn:aws:iam::111122223333:role/consul-ecs/${plan.name}/*`,
+    [SERVER_SLOTS.clusterArn]: CLUSTER_ARN,
   };
 }
 
@@ -163,6 +166,10 @@ function serverStubs(overrides: Readonly<Record<string, Stub>> = {}): Record<str
         { when: "version", answers: [ok(`Consul v${CONSUL.version}\nRevision 0123abcd\nBuild Date 2025-01-01T00:00:00Z\n`)] },
         { when: exactArgs("validate", SERVER_PATHS.configDir), answers: [ok("Configuration is valid!\n")] },
         { when: exactArgs("operator", "autopilot", "state", "-format=json"), answers: [ok('{"Healthy": true, "FailureTolerance": 1}\n')] },
+        // The dataplane login the leader's consul-acl-sync created.
+        { when: exactArgs("acl", "auth-method", "read", "-name", "iam-ecs-service-token"), answers: [ok("Name: iam-ecs-service-token\nType: aws-iam\n")] },
+        { when: exactArgs("acl", "binding-rule", "list", "-method", "iam-ecs-service-token", "-format=json"), answers: [ok('[{"ID": "0d3f4e5a-1111-2222-3333-444455556666"}]\n')] },
+        { when: exactArgs("catalog", "nodes", "-node-meta", "synthetic-node=true"), answers: [ok(`Node  ID  Address  DC\n${CLUSTER_ARN}    127.0.0.1  prod\n`)] },
       ],
     },
     systemctl: { otherwise: ok() },
@@ -468,13 +475,17 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
   it("completes the lifecycle action only after starting Consul and seeing the cluster healthy, as the management token", () => {
     const all = lines(boot.calls);
     const hook = `aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`;
-    expect(all.slice(-7)).toEqual([
+    expect(all.slice(-10)).toEqual([
       "systemctl daemon-reload",
       "systemctl enable --now consul",
       "systemctl enable --now consul-acl-sync.timer",
       "systemctl enable --now consul-task-reaper.timer",
       "systemctl enable --now consul-snapshot.timer",
       "consul operator autopilot state -format=json",
+      // Dataplane tasks start once the group is in service: their login target exists by then.
+      "consul acl auth-method read -name iam-ecs-service-token",
+      "consul acl binding-rule list -method iam-ecs-service-token -format=json",
+      "consul catalog nodes -node-meta synthetic-node=true",
       hook,
     ]);
     expect(boot.calls.find((c) => c.args[0] === "operator")!.env).toEqual({
@@ -500,7 +511,21 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       `aws autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`,
     );
     expect(result.stderr).toContain("consul-server-bootstrap: FAILED: waiting for the cluster to be healthy with this server: still failing after 20 attempts\n");
-    expect(result.console.endsWith("consul-server-bootstrap: FAILED: the cluster did not become healthy with this server; the Auto Scaling group replaces it\n")).toBe(true);
+    expect(result.console.endsWith("consul-server-bootstrap: FAILED: the cluster did not become ready with this server; the Auto Scaling group replaces it\n")).toBe(true);
+  });
+
+  it("a dataplane login the leader never creates: waits for it, bounded, then abandons (no task may start and sign a login that cannot succeed)", () => {
+    const fresh = newRoot();
+    const stubs = serverStubs();
+    const missing = failing("Error reading auth method: Unexpected response code: 404\n");
+    const consul: Stub = { ...stubs.consul, rules: [{ when: "acl auth-method read *", answers: [missing] }, ...stubs.consul!.rules!] };
+    const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("nvme"));
+    expect(result.exitCode).toBe(1);
+    expect(result.calls.filter((c) => c.args.join(" ").startsWith("acl auth-method read"))).toHaveLength(10);
+    // It never asked for the rest of the login target, and abandoned the launch.
+    expect(result.calls.filter((c) => c.args[0] === "catalog")).toEqual([]);
+    expect(lines(result.calls).at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON /);
+    expect(result.stderr).toContain("FAILED: waiting for the dataplane tasks' IAM login (auth method, binding rule, synthetic node): still failing after 10 attempts\n");
   });
 
   describe("the commands of the units it installed", () => {
@@ -556,82 +581,167 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       answers,
     });
 
-    it("consul-acl-sync.service: creates the missing policy and tokens from Secrets Manager, deletes removed services' tokens", () => {
-      const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
-      expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
+    describe("consul-acl-sync.service", () => {
       const notFound = failing("curl: (22) The requested URL returned error: 403\n", 22);
       const region = ["--region", "us-east-1"];
-      const result = root.run({
-        argv,
-        env: { PATH: STUB_PATH, ...env },
-        stubs: {
-          aws: {
-            rules: [
-              secretRule(secretArn("agent"), AGENT_TOKEN_JSON, region),
-              secretRule(secretArn("token-web"), token(WEB.accessor, WEB.secret), region),
-              secretRule(secretArn("token-api"), token(API_SVC.accessor, API_SVC.secret), region),
-              { when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"), answers: [ok(`${PARAMETERS}\n`)] },
-            ],
-          },
-          curl: {
-            readsStdin: "* --data @- *",
-            rules: [
-              curlRule("GET", "/acl/policies", [ok("[]")]),
-              curlRule("GET", "/acl/policy/name/mesh-agents", [notFound]),
-              curlRule("PUT", "/acl/policy", [ok("{}")], true),
-              curlRule("GET", `/acl/token/${SECRET.agentAccessor}`, [notFound]),
-              curlRule("GET", `/acl/token/${WEB.accessor}`, [ok("{}")]),
-              curlRule("GET", `/acl/token/${API_SVC.accessor}`, [notFound]),
-              curlRule("PUT", "/acl/token", [ok("{}")], true),
-              curlRule("GET", "/acl/tokens", [
-                ok(
-                  JSON.stringify([
-                    { AccessorID: WEB.accessor, Description: "managed-by:consul-ecs-mesh service:web" },
-                    { AccessorID: OLD, Description: "managed-by:consul-ecs-mesh service:orders" },
-                    { AccessorID: "00000000-0000-0000-0000-000000000002", Description: "Anonymous Token" },
-                  ]),
-                ),
-              ]),
-              curlRule("DELETE", `/acl/token/${OLD}`, [ok("true")]),
-            ],
-          },
+      const SELF = "10.20.0.10";
+      const AUTH_METHOD_URL = "/acl/auth-method/iam-ecs-service-token";
+      const BIND_NAME = "${entity_tags.consul.hashicorp.com.service-name}";
+      const RULE = { ours: "0d3f4e5a-1111-2222-3333-444455556666", foreign: "9a9a9a9a-1111-2222-3333-444455556666" };
+      const wantedMethod = {
+        Name: "iam-ecs-service-token",
+        Type: "aws-iam",
+        Description: "ECS tasks of the mesh log in with their task role",
+        Config: {
+          BoundIAMPrincipalARNs: ["arn:aws:iam::111122223333:role/consul-ecs/prod-mesh/*"],
+          EnableIAMEntityDetails: true,
+          IAMEntityTags: ["consul.hashicorp.com.service-name"],
         },
+      };
+      const wantedRule = { AuthMethod: "iam-ecs-service-token", Description: expect.any(String), BindType: "service", BindName: BIND_NAME, Selector: "" };
+      type Consul = { leader: string; method?: object; rules: object[]; node: boolean };
+      const run = (consul: Consul) => {
+        const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
+        expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
+        return root.run({
+          argv,
+          env: { PATH: STUB_PATH, ...env },
+          stubs: {
+            aws: {
+              rules: [
+                secretRule(secretArn("agent"), AGENT_TOKEN_JSON, region),
+                secretRule(secretArn("token-web"), token(WEB.accessor, WEB.secret), region),
+                secretRule(secretArn("token-api"), token(API_SVC.accessor, API_SVC.secret), region),
+                { when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"), answers: [ok(`${PARAMETERS}\n`)] },
+              ],
+            },
+            curl: {
+              readsStdin: "* --data @- *",
+              rules: [
+                curlRule("GET", "/acl/policies", [ok("[]")]),
+                curlRule("GET", "/status/leader", [ok(JSON.stringify(`${consul.leader}:8300`))]),
+                curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: SELF } }))]),
+                curlRule("GET", AUTH_METHOD_URL, [consul.method ? ok(JSON.stringify(consul.method)) : notFound]),
+                curlRule("PUT", "/acl/auth-method", [ok("{}")], true),
+                curlRule("PUT", AUTH_METHOD_URL, [ok("{}")], true),
+                curlRule("GET", "/acl/binding-rules?authmethod=iam-ecs-service-token", [ok(JSON.stringify(consul.rules))]),
+                curlRule("DELETE", `/acl/binding-rule/${RULE.foreign}`, [ok("true")]),
+                curlRule("PUT", "/acl/binding-rule", [ok("{}")], true),
+                curlRule("GET", `/catalog/node/${encodeURIComponent(CLUSTER_ARN)}`, [ok(consul.node ? JSON.stringify({ Node: { Node: CLUSTER_ARN } }) : "null")]),
+                curlRule("PUT", "/catalog/register", [ok("true")], true),
+                curlRule("GET", "/acl/policy/name/mesh-agents", [notFound]),
+                curlRule("PUT", "/acl/policy", [ok("{}")], true),
+                curlRule("GET", `/acl/token/${SECRET.agentAccessor}`, [notFound]),
+                curlRule("GET", `/acl/token/${WEB.accessor}`, [ok("{}")]),
+                curlRule("GET", `/acl/token/${API_SVC.accessor}`, [notFound]),
+                curlRule("PUT", "/acl/token", [ok("{}")], true),
+                curlRule("GET", "/acl/tokens", [
+                  ok(
+                    JSON.stringify([
+                      { AccessorID: WEB.accessor, Description: "managed-by:consul-ecs-mesh service:web" },
+                      { AccessorID: OLD, Description: "managed-by:consul-ecs-mesh service:orders" },
+                      { AccessorID: "00000000-0000-0000-0000-000000000002", Description: "Anonymous Token" },
+                    ]),
+                  ),
+                ]),
+                curlRule("DELETE", `/acl/token/${OLD}`, [ok("true")]),
+              ],
+            },
+          },
+        });
+      };
+      const apiCalls = (result: RunResult) =>
+        result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
+      const bodies = (result: RunResult) => result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
+
+      it("on the leader of a new cluster: creates the dataplane login, replaces a foreign binding rule, then the policy and tokens; deletes removed services' tokens", () => {
+        const result = run({ leader: SELF, rules: [{ ID: RULE.foreign, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "admin" }], node: false });
+        expect(result.stderr).toBe("");
+        expect(result.exitCode).toBe(0);
+        expect(apiCalls(result)).toEqual([
+          "GET /acl/policies",
+          "GET /status/leader",
+          "GET /agent/self",
+          `GET ${AUTH_METHOD_URL}`,
+          "PUT /acl/auth-method",
+          "GET /acl/binding-rules?authmethod=iam-ecs-service-token",
+          `DELETE /acl/binding-rule/${RULE.foreign}`,
+          "PUT /acl/binding-rule",
+          `GET /catalog/node/${encodeURIComponent(CLUSTER_ARN)}`,
+          "PUT /catalog/register",
+          "GET /acl/policy/name/mesh-agents",
+          "PUT /acl/policy",
+          `GET /acl/token/${SECRET.agentAccessor}`,
+          "PUT /acl/token",
+          `GET /acl/token/${WEB.accessor}`,
+          `GET /acl/token/${API_SVC.accessor}`,
+          "PUT /acl/token",
+          "GET /acl/tokens",
+          `DELETE /acl/token/${OLD}`,
+        ]);
+        expect(bodies(result)).toEqual([
+          wantedMethod,
+          wantedRule,
+          { Node: CLUSTER_ARN, Address: "127.0.0.1", NodeMeta: { "synthetic-node": "true" } },
+          {
+            Name: "mesh-agents",
+            Description: expect.any(String),
+            Rules: 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\nagent_prefix "" { policy = "read" }',
+          },
+          { AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret, Description: "mesh agents", Policies: [{ Name: "mesh-agents" }] },
+          { AccessorID: API_SVC.accessor, SecretID: API_SVC.secret, Description: "managed-by:consul-ecs-mesh service:api", ServiceIdentities: [{ ServiceName: "api" }] },
+        ]);
+        // Every request authenticates with the management token through a header file, verifies the server by the CA, and no secret is an argument.
+        for (const call of result.calls.filter((c) => c.program === "curl")) {
+          expect(call.args.slice(0, 7)).toEqual([
+            "--fail",
+            "--silent",
+            "--show-error",
+            "--cacert",
+            SERVER_PATHS.caFile,
+            "-H",
+            expect.stringMatching(/^@\/tmp\/tmp\.[A-Za-z0-9]+$/),
+          ]);
+        }
+        expectNoSecretInArguments(result.calls, [...SECRET_VALUES, WEB.secret, API_SVC.secret]);
+        expect(result.stdout).toBe(
+          [
+            "created auth method iam-ecs-service-token",
+            `deleted binding rule ${RULE.foreign} of iam-ecs-service-token`,
+            "created binding rule of iam-ecs-service-token",
+            `registered synthetic node ${CLUSTER_ARN}`,
+            `created ACL token ${SECRET.agentAccessor}`,
+            `created ACL token ${API_SVC.accessor}`,
+            `deleted ACL token ${OLD} of a removed service`,
+            "",
+          ].join("\n"),
+        );
+        expect(
+          root.paths().filter((p) => p.startsWith("/tmp/")),
+          "the header file is removed",
+        ).toEqual([]);
       });
-      expect(result.stderr).toBe("");
-      expect(result.exitCode).toBe(0);
-      const api = result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
-      expect(api).toEqual([
-        "GET /acl/policies",
-        "GET /acl/policy/name/mesh-agents",
-        "PUT /acl/policy",
-        `GET /acl/token/${SECRET.agentAccessor}`,
-        "PUT /acl/token",
-        `GET /acl/token/${WEB.accessor}`,
-        `GET /acl/token/${API_SVC.accessor}`,
-        "PUT /acl/token",
-        "GET /acl/tokens",
-        `DELETE /acl/token/${OLD}`,
-      ]);
-      const bodies = result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
-      expect(bodies).toEqual([
-        {
-          Name: "mesh-agents",
-          Description: expect.any(String),
-          Rules: 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\nagent_prefix "" { policy = "read" }',
-        },
-        { AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret, Description: "mesh agents", Policies: [{ Name: "mesh-agents" }] },
-        { AccessorID: API_SVC.accessor, SecretID: API_SVC.secret, Description: "managed-by:consul-ecs-mesh service:api", ServiceIdentities: [{ ServiceName: "api" }] },
-      ]);
-      // Every request authenticates with the management token through a header file, verifies the server by the CA, and no secret is an argument.
-      for (const call of result.calls.filter((c) => c.program === "curl")) {
-        expect(call.args.slice(0, 7)).toEqual(["--fail", "--silent", "--show-error", "--cacert", SERVER_PATHS.caFile, "-H", expect.stringMatching(/^@\/tmp\/tmp\.[A-Za-z0-9]+$/)]);
-      }
-      expectNoSecretInArguments(result.calls, [...SECRET_VALUES, WEB.secret, API_SVC.secret]);
-      expect(result.stdout).toBe(`created ACL token ${SECRET.agentAccessor}\ncreated ACL token ${API_SVC.accessor}\ndeleted ACL token ${OLD} of a removed service\n`);
-      expect(
-        root.paths().filter((p) => p.startsWith("/tmp/")),
-        "the header file is removed",
-      ).toEqual([]);
+
+      it("on the leader, with the login in place: writes nothing of it again; a changed auth method is updated", () => {
+        const inPlace = { leader: SELF, method: { ...wantedMethod, ID: "x" }, rules: [{ ID: RULE.ours, ...wantedRule, Description: "old words" }], node: true };
+        const again = apiCalls(run(inPlace));
+        expect(again.filter((c) => /auth-method|binding-rule|catalog/.test(c))).toEqual([
+          `GET ${AUTH_METHOD_URL}`,
+          "GET /acl/binding-rules?authmethod=iam-ecs-service-token",
+          `GET /catalog/node/${encodeURIComponent(CLUSTER_ARN)}`,
+        ]);
+        const widened = run({ ...inPlace, method: { ...wantedMethod, Config: { ...wantedMethod.Config, BoundIAMPrincipalARNs: ["arn:aws:iam::111122223333:role/*"] } } });
+        expect(apiCalls(widened)).toContain(`PUT ${AUTH_METHOD_URL}`);
+        expect(bodies(widened)[0]).toEqual(wantedMethod);
+        expect(widened.stdout).toMatch(/^updated auth method iam-ecs-service-token\n/);
+      });
+
+      it("on a follower: stops after asking who leads, so servers never race to create the same token", () => {
+        const follower = run({ leader: "10.20.16.10", rules: [], node: false });
+        expect(follower.exitCode).toBe(0);
+        expect(apiCalls(follower)).toEqual(["GET /acl/policies", "GET /status/leader", "GET /agent/self"]);
+        expect(follower.calls.filter((c) => c.program === "aws")).toEqual([]);
+      });
     });
 
     it("consul-acl-sync without its EnvironmentFile: stops before any call, naming the variable", () => {

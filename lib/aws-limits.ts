@@ -82,3 +82,13 @@ export const ECS_HEALTH_CHECK_LIMITS = {
   retries: { min: 1, max: 10 },
   startPeriod: { min: 0, max: 300 },
 } as const;
+
+/** A container's startTimeout on Fargate: at most 120 s (ECS API ContainerDefinition.startTimeout, platform 1.3.0 or later). */
+export const FARGATE_MAX_START_TIMEOUT = 120;
+
+/**
+ * How long a SigV4-signed request stays acceptable: "a request must reach AWS within five
+ * minutes of the time stamp in the request" (IAM User Guide, "AWS Signature Version 4 for API
+ * requests"). The Consul IAM login is such a request, signed by the task and sent by the server.
+ */
+export const SIGNED_REQUEST_VALIDITY_SECONDS = 300;

@@ -6,12 +6,16 @@ import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshIntentions } from "../lib/constructs/mesh-intentions";
-import { ConsulAuthMethod } from "../lib/constructs/consul-auth-method";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { CONSUL_PORTS } from "../lib/facts";
 import type { MeshPlan } from "../lib/plan/types";
 import type { MeshStack } from "./mesh-stack";
+
+/** The addresses this stack gave the dataplane login before the servers created it (0.1.0). */
+export const FORMERLY_MANAGED_LOGIN = [
+  "consul_acl_auth_method.dataplane_login_auth_method",
+  "consul_acl_binding_rule.dataplane_login_binding_rule",
+  "consul_node.dataplane_login_synthetic_node",
+] as const;
 
 /**
  * Intentions as code, applied to the running Consul server through its HTTPS API with the
@@ -20,8 +24,6 @@ import type { MeshStack } from "./mesh-stack";
  */
 export class IntentionsStack extends MeshBaseStack {
   public readonly intentions: MeshIntentions;
-  /** The IAM login of dataplane tasks, when the mesh has any. */
-  public readonly authMethod?: ConsulAuthMethod;
 
   constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
@@ -47,14 +49,14 @@ export class IntentionsStack extends MeshBaseStack {
       token: token.secretString,
     });
 
-    if (plan.dataplane) {
-      this.authMethod = new ConsulAuthMethod(this, "dataplane_login", {
-        control: plan.dataplane,
-        partition: new DataAwsPartition(this, "partition").partition,
-        accountId: new DataAwsCallerIdentity(this, "account").accountId,
-        clusterArn: mesh.cluster.cluster.arn,
-      });
-    }
+    // The dataplane login (auth method, binding rule, synthetic node) moved to the servers, which
+    // create it before any task starts: an older state forgets these resources without destroying
+    // them (the servers own them now).
+    if (plan.dataplane)
+      this.addOverride(
+        "removed",
+        FORMERLY_MANAGED_LOGIN.map((from) => ({ from, lifecycle: { destroy: false } })),
+      );
 
     const resolved = plan.intentions;
     this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved });

@@ -216,6 +216,8 @@ export class MeshStack extends MeshBaseStack {
               return this.secrets.versionsOf(taskSecrets);
             case "service-token":
               return serviceToken ? [serviceToken.parameter] : [];
+            case "capacity-provider":
+              return this.ecsHosts.clusterCapacityProviders ? [this.ecsHosts.clusterCapacityProviders] : [];
           }
         }),
       });

@@ -9,7 +9,7 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, SERVER_TAG_KEY } from "../plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY } from "../plan/server";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -104,6 +104,15 @@ export class ConsulServers extends Construct {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) from agents in the VPC`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: vpc });
       sg.allowIngress(`dns_${protocol}`, { description: `Consul DNS (${protocol}) from the VPC`, protocol, fromPort: CONSUL_PORTS.dns, peer: vpc });
     }
+    // Servers flood-join each other's WAN pool even in one datacenter.
+    for (const protocol of ["tcp", "udp"] as const) {
+      sg.allowIngress(`serf_wan_${protocol}`, {
+        description: `Consul Serf WAN gossip (${protocol}) between the servers`,
+        protocol,
+        fromPort: CONSUL_PORTS.serfWan,
+        peer: { securityGroupId: sg.id },
+      });
+    }
     sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.https, peer: vpc });
     sg.allowIngress("admin_ui", {
       description: "Consul UI and HTTPS API from admin_cidr",
@@ -190,6 +199,8 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.autoScalingGroup]: groupName,
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
+        [SERVER_SLOTS.loginRoles]: `arn:${props.partition}:iam::${props.accountId}:role${server.login?.taskRolePath ?? "/"}*`,
+        [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
@@ -222,7 +233,14 @@ export class ConsulServers extends Construct {
         lifecycle: { ignoreChanges: ["ami", "user_data_base64"] },
         dependsOn: bootDependencies,
       });
-      new VolumeAttachment(this, `server_${n}_data_attachment`, { deviceName: "/dev/sdf", volumeId: dataVolume.id, instanceId: instance.id });
+      new VolumeAttachment(this, `server_${n}_data_attachment`, {
+        deviceName: "/dev/sdf",
+        volumeId: dataVolume.id,
+        instanceId: instance.id,
+        // A replaced server is stopped first, so XFS is unmounted cleanly before the detach (which
+        // otherwise hangs while Consul holds /opt/consul open).
+        stopInstanceBeforeDetaching: true,
+      });
       return { index: node.index, role, dataVolume, instance };
     }
 
@@ -250,7 +268,11 @@ export class ConsulServers extends Construct {
       launchTemplate: { id: template.id, version: Fn.tostring(template.latestVersion) },
       healthCheckType: "EC2",
       // In service only once the cluster is healthy with the new server (the user data completes the hook).
-      initialLifecycleHook: [{ name: SERVER_LAUNCH_HOOK, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "ABANDON", heartbeatTimeout: 1800 }],
+      initialLifecycleHook: [
+        { name: SERVER_LAUNCH_HOOK, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "ABANDON", heartbeatTimeout: SERVER_LAUNCH_HOOK_SECONDS },
+      ],
+      // Terraform's default wait (10 minutes) is shorter than the hook: a slow first boot must not fail the apply.
+      waitForCapacityTimeout: `${SERVER_LAUNCH_HOOK_SECONDS / 60 + 5}m`,
       tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       dependsOn: bootDependencies,
     });
@@ -271,6 +293,14 @@ export class ConsulServers extends Construct {
           Resource: [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`],
           // Only onto an instance of this mesh's servers.
           Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
+        },
+        // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
+        // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
+        {
+          Effect: "Allow",
+          Action: ["kms:CreateGrant"],
+          Resource: [props.kmsKeyArn],
+          Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
         },
         {
           Effect: "Allow",

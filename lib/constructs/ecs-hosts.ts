@@ -54,6 +54,8 @@ export class EcsHosts extends Construct {
   public readonly instances: readonly Instance[];
   public readonly autoScalingGroup?: AutoscalingGroup;
   public readonly capacityProvider?: EcsCapacityProvider;
+  /** The capacity provider's association with the cluster: services on it are created after it, and destroyed before it. */
+  public readonly clusterCapacityProviders?: EcsClusterCapacityProviders;
 
   constructor(scope: Construct, id: string, props: EcsHostsProps) {
     super(scope, id);
@@ -146,6 +148,8 @@ export class EcsHosts extends Construct {
       launchTemplate: { id: template.id, version: Fn.tostring(template.latestVersion) },
       // Managed termination protection needs it: ECS decides which hosts may go (those without tasks).
       protectFromScaleIn: true,
+      // Destroy terminates the hosts instead of waiting for a drain to zero that protected hosts never finish.
+      forceDelete: true,
       instanceRefresh: {
         strategy: "Rolling",
         // New hosts first; hosts running tasks are refreshed too (they are all scale-in protected),
@@ -166,7 +170,7 @@ export class EcsHosts extends Construct {
         managedScaling: { status: "ENABLED", targetCapacity: placement.targetCapacityPercent, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },
       },
     });
-    new EcsClusterCapacityProviders(this, "cluster_capacity_providers", {
+    this.clusterCapacityProviders = new EcsClusterCapacityProviders(this, "cluster_capacity_providers", {
       clusterName: props.clusterName,
       capacityProviders: [this.capacityProvider.name],
       defaultCapacityProviderStrategy: [{ capacityProvider: this.capacityProvider.name, weight: 1, base: 0 }],

@@ -92,7 +92,11 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     subnets: service.assignPublicIp ? "public" : "private",
     // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
     joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
-    startsAfter: architecture === "agent" ? AGENT_TASK_STARTS_AFTER : DATAPLANE_TASK_STARTS_AFTER,
+    // CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
+    startsAfter: [
+      ...(architecture === "agent" ? AGENT_TASK_STARTS_AFTER : DATAPLANE_TASK_STARTS_AFTER),
+      ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
+    ],
     task,
   };
 }
@@ -107,7 +111,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const dataplane = Object.values(spec.services).some((service) => architectureOfService(spec, service) === "dataplane")
     ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) }
     : undefined;
-  const server = planServers(spec);
+  const server = planServers(spec, dataplane);
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));

@@ -2,6 +2,7 @@
 // init container that writes the Envoy bootstrap, Envoy, then the app. ECS starts them along
 // dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
 // every task, add it to the list below (and its script template, if it runs one).
+import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
@@ -121,10 +122,14 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp" },
         { containerPort: CONSUL_PORTS.serfLan, protocol: "udp" },
       ],
-      // Liveness only: the agent's HTTP API answers at all (any status). It needs no ACL token and no
-      // server, so a task is not replaced while the control plane is still coming up; the init
-      // container waits for that, bounded (CONTROL_PLANE_WAIT).
-      healthCheck: healthCheck(["CMD", "curl", "--silent", "--output", "/dev/null", "--max-time", "2", `http://127.0.0.1:${CONSUL_PORTS.http}/v1/agent/self`]),
+      // The agent's HTTP API answers at all (any status). With auto_encrypt the agent opens it only
+      // once a server has signed its certificate with the agent token (Consul agent.Start runs
+      // AutoConfig.InitialConfiguration first): the check needs the control plane, so its start
+      // period is ECS's longest, and a cold server boot fits before failures count.
+      healthCheck: {
+        ...healthCheck(["CMD", "curl", "--silent", "--output", "/dev/null", "--max-time", "2", `http://127.0.0.1:${CONSUL_PORTS.http}/v1/agent/self`], ["control-plane"]),
+        startPeriod: ECS_HEALTH_CHECK_LIMITS.startPeriod.max,
+      },
       memoryReservation: SIDECAR_MEMORY.consulAgent,
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,

@@ -5,7 +5,7 @@
 // log out), then the app. Unlike HashiCorp's mesh-task module, the dataplane and health-sync are
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
-import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
+import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { SERVER_SLOTS, SERVER_TAG_KEY } from "./server";
@@ -54,6 +54,15 @@ export const DATAPLANE_STOP = {
   /** ECS's largest stopTimeout (Fargate). */
   maxStopTimeout: 120,
 } as const;
+
+/**
+ * How long mesh-init may take before the task gives up: within the signed login's validity (a
+ * minute to spare), and at most what Fargate accepts.
+ */
+export function meshInitStartTimeout(launchType: ServiceSpec["launchType"]): number {
+  const withinSignature = SIGNED_REQUEST_VALIDITY_SECONDS - 60;
+  return launchType === "FARGATE" ? Math.min(withinSignature, FARGATE_MAX_START_TIMEOUT) : withinSignature;
+}
 
 /** The delay of a service: the spec's, else 10 s when the image's entrypoint is known (it must be wrapped), else none. */
 export function shutdownDelayOf(service: ServiceSpec): number {
@@ -106,9 +115,13 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       image: imageSlot("consulEcs"),
       essential: false,
       // Server discovery, login and registration retry without limit (consul-ecs v0.10.0
-      // subcommand/mesh-init: the server watcher, then a constant 1 s backoff), and no startTimeout
-      // bounds the wait of the containers behind it: a cold server boot only delays the task.
-      needs: [{ need: "control-plane", retrySeconds: Number.POSITIVE_INFINITY }],
+      // subcommand/mesh-init: the server watcher, then a constant 1 s backoff), but the IAM login
+      // is signed once, when mesh-init starts (config.go createAWSBearerToken), and AWS rejects
+      // that signature 5 minutes later: startTimeout ends a task whose login went stale, and ECS
+      // starts one with a fresh signature. The servers create the auth method before any task
+      // can start (ServerPlan.login).
+      needs: [{ need: "control-plane", retrySeconds: Number.POSITIVE_INFINITY, signedOnceValidSeconds: SIGNED_REQUEST_VALIDITY_SECONDS }],
+      startTimeout: meshInitStartTimeout(service.launchType),
       mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
       memoryReservation: 32,
       readonlyRootFilesystem: true,

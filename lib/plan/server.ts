@@ -23,7 +23,7 @@ import {
   taskReaperTimer,
   taskReaperUnit,
 } from "./texts";
-import type { ServerNodePlan, ServerPlan } from "./types";
+import type { DataplaneControlPlan, ServerNodePlan, ServerPlan } from "./types";
 
 /** EC2 tag every server carries; its value is the cluster name, so meshes never join each other. */
 export const SERVER_TAG_KEY = "consul-ecs-mesh:server";
@@ -63,7 +63,14 @@ export const SERVER_SLOTS = {
   autoScalingGroup: "autoScalingGroup",
   snapshotBucket: "snapshotBucket",
   snapshotKey: "snapshotKmsKey",
+  /** ARN pattern of the roles the dataplane auth method trusts (the task role path under the account). */
+  loginRoles: "loginRoles",
+  /** The ECS cluster's ARN: the synthetic node dataplane services register on. */
+  clusterArn: "clusterArn",
 } as const;
+
+/** Seconds a new Auto Scaling server may take to report in service (its launch hook's heartbeat); the group's capacity wait allows more. */
+export const SERVER_LAUNCH_HOOK_SECONDS = 1800;
 
 /** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
 export function serviceTokenPath(clusterName: string): string {
@@ -77,8 +84,8 @@ export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | R
     : [cloudAutoJoin({ region: slot(SERVER_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(SERVER_SLOTS.clusterName) })];
 }
 
-/** The servers of a spec. */
-export function planServers(spec: MeshSpec): ServerPlan {
+/** The servers of a spec; `login`: the dataplane tasks' IAM login, which the servers create. */
+export function planServers(spec: MeshSpec, login?: DataplaneControlPlan): ServerPlan {
   const version = spec.versions.consul;
   const { consul } = spec;
   const architecture = architectureOf(consul.serverInstanceType);
@@ -92,20 +99,34 @@ export function planServers(spec: MeshSpec): ServerPlan {
     ? { s3Uri: consul.releaseS3Uri }
     : { url: `https://releases.hashicorp.com/consul/${version}/consul_${version}_linux_${arch}.zip` };
 
-  const config = serverConfig({
-    datacenter: consul.datacenter,
-    bootstrapExpect: count,
-    // A single server has no one to join.
-    retryJoin: count > 1 ? serverJoin({ join }) : null,
-    bindAddr: CONSUL_PRIVATE_IP,
-    httpsPort: CONSUL_PORTS.https,
-    // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
-    // moving a service between architectures never rolls the servers; only the security group
-    // rule that lets tasks reach it depends on a dataplane service existing.
-    grpcTlsPort: CONSUL_PORTS.grpcTls,
-    dataDir: paths.dataDir,
-    tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
-  });
+  const loginTarget = login
+    ? {
+        authMethod: login.authMethod,
+        boundRoles: slot(SERVER_SLOTS.loginRoles),
+        serviceNameTag: login.serviceNameTag,
+        // Consul fills it in at login from the role's tag.
+        bindName: `\${entity_tags.${login.serviceNameTag}}`,
+        clusterArn: slot(SERVER_SLOTS.clusterArn),
+      }
+    : null;
+  const config = (index: number) =>
+    serverConfig({
+      // A replaced Auto Scaling server comes back with the node ID on its data volume but a new
+      // hostname: a fixed name per slot keeps ID and name together (hashicorp/consul#6381).
+      nodeName: fixed ? null : `consul-server-${index + 1}`,
+      datacenter: consul.datacenter,
+      bootstrapExpect: count,
+      // A single server has no one to join.
+      retryJoin: count > 1 ? serverJoin({ join }) : null,
+      bindAddr: CONSUL_PRIVATE_IP,
+      httpsPort: CONSUL_PORTS.https,
+      // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
+      // moving a service between architectures never rolls the servers; only the security group
+      // rule that lets tasks reach it depends on a dataplane service existing.
+      grpcTlsPort: CONSUL_PORTS.grpcTls,
+      dataDir: paths.dataDir,
+      tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
+    });
   const nodes = Array.from({ length: count }, (_, index): ServerNodePlan => {
     const privateIp = fixed ? consul.serverPrivateIps![index]! : undefined;
     return {
@@ -113,7 +134,7 @@ export function planServers(spec: MeshSpec): ServerPlan {
       // An address outside every subnet is a rule error; zone 0 keeps the plan whole until it is reported.
       zone: privateIp ? (zoneOfAddress(spec.network, privateIp) ?? 0) : index % spec.network.zones.length,
       ...(privateIp ? { privateIp } : {}),
-      config,
+      config: config(index),
       userData: consulServerUserData({
         version,
         sha256: CONSUL_RELEASES[version][arch],
@@ -142,9 +163,10 @@ export function planServers(spec: MeshSpec): ServerPlan {
         lifecycleHook: fixed ? null : { name: SERVER_LAUNCH_HOOK, groupName: slot(SERVER_SLOTS.autoScalingGroup) },
         httpsPort: CONSUL_PORTS.https,
         paths,
-        serverConfig: config,
+        serverConfig: config(index),
+        loginTarget,
         systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
-        aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile }),
+        aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile, login: loginTarget }),
         aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
         taskReaperScript: taskReaperScript({
@@ -169,5 +191,6 @@ export function planServers(spec: MeshSpec): ServerPlan {
     join,
     ...(snapshots ? { snapshots } : {}),
     release,
+    ...(login ? { login } : {}),
   };
 }

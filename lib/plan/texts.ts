@@ -41,6 +41,8 @@ export const serviceRegistration = templateText<
 
 export const serverConfig = templateText<
   Context & {
+    /** node_name; null: the hostname (fixed servers keep theirs with their address). */
+    readonly nodeName: string | null;
     readonly datacenter: string;
     readonly bootstrapExpect: number;
     /** Other servers to join: their addresses, or a cloud auto-join string; null for a single server. */
@@ -56,7 +58,19 @@ export const serverConfig = templateText<
 
 export const consulUnit = templateText<Context & { readonly binary: string; readonly configDir: string; readonly configFile: string }>("consul/consul.service.hbs");
 
-export const aclSyncScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string }>("consul/consul-acl-sync.sh.hbs");
+/** The dataplane tasks' IAM login as the servers create it: auth method, binding rule, synthetic node. */
+export type LoginTargetContext = {
+  readonly authMethod: string;
+  /** BoundIAMPrincipalARNs: the task roles' path under the account. */
+  readonly boundRoles: Slot;
+  readonly serviceNameTag: string;
+  readonly bindName: string;
+  readonly clusterArn: Slot;
+};
+
+export const aclSyncScript = templateText<
+  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly login: LoginTargetContext | null }
+>("consul/consul-acl-sync.sh.hbs");
 
 export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
 
@@ -117,6 +131,8 @@ export const consulServerUserData = templateText<
     readonly httpsPort: number;
     readonly paths: { readonly [key: string]: string };
     readonly serverConfig: TemplateText;
+    /** What an Auto Scaling server waits for before it reports in service, when the mesh has dataplane tasks. */
+    readonly loginTarget: LoginTargetContext | null;
     readonly systemdUnit: TemplateText;
     readonly aclSyncScript: TemplateText;
     readonly aclSyncUnit: TemplateText;

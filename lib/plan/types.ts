@@ -48,6 +48,11 @@ export interface ContainerNeed {
   readonly need: ExternalNeed;
   /** How long it retries before it fails with a message (a bounded wait); 0: it fails at once; Infinity: it never gives up. */
   readonly retrySeconds: number;
+  /**
+   * It signs its login once, when it starts, and retries that same signed request: after this
+   * many seconds AWS rejects it, so a retry past them can never succeed. @default none (nothing signed once)
+   */
+  readonly signedOnceValidSeconds?: number;
 }
 
 /**
@@ -79,6 +84,12 @@ export interface ContainerPlan {
   readonly healthCheck?: ContainerHealthCheck;
   /** Seconds ECS waits after SIGTERM before SIGKILL (ECS allows up to 120 on Fargate). */
   readonly stopTimeout?: number;
+  /**
+   * Seconds the containers that depend on this one wait for its condition before they give up,
+   * which stops the task when one of them is essential (ECS allows up to 120 on Fargate).
+   * @default none (they wait forever)
+   */
+  readonly startTimeout?: number;
   readonly ulimits?: readonly { readonly name: string; readonly softLimit: number; readonly hardLimit: number }[];
   /** An init process (PID 1 that reaps and forwards signals). */
   readonly initProcessEnabled?: boolean;
@@ -122,9 +133,10 @@ export type TaskArchitecture = "agent" | "dataplane";
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
  * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
- * values of the mesh secrets the task reads, the parameter the servers sync its service token from.
+ * values of the mesh secrets the task reads, the parameter the servers sync its service token from,
+ * and the capacity provider's association with the cluster (services on the EC2 hosts' group).
  */
-export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token";
+export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider";
 
 export interface ServicePlan {
   readonly name: string;
@@ -214,6 +226,12 @@ export interface ServerPlan {
   readonly snapshots?: { readonly intervalMinutes: number; readonly retentionDays: number };
   /** Where servers download the Consul release: releases.hashicorp.com, or an S3 object of the user's. */
   readonly release: { readonly url: string } | { readonly s3Uri: string };
+  /**
+   * The IAM login of dataplane tasks, which the leader's consul-acl-sync creates (auth method,
+   * binding rule, synthetic node) and every Auto Scaling server waits for before it reports in
+   * service. @default none (the mesh has no dataplane task)
+   */
+  readonly login?: DataplaneControlPlan;
 }
 
 export interface HostsPlan {

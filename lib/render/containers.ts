@@ -24,6 +24,7 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
     systemControls: c.systemControls ?? null,
     dependsOn: c.dependsOn ?? null,
     healthCheck: c.healthCheck ?? null,
+    startTimeout: c.startTimeout ?? null,
     stopTimeout: c.stopTimeout ?? null,
     ulimits: c.ulimits ?? null,
     initProcessEnabled: c.initProcessEnabled ?? null,

@@ -19,6 +19,8 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
     [SERVER_SLOTS.autoScalingGroup]: `${plan.name}-consul-server-5`,
     [SERVER_SLOTS.snapshotBucket]: `${plan.name}-consul-snapshots-${"x".repeat(26)}`,
     [SERVER_SLOTS.snapshotKey]: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
+    [SERVER_SLOTS.loginRoles]: `arn:aws-us-gov:iam::000000000000:role${plan.server.login?.taskRolePath ?? "/"}*`,
+    [SERVER_SLOTS.clusterArn]: arn("ecs", `cluster/${plan.name}`),
   };
   for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
   for (const node of plan.server.nodes) {

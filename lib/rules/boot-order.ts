@@ -22,10 +22,12 @@ function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): n
 }
 
 export function bootOrder(plan: MeshPlan): PathReport[] {
-  return tasksOf(plan).flatMap(bootOrderOf);
+  // The servers create the dataplane login (auth method, binding rule, synthetic node) themselves.
+  const serversCreateLogin = plan.server.login !== undefined;
+  return tasksOf(plan).flatMap((ref) => bootOrderOf(ref, serversCreateLogin));
 }
 
-function bootOrderOf(ref: TaskRef): PathReport[] {
+function bootOrderOf(ref: TaskRef, serversCreateLogin: boolean): PathReport[] {
   const { who, specPath, task, startsAfter } = ref;
   const reports: PathReport[] = [];
   const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
@@ -91,6 +93,33 @@ function bootOrderOf(ref: TaskRef): PathReport[] {
     } else {
       const retries = Number.isFinite(retry) ? `retries up to ${retry} s` : "retries until it gets through";
       ok(need, `${w.name} ${retries} (a cold server boot takes up to ${COLD_BOOT} s)${orderedText}`);
+    }
+  }
+
+  // A login signed once: it succeeds only if what it logs in to exists within the signature's
+  // validity, and a task whose signature went stale must end, or it waits forever.
+  for (const w of waiters) {
+    const validity = Math.min(...(w.needs ?? []).flatMap((n) => (n.signedOnceValidSeconds === undefined ? [] : [n.signedOnceValidSeconds])));
+    if (!Number.isFinite(validity)) continue;
+    const need = `${w.name}'s IAM login, signed once when it starts and rejected by AWS ${validity} s later`;
+    const stoppers = edges.filter((e) => e.to === w.name && byName.get(e.from)!.essential).map((e) => e.from);
+    if (!serversCreateLogin) {
+      error(
+        need,
+        "nothing creates the auth method before the tasks start (a later deploy would): a task that starts first signs a login that expires before the auth method exists, and retries it forever",
+        "let the servers create the auth method, binding rule and synthetic node (ServerPlan.login, lib/plan/server.ts)",
+      );
+    } else if (w.startTimeout === undefined || w.startTimeout >= validity || stoppers.length === 0) {
+      error(
+        need,
+        `${w.startTimeout === undefined ? "no startTimeout" : `startTimeout ${w.startTimeout} s`}${stoppers.length === 0 ? " and no essential container waiting on it" : ""}: a task whose signature went stale (the servers unreachable for longer) never logs in, never fails, and is never replaced`,
+        `set ${w.name}'s startTimeout below ${validity} s, with an essential container depending on it (lib/plan/dataplane.ts)`,
+      );
+    } else {
+      ok(
+        need,
+        `the servers create the auth method before the tasks can log in; a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`,
+      );
     }
   }
 
