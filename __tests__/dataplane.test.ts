@@ -271,7 +271,11 @@ describe("moving one service between architectures", () => {
         "mesh/aws_ssm_parameter.consul_secrets_service_token_web_parameter",
       ]),
     );
+    // The servers may now read the service token secrets, which only agent services have.
     expect(changed.filter((address) => !/[_.]web_|_web$/.test(address))).toEqual([
+      "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_read-consul-secrets",
+      "mesh/aws_iam_role_policy.consul_servers_server_2_role_policy_read-consul-secrets",
+      "mesh/aws_iam_role_policy.consul_servers_server_3_role_policy_read-consul-secrets",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_tcp",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_udp",
     ]);

@@ -206,7 +206,6 @@ export class MeshStack extends MeshBaseStack {
         logRetentionDays: plan.logRetentionDays,
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
-        logGroupsArnPattern: `arn:${partition}:logs:${vars.region}:${accountId}:log-group:*`,
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
         dependsOn: service.startsAfter.flatMap((prerequisite) => {
           switch (prerequisite) {

@@ -72,6 +72,7 @@ export const DEFAULT_POLICY_OPTIONS: ResolvedOptions = {
     { action: "xray:GetSamplingTargets", reason: "X-Ray daemon: no resource type" },
     { action: "cloudwatch:PutMetricData", reason: "metrics have no ARN" },
     { action: "ec2:Describe*", reason: "EC2 Describe calls have no resource-level permissions" },
+    { action: "logs:DescribeLogGroups", reason: "no resource type (Service Authorization Reference, CloudWatch Logs); ECS Exec's agent calls it" },
     { action: "sts:GetCallerIdentity", reason: "needs no permission and has no resource" },
   ],
 };

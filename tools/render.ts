@@ -21,6 +21,8 @@
 // First it prints the deployability model of the spec (lib/rules/model.ts): a table per task,
 // host and server with each need, its verdict and the path or arrangement that meets it. When
 // the rules reject the spec, the model is printed with the errors, and nothing is rendered.
+// Last, the IAM judge's table: each AWS call a role makes, its resource, and the statement that
+// allows it; a denied call fails the run, a grant no call uses is a warning.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
@@ -36,6 +38,8 @@ import { USER_DATA_MAX_BYTES } from "../lib/aws-limits";
 import { compressedUserDataBytes } from "../lib/rules/artifacts";
 import { judgeEnvoyBootstrap } from "./judges/envoy";
 import type { MeshPlan } from "../lib/plan/types";
+import { evaluateIam, iamTableRows, type IamReport } from "./judges/iam";
+import { meshCalls } from "./judges/iam-calls";
 
 const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
 
@@ -351,7 +355,19 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
 
+  // Who may do what: every AWS call of the stacks' roles, allowed by which statement (tools/judges/iam.ts).
+  let iam: IamReport | undefined;
+  check("IAM of every role", "evaluateIam (iam-simulate)", async () => {
+    iam = await evaluateIam(stacks, meshCalls(stacks));
+    return iam.verdicts.filter((v) => !v.allowed).map((v) => `${v.call.role} ${v.call.action} on ${v.call.resource} (${v.call.caller}): ${v.denial}`);
+  });
+
   await Promise.all(run.pending);
+  if (iam) {
+    console.log(`IAM: ${iam.verdicts.length} calls of the stacks' roles (recorded from the scripts, or declared with their sources in tools/judges/iam-calls.ts)\n`);
+    console.log(`${table(iamTableRows(iam))}\n`);
+    for (const u of iam.unused) console.log(`IAM warning: ${u.stack}/${u.role} policy ${u.policy} statement #${u.statement} grants ${u.action}, which no call uses`);
+  }
   const failed = checks.filter((c) => c.problems.length > 0);
   const notRun = checks.filter((c) => c.missing !== undefined);
   const shownRoot = path.relative(PROJECT_ROOT, root).startsWith("..") ? root : path.relative(PROJECT_ROOT, root);

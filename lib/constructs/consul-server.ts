@@ -162,8 +162,11 @@ export class ConsulServers extends Construct {
           Version: "2012-10-17",
           Statement: [
             { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
-            // The service tokens it keeps in sync: whatever parameters exist under the path, and their secrets.
-            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] },
+            // The service tokens it keeps in sync: whatever parameters exist under the path, and their
+            // secrets, which only agent services have.
+            ...(server.serviceTokens
+              ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] }]
+              : []),
             {
               Effect: "Allow",
               Action: ["ssm:GetParametersByPath"],
@@ -285,8 +288,8 @@ export class ConsulServers extends Construct {
     return {
       Version: "2012-10-17",
       Statement: [
-        // Cloud auto-join and the attachment check: Describe calls have no resource-level permissions.
-        { Effect: "Allow", Action: ["ec2:DescribeInstances", "ec2:DescribeVolumes"], Resource: "*" },
+        // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
+        { Effect: "Allow", Action: [...(props.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], Resource: "*" },
         {
           Effect: "Allow",
           Action: ["ec2:AttachVolume"],

@@ -46,8 +46,6 @@ export interface MeshServiceProps {
   readonly kmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
   readonly execLogGroupArn: string;
-  /** ARN pattern of this account's log groups in the region (ECS Exec lists them). */
-  readonly logGroupsArnPattern: string;
 }
 
 /**
@@ -93,7 +91,7 @@ export class MeshService extends Construct {
       // The auth method trusts the roles under this path and reads the service name from this tag.
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
-        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.logGroupsArnPattern, props.kmsKeyArn) } : {}),
+        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
         // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
         ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's tag.
@@ -174,7 +172,7 @@ function secretArnWithoutKey(valueFrom: string): string {
 }
 
 /** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
-function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string, kmsKeyArn: string): object {
+function execPolicy(execLogGroupArn: string, kmsKeyArn: string): object {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -184,11 +182,13 @@ function execPolicy(execLogGroupArn: string, logGroupsArnPattern: string, kmsKey
         Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
         Resource: "*",
       },
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${execLogGroupArn}:*`] },
+      // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [execLogGroupArn, `${execLogGroupArn}:*`] },
       // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
       { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
-      // The agent checks the log group exists before it streams the session there.
-      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: [logGroupsArnPattern] },
+      // The agent checks the log group exists before it streams the session there; the action has
+      // no resource-level permissions (Service Authorization Reference, CloudWatch Logs).
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
     ],
   };
 }

@@ -137,7 +137,8 @@ export class MeshNetwork extends Construct {
       inlinePolicies: {
         "write-flow-logs": {
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`${flowLogGroup.arn}:*`] }],
+          // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [flowLogGroup.arn, `${flowLogGroup.arn}:*`] }],
         },
       },
     });

@@ -108,10 +108,9 @@ function architectureOfService(spec: MeshSpec, service: ServiceSpec): TaskArchit
 
 /** The plan of a schema-checked spec. */
 export function buildPlan(spec: MeshSpec): MeshPlan {
-  const dataplane = Object.values(spec.services).some((service) => architectureOfService(spec, service) === "dataplane")
-    ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) }
-    : undefined;
-  const server = planServers(spec, dataplane);
+  const architectures = new Set(Object.values(spec.services).map((service) => architectureOfService(spec, service)));
+  const dataplane = architectures.has("dataplane") ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) } : undefined;
+  const server = planServers(spec, { serviceTokens: architectures.has("agent"), ...(dataplane ? { login: dataplane } : {}) });
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));

@@ -84,8 +84,12 @@ export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | R
     : [cloudAutoJoin({ region: slot(SERVER_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(SERVER_SLOTS.clusterName) })];
 }
 
-/** The servers of a spec; `login`: the dataplane tasks' IAM login, which the servers create. */
-export function planServers(spec: MeshSpec, login?: DataplaneControlPlan): ServerPlan {
+/**
+ * The servers of a spec. `serviceTokens`: agent services' tokens to sync; `login`: the dataplane
+ * tasks' IAM login, which the servers create.
+ */
+export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boolean; readonly login?: DataplaneControlPlan }): ServerPlan {
+  const { login } = tasks;
   const version = spec.versions.consul;
   const { consul } = spec;
   const architecture = architectureOf(consul.serverInstanceType);
@@ -191,6 +195,7 @@ export function planServers(spec: MeshSpec, login?: DataplaneControlPlan): Serve
     join,
     ...(snapshots ? { snapshots } : {}),
     release,
+    serviceTokens: tasks.serviceTokens,
     ...(login ? { login } : {}),
   };
 }

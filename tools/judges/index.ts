@@ -495,8 +495,9 @@ function bareExpression(expression: string): string {
  * appearance, one number per distinct expression; letters, digits and _ only, so it is one
  * shell word in any quoting), then `$${` -> `${` and `%%{` -> `%{`, in one left-to-right pass.
  * Throws on an unterminated `${`. A `%{` directive is kept verbatim (terraformTemplateProblems reports it).
+ * With `standIn`, each interpolation becomes the value it gives instead (the IAM judge's stand-in ARNs).
  */
-export function materializeTerraformString(s: string): string {
+export function materializeTerraformString(s: string, standIn?: (expression: string) => string): string {
   const numbers = new Map<string, number>();
   return templateSegments(s)
     .map((segment) => {
@@ -505,6 +506,7 @@ export function materializeTerraformString(s: string): string {
           return segment.text;
         case "interpolation": {
           const key = bareExpression(segment.expression);
+          if (standIn) return standIn(key);
           if (!numbers.has(key)) numbers.set(key, numbers.size);
           return `TF_REF_${numbers.get(key)}`;
         }

@@ -1,0 +1,168 @@
+// The IAM judge (tools/judges/iam.ts, iam-calls.ts) on every shipped spec: each call the mesh
+// makes (recorded from its scripts, declared for the programs it runs, implicit where AWS calls
+// as the caller) is allowed, and each grant is used. Then on broken policies: the production
+// servers as they shipped without kms:CreateGrant, a script's permission removed, a grant no
+// call uses.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadSpecFile } from "../lib/spec/load";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { type AwsCall, evaluateIam, iamTableRows, type IamReport, StackValues, type TerraformDoc } from "../tools/judges/iam";
+import { meshCalls } from "../tools/judges/iam-calls";
+import { synthAllStacks } from "./support/synth";
+
+const SPECS: [string, MeshSpecInput][] = [
+  ["the default", DEFAULT_SPEC],
+  ...fs
+    .readdirSync("examples")
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f): [string, MeshSpecInput] => [f, loadSpecFile(path.join("examples", f)).spec as MeshSpecInput]),
+];
+
+/** The spec's stacks and the calls their roles make (the scripts run once per spec). */
+const judged = new Map<string, { stacks: Record<string, TerraformDoc>; calls: AwsCall[] }>();
+function judge(name: string): { stacks: Record<string, TerraformDoc>; calls: AwsCall[] } {
+  let entry = judged.get(name);
+  if (!entry) {
+    const stacks = synthAllStacks(SPECS.find(([n]) => n === name)![1]);
+    entry = { stacks, calls: meshCalls(stacks) };
+    judged.set(name, entry);
+  }
+  return { stacks: structuredClone(entry.stacks), calls: entry.calls };
+}
+
+const denied = (report: IamReport) => report.verdicts.filter((v) => !v.allowed);
+
+/** The stacks with one statement removed from a role's inline policy (by policy name prefix and action). */
+function withoutStatement(stacks: Record<string, TerraformDoc>, policyName: string, action: string): Record<string, TerraformDoc> {
+  let removed = 0;
+  for (const policy of Object.values<TerraformDoc>(stacks.mesh!.resource.aws_iam_role_policy)) {
+    if (policy.name_prefix !== `${policyName}-`) continue;
+    const document = JSON.parse(policy.policy);
+    const kept = document.Statement.filter((s: TerraformDoc) => ![s.Action].flat().includes(action));
+    removed += document.Statement.length - kept.length;
+    policy.policy = JSON.stringify({ ...document, Statement: kept });
+  }
+  expect(removed, `statements granting ${action} in ${policyName}`).toBeGreaterThan(0);
+  return stacks;
+}
+
+describe.each(SPECS.map(([name]) => name))("IAM of %s", (name) => {
+  it("allows every call its roles make, and grants nothing no call uses", async () => {
+    const { stacks, calls } = judge(name);
+    const report = await evaluateIam(stacks, calls);
+    expect(denied(report).map((v) => `${v.call.role} ${v.call.action} ${v.call.resource} (${v.call.caller}): ${v.denial}`)).toEqual([]);
+    expect(report.unused).toEqual([]);
+    // Every role the stacks grant something makes calls, recorded from scripts or declared (a task role
+    // with nothing granted is the app's own, empty until the app needs AWS).
+    const granted = Object.entries(stacks).flatMap(([stack, doc]) =>
+      [...Object.values<TerraformDoc>(doc.resource?.aws_iam_role_policy ?? {}), ...Object.values<TerraformDoc>(doc.resource?.aws_iam_role_policy_attachment ?? {})].map(
+        (p) => `${stack}/${/^\$\{aws_iam_role\.([^.]+)\./.exec(p.role)![1]}`,
+      ),
+    );
+    expect(new Set(calls.map((c) => `${c.stack}/${c.role}`))).toEqual(new Set(granted));
+  });
+});
+
+describe("calls recorded from the server scripts", () => {
+  it("are what the production servers' user data and units run: the volume attach with its KMS grant, the hook, secrets, snapshots, the reaper", () => {
+    const { calls } = judge("production.yaml");
+    const server1 = calls.filter((c) => c.role === "consul_servers_server_1_role_role" && c.source === "recorded").map((c) => `${c.action} (${c.caller.replace(/^\S+ /, "")})`);
+    expect([...new Set(server1)]).toEqual([
+      "ec2:DescribeVolumes (user data: aws ec2 describe-volumes)",
+      "ec2:AttachVolume (user data: aws ec2 attach-volume)",
+      "secretsmanager:GetSecretValue (user data: aws secretsmanager get-secret-value)",
+      "autoscaling:CompleteLifecycleAction (user data: aws autoscaling complete-lifecycle-action)",
+      "ssm:GetParametersByPath (consul-acl-sync.service: aws ssm get-parameters-by-path)",
+      "s3:PutObject (consul-snapshot.service: aws s3 cp)",
+      "ecs:DescribeTasks (consul-task-reaper.service: aws ecs describe-tasks)",
+    ]);
+    const grant = calls.find((c) => c.role === "consul_servers_server_1_role_role" && c.action === "kms:CreateGrant")!;
+    expect(grant).toMatchObject({
+      resource: expect.stringMatching(/^arn:aws:kms:us-east-1:111122223333:key\//),
+      context: { "kms:GrantIsForAWSResource": "true", "kms:ViaService": "ec2.us-east-1.amazonaws.com" },
+      source: expect.stringMatching(/Requirements for Amazon EBS encryption/),
+    });
+  });
+
+  it("cover the fixed server too: no attach and no hook there (Terraform attaches the volume)", () => {
+    const actions = new Set(
+      judge("the default")
+        .calls.filter((c) => c.source === "recorded")
+        .map((c) => c.action),
+    );
+    expect(actions).toEqual(new Set(["secretsmanager:GetSecretValue", "ssm:GetParametersByPath", "s3:PutObject", "ecs:DescribeTasks"]));
+  });
+});
+
+describe("what the judge reports", () => {
+  it("the production servers as they shipped: kms:CreateGrant for their own volume attach is denied, with the statement to add", async () => {
+    const { stacks, calls } = judge("production.yaml");
+    const shipped = withoutStatement(stacks, "server-placement", "kms:CreateGrant");
+    const report = await evaluateIam(shipped, calls);
+    expect(denied(report).map((v) => [v.call.role, v.call.action])).toEqual([1, 2, 3].map((n) => [`consul_servers_server_${n}_role_role`, "kms:CreateGrant"]));
+    expect(denied(report)[0]!.denial).toMatch(
+      /^no statement allows it; add to consul_servers_server_1_role_role: \{"Effect":"Allow","Action":\["kms:CreateGrant"\],"Resource":\["arn:aws:kms:[^"]+"\],"Condition":\{"Bool":\{"kms:GrantIsForAWSResource":"true"\},"StringEquals":\{"kms:ViaService":"ec2\.us-east-1\.amazonaws\.com"\}\}\}$/,
+    );
+    // The key policy is evaluated too: a key policy without the account's statement denies even a role that asks.
+    const noAccount = judge("production.yaml").stacks;
+    const key = Object.values<TerraformDoc>(noAccount.mesh!.resource.aws_kms_key)[0]!;
+    const keyPolicy = JSON.parse(key.policy);
+    key.policy = JSON.stringify({ ...keyPolicy, Statement: keyPolicy.Statement.filter((s: TerraformDoc) => s.Sid !== "AccountAdministration") });
+    const keyDenied = denied(await evaluateIam(noAccount, calls));
+    expect(keyDenied.length).toBeGreaterThan(0);
+    expect(keyDenied.every((v) => v.call.action.startsWith("kms:"))).toBe(true);
+  });
+
+  it("a permission a script uses, removed: the servers' autoscaling:CompleteLifecycleAction", async () => {
+    const { stacks, calls } = judge("production.yaml");
+    const report = await evaluateIam(withoutStatement(stacks, "server-placement", "autoscaling:CompleteLifecycleAction"), calls);
+    expect(denied(report).map((v) => `${v.call.role} ${v.call.action} ${v.call.caller}`)).toEqual(
+      [1, 2, 3].map(
+        (n) =>
+          `consul_servers_server_${n}_role_role autoscaling:CompleteLifecycleAction consul_servers_server_${n}_launch_template user data: aws autoscaling complete-lifecycle-action`,
+      ),
+    );
+  });
+
+  it("a grant no call uses, with its role, policy and statement", async () => {
+    const { stacks, calls } = judge("the default");
+    const policy = Object.values<TerraformDoc>(stacks.mesh!.resource.aws_iam_role_policy).find((p) => p.name_prefix === "read-consul-secrets-")!;
+    const document = JSON.parse(policy.policy);
+    policy.policy = JSON.stringify({ ...document, Statement: [...document.Statement, { Effect: "Allow", Action: ["s3:DeleteBucket"], Resource: "*" }] });
+    const report = await evaluateIam(stacks, calls);
+    expect(report.unused).toEqual([
+      { stack: "mesh", role: "consul_servers_server_1_role_role", policy: "read-consul-secrets", statement: document.Statement.length + 1, action: "s3:DeleteBucket" },
+    ]);
+  });
+
+  it("prints a row per call: role, action, resource, caller, verdict and the statement that allows it", async () => {
+    const { stacks, calls } = judge("production.yaml");
+    const rows = iamTableRows(await evaluateIam(stacks, calls));
+    expect(rows[0]).toEqual(["role", "call", "resource", "caller", "verdict", "allowed by"]);
+    expect(rows).toContainEqual([
+      "consul_servers_server_2_role_role",
+      "kms:CreateGrant",
+      expect.stringMatching(/:key\//),
+      expect.stringMatching(/user data: aws ec2 attach-volume$/),
+      "allowed",
+      "server-placement #3",
+    ]);
+  });
+});
+
+describe("stand-in values", () => {
+  it("give one reference one value wherever it is named, and read names from the resources", () => {
+    const { stacks } = judge("production.yaml");
+    const values = new StackValues("mesh", stacks.mesh!);
+    const key = values.text("${aws_kms_key.kms_key_key.arn}");
+    expect(values.text("x ${aws_kms_key.kms_key_key.arn} $${HOME}")).toBe(`x ${key} \${HOME}`);
+    expect(values.text("${aws_ecs_cluster.ecs_cluster.arn}")).toBe("arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh");
+    expect(values.text("${aws_secretsmanager_secret.consul_secrets_gossip_key.arn}")).toMatch(
+      /^arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-mesh\/consul\/gossip-key-\w+-\w{6}$/,
+    );
+  });
+});

@@ -1,0 +1,376 @@
+// The IAM judge: every AWS call the mesh makes is allowed by the policies in force, and every
+// grant is used by a call. The calls come from what runs (tools/judges/iam-calls.ts: the server
+// scripts run under the script runner, and a sourced table of what the ECS agent, consul-ecs,
+// Consul and the SSM agent call on a role's behalf, with the implicit KMS calls AWS documents).
+// Each call is evaluated by @cloud-copilot/iam-simulate against the role's identity policies
+// (inline, and the AWS managed policies below), the KMS key policy and the bucket policy, with
+// resources resolved from the synthesized JSON: Terraform references become stand-in values
+// (one account, the stack's region, names from the resources' own name or prefix).
+//
+// iam-simulate is AGPL-3.0: it is a development dependency of this review tooling only, never
+// imported by lib/ or stacks/ (README, Licence).
+import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import { createHash } from "node:crypto";
+import { materializeTerraformString } from "./index";
+
+// biome-ignore lint/suspicious/noExplicitAny: a synthesized Terraform document, walked by key
+export type TerraformDoc = Record<string, any>;
+
+/** The account every stand-in ARN is in. */
+export const STAND_IN_ACCOUNT = "111122223333";
+
+/** A deterministic stand-in for what AWS generates (IDs, name suffixes): hex of a name. */
+function hexOf(name: string, length: number): string {
+  return createHash("sha256").update(name).digest("hex").slice(0, length);
+}
+
+function uuidOf(name: string): string {
+  const h = hexOf(name, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Stand-in values of a stack's Terraform references, consistent across everything that names
+ * them: a policy's `${aws_kms_key.k.arn}` and a script's `--sse-kms-key-id` become the same ARN.
+ */
+export class StackValues {
+  readonly partition = "aws";
+  readonly account = STAND_IN_ACCOUNT;
+  readonly region: string;
+
+  constructor(
+    readonly stack: string,
+    readonly doc: TerraformDoc,
+  ) {
+    const region = doc.variable?.aws_region?.default;
+    this.region = typeof region === "string" ? region : "us-east-1";
+  }
+
+  /** A string of the stack with every reference replaced by its stand-in, `$${` read as `${`. */
+  text(value: string): string {
+    return materializeTerraformString(value, (expression) => this.expression(expression));
+  }
+
+  /** A policy document (a JSON string with references) as an object. */
+  policy(value: unknown): { Version: string; Statement: Record<string, unknown>[] } {
+    const parsed = JSON.parse(this.text(String(value)));
+    return { ...parsed, Statement: [parsed.Statement].flat() };
+  }
+
+  /** A resource's tags with their values resolved (conditions on aws:ResourceTag read them). */
+  policyTags(tags: unknown): Record<string, string> {
+    return Object.fromEntries(Object.entries((tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, this.text(String(v))]));
+  }
+
+  resource(type: string, name: string): TerraformDoc | undefined {
+    return this.doc.resource?.[type]?.[name];
+  }
+
+  /** The resource a string refers to in full (`${aws_x.y.attr}`), with the attribute. */
+  referenced(value: unknown): { type: string; name: string; attribute: string } | undefined {
+    const m = typeof value === "string" ? /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/.exec(value) : null;
+    return m ? { type: m[1]!, name: m[2]!, attribute: m[3]! } : undefined;
+  }
+
+  private expression(expression: string): string {
+    const parts = expression.split(".");
+    if (!/^[A-Za-z0-9_.-]+$/.test(expression)) return `unresolved(${hexOf(expression, 8)})`;
+    if (parts[0] === "var") return this.variable(parts[1]!);
+    if (parts[0] === "local") return this.text(String(this.doc.locals?.[parts[1]!] ?? `local-${parts[1]}`));
+    if (parts[0] === "data") {
+      const [, type, , attribute] = parts;
+      if (type === "aws_partition") return attribute === "dns_suffix" ? "amazonaws.com" : this.partition;
+      if (type === "aws_caller_identity") return this.account;
+      if (type === "aws_region") return this.region;
+      return `data-${hexOf(expression, 12)}`;
+    }
+    if (parts.length === 3) return this.attribute(parts[0]!, parts[1]!, parts[2]!);
+    return `unresolved(${hexOf(expression, 8)})`;
+  }
+
+  private variable(name: string): string {
+    const value = this.doc.variable?.[name]?.default;
+    return typeof value === "string" ? this.text(value) : typeof value === "number" ? String(value) : `var-${name}`;
+  }
+
+  /** The name a resource gets: its name, or its prefix with Terraform's 26-character suffix. */
+  nameOf(type: string, name: string): string {
+    const r = this.resource(type, name) ?? {};
+    if (typeof r.name === "string") return this.text(r.name);
+    if (typeof r.bucket === "string") return this.text(r.bucket);
+    const prefix = r.name_prefix ?? r.bucket_prefix;
+    if (typeof prefix === "string") return `${this.text(prefix)}20261207000000${hexOf(name, 12)}`;
+    return `${name.replace(/_/g, "-")}`;
+  }
+
+  private attribute(type: string, name: string, attribute: string): string {
+    const r = this.resource(type, name) ?? {};
+    const resourceName = this.nameOf(type, name);
+    const { partition: p, region: re, account: a } = this;
+    const arns: Record<string, () => string> = {
+      aws_iam_role: () => `arn:${p}:iam::${a}:role${r.path ? this.text(r.path) : "/"}${resourceName}`,
+      aws_kms_key: () => `arn:${p}:kms:${re}:${a}:key/${uuidOf(name)}`,
+      aws_secretsmanager_secret: () => `arn:${p}:secretsmanager:${re}:${a}:secret:${resourceName}-${hexOf(name, 6)}`,
+      aws_ebs_volume: () => `arn:${p}:ec2:${re}:${a}:volume/vol-${hexOf(name, 17)}`,
+      aws_s3_bucket: () => `arn:${p}:s3:::${resourceName}`,
+      aws_cloudwatch_log_group: () => `arn:${p}:logs:${re}:${a}:log-group:${resourceName}`,
+      aws_ecs_cluster: () => `arn:${p}:ecs:${re}:${a}:cluster/${resourceName}`,
+      aws_ssm_parameter: () => `arn:${p}:ssm:${re}:${a}:parameter/${resourceName.replace(/^\//, "")}`,
+      aws_ecr_repository: () => `arn:${p}:ecr:${re}:${a}:repository/${resourceName}`,
+      aws_autoscaling_group: () => `arn:${p}:autoscaling:${re}:${a}:autoScalingGroup:${uuidOf(name)}:autoScalingGroupName/${resourceName}`,
+      aws_iam_instance_profile: () => `arn:${p}:iam::${a}:instance-profile/${resourceName}`,
+    };
+    switch (attribute) {
+      case "arn":
+        return (arns[type] ?? (() => `arn:${p}:${type.replace(/^aws_/, "")}:${re}:${a}:${name}`))();
+      case "id":
+        if (type === "aws_ebs_volume") return `vol-${hexOf(name, 17)}`;
+        if (type === "aws_instance") return `i-${hexOf(name, 17)}`;
+        if (type === "aws_secretsmanager_secret" || type === "aws_ecs_cluster") return this.attribute(type, name, "arn");
+        if (type === "aws_iam_role" || type === "aws_s3_bucket" || type === "aws_cloudwatch_log_group" || type === "aws_iam_instance_profile") return resourceName;
+        return `${type}-${hexOf(name, 12)}`;
+      case "key_id":
+        return uuidOf(name);
+      case "name":
+      case "bucket":
+        return resourceName;
+      case "repository_url":
+        return `${a}.dkr.ecr.${re}.amazonaws.com/${resourceName}`;
+      case "value":
+        return typeof r.value === "string" ? this.text(r.value) : `value-${name}`;
+      default:
+        return `${type}.${name}.${attribute}`;
+    }
+  }
+}
+
+/** A call to AWS made with a role's credentials. */
+export interface AwsCall {
+  readonly stack: string;
+  /** The role's resource name (aws_iam_role.<name>). */
+  readonly role: string;
+  /** Who makes it, as an operator would say it. */
+  readonly caller: string;
+  readonly action: string;
+  /** The resource's ARN (a stand-in), or "*" for actions without resource-level permissions. */
+  readonly resource: string;
+  /** Request context keys and values the call carries (a resource's tags, kms:ViaService ...). */
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
+  /** "recorded": the script runner saw the script make it; else the document that says it is made. */
+  readonly source: string;
+}
+
+export interface CallVerdict {
+  readonly call: AwsCall;
+  readonly allowed: boolean;
+  /** The statements that allow it: "<policy> #<n>" (n counts from 1). */
+  readonly allowedBy: readonly string[];
+  /** Why not, and the statement to add, when it is denied. */
+  readonly denial?: string;
+}
+
+export interface UnusedGrant {
+  readonly stack: string;
+  readonly role: string;
+  readonly policy: string;
+  readonly statement: number;
+  readonly action: string;
+}
+
+export interface IamReport {
+  readonly verdicts: readonly CallVerdict[];
+  readonly unused: readonly UnusedGrant[];
+}
+
+/**
+ * AWS managed policies the stacks attach, as the AWS managed policy reference and the ECS
+ * developer guide ("Amazon ECS managed policies") document them. AWS only adds permissions to
+ * a managed policy, never removes them, so a call these allow is allowed by the current version.
+ */
+export const MANAGED_POLICIES: Readonly<Record<string, object>> = {
+  "service-role/AmazonECSTaskExecutionRolePolicy": {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: "*",
+      },
+    ],
+  },
+  "service-role/AmazonEC2ContainerServiceforEC2Role": {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "ecs:CreateCluster",
+          "ecs:DeregisterContainerInstance",
+          "ecs:DiscoverPollEndpoint",
+          "ecs:Poll",
+          "ecs:RegisterContainerInstance",
+          "ecs:StartTelemetrySession",
+          "ecs:Submit*",
+          "ecr:GetAuthorizationToken",
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:BatchGetImage",
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+        ],
+        Resource: "*",
+      },
+    ],
+  },
+};
+
+interface RolePolicy {
+  readonly name: string;
+  readonly managed: boolean;
+  readonly document: { Version: string; Statement: Record<string, unknown>[] };
+}
+
+/** A role's identity policies, by the role's resource name, across the stacks. */
+function rolePolicies(values: StackValues): Map<string, RolePolicy[]> {
+  const byRole = new Map<string, RolePolicy[]>();
+  const add = (roleRef: unknown, policy: RolePolicy) => {
+    const role = values.referenced(roleRef);
+    if (role?.type !== "aws_iam_role") throw new Error(`${values.stack}: policy ${policy.name} is attached to ${String(roleRef)}, not a role of the stack`);
+    byRole.set(role.name, [...(byRole.get(role.name) ?? []), policy]);
+  };
+  for (const [name, p] of Object.entries<TerraformDoc>(values.doc.resource?.aws_iam_role_policy ?? {})) {
+    add(p.role, { name: String(p.name_prefix ?? p.name ?? name).replace(/-$/, ""), managed: false, document: values.policy(p.policy) });
+  }
+  for (const [, attachment] of Object.entries<TerraformDoc>(values.doc.resource?.aws_iam_role_policy_attachment ?? {})) {
+    const managed = /:policy\/(.+)$/.exec(values.text(String(attachment.policy_arn)))?.[1];
+    const document = managed ? MANAGED_POLICIES[managed] : undefined;
+    if (!document)
+      throw new Error(
+        `${values.stack}: no document for managed policy ${attachment.policy_arn}: add it to MANAGED_POLICIES (tools/judges/iam.ts) from the AWS managed policy reference`,
+      );
+    add(attachment.role, { name: managed!, managed: true, document: document as RolePolicy["document"] });
+  }
+  return byRole;
+}
+
+/** The resource policy that also decides a call: the KMS key's policy, or the bucket's. */
+function resourcePolicyOf(values: StackValues, call: AwsCall): RolePolicy["document"] | undefined {
+  if (call.action.startsWith("kms:")) {
+    for (const [name, key] of Object.entries<TerraformDoc>(values.doc.resource?.aws_kms_key ?? {})) {
+      if (values.text(`\${aws_kms_key.${name}.arn}`) === call.resource) return key.policy ? values.policy(key.policy) : undefined;
+    }
+  }
+  if (call.action.startsWith("s3:")) {
+    for (const [, policy] of Object.entries<TerraformDoc>(values.doc.resource?.aws_s3_bucket_policy ?? {})) {
+      const bucket = values.text(String(policy.bucket));
+      if (call.resource.startsWith(`arn:aws:s3:::${bucket}`)) return values.policy(policy.policy);
+    }
+  }
+  return undefined;
+}
+
+/** "ecs:Submit*" matches "ecs:SubmitTaskStateChange". */
+function actionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "i",
+  );
+  return re.test(action);
+}
+
+/**
+ * Grants no call uses that are there on purpose, each with its reason. A grant missing from the
+ * calls and from this list is a warning.
+ */
+export const DOCUMENTED_UNUSED: readonly { readonly action: RegExp; readonly why: string }[] = [];
+
+/** Evaluates every call of the stacks, and lists the grants of their inline policies that no call uses. */
+export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>, calls: readonly AwsCall[]): Promise<IamReport> {
+  const verdicts: CallVerdict[] = [];
+  const used = new Set<string>();
+  const valuesOf = new Map(Object.entries(stacks).map(([stack, doc]) => [stack, new StackValues(stack, doc)]));
+  const policiesOf = new Map([...valuesOf].map(([stack, values]) => [stack, rolePolicies(values)]));
+  for (const call of calls) {
+    const values = valuesOf.get(call.stack)!;
+    const policies = policiesOf.get(call.stack)!.get(call.role) ?? [];
+    const principal = values.text(`\${aws_iam_role.${call.role}.arn}`);
+    const simulation: Simulation = {
+      identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(resourcePolicyOf(values, call) ? { resourcePolicy: resourcePolicyOf(values, call) } : {}),
+      request: {
+        action: call.action,
+        principal,
+        resource: { accountId: values.account, resource: call.resource },
+        contextVariables: { "aws:SecureTransport": "true", "aws:PrincipalArn": principal, "aws:PrincipalAccount": values.account, ...call.context },
+      },
+    } as Simulation;
+    const response = await runSimulation(simulation, {});
+    if (response.resultType === "error")
+      throw new Error(`iam-simulate rejected ${call.action} on ${call.resource} (${call.caller}): ${JSON.stringify(response.errors).slice(0, 600)}`);
+    const result = response.resultType === "single" ? response.result : response.results[0]!;
+    const allowed = response.overallResult === "Allowed";
+    const allowedBy: string[] = [];
+    for (const s of result.analysis?.identityAnalysis?.allowStatements ?? []) {
+      const policy = policies.find((p) => p.name === s.policyId);
+      const index = policy ? policy.document.Statement.findIndex((st) => JSON.stringify(st) === JSON.stringify(s.statement)) : -1;
+      allowedBy.push(`${s.policyId} #${index + 1}`);
+      if (allowed && policy && !policy.managed) used.add(`${call.stack}/${call.role}/${policy.name}/${index}/${call.action.toLowerCase()}`);
+    }
+    verdicts.push({
+      call,
+      allowed,
+      allowedBy,
+      ...(allowed ? {} : { denial: denialOf(response.overallResult, call, allowedBy.length > 0) }),
+    });
+  }
+  const unused: UnusedGrant[] = [];
+  for (const [stack, byRole] of policiesOf) {
+    for (const [role, policies] of byRole) {
+      for (const policy of policies.filter((p) => !p.managed)) {
+        policy.document.Statement.forEach((statement, index) => {
+          if (statement.Effect !== "Allow") return;
+          for (const pattern of [statement.Action].flat() as string[]) {
+            const usedBy = calls.some(
+              (c) => c.stack === stack && c.role === role && actionMatches(pattern, c.action) && used.has(`${stack}/${role}/${policy.name}/${index}/${c.action.toLowerCase()}`),
+            );
+            if (!usedBy && !DOCUMENTED_UNUSED.some((d) => d.action.test(pattern))) unused.push({ stack, role, policy: policy.name, statement: index + 1, action: pattern });
+          }
+        });
+      }
+    }
+  }
+  return { verdicts, unused };
+}
+
+function denialOf(result: string, call: AwsCall, roleAllows: boolean): string {
+  const conditions = Object.entries(call.context ?? {}).filter(([key]) => /^kms:(GrantIsForAWSResource|ViaService)$/.test(key));
+  const statement = JSON.stringify({
+    Effect: "Allow",
+    Action: [call.action],
+    Resource: [call.resource],
+    ...(conditions.length ? { Condition: Object.fromEntries(conditions.map(([k, v]) => [k === "kms:GrantIsForAWSResource" ? "Bool" : "StringEquals", { [k]: v }])) } : {}),
+  });
+  if (result === "ExplicitlyDenied") return "explicitly denied by a Deny statement (of the role, the key or the bucket)";
+  if (!roleAllows) return `no statement allows it; add to ${call.role}: ${statement}`;
+  return `the role allows it, but the ${call.action.startsWith("kms:") ? "key" : "resource"} policy does not let ${call.role} in`;
+}
+
+/** The report as rows: role, call, resource, verdict and what allows it. */
+export function iamTableRows(report: IamReport): string[][] {
+  return [
+    ["role", "call", "resource", "caller", "verdict", "allowed by"],
+    ...report.verdicts.map((v) => [
+      v.call.role,
+      v.call.action,
+      v.call.resource,
+      v.call.caller,
+      v.allowed ? "allowed" : "DENIED",
+      v.allowed ? v.allowedBy.join(", ") : (v.denial ?? ""),
+    ]),
+  ];
+}
