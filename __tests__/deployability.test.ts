@@ -109,6 +109,32 @@ describe("anonymous Docker Hub pulls", () => {
     expect(pullWarnings(ecr)).toEqual([]);
   });
 
+  it("rejects a Fargate task that would pull Envoy anonymously on every start, unless the spec opts in; Envoy through the cache passes", () => {
+    const anonymous = (p: MeshPlan) => checkPlan(p).errors.filter((e) => /Docker Hub anonymously/.test(e.message));
+    expect(anonymous(plan), "EC2 hosts pull once").toEqual([]);
+    expect(anonymous(onFargate(1))).toEqual([
+      {
+        path: "services.http-server.launchType",
+        message: expect.stringMatching(
+          /^a Fargate task pulls envoyproxy\/envoy:v1\.35\.10 from Docker Hub anonymously on every start, .*images\.dockerHubCredentialsSecretArn .*architecture: dataplane .*images\.allowAnonymousDockerHubPulls: true accepts the risk$/,
+        ),
+      },
+    ]);
+    expect(anonymous({ ...onFargate(1), allowAnonymousDockerHubPulls: true })).toEqual([]);
+    expect(anonymous(onFargate(0)), "scaled to zero").toEqual([]);
+    expect(anonymous(withService(onFargate(1), "http-server", { assignPublicIp: true, subnets: "public" })), "a public IP of its own").toEqual([]);
+    const cached = {
+      ...onFargate(1),
+      images: new Map(
+        [...plan.images].map(([key, image]) => [
+          key,
+          image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
+        ]),
+      ),
+    };
+    expect(anonymous(cached)).toEqual([]);
+  });
+
   it("shares the limit over one address per NAT gateway", () => {
     const twoZones = {
       ...onFargate(6),

@@ -289,7 +289,10 @@ describe("spec validation", () => {
 
   it("accepts a Fargate task without a public IP: the NAT gateway reaches the registries", () => {
     const { warnings } = parseSpec(
-      specWith((s) => Object.assign(server(s), { launchType: "FARGATE", cpu: 256, memory: 512 })),
+      specWith((s) => {
+        Object.assign(server(s), { launchType: "FARGATE", cpu: 256, memory: 512 });
+        s.images = { allowAnonymousDockerHubPulls: true };
+      }),
       "t",
     );
     expect(warnings.map((w) => w.path)).not.toContain("services.http-server.assignPublicIp");

@@ -126,6 +126,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     versions: spec.versions,
     ...(dataplane ? { dataplane } : {}),
     images: planImages(spec.versions, spec.images),
+    allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
     pullThroughCache: {
       ecrPublic: spec.images.pullThroughCache,
       ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),

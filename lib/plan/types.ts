@@ -284,6 +284,8 @@ export interface MeshPlan {
   readonly images: ReadonlyMap<string, ImagePlan>;
   /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
   readonly pullThroughCache: { readonly ecrPublic: boolean; readonly dockerHubCredentialsSecretArn?: string };
+  /** Fargate agent tasks may pull Envoy from Docker Hub anonymously (the spec's explicit switch). */
+  readonly allowAnonymousDockerHubPulls: boolean;
   readonly server: ServerPlan;
   readonly hosts: HostsPlan;
   /** Services sorted by name, so synthesis does not depend on the order of keys in the spec file. */

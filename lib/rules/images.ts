@@ -14,6 +14,25 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
     const problem = imagePinProblem(service.image);
     if (problem) errors.push({ path: `${service.path}.image`, message: problem });
   }
+  // A Fargate task pulls every image on every start: a task that crash-loops pulls until Docker
+  // Hub's anonymous limit locks its NAT address out, and no task of the service starts for an hour.
+  // (A task with a public IP pulls from an address of its own; without NAT, the network paths say
+  // Docker Hub is unreachable.)
+  if (!plan.allowAnonymousDockerHubPulls && plan.network.egress !== "vpc-endpoints") {
+    for (const service of plan.services.filter((s) => s.launchType === "FARGATE" && !s.assignPublicIp && s.count > 0)) {
+      const anonymous = [...new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))]
+        .map((key) => plan.images.get(key)!)
+        .filter((image) => image.via === "direct" && registryOf(image.upstream) === "Docker Hub");
+      for (const image of anonymous) {
+        errors.push({
+          path: `${service.path}.launchType`,
+          message:
+            `a Fargate task pulls ${image.upstream} from Docker Hub anonymously on every start, and a crash loop exhausts Docker Hub's 10 pulls per hour per NAT address, locking the service out for an hour. ` +
+            "Set images.dockerHubCredentialsSecretArn (an ECR pull-through cache), or architecture: dataplane for this service (its mesh images come from ECR Public), or run it on EC2 (each host pulls once); images.allowAnonymousDockerHubPulls: true accepts the risk",
+        });
+      }
+    }
+  }
   const budget = dockerHubPullBudget(plan);
   if (budget && budget.pulls > budget.limit) {
     const fixes = [

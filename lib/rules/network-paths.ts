@@ -143,7 +143,9 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   }
   if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
   if (plan.dataplane) {
-    // The servers verify each IAM login by sending the task's signed requests to STS and IAM; IAM has no VPC endpoint.
+    // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
+    // interface endpoint (com.amazonaws.iam) exists only in us-east-1, and the endpoint set the plan
+    // creates has neither sts nor iam: only the internet reaches them.
     add(
       "Consul servers",
       "architecture",

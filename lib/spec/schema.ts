@@ -236,8 +236,14 @@ export const meshSpecSchema = z
           .regex(/:secret:ecr-pullthroughcache\//, "must be a secret named ecr-pullthroughcache/... (ECR requires the prefix)")
           .optional()
           .describe("Docker Hub credentials for a pull-through cache of the mesh images only on Docker Hub (Envoy); omitted: pulled from Docker Hub directly"),
+        allowAnonymousDockerHubPulls: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Let Fargate agent tasks pull Envoy from Docker Hub anonymously on every start (10 pulls per hour per NAT address: a crash loop locks the service out for an hour); off: such a service is an error until it has dockerHubCredentialsSecretArn, the dataplane architecture or EC2",
+          ),
       })
-      .default({ pullThroughCache: true }),
+      .default({ pullThroughCache: true, allowAnonymousDockerHubPulls: false }),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
       .default(365)
