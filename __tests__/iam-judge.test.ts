@@ -128,6 +128,19 @@ describe("what the judge reports", () => {
     );
   });
 
+  it("a VPC endpoint policy that leaves a call out: the snapshot upload through the S3 gateway", async () => {
+    const { stacks, calls } = judge("production.yaml");
+    const endpoint = stacks.mesh!.resource.aws_vpc_endpoint.network_endpoints_s3;
+    const onlyEcrLayers = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*" }],
+    };
+    endpoint.policy = JSON.stringify(onlyEcrLayers);
+    expect(denied(await evaluateIam(stacks, calls)).map((v) => `${v.call.role} ${v.call.action}`)).toEqual(
+      [1, 2, 3].map((n) => `consul_servers_server_${n}_role_role s3:PutObject`),
+    );
+  });
+
   it("a grant no call uses, with its role, policy and statement", async () => {
     const { stacks, calls } = judge("the default");
     const policy = Object.values<TerraformDoc>(stacks.mesh!.resource.aws_iam_role_policy).find((p) => p.name_prefix === "read-consul-secrets-")!;
@@ -151,6 +164,19 @@ describe("what the judge reports", () => {
       "allowed",
       "server-placement #3",
     ]);
+  });
+});
+
+describe("the licence boundary", () => {
+  it("keeps the AGPL simulator out of the synth path: nothing in lib/, stacks/, bin/ or main.ts imports it, and it is a dev dependency", () => {
+    const files = ["main.ts", ...["lib", "stacks", "bin"].flatMap((dir) => fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => path.join(dir, f)))].filter((f) =>
+      /\.(ts|js|mjs|cjs)$/.test(f),
+    );
+    expect(files.length).toBeGreaterThan(30);
+    expect(files.filter((f) => fs.readFileSync(f, "utf8").includes("@cloud-copilot/"))).toEqual([]);
+    const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    expect(Object.keys(pkg.dependencies).filter((d: string) => d.startsWith("@cloud-copilot/"))).toEqual([]);
+    expect(pkg.devDependencies["@cloud-copilot/iam-simulate"]).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
 

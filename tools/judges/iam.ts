@@ -3,7 +3,8 @@
 // scripts run under the script runner, and a sourced table of what the ECS agent, consul-ecs,
 // Consul and the SSM agent call on a role's behalf, with the implicit KMS calls AWS documents).
 // Each call is evaluated by @cloud-copilot/iam-simulate against the role's identity policies
-// (inline, and the AWS managed policies below), the KMS key policy and the bucket policy, with
+// (inline, and the AWS managed policies below), the KMS key policy, the bucket policy and the
+// policies of the stack's VPC endpoints for its service, with
 // resources resolved from the synthesized JSON: Terraform references become stand-in values
 // (one account, the stack's region, names from the resources' own name or prefix).
 //
@@ -269,6 +270,24 @@ function resourcePolicyOf(values: StackValues, call: AwsCall): RolePolicy["docum
   return undefined;
 }
 
+/**
+ * Policies of the stack's VPC endpoints for the call's service (an endpoint without a policy
+ * allows everything). The judge assumes a call goes through an endpoint of its service when the
+ * stack has one: with `vpc-endpoints` egress every AWS call does, and S3 always takes the gateway.
+ */
+function endpointPoliciesOf(values: StackValues, call: AwsCall): { name: string; policy: RolePolicy["document"] }[] {
+  const prefix = call.action.slice(0, call.action.indexOf(":"));
+  return Object.entries<TerraformDoc>(values.doc.resource?.aws_vpc_endpoint ?? {}).flatMap(([name, endpoint]) => {
+    if (!endpoint.policy) return [];
+    // service_name is a literal (com.amazonaws.<region>.<service>) or the data source that looks it up.
+    const lookup = /^\$\{data\.aws_vpc_endpoint_service\.([A-Za-z0-9_-]+)\.service_name\}$/.exec(String(endpoint.service_name));
+    const service = lookup
+      ? String(values.doc.data?.aws_vpc_endpoint_service?.[lookup[1]!]?.service ?? "")
+      : values.text(String(endpoint.service_name)).replace(/^com\.amazonaws\.[a-z0-9-]+\./, "");
+    return service.split(".")[0]!.replace(/-(agent|telemetry)$/, "") === prefix ? [{ name, policy: values.policy(endpoint.policy) }] : [];
+  });
+}
+
 /** "ecs:Submit*" matches "ecs:SubmitTaskStateChange". */
 function actionMatches(pattern: string, action: string): boolean {
   const re = new RegExp(
@@ -302,6 +321,7 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(resourcePolicyOf(values, call) ? { resourcePolicy: resourcePolicyOf(values, call) } : {}),
+      vpcEndpointPolicies: endpointPoliciesOf(values, call),
       request: {
         action: call.action,
         principal,
