@@ -65,6 +65,16 @@ describe("anonymous Docker Hub pulls", () => {
   const pullWarnings = (p: MeshPlan) => checkPlan(p).warnings.filter((w) => w.path === "images");
   /** The default mesh with http-server on Fargate at the given count. */
   const onFargate = (count: number) => withService(plan, "http-server", { launchType: "FARGATE", capacity: "FARGATE", count });
+  /** The plan with Envoy through a Docker Hub pull-through cache. */
+  const withEnvoyCached = (p: MeshPlan): MeshPlan => ({
+    ...p,
+    images: new Map(
+      [...p.images].map(([key, image]) => [
+        key,
+        image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
+      ]),
+    ),
+  });
 
   it("counts one pull per EC2 host (images are pulled once per host) and stays quiet for the default mesh", () => {
     // Envoy on both hosts, http-echo on both, curl on one: 5 pulls, within 10 per hour.
@@ -94,15 +104,7 @@ describe("anonymous Docker Hub pulls", () => {
   });
 
   it("does not count what needs no anonymous pull: Envoy through the Docker Hub cache, app images with credentials or from ECR", () => {
-    const cached = {
-      ...onFargate(6),
-      images: new Map(
-        [...plan.images].map(([key, image]) => [
-          key,
-          image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
-        ]),
-      ),
-    };
+    const cached = withEnvoyCached(onFargate(6));
     const credentials = withService(cached, "http-server", { imageCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf" });
     expect(pullWarnings(credentials)).toEqual([]);
     const ecr = withService(cached, "http-server", { image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0" });
@@ -123,16 +125,7 @@ describe("anonymous Docker Hub pulls", () => {
     expect(anonymous({ ...onFargate(1), allowAnonymousDockerHubPulls: true })).toEqual([]);
     expect(anonymous(onFargate(0)), "scaled to zero").toEqual([]);
     expect(anonymous(withService(onFargate(1), "http-server", { assignPublicIp: true, subnets: "public" })), "a public IP of its own").toEqual([]);
-    const cached = {
-      ...onFargate(1),
-      images: new Map(
-        [...plan.images].map(([key, image]) => [
-          key,
-          image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
-        ]),
-      ),
-    };
-    expect(anonymous(cached)).toEqual([]);
+    expect(anonymous(withEnvoyCached(onFargate(1)))).toEqual([]);
   });
 
   it("shares the limit over one address per NAT gateway", () => {
