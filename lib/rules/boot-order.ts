@@ -21,13 +21,20 @@ function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): n
   return check.startPeriod + check.retries * check.interval;
 }
 
-export function bootOrder(plan: MeshPlan): PathReport[] {
-  // The servers create the dataplane login (auth method, binding rule, synthetic node) themselves.
-  const serversCreateLogin = plan.server.login !== undefined;
-  return tasksOf(plan).flatMap((ref) => bootOrderOf(ref, serversCreateLogin));
+/** Who makes the dataplane login, and whether the tasks start only once it exists. */
+interface LoginTarget {
+  /** The servers create it (auth method, binding rule, synthetic node) themselves. */
+  readonly byServers: boolean;
+  /** Auto Scaling servers report in service only once it exists, and the ECS services wait for them. */
+  readonly beforeTasks: boolean;
 }
 
-function bootOrderOf(ref: TaskRef, serversCreateLogin: boolean): PathReport[] {
+export function bootOrder(plan: MeshPlan): PathReport[] {
+  const login: LoginTarget = { byServers: plan.server.login !== undefined, beforeTasks: plan.server.placement === "auto-scaling" };
+  return tasksOf(plan).flatMap((ref) => bootOrderOf(ref, login));
+}
+
+function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
   const { who, specPath, task, startsAfter } = ref;
   const reports: PathReport[] = [];
   const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
@@ -103,7 +110,7 @@ function bootOrderOf(ref: TaskRef, serversCreateLogin: boolean): PathReport[] {
     if (!Number.isFinite(validity)) continue;
     const need = `${w.name}'s IAM login, signed once when it starts and rejected by AWS ${validity} s later`;
     const stoppers = edges.filter((e) => e.to === w.name && byName.get(e.from)!.essential).map((e) => e.from);
-    if (!serversCreateLogin) {
+    if (!login.byServers) {
       error(
         need,
         "nothing creates the auth method before the tasks start (a later deploy would): a task that starts first signs a login that expires before the auth method exists, and retries it forever",
@@ -116,9 +123,12 @@ function bootOrderOf(ref: TaskRef, serversCreateLogin: boolean): PathReport[] {
         `set ${w.name}'s startTimeout below ${validity} s, with an essential container depending on it (lib/plan/dataplane.ts)`,
       );
     } else {
+      const stale = `a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`;
       ok(
         need,
-        `the servers create the auth method before the tasks can log in; a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`,
+        login.beforeTasks
+          ? `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`
+          : `the servers create the auth method once they are up; ${stale}, so on a first deploy a task may be replaced while the servers boot (up to ${COLD_BOOT} s)`,
       );
     }
   }
