@@ -5,7 +5,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 // The files that take longest (each mostly waits on children: bash under stubs, the app, tsc and
 // esbuild, terraform), slowest first. Started first, they overlap the many short files; left to
 // vitest's size order on a fresh clone (no timings cached yet), app-command ran last and alone.
-const SLOWEST_FIRST = ["scripts-run", "spec-loader", "artifacts", "app-command", "tls-edge", "operator-scripts", "cli", "terraform-variables"];
+const SLOWEST_FIRST = ["iam-judge", "scripts-run", "spec-loader", "artifacts", "app-command", "tls-edge", "operator-scripts", "cli", "terraform-variables"];
 
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

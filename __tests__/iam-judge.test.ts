@@ -13,13 +13,43 @@ import { type AwsCall, evaluateIam, iamTableRows, type IamReport, StackValues, t
 import { meshCalls } from "../tools/judges/iam-calls";
 import { synthAllStacks } from "./support/synth";
 
+const example = (file: string): TerraformDoc => structuredClone(loadSpecFile(path.join("examples", file)).spec) as TerraformDoc;
+const ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0";
+
+/** Combinations the examples do not cover, each changing what some role calls. */
+const VARIANTS: [string, MeshSpecInput][] = [
+  ["one Auto Scaling server (no peers to join)", { ...DEFAULT_SPEC, consul: { servers: 1 } } as MeshSpecInput],
+  ["dataplane tasks with a fixed server", { ...DEFAULT_SPEC, architecture: "dataplane" } as MeshSpecInput],
+  [
+    "agent tasks behind VPC endpoints, Consul from S3, Envoy through the Docker Hub cache, apps from ECR",
+    (() => {
+      const spec = example("production.yaml");
+      spec.architecture = "agent";
+      for (const service of Object.values<TerraformDoc>(spec.services)) Object.assign(service, { architecture: undefined, image: ECR_IMAGE });
+      spec.images = { ...spec.images, dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-AbCdEf" };
+      spec.network = { ...spec.network, egress: "vpc-endpoints" };
+      spec.consul = { ...spec.consul, releaseS3Uri: "s3://my-bucket/consul_2.0.1_linux_amd64.zip" };
+      return spec as MeshSpecInput;
+    })(),
+  ],
+  [
+    "ECS Exec on every dataplane service",
+    (() => {
+      const spec = example("production.yaml");
+      for (const service of Object.values<TerraformDoc>(spec.services)) Object.assign(service, { enableExecuteCommand: true, readonlyRootFilesystem: false });
+      return spec as MeshSpecInput;
+    })(),
+  ],
+];
+
 const SPECS: [string, MeshSpecInput][] = [
   ["the default", DEFAULT_SPEC],
   ...fs
     .readdirSync("examples")
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
-    .map((f): [string, MeshSpecInput] => [f, loadSpecFile(path.join("examples", f)).spec as MeshSpecInput]),
+    .map((f): [string, MeshSpecInput] => [f, example(f) as MeshSpecInput]),
+  ...VARIANTS,
 ];
 
 /** The spec's stacks and the calls their roles make (the scripts run once per spec). */
@@ -86,6 +116,14 @@ describe("calls recorded from the server scripts", () => {
       context: { "kms:GrantIsForAWSResource": "true", "kms:ViaService": "ec2.us-east-1.amazonaws.com" },
       source: expect.stringMatching(/Requirements for Amazon EBS encryption/),
     });
+  });
+
+  it("follow the spec: Consul from S3, and no instance discovery for a server without peers", () => {
+    const s3 = judge(VARIANTS[2]![0]).calls.filter((c) => c.action === "s3:GetObject");
+    expect(s3.map((c) => [c.resource, c.source])).toEqual([1, 2, 3].map(() => ["arn:aws:s3:::my-bucket/consul_2.0.1_linux_amd64.zip", "recorded"]));
+    const single = judge(VARIANTS[0]![0]);
+    expect(single.calls.filter((c) => c.role.startsWith("consul_servers") && c.action === "ec2:DescribeInstances")).toEqual([]);
+    expect(JSON.stringify(single.stacks.mesh!.resource.aws_iam_role_policy)).not.toMatch(/consul_servers[^}]*ec2:DescribeInstances/);
   });
 
   it("cover the fixed server too: no attach and no hook there (Terraform attaches the volume)", () => {

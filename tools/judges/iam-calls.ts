@@ -339,6 +339,7 @@ export function declaredCalls(values: StackValues): AwsCall[] {
     if (role) for (const c of calls) out.push({ stack: values.stack, role, caller, ...c });
   };
   const roleOf = (ref: unknown) => values.referenced(ref)?.name;
+  const cachePrefixes = Object.values<TerraformDoc>(values.doc.resource?.aws_ecr_pull_through_cache_rule ?? {}).map((rule) => values.text(String(rule.ecr_repository_prefix)));
   const servicesByTask = new Map<string, TerraformDoc>();
   for (const service of Object.values<TerraformDoc>(values.doc.resource?.aws_ecs_service ?? {})) {
     const task = values.referenced(service.task_definition);
@@ -362,9 +363,10 @@ export function declaredCalls(values: StackValues): AwsCall[] {
             source: SOURCES.executionRole,
           })),
         ];
-        // A repository the stack does not create is a pull-through cache's, made at the first pull.
-        const created = Object.keys(values.doc.resource?.aws_ecr_repository ?? {}).some((repo) => values.text(`\${aws_ecr_repository.${repo}.arn}`) === repository);
-        if (!created) pulls.push(...["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"].map((action) => ({ action, resource: repository, source: SOURCES.pullThroughCache })));
+        // A repository under a cache rule's prefix is the pull-through cache's, made at the first pull.
+        if (cachePrefixes.some((prefix) => ecr[3]!.startsWith(`${prefix}/`))) {
+          pulls.push(...["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"].map((action) => ({ action, resource: repository, source: SOURCES.pullThroughCache })));
+        }
         add(execution, `${who}: pull ${c.name}`, pulls);
       }
       const group = c.logConfiguration?.options?.["awslogs-group"];
