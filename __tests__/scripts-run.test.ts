@@ -78,6 +78,7 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
     [SERVER_SLOTS.region]: "us-east-1",
     [SERVER_SLOTS.clusterName]: plan.name,
     [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
+    [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
     [SERVER_SLOTS.caCert]: secretArn("ca"),
     [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
@@ -357,7 +358,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(root.read("/etc/systemd/system/consul-acl-sync.timer")).toBe(heredocBody(shipped, "SYNC_TIMER"));
     expect(root.read(SERVER_PATHS.snapshotBinary)).toBe(heredocBody(shipped, "SNAPSHOT"));
     expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(
-      `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\n`,
+      `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\nSERVICE_TOKEN_SECRET_PREFIX=${DEFAULT_PLAN.name}/consul/service-token/\n`,
     );
     expect(root.read(SERVER_PATHS.taskReaperBinary)).toBe(heredocBody(shipped, "TASK_REAPER"));
     expect(root.read(SERVER_PATHS.taskReaperEnvFile)).toBe("AWS_REGION=us-east-1\n");
@@ -570,12 +571,14 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     const WEB = { accessor: "0e0e0e0e-0000-4000-8000-000000000001", secret: "5e5e5e5e-0000-4000-8000-00000000000a" };
     const API_SVC = { accessor: "0e0e0e0e-0000-4000-8000-000000000002", secret: "5e5e5e5e-0000-4000-8000-00000000000b" };
     const OLD = "0e0e0e0e-0000-4000-8000-0000000000ff";
-    const PARAMETERS = JSON.stringify({
+    /** A service token secret as Terraform names it: the prefix, the service, 26 hex digits, Secrets Manager's 6 characters. */
+    const tokenSecret = (service: string) => secretArn(`prod-mesh/consul/service-token/${service}-20261207061234567800000001-AbCdEf`);
+    const PARAMETERS = {
       Parameters: [
-        { Name: "/prod-mesh/consul/service-tokens/web", Value: secretArn("token-web") },
-        { Name: "/prod-mesh/consul/service-tokens/api", Value: secretArn("token-api") },
+        { Name: "/prod-mesh/consul/service-tokens/web", Value: tokenSecret("web") },
+        { Name: "/prod-mesh/consul/service-tokens/api", Value: tokenSecret("api") },
       ],
-    });
+    };
     const curlRule = (method: string, path: string, answers: Answer[], data = false) => ({
       when: `* -X ${method} ${data ? "--data @- " : ""}${exactArgs(`${API}${path}`)}`,
       answers,
@@ -599,7 +602,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         },
       };
       const wantedRule = { AuthMethod: "iam-ecs-service-token", Description: expect.any(String), BindType: "service", BindName: BIND_NAME, Selector: "" };
-      type Consul = { leader: string; method?: object; rules: object[]; node: boolean };
+      type Consul = { leader: string; method?: object; rules: object[]; node: boolean; parameters?: object; secrets?: readonly { when: string; answers: Answer[] }[] };
       const run = (consul: Consul) => {
         const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
         expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
@@ -610,9 +613,13 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
             aws: {
               rules: [
                 secretRule(secretArn("agent"), AGENT_TOKEN_JSON, region),
-                secretRule(secretArn("token-web"), token(WEB.accessor, WEB.secret), region),
-                secretRule(secretArn("token-api"), token(API_SVC.accessor, API_SVC.secret), region),
-                { when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"), answers: [ok(`${PARAMETERS}\n`)] },
+                secretRule(tokenSecret("web"), token(WEB.accessor, WEB.secret), region),
+                secretRule(tokenSecret("api"), token(API_SVC.accessor, API_SVC.secret), region),
+                ...(consul.secrets ?? []),
+                {
+                  when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"),
+                  answers: [ok(`${JSON.stringify(consul.parameters ?? PARAMETERS)}\n`)],
+                },
               ],
             },
             curl: {
@@ -656,7 +663,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
 
       it("on the leader of a new cluster: creates the dataplane login, replaces a foreign binding rule, then the policy and tokens; deletes removed services' tokens", () => {
         const result = run({ leader: SELF, rules: [{ ID: RULE.foreign, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "admin" }], node: false });
-        expect(result.stderr).toBe("");
+        expect(result.stderr).toBe(`created ACL token ${SECRET.agentAccessor}\ncreated ACL token ${API_SVC.accessor}\n`);
         expect(result.exitCode).toBe(0);
         expect(apiCalls(result)).toEqual([
           "GET /acl/policies",
@@ -710,8 +717,6 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
             `deleted binding rule ${RULE.foreign} of iam-ecs-service-token`,
             "created binding rule of iam-ecs-service-token",
             `registered synthetic node ${CLUSTER_ARN}`,
-            `created ACL token ${SECRET.agentAccessor}`,
-            `created ACL token ${API_SVC.accessor}`,
             `deleted ACL token ${OLD} of a removed service`,
             "",
           ].join("\n"),
@@ -734,6 +739,42 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(apiCalls(widened)).toContain(`PUT ${AUTH_METHOD_URL}`);
         expect(bodies(widened)[0]).toEqual(wantedMethod);
         expect(widened.stdout).toMatch(/^updated auth method iam-ecs-service-token\n/);
+      });
+
+      it("a parameter or secret this mesh did not write: skipped, never an argument or a URL, and that run deletes no token", () => {
+        const HOSTILE = { endpoint: "--endpoint-url=https://attacker.example", query: "--query=Parameters" };
+        const parameters = {
+          Parameters: [
+            { Name: "/prod-mesh/consul/service-tokens/web", Value: HOSTILE.endpoint },
+            // Another service's secret: web-bff's token would become api's.
+            { Name: "/prod-mesh/consul/service-tokens/api", Value: tokenSecret("web-bff") },
+            { Name: '/prod-mesh/consul/service-tokens/x", ServiceIdentities: [], "y": "', Value: tokenSecret("x") },
+            { Name: "/prod-mesh/consul/service-tokens/cache", Value: `${tokenSecret("cache")}\n${HOSTILE.query}` },
+            { Name: "/prod-mesh/consul/service-tokens/orders", Value: "x".repeat(10 * 1024) },
+            { Value: tokenSecret("db") },
+            // The right shape, but its secret's JSON is not a token.
+            { Name: "/prod-mesh/consul/service-tokens/search", Value: tokenSecret("search") },
+          ],
+        };
+        const result = run({
+          leader: SELF,
+          method: { ...wantedMethod },
+          rules: [{ ID: RULE.ours, ...wantedRule }],
+          node: true,
+          parameters,
+          secrets: [secretRule(tokenSecret("search"), JSON.stringify({ AccessorID: "../../acl/bootstrap", SecretID: "x" }), region)],
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.calls.filter((c) => c.program === "aws").map((c) => c.args.join(" "))).toEqual([
+          `secretsmanager get-secret-value --region us-east-1 --secret-id ${secretArn("agent")} --query SecretString --output text`,
+          "ssm get-parameters-by-path --region us-east-1 --path /prod-mesh/consul/service-tokens --output json",
+          `secretsmanager get-secret-value --region us-east-1 --secret-id ${tokenSecret("search")} --query SecretString --output text`,
+        ]);
+        expect(apiCalls(result).filter((c) => c.includes("..") || c.startsWith("DELETE") || c === "GET /acl/tokens")).toEqual([]);
+        expect(result.stderr).toContain(`skipped parameter "/prod-mesh/consul/service-tokens/web": not a service token parameter of this mesh\n`);
+        expect(result.stderr.match(/^skipped parameter /gm)).toHaveLength(6);
+        expect(result.stderr).toContain(`skipped secret ${tokenSecret("search")}: its AccessorID and SecretID are not UUIDs\n`);
+        expect(result.stderr).toMatch(/deleted no token: a parameter or its secret was not one this mesh wrote\n$/);
       });
 
       it("on a follower: stops after asking who leads, so servers never race to create the same token", () => {
@@ -790,34 +831,65 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       expect(lines(follower.calls)).toEqual(["consul info"]);
     });
 
-    it("consul-task-reaper.service: on the leader, removes the services and login tokens of tasks ECS reports stopped or no longer knows", () => {
-      const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
-      expect(argv).toEqual([SERVER_PATHS.taskReaperBinary]);
-      const cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
+    describe("consul-task-reaper.service", () => {
+      const cluster = CLUSTER_ARN;
       const task = { live: "1111aaaa1111aaaa1111aaaa1111aaaa", stopped: "2222bbbb2222bbbb2222bbbb2222bbbb", forgotten: "3333cccc3333cccc3333cccc3333cccc" };
-      const login = (accessor: string, taskId: string, ofCluster = cluster) => ({
+      const LONG_AGO = "2026-01-01T00:00:00.123456789Z";
+      const login = (accessor: string, meta: unknown, created = LONG_AGO) => ({
         AccessorID: accessor,
-        Description: `token created via login: ${JSON.stringify({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId })}`,
+        CreateTime: created,
+        Description: `token created via login: ${typeof meta === "string" ? meta : JSON.stringify(meta)}`,
       });
-      const service = (id: string, taskId?: string) => ({ ID: id, Service: id.replace(/-[0-9a-f]{32}.*$/, ""), Meta: taskId ? { "task-id": taskId } : {} });
+      const ofTask = (taskId: string, ofCluster = cluster) => ({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId });
+      const accessor = (n: number) => `a0000000-0000-4000-8000-00000000000${n.toString(16)}`;
+      // What a compromised app can put into its own login meta and service meta (it logs in with its task role).
+      const HOSTILE = {
+        query: "--query={tasks:tasks[].{lastStatus:'STOPPED',taskArn:taskArn},failures:failures}",
+        endpoint: "--endpoint-url=https://attacker.example",
+        newline: `${task.live}\n--query=tasks`,
+        long: "x".repeat(10 * 1024),
+      };
       const tokens = [
-        login("a0000000-0000-4000-8000-000000000001", task.live),
-        login("a0000000-0000-4000-8000-000000000002", task.stopped),
-        login("a0000000-0000-4000-8000-000000000003", task.stopped),
-        login("a0000000-0000-4000-8000-000000000004", task.forgotten),
-        login("a0000000-0000-4000-8000-000000000005", task.stopped, "arn:aws:ecs:us-east-1:111122223333:cluster/other"),
-        { AccessorID: "a0000000-0000-4000-8000-000000000006", Description: "managed-by:consul-ecs-mesh service:web" },
+        login(accessor(1), ofTask(task.live)),
+        login(accessor(2), ofTask(task.stopped)),
+        login(accessor(3), ofTask(task.stopped)),
+        login(accessor(4), ofTask(task.forgotten)),
+        // Name no task of this cluster: removed once older than the grace period.
+        login(accessor(5), ofTask(HOSTILE.query)),
+        login(accessor(6), ofTask(HOSTILE.endpoint)),
+        login(accessor(7), ofTask(HOSTILE.newline)),
+        login(accessor(8), ofTask(HOSTILE.long)),
+        login(accessor(9), ofTask(task.live, "arn:aws:ecs:us-east-1:111122223333:cluster/other")),
+        login(accessor(10), { "consul.hashicorp.com/cluster": cluster }),
+        login(accessor(11), "not json"),
+        // A login in progress (no meta yet would be odd, but young): left alone.
+        login(accessor(12), ofTask(HOSTILE.query), new Date().toISOString()),
+        // An accessor that is not a UUID never reaches a URL.
+        login("../../agent/leave", ofTask(HOSTILE.query)),
+        { AccessorID: "a0000000-0000-4000-8000-0000000000ff", Description: "managed-by:consul-ecs-mesh service:web" },
       ];
+      const service = (id: string, taskId?: string) => ({ ID: id, Service: "web", Meta: taskId === undefined ? {} : { "task-id": taskId } });
       const services = [
         service(`web-${task.live}`, task.live),
         service(`web-${task.live}-sidecar-proxy`, task.live),
         service(`web-${task.stopped}`, task.stopped),
         service(`web-${task.stopped}-sidecar-proxy`, task.stopped),
         service("registered-by-hand"),
+        service("web-hostile\n--query", HOSTILE.query),
       ];
+      const describeRequest = JSON.stringify({ cluster, tasks: [task.live, task.stopped, task.forgotten] });
+      const describeAnswer = JSON.stringify({
+        tasks: [
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED" },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED" },
+        ],
+        failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
+      });
       const gone = failing("curl: (22) The requested URL returned error: 403\n", 22);
-      const run = (leader: string) =>
-        root.run({
+      const run = (leader: string, described = describeAnswer) => {
+        const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
+        expect(argv).toEqual([SERVER_PATHS.taskReaperBinary]);
+        return root.run({
           argv,
           env: { PATH: STUB_PATH, ...env },
           stubs: {
@@ -826,67 +898,94 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
               rules: [
                 curlRule("GET", "/status/leader", [ok(JSON.stringify(`${leader}:8300`))]),
                 curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
-                curlRule("GET", "/catalog/nodes?node-meta=synthetic-node:true", [ok(JSON.stringify([{ Node: cluster }]))]),
                 curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokens))]),
                 curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Node: { Node: cluster }, Services: services }))]),
-                curlRule("PUT", "/catalog/deregister", [ok("true"), ok("true")], true),
-                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000002", [ok("true")]),
+                curlRule("PUT", "/catalog/deregister", [ok("true")], true),
                 // health-sync's logout got there first: the run goes on.
-                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000003", [gone]),
-                curlRule("DELETE", "/acl/token/a0000000-0000-4000-8000-000000000004", [ok("true")]),
+                curlRule("DELETE", `/acl/token/${accessor(3)}`, [gone]),
+                { when: "* -X DELETE https://127.0.0.1:8501/v1/acl/token/*", answers: [ok("true")] },
               ],
             },
-            aws: {
-              rules: [
-                {
-                  when: exactArgs("ecs", "describe-tasks", "--region", "us-east-1", "--cluster", cluster, "--tasks", task.live, task.stopped, task.forgotten, "--output", "json"),
-                  answers: [
-                    ok(
-                      JSON.stringify({
-                        tasks: [
-                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED" },
-                          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED" },
-                        ],
-                        failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
-                      }),
-                    ),
-                  ],
-                },
-              ],
-            },
+            aws: { rules: [{ when: "ecs describe-tasks *", answers: [ok(described)] }] },
           },
         });
+      };
+      const api = (result: RunResult) => result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
+      const deregistered = (result: RunResult) => result.calls.filter((c) => c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
+      const deleted = (result: RunResult) => api(result).filter((c) => c.startsWith("DELETE "));
+      const seenGone = SERVER_PATHS.taskReaperSeenGone;
+      let first: RunResult;
+      let second: RunResult;
+      beforeAll(() => {
+        if (root.exists(seenGone)) root.writeFiles({ [seenGone]: "" });
+        first = run("10.20.0.10");
+        second = run("10.20.0.10");
+      });
 
-      const leader = run("10.20.0.10");
-      expect(leader.stderr).toBe("curl: (22) The requested URL returned error: 403\n");
-      expect(leader.exitCode).toBe(0);
-      const api = leader.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
-      expect(api.slice(-5)).toEqual([
-        "PUT /catalog/deregister",
-        "PUT /catalog/deregister",
-        "DELETE /acl/token/a0000000-0000-4000-8000-000000000002",
-        "DELETE /acl/token/a0000000-0000-4000-8000-000000000003",
-        "DELETE /acl/token/a0000000-0000-4000-8000-000000000004",
-      ]);
-      // Only the stopped task's service and proxy; a stopping task (RUNNING, desired STOPPED) is health-sync's.
-      expect(leader.calls.filter((c) => c.stdin !== undefined).map((c) => JSON.parse(c.stdin!))).toEqual([
-        { Node: cluster, ServiceID: `web-${task.stopped}` },
-        { Node: cluster, ServiceID: `web-${task.stopped}-sidecar-proxy` },
-      ]);
-      expect(leader.stdout).toBe(
-        [
-          `deregistered web-${task.stopped} of stopped task ${task.stopped}`,
-          `deregistered web-${task.stopped}-sidecar-proxy of stopped task ${task.stopped}`,
-          `deleted login token a0000000-0000-4000-8000-000000000002 of stopped task ${task.stopped}`,
-          `deleted login token a0000000-0000-4000-8000-000000000004 of stopped task ${task.forgotten}`,
-          "",
-        ].join("\n"),
-      );
-      expectNoSecretInArguments(leader.calls, SECRET_VALUES);
+      it("asks ECS about the cluster's valid task IDs only, as JSON input: no hostile value reaches the AWS CLI's arguments", () => {
+        for (const result of [first, second]) {
+          expect(result.exitCode, result.stderr).toBe(0);
+          expect(result.calls.filter((c) => c.program === "aws").map((c) => c.args)).toEqual([
+            ["ecs", "describe-tasks", "--region", "us-east-1", "--cli-input-json", describeRequest, "--output", "json"],
+          ]);
+          for (const value of [...Object.values(HOSTILE), "attacker.example", "cluster/other"]) {
+            expect(
+              result.calls.some((c) => c.program === "aws" && c.args.join(" ").includes(value)),
+              value,
+            ).toBe(false);
+          }
+          // Nothing from Consul ends up in a URL but validated accessors.
+          expect(api(result).filter((c) => c.includes("..") || c.includes("leave"))).toEqual([]);
+        }
+      });
 
-      const follower = run("10.20.16.10");
-      expect(follower.exitCode).toBe(0);
-      expect(follower.calls.map((c) => `${c.program} ${c.args.at(-1)}`)).toEqual([`curl ${API}/status/leader`, `curl ${API}/agent/self`]);
+      it("removes a task's services and tokens only once ECS reported it gone in two runs in a row; a running task's stay", () => {
+        // First run: the stopped and forgotten tasks are seen once, nothing of theirs goes.
+        expect(deregistered(first).map((b) => b.ServiceID)).toEqual(["registered-by-hand", "web-hostile\n--query"]);
+        expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(2)}`);
+        expect(root.read(seenGone)).toBe(`${task.stopped}\n${task.forgotten}\n`);
+        // Second run: both confirmed.
+        expect(deregistered(second).map((b) => b.ServiceID)).toEqual([`web-${task.stopped}`, `web-${task.stopped}-sidecar-proxy`, "registered-by-hand", "web-hostile\n--query"]);
+        for (const body of deregistered(second)) expect(body).toEqual({ Node: cluster, ServiceID: expect.any(String) });
+        expect(deleted(second)).toEqual(expect.arrayContaining([accessor(2), accessor(3), accessor(4)].map((a) => `DELETE /acl/token/${a}`)));
+        // The live task keeps its services and its token, whatever its neighbours put in their meta.
+        for (const result of [first, second]) {
+          expect(
+            deregistered(result)
+              .map((b) => b.ServiceID)
+              .filter((id) => id.includes(task.live)),
+          ).toEqual([]);
+          expect(deleted(result)).not.toContain(`DELETE /acl/token/${accessor(1)}`);
+        }
+      });
+
+      it("removes, after the grace period, every login token that names no task of this cluster: hostile, foreign or missing meta", () => {
+        const unmapped = [5, 6, 7, 8, 9, 10, 11].map((n) => `DELETE /acl/token/${accessor(n)}`);
+        expect(deleted(first)).toEqual(unmapped);
+        expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(12)}`);
+        expect(first.stdout).toContain(`deleted login token ${accessor(9)} (it names no task of this cluster)`);
+        expect(first.stdout).toContain('deregistered "web-hostile\\n--query" (it names no task)');
+        expect(first.stdout.split("\n").every((line) => !line.startsWith("--"))).toBe(true);
+      });
+
+      it("a hostile answer is data too: task IDs in ECS's reply are checked before they are acted on", () => {
+        const forged = JSON.stringify({ tasks: [{ taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}\n--x`, lastStatus: "STOPPED" }], failures: [] });
+        root.writeFiles({ [seenGone]: `${task.live}\n` });
+        const result = run("10.20.0.10", forged);
+        expect(result.exitCode).toBe(0);
+        expect(
+          deregistered(result)
+            .map((b) => b.ServiceID)
+            .filter((id) => id.includes(task.live)),
+        ).toEqual([]);
+        expect(root.read(seenGone)).toBe("\n");
+      });
+
+      it("on a follower: only asks who leads", () => {
+        const follower = run("10.20.16.10");
+        expect(follower.exitCode).toBe(0);
+        expect(follower.calls.map((c) => `${c.program} ${c.args.at(-1)}`)).toEqual([`curl ${API}/status/leader`, `curl ${API}/agent/self`]);
+      });
     });
   });
 });

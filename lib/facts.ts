@@ -79,6 +79,7 @@ export const SERVER_PATHS = {
   snapshotEnvFile: "/etc/consul.d/snapshot.env",
   taskReaperBinary: "/usr/local/bin/consul-task-reaper",
   taskReaperEnvFile: "/etc/consul.d/task-reaper.env",
+  taskReaperSeenGone: "/var/lib/consul-task-reaper/seen-gone",
   dataRoot: "/opt/consul",
   dataDir: "/opt/consul/data",
   systemdDir: "/etc/systemd/system",

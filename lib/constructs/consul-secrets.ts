@@ -69,6 +69,8 @@ export class ConsulSecrets extends Construct {
   public readonly serviceTokens: ReadonlyMap<string, ServiceTokenSecret>;
   /** The SSM path the servers list the service token parameters under. */
   public readonly serviceTokenPath: string;
+  /** What every service token secret's name starts with: <prefix>/consul/service-token/<service>-<suffix>. */
+  public readonly serviceTokenSecretPrefix: string;
   private readonly props: ConsulSecretsProps;
   private readonly secretVersions = new Map<SecretsmanagerSecret, SecretsmanagerSecretVersion>();
 
@@ -121,6 +123,7 @@ export class ConsulSecrets extends Construct {
     this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
 
     this.serviceTokenPath = serviceTokenPath(props.namePrefix);
+    this.serviceTokenSecretPrefix = `${props.namePrefix}/consul/${SERVICE_TOKEN_SECRET_DIR}/`;
     this.serviceTokens = new Map(
       [...props.serviceNames].sort().map((service) => {
         const token = this.token(`service_token_${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`, `Consul ACL token of ${service} and its sidecar`);
@@ -138,7 +141,7 @@ export class ConsulSecrets extends Construct {
 
   /** Every service token secret, present and future (their names share a prefix): the servers sync them. */
   public serviceTokenSecretsArn(partition: string, region: string, accountId: string): string {
-    return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${this.props.namePrefix}/consul/${SERVICE_TOKEN_SECRET_DIR}/*`;
+    return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${this.serviceTokenSecretPrefix}*`;
   }
 
   /** The versions of some secrets: what must exist before their reader starts. */

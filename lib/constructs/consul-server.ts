@@ -192,6 +192,7 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.region]: props.region,
         [SERVER_SLOTS.clusterName]: props.clusterName,
         [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
+        [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
         [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
         [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,

@@ -53,6 +53,7 @@ export const SERVER_SLOTS = {
   region: "region",
   clusterName: "clusterName",
   serviceTokenPath: "serviceTokenPath",
+  serviceTokenSecretPrefix: "serviceTokenSecretPrefix",
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
@@ -68,6 +69,13 @@ export const SERVER_SLOTS = {
   /** The ECS cluster's ARN: the synthetic node dataplane services register on. */
   clusterArn: "clusterArn",
 } as const;
+
+/**
+ * How old a login token that names no task of the mesh's cluster must be before the reaper removes
+ * it: consul-ecs logs in with its task's meta, so only a token minted by hand (or by an app with
+ * its task role) has none; five minutes leaves a login in progress alone.
+ */
+export const REAPER_GRACE_SECONDS = 300;
 
 /** Seconds a new Auto Scaling server may take to report in service (its launch hook's heartbeat); the group's capacity wait allows more. */
 export const SERVER_LAUNCH_HOOK_SECONDS = 1800;
@@ -153,6 +161,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
           agentToken: slot(SERVER_SLOTS.agentToken),
         },
         serviceTokenPath: slot(SERVER_SLOTS.serviceTokenPath),
+        serviceTokenSecretPrefix: slot(SERVER_SLOTS.serviceTokenSecretPrefix),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
         snapshots: snapshots
           ? {
@@ -178,6 +187,9 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
           caFile: paths.caFile,
           managementTokenFile: paths.managementTokenFile,
           authMethod: CONSUL_LOGIN.authMethod,
+          clusterArn: slot(SERVER_SLOTS.clusterArn),
+          graceSeconds: REAPER_GRACE_SECONDS,
+          seenGoneFile: paths.taskReaperSeenGone,
         }),
         taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),
         taskReaperTimer: taskReaperTimer({}),

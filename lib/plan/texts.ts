@@ -84,9 +84,20 @@ export const snapshotUnit = templateText<Context & { readonly envFile: string; r
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
-export const taskReaperScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly authMethod: string }>(
-  "consul/consul-task-reaper.sh.hbs",
-);
+export const taskReaperScript = templateText<
+  Context & {
+    readonly httpsPort: number;
+    readonly caFile: string;
+    readonly managementTokenFile: string;
+    readonly authMethod: string;
+    /** The mesh's own cluster: the only synthetic node, and the only login meta, it reconciles. */
+    readonly clusterArn: Slot;
+    /** How old a login token that names no task of the cluster must be before it is removed. */
+    readonly graceSeconds: number;
+    /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
+    readonly seenGoneFile: string;
+  }
+>("consul/consul-task-reaper.sh.hbs");
 
 export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");
 
@@ -116,6 +127,8 @@ export const consulServerUserData = templateText<
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
     readonly serviceTokenPath: Slot;
+    /** What every service token secret's name starts with (the service's name follows). */
+    readonly serviceTokenSecretPrefix: Slot;
     /** The server's own data volume; attachHere: the instance attaches it (an Auto Scaling group's instance). */
     readonly dataVolume: { readonly id: Slot; readonly attachHere: boolean };
     readonly snapshots: {

@@ -15,6 +15,7 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
     [SERVER_SLOTS.region]: "us-gov-west-1",
     [SERVER_SLOTS.clusterName]: plan.name,
     [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
+    [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
     [SERVER_SLOTS.dataVolume]: "vol-0123456789abcdef0",
     [SERVER_SLOTS.autoScalingGroup]: `${plan.name}-consul-server-5`,
     [SERVER_SLOTS.snapshotBucket]: `${plan.name}-consul-snapshots-${"x".repeat(26)}`,

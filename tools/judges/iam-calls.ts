@@ -46,6 +46,13 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
     else if (!FLAG_OPTIONS.has(option)) optionValues.push(args[++i] ?? "");
     options.set(option, optionValues);
   }
+  // --cli-input-json carries the request's parameters ({"cluster": ..., "tasks": [...]}): read them as options.
+  const input = options.get("--cli-input-json")?.[0];
+  if (input !== undefined) {
+    for (const [key, value] of Object.entries(JSON.parse(input) as Record<string, unknown>)) {
+      options.set(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, [value].flat().map(String));
+    }
+  }
   const [service, operation, ...rest] = positional;
   const one = (name: string): string => {
     const v = options.get(name)?.[0];
