@@ -119,7 +119,7 @@ describe("calls recorded from the server scripts", () => {
   });
 
   it("follow the spec: Consul from S3, and no instance discovery for a server without peers", () => {
-    const s3 = judge(VARIANTS[2]![0]).calls.filter((c) => c.action === "s3:GetObject");
+    const s3 = judge(VARIANTS[2]![0]).calls.filter((c) => c.role.startsWith("consul_servers") && c.action === "s3:GetObject");
     expect(s3.map((c) => [c.resource, c.source])).toEqual([1, 2, 3].map(() => ["arn:aws:s3:::my-bucket/consul_2.0.1_linux_amd64.zip", "recorded"]));
     const single = judge(VARIANTS[0]![0]);
     expect(single.calls.filter((c) => c.role.startsWith("consul_servers") && c.action === "ec2:DescribeInstances")).toEqual([]);
@@ -177,6 +177,35 @@ describe("what the judge reports", () => {
     expect(denied(await evaluateIam(stacks, calls)).map((v) => `${v.call.role} ${v.call.action}`)).toEqual(
       [1, 2, 3].map((n) => `consul_servers_server_${n}_role_role s3:PutObject`),
     );
+  });
+
+  it("the snapshot bucket: only the restore role reads, whatever a role's own policy says; writes are SSE-KMS with the mesh key", async () => {
+    const { stacks, calls } = judge("production.yaml");
+    const values = new StackValues("mesh", stacks.mesh!);
+    const bucket = values.text("${aws_s3_bucket.snapshots_bucket.arn}");
+    const key = values.text("${aws_kms_key.kms_key_key.arn}");
+    // A server role that an operator widened to read the bucket.
+    const policy = Object.values<TerraformDoc>(stacks.mesh!.resource.aws_iam_role_policy).find((p) => p.role.includes("server_1") && p.name_prefix === "save-snapshots-")!;
+    const document = JSON.parse(policy.policy);
+    policy.policy = JSON.stringify({ ...document, Statement: [...document.Statement, { Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] });
+    const server = (action: string, context: Record<string, string> = {}): AwsCall => ({
+      stack: "mesh",
+      role: "consul_servers_server_1_role_role",
+      caller: "an attacker on server 1",
+      action,
+      resource: `${bucket}/snapshots/dc/x.snap`,
+      context,
+      source: "test",
+    });
+    const verdicts = (await evaluateIam(stacks, [...calls, server("s3:GetObject"), server("s3:PutObject", { "s3:x-amz-server-side-encryption": "AES256" })])).verdicts;
+    const of = (action: string, role: string) => verdicts.filter((v) => v.call.action === action && v.call.role === role && v.call.resource.startsWith(bucket));
+    expect(of("s3:GetObject", "consul_servers_server_1_role_role").map((v) => [v.allowed, v.denial])).toEqual([[false, expect.stringMatching(/^explicitly denied/)]]);
+    expect(of("s3:PutObject", "consul_servers_server_1_role_role").map((v) => [v.call.caller, v.allowed])).toEqual([
+      [expect.stringMatching(/consul-snapshot\.service/), true],
+      ["an attacker on server 1", false],
+    ]);
+    expect(of("s3:GetObject", "snapshots_restore_role").map((v) => v.allowed)).toEqual([true]);
+    expect(verdicts.find((v) => v.call.role === "snapshots_restore_role" && v.call.action === "kms:Decrypt")).toMatchObject({ allowed: true, call: { resource: key } });
   });
 
   it("a grant no call uses, with its role, policy and statement", async () => {

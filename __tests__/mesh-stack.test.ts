@@ -199,9 +199,16 @@ describe("IAM (ecs_iam.tf)", () => {
     }
   });
 
-  it("trusts only the service that assumes each role", () => {
-    const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service);
-    expect(principals.sort()).toEqual(["ec2.amazonaws.com", "ec2.amazonaws.com", ...Array(4).fill("ecs-tasks.amazonaws.com"), "vpc-flow-logs.amazonaws.com"]);
+  it("trusts only the service that assumes each role, and the account only for the snapshot restore role", () => {
+    const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal);
+    expect(principals.flatMap((p) => (p.Service ? [p.Service] : [])).sort()).toEqual([
+      "ec2.amazonaws.com",
+      "ec2.amazonaws.com",
+      ...Array(4).fill("ecs-tasks.amazonaws.com"),
+      "vpc-flow-logs.amazonaws.com",
+    ]);
+    expect(principals.filter((p) => !p.Service)).toEqual([{ AWS: "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root" }]);
+    expect(resources("aws_iam_role").snapshots_restore_role.assume_role_policy).toContain(":root");
   });
 });
 
@@ -318,6 +325,7 @@ describe("variables and outputs", () => {
       "consul_server_private_ips",
       "consul_server_tag",
       "consul_snapshot_bucket",
+      "consul_snapshot_restore_role_arn",
       "consul_ui_url",
       "ecs_cluster_name",
       "ecs_host_1_private_ip",

@@ -112,7 +112,14 @@ export class MeshStack extends MeshBaseStack {
     });
 
     if (plan.server.snapshots) {
-      this.snapshots = new SnapshotBucket(this, "snapshots", { namePrefix, kmsKeyArn, retentionDays: plan.server.snapshots.retentionDays });
+      this.snapshots = new SnapshotBucket(this, "snapshots", {
+        namePrefix,
+        kmsKeyArn,
+        retentionDays: plan.server.snapshots.retentionDays,
+        partition,
+        region: vars.region,
+        accountId,
+      });
     }
 
     this.consulServers = new ConsulServers(this, "consul_servers", {
@@ -248,7 +255,10 @@ export class MeshStack extends MeshBaseStack {
       this.services.map((s) => s.ecsService.name),
       "ECS services, one per mesh service",
     );
-    if (this.snapshots) this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
+    if (this.snapshots) {
+      this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
+      this.output("consul_snapshot_restore_role_arn", this.snapshots.restoreRole.arn, "The only role that may read snapshots: assume it to restore (README: restore)");
+    }
   }
 
   private output(name: string, value: unknown, description: string): void {

@@ -6,6 +6,8 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 
 export interface SnapshotBucketProps {
   /** Prefix of the bucket name (the cluster name); S3 appends a unique suffix. */
@@ -13,20 +15,57 @@ export interface SnapshotBucketProps {
   readonly kmsKeyArn: string;
   /** Days a snapshot is kept (older versions too). */
   readonly retentionDays: number;
+  readonly partition: string;
+  readonly region: string;
+  /** The account whose principals may assume the restore role (its IAM policies decide who). */
+  readonly accountId: string;
 }
+
+/** The object reads the restore role has, and nobody else: a snapshot holds every token's secret and the Connect CA key. */
+const SNAPSHOT_READS = ["s3:GetObject", "s3:GetObjectVersion"];
 
 /**
  * Where the Consul servers save their snapshots: private (public access blocked, bucket owner
- * owns every object, TLS only), versioned, encrypted with the mesh's KMS key (objects written
- * without it are refused), snapshots expired after the retention period.
+ * owns every object, TLS only), versioned, encrypted with the mesh's KMS key (an object written
+ * with another key or another kind of encryption is refused), snapshots expired after the
+ * retention period. A snapshot is the whole control plane (every ACL token's secret, the Connect
+ * CA's private key), so only the restore role may read one: the servers may only write, and any
+ * other principal of the account, whatever its IAM policies say, is denied by the bucket policy.
  */
 export class SnapshotBucket extends Construct {
   public readonly bucket: S3Bucket;
+  /** The only principal that may read snapshots; operators assume it to restore (README). */
+  public readonly restoreRole: IamRole;
 
   constructor(scope: Construct, id: string, props: SnapshotBucketProps) {
     super(scope, id);
     this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: `${props.namePrefix}-consul-snapshots-` });
     const bucket = this.bucket.id;
+    this.restoreRole = new IamRole(this, "restore_role", {
+      namePrefix: `${props.namePrefix}-consul-restore-`,
+      description: "Reads Consul snapshots for a restore (README: Snapshots and restore); assumable by principals of this account that IAM allows to",
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    new IamRolePolicy(this, "restore_role_policy", {
+      namePrefix: "read-snapshots-",
+      role: this.restoreRole.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucket.arn] },
+          { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${this.bucket.arn}/snapshots/*`] },
+          {
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: [props.kmsKeyArn],
+            Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
+          },
+        ],
+      }),
+    });
     new S3BucketPublicAccessBlock(this, "public_access_block", { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
     new S3BucketVersioningA(this, "versioning", { bucket, versioningConfiguration: { status: "Enabled" } });
@@ -60,6 +99,8 @@ export class SnapshotBucket extends Construct {
             Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
             Condition: { Bool: { "aws:SecureTransport": "false" } },
           },
+          // Every write is SSE-KMS with the mesh's key. A request without the headers gets the bucket's
+          // default (that key); the parts of a multipart upload carry none, hence IfExists.
           {
             Sid: "MeshKeyOnly",
             Effect: "Deny",
@@ -67,6 +108,22 @@ export class SnapshotBucket extends Construct {
             Action: "s3:PutObject",
             Resource: `${this.bucket.arn}/*`,
             Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": props.kmsKeyArn } },
+          },
+          {
+            Sid: "KmsEncryptionOnly",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${this.bucket.arn}/*`,
+            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+          },
+          {
+            Sid: "RestoreRoleReadsOnly",
+            Effect: "Deny",
+            Principal: "*",
+            Action: SNAPSHOT_READS,
+            Resource: `${this.bucket.arn}/*`,
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": this.restoreRole.arn } },
           },
         ],
       }),

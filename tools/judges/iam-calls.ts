@@ -14,7 +14,7 @@ import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type Stub
 const SOURCES = {
   ebsEncryption: "EBS User Guide, Requirements for Amazon EBS encryption: attaching a volume under a customer managed key creates a KMS grant as the caller",
   secretsKms: "Secrets Manager User Guide, Secret encryption and decryption: GetSecretValue decrypts with the secret's KMS key as the caller",
-  s3Kms: "S3 User Guide, Using server-side encryption with AWS KMS keys: PutObject needs kms:GenerateDataKey, a multipart upload kms:Decrypt too",
+  s3Kms: "S3 User Guide, Using server-side encryption with AWS KMS keys: PutObject needs kms:GenerateDataKey, a multipart upload and GetObject kms:Decrypt",
   executionRole: "ECS Developer Guide, Amazon ECS task execution IAM role: image pulls, awslogs, secrets",
   pullThroughCache: "ECR User Guide, IAM permissions for pull through cache: the first pull imports the image and creates its repository",
   ecsExec: "ECS Developer Guide, Monitor Amazon ECS containers with ECS Exec: the task role opens SSM channels, writes the session log, decrypts with the session key",
@@ -23,6 +23,7 @@ const SOURCES = {
   ssmAgent: "Systems Manager User Guide, Session Manager minimum instance permissions",
   ecsAgent: "ECS Developer Guide, Amazon ECS container instance IAM role: the ECS agent registers, polls and submits state changes",
   flowLogs: "VPC User Guide, IAM role for publishing flow logs to CloudWatch Logs",
+  restore: "README, Snapshots and restore: aws s3 ls and aws s3 cp with the restore role",
 } as const;
 
 type Call = Omit<AwsCall, "stack" | "role" | "caller">;
@@ -435,13 +436,29 @@ export function declaredCalls(values: StackValues): AwsCall[] {
     }
   }
 
+  // A bucket whose policy lets one role read (a Deny on reads for every other principal): an
+  // operator restoring with that role lists the bucket and copies a snapshot (README: restore).
+  for (const policy of Object.values<TerraformDoc>(values.doc.resource?.aws_s3_bucket_policy ?? {})) {
+    const bucketArn = `arn:${p}:s3:::${values.text(String(policy.bucket))}`;
+    const encryption = Object.values<TerraformDoc>(values.doc.resource?.aws_s3_bucket_server_side_encryption_configuration ?? {}).find((e) => e.bucket === policy.bucket);
+    const key = encryption?.rule?.[0]?.apply_server_side_encryption_by_default?.kms_master_key_id;
+    for (const statement of [JSON.parse(String(policy.policy)).Statement].flat() as TerraformDoc[]) {
+      const reader = statement.Effect === "Deny" ? roleOf(statement.Condition?.ArnNotEquals?.["aws:PrincipalArn"]) : undefined;
+      add(reader, "an operator restoring a snapshot (README: Snapshots and restore)", [
+        { action: "s3:ListBucket", resource: bucketArn, source: SOURCES.restore, outsideVpc: true },
+        { action: "s3:GetObject", resource: `${bucketArn}/snapshots/dc/2026/12/07/20261207T000000Z.snap`, source: SOURCES.restore, outsideVpc: true },
+        ...(key ? [{ action: "kms:Decrypt", resource: values.text(String(key)), context: { "kms:ViaService": `s3.${r}.amazonaws.com` }, source: SOURCES.s3Kms }] : []),
+      ]);
+    }
+  }
+
   for (const [name, log] of Object.entries<TerraformDoc>(values.doc.resource?.aws_flow_log ?? {})) {
     const group = values.text(String(log.log_destination));
     const stream = `${group}:log-stream:eni-0aaaabbbbccccdddd-all`;
     add(roleOf(log.iam_role_arn), `VPC Flow Logs (${name})`, [
-      { action: "logs:CreateLogStream", resource: stream, source: SOURCES.flowLogs },
-      { action: "logs:PutLogEvents", resource: stream, source: SOURCES.flowLogs },
-      { action: "logs:DescribeLogStreams", resource: group, source: SOURCES.flowLogs },
+      { action: "logs:CreateLogStream", resource: stream, source: SOURCES.flowLogs, outsideVpc: true },
+      { action: "logs:PutLogEvents", resource: stream, source: SOURCES.flowLogs, outsideVpc: true },
+      { action: "logs:DescribeLogStreams", resource: group, source: SOURCES.flowLogs, outsideVpc: true },
     ]);
   }
   return dedupe(out);

@@ -159,6 +159,8 @@ export interface AwsCall {
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
   /** "recorded": the script runner saw the script make it; else the document that says it is made. */
   readonly source: string;
+  /** Made from outside the VPC (an operator's machine, an AWS service): no VPC endpoint policy applies. @default false */
+  readonly outsideVpc?: boolean;
 }
 
 export interface CallVerdict {
@@ -276,6 +278,8 @@ function resourcePolicyOf(values: StackValues, call: AwsCall): RolePolicy["docum
  * stack has one: with `vpc-endpoints` egress every AWS call does, and S3 always takes the gateway.
  */
 function endpointPoliciesOf(values: StackValues, call: AwsCall): { name: string; policy: RolePolicy["document"] }[] {
+  // A call AWS makes as the caller (kms:ViaService) comes from the service, not through the VPC.
+  if (call.outsideVpc || call.context?.["kms:ViaService"] !== undefined) return [];
   const prefix = call.action.slice(0, call.action.indexOf(":"));
   return Object.entries<TerraformDoc>(values.doc.resource?.aws_vpc_endpoint ?? {}).flatMap(([name, endpoint]) => {
     if (!endpoint.policy) return [];
