@@ -287,9 +287,14 @@ describe("boot order", () => {
       expect(reports[0]!.path).toMatch(/stops after 120 s \(consul-dataplane, consul-ecs-health-sync give up\)/);
       expect(reports[1]!.path).toMatch(/^the servers create the auth method and report in service only then, and the tasks start after them; .*stops after 240 s/);
       expect(checkPlan(production).errors).toEqual([]);
-      // Fixed servers gate nothing: a task started during their cold boot is replaced, with a fresh login.
+      // Fixed servers gate nothing: a task started during their cold boot times out (240 s < 300 s), and
+      // the failures count toward the circuit breaker.
       const fixed = bootOrder(planOf({ ...DEFAULT_SPEC, architecture: "dataplane" })).find((r) => loginNeed.test(r.need))!;
-      expect(fixed).toMatchObject({ verdict: "ok", path: expect.stringMatching(/once they are up; .*a task may be replaced while the servers boot \(up to 300 s\)$/) });
+      expect(fixed).toMatchObject({
+        verdict: "warning",
+        path: expect.stringMatching(/tasks may start first: .*stops after 240 s .*trip the deployment circuit breaker$/),
+        fix: expect.stringMatching(/^use Auto Scaling servers .*count 0 first/),
+      });
     });
 
     it("reports the first deploy this project shipped: the auth method made by the later intentions deploy, mesh-init without startTimeout", () => {

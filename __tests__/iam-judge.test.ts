@@ -86,6 +86,7 @@ describe.each(SPECS.map(([name]) => name))("IAM of %s", (name) => {
     const report = await evaluateIam(stacks, calls);
     expect(denied(report).map((v) => `${v.call.role} ${v.call.action} ${v.call.resource} (${v.call.caller}): ${v.denial}`)).toEqual([]);
     expect(report.unused).toEqual([]);
+    expect(report.broad).toEqual([]);
     // Every role the stacks grant something makes calls, recorded from scripts or declared (a task role
     // with nothing granted is the app's own, empty until the app needs AWS).
     const granted = Object.entries(stacks).flatMap(([stack, doc]) =>
@@ -206,6 +207,25 @@ describe("what the judge reports", () => {
     ]);
     expect(of("s3:GetObject", "snapshots_restore_role").map((v) => v.allowed)).toEqual([true]);
     expect(verdicts.find((v) => v.call.role === "snapshots_restore_role" && v.call.action === "kms:Decrypt")).toMatchObject({ allowed: true, call: { resource: key } });
+  });
+
+  it('a grant wider than its calls: Resource "*" for calls on named resources, an action wildcard', async () => {
+    const { stacks, calls } = judge("production.yaml");
+    for (const policy of Object.values<TerraformDoc>(stacks.mesh!.resource.aws_iam_role_policy).filter((p) => p.role.includes("server_1"))) {
+      const document = JSON.parse(policy.policy);
+      for (const statement of document.Statement) {
+        if ([statement.Action].flat().includes("secretsmanager:GetSecretValue")) statement.Resource = "*";
+        if ([statement.Action].flat().includes("kms:CreateGrant")) Object.assign(statement, { Action: ["kms:*"], Resource: "*", Condition: undefined });
+      }
+      policy.policy = JSON.stringify(document);
+    }
+    const report = await evaluateIam(stacks, calls);
+    expect(denied(report)).toEqual([]);
+    expect(report.broad.map((b) => `${b.role} ${b.policy} #${b.statement}: ${b.what.replace(/ \(.*\)$/, "")}`)).toEqual([
+      'consul_servers_server_1_role_role read-consul-secrets #1: Resource "*", where its calls name their resources',
+      'consul_servers_server_1_role_role server-placement #3: Resource "*", where its calls name their resources',
+      "consul_servers_server_1_role_role server-placement #3: kms:*, where its calls use kms:CreateGrant, kms:Decrypt, kms:GenerateDataKey",
+    ]);
   });
 
   it("a grant no call uses, with its role, policy and statement", async () => {

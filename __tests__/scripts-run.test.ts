@@ -57,6 +57,10 @@ const INSTANCE_ID = "i-0aaaabbbbccccdddd";
 const ASG_NAME = "prod-mesh-consul-server-1";
 const SNAPSHOT_BUCKET = "prod-mesh-consul-snapshots";
 const CLUSTER_ARN = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
+/** Consul's node name of the first Auto Scaling server, and its node ID (kept on its data volume). */
+const SERVER_1 = "consul-server-1";
+const NODE_ID = "8f2e1c3a-0b4d-4e5f-9a6b-7c8d9e0f1a2b";
+const OUR_BINDING_RULE = { ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}" };
 const SNAPSHOT_KEY = "arn:aws:kms:us-east-1:111122223333:key/0b0c0d0e-1111-2222-3333-444455556666";
 
 const SECRET = {
@@ -169,11 +173,14 @@ function serverStubs(overrides: Readonly<Record<string, Stub>> = {}): Record<str
         { when: exactArgs("operator", "autopilot", "state", "-format=json"), answers: [ok('{"Healthy": true, "FailureTolerance": 1}\n')] },
         // The dataplane login the leader's consul-acl-sync created.
         { when: exactArgs("acl", "auth-method", "read", "-name", "iam-ecs-service-token"), answers: [ok("Name: iam-ecs-service-token\nType: aws-iam\n")] },
-        { when: exactArgs("acl", "binding-rule", "list", "-method", "iam-ecs-service-token", "-format=json"), answers: [ok('[{"ID": "0d3f4e5a-1111-2222-3333-444455556666"}]\n')] },
-        { when: exactArgs("catalog", "nodes", "-node-meta", "synthetic-node=true"), answers: [ok(`Node  ID  Address  DC\n${CLUSTER_ARN}    127.0.0.1  prod\n`)] },
+        { when: exactArgs("acl", "binding-rule", "list", "-method", "iam-ecs-service-token", "-format=json"), answers: [ok(`${JSON.stringify([OUR_BINDING_RULE])}\n`)] },
+        { when: exactArgs("catalog", "nodes", "-node-meta", "synthetic-node=true"), answers: [ok(`Node  ID  Address  DC\n${CLUSTER_ARN}  ab12  127.0.0.1  prod\n`)] },
+        // Alone in the cluster: no member of another name with its node ID.
+        { when: exactArgs("members", "-detailed"), answers: [ok(`Node  Address  Status  Tags\n${SERVER_1}  10.20.0.10:8301  alive  id=${NODE_ID},role=consul\n`)] },
       ],
     },
     systemctl: { otherwise: ok() },
+    "systemd-run": { otherwise: ok() },
     sleep: { otherwise: ok() },
     ...overrides,
   };
@@ -457,7 +464,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
   });
 
   it("reads its instance ID through IMDSv2, attaches its volume (retrying while the old instance holds it) and finds it by NVMe ID", () => {
-    expect(boot.exitCode).toBe(0);
+    expect(boot.exitCode, boot.stderr.slice(-1500)).toBe(0);
     const volume = lines(boot.calls).filter((l) => /169\.254\.169\.254|describe-volumes|attach-volume|blkid|mkfs|sleep/.test(l));
     expect(volume).toEqual([
       "curl --fail --silent -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
@@ -476,14 +483,17 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
   it("completes the lifecycle action only after starting Consul and seeing the cluster healthy, as the management token", () => {
     const all = lines(boot.calls);
     const hook = `aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE --instance-id ${INSTANCE_ID} --lifecycle-hook-name ${SERVER_LAUNCH_HOOK} --auto-scaling-group-name ${ASG_NAME}`;
-    expect(all.slice(-10)).toEqual([
+    // (A first boot has no node ID yet: no former name to look for.)
+    expect(all.slice(-11)).toEqual([
       "systemctl daemon-reload",
       "systemctl enable --now consul",
       "systemctl enable --now consul-acl-sync.timer",
       "systemctl enable --now consul-task-reaper.timer",
       "systemctl enable --now consul-snapshot.timer",
       "consul operator autopilot state -format=json",
-      // Dataplane tasks start once the group is in service: their login target exists by then.
+      // Dataplane tasks start once the group is in service: their login target exists by then. The
+      // server makes it too, once: during a roll the leader may be an old server.
+      `systemd-run --wait --collect --quiet --property=EnvironmentFile=${SERVER_PATHS.aclSyncEnvFile} --setenv=ACL_SYNC_ANY_SERVER=1 ${SERVER_PATHS.aclSyncBinary}`,
       "consul acl auth-method read -name iam-ecs-service-token",
       "consul acl binding-rule list -method iam-ecs-service-token -format=json",
       "consul catalog nodes -node-meta synthetic-node=true",
@@ -513,6 +523,41 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     );
     expect(result.stderr).toContain("consul-server-bootstrap: FAILED: waiting for the cluster to be healthy with this server: still failing after 20 attempts\n");
     expect(result.console.endsWith("consul-server-bootstrap: FAILED: the cluster did not become ready with this server; the Auto Scaling group replaces it\n")).toBe(true);
+  });
+
+  it("removes a member of a former name holding its node ID (the instance it replaced), once joined; nothing else", () => {
+    const fresh = newRoot();
+    const stubs = serverStubs();
+    const members = [
+      "Node  Address  Status  Tags",
+      `${SERVER_1}  10.20.0.11:8301  alive  id=${NODE_ID},role=consul`,
+      `ip-10-20-0-10.ec2.internal  10.20.0.10:8301  failed  build=2.0.1,id=${NODE_ID},role=consul`,
+      // Another failed server, another ID: Consul's autopilot handles it.
+      "consul-server-2  10.20.16.10:8301  failed  id=11111111-2222-3333-4444-555555555555,role=consul",
+      // A name no CLI argument may take.
+      `-prune  10.20.0.12:8301  failed  id=${NODE_ID}`,
+    ].join("\n");
+    const consul: Stub = {
+      ...stubs.consul,
+      rules: [{ when: exactArgs("members", "-detailed"), answers: [ok(`${members}\n`)] }, { when: "force-leave *", answers: [ok()] }, ...stubs.consul!.rules!],
+    };
+    const result = runUserData(fresh, script, { ...stubs, consul }, { ...serverAmi("nvme"), [`${SERVER_PATHS.dataDir}/node-id`]: NODE_ID });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(lines(result.calls).filter((l) => l.startsWith("consul force-leave"))).toEqual(["consul force-leave -prune ip-10-20-0-10.ec2.internal"]);
+    expect(result.stderr).toContain("removed member ip-10-20-0-10.ec2.internal (10.20.0.10:8301): this server's node ID under a former name");
+  });
+
+  it("waits for the binding rule this mesh makes, not any rule on the method", () => {
+    const fresh = newRoot();
+    const stubs = serverStubs();
+    const foreign = { ...OUR_BINDING_RULE, BindName: "admin" };
+    const consul: Stub = {
+      ...stubs.consul,
+      rules: [{ when: "acl binding-rule list *", answers: [ok(`${JSON.stringify([foreign])}\n`)] }, ...stubs.consul!.rules!],
+    };
+    const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("nvme"));
+    expect(result.exitCode).toBe(1);
+    expect(result.calls.filter((c) => c.args.join(" ").startsWith("acl binding-rule list"))).toHaveLength(10);
   });
 
   it("a dataplane login the leader never creates: waits for it, bounded, then abandons (no task may start and sign a login that cannot succeed)", () => {
@@ -602,13 +647,22 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         },
       };
       const wantedRule = { AuthMethod: "iam-ecs-service-token", Description: expect.any(String), BindType: "service", BindName: BIND_NAME, Selector: "" };
-      type Consul = { leader: string; method?: object; rules: object[]; node: boolean; parameters?: object; secrets?: readonly { when: string; answers: Answer[] }[] };
+      type Consul = {
+        leader: string;
+        method?: object;
+        rules: object[];
+        node: boolean;
+        parameters?: object;
+        secrets?: readonly { when: string; answers: Answer[] }[];
+        /** As a new server's bootstrap runs it. */
+        anyServer?: boolean;
+      };
       const run = (consul: Consul) => {
         const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
         expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
         return root.run({
           argv,
-          env: { PATH: STUB_PATH, ...env },
+          env: { PATH: STUB_PATH, ...env, ...(consul.anyServer ? { ACL_SYNC_ANY_SERVER: "1" } : {}) },
           stubs: {
             aws: {
               rules: [
@@ -782,6 +836,11 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(follower.exitCode).toBe(0);
         expect(apiCalls(follower)).toEqual(["GET /acl/policies", "GET /status/leader", "GET /agent/self"]);
         expect(follower.calls.filter((c) => c.program === "aws")).toEqual([]);
+        // A new server's bootstrap runs it once anyway: during a roll the leader may be an old server.
+        const bootstrapping = run({ leader: "10.20.16.10", rules: [], node: false, anyServer: true });
+        expect(bootstrapping.exitCode).toBe(0);
+        expect(apiCalls(bootstrapping)).toEqual(expect.arrayContaining(["PUT /acl/auth-method", "PUT /acl/binding-rule", "PUT /catalog/register"]));
+        expect(apiCalls(bootstrapping)).not.toContain("GET /status/leader");
       });
     });
 

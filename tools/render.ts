@@ -367,6 +367,7 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(`IAM: ${iam.verdicts.length} calls of the stacks' roles (recorded from the scripts, or declared with their sources in tools/judges/iam-calls.ts)\n`);
     console.log(`${table(iamTableRows(iam))}\n`);
     for (const u of iam.unused) console.log(`IAM warning: ${u.stack}/${u.role} policy ${u.policy} statement #${u.statement} grants ${u.action}, which no call uses`);
+    for (const b of iam.broad) console.log(`IAM warning: ${b.stack}/${b.role} policy ${b.policy} statement #${b.statement} grants ${b.what}`);
   }
   const failed = checks.filter((c) => c.problems.length > 0);
   const notRun = checks.filter((c) => c.missing !== undefined);

@@ -121,11 +121,12 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
         clusterArn: slot(SERVER_SLOTS.clusterArn),
       }
     : null;
+  // A replaced Auto Scaling server comes back with the node ID on its data volume but a new
+  // hostname: a fixed name per slot keeps ID and name together (hashicorp/consul#6381).
+  const nodeName = (index: number): string | null => (fixed ? null : `consul-server-${index + 1}`);
   const config = (index: number) =>
     serverConfig({
-      // A replaced Auto Scaling server comes back with the node ID on its data volume but a new
-      // hostname: a fixed name per slot keeps ID and name together (hashicorp/consul#6381).
-      nodeName: fixed ? null : `consul-server-${index + 1}`,
+      nodeName: nodeName(index),
       datacenter: consul.datacenter,
       bootstrapExpect: count,
       // A single server has no one to join.
@@ -177,6 +178,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
         httpsPort: CONSUL_PORTS.https,
         paths,
         serverConfig: config(index),
+        nodeName: nodeName(index),
         loginTarget,
         systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
         aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile, login: loginTarget }),

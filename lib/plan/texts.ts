@@ -139,6 +139,8 @@ export const consulServerUserData = templateText<
       readonly unit: TemplateText;
       readonly timer: TemplateText;
     } | null;
+    /** Consul's node name of this server slot (Auto Scaling servers); null: the hostname. */
+    readonly nodeName: string | null;
     /** The launch lifecycle hook this instance completes once the cluster is healthy with it. */
     readonly lifecycleHook: { readonly name: string; readonly groupName: Slot } | null;
     readonly httpsPort: number;

@@ -39,6 +39,7 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
   const reports: PathReport[] = [];
   const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
   const error = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "error", specPath, fix });
+  const warn = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "warning", specPath, fix });
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
 
@@ -124,12 +125,16 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
       );
     } else {
       const stale = `a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`;
-      ok(
-        need,
-        login.beforeTasks
-          ? `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`
-          : `the servers create the auth method once they are up; ${stale}, so on a first deploy a task may be replaced while the servers boot (up to ${COLD_BOOT} s)`,
-      );
+      if (login.beforeTasks) ok(need, `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`);
+      else {
+        // Fixed servers gate nothing: tasks start while the servers boot, and each one that times out
+        // counts toward the deployment circuit breaker (at least 3 failures roll the deployment back).
+        warn(
+          need,
+          `the servers create the auth method once they are up, but the tasks may start first: ${stale}, and a cold boot (up to ${COLD_BOOT} s) can outlast it, so on a first deploy tasks fail and may trip the deployment circuit breaker`,
+          "use Auto Scaling servers (no consul.serverPrivateIps: the tasks start once the servers are in service, which they report once the login exists), or deploy the dataplane services with count 0 first and raise it once the servers are up",
+        );
+      }
     }
   }
 

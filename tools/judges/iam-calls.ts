@@ -202,7 +202,8 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
       ],
       otherwise: ok("{}"),
     },
-    sha256sum: { otherwise: ok() },
+    // It reads the checksum line from a pipe: it must read it, or the writer dies of SIGPIPE (pipefail).
+    sha256sum: { otherwise: ok(), readsStdin: true },
     unzip: { otherwise: ok() },
     install: { real: { program: "/usr/bin/install", dropOptions: ["-o", "-g"] } },
     chown: { otherwise: ok() },
@@ -227,13 +228,19 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
         // Not installed yet: the download path runs.
         { when: "version", answers: [ok("Consul v0.0.0\n")] },
         { when: "operator autopilot state *", answers: [ok('{"Healthy": true}\n')] },
-        { when: "acl binding-rule list *", answers: [ok('[{"ID": "0d3f4e5a-1111-2222-3333-444455556666"}]\n')] },
-        { when: "catalog nodes *", answers: [ok(`Node  ID  Address  DC\n${clusterArn}    127.0.0.1  dc\n`)] },
+        {
+          when: "acl binding-rule list *",
+          answers: [ok(`${JSON.stringify([{ ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}" }])}\n`)],
+        },
+        { when: "catalog nodes *", answers: [ok(`Node  ID  Address  DC\n${clusterArn}  ab12  127.0.0.1  dc\n`)] },
+        { when: "members -detailed", answers: [ok("Node  Address  Status  Tags\n")] },
         { when: "info", answers: [ok("raft:\n\tstate = Leader\n")] },
       ],
       otherwise: ok(),
     },
     systemctl: { otherwise: ok() },
+    // The unit it starts is run on its own below.
+    "systemd-run": { otherwise: ok() },
     sleep: { otherwise: ok() },
   };
 }
@@ -344,7 +351,8 @@ export function declaredCalls(values: StackValues): AwsCall[] {
   const out: AwsCall[] = [];
   const { partition: p, region: r, account: a } = values;
   const add = (role: string | undefined, caller: string, calls: readonly Call[]) => {
-    if (role) for (const c of calls) out.push({ stack: values.stack, role, caller, ...c });
+    if (calls.length > 0 && !role) throw new Error(`${values.stack}: ${caller} makes ${calls[0]!.action}, but the IAM judge finds no role of the stack it runs as`);
+    for (const c of calls) out.push({ stack: values.stack, role: role!, caller, ...c });
   };
   const roleOf = (ref: unknown) => values.referenced(ref)?.name;
   const cachePrefixes = Object.values<TerraformDoc>(values.doc.resource?.aws_ecr_pull_through_cache_rule ?? {}).map((rule) => values.text(String(rule.ecr_repository_prefix)));
@@ -362,7 +370,8 @@ export function declaredCalls(values: StackValues): AwsCall[] {
     for (const c of containers) {
       const ecr = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(c.image);
       if (ecr) {
-        const repository = `arn:${p}:ecr:${r}:${a}:repository/${ecr[3]}`;
+        // The repository is in the image's own account and region.
+        const repository = `arn:${p}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
         const pulls: Call[] = [
           { action: "ecr:GetAuthorizationToken", resource: "*", source: SOURCES.executionRole },
           ...["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"].map((action) => ({
@@ -444,6 +453,7 @@ export function declaredCalls(values: StackValues): AwsCall[] {
     const key = encryption?.rule?.[0]?.apply_server_side_encryption_by_default?.kms_master_key_id;
     for (const statement of [JSON.parse(String(policy.policy)).Statement].flat() as TerraformDoc[]) {
       const reader = statement.Effect === "Deny" ? roleOf(statement.Condition?.ArnNotEquals?.["aws:PrincipalArn"]) : undefined;
+      if (!reader) continue;
       add(reader, "an operator restoring a snapshot (README: Snapshots and restore)", [
         { action: "s3:ListBucket", resource: bucketArn, source: SOURCES.restore, outsideVpc: true },
         { action: "s3:GetObject", resource: `${bucketArn}/snapshots/dc/2026/12/07/20261207T000000Z.snap`, source: SOURCES.restore, outsideVpc: true },

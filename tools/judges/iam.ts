@@ -180,9 +180,19 @@ export interface UnusedGrant {
   readonly action: string;
 }
 
+/** A statement wider than the calls it allows: Resource "*" for calls on named resources, or an action wildcard. */
+export interface BroadGrant {
+  readonly stack: string;
+  readonly role: string;
+  readonly policy: string;
+  readonly statement: number;
+  readonly what: string;
+}
+
 export interface IamReport {
   readonly verdicts: readonly CallVerdict[];
   readonly unused: readonly UnusedGrant[];
+  readonly broad: readonly BroadGrant[];
 }
 
 /**
@@ -314,6 +324,8 @@ export const DOCUMENTED_UNUSED: readonly { readonly action: RegExp; readonly why
 export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>, calls: readonly AwsCall[]): Promise<IamReport> {
   const verdicts: CallVerdict[] = [];
   const used = new Set<string>();
+  /** The calls each inline statement allowed, by stack/role/policy/index. */
+  const allowedCalls = new Map<string, AwsCall[]>();
   const valuesOf = new Map(Object.entries(stacks).map(([stack, doc]) => [stack, new StackValues(stack, doc)]));
   const policiesOf = new Map([...valuesOf].map(([stack, values]) => [stack, rolePolicies(values)]));
   for (const call of calls) {
@@ -343,7 +355,11 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
       const policy = policies.find((p) => p.name === s.policyId);
       const index = policy ? policy.document.Statement.findIndex((st) => JSON.stringify(st) === JSON.stringify(s.statement)) : -1;
       allowedBy.push(`${s.policyId} #${index + 1}`);
-      if (allowed && policy && !policy.managed) used.add(`${call.stack}/${call.role}/${policy.name}/${index}/${call.action.toLowerCase()}`);
+      if (allowed && policy && !policy.managed) {
+        used.add(`${call.stack}/${call.role}/${policy.name}/${index}/${call.action.toLowerCase()}`);
+        const statementKey = `${call.stack}/${call.role}/${policy.name}/${index}`;
+        allowedCalls.set(statementKey, [...(allowedCalls.get(statementKey) ?? []), call]);
+      }
     }
     verdicts.push({
       call,
@@ -353,11 +369,21 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
     });
   }
   const unused: UnusedGrant[] = [];
+  const broad: BroadGrant[] = [];
   for (const [stack, byRole] of policiesOf) {
     for (const [role, policies] of byRole) {
       for (const policy of policies.filter((p) => !p.managed)) {
         policy.document.Statement.forEach((statement, index) => {
           if (statement.Effect !== "Allow") return;
+          const allowedHere = allowedCalls.get(`${stack}/${role}/${policy.name}/${index}`) ?? [];
+          const grant = { stack, role, policy: policy.name, statement: index + 1 };
+          if ([statement.Resource].flat().includes("*") && allowedHere.length > 0 && allowedHere.every((c) => c.resource !== "*")) {
+            broad.push({ ...grant, what: `Resource "*", where its calls name their resources (${allowedHere[0]!.action} on ${allowedHere[0]!.resource})` });
+          }
+          for (const pattern of ([statement.Action].flat() as string[]).filter((a) => a.includes("*"))) {
+            const actions = [...new Set(allowedHere.filter((c) => actionMatches(pattern, c.action)).map((c) => c.action))].sort();
+            if (actions.length > 0) broad.push({ ...grant, what: `${pattern}, where its calls use ${actions.join(", ")}` });
+          }
           for (const pattern of [statement.Action].flat() as string[]) {
             const usedBy = calls.some(
               (c) => c.stack === stack && c.role === role && actionMatches(pattern, c.action) && used.has(`${stack}/${role}/${policy.name}/${index}/${c.action.toLowerCase()}`),
@@ -368,7 +394,7 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
       }
     }
   }
-  return { verdicts, unused };
+  return { verdicts, unused, broad };
 }
 
 function denialOf(result: string, call: AwsCall, roleAllows: boolean): string {
