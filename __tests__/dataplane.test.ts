@@ -196,10 +196,20 @@ describe("the control plane of dataplane tasks", () => {
     // The servers' consul-acl-sync creates the auth method with exactly that path (run under stubs in scripts-run.test.ts).
     const userData = production.mesh.locals.consul_servers_server_1_user_data as string;
     expect(userData).toContain(`--arg roles 'arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role${path}*'`);
+    // The login names the servers it is for (ServerIDHeaderValue), on both sides.
+    expect(userData).toContain("--arg server 'server.prod.consul'");
     for (const service of ["api", "orders", "web"]) {
       const role = mesh.aws_iam_role[`service_${service}_task_role_role`];
       expect(role.path, service).toBe(path);
       expect(role.tags, service).toEqual({ "consul.hashicorp.com.service-name": service });
+      // Only ECS tasks of this account and region may assume it (confused deputy).
+      expect(JSON.parse(role.assume_role_policy).Statement[0].Condition, service).toEqual({
+        StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.account.account_id}" },
+        ArnLike: { "aws:SourceArn": "arn:${data.aws_partition.partition.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.account.account_id}:*" },
+      });
+      for (const container of containersOf(production, service).filter((c) => c.name === NAMES.meshInit || c.name === NAMES.healthSync)) {
+        expect(consulEcsConfigOf(container).consulLogin.serverIdHeaderValue, `${service} ${container.name}`).toBe("server.prod.consul");
+      }
       // The login signs iam:GetRole on the role itself, and nothing else.
       expect(JSON.parse(mesh.aws_iam_role_policy[`service_${service}_task_role_policy_consul-login`].policy).Statement).toEqual([
         { Effect: "Allow", Action: ["iam:GetRole"], Resource: [`\${aws_iam_role.service_${service}_task_role_role.arn}`] },

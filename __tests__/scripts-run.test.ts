@@ -644,6 +644,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           BoundIAMPrincipalARNs: ["arn:aws:iam::111122223333:role/consul-ecs/prod-mesh/*"],
           EnableIAMEntityDetails: true,
           IAMEntityTags: ["consul.hashicorp.com.service-name"],
+          // A login signed for these servers cannot be replayed against another Consul.
+          ServerIDHeaderValue: "server.prod.consul",
         },
       };
       const wantedRule = { AuthMethod: "iam-ecs-service-token", Description: expect.any(String), BindType: "service", BindName: BIND_NAME, Selector: "" };

@@ -121,7 +121,7 @@ describe("every layer in one run", () => {
       }),
     );
     expect(paths(error.errors)).toEqual(["services.http-client", "services.http-server.image"]);
-    expect(paths(error.warnings)).toEqual(["consul.servers", "ecsHosts.instanceType"]);
+    expect(paths(error.warnings)).toEqual(["consul.servers", "ecsHosts.instanceType", "services.http-client.enableExecuteCommand"]);
   });
 });
 

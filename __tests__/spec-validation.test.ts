@@ -307,7 +307,17 @@ describe("spec validation", () => {
       }),
       "t",
     );
-    expect(warnings.map((w) => w.path).sort()).toEqual(["consul.servers", "network.publicInstances", "services.http-server.user", "tlsEdge.namespace"]);
+    expect(warnings.map((w) => w.path).sort()).toEqual([
+      "consul.servers",
+      "network.publicInstances",
+      "services.http-client.enableExecuteCommand",
+      "services.http-server.user",
+      "tlsEdge.namespace",
+    ]);
+    // ECS Exec into an agent task reaches the agent's secrets: the agent architecture's boundary.
+    expect(warnings.find((w) => w.path === "services.http-client.enableExecuteCommand")!.message).toMatch(
+      /gossip key, the mesh's agent token and the service's token.*architecture: dataplane/,
+    );
     expect(warnings.find((w) => w.path === "tlsEdge.namespace")!.message).toMatch(/public top-level domain \.dev.*\.internal/);
   });
 

@@ -197,6 +197,7 @@ export class MeshStack extends MeshBaseStack {
         namePrefix,
         region: vars.region,
         partition,
+        accountId,
         subnetIds: this.network.subnetIds(service.subnets),
         securityGroupIds: [this.cluster.taskSecurityGroup.id],
         images: this.images.uris,

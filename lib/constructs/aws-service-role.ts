@@ -22,6 +22,11 @@ export interface AwsServiceRoleProps {
   readonly path?: string;
   /** Tags of the role itself (an auth method may read them). @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Who the service may assume the role for (confused deputy): the account, and an ARN pattern of
+   * the resources (aws:SourceAccount, aws:SourceArn). @default none (any caller of the service)
+   */
+  readonly assumedFor?: { readonly account: string; readonly arnLike: string };
 }
 
 /**
@@ -48,7 +53,14 @@ export class AwsServiceRole extends Construct {
       ...(props.tags ? { tags: { ...props.tags } } : {}),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: props.assumedBy }, Action: "sts:AssumeRole" }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: props.assumedBy },
+            Action: "sts:AssumeRole",
+            ...(props.assumedFor ? { Condition: { StringEquals: { "aws:SourceAccount": props.assumedFor.account }, ArnLike: { "aws:SourceArn": props.assumedFor.arnLike } } } : {}),
+          },
+        ],
       }),
     });
     // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.

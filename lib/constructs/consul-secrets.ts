@@ -9,7 +9,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
-import { serviceTokenPath } from "../plan/server";
+import { serverTlsName, serviceTokenPath } from "../plan/server";
 
 /** Service token secrets are named <prefix>/consul/service-token/<service>-<suffix>. */
 const SERVICE_TOKEN_SECRET_DIR = "service-token";
@@ -101,8 +101,8 @@ export class ConsulSecrets extends Construct {
       const key = new PrivateKey(this, `server_${n}_private_key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
       const request = new CertRequest(this, `server_${n}_cert_request`, {
         privateKeyPem: key.privateKeyPem,
-        subject: [{ commonName: `server.${props.datacenter}.consul` }],
-        dnsNames: [`server.${props.datacenter}.consul`, "localhost"],
+        subject: [{ commonName: serverTlsName(props.datacenter) }],
+        dnsNames: [serverTlsName(props.datacenter), "localhost"],
         ipAddresses: ["127.0.0.1", ...(server.privateIp ? [server.privateIp] : [])],
       });
       const cert = new LocallySignedCert(this, `server_${n}_certificate`, {

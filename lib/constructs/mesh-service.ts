@@ -22,6 +22,7 @@ export interface MeshServiceProps {
   readonly namePrefix: string;
   readonly region: string;
   readonly partition: string;
+  readonly accountId: string;
   /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
@@ -88,6 +89,8 @@ export class MeshService extends Construct {
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
+      // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
+      assumedFor: { account: props.accountId, arnLike: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:*` },
       // The auth method trusts the roles under this path and reads the service name from this tag.
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {

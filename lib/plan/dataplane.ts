@@ -8,7 +8,7 @@
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
-import { SERVER_SLOTS, SERVER_TAG_KEY } from "./server";
+import { SERVER_SLOTS, SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
@@ -80,11 +80,11 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
       hosts: dataplaneServerDiscovery({ region: slot(SERVER_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(SERVER_SLOTS.clusterName) }),
-      tlsServerName: `server.${spec.consul.datacenter}.consul`,
+      tlsServerName: serverTlsName(spec.consul.datacenter),
       grpcPort: CONSUL_PORTS.grpcTls,
       httpsPort: CONSUL_PORTS.https,
     },
-    login: { method: DATAPLANE_CONTROL.authMethod, datacenter: spec.consul.datacenter },
+    login: { method: DATAPLANE_CONTROL.authMethod, datacenter: spec.consul.datacenter, serverIdHeaderValue: serverIdHeaderValue(spec.consul.datacenter) },
     service: { name, port },
     proxy: {
       publicListenerPort: DATAPLANE_PORTS.publicListener,

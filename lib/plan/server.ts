@@ -80,6 +80,20 @@ export const REAPER_GRACE_SECONDS = 300;
 /** Seconds a new Auto Scaling server may take to report in service (its launch hook's heartbeat); the group's capacity wait allows more. */
 export const SERVER_LAUNCH_HOOK_SECONDS = 1800;
 
+/** The name the servers' certificates are for, which clients verify (verify_server_hostname). */
+export function serverTlsName(datacenter: string): string {
+  return `server.${datacenter}.consul`;
+}
+
+/**
+ * The X-Consul-IAM-ServerID a task signs into its login and the auth method requires (Consul's
+ * AWS IAM auth method: ServerIDHeaderValue), so a login signed for this mesh's servers cannot be
+ * replayed against another Consul: the servers' TLS name.
+ */
+export function serverIdHeaderValue(datacenter: string): string {
+  return serverTlsName(datacenter);
+}
+
 /** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
 export function serviceTokenPath(clusterName: string): string {
   return `/${clusterName}/consul/service-tokens`;
@@ -119,6 +133,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
         // Consul fills it in at login from the role's tag.
         bindName: `\${entity_tags.${login.serviceNameTag}}`,
         clusterArn: slot(SERVER_SLOTS.clusterArn),
+        serverIdHeaderValue: serverIdHeaderValue(consul.datacenter),
       }
     : null;
   // A replaced Auto Scaling server comes back with the node ID on its data volume but a new

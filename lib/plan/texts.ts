@@ -66,6 +66,8 @@ export type LoginTargetContext = {
   readonly serviceNameTag: string;
   readonly bindName: string;
   readonly clusterArn: Slot;
+  /** ServerIDHeaderValue: a signed login names the servers it is for, so it cannot be replayed elsewhere. */
+  readonly serverIdHeaderValue: string;
 };
 
 export const aclSyncScript = templateText<
@@ -200,7 +202,7 @@ export const consulEcsConfig = templateText<
   Context & {
     readonly bootstrapDir: string;
     readonly servers: { readonly hosts: TemplateText; readonly tlsServerName: string; readonly grpcPort: number; readonly httpsPort: number };
-    readonly login: { readonly method: string; readonly datacenter: string };
+    readonly login: { readonly method: string; readonly datacenter: string; readonly serverIdHeaderValue: string };
     readonly service: { readonly name: string; readonly port: number };
     readonly proxy: {
       readonly publicListenerPort: number;

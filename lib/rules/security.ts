@@ -27,6 +27,15 @@ export function checkSecurity(plan: MeshPlan, { errors, warnings }: RuleResult):
         message: `unset: the app runs as its image's default user, often root; set an unprivileged user such as "65534" (nobody)`,
       });
     }
+    // The agent architecture's boundary: its consul-agent container holds the gossip key, the shared
+    // agent token and the service's token, and ECS Exec can open a shell in any container of the task.
+    if (service.enableExecuteCommand && service.architecture === "agent") {
+      warnings.push({
+        path: `${service.path}.enableExecuteCommand`,
+        message:
+          "ECS Exec reaches every container of an agent task, consul-agent included, which holds the gossip key, the mesh's agent token and the service's token: anyone allowed to exec holds them too; use architecture: dataplane for a service you exec into (no stored token or gossip key in its task)",
+      });
+    }
     if (service.assignPublicIp) {
       if (service.launchType !== "FARGATE") {
         errors.push({ path: `${service.path}.assignPublicIp`, message: "only Fargate tasks can get a public IP; remove it or set launchType: FARGATE" });
