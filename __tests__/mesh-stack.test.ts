@@ -470,6 +470,28 @@ describe("production topology (examples/production.yaml)", () => {
     expect(res("aws_autoscaling_group").ecs_hosts_group.force_delete).toBe(true);
   });
 
+  it("lets CloudWatch Logs use the mesh's key for the mesh's own log groups only, and every log group of the stack is one of them", () => {
+    for (const d of [doc, prod]) {
+      const policy = JSON.parse(Object.values(d.resource.aws_kms_key!)[0].policy);
+      const logs = policy.Statement.find((st: any) => st.Principal?.Service?.startsWith("logs."));
+      const patterns: string[] = logs.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"];
+      expect(patterns.map((p) => p.replace(/^.*:log-group:/, ""))).toEqual(["/ecs/${var.cluster_name}/*", "/vpc/${var.cluster_name}/*"]);
+      const matches = (name: string) =>
+        patterns.some((p) =>
+          new RegExp(
+            `^${p
+              .replace(/^.*:log-group:/, "")
+              .replace(/[$.{}]/g, "\\$&")
+              .replace(/\*/g, ".*")}$`,
+          ).test(name),
+        );
+      const groups = Object.values(d.resource.aws_cloudwatch_log_group!).map((g: any) => g.name as string);
+      expect(groups.length).toBeGreaterThan(2);
+      expect(groups.filter((name) => !matches(name))).toEqual([]);
+      expect(matches("/aws/lambda/someone-elses")).toBe(false);
+    }
+  });
+
   it("opens Serf WAN (8302) between the servers only", () => {
     const wan = Object.values(res("aws_vpc_security_group_ingress_rule")).filter((r) => r.from_port === 8302);
     expect(wan.map((r) => [r.ip_protocol, r.to_port, r.referenced_security_group_id, r.cidr_ipv4])).toEqual([

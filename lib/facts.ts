@@ -104,3 +104,13 @@ export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exceptio
 
 /** go-sockaddr template Consul evaluates at start: the task's or host's private address. */
 export const CONSUL_PRIVATE_IP = "{{ GetPrivateIP }}";
+
+/**
+ * The folders of the mesh's log groups, by cluster name: tasks and ECS Exec sessions under the
+ * first, VPC flow logs under the second. The mesh's KMS key lets CloudWatch Logs use it for log
+ * groups under these only.
+ */
+export const MESH_LOG_GROUP_DIRS = {
+  ecs: (cluster: string) => `/ecs/${cluster}`,
+  vpc: (cluster: string) => `/vpc/${cluster}`,
+} as const;

@@ -17,7 +17,7 @@ import { ConsulSecrets } from "../lib/constructs/consul-secrets";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
 import { SnapshotBucket } from "../lib/constructs/snapshot-bucket";
-import { CONSUL_PORTS } from "../lib/facts";
+import { CONSUL_PORTS, MESH_LOG_GROUP_DIRS } from "../lib/facts";
 import { zoneOfAddress } from "../lib/plan/network";
 import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
@@ -78,6 +78,7 @@ export class MeshStack extends MeshBaseStack {
       accountId,
       region: vars.region,
       partition,
+      logGroups: [`${MESH_LOG_GROUP_DIRS.ecs(vars.clusterName)}/*`, `${MESH_LOG_GROUP_DIRS.vpc(vars.clusterName)}/*`],
     });
     const kmsKeyArn = this.key.key.arn;
 

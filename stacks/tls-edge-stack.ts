@@ -1,4 +1,5 @@
 import type { Construct } from "constructs";
+import { MESH_LOG_GROUP_DIRS } from "../lib/facts";
 import { Fn, Op, TerraformLocal, TerraformOutput, type TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -82,6 +83,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       accountId,
       region: regionName,
       partition,
+      logGroups: [MESH_LOG_GROUP_DIRS.ecs(edge.serviceName)],
     });
     this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName, kmsKeyArn: this.key.key.arn });
 

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS } from "../facts";
+import { CONSUL_PORTS, MESH_LOG_GROUP_DIRS } from "../facts";
 
 export interface MeshClusterProps {
   readonly clusterName: string;
@@ -30,7 +30,7 @@ export class MeshCluster extends Construct {
   constructor(scope: Construct, id: string, props: MeshClusterProps) {
     super(scope, id);
     this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
-      name: `/ecs/${props.clusterName}/exec-sessions`,
+      name: `${MESH_LOG_GROUP_DIRS.ecs(props.clusterName)}/exec-sessions`,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });

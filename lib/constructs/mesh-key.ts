@@ -9,12 +9,15 @@ export interface MeshKeyProps {
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
+  /** Names of the log groups CloudWatch Logs may encrypt with the key (a trailing * matches the rest). */
+  readonly logGroups: readonly string[];
 }
 
 /**
- * A customer-managed KMS key with yearly rotation: CloudWatch Logs may use it for log groups of
- * this account and region (CKV_AWS_158); everything else (Secrets Manager secrets, S3 snapshots,
- * ECS Exec sessions) uses it through IAM, each role granted exactly what it needs.
+ * A customer-managed KMS key with yearly rotation: CloudWatch Logs may use it for the mesh's own
+ * log groups only (CKV_AWS_158; another log group of the account cannot borrow it); everything
+ * else (Secrets Manager secrets, S3 snapshots, ECS Exec sessions) uses it through IAM, each role
+ * granted exactly what it needs.
  */
 export class MeshKey extends Construct {
   public readonly key: KmsKey;
@@ -38,12 +41,12 @@ export class MeshKey extends Construct {
             Resource: "*",
           },
           {
-            Sid: "CloudWatchLogsOfThisAccount",
+            Sid: "CloudWatchLogsOfTheMesh",
             Effect: "Allow",
             Principal: { Service: `logs.${region}.amazonaws.com` },
             Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             Resource: "*",
-            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` } },
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": props.logGroups.map((name) => `arn:${partition}:logs:${region}:${accountId}:log-group:${name}`) } },
           },
         ],
       }),

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { MESH_LOG_GROUP_DIRS } from "../facts";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -68,7 +69,7 @@ export class MeshService extends Construct {
     // IAM name prefixes hold 38 characters: cluster (<= 20) + "-" + 16 of the service + "-".
     const rolePrefix = `${props.namePrefix}-${service.name.slice(0, 16)}-`;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
-      name: `/ecs/${props.clusterName}/${service.name}`,
+      name: `${MESH_LOG_GROUP_DIRS.ecs(props.clusterName)}/${service.name}`,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });

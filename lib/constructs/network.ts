@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { MESH_LOG_GROUP_DIRS } from "../facts";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -125,7 +126,7 @@ export class MeshNetwork extends Construct {
     new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: `${props.name}-default-closed` } });
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
-      name: `/vpc/${props.name}/flow-logs`,
+      name: `${MESH_LOG_GROUP_DIRS.vpc(props.name)}/flow-logs`,
       retentionInDays: props.flowLogs.retentionInDays,
       kmsKeyId: props.flowLogs.kmsKeyArn,
     });

@@ -14,7 +14,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { AwsServiceRole } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { IMAGE_TAG } from "../aws-limits";
-import { TLS_EDGE_PORTS } from "../facts";
+import { MESH_LOG_GROUP_DIRS, TLS_EDGE_PORTS } from "../facts";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
 import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -136,7 +136,8 @@ export class TlsEdgeService extends Construct {
       setting: [{ name: "containerInsights", value: "enabled" }],
     });
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
-      name: `/ecs/${edge.serviceName}`,
+      // The one log group the edge's key lets CloudWatch Logs use (stacks/tls-edge-stack.ts).
+      name: MESH_LOG_GROUP_DIRS.ecs(edge.serviceName),
       retentionInDays: edge.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
