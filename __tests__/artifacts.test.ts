@@ -169,6 +169,8 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
     tasks = taskDefinitions(stacks);
   });
 
+  const architectures = new Set(Object.values(spec.services).map((service) => service.architecture ?? spec.architecture));
+
   /** The agent tasks, checked against the spec's agent services: an empty list is asserted, never assumed. */
   const agentTasks = (): TaskDefinition[] => {
     const found = meshTasks(tasks);
@@ -250,9 +252,10 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
       connect: [{ enabled: true }],
       ports: [{ https: 8501 }],
       tls: [{ defaults: [{ verify_incoming: true, verify_outgoing: true }], internal_rpc: [{ verify_server_hostname: true }] }],
-      auto_encrypt: [{ allow_tls: true }],
       acl: [{ enabled: true, default_policy: "deny" }],
     });
+    // The servers sign client agents' certificates only when the mesh has agents.
+    expect(config.auto_encrypt).toEqual(architectures.has("agent") ? [{ allow_tls: true }] : undefined);
   });
 
   it("has user data scripts that pass bash -n and shellcheck, and so do the scripts they install", () => {
@@ -261,7 +264,9 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
     const scripts = all.map(({ where, userData }) => ({ where, shell: "bash" as const, script: materializeTerraformString(userData) }));
     const server = scripts.find((s) => s.script.includes("<<'ACL_SYNC'"));
     expect(server, "the Consul server's user data installs the ACL sync script").toBeDefined();
-    const installed = ["ACL_SYNC", "TASK_REAPER", ...(spec.consul.snapshots.enabled ? ["SNAPSHOT"] : [])];
+    // The task reaper only where dataplane tasks log in.
+    const installed = ["ACL_SYNC", ...(architectures.has("dataplane") ? ["TASK_REAPER"] : []), ...(spec.consul.snapshots.enabled ? ["SNAPSHOT"] : [])];
+    expect(server!.script.includes("<<'TASK_REAPER'")).toBe(architectures.has("dataplane"));
     for (const delimiter of installed) scripts.push({ where: `${server!.where} ${delimiter} heredoc`, shell: "bash", script: heredocBody(server!.script, delimiter) });
     expectScriptsClean(scripts);
   });

@@ -262,8 +262,14 @@ describe("the control plane of dataplane tasks", () => {
       referenced_security_group_id: "${aws_security_group.ecs_task_security_group_group.id}",
       security_group_id: "${aws_security_group.consul_servers_security_group_group.id}",
     });
-    // Without agents in tasks, the tasks stop accepting Serf gossip.
-    expect(Object.keys(before).filter((id) => !(id in after))).toEqual(["ecs_task_security_group_ingress_serf_lan_tcp", "ecs_task_security_group_ingress_serf_lan_udp"]);
+    // Without agents in tasks, the tasks stop accepting Serf gossip, and the servers stop taking agents' RPC and gossip.
+    expect(Object.keys(before).filter((id) => !(id in after))).toEqual([
+      "consul_servers_security_group_ingress_agent_rpc_from_tasks",
+      "consul_servers_security_group_ingress_agent_serf_lan_tcp_from_tasks",
+      "consul_servers_security_group_ingress_agent_serf_lan_udp_from_tasks",
+      "ecs_task_security_group_ingress_serf_lan_tcp",
+      "ecs_task_security_group_ingress_serf_lan_udp",
+    ]);
     for (const [id, rule] of Object.entries<any>(after)) if (id in before) expect(rule, id).toEqual(before[id]);
   });
 });
@@ -281,13 +287,20 @@ describe("moving one service between architectures", () => {
         "mesh/aws_ssm_parameter.consul_secrets_service_token_web_parameter",
       ]),
     );
-    // The servers may now read the service token secrets, which only agent services have.
+    // The first agent service: the servers may now read service token secrets, take the agents' RPC
+    // and gossip, and sign their certificates (auto_encrypt, in their user data: roll them).
     expect(changed.filter((address) => !/[_.]web_|_web$/.test(address))).toEqual([
       "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_read-consul-secrets",
       "mesh/aws_iam_role_policy.consul_servers_server_2_role_policy_read-consul-secrets",
       "mesh/aws_iam_role_policy.consul_servers_server_3_role_policy_read-consul-secrets",
+      "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_agent_rpc_from_tasks",
+      "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_agent_serf_lan_tcp_from_tasks",
+      "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_agent_serf_lan_udp_from_tasks",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_tcp",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_udp",
+      "mesh/locals.consul_servers_server_1_user_data",
+      "mesh/locals.consul_servers_server_2_user_data",
+      "mesh/locals.consul_servers_server_3_user_data",
     ]);
     // A second agent service changes nothing shared.
     input.services.api.architecture = "agent";
@@ -303,8 +316,11 @@ describe("moving one service between architectures", () => {
     input.services["http-server"].architecture = "dataplane";
     const changed = changedAddresses(synthAllStacks(DEFAULT_SPEC), synthAllStacks(input));
     // The login control plane: the servers' sync creates it (their user data; a fixed server takes it at its next roll, README).
+    // and the task reaper with its permission (the instance only depends on the new policy).
     expect(changed.filter((address) => !address.includes("http-server"))).toEqual([
       "intentions/removed",
+      "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_describe-mesh-tasks",
+      "mesh/aws_instance.consul_servers_server_1_instance",
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
       "mesh/locals.consul_servers_server_1_user_data",
     ]);

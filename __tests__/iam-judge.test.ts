@@ -127,13 +127,14 @@ describe("calls recorded from the server scripts", () => {
     expect(JSON.stringify(single.stacks.mesh!.resource.aws_iam_role_policy)).not.toMatch(/consul_servers[^}]*ec2:DescribeInstances/);
   });
 
-  it("cover the fixed server too: no attach and no hook there (Terraform attaches the volume)", () => {
+  it("cover the fixed server of an agent mesh too: no attach and no hook (Terraform attaches the volume), no reaper", () => {
     const actions = new Set(
       judge("the default")
         .calls.filter((c) => c.source === "recorded")
         .map((c) => c.action),
     );
-    expect(actions).toEqual(new Set(["secretsmanager:GetSecretValue", "ssm:GetParametersByPath", "s3:PutObject", "ecs:DescribeTasks"]));
+    // No reaper either (no dataplane task): no ecs:DescribeTasks.
+    expect(actions).toEqual(new Set(["secretsmanager:GetSecretValue", "ssm:GetParametersByPath", "s3:PutObject"]));
   });
 });
 

@@ -150,13 +150,24 @@ describe("security groups", () => {
     }
   });
 
-  it("admits the Consul ports to the server from the VPC only", () => {
-    const fromVpc = rulesOf(ingress, "consul_servers_security_group_group")
-      .filter((r) => r.cidr_ipv4 === "10.0.0.0/16")
-      .map((r) => `${r.from_port}/${r.ip_protocol}`)
-      .sort();
+  it("admits the HTTPS API from the VPC, RPC and gossip from the servers and the agent tasks only, and no DNS", () => {
+    const rules = rulesOf(ingress, "consul_servers_security_group_group");
+    const from = (peer: (r: any) => boolean) =>
+      rules
+        .filter(peer)
+        .map((r) => `${r.from_port}/${r.ip_protocol}`)
+        .sort();
     // The server serves its API over HTTPS only (8501); plain HTTP (8500) and gRPC (8502) are off.
-    expect(fromVpc).toEqual(["8300/tcp", "8301/tcp", "8301/udp", "8501/tcp", "8600/tcp", "8600/udp"]);
+    expect(from((r) => r.cidr_ipv4 === "10.0.0.0/16")).toEqual(["8501/tcp"]);
+    expect(from((r) => r.referenced_security_group_id === "${aws_security_group.consul_servers_security_group_group.id}")).toEqual([
+      "8300/tcp",
+      "8301/tcp",
+      "8301/udp",
+      "8302/tcp",
+      "8302/udp",
+    ]);
+    expect(from((r) => r.referenced_security_group_id === "${aws_security_group.ecs_task_security_group_group.id}")).toEqual(["8300/tcp", "8301/tcp", "8301/udp"]);
+    expect(rules.filter((r) => r.from_port === 8600)).toEqual([]);
   });
 
   it("admits exactly the sidecars' public listener port, and only from other mesh tasks", () => {

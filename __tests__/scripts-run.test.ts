@@ -295,12 +295,11 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "chown root:root /etc/consul.d/management.token",
       "consul validate /etc/consul.d",
       "install -m 0700 /dev/null /usr/local/bin/consul-acl-sync",
-      "install -m 0700 /dev/null /usr/local/bin/consul-task-reaper",
+      // No task reaper: an agent-only mesh has no dataplane task to reap.
       "install -m 0700 /dev/null /usr/local/bin/consul-snapshot",
       "systemctl daemon-reload",
       "systemctl enable --now consul",
       "systemctl enable --now consul-acl-sync.timer",
-      "systemctl enable --now consul-task-reaper.timer",
       "systemctl enable --now consul-snapshot.timer",
     ]);
     // A secret that is not readable yet is read again, after 2 s, then 4 s.
@@ -329,7 +328,6 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/etc/consul.d/management.token": { mode: "600", owner: root_ },
       "/etc/consul.d/secrets.hcl": { mode: "640", owner: consul },
       "/etc/consul.d/snapshot.env": { mode: "640", owner: root_ },
-      "/etc/consul.d/task-reaper.env": { mode: "640", owner: root_ },
       "/etc/consul.d/tls/": { mode: "750", owner: consul },
       "/etc/consul.d/tls/ca.pem": { mode: "640", owner: consul },
       "/etc/consul.d/tls/server-key.pem": { mode: "640", owner: consul },
@@ -338,8 +336,6 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/etc/systemd/system/consul-acl-sync.timer": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-snapshot.service": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-snapshot.timer": { mode: "640", owner: root_ },
-      "/etc/systemd/system/consul-task-reaper.service": { mode: "640", owner: root_ },
-      "/etc/systemd/system/consul-task-reaper.timer": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul.service": { mode: "640", owner: root_ },
       "/opt/": { mode: "755", owner: root_ },
       "/opt/consul/": { mode: "750", owner: consul },
@@ -347,7 +343,6 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/usr/local/bin/consul": { mode: "755", owner: root_ },
       "/usr/local/bin/consul-acl-sync": { mode: "700", owner: root_ },
       "/usr/local/bin/consul-snapshot": { mode: "700", owner: root_ },
-      "/usr/local/bin/consul-task-reaper": { mode: "700", owner: root_ },
     });
 
     const shipped = shippedUserData(DEFAULT_PLAN);
@@ -367,8 +362,9 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(
       `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\nSERVICE_TOKEN_SECRET_PREFIX=${DEFAULT_PLAN.name}/consul/service-token/\n`,
     );
-    expect(root.read(SERVER_PATHS.taskReaperBinary)).toBe(heredocBody(shipped, "TASK_REAPER"));
-    expect(root.read(SERVER_PATHS.taskReaperEnvFile)).toBe("AWS_REGION=us-east-1\n");
+    // An agent-only mesh has no dataplane task for a reaper to clean up after.
+    expect(root.exists(SERVER_PATHS.taskReaperBinary)).toBe(false);
+    expect(shipped.includes("TASK_REAPER")).toBe(false);
     expect(root.read("/etc/fstab")).toBe(`${AMI_FSTAB}LABEL=consul-data /opt/consul xfs defaults,nofail 0 2\n`);
     expect(root.read(SERVER_PATHS.binary)).toBe(stubProgram("consul"));
   });

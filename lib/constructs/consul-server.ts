@@ -87,6 +87,25 @@ export class ConsulServers extends Construct {
     this.nodes = props.server.nodes.map((node) => this.node_(props, node, ami.value));
   }
 
+  /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip. */
+  public allowAgentsFrom(taskSecurityGroupId: string): void {
+    const tasks = { securityGroupId: taskSecurityGroupId };
+    this.securityGroup.allowIngress("agent_rpc_from_tasks", {
+      description: "Consul server RPC from the agents in mesh tasks",
+      protocol: "tcp",
+      fromPort: CONSUL_PORTS.serverRpc,
+      peer: tasks,
+    });
+    for (const protocol of ["tcp", "udp"] as const) {
+      this.securityGroup.allowIngress(`agent_serf_lan_${protocol}_from_tasks`, {
+        description: `Consul Serf LAN gossip (${protocol}) from the agents in mesh tasks`,
+        protocol,
+        fromPort: CONSUL_PORTS.serfLan,
+        peer: tasks,
+      });
+    }
+  }
+
   /** Every resource a mesh service must wait for: the servers exist and can read their secrets. */
   public get dependables(): ITerraformDependable[] {
     return this.nodes.flatMap((n) => [n.instance ?? n.autoScalingGroup!]);
@@ -99,10 +118,11 @@ export class ConsulServers extends Construct {
       description: "Consul servers: agent RPC, gossip, API and DNS from the VPC only",
     });
     const vpc = { cidr: props.vpcCidr };
-    sg.allowIngress("server_rpc", { description: "Consul server RPC from agents and servers in the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: vpc });
+    // Between the servers; agent tasks get their own rules (allowAgentsFrom), and nothing queries the servers' DNS.
+    const servers = { securityGroupId: sg.id };
+    sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
     for (const protocol of ["tcp", "udp"] as const) {
-      sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) from agents in the VPC`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: vpc });
-      sg.allowIngress(`dns_${protocol}`, { description: `Consul DNS (${protocol}) from the VPC`, protocol, fromPort: CONSUL_PORTS.dns, peer: vpc });
+      sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: servers });
     }
     // Servers flood-join each other's WAN pool even in one datacenter.
     for (const protocol of ["tcp", "udp"] as const) {
@@ -164,7 +184,7 @@ export class ConsulServers extends Construct {
             { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
             // The service tokens it keeps in sync: whatever parameters exist under the path, and their
             // secrets, which only agent services have.
-            ...(server.serviceTokens
+            ...(server.agents
               ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] }]
               : []),
             {
@@ -175,11 +195,17 @@ export class ConsulServers extends Construct {
             { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
           ],
         },
-        // The task reaper asks ECS which of the mesh's tasks have stopped.
-        "describe-mesh-tasks": {
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`] }],
-        },
+        // The task reaper asks ECS which of the mesh's dataplane tasks have stopped.
+        ...(server.login
+          ? {
+              "describe-mesh-tasks": {
+                Version: "2012-10-17",
+                Statement: [
+                  { Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`] },
+                ],
+              },
+            }
+          : {}),
         "ssm-sessions": sessionManagerPolicy(props),
         ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, groupName) } : {}),
         ...(props.snapshots ? { "save-snapshots": snapshotPolicy(props) } : {}),

@@ -110,7 +110,7 @@ function architectureOfService(spec: MeshSpec, service: ServiceSpec): TaskArchit
 export function buildPlan(spec: MeshSpec): MeshPlan {
   const architectures = new Set(Object.values(spec.services).map((service) => architectureOfService(spec, service)));
   const dataplane = architectures.has("dataplane") ? { ...DATAPLANE_CONTROL, taskRolePath: taskRolePath(spec.name) } : undefined;
-  const server = planServers(spec, { serviceTokens: architectures.has("agent"), ...(dataplane ? { login: dataplane } : {}) });
+  const server = planServers(spec, { agents: architectures.has("agent"), ...(dataplane ? { login: dataplane } : {}) });
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));

@@ -107,10 +107,10 @@ export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | R
 }
 
 /**
- * The servers of a spec. `serviceTokens`: agent services' tokens to sync; `login`: the dataplane
+ * The servers of a spec. `agents`: the mesh has agent tasks (their tokens to sync, their certificates to sign); `login`: the dataplane
  * tasks' IAM login, which the servers create.
  */
-export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boolean; readonly login?: DataplaneControlPlan }): ServerPlan {
+export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; readonly login?: DataplaneControlPlan }): ServerPlan {
   const { login } = tasks;
   const version = spec.versions.consul;
   const { consul } = spec;
@@ -154,6 +154,8 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
       grpcTlsPort: CONSUL_PORTS.grpcTls,
       dataDir: paths.dataDir,
       tls: { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile },
+      // Client agents get their certificates from the servers; without agents nothing asks.
+      autoEncrypt: tasks.agents,
     });
   const nodes = Array.from({ length: count }, (_, index): ServerNodePlan => {
     const privateIp = fixed ? consul.serverPrivateIps![index]! : undefined;
@@ -224,7 +226,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly serviceTokens: boo
     join,
     ...(snapshots ? { snapshots } : {}),
     release,
-    serviceTokens: tasks.serviceTokens,
+    agents: tasks.agents,
     ...(login ? { login } : {}),
   };
 }

@@ -53,6 +53,8 @@ export const serverConfig = templateText<
     readonly grpcTlsPort: number;
     readonly dataDir: string;
     readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+    /** auto_encrypt.allow_tls: the servers sign client agents' certificates (only when there are agents). */
+    readonly autoEncrypt: boolean;
   }
 >("consul/server.hcl.hbs");
 

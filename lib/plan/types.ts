@@ -226,8 +226,11 @@ export interface ServerPlan {
   readonly snapshots?: { readonly intervalMinutes: number; readonly retentionDays: number };
   /** Where servers download the Consul release: releases.hashicorp.com, or an S3 object of the user's. */
   readonly release: { readonly url: string } | { readonly s3Uri: string };
-  /** The servers sync service tokens from Secrets Manager: the mesh has agent services. */
-  readonly serviceTokens: boolean;
+  /**
+   * The mesh has agent tasks: the servers sync their service tokens from Secrets Manager, sign
+   * their certificates (auto_encrypt) and take their RPC and gossip.
+   */
+  readonly agents: boolean;
   /**
    * The IAM login of dataplane tasks, which the leader's consul-acl-sync creates (auth method,
    * binding rule, synthetic node) and every Auto Scaling server waits for before it reports in
