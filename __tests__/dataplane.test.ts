@@ -268,7 +268,9 @@ describe("the control plane of dataplane tasks", () => {
       "consul_servers_security_group_ingress_agent_serf_lan_tcp_from_tasks",
       "consul_servers_security_group_ingress_agent_serf_lan_udp_from_tasks",
       "ecs_task_security_group_ingress_serf_lan_tcp",
+      "ecs_task_security_group_ingress_serf_lan_tcp_from_servers",
       "ecs_task_security_group_ingress_serf_lan_udp",
+      "ecs_task_security_group_ingress_serf_lan_udp_from_servers",
     ]);
     for (const [id, rule] of Object.entries<any>(after)) if (id in before) expect(rule, id).toEqual(before[id]);
   });
@@ -297,7 +299,9 @@ describe("moving one service between architectures", () => {
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_agent_serf_lan_tcp_from_tasks",
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_agent_serf_lan_udp_from_tasks",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_tcp",
+      "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_tcp_from_servers",
       "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_udp",
+      "mesh/aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_serf_lan_udp_from_servers",
       "mesh/locals.consul_servers_server_1_user_data",
       "mesh/locals.consul_servers_server_2_user_data",
       "mesh/locals.consul_servers_server_3_user_data",

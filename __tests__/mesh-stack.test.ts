@@ -170,9 +170,20 @@ describe("security groups", () => {
     expect(rules.filter((r) => r.from_port === 8600)).toEqual([]);
   });
 
-  it("admits exactly the sidecars' public listener port, and only from other mesh tasks", () => {
-    const fromTasks = rulesOf(ingress, "ecs_task_security_group_group").filter((r) => r.referenced_security_group_id);
-    expect(fromTasks.map((r) => [r.from_port, r.to_port, r.referenced_security_group_id])).toEqual([[21000, 21000, "${aws_security_group.ecs_task_security_group_group.id}"]]);
+  it("admits the sidecars' public listener port from other mesh tasks, and agent gossip from agents and servers only", () => {
+    const rules = rulesOf(ingress, "ecs_task_security_group_group");
+    expect(rules.filter((r) => r.cidr_ipv4 !== undefined)).toEqual([]);
+    const tasks = "${aws_security_group.ecs_task_security_group_group.id}";
+    const servers = "${aws_security_group.consul_servers_security_group_group.id}";
+    expect(rules.map((r) => [r.from_port, r.ip_protocol, r.referenced_security_group_id]).sort()).toEqual(
+      [
+        [21000, "tcp", tasks],
+        [8301, "tcp", tasks],
+        [8301, "udp", tasks],
+        [8301, "tcp", servers],
+        [8301, "udp", servers],
+      ].sort(),
+    );
   });
 
   it("opens the UI and SSH only to admin_cidr, and only when it is set", () => {

@@ -46,7 +46,7 @@ const instance = (body: Body): TerraformJson =>
     {
       ami: "ami-123",
       iam_instance_profile: "${aws_iam_instance_profile.p.name}",
-      metadata_options: { http_tokens: "required" },
+      metadata_options: { http_tokens: "required", http_put_response_hop_limit: 1 },
       root_block_device: { encrypted: true },
       user_data: "#!/bin/bash\necho hello\n",
       ...body,
@@ -63,7 +63,7 @@ const launchTemplate = (body: Body): TerraformJson =>
     {
       image_id: "ami-123",
       iam_instance_profile: { name: "${aws_iam_instance_profile.p.name}" },
-      metadata_options: { http_tokens: "required" },
+      metadata_options: { http_tokens: "required", http_put_response_hop_limit: 1 },
       block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "true", volume_type: "gp3" } }],
       network_interfaces: [{ associate_public_ip_address: "false", security_groups: ["${aws_security_group.sg.id}"] }],
       ...body,
@@ -149,10 +149,67 @@ interface GoodCase {
   options?: PolicyOptions;
 }
 
+/** A bucket and its policy, with these statements. */
+const bucket = (statements: Body[]): TerraformJson =>
+  res(
+    ["aws_s3_bucket", "b", { bucket_prefix: "mesh-" }],
+    ["aws_s3_bucket_policy", "bp", { bucket: "${aws_s3_bucket.b.id}", policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }],
+  );
+const TLS_ONLY = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
+const KMS_ONLY = {
+  Effect: "Deny",
+  Principal: "*",
+  Action: "s3:PutObject",
+  Resource: "*",
+  Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+};
+const NAMED_READER = {
+  Effect: "Deny",
+  Principal: "*",
+  Action: ["s3:GetObject"],
+  Resource: "*",
+  Condition: { ArnNotEquals: { "aws:PrincipalArn": "${aws_iam_role.restore.arn}" } },
+};
+const logsKey = (condition: Body | undefined): TerraformJson =>
+  res([
+    "aws_kms_key",
+    "k",
+    {
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "logs.us-east-1.amazonaws.com" }, Action: ["kms:Decrypt"], Resource: "*", ...(condition ? { Condition: condition } : {}) },
+        ],
+      }),
+    },
+  ]);
+const taskRole = (statement: Body): TerraformJson =>
+  merge(task([GOOD_CONTAINER]), res(["aws_iam_role", "task", { assume_role_policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) }]));
+const ECS_TRUST = { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" };
+
 const TD = "aws_ecs_task_definition.t";
 const RULE = "aws_vpc_security_group_ingress_rule.r";
 
 const BAD: BadCase[] = [
+  {
+    rule: "MESH_IMDS_HOP_LIMIT",
+    name: "an instance answering IMDS 2 hops away",
+    doc: instance({ metadata_options: { http_tokens: "required", http_put_response_hop_limit: 2 } }),
+    address: "aws_instance.host",
+  },
+  { rule: "MESH_IMDS_HOP_LIMIT", name: "a launch template without a hop limit", doc: launchTemplate({ metadata_options: [{ http_tokens: "required" }] }), address: LT },
+  { rule: "MESH_S3_PROTECTIONS", name: "a bucket without the TLS-only deny", doc: bucket([KMS_ONLY, NAMED_READER]), address: "aws_s3_bucket.b" },
+  { rule: "MESH_S3_PROTECTIONS", name: "a bucket refusing only other keys (an SSE-S3 header passes)", doc: bucket([TLS_ONLY, NAMED_READER]), address: "aws_s3_bucket.b" },
+  { rule: "MESH_S3_PROTECTIONS", name: "a bucket any principal of the account may read", doc: bucket([TLS_ONLY, KMS_ONLY]), address: "aws_s3_bucket.b" },
+  { rule: "MESH_S3_PROTECTIONS", name: "a bucket without a policy", doc: res(["aws_s3_bucket", "b", {}]), address: "aws_s3_bucket.b" },
+  {
+    rule: "MESH_KMS_LOGS_SCOPED",
+    name: "logs may use the key for every log group",
+    doc: logsKey({ ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111122223333:log-group:*" } }),
+    address: "aws_kms_key.k",
+  },
+  { rule: "MESH_KMS_LOGS_SCOPED", name: "logs may use the key with no condition", doc: logsKey(undefined), address: "aws_kms_key.k" },
+  { rule: "MESH_TASK_ROLE_TRUST", name: "a task role any ECS task may assume", doc: taskRole(ECS_TRUST), address: "aws_iam_role.task" },
   // Security groups
   { rule: "CKV_AWS_24", name: "SSH from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "CKV_AWS_24", name: "a TCP range covering 22 from ::/0", doc: ingress({ ip_protocol: "tcp", from_port: 0, to_port: 1024, cidr_ipv6: "::/0" }), address: RULE },
@@ -437,6 +494,19 @@ const BAD: BadCase[] = [
 ];
 
 const GOOD: GoodCase[] = [
+  { rule: "MESH_IMDS_HOP_LIMIT", name: "hop limit 1", doc: merge(instance({}), launchTemplate({})) },
+  { rule: "MESH_IMDS_HOP_LIMIT", name: "IMDS off", doc: instance({ metadata_options: { http_endpoint: "disabled" } }) },
+  { rule: "MESH_S3_PROTECTIONS", name: "TLS only, SSE-KMS only, one reader", doc: bucket([TLS_ONLY, KMS_ONLY, NAMED_READER]) },
+  {
+    rule: "MESH_KMS_LOGS_SCOPED",
+    name: "the mesh's log groups",
+    doc: logsKey({ ArnLike: { "kms:EncryptionContext:aws:logs:arn": ["arn:aws:logs:us-east-1:111122223333:log-group:/ecs/mesh/*"] } }),
+  },
+  {
+    rule: "MESH_TASK_ROLE_TRUST",
+    name: "tasks of the account",
+    doc: taskRole({ ...ECS_TRUST, Condition: { StringEquals: { "aws:SourceAccount": "111122223333" }, ArnLike: { "aws:SourceArn": "arn:aws:ecs:us-east-1:111122223333:*" } } }),
+  },
   { rule: "CKV_AWS_24", name: "SSH from ${var.admin_cidr}", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "${var.admin_cidr}" }) },
   { rule: "CKV_AWS_24", name: "SSH from the VPC", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "10.0.0.0/16" }) },
   {
@@ -755,5 +825,38 @@ describe("the synthesized stacks of every example spec", () => {
     expect(Object.keys(stacks.mesh.resource).some((type) => type === "aws_instance" || type === "aws_launch_template")).toBe(true);
     const findings = Object.entries(stacks).flatMap(([stack, doc]) => runPolicy(doc as TerraformJson).map((f) => `${stack}: ${f.rule} ${f.address}: ${f.message}`));
     expect(findings).toEqual([]);
+  });
+
+  it("fails when a protection in place is dropped: the snapshot bucket's TLS-only deny, the hosts' IMDS hop limit, the key's log groups, a task role's trust condition", () => {
+    const production = () => synthAllStacks(loadSpecFile("examples/production.yaml").spec as never).mesh as TerraformJson;
+    const rulesAfter = (change: (doc: TerraformJson) => void): string[] => {
+      const doc = production();
+      change(doc);
+      return runPolicy(doc).map((f) => `${f.rule} ${f.address}`);
+    };
+    const resource = (doc: TerraformJson, type: string, name: string) => doc.resource![type]![name] as Record<string, any>;
+    const editPolicy = (body: Record<string, any>, key: string, edit: (statements: any[]) => any[]) => {
+      const document = JSON.parse(body[key]);
+      body[key] = JSON.stringify({ ...document, Statement: edit(document.Statement) });
+    };
+    expect(rulesAfter(() => {})).toEqual([]);
+    expect(rulesAfter((doc) => editPolicy(resource(doc, "aws_s3_bucket_policy", "snapshots_policy"), "policy", (st) => st.filter((s) => s.Sid !== "TlsOnly")))).toEqual([
+      "MESH_S3_PROTECTIONS aws_s3_bucket.snapshots_bucket",
+    ]);
+    expect(
+      rulesAfter((doc) => {
+        resource(doc, "aws_launch_template", "ecs_hosts_launch_template").metadata_options.http_put_response_hop_limit = 2;
+      }),
+    ).toEqual(["MESH_IMDS_HOP_LIMIT aws_launch_template.ecs_hosts_launch_template"]);
+    expect(
+      rulesAfter((doc) =>
+        editPolicy(resource(doc, "aws_kms_key", "kms_key_key"), "policy", (st) =>
+          st.map((s) => (s.Principal?.Service ? { ...s, Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111122223333:log-group:*" } } } : s)),
+        ),
+      ),
+    ).toEqual(["MESH_KMS_LOGS_SCOPED aws_kms_key.kms_key_key"]);
+    expect(
+      rulesAfter((doc) => editPolicy(resource(doc, "aws_iam_role", "service_web_task_role_role"), "assume_role_policy", (st) => st.map(({ Condition: _, ...s }) => s))),
+    ).toEqual(["MESH_TASK_ROLE_TRUST aws_iam_role.service_web_task_role_role"]);
   });
 });

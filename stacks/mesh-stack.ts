@@ -176,7 +176,7 @@ export class MeshStack extends MeshBaseStack {
       keyName: vars.keyName.stringValue,
     });
 
-    if (plan.server.agents) this.consulServers.allowAgentsFrom(this.cluster.taskSecurityGroup.id);
+    if (plan.server.agents) this.consulServers.allowAgentsFrom(this.cluster.taskSecurityGroup);
     if (plan.dataplane) {
       this.consulServers.securityGroup.allowIngress("grpc_tls_from_tasks", {
         description: "Consul gRPC over TLS (xDS, IAM login) from mesh tasks only (dataplane tasks)",

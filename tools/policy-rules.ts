@@ -366,6 +366,17 @@ function checkImdsV2(doc: TerraformJson): PolicyFinding[] {
     .map(({ address }) => finding("CKV_AWS_79", address, 'metadata_options.http_tokens is not "required" (IMDSv1 allowed): set it to "required"'));
 }
 
+// Prevents a container in bridge or host network mode from reaching the instance role through IMDS:
+// a response with hop limit 1 dies at the container's network hop.
+function checkImdsHopLimit(doc: TerraformJson): PolicyFinding[] {
+  return hosts(doc)
+    .filter(({ body }) => {
+      const options = blocks(body.metadata_options)[0];
+      return options?.http_endpoint !== "disabled" && numberOf(options?.http_put_response_hop_limit) !== 1;
+    })
+    .map(({ address }) => finding("MESH_IMDS_HOP_LIMIT", address, "metadata_options.http_put_response_hop_limit is not 1: containers can reach the instance role through IMDS"));
+}
+
 // Prevents readable data on detached or snapshotted root volumes.
 function checkRootVolumeEncrypted(doc: TerraformJson): PolicyFinding[] {
   const instances = resources(doc, "aws_instance")
@@ -731,6 +742,77 @@ function isUnscopable(action: string, allowList: readonly UnscopableAction[]): b
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// S3 and KMS: what the mesh's backups and key may be used for
+// ---------------------------------------------------------------------------------------------
+
+/** The statements of a policy document given as a JSON string (references left as they are). */
+function policyStatements(value: unknown): TfBlock[] {
+  if (typeof value !== "string") return [];
+  try {
+    return blocks((JSON.parse(value) as TfBlock).Statement);
+  } catch {
+    return [];
+  }
+}
+
+const actionsOf = (statement: TfBlock): string[] => strings(statement.Action);
+const conditionOf = (statement: TfBlock, operator: string, key: string): string[] =>
+  strings(blocks(statement.Condition)[0]?.[operator] && (blocks(statement.Condition)[0]![operator] as TfBlock)[key]);
+
+// Prevents the control plane's backups (every ACL token's secret, the Connect CA's key) from being
+// read in transit, written unencrypted, or read by anyone the account's IAM lets in.
+function checkBucketProtections(doc: TerraformJson): PolicyFinding[] {
+  const policies = resources(doc, "aws_s3_bucket_policy");
+  return resources(doc, "aws_s3_bucket").flatMap(({ address }) => {
+    const name = address.slice("aws_s3_bucket.".length);
+    const statements = policies.filter(({ body }) => strings(body.bucket).some((b) => b.includes(`aws_s3_bucket.${name}.`))).flatMap(({ body }) => policyStatements(body.policy));
+    const denies = statements.filter((st) => st.Effect === "Deny");
+    const out: PolicyFinding[] = [];
+    if (!denies.some((st) => conditionOf(st, "Bool", "aws:SecureTransport").includes("false")))
+      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy denies requests without TLS (aws:SecureTransport false)"));
+    if (!denies.some((st) => actionsOf(st).includes("s3:PutObject") && conditionOf(st, "StringNotEqualsIfExists", "s3:x-amz-server-side-encryption").includes("aws:kms"))) {
+      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy refuses uploads encrypted otherwise than SSE-KMS (an SSE-S3 header would pass)"));
+    }
+    if (!denies.some((st) => actionsOf(st).includes("s3:GetObject") && conditionOf(st, "ArnNotEquals", "aws:PrincipalArn").length > 0)) {
+      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy limits object reads to a named role: any principal the account's IAM lets in reads the snapshots"));
+    }
+    return out;
+  });
+}
+
+// Prevents another log group of the account from using the mesh's key through CloudWatch Logs.
+function checkKmsLogsScoped(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_kms_key").flatMap(({ address, body }) =>
+    policyStatements(body.policy)
+      .filter((st) => st.Effect === "Allow" && strings(blocks(st.Principal)[0]?.Service).some((service) => service.startsWith("logs.")))
+      .filter((st) => {
+        const arns = conditionOf(st, "ArnLike", "kms:EncryptionContext:aws:logs:arn");
+        return arns.length === 0 || arns.some((arn) => /:log-group:\*$/.test(arn));
+      })
+      .map(() =>
+        finding(
+          "MESH_KMS_LOGS_SCOPED",
+          address,
+          "CloudWatch Logs may use the key for any log group of the account: name the mesh's log groups in kms:EncryptionContext:aws:logs:arn",
+        ),
+      ),
+  );
+}
+
+// Prevents a role that ECS assumes for one account's tasks from being assumed for another's (confused deputy).
+function checkTaskRoleTrust(doc: TerraformJson): PolicyFinding[] {
+  const taskRoles = new Set(
+    resources(doc, "aws_ecs_task_definition").flatMap(({ body }) => strings(body.task_role_arn).map((ref) => /aws_iam_role\.([^.]+)\./.exec(ref)?.[1] ?? "")),
+  );
+  return resources(doc, "aws_iam_role")
+    .filter(({ address }) => taskRoles.has(address.slice("aws_iam_role.".length)))
+    .filter(({ body }) => !policyStatements(body.assume_role_policy).every((st) => conditionOf(st, "StringEquals", "aws:SourceAccount").length > 0))
+    .map(({ address }) =>
+      finding("MESH_TASK_ROLE_TRUST", address, "the task role's trust policy has no aws:SourceAccount condition: ECS could assume it for another account's tasks"),
+    );
+}
+
 // Prevents grants on every resource of a kind when the action can name the ones the workload uses.
 // (checkov: CKV_AWS_355 for policies, CKV_AWS_356 for aws_iam_policy_document.)
 function checkNoStarResource(doc: TerraformJson, options: ResolvedOptions): PolicyFinding[] {
@@ -796,6 +878,7 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("MESH_CONSUL_PORTS", "No Consul (8300-8302, 8500-8503, 8600) or Envoy admin (19000) ingress from 0.0.0.0/0 or ::/0", checkAdminPortsOpenToWorld),
   rule("CKV_AWS_23", "Every security group and rule has a description", checkSecurityGroupDescriptions),
   rule("CKV_AWS_79", "Instances and launch templates require IMDSv2", checkImdsV2),
+  rule("MESH_IMDS_HOP_LIMIT", "Instances and launch templates answer IMDS with hop limit 1", checkImdsHopLimit),
   rule("CKV_AWS_8", "Instance and launch template root volumes are encrypted", checkRootVolumeEncrypted),
   rule("CKV_AWS_46", "No secrets in user data", checkUserDataSecrets),
   rule("CKV2_AWS_41", "Instances and launch templates have an instance profile", checkInstanceProfile),
@@ -817,6 +900,9 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("CKV_AWS_149", "Secrets Manager secrets use a customer-managed KMS key", checkSecretCmk),
   rule("CKV_AWS_63", 'No "*" or "service:*" actions in IAM policies', checkNoWildcardActions),
   rule("CKV_AWS_355", 'No Resource "*" for actions that can be scoped', checkNoStarResource),
+  rule("MESH_S3_PROTECTIONS", "Buckets deny requests without TLS, uploads not SSE-KMS, and reads by all but a named role", checkBucketProtections),
+  rule("MESH_KMS_LOGS_SCOPED", "CloudWatch Logs may use a key for named log groups only", checkKmsLogsScoped),
+  rule("MESH_TASK_ROLE_TRUST", "Task roles are assumable only for tasks of their account (aws:SourceAccount)", checkTaskRoleTrust),
   rule("CKV2_AWS_11", "Every VPC has flow logs", checkVpcFlowLogs),
   rule("CKV2_AWS_12", "Every VPC's default security group allows nothing", checkDefaultSecurityGroupClosed),
   rule("MESH_SENSITIVE_OUTPUTS", "Outputs holding secrets are sensitive", checkSensitiveOutputs),

@@ -87,9 +87,17 @@ export class ConsulServers extends Construct {
     this.nodes = props.server.nodes.map((node) => this.node_(props, node, ami.value));
   }
 
-  /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip. */
-  public allowAgentsFrom(taskSecurityGroupId: string): void {
-    const tasks = { securityGroupId: taskSecurityGroupId };
+  /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip, and the servers gossip back. */
+  public allowAgentsFrom(taskSecurityGroup: MeshSecurityGroup): void {
+    const tasks = { securityGroupId: taskSecurityGroup.id };
+    for (const protocol of ["tcp", "udp"] as const) {
+      taskSecurityGroup.allowIngress(`serf_lan_${protocol}_from_servers`, {
+        description: `Consul Serf LAN gossip (${protocol}) from the servers to agent tasks`,
+        protocol,
+        fromPort: CONSUL_PORTS.serfLan,
+        peer: { securityGroupId: this.securityGroup.id },
+      });
+    }
     this.securityGroup.allowIngress("agent_rpc_from_tasks", {
       description: "Consul server RPC from the agents in mesh tasks",
       protocol: "tcp",

@@ -50,14 +50,15 @@ export class MeshCluster extends Construct {
     const sg = new MeshSecurityGroup(this, "task_security_group", {
       vpcId: props.vpcId,
       namePrefix: `${props.namePrefix}-mesh-tasks-`,
-      description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from the VPC to agent tasks",
+      description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from agents and servers to agent tasks",
     });
+    // Agents gossip with each other and with the servers (whose group ConsulServers.allowAgentsFrom opens to these).
     for (const protocol of props.agentGossip ? (["tcp", "udp"] as const) : []) {
       sg.allowIngress(`serf_lan_${protocol}`, {
-        description: `Consul Serf LAN gossip (${protocol}) between agents in the VPC`,
+        description: `Consul Serf LAN gossip (${protocol}) between the agents of mesh tasks`,
         protocol,
         fromPort: CONSUL_PORTS.serfLan,
-        peer: { cidr: props.vpcCidr },
+        peer: { securityGroupId: sg.id },
       });
     }
     for (const port of [...new Set(props.taskInboundPorts)].sort((a, b) => a - b)) {

@@ -3,6 +3,7 @@ import { type ITerraformDependable, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
@@ -107,6 +108,7 @@ export class TlsEdgeService extends Construct {
     // The provider's region and partition, never hard-coded.
     const region = new DataAwsRegion(this, "region").region;
     const partition = new DataAwsPartition(this, "partition").partition;
+    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
     // Images: the app, and the official Envoy image mirrored unchanged (tasks without internet
     // access cannot pull from Docker Hub, and ECR scans it on push).
@@ -165,6 +167,8 @@ export class TlsEdgeService extends Construct {
       description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
+      // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
+      assumedFor: { account: accountId, arnLike: `arn:${partition}:ecs:${region}:${accountId}:*` },
     });
 
     const containers = renderContainerDefinitions(edge.task, {
