@@ -1,10 +1,11 @@
 // The AWS calls the mesh makes, for the IAM judge (tools/judges/iam.ts), from what runs:
 //   - recorded: each EC2 instance's user data, and every unit it installs, run unchanged under
 //     the script runner (tools/judges/run-script.ts) with AWS, Consul and the AMI stubbed so that
-//     every path that calls AWS is taken; each `aws` command it makes becomes a call (CLI_CALLS);
-//   - declared: what programs call on a role's behalf (DECLARED below: the ECS agent with the
+//     every path that calls AWS is taken; each `aws` command it makes becomes calls (cliCalls);
+//   - declared: what programs call on a role's behalf (declaredCalls: the ECS agent with the
 //     execution role, consul-ecs and Consul with the task role, the SSM agent, the ECS agent on the
-//     hosts, VPC Flow Logs), read from the synthesized task definitions, services and instances;
+//     hosts, VPC Flow Logs, an operator's restore), read from the synthesized task definitions,
+//     services, instances and bucket policies, each with its source (SOURCES);
 //   - implicit: what AWS calls as the caller when it serves a call (a KMS grant for attaching an
 //     encrypted volume, a KMS decrypt for reading an encrypted secret), with their sources.
 import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
@@ -268,16 +269,17 @@ function userDataRuns(values: StackValues): { name: string; role: string; script
     if (local) return values.text(String(values.doc.locals?.[local[1]!]));
     return value.startsWith("#!") ? values.text(value) : undefined;
   };
-  for (const [name, instance] of Object.entries<TerraformDoc>(values.doc.resource?.aws_instance ?? {})) {
-    const role = roleOfProfile(instance.iam_instance_profile);
-    const script = scriptOf(instance.user_data_base64 ?? instance.user_data);
-    if (role && script) runs.push({ name, role, script });
-  }
-  for (const [name, template] of Object.entries<TerraformDoc>(values.doc.resource?.aws_launch_template ?? {})) {
-    const role = roleOfProfile(template.iam_instance_profile?.name);
-    const script = scriptOf(template.user_data);
-    if (role && script) runs.push({ name, role, script });
-  }
+  const add = (name: string, profile: unknown, userData: unknown) => {
+    if (userData === undefined) return;
+    const role = roleOfProfile(profile);
+    const script = scriptOf(userData);
+    // User data the judge cannot read or attribute is a failure, never a skipped instance.
+    if (!role || !script) throw new Error(`${values.stack}: ${name}'s user data or its role cannot be read: the IAM judge would miss its calls`);
+    runs.push({ name, role, script });
+  };
+  for (const [name, instance] of Object.entries<TerraformDoc>(values.doc.resource?.aws_instance ?? {}))
+    add(name, instance.iam_instance_profile, instance.user_data_base64 ?? instance.user_data);
+  for (const [name, template] of Object.entries<TerraformDoc>(values.doc.resource?.aws_launch_template ?? {})) add(name, template.iam_instance_profile?.name, template.user_data);
   return runs;
 }
 
