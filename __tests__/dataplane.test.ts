@@ -306,13 +306,13 @@ describe("moving one service between architectures", () => {
       "mesh/locals.consul_servers_server_2_user_data",
       "mesh/locals.consul_servers_server_3_user_data",
     ]);
-    // A second agent service changes nothing shared.
+    // A second agent service changes nothing shared but the servers' list of token secrets they may read.
     input.services.api.architecture = "agent";
     expect(
       changedAddresses(synthAllStacks({ ...input, services: { ...input.services, api: { ...input.services.api, architecture: "dataplane" } } }), synthAllStacks(input)).filter(
         (a) => !/[_.]api_|_api$/.test(a),
       ),
-    ).toEqual([]);
+    ).toEqual([1, 2, 3].map((n) => `mesh/aws_iam_role_policy.consul_servers_server_${n}_role_policy_read-consul-secrets`));
   });
 
   it("changes only that service's resources and adds the login control plane, when it is the first dataplane service", () => {
@@ -321,9 +321,11 @@ describe("moving one service between architectures", () => {
     const changed = changedAddresses(synthAllStacks(DEFAULT_SPEC), synthAllStacks(input));
     // The login control plane: the servers' sync creates it (their user data; a fixed server takes it at its next roll, README).
     // and the task reaper with its permission (the instance only depends on the new policy).
+    // The servers no longer read its token secret.
     expect(changed.filter((address) => !address.includes("http-server"))).toEqual([
       "intentions/removed",
       "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_describe-mesh-tasks",
+      "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_read-consul-secrets",
       "mesh/aws_instance.consul_servers_server_1_instance",
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
       "mesh/locals.consul_servers_server_1_user_data",

@@ -108,7 +108,7 @@ describe("calls recorded from the server scripts", () => {
       "secretsmanager:GetSecretValue (user data: aws secretsmanager get-secret-value)",
       "autoscaling:CompleteLifecycleAction (user data: aws autoscaling complete-lifecycle-action)",
       "ssm:GetParametersByPath (consul-acl-sync.service: aws ssm get-parameters-by-path)",
-      "s3:PutObject (consul-snapshot.service: aws s3 cp)",
+      "s3:PutObject (consul-snapshot.service: aws s3api put-object)",
       "ecs:DescribeTasks (consul-task-reaper.service: aws ecs describe-tasks)",
     ]);
     const grant = calls.find((c) => c.role === "consul_servers_server_1_role_role" && c.action === "kms:CreateGrant")!;
@@ -199,12 +199,23 @@ describe("what the judge reports", () => {
       context,
       source: "test",
     });
-    const verdicts = (await evaluateIam(stacks, [...calls, server("s3:GetObject"), server("s3:PutObject", { "s3:x-amz-server-side-encryption": "AES256" })])).verdicts;
+    const verdicts = (
+      await evaluateIam(stacks, [
+        ...calls,
+        server("s3:GetObject"),
+        server("s3:GetObjectVersion"),
+        server("s3:PutObject", { "s3:x-amz-server-side-encryption": "AES256" }),
+        // A request without the headers (the bucket's default would apply): refused too.
+        { ...server("s3:PutObject"), caller: "an upload without encryption headers" },
+      ])
+    ).verdicts;
     const of = (action: string, role: string) => verdicts.filter((v) => v.call.action === action && v.call.role === role && v.call.resource.startsWith(bucket));
     expect(of("s3:GetObject", "consul_servers_server_1_role_role").map((v) => [v.allowed, v.denial])).toEqual([[false, expect.stringMatching(/^explicitly denied/)]]);
+    expect(of("s3:GetObjectVersion", "consul_servers_server_1_role_role").map((v) => v.allowed)).toEqual([false]);
     expect(of("s3:PutObject", "consul_servers_server_1_role_role").map((v) => [v.call.caller, v.allowed])).toEqual([
       [expect.stringMatching(/consul-snapshot\.service/), true],
       ["an attacker on server 1", false],
+      ["an upload without encryption headers", false],
     ]);
     expect(of("s3:GetObject", "snapshots_restore_role").map((v) => v.allowed)).toEqual([true]);
     expect(verdicts.find((v) => v.call.role === "snapshots_restore_role" && v.call.action === "kms:Decrypt")).toMatchObject({ allowed: true, call: { resource: key } });

@@ -82,7 +82,7 @@ describe("secrets of the mesh", () => {
     }
   });
 
-  it("lets the server read its own secrets and the service tokens under their path, nothing else", () => {
+  it("lets the server read its own secrets and exactly the service token secrets Terraform made, nothing else", () => {
     const policy = JSON.parse(mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy);
     expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
     expect(policy.Statement[0].Resource).toEqual([
@@ -95,10 +95,11 @@ describe("secrets of the mesh", () => {
     ]);
     const account = "${data.aws_caller_identity.account.account_id}";
     const partition = "${data.aws_partition.partition.partition}";
+    // Not a wildcard under their prefix: a secret someone else creates there cannot become a token.
     expect(policy.Statement[1]).toEqual({
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],
-      Resource: [`arn:${partition}:secretsmanager:\${var.aws_region}:${account}:secret:\${var.cluster_name}/consul/service-token/*`],
+      Resource: [secretArn("service_token_http-client"), secretArn("service_token_http-server")],
     });
     expect(policy.Statement[2]).toEqual({
       Effect: "Allow",
@@ -108,7 +109,7 @@ describe("secrets of the mesh", () => {
     expect(policy.Statement[3]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
   });
 
-  it("keeps the server's user data and policy independent of the services, so adding one never touches the server", () => {
+  it("keeps the server's user data independent of the services, so adding one never touches the server: its policy only gains the new token's secret", () => {
     const withThird = synthAllStacks({
       services: {
         "http-server": { image: "hashicorp/http-echo:1.0.0", port: 80, command: ["-listen=127.0.0.1:80", "-text=hello world"], count: 3, healthCheck: { type: "http" } },
@@ -117,9 +118,9 @@ describe("secrets of the mesh", () => {
       },
     }) as { mesh: any };
     expect(withThird.mesh.resource.aws_instance.consul_servers_server_1_instance).toEqual(mesh.resource.aws_instance.consul_servers_server_1_instance);
-    expect(withThird.mesh.resource.aws_iam_role_policy).toMatchObject({
-      "consul_servers_server_1_role_policy_read-consul-secrets": mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"],
-    });
+    expect((withThird.mesh as any).locals.consul_servers_server_1_user_data).toBe((mesh as any).locals.consul_servers_server_1_user_data);
+    const tokens = (m: any) => JSON.parse(m.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy).Statement[1].Resource;
+    expect(tokens(withThird.mesh)).toEqual([...tokens(mesh), secretArn("service_token_http-admin")].sort());
     expect(withThird.mesh.resource.aws_ssm_parameter["consul_secrets_service_token_http-admin_parameter"]).toMatchObject({
       name: "/${var.cluster_name}/consul/service-tokens/http-admin",
       value: "${aws_secretsmanager_secret.consul_secrets_service_token_http-admin.arn}",

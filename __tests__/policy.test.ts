@@ -155,19 +155,14 @@ const bucket = (statements: Body[]): TerraformJson =>
     ["aws_s3_bucket", "b", { bucket_prefix: "mesh-" }],
     ["aws_s3_bucket_policy", "bp", { bucket: "${aws_s3_bucket.b.id}", policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }],
   );
-const TLS_ONLY = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
-const KMS_ONLY = {
-  Effect: "Deny",
-  Principal: "*",
-  Action: "s3:PutObject",
-  Resource: "*",
-  Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
-};
+const OBJECTS = "${aws_s3_bucket.b.arn}/*";
+const TLS_ONLY = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["${aws_s3_bucket.b.arn}", OBJECTS], Condition: { Bool: { "aws:SecureTransport": "false" } } };
+const KMS_ONLY = { Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: OBJECTS, Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } } };
 const NAMED_READER = {
   Effect: "Deny",
   Principal: "*",
-  Action: ["s3:GetObject"],
-  Resource: "*",
+  Action: ["s3:GetObject", "s3:GetObjectVersion"],
+  Resource: OBJECTS,
   Condition: { ArnNotEquals: { "aws:PrincipalArn": "${aws_iam_role.restore.arn}" } },
 };
 const logsKey = (condition: Body | undefined): TerraformJson =>
@@ -203,12 +198,68 @@ const BAD: BadCase[] = [
   { rule: "MESH_S3_PROTECTIONS", name: "a bucket any principal of the account may read", doc: bucket([TLS_ONLY, KMS_ONLY]), address: "aws_s3_bucket.b" },
   { rule: "MESH_S3_PROTECTIONS", name: "a bucket without a policy", doc: res(["aws_s3_bucket", "b", {}]), address: "aws_s3_bucket.b" },
   {
+    rule: "MESH_S3_PROTECTIONS",
+    name: "SSE-S3 let back in",
+    doc: bucket([TLS_ONLY, { ...KMS_ONLY, Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": ["aws:kms", "AES256"] } } }, NAMED_READER]),
+    address: "aws_s3_bucket.b",
+  },
+  {
+    rule: "MESH_S3_PROTECTIONS",
+    name: "versions readable by anyone",
+    doc: bucket([TLS_ONLY, KMS_ONLY, { ...NAMED_READER, Action: ["s3:GetObject"] }]),
+    address: "aws_s3_bucket.b",
+  },
+  {
+    rule: "MESH_S3_PROTECTIONS",
+    name: "every role a reader",
+    doc: bucket([TLS_ONLY, KMS_ONLY, { ...NAMED_READER, Condition: { ArnNotEquals: { "aws:PrincipalArn": "arn:aws:iam::*:role/*" } } }]),
+    address: "aws_s3_bucket.b",
+  },
+  { rule: "MESH_S3_PROTECTIONS", name: "TLS only for listing", doc: bucket([{ ...TLS_ONLY, Action: "s3:ListBucket" }, KMS_ONLY, NAMED_READER]), address: "aws_s3_bucket.b" },
+  {
+    rule: "MESH_S3_PROTECTIONS",
+    name: "TLS only for one principal",
+    doc: bucket([{ ...TLS_ONLY, Principal: { AWS: "arn:aws:iam::1:root" } }, KMS_ONLY, NAMED_READER]),
+    address: "aws_s3_bucket.b",
+  },
+  {
     rule: "MESH_KMS_LOGS_SCOPED",
     name: "logs may use the key for every log group",
     doc: logsKey({ ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111122223333:log-group:*" } }),
     address: "aws_kms_key.k",
   },
   { rule: "MESH_KMS_LOGS_SCOPED", name: "logs may use the key with no condition", doc: logsKey(undefined), address: "aws_kms_key.k" },
+  {
+    rule: "MESH_KMS_LOGS_SCOPED",
+    name: "every log group under /",
+    doc: logsKey({
+      ArnLike: { "kms:EncryptionContext:aws:logs:arn": ["arn:aws:logs:us-east-1:111122223333:log-group:/ecs/mesh/*", "arn:aws:logs:us-east-1:111122223333:log-group:/*"] },
+    }),
+    address: "aws_kms_key.k",
+  },
+  {
+    rule: "MESH_KMS_LOGS_SCOPED",
+    name: "any region and account",
+    doc: logsKey({ ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:*:*:*" } }),
+    address: "aws_kms_key.k",
+  },
+  {
+    rule: "MESH_TASK_ROLE_TRUST",
+    name: "a task role with the account but no source ARN",
+    doc: taskRole({ ...ECS_TRUST, Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } } }),
+    address: "aws_iam_role.task",
+  },
+  {
+    rule: "MESH_TASK_ROLE_TRUST",
+    name: "a task role anyone may assume",
+    doc: taskRole({
+      Effect: "Allow",
+      Principal: { AWS: "*", Service: "ecs-tasks.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": "999999999999" }, ArnLike: { "aws:SourceArn": "arn:aws:ecs:*:*:*" } },
+    }),
+    address: "aws_iam_role.task",
+  },
   { rule: "MESH_TASK_ROLE_TRUST", name: "a task role any ECS task may assume", doc: taskRole(ECS_TRUST), address: "aws_iam_role.task" },
   // Security groups
   { rule: "CKV_AWS_24", name: "SSH from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/0" }), address: RULE },

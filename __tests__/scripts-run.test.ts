@@ -865,7 +865,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
                 { when: "snapshot save /tmp/*", answers: [ok("Saved and verified snapshot to index 42\n")] },
               ],
             },
-            aws: { rules: [{ when: "s3 cp *", answers: [ok()] }] },
+            aws: { rules: [{ when: "s3api put-object *", answers: [ok('{"ETag": "\\"abc\\""}\n')] }] },
           },
         });
       const leader = run("Leader");
@@ -876,10 +876,22 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       expect(info!.env).toEqual({ CONSUL_HTTP_ADDR: "https://127.0.0.1:8501", CONSUL_CACERT: SERVER_PATHS.caFile, CONSUL_HTTP_TOKEN_FILE: SERVER_PATHS.managementTokenFile });
       expect(save!.args.slice(0, 2)).toEqual(["snapshot", "save"]);
       const file = save!.args[2]!;
-      expect(upload!.args.slice(0, 7)).toEqual(["s3", "cp", "--only-show-errors", "--sse", "aws:kms", "--sse-kms-key-id", SNAPSHOT_KEY]);
-      expect(upload!.args[7]).toBe(file);
-      expect(upload!.args[8]).toMatch(new RegExp(`^s3://${SNAPSHOT_BUCKET}/snapshots/prod/\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}Z\\.snap$`));
-      expect(leader.stdout).toBe(`saved ${upload!.args[8]}\n`);
+      // One PutObject carrying both encryption headers (the bucket policy refuses a request without them).
+      expect(upload!.args).toEqual([
+        "s3api",
+        "put-object",
+        "--bucket",
+        SNAPSHOT_BUCKET,
+        "--key",
+        expect.stringMatching(/^snapshots\/prod\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z\.snap$/),
+        "--body",
+        file,
+        "--server-side-encryption",
+        "aws:kms",
+        "--ssekms-key-id",
+        SNAPSHOT_KEY,
+      ]);
+      expect(leader.stdout).toBe(`saved s3://${SNAPSHOT_BUCKET}/${upload!.args[5]}\n`);
       expect(root.exists(file), "the local snapshot is removed").toBe(false);
 
       const follower = run("Follower");
@@ -1036,6 +1048,30 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
             .filter((id) => id.includes(task.live)),
         ).toEqual([]);
         expect(root.read(seenGone)).toBe("\n");
+      });
+
+      it("keeps working with thousands of login tokens (its lists go through files, not arguments)", () => {
+        const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
+        const many = Array.from({ length: 1500 }, (_, i) => login(`b0000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`, ofTask(i.toString(16).padStart(32, "a"))));
+        const result = root.run({
+          argv,
+          env: { PATH: STUB_PATH, ...env },
+          stubs: {
+            curl: {
+              rules: [
+                curlRule("GET", "/status/leader", [ok(JSON.stringify("10.20.0.10:8300"))]),
+                curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
+                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(many))]),
+                curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Services: [] }))]),
+              ],
+            },
+            aws: { rules: [{ when: "ecs describe-tasks *", answers: [ok(JSON.stringify({ tasks: [], failures: [] }))] }] },
+          },
+          timeoutMs: 60_000,
+        });
+        expect(result.exitCode, result.stderr.slice(-500)).toBe(0);
+        expect(result.calls.filter((c) => c.program === "aws")).toHaveLength(15);
+        expect(result.stderr).toBe("");
       });
 
       it("on a follower: only asks who leads", () => {

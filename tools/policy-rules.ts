@@ -769,13 +769,30 @@ function checkBucketProtections(doc: TerraformJson): PolicyFinding[] {
     const statements = policies.filter(({ body }) => strings(body.bucket).some((b) => b.includes(`aws_s3_bucket.${name}.`))).flatMap(({ body }) => policyStatements(body.policy));
     const denies = statements.filter((st) => st.Effect === "Deny");
     const out: PolicyFinding[] = [];
-    if (!denies.some((st) => conditionOf(st, "Bool", "aws:SecureTransport").includes("false")))
-      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy denies requests without TLS (aws:SecureTransport false)"));
-    if (!denies.some((st) => actionsOf(st).includes("s3:PutObject") && conditionOf(st, "StringNotEqualsIfExists", "s3:x-amz-server-side-encryption").includes("aws:kms"))) {
+    // Each deny must hold for every principal and every object of the bucket.
+    const everyone = (st: TfBlock) => st.Principal === "*" && strings(st.Resource).some((r) => r.endsWith("/*"));
+    const kmsOnly = (st: TfBlock) => {
+      const values = [...conditionOf(st, "StringNotEquals", "s3:x-amz-server-side-encryption"), ...conditionOf(st, "StringNotEqualsIfExists", "s3:x-amz-server-side-encryption")];
+      return values.length === 1 && values[0] === "aws:kms";
+    };
+    const namedReader = (st: TfBlock) => {
+      const readers = conditionOf(st, "ArnNotEquals", "aws:PrincipalArn");
+      return readers.length === 1 && !readers[0]!.includes("*") && ["s3:GetObject", "s3:GetObjectVersion"].every((a) => actionsOf(st).includes(a));
+    };
+    if (!denies.some((st) => everyone(st) && actionsOf(st).includes("s3:*") && conditionOf(st, "Bool", "aws:SecureTransport").includes("false"))) {
+      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy denies every request without TLS (s3:* where aws:SecureTransport is false)"));
+    }
+    if (!denies.some((st) => everyone(st) && actionsOf(st).includes("s3:PutObject") && kmsOnly(st))) {
       out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy refuses uploads encrypted otherwise than SSE-KMS (an SSE-S3 header would pass)"));
     }
-    if (!denies.some((st) => actionsOf(st).includes("s3:GetObject") && conditionOf(st, "ArnNotEquals", "aws:PrincipalArn").length > 0)) {
-      out.push(finding("MESH_S3_PROTECTIONS", address, "no bucket policy limits object reads to a named role: any principal the account's IAM lets in reads the snapshots"));
+    if (!denies.some((st) => everyone(st) && namedReader(st))) {
+      out.push(
+        finding(
+          "MESH_S3_PROTECTIONS",
+          address,
+          "no bucket policy limits object reads (GetObject and GetObjectVersion) to one named role: any principal the account's IAM lets in reads the snapshots",
+        ),
+      );
     }
     return out;
   });
@@ -788,7 +805,8 @@ function checkKmsLogsScoped(doc: TerraformJson): PolicyFinding[] {
       .filter((st) => st.Effect === "Allow" && strings(blocks(st.Principal)[0]?.Service).some((service) => service.startsWith("logs.")))
       .filter((st) => {
         const arns = conditionOf(st, "ArnLike", "kms:EncryptionContext:aws:logs:arn");
-        return arns.length === 0 || arns.some((arn) => /:log-group:\*$/.test(arn));
+        // Every pattern names a folder or a group: /name... with no wildcard before its first name.
+        return arns.length === 0 || arns.some((arn) => !/^arn:[^:*]+:logs:[^:*]+:[^:*]+:log-group:\/[^/*]/.test(arn));
       })
       .map(() =>
         finding(
@@ -807,9 +825,22 @@ function checkTaskRoleTrust(doc: TerraformJson): PolicyFinding[] {
   );
   return resources(doc, "aws_iam_role")
     .filter(({ address }) => taskRoles.has(address.slice("aws_iam_role.".length)))
-    .filter(({ body }) => !policyStatements(body.assume_role_policy).every((st) => conditionOf(st, "StringEquals", "aws:SourceAccount").length > 0))
+    .filter(
+      ({ body }) =>
+        !policyStatements(body.assume_role_policy).every(
+          (st) =>
+            isObject(st.Principal) &&
+            !("AWS" in st.Principal) &&
+            conditionOf(st, "StringEquals", "aws:SourceAccount").length > 0 &&
+            conditionOf(st, "ArnLike", "aws:SourceArn").length > 0,
+        ),
+    )
     .map(({ address }) =>
-      finding("MESH_TASK_ROLE_TRUST", address, "the task role's trust policy has no aws:SourceAccount condition: ECS could assume it for another account's tasks"),
+      finding(
+        "MESH_TASK_ROLE_TRUST",
+        address,
+        "the task role's trust policy lacks aws:SourceAccount and aws:SourceArn conditions, or trusts more than ECS: it could be assumed for another account's tasks",
+      ),
     );
 }
 

@@ -139,11 +139,6 @@ export class ConsulSecrets extends Construct {
     );
   }
 
-  /** Every service token secret, present and future (their names share a prefix): the servers sync them. */
-  public serviceTokenSecretsArn(partition: string, region: string, accountId: string): string {
-    return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${this.serviceTokenSecretPrefix}*`;
-  }
-
   /** The versions of some secrets: what must exist before their reader starts. */
   public versionsOf(refs: readonly SecretRef[]): SecretsmanagerSecretVersion[] {
     return refs.map((ref) => this.secretVersions.get(ref.secret)!);

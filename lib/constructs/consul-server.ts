@@ -190,10 +190,10 @@ export class ConsulServers extends Construct {
           Version: "2012-10-17",
           Statement: [
             { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
-            // The service tokens it keeps in sync: whatever parameters exist under the path, and their
-            // secrets, which only agent services have.
-            ...(server.agents
-              ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secrets.serviceTokenSecretsArn(props.partition, props.region, props.accountId)] }]
+            // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
+            // parameter naming a secret someone else created under the same prefix reads nothing.
+            ...(secrets.serviceTokens.size > 0
+              ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...secrets.serviceTokens.values()].map((token) => token.secret.arn) }]
               : []),
             {
               Effect: "Allow",

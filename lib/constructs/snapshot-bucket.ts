@@ -99,15 +99,15 @@ export class SnapshotBucket extends Construct {
             Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
             Condition: { Bool: { "aws:SecureTransport": "false" } },
           },
-          // Every write is SSE-KMS with the mesh's key. A request without the headers gets the bucket's
-          // default (that key); the parts of a multipart upload carry none, hence IfExists.
+          // Every write names SSE-KMS and the mesh's key itself: a request without the headers is refused
+          // too (the servers upload each snapshot in one PutObject, which carries both).
           {
             Sid: "MeshKeyOnly",
             Effect: "Deny",
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${this.bucket.arn}/*`,
-            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": props.kmsKeyArn } },
+            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": props.kmsKeyArn } },
           },
           {
             Sid: "KmsEncryptionOnly",
@@ -115,7 +115,7 @@ export class SnapshotBucket extends Construct {
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${this.bucket.arn}/*`,
-            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
           },
           {
             Sid: "RestoreRoleReadsOnly",

@@ -99,6 +99,14 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
       const name = cluster.slice(cluster.lastIndexOf("/") + 1);
       return (options.get("--tasks") ?? []).map((task) => recorded("ecs:DescribeTasks", `arn:${p}:ecs:${r}:${a}:task/${name}/${task}`));
     }
+    case "s3api put-object": {
+      const key = options.get("--ssekms-key-id")?.[0];
+      const object = recorded("s3:PutObject", `arn:${p}:s3:::${one("--bucket")}/${one("--key")}`, {
+        ...(options.has("--server-side-encryption") ? { "s3:x-amz-server-side-encryption": one("--server-side-encryption") } : {}),
+        ...(key ? { "s3:x-amz-server-side-encryption-aws-kms-key-id": key } : {}),
+      });
+      return [object, ...(key ? [{ action: "kms:GenerateDataKey", resource: key, context: { "kms:ViaService": `s3.${r}.amazonaws.com` }, source: SOURCES.s3Kms }] : [])];
+    }
     case "s3 cp": {
       const [from, to] = rest;
       if (from?.startsWith("s3://")) return [recorded("s3:GetObject", `arn:${p}:s3:::${from.slice(5)}`)];
