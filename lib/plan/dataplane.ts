@@ -26,7 +26,7 @@ export const DATAPLANE_CONTAINERS = {
 /** The task volume mesh-init writes (the dataplane's config, the CA, the consul-ecs binary) and the others read. */
 const CONSUL_DATA_VOLUME = "consul_data";
 
-/** The auth method and role path every dataplane task logs in with (lib/constructs/consul-auth-method.ts creates them). */
+/** The auth method and role path every dataplane task logs in with (the servers' consul-acl-sync creates the method: ServerPlan.login). */
 export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
   ...CONSUL_LOGIN,
   grpcTlsPort: CONSUL_PORTS.grpcTls,
@@ -118,8 +118,8 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       // subcommand/mesh-init: the server watcher, then a constant 1 s backoff), but the IAM login
       // is signed once, when mesh-init starts (config.go createAWSBearerToken), and AWS rejects
       // that signature 5 minutes later: startTimeout ends a task whose login went stale, and ECS
-      // starts one with a fresh signature. The servers create the auth method before any task
-      // can start (ServerPlan.login).
+      // starts one with a fresh signature. The servers create the auth method (ServerPlan.login);
+      // Auto Scaling servers report in service only once it exists.
       needs: [{ need: "control-plane", retrySeconds: Number.POSITIVE_INFINITY, signedOnceValidSeconds: SIGNED_REQUEST_VALIDITY_SECONDS }],
       startTimeout: meshInitStartTimeout(service.launchType),
       mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
