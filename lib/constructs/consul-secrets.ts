@@ -9,10 +9,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
-import { serverTlsName, serviceTokenPath } from "../plan/server";
-
-/** Service token secrets are named <prefix>/consul/service-token/<service>-<suffix>. */
-const SERVICE_TOKEN_SECRET_DIR = "service-token";
+import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 
 export interface ConsulSecretsProps {
   /** Prefix of every secret name (the cluster name). */
@@ -123,7 +120,7 @@ export class ConsulSecrets extends Construct {
     this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
 
     this.serviceTokenPath = serviceTokenPath(props.namePrefix);
-    this.serviceTokenSecretPrefix = `${props.namePrefix}/consul/${SERVICE_TOKEN_SECRET_DIR}/`;
+    this.serviceTokenSecretPrefix = serviceTokenSecretPrefix(props.namePrefix);
     this.serviceTokens = new Map(
       [...props.serviceNames].sort().map((service) => {
         const token = this.token(`service_token_${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`, `Consul ACL token of ${service} and its sidecar`);

@@ -9,7 +9,7 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY } from "../plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -131,15 +131,8 @@ export class ConsulServers extends Construct {
     sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
     for (const protocol of ["tcp", "udp"] as const) {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: servers });
-    }
-    // Servers flood-join each other's WAN pool even in one datacenter.
-    for (const protocol of ["tcp", "udp"] as const) {
-      sg.allowIngress(`serf_wan_${protocol}`, {
-        description: `Consul Serf WAN gossip (${protocol}) between the servers`,
-        protocol,
-        fromPort: CONSUL_PORTS.serfWan,
-        peer: { securityGroupId: sg.id },
-      });
+      // Servers flood-join each other's WAN pool even in one datacenter.
+      sg.allowIngress(`serf_wan_${protocol}`, { description: `Consul Serf WAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfWan, peer: servers });
     }
     sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.https, peer: vpc });
     sg.allowIngress("admin_ui", {
@@ -237,7 +230,7 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.autoScalingGroup]: groupName,
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
-        [SERVER_SLOTS.loginRoles]: `arn:${props.partition}:iam::${props.accountId}:role${server.login?.taskRolePath ?? "/"}*`,
+        [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
         [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
       }),
     );

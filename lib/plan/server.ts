@@ -99,6 +99,19 @@ export function serviceTokenPath(clusterName: string): string {
   return `/${clusterName}/consul/service-tokens`;
 }
 
+/** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
+export const SERVICE_TOKEN_SECRET_DIR = "service-token";
+
+/** What every service token secret's name starts with (the service's name follows), which consul-acl-sync checks. */
+export function serviceTokenSecretPrefix(clusterName: string): string {
+  return `${clusterName}/consul/${SERVICE_TOKEN_SECRET_DIR}/`;
+}
+
+/** BoundIAMPrincipalARNs of the dataplane auth method: every role under the task role path. */
+export function loginRolesArn(partition: string, accountId: string, taskRolePath: string): string {
+  return `arn:${partition}:iam::${accountId}:role${taskRolePath}*`;
+}
+
 /** Where agents and servers find the servers: fixed addresses, or cloud auto-join on the servers' tag. */
 export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
   return "addresses" in plan.join
@@ -159,12 +172,13 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
     });
   const nodes = Array.from({ length: count }, (_, index): ServerNodePlan => {
     const privateIp = fixed ? consul.serverPrivateIps![index]! : undefined;
+    const nodeConfig = config(index);
     return {
       index,
       // An address outside every subnet is a rule error; zone 0 keeps the plan whole until it is reported.
       zone: privateIp ? (zoneOfAddress(spec.network, privateIp) ?? 0) : index % spec.network.zones.length,
       ...(privateIp ? { privateIp } : {}),
-      config: config(index),
+      config: nodeConfig,
       userData: consulServerUserData({
         version,
         sha256: CONSUL_RELEASES[version][arch],
@@ -194,7 +208,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         lifecycleHook: fixed ? null : { name: SERVER_LAUNCH_HOOK, groupName: slot(SERVER_SLOTS.autoScalingGroup) },
         httpsPort: CONSUL_PORTS.https,
         paths,
-        serverConfig: config(index),
+        serverConfig: nodeConfig,
         nodeName: nodeName(index),
         loginTarget,
         systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),

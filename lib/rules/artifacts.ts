@@ -3,7 +3,7 @@
 // put into its slots, and gzipped as Terraform ships it.
 import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { SERVER_SLOTS, serviceTokenPath } from "../plan/server";
+import { SERVER_SLOTS, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { renderText } from "../render/text";
 import type { RuleResult } from "./index";
@@ -15,12 +15,12 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
     [SERVER_SLOTS.region]: "us-gov-west-1",
     [SERVER_SLOTS.clusterName]: plan.name,
     [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
-    [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
+    [SERVER_SLOTS.serviceTokenSecretPrefix]: serviceTokenSecretPrefix(plan.name),
     [SERVER_SLOTS.dataVolume]: "vol-0123456789abcdef0",
     [SERVER_SLOTS.autoScalingGroup]: `${plan.name}-consul-server-5`,
     [SERVER_SLOTS.snapshotBucket]: `${plan.name}-consul-snapshots-${"x".repeat(26)}`,
     [SERVER_SLOTS.snapshotKey]: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
-    [SERVER_SLOTS.loginRoles]: `arn:aws-us-gov:iam::000000000000:role${plan.server.login?.taskRolePath ?? "/"}*`,
+    [SERVER_SLOTS.loginRoles]: loginRolesArn("aws-us-gov", "000000000000", plan.server.login?.taskRolePath ?? "/"),
     [SERVER_SLOTS.clusterArn]: arn("ecs", `cluster/${plan.name}`),
   };
   for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
