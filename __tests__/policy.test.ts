@@ -261,6 +261,19 @@ const BAD: BadCase[] = [
     address: "aws_iam_role.task",
   },
   { rule: "MESH_TASK_ROLE_TRUST", name: "a task role any ECS task may assume", doc: taskRole(ECS_TRUST), address: "aws_iam_role.task" },
+  {
+    rule: "MESH_TASK_ROLE_TRUST",
+    name: "a task role whose trust policy is a data document (unreadable here)",
+    doc: merge(task([GOOD_CONTAINER]), res(["aws_iam_role", "task", { assume_role_policy: "${data.aws_iam_policy_document.trust.json}" }])),
+    address: "aws_iam_role.task",
+  },
+  {
+    rule: "MESH_TASK_ROLE_TRUST",
+    name: "a task role whose trust policy has no statement",
+    doc: merge(task([GOOD_CONTAINER]), res(["aws_iam_role", "task", { assume_role_policy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }])),
+    address: "aws_iam_role.task",
+  },
+  { rule: "MESH_KMS_LOGS_SCOPED", name: "a key policy that is not JSON", doc: res(["aws_kms_key", "k", { policy: "{bad" }]), address: "aws_kms_key.k" },
   // Security groups
   { rule: "CKV_AWS_24", name: "SSH from 0.0.0.0/0", doc: ingress({ ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/0" }), address: RULE },
   { rule: "CKV_AWS_24", name: "a TCP range covering 22 from ::/0", doc: ingress({ ip_protocol: "tcp", from_port: 0, to_port: 1024, cidr_ipv6: "::/0" }), address: RULE },

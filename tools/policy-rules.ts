@@ -746,19 +746,18 @@ function isUnscopable(action: string, allowList: readonly UnscopableAction[]): b
 // S3 and KMS: what the mesh's backups and key may be used for
 // ---------------------------------------------------------------------------------------------
 
-/** The statements of a policy document given as a JSON string (references left as they are). */
-function policyStatements(value: unknown): TfBlock[] {
-  if (typeof value !== "string") return [];
+/** The statements of a policy document given as a JSON string (references left as they are); undefined: not one, so it cannot be checked. */
+function policyStatements(value: unknown): TfBlock[] | undefined {
+  if (typeof value !== "string") return undefined;
   try {
     return blocks((JSON.parse(value) as TfBlock).Statement);
   } catch {
-    return [];
+    return undefined;
   }
 }
 
 const actionsOf = (statement: TfBlock): string[] => strings(statement.Action);
-const conditionOf = (statement: TfBlock, operator: string, key: string): string[] =>
-  strings(blocks(statement.Condition)[0]?.[operator] && (blocks(statement.Condition)[0]![operator] as TfBlock)[key]);
+const conditionOf = (statement: TfBlock, operator: string, key: string): string[] => strings(blocks(blocks(statement.Condition)[0]?.[operator])[0]?.[key]);
 
 // Prevents the control plane's backups (every ACL token's secret, the Connect CA's key) from being
 // read in transit, written unencrypted, or read by anyone the account's IAM lets in.
@@ -766,7 +765,9 @@ function checkBucketProtections(doc: TerraformJson): PolicyFinding[] {
   const policies = resources(doc, "aws_s3_bucket_policy");
   return resources(doc, "aws_s3_bucket").flatMap(({ address }) => {
     const name = address.slice("aws_s3_bucket.".length);
-    const statements = policies.filter(({ body }) => strings(body.bucket).some((b) => b.includes(`aws_s3_bucket.${name}.`))).flatMap(({ body }) => policyStatements(body.policy));
+    const statements = policies
+      .filter(({ body }) => strings(body.bucket).some((b) => b.includes(`aws_s3_bucket.${name}.`)))
+      .flatMap(({ body }) => policyStatements(body.policy) ?? []);
     const denies = statements.filter((st) => st.Effect === "Deny");
     const out: PolicyFinding[] = [];
     // Each deny must hold for every principal and every object of the bucket.
@@ -800,8 +801,12 @@ function checkBucketProtections(doc: TerraformJson): PolicyFinding[] {
 
 // Prevents another log group of the account from using the mesh's key through CloudWatch Logs.
 function checkKmsLogsScoped(doc: TerraformJson): PolicyFinding[] {
-  return resources(doc, "aws_kms_key").flatMap(({ address, body }) =>
-    policyStatements(body.policy)
+  return resources(doc, "aws_kms_key").flatMap(({ address, body }) => {
+    // No policy: the default key policy, which lets only the account's IAM policies in.
+    if (body.policy === undefined) return [];
+    const statements = policyStatements(body.policy);
+    if (!statements) return [finding("MESH_KMS_LOGS_SCOPED", address, "the key policy is not a JSON literal: cannot check it")];
+    return statements
       .filter((st) => st.Effect === "Allow" && strings(blocks(st.Principal)[0]?.Service).some((service) => service.startsWith("logs.")))
       .filter((st) => {
         const arns = conditionOf(st, "ArnLike", "kms:EncryptionContext:aws:logs:arn");
@@ -814,8 +819,8 @@ function checkKmsLogsScoped(doc: TerraformJson): PolicyFinding[] {
           address,
           "CloudWatch Logs may use the key for any log group of the account: name the mesh's log groups in kms:EncryptionContext:aws:logs:arn",
         ),
-      ),
-  );
+      );
+  });
 }
 
 // Prevents a role that ECS assumes for one account's tasks from being assumed for another's (confused deputy).
@@ -825,16 +830,20 @@ function checkTaskRoleTrust(doc: TerraformJson): PolicyFinding[] {
   );
   return resources(doc, "aws_iam_role")
     .filter(({ address }) => taskRoles.has(address.slice("aws_iam_role.".length)))
-    .filter(
-      ({ body }) =>
-        !policyStatements(body.assume_role_policy).every(
+    .filter(({ body }) => {
+      // Unreadable or empty: nothing shows the conditions are there.
+      const statements = policyStatements(body.assume_role_policy) ?? [];
+      return (
+        statements.length === 0 ||
+        !statements.every(
           (st) =>
             isObject(st.Principal) &&
             !("AWS" in st.Principal) &&
             conditionOf(st, "StringEquals", "aws:SourceAccount").length > 0 &&
             conditionOf(st, "ArnLike", "aws:SourceArn").length > 0,
-        ),
-    )
+        )
+      );
+    })
     .map(({ address }) =>
       finding(
         "MESH_TASK_ROLE_TRUST",

@@ -272,11 +272,13 @@ function resourcePolicyOf(values: StackValues, call: AwsCall): RolePolicy["docum
     for (const [name, key] of Object.entries<TerraformDoc>(values.doc.resource?.aws_kms_key ?? {})) {
       if (values.text(`\${aws_kms_key.${name}.arn}`) === call.resource) return key.policy ? values.policy(key.policy) : undefined;
     }
+    // KMS always consults the key policy: a key the stack does not define cannot be judged.
+    throw new Error(`${values.stack}: ${call.action} (${call.caller}) uses ${call.resource}, a KMS key the stack does not define`);
   }
   if (call.action.startsWith("s3:")) {
     for (const [, policy] of Object.entries<TerraformDoc>(values.doc.resource?.aws_s3_bucket_policy ?? {})) {
-      const bucket = values.text(String(policy.bucket));
-      if (call.resource.startsWith(`arn:aws:s3:::${bucket}`)) return values.policy(policy.policy);
+      const bucketArn = `arn:${values.partition}:s3:::${values.text(String(policy.bucket))}`;
+      if (call.resource === bucketArn || call.resource.startsWith(`${bucketArn}/`)) return values.policy(policy.policy);
     }
   }
   return undefined;
@@ -314,16 +316,9 @@ function actionMatches(pattern: string, action: string): boolean {
   return re.test(action);
 }
 
-/**
- * Grants no call uses that are there on purpose, each with its reason. A grant missing from the
- * calls and from this list is a warning.
- */
-export const DOCUMENTED_UNUSED: readonly { readonly action: RegExp; readonly why: string }[] = [];
-
 /** Evaluates every call of the stacks, and lists the grants of their inline policies that no call uses. */
 export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>, calls: readonly AwsCall[]): Promise<IamReport> {
   const verdicts: CallVerdict[] = [];
-  const used = new Set<string>();
   /** The calls each inline statement allowed, by stack/role/policy/index. */
   const allowedCalls = new Map<string, AwsCall[]>();
   const valuesOf = new Map(Object.entries(stacks).map(([stack, doc]) => [stack, new StackValues(stack, doc)]));
@@ -332,11 +327,12 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
     const values = valuesOf.get(call.stack)!;
     const policies = policiesOf.get(call.stack)!.get(call.role) ?? [];
     const principal = values.text(`\${aws_iam_role.${call.role}.arn}`);
+    const resourcePolicy = resourcePolicyOf(values, call);
     const simulation: Simulation = {
       identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      ...(resourcePolicyOf(values, call) ? { resourcePolicy: resourcePolicyOf(values, call) } : {}),
+      ...(resourcePolicy ? { resourcePolicy } : {}),
       vpcEndpointPolicies: endpointPoliciesOf(values, call),
       request: {
         action: call.action,
@@ -353,10 +349,9 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
     const allowedBy: string[] = [];
     for (const s of result.analysis?.identityAnalysis?.allowStatements ?? []) {
       const policy = policies.find((p) => p.name === s.policyId);
-      const index = policy ? policy.document.Statement.findIndex((st) => JSON.stringify(st) === JSON.stringify(s.statement)) : -1;
+      const index = s.statement.index() - 1;
       allowedBy.push(`${s.policyId} #${index + 1}`);
       if (allowed && policy && !policy.managed) {
-        used.add(`${call.stack}/${call.role}/${policy.name}/${index}/${call.action.toLowerCase()}`);
         const statementKey = `${call.stack}/${call.role}/${policy.name}/${index}`;
         allowedCalls.set(statementKey, [...(allowedCalls.get(statementKey) ?? []), call]);
       }
@@ -385,10 +380,7 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
             if (actions.length > 0) broad.push({ ...grant, what: `${pattern}, where its calls use ${actions.join(", ")}` });
           }
           for (const pattern of [statement.Action].flat() as string[]) {
-            const usedBy = calls.some(
-              (c) => c.stack === stack && c.role === role && actionMatches(pattern, c.action) && used.has(`${stack}/${role}/${policy.name}/${index}/${c.action.toLowerCase()}`),
-            );
-            if (!usedBy && !DOCUMENTED_UNUSED.some((d) => d.action.test(pattern))) unused.push({ stack, role, policy: policy.name, statement: index + 1, action: pattern });
+            if (!allowedHere.some((c) => actionMatches(pattern, c.action))) unused.push({ ...grant, action: pattern });
           }
         });
       }
