@@ -15,7 +15,6 @@ import { CONSUL_PORTS, DATAPLANE_PORTS } from "../lib/facts";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
 import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES } from "../lib/versions";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
-import { FORMERLY_MANAGED_LOGIN } from "../stacks/intentions-stack";
 import { synthAllStacks } from "./support/synth";
 
 type Doc = Record<string, any>;
@@ -207,7 +206,9 @@ describe("the control plane of dataplane tasks", () => {
         StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.account.account_id}" },
         ArnLike: { "aws:SourceArn": "arn:${data.aws_partition.partition.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.account.account_id}:*" },
       });
-      for (const container of containersOf(production, service).filter((c) => c.name === NAMES.meshInit || c.name === NAMES.healthSync)) {
+      const loggingIn = containersOf(production, service).filter((c) => c.name === NAMES.meshInit || c.name === NAMES.healthSync);
+      expect(loggingIn.map((c) => c.name).sort(), service).toEqual([NAMES.healthSync, NAMES.meshInit].sort());
+      for (const container of loggingIn) {
         expect(consulEcsConfigOf(container).consulLogin.serverIdHeaderValue, `${service} ${container.name}`).toBe("server.prod.consul");
       }
       // The login signs iam:GetRole on the role itself, and nothing else.
@@ -220,7 +221,13 @@ describe("the control plane of dataplane tasks", () => {
   it("leaves the login to the servers: the intentions stack creates none of it, and forgets (never destroys) what an older version created", () => {
     const types = Object.keys(intentions);
     expect(types.filter((t) => /auth_method|binding_rule|consul_node/.test(t))).toEqual([]);
-    expect(production.intentions.removed).toEqual(FORMERLY_MANAGED_LOGIN.map((from) => ({ from, lifecycle: { destroy: false } })));
+    // The addresses 0.1.0 gave them, written out: a typo in the stack's list would orphan nothing and forget nothing.
+    expect(production.intentions.removed).toEqual(
+      ["consul_acl_auth_method.dataplane_login_auth_method", "consul_acl_binding_rule.dataplane_login_binding_rule", "consul_node.dataplane_login_synthetic_node"].map((from) => ({
+        from,
+        lifecycle: { destroy: false },
+      })),
+    );
     // An agent-only mesh never had them.
     expect(synthAllStacks(DEFAULT_SPEC).intentions.removed).toBeUndefined();
   });

@@ -222,7 +222,10 @@ describe("IAM (ecs_iam.tf)", () => {
   });
 
   it("trusts only the service that assumes each role, and the account only for the snapshot restore role", () => {
-    const principals = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement[0].Principal);
+    const statements = Object.values(resources("aws_iam_role")).map((r: any) => JSON.parse(r.assume_role_policy).Statement);
+    // One trust statement per role: a second one would go unread below.
+    expect(statements.map((st) => st.length)).toEqual(statements.map(() => 1));
+    const principals = statements.flatMap((st) => st.map((s: any) => s.Principal));
     expect(principals.flatMap((p) => (p.Service ? [p.Service] : [])).sort()).toEqual([
       "ec2.amazonaws.com",
       "ec2.amazonaws.com",
@@ -230,7 +233,9 @@ describe("IAM (ecs_iam.tf)", () => {
       "vpc-flow-logs.amazonaws.com",
     ]);
     expect(principals.filter((p) => !p.Service)).toEqual([{ AWS: "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root" }]);
-    expect(resources("aws_iam_role").snapshots_restore_role.assume_role_policy).toContain(":root");
+    expect(JSON.parse(resources("aws_iam_role").snapshots_restore_role.assume_role_policy).Statement.map((s: any) => s.Principal)).toEqual([
+      { AWS: "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root" },
+    ]);
   });
 });
 
@@ -480,7 +485,7 @@ describe("production topology (examples/production.yaml)", () => {
     const names = [1, 2, 3].map((n) => /^node_name += "([^"]+)"$/m.exec((prod as any).locals[`consul_servers_server_${n}_user_data`])?.[1]);
     expect(names).toEqual(["consul-server-1", "consul-server-2", "consul-server-3"]);
     // A fixed server keeps its hostname with its address: no name change at its next roll.
-    expect((doc as any).locals.consul_servers_server_1_user_data).not.toMatch(/^node_name /m);
+    expect((doc as any).locals.consul_servers_server_1_user_data).not.toMatch(/^\s*node_name\s*=/m);
   });
 
   it("waits for each server group longer than its launch hook, and destroys the host group without waiting for a drain", () => {

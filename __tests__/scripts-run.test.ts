@@ -205,6 +205,10 @@ function runUserData(root: ScriptRoot, script: string, stubs: Record<string, Stu
 }
 
 /** Command lines with the per-run temporary folder named /tmp/WORK. */
+/** The servers' local Consul API, which their scripts call. */
+const API = "https://127.0.0.1:8501/v1";
+/** The Consul API requests of a run, as "METHOD /path". */
+const apiCalls = (result: RunResult) => result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
 const lines = (calls: readonly StubCall[], except: readonly string[] = []) => commandLines(calls, { except }).map((l) => l.replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, "/tmp/WORK"));
 const indexOf = (calls: readonly StubCall[], line: string) => lines(calls).indexOf(line);
 const sleeps = (calls: readonly StubCall[]) => calls.filter((c) => c.program === "sleep").map((c) => c.args.join(" "));
@@ -554,6 +558,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("nvme"));
     expect(result.exitCode).toBe(1);
     expect(result.calls.filter((c) => c.args.join(" ").startsWith("acl binding-rule list"))).toHaveLength(10);
+    expect(lines(result.calls).at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON /);
+    expect(result.stderr).toContain("FAILED: waiting for the dataplane tasks' IAM login (auth method, binding rule, synthetic node): still failing after 10 attempts\n");
   });
 
   it("a dataplane login the leader never creates: waits for it, bounded, then abandons (no task may start and sign a login that cannot succeed)", () => {
@@ -607,7 +613,6 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       expect(result.calls.map((c) => [c.invokedAs, ...c.args])).toEqual([[SERVER_PATHS.binary, "agent", "-config-dir=/etc/consul.d"]]);
     });
 
-    const API = "https://127.0.0.1:8501/v1";
     const token = (accessor: string, secret: string) => JSON.stringify({ AccessorID: accessor, SecretID: secret });
     const WEB = { accessor: "0e0e0e0e-0000-4000-8000-000000000001", secret: "5e5e5e5e-0000-4000-8000-00000000000a" };
     const API_SVC = { accessor: "0e0e0e0e-0000-4000-8000-000000000002", secret: "5e5e5e5e-0000-4000-8000-00000000000b" };
@@ -709,8 +714,6 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           },
         });
       };
-      const apiCalls = (result: RunResult) =>
-        result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
       const bodies = (result: RunResult) => result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
 
       it("on the leader of a new cluster: creates the dataplane login, replaces a foreign binding rule, then the policy and tokens; deletes removed services' tokens", () => {
@@ -979,15 +982,16 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           },
         });
       };
-      const api = (result: RunResult) => result.calls.filter((c) => c.program === "curl").map((c) => `${c.args[c.args.indexOf("-X") + 1]} ${c.args.at(-1)!.slice(API.length)}`);
       const deregistered = (result: RunResult) => result.calls.filter((c) => c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
-      const deleted = (result: RunResult) => api(result).filter((c) => c.startsWith("DELETE "));
+      const deleted = (result: RunResult) => apiCalls(result).filter((c) => c.startsWith("DELETE "));
       const seenGone = SERVER_PATHS.taskReaperSeenGone;
       let first: RunResult;
+      let seenAfterFirst: string;
       let second: RunResult;
       beforeAll(() => {
         if (root.exists(seenGone)) root.writeFiles({ [seenGone]: "" });
         first = run("10.20.0.10");
+        seenAfterFirst = root.read(seenGone);
         second = run("10.20.0.10");
       });
 
@@ -1004,7 +1008,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
             ).toBe(false);
           }
           // Nothing from Consul ends up in a URL but validated accessors.
-          expect(api(result).filter((c) => c.includes("..") || c.includes("leave"))).toEqual([]);
+          expect(apiCalls(result).filter((c) => c.includes("..") || c.includes("leave"))).toEqual([]);
         }
       });
 
@@ -1012,7 +1016,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         // First run: the stopped and forgotten tasks are seen once, nothing of theirs goes.
         expect(deregistered(first).map((b) => b.ServiceID)).toEqual(["registered-by-hand", "web-hostile\n--query"]);
         expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(2)}`);
-        expect(root.read(seenGone)).toBe(`${task.stopped}\n${task.forgotten}\n`);
+        expect(seenAfterFirst).toBe(`${task.stopped}\n${task.forgotten}\n`);
         // Second run: both confirmed.
         expect(deregistered(second).map((b) => b.ServiceID)).toEqual([`web-${task.stopped}`, `web-${task.stopped}-sidecar-proxy`, "registered-by-hand", "web-hostile\n--query"]);
         for (const body of deregistered(second)) expect(body).toEqual({ Node: cluster, ServiceID: expect.any(String) });
@@ -1050,9 +1054,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(root.read(seenGone)).toBe("\n");
       });
 
-      it("keeps working with thousands of login tokens (its lists go through files, not arguments)", () => {
+      it("keeps working with 1,500 login tokens (its lists go through files, not arguments), and asks ECS about every task once", () => {
         const { argv, env } = unit("/etc/systemd/system/consul-task-reaper.service");
-        const many = Array.from({ length: 1500 }, (_, i) => login(`b0000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`, ofTask(i.toString(16).padStart(32, "a"))));
+        const taskIds = Array.from({ length: 1500 }, (_, i) => i.toString(16).padStart(32, "0"));
+        const many = taskIds.map((taskId, i) => login(`b0000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`, ofTask(taskId)));
         const result = root.run({
           argv,
           env: { PATH: STUB_PATH, ...env },
@@ -1070,7 +1075,9 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           timeoutMs: 60_000,
         });
         expect(result.exitCode, result.stderr.slice(-500)).toBe(0);
-        expect(result.calls.filter((c) => c.program === "aws")).toHaveLength(15);
+        const described = result.calls.filter((c) => c.program === "aws").map((c) => JSON.parse(c.args[c.args.indexOf("--cli-input-json") + 1]!) as { tasks: string[] });
+        expect(described.map((request) => request.tasks.length)).toEqual(Array(15).fill(100));
+        expect(described.flatMap((request) => request.tasks).sort()).toEqual([...taskIds].sort());
         expect(result.stderr).toBe("");
       });
 
