@@ -9,10 +9,13 @@ import { ENVOY_API, envoyApiStats, judgeEnvoyBootstrap } from "../tools/judges/e
 
 const rendered = renderEnvoyTlsConfig({ appPort: 8080 });
 
-/** The rendered config with `from` (which must occur exactly once) replaced by `to`. */
+/**
+ * The rendered config with the first `from` replaced by `to`. The TLS listener and its cluster
+ * come first, before the ready listener and the admin cluster, which repeat some of its lines.
+ */
 function mutate(from: string, to: string): string {
   const at = rendered.indexOf(from);
-  if (at < 0 || rendered.indexOf(from, at + 1) >= 0) throw new Error(`expected exactly one ${JSON.stringify(from)} in the rendered config`);
+  if (at < 0) throw new Error(`expected ${JSON.stringify(from)} in the rendered config`);
   return rendered.slice(0, at) + to + rendered.slice(at + from.length);
 }
 

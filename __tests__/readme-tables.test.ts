@@ -2,7 +2,7 @@
 // synthesized stacks: they must show every variable and output, and the README must be current.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { block, documentedStacks, extractBlock, inputsMarkdown, MARKERS, outputsMarkdown, replaceBlock } from "../tools/readme-tables";
+import { block, documentedStacks, extractBlock, inputsMarkdown, MARKERS, outputsMarkdown, replaceBlock, trustMarkdown } from "../tools/readme-tables";
 
 const stacks = documentedStacks();
 
@@ -39,5 +39,13 @@ describe("README inputs and outputs tables", () => {
     const readme = fs.readFileSync("README.md", "utf8");
     expect(extractBlock(readme, "inputs"), "README.md lacks the inputs markers").toBe(block(inputsMarkdown(stacks)));
     expect(extractBlock(readme, "outputs"), "README.md lacks the outputs markers").toBe(block(outputsMarkdown(stacks)));
+    expect(extractBlock(readme, "trust"), "README.md lacks the trust markers").toBe(block(trustMarkdown()));
+  });
+
+  it("state what the app of each kind of task reaches, from the trust model", () => {
+    const trust = trustMarkdown();
+    expect(trust).toContain("**agent tasks** (from the built-in default spec): the app reaches no credential and no admin endpoint.");
+    expect(trust).toContain("**the TLS edge task** (from `examples/tls-edge.yaml`): the app reaches no credential and no admin endpoint.");
+    expect(trust).toMatch(/\| `signed-login` \| the task role: .* \| the task role is the service's mesh identity/);
   });
 });

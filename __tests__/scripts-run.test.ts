@@ -1193,7 +1193,7 @@ const ENVOY_JSON = '{"admin": {"address": {"socket_address": {"address": "127.0.
 describe("envoy-bootstrap script", () => {
   const bootstrap = containerOf(CONTAINER_NAMES.envoyBootstrap);
   const consulEnv = ["CONSUL_HTTP_TOKEN", "CONSUL_HTTP_ADDR", "CONSUL_GRPC_ADDR"];
-  const volume = { [TASK_PATHS.envoyBootstrapDir]: { directory: true as const, mode: 0o755 } };
+  const volume = { [TASK_PATHS.envoyBootstrapDir]: { directory: true as const, mode: 0o755 }, [TASK_PATHS.envoyAdminDir]: { directory: true as const, mode: 0o755 } };
   const connect = exactArgs("connect", "envoy", "-sidecar-for", SERVICE.name, "-admin-bind", `127.0.0.1:${ENVOY_PORTS.admin}`, "-bootstrap");
 
   function bootstrapStubs(tokenReads: Answer[]): Record<string, Stub> {
@@ -1210,7 +1210,7 @@ describe("envoy-bootstrap script", () => {
     };
   }
 
-  it("waits for its token to be known, then writes the bootstrap for Envoy only (write, chown, rename)", () => {
+  it("waits for its token to be known, then writes the bootstrap for Envoy only (write, chown, rename) and gives Envoy its admin socket directory", () => {
     const root = newRoot();
     const result = root.run({
       argv: argvOf(bootstrap),
@@ -1229,7 +1229,10 @@ describe("envoy-bootstrap script", () => {
       "consul acl token read -self",
       `consul ${connect}`,
       `chown ${ENVOY_UID} ${TASK_PATHS.envoyBootstrapFile}.tmp`,
+      `chown ${ENVOY_UID} ${TASK_PATHS.envoyAdminDir}`,
     ]);
+    // Only Envoy's user may enter the directory of the admin socket.
+    expect(root.mode(TASK_PATHS.envoyAdminDir)).toBe(0o700);
     for (const call of result.calls.filter((c) => c.program === "consul")) {
       expect(call.env).toEqual({ CONSUL_HTTP_TOKEN: TASK_SECRETS.CONSUL_HTTP_TOKEN, CONSUL_HTTP_ADDR: "127.0.0.1:8500", CONSUL_GRPC_ADDR: "127.0.0.1:8502" });
     }
@@ -1258,7 +1261,7 @@ describe("envoy-bootstrap script", () => {
     expect(result.created).toEqual([]);
   });
 
-  it.each(["SERVICE_NAME", "CONSUL_HTTP_TOKEN", "ENVOY_BOOTSTRAP", "ENVOY_UID", "ENVOY_ADMIN_BIND"])("without %s: stops at once, naming it", (variable) => {
+  it.each(["SERVICE_NAME", "CONSUL_HTTP_TOKEN", "ENVOY_BOOTSTRAP", "ENVOY_UID", "ENVOY_ADMIN_BIND", "ENVOY_ADMIN_DIR"])("without %s: stops at once, naming it", (variable) => {
     const root = newRoot();
     const result = root.run({ argv: argvOf(bootstrap), env: containerEnv(bootstrap, [variable]), files: volume, stubs: bootstrapStubs([ok()]) });
     expect(result.exitCode).not.toBe(0);
@@ -1267,12 +1270,16 @@ describe("envoy-bootstrap script", () => {
   });
 });
 
+/** HTTP/1.1 with a Host: Envoy's HTTP connection manager refuses HTTP/1.0 unless told to accept it. */
+const READY_REQUEST = "GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
 describe("Envoy readiness checks (mesh sidecar and TLS edge)", () => {
   const sidecarCheck: string[] = containerOf(CONTAINER_NAMES.envoySidecar).healthCheck.command;
   const cases: [string, number, string | undefined, number][] = [
-    ["LIVE on the admin port: healthy", ENVOY_PORTS.admin, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nLIVE\n", 0],
-    ["still initializing: unhealthy", ENVOY_PORTS.admin, "HTTP/1.0 503 Service Unavailable\r\n\r\nPRE_INITIALIZING\n", 1],
-    ["nothing listening: unhealthy", ENVOY_PORTS.admin, undefined, 1],
+    ["LIVE on the ready listener: healthy", ENVOY_PORTS.ready, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nLIVE\n", 0],
+    ["still initializing: unhealthy", ENVOY_PORTS.ready, "HTTP/1.1 503 Service Unavailable\r\n\r\nPRE_INITIALIZING\n", 1],
+    ["nothing listening: unhealthy", ENVOY_PORTS.ready, undefined, 1],
+    ["only the old admin port answers: unhealthy", ENVOY_PORTS.admin, "HTTP/1.1 200 OK\r\n\r\nLIVE\n", 1],
   ];
 
   it.each(cases)("%s", (_name, port, response, exit) => {
@@ -1280,18 +1287,19 @@ describe("Envoy readiness checks (mesh sidecar and TLS edge)", () => {
     const root = newRoot();
     const result = root.run({ argv: sidecarCheck.slice(1), listeners: response === undefined ? [] : [{ port, response }] });
     expect(result.exitCode).toBe(exit);
-    if (response !== undefined) expect(result.requests[port]).toBe("GET /ready HTTP/1.0\r\n\r\n");
+    if (port !== ENVOY_PORTS.ready) expect(result.requests[port] ?? "").toBe("");
+    else if (response !== undefined) expect(result.requests[port]).toBe(READY_REQUEST);
     else expect(result.stderr).toContain(`/dev/tcp/127.0.0.1/${port}: Connection refused`);
   });
 
-  it("the TLS edge's Envoy check asks its own admin port", () => {
+  it("the TLS edge's Envoy check asks its own ready listener", () => {
     const edge = loadSpecFile("examples/tls-edge.yaml").plan.tlsEdge!;
     const envoy = edge.task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
     const check = envoy.healthCheck!.command.map((part) => (typeof part === "string" ? part : renderText(part as TemplateText)));
     const root = newRoot();
-    const result = root.run({ argv: check.slice(1), listeners: [{ port: TLS_EDGE_PORTS.admin, response: "HTTP/1.0 200 OK\r\n\r\nLIVE\n" }] });
+    const result = root.run({ argv: check.slice(1), listeners: [{ port: TLS_EDGE_PORTS.ready, response: "HTTP/1.1 200 OK\r\n\r\nLIVE\n" }] });
     expect(result.exitCode).toBe(0);
-    expect(result.requests[TLS_EDGE_PORTS.admin]).toBe("GET /ready HTTP/1.0\r\n\r\n");
+    expect(result.requests[TLS_EDGE_PORTS.ready]).toBe(READY_REQUEST);
   });
 });
 
@@ -1334,7 +1342,7 @@ describe("TLS edge Envoy start script", () => {
     expect(root.read(`${dir}/key.pem`)).toBe(`${KEY}\n`);
     for (const file of ["cert.pem", "key.pem", "envoy.yaml"]) expect(root.mode(`${dir}/${file}`), file).toBe(0o600);
     expect(lines(result.calls)).toEqual([
-      `chown envoy:envoy ${dir}/cert.pem ${dir}/key.pem ${dir}/envoy.yaml`,
+      `chown envoy:envoy ${dir} ${dir}/cert.pem ${dir}/key.pem ${dir}/envoy.yaml`,
       `${TLS_EDGE_PATHS.imageEntrypoint} envoy --config-path ${dir}/envoy.yaml --disable-hot-restart --log-level info`,
     ]);
     expect(result.calls[1]!.env).toEqual({ TLS_CERT_PEM: undefined, TLS_KEY_PEM: undefined, TLS_CERT_SHA256: "c0ffee" });
@@ -1383,7 +1391,7 @@ describe("mutated scripts are caught", () => {
     const result = root.run({
       argv: ["/bin/sh", "-ec", mutated],
       env: containerEnv(bootstrap),
-      files: { [TASK_PATHS.envoyBootstrapDir]: { directory: true } },
+      files: { [TASK_PATHS.envoyBootstrapDir]: { directory: true }, [TASK_PATHS.envoyAdminDir]: { directory: true } },
       stubs: { consul: { otherwise: ok(ENVOY_JSON) }, sleep: { otherwise: ok() }, chown: { otherwise: ok() } },
     });
     expect(result.exitCode).toBe(0);

@@ -85,7 +85,12 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   ["port out of range", (s) => (server(s).port = 70000), "services.http-server.port", /between 1 and 65535/],
   ["app port on the Consul HTTP API", (s) => (server(s).port = 8500), "services.http-server.port", /Consul agent's HTTP API/],
   ["app port on the Envoy listener", (s) => (server(s).port = 21000), "services.http-server.port", /Envoy sidecar's public listener/],
-  ["upstream on the Envoy admin port", (s) => (client(s).upstreams[0].localBindPort = 19000), "services.http-client.upstreams[0].localBindPort", /Envoy admin API/],
+  [
+    "upstream on the Envoy ready listener",
+    (s) => (client(s).upstreams[0].localBindPort = 19100),
+    "services.http-client.upstreams[0].localBindPort",
+    /Envoy sidecar's ready listener/,
+  ],
   ["upstream on the app port", (s) => (client(s).upstreams[0].localBindPort = 8080), "services.http-client.upstreams[0].localBindPort", /app's own port/],
   [
     "duplicate upstream ports",

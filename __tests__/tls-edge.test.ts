@@ -254,9 +254,14 @@ describe("Envoy config (v3)", () => {
     expect(custom.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value).toBe(5000);
   });
 
-  it("binds the admin interface to 127.0.0.1 only", () => {
-    expect(config.admin.address.socket_address.address).toBe("127.0.0.1");
-    expect(config.admin.address.socket_address.port_value).toBe(9901);
+  it("puts the admin interface on a socket in Envoy's own volume, and exposes only GET /ready on 127.0.0.1:9901", () => {
+    expect(config.admin.address).toEqual({ pipe: { path: "/etc/envoy-tls/admin.sock", mode: 0o600 } });
+    const ready = config.static_resources.listeners.find((l: { name: string }) => l.name === "envoy_ready");
+    expect(ready.address.socket_address).toEqual({ address: "127.0.0.1", port_value: 9901 });
+    const routes = ready.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+    expect(routes).toEqual([{ match: { path: "/ready", headers: [{ name: ":method", string_match: { exact: "GET" } }] }, route: { cluster: "envoy_admin" } }]);
+    const admin = config.static_resources.clusters.find((c: { name: string }) => c.name === "envoy_admin");
+    expect(admin.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({ pipe: { path: "/etc/envoy-tls/admin.sock" } });
   });
 
   it("uses no v2 field names: typed_config on every filter, load_assignment instead of hosts", () => {
@@ -292,7 +297,7 @@ describe("the Envoy start script (run with sh)", () => {
     // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
     fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
     const envoyConfig = renderEnvoyTlsConfig({ appPort: 8080, configDir: dir });
-    const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), files: tlsEdgeFiles(dir), envoyUser: user, entrypoint }));
+    const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), files: tlsEdgeFiles(dir), envoyUser: user, entrypoint, configDir: dir }));
     const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
     return { dir, envoyConfig, status: result.status, stderr: result.stderr };
   }
@@ -305,6 +310,8 @@ describe("the Envoy start script (run with sh)", () => {
     expect(fs.readFileSync(path.join(run.dir, "key.pem"), "utf8")).toBe(`${key}\n`);
     expect(fs.readFileSync(path.join(run.dir, "cert.pem"), "utf8")).toBe(`${cert}\n`);
     expect(fs.statSync(path.join(run.dir, "key.pem")).mode & 0o777).toBe(0o600);
+    // Envoy's admin socket goes into this directory: Envoy's user only.
+    expect(fs.statSync(run.dir).mode & 0o777).toBe(0o700);
     expect(fs.readFileSync(path.join(run.dir, "envoy.yaml"), "utf8")).toBe(run.envoyConfig.endsWith("\n") ? run.envoyConfig : `${run.envoyConfig}\n`);
     expect(fs.readFileSync(path.join(run.dir, "args"), "utf8").trim()).toBe(`envoy --config-path ${run.dir}/envoy.yaml --disable-hot-restart --log-level info`);
     expect(fs.readFileSync(path.join(run.dir, "env"), "utf8")).not.toMatch(/TLS_(KEY|CERT)_PEM|PRIVATE KEY/);
@@ -350,7 +357,7 @@ describe("the tls-edge spec", () => {
 
   it.each([
     [{ appPort: 443 }, "appPort", "Envoy's TLS listener"],
-    [{ appPort: 9901 }, "appPort", "Envoy's admin interface"],
+    [{ appPort: 9901 }, "appPort", "Envoy's ready listener"],
     [{ appPort: 80 }, "appPort", "privileged port"],
     [{ serviceName: "a".repeat(64) }, "serviceName", "DNS label (at most 63"],
     [{ serviceName: "a".repeat(128) }, "serviceName", "at most 127 characters (Cloud Map"],

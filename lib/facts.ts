@@ -14,11 +14,17 @@ export const CONSUL_PORTS = {
   dns: 8600,
 } as const;
 
-/** Envoy sidecar ports: Consul assigns sidecar public listeners from 21000-21255; admin stays on loopback. */
+/**
+ * Envoy sidecar ports: Consul assigns sidecar public listeners from 21000-21255. The agent sidecar's
+ * admin API moves to a Unix socket (TASK_PATHS.envoyAdminSocket); `consul connect envoy` still
+ * takes 19000 as its -admin-bind, and consul-dataplane keeps its admin there. The ready listener
+ * serves only GET /ready, on loopback.
+ */
 export const ENVOY_PORTS = {
   publicListener: 21000,
   publicRangeEnd: 21255,
   admin: 19000,
+  ready: 19100,
 } as const;
 
 /**
@@ -33,10 +39,10 @@ export const DATAPLANE_PORTS = {
   lifecycle: 20300,
 } as const;
 
-/** Ports of the TLS edge task: Envoy's TLS listener (the original's) and its admin API on 127.0.0.1 only. */
+/** Ports of the TLS edge task: Envoy's TLS listener (the original's) and its ready listener on 127.0.0.1 (admin is on a socket). */
 export const TLS_EDGE_PORTS = {
   listener: 443,
-  admin: 9901,
+  ready: 9901,
 } as const;
 
 /** Paths inside a mesh task: the agent's config and data, and the volume that carries the Envoy bootstrap. */
@@ -48,6 +54,9 @@ export const TASK_PATHS = {
   envoyBootstrapDir: "/consul/envoy",
   envoyBootstrapFile: "/consul/envoy/bootstrap.json",
   envoyBinary: "/usr/local/bin/envoy",
+  /** Agent tasks: the volume only Envoy mounts, holding its admin socket. */
+  envoyAdminDir: "/envoy-admin",
+  envoyAdminSocket: "/envoy-admin/admin.sock",
   /** Dataplane tasks: the volume mesh-init fills (bootstrapDir of consul-ecs). */
   consulEcsBootstrapDir: "/consul",
 } as const;

@@ -8,8 +8,9 @@ import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { slot } from "./text";
-import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, type ConsulCheckContext } from "./texts";
-import type { ContainerHealthCheck, ContainerPlan, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
+import { envoyAdminOnSocket } from "./envoy-admin";
+import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
+import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
 
 /** Container names inside every mesh task, in start order. */
@@ -23,6 +24,9 @@ export const CONTAINER_NAMES = {
 /** The task volume that carries the Envoy bootstrap from the init container to Envoy. */
 export const BOOTSTRAP_VOLUME = "envoy-bootstrap";
 
+/** The task volume that holds Envoy's admin socket: Envoy mounts it, the init container prepares it, the app does not. */
+export const ENVOY_ADMIN_VOLUME = "envoy-admin";
+
 /** Slots for the secrets the stack creates; the MeshService construct binds them to ECS valueFrom references. */
 export const MESH_SECRET_SLOTS = {
   gossipKey: "secret:gossipKey",
@@ -30,6 +34,13 @@ export const MESH_SECRET_SLOTS = {
   agentToken: "secret:agentToken",
   serviceToken: "secret:serviceToken",
 } as const;
+
+/** The credential each mesh secret is, for the trust model (the CA certificate is public). */
+export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
+  [MESH_SECRET_SLOTS.gossipKey]: "gossip-key",
+  [MESH_SECRET_SLOTS.agentToken]: "agent-token",
+  [MESH_SECRET_SLOTS.serviceToken]: "service-token",
+};
 
 /** Slots every task's log configuration reads. */
 export const LOG_SLOTS = { group: "logGroup", region: "region" } as const;
@@ -46,6 +57,9 @@ const SIDECAR_HEALTH = { interval: 10, timeout: 5, retries: 3, startPeriod: 10 }
  * 10 minutes), so a slow boot still fits and a server that never comes up fails clearly.
  */
 export const CONTROL_PLANE_WAIT = { attempts: (2 * CONTROL_PLANE_COLD_BOOT_SECONDS) / 5, intervalSeconds: 5 } as const;
+
+/** The agent sidecar's admin socket and ready listener. */
+export const SIDECAR_ADMIN = envoyAdminOnSocket(TASK_PATHS.envoyAdminSocket, ENVOY_PORTS.ready);
 
 function healthCheck(command: ContainerHealthCheck["command"], needs?: ContainerHealthCheck["needs"]): ContainerHealthCheck {
   return { command, ...SIDECAR_HEALTH, ...(needs ? { needs } : {}) };
@@ -131,6 +145,12 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         startPeriod: ECS_HEALTH_CHECK_LIMITS.startPeriod.max,
       },
       memoryReservation: SIDECAR_MEMORY.consulAgent,
+      // The agent has no default token (consul-agent.sh): an anonymous caller reads and registers
+      // nothing, and xDS answers only a caller with a token.
+      serves: [
+        { name: "Consul HTTP API", on: { tcp: CONSUL_PORTS.http }, reveals: [], controls: false },
+        { name: "Consul gRPC (xDS)", on: { tcp: CONSUL_PORTS.grpc }, reveals: [], controls: false },
+      ],
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
     },
@@ -150,16 +170,23 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         CONSUL_HTTP_ADDR: `127.0.0.1:${CONSUL_PORTS.http}`,
         CONSUL_GRPC_ADDR: `127.0.0.1:${CONSUL_PORTS.grpc}`,
         SERVICE_NAME: name,
+        // consul connect envoy requires a TCP admin address; Envoy's --config-yaml moves it to the socket.
         ENVOY_ADMIN_BIND: `127.0.0.1:${ENVOY_PORTS.admin}`,
+        ENVOY_ADMIN_DIR: TASK_PATHS.envoyAdminDir,
         ENVOY_BOOTSTRAP: TASK_PATHS.envoyBootstrapFile,
         ENVOY_UID: String(ENVOY_UID),
       }),
       secrets: secrets({ CONSUL_HTTP_TOKEN: serviceToken }),
-      mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: false }],
+      mountPoints: [
+        { sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: false },
+        { sourceVolume: ENVOY_ADMIN_VOLUME, containerPath: TASK_PATHS.envoyAdminDir, readOnly: false },
+      ],
       dependsOn: [{ containerName: names.consulAgent, condition: "HEALTHY" }],
       // The script's bounded wait for the token (consul acl token read -self) covers a cold boot.
       needs: [{ need: "control-plane", retrySeconds: CONTROL_PLANE_WAIT.attempts * CONTROL_PLANE_WAIT.intervalSeconds }],
       memoryReservation: SIDECAR_MEMORY.envoyBootstrap,
+      // The bootstrap carries the token in its xDS initial_metadata (x-consul-token).
+      stores: [{ volume: BOOTSTRAP_VOLUME, path: TASK_PATHS.envoyBootstrapFile, holds: ["service-token"] }],
       readonlyRootFilesystem: true,
     },
     {
@@ -167,15 +194,23 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       image: imageSlot("envoy"),
       essential: true,
       entryPoint: [TASK_PATHS.envoyBinary],
-      command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--disable-hot-restart", "--log-level", "info"],
+      command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--config-yaml", sidecarEnvoyOverlay(SIDECAR_ADMIN), "--disable-hot-restart", "--log-level", "info"],
       user: String(ENVOY_UID),
       portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp" }],
-      mountPoints: [{ sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true }],
+      mountPoints: [
+        { sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true },
+        { sourceVolume: ENVOY_ADMIN_VOLUME, containerPath: TASK_PATHS.envoyAdminDir, readOnly: false },
+      ],
       dependsOn: [{ containerName: names.envoyBootstrap, condition: "SUCCESS" }],
       // Envoy turns LIVE after its first configuration from the agent, which needs the servers
       // (they sign its leaf certificate): the control plane, which the bootstrap waited for.
-      healthCheck: healthCheck(["CMD", "bash", "-c", envoyReadyCheck({ adminPort: ENVOY_PORTS.admin })], ["control-plane"]),
+      healthCheck: healthCheck(["CMD", "bash", "-c", envoyReadyCheck({ port: SIDECAR_ADMIN.ready.port })], ["control-plane"]),
       memoryReservation: SIDECAR_MEMORY.envoySidecar,
+      // config_dump shows the bootstrap, token included (initial_metadata is not a sensitive field).
+      serves: [
+        { name: "Envoy admin API", on: { socket: TASK_PATHS.envoyAdminSocket, volume: ENVOY_ADMIN_VOLUME }, reveals: [], revealsOwnConfig: true, controls: true },
+        { name: "Envoy ready listener (GET /ready only)", on: { tcp: ENVOY_PORTS.ready }, reveals: [], controls: false },
+      ],
       readonlyRootFilesystem: true,
     },
     {
@@ -191,6 +226,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
       // Its upstreams are Envoy's local listeners, and callers reach it through Envoy.
       needsRunning: [names.envoySidecar],
+      untrusted: true,
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       ...(writableReason ? { writableRootReason: writableReason } : {}),
     },
@@ -198,7 +234,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   return {
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
-    volumes: [BOOTSTRAP_VOLUME],
+    volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
   };
 }

@@ -6,14 +6,14 @@
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
-import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, TASK_PATHS } from "../facts";
+import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { SERVER_SLOTS, SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
-import type { ContainerPlan, DataplaneControlPlan, TaskPlan } from "./types";
+import type { Boundary, ContainerPlan, DataplaneControlPlan, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 
 export const DATAPLANE_CONTAINERS = {
@@ -30,6 +30,23 @@ const CONSUL_DATA_VOLUME = "consul_data";
 export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
   ...CONSUL_LOGIN,
   grpcTlsPort: CONSUL_PORTS.grpcTls,
+};
+
+/**
+ * What the dataplane architecture cannot keep from the app, and why. They come to one thing: the
+ * task role is the service's mesh identity, and the app holds it too, so the app can be its own
+ * service in the mesh (no other, and nothing of the control plane).
+ */
+export const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "xds" | "lifecycle", Boundary>> = {
+  taskRole:
+    "the task role is the service's mesh identity (consul-ecs logs in with it) and ECS serves its credentials to every container of the task, so the app can sign the same login: a token with its own service's identity, no other",
+  volume:
+    "the app mounts the consul-ecs volume for the consul-ecs binary (app-entrypoint, net-dial) and ECS mounts whole volumes; the login mesh-init leaves there is one the app can sign itself",
+  admin:
+    "consul-dataplane drives Envoy's readiness and graceful shutdown through Envoy's admin API over TCP (consul-dataplane 2.0.1 takes an IP address for it); Envoy's config holds no token there (consul-dataplane keeps the login: pkg/consuldp/bootstrap.go) and config_dump redacts private keys, so the app can stop or drain only its own proxy",
+  xds: "consul-dataplane serves xDS to its Envoy on a loopback port, leaf certificate and key included; a Unix socket would need a volume consul-dataplane's user (100) can write and the app does not mount, and ECS creates volumes root-owned; the key is the service's own, which the app gets with the task role anyway",
+  lifecycle:
+    "consul-dataplane 2.0.1 always starts its lifecycle server (graceful shutdown) on a TCP address (pkg/consuldp/lifecycle.go): the app can stop only its own proxy, which it can as well by exiting",
 };
 
 /** IAM path of a mesh's task roles: the auth method trusts exactly the roles under it. */
@@ -124,6 +141,8 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       startTimeout: meshInitStartTimeout(service.launchType),
       mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
       memoryReservation: 32,
+      // consul-ecs internal/dataplane: the dataplane's config carries the signed login (bearerToken).
+      stores: [{ volume: CONSUL_DATA_VOLUME, path: `${TASK_PATHS.consulEcsBootstrapDir}/consul-dataplane.json`, holds: ["signed-login"], boundary: DATAPLANE_BOUNDARIES.volume }],
       readonlyRootFilesystem: true,
     },
     {
@@ -155,6 +174,12 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       stopTimeout: dataplaneStop,
       ulimits: [{ name: "nofile", softLimit: 1048576, hardLimit: 1048576 }],
       memoryReservation: 64,
+      serves: [
+        { name: "Envoy admin API", on: { tcp: ENVOY_PORTS.admin }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.admin },
+        { name: "xDS server", on: { tcp: "any" }, reveals: ["leaf-key"], controls: false, boundary: DATAPLANE_BOUNDARIES.xds },
+        { name: "lifecycle server", on: { tcp: DATAPLANE_PORTS.lifecycle }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.lifecycle },
+        { name: "ready listener", on: { tcp: DATAPLANE_PORTS.readiness }, reveals: [], controls: false },
+      ],
       readonlyRootFilesystem: true,
     },
     {
@@ -176,6 +201,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+    roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }
 
@@ -203,6 +229,7 @@ function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, cons
     dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }],
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],
+    untrusted: true,
     // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).
     ...(check.type !== "none" && service.port !== undefined
       ? {

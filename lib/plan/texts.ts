@@ -177,17 +177,25 @@ export const envoyBootstrapScript = templateText<Context & { readonly attempts: 
   "ecs/envoy-bootstrap.sh.hbs",
 );
 
-export const envoyReadyCheck = templateText<Context & { readonly adminPort: number }>("ecs/envoy-ready.sh.hbs");
+export const envoyReadyCheck = templateText<Context & { readonly port: number }>("ecs/envoy-ready.sh.hbs");
+
+/** Envoy's admin on a Unix socket and the ready listener that exposes only GET /ready (templates/envoy/envoy-*.partial.hbs). */
+export type EnvoyAdminContext = {
+  readonly admin: { readonly socket: string; readonly mode: number };
+  readonly ready: { readonly listener: string; readonly port: number; readonly adminCluster: string };
+};
+
+/** What Envoy merges over the bootstrap `consul connect envoy` writes (agent tasks). */
+export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
 
 export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: string }>("ecs/tls-edge-app-health.py.hbs", { trim: true });
 
 export const tlsEdgeEnvoyConfig = templateText<
   Context & {
-    readonly admin: { readonly address: string; readonly port: number };
     readonly listener: { readonly name: string; readonly address: string; readonly port: number };
     readonly tls: { readonly minimumVersion: string; readonly certificateFile: string; readonly privateKeyFile: string };
     readonly cluster: { readonly name: string; readonly address: string; readonly port: number };
-  }
+  } & EnvoyAdminContext
 >("envoy/tls-edge.yaml.hbs");
 
 export const tlsEdgeEnvoyStartScript = templateText<
@@ -196,6 +204,7 @@ export const tlsEdgeEnvoyStartScript = templateText<
     readonly files: { readonly config: string; readonly certificate: string; readonly privateKey: string };
     readonly envoyUser: string;
     readonly entrypoint: string;
+    readonly configDir: string;
   }
 >("ecs/tls-edge-envoy-start.sh.hbs");
 

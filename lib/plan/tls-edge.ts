@@ -2,9 +2,10 @@
 // then Envoy terminating TLS in front of it) as typed containers.
 import { TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
+import { envoyAdminOnSocket } from "./envoy-admin";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
-import type { TaskPlan, TlsEdgePlan } from "./types";
+import type { Credential, TaskPlan, TlsEdgePlan } from "./types";
 
 /** Container names of the tls-edge task. */
 export const TLS_EDGE_CONTAINERS = { app: "app", envoy: "envoy" } as const;
@@ -28,19 +29,22 @@ export const TLS_EDGE_SLOTS = {
   region: "region",
 } as const;
 
+/** The credential each TLS edge secret is, for the trust model (the certificate is public). */
+export const TLS_EDGE_SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = { [TLS_EDGE_SLOTS.privateKey]: "edge-tls-key" };
+
 /** Owner of the files the start script writes: the user the image's entrypoint runs Envoy as. */
 const ENVOY_USER = "envoy:envoy";
 
 /** The files the Envoy container writes into its config volume. */
 export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
-  return { config: `${configDir}/envoy.yaml`, certificate: `${configDir}/cert.pem`, privateKey: `${configDir}/key.pem` } as const;
+  return { config: `${configDir}/envoy.yaml`, certificate: `${configDir}/cert.pem`, privateKey: `${configDir}/key.pem`, adminSocket: `${configDir}/admin.sock` } as const;
 }
 
-/** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on 127.0.0.1. */
+/** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on a socket in the config volume. */
 export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
-    admin: { address: "127.0.0.1", port: TLS_EDGE_PORTS.admin },
+    ...envoyAdminOnSocket(files.adminSocket, TLS_EDGE_PORTS.ready),
     listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
     tls: { minimumVersion: "TLSv1_2", certificateFile: files.certificate, privateKeyFile: files.privateKey },
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
@@ -59,12 +63,14 @@ export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_E
     files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
+    configDir,
   });
 }
 
 function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
+  const files = tlsEdgeFiles();
   return {
     containers: [
       {
@@ -79,6 +85,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
           startPeriod: 15,
         },
         memoryReservation: TLS_EDGE_MEMORY.app,
+        untrusted: true,
         readonlyRootFilesystem: true,
       },
       {
@@ -100,8 +107,13 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
         dependsOn: [{ containerName: names.app, condition: "HEALTHY" }],
         // It forwards every request to the app: ECS stops Envoy first, so no request meets a stopped app.
         needsRunning: [names.app],
-        healthCheck: { command: ["CMD", "bash", "-c", envoyReadyCheck({ adminPort: TLS_EDGE_PORTS.admin })], ...health, startPeriod: 10 },
+        healthCheck: { command: ["CMD", "bash", "-c", envoyReadyCheck({ port: TLS_EDGE_PORTS.ready })], ...health, startPeriod: 10 },
         memoryReservation: TLS_EDGE_MEMORY.envoy,
+        stores: [{ volume: TLS_EDGE_VOLUMES.config, path: files.privateKey, holds: ["edge-tls-key"] }],
+        serves: [
+          { name: "Envoy admin API", on: { socket: files.adminSocket, volume: TLS_EDGE_VOLUMES.config }, reveals: [], revealsOwnConfig: true, controls: true },
+          { name: "Envoy ready listener (GET /ready only)", on: { tcp: TLS_EDGE_PORTS.ready }, reveals: [], controls: false },
+        ],
         readonlyRootFilesystem: true,
       },
     ],

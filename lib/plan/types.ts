@@ -104,6 +104,50 @@ export interface ContainerPlan {
   readonly readonlyRootFilesystem: boolean;
   /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
   readonly writableRootReason?: string;
+  /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
+  readonly untrusted?: true;
+  /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts). */
+  readonly serves?: readonly TaskEndpoint[];
+  /** Files it writes into task volumes that hold a credential (lib/rules/trust.ts). */
+  readonly stores?: readonly StoredCredential[];
+}
+
+/**
+ * What the trust model tracks (lib/rules/trust.ts): a Consul token with the service's identity,
+ * a signed IAM login Consul exchanges for one, the service's mTLS leaf key, the mesh-wide agent
+ * token and gossip key, and the TLS edge's private key.
+ */
+export type Credential = "service-token" | "signed-login" | "leaf-key" | "agent-token" | "gossip-key" | "edge-tls-key";
+
+/** Why the architecture cannot avoid a reach, with the source that shows it; the README's security section lists each. */
+export type Boundary = string;
+
+/** An endpoint a container serves inside its task: on a loopback port (every container reaches it) or a Unix socket in a volume. */
+export interface TaskEndpoint {
+  readonly name: string;
+  readonly on: { readonly tcp: number | "any" } | { readonly socket: string; readonly volume: string };
+  /** Credentials a caller can read from it. */
+  readonly reveals: readonly Credential[];
+  /** It also shows what its own process loaded: every credential the serving container holds (Envoy's config_dump). */
+  readonly revealsOwnConfig?: true;
+  /** A caller can reconfigure or stop the serving process (an admin API). */
+  readonly controls: boolean;
+  readonly boundary?: Boundary;
+}
+
+/** A file in a task volume that holds credentials: every container that mounts the volume reaches them. */
+export interface StoredCredential {
+  readonly volume: string;
+  readonly path: string;
+  readonly holds: readonly Credential[];
+  readonly boundary?: Boundary;
+}
+
+/** A credential every container of the task can obtain through the task role (ECS serves its credentials to all of them). */
+export interface RoleCredential {
+  readonly credential: Credential;
+  readonly how: string;
+  readonly boundary?: Boundary;
 }
 
 /** awslogs settings shared by the containers of one task. */
@@ -121,6 +165,8 @@ export interface TaskPlan {
   /** Task-scoped volumes (no host paths: the same task runs on EC2 and Fargate). */
   readonly volumes: readonly string[];
   readonly logging: TaskLogging;
+  /** Credentials the task role yields to any container of the task. @default none */
+  readonly roleCredentials?: readonly RoleCredential[];
 }
 
 export interface UpstreamPlan {

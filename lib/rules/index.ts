@@ -18,6 +18,7 @@ import { checkReferences } from "./references";
 import { checkRollouts } from "./rollouts";
 import { checkSecurity } from "./security";
 import { checkServers } from "./servers";
+import { checkTrust } from "./trust";
 import { checkTlsEdge } from "./tls-edge";
 import { checkVersions } from "./versions";
 
@@ -44,6 +45,7 @@ export const RULES: readonly Rule[] = [
   checkVersions,
   checkDataplane,
   checkArtifacts,
+  checkTrust,
 ];
 
 export function checkPlan(plan: MeshPlan): RuleResult {

@@ -7,11 +7,12 @@ import { bootOrder } from "./boot-order";
 import { taskLifecycle } from "./lifecycle";
 import { networkPaths, type PathReport } from "./network-paths";
 import { rolloutReports } from "./rollouts";
+import { trustModel } from "./trust";
 
 /** Every row of the model, grouped by who needs it (in order of first appearance), then by topic. */
 export function deployabilityModel(plan: MeshPlan): ReadonlyMap<string, readonly PathReport[]> {
   const groups = new Map<string, PathReport[]>();
-  for (const row of [...networkPaths(plan), ...bootOrder(plan), ...taskLifecycle(plan), ...rolloutReports(plan)]) {
+  for (const row of [...networkPaths(plan), ...bootOrder(plan), ...taskLifecycle(plan), ...rolloutReports(plan), ...trustModel(plan)]) {
     const group = groups.get(row.who) ?? [];
     group.push(row);
     groups.set(row.who, group);

@@ -13,7 +13,7 @@ const RESERVED_TASK_PORTS: Readonly<Record<TaskArchitecture, ReadonlyMap<number,
     [CONSUL_PORTS.grpc, "the Consul agent's gRPC (xDS) port"],
     [CONSUL_PORTS.dns, "the Consul agent's DNS port"],
     [ENVOY_PORTS.publicListener, "the Envoy sidecar's public listener"],
-    [ENVOY_PORTS.admin, "the Envoy admin API"],
+    [ENVOY_PORTS.ready, "the Envoy sidecar's ready listener"],
   ]),
   dataplane: new Map([
     [DATAPLANE_PORTS.publicListener, "the dataplane's public listener"],

@@ -80,7 +80,7 @@ export const tlsEdgeSchema = z
       .max(MAX_DNS_NAME, `must be at most ${MAX_DNS_NAME} characters (a DNS name)`)
       .default(TLS_EDGE_DEFAULTS.namespace)
       .describe("Cloud Map private DNS namespace created in the VPC (a DNS name such as dev or internal.example)"),
-    appPort: port.default(TLS_EDGE_DEFAULTS.appPort).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.admin} (Envoy's admin)`),
+    appPort: port.default(TLS_EDGE_DEFAULTS.appPort).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.ready} (Envoy's ready listener)`),
     cpu: z.number().int().positive().default(TLS_EDGE_DEFAULTS.cpu).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(TLS_EDGE_DEFAULTS.memory).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
     desiredCount: z.number().int().min(0).max(1000).default(TLS_EDGE_DEFAULTS.desiredCount).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
@@ -151,7 +151,7 @@ export const tlsEdgeSchema = z
 /** Why a port cannot be the app's (Envoy holds 443 and the admin port; the app is not root), or undefined. */
 export function appPortProblem(appPort: number): string | undefined {
   if (appPort === TLS_EDGE_PORTS.listener) return `${appPort} is Envoy's TLS listener in the same task; choose another port such as 8080`;
-  if (appPort === TLS_EDGE_PORTS.admin) return `${appPort} is Envoy's admin interface in the same task; choose another port such as 8080`;
+  if (appPort === TLS_EDGE_PORTS.ready) return `${appPort} is Envoy's ready listener in the same task; choose another port such as 8080`;
   if (appPort < 1024) return `${appPort} is a privileged port and the app runs as a non-root user; choose 1024 or above`;
   return undefined;
 }

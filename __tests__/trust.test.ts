@@ -1,0 +1,155 @@
+// The trust model (lib/rules/trust.ts): what each task's app can reach, derived from the plan, and
+// the synthesized task definitions it describes. An app that reaches a token, a key or an admin
+// endpoint is an error unless the plan names the architecture's boundary; a mesh-wide credential
+// is an error always.
+import * as YAML from "yaml";
+import { describe, expect, it } from "vitest";
+import { CONTAINER_NAMES, ENVOY_ADMIN_VOLUME, BOOTSTRAP_VOLUME, MESH_SECRET_SLOTS } from "../lib/plan/containers";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
+import { slot } from "../lib/plan/text";
+import { TLS_EDGE_CONTAINERS, TLS_EDGE_VOLUMES } from "../lib/plan/tls-edge";
+import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan } from "../lib/plan/types";
+import { checkPlan } from "../lib/rules";
+import { reachOf, trustModel } from "../lib/rules/trust";
+import { ENVOY_PORTS, TASK_PATHS } from "../lib/facts";
+import { loadSpec, loadSpecFile } from "../lib/spec/load";
+import { synthAllStacks } from "./support/synth";
+
+const defaultPlan = loadSpec({}, undefined).plan;
+const production = loadSpecFile("examples/production.yaml").plan;
+const edgePlan = loadSpecFile("examples/tls-edge.yaml").plan;
+
+/** The plan with one service's task changed by `edit`. */
+function withTask(plan: MeshPlan, service: string, edit: (task: TaskPlan) => TaskPlan): MeshPlan {
+  return { ...plan, services: plan.services.map((s): ServicePlan => (s.name === service ? { ...s, task: edit(s.task) } : s)) };
+}
+
+function editContainer(task: TaskPlan, name: string, edit: (c: ContainerPlan) => ContainerPlan): TaskPlan {
+  return { ...task, containers: task.containers.map((c) => (c.name === name ? edit(c) : c)) };
+}
+
+const errorsOf = (plan: MeshPlan) => trustModel(plan).filter((r) => r.verdict === "error");
+const agentService = defaultPlan.services.find((s) => s.architecture === "agent")!;
+
+describe("the trust model on agent tasks", () => {
+  it("reports the service token and the admin API reachable from the app when Envoy's admin listens on 127.0.0.1:19000 (the task definitions before this change)", () => {
+    const before = withTask(defaultPlan, agentService.name, (task) =>
+      editContainer(task, CONTAINER_NAMES.envoySidecar, (envoy) => ({
+        ...envoy,
+        serves: envoy.serves!.map((e) => (e.name === "Envoy admin API" ? { ...e, on: { tcp: ENVOY_PORTS.admin } } : e)),
+      })),
+    );
+    expect(errorsOf(before).map((r) => r.path)).toEqual([
+      "app reaches an admin endpoint through envoy-sidecar's Envoy admin API (127.0.0.1:19000)",
+      "app reaches service-token through envoy-sidecar's Envoy admin API (127.0.0.1:19000)",
+    ]);
+    const { errors } = checkPlan(before);
+    expect(errors).toContainEqual({
+      path: `${agentService.path}.architecture`,
+      message: expect.stringContaining("app reaches service-token through envoy-sidecar's Envoy admin API"),
+    });
+  });
+
+  it("the app of today's agent task reaches nothing: the admin API is a socket in a volume the app does not mount", () => {
+    const app = agentService.task.containers.find((c) => c.untrusted)!;
+    expect(reachOf(agentService.task, app)).toEqual([]);
+    // The sidecars themselves hold what they need: the model sees it, the rule does not apply to them.
+    const bootstrap = agentService.task.containers.find((c) => c.name === CONTAINER_NAMES.envoyBootstrap)!;
+    expect(reachOf(agentService.task, bootstrap).map((r) => r.what)).toContain("service-token");
+  });
+
+  it.each([
+    ["mounts the bootstrap volume", BOOTSTRAP_VOLUME, "service-token through /consul/envoy/bootstrap.json (written by envoy-bootstrap, volume envoy-bootstrap)"],
+    ["mounts the admin socket's volume", ENVOY_ADMIN_VOLUME, "an admin endpoint through envoy-sidecar's Envoy admin API (socket /envoy-admin/admin.sock)"],
+  ])("an app that %s reaches the token", (_name, volume, expected) => {
+    const plan = withTask(defaultPlan, agentService.name, (task) =>
+      editContainer(task, CONTAINER_NAMES.app, (app) => ({ ...app, mountPoints: [{ sourceVolume: volume, containerPath: "/x", readOnly: true }] })),
+    );
+    expect(errorsOf(plan).map((r) => r.path)).toContain(`app reaches ${expected}`);
+  });
+
+  it("an app given a mesh secret reaches it", () => {
+    const plan = withTask(defaultPlan, agentService.name, (task) =>
+      editContainer(task, CONTAINER_NAMES.app, (app) => ({ ...app, secrets: [{ name: "GOSSIP", valueFrom: slot(MESH_SECRET_SLOTS.gossipKey) }] })),
+    );
+    expect(errorsOf(plan).map((r) => r.path)).toEqual(["app reaches gossip-key through its secret GOSSIP"]);
+  });
+});
+
+describe("the trust model on dataplane tasks", () => {
+  const service = production.services.find((s) => s.architecture === "dataplane")!;
+
+  it("names each boundary of the architecture, and reports no error", () => {
+    const rows = trustModel(production).filter((r) => r.who === `service ${service.name} (tasks)`);
+    expect(rows.every((r) => r.verdict === "ok")).toBe(true);
+    expect(rows.map((r) => r.path.replace(/: the architecture's boundary: .*/, ""))).toEqual([
+      "app reaches signed-login through /consul/consul-dataplane.json (written by consul-ecs-mesh-init, volume consul_data)",
+      "app reaches an admin endpoint through consul-dataplane's Envoy admin API (127.0.0.1:19000)",
+      "app reaches leaf-key through consul-dataplane's xDS server (a loopback port)",
+      "app reaches an admin endpoint through consul-dataplane's lifecycle server (127.0.0.1:20300)",
+      "app reaches signed-login through the task role: an IAM login to the auth method (sts:GetCallerIdentity, signed)",
+    ]);
+  });
+
+  it("no boundary excuses a mesh-wide credential", () => {
+    const plan = withTask(production, service.name, (task) =>
+      editContainer(task, DATAPLANE_CONTAINERS.meshInit, (init) => ({ ...init, stores: [{ ...init.stores![0]!, holds: ["gossip-key"] }] })),
+    );
+    expect(errorsOf(plan).map((r) => r.path)).toEqual(["app reaches gossip-key through /consul/consul-dataplane.json (written by consul-ecs-mesh-init, volume consul_data)"]);
+  });
+});
+
+describe("the trust model on the TLS edge", () => {
+  const task = edgePlan.tlsEdge!.task;
+
+  it("the app reaches nothing; mounting Envoy's config volume would give it the private key and the admin API", () => {
+    expect(trustModel(edgePlan).filter((r) => r.who.startsWith("TLS edge"))).toEqual([expect.objectContaining({ verdict: "ok", path: "app reaches none" })]);
+    const mounted = {
+      ...edgePlan,
+      tlsEdge: {
+        ...edgePlan.tlsEdge!,
+        task: editContainer(task, TLS_EDGE_CONTAINERS.app, (app) => ({ ...app, mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: "/x", readOnly: true }] })),
+      },
+    };
+    expect(errorsOf(mounted).map((r) => r.path)).toEqual([
+      "app reaches edge-tls-key through /etc/envoy-tls/key.pem (written by envoy, volume envoy-config)",
+      "app reaches an admin endpoint through envoy's Envoy admin API (socket /etc/envoy-tls/admin.sock)",
+      "app reaches edge-tls-key through envoy's Envoy admin API (socket /etc/envoy-tls/admin.sock)",
+    ]);
+  });
+});
+
+describe("the model describes the synthesized task definitions", () => {
+  const { mesh } = synthAllStacks() as { mesh: any };
+  const containers = (service: string): any[] => JSON.parse(mesh.resource.aws_ecs_task_definition[`service_${service}_task_definition`].container_definitions);
+
+  it("Envoy's admin is the socket the model names, in a volume only Envoy and its init container mount; the ready listener is the port it names", () => {
+    const defs = containers(agentService.name);
+    const envoy = defs.find((c) => c.name === CONTAINER_NAMES.envoySidecar);
+    const overlay = YAML.parse(envoy.command[envoy.command.indexOf("--config-yaml") + 1]);
+    const served = agentService.task.containers.find((c) => c.name === CONTAINER_NAMES.envoySidecar)!.serves!;
+    const admin = served.find((e) => e.name === "Envoy admin API")!.on as { socket: string; volume: string };
+    expect(overlay.admin.address).toEqual({ pipe: { path: admin.socket, mode: 0o600 } });
+    expect(admin.socket.startsWith(`${TASK_PATHS.envoyAdminDir}/`)).toBe(true);
+    const mounting = defs.filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === admin.volume)).map((c) => c.name);
+    expect(mounting).toEqual([CONTAINER_NAMES.envoyBootstrap, CONTAINER_NAMES.envoySidecar]);
+    expect(envoy.mountPoints.find((m: any) => m.sourceVolume === admin.volume).containerPath).toBe(TASK_PATHS.envoyAdminDir);
+    const ready = served.find((e) => e.name.startsWith("Envoy ready listener"))!.on as { tcp: number };
+    expect(overlay.static_resources.listeners.map((l: any) => l.address.socket_address)).toEqual([{ address: "127.0.0.1", port_value: ready.tcp }]);
+    expect(envoy.healthCheck.command.join(" ")).toContain(`/dev/tcp/127.0.0.1/${ready.tcp} `);
+  });
+
+  it("the file the model says holds the token is where the bootstrap script writes it, in a volume the app does not mount", () => {
+    const defs = containers(agentService.name);
+    const bootstrap = defs.find((c) => c.name === CONTAINER_NAMES.envoyBootstrap);
+    const stored = agentService.task.containers.find((c) => c.name === CONTAINER_NAMES.envoyBootstrap)!.stores![0]!;
+    expect(bootstrap.environment).toContainEqual({ name: "ENVOY_BOOTSTRAP", value: stored.path });
+    expect(defs.find((c) => c.name === CONTAINER_NAMES.app).mountPoints ?? []).toEqual([]);
+  });
+
+  it("every example passes the trust rule", () => {
+    for (const file of ["examples/default.yaml", "examples/three-tier.yaml", "examples/large-mesh.yaml", "examples/production.yaml", "examples/tls-edge.yaml"]) {
+      expect(errorsOf(loadSpecFile(file).plan), file).toEqual([]);
+    }
+  });
+});
