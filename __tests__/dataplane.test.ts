@@ -12,7 +12,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { DATAPLANE_CONTAINERS, DATAPLANE_STOP, taskRolePath } from "../lib/plan/dataplane";
 import { CONSUL_PORTS, DATAPLANE_PORTS } from "../lib/facts";
-import { SERVER_TAG_KEY } from "../lib/plan/server";
+import { SERVER_TAG_KEY, loginRolePath } from "../lib/plan/server";
 import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES } from "../lib/versions";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
 import { synthAllStacks } from "./support/synth";
@@ -46,7 +46,10 @@ function changedAddresses(before: Doc, after: Doc): string[] {
       const b = after[stack]?.[section] ?? {};
       for (const type of new Set([...Object.keys(a), ...Object.keys(b)])) {
         for (const name of new Set([...Object.keys(a[type] ?? {}), ...Object.keys(b[type] ?? {})])) {
-          if (JSON.stringify(a[type]?.[name]) !== JSON.stringify(b[type]?.[name])) out.push(`${stack}/${section === "data" ? "data." : ""}${type}.${name}`);
+          // depends_on orders an apply; Terraform plans no change to a resource for it.
+          const { depends_on: _before, ...was } = a[type]?.[name] ?? {};
+          const { depends_on: _after, ...is } = b[type]?.[name] ?? {};
+          if (JSON.stringify(a[type]?.[name] && was) !== JSON.stringify(b[type]?.[name] && is)) out.push(`${stack}/${section === "data" ? "data." : ""}${type}.${name}`);
         }
       }
     }
@@ -218,6 +221,29 @@ describe("the control plane of dataplane tasks", () => {
     }
   });
 
+  it("pins each service's identity to its own task role: a parameter with the role's unique ID, written before any server boots, read by the servers only under its path", () => {
+    const servers = [1, 2, 3].map((n) => mesh.aws_autoscaling_group[`consul_servers_server_${n}_group`]);
+    for (const service of ["api", "orders", "web"]) {
+      const parameter = mesh.aws_ssm_parameter[`service_${service}_login_role_parameter`];
+      expect(parameter, service).toMatchObject({
+        name: `${loginRolePath("${var.cluster_name}")}/${service}`,
+        type: "String",
+        value: `\${aws_iam_role.service_${service}_task_role_role.unique_id}`,
+      });
+      // A new server's first sync makes the rule from it before the server reports in service.
+      for (const group of servers) expect(group.depends_on, service).toContain(`aws_ssm_parameter.service_${service}_login_role_parameter`);
+    }
+    const read = JSON.parse(mesh.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy).Statement.find((s: any) =>
+      s.Action.includes("ssm:GetParametersByPath"),
+    );
+    expect(read.Resource).toContain(
+      `arn:\${data.aws_partition.partition.partition}:ssm:\${var.aws_region}:\${data.aws_caller_identity.account.account_id}:parameter${loginRolePath("${var.cluster_name}")}`,
+    );
+    // An agent-only mesh has no login: no parameter, no grant.
+    const agentOnly = synthAllStacks(DEFAULT_SPEC).mesh.resource;
+    expect(Object.keys(agentOnly.aws_ssm_parameter).filter((k) => k.includes("login_role"))).toEqual([]);
+  });
+
   it("leaves the login to the servers: the intentions stack creates none of it, and forgets (never destroys) what an older version created", () => {
     const types = Object.keys(intentions);
     expect(types.filter((t) => /auth_method|binding_rule|consul_node/.test(t))).toEqual([]);
@@ -327,13 +353,12 @@ describe("moving one service between architectures", () => {
     input.services["http-server"].architecture = "dataplane";
     const changed = changedAddresses(synthAllStacks(DEFAULT_SPEC), synthAllStacks(input));
     // The login control plane: the servers' sync creates it (their user data; a fixed server takes it at its next roll, README).
-    // and the task reaper with its permission (the instance only depends on the new policy).
-    // The servers no longer read its token secret.
+    // and the task reaper with its permission (the instance only gains depends_on entries: the new
+    // policy and the service's login role parameter). The servers no longer read its token secret.
     expect(changed.filter((address) => !address.includes("http-server"))).toEqual([
       "intentions/removed",
       "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_describe-mesh-tasks",
       "mesh/aws_iam_role_policy.consul_servers_server_1_role_policy_read-consul-secrets",
-      "mesh/aws_instance.consul_servers_server_1_instance",
       "mesh/aws_vpc_security_group_ingress_rule.consul_servers_security_group_ingress_grpc_tls_from_tasks",
       "mesh/locals.consul_servers_server_1_user_data",
     ]);

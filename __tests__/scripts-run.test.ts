@@ -28,7 +28,7 @@ import { CONSUL } from "../lib/versions";
 import { ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { HOST_SLOTS } from "../lib/plan/build";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, loginRolePath, serviceTokenPath } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
@@ -60,7 +60,10 @@ const CLUSTER_ARN = "arn:aws:ecs:us-east-1:111122223333:cluster/prod-mesh";
 /** Consul's node name of the first Auto Scaling server, and its node ID (kept on its data volume). */
 const SERVER_1 = "consul-server-1";
 const NODE_ID = "8f2e1c3a-0b4d-4e5f-9a6b-7c8d9e0f1a2b";
-const OUR_BINDING_RULE = { ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}" };
+/** A binding rule consul-acl-sync makes: one service's identity for one task role's unique ID. */
+const OUR_BINDING_RULE = { ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "web", Selector: 'entity_id == "AROAWEB0000000000000A"' };
+/** The rule servers before per-role rules made (the service name from the role's tag), which an old leader keeps during a roll. */
+const LEGACY_BINDING_RULE = { ID: "7b7b7b7b-1111-2222-3333-444455556666", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}", Selector: "" };
 const SNAPSHOT_KEY = "arn:aws:kms:us-east-1:111122223333:key/0b0c0d0e-1111-2222-3333-444455556666";
 
 const SECRET = {
@@ -95,6 +98,7 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
     [SERVER_SLOTS.snapshotKey]: SNAPSHOT_KEY,
     [SERVER_SLOTS.loginRoles]: `arn:aws:iam::111122223333:role/consul-ecs/${plan.name}/*`,
     [SERVER_SLOTS.clusterArn]: CLUSTER_ARN,
+    [SERVER_SLOTS.loginRolePath]: loginRolePath(plan.name),
   };
 }
 
@@ -547,10 +551,25 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     expect(result.stderr).toContain("removed member ip-10-20-0-10.ec2.internal (10.20.0.10:8301): this server's node ID under a former name");
   });
 
-  it("waits for the binding rule this mesh makes, not any rule on the method", () => {
+  it("takes the tag-based rule an old leader keeps during a roll as this mesh's", () => {
+    const stubs = serverStubs();
+    const consul: Stub = {
+      ...stubs.consul,
+      rules: [{ when: "acl binding-rule list *", answers: [ok(`${JSON.stringify([LEGACY_BINDING_RULE])}\n`)] }, ...stubs.consul!.rules!],
+    };
+    const result = runUserData(newRoot(), script, { ...stubs, consul }, serverAmi("nvme"));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(lines(result.calls).at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE /);
+  });
+
+  it.each([
+    ["a rule for any role", { ...OUR_BINDING_RULE, Selector: "" }],
+    ["a selector on something else", { ...OUR_BINDING_RULE, Selector: 'entity_name == "web"' }],
+    ["another bind name from the tag", { ...LEGACY_BINDING_RULE, BindName: "${entity_tags.team}" }],
+    ["a role ID with more after it", { ...OUR_BINDING_RULE, Selector: 'entity_id == "AROAWEB0000000000000A" or entity_id != ""' }],
+  ])("waits for a binding rule this mesh makes, not %s", (_name, foreign) => {
     const fresh = newRoot();
     const stubs = serverStubs();
-    const foreign = { ...OUR_BINDING_RULE, BindName: "admin" };
     const consul: Stub = {
       ...stubs.consul,
       rules: [{ when: "acl binding-rule list *", answers: [ok(`${JSON.stringify([foreign])}\n`)] }, ...stubs.consul!.rules!],
@@ -635,8 +654,15 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       const region = ["--region", "us-east-1"];
       const SELF = "10.20.0.10";
       const AUTH_METHOD_URL = "/acl/auth-method/iam-ecs-service-token";
-      const BIND_NAME = "${entity_tags.consul.hashicorp.com.service-name}";
-      const RULE = { ours: "0d3f4e5a-1111-2222-3333-444455556666", foreign: "9a9a9a9a-1111-2222-3333-444455556666" };
+      const RULE = { ours: "0d3f4e5a-1111-2222-3333-444455556666", foreign: "9a9a9a9a-1111-2222-3333-444455556666", legacy: "7b7b7b7b-1111-2222-3333-444455556666" };
+      /** The unique IDs of the task roles Terraform made for web and api. */
+      const ROLE_ID = { web: "AROAWEB0000000000000A", api: "AROAAPI0000000000000B" };
+      const ROLE_PARAMETERS = {
+        Parameters: [
+          { Name: "/prod-mesh/consul/login-roles/web", Value: ROLE_ID.web },
+          { Name: "/prod-mesh/consul/login-roles/api", Value: ROLE_ID.api },
+        ],
+      };
       const wantedMethod = {
         Name: "iam-ecs-service-token",
         Type: "aws-iam",
@@ -649,13 +675,20 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           ServerIDHeaderValue: "server.prod.consul",
         },
       };
-      const wantedRule = { AuthMethod: "iam-ecs-service-token", Description: expect.any(String), BindType: "service", BindName: BIND_NAME, Selector: "" };
+      const ruleFor = (service: "web" | "api") => ({
+        AuthMethod: "iam-ecs-service-token",
+        Description: `Tasks of ${service} log in with its task role`,
+        BindType: "service",
+        BindName: service,
+        Selector: `entity_id == "${ROLE_ID[service]}"`,
+      });
       type Consul = {
         leader: string;
         method?: object;
         rules: object[];
         node: boolean;
         parameters?: object;
+        roleParameters?: object;
         secrets?: readonly { when: string; answers: Answer[] }[];
         /** As a new server's bootstrap runs it. */
         anyServer?: boolean;
@@ -677,6 +710,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
                   when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"),
                   answers: [ok(`${JSON.stringify(consul.parameters ?? PARAMETERS)}\n`)],
                 },
+                {
+                  when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/login-roles", "--output", "json"),
+                  answers: [ok(`${JSON.stringify(consul.roleParameters ?? ROLE_PARAMETERS)}\n`)],
+                },
               ],
             },
             curl: {
@@ -690,6 +727,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
                 curlRule("PUT", AUTH_METHOD_URL, [ok("{}")], true),
                 curlRule("GET", "/acl/binding-rules?authmethod=iam-ecs-service-token", [ok(JSON.stringify(consul.rules))]),
                 curlRule("DELETE", `/acl/binding-rule/${RULE.foreign}`, [ok("true")]),
+                curlRule("DELETE", `/acl/binding-rule/${RULE.legacy}`, [ok("true")]),
                 curlRule("PUT", "/acl/binding-rule", [ok("{}")], true),
                 curlRule("GET", `/catalog/node/${encodeURIComponent(CLUSTER_ARN)}`, [ok(consul.node ? JSON.stringify({ Node: { Node: CLUSTER_ARN } }) : "null")]),
                 curlRule("PUT", "/catalog/register", [ok("true")], true),
@@ -716,7 +754,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       };
       const bodies = (result: RunResult) => result.calls.filter((c) => c.program === "curl" && c.stdin !== undefined).map((c) => JSON.parse(c.stdin!));
 
-      it("on the leader of a new cluster: creates the dataplane login, replaces a foreign binding rule, then the policy and tokens; deletes removed services' tokens", () => {
+      it("on the leader of a new cluster: creates the dataplane login with a rule per service role, replaces a foreign binding rule, then the policy and tokens; deletes removed services' tokens", () => {
         const result = run({ leader: SELF, rules: [{ ID: RULE.foreign, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "admin" }], node: false });
         expect(result.stderr).toBe(`created ACL token ${SECRET.agentAccessor}\ncreated ACL token ${API_SVC.accessor}\n`);
         expect(result.exitCode).toBe(0);
@@ -727,8 +765,9 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
           `GET ${AUTH_METHOD_URL}`,
           "PUT /acl/auth-method",
           "GET /acl/binding-rules?authmethod=iam-ecs-service-token",
-          `DELETE /acl/binding-rule/${RULE.foreign}`,
           "PUT /acl/binding-rule",
+          "PUT /acl/binding-rule",
+          `DELETE /acl/binding-rule/${RULE.foreign}`,
           `GET /catalog/node/${encodeURIComponent(CLUSTER_ARN)}`,
           "PUT /catalog/register",
           "GET /acl/policy/name/mesh-agents",
@@ -743,7 +782,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         ]);
         expect(bodies(result)).toEqual([
           wantedMethod,
-          wantedRule,
+          ruleFor("web"),
+          ruleFor("api"),
           { Node: CLUSTER_ARN, Address: "127.0.0.1", NodeMeta: { "synthetic-node": "true" } },
           {
             Name: "mesh-agents",
@@ -769,8 +809,9 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(result.stdout).toBe(
           [
             "created auth method iam-ecs-service-token",
+            "created binding rule of iam-ecs-service-token for web",
+            "created binding rule of iam-ecs-service-token for api",
             `deleted binding rule ${RULE.foreign} of iam-ecs-service-token`,
-            "created binding rule of iam-ecs-service-token",
             `registered synthetic node ${CLUSTER_ARN}`,
             `deleted ACL token ${OLD} of a removed service`,
             "",
@@ -783,7 +824,15 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       });
 
       it("on the leader, with the login in place: writes nothing of it again; a changed auth method is updated", () => {
-        const inPlace = { leader: SELF, method: { ...wantedMethod, ID: "x" }, rules: [{ ID: RULE.ours, ...wantedRule, Description: "old words" }], node: true };
+        const inPlace = {
+          leader: SELF,
+          method: { ...wantedMethod, ID: "x" },
+          rules: [
+            { ID: RULE.ours, ...ruleFor("web"), Description: "old words" },
+            { ID: RULE.foreign, ...ruleFor("api") },
+          ],
+          node: true,
+        };
         const again = apiCalls(run(inPlace));
         expect(again.filter((c) => /auth-method|binding-rule|catalog/.test(c))).toEqual([
           `GET ${AUTH_METHOD_URL}`,
@@ -814,13 +863,17 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         const result = run({
           leader: SELF,
           method: { ...wantedMethod },
-          rules: [{ ID: RULE.ours, ...wantedRule }],
+          rules: [
+            { ID: RULE.ours, ...ruleFor("web") },
+            { ID: RULE.foreign, ...ruleFor("api") },
+          ],
           node: true,
           parameters,
           secrets: [secretRule(tokenSecret("search"), JSON.stringify({ AccessorID: "../../acl/bootstrap", SecretID: "x" }), region)],
         });
         expect(result.exitCode).toBe(1);
         expect(result.calls.filter((c) => c.program === "aws").map((c) => c.args.join(" "))).toEqual([
+          "ssm get-parameters-by-path --region us-east-1 --path /prod-mesh/consul/login-roles --output json",
           `secretsmanager get-secret-value --region us-east-1 --secret-id ${secretArn("agent")} --query SecretString --output text`,
           "ssm get-parameters-by-path --region us-east-1 --path /prod-mesh/consul/service-tokens --output json",
           `secretsmanager get-secret-value --region us-east-1 --secret-id ${tokenSecret("search")} --query SecretString --output text`,
@@ -830,6 +883,50 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(result.stderr.match(/^skipped parameter /gm)).toHaveLength(6);
         expect(result.stderr).toContain(`skipped secret ${tokenSecret("search")}: its AccessorID and SecretID are not UUIDs\n`);
         expect(result.stderr).toMatch(/deleted no token: a parameter or its secret was not one this mesh wrote\n$/);
+      });
+
+      it("gives a service's identity only to its own role: a rule per login role parameter, the tag-based rule of older servers replaced", () => {
+        const legacy = { ID: RULE.legacy, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}", Selector: "" };
+        const result = run({ leader: SELF, method: { ...wantedMethod }, rules: [legacy, { ID: RULE.ours, ...ruleFor("web") }], node: true });
+        expect(result.exitCode, result.stderr).toBe(0);
+        // The missing rule first, then the old one goes: logins never meet a method without a rule.
+        expect(apiCalls(result).filter((c) => c.includes("binding-rule"))).toEqual([
+          "GET /acl/binding-rules?authmethod=iam-ecs-service-token",
+          "PUT /acl/binding-rule",
+          `DELETE /acl/binding-rule/${RULE.legacy}`,
+        ]);
+        expect(bodies(result).filter((b) => "BindType" in b)).toEqual([ruleFor("api")]);
+      });
+
+      it("a login role parameter this mesh did not write gives no identity, reaches no argument, and that run deletes no rule", () => {
+        const roleParameters = {
+          Parameters: [
+            { Name: "/prod-mesh/consul/login-roles/web", Value: ROLE_ID.web },
+            { Name: "/prod-mesh/consul/login-roles/admin", Value: "--endpoint-url=https://attacker.example" },
+            { Name: "/prod-mesh/consul/login-roles/cache", Value: `${ROLE_ID.api}\n--query=Parameters` },
+            { Name: "/prod-mesh/consul/login-roles/orders", Value: "A".repeat(10 * 1024) },
+            // Another service's role: orders would get api's identity, or the other way round.
+            { Name: "/prod-mesh/consul/login-roles/search", Value: ROLE_ID.web },
+            { Name: "/other-mesh/consul/login-roles/api", Value: ROLE_ID.api },
+            { Name: '/prod-mesh/consul/login-roles/x" or true or "', Value: ROLE_ID.api },
+            { Name: "/prod-mesh/consul/login-roles/db", Value: "AIDAUSER000000000000" },
+            { Value: ROLE_ID.api },
+          ],
+        };
+        const result = run({
+          leader: SELF,
+          method: { ...wantedMethod },
+          rules: [{ ID: RULE.foreign, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "admin" }],
+          node: true,
+          roleParameters,
+        });
+        expect(result.exitCode).toBe(1);
+        // Only web's rule is made; the foreign rule stays until a clean run.
+        expect(bodies(result).filter((b) => "BindType" in b)).toEqual([ruleFor("web")]);
+        expect(apiCalls(result).filter((c) => c.startsWith("DELETE /acl/binding-rule"))).toEqual([]);
+        expect(result.stderr.match(/^skipped parameter .*: not a login role parameter of this mesh$/gm)).toHaveLength(8);
+        expect(result.stderr).toMatch(/deleted no binding rule: a login role parameter was not one this mesh wrote\n$/);
+        for (const call of result.calls) expect(call.args.join(" ")).not.toMatch(/attacker|--query=Parameters/);
       });
 
       it("on a follower: stops after asking who leads, so servers never race to create the same token", () => {

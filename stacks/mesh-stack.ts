@@ -232,6 +232,8 @@ export class MeshStack extends MeshBaseStack {
       });
     });
 
+    this.consulServers.bootAfter(this.services.flatMap((s) => (s.loginRoleParameter ? [s.loginRoleParameter] : [])));
+
     // outputs.tf of the original, plus what a reviewer or a script needs to find the mesh.
     this.output(
       "consul_ui_url",

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
+import { Fn, TerraformLocal, dependable, type ITerraformDependable } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
@@ -9,7 +9,7 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolePath, loginRolesArn } from "../plan/server";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -119,6 +119,18 @@ export class ConsulServers extends Construct {
     return this.nodes.flatMap((n) => [n.instance ?? n.autoScalingGroup!]);
   }
 
+  /**
+   * Boot the servers only once these exist: the dataplane services' login role parameters, which
+   * a new server's first consul-acl-sync turns into binding rules before it reports in service.
+   */
+  public bootAfter(resources: readonly ITerraformDependable[]): void {
+    if (resources.length === 0) return;
+    for (const node of this.nodes) {
+      const server = node.instance ?? node.autoScalingGroup!;
+      server.dependsOn = [...(server.dependsOn ?? []), ...resources.map((r) => dependable(r))];
+    }
+  }
+
   private serverSecurityGroup(props: ConsulServersProps): MeshSecurityGroup {
     const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
@@ -191,7 +203,9 @@ export class ConsulServers extends Construct {
             {
               Effect: "Allow",
               Action: ["ssm:GetParametersByPath"],
-              Resource: [`arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${secrets.serviceTokenPath}`],
+              Resource: [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.namePrefix)] : [])].map(
+                (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
+              ),
             },
             { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
           ],
@@ -232,6 +246,7 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
         [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
+        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.namePrefix),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init

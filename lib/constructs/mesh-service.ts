@@ -4,10 +4,11 @@ import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { SERVER_SLOTS } from "../plan/server";
+import { SERVER_SLOTS, loginRolePath } from "../plan/server";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
@@ -61,6 +62,8 @@ export class MeshService extends Construct {
   public readonly taskRole: AwsServiceRole;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
+  /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
+  public readonly loginRoleParameter?: SsmParameter;
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
@@ -92,16 +95,27 @@ export class MeshService extends Construct {
       partition: props.partition,
       // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
       assumedFor: { account: props.accountId, arnLike: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:*` },
-      // The auth method trusts the roles under this path and reads the service name from this tag.
+      // The auth method trusts the roles under this path; the service's binding rule pins this role's
+      // unique ID (loginRoleParameter). The tag is what servers before that bound by, kept for a server roll.
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
         // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
         ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
-        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's tag.
+        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
       },
     });
+
+    if (dataplane) {
+      this.loginRoleParameter = new SsmParameter(this, "login_role_parameter", {
+        name: `${loginRolePath(props.namePrefix)}/${service.name}`,
+        description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
+        type: "String",
+        tier: "Standard",
+        value: this.taskRole.role.uniqueId,
+      });
+    }
 
     const containers = renderContainerDefinitions(service.task, {
       ...props.meshSecrets,

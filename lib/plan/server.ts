@@ -68,6 +68,8 @@ export const SERVER_SLOTS = {
   loginRoles: "loginRoles",
   /** The ECS cluster's ARN: the synthetic node dataplane services register on. */
   clusterArn: "clusterArn",
+  /** The SSM path of the dataplane services' login roles (loginRolePath). */
+  loginRolePath: "loginRolePath",
 } as const;
 
 /**
@@ -97,6 +99,14 @@ export function serverIdHeaderValue(datacenter: string): string {
 /** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
 export function serviceTokenPath(clusterName: string): string {
   return `/${clusterName}/consul/service-tokens`;
+}
+
+/**
+ * The SSM path under which one parameter per dataplane service holds its task role's unique ID
+ * (AROA...): consul-acl-sync gives that service's identity to that role only.
+ */
+export function loginRolePath(clusterName: string): string {
+  return `/${clusterName}/consul/login-roles`;
 }
 
 /** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
@@ -143,8 +153,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         authMethod: login.authMethod,
         boundRoles: slot(SERVER_SLOTS.loginRoles),
         serviceNameTag: login.serviceNameTag,
-        // Consul fills it in at login from the role's tag.
-        bindName: `\${entity_tags.${login.serviceNameTag}}`,
+        rolePath: slot(SERVER_SLOTS.loginRolePath),
         clusterArn: slot(SERVER_SLOTS.clusterArn),
         serverIdHeaderValue: serverIdHeaderValue(consul.datacenter),
       }

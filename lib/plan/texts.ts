@@ -65,8 +65,10 @@ export type LoginTargetContext = {
   readonly authMethod: string;
   /** BoundIAMPrincipalARNs: the task roles' path under the account. */
   readonly boundRoles: Slot;
+  /** Kept in the method's IAMEntityTags so that, during a server roll, an old leader's tag-based rule still resolves. */
   readonly serviceNameTag: string;
-  readonly bindName: string;
+  /** The SSM path with one parameter per dataplane service naming its task role's unique ID: one binding rule each. */
+  readonly rolePath: Slot;
   readonly clusterArn: Slot;
   /** ServerIDHeaderValue: a signed login names the servers it is for, so it cannot be replayed elsewhere. */
   readonly serverIdHeaderValue: string;

@@ -3,7 +3,7 @@
 // put into its slots, and gzipped as Terraform ships it.
 import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { SERVER_SLOTS, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
+import { SERVER_SLOTS, loginRolePath, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { renderText } from "../render/text";
 import type { RuleResult } from "./index";
@@ -22,6 +22,7 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
     [SERVER_SLOTS.snapshotKey]: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
     [SERVER_SLOTS.loginRoles]: loginRolesArn("aws-us-gov", "000000000000", plan.server.login?.taskRolePath ?? "/"),
     [SERVER_SLOTS.clusterArn]: arn("ecs", `cluster/${plan.name}`),
+    [SERVER_SLOTS.loginRolePath]: loginRolePath(plan.name),
   };
   for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
   for (const node of plan.server.nodes) {

@@ -228,7 +228,12 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
       rules: [
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value * --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
-        { when: "ssm get-parameters-by-path *", answers: [ok(JSON.stringify({ Parameters: parameters }))] },
+        // Each path answers with the parameters directly under it, as SSM does (not recursive).
+        ...[...new Set(parameters.map((p) => p.Name.replace(/\/[^/]+$/, "")))].map((path) => ({
+          when: `ssm get-parameters-by-path * --path ${exactArgs(path)} *`,
+          answers: [ok(JSON.stringify({ Parameters: parameters.filter((p) => p.Name.replace(/\/[^/]+$/, "") === path) }))],
+        })),
+        { when: "ssm get-parameters-by-path *", answers: [ok(JSON.stringify({ Parameters: [] }))] },
         { when: "ec2 describe-volumes *", answers: [ok("None\n")] },
         { when: "ecs describe-tasks *", answers: [ok(JSON.stringify({ tasks: [], failures: [] }))] },
       ],
@@ -241,7 +246,9 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
         { when: "operator autopilot state *", answers: [ok('{"Healthy": true}\n')] },
         {
           when: "acl binding-rule list *",
-          answers: [ok(`${JSON.stringify([{ ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "${entity_tags.consul.hashicorp.com.service-name}" }])}\n`)],
+          answers: [
+            ok(`${JSON.stringify([{ ID: "0d3f4e5a-1111-2222-3333-444455556666", BindType: "service", BindName: "web", Selector: 'entity_id == "AROAWEB0000000000000A"' }])}\n`),
+          ],
         },
         { when: "catalog nodes *", answers: [ok(`Node  ID  Address  DC\n${clusterArn}  ab12  127.0.0.1  dc\n`)] },
         { when: "members -detailed", answers: [ok("Node  Address  Status  Tags\n")] },

@@ -132,6 +132,9 @@ export class StackValues {
         return `${type}-${hexOf(name, 12)}`;
       case "key_id":
         return uuidOf(name);
+      case "unique_id":
+        if (type === "aws_iam_role") return `AROA${hexOf(name, 17).toUpperCase()}`;
+        return `${type}.${name}.${attribute}`;
       case "name":
       case "bucket":
         return resourceName;
