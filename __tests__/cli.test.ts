@@ -248,7 +248,8 @@ describe("tools/render.ts judges what ships", () => {
     expect(rows.filter((r) => r.includes("http-server"))).toEqual([]);
     const [, passed, total] = /(\d+)\/(\d+) checks passed/.exec(result.stdout) ?? [];
     expect(passed).toBeDefined();
-    expect(rows.filter((r) => /^mesh\/|^intentions\/|^IAM of every role /.test(r))).toHaveLength(Number(total));
+    expect(rows.filter((r) => /^mesh\/|^intentions\/|^IAM of every role |^server scripts with hostile inputs /.test(r))).toHaveLength(Number(total));
+    expect(rows.some((r) => /^server scripts with hostile inputs +judgeScriptInputs +ok$/.test(r))).toBe(true);
     // The IAM table: each call, its resource and the statement that allows it.
     expect(rows.some((r) => /^IAM of every role +evaluateIam \(iam-simulate\) +ok$/.test(r))).toBe(true);
     expect(rows.filter((r) => /^consul_servers_server_\d_role_role +kms:CreateGrant +arn:aws:kms:\S+ +.*attach-volume +allowed +server-placement #3$/.test(r))).toHaveLength(3);

@@ -182,10 +182,111 @@ const taskRole = (statement: Body): TerraformJson =>
   merge(task([GOOD_CONTAINER]), res(["aws_iam_role", "task", { assume_role_policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) }]));
 const ECS_TRUST = { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" };
 
+/** An Envoy sidecar started as the agent tasks start it, with an overlay whose admin is `admin`. */
+const envoy = (admin: Body | undefined, mounts: Body[] = [{ sourceVolume: "envoy-admin", containerPath: "/envoy-admin", readOnly: false }]): Body => ({
+  ...GOOD_CONTAINER,
+  name: "envoy",
+  entryPoint: ["/usr/local/bin/envoy"],
+  command: ["--config-path", "/consul/envoy/bootstrap.json", ...(admin ? ["--config-yaml", JSON.stringify({ admin: { address: admin } })] : [])],
+  mountPoints: mounts,
+});
+const ADMIN_PIPE = { pipe: { path: "/envoy-admin/admin.sock", mode: 384 } };
+const ADMIN_TCP = { socket_address: { address: "127.0.0.1", port_value: 19000 } };
+const DATAPLANE = {
+  ...GOOD_CONTAINER,
+  name: "consul-dataplane",
+  entryPoint: ["/consul/consul-ecs", "envoy-entrypoint"],
+  command: ["consul-dataplane", "-config-file", "/consul/c.json"],
+};
+
+/** A Consul server group (RPC from itself) and one more ingress rule on it. */
+const servers = (extra: Body, ...more: TerraformJson[]): TerraformJson =>
+  merge(
+    res(
+      [
+        "aws_vpc_security_group_ingress_rule",
+        "rpc",
+        {
+          security_group_id: "${aws_security_group.servers.id}",
+          referenced_security_group_id: "${aws_security_group.servers.id}",
+          ip_protocol: "tcp",
+          from_port: 8300,
+          to_port: 8300,
+        },
+      ],
+      ["aws_vpc_security_group_ingress_rule", "r", { security_group_id: "${aws_security_group.servers.id}", description: "test rule", ...extra }],
+    ),
+    ...more,
+  );
+const FROM_TASKS = { referenced_security_group_id: "${aws_security_group.tasks.id}", ip_protocol: "tcp", from_port: 8300, to_port: 8300 };
+const AGENT_TASK = task([{ ...GOOD_CONTAINER, name: "consul-agent", portMappings: [{ containerPort: 8301, protocol: "tcp" }] }]);
+
+const loginRole = (name: string): [string, string, Body] => ["aws_iam_role", name, { path: "/consul-ecs/mesh/", assume_role_policy: "{}" }];
+const pin = (name: string): [string, string, Body] => [
+  "aws_ssm_parameter",
+  `${name}_login`,
+  { name: `/mesh/consul/login-roles/${name}`, type: "String", value: `\${aws_iam_role.${name}.unique_id}` },
+];
+const REAPER = { Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: ["arn:aws:ecs:us-east-1:111122223333:task/mesh/*"] };
+
 const TD = "aws_ecs_task_definition.t";
 const RULE = "aws_vpc_security_group_ingress_rule.r";
+const RULE_ON_SERVERS = RULE;
 
 const BAD: BadCase[] = [
+  {
+    rule: "MESH_DATAPLANE_LOGIN",
+    name: "a login role without its pinning parameter",
+    doc: merge(res(loginRole("web"), loginRole("api"), pin("api")), rolePolicy(REAPER)),
+    address: "aws_iam_role.web",
+  },
+  { rule: "MESH_DATAPLANE_LOGIN", name: "dataplane tasks without a reaper", doc: task([DATAPLANE, GOOD_CONTAINER]), address: TD },
+  { rule: "MESH_PROXY_ADMIN", name: "Envoy's admin on 127.0.0.1:19000", doc: task([envoy(ADMIN_TCP), GOOD_CONTAINER]), address: TD },
+  { rule: "MESH_PROXY_ADMIN", name: "Envoy from a consul connect envoy bootstrap, admin not moved", doc: task([envoy(undefined), GOOD_CONTAINER]), address: TD },
+  {
+    rule: "MESH_PROXY_ADMIN",
+    name: "the admin socket in a volume the app mounts",
+    doc: task([envoy(ADMIN_PIPE), { ...GOOD_CONTAINER, mountPoints: [{ sourceVolume: "envoy-admin", containerPath: "/x", readOnly: true }] }]),
+    address: TD,
+  },
+  { rule: "MESH_PROXY_ADMIN", name: "the admin socket in no volume of Envoy's", doc: task([envoy(ADMIN_PIPE, []), GOOD_CONTAINER]), address: TD },
+  {
+    rule: "MESH_PROXY_ADMIN",
+    name: "consul-dataplane's admin bound beyond loopback",
+    doc: task([{ ...DATAPLANE, command: [...DATAPLANE.command, "-envoy-admin-bind-address", "0.0.0.0"] }, GOOD_CONTAINER]),
+    address: TD,
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "the servers' DNS open to the tasks",
+    doc: servers({ ...FROM_TASKS, from_port: 8600, to_port: 8600 }, AGENT_TASK),
+    address: RULE_ON_SERVERS,
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from a CIDR",
+    doc: servers({ ip_protocol: "tcp", from_port: 8300, to_port: 8300, cidr_ipv4: "10.0.0.0/16" }, AGENT_TASK),
+    address: RULE_ON_SERVERS,
+  },
+  { rule: "MESH_SERVER_EXPOSURE", name: "server RPC from the tasks, with no agent task", doc: servers(FROM_TASKS, task([DATAPLANE])), address: RULE_ON_SERVERS },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "auto_encrypt's allow_tls in the servers' user data, with no agent task",
+    doc: servers(
+      { ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "10.0.0.0/16" },
+      userData("#!/bin/bash\ncat > /etc/consul.d/server.hcl <<EOF\nauto_encrypt {\n  allow_tls = true\n}\nEOF\n"),
+    ),
+    address: "aws_instance.host",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "ecs:DescribeTasks granted, with no dataplane task",
+    doc: servers(
+      { ip_protocol: "tcp", from_port: 8501, to_port: 8501, cidr_ipv4: "10.0.0.0/16" },
+      rolePolicy({ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: "arn:aws:ecs:*:*:task/c/*" }),
+    ),
+    address: "aws_iam_role_policy.p",
+  },
   {
     rule: "MESH_IMDS_HOP_LIMIT",
     name: "an instance answering IMDS 2 hops away",
@@ -558,6 +659,31 @@ const BAD: BadCase[] = [
 ];
 
 const GOOD: GoodCase[] = [
+  {
+    rule: "MESH_DATAPLANE_LOGIN",
+    name: "every login role pinned, and a reaper for the dataplane tasks",
+    doc: merge(res(loginRole("web"), pin("web")), task([DATAPLANE, GOOD_CONTAINER]), rolePolicy(REAPER)),
+  },
+  {
+    rule: "MESH_PROXY_ADMIN",
+    name: "Envoy's admin on a socket only Envoy and its init container mount",
+    doc: task([
+      envoy(ADMIN_PIPE),
+      { ...GOOD_CONTAINER, name: "init", essential: false, mountPoints: [{ sourceVolume: "envoy-admin", containerPath: "/a", readOnly: false }] },
+      GOOD_CONTAINER,
+    ]),
+  },
+  { rule: "MESH_PROXY_ADMIN", name: "consul-dataplane, the architecture's documented boundary", doc: task([DATAPLANE, GOOD_CONTAINER]) },
+  { rule: "MESH_SERVER_EXPOSURE", name: "server RPC from the tasks that run agents", doc: servers(FROM_TASKS, AGENT_TASK) },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "dataplane tasks: gRPC TLS from the tasks, the reaper's ECS access",
+    doc: servers(
+      { ...FROM_TASKS, from_port: 8503, to_port: 8503 },
+      task([DATAPLANE]),
+      rolePolicy({ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: "arn:aws:ecs:*:*:task/c/*" }),
+    ),
+  },
   { rule: "MESH_IMDS_HOP_LIMIT", name: "hop limit 1", doc: merge(instance({}), launchTemplate({})) },
   { rule: "MESH_IMDS_HOP_LIMIT", name: "IMDS off", doc: instance({ metadata_options: { http_endpoint: "disabled" } }) },
   { rule: "MESH_S3_PROTECTIONS", name: "TLS only, SSE-KMS only, one reader", doc: bucket([TLS_ONLY, KMS_ONLY, NAMED_READER]) },
@@ -922,5 +1048,63 @@ describe("the synthesized stacks of every example spec", () => {
     expect(
       rulesAfter((doc) => editPolicy(resource(doc, "aws_iam_role", "service_web_task_role_role"), "assume_role_policy", (st) => st.map(({ Condition: _, ...s }) => s))),
     ).toEqual(["MESH_TASK_ROLE_TRUST aws_iam_role.service_web_task_role_role"]);
+    // A dataplane-only mesh: the servers' DNS, RPC to the tasks, auto_encrypt.
+    expect(
+      rulesAfter((doc) => {
+        const rules = doc.resource!.aws_vpc_security_group_ingress_rule!;
+        rules.dns = { ...rules.consul_servers_security_group_ingress_server_rpc, from_port: 8600, to_port: 8600, description: "DNS" };
+        rules.rpc_from_tasks = { ...rules.consul_servers_security_group_ingress_grpc_tls_from_tasks, from_port: 8300, to_port: 8300, description: "RPC" };
+        (doc.locals as Record<string, string>).consul_servers_server_2_user_data = (doc.locals as Record<string, string>).consul_servers_server_2_user_data!.replace(
+          "tls {",
+          "auto_encrypt {\n  allow_tls = true\n}\ntls {",
+        );
+      }),
+    ).toEqual([
+      "MESH_SERVER_EXPOSURE aws_vpc_security_group_ingress_rule.dns",
+      "MESH_SERVER_EXPOSURE aws_vpc_security_group_ingress_rule.rpc_from_tasks",
+      "MESH_SERVER_EXPOSURE aws_launch_template.consul_servers_server_2_launch_template",
+    ]);
+    // A service's login role no longer pinned by its unique ID; the reaper's permission gone.
+    expect(rulesAfter((doc) => delete doc.resource!.aws_ssm_parameter!.service_web_login_role_parameter)).toEqual(["MESH_DATAPLANE_LOGIN aws_iam_role.service_web_task_role_role"]);
+    expect(
+      rulesAfter((doc) => {
+        for (const name of Object.keys(doc.resource!.aws_iam_role_policy!)) if (name.endsWith("describe-mesh-tasks")) delete doc.resource!.aws_iam_role_policy![name];
+      }),
+    ).toEqual(["MESH_DATAPLANE_LOGIN aws_ecs_task_definition.service_api_task_definition"]);
+  });
+
+  it("fails when an Envoy's admin API returns to TCP: the agent sidecar without its overlay, the TLS edge's config, an app mounting the socket's volume", () => {
+    const stacks = () => synthAllStacks(loadSpecFile("examples/tls-edge.yaml").spec as never);
+    const findingsAfter = (stack: string, task: string, edit: (containers: any[]) => void): string[] => {
+      const doc = stacks()[stack] as TerraformJson;
+      const body = doc.resource!.aws_ecs_task_definition![task] as Record<string, any>;
+      const containers = JSON.parse(body.container_definitions);
+      edit(containers);
+      body.container_definitions = JSON.stringify(containers);
+      return runPolicy(doc).map((f) => `${f.rule} ${f.address}`);
+    };
+    const sidecar = "service_http-client_task_definition";
+    expect(findingsAfter("mesh", sidecar, () => {})).toEqual([]);
+    expect(
+      findingsAfter("mesh", sidecar, (cs) => {
+        const envoy = cs.find((c) => c.name === "envoy-sidecar");
+        envoy.command.splice(envoy.command.indexOf("--config-yaml"), 2);
+      }),
+    ).toEqual([`MESH_PROXY_ADMIN aws_ecs_task_definition.${sidecar}`]);
+    expect(
+      findingsAfter("mesh", sidecar, (cs) => {
+        cs.find((c) => c.name === "app").mountPoints = [{ sourceVolume: "envoy-admin", containerPath: "/x", readOnly: true }];
+      }),
+    ).toEqual([`MESH_PROXY_ADMIN aws_ecs_task_definition.${sidecar}`]);
+    const edge = Object.keys((stacks()["tls-edge"] as TerraformJson).resource!.aws_ecs_task_definition!)[0]!;
+    expect(
+      findingsAfter("tls-edge", edge, (cs) => {
+        const envoy = cs.find((c) => c.name === "envoy");
+        envoy.entryPoint[2] = envoy.entryPoint[2].replace(
+          /admin:\n  address:\n    pipe:\n      path: .*\n      mode: .*\n/,
+          'admin:\n  address:\n    socket_address:\n      address: "127.0.0.1"\n      port_value: 9901\n',
+        );
+      }),
+    ).toEqual([`MESH_PROXY_ADMIN aws_ecs_task_definition.${edge}`]);
   });
 });

@@ -2,6 +2,7 @@
 // checkov or trivy, plus the mesh's own (Consul admin ports, secrets by reference, sensitive
 // outputs). Pure functions: no file system, no test framework. Rule IDs are the checkov/trivy
 // IDs of /work/shared/reference/facts.md where a scanner has the check, MESH_* otherwise.
+import * as YAML from "yaml";
 import { READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
 
 // ---------------------------------------------------------------------------------------------
@@ -439,8 +440,16 @@ function credentialAssignments(text: string): string[] {
     .map((m) => `a literal credential (${m[0]!.split("=")[0]!.trim()}=...)`);
 }
 
-function userDataOf(body: TfBlock): string[] {
-  const plain = strings(body.user_data);
+/** A local CDKTF gzips or encodes into user data: `${base64gzip(local.NAME)}`, `${base64encode(local.NAME)}`. */
+const USER_DATA_LOCAL = /^\$\{base64(?:gzip|encode)\(local\.([A-Za-z0-9_-]+)\)\}$/;
+
+/** The user data scripts of an instance or launch template: literal, base64, or the local Terraform encodes. */
+function userDataOf(body: TfBlock, doc: TerraformJson): string[] {
+  const plain = strings(body.user_data).map((v) => {
+    const local = USER_DATA_LOCAL.exec(v.trim());
+    const value = local ? (doc.locals as Record<string, unknown> | undefined)?.[local[1]!] : undefined;
+    return typeof value === "string" ? value : v;
+  });
   const encoded = strings(body.user_data_base64).map((v) => (v.includes("${") ? v : Buffer.from(v, "base64").toString("utf8")));
   return [...plain, ...encoded];
 }
@@ -448,7 +457,7 @@ function userDataOf(body: TfBlock): string[] {
 // Prevents credentials in user data, which any process on the host and anyone with ec2:DescribeInstanceAttribute can read.
 function checkUserDataSecrets(doc: TerraformJson): PolicyFinding[] {
   return [...resources(doc, "aws_instance"), ...resources(doc, "aws_launch_template")].flatMap(({ address, body }) =>
-    userDataOf(body).flatMap((text) => {
+    userDataOf(body, doc).flatMap((text) => {
       const found = [...secretsIn(text), ...credentialAssignments(text)];
       return found.length ? [finding("CKV_AWS_46", address, `user data contains ${found.join("; ")}`)] : [];
     }),
@@ -892,6 +901,207 @@ function checkDefaultSecurityGroupClosed(doc: TerraformJson): PolicyFinding[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Trust boundaries inside a task and around the Consul servers
+// ---------------------------------------------------------------------------------------------
+
+/** Envoy configs a container's definition shows: --config-yaml values, and YAML documents its scripts write. */
+function envoyConfigsOf(def: TfBlock): TfBlock[] {
+  const words = [...strings(def.entryPoint), ...strings(def.command)];
+  const texts = [
+    ...words.flatMap((w, i) => (words[i - 1] === "--config-yaml" ? [w] : [])),
+    // A heredoc body in a start script that holds an Envoy config (YAML with admin or static_resources at the top).
+    ...words.flatMap((w) => [...w.matchAll(/<<-?'?([A-Z_]+)'?\n([\s\S]*?)\n\1\n/g)].map((m) => m[2]!).filter((body) => /^(admin|static_resources):/m.test(body))),
+  ];
+  return texts.flatMap((text) => {
+    try {
+      const parsed = YAML.parse(text) as unknown;
+      return isObject(parsed) ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const runsEnvoy = (def: TfBlock) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)envoy$|\benvoy --config-path\b/.test(w));
+
+// Prevents an app from reading its proxy's configuration (in agent tasks: the Consul token in the
+// bootstrap, through config_dump) or stopping it: the containers of a task share one network
+// namespace, so an admin API on a TCP port is open to all of them. On a Unix socket, only the
+// containers that mount its volume reach it; the app must not be one of them. consul-dataplane
+// keeps Envoy's admin on TCP (it drives readiness and shutdown through it, and Envoy's config holds
+// no token there: the dataplane architecture's boundary, in the README's trust model); on loopback only.
+function checkProxyAdmin(doc: TerraformJson): PolicyFinding[] {
+  return resources(doc, "aws_ecs_task_definition").flatMap(({ address, body }) => {
+    const containers = containersOf(body);
+    if (!containers) return [finding("MESH_PROXY_ADMIN", address, "container_definitions is not a JSON array literal: cannot check it")];
+    return containers.flatMap(({ name, def }) => {
+      const words = [...strings(def.entryPoint), ...strings(def.command)];
+      if (words.some((w) => /(^|\/)consul-dataplane$/.test(w))) {
+        const bind = words.flatMap((w, i) => (/^--?envoy-admin-bind-address(=|$)/.test(w) ? [w.includes("=") ? w.split("=")[1]! : (words[i + 1] ?? "")] : []));
+        return bind
+          .filter((a) => a !== "127.0.0.1" && a !== "localhost")
+          .map((a) => finding("MESH_PROXY_ADMIN", address, `container "${name}" binds consul-dataplane's Envoy admin API to ${a}: beyond the task's loopback`));
+      }
+      if (!runsEnvoy(def)) return [];
+      const admin = envoyConfigsOf(def)
+        .map((config) => blocks(config.admin)[0])
+        .filter(isObject)
+        .at(-1);
+      const address_ = admin ? blocks(admin.address)[0] : undefined;
+      const pipe = address_ ? blocks(address_.pipe)[0] : undefined;
+      if (!pipe || typeof pipe.path !== "string")
+        return [
+          finding(
+            "MESH_PROXY_ADMIN",
+            address,
+            `container "${name}" runs Envoy with its admin API ${address_ ? "on a TCP address" : "where its definition does not show it (consul connect envoy puts it on 127.0.0.1:19000)"}: every container of the task can read its configuration and stop it; put admin on a Unix socket (admin.address.pipe)`,
+          ),
+        ];
+      const mount = blocks(def.mountPoints).find((m) => typeof m.containerPath === "string" && pipe.path!.toString().startsWith(`${m.containerPath}/`));
+      if (!mount) return [finding("MESH_PROXY_ADMIN", address, `container "${name}": the admin socket ${pipe.path} is in no volume it mounts`)];
+      const sharers = containers
+        .filter((c) => c.name !== name && c.def.essential !== false && blocks(c.def.mountPoints).some((m) => m.sourceVolume === mount.sourceVolume))
+        .map((c) => c.name);
+      return sharers.length
+        ? [
+            finding(
+              "MESH_PROXY_ADMIN",
+              address,
+              `container "${name}": its admin socket's volume ${String(mount.sourceVolume)} is mounted by ${sharers.join(", ")} too, which then reach the admin API`,
+            ),
+          ]
+        : [];
+    });
+  });
+}
+
+/** Ports of a Consul server the tasks reach only when they run client agents, and the DNS port nothing in the mesh queries. */
+const AGENT_PORTS = { rpc: 8300, serfLan: 8301, serfWan: 8302, dns: 8600 } as const;
+
+const securityGroupOf = (value: unknown) => /aws_security_group\.([\w-]+)\./.exec(strings(value)[0] ?? "")?.[1];
+
+interface SgRuleRef {
+  address: string;
+  group?: string;
+  peer?: string;
+  cidrs: string[];
+  protocol: unknown;
+  fromPort: unknown;
+  toPort: unknown;
+}
+
+function vpcIngressRules(doc: TerraformJson): SgRuleRef[] {
+  return resources(doc, "aws_vpc_security_group_ingress_rule").map(({ address, body }) => ({
+    address,
+    group: securityGroupOf(body.security_group_id),
+    peer: securityGroupOf(body.referenced_security_group_id),
+    cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6), ...strings(body.prefix_list_id)],
+    protocol: body.ip_protocol,
+    fromPort: body.from_port,
+    toPort: body.to_port,
+  }));
+}
+
+/** Task definitions whose containers do something: a Consul client agent maps Serf (8301); consul-dataplane runs the dataplane. */
+function taskKinds(doc: TerraformJson): { agents: boolean; dataplanes: boolean } {
+  const all = resources(doc, "aws_ecs_task_definition").flatMap(({ body }) => containersOf(body) ?? []);
+  return {
+    agents: all.some(({ def }) => blocks(def.portMappings).some((p) => portOf(p.containerPort) === AGENT_PORTS.serfLan)),
+    dataplanes: all.some(({ def }) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)consul-dataplane$/.test(w))),
+  };
+}
+
+// Prevents the Consul servers from exposing more than the task architectures in use need: RPC and
+// gossip to tasks without client agents, DNS that nothing queries, auto_encrypt's unauthenticated
+// certificate signing without agents, and the dataplane reaper's ECS access without dataplane tasks.
+function checkServerExposure(doc: TerraformJson): PolicyFinding[] {
+  const rules = vpcIngressRules(doc);
+  // The servers' group: the one that takes RPC (8300) from itself.
+  const servers = new Set(
+    rules
+      .filter((r) => r.group && r.peer === r.group && reaches({ ...r, direction: "ingress", where: "", description: "" }, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"]))
+      .map((r) => r.group!),
+  );
+  if (servers.size === 0) return [];
+  const { agents, dataplanes } = taskKinds(doc);
+  const onServers = rules.filter((r) => servers.has(r.group ?? ""));
+  const reachesPorts = (r: SgRuleRef, lo: number, hi: number) => reaches({ ...r, direction: "ingress", where: "", description: "" }, lo, hi, ["tcp", "udp"]);
+  const findings = [
+    ...onServers
+      .filter((r) => reachesPorts(r, AGENT_PORTS.dns, AGENT_PORTS.dns))
+      .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, "admits the servers' DNS (8600), which nothing in the mesh queries")),
+    ...onServers
+      .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfWan) && r.cidrs.length > 0)
+      .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `admits server RPC or gossip (8300-8302) from ${r.cidrs.join(", ")}: only from security groups that hold agents`)),
+    ...(agents
+      ? []
+      : onServers
+          .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfLan) && r.peer !== undefined && !servers.has(r.peer))
+          .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `admits server RPC or gossip from ${r.peer}, but no task runs a Consul client agent`))),
+  ];
+  if (!agents) {
+    for (const { address, body } of [...resources(doc, "aws_instance"), ...resources(doc, "aws_launch_template")]) {
+      if (userDataOf(body, doc).some((text) => /^\s*allow_tls\s*=\s*true\b/m.test(text)))
+        findings.push(
+          finding(
+            "MESH_SERVER_EXPOSURE",
+            address,
+            "the server config turns on auto_encrypt's allow_tls (certificates for any agent with a token), but no task runs a Consul client agent",
+          ),
+        );
+    }
+  }
+  if (!dataplanes) {
+    for (const { address, statements } of identityPolicies(doc)) {
+      if ((statements ?? []).some((st) => allows(st) && st.actions.some((a) => /^ecs:(DescribeTasks|\*)$/i.test(a))))
+        findings.push(finding("MESH_SERVER_EXPOSURE", address, "grants ecs:DescribeTasks, which only the dataplane tasks' reaper needs, and no task runs consul-dataplane"));
+    }
+  }
+  return findings;
+}
+
+/** The Consul IAM login path of dataplane task roles: /consul-ecs/<cluster>/ (consul-ecs's convention). */
+const LOGIN_ROLE_PATH = /^\/consul-ecs\/[^/]+\/$/;
+
+// Prevents one service from becoming another, and killed tasks' tokens from living on: every role
+// the servers' IAM auth method trusts (a task role under the login path) has its identity pinned
+// by a parameter holding its unique ID (a role someone else creates or tags under the path gets
+// none), and a stack with dataplane tasks lets its servers ask ECS which of them are gone.
+function checkDataplaneLogin(doc: TerraformJson): PolicyFinding[] {
+  const pinned = new Set(
+    resources(doc, "aws_ssm_parameter").flatMap(({ body }) => strings(body.value).flatMap((v) => /^\$\{aws_iam_role\.([\w-]+)\.unique_id\}$/.exec(v)?.[1] ?? [])),
+  );
+  const unpinned = resources(doc, "aws_iam_role")
+    .filter(({ body }) => strings(body.path).some((p) => LOGIN_ROLE_PATH.test(p)))
+    .filter(({ address }) => !pinned.has(address.slice("aws_iam_role.".length)))
+    .map(({ address }) =>
+      finding(
+        "MESH_DATAPLANE_LOGIN",
+        address,
+        "a role under the Consul login path with no parameter pinning its unique ID: the servers cannot tell its service's identity from a role anyone creates or tags there",
+      ),
+    );
+  const reaper = identityPolicies(doc).some(({ statements }) =>
+    (statements ?? []).some((st) => allows(st) && st.actions.some((a) => /^ecs:DescribeTasks$/i.test(a)) && st.resources.some((r) => /:task\//.test(r))),
+  );
+  const dataplaneTasks = resources(doc, "aws_ecs_task_definition").filter(({ body }) =>
+    (containersOf(body) ?? []).some(({ def }) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)consul-dataplane$/.test(w))),
+  );
+  return [
+    ...unpinned,
+    ...(dataplaneTasks.length > 0 && !reaper
+      ? [
+          finding(
+            "MESH_DATAPLANE_LOGIN",
+            dataplaneTasks[0]!.address,
+            "dataplane tasks, but no role may call ecs:DescribeTasks on the cluster's tasks: nothing removes what a killed task leaves in Consul",
+          ),
+        ]
+      : []),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Outputs
 // ---------------------------------------------------------------------------------------------
 
@@ -942,6 +1152,9 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("CKV_AWS_355", 'No Resource "*" for actions that can be scoped', checkNoStarResource),
   rule("MESH_S3_PROTECTIONS", "Buckets deny requests without TLS, uploads not SSE-KMS, and reads by all but a named role", checkBucketProtections),
   rule("MESH_KMS_LOGS_SCOPED", "CloudWatch Logs may use a key for named log groups only", checkKmsLogsScoped),
+  rule("MESH_PROXY_ADMIN", "Envoy's admin API on a Unix socket the app does not mount (consul-dataplane's: loopback only)", checkProxyAdmin),
+  rule("MESH_SERVER_EXPOSURE", "Consul servers open RPC, gossip, DNS, auto_encrypt and the reaper's ECS access only for the task architectures in use", checkServerExposure),
+  rule("MESH_DATAPLANE_LOGIN", "Every role under the Consul login path is pinned by its unique ID, and dataplane tasks have a reaper", checkDataplaneLogin),
   rule("MESH_TASK_ROLE_TRUST", "Task roles are assumable only for tasks of their account (aws:SourceAccount)", checkTaskRoleTrust),
   rule("CKV2_AWS_11", "Every VPC has flow logs", checkVpcFlowLogs),
   rule("CKV2_AWS_12", "Every VPC's default security group allows nothing", checkDefaultSecurityGroupClosed),

@@ -40,6 +40,7 @@ import { judgeEnvoyBootstrap } from "./judges/envoy";
 import type { MeshPlan } from "../lib/plan/types";
 import { evaluateIam, iamTableRows, type IamReport } from "./judges/iam";
 import { meshCalls } from "./judges/iam-calls";
+import { judgeScriptInputs } from "./judges/script-inputs";
 
 const USAGE = `usage: npm run render -- [--spec <file>] [--out <dir>]
 
@@ -361,6 +362,9 @@ export async function main(args: readonly string[]): Promise<number> {
     iam = await evaluateIam(stacks, meshCalls(stacks));
     return iam.verdicts.filter((v) => !v.allowed).map((v) => `${v.call.role} ${v.call.action} on ${v.call.resource} (${v.call.caller}): ${v.denial}`);
   });
+
+  // The servers' units with hostile answers from Consul, SSM and ECS (tools/judges/script-inputs.ts).
+  check("server scripts with hostile inputs", "judgeScriptInputs", () => judgeScriptInputs(stacks));
 
   await Promise.all(run.pending);
   if (iam) {

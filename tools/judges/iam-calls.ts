@@ -272,7 +272,7 @@ const AMI: Record<string, FileSpec> = {
 };
 
 /** Each instance's user data with the role it runs as: instances, and launch templates (Auto Scaling groups). */
-function userDataRuns(values: StackValues): { name: string; role: string; script: string }[] {
+export function userDataRuns(values: StackValues): { name: string; role: string; script: string }[] {
   const runs: { name: string; role: string; script: string }[] = [];
   const roleOfProfile = (profileRef: unknown): string | undefined => {
     const profile = values.referenced(profileRef);
@@ -300,17 +300,33 @@ function userDataRuns(values: StackValues): { name: string; role: string; script
   return runs;
 }
 
-/** Runs one instance's user data, then every oneshot unit it installed (the timers' services), and returns the `aws` calls of each run. */
-function recordRuns(values: StackValues, script: string, clusterArn: string): { what: string; calls: readonly StubCall[] }[] {
+/** One oneshot unit the user data installed, run once. */
+export interface UnitRun {
+  readonly unit: string;
+  readonly exitCode: number;
+  readonly stderr: string;
+  readonly stdout: string;
+  readonly calls: readonly StubCall[];
+}
+
+/**
+ * Runs one instance's user data under the judge's stubs, then every oneshot unit it installed (the
+ * timers' services) under `unitStubs` (default: the same stubs, which take every AWS-calling path).
+ */
+export function runInstalledUnits(
+  values: StackValues,
+  script: string,
+  clusterArn: string,
+  unitStubs: (base: Record<string, Stub>) => Record<string, Stub> = (base) => base,
+): { boot: readonly StubCall[]; units: UnitRun[] } {
   const root = ScriptRoot.create();
   try {
     const { files, argv } = userDataRun(script);
     const stub = stubs(values, clusterArn);
     const boot = root.run({ argv, files: { ...AMI, ...files }, stubs: stub });
     if (boot.exitCode !== 0) throw new Error(`the user data failed under the IAM judge's stubs (exit ${boot.exitCode}): ${boot.stderr.slice(-600)}`);
-    const runs = [{ what: "user data", calls: boot.calls }];
-    const units = root.paths().filter((p) => /^\/etc\/systemd\/system\/[^/]+\.service$/.test(p));
-    for (const unit of units) {
+    const units: UnitRun[] = [];
+    for (const unit of root.paths().filter((p) => /^\/etc\/systemd\/system\/[^/]+\.service$/.test(p))) {
       const text = root.read(unit);
       if (!/^Type=oneshot$/m.test(text)) {
         // Consul itself makes its calls from Go (cloud auto-join), declared with their sources; any other long-running unit is unexpected.
@@ -328,20 +344,31 @@ function recordRuns(values: StackValues, script: string, clusterArn: string): { 
               .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
           )
         : {};
-      const result = root.run({ argv: execStart.split(" "), env, stubs: stub });
-      if (result.exitCode !== 0) throw new Error(`${unit} failed under the IAM judge's stubs (exit ${result.exitCode}): ${result.stderr.slice(-600)}`);
-      runs.push({ what: unit.replace(/^.*\//, ""), calls: result.calls });
+      const result = root.run({ argv: execStart.split(" "), env, stubs: unitStubs(stub) });
+      units.push({ unit, exitCode: result.exitCode, stderr: result.stderr, stdout: result.stdout, calls: result.calls });
     }
-    return runs;
+    return { boot: boot.calls, units };
   } finally {
     root.dispose();
   }
 }
 
+/** Each run's calls: the user data's, then every unit's, each of which must succeed under the judge's stubs. */
+function recordRuns(values: StackValues, script: string, clusterArn: string): { what: string; calls: readonly StubCall[] }[] {
+  const { boot, units } = runInstalledUnits(values, script, clusterArn);
+  for (const run of units) if (run.exitCode !== 0) throw new Error(`${run.unit} failed under the IAM judge's stubs (exit ${run.exitCode}): ${run.stderr.slice(-600)}`);
+  return [{ what: "user data", calls: boot }, ...units.map((run) => ({ what: run.unit.replace(/^.*\//, ""), calls: run.calls }))];
+}
+
+/** The cluster ARN the stack's scripts name (the stand-in of its ECS cluster). */
+export function clusterArnOf(values: StackValues): string {
+  const cluster = Object.keys(values.doc.resource?.aws_ecs_cluster ?? {})[0];
+  return cluster ? values.text(`\${aws_ecs_cluster.${cluster}.arn}`) : `arn:aws:ecs:${values.region}:${values.account}:cluster/none`;
+}
+
 /** The calls the instances' scripts make, as the runner recorded them. */
 export function scriptCalls(values: StackValues): AwsCall[] {
-  const cluster = Object.keys(values.doc.resource?.aws_ecs_cluster ?? {})[0];
-  const clusterArn = cluster ? values.text(`\${aws_ecs_cluster.${cluster}.arn}`) : `arn:aws:ecs:${values.region}:${values.account}:cluster/none`;
+  const clusterArn = clusterArnOf(values);
   const out: AwsCall[] = [];
   for (const { name, role, script } of userDataRuns(values)) {
     for (const { what, calls } of recordRuns(values, script, clusterArn)) {
