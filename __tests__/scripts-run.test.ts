@@ -1002,12 +1002,20 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
 
     describe("consul-task-reaper.service", () => {
       const cluster = CLUSTER_ARN;
-      const task = { live: "1111aaaa1111aaaa1111aaaa1111aaaa", stopped: "2222bbbb2222bbbb2222bbbb2222bbbb", forgotten: "3333cccc3333cccc3333cccc3333cccc" };
+      const task = {
+        live: "1111aaaa1111aaaa1111aaaa1111aaaa",
+        stopped: "2222bbbb2222bbbb2222bbbb2222bbbb",
+        forgotten: "3333cccc3333cccc3333cccc3333cccc",
+        /** A running task of another service (api). */
+        api: "4444dddd4444dddd4444dddd4444dddd",
+      };
       const LONG_AGO = "2026-01-01T00:00:00.123456789Z";
-      const login = (accessor: string, meta: unknown, created = LONG_AGO) => ({
+      /** A login token: the binding rule gave it web's identity unless `identity` says otherwise. */
+      const login = (accessor: string, meta: unknown, created = LONG_AGO, identity = "web") => ({
         AccessorID: accessor,
         CreateTime: created,
         Description: `token created via login: ${typeof meta === "string" ? meta : JSON.stringify(meta)}`,
+        ServiceIdentities: [{ ServiceName: identity }],
       });
       const ofTask = (taskId: string, ofCluster = cluster) => ({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId });
       const accessor = (n: number) => `a0000000-0000-4000-8000-00000000000${n.toString(16)}`;
@@ -1035,6 +1043,11 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         login(accessor(12), ofTask(HOSTILE.query), new Date().toISOString()),
         // An accessor that is not a UUID never reaches a URL.
         login("../../agent/leave", ofTask(HOSTILE.query)),
+        // web's identity naming api's running task, to live as long as api does: removed after the grace period.
+        login(accessor(13), ofTask(task.api)),
+        login(accessor(14), ofTask(task.api), new Date().toISOString()),
+        // api's own token for its task: stays.
+        login(accessor(15), ofTask(task.api), LONG_AGO, "api"),
         { AccessorID: "a0000000-0000-4000-8000-0000000000ff", Description: "managed-by:consul-ecs-mesh service:web" },
       ];
       const service = (id: string, taskId?: string) => ({ ID: id, Service: "web", Meta: taskId === undefined ? {} : { "task-id": taskId } });
@@ -1046,11 +1059,12 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         service("registered-by-hand"),
         service("web-hostile\n--query", HOSTILE.query),
       ];
-      const describeRequest = JSON.stringify({ cluster, tasks: [task.live, task.stopped, task.forgotten] });
+      const describeRequest = JSON.stringify({ cluster, tasks: [task.live, task.stopped, task.forgotten, task.api] });
       const describeAnswer = JSON.stringify({
         tasks: [
-          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED" },
-          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED" },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED", group: "service:prod-mesh-web" },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED", group: "service:prod-mesh-web" },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.api}`, lastStatus: "RUNNING", group: "service:prod-mesh-api" },
         ],
         failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
       });
@@ -1129,9 +1143,13 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         }
       });
 
-      it("removes, after the grace period, every login token that names no task of this cluster: hostile, foreign or missing meta", () => {
-        const unmapped = [5, 6, 7, 8, 9, 10, 11].map((n) => `DELETE /acl/token/${accessor(n)}`);
+      it("removes, after the grace period, every login token that names no task of this cluster: hostile, foreign or missing meta; and one whose task runs another service", () => {
+        const unmapped = [5, 6, 7, 8, 9, 10, 11, 13].map((n) => `DELETE /acl/token/${accessor(n)}`);
         expect(deleted(first)).toEqual(unmapped);
+        expect(first.stdout).toContain(`deleted login token ${accessor(13)} (its task ${task.api} runs another service)`);
+        // Young, or api's own: left alone.
+        expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(14)}`);
+        expect(deleted(second)).not.toContain(`DELETE /acl/token/${accessor(15)}`);
         expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(12)}`);
         expect(first.stdout).toContain(`deleted login token ${accessor(9)} (it names no task of this cluster)`);
         expect(first.stdout).toContain('deregistered "web-hostile\\n--query" (it names no task)');

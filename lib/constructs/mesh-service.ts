@@ -8,6 +8,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
+import { ecsServiceName } from "../plan/names";
 import { SERVER_SLOTS, loginRolePath } from "../plan/server";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -68,7 +69,7 @@ export class MeshService extends Construct {
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
     const { service } = props;
-    const name = `${props.clusterName}-${service.name}`;
+    const name = ecsServiceName(props.clusterName, service.name);
     // IAM name prefixes hold 38 characters: cluster (<= 20) + "-" + 16 of the service + "-".
     const rolePrefix = `${props.namePrefix}-${service.name.slice(0, 16)}-`;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {

@@ -8,6 +8,7 @@ import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../
 import { CONSUL_RELEASES } from "../versions";
 import type { MeshSpec } from "../spec/schema";
 import { slot } from "./text";
+import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
 import {
   aclSyncScript,
   aclSyncTimer,
@@ -231,6 +232,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           authMethod: CONSUL_LOGIN.authMethod,
           clusterArn: slot(SERVER_SLOTS.clusterArn),
           graceSeconds: REAPER_GRACE_SECONDS,
+          serviceNameSeparator: ECS_SERVICE_NAME_SEPARATOR,
           seenGoneFile: paths.taskReaperSeenGone,
         }),
         taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),

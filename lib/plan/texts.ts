@@ -100,6 +100,8 @@ export const taskReaperScript = templateText<
     readonly clusterArn: Slot;
     /** How old a login token that names no task of the cluster must be before it is removed. */
     readonly graceSeconds: number;
+    /** Between the cluster's name and the service's in an ECS service's name (a task's group is service:<name>). */
+    readonly serviceNameSeparator: string;
     /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
     readonly seenGoneFile: string;
   }

@@ -5,6 +5,7 @@
 // about this cluster's valid task IDs, as JSON input, leave what belongs to a running task alone,
 // and delete no token or binding rule in a run that met a parameter it could not trust. Removing a
 // login token or a service that names no task of the cluster is the reaper's job, not a finding.
+import { ecsServiceName } from "../../lib/plan/names";
 import { StackValues, type TerraformDoc } from "./iam";
 import { clusterArnOf, runInstalledUnits, userDataRuns, type UnitRun } from "./iam-calls";
 import { exactArgs, type Stub, type StubCall } from "./run-script";
@@ -20,7 +21,8 @@ const MARKERS = ["--query=", "attacker.example", "--region=eu-west-1", "A".repea
 
 /** A task of the cluster that ECS reports RUNNING: what belongs to it must stay. */
 const RUNNING = "0123456789abcdef0123456789abcdef";
-const RUNNING_SERVICE = "web-0123456789abcdef0123456789abcdef";
+const RUNNING_SERVICE_NAME = "web";
+const RUNNING_SERVICE = `${RUNNING_SERVICE_NAME}-${RUNNING}`;
 const RUNNING_TOKEN = "0e0e0e0e-1111-4000-8000-000000000001";
 const LONG_AGO = "2026-01-01T00:00:00Z";
 const STALE_TOKEN = "0e0e0e0e-4444-4000-8000-000000000001";
@@ -30,7 +32,7 @@ export function hostileStubs(base: Record<string, Stub>, clusterArn: string, par
   const login = (meta: unknown) => `token created via login: ${JSON.stringify(meta)}`;
   const meta = (task: string, cluster = clusterArn) => ({ "consul.hashicorp.com/cluster": cluster, "consul.hashicorp.com/task-id": task });
   const tokens = [
-    { AccessorID: RUNNING_TOKEN, Description: login(meta(RUNNING)), CreateTime: LONG_AGO },
+    { AccessorID: RUNNING_TOKEN, Description: login(meta(RUNNING)), CreateTime: LONG_AGO, ServiceIdentities: [{ ServiceName: RUNNING_SERVICE_NAME }] },
     ...Object.values(HOSTILE).map((task, i) => ({ AccessorID: `0e0e0e0e-2222-4000-8000-00000000000${i}`, Description: login(meta(task)), CreateTime: LONG_AGO })),
     { AccessorID: "0e0e0e0e-3333-4000-8000-000000000001", Description: login(meta(RUNNING, clusterArn.replace(/cluster\/.*$/, "cluster/another"))), CreateTime: LONG_AGO },
     { AccessorID: HOSTILE.query, Description: login(meta(RUNNING)), CreateTime: LONG_AGO },
@@ -50,7 +52,8 @@ export function hostileStubs(base: Record<string, Stub>, clusterArn: string, par
       { Value: HOSTILE.query },
     ],
   });
-  const ecs = { tasks: [{ taskArn: `${clusterArn.replace(":cluster/", ":task/")}/${RUNNING}`, lastStatus: "RUNNING" }], failures: [] };
+  const group = `service:${ecsServiceName(clusterArn.replace(/^.*:cluster\//, ""), RUNNING_SERVICE_NAME)}`;
+  const ecs = { tasks: [{ taskArn: `${clusterArn.replace(":cluster/", ":task/")}/${RUNNING}`, lastStatus: "RUNNING", group }], failures: [] };
   return {
     ...base,
     curl: {
