@@ -551,6 +551,14 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     expect(result.stderr).toContain("removed member ip-10-20-0-10.ec2.internal (10.20.0.10:8301): this server's node ID under a former name");
   });
 
+  it("takes an empty answer from the binding rule list for no rule: waits, then abandons", () => {
+    const stubs = serverStubs();
+    const consul: Stub = { ...stubs.consul, rules: [{ when: "acl binding-rule list *", answers: [ok("")] }, ...stubs.consul!.rules!] };
+    const result = runUserData(newRoot(), script, { ...stubs, consul }, serverAmi("nvme"));
+    expect(result.exitCode).toBe(1);
+    expect(lines(result.calls).at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON /);
+  });
+
   it("takes the tag-based rule an old leader keeps during a roll as this mesh's", () => {
     const stubs = serverStubs();
     const consul: Stub = {
@@ -687,12 +695,14 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         method?: object;
         rules: object[];
         node: boolean;
-        parameters?: object;
-        roleParameters?: object;
+        /** An SSM answer: JSON, or a string as it comes. */
+        parameters?: object | string;
+        roleParameters?: object | string;
         secrets?: readonly { when: string; answers: Answer[] }[];
         /** As a new server's bootstrap runs it. */
         anyServer?: boolean;
       };
+      const asAnswer = (value: object | string) => (typeof value === "string" ? value : JSON.stringify(value));
       const run = (consul: Consul) => {
         const { argv, env } = unit("/etc/systemd/system/consul-acl-sync.service");
         expect(argv).toEqual([SERVER_PATHS.aclSyncBinary]);
@@ -708,11 +718,11 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
                 ...(consul.secrets ?? []),
                 {
                   when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/service-tokens", "--output", "json"),
-                  answers: [ok(`${JSON.stringify(consul.parameters ?? PARAMETERS)}\n`)],
+                  answers: [ok(`${asAnswer(consul.parameters ?? PARAMETERS)}\n`)],
                 },
                 {
                   when: exactArgs("ssm", "get-parameters-by-path", ...region, "--path", "/prod-mesh/consul/login-roles", "--output", "json"),
-                  answers: [ok(`${JSON.stringify(consul.roleParameters ?? ROLE_PARAMETERS)}\n`)],
+                  answers: [ok(`${asAnswer(consul.roleParameters ?? ROLE_PARAMETERS)}\n`)],
                 },
               ],
             },
@@ -927,6 +937,26 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         expect(result.stderr.match(/^skipped parameter .*: not a login role parameter of this mesh$/gm)).toHaveLength(8);
         expect(result.stderr).toMatch(/deleted no binding rule: a login role parameter was not one this mesh wrote\n$/);
         for (const call of result.calls) expect(call.args.join(" ")).not.toMatch(/attacker|--query=Parameters/);
+      });
+
+      it.each([
+        ["login role", { roleParameters: "<html>Service Unavailable</html>" }],
+        ["login role", { roleParameters: { Parameters: null } }],
+        ["service token", { parameters: "" }],
+        ["service token", { parameters: { NextToken: "x" } }],
+      ] as const)("an SSM answer that is no %s parameter list stops the run before it changes anything", (kind, answer) => {
+        const result = run({
+          leader: SELF,
+          method: { ...wantedMethod },
+          rules: [{ ID: RULE.foreign, AuthMethod: "iam-ecs-service-token", BindType: "service", BindName: "admin" }],
+          node: true,
+          ...answer,
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain("SSM answered something that is not a parameter list: changed nothing");
+        // What it manages from that list: binding rules, or service tokens.
+        const touched = kind === "login role" ? /^(PUT|DELETE) \/acl\/binding-rule/ : /^DELETE \/acl\/token\/|^GET \/acl\/tokens$/;
+        expect(apiCalls(result).filter((c) => touched.test(c))).toEqual([]);
       });
 
       it("on a follower: stops after asking who leads, so servers never race to create the same token", () => {
