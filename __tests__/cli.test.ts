@@ -265,3 +265,30 @@ describe("tools/write-json-schema.ts", () => {
     expect(projectFiles()).toEqual(before);
   });
 });
+
+describe("tools/policy.ts", () => {
+  it("runs the rules and the servers' scripts with hostile inputs over synthesized stacks; a reaper that passes task IDs as arguments is a finding", async () => {
+    const { synthAllStacks } = await import("./support/synth");
+    const { loadSpecFile } = await import("../lib/spec/load");
+    const stacks = synthAllStacks(loadSpecFile("examples/production.yaml").spec as never) as Record<string, any>;
+    // One server: every server installs the same units.
+    for (const name of Object.keys(stacks.mesh.resource.aws_launch_template))
+      if (name !== "consul_servers_server_1_launch_template") delete stacks.mesh.resource.aws_launch_template[name];
+    const write = (dir: string, doc: object) => {
+      fs.mkdirSync(path.join(dir, "mesh"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "mesh", "cdk.tf.json"), JSON.stringify(doc));
+      return path.join(dir, "mesh", "cdk.tf.json");
+    };
+    const clean = await tool("policy", [write(tempDir(), stacks.mesh)]);
+    expect(clean.status, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toMatch(/^policy: no findings \(1 stack, \d+ rules\)$/m);
+    const locals = stacks.mesh.locals as Record<string, string>;
+    locals.consul_servers_server_1_user_data = locals.consul_servers_server_1_user_data!.replace(
+      '--cli-input-json "$request"',
+      '--cluster "$CLUSTER_ARN" --tasks "${tasks[@]:i:100}"',
+    );
+    const hostile = await tool("policy", [write(tempDir(), stacks.mesh)]);
+    expect(hostile.status).toBe(1);
+    expect(hostile.stdout).toMatch(/mesh +MESH_SCRIPT_INPUTS +consul_servers_server_1_launch_template +consul-task-reaper\.service: describe-tasks names its tasks as arguments/);
+  }, 120_000);
+});

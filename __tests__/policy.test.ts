@@ -241,6 +241,12 @@ const BAD: BadCase[] = [
     address: "aws_iam_role.web",
   },
   { rule: "MESH_DATAPLANE_LOGIN", name: "dataplane tasks without a reaper", doc: task([DATAPLANE, GOOD_CONTAINER]), address: TD },
+  {
+    rule: "MESH_DATAPLANE_LOGIN",
+    name: "a role's unique ID in a parameter the servers do not read",
+    doc: merge(res(loginRole("web"), ["aws_ssm_parameter", "elsewhere", { name: "/mesh/other/web", type: "String", value: "${aws_iam_role.web.unique_id}" }]), rolePolicy(REAPER)),
+    address: "aws_iam_role.web",
+  },
   { rule: "MESH_PROXY_ADMIN", name: "Envoy's admin on 127.0.0.1:19000", doc: task([envoy(ADMIN_TCP), GOOD_CONTAINER]), address: TD },
   { rule: "MESH_PROXY_ADMIN", name: "Envoy from a consul connect envoy bootstrap, admin not moved", doc: task([envoy(undefined), GOOD_CONTAINER]), address: TD },
   {

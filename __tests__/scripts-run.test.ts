@@ -25,7 +25,8 @@ import {
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/spec/load";
 import { CONSUL } from "../lib/versions";
-import { ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
+import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { HOST_SLOTS } from "../lib/plan/build";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
 import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, loginRolePath, serviceTokenPath } from "../lib/plan/server";
@@ -575,6 +576,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
     ["a selector on something else", { ...OUR_BINDING_RULE, Selector: 'entity_name == "web"' }],
     ["another bind name from the tag", { ...LEGACY_BINDING_RULE, BindName: "${entity_tags.team}" }],
     ["a role ID with more after it", { ...OUR_BINDING_RULE, Selector: 'entity_id == "AROAWEB0000000000000A" or entity_id != ""' }],
+    ["a bare role ID", { ...OUR_BINDING_RULE, Selector: "AROAWEB0000000000000A" }],
   ])("waits for a binding rule this mesh makes, not %s", (_name, foreign) => {
     const fresh = newRoot();
     const stubs = serverStubs();
@@ -1417,6 +1419,35 @@ describe("envoy-bootstrap script", () => {
 
 /** HTTP/1.1 with a Host: Envoy's HTTP connection manager refuses HTTP/1.0 unless told to accept it. */
 const READY_REQUEST = "GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+describe("consul-ecs mesh-init entry script (dataplane tasks)", () => {
+  const plan = loadSpecFile("examples/production.yaml").plan.services.find((s) => s.architecture === "dataplane")!;
+  const meshInit = renderServiceTask(plan).find((c) => c.name === DATAPLANE_CONTAINERS.meshInit)!;
+  const env = () => Object.fromEntries([["PATH", STUB_PATH], ...meshInit.environment.map((e: { name: string; value: string }) => [e.name, e.value])]);
+
+  it("gives consul-dataplane's user the directory of its xDS socket, then runs mesh-init as the image's user", () => {
+    expect(meshInit.user).toBe("0");
+    const root = newRoot();
+    const result = root.run({
+      argv: argvOf(meshInit),
+      env: env(),
+      files: { [TASK_PATHS.dataplaneXdsDir]: { directory: true, mode: 0o755 } },
+      stubs: { chown: { otherwise: ok() }, "su-exec": { otherwise: ok() } },
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(lines(result.calls)).toEqual([`chown ${DATAPLANE_UID}:${DATAPLANE_UID} ${TASK_PATHS.dataplaneXdsDir}`, "su-exec consul-ecs /bin/consul-ecs mesh-init"]);
+    expect(root.mode(TASK_PATHS.dataplaneXdsDir)).toBe(0o700);
+  });
+
+  it("without XDS_DIR: stops before changing anything, naming it", () => {
+    const root = newRoot();
+    const { XDS_DIR: _, ...rest } = env();
+    const result = root.run({ argv: argvOf(meshInit), env: rest, stubs: { chown: { otherwise: ok() }, "su-exec": { otherwise: ok() } } });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/XDS_DIR: parameter not set or null\n$/);
+    expect(result.calls).toEqual([]);
+  });
+});
 
 describe("Envoy readiness checks (mesh sidecar and TLS edge)", () => {
   const sidecarCheck: string[] = containerOf(CONTAINER_NAMES.envoySidecar).healthCheck.command;

@@ -68,6 +68,19 @@ describe("the trust model on agent tasks", () => {
     expect(errorsOf(plan).map((r) => r.path)).toContain(`app reaches ${expected}`);
   });
 
+  it("an app that keeps CAP_NET_RAW reads the service token its sidecars send in plaintext over loopback", () => {
+    const plan = withTask(defaultPlan, agentService.name, (task) => editContainer(task, CONTAINER_NAMES.app, ({ dropCapabilities: _, ...app }) => app));
+    expect(errorsOf(plan).map((r) => r.path)).toEqual([
+      "app reaches service-token through consul-agent's Consul HTTP API (127.0.0.1:8500), captured from loopback with CAP_NET_RAW",
+      "app reaches service-token through consul-agent's Consul gRPC (xDS) (127.0.0.1:8502), captured from loopback with CAP_NET_RAW",
+    ]);
+  });
+
+  it("a task with no container marked as the app is an error, not a pass", () => {
+    const plan = withTask(defaultPlan, agentService.name, (task) => editContainer(task, CONTAINER_NAMES.app, ({ untrusted: _, ...app }) => app));
+    expect(errorsOf(plan).map((r) => r.path)).toEqual(["no container is marked as the app (untrusted): nothing here checks what user code reaches"]);
+  });
+
   it("an app given a mesh secret reaches it", () => {
     const plan = withTask(defaultPlan, agentService.name, (task) =>
       editContainer(task, CONTAINER_NAMES.app, (app) => ({ ...app, secrets: [{ name: "GOSSIP", valueFrom: slot(MESH_SECRET_SLOTS.gossipKey) }] })),
@@ -85,7 +98,6 @@ describe("the trust model on dataplane tasks", () => {
     expect(rows.map((r) => r.path.replace(/: the architecture's boundary: .*/, ""))).toEqual([
       "app reaches signed-login through /consul/consul-dataplane.json (written by consul-ecs-mesh-init, volume consul_data)",
       "app reaches an admin endpoint through consul-dataplane's Envoy admin API (127.0.0.1:19000)",
-      "app reaches leaf-key through consul-dataplane's xDS server (a loopback port)",
       "app reaches an admin endpoint through consul-dataplane's lifecycle server (127.0.0.1:20300)",
       "app reaches signed-login through the task role: an IAM login to the auth method (sts:GetCallerIdentity, signed)",
     ]);
@@ -145,6 +157,58 @@ describe("the model describes the synthesized task definitions", () => {
     const stored = agentService.task.containers.find((c) => c.name === CONTAINER_NAMES.envoyBootstrap)!.stores![0]!;
     expect(bootstrap.environment).toContainEqual({ name: "ENVOY_BOOTSTRAP", value: stored.path });
     expect(defs.find((c) => c.name === CONTAINER_NAMES.app).mountPoints ?? []).toEqual([]);
+  });
+
+  it("dataplane tasks: the signed login the model places in the app's volume is where consul-ecs writes it; the ports it names are the ones configured", () => {
+    const production = synthAllStacks(loadSpecFile("examples/production.yaml").spec as never) as any;
+    const service = loadSpecFile("examples/production.yaml").plan.services.find((s) => s.architecture === "dataplane")!;
+    const defs: any[] = JSON.parse(production.mesh.resource.aws_ecs_task_definition[`service_${service.name}_task_definition`].container_definitions);
+    const plan = (name: string) => service.task.containers.find((c) => c.name === name)!;
+    const stored = plan(DATAPLANE_CONTAINERS.meshInit).stores![0]!;
+    const init = defs.find((c) => c.name === DATAPLANE_CONTAINERS.meshInit);
+    const config = JSON.parse(init.environment.find((e: any) => e.name === "CONSUL_ECS_CONFIG_JSON").value);
+    // consul-ecs mesh-init writes <bootstrapDir>/consul-dataplane.json (subcommand/mesh-init: dataplaneConfigFileName).
+    expect(stored.path).toBe(`${config.bootstrapDir}/consul-dataplane.json`);
+    expect(init.mountPoints).toContainEqual({ sourceVolume: stored.volume, containerPath: config.bootstrapDir, readOnly: false });
+    expect(defs.find((c) => c.name === "app").mountPoints.map((m: any) => m.sourceVolume)).toEqual([stored.volume]);
+    const served = plan(DATAPLANE_CONTAINERS.dataplane).serves!;
+    expect(served.find((e) => e.name === "ready listener")!.on).toEqual({ tcp: config.proxy.healthCheckPort });
+    // The xDS server (leaf key included) is the socket consul-dataplane is told to bind, in a volume the app does not mount.
+    const xds = served.find((e) => e.name === "xDS server")!.on as { socket: string; volume: string };
+    const dataplane = defs.find((c) => c.name === DATAPLANE_CONTAINERS.dataplane);
+    expect(dataplane.command.slice(dataplane.command.indexOf("-xds-bind-addr"), dataplane.command.indexOf("-xds-bind-addr") + 2)).toEqual([
+      "-xds-bind-addr",
+      `unix://${xds.socket}`,
+    ]);
+    expect(defs.filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === xds.volume)).map((c) => c.name)).toEqual([
+      DATAPLANE_CONTAINERS.meshInit,
+      DATAPLANE_CONTAINERS.dataplane,
+    ]);
+  });
+
+  it("the TLS edge: the key and the admin socket the model names are where the start script puts them, in a volume only Envoy mounts", () => {
+    const edgeStack = synthAllStacks(loadSpecFile("examples/tls-edge.yaml").spec as never)["tls-edge"] as any;
+    const defs: any[] = JSON.parse(Object.values<any>(edgeStack.resource.aws_ecs_task_definition)[0].container_definitions);
+    const envoyPlan = edgePlan.tlsEdge!.task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
+    const envoyDef = defs.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy);
+    const script: string = envoyDef.entryPoint[2];
+    const key = envoyPlan.stores![0]!;
+    expect(script).toContain(`"$TLS_KEY_PEM" > '${key.path}'\n`);
+    const socket = envoyPlan.serves!.find((e) => e.name === "Envoy admin API")!.on as { socket: string; volume: string };
+    expect(script).toContain(`path: "${socket.socket}"`);
+    expect(defs.filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === socket.volume)).map((c) => c.name)).toEqual([TLS_EDGE_CONTAINERS.envoy]);
+  });
+
+  it("every app container drops CAP_NET_RAW, as the model assumes", () => {
+    const production = synthAllStacks(loadSpecFile("examples/production.yaml").spec as never) as any;
+    const edge = synthAllStacks(loadSpecFile("examples/tls-edge.yaml").spec as never) as any;
+    const apps = [
+      ...Object.values<any>(mesh.resource.aws_ecs_task_definition),
+      ...Object.values<any>(production.mesh.resource.aws_ecs_task_definition),
+      ...Object.values<any>(edge["tls-edge"].resource.aws_ecs_task_definition),
+    ].map((t) => JSON.parse(t.container_definitions).find((c: any) => c.name === "app"));
+    expect(apps.length).toBeGreaterThanOrEqual(6);
+    for (const app of apps) expect(app.linuxParameters.capabilities).toEqual({ drop: ["NET_RAW"] });
   });
 
   it("every example passes the trust rule", () => {

@@ -39,6 +39,13 @@ export const DATAPLANE_PORTS = {
   lifecycle: 20300,
 } as const;
 
+/**
+ * Linux capabilities no app container keeps: with CAP_NET_RAW it could capture the task's loopback
+ * traffic, where the agent task's sidecars send the service token in plaintext headers
+ * (lib/rules/trust.ts). ping is what an app loses.
+ */
+export const APP_DROPPED_CAPABILITIES: readonly string[] = ["NET_RAW"];
+
 /** Ports of the TLS edge task: Envoy's TLS listener (the original's) and its ready listener on 127.0.0.1 (admin is on a socket). */
 export const TLS_EDGE_PORTS = {
   listener: 443,
@@ -59,6 +66,9 @@ export const TASK_PATHS = {
   envoyAdminSocket: "/envoy-admin/admin.sock",
   /** Dataplane tasks: the volume mesh-init fills (bootstrapDir of consul-ecs). */
   consulEcsBootstrapDir: "/consul",
+  /** Dataplane tasks: the volume only consul-dataplane (and mesh-init, which prepares it) mounts, holding its xDS socket. */
+  dataplaneXdsDir: "/consul-dataplane",
+  dataplaneXdsSocket: "/consul-dataplane/xds.sock",
 } as const;
 
 /**
@@ -107,6 +117,15 @@ export const TLS_EDGE_PATHS = {
  * filesystem), so it always matches the owner the bootstrap container gives the bootstrap file.
  */
 export const ENVOY_UID = 101;
+
+/** An IAM role's unique ID (IAM identifiers: the AROA prefix, then upper-case letters and digits): what a login role parameter holds. */
+export const IAM_ROLE_ID_PATTERN = "AROA[A-Z0-9]{12,124}";
+
+/** The consul-dataplane image's user (its Dockerfile: USER 100), which creates the xDS socket. */
+export const DATAPLANE_UID = 100;
+
+/** The consul-ecs image's user and binary (its Dockerfile: USER consul-ecs, ENTRYPOINT /bin/consul-ecs). */
+export const CONSUL_ECS_IMAGE = { user: "consul-ecs", binary: "/bin/consul-ecs" } as const;
 
 /** Docker label by which a container definition documents why its root filesystem is writable. */
 export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";

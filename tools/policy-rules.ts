@@ -3,7 +3,9 @@
 // outputs). Pure functions: no file system, no test framework. Rule IDs are the checkov/trivy
 // IDs of /work/shared/reference/facts.md where a scanner has the check, MESH_* otherwise.
 import * as YAML from "yaml";
-import { READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
+import { CONSUL_PORTS, READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
+import { taskRolePath } from "../lib/plan/dataplane";
+import { loginRolePath } from "../lib/plan/server";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -976,7 +978,7 @@ function checkProxyAdmin(doc: TerraformJson): PolicyFinding[] {
 }
 
 /** Ports of a Consul server the tasks reach only when they run client agents, and the DNS port nothing in the mesh queries. */
-const AGENT_PORTS = { rpc: 8300, serfLan: 8301, serfWan: 8302, dns: 8600 } as const;
+const AGENT_PORTS = { rpc: CONSUL_PORTS.serverRpc, serfLan: CONSUL_PORTS.serfLan, serfWan: CONSUL_PORTS.serfWan, dns: CONSUL_PORTS.dns } as const;
 
 const securityGroupOf = (value: unknown) => /aws_security_group\.([\w-]+)\./.exec(strings(value)[0] ?? "")?.[1];
 
@@ -1060,8 +1062,13 @@ function checkServerExposure(doc: TerraformJson): PolicyFinding[] {
   return findings;
 }
 
-/** The Consul IAM login path of dataplane task roles: /consul-ecs/<cluster>/ (consul-ecs's convention). */
-const LOGIN_ROLE_PATH = /^\/consul-ecs\/[^/]+\/$/;
+/** The Consul IAM login path of dataplane task roles (taskRolePath of any cluster), and where their pinning parameters live (loginRolePath/<service>). */
+const LOGIN_ROLE_PATH = new RegExp(`^${escapeRegExp(taskRolePath("CLUSTER")).replace("CLUSTER", "[^/]+")}$`);
+const LOGIN_PARAMETER = new RegExp(`^${escapeRegExp(loginRolePath("CLUSTER")).replace("CLUSTER", "[^/]+")}/[^/]+$`);
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 // Prevents one service from becoming another, and killed tasks' tokens from living on: every role
 // the servers' IAM auth method trusts (a task role under the login path) has its identity pinned
@@ -1069,7 +1076,9 @@ const LOGIN_ROLE_PATH = /^\/consul-ecs\/[^/]+\/$/;
 // none), and a stack with dataplane tasks lets its servers ask ECS which of them are gone.
 function checkDataplaneLogin(doc: TerraformJson): PolicyFinding[] {
   const pinned = new Set(
-    resources(doc, "aws_ssm_parameter").flatMap(({ body }) => strings(body.value).flatMap((v) => /^\$\{aws_iam_role\.([\w-]+)\.unique_id\}$/.exec(v)?.[1] ?? [])),
+    resources(doc, "aws_ssm_parameter")
+      .filter(({ body }) => strings(body.name).some((name) => LOGIN_PARAMETER.test(name.replace(/\$\{[^}]+\}/g, "CLUSTER"))))
+      .flatMap(({ body }) => strings(body.value).flatMap((v) => /^\$\{aws_iam_role\.([\w-]+)\.unique_id\}$/.exec(v)?.[1] ?? [])),
   );
   const unpinned = resources(doc, "aws_iam_role")
     .filter(({ body }) => strings(body.path).some((p) => LOGIN_ROLE_PATH.test(p)))

@@ -4,7 +4,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
+import { scriptInputFindings } from "./judges/script-inputs";
 import { parseCli, runTool, usageError } from "./support";
+
+/** The rule of the servers' scripts with hostile inputs: run, not read, so it lives beside the pure rules. */
+const SCRIPT_INPUTS_RULE = "MESH_SCRIPT_INPUTS";
 
 const USAGE = `usage: npm run policy [-- <cdk.tf.json>...]
 
@@ -45,12 +49,18 @@ export function main(argv: readonly string[]): number {
   if (args.length === 0) usageError("no stack file given", USAGE);
   const findings: (PolicyFinding & { stack: string })[] = [];
   try {
-    for (const file of args) findings.push(...runPolicy(readStack(file)).map((f) => ({ ...f, stack: stackName(file) })));
+    const stacks: Record<string, TerraformJson> = {};
+    for (const file of args) {
+      stacks[stackName(file)] = readStack(file);
+      findings.push(...runPolicy(stacks[stackName(file)]!).map((f) => ({ ...f, stack: stackName(file) })));
+    }
+    // The servers' scripts, run with hostile inputs (tools/judges/script-inputs.ts): the rule for values others choose.
+    for (const f of scriptInputFindings(stacks as never)) findings.push({ rule: SCRIPT_INPUTS_RULE, stack: f.stack, address: f.resource, message: f.problem });
   } catch (error) {
     console.error(`policy: ${(error as Error).message}`);
     return 2;
   }
-  const checked = `${args.length} stack${args.length === 1 ? "" : "s"}, ${POLICY_RULES.length} rules`;
+  const checked = `${args.length} stack${args.length === 1 ? "" : "s"}, ${POLICY_RULES.length + 1} rules`;
   if (findings.length === 0) {
     console.log(`policy: no findings (${checked})`);
     return 0;

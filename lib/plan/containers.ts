@@ -3,7 +3,7 @@
 // dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
 // every task, add it to the list below (and its script template, if it runs one).
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
-import { CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
@@ -148,8 +148,9 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       // The agent has no default token (consul-agent.sh): an anonymous caller reads and registers
       // nothing, and xDS answers only a caller with a token.
       serves: [
-        { name: "Consul HTTP API", on: { tcp: CONSUL_PORTS.http }, reveals: [], controls: false },
-        { name: "Consul gRPC (xDS)", on: { tcp: CONSUL_PORTS.grpc }, reveals: [], controls: false },
+        // The init container's calls (consul connect envoy) and Envoy's xDS stream send the service token in a header.
+        { name: "Consul HTTP API", on: { tcp: CONSUL_PORTS.http }, reveals: [], controls: false, carries: ["service-token"] },
+        { name: "Consul gRPC (xDS)", on: { tcp: CONSUL_PORTS.grpc }, reveals: [], controls: false, carries: ["service-token"] },
       ],
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
@@ -227,6 +228,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       // Its upstreams are Envoy's local listeners, and callers reach it through Envoy.
       needsRunning: [names.envoySidecar],
       untrusted: true,
+      dropCapabilities: APP_DROPPED_CAPABILITIES,
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       ...(writableReason ? { writableRootReason: writableReason } : {}),
     },

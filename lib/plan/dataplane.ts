@@ -6,11 +6,11 @@
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
-import { CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, ENVOY_PORTS, TASK_PATHS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
 import { SERVER_SLOTS, SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
-import { consulEcsConfig, dataplaneServerDiscovery } from "./texts";
+import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, TaskPlan } from "./types";
@@ -26,6 +26,9 @@ export const DATAPLANE_CONTAINERS = {
 /** The task volume mesh-init writes (the dataplane's config, the CA, the consul-ecs binary) and the others read. */
 const CONSUL_DATA_VOLUME = "consul_data";
 
+/** The task volume of consul-dataplane's xDS socket: the app does not mount it. */
+const DATAPLANE_XDS_VOLUME = "dataplane-xds";
+
 /** The auth method and role path every dataplane task logs in with (the servers' consul-acl-sync creates the method: ServerPlan.login). */
 export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
   ...CONSUL_LOGIN,
@@ -37,14 +40,13 @@ export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
  * task role is the service's mesh identity, and the app holds it too, so the app can be its own
  * service in the mesh (no other, and nothing of the control plane).
  */
-export const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "xds" | "lifecycle", Boundary>> = {
+export const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "lifecycle", Boundary>> = {
   taskRole:
     "the task role is the service's mesh identity (consul-ecs logs in with it) and ECS serves its credentials to every container of the task, so the app can sign the same login: a token with its own service's identity, no other",
   volume:
     "the app mounts the consul-ecs volume for the consul-ecs binary (app-entrypoint, net-dial) and ECS mounts whole volumes; the login mesh-init leaves there is one the app can sign itself",
   admin:
     "consul-dataplane drives Envoy's readiness and graceful shutdown through Envoy's admin API over TCP (consul-dataplane 2.0.1 takes an IP address for it); Envoy's config holds no token there (consul-dataplane keeps the login: pkg/consuldp/bootstrap.go) and config_dump redacts private keys, so the app can stop or drain only its own proxy",
-  xds: "consul-dataplane serves xDS to its Envoy on a loopback port, leaf certificate and key included; a Unix socket would need a volume consul-dataplane's user (100) can write and the app does not mount, and ECS creates volumes root-owned; the key is the service's own, which the app gets with the task role anyway",
   lifecycle:
     "consul-dataplane 2.0.1 always starts its lifecycle server (graceful shutdown) on a TCP address (pkg/consuldp/lifecycle.go): the app can stop only its own proxy, which it can as well by exiting",
 };
@@ -130,6 +132,18 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       name: names.meshInit,
       ...consulEcs("mesh-init"),
       image: imageSlot("consulEcs"),
+      // Root for one chown (meshInitScript), then consul-ecs runs as the image's user.
+      user: "0",
+      entryPoint: [
+        "/bin/sh",
+        "-ec",
+        meshInitScript({ dataplaneUid: DATAPLANE_UID, consulEcsUser: CONSUL_ECS_IMAGE.user, consulEcsBinary: CONSUL_ECS_IMAGE.binary }),
+        names.meshInit,
+      ],
+      environment: [
+        { name: "CONSUL_ECS_CONFIG_JSON", value: config },
+        { name: "XDS_DIR", value: TASK_PATHS.dataplaneXdsDir },
+      ],
       essential: false,
       // Server discovery, login and registration retry without limit (consul-ecs v0.10.0
       // subcommand/mesh-init: the server watcher, then a constant 1 s backoff), but the IAM login
@@ -139,7 +153,10 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       // Auto Scaling servers report in service only once it exists.
       needs: [{ need: "control-plane", retrySeconds: Number.POSITIVE_INFINITY, signedOnceValidSeconds: SIGNED_REQUEST_VALIDITY_SECONDS }],
       startTimeout: meshInitStartTimeout(service.launchType),
-      mountPoints: [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false }],
+      mountPoints: [
+        { sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: false },
+        { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false },
+      ],
       memoryReservation: 32,
       // consul-ecs internal/dataplane: the dataplane's config carries the signed login (bearerToken).
       stores: [{ volume: CONSUL_DATA_VOLUME, path: `${TASK_PATHS.consulEcsBootstrapDir}/consul-dataplane.json`, holds: ["signed-login"], boundary: DATAPLANE_BOUNDARIES.volume }],
@@ -158,9 +175,12 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         "-shutdown-drain-listeners",
         "-shutdown-grace-period-seconds",
         String(DATAPLANE_STOP.drainSeconds),
+        // Its xDS server on a socket only it mounts (consul-dataplane: unix:// bind address), not a loopback port.
+        "-xds-bind-addr",
+        `unix://${TASK_PATHS.dataplaneXdsSocket}`,
       ],
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp" }],
-      mountPoints: readOnlyVolume,
+      mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
       dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
       // The readiness listener accepts connections once consul-dataplane, logged in to the servers, started Envoy.
       healthCheck: {
@@ -176,7 +196,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       memoryReservation: 64,
       serves: [
         { name: "Envoy admin API", on: { tcp: ENVOY_PORTS.admin }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.admin },
-        { name: "xDS server", on: { tcp: "any" }, reveals: ["leaf-key"], controls: false, boundary: DATAPLANE_BOUNDARIES.xds },
+        { name: "xDS server", on: { socket: TASK_PATHS.dataplaneXdsSocket, volume: DATAPLANE_XDS_VOLUME }, reveals: ["leaf-key"], controls: false },
         { name: "lifecycle server", on: { tcp: DATAPLANE_PORTS.lifecycle }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.lifecycle },
         { name: "ready listener", on: { tcp: DATAPLANE_PORTS.readiness }, reveals: [], controls: false },
       ],
@@ -199,7 +219,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   return {
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
-    volumes: [CONSUL_DATA_VOLUME],
+    volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
@@ -230,6 +250,7 @@ function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, cons
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],
     untrusted: true,
+    dropCapabilities: APP_DROPPED_CAPABILITIES,
     // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).
     ...(check.type !== "none" && service.port !== undefined
       ? {

@@ -4,9 +4,9 @@
 // instance reports in service only once the cluster is healthy with it.
 import { architectureOf } from "../aws-limits";
 import { zoneOfAddress } from "./network";
-import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, SERVER_PATHS } from "../facts";
+import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
-import type { MeshSpec } from "../spec/schema";
+import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { slot } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
 import {
@@ -23,6 +23,7 @@ import {
   taskReaperScript,
   taskReaperTimer,
   taskReaperUnit,
+  type ScriptPattern,
 } from "./texts";
 import type { DataplaneControlPlan, ServerNodePlan, ServerPlan } from "./types";
 
@@ -82,6 +83,11 @@ export const REAPER_GRACE_SECONDS = 300;
 
 /** Seconds a new Auto Scaling server may take to report in service (its launch hook's heartbeat); the group's capacity wait allows more. */
 export const SERVER_LAUNCH_HOOK_SECONDS = 1800;
+
+/** A pattern anchored for bash and for jq. */
+function scriptPattern(pattern: string): ScriptPattern {
+  return { bash: `^(${pattern})$`, jq: `\\A(${pattern})\\z` };
+}
 
 /** The name the servers' certificates are for, which clients verify (verify_server_hostname). */
 export function serverTlsName(datacenter: string): string {
@@ -155,6 +161,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         boundRoles: slot(SERVER_SLOTS.loginRoles),
         serviceNameTag: login.serviceNameTag,
         rolePath: slot(SERVER_SLOTS.loginRolePath),
+        roleId: scriptPattern(IAM_ROLE_ID_PATTERN),
         clusterArn: slot(SERVER_SLOTS.clusterArn),
         serverIdHeaderValue: serverIdHeaderValue(consul.datacenter),
       }
@@ -222,7 +229,13 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         nodeName: nodeName(index),
         loginTarget,
         systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
-        aclSyncScript: aclSyncScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile, login: loginTarget }),
+        aclSyncScript: aclSyncScript({
+          httpsPort: CONSUL_PORTS.https,
+          caFile: paths.caFile,
+          managementTokenFile: paths.managementTokenFile,
+          login: loginTarget,
+          serviceName: scriptPattern(SERVICE_NAME_PATTERN),
+        }),
         aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
         taskReaperScript: taskReaperScript({
@@ -233,6 +246,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           clusterArn: slot(SERVER_SLOTS.clusterArn),
           graceSeconds: REAPER_GRACE_SECONDS,
           serviceNameSeparator: ECS_SERVICE_NAME_SEPARATOR,
+          serviceName: scriptPattern(SERVICE_NAME_PATTERN),
           seenGoneFile: paths.taskReaperSeenGone,
         }),
         taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),

@@ -69,13 +69,23 @@ export type LoginTargetContext = {
   readonly serviceNameTag: string;
   /** The SSM path with one parameter per dataplane service naming its task role's unique ID: one binding rule each. */
   readonly rolePath: Slot;
+  readonly roleId: ScriptPattern;
   readonly clusterArn: Slot;
   /** ServerIDHeaderValue: a signed login names the servers it is for, so it cannot be replayed elsewhere. */
   readonly serverIdHeaderValue: string;
 };
 
+/** A pattern as the scripts match it: bash [[ =~ ]] (ERE, ^$) and jq test() (\\A \\z: ^ and $ would match at a newline). */
+export type ScriptPattern = { readonly bash: string; readonly jq: string };
+
 export const aclSyncScript = templateText<
-  Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly login: LoginTargetContext | null }
+  Context & {
+    readonly httpsPort: number;
+    readonly caFile: string;
+    readonly managementTokenFile: string;
+    readonly login: LoginTargetContext | null;
+    readonly serviceName: ScriptPattern;
+  }
 >("consul/consul-acl-sync.sh.hbs");
 
 export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
@@ -102,6 +112,7 @@ export const taskReaperScript = templateText<
     readonly graceSeconds: number;
     /** Between the cluster's name and the service's in an ECS service's name (a task's group is service:<name>). */
     readonly serviceNameSeparator: string;
+    readonly serviceName: ScriptPattern;
     /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
     readonly seenGoneFile: string;
   }
@@ -174,6 +185,8 @@ export const ecsHostUserData = templateText<
     readonly instanceAttributes: { readonly [key: string]: string };
   }
 >("user-data/ecs-host.sh.hbs");
+
+export const meshInitScript = templateText<Context & { readonly dataplaneUid: number; readonly consulEcsUser: string; readonly consulEcsBinary: string }>("ecs/mesh-init.sh.hbs");
 
 export const consulAgentScript = templateText<Context & { readonly caFile: string; readonly secretsFile: string }>("ecs/consul-agent.sh.hbs");
 

@@ -1,6 +1,6 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
-import { TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { slot } from "./text";
@@ -86,6 +86,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
         },
         memoryReservation: TLS_EDGE_MEMORY.app,
         untrusted: true,
+        dropCapabilities: APP_DROPPED_CAPABILITIES,
         readonlyRootFilesystem: true,
       },
       {

@@ -93,6 +93,11 @@ export interface ContainerPlan {
   readonly ulimits?: readonly { readonly name: string; readonly softLimit: number; readonly hardLimit: number }[];
   /** An init process (PID 1 that reaps and forwards signals). */
   readonly initProcessEnabled?: boolean;
+  /**
+   * Linux capabilities removed from the container's default set (ECS linuxParameters.capabilities.drop).
+   * @default none
+   */
+  readonly dropCapabilities?: readonly string[];
   /** What it needs from outside the task at start (lib/rules/boot-order.ts). */
   readonly needs?: readonly ContainerNeed[];
   /**
@@ -132,6 +137,11 @@ export interface TaskEndpoint {
   readonly revealsOwnConfig?: true;
   /** A caller can reconfigure or stop the serving process (an admin API). */
   readonly controls: boolean;
+  /**
+   * Credentials its clients send it in the clear over loopback (a plaintext HTTP or gRPC header): a
+   * container that may capture the task's loopback traffic (CAP_NET_RAW) reads them.
+   */
+  readonly carries?: readonly Credential[];
   readonly boundary?: Boundary;
 }
 

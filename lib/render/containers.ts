@@ -27,7 +27,13 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
     startTimeout: c.startTimeout ?? null,
     stopTimeout: c.stopTimeout ?? null,
     ulimits: c.ulimits ?? null,
-    initProcessEnabled: c.initProcessEnabled ?? null,
+    linuxParameters:
+      c.initProcessEnabled || c.dropCapabilities?.length
+        ? {
+            ...(c.dropCapabilities?.length ? { capabilities: { drop: c.dropCapabilities } } : {}),
+            ...(c.initProcessEnabled ? { initProcessEnabled: true } : {}),
+          }
+        : null,
     memoryReservation: c.memoryReservation ?? null,
     readonlyRootFilesystem: c.readonlyRootFilesystem,
     // Scanners flag writable root filesystems (CKV_AWS_336): the label says why this one is.

@@ -48,9 +48,15 @@ function holds(task: TaskPlan, container: ContainerPlan): Reach[] {
   return [...secretCredentials(container), ...files];
 }
 
+/** Capabilities that let a container capture the task's loopback traffic (packet sockets). */
+const CAPTURE_CAPABILITIES = ["NET_RAW"];
+
+const capturesLoopback = (container: ContainerPlan) => !CAPTURE_CAPABILITIES.every((cap) => (container.dropCapabilities ?? []).some((d) => d === cap || d === "ALL"));
+
 /** Everything one container of a task can reach. */
 export function reachOf(task: TaskPlan, container: ContainerPlan): Reach[] {
   const mounted = mounts(container);
+  const sniffs = capturesLoopback(container);
   const endpoints = task.containers
     .filter((server) => server !== container)
     .flatMap((server) =>
@@ -59,9 +65,11 @@ export function reachOf(task: TaskPlan, container: ContainerPlan): Reach[] {
         const at = "socket" in endpoint.on ? `socket ${endpoint.on.socket}` : endpoint.on.tcp === "any" ? "a loopback port" : `127.0.0.1:${endpoint.on.tcp}`;
         const how = `${server.name}'s ${endpoint.name} (${at})`;
         const revealed = [...endpoint.reveals, ...(endpoint.revealsOwnConfig ? holds(task, server).map((r) => r.what) : [])];
+        const carried = sniffs && "tcp" in endpoint.on ? (endpoint.carries ?? []).filter((what) => !revealed.includes(what)) : [];
         return [
           ...(endpoint.controls ? [{ what: "admin" as const, how, boundary: endpoint.boundary }] : []),
           ...[...new Set(revealed)].map((what) => ({ what, how, boundary: endpoint.boundary })),
+          ...carried.map((what) => ({ what, how: `${how}, captured from loopback with CAP_NET_RAW`, boundary: endpoint.boundary })),
         ];
       }),
     );
@@ -81,7 +89,18 @@ export function trustModel(plan: MeshPlan): PathReport[] {
 function trustOf(ref: TaskRef): PathReport[] {
   const { who, specPath, task } = ref;
   const rows: PathReport[] = [];
-  for (const app of task.containers.filter((c) => c.untrusted)) {
+  const apps = task.containers.filter((c) => c.untrusted);
+  // Every task runs user code somewhere: a task with no container marked as the app would pass unchecked.
+  if (apps.length === 0)
+    rows.push({
+      who,
+      need: NEED,
+      path: "no container is marked as the app (untrusted): nothing here checks what user code reaches",
+      verdict: "error",
+      specPath,
+      fix: "mark the container that runs the user's code untrusted (lib/plan/containers.ts, lib/plan/dataplane.ts, lib/plan/tls-edge.ts)",
+    });
+  for (const app of apps) {
     const reaches = reachOf(task, app);
     for (const reach of reaches) {
       const excused = reach.boundary !== undefined && !(reach.what !== "admin" && MESH_WIDE.has(reach.what));

@@ -10,6 +10,8 @@ import { CONSUL_RELEASES, DEFAULT_VERSIONS } from "../versions";
 export const SERVICE_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 // DNS label limit (RFC 1035), which Consul's DNS interface and Cloud Map both impose.
 export const MAX_SERVICE_NAME = 63;
+/** What SERVICE_NAME and MAX_SERVICE_NAME accept together, as one pattern for the server scripts that check names. */
+export const SERVICE_NAME_PATTERN = `[a-z][a-z0-9-]{0,${MAX_SERVICE_NAME - 2}}[a-z0-9]`;
 
 /** Keeps every derived name (IAM name_prefix of 38 characters, see lib/aws-limits.ts) within AWS limits. */
 export const MAX_CLUSTER_NAME = 20;

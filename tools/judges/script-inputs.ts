@@ -130,16 +130,29 @@ export function parameterPaths(values: StackValues): string[] {
   return [...new Set(names.map((name) => name.replace(/\/[^/]+$/, "")))].sort();
 }
 
+/** One unit's problem with hostile inputs: which stack, which instance or launch template, which unit. */
+export interface ScriptInputFinding {
+  readonly stack: string;
+  /** The aws_instance or aws_launch_template whose user data installed the unit. */
+  readonly resource: string;
+  readonly problem: string;
+}
+
 /** Every problem of every stack's server scripts with hostile inputs; none: they treat what they read as data. */
-export function judgeScriptInputs(stacks: Readonly<Record<string, TerraformDoc>>): string[] {
+export function scriptInputFindings(stacks: Readonly<Record<string, TerraformDoc>>): ScriptInputFinding[] {
   return Object.entries(stacks).flatMap(([stack, doc]) => {
     const values = new StackValues(stack, doc);
     const clusterArn = clusterArnOf(values);
     const paths = parameterPaths(values);
     return userDataRuns(values).flatMap(({ name, script }) =>
       runInstalledUnits(values, script, clusterArn, (base) => hostileStubs(base, clusterArn, paths)).units.flatMap((run) =>
-        problemsOf(run, clusterArn).map((p) => `${stack}/${name} ${p}`),
+        problemsOf(run, clusterArn).map((problem) => ({ stack, resource: name, problem })),
       ),
     );
   });
+}
+
+/** The same, one line each: "<stack>/<resource> <unit>: <problem>". */
+export function judgeScriptInputs(stacks: Readonly<Record<string, TerraformDoc>>): string[] {
+  return scriptInputFindings(stacks).map((f) => `${f.stack}/${f.resource} ${f.problem}`);
 }
