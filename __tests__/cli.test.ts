@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { CliExit, parseCli, runTool } from "../tools/support";
 import { OUTPUT_MARKER, userDataOf } from "../tools/render";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
+import { loadSpecFile } from "../lib/spec/load";
+import { synthAllStacks } from "./support/synth";
 
 const run = promisify(execFile);
 const TSX = path.resolve("node_modules/.bin/tsx");
@@ -268,8 +270,6 @@ describe("tools/write-json-schema.ts", () => {
 
 describe("tools/policy.ts", () => {
   it("runs the rules and the servers' scripts with hostile inputs over synthesized stacks; a reaper that passes task IDs as arguments is a finding", async () => {
-    const { synthAllStacks } = await import("./support/synth");
-    const { loadSpecFile } = await import("../lib/spec/load");
     const stacks = synthAllStacks(loadSpecFile("examples/production.yaml").spec as never) as Record<string, any>;
     // One server: every server installs the same units.
     for (const name of Object.keys(stacks.mesh.resource.aws_launch_template))

@@ -72,7 +72,7 @@ describe("anonymous Docker Hub pulls", () => {
     images: new Map(
       [...p.images].map(([key, image]) => [
         key,
-        image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.35.10" } } : image,
+        image.upstream.startsWith("envoyproxy/") ? { ...image, via: { cache: "docker-hub" as const, repository: "envoyproxy/envoy", tag: "v1.37.11" } } : image,
       ]),
     ),
   });
@@ -87,7 +87,7 @@ describe("anonymous Docker Hub pulls", () => {
     const [warning, ...rest] = pullWarnings(onFargate(6));
     expect(rest).toEqual([]);
     expect(warning!.message).toMatch(/^a rollout of every service makes about 14 anonymous Docker Hub pulls \(/);
-    expect(warning!.message).toContain("envoyproxy/envoy:v1.35.10: 6 Fargate task(s)");
+    expect(warning!.message).toContain("envoyproxy/envoy:v1.37.11: 6 Fargate task(s)");
     expect(warning!.message).toContain("through 1 NAT gateway address(es); Docker Hub allows 10 per hour per address");
     expect(warning!.message).toContain("images.dockerHubCredentialsSecretArn");
     expect(warning!.message).toContain("imageCredentialsSecretArn on http-client, http-server");
@@ -119,7 +119,7 @@ describe("anonymous Docker Hub pulls", () => {
       {
         path: "services.http-server.launchType",
         message: expect.stringMatching(
-          /^a Fargate task pulls envoyproxy\/envoy:v1\.35\.10 from Docker Hub anonymously on every start, .*images\.dockerHubCredentialsSecretArn .*architecture: dataplane .*images\.allowAnonymousDockerHubPulls: true accepts the risk$/,
+          /^a Fargate task pulls envoyproxy\/envoy:v1\.37\.11 from Docker Hub anonymously on every start, .*images\.dockerHubCredentialsSecretArn .*architecture: dataplane .*images\.allowAnonymousDockerHubPulls: true accepts the risk$/,
         ),
       },
     ]);

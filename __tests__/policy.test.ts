@@ -1107,7 +1107,7 @@ describe("the synthesized stacks of every example spec", () => {
       findingsAfter("tls-edge", edge, (cs) => {
         const envoy = cs.find((c) => c.name === "envoy");
         envoy.entryPoint[2] = envoy.entryPoint[2].replace(
-          /admin:\n  address:\n    pipe:\n      path: .*\n      mode: .*\n/,
+          /admin:\n {2}address:\n {4}pipe:\n {6}path: .*\n {6}mode: .*\n/,
           'admin:\n  address:\n    socket_address:\n      address: "127.0.0.1"\n      port_value: 9901\n',
         );
       }),

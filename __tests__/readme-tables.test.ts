@@ -2,7 +2,19 @@
 // synthesized stacks: they must show every variable and output, and the README must be current.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { block, documentedStacks, extractBlock, inputsMarkdown, MARKERS, outputsMarkdown, replaceBlock, TRUST_SOURCE, trustMarkdown } from "../tools/readme-tables";
+import {
+  block,
+  documentedStacks,
+  extractBlock,
+  inputsMarkdown,
+  MARKERS,
+  outputsMarkdown,
+  replaceBlock,
+  TRUST_SOURCE,
+  trustMarkdown,
+  VERSIONS_SOURCE,
+  versionsMarkdown,
+} from "../tools/readme-tables";
 
 const stacks = documentedStacks();
 
@@ -40,6 +52,7 @@ describe("README inputs and outputs tables", () => {
     expect(extractBlock(readme, "inputs"), "README.md lacks the inputs markers").toBe(block(inputsMarkdown(stacks)));
     expect(extractBlock(readme, "outputs"), "README.md lacks the outputs markers").toBe(block(outputsMarkdown(stacks)));
     expect(extractBlock(readme, "trust"), "README.md lacks the trust markers").toBe(block(trustMarkdown(), TRUST_SOURCE));
+    expect(extractBlock(readme, "versions"), "README.md lacks the versions markers").toBe(block(versionsMarkdown(), VERSIONS_SOURCE));
   });
 
   it("state what the app of each kind of task reaches, from the trust model", () => {

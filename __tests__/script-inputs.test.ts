@@ -54,7 +54,7 @@ describe("the servers' scripts with hostile inputs", () => {
   });
 
   it("reports a sync that deletes in a run that met hostile parameters", () => {
-    const problems = judgeScriptInputs(edited((u) => u.replace(/if \(\(skipped\)\); then\n[^\n]*\n  exit 1\nfi\n/, "")));
+    const problems = judgeScriptInputs(edited((u) => u.replace(/if \(\(skipped\)\); then\n[^\n]*\n {2}exit 1\nfi\n/, "")));
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining("consul-acl-sync.service: deleted /v1/acl/token/0e0e0e0e-4444-4000-8000-000000000001 in a run that met hostile SSM parameters"),

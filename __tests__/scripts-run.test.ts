@@ -1487,7 +1487,7 @@ describe("TLS edge Envoy start script", () => {
   const edgePlan = loadSpecFile("examples/tls-edge.yaml").plan.tlsEdge!;
   const containers = renderContainerDefinitions(edgePlan.task, {
     [TLS_EDGE_SLOTS.appImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial:1",
-    [TLS_EDGE_SLOTS.envoyImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial-envoy:v1.35.10",
+    [TLS_EDGE_SLOTS.envoyImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial-envoy:v1.37.11",
     [TLS_EDGE_SLOTS.certificate]: secretArn("tls-cert"),
     [TLS_EDGE_SLOTS.privateKey]: secretArn("tls-key"),
     [TLS_EDGE_SLOTS.certificateDigest]: "c0ffee",

@@ -33,12 +33,36 @@ export const COMPATIBILITY: Readonly<Record<string, { readonly consulEcs: readon
   "1.22": { consulEcs: ["0.10", "0.9"], consulDataplane: ["1.9", "1.8", "1.7"], envoy: ["1.35", "1.34", "1.33"] },
 };
 
-/** The pinned defaults: one row of the tables above. */
+/**
+ * When each line's support ends (YYYY-MM-DD). A line past its end still synthesizes, with a warning.
+ *   - Envoy: envoyproxy/envoy RELEASES.md @022249f, "Major release schedule" (each line 12 months).
+ *   - Consul: hashicorp/web-unified-docs consul/global/partials/text/versioning/v2-support.mdx
+ *     @0b0d980 (2.0.x until 2028-04-30; 1.22.x CE ended 2026-10-31).
+ */
+export const END_OF_SUPPORT: Readonly<Record<"consul" | "envoy", Readonly<Record<string, string>>>> = {
+  consul: { "2.0": "2028-04-30", "1.22": "2026-10-31" },
+  envoy: { "1.33": "2026-01-14", "1.34": "2026-04-15", "1.35": "2026-07-23", "1.36": "2026-10-14", "1.37": "2027-01-13", "1.38": "2027-04-23" },
+};
+
+/**
+ * The newest patch of each Envoy line this matrix knows (envoyproxy.io version history: 1.35.13
+ * of 2026-06-23, 1.36.13 of 2026-10-12, 1.37.11 of 2026-10-26). A spec that pins an older patch
+ * of the line gets a warning naming it.
+ */
+export const NEWEST_ENVOY_PATCH: Readonly<Record<string, string>> = { "1.35": "1.35.13", "1.36": "1.36.13", "1.37": "1.37.11" };
+
+/** The day the defaults below were checked against END_OF_SUPPORT and NEWEST_ENVOY_PATCH. */
+export const VERSIONS_PINNED_ON = "2026-12-07";
+
+/**
+ * The pinned defaults: one row of the tables above. Envoy: the newest patch of the newest line
+ * Consul 2.0's table lists that is still supported (1.37 until 2027-01-13).
+ */
 export const DEFAULT_VERSIONS = {
   consul: "2.0.1",
   consulEcs: "0.10.0",
   consulDataplane: "2.0.1",
-  envoy: "1.35.10",
+  envoy: "1.37.11",
 } as const;
 
 /** HashiCorp publishes its images on ECR Public too (no Docker Hub limits); Envoy only on Docker Hub. */

@@ -268,7 +268,7 @@ export const meshSpecSchema = z
           .default(DEFAULT_VERSIONS.consulDataplane),
         envoy: z
           .string()
-          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.35.10")
+          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.37.11")
           .default(DEFAULT_VERSIONS.envoy),
       })
       .default({ ...DEFAULT_VERSIONS })

@@ -67,7 +67,7 @@ import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
 
 const N = Number(process.env.BENCH_SERVICES ?? 500);
 const CONSUL = "hashicorp/consul:1.22.7";
-const ENVOY = "envoyproxy/envoy:v1.35.10";
+const ENVOY = "envoyproxy/envoy:v1.37.11";
 const SERVER_IP = "10.0.0.100";
 const name = (i: number) => `svc-${String(i).padStart(4, "0")}`;
 

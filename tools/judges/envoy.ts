@@ -17,7 +17,7 @@ import { closest } from "../../lib/spec/issues";
  * (after CRLF -> LF) to envoyproxy/data-plane-api at `dataPlaneApiCommit` (all 488 envoy/*.proto
  * files compared by git blob hash), the commit grpc-node's submodule pins for grpc-js-xds
  * 1.13.0 and 1.14.0. That commit mirrors envoy main between the 1.31 and 1.32 releases, so a
- * field added to the API after that (the project runs Envoy 1.35) is reported as unknown.
+ * field added to the API after that (the project runs Envoy 1.37; no npm package ships newer protos) is reported as unknown.
  */
 export const ENVOY_API = {
   npmPackage: "@grpc/grpc-js-xds",
