@@ -2,6 +2,7 @@
 // passes, and each kind of mistake is reported at its path, or the judge proves nothing.
 import { describe, expect, it } from "vitest";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
+import { DEFAULT_VERSIONS } from "../lib/versions";
 import { CONSUL_ECS_REFERENCE_VERSION, countFields, type ConsulEcsConfig } from "../tools/judges/consul-ecs-reference";
 
 /** A dataplane task of the service "web" with one upstream, as the lead's template should render it. */
@@ -40,6 +41,8 @@ function expectFinding(findings: readonly string[], path: string, message: RegEx
 describe("consul-ecs config judge", () => {
   it(`is written for consul-ecs ${CONSUL_ECS_REFERENCE_VERSION} and covers its fields`, () => {
     expect(CONSUL_ECS_REFERENCE_VERSION).toBe("0.10.0");
+    // The pinned consul-ecs must be the one the table was read for: moving it means reviewing the table.
+    expect(DEFAULT_VERSIONS.consulEcs).toBe(CONSUL_ECS_REFERENCE_VERSION);
     // 98 properties in v0.10.0's config/schema.json, plus proxy.expose and its 6 fields (decoded by Go, never validated).
     expect(countFields()).toBe(105);
   });
