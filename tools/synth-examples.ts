@@ -31,7 +31,7 @@ function specs(project: string): { name: string; file: string | undefined }[] {
   return [{ name: "built-in-default", file: undefined }, ...examples];
 }
 
-function synthesizeAll(project: string, out: string): void {
+export function synthesizeAll(project: string, out: string): void {
   const app = appCommand(project);
   fs.rmSync(out, { recursive: true, force: true });
   for (const { name, file } of specs(project)) {
