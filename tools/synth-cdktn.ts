@@ -49,12 +49,14 @@ export function jsonDifferences(a: Json, b: Json, at = ""): { path: string; left
 
 function run(command: string, args: readonly string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${result.stderr.slice(-2000)}`);
+  if (result.error) throw new Error(`${command} could not start in ${cwd}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${(result.stderr ?? "").slice(-2000)}`);
 }
 
 export function main(args: readonly string[]): number {
   const { values } = parseCli(USAGE, { work: { type: "string" } }, false, args);
-  const work = values.work ?? fs.mkdtempSync(path.join(os.tmpdir(), "synth-cdktn-"));
+  const work = path.resolve(values.work ?? fs.mkdtempSync(path.join(os.tmpdir(), "synth-cdktn-")));
+  fs.mkdirSync(work, { recursive: true });
   const fork = path.join(work, "project");
   fs.rmSync(fork, { recursive: true, force: true });
   run("git", ["clone", "--quiet", PROJECT_ROOT, fork], work);
