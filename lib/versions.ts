@@ -65,6 +65,21 @@ export const DEFAULT_VERSIONS = {
   envoy: "1.37.11",
 } as const;
 
+/**
+ * The Linux architectures each image publishes (its build workflow at the pinned tag, or the
+ * registry's tag page): a task on ARM64 (Graviton) needs arm64 in every image it runs.
+ *   - consul: hashicorp/consul .github/workflows/build.yml (docker targets amd64, arm64, also 386, arm)
+ *   - consul-ecs: hashicorp/consul-ecs build.yml @v0.10.0 (arm, arm64, 386, amd64)
+ *   - consul-dataplane: hashicorp/consul-dataplane build.yml @v2.0.1 (amd64, arm64)
+ *   - envoy: Docker Hub envoyproxy/envoy tag pages (linux/amd64, linux/arm64)
+ */
+export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly ("amd64" | "arm64")[]>> = {
+  consul: ["amd64", "arm64"],
+  consulEcs: ["amd64", "arm64"],
+  consulDataplane: ["amd64", "arm64"],
+  envoy: ["amd64", "arm64"],
+};
+
 /** HashiCorp publishes its images on ECR Public too (no Docker Hub limits); Envoy only on Docker Hub. */
 export const IMAGE_REPOSITORIES = {
   consul: "public.ecr.aws/hashicorp/consul",

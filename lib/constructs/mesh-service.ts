@@ -129,6 +129,8 @@ export class MeshService extends Construct {
       family: name,
       networkMode: "awsvpc",
       requiresCompatibilities: [service.launchType],
+      // Only ARM64 says so: an X86_64 task definition keeps its shape (and its revision).
+      ...(service.cpuArchitecture === "ARM64" ? { runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: service.cpuArchitecture } } : {}),
       cpu: String(service.cpu),
       memory: String(service.memory),
       executionRoleArn: this.executionRole.role.arn,

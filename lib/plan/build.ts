@@ -1,7 +1,7 @@
 // spec -> plan: every name, default and derived number decided once. The plan is built from a
 // schema-checked spec even when semantic rules will reject it (an upstream to an unknown
 // service stays in the plan), so the rules can report every problem in one run.
-import { architectureOf, awsvpcTasksPerHost } from "../aws-limits";
+import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { agentTask } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
@@ -73,6 +73,7 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     ...(service.command === undefined ? {} : { command: service.command }),
     count: service.count,
     launchType: service.launchType,
+    cpuArchitecture: service.cpuArchitecture ?? (service.launchType === "FARGATE" ? "X86_64" : ECS_CPU_ARCHITECTURE[architectureOf(spec.ecsHosts.instanceType)]),
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
     ...(service.entryPoint === undefined ? {} : { entryPoint: service.entryPoint }),

@@ -186,6 +186,9 @@ export interface UpstreamPlan {
 }
 
 export type TaskArchitecture = "agent" | "dataplane";
+
+/** ECS runtimePlatform.cpuArchitecture. */
+export type CpuArchitecture = "X86_64" | "ARM64";
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
  * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
@@ -205,6 +208,8 @@ export interface ServicePlan {
   readonly command?: readonly string[];
   readonly count: number;
   readonly launchType: LaunchType;
+  /** The tasks' CPU architecture: the spec's, else X86_64 on Fargate and the hosts' on EC2. */
+  readonly cpuArchitecture: CpuArchitecture;
   /** A Consul client agent and Envoy in the task, or consul-ecs and consul-dataplane (no agent). */
   readonly architecture: TaskArchitecture;
   /** Dataplane tasks: seconds the app keeps serving after a stop begins, while Consul sends callers elsewhere. */

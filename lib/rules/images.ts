@@ -1,18 +1,23 @@
 // Every image pinned: a tag other than "latest", or a digest. And anonymous Docker Hub pulls within
 // Docker Hub's limit: a rollout that starts more pulls than the mesh's NAT addresses may make in
 // an hour leaves tasks failing with "toomanyrequests" until the hour is over.
-import { IMAGE_TAG } from "../aws-limits";
+import { ECS_CPU_ARCHITECTURE, IMAGE_TAG } from "../aws-limits";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
+import { IMAGE_ARCHITECTURES } from "../versions";
 import type { RuleResult } from "./index";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
 
+/** The image platform of an ECS CPU architecture. */
+const PLATFORM = { X86_64: "amd64", ARM64: "arm64" } as const;
+
 export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   for (const service of plan.services) {
     const problem = imagePinProblem(service.image);
     if (problem) errors.push({ path: `${service.path}.image`, message: problem });
+    checkCpuArchitecture(plan, service, { errors, warnings });
   }
   // A Fargate task pulls every image on every start: a task that crash-loops pulls until Docker
   // Hub's anonymous limit locks its NAT address out, and no task of the service starts for an hour.
@@ -129,4 +134,24 @@ function dockerHubPullBudget(plan: MeshPlan): PullBudget | undefined {
   }
   if (pulls === 0) return undefined;
   return { pulls, limit: DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR * addresses, addresses, detail, meshImages, appServices: [...appServices].sort() };
+}
+
+// A task runs only where every image it runs has its architecture: EC2 tasks on the hosts', Fargate
+// tasks on the one they ask for. The mesh's images publish both; the app's image is the user's.
+function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult): void {
+  const arch = service.cpuArchitecture;
+  if (service.launchType === "EC2" && arch !== ECS_CPU_ARCHITECTURE[plan.hosts.architecture]) {
+    errors.push({
+      path: `${service.path}.cpuArchitecture`,
+      message: `${arch} tasks cannot run on the ECS hosts, which are ${plan.hosts.architecture} (${plan.hosts.instanceType}); set launchType: FARGATE, or give the hosts an instance type of that architecture`,
+    });
+  }
+  const platform = PLATFORM[arch];
+  for (const key of [...new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))]) {
+    if (!IMAGE_ARCHITECTURES[key].includes(platform))
+      errors.push({ path: `${service.path}.cpuArchitecture`, message: `${plan.images.get(key)!.upstream} publishes no linux/${platform} image` });
+  }
+  if (arch === "ARM64") {
+    warnings.push({ path: `${service.path}.image`, message: `${service.image} must publish a linux/arm64 image (the task runs on ARM64); nothing here can check it` });
+  }
 }

@@ -117,6 +117,10 @@ export const serviceSchema = z.strictObject({
     ),
   count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
+  cpuArchitecture: z
+    .enum(["X86_64", "ARM64"])
+    .optional()
+    .describe("CPU architecture of the tasks (ECS runtimePlatform). Omitted: X86_64 on Fargate; on EC2, the hosts' (ecsHosts.instanceType). ARM64 runs on Graviton"),
   cpu: z.number().int().positive().default(256).describe("Task CPU units"),
   memory: z.number().int().positive().default(512).describe("Task memory (MiB)"),
   appMemory: z.number().int().positive().optional().describe("Hard memory limit of the app container (MiB)"),
