@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { VERSIONS_PINNED_ON } from "./lib/versions.js";
 
 // The files that take longest (each mostly waits on children: bash under stubs, the app, tsc and
 // esbuild, terraform), slowest first. Started first, they overlap the many short files; left to
@@ -21,6 +22,9 @@ class SlowestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ["__tests__/**/*.test.ts"],
+    // Support windows are judged on the day the versions were pinned (lib/rules/versions.ts), so no
+    // expectation changes when a line ends; children (the app, cdktf synth) inherit it.
+    env: { SOURCE_DATE_EPOCH: String(Date.parse(`${VERSIONS_PINNED_ON}T00:00:00Z`) / 1000) },
     globalSetup: ["__tests__/support/global-setup.ts"],
     setupFiles: ["__tests__/support/setup.ts"],
     // Synthesis of the larger example specs and real-Terraform checks take seconds, not milliseconds.

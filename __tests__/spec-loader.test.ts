@@ -5,8 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { afterAll, describe, expect, it, vi, onTestFinished } from "vitest";
-import { VERSIONS_PINNED_ON } from "../lib/versions";
+import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
 import { SPEC_LIMITS } from "../lib/spec/limits";
@@ -114,11 +113,6 @@ describe("every layer in one run", () => {
   });
 
   it("strips unknown keys and still runs every rule (the document's warnings too)", () => {
-    // Support windows depend on the day (lib/rules/versions.ts): this list is the one of the day the defaults were pinned.
-    vi.useFakeTimers({ toFake: ["Date"], now: new Date(VERSIONS_PINNED_ON) });
-    onTestFinished(() => {
-      vi.useRealTimers();
-    });
     const error = rejection(
       specWith((s) => {
         s.ecsHosts.instanceType = "m6i.large";

@@ -1,5 +1,4 @@
-import { describe, expect, it, vi, onTestFinished } from "vitest";
-import { VERSIONS_PINNED_ON } from "../lib/versions";
+import { describe, expect, it } from "vitest";
 import { parseDocument, parseSpec } from "../lib/spec/load";
 import { SpecError, type SpecIssue } from "../lib/spec/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -305,11 +304,6 @@ describe("spec validation", () => {
   });
 
   it("warns about what a reviewer should see: one server, apps without a user, public IPs, a TLD-shadowing namespace", () => {
-    // Support windows depend on the day (lib/rules/versions.ts): this list is the one of the day the defaults were pinned.
-    vi.useFakeTimers({ toFake: ["Date"], now: new Date(VERSIONS_PINNED_ON) });
-    onTestFinished(() => {
-      vi.useRealTimers();
-    });
     const { warnings } = parseSpec(
       specWith((s) => {
         delete server(s).user;

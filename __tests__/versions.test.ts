@@ -1,7 +1,7 @@
 // The version matrix (lib/versions.ts) and its support windows (lib/rules/versions.ts): defaults
 // that need no warning on the day they were pinned, and warnings that name what to move to.
 import { describe, expect, it } from "vitest";
-import { supportWarnings } from "../lib/rules/versions";
+import { supportCheckDay, supportWarnings } from "../lib/rules/versions";
 import { COMPATIBILITY, DEFAULT_VERSIONS, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON, type Versions } from "../lib/versions";
 
 const at = (versions: Partial<Versions>, day: string, usesEnvoy = true) => supportWarnings({ ...DEFAULT_VERSIONS, ...versions } as Versions, usesEnvoy, day);
@@ -36,5 +36,12 @@ describe("the version matrix", () => {
   it("warns once the default's own line ends, and not for Envoy where no task runs it", () => {
     expect(at({}, "2027-01-14").map((w) => w.message)).toEqual(["Envoy 1.37 left support on 2027-01-13 (no more security fixes); move to a supported line"]);
     expect(at({ envoy: "1.35.10" }, "2026-12-07", false)).toEqual([]);
+  });
+
+  it("judges on SOURCE_DATE_EPOCH when set (the tests set the day of pinning), else on today", () => {
+    expect(supportCheckDay({ SOURCE_DATE_EPOCH: String(Date.parse("2027-02-01T00:00:00Z") / 1000) })).toBe("2027-02-01");
+    expect(supportCheckDay({})).toBe(new Date().toISOString().slice(0, 10));
+    expect(supportCheckDay({ SOURCE_DATE_EPOCH: "not a number" })).toBe(new Date().toISOString().slice(0, 10));
+    expect(supportCheckDay()).toBe(VERSIONS_PINNED_ON);
   });
 });

@@ -66,10 +66,10 @@ export const NAME_LIMITS = {
 /** EC2 user data is limited to 16 KB before base64 encoding. */
 export const USER_DATA_MAX_BYTES = 16 * 1024;
 
-/** Graviton instance types (an attribute letter "g" after the generation digit, e.g. t4g, m7gd) run arm64. */
 /** ECS's name (runtimePlatform.cpuArchitecture) for an instance type's architecture. */
 export const ECS_CPU_ARCHITECTURE = { x86_64: "X86_64", arm64: "ARM64" } as const;
 
+/** Graviton instance types (an attribute letter "g" after the generation digit, e.g. t4g, m7gd) run arm64. */
 export function architectureOf(instanceType: string): "x86_64" | "arm64" {
   const match = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
   return match && match[1]!.includes("g") ? "arm64" : "x86_64";

@@ -46,7 +46,7 @@ export const END_OF_SUPPORT: Readonly<Record<"consul" | "envoy", Readonly<Record
 
 /**
  * The newest patch of each Envoy line this matrix knows (envoyproxy.io version history: 1.35.13
- * of 2026-06-23, 1.36.13 of 2026-10-12, 1.37.11 of 2026-10-26). A spec that pins an older patch
+ * of 2026-06-22, 1.36.13 of 2026-10-12, 1.37.11 of 2026-10-26). A spec that pins an older patch
  * of the line gets a warning naming it.
  */
 export const NEWEST_ENVOY_PATCH: Readonly<Record<string, string>> = { "1.35": "1.35.13", "1.36": "1.36.13", "1.37": "1.37.11" };

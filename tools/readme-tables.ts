@@ -211,7 +211,7 @@ export function main(args: readonly string[]): number {
     versions: block(versionsMarkdown(), VERSIONS_SOURCE),
   };
   if (!values.readme) {
-    console.log(`## Inputs\n\n${generated.inputs}\n\n## Outputs\n\n${generated.outputs}\n\n## What the app reaches\n\n${generated.trust}`);
+    console.log(`## Inputs\n\n${generated.inputs}\n\n## Outputs\n\n${generated.outputs}\n\n## What the app reaches\n\n${generated.trust}\n\n## Versions\n\n${generated.versions}`);
     return 0;
   }
   const readmePath = path.join(PROJECT_ROOT, "README.md");

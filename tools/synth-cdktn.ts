@@ -15,10 +15,12 @@ const USAGE = `usage: npm run synth:cdktn [-- --work <dir>]
 
 Synthesizes the built-in default spec and every example with cdktf (this checkout) and with CDK
 Terrain (a clone of HEAD installed with cdktn as the core), then compares every stack's JSON.
-  --work <dir>   where to clone, install and write (default: a new temporary directory)
+  --work <dir>   clone, install and write into <dir>/synth-cdktn, which must not exist (kept);
+                 default: a temporary directory, removed after a run without differences
   -h, --help     this text
 
-Exit status: 0 when the only differences are the expected ones, 1 otherwise.`;
+Both sides are the checkout's HEAD: it refuses a checkout with uncommitted changes.
+Exit status: 0 when the only differences are the expected ones, 1 otherwise, 2 on bad usage.`;
 
 /** The fork's packages, pinned: cdktn 0.24.0 needs constructs >= 10.6 < 10.8 (its peerDependencies). */
 export const CDKTN = { core: "cdktn@0.24.0", constructs: "constructs@10.6.0" } as const;
@@ -55,10 +57,20 @@ function run(command: string, args: readonly string[], cwd: string): void {
 
 export function main(args: readonly string[]): number {
   const { values } = parseCli(USAGE, { work: { type: "string" } }, false, args);
-  const work = path.resolve(values.work ?? fs.mkdtempSync(path.join(os.tmpdir(), "synth-cdktn-")));
+  // Both sides are HEAD: uncommitted changes would show as differences the fork did not make.
+  const dirty = spawnSync("git", ["status", "--porcelain"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout;
+  if (dirty.trim() !== "") {
+    console.error("synth:cdktn: the checkout has uncommitted changes; commit or stash them (both syntheses are of HEAD)");
+    return 2;
+  }
+  // Its own folder inside --work, which must be new: nothing of the caller's is removed.
+  const work = values.work ? path.join(path.resolve(values.work), "synth-cdktn") : fs.mkdtempSync(path.join(os.tmpdir(), "synth-cdktn-"));
+  if (values.work && fs.existsSync(work)) {
+    console.error(`synth:cdktn: ${work} exists; remove it or name another --work`);
+    return 2;
+  }
   fs.mkdirSync(work, { recursive: true });
   const fork = path.join(work, "project");
-  fs.rmSync(fork, { recursive: true, force: true });
   run("git", ["clone", "--quiet", PROJECT_ROOT, fork], work);
   // Scripts off: patch-package's patch is for cdktf 0.21.0's HCL renderer, which cdktn replaces.
   run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], fork);
@@ -66,25 +78,27 @@ export function main(args: readonly string[]): number {
   synthesizeAll(PROJECT_ROOT, path.join(work, "cdktf"));
   synthesizeAll(fork, path.join(work, "cdktn"));
   let unexpected = 0;
-  for (const file of fs
-    .readdirSync(path.join(work, "cdktf"), { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith("cdk.tf.json"))
-    .sort()) {
-    const other = path.join(work, "cdktn", file);
-    if (!fs.existsSync(other)) {
-      console.log(`${file}: missing in the cdktn synthesis`);
+  const stacksOf = (side: string) =>
+    fs
+      .readdirSync(path.join(work, side), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith("cdk.tf.json"));
+  for (const file of [...new Set([...stacksOf("cdktf"), ...stacksOf("cdktn")])].sort()) {
+    const [one, other] = [path.join(work, "cdktf", file), path.join(work, "cdktn", file)];
+    if (!fs.existsSync(one) || !fs.existsSync(other)) {
+      console.log(`${file}: only in the ${fs.existsSync(one) ? "cdktf" : "cdktn"} synthesis`);
       unexpected++;
       continue;
     }
-    const differences = jsonDifferences(JSON.parse(fs.readFileSync(path.join(work, "cdktf", file), "utf8")), JSON.parse(fs.readFileSync(other, "utf8")));
-    for (const d of differences) {
+    for (const d of jsonDifferences(JSON.parse(fs.readFileSync(one, "utf8")), JSON.parse(fs.readFileSync(other, "utf8")))) {
       const known = EXPECTED_DIFFERENCES.find((e) => e.path.test(d.path));
       if (!known) unexpected++;
       console.log(`${file} ${d.path}: ${d.left} -> ${d.right}${known ? ` (expected: ${known.why})` : " (UNEXPECTED)"}`);
     }
   }
-  console.log(unexpected === 0 ? `synth:cdktn: the same Terraform from ${CDKTN.core} as from cdktf (${work})` : `synth:cdktn: ${unexpected} unexpected difference(s) (${work})`);
+  console.log(unexpected === 0 ? `synth:cdktn: the same Terraform from ${CDKTN.core} as from cdktf` : `synth:cdktn: ${unexpected} unexpected difference(s) (kept in ${work})`);
+  // A temporary folder holds two installs (over a GB): kept only when asked for, or to look at a difference.
+  if (!values.work && unexpected === 0) fs.rmSync(work, { recursive: true, force: true });
   return unexpected === 0 ? 0 : 1;
 }
 

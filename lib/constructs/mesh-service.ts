@@ -129,8 +129,9 @@ export class MeshService extends Construct {
       family: name,
       networkMode: "awsvpc",
       requiresCompatibilities: [service.launchType],
-      // Only ARM64 says so: an X86_64 task definition keeps its shape (and its revision).
-      ...(service.cpuArchitecture === "ARM64" ? { runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: service.cpuArchitecture } } : {}),
+      // Fargate on ARM64 only: an EC2 task runs on its hosts' architecture, and an X86_64 Fargate task
+      // definition keeps its shape (and its revision).
+      ...(service.launchType === "FARGATE" && service.cpuArchitecture === "ARM64" ? { runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" } } : {}),
       cpu: String(service.cpu),
       memory: String(service.memory),
       executionRoleArn: this.executionRole.role.arn,

@@ -151,7 +151,8 @@ function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, wa
     if (!IMAGE_ARCHITECTURES[key].includes(platform))
       errors.push({ path: `${service.path}.cpuArchitecture`, message: `${plan.images.get(key)!.upstream} publishes no linux/${platform} image` });
   }
-  if (arch === "ARM64") {
+  // On Graviton hosts EC2 tasks were ARM64 before this setting existed: only a Fargate task is new there.
+  if (arch === "ARM64" && service.launchType === "FARGATE") {
     warnings.push({ path: `${service.path}.image`, message: `${service.image} must publish a linux/arm64 image (the task runs on ARM64); nothing here can check it` });
   }
 }

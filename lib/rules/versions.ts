@@ -38,6 +38,15 @@ export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: s
 
 const patchOf = (version: string) => Number(version.split(".")[2] ?? 0);
 
+/**
+ * The day support windows are judged on (YYYY-MM-DD): SOURCE_DATE_EPOCH when set (the reproducible
+ * builds convention; the tests set it to VERSIONS_PINNED_ON), else today.
+ */
+export function supportCheckDay(env: NodeJS.ProcessEnv = process.env): string {
+  const epoch = env.SOURCE_DATE_EPOCH;
+  return (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date()).toISOString().slice(0, 10);
+}
+
 export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { versions } = plan;
   const line = minorOf(versions.consul);
@@ -60,7 +69,14 @@ export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult):
       });
     }
   };
-  warnings.push(...supportWarnings(versions, uses("agent"), new Date().toISOString().slice(0, 10)));
+  // The TLS edge runs the default Envoy, not versions.envoy: only agent tasks run this one.
+  warnings.push(
+    ...supportWarnings(
+      versions,
+      plan.services.some((s) => s.architecture === "agent"),
+      supportCheckDay(),
+    ),
+  );
   check("envoy", "Envoy and Consul client agent", uses("agent"));
   check("consulEcs", "Consul on ECS", uses("dataplane"));
   check("consulDataplane", "Envoy and Consul Dataplane", uses("dataplane"));
