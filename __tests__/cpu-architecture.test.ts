@@ -5,6 +5,8 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { parseSpec } from "../lib/spec/load";
 import { SpecError, type SpecIssue } from "../lib/spec/issues";
 import type { MeshSpecInput } from "../lib/spec/schema";
+import { checkCpuArchitecture } from "../lib/rules/images";
+import { IMAGE_ARCHITECTURES } from "../lib/versions";
 import { synthAllStacks } from "./support/synth";
 
 function withService(edit: (service: Record<string, unknown>) => void, hosts?: string): MeshSpecInput {
@@ -46,5 +48,32 @@ describe("CPU architecture of a service's tasks", () => {
     expect(graviton.warnings.filter((w) => w.message.includes("arm64"))).toEqual([]);
     expect(synthAllStacks(withService(() => {}, "m7g.large")).mesh.resource.aws_ecs_task_definition["service_http-server_task_definition"].runtime_platform).toBeUndefined();
     expect(issuesOf(withService((s) => Object.assign(s, { cpuArchitecture: "X86_64" }), "m7g.large")).errors.map((e) => e.path)).toEqual(["services.http-server.cpuArchitecture"]);
+  });
+});
+
+describe("the mesh-wide default and the images' architectures", () => {
+  it("fargateCpuArchitecture sets every Fargate service that says nothing; a service's own setting wins", () => {
+    const spec = structuredClone(DEFAULT_SPEC) as any;
+    spec.fargateCpuArchitecture = "ARM64";
+    Object.assign(spec.services["http-server"], { launchType: "FARGATE", architecture: "dataplane" });
+    Object.assign(spec.services["http-client"], { launchType: "FARGATE", architecture: "dataplane", cpuArchitecture: "X86_64" });
+    const plan = parseSpec(spec, "t.yaml").plan;
+    expect(plan.services.map((s) => [s.name, s.cpuArchitecture])).toEqual([
+      ["http-client", "X86_64"],
+      ["http-server", "ARM64"],
+    ]);
+  });
+
+  it("a pinned image that publishes no image of the task's architecture is an error naming it", () => {
+    const spec = structuredClone(DEFAULT_SPEC) as any;
+    Object.assign(spec.services["http-server"], { launchType: "FARGATE", architecture: "dataplane", cpuArchitecture: "ARM64" });
+    const plan = parseSpec(spec, "t.yaml").plan;
+    const service = plan.services.find((s) => s.name === "http-server")!;
+    const result = { errors: [] as SpecIssue[], warnings: [] as SpecIssue[] };
+    checkCpuArchitecture(plan, service, result, { ...IMAGE_ARCHITECTURES, consulDataplane: ["amd64"] });
+    expect(result.errors).toEqual([{ path: "services.http-server.cpuArchitecture", message: expect.stringMatching(/consul-dataplane:[\d.]+ publishes no linux\/arm64 image$/) }]);
+    const published = { errors: [] as SpecIssue[], warnings: [] as SpecIssue[] };
+    checkCpuArchitecture(plan, service, published);
+    expect(published.errors).toEqual([]);
   });
 });

@@ -73,7 +73,7 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     ...(service.command === undefined ? {} : { command: service.command }),
     count: service.count,
     launchType: service.launchType,
-    cpuArchitecture: service.cpuArchitecture ?? (service.launchType === "FARGATE" ? "X86_64" : ECS_CPU_ARCHITECTURE[architectureOf(spec.ecsHosts.instanceType)]),
+    cpuArchitecture: service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : ECS_CPU_ARCHITECTURE[architectureOf(spec.ecsHosts.instanceType)]),
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
     ...(service.entryPoint === undefined ? {} : { entryPoint: service.entryPoint }),

@@ -138,7 +138,7 @@ function dockerHubPullBudget(plan: MeshPlan): PullBudget | undefined {
 
 // A task runs only where every image it runs has its architecture: EC2 tasks on the hosts', Fargate
 // tasks on the one they ask for. The mesh's images publish both; the app's image is the user's.
-function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult): void {
+export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult, published = IMAGE_ARCHITECTURES): void {
   const arch = service.cpuArchitecture;
   if (service.launchType === "EC2" && arch !== ECS_CPU_ARCHITECTURE[plan.hosts.architecture]) {
     errors.push({
@@ -148,7 +148,7 @@ function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, wa
   }
   const platform = PLATFORM[arch];
   for (const key of [...new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))]) {
-    if (!IMAGE_ARCHITECTURES[key].includes(platform))
+    if (!published[key].includes(platform))
       errors.push({ path: `${service.path}.cpuArchitecture`, message: `${plan.images.get(key)!.upstream} publishes no linux/${platform} image` });
   }
   // On Graviton hosts EC2 tasks were ARM64 before this setting existed: only a Fargate task is new there.

@@ -120,7 +120,9 @@ export const serviceSchema = z.strictObject({
   cpuArchitecture: z
     .enum(["X86_64", "ARM64"])
     .optional()
-    .describe("CPU architecture of the tasks (ECS runtimePlatform). Omitted: X86_64 on Fargate; on EC2, the hosts' (ecsHosts.instanceType). ARM64 runs on Graviton"),
+    .describe(
+      "CPU architecture of the tasks (ECS runtimePlatform). Omitted: fargateCpuArchitecture on Fargate; on EC2, the hosts' (ecsHosts.instanceType). ARM64 runs on Graviton",
+    ),
   cpu: z.number().int().positive().default(256).describe("Task CPU units"),
   memory: z.number().int().positive().default(512).describe("Task memory (MiB)"),
   appMemory: z.number().int().positive().optional().describe("Hard memory limit of the app container (MiB)"),
@@ -259,6 +261,10 @@ export const meshSpecSchema = z
       .refine((services) => Object.keys(services).length > 0, "must define at least one service")
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
     architecture: architecture.default("agent"),
+    fargateCpuArchitecture: z
+      .enum(["X86_64", "ARM64"])
+      .default("X86_64")
+      .describe("CPU architecture of every Fargate service that does not set cpuArchitecture (EC2 services run on the hosts')"),
     versions: z
       .strictObject({
         consul: z.enum(Object.keys(CONSUL_RELEASES) as [keyof typeof CONSUL_RELEASES, ...(keyof typeof CONSUL_RELEASES)[]]).default(DEFAULT_VERSIONS.consul),
