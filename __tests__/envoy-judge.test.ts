@@ -5,6 +5,7 @@ import { tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import { renderText } from "../lib/render/text";
 
 const renderEnvoyTlsConfig = ({ appPort }: { appPort: number }) => renderText(tlsEdgeEnvoyConfigText(appPort));
+import { DEFAULT_VERSIONS, minorOf } from "../lib/versions";
 import { ENVOY_API, envoyApiStats, judgeEnvoyBootstrap } from "../tools/judges/envoy";
 
 const rendered = renderEnvoyTlsConfig({ appPort: 8080 });
@@ -46,6 +47,8 @@ describe("the protos the judge checks against", () => {
     // Every PGV rule kind used by the loaded protos is evaluated.
     expect(stats.unenforcedRules).toEqual([]);
     expect(ENVOY_API.rootMessage).toBe("envoy.config.bootstrap.v3.Bootstrap");
+    // The pinned Envoy is the line the project's configs were reviewed for against this API.
+    expect(minorOf(DEFAULT_VERSIONS.envoy)).toBe(ENVOY_API.reviewedForEnvoy);
   });
 
   it("says why a type it could not load cannot be checked", () => {
