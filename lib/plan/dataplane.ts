@@ -13,7 +13,7 @@ import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
-import type { Boundary, ContainerPlan, DataplaneControlPlan, TaskPlan } from "./types";
+import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 
 export const DATAPLANE_CONTAINERS = {
@@ -117,10 +117,11 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     // The app's ECS health, synced into Consul: a failing app stops getting requests.
     healthSyncContainers: appChecked ? [names.app] : [],
   });
-  const consulEcs = (command: string): Partial<ContainerPlan> => ({
+  /** A consul-ecs container; `extra` adds environment variables (names sort after CONSUL_ECS_CONFIG_JSON). */
+  const consulEcs = (command: string, extra: readonly NameValue[] = []): Partial<ContainerPlan> => ({
     image: imageSlot("consulEcs"),
     command: [command],
-    environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }],
+    environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }, ...extra],
     secrets: secrets({ CONSUL_GRPC_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert), CONSUL_HTTPS_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert) }),
     initProcessEnabled: true,
   });
@@ -130,7 +131,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const containers: ContainerPlan[] = [
     {
       name: names.meshInit,
-      ...consulEcs("mesh-init"),
+      ...consulEcs("mesh-init", [{ name: "XDS_DIR", value: TASK_PATHS.dataplaneXdsDir }]),
       image: imageSlot("consulEcs"),
       // Root for one chown (meshInitScript), then consul-ecs runs as the image's user.
       user: "0",
@@ -139,10 +140,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         "-ec",
         meshInitScript({ dataplaneUid: DATAPLANE_UID, consulEcsUser: CONSUL_ECS_IMAGE.user, consulEcsBinary: CONSUL_ECS_IMAGE.binary }),
         names.meshInit,
-      ],
-      environment: [
-        { name: "CONSUL_ECS_CONFIG_JSON", value: config },
-        { name: "XDS_DIR", value: TASK_PATHS.dataplaneXdsDir },
       ],
       essential: false,
       // Server discovery, login and registration retry without limit (consul-ecs v0.10.0

@@ -7,8 +7,7 @@
 // boundary and why; a mesh-wide credential (the agent token, the gossip key) never.
 import { SECRET_CREDENTIALS } from "../plan/containers";
 import { TLS_EDGE_SECRET_CREDENTIALS } from "../plan/tls-edge";
-import type { Boundary, ContainerPlan, Credential, TaskPlan } from "../plan/types";
-import type { MeshPlan } from "../plan/types";
+import type { Boundary, ContainerPlan, Credential, MeshPlan, TaskPlan } from "../plan/types";
 import { isSlot } from "../plan/text";
 import type { RuleResult } from "./index";
 import { reportVerdicts, type PathReport } from "./network-paths";
