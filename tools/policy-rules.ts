@@ -241,7 +241,12 @@ interface SgRule {
   toPort: unknown;
   cidrs: string[];
   description: unknown;
+  /** Rule resources (aws_vpc_security_group_*_rule): the group it belongs to, and the group it admits. */
+  group?: string;
+  peer?: string;
 }
+
+const securityGroupOf = (value: unknown) => /aws_security_group\.([\w-]+)\./.exec(strings(value)[0] ?? "")?.[1];
 
 /** Every rule of every flavour: inline blocks, aws_security_group_rule, aws_vpc_security_group_*_rule. */
 function securityGroupRules(doc: TerraformJson): SgRule[] {
@@ -279,6 +284,8 @@ function securityGroupRules(doc: TerraformJson): SgRule[] {
       toPort: body.to_port,
       cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6)],
       description: body.description,
+      group: securityGroupOf(body.security_group_id),
+      peer: securityGroupOf(body.referenced_security_group_id),
     })),
   );
   return [...inline, ...legacy, ...vpcRules];
@@ -906,9 +913,15 @@ function checkDefaultSecurityGroupClosed(doc: TerraformJson): PolicyFinding[] {
 // Trust boundaries inside a task and around the Consul servers
 // ---------------------------------------------------------------------------------------------
 
+/** A container's entryPoint and command, as one list of words. */
+const wordsOf = (def: TfBlock): string[] => [...strings(def.entryPoint), ...strings(def.command)];
+
+/** Whether a container runs consul-dataplane (its binary among its words). */
+const runsConsulDataplane = (def: TfBlock) => wordsOf(def).some((w) => /(^|\/)consul-dataplane$/.test(w));
+
 /** Envoy configs a container's definition shows: --config-yaml values, and YAML documents its scripts write. */
 function envoyConfigsOf(def: TfBlock): TfBlock[] {
-  const words = [...strings(def.entryPoint), ...strings(def.command)];
+  const words = wordsOf(def);
   const texts = [
     ...words.flatMap((w, i) => (words[i - 1] === "--config-yaml" ? [w] : [])),
     // A heredoc body in a start script that holds an Envoy config (YAML with admin or static_resources at the top).
@@ -924,7 +937,7 @@ function envoyConfigsOf(def: TfBlock): TfBlock[] {
   });
 }
 
-const runsEnvoy = (def: TfBlock) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)envoy$|\benvoy --config-path\b/.test(w));
+const runsEnvoy = (def: TfBlock) => wordsOf(def).some((w) => /(^|\/)envoy$|\benvoy --config-path\b/.test(w));
 
 // Prevents an app from reading its proxy's configuration (in agent tasks: the Consul token in the
 // bootstrap, through config_dump) or stopping it: the containers of a task share one network
@@ -937,8 +950,8 @@ function checkProxyAdmin(doc: TerraformJson): PolicyFinding[] {
     const containers = containersOf(body);
     if (!containers) return [finding("MESH_PROXY_ADMIN", address, "container_definitions is not a JSON array literal: cannot check it")];
     return containers.flatMap(({ name, def }) => {
-      const words = [...strings(def.entryPoint), ...strings(def.command)];
-      if (words.some((w) => /(^|\/)consul-dataplane$/.test(w))) {
+      if (runsConsulDataplane(def)) {
+        const words = wordsOf(def);
         const bind = words.flatMap((w, i) => (/^--?envoy-admin-bind-address(=|$)/.test(w) ? [w.includes("=") ? w.split("=")[1]! : (words[i + 1] ?? "")] : []));
         return bind
           .filter((a) => a !== "127.0.0.1" && a !== "localhost")
@@ -980,36 +993,12 @@ function checkProxyAdmin(doc: TerraformJson): PolicyFinding[] {
 /** Ports of a Consul server the tasks reach only when they run client agents, and the DNS port nothing in the mesh queries. */
 const AGENT_PORTS = { rpc: CONSUL_PORTS.serverRpc, serfLan: CONSUL_PORTS.serfLan, serfWan: CONSUL_PORTS.serfWan, dns: CONSUL_PORTS.dns } as const;
 
-const securityGroupOf = (value: unknown) => /aws_security_group\.([\w-]+)\./.exec(strings(value)[0] ?? "")?.[1];
-
-interface SgRuleRef {
-  address: string;
-  group?: string;
-  peer?: string;
-  cidrs: string[];
-  protocol: unknown;
-  fromPort: unknown;
-  toPort: unknown;
-}
-
-function vpcIngressRules(doc: TerraformJson): SgRuleRef[] {
-  return resources(doc, "aws_vpc_security_group_ingress_rule").map(({ address, body }) => ({
-    address,
-    group: securityGroupOf(body.security_group_id),
-    peer: securityGroupOf(body.referenced_security_group_id),
-    cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6), ...strings(body.prefix_list_id)],
-    protocol: body.ip_protocol,
-    fromPort: body.from_port,
-    toPort: body.to_port,
-  }));
-}
-
 /** Task definitions whose containers do something: a Consul client agent maps Serf (8301); consul-dataplane runs the dataplane. */
 function taskKinds(doc: TerraformJson): { agents: boolean; dataplanes: boolean } {
   const all = resources(doc, "aws_ecs_task_definition").flatMap(({ body }) => containersOf(body) ?? []);
   return {
     agents: all.some(({ def }) => blocks(def.portMappings).some((p) => portOf(p.containerPort) === AGENT_PORTS.serfLan)),
-    dataplanes: all.some(({ def }) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)consul-dataplane$/.test(w))),
+    dataplanes: all.some(({ def }) => runsConsulDataplane(def)),
   };
 }
 
@@ -1017,24 +1006,26 @@ function taskKinds(doc: TerraformJson): { agents: boolean; dataplanes: boolean }
 // gossip to tasks without client agents, DNS that nothing queries, auto_encrypt's unauthenticated
 // certificate signing without agents, and the dataplane reaper's ECS access without dataplane tasks.
 function checkServerExposure(doc: TerraformJson): PolicyFinding[] {
-  const rules = vpcIngressRules(doc);
+  const rules = securityGroupRules(doc).filter((r) => r.direction === "ingress" && r.group !== undefined);
   // The servers' group: the one that takes RPC (8300) from itself.
-  const servers = new Set(
-    rules
-      .filter((r) => r.group && r.peer === r.group && reaches({ ...r, direction: "ingress", where: "", description: "" }, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"]))
-      .map((r) => r.group!),
-  );
+  const servers = new Set(rules.filter((r) => r.peer === r.group && reaches(r, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"])).map((r) => r.group!));
   if (servers.size === 0) return [];
   const { agents, dataplanes } = taskKinds(doc);
   const onServers = rules.filter((r) => servers.has(r.group ?? ""));
-  const reachesPorts = (r: SgRuleRef, lo: number, hi: number) => reaches({ ...r, direction: "ingress", where: "", description: "" }, lo, hi, ["tcp", "udp"]);
+  const reachesPorts = (r: SgRule, lo: number, hi: number) => reaches(r, lo, hi, ["tcp", "udp"]);
   const findings = [
     ...onServers
       .filter((r) => reachesPorts(r, AGENT_PORTS.dns, AGENT_PORTS.dns))
       .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, "admits the servers' DNS (8600), which nothing in the mesh queries")),
     ...onServers
-      .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfWan) && r.cidrs.length > 0)
-      .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `admits server RPC or gossip (8300-8302) from ${r.cidrs.join(", ")}: only from security groups that hold agents`)),
+      .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfWan) && r.peer === undefined)
+      .map((r) =>
+        finding(
+          "MESH_SERVER_EXPOSURE",
+          r.address,
+          `admits server RPC or gossip (8300-8302) from ${r.cidrs.join(", ") || "a prefix list"}: only from security groups that hold agents`,
+        ),
+      ),
     ...(agents
       ? []
       : onServers
@@ -1093,9 +1084,7 @@ function checkDataplaneLogin(doc: TerraformJson): PolicyFinding[] {
   const reaper = identityPolicies(doc).some(({ statements }) =>
     (statements ?? []).some((st) => allows(st) && st.actions.some((a) => /^ecs:DescribeTasks$/i.test(a)) && st.resources.some((r) => /:task\//.test(r))),
   );
-  const dataplaneTasks = resources(doc, "aws_ecs_task_definition").filter(({ body }) =>
-    (containersOf(body) ?? []).some(({ def }) => [...strings(def.entryPoint), ...strings(def.command)].some((w) => /(^|\/)consul-dataplane$/.test(w))),
-  );
+  const dataplaneTasks = resources(doc, "aws_ecs_task_definition").filter(({ body }) => (containersOf(body) ?? []).some(({ def }) => runsConsulDataplane(def)));
   return [
     ...unpinned,
     ...(dataplaneTasks.length > 0 && !reaper

@@ -167,6 +167,15 @@ function serverInstanceTags(values: StackValues): Record<string, string> {
 const ok = (stdout = ""): Answer => ({ stdout });
 const SELF = "10.0.101.100";
 
+/** The SSM folder of a parameter name: what get-parameters-by-path lists it under. */
+const folderOf = (name: string) => name.replace(/\/[^/]+$/, "");
+
+/** The folders the stack's SSM parameters are in: where its scripts list parameters. */
+export function parameterPaths(values: StackValues): string[] {
+  const names = Object.values<TerraformDoc>(values.doc.resource?.aws_ssm_parameter ?? {}).map((p) => values.text(String(p.name)));
+  return [...new Set(names.map(folderOf))].sort();
+}
+
 /** What AWS, Consul and the AMI answer, so that every AWS-calling path of the server scripts runs. */
 function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
   const parameters = Object.values<TerraformDoc>(values.doc.resource?.aws_ssm_parameter ?? {}).map((p) => ({
@@ -229,9 +238,9 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value * --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
         // Each path answers with the parameters directly under it, as SSM does (not recursive).
-        ...[...new Set(parameters.map((p) => p.Name.replace(/\/[^/]+$/, "")))].map((path) => ({
+        ...parameterPaths(values).map((path) => ({
           when: `ssm get-parameters-by-path * --path ${exactArgs(path)} *`,
-          answers: [ok(JSON.stringify({ Parameters: parameters.filter((p) => p.Name.replace(/\/[^/]+$/, "") === path) }))],
+          answers: [ok(JSON.stringify({ Parameters: parameters.filter((p) => folderOf(p.Name) === path) }))],
         })),
         { when: "ssm get-parameters-by-path *", answers: [ok(JSON.stringify({ Parameters: [] }))] },
         { when: "ec2 describe-volumes *", answers: [ok("None\n")] },

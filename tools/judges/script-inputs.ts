@@ -7,7 +7,7 @@
 // login token or a service that names no task of the cluster is the reaper's job, not a finding.
 import { ecsServiceName } from "../../lib/plan/names";
 import { StackValues, type TerraformDoc } from "./iam";
-import { clusterArnOf, runInstalledUnits, userDataRuns, type UnitRun } from "./iam-calls";
+import { clusterArnOf, parameterPaths, runInstalledUnits, userDataRuns, type UnitRun } from "./iam-calls";
 import { exactArgs, type Stub, type StubCall } from "./run-script";
 
 /** What an attacker who can log in, register a service or write an SSM parameter chooses. */
@@ -28,7 +28,7 @@ const LONG_AGO = "2026-01-01T00:00:00Z";
 const STALE_TOKEN = "0e0e0e0e-4444-4000-8000-000000000001";
 const STALE_RULE = "0e0e0e0e-5555-4000-8000-000000000001";
 
-export function hostileStubs(base: Record<string, Stub>, clusterArn: string, parameterPaths: readonly string[]): Record<string, Stub> {
+function hostileStubs(base: Record<string, Stub>, clusterArn: string, parameterPaths: readonly string[]): Record<string, Stub> {
   const login = (meta: unknown) => `token created via login: ${JSON.stringify(meta)}`;
   const meta = (task: string, cluster = clusterArn) => ({ "consul.hashicorp.com/cluster": cluster, "consul.hashicorp.com/task-id": task });
   const tokens = [
@@ -122,12 +122,6 @@ function problemsOf(run: UnitRun, clusterArn: string): string[] {
     problems.push(`${unit}: failed on hostile input (exit ${run.exitCode}): one hostile value stops it for every task: ${run.stderr.trim().split("\n")[0]!.slice(0, 120)}`);
   }
   return problems;
-}
-
-/** The folders the stack's SSM parameters are in: where its scripts list parameters. */
-export function parameterPaths(values: StackValues): string[] {
-  const names = Object.values<TerraformDoc>(values.doc.resource?.aws_ssm_parameter ?? {}).map((p) => values.text(String(p.name)));
-  return [...new Set(names.map((name) => name.replace(/\/[^/]+$/, "")))].sort();
 }
 
 /** One unit's problem with hostile inputs: which stack, which instance or launch template, which unit. */
