@@ -119,7 +119,7 @@ describe("dataplane tasks", () => {
       // health-sync reads the very same configuration.
       expect(containers.find((c) => c.name === NAMES.healthSync).environment[0].value).toBe(config);
       const parsed = JSON.parse(config);
-      expect(parsed.consulServers.hosts).toBe(`exec=discover -q addrs provider=aws region=\${var.aws_region} tag_key=${SERVER_TAG_KEY} tag_value=\${var.cluster_name}`);
+      expect(parsed.consulServers.hosts).toBe(`exec=discover -q addrs provider=aws region=us-east-1 tag_key=${SERVER_TAG_KEY} tag_value=prod-mesh`);
       expect(parsed.consulServers.grpc.port).toBe(CONSUL_PORTS.grpcTls);
       expect(parsed.consulLogin).toMatchObject({ enabled: true, method: "iam-ecs-service-token", datacenter: "prod" });
       expect(parsed.service).toEqual({ name: service, port: expect.any(Number) });
@@ -128,7 +128,7 @@ describe("dataplane tasks", () => {
     const serverTemplates = Object.values<any>(production.mesh.resource.aws_launch_template).filter((t) => t.name_prefix.includes("consul-server"));
     expect(serverTemplates).toHaveLength(3);
     for (const template of serverTemplates) {
-      expect(template.tag_specifications[0].tags[SERVER_TAG_KEY]).toBe("${var.cluster_name}");
+      expect(template.tag_specifications[0].tags[SERVER_TAG_KEY]).toBe("prod-mesh");
     }
   });
 
@@ -207,7 +207,7 @@ describe("the control plane of dataplane tasks", () => {
       // Only ECS tasks of this account and region may assume it (confused deputy).
       expect(JSON.parse(role.assume_role_policy).Statement[0].Condition, service).toEqual({
         StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.account.account_id}" },
-        ArnLike: { "aws:SourceArn": "arn:${data.aws_partition.partition.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.account.account_id}:*" },
+        ArnLike: { "aws:SourceArn": "arn:${data.aws_partition.partition.partition}:ecs:us-east-1:${data.aws_caller_identity.account.account_id}:*" },
       });
       const loggingIn = containersOf(production, service).filter((c) => c.name === NAMES.meshInit || c.name === NAMES.healthSync);
       expect(loggingIn.map((c) => c.name).sort(), service).toEqual([NAMES.healthSync, NAMES.meshInit].sort());
@@ -226,7 +226,7 @@ describe("the control plane of dataplane tasks", () => {
     for (const service of ["api", "orders", "web"]) {
       const parameter = mesh.aws_ssm_parameter[`service_${service}_login_role_parameter`];
       expect(parameter, service).toMatchObject({
-        name: `${loginRolePath("${var.cluster_name}")}/${service}`,
+        name: `${loginRolePath("prod-mesh")}/${service}`,
         type: "String",
         value: `\${aws_iam_role.service_${service}_task_role_role.unique_id}`,
       });
@@ -237,7 +237,7 @@ describe("the control plane of dataplane tasks", () => {
       s.Action.includes("ssm:GetParametersByPath"),
     );
     expect(read.Resource).toContain(
-      `arn:\${data.aws_partition.partition.partition}:ssm:\${var.aws_region}:\${data.aws_caller_identity.account.account_id}:parameter${loginRolePath("${var.cluster_name}")}`,
+      `arn:\${data.aws_partition.partition.partition}:ssm:us-east-1:\${data.aws_caller_identity.account.account_id}:parameter${loginRolePath("prod-mesh")}`,
     );
     // An agent-only mesh has no login: no parameter, no grant.
     const agentOnly = synthAllStacks(DEFAULT_SPEC).mesh.resource;

@@ -62,7 +62,7 @@ describe("secrets of the mesh", () => {
       {
         Effect: "Allow",
         Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
-        Resource: ["arn:${data.aws_partition.partition.partition}:ecr:${var.aws_region}:${data.aws_caller_identity.account.account_id}:repository/${var.cluster_name}/ecrpublic/*"],
+        Resource: ["arn:${data.aws_partition.partition.partition}:ecr:us-east-1:${data.aws_caller_identity.account.account_id}:repository/consul-ecs/ecrpublic/*"],
       },
     ]);
   });
@@ -104,7 +104,7 @@ describe("secrets of the mesh", () => {
     expect(policy.Statement[2]).toEqual({
       Effect: "Allow",
       Action: ["ssm:GetParametersByPath"],
-      Resource: [`arn:${partition}:ssm:\${var.aws_region}:${account}:parameter/\${var.cluster_name}/consul/service-tokens`],
+      Resource: [`arn:${partition}:ssm:us-east-1:${account}:parameter/consul-ecs/consul/service-tokens`],
     });
     expect(policy.Statement[3]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
   });
@@ -122,7 +122,7 @@ describe("secrets of the mesh", () => {
     const tokens = (m: any) => JSON.parse(m.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy).Statement[1].Resource;
     expect(tokens(withThird.mesh)).toEqual([...tokens(mesh), secretArn("service_token_http-admin")].sort());
     expect(withThird.mesh.resource.aws_ssm_parameter["consul_secrets_service_token_http-admin_parameter"]).toMatchObject({
-      name: "/${var.cluster_name}/consul/service-tokens/http-admin",
+      name: "/consul-ecs/consul/service-tokens/http-admin",
       value: "${aws_secretsmanager_secret.consul_secrets_service_token_http-admin.arn}",
     });
   });

@@ -27,9 +27,7 @@ describe("network (network.tf)", () => {
     expect(one("aws_vpc")).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true });
     expect(subnets.network_private_subnet_1).toMatchObject({ cidr_block: "10.0.101.0/24", map_public_ip_on_launch: false });
     expect(subnets.network_public_subnet_1).toMatchObject({ cidr_block: "10.0.1.0/28", map_public_ip_on_launch: false });
-    expect(subnets.network_private_subnet_1.availability_zone).toMatch(
-      /^\$\{element\(\(var\.availability_zones == null\) \? data\.aws_availability_zones\.available_zones\.names : var\.availability_zones, 0\)\}$/,
-    );
+    expect(subnets.network_private_subnet_1.availability_zone).toBe("${element(data.aws_availability_zones.available_zones.names, 0)}");
     expect(routes.network_public_default_route).toMatchObject({ destination_cidr_block: "0.0.0.0/0", gateway_id: "${aws_internet_gateway.network_internet_gateway.id}" });
     expect(routes.network_private_default_route_1).toMatchObject({ destination_cidr_block: "0.0.0.0/0", nat_gateway_id: "${aws_nat_gateway.network_nat_gateway_1.id}" });
     expect(one("aws_nat_gateway")).toMatchObject({ subnet_id: "${aws_subnet.network_public_subnet_1.id}", allocation_id: "${aws_eip.network_nat_eip_1.allocation_id}" });
@@ -47,7 +45,8 @@ describe("network (network.tf)", () => {
   });
 
   it("tags everything through provider default tags", () => {
-    expect((doc as any).provider.aws[0].default_tags[0].tags).toMatchObject({ Terraform: "true", Project: "consul-ecs-mesh", Cluster: "${var.cluster_name}" });
+    expect((doc as any).provider.aws[0].default_tags[0].tags).toMatchObject({ Terraform: "true", Project: "consul-ecs-mesh", Cluster: "consul-ecs" });
+    expect((doc as any).provider.aws[0].region).toBe("us-east-1");
   });
 });
 
@@ -59,8 +58,8 @@ describe("instances (main.tf)", () => {
     expect(instances.consul_servers_server_1_instance.private_ip).toBe("10.0.101.100");
     expect(instances.ecs_hosts_host_1.private_ip).toBe("10.0.101.150");
     expect(instances.ecs_hosts_host_2.private_ip).toBe("10.0.101.155");
-    expect(instances.consul_servers_server_1_instance.instance_type).toBe("${var.consul_instance_size}");
-    expect(instances.ecs_hosts_host_1.instance_type).toBe("${var.ecs_instance_size}");
+    expect(instances.consul_servers_server_1_instance.instance_type).toBe("t3.micro");
+    expect(instances.ecs_hosts_host_1.instance_type).toBe("t3.small");
     for (const [name, instance] of Object.entries(instances)) {
       expect(instance.associate_public_ip_address, name).toBe(false);
       expect(instance.subnet_id, name).toBe("${aws_subnet.network_private_subnet_1.id}");
@@ -241,7 +240,7 @@ describe("IAM (ecs_iam.tf)", () => {
 
 describe("ECS (ecs.tf)", () => {
   it("has one cluster with container insights", () => {
-    expect(one("aws_ecs_cluster")).toMatchObject({ name: "${var.cluster_name}", setting: [{ name: "containerInsights", value: "enabled" }] });
+    expect(one("aws_ecs_cluster")).toMatchObject({ name: "consul-ecs", setting: [{ name: "containerInsights", value: "enabled" }] });
   });
 
   it("runs http-server x3 and http-client x1 in awsvpc, referenced by ARN, without public IPs", () => {
@@ -252,14 +251,14 @@ describe("ECS (ecs.tf)", () => {
     ] as const) {
       const s = services[`service_${service}_service`];
       expect(s).toMatchObject({
-        name: `\${var.cluster_name}-${service}`,
+        name: `consul-ecs-${service}`,
         desired_count: count,
         launch_type: "EC2",
         task_definition: `\${aws_ecs_task_definition.service_${service}_task_definition.arn}`,
         network_configuration: { subnets: ["${aws_subnet.network_private_subnet_1.id}"], assign_public_ip: false },
         ordered_placement_strategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }],
       });
-      expect(taskDefinition(service)).toMatchObject({ family: `\${var.cluster_name}-${service}`, network_mode: "awsvpc", requires_compatibilities: ["EC2"] });
+      expect(taskDefinition(service)).toMatchObject({ family: `consul-ecs-${service}`, network_mode: "awsvpc", requires_compatibilities: ["EC2"] });
     }
   });
 
@@ -294,11 +293,11 @@ describe("ECS (ecs.tf)", () => {
   it("uses pinned official images and binds the app to loopback", () => {
     const containers = containersOf(taskDefinition("http-server"));
     // Consul through the ECR pull-through cache of ECR Public; Envoy (Docker Hub only) as published.
-    const cached = `\${data.aws_caller_identity.account.account_id}.dkr.ecr.\${var.aws_region}.\${data.aws_partition.partition.dns_suffix}/\${var.cluster_name}/ecrpublic/hashicorp/consul:${CONSUL.version}`;
+    const cached = `\${data.aws_caller_identity.account.account_id}.dkr.ecr.us-east-1.\${data.aws_partition.partition.dns_suffix}/consul-ecs/ecrpublic/hashicorp/consul:${CONSUL.version}`;
     expect(containers.map((c) => c.image)).toEqual([cached, cached, ENVOY.image, "hashicorp/http-echo:1.0.0"]);
     expect(CONSUL.image).toMatch(/^public\.ecr\.aws\/hashicorp\/consul:\d+\.\d+\.\d+$/);
     expect(ENVOY.image).toMatch(/^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
-    expect(one("aws_ecr_pull_through_cache_rule")).toEqual({ ecr_repository_prefix: "${var.cluster_name}/ecrpublic", upstream_registry_url: "public.ecr.aws" });
+    expect(one("aws_ecr_pull_through_cache_rule")).toEqual({ ecr_repository_prefix: "consul-ecs/ecrpublic", upstream_registry_url: "public.ecr.aws" });
     expect(containers[3].command).toEqual(["-listen=127.0.0.1:80", "-text=hello world"]);
     expect(containers[3].portMappings).toBeUndefined();
   });
@@ -308,11 +307,11 @@ describe("ECS (ecs.tf)", () => {
       for (const c of containersOf(taskDefinition(service))) {
         expect(c.logConfiguration, c.name).toEqual({
           logDriver: "awslogs",
-          options: { "awslogs-group": `\${aws_cloudwatch_log_group.service_${service}_log_group.name}`, "awslogs-region": "${var.aws_region}", "awslogs-stream-prefix": service },
+          options: { "awslogs-group": `\${aws_cloudwatch_log_group.service_${service}_log_group.name}`, "awslogs-region": "us-east-1", "awslogs-stream-prefix": service },
         });
       }
       expect(doc.resource.aws_cloudwatch_log_group![`service_${service}_log_group`]).toEqual(
-        expect.objectContaining({ name: `/ecs/\${var.cluster_name}/${service}`, retention_in_days: 365 }),
+        expect.objectContaining({ name: `/ecs/consul-ecs/${service}`, retention_in_days: 365 }),
       );
     }
   });
@@ -325,24 +324,16 @@ describe("ECS (ecs.tf)", () => {
 });
 
 describe("variables and outputs", () => {
-  it("mirrors variables.tf with types, descriptions and validation", () => {
-    expect(Object.keys(doc.variable).sort()).toEqual([
-      "admin_cidr",
-      "admin_cidr_allow_broad",
-      "availability_zones",
-      "aws_ec2_key",
-      "aws_region",
-      "cluster_name",
-      "consul_instance_size",
-      "ecs_instance_size",
-    ]);
+  it("keeps variables only for what no rule checks (admin access), each optional and documented", () => {
+    expect(Object.keys(doc.variable).sort()).toEqual(["admin_cidr", "admin_cidr_allow_broad", "aws_ec2_key"]);
     for (const [name, v] of Object.entries(doc.variable)) {
-      expect(v.type, name).toBe(name === "availability_zones" ? "list(string)" : name === "admin_cidr_allow_broad" ? "bool" : "string");
+      expect(v.type, name).toBe(name === "admin_cidr_allow_broad" ? "bool" : "string");
       expect(v.description.length, name).toBeGreaterThan(15);
       expect("default" in v, name).toBe(true);
     }
     expect(doc.variable.admin_cidr.default).toBeNull();
-    expect(doc.variable.cluster_name.default).toBe("consul-ecs");
+    // Nothing a rule checked at synth can change at apply time: no reference to a removed variable is left.
+    expect(JSON.stringify(doc)).not.toMatch(/var\.(cluster_name|aws_region|availability_zones|consul_instance_size|ecs_instance_size)\b/);
   });
 
   it("mirrors outputs.tf and adds the cluster and service names", () => {
@@ -388,10 +379,6 @@ describe("spec-driven stacks", () => {
     expect(withThird.resource.aws_instance).toEqual(doc.resource.aws_instance);
   });
 
-  it("sizes the ENI validation of ecs_instance_size to the tasks the spec wants", () => {
-    expect(withThird.variable.ecs_instance_size.validation[2].condition).toContain("* 2 >= 5");
-  });
-
   it("synthesizes byte-identical JSON for the same spec, whatever the order of services", () => {
     const reordered = synthMeshStack({ ...DEFAULT_SPEC, services: { "http-client": DEFAULT_SPEC.services["http-client"]!, "http-server": DEFAULT_SPEC.services["http-server"]! } });
     expect(JSON.stringify(reordered)).toBe(JSON.stringify(synthMeshStack()));
@@ -412,7 +399,7 @@ function publicIpSettings(d: Doc): unknown[] {
 describe("production topology (examples/production.yaml)", () => {
   const prod = synthMeshStack(loadSpecFile("examples/production.yaml").spec as MeshSpecInput) as Doc;
   const res = (type: string): Record<string, any> => prod.resource[type] ?? {};
-  const zoneOf = (i: number) => `\${element((var.availability_zones == null) ? data.aws_availability_zones.available_zones.names : var.availability_zones, ${i})}`;
+  const zoneOf = (i: number) => `\${element(data.aws_availability_zones.available_zones.names, ${i})}`;
 
   it("gives nothing a public IP, in the default and in production", () => {
     for (const d of [doc, prod]) {
@@ -502,7 +489,8 @@ describe("production topology (examples/production.yaml)", () => {
       const policy = JSON.parse(Object.values(d.resource.aws_kms_key!)[0].policy);
       const logs = policy.Statement.find((st: any) => st.Principal?.Service?.startsWith("logs."));
       const patterns: string[] = logs.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"];
-      expect(patterns.map((p) => p.replace(/^.*:log-group:/, ""))).toEqual(["/ecs/${var.cluster_name}/*", "/vpc/${var.cluster_name}/*"]);
+      const cluster = d === doc ? "consul-ecs" : "prod-mesh";
+      expect(patterns.map((p) => p.replace(/^.*:log-group:/, ""))).toEqual([`/ecs/${cluster}/*`, `/vpc/${cluster}/*`]);
       const matches = (name: string) =>
         patterns.some((p) =>
           new RegExp(

@@ -24,7 +24,7 @@ describe("README inputs and outputs tables", () => {
     for (const stack of stacks) {
       for (const name of Object.keys(stack.json.variable ?? {})) expect(inputs).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
     }
-    expect(inputs).toContain('| `cluster_name` | string | `"consul-ecs"` | Name of the ECS cluster');
+    expect(inputs).toContain("| `aws_ec2_key` | string, nullable | `null` | EC2 key pair for SSH");
     expect(inputs).toMatch(/\| `admin_cidr` \| string, nullable \| `null` \| .* \| admin_cidr must be a CIDR block/);
     expect(inputs).toContain("**tls-edge** (defaults from `examples/tls-edge.yaml`)");
   });

@@ -52,11 +52,24 @@ function range(from: number, to: number, step: number): number[] {
   return values;
 }
 
-/** Name limits. Terraform appends 26 characters to a name_prefix. */
+/** Terraform appends this many characters (a timestamp and a counter) to a name_prefix. */
+const PREFIX_SUFFIX = 26;
+
+/** Longest name of each kind (each service's API reference); a `...Prefix` leaves room for Terraform's suffix. */
 export const NAME_LIMITS = {
   ecsName: 255,
-  iamRoleNamePrefix: 64 - 26,
-  securityGroupNamePrefix: 255 - 26,
+  iamRoleNamePrefix: 64 - PREFIX_SUFFIX,
+  securityGroupNamePrefix: 255 - PREFIX_SUFFIX,
+  launchTemplateNamePrefix: 128 - PREFIX_SUFFIX,
+  autoScalingGroupName: 255,
+  autoScalingGroupNamePrefix: 255 - PREFIX_SUFFIX,
+  s3BucketPrefix: 63 - PREFIX_SUFFIX,
+  secretNamePrefix: 512 - PREFIX_SUFFIX,
+  /** ECR CreatePullThroughCacheRule: ecrRepositoryPrefix is 2 to 30 characters. */
+  ecrRepositoryPrefix: 30,
+  /** KMS aliases are 256 characters with their "alias/" prefix. */
+  kmsAlias: 256 - "alias/".length,
+  tagValue: 256,
   logGroupName: 512,
   ecrRepository: 256,
   cloudMapServiceName: 127,

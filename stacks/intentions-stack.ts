@@ -27,18 +27,14 @@ export class IntentionsStack extends MeshBaseStack {
 
   constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
-    const region = namedVariable(this, "aws_region", {
-      type: "string",
-      default: plan.region,
-      description: "AWS region of the mesh (where its secrets are)",
-    });
     const address = namedVariable(this, "consul_address", {
       type: "string",
       default: `127.0.0.1:${CONSUL_PORTS.https}`,
       description: "host:port of the Consul HTTPS API as the deployer reaches it (an SSM port forward to the server by default)",
     });
 
-    new AwsProvider(this, "aws", { region: region.stringValue });
+    // The mesh's region (where its secrets are): the spec's, like every value a rule checks.
+    new AwsProvider(this, "aws", { region: plan.region });
     const token = new DataAwsSecretsmanagerSecretVersion(this, "management_token", { secretId: mesh.secrets.managementToken.secret.arn });
     const ca = new DataAwsSecretsmanagerSecretVersion(this, "consul_ca", { secretId: mesh.secrets.caCert.secret.arn });
     new ConsulProvider(this, "consul", {

@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { Fn, Op, TerraformOutput, Token } from "cdktf";
+import { Fn, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
@@ -17,7 +17,7 @@ import { ConsulSecrets } from "../lib/constructs/consul-secrets";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
 import { SnapshotBucket } from "../lib/constructs/snapshot-bucket";
-import { CONSUL_PORTS, MESH_LOG_GROUP_DIRS } from "../lib/facts";
+import { CONSUL_PORTS } from "../lib/facts";
 import { zoneOfAddress } from "../lib/plan/network";
 import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
@@ -42,49 +42,36 @@ export class MeshStack extends MeshBaseStack {
 
   constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
-    const { network } = plan;
-    const namedZones = network.zones.map((zone) => zone.availabilityZone);
-    const vars = new MeshVariables(this, "variables", {
-      clusterName: plan.name,
-      region: plan.region,
-      ...(namedZones.every((z): z is string => z !== undefined) ? { availabilityZones: namedZones } : {}),
-      zoneCount: network.zones.length,
-      consulInstanceType: plan.server.instanceType,
-      ecsInstanceType: plan.hosts.instanceType,
-      consulArchitecture: plan.server.architecture,
-      ecsArchitecture: plan.hosts.architecture,
-      ecsHostCount: plan.hosts.maxHosts,
-      ec2TaskCount: plan.ec2TaskCount,
-    });
+    const { network, names } = plan;
+    // Deploy-time variables only for what no rule checks (admin access); everything else is the spec's.
+    const vars = new MeshVariables(this, "variables");
     this.variables = vars;
 
     new AwsProvider(this, "aws", {
-      region: vars.region,
-      defaultTags: [{ tags: { Terraform: "true", Project: "consul-ecs-mesh", Cluster: vars.clusterName } }],
+      region: plan.region,
+      defaultTags: [{ tags: { Terraform: "true", Project: "consul-ecs-mesh", Cluster: plan.name } }],
     });
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
     const awsPartition = new DataAwsPartition(this, "partition");
     const partition = awsPartition.partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
-    const available = new DataAwsAvailabilityZones(this, "available_zones", { state: "available" });
-    const zoneList = Token.asList(Fn.conditional(Op.eq(vars.availabilityZones.value, Token.nullValue()), available.names, vars.availabilityZones.value));
-    const availabilityZones = network.zones.map((zone) => Fn.element(zoneList, zone.index));
-    const namePrefix = vars.clusterName;
+    const availabilityZones = this.availabilityZones(network.zones.map((zone) => zone.availabilityZone));
+    const region = plan.region;
 
     this.key = new MeshKey(this, "kms_key", {
-      alias: `${namePrefix}-mesh`,
+      alias: names.keyAlias,
       purpose: "the mesh's logs, secrets, Consul snapshots and data volumes, and ECS Exec sessions",
       accountId,
-      region: vars.region,
+      region,
       partition,
-      logGroups: [`${MESH_LOG_GROUP_DIRS.ecs(vars.clusterName)}/*`, `${MESH_LOG_GROUP_DIRS.vpc(vars.clusterName)}/*`],
+      logGroups: [`${names.logGroupDirs.ecs}/*`, `${names.logGroupDirs.vpc}/*`],
     });
     const kmsKeyArn = this.key.key.arn;
 
     this.network = new MeshNetwork(this, "network", {
       network,
-      name: vars.clusterName,
+      names: names.network,
       availabilityZones,
       flowLogs: { kmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
     });
@@ -94,7 +81,8 @@ export class MeshStack extends MeshBaseStack {
     const subnetIdOf = (ip: string): string => this.network.subnetOf(zoneOfAddress(network, ip) ?? 0, instanceSubnets).id;
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
-      namePrefix,
+      clusterName: plan.name,
+      secretsPrefix: names.consulSecretsPrefix,
       datacenter: plan.datacenter,
       servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
       // Service tokens only for agent tasks: dataplane tasks log in with their IAM role.
@@ -104,9 +92,10 @@ export class MeshStack extends MeshBaseStack {
 
     this.images = new MeshImages(this, "images", {
       images: plan.images,
-      namePrefix,
+      clusterName: plan.name,
+      cachePrefixes: names.cachePrefixes,
       partition,
-      region: vars.region,
+      region,
       accountId,
       dnsSuffix: awsPartition.dnsSuffix,
       ...(plan.pullThroughCache.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: plan.pullThroughCache.dockerHubCredentialsSecretArn } : {}),
@@ -114,19 +103,19 @@ export class MeshStack extends MeshBaseStack {
 
     if (plan.server.snapshots) {
       this.snapshots = new SnapshotBucket(this, "snapshots", {
-        namePrefix,
+        names: names.snapshots,
         kmsKeyArn,
         retentionDays: plan.server.snapshots.retentionDays,
         partition,
-        region: vars.region,
+        region,
         accountId,
       });
     }
 
     this.consulServers = new ConsulServers(this, "consul_servers", {
       server: plan.server,
-      namePrefix,
-      clusterName: vars.clusterName,
+      names: names.servers,
+      clusterName: plan.name,
       vpcId,
       vpcCidr: network.vpcCidr,
       subnets: {
@@ -134,9 +123,8 @@ export class MeshStack extends MeshBaseStack {
         availabilityZoneOf: (zone) => availabilityZones[zone]!,
         publicIp: network.publicInstances,
       },
-      instanceType: vars.consulInstanceType,
       partition,
-      region: vars.region,
+      region,
       accountId,
       adminCidr: vars.adminCidr.stringValue,
       adminAccessCount: vars.adminAccessCount,
@@ -148,8 +136,7 @@ export class MeshStack extends MeshBaseStack {
     });
 
     this.cluster = new MeshCluster(this, "ecs", {
-      clusterName: vars.clusterName,
-      namePrefix,
+      names,
       vpcId,
       vpcCidr: network.vpcCidr,
       kmsKeyArn,
@@ -160,16 +147,15 @@ export class MeshStack extends MeshBaseStack {
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
       hosts: plan.hosts,
-      namePrefix,
+      names: names.hosts,
       clusterName: this.cluster.cluster.name,
       vpcId,
       vpcCidr: network.vpcCidr,
       subnetIds: this.network.subnetIds(instanceSubnets),
       subnetIdOf,
       publicIp: network.publicInstances,
-      instanceType: vars.ecsInstanceType,
       partition,
-      region: vars.region,
+      region,
       accountId,
       adminCidr: vars.adminCidr.stringValue,
       sshAccessCount: vars.sshAccessCount,
@@ -193,11 +179,10 @@ export class MeshStack extends MeshBaseStack {
       const taskSecrets = serviceToken ? [gossipKey, caCert, agentToken, serviceToken] : [caCert];
       return new MeshService(this, `service_${service.name}`, {
         service,
-        clusterName: vars.clusterName,
-        clusterNameValue: vars.clusterName,
+        clusterName: plan.name,
+        names: names.services.get(service.name)!,
         clusterArn: this.cluster.cluster.arn,
-        namePrefix,
-        region: vars.region,
+        region,
         partition,
         accountId,
         subnetIds: this.network.subnetIds(service.subnets),
@@ -242,7 +227,7 @@ export class MeshStack extends MeshBaseStack {
     );
     this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificates: pass it to curl --cacert or the browser");
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
-    this.output("consul_server_tag", `${SERVER_TAG_KEY}=${vars.clusterName}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
+    this.output("consul_server_tag", `${SERVER_TAG_KEY}=${plan.name}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
     const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));
     if (fixedServers.length > 0) {
       this.output(
@@ -264,6 +249,19 @@ export class MeshStack extends MeshBaseStack {
       this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
       this.output("consul_snapshot_restore_role_arn", this.snapshots.restoreRole.arn, "The only role that may read snapshots: assume it to restore (README: restore)");
     }
+  }
+
+  /**
+   * Each zone's availability zone: the one the spec names, else the region's next available zone
+   * that the spec does not name (in the order the data source lists them).
+   */
+  private availabilityZones(named: readonly (string | undefined)[]): string[] {
+    if (named.every((zone): zone is string => zone !== undefined)) return [...named];
+    const available = new DataAwsAvailabilityZones(this, "available_zones", { state: "available" }).names;
+    const taken = named.filter((zone): zone is string => zone !== undefined);
+    const free = taken.length === 0 ? available : Fn.sort(Fn.setsubtract(available, taken));
+    let next = 0;
+    return named.map((zone) => zone ?? Fn.element(free, next++));
   }
 
   private output(name: string, value: unknown, description: string): void {

@@ -12,8 +12,10 @@ import { Fn } from "cdktf";
 import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 
 export interface ConsulSecretsProps {
-  /** Prefix of every secret name (the cluster name). */
-  readonly namePrefix: string;
+  /** The cluster name: the SSM folder of the service token parameters. */
+  readonly clusterName: string;
+  /** Prefix of every secret name (the plan's). */
+  readonly secretsPrefix: string;
   readonly datacenter: string;
   /** One TLS certificate per server; a fixed address is added to its names. */
   readonly servers: readonly { readonly index: number; readonly privateIp?: string }[];
@@ -119,8 +121,8 @@ export class ConsulSecrets extends Construct {
     this.managementToken = this.secret("management_token", "management-token", "Consul ACL management token (full access)", new Uuid(this, "management_token_uuid").result);
     this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
 
-    this.serviceTokenPath = serviceTokenPath(props.namePrefix);
-    this.serviceTokenSecretPrefix = serviceTokenSecretPrefix(props.namePrefix);
+    this.serviceTokenPath = serviceTokenPath(props.clusterName);
+    this.serviceTokenSecretPrefix = serviceTokenSecretPrefix(props.clusterName);
     this.serviceTokens = new Map(
       [...props.serviceNames].sort().map((service) => {
         const token = this.token(`service_token_${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`, `Consul ACL token of ${service} and its sidecar`);
@@ -149,7 +151,7 @@ export class ConsulSecrets extends Construct {
 
   private secret(id: string, name: string, description: string, value: string): SecretRef {
     const secret = new SecretsmanagerSecret(this, id, {
-      namePrefix: `${this.props.namePrefix}/consul/${name}-`,
+      namePrefix: `${this.props.secretsPrefix}${name}-`,
       description,
       kmsKeyId: this.props.kmsKeyArn,
       recoveryWindowInDays: this.props.recoveryWindowInDays ?? 7,

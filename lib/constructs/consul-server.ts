@@ -10,6 +10,7 @@ import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolePath, loginRolesArn } from "../plan/server";
+import type { MeshNames } from "../plan/names";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -26,14 +27,13 @@ export interface ServerSubnets {
 export interface ConsulServersProps {
   /** Count, placement, addresses and boot script of each server, as the plan resolved them. */
   readonly server: ServerPlan;
-  readonly namePrefix: string;
-  /** The cluster name (a Terraform reference): the value of the servers' auto-join tag. */
+  /** Names of the servers' resources (the plan's). */
+  readonly names: MeshNames["servers"];
+  /** The cluster name: the value of the servers' auto-join tag. */
   readonly clusterName: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnets: ServerSubnets;
-  /** The instance type (the consul_instance_size variable; the plan's type is its default). */
-  readonly instanceType: string;
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
@@ -134,7 +134,7 @@ export class ConsulServers extends Construct {
   private serverSecurityGroup(props: ConsulServersProps): MeshSecurityGroup {
     const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: `${props.namePrefix}-consul-server-`,
+      namePrefix: props.names.securityGroupPrefix,
       description: "Consul servers: agent RPC, gossip, API and DNS from the VPC only",
     });
     const vpc = { cidr: props.vpcCidr };
@@ -173,6 +173,7 @@ export class ConsulServers extends Construct {
 
   private node_(props: ConsulServersProps, node: ServerNodePlan, ami: string): ConsulServerNode {
     const n = node.index + 1;
+    const names = props.names.nodes[node.index]!;
     const { secrets, server } = props;
     const autoScaling = server.placement === "auto-scaling";
     const dataVolume = new EbsVolume(this, `server_${n}_data`, {
@@ -182,11 +183,10 @@ export class ConsulServers extends Construct {
       encrypted: true,
       kmsKeyId: props.kmsKeyArn,
       // Raft state: the catalog, ACLs, intentions and the Connect CA. The server tag lets only this mesh's servers attach it.
-      tags: { Name: `${props.namePrefix}-consul-server-${n}-data`, [SERVER_TAG_KEY]: props.clusterName },
+      tags: { Name: names.dataVolume, [SERVER_TAG_KEY]: props.clusterName },
     });
-    const groupName = `${props.namePrefix}-consul-server-${n}`;
     const role = new AwsServiceRole(this, `server_${n}_role`, {
-      namePrefix: `${props.namePrefix}-consul-${n}-`,
+      namePrefix: names.rolePrefix,
       description: `Consul server ${n}: read its own secrets, describe the mesh's tasks, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
@@ -203,7 +203,7 @@ export class ConsulServers extends Construct {
             {
               Effect: "Allow",
               Action: ["ssm:GetParametersByPath"],
-              Resource: [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.namePrefix)] : [])].map(
+              Resource: [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.clusterName)] : [])].map(
                 (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
               ),
             },
@@ -222,7 +222,7 @@ export class ConsulServers extends Construct {
             }
           : {}),
         "ssm-sessions": sessionManagerPolicy(props),
-        ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, groupName) } : {}),
+        ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, names.server) } : {}),
         ...(props.snapshots ? { "save-snapshots": snapshotPolicy(props) } : {}),
         ...("s3Uri" in server.release ? { "read-consul-release": releasePolicy(props.partition, server.release.s3Uri) } : {}),
       },
@@ -241,12 +241,12 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.serverCert]: secrets.serverCerts[node.index]!.cert.secret.arn,
         [SERVER_SLOTS.serverKey]: secrets.serverCerts[node.index]!.key.secret.arn,
         [SERVER_SLOTS.dataVolume]: dataVolume.id,
-        [SERVER_SLOTS.autoScalingGroup]: groupName,
+        [SERVER_SLOTS.autoScalingGroup]: names.server,
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
         [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
-        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.namePrefix),
+        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.clusterName),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
@@ -254,14 +254,14 @@ export class ConsulServers extends Construct {
     const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
     // First boot reads every secret version and needs its role's policies: Terraform creates them first.
     const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
-    const tags = { Name: `${props.namePrefix}-consul-server-${n}`, [SERVER_TAG_KEY]: props.clusterName };
+    const tags = { Name: names.server, [SERVER_TAG_KEY]: props.clusterName };
     const subnetId = props.subnets.subnetIdOfZone(node.zone);
     const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
 
     if (!autoScaling) {
       const instance = new Instance(this, `server_${n}_instance`, {
         ami,
-        instanceType: props.instanceType,
+        instanceType: props.server.instanceType,
         subnetId,
         privateIp: node.privateIp,
         associatePublicIpAddress: props.subnets.publicIp,
@@ -291,9 +291,9 @@ export class ConsulServers extends Construct {
     }
 
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
-      namePrefix: `${groupName}-`,
+      namePrefix: names.launchTemplatePrefix,
       imageId: ami,
-      instanceType: props.instanceType,
+      instanceType: props.server.instanceType,
       keyName: props.keyName,
       iamInstanceProfile: { name: role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
@@ -305,7 +305,7 @@ export class ConsulServers extends Construct {
       updateDefaultVersion: true,
     });
     const autoScalingGroup = new AutoscalingGroup(this, `server_${n}_group`, {
-      name: groupName,
+      name: names.server,
       minSize: 1,
       maxSize: 1,
       desiredCapacity: 1,

@@ -9,6 +9,7 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { HOST_SLOTS } from "../plan/build";
+import type { MeshNames } from "../plan/names";
 import type { HostsPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -16,7 +17,8 @@ import { renderText } from "../render/text";
 export interface EcsHostsProps {
   /** Placement, architecture and boot script of the hosts, as the plan resolved them. */
   readonly hosts: HostsPlan;
-  readonly namePrefix: string;
+  /** Names of the hosts' resources (the plan's). */
+  readonly names: MeshNames["hosts"];
   /** The ECS cluster to join (a Terraform reference). */
   readonly clusterName: string;
   readonly vpcId: string;
@@ -27,8 +29,6 @@ export interface EcsHostsProps {
   readonly subnetIdOf: (privateIp: string) => string;
   /** The original demo's exposure: hosts with public IPs. @default false */
   readonly publicIp?: boolean;
-  /** The instance type (the ecs_instance_size variable; the plan's type is its default). */
-  readonly instanceType: string;
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
@@ -61,7 +61,7 @@ export class EcsHosts extends Construct {
     super(scope, id);
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: `${props.namePrefix}-ecs-hosts-`,
+      namePrefix: props.names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
     this.securityGroup.allowIngress("ssh", {
@@ -80,7 +80,7 @@ export class EcsHosts extends Construct {
     });
 
     this.role = new AwsServiceRole(this, "instance_role", {
-      namePrefix: `${props.namePrefix}-ecs-host-`,
+      namePrefix: props.names.rolePrefix,
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
@@ -104,7 +104,7 @@ export class EcsHosts extends Construct {
         (ip, index) =>
           new Instance(this, `host_${index + 1}`, {
             ami: ami.value,
-            instanceType: props.instanceType,
+            instanceType: props.hosts.instanceType,
             subnetId: props.subnetIdOf(ip),
             privateIp: ip,
             associatePublicIpAddress: publicIp,
@@ -115,7 +115,7 @@ export class EcsHosts extends Construct {
             metadataOptions,
             rootBlockDevice: { encrypted: true, volumeType: "gp3" },
             monitoring: true,
-            tags: { Name: `${props.namePrefix}-ecs-host-${index + 1}` },
+            tags: { Name: props.names.hosts[index]! },
             // A new ECS AMI must not replace running hosts on the next apply; roll them deliberately.
             lifecycle: { ignoreChanges: ["ami"] },
           }),
@@ -125,9 +125,9 @@ export class EcsHosts extends Construct {
 
     this.instances = [];
     const template = new LaunchTemplate(this, "launch_template", {
-      namePrefix: `${props.namePrefix}-ecs-host-`,
+      namePrefix: props.names.launchTemplatePrefix,
       imageId: ami.value,
-      instanceType: props.instanceType,
+      instanceType: props.hosts.instanceType,
       keyName: props.keyName,
       iamInstanceProfile: { name: this.role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
@@ -136,11 +136,11 @@ export class EcsHosts extends Construct {
       metadataOptions,
       monitoring: { enabled: true },
       blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
-      tagSpecifications: [{ resourceType: "instance", tags: { Name: `${props.namePrefix}-ecs-host` } }],
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: props.names.instanceTag } }],
       updateDefaultVersion: true,
     });
     this.autoScalingGroup = new AutoscalingGroup(this, "group", {
-      namePrefix: `${props.namePrefix}-ecs-hosts-`,
+      namePrefix: props.names.autoScalingGroupPrefix,
       minSize: placement.minSize,
       maxSize: placement.maxSize,
       vpcZoneIdentifier: [...props.subnetIds],
@@ -162,7 +162,7 @@ export class EcsHosts extends Construct {
     });
     this.capacityProvider = new EcsCapacityProvider(this, "capacity_provider", {
       // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
-      name: `hosts-${props.namePrefix}`,
+      name: props.names.capacityProvider,
       autoScalingGroupProvider: {
         autoScalingGroupArn: this.autoScalingGroup.arn,
         managedTerminationProtection: "ENABLED",

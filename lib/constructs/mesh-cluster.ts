@@ -2,11 +2,12 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
-import { CONSUL_PORTS, MESH_LOG_GROUP_DIRS } from "../facts";
+import { CONSUL_PORTS } from "../facts";
+import type { MeshNames } from "../plan/names";
 
 export interface MeshClusterProps {
-  readonly clusterName: string;
-  readonly namePrefix: string;
+  /** The cluster's, its ECS Exec log group's and its task security group's names (the plan's). */
+  readonly names: Pick<MeshNames, "cluster" | "execSessionsLogGroup" | "tasksSecurityGroupPrefix">;
   readonly vpcId: string;
   readonly vpcCidr: string;
   /** KMS key of the ECS Exec sessions and their logs (CKV_AWS_224). */
@@ -30,12 +31,12 @@ export class MeshCluster extends Construct {
   constructor(scope: Construct, id: string, props: MeshClusterProps) {
     super(scope, id);
     this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
-      name: `${MESH_LOG_GROUP_DIRS.ecs(props.clusterName)}/exec-sessions`,
+      name: props.names.execSessionsLogGroup,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
     this.cluster = new EcsCluster(this, "cluster", {
-      name: props.clusterName,
+      name: props.names.cluster,
       setting: [{ name: "containerInsights", value: "enabled" }],
       configuration: {
         executeCommandConfiguration: {
@@ -49,7 +50,7 @@ export class MeshCluster extends Construct {
 
     const sg = new MeshSecurityGroup(this, "task_security_group", {
       vpcId: props.vpcId,
-      namePrefix: `${props.namePrefix}-mesh-tasks-`,
+      namePrefix: props.names.tasksSecurityGroupPrefix,
       description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from agents and servers to agent tasks",
     });
     // Agents gossip with each other and with the servers (whose group ConsulServers.allowAgentsFrom opens to these).

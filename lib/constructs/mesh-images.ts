@@ -1,13 +1,16 @@
 import { Construct } from "constructs";
 import { EcrPullThroughCacheRule } from "@cdktf/provider-aws/lib/ecr-pull-through-cache-rule";
 import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
+import type { MeshNames } from "../plan/names";
 import type { ImagePlan } from "../plan/types";
 
 export interface MeshImagesProps {
   /** The mesh's images and their sources, as the plan resolved them. */
   readonly images: ReadonlyMap<string, ImagePlan>;
-  /** The cluster name: each mesh has its own cache prefixes. */
-  readonly namePrefix: string;
+  /** The cluster name, for descriptions. */
+  readonly clusterName: string;
+  /** Each mesh has its own cache prefixes (the plan's). */
+  readonly cachePrefixes: MeshNames["cachePrefixes"];
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
@@ -51,8 +54,7 @@ export class MeshImages extends Construct {
     const caches = new Set([...props.images.values()].flatMap((image) => (image.via === "direct" ? [] : [image.via.cache])));
     const prefixes = new Map<string, string>();
     for (const cache of [...caches].sort()) {
-      // ECR allows 2-30 characters: <cluster (<= 20)>/<upstream> fits.
-      const prefix = `${props.namePrefix}/${cache === "ecr-public" ? "ecrpublic" : "dockerhub"}`;
+      const prefix = props.cachePrefixes[cache];
       prefixes.set(cache, prefix);
       const rule = new EcrPullThroughCacheRule(this, `${cache.replace("-", "_")}_cache`, {
         ecrRepositoryPrefix: prefix,
@@ -62,7 +64,7 @@ export class MeshImages extends Construct {
       new EcrRepositoryCreationTemplate(this, `${cache.replace("-", "_")}_repositories`, {
         prefix,
         appliedFor: ["PULL_THROUGH_CACHE"],
-        description: `Repositories the ${UPSTREAMS[cache]} pull-through cache of ${props.namePrefix} creates`,
+        description: `Repositories the ${UPSTREAMS[cache]} pull-through cache of ${props.clusterName} creates`,
         encryptionConfiguration: [{ encryptionType: "KMS" }],
         // The cache keeps upstream tags up to date (at least daily); the spec pins every tag it uses.
         imageTagMutability: "MUTABLE",

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { MESH_LOG_GROUP_DIRS } from "../facts";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -8,7 +7,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { ecsServiceName } from "../plan/names";
+import type { ServiceNames } from "../plan/names";
 import { SERVER_SLOTS, loginRolePath } from "../plan/server";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -20,9 +19,11 @@ export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyo
 export interface MeshServiceProps {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
+  /** The cluster name: the servers' auto-join tag value, the folder of login role parameters. */
   readonly clusterName: string;
+  /** The service's ECS service, log group and role names (the plan's). */
+  readonly names: ServiceNames;
   readonly clusterArn: string;
-  readonly namePrefix: string;
   readonly region: string;
   readonly partition: string;
   readonly accountId: string;
@@ -37,8 +38,6 @@ export interface MeshServiceProps {
   readonly dataplane?: { readonly taskRolePath: string; readonly serviceNameTag: string };
   /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
   readonly capacityProviderName?: string;
-  /** The cluster name (a Terraform reference), for the cloud auto-join tag value. */
-  readonly clusterNameValue: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
   /** ECS references of the mesh secrets this service's tasks receive. */
@@ -69,18 +68,16 @@ export class MeshService extends Construct {
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
     const { service } = props;
-    const name = ecsServiceName(props.clusterName, service.name);
-    // IAM name prefixes hold 38 characters: cluster (<= 20) + "-" + 16 of the service + "-".
-    const rolePrefix = `${props.namePrefix}-${service.name.slice(0, 16)}-`;
+    const { names } = props;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
-      name: `${MESH_LOG_GROUP_DIRS.ecs(props.clusterName)}/${service.name}`,
+      name: names.logGroup,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
     // Roles of its own per service: one service's token or AWS permission is no other's.
     this.executionRole = new AwsServiceRole(this, "execution_role", {
-      namePrefix: rolePrefix,
+      namePrefix: names.rolePrefix,
       description: `ECS task execution of ${service.name}: pull images, write logs, read its own secrets`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
@@ -90,7 +87,7 @@ export class MeshService extends Construct {
     const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
-      namePrefix: rolePrefix,
+      namePrefix: names.rolePrefix,
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
@@ -110,7 +107,7 @@ export class MeshService extends Construct {
 
     if (dataplane) {
       this.loginRoleParameter = new SsmParameter(this, "login_role_parameter", {
-        name: `${loginRolePath(props.namePrefix)}/${service.name}`,
+        name: `${loginRolePath(props.clusterName)}/${service.name}`,
         description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
         type: "String",
         tier: "Standard",
@@ -123,10 +120,10 @@ export class MeshService extends Construct {
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [LOG_SLOTS.region]: props.region,
-      [SERVER_SLOTS.clusterName]: props.clusterNameValue,
+      [SERVER_SLOTS.clusterName]: props.clusterName,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
-      family: name,
+      family: names.ecsService,
       networkMode: "awsvpc",
       requiresCompatibilities: [service.launchType],
       // Fargate on ARM64 only: an EC2 task runs on its hosts' architecture, and an X86_64 Fargate task
@@ -140,7 +137,7 @@ export class MeshService extends Construct {
       volume: service.task.volumes.map((name) => ({ name })),
     });
     this.ecsService = new EcsService(this, "service", {
-      name,
+      name: names.ecsService,
       cluster: props.clusterArn,
       // The ARN pins the exact revision: no max(revision) workaround for drift.
       taskDefinition: this.taskDefinition.arn,

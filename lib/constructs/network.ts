@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { MESH_LOG_GROUP_DIRS } from "../facts";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -13,13 +12,14 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { AwsServiceRole } from "./aws-service-role";
 import { AwsApiEndpoints } from "./aws-api-endpoints";
+import type { MeshNames } from "../plan/names";
 import type { NetworkPlan } from "../plan/types";
 
 export interface MeshNetworkProps {
   /** Zones, subnets, egress and endpoints, as the plan resolved them. */
   readonly network: NetworkPlan;
-  /** Name tag of every network resource (the cluster name). */
-  readonly name: string;
+  /** Name tags and names of the network's resources (the plan's). */
+  readonly names: MeshNames["network"];
   /** The availability zone of each zone of the plan, in order (names known at plan time). */
   readonly availabilityZones: string[];
   /** VPC flow logs (CKV2_AWS_11): every accepted and rejected connection, to CloudWatch Logs. */
@@ -54,7 +54,8 @@ export class MeshNetwork extends Construct {
     super(scope, id);
     const { network } = props;
     // Terraform, Environment and the other common tags come from the provider's default_tags.
-    const tags = { Name: props.name };
+    const { names } = props;
+    const tags = { Name: names.vpc };
     this.vpc = new Vpc(this, "vpc", { cidrBlock: network.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags });
     const vpcId = this.vpc.id;
 
@@ -62,7 +63,7 @@ export class MeshNetwork extends Construct {
     let publicRouteTable: RouteTable | undefined;
     if (hasPublic) {
       this.internetGateway = new InternetGateway(this, "internet_gateway", { vpcId, tags });
-      publicRouteTable = new RouteTable(this, "public_route_table", { vpcId, tags: { Name: `${props.name}-public` } });
+      publicRouteTable = new RouteTable(this, "public_route_table", { vpcId, tags: { Name: names.publicRouteTable } });
       new Route(this, "public_default_route", { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: this.internetGateway.id });
     }
 
@@ -74,7 +75,7 @@ export class MeshNetwork extends Construct {
         availabilityZone: props.availabilityZones[zone.index],
         // Only what asks for a public address gets one (the NAT gateway's Elastic IP; instances only with publicInstances).
         mapPublicIpOnLaunch: false,
-        tags: { Name: `${props.name}-public-${zone.index + 1}` },
+        tags: { Name: names.zones[zone.index]!.publicSubnet },
       });
       new RouteTableAssociation(this, `public_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: publicRouteTable!.id });
       return subnet;
@@ -83,11 +84,11 @@ export class MeshNetwork extends Construct {
     const natZones = [...new Set(network.zones.flatMap((zone) => (zone.natZone === undefined ? [] : [zone.natZone])))].sort();
     const natByZone = new Map(
       natZones.map((zone) => {
-        const eip = new Eip(this, `nat_eip_${zone + 1}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${zone + 1}` } });
+        const eip = new Eip(this, `nat_eip_${zone + 1}`, { domain: "vpc", tags: { Name: names.zones[zone]!.natGateway } });
         const nat = new NatGateway(this, `nat_gateway_${zone + 1}`, {
           allocationId: eip.allocationId,
           subnetId: this.publicSubnets[zone]!.id,
-          tags: { Name: `${props.name}-nat-${zone + 1}` },
+          tags: { Name: names.zones[zone]!.natGateway },
           dependsOn: this.internetGateway ? [this.internetGateway] : [],
         });
         return [zone, nat] as const;
@@ -96,7 +97,7 @@ export class MeshNetwork extends Construct {
     this.natGateways = [...natByZone.values()];
 
     this.privateRouteTables = network.zones.map((zone) => {
-      const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: `${props.name}-private-${zone.index + 1}` } });
+      const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: names.zones[zone.index]!.privateRouteTable } });
       if (zone.natZone !== undefined) {
         new Route(this, `private_default_route_${zone.index + 1}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natByZone.get(zone.natZone)!.id });
       }
@@ -108,7 +109,7 @@ export class MeshNetwork extends Construct {
         cidrBlock: zone.privateSubnet,
         availabilityZone: props.availabilityZones[zone.index],
         mapPublicIpOnLaunch: false,
-        tags: { Name: `${props.name}-private-${zone.index + 1}` },
+        tags: { Name: names.zones[zone.index]!.privateSubnet },
       });
       new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
       return subnet;
@@ -118,20 +119,20 @@ export class MeshNetwork extends Construct {
       vpcId,
       vpcCidr: network.vpcCidr,
       subnetIds: this.privateSubnets.map((s) => s.id),
-      namePrefix: props.name,
+      namePrefix: names.vpc,
       interfaceServices: network.interfaceEndpoints,
       routeTableIds: this.privateRouteTables.map((t) => t.id),
     });
 
-    new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: `${props.name}-default-closed` } });
+    new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: names.defaultSecurityGroup } });
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
-      name: `${MESH_LOG_GROUP_DIRS.vpc(props.name)}/flow-logs`,
+      name: names.flowLogsLogGroup,
       retentionInDays: props.flowLogs.retentionInDays,
       kmsKeyId: props.flowLogs.kmsKeyArn,
     });
     const flowLogRole = new AwsServiceRole(this, "flow_log_role", {
-      namePrefix: `${props.name}-flow-logs-`,
+      namePrefix: names.flowLogsRolePrefix,
       description: "VPC flow logs: write to the flow log group only",
       assumedBy: "vpc-flow-logs.amazonaws.com",
       partition: props.flowLogs.partition,

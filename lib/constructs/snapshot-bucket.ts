@@ -8,10 +8,11 @@ import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucke
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { MeshNames } from "../plan/names";
 
 export interface SnapshotBucketProps {
-  /** Prefix of the bucket name (the cluster name); S3 appends a unique suffix. */
-  readonly namePrefix: string;
+  /** The bucket's and the restore role's name prefixes (the plan's); Terraform appends a unique suffix. */
+  readonly names: MeshNames["snapshots"];
   readonly kmsKeyArn: string;
   /** Days a snapshot is kept (older versions too). */
   readonly retentionDays: number;
@@ -39,10 +40,10 @@ export class SnapshotBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotBucketProps) {
     super(scope, id);
-    this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: `${props.namePrefix}-consul-snapshots-` });
+    this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: props.names.bucketPrefix });
     const bucket = this.bucket.id;
     this.restoreRole = new IamRole(this, "restore_role", {
-      namePrefix: `${props.namePrefix}-consul-restore-`,
+      namePrefix: props.names.restoreRolePrefix,
       description: "Reads Consul snapshots for a restore (README: Snapshots and restore); assumable by principals of this account that IAM allows to",
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",

@@ -11,6 +11,7 @@ import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { slot } from "./text";
 import { ecsHostUserData } from "./texts";
+import { meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
 
@@ -115,14 +116,24 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));
+  const network = planNetwork(spec, {
+    autoScalingServers: server.placement === "auto-scaling",
+    execKms: services.some((s) => s.enableExecuteCommand),
+  });
+  const hosts = hostsPlan(spec);
   return {
     name: spec.name,
+    names: meshNames({
+      cluster: spec.name,
+      zoneCount: network.zones.length,
+      serverCount: server.nodes.length,
+      fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
+      services: services.map((s) => s.name),
+      snapshots: server.snapshots !== undefined,
+    }),
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
-    network: planNetwork(spec, {
-      autoScalingServers: server.placement === "auto-scaling",
-      execKms: services.some((s) => s.enableExecuteCommand),
-    }),
+    network,
     datacenter: spec.consul.datacenter,
     versions: spec.versions,
     ...(dataplane ? { dataplane } : {}),
@@ -133,7 +144,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
     },
     server,
-    hosts: hostsPlan(spec),
+    hosts,
     services,
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
     intentions: resolveIntentions(services, spec.intentions),

@@ -1,6 +1,7 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
+import type { MeshNames } from "./names";
 import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
@@ -334,8 +335,10 @@ export interface IntentionSource {
 }
 
 export interface MeshPlan {
-  /** Cluster name (default of the cluster_name variable) and prefix of resource names. */
+  /** The ECS cluster's name and the prefix of every resource name. */
   readonly name: string;
+  /** The name of every resource of the mesh stack, with its kind (checked against AWS limits). */
+  readonly names: MeshNames;
   readonly region: string;
   readonly logRetentionDays: number;
   readonly network: NetworkPlan;

@@ -11,6 +11,7 @@ import { checkCapacity } from "./capacity";
 import { checkDataplane } from "./dataplane";
 import { checkImages } from "./images";
 import { checkLifecycle } from "./lifecycle";
+import { checkNames } from "./names";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
 import { checkPorts } from "./ports";
@@ -31,6 +32,7 @@ export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 
 export const RULES: readonly Rule[] = [
   checkReferences,
+  checkNames,
   checkPorts,
   checkNetwork,
   checkServers,
