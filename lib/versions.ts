@@ -113,5 +113,5 @@ export function minorOf(version: string): string {
 /** The pinned default Consul release and its checksums. */
 export const CONSUL = { version: DEFAULT_VERSIONS.consul, image: imagesOf(DEFAULT_VERSIONS).consul, sha256: CONSUL_RELEASES[DEFAULT_VERSIONS.consul] } as const;
 
-/** The pinned default Envoy of agent tasks (and the TLS edge). */
+/** The pinned default Envoy: versions.envoy when the spec names none (agent tasks and the TLS edge run it). */
 export const ENVOY = { version: DEFAULT_VERSIONS.envoy, image: imagesOf(DEFAULT_VERSIONS).envoy } as const;

@@ -115,6 +115,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));
+  const images = planImages(spec.versions, spec.images);
   return {
     name: spec.name,
     region: spec.region,
@@ -126,7 +127,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     datacenter: spec.consul.datacenter,
     versions: spec.versions,
     ...(dataplane ? { dataplane } : {}),
-    images: planImages(spec.versions, spec.images),
+    images,
     allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
     pullThroughCache: {
       ecrPublic: spec.images.pullThroughCache,
@@ -138,6 +139,6 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
     intentions: resolveIntentions(services, spec.intentions),
     declaredIntentions: spec.intentions,
-    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, spec.region) }),
+    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
   };
 }
