@@ -21,7 +21,11 @@ import { ENVOY } from "../lib/versions";
 /** Temporary folders of this file, removed after its tests. */
 const leftovers: string[] = [];
 afterAll(() => leftovers.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-import { planOf } from "./support/synth";
+import { planOf, synthAllStacks } from "./support/synth";
+import { parseSpec } from "../lib/spec/load";
+import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import type { MeshSpecInput } from "../lib/spec/schema";
 
 /** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
 const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image });
@@ -347,6 +351,15 @@ describe("the tls-edge spec", () => {
     expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID, subnetIds: [SUBNET_ID] } }).network).toEqual({ from: "existing", vpcId: VPC_ID, subnetIds: [SUBNET_ID] });
   });
 
+  it("states each default once: docs/tls-edge.md's spec block shows the schema's defaults", () => {
+    const block = /## The spec\n\n```yaml\n([\s\S]*?)\n```/.exec(fs.readFileSync("docs/tls-edge.md", "utf8"));
+    expect(block, "docs/tls-edge.md has a yaml block under ## The spec").not.toBeNull();
+    const shown = YAML.parse(block![1]!).tlsEdge;
+    expect(tlsEdgeSchema.parse(shown)).toEqual(tlsEdgeSchema.parse({}));
+    // Every default is shown (the optional fields without one stay comments).
+    expect(Object.keys(shown)).toEqual(Object.keys(tlsEdgeSchema.parse({})));
+  });
+
   it.each([
     [{ cpu: 256, memory: 4096 }, "memory", "allowed memory values: 512, 1024, 2048"],
     [{ cpu: 1024, memory: 1024 }, "memory", "allowed memory values: 2048, 3072, 4096, 5120, 6144, 7168, 8192"],
@@ -373,6 +386,71 @@ describe("the tls-edge spec", () => {
     [{ logRetentionDays: 10 }, "logRetentionDays", "must be one of 1, 3, 5, 7, 14, 30"],
   ])("rejects %j at %s", (input, where, message) => {
     expect(issues(input)).toContainEqual({ path: where, message: expect.stringContaining(message) });
+  });
+});
+
+/** A mesh spec (the default) with this tlsEdge section and other top-level fields. */
+const meshWith = (tlsEdge: TlsEdgeSpecInput, more: Partial<MeshSpecInput> = {}): MeshSpecInput => ({ ...structuredClone(DEFAULT_SPEC), ...more, tlsEdge });
+
+/** What the spec stage reports (schema, then the rules): errors stop before any stack is built. */
+function specIssues(input: MeshSpecInput): { errors: readonly SpecIssue[]; warnings: readonly SpecIssue[] } {
+  try {
+    return { errors: [], warnings: parseSpec(input, "test.yaml").warnings };
+  } catch (error) {
+    if (error instanceof SpecError) return { errors: error.errors, warnings: error.warnings };
+    throw error;
+  }
+}
+
+describe("every check of the TLS edge is a spec rule with a path and a fix", () => {
+  // Each was a construct or stack check ("Synthesis failed", no spec path) or no check at all.
+  const noPublicSubnet = { network: { egress: "vpc-endpoints" as const, zones: [{ privateSubnet: "10.0.101.0/24" }] } };
+  it.each([
+    [
+      "a public IP beside VPC endpoints",
+      { assignPublicIp: true, vpcEndpoints: true, network: EXISTING },
+      {},
+      "tlsEdge.assignPublicIp",
+      /set assignPublicIp: false, or remove vpcEndpoints/,
+    ],
+    ["VPC endpoints in the mesh's network (NAT)", { vpcEndpoints: true }, {}, "tlsEdge.vpcEndpoints", /S3 gateway endpoint.*remove vpcEndpoints/],
+    ["VPC endpoints in the mesh's network (endpoints)", { vpcEndpoints: true }, noPublicSubnet, "tlsEdge.vpcEndpoints", /already reaches AWS/],
+    ["a public IP without a public subnet", { assignPublicIp: true }, noPublicSubnet, "tlsEdge.assignPublicIp", /no public subnet.*add network\.zones\[\]\.publicSubnet/],
+    ["an existing VPC's CIDR of the whole internet", { network: { ...EXISTING, vpcCidr: "0.0.0.0/0" } }, {}, "tlsEdge.network.vpcCidr", /\/0 is not a VPC's block/],
+    ["an existing VPC without its subnets", { network: { vpcId: VPC_ID } }, {}, "tlsEdge.network.subnetIds", /needs its subnetIds here/],
+    ["the floating app image tag", { appImageTag: "latest" }, {}, "tlsEdge.appImageTag", /must not be "latest"/],
+    ["a negative task count", { desiredCount: -1 }, {}, "tlsEdge.desiredCount", /.+/],
+  ])("rejects %s at its spec path, before any stack exists", (_, tlsEdge, more, where, message) => {
+    expect(specIssues(meshWith(tlsEdge as TlsEdgeSpecInput, more)).errors).toContainEqual({ path: where, message: expect.stringMatching(message) });
+  });
+
+  it("accepts its own VPC endpoints in an existing VPC, and a public IP in the mesh's public subnets", () => {
+    expect(specIssues(meshWith({ vpcEndpoints: true, network: EXISTING })).errors).toEqual([]);
+    expect(specIssues(meshWith({ assignPublicIp: true })).errors).toEqual([]);
+  });
+});
+
+describe("the TLS edge's plan decides what its stack builds", () => {
+  it("runs the spec's Envoy (versions.envoy, which the version rule checks), mirrored under its own tag", () => {
+    const stacks = synthAllStacks(meshWith({}, { versions: { envoy: "1.36.13" } }));
+    const edge = stacks["tls-edge"];
+    expect(container(edge, "envoy").image).toBe("${aws_ecr_repository.tls_edge_envoy_repository.repository_url}:v1.36.13");
+    expect(edge.output.envoy_source_image.value).toBe("envoyproxy/envoy:v1.36.13");
+    expect(edge.output.envoy_image_tag.value).toBe("v1.36.13");
+  });
+
+  it("gets the Envoy support warnings even when no mesh task runs Envoy itself", () => {
+    const services = Object.fromEntries(
+      Object.entries(structuredClone(DEFAULT_SPEC).services).map(([name, service]) => [name, { ...service, architecture: "dataplane" as const }]),
+    );
+    const { warnings } = specIssues(meshWith({}, { services, versions: { envoy: "1.35.13" } }));
+    expect(warnings).toContainEqual({ path: "versions.envoy", message: expect.stringMatching(/^Envoy 1\.35 left support/) });
+  });
+
+  it("takes the provider's region from the spec: the stack's only variable is app_image_tag", () => {
+    const edge = synthAllStacks(meshWith({}, { region: "eu-west-1" }))["tls-edge"];
+    expect(edge.provider.aws[0].region).toBe("eu-west-1");
+    expect(Object.keys(edge.variable)).toEqual(["app_image_tag"]);
   });
 });
 

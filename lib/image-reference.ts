@@ -43,9 +43,12 @@ export function registryOf(image: string): string {
   return parseImage(image).registry ?? "Docker Hub";
 }
 
+/** Why a string is not an image tag (IMAGE_TAG), for the schema's pattern too. */
+export const INVALID_TAG = "must be an image tag: letters, digits, '_', '.', '-', at most 128 characters";
+
 /** Why a tag does not pin an image (invalid, or the floating one), or undefined. */
 export function imageTagProblem(tag: string): string | undefined {
-  if (!IMAGE_TAG.test(tag)) return "must be an image tag: letters, digits, '_', '.', '-', at most 128 characters";
+  if (!IMAGE_TAG.test(tag)) return INVALID_TAG;
   if (tag === FLOATING_TAG) return `must not be "${FLOATING_TAG}", which moves to every new push: pin a version (or, for an image you push, the tag scripts/push-images.sh prints)`;
   return undefined;
 }

@@ -1,5 +1,5 @@
 // One version matrix: the Consul servers and agents, consul-ecs and consul-dataplane (agentless
-// tasks), and Envoy (agent tasks), pinned together from HashiCorp's compatibility tables:
+// tasks), and Envoy (agent tasks and the TLS edge), pinned together from HashiCorp's compatibility tables:
 //   - "Consul on ECS" compatibility (developer.hashicorp.com/consul/docs/upgrade/ecs):
 //     Consul 1.22.x and 2.0.x -> consul-ecs 0.10.x; Consul 1.20.x-1.22.x -> consul-ecs 0.9.x.
 //   - "Envoy and Consul Dataplane" (developer.hashicorp.com/consul/docs/reference/proxy/envoy):

@@ -3,8 +3,8 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { fargateSizeProblem, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
-import { imageTagProblem } from "../image-reference";
+import { fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
 /** Defaults of the original demo (its variables.tf and task definition). */
@@ -115,6 +115,8 @@ export const tlsEdgeSchema = z
       .describe("CloudWatch Logs retention of /ecs/<serviceName>"),
     appImageTag: z
       .string()
+      // The pattern also goes into the JSON Schema (editors); the rule below then finds only the floating tag.
+      .regex(IMAGE_TAG, { message: INVALID_TAG, abort: true })
       .superRefine((tag, ctx) => {
         const problem = imageTagProblem(tag);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
