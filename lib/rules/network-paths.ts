@@ -50,7 +50,7 @@ function route(plan: MeshPlan, origin: Origin, destination: Destination): string
 }
 
 /** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
-const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
 function describe(destination: Destination): string {
   return "aws" in destination ? destination.aws : destination.internet;
@@ -61,8 +61,8 @@ const ECR_DESTINATIONS: readonly Destination[] = [{ aws: "ecr.api" }, { aws: "ec
 
 /** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
 function imageDestinations(image: string): readonly Destination[] {
-  if (ECR_IMAGE.test(image)) return ECR_DESTINATIONS;
-  return [{ internet: registryOf(image) }];
+  const registry = registryOf(image);
+  return ECR_REGISTRY.test(registry) ? ECR_DESTINATIONS : [{ internet: registry }];
 }
 
 /** Records one need: ok with its route, or the verdict with the fix when there is none. */
