@@ -13,7 +13,7 @@ import { deployabilityModel } from "../lib/rules/model";
 import { checkPlan, RULES, type RuleResult } from "../lib/rules";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../lib/plan/server";
 import { CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan } from "../lib/plan/types";
+import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan, TlsEdgePlan } from "../lib/plan/types";
 import { loadSpecFile } from "../lib/spec/load";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { MeshStack } from "../stacks/mesh-stack";
@@ -59,6 +59,50 @@ describe("network paths", () => {
         .filter((r) => r.who === "service http-server (tasks)" && r.verdict === "error")
         .map((r) => r.need),
     ).toEqual(expect.arrayContaining(["pull hashicorp/http-echo:1.0.0", "logs (awslogs)", "secretsmanager (ECS secrets)"]));
+  });
+
+  describe("the TLS edge's tasks", () => {
+    const edgeRows = (p: MeshPlan) => networkPaths(p).filter((r) => r.who.startsWith("TLS edge "));
+    const example = loadSpecFile("examples/tls-edge.yaml").plan;
+    const inExistingVpc = (p: MeshPlan, change: Partial<TlsEdgePlan>): MeshPlan => ({
+      ...p,
+      tlsEdge: { ...p.tlsEdge!, network: { from: "existing", vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] }, ...change },
+    });
+
+    it("pull both images from ECR, write logs and read the certificate through the mesh's NAT gateway, or its endpoints", () => {
+      const rows = edgeRows(example);
+      expect(rows.map((r) => r.need)).toEqual(
+        expect.arrayContaining([
+          "pull the app image from envoy-ssl-tutorial/flask-app: ecr.api",
+          `pull ${example.tlsEdge!.envoyImage.source} mirrored into envoy-ssl-tutorial/envoy: s3`,
+          "logs (awslogs)",
+          "secretsmanager (its certificate and key)",
+        ]),
+      );
+      expect(rows.map((r) => [r.verdict, r.path])).toEqual(rows.map((r) => ["ok", r.need.endsWith(": s3") ? "S3 gateway endpoint" : "NAT gateway (shared)"]));
+      const endpoints = withoutNat(example, ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]);
+      expect(edgeRows(endpoints).find((r) => r.need === "logs (awslogs)")).toMatchObject({ path: "VPC endpoint logs", verdict: "ok" });
+    });
+
+    it("report a need the mesh's network cannot route, at the TLS edge's network", () => {
+      const noLogs = withoutNat(example, ["ecr.api", "ecr.dkr", "secretsmanager"]);
+      expect(edgeRows(noLogs).filter((r) => r.verdict !== "ok")).toEqual([expect.objectContaining({ need: "logs (awslogs)", specPath: "tlsEdge.network", verdict: "error" })]);
+      expect(checkPlan(noLogs).errors).toContainEqual({
+        path: "tlsEdge.network",
+        message: expect.stringMatching(/^TLS edge envoy-ssl-tutorial \(tasks\) cannot reach logs \(awslogs\): no route; /),
+      });
+    });
+
+    it("count only their own endpoints in an existing VPC that asks for them, and report one the plan's list lacks", () => {
+      const own = inExistingVpc(example, { interfaceEndpoints: ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] });
+      expect(edgeRows(own).every((r) => r.verdict === "ok" && /of tlsEdge\.vpcEndpoints$/.test(r.path))).toBe(true);
+      const lacking = inExistingVpc(example, { interfaceEndpoints: ["ecr.api", "ecr.dkr", "logs"] });
+      expect(edgeRows(lacking).filter((r) => r.verdict !== "ok")).toEqual([
+        expect.objectContaining({ need: "secretsmanager (its certificate and key)", specPath: "tlsEdge.vpcEndpoints", fix: expect.stringMatching(/TLS_EDGE_INTERFACE_ENDPOINTS/) }),
+      ]);
+      // Without endpoints of its own, an existing VPC's routes are the documented assumption.
+      expect(edgeRows(inExistingVpc(example, {})).every((r) => r.verdict === "ok" && r.path.includes("assumed"))).toBe(true);
+    });
   });
 });
 

@@ -7,25 +7,28 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { Testing, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Testing } from "cdktf";
 import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
 import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
-import { TlsEdgeService } from "../lib/constructs/tls-service";
-import { buildTlsEdgePlan, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
+import { buildTlsEdgePlan, TLS_EDGE_INTERFACE_ENDPOINTS, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
 import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
 import { renderText } from "../lib/render/text";
 import { runPolicy } from "../tools/policy-rules";
 import { requireShellcheck } from "../tools/judges";
 import { MeshStack } from "../stacks/mesh-stack";
+import { ENVOY } from "../lib/versions";
 
 /** Temporary folders of this file, removed after its tests. */
 const leftovers: string[] = [];
 afterAll(() => leftovers.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-import { planOf } from "./support/synth";
+import { planOf, synthAllStacks } from "./support/synth";
+import { parseSpec } from "../lib/spec/load";
+import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import type { MeshSpecInput } from "../lib/spec/schema";
 
 /** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
-const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), "us-east-1");
+const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image });
 const renderEnvoyTlsConfig = ({ appPort, configDir }: { appPort: number; configDir?: string }) => renderText(tlsEdgeEnvoyConfigText(appPort, configDir));
 
 const VPC_ID = "vpc-0123456789abcdef0";
@@ -72,7 +75,7 @@ describe("parity with the original envoy-ssl-tutorial", () => {
   });
 
   it("registers the service in the private DNS namespace dev with A records, TTL 10, MULTIVALUE", () => {
-    expect(one(doc, "aws_service_discovery_private_dns_namespace")).toMatchObject({ name: "dev", vpc: "${var.vpc_id}" });
+    expect(one(doc, "aws_service_discovery_private_dns_namespace")).toMatchObject({ name: "dev", vpc: VPC_ID });
     expect(one(doc, "aws_service_discovery_service")).toMatchObject({
       name: "envoy-ssl-tutorial",
       dns_config: {
@@ -141,7 +144,7 @@ describe("what the original got wrong, fixed", () => {
     expect(one(doc, "aws_ecs_service").network_configuration).toEqual({
       assign_public_ip: false,
       security_groups: ["${aws_security_group.tls_edge_security_group_group.id}"],
-      subnets: "${var.subnet_ids}",
+      subnets: [SUBNET_ID],
     });
   });
 
@@ -176,11 +179,11 @@ describe("what the original got wrong, fixed", () => {
     for (const s of statements) for (const action of s.Action) expect(action).not.toMatch(/\*/);
   });
 
-  it("takes the log region from the provider (data aws_region), never a literal", () => {
+  it("takes the log region from the provider (data aws_region), never a literal, and the provider's from the plan", () => {
     const text = one(doc, "aws_ecs_task_definition").container_definitions;
     expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/);
     for (const c of containersOf(doc)) expect(c.logConfiguration.options["awslogs-region"]).toBe("${data.aws_region.tls_edge_region.region}");
-    expect(doc.provider.aws[0].region).toBe("${var.aws_region}");
+    expect(doc.provider.aws[0].region).toBe("us-east-1");
   });
 
   it("delivers the certificate and key by reference only (ECS secrets), never in the environment or outputs", () => {
@@ -341,10 +344,20 @@ describe("the tls-edge spec", () => {
       desiredCount: 1,
       allowedCidrs: [],
       assignPublicIp: false,
+      vpcEndpoints: false,
       logRetentionDays: 365,
       network: { from: "mesh" },
     });
-    expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID } }).network).toEqual({ from: "existing", vpcId: VPC_ID });
+    expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID, subnetIds: [SUBNET_ID] } }).network).toEqual({ from: "existing", vpcId: VPC_ID, subnetIds: [SUBNET_ID] });
+  });
+
+  it("states each default once: docs/tls-edge.md's spec block shows the schema's defaults", () => {
+    const block = /## The spec\n\n```yaml\n([\s\S]*?)\n```/.exec(fs.readFileSync("docs/tls-edge.md", "utf8"));
+    expect(block, "docs/tls-edge.md has a yaml block under ## The spec").not.toBeNull();
+    const shown = YAML.parse(block![1]!).tlsEdge;
+    expect(tlsEdgeSchema.parse(shown)).toEqual(tlsEdgeSchema.parse({}));
+    // Every default is shown (the optional fields without one stay comments).
+    expect(Object.keys(shown)).toEqual(Object.keys(tlsEdgeSchema.parse({})));
   });
 
   it.each([
@@ -368,41 +381,76 @@ describe("the tls-edge spec", () => {
     [{ allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs.0", "must not be the whole internet"],
     [{ network: { from: "mesh", subnetIds: [SUBNET_ID] } }, "network.subnetIds", 'set from: "existing"'],
     [{ network: { vpcId: "vpc-xyz" } }, "network.vpcId", "must be a VPC ID"],
+    [{ network: { from: "existing" } }, "network.vpcId", "an existing VPC needs its vpcId here"],
+    [{ network: { vpcId: VPC_ID } }, "network.subnetIds", "an existing VPC needs its subnetIds here"],
     [{ logRetentionDays: 10 }, "logRetentionDays", "must be one of 1, 3, 5, 7, 14, 30"],
   ])("rejects %j at %s", (input, where, message) => {
     expect(issues(input)).toContainEqual({ path: where, message: expect.stringContaining(message) });
   });
 });
 
-describe("TlsEdgeService props", () => {
-  const base = {
-    edge: edgePlan({ network: EXISTING }),
-    vpcId: VPC_ID,
-    vpcCidr: "10.1.0.0/16",
-    subnetIds: [SUBNET_ID],
-    kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
-    appImageTag: "abc",
-    certificate: { certificateSecretArn: "arn:cert", privateKeySecretArn: "arn:key", certificateDigest: "d" },
-  };
-  const build = (props: object) => {
-    const stack = new TerraformStack(Testing.app(), "s");
-    new AwsProvider(stack, "aws", { region: "us-east-1" });
-    return () => new TlsEdgeService(stack, "svc", { ...base, ...props });
-  };
+/** A mesh spec (the default) with this tlsEdge section and other top-level fields. */
+const meshWith = (tlsEdge: TlsEdgeSpecInput, more: Partial<MeshSpecInput> = {}): MeshSpecInput => ({ ...structuredClone(DEFAULT_SPEC), ...more, tlsEdge });
 
-  it("accepts the plan's defaults", () => expect(build({})).not.toThrow());
+/** What the spec stage reports (schema, then the rules): errors stop before any stack is built. */
+function specIssues(input: MeshSpecInput): { errors: readonly SpecIssue[]; warnings: readonly SpecIssue[] } {
+  try {
+    return { errors: [], warnings: parseSpec(input, "test.yaml").warnings };
+  } catch (error) {
+    if (error instanceof SpecError) return { errors: error.errors, warnings: error.warnings };
+    throw error;
+  }
+}
 
+describe("every check of the TLS edge is a spec rule with a path and a fix", () => {
+  // Each was a construct or stack check ("Synthesis failed", no spec path) or no check at all.
+  const noPublicSubnet = { network: { egress: "vpc-endpoints" as const, zones: [{ privateSubnet: "10.0.101.0/24" }] } };
   it.each([
-    [{ vpcCidr: "0.0.0.0/0" }, /vpcCidr: "0\.0\.0\.0\/0" must be the VPC's CIDR block/],
-    [{ subnetIds: [] }, /subnetIds: list at least one subnet/],
-    [{ appImageTag: "latest" }, /appImageTag: must not be "latest"/],
-    [{ desiredCount: -1 }, /desiredCount: -1 must be a whole number >= 0/],
     [
-      { edge: edgePlan({ network: EXISTING, assignPublicIp: true }), awsApiAccess: { type: "vpc-endpoints", endpointSecurityGroupId: "sg-1", s3PrefixListId: "pl-1" } },
-      /assignPublicIp: .*set assignPublicIp: false/,
+      "a public IP beside VPC endpoints",
+      { assignPublicIp: true, vpcEndpoints: true, network: EXISTING },
+      {},
+      "tlsEdge.assignPublicIp",
+      /set assignPublicIp: false, or remove vpcEndpoints/,
     ],
-  ])("rejects %j, saying what to change", (props, message) => {
-    expect(build(props)).toThrow(message);
+    ["VPC endpoints in the mesh's network (NAT)", { vpcEndpoints: true }, {}, "tlsEdge.vpcEndpoints", /S3 gateway endpoint.*remove vpcEndpoints/],
+    ["VPC endpoints in the mesh's network (endpoints)", { vpcEndpoints: true }, noPublicSubnet, "tlsEdge.vpcEndpoints", /already reaches AWS/],
+    ["a public IP without a public subnet", { assignPublicIp: true }, noPublicSubnet, "tlsEdge.assignPublicIp", /no public subnet.*add network\.zones\[\]\.publicSubnet/],
+    ["an existing VPC's CIDR of the whole internet", { network: { ...EXISTING, vpcCidr: "0.0.0.0/0" } }, {}, "tlsEdge.network.vpcCidr", /\/0 is not a VPC's block/],
+    ["an existing VPC without its subnets", { network: { vpcId: VPC_ID } }, {}, "tlsEdge.network.subnetIds", /needs its subnetIds here/],
+    ["the floating app image tag", { appImageTag: "latest" }, {}, "tlsEdge.appImageTag", /must not be "latest"/],
+    ["a negative task count", { desiredCount: -1 }, {}, "tlsEdge.desiredCount", /.+/],
+  ])("rejects %s at its spec path, before any stack exists", (_, tlsEdge, more, where, message) => {
+    expect(specIssues(meshWith(tlsEdge as TlsEdgeSpecInput, more)).errors).toContainEqual({ path: where, message: expect.stringMatching(message) });
+  });
+
+  it("accepts its own VPC endpoints in an existing VPC, and a public IP in the mesh's public subnets", () => {
+    expect(specIssues(meshWith({ vpcEndpoints: true, network: EXISTING })).errors).toEqual([]);
+    expect(specIssues(meshWith({ assignPublicIp: true })).errors).toEqual([]);
+  });
+});
+
+describe("the TLS edge's plan decides what its stack builds", () => {
+  it("runs the spec's Envoy (versions.envoy, which the version rule checks), mirrored under its own tag", () => {
+    const stacks = synthAllStacks(meshWith({}, { versions: { envoy: "1.36.13" } }));
+    const edge = stacks["tls-edge"];
+    expect(container(edge, "envoy").image).toBe("${aws_ecr_repository.tls_edge_envoy_repository.repository_url}:v1.36.13");
+    expect(edge.output.envoy_source_image.value).toBe("envoyproxy/envoy:v1.36.13");
+    expect(edge.output.envoy_image_tag.value).toBe("v1.36.13");
+  });
+
+  it("gets the Envoy support warnings even when no mesh task runs Envoy itself", () => {
+    const services = Object.fromEntries(
+      Object.entries(structuredClone(DEFAULT_SPEC).services).map(([name, service]) => [name, { ...service, architecture: "dataplane" as const }]),
+    );
+    const { warnings } = specIssues(meshWith({}, { services, versions: { envoy: "1.35.13" } }));
+    expect(warnings).toContainEqual({ path: "versions.envoy", message: expect.stringMatching(/^Envoy 1\.35 left support/) });
+  });
+
+  it("takes the provider's region from the spec: the stack's only variable is app_image_tag", () => {
+    const edge = synthAllStacks(meshWith({}, { region: "eu-west-1" }))["tls-edge"];
+    expect(edge.provider.aws[0].region).toBe("eu-west-1");
+    expect(Object.keys(edge.variable)).toEqual(["app_image_tag"]);
   });
 });
 
@@ -412,15 +460,13 @@ describe("networks", () => {
     expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({ network: EXISTING }), EXISTING)).toThrow(/no mesh network may be passed as well/);
   });
 
-  it("reads vpc_id / subnet_ids from validated Terraform variables and the VPC CIDR from the VPC when the spec leaves them out", () => {
-    const bare = synthAlone({ network: { from: "existing" } });
-    expect(bare.variable.vpc_id.default).toBeUndefined();
-    expect(bare.variable.subnet_ids).toMatchObject({ type: "list(string)" });
-    expect(bare.variable.subnet_ids.default).toBeUndefined();
-    expect(bare.data.aws_vpc.vpc).toEqual({ id: "${var.vpc_id}" });
+  it("takes an existing VPC and its subnets from the spec only (no Terraform variables), and its CIDR from the VPC when the spec leaves it out", () => {
+    const bare = synthAlone({ network: { vpcId: VPC_ID, subnetIds: [SUBNET_ID] } });
+    expect(Object.keys(bare.variable)).toEqual(["app_image_tag"]);
+    expect(bare.data.aws_vpc.vpc).toEqual({ id: VPC_ID });
     expect(Object.values(bare.resource.aws_vpc_security_group_ingress_rule)[0]).toMatchObject({ cidr_ipv4: "${data.aws_vpc.vpc.cidr_block}" });
-    expect(doc.variable.vpc_id.default).toBe(VPC_ID);
-    expect(doc.variable.subnet_ids.default).toEqual([SUBNET_ID]);
+    expect(one(doc, "aws_ecs_service").network_configuration.subnets).toEqual([SUBNET_ID]);
+    expect(one(doc, "aws_service_discovery_private_dns_namespace").vpc).toBe(VPC_ID);
   });
 
   it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
@@ -442,10 +488,10 @@ describe("networks", () => {
     expect(runPolicy(tls)).toEqual([]);
   });
 
-  it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), with egress to them only", () => {
-    const endpoints = synthAlone({ network: { from: "mesh" }, vpcEndpoints: true }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+  it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), the plan's list, with egress to them only", () => {
+    const endpoints = synthAlone({ vpcEndpoints: true });
     const services = Object.values(endpoints.data.aws_vpc_endpoint_service).map((s: any) => `${s.service}/${s.service_type}`);
-    expect(services.sort()).toEqual(["ecr.api/Interface", "ecr.dkr/Interface", "logs/Interface", "s3/Gateway", "secretsmanager/Interface"]);
+    expect(services.sort()).toEqual([...TLS_EDGE_INTERFACE_ENDPOINTS.map((service) => `${service}/Interface`), "s3/Gateway"].sort());
     const egress = Object.values(endpoints.resource.aws_vpc_security_group_egress_rule) as any[];
     const taskEgress = egress.filter((r) => r.security_group_id === "${aws_security_group.tls_edge_security_group_group.id}");
     expect(taskEgress.map((r) => r.referenced_security_group_id ?? r.prefix_list_id)).toEqual([
@@ -463,7 +509,7 @@ describe("networks", () => {
 
 describe("Terraform variables and expressions (real terraform)", () => {
   const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
-  const bare = synthAlone({ network: { from: "existing" } });
+  const bare = synthAlone();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tls-edge-vars-"));
   leftovers.push(dir);
   // Only variables, locals and outputs (no provider to download); the ECS service's desired_count expression as an output.
@@ -481,8 +527,7 @@ describe("Terraform variables and expressions (real terraform)", () => {
 
   function apply(vars: Record<string, string>) {
     const args = ["apply", "-auto-approve", "-input=false", "-lock=false", "-no-color", `-state=${path.join(dir, `${Math.random()}.tfstate`)}`];
-    const all = { vpc_id: VPC_ID, subnet_ids: `["${SUBNET_ID}"]`, ...vars };
-    const result = spawnSync("terraform", [...args, ...Object.entries(all).flatMap(([k, v]) => ["-var", `${k}=${v}`])], { cwd: dir, encoding: "utf8", env });
+    const result = spawnSync("terraform", [...args, ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])], { cwd: dir, encoding: "utf8", env });
     const output = `${result.stdout}\n${result.stderr}`.replace(/\s+/g, " ");
     return { ok: result.status === 0, output };
   }
@@ -505,10 +550,6 @@ describe("Terraform variables and expressions (real terraform)", () => {
   it.each([
     [{ app_image_tag: "latest" }, 'never "latest"'],
     [{ app_image_tag: "bad tag!" }, "app_image_tag must be the tag scripts/push-images.sh printed"],
-    [{ vpc_id: "vpc-XYZ" }, "vpc_id must be a VPC ID"],
-    [{ subnet_ids: "[]" }, "subnet_ids must list at least one subnet ID"],
-    [{ subnet_ids: '["sub-1"]' }, "subnet_ids must list at least one subnet ID"],
-    [{ aws_region: "Europe" }, "aws_region must be a region name"],
   ])("rejects %j", (vars, message) => {
     const result = apply(vars);
     expect(result.ok).toBe(false);

@@ -43,6 +43,9 @@ export function fargateSizeProblem(cpu: number, memory: number): { readonly fiel
   return undefined;
 }
 
+/** CIDR prefix lengths AWS allows for VPC and subnet blocks. */
+export const VPC_PREFIX = { min: 16, max: 28 } as const;
+
 /** Image tags (Docker and ECR PutImage): a word character, then up to 127 of [A-Za-z0-9_.-]. */
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 

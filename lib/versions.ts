@@ -1,5 +1,5 @@
 // One version matrix: the Consul servers and agents, consul-ecs and consul-dataplane (agentless
-// tasks), and Envoy (agent tasks), pinned together from HashiCorp's compatibility tables:
+// tasks), and Envoy (agent tasks and the TLS edge), pinned together from HashiCorp's compatibility tables:
 //   - "Consul on ECS" compatibility (developer.hashicorp.com/consul/docs/upgrade/ecs):
 //     Consul 1.22.x and 2.0.x -> consul-ecs 0.10.x; Consul 1.20.x-1.22.x -> consul-ecs 0.9.x.
 //   - "Envoy and Consul Dataplane" (developer.hashicorp.com/consul/docs/reference/proxy/envoy):
@@ -113,5 +113,5 @@ export function minorOf(version: string): string {
 /** The pinned default Consul release and its checksums. */
 export const CONSUL = { version: DEFAULT_VERSIONS.consul, image: imagesOf(DEFAULT_VERSIONS).consul, sha256: CONSUL_RELEASES[DEFAULT_VERSIONS.consul] } as const;
 
-/** The pinned default Envoy of agent tasks (and the TLS edge). */
+/** The pinned default Envoy: versions.envoy when the spec names none (agent tasks and the TLS edge run it). */
 export const ENVOY = { version: DEFAULT_VERSIONS.envoy, image: imagesOf(DEFAULT_VERSIONS).envoy } as const;

@@ -1,5 +1,4 @@
 import type { Construct } from "constructs";
-import { MESH_LOG_GROUP_DIRS } from "../lib/facts";
 import { Fn, Op, TerraformLocal, TerraformOutput, type TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -7,14 +6,14 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
-import { awsRegionVariable, namedVariable } from "../lib/constructs/named-variable";
-import { TlsEdgeService, envoyMirrorTag } from "../lib/constructs/tls-service";
+import { namedVariable } from "../lib/constructs/named-variable";
+import { TlsEdgeService } from "../lib/constructs/tls-service";
 import { TlsEdgeCertificate } from "../lib/constructs/tls-edge-certificate";
 import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { IMAGE_TAG } from "../lib/aws-limits";
+import { FLOATING_TAG } from "../lib/image-reference";
 import type { TlsEdgeNetworkPlan, TlsEdgePlan } from "../lib/plan/types";
-import { ENVOY } from "../lib/versions";
 
 /** The network of the tasks when it comes from another stack (the mesh's VPC and subnet). */
 export interface TlsEdgeNetworkRefs {
@@ -29,8 +28,8 @@ export const UNSET_IMAGE_TAG = "app-image-tag-unset";
 /**
  * System 2: TLS all the way to the container, as its own stack (own provider, variables and
  * state). With `network` (the mesh stack's VPC and subnet) it runs beside the mesh through
- * cross-stack references; without it (spec network "existing"), in a VPC of yours given by the
- * spec or the Terraform variables vpc_id / subnet_ids, as the original did.
+ * cross-stack references; without it (spec network "existing"), in the VPC and subnets of yours
+ * the spec names, as the original did. The region is the spec's.
  */
 export class TlsEdgeStack extends MeshBaseStack {
   public readonly service: TlsEdgeService;
@@ -43,16 +42,6 @@ export class TlsEdgeStack extends MeshBaseStack {
 
   constructor(scope: Construct, id: string, edge: TlsEdgePlan, network: TlsEdgeNetworkRefs | undefined, backend?: StateBackend) {
     super(scope, id, backend);
-    if (edge.network.from === "mesh" && network === undefined) {
-      throw new Error(
-        `${id}: tlsEdge.network is { from: "mesh" } but no mesh network was passed: pass the mesh stack's { vpcId, vpcCidr, subnetIds }, or set tlsEdge.network to an existing VPC ({ vpcId, vpcCidr, subnetIds })`,
-      );
-    }
-    if (edge.network.from === "existing" && network !== undefined) {
-      throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
-    }
-
-    const regionName = awsRegionVariable(this, edge.region).stringValue;
     this.appImageTag = namedVariable(this, "app_image_tag", {
       type: "string",
       nullable: true,
@@ -60,35 +49,41 @@ export class TlsEdgeStack extends MeshBaseStack {
       description: "Tag of the app image in ECR, as printed by scripts/push-images.sh. null runs 0 tasks (deploy, push, then set it)",
       validation: [
         {
-          condition: `\${var.app_image_tag == null ? true : (can(regex("${IMAGE_TAG.source}", var.app_image_tag)) && var.app_image_tag != "latest")}`,
-          errorMessage: 'app_image_tag must be the tag scripts/push-images.sh printed (letters, digits, "_", ".", "-"), never "latest": the repository\'s tags are immutable.',
+          condition: `\${var.app_image_tag == null ? true : (can(regex("${IMAGE_TAG.source}", var.app_image_tag)) && var.app_image_tag != "${FLOATING_TAG}")}`,
+          errorMessage: `app_image_tag must be the tag scripts/push-images.sh printed (letters, digits, "_", ".", "-"), never "${FLOATING_TAG}": the repository's tags are immutable.`,
         },
       ],
     });
 
     new AwsProvider(this, "aws", {
-      region: regionName,
+      region: edge.region,
       defaultTags: [{ tags: { Terraform: "true", Environment: edge.namespace, Project: "tls-edge", Service: edge.serviceName } }],
     });
     new TlsProvider(this, "tls");
     const partition = new DataAwsPartition(this, "partition").partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
-    const net = network ?? this.existingNetwork(edge.network);
+    const net = this.networkOf(edge.network, network);
     const subnetIds = [...net.subnetIds];
 
     this.key = new MeshKey(this, "log_key", {
-      alias: `${edge.serviceName}-logs`,
+      alias: edge.names.keyAlias,
       purpose: `the logs and certificate secrets of ${edge.serviceName}`,
       accountId,
-      region: regionName,
+      region: edge.region,
       partition,
-      logGroups: [MESH_LOG_GROUP_DIRS.ecs(edge.serviceName)],
+      logGroups: [edge.names.logGroup],
     });
     this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName, kmsKeyArn: this.key.key.arn });
 
-    if (edge.vpcEndpoints) {
-      this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds, namePrefix: edge.serviceName });
+    if (edge.interfaceEndpoints.length > 0) {
+      this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", {
+        vpcId: net.vpcId,
+        vpcCidr: net.vpcCidr,
+        subnetIds,
+        namePrefix: edge.serviceName,
+        interfaceServices: edge.interfaceEndpoints,
+      });
     }
 
     const tagIsUnset = Op.eq(this.appImageTag.value, Token.nullValue());
@@ -120,36 +115,30 @@ export class TlsEdgeStack extends MeshBaseStack {
     this.output("cloud_map_namespace", service.namespace.name, "Cloud Map private DNS namespace (a Route 53 private zone in the VPC)");
     this.output("ecr_repository_url", service.appRepository.repositoryUrl, "ECR repository of the app image (scripts/push-images.sh pushes here)");
     this.output("envoy_repository_url", service.envoyRepository.repositoryUrl, "ECR repository the pinned Envoy image is mirrored into");
-    this.output("envoy_source_image", ENVOY.image, "The pinned official Envoy image (lib/versions.ts) that scripts/push-images.sh mirrors");
-    this.output("envoy_image_tag", envoyMirrorTag(), "Tag of the Envoy mirror the task definition uses");
+    this.output(
+      "envoy_source_image",
+      edge.envoyImage.source,
+      "The official Envoy image of versions.envoy (default: the pinned one in lib/versions.ts) that scripts/push-images.sh mirrors",
+    );
+    this.output("envoy_image_tag", edge.envoyImage.mirrorTag, "Tag of the Envoy mirror the task definition uses");
     this.output("ecs_cluster_name", service.cluster.name, "ECS cluster of the service");
     this.output("ecs_service_name", service.ecsService.name, "ECS service (0 tasks until app_image_tag is set)");
     this.output("log_group_name", service.logGroup.name, "CloudWatch log group of Envoy (access log) and the app");
     this.output("ca_certificate_pem", this.certificate.caCertPem, "CA that signed Envoy's certificate (public): curl --cacert it instead of -k");
   }
 
-  /** The original's vpc_id / subnet_ids variables, with the spec's IDs as defaults. */
-  private existingNetwork(network: TlsEdgeNetworkPlan): TlsEdgeNetworkRefs {
-    const ids: { vpcId?: string; vpcCidr?: string; subnetIds?: readonly string[] } = network.from === "existing" ? network : {};
-    const vpcId = namedVariable(this, "vpc_id", {
-      type: "string",
-      default: ids.vpcId,
-      description: "Existing VPC of the service (the original's variable)",
-      validation: [{ condition: '${can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))}', errorMessage: "vpc_id must be a VPC ID such as vpc-0123456789abcdef0." }],
-    }).stringValue;
-    const subnetIds = namedVariable(this, "subnet_ids", {
-      type: "list(string)",
-      default: ids.subnetIds,
-      description: "Subnets of vpc_id for the tasks, at most one per availability zone (private subnets with a NAT gateway or VPC endpoints)",
-      validation: [
-        {
-          condition: '${length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])}',
-          errorMessage: "subnet_ids must list at least one subnet ID such as subnet-0123456789abcdef0.",
-        },
-      ],
-    }).listValue;
-    const vpcCidr = ids.vpcCidr ?? new DataAwsVpc(this, "vpc", { id: vpcId }).cidrBlock;
-    return { vpcId, vpcCidr, subnetIds };
+  /** The mesh's network as passed, or the spec's existing VPC (its CIDR, when the spec leaves it out, read from the VPC). */
+  private networkOf(network: TlsEdgeNetworkPlan, mesh: TlsEdgeNetworkRefs | undefined): TlsEdgeNetworkRefs {
+    const id = this.node.id;
+    if (network.from === "mesh") {
+      if (mesh) return mesh;
+      throw new Error(
+        `${id}: tlsEdge.network is { from: "mesh" } but no mesh network was passed: pass the mesh stack's { vpcId, vpcCidr, subnetIds }, or set tlsEdge.network to an existing VPC ({ vpcId, vpcCidr, subnetIds })`,
+      );
+    }
+    if (mesh) throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
+    const vpcCidr = network.vpcCidr ?? new DataAwsVpc(this, "vpc", { id: network.vpcId }).cidrBlock;
+    return { vpcId: network.vpcId, vpcCidr, subnetIds: network.subnetIds };
   }
 
   private output(name: string, value: unknown, description: string): void {

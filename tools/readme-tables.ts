@@ -159,7 +159,7 @@ export function versionsMarkdown(): string {
       .join(", ")} | ${endOf(END_OF_SUPPORT.consul, DEFAULT_VERSIONS.consul)} |`,
     `| consul-ecs (dataplane tasks) | ${DEFAULT_VERSIONS.consulEcs} | ${rows.map((r) => `${lines(r, "consulEcs")} (Consul ${r})`).join("; ")} | |`,
     `| consul-dataplane | ${DEFAULT_VERSIONS.consulDataplane} | ${rows.map((r) => `${lines(r, "consulDataplane")} (Consul ${r})`).join("; ")} | |`,
-    `| Envoy (agent tasks; the TLS edge runs the default) | ${DEFAULT_VERSIONS.envoy} | ${rows.map((r) => `${lines(r, "envoy")} (Consul ${r})`).join("; ")} | ${endOf(END_OF_SUPPORT.envoy, DEFAULT_VERSIONS.envoy)} |`,
+    `| Envoy (agent tasks, the TLS edge) | ${DEFAULT_VERSIONS.envoy} | ${rows.map((r) => `${lines(r, "envoy")} (Consul ${r})`).join("; ")} | ${endOf(END_OF_SUPPORT.envoy, DEFAULT_VERSIONS.envoy)} |`,
     "",
     `Support ends, checked on ${VERSIONS_PINNED_ON}: Consul ${Object.entries(END_OF_SUPPORT.consul)
       .map(([line, end]) => `${line}: ${end}`)

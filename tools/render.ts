@@ -36,7 +36,6 @@ import { judgeConsulConfig } from "./judges/consul-config";
 import { judgeConsulEcsConfig } from "./judges/consul-ecs-config";
 import { USER_DATA_MAX_BYTES } from "../lib/aws-limits";
 import { compressedUserDataBytes } from "../lib/rules/artifacts";
-import { DEFAULT_VERSIONS } from "../lib/versions";
 import { ENVOY_API, judgeEnvoyBootstrap } from "./judges/envoy";
 import type { MeshPlan } from "../lib/plan/types";
 import { evaluateIam, iamTableRows, type IamReport } from "./judges/iam";
@@ -390,7 +389,7 @@ export async function main(args: readonly string[]): Promise<number> {
     if (c.problems.length > 20) console.log(`  ... and ${c.problems.length - 20} more`);
   }
   console.log(
-    `\nEnvoy configs were judged against Envoy's API as of ${ENVOY_API.commitDate} (${ENVOY_API.npmPackage} ${ENVOY_API.npmVersion}, data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)}); this spec's Envoy is ${loaded.plan.versions.envoy} (the TLS edge's ${DEFAULT_VERSIONS.envoy}), reviewed for line ${ENVOY_API.reviewedForEnvoy}: a field added since would be reported as unknown`,
+    `\nEnvoy configs were judged against Envoy's API as of ${ENVOY_API.commitDate} (${ENVOY_API.npmPackage} ${ENVOY_API.npmVersion}, data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)}); this spec's Envoy (agent tasks and the TLS edge) is ${loaded.plan.versions.envoy}, reviewed for line ${ENVOY_API.reviewedForEnvoy}: a field added since would be reported as unknown`,
   );
   const passed = checks.length - failed.length - notRun.length;
   console.log(`\n${passed}/${checks.length} checks passed${failed.length ? `, ${failed.length} failed` : ""}${notRun.length ? `, ${notRun.length} not run` : ""}`);

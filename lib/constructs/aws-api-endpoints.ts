@@ -13,17 +13,11 @@ export interface AwsApiEndpointsProps {
   readonly subnetIds: string[];
   /** Prefix of the security group name. */
   readonly namePrefix: string;
-  /**
-   * Interface endpoints by service name (com.amazonaws.<region>.<name>), each with private DNS.
-   * @default INTERFACE_ENDPOINT_SERVICES (what a Fargate task needs to start)
-   */
-  readonly interfaceServices?: readonly string[];
+  /** Interface endpoints by service name (com.amazonaws.<region>.<name>), each with private DNS: the plan's list. */
+  readonly interfaceServices: readonly string[];
   /** Route tables of the S3 gateway endpoint. @default the route table of the first subnet (looked up) */
   readonly routeTableIds?: readonly string[];
 }
-
-/** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets. */
-export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 /**
  * VPC endpoints that let instances and tasks without a NAT gateway or public IP reach AWS:
@@ -42,7 +36,7 @@ export class AwsApiEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsApiEndpointsProps) {
     super(scope, id);
-    const services = props.interfaceServices ?? INTERFACE_ENDPOINT_SERVICES;
+    const services = props.interfaceServices;
     if (services.length > 0) {
       this.securityGroup = new MeshSecurityGroup(this, "security_group", {
         vpcId: props.vpcId,

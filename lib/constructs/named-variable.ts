@@ -20,18 +20,3 @@ export function namedVariable(scope: Construct, name: string, config: NamedVaria
   if (defaultValue !== undefined) v.addOverride("default", defaultValue);
   return v;
 }
-
-/** The `aws_region` variable every stack takes, validated as a region name. */
-export function awsRegionVariable(scope: Construct, defaultRegion: string): TerraformVariable {
-  return namedVariable(scope, "aws_region", {
-    type: "string",
-    default: defaultRegion,
-    description: "AWS region to deploy into",
-    validation: [
-      {
-        condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}',
-        errorMessage: "aws_region must be a region name such as us-east-1.",
-      },
-    ],
-  });
-}

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { type ITerraformDependable, Token } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -14,13 +14,11 @@ import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discove
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AwsServiceRole } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import { IMAGE_TAG } from "../aws-limits";
-import { MESH_LOG_GROUP_DIRS, TLS_EDGE_PORTS } from "../facts";
+import { TLS_EDGE_PORTS } from "../facts";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
 import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
-import { ENVOY } from "../versions";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
 
 /** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
@@ -49,21 +47,10 @@ export interface TlsEdgeServiceProps {
   readonly certificate: TlsEdgeCertificateRefs;
   /** Desired tasks (may be a Terraform expression). @default edge.desiredCount */
   readonly desiredCount?: number;
-  /** Where tasks reach AWS APIs on 443. @default { type: "internet" } (a NAT gateway or the public IP) */
+  /** Where tasks reach AWS APIs on 443: the stack's VPC endpoints when the plan lists any. @default { type: "internet" } (a NAT gateway or the public IP) */
   readonly awsApiAccess?: AwsApiAccess;
   /** What the ECS service waits for: the plan's startsAfter, bound by the stack. @default none */
   readonly dependsOn?: readonly ITerraformDependable[];
-}
-
-/** The tag of the pinned Envoy image (lib/versions.ts), reused for its ECR mirror. */
-export function envoyMirrorTag(image: string = ENVOY.image): string {
-  const name = image.slice(image.lastIndexOf("/") + 1);
-  const colon = name.indexOf(":");
-  const tag = colon < 0 ? "" : name.slice(colon + 1).split("@")[0]!;
-  if (!IMAGE_TAG.test(tag) || tag === "latest") {
-    throw new Error(`the Envoy image ${image} (lib/versions.ts) must be pinned by a tag such as envoyproxy/envoy:v1.33.2 to be mirrored into ECR`);
-  }
-  return tag;
 }
 
 /**
@@ -84,7 +71,7 @@ export class TlsEdgeService extends Construct {
   public readonly dnsName: string;
   public readonly appRepository: EcrRepository;
   public readonly envoyRepository: EcrRepository;
-  /** The Envoy image tasks run: the pinned official image, mirrored into envoyRepository. */
+  /** The Envoy image tasks run: the plan's official image, mirrored into envoyRepository. */
   public readonly envoyImage: string;
   public readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
   public readonly discoveryService: ServiceDiscoveryService;
@@ -100,8 +87,6 @@ export class TlsEdgeService extends Construct {
     super(scope, id);
     const { edge } = props;
     const access = props.awsApiAccess ?? { type: "internet" };
-    const desiredCount = props.desiredCount ?? edge.desiredCount;
-    validateProps(this.node.path, props, access, desiredCount);
     this.serviceName = edge.serviceName;
     this.namespaceName = edge.namespace;
     this.dnsName = edge.dnsName;
@@ -112,9 +97,9 @@ export class TlsEdgeService extends Construct {
 
     // Images: the app, and the official Envoy image mirrored unchanged (tasks without internet
     // access cannot pull from Docker Hub, and ECR scans it on push).
-    this.appRepository = repository(this, "app_repository", edge.appRepositoryName);
-    this.envoyRepository = repository(this, "envoy_repository", edge.envoyRepositoryName);
-    this.envoyImage = `${this.envoyRepository.repositoryUrl}:${envoyMirrorTag()}`;
+    this.appRepository = repository(this, "app_repository", edge.names.appRepository);
+    this.envoyRepository = repository(this, "envoy_repository", edge.names.envoyRepository);
+    this.envoyImage = `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`;
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
       name: edge.namespace,
@@ -139,15 +124,14 @@ export class TlsEdgeService extends Construct {
     });
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       // The one log group the edge's key lets CloudWatch Logs use (stacks/tls-edge-stack.ts).
-      name: MESH_LOG_GROUP_DIRS.ecs(edge.serviceName),
+      name: edge.names.logGroup,
       retentionInDays: edge.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
     this.securityGroup = this.taskSecurityGroup(props, access);
 
-    // IAM name prefixes hold 38 characters (Terraform appends 26).
-    const rolePrefix = `${edge.serviceName.slice(0, 26)}-`;
+    const { rolePrefix } = edge.names;
     this.executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: `${rolePrefix}exec-`,
       description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
@@ -186,8 +170,7 @@ export class TlsEdgeService extends Construct {
       requiresCompatibilities: ["FARGATE"],
       cpu: String(edge.cpu),
       memory: String(edge.memory),
-      // scripts/push-images.sh builds and mirrors linux/amd64 images.
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: edge.cpuArchitecture },
       executionRoleArn: this.executionRole.role.arn,
       taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
@@ -199,7 +182,7 @@ export class TlsEdgeService extends Construct {
       cluster: this.cluster.arn,
       // The ARN pins the exact revision (no max(revision) workaround for drift).
       taskDefinition: this.taskDefinition.arn,
-      desiredCount,
+      desiredCount: props.desiredCount ?? edge.desiredCount,
       launchType: "FARGATE",
       platformVersion: "LATEST",
       networkConfiguration: {
@@ -222,7 +205,7 @@ export class TlsEdgeService extends Construct {
     const { edge } = props;
     const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: `${edge.serviceName}-sg-`,
+      namePrefix: edge.names.securityGroupPrefix,
       description: `${edge.serviceName} tasks: HTTPS to Envoy from ${edge.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
     });
     if (edge.allowedCidrs.length === 0) {
@@ -266,31 +249,6 @@ export class TlsEdgeService extends Construct {
       });
     }
     return sg;
-  }
-}
-
-/**
- * Rejects what this construct decides and AWS would refuse at apply time (or what would open
- * the service), saying what to change. The plan's own values were checked by the spec rules.
- */
-function validateProps(path: string, props: TlsEdgeServiceProps, access: AwsApiAccess, desiredCount: number): void {
-  const problems: string[] = [];
-  if (!Token.isUnresolved(desiredCount) && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
-    problems.push(`desiredCount: ${desiredCount} must be a whole number >= 0`);
-  }
-  if (!Token.isUnresolved(props.subnetIds) && props.subnetIds.length === 0) problems.push("subnetIds: list at least one subnet for the tasks");
-  const { vpcCidr } = props;
-  if (props.edge.allowedCidrs.length === 0 && !Token.isUnresolved(vpcCidr) && (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(vpcCidr) || vpcCidr.endsWith("/0"))) {
-    problems.push(`vpcCidr: "${vpcCidr}" must be the VPC's CIDR block: it is the only network allowed to 443 when allowedCidrs is empty`);
-  }
-  if (!Token.isUnresolved(props.appImageTag) && props.appImageTag === "latest") {
-    problems.push('appImageTag: must not be "latest": the repository\'s tags are immutable; use the tag scripts/push-images.sh prints');
-  }
-  if (props.edge.assignPublicIp && access.type === "vpc-endpoints") {
-    problems.push("assignPublicIp: tasks reach AWS through VPC endpoints, so a public IP only adds exposure; set assignPublicIp: false or drop the endpoints");
-  }
-  if (problems.length > 0) {
-    throw new Error(`TlsEdgeService ${path}: invalid props:\n${problems.map((m) => `  - ${m}`).join("\n")}`);
   }
 }
 

@@ -121,6 +121,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     execKms: services.some((s) => s.enableExecuteCommand),
   });
   const hosts = hostsPlan(spec);
+  const images = planImages(spec.versions, spec.images);
   return {
     name: spec.name,
     names: meshNames({
@@ -137,7 +138,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     datacenter: spec.consul.datacenter,
     versions: spec.versions,
     ...(dataplane ? { dataplane } : {}),
-    images: planImages(spec.versions, spec.images),
+    images,
     allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
     pullThroughCache: {
       ecrPublic: spec.images.pullThroughCache,
@@ -149,6 +150,6 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
     intentions: resolveIntentions(services, spec.intentions),
     declaredIntentions: spec.intentions,
-    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, spec.region) }),
+    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
   };
 }

@@ -2,6 +2,7 @@
 // pull-through cache (private, scanned, no Docker Hub limits); Docker Hub images go through one
 // too when the spec gives Docker Hub credentials (ECR requires them), else straight from Docker
 // Hub. Containers name an image by the slot image:<key>; the MeshImages construct binds it.
+import { parseImage } from "../image-reference";
 import { imagesOf, type Versions } from "../versions";
 import type { MeshSpec } from "../spec/schema";
 import type { ImagePlan } from "./types";
@@ -21,20 +22,15 @@ export function meshImageKeyOf(image: unknown): MeshImageKey | undefined {
   return isSlot(image) && image.slot.startsWith(IMAGE_SLOT_PREFIX) ? (image.slot.slice(IMAGE_SLOT_PREFIX.length) as MeshImageKey) : undefined;
 }
 
-const ECR_PUBLIC = "public.ecr.aws/";
-
-/** repository and tag of "registry/repo/path:tag" (Docker Hub images have no registry part). */
-function splitImage(image: string): { repository: string; tag: string } {
-  const colon = image.lastIndexOf(":");
-  return { repository: image.slice(0, colon).replace(ECR_PUBLIC, ""), tag: image.slice(colon + 1) };
-}
+const ECR_PUBLIC = "public.ecr.aws";
 
 export function planImages(versions: Versions, images: MeshSpec["images"]): Map<string, ImagePlan> {
   const { pullThroughCache, dockerHubCredentialsSecretArn } = images;
   const plans = new Map<string, ImagePlan>();
   for (const [key, upstream] of Object.entries(imagesOf(versions))) {
-    const cache = upstream.startsWith(ECR_PUBLIC) ? (pullThroughCache ? "ecr-public" : undefined) : dockerHubCredentialsSecretArn ? "docker-hub" : undefined;
-    plans.set(key, { upstream, via: cache ? { cache, ...splitImage(upstream) } : "direct" });
+    const { registry, repository, tag } = parseImage(upstream);
+    const cache = registry === ECR_PUBLIC ? (pullThroughCache ? "ecr-public" : undefined) : dockerHubCredentialsSecretArn ? "docker-hub" : undefined;
+    plans.set(key, { upstream, via: cache ? { cache, repository, tag: tag! } : "direct" });
   }
   return plans;
 }

@@ -1,6 +1,7 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
-import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, MESH_LOG_GROUP_DIRS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { parseImage } from "../image-reference";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { slot } from "./text";
@@ -124,25 +125,39 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
   };
 }
 
-/** The TLS edge plan of a schema-checked tlsEdge section; `region` is the mesh spec's. */
-export function buildTlsEdgePlan(spec: TlsEdgeSpec, region: string): TlsEdgePlan {
+/** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets (the S3 gateway endpoint serves ECR's layers). */
+export const TLS_EDGE_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+
+/** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
+export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
+  const { serviceName } = spec;
   return {
-    serviceName: spec.serviceName,
+    serviceName,
     namespace: spec.namespace,
-    dnsName: `${spec.serviceName}.${spec.namespace}`,
-    region,
+    dnsName: `${serviceName}.${spec.namespace}`,
+    region: mesh.region,
+    names: {
+      logGroup: MESH_LOG_GROUP_DIRS.ecs(serviceName),
+      // IAM role name prefixes hold 38 characters (Terraform appends 26); the roles add "exec-" or "task-".
+      rolePrefix: `${serviceName.slice(0, 26)}-`,
+      securityGroupPrefix: `${serviceName}-sg-`,
+      keyAlias: `${serviceName}-logs`,
+      appRepository: spec.ecrRepositoryName ?? defaultRepositoryName(serviceName),
+      envoyRepository: envoyRepositoryName(serviceName),
+    },
     appPort: spec.appPort,
     cpu: spec.cpu,
     memory: spec.memory,
+    // scripts/push-images.sh builds and mirrors linux/amd64 images.
+    cpuArchitecture: "X86_64",
     desiredCount: spec.desiredCount,
     allowedCidrs: spec.allowedCidrs,
     assignPublicIp: spec.assignPublicIp,
-    // The mesh's network has a NAT gateway or its own endpoints; an existing VPC is assumed to have either.
-    vpcEndpoints: spec.vpcEndpoints ?? false,
+    interfaceEndpoints: spec.vpcEndpoints ? TLS_EDGE_INTERFACE_ENDPOINTS : [],
     logRetentionDays: spec.logRetentionDays,
     ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
-    appRepositoryName: spec.ecrRepositoryName ?? defaultRepositoryName(spec.serviceName),
-    envoyRepositoryName: envoyRepositoryName(spec.serviceName),
+    // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
+    envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },
     network: spec.network,
     task: tlsEdgeTask(spec),
     startsAfter: ["mesh-secrets"],

@@ -368,7 +368,19 @@ export interface MeshPlan {
 
 export type TlsEdgeNetworkPlan =
   | { readonly from: "mesh" }
-  | { readonly from: "existing"; readonly vpcId?: string; readonly vpcCidr?: string; readonly subnetIds?: readonly string[] };
+  | { readonly from: "existing"; readonly vpcId: string; readonly vpcCidr?: string; readonly subnetIds: readonly string[] };
+
+/** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
+export interface TlsEdgeNames {
+  readonly logGroup: string;
+  /** IAM role name prefix (Terraform appends 26 characters). */
+  readonly rolePrefix: string;
+  readonly securityGroupPrefix: string;
+  /** KMS key alias of the logs and certificate secrets. */
+  readonly keyAlias: string;
+  readonly appRepository: string;
+  readonly envoyRepository: string;
+}
 
 export interface TlsEdgePlan {
   readonly serviceName: string;
@@ -376,18 +388,23 @@ export interface TlsEdgePlan {
   /** <serviceName>.<namespace>: the name clients call and the certificate names. */
   readonly dnsName: string;
   readonly region: string;
+  readonly names: TlsEdgeNames;
   readonly appPort: number;
   readonly cpu: number;
   readonly memory: number;
+  readonly cpuArchitecture: CpuArchitecture;
   readonly desiredCount: number;
   readonly allowedCidrs: readonly string[];
   readonly assignPublicIp: boolean;
-  /** Tasks reach AWS APIs through VPC endpoints (else a NAT gateway or the public IP). */
-  readonly vpcEndpoints: boolean;
+  /**
+   * Interface VPC endpoints the stack creates for the tasks (service names such as "ecr.api"),
+   * with an S3 gateway endpoint; empty: none (the network's NAT gateway or endpoints, or a public IP).
+   */
+  readonly interfaceEndpoints: readonly string[];
   readonly logRetentionDays: number;
   readonly appImageTag?: string;
-  readonly appRepositoryName: string;
-  readonly envoyRepositoryName: string;
+  /** The Envoy the tasks run: the spec's (versions.envoy), mirrored unchanged into envoyRepository under its own tag. */
+  readonly envoyImage: { readonly source: string; readonly mirrorTag: string };
   readonly network: TlsEdgeNetworkPlan;
   readonly task: TaskPlan;
   /** What Terraform creates before the ECS service: the certificate's secret versions its tasks read at start. */

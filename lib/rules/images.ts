@@ -1,7 +1,8 @@
 // Every image pinned: a tag other than "latest", or a digest. And anonymous Docker Hub pulls within
 // Docker Hub's limit: a rollout that starts more pulls than the mesh's NAT addresses may make in
 // an hour leaves tasks failing with "toomanyrequests" until the hour is over.
-import { ECS_CPU_ARCHITECTURE, IMAGE_TAG } from "../aws-limits";
+import { ECS_CPU_ARCHITECTURE } from "../aws-limits";
+import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { IMAGE_ARCHITECTURES } from "../versions";
@@ -58,27 +59,6 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
 /** At most five names, then how many more: a warning stays readable at 500 services. */
 function listed(names: readonly string[]): string {
   return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
-}
-
-export function imagePinProblem(image: string): string | undefined {
-  if (/\s/.test(image)) return `"${image}" contains whitespace`;
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  const colon = lastSegment.indexOf(":");
-  if (colon < 0) return `"${image}" has no tag; pin a version (name:1.2.3) or a digest (name@sha256:...)`;
-  const tag = lastSegment.slice(colon + 1);
-  if (tag === "latest") return `"${image}" uses :latest, which changes under you; pin a version or a digest`;
-  if (!IMAGE_TAG.test(tag)) return `"${image}" has an invalid tag "${tag}"`;
-  return undefined;
-}
-
-const DOCKER_HUB_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-
-/** The registry host of an image reference, or "Docker Hub" (no registry part, or one of its names). */
-export function registryOf(image: string): string {
-  const first = image.split("/")[0]!;
-  const hasRegistry = image.includes("/") && (/[.:]/.test(first) || first === "localhost");
-  return hasRegistry && !DOCKER_HUB_HOSTS.has(first) ? first : "Docker Hub";
 }
 
 interface PullBudget {

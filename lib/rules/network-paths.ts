@@ -4,9 +4,9 @@
 // gateway, a VPC endpoint, or a security group rule inside the VPC. A need without a route is an
 // error (the task could not start, or the feature could not work); a route that works only after
 // a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
-import { imagePinProblem, registryOf } from "./images";
+import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeyOf } from "../plan/images";
-import type { MeshPlan, ServicePlan } from "../plan/types";
+import type { MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
 export type Verdict = "ok" | "warning" | "error";
@@ -50,7 +50,7 @@ function route(plan: MeshPlan, origin: Origin, destination: Destination): string
 }
 
 /** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
-const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
 function describe(destination: Destination): string {
   return "aws" in destination ? destination.aws : destination.internet;
@@ -61,8 +61,8 @@ const ECR_DESTINATIONS: readonly Destination[] = [{ aws: "ecr.api" }, { aws: "ec
 
 /** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
 function imageDestinations(image: string): readonly Destination[] {
-  if (ECR_IMAGE.test(image)) return ECR_DESTINATIONS;
-  return [{ internet: registryOf(image) }];
+  const registry = registryOf(image);
+  return ECR_REGISTRY.test(registry) ? ECR_DESTINATIONS : [{ internet: registry }];
 }
 
 /** Records one need: ok with its route, or the verdict with the fix when there is none. */
@@ -155,7 +155,40 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
       `${noInternetFix}, or use architecture "agent"`,
     );
   }
+  if (plan.tlsEdge) reports.push(...tlsEdgeNeeds(plan, plan.tlsEdge));
   return reports;
+}
+
+/** The TLS edge's Fargate tasks: pull its two images from its ECR repositories, write logs, read the certificate's secrets. */
+function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan): PathReport[] {
+  const who = `TLS edge ${edge.serviceName} (tasks)`;
+  const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
+  const needs: [string, Destination][] = [
+    ...images.flatMap((image) => ECR_DESTINATIONS.map((destination): [string, Destination] => [`pull ${image}: ${describe(destination)}`, destination])),
+    ["logs (awslogs)", { aws: "logs" }],
+    ["secretsmanager (its certificate and key)", { aws: "secretsmanager" }],
+  ];
+  const ownEndpoints = edge.interfaceEndpoints.length > 0;
+  const fix = ownEndpoints
+    ? "add the endpoint to TLS_EDGE_INTERFACE_ENDPOINTS (lib/plan/tls-edge.ts), or remove vpcEndpoints and give the subnets a NAT gateway"
+    : 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
+  return needs.map(([need, destination]) => {
+    const found = tlsEdgeRoute(plan, edge, destination);
+    const specPath = ownEndpoints ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
+    return found ? { who, need, path: found, verdict: "ok", specPath } : { who, need, path: "no route", verdict: "error", specPath, fix };
+  });
+}
+
+function tlsEdgeRoute(plan: MeshPlan, edge: TlsEdgePlan, destination: Destination): string | undefined {
+  // Endpoints of its own are asked for where the VPC has no other way out: only they count.
+  if (edge.interfaceEndpoints.length > 0) {
+    if (!("aws" in destination)) return undefined;
+    if (destination.aws === "s3") return "S3 gateway endpoint of tlsEdge.vpcEndpoints";
+    return edge.interfaceEndpoints.includes(destination.aws) ? `VPC endpoint ${destination.aws} of tlsEdge.vpcEndpoints` : undefined;
+  }
+  if (edge.network.from === "mesh") return route(plan, { subnets: edge.assignPublicIp ? "public" : "private", publicIp: edge.assignPublicIp }, destination);
+  // An existing VPC is not in the spec: its routes are the documented assumption (docs/tls-edge.md).
+  return edge.assignPublicIp ? "public IP (assumed: the subnets route to an internet gateway)" : "the VPC's NAT gateway or endpoints (assumed: the VPC is not in the spec)";
 }
 
 function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): void {

@@ -1,5 +1,6 @@
 // The VPC, its zones and subnets, the fixed addresses of the servers and hosts, and whether each
 // part of the mesh has a way out: a NAT gateway, a public IP, or the VPC endpoint it needs.
+import { VPC_PREFIX } from "../aws-limits";
 import { contains, formatIp, parseCidr, parseIp, type Cidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "./index";
@@ -11,7 +12,8 @@ export function checkNetwork(plan: MeshPlan, { errors, warnings }: RuleResult): 
   const { network } = plan;
   const vpc = parseCidr(network.vpcCidr);
   const prefixRule = (path: string, c: Cidr) => {
-    if (c.prefix < 16 || c.prefix > 28) errors.push({ path, message: `/${c.prefix} is outside the /16 to /28 AWS allows for VPCs and subnets` });
+    if (c.prefix < VPC_PREFIX.min || c.prefix > VPC_PREFIX.max)
+      errors.push({ path, message: `/${c.prefix} is outside the /${VPC_PREFIX.min} to /${VPC_PREFIX.max} AWS allows for VPCs and subnets` });
     if (c.base !== c.address) errors.push({ path, message: `host bits are set; did you mean ${formatIp(c.base)}/${c.prefix}?` });
   };
   prefixRule("network.vpcCidr", vpc);

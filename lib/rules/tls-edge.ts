@@ -1,5 +1,7 @@
 // System 2 beside the mesh: its private DNS namespace and how its tasks reach AWS.
 import TLDS from "tlds";
+import { VPC_PREFIX } from "../aws-limits";
+import { parseCidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "./index";
 
@@ -15,10 +17,36 @@ export function checkTlsEdge(plan: MeshPlan, { errors, warnings }: RuleResult): 
       message: `"${edge.namespace}" ends in the public top-level domain .${tld}: the private zone makes Route 53 answer every ${edge.namespace === tld ? `.${tld}` : edge.namespace} name inside the VPC, so public names there stop resolving; prefer a name under .internal (e.g. ${edge.namespace}.internal)`,
     });
   }
-  if (edge.network.from === "mesh" && edge.vpcEndpoints && plan.network.egress === "vpc-endpoints") {
-    errors.push({ path: "tlsEdge.vpcEndpoints", message: "the mesh's network already has these VPC endpoints (private DNS allows one per service and VPC); remove vpcEndpoints" });
+  const ownEndpoints = edge.interfaceEndpoints.length > 0;
+  if (edge.assignPublicIp && ownEndpoints) {
+    errors.push({
+      path: "tlsEdge.assignPublicIp",
+      message: "the tasks reach AWS through the VPC endpoints of vpcEndpoints, so a public IP only adds exposure; set assignPublicIp: false, or remove vpcEndpoints",
+    });
   }
-  if (edge.network.from === "mesh" && edge.assignPublicIp && !plan.network.zones.some((zone) => zone.publicSubnet !== undefined)) {
-    errors.push({ path: "tlsEdge.assignPublicIp", message: "the mesh's network has no public subnet for these tasks; add network.zones[].publicSubnet or remove assignPublicIp" });
+  if (edge.network.from === "mesh") {
+    if (ownEndpoints && !edge.assignPublicIp) {
+      errors.push({
+        path: "tlsEdge.vpcEndpoints",
+        message:
+          "the mesh's network already reaches AWS (its NAT gateway or its own VPC endpoints), and its private route tables carry its S3 gateway endpoint, which a second one cannot share " +
+          "(one endpoint route per service and route table; with private DNS, one interface endpoint per service and VPC); remove vpcEndpoints (they are for an existing VPC without a NAT gateway)",
+      });
+    }
+    if (edge.assignPublicIp && !plan.network.zones.some((zone) => zone.publicSubnet !== undefined)) {
+      errors.push({
+        path: "tlsEdge.assignPublicIp",
+        message: "the mesh's network has no public subnet for these tasks; add network.zones[].publicSubnet or remove assignPublicIp",
+      });
+    }
+    return;
+  }
+  const { vpcCidr } = edge.network;
+  const prefix = vpcCidr === undefined ? undefined : parseCidr(vpcCidr).prefix;
+  if (prefix !== undefined && (prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max)) {
+    errors.push({
+      path: "tlsEdge.network.vpcCidr",
+      message: `/${prefix} is not a VPC's block (AWS allows /${VPC_PREFIX.min} to /${VPC_PREFIX.max}); give the VPC's CIDR: the endpoints and, without allowedCidrs, port 443 admit it`,
+    });
   }
 }

@@ -69,14 +69,8 @@ export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult):
       });
     }
   };
-  // The TLS edge runs the default Envoy, not versions.envoy: only agent tasks run this one.
-  warnings.push(
-    ...supportWarnings(
-      versions,
-      plan.services.some((s) => s.architecture === "agent"),
-      supportCheckDay(),
-    ),
-  );
+  // Agent tasks and the TLS edge run versions.envoy (dataplane tasks run the dataplane's own Envoy).
+  warnings.push(...supportWarnings(versions, uses("agent"), supportCheckDay()));
   check("envoy", "Envoy and Consul client agent", uses("agent"));
   check("consulEcs", "Consul on ECS", uses("dataplane"));
   check("consulDataplane", "Envoy and Consul Dataplane", uses("dataplane"));

@@ -4,6 +4,7 @@
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
 import { fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
 /** Defaults of the original demo (its variables.tf and task definition). */
@@ -29,40 +30,52 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 
-export type TlsEdgeNetwork = { readonly from: "mesh" } | { readonly from: "existing"; readonly vpcId?: string; readonly vpcCidr?: string; readonly subnetIds?: string[] };
+export type TlsEdgeNetwork = { readonly from: "mesh" } | { readonly from: "existing"; readonly vpcId: string; readonly vpcCidr?: string; readonly subnetIds: string[] };
 
 /**
- * Where the service runs. `{ from: "mesh" }`: the mesh stack's VPC and public subnet (passed in
- * by the app). Otherwise an existing VPC, as in the original: IDs given here become the defaults
- * of the stack's Terraform variables vpc_id / subnet_ids, IDs left out must be given at plan
- * time, and a missing vpcCidr is read from the VPC.
+ * Where the service runs. `{ from: "mesh" }`: the mesh stack's VPC and its private subnets (public
+ * ones with assignPublicIp), passed in by the app. Otherwise an existing VPC, as in the original,
+ * named here and only here (the rules read it: another environment is another spec file); a
+ * missing vpcCidr is read from the VPC.
  */
 const networkSchema = z
   .strictObject({
     from: z
       .enum(["mesh", "existing"])
       .optional()
-      .describe('"mesh": the mesh stack\'s VPC and subnet; "existing": a VPC of yours. Omitted: "existing" when an ID is given, else "mesh"'),
-    vpcId: z.string().regex(VPC_ID, "must be a VPC ID such as vpc-0abc12345def67890").optional().describe("Existing VPC (default of the Terraform variable vpc_id)"),
+      .describe('"mesh": the mesh stack\'s VPC and subnets; "existing": a VPC of yours (vpcId and subnetIds). Omitted: "existing" when an ID is given, else "mesh"'),
+    vpcId: z.string().regex(VPC_ID, "must be a VPC ID such as vpc-0abc12345def67890").optional().describe("Existing VPC of the tasks (required for an existing VPC)"),
     vpcCidr: cidr.optional().describe("CIDR of the existing VPC: the default HTTPS clients. Omitted: read from the VPC at plan time"),
     subnetIds: z
       .array(z.string().regex(SUBNET_ID, "must be a subnet ID such as subnet-0abc12345def67890"))
       .min(1, "must list at least one subnet")
       .optional()
-      .describe("Subnets of the tasks, at most one per availability zone (default of the Terraform variable subnet_ids)"),
+      .describe("Subnets of the tasks in the existing VPC, at most one per availability zone (required for an existing VPC)"),
   })
   .superRefine((network, ctx) => {
-    if (network.from !== "mesh") return;
-    for (const key of ["vpcId", "vpcCidr", "subnetIds"] as const) {
-      if (network[key] !== undefined) {
-        ctx.addIssue({ code: "custom", path: [key], message: `the mesh's network brings its own ${key}; remove ${key} or set from: "existing"` });
+    if (network.from === "mesh") {
+      for (const key of ["vpcId", "vpcCidr", "subnetIds"] as const) {
+        if (network[key] !== undefined) {
+          ctx.addIssue({ code: "custom", path: [key], message: `the mesh's network brings its own ${key}; remove ${key} or set from: "existing"` });
+        }
+      }
+      return;
+    }
+    if (network.from === undefined && Object.values(network).every((v) => v === undefined)) return;
+    for (const key of ["vpcId", "subnetIds"] as const) {
+      if (network[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `an existing VPC needs its ${key} here (it is no longer a Terraform variable: another environment is another spec file), or set from: "mesh"`,
+        });
       }
     }
   })
   .transform((network): TlsEdgeNetwork => {
-    const { from, ...ids } = network;
-    const existing = from === "existing" || Object.values(ids).some((v) => v !== undefined);
-    return existing ? { from: "existing", ...ids } : { from: "mesh" };
+    const { vpcId, vpcCidr, subnetIds } = network;
+    if (vpcId === undefined || subnetIds === undefined) return { from: "mesh" };
+    return { from: "existing", vpcId, ...(vpcCidr === undefined ? {} : { vpcCidr }), subnetIds };
   });
 
 export const tlsEdgeSchema = z
@@ -91,10 +104,10 @@ export const tlsEdgeSchema = z
       .describe("Give tasks a public IP (the original did). Only to reach AWS APIs without NAT or VPC endpoints; ingress stays limited to the allowed networks"),
     vpcEndpoints: z
       .boolean()
-      .optional()
+      .default(false)
       .describe(
-        "Create VPC endpoints (ECR API, ECR Docker, CloudWatch Logs, Secrets Manager, S3 gateway) so tasks without a public IP pull images and read secrets privately. " +
-          "Omitted: on for the mesh's network (it has no NAT gateway), off for an existing VPC (assumed to have a NAT gateway or its own endpoints)",
+        "Create VPC endpoints (ECR API, ECR Docker, CloudWatch Logs, Secrets Manager, S3 gateway) in an existing VPC without a NAT gateway, so tasks without a public IP pull images and read secrets privately. " +
+          "Off by default: the mesh's network has a NAT gateway or endpoints of its own (this would duplicate them), and an existing VPC is assumed to have either",
       ),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
@@ -102,8 +115,12 @@ export const tlsEdgeSchema = z
       .describe("CloudWatch Logs retention of /ecs/<serviceName>"),
     appImageTag: z
       .string()
-      .regex(IMAGE_TAG, "must be an image tag: letters, digits, '_', '.', '-', at most 128 characters")
-      .refine((tag) => tag !== "latest", 'must not be "latest": tags are immutable; deploy the tag scripts/push-images.sh prints')
+      // The pattern also goes into the JSON Schema (editors); the rule below then finds only the floating tag.
+      .regex(IMAGE_TAG, { message: INVALID_TAG, abort: true })
+      .superRefine((tag, ctx) => {
+        const problem = imageTagProblem(tag);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .optional()
       .describe("Default of the Terraform variable app_image_tag. Omitted: the service runs 0 tasks until app_image_tag is set"),
     ecrRepositoryName: z.string().optional().describe("ECR repository of the app image; default <serviceName>/flask-app"),

@@ -43,9 +43,8 @@ export class StackValues {
     readonly stack: string,
     readonly doc: TerraformDoc,
   ) {
-    // The stack's region is the spec's, written into its AWS provider (or a variable's default).
-    const provider = doc.provider?.aws?.[0]?.region;
-    const region = typeof provider === "string" && !provider.includes("${") ? provider : doc.variable?.aws_region?.default;
+    // The stack's region is the spec's, written into its AWS provider.
+    const region = doc.provider?.aws?.[0]?.region;
     this.region = typeof region === "string" ? region : "us-east-1";
   }
 
