@@ -290,6 +290,17 @@ export const meshSpecSchema = z
   })
   .describe("A Consul service mesh on AWS ECS");
 
+/**
+ * Fields of 0.1.0's spec that are gone, by path (formatPath), with what replaces
+ * them: the structure check names the replacement instead of calling the key unknown.
+ */
+export const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  availabilityZone: "(0.1.0) was removed: set network.zones[0].availabilityZone (each zone names its own)",
+  "network.publicSubnetCidr":
+    "(0.1.0) was replaced by network.zones: the subnet is private now, so write it as network.zones[0].privateSubnet, with a small publicSubnet for the NAT gateway (network.publicInstances: true gives the old public exposure)",
+  "consul.serverPrivateIp": "(0.1.0) was renamed to consul.serverPrivateIps, a list with one address per server: serverPrivateIps: [<address>]",
+};
+
 export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
