@@ -1,15 +1,21 @@
 import { TerraformResource, type TerraformStack } from "cdktf";
 
-/** The consul_server_security_group_<rule> rules of 0.1.0 that keep their rule name. */
+/** A resource's former address and its address now ("<type>.<name>"). */
+interface Move {
+  readonly from: `${string}.${string}`;
+  readonly to: `${string}.${string}`;
+}
+
+/** The consul_server_security_group_<rule> rules of 0.1.0 that keep their rule name: [type, name]. */
 const SERVER_RULES = [
-  "egress_rule.consul_server_security_group_egress_https",
-  "egress_rule.consul_server_security_group_egress_vpc",
-  "ingress_rule.consul_server_security_group_ingress_admin_ui",
-  "ingress_rule.consul_server_security_group_ingress_https_api",
-  "ingress_rule.consul_server_security_group_ingress_serf_lan_tcp",
-  "ingress_rule.consul_server_security_group_ingress_serf_lan_udp",
-  "ingress_rule.consul_server_security_group_ingress_server_rpc",
-  "ingress_rule.consul_server_security_group_ingress_ssh",
+  ["aws_vpc_security_group_egress_rule", "consul_server_security_group_egress_https"],
+  ["aws_vpc_security_group_egress_rule", "consul_server_security_group_egress_vpc"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_admin_ui"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_https_api"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_serf_lan_tcp"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_serf_lan_udp"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_server_rpc"],
+  ["aws_vpc_security_group_ingress_rule", "consul_server_security_group_ingress_ssh"],
 ] as const;
 
 /**
@@ -18,7 +24,7 @@ const SERVER_RULES = [
  * certificate (server 1 now), its security group and rules, the sidecars' public listener rule.
  * Terraform moves them in the state instead of creating a second copy beside the old one.
  */
-export const MOVED_SINCE_0_1_0: readonly { readonly from: string; readonly to: string }[] = [
+export const MOVED_SINCE_0_1_0: readonly Move[] = [
   { from: "aws_subnet.network_public_subnet", to: "aws_subnet.network_private_subnet_1" },
   { from: "aws_route_table_association.network_public_subnet_route_table", to: "aws_route_table_association.network_private_subnet_1_route_table" },
   { from: "aws_kms_key.log_key_key", to: "aws_kms_key.kms_key_key" },
@@ -37,7 +43,7 @@ export const MOVED_SINCE_0_1_0: readonly { readonly from: string; readonly to: s
   { from: "tls_cert_request.consul_secrets_server_cert_request", to: "tls_cert_request.consul_secrets_server_1_cert_request" },
   { from: "tls_locally_signed_cert.consul_secrets_server_certificate", to: "tls_locally_signed_cert.consul_secrets_server_1_certificate" },
   { from: "aws_security_group.consul_server_security_group_group", to: "aws_security_group.consul_servers_security_group_group" },
-  ...SERVER_RULES.map((rule) => ({ from: `aws_vpc_security_group_${rule}`, to: `aws_vpc_security_group_${rule.replace("consul_server_", "consul_servers_")}` })),
+  ...SERVER_RULES.map(([type, name]): Move => ({ from: `${type}.${name}`, to: `${type}.${name.replace("consul_server_", "consul_servers_")}` })),
   {
     from: "aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_envoy_public",
     to: "aws_vpc_security_group_ingress_rule.ecs_task_security_group_ingress_proxy_21000",
@@ -45,16 +51,16 @@ export const MOVED_SINCE_0_1_0: readonly { readonly from: string; readonly to: s
 ];
 
 /**
- * Adds the `moved` blocks whose new address the stack has (a spec without fixed servers has no
- * server instance to move to: its old one is destroyed). Call once every resource exists.
+ * Moves each resource the stack has from its former address (a `moved` block, which CDKTF also
+ * writes in HCL); a spec without fixed servers has no server instance to move to, so its old one
+ * is destroyed. Call once every resource exists.
  */
-export function addMovedBlocks(stack: TerraformStack, moves: readonly { readonly from: string; readonly to: string }[]): void {
-  const addresses = new Set(
+export function addMovedBlocks(stack: TerraformStack, moves: readonly Move[]): void {
+  const resources = new Map(
     stack.node
       .findAll()
       .filter(TerraformResource.isTerraformResource)
-      .map((resource) => `${resource.terraformResourceType}.${resource.friendlyUniqueId}`),
+      .map((resource) => [`${resource.terraformResourceType}.${resource.friendlyUniqueId}`, resource] as const),
   );
-  const present = moves.filter((move) => addresses.has(move.to));
-  if (present.length > 0) stack.addOverride("moved", present);
+  for (const { from, to } of moves) resources.get(to)?.moveFromId(from);
 }
