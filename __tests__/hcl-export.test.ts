@@ -94,8 +94,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  */
 function differences(json: unknown, hcl: unknown, at: string, out: string[]): void {
   if (isObject(json) && Array.isArray(hcl) && hcl.length === 1 && isObject(hcl[0])) hcl = hcl[0];
-  // A type constraint, and a removed block's address, are expressions in HCL, strings in JSON.
-  if ((at.endsWith(".type") || /\.removed\[\d+\]\.from$/.test(at)) && typeof hcl === "string" && /^\$\{[^{}]*\}$/.test(hcl)) hcl = hcl.slice(2, -1);
+  // A type constraint, and a removed or moved block's address, are expressions in HCL, strings in JSON.
+  if ((at.endsWith(".type") || /\.(removed\[\d+\]\.from|moved\[\d+\]\.(from|to))$/.test(at)) && typeof hcl === "string" && /^\$\{[^{}]*\}$/.test(hcl)) hcl = hcl.slice(2, -1);
   if (Array.isArray(json) && Array.isArray(hcl)) {
     if (json.length !== hcl.length) out.push(`${at}: ${json.length} items in JSON, ${hcl.length} in HCL`);
     else json.forEach((v, i) => differences(v, hcl[i], `${at}[${i}]`, out));

@@ -111,6 +111,7 @@ describe("secrets of the mesh", () => {
 
   it("keeps the server's user data independent of the services, so adding one never touches the server: its policy only gains the new token's secret", () => {
     const withThird = synthAllStacks({
+      consul: { serverPrivateIps: ["10.0.101.100"] },
       services: {
         "http-server": { image: "hashicorp/http-echo:1.0.0", port: 80, command: ["-listen=127.0.0.1:80", "-text=hello world"], count: 3, healthCheck: { type: "http" } },
         "http-client": { image: "curlimages/curl:8.11.1", port: 8080, command: ["sleep", "infinity"], upstreams: [{ destination: "http-server", localBindPort: 8085 }] },

@@ -10,7 +10,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
 import { SPEC_LIMITS } from "../lib/spec/limits";
 import { loadSpecFile, parseDocument, parseSpec } from "../lib/spec/load";
-import { REPORT_FILES, REPORT_NAME } from "../lib/synth-report";
+import { REPORT_FILES, REPORT_NAME, writeErrorReport } from "../lib/synth-report";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spec-loader-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -238,6 +238,38 @@ describe("listing problems", () => {
     const text = formatSpecIssues("t.yaml", [{ path: "line 1, column 3", message: "bad", excerpt: "a: [\n  ^" }, ...issues], []);
     expect(text.split("\n").slice(0, 4)).toEqual([`Mesh spec t.yaml is invalid (${MAX_LISTED_ISSUES + 3} errors):`, "  - line 1, column 3: bad", "      a: [", "        ^"]);
     expect(text).toMatch(/\n {2}\.\.\. and 3 more errors \(fix the ones above first\)$/);
+  });
+
+  it("prints a warning that applies to many services once, with the count and their names; every path stays in the warnings", () => {
+    const names = Array.from({ length: 500 }, (_, i) => `svc-${String(i).padStart(3, "0")}`);
+    const services = Object.fromEntries(names.map((name) => [name, { image: "hashicorp/http-echo:1.0.0", count: 0 }]));
+    const { warnings, source } = parseSpec({ services }, "many.yaml");
+    const unset = warnings.filter((w) => /^unset: the app runs as its image's default user/.test(w.message));
+    expect(unset.map((w) => w.path)).toEqual(names.map((name) => `services.${name}.user`));
+
+    const lines = formatSpecIssues(source, [], warnings).split("\n");
+    expect(lines.filter((line) => line.includes("user"))).toEqual([
+      `  - services.*.user: ${unset[0]!.message} (500 services: svc-000, svc-001, svc-002, svc-003, svc-004 and 495 more)`,
+    ]);
+    // Under cdktf synth too: one annotation for the 500.
+    const out = fs.mkdtempSync(path.join(tmp, "report-"));
+    writeErrorReport(out, source, [], warnings);
+    const annotations = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).stacks[REPORT_NAME].annotations as { message: string }[];
+    expect(annotations.filter((a) => a.message.includes("user")).map((a) => a.message)).toEqual([lines.find((line) => line.includes("user"))!.slice(4)]);
+  });
+
+  it("keeps a warning of one service, and different messages on the same field, apart", () => {
+    const issues = [
+      { path: "services.a.user", message: "m" },
+      { path: "services.b.port", message: "m" },
+      { path: "services.c.user", message: "other" },
+      { path: "services.d.user", message: "m" },
+    ];
+    expect(formatSpecIssues("t.yaml", [], issues).split("\n").slice(1)).toEqual([
+      "  - services.*.user: m (2 services: a, d)",
+      "  - services.b.port: m",
+      "  - services.c.user: other",
+    ]);
   });
 });
 

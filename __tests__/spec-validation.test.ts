@@ -171,7 +171,6 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
     "ecsHosts",
     /set privateIps \(fixed hosts\) or autoScaling \(an Auto Scaling group\), not both/,
   ],
-  ["hosts with neither", (s) => (s.ecsHosts = { instanceType: "t3.small" }), "ecsHosts", /set privateIps \(fixed hosts\) or autoScaling/],
   [
     "an Auto Scaling group too small for the tasks",
     (s) => (s.ecsHosts = { instanceType: "t3.small", autoScaling: { minSize: 1, maxSize: 1 } }),

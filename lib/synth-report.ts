@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AnnotationMetadataEntryType, Manifest, type IManifest, type StackAnnotation } from "cdktf";
-import { MAX_LISTED_ISSUES, type SpecIssue } from "./spec/issues";
+import { groupedByService, MAX_LISTED_ISSUES, type SpecIssue } from "./spec/issues";
 
 /** Set by cdktf-cli (cli-core SynthStack) for the app it runs: the CLI will print the manifest's annotations. */
 export function runByCdktfCli(env: NodeJS.ProcessEnv): boolean {
@@ -59,12 +59,13 @@ export function writeErrorReport(outdir: string, source: string, errors: readonl
 }
 
 function asAnnotations(source: string, issues: readonly SpecIssue[], level: AnnotationMetadataEntryType, kind: string): StackAnnotation[] {
-  const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => ({
+  const shown = groupedByService(issues);
+  const listed = shown.slice(0, MAX_LISTED_ISSUES).map((issue) => ({
     constructPath: source,
     level,
     message: `${issue.path}: ${issue.message}${issue.excerpt ? `\n${issue.excerpt.replace(/^/gm, "    ")}` : ""}`,
   }));
-  const rest = issues.length - listed.length;
+  const rest = shown.length - listed.length;
   if (rest > 0) listed.push({ constructPath: source, level, message: `... and ${rest} more ${kind}${rest === 1 ? "" : "s"} (fix the ones above first)` });
   return listed;
 }

@@ -7,6 +7,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
+import { addMovedBlocks, MOVED_SINCE_0_1_0 } from "./moved";
 import { MeshVariables } from "../lib/constructs/mesh-variables";
 import { MeshNetwork } from "../lib/constructs/network";
 import { ConsulServers } from "../lib/constructs/consul-server";
@@ -249,6 +250,7 @@ export class MeshStack extends MeshBaseStack {
       this.output("consul_snapshot_bucket", this.snapshots.bucket.bucket, "S3 bucket of the Consul snapshots (README: restore)");
       this.output("consul_snapshot_restore_role_arn", this.snapshots.restoreRole.arn, "The only role that may read snapshots: assume it to restore (README: restore)");
     }
+    addMovedBlocks(this, MOVED_SINCE_0_1_0);
   }
 
   /**

@@ -39,7 +39,7 @@ function deploymentFor(capacity: ServicePlan["capacity"], count: number): Servic
 
 function hostsPlan(spec: MeshSpec): HostsPlan {
   const { ecsHosts } = spec;
-  const placement: HostsPlan["placement"] = ecsHosts.autoScaling ? { kind: "auto-scaling", ...ecsHosts.autoScaling } : { kind: "fixed", privateIps: ecsHosts.privateIps ?? [] };
+  const placement: HostsPlan["placement"] = ecsHosts.autoScaling ? { kind: "auto-scaling", ...ecsHosts.autoScaling } : { kind: "fixed", privateIps: ecsHosts.privateIps };
   return {
     instanceType: ecsHosts.instanceType,
     architecture: architectureOf(ecsHosts.instanceType),

@@ -9,9 +9,6 @@ export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult):
   const { hosts } = plan;
   const perHost = hosts.tasksPerHost;
   const hostsLabel = hosts.placement.kind === "fixed" ? `${hosts.maxHosts} ×` : `at most ${hosts.maxHosts} (autoScaling.maxSize) ×`;
-  if (hosts.placement.kind === "fixed" && hosts.placement.privateIps.length === 0) {
-    errors.push({ path: "ecsHosts", message: "set privateIps (fixed hosts) or autoScaling (an Auto Scaling group behind a capacity provider)" });
-  }
   if (hosts.placement.kind === "auto-scaling" && hosts.placement.minSize > hosts.placement.maxSize) {
     errors.push({ path: "ecsHosts.autoScaling.minSize", message: `${hosts.placement.minSize} is above maxSize ${hosts.placement.maxSize}` });
   }

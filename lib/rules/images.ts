@@ -5,6 +5,7 @@ import { ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
+import { listed } from "../spec/issues";
 import { IMAGE_ARCHITECTURES } from "../versions";
 import type { RuleResult } from "./index";
 
@@ -54,11 +55,6 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
         `Docker Hub allows ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} per hour per address, so tasks fail with "toomanyrequests" until the hour is over. Set ${fixes.join("; and ")}`,
     });
   }
-}
-
-/** At most five names, then how many more: a warning stays readable at 500 services. */
-function listed(names: readonly string[]): string {
-  return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
 }
 
 interface PullBudget {

@@ -49,12 +49,46 @@ export function formatSpecIssues(source: string, errors: readonly SpecIssue[], w
 }
 
 function listIssues(issues: readonly SpecIssue[], kind: string, lines: string[]): void {
-  for (const issue of issues.slice(0, MAX_LISTED_ISSUES)) {
+  const shown = groupedByService(issues);
+  for (const issue of shown.slice(0, MAX_LISTED_ISSUES)) {
     lines.push(`  - ${issue.path}: ${issue.message}`);
     if (issue.excerpt) for (const line of issue.excerpt.split("\n")) lines.push(`      ${line}`.trimEnd());
   }
-  const rest = issues.length - MAX_LISTED_ISSUES;
+  const rest = shown.length - MAX_LISTED_ISSUES;
   if (rest > 0) lines.push(`  ... and ${rest} more ${kind}${rest === 1 ? "" : "s"} (fix the ones above first)`);
+}
+
+/** At most five names, then how many more: a line stays readable at 500 services. */
+export function listed(names: readonly string[]): string {
+  return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+}
+
+/** services.<name> and the rest of the path under it. */
+const SERVICE_PATH = /^services\.([^.[\]]+)(.*)$/;
+
+/**
+ * Issues as they are shown: the same message on the same field of several services is one line at
+ * services.*.<field> naming the services, where the first of them stood. The issues themselves
+ * (LoadedSpec.warnings, SpecError) keep every path.
+ */
+export function groupedByService(issues: readonly SpecIssue[]): SpecIssue[] {
+  const keyOf = (issue: SpecIssue) => {
+    const match = issue.excerpt === undefined ? SERVICE_PATH.exec(issue.path) : null;
+    return match ? { name: match[1]!, key: `${match[2]}\n${issue.message}`, field: match[2]! } : undefined;
+  };
+  const services = new Map<string, string[]>();
+  for (const issue of issues) {
+    const at = keyOf(issue);
+    if (at) services.set(at.key, [...(services.get(at.key) ?? []), at.name]);
+  }
+  const shown: SpecIssue[] = [];
+  for (const issue of issues) {
+    const at = keyOf(issue);
+    const names = at ? services.get(at.key)! : [];
+    if (!at || names.length === 1) shown.push(issue);
+    else if (names[0] === at.name) shown.push({ path: `services.*${at.field}`, message: `${issue.message} (${names.length} services: ${listed(names)})` });
+  }
+  return shown;
 }
 
 /** The closest candidate within a small edit distance, for "did you mean" hints. */

@@ -16,6 +16,9 @@ export const SERVICE_NAME_PATTERN = `[a-z][a-z0-9-]{0,${MAX_SERVICE_NAME - 2}}[a
 /** Keeps every derived name (IAM name_prefix of 38 characters, see lib/aws-limits.ts) within AWS limits. */
 export const MAX_CLUSTER_NAME = 20;
 
+/** The original demo's two ECS hosts: fixed hosts where a spec chooses no placement. */
+const DEFAULT_ECS_HOST_IPS = ["10.0.101.150", "10.0.101.155"] as const;
+
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 /** EC2 instance type names (family with a generation digit, '.', size), e.g. t3.small, m7gd.2xlarge, u-6tb1.metal. */
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
@@ -64,18 +67,16 @@ export const healthCheckSchema = z
   ])
   .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
 
-const passiveHealthCheckDefaults = { enabled: true, intervalSeconds: 10, maxFailures: 5, enforcingConsecutive5xxPercent: 100, maxEjectionPercent: 50, baseEjectionTimeSeconds: 30 };
-
 export const passiveHealthCheckSchema = z
   .strictObject({
-    enabled: z.boolean().default(passiveHealthCheckDefaults.enabled),
-    intervalSeconds: z.number().int().min(1).max(300).default(passiveHealthCheckDefaults.intervalSeconds).describe("How often Envoy counts the failures"),
-    maxFailures: z.number().int().min(1).max(1000).default(passiveHealthCheckDefaults.maxFailures).describe("Consecutive 5xx or connection failures before an instance is ejected"),
-    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.enforcingConsecutive5xxPercent),
-    maxEjectionPercent: z.number().int().min(0).max(100).default(passiveHealthCheckDefaults.maxEjectionPercent).describe("At most this share of instances is ejected at once"),
-    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(passiveHealthCheckDefaults.baseEjectionTimeSeconds),
+    enabled: z.boolean().default(true),
+    intervalSeconds: z.number().int().min(1).max(300).default(10).describe("How often Envoy counts the failures"),
+    maxFailures: z.number().int().min(1).max(1000).default(5).describe("Consecutive 5xx or connection failures before an instance is ejected"),
+    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(100),
+    maxEjectionPercent: z.number().int().min(0).max(100).default(50).describe("At most this share of instances is ejected at once"),
+    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(30),
   })
-  .default(passiveHealthCheckDefaults)
+  .prefault({})
   .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
 
 export const upstreamSchema = z.strictObject({
@@ -183,7 +184,7 @@ export const meshSpecSchema = z
           .default(false)
           .describe("The original demo's exposure: the server and hosts in the public subnets with public IPs (a warning; never in production)"),
       })
-      .default({ vpcCidr: "10.0.0.0/16", zones: [{ privateSubnet: "10.0.101.0/24", publicSubnet: "10.0.1.0/28" }], egress: "nat-gateway", publicInstances: false }),
+      .prefault({}),
     consul: z
       .strictObject({
         datacenter: z
@@ -203,7 +204,7 @@ export const meshSpecSchema = z
             intervalMinutes: z.number().int().min(5).max(1440).default(60),
             retentionDays: z.number().int().min(1).max(3650).default(30),
           })
-          .default({ enabled: true, intervalMinutes: 60, retentionDays: 30 })
+          .prefault({})
           .describe("consul snapshot save to a versioned, KMS-encrypted S3 bucket"),
         releaseS3Uri: z
           .string()
@@ -211,18 +212,15 @@ export const meshSpecSchema = z
           .optional()
           .describe("Where servers download the Consul release zip when they have no internet (egress vpc-endpoints); checked against the pinned SHA-256"),
       })
-      .default({
-        datacenter: "aws",
-        serverInstanceType: "t3.micro",
-        servers: 1,
-        serverPrivateIps: ["10.0.101.100"],
-        dataVolumeGiB: 10,
-        snapshots: { enabled: true, intervalMinutes: 60, retentionDays: 30 },
-      }),
+      .prefault({}),
     ecsHosts: z
       .strictObject({
         instanceType: instanceType.default("t3.small").describe("Sized for its ENI count: awsvpc tasks per host = ENIs - 1"),
-        privateIps: z.array(ipv4).min(1).optional().describe("Fixed hosts, one per address (the original's .150 and .155)"),
+        privateIps: z
+          .array(ipv4)
+          .min(1)
+          .optional()
+          .describe(`Fixed hosts, one per address. Omitted without autoScaling: the original's ${DEFAULT_ECS_HOST_IPS.join(" and ")}`),
         autoScaling: z
           .strictObject({
             minSize: z.number().int().min(0).max(1000).default(1),
@@ -233,7 +231,11 @@ export const meshSpecSchema = z
           .describe("An Auto Scaling group across the zones behind an ECS capacity provider (managed scaling and termination protection)"),
       })
       .refine((hosts) => !(hosts.privateIps && hosts.autoScaling), "set privateIps (fixed hosts) or autoScaling (an Auto Scaling group), not both")
-      .default({ instanceType: "t3.small", privateIps: ["10.0.101.150", "10.0.101.155"] }),
+      // One placement, always: the Auto Scaling group when asked for, else fixed hosts.
+      .transform(({ instanceType, privateIps, autoScaling }) =>
+        autoScaling ? { instanceType, autoScaling } : { instanceType, privateIps: privateIps ?? [...DEFAULT_ECS_HOST_IPS] },
+      )
+      .prefault({}),
     images: z
       .strictObject({
         pullThroughCache: z
@@ -251,7 +253,7 @@ export const meshSpecSchema = z
             "Let Fargate agent tasks pull Envoy from Docker Hub anonymously on every start (10 pulls per hour per NAT address: a crash loop locks the service out for an hour); off: such a service is an error until it has dockerHubCredentialsSecretArn, the dataplane architecture or EC2",
           ),
       })
-      .default({ pullThroughCache: true, allowAnonymousDockerHubPulls: false }),
+      .prefault({}),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
       .default(365)
@@ -281,12 +283,23 @@ export const meshSpecSchema = z
           .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.37.11")
           .default(DEFAULT_VERSIONS.envoy),
       })
-      .default({ ...DEFAULT_VERSIONS })
+      .prefault({})
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z.array(intentionSchema).default([]).describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
   })
   .describe("A Consul service mesh on AWS ECS");
+
+/**
+ * Fields of 0.1.0's spec that are gone, by path (formatPath), with what replaces
+ * them: the structure check names the replacement instead of calling the key unknown.
+ */
+export const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  availabilityZone: "(0.1.0) was removed: set network.zones[0].availabilityZone (each zone names its own)",
+  "network.publicSubnetCidr":
+    "(0.1.0) was replaced by network.zones: the subnet is private now, so write it as network.zones[0].privateSubnet, with a small publicSubnet for the NAT gateway (network.publicInstances: true gives the old public exposure)",
+  "consul.serverPrivateIp": "(0.1.0) was renamed to consul.serverPrivateIps, a list with one address per server: serverPrivateIps: [<address>]",
+};
 
 export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;

@@ -8,7 +8,7 @@
 // failed setting falls back to its default. Unknown keys alone do not fail a unit: they are
 // stripped and reported.
 import type { z } from "zod";
-import { meshSpecSchema, type MeshSpec } from "./schema";
+import { meshSpecSchema, RETIRED_FIELDS, type MeshSpec } from "./schema";
 import { closest, formatPath, type SpecIssue } from "./issues";
 
 type Path = readonly PropertyKey[];
@@ -130,6 +130,8 @@ function describeIssue(issue: z.core.$ZodIssue): SpecIssue {
       path,
       message: issue.keys
         .map((key) => {
+          const retired = RETIRED_FIELDS[formatPath([...issue.path, key])];
+          if (retired) return `"${key}" ${retired}`;
           const hint = closest(key, known);
           return `unknown key "${key}"${hint ? `; did you mean "${hint}"?` : known.length ? `; allowed keys: ${known.join(", ")}` : ""}`;
         })
