@@ -7,9 +7,10 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
+import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/issues";
 import { SPEC_LIMITS } from "../lib/spec/limits";
-import { loadSpecFile, parseDocument, parseSpec } from "../lib/spec/load";
+import { loadSpecFile, parseSpec } from "../lib/pipeline";
+import { parseDocument } from "../lib/spec/document";
 import { REPORT_FILES, REPORT_NAME } from "../lib/synth-report";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spec-loader-"));

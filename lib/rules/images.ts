@@ -5,7 +5,7 @@ import { ECS_CPU_ARCHITECTURE, IMAGE_TAG } from "../aws-limits";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { IMAGE_ARCHITECTURES } from "../versions";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;

@@ -7,7 +7,7 @@
 import { imagePinProblem, registryOf } from "./images";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export type Verdict = "ok" | "warning" | "error";
 

@@ -2,7 +2,7 @@
 // part of the mesh has a way out: a NAT gateway, a public IP, or the VPC endpoint it needs.
 import { contains, formatIp, parseCidr, parseIp, type Cidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** AWS reserves the first four and the last address of every subnet. */
 const RESERVED_PER_SUBNET = 5;

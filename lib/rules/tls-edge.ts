@@ -1,7 +1,7 @@
 // System 2 beside the mesh: its private DNS namespace and how its tasks reach AWS.
 import TLDS from "tlds";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 const PUBLIC_TLDS: ReadonlySet<string> = new Set(TLDS);
 

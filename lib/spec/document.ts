@@ -5,7 +5,7 @@
 // keys with a check of their own that is linear in the number of keys (the yaml library's
 // uniqueKeys compares each key with every earlier key of its mapping: quadratic).
 import YAML, { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, type CST, type Document, type Node as YamlNode, type YAMLMap } from "yaml";
-import { SpecError, type SpecIssue } from "./issues";
+import { SpecError, type SpecIssue } from "../issues";
 import { formatBytes, SPEC_LIMITS } from "./limits";
 
 /** YAML or JSON, bounded by SPEC_LIMITS, duplicate keys rejected, positions in every error. */
