@@ -38,7 +38,7 @@ export interface LoadedSpec {
 export const DEFAULT_SOURCE = "the built-in default";
 
 /** The spec file named by MESH_SPEC, else by the cdktf.json context key meshSpec, else none. */
-export function specPathFrom(env: NodeJS.ProcessEnv, context: unknown): string | undefined {
+function specPathFrom(env: NodeJS.ProcessEnv, context: unknown): string | undefined {
   const fromEnv = env.MESH_SPEC?.trim();
   if (fromEnv) return fromEnv;
   return typeof context === "string" && context.trim() !== "" ? context.trim() : undefined;

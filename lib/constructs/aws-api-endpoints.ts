@@ -23,7 +23,7 @@ export interface AwsApiEndpointsProps {
 }
 
 /** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets. */
-export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 /**
  * VPC endpoints that let instances and tasks without a NAT gateway or public IP reach AWS:
