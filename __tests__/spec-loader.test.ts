@@ -164,6 +164,19 @@ describe("spec documents", () => {
     ]);
   });
 
+  it("rejects tags, which would turn a value into something else or be dropped silently", () => {
+    expect(errorsOf("services:\n  web: {image: !Ref Image, port: 80}\n")).toEqual([
+      expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: !Ref; a spec holds plain values .*remove the tag$/) }),
+    ]);
+    expect(errorsOf("services:\n  web: {image: !!binary aGVsbG8=, port: 80}\n")).toEqual([
+      expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: tag:yaml\.org,2002:binary;/) }),
+    ]);
+  });
+
+  it("reads YAML 1.2's core schema even under a %YAML 1.1 directive: no merge keys, no yes/no booleans", () => {
+    expect(parseDocument("%YAML 1.1\n---\n<<: {name: a}\nenabled: yes\n", "t.yaml")).toEqual({ "<<": { name: "a" }, enabled: "yes" });
+  });
+
   it("rejects a file with more than one document", () => {
     expect(errorsOf("services: {}\n---\nname: x\n")).toEqual([expect.objectContaining({ message: expect.stringMatching(/more than one YAML document/) })]);
   });
