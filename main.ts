@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { loadSpec } from "./lib/spec/load";
-import { formatSpecIssues, SpecError } from "./lib/spec/issues";
+import { loadSpec } from "./lib/pipeline";
+import { formatSpecIssues, SpecError } from "./lib/issues";
 import { REPORT_FILES, runByCdktfCli, writeErrorReport } from "./lib/synth-report";
 import { skipTokenStackTraces } from "./lib/token-stack-traces";
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { planOf, renderServiceTask, synthAllStacks } from "./support/synth";
 import { ecsContainerDefinitionErrors, heredocBody, lintShell, materializeTerraformString, parseHcl, taskDefinitionErrors, terraformTemplateProblems } from "../tools/judges";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { meshSpecSchema, type MeshSpec } from "../lib/spec/schema";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";

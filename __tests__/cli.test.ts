@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { CliExit, parseCli, runTool } from "../tools/support";
 import { OUTPUT_MARKER, userDataOf } from "../tools/render";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { EXPECTED_DIFFERENCES, jsonDifferences } from "../tools/synth-cdktn";
 import { synthAllStacks } from "./support/synth";
 

@@ -3,10 +3,10 @@
 // Each case below reaches one such check (named beside it); the outcome is either a SpecError at
 // the field, or a synthesis that succeeds, never an exception from a construct.
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../lib/spec/load";
-import { SpecError } from "../lib/spec/issues";
+import { parseSpec } from "../lib/pipeline";
+import { SpecError } from "../lib/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { synthAllStacks } from "./support/synth";
 

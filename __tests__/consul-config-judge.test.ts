@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { countKeys, judgeConsulConfig } from "../tools/judges/consul-config";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION } from "../tools/judges/consul-reference";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";

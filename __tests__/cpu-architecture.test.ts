@@ -2,8 +2,8 @@
 // the architectures each pinned image publishes, and written into the task definition.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { parseSpec } from "../lib/spec/load";
-import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { parseSpec } from "../lib/pipeline";
+import { SpecError, type SpecIssue } from "../lib/issues";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { checkCpuArchitecture } from "../lib/rules/images";
 import { IMAGE_ARCHITECTURES } from "../lib/versions";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { extractReadmeDiagram, meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram, serviceNodeId } from "../tools/mesh-graph";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { DEFAULT_SOURCE, loadSpecFile, parseSpec } from "../lib/spec/load";
+import { DEFAULT_SOURCE, loadSpecFile, parseSpec } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 
 const defaultSpec = parseSpec(DEFAULT_SPEC, DEFAULT_SOURCE).plan;

@@ -8,7 +8,7 @@ import { parse } from "@cdktf/hcl2json";
 import { App } from "cdktf";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { meshSpecSchema } from "../lib/spec/schema";
 import { buildPlan } from "../lib/plan/build";
 import type { MeshPlan } from "../lib/plan/types";

@@ -1,4 +1,4 @@
-// The judges of __tests__/support/judges.ts judged: each one must reject known-bad input with a
+// The judges of tools/judges judged: each one must reject known-bad input with a
 // message that says where, and accept a valid minimal input. A judge that cannot fail proves nothing.
 import * as fs from "node:fs";
 import * as os from "node:os";

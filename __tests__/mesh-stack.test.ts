@@ -2,7 +2,7 @@
 // of the mesh stack. Rendered artifacts are judged in artifacts.test.ts.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { CONSUL, ENVOY } from "../lib/versions";
 import { synthMeshStack } from "./support/synth";

@@ -1,9 +1,9 @@
 // Every resource name is decided once, in the plan, and checked against its AWS limit by a rule;
 // the spec is the only channel for what a rule checks (no Terraform variable overrides it).
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../lib/spec/load";
-import { SpecError } from "../lib/spec/issues";
-import { loadSpecFile } from "../lib/spec/load";
+import { parseSpec } from "../lib/pipeline";
+import { SpecError } from "../lib/issues";
+import { loadSpecFile } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { planOf, synthMeshStack } from "./support/synth";
 

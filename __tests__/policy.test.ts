@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { POLICY_RULES, READONLY_ROOT_EXCEPTION_LABEL, runPolicy, type PolicyOptions, type TerraformJson } from "../tools/policy-rules";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { synthAllStacks } from "./support/synth";
 
 // ---------------------------------------------------------------------------------------------

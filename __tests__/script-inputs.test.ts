@@ -3,7 +3,7 @@
 // reaper and consul-acl-sync have, dropped from the rendered user data, is reported.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { judgeScriptInputs } from "../tools/judges/script-inputs";
 import { synthAllStacks } from "./support/synth";
 

@@ -23,7 +23,7 @@ import {
   type StubCall,
 } from "../tools/judges/run-script";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { loadSpecFile } from "../lib/spec/load";
+import { loadSpecFile } from "../lib/pipeline";
 import { CONSUL } from "../lib/versions";
 import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";

@@ -3,8 +3,8 @@
 // is covered (or, without a default, has to be listed as a switch below) without editing this test.
 import { describe, expect, it } from "vitest";
 import { buildPlan } from "../lib/plan/build";
-import { formatPath } from "../lib/spec/issues";
-import { parseSpec } from "../lib/spec/load";
+import { formatPath } from "../lib/issues";
+import { parseSpec } from "../lib/pipeline";
 import { meshSpecSchema } from "../lib/spec/schema";
 
 type Def = Record<string, unknown> & { type: string };

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { meshSpecJsonSchema } from "../lib/spec/json-schema";
-import { loadSpec, loadSpecFile } from "../lib/spec/load";
+import { loadSpec, loadSpecFile } from "../lib/pipeline";
 import { meshSpecSchema } from "../lib/spec/schema";
 import { synthAllStacks } from "./support/synth";
 

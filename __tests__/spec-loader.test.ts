@@ -7,9 +7,10 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
-import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/spec/issues";
+import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "../lib/issues";
 import { SPEC_LIMITS } from "../lib/spec/limits";
-import { loadSpecFile, parseDocument, parseSpec } from "../lib/spec/load";
+import { loadSpecFile, parseSpec } from "../lib/pipeline";
+import { parseDocument } from "../lib/spec/document";
 import { REPORT_FILES, REPORT_NAME, writeErrorReport } from "../lib/synth-report";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spec-loader-"));
@@ -161,6 +162,19 @@ describe("spec documents", () => {
     expect(errorsOf("services:\n  ? [a, b]\n  : {image: a:1}\n")).toEqual([
       expect.objectContaining({ path: "line 2, column 5", message: expect.stringMatching(/a key must be a plain value/) }),
     ]);
+  });
+
+  it("rejects tags, which would turn a value into something else or be dropped silently", () => {
+    expect(errorsOf("services:\n  web: {image: !Ref Image, port: 80}\n")).toEqual([
+      expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: !Ref; a spec holds plain values .*remove the tag$/) }),
+    ]);
+    expect(errorsOf("services:\n  web: {image: !!binary aGVsbG8=, port: 80}\n")).toEqual([
+      expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: tag:yaml\.org,2002:binary;/) }),
+    ]);
+  });
+
+  it("reads YAML 1.2's core schema even under a %YAML 1.1 directive: no merge keys, no yes/no booleans", () => {
+    expect(parseDocument("%YAML 1.1\n---\n<<: {name: a}\nenabled: yes\n", "t.yaml")).toEqual({ "<<": { name: "a" }, enabled: "yes" });
   });
 
   it("rejects a file with more than one document", () => {

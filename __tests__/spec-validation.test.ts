@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseDocument, parseSpec } from "../lib/spec/load";
-import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { parseSpec } from "../lib/pipeline";
+import { parseDocument } from "../lib/spec/document";
+import { SpecError, type SpecIssue } from "../lib/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 

@@ -22,8 +22,8 @@ import { ENVOY } from "../lib/versions";
 const leftovers: string[] = [];
 afterAll(() => leftovers.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 import { planOf, synthAllStacks } from "./support/synth";
-import { parseSpec } from "../lib/spec/load";
-import { SpecError, type SpecIssue } from "../lib/spec/issues";
+import { parseSpec } from "../lib/pipeline";
+import { SpecError, type SpecIssue } from "../lib/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 

@@ -12,7 +12,7 @@ import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan } from "../lib/plan
 import { checkPlan } from "../lib/rules";
 import { reachOf, trustModel } from "../lib/rules/trust";
 import { ENVOY_PORTS, TASK_PATHS } from "../lib/facts";
-import { loadSpec, loadSpecFile } from "../lib/spec/load";
+import { loadSpec, loadSpecFile } from "../lib/pipeline";
 import { synthAllStacks } from "./support/synth";
 
 const defaultPlan = loadSpec({}, undefined).plan;

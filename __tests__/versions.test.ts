@@ -2,7 +2,7 @@
 // that need no warning on the day they were pinned, and warnings that name what to move to.
 import { describe, expect, it } from "vitest";
 import { supportCheckDay, supportWarnings } from "../lib/rules/versions";
-import { COMPATIBILITY, DEFAULT_VERSIONS, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON, type Versions } from "../lib/versions";
+import { COMPATIBILITY, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON, type Versions } from "../lib/versions";
 
 const at = (versions: Partial<Versions>, day: string, usesEnvoy = true) => supportWarnings({ ...DEFAULT_VERSIONS, ...versions } as Versions, usesEnvoy, day);
 
@@ -16,6 +16,10 @@ describe("the version matrix", () => {
     // The default Envoy is the newest supported line HashiCorp pairs with the default Consul.
     const supported = COMPATIBILITY[minorOf(DEFAULT_VERSIONS.consul)]!.envoy.filter((line) => END_OF_SUPPORT.envoy[line]! > VERSIONS_PINNED_ON);
     expect(supported[0]).toBe(minorOf(DEFAULT_VERSIONS.envoy));
+  });
+
+  it("has a compatibility row for every Consul release a spec may pick (the versions rule reads it unchecked)", () => {
+    expect(Object.keys(CONSUL_RELEASES).filter((release) => !COMPATIBILITY[minorOf(release)])).toEqual([]);
   });
 
   it("warns for an Envoy line past its end, naming the supported patches to move to", () => {

@@ -1,6 +1,8 @@
-// AWS numbers the validator and the constructs rely on. Sources: EC2 "Elastic network
-// interfaces" per instance type; ECS "Task CPU and memory" for Fargate; IAM, EC2, CloudWatch
-// Logs, ECR and Cloud Map quotas (summarised in shared/reference/facts.md).
+// AWS numbers the validator and the constructs rely on. Sources: EC2 network interfaces per
+// instance type (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/AvailableIpPerENI.html);
+// Fargate task CPU and memory
+// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html); the
+// IAM, EC2, CloudWatch Logs, ECR and Cloud Map quotas in each service's AWS documentation.
 
 /** Maximum network interfaces per instance type (EC2 docs, "Maximum IP addresses per network interface"). */
 export const ENI_LIMITS: Readonly<Record<string, number>> = {

@@ -130,6 +130,15 @@ export const CONSUL_ECS_IMAGE = { user: "consul-ecs", binary: "/bin/consul-ecs" 
 /** Docker label by which a container definition documents why its root filesystem is writable. */
 export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";
 
+/**
+ * Lifetimes of the certificates Terraform issues (Consul's TLS, the TLS edge's): a private CA,
+ * and server certificates Terraform re-issues this many days before they expire.
+ */
+export const CERTIFICATE_DAYS = { ca: 5 * 365, server: 365, renewBefore: 30 } as const;
+
+/** Days Secrets Manager keeps a deleted secret of the mesh before it is gone. */
+export const SECRET_RECOVERY_WINDOW_DAYS = 7;
+
 /** go-sockaddr template Consul evaluates at start: the task's or host's private address. */
 export const CONSUL_PRIVATE_IP = "{{ GetPrivateIP }}";
 

@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AnnotationMetadataEntryType, Manifest, type IManifest, type StackAnnotation } from "cdktf";
-import { groupedByService, MAX_LISTED_ISSUES, type SpecIssue } from "./spec/issues";
+import { groupedByService, MAX_LISTED_ISSUES, type SpecIssue } from "./issues";
 
 /** Set by cdktf-cli (cli-core SynthStack) for the app it runs: the CLI will print the manifest's annotations. */
 export function runByCdktfCli(env: NodeJS.ProcessEnv): boolean {

@@ -11,7 +11,7 @@ import type { MeshPlan } from "../lib/plan/types";
 import type { MeshStack } from "./mesh-stack";
 
 /** The addresses this stack gave the dataplane login before the servers created it (0.1.0). */
-export const FORMERLY_MANAGED_LOGIN = [
+const FORMERLY_MANAGED_LOGIN = [
   "consul_acl_auth_method.dataplane_login_auth_method",
   "consul_acl_binding_rule.dataplane_login_binding_rule",
   "consul_node.dataplane_login_synthetic_node",

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { meshDot, meshMermaid, readmeDiagramBlock, README_END, README_START, renderSvg, replaceReadmeDiagram } from "./mesh-graph";
-import { DEFAULT_SOURCE } from "../lib/spec/load";
+import { DEFAULT_SOURCE } from "../lib/pipeline";
 import { loadProjectSpec, parseCli, PROJECT_ROOT, runTool, usageError } from "./support";
 
 const USAGE = `usage: npm run diagram -- [--spec <file>] [--format mermaid|dot|svg] [--out <dir>] [--readme]

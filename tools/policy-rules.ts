@@ -1,7 +1,8 @@
 // Security policy over synthesized Terraform JSON (cdk.tf.json): the checks a reviewer runs with
 // checkov or trivy, plus the mesh's own (Consul admin ports, secrets by reference, sensitive
-// outputs). Pure functions: no file system, no test framework. Rule IDs are the checkov/trivy
-// IDs of /work/shared/reference/facts.md where a scanner has the check, MESH_* otherwise.
+// outputs). Pure functions: no file system, no test framework. Rule IDs are checkov's
+// (https://www.checkov.io/5.Policy%20Index/terraform.html) or trivy's (https://avd.aquasec.com/)
+// where a scanner has the check, MESH_* otherwise.
 import * as YAML from "yaml";
 import { CONSUL_PORTS, READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
 import { taskRolePath } from "../lib/plan/dataplane";

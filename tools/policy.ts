@@ -1,4 +1,4 @@
-// Runs the security policy (lib/policy/rules.ts) over synthesized stacks:
+// Runs the security policy (tools/policy-rules.ts) over synthesized stacks:
 //   npm run policy -- cdktf.out/stacks/*/cdk.tf.json
 // Prints the findings as a table. Exit status: 0 no finding, 1 findings, 2 bad usage or input.
 import * as fs from "node:fs";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { MeshPlan } from "../lib/plan/types";
 import { COMPATIBILITY, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON } from "../lib/versions";
 import { reachOf } from "../lib/rules/trust";
-import { DEFAULT_SOURCE, loadSpec } from "../lib/spec/load";
+import { DEFAULT_SOURCE, loadSpec } from "../lib/pipeline";
 import { parseCli, PROJECT_ROOT, runTool } from "./support";
 import { synthesizePlan } from "./synthesize";
 

@@ -27,8 +27,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { stateBackendFrom } from "../stacks";
-import { loadSpec, type LoadedSpec } from "../lib/spec/load";
-import { formatSpecIssues, SpecError } from "../lib/spec/issues";
+import { loadSpec, RejectedPlan, type LoadedSpec } from "../lib/pipeline";
+import { formatSpecIssues, SpecError } from "../lib/issues";
 import { cdktfContext, modelTables, parseCli, PROJECT_ROOT, runTool, table, usageError } from "./support";
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
@@ -215,7 +215,7 @@ export async function main(args: readonly string[]): Promise<number> {
     loaded = loadSpec(env, cdktfContext("meshSpec"));
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
-    if (error.plan) printModel(error.plan);
+    if (error instanceof RejectedPlan) printModel(error.plan);
     console.error(error.message);
     return 1;
   }

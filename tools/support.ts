@@ -4,8 +4,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadSpec, type LoadedSpec } from "../lib/spec/load";
-import { formatSpecIssues, SpecError } from "../lib/spec/issues";
+import { loadSpec, type LoadedSpec } from "../lib/pipeline";
+import { formatSpecIssues, SpecError } from "../lib/issues";
 import type { MeshPlan } from "../lib/plan/types";
 import { deployabilityModel } from "../lib/rules/model";
 

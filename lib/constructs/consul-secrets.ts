@@ -9,6 +9,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
+import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
 import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 
 export interface ConsulSecretsProps {
@@ -23,8 +24,6 @@ export interface ConsulSecretsProps {
   readonly kmsKeyArn: string;
   /** One ACL token per service, scoped to the service and its sidecar by a service identity. */
   readonly serviceNames: readonly string[];
-  /** Days Secrets Manager keeps a deleted secret. @default 7 */
-  readonly recoveryWindowInDays?: number;
 }
 
 /** A Secrets Manager secret and the attribute of its value that consumers read. */
@@ -86,7 +85,7 @@ export class ConsulSecrets extends Construct {
     const ca = new SelfSignedCert(this, "ca_certificate", {
       privateKeyPem: caKey.privateKeyPem,
       isCaCertificate: true,
-      validityPeriodHours: 5 * 365 * 24,
+      validityPeriodHours: CERTIFICATE_DAYS.ca * 24,
       allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
       subject: [{ commonName: `Consul CA ${props.datacenter}`, organization: "consul-ecs-mesh" }],
     });
@@ -108,8 +107,8 @@ export class ConsulSecrets extends Construct {
         certRequestPem: request.certRequestPem,
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: ca.certPem,
-        validityPeriodHours: 365 * 24,
-        earlyRenewalHours: 30 * 24,
+        validityPeriodHours: CERTIFICATE_DAYS.server * 24,
+        earlyRenewalHours: CERTIFICATE_DAYS.renewBefore * 24,
         allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
       });
       return {
@@ -154,7 +153,7 @@ export class ConsulSecrets extends Construct {
       namePrefix: `${this.props.secretsPrefix}${name}-`,
       description,
       kmsKeyId: this.props.kmsKeyArn,
-      recoveryWindowInDays: this.props.recoveryWindowInDays ?? 7,
+      recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
     this.secretVersions.set(secret, new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: secret.id, secretString: value }));
     return { secret, valueFrom: secret.arn };

@@ -8,7 +8,6 @@ export interface SecurityGroupProps {
   /** Name prefix; Terraform appends a unique suffix so replacements can be created before destroy. */
   readonly namePrefix: string;
   readonly description: string;
-  readonly tags?: Record<string, string>;
 }
 
 /** A rule's peer: a CIDR block or another security group. */
@@ -41,7 +40,6 @@ export class MeshSecurityGroup extends Construct {
       namePrefix: props.namePrefix,
       description: props.description,
       vpcId: props.vpcId,
-      tags: props.tags,
       lifecycle: { createBeforeDestroy: true },
     });
   }

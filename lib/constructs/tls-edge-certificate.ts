@@ -6,6 +6,7 @@ import { CertRequest } from "@cdktf/provider-tls/lib/cert-request";
 import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
 
 export interface TlsEdgeCertificateProps {
   /** The service's DNS name, <service>.<namespace>: the certificate's common name and only SAN. */
@@ -14,14 +15,6 @@ export interface TlsEdgeCertificateProps {
   readonly secretNamePrefix: string;
   /** Customer-managed KMS key of both secrets (CKV_AWS_149). */
   readonly kmsKeyArn: string;
-  /** Validity of the server certificate. @default 365 days */
-  readonly validityDays?: number;
-  /** Terraform re-issues the certificate this many days before it expires. @default 30 */
-  readonly earlyRenewalDays?: number;
-  /** Validity of the private CA. @default 5 years */
-  readonly caValidityDays?: number;
-  /** Days Secrets Manager keeps a deleted secret. @default 7 */
-  readonly recoveryWindowInDays?: number;
 }
 
 /**
@@ -48,7 +41,7 @@ export class TlsEdgeCertificate extends Construct {
     const ca = new SelfSignedCert(this, "ca_certificate", {
       privateKeyPem: caKey.privateKeyPem,
       isCaCertificate: true,
-      validityPeriodHours: (props.caValidityDays ?? 5 * 365) * 24,
+      validityPeriodHours: CERTIFICATE_DAYS.ca * 24,
       allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
       subject: [{ commonName: `TLS edge CA ${props.dnsName}`, organization: "consul-ecs-mesh" }],
     });
@@ -64,25 +57,24 @@ export class TlsEdgeCertificate extends Construct {
       certRequestPem: request.certRequestPem,
       caPrivateKeyPem: caKey.privateKeyPem,
       caCertPem: ca.certPem,
-      validityPeriodHours: (props.validityDays ?? 365) * 24,
-      earlyRenewalHours: (props.earlyRenewalDays ?? 30) * 24,
+      validityPeriodHours: CERTIFICATE_DAYS.server * 24,
+      earlyRenewalHours: CERTIFICATE_DAYS.renewBefore * 24,
       allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
     });
     this.certificateDigest = Fn.sha256(server.certPem);
 
-    const recoveryWindowInDays = props.recoveryWindowInDays ?? 7;
     this.certificateSecret = new SecretsmanagerSecret(this, "certificate", {
       namePrefix: `${props.secretNamePrefix}/tls-certificate-`,
       description: `TLS certificate (PEM) Envoy serves for ${props.dnsName}`,
       kmsKeyId: props.kmsKeyArn,
-      recoveryWindowInDays,
+      recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
     const certificateValue = new SecretsmanagerSecretVersion(this, "certificate_value", { secretId: this.certificateSecret.id, secretString: server.certPem });
     this.privateKeySecret = new SecretsmanagerSecret(this, "private_key", {
       namePrefix: `${props.secretNamePrefix}/tls-private-key-`,
       description: `Private key (PEM) of the TLS certificate for ${props.dnsName}`,
       kmsKeyId: props.kmsKeyArn,
-      recoveryWindowInDays,
+      recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
     const privateKeyValue = new SecretsmanagerSecretVersion(this, "private_key_value", { secretId: this.privateKeySecret.id, secretString: serverKey.privateKeyPem });
     this.secretVersions = [certificateValue, privateKeyValue];

@@ -59,7 +59,7 @@ const SIDECAR_HEALTH = { interval: 10, timeout: 5, retries: 3, startPeriod: 10 }
 export const CONTROL_PLANE_WAIT = { attempts: (2 * CONTROL_PLANE_COLD_BOOT_SECONDS) / 5, intervalSeconds: 5 } as const;
 
 /** The agent sidecar's admin socket and ready listener. */
-export const SIDECAR_ADMIN = envoyAdminOnSocket(TASK_PATHS.envoyAdminSocket, ENVOY_PORTS.ready);
+const SIDECAR_ADMIN = envoyAdminOnSocket(TASK_PATHS.envoyAdminSocket, ENVOY_PORTS.ready);
 
 function healthCheck(command: ContainerHealthCheck["command"], needs?: ContainerHealthCheck["needs"]): ContainerHealthCheck {
   return { command, ...SIDECAR_HEALTH, ...(needs ? { needs } : {}) };

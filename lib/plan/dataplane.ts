@@ -40,7 +40,7 @@ export const DATAPLANE_CONTROL: Omit<DataplaneControlPlan, "taskRolePath"> = {
  * task role is the service's mesh identity, and the app holds it too, so the app can be its own
  * service in the mesh (no other, and nothing of the control plane).
  */
-export const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "lifecycle", Boundary>> = {
+const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "lifecycle", Boundary>> = {
   taskRole:
     "the task role is the service's mesh identity (consul-ecs logs in with it) and ECS serves its credentials to every container of the task, so the app can sign the same login: a token with its own service's identity, no other",
   volume:
@@ -78,7 +78,7 @@ export const DATAPLANE_STOP = {
  * How long mesh-init may take before the task gives up: within the signed login's validity (a
  * minute to spare), and at most what Fargate accepts.
  */
-export function meshInitStartTimeout(launchType: ServiceSpec["launchType"]): number {
+function meshInitStartTimeout(launchType: ServiceSpec["launchType"]): number {
   const withinSignature = SIGNED_REQUEST_VALIDITY_SECONDS - 60;
   return launchType === "FARGATE" ? Math.min(withinSignature, FARGATE_MAX_START_TIMEOUT) : withinSignature;
 }

@@ -79,7 +79,7 @@ export const SERVER_SLOTS = {
  * it: consul-ecs logs in with its task's meta, so only a token minted by hand (or by an app with
  * its task role) has none; five minutes leaves a login in progress alone.
  */
-export const REAPER_GRACE_SECONDS = 300;
+const REAPER_GRACE_SECONDS = 300;
 
 /** Seconds a new Auto Scaling server may take to report in service (its launch hook's heartbeat); the group's capacity wait allows more. */
 export const SERVER_LAUNCH_HOOK_SECONDS = 1800;

@@ -16,7 +16,7 @@ function findTemplatesDir(): string {
   }
 }
 
-export const TEMPLATES_DIR = findTemplatesDir();
+const TEMPLATES_DIR = findTemplatesDir();
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper("json", (value: unknown) => {

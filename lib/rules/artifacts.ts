@@ -6,7 +6,7 @@ import { USER_DATA_MAX_BYTES } from "../aws-limits";
 import { SERVER_SLOTS, loginRolePath, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { renderText } from "../render/text";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
   // Terraform fills these in at apply time: measure with the longest values AWS produces.

@@ -7,7 +7,7 @@
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
 import type { ContainerPlan, MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 import { reportVerdicts, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
 

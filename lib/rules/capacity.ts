@@ -3,7 +3,7 @@
 import { fargateSizeProblem } from "../aws-limits";
 import { CONTAINER_NAMES } from "../plan/containers";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { hosts } = plan;

@@ -1,7 +1,7 @@
 // Dataplane tasks: what consul-ecs needs from the spec, and a stop sequence that fits ECS.
 import { DATAPLANE_CONTAINERS, DATAPLANE_STOP } from "../plan/dataplane";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export function checkDataplane(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   for (const service of plan.services) {

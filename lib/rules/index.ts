@@ -4,7 +4,7 @@
 // report every problem with the spec path it comes from. Errors stop synthesis; warnings do not.
 // To add a rule: write a function (plan, result) => void in the file of its topic, and list it here.
 import type { MeshPlan } from "../plan/types";
-import type { SpecIssue } from "../spec/issues";
+import type { RuleResult } from "../issues";
 import { checkArtifacts } from "./artifacts";
 import { checkBootOrder } from "./boot-order";
 import { checkCapacity } from "./capacity";
@@ -22,11 +22,6 @@ import { checkServers } from "./servers";
 import { checkTrust } from "./trust";
 import { checkTlsEdge } from "./tls-edge";
 import { checkVersions } from "./versions";
-
-export interface RuleResult {
-  readonly errors: SpecIssue[];
-  readonly warnings: SpecIssue[];
-}
 
 export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 

@@ -5,7 +5,7 @@
 // never starts, runs on without a sidecar it needs, or cuts its own calls while it stops.
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 import { reportVerdicts, type PathReport } from "./network-paths";
 import { containerMap, cyclesOf, dependencyPath, describePath, edgesOf, runsOnce, startLevels, tasksOf, type TaskRef } from "./task-graph";
 

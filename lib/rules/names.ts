@@ -2,7 +2,7 @@
 // that would not fit fails here, with the spec field it comes from, instead of at apply time.
 import { NAME_LIMITS } from "../aws-limits";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export function checkNames(plan: MeshPlan, { errors }: RuleResult): void {
   for (const { what, kind, value } of plan.names.all) {

@@ -7,7 +7,7 @@
 import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeyOf } from "../plan/images";
 import type { MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export type Verdict = "ok" | "warning" | "error";
 

@@ -3,7 +3,7 @@
 import { VPC_PREFIX } from "../aws-limits";
 import { contains, formatIp, parseCidr, parseIp, type Cidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** AWS reserves the first four and the last address of every subnet. */
 const RESERVED_PER_SUBNET = 5;

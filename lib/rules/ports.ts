@@ -3,7 +3,7 @@
 // containers hold.
 import { CONSUL_PORTS, DATAPLANE_PORTS, ENVOY_PORTS } from "../facts";
 import type { MeshPlan, TaskArchitecture } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** Ports the mesh containers hold inside every task of each architecture. */
 const RESERVED_TASK_PORTS: Readonly<Record<TaskArchitecture, ReadonlyMap<number, string>>> = {

@@ -1,7 +1,7 @@
 // Names that must point at something: upstreams, intentions, secrets vs environment.
-import { closest } from "../spec/issues";
+import { closest } from "../issues";
 import type { MeshPlan, ServicePlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 function unknownService(plan: MeshPlan, name: string): string {
   const names = plan.services.map((s) => s.name);

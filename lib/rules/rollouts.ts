@@ -3,7 +3,7 @@
 // room to start a new task or leave to stop an old one, and the hosts' ENIs must hold the tasks
 // it runs at its peak.
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 import { reportVerdicts, type PathReport } from "./network-paths";
 
 const NEED_PROGRESS = "rolling deployment can progress";

@@ -1,7 +1,7 @@
 // What the spec could open up by accident: secrets in plaintext environment variables, apps
 // running as root, public IPs.
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** Variable names that usually hold a secret (AVD-AWS-0036: no plaintext secrets in environment). */
 export const SECRET_LIKE_NAME = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL/i;

@@ -1,6 +1,6 @@
 // The Consul servers: a Raft quorum that survives what it should, spread over the zones.
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 export function checkServers(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { server } = plan;

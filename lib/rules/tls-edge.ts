@@ -3,7 +3,7 @@ import TLDS from "tlds";
 import { VPC_PREFIX } from "../aws-limits";
 import { parseCidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 const PUBLIC_TLDS: ReadonlySet<string> = new Set(TLDS);
 

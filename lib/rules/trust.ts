@@ -9,7 +9,7 @@ import { SECRET_CREDENTIALS } from "../plan/containers";
 import { TLS_EDGE_SECRET_CREDENTIALS } from "../plan/tls-edge";
 import type { Boundary, ContainerPlan, Credential, MeshPlan, TaskPlan } from "../plan/types";
 import { isSlot } from "../plan/text";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 import { reportVerdicts, type PathReport } from "./network-paths";
 import { tasksOf, type TaskRef } from "./task-graph";
 

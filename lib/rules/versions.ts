@@ -2,9 +2,9 @@
 // component a task runs must be listed for the servers' Consul line; a line past its end of
 // support, or an Envoy patch older than the newest the matrix knows, is a warning.
 import { COMPATIBILITY, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, type Versions } from "../versions";
-import type { SpecIssue } from "../spec/issues";
+import type { SpecIssue } from "../issues";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "./index";
+import type { RuleResult } from "../issues";
 
 /** Warnings for the versions in effect on a day (YYYY-MM-DD): lines past their support, older Envoy patches. */
 export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: string): SpecIssue[] {
@@ -50,14 +50,8 @@ export function supportCheckDay(env: NodeJS.ProcessEnv = process.env): string {
 export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { versions } = plan;
   const line = minorOf(versions.consul);
-  const row = COMPATIBILITY[line];
-  if (!row) {
-    errors.push({
-      path: "versions.consul",
-      message: `Consul ${versions.consul}: no compatibility row for ${line} in lib/versions.ts; use one of ${Object.keys(COMPATIBILITY).join(", ")}`,
-    });
-    return;
-  }
+  // The schema offers only CONSUL_RELEASES, each with a row (__tests__/versions.test.ts).
+  const row = COMPATIBILITY[line]!;
   const uses = (kind: "agent" | "dataplane") => plan.services.some((s) => s.architecture === kind) || (kind === "agent" && plan.tlsEdge !== undefined);
   const check = (field: "consulEcs" | "consulDataplane" | "envoy", table: string, used: boolean) => {
     if (!used) return;

@@ -4,8 +4,8 @@
 // Both paths enforce SPEC_LIMITS before building anything large or deep, and reject duplicate
 // keys with a check of their own that is linear in the number of keys (the yaml library's
 // uniqueKeys compares each key with every earlier key of its mapping: quadratic).
-import YAML, { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, type CST, type Document, type Node as YamlNode, type YAMLMap } from "yaml";
-import { SpecError, type SpecIssue } from "./issues";
+import YAML, { Composer, isAlias, isMap, isNode, isSeq, Lexer, Parser, type CST, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from "yaml";
+import { SpecError, type SpecIssue } from "../issues";
 import { formatBytes, SPEC_LIMITS } from "./limits";
 
 /** YAML or JSON, bounded by SPEC_LIMITS, duplicate keys rejected, positions in every error. */
@@ -107,6 +107,13 @@ function scanJson(text: string): SpecIssue[] {
 // ---------------------------------------------------------------------------------------------
 // YAML
 
+/**
+ * How the yaml library reads a spec, whatever %YAML directive the file holds: YAML 1.2's core
+ * schema, so values are JSON's (no "yes" booleans, "<<" merge keys, or !!binary, !!set and
+ * !!timestamp objects); every key a string (a mapping, a list or an alias as a key is an error).
+ */
+const YAML_OPTIONS = { schema: "core", merge: false, resolveKnownTags: false, stringKeys: true, uniqueKeys: false, prettyErrors: true } as const;
+
 function parseYaml(text: string, source: string): { readonly value: unknown } {
   const positions = new Positions(text);
   // The parser's own loop (Parser.parse), run here to stop it once the tokens exceed the budget:
@@ -124,9 +131,10 @@ function parseYaml(text: string, source: string): { readonly value: unknown } {
   const counts = checkTokens(tokens);
   if ("message" in counts) throw new SpecError(source, [positions.issue(counts.offset, counts.message)]);
 
-  const docs = [...new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)];
+  const docs = [...new Composer(YAML_OPTIONS).compose(tokens, true, text.length)];
   const doc = docs[0]!;
-  if (doc.errors.length > 0 || docs.length > 1) throw new SpecError(source, syntaxErrors(text));
+  // Warnings too: a tag the library cannot resolve would otherwise be dropped silently.
+  if (doc.errors.length > 0 || doc.warnings.length > 0 || docs.length > 1) throw new SpecError(source, syntaxErrors(text));
 
   const problems = checkNodes(doc, positions, counts.aliases > 0);
   if (problems.length > 0) throw new SpecError(source, problems);
@@ -139,19 +147,21 @@ function parseYaml(text: string, source: string): { readonly value: unknown } {
 }
 
 /**
- * Errors as the yaml library reports them, with its code frames (prettyErrors), each once.
- * Parsing again costs time only on this error path.
+ * Errors and warnings as the yaml library reports them, with its code frames (prettyErrors),
+ * each once. Parsing again costs time only on this error path.
  */
 function syntaxErrors(text: string): SpecIssue[] {
-  const doc = YAML.parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+  const doc = YAML.parseDocument(text, YAML_OPTIONS);
   const issues = new Map<string, SpecIssue>();
-  for (const error of doc.errors) {
+  for (const error of [...doc.errors, ...doc.warnings]) {
     const pos = error.linePos?.[0];
     const path = pos ? `line ${pos.line}, column ${pos.col}` : "(file)";
     const at = pos ? error.message.indexOf(` at line ${pos.line}, column ${pos.col}`) : -1;
     let message = at >= 0 ? error.message.slice(0, at) : error.message;
     const frame = at >= 0 ? error.message.slice(at).split(":\n\n")[1]?.replace(/\n+$/, "") : undefined;
     if (error.code === "MULTIPLE_DOCS") message = 'the file holds more than one YAML document (a "---" line); a spec is one document';
+    if (error.code === "NON_STRING_KEY") message = "a key must be a plain value such as a name, not a mapping, a list or an alias";
+    if (error.code === "TAG_RESOLVE_FAILED") message = `${message}; a spec holds plain values (strings, numbers, booleans, lists, mappings): remove the tag`;
     const key = `${path}\u0000${message}`;
     if (!issues.has(key)) issues.set(key, frame ? { path, message, excerpt: frame } : { path, message });
   }
@@ -216,8 +226,7 @@ interface NodeFrame {
 }
 
 /**
- * One walk over the composed document: keys that are not plain values and duplicate keys; with
- * aliases, also aliases without an anchor or inside their own anchor (a cycle), and the number of
+ * One walk over the composed document: duplicate keys; with aliases, also aliases without an anchor or inside their own anchor (a cycle), and the number of
  * nodes once aliases are expanded (what the schema and the rules will walk).
  */
 function checkNodes(doc: Document, positions: Positions, withAliases: boolean): SpecIssue[] {
@@ -291,18 +300,13 @@ function checkNodes(doc: Document, positions: Positions, withAliases: boolean): 
   return problems;
 }
 
-/** Keys of one mapping: plain values, each once (compared as the property names they become). */
+/** Keys of one mapping (strings, YAML_OPTIONS.stringKeys), each once. */
 function checkKeys(map: YAMLMap, positions: Positions, problems: SpecIssue[]): void {
   const keys = new Map<string, number>();
-  const mapOffset = map.range?.[0] ?? 0;
   for (const pair of map.items) {
-    const key = pair.key as YamlNode | null;
-    if (key !== null && !isScalar(key)) {
-      problems.push(positions.issue(key.range?.[0] ?? mapOffset, "a key must be a plain value such as a name, not a mapping, a list or an alias"));
-      continue;
-    }
-    const name = key === null || key.value === null ? "" : String(key.value);
-    const offset = key?.range?.[0] ?? mapOffset;
+    const key = pair.key as Scalar<string> | null;
+    const name = key?.value ?? "";
+    const offset = key?.range?.[0] ?? map.range?.[0] ?? 0;
     const first = keys.get(name);
     if (first === undefined) keys.set(name, offset);
     else problems.push(positions.issue(offset, duplicateKey(name, positions.describe(first))));

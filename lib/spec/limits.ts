@@ -1,7 +1,7 @@
 // Bounds on a spec document, checked before anything is built from it, so that a hostile or
 // broken file fails fast with a spec error instead of exhausting time, memory or the stack.
 // Each is far above what a real mesh needs; the numbers in the comments are measured on the
-// specs that scripts/bench.ts generates (500 Fargate services with upstreams and intentions).
+// specs that tools/bench.ts generates (500 Fargate services with upstreams and intentions).
 
 export const SPEC_LIMITS = {
   /**

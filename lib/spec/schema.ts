@@ -47,7 +47,7 @@ const secretRef = z
   })
   .describe("Exactly one of secretsManagerArn or ssmParameterArn: delivered as an ECS secret, never in plaintext");
 
-export const healthCheckSchema = z
+const healthCheckSchema = z
   .discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("http"),
@@ -67,7 +67,7 @@ export const healthCheckSchema = z
   ])
   .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
 
-export const passiveHealthCheckSchema = z
+const passiveHealthCheckSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     intervalSeconds: z.number().int().min(1).max(300).default(10).describe("How often Envoy counts the failures"),
@@ -79,7 +79,7 @@ export const passiveHealthCheckSchema = z
   .prefault({})
   .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
 
-export const upstreamSchema = z.strictObject({
+const upstreamSchema = z.strictObject({
   destination: serviceName.describe("Name of the service this one calls"),
   localBindPort: port.describe("Port on 127.0.0.1 where the app reaches the destination through its sidecar"),
   passiveHealthCheck: passiveHealthCheckSchema,
@@ -89,7 +89,7 @@ const architecture = z
   .enum(["agent", "dataplane"])
   .describe('"agent": a Consul client agent and Envoy in every task (the original); "dataplane": consul-ecs and consul-dataplane, no agent (IAM login)');
 
-export const serviceSchema = z.strictObject({
+const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
   imageCredentialsSecretArn: secretsManagerArn
     .optional()
@@ -140,7 +140,7 @@ export const serviceSchema = z.strictObject({
   assignPublicIp: z.boolean().default(false).describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
 });
 
-export const intentionSchema = z.strictObject({
+const intentionSchema = z.strictObject({
   source: z.union([serviceName, z.literal("*")]).describe("Calling service, or * for every service"),
   destination: serviceName.describe("Called service"),
   action: z.enum(["allow", "deny"]),
@@ -304,7 +304,6 @@ export const RETIRED_FIELDS: Readonly<Record<string, string>> = {
 export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
-export type UpstreamSpec = z.output<typeof upstreamSchema>;
 export type PassiveHealthCheckSpec = z.output<typeof passiveHealthCheckSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;

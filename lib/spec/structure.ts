@@ -9,7 +9,7 @@
 // stripped and reported.
 import type { z } from "zod";
 import { meshSpecSchema, RETIRED_FIELDS, type MeshSpec } from "./schema";
-import { closest, formatPath, type SpecIssue } from "./issues";
+import { closest, formatPath, type SpecIssue } from "../issues";
 
 type Path = readonly PropertyKey[];
 

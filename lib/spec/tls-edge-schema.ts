@@ -8,7 +8,7 @@ import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
 /** Defaults of the original demo (its variables.tf and task definition). */
-export const TLS_EDGE_DEFAULTS = {
+const TLS_EDGE_DEFAULTS = {
   serviceName: "envoy-ssl-tutorial",
   namespace: "dev",
   appPort: 8080,
@@ -166,7 +166,7 @@ export const tlsEdgeSchema = z
   .describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map private DNS");
 
 /** Why a port cannot be the app's (Envoy holds 443 and the admin port; the app is not root), or undefined. */
-export function appPortProblem(appPort: number): string | undefined {
+function appPortProblem(appPort: number): string | undefined {
   if (appPort === TLS_EDGE_PORTS.listener) return `${appPort} is Envoy's TLS listener in the same task; choose another port such as 8080`;
   if (appPort === TLS_EDGE_PORTS.ready) return `${appPort} is Envoy's ready listener in the same task; choose another port such as 8080`;
   if (appPort < 1024) return `${appPort} is a privileged port and the app runs as a non-root user; choose 1024 or above`;
@@ -174,7 +174,7 @@ export function appPortProblem(appPort: number): string | undefined {
 }
 
 /** Why an ECR repository name is invalid (CreateRepository: 2-256 lowercase characters), or undefined. */
-export function ecrRepositoryNameProblem(name: string): string | undefined {
+function ecrRepositoryNameProblem(name: string): string | undefined {
   if (name !== name.toLowerCase()) return `ECR repository names are lowercase; use "${name.toLowerCase()}"`;
   if (name.length < 2 || name.length > NAME_LIMITS.ecrRepository || !ECR_NAME.test(name)) {
     return `"${name}" is not a valid ECR repository name (2-${NAME_LIMITS.ecrRepository} characters, lowercase segments of letters and digits joined by '.', '_', '-' or '/')`;

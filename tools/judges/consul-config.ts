@@ -4,7 +4,7 @@
 // where Consul's builder refuses a key it parses. Every finding is one string naming the path.
 import { parse } from "@cdktf/hcl2json";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION, SERVICE_DEFINITION_FILE_KEYS, type KeySpec, type KeyTable } from "./consul-reference";
-import { closest } from "../../lib/spec/issues";
+import { closest } from "../../lib/issues";
 
 /** "agent": any agent configuration file. "service-definition": a file that only registers services and checks. */
 export type ConsulConfigKind = "agent" | "service-definition";

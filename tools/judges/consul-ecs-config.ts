@@ -12,7 +12,7 @@
 //   3. one rule of this project, labelled "project rule": no networkResilienceConfig.enabled.
 // Text input is also scanned for duplicate keys, which JSON.parse and Go both resolve silently.
 import { CONSUL_ECS_CONFIG_FIELDS, CONSUL_ECS_REFERENCE_VERSION, REMOVED_KEYS, type FieldSpec, type FieldTable } from "./consul-ecs-reference";
-import { closest } from "../../lib/spec/issues";
+import { closest } from "../../lib/issues";
 
 const V = `consul-ecs ${CONSUL_ECS_REFERENCE_VERSION}`;
 

@@ -362,14 +362,6 @@ export type TableValue<F> = Simplify<
 
 /** A CONSUL_ECS_CONFIG_JSON document of consul-ecs 0.10.0, as the schema accepts it. */
 export type ConsulEcsConfig = TableValue<typeof CONSUL_ECS_CONFIG_FIELDS>;
-export type ConsulEcsService = TableValue<typeof SERVICE_FIELDS>;
-export type ConsulEcsProxy = TableValue<typeof PROXY_FIELDS>;
-export type ConsulEcsUpstream = TableValue<typeof UPSTREAM_FIELDS>;
-export type ConsulEcsServers = TableValue<typeof CONSUL_SERVERS_FIELDS>;
-export type ConsulEcsLogin = TableValue<typeof CONSUL_LOGIN_FIELDS>;
-export type ConsulEcsTransparentProxy = TableValue<typeof TRANSPARENT_PROXY_FIELDS>;
-export type ConsulEcsGateway = TableValue<typeof GATEWAY_FIELDS>;
-export type ConsulEcsOutlierDetection = TableValue<typeof OUTLIER_DETECTION_FIELDS>;
 
 /** Counts the fields of a table, nested ones included (a shared sub-table counts at each place). */
 export function countFields(table: FieldTable = CONSUL_ECS_CONFIG_FIELDS): number {

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Scalar } from "yaml";
-import { closest } from "../../lib/spec/issues";
+import { closest } from "../../lib/issues";
 
 /**
  * What the judge checks against. The npm package ships no commit; its protos are byte-identical

@@ -2,7 +2,7 @@
 // it in production (the ECS API model, HashiCorp's HCL parser, bash/sh and shellcheck,
 // Terraform's template syntax), not against a copy of the template. They return or throw
 // every problem with its location, and none of them skips silently.
-// Used by __tests__/artifacts.test.ts and scripts/render.ts; judged in __tests__/judges.test.ts.
+// Used by __tests__/artifacts.test.ts and tools/render.ts; judged in __tests__/judges.test.ts.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -31,7 +31,7 @@ interface ApiModel {
   readonly shapes: Readonly<Record<string, ApiShape>>;
 }
 
-// The full ECS model: field names, types, required members (no enums), per shared/reference/facts.md.
+// The full ECS model, as the AWS SDK ships it: field names, types, required members (no enums).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ECS_MODEL = require("aws-sdk/apis/ecs-2014-11-13.min.json") as ApiModel;
 
@@ -136,7 +136,8 @@ function checkShape(value: unknown, shapeRef: ApiShape, where: string, errors: s
   }
 }
 
-// ECS RegisterTaskDefinition / ContainerDefinition documentation (shared/reference/facts.md).
+// ECS RegisterTaskDefinition / ContainerDefinition documentation
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
 const CONTAINER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const DEPENDENCY_CONDITIONS = new Set(["START", "COMPLETE", "SUCCESS", "HEALTHY"]);
 const AWSLOGS_REQUIRED_OPTIONS = ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"] as const;

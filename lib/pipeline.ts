@@ -5,16 +5,26 @@
 // they would have nothing sound to judge: syntax errors stop everything, a broken service
 // leaves the other services to the rules.
 import * as fs from "node:fs";
-import type { MeshSpec } from "./schema";
-import { DEFAULT_SPEC } from "./default-spec";
-import { buildPlan } from "../plan/build";
-import type { MeshPlan } from "../plan/types";
-import { checkPlan, type RuleResult } from "../rules";
-import { SpecError, type SpecIssue } from "./issues";
-import { checkFileSize, parseDocument } from "./document";
-import { applyToDocument, checkStructure } from "./structure";
+import type { MeshSpec } from "./spec/schema";
+import { DEFAULT_SPEC } from "./spec/default-spec";
+import { buildPlan } from "./plan/build";
+import type { MeshPlan } from "./plan/types";
+import { checkPlan } from "./rules";
+import { SpecError, type RuleResult, type SpecIssue } from "./issues";
+import { checkFileSize, parseDocument } from "./spec/document";
+import { applyToDocument, checkStructure } from "./spec/structure";
 
-export { parseDocument };
+/** A spec that only the rules rejected: a review can show the plan's model that explains the errors. */
+export class RejectedPlan extends SpecError {
+  constructor(
+    source: string,
+    errors: readonly SpecIssue[],
+    warnings: readonly SpecIssue[],
+    public readonly plan: MeshPlan,
+  ) {
+    super(source, errors, warnings);
+  }
+}
 
 export interface LoadedSpec {
   readonly spec: MeshSpec;
@@ -28,7 +38,7 @@ export interface LoadedSpec {
 export const DEFAULT_SOURCE = "the built-in default";
 
 /** The spec file named by MESH_SPEC, else by the cdktf.json context key meshSpec, else none. */
-export function specPathFrom(env: NodeJS.ProcessEnv, context: unknown): string | undefined {
+function specPathFrom(env: NodeJS.ProcessEnv, context: unknown): string | undefined {
   const fromEnv = env.MESH_SPEC?.trim();
   if (fromEnv) return fromEnv;
   return typeof context === "string" && context.trim() !== "" ? context.trim() : undefined;
@@ -81,7 +91,7 @@ export function parseSpec(input: unknown, source: string): LoadedSpec {
   const plan = structure.sound ? buildPlan(structure.sound.spec) : undefined;
   const semantic: RuleResult = plan ? checkPlan(plan) : { errors: [], warnings: [] };
   if (structure.errors.length === 0 && structure.sound && plan) {
-    if (semantic.errors.length > 0) throw new SpecError(source, semantic.errors, semantic.warnings, plan);
+    if (semantic.errors.length > 0) throw new RejectedPlan(source, semantic.errors, semantic.warnings, plan);
     return { spec: structure.sound.spec, plan, source, warnings: semantic.warnings };
   }
   const sound = structure.sound;

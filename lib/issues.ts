@@ -1,11 +1,15 @@
-import type { MeshPlan } from "../plan/types";
-
 /** One problem found in a spec: where (a path such as services.web.upstreams[0].destination) and what to fix. */
 export interface SpecIssue {
   readonly path: string;
   readonly message: string;
   /** Lines of the file around a syntax error, with a caret under the column (the yaml library's code frame). */
   readonly excerpt?: string;
+}
+
+/** What the rules found on a plan (lib/rules). */
+export interface RuleResult {
+  readonly errors: SpecIssue[];
+  readonly warnings: SpecIssue[];
 }
 
 /** Errors listed by formatSpecIssues; past this, a count. A spec this broken is fixed in rounds anyway. */
@@ -17,8 +21,6 @@ export class SpecError extends Error {
     public readonly source: string,
     public readonly errors: readonly SpecIssue[],
     public readonly warnings: readonly SpecIssue[] = [],
-    /** The plan, when only the rules rejected the spec: a review can show the model that explains the errors. */
-    public readonly plan?: MeshPlan,
   ) {
     super(formatSpecIssues(source, errors, warnings));
     this.name = "SpecError";
