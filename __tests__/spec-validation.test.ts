@@ -284,6 +284,12 @@ describe("spec validation", () => {
     ).not.toThrow();
   });
 
+  it("reports an ENI shortfall once, on the instance type, with its fix (not again per service as a rollout peak)", () => {
+    expect(errorsOf(specWith((s) => (server(s).count = 4)))).toEqual([
+      { path: "ecsHosts.instanceType", message: expect.stringMatching(/at most 4 awsvpc tasks .* want 5; .*Use a larger type, more hosts or fewer tasks/) },
+    ]);
+  });
+
   it("warns, without failing, about an instance type whose ENI limit is unknown", () => {
     const { warnings } = parseSpec(
       specWith((s) => (s.ecsHosts.instanceType = "m6i.large")),
