@@ -9,7 +9,8 @@ import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { ecsServiceName } from "../plan/names";
-import { SERVER_SLOTS, loginRolePath } from "../plan/server";
+import { loginRolePath } from "../plan/server";
+import { MESH_SLOTS } from "../plan/text";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
@@ -122,8 +123,8 @@ export class MeshService extends Construct {
       ...props.meshSecrets,
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
-      [LOG_SLOTS.region]: props.region,
-      [SERVER_SLOTS.clusterName]: props.clusterNameValue,
+      [MESH_SLOTS.region]: props.region,
+      [MESH_SLOTS.clusterName]: props.clusterNameValue,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: name,

@@ -9,13 +9,10 @@ import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
-import { slot } from "./text";
+import { MESH_SLOTS, slot } from "./text";
 import { ecsHostUserData } from "./texts";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
-
-/** Slot of the ECS hosts' user data: the cluster they join. */
-export const HOST_SLOTS = { clusterName: "clusterName" } as const;
 
 /**
  * ECS agent settings of every host. Images are pulled once per host and reused from its cache
@@ -45,7 +42,7 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
     placement,
     maxHosts: placement.kind === "fixed" ? placement.privateIps.length : placement.maxSize,
     tasksPerHost: awsvpcTasksPerHost(ecsHosts.instanceType),
-    userData: ecsHostUserData({ clusterName: slot(HOST_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+    userData: ecsHostUserData({ clusterName: slot(MESH_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
   };
 }
 

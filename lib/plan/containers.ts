@@ -7,7 +7,7 @@ import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS,
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { slot } from "./text";
+import { MESH_SLOTS, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
@@ -42,8 +42,8 @@ export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
   [MESH_SECRET_SLOTS.serviceToken]: "service-token",
 };
 
-/** Slots every task's log configuration reads. */
-export const LOG_SLOTS = { group: "logGroup", region: "region" } as const;
+/** The slot of each task's log group (its region is MESH_SLOTS.region). */
+export const LOG_SLOTS = { group: "logGroup" } as const;
 
 /** Sidecar memory reservations (MiB): soft limits, so a busy agent or proxy is not OOM-killed. */
 const SIDECAR_MEMORY = { consulAgent: 64, envoyBootstrap: 32, envoySidecar: 64 } as const;
@@ -237,6 +237,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
   };
 }

@@ -8,8 +8,8 @@
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { imageSlot } from "./images";
-import { SERVER_SLOTS, SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
-import { slot, type TextValue } from "./text";
+import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
+import { MESH_SLOTS, slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
@@ -98,7 +98,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
-      hosts: dataplaneServerDiscovery({ region: slot(SERVER_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(SERVER_SLOTS.clusterName) }),
+      hosts: dataplaneServerDiscovery({ region: slot(MESH_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(MESH_SLOTS.clusterName) }),
       tlsServerName: serverTlsName(spec.consul.datacenter),
       grpcPort: CONSUL_PORTS.grpcTls,
       httpsPort: CONSUL_PORTS.https,
@@ -217,7 +217,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }
