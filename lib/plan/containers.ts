@@ -133,8 +133,8 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         CONSUL_SERVICE_TOKEN: serviceToken,
       }),
       portMappings: [
-        { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp" },
-        { containerPort: CONSUL_PORTS.serfLan, protocol: "udp" },
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp", listener: "Serf LAN port" },
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "udp", listener: "Serf LAN port" },
       ],
       // The agent's HTTP API answers at all (any status). With auto_encrypt the agent opens it only
       // once a server has signed its certificate with the agent token (Consul agent.Start runs
@@ -151,6 +151,8 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         // The init container's calls (consul connect envoy) and Envoy's xDS stream send the service token in a header.
         { name: "Consul HTTP API", on: { tcp: CONSUL_PORTS.http }, reveals: [], controls: false, carries: ["service-token"] },
         { name: "Consul gRPC (xDS)", on: { tcp: CONSUL_PORTS.grpc }, reveals: [], controls: false, carries: ["service-token"] },
+        // Answers only what the anonymous token may read: nothing (ACL default deny).
+        { name: "Consul DNS", on: { tcp: CONSUL_PORTS.dns }, reveals: [], controls: false },
       ],
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
@@ -197,7 +199,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       entryPoint: [TASK_PATHS.envoyBinary],
       command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--config-yaml", sidecarEnvoyOverlay(SIDECAR_ADMIN), "--disable-hot-restart", "--log-level", "info"],
       user: String(ENVOY_UID),
-      portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp" }],
+      portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp", listener: "Envoy public listener" }],
       mountPoints: [
         { sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true },
         { sourceVolume: ENVOY_ADMIN_VOLUME, containerPath: TASK_PATHS.envoyAdminDir, readOnly: false },

@@ -176,7 +176,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
       ],
-      portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp" }],
+      portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
       dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
       // The readiness listener accepts connections once consul-dataplane, logged in to the servers, started Envoy.

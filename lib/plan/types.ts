@@ -76,7 +76,16 @@ export interface ContainerPlan {
   readonly memoryReservation?: number;
   readonly environment?: readonly NameValue[];
   readonly secrets?: readonly SecretBinding[];
-  readonly portMappings?: readonly { readonly containerPort: number; readonly protocol: "tcp" | "udp" }[];
+  /**
+   * Ports it publishes (ECS portMappings). With the TCP ports of `serves`, every port it binds in
+   * the task's network namespace: the ports rule (lib/rules/ports.ts) keeps the app off them.
+   */
+  readonly portMappings?: readonly {
+    readonly containerPort: number;
+    readonly protocol: "tcp" | "udp";
+    /** What listens on it, for messages. @default the container's name */
+    readonly listener?: string;
+  }[];
   readonly mountPoints?: readonly { readonly sourceVolume: string; readonly containerPath: string; readonly readOnly: boolean }[];
   readonly systemControls?: readonly { readonly namespace: string; readonly value: string }[];
   /** Start order: this container starts once each listed one reached its condition (ECS stops in reverse). */
@@ -111,7 +120,7 @@ export interface ContainerPlan {
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
-  /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts). */
+  /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts, lib/rules/ports.ts). */
   readonly serves?: readonly TaskEndpoint[];
   /** Files it writes into task volumes that hold a credential (lib/rules/trust.ts). */
   readonly stores?: readonly StoredCredential[];
