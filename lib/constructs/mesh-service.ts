@@ -6,7 +6,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
-import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
+import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { ecsServiceName } from "../plan/names";
 import { loginRolePath } from "../plan/server";
@@ -15,8 +15,12 @@ import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 
-/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names (dataplane tasks get only the CA). */
-export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]?: string };
+/** A mesh secret a task reads: the plan's slot, its ECS `valueFrom` reference and its secret's ARN. */
+export interface MeshSecretRef {
+  readonly slot: MeshSecretSlot;
+  readonly valueFrom: string;
+  readonly arn: string;
+}
 
 export interface MeshServiceProps {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
@@ -42,10 +46,8 @@ export interface MeshServiceProps {
   readonly clusterNameValue: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** ECS references of the mesh secrets this service's tasks receive. */
-  readonly meshSecrets: MeshSecretRefs;
-  /** ARNs of those secrets: the execution role may read exactly these, and the app's own. */
-  readonly meshSecretArns: readonly string[];
+  /** The mesh secrets this service's tasks read (meshSecretsOf its task): bound to their slots, and the execution role may read exactly these and the app's own. */
+  readonly meshSecrets: readonly MeshSecretRef[];
   readonly logRetentionDays: number;
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
@@ -86,7 +88,14 @@ export class MeshService extends Construct {
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
-      inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns, props.kmsKeyArn, props.imagePullStatements) },
+      inlinePolicies: {
+        "read-task-secrets": secretsPolicy(
+          service,
+          props.meshSecrets.map((s) => s.arn),
+          props.kmsKeyArn,
+          props.imagePullStatements,
+        ),
+      },
     });
     const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
@@ -120,7 +129,7 @@ export class MeshService extends Construct {
     }
 
     const containers = renderContainerDefinitions(service.task, {
-      ...props.meshSecrets,
+      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [MESH_SLOTS.region]: props.region,

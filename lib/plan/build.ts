@@ -3,7 +3,7 @@
 // service stays in the plan), so the rules can report every problem in one run.
 import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
-import { agentTask } from "./containers";
+import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
@@ -12,7 +12,7 @@ import { planServers } from "./server";
 import { MESH_SLOTS, slot } from "./text";
 import { ecsHostUserData } from "./texts";
 import { buildTlsEdgePlan } from "./tls-edge";
-import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
+import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
 /**
  * ECS agent settings of every host. Images are pulled once per host and reused from its cache
@@ -45,16 +45,6 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
     userData: ecsHostUserData({ clusterName: slot(MESH_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
   };
 }
-
-/**
- * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
- * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
- * and for an agent task the parameter the servers create its service token from. Booting the
- * servers and creating the token happen after the apply: the init container waits for them
- * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
- */
-const AGENT_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets", "service-token"];
-const DATAPLANE_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets"];
 
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
@@ -90,13 +80,26 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     subnets: service.assignPublicIp ? "public" : "private",
     // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
     joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
-    // CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
-    startsAfter: [
-      ...(architecture === "agent" ? AGENT_TASK_STARTS_AFTER : DATAPLANE_TASK_STARTS_AFTER),
-      ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
-    ],
+    startsAfter: startsAfter(task, capacity),
     task,
   };
+}
+
+/**
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
+ * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
+ * and, when the task reads a service token, the parameter the servers create it from. Booting the
+ * servers and creating the token happen after the apply: the init container waits for them
+ * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
+ * CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
+ */
+function startsAfter(task: TaskPlan, capacity: ServicePlan["capacity"]): ServicePlan["startsAfter"] {
+  return [
+    "consul-servers",
+    "mesh-secrets",
+    ...(meshSecretsOf(task).includes(MESH_SECRET_SLOTS.serviceToken) ? (["service-token"] as const) : []),
+    ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
+  ];
 }
 
 /** A service's task architecture: its own, else the mesh's. */

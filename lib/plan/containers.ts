@@ -7,7 +7,7 @@ import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS,
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { MESH_SLOTS, slot } from "./text";
+import { isSlot, MESH_SLOTS, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
@@ -34,6 +34,17 @@ export const MESH_SECRET_SLOTS = {
   agentToken: "secret:agentToken",
   serviceToken: "secret:serviceToken",
 } as const;
+
+export type MeshSecretSlot = (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS];
+
+/**
+ * The mesh secrets a task's containers read, in MESH_SECRET_SLOTS order: the one list the stack
+ * creates service tokens from, binds, grants the execution role and waits for before the service.
+ */
+export function meshSecretsOf(task: TaskPlan): MeshSecretSlot[] {
+  const read = new Set(task.containers.flatMap((c) => (c.secrets ?? []).flatMap((s) => (isSlot(s.valueFrom) ? [s.valueFrom.slot] : []))));
+  return Object.values(MESH_SECRET_SLOTS).filter((slot) => read.has(slot));
+}
 
 /** The credential each mesh secret is, for the trust model (the CA certificate is public). */
 export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
