@@ -7,6 +7,7 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
+import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { ecsServiceName } from "../plan/names";
 import { loginRolePath } from "../plan/server";
@@ -97,6 +98,7 @@ export class MeshService extends Construct {
         ),
       },
     });
+    const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
@@ -111,8 +113,8 @@ export class MeshService extends Construct {
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
-        // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
-        ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
+        // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
+        ...(ownActions.length ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ownActions, Resource: "*" }] } } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
       },

@@ -3,6 +3,7 @@
 // service stays in the plan), so the rules can report every problem in one run.
 import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
+import { HOST_CALLS, interfaceApis } from "./aws-apis";
 import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
@@ -43,6 +44,7 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
     maxHosts: placement.kind === "fixed" ? placement.privateIps.length : placement.maxSize,
     tasksPerHost: awsvpcTasksPerHost(ecsHosts.instanceType),
     userData: ecsHostUserData({ clusterName: slot(MESH_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+    calls: HOST_CALLS,
   };
 }
 
@@ -78,8 +80,6 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     deployment: deploymentFor(capacity, service.count),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
-    // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
-    joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
     startsAfter: startsAfter(task, capacity),
     task,
   };
@@ -115,25 +115,24 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));
+  const hosts = hostsPlan(spec);
+  const images = planImages(spec.versions, spec.images);
   return {
     name: spec.name,
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
-    network: planNetwork(spec, {
-      autoScalingServers: server.placement === "auto-scaling",
-      execKms: services.some((s) => s.enableExecuteCommand),
-    }),
+    network: planNetwork(spec, interfaceApis(server, hosts, services, images)),
     datacenter: spec.consul.datacenter,
     versions: spec.versions,
     ...(dataplane ? { dataplane } : {}),
-    images: planImages(spec.versions, spec.images),
+    images,
     allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
     pullThroughCache: {
       ecrPublic: spec.images.pullThroughCache,
       ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
     },
     server,
-    hosts: hostsPlan(spec),
+    hosts,
     services,
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
     intentions: resolveIntentions(services, spec.intentions),

@@ -4,6 +4,7 @@
 // every task, add it to the list below (and its script template, if it runs one).
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
+import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
@@ -167,6 +168,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       ],
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
+      ...("tagKey" in server.join ? { calls: [discoverServers("the agent")] } : {}),
     },
     {
       name: names.envoyBootstrap,

@@ -7,6 +7,7 @@
 // stop timeout is explicit so the stop sequence fits ECS's limits.
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
+import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { MESH_SLOTS, slot, type TextValue } from "./text";
@@ -124,6 +125,8 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }, ...extra],
     secrets: secrets({ CONSUL_GRPC_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert), CONSUL_HTTPS_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert) }),
     initProcessEnabled: true,
+    // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
+    calls: [discoverServers("consul-ecs")],
   });
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;

@@ -7,6 +7,7 @@ import { zoneOfAddress } from "./network";
 import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
+import { serverCalls } from "./aws-apis";
 import { MESH_SLOTS, slot } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
 import {
@@ -263,5 +264,6 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
     release,
     agents: tasks.agents,
     ...(login ? { login } : {}),
+    calls: serverCalls(fixed ? "fixed" : "auto-scaling"),
   };
 }
