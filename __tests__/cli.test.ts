@@ -229,7 +229,7 @@ describe("tools/render.ts judges what ships", () => {
     const rejected = await tool("render", ["--spec", spec]);
     expect(rejected.status).toBe(1);
     expect(rejected.stdout).toMatch(/Deployability model of/);
-    expect(rejected.stderr).toMatch(/services\.web\.count: /);
+    expect(rejected.stderr).toMatch(/ecsHosts\.instanceType: .*at most 4 awsvpc tasks/);
     const endless = await tool("render", ["--spec", "/dev/zero"]);
     expect(endless).toMatchObject({ status: 1, stderr: expect.stringMatching(/larger than the limit of 2 MiB/) });
     expect(endless.stdout).not.toMatch(/Deployability model/);

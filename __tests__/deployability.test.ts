@@ -14,6 +14,7 @@ import type { RuleResult } from "../lib/issues";
 import { checkPlan, RULES } from "../lib/rules";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../lib/plan/server";
 import { CONTROL_PLANE_WAIT } from "../lib/plan/containers";
+import { interfaceApis } from "../lib/plan/aws-apis";
 import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan, TlsEdgePlan } from "../lib/plan/types";
 import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -104,6 +105,49 @@ describe("network paths", () => {
       // Without endpoints of its own, an existing VPC's routes are the documented assumption.
       expect(edgeRows(inExistingVpc(example, {})).every((r) => r.verdict === "ok" && r.path.includes("assumed"))).toBe(true);
     });
+  });
+});
+
+describe("AWS APIs: each call stated once by its caller", () => {
+  /** The default mesh without internet access: VPC endpoints, Consul from S3, every image from ECR. */
+  const noInternet = (consul: Record<string, unknown> = {}): MeshPlan =>
+    planOf({
+      ...DEFAULT_SPEC,
+      network: { zones: [{ privateSubnet: "10.0.101.0/24" }], egress: "vpc-endpoints" },
+      consul: { ...DEFAULT_SPEC.consul, releaseS3Uri: "s3://artifacts/consul.zip", ...consul },
+      images: { pullThroughCache: true, dockerHubCredentialsSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub" },
+      services: Object.fromEntries(
+        Object.entries(DEFAULT_SPEC.services!).map(([name, service]) => [name, { ...service, image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}:1` }]),
+      ),
+    });
+  const taskRoleGrants = (p: MeshPlan, service: string): string[] => {
+    const doc = JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", p)));
+    const policy = doc.resource.aws_iam_role_policy[`service_${service}_task_role_policy_consul-auto-join`];
+    return policy ? JSON.parse(policy.policy).Statement.flatMap((st: { Action: string[] }) => st.Action) : [];
+  };
+
+  it("creates an interface endpoint for exactly the APIs the mesh calls: none for EC2 when nothing calls it", () => {
+    // Fixed servers, and agents that join them by address: no caller of EC2.
+    expect(noInternet().network.interfaceEndpoints).toEqual(["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "kms", "logs", "secretsmanager", "ssm", "ssmmessages"]);
+    // Auto Scaling servers attach their volume and complete their launch hook; their agents join by tag.
+    const autoScaling = noInternet({ serverPrivateIps: undefined, servers: 3 });
+    expect(autoScaling.network.interfaceEndpoints).toEqual(expect.arrayContaining(["autoscaling", "ec2"]));
+    expect(checkPlan(autoScaling).errors).toEqual([]);
+  });
+
+  it("gives a call a container states its endpoint, its route check and its task role's grant, with no change to the rule, the network or the role", () => {
+    const base = noInternet();
+    const call = { api: "ec2" as const, actions: ["ec2:DescribeInstances"], why: "the app lists instances" };
+    const withCall: MeshPlan = {
+      ...base,
+      services: base.services.map((s) =>
+        s.name === "http-client" ? { ...s, task: { ...s.task, containers: s.task.containers.map((c) => (c.untrusted ? { ...c, calls: [call] } : c)) } } : s,
+      ),
+    };
+    expect(interfaceApis(withCall.server, withCall.hosts, withCall.services, withCall.images)).toContain("ec2");
+    expect(networkPaths(withCall)).toContainEqual(expect.objectContaining({ who: "service http-client (tasks)", need: "ec2 (the app lists instances)", verdict: "error" }));
+    expect(taskRoleGrants(withCall, "http-client")).toEqual(["ec2:DescribeInstances"]);
+    expect(taskRoleGrants(base, "http-client")).toEqual([]);
   });
 });
 

@@ -9,9 +9,10 @@ import { describe, expect, it } from "vitest";
 import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
+import type { MeshPlan } from "../lib/plan/types";
 import { type AwsCall, evaluateIam, iamTableRows, type IamReport, StackValues, type TerraformDoc } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
-import { synthAllStacks } from "./support/synth";
+import { planOf, synthAllStacks } from "./support/synth";
 
 const example = (file: string): TerraformDoc => structuredClone(loadSpecFile(path.join("examples", file)).spec) as TerraformDoc;
 const ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/http-echo:1.0.0";
@@ -57,8 +58,9 @@ const judged = new Map<string, { stacks: Record<string, TerraformDoc>; calls: Aw
 function judge(name: string): { stacks: Record<string, TerraformDoc>; calls: AwsCall[] } {
   let entry = judged.get(name);
   if (!entry) {
-    const stacks = synthAllStacks(SPECS.find(([n]) => n === name)![1]);
-    entry = { stacks, calls: meshCalls(stacks) };
+    const spec = SPECS.find(([n]) => n === name)![1];
+    const stacks = synthAllStacks(spec);
+    entry = { stacks, calls: meshCalls(stacks, planOf(spec)) };
     judged.set(name, entry);
   }
   return { stacks: structuredClone(entry.stacks), calls: entry.calls };
@@ -95,6 +97,24 @@ describe.each(SPECS.map(([name]) => name))("IAM of %s", (name) => {
       ),
     );
     expect(new Set(calls.map((c) => `${c.stack}/${c.role}`))).toEqual(new Set(granted));
+  });
+});
+
+describe("calls a container makes itself", () => {
+  it("come from its container plan, which must agree with what its synthesized definition runs", () => {
+    const [, spec] = SPECS.find(([n]) => n === "dataplane tasks with a fixed server")!;
+    const { stacks, calls } = judge("dataplane tasks with a fixed server");
+    expect(calls.filter((c) => c.action === "ec2:DescribeInstances" && c.caller.startsWith("consul-ecs-mesh-init")).map((c) => c.caller)).toEqual([
+      "consul-ecs-mesh-init of service_http-client_task_definition: consul-ecs finds the servers by tag",
+      "consul-ecs-mesh-init of service_http-server_task_definition: consul-ecs finds the servers by tag",
+    ]);
+    // A plan whose mesh-init states no call, beside a definition that still runs server discovery.
+    const plan = planOf(spec);
+    const silent: MeshPlan = {
+      ...plan,
+      services: plan.services.map((s) => ({ ...s, task: { ...s.task, containers: s.task.containers.map(({ calls: _, ...c }) => c) } })),
+    };
+    expect(() => meshCalls(stacks, silent)).toThrow(/consul-ecs-mesh-init runs server discovery \(provider=aws\), but its container plan states no ec2 call/);
   });
 });
 

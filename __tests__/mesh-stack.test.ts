@@ -5,7 +5,13 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { CONSUL, ENVOY } from "../lib/versions";
-import { synthMeshStack } from "./support/synth";
+import { Testing } from "cdktf";
+import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
+import { slot } from "../lib/plan/text";
+import type { ContainerPlan, MeshPlan } from "../lib/plan/types";
+import { MeshStack } from "../stacks/mesh-stack";
+import { planOf, synthMeshStack } from "./support/synth";
 
 type Doc = { resource: Record<string, Record<string, any>>; data: Record<string, Record<string, any>>; variable: Record<string, any>; output: Record<string, any> };
 
@@ -377,6 +383,25 @@ describe("spec-driven stacks", () => {
 
   it("leaves the hosts alone when a service is added", () => {
     expect(withThird.resource.aws_instance).toEqual(doc.resource.aws_instance);
+  });
+
+  it("gives a task exactly the mesh secrets its containers read: a dataplane container reading a service token gets the token, its binding and its grant", () => {
+    const plan = planOf({ ...DEFAULT_SPEC, architecture: "dataplane" });
+    const readsToken = (c: ContainerPlan): ContainerPlan =>
+      c.name === DATAPLANE_CONTAINERS.meshInit ? { ...c, secrets: [...(c.secrets ?? []), { name: "CONSUL_HTTP_TOKEN", valueFrom: slot(MESH_SECRET_SLOTS.serviceToken) }] } : c;
+    const changed: MeshPlan = {
+      ...plan,
+      services: plan.services.map((s) => (s.name === "http-client" ? { ...s, task: { ...s.task, containers: s.task.containers.map(readsToken) } } : s)),
+    };
+    const synthesized = JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", changed))) as Doc;
+    const tokenSecret = "${aws_secretsmanager_secret.consul_secrets_service_token_http-client.arn}";
+    const meshInit = containersOf(taskDefinition("http-client", synthesized)).find((c) => c.name === DATAPLANE_CONTAINERS.meshInit);
+    expect(meshInit.secrets).toContainEqual({ name: "CONSUL_HTTP_TOKEN", valueFrom: `${tokenSecret}:SecretID::` });
+    const grants = (service: string) =>
+      JSON.parse(synthesized.resource.aws_iam_role_policy![`service_${service}_execution_role_policy_read-task-secrets`].policy).Statement[0].Resource as string[];
+    expect(grants("http-client")).toEqual(["${aws_secretsmanager_secret.consul_secrets_ca_cert.arn}", tokenSecret]);
+    expect(grants("http-server")).toEqual(["${aws_secretsmanager_secret.consul_secrets_ca_cert.arn}"]);
+    expect(Object.keys(synthesized.resource.aws_ssm_parameter!).filter((k) => k.includes("service_token"))).toEqual(["consul_secrets_service_token_http-client_parameter"]);
   });
 
   it("synthesizes byte-identical JSON for the same spec, whatever the order of services", () => {

@@ -27,7 +27,7 @@ import { loadSpecFile } from "../lib/pipeline";
 import { CONSUL } from "../lib/versions";
 import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
-import { HOST_SLOTS } from "../lib/plan/build";
+import { MESH_SLOTS } from "../lib/plan/text";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
 import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, loginRolePath, serviceTokenPath } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
@@ -83,8 +83,8 @@ const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSec
 /** What the ConsulServers construct binds into a server's user data (Terraform references there). */
 function serverBindings(plan: MeshPlan): Record<string, string> {
   return {
-    [SERVER_SLOTS.region]: "us-east-1",
-    [SERVER_SLOTS.clusterName]: plan.name,
+    [MESH_SLOTS.region]: "us-east-1",
+    [MESH_SLOTS.clusterName]: plan.name,
     [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
     [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
@@ -1241,7 +1241,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
 // The ECS hosts' user data
 // ---------------------------------------------------------------------------------------------
 
-const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [HOST_SLOTS.clusterName]: "mesh" });
+const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [MESH_SLOTS.clusterName]: "mesh" });
 const ECS_CONFIG =
   'ECS_CLUSTER=mesh\nECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}\nECS_AWSVPC_BLOCK_IMDS=true\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_IMAGE_PULL_BEHAVIOR=once\n';
 /** The ECS-optimized AMI has /etc/ecs. */
@@ -1492,7 +1492,7 @@ describe("TLS edge Envoy start script", () => {
     [TLS_EDGE_SLOTS.privateKey]: secretArn("tls-key"),
     [TLS_EDGE_SLOTS.certificateDigest]: "c0ffee",
     [TLS_EDGE_SLOTS.logGroup]: "/ecs/envoy-ssl-tutorial",
-    [TLS_EDGE_SLOTS.region]: "us-east-1",
+    [MESH_SLOTS.region]: "us-east-1",
   }) as Record<string, any>[];
   const envoy = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
   const CERT = "-----BEGIN CERTIFICATE-----\nMIIBedge\n-----END CERTIFICATE-----";

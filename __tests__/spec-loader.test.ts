@@ -92,7 +92,7 @@ describe("every layer in one run", () => {
     );
     expect(errors).toEqual([
       { path: "network.vpcCidr", message: "must be an IPv4 CIDR block such as 10.0.0.0/16" },
-      { path: "services.http-server.port", message: expect.stringMatching(/Consul agent's HTTP API/) },
+      { path: "services.http-server.port", message: expect.stringMatching(/consul-agent's Consul HTTP API/) },
     ]);
   });
 

@@ -4,6 +4,10 @@ import { parseDocument } from "../lib/spec/document";
 import { SpecError, type SpecIssue } from "../lib/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
+import type { ContainerPlan, MeshPlan } from "../lib/plan/types";
+import type { RuleResult } from "../lib/issues";
+import { checkPorts } from "../lib/rules/ports";
+import { planOf } from "./support/synth";
 
 /** The default spec with some fields replaced: every bad spec below differs from a good one in one place. */
 function specWith(change: (spec: any) => void): MeshSpecInput {
@@ -84,13 +88,20 @@ const badSpecs: [string, (spec: any) => void, string, RegExp][] = [
   ["TLS edge named like the mesh cluster", (s) => (s.tlsEdge = { serviceName: "consul-ecs" }), "tlsEdge.serviceName", /share one ECS cluster/],
   // Ports
   ["port out of range", (s) => (server(s).port = 70000), "services.http-server.port", /between 1 and 65535/],
-  ["app port on the Consul HTTP API", (s) => (server(s).port = 8500), "services.http-server.port", /Consul agent's HTTP API/],
-  ["app port on the Envoy listener", (s) => (server(s).port = 21000), "services.http-server.port", /Envoy sidecar's public listener/],
+  ["app port on the Consul HTTP API", (s) => (server(s).port = 8500), "services.http-server.port", /consul-agent's Consul HTTP API/],
+  ["app port on the Envoy listener", (s) => (server(s).port = 21000), "services.http-server.port", /envoy-sidecar's Envoy public listener/],
   [
     "upstream on the Envoy ready listener",
     (s) => (client(s).upstreams[0].localBindPort = 19100),
     "services.http-client.upstreams[0].localBindPort",
-    /Envoy sidecar's ready listener/,
+    /envoy-sidecar's Envoy ready listener/,
+  ],
+  ["app port on the agent's DNS", (s) => (server(s).port = 8600), "services.http-server.port", /consul-agent's Consul DNS in every agent task/],
+  [
+    "app port on the dataplane's lifecycle server",
+    (s) => Object.assign(server(s), { architecture: "dataplane", port: 20300 }),
+    "services.http-server.port",
+    /consul-dataplane's lifecycle server in every dataplane task/,
   ],
   ["upstream on the app port", (s) => (client(s).upstreams[0].localBindPort = 8080), "services.http-client.upstreams[0].localBindPort", /app's own port/],
   [
@@ -282,6 +293,37 @@ describe("spec validation", () => {
         "t",
       ),
     ).not.toThrow();
+  });
+
+  it("reserves a port for the task's containers as soon as a container states it, without a change to the ports rule", () => {
+    const plan = planOf();
+    const web = plan.services.find((s) => s.name === "http-server")!;
+    const exporter: ContainerPlan = {
+      name: "metrics-exporter",
+      image: "exporter:1.0.0",
+      essential: false,
+      readonlyRootFilesystem: true,
+      serves: [{ name: "metrics endpoint", on: { tcp: 9102 }, reveals: [], controls: false }],
+    };
+    const withExporter = (port: number): MeshPlan => ({
+      ...plan,
+      services: plan.services.map((s) => (s === web ? { ...s, port, task: { ...s.task, containers: [...s.task.containers, exporter] } } : s)),
+    });
+    const portErrors = (p: MeshPlan) => {
+      const result: RuleResult = { errors: [], warnings: [] };
+      checkPorts(p, result);
+      return result.errors;
+    };
+    expect(portErrors(withExporter(9102))).toEqual([
+      { path: "services.http-server.port", message: "9102 is metrics-exporter's metrics endpoint in every agent task; choose another port" },
+    ]);
+    expect(portErrors(withExporter(9103))).toEqual([]);
+  });
+
+  it("reports an ENI shortfall once, on the instance type, with its fix (not again per service as a rollout peak)", () => {
+    expect(errorsOf(specWith((s) => (server(s).count = 4)))).toEqual([
+      { path: "ecsHosts.instanceType", message: expect.stringMatching(/at most 4 awsvpc tasks .* want 5; .*Use a larger type, more hosts or fewer tasks/) },
+    ]);
   });
 
   it("warns, without failing, about an instance type whose ENI limit is unknown", () => {

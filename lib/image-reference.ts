@@ -62,3 +62,12 @@ export function imagePinProblem(image: string): string | undefined {
   const problem = imageTagProblem(tag);
   return problem && `"${image}": its tag ${problem}`;
 }
+
+/** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
+const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+
+/** Whether an image is pulled from ECR (a private repository or a pull-through cache). */
+export function isEcrImage(image: string): boolean {
+  const { registry } = parseImage(image);
+  return registry !== undefined && ECR_REGISTRY.test(registry);
+}

@@ -14,13 +14,13 @@ import { ConsulServers } from "../lib/constructs/consul-server";
 import { EcsHosts } from "../lib/constructs/ecs-hosts";
 import { MeshCluster } from "../lib/constructs/mesh-cluster";
 import { MeshService } from "../lib/constructs/mesh-service";
-import { ConsulSecrets } from "../lib/constructs/consul-secrets";
+import { ConsulSecrets, type SecretRef } from "../lib/constructs/consul-secrets";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
 import { SnapshotBucket } from "../lib/constructs/snapshot-bucket";
 import { CONSUL_PORTS } from "../lib/facts";
 import { zoneOfAddress } from "../lib/plan/network";
-import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
+import { MESH_SECRET_SLOTS, type MeshSecretSlot, meshSecretsOf } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
 import type { MeshPlan } from "../lib/plan/types";
 
@@ -86,8 +86,8 @@ export class MeshStack extends MeshBaseStack {
       secretsPrefix: names.consulSecretsPrefix,
       datacenter: plan.datacenter,
       servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
-      // Service tokens only for agent tasks: dataplane tasks log in with their IAM role.
-      serviceNames: plan.services.filter((s) => s.architecture === "agent").map((s) => s.name),
+      // Tokens for the tasks that read one (agent tasks; dataplane tasks log in with their IAM role).
+      serviceNames: plan.services.filter((s) => meshSecretsOf(s.task).includes(MESH_SECRET_SLOTS.serviceToken)).map((s) => s.name),
       kmsKeyArn,
     });
 
@@ -173,11 +173,16 @@ export class MeshStack extends MeshBaseStack {
       });
     }
 
-    const { gossipKey, caCert, agentToken } = this.secrets;
     this.services = plan.services.map((service) => {
-      // Agent tasks get the gossip key, the agent token and their own service token; dataplane tasks only the CA.
       const serviceToken = this.secrets.serviceTokens.get(service.name);
-      const taskSecrets = serviceToken ? [gossipKey, caCert, agentToken, serviceToken] : [caCert];
+      const secretOf: Readonly<Record<MeshSecretSlot, SecretRef | undefined>> = {
+        [MESH_SECRET_SLOTS.gossipKey]: this.secrets.gossipKey,
+        [MESH_SECRET_SLOTS.caCert]: this.secrets.caCert,
+        [MESH_SECRET_SLOTS.agentToken]: this.secrets.agentToken,
+        [MESH_SECRET_SLOTS.serviceToken]: serviceToken,
+      };
+      // Exactly the mesh secrets the task's containers read (the plan's list).
+      const taskSecrets = meshSecretsOf(service.task).map((slot) => ({ slot, ref: secretOf[slot]! }));
       return new MeshService(this, `service_${service.name}`, {
         service,
         clusterName: plan.name,
@@ -191,13 +196,7 @@ export class MeshStack extends MeshBaseStack {
         images: this.images.uris,
         imagePullStatements: this.images.pullPolicyStatements,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
-        meshSecrets: {
-          [MESH_SECRET_SLOTS.caCert]: caCert.valueFrom,
-          ...(serviceToken
-            ? { [MESH_SECRET_SLOTS.gossipKey]: gossipKey.valueFrom, [MESH_SECRET_SLOTS.agentToken]: agentToken.valueFrom, [MESH_SECRET_SLOTS.serviceToken]: serviceToken.valueFrom }
-            : {}),
-        },
-        meshSecretArns: taskSecrets.map((s) => s.secret.arn),
+        meshSecrets: taskSecrets.map(({ slot, ref }) => ({ slot, valueFrom: ref.valueFrom, arn: ref.secret.arn })),
         ...(plan.dataplane ? { dataplane: plan.dataplane } : {}),
         logRetentionDays: plan.logRetentionDays,
         kmsKeyArn,
@@ -208,7 +207,7 @@ export class MeshStack extends MeshBaseStack {
             case "consul-servers":
               return this.consulServers.dependables;
             case "mesh-secrets":
-              return this.secrets.versionsOf(taskSecrets);
+              return this.secrets.versionsOf(taskSecrets.map((s) => s.ref));
             case "service-token":
               return serviceToken ? [serviceToken.parameter] : [];
             case "capacity-provider":

@@ -359,7 +359,7 @@ export async function main(args: readonly string[]): Promise<number> {
   // Who may do what: every AWS call of the stacks' roles, allowed by which statement (tools/judges/iam.ts).
   let iam: IamReport | undefined;
   check("IAM of every role", "evaluateIam (iam-simulate)", async () => {
-    iam = await evaluateIam(stacks, meshCalls(stacks));
+    iam = await evaluateIam(stacks, meshCalls(stacks, loaded.plan));
     return iam.verdicts.filter((v) => !v.allowed).map((v) => `${v.call.role} ${v.call.action} on ${v.call.resource} (${v.call.caller}): ${v.denial}`);
   });
 

@@ -13,6 +13,7 @@ import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TA
 import type { MeshNames } from "../plan/names";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
+import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
 
@@ -230,8 +231,8 @@ export class ConsulServers extends Construct {
     });
     const userData = escapeForTerraform(
       renderText(node.userData, {
-        [SERVER_SLOTS.region]: props.region,
-        [SERVER_SLOTS.clusterName]: props.clusterName,
+        [MESH_SLOTS.region]: props.region,
+        [MESH_SLOTS.clusterName]: props.clusterName,
         [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
         [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,

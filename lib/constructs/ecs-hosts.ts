@@ -8,8 +8,8 @@ import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import { HOST_SLOTS } from "../plan/build";
 import type { MeshNames } from "../plan/names";
+import { MESH_SLOTS } from "../plan/text";
 import type { HostsPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
@@ -91,7 +91,7 @@ export class EcsHosts extends Construct {
 
     const amiPath = props.hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
-    const userData = escapeForTerraform(renderText(props.hosts.userData, { [HOST_SLOTS.clusterName]: props.clusterName }));
+    const userData = escapeForTerraform(renderText(props.hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
     // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
     // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
     const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };

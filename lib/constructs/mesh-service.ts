@@ -5,16 +5,22 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AwsServiceRole } from "./aws-service-role";
-import { LOG_SLOTS, type MESH_SECRET_SLOTS } from "../plan/containers";
+import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
+import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import type { ServiceNames } from "../plan/names";
-import { SERVER_SLOTS, loginRolePath } from "../plan/server";
+import { loginRolePath } from "../plan/server";
+import { MESH_SLOTS } from "../plan/text";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 
-/** ECS `valueFrom` references of the mesh secrets a task receives, by the plan's slot names (dataplane tasks get only the CA). */
-export type MeshSecretRefs = { readonly [slot in (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS]]?: string };
+/** A mesh secret a task reads: the plan's slot, its ECS `valueFrom` reference and its secret's ARN. */
+export interface MeshSecretRef {
+  readonly slot: MeshSecretSlot;
+  readonly valueFrom: string;
+  readonly arn: string;
+}
 
 export interface MeshServiceProps {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
@@ -40,10 +46,8 @@ export interface MeshServiceProps {
   readonly capacityProviderName?: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** ECS references of the mesh secrets this service's tasks receive. */
-  readonly meshSecrets: MeshSecretRefs;
-  /** ARNs of those secrets: the execution role may read exactly these, and the app's own. */
-  readonly meshSecretArns: readonly string[];
+  /** The mesh secrets this service's tasks read (meshSecretsOf its task): bound to their slots, and the execution role may read exactly these and the app's own. */
+  readonly meshSecrets: readonly MeshSecretRef[];
   readonly logRetentionDays: number;
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
@@ -82,8 +86,16 @@ export class MeshService extends Construct {
       assumedBy: "ecs-tasks.amazonaws.com",
       partition: props.partition,
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
-      inlinePolicies: { "read-task-secrets": secretsPolicy(service, props.meshSecretArns, props.kmsKeyArn, props.imagePullStatements) },
+      inlinePolicies: {
+        "read-task-secrets": secretsPolicy(
+          service,
+          props.meshSecrets.map((s) => s.arn),
+          props.kmsKeyArn,
+          props.imagePullStatements,
+        ),
+      },
     });
+    const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
@@ -98,8 +110,8 @@ export class MeshService extends Construct {
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
-        // The task's agent finds the servers by their EC2 tag (no resource-level permissions exist for it).
-        ...(service.joinsByTag ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }] } } : {}),
+        // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
+        ...(ownActions.length ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ownActions, Resource: "*" }] } } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
       },
@@ -116,11 +128,11 @@ export class MeshService extends Construct {
     }
 
     const containers = renderContainerDefinitions(service.task, {
-      ...props.meshSecrets,
+      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
-      [LOG_SLOTS.region]: props.region,
-      [SERVER_SLOTS.clusterName]: props.clusterName,
+      [MESH_SLOTS.region]: props.region,
+      [MESH_SLOTS.clusterName]: props.clusterName,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { MESH_SLOTS } from "../plan/text";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
@@ -162,7 +163,7 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecretArn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
-      [TLS_EDGE_SLOTS.region]: region,
+      [MESH_SLOTS.region]: region,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,

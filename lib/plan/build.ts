@@ -3,20 +3,18 @@
 // service stays in the plan), so the rules can report every problem in one run.
 import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
-import { agentTask } from "./containers";
+import { HOST_CALLS, interfaceApis } from "./aws-apis";
+import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
-import { slot } from "./text";
+import { MESH_SLOTS, slot } from "./text";
 import { ecsHostUserData } from "./texts";
 import { meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
-import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture } from "./types";
-
-/** Slot of the ECS hosts' user data: the cluster they join. */
-export const HOST_SLOTS = { clusterName: "clusterName" } as const;
+import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
 /**
  * ECS agent settings of every host. Images are pulled once per host and reused from its cache
@@ -46,19 +44,10 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
     placement,
     maxHosts: placement.kind === "fixed" ? placement.privateIps.length : placement.maxSize,
     tasksPerHost: awsvpcTasksPerHost(ecsHosts.instanceType),
-    userData: ecsHostUserData({ clusterName: slot(HOST_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+    userData: ecsHostUserData({ clusterName: slot(MESH_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+    calls: HOST_CALLS,
   };
 }
-
-/**
- * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
- * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
- * and for an agent task the parameter the servers create its service token from. Booting the
- * servers and creating the token happen after the apply: the init container waits for them
- * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
- */
-const AGENT_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets", "service-token"];
-const DATAPLANE_TASK_STARTS_AFTER: ServicePlan["startsAfter"] = ["consul-servers", "mesh-secrets"];
 
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
@@ -92,15 +81,26 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     deployment: deploymentFor(capacity, service.count),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
-    // Dataplane tasks always find the servers by tag; agents do when the servers have no fixed addresses.
-    joinsByTag: architecture === "dataplane" || "tagKey" in server.join,
-    // CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
-    startsAfter: [
-      ...(architecture === "agent" ? AGENT_TASK_STARTS_AFTER : DATAPLANE_TASK_STARTS_AFTER),
-      ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
-    ],
+    startsAfter: startsAfter(task, capacity),
     task,
   };
+}
+
+/**
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
+ * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
+ * and, when the task reads a service token, the parameter the servers create it from. Booting the
+ * servers and creating the token happen after the apply: the init container waits for them
+ * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
+ * CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
+ */
+function startsAfter(task: TaskPlan, capacity: ServicePlan["capacity"]): ServicePlan["startsAfter"] {
+  return [
+    "consul-servers",
+    "mesh-secrets",
+    ...(meshSecretsOf(task).includes(MESH_SECRET_SLOTS.serviceToken) ? (["service-token"] as const) : []),
+    ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
+  ];
 }
 
 /** A service's task architecture: its own, else the mesh's. */
@@ -116,12 +116,9 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const services = Object.keys(spec.services)
     .sort()
     .map((name) => servicePlan(spec, server, name, spec.services[name]!));
-  const network = planNetwork(spec, {
-    autoScalingServers: server.placement === "auto-scaling",
-    execKms: services.some((s) => s.enableExecuteCommand),
-  });
   const hosts = hostsPlan(spec);
   const images = planImages(spec.versions, spec.images);
+  const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   return {
     name: spec.name,
     names: meshNames({

@@ -4,10 +4,11 @@
 // every task, add it to the list below (and its script template, if it runs one).
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
+import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { slot } from "./text";
+import { isSlot, MESH_SLOTS, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
@@ -35,6 +36,17 @@ export const MESH_SECRET_SLOTS = {
   serviceToken: "secret:serviceToken",
 } as const;
 
+export type MeshSecretSlot = (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS];
+
+/**
+ * The mesh secrets a task's containers read, in MESH_SECRET_SLOTS order: the one list the stack
+ * creates service tokens from, binds, grants the execution role and waits for before the service.
+ */
+export function meshSecretsOf(task: TaskPlan): MeshSecretSlot[] {
+  const read = new Set(task.containers.flatMap((c) => (c.secrets ?? []).flatMap((s) => (isSlot(s.valueFrom) ? [s.valueFrom.slot] : []))));
+  return Object.values(MESH_SECRET_SLOTS).filter((slot) => read.has(slot));
+}
+
 /** The credential each mesh secret is, for the trust model (the CA certificate is public). */
 export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
   [MESH_SECRET_SLOTS.gossipKey]: "gossip-key",
@@ -42,8 +54,8 @@ export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
   [MESH_SECRET_SLOTS.serviceToken]: "service-token",
 };
 
-/** Slots every task's log configuration reads. */
-export const LOG_SLOTS = { group: "logGroup", region: "region" } as const;
+/** The slot of each task's log group (its region is MESH_SLOTS.region). */
+export const LOG_SLOTS = { group: "logGroup" } as const;
 
 /** Sidecar memory reservations (MiB): soft limits, so a busy agent or proxy is not OOM-killed. */
 const SIDECAR_MEMORY = { consulAgent: 64, envoyBootstrap: 32, envoySidecar: 64 } as const;
@@ -133,8 +145,8 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         CONSUL_SERVICE_TOKEN: serviceToken,
       }),
       portMappings: [
-        { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp" },
-        { containerPort: CONSUL_PORTS.serfLan, protocol: "udp" },
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "tcp", listener: "Serf LAN port" },
+        { containerPort: CONSUL_PORTS.serfLan, protocol: "udp", listener: "Serf LAN port" },
       ],
       // The agent's HTTP API answers at all (any status). With auto_encrypt the agent opens it only
       // once a server has signed its certificate with the agent token (Consul agent.Start runs
@@ -151,9 +163,12 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         // The init container's calls (consul connect envoy) and Envoy's xDS stream send the service token in a header.
         { name: "Consul HTTP API", on: { tcp: CONSUL_PORTS.http }, reveals: [], controls: false, carries: ["service-token"] },
         { name: "Consul gRPC (xDS)", on: { tcp: CONSUL_PORTS.grpc }, reveals: [], controls: false, carries: ["service-token"] },
+        // Answers only what the anonymous token may read: nothing (ACL default deny).
+        { name: "Consul DNS", on: { tcp: CONSUL_PORTS.dns }, reveals: [], controls: false },
       ],
       readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
+      ...("tagKey" in server.join ? { calls: [discoverServers("the agent")] } : {}),
     },
     {
       name: names.envoyBootstrap,
@@ -197,7 +212,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       entryPoint: [TASK_PATHS.envoyBinary],
       command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--config-yaml", sidecarEnvoyOverlay(SIDECAR_ADMIN), "--disable-hot-restart", "--log-level", "info"],
       user: String(ENVOY_UID),
-      portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp" }],
+      portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp", listener: "Envoy public listener" }],
       mountPoints: [
         { sourceVolume: BOOTSTRAP_VOLUME, containerPath: TASK_PATHS.envoyBootstrapDir, readOnly: true },
         { sourceVolume: ENVOY_ADMIN_VOLUME, containerPath: TASK_PATHS.envoyAdminDir, readOnly: false },
@@ -237,6 +252,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
   };
 }

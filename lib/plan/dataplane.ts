@@ -7,9 +7,10 @@
 // stop timeout is explicit so the stop sequence fits ECS's limits.
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
+import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
-import { SERVER_SLOTS, SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
-import { slot, type TextValue } from "./text";
+import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
+import { MESH_SLOTS, slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
@@ -98,7 +99,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
-      hosts: dataplaneServerDiscovery({ region: slot(SERVER_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(SERVER_SLOTS.clusterName) }),
+      hosts: dataplaneServerDiscovery({ region: slot(MESH_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(MESH_SLOTS.clusterName) }),
       tlsServerName: serverTlsName(spec.consul.datacenter),
       grpcPort: CONSUL_PORTS.grpcTls,
       httpsPort: CONSUL_PORTS.https,
@@ -124,6 +125,8 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }, ...extra],
     secrets: secrets({ CONSUL_GRPC_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert), CONSUL_HTTPS_CACERT_PEM: slot(MESH_SECRET_SLOTS.caCert) }),
     initProcessEnabled: true,
+    // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
+    calls: [discoverServers("consul-ecs")],
   });
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
@@ -176,7 +179,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
       ],
-      portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp" }],
+      portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
       dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],
       // The readiness listener accepts connections once consul-dataplane, logged in to the servers, started Envoy.
@@ -217,7 +220,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(LOG_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }

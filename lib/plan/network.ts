@@ -2,7 +2,7 @@
 // (NAT gateways); how the private subnets reach AWS and the internet; which VPC endpoints exist.
 import { contains, parseCidr, parseIp } from "../cidr";
 import type { MeshSpec } from "../spec/schema";
-import type { NetworkPlan, ZonePlan } from "./types";
+import type { AwsApi, NetworkPlan, ZonePlan } from "./types";
 
 /**
  * The zone of a fixed instance address: the zone whose subnet holds it, among the subnets the
@@ -22,21 +22,11 @@ export function zoneOfAddress(
 }
 
 /**
- * Interface endpoints that replace the internet when egress is vpc-endpoints: ECS (agent,
- * telemetry), ECR (api, dkr), CloudWatch Logs, Secrets Manager, SSM (parameters, sessions), and
- * what the servers call (EC2 for auto-join and their data volume, Auto Scaling for the launch
- * lifecycle hook). S3 is a gateway endpoint and always exists (ECR layers, AL2023 packages).
+ * The network; `calledApis` are the interface APIs the mesh calls (lib/plan/aws-apis.ts), which
+ * replace the internet through VPC endpoints when egress is vpc-endpoints. S3 is a gateway
+ * endpoint and always exists (ECR layers, AL2023 packages).
  */
-const ENDPOINTS_WITHOUT_INTERNET = ["ec2", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm", "ssmmessages"] as const;
-
-export interface NetworkNeeds {
-  /** Servers in Auto Scaling groups complete a lifecycle hook. */
-  readonly autoScalingServers: boolean;
-  /** ECS Exec sessions are KMS-encrypted: the SSM agent in the task calls KMS. */
-  readonly execKms: boolean;
-}
-
-export function planNetwork(spec: MeshSpec, needs: NetworkNeeds): NetworkPlan {
+export function planNetwork(spec: MeshSpec, calledApis: readonly AwsApi[]): NetworkPlan {
   const { network } = spec;
   const zones: ZonePlan[] = network.zones.map((zone, index) => ({
     index,
@@ -45,14 +35,12 @@ export function planNetwork(spec: MeshSpec, needs: NetworkNeeds): NetworkPlan {
     ...(zone.availabilityZone === undefined ? {} : { availabilityZone: zone.availabilityZone }),
     ...natZoneOf(network.egress, index),
   }));
-  const interfaceEndpoints: string[] =
-    network.egress === "vpc-endpoints" ? [...ENDPOINTS_WITHOUT_INTERNET, ...(needs.autoScalingServers ? ["autoscaling"] : []), ...(needs.execKms ? ["kms"] : [])] : [];
   return {
     vpcCidr: network.vpcCidr,
     zones,
     egress: network.egress,
     publicInstances: network.publicInstances,
-    interfaceEndpoints: interfaceEndpoints.sort(),
+    interfaceEndpoints: network.egress === "vpc-endpoints" ? [...calledApis].sort() : [],
   };
 }
 

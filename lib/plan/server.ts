@@ -7,7 +7,8 @@ import { zoneOfAddress } from "./network";
 import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
-import { slot } from "./text";
+import { serverCalls } from "./aws-apis";
+import { MESH_SLOTS, slot } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
 import {
   aclSyncScript,
@@ -52,8 +53,6 @@ export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
 /** Terraform references a ConsulServers construct binds into each server's user data. */
 export const SERVER_SLOTS = {
-  region: "region",
-  clusterName: "clusterName",
   serviceTokenPath: "serviceTokenPath",
   serviceTokenSecretPrefix: "serviceTokenSecretPrefix",
   gossipKey: "secret:gossipKey",
@@ -131,9 +130,7 @@ export function loginRolesArn(partition: string, accountId: string, taskRolePath
 
 /** Where agents and servers find the servers: fixed addresses, or cloud auto-join on the servers' tag. */
 export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
-  return "addresses" in plan.join
-    ? plan.join.addresses
-    : [cloudAutoJoin({ region: slot(SERVER_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(SERVER_SLOTS.clusterName) })];
+  return "addresses" in plan.join ? plan.join.addresses : [cloudAutoJoin({ region: slot(MESH_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(MESH_SLOTS.clusterName) })];
 }
 
 /**
@@ -199,7 +196,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
       userData: consulServerUserData({
         version,
         sha256: CONSUL_RELEASES[version][arch],
-        region: slot(SERVER_SLOTS.region),
+        region: slot(MESH_SLOTS.region),
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
         secrets: {
           gossipKey: slot(SERVER_SLOTS.gossipKey),
@@ -267,5 +264,6 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
     release,
     agents: tasks.agents,
     ...(login ? { login } : {}),
+    calls: serverCalls(fixed ? "fixed" : "auto-scaling"),
   };
 }

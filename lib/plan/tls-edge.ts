@@ -4,7 +4,7 @@ import { APP_DROPPED_CAPABILITIES, MESH_LOG_GROUP_DIRS, TLS_EDGE_PATHS, TLS_EDGE
 import { parseImage } from "../image-reference";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { slot } from "./text";
+import { MESH_SLOTS, slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { Credential, TaskPlan, TlsEdgePlan } from "./types";
 
@@ -27,7 +27,6 @@ export const TLS_EDGE_SLOTS = {
   privateKey: "secret:privateKey",
   certificateDigest: "certificateDigest",
   logGroup: "logGroup",
-  region: "region",
 } as const;
 
 /** The credential each TLS edge secret is, for the trust model (the certificate is public). */
@@ -121,7 +120,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
     ],
     inboundPorts: [TLS_EDGE_PORTS.listener],
     volumes: [TLS_EDGE_VOLUMES.config, TLS_EDGE_VOLUMES.appTmp],
-    logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region: slot(TLS_EDGE_SLOTS.region), streamPrefix: spec.serviceName },
+    logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region: slot(MESH_SLOTS.region), streamPrefix: spec.serviceName },
   };
 }
 

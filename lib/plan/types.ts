@@ -25,6 +25,24 @@ export interface SecretBinding {
   readonly valueFrom: string | Slot;
 }
 
+/** An AWS API by the name of its VPC endpoint service (com.amazonaws.<region>.<name>); "s3" has the gateway endpoint. */
+export type AwsApi = "autoscaling" | "ec2" | "ecr.api" | "ecr.dkr" | "ecs" | "ecs-agent" | "ecs-telemetry" | "kms" | "logs" | "s3" | "secretsmanager" | "ssm" | "ssmmessages";
+
+/**
+ * What a program calls on an AWS API: the network-path rule finds it a route, the plan creates a
+ * VPC endpoint for it (egress vpc-endpoints), and for a container the task role grants the actions
+ * (which the IAM judge checks against what the synthesized definition runs).
+ */
+export interface AwsApiCall {
+  readonly api: AwsApi;
+  /** IAM actions it makes, on resources that allow no narrower grant (Resource "*"). @default none (its role's grants are another construct's) */
+  readonly actions?: readonly string[];
+  /** What for: the network-path rule prints "<api> (<why>)". */
+  readonly why: string;
+  /** Where the call is documented (the IAM judge cites it). @default none */
+  readonly source?: string;
+}
+
 export type DependencyCondition = "START" | "COMPLETE" | "SUCCESS" | "HEALTHY";
 
 /**
@@ -77,7 +95,16 @@ export interface ContainerPlan {
   readonly memoryReservation?: number;
   readonly environment?: readonly NameValue[];
   readonly secrets?: readonly SecretBinding[];
-  readonly portMappings?: readonly { readonly containerPort: number; readonly protocol: "tcp" | "udp" }[];
+  /**
+   * Ports it publishes (ECS portMappings). With the TCP ports of `serves`, every port it binds in
+   * the task's network namespace: the ports rule (lib/rules/ports.ts) keeps the app off them.
+   */
+  readonly portMappings?: readonly {
+    readonly containerPort: number;
+    readonly protocol: "tcp" | "udp";
+    /** What listens on it, for messages. @default the container's name */
+    readonly listener?: string;
+  }[];
   readonly mountPoints?: readonly { readonly sourceVolume: string; readonly containerPath: string; readonly readOnly: boolean }[];
   readonly systemControls?: readonly { readonly namespace: string; readonly value: string }[];
   /** Start order: this container starts once each listed one reached its condition (ECS stops in reverse). */
@@ -112,10 +139,12 @@ export interface ContainerPlan {
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
-  /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts). */
+  /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts, lib/rules/ports.ts). */
   readonly serves?: readonly TaskEndpoint[];
   /** Files it writes into task volumes that hold a credential (lib/rules/trust.ts). */
   readonly stores?: readonly StoredCredential[];
+  /** AWS APIs its own process calls, with the task role, from the task's network interface. @default none */
+  readonly calls?: readonly AwsApiCall[];
 }
 
 /**
@@ -233,8 +262,6 @@ export interface ServicePlan {
   readonly capacity: "FARGATE" | "EC2" | "capacity-provider";
   /** Subnets of the tasks: the private ones, or the public ones for a Fargate task with a public IP. */
   readonly subnets: "private" | "public";
-  /** The task's agent finds the servers by their EC2 tag (the task role may describe instances). */
-  readonly joinsByTag: boolean;
   /** What Terraform creates before the ECS service, in depends_on order (lib/rules/boot-order.ts reads it). */
   readonly startsAfter: readonly StartPrerequisite[];
   readonly task: TaskPlan;
@@ -256,7 +283,7 @@ export interface NetworkPlan {
   readonly egress: "nat-gateway" | "nat-gateway-per-zone" | "vpc-endpoints";
   /** The original demo's exposure: instances in the public subnets with public IPs. */
   readonly publicInstances: boolean;
-  /** Interface VPC endpoints (service names such as "ecr.api"), sorted; the S3 gateway endpoint always exists. */
+  /** Interface VPC endpoints (service names such as "ecr.api"): every API the mesh calls (lib/plan/aws-apis.ts), sorted; the S3 gateway endpoint always exists. */
   readonly interfaceEndpoints: readonly string[];
 }
 
@@ -299,6 +326,8 @@ export interface ServerPlan {
    * service. @default none (the mesh has no dataplane task)
    */
   readonly login?: DataplaneControlPlan;
+  /** What the servers' scripts and Consul call on AWS APIs besides S3. */
+  readonly calls: readonly AwsApiCall[];
 }
 
 export interface HostsPlan {
@@ -313,6 +342,8 @@ export interface HostsPlan {
   /** awsvpc tasks per host (ENIs - 1), undefined for instance types missing from the ENI table. */
   readonly tasksPerHost: number | undefined;
   readonly userData: TemplateText;
+  /** What the ECS agent and the SSM agent on every host call. */
+  readonly calls: readonly AwsApiCall[];
 }
 
 /** An image a task runs, and how tasks reach it. */

@@ -4,9 +4,10 @@
 // gateway, a VPC endpoint, or a security group rule inside the VPC. A need without a route is an
 // error (the task could not start, or the feature could not work); a route that works only after
 // a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
-import { imagePinProblem, registryOf } from "../image-reference";
+import { imagePinProblem, isEcrImage, registryOf } from "../image-reference";
+import { containerCalls, ECR_PULL_APIS, ECS_EXEC_CALLS, ecsAgentCalls } from "../plan/aws-apis";
 import { meshImageKeyOf } from "../plan/images";
-import type { MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
+import type { AwsApi, AwsApiCall, MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
 export type Verdict = "ok" | "warning" | "error";
@@ -36,7 +37,7 @@ interface Origin {
 }
 
 /** A destination: an AWS API (its VPC endpoint name), or anything on the internet. */
-type Destination = { readonly aws: string } | { readonly internet: string };
+type Destination = { readonly aws: AwsApi } | { readonly internet: string };
 
 function route(plan: MeshPlan, origin: Origin, destination: Destination): string | undefined {
   const { network } = plan;
@@ -49,20 +50,16 @@ function route(plan: MeshPlan, origin: Origin, destination: Destination): string
   return nat ? (network.egress === "nat-gateway" ? "NAT gateway (shared)" : "NAT gateway of its zone") : undefined;
 }
 
-/** ECR (private repositories, the pull-through cache) by host name; anything else is a public registry. */
-const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
-
 function describe(destination: Destination): string {
   return "aws" in destination ? destination.aws : destination.internet;
 }
 
-/** What pulling from ECR needs: its API, its registry, and S3 for the layers. */
-const ECR_DESTINATIONS: readonly Destination[] = [{ aws: "ecr.api" }, { aws: "ecr.dkr" }, { aws: "s3" }];
+const ECR_DESTINATIONS: readonly Destination[] = ECR_PULL_APIS.map((aws) => ({ aws }));
 
 /** What pulling an image needs: ECR's API, its registry and S3 for layers, or a registry on the internet. */
 function imageDestinations(image: string): readonly Destination[] {
-  const registry = registryOf(image);
-  return ECR_REGISTRY.test(registry) ? ECR_DESTINATIONS : [{ internet: registry }];
+  if (isEcrImage(image)) return ECR_DESTINATIONS;
+  return [{ internet: registryOf(image) }];
 }
 
 /** Records one need: ok with its route, or the verdict with the fix when there is none. */
@@ -114,9 +111,7 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
 
   // The ECS hosts: the ECS agent's control plane, SSM for sessions.
   if (plan.services.some((s) => s.launchType === "EC2")) {
-    for (const api of ["ecs", "ecs-agent", "ecs-telemetry", "ssm", "ssmmessages"]) {
-      add("ECS hosts", "network.egress", instances, `${api} (ECS agent, SSM sessions)`, { aws: api }, noInternetFix);
-    }
+    for (const call of plan.hosts.calls) add("ECS hosts", "network.egress", instances, needOf(call), { aws: call.api }, noInternetFix);
   }
 
   // The Consul servers: their release, packages, secrets, and what their placement calls.
@@ -134,13 +129,7 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
     add("Consul servers", "consul.releaseS3Uri", instances, `download Consul from ${server.release.s3Uri}`, { aws: "s3" }, noInternetFix);
   }
   add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
-  add("Consul servers", "network.egress", instances, "secretsmanager (keys, certificates, tokens)", { aws: "secretsmanager" }, noInternetFix);
-  add("Consul servers", "network.egress", instances, "ssm (service token parameters, sessions)", { aws: "ssm" }, noInternetFix);
-  add("Consul servers", "network.egress", instances, "ecs (the task reaper describes the mesh's tasks)", { aws: "ecs" }, noInternetFix);
-  if (server.placement === "auto-scaling") {
-    add("Consul servers", "network.egress", instances, "ec2 (cloud auto-join, attach the data volume)", { aws: "ec2" }, noInternetFix);
-    add("Consul servers", "network.egress", instances, "autoscaling (complete the launch lifecycle hook)", { aws: "autoscaling" }, noInternetFix);
-  }
+  for (const call of server.calls) add("Consul servers", "network.egress", instances, needOf(call), { aws: call.api }, noInternetFix);
   if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
   if (plan.dataplane) {
     // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
@@ -209,20 +198,17 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
       );
     }
   }
-  add(who, "network.egress", agent, "logs (awslogs)", { aws: "logs" }, noInternetFix);
-  add(who, "network.egress", agent, "secretsmanager (ECS secrets)", { aws: "secretsmanager" }, noInternetFix);
-  if (Object.values(service.secrets).some((s) => s.ssmParameterArn)) add(who, "network.egress", agent, "ssm (ECS secrets from Parameter Store)", { aws: "ssm" }, noInternetFix);
+  for (const call of ecsAgentCalls(service.task)) add(who, "network.egress", agent, needOf(call), { aws: call.api }, noInternetFix);
   if (service.enableExecuteCommand) {
-    // The SSM agent ECS Exec injects runs in the task's own network namespace, even on EC2.
-    for (const [api, need] of [
-      ["ssmmessages", "ssmmessages (ECS Exec)"],
-      ["kms", "kms (ECS Exec session encryption)"],
-    ] as const) {
-      add(who, `${service.path}.enableExecuteCommand`, task, need, { aws: api }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
+    for (const call of ECS_EXEC_CALLS) {
+      add(who, `${service.path}.enableExecuteCommand`, task, needOf(call), { aws: call.api }, `keep a NAT gateway (network.egress "nat-gateway"), or turn ECS Exec off`);
     }
   }
-  if (service.joinsByTag)
-    add(who, "network.egress", task, `ec2 (${service.architecture === "agent" ? "the agent" : "consul-ecs"} finds the servers by tag)`, { aws: "ec2" }, noInternetFix);
+  for (const call of containerCalls(service.task)) add(who, "network.egress", task, needOf(call), { aws: call.api }, noInternetFix);
+}
+
+function needOf(call: AwsApiCall): string {
+  return `${call.api} (${call.why})`;
 }
 
 /** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */

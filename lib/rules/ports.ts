@@ -1,31 +1,25 @@
 // Ports inside one task: containers of an awsvpc task share one network namespace, so the
 // app's port and its upstreams' local ports must avoid each other and every port the mesh
-// containers hold.
-import { CONSUL_PORTS, DATAPLANE_PORTS, ENVOY_PORTS } from "../facts";
-import type { MeshPlan, TaskArchitecture } from "../plan/types";
+// containers bind. Each container plan states its ports; this rule only reads them.
+import type { MeshPlan, TaskPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
-/** Ports the mesh containers hold inside every task of each architecture. */
-const RESERVED_TASK_PORTS: Readonly<Record<TaskArchitecture, ReadonlyMap<number, string>>> = {
-  agent: new Map([
-    [CONSUL_PORTS.serfLan, "the Consul agent's Serf LAN port"],
-    [CONSUL_PORTS.http, "the Consul agent's HTTP API"],
-    [CONSUL_PORTS.grpc, "the Consul agent's gRPC (xDS) port"],
-    [CONSUL_PORTS.dns, "the Consul agent's DNS port"],
-    [ENVOY_PORTS.publicListener, "the Envoy sidecar's public listener"],
-    [ENVOY_PORTS.ready, "the Envoy sidecar's ready listener"],
-  ]),
-  dataplane: new Map([
-    [DATAPLANE_PORTS.publicListener, "the dataplane's public listener"],
-    [DATAPLANE_PORTS.readiness, "the dataplane's readiness listener"],
-    [DATAPLANE_PORTS.lifecycle, "the dataplane's lifecycle server"],
-    [ENVOY_PORTS.admin, "the Envoy admin API"],
-  ]),
-};
+/** Every port a container of the task binds, with what holds it: its published ports and the TCP endpoints it serves the task. */
+export function boundPorts(task: TaskPlan): Map<number, string> {
+  const bound = new Map<number, string>();
+  const hold = (port: number, what: string) => {
+    if (!bound.has(port)) bound.set(port, what);
+  };
+  for (const container of task.containers) {
+    for (const mapping of container.portMappings ?? []) hold(mapping.containerPort, `${container.name}'s ${mapping.listener ?? "published port"}`);
+    for (const endpoint of container.serves ?? []) if ("tcp" in endpoint.on && endpoint.on.tcp !== "any") hold(endpoint.on.tcp, `${container.name}'s ${endpoint.name}`);
+  }
+  return bound;
+}
 
 export function checkPorts(plan: MeshPlan, { errors }: RuleResult): void {
   for (const service of plan.services) {
-    const taken = new Map<number, string>(RESERVED_TASK_PORTS[service.architecture]);
+    const taken = boundPorts(service.task);
     if (service.port !== undefined) {
       const owner = taken.get(service.port);
       if (owner) errors.push({ path: `${service.path}.port`, message: `${service.port} is ${owner} in every ${service.architecture} task; choose another port` });

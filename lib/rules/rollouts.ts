@@ -43,7 +43,8 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
         specPath,
       });
     }
-    if (service.launchType === "EC2" && capacity !== undefined) {
+    // A steady state that already overflows the ENIs is one shortfall, which the capacity rule reports.
+    if (service.launchType === "EC2" && capacity !== undefined && plan.ec2TaskCount <= capacity) {
       const total = plan.ec2TaskCount - count + peak;
       reports.push(
         total > capacity

@@ -5,9 +5,14 @@
 //   - declared: what programs call on a role's behalf (declaredCalls: the ECS agent with the
 //     execution role, consul-ecs and Consul with the task role, the SSM agent, the ECS agent on the
 //     hosts, VPC Flow Logs, an operator's restore), read from the synthesized task definitions,
-//     services, instances and bucket policies, each with its source (SOURCES);
+//     services, instances and bucket policies, each with its source (SOURCES); a container's own
+//     calls are its plan's (ContainerPlan.calls, which the task role's grant and the network-path
+//     rule read too), checked against whether its synthesized definition runs server discovery;
 //   - implicit: what AWS calls as the caller when it serves a call (a KMS grant for attaching an
 //     encrypted volume, a KMS decrypt for reading an encrypted secret), with their sources.
+import { DISCOVER_SOURCE } from "../../lib/plan/aws-apis";
+import { ecsServiceName } from "../../lib/plan/names";
+import type { MeshPlan, TaskPlan } from "../../lib/plan/types";
 import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
 import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type StubCall, userDataRun } from "./run-script";
 
@@ -20,7 +25,6 @@ const SOURCES = {
   pullThroughCache: "ECR User Guide, IAM permissions for pull through cache: the first pull imports the image and creates its repository",
   ecsExec: "ECS Developer Guide, Monitor Amazon ECS containers with ECS Exec: the task role opens SSM channels, writes the session log, decrypts with the session key",
   consulLogin: "Consul AWS IAM auth method: the server sends the task's signed iam:GetRole request to AWS (EnableIAMEntityDetails)",
-  discover: "go-discover provider=aws (Consul cloud auto-join, consul-ecs and consul-dataplane `discover`): ec2:DescribeInstances",
   ssmAgent: "Systems Manager User Guide, Session Manager minimum instance permissions",
   ecsAgent: "ECS Developer Guide, Amazon ECS container instance IAM role: the ECS agent registers, polls and submits state changes",
   flowLogs: "VPC User Guide, IAM role for publishing flow logs to CloudWatch Logs",
@@ -405,8 +409,15 @@ interface ContainerDefinition {
   readonly logConfiguration?: { readonly options?: Readonly<Record<string, string>> };
 }
 
-/** The calls the ECS agent, consul-ecs, Consul, the SSM agent and VPC Flow Logs make on the stack's roles' behalf. */
-export function declaredCalls(values: StackValues): AwsCall[] {
+/**
+ * The calls the ECS agent, consul-ecs, Consul, the SSM agent and VPC Flow Logs make on the stack's
+ * roles' behalf; what a container calls itself comes from its plan (ContainerPlan.calls).
+ */
+export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
+  const tasksByFamily = new Map<string, TaskPlan>([
+    ...plan.services.map((s): [string, TaskPlan] => [ecsServiceName(plan.name, s.name), s.task]),
+    ...(plan.tlsEdge ? [[plan.tlsEdge.serviceName, plan.tlsEdge.task] as [string, TaskPlan]] : []),
+  ]);
   const out: AwsCall[] = [];
   const { partition: p, region: r, account: a } = values;
   const add = (role: string | undefined, caller: string, calls: readonly Call[]) => {
@@ -426,6 +437,10 @@ export function declaredCalls(values: StackValues): AwsCall[] {
     const execution = roleOf(task.execution_role_arn);
     const taskRole = roleOf(task.task_role_arn);
     const who = `ECS agent for ${name}`;
+    const family = values.text(String(task.family));
+    const planTask = tasksByFamily.get(family);
+    if (!planTask) throw new Error(`${values.stack}: the plan has no task of family ${family}`);
+    const planned = new Map(planTask.containers.map((c) => [c.name, c]));
     for (const c of containers) {
       const ecr = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(c.image);
       if (ecr) {
@@ -461,8 +476,20 @@ export function declaredCalls(values: StackValues): AwsCall[] {
       }
       if (c.repositoryCredentials)
         add(execution, `${who}: registry credentials of ${c.name}`, secretRead(values, c.repositoryCredentials.credentialsParameter, SOURCES.executionRole));
-      if (/provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]))) {
-        add(taskRole, `${c.name} of ${name}: discover servers by tag`, [{ action: "ec2:DescribeInstances", resource: "*", source: SOURCES.discover }]);
+      // What the container calls itself is the plan's list; the definition shows whether it runs server discovery, and the two must agree.
+      const calls = planned.get(c.name)?.calls ?? [];
+      const discovers = /provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]));
+      if (discovers !== calls.some((call) => call.api === "ec2")) {
+        throw new Error(
+          `${name}: ${c.name} ${discovers ? "runs server discovery (provider=aws), but its container plan states no ec2 call" : "has an ec2 call in its container plan, but its definition runs no server discovery"}`,
+        );
+      }
+      for (const call of calls) {
+        add(
+          taskRole,
+          `${c.name} of ${name}: ${call.why}`,
+          (call.actions ?? []).map((action) => ({ action, resource: "*", source: call.source ?? "its container plan" })),
+        );
       }
       const consulEcs = c.environment?.find((e) => e.name === "CONSUL_ECS_CONFIG_JSON")?.value;
       if (consulEcs && JSON.parse(consulEcs).consulLogin?.enabled === true) {
@@ -488,7 +515,7 @@ export function declaredCalls(values: StackValues): AwsCall[] {
   for (const { name, role, script } of userDataRuns(values)) {
     sessions(role, name);
     if (/retry_join += \[.*provider=aws/.test(script))
-      add(role, `Consul on ${name}: cloud auto-join`, [{ action: "ec2:DescribeInstances", resource: "*", source: SOURCES.discover }]);
+      add(role, `Consul on ${name}: cloud auto-join`, [{ action: "ec2:DescribeInstances", resource: "*", source: DISCOVER_SOURCE }]);
     if (/^ECS_CLUSTER=/m.test(script)) {
       const cluster = /^ECS_CLUSTER=(.+)$/m.exec(script)![1]!;
       const clusterArn = `arn:${p}:ecs:${r}:${a}:cluster/${cluster}`;
@@ -572,9 +599,9 @@ function dedupe(calls: readonly AwsCall[]): AwsCall[] {
 }
 
 /** Every call the stacks' roles make: recorded from the scripts, declared for the programs, with the implicit ones. */
-export function meshCalls(stacks: Readonly<Record<string, TerraformDoc>>): AwsCall[] {
+export function meshCalls(stacks: Readonly<Record<string, TerraformDoc>>, plan: MeshPlan): AwsCall[] {
   return Object.entries(stacks).flatMap(([stack, doc]) => {
     const values = new StackValues(stack, doc);
-    return [...scriptCalls(values), ...declaredCalls(values)];
+    return [...scriptCalls(values), ...declaredCalls(values, plan)];
   });
 }
