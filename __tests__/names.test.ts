@@ -1,5 +1,6 @@
 // Every resource name is decided once, in the plan, and checked against its AWS limit by a rule;
 // the spec is the only channel for what a rule checks (no Terraform variable overrides it).
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../lib/pipeline";
 import { SpecError } from "../lib/issues";
@@ -83,6 +84,22 @@ describe("names come from the plan", () => {
     expect(subnets.network_private_subnet_3.availability_zone).toBe(`\${element(${rest}, 1)}`);
     expect(doc.provider.aws[0].region).toBe("us-east-1");
     expect(Object.keys(doc.variable).sort()).toEqual(["admin_cidr", "admin_cidr_allow_broad", "aws_ec2_key"]);
+  });
+
+  it("stops the plan when the region has too few free zones for the unnamed ones, instead of reusing one (real terraform console)", () => {
+    const spec = structuredClone(production) as any;
+    spec.network.zones[1].availabilityZone = "us-east-1d";
+    const [postcondition] = (synthMeshStack(spec) as any).data.aws_availability_zones.available_zones.lifecycle.postcondition;
+    expect(postcondition.error_message).toMatch(/too few available zones for the 2 zone\(s\) network.zones leaves unnamed/);
+    const holds = (regionZones: string[]) =>
+      execFileSync("terraform", ["console"], {
+        input: postcondition.condition.replace(/^\$\{|\}$/g, "").replace("self.names", JSON.stringify(regionZones)),
+        encoding: "utf8",
+        env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+      }).trim();
+    expect(holds(["us-east-1a", "us-east-1b", "us-east-1d"])).toBe("true");
+    // Two free zones besides the named one are needed: a region with one more has too few.
+    expect(holds(["us-east-1a", "us-east-1d"])).toBe("false");
   });
 
   it("names no data source of zones when the spec names every zone", () => {

@@ -26,7 +26,7 @@ describe("README inputs and outputs tables", () => {
     }
     expect(inputs).toContain("| `aws_ec2_key` | string, nullable | `null` | EC2 key pair for SSH");
     expect(inputs).toMatch(/\| `admin_cidr` \| string, nullable \| `null` \| .* \| admin_cidr must be a CIDR block/);
-    expect(inputs).toContain("**tls-edge** (defaults from `examples/tls-edge.yaml`)");
+    expect(inputs).toContain("**tls-edge** (synthesized from `examples/tls-edge.yaml`)");
   });
 
   it("list every output but CDKTF's cross-stack plumbing", () => {

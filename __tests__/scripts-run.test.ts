@@ -369,7 +369,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(root.read("/etc/systemd/system/consul-acl-sync.timer")).toBe(heredocBody(shipped, "SYNC_TIMER"));
     expect(root.read(SERVER_PATHS.snapshotBinary)).toBe(heredocBody(shipped, "SNAPSHOT"));
     expect(root.read(SERVER_PATHS.aclSyncEnvFile)).toBe(
-      `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\nSERVICE_TOKEN_SECRET_PREFIX=${DEFAULT_PLAN.name}/consul/service-token/\n`,
+      `AWS_REGION=us-east-1\nAGENT_TOKEN_SECRET=${secretArn("agent")}\nSERVICE_TOKEN_PATH=/${DEFAULT_PLAN.name}/consul/service-tokens\nSERVICE_ACL_NAME_PREFIX=${DEFAULT_PLAN.name}/consul/service-token/\n`,
     );
     // An agent-only mesh has no dataplane task for a reaper to clean up after.
     expect(root.exists(SERVER_PATHS.taskReaperBinary)).toBe(false);

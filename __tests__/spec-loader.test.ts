@@ -285,6 +285,17 @@ describe("listing problems", () => {
       "  - services.c.user: other",
     ]);
   });
+
+  it("counts a service with the same issue twice once", () => {
+    const twice = { path: "services.web.user", message: "m" };
+    expect(
+      formatSpecIssues("t.yaml", [], [twice, twice, { path: "services.api.user", message: "m" }])
+        .split("\n")
+        .slice(1),
+    ).toEqual(["  - services.*.user: m (2 services: web, api)"]);
+    // One service alone, twice: its own line (the issue as it came), not a group.
+    expect(formatSpecIssues("t.yaml", [], [twice, twice]).split("\n").slice(1)).toEqual(["  - services.web.user: m", "  - services.web.user: m"]);
+  });
 });
 
 describe("the app command on bad specs", () => {

@@ -179,11 +179,10 @@ describe("what the original got wrong, fixed", () => {
     for (const s of statements) for (const action of s.Action) expect(action).not.toMatch(/\*/);
   });
 
-  it("takes the log region from the provider (data aws_region), never a literal, and the provider's from the plan", () => {
-    const text = one(doc, "aws_ecs_task_definition").container_definitions;
-    expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/);
-    for (const c of containersOf(doc)) expect(c.logConfiguration.options["awslogs-region"]).toBe("${data.aws_region.tls_edge_region.region}");
+  it("logs to the spec's region, the provider's too: one source for the region", () => {
+    for (const c of containersOf(doc)) expect(c.logConfiguration.options["awslogs-region"]).toBe("us-east-1");
     expect(doc.provider.aws[0].region).toBe("us-east-1");
+    expect(doc.data?.aws_region).toBeUndefined();
   });
 
   it("delivers the certificate and key by reference only (ECS secrets), never in the environment or outputs", () => {

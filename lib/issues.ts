@@ -81,14 +81,16 @@ export function groupedByService(issues: readonly SpecIssue[]): SpecIssue[] {
   const services = new Map<string, string[]>();
   for (const issue of issues) {
     const at = keyOf(issue);
-    if (at) services.set(at.key, [...(services.get(at.key) ?? []), at.name]);
+    // A service with the same issue twice is one of the services.
+    if (at && !services.get(at.key)?.includes(at.name)) services.set(at.key, [...(services.get(at.key) ?? []), at.name]);
   }
   const shown: SpecIssue[] = [];
+  const grouped = new Set<string>();
   for (const issue of issues) {
     const at = keyOf(issue);
     const names = at ? services.get(at.key)! : [];
     if (!at || names.length === 1) shown.push(issue);
-    else if (names[0] === at.name) shown.push({ path: `services.*${at.field}`, message: `${issue.message} (${names.length} services: ${listed(names)})` });
+    else if (!grouped.has(at.key) && grouped.add(at.key)) shown.push({ path: `services.*${at.field}`, message: `${issue.message} (${names.length} services: ${listed(names)})` });
   }
   return shown;
 }

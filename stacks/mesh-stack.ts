@@ -258,8 +258,21 @@ export class MeshStack extends MeshBaseStack {
    */
   private availabilityZones(named: readonly (string | undefined)[]): string[] {
     if (named.every((zone): zone is string => zone !== undefined)) return [...named];
-    const available = new DataAwsAvailabilityZones(this, "available_zones", { state: "available" }).names;
     const taken = named.filter((zone): zone is string => zone !== undefined);
+    const needed = named.length - taken.length;
+    const zones = new DataAwsAvailabilityZones(this, "available_zones", {
+      state: "available",
+      // Without it, a region with too few zones would put two of the spec's zones in one.
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${length(setsubtract(self.names, ${JSON.stringify(taken)})) >= ${needed}}`,
+            errorMessage: `The region has too few available zones for the ${needed} zone(s) network.zones leaves unnamed: name them (network.zones[].availabilityZone) or use fewer zones.`,
+          },
+        ],
+      },
+    });
+    const available = zones.names;
     const free = taken.length === 0 ? available : Fn.sort(Fn.setsubtract(available, taken));
     let next = 0;
     return named.map((zone) => zone ?? Fn.element(free, next++));

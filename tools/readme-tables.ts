@@ -84,7 +84,7 @@ export function inputsMarkdown(stacks: ReturnType<typeof documentedStacks>): str
   const parts: string[] = [];
   for (const stack of stacks) {
     const variables = Object.entries(stack.json.variable ?? {}).sort(([a], [b]) => a.localeCompare(b));
-    parts.push(`**${stack.name}** (defaults from ${stack.source === DEFAULT_SOURCE ? "the built-in default spec" : code(stack.source)})`, "");
+    parts.push(`**${stack.name}** (synthesized from ${stack.source === DEFAULT_SOURCE ? "the built-in default spec" : code(stack.source)})`, "");
     if (variables.length === 0) {
       parts.push("No variables.", "");
       continue;

@@ -2,7 +2,6 @@ import { Construct } from "constructs";
 import { MESH_SLOTS } from "../plan/text";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
@@ -63,7 +62,7 @@ export interface TlsEdgeServiceProps {
  * only HTTPS out; separate least-privilege execution and task roles; the certificate comes from
  * Secrets Manager instead of being self-signed at start; Envoy v3 config on the official pinned
  * image (mirrored into ECR) with its admin interface on 127.0.0.1; immutable, scanned images;
- * KMS-encrypted logs with retention; the region from the provider, never hard-coded.
+ * KMS-encrypted logs with retention, in the spec's region.
  */
 export class TlsEdgeService extends Construct {
   public readonly serviceName: string;
@@ -91,8 +90,8 @@ export class TlsEdgeService extends Construct {
     this.serviceName = edge.serviceName;
     this.namespaceName = edge.namespace;
     this.dnsName = edge.dnsName;
-    // The provider's region and partition, never hard-coded.
-    const region = new DataAwsRegion(this, "region").region;
+    // The spec's region (the provider's too); the partition from the provider.
+    const { region } = edge;
     const partition = new DataAwsPartition(this, "partition").partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 

@@ -26,66 +26,6 @@ export interface PlannedName {
   readonly value: string;
 }
 
-export interface ServiceNames {
-  /** ECS service and task family. */
-  readonly ecsService: string;
-  readonly logGroup: string;
-  /** Name prefix of the service's execution and task roles. */
-  readonly rolePrefix: string;
-}
-
-export interface ServerNames {
-  /** Name tag of the instance and name of its Auto Scaling group. */
-  readonly server: string;
-  readonly dataVolume: string;
-  readonly rolePrefix: string;
-  readonly launchTemplatePrefix: string;
-}
-
-export interface ZoneNames {
-  readonly publicSubnet: string;
-  readonly privateSubnet: string;
-  readonly privateRouteTable: string;
-  readonly natGateway: string;
-}
-
-/** The mesh stack's names. The cluster name is the ECS cluster's and the prefix of every other. */
-export interface MeshNames {
-  readonly cluster: string;
-  readonly keyAlias: string;
-  /** Log group folders of the ECS tasks and of the VPC (the key policy allows each folder). */
-  readonly logGroupDirs: { readonly ecs: string; readonly vpc: string };
-  readonly execSessionsLogGroup: string;
-  readonly network: {
-    readonly vpc: string;
-    readonly publicRouteTable: string;
-    readonly defaultSecurityGroup: string;
-    readonly flowLogsLogGroup: string;
-    readonly flowLogsRolePrefix: string;
-    readonly zones: readonly ZoneNames[];
-  };
-  /** Secrets Manager name prefix of the mesh's Consul secrets ("<this><secret>-"). */
-  readonly consulSecretsPrefix: string;
-  /** ECR pull-through cache repository prefix of each upstream registry. */
-  readonly cachePrefixes: { readonly "ecr-public": string; readonly "docker-hub": string };
-  readonly snapshots: { readonly bucketPrefix: string; readonly restoreRolePrefix: string };
-  readonly servers: { readonly securityGroupPrefix: string; readonly nodes: readonly ServerNames[] };
-  readonly tasksSecurityGroupPrefix: string;
-  readonly hosts: {
-    readonly securityGroupPrefix: string;
-    readonly rolePrefix: string;
-    /** Name tag of each fixed host. */
-    readonly hosts: readonly string[];
-    readonly launchTemplatePrefix: string;
-    readonly instanceTag: string;
-    readonly autoScalingGroupPrefix: string;
-    readonly capacityProvider: string;
-  };
-  readonly services: ReadonlyMap<string, ServiceNames>;
-  /** Every name above with its kind, for the name rule. */
-  readonly all: readonly PlannedName[];
-}
-
 export interface MeshNameInputs {
   readonly cluster: string;
   readonly zoneCount: number;
@@ -96,8 +36,12 @@ export interface MeshNameInputs {
   readonly snapshots: boolean;
 }
 
-/** The mesh's names, each recorded with its kind as it is made. */
-export function meshNames(inputs: MeshNameInputs): MeshNames {
+/** The mesh stack's names, each recorded with its kind as it is made. The cluster name is the ECS cluster's and the prefix of every other. */
+export type MeshNames = ReturnType<typeof meshNames>;
+/** A service's ECS service (and task family), log group and roles' name prefix. */
+export type ServiceNames = MeshNames["services"] extends ReadonlyMap<string, infer S> ? S : never;
+
+export function meshNames(inputs: MeshNameInputs) {
   const c = inputs.cluster;
   const all: PlannedName[] = [];
   const name = (what: string, kind: NameKind, value: string): string => {
@@ -158,7 +102,7 @@ export function meshNames(inputs: MeshNameInputs): MeshNames {
       autoScalingGroupPrefix: name("ECS hosts Auto Scaling group (name_prefix)", "autoScalingGroupNamePrefix", `${c}-ecs-hosts-`),
       capacityProvider: name("ECS capacity provider", "ecsName", `hosts-${c}`),
     },
-    services: new Map(
+    services: new Map<string, { readonly ecsService: string; readonly logGroup: string; readonly rolePrefix: string }>(
       inputs.services.map((service) => [
         service,
         {
@@ -168,6 +112,7 @@ export function meshNames(inputs: MeshNameInputs): MeshNames {
         },
       ]),
     ),
-    all,
-  };
+    /** Every name above with its kind, for the name rule. */
+    all: all as readonly PlannedName[],
+  } as const;
 }

@@ -155,7 +155,7 @@ export const meshSpecSchema = z
       .min(2, "must be at least 2 characters")
       .max(MAX_CLUSTER_NAME, `must be at most ${MAX_CLUSTER_NAME} characters, so derived names fit IAM name prefixes (38)`)
       .default("consul-ecs")
-      .describe("Default cluster name (Terraform variable cluster_name) and the stack name prefix"),
+      .describe("The ECS cluster's name and the prefix of every resource name (each checked against its AWS limit)"),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1")
