@@ -2,6 +2,8 @@
 // value that comes from the spec is made first by the schema or a rule, with the spec path.
 // Each case below reaches one such check (named beside it); the outcome is either a SpecError at
 // the field, or a synthesis that succeeds, never an exception from a construct.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../lib/pipeline";
 import { SpecError } from "../lib/issues";
@@ -60,5 +62,45 @@ describe("no construct throws for a spec the rules accept", () => {
     const outcome = outcomeOf(spec);
     if (expected === "synthesizes") expect(outcome).toBe("synthesizes");
     else expect(outcome).toEqual(expected);
+  });
+});
+
+/**
+ * Every `throw` in a construct or stack: the case above that reaches it from a spec, or why no
+ * spec can (a caller's mistake, not the user's). A new throw fails here until it is one or the other.
+ */
+const THROWS: Record<string, string> = {
+  "lib/constructs/ecs-hosts.ts: fixed hosts need at least one address": "case: fixed hosts without an address",
+  "lib/constructs/network.ts: has no ${kind} subnet": "case: instances in public subnets whose addresses are in none",
+  "lib/constructs/aws-service-role.ts: an instance profile needs a role assumed by ec2.amazonaws.com": "caller: every instance profile the stacks make is for EC2",
+  "lib/constructs/mesh-service.ts: a dataplane service needs props.dataplane": "caller: the mesh stack passes plan.dataplane, which exists when a service is a dataplane service",
+  "stacks/tls-edge-stack.ts: but no mesh network was passed": "caller: createStacks passes the mesh network exactly when tlsEdge.network is the mesh's",
+  "stacks/tls-edge-stack.ts: so no mesh network may be passed as well": "caller: as above",
+};
+
+describe("every construct-level throw is accounted for", () => {
+  const sources = ["lib/constructs", "stacks"].flatMap((dir) => fs.readdirSync(dir).map((f) => path.join(dir, f)));
+  const sites = sources.flatMap((file) => {
+    const text = fs.readFileSync(file, "utf8");
+    return [...text.matchAll(/throw new Error\(\s*`([^`]*)`/g)].map((m) => ({ file, message: m[1]! }));
+  });
+
+  it("finds the throws (the scan can fail)", () => {
+    expect(sites.length).toBeGreaterThanOrEqual(Object.keys(THROWS).length);
+  });
+
+  it.each(Object.entries(THROWS))("%s: %s", (site, reason) => {
+    const [file, text] = site.split(": ") as [string, string];
+    expect(
+      sites.some((s) => s.file === file && s.message.includes(text)),
+      site,
+    ).toBe(true);
+    if (reason.startsWith("case: ")) expect(cases.map(([name]) => name)).toContain(reason.slice("case: ".length));
+    else expect(reason).toMatch(/^caller: /);
+  });
+
+  it("has a case or a reason for every throw", () => {
+    const unaccounted = sites.filter((s) => !Object.keys(THROWS).some((site) => site.startsWith(`${s.file}: `) && s.message.includes(site.slice(s.file.length + 2))));
+    expect(unaccounted).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 // call uses.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -12,6 +13,7 @@ import type { MeshSpecInput } from "../lib/spec/schema";
 import type { MeshPlan } from "../lib/plan/types";
 import { type AwsCall, evaluateIam, iamTableRows, type IamReport, StackValues, type TerraformDoc } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
+import { MeshStack } from "../stacks/mesh-stack";
 import { planOf, synthAllStacks } from "./support/synth";
 
 const example = (file: string): TerraformDoc => structuredClone(loadSpecFile(path.join("examples", file)).spec) as TerraformDoc;
@@ -105,8 +107,8 @@ describe("calls a container makes itself", () => {
     const [, spec] = SPECS.find(([n]) => n === "dataplane tasks with a fixed server")!;
     const { stacks, calls } = judge("dataplane tasks with a fixed server");
     expect(calls.filter((c) => c.action === "ec2:DescribeInstances" && c.caller.startsWith("consul-ecs-mesh-init")).map((c) => c.caller)).toEqual([
-      "consul-ecs-mesh-init of service_http-client_task_definition: consul-ecs finds the servers by tag",
-      "consul-ecs-mesh-init of service_http-server_task_definition: consul-ecs finds the servers by tag",
+      "consul-ecs-mesh-init of service_http-client_task_definition: server discovery by tag (provider=aws)",
+      "consul-ecs-mesh-init of service_http-server_task_definition: server discovery by tag (provider=aws)",
     ]);
     // A plan whose mesh-init states no call, beside a definition that still runs server discovery.
     const plan = planOf(spec);
@@ -115,6 +117,22 @@ describe("calls a container makes itself", () => {
       services: plan.services.map((s) => ({ ...s, task: { ...s.task, containers: s.task.containers.map(({ calls: _, ...c }) => c) } })),
     };
     expect(() => meshCalls(stacks, silent)).toThrow(/consul-ecs-mesh-init runs server discovery \(provider=aws\), but its container plan states no ec2 call/);
+  });
+
+  it("are the judge's own model of what runs, so a wrong action in the plan (which the grant is built from) is a finding", async () => {
+    const [, spec] = SPECS.find(([n]) => n === "dataplane tasks with a fixed server")!;
+    const plan = planOf(spec);
+    const typo: MeshPlan = {
+      ...plan,
+      services: plan.services.map((s) => ({
+        ...s,
+        task: { ...s.task, containers: s.task.containers.map((c) => (c.calls ? { ...c, calls: c.calls.map((call) => ({ ...call, actions: ["ec2:DescribeInstance"] })) } : c)) },
+      })),
+    };
+    const stacks = { mesh: JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", typo))) as TerraformDoc };
+    const report = await evaluateIam(stacks, meshCalls(stacks, typo));
+    expect(denied(report).filter((v) => v.call.action === "ec2:DescribeInstances").length).toBe(2);
+    expect(JSON.stringify(report.unused)).toMatch(/ec2:DescribeInstance\b/);
   });
 });
 

@@ -476,21 +476,20 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
       }
       if (c.repositoryCredentials)
         add(execution, `${who}: registry credentials of ${c.name}`, secretRead(values, c.repositoryCredentials.credentialsParameter, SOURCES.executionRole));
-      // What the container calls itself is the plan's list; the definition shows whether it runs server discovery, and the two must agree.
+      // What a container calls itself: the judge's own model of the program (go-discover), never the
+      // plan's actions, which the grant is built from. The plan must state the same API (its endpoint
+      // and route come from there), and nothing the judge has no model of.
       const calls = planned.get(c.name)?.calls ?? [];
+      const unknown = calls.filter((call) => call.api !== "ec2");
+      if (unknown.length > 0)
+        throw new Error(`${name}: ${c.name} states calls the IAM judge has no model of (${unknown.map((u) => u.api).join(", ")}): teach the judge what it runs`);
       const discovers = /provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]));
       if (discovers !== calls.some((call) => call.api === "ec2")) {
         throw new Error(
           `${name}: ${c.name} ${discovers ? "runs server discovery (provider=aws), but its container plan states no ec2 call" : "has an ec2 call in its container plan, but its definition runs no server discovery"}`,
         );
       }
-      for (const call of calls) {
-        add(
-          taskRole,
-          `${c.name} of ${name}: ${call.why}`,
-          (call.actions ?? []).map((action) => ({ action, resource: "*", source: call.source ?? "its container plan" })),
-        );
-      }
+      if (discovers) add(taskRole, `${c.name} of ${name}: server discovery by tag (provider=aws)`, [{ action: "ec2:DescribeInstances", resource: "*", source: DISCOVER_SOURCE }]);
       const consulEcs = c.environment?.find((e) => e.name === "CONSUL_ECS_CONFIG_JSON")?.value;
       if (consulEcs && JSON.parse(consulEcs).consulLogin?.enabled === true) {
         if (!taskRole) throw new Error(`${name}: ${c.name} logs in to Consul with the task role, but the task has none`);

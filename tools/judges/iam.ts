@@ -45,7 +45,9 @@ export class StackValues {
   ) {
     // The stack's region is the spec's, written into its AWS provider.
     const region = doc.provider?.aws?.[0]?.region;
-    this.region = typeof region === "string" ? region : "us-east-1";
+    if (typeof region !== "string" || region.includes("${"))
+      throw new Error(`${stack}: its AWS provider has no literal region (${JSON.stringify(region)}): the judge cannot tell which ARNs are this stack's`);
+    this.region = region;
   }
 
   /** A string of the stack with every reference replaced by its stand-in, `$${` read as `${`. */
