@@ -78,7 +78,7 @@ describe("network paths", () => {
           "pull the app image from envoy-ssl-tutorial/flask-app: ecr.api",
           `pull ${example.tlsEdge!.envoyImage.source} mirrored into envoy-ssl-tutorial/envoy: s3`,
           "logs (awslogs)",
-          "secretsmanager (its certificate and key)",
+          "secretsmanager (ECS secrets)",
         ]),
       );
       expect(rows.map((r) => [r.verdict, r.path])).toEqual(rows.map((r) => ["ok", r.need.endsWith(": s3") ? "S3 gateway endpoint" : "NAT gateway (shared)"]));
@@ -100,7 +100,7 @@ describe("network paths", () => {
       expect(edgeRows(own).every((r) => r.verdict === "ok" && /of tlsEdge\.vpcEndpoints$/.test(r.path))).toBe(true);
       const lacking = inExistingVpc(example, { interfaceEndpoints: ["ecr.api", "ecr.dkr", "logs"] });
       expect(edgeRows(lacking).filter((r) => r.verdict !== "ok")).toEqual([
-        expect.objectContaining({ need: "secretsmanager (its certificate and key)", specPath: "tlsEdge.vpcEndpoints", fix: expect.stringMatching(/TLS_EDGE_INTERFACE_ENDPOINTS/) }),
+        expect.objectContaining({ need: "secretsmanager (ECS secrets)", specPath: "tlsEdge.vpcEndpoints", fix: expect.stringMatching(/NAT gateway or vpcEndpoints/) }),
       ]);
       // Without endpoints of its own, an existing VPC's routes are the documented assumption.
       expect(edgeRows(inExistingVpc(example, {})).every((r) => r.verdict === "ok" && r.path.includes("assumed"))).toBe(true);

@@ -10,7 +10,7 @@ import YAML from "yaml";
 import { Testing } from "cdktf";
 import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
 import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
-import { buildTlsEdgePlan, TLS_EDGE_INTERFACE_ENDPOINTS, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
+import { buildTlsEdgePlan, tlsEdgeApis, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
 import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
 import { renderText } from "../lib/render/text";
 import { runPolicy } from "../tools/policy-rules";
@@ -490,7 +490,15 @@ describe("networks", () => {
   it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), the plan's list, with egress to them only", () => {
     const endpoints = synthAlone({ vpcEndpoints: true });
     const services = Object.values(endpoints.data.aws_vpc_endpoint_service).map((s: any) => `${s.service}/${s.service_type}`);
-    expect(services.sort()).toEqual([...TLS_EDGE_INTERFACE_ENDPOINTS.map((service) => `${service}/Interface`), "s3/Gateway"].sort());
+    const task = planOf({ ...DEFAULT_SPEC, tlsEdge: { vpcEndpoints: true, network: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] } } } as MeshSpecInput)
+      .tlsEdge!.task;
+    // What its tasks call (both images from ECR, awslogs, the certificate's secrets): each an endpoint, S3 the gateway.
+    expect(services.sort()).toEqual(
+      tlsEdgeApis(task)
+        .map((api) => `${api}/${api === "s3" ? "Gateway" : "Interface"}`)
+        .sort(),
+    );
+    expect(services.sort()).toEqual(["ecr.api/Interface", "ecr.dkr/Interface", "logs/Interface", "s3/Gateway", "secretsmanager/Interface"]);
     const egress = Object.values(endpoints.resource.aws_vpc_security_group_egress_rule) as any[];
     const taskEgress = egress.filter((r) => r.security_group_id === "${aws_security_group.tls_edge_security_group_group.id}");
     expect(taskEgress.map((r) => r.referenced_security_group_id ?? r.prefix_list_id)).toEqual([

@@ -3,10 +3,11 @@
 import { APP_DROPPED_CAPABILITIES, MESH_LOG_GROUP_DIRS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
+import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { MESH_SLOTS, slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
-import type { Credential, TaskPlan, TlsEdgePlan } from "./types";
+import type { AwsApi, Credential, TaskPlan, TlsEdgePlan } from "./types";
 
 /** Container names of the tls-edge task. */
 export const TLS_EDGE_CONTAINERS = { app: "app", envoy: "envoy" } as const;
@@ -124,11 +125,14 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
   };
 }
 
-/** What a Fargate task needs from AWS to start: pull from ECR, write logs, read its secrets (the S3 gateway endpoint serves ECR's layers). */
-export const TLS_EDGE_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+/** What the TLS edge's tasks call to start: both images from ECR, and what the ECS agent calls for the task (logs, its secrets). */
+export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
+  return [...new Set([...ECR_PULL_APIS, ...ecsAgentCalls(task).map((call) => call.api)])].sort();
+}
 
 /** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
+  const task = tlsEdgeTask(spec);
   const { serviceName } = spec;
   return {
     serviceName,
@@ -152,13 +156,14 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     desiredCount: spec.desiredCount,
     allowedCidrs: spec.allowedCidrs,
     assignPublicIp: spec.assignPublicIp,
-    interfaceEndpoints: spec.vpcEndpoints ? TLS_EDGE_INTERFACE_ENDPOINTS : [],
+    // The S3 gateway endpoint always comes with them.
+    interfaceEndpoints: spec.vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [],
     logRetentionDays: spec.logRetentionDays,
     ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
     envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },
     network: spec.network,
-    task: tlsEdgeTask(spec),
+    task,
     startsAfter: ["mesh-secrets"],
   };
 }

@@ -152,15 +152,13 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
 function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan): PathReport[] {
   const who = `TLS edge ${edge.serviceName} (tasks)`;
   const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
+  // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
   const needs: [string, Destination][] = [
     ...images.flatMap((image) => ECR_DESTINATIONS.map((destination): [string, Destination] => [`pull ${image}: ${describe(destination)}`, destination])),
-    ["logs (awslogs)", { aws: "logs" }],
-    ["secretsmanager (its certificate and key)", { aws: "secretsmanager" }],
+    ...ecsAgentCalls(edge.task).map((call): [string, Destination] => [`${call.api} (${call.why})`, { aws: call.api }]),
   ];
   const ownEndpoints = edge.interfaceEndpoints.length > 0;
-  const fix = ownEndpoints
-    ? "add the endpoint to TLS_EDGE_INTERFACE_ENDPOINTS (lib/plan/tls-edge.ts), or remove vpcEndpoints and give the subnets a NAT gateway"
-    : 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
+  const fix = 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
   return needs.map(([need, destination]) => {
     const found = tlsEdgeRoute(plan, edge, destination);
     const specPath = ownEndpoints ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
