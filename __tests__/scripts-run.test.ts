@@ -29,7 +29,8 @@ import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_ED
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { MESH_SLOTS } from "../lib/plan/text";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, loginRolePath, serviceTokenPath } from "../lib/plan/server";
+import { loginRolePath } from "../lib/plan/names";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";

@@ -6,7 +6,7 @@
 import * as YAML from "yaml";
 import { CONSUL_PORTS, READONLY_ROOT_EXCEPTION_LABEL } from "../lib/facts";
 import { taskRolePath } from "../lib/plan/dataplane";
-import { loginRolePath } from "../lib/plan/server";
+import { loginRolePath } from "../lib/plan/names";
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -9,8 +9,8 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolePath, loginRolesArn } from "../plan/server";
-import type { MeshNames } from "../plan/names";
+import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
+import { loginRolePath, type MeshNames } from "../plan/names";
 import type { ServerNodePlan, ServerPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { MESH_SLOTS } from "../plan/text";

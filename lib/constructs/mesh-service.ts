@@ -9,7 +9,6 @@ import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import type { ServiceNames } from "../plan/names";
-import { loginRolePath } from "../plan/server";
 import { MESH_SLOTS } from "../plan/text";
 import type { ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -119,7 +118,7 @@ export class MeshService extends Construct {
 
     if (dataplane) {
       this.loginRoleParameter = new SsmParameter(this, "login_role_parameter", {
-        name: `${loginRolePath(props.clusterName)}/${service.name}`,
+        name: names.loginRoleParameter,
         description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
         type: "String",
         tier: "Standard",

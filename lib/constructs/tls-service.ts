@@ -131,9 +131,8 @@ export class TlsEdgeService extends Construct {
 
     this.securityGroup = this.taskSecurityGroup(props, access);
 
-    const { rolePrefix } = edge.names;
     this.executionRole = new AwsServiceRole(this, "execution_role", {
-      namePrefix: `${rolePrefix}exec-`,
+      namePrefix: edge.names.executionRolePrefix,
       description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
@@ -147,7 +146,7 @@ export class TlsEdgeService extends Construct {
       },
     });
     this.taskRole = new AwsServiceRole(this, "task_role", {
-      namePrefix: `${rolePrefix}task-`,
+      namePrefix: edge.names.taskRolePrefix,
       description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,

@@ -16,6 +16,14 @@ export function ecsServiceName(clusterName: string, service: string): string {
 /** How much of a service's name its roles' name prefix keeps: "<cluster>-<this>-" fits an IAM name prefix at the longest cluster name. */
 const SERVICE_IN_ROLE_PREFIX = NAME_LIMITS.iamRoleNamePrefix - MAX_CLUSTER_NAME - 2;
 
+/**
+ * The SSM path under which one parameter per dataplane service holds its task role's unique ID
+ * (AROA...): consul-acl-sync gives that service's identity to that role only.
+ */
+export function loginRolePath(clusterName: string): string {
+  return `/${clusterName}/consul/login-roles`;
+}
+
 /** Kinds of AWS names with the limit each is checked against (lib/aws-limits.ts). */
 export type NameKind = keyof typeof NAME_LIMITS;
 
@@ -102,13 +110,15 @@ export function meshNames(inputs: MeshNameInputs) {
       autoScalingGroupPrefix: name("ECS hosts Auto Scaling group (name_prefix)", "autoScalingGroupNamePrefix", `${c}-ecs-hosts-`),
       capacityProvider: name("ECS capacity provider", "ecsName", `hosts-${c}`),
     },
-    services: new Map<string, { readonly ecsService: string; readonly logGroup: string; readonly rolePrefix: string }>(
+    services: new Map<string, { readonly ecsService: string; readonly logGroup: string; readonly rolePrefix: string; readonly loginRoleParameter: string }>(
       inputs.services.map((service) => [
         service,
         {
           ecsService: name(`ECS service of ${service}`, "ecsName", ecsServiceName(c, service)),
           logGroup: name(`log group of ${service}`, "logGroupName", `${ecsDir}/${service}`),
           rolePrefix: name(`roles of ${service} (name_prefix)`, "iamRoleNamePrefix", `${c}-${service.slice(0, SERVICE_IN_ROLE_PREFIX)}-`),
+          // Dataplane services only; consul-acl-sync finds it under loginRolePath.
+          loginRoleParameter: `${loginRolePath(c)}/${service}`,
         },
       ]),
     ),

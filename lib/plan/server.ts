@@ -107,14 +107,6 @@ export function serviceTokenPath(clusterName: string): string {
   return `/${clusterName}/consul/service-tokens`;
 }
 
-/**
- * The SSM path under which one parameter per dataplane service holds its task role's unique ID
- * (AROA...): consul-acl-sync gives that service's identity to that role only.
- */
-export function loginRolePath(clusterName: string): string {
-  return `/${clusterName}/consul/login-roles`;
-}
-
 /** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
 export const SERVICE_TOKEN_SECRET_DIR = "service-token";
 

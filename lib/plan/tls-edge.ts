@@ -141,8 +141,9 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     region: mesh.region,
     names: {
       logGroup: MESH_LOG_GROUP_DIRS.ecs(serviceName),
-      // IAM role name prefixes hold 38 characters (Terraform appends 26); the roles add "exec-" or "task-".
-      rolePrefix: `${serviceName.slice(0, 26)}-`,
+      // IAM role name prefixes hold 38 characters (Terraform appends 26): 26 of the name, "-", "exec-" or "task-".
+      executionRolePrefix: `${serviceName.slice(0, 26)}-exec-`,
+      taskRolePrefix: `${serviceName.slice(0, 26)}-task-`,
       securityGroupPrefix: `${serviceName}-sg-`,
       keyAlias: `${serviceName}-logs`,
       appRepository: spec.ecrRepositoryName ?? defaultRepositoryName(serviceName),

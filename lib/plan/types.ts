@@ -404,8 +404,9 @@ export type TlsEdgeNetworkPlan =
 /** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
 export interface TlsEdgeNames {
   readonly logGroup: string;
-  /** IAM role name prefix (Terraform appends 26 characters). */
-  readonly rolePrefix: string;
+  /** IAM name prefixes of the execution and task roles (Terraform appends 26 characters). */
+  readonly executionRolePrefix: string;
+  readonly taskRolePrefix: string;
   readonly securityGroupPrefix: string;
   /** KMS key alias of the logs and certificate secrets. */
   readonly keyAlias: string;

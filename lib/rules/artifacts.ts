@@ -3,7 +3,8 @@
 // put into its slots, and gzipped as Terraform ships it.
 import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { SERVER_SLOTS, loginRolePath, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
+import { loginRolePath } from "../plan/names";
+import { SERVER_SLOTS, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";

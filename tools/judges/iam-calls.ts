@@ -11,7 +11,6 @@
 //   - implicit: what AWS calls as the caller when it serves a call (a KMS grant for attaching an
 //     encrypted volume, a KMS decrypt for reading an encrypted secret), with their sources.
 import { DISCOVER_SOURCE } from "../../lib/plan/aws-apis";
-import { ecsServiceName } from "../../lib/plan/names";
 import type { MeshPlan, TaskPlan } from "../../lib/plan/types";
 import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
 import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type StubCall, userDataRun } from "./run-script";
@@ -415,7 +414,7 @@ interface ContainerDefinition {
  */
 export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
   const tasksByFamily = new Map<string, TaskPlan>([
-    ...plan.services.map((s): [string, TaskPlan] => [ecsServiceName(plan.name, s.name), s.task]),
+    ...plan.services.map((s): [string, TaskPlan] => [plan.names.services.get(s.name)!.ecsService, s.task]),
     ...(plan.tlsEdge ? [[plan.tlsEdge.serviceName, plan.tlsEdge.task] as [string, TaskPlan]] : []),
   ]);
   const out: AwsCall[] = [];
