@@ -338,28 +338,15 @@ class PlainMeshStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const vpcCidr = "10.0.0.0/16";
-    const clusterName = new TerraformVariable(this, "cluster_name", {
-      type: "string",
-      default: `bench-${N}`,
-      description: "Name of the ECS cluster and prefix of every resource name",
-      validation: [{ condition: '${can(regex("^[a-z][a-z0-9-]{1,19}$", var.cluster_name))}', errorMessage: "cluster_name must be 2-20 lowercase letters, digits or '-'." }],
-    });
-    const region = new TerraformVariable(this, "aws_region", {
-      type: "string",
-      default: "us-east-1",
-      description: "AWS region to deploy into",
-      validation: [{ condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}', errorMessage: "aws_region must be a region name such as us-east-1." }],
-    });
-    // A null default goes through an override: CDKTF 0.21 fails on `default: null`.
-    const az = new TerraformVariable(this, "aws_az", { type: "string", nullable: true, description: "Availability zone of the subnet" });
-    const consulSize = new TerraformVariable(this, "consul_instance_size", { type: "string", default: "t3.micro", description: "Consul server instance type" });
-    const ecsSize = new TerraformVariable(this, "ecs_instance_size", { type: "string", default: "t3.small", description: "ECS host instance type" });
+    // What the project's stacks take from the spec is a literal here too; only access is a variable.
+    const cluster = `bench-${N}`;
+    const region = "us-east-1";
     const adminCidr = new TerraformVariable(this, "admin_cidr", { type: "string", nullable: true, description: "CIDR allowed to the Consul UI" });
     const key = new TerraformVariable(this, "aws_ec2_key", { type: "string", nullable: true, description: "EC2 key pair for SSH" });
-    for (const optional of [az, adminCidr, key]) optional.addOverride("default", null);
-    const cluster = clusterName.stringValue;
+    // A null default goes through an override: CDKTF 0.21 fails on `default: null`.
+    for (const optional of [adminCidr, key]) optional.addOverride("default", null);
 
-    new AwsProvider(this, "aws", { region: region.stringValue, defaultTags: [{ tags: { Terraform: "true", Environment: "dev", Project: "consul-ecs-mesh", Cluster: cluster } }] });
+    new AwsProvider(this, "aws", { region, defaultTags: [{ tags: { Terraform: "true", Environment: "dev", Project: "consul-ecs-mesh", Cluster: cluster } }] });
     new RandomProvider(this, "random");
     new TlsProvider(this, "tls");
     const partition = new DataAwsPartition(this, "partition").partition;
@@ -377,7 +364,7 @@ class PlainMeshStack extends TerraformStack {
           {
             Sid: "Logs",
             Effect: "Allow",
-            Principal: { Service: `logs.${region.stringValue}.amazonaws.com` },
+            Principal: { Service: `logs.${region}.amazonaws.com` },
             Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             Resource: "*",
           },
@@ -387,7 +374,7 @@ class PlainMeshStack extends TerraformStack {
     new KmsAlias(this, "log_key_alias", { name: `alias/${cluster}-logs`, targetKeyId: logKey.keyId });
 
     const vpc = new Vpc(this, "vpc", { cidrBlock: vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: cluster } });
-    const zone = Fn.coalesce([az.stringValue, Fn.element(zones.names, 0)]);
+    const zone = Fn.element(zones.names, 0);
     const publicSubnet = new Subnet(this, "public_subnet", { vpcId: vpc.id, cidrBlock: "10.0.16.0/20", availabilityZone: zone, tags: { Name: `${cluster}-public` } });
     const subnet = new Subnet(this, "private_subnet", { vpcId: vpc.id, cidrBlock: "10.0.0.0/20", availabilityZone: zone, tags: { Name: `${cluster}-private` } });
     const igw = new InternetGateway(this, "internet_gateway", { vpcId: vpc.id });
@@ -523,7 +510,7 @@ class PlainMeshStack extends TerraformStack {
     const ssmSessions = JSON.stringify({
       Version: "2012-10-17",
       Statement: [
-        { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${partition}:ec2:${region.stringValue}:${account}:instance/*`] },
+        { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${partition}:ec2:${region}:${account}:instance/*`] },
         {
           Effect: "Allow",
           Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
@@ -582,7 +569,7 @@ class PlainMeshStack extends TerraformStack {
       role: serverRole.id,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${partition}:ecs:${region.stringValue}:${account}:task/${cluster}/*`] }],
+        Statement: [{ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${partition}:ecs:${region}:${account}:task/${cluster}/*`] }],
       }),
     });
     new IamRolePolicy(this, "consul_server_role_snapshots", {
@@ -594,7 +581,7 @@ class PlainMeshStack extends TerraformStack {
     const serverAmi = new DataAwsSsmParameter(this, "consul_server_ami", { name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
     const server = new Instance(this, "consul_server", {
       ami: serverAmi.value,
-      instanceType: consulSize.stringValue,
+      instanceType: "t3.micro",
       subnetId: subnet.id,
       privateIp: SERVER_IP,
       associatePublicIpAddress: true,
@@ -614,7 +601,7 @@ class PlainMeshStack extends TerraformStack {
           MANAGEMENT_TOKEN_SECRET: management.arn,
           AGENT_TOKEN_SECRET: agentToken.arn,
         },
-        region.stringValue,
+        region,
       ),
       tags: { Name: `${cluster}-consul-server` },
     });
@@ -653,7 +640,7 @@ class PlainMeshStack extends TerraformStack {
     const hostAmi = new DataAwsSsmParameter(this, "ecs_hosts_ami", { name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id" });
     const host = new Instance(this, "ecs_host_1", {
       ami: hostAmi.value,
-      instanceType: ecsSize.stringValue,
+      instanceType: "t3.small",
       subnetId: subnet.id,
       privateIp: "10.0.0.150",
       associatePublicIpAddress: true,
@@ -686,7 +673,7 @@ class PlainMeshStack extends TerraformStack {
         policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
       });
       const taskRole = role(this, `${service.name}_task_role`, `${cluster}-${service.name}-`, "ecs-tasks.amazonaws.com", `Task role of ${service.name}`);
-      const logs = { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region.stringValue, "awslogs-stream-prefix": service.name } };
+      const logs = { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": service.name } };
       const volume = { sourceVolume: "envoy-bootstrap", containerPath: "/consul/envoy" };
       const containers = [
         {
@@ -800,9 +787,9 @@ class PlainMeshStack extends TerraformStack {
 class PlainIntentionsStack extends TerraformStack {
   constructor(scope: Construct, id: string, mesh: PlainMeshStack) {
     super(scope, id);
-    const region = new TerraformVariable(this, "aws_region", { type: "string", default: "us-east-1", description: "AWS region of the mesh" });
+    const region = "us-east-1";
     const address = new TerraformVariable(this, "consul_address", { type: "string", default: "127.0.0.1:8501", description: "host:port of the Consul HTTPS API" });
-    new AwsProvider(this, "aws", { region: region.stringValue });
+    new AwsProvider(this, "aws", { region });
     const token = new DataAwsSecretsmanagerSecretVersion(this, "management_token", { secretId: mesh.managementTokenArn });
     const ca = new DataAwsSecretsmanagerSecretVersion(this, "consul_ca", { secretId: mesh.caCertArn });
     new ConsulProvider(this, "consul", { address: address.stringValue, scheme: "https", datacenter: "aws", caPem: ca.secretString, token: token.secretString });
