@@ -51,17 +51,14 @@ export class AwsServiceRole extends Construct {
       description: props.description,
       ...(props.path ? { path: props.path } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: props.assumedBy },
-            Action: "sts:AssumeRole",
-            ...(props.assumedFor ? { Condition: { StringEquals: { "aws:SourceAccount": props.assumedFor.account }, ArnLike: { "aws:SourceArn": props.assumedFor.arnLike } } } : {}),
-          },
-        ],
-      }),
+      assumeRolePolicy: JSON.stringify(
+        policyDocument({
+          Effect: "Allow",
+          Principal: { Service: props.assumedBy },
+          Action: "sts:AssumeRole",
+          ...(props.assumedFor ? { Condition: { StringEquals: { "aws:SourceAccount": props.assumedFor.account }, ArnLike: { "aws:SourceArn": props.assumedFor.arnLike } } } : {}),
+        }),
+      ),
     });
     // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.
     const policies: (IamRolePolicy | IamRolePolicyAttachment)[] = inline.map(
@@ -97,15 +94,21 @@ export class AwsServiceRole extends Construct {
  * Run Command on old agents.) The session channels have no resource type: "*" is the only choice.
  */
 export function sessionManagerPolicy(instances: { readonly partition: string; readonly region: string; readonly accountId: string }): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`] },
-      {
-        Effect: "Allow",
-        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-        Resource: "*",
-      },
-    ],
-  };
+  return policyDocument(
+    allow(["ssm:UpdateInstanceInformation"], [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`]),
+    allow(SSM_SESSION_CHANNELS, "*"),
+  );
+}
+
+/** The SSM session channels (Session Manager, ECS Exec): AWS offers no resource-level permissions for them. */
+export const SSM_SESSION_CHANNELS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"];
+
+/** An IAM policy document (version 2012-10-17) of these statements. */
+export function policyDocument(...statements: readonly object[]): object {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** A statement that allows these actions on these resources. */
+export function allow(actions: readonly string[], resource: string | readonly string[]): object {
+  return { Effect: "Allow", Action: actions, Resource: resource };
 }

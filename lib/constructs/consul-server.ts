@@ -6,7 +6,7 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
+import { AwsServiceRole, allow, policyDocument, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
@@ -192,35 +192,32 @@ export class ConsulServers extends Construct {
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
       inlinePolicies: {
-        "read-consul-secrets": {
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
-            // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
-            // parameter naming a secret someone else created under the same prefix reads nothing.
-            ...(secrets.serviceTokens.size > 0
-              ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...secrets.serviceTokens.values()].map((token) => token.secret.arn) }]
-              : []),
-            {
-              Effect: "Allow",
-              Action: ["ssm:GetParametersByPath"],
-              Resource: [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.clusterName)] : [])].map(
-                (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
-              ),
-            },
-            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
-          ],
-        },
+        "read-consul-secrets": policyDocument(
+          allow(
+            ["secretsmanager:GetSecretValue"],
+            secrets.serverBootSecrets(node.index).map((s) => s.secret.arn),
+          ),
+          // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
+          // parameter naming a secret someone else created under the same prefix reads nothing.
+          ...(secrets.serviceTokens.size > 0
+            ? [
+                allow(
+                  ["secretsmanager:GetSecretValue"],
+                  [...secrets.serviceTokens.values()].map((token) => token.secret.arn),
+                ),
+              ]
+            : []),
+          allow(
+            ["ssm:GetParametersByPath"],
+            [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.clusterName)] : [])].map(
+              (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
+            ),
+          ),
+          allow(["kms:Decrypt"], [props.kmsKeyArn]),
+        ),
         // The task reaper asks ECS which of the mesh's dataplane tasks have stopped.
         ...(server.login
-          ? {
-              "describe-mesh-tasks": {
-                Version: "2012-10-17",
-                Statement: [
-                  { Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`] },
-                ],
-              },
-            }
+          ? { "describe-mesh-tasks": policyDocument(allow(["ecs:DescribeTasks"], [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`])) }
           : {}),
         "ssm-sessions": sessionManagerPolicy(props),
         ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, names.server) } : {}),
@@ -329,51 +326,31 @@ export class ConsulServers extends Construct {
   /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */
   private placementPolicy(props: ConsulServersProps, dataVolume: EbsVolume, groupName: string): object {
     const { partition, region, accountId } = props;
-    return {
-      Version: "2012-10-17",
-      Statement: [
-        // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
-        { Effect: "Allow", Action: [...(props.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], Resource: "*" },
-        {
-          Effect: "Allow",
-          Action: ["ec2:AttachVolume"],
-          Resource: [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`],
-          // Only onto an instance of this mesh's servers.
-          Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
-        },
-        // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
-        // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
-        {
-          Effect: "Allow",
-          Action: ["kms:CreateGrant"],
-          Resource: [props.kmsKeyArn],
-          Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
-        },
-        {
-          Effect: "Allow",
-          Action: ["autoscaling:CompleteLifecycleAction"],
-          Resource: [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`],
-        },
-      ],
-    };
+    return policyDocument(
+      // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
+      allow([...(props.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], "*"),
+      {
+        ...allow(["ec2:AttachVolume"], [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`]),
+        // Only onto an instance of this mesh's servers.
+        Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
+      },
+      // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
+      // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
+      {
+        ...allow(["kms:CreateGrant"], [props.kmsKeyArn]),
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
+      },
+      allow(["autoscaling:CompleteLifecycleAction"], [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`]),
+    );
   }
 }
 
 /** Save snapshots under the bucket's snapshots/ prefix, encrypted with the mesh's key. */
 function snapshotPolicy(props: ConsulServersProps): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${props.snapshots!.bucketArn}/snapshots/*`] },
-      { Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: [props.kmsKeyArn] },
-    ],
-  };
+  return policyDocument(allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]), allow(["kms:GenerateDataKey"], [props.kmsKeyArn]));
 }
 
 /** Read the staged Consul release (servers without internet access). */
 function releasePolicy(partition: string, s3Uri: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:${partition}:s3:::${s3Uri.replace(/^s3:\/\//, "")}`] }],
-  };
+  return policyDocument(allow(["s3:GetObject"], [`arn:${partition}:s3:::${s3Uri.replace(/^s3:\/\//, "")}`]));
 }

@@ -4,7 +4,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDocument } from "./aws-service-role";
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
@@ -110,9 +110,9 @@ export class MeshService extends Construct {
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
         // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
-        ...(ownActions.length ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ownActions, Resource: "*" }] } } : {}),
+        ...(ownActions.length ? { "consul-auto-join": policyDocument(allow(ownActions, "*")) } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
-        ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
+        ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
       },
     });
 
@@ -184,16 +184,13 @@ function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[], 
     ...(service.imageCredentialsSecretArn ? [service.imageCredentialsSecretArn] : []),
   ];
   const parameterArns = app.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : []));
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...new Set(secretArns)] },
-      // The mesh's secrets are encrypted with its own key.
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
-      ...(parameterArns.length ? [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [...new Set(parameterArns)].sort() }] : []),
-      ...imagePullStatements,
-    ],
-  };
+  return policyDocument(
+    allow(["secretsmanager:GetSecretValue"], [...new Set(secretArns)]),
+    // The mesh's secrets are encrypted with its own key.
+    allow(["kms:Decrypt"], [kmsKeyArn]),
+    ...(parameterArns.length ? [allow(["ssm:GetParameters"], [...new Set(parameterArns)].sort())] : []),
+    ...imagePullStatements,
+  );
 }
 
 /** ECS accepts "<secret arn>:<json key>:<stage>:<version>"; IAM wants the secret's own ARN. */
@@ -203,22 +200,15 @@ function secretArnWithoutKey(valueFrom: string): string {
 
 /** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
 function execPolicy(execLogGroupArn: string, kmsKeyArn: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        // AWS offers no resource-level permissions for these actions: "*" is the only choice.
-        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-        Resource: "*",
-      },
-      // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [execLogGroupArn, `${execLogGroupArn}:*`] },
-      // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
-      // The agent checks the log group exists before it streams the session there; the action has
-      // no resource-level permissions (Service Authorization Reference, CloudWatch Logs).
-      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
-    ],
-  };
+  return policyDocument(
+    // AWS offers no resource-level permissions for these actions: "*" is the only choice.
+    allow(SSM_SESSION_CHANNELS, "*"),
+    // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+    allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [execLogGroupArn, `${execLogGroupArn}:*`]),
+    // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
+    allow(["kms:Decrypt"], [kmsKeyArn]),
+    // The agent checks the log group exists before it streams the session there; the action has
+    // no resource-level permissions (Service Authorization Reference, CloudWatch Logs).
+    allow(["logs:DescribeLogGroups"], "*"),
+  );
 }

@@ -10,7 +10,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { AwsApiEndpoints } from "./aws-api-endpoints";
 import type { MeshNames } from "../plan/names";
 import type { NetworkPlan } from "../plan/types";
@@ -137,11 +137,8 @@ export class MeshNetwork extends Construct {
       assumedBy: "vpc-flow-logs.amazonaws.com",
       partition: props.flowLogs.partition,
       inlinePolicies: {
-        "write-flow-logs": {
-          Version: "2012-10-17",
-          // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
-          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [flowLogGroup.arn, `${flowLogGroup.arn}:*`] }],
-        },
+        // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+        "write-flow-logs": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [flowLogGroup.arn, `${flowLogGroup.arn}:*`])),
       },
     });
     this.flowLog = new FlowLog(this, "flow_log", {

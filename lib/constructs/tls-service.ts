@@ -12,7 +12,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
@@ -275,20 +275,13 @@ interface ExecutionPolicyInput {
 
 /** Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else. */
 function executionPolicy(input: ExecutionPolicyInput): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      // The registry login token has no resource type: "*" is the only choice.
-      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
-      {
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-        Resource: [...input.repositoryArns],
-      },
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${input.logGroupArn}:*`] },
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.secretArns] },
-      // The secrets are encrypted with the stack's own key.
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [input.kmsKeyArn] },
-    ],
-  };
+  return policyDocument(
+    // The registry login token has no resource type: "*" is the only choice.
+    allow(["ecr:GetAuthorizationToken"], "*"),
+    allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], input.repositoryArns),
+    allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${input.logGroupArn}:*`]),
+    allow(["secretsmanager:GetSecretValue"], input.secretArns),
+    // The secrets are encrypted with the stack's own key.
+    allow(["kms:Decrypt"], [input.kmsKeyArn]),
+  );
 }
