@@ -65,14 +65,8 @@ export interface TlsEdgeServiceProps {
  * KMS-encrypted logs with retention, in the spec's region.
  */
 export class TlsEdgeService extends Construct {
-  public readonly serviceName: string;
-  public readonly namespaceName: string;
-  /** <serviceName>.<namespace>: the name clients call and the certificate names. */
-  public readonly dnsName: string;
   public readonly appRepository: EcrRepository;
   public readonly envoyRepository: EcrRepository;
-  /** The Envoy image tasks run: the plan's official image, mirrored into envoyRepository. */
-  public readonly envoyImage: string;
   public readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
   public readonly discoveryService: ServiceDiscoveryService;
   public readonly cluster: EcsCluster;
@@ -87,9 +81,6 @@ export class TlsEdgeService extends Construct {
     super(scope, id);
     const { edge } = props;
     const access = props.awsApiAccess ?? { type: "internet" };
-    this.serviceName = edge.serviceName;
-    this.namespaceName = edge.namespace;
-    this.dnsName = edge.dnsName;
     // The spec's region (the provider's too); the partition from the provider.
     const { region } = edge;
     const partition = new DataAwsPartition(this, "partition").partition;
@@ -99,12 +90,11 @@ export class TlsEdgeService extends Construct {
     // access cannot pull from Docker Hub, and ECR scans it on push).
     this.appRepository = repository(this, "app_repository", edge.names.appRepository);
     this.envoyRepository = repository(this, "envoy_repository", edge.names.envoyRepository);
-    this.envoyImage = `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`;
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
       name: edge.namespace,
       vpc: props.vpcId,
-      description: `Private DNS of ${this.dnsName} (Cloud Map)`,
+      description: `Private DNS of ${edge.dnsName} (Cloud Map)`,
     });
     this.discoveryService = new ServiceDiscoveryService(this, "discovery_service", {
       name: edge.serviceName,
@@ -137,12 +127,16 @@ export class TlsEdgeService extends Construct {
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       inlinePolicies: {
-        "pull-log-read-certificate": executionPolicy({
-          repositoryArns: [this.appRepository.arn, this.envoyRepository.arn],
-          logGroupArn: this.logGroup.arn,
-          secretArns: [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn],
-          kmsKeyArn: props.kmsKeyArn,
-        }),
+        // Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else.
+        "pull-log-read-certificate": policyDocument(
+          // The registry login token has no resource type: "*" is the only choice.
+          allow(["ecr:GetAuthorizationToken"], "*"),
+          allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [this.appRepository.arn, this.envoyRepository.arn]),
+          allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`]),
+          allow(["secretsmanager:GetSecretValue"], [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn]),
+          // The secrets are encrypted with the stack's own key.
+          allow(["kms:Decrypt"], [props.kmsKeyArn]),
+        ),
       },
     });
     this.taskRole = new AwsServiceRole(this, "task_role", {
@@ -156,7 +150,8 @@ export class TlsEdgeService extends Construct {
 
     const containers = renderContainerDefinitions(edge.task, {
       [TLS_EDGE_SLOTS.appImage]: `${this.appRepository.repositoryUrl}:${props.appImageTag}`,
-      [TLS_EDGE_SLOTS.envoyImage]: this.envoyImage,
+      // The plan's official Envoy image, mirrored into envoyRepository.
+      [TLS_EDGE_SLOTS.envoyImage]: `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`,
       [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecretArn,
       [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecretArn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
@@ -209,7 +204,7 @@ export class TlsEdgeService extends Construct {
     });
     if (edge.allowedCidrs.length === 0) {
       sg.allowIngress("https_from_vpc", {
-        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${this.dnsName})`,
+        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${edge.dnsName})`,
         protocol: "tcp",
         fromPort: TLS_EDGE_PORTS.listener,
         peer: { cidr: props.vpcCidr },
@@ -264,24 +259,4 @@ function repository(scope: Construct, id: string, name: string): EcrRepository {
     policy: UNTAGGED_IMAGE_EXPIRY,
   });
   return repo;
-}
-
-interface ExecutionPolicyInput {
-  readonly repositoryArns: readonly string[];
-  readonly logGroupArn: string;
-  readonly secretArns: readonly string[];
-  readonly kmsKeyArn: string;
-}
-
-/** Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else. */
-function executionPolicy(input: ExecutionPolicyInput): object {
-  return policyDocument(
-    // The registry login token has no resource type: "*" is the only choice.
-    allow(["ecr:GetAuthorizationToken"], "*"),
-    allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], input.repositoryArns),
-    allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${input.logGroupArn}:*`]),
-    allow(["secretsmanager:GetSecretValue"], input.secretArns),
-    // The secrets are encrypted with the stack's own key.
-    allow(["kms:Decrypt"], [input.kmsKeyArn]),
-  );
 }
