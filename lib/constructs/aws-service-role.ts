@@ -4,6 +4,13 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 
+/** Where resources live, for their ARNs: the partition (aws, aws-cn, aws-us-gov), the region and the account. */
+export interface AwsAccount {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
 export interface AwsServiceRoleProps {
   /** IAM name_prefix: at most 38 characters, because Terraform appends 26. */
   readonly namePrefix: string;
@@ -93,7 +100,7 @@ export class AwsServiceRole extends Construct {
  * account. (AWS documents this set as AWSCloud9SSMInstanceProfile; ec2messages serves only
  * Run Command on old agents.) The session channels have no resource type: "*" is the only choice.
  */
-export function sessionManagerPolicy(instances: { readonly partition: string; readonly region: string; readonly accountId: string }): object {
+export function sessionManagerPolicy(instances: AwsAccount): object {
   return policyDocument(
     allow(["ssm:UpdateInstanceInformation"], [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`]),
     allow(SSM_SESSION_CHANNELS, "*"),

@@ -6,7 +6,7 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole, allow, policyDocument, sessionManagerPolicy } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, allow, policyDocument, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
@@ -25,7 +25,7 @@ export interface ServerSubnets {
   readonly publicIp: boolean;
 }
 
-export interface ConsulServersProps {
+export interface ConsulServersProps extends AwsAccount {
   /** Count, placement, addresses and boot script of each server, as the plan resolved them. */
   readonly server: ServerPlan;
   /** Names of the servers' resources (the plan's). */
@@ -35,9 +35,6 @@ export interface ConsulServersProps {
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnets: ServerSubnets;
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
   /** CIDR allowed to the UI (the admin_cidr variable). */
   readonly adminCidr: string;
   /** Terraform count of the UI rule: 0 while admin_cidr is null. */

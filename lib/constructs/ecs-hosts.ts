@@ -6,7 +6,7 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import type { MeshNames } from "../plan/names";
 import { MESH_SLOTS } from "../plan/text";
@@ -14,7 +14,7 @@ import type { HostsPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 
-export interface EcsHostsProps {
+export interface EcsHostsProps extends AwsAccount {
   /** Placement, architecture and boot script of the hosts, as the plan resolved them. */
   readonly hosts: HostsPlan;
   /** Names of the hosts' resources (the plan's). */
@@ -29,9 +29,6 @@ export interface EcsHostsProps {
   readonly subnetIdOf: (privateIp: string) => string;
   /** The original demo's exposure: hosts with public IPs. @default false */
   readonly publicIp?: boolean;
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
   readonly adminCidr: string;
   /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
   readonly sshAccessCount: number;

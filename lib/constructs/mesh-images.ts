@@ -3,17 +3,15 @@ import { EcrPullThroughCacheRule } from "@cdktf/provider-aws/lib/ecr-pull-throug
 import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
 import type { MeshNames } from "../plan/names";
 import type { ImagePlan } from "../plan/types";
+import type { AwsAccount } from "./aws-service-role";
 
-export interface MeshImagesProps {
+export interface MeshImagesProps extends AwsAccount {
   /** The mesh's images and their sources, as the plan resolved them. */
   readonly images: ReadonlyMap<string, ImagePlan>;
   /** The cluster name, for descriptions. */
   readonly clusterName: string;
   /** Each mesh has its own cache prefixes (the plan's). */
   readonly cachePrefixes: MeshNames["cachePrefixes"];
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
   /** The registry's DNS suffix (amazonaws.com; amazonaws.com.cn in China). */
   readonly dnsSuffix: string;
   /** Docker Hub credentials (a secret named ecr-pullthroughcache/...) for a Docker Hub cache rule. @default none */

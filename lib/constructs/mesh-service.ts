@@ -4,7 +4,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDocument } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDocument } from "./aws-service-role";
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
@@ -21,7 +21,7 @@ export interface MeshSecretRef {
   readonly arn: string;
 }
 
-export interface MeshServiceProps {
+export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
   /** The cluster name: the servers' auto-join tag value, the folder of login role parameters. */
@@ -29,9 +29,6 @@ export interface MeshServiceProps {
   /** The service's ECS service, log group and role names (the plan's). */
   readonly names: ServiceNames;
   readonly clusterArn: string;
-  readonly region: string;
-  readonly partition: string;
-  readonly accountId: string;
   /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];

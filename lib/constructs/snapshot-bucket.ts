@@ -9,16 +9,14 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { MeshNames } from "../plan/names";
-import { allow, policyDocument } from "./aws-service-role";
+import { type AwsAccount, allow, policyDocument } from "./aws-service-role";
 
-export interface SnapshotBucketProps {
+export interface SnapshotBucketProps extends AwsAccount {
   /** The bucket's and the restore role's name prefixes (the plan's); Terraform appends a unique suffix. */
   readonly names: MeshNames["snapshots"];
   readonly kmsKeyArn: string;
   /** Days a snapshot is kept (older versions too). */
   readonly retentionDays: number;
-  readonly partition: string;
-  readonly region: string;
   /** The account whose principals may assume the restore role (its IAM policies decide who). */
   readonly accountId: string;
 }
