@@ -127,10 +127,7 @@ export class MeshStack extends MeshBaseStack {
       partition,
       region,
       accountId,
-      adminCidr: vars.adminCidr.stringValue,
-      adminAccessCount: vars.adminAccessCount,
-      sshAccessCount: vars.sshAccessCount,
-      keyName: vars.keyName.stringValue,
+      variables: vars,
       secrets: this.secrets,
       kmsKeyArn,
       ...(this.snapshots ? { snapshots: { bucketName: this.snapshots.bucket.bucket, bucketArn: this.snapshots.bucket.arn } } : {}),
@@ -158,9 +155,7 @@ export class MeshStack extends MeshBaseStack {
       partition,
       region,
       accountId,
-      adminCidr: vars.adminCidr.stringValue,
-      sshAccessCount: vars.sshAccessCount,
-      keyName: vars.keyName.stringValue,
+      variables: vars,
     });
 
     if (plan.server.agents) this.consulServers.allowAgentsFrom(this.cluster.taskSecurityGroup);

@@ -16,6 +16,7 @@ import { escapeForTerraform } from "../render/quoting";
 import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
+import type { MeshVariables } from "./mesh-variables";
 
 /** Where a server runs: its subnet per zone, and whether it gets a public IP (the original demo's exposure). */
 export interface ServerSubnets {
@@ -35,14 +36,8 @@ export interface ConsulServersProps extends AwsAccount {
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnets: ServerSubnets;
-  /** CIDR allowed to the UI (the admin_cidr variable). */
-  readonly adminCidr: string;
-  /** Terraform count of the UI rule: 0 while admin_cidr is null. */
-  readonly adminAccessCount: number;
-  /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
-  readonly sshAccessCount: number;
-  /** EC2 key pair name (null in Terraform means none: use SSM Session Manager). */
-  readonly keyName: string;
+  /** Who may reach the UI and SSH (admin_cidr), and the EC2 key pair (null in Terraform means none: use SSM Session Manager). */
+  readonly variables: MeshVariables;
   /** Keys, certificates and tokens the servers read from Secrets Manager at boot. */
   readonly secrets: ConsulSecrets;
   /** The KMS key of the secrets, the data volumes and the snapshots. */
@@ -149,16 +144,10 @@ export class ConsulServers extends Construct {
       description: "Consul UI and HTTPS API from admin_cidr",
       protocol: "tcp",
       fromPort: CONSUL_PORTS.https,
-      peer: { cidr: props.adminCidr },
-      count: props.adminAccessCount,
+      peer: { cidr: props.variables.adminCidr.stringValue },
+      count: props.variables.adminAccessCount,
     });
-    sg.allowIngress("ssh", {
-      description: "SSH from admin_cidr (only with aws_ec2_key)",
-      protocol: "tcp",
-      fromPort: 22,
-      peer: { cidr: props.adminCidr },
-      count: props.sshAccessCount,
-    });
+    props.variables.allowSsh(sg);
     sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, other servers, DNS resolver, VPC endpoints)", protocol: "-1", peer: vpc });
     sg.allowEgress("https", {
       description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)",
@@ -262,7 +251,7 @@ export class ConsulServers extends Construct {
         associatePublicIpAddress: props.subnets.publicIp,
         vpcSecurityGroupIds: [this.securityGroup.id],
         iamInstanceProfile: role.instanceProfile!.name,
-        keyName: props.keyName,
+        keyName: props.variables.keyName.stringValue,
         userDataBase64: compressedUserData,
         // A user data change must not replace the only copy of the control plane: roll deliberately (README).
         userDataReplaceOnChange: false,
@@ -289,7 +278,7 @@ export class ConsulServers extends Construct {
       namePrefix: names.launchTemplatePrefix,
       imageId: ami,
       instanceType: props.server.instanceType,
-      keyName: props.keyName,
+      keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: compressedUserData,

@@ -8,6 +8,7 @@ import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
+import type { MeshVariables } from "./mesh-variables";
 import type { MeshNames } from "../plan/names";
 import { MESH_SLOTS } from "../plan/text";
 import type { HostsPlan } from "../plan/types";
@@ -29,10 +30,8 @@ export interface EcsHostsProps extends AwsAccount {
   readonly subnetIdOf: (privateIp: string) => string;
   /** The original demo's exposure: hosts with public IPs. @default false */
   readonly publicIp?: boolean;
-  readonly adminCidr: string;
-  /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
-  readonly sshAccessCount: number;
-  readonly keyName: string;
+  /** Who may SSH to the hosts (admin_cidr, with a key pair), and the EC2 key pair. */
+  readonly variables: MeshVariables;
 }
 
 /**
@@ -61,13 +60,7 @@ export class EcsHosts extends Construct {
       namePrefix: props.names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
-    this.securityGroup.allowIngress("ssh", {
-      description: "SSH from admin_cidr (only with aws_ec2_key)",
-      protocol: "tcp",
-      fromPort: 22,
-      peer: { cidr: props.adminCidr },
-      count: props.sshAccessCount,
-    });
+    props.variables.allowSsh(this.securityGroup);
     this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
     this.securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
@@ -107,7 +100,7 @@ export class EcsHosts extends Construct {
             associatePublicIpAddress: publicIp,
             vpcSecurityGroupIds: [this.securityGroup.id],
             iamInstanceProfile: this.role.instanceProfile!.name,
-            keyName: props.keyName,
+            keyName: props.variables.keyName.stringValue,
             userData,
             metadataOptions,
             rootBlockDevice: { encrypted: true, volumeType: "gp3" },
@@ -125,7 +118,7 @@ export class EcsHosts extends Construct {
       namePrefix: props.names.launchTemplatePrefix,
       imageId: ami.value,
       instanceType: props.hosts.instanceType,
-      keyName: props.keyName,
+      keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: this.role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       // Through a local: Terraform renders the escaped script, then encodes it.
