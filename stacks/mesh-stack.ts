@@ -162,7 +162,6 @@ export class MeshStack extends MeshBaseStack {
     if (plan.dataplane) {
       this.consulServers.securityGroup.allowIngress("grpc_tls_from_tasks", {
         description: "Consul gRPC over TLS (xDS, IAM login) from mesh tasks only (dataplane tasks)",
-        protocol: "tcp",
         fromPort: plan.dataplane.grpcTlsPort,
         peer: { securityGroupId: this.cluster.taskSecurityGroup.id },
       });

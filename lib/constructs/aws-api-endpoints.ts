@@ -45,7 +45,6 @@ export class AwsApiEndpoints extends Construct {
       });
       this.securityGroup.allowIngress("https_from_vpc", {
         description: "HTTPS from the VPC to the AWS API endpoints",
-        protocol: "tcp",
         fromPort: 443,
         peer: { cidr: props.vpcCidr },
       });

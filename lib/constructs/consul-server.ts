@@ -93,7 +93,6 @@ export class ConsulServers extends Construct {
     }
     this.securityGroup.allowIngress("agent_rpc_from_tasks", {
       description: "Consul server RPC from the agents in mesh tasks",
-      protocol: "tcp",
       fromPort: CONSUL_PORTS.serverRpc,
       peer: tasks,
     });
@@ -133,16 +132,15 @@ export class ConsulServers extends Construct {
     const vpc = { cidr: props.vpcCidr };
     // Between the servers; agent tasks get their own rules (allowAgentsFrom), and nothing queries the servers' DNS.
     const servers = { securityGroupId: sg.id };
-    sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
+    sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
     for (const protocol of ["tcp", "udp"] as const) {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: servers });
       // Servers flood-join each other's WAN pool even in one datacenter.
       sg.allowIngress(`serf_wan_${protocol}`, { description: `Consul Serf WAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfWan, peer: servers });
     }
-    sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.https, peer: vpc });
+    sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", fromPort: CONSUL_PORTS.https, peer: vpc });
     sg.allowIngress("admin_ui", {
       description: "Consul UI and HTTPS API from admin_cidr",
-      protocol: "tcp",
       fromPort: CONSUL_PORTS.https,
       peer: { cidr: props.variables.adminCidr.stringValue },
       count: props.variables.adminAccessCount,
@@ -151,7 +149,6 @@ export class ConsulServers extends Construct {
     sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, other servers, DNS resolver, VPC endpoints)", protocol: "-1", peer: vpc });
     sg.allowEgress("https", {
       description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });

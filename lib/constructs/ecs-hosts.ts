@@ -64,7 +64,6 @@ export class EcsHosts extends Construct {
     this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
     this.securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });

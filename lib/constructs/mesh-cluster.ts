@@ -65,7 +65,6 @@ export class MeshCluster extends Construct {
     for (const port of [...new Set(props.taskInboundPorts)].sort((a, b) => a - b)) {
       sg.allowIngress(`proxy_${port}`, {
         description: `Sidecar public listener ${port} (mTLS) from other mesh tasks only`,
-        protocol: "tcp",
         fromPort: port,
         peer: { securityGroupId: sg.id },
       });
@@ -73,7 +72,6 @@ export class MeshCluster extends Construct {
     sg.allowEgress("vpc", { description: "Everything inside the VPC (Consul server, other sidecars, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
     sg.allowEgress("https", {
       description: "HTTPS to image registries and AWS APIs (Fargate pulls and logs through the task ENI)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });

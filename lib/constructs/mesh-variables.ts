@@ -60,7 +60,6 @@ export class MeshVariables extends Construct {
   public allowSsh(securityGroup: MeshSecurityGroup): void {
     securityGroup.allowIngress("ssh", {
       description: "SSH from admin_cidr (only with aws_ec2_key)",
-      protocol: "tcp",
       fromPort: 22,
       peer: { cidr: this.adminCidr.stringValue },
       count: this.sshAccessCount,

@@ -16,7 +16,8 @@ export type Peer = { readonly cidr: string } | { readonly securityGroupId: strin
 export interface RuleOptions {
   /** Required on every rule (CKV_AWS_23): reviewers read it in the plan. */
   readonly description: string;
-  readonly protocol: "tcp" | "udp" | "-1";
+  /** @default "tcp" */
+  readonly protocol?: "tcp" | "udp" | "-1";
   /** Omit for protocol "-1" (all traffic). */
   readonly fromPort?: number;
   /** Defaults to fromPort. */
@@ -57,11 +58,12 @@ export class MeshSecurityGroup extends Construct {
   }
 
   private ruleConfig(rule: RuleOptions) {
-    const ports = rule.protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort ?? rule.fromPort };
+    const protocol = rule.protocol ?? "tcp";
+    const ports = protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort ?? rule.fromPort };
     return {
       securityGroupId: this.securityGroup.id,
       description: rule.description,
-      ipProtocol: rule.protocol,
+      ipProtocol: protocol,
       ...ports,
       ...(rule.count === undefined ? {} : { count: rule.count }),
       ...("cidr" in rule.peer ? { cidrIpv4: rule.peer.cidr } : { referencedSecurityGroupId: rule.peer.securityGroupId }),

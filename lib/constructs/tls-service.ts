@@ -205,7 +205,6 @@ export class TlsEdgeService extends Construct {
     if (edge.allowedCidrs.length === 0) {
       sg.allowIngress("https_from_vpc", {
         description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${edge.dnsName})`,
-        protocol: "tcp",
         fromPort: TLS_EDGE_PORTS.listener,
         peer: { cidr: props.vpcCidr },
       });
@@ -213,7 +212,6 @@ export class TlsEdgeService extends Construct {
       edge.allowedCidrs.forEach((cidr, i) =>
         sg.allowIngress(`https_from_allowed_${i}`, {
           description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
-          protocol: "tcp",
           fromPort: TLS_EDGE_PORTS.listener,
           peer: { cidr },
         }),
@@ -222,14 +220,12 @@ export class TlsEdgeService extends Construct {
     if (access.type === "internet") {
       sg.allowEgress("https_to_aws_apis", {
         description: "HTTPS to ECR, CloudWatch Logs and Secrets Manager (image pulls, logs, TLS secrets) through the NAT gateway or public IP",
-        protocol: "tcp",
         fromPort: 443,
         peer: { cidr: "0.0.0.0/0" },
       });
     } else {
       sg.allowEgress("https_to_aws_endpoints", {
         description: "HTTPS to the VPC endpoints of ECR, CloudWatch Logs and Secrets Manager",
-        protocol: "tcp",
         fromPort: 443,
         peer: { securityGroupId: access.endpointSecurityGroupId },
       });
