@@ -133,15 +133,7 @@ export class MeshStack extends MeshBaseStack {
       ...(this.snapshots ? { snapshots: { bucketName: this.snapshots.bucket.bucket, bucketArn: this.snapshots.bucket.arn } } : {}),
     });
 
-    this.cluster = new MeshCluster(this, "ecs", {
-      names,
-      vpcId,
-      vpcCidr: network.vpcCidr,
-      kmsKeyArn,
-      logRetentionDays: plan.logRetentionDays,
-      taskInboundPorts: plan.services.flatMap((s) => s.task.inboundPorts),
-      agentGossip: plan.services.some((s) => s.architecture === "agent"),
-    });
+    this.cluster = new MeshCluster(this, "ecs", { plan, vpcId, kmsKeyArn });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
       hosts: plan.hosts,
@@ -179,8 +171,7 @@ export class MeshStack extends MeshBaseStack {
       const taskSecrets = meshSecretsOf(service.task).map((slot) => ({ slot, ref: secretOf[slot]! }));
       return new MeshService(this, `service_${service.name}`, {
         service,
-        clusterName: plan.name,
-        names: names.services.get(service.name)!,
+        plan,
         clusterArn: this.cluster.cluster.arn,
         region,
         partition,
@@ -191,8 +182,6 @@ export class MeshStack extends MeshBaseStack {
         imagePullStatements: this.images.pullPolicyStatements,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
         meshSecrets: taskSecrets.map(({ slot, ref }) => ({ slot, valueFrom: ref.valueFrom, arn: ref.secret.arn })),
-        ...(plan.dataplane ? { dataplane: plan.dataplane } : {}),
-        logRetentionDays: plan.logRetentionDays,
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).

@@ -8,9 +8,8 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import type { ServiceNames } from "../plan/names";
 import { MESH_SLOTS } from "../plan/text";
-import type { ServicePlan } from "../plan/types";
+import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 
@@ -24,10 +23,11 @@ export interface MeshSecretRef {
 export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
-  /** The cluster name: the servers' auto-join tag value, the folder of login role parameters. */
-  readonly clusterName: string;
-  /** The service's ECS service, log group and role names (the plan's). */
-  readonly names: ServiceNames;
+  /**
+   * The mesh's plan: the cluster name (the servers' auto-join tag value, the folder of login role
+   * parameters), the service's names, the log retention, and the dataplane tasks' IAM login.
+   */
+  readonly plan: MeshPlan;
   readonly clusterArn: string;
   /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
@@ -36,15 +36,12 @@ export interface MeshServiceProps extends AwsAccount {
   readonly images: ReadonlyMap<string, string>;
   /** IAM statements an execution role needs to pull the mesh images (pull-through cache imports). */
   readonly imagePullStatements: readonly object[];
-  /** The role path and tag of dataplane tasks' IAM login (the plan's dataplane control). @default none (agent services) */
-  readonly dataplane?: { readonly taskRolePath: string; readonly serviceNameTag: string };
   /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
   readonly capacityProviderName?: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
   /** The mesh secrets this service's tasks read (meshSecretsOf its task): bound to their slots, and the execution role may read exactly these and the app's own. */
   readonly meshSecrets: readonly MeshSecretRef[];
-  readonly logRetentionDays: number;
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
@@ -67,11 +64,11 @@ export class MeshService extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
-    const { service } = props;
-    const { names } = props;
+    const { service, plan } = props;
+    const names = plan.names.services.get(service.name)!;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: names.logGroup,
-      retentionInDays: props.logRetentionDays,
+      retentionInDays: plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
@@ -92,8 +89,8 @@ export class MeshService extends Construct {
       },
     });
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
-    const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
-    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
+    const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
+    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: names.rolePrefix,
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
@@ -128,7 +125,7 @@ export class MeshService extends Construct {
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [MESH_SLOTS.region]: props.region,
-      [MESH_SLOTS.clusterName]: props.clusterName,
+      [MESH_SLOTS.clusterName]: plan.name,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
