@@ -114,15 +114,11 @@ export class MeshStack extends MeshBaseStack {
     }
 
     this.consulServers = new ConsulServers(this, "consul_servers", {
-      server: plan.server,
-      names: names.servers,
-      clusterName: plan.name,
+      plan,
       vpcId,
-      vpcCidr: network.vpcCidr,
       subnets: {
         subnetIdOfZone: (zone) => this.network.subnetOf(zone, instanceSubnets).id,
         availabilityZoneOf: (zone) => availabilityZones[zone]!,
-        publicIp: network.publicInstances,
       },
       partition,
       region,

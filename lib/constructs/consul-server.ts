@@ -10,31 +10,28 @@ import { type AwsAccount, AwsServiceRole, allow, policyDocument, sessionManagerP
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
-import { loginRolePath, type MeshNames } from "../plan/names";
-import type { ServerNodePlan, ServerPlan } from "../plan/types";
+import { loginRolePath } from "../plan/names";
+import type { MeshPlan, ServerNodePlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
 import type { MeshVariables } from "./mesh-variables";
 
-/** Where a server runs: its subnet per zone, and whether it gets a public IP (the original demo's exposure). */
+/** Where a server runs: its subnet per zone (a public one, with a public IP, in the original demo's exposure: network.publicInstances). */
 export interface ServerSubnets {
   readonly subnetIdOfZone: (zone: number) => string;
   /** The availability zone of each plan zone (the data volume must be in the instance's zone). */
   readonly availabilityZoneOf: (zone: number) => string;
-  readonly publicIp: boolean;
 }
 
 export interface ConsulServersProps extends AwsAccount {
-  /** Count, placement, addresses and boot script of each server, as the plan resolved them. */
-  readonly server: ServerPlan;
-  /** Names of the servers' resources (the plan's). */
-  readonly names: MeshNames["servers"];
-  /** The cluster name: the value of the servers' auto-join tag. */
-  readonly clusterName: string;
+  /**
+   * The servers' count, placement, addresses and boot script, and their resources' names, as the
+   * plan resolved them; its name is the value of the servers' auto-join tag.
+   */
+  readonly plan: MeshPlan;
   readonly vpcId: string;
-  readonly vpcCidr: string;
   readonly subnets: ServerSubnets;
   /** Who may reach the UI and SSH (admin_cidr), and the EC2 key pair (null in Terraform means none: use SSM Session Manager). */
   readonly variables: MeshVariables;
@@ -75,9 +72,9 @@ export class ConsulServers extends Construct {
     super(scope, id);
     this.securityGroup = this.serverSecurityGroup(props);
     const ami = new DataAwsSsmParameter(this, "ami", {
-      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.server.architecture}`,
+      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.plan.server.architecture}`,
     });
-    this.nodes = props.server.nodes.map((node) => this.node_(props, node, ami.value));
+    this.nodes = props.plan.server.nodes.map((node) => this.node_(props, node, ami.value));
   }
 
   /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip, and the servers gossip back. */
@@ -126,10 +123,10 @@ export class ConsulServers extends Construct {
   private serverSecurityGroup(props: ConsulServersProps): MeshSecurityGroup {
     const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: props.names.securityGroupPrefix,
+      namePrefix: props.plan.names.servers.securityGroupPrefix,
       description: "Consul servers: agent RPC, gossip, API and DNS from the VPC only",
     });
-    const vpc = { cidr: props.vpcCidr };
+    const vpc = { cidr: props.plan.network.vpcCidr };
     // Between the servers; agent tasks get their own rules (allowAgentsFrom), and nothing queries the servers' DNS.
     const servers = { securityGroupId: sg.id };
     sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
@@ -157,8 +154,9 @@ export class ConsulServers extends Construct {
 
   private node_(props: ConsulServersProps, node: ServerNodePlan, ami: string): ConsulServerNode {
     const n = node.index + 1;
-    const names = props.names.nodes[node.index]!;
-    const { secrets, server } = props;
+    const names = props.plan.names.servers.nodes[node.index]!;
+    const { secrets } = props;
+    const { server } = props.plan;
     const autoScaling = server.placement === "auto-scaling";
     const dataVolume = new EbsVolume(this, `server_${n}_data`, {
       availabilityZone: props.subnets.availabilityZoneOf(node.zone),
@@ -167,7 +165,7 @@ export class ConsulServers extends Construct {
       encrypted: true,
       kmsKeyId: props.kmsKeyArn,
       // Raft state: the catalog, ACLs, intentions and the Connect CA. The server tag lets only this mesh's servers attach it.
-      tags: { Name: names.dataVolume, [SERVER_TAG_KEY]: props.clusterName },
+      tags: { Name: names.dataVolume, [SERVER_TAG_KEY]: props.plan.name },
     });
     const role = new AwsServiceRole(this, `server_${n}_role`, {
       namePrefix: names.rolePrefix,
@@ -192,7 +190,7 @@ export class ConsulServers extends Construct {
             : []),
           allow(
             ["ssm:GetParametersByPath"],
-            [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.clusterName)] : [])].map(
+            [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.plan.name)] : [])].map(
               (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
             ),
           ),
@@ -200,7 +198,7 @@ export class ConsulServers extends Construct {
         ),
         // The task reaper asks ECS which of the mesh's dataplane tasks have stopped.
         ...(server.login
-          ? { "describe-mesh-tasks": policyDocument(allow(["ecs:DescribeTasks"], [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`])) }
+          ? { "describe-mesh-tasks": policyDocument(allow(["ecs:DescribeTasks"], [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.plan.name}/*`])) }
           : {}),
         "ssm-sessions": sessionManagerPolicy(props),
         ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, names.server) } : {}),
@@ -212,7 +210,7 @@ export class ConsulServers extends Construct {
     const userData = escapeForTerraform(
       renderText(node.userData, {
         [MESH_SLOTS.region]: props.region,
-        [MESH_SLOTS.clusterName]: props.clusterName,
+        [MESH_SLOTS.clusterName]: props.plan.name,
         [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
         [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
@@ -226,8 +224,8 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
-        [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
-        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.clusterName),
+        [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.plan.name}`,
+        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.plan.name),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
@@ -235,17 +233,17 @@ export class ConsulServers extends Construct {
     const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
     // First boot reads every secret version and needs its role's policies: Terraform creates them first.
     const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
-    const tags = { Name: names.server, [SERVER_TAG_KEY]: props.clusterName };
+    const tags = { Name: names.server, [SERVER_TAG_KEY]: props.plan.name };
     const subnetId = props.subnets.subnetIdOfZone(node.zone);
     const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
 
     if (!autoScaling) {
       const instance = new Instance(this, `server_${n}_instance`, {
         ami,
-        instanceType: props.server.instanceType,
+        instanceType: props.plan.server.instanceType,
         subnetId,
         privateIp: node.privateIp,
-        associatePublicIpAddress: props.subnets.publicIp,
+        associatePublicIpAddress: props.plan.network.publicInstances,
         vpcSecurityGroupIds: [this.securityGroup.id],
         iamInstanceProfile: role.instanceProfile!.name,
         keyName: props.variables.keyName.stringValue,
@@ -274,10 +272,10 @@ export class ConsulServers extends Construct {
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
       namePrefix: names.launchTemplatePrefix,
       imageId: ami,
-      instanceType: props.server.instanceType,
+      instanceType: props.plan.server.instanceType,
       keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: role.instanceProfile!.name },
-      networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      networkInterfaces: [{ associatePublicIpAddress: String(props.plan.network.publicInstances), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: compressedUserData,
       metadataOptions,
       monitoring: { enabled: true },
@@ -311,11 +309,11 @@ export class ConsulServers extends Construct {
     const { partition, region, accountId } = props;
     return policyDocument(
       // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
-      allow([...(props.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], "*"),
+      allow([...(props.plan.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], "*"),
       {
         ...allow(["ec2:AttachVolume"], [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`]),
         // Only onto an instance of this mesh's servers.
-        Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
+        Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.plan.name } },
       },
       // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
       // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
