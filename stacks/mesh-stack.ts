@@ -132,14 +132,11 @@ export class MeshStack extends MeshBaseStack {
     this.cluster = new MeshCluster(this, "ecs", { plan, vpcId, kmsKeyArn });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
-      hosts: plan.hosts,
-      names: names.hosts,
+      plan,
       clusterName: this.cluster.cluster.name,
       vpcId,
-      vpcCidr: network.vpcCidr,
       subnetIds: this.network.subnetIds(instanceSubnets),
       subnetIdOf,
-      publicIp: network.publicInstances,
       partition,
       region,
       accountId,

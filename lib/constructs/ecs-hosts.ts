@@ -9,27 +9,21 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import type { MeshVariables } from "./mesh-variables";
-import type { MeshNames } from "../plan/names";
 import { MESH_SLOTS } from "../plan/text";
-import type { HostsPlan } from "../plan/types";
+import type { MeshPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 
 export interface EcsHostsProps extends AwsAccount {
-  /** Placement, architecture and boot script of the hosts, as the plan resolved them. */
-  readonly hosts: HostsPlan;
-  /** Names of the hosts' resources (the plan's). */
-  readonly names: MeshNames["hosts"];
+  /** Placement, architecture and boot script of the hosts, and their resources' names, as the plan resolved them; the original demo's exposure (network.publicInstances): hosts with public IPs. */
+  readonly plan: MeshPlan;
   /** The ECS cluster to join (a Terraform reference). */
   readonly clusterName: string;
   readonly vpcId: string;
-  readonly vpcCidr: string;
   /** Subnets of the hosts, in zone order (fixed hosts go to the subnet holding their address). */
   readonly subnetIds: readonly string[];
   /** For fixed hosts: the subnet of an address. */
   readonly subnetIdOf: (privateIp: string) => string;
-  /** The original demo's exposure: hosts with public IPs. @default false */
-  readonly publicIp?: boolean;
   /** Who may SSH to the hosts (admin_cidr, with a key pair), and the EC2 key pair. */
   readonly variables: MeshVariables;
 }
@@ -55,13 +49,15 @@ export class EcsHosts extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsHostsProps) {
     super(scope, id);
+    const { hosts, network } = props.plan;
+    const names = props.plan.names.hosts;
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: props.names.securityGroupPrefix,
+      namePrefix: names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
     props.variables.allowSsh(this.securityGroup);
-    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
+    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
     this.securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
       fromPort: 443,
@@ -69,7 +65,7 @@ export class EcsHosts extends Construct {
     });
 
     this.role = new AwsServiceRole(this, "instance_role", {
-      namePrefix: props.names.rolePrefix,
+      namePrefix: names.rolePrefix,
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
@@ -78,14 +74,14 @@ export class EcsHosts extends Construct {
       instanceProfile: true,
     });
 
-    const amiPath = props.hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
+    const amiPath = hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
-    const userData = escapeForTerraform(renderText(props.hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
+    const userData = escapeForTerraform(renderText(hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
     // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
     // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
     const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
-    const publicIp = props.publicIp ?? false;
-    const { placement } = props.hosts;
+    const publicIp = network.publicInstances;
+    const { placement } = hosts;
 
     if (placement.kind === "fixed") {
       if (placement.privateIps.length === 0) throw new Error(`${this.node.path}: fixed hosts need at least one address`);
@@ -93,7 +89,7 @@ export class EcsHosts extends Construct {
         (ip, index) =>
           new Instance(this, `host_${index + 1}`, {
             ami: ami.value,
-            instanceType: props.hosts.instanceType,
+            instanceType: hosts.instanceType,
             subnetId: props.subnetIdOf(ip),
             privateIp: ip,
             associatePublicIpAddress: publicIp,
@@ -104,7 +100,7 @@ export class EcsHosts extends Construct {
             metadataOptions,
             rootBlockDevice: { encrypted: true, volumeType: "gp3" },
             monitoring: true,
-            tags: { Name: props.names.hosts[index]! },
+            tags: { Name: names.hosts[index]! },
             // A new ECS AMI must not replace running hosts on the next apply; roll them deliberately.
             lifecycle: { ignoreChanges: ["ami"] },
           }),
@@ -114,9 +110,9 @@ export class EcsHosts extends Construct {
 
     this.instances = [];
     const template = new LaunchTemplate(this, "launch_template", {
-      namePrefix: props.names.launchTemplatePrefix,
+      namePrefix: names.launchTemplatePrefix,
       imageId: ami.value,
-      instanceType: props.hosts.instanceType,
+      instanceType: hosts.instanceType,
       keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: this.role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
@@ -125,11 +121,11 @@ export class EcsHosts extends Construct {
       metadataOptions,
       monitoring: { enabled: true },
       blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
-      tagSpecifications: [{ resourceType: "instance", tags: { Name: props.names.instanceTag } }],
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: names.instanceTag } }],
       updateDefaultVersion: true,
     });
     this.autoScalingGroup = new AutoscalingGroup(this, "group", {
-      namePrefix: props.names.autoScalingGroupPrefix,
+      namePrefix: names.autoScalingGroupPrefix,
       minSize: placement.minSize,
       maxSize: placement.maxSize,
       vpcZoneIdentifier: [...props.subnetIds],
@@ -151,7 +147,7 @@ export class EcsHosts extends Construct {
     });
     this.capacityProvider = new EcsCapacityProvider(this, "capacity_provider", {
       // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
-      name: props.names.capacityProvider,
+      name: names.capacityProvider,
       autoScalingGroupProvider: {
         autoScalingGroupArn: this.autoScalingGroup.arn,
         managedTerminationProtection: "ENABLED",
