@@ -20,14 +20,7 @@ import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
-
-/** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
-export interface TlsEdgeCertificateRefs {
-  readonly certificateSecretArn: string;
-  readonly privateKeySecretArn: string;
-  /** Any value that changes with the certificate: a renewal then rolls the service. */
-  readonly certificateDigest: string;
-}
+import type { TlsEdgeCertificate } from "./tls-edge-certificate";
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
 export type AwsApiAccess = { readonly type: "internet" } | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
@@ -44,7 +37,8 @@ export interface TlsEdgeServiceProps {
   readonly kmsKeyArn: string;
   /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
   readonly appImageTag: string;
-  readonly certificate: TlsEdgeCertificateRefs;
+  /** The certificate Envoy serves, by reference to its secrets; its digest changes with it, so a renewal rolls the service. */
+  readonly certificate: TlsEdgeCertificate;
   /** Desired tasks (may be a Terraform expression). @default edge.desiredCount */
   readonly desiredCount?: number;
   /** Where tasks reach AWS APIs on 443: the stack's VPC endpoints when the plan lists any. @default { type: "internet" } (a NAT gateway or the public IP) */
@@ -133,7 +127,7 @@ export class TlsEdgeService extends Construct {
           allow(["ecr:GetAuthorizationToken"], "*"),
           allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [this.appRepository.arn, this.envoyRepository.arn]),
           allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`]),
-          allow(["secretsmanager:GetSecretValue"], [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn]),
+          allow(["secretsmanager:GetSecretValue"], [props.certificate.certificateSecret.arn, props.certificate.privateKeySecret.arn]),
           // The secrets are encrypted with the stack's own key.
           allow(["kms:Decrypt"], [props.kmsKeyArn]),
         ),
@@ -152,8 +146,8 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.appImage]: `${this.appRepository.repositoryUrl}:${props.appImageTag}`,
       // The plan's official Envoy image, mirrored into envoyRepository.
       [TLS_EDGE_SLOTS.envoyImage]: `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`,
-      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecretArn,
-      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecretArn,
+      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecret.arn,
+      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecret.arn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
       [MESH_SLOTS.region]: region,
