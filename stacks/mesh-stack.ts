@@ -92,14 +92,11 @@ export class MeshStack extends MeshBaseStack {
     });
 
     this.images = new MeshImages(this, "images", {
-      images: plan.images,
-      clusterName: plan.name,
-      cachePrefixes: names.cachePrefixes,
+      plan,
       partition,
       region,
       accountId,
       dnsSuffix: awsPartition.dnsSuffix,
-      ...(plan.pullThroughCache.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: plan.pullThroughCache.dockerHubCredentialsSecretArn } : {}),
     });
 
     if (plan.server.snapshots) {
