@@ -8,6 +8,7 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { type AwsAccount, AwsServiceRole, allow, policyDocument, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
+import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
 import { loginRolePath } from "../plan/names";
@@ -235,7 +236,6 @@ export class ConsulServers extends Construct {
     const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
     const tags = { Name: names.server, [SERVER_TAG_KEY]: props.plan.name };
     const subnetId = props.subnets.subnetIdOfZone(node.zone);
-    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
 
     if (!autoScaling) {
       const instance = new Instance(this, `server_${n}_instance`, {
@@ -250,9 +250,7 @@ export class ConsulServers extends Construct {
         userDataBase64: compressedUserData,
         // A user data change must not replace the only copy of the control plane: roll deliberately (README).
         userDataReplaceOnChange: false,
-        metadataOptions,
-        rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-        monitoring: true,
+        ...INSTANCE_SETTINGS,
         tags,
         // A new AMI release must not replace the server on the next apply either.
         lifecycle: { ignoreChanges: ["ami", "user_data_base64"] },
@@ -277,11 +275,8 @@ export class ConsulServers extends Construct {
       iamInstanceProfile: { name: role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(props.plan.network.publicInstances), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: compressedUserData,
-      metadataOptions,
-      monitoring: { enabled: true },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
+      ...LAUNCH_TEMPLATE_SETTINGS,
       tagSpecifications: [{ resourceType: "instance", tags }],
-      updateDefaultVersion: true,
     });
     const autoScalingGroup = new AutoscalingGroup(this, `server_${n}_group`, {
       name: names.server,

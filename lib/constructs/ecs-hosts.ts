@@ -8,6 +8,7 @@ import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
+import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
 import type { MeshVariables } from "./mesh-variables";
 import { MESH_SLOTS } from "../plan/text";
 import type { MeshPlan } from "../plan/types";
@@ -77,9 +78,6 @@ export class EcsHosts extends Construct {
     const amiPath = hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
     const userData = escapeForTerraform(renderText(hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
-    // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
-    // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
-    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
     const publicIp = network.publicInstances;
     const { placement } = hosts;
 
@@ -97,9 +95,7 @@ export class EcsHosts extends Construct {
             iamInstanceProfile: this.role.instanceProfile!.name,
             keyName: props.variables.keyName.stringValue,
             userData,
-            metadataOptions,
-            rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-            monitoring: true,
+            ...INSTANCE_SETTINGS,
             tags: { Name: names.hosts[index]! },
             // A new ECS AMI must not replace running hosts on the next apply; roll them deliberately.
             lifecycle: { ignoreChanges: ["ami"] },
@@ -118,11 +114,8 @@ export class EcsHosts extends Construct {
       networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       // Through a local: Terraform renders the escaped script, then encodes it.
       userData: Fn.base64encode(new TerraformLocal(this, "user_data", userData).asString),
-      metadataOptions,
-      monitoring: { enabled: true },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
+      ...LAUNCH_TEMPLATE_SETTINGS,
       tagSpecifications: [{ resourceType: "instance", tags: { Name: names.instanceTag } }],
-      updateDefaultVersion: true,
     });
     this.autoScalingGroup = new AutoscalingGroup(this, "group", {
       namePrefix: names.autoScalingGroupPrefix,
