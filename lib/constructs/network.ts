@@ -45,10 +45,7 @@ export class MeshNetwork extends Construct {
   /** Per zone: its public subnet, when the plan gives one. */
   public readonly publicSubnets: readonly (Subnet | undefined)[];
   public readonly internetGateway?: InternetGateway;
-  public readonly natGateways: readonly NatGateway[];
-  public readonly privateRouteTables: readonly RouteTable[];
   public readonly endpoints: AwsApiEndpoints;
-  public readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
@@ -94,9 +91,8 @@ export class MeshNetwork extends Construct {
         return [zone, nat] as const;
       }),
     );
-    this.natGateways = [...natByZone.values()];
 
-    this.privateRouteTables = network.zones.map((zone) => {
+    const privateRouteTables = network.zones.map((zone) => {
       const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: names.zones[zone.index]!.privateRouteTable } });
       if (zone.natZone !== undefined) {
         new Route(this, `private_default_route_${zone.index + 1}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natByZone.get(zone.natZone)!.id });
@@ -111,7 +107,7 @@ export class MeshNetwork extends Construct {
         mapPublicIpOnLaunch: false,
         tags: { Name: names.zones[zone.index]!.privateSubnet },
       });
-      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
+      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: privateRouteTables[zone.index]!.id });
       return subnet;
     });
 
@@ -121,7 +117,7 @@ export class MeshNetwork extends Construct {
       subnetIds: this.privateSubnets.map((s) => s.id),
       namePrefix: names.vpc,
       interfaceServices: network.interfaceEndpoints,
-      routeTableIds: this.privateRouteTables.map((t) => t.id),
+      routeTableIds: privateRouteTables.map((t) => t.id),
     });
 
     new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: names.defaultSecurityGroup } });
@@ -141,7 +137,7 @@ export class MeshNetwork extends Construct {
         "write-flow-logs": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [flowLogGroup.arn, `${flowLogGroup.arn}:*`])),
       },
     });
-    this.flowLog = new FlowLog(this, "flow_log", {
+    new FlowLog(this, "flow_log", {
       vpcId,
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",
