@@ -71,10 +71,9 @@ export class MeshStack extends MeshBaseStack {
     const kmsKeyArn = this.key.key.arn;
 
     this.network = new MeshNetwork(this, "network", {
-      network,
-      names: names.network,
+      plan,
       availabilityZones,
-      flowLogs: { kmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
+      flowLogs: { kmsKeyArn, partition },
     });
     const vpcId = this.network.vpc.id;
     const instanceSubnets = network.publicInstances ? "public" : "private";

@@ -12,20 +12,16 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { AwsApiEndpoints } from "./aws-api-endpoints";
-import type { MeshNames } from "../plan/names";
-import type { NetworkPlan } from "../plan/types";
+import type { MeshPlan } from "../plan/types";
 
 export interface MeshNetworkProps {
-  /** Zones, subnets, egress and endpoints, as the plan resolved them. */
-  readonly network: NetworkPlan;
-  /** Name tags and names of the network's resources (the plan's). */
-  readonly names: MeshNames["network"];
+  /** Zones, subnets, egress and endpoints, the name tags and names of the network's resources, and the log retention, as the plan resolved them. */
+  readonly plan: MeshPlan;
   /** The availability zone of each zone of the plan, in order (names known at plan time). */
   readonly availabilityZones: string[];
   /** VPC flow logs (CKV2_AWS_11): every accepted and rejected connection, to CloudWatch Logs. */
   readonly flowLogs: {
     readonly kmsKeyArn: string;
-    readonly retentionInDays: number;
     readonly partition: string;
   };
 }
@@ -49,9 +45,9 @@ export class MeshNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
-    const { network } = props;
+    const { network } = props.plan;
     // Terraform, Environment and the other common tags come from the provider's default_tags.
-    const { names } = props;
+    const names = props.plan.names.network;
     const tags = { Name: names.vpc };
     this.vpc = new Vpc(this, "vpc", { cidrBlock: network.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags });
     const vpcId = this.vpc.id;
@@ -124,7 +120,7 @@ export class MeshNetwork extends Construct {
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
       name: names.flowLogsLogGroup,
-      retentionInDays: props.flowLogs.retentionInDays,
+      retentionInDays: props.plan.logRetentionDays,
       kmsKeyId: props.flowLogs.kmsKeyArn,
     });
     const flowLogRole = new AwsServiceRole(this, "flow_log_role", {
