@@ -170,7 +170,7 @@ export class MeshStack extends MeshBaseStack {
         images: this.images.uris,
         imagePullStatements: this.images.pullPolicyStatements,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
-        meshSecrets: taskSecrets.map(({ slot, ref }) => ({ slot, valueFrom: ref.valueFrom, arn: ref.secret.arn })),
+        meshSecrets: taskSecrets,
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).

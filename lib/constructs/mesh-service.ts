@@ -12,13 +12,7 @@ import { MESH_SLOTS } from "../plan/text";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
-
-/** A mesh secret a task reads: the plan's slot, its ECS `valueFrom` reference and its secret's ARN. */
-export interface MeshSecretRef {
-  readonly slot: MeshSecretSlot;
-  readonly valueFrom: string;
-  readonly arn: string;
-}
+import type { SecretRef } from "./consul-secrets";
 
 export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
@@ -40,8 +34,11 @@ export interface MeshServiceProps extends AwsAccount {
   readonly capacityProviderName?: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** The mesh secrets this service's tasks read (meshSecretsOf its task): bound to their slots, and the execution role may read exactly these and the app's own. */
-  readonly meshSecrets: readonly MeshSecretRef[];
+  /**
+   * The mesh secrets this service's tasks read (meshSecretsOf its task), each with the plan's slot:
+   * their ECS `valueFrom` references are bound to the slots, and the execution role may read exactly these and the app's own.
+   */
+  readonly meshSecrets: readonly { readonly slot: MeshSecretSlot; readonly ref: SecretRef }[];
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
@@ -82,7 +79,7 @@ export class MeshService extends Construct {
       inlinePolicies: {
         "read-task-secrets": secretsPolicy(
           service,
-          props.meshSecrets.map((s) => s.arn),
+          props.meshSecrets.map((s) => s.ref.secret.arn),
           props.kmsKeyArn,
           props.imagePullStatements,
         ),
@@ -121,7 +118,7 @@ export class MeshService extends Construct {
     }
 
     const containers = renderContainerDefinitions(service.task, {
-      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.valueFrom])),
+      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [MESH_SLOTS.region]: props.region,
