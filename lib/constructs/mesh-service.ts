@@ -77,12 +77,7 @@ export class MeshService extends Construct {
       partition: props.partition,
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
       inlinePolicies: {
-        "read-task-secrets": secretsPolicy(
-          service,
-          props.meshSecrets.map((s) => s.ref.secret.arn),
-          props.kmsKeyArn,
-          props.imagePullStatements,
-        ),
+        "read-task-secrets": secretsPolicy(props),
       },
     });
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
@@ -167,10 +162,10 @@ export class MeshService extends Construct {
 }
 
 /** Read access to exactly the secrets this service's containers receive (and its registry credentials), and the image cache imports. */
-function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[], kmsKeyArn: string, imagePullStatements: readonly object[]): object {
+function secretsPolicy({ service, meshSecrets, kmsKeyArn, imagePullStatements }: MeshServiceProps): object {
   const app = Object.values(service.secrets);
   const secretArns = [
-    ...meshSecretArns,
+    ...meshSecrets.map((s) => s.ref.secret.arn),
     ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : [])),
     ...(service.imageCredentialsSecretArn ? [service.imageCredentialsSecretArn] : []),
   ];
