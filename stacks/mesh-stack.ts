@@ -71,10 +71,9 @@ export class MeshStack extends MeshBaseStack {
     const kmsKeyArn = this.key.key.arn;
 
     this.network = new MeshNetwork(this, "network", {
-      network,
-      names: names.network,
+      plan,
       availabilityZones,
-      flowLogs: { kmsKeyArn, retentionInDays: plan.logRetentionDays, partition },
+      flowLogs: { kmsKeyArn, partition },
     });
     const vpcId = this.network.vpc.id;
     const instanceSubnets = network.publicInstances ? "public" : "private";
@@ -92,14 +91,11 @@ export class MeshStack extends MeshBaseStack {
     });
 
     this.images = new MeshImages(this, "images", {
-      images: plan.images,
-      clusterName: plan.name,
-      cachePrefixes: names.cachePrefixes,
+      plan,
       partition,
       region,
       accountId,
       dnsSuffix: awsPartition.dnsSuffix,
-      ...(plan.pullThroughCache.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: plan.pullThroughCache.dockerHubCredentialsSecretArn } : {}),
     });
 
     if (plan.server.snapshots) {
@@ -114,60 +110,39 @@ export class MeshStack extends MeshBaseStack {
     }
 
     this.consulServers = new ConsulServers(this, "consul_servers", {
-      server: plan.server,
-      names: names.servers,
-      clusterName: plan.name,
+      plan,
       vpcId,
-      vpcCidr: network.vpcCidr,
       subnets: {
         subnetIdOfZone: (zone) => this.network.subnetOf(zone, instanceSubnets).id,
         availabilityZoneOf: (zone) => availabilityZones[zone]!,
-        publicIp: network.publicInstances,
       },
       partition,
       region,
       accountId,
-      adminCidr: vars.adminCidr.stringValue,
-      adminAccessCount: vars.adminAccessCount,
-      sshAccessCount: vars.sshAccessCount,
-      keyName: vars.keyName.stringValue,
+      variables: vars,
       secrets: this.secrets,
       kmsKeyArn,
       ...(this.snapshots ? { snapshots: { bucketName: this.snapshots.bucket.bucket, bucketArn: this.snapshots.bucket.arn } } : {}),
     });
 
-    this.cluster = new MeshCluster(this, "ecs", {
-      names,
-      vpcId,
-      vpcCidr: network.vpcCidr,
-      kmsKeyArn,
-      logRetentionDays: plan.logRetentionDays,
-      taskInboundPorts: plan.services.flatMap((s) => s.task.inboundPorts),
-      agentGossip: plan.services.some((s) => s.architecture === "agent"),
-    });
+    this.cluster = new MeshCluster(this, "ecs", { plan, vpcId, kmsKeyArn });
 
     this.ecsHosts = new EcsHosts(this, "ecs_hosts", {
-      hosts: plan.hosts,
-      names: names.hosts,
+      plan,
       clusterName: this.cluster.cluster.name,
       vpcId,
-      vpcCidr: network.vpcCidr,
       subnetIds: this.network.subnetIds(instanceSubnets),
       subnetIdOf,
-      publicIp: network.publicInstances,
       partition,
       region,
       accountId,
-      adminCidr: vars.adminCidr.stringValue,
-      sshAccessCount: vars.sshAccessCount,
-      keyName: vars.keyName.stringValue,
+      variables: vars,
     });
 
     if (plan.server.agents) this.consulServers.allowAgentsFrom(this.cluster.taskSecurityGroup);
     if (plan.dataplane) {
       this.consulServers.securityGroup.allowIngress("grpc_tls_from_tasks", {
         description: "Consul gRPC over TLS (xDS, IAM login) from mesh tasks only (dataplane tasks)",
-        protocol: "tcp",
         fromPort: plan.dataplane.grpcTlsPort,
         peer: { securityGroupId: this.cluster.taskSecurityGroup.id },
       });
@@ -185,8 +160,7 @@ export class MeshStack extends MeshBaseStack {
       const taskSecrets = meshSecretsOf(service.task).map((slot) => ({ slot, ref: secretOf[slot]! }));
       return new MeshService(this, `service_${service.name}`, {
         service,
-        clusterName: plan.name,
-        names: names.services.get(service.name)!,
+        plan,
         clusterArn: this.cluster.cluster.arn,
         region,
         partition,
@@ -196,9 +170,7 @@ export class MeshStack extends MeshBaseStack {
         images: this.images.uris,
         imagePullStatements: this.images.pullPolicyStatements,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
-        meshSecrets: taskSecrets.map(({ slot, ref }) => ({ slot, valueFrom: ref.valueFrom, arn: ref.secret.arn })),
-        ...(plan.dataplane ? { dataplane: plan.dataplane } : {}),
-        logRetentionDays: plan.logRetentionDays,
+        meshSecrets: taskSecrets,
         kmsKeyArn,
         execLogGroupArn: this.cluster.execLogGroup.arn,
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).

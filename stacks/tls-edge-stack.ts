@@ -98,11 +98,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       desiredCount: Token.asNumber(Fn.conditional(tagIsUnset, 0, edge.desiredCount)),
       kmsKeyArn: this.key.key.arn,
       appImageTag: imageTag.asString,
-      certificate: {
-        certificateSecretArn: this.certificate.certificateSecret.arn,
-        privateKeySecretArn: this.certificate.privateKeySecret.arn,
-        certificateDigest: this.certificate.certificateDigest,
-      },
+      certificate: this.certificate,
       // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
       dependsOn: edge.startsAfter.flatMap((prerequisite) => (prerequisite === "mesh-secrets" ? this.certificate.secretVersions : [])),
       awsApiAccess: this.endpoints

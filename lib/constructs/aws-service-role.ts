@@ -4,6 +4,13 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 
+/** Where resources live, for their ARNs: the partition (aws, aws-cn, aws-us-gov), the region and the account. */
+export interface AwsAccount {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
 export interface AwsServiceRoleProps {
   /** IAM name_prefix: at most 38 characters, because Terraform appends 26. */
   readonly namePrefix: string;
@@ -51,17 +58,14 @@ export class AwsServiceRole extends Construct {
       description: props.description,
       ...(props.path ? { path: props.path } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: props.assumedBy },
-            Action: "sts:AssumeRole",
-            ...(props.assumedFor ? { Condition: { StringEquals: { "aws:SourceAccount": props.assumedFor.account }, ArnLike: { "aws:SourceArn": props.assumedFor.arnLike } } } : {}),
-          },
-        ],
-      }),
+      assumeRolePolicy: JSON.stringify(
+        policyDocument({
+          Effect: "Allow",
+          Principal: { Service: props.assumedBy },
+          Action: "sts:AssumeRole",
+          ...(props.assumedFor ? { Condition: { StringEquals: { "aws:SourceAccount": props.assumedFor.account }, ArnLike: { "aws:SourceArn": props.assumedFor.arnLike } } } : {}),
+        }),
+      ),
     });
     // aws_iam_role_policy rather than the role's inline_policy block, which the provider deprecates.
     const policies: (IamRolePolicy | IamRolePolicyAttachment)[] = inline.map(
@@ -96,16 +100,22 @@ export class AwsServiceRole extends Construct {
  * account. (AWS documents this set as AWSCloud9SSMInstanceProfile; ec2messages serves only
  * Run Command on old agents.) The session channels have no resource type: "*" is the only choice.
  */
-export function sessionManagerPolicy(instances: { readonly partition: string; readonly region: string; readonly accountId: string }): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`] },
-      {
-        Effect: "Allow",
-        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-        Resource: "*",
-      },
-    ],
-  };
+export function sessionManagerPolicy(instances: AwsAccount): object {
+  return policyDocument(
+    allow(["ssm:UpdateInstanceInformation"], [`arn:${instances.partition}:ec2:${instances.region}:${instances.accountId}:instance/*`]),
+    allow(SSM_SESSION_CHANNELS, "*"),
+  );
+}
+
+/** The SSM session channels (Session Manager, ECS Exec): AWS offers no resource-level permissions for them. */
+export const SSM_SESSION_CHANNELS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"];
+
+/** An IAM policy document (version 2012-10-17) of these statements. */
+export function policyDocument(...statements: readonly object[]): object {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** A statement that allows these actions on these resources. */
+export function allow(actions: readonly string[], resource: string | readonly string[]): object {
+  return { Effect: "Allow", Action: actions, Resource: resource };
 }

@@ -6,46 +6,36 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, allow, policyDocument, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
+import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
 import { CONSUL_PORTS } from "../facts";
 import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TAG_KEY, loginRolesArn } from "../plan/server";
-import { loginRolePath, type MeshNames } from "../plan/names";
-import type { ServerNodePlan, ServerPlan } from "../plan/types";
+import { loginRolePath } from "../plan/names";
+import type { MeshPlan, ServerNodePlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
+import type { MeshVariables } from "./mesh-variables";
 
-/** Where a server runs: its subnet per zone, and whether it gets a public IP (the original demo's exposure). */
+/** Where a server runs: its subnet per zone (a public one, with a public IP, in the original demo's exposure: network.publicInstances). */
 export interface ServerSubnets {
   readonly subnetIdOfZone: (zone: number) => string;
   /** The availability zone of each plan zone (the data volume must be in the instance's zone). */
   readonly availabilityZoneOf: (zone: number) => string;
-  readonly publicIp: boolean;
 }
 
-export interface ConsulServersProps {
-  /** Count, placement, addresses and boot script of each server, as the plan resolved them. */
-  readonly server: ServerPlan;
-  /** Names of the servers' resources (the plan's). */
-  readonly names: MeshNames["servers"];
-  /** The cluster name: the value of the servers' auto-join tag. */
-  readonly clusterName: string;
+export interface ConsulServersProps extends AwsAccount {
+  /**
+   * The servers' count, placement, addresses and boot script, and their resources' names, as the
+   * plan resolved them; its name is the value of the servers' auto-join tag.
+   */
+  readonly plan: MeshPlan;
   readonly vpcId: string;
-  readonly vpcCidr: string;
   readonly subnets: ServerSubnets;
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
-  /** CIDR allowed to the UI (the admin_cidr variable). */
-  readonly adminCidr: string;
-  /** Terraform count of the UI rule: 0 while admin_cidr is null. */
-  readonly adminAccessCount: number;
-  /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
-  readonly sshAccessCount: number;
-  /** EC2 key pair name (null in Terraform means none: use SSM Session Manager). */
-  readonly keyName: string;
+  /** Who may reach the UI and SSH (admin_cidr), and the EC2 key pair (null in Terraform means none: use SSM Session Manager). */
+  readonly variables: MeshVariables;
   /** Keys, certificates and tokens the servers read from Secrets Manager at boot. */
   readonly secrets: ConsulSecrets;
   /** The KMS key of the secrets, the data volumes and the snapshots. */
@@ -83,9 +73,9 @@ export class ConsulServers extends Construct {
     super(scope, id);
     this.securityGroup = this.serverSecurityGroup(props);
     const ami = new DataAwsSsmParameter(this, "ami", {
-      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.server.architecture}`,
+      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.plan.server.architecture}`,
     });
-    this.nodes = props.server.nodes.map((node) => this.node_(props, node, ami.value));
+    this.nodes = props.plan.server.nodes.map((node) => this.node_(props, node, ami.value));
   }
 
   /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip, and the servers gossip back. */
@@ -101,7 +91,6 @@ export class ConsulServers extends Construct {
     }
     this.securityGroup.allowIngress("agent_rpc_from_tasks", {
       description: "Consul server RPC from the agents in mesh tasks",
-      protocol: "tcp",
       fromPort: CONSUL_PORTS.serverRpc,
       peer: tasks,
     });
@@ -135,37 +124,29 @@ export class ConsulServers extends Construct {
   private serverSecurityGroup(props: ConsulServersProps): MeshSecurityGroup {
     const sg = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: props.names.securityGroupPrefix,
+      namePrefix: props.plan.names.servers.securityGroupPrefix,
       description: "Consul servers: agent RPC, gossip, API and DNS from the VPC only",
     });
-    const vpc = { cidr: props.vpcCidr };
+    const vpc = { cidr: props.plan.network.vpcCidr };
     // Between the servers; agent tasks get their own rules (allowAgentsFrom), and nothing queries the servers' DNS.
     const servers = { securityGroupId: sg.id };
-    sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", protocol: "tcp", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
+    sg.allowIngress("server_rpc", { description: "Consul server RPC between the servers", fromPort: CONSUL_PORTS.serverRpc, peer: servers });
     for (const protocol of ["tcp", "udp"] as const) {
       sg.allowIngress(`serf_lan_${protocol}`, { description: `Consul Serf LAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfLan, peer: servers });
       // Servers flood-join each other's WAN pool even in one datacenter.
       sg.allowIngress(`serf_wan_${protocol}`, { description: `Consul Serf WAN gossip (${protocol}) between the servers`, protocol, fromPort: CONSUL_PORTS.serfWan, peer: servers });
     }
-    sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", protocol: "tcp", fromPort: CONSUL_PORTS.https, peer: vpc });
+    sg.allowIngress("https_api", { description: "Consul HTTPS API (ACL token required) from the VPC", fromPort: CONSUL_PORTS.https, peer: vpc });
     sg.allowIngress("admin_ui", {
       description: "Consul UI and HTTPS API from admin_cidr",
-      protocol: "tcp",
       fromPort: CONSUL_PORTS.https,
-      peer: { cidr: props.adminCidr },
-      count: props.adminAccessCount,
+      peer: { cidr: props.variables.adminCidr.stringValue },
+      count: props.variables.adminAccessCount,
     });
-    sg.allowIngress("ssh", {
-      description: "SSH from admin_cidr (only with aws_ec2_key)",
-      protocol: "tcp",
-      fromPort: 22,
-      peer: { cidr: props.adminCidr },
-      count: props.sshAccessCount,
-    });
+    props.variables.allowSsh(sg);
     sg.allowEgress("vpc", { description: "Everything inside the VPC (agents, other servers, DNS resolver, VPC endpoints)", protocol: "-1", peer: vpc });
     sg.allowEgress("https", {
       description: "HTTPS to releases.hashicorp.com, package repositories and AWS APIs (NAT gateway)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });
@@ -174,8 +155,9 @@ export class ConsulServers extends Construct {
 
   private node_(props: ConsulServersProps, node: ServerNodePlan, ami: string): ConsulServerNode {
     const n = node.index + 1;
-    const names = props.names.nodes[node.index]!;
-    const { secrets, server } = props;
+    const names = props.plan.names.servers.nodes[node.index]!;
+    const { secrets } = props;
+    const { server } = props.plan;
     const autoScaling = server.placement === "auto-scaling";
     const dataVolume = new EbsVolume(this, `server_${n}_data`, {
       availabilityZone: props.subnets.availabilityZoneOf(node.zone),
@@ -184,7 +166,7 @@ export class ConsulServers extends Construct {
       encrypted: true,
       kmsKeyId: props.kmsKeyArn,
       // Raft state: the catalog, ACLs, intentions and the Connect CA. The server tag lets only this mesh's servers attach it.
-      tags: { Name: names.dataVolume, [SERVER_TAG_KEY]: props.clusterName },
+      tags: { Name: names.dataVolume, [SERVER_TAG_KEY]: props.plan.name },
     });
     const role = new AwsServiceRole(this, `server_${n}_role`, {
       namePrefix: names.rolePrefix,
@@ -192,35 +174,32 @@ export class ConsulServers extends Construct {
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
       inlinePolicies: {
-        "read-consul-secrets": {
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secrets.serverBootSecrets(node.index).map((s) => s.secret.arn) },
-            // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
-            // parameter naming a secret someone else created under the same prefix reads nothing.
-            ...(secrets.serviceTokens.size > 0
-              ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...secrets.serviceTokens.values()].map((token) => token.secret.arn) }]
-              : []),
-            {
-              Effect: "Allow",
-              Action: ["ssm:GetParametersByPath"],
-              Resource: [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.clusterName)] : [])].map(
-                (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
-              ),
-            },
-            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [props.kmsKeyArn] },
-          ],
-        },
+        "read-consul-secrets": policyDocument(
+          allow(
+            ["secretsmanager:GetSecretValue"],
+            secrets.serverBootSecrets(node.index).map((s) => s.secret.arn),
+          ),
+          // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
+          // parameter naming a secret someone else created under the same prefix reads nothing.
+          ...(secrets.serviceTokens.size > 0
+            ? [
+                allow(
+                  ["secretsmanager:GetSecretValue"],
+                  [...secrets.serviceTokens.values()].map((token) => token.secret.arn),
+                ),
+              ]
+            : []),
+          allow(
+            ["ssm:GetParametersByPath"],
+            [secrets.serviceTokenPath, ...(server.login ? [loginRolePath(props.plan.name)] : [])].map(
+              (path) => `arn:${props.partition}:ssm:${props.region}:${props.accountId}:parameter${path}`,
+            ),
+          ),
+          allow(["kms:Decrypt"], [props.kmsKeyArn]),
+        ),
         // The task reaper asks ECS which of the mesh's dataplane tasks have stopped.
         ...(server.login
-          ? {
-              "describe-mesh-tasks": {
-                Version: "2012-10-17",
-                Statement: [
-                  { Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`] },
-                ],
-              },
-            }
+          ? { "describe-mesh-tasks": policyDocument(allow(["ecs:DescribeTasks"], [`arn:${props.partition}:ecs:${props.region}:${props.accountId}:task/${props.plan.name}/*`])) }
           : {}),
         "ssm-sessions": sessionManagerPolicy(props),
         ...(autoScaling ? { "server-placement": this.placementPolicy(props, dataVolume, names.server) } : {}),
@@ -232,7 +211,7 @@ export class ConsulServers extends Construct {
     const userData = escapeForTerraform(
       renderText(node.userData, {
         [MESH_SLOTS.region]: props.region,
-        [MESH_SLOTS.clusterName]: props.clusterName,
+        [MESH_SLOTS.clusterName]: props.plan.name,
         [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
         [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
@@ -246,8 +225,8 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
-        [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.clusterName}`,
-        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.clusterName),
+        [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.plan.name}`,
+        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.plan.name),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
@@ -255,26 +234,23 @@ export class ConsulServers extends Construct {
     const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
     // First boot reads every secret version and needs its role's policies: Terraform creates them first.
     const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
-    const tags = { Name: names.server, [SERVER_TAG_KEY]: props.clusterName };
+    const tags = { Name: names.server, [SERVER_TAG_KEY]: props.plan.name };
     const subnetId = props.subnets.subnetIdOfZone(node.zone);
-    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
 
     if (!autoScaling) {
       const instance = new Instance(this, `server_${n}_instance`, {
         ami,
-        instanceType: props.server.instanceType,
+        instanceType: props.plan.server.instanceType,
         subnetId,
         privateIp: node.privateIp,
-        associatePublicIpAddress: props.subnets.publicIp,
+        associatePublicIpAddress: props.plan.network.publicInstances,
         vpcSecurityGroupIds: [this.securityGroup.id],
         iamInstanceProfile: role.instanceProfile!.name,
-        keyName: props.keyName,
+        keyName: props.variables.keyName.stringValue,
         userDataBase64: compressedUserData,
         // A user data change must not replace the only copy of the control plane: roll deliberately (README).
         userDataReplaceOnChange: false,
-        metadataOptions,
-        rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-        monitoring: true,
+        ...INSTANCE_SETTINGS,
         tags,
         // A new AMI release must not replace the server on the next apply either.
         lifecycle: { ignoreChanges: ["ami", "user_data_base64"] },
@@ -294,16 +270,13 @@ export class ConsulServers extends Construct {
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
       namePrefix: names.launchTemplatePrefix,
       imageId: ami,
-      instanceType: props.server.instanceType,
-      keyName: props.keyName,
+      instanceType: props.plan.server.instanceType,
+      keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: role.instanceProfile!.name },
-      networkInterfaces: [{ associatePublicIpAddress: String(props.subnets.publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      networkInterfaces: [{ associatePublicIpAddress: String(props.plan.network.publicInstances), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: compressedUserData,
-      metadataOptions,
-      monitoring: { enabled: true },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
+      ...LAUNCH_TEMPLATE_SETTINGS,
       tagSpecifications: [{ resourceType: "instance", tags }],
-      updateDefaultVersion: true,
     });
     const autoScalingGroup = new AutoscalingGroup(this, `server_${n}_group`, {
       name: names.server,
@@ -329,51 +302,31 @@ export class ConsulServers extends Construct {
   /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */
   private placementPolicy(props: ConsulServersProps, dataVolume: EbsVolume, groupName: string): object {
     const { partition, region, accountId } = props;
-    return {
-      Version: "2012-10-17",
-      Statement: [
-        // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
-        { Effect: "Allow", Action: [...(props.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], Resource: "*" },
-        {
-          Effect: "Allow",
-          Action: ["ec2:AttachVolume"],
-          Resource: [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`],
-          // Only onto an instance of this mesh's servers.
-          Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.clusterName } },
-        },
-        // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
-        // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
-        {
-          Effect: "Allow",
-          Action: ["kms:CreateGrant"],
-          Resource: [props.kmsKeyArn],
-          Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
-        },
-        {
-          Effect: "Allow",
-          Action: ["autoscaling:CompleteLifecycleAction"],
-          Resource: [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`],
-        },
-      ],
-    };
+    return policyDocument(
+      // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
+      allow([...(props.plan.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], "*"),
+      {
+        ...allow(["ec2:AttachVolume"], [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`]),
+        // Only onto an instance of this mesh's servers.
+        Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.plan.name } },
+      },
+      // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
+      // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
+      {
+        ...allow(["kms:CreateGrant"], [props.kmsKeyArn]),
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
+      },
+      allow(["autoscaling:CompleteLifecycleAction"], [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`]),
+    );
   }
 }
 
 /** Save snapshots under the bucket's snapshots/ prefix, encrypted with the mesh's key. */
 function snapshotPolicy(props: ConsulServersProps): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${props.snapshots!.bucketArn}/snapshots/*`] },
-      { Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: [props.kmsKeyArn] },
-    ],
-  };
+  return policyDocument(allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]), allow(["kms:GenerateDataKey"], [props.kmsKeyArn]));
 }
 
 /** Read the staged Consul release (servers without internet access). */
 function releasePolicy(partition: string, s3Uri: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:${partition}:s3:::${s3Uri.replace(/^s3:\/\//, "")}`] }],
-  };
+  return policyDocument(allow(["s3:GetObject"], [`arn:${partition}:s3:::${s3Uri.replace(/^s3:\/\//, "")}`]));
 }

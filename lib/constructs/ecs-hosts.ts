@@ -6,36 +6,27 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
-import type { MeshNames } from "../plan/names";
+import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
+import type { MeshVariables } from "./mesh-variables";
 import { MESH_SLOTS } from "../plan/text";
-import type { HostsPlan } from "../plan/types";
+import type { MeshPlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 
-export interface EcsHostsProps {
-  /** Placement, architecture and boot script of the hosts, as the plan resolved them. */
-  readonly hosts: HostsPlan;
-  /** Names of the hosts' resources (the plan's). */
-  readonly names: MeshNames["hosts"];
+export interface EcsHostsProps extends AwsAccount {
+  /** Placement, architecture and boot script of the hosts, and their resources' names, as the plan resolved them; the original demo's exposure (network.publicInstances): hosts with public IPs. */
+  readonly plan: MeshPlan;
   /** The ECS cluster to join (a Terraform reference). */
   readonly clusterName: string;
   readonly vpcId: string;
-  readonly vpcCidr: string;
   /** Subnets of the hosts, in zone order (fixed hosts go to the subnet holding their address). */
   readonly subnetIds: readonly string[];
   /** For fixed hosts: the subnet of an address. */
   readonly subnetIdOf: (privateIp: string) => string;
-  /** The original demo's exposure: hosts with public IPs. @default false */
-  readonly publicIp?: boolean;
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
-  readonly adminCidr: string;
-  /** Terraform count of the SSH rule: 1 only when both admin_cidr and a key pair are set. */
-  readonly sshAccessCount: number;
-  readonly keyName: string;
+  /** Who may SSH to the hosts (admin_cidr, with a key pair), and the EC2 key pair. */
+  readonly variables: MeshVariables;
 }
 
 /**
@@ -59,28 +50,23 @@ export class EcsHosts extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsHostsProps) {
     super(scope, id);
+    const { hosts, network } = props.plan;
+    const names = props.plan.names.hosts;
     this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
-      namePrefix: props.names.securityGroupPrefix,
+      namePrefix: names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
-    this.securityGroup.allowIngress("ssh", {
-      description: "SSH from admin_cidr (only with aws_ec2_key)",
-      protocol: "tcp",
-      fromPort: 22,
-      peer: { cidr: props.adminCidr },
-      count: props.sshAccessCount,
-    });
-    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
+    props.variables.allowSsh(this.securityGroup);
+    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
     this.securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });
 
     this.role = new AwsServiceRole(this, "instance_role", {
-      namePrefix: props.names.rolePrefix,
+      namePrefix: names.rolePrefix,
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
@@ -89,14 +75,11 @@ export class EcsHosts extends Construct {
       instanceProfile: true,
     });
 
-    const amiPath = props.hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
+    const amiPath = hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
-    const userData = escapeForTerraform(renderText(props.hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
-    // Hop limit 1 keeps containers in bridge mode away from the host's credentials; awsvpc
-    // tasks are blocked from IMDS by ECS_AWSVPC_BLOCK_IMDS in the user data.
-    const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
-    const publicIp = props.publicIp ?? false;
-    const { placement } = props.hosts;
+    const userData = escapeForTerraform(renderText(hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
+    const publicIp = network.publicInstances;
+    const { placement } = hosts;
 
     if (placement.kind === "fixed") {
       if (placement.privateIps.length === 0) throw new Error(`${this.node.path}: fixed hosts need at least one address`);
@@ -104,18 +87,16 @@ export class EcsHosts extends Construct {
         (ip, index) =>
           new Instance(this, `host_${index + 1}`, {
             ami: ami.value,
-            instanceType: props.hosts.instanceType,
+            instanceType: hosts.instanceType,
             subnetId: props.subnetIdOf(ip),
             privateIp: ip,
             associatePublicIpAddress: publicIp,
             vpcSecurityGroupIds: [this.securityGroup.id],
             iamInstanceProfile: this.role.instanceProfile!.name,
-            keyName: props.keyName,
+            keyName: props.variables.keyName.stringValue,
             userData,
-            metadataOptions,
-            rootBlockDevice: { encrypted: true, volumeType: "gp3" },
-            monitoring: true,
-            tags: { Name: props.names.hosts[index]! },
+            ...INSTANCE_SETTINGS,
+            tags: { Name: names.hosts[index]! },
             // A new ECS AMI must not replace running hosts on the next apply; roll them deliberately.
             lifecycle: { ignoreChanges: ["ami"] },
           }),
@@ -125,22 +106,19 @@ export class EcsHosts extends Construct {
 
     this.instances = [];
     const template = new LaunchTemplate(this, "launch_template", {
-      namePrefix: props.names.launchTemplatePrefix,
+      namePrefix: names.launchTemplatePrefix,
       imageId: ami.value,
-      instanceType: props.hosts.instanceType,
-      keyName: props.keyName,
+      instanceType: hosts.instanceType,
+      keyName: props.variables.keyName.stringValue,
       iamInstanceProfile: { name: this.role.instanceProfile!.name },
       networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       // Through a local: Terraform renders the escaped script, then encodes it.
       userData: Fn.base64encode(new TerraformLocal(this, "user_data", userData).asString),
-      metadataOptions,
-      monitoring: { enabled: true },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", deleteOnTermination: "true" } }],
-      tagSpecifications: [{ resourceType: "instance", tags: { Name: props.names.instanceTag } }],
-      updateDefaultVersion: true,
+      ...LAUNCH_TEMPLATE_SETTINGS,
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: names.instanceTag } }],
     });
     this.autoScalingGroup = new AutoscalingGroup(this, "group", {
-      namePrefix: props.names.autoScalingGroupPrefix,
+      namePrefix: names.autoScalingGroupPrefix,
       minSize: placement.minSize,
       maxSize: placement.maxSize,
       vpcZoneIdentifier: [...props.subnetIds],
@@ -162,7 +140,7 @@ export class EcsHosts extends Construct {
     });
     this.capacityProvider = new EcsCapacityProvider(this, "capacity_provider", {
       // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
-      name: props.names.capacityProvider,
+      name: names.capacityProvider,
       autoScalingGroupProvider: {
         autoScalingGroupArn: this.autoScalingGroup.arn,
         managedTerminationProtection: "ENABLED",

@@ -3,20 +3,14 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { MeshSecurityGroup } from "./security-group";
 import { CONSUL_PORTS } from "../facts";
-import type { MeshNames } from "../plan/names";
+import type { MeshPlan } from "../plan/types";
 
 export interface MeshClusterProps {
-  /** The cluster's, its ECS Exec log group's and its task security group's names (the plan's). */
-  readonly names: Pick<MeshNames, "cluster" | "execSessionsLogGroup" | "tasksSecurityGroupPrefix">;
+  /** The names of the cluster, its ECS Exec log group and its task security group, the VPC's CIDR, the log retention, and the tasks. */
+  readonly plan: MeshPlan;
   readonly vpcId: string;
-  readonly vpcCidr: string;
   /** KMS key of the ECS Exec sessions and their logs (CKV_AWS_224). */
   readonly kmsKeyArn: string;
-  readonly logRetentionDays: number;
-  /** Every port a task's proxy listens on for other tasks: opened from mesh tasks only, nothing else. */
-  readonly taskInboundPorts: readonly number[];
-  /** Some tasks run a Consul agent, which gossips with the servers and other agents. */
-  readonly agentGossip: boolean;
 }
 
 /**
@@ -30,13 +24,14 @@ export class MeshCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshClusterProps) {
     super(scope, id);
+    const { names } = props.plan;
     this.execLogGroup = new CloudwatchLogGroup(this, "exec_log_group", {
-      name: props.names.execSessionsLogGroup,
-      retentionInDays: props.logRetentionDays,
+      name: names.execSessionsLogGroup,
+      retentionInDays: props.plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
     this.cluster = new EcsCluster(this, "cluster", {
-      name: props.names.cluster,
+      name: names.cluster,
       setting: [{ name: "containerInsights", value: "enabled" }],
       configuration: {
         executeCommandConfiguration: {
@@ -50,11 +45,11 @@ export class MeshCluster extends Construct {
 
     const sg = new MeshSecurityGroup(this, "task_security_group", {
       vpcId: props.vpcId,
-      namePrefix: props.names.tasksSecurityGroupPrefix,
+      namePrefix: names.tasksSecurityGroupPrefix,
       description: "Mesh tasks: proxies from other mesh tasks; Consul gossip from agents and servers to agent tasks",
     });
     // Agents gossip with each other and with the servers (whose group ConsulServers.allowAgentsFrom opens to these).
-    for (const protocol of props.agentGossip ? (["tcp", "udp"] as const) : []) {
+    for (const protocol of props.plan.server.agents ? (["tcp", "udp"] as const) : []) {
       sg.allowIngress(`serf_lan_${protocol}`, {
         description: `Consul Serf LAN gossip (${protocol}) between the agents of mesh tasks`,
         protocol,
@@ -62,18 +57,17 @@ export class MeshCluster extends Construct {
         peer: { securityGroupId: sg.id },
       });
     }
-    for (const port of [...new Set(props.taskInboundPorts)].sort((a, b) => a - b)) {
+    // Every port a task's proxy listens on for other tasks: opened from mesh tasks only, nothing else.
+    for (const port of [...new Set(props.plan.services.flatMap((s) => s.task.inboundPorts))].sort((a, b) => a - b)) {
       sg.allowIngress(`proxy_${port}`, {
         description: `Sidecar public listener ${port} (mTLS) from other mesh tasks only`,
-        protocol: "tcp",
         fromPort: port,
         peer: { securityGroupId: sg.id },
       });
     }
-    sg.allowEgress("vpc", { description: "Everything inside the VPC (Consul server, other sidecars, DNS)", protocol: "-1", peer: { cidr: props.vpcCidr } });
+    sg.allowEgress("vpc", { description: "Everything inside the VPC (Consul server, other sidecars, DNS)", protocol: "-1", peer: { cidr: props.plan.network.vpcCidr } });
     sg.allowEgress("https", {
       description: "HTTPS to image registries and AWS APIs (Fargate pulls and logs through the task ENI)",
-      protocol: "tcp",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });

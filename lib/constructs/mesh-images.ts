@@ -1,23 +1,18 @@
 import { Construct } from "constructs";
 import { EcrPullThroughCacheRule } from "@cdktf/provider-aws/lib/ecr-pull-through-cache-rule";
 import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
-import type { MeshNames } from "../plan/names";
-import type { ImagePlan } from "../plan/types";
+import type { MeshPlan } from "../plan/types";
+import type { AwsAccount } from "./aws-service-role";
 
-export interface MeshImagesProps {
-  /** The mesh's images and their sources, as the plan resolved them. */
-  readonly images: ReadonlyMap<string, ImagePlan>;
-  /** The cluster name, for descriptions. */
-  readonly clusterName: string;
-  /** Each mesh has its own cache prefixes (the plan's). */
-  readonly cachePrefixes: MeshNames["cachePrefixes"];
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
+export interface MeshImagesProps extends AwsAccount {
+  /**
+   * The mesh's images and their sources, as the plan resolved them, with the mesh's own cache
+   * prefixes, the Docker Hub credentials (a secret named ecr-pullthroughcache/...) of a Docker Hub
+   * cache rule, and the cluster name for descriptions.
+   */
+  readonly plan: MeshPlan;
   /** The registry's DNS suffix (amazonaws.com; amazonaws.com.cn in China). */
   readonly dnsSuffix: string;
-  /** Docker Hub credentials (a secret named ecr-pullthroughcache/...) for a Docker Hub cache rule. @default none */
-  readonly dockerHubCredentialsSecretArn?: string;
 }
 
 /** ECR lifecycle policy of every repository the project makes: untagged images (failed pushes, replaced cache tags) expire after a week. */
@@ -51,20 +46,21 @@ export class MeshImages extends Construct {
   constructor(scope: Construct, id: string, props: MeshImagesProps) {
     super(scope, id);
     const registry = `${props.accountId}.dkr.ecr.${props.region}.${props.dnsSuffix}`;
-    const caches = new Set([...props.images.values()].flatMap((image) => (image.via === "direct" ? [] : [image.via.cache])));
+    const { images, names, pullThroughCache } = props.plan;
+    const caches = new Set([...images.values()].flatMap((image) => (image.via === "direct" ? [] : [image.via.cache])));
     const prefixes = new Map<string, string>();
     for (const cache of [...caches].sort()) {
-      const prefix = props.cachePrefixes[cache];
+      const prefix = names.cachePrefixes[cache];
       prefixes.set(cache, prefix);
       const rule = new EcrPullThroughCacheRule(this, `${cache.replace("-", "_")}_cache`, {
         ecrRepositoryPrefix: prefix,
         upstreamRegistryUrl: UPSTREAMS[cache],
-        ...(cache === "docker-hub" ? { credentialArn: props.dockerHubCredentialsSecretArn } : {}),
+        ...(cache === "docker-hub" ? { credentialArn: pullThroughCache.dockerHubCredentialsSecretArn } : {}),
       });
       new EcrRepositoryCreationTemplate(this, `${cache.replace("-", "_")}_repositories`, {
         prefix,
         appliedFor: ["PULL_THROUGH_CACHE"],
-        description: `Repositories the ${UPSTREAMS[cache]} pull-through cache of ${props.clusterName} creates`,
+        description: `Repositories the ${UPSTREAMS[cache]} pull-through cache of ${props.plan.name} creates`,
         encryptionConfiguration: [{ encryptionType: "KMS" }],
         // The cache keeps upstream tags up to date (at least daily); the spec pins every tag it uses.
         imageTagMutability: "MUTABLE",
@@ -73,10 +69,7 @@ export class MeshImages extends Construct {
       });
     }
     this.uris = new Map(
-      [...props.images].map(([key, image]) => [
-        key,
-        image.via === "direct" ? image.upstream : `${registry}/${prefixes.get(image.via.cache)}/${image.via.repository}:${image.via.tag}`,
-      ]),
+      [...images].map(([key, image]) => [key, image.via === "direct" ? image.upstream : `${registry}/${prefixes.get(image.via.cache)}/${image.via.repository}:${image.via.tag}`]),
     );
     this.cacheRepositoryArns = [...prefixes.values()].map((prefix) => `arn:${props.partition}:ecr:${props.region}:${props.accountId}:repository/${prefix}/*`);
   }

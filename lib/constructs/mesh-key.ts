@@ -1,14 +1,12 @@
 import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import type { AwsAccount } from "./aws-service-role";
 
-export interface MeshKeyProps {
+export interface MeshKeyProps extends AwsAccount {
   readonly alias: string;
   /** What the key encrypts, for its description. */
   readonly purpose: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly partition: string;
   /** Names of the log groups CloudWatch Logs may encrypt with the key (a trailing * matches the rest). */
   readonly logGroups: readonly string[];
 }

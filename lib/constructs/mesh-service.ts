@@ -4,34 +4,25 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { AwsServiceRole } from "./aws-service-role";
+import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDocument } from "./aws-service-role";
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import type { ServiceNames } from "../plan/names";
 import { MESH_SLOTS } from "../plan/text";
-import type { ServicePlan } from "../plan/types";
+import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
+import type { SecretRef } from "./consul-secrets";
 
-/** A mesh secret a task reads: the plan's slot, its ECS `valueFrom` reference and its secret's ARN. */
-export interface MeshSecretRef {
-  readonly slot: MeshSecretSlot;
-  readonly valueFrom: string;
-  readonly arn: string;
-}
-
-export interface MeshServiceProps {
+export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
-  /** The cluster name: the servers' auto-join tag value, the folder of login role parameters. */
-  readonly clusterName: string;
-  /** The service's ECS service, log group and role names (the plan's). */
-  readonly names: ServiceNames;
+  /**
+   * The mesh's plan: the cluster name (the servers' auto-join tag value, the folder of login role
+   * parameters), the service's names, the log retention, and the dataplane tasks' IAM login.
+   */
+  readonly plan: MeshPlan;
   readonly clusterArn: string;
-  readonly region: string;
-  readonly partition: string;
-  readonly accountId: string;
   /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
@@ -39,15 +30,15 @@ export interface MeshServiceProps {
   readonly images: ReadonlyMap<string, string>;
   /** IAM statements an execution role needs to pull the mesh images (pull-through cache imports). */
   readonly imagePullStatements: readonly object[];
-  /** The role path and tag of dataplane tasks' IAM login (the plan's dataplane control). @default none (agent services) */
-  readonly dataplane?: { readonly taskRolePath: string; readonly serviceNameTag: string };
   /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
   readonly capacityProviderName?: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** The mesh secrets this service's tasks read (meshSecretsOf its task): bound to their slots, and the execution role may read exactly these and the app's own. */
-  readonly meshSecrets: readonly MeshSecretRef[];
-  readonly logRetentionDays: number;
+  /**
+   * The mesh secrets this service's tasks read (meshSecretsOf its task), each with the plan's slot:
+   * their ECS `valueFrom` references are bound to the slots, and the execution role may read exactly these and the app's own.
+   */
+  readonly meshSecrets: readonly { readonly slot: MeshSecretSlot; readonly ref: SecretRef }[];
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
   /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
@@ -70,11 +61,11 @@ export class MeshService extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
-    const { service } = props;
-    const { names } = props;
+    const { service, plan } = props;
+    const names = plan.names.services.get(service.name)!;
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: names.logGroup,
-      retentionInDays: props.logRetentionDays,
+      retentionInDays: plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
@@ -86,17 +77,12 @@ export class MeshService extends Construct {
       partition: props.partition,
       managedPolicies: ["service-role/AmazonECSTaskExecutionRolePolicy"],
       inlinePolicies: {
-        "read-task-secrets": secretsPolicy(
-          service,
-          props.meshSecrets.map((s) => s.arn),
-          props.kmsKeyArn,
-          props.imagePullStatements,
-        ),
+        "read-task-secrets": secretsPolicy(props),
       },
     });
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
-    const dataplane = service.architecture === "dataplane" ? props.dataplane : undefined;
-    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs props.dataplane (the auth method's role path and tag)`);
+    const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
+    if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: names.rolePrefix,
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
@@ -110,9 +96,9 @@ export class MeshService extends Construct {
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
         // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
-        ...(ownActions.length ? { "consul-auto-join": { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ownActions, Resource: "*" }] } } : {}),
+        ...(ownActions.length ? { "consul-auto-join": policyDocument(allow(ownActions, "*")) } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
-        ...(dataplane ? { "consul-login": (roleArn: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetRole"], Resource: [roleArn] }] }) } : {}),
+        ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
       },
     });
 
@@ -127,11 +113,11 @@ export class MeshService extends Construct {
     }
 
     const containers = renderContainerDefinitions(service.task, {
-      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.valueFrom])),
+      ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       [MESH_SLOTS.region]: props.region,
-      [MESH_SLOTS.clusterName]: props.clusterName,
+      [MESH_SLOTS.clusterName]: plan.name,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
@@ -176,24 +162,21 @@ export class MeshService extends Construct {
 }
 
 /** Read access to exactly the secrets this service's containers receive (and its registry credentials), and the image cache imports. */
-function secretsPolicy(service: ServicePlan, meshSecretArns: readonly string[], kmsKeyArn: string, imagePullStatements: readonly object[]): object {
+function secretsPolicy({ service, meshSecrets, kmsKeyArn, imagePullStatements }: MeshServiceProps): object {
   const app = Object.values(service.secrets);
   const secretArns = [
-    ...meshSecretArns,
+    ...meshSecrets.map((s) => s.ref.secret.arn),
     ...app.flatMap((r) => (r.secretsManagerArn ? [secretArnWithoutKey(r.secretsManagerArn)] : [])),
     ...(service.imageCredentialsSecretArn ? [service.imageCredentialsSecretArn] : []),
   ];
   const parameterArns = app.flatMap((r) => (r.ssmParameterArn ? [r.ssmParameterArn] : []));
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...new Set(secretArns)] },
-      // The mesh's secrets are encrypted with its own key.
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
-      ...(parameterArns.length ? [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [...new Set(parameterArns)].sort() }] : []),
-      ...imagePullStatements,
-    ],
-  };
+  return policyDocument(
+    allow(["secretsmanager:GetSecretValue"], [...new Set(secretArns)]),
+    // The mesh's secrets are encrypted with its own key.
+    allow(["kms:Decrypt"], [kmsKeyArn]),
+    ...(parameterArns.length ? [allow(["ssm:GetParameters"], [...new Set(parameterArns)].sort())] : []),
+    ...imagePullStatements,
+  );
 }
 
 /** ECS accepts "<secret arn>:<json key>:<stage>:<version>"; IAM wants the secret's own ARN. */
@@ -203,22 +186,15 @@ function secretArnWithoutKey(valueFrom: string): string {
 
 /** ECS Exec: the SSM channels (which support only Resource "*") and the session audit log. */
 function execPolicy(execLogGroupArn: string, kmsKeyArn: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        // AWS offers no resource-level permissions for these actions: "*" is the only choice.
-        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-        Resource: "*",
-      },
-      // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [execLogGroupArn, `${execLogGroupArn}:*`] },
-      // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn] },
-      // The agent checks the log group exists before it streams the session there; the action has
-      // no resource-level permissions (Service Authorization Reference, CloudWatch Logs).
-      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
-    ],
-  };
+  return policyDocument(
+    // AWS offers no resource-level permissions for these actions: "*" is the only choice.
+    allow(SSM_SESSION_CHANNELS, "*"),
+    // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+    allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [execLogGroupArn, `${execLogGroupArn}:*`]),
+    // Sessions are encrypted with the mesh's key (the cluster's executeCommandConfiguration).
+    allow(["kms:Decrypt"], [kmsKeyArn]),
+    // The agent checks the log group exists before it streams the session there; the action has
+    // no resource-level permissions (Service Authorization Reference, CloudWatch Logs).
+    allow(["logs:DescribeLogGroups"], "*"),
+  );
 }

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { Fn, Op, type TerraformVariable, Token } from "cdktf";
 import { namedVariable } from "./named-variable";
+import type { MeshSecurityGroup } from "./security-group";
 
 /** The broadest admin_cidr accepted without admin_cidr_allow_broad: one office or VPN range. */
 const ADMIN_CIDR_MIN_PREFIX = 24;
@@ -53,5 +54,15 @@ export class MeshVariables extends Construct {
     });
     this.adminAccessCount = Token.asNumber(Fn.conditional(Op.eq(this.adminCidr.value, Token.nullValue()), 0, 1));
     this.sshAccessCount = Token.asNumber(Fn.conditional(Op.and(Op.neq(this.adminCidr.value, Token.nullValue()), Op.neq(this.keyName.value, Token.nullValue())), 1, 0));
+  }
+
+  /** Opens SSH to instances in this group from admin_cidr, only when a key pair is set too (sshAccessCount). */
+  public allowSsh(securityGroup: MeshSecurityGroup): void {
+    securityGroup.allowIngress("ssh", {
+      description: "SSH from admin_cidr (only with aws_ec2_key)",
+      fromPort: 22,
+      peer: { cidr: this.adminCidr.stringValue },
+      count: this.sshAccessCount,
+    });
   }
 }

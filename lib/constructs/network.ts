@@ -10,22 +10,18 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { AwsApiEndpoints } from "./aws-api-endpoints";
-import type { MeshNames } from "../plan/names";
-import type { NetworkPlan } from "../plan/types";
+import type { MeshPlan } from "../plan/types";
 
 export interface MeshNetworkProps {
-  /** Zones, subnets, egress and endpoints, as the plan resolved them. */
-  readonly network: NetworkPlan;
-  /** Name tags and names of the network's resources (the plan's). */
-  readonly names: MeshNames["network"];
+  /** Zones, subnets, egress and endpoints, the name tags and names of the network's resources, and the log retention, as the plan resolved them. */
+  readonly plan: MeshPlan;
   /** The availability zone of each zone of the plan, in order (names known at plan time). */
   readonly availabilityZones: string[];
   /** VPC flow logs (CKV2_AWS_11): every accepted and rejected connection, to CloudWatch Logs. */
   readonly flowLogs: {
     readonly kmsKeyArn: string;
-    readonly retentionInDays: number;
     readonly partition: string;
   };
 }
@@ -45,16 +41,13 @@ export class MeshNetwork extends Construct {
   /** Per zone: its public subnet, when the plan gives one. */
   public readonly publicSubnets: readonly (Subnet | undefined)[];
   public readonly internetGateway?: InternetGateway;
-  public readonly natGateways: readonly NatGateway[];
-  public readonly privateRouteTables: readonly RouteTable[];
   public readonly endpoints: AwsApiEndpoints;
-  public readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
-    const { network } = props;
+    const { network } = props.plan;
     // Terraform, Environment and the other common tags come from the provider's default_tags.
-    const { names } = props;
+    const names = props.plan.names.network;
     const tags = { Name: names.vpc };
     this.vpc = new Vpc(this, "vpc", { cidrBlock: network.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags });
     const vpcId = this.vpc.id;
@@ -94,9 +87,8 @@ export class MeshNetwork extends Construct {
         return [zone, nat] as const;
       }),
     );
-    this.natGateways = [...natByZone.values()];
 
-    this.privateRouteTables = network.zones.map((zone) => {
+    const privateRouteTables = network.zones.map((zone) => {
       const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: names.zones[zone.index]!.privateRouteTable } });
       if (zone.natZone !== undefined) {
         new Route(this, `private_default_route_${zone.index + 1}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natByZone.get(zone.natZone)!.id });
@@ -111,7 +103,7 @@ export class MeshNetwork extends Construct {
         mapPublicIpOnLaunch: false,
         tags: { Name: names.zones[zone.index]!.privateSubnet },
       });
-      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
+      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: privateRouteTables[zone.index]!.id });
       return subnet;
     });
 
@@ -121,14 +113,14 @@ export class MeshNetwork extends Construct {
       subnetIds: this.privateSubnets.map((s) => s.id),
       namePrefix: names.vpc,
       interfaceServices: network.interfaceEndpoints,
-      routeTableIds: this.privateRouteTables.map((t) => t.id),
+      routeTableIds: privateRouteTables.map((t) => t.id),
     });
 
     new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: names.defaultSecurityGroup } });
 
     const flowLogGroup = new CloudwatchLogGroup(this, "flow_log_group", {
       name: names.flowLogsLogGroup,
-      retentionInDays: props.flowLogs.retentionInDays,
+      retentionInDays: props.plan.logRetentionDays,
       kmsKeyId: props.flowLogs.kmsKeyArn,
     });
     const flowLogRole = new AwsServiceRole(this, "flow_log_role", {
@@ -137,14 +129,11 @@ export class MeshNetwork extends Construct {
       assumedBy: "vpc-flow-logs.amazonaws.com",
       partition: props.flowLogs.partition,
       inlinePolicies: {
-        "write-flow-logs": {
-          Version: "2012-10-17",
-          // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
-          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [flowLogGroup.arn, `${flowLogGroup.arn}:*`] }],
-        },
+        // Streams are resources under the group's ARN; DescribeLogStreams is authorized on the group itself.
+        "write-flow-logs": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [flowLogGroup.arn, `${flowLogGroup.arn}:*`])),
       },
     });
-    this.flowLog = new FlowLog(this, "flow_log", {
+    new FlowLog(this, "flow_log", {
       vpcId,
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",

@@ -16,7 +16,8 @@ export type Peer = { readonly cidr: string } | { readonly securityGroupId: strin
 export interface RuleOptions {
   /** Required on every rule (CKV_AWS_23): reviewers read it in the plan. */
   readonly description: string;
-  readonly protocol: "tcp" | "udp" | "-1";
+  /** @default "tcp" */
+  readonly protocol?: "tcp" | "udp" | "-1";
   /** Omit for protocol "-1" (all traffic). */
   readonly fromPort?: number;
   /** Defaults to fromPort. */
@@ -49,32 +50,23 @@ export class MeshSecurityGroup extends Construct {
   }
 
   public allowIngress(id: string, rule: RuleOptions): VpcSecurityGroupIngressRule {
-    return new VpcSecurityGroupIngressRule(this, `ingress_${id}`, {
-      securityGroupId: this.securityGroup.id,
-      ...ruleConfig(rule),
-      ...(isCidr(rule.peer) ? { cidrIpv4: rule.peer.cidr } : { referencedSecurityGroupId: rule.peer.securityGroupId }),
-    });
+    return new VpcSecurityGroupIngressRule(this, `ingress_${id}`, this.ruleConfig(rule));
   }
 
   public allowEgress(id: string, rule: RuleOptions): VpcSecurityGroupEgressRule {
-    return new VpcSecurityGroupEgressRule(this, `egress_${id}`, {
-      securityGroupId: this.securityGroup.id,
-      ...ruleConfig(rule),
-      ...(isCidr(rule.peer) ? { cidrIpv4: rule.peer.cidr } : { referencedSecurityGroupId: rule.peer.securityGroupId }),
-    });
+    return new VpcSecurityGroupEgressRule(this, `egress_${id}`, this.ruleConfig(rule));
   }
-}
 
-function isCidr(peer: Peer): peer is { readonly cidr: string } {
-  return "cidr" in peer;
-}
-
-function ruleConfig(rule: RuleOptions) {
-  const ports = rule.protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort ?? rule.fromPort };
-  return {
-    description: rule.description,
-    ipProtocol: rule.protocol,
-    ...ports,
-    ...(rule.count === undefined ? {} : { count: rule.count }),
-  };
+  private ruleConfig(rule: RuleOptions) {
+    const protocol = rule.protocol ?? "tcp";
+    const ports = protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort ?? rule.fromPort };
+    return {
+      securityGroupId: this.securityGroup.id,
+      description: rule.description,
+      ipProtocol: protocol,
+      ...ports,
+      ...(rule.count === undefined ? {} : { count: rule.count }),
+      ...("cidr" in rule.peer ? { cidrIpv4: rule.peer.cidr } : { referencedSecurityGroupId: rule.peer.securityGroupId }),
+    };
+  }
 }

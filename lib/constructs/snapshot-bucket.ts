@@ -9,15 +9,14 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { MeshNames } from "../plan/names";
+import { type AwsAccount, allow, policyDocument } from "./aws-service-role";
 
-export interface SnapshotBucketProps {
+export interface SnapshotBucketProps extends AwsAccount {
   /** The bucket's and the restore role's name prefixes (the plan's); Terraform appends a unique suffix. */
   readonly names: MeshNames["snapshots"];
   readonly kmsKeyArn: string;
   /** Days a snapshot is kept (older versions too). */
   readonly retentionDays: number;
-  readonly partition: string;
-  readonly region: string;
   /** The account whose principals may assume the restore role (its IAM policies decide who). */
   readonly accountId: string;
 }
@@ -45,27 +44,17 @@ export class SnapshotBucket extends Construct {
     this.restoreRole = new IamRole(this, "restore_role", {
       namePrefix: props.names.restoreRolePrefix,
       description: "Reads Consul snapshots for a restore (README: Snapshots and restore); assumable by principals of this account that IAM allows to",
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: JSON.stringify(policyDocument({ Effect: "Allow", Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` }, Action: "sts:AssumeRole" })),
     });
     new IamRolePolicy(this, "restore_role_policy", {
       namePrefix: "read-snapshots-",
       role: this.restoreRole.id,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucket.arn] },
-          { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${this.bucket.arn}/snapshots/*`] },
-          {
-            Effect: "Allow",
-            Action: ["kms:Decrypt"],
-            Resource: [props.kmsKeyArn],
-            Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
-          },
-        ],
-      }),
+      policy: JSON.stringify(
+        policyDocument(allow(["s3:ListBucket"], [this.bucket.arn]), allow(["s3:GetObject"], [`${this.bucket.arn}/snapshots/*`]), {
+          ...allow(["kms:Decrypt"], [props.kmsKeyArn]),
+          Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
+        }),
+      ),
     });
     new S3BucketPublicAccessBlock(this, "public_access_block", { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });

@@ -12,7 +12,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { AwsServiceRole } from "./aws-service-role";
+import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
@@ -20,14 +20,7 @@ import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
-
-/** The certificate Envoy serves, by reference (see TlsEdgeCertificate). */
-export interface TlsEdgeCertificateRefs {
-  readonly certificateSecretArn: string;
-  readonly privateKeySecretArn: string;
-  /** Any value that changes with the certificate: a renewal then rolls the service. */
-  readonly certificateDigest: string;
-}
+import type { TlsEdgeCertificate } from "./tls-edge-certificate";
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
 export type AwsApiAccess = { readonly type: "internet" } | { readonly type: "vpc-endpoints"; readonly endpointSecurityGroupId: string; readonly s3PrefixListId: string };
@@ -44,7 +37,8 @@ export interface TlsEdgeServiceProps {
   readonly kmsKeyArn: string;
   /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
   readonly appImageTag: string;
-  readonly certificate: TlsEdgeCertificateRefs;
+  /** The certificate Envoy serves, by reference to its secrets; its digest changes with it, so a renewal rolls the service. */
+  readonly certificate: TlsEdgeCertificate;
   /** Desired tasks (may be a Terraform expression). @default edge.desiredCount */
   readonly desiredCount?: number;
   /** Where tasks reach AWS APIs on 443: the stack's VPC endpoints when the plan lists any. @default { type: "internet" } (a NAT gateway or the public IP) */
@@ -65,14 +59,8 @@ export interface TlsEdgeServiceProps {
  * KMS-encrypted logs with retention, in the spec's region.
  */
 export class TlsEdgeService extends Construct {
-  public readonly serviceName: string;
-  public readonly namespaceName: string;
-  /** <serviceName>.<namespace>: the name clients call and the certificate names. */
-  public readonly dnsName: string;
   public readonly appRepository: EcrRepository;
   public readonly envoyRepository: EcrRepository;
-  /** The Envoy image tasks run: the plan's official image, mirrored into envoyRepository. */
-  public readonly envoyImage: string;
   public readonly namespace: ServiceDiscoveryPrivateDnsNamespace;
   public readonly discoveryService: ServiceDiscoveryService;
   public readonly cluster: EcsCluster;
@@ -87,9 +75,6 @@ export class TlsEdgeService extends Construct {
     super(scope, id);
     const { edge } = props;
     const access = props.awsApiAccess ?? { type: "internet" };
-    this.serviceName = edge.serviceName;
-    this.namespaceName = edge.namespace;
-    this.dnsName = edge.dnsName;
     // The spec's region (the provider's too); the partition from the provider.
     const { region } = edge;
     const partition = new DataAwsPartition(this, "partition").partition;
@@ -99,12 +84,11 @@ export class TlsEdgeService extends Construct {
     // access cannot pull from Docker Hub, and ECR scans it on push).
     this.appRepository = repository(this, "app_repository", edge.names.appRepository);
     this.envoyRepository = repository(this, "envoy_repository", edge.names.envoyRepository);
-    this.envoyImage = `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`;
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
       name: edge.namespace,
       vpc: props.vpcId,
-      description: `Private DNS of ${this.dnsName} (Cloud Map)`,
+      description: `Private DNS of ${edge.dnsName} (Cloud Map)`,
     });
     this.discoveryService = new ServiceDiscoveryService(this, "discovery_service", {
       name: edge.serviceName,
@@ -137,12 +121,16 @@ export class TlsEdgeService extends Construct {
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       inlinePolicies: {
-        "pull-log-read-certificate": executionPolicy({
-          repositoryArns: [this.appRepository.arn, this.envoyRepository.arn],
-          logGroupArn: this.logGroup.arn,
-          secretArns: [props.certificate.certificateSecretArn, props.certificate.privateKeySecretArn],
-          kmsKeyArn: props.kmsKeyArn,
-        }),
+        // Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else.
+        "pull-log-read-certificate": policyDocument(
+          // The registry login token has no resource type: "*" is the only choice.
+          allow(["ecr:GetAuthorizationToken"], "*"),
+          allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [this.appRepository.arn, this.envoyRepository.arn]),
+          allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`]),
+          allow(["secretsmanager:GetSecretValue"], [props.certificate.certificateSecret.arn, props.certificate.privateKeySecret.arn]),
+          // The secrets are encrypted with the stack's own key.
+          allow(["kms:Decrypt"], [props.kmsKeyArn]),
+        ),
       },
     });
     this.taskRole = new AwsServiceRole(this, "task_role", {
@@ -156,9 +144,10 @@ export class TlsEdgeService extends Construct {
 
     const containers = renderContainerDefinitions(edge.task, {
       [TLS_EDGE_SLOTS.appImage]: `${this.appRepository.repositoryUrl}:${props.appImageTag}`,
-      [TLS_EDGE_SLOTS.envoyImage]: this.envoyImage,
-      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecretArn,
-      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecretArn,
+      // The plan's official Envoy image, mirrored into envoyRepository.
+      [TLS_EDGE_SLOTS.envoyImage]: `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`,
+      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecret.arn,
+      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecret.arn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
       [MESH_SLOTS.region]: region,
@@ -209,8 +198,7 @@ export class TlsEdgeService extends Construct {
     });
     if (edge.allowedCidrs.length === 0) {
       sg.allowIngress("https_from_vpc", {
-        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${this.dnsName})`,
-        protocol: "tcp",
+        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${edge.dnsName})`,
         fromPort: TLS_EDGE_PORTS.listener,
         peer: { cidr: props.vpcCidr },
       });
@@ -218,7 +206,6 @@ export class TlsEdgeService extends Construct {
       edge.allowedCidrs.forEach((cidr, i) =>
         sg.allowIngress(`https_from_allowed_${i}`, {
           description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
-          protocol: "tcp",
           fromPort: TLS_EDGE_PORTS.listener,
           peer: { cidr },
         }),
@@ -227,14 +214,12 @@ export class TlsEdgeService extends Construct {
     if (access.type === "internet") {
       sg.allowEgress("https_to_aws_apis", {
         description: "HTTPS to ECR, CloudWatch Logs and Secrets Manager (image pulls, logs, TLS secrets) through the NAT gateway or public IP",
-        protocol: "tcp",
         fromPort: 443,
         peer: { cidr: "0.0.0.0/0" },
       });
     } else {
       sg.allowEgress("https_to_aws_endpoints", {
         description: "HTTPS to the VPC endpoints of ECR, CloudWatch Logs and Secrets Manager",
-        protocol: "tcp",
         fromPort: 443,
         peer: { securityGroupId: access.endpointSecurityGroupId },
       });
@@ -264,31 +249,4 @@ function repository(scope: Construct, id: string, name: string): EcrRepository {
     policy: UNTAGGED_IMAGE_EXPIRY,
   });
   return repo;
-}
-
-interface ExecutionPolicyInput {
-  readonly repositoryArns: readonly string[];
-  readonly logGroupArn: string;
-  readonly secretArns: readonly string[];
-  readonly kmsKeyArn: string;
-}
-
-/** Exactly what ECS needs to start the task: no "*" action, "*" resource only where AWS allows nothing else. */
-function executionPolicy(input: ExecutionPolicyInput): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      // The registry login token has no resource type: "*" is the only choice.
-      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
-      {
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-        Resource: [...input.repositoryArns],
-      },
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${input.logGroupArn}:*`] },
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.secretArns] },
-      // The secrets are encrypted with the stack's own key.
-      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [input.kmsKeyArn] },
-    ],
-  };
 }

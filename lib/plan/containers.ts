@@ -99,15 +99,39 @@ function consulCheck(service: string, port: number | undefined, check: HealthChe
     : { id: service, name: `TCP on port ${port}`, http: null, tcp: `127.0.0.1:${port}`, interval, timeout };
 }
 
-/** Why the app's root filesystem is writable, for scanners (CKV_AWS_336), or undefined when it is read-only. */
 /** The app's own secrets, by reference. */
-export function appSecrets(service: ServiceSpec): SecretBinding[] {
+function appSecrets(service: ServiceSpec): SecretBinding[] {
   return secrets(Object.fromEntries(Object.entries(service.secrets).map(([key, ref]) => [key, (ref.secretsManagerArn ?? ref.ssmParameterArn)!])));
 }
 
-export function appWritableRootReason(service: ServiceSpec): string | undefined {
+/** Why the app's root filesystem is writable, for scanners (CKV_AWS_336), or undefined when it is read-only. */
+function appWritableRootReason(service: ServiceSpec): string | undefined {
   if (service.readonlyRootFilesystem) return undefined;
   return service.enableExecuteCommand ? "ECS Exec: its agent writes into the container" : "the spec sets readonlyRootFilesystem: false for this app image";
+}
+
+/**
+ * The app container as the spec describes it, in either architecture: its image, command, user,
+ * memory, environment and secrets; untrusted, with capabilities dropped. The task adds its start
+ * order and what the app runs through.
+ */
+export function appContainer(name: string, service: ServiceSpec): ContainerPlan {
+  const writableReason = appWritableRootReason(service);
+  return {
+    name,
+    image: service.image,
+    essential: true,
+    ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
+    ...(service.command?.length ? { command: service.command } : {}),
+    ...(service.user ? { user: service.user } : {}),
+    ...(service.appMemory ? { memory: service.appMemory } : {}),
+    environment: environment(service.environment),
+    secrets: appSecrets(service),
+    untrusted: true,
+    dropCapabilities: APP_DROPPED_CAPABILITIES,
+    readonlyRootFilesystem: service.readonlyRootFilesystem,
+    ...(writableReason ? { writableRootReason: writableReason } : {}),
+  };
 }
 
 /** The agent-mode task of one service: its four containers in start order, volumes and logging. */
@@ -129,7 +153,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     upstreams: service.upstreams.map((u) => ({ destination: u.destination, localBindPort: u.localBindPort, passiveHealthCheck: passiveHealthCheckConfig(u.passiveHealthCheck) })),
   });
   const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
-  const writableReason = appWritableRootReason(service);
 
   const containers: ContainerPlan[] = [
     {
@@ -230,22 +253,10 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       readonlyRootFilesystem: true,
     },
     {
-      name: names.app,
-      image: service.image,
-      essential: true,
-      ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
-      ...(service.command?.length ? { command: service.command } : {}),
-      ...(service.user ? { user: service.user } : {}),
-      ...(service.appMemory ? { memory: service.appMemory } : {}),
-      environment: environment(service.environment),
-      secrets: appSecrets(service),
+      ...appContainer(names.app, service),
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }],
       // Its upstreams are Envoy's local listeners, and callers reach it through Envoy.
       needsRunning: [names.envoySidecar],
-      untrusted: true,
-      dropCapabilities: APP_DROPPED_CAPABILITIES,
-      readonlyRootFilesystem: service.readonlyRootFilesystem,
-      ...(writableReason ? { writableRootReason: writableReason } : {}),
     },
   ];
   return {

@@ -6,14 +6,14 @@
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
-import { APP_DROPPED_CAPABILITIES, CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
+import { CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { MESH_SLOTS, slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { appSecrets, appWritableRootReason, environment, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
+import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 
@@ -227,30 +227,19 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
 
 function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, consulEcsBinary: string, consulVolume: ContainerPlan["mountPoints"]): ContainerPlan {
   const check = service.healthCheck;
-  const writableReason = appWritableRootReason(service);
   return {
-    name: DATAPLANE_CONTAINERS.app,
-    image: service.image,
-    essential: true,
-    ...(service.imageCredentialsSecretArn ? { repositoryCredentials: service.imageCredentialsSecretArn } : {}),
+    ...appContainer(DATAPLANE_CONTAINERS.app, service),
     // app-entrypoint delays the app's SIGTERM; it replaces the image's entrypoint, which the spec names.
     ...(delay > 0
       ? { entryPoint: [consulEcsBinary, "app-entrypoint", "-shutdown-delay", `${delay}s`, ...(service.entryPoint ?? [])] }
       : service.entryPoint
         ? { entryPoint: service.entryPoint }
         : {}),
-    ...(service.command?.length ? { command: service.command } : {}),
-    ...(service.user ? { user: service.user } : {}),
-    ...(service.appMemory ? { memory: service.appMemory } : {}),
-    environment: environment(service.environment),
-    secrets: appSecrets(service),
     // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
     mountPoints: consulVolume,
     dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }],
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],
-    untrusted: true,
-    dropCapabilities: APP_DROPPED_CAPABILITIES,
     // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).
     ...(check.type !== "none" && service.port !== undefined
       ? {
@@ -265,7 +254,5 @@ function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, cons
         }
       : {}),
     stopTimeout: appStop,
-    readonlyRootFilesystem: service.readonlyRootFilesystem,
-    ...(writableReason ? { writableRootReason: writableReason } : {}),
   };
 }

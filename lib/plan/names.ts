@@ -46,8 +46,6 @@ export interface MeshNameInputs {
 
 /** The mesh stack's names, each recorded with its kind as it is made. The cluster name is the ECS cluster's and the prefix of every other. */
 export type MeshNames = ReturnType<typeof meshNames>;
-/** A service's ECS service (and task family), log group and roles' name prefix. */
-export type ServiceNames = MeshNames["services"] extends ReadonlyMap<string, infer S> ? S : never;
 
 export function meshNames(inputs: MeshNameInputs) {
   const c = inputs.cluster;

@@ -8,7 +8,7 @@
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
 import type { ContainerPlan, MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
-import { reportVerdicts, type PathReport } from "./network-paths";
+import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
 
 const COLD_BOOT = CONTROL_PLANE_COLD_BOOT_SECONDS;
@@ -37,9 +37,7 @@ export function bootOrder(plan: MeshPlan): PathReport[] {
 function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
   const { who, specPath, task, startsAfter } = ref;
   const reports: PathReport[] = [];
-  const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
-  const error = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "error", specPath, fix });
-  const warn = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "warning", specPath, fix });
+  const { ok, error, warn } = rowWriter(reports, who, specPath);
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
 

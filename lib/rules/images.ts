@@ -57,15 +57,6 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   }
 }
 
-interface PullBudget {
-  readonly pulls: number;
-  readonly limit: number;
-  readonly addresses: number;
-  readonly detail: readonly string[];
-  readonly meshImages: boolean;
-  readonly appServices: readonly string[];
-}
-
 /**
  * Anonymous Docker Hub pulls when every task starts once (a first deploy, or a change to every
  * service), counted where they share the NAT gateways' addresses: a Fargate task pulls each of its
@@ -73,7 +64,7 @@ interface PullBudget {
  * host that runs it. Tasks and hosts with public IPs have addresses of their own and are not
  * counted; without NAT gateways Docker Hub is unreachable (the network-path rules say so).
  */
-function dockerHubPullBudget(plan: MeshPlan): PullBudget | undefined {
+function dockerHubPullBudget(plan: MeshPlan) {
   const { egress, zones, publicInstances } = plan.network;
   if (egress === "vpc-endpoints") return undefined;
   const addresses = egress === "nat-gateway-per-zone" ? zones.length : 1;

@@ -6,7 +6,7 @@
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
-import { reportVerdicts, type PathReport } from "./network-paths";
+import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, cyclesOf, dependencyPath, describePath, edgesOf, runsOnce, startLevels, tasksOf, type TaskRef } from "./task-graph";
 
 const NEED = {
@@ -31,8 +31,9 @@ export function taskLifecycle(plan: MeshPlan): PathReport[] {
 function lifecycleOf(ref: TaskRef): PathReport[] {
   const { who, specPath, task } = ref;
   const reports: PathReport[] = [];
-  const ok = (need: string, path: string) => reports.push({ who, need, path, verdict: "ok", specPath });
-  const error = (need: string, path: string, fix: string) => reports.push({ who, need, path, verdict: "error", specPath, fix: `${fix} (${sourceOf(ref)})` });
+  const row = rowWriter(reports, who, specPath);
+  const { ok } = row;
+  const error = (need: string, path: string, fix: string) => row.error(need, path, `${fix} (${sourceOf(ref)})`);
   const byName = containerMap(task);
   const edges = edgesOf(task);
   const once = runsOnce(task);

@@ -30,6 +30,12 @@ export interface PathReport {
   readonly fix?: string;
 }
 
+/** Writes rows about one who, filed under one spec path: ok with the arrangement found, or the verdict and the fix. */
+export function rowWriter(reports: PathReport[], who: string, specPath: string) {
+  const row = (verdict: Verdict) => (need: string, path: string, fix?: string) => void reports.push({ who, need, path, verdict, specPath, ...(fix === undefined ? {} : { fix }) });
+  return { ok: row("ok"), error: row("error"), warn: row("warning") };
+}
+
 /** Where traffic starts: subnets of one kind, with or without a public IP on the interface. */
 interface Origin {
   readonly subnets: "private" | "public";
@@ -95,15 +101,13 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
     }
   }
   if (plan.network.egress === "vpc-endpoints") {
+    const cache = rowWriter(reports, "ECR pull-through cache", "network.egress");
     for (const upstream of [...cachedFirstPulls].sort()) {
-      reports.push({
-        who: "ECR pull-through cache",
-        need: `first pull of ${upstream}`,
-        path: "ECR fetches from the upstream registry only through the VPC's internet access (ECR docs, VPC endpoints)",
-        verdict: "warning",
-        specPath: "network.egress",
-        fix: "pull each mesh image once through the cache from a machine with internet access before the first deploy (README), or use a NAT gateway",
-      });
+      cache.warn(
+        `first pull of ${upstream}`,
+        "ECR fetches from the upstream registry only through the VPC's internet access (ECR docs, VPC endpoints)",
+        "pull each mesh image once through the cache from a machine with internet access before the first deploy (README), or use a NAT gateway",
+      );
     }
   }
 

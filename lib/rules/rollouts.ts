@@ -4,7 +4,7 @@
 // it runs at its peak.
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
-import { reportVerdicts, type PathReport } from "./network-paths";
+import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
 
 const NEED_PROGRESS = "rolling deployment can progress";
 const NEED_ENIS = "host ENIs at the peak of a rollout";
@@ -14,50 +14,33 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
   const reports: PathReport[] = [];
   const capacity = plan.hosts.tasksPerHost === undefined ? undefined : plan.hosts.tasksPerHost * plan.hosts.maxHosts;
   for (const service of plan.services) {
-    const who = `service ${service.name} (tasks)`;
-    const specPath = `${service.path}.count`;
+    const row = rowWriter(reports, `service ${service.name} (tasks)`, `${service.path}.count`);
     const { count } = service;
     if (count === 0) {
-      reports.push({ who, need: NEED_PROGRESS, path: "count 0: nothing to roll out", verdict: "ok", specPath });
+      row.ok(NEED_PROGRESS, "count 0: nothing to roll out");
       continue;
     }
     const { minimumHealthyPercent: min, maximumPercent: max } = service.deployment;
     const kept = Math.ceil((count * min) / 100);
     const peak = Math.floor((count * max) / 100);
     if (peak - kept < 1) {
-      reports.push({
-        who,
-        need: NEED_PROGRESS,
-        path: `must keep ${kept} of ${count} task(s) running (minimum ${min} %) and may run at most ${peak} (maximum ${max} %): it can neither stop an old task nor start a new one, and hangs until the circuit breaker fails it`,
-        verdict: "error",
-        specPath,
-      });
+      row.error(
+        NEED_PROGRESS,
+        `must keep ${kept} of ${count} task(s) running (minimum ${min} %) and may run at most ${peak} (maximum ${max} %): it can neither stop an old task nor start a new one, and hangs until the circuit breaker fails it`,
+      );
     } else {
       const how =
         peak > count ? `starts up to ${peak - count} new task(s) first` : kept === 0 ? "stops the old task(s) first, a short gap" : `stops up to ${count - kept} old task(s) first`;
-      reports.push({
-        who,
-        need: NEED_PROGRESS,
-        path: `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`,
-        verdict: "ok",
-        specPath,
-      });
+      row.ok(NEED_PROGRESS, `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`);
     }
     // A steady state that already overflows the ENIs is one shortfall, which the capacity rule reports.
     if (service.launchType === "EC2" && capacity !== undefined && plan.ec2TaskCount <= capacity) {
       const total = plan.ec2TaskCount - count + peak;
-      reports.push(
-        total > capacity
-          ? {
-              who,
-              need: NEED_ENIS,
-              path: `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`,
-              verdict: "error",
-              specPath,
-              fix: "lower the counts or add host capacity",
-            }
-          : { who, need: NEED_ENIS, path: `the EC2 hosts run ${total} awsvpc tasks; their ENIs hold ${capacity}`, verdict: "ok", specPath },
-      );
+      if (total > capacity) {
+        row.error(NEED_ENIS, `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`, "lower the counts or add host capacity");
+      } else {
+        row.ok(NEED_ENIS, `the EC2 hosts run ${total} awsvpc tasks; their ENIs hold ${capacity}`);
+      }
     }
   }
   return reports;

@@ -10,7 +10,7 @@ import { TLS_EDGE_SECRET_CREDENTIALS } from "../plan/tls-edge";
 import type { Boundary, ContainerPlan, Credential, MeshPlan, TaskPlan } from "../plan/types";
 import { isSlot } from "../plan/text";
 import type { RuleResult } from "../issues";
-import { reportVerdicts, type PathReport } from "./network-paths";
+import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
 import { tasksOf, type TaskRef } from "./task-graph";
 
 /** Credentials of the whole mesh: no boundary excuses an app that reaches one. */
@@ -88,35 +88,31 @@ export function trustModel(plan: MeshPlan): PathReport[] {
 function trustOf(ref: TaskRef): PathReport[] {
   const { who, specPath, task } = ref;
   const rows: PathReport[] = [];
+  const row = rowWriter(rows, who, specPath);
+  const reachRow = rowWriter(rows, who, ref.service ? `${specPath}.architecture` : specPath);
   const apps = task.containers.filter((c) => c.untrusted);
   // Every task runs user code somewhere: a task with no container marked as the app would pass unchecked.
-  if (apps.length === 0)
-    rows.push({
-      who,
-      need: NEED,
-      path: "no container is marked as the app (untrusted): nothing here checks what user code reaches",
-      verdict: "error",
-      specPath,
-      fix: "mark the container that runs the user's code untrusted (lib/plan/containers.ts, lib/plan/dataplane.ts, lib/plan/tls-edge.ts)",
-    });
+  if (apps.length === 0) {
+    row.error(
+      NEED,
+      "no container is marked as the app (untrusted): nothing here checks what user code reaches",
+      "mark the container that runs the user's code untrusted (lib/plan/containers.ts, lib/plan/dataplane.ts, lib/plan/tls-edge.ts)",
+    );
+  }
   for (const app of apps) {
     const reaches = reachOf(task, app);
     for (const reach of reaches) {
       const excused = reach.boundary !== undefined && !(reach.what !== "admin" && MESH_WIDE.has(reach.what));
-      rows.push(
-        excused
-          ? { who, need: NEED, path: `${app.name} reaches ${describe(reach)}: the architecture's boundary: ${reach.boundary}`, verdict: "ok", specPath }
-          : {
-              who,
-              need: NEED,
-              path: `${app.name} reaches ${describe(reach)}`,
-              verdict: "error",
-              specPath: ref.service ? `${specPath}.architecture` : specPath,
-              fix: "move the endpoint to a Unix socket in a volume the app does not mount, or keep the file out of the volumes it mounts (lib/plan/containers.ts, lib/plan/dataplane.ts, lib/plan/tls-edge.ts)",
-            },
-      );
+      if (excused) row.ok(NEED, `${app.name} reaches ${describe(reach)}: the architecture's boundary: ${reach.boundary}`);
+      else {
+        reachRow.error(
+          NEED,
+          `${app.name} reaches ${describe(reach)}`,
+          "move the endpoint to a Unix socket in a volume the app does not mount, or keep the file out of the volumes it mounts (lib/plan/containers.ts, lib/plan/dataplane.ts, lib/plan/tls-edge.ts)",
+        );
+      }
     }
-    if (reaches.length === 0) rows.push({ who, need: NEED, path: `${app.name} reaches none`, verdict: "ok", specPath });
+    if (reaches.length === 0) row.ok(NEED, `${app.name} reaches none`);
   }
   return rows;
 }
