@@ -8,7 +8,6 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { MESH_SLOTS } from "../plan/text";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
@@ -116,8 +115,6 @@ export class MeshService extends Construct {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
-      [MESH_SLOTS.region]: props.region,
-      [MESH_SLOTS.clusterName]: plan.name,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { MESH_SLOTS } from "../plan/text";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -150,7 +149,6 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecret.arn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
-      [MESH_SLOTS.region]: region,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,

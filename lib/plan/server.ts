@@ -8,7 +8,7 @@ import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SER
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
-import { MESH_SLOTS, slot } from "./text";
+import { slot } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
 import {
   aclSyncScript,
@@ -121,8 +121,8 @@ export function loginRolesArn(partition: string, accountId: string, taskRolePath
 }
 
 /** Where agents and servers find the servers: fixed addresses, or cloud auto-join on the servers' tag. */
-export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
-  return "addresses" in plan.join ? plan.join.addresses : [cloudAutoJoin({ region: slot(MESH_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(MESH_SLOTS.clusterName) })];
+export function serverJoin(plan: Pick<ServerPlan, "join">, spec: Pick<MeshSpec, "region" | "name">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
+  return "addresses" in plan.join ? plan.join.addresses : [cloudAutoJoin({ region: spec.region, tagKey: plan.join.tagKey, tagValue: spec.name })];
 }
 
 /**
@@ -164,7 +164,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
       datacenter: consul.datacenter,
       bootstrapExpect: count,
       // A single server has no one to join.
-      retryJoin: count > 1 ? serverJoin({ join }) : null,
+      retryJoin: count > 1 ? serverJoin({ join }, spec) : null,
       bindAddr: CONSUL_PRIVATE_IP,
       httpsPort: CONSUL_PORTS.https,
       // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
@@ -188,7 +188,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
       userData: consulServerUserData({
         version,
         sha256: CONSUL_RELEASES[version][arch],
-        region: slot(MESH_SLOTS.region),
+        region: spec.region,
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
         secrets: {
           gossipKey: slot(SERVER_SLOTS.gossipKey),

@@ -123,7 +123,7 @@ export const taskReaperUnit = templateText<Context & { readonly envFile: string;
 export const taskReaperTimer = templateText<Context>("consul/consul-task-reaper.timer.hbs");
 
 /** Cloud auto-join by the servers' EC2 tag (go-discover; the region is explicit, tasks have no IMDS). */
-export const cloudAutoJoin = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("consul/cloud-auto-join.txt.hbs", {
+export const cloudAutoJoin = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("consul/cloud-auto-join.txt.hbs", {
   trim: true,
 });
 
@@ -141,7 +141,7 @@ export const consulServerUserData = templateText<
   Context & {
     readonly version: string;
     readonly sha256: string;
-    readonly region: Slot;
+    readonly region: string;
     readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
@@ -242,6 +242,6 @@ export const consulEcsConfig = templateText<
 >("ecs/consul-ecs-config.json.hbs", { json: true });
 
 /** consul-dataplane's server discovery: go-discover by the servers' EC2 tag (the region is explicit, tasks have no IMDS). */
-export const dataplaneServerDiscovery = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("ecs/consul-ecs-discover.txt.hbs", {
+export const dataplaneServerDiscovery = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("ecs/consul-ecs-discover.txt.hbs", {
   trim: true,
 });

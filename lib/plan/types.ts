@@ -193,7 +193,7 @@ export interface RoleCredential {
 /** awslogs settings shared by the containers of one task. */
 export interface TaskLogging {
   readonly group: Slot;
-  readonly region: Slot;
+  readonly region: string;
   readonly streamPrefix: string;
 }
 

@@ -6,7 +6,6 @@ import { USER_DATA_MAX_BYTES } from "../aws-limits";
 import { loginRolePath } from "../plan/names";
 import { SERVER_SLOTS, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
-import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { RuleResult } from "../issues";
 
@@ -14,8 +13,6 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
   // Terraform fills these in at apply time: measure with the longest values AWS produces.
   const arn = (service: string, resource: string) => `arn:aws-us-gov:${service}:us-gov-west-1:000000000000:${resource}`;
   const bindings: Record<string, string> = {
-    [MESH_SLOTS.region]: "us-gov-west-1",
-    [MESH_SLOTS.clusterName]: plan.name,
     [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
     [SERVER_SLOTS.serviceTokenSecretPrefix]: serviceTokenSecretPrefix(plan.name),
     [SERVER_SLOTS.dataVolume]: "vol-0123456789abcdef0",
