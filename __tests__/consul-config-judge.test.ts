@@ -8,7 +8,7 @@ import { countKeys, judgeConsulConfig } from "../tools/judges/consul-config";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION } from "../tools/judges/consul-reference";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/pipeline";
-import { SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
+import { SERVER_SLOTS } from "../lib/plan/server";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderText } from "../lib/render/text";
@@ -45,7 +45,6 @@ function serverUserData(plan: MeshPlan): string {
   const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:x";
   return renderText(plan.server.nodes[0]!.userData, {
     ...Object.fromEntries(Object.values(SERVER_SLOTS).map((slot) => [slot, arn])),
-    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
   });
 }
 

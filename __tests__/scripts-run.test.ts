@@ -28,9 +28,8 @@ import { CONSUL } from "../lib/versions";
 import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import { loginRolePath } from "../lib/plan/names";
 import { HOST_CLUSTER_SLOT } from "../lib/plan/text";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
@@ -84,8 +83,6 @@ const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSec
 /** What the ConsulServers construct binds into a server's user data (Terraform references there). */
 function serverBindings(plan: MeshPlan): Record<string, string> {
   return {
-    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
-    [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
     [SERVER_SLOTS.caCert]: secretArn("ca"),
     [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
@@ -98,7 +95,6 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
     [SERVER_SLOTS.snapshotKey]: SNAPSHOT_KEY,
     [SERVER_SLOTS.loginRoles]: `arn:aws:iam::111122223333:role/consul-ecs/${plan.name}/*`,
     [SERVER_SLOTS.clusterArn]: CLUSTER_ARN,
-    [SERVER_SLOTS.loginRolePath]: loginRolePath(plan.name),
   };
 }
 

@@ -209,8 +209,6 @@ export class ConsulServers extends Construct {
     });
     const userData = escapeForTerraform(
       renderText(node.userData, {
-        [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
-        [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
         [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
         [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
@@ -223,7 +221,6 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
         [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.plan.name}`,
-        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.plan.name),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init

@@ -9,7 +9,7 @@ import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
 import { slot } from "./text";
-import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
+import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath } from "./names";
 import {
   aclSyncScript,
   aclSyncTimer,
@@ -53,8 +53,6 @@ export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
 /** Terraform references a ConsulServers construct binds into each server's user data. */
 export const SERVER_SLOTS = {
-  serviceTokenPath: "serviceTokenPath",
-  serviceTokenSecretPrefix: "serviceTokenSecretPrefix",
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
@@ -69,8 +67,6 @@ export const SERVER_SLOTS = {
   loginRoles: "loginRoles",
   /** The ECS cluster's ARN: the synthetic node dataplane services register on. */
   clusterArn: "clusterArn",
-  /** The SSM path of the dataplane services' login roles (loginRolePath). */
-  loginRolePath: "loginRolePath",
 } as const;
 
 /**
@@ -149,7 +145,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         authMethod: login.authMethod,
         boundRoles: slot(SERVER_SLOTS.loginRoles),
         serviceNameTag: login.serviceNameTag,
-        rolePath: slot(SERVER_SLOTS.loginRolePath),
+        rolePath: loginRolePath(spec.name),
         roleId: scriptPattern(IAM_ROLE_ID_PATTERN),
         clusterArn: slot(SERVER_SLOTS.clusterArn),
         serverIdHeaderValue: serverIdHeaderValue(consul.datacenter),
@@ -198,8 +194,8 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           managementToken: slot(SERVER_SLOTS.managementToken),
           agentToken: slot(SERVER_SLOTS.agentToken),
         },
-        serviceTokenPath: slot(SERVER_SLOTS.serviceTokenPath),
-        serviceTokenSecretPrefix: slot(SERVER_SLOTS.serviceTokenSecretPrefix),
+        serviceTokenPath: serviceTokenPath(spec.name),
+        serviceTokenSecretPrefix: serviceTokenSecretPrefix(spec.name),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
         snapshots: snapshots
           ? {

@@ -68,7 +68,7 @@ export type LoginTargetContext = {
   /** Kept in the method's IAMEntityTags so that, during a server roll, an old leader's tag-based rule still resolves. */
   readonly serviceNameTag: string;
   /** The SSM path with one parameter per dataplane service naming its task role's unique ID: one binding rule each. */
-  readonly rolePath: Slot;
+  readonly rolePath: string;
   readonly roleId: ScriptPattern;
   readonly clusterArn: Slot;
   /** ServerIDHeaderValue: a signed login names the servers it is for, so it cannot be replayed elsewhere. */
@@ -145,9 +145,9 @@ export const consulServerUserData = templateText<
     readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
-    readonly serviceTokenPath: Slot;
+    readonly serviceTokenPath: string;
     /** What every service token secret's name starts with (the service's name follows). */
-    readonly serviceTokenSecretPrefix: Slot;
+    readonly serviceTokenSecretPrefix: string;
     /** The server's own data volume; attachHere: the instance attaches it (an Auto Scaling group's instance). */
     readonly dataVolume: { readonly id: Slot; readonly attachHere: boolean };
     readonly snapshots: {
