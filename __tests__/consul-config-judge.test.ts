@@ -8,8 +8,7 @@ import { countKeys, judgeConsulConfig } from "../tools/judges/consul-config";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION } from "../tools/judges/consul-reference";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/pipeline";
-import { SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
-import { MESH_SLOTS } from "../lib/plan/text";
+import { SERVER_SLOTS } from "../lib/plan/server";
 import { CONTAINER_NAMES } from "../lib/plan/containers";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderText } from "../lib/render/text";
@@ -46,16 +45,13 @@ function serverUserData(plan: MeshPlan): string {
   const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:x";
   return renderText(plan.server.nodes[0]!.userData, {
     ...Object.fromEntries(Object.values(SERVER_SLOTS).map((slot) => [slot, arn])),
-    [MESH_SLOTS.region]: "us-east-1",
-    [MESH_SLOTS.clusterName]: plan.name,
-    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
   });
 }
 
 /** The consul-agent container of a service's task, as ECS receives it. */
 const agentOf = (service: ServicePlan) => renderServiceTask(service).find((c) => c.name === CONTAINER_NAMES.consulAgent)!;
 /** The server's consul.hcl, rendered from the plan. */
-const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.nodes[0]!.config, { [MESH_SLOTS.region]: "us-east-1", [MESH_SLOTS.clusterName]: "mesh" });
+const serverConfigOf = (plan: MeshPlan) => renderText(plan.server.nodes[0]!.config);
 
 describe("the reference table", () => {
   it("is written for the pinned Consul release", () => {

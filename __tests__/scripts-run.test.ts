@@ -27,10 +27,9 @@ import { loadSpecFile } from "../lib/pipeline";
 import { CONSUL } from "../lib/versions";
 import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../lib/facts";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
-import { MESH_SLOTS } from "../lib/plan/text";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
-import { loginRolePath } from "../lib/plan/names";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS, serviceTokenPath } from "../lib/plan/server";
+import { HOST_CLUSTER_SLOT } from "../lib/plan/text";
+import { SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
@@ -84,10 +83,6 @@ const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSec
 /** What the ConsulServers construct binds into a server's user data (Terraform references there). */
 function serverBindings(plan: MeshPlan): Record<string, string> {
   return {
-    [MESH_SLOTS.region]: "us-east-1",
-    [MESH_SLOTS.clusterName]: plan.name,
-    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
-    [SERVER_SLOTS.serviceTokenSecretPrefix]: `${plan.name}/consul/service-token/`,
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
     [SERVER_SLOTS.caCert]: secretArn("ca"),
     [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
@@ -100,7 +95,6 @@ function serverBindings(plan: MeshPlan): Record<string, string> {
     [SERVER_SLOTS.snapshotKey]: SNAPSHOT_KEY,
     [SERVER_SLOTS.loginRoles]: `arn:aws:iam::111122223333:role/consul-ecs/${plan.name}/*`,
     [SERVER_SLOTS.clusterArn]: CLUSTER_ARN,
-    [SERVER_SLOTS.loginRolePath]: loginRolePath(plan.name),
   };
 }
 
@@ -1242,7 +1236,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
 // The ECS hosts' user data
 // ---------------------------------------------------------------------------------------------
 
-const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [MESH_SLOTS.clusterName]: "mesh" });
+const HOST_USER_DATA = renderText(DEFAULT_PLAN.hosts.userData, { [HOST_CLUSTER_SLOT]: "mesh" });
 const ECS_CONFIG =
   'ECS_CLUSTER=mesh\nECS_INSTANCE_ATTRIBUTES={"purchase-option":"ondemand"}\nECS_AWSVPC_BLOCK_IMDS=true\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_IMAGE_PULL_BEHAVIOR=once\n';
 /** The ECS-optimized AMI has /etc/ecs. */
@@ -1493,7 +1487,6 @@ describe("TLS edge Envoy start script", () => {
     [TLS_EDGE_SLOTS.privateKey]: secretArn("tls-key"),
     [TLS_EDGE_SLOTS.certificateDigest]: "c0ffee",
     [TLS_EDGE_SLOTS.logGroup]: "/ecs/envoy-ssl-tutorial",
-    [MESH_SLOTS.region]: "us-east-1",
   }) as Record<string, any>[];
   const envoy = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
   const CERT = "-----BEGIN CERTIFICATE-----\nMIIBedge\n-----END CERTIFICATE-----";

@@ -10,7 +10,7 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
 import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
-import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
+import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath } from "../plan/server";
 
 export interface ConsulSecretsProps {
   /** The cluster name: the SSM folder of the service token parameters. */
@@ -67,8 +67,6 @@ export class ConsulSecrets extends Construct {
   public readonly serviceTokens: ReadonlyMap<string, ServiceTokenSecret>;
   /** The SSM path the servers list the service token parameters under. */
   public readonly serviceTokenPath: string;
-  /** What every service token secret's name starts with: <prefix>/consul/service-token/<service>-<suffix>. */
-  public readonly serviceTokenSecretPrefix: string;
   private readonly props: ConsulSecretsProps;
   private readonly secretVersions = new Map<SecretsmanagerSecret, SecretsmanagerSecretVersion>();
 
@@ -121,7 +119,6 @@ export class ConsulSecrets extends Construct {
     this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
 
     this.serviceTokenPath = serviceTokenPath(props.clusterName);
-    this.serviceTokenSecretPrefix = serviceTokenSecretPrefix(props.clusterName);
     this.serviceTokens = new Map(
       [...props.serviceNames].sort().map((service) => {
         const token = this.token(`service_token_${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`, `Consul ACL token of ${service} and its sidecar`);

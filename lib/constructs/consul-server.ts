@@ -14,7 +14,6 @@ import { SERVER_LAUNCH_HOOK, SERVER_LAUNCH_HOOK_SECONDS, SERVER_SLOTS, SERVER_TA
 import { loginRolePath } from "../plan/names";
 import type { MeshPlan, ServerNodePlan } from "../plan/types";
 import { escapeForTerraform } from "../render/quoting";
-import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { ConsulSecrets } from "./consul-secrets";
 import type { MeshVariables } from "./mesh-variables";
@@ -210,10 +209,6 @@ export class ConsulServers extends Construct {
     });
     const userData = escapeForTerraform(
       renderText(node.userData, {
-        [MESH_SLOTS.region]: props.region,
-        [MESH_SLOTS.clusterName]: props.plan.name,
-        [SERVER_SLOTS.serviceTokenPath]: secrets.serviceTokenPath,
-        [SERVER_SLOTS.serviceTokenSecretPrefix]: secrets.serviceTokenSecretPrefix,
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
         [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
         [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
@@ -226,7 +221,6 @@ export class ConsulServers extends Construct {
         [SERVER_SLOTS.snapshotKey]: props.kmsKeyArn,
         [SERVER_SLOTS.loginRoles]: loginRolesArn(props.partition, props.accountId, server.login?.taskRolePath ?? "/"),
         [SERVER_SLOTS.clusterArn]: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:cluster/${props.plan.name}`,
-        [SERVER_SLOTS.loginRolePath]: loginRolePath(props.plan.name),
       }),
     );
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init

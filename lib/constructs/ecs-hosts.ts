@@ -10,8 +10,8 @@ import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-ser
 import { MeshSecurityGroup } from "./security-group";
 import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
 import type { MeshVariables } from "./mesh-variables";
-import { MESH_SLOTS } from "../plan/text";
 import type { MeshPlan } from "../plan/types";
+import { HOST_CLUSTER_SLOT } from "../plan/text";
 import { escapeForTerraform } from "../render/quoting";
 import { renderText } from "../render/text";
 
@@ -77,7 +77,7 @@ export class EcsHosts extends Construct {
 
     const amiPath = hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
     const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
-    const userData = escapeForTerraform(renderText(hosts.userData, { [MESH_SLOTS.clusterName]: props.clusterName }));
+    const userData = escapeForTerraform(renderText(hosts.userData, { [HOST_CLUSTER_SLOT]: props.clusterName }));
     const publicIp = network.publicInstances;
     const { placement } = hosts;
 

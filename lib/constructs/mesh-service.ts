@@ -8,7 +8,6 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { MESH_SLOTS } from "../plan/text";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
@@ -54,7 +53,6 @@ export class MeshService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly executionRole: AwsServiceRole;
   public readonly taskRole: AwsServiceRole;
-  public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
   /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
   public readonly loginRoleParameter?: SsmParameter;
@@ -116,10 +114,8 @@ export class MeshService extends Construct {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
-      [MESH_SLOTS.region]: props.region,
-      [MESH_SLOTS.clusterName]: plan.name,
     });
-    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+    const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
       networkMode: "awsvpc",
       requiresCompatibilities: [service.launchType],
@@ -137,7 +133,7 @@ export class MeshService extends Construct {
       name: names.ecsService,
       cluster: props.clusterArn,
       // The ARN pins the exact revision: no max(revision) workaround for drift.
-      taskDefinition: this.taskDefinition.arn,
+      taskDefinition: taskDefinition.arn,
       desiredCount: service.count,
       // A capacity provider strategy replaces the launch type (ECS allows one or the other).
       ...(service.capacity === "capacity-provider"

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { MESH_SLOTS } from "../plan/text";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -68,7 +67,6 @@ export class TlsEdgeService extends Construct {
   public readonly securityGroup: MeshSecurityGroup;
   public readonly executionRole: AwsServiceRole;
   public readonly taskRole: AwsServiceRole;
-  public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
@@ -150,9 +148,8 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecret.arn,
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
-      [MESH_SLOTS.region]: region,
     });
-    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+    const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
@@ -169,7 +166,7 @@ export class TlsEdgeService extends Construct {
       name: edge.serviceName,
       cluster: this.cluster.arn,
       // The ARN pins the exact revision (no max(revision) workaround for drift).
-      taskDefinition: this.taskDefinition.arn,
+      taskDefinition: taskDefinition.arn,
       desiredCount: props.desiredCount ?? edge.desiredCount,
       launchType: "FARGATE",
       platformVersion: "LATEST",

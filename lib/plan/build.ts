@@ -10,7 +10,7 @@ import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
-import { MESH_SLOTS, slot } from "./text";
+import { HOST_CLUSTER_SLOT, slot } from "./text";
 import { ecsHostUserData } from "./texts";
 import { meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
@@ -44,7 +44,7 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
     placement,
     maxHosts: placement.kind === "fixed" ? placement.privateIps.length : placement.maxSize,
     tasksPerHost: awsvpcTasksPerHost(ecsHosts.instanceType),
-    userData: ecsHostUserData({ clusterName: slot(MESH_SLOTS.clusterName), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
+    userData: ecsHostUserData({ clusterName: slot(HOST_CLUSTER_SLOT), agentConfig: ECS_AGENT_CONFIG, instanceAttributes: { "purchase-option": "ondemand" } }),
     calls: HOST_CALLS,
   };
 }

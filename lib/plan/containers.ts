@@ -8,7 +8,7 @@ import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { isSlot, MESH_SLOTS, slot } from "./text";
+import { isSlot, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
@@ -54,7 +54,7 @@ export const SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = {
   [MESH_SECRET_SLOTS.serviceToken]: "service-token",
 };
 
-/** The slot of each task's log group (its region is MESH_SLOTS.region). */
+/** The slot of each task's log group (its region is the spec's). */
 export const LOG_SLOTS = { group: "logGroup" } as const;
 
 /** Sidecar memory reservations (MiB): soft limits, so a busy agent or proxy is not OOM-killed. */
@@ -139,7 +139,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   const names = CONTAINER_NAMES;
   const agentConfig = clientAgentConfig({
     datacenter: spec.consul.datacenter,
-    retryJoin: serverJoin(server),
+    retryJoin: serverJoin(server, spec),
     bindAddr: CONSUL_PRIVATE_IP,
     grpcPort: CONSUL_PORTS.grpc,
     caFile: TASK_PATHS.caFile,
@@ -263,6 +263,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
   };
 }

@@ -10,7 +10,7 @@ import { CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLAN
 import { discoverServers } from "./aws-apis";
 import { imageSlot } from "./images";
 import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
-import { MESH_SLOTS, slot, type TextValue } from "./text";
+import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
@@ -99,7 +99,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
-      hosts: dataplaneServerDiscovery({ region: slot(MESH_SLOTS.region), tagKey: SERVER_TAG_KEY, tagValue: slot(MESH_SLOTS.clusterName) }),
+      hosts: dataplaneServerDiscovery({ region: spec.region, tagKey: SERVER_TAG_KEY, tagValue: spec.name }),
       tlsServerName: serverTlsName(spec.consul.datacenter),
       grpcPort: CONSUL_PORTS.grpcTls,
       httpsPort: CONSUL_PORTS.https,
@@ -220,7 +220,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: slot(MESH_SLOTS.region), streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }

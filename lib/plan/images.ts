@@ -5,7 +5,7 @@
 import { parseImage } from "../image-reference";
 import { imagesOf, type Versions } from "../versions";
 import type { MeshSpec } from "../spec/schema";
-import type { ImagePlan } from "./types";
+import type { ImagePlan, TaskPlan } from "./types";
 import { isSlot, slot, type Slot } from "./text";
 
 export type MeshImageKey = keyof ReturnType<typeof imagesOf>;
@@ -20,6 +20,11 @@ export function imageSlot(key: MeshImageKey): Slot {
 /** The mesh image a container runs, when its image is one (not the app's). */
 export function meshImageKeyOf(image: unknown): MeshImageKey | undefined {
   return isSlot(image) && image.slot.startsWith(IMAGE_SLOT_PREFIX) ? (image.slot.slice(IMAGE_SLOT_PREFIX.length) as MeshImageKey) : undefined;
+}
+
+/** The mesh images a task's containers run, each once, in container order. */
+export function meshImageKeysOf(task: TaskPlan): MeshImageKey[] {
+  return [...new Set(task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))];
 }
 
 const ECR_PUBLIC = "public.ecr.aws";

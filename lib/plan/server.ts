@@ -8,8 +8,8 @@ import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SER
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
-import { MESH_SLOTS, slot } from "./text";
-import { ECS_SERVICE_NAME_SEPARATOR } from "./names";
+import { slot } from "./text";
+import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath } from "./names";
 import {
   aclSyncScript,
   aclSyncTimer,
@@ -53,8 +53,6 @@ export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
 /** Terraform references a ConsulServers construct binds into each server's user data. */
 export const SERVER_SLOTS = {
-  serviceTokenPath: "serviceTokenPath",
-  serviceTokenSecretPrefix: "serviceTokenSecretPrefix",
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
@@ -69,8 +67,6 @@ export const SERVER_SLOTS = {
   loginRoles: "loginRoles",
   /** The ECS cluster's ARN: the synthetic node dataplane services register on. */
   clusterArn: "clusterArn",
-  /** The SSM path of the dataplane services' login roles (loginRolePath). */
-  loginRolePath: "loginRolePath",
 } as const;
 
 /**
@@ -121,8 +117,8 @@ export function loginRolesArn(partition: string, accountId: string, taskRolePath
 }
 
 /** Where agents and servers find the servers: fixed addresses, or cloud auto-join on the servers' tag. */
-export function serverJoin(plan: Pick<ServerPlan, "join">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
-  return "addresses" in plan.join ? plan.join.addresses : [cloudAutoJoin({ region: slot(MESH_SLOTS.region), tagKey: plan.join.tagKey, tagValue: slot(MESH_SLOTS.clusterName) })];
+export function serverJoin(plan: Pick<ServerPlan, "join">, spec: Pick<MeshSpec, "region" | "name">): readonly (string | ReturnType<typeof cloudAutoJoin>)[] {
+  return "addresses" in plan.join ? plan.join.addresses : [cloudAutoJoin({ region: spec.region, tagKey: plan.join.tagKey, tagValue: spec.name })];
 }
 
 /**
@@ -149,7 +145,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         authMethod: login.authMethod,
         boundRoles: slot(SERVER_SLOTS.loginRoles),
         serviceNameTag: login.serviceNameTag,
-        rolePath: slot(SERVER_SLOTS.loginRolePath),
+        rolePath: loginRolePath(spec.name),
         roleId: scriptPattern(IAM_ROLE_ID_PATTERN),
         clusterArn: slot(SERVER_SLOTS.clusterArn),
         serverIdHeaderValue: serverIdHeaderValue(consul.datacenter),
@@ -164,7 +160,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
       datacenter: consul.datacenter,
       bootstrapExpect: count,
       // A single server has no one to join.
-      retryJoin: count > 1 ? serverJoin({ join }) : null,
+      retryJoin: count > 1 ? serverJoin({ join }, spec) : null,
       bindAddr: CONSUL_PRIVATE_IP,
       httpsPort: CONSUL_PORTS.https,
       // Dataplane tasks and consul-ecs dial gRPC over TLS. Served whatever the tasks' architecture, so
@@ -188,7 +184,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
       userData: consulServerUserData({
         version,
         sha256: CONSUL_RELEASES[version][arch],
-        region: slot(MESH_SLOTS.region),
+        region: spec.region,
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
         secrets: {
           gossipKey: slot(SERVER_SLOTS.gossipKey),
@@ -198,8 +194,8 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           managementToken: slot(SERVER_SLOTS.managementToken),
           agentToken: slot(SERVER_SLOTS.agentToken),
         },
-        serviceTokenPath: slot(SERVER_SLOTS.serviceTokenPath),
-        serviceTokenSecretPrefix: slot(SERVER_SLOTS.serviceTokenSecretPrefix),
+        serviceTokenPath: serviceTokenPath(spec.name),
+        serviceTokenSecretPrefix: serviceTokenSecretPrefix(spec.name),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
         snapshots: snapshots
           ? {

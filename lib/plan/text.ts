@@ -21,11 +21,8 @@ export interface TemplateText {
   readonly json?: true;
 }
 
-/**
- * Slots that mean the same value wherever a template reads them (a server's user data, a task's
- * logging or consul-ecs config, a host's user data): one name each, which every construct binds.
- */
-export const MESH_SLOTS = { region: "region", clusterName: "clusterName" } as const;
+/** The ECS cluster's name in a host's user data: the cluster's Terraform reference, so the hosts depend on the cluster. */
+export const HOST_CLUSTER_SLOT = "clusterName";
 
 export function slot(name: string): Slot {
   return { slot: name };

@@ -68,7 +68,7 @@ export type LoginTargetContext = {
   /** Kept in the method's IAMEntityTags so that, during a server roll, an old leader's tag-based rule still resolves. */
   readonly serviceNameTag: string;
   /** The SSM path with one parameter per dataplane service naming its task role's unique ID: one binding rule each. */
-  readonly rolePath: Slot;
+  readonly rolePath: string;
   readonly roleId: ScriptPattern;
   readonly clusterArn: Slot;
   /** ServerIDHeaderValue: a signed login names the servers it is for, so it cannot be replayed elsewhere. */
@@ -123,7 +123,7 @@ export const taskReaperUnit = templateText<Context & { readonly envFile: string;
 export const taskReaperTimer = templateText<Context>("consul/consul-task-reaper.timer.hbs");
 
 /** Cloud auto-join by the servers' EC2 tag (go-discover; the region is explicit, tasks have no IMDS). */
-export const cloudAutoJoin = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("consul/cloud-auto-join.txt.hbs", {
+export const cloudAutoJoin = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("consul/cloud-auto-join.txt.hbs", {
   trim: true,
 });
 
@@ -141,13 +141,13 @@ export const consulServerUserData = templateText<
   Context & {
     readonly version: string;
     readonly sha256: string;
-    readonly region: Slot;
+    readonly region: string;
     readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
     /** Name of the SSM parameter listing the service token secrets. */
-    readonly serviceTokenPath: Slot;
+    readonly serviceTokenPath: string;
     /** What every service token secret's name starts with (the service's name follows). */
-    readonly serviceTokenSecretPrefix: Slot;
+    readonly serviceTokenSecretPrefix: string;
     /** The server's own data volume; attachHere: the instance attaches it (an Auto Scaling group's instance). */
     readonly dataVolume: { readonly id: Slot; readonly attachHere: boolean };
     readonly snapshots: {
@@ -242,6 +242,6 @@ export const consulEcsConfig = templateText<
 >("ecs/consul-ecs-config.json.hbs", { json: true });
 
 /** consul-dataplane's server discovery: go-discover by the servers' EC2 tag (the region is explicit, tasks have no IMDS). */
-export const dataplaneServerDiscovery = templateText<Context & { readonly region: Slot; readonly tagKey: string; readonly tagValue: Slot }>("ecs/consul-ecs-discover.txt.hbs", {
+export const dataplaneServerDiscovery = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("ecs/consul-ecs-discover.txt.hbs", {
   trim: true,
 });

@@ -5,7 +5,7 @@ import { parseImage } from "../image-reference";
 import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { MESH_SLOTS, slot } from "./text";
+import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { AwsApi, Credential, TaskPlan, TlsEdgePlan } from "./types";
 
@@ -68,7 +68,7 @@ export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_E
   });
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
+function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
@@ -121,7 +121,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec): TaskPlan {
     ],
     inboundPorts: [TLS_EDGE_PORTS.listener],
     volumes: [TLS_EDGE_VOLUMES.config, TLS_EDGE_VOLUMES.appTmp],
-    logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region: slot(MESH_SLOTS.region), streamPrefix: spec.serviceName },
+    logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region, streamPrefix: spec.serviceName },
   };
 }
 
@@ -132,7 +132,7 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
 
 /** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
-  const task = tlsEdgeTask(spec);
+  const task = tlsEdgeTask(spec, mesh.region);
   const { serviceName } = spec;
   return {
     serviceName,

@@ -3,6 +3,7 @@
 // from here and decide nothing again.
 import type { MeshNames } from "./names";
 import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
+import type { TlsEdgeNetwork } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
 
@@ -193,7 +194,7 @@ export interface RoleCredential {
 /** awslogs settings shared by the containers of one task. */
 export interface TaskLogging {
   readonly group: Slot;
-  readonly region: Slot;
+  readonly region: string;
   readonly streamPrefix: string;
 }
 
@@ -397,9 +398,7 @@ export interface MeshPlan {
   readonly tlsEdge?: TlsEdgePlan;
 }
 
-export type TlsEdgeNetworkPlan =
-  | { readonly from: "mesh" }
-  | { readonly from: "existing"; readonly vpcId: string; readonly vpcCidr?: string; readonly subnetIds: readonly string[] };
+export type TlsEdgeNetworkPlan = TlsEdgeNetwork;
 
 /** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
 export interface TlsEdgeNames {

@@ -3,10 +3,8 @@
 // put into its slots, and gzipped as Terraform ships it.
 import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { loginRolePath } from "../plan/names";
-import { SERVER_SLOTS, loginRolesArn, serviceTokenPath, serviceTokenSecretPrefix } from "../plan/server";
+import { SERVER_SLOTS, loginRolesArn } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
-import { MESH_SLOTS } from "../plan/text";
 import { renderText } from "../render/text";
 import type { RuleResult } from "../issues";
 
@@ -14,17 +12,12 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
   // Terraform fills these in at apply time: measure with the longest values AWS produces.
   const arn = (service: string, resource: string) => `arn:aws-us-gov:${service}:us-gov-west-1:000000000000:${resource}`;
   const bindings: Record<string, string> = {
-    [MESH_SLOTS.region]: "us-gov-west-1",
-    [MESH_SLOTS.clusterName]: plan.name,
-    [SERVER_SLOTS.serviceTokenPath]: serviceTokenPath(plan.name),
-    [SERVER_SLOTS.serviceTokenSecretPrefix]: serviceTokenSecretPrefix(plan.name),
     [SERVER_SLOTS.dataVolume]: "vol-0123456789abcdef0",
     [SERVER_SLOTS.autoScalingGroup]: `${plan.name}-consul-server-5`,
     [SERVER_SLOTS.snapshotBucket]: `${plan.name}-consul-snapshots-${"x".repeat(26)}`,
     [SERVER_SLOTS.snapshotKey]: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
     [SERVER_SLOTS.loginRoles]: loginRolesArn("aws-us-gov", "000000000000", plan.server.login?.taskRolePath ?? "/"),
     [SERVER_SLOTS.clusterArn]: arn("ecs", `cluster/${plan.name}`),
-    [SERVER_SLOTS.loginRolePath]: loginRolePath(plan.name),
   };
   for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
   for (const node of plan.server.nodes) {

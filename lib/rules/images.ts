@@ -3,8 +3,8 @@
 // an hour leaves tasks failing with "toomanyrequests" until the hour is over.
 import { ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import { imagePinProblem, registryOf } from "../image-reference";
-import { meshImageKeyOf } from "../plan/images";
-import type { MeshPlan, ServicePlan } from "../plan/types";
+import { meshImageKeysOf } from "../plan/images";
+import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
 import { listed } from "../issues";
 import { IMAGE_ARCHITECTURES } from "../versions";
 import type { RuleResult } from "../issues";
@@ -27,10 +27,7 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   // Docker Hub is unreachable.)
   if (!plan.allowAnonymousDockerHubPulls && plan.network.egress !== "vpc-endpoints") {
     for (const service of plan.services.filter((s) => s.launchType === "FARGATE" && !s.assignPublicIp && s.count > 0)) {
-      const anonymous = [...new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))]
-        .map((key) => plan.images.get(key)!)
-        .filter((image) => image.via === "direct" && registryOf(image.upstream) === "Docker Hub");
-      for (const image of anonymous) {
+      for (const image of anonymousMeshImages(plan, service)) {
         errors.push({
           path: `${service.path}.launchType`,
           message:
@@ -57,6 +54,13 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   }
 }
 
+/** The mesh images a service's tasks pull from Docker Hub anonymously (no pull-through cache). */
+function anonymousMeshImages(plan: MeshPlan, service: ServicePlan): ImagePlan[] {
+  return meshImageKeysOf(service.task)
+    .map((key) => plan.images.get(key)!)
+    .filter((image) => image.via === "direct" && registryOf(image.upstream) === "Docker Hub");
+}
+
 /**
  * Anonymous Docker Hub pulls when every task starts once (a first deploy, or a change to every
  * service), counted where they share the NAT gateways' addresses: a Fargate task pulls each of its
@@ -69,8 +73,7 @@ function dockerHubPullBudget(plan: MeshPlan) {
   if (egress === "vpc-endpoints") return undefined;
   const addresses = egress === "nat-gateway-per-zone" ? zones.length : 1;
   const anonymous = (service: ServicePlan): { image: string; mesh: boolean }[] => {
-    const mesh = new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []).map((key) => plan.images.get(key)!));
-    const images = [...mesh].filter((image) => image.via === "direct" && registryOf(image.upstream) === "Docker Hub").map((image) => ({ image: image.upstream, mesh: true }));
+    const images = anonymousMeshImages(plan, service).map((image) => ({ image: image.upstream, mesh: true }));
     if (registryOf(service.image) === "Docker Hub" && !service.imageCredentialsSecretArn) images.push({ image: service.image, mesh: false });
     return images;
   };
@@ -114,7 +117,7 @@ export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { err
     });
   }
   const platform = PLATFORM[arch];
-  for (const key of [...new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []))]) {
+  for (const key of meshImageKeysOf(service.task)) {
     if (!published[key].includes(platform))
       errors.push({ path: `${service.path}.cpuArchitecture`, message: `${plan.images.get(key)!.upstream} publishes no linux/${platform} image` });
   }

@@ -6,7 +6,7 @@
 // a first step elsewhere (an empty pull-through cache behind VPC endpoints) is a warning.
 import { imagePinProblem, isEcrImage, registryOf } from "../image-reference";
 import { containerCalls, ECR_PULL_APIS, ECS_EXEC_CALLS, ecsAgentCalls } from "../plan/aws-apis";
-import { meshImageKeyOf } from "../plan/images";
+import { meshImageKeysOf } from "../plan/images";
 import type { AwsApi, AwsApiCall, MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
@@ -84,8 +84,7 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
   const cachedFirstPulls = new Set<string>();
   for (const service of plan.services) {
     const origin: Origin = service.launchType === "FARGATE" ? { subnets: service.subnets, publicIp: service.assignPublicIp } : instances;
-    const keys = new Set(service.task.containers.flatMap((c) => meshImageKeyOf(c.image) ?? []));
-    for (const key of keys) {
+    for (const key of meshImageKeysOf(service.task)) {
       const image = plan.images.get(key)!;
       if (image.via !== "direct") {
         cachedFirstPulls.add(image.upstream);

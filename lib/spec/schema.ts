@@ -2,7 +2,7 @@
 // type (MeshSpec), the plan (lib/plan) and its rules (lib/rules) and the shipped JSON Schema
 // (schema/mesh-spec.schema.json, written by tools/write-json-schema.ts).
 import { z } from "zod";
-import { tlsEdgeSchema } from "./tls-edge-schema";
+import { cidr, port, tlsEdgeSchema } from "./tls-edge-schema";
 import { LOG_RETENTION_DAYS } from "../aws-limits";
 import { CONSUL_RELEASES, DEFAULT_VERSIONS } from "../versions";
 
@@ -19,14 +19,12 @@ export const MAX_CLUSTER_NAME = 20;
 /** The original demo's two ECS hosts: fixed hosts where a spec chooses no placement. */
 const DEFAULT_ECS_HOST_IPS = ["10.0.101.150", "10.0.101.155"] as const;
 
-const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 /** EC2 instance type names (family with a generation digit, '.', size), e.g. t3.small, m7gd.2xlarge, u-6tb1.metal. */
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
 const instanceType = z.string().regex(INSTANCE_TYPE, "must be an EC2 instance type such as t3.small (a family with its generation, '.', a size)");
 const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone such as us-east-1a");
 const secretsManagerArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "must be a Secrets Manager secret ARN");
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.101.100" });
-const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 const serviceName = z
   .string()
   .min(2, "must be at least 2 characters")

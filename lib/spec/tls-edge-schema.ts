@@ -27,8 +27,8 @@ const ECR_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 
-const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
-const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+export const cidr = z.cidrv4({ message: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
+export const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 
 export type TlsEdgeNetwork = { readonly from: "mesh" } | { readonly from: "existing"; readonly vpcId: string; readonly vpcCidr?: string; readonly subnetIds: string[] };
 
