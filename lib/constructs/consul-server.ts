@@ -43,11 +43,8 @@ export interface ConsulServersProps extends AwsAccount {
   readonly snapshots?: { readonly bucketName: string; readonly bucketArn: string };
 }
 
-/** One server: its instance (fixed address) or Auto Scaling group of one, its data volume and role. */
+/** One server: its instance (fixed address) or Auto Scaling group of one. */
 export interface ConsulServerNode {
-  readonly index: number;
-  readonly role: AwsServiceRole;
-  readonly dataVolume: EbsVolume;
   readonly instance?: Instance;
   readonly autoScalingGroup?: AutoscalingGroup;
 }
@@ -258,7 +255,7 @@ export class ConsulServers extends Construct {
         // otherwise hangs while Consul holds /opt/consul open).
         stopInstanceBeforeDetaching: true,
       });
-      return { index: node.index, role, dataVolume, instance };
+      return { instance };
     }
 
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
@@ -290,7 +287,7 @@ export class ConsulServers extends Construct {
       tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       dependsOn: bootDependencies,
     });
-    return { index: node.index, role, dataVolume, autoScalingGroup };
+    return { autoScalingGroup };
   }
 
   /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */
