@@ -77,6 +77,11 @@ export class ConsulServers extends Construct {
   /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip, and the servers gossip back. */
   public allowAgentsFrom(taskSecurityGroup: MeshSecurityGroup): void {
     const tasks = { securityGroupId: taskSecurityGroup.id };
+    this.securityGroup.allowIngress("agent_rpc_from_tasks", {
+      description: "Consul server RPC from the agents in mesh tasks",
+      fromPort: CONSUL_PORTS.serverRpc,
+      peer: tasks,
+    });
     for (const protocol of ["tcp", "udp"] as const) {
       taskSecurityGroup.allowIngress(`serf_lan_${protocol}_from_servers`, {
         description: `Consul Serf LAN gossip (${protocol}) from the servers to agent tasks`,
@@ -84,13 +89,6 @@ export class ConsulServers extends Construct {
         fromPort: CONSUL_PORTS.serfLan,
         peer: { securityGroupId: this.securityGroup.id },
       });
-    }
-    this.securityGroup.allowIngress("agent_rpc_from_tasks", {
-      description: "Consul server RPC from the agents in mesh tasks",
-      fromPort: CONSUL_PORTS.serverRpc,
-      peer: tasks,
-    });
-    for (const protocol of ["tcp", "udp"] as const) {
       this.securityGroup.allowIngress(`agent_serf_lan_${protocol}_from_tasks`, {
         description: `Consul Serf LAN gossip (${protocol}) from the agents in mesh tasks`,
         protocol,
