@@ -13,6 +13,9 @@ import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import type { SecretRef } from "./consul-secrets";
 
+/** What every ECS service here has: a failed deployment rolls back, and tasks carry ECS's and the service's tags. */
+export const ECS_SERVICE_SETTINGS = { deploymentCircuitBreaker: { enable: true, rollback: true }, enableEcsManagedTags: true, propagateTags: "SERVICE" } as const;
+
 export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
@@ -145,10 +148,8 @@ export class MeshService extends Construct {
       },
       deploymentMinimumHealthyPercent: service.deployment.minimumHealthyPercent,
       deploymentMaximumPercent: service.deployment.maximumPercent,
-      deploymentCircuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: service.enableExecuteCommand,
-      enableEcsManagedTags: true,
-      propagateTags: "SERVICE",
+      ...ECS_SERVICE_SETTINGS,
       dependsOn: [...(props.dependsOn ?? []), ...executionRole.policies, ...taskRole.policies],
     });
   }

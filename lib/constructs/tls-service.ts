@@ -19,6 +19,7 @@ import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
+import { ECS_SERVICE_SETTINGS } from "./mesh-service";
 import type { TlsEdgeCertificate } from "./tls-edge-certificate";
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
@@ -175,9 +176,7 @@ export class TlsEdgeService extends Construct {
       serviceRegistries: { registryArn: this.discoveryService.arn },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
-      deploymentCircuitBreaker: { enable: true, rollback: true },
-      enableEcsManagedTags: true,
-      propagateTags: "SERVICE",
+      ...ECS_SERVICE_SETTINGS,
       ...(props.dependsOn?.length ? { dependsOn: [...props.dependsOn] } : {}),
     });
   }
