@@ -13,7 +13,8 @@ import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { IMAGE_TAG } from "../lib/aws-limits";
 import { FLOATING_TAG } from "../lib/image-reference";
-import type { TlsEdgeNetworkPlan, TlsEdgePlan } from "../lib/plan/types";
+import type { TlsEdgePlan } from "../lib/plan/types";
+import type { TlsEdgeNetwork } from "../lib/spec/tls-edge-schema";
 
 /** The network of the tasks when it comes from another stack (the mesh's VPC and subnet). */
 export interface TlsEdgeNetworkRefs {
@@ -124,7 +125,7 @@ export class TlsEdgeStack extends MeshBaseStack {
   }
 
   /** The mesh's network as passed, or the spec's existing VPC (its CIDR, when the spec leaves it out, read from the VPC). */
-  private networkOf(network: TlsEdgeNetworkPlan, mesh: TlsEdgeNetworkRefs | undefined): TlsEdgeNetworkRefs {
+  private networkOf(network: TlsEdgeNetwork, mesh: TlsEdgeNetworkRefs | undefined): TlsEdgeNetworkRefs {
     const id = this.node.id;
     if (network.from === "mesh") {
       if (mesh) return mesh;

@@ -43,11 +43,8 @@ export interface ConsulServersProps extends AwsAccount {
   readonly snapshots?: { readonly bucketName: string; readonly bucketArn: string };
 }
 
-/** One server: its instance (fixed address) or Auto Scaling group of one, its data volume and role. */
+/** One server: its instance (fixed address) or Auto Scaling group of one. */
 export interface ConsulServerNode {
-  readonly index: number;
-  readonly role: AwsServiceRole;
-  readonly dataVolume: EbsVolume;
   readonly instance?: Instance;
   readonly autoScalingGroup?: AutoscalingGroup;
 }
@@ -80,6 +77,11 @@ export class ConsulServers extends Construct {
   /** Agent tasks (in this security group) reach the servers' RPC and Serf LAN gossip, and the servers gossip back. */
   public allowAgentsFrom(taskSecurityGroup: MeshSecurityGroup): void {
     const tasks = { securityGroupId: taskSecurityGroup.id };
+    this.securityGroup.allowIngress("agent_rpc_from_tasks", {
+      description: "Consul server RPC from the agents in mesh tasks",
+      fromPort: CONSUL_PORTS.serverRpc,
+      peer: tasks,
+    });
     for (const protocol of ["tcp", "udp"] as const) {
       taskSecurityGroup.allowIngress(`serf_lan_${protocol}_from_servers`, {
         description: `Consul Serf LAN gossip (${protocol}) from the servers to agent tasks`,
@@ -87,13 +89,6 @@ export class ConsulServers extends Construct {
         fromPort: CONSUL_PORTS.serfLan,
         peer: { securityGroupId: this.securityGroup.id },
       });
-    }
-    this.securityGroup.allowIngress("agent_rpc_from_tasks", {
-      description: "Consul server RPC from the agents in mesh tasks",
-      fromPort: CONSUL_PORTS.serverRpc,
-      peer: tasks,
-    });
-    for (const protocol of ["tcp", "udp"] as const) {
       this.securityGroup.allowIngress(`agent_serf_lan_${protocol}_from_tasks`, {
         description: `Consul Serf LAN gossip (${protocol}) from the agents in mesh tasks`,
         protocol,
@@ -258,7 +253,7 @@ export class ConsulServers extends Construct {
         // otherwise hangs while Consul holds /opt/consul open).
         stopInstanceBeforeDetaching: true,
       });
-      return { index: node.index, role, dataVolume, instance };
+      return { instance };
     }
 
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
@@ -290,7 +285,7 @@ export class ConsulServers extends Construct {
       tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       dependsOn: bootDependencies,
     });
-    return { index: node.index, role, dataVolume, autoScalingGroup };
+    return { autoScalingGroup };
   }
 
   /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */

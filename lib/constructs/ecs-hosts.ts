@@ -39,11 +39,8 @@ export interface EcsHostsProps extends AwsAccount {
  * a host.
  */
 export class EcsHosts extends Construct {
-  public readonly securityGroup: MeshSecurityGroup;
-  public readonly role: AwsServiceRole;
   /** Fixed hosts, one per address. */
   public readonly instances: readonly Instance[];
-  public readonly autoScalingGroup?: AutoscalingGroup;
   public readonly capacityProvider?: EcsCapacityProvider;
   /** The capacity provider's association with the cluster: services on it are created after it, and destroyed before it. */
   public readonly clusterCapacityProviders?: EcsClusterCapacityProviders;
@@ -52,20 +49,20 @@ export class EcsHosts extends Construct {
     super(scope, id);
     const { hosts, network } = props.plan;
     const names = props.plan.names.hosts;
-    this.securityGroup = new MeshSecurityGroup(this, "security_group", {
+    const securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
-    props.variables.allowSsh(this.securityGroup);
-    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
-    this.securityGroup.allowEgress("https", {
+    props.variables.allowSsh(securityGroup);
+    securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
+    securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });
 
-    this.role = new AwsServiceRole(this, "instance_role", {
+    const role = new AwsServiceRole(this, "instance_role", {
       namePrefix: names.rolePrefix,
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
@@ -91,8 +88,8 @@ export class EcsHosts extends Construct {
             subnetId: props.subnetIdOf(ip),
             privateIp: ip,
             associatePublicIpAddress: publicIp,
-            vpcSecurityGroupIds: [this.securityGroup.id],
-            iamInstanceProfile: this.role.instanceProfile!.name,
+            vpcSecurityGroupIds: [securityGroup.id],
+            iamInstanceProfile: role.instanceProfile!.name,
             keyName: props.variables.keyName.stringValue,
             userData,
             ...INSTANCE_SETTINGS,
@@ -110,14 +107,14 @@ export class EcsHosts extends Construct {
       imageId: ami.value,
       instanceType: hosts.instanceType,
       keyName: props.variables.keyName.stringValue,
-      iamInstanceProfile: { name: this.role.instanceProfile!.name },
-      networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      iamInstanceProfile: { name: role.instanceProfile!.name },
+      networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [securityGroup.id], deleteOnTermination: "true" }],
       // Through a local: Terraform renders the escaped script, then encodes it.
       userData: Fn.base64encode(new TerraformLocal(this, "user_data", userData).asString),
       ...LAUNCH_TEMPLATE_SETTINGS,
       tagSpecifications: [{ resourceType: "instance", tags: { Name: names.instanceTag } }],
     });
-    this.autoScalingGroup = new AutoscalingGroup(this, "group", {
+    const autoScalingGroup = new AutoscalingGroup(this, "group", {
       namePrefix: names.autoScalingGroupPrefix,
       minSize: placement.minSize,
       maxSize: placement.maxSize,
@@ -142,7 +139,7 @@ export class EcsHosts extends Construct {
       // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
       name: names.capacityProvider,
       autoScalingGroupProvider: {
-        autoScalingGroupArn: this.autoScalingGroup.arn,
+        autoScalingGroupArn: autoScalingGroup.arn,
         managedTerminationProtection: "ENABLED",
         managedDraining: "ENABLED",
         managedScaling: { status: "ENABLED", targetCapacity: placement.targetCapacityPercent, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },

@@ -13,6 +13,9 @@ import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import type { SecretRef } from "./consul-secrets";
 
+/** What every ECS service here has: a failed deployment rolls back, and tasks carry ECS's and the service's tags. */
+export const ECS_SERVICE_SETTINGS = { deploymentCircuitBreaker: { enable: true, rollback: true }, enableEcsManagedTags: true, propagateTags: "SERVICE" } as const;
+
 export interface MeshServiceProps extends AwsAccount {
   /** The service as the plan resolved it: its task's containers, counts, deployment bounds. */
   readonly service: ServicePlan;
@@ -50,9 +53,6 @@ export interface MeshServiceProps extends AwsAccount {
  * The definitions use only task-scoped volumes, so the same task runs on EC2 and Fargate.
  */
 export class MeshService extends Construct {
-  public readonly logGroup: CloudwatchLogGroup;
-  public readonly executionRole: AwsServiceRole;
-  public readonly taskRole: AwsServiceRole;
   public readonly ecsService: EcsService;
   /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
   public readonly loginRoleParameter?: SsmParameter;
@@ -61,14 +61,14 @@ export class MeshService extends Construct {
     super(scope, id);
     const { service, plan } = props;
     const names = plan.names.services.get(service.name)!;
-    this.logGroup = new CloudwatchLogGroup(this, "log_group", {
+    const logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: names.logGroup,
       retentionInDays: plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
     // Roles of its own per service: one service's token or AWS permission is no other's.
-    this.executionRole = new AwsServiceRole(this, "execution_role", {
+    const executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: names.rolePrefix,
       description: `ECS task execution of ${service.name}: pull images, write logs, read its own secrets`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -81,7 +81,7 @@ export class MeshService extends Construct {
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
-    this.taskRole = new AwsServiceRole(this, "task_role", {
+    const taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: names.rolePrefix,
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -106,14 +106,14 @@ export class MeshService extends Construct {
         description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
         type: "String",
         tier: "Standard",
-        value: this.taskRole.role.uniqueId,
+        value: taskRole.role.uniqueId,
       });
     }
 
     const containers = renderContainerDefinitions(service.task, {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
-      [LOG_SLOTS.group]: this.logGroup.name,
+      [LOG_SLOTS.group]: logGroup.name,
     });
     const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
@@ -124,8 +124,8 @@ export class MeshService extends Construct {
       ...(service.launchType === "FARGATE" && service.cpuArchitecture === "ARM64" ? { runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" } } : {}),
       cpu: String(service.cpu),
       memory: String(service.memory),
-      executionRoleArn: this.executionRole.role.arn,
-      taskRoleArn: this.taskRole.role.arn,
+      executionRoleArn: executionRole.role.arn,
+      taskRoleArn: taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
       volume: service.task.volumes.map((name) => ({ name })),
     });
@@ -148,11 +148,9 @@ export class MeshService extends Construct {
       },
       deploymentMinimumHealthyPercent: service.deployment.minimumHealthyPercent,
       deploymentMaximumPercent: service.deployment.maximumPercent,
-      deploymentCircuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: service.enableExecuteCommand,
-      enableEcsManagedTags: true,
-      propagateTags: "SERVICE",
-      dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
+      ...ECS_SERVICE_SETTINGS,
+      dependsOn: [...(props.dependsOn ?? []), ...executionRole.policies, ...taskRole.policies],
     });
   }
 }

@@ -19,6 +19,7 @@ import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
+import { ECS_SERVICE_SETTINGS } from "./mesh-service";
 import type { TlsEdgeCertificate } from "./tls-edge-certificate";
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
@@ -64,9 +65,6 @@ export class TlsEdgeService extends Construct {
   public readonly discoveryService: ServiceDiscoveryService;
   public readonly cluster: EcsCluster;
   public readonly logGroup: CloudwatchLogGroup;
-  public readonly securityGroup: MeshSecurityGroup;
-  public readonly executionRole: AwsServiceRole;
-  public readonly taskRole: AwsServiceRole;
   public readonly ecsService: EcsService;
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
@@ -111,9 +109,9 @@ export class TlsEdgeService extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    this.securityGroup = this.taskSecurityGroup(props, access);
+    const securityGroup = this.taskSecurityGroup(props, access);
 
-    this.executionRole = new AwsServiceRole(this, "execution_role", {
+    const executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: edge.names.executionRolePrefix,
       description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -131,7 +129,7 @@ export class TlsEdgeService extends Construct {
         ),
       },
     });
-    this.taskRole = new AwsServiceRole(this, "task_role", {
+    const taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: edge.names.taskRolePrefix,
       description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -156,8 +154,8 @@ export class TlsEdgeService extends Construct {
       cpu: String(edge.cpu),
       memory: String(edge.memory),
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: edge.cpuArchitecture },
-      executionRoleArn: this.executionRole.role.arn,
-      taskRoleArn: this.taskRole.role.arn,
+      executionRoleArn: executionRole.role.arn,
+      taskRoleArn: taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
       volume: edge.task.volumes.map((name) => ({ name })),
     });
@@ -172,15 +170,13 @@ export class TlsEdgeService extends Construct {
       platformVersion: "LATEST",
       networkConfiguration: {
         subnets: props.subnetIds,
-        securityGroups: [this.securityGroup.id],
+        securityGroups: [securityGroup.id],
         assignPublicIp: edge.assignPublicIp,
       },
       serviceRegistries: { registryArn: this.discoveryService.arn },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
-      deploymentCircuitBreaker: { enable: true, rollback: true },
-      enableEcsManagedTags: true,
-      propagateTags: "SERVICE",
+      ...ECS_SERVICE_SETTINGS,
       ...(props.dependsOn?.length ? { dependsOn: [...props.dependsOn] } : {}),
     });
   }

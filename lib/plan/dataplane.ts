@@ -119,7 +119,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     healthSyncContainers: appChecked ? [names.app] : [],
   });
   /** A consul-ecs container; `extra` adds environment variables (names sort after CONSUL_ECS_CONFIG_JSON). */
-  const consulEcs = (command: string, extra: readonly NameValue[] = []): Partial<ContainerPlan> => ({
+  const consulEcs = (command: string, extra: readonly NameValue[] = []): Partial<ContainerPlan> & Pick<ContainerPlan, "image"> => ({
     image: imageSlot("consulEcs"),
     command: [command],
     environment: [{ name: "CONSUL_ECS_CONFIG_JSON", value: config }, ...extra],
@@ -135,7 +135,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     {
       name: names.meshInit,
       ...consulEcs("mesh-init", [{ name: "XDS_DIR", value: TASK_PATHS.dataplaneXdsDir }]),
-      image: imageSlot("consulEcs"),
       // Root for one chown (meshInitScript), then consul-ecs runs as the image's user.
       user: "0",
       entryPoint: [
@@ -205,7 +204,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     {
       name: names.healthSync,
       ...consulEcs("health-sync"),
-      image: imageSlot("consulEcs"),
       essential: true,
       mountPoints: readOnlyVolume,
       dependsOn: [{ containerName: names.meshInit, condition: "SUCCESS" }],

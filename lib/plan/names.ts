@@ -4,6 +4,7 @@
 import { MESH_LOG_GROUP_DIRS } from "../facts";
 import { NAME_LIMITS } from "../aws-limits";
 import { MAX_CLUSTER_NAME } from "../spec/schema";
+import { defaultRepositoryName, envoyRepositoryName } from "../spec/tls-edge-schema";
 
 /** Joins the cluster's name and the service's into the ECS service's name. */
 export const ECS_SERVICE_NAME_SEPARATOR = "-";
@@ -123,4 +124,21 @@ export function meshNames(inputs: MeshNameInputs) {
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;
+}
+
+/** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
+export type TlsEdgeNames = ReturnType<typeof tlsEdgeNames>;
+
+export function tlsEdgeNames(serviceName: string, ecrRepositoryName: string | undefined) {
+  return {
+    logGroup: MESH_LOG_GROUP_DIRS.ecs(serviceName),
+    // IAM role name prefixes hold 38 characters (Terraform appends 26): 26 of the name, "-", "exec-" or "task-".
+    executionRolePrefix: `${serviceName.slice(0, 26)}-exec-`,
+    taskRolePrefix: `${serviceName.slice(0, 26)}-task-`,
+    securityGroupPrefix: `${serviceName}-sg-`,
+    /** KMS key alias of the logs and certificate secrets. */
+    keyAlias: `${serviceName}-logs`,
+    appRepository: ecrRepositoryName ?? defaultRepositoryName(serviceName),
+    envoyRepository: envoyRepositoryName(serviceName),
+  };
 }

@@ -132,6 +132,8 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
   const architecture = architectureOf(consul.serverInstanceType);
   const arch = architecture === "arm64" ? "arm64" : "amd64";
   const paths = SERVER_PATHS;
+  // The server's own HTTPS API, as the ACL sync, snapshot and task reaper scripts call it.
+  const managementApi = { httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile };
   const fixed = consul.serverPrivateIps !== undefined;
   const count = fixed ? consul.serverPrivateIps!.length : consul.servers;
   const join: ServerPlan["join"] = fixed ? { addresses: consul.serverPrivateIps! } : { tagKey: SERVER_TAG_KEY };
@@ -202,7 +204,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
               bucket: slot(SERVER_SLOTS.snapshotBucket),
               prefix: `snapshots/${consul.datacenter}`,
               kmsKey: slot(SERVER_SLOTS.snapshotKey),
-              script: snapshotScript({ httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile, binary: paths.binary }),
+              script: snapshotScript({ ...managementApi, binary: paths.binary }),
               unit: snapshotUnit({ envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
               timer: snapshotTimer({ intervalMinutes: snapshots.intervalMinutes }),
             }
@@ -215,18 +217,14 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         loginTarget,
         systemdUnit: consulUnit({ binary: paths.binary, configDir: paths.configDir, configFile: paths.configFile }),
         aclSyncScript: aclSyncScript({
-          httpsPort: CONSUL_PORTS.https,
-          caFile: paths.caFile,
-          managementTokenFile: paths.managementTokenFile,
+          ...managementApi,
           login: loginTarget,
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
         }),
         aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
         taskReaperScript: taskReaperScript({
-          httpsPort: CONSUL_PORTS.https,
-          caFile: paths.caFile,
-          managementTokenFile: paths.managementTokenFile,
+          ...managementApi,
           authMethod: CONSUL_LOGIN.authMethod,
           clusterArn: slot(SERVER_SLOTS.clusterArn),
           graceSeconds: REAPER_GRACE_SECONDS,

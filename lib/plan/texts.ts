@@ -78,44 +78,37 @@ export type LoginTargetContext = {
 /** A pattern as the scripts match it: bash [[ =~ ]] (ERE, ^$) and jq test() (\\A \\z: ^ and $ would match at a newline). */
 export type ScriptPattern = { readonly bash: string; readonly jq: string };
 
-export const aclSyncScript = templateText<
-  Context & {
-    readonly httpsPort: number;
-    readonly caFile: string;
-    readonly managementTokenFile: string;
-    readonly login: LoginTargetContext | null;
-    readonly serviceName: ScriptPattern;
-  }
->("consul/consul-acl-sync.sh.hbs");
+/** How a server's scripts call its own HTTPS API: the port, the CA that signed it, the file holding the management token. */
+type ManagementApi = { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string };
+
+export const aclSyncScript = templateText<Context & ManagementApi & { readonly login: LoginTargetContext | null; readonly serviceName: ScriptPattern }>(
+  "consul/consul-acl-sync.sh.hbs",
+);
 
 export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
 
 export const aclSyncTimer = templateText<Context>("consul/consul-acl-sync.timer.hbs");
 
-export const snapshotScript = templateText<Context & { readonly httpsPort: number; readonly caFile: string; readonly managementTokenFile: string; readonly binary: string }>(
-  "consul/consul-snapshot.sh.hbs",
-);
+export const snapshotScript = templateText<Context & ManagementApi & { readonly binary: string }>("consul/consul-snapshot.sh.hbs");
 
 export const snapshotUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-snapshot.service.hbs");
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
 export const taskReaperScript = templateText<
-  Context & {
-    readonly httpsPort: number;
-    readonly caFile: string;
-    readonly managementTokenFile: string;
-    readonly authMethod: string;
-    /** The mesh's own cluster: the only synthetic node, and the only login meta, it reconciles. */
-    readonly clusterArn: Slot;
-    /** How old a login token that names no task of the cluster must be before it is removed. */
-    readonly graceSeconds: number;
-    /** Between the cluster's name and the service's in an ECS service's name (a task's group is service:<name>). */
-    readonly serviceNameSeparator: string;
-    readonly serviceName: ScriptPattern;
-    /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
-    readonly seenGoneFile: string;
-  }
+  Context &
+    ManagementApi & {
+      readonly authMethod: string;
+      /** The mesh's own cluster: the only synthetic node, and the only login meta, it reconciles. */
+      readonly clusterArn: Slot;
+      /** How old a login token that names no task of the cluster must be before it is removed. */
+      readonly graceSeconds: number;
+      /** Between the cluster's name and the service's in an ECS service's name (a task's group is service:<name>). */
+      readonly serviceNameSeparator: string;
+      readonly serviceName: ScriptPattern;
+      /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
+      readonly seenGoneFile: string;
+    }
 >("consul/consul-task-reaper.sh.hbs");
 
 export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");

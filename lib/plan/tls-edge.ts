@@ -1,8 +1,9 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
-import { APP_DROPPED_CAPABILITIES, MESH_LOG_GROUP_DIRS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
-import { defaultRepositoryName, envoyRepositoryName, type TlsEdgeSpec } from "../spec/tls-edge-schema";
+import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
+import { tlsEdgeNames } from "./names";
 import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { slot } from "./text";
@@ -139,16 +140,7 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     namespace: spec.namespace,
     dnsName: `${serviceName}.${spec.namespace}`,
     region: mesh.region,
-    names: {
-      logGroup: MESH_LOG_GROUP_DIRS.ecs(serviceName),
-      // IAM role name prefixes hold 38 characters (Terraform appends 26): 26 of the name, "-", "exec-" or "task-".
-      executionRolePrefix: `${serviceName.slice(0, 26)}-exec-`,
-      taskRolePrefix: `${serviceName.slice(0, 26)}-task-`,
-      securityGroupPrefix: `${serviceName}-sg-`,
-      keyAlias: `${serviceName}-logs`,
-      appRepository: spec.ecrRepositoryName ?? defaultRepositoryName(serviceName),
-      envoyRepository: envoyRepositoryName(serviceName),
-    },
+    names: tlsEdgeNames(serviceName, spec.ecrRepositoryName),
     appPort: spec.appPort,
     cpu: spec.cpu,
     memory: spec.memory,

@@ -1,7 +1,7 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
-import type { MeshNames } from "./names";
+import type { MeshNames, TlsEdgeNames } from "./names";
 import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
 import type { TlsEdgeNetwork } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
@@ -398,21 +398,6 @@ export interface MeshPlan {
   readonly tlsEdge?: TlsEdgePlan;
 }
 
-export type TlsEdgeNetworkPlan = TlsEdgeNetwork;
-
-/** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
-export interface TlsEdgeNames {
-  readonly logGroup: string;
-  /** IAM name prefixes of the execution and task roles (Terraform appends 26 characters). */
-  readonly executionRolePrefix: string;
-  readonly taskRolePrefix: string;
-  readonly securityGroupPrefix: string;
-  /** KMS key alias of the logs and certificate secrets. */
-  readonly keyAlias: string;
-  readonly appRepository: string;
-  readonly envoyRepository: string;
-}
-
 export interface TlsEdgePlan {
   readonly serviceName: string;
   readonly namespace: string;
@@ -436,7 +421,7 @@ export interface TlsEdgePlan {
   readonly appImageTag?: string;
   /** The Envoy the tasks run: the spec's (versions.envoy), mirrored unchanged into envoyRepository under its own tag. */
   readonly envoyImage: { readonly source: string; readonly mirrorTag: string };
-  readonly network: TlsEdgeNetworkPlan;
+  readonly network: TlsEdgeNetwork;
   readonly task: TaskPlan;
   /** What Terraform creates before the ECS service: the certificate's secret versions its tasks read at start. */
   readonly startsAfter: readonly StartPrerequisite[];

@@ -6,7 +6,7 @@
 // no health check may count on it before that wait is over: an essential container turning
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
-import type { ContainerPlan, MeshPlan } from "../plan/types";
+import type { ContainerPlan, DependencyCondition, MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
@@ -52,27 +52,22 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
   const checks = task.containers.filter(checkNeedsControlPlane);
   if (waiters.length === 0 && checks.length === 0) return reports;
 
-  /**
-   * A HEALTHY wait on the way to `name` whose health check needs the control plane, has no wait
-   * before it and gives up before a cold boot is over: `name` does not start on a first deploy.
-   */
-  const blockingCheck = (name: string): { readonly check: string; readonly chain: string } | undefined => {
-    for (const e of edges.filter((edge) => edge.condition === "HEALTHY" && checkNeedsControlPlane(byName.get(edge.to)!))) {
-      const target = byName.get(e.to)!;
-      if (gate(e.to) || secondsToUnhealthy(target.healthCheck!) >= COLD_BOOT) continue;
+  /** The first `condition` dependency on the way to `name` (direct or through others) on a container that passes `test`, and the chain to it. */
+  const reached = (name: string, condition: DependencyCondition, test: (to: ContainerPlan) => boolean): { readonly to: string; readonly chain: string } | undefined => {
+    for (const e of edges.filter((edge) => edge.condition === condition && test(byName.get(edge.to)!))) {
       const path = e.from === name ? [] : dependencyPath(task, name, e.from);
-      if (path) return { check: e.to, chain: describePath(name, [...path, e]) };
+      if (path) return { to: e.to, chain: describePath(name, [...path, e]) };
     }
     return undefined;
   };
   /** The wait that runs before `name` starts: a SUCCESS dependency (direct or through others) on a container that waits for the control plane. */
-  function gate(name: string): { readonly waiter: string; readonly chain: string } | undefined {
-    for (const e of edges.filter((edge) => edge.condition === "SUCCESS" && needsControlPlane(byName.get(edge.to)!))) {
-      const path = e.from === name ? [] : dependencyPath(task, name, e.from);
-      if (path) return { waiter: e.to, chain: describePath(name, [...path, e]) };
-    }
-    return undefined;
-  }
+  const gate = (name: string) => reached(name, "SUCCESS", needsControlPlane);
+  /**
+   * A HEALTHY wait on the way to `name` whose health check needs the control plane, has no wait
+   * before it and gives up before a cold boot is over: `name` does not start on a first deploy.
+   */
+  const blockingCheck = (name: string) =>
+    reached(name, "HEALTHY", (target) => checkNeedsControlPlane(target) && !gate(target.name) && secondsToUnhealthy(target.healthCheck!) < COLD_BOOT);
 
   const ordered = (["consul-servers", "service-token"] as const).filter((p) => startsAfter.includes(p));
   const orderedText = ordered.length
@@ -93,8 +88,8 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
     } else if (blocked) {
       error(
         need,
-        `${w.name} retries ${retry} s, but it starts only after ${blocked.check} is HEALTHY (${blocked.chain}), and that health check needs the control plane: on a cold boot ${blocked.check} does not turn healthy, so the wait never begins`,
-        `make ${blocked.check}'s health check a liveness probe that needs no server (lib/plan/containers.ts): the waiting belongs in ${w.name}`,
+        `${w.name} retries ${retry} s, but it starts only after ${blocked.to} is HEALTHY (${blocked.chain}), and that health check needs the control plane: on a cold boot ${blocked.to} does not turn healthy, so the wait never begins`,
+        `make ${blocked.to}'s health check a liveness probe that needs no server (lib/plan/containers.ts): the waiting belongs in ${w.name}`,
       );
     } else {
       const retries = Number.isFinite(retry) ? `retries up to ${retry} s` : "retries until it gets through";
@@ -146,7 +141,7 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
     }
     const gated = gate(c.name);
     if (gated) {
-      ok(need, `needs the control plane; runs after ${gated.waiter} waited for it (${gated.chain})`);
+      ok(need, `needs the control plane; runs after ${gated.to} waited for it (${gated.chain})`);
       continue;
     }
     const tolerance = secondsToUnhealthy(c.healthCheck!);

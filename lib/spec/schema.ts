@@ -45,6 +45,12 @@ const secretRef = z
   })
   .describe("Exactly one of secretsManagerArn or ssmParameterArn: delivered as an ECS secret, never in plaintext");
 
+/** How often a check runs and how long it waits (http and tcp checks alike). */
+const checkTiming = { intervalSeconds: z.number().int().min(1).max(300).default(10), timeoutSeconds: z.number().int().min(1).max(60).default(1) };
+
+/** A version number x.y.z (the message shows an example). */
+const version = (example: string) => z.string().regex(/^\d+\.\d+\.\d+$/, `must be a version such as ${example}`);
+
 const healthCheckSchema = z
   .discriminatedUnion("type", [
     z.strictObject({
@@ -53,14 +59,9 @@ const healthCheckSchema = z
         .string()
         .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a URL path such as /health")
         .default("/"),
-      intervalSeconds: z.number().int().min(1).max(300).default(10),
-      timeoutSeconds: z.number().int().min(1).max(60).default(1),
+      ...checkTiming,
     }),
-    z.strictObject({
-      type: z.literal("tcp"),
-      intervalSeconds: z.number().int().min(1).max(300).default(10),
-      timeoutSeconds: z.number().int().min(1).max(60).default(1),
-    }),
+    z.strictObject({ type: z.literal("tcp"), ...checkTiming }),
     z.strictObject({ type: z.literal("none") }),
   ])
   .describe("Consul check run by the task's agent against the app on 127.0.0.1:<port>");
@@ -268,18 +269,9 @@ export const meshSpecSchema = z
     versions: z
       .strictObject({
         consul: z.enum(Object.keys(CONSUL_RELEASES) as [keyof typeof CONSUL_RELEASES, ...(keyof typeof CONSUL_RELEASES)[]]).default(DEFAULT_VERSIONS.consul),
-        consulEcs: z
-          .string()
-          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 0.10.0")
-          .default(DEFAULT_VERSIONS.consulEcs),
-        consulDataplane: z
-          .string()
-          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 2.0.1")
-          .default(DEFAULT_VERSIONS.consulDataplane),
-        envoy: z
-          .string()
-          .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 1.37.11")
-          .default(DEFAULT_VERSIONS.envoy),
+        consulEcs: version("0.10.0").default(DEFAULT_VERSIONS.consulEcs),
+        consulDataplane: version("2.0.1").default(DEFAULT_VERSIONS.consulDataplane),
+        envoy: version("1.37.11").default(DEFAULT_VERSIONS.envoy),
       })
       .prefault({})
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
