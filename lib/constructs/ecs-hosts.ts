@@ -39,8 +39,11 @@ export interface EcsHostsProps extends AwsAccount {
  * a host.
  */
 export class EcsHosts extends Construct {
+  public readonly securityGroup: MeshSecurityGroup;
+  public readonly role: AwsServiceRole;
   /** Fixed hosts, one per address. */
   public readonly instances: readonly Instance[];
+  public readonly autoScalingGroup?: AutoscalingGroup;
   public readonly capacityProvider?: EcsCapacityProvider;
   /** The capacity provider's association with the cluster: services on it are created after it, and destroyed before it. */
   public readonly clusterCapacityProviders?: EcsClusterCapacityProviders;
@@ -49,20 +52,20 @@ export class EcsHosts extends Construct {
     super(scope, id);
     const { hosts, network } = props.plan;
     const names = props.plan.names.hosts;
-    const securityGroup = new MeshSecurityGroup(this, "security_group", {
+    this.securityGroup = new MeshSecurityGroup(this, "security_group", {
       vpcId: props.vpcId,
       namePrefix: names.securityGroupPrefix,
       description: "ECS hosts: no inbound traffic except SSH from admin_cidr when a key pair is set",
     });
-    props.variables.allowSsh(securityGroup);
-    securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
-    securityGroup.allowEgress("https", {
+    props.variables.allowSsh(this.securityGroup);
+    this.securityGroup.allowEgress("vpc", { description: "Everything inside the VPC (VPC endpoints, DNS)", protocol: "-1", peer: { cidr: network.vpcCidr } });
+    this.securityGroup.allowEgress("https", {
       description: "HTTPS to the ECS, ECR, CloudWatch and SSM APIs and to image registries (NAT gateway)",
       fromPort: 443,
       peer: { cidr: "0.0.0.0/0" },
     });
 
-    const role = new AwsServiceRole(this, "instance_role", {
+    this.role = new AwsServiceRole(this, "instance_role", {
       namePrefix: names.rolePrefix,
       description: "ECS container hosts: ECS agent and SSM Session Manager",
       assumedBy: "ec2.amazonaws.com",
@@ -88,8 +91,8 @@ export class EcsHosts extends Construct {
             subnetId: props.subnetIdOf(ip),
             privateIp: ip,
             associatePublicIpAddress: publicIp,
-            vpcSecurityGroupIds: [securityGroup.id],
-            iamInstanceProfile: role.instanceProfile!.name,
+            vpcSecurityGroupIds: [this.securityGroup.id],
+            iamInstanceProfile: this.role.instanceProfile!.name,
             keyName: props.variables.keyName.stringValue,
             userData,
             ...INSTANCE_SETTINGS,
@@ -107,14 +110,14 @@ export class EcsHosts extends Construct {
       imageId: ami.value,
       instanceType: hosts.instanceType,
       keyName: props.variables.keyName.stringValue,
-      iamInstanceProfile: { name: role.instanceProfile!.name },
-      networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [securityGroup.id], deleteOnTermination: "true" }],
+      iamInstanceProfile: { name: this.role.instanceProfile!.name },
+      networkInterfaces: [{ associatePublicIpAddress: String(publicIp), securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       // Through a local: Terraform renders the escaped script, then encodes it.
       userData: Fn.base64encode(new TerraformLocal(this, "user_data", userData).asString),
       ...LAUNCH_TEMPLATE_SETTINGS,
       tagSpecifications: [{ resourceType: "instance", tags: { Name: names.instanceTag } }],
     });
-    const autoScalingGroup = new AutoscalingGroup(this, "group", {
+    this.autoScalingGroup = new AutoscalingGroup(this, "group", {
       namePrefix: names.autoScalingGroupPrefix,
       minSize: placement.minSize,
       maxSize: placement.maxSize,
@@ -139,7 +142,7 @@ export class EcsHosts extends Construct {
       // Capacity provider names may not start with aws, ecs or fargate: the cluster name might.
       name: names.capacityProvider,
       autoScalingGroupProvider: {
-        autoScalingGroupArn: autoScalingGroup.arn,
+        autoScalingGroupArn: this.autoScalingGroup.arn,
         managedTerminationProtection: "ENABLED",
         managedDraining: "ENABLED",
         managedScaling: { status: "ENABLED", targetCapacity: placement.targetCapacityPercent, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },

@@ -53,6 +53,9 @@ export interface MeshServiceProps extends AwsAccount {
  * The definitions use only task-scoped volumes, so the same task runs on EC2 and Fargate.
  */
 export class MeshService extends Construct {
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly executionRole: AwsServiceRole;
+  public readonly taskRole: AwsServiceRole;
   public readonly ecsService: EcsService;
   /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
   public readonly loginRoleParameter?: SsmParameter;
@@ -61,14 +64,14 @@ export class MeshService extends Construct {
     super(scope, id);
     const { service, plan } = props;
     const names = plan.names.services.get(service.name)!;
-    const logGroup = new CloudwatchLogGroup(this, "log_group", {
+    this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: names.logGroup,
       retentionInDays: plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
 
     // Roles of its own per service: one service's token or AWS permission is no other's.
-    const executionRole = new AwsServiceRole(this, "execution_role", {
+    this.executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: names.rolePrefix,
       description: `ECS task execution of ${service.name}: pull images, write logs, read its own secrets`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -81,7 +84,7 @@ export class MeshService extends Construct {
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
-    const taskRole = new AwsServiceRole(this, "task_role", {
+    this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: names.rolePrefix,
       description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -106,14 +109,14 @@ export class MeshService extends Construct {
         description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
         type: "String",
         tier: "Standard",
-        value: taskRole.role.uniqueId,
+        value: this.taskRole.role.uniqueId,
       });
     }
 
     const containers = renderContainerDefinitions(service.task, {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
-      [LOG_SLOTS.group]: logGroup.name,
+      [LOG_SLOTS.group]: this.logGroup.name,
     });
     const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
@@ -124,8 +127,8 @@ export class MeshService extends Construct {
       ...(service.launchType === "FARGATE" && service.cpuArchitecture === "ARM64" ? { runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" } } : {}),
       cpu: String(service.cpu),
       memory: String(service.memory),
-      executionRoleArn: executionRole.role.arn,
-      taskRoleArn: taskRole.role.arn,
+      executionRoleArn: this.executionRole.role.arn,
+      taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
       volume: service.task.volumes.map((name) => ({ name })),
     });
@@ -150,7 +153,7 @@ export class MeshService extends Construct {
       deploymentMaximumPercent: service.deployment.maximumPercent,
       enableExecuteCommand: service.enableExecuteCommand,
       ...ECS_SERVICE_SETTINGS,
-      dependsOn: [...(props.dependsOn ?? []), ...executionRole.policies, ...taskRole.policies],
+      dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
     });
   }
 }

@@ -65,6 +65,9 @@ export class TlsEdgeService extends Construct {
   public readonly discoveryService: ServiceDiscoveryService;
   public readonly cluster: EcsCluster;
   public readonly logGroup: CloudwatchLogGroup;
+  public readonly securityGroup: MeshSecurityGroup;
+  public readonly executionRole: AwsServiceRole;
+  public readonly taskRole: AwsServiceRole;
   public readonly ecsService: EcsService;
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
@@ -109,9 +112,9 @@ export class TlsEdgeService extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    const securityGroup = this.taskSecurityGroup(props, access);
+    this.securityGroup = this.taskSecurityGroup(props, access);
 
-    const executionRole = new AwsServiceRole(this, "execution_role", {
+    this.executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: edge.names.executionRolePrefix,
       description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -129,7 +132,7 @@ export class TlsEdgeService extends Construct {
         ),
       },
     });
-    const taskRole = new AwsServiceRole(this, "task_role", {
+    this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: edge.names.taskRolePrefix,
       description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
@@ -154,8 +157,8 @@ export class TlsEdgeService extends Construct {
       cpu: String(edge.cpu),
       memory: String(edge.memory),
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: edge.cpuArchitecture },
-      executionRoleArn: executionRole.role.arn,
-      taskRoleArn: taskRole.role.arn,
+      executionRoleArn: this.executionRole.role.arn,
+      taskRoleArn: this.taskRole.role.arn,
       containerDefinitions: escapeForTerraform(JSON.stringify(containers)),
       volume: edge.task.volumes.map((name) => ({ name })),
     });
@@ -170,7 +173,7 @@ export class TlsEdgeService extends Construct {
       platformVersion: "LATEST",
       networkConfiguration: {
         subnets: props.subnetIds,
-        securityGroups: [securityGroup.id],
+        securityGroups: [this.securityGroup.id],
         assignPublicIp: edge.assignPublicIp,
       },
       serviceRegistries: { registryArn: this.discoveryService.arn },
