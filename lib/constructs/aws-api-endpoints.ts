@@ -29,6 +29,7 @@ export interface AwsApiEndpointsProps {
 export class AwsApiEndpoints extends Construct {
   /** Present when there are interface endpoints. */
   public readonly securityGroup?: MeshSecurityGroup;
+  public readonly interfaceEndpoints: readonly VpcEndpoint[];
   /** Managed prefix list of S3 in the region: the destination of egress rules to the gateway endpoint. */
   public readonly s3PrefixListId: string;
 
@@ -49,10 +50,10 @@ export class AwsApiEndpoints extends Construct {
       // No egress rule: endpoint network interfaces only answer (security groups are stateful).
     }
     const securityGroupIds = this.securityGroup ? [this.securityGroup.id] : [];
-    for (const service of services) {
+    this.interfaceEndpoints = services.map((service) => {
       const key = service.replace(/[.-]/g, "_");
       const lookup = new DataAwsVpcEndpointService(this, `${key}_service`, { service, serviceType: "Interface" });
-      new VpcEndpoint(this, key, {
+      return new VpcEndpoint(this, key, {
         vpcId: props.vpcId,
         serviceName: lookup.serviceName,
         vpcEndpointType: "Interface",
@@ -61,7 +62,7 @@ export class AwsApiEndpoints extends Construct {
         privateDnsEnabled: true,
         tags: { Name: `${props.namePrefix}-${service}` },
       });
-    }
+    });
 
     const s3 = new DataAwsVpcEndpointService(this, "s3_service", { service: "s3", serviceType: "Gateway" });
     const routeTableIds = props.routeTableIds ?? [new DataAwsRouteTable(this, "route_table", { subnetId: Fn.element(props.subnetIds, 0) }).routeTableId];

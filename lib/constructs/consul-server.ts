@@ -43,8 +43,11 @@ export interface ConsulServersProps extends AwsAccount {
   readonly snapshots?: { readonly bucketName: string; readonly bucketArn: string };
 }
 
-/** One server: its instance (fixed address) or Auto Scaling group of one. */
+/** One server: its instance (fixed address) or Auto Scaling group of one, its data volume and role. */
 export interface ConsulServerNode {
+  readonly index: number;
+  readonly role: AwsServiceRole;
+  readonly dataVolume: EbsVolume;
   readonly instance?: Instance;
   readonly autoScalingGroup?: AutoscalingGroup;
 }
@@ -253,7 +256,7 @@ export class ConsulServers extends Construct {
         // otherwise hangs while Consul holds /opt/consul open).
         stopInstanceBeforeDetaching: true,
       });
-      return { instance };
+      return { index: node.index, role, dataVolume, instance };
     }
 
     const template = new LaunchTemplate(this, `server_${n}_launch_template`, {
@@ -285,7 +288,7 @@ export class ConsulServers extends Construct {
       tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       dependsOn: bootDependencies,
     });
-    return { autoScalingGroup };
+    return { index: node.index, role, dataVolume, autoScalingGroup };
   }
 
   /** An Auto Scaling server attaches its own data volume, finds its peers by tag and completes its hook. */
