@@ -56,6 +56,7 @@ export class MeshService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly executionRole: AwsServiceRole;
   public readonly taskRole: AwsServiceRole;
+  public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
   /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
   public readonly loginRoleParameter?: SsmParameter;
@@ -118,7 +119,7 @@ export class MeshService extends Construct {
       ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
     });
-    const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
       networkMode: "awsvpc",
       requiresCompatibilities: [service.launchType],
@@ -136,7 +137,7 @@ export class MeshService extends Construct {
       name: names.ecsService,
       cluster: props.clusterArn,
       // The ARN pins the exact revision: no max(revision) workaround for drift.
-      taskDefinition: taskDefinition.arn,
+      taskDefinition: this.taskDefinition.arn,
       desiredCount: service.count,
       // A capacity provider strategy replaces the launch type (ECS allows one or the other).
       ...(service.capacity === "capacity-provider"

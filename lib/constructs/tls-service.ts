@@ -68,6 +68,7 @@ export class TlsEdgeService extends Construct {
   public readonly securityGroup: MeshSecurityGroup;
   public readonly executionRole: AwsServiceRole;
   public readonly taskRole: AwsServiceRole;
+  public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
@@ -150,7 +151,7 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
     });
-    const taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
@@ -167,7 +168,7 @@ export class TlsEdgeService extends Construct {
       name: edge.serviceName,
       cluster: this.cluster.arn,
       // The ARN pins the exact revision (no max(revision) workaround for drift).
-      taskDefinition: taskDefinition.arn,
+      taskDefinition: this.taskDefinition.arn,
       desiredCount: props.desiredCount ?? edge.desiredCount,
       launchType: "FARGATE",
       platformVersion: "LATEST",
