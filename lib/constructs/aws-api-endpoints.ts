@@ -30,6 +30,7 @@ export class AwsApiEndpoints extends Construct {
   /** Present when there are interface endpoints. */
   public readonly securityGroup?: MeshSecurityGroup;
   public readonly interfaceEndpoints: readonly VpcEndpoint[];
+  public readonly s3Endpoint: VpcEndpoint;
   /** Managed prefix list of S3 in the region: the destination of egress rules to the gateway endpoint. */
   public readonly s3PrefixListId: string;
 
@@ -66,13 +67,13 @@ export class AwsApiEndpoints extends Construct {
 
     const s3 = new DataAwsVpcEndpointService(this, "s3_service", { service: "s3", serviceType: "Gateway" });
     const routeTableIds = props.routeTableIds ?? [new DataAwsRouteTable(this, "route_table", { subnetId: Fn.element(props.subnetIds, 0) }).routeTableId];
-    const s3Endpoint = new VpcEndpoint(this, "s3", {
+    this.s3Endpoint = new VpcEndpoint(this, "s3", {
       vpcId: props.vpcId,
       serviceName: s3.serviceName,
       vpcEndpointType: "Gateway",
       routeTableIds: [...routeTableIds],
       tags: { Name: `${props.namePrefix}-s3` },
     });
-    this.s3PrefixListId = s3Endpoint.prefixListId;
+    this.s3PrefixListId = this.s3Endpoint.prefixListId;
   }
 }

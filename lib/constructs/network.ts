@@ -41,7 +41,10 @@ export class MeshNetwork extends Construct {
   /** Per zone: its public subnet, when the plan gives one. */
   public readonly publicSubnets: readonly (Subnet | undefined)[];
   public readonly internetGateway?: InternetGateway;
+  public readonly natGateways: readonly NatGateway[];
+  public readonly privateRouteTables: readonly RouteTable[];
   public readonly endpoints: AwsApiEndpoints;
+  public readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: MeshNetworkProps) {
     super(scope, id);
@@ -87,8 +90,9 @@ export class MeshNetwork extends Construct {
         return [zone, nat] as const;
       }),
     );
+    this.natGateways = [...natByZone.values()];
 
-    const privateRouteTables = network.zones.map((zone) => {
+    this.privateRouteTables = network.zones.map((zone) => {
       const table = new RouteTable(this, `private_route_table_${zone.index + 1}`, { vpcId, tags: { Name: names.zones[zone.index]!.privateRouteTable } });
       if (zone.natZone !== undefined) {
         new Route(this, `private_default_route_${zone.index + 1}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natByZone.get(zone.natZone)!.id });
@@ -103,7 +107,7 @@ export class MeshNetwork extends Construct {
         mapPublicIpOnLaunch: false,
         tags: { Name: names.zones[zone.index]!.privateSubnet },
       });
-      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: privateRouteTables[zone.index]!.id });
+      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
       return subnet;
     });
 
@@ -113,7 +117,7 @@ export class MeshNetwork extends Construct {
       subnetIds: this.privateSubnets.map((s) => s.id),
       namePrefix: names.vpc,
       interfaceServices: network.interfaceEndpoints,
-      routeTableIds: privateRouteTables.map((t) => t.id),
+      routeTableIds: this.privateRouteTables.map((t) => t.id),
     });
 
     new DefaultSecurityGroup(this, "default_security_group", { vpcId, tags: { ...tags, Name: names.defaultSecurityGroup } });
@@ -133,7 +137,7 @@ export class MeshNetwork extends Construct {
         "write-flow-logs": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [flowLogGroup.arn, `${flowLogGroup.arn}:*`])),
       },
     });
-    new FlowLog(this, "flow_log", {
+    this.flowLog = new FlowLog(this, "flow_log", {
       vpcId,
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",
