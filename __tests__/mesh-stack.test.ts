@@ -6,6 +6,7 @@ import { loadSpecFile } from "../lib/pipeline";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { CONSUL, ENVOY } from "../lib/versions";
 import { Testing } from "cdktf";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { MESH_SECRET_SLOTS } from "../lib/plan/containers";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { slot } from "../lib/plan/text";
@@ -569,5 +570,24 @@ describe("fixed addresses with publicInstances (the original's exposure, opted i
       .filter((i: any) => i.private_ip?.endsWith(".20"))
       .map((i: any) => i.subnet_id);
     expect(hostSubnets).toEqual(["${aws_subnet.network_public_subnet_1.id}", "${aws_subnet.network_public_subnet_2.id}"]);
+  });
+});
+
+// As aws-cdk-lib's constructs do, each construct exposes the resources it makes: a user composing
+// the stacks extends them (an app's own AWS permissions on its task role) without forking.
+describe("the constructs' resources, for users who extend them", () => {
+  it("lets a user grant a service's app its own permissions through the exposed task role", () => {
+    const app = Testing.app();
+    const stack = new MeshStack(app, "mesh", planOf());
+    const server = stack.services.find((s) => s.node.id === "service_http-server")!;
+    for (const exposed of [server.logGroup, server.executionRole.role, server.taskRole.role, server.taskDefinition, server.ecsService]) expect(exposed).toBeDefined();
+    for (const exposed of [stack.ecsHosts.role.role, stack.ecsHosts.securityGroup, stack.network.flowLog, stack.network.natGateways[0], stack.consulServers.nodes[0]!.role])
+      expect(exposed).toBeDefined();
+    new IamRolePolicy(stack, "app_reads_bucket", {
+      role: server.taskRole.role.name,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::app-bucket/*" }] }),
+    });
+    const doc = JSON.parse(Testing.synth(stack)) as Doc;
+    expect(doc.resource.aws_iam_role_policy!.app_reads_bucket.role).toBe("${aws_iam_role.service_http-server_task_role_role.name}");
   });
 });
