@@ -78,19 +78,19 @@ export function groupedByService(issues: readonly SpecIssue[]): SpecIssue[] {
     const match = issue.excerpt === undefined ? SERVICE_PATH.exec(issue.path) : null;
     return match ? { name: match[1]!, key: `${match[2]}\n${issue.message}`, field: match[2]! } : undefined;
   };
-  const services = new Map<string, string[]>();
-  for (const issue of issues) {
-    const at = keyOf(issue);
-    // A service with the same issue twice is one of the services.
-    if (at && !services.get(at.key)?.includes(at.name)) services.set(at.key, [...(services.get(at.key) ?? []), at.name]);
-  }
+  const keyed = issues.map((issue) => ({ issue, at: keyOf(issue) }));
+  // Each service once per key, however often it has the issue (linear: a Set per key).
+  const services = new Map<string, Set<string>>();
+  for (const { at } of keyed) if (at) (services.get(at.key) ?? services.set(at.key, new Set()).get(at.key)!).add(at.name);
   const shown: SpecIssue[] = [];
   const grouped = new Set<string>();
-  for (const issue of issues) {
-    const at = keyOf(issue);
-    const names = at ? services.get(at.key)! : [];
-    if (!at || names.length === 1) shown.push(issue);
-    else if (!grouped.has(at.key) && grouped.add(at.key)) shown.push({ path: `services.*${at.field}`, message: `${issue.message} (${names.length} services: ${listed(names)})` });
+  for (const { issue, at } of keyed) {
+    const names = at && services.get(at.key)!;
+    if (!at || !names || names.size === 1) shown.push(issue);
+    else if (!grouped.has(at.key)) {
+      grouped.add(at.key);
+      shown.push({ path: `services.*${at.field}`, message: `${issue.message} (${names.size} services: ${listed([...names])})` });
+    }
   }
   return shown;
 }
