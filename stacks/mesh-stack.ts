@@ -226,7 +226,8 @@ export class MeshStack extends MeshBaseStack {
 
   /**
    * Each zone's availability zone: the one the spec names, else the region's next available zone
-   * that the spec does not name (in the order the data source lists them).
+   * that the spec does not name (by name: the data source lists them sorted, and setsubtract's set
+   * is sorted again explicitly).
    */
   private availabilityZones(named: readonly (string | undefined)[]): string[] {
     if (named.every((zone): zone is string => zone !== undefined)) return [...named];

@@ -10,7 +10,8 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
 import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
-import { SERVICE_TOKEN_SECRET_DIR, serverTlsName, serviceTokenPath } from "../plan/server";
+import { SERVICE_TOKEN_SECRET_DIR, serviceTokenPath } from "../plan/names";
+import { serverTlsName } from "../plan/server";
 
 export interface ConsulSecretsProps {
   /** The cluster name: the SSM folder of the service token parameters. */

@@ -17,8 +17,6 @@ export interface SnapshotBucketProps extends AwsAccount {
   readonly kmsKeyArn: string;
   /** Days a snapshot is kept (older versions too). */
   readonly retentionDays: number;
-  /** The account whose principals may assume the restore role (its IAM policies decide who). */
-  readonly accountId: string;
 }
 
 /** The object reads the restore role has, and nobody else: a snapshot holds every token's secret and the Connect CA key. */

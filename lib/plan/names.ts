@@ -25,6 +25,24 @@ export function loginRolePath(clusterName: string): string {
   return `/${clusterName}/consul/login-roles`;
 }
 
+/** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
+export function serviceTokenPath(clusterName: string): string {
+  return `/${clusterName}/consul/service-tokens`;
+}
+
+/** Secrets Manager name prefix of the mesh's Consul secrets ("<this><secret>-"). */
+function consulSecretsPrefix(clusterName: string): string {
+  return `${clusterName}/consul/`;
+}
+
+/** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
+export const SERVICE_TOKEN_SECRET_DIR = "service-token";
+
+/** What every service token secret's name starts with (the service's name follows), which consul-acl-sync checks. */
+export function serviceTokenSecretPrefix(clusterName: string): string {
+  return `${consulSecretsPrefix(clusterName)}${SERVICE_TOKEN_SECRET_DIR}/`;
+}
+
 /** Kinds of AWS names with the limit each is checked against (lib/aws-limits.ts). */
 export type NameKind = keyof typeof NAME_LIMITS;
 
@@ -84,7 +102,7 @@ export function meshNames(inputs: MeshNameInputs) {
         natGateway: name(`NAT gateway ${z} (Name tag)`, "tagValue", `${c}-nat-${z}`),
       })),
     },
-    consulSecretsPrefix: name("Consul secrets (name_prefix)", "secretNamePrefix", `${c}/consul/`),
+    consulSecretsPrefix: name("Consul secrets (name_prefix)", "secretNamePrefix", consulSecretsPrefix(c)),
     cachePrefixes: {
       "ecr-public": name("ECR Public pull-through cache prefix", "ecrRepositoryPrefix", `${c}/ecrpublic`),
       "docker-hub": name("Docker Hub pull-through cache prefix", "ecrRepositoryPrefix", `${c}/dockerhub`),

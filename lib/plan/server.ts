@@ -9,7 +9,7 @@ import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
 import { slot } from "./text";
-import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath } from "./names";
+import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath, serviceTokenPath, serviceTokenSecretPrefix } from "./names";
 import {
   aclSyncScript,
   aclSyncTimer,
@@ -96,19 +96,6 @@ export function serverTlsName(datacenter: string): string {
  */
 export function serverIdHeaderValue(datacenter: string): string {
   return serverTlsName(datacenter);
-}
-
-/** The SSM path under which one parameter per agent service names its token's secret (an ARN only). */
-export function serviceTokenPath(clusterName: string): string {
-  return `/${clusterName}/consul/service-tokens`;
-}
-
-/** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
-export const SERVICE_TOKEN_SECRET_DIR = "service-token";
-
-/** What every service token secret's name starts with (the service's name follows), which consul-acl-sync checks. */
-export function serviceTokenSecretPrefix(clusterName: string): string {
-  return `${clusterName}/consul/${SERVICE_TOKEN_SECRET_DIR}/`;
 }
 
 /** BoundIAMPrincipalARNs of the dataplane auth method: every role under the task role path. */

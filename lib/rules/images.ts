@@ -5,9 +5,8 @@ import { ECS_CPU_ARCHITECTURE } from "../aws-limits";
 import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeysOf } from "../plan/images";
 import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
-import { listed } from "../issues";
+import { listed, type RuleResult } from "../issues";
 import { IMAGE_ARCHITECTURES } from "../versions";
-import type { RuleResult } from "../issues";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;

@@ -2,9 +2,8 @@
 // component a task runs must be listed for the servers' Consul line; a line past its end of
 // support, or an Envoy patch older than the newest the matrix knows, is a warning.
 import { COMPATIBILITY, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, type Versions } from "../versions";
-import type { SpecIssue } from "../issues";
+import type { RuleResult, SpecIssue } from "../issues";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "../issues";
 
 /** Warnings for the versions in effect on a day (YYYY-MM-DD): lines past their support, older Envoy patches. */
 export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: string): SpecIssue[] {

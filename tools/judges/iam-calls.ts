@@ -478,7 +478,9 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
       // What a container calls itself: the judge's own model of the program (go-discover), never the
       // plan's actions, which the grant is built from. The plan must state the same API (its endpoint
       // and route come from there), and nothing the judge has no model of.
-      const calls = planned.get(c.name)?.calls ?? [];
+      const container = planned.get(c.name);
+      if (!container) throw new Error(`${name}: ${c.name} is in the synthesized definition but not in its plan: the IAM judge cannot tell what it calls`);
+      const calls = container.calls ?? [];
       const unknown = calls.filter((call) => call.api !== "ec2");
       if (unknown.length > 0)
         throw new Error(`${name}: ${c.name} states calls the IAM judge has no model of (${unknown.map((u) => u.api).join(", ")}): teach the judge what it runs`);
