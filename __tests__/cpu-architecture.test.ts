@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { parseSpec } from "../lib/pipeline";
-import { SpecError, type SpecIssue } from "../lib/issues";
+import type { SpecIssue } from "../lib/issues";
+import { specIssues } from "./support/spec-issues";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { checkCpuArchitecture } from "../lib/rules/images";
 import { IMAGE_ARCHITECTURES } from "../lib/versions";
@@ -16,19 +17,10 @@ function withService(edit: (service: Record<string, unknown>) => void, hosts?: s
   return spec;
 }
 
-function issuesOf(input: MeshSpecInput): { errors: SpecIssue[]; warnings: SpecIssue[] } {
-  try {
-    return { errors: [], warnings: [...parseSpec(input, "t.yaml").warnings] };
-  } catch (error) {
-    if (error instanceof SpecError) return { errors: [...error.errors], warnings: [...error.warnings] };
-    throw error;
-  }
-}
-
 describe("CPU architecture of a service's tasks", () => {
   it("Fargate on ARM64: the task definition asks for it, and the app image's architecture is a warning nothing can check", () => {
     const input = withService((s) => Object.assign(s, { launchType: "FARGATE", cpuArchitecture: "ARM64", architecture: "dataplane" }));
-    const { errors, warnings } = issuesOf(input);
+    const { errors, warnings } = specIssues(input);
     expect(errors).toEqual([]);
     expect(warnings).toContainEqual({ path: "services.http-server.image", message: expect.stringContaining("must publish a linux/arm64 image") });
     const task = synthAllStacks(input).mesh.resource.aws_ecs_task_definition["service_http-server_task_definition"];
@@ -38,16 +30,18 @@ describe("CPU architecture of a service's tasks", () => {
   });
 
   it("EC2 tasks run on the hosts' architecture: another is an error naming both", () => {
-    expect(issuesOf(withService((s) => Object.assign(s, { cpuArchitecture: "ARM64" }))).errors).toEqual([
+    expect(specIssues(withService((s) => Object.assign(s, { cpuArchitecture: "ARM64" }))).errors).toEqual([
       { path: "services.http-server.cpuArchitecture", message: expect.stringMatching(/^ARM64 tasks cannot run on the ECS hosts, which are x86_64 \(t3\.\w+\)/) },
     ]);
     // Graviton hosts: EC2 tasks default to ARM64, and asking for X86_64 is the error.
-    const graviton = issuesOf(withService(() => {}, "m7g.large"));
+    const graviton = specIssues(withService(() => {}, "m7g.large"));
     expect(graviton.errors).toEqual([]);
     // EC2 on Graviton ran ARM64 before the setting existed: no new warning, no runtime_platform.
     expect(graviton.warnings.filter((w) => w.message.includes("arm64"))).toEqual([]);
     expect(synthAllStacks(withService(() => {}, "m7g.large")).mesh.resource.aws_ecs_task_definition["service_http-server_task_definition"].runtime_platform).toBeUndefined();
-    expect(issuesOf(withService((s) => Object.assign(s, { cpuArchitecture: "X86_64" }), "m7g.large")).errors.map((e) => e.path)).toEqual(["services.http-server.cpuArchitecture"]);
+    expect(specIssues(withService((s) => Object.assign(s, { cpuArchitecture: "X86_64" }), "m7g.large")).errors.map((e) => e.path)).toEqual([
+      "services.http-server.cpuArchitecture",
+    ]);
   });
 });
 

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSpecFile, parseSpec } from "../lib/pipeline";
-import { SpecError, type SpecIssue } from "../lib/issues";
+import { specIssues } from "./support/spec-issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { DATAPLANE_CONTAINERS, DATAPLANE_STOP, taskRolePath } from "../lib/plan/dataplane";
@@ -27,16 +27,6 @@ const NAMES = DATAPLANE_CONTAINERS;
 
 const containersOf = (stacks: Doc, service: string): any[] => JSON.parse(stacks.mesh.resource.aws_ecs_task_definition[`service_${service}_task_definition`].container_definitions);
 const consulEcsConfigOf = (container: any): any => JSON.parse(container.environment.find((e: any) => e.name === "CONSUL_ECS_CONFIG_JSON").value);
-
-function errorsOf(input: MeshSpecInput): SpecIssue[] {
-  try {
-    parseSpec(input, "test.yaml");
-  } catch (error) {
-    if (error instanceof SpecError) return [...error.errors];
-    throw error;
-  }
-  return [];
-}
 
 /** Every resource, data source and output address whose JSON differs between two syntheses. */
 function changedAddresses(before: Doc, after: Doc): string[] {
@@ -180,13 +170,13 @@ describe("the stop sequence of a dataplane task", () => {
   it("rejects a delay whose sequence would not fit in 120 s, and a delay without the image's entrypoint", () => {
     const long = productionInput() as any;
     long.services.web.shutdownDelaySeconds = 91;
-    expect(errorsOf(long)).toContainEqual({ path: "services.web.shutdownDelaySeconds", message: expect.stringMatching(/takes 121 s .* over ECS's 120 s/) });
+    expect(specIssues(long).errors).toContainEqual({ path: "services.web.shutdownDelaySeconds", message: expect.stringMatching(/takes 121 s .* over ECS's 120 s/) });
     long.services.web.shutdownDelaySeconds = 90;
-    expect(errorsOf(long)).toEqual([]);
+    expect(specIssues(long).errors).toEqual([]);
     const noEntryPoint = productionInput() as any;
     delete noEntryPoint.services.web.entryPoint;
     noEntryPoint.services.web.shutdownDelaySeconds = 5;
-    expect(errorsOf(noEntryPoint)).toContainEqual({ path: "services.web.entryPoint", message: expect.stringMatching(/replaces the image's entrypoint/) });
+    expect(specIssues(noEntryPoint).errors).toContainEqual({ path: "services.web.entryPoint", message: expect.stringMatching(/replaces the image's entrypoint/) });
   });
 });
 
@@ -382,7 +372,7 @@ describe("every shipped spec", () => {
         for (const service of Object.values<any>(spec.services)) delete service.architecture;
         // A Fargate agent task's anonymous Envoy pull is a rule of its own (deployability.test.ts).
         if (architecture === "agent") spec.images = { ...spec.images, allowAnonymousDockerHubPulls: true };
-        expect(errorsOf(spec), `${name} as ${architecture}`).toEqual([]);
+        expect(specIssues(spec).errors, `${name} as ${architecture}`).toEqual([]);
       }
     }
     // The default's HTTP check times out after 1 s in Consul; an ECS check needs at least 2 s.
@@ -399,7 +389,7 @@ describe("versions", () => {
   it("rejects a consul-dataplane outside HashiCorp's table for the servers' Consul line, naming the field", () => {
     const input = productionInput() as any;
     input.versions = { consul: "1.22.7", consulDataplane: "2.0.1" };
-    expect(errorsOf(input)).toContainEqual({
+    expect(specIssues(input).errors).toContainEqual({
       path: "versions.consulDataplane",
       message: expect.stringMatching(/2\.0\.1 is not in HashiCorp's Envoy and Consul Dataplane table for Consul 1\.22\.x/),
     });
@@ -408,6 +398,6 @@ describe("versions", () => {
   it("accepts the Consul 1.22 line with a dataplane from its own row", () => {
     const input = productionInput() as any;
     input.versions = { consul: "1.22.7", consulDataplane: "1.9.9" };
-    expect(errorsOf(input)).toEqual([]);
+    expect(specIssues(input).errors).toEqual([]);
   });
 });

@@ -12,7 +12,9 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import type { MeshPlan } from "../lib/plan/types";
 import { type AwsCall, evaluateIam, iamTableRows, type IamReport, StackValues, type TerraformDoc } from "../tools/judges/iam";
-import { meshCalls } from "../tools/judges/iam-calls";
+import { declaredCalls, meshCalls, scriptCalls } from "../tools/judges/iam-calls";
+import { discoverServers } from "../lib/plan/aws-apis";
+import type { AwsApiCall } from "../lib/plan/types";
 import { MeshStack } from "../stacks/mesh-stack";
 import { planOf, synthAllStacks } from "./support/synth";
 
@@ -307,6 +309,82 @@ describe("what the judge reports", () => {
       "allowed",
       "server-placement #3",
     ]);
+  });
+});
+
+/** The message a judge stops with; a judge that goes on fails the test. */
+function refusal(judgeIt: () => unknown): string {
+  try {
+    judgeIt();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("the judge went on");
+}
+
+describe("what the judge refuses to judge", () => {
+  const DATAPLANE = "dataplane tasks with a fixed server";
+  const dataplaneSpec = SPECS.find(([n]) => n === DATAPLANE)![1];
+  const dataplaneMesh = () => synthAllStacks(dataplaneSpec).mesh as TerraformDoc;
+  /** The dataplane plan with calls added to http-server's app container (its synthesized definition runs no discovery). */
+  function withAppCalls(calls: readonly AwsApiCall[]): MeshPlan {
+    const plan = planOf(dataplaneSpec);
+    return {
+      ...plan,
+      services: plan.services.map((s) =>
+        s.name !== "http-server"
+          ? s
+          : { ...s, task: { ...s.task, containers: s.task.containers.map((c) => (c.name === "app" ? { ...c, calls: [...(c.calls ?? []), ...calls] } : c)) } },
+      ),
+    };
+  }
+
+  it("an aws command a server script runs that it has no entry for", () => {
+    const mesh = synthAllStacks(DEFAULT_SPEC).mesh as TerraformDoc;
+    const script = mesh.locals.consul_servers_server_1_user_data as string;
+    expect(script.startsWith("#!/bin/bash\n")).toBe(true);
+    mesh.locals.consul_servers_server_1_user_data = script.replace("#!/bin/bash\n", "#!/bin/bash\naws sts get-caller-identity --output json\n");
+    expect(refusal(() => scriptCalls(new StackValues("mesh", mesh)))).toBe(
+      "aws sts get-caller-identity: the IAM judge has no entry for this command: add one to cliCalls (tools/judges/iam-calls.ts)",
+    );
+  });
+
+  it("a call a container plan states on an API it has no model of", () => {
+    const values = new StackValues("mesh", dataplaneMesh());
+    expect(declaredCalls(values, withAppCalls([])).length).toBeGreaterThan(0);
+    expect(refusal(() => declaredCalls(values, withAppCalls([{ api: "secretsmanager", actions: ["secretsmanager:GetSecretValue"], why: "its own secret" }])))).toBe(
+      "service_http-server_task_definition: app states calls the IAM judge has no model of (secretsmanager): teach the judge what it runs",
+    );
+  });
+
+  it("server discovery (ec2) in a container plan whose synthesized definition runs none", () => {
+    const values = new StackValues("mesh", dataplaneMesh());
+    expect(refusal(() => declaredCalls(values, withAppCalls([discoverServers("app")])))).toBe(
+      "service_http-server_task_definition: app has an ec2 call in its container plan, but its definition runs no server discovery",
+    );
+  });
+
+  it("a task definition whose family no task of the plan has", () => {
+    const mesh = dataplaneMesh();
+    mesh.resource.aws_ecs_task_definition["service_http-server_task_definition"].family = "someone-elses-family";
+    expect(refusal(() => declaredCalls(new StackValues("mesh", mesh), planOf(dataplaneSpec)))).toBe("mesh: the plan has no task of family someone-elses-family");
+  });
+
+  it("a stack whose AWS provider's region is not a literal, or is missing", async () => {
+    const stacks = synthAllStacks(dataplaneSpec) as Record<string, TerraformDoc>;
+    stacks.mesh!.provider.aws[0].region = "${var.aws_region}";
+    const message = 'mesh: its AWS provider has no literal region ("${var.aws_region}"): the judge cannot tell which ARNs are this stack\'s';
+    expect(refusal(() => meshCalls(stacks, planOf(dataplaneSpec)))).toBe(message);
+    expect(
+      await evaluateIam(stacks, []).then(
+        () => "accepted",
+        (error: Error) => error.message,
+      ),
+    ).toBe(message);
+    delete stacks.mesh!.provider.aws[0].region;
+    expect(refusal(() => new StackValues("mesh", stacks.mesh!))).toBe(
+      "mesh: its AWS provider has no literal region (undefined): the judge cannot tell which ARNs are this stack's",
+    );
   });
 });
 

@@ -199,26 +199,51 @@ const DATAPLANE = {
   command: ["consul-dataplane", "-config-file", "/consul/c.json"],
 };
 
+/** The servers' RPC from their own group: what marks a group as the Consul servers'. */
+const SERVER_RPC: [string, string, Body] = [
+  "aws_vpc_security_group_ingress_rule",
+  "rpc",
+  {
+    security_group_id: "${aws_security_group.servers.id}",
+    referenced_security_group_id: "${aws_security_group.servers.id}",
+    ip_protocol: "tcp",
+    from_port: 8300,
+    to_port: 8300,
+  },
+];
 /** A Consul server group (RPC from itself) and one more ingress rule on it. */
 const servers = (extra: Body, ...more: TerraformJson[]): TerraformJson =>
+  merge(res(SERVER_RPC, ["aws_vpc_security_group_ingress_rule", "r", { security_group_id: "${aws_security_group.servers.id}", description: "test rule", ...extra }]), ...more);
+const FROM_TASKS = { referenced_security_group_id: "${aws_security_group.tasks.id}", ip_protocol: "tcp", from_port: 8300, to_port: 8300 };
+/** The same server group written with inline blocks: RPC from itself (self), and one more block. */
+const inlineServers = (extra: Body, ...more: TerraformJson[]): TerraformJson =>
   merge(
-    res(
-      [
-        "aws_vpc_security_group_ingress_rule",
-        "rpc",
-        {
-          security_group_id: "${aws_security_group.servers.id}",
-          referenced_security_group_id: "${aws_security_group.servers.id}",
-          ip_protocol: "tcp",
-          from_port: 8300,
-          to_port: 8300,
-        },
-      ],
-      ["aws_vpc_security_group_ingress_rule", "r", { security_group_id: "${aws_security_group.servers.id}", description: "test rule", ...extra }],
-    ),
+    res([
+      "aws_security_group",
+      "servers",
+      {
+        description: "servers",
+        ingress: [
+          { description: "RPC between servers", protocol: "tcp", from_port: 8300, to_port: 8300, self: true },
+          { description: "test rule", ...extra },
+        ],
+      },
+    ]),
     ...more,
   );
-const FROM_TASKS = { referenced_security_group_id: "${aws_security_group.tasks.id}", ip_protocol: "tcp", from_port: 8300, to_port: 8300 };
+const INLINE_FROM_TASKS = { protocol: "tcp", from_port: 8300, to_port: 8300, security_groups: ["${aws_security_group.tasks.id}"] };
+/** An aws_security_group_rule (type ingress) on the servers' group; `servers` is marked by SERVER_RPC or by `rpc` below. */
+const legacyRule = (body: Body): [string, string, Body] => [
+  "aws_security_group_rule",
+  "legacy",
+  { type: "ingress", security_group_id: "${aws_security_group.servers.id}", description: "test rule", ...body },
+];
+const LEGACY_FROM_TASKS = { protocol: "tcp", from_port: 8300, to_port: 8300, source_security_group_id: "${aws_security_group.tasks.id}" };
+const LEGACY_SERVER_RPC: [string, string, Body] = [
+  "aws_security_group_rule",
+  "rpc",
+  { type: "ingress", security_group_id: "${aws_security_group.servers.id}", description: "RPC between servers", protocol: "tcp", from_port: 8300, to_port: 8300, self: true },
+];
 const AGENT_TASK = task([{ ...GOOD_CONTAINER, name: "consul-agent", portMappings: [{ containerPort: 8301, protocol: "tcp" }] }]);
 
 const loginRole = (name: string): [string, string, Body] => ["aws_iam_role", name, { path: "/consul-ecs/mesh/", assume_role_policy: "{}" }];
@@ -241,6 +266,12 @@ const BAD: BadCase[] = [
     address: "aws_iam_role.web",
   },
   { rule: "MESH_DATAPLANE_LOGIN", name: "dataplane tasks without a reaper", doc: task([DATAPLANE, GOOD_CONTAINER]), address: TD },
+  {
+    rule: "MESH_DATAPLANE_LOGIN",
+    name: "a task definition it cannot read (it may run consul-dataplane), without a reaper",
+    doc: task([], { container_definitions: "${jsonencode(local.containers)}" }),
+    address: TD,
+  },
   {
     rule: "MESH_DATAPLANE_LOGIN",
     name: "a role's unique ID in a parameter the servers do not read",
@@ -275,6 +306,43 @@ const BAD: BadCase[] = [
     address: RULE_ON_SERVERS,
   },
   { rule: "MESH_SERVER_EXPOSURE", name: "server RPC from the tasks, with no agent task", doc: servers(FROM_TASKS, task([DATAPLANE])), address: RULE_ON_SERVERS },
+  // The same exposures written as inline ingress blocks and as aws_security_group_rule resources.
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from the tasks, with no agent task, in an inline block",
+    doc: inlineServers(INLINE_FROM_TASKS, task([DATAPLANE])),
+    address: "aws_security_group.servers",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server gossip from a CIDR, in an inline block",
+    doc: inlineServers({ protocol: "udp", from_port: 8301, to_port: 8301, cidr_blocks: ["10.0.0.0/16"] }, AGENT_TASK),
+    address: "aws_security_group.servers",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "the servers' DNS open to the tasks, in an inline block",
+    doc: inlineServers({ ...INLINE_FROM_TASKS, from_port: 8600, to_port: 8600 }, AGENT_TASK),
+    address: "aws_security_group.servers",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from the tasks, with no agent task, as an aws_security_group_rule",
+    doc: merge(res(SERVER_RPC, legacyRule(LEGACY_FROM_TASKS)), task([DATAPLANE])),
+    address: "aws_security_group_rule.legacy",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from a CIDR, as an aws_security_group_rule",
+    doc: merge(res(SERVER_RPC, legacyRule({ protocol: "tcp", from_port: 8300, to_port: 8300, cidr_blocks: ["10.0.0.0/16"] })), AGENT_TASK),
+    address: "aws_security_group_rule.legacy",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from the tasks, with no agent task, the servers' group marked by an aws_security_group_rule (self)",
+    doc: merge(res(LEGACY_SERVER_RPC, legacyRule(LEGACY_FROM_TASKS)), task([DATAPLANE])),
+    address: "aws_security_group_rule.legacy",
+  },
   {
     rule: "MESH_SERVER_EXPOSURE",
     name: "auto_encrypt's allow_tls in the servers' user data, with no agent task",
@@ -681,6 +749,21 @@ const GOOD: GoodCase[] = [
   },
   { rule: "MESH_PROXY_ADMIN", name: "consul-dataplane, the architecture's documented boundary", doc: task([DATAPLANE, GOOD_CONTAINER]) },
   { rule: "MESH_SERVER_EXPOSURE", name: "server RPC from the tasks that run agents", doc: servers(FROM_TASKS, AGENT_TASK) },
+  { rule: "MESH_SERVER_EXPOSURE", name: "server RPC from the tasks that run agents, in an inline block", doc: inlineServers(INLINE_FROM_TASKS, AGENT_TASK) },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "server RPC from the tasks that run agents, as aws_security_group_rule resources",
+    doc: merge(res(LEGACY_SERVER_RPC, legacyRule(LEGACY_FROM_TASKS)), AGENT_TASK),
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "dataplane tasks: gRPC TLS from the tasks in an inline block, the reaper's ECS access",
+    doc: inlineServers(
+      { ...INLINE_FROM_TASKS, from_port: 8503, to_port: 8503 },
+      task([DATAPLANE]),
+      rolePolicy({ Effect: "Allow", Action: ["ecs:DescribeTasks"], Resource: "arn:aws:ecs:*:*:task/c/*" }),
+    ),
+  },
   {
     rule: "MESH_SERVER_EXPOSURE",
     name: "dataplane tasks: gRPC TLS from the tasks, the reaper's ECS access",
@@ -956,6 +1039,19 @@ describe("policy rules", () => {
     expect(byId(c.rule).check(c.doc, c.options)).toEqual([]);
   });
 
+  it("MESH_DATAPLANE_LOGIN says it cannot read a task definition, whether or not a role may reap", () => {
+    const opaque = task([], { container_definitions: "${jsonencode(local.containers)}" });
+    for (const doc of [opaque, merge(opaque, rolePolicy(REAPER))]) {
+      expect(byId("MESH_DATAPLANE_LOGIN").check(doc)).toEqual([
+        {
+          rule: "MESH_DATAPLANE_LOGIN",
+          address: TD,
+          message: "container_definitions is not a JSON array literal: cannot tell whether the task runs consul-dataplane and needs the reaper",
+        },
+      ]);
+    }
+  });
+
   it("accepts a fully compliant mini stack", () => {
     const doc = merge(
       res(
@@ -1070,6 +1166,24 @@ describe("the synthesized stacks of every example spec", () => {
       "MESH_SERVER_EXPOSURE aws_vpc_security_group_ingress_rule.rpc_from_tasks",
       "MESH_SERVER_EXPOSURE aws_launch_template.consul_servers_server_2_launch_template",
     ]);
+    // The same RPC to the tasks, added as an inline block on the servers' group and as an aws_security_group_rule (a user's own resources).
+    expect(
+      rulesAfter((doc) => {
+        const tasks = "${aws_security_group.ecs_task_security_group_group.id}";
+        (doc.resource!.aws_security_group_rule ??= {}).rpc_from_tasks = {
+          type: "ingress",
+          security_group_id: "${aws_security_group.consul_servers_security_group_group.id}",
+          source_security_group_id: tasks,
+          protocol: "tcp",
+          from_port: 8300,
+          to_port: 8300,
+          description: "RPC",
+        };
+        resource(doc, "aws_security_group", "consul_servers_security_group_group").ingress = [
+          { description: "RPC and HTTP", protocol: "tcp", from_port: 8300, to_port: 8500, security_groups: [tasks] },
+        ];
+      }),
+    ).toEqual(["MESH_SERVER_EXPOSURE aws_security_group.consul_servers_security_group_group", "MESH_SERVER_EXPOSURE aws_security_group_rule.rpc_from_tasks"]);
     // A service's login role no longer pinned by its unique ID; the reaper's permission gone.
     expect(rulesAfter((doc) => delete doc.resource!.aws_ssm_parameter!.service_web_login_role_parameter)).toEqual(["MESH_DATAPLANE_LOGIN aws_iam_role.service_web_task_role_role"]);
     expect(

@@ -53,6 +53,19 @@ describe("the servers' scripts with hostile inputs", () => {
     );
   });
 
+  it("reports a reaper that asks ECS about another cluster's tasks", () => {
+    const another = "arn:aws:ecs:us-east-1:111122223333:cluster/another-mesh";
+    const problems = judgeScriptInputs(
+      edited((u) => u.replace(`jq -cn --arg cluster "$CLUSTER_ARN" '{cluster: $cluster,`, `jq -cn --arg cluster "${another}" '{cluster: $cluster,`)),
+    );
+    expect(problems).toEqual([`mesh/consul_servers_server_1_launch_template consul-task-reaper.service: describe-tasks asks about cluster "${another}", not this mesh's`]);
+  });
+
+  it("reports a reaper that deregisters the service of a task ECS reports running", () => {
+    const problems = judgeScriptInputs(edited((u) => u.replace(`'.[] | select(.task == "" or (.task as $t`, `'.[] | select(true or (.task as $t`)));
+    expect(problems).toEqual(["mesh/consul_servers_server_1_launch_template consul-task-reaper.service: deregistered the service of a running task"]);
+  });
+
   it("reports a sync that deletes in a run that met hostile parameters", () => {
     const problems = judgeScriptInputs(edited((u) => u.replace(/if \(\(skipped\)\); then\n[^\n]*\n {2}exit 1\nfi\n/, "")));
     expect(problems).toEqual(

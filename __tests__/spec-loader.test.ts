@@ -11,23 +11,12 @@ import { formatSpecIssues, MAX_LISTED_ISSUES, SpecError, type SpecIssue } from "
 import { SPEC_LIMITS } from "../lib/spec/limits";
 import { loadSpecFile, parseSpec } from "../lib/pipeline";
 import { parseDocument } from "../lib/spec/document";
+import { rejectionOf } from "./support/spec-issues";
 import { REPORT_FILES, REPORT_NAME, writeErrorReport } from "../lib/synth-report";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spec-loader-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** The SpecError a spec (a value, or YAML/JSON text) is rejected with. */
-function rejection(input: unknown): SpecError {
-  try {
-    parseSpec(typeof input === "string" ? parseDocument(input, "t.yaml") : input, "t.yaml");
-  } catch (error) {
-    if (error instanceof SpecError) return error;
-    throw error;
-  }
-  throw new Error("the spec was accepted");
-}
-
-const errorsOf = (input: unknown): SpecIssue[] => [...rejection(input).errors];
 const paths = (issues: readonly SpecIssue[]) => issues.map((issue) => issue.path);
 
 /** The default spec with changes: every bad spec below differs from a good one in a few places. */
@@ -39,13 +28,13 @@ function specWith(change: (spec: any) => void): unknown {
 
 describe("every layer in one run", () => {
   it("checks the fields of a badly named service, and the rules on the other services", () => {
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => {
         s.services.Bad_Name = { image: 5, port: 8080 };
         s.services["http-server"].count = "3";
         s.services["http-client"].image = "curlimages/curl:latest";
       }),
-    );
+    ).errors;
     expect(errors).toEqual([
       { path: "services.http-server.count", message: expect.stringMatching(/expected number/) },
       { path: "services.Bad_Name", message: expect.stringMatching(/^invalid name: must be lowercase letters/) },
@@ -55,13 +44,13 @@ describe("every layer in one run", () => {
   });
 
   it("does not call a service unknown because it was left out for a bad field", () => {
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => {
         s.services["http-server"].port = "eighty";
         s.services["http-client"].upstreams.push({ destination: "http-sever", localBindPort: 9000 });
         s.intentions = [{ source: "http-client", destination: "http-server", action: "deny" }];
       }),
-    );
+    ).errors;
     expect(errors).toEqual([
       { path: "services.http-server.port", message: expect.stringMatching(/expected number/) },
       // A real typo next to it is still reported.
@@ -71,9 +60,9 @@ describe("every layer in one run", () => {
 
   it("maps intentions back to their place in the file when a broken one is left out", () => {
     const intention = { source: "http-client", destination: "http-server", action: "deny" };
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => (s.intentions = [{ ...intention, action: "block" }, intention, { ...intention }, { source: "nope", destination: "http-server", action: "allow" }])),
-    );
+    ).errors;
     expect(errors).toEqual([
       { path: "intentions[0].action", message: expect.stringMatching(/expected one of "allow"\|"deny"/) },
       { path: "intentions[3].source", message: expect.stringMatching(/unknown service "nope"/) },
@@ -82,14 +71,14 @@ describe("every layer in one run", () => {
   });
 
   it("does not judge the network on defaults while a network setting is broken, but still checks the services", () => {
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => {
         s.network = { vpcCidr: "172.16.0.0/33", zones: [{ privateSubnet: "172.16.1.0/24", publicSubnet: "172.16.0.0/28" }] };
         s.consul.serverPrivateIps = ["172.16.1.10"];
         s.ecsHosts.privateIps = ["172.16.1.20", "172.16.1.21"];
         s.services["http-server"].port = 8500;
       }),
-    );
+    ).errors;
     expect(errors).toEqual([
       { path: "network.vpcCidr", message: "must be an IPv4 CIDR block such as 10.0.0.0/16" },
       { path: "services.http-server.port", message: expect.stringMatching(/consul-agent's Consul HTTP API/) },
@@ -97,24 +86,24 @@ describe("every layer in one run", () => {
   });
 
   it("leaves out a broken TLS edge without holding back the other rules", () => {
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => {
         s.tlsEdge = { cpu: 300 };
         s.ecsHosts.privateIps[0] = "10.0.101.1";
       }),
-    );
+    ).errors;
     expect(paths(errors)).toEqual(["tlsEdge.cpu", "ecsHosts.privateIps[0]"]);
   });
 
   it("reports only the structure when no service is sound, or the document is not a mapping", () => {
-    expect(errorsOf(specWith((s) => (s.services = { "http-server": { image: 1 } })))).toEqual([
+    expect(rejectionOf(specWith((s) => (s.services = { "http-server": { image: 1 } }))).errors).toEqual([
       { path: "services.http-server.image", message: expect.stringMatching(/expected string/) },
     ]);
-    expect(errorsOf(["services"])).toEqual([{ path: "(root)", message: expect.stringMatching(/expected object/) }]);
+    expect(rejectionOf(["services"]).errors).toEqual([{ path: "(root)", message: expect.stringMatching(/expected object/) }]);
   });
 
   it("strips unknown keys and still runs every rule (the document's warnings too)", () => {
-    const error = rejection(
+    const error = rejectionOf(
       specWith((s) => {
         s.ecsHosts.instanceType = "m6i.large";
         s.services["http-client"].upstreamz = [];
@@ -136,17 +125,17 @@ describe("spec documents", () => {
   });
 
   it("reports a YAML syntax error once, with line, column and the yaml library's code frame", () => {
-    const errors = errorsOf("services:\n  web:\n    image: a:1\n   port: 80\n");
+    const errors = rejectionOf("services:\n  web:\n    image: a:1\n   port: 80\n").errors;
     expect(errors).toEqual([{ path: "line 4, column 1", message: "All mapping items must start at the same column", excerpt: "    image: a:1\n   port: 80\n^" }]);
-    expect(errorsOf("services:\n  a: [\n")).toHaveLength(1);
+    expect(rejectionOf("services:\n  a: [\n").errors).toHaveLength(1);
   });
 
   it("reports JSON that JSON.parse rejects through the YAML parser, with a position", () => {
-    expect(errorsOf('{\n  "services": {\n    "a": { "image": "x:1", }\n  ,,}\n}')[0]).toMatchObject({ path: "line 4, column 4", excerpt: expect.stringContaining("^") });
+    expect(rejectionOf('{\n  "services": {\n    "a": { "image": "x:1", }\n  ,,}\n}').errors[0]).toMatchObject({ path: "line 4, column 4", excerpt: expect.stringContaining("^") });
   });
 
   it("rejects duplicate keys in JSON, escaped or not", () => {
-    expect(errorsOf('{"services": {"web": {"image": "a:1"},\n "w\\u0065b": {"image": "b:1"}}}')).toEqual([
+    expect(rejectionOf('{"services": {"web": {"image": "a:1"},\n "w\\u0065b": {"image": "b:1"}}}').errors).toEqual([
       {
         path: "line 2, column 2",
         message: expect.stringMatching(/^duplicate key "web" \(first at line 1, column 15\); keys must be unique/),
@@ -156,19 +145,19 @@ describe("spec documents", () => {
   });
 
   it("rejects YAML keys that would become the same property, and keys that are not plain values", () => {
-    expect(errorsOf("services:\n  1: {image: a:1}\n  '1': {image: b:1}\n")).toEqual([
+    expect(rejectionOf("services:\n  1: {image: a:1}\n  '1': {image: b:1}\n").errors).toEqual([
       expect.objectContaining({ path: "line 3, column 3", message: expect.stringMatching(/duplicate key "1"/) }),
     ]);
-    expect(errorsOf("services:\n  ? [a, b]\n  : {image: a:1}\n")).toEqual([
+    expect(rejectionOf("services:\n  ? [a, b]\n  : {image: a:1}\n").errors).toEqual([
       expect.objectContaining({ path: "line 2, column 5", message: expect.stringMatching(/a key must be a plain value/) }),
     ]);
   });
 
   it("rejects tags, which would turn a value into something else or be dropped silently", () => {
-    expect(errorsOf("services:\n  web: {image: !Ref Image, port: 80}\n")).toEqual([
+    expect(rejectionOf("services:\n  web: {image: !Ref Image, port: 80}\n").errors).toEqual([
       expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: !Ref; a spec holds plain values .*remove the tag$/) }),
     ]);
-    expect(errorsOf("services:\n  web: {image: !!binary aGVsbG8=, port: 80}\n")).toEqual([
+    expect(rejectionOf("services:\n  web: {image: !!binary aGVsbG8=, port: 80}\n").errors).toEqual([
       expect.objectContaining({ path: "line 2, column 16", message: expect.stringMatching(/^Unresolved tag: tag:yaml\.org,2002:binary;/) }),
     ]);
   });
@@ -178,7 +167,7 @@ describe("spec documents", () => {
   });
 
   it("rejects a file with more than one document", () => {
-    expect(errorsOf("services: {}\n---\nname: x\n")).toEqual([expect.objectContaining({ message: expect.stringMatching(/more than one YAML document/) })]);
+    expect(rejectionOf("services: {}\n---\nname: x\n").errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/more than one YAML document/) })]);
   });
 
   it("accepts an anchor reused by many services (aliases are not a bomb)", () => {
@@ -189,8 +178,8 @@ describe("spec documents", () => {
   });
 
   it("rejects aliases without an anchor, and aliases inside their own anchor", () => {
-    expect(errorsOf("services: *nope\n")).toEqual([expect.objectContaining({ path: "line 1, column 11", message: "alias *nope has no anchor &nope before it" })]);
-    expect(errorsOf("services: &loop {web: *loop}\n")).toEqual([
+    expect(rejectionOf("services: *nope\n").errors).toEqual([expect.objectContaining({ path: "line 1, column 11", message: "alias *nope has no anchor &nope before it" })]);
+    expect(rejectionOf("services: &loop {web: *loop}\n").errors).toEqual([
       expect.objectContaining({ path: "line 1, column 23", message: expect.stringMatching(/inside the value it refers to/) }),
     ]);
   });

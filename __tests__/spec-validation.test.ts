@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../lib/pipeline";
 import { parseDocument } from "../lib/spec/document";
-import { SpecError, type SpecIssue } from "../lib/issues";
+import type { SpecError } from "../lib/issues";
+import { rejectionOf } from "./support/spec-issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import type { ContainerPlan, MeshPlan } from "../lib/plan/types";
@@ -14,16 +15,6 @@ function specWith(change: (spec: any) => void): MeshSpecInput {
   const spec = structuredClone(DEFAULT_SPEC) as any;
   change(spec);
   return spec;
-}
-
-function errorsOf(input: unknown): SpecIssue[] {
-  try {
-    parseSpec(input, "test.yaml");
-  } catch (error) {
-    if (error instanceof SpecError) return [...error.errors];
-    throw error;
-  }
-  throw new Error("the spec was accepted");
 }
 
 const client = (spec: any) => spec.services["http-client"];
@@ -260,12 +251,12 @@ describe("spec validation", () => {
   });
 
   it.each(badSpecs)("rejects %s", (_name, change, path, message) => {
-    const errors = errorsOf(specWith(change));
+    const errors = rejectionOf(specWith(change)).errors;
     expect(errors, JSON.stringify(errors, null, 2)).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 
   it("reports every error of a spec in one run", () => {
-    const errors = errorsOf(
+    const errors = rejectionOf(
       specWith((s) => {
         client(s).upstreamz = [];
         client(s).upstreams[0].destination = "nope";
@@ -273,7 +264,7 @@ describe("spec validation", () => {
         s.ecsHosts.privateIps[0] = "10.0.101.1";
         s.consul.servers = 4;
       }),
-    );
+    ).errors;
     expect(errors.map((e) => e.path)).toEqual(
       expect.arrayContaining(["services.http-client", "services.http-client.upstreams[0].destination", "services.http-server.image", "ecsHosts.privateIps[0]", "consul.servers"]),
     );
@@ -321,7 +312,7 @@ describe("spec validation", () => {
   });
 
   it("reports an ENI shortfall once, on the instance type, with its fix (not again per service as a rollout peak)", () => {
-    expect(errorsOf(specWith((s) => (server(s).count = 4)))).toEqual([
+    expect(rejectionOf(specWith((s) => (server(s).count = 4))).errors).toEqual([
       { path: "ecsHosts.instanceType", message: expect.stringMatching(/at most 4 awsvpc tasks .* want 5; .*Use a larger type, more hosts or fewer tasks/) },
     ]);
   });

@@ -22,8 +22,7 @@ import { ENVOY } from "../lib/versions";
 const leftovers: string[] = [];
 afterAll(() => leftovers.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 import { planOf, synthAllStacks } from "./support/synth";
-import { parseSpec } from "../lib/pipeline";
-import { SpecError, type SpecIssue } from "../lib/issues";
+import { specIssues } from "./support/spec-issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 
@@ -390,16 +389,6 @@ describe("the tls-edge spec", () => {
 
 /** A mesh spec (the default) with this tlsEdge section and other top-level fields. */
 const meshWith = (tlsEdge: TlsEdgeSpecInput, more: Partial<MeshSpecInput> = {}): MeshSpecInput => ({ ...structuredClone(DEFAULT_SPEC), ...more, tlsEdge });
-
-/** What the spec stage reports (schema, then the rules): errors stop before any stack is built. */
-function specIssues(input: MeshSpecInput): { errors: readonly SpecIssue[]; warnings: readonly SpecIssue[] } {
-  try {
-    return { errors: [], warnings: parseSpec(input, "test.yaml").warnings };
-  } catch (error) {
-    if (error instanceof SpecError) return { errors: error.errors, warnings: error.warnings };
-    throw error;
-  }
-}
 
 describe("every check of the TLS edge is a spec rule with a path and a fix", () => {
   // Each was a construct or stack check ("Synthesis failed", no spec path) or no check at all.

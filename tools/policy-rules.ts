@@ -242,52 +242,76 @@ interface SgRule {
   toPort: unknown;
   cidrs: string[];
   description: unknown;
-  /** Rule resources (aws_vpc_security_group_*_rule): the group it belongs to, and the group it admits. */
+  /** The group the rule belongs to (its resource name), when the rule names it by reference. */
   group?: string;
-  peer?: string;
+  /** The stack's security groups it admits, by resource name (`self` is the rule's own group). */
+  peers: string[];
+  /** What else it admits: CIDR blocks, prefix lists, groups not named by a reference to the stack's (an ID, a variable). */
+  otherSources: string[];
 }
 
-const securityGroupOf = (value: unknown) => /aws_security_group\.([\w-]+)\./.exec(strings(value)[0] ?? "")?.[1];
+/** The resource name of the stack's security group a value refers to (`${aws_security_group.NAME.id}`). */
+const securityGroupOf = (value: string) => /(?<![\w.])aws_security_group\.([\w-]+)\./.exec(value)?.[1];
+
+/** The sources of a rule: the stack's groups it admits (its own for `self`), and every other source. */
+function sourcesOf(group: string | undefined, self: unknown, groupRefs: unknown, others: readonly unknown[]): Pick<SgRule, "peers" | "otherSources"> {
+  const refs = strings(groupRefs);
+  const peers = [...refs.flatMap((ref) => securityGroupOf(ref) ?? []), ...(isTrue(self) && group !== undefined ? [group] : [])];
+  return { peers, otherSources: [...others.flatMap(strings), ...refs.filter((ref) => securityGroupOf(ref) === undefined)] };
+}
 
 /** Every rule of every flavour: inline blocks, aws_security_group_rule, aws_vpc_security_group_*_rule. */
 function securityGroupRules(doc: TerraformJson): SgRule[] {
   const inline = resources(doc, "aws_security_group").flatMap(({ address, body }) =>
     (["ingress", "egress"] as const).flatMap((direction) =>
-      blocks(body[direction]).map((b, i) => ({
-        address,
-        where: `${direction}[${i}]`,
-        direction,
-        protocol: b.protocol,
-        fromPort: b.from_port,
-        toPort: b.to_port,
-        cidrs: [...strings(b.cidr_blocks), ...strings(b.ipv6_cidr_blocks)],
-        description: b.description,
-      })),
+      blocks(body[direction]).map((b, i) => {
+        const group = address.slice("aws_security_group.".length);
+        return {
+          address,
+          where: `${direction}[${i}]`,
+          direction,
+          protocol: b.protocol,
+          fromPort: b.from_port,
+          toPort: b.to_port,
+          cidrs: [...strings(b.cidr_blocks), ...strings(b.ipv6_cidr_blocks)],
+          description: b.description,
+          group,
+          ...sourcesOf(group, b.self, b.security_groups, [b.cidr_blocks, b.ipv6_cidr_blocks, b.prefix_list_ids]),
+        };
+      }),
     ),
   );
-  const legacy = resources(doc, "aws_security_group_rule").map(({ address, body }) => ({
-    address,
-    where: "",
-    direction: String(body.type),
-    protocol: body.protocol,
-    fromPort: body.from_port,
-    toPort: body.to_port,
-    cidrs: [...strings(body.cidr_blocks), ...strings(body.ipv6_cidr_blocks)],
-    description: body.description,
-  }));
-  const vpcRules = (["ingress", "egress"] as const).flatMap((direction) =>
-    resources(doc, `aws_vpc_security_group_${direction}_rule`).map(({ address, body }) => ({
+  const legacy = resources(doc, "aws_security_group_rule").map(({ address, body }) => {
+    const group = securityGroupOf(strings(body.security_group_id)[0] ?? "");
+    return {
       address,
       where: "",
-      direction,
-      protocol: body.ip_protocol,
+      direction: String(body.type),
+      protocol: body.protocol,
       fromPort: body.from_port,
       toPort: body.to_port,
-      cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6)],
+      cidrs: [...strings(body.cidr_blocks), ...strings(body.ipv6_cidr_blocks)],
       description: body.description,
-      group: securityGroupOf(body.security_group_id),
-      peer: securityGroupOf(body.referenced_security_group_id),
-    })),
+      group,
+      ...sourcesOf(group, body.self, body.source_security_group_id, [body.cidr_blocks, body.ipv6_cidr_blocks, body.prefix_list_ids]),
+    };
+  });
+  const vpcRules = (["ingress", "egress"] as const).flatMap((direction) =>
+    resources(doc, `aws_vpc_security_group_${direction}_rule`).map(({ address, body }) => {
+      const group = securityGroupOf(strings(body.security_group_id)[0] ?? "");
+      return {
+        address,
+        where: "",
+        direction,
+        protocol: body.ip_protocol,
+        fromPort: body.from_port,
+        toPort: body.to_port,
+        cidrs: [...strings(body.cidr_ipv4), ...strings(body.cidr_ipv6)],
+        description: body.description,
+        group,
+        ...sourcesOf(group, undefined, body.referenced_security_group_id, [body.cidr_ipv4, body.cidr_ipv6, body.prefix_list_id]),
+      };
+    }),
   );
   return [...inline, ...legacy, ...vpcRules];
 }
@@ -1007,31 +1031,35 @@ function taskKinds(doc: TerraformJson): { agents: boolean; dataplanes: boolean }
 // gossip to tasks without client agents, DNS that nothing queries, auto_encrypt's unauthenticated
 // certificate signing without agents, and the dataplane reaper's ECS access without dataplane tasks.
 function checkServerExposure(doc: TerraformJson): PolicyFinding[] {
+  // Inline blocks, aws_security_group_rule and aws_vpc_security_group_ingress_rule alike: any of them opens a port.
   const rules = securityGroupRules(doc).filter((r) => r.direction === "ingress" && r.group !== undefined);
   // The servers' group: the one that takes RPC (8300) from itself.
-  const servers = new Set(rules.filter((r) => r.peer === r.group && reaches(r, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"])).map((r) => r.group!));
+  const servers = new Set(rules.filter((r) => r.peers.includes(r.group!) && reaches(r, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"])).map((r) => r.group!));
   if (servers.size === 0) return [];
   const { agents, dataplanes } = taskKinds(doc);
-  const onServers = rules.filter((r) => servers.has(r.group ?? ""));
+  const onServers = rules.filter((r) => servers.has(r.group!));
   const reachesPorts = (r: SgRule, lo: number, hi: number) => reaches(r, lo, hi, ["tcp", "udp"]);
   const findings = [
     ...onServers
       .filter((r) => reachesPorts(r, AGENT_PORTS.dns, AGENT_PORTS.dns))
-      .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, "admits the servers' DNS (8600), which nothing in the mesh queries")),
+      .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `${ruleName(r)}admits the servers' DNS (8600), which nothing in the mesh queries`)),
     ...onServers
-      .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfWan) && r.peer === undefined)
+      .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfWan) && r.otherSources.length > 0)
       .map((r) =>
         finding(
           "MESH_SERVER_EXPOSURE",
           r.address,
-          `admits server RPC or gossip (8300-8302) from ${r.cidrs.join(", ") || "a prefix list"}: only from security groups that hold agents`,
+          `${ruleName(r)}admits server RPC or gossip (8300-8302) from ${r.otherSources.join(", ")}: only from security groups that hold agents`,
         ),
       ),
     ...(agents
       ? []
-      : onServers
-          .filter((r) => reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfLan) && r.peer !== undefined && !servers.has(r.peer))
-          .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `admits server RPC or gossip from ${r.peer}, but no task runs a Consul client agent`))),
+      : onServers.flatMap((r) => {
+          const others = r.peers.filter((peer) => !servers.has(peer));
+          return reachesPorts(r, AGENT_PORTS.rpc, AGENT_PORTS.serfLan) && others.length > 0
+            ? [finding("MESH_SERVER_EXPOSURE", r.address, `${ruleName(r)}admits server RPC or gossip from ${others.join(", ")}, but no task runs a Consul client agent`)]
+            : [];
+        })),
   ];
   if (!agents) {
     for (const { address, body } of [...resources(doc, "aws_instance"), ...resources(doc, "aws_launch_template")]) {
@@ -1085,9 +1113,17 @@ function checkDataplaneLogin(doc: TerraformJson): PolicyFinding[] {
   const reaper = identityPolicies(doc).some(({ statements }) =>
     (statements ?? []).some((st) => allows(st) && st.actions.some((a) => /^ecs:DescribeTasks$/i.test(a)) && st.resources.some((r) => /:task\//.test(r))),
   );
-  const dataplaneTasks = resources(doc, "aws_ecs_task_definition").filter(({ body }) => (containersOf(body) ?? []).some(({ def }) => runsConsulDataplane(def)));
+  const tasks = resources(doc, "aws_ecs_task_definition").map(({ address, body }) => ({ address, containers: containersOf(body) }));
+  // A definition it cannot read may run consul-dataplane: say so, never count it as a task without one.
+  const unreadable = tasks
+    .filter(({ containers }) => !containers)
+    .map(({ address }) =>
+      finding("MESH_DATAPLANE_LOGIN", address, "container_definitions is not a JSON array literal: cannot tell whether the task runs consul-dataplane and needs the reaper"),
+    );
+  const dataplaneTasks = tasks.filter(({ containers }) => containers?.some(({ def }) => runsConsulDataplane(def)));
   return [
     ...unpinned,
+    ...unreadable,
     ...(dataplaneTasks.length > 0 && !reaper
       ? [
           finding(

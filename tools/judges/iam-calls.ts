@@ -125,7 +125,7 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
       return [object, ...(key ? ["kms:GenerateDataKey", "kms:Decrypt"].map((action) => ({ action, resource: key, context: via, source: SOURCES.s3Kms })) : [])];
     }
     default:
-      throw new Error(`aws ${service} ${operation}: the IAM judge has no entry for this command (CLI_CALLS, tools/judges/iam-calls.ts)`);
+      throw new Error(`aws ${service} ${operation}: the IAM judge has no entry for this command: add one to cliCalls (tools/judges/iam-calls.ts)`);
   }
 }
 
