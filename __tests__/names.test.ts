@@ -8,6 +8,7 @@ import { loadSpecFile } from "../lib/pipeline";
 import { meshSpecSchema, type MeshSpec, type MeshSpecInput } from "../lib/spec/schema";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { buildPlan } from "../lib/plan/build";
+import { containerCalls } from "../lib/plan/aws-apis";
 import { checkNames } from "../lib/rules/names";
 import { planOf, synthAllStacks, synthMeshStack } from "./support/synth";
 
@@ -206,6 +207,19 @@ describe("names come from the plan", () => {
     const edgeChecked = checked(withPlan.tlsEdge!.names.all);
     expect(edgeNames.length).toBeGreaterThan(12);
     for (const { at, value } of edgeNames) expect(edgeChecked.has(value!), `${at} = ${value}`).toBe(true);
+  });
+
+  it("names the task role's policy of the containers' own AWS calls for what it grants (it was consul-auto-join)", () => {
+    const policies = Object.entries<any>(doc.resource.aws_iam_role_policy).filter(([address]) => address.includes("_task_role_"));
+    const own = policies.filter(([, policy]) => policy.name_prefix === `${plan.names.containerCallsPolicy}-`);
+    // Every production service is a dataplane service: consul-ecs finds the servers by their tag.
+    expect(own.map(([address]) => address).sort()).toEqual(plan.services.map((s) => `service_${s.name}_task_role_policy_${plan.names.containerCallsPolicy}`).sort());
+    for (const [address, policy] of own) {
+      const service = plan.services.find((s) => address.startsWith(`service_${s.name}_`))!;
+      const actions = containerCalls(service.task).flatMap((call) => call.actions ?? []);
+      expect(JSON.parse(policy.policy).Statement.flatMap((st: { Action: string[] }) => st.Action)).toEqual(actions);
+    }
+    expect(policies.filter(([address]) => address.includes("consul-auto-join"))).toEqual([]);
   });
 
   it("writes the spec's region, zones and instance types, never a variable", () => {

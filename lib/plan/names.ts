@@ -95,6 +95,12 @@ function apiEndpointNames(prefix: string, interfaceServices: readonly string[], 
   };
 }
 
+/**
+ * The inline policy of a mesh task role that grants what the task's containers call themselves
+ * (containerCalls: the agent's cloud auto-join, consul-ecs finding the servers).
+ */
+const CONTAINER_CALLS_POLICY = "container-aws-calls";
+
 export interface MeshNameInputs {
   readonly cluster: string;
   readonly zoneCount: number;
@@ -201,6 +207,8 @@ export function meshNames(inputs: MeshNameInputs) {
         },
       ]),
     ),
+    /** The task role's inline policy of the containers' own AWS calls. */
+    containerCallsPolicy: CONTAINER_CALLS_POLICY,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;
