@@ -122,7 +122,7 @@ describe("AWS APIs: each call stated once by its caller", () => {
     });
   const taskRoleGrants = (p: MeshPlan, service: string): string[] => {
     const doc = JSON.parse(Testing.synth(new MeshStack(Testing.app(), "mesh", p)));
-    const policy = doc.resource.aws_iam_role_policy[`service_${service}_task_role_policy_consul-auto-join`];
+    const policy = doc.resource.aws_iam_role_policy[`service_${service}_task_role_policy_${p.names.containerCallsPolicy}`];
     return policy ? JSON.parse(policy.policy).Statement.flatMap((st: { Action: string[] }) => st.Action) : [];
   };
 

@@ -374,7 +374,6 @@ describe("the tls-edge spec", () => {
     [{ serviceName: "a".repeat(128) }, "serviceName", "at most 127 characters (Cloud Map"],
     [{ namespace: `${"b".repeat(64)}.example` }, "namespace", 'label 1 ("bbbb'],
     [{ ecrRepositoryName: "Team/Flask-App" }, "ecrRepositoryName", 'lowercase; use "team/flask-app"'],
-    [{ ecrRepositoryName: "envoy-ssl-tutorial/envoy" }, "ecrRepositoryName", "is the repository of the Envoy mirror"],
     [{ appImageTag: "latest" }, "appImageTag", 'must not be "latest"'],
     [{ allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs.0", "must not be the whole internet"],
     [{ network: { from: "mesh", subnetIds: [SUBNET_ID] } }, "network.subnetIds", 'set from: "existing"'],
@@ -408,6 +407,13 @@ describe("every check of the TLS edge is a spec rule with a path and a fix", () 
     ["an existing VPC without its subnets", { network: { vpcId: VPC_ID } }, {}, "tlsEdge.network.subnetIds", /needs its subnetIds here/],
     ["the floating app image tag", { appImageTag: "latest" }, {}, "tlsEdge.appImageTag", /must not be "latest"/],
     ["a negative task count", { desiredCount: -1 }, {}, "tlsEdge.desiredCount", /.+/],
+    [
+      "the Envoy mirror's repository for the app image",
+      { ecrRepositoryName: "envoy-ssl-tutorial/envoy" },
+      {},
+      "tlsEdge.ecrRepositoryName",
+      /is the repository of the Envoy mirror/,
+    ],
   ])("rejects %s at its spec path, before any stack exists", (_, tlsEdge, more, where, message) => {
     expect(specIssues(meshWith(tlsEdge as TlsEdgeSpecInput, more)).errors).toContainEqual({ path: where, message: expect.stringMatching(message) });
   });

@@ -76,10 +76,14 @@ export const NAME_LIMITS = {
   kmsAlias: 256 - "alias/".length,
   tagValue: 256,
   logGroupName: 512,
+  /** ECR CreateRepository: repositoryName is 2 to 256 characters of the pattern ECR_REPOSITORY_NAME. */
   ecrRepository: 256,
   cloudMapServiceName: 127,
   dnsLabel: 63,
 } as const;
+
+/** ECR repository names (CreateRepository API): lowercase segments joined by one '.', '_' or '-', separated by '/'. */
+export const ECR_REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /** EC2 user data is limited to 16 KB before base64 encoding. */
 export const USER_DATA_MAX_BYTES = 16 * 1024;

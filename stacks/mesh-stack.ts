@@ -81,8 +81,7 @@ export class MeshStack extends MeshBaseStack {
     const subnetIdOf = (ip: string): string => this.network.subnetOf(zoneOfAddress(network, ip) ?? 0, instanceSubnets).id;
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
-      clusterName: plan.name,
-      secretsPrefix: names.consulSecretsPrefix,
+      names: names.consulSecrets,
       datacenter: plan.datacenter,
       servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
       // Tokens for the tasks that read one (agent tasks; dataplane tasks log in with their IAM role).

@@ -75,15 +75,14 @@ export class TlsEdgeStack extends MeshBaseStack {
       partition,
       logGroups: [edge.names.logGroup],
     });
-    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefix: edge.serviceName, kmsKeyArn: this.key.key.arn });
+    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefixes: edge.names.certificateSecrets, kmsKeyArn: this.key.key.arn });
 
     if (edge.interfaceEndpoints.length > 0) {
       this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", {
         vpcId: net.vpcId,
         vpcCidr: net.vpcCidr,
         subnetIds,
-        namePrefix: edge.serviceName,
-        interfaceServices: edge.interfaceEndpoints,
+        names: edge.names.endpoints,
       });
     }
 

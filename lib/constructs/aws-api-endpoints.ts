@@ -4,6 +4,7 @@ import { DataAwsVpcEndpointService } from "@cdktf/provider-aws/lib/data-aws-vpc-
 import { DataAwsRouteTable } from "@cdktf/provider-aws/lib/data-aws-route-table";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { MeshSecurityGroup } from "./security-group";
+import type { ApiEndpointNames } from "../plan/names";
 
 export interface AwsApiEndpointsProps {
   readonly vpcId: string;
@@ -11,10 +12,11 @@ export interface AwsApiEndpointsProps {
   readonly vpcCidr: string;
   /** Subnets of the interface endpoints: at most one per availability zone. */
   readonly subnetIds: string[];
-  /** Prefix of the security group name. */
-  readonly namePrefix: string;
-  /** Interface endpoints by service name (com.amazonaws.<region>.<name>), each with private DNS: the plan's list. */
-  readonly interfaceServices: readonly string[];
+  /**
+   * The interface endpoints (service names com.amazonaws.<region>.<name>, each with private DNS:
+   * the plan's list) with their names, the security group's and the S3 endpoint's (the plan's).
+   */
+  readonly names: ApiEndpointNames;
   /** Route tables of the S3 gateway endpoint. @default the route table of the first subnet (looked up) */
   readonly routeTableIds?: readonly string[];
 }
@@ -36,11 +38,11 @@ export class AwsApiEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsApiEndpointsProps) {
     super(scope, id);
-    const services = props.interfaceServices;
-    if (services.length > 0) {
+    const { names } = props;
+    if (names.interfaceEndpoints.length > 0) {
       this.securityGroup = new MeshSecurityGroup(this, "security_group", {
         vpcId: props.vpcId,
-        namePrefix: `${props.namePrefix}-aws-endpoints-`,
+        namePrefix: names.securityGroupPrefix,
         description: "Interface VPC endpoints of AWS APIs: HTTPS from the VPC only",
       });
       this.securityGroup.allowIngress("https_from_vpc", {
@@ -51,7 +53,7 @@ export class AwsApiEndpoints extends Construct {
       // No egress rule: endpoint network interfaces only answer (security groups are stateful).
     }
     const securityGroupIds = this.securityGroup ? [this.securityGroup.id] : [];
-    this.interfaceEndpoints = services.map((service) => {
+    this.interfaceEndpoints = names.interfaceEndpoints.map(({ service, name }) => {
       const key = service.replace(/[.-]/g, "_");
       const lookup = new DataAwsVpcEndpointService(this, `${key}_service`, { service, serviceType: "Interface" });
       return new VpcEndpoint(this, key, {
@@ -61,7 +63,7 @@ export class AwsApiEndpoints extends Construct {
         subnetIds: props.subnetIds,
         securityGroupIds,
         privateDnsEnabled: true,
-        tags: { Name: `${props.namePrefix}-${service}` },
+        tags: { Name: name },
       });
     });
 
@@ -72,7 +74,7 @@ export class AwsApiEndpoints extends Construct {
       serviceName: s3.serviceName,
       vpcEndpointType: "Gateway",
       routeTableIds: [...routeTableIds],
-      tags: { Name: `${props.namePrefix}-s3` },
+      tags: { Name: names.s3Endpoint },
     });
     this.s3PrefixListId = this.s3Endpoint.prefixListId;
   }

@@ -10,14 +10,12 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
 import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
-import { SERVICE_TOKEN_SECRET_DIR, serviceTokenPath } from "../plan/names";
+import type { MeshNames } from "../plan/names";
 import { serverTlsName } from "../plan/server";
 
 export interface ConsulSecretsProps {
-  /** The cluster name: the SSM folder of the service token parameters. */
-  readonly clusterName: string;
-  /** Prefix of every secret name (the plan's). */
-  readonly secretsPrefix: string;
+  /** The name_prefix of every secret and the service token parameters' names (the plan's). */
+  readonly names: MeshNames["consulSecrets"];
   readonly datacenter: string;
   /** One TLS certificate per server; a fixed address is added to its names. */
   readonly servers: readonly { readonly index: number; readonly privateIp?: string }[];
@@ -68,16 +66,17 @@ export class ConsulSecrets extends Construct {
   public readonly serviceTokens: ReadonlyMap<string, ServiceTokenSecret>;
   /** The SSM path the servers list the service token parameters under. */
   public readonly serviceTokenPath: string;
-  private readonly props: ConsulSecretsProps;
+  private readonly kmsKeyArn: string;
   private readonly secretVersions = new Map<SecretsmanagerSecret, SecretsmanagerSecretVersion>();
 
   constructor(scope: Construct, id: string, props: ConsulSecretsProps) {
     super(scope, id);
-    this.props = props;
+    this.kmsKeyArn = props.kmsKeyArn;
+    const { names } = props;
 
     // Gossip encryption: 32 random bytes, base64 (what `consul keygen` produces).
     const gossip = new Bytes(this, "gossip_key_bytes", { length: 32 });
-    this.gossipKey = this.secret("gossip_key", "gossip-key", "Consul gossip encryption key", gossip.base64);
+    this.gossipKey = this.secret("gossip_key", names.gossipKey, "Consul gossip encryption key", gossip.base64);
 
     // A private CA for Consul's own TLS (agent RPC, HTTPS API). Connect's mTLS uses Consul's built-in CA.
     const caKey = new PrivateKey(this, "ca_key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
@@ -89,7 +88,7 @@ export class ConsulSecrets extends Construct {
       subject: [{ commonName: `Consul CA ${props.datacenter}`, organization: "consul-ecs-mesh" }],
     });
     this.caCertPem = ca.certPem;
-    this.caCert = this.secret("ca_cert", "ca-cert", "Consul CA certificate (public)", ca.certPem);
+    this.caCert = this.secret("ca_cert", names.caCert, "Consul CA certificate (public)", ca.certPem);
 
     // verify_server_hostname checks server.<datacenter>.consul; localhost and 127.0.0.1 serve the HTTPS API
     // through a port forward. One key and certificate per server: a server reads only its own.
@@ -110,21 +109,23 @@ export class ConsulSecrets extends Construct {
         earlyRenewalHours: CERTIFICATE_DAYS.renewBefore * 24,
         allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
       });
+      const secretNames = names.servers[server.index]!;
       return {
-        cert: this.secret(`server_${n}_cert`, `server-${n}-cert`, `Consul server ${n} TLS certificate`, cert.certPem),
-        key: this.secret(`server_${n}_key`, `server-${n}-key`, `Consul server ${n} TLS private key`, key.privateKeyPem),
+        cert: this.secret(`server_${n}_cert`, secretNames.cert, `Consul server ${n} TLS certificate`, cert.certPem),
+        key: this.secret(`server_${n}_key`, secretNames.key, `Consul server ${n} TLS private key`, key.privateKeyPem),
       };
     });
 
-    this.managementToken = this.secret("management_token", "management-token", "Consul ACL management token (full access)", new Uuid(this, "management_token_uuid").result);
-    this.agentToken = this.token("agent_token", "agent-token", "Consul ACL token of the client agents in tasks");
+    this.managementToken = this.secret("management_token", names.managementToken, "Consul ACL management token (full access)", new Uuid(this, "management_token_uuid").result);
+    this.agentToken = this.token("agent_token", names.agentToken, "Consul ACL token of the client agents in tasks");
 
-    this.serviceTokenPath = serviceTokenPath(props.clusterName);
+    this.serviceTokenPath = names.serviceTokenPath;
     this.serviceTokens = new Map(
       [...props.serviceNames].sort().map((service) => {
-        const token = this.token(`service_token_${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`, `Consul ACL token of ${service} and its sidecar`);
+        const tokenNames = names.serviceTokens.get(service)!;
+        const token = this.token(`service_token_${service}`, tokenNames.secret, `Consul ACL token of ${service} and its sidecar`);
         const parameter = new SsmParameter(this, `service_token_${service}_parameter`, {
-          name: `${this.serviceTokenPath}/${service}`,
+          name: tokenNames.parameter,
           description: `The secret of ${service}'s Consul ACL token, which the Consul servers keep in sync (an ARN, no secret)`,
           type: "String",
           tier: "Standard",
@@ -146,21 +147,21 @@ export class ConsulSecrets extends Construct {
     return [this.gossipKey, this.caCert, own.cert, own.key, this.managementToken, this.agentToken];
   }
 
-  private secret(id: string, name: string, description: string, value: string): SecretRef {
+  private secret(id: string, namePrefix: string, description: string, value: string): SecretRef {
     const secret = new SecretsmanagerSecret(this, id, {
-      namePrefix: `${this.props.secretsPrefix}${name}-`,
+      namePrefix,
       description,
-      kmsKeyId: this.props.kmsKeyArn,
+      kmsKeyId: this.kmsKeyArn,
       recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
     this.secretVersions.set(secret, new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: secret.id, secretString: value }));
     return { secret, valueFrom: secret.arn };
   }
 
-  private token(id: string, name: string, description: string): TokenSecret {
+  private token(id: string, namePrefix: string, description: string): TokenSecret {
     const accessorId = new Uuid(this, `${id}_accessor`).result;
     const secretId = new Uuid(this, `${id}_secret`).result;
-    const ref = this.secret(id, name, description, Fn.jsonencode({ AccessorID: accessorId, SecretID: secretId }));
+    const ref = this.secret(id, namePrefix, description, Fn.jsonencode({ AccessorID: accessorId, SecretID: secretId }));
     return { secret: ref.secret, valueFrom: `${ref.secret.arn}:SecretID::`, accessorId };
   }
 }

@@ -98,7 +98,7 @@ export class MeshService extends Construct {
       inlinePolicies: {
         ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
         // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
-        ...(ownActions.length ? { "consul-auto-join": policyDocument(allow(ownActions, "*")) } : {}),
+        ...(ownActions.length ? { [plan.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
       },

@@ -115,8 +115,7 @@ export class MeshNetwork extends Construct {
       vpcId,
       vpcCidr: network.vpcCidr,
       subnetIds: this.privateSubnets.map((s) => s.id),
-      namePrefix: names.vpc,
-      interfaceServices: network.interfaceEndpoints,
+      names: names.endpoints,
       routeTableIds: this.privateRouteTables.map((t) => t.id),
     });
 

@@ -11,8 +11,8 @@ import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
 export interface TlsEdgeCertificateProps {
   /** The service's DNS name, <service>.<namespace>: the certificate's common name and only SAN. */
   readonly dnsName: string;
-  /** Prefix of the secret names. */
-  readonly secretNamePrefix: string;
+  /** The name_prefix of each secret (the plan's). */
+  readonly secretNamePrefixes: { readonly certificate: string; readonly privateKey: string };
   /** Customer-managed KMS key of both secrets (CKV_AWS_149). */
   readonly kmsKeyArn: string;
 }
@@ -64,14 +64,14 @@ export class TlsEdgeCertificate extends Construct {
     this.certificateDigest = Fn.sha256(server.certPem);
 
     this.certificateSecret = new SecretsmanagerSecret(this, "certificate", {
-      namePrefix: `${props.secretNamePrefix}/tls-certificate-`,
+      namePrefix: props.secretNamePrefixes.certificate,
       description: `TLS certificate (PEM) Envoy serves for ${props.dnsName}`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
     const certificateValue = new SecretsmanagerSecretVersion(this, "certificate_value", { secretId: this.certificateSecret.id, secretString: server.certPem });
     this.privateKeySecret = new SecretsmanagerSecret(this, "private_key", {
-      namePrefix: `${props.secretNamePrefix}/tls-private-key-`,
+      namePrefix: props.secretNamePrefixes.privateKey,
       description: `Private key (PEM) of the TLS certificate for ${props.dnsName}`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,

@@ -127,6 +127,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       serverCount: server.nodes.length,
       fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
       services: services.map((s) => s.name),
+      interfaceEndpoints: network.interfaceEndpoints,
       snapshots: server.snapshots !== undefined,
     }),
     region: spec.region,

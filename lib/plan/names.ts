@@ -1,10 +1,10 @@
-// Every name the mesh stack gives an AWS resource, decided once from the spec's cluster name, with
-// the kind of name it is: the name rule (lib/rules/names.ts) checks each against its AWS limit,
-// and the constructs and scripts that create or recognize a resource read it from here.
+// Every name the stacks give an AWS resource, decided once with the kind of name it is: the mesh's
+// from the spec's cluster name (meshNames), the TLS edge's from its service name (tlsEdgeNames).
+// The name rule (lib/rules/names.ts) checks each against its AWS limit, and the constructs and
+// scripts that create or recognize a resource read it from here.
 import { MESH_LOG_GROUP_DIRS } from "../facts";
 import { NAME_LIMITS } from "../aws-limits";
 import { MAX_CLUSTER_NAME } from "../spec/schema";
-import { defaultRepositoryName, envoyRepositoryName } from "../spec/tls-edge-schema";
 
 /** Joins the cluster's name and the service's into the ECS service's name. */
 export const ECS_SERVICE_NAME_SEPARATOR = "-";
@@ -46,12 +46,60 @@ export function serviceTokenSecretPrefix(clusterName: string): string {
 /** Kinds of AWS names with the limit each is checked against (lib/aws-limits.ts). */
 export type NameKind = keyof typeof NAME_LIMITS;
 
-/** One name the plan gives, for the name rule: what it names, its kind, its value. */
+/** One name the plan gives, for the name rule: what it names, its kind, its value, and the spec field it comes from. */
 export interface PlannedName {
   readonly what: string;
   readonly kind: NameKind;
   readonly value: string;
+  /** The spec field the name is made from: the one to shorten. */
+  readonly path: string;
+  /** What of that field's value the name holds, once (all of it, or the part a prefix keeps). */
+  readonly source: string;
 }
+
+/** Records a name with its kind as it is made, and returns it. */
+type NameRecorder = (what: string, kind: NameKind, value: string) => string;
+
+/** A recorder of names made from one spec field, and the list it fills (a new one, or a shared one). */
+function namesFrom(path: string, source: string, all: PlannedName[] = []): { readonly all: PlannedName[]; readonly name: NameRecorder } {
+  return {
+    all,
+    name: (what, kind, value) => {
+      all.push({ what, kind, value, path, source });
+      return value;
+    },
+  };
+}
+
+/** For names of resources a stack does not create: nothing to check. */
+const unrecorded: NameRecorder = (_what, _kind, value) => value;
+
+/** The names of one AwsApiEndpoints construct (lib/constructs/aws-api-endpoints.ts). */
+export interface ApiEndpointNames {
+  /** The interface endpoints' security group (name_prefix); it exists only with interface endpoints. */
+  readonly securityGroupPrefix: string;
+  /** Each interface endpoint, in the plan's order: its service (com.amazonaws.<region>.<service>) and its Name tag. */
+  readonly interfaceEndpoints: readonly { readonly service: string; readonly name: string }[];
+  /** The S3 gateway endpoint's Name tag. */
+  readonly s3Endpoint: string;
+}
+
+/** `owner` starts what each name names in the name rule's messages ("", "TLS edge "). */
+function apiEndpointNames(prefix: string, interfaceServices: readonly string[], name: NameRecorder, owner: string): ApiEndpointNames {
+  const securityGroupPrefix = `${prefix}-aws-endpoints-`;
+  if (interfaceServices.length > 0) name(`${owner}AWS API endpoints security group (name_prefix)`, "securityGroupNamePrefix", securityGroupPrefix);
+  return {
+    securityGroupPrefix,
+    interfaceEndpoints: interfaceServices.map((service) => ({ service, name: name(`${owner}${service} VPC endpoint (Name tag)`, "tagValue", `${prefix}-${service}`) })),
+    s3Endpoint: name(`${owner}S3 gateway endpoint (Name tag)`, "tagValue", `${prefix}-s3`),
+  };
+}
+
+/**
+ * The inline policy of a mesh task role that grants what the task's containers call themselves
+ * (containerCalls: the agent's cloud auto-join, consul-ecs finding the servers).
+ */
+const CONTAINER_CALLS_POLICY = "container-aws-calls";
 
 export interface MeshNameInputs {
   readonly cluster: string;
@@ -59,6 +107,8 @@ export interface MeshNameInputs {
   readonly serverCount: number;
   readonly fixedHostCount: number;
   readonly services: readonly string[];
+  /** The network's interface VPC endpoints (service names such as "ecr.api"), in the plan's order. */
+  readonly interfaceEndpoints: readonly string[];
   /** Whether the stack creates the snapshot bucket (only then is its prefix checked). */
   readonly snapshots: boolean;
 }
@@ -68,11 +118,7 @@ export type MeshNames = ReturnType<typeof meshNames>;
 
 export function meshNames(inputs: MeshNameInputs) {
   const c = inputs.cluster;
-  const all: PlannedName[] = [];
-  const name = (what: string, kind: NameKind, value: string): string => {
-    all.push({ what, kind, value });
-    return value;
-  };
+  const { all, name } = namesFrom("name", c);
   const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
   const ecsDir = MESH_LOG_GROUP_DIRS.ecs(c);
   const vpcDir = MESH_LOG_GROUP_DIRS.vpc(c);
@@ -84,6 +130,8 @@ export function meshNames(inputs: MeshNameInputs) {
     name("snapshot bucket (bucket_prefix)", "s3BucketPrefix", snapshots.bucketPrefix);
     name("snapshot restore role (name_prefix)", "iamRoleNamePrefix", snapshots.restoreRolePrefix);
   }
+  const secretsPrefix = consulSecretsPrefix(c);
+  const secret = (what: string, id: string) => name(`Consul ${what} secret (name_prefix)`, "secretNamePrefix", `${secretsPrefix}${id}-`);
   return {
     cluster: name("ECS cluster", "ecsName", c),
     keyAlias: name("KMS key alias (after alias/)", "kmsAlias", `${c}-mesh`),
@@ -101,8 +149,28 @@ export function meshNames(inputs: MeshNameInputs) {
         privateRouteTable: name(`private route table ${z} (Name tag)`, "tagValue", `${c}-private-${z}`),
         natGateway: name(`NAT gateway ${z} (Name tag)`, "tagValue", `${c}-nat-${z}`),
       })),
+      endpoints: apiEndpointNames(c, inputs.interfaceEndpoints, name, ""),
     },
-    consulSecretsPrefix: name("Consul secrets (name_prefix)", "secretNamePrefix", consulSecretsPrefix(c)),
+    consulSecrets: {
+      gossipKey: secret("gossip key", "gossip-key"),
+      caCert: secret("CA certificate", "ca-cert"),
+      servers: range(inputs.serverCount).map((n) => ({ cert: secret(`server ${n} certificate`, `server-${n}-cert`), key: secret(`server ${n} key`, `server-${n}-key`) })),
+      managementToken: secret("management token", "management-token"),
+      agentToken: secret("agent token", "agent-token"),
+      /** The SSM path the servers list the service token parameters under. */
+      serviceTokenPath: serviceTokenPath(c),
+      /**
+       * Per service, the names of its Consul token if its task reads one (the stack creates those):
+       * the secret, and the parameter under serviceTokenPath that names it. Parameter names have no
+       * kind: SSM's limit (1011 characters with the ARN before the name, PutParameter) depends on
+       * the partition, region and account, and these stay near 100.
+       */
+      serviceTokens: new Map(
+        inputs.services.map(
+          (service) => [service, { secret: secret(`token of ${service}`, `${SERVICE_TOKEN_SECRET_DIR}/${service}`), parameter: `${serviceTokenPath(c)}/${service}` }] as const,
+        ),
+      ),
+    },
     cachePrefixes: {
       "ecr-public": name("ECR Public pull-through cache prefix", "ecrRepositoryPrefix", `${c}/ecrpublic`),
       "docker-hub": name("Docker Hub pull-through cache prefix", "ecrRepositoryPrefix", `${c}/dockerhub`),
@@ -139,24 +207,54 @@ export function meshNames(inputs: MeshNameInputs) {
         },
       ]),
     ),
+    /** The task role's inline policy of the containers' own AWS calls. */
+    containerCallsPolicy: CONTAINER_CALLS_POLICY,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;
 }
 
-/** Names of the TLS edge's resources besides its service name (the ECS cluster, service and family, the secrets' prefix). */
+/** What the TLS edge's role name prefixes add to its service name, one per role. */
+const TLS_EDGE_ROLE_SUFFIXES = { execution: "-exec-", task: "-task-" } as const;
+
+/** How much of its service name the TLS edge's role name prefixes keep: "<this><suffix>" fits an IAM name prefix. */
+const SERVICE_IN_TLS_EDGE_ROLE_PREFIX = NAME_LIMITS.iamRoleNamePrefix - Math.max(...Object.values(TLS_EDGE_ROLE_SUFFIXES).map((suffix) => suffix.length));
+
+export interface TlsEdgeNameInputs {
+  readonly serviceName: string;
+  /** The spec's repository of the app image. @default "<serviceName>/flask-app" */
+  readonly ecrRepositoryName?: string;
+  /** The interface VPC endpoints the stack creates (with an S3 gateway endpoint); empty: no endpoints. */
+  readonly interfaceEndpoints: readonly string[];
+}
+
+/** The TLS edge's names besides its service name (which names the ECS cluster, service and family and the Cloud Map service). */
 export type TlsEdgeNames = ReturnType<typeof tlsEdgeNames>;
 
-export function tlsEdgeNames(serviceName: string, ecrRepositoryName: string | undefined) {
+export function tlsEdgeNames(inputs: TlsEdgeNameInputs) {
+  const s = inputs.serviceName;
+  const { all, name } = namesFrom("tlsEdge.serviceName", s);
+  const rolePart = s.slice(0, SERVICE_IN_TLS_EDGE_ROLE_PREFIX);
+  const role = namesFrom("tlsEdge.serviceName", rolePart, all).name;
+  const explicitRepository = inputs.ecrRepositoryName;
+  const repository = explicitRepository === undefined ? name : namesFrom("tlsEdge.ecrRepositoryName", explicitRepository, all).name;
   return {
-    logGroup: MESH_LOG_GROUP_DIRS.ecs(serviceName),
-    // IAM role name prefixes hold 38 characters (Terraform appends 26): 26 of the name, "-", "exec-" or "task-".
-    executionRolePrefix: `${serviceName.slice(0, 26)}-exec-`,
-    taskRolePrefix: `${serviceName.slice(0, 26)}-task-`,
-    securityGroupPrefix: `${serviceName}-sg-`,
+    logGroup: name("TLS edge log group", "logGroupName", MESH_LOG_GROUP_DIRS.ecs(s)),
+    executionRolePrefix: role("TLS edge execution role (name_prefix)", "iamRoleNamePrefix", `${rolePart}${TLS_EDGE_ROLE_SUFFIXES.execution}`),
+    taskRolePrefix: role("TLS edge task role (name_prefix)", "iamRoleNamePrefix", `${rolePart}${TLS_EDGE_ROLE_SUFFIXES.task}`),
+    securityGroupPrefix: name("TLS edge tasks security group (name_prefix)", "securityGroupNamePrefix", `${s}-sg-`),
     /** KMS key alias of the logs and certificate secrets. */
-    keyAlias: `${serviceName}-logs`,
-    appRepository: ecrRepositoryName ?? defaultRepositoryName(serviceName),
-    envoyRepository: envoyRepositoryName(serviceName),
-  };
+    keyAlias: name("TLS edge KMS key alias (after alias/)", "kmsAlias", `${s}-logs`),
+    appRepository: repository("TLS edge app image repository", "ecrRepository", explicitRepository ?? `${s}/flask-app`),
+    /** The repository the pinned official Envoy image is mirrored into. */
+    envoyRepository: name("TLS edge Envoy mirror repository", "ecrRepository", `${s}/envoy`),
+    certificateSecrets: {
+      certificate: name("TLS edge certificate secret (name_prefix)", "secretNamePrefix", `${s}/tls-certificate-`),
+      privateKey: name("TLS edge private key secret (name_prefix)", "secretNamePrefix", `${s}/tls-private-key-`),
+    },
+    /** The VPC endpoints of the tasks, when the stack creates them. */
+    endpoints: apiEndpointNames(s, inputs.interfaceEndpoints, inputs.interfaceEndpoints.length > 0 ? name : unrecorded, "TLS edge "),
+    /** Every name above with its kind, for the name rule. */
+    all: all as readonly PlannedName[],
+  } as const;
 }

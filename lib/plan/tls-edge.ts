@@ -135,12 +135,14 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
   const task = tlsEdgeTask(spec, mesh.region);
   const { serviceName } = spec;
+  // The S3 gateway endpoint always comes with them.
+  const interfaceEndpoints = spec.vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
   return {
     serviceName,
     namespace: spec.namespace,
     dnsName: `${serviceName}.${spec.namespace}`,
     region: mesh.region,
-    names: tlsEdgeNames(serviceName, spec.ecrRepositoryName),
+    names: tlsEdgeNames({ serviceName, ecrRepositoryName: spec.ecrRepositoryName, interfaceEndpoints }),
     appPort: spec.appPort,
     cpu: spec.cpu,
     memory: spec.memory,
@@ -149,8 +151,7 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     desiredCount: spec.desiredCount,
     allowedCidrs: spec.allowedCidrs,
     assignPublicIp: spec.assignPublicIp,
-    // The S3 gateway endpoint always comes with them.
-    interfaceEndpoints: spec.vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [],
+    interfaceEndpoints,
     logRetentionDays: spec.logRetentionDays,
     ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.

@@ -3,7 +3,7 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { ECR_REPOSITORY_NAME, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
 import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
@@ -22,8 +22,6 @@ const TLS_EDGE_DEFAULTS = {
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** A DNS name is at most 253 characters (RFC 1035, as Route 53 counts it). */
 const MAX_DNS_NAME = 253;
-/** ECR repository names (CreateRepository API): lowercase path segments separated by '/'. */
-const ECR_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 
@@ -123,7 +121,14 @@ export const tlsEdgeSchema = z
       })
       .optional()
       .describe("Default of the Terraform variable app_image_tag. Omitted: the service runs 0 tasks until app_image_tag is set"),
-    ecrRepositoryName: z.string().optional().describe("ECR repository of the app image; default <serviceName>/flask-app"),
+    ecrRepositoryName: z
+      .string()
+      .superRefine((name, ctx) => {
+        const problem = ecrRepositoryNameProblem(name);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional()
+      .describe("ECR repository of the app image; default <serviceName>/flask-app"),
     network: networkSchema.default({ from: "mesh" }).describe("The mesh's VPC, or an existing VPC"),
   })
   .superRefine((spec, ctx) => {
@@ -150,13 +155,6 @@ export const tlsEdgeSchema = z
     });
     const fqdn = `${spec.serviceName}.${spec.namespace}`;
     if (fqdn.length > MAX_DNS_NAME) ctx.addIssue({ code: "custom", path: ["namespace"], message: `${fqdn} is longer than ${MAX_DNS_NAME} characters (a DNS name)` });
-    const repository = spec.ecrRepositoryName ?? defaultRepositoryName(spec.serviceName);
-    const repositoryProblem = ecrRepositoryNameProblem(repository);
-    if (repositoryProblem) {
-      ctx.addIssue({ code: "custom", path: [spec.ecrRepositoryName === undefined ? "serviceName" : "ecrRepositoryName"], message: repositoryProblem });
-    } else if (repository === envoyRepositoryName(spec.serviceName)) {
-      ctx.addIssue({ code: "custom", path: ["ecrRepositoryName"], message: `"${repository}" is the repository of the Envoy mirror; each image needs its own (immutable tags)` });
-    }
     spec.allowedCidrs.forEach((block, i) => {
       if (block.endsWith("/0")) {
         ctx.addIssue({ code: "custom", path: ["allowedCidrs", i], message: "must not be the whole internet: list the client networks (the default, [], allows the VPC only)" });
@@ -173,23 +171,16 @@ function appPortProblem(appPort: number): string | undefined {
   return undefined;
 }
 
-/** Why an ECR repository name is invalid (CreateRepository: 2-256 lowercase characters), or undefined. */
+/**
+ * Why a repository name ECR refuses, or undefined (CreateRepository: at least 2 characters, the
+ * pattern). Its length limit, and the names made from serviceName, are the name rule's (lib/rules/names.ts).
+ */
 function ecrRepositoryNameProblem(name: string): string | undefined {
   if (name !== name.toLowerCase()) return `ECR repository names are lowercase; use "${name.toLowerCase()}"`;
-  if (name.length < 2 || name.length > NAME_LIMITS.ecrRepository || !ECR_NAME.test(name)) {
-    return `"${name}" is not a valid ECR repository name (2-${NAME_LIMITS.ecrRepository} characters, lowercase segments of letters and digits joined by '.', '_', '-' or '/')`;
+  if (name.length < 2 || !ECR_REPOSITORY_NAME.test(name)) {
+    return `"${name}" is not a valid ECR repository name (at least 2 characters, lowercase segments of letters and digits joined by '.', '_', '-' or '/')`;
   }
   return undefined;
-}
-
-/** The ECR repository of the app image when the spec names none. */
-export function defaultRepositoryName(serviceName: string): string {
-  return `${serviceName}/flask-app`;
-}
-
-/** The ECR repository the pinned official Envoy image is mirrored into. */
-export function envoyRepositoryName(serviceName: string): string {
-  return `${serviceName}/envoy`;
 }
 
 export type TlsEdgeSpec = z.output<typeof tlsEdgeSchema>;
