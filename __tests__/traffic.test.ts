@@ -143,6 +143,8 @@ describe("the config entries", () => {
       },
       dependsOn: ["consul_config_entry.traffic_defaults_api"],
     });
+    // The summary output says an L7 source's permissions decide, not one action.
+    expect(synthAllStacks(l7).intentions.output.intentions.value.api).toEqual(["web:permissions"]);
   });
 
   it("are none for a tcp mesh without L7 fields: the default spec synthesizes only its intentions", () => {

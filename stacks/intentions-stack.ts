@@ -61,7 +61,8 @@ export class IntentionsStack extends MeshBaseStack {
     this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved, serviceDefaults: this.traffic.serviceDefaults });
     new TerraformOutput(this, "intentions_summary", {
       description: "Destination -> sources with their action",
-      value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.action}`)])),
+      // An L7 source shows "permissions": its permissions decide, not one action.
+      value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.permissions ? "permissions" : s.action}`)])),
     }).overrideLogicalId("intentions");
   }
 }
