@@ -2,11 +2,12 @@
 // the intentions stack synthesizes, and each call-graph rule with a failing and a passing fixture.
 import { describe, expect, it } from "vitest";
 import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
-import { parseSpec } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../lib/spec/schema";
 import { checkTraffic, MAX_PATH_STEPS } from "../lib/rules/traffic";
 import { RULES } from "../lib/rules";
+import { loadSpecFile, parseSpec } from "../lib/pipeline";
+import { trafficTable } from "../tools/render";
 import { planOf, synthAllStacks } from "./support/synth";
 
 type Upstream = { destination: string; timeout?: string; retries?: object; limits?: object };
@@ -163,7 +164,7 @@ describe("the config entries", () => {
         attempts: 2,
         idempotent: false,
         methods: ["GET", "HEAD"],
-        allowed: "GET,HEAD /v1/*[x-tenant]",
+        allowed: "allow GET,HEAD /v1/*[x-tenant]",
       },
     ]);
   });
@@ -365,4 +366,18 @@ describe("retries repeat only idempotent requests", () => {
 
 describe("the rules list", () => {
   it("runs the traffic rule with the others", () => expect(RULES).toContain(checkTraffic));
+});
+
+describe("npm run render", () => {
+  it("prints the edge matrix: who calls whom, what the intentions allow, the timeout and the retries", () => {
+    expect(trafficTable(loadSpecFile("examples/three-tier.yaml").plan).split("\n")).toEqual([
+      "source  destination  protocol  allowed                            timeout  retries",
+      "------  -----------  --------  ---------------------------------  -------  -----------------------------------------",
+      "api     db-proxy     tcp       *                                  -        -",
+      "web     api          http      deny * /admin*; allow GET,HEAD /*  3s       2 attempts on 5xx, connect-failure, reset",
+    ]);
+    expect(trafficTable(planOf(mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "grpc" } })))).toContain(
+      "web     api          grpc      *        15s (default)  -",
+    );
+  });
 });

@@ -79,15 +79,14 @@ function methodsOf(source: IntentionSource | undefined): readonly HttpMethod[] {
 function allowedOf(source: IntentionSource | undefined): string {
   if (source === undefined) return "-";
   if (!source.permissions) return source.action === "allow" ? "*" : "-";
-  const rules = source.permissions
-    .filter((p) => p.Action === "allow")
+  return source.permissions
     .map((p) => {
       const path =
         p.HTTP.PathExact ?? (p.HTTP.PathPrefix === undefined ? undefined : `${p.HTTP.PathPrefix}*`) ?? (p.HTTP.PathRegex === undefined ? undefined : `~${p.HTTP.PathRegex}`);
       const headers = (p.HTTP.Header ?? []).map((h) => `[${h.Name}]`).join("");
-      return `${(p.HTTP.Methods ?? ["*"]).join(",")} ${path ?? "/*"}${headers}`;
-    });
-  return rules.length === 0 ? "-" : rules.join("; ");
+      return `${p.Action} ${(p.HTTP.Methods ?? ["*"]).join(",")} ${path ?? "/*"}${headers}`;
+    })
+    .join("; ");
 }
 
 function limitsOf(upstream: UpstreamPlan): ConsulUpstreamLimits | undefined {

@@ -534,7 +534,7 @@ export interface TrafficEdge {
   readonly idempotent: boolean;
   /** Methods the intentions may let the source send (an over-approximation: earlier denies are not subtracted); none when denied. */
   readonly methods: readonly HttpMethod[];
-  /** What the intentions allow, for review: "*" (everything), "-" (nothing) or the allow permissions. */
+  /** What the intentions allow, for review: "*" (everything), "-" (nothing) or the permissions in order. */
   readonly allowed: string;
 }
 
