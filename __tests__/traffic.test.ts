@@ -256,10 +256,13 @@ describe("an allow permission serves a declared upstream", () => {
     ]);
   });
 
-  it("passes for a caller, and for * when a caller has no intention of its own", () => {
-    expect(errors(fixture("web"))).toEqual([]);
-    expect(errors(fixture("*"))).toEqual([]);
+  it("fails for * when every caller has a source of its own (a declared upstream allows everything, and Consul matches it first)", () => {
+    expect(errors(fixture("*"))).toEqual([
+      { path: "intentions[0].permissions[0]", message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/) },
+    ]);
   });
+
+  it("passes for the caller's own intention", () => expect(errors(fixture("web"))).toEqual([]));
 });
 
 describe("the timeout budget along each call path", () => {

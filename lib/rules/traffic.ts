@@ -92,15 +92,16 @@ function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
   plan.declaredIntentions.forEach((intention, i) => {
     if (!intention.permissions) return;
     const callers = plan.traffic.edges.filter((e) => e.destination === intention.destination).map((e) => e.source);
-    // "*" serves the callers without their own intention for this destination.
+    // "*" decides only for callers without a source of their own, and a declared upstream is one
+    // (it allows everything): Consul matches an exact source before "*".
     const served =
-      intention.source === "*"
-        ? callers.filter((c) => !plan.declaredIntentions.some((other) => other.source === c && other.destination === intention.destination))
-        : callers.filter((c) => c === intention.source);
+      intention.source === "*" ? callers.filter((c) => intentionFor(plan.intentions, c, intention.destination)?.name === "*") : callers.filter((c) => c === intention.source);
     if (served.length > 0) return;
     const who =
       intention.source === "*"
-        ? `no service without its own intention for ${intention.destination} declares it as an upstream`
+        ? callers.length === 0
+          ? `no service declares ${intention.destination} as an upstream`
+          : `every caller of ${intention.destination} (${callers.join(", ")}) has a source of its own, which Consul matches before * (a declared upstream allows everything): give each caller its own intention with these permissions`
         : `${intention.source} declares no upstream ${intention.destination}`;
     intention.permissions.forEach((permission, k) => {
       if (permission.action !== "allow") return;
