@@ -280,7 +280,7 @@ describe("the timeout budget along each call path", () => {
       {
         path: "services.web.upstreams[0].timeout",
         message:
-          "call path edge -> web -> api -> db: web tries api 3 times, and each try can wait 2s for api's call to db, 6s in all, beyond the 4s web allows for api: the outer timeout cuts the inner call short while it still works. Raise this timeout to at least 6s, or lower api's timeout for db or the attempts",
+          "call path edge -> web -> api -> db: web tries api 3 times, and each try waits up to 2s for api's call to db, 6s in all, beyond the 4s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 6s, or lower api's timeout for db or the attempts",
       },
     ]);
   });
@@ -289,7 +289,33 @@ describe("the timeout budget along each call path", () => {
 
   it("counts Consul's 15s default for an L7 call without a timeout", () => {
     const spec = mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http", upstreams: [{ destination: "db", timeout: "20s" }] }, db: { protocol: "http" } });
-    expect(errors(spec).map((e) => e.message)).toEqual([expect.stringMatching(/^call path web -> api -> db: web each try can wait 20s .* beyond the 15s \(Consul's default\)/)]);
+    expect(errors(spec).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^call path web -> api -> db: web's call to api waits up to 20s for api's call to db, beyond the 15s \(Consul's default\)/),
+    ]);
+  });
+
+  it("adds up the callee's own calls: one after another is their worst case", () => {
+    const spec = (timeout: string) =>
+      mesh({
+        web: { upstreams: [{ destination: "api", timeout }] },
+        api: {
+          protocol: "http",
+          upstreams: [
+            { destination: "db", timeout: "2s" },
+            { destination: "cache", timeout: "3s" },
+          ],
+        },
+        db: { protocol: "http" },
+        cache: { protocol: "http" },
+      });
+    expect(errors(spec("4s"))).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message:
+          "call path web -> api -> cache: web's call to api waits up to 5s for api's calls to cache (3s) and db (2s), one after another at worst, beyond the 4s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 5s, or lower api's timeouts for its upstreams",
+      },
+    ]);
+    expect(errors(spec("5s"))).toEqual([]);
   });
 
   it("ends on a cycle: a call back to the caller is not a nested call", () => {

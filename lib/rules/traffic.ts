@@ -150,27 +150,38 @@ function callGraph(edges: readonly TrafficEdge[]): { out: ReadonlyMap<string, re
 
 /**
  * A caller's timeout covers the callee's worst case. Consul's router has no per-try timeout, so a
- * try of X -> Y lasts until Y's own call Y -> Z returns, at worst Y's timeout for Z; X's Envoy
- * retries a failed try, so X -> Y needs attempts(X -> Y) x timeout(Y -> Z), and a timeout shorter
- * than that cuts Y's call (and X's retries) short while Y still works. Checked for every pair of
- * consecutive L7 calls; the error names the call path from a service nobody calls.
+ * try of X -> Y lasts until Y's own calls return: at worst the sum of Y's timeouts for its L7
+ * upstreams (made one after another; Envoy cuts each at its timeout, so deeper calls are bounded by
+ * them and checked at their own hop). X's Envoy retries a failed try, so X -> Y needs
+ * attempts(X -> Y) x that sum, and a shorter timeout cuts Y's calls (and X's retries) short while Y
+ * still works. The error names the call path from a service nobody calls through Y's longest call.
  */
 function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
   const { out, prefixTo } = callGraph(plan.traffic.edges);
   for (const outer of plan.traffic.edges) {
     if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
-    const inner = (out.get(outer.destination) ?? [])
+    const inners = (out.get(outer.destination) ?? [])
       .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
-      .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination))[0];
-    if (inner === undefined) continue;
-    const need = outer.attempts * inner.timeoutMs!;
+      .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+    if (inners.length === 0) continue;
+    const perTry = inners.reduce((sum, e) => sum + e.timeoutMs!, 0);
+    const need = outer.attempts * perTry;
     if (need <= outer.timeoutMs) continue;
-    const path = [...prefixTo(outer.source), outer.destination, inner.destination].join(" -> ");
-    const tries = outer.attempts === 1 ? "" : ` tries ${outer.destination} ${outer.attempts} times, and`;
-    const defaulted = plan.traffic.routes.get(outer.destination)?.timeoutMs === undefined ? " (Consul's default)" : "";
+    const { source: x, destination: y, attempts } = outer;
+    const path = [...prefixTo(x), y, inners[0]!.destination].join(" -> ");
+    const calls =
+      inners.length === 1
+        ? `call to ${inners[0]!.destination}`
+        : `calls to ${inners.map((e) => `${e.destination} (${formatDuration(e.timeoutMs!)})`).join(" and ")}, one after another at worst`;
+    const waits =
+      attempts === 1
+        ? `${x}'s call to ${y} waits up to ${formatDuration(perTry)} for ${y}'s ${calls}`
+        : `${x} tries ${y} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${y}'s ${calls}, ${formatDuration(need)} in all`;
+    const defaulted = plan.traffic.routes.get(y)?.timeoutMs === undefined ? " (Consul's default)" : "";
+    const lower = inners.length === 1 ? `${y}'s timeout for ${inners[0]!.destination}` : `${y}'s timeouts for its upstreams`;
     errors.push({
       path: `${outer.path}.timeout`,
-      message: `call path ${path}: ${outer.source}${tries} each try can wait ${formatDuration(inner.timeoutMs!)} for ${outer.destination}'s call to ${inner.destination}, ${formatDuration(need)} in all, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${outer.source} allows for ${outer.destination}: the outer timeout cuts the inner call short while it still works. Raise this timeout to at least ${formatDuration(need)}, or lower ${outer.destination}'s timeout for ${inner.destination}${outer.attempts > 1 ? " or the attempts" : ""}`,
+      message: `call path ${path}: ${waits}, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${x} allows for ${y}: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least ${formatDuration(need)}, or lower ${lower}${attempts > 1 ? " or the attempts" : ""}`,
     });
   }
 }
