@@ -68,12 +68,12 @@ const healthCheckSchema = z
 
 const passiveHealthCheckSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("false: every instance keeps getting requests however it fails"),
     intervalSeconds: z.number().int().min(1).max(300).default(10).describe("How often Envoy counts the failures"),
     maxFailures: z.number().int().min(1).max(1000).default(5).describe("Consecutive 5xx or connection failures before an instance is ejected"),
-    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(100),
+    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(100).describe("Chance (%) that an instance past maxFailures is actually ejected"),
     maxEjectionPercent: z.number().int().min(0).max(100).default(50).describe("At most this share of instances is ejected at once"),
-    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(30),
+    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(30).describe("How long an ejected instance gets no requests, longer each time it is ejected again"),
   })
   .prefault({})
   .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
@@ -198,7 +198,10 @@ const serviceSchema = z.strictObject({
   memory: z.number().int().positive().default(512).describe("Task memory (MiB)"),
   appMemory: z.number().int().positive().optional().describe("Hard memory limit of the app container (MiB)"),
   healthCheck: healthCheckSchema.default({ type: "none" }),
-  upstreams: z.array(upstreamSchema).default([]),
+  upstreams: z
+    .array(upstreamSchema)
+    .default([])
+    .describe("Services this one calls, each through its sidecar on 127.0.0.1:localBindPort; a declared upstream is allowed unless an intention says otherwise"),
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
     .default({})
@@ -227,7 +230,7 @@ const headerMatchSchema = z
 
 const permissionSchema = z
   .strictObject({
-    action: z.enum(["allow", "deny"]),
+    action: z.enum(["allow", "deny"]).describe("What happens to a request this permission matches"),
     methods: z.array(z.enum(HTTP_METHODS)).min(1).optional().describe("HTTP methods it matches; omitted: every method"),
     pathExact: z.string().regex(/^\//, "must start with /").optional().describe("Matches this path exactly"),
     pathPrefix: z.string().regex(/^\//, "must start with /").optional().describe("Matches paths starting with this"),
