@@ -6,6 +6,7 @@ import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshIntentions } from "../lib/constructs/mesh-intentions";
+import { MeshTraffic } from "../lib/constructs/mesh-traffic";
 import { CONSUL_PORTS } from "../lib/facts";
 import type { MeshPlan } from "../lib/plan/types";
 import type { MeshStack } from "./mesh-stack";
@@ -24,6 +25,7 @@ const FORMERLY_MANAGED_LOGIN = [
  */
 export class IntentionsStack extends MeshBaseStack {
   public readonly intentions: MeshIntentions;
+  public readonly traffic: MeshTraffic;
 
   constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
     super(scope, id, backend);
@@ -55,10 +57,12 @@ export class IntentionsStack extends MeshBaseStack {
       );
 
     const resolved = plan.intentions;
-    this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved });
+    this.traffic = new MeshTraffic(this, "traffic", { entries: plan.traffic.entries });
+    this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved, serviceDefaults: this.traffic.serviceDefaults });
     new TerraformOutput(this, "intentions_summary", {
       description: "Destination -> sources with their action",
-      value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.action}`)])),
+      // An L7 source shows "permissions": its permissions decide, not one action.
+      value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.permissions ? "permissions" : s.action}`)])),
     }).overrideLogicalId("intentions");
   }
 }

@@ -11,6 +11,7 @@
 //   review/<spec-name>/<stack>/<instance>.user-data.sh      EC2 user data, materialized
 //   review/<spec-name>/<stack>/<instance>.files/<file>      files the user data writes (heredocs)
 //   review/<spec-name>/<stack>/<name>.envoy.yaml            Envoy configs found in the stack
+//   review/<spec-name>/<stack>/consul-config-entries.json   the Consul config entries the stack applies
 //
 // "Materialized": Terraform references become placeholders and `$${` / `%%{` become `${` / `%{`,
 // which is the text the instance or container receives. Exit 1 when any validator fails or the
@@ -20,7 +21,9 @@
 //
 // First it prints the deployability model of the spec (lib/rules/model.ts): a table per task,
 // host and server with each need, its verdict and the path or arrangement that meets it. When
-// the rules reject the spec, the model is printed with the errors, and nothing is rendered.
+// the rules reject the spec, the model is printed with the errors, and nothing is rendered. Then
+// the call edges (lib/plan/traffic.ts): who calls whom, what the intentions allow, the timeout
+// and the retries Consul applies on each.
 // Last, the IAM judge's table: each AWS call a role makes, its resource, and the statement that
 // allows it; a denied call fails the run, a grant no call uses is a warning.
 import * as fs from "node:fs";
@@ -33,6 +36,8 @@ import { cdktfContext, modelTables, parseCli, PROJECT_ROOT, runTool, table, usag
 import { synthesizePlan } from "./synthesize";
 import * as judges from "./judges";
 import { judgeConsulConfig } from "./judges/consul-config";
+import { judgeConfigEntries } from "./judges/consul-config-entries";
+import { CONSUL_DEFAULT_REQUEST_TIMEOUT_MS, formatDuration } from "../lib/plan/traffic";
 import { judgeConsulEcsConfig } from "./judges/consul-ecs-config";
 import { USER_DATA_MAX_BYTES } from "../lib/aws-limits";
 import { compressedUserDataBytes } from "../lib/rules/artifacts";
@@ -191,6 +196,32 @@ function printModel(plan: MeshPlan): number {
   return errors;
 }
 
+/**
+ * The call edges as a table: source, destination, its protocol, what the intentions allow ("*":
+ * everything, "-": nothing, else the allow permissions), the timeout and the retries.
+ */
+export function trafficTable(plan: MeshPlan): string {
+  const rows = plan.traffic.edges.map((edge) => {
+    const route = plan.traffic.routes.get(edge.destination);
+    const timeout =
+      edge.timeoutMs === undefined
+        ? "-"
+        : `${formatDuration(edge.timeoutMs)}${route?.timeoutMs === undefined && edge.timeoutMs === CONSUL_DEFAULT_REQUEST_TIMEOUT_MS ? " (default)" : ""}`;
+    const retries = edge.attempts === 1 ? "-" : `${edge.attempts} attempts on ${[...(route?.on ?? []), ...(route?.statusCodes ?? []).map(String)].join(", ")}`;
+    return [edge.source, edge.destination, edge.protocol, edge.allowed, timeout, retries];
+  });
+  return table([["source", "destination", "protocol", "allowed", "timeout", "retries"], ...rows]);
+}
+
+/** Parsed JSON, or the text itself when it is not JSON (the judge then says so). */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Where a stack puts EC2 user data. */
 const USER_DATA_ATTRIBUTES = [
   ["aws_instance", "user_data"],
@@ -221,6 +252,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   if (loaded.warnings.length > 0) console.error(formatSpecIssues(loaded.source, [], loaded.warnings));
   const modelErrors = printModel(loaded.plan);
+  if (loaded.plan.traffic.edges.length > 0) console.log(`Call edges of ${loaded.plan.name} (lib/plan/traffic.ts)\n\n${trafficTable(loaded.plan)}\n`);
   const { specName, source, stacks } = synthesize(loaded);
   const root = values.out === undefined ? path.join(PROJECT_ROOT, "review", specName) : path.resolve(values.out);
   prepareOutput(root, values.out !== undefined);
@@ -260,6 +292,14 @@ export async function main(args: readonly string[]): Promise<number> {
     // Every string of the stack (container definitions, user data, policies, ...) as a Terraform
     // template: escapes, expressions and references.
     check(`${stackName}/cdk.tf.json`, "terraformTemplateProblems", () => judges.terraformTemplateProblems(config));
+
+    // The Consul config entries (intentions, service-defaults, routers) against the reference of the pinned Consul.
+    const entries = resources.consul_config_entry ?? {};
+    if (Object.keys(entries).length > 0) {
+      const readable = Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, { kind: e.kind, name: e.name, config: jsonOrText(String(e.config_json)) }]));
+      const file = write(`${stackName}/consul-config-entries.json`, `${JSON.stringify(readable, null, 2)}\n`);
+      check(file, "judgeConfigEntries", () => judgeConfigEntries(config));
+    }
 
     for (const [name, task] of Object.entries(resources.aws_ecs_task_definition ?? {})) {
       const service = serviceOf(name);

@@ -5,6 +5,12 @@ import type { IntentionSource } from "../plan/types";
 export interface MeshIntentionsProps {
   /** Sources per destination, as the plan resolved them. */
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;
+  /**
+   * The service-defaults entry of each destination (its protocol): an entry with L7 permissions is
+   * written after it, since Consul refuses permissions on a service it does not know speaks HTTP.
+   * @default none
+   */
+  readonly serviceDefaults?: ReadonlyMap<string, ConfigEntry>;
 }
 
 /**
@@ -23,10 +29,17 @@ export class MeshIntentions extends Construct {
           kind: "service-intentions",
           name: destination,
           configJson: JSON.stringify({
-            Sources: sources.map((s) => ({ Name: s.name, Action: s.action, Description: s.reason })),
+            // With permissions, Consul takes them instead of an action (a source has one or the other).
+            Sources: sources.map((s) => ({ Name: s.name, ...(s.permissions ? { Permissions: s.permissions } : { Action: s.action }), Description: s.reason })),
           }),
+          ...dependsOnDefaults(destination, sources, props.serviceDefaults),
         }),
       ]),
     );
   }
+}
+
+function dependsOnDefaults(destination: string, sources: readonly IntentionSource[], serviceDefaults: ReadonlyMap<string, ConfigEntry> | undefined): { dependsOn?: ConfigEntry[] } {
+  const defaults = serviceDefaults?.get(destination);
+  return defaults && sources.some((s) => s.permissions) ? { dependsOn: [defaults] } : {};
 }

@@ -8,6 +8,7 @@ import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { resolveIntentions } from "./intentions";
+import { planTraffic } from "./traffic";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
@@ -60,6 +61,7 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     ...(service.imageCredentialsSecretArn === undefined ? {} : { imageCredentialsSecretArn: service.imageCredentialsSecretArn }),
     ...(service.user === undefined ? {} : { user: service.user }),
     ...(service.port === undefined ? {} : { port: service.port }),
+    protocol: service.protocol,
     ...(service.command === undefined ? {} : { command: service.command }),
     count: service.count,
     launchType: service.launchType,
@@ -119,6 +121,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const hosts = hostsPlan(spec);
   const images = planImages(spec.versions, spec.images);
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
+  const intentions = resolveIntentions(services, spec.intentions);
   return {
     name: spec.name,
     names: meshNames({
@@ -146,8 +149,9 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     hosts,
     services,
     ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
-    intentions: resolveIntentions(services, spec.intentions),
+    intentions,
     declaredIntentions: spec.intentions,
+    traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),
     ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
   };
 }

@@ -1,8 +1,32 @@
 // Which service may call which: the spec's explicit intentions win; every declared upstream
 // is allowed unless the spec says otherwise; everything else is denied (a "*" -> "*" deny,
-// on top of ACL default_policy "deny").
-import type { IntentionSpec } from "../spec/schema";
-import type { IntentionSource, UpstreamPlan } from "./types";
+// on top of ACL default_policy "deny"). An intention with L7 permissions replaces the pair's
+// action with Consul's ordered permissions: a request none of them matches falls to that default deny.
+import type { IntentionSpec, PermissionSpec } from "../spec/schema";
+import type { ConsulIntentionPermission, IntentionSource, UpstreamPlan } from "./types";
+
+/** A spec permission as Consul's IntentionPermission (api/config_entry_intentions.go): empty fields omitted. */
+export function consulPermission(permission: PermissionSpec): ConsulIntentionPermission {
+  const header = permission.headers.map((h) => ({
+    Name: h.name,
+    ...(h.present === undefined ? {} : { Present: true as const }),
+    ...(h.exact === undefined ? {} : { Exact: h.exact }),
+    ...(h.prefix === undefined ? {} : { Prefix: h.prefix }),
+    ...(h.suffix === undefined ? {} : { Suffix: h.suffix }),
+    ...(h.regex === undefined ? {} : { Regex: h.regex }),
+    ...(h.invert ? { Invert: true as const } : {}),
+  }));
+  return {
+    Action: permission.action,
+    HTTP: {
+      ...(permission.pathExact === undefined ? {} : { PathExact: permission.pathExact }),
+      ...(permission.pathPrefix === undefined ? {} : { PathPrefix: permission.pathPrefix }),
+      ...(permission.pathRegex === undefined ? {} : { PathRegex: permission.pathRegex }),
+      ...(header.length === 0 ? {} : { Header: header }),
+      ...(permission.methods === undefined ? {} : { Methods: permission.methods }),
+    },
+  };
+}
 
 /** Sources per destination service, both sorted by name, ready for one service-intentions entry each. */
 export function resolveIntentions(
@@ -22,12 +46,14 @@ export function resolveIntentions(
     }
   }
   intentions.forEach((intention, i) => {
+    const permissions = intention.permissions?.map(consulPermission);
     byPair.set(`${intention.source}>${intention.destination}`, {
       destination: intention.destination,
       name: intention.source,
-      action: intention.action,
+      action: permissions ? (permissions.some((p) => p.Action === "allow") ? "allow" : "deny") : intention.action!,
       origin: "spec",
       reason: `intentions[${i}] of the spec`,
+      ...(permissions ? { permissions } : {}),
     });
   });
   const result = new Map<string, IntentionSource[]>();

@@ -2,7 +2,7 @@
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
 import type { MeshNames, TlsEdgeNames } from "./names";
-import type { HealthCheckSpec, IntentionSpec, PassiveHealthCheckSpec, SecretRefSpec } from "../spec/schema";
+import type { HealthCheckSpec, HttpMethod, IntentionSpec, LimitsSpec, PassiveHealthCheckSpec, RetriesSpec, SecretRefSpec, ServiceProtocol } from "../spec/schema";
 import type { TlsEdgeNetwork } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
@@ -214,6 +214,10 @@ export interface UpstreamPlan {
   readonly destination: string;
   readonly localBindPort: number;
   readonly passiveHealthCheck: PassiveHealthCheckSpec;
+  /** Total time of a request, retries included, as the spec wrote it (lib/plan/traffic.ts resolves it per destination). @default none */
+  readonly timeout?: string;
+  readonly retries: RetriesSpec;
+  readonly limits: LimitsSpec;
 }
 
 export type TaskArchitecture = "agent" | "dataplane";
@@ -236,6 +240,8 @@ export interface ServicePlan {
   readonly imageCredentialsSecretArn?: string;
   readonly user?: string;
   readonly port?: number;
+  /** What the app speaks: tcp, or an L7 protocol (service-defaults Protocol). */
+  readonly protocol: ServiceProtocol;
   readonly command?: readonly string[];
   readonly count: number;
   readonly launchType: LaunchType;
@@ -364,6 +370,11 @@ export interface IntentionSource {
   readonly origin: "upstream" | "spec" | "default";
   /** Why this source is here: the spec line or the upstream it comes from. */
   readonly reason: string;
+  /**
+   * L7: Consul's permissions in order, which decide instead of `action`; `action` then says what
+   * the source may do at best (allow when any permission allows). @default none (L4: action decides)
+   */
+  readonly permissions?: readonly ConsulIntentionPermission[];
 }
 
 export interface MeshPlan {
@@ -395,6 +406,8 @@ export interface MeshPlan {
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;
   /** The spec's intentions as written, for rules that point at one by its index. */
   readonly declaredIntentions: readonly IntentionSpec[];
+  /** L7 traffic management: each call edge's effective policy and the config entries that implement it (lib/plan/traffic.ts). */
+  readonly traffic: TrafficPlan;
   readonly tlsEdge?: TlsEdgePlan;
 }
 
@@ -437,4 +450,111 @@ export interface DataplaneControlPlan {
   readonly serviceNameTag: string;
   /** The servers' gRPC port with TLS, which dataplanes and consul-ecs dial. */
   readonly grpcTlsPort: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// L7 traffic management (lib/plan/traffic.ts decides these; the intentions stack applies the entries)
+// ---------------------------------------------------------------------------------------------
+
+/** Consul's IntentionPermission (api/config_entry_intentions.go), as the service-intentions entry carries it. */
+export interface ConsulIntentionPermission {
+  readonly Action: "allow" | "deny";
+  readonly HTTP: {
+    readonly PathExact?: string;
+    readonly PathPrefix?: string;
+    readonly PathRegex?: string;
+    readonly Header?: readonly {
+      readonly Name: string;
+      readonly Present?: true;
+      readonly Exact?: string;
+      readonly Prefix?: string;
+      readonly Suffix?: string;
+      readonly Regex?: string;
+      readonly Invert?: true;
+    }[];
+    readonly Methods?: readonly HttpMethod[];
+  };
+}
+
+export interface ConsulUpstreamLimits {
+  readonly MaxConnections?: number;
+  readonly MaxPendingRequests?: number;
+  readonly MaxConcurrentRequests?: number;
+}
+
+/** A service-defaults entry (api/config_entry.go ServiceConfigEntry), the fields this project sets. */
+export interface ServiceDefaultsEntry {
+  readonly Kind: "service-defaults";
+  readonly Name: string;
+  readonly Protocol: ServiceProtocol;
+  readonly UpstreamConfig?: { readonly Overrides: readonly { readonly Name: string; readonly Limits: ConsulUpstreamLimits }[] };
+}
+
+/** A service-router entry (agent/structs/config_entry_discoverychain.go), one catch-all route. */
+export interface ServiceRouterEntry {
+  readonly Kind: "service-router";
+  readonly Name: string;
+  readonly Routes: readonly {
+    readonly Match: { readonly HTTP: { readonly PathPrefix: "/" } };
+    readonly Destination: {
+      readonly RequestTimeout?: string;
+      readonly NumRetries?: number;
+      readonly RetryOn?: readonly string[];
+      readonly RetryOnStatusCodes?: readonly number[];
+    };
+  }[];
+}
+
+export type TrafficConfigEntry = ServiceDefaultsEntry | ServiceRouterEntry;
+
+/** What a destination's router does to every request, and which upstream declared it. */
+export interface RoutePolicy {
+  /** @default none (Consul's 15 s on L7 routes) */
+  readonly timeoutMs?: number;
+  readonly attempts: number;
+  readonly on: readonly string[];
+  readonly statusCodes: readonly number[];
+  /** services.<caller>.upstreams[<i>] of the declaration the plan took. */
+  readonly declaredAt: string;
+}
+
+/** One call edge (a declared upstream) with what Consul will do on it. */
+export interface TrafficEdge {
+  readonly source: string;
+  readonly destination: string;
+  /** services.<source>.upstreams[<i>]. */
+  readonly path: string;
+  /** The destination's protocol (tcp for an unknown destination, which the references rule reports). */
+  readonly protocol: ServiceProtocol;
+  /** Envoy's bound on one request, retries included: the route's, else Consul's default on L7; none on tcp. @default none */
+  readonly timeoutMs?: number;
+  /** Tries per request (1: no retry). */
+  readonly attempts: number;
+  /** This caller declared that its requests are safe to repeat. */
+  readonly idempotent: boolean;
+  /** Methods the intentions may let the source send (an over-approximation: earlier denies are not subtracted); none when denied. */
+  readonly methods: readonly HttpMethod[];
+  /** What the intentions allow, for review: "*" (everything), "-" (nothing) or the permissions in order. */
+  readonly allowed: string;
+}
+
+/** Two callers of one destination asking its router for different timeouts or retries. */
+export interface RouteConflict {
+  readonly destination: string;
+  /** The upstream whose declaration differs. */
+  readonly path: string;
+  readonly policy: RoutePolicy;
+  /** The declaration the plan took. */
+  readonly taken: RoutePolicy;
+}
+
+export interface TrafficPlan {
+  readonly maxRetryAmplification: number;
+  /** Every declared upstream, by source then destination. */
+  readonly edges: readonly TrafficEdge[];
+  /** Destination -> its router's policy, for destinations a caller declared one for. */
+  readonly routes: ReadonlyMap<string, RoutePolicy>;
+  readonly conflicts: readonly RouteConflict[];
+  /** The entries the intentions stack applies besides service-intentions, by kind then name. */
+  readonly entries: readonly TrafficConfigEntry[];
 }

@@ -21,6 +21,7 @@ import { checkSecurity } from "./security";
 import { checkServers } from "./servers";
 import { checkTrust } from "./trust";
 import { checkTlsEdge } from "./tls-edge";
+import { checkTraffic } from "./traffic";
 import { checkVersions } from "./versions";
 
 export type Rule = (plan: MeshPlan, result: RuleResult) => void;
@@ -43,6 +44,7 @@ export const RULES: readonly Rule[] = [
   checkDataplane,
   checkArtifacts,
   checkTrust,
+  checkTraffic,
 ];
 
 export function checkPlan(plan: MeshPlan): RuleResult {

@@ -68,21 +68,88 @@ const healthCheckSchema = z
 
 const passiveHealthCheckSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("false: every instance keeps getting requests however it fails"),
     intervalSeconds: z.number().int().min(1).max(300).default(10).describe("How often Envoy counts the failures"),
     maxFailures: z.number().int().min(1).max(1000).default(5).describe("Consecutive 5xx or connection failures before an instance is ejected"),
-    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(100),
+    enforcingConsecutive5xxPercent: z.number().int().min(0).max(100).default(100).describe("Chance (%) that an instance past maxFailures is actually ejected"),
     maxEjectionPercent: z.number().int().min(0).max(100).default(50).describe("At most this share of instances is ejected at once"),
-    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(30),
+    baseEjectionTimeSeconds: z.number().int().min(1).max(3600).default(30).describe("How long an ejected instance gets no requests, longer each time it is ejected again"),
   })
   .prefault({})
   .describe("Passive health checking (Envoy outlier detection) of this upstream's instances: failing instances stop getting requests");
+
+// L7 traffic management. How the spec maps onto Consul's config entries (read for Consul 2.0.1:
+// agent/structs/config_entry_discoverychain.go, api/config_entry.go, the service-router and
+// service-defaults reference pages), decided once in lib/plan/traffic.ts:
+//   - `timeout` and `retries` are properties of the destination's routes (a service-router that
+//     every caller's proxy applies), so callers of one destination must ask for the same ones; two
+//     that differ are a rule error (lib/rules/traffic.ts), never a silent pick. A caller that asks
+//     for neither gets the destination's.
+//   - Consul's service-router has no per-try timeout: Envoy bounds all tries of a request by its
+//     RequestTimeout, and a try lasts as long as the callee's own calls. So there is no
+//     `perTryTimeout`: the timeout-budget rule takes the callee's downstream timeouts as a try's worst case.
+//   - `limits` are per caller (service-defaults UpstreamConfig.Overrides of the caller), like the
+//     passive health check (the caller's proxy registration).
+
+/** A duration as Consul and Envoy read it (Go's time.ParseDuration, whole milliseconds at least). */
+export const DURATION = /^([1-9]\d*)(ms|s|m)$/;
+const duration = z.string().regex(DURATION, 'must be a duration such as "500ms", "5s" or "2m"');
+
+/** HTTP methods Consul accepts in intentions and routes (isValidHTTPMethod). */
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Retry conditions this project offers from Envoy's x-envoy-retry-on set that Consul's service-router accepts (isValidRetryCondition). */
+export const RETRY_CONDITIONS = ["connect-failure", "reset", "5xx", "gateway-error", "refused-stream"] as const;
+
+const retriesSchema = z
+  .strictObject({
+    attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .describe("Tries per request, the first included (Consul NumRetries = attempts - 1); 1: no retry. Applies to every caller of the destination"),
+    on: z.array(z.enum(RETRY_CONDITIONS)).default([]).describe("Failures that are retried (Envoy retry_on): connect-failure, reset, 5xx, gateway-error, refused-stream"),
+    statusCodes: z.array(z.number().int().min(100).max(599)).default([]).describe("HTTP status codes that are retried besides the conditions in on (Envoy retriable-status-codes)"),
+    idempotent: z
+      .boolean()
+      .default(false)
+      .describe("Every request this caller sends may be repeated safely, POST and PATCH included: without it, retries on a caller that may send them are an error"),
+  })
+  .refine((r) => r.attempts === 1 || r.on.length + r.statusCodes.length > 0, {
+    message: "attempts above 1 need a condition: list on (e.g. [connect-failure, reset]) or statusCodes, or Envoy never retries",
+    path: ["on"],
+  })
+  .prefault({})
+  .describe("Retries of requests to the destination (its service-router); an empty object: no retries");
+
+const limitsSchema = z
+  .strictObject({
+    maxConnections: z.number().int().min(1).max(1_000_000).optional().describe("Connections this caller's proxy opens to the destination at most"),
+    maxPendingRequests: z.number().int().min(1).max(1_000_000).optional().describe("Requests queued waiting for a connection (HTTP/1.1 destinations)"),
+    maxConcurrentRequests: z.number().int().min(1).max(1_000_000).optional().describe("Requests in flight at once (HTTP/2 and gRPC destinations)"),
+  })
+  .prefault({})
+  .describe("Circuit breakers of this caller's proxy for the destination (service-defaults UpstreamConfig.Overrides[].Limits); omitted: Envoy's defaults");
 
 const upstreamSchema = z.strictObject({
   destination: serviceName.describe("Name of the service this one calls"),
   localBindPort: port.describe("Port on 127.0.0.1 where the app reaches the destination through its sidecar"),
   passiveHealthCheck: passiveHealthCheckSchema,
+  timeout: duration
+    .optional()
+    .describe(
+      "Total time a request to the destination may take, retries included (its service-router's RequestTimeout, for every caller); omitted: Consul's 15s on http destinations",
+    ),
+  retries: retriesSchema,
+  limits: limitsSchema,
 });
+
+/** Service protocols Consul's service-defaults accepts that this project supports; L7 features need one other than tcp. */
+export const PROTOCOLS = ["tcp", "http", "http2", "grpc"] as const;
+export type ServiceProtocol = (typeof PROTOCOLS)[number];
 
 const architecture = z
   .enum(["agent", "dataplane"])
@@ -99,6 +166,10 @@ const serviceSchema = z.strictObject({
     .optional()
     .describe('User the app runs as (e.g. "65534" for nobody); unset runs the image\'s default user, often root (a warning)'),
   port: port.optional().describe("Port the app listens on, bound to 127.0.0.1 so only its sidecar reaches it; omit for a pure client"),
+  protocol: z
+    .enum(PROTOCOLS)
+    .default("tcp")
+    .describe("What the app speaks (service-defaults Protocol): http, http2 or grpc turn on L7 permissions, timeouts and retries; tcp: connections only"),
   command: z.array(z.string()).optional().describe("Container command; the app must listen on 127.0.0.1:<port>"),
   entryPoint: z
     .array(z.string())
@@ -127,7 +198,10 @@ const serviceSchema = z.strictObject({
   memory: z.number().int().positive().default(512).describe("Task memory (MiB)"),
   appMemory: z.number().int().positive().optional().describe("Hard memory limit of the app container (MiB)"),
   healthCheck: healthCheckSchema.default({ type: "none" }),
-  upstreams: z.array(upstreamSchema).default([]),
+  upstreams: z
+    .array(upstreamSchema)
+    .default([])
+    .describe("Services this one calls, each through its sidecar on 127.0.0.1:localBindPort; a declared upstream is allowed unless an intention says otherwise"),
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string())
     .default({})
@@ -139,11 +213,50 @@ const serviceSchema = z.strictObject({
   assignPublicIp: z.boolean().default(false).describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
 });
 
-const intentionSchema = z.strictObject({
-  source: z.union([serviceName, z.literal("*")]).describe("Calling service, or * for every service"),
-  destination: serviceName.describe("Called service"),
-  action: z.enum(["allow", "deny"]),
-});
+const headerMatchSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Header name"),
+    present: z.literal(true).optional().describe("Matches when the header is present, whatever its value"),
+    exact: z.string().min(1).optional().describe("Matches this value exactly"),
+    prefix: z.string().min(1).optional().describe("Matches values starting with this"),
+    suffix: z.string().min(1).optional().describe("Matches values ending with this"),
+    regex: z.string().min(1).optional().describe("Matches values matching this regular expression (Envoy RE2)"),
+    invert: z.boolean().default(false).describe("Matches when the test above does not"),
+  })
+  .refine((h) => [h.present, h.exact, h.prefix, h.suffix, h.regex].filter((v) => v !== undefined).length === 1, {
+    message: "set exactly one of present, exact, prefix, suffix or regex",
+  })
+  .describe("A request header test (Consul IntentionHTTPHeaderPermission)");
+
+const permissionSchema = z
+  .strictObject({
+    action: z.enum(["allow", "deny"]).describe("What happens to a request this permission matches"),
+    methods: z.array(z.enum(HTTP_METHODS)).min(1).optional().describe("HTTP methods it matches; omitted: every method"),
+    pathExact: z.string().regex(/^\//, "must start with /").optional().describe("Matches this path exactly"),
+    pathPrefix: z.string().regex(/^\//, "must start with /").optional().describe("Matches paths starting with this"),
+    pathRegex: z.string().min(1).optional().describe("Matches paths matching this regular expression (Envoy RE2)"),
+    headers: z.array(headerMatchSchema).default([]).describe("Header tests, all of which must match"),
+  })
+  .refine((p) => [p.pathExact, p.pathPrefix, p.pathRegex].filter((v) => v !== undefined).length <= 1, {
+    message: "set at most one of pathExact, pathPrefix or pathRegex",
+  })
+  .refine((p) => p.methods !== undefined || p.pathExact !== undefined || p.pathPrefix !== undefined || p.pathRegex !== undefined || p.headers.length > 0, {
+    message: "matches every request: give methods, a path or headers, or use the intention's action instead of permissions",
+  })
+  .describe("One L7 rule: the first permission matching a request decides it; a request none matches is denied (the default deny)");
+
+const intentionSchema = z
+  .strictObject({
+    source: z.union([serviceName, z.literal("*")]).describe("Calling service, or * for every service"),
+    destination: serviceName.describe("Called service"),
+    action: z.enum(["allow", "deny"]).optional().describe("Allow or deny every request (L4); give this or permissions"),
+    permissions: z
+      .array(permissionSchema)
+      .min(1)
+      .optional()
+      .describe("Allow or deny by HTTP method, path and headers, in order (L7; the destination's protocol must be http, http2 or grpc); give this or action"),
+  })
+  .refine((i) => (i.action === undefined) !== (i.permissions === undefined), { message: "set exactly one of action (L4) or permissions (L7)" });
 
 export const meshSpecSchema = z
   .strictObject({
@@ -277,6 +390,18 @@ export const meshSpecSchema = z
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z.array(intentionSchema).default([]).describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
+    traffic: z
+      .strictObject({
+        maxRetryAmplification: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(4)
+          .describe("The product of retry attempts along any call path stays at or under this, so one failure deep in the graph cannot become a storm of requests"),
+      })
+      .prefault({})
+      .describe("Bounds the L7 traffic rules check over the call graph (lib/rules/traffic.ts)"),
   })
   .describe("A Consul service mesh on AWS ECS");
 
@@ -295,6 +420,10 @@ export type MeshSpec = z.output<typeof meshSpecSchema>;
 export type MeshSpecInput = z.input<typeof meshSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
 export type PassiveHealthCheckSpec = z.output<typeof passiveHealthCheckSchema>;
+export type RetriesSpec = z.output<typeof retriesSchema>;
+export type LimitsSpec = z.output<typeof limitsSchema>;
+export type UpstreamSpec = z.output<typeof upstreamSchema>;
+export type PermissionSpec = z.output<typeof permissionSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;

@@ -1,0 +1,412 @@
+// L7 traffic management: the spec's fields and defaults, the config entries the plan decides and
+// the intentions stack synthesizes, and each call-graph rule with a failing and a passing fixture.
+import { describe, expect, it } from "vitest";
+import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { meshSpecSchema, type MeshSpecInput } from "../lib/spec/schema";
+import { checkTraffic, MAX_PATH_STEPS } from "../lib/rules/traffic";
+import { RULES } from "../lib/rules";
+import { loadSpecFile, parseSpec } from "../lib/pipeline";
+import { trafficTable } from "../tools/render";
+import { planOf, synthAllStacks } from "./support/synth";
+
+type Upstream = { destination: string; timeout?: string; retries?: object; limits?: object };
+
+/** Services with an app on 8080, each calling its upstreams on 127.0.0.1:9001... (one task each, so the ports may repeat). */
+function mesh(services: Record<string, { protocol?: string; upstreams?: Upstream[] }>, rest: Partial<MeshSpecInput> = {}): MeshSpecInput {
+  return {
+    ...DEFAULT_SPEC,
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, s]) => [
+        name,
+        {
+          image: "hashicorp/http-echo:1.0.0",
+          user: "65534",
+          port: 8080,
+          command: ["-listen=127.0.0.1:8080"],
+          ...(s.protocol ? { protocol: s.protocol } : {}),
+          upstreams: (s.upstreams ?? []).map((u, i) => ({ localBindPort: 9001 + i, ...u })),
+        },
+      ]),
+    ),
+    ...rest,
+  } as MeshSpecInput;
+}
+
+/** What the traffic rule finds on a spec's plan. */
+function traffic(spec: MeshSpecInput): RuleResult {
+  const result: RuleResult = { errors: [], warnings: [] };
+  checkTraffic(planOf(spec), result);
+  return result;
+}
+
+const errors = (spec: MeshSpecInput) => traffic(spec).errors;
+
+/** Every rule's verdict on a spec, as the pipeline runs them: [] when it synthesizes. */
+function allErrors(spec: MeshSpecInput): SpecIssue[] {
+  try {
+    parseSpec(spec, "test.yaml");
+    return [];
+  } catch (error) {
+    if (error instanceof SpecError) return [...error.errors];
+    throw error;
+  }
+}
+
+const entries = (doc: any) =>
+  Object.fromEntries(
+    Object.entries(doc.resource.consul_config_entry as Record<string, any>).map(([id, e]) => [
+      id,
+      { kind: e.kind, name: e.name, config: JSON.parse(e.config_json), dependsOn: e.depends_on },
+    ]),
+  );
+
+describe("the spec", () => {
+  it("defaults to tcp with no timeout, retries or limits: an empty object is the same as none", () => {
+    const spec = meshSpecSchema.parse(mesh({ web: { upstreams: [{ destination: "api", retries: {}, limits: {} }] }, api: {} }));
+    expect(spec.services.api!.protocol).toBe("tcp");
+    expect(spec.services.web!.upstreams[0]).toMatchObject({ retries: { attempts: 1, on: [], statusCodes: [], idempotent: false }, limits: {} });
+    expect(spec.services.web!.upstreams[0]!.timeout).toBeUndefined();
+    expect(spec.traffic.maxRetryAmplification).toBe(4);
+  });
+
+  it.each([
+    ["retries without a condition", { destination: "api", retries: { attempts: 3 } }, "services.web.upstreams[0].retries.on", /need a condition/],
+    ["a duration without a unit", { destination: "api", timeout: "5" }, "services.web.upstreams[0].timeout", /must be a duration/],
+  ])("refuses %s", (_, upstream, path, message) => {
+    const issues = allErrors(mesh({ web: { upstreams: [upstream] }, api: { protocol: "http" } }));
+    expect(issues).toEqual([expect.objectContaining({ path, message: expect.stringMatching(message) })]);
+  });
+
+  it("takes an intention's action or its permissions, not both, and a permission must match something", () => {
+    const base = mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } });
+    expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", action: "allow", permissions: [{ action: "allow", methods: ["GET"] }] }] as never })).toEqual([
+      expect.objectContaining({ path: "intentions[0]", message: expect.stringMatching(/exactly one of action \(L4\) or permissions \(L7\)/) }),
+    ]);
+    expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow" }] }] as never })).toEqual([
+      expect.objectContaining({ path: "intentions[0].permissions[0]", message: expect.stringMatching(/matches every request/) }),
+    ]);
+  });
+});
+
+describe("the config entries", () => {
+  const l7 = mesh(
+    {
+      web: {
+        protocol: "http",
+        upstreams: [
+          {
+            destination: "api",
+            timeout: "4s",
+            retries: { attempts: 2, on: ["connect-failure", "reset"], statusCodes: [503] },
+            limits: { maxConnections: 64, maxPendingRequests: 32 },
+          },
+        ],
+      },
+      api: { protocol: "http" },
+    },
+    {
+      intentions: [
+        { source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET", "HEAD"], pathPrefix: "/v1/", headers: [{ name: "x-tenant", present: true }] }] },
+      ],
+    },
+  );
+
+  it("synthesize service-defaults, a service-router and L7 permissions, each waiting for the protocol it needs", () => {
+    expect(allErrors(l7)).toEqual([]);
+    const all = entries(synthAllStacks(l7).intentions);
+    expect(all.traffic_defaults_api).toEqual({ kind: "service-defaults", name: "api", config: { Protocol: "http" }, dependsOn: undefined });
+    expect(all.traffic_defaults_web).toEqual({
+      kind: "service-defaults",
+      name: "web",
+      config: { Protocol: "http", UpstreamConfig: { Overrides: [{ Name: "api", Limits: { MaxConnections: 64, MaxPendingRequests: 32 } }] } },
+      dependsOn: undefined,
+    });
+    expect(all.traffic_router_api).toEqual({
+      kind: "service-router",
+      name: "api",
+      config: {
+        Routes: [{ Match: { HTTP: { PathPrefix: "/" } }, Destination: { RequestTimeout: "4s", NumRetries: 1, RetryOn: ["connect-failure", "reset"], RetryOnStatusCodes: [503] } }],
+      },
+      dependsOn: ["consul_config_entry.traffic_defaults_api"],
+    });
+    expect(all.service_intentions_api).toEqual({
+      kind: "service-intentions",
+      name: "api",
+      config: {
+        Sources: [
+          {
+            Name: "web",
+            Permissions: [{ Action: "allow", HTTP: { PathPrefix: "/v1/", Header: [{ Name: "x-tenant", Present: true }], Methods: ["GET", "HEAD"] } }],
+            Description: "intentions[0] of the spec",
+          },
+        ],
+      },
+      dependsOn: ["consul_config_entry.traffic_defaults_api"],
+    });
+    // The summary output says an L7 source's permissions decide, not one action.
+    expect(synthAllStacks(l7).intentions.output.intentions.value.api).toEqual(["web:permissions"]);
+  });
+
+  it("are none for a tcp mesh without L7 fields: the default spec synthesizes only its intentions", () => {
+    expect(planOf(DEFAULT_SPEC).traffic.entries).toEqual([]);
+    expect(Object.values(entries(synthAllStacks(DEFAULT_SPEC).intentions)).map((e: any) => e.kind)).toEqual(["service-intentions", "service-intentions"]);
+  });
+
+  it("give every edge the destination's policy and what its intention allows", () => {
+    expect(planOf(l7).traffic.edges).toEqual([
+      {
+        source: "web",
+        destination: "api",
+        path: "services.web.upstreams[0]",
+        protocol: "http",
+        timeoutMs: 4000,
+        attempts: 2,
+        idempotent: false,
+        methods: ["GET", "HEAD"],
+        allowed: "allow GET,HEAD /v1/*[x-tenant]",
+      },
+    ]);
+  });
+});
+
+describe("L7 settings need an L7 destination", () => {
+  const fixture = (protocol?: string) =>
+    mesh(
+      {
+        web: { upstreams: [{ destination: "api", timeout: "2s", retries: { attempts: 2, on: ["reset"] }, limits: { maxConcurrentRequests: 10 } }] },
+        api: protocol ? { protocol } : {},
+      },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"] }] }] },
+    );
+
+  it("fails on tcp", () => {
+    expect(errors(fixture()).map((e) => e.path)).toEqual([
+      "intentions[0].permissions",
+      "services.web.upstreams[0].timeout",
+      "services.web.upstreams[0].retries",
+      "services.web.upstreams[0].limits.maxConcurrentRequests",
+    ]);
+    expect(errors(fixture())[0]!.message).toMatch(/api speaks tcp.*set services\.api\.protocol to http, http2 or grpc/);
+  });
+
+  it("passes on http", () => expect(errors(fixture("http"))).toEqual([]));
+});
+
+describe("callers of one destination agree on its router", () => {
+  const fixture = (otherTimeout: string | undefined) =>
+    mesh({
+      aa: { upstreams: [{ destination: "api", timeout: "3s" }] },
+      bb: { upstreams: [{ destination: "api", ...(otherTimeout ? { timeout: otherTimeout } : {}) }] },
+      api: { protocol: "http" },
+    });
+
+  it("fails when two ask for different timeouts, naming both", () => {
+    expect(errors(fixture("5s"))).toEqual([
+      {
+        path: "services.bb.upstreams[0]",
+        message: expect.stringMatching(
+          /^asks api's router for timeout 5s, no retries, but services\.aa\.upstreams\[0\] asks for timeout 3s, no retries: Consul applies one service-router/,
+        ),
+      },
+    ]);
+  });
+
+  it("passes when one declares and the other inherits", () => {
+    expect(errors(fixture(undefined))).toEqual([]);
+    expect(planOf(fixture(undefined)).traffic.edges.map((e) => `${e.source}:${e.timeoutMs}`)).toEqual(["aa:3000", "bb:3000"]);
+  });
+});
+
+describe("every declared upstream is allowed something", () => {
+  const fixture = (action: "allow" | "deny") =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action, pathPrefix: "/admin" }] }] },
+    );
+
+  it("fails when its permissions only deny", () => {
+    expect(errors(fixture("deny"))).toEqual([{ path: "services.web.upstreams[0]", message: expect.stringMatching(/the permissions of intentions\[0\] allow it no request/) }]);
+  });
+
+  it("passes with an allow", () => expect(errors(fixture("allow"))).toEqual([]));
+});
+
+describe("an allow permission serves a declared upstream", () => {
+  const fixture = (source: string) =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, batch: {}, api: { protocol: "http" } },
+      {
+        intentions: [
+          {
+            source,
+            destination: "api",
+            permissions: [
+              { action: "allow", methods: ["GET"] },
+              { action: "deny", pathPrefix: "/" },
+            ],
+          },
+        ],
+      },
+    );
+
+  it("fails when the source does not call the destination (a dead permission)", () => {
+    expect(errors(fixture("batch"))).toEqual([
+      { path: "intentions[0].permissions[0]", message: expect.stringMatching(/allows requests nothing makes: batch declares no upstream api/) },
+    ]);
+  });
+
+  it("fails for * when every caller has a source of its own (a declared upstream allows everything, and Consul matches it first)", () => {
+    expect(errors(fixture("*"))).toEqual([
+      { path: "intentions[0].permissions[0]", message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/) },
+    ]);
+  });
+
+  it("passes for the caller's own intention", () => expect(errors(fixture("web"))).toEqual([]));
+});
+
+describe("the timeout budget along each call path", () => {
+  // edge -> web -> api -> db: web tries api 3 times, and each try can wait api's 2s for db.
+  const chain = (webTimeout: string) =>
+    mesh({
+      edge: { upstreams: [{ destination: "web", timeout: "10s" }] },
+      web: { protocol: "http", upstreams: [{ destination: "api", timeout: webTimeout, retries: { attempts: 3, on: ["5xx"], idempotent: true } }] },
+      api: { protocol: "http", upstreams: [{ destination: "db", timeout: "2s" }] },
+      db: { protocol: "http" },
+    });
+
+  it("fails when the inner retries outlive the outer timeout, naming the whole path", () => {
+    expect(errors(chain("4s"))).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message:
+          "call path edge -> web -> api -> db: web tries api 3 times, and each try waits up to 2s for api's call to db, 6s in all, beyond the 4s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 6s, or lower api's timeout for db or the attempts",
+      },
+    ]);
+  });
+
+  it("passes when the outer timeout covers them", () => expect(errors(chain("6s"))).toEqual([]));
+
+  it("counts Consul's 15s default for an L7 call without a timeout", () => {
+    const spec = mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http", upstreams: [{ destination: "db", timeout: "20s" }] }, db: { protocol: "http" } });
+    expect(errors(spec).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^call path web -> api -> db: web's call to api waits up to 20s for api's call to db, beyond the 15s \(Consul's default\)/),
+    ]);
+  });
+
+  it("adds up the callee's own calls: one after another is their worst case", () => {
+    const spec = (timeout: string) =>
+      mesh({
+        web: { upstreams: [{ destination: "api", timeout }] },
+        api: {
+          protocol: "http",
+          upstreams: [
+            { destination: "db", timeout: "2s" },
+            { destination: "cache", timeout: "3s" },
+          ],
+        },
+        db: { protocol: "http" },
+        cache: { protocol: "http" },
+      });
+    expect(errors(spec("4s"))).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message:
+          "call path web -> api -> cache: web's call to api waits up to 5s for api's calls to cache (3s) and db (2s), one after another at worst, beyond the 4s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 5s, or lower api's timeouts for its upstreams",
+      },
+    ]);
+    expect(errors(spec("5s"))).toEqual([]);
+  });
+
+  it("ends on a cycle: a call back to the caller is not a nested call", () => {
+    const spec = mesh({ aa: { protocol: "http", upstreams: [{ destination: "bb", timeout: "1s" }] }, bb: { protocol: "http", upstreams: [{ destination: "aa", timeout: "1s" }] } });
+    expect(errors(spec)).toEqual([]);
+  });
+});
+
+describe("retry amplification", () => {
+  const retrying = (destination: string) => ({ destination, timeout: "30s", retries: { attempts: 2, on: ["connect-failure"], idempotent: true } });
+  const chain = (max?: number) =>
+    mesh(
+      {
+        aa: { protocol: "http", upstreams: [retrying("bb")] },
+        bb: { protocol: "http", upstreams: [retrying("cc")] },
+        cc: { protocol: "http", upstreams: [retrying("dd")] },
+        dd: { protocol: "http" },
+      },
+      max === undefined ? {} : { traffic: { maxRetryAmplification: max } },
+    );
+
+  it("fails when the attempts along a path multiply past the bound (default 4)", () => {
+    expect(errors(chain()).filter((e) => e.path.endsWith(".attempts"))).toEqual([
+      {
+        path: "services.cc.upstreams[0].retries.attempts",
+        message: expect.stringMatching(/^call path aa -> bb -> cc -> dd multiplies attempts to 8 \(2 x 2 x 2\), over traffic\.maxRetryAmplification 4/),
+      },
+    ]);
+  });
+
+  it("passes under a bound the spec raises", () => expect(errors(chain(8)).filter((e) => e.path.endsWith(".attempts"))).toEqual([]));
+
+  it("terminates on a cycle of retrying calls: a path ends where it would repeat a service, and each is reported once", () => {
+    const thrice = (destination: string) => ({ ...retrying(destination), retries: { attempts: 3, on: ["connect-failure"], idempotent: true } });
+    const spec = mesh({
+      aa: { protocol: "http", upstreams: [thrice("bb")] },
+      bb: { protocol: "http", upstreams: [thrice("cc")] },
+      cc: { protocol: "http", upstreams: [thrice("aa")] },
+    });
+    const found = errors(spec).filter((e) => e.path.endsWith(".attempts"));
+    expect(found.map((e) => e.message.split(" multiplies")[0])).toEqual(["call path aa -> bb -> cc", "call path bb -> cc -> aa", "call path cc -> aa -> bb"]);
+    expect(traffic(spec).warnings).toEqual([]);
+  });
+
+  it("bounds the walk on a dense graph, with a warning instead of a hang", () => {
+    // 14 services each calling every other with retries: more simple paths than MAX_PATH_STEPS.
+    const names = Array.from({ length: 14 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    const spec = mesh(Object.fromEntries(names.map((n) => [n, { protocol: "http", upstreams: names.filter((o) => o !== n).map((o) => retrying(o)) }])), {
+      traffic: { maxRetryAmplification: 100 },
+    });
+    const started = Date.now();
+    const result = traffic(spec);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result.warnings).toEqual([{ path: "traffic.maxRetryAmplification", message: expect.stringContaining(`${MAX_PATH_STEPS} steps`) }]);
+  });
+});
+
+describe("retries repeat only idempotent requests", () => {
+  const fixture = (intention: object | undefined, idempotent = false, protocol = "http") =>
+    mesh(
+      { web: { upstreams: [{ destination: "api", retries: { attempts: 2, on: ["reset"], idempotent } }] }, api: { protocol } },
+      intention ? { intentions: [{ source: "web", destination: "api", ...intention }] as never } : {},
+    );
+
+  it("fails when the caller may send POST or PATCH (a plain allow lets it send anything)", () => {
+    expect(errors(fixture(undefined))).toEqual([
+      { path: "services.web.upstreams[0].retries.idempotent", message: expect.stringMatching(/let web send POST, PATCH, CONNECT: Envoy would repeat/) },
+    ]);
+    expect(errors(fixture(undefined, false, "grpc"))[0]!.message).toMatch(/every gRPC call is a POST/);
+  });
+
+  it("passes when its permissions allow only idempotent methods, or it declares its requests idempotent", () => {
+    expect(errors(fixture({ permissions: [{ action: "allow", methods: ["GET", "PUT"] }] }))).toEqual([]);
+    expect(errors(fixture(undefined, true))).toEqual([]);
+  });
+});
+
+describe("the rules list", () => {
+  it("runs the traffic rule with the others", () => expect(RULES).toContain(checkTraffic));
+});
+
+describe("npm run render", () => {
+  it("prints the edge matrix: who calls whom, what the intentions allow, the timeout and the retries", () => {
+    expect(trafficTable(loadSpecFile("examples/three-tier.yaml").plan).split("\n")).toEqual([
+      "source  destination  protocol  allowed                            timeout  retries",
+      "------  -----------  --------  ---------------------------------  -------  -----------------------------------------",
+      "api     db-proxy     tcp       *                                  -        -",
+      "web     api          http      deny * /admin*; allow GET,HEAD /*  3s       2 attempts on 5xx, connect-failure, reset",
+    ]);
+    expect(trafficTable(planOf(mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "grpc" } })))).toContain(
+      "web     api          grpc      *        15s (default)  -",
+    );
+  });
+});

@@ -1,0 +1,169 @@
+// L7 traffic management, decided once: each call edge's effective timeout, retries and allowed
+// methods, and the Consul config entries that implement them (the intentions stack applies them).
+// The mapping (read for Consul 2.0.1; see the comment above upstreamSchema in lib/spec/schema.ts):
+//   - service-defaults <service>: its Protocol, and the limits it puts on each of its upstreams
+//     (UpstreamConfig.Overrides). Only for a service that is not tcp or that limits an upstream, so a
+//     tcp mesh without L7 fields gets no new entry.
+//   - service-router <destination>: one catch-all route (PathPrefix "/") whose Destination carries
+//     RequestTimeout and the retries. Consul applies a destination's router to every caller, so the
+//     callers' declarations must agree: the first declaration (services by name, upstreams in order)
+//     is the plan's, and every other that differs is a conflict the traffic rule reports.
+import { DURATION, HTTP_METHODS, type HttpMethod } from "../spec/schema";
+import type {
+  ConsulUpstreamLimits,
+  IntentionSource,
+  RouteConflict,
+  RoutePolicy,
+  ServiceDefaultsEntry,
+  ServicePlan,
+  ServiceRouterEntry,
+  TrafficEdge,
+  TrafficPlan,
+  UpstreamPlan,
+} from "./types";
+
+/**
+ * What Envoy gives a request on an L7 route without a timeout: Consul's service-resolver
+ * RequestTimeout default (the service-resolver reference: "If unspecified, defaults to 15 seconds").
+ */
+export const CONSUL_DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Methods a retry may repeat without changing the outcome (RFC 9110 9.2.2): the rest need the caller's word. */
+export const IDEMPOTENT_METHODS: readonly HttpMethod[] = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"];
+
+/** Milliseconds of a spec duration ("500ms", "5s", "2m"). */
+export function durationMs(duration: string): number {
+  const match = DURATION.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as "ms" | "s" | "m"];
+}
+
+/** A duration as Consul writes it back (Go's time.Duration String form for whole seconds or milliseconds). */
+export function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The upstream asks the destination's router for something: a timeout or retries. */
+function declaresRoute(upstream: UpstreamPlan): boolean {
+  return upstream.timeout !== undefined || upstream.retries.attempts > 1;
+}
+
+function policyOf(upstream: UpstreamPlan, declaredAt: string): RoutePolicy {
+  return {
+    ...(upstream.timeout === undefined ? {} : { timeoutMs: durationMs(upstream.timeout) }),
+    attempts: upstream.retries.attempts,
+    on: [...new Set(upstream.retries.on)].sort(),
+    statusCodes: [...new Set(upstream.retries.statusCodes)].sort((a, b) => a - b),
+    declaredAt,
+  };
+}
+
+function samePolicy(a: RoutePolicy, b: RoutePolicy): boolean {
+  return a.timeoutMs === b.timeoutMs && a.attempts === b.attempts && a.on.join() === b.on.join() && a.statusCodes.join() === b.statusCodes.join();
+}
+
+/** The source Consul matches for a caller: its own entry, else the destination's "*" entry (Consul's precedence). */
+export function intentionFor(intentions: ReadonlyMap<string, readonly IntentionSource[]>, source: string, destination: string): IntentionSource | undefined {
+  const sources = intentions.get(destination) ?? [];
+  return sources.find((s) => s.name === source) ?? sources.find((s) => s.name === "*");
+}
+
+function methodsOf(source: IntentionSource | undefined): readonly HttpMethod[] {
+  if (source === undefined) return [];
+  if (!source.permissions) return source.action === "allow" ? HTTP_METHODS : [];
+  const allowed = new Set<HttpMethod>();
+  for (const p of source.permissions) if (p.Action === "allow") for (const m of p.HTTP.Methods ?? HTTP_METHODS) allowed.add(m);
+  return HTTP_METHODS.filter((m) => allowed.has(m));
+}
+
+function allowedOf(source: IntentionSource | undefined): string {
+  if (source === undefined) return "-";
+  if (!source.permissions) return source.action === "allow" ? "*" : "-";
+  return source.permissions
+    .map((p) => {
+      const path =
+        p.HTTP.PathExact ?? (p.HTTP.PathPrefix === undefined ? undefined : `${p.HTTP.PathPrefix}*`) ?? (p.HTTP.PathRegex === undefined ? undefined : `~${p.HTTP.PathRegex}`);
+      const headers = (p.HTTP.Header ?? []).map((h) => `[${h.Name}]`).join("");
+      return `${p.Action} ${(p.HTTP.Methods ?? ["*"]).join(",")} ${path ?? "/*"}${headers}`;
+    })
+    .join("; ");
+}
+
+function limitsOf(upstream: UpstreamPlan): ConsulUpstreamLimits | undefined {
+  const { maxConnections, maxPendingRequests, maxConcurrentRequests } = upstream.limits;
+  const limits = {
+    ...(maxConnections === undefined ? {} : { MaxConnections: maxConnections }),
+    ...(maxPendingRequests === undefined ? {} : { MaxPendingRequests: maxPendingRequests }),
+    ...(maxConcurrentRequests === undefined ? {} : { MaxConcurrentRequests: maxConcurrentRequests }),
+  };
+  return Object.keys(limits).length === 0 ? undefined : limits;
+}
+
+function routerOf(destination: string, policy: RoutePolicy): ServiceRouterEntry {
+  return {
+    Kind: "service-router",
+    Name: destination,
+    Routes: [
+      {
+        Match: { HTTP: { PathPrefix: "/" } },
+        Destination: {
+          ...(policy.timeoutMs === undefined ? {} : { RequestTimeout: formatDuration(policy.timeoutMs) }),
+          ...(policy.attempts > 1 ? { NumRetries: policy.attempts - 1 } : {}),
+          ...(policy.attempts > 1 && policy.on.length > 0 ? { RetryOn: policy.on } : {}),
+          ...(policy.attempts > 1 && policy.statusCodes.length > 0 ? { RetryOnStatusCodes: policy.statusCodes } : {}),
+        },
+      },
+    ],
+  };
+}
+
+/** The traffic plan of services sorted by name, with the resolved intentions. */
+export function planTraffic(services: readonly ServicePlan[], intentions: ReadonlyMap<string, readonly IntentionSource[]>, maxRetryAmplification: number): TrafficPlan {
+  const protocolOf = new Map(services.map((s) => [s.name, s.protocol]));
+  const routes = new Map<string, RoutePolicy>();
+  const conflicts: RouteConflict[] = [];
+  for (const service of services) {
+    service.upstreams.forEach((upstream, i) => {
+      if (!declaresRoute(upstream)) return;
+      const policy = policyOf(upstream, `${service.path}.upstreams[${i}]`);
+      const taken = routes.get(upstream.destination);
+      if (taken === undefined) routes.set(upstream.destination, policy);
+      else if (!samePolicy(taken, policy)) conflicts.push({ destination: upstream.destination, path: policy.declaredAt, policy, taken });
+    });
+  }
+
+  const edges: TrafficEdge[] = [];
+  for (const service of services) {
+    service.upstreams.forEach((upstream, i) => {
+      const protocol = protocolOf.get(upstream.destination) ?? "tcp";
+      const route = routes.get(upstream.destination);
+      const source = intentionFor(intentions, service.name, upstream.destination);
+      const timeoutMs = protocol === "tcp" ? undefined : (route?.timeoutMs ?? CONSUL_DEFAULT_REQUEST_TIMEOUT_MS);
+      edges.push({
+        source: service.name,
+        destination: upstream.destination,
+        path: `${service.path}.upstreams[${i}]`,
+        protocol,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        attempts: route?.attempts ?? 1,
+        idempotent: upstream.retries.idempotent,
+        methods: methodsOf(source),
+        allowed: allowedOf(source),
+      });
+    });
+  }
+  edges.sort((a, b) => a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination) || a.path.localeCompare(b.path));
+
+  const defaults: ServiceDefaultsEntry[] = [];
+  for (const service of services) {
+    const overrides = service.upstreams
+      .map((u) => ({ Name: u.destination, Limits: limitsOf(u) }))
+      .filter((o): o is { Name: string; Limits: ConsulUpstreamLimits } => o.Limits !== undefined)
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+    if (service.protocol === "tcp" && overrides.length === 0) continue;
+    defaults.push({ Kind: "service-defaults", Name: service.name, Protocol: service.protocol, ...(overrides.length === 0 ? {} : { UpstreamConfig: { Overrides: overrides } }) });
+  }
+  const routers = [...routes.keys()].sort().map((destination) => routerOf(destination, routes.get(destination)!));
+
+  return { maxRetryAmplification, edges, routes, conflicts, entries: [...defaults, ...routers] };
+}

@@ -1,0 +1,247 @@
+// L7 traffic management over the call graph (the declared upstreams, lib/plan/traffic.ts): L7
+// settings need an L7 destination, callers of one destination agree on its router, every call is
+// allowed something and every allow permission serves a call, the timeouts along each call path
+// nest, retries do not multiply into a storm, and retries repeat only what may be repeated.
+import type { RuleResult } from "../issues";
+import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
+import type { MeshPlan, RoutePolicy, TrafficEdge } from "../plan/types";
+
+/** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
+export const MAX_PATH_STEPS = 100_000;
+
+export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
+  checkL7Destinations(plan, result);
+  checkRouteConflicts(plan, result);
+  checkEdgesAllowed(plan, result);
+  checkDeadPermissions(plan, result);
+  checkTimeoutBudget(plan, result);
+  checkRetryAmplification(plan, result);
+  checkIdempotentRetries(plan, result);
+}
+
+/**
+ * L7 settings on a tcp destination are an error: Consul refuses permissions and routers on it, and
+ * Envoy has no request to time out or retry. The destination's protocol is what counts: a caller's
+ * proxy takes the protocol of its upstream from the destination's service-defaults, whatever the caller speaks.
+ */
+function checkL7Destinations(plan: MeshPlan, { errors }: RuleResult): void {
+  const protocolOf = new Map(plan.services.map((s) => [s.name, s.protocol]));
+  const fix = (name: string) => `set services.${name}.protocol to http, http2 or grpc if it speaks one`;
+  plan.declaredIntentions.forEach((intention, i) => {
+    if (intention.permissions && protocolOf.get(intention.destination) === "tcp") {
+      errors.push({
+        path: `intentions[${i}].permissions`,
+        message: `${intention.destination} speaks tcp, where Consul has no request to match a method, path or header against: ${fix(intention.destination)}, or use action (allow or deny the whole connection)`,
+      });
+    }
+  });
+  for (const service of plan.services) {
+    service.upstreams.forEach((upstream, i) => {
+      if (protocolOf.get(upstream.destination) !== "tcp") return;
+      const at = `${service.path}.upstreams[${i}]`;
+      const tcp = `${upstream.destination} speaks tcp`;
+      if (upstream.timeout !== undefined)
+        errors.push({ path: `${at}.timeout`, message: `${tcp}: Envoy times out requests, and a tcp connection has none; ${fix(upstream.destination)}, or remove timeout` });
+      if (upstream.retries.attempts > 1)
+        errors.push({ path: `${at}.retries`, message: `${tcp}: Envoy retries requests, and a tcp connection has none; ${fix(upstream.destination)}, or remove retries` });
+      for (const limit of ["maxPendingRequests", "maxConcurrentRequests"] as const) {
+        if (upstream.limits[limit] !== undefined)
+          errors.push({ path: `${at}.limits.${limit}`, message: `${tcp}: this limit counts requests; ${fix(upstream.destination)}, or limit maxConnections only` });
+      }
+    });
+  }
+}
+
+function describePolicy(policy: RoutePolicy): string {
+  const timeout = policy.timeoutMs === undefined ? "no timeout" : `timeout ${formatDuration(policy.timeoutMs)}`;
+  const retries = policy.attempts === 1 ? "no retries" : `${policy.attempts} attempts on ${[...policy.on, ...policy.statusCodes.map(String)].join(", ")}`;
+  return `${timeout}, ${retries}`;
+}
+
+/** Consul applies a destination's service-router to every caller: two callers asking it for different things cannot both get theirs. */
+function checkRouteConflicts(plan: MeshPlan, { errors }: RuleResult): void {
+  for (const conflict of plan.traffic.conflicts) {
+    errors.push({
+      path: conflict.path,
+      message: `asks ${conflict.destination}'s router for ${describePolicy(conflict.policy)}, but ${conflict.taken.declaredAt} asks for ${describePolicy(conflict.taken)}: Consul applies one service-router to every caller of ${conflict.destination}; declare the same timeout and retries in both, or in one only (the other caller gets the same)`,
+    });
+  }
+}
+
+/** The spec's intention that decides a pair, by its index (an exact source before "*"). */
+function declaredIndex(plan: MeshPlan, source: string, destination: string): number {
+  const exact = plan.declaredIntentions.findIndex((i) => i.source === source && i.destination === destination);
+  return exact >= 0 ? exact : plan.declaredIntentions.findIndex((i) => i.source === "*" && i.destination === destination);
+}
+
+/** A declared upstream whose L7 intention allows nothing: every request of that call is denied. */
+function checkEdgesAllowed(plan: MeshPlan, { errors }: RuleResult): void {
+  for (const edge of plan.traffic.edges) {
+    const source = intentionFor(plan.intentions, edge.source, edge.destination);
+    if (!source?.permissions || edge.methods.length > 0) continue;
+    const i = declaredIndex(plan, edge.source, edge.destination);
+    errors.push({
+      path: edge.path,
+      message: `${edge.source} calls ${edge.destination}, but the permissions of intentions[${i}] allow it no request: add an allow permission for the methods and paths ${edge.source} calls, or remove the upstream (an action: deny intention cuts a call off on purpose)`,
+    });
+  }
+}
+
+/** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
+function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
+  plan.declaredIntentions.forEach((intention, i) => {
+    if (!intention.permissions) return;
+    const callers = plan.traffic.edges.filter((e) => e.destination === intention.destination).map((e) => e.source);
+    // "*" decides only for callers without a source of their own, and a declared upstream is one
+    // (it allows everything): Consul matches an exact source before "*".
+    const served =
+      intention.source === "*" ? callers.filter((c) => intentionFor(plan.intentions, c, intention.destination)?.name === "*") : callers.filter((c) => c === intention.source);
+    if (served.length > 0) return;
+    const who =
+      intention.source === "*"
+        ? callers.length === 0
+          ? `no service declares ${intention.destination} as an upstream`
+          : `every caller of ${intention.destination} (${callers.join(", ")}) has a source of its own, which Consul matches before * (a declared upstream allows everything): give each caller its own intention with these permissions`
+        : `${intention.source} declares no upstream ${intention.destination}`;
+    intention.permissions.forEach((permission, k) => {
+      if (permission.action !== "allow") return;
+      errors.push({
+        path: `intentions[${i}].permissions[${k}]`,
+        message: `allows requests nothing makes: ${who}; remove the permission, or add the upstream to the service that calls ${intention.destination}`,
+      });
+    });
+  });
+}
+
+/** Outgoing edges by source, and each node's shortest call path from a service nobody calls (or itself, on a cycle nobody enters). */
+function callGraph(edges: readonly TrafficEdge[]): { out: ReadonlyMap<string, readonly TrafficEdge[]>; prefixTo: (node: string) => readonly string[]; starts: readonly string[] } {
+  const out = new Map<string, TrafficEdge[]>();
+  const called = new Set<string>();
+  const nodes = new Set<string>();
+  for (const edge of edges) {
+    if (edge.source === edge.destination) continue;
+    out.set(edge.source, [...(out.get(edge.source) ?? []), edge]);
+    called.add(edge.destination);
+    nodes.add(edge.source).add(edge.destination);
+  }
+  const roots = [...nodes].filter((n) => !called.has(n)).sort();
+  // Breadth-first from the roots, each node once: terminates on cycles and gives the shortest prefix.
+  const previous = new Map<string, string | undefined>(roots.map((r) => [r, undefined]));
+  for (let queue = [...roots]; queue.length > 0; ) {
+    const next: string[] = [];
+    for (const node of queue)
+      for (const edge of out.get(node) ?? [])
+        if (!previous.has(edge.destination)) {
+          previous.set(edge.destination, node);
+          next.push(edge.destination);
+        }
+    queue = next;
+  }
+  const prefixTo = (node: string): readonly string[] => {
+    if (!previous.has(node)) return [node];
+    const path = [node];
+    for (let at = previous.get(node); at !== undefined; at = previous.get(at)) path.unshift(at);
+    return path;
+  };
+  // Walks start at the roots, and at nodes only a cycle reaches (sorted, so the order is stable).
+  const starts = [...roots, ...[...nodes].filter((n) => !previous.has(n)).sort()];
+  return { out, prefixTo, starts };
+}
+
+/**
+ * A caller's timeout covers the callee's worst case. Consul's router has no per-try timeout, so a
+ * try of X -> Y lasts until Y's own calls return: at worst the sum of Y's timeouts for its L7
+ * upstreams (made one after another; Envoy cuts each at its timeout, so deeper calls are bounded by
+ * them and checked at their own hop). X's Envoy retries a failed try, so X -> Y needs
+ * attempts(X -> Y) x that sum, and a shorter timeout cuts Y's calls (and X's retries) short while Y
+ * still works. The error names the call path from a service nobody calls through Y's longest call.
+ */
+function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
+  const { out, prefixTo } = callGraph(plan.traffic.edges);
+  for (const outer of plan.traffic.edges) {
+    if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
+    const inners = (out.get(outer.destination) ?? [])
+      .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
+      .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+    if (inners.length === 0) continue;
+    const perTry = inners.reduce((sum, e) => sum + e.timeoutMs!, 0);
+    const need = outer.attempts * perTry;
+    if (need <= outer.timeoutMs) continue;
+    const { source: x, destination: y, attempts } = outer;
+    const path = [...prefixTo(x), y, inners[0]!.destination].join(" -> ");
+    const calls =
+      inners.length === 1
+        ? `call to ${inners[0]!.destination}`
+        : `calls to ${inners.map((e) => `${e.destination} (${formatDuration(e.timeoutMs!)})`).join(" and ")}, one after another at worst`;
+    const waits =
+      attempts === 1
+        ? `${x}'s call to ${y} waits up to ${formatDuration(perTry)} for ${y}'s ${calls}`
+        : `${x} tries ${y} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${y}'s ${calls}, ${formatDuration(need)} in all`;
+    const defaulted = plan.traffic.routes.get(y)?.timeoutMs === undefined ? " (Consul's default)" : "";
+    const lower = inners.length === 1 ? `${y}'s timeout for ${inners[0]!.destination}` : `${y}'s timeouts for its upstreams`;
+    errors.push({
+      path: `${outer.path}.timeout`,
+      message: `call path ${path}: ${waits}, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${x} allows for ${y}: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least ${formatDuration(need)}, or lower ${lower}${attempts > 1 ? " or the attempts" : ""}`,
+    });
+  }
+}
+
+/**
+ * The product of attempts along a call path stays within traffic.maxRetryAmplification: each retry
+ * layer multiplies the requests the deepest service sees when it fails. Walks simple paths only (no
+ * service twice, so a cycle ends the path) and at most MAX_PATH_STEPS steps; a path is reported
+ * where its product first passes the bound, and not extended past it.
+ */
+function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult): void {
+  const { edges, maxRetryAmplification: max } = plan.traffic;
+  if (!edges.some((e) => e.attempts > 1)) return;
+  const { out, starts } = callGraph(edges);
+  const reported = new Set<string>();
+  let steps = 0;
+  const walk = (path: string[], product: number): void => {
+    for (const edge of out.get(path[path.length - 1]!) ?? []) {
+      if (path.includes(edge.destination)) continue;
+      if (++steps > MAX_PATH_STEPS) return;
+      const total = product * edge.attempts;
+      const next = [...path, edge.destination];
+      if (total > max) {
+        const key = next.join(" -> ");
+        if (!reported.has(key)) {
+          reported.add(key);
+          errors.push({
+            path: `${edge.path}.retries.attempts`,
+            message: `call path ${key} multiplies attempts to ${total} (${pathAttempts(next, out)}), over traffic.maxRetryAmplification ${max}: a failure of ${edge.destination} becomes ${total} requests; retry at one layer only (usually the outermost), or raise the bound if that load is fine`,
+          });
+        }
+        continue;
+      }
+      walk(next, total);
+    }
+  };
+  for (const start of starts) walk([start], 1);
+  if (steps > MAX_PATH_STEPS)
+    warnings.push({
+      path: "traffic.maxRetryAmplification",
+      message: `the call graph has more paths than the retry-amplification walk takes (${MAX_PATH_STEPS} steps): paths past them were not checked; retry at fewer layers`,
+    });
+}
+
+function pathAttempts(path: readonly string[], out: ReadonlyMap<string, readonly TrafficEdge[]>): string {
+  const factors: string[] = [];
+  for (let i = 0; i + 1 < path.length; i++) factors.push(String(out.get(path[i]!)!.find((e) => e.destination === path[i + 1])!.attempts));
+  return factors.join(" x ");
+}
+
+/** A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word. */
+function checkIdempotentRetries(plan: MeshPlan, { errors }: RuleResult): void {
+  for (const edge of plan.traffic.edges) {
+    if (edge.attempts <= 1 || edge.idempotent) continue;
+    const unsafe = edge.methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
+    if (unsafe.length === 0) continue;
+    const grpc = edge.protocol === "grpc" ? " (every gRPC call is a POST)" : "";
+    errors.push({
+      path: `${edge.path}.retries.idempotent`,
+      message: `${edge.destination}'s router retries every request up to ${edge.attempts} times, and the intentions let ${edge.source} send ${unsafe.join(", ")}${grpc}: Envoy would repeat a request that may already have taken effect. Allow ${edge.source} only idempotent methods (permissions with methods), or set retries.idempotent: true on this upstream if its requests are safe to repeat`,
+    });
+  }
+}

@@ -1,0 +1,155 @@
+// Judges the Consul config entries a stack synthesizes (consul_config_entry resources) against the
+// field table of consul-config-entry-reference.ts: unknown fields (with a did-you-mean), wrong value
+// types, values outside Consul's enumerations, Enterprise-only and read-only fields, missing required
+// fields, and the cross-field checks of Consul's Validate for these kinds. Every finding is one
+// string naming the resource and the field path.
+import { closest } from "../../lib/issues";
+import { CONFIG_ENTRY_KINDS, CONFIG_ENTRY_REFERENCE_VERSION, type EntryField, type EntryTable } from "./consul-config-entry-reference";
+
+/** A Go duration string Consul's decoder accepts (time.ParseDuration): one or more number-unit pairs. */
+const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+
+/** Judges one entry: its kind and name (the resource's) and its config_json body. */
+export function judgeConfigEntry(kind: string, name: string, config: unknown): string[] {
+  const table = CONFIG_ENTRY_KINDS[kind];
+  if (!table)
+    return [
+      `kind ${JSON.stringify(kind)}: no field table for it (Consul ${CONFIG_ENTRY_REFERENCE_VERSION}); add its fields to consul-config-entry-reference.ts from Consul's source`,
+    ];
+  if (!isObject(config)) return [`(config_json): expected an object, got ${describe(config)}`];
+  const findings: string[] = [];
+  for (const key of ["Kind", "Name"] as const) if (key in config) findings.push(`${key}: set by the resource's ${key.toLowerCase()}; remove it from config_json`);
+  const entry = { ...config, Kind: kind, Name: name };
+  judgeTable(table, entry, "", findings);
+  findings.push(...validate(kind, entry));
+  return findings;
+}
+
+/** Judges every consul_config_entry of a synthesized stack; each finding starts with the resource's id. */
+export function judgeConfigEntries(stack: { readonly resource?: Readonly<Record<string, unknown>> }): string[] {
+  const resources = (stack.resource?.consul_config_entry ?? {}) as Readonly<Record<string, { kind: string; name: string; config_json: string }>>;
+  const findings: string[] = [];
+  for (const id of Object.keys(resources).sort()) {
+    const { kind, name, config_json } = resources[id]!;
+    let config: unknown;
+    try {
+      config = JSON.parse(config_json);
+    } catch (error) {
+      findings.push(`consul_config_entry.${id}: config_json is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    for (const finding of judgeConfigEntry(kind, name, config)) findings.push(`consul_config_entry.${id} (${kind} ${name}): ${finding}`);
+  }
+  return findings;
+}
+
+function judgeTable(table: EntryTable, obj: Readonly<Record<string, unknown>>, path: string, out: string[]): void {
+  for (const key of Object.keys(obj).sort()) {
+    const at = join(path, key);
+    const field = table[key];
+    if (!field) {
+      const suggestion = Object.keys(table).find((k) => k.toLowerCase() === key.toLowerCase()) ?? closest(key, Object.keys(table));
+      out.push(`${at}: unknown field${path ? ` in ${path}` : ""}${suggestion ? `; did you mean ${suggestion}?` : ""}`);
+      continue;
+    }
+    if (field.enterprise) out.push(`${at}: a Consul Enterprise field; Consul CE ${CONFIG_ENTRY_REFERENCE_VERSION} refuses it`);
+    if (field.readOnly) out.push(`${at}: computed by Consul, which ignores a written value; remove it`);
+    checkValue(field, obj[key], at, out);
+  }
+  for (const [key, field] of Object.entries(table)) if (field.required && !(key in obj)) out.push(`${path || "(entry)"}: missing ${key}, which Consul requires`);
+}
+
+function checkValue(field: EntryField, value: unknown, path: string, out: string[]): void {
+  const wrong = (expected: string) => out.push(`${path}: expected ${expected}, got ${describe(value)}`);
+  const outside = (v: string, values: readonly string[]) => out.push(`${path}: ${JSON.stringify(v)} is not one of ${values.map((x) => JSON.stringify(x)).join(", ")}`);
+  switch (field.type) {
+    case "string":
+      if (typeof value !== "string") wrong("a string");
+      else if (field.oneOf && !field.oneOf.includes(value)) outside(value, field.oneOf);
+      return;
+    case "int":
+      if (typeof value !== "number" || !Number.isInteger(value)) wrong("an integer");
+      else if (field.min !== undefined && value < field.min) wrong(`an integer of at least ${field.min}`);
+      return;
+    case "bool":
+      if (typeof value !== "boolean") wrong("true or false");
+      return;
+    case "duration":
+      if (typeof value !== "string" || !DURATION.test(value)) wrong('a duration string such as "5s"');
+      return;
+    case "stringList":
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) wrong("a list of strings");
+      else if (field.oneOf) for (const v of value) if (!field.oneOf.includes(v)) outside(v, field.oneOf);
+      return;
+    case "intList":
+      if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v))) wrong("a list of integers");
+      else
+        for (const v of value)
+          if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max)) out.push(`${path}: ${v} is outside ${field.min}-${field.max}`);
+      return;
+    case "stringMap":
+      if (!isObject(value) || !Object.values(value).every((v) => typeof v === "string")) wrong("a map of strings");
+      return;
+    case "block":
+      if (!isObject(value)) wrong("an object");
+      else judgeTable(field.keys, value, path, out);
+      return;
+    case "blockList":
+      if (!Array.isArray(value) || !value.every(isObject)) wrong("a list of objects");
+      else value.forEach((item, i) => judgeTable(field.keys, item, `${path}[${i}]`, out));
+      return;
+  }
+}
+
+/** The cross-field checks of Consul's Validate for the kinds in the table (config_entry_discoverychain.go, config_entry_intentions.go). */
+function validate(kind: string, entry: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter(isObject) : []);
+  const obj = (v: unknown) => (isObject(v) ? v : undefined);
+  const paths = (http: Readonly<Record<string, unknown>>, at: string) => {
+    const given = ["PathExact", "PathPrefix", "PathRegex"].filter((k) => http[k] !== undefined && http[k] !== "");
+    if (given.length > 1) out.push(`${at}: sets ${given.join(" and ")}; Consul takes at most one of PathExact, PathPrefix or PathRegex`);
+    for (const k of ["PathExact", "PathPrefix"])
+      if (typeof http[k] === "string" && http[k] !== "" && !(http[k] as string).startsWith("/")) out.push(`${at}.${k}: must start with "/"`);
+    list(http.Header).forEach((h, j) => {
+      const tests = ["Present", "Exact", "Prefix", "Suffix", "Regex"].filter((k) => h[k] !== undefined && h[k] !== "" && h[k] !== false);
+      if (tests.length !== 1) out.push(`${at}.Header[${j}]: Consul takes exactly one of Present, Exact, Prefix, Suffix or Regex, got ${tests.length}`);
+    });
+  };
+  if (kind === "service-intentions") {
+    list(entry.Sources).forEach((source, i) => {
+      const at = `Sources[${i}]`;
+      const permissions = list(source.Permissions);
+      if ((source.Action !== undefined) === permissions.length > 0) out.push(`${at}: Consul takes exactly one of Action or Permissions`);
+      permissions.forEach((p, k) => {
+        const http = obj(p.HTTP);
+        if (!http || Object.keys(http).length === 0) out.push(`${at}.Permissions[${k}]: HTTP is required and must match something`);
+        else paths(http, `${at}.Permissions[${k}].HTTP`);
+      });
+    });
+  }
+  if (kind === "service-router") {
+    list(entry.Routes).forEach((route, i) => {
+      const http = obj(obj(route.Match)?.HTTP);
+      if (http) paths(http, `Routes[${i}].Match.HTTP`);
+      const destination = obj(route.Destination);
+      if (destination?.PrefixRewrite && !(http?.PathExact || http?.PathPrefix)) out.push(`Routes[${i}].Destination.PrefixRewrite: needs PathExact or PathPrefix in the match`);
+    });
+  }
+  return out;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
