@@ -358,7 +358,9 @@ describe("traffic evaluator: router -> splitter -> resolver", () => {
       [90, "v1"],
       [10, "v2"],
     ]);
-    expect(requestTimeout).toBe("20s");
+    // Consul puts a resolver's timeout on the route only when the chain starts at the resolver.
+    expect(requestTimeout).toBeUndefined();
+    expect(new TrafficEvaluator([httpApi, resolver]).route(req()).requestTimeout).toBe("20s");
     expect(evaluator.instancesOf(splits[1]!.target, instances).map((i) => i.id)).toEqual(["api-v2"]);
   });
 
@@ -388,6 +390,8 @@ describe("traffic evaluator: router -> splitter -> resolver", () => {
     const noCatchAll = new TrafficEvaluator([httpApi, splitter, resolver, entry("service-router", "api", { Routes: [{ Match: { HTTP: { PathExact: "/only" } } }] })]);
     expect(noCatchAll.route(req({ path: "/other" })).route).toBe("default");
     expect(noCatchAll.route(req({ path: "/other" })).splits).toHaveLength(2);
+    const folded = new TrafficEvaluator([httpApi, entry("service-router", "api", { Routes: [{ Match: { HTTP: { PathPrefix: "/Search", CaseInsensitive: true } } }] })]);
+    expect(folded.route(req({ path: "/search?q=1" })).route).toBe(0);
   });
 
   it("flattens a split to another service's splitter, and applies a resolver's redirect and default subset", () => {
@@ -424,6 +428,9 @@ describe("traffic evaluator: router -> splitter -> resolver", () => {
     expect(() => new TrafficEvaluator([httpApi, entry("service-splitter", "api", { Splits: [{ Weight: 90 }] })]).route(req())).toThrow(/add up to 90, not 100/);
     expect(() => new TrafficEvaluator([entry("service-router", "api", { Routes: [] })])).toThrow(/speaks tcp/);
     expect(() => new TrafficEvaluator([httpApi, httpApi])).toThrow(/written twice/);
+    expect(() => new TrafficEvaluator([httpApi, entry("service-router", "api", { Routes: [{ Destination: { Service: "db" } }] })]).route(req())).toThrow(
+      /inconsistent protocols: db speaks tcp/,
+    );
   });
 
   it("reads a subset filter over the instance's meta and tags, and refuses syntax it does not model", () => {

@@ -19,7 +19,11 @@
 //        a split to another service without a subset goes on to that service's splitter (weights
 //        multiplied, flattenAdjacentSplitterNodes), else to its resolver; a resolver applies
 //        Redirect, then DefaultSubset, and a subset it does not define is an error; routers and
-//        splitters need an L7 protocol (service-defaults Protocol, else proxy-defaults, else tcp).
+//        splitters need an L7 protocol (service-defaults Protocol, else proxy-defaults, else tcp),
+//        and every service of one chain must speak the same protocol (recordProtocol).
+//   [T]  agent/xds/routes.go (makeUpstreamRouteForDiscoveryChain): a route's RequestTimeout bounds
+//        its requests; a resolver's RequestTimeout only when the chain starts at that resolver (no
+//        router, no splitter); matches as makeRouteMatchForDiscoveryRoute writes them.
 //   [H]  header tests are Envoy's (HeaderUtility::matchHeaders): a missing header fails every value
 //        test, inverted or not; only a Present test inverted matches a missing header.
 
@@ -71,7 +75,7 @@ export interface Routing {
   readonly protocol: string;
   /** The router route that matched (its index), "default" for the implicit catch-all, none without a router. */
   readonly route?: number | "default";
-  /** Envoy's bound on the request: the matched route's RequestTimeout, else the resolver's. @default none */
+  /** Envoy's bound on the request [T]: the matched route's RequestTimeout, or the resolver's when the chain starts there. @default none (Envoy's 15 s) */
   readonly requestTimeout?: string;
   readonly numRetries?: number;
   readonly retryOn?: readonly string[];
@@ -189,8 +193,10 @@ export class TrafficEvaluator {
     const protocol = this.protocolOf(destination);
     const router = L7_PROTOCOLS.includes(protocol) ? this.entry("service-router", destination) : undefined;
     if (router === undefined) {
-      const splits = this.splitterOrResolver(destination, []);
-      return { protocol, ...this.resolverTimeout(splits), splits };
+      const splits = this.checked(protocol, this.splitterOrResolver(destination, []));
+      // [T] a resolver's timeout only when the chain starts at it.
+      const timeout = this.entry("service-splitter", destination) ? undefined : str(this.entry("service-resolver", splits[0]!.target.service)?.RequestTimeout);
+      return { protocol, ...(timeout ? { requestTimeout: timeout } : {}), splits };
     }
     const headers = lowerKeys(request.headers);
     const routes = list(router.Routes);
@@ -198,20 +204,17 @@ export class TrafficEvaluator {
       const match = isObj(r.Match) ? r.Match : {};
       return httpMatches(isObj(match.HTTP) ? match.HTTP : {}, request, headers);
     });
-    if (index < 0) {
-      const splits = this.splitterOrResolver(destination, []);
-      return { protocol, route: "default", ...this.resolverTimeout(splits), splits };
-    }
+    if (index < 0) return { protocol, route: "default", splits: this.checked(protocol, this.splitterOrResolver(destination, [])) };
     const dest = isObj(routes[index]!.Destination) ? (routes[index]!.Destination as Obj) : {};
     const service = str(dest.Service) ?? destination;
     const subset = str(dest.ServiceSubset);
-    const splits = subset === undefined ? this.splitterOrResolver(service, []) : [{ weight: 100, target: this.resolve(service, subset) }];
+    const splits = this.checked(protocol, subset === undefined ? this.splitterOrResolver(service, []) : [{ weight: 100, target: this.resolve(service, subset) }]);
     const retryOn = Array.isArray(dest.RetryOn) ? (dest.RetryOn as string[]) : undefined;
     const codes = Array.isArray(dest.RetryOnStatusCodes) ? (dest.RetryOnStatusCodes as number[]) : undefined;
     return {
       protocol,
       route: index,
-      ...(str(dest.RequestTimeout) ? { requestTimeout: str(dest.RequestTimeout)! } : this.resolverTimeout(splits)),
+      ...(str(dest.RequestTimeout) ? { requestTimeout: str(dest.RequestTimeout)! } : {}),
       ...(typeof dest.NumRetries === "number" ? { numRetries: dest.NumRetries } : {}),
       ...(retryOn ? { retryOn } : {}),
       ...(codes ? { retryOnStatusCodes: codes } : {}),
@@ -238,10 +241,12 @@ export class TrafficEvaluator {
     return instances.filter((i) => i.service === target.service && (target.filter === undefined || evaluateFilter(target.filter, i)));
   }
 
-  private resolverTimeout(splits: Routing["splits"]): { requestTimeout?: string } {
-    // The resolver's RequestTimeout applies where no route sets one; with several targets, only if they agree.
-    const timeouts = [...new Set(splits.map((s) => str(this.entry("service-resolver", s.target.service)?.RequestTimeout)))];
-    return timeouts.length === 1 && timeouts[0] !== undefined ? { requestTimeout: timeouts[0] } : {};
+  /** [C] recordProtocol: every service a chain reaches speaks the chain's protocol. */
+  private checked(protocol: string, splits: Routing["splits"]): Routing["splits"] {
+    for (const { target } of splits)
+      if (this.protocolOf(target.service) !== protocol)
+        throw new Error(`discovery chain uses inconsistent protocols: ${target.service} speaks ${this.protocolOf(target.service)}, not ${protocol} (Consul refuses it)`);
+    return splits;
   }
 
   /** [C] getSplitterOrResolverNode, with nested splitters flattened. */
@@ -302,11 +307,14 @@ function fullMatch(pattern: string, value: string): boolean {
  * one path test, every Header and QueryParam). Paths are compared without the query string.
  */
 function httpMatches(http: Obj, request: TrafficRequest, headers: ReadonlyMap<string, string>): boolean {
-  const [path = "", query = ""] = request.path.split("?", 2) as [string, string?];
+  const [rawPath = "", query = ""] = request.path.split("?", 2) as [string, string?];
+  // A route's CaseInsensitive applies to its path test (Envoy RouteMatch case_sensitive: false).
+  const fold = http.CaseInsensitive === true ? (s: string) => s.toLowerCase() : (s: string) => s;
+  const path = fold(rawPath);
   if (Array.isArray(http.Methods) && http.Methods.length > 0 && !(http.Methods as string[]).includes(request.method)) return false;
-  if (str(http.PathExact) !== undefined && path !== http.PathExact) return false;
-  if (str(http.PathPrefix) !== undefined && !path.startsWith(http.PathPrefix as string)) return false;
-  if (str(http.PathRegex) !== undefined && !fullMatch(http.PathRegex as string, path)) return false;
+  if (str(http.PathExact) !== undefined && path !== fold(http.PathExact as string)) return false;
+  if (str(http.PathPrefix) !== undefined && !path.startsWith(fold(http.PathPrefix as string))) return false;
+  if (str(http.PathRegex) !== undefined && !fullMatch(http.PathRegex as string, rawPath)) return false;
   for (const h of list(http.Header)) if (!headerMatches(h, headers.get(String(h.Name).toLowerCase()))) return false;
   const params = new URLSearchParams(query);
   for (const q of list(http.QueryParam)) {
