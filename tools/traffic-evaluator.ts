@@ -102,7 +102,8 @@ export function entriesOfStack(stack: { readonly resource?: Readonly<Record<stri
     });
 }
 
-interface SourceRule {
+/** One source of a service-intentions entry, with its precedence [P]. */
+export interface IntentionRule {
   readonly entry: string;
   readonly source: string;
   readonly precedence: number;
@@ -117,7 +118,7 @@ export function intentionPrecedence(source: string, destination: string): number
 
 export class TrafficEvaluator {
   private readonly byKind = new Map<string, Map<string, Obj>>();
-  private readonly rules: readonly SourceRule[];
+  private readonly rules: readonly IntentionRule[];
 
   /** @param defaultPolicy the intention default [D]; the project's ACL default_policy is deny. */
   constructor(
@@ -132,7 +133,7 @@ export class TrafficEvaluator {
       named.set(name, config);
       this.byKind.set(kind, named);
     }
-    const rules: SourceRule[] = [];
+    const rules: IntentionRule[] = [];
     for (const [entry, config] of this.byKind.get("service-intentions") ?? []) {
       for (const s of list(config.Sources)) {
         const source = str(s.Name) ?? "";
@@ -165,7 +166,7 @@ export class TrafficEvaluator {
   }
 
   /** [R] The one intention that governs source -> destination, whatever the request: none when only the default applies. */
-  governing(source: string, destination: string): SourceRule | undefined {
+  governing(source: string, destination: string): IntentionRule | undefined {
     return this.rules.find((r) => (r.entry === destination || r.entry === "*") && (r.source === source || r.source === "*"));
   }
 
