@@ -34,7 +34,11 @@ describe("npm run diff", () => {
       }),
       { a: BASE_FILE, b: "b.yaml" },
     );
-    expect(changeLines(text)).toEqual(["  ~ web -> api", "      was: L7: deny /admin*; allow GET,HEAD /*; else deny", "      now: L7: deny /admin*; allow GET /*; else deny"]);
+    expect(changeLines(text)).toEqual([
+      "  ~ web -> api",
+      "      was: L7: deny /admin*; allow GET,HEAD /*; else deny (intentions[0] of the spec)",
+      "      now: L7: deny /admin*; allow GET /*; else deny (intentions[0] of the spec)",
+    ]);
     expect(text).toMatch(/^Who may call whom:$/m);
   });
 
@@ -57,7 +61,7 @@ describe("npm run diff", () => {
       }),
       { a: BASE_FILE, b: "b.yaml" },
     );
-    expect(changeLines(text)).toEqual(["  ~ web -> db-proxy", "      was: denied", "      now: allowed"]);
+    expect(changeLines(text)).toEqual(["  ~ web -> db-proxy", "      was: denied (intentions[1] of the spec)", "      now: allowed (intentions[1] of the spec)"]);
 
     const noRetries = changeLines(
       diffText(
@@ -72,6 +76,17 @@ describe("npm run diff", () => {
     expect(noRetries).toContain("  ~ api route 1 (/*) retries");
     expect(noRetries).toContain("      was: 1 retry on 5xx, connect-failure, reset");
     expect(noRetries).toContain("  - web -> api limits: MaxConnections 100, MaxPendingRequests 50");
+  });
+
+  it("does not report an intention as changed because another was inserted before it (its description names its index)", () => {
+    const text = diffText(
+      baseFacts,
+      variant((doc) => {
+        doc.intentions.unshift({ source: "db-proxy", destination: "web", action: "deny" });
+      }),
+      { a: BASE_FILE, b: "b.yaml" },
+    );
+    expect(changeLines(text)).toEqual(["  ~ db-proxy -> web", "      was: denied by * -> * (default: deny what is not allowed)", "      now: denied (intentions[0] of the spec)"]);
   });
 
   describe("on the command line", () => {

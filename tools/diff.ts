@@ -24,9 +24,19 @@ type Obj = Readonly<Record<string, unknown>>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 
+/**
+ * A fact compared by its value; `why` is printed beside it but not compared (an intention's
+ * Description names its index in the spec, which moves when another intention is inserted).
+ */
+export interface Fact {
+  readonly value: string;
+  /** @default none */
+  readonly why?: string;
+}
+
 /** What a spec says, as facts by subject: "web -> api" for an edge, "api route 1 (...) timeout" for a route. */
 export interface TrafficFacts {
-  readonly edges: ReadonlyMap<string, string>;
+  readonly edges: ReadonlyMap<string, Fact>;
   readonly routing: ReadonlyMap<string, string>;
 }
 
@@ -53,13 +63,16 @@ function matchText(http: Obj): string {
 }
 
 /** Who may call whom, for one ordered pair: the intention that governs it, in words. */
-function edgeText(evaluator: TrafficEvaluator, source: string, destination: string, defaultPolicy: string): string {
+function edgeFact(evaluator: TrafficEvaluator, source: string, destination: string, defaultPolicy: string): Fact {
   const rule = evaluator.governing(source, destination);
-  if (rule === undefined) return `${defaultPolicy === "allow" ? "allowed" : "denied"} (no intention: the default)`;
-  const from = rule.entry === destination && rule.source === source ? "" : ` (intention ${rule.source} -> ${rule.entry})`;
-  if (rule.permissions === undefined) return `${rule.action === "allow" ? "allowed" : "denied"}${from}`;
+  if (rule === undefined) return { value: defaultPolicy === "allow" ? "allowed" : "denied", why: "no intention: the default" };
+  // The governing pair is part of the value (another intention deciding is a change); the entry's
+  // Description (the plan writes where each source comes from) is the why.
+  const pair = rule.entry === destination && rule.source === source ? "" : ` by ${rule.source} -> ${rule.entry}`;
+  const why = rule.description === undefined ? {} : { why: rule.description };
+  if (rule.permissions === undefined) return { value: `${rule.action === "allow" ? "allowed" : "denied"}${pair}`, ...why };
   const permissions = rule.permissions.map((p) => `${String(p.Action)} ${matchText(isObj(p.HTTP) ? p.HTTP : {})}`);
-  return `L7: ${[...permissions, `else ${defaultPolicy}`].join("; ")}${from}`;
+  return { value: `L7: ${[...permissions, `else ${defaultPolicy}`].join("; ")}${pair}`, ...why };
 }
 
 function retriesText(destination: Obj): string {
@@ -74,9 +87,9 @@ function retriesText(destination: Obj): string {
 
 /** The facts of one spec's synthesized config entries, over the given services. */
 export function trafficFacts(evaluator: TrafficEvaluator, services: readonly string[], defaultPolicy: "allow" | "deny" = "deny"): TrafficFacts {
-  const edges = new Map<string, string>();
+  const edges = new Map<string, Fact>();
   for (const source of services)
-    for (const destination of services) if (source !== destination) edges.set(`${source} -> ${destination}`, edgeText(evaluator, source, destination, defaultPolicy));
+    for (const destination of services) if (source !== destination) edges.set(`${source} -> ${destination}`, edgeFact(evaluator, source, destination, defaultPolicy));
 
   const routing = new Map<string, string>();
   for (const service of services) {
@@ -121,15 +134,17 @@ export function trafficFacts(evaluator: TrafficEvaluator, services: readonly str
 }
 
 /** The lines that differ between two fact maps, sorted by subject: added (+), removed (-), changed (~, was and now). */
-function changes(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): string[] {
+function changes(a: ReadonlyMap<string, Fact | string>, b: ReadonlyMap<string, Fact | string>): string[] {
+  const fact = (f: Fact | string | undefined): Fact | undefined => (typeof f === "string" ? { value: f } : f);
+  const text = (f: Fact) => (f.why === undefined ? f.value : `${f.value} (${f.why})`);
   const subjects = [...new Set([...a.keys(), ...b.keys()])].sort();
   return subjects.flatMap((subject) => {
-    const before = a.get(subject);
-    const after = b.get(subject);
-    if (before === after) return [];
-    if (before === undefined) return [`  + ${subject}: ${after}`];
-    if (after === undefined) return [`  - ${subject}: ${before}`];
-    return [`  ~ ${subject}\n      was: ${before}\n      now: ${after}`];
+    const before = fact(a.get(subject));
+    const after = fact(b.get(subject));
+    if (before?.value === after?.value) return [];
+    if (before === undefined) return [`  + ${subject}: ${text(after!)}`];
+    if (after === undefined) return [`  - ${subject}: ${text(before)}`];
+    return [`  ~ ${subject}\n      was: ${text(before)}\n      now: ${text(after)}`];
   });
 }
 

@@ -109,6 +109,8 @@ export interface IntentionRule {
   readonly precedence: number;
   readonly action?: string;
   readonly permissions?: readonly Obj[];
+  /** The source's Description, as written in the entry. @default none */
+  readonly description?: string;
 }
 
 /** [P] CE precedence of a source in the service-intentions entry of `destination`. */
@@ -138,7 +140,14 @@ export class TrafficEvaluator {
       for (const s of list(config.Sources)) {
         const source = str(s.Name) ?? "";
         const permissions = list(s.Permissions);
-        rules.push({ entry, source, precedence: intentionPrecedence(source, entry), ...(permissions.length > 0 ? { permissions } : { action: str(s.Action) ?? "deny" }) });
+        const description = str(s.Description);
+        rules.push({
+          entry,
+          source,
+          precedence: intentionPrecedence(source, entry),
+          ...(permissions.length > 0 ? { permissions } : { action: str(s.Action) ?? "deny" }),
+          ...(description ? { description } : {}),
+        });
       }
     }
     // [P] IntentionPrecedenceSorter: higher precedence first, then source name, then destination name.
