@@ -94,6 +94,29 @@ describe("mesh diagram", () => {
     expect(dot).toMatch(/svc_http_client -> svc_order_api \[label="allow"\];/);
   });
 
+  it("labels an upstream that L7 permissions narrow with the permissions, or their count when they are long", () => {
+    const links = mermaidLinks(meshMermaid(loadSpecFile("examples/three-tier.yaml").plan));
+    expect(links).toContain(`  svc_web -- "L7: deny * /admin*; allow GET,HEAD /* (upstream :9091)" --> svc_api`);
+
+    const many = structuredClone(DEFAULT_SPEC) as any;
+    many.services["http-server"].protocol = "http";
+    many.intentions = [
+      {
+        source: "http-client",
+        destination: "http-server",
+        permissions: [
+          { action: "deny", pathPrefix: "/admin" },
+          { action: "deny", pathRegex: "/internal/.*" },
+          { action: "allow", methods: ["GET", "HEAD", "OPTIONS"], pathPrefix: "/public/" },
+          { action: "allow", methods: ["POST"], pathExact: "/orders" },
+        ],
+      },
+    ];
+    const plan = parseSpec(many, "test").plan;
+    expect(mermaidLinks(meshMermaid(plan))).toContain(`  svc_http_client -- "L7: 4 permissions (upstream :8085)" --> svc_http_server`);
+    expect(meshDot(plan)).toContain(`svc_http_client -> svc_http_server [label="L7: 4 permissions (upstream :8085)"];`);
+  });
+
   it("draws an upstream that an intention denies as denied, and * as any service", () => {
     const spec = parseSpec(
       {

@@ -1,5 +1,5 @@
 // The mesh as a picture, from the plan alone: services (task count, launch type), upstream
-// edges (local bind port), intentions (allow solid, deny dashed red), the Consul server and,
+// edges (local bind port), intentions (allow solid, deny dashed red, L7 permissions listed or counted), the Consul server and,
 // when the spec has one, the TLS edge. One graph model, two renderings: Mermaid (README,
 // docs/mesh-diagram.mmd) and Graphviz DOT (docs/mesh-diagram.svg, rendered offline by WASM).
 import { CONSUL_PORTS, TLS_EDGE_PORTS } from "../lib/facts";
@@ -50,6 +50,20 @@ export function serviceNodeId(name: string): string {
   return `svc_${name.replace(/-/g, "_")}`;
 }
 
+/** Permissions longer than this are counted on an edge, not listed: a label stays readable. */
+const MAX_PERMISSIONS_LABEL = 60;
+
+/**
+ * An intention on an edge: its action (L4), or its permissions as the call edge lists them
+ * (TrafficEdge.allowed, lib/plan/traffic.ts), or "L7: n permissions" when that is long or unknown.
+ */
+function intentionLabel(source: IntentionSource, allowed: string | undefined): string {
+  const permissions = source.permissions;
+  if (!permissions) return source.action;
+  if (allowed !== undefined && allowed.length <= MAX_PERMISSIONS_LABEL) return `L7: ${allowed}`;
+  return `L7: ${permissions.length} ${permissions.length === 1 ? "permission" : "permissions"}`;
+}
+
 /** The graph of a plan, in a stable order (services by name, edges by source then destination). */
 export function meshGraph(plan: MeshPlan): MeshGraph {
   const nodes: DiagramNode[] = plan.services.map((service) => {
@@ -96,13 +110,15 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
     for (const upstream of [...service.upstreams].sort((a, b) => a.destination.localeCompare(b.destination))) {
       const key = `${service.name}>${upstream.destination}`;
       drawn.add(key);
-      const action = explicit.get(key)?.action;
+      const source = explicit.get(key);
+      const action = source?.action;
+      const allowed = plan.traffic.edges.find((e) => e.source === service.name && e.destination === upstream.destination)?.allowed;
       edges.push({
         from: serviceNodeId(service.name),
         to: serviceNodeId(upstream.destination),
         kind: action === "deny" ? "deny" : "upstream",
-        // An explicit intention on an upstream pair wins (deny) or is restated (allow).
-        label: action === undefined ? `:${upstream.localBindPort}` : `${action} (upstream :${upstream.localBindPort})`,
+        // An explicit intention on an upstream pair wins (deny), is restated (allow) or narrows it (L7 permissions).
+        label: action === undefined ? `:${upstream.localBindPort}` : `${intentionLabel(source!, allowed)} (upstream :${upstream.localBindPort})`,
       });
     }
   }
@@ -110,7 +126,7 @@ export function meshGraph(plan: MeshPlan): MeshGraph {
   rest.sort((a, b) => a.source.name.localeCompare(b.source.name) || a.destination.localeCompare(b.destination));
   for (const { source, destination } of rest) {
     const from = source.name === "*" ? ANY_ID : serviceNodeId(source.name);
-    edges.push({ from, to: serviceNodeId(destination), kind: source.action, label: source.action });
+    edges.push({ from, to: serviceNodeId(destination), kind: source.action, label: intentionLabel(source, undefined) });
   }
   if (edges.some((e) => e.from === ANY_ID)) {
     nodes.push({ id: ANY_ID, lines: ["any service (*)"], shape: "any", inCluster: true });

@@ -1,0 +1,443 @@
+// The offline traffic evaluator (tools/traffic-evaluator.ts) on the config entries each example
+// synthesizes: seeded requests over every ordered pair of services, checked against the spec's
+// intent read here from the spec itself (not from lib/plan), and hand-written entries for what no
+// example emits yet (splitters, resolvers with subsets, routes to versions).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadSpecFile } from "../lib/pipeline";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import { HTTP_METHODS, meshSpecSchema, type MeshSpec, type MeshSpecInput, type PermissionSpec } from "../lib/spec/schema";
+import { type ConsulEntry, evaluateFilter, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
+import { synthAllStacks } from "./support/synth";
+
+/** mulberry32: a small seeded PRNG, so every run draws the same requests. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
+
+/** A string the regex matches, for the forms the fixtures use (literals, ., [..], \d, groups with ? * +); undefined for others. */
+function sampleRegex(pattern: string, rnd: () => number): string | undefined {
+  let i = 0;
+  const seq = (): string | undefined => {
+    let out = "";
+    while (i < pattern.length && pattern[i] !== ")") {
+      let unit: () => string | undefined;
+      const c = pattern[i]!;
+      if (c === "|") return undefined;
+      if (c === "(") {
+        const start = ++i;
+        let depth = 1;
+        for (; i < pattern.length && depth > 0; i++) depth += pattern[i] === "(" ? 1 : pattern[i] === ")" ? -1 : 0;
+        const inner = pattern.slice(start, i - 1);
+        unit = () => sampleRegex(inner, rnd);
+      } else if (c === "[") {
+        const end = pattern.indexOf("]", i);
+        const body = pattern.slice(i + 1, end);
+        i = end + 1;
+        const chars: string[] = [];
+        for (let k = 0; k < body.length; k++)
+          if (body[k + 1] === "-" && body[k + 2] !== undefined) {
+            for (let code = body.charCodeAt(k); code <= body.charCodeAt(k + 2); code++) chars.push(String.fromCharCode(code));
+            k += 2;
+          } else chars.push(body[k]!);
+        unit = () => pick(rnd, chars);
+      } else if (c === "\\") {
+        const d = pattern[i + 1];
+        i += 2;
+        unit = () => (d === "d" ? String(Math.floor(rnd() * 10)) : d!);
+      } else {
+        i++;
+        unit = () => (c === "." ? pick(rnd, ["a", "z", "7", "-"]) : c);
+      }
+      const q = pattern[i];
+      const [min, max] = q === "?" ? [0, 1] : q === "*" ? [0, 3] : q === "+" ? [1, 3] : [1, 1];
+      if (q === "?" || q === "*" || q === "+") i++;
+      const n = min + Math.floor(rnd() * (max - min + 1));
+      for (let k = 0; k < n; k++) {
+        const s = unit();
+        if (s === undefined) return undefined;
+        out += s;
+      }
+    }
+    return out;
+  };
+  const result = seq();
+  return i === pattern.length ? result : undefined;
+}
+
+// --- The spec's intent, read from the spec (MeshSpec), independently of lib/plan. ---
+
+const fullMatch = (re: string, s: string) => new RegExp(`^(?:${re})$`).test(s);
+
+function permissionMatches(p: PermissionSpec, req: TrafficRequest): boolean {
+  const headers = new Map(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  if (p.methods && !p.methods.includes(req.method as never)) return false;
+  if (p.pathExact !== undefined && req.path !== p.pathExact) return false;
+  if (p.pathPrefix !== undefined && !req.path.startsWith(p.pathPrefix)) return false;
+  if (p.pathRegex !== undefined && !fullMatch(p.pathRegex, req.path)) return false;
+  return p.headers.every((h) => {
+    const v = headers.get(h.name.toLowerCase());
+    // Envoy: a missing header fails every value test, inverted or not; an inverted present test matches it.
+    if (v === undefined) return h.present === true && h.invert;
+    const hit =
+      h.present === true ||
+      (h.exact !== undefined && v === h.exact) ||
+      (h.prefix !== undefined && v.startsWith(h.prefix)) ||
+      (h.suffix !== undefined && v.endsWith(h.suffix)) ||
+      (h.regex !== undefined && fullMatch(h.regex, v));
+    return hit !== h.invert;
+  });
+}
+
+interface Intent {
+  readonly allowed: boolean;
+  /** Who decides: the caller's own intention or upstream, a "*" intention of the spec, or nobody (the default deny). */
+  readonly governedBy: "own" | "wildcard" | "none";
+  readonly permission?: number;
+}
+
+/** What the spec says of a request: an explicit intention wins, a declared upstream allows, a "*" intention next, else deny. */
+function intent(spec: MeshSpec, req: TrafficRequest): Intent {
+  const last = <T>(xs: readonly T[], f: (x: T) => boolean) => [...xs].reverse().find(f);
+  const own = last(spec.intentions, (i) => i.source === req.source && i.destination === req.destination);
+  const declared = spec.services[req.source]?.upstreams.some((u) => u.destination === req.destination) ?? false;
+  const wildcard = last(spec.intentions, (i) => i.source === "*" && i.destination === req.destination);
+  const governing = own ?? (declared ? { action: "allow" as const, permissions: undefined } : wildcard);
+  const governedBy = own || declared ? "own" : wildcard ? "wildcard" : "none";
+  if (!governing) return { allowed: false, governedBy };
+  if (!governing.permissions) return { allowed: governing.action === "allow", governedBy };
+  if (spec.services[req.destination]?.protocol === "tcp") return { allowed: false, governedBy };
+  const index = governing.permissions.findIndex((p) => permissionMatches(p, req));
+  return index < 0 ? { allowed: false, governedBy } : { allowed: governing.permissions[index]!.action === "allow", governedBy, permission: index };
+}
+
+const ms = (d: string) => Number(/^(\d+)/.exec(d)![1]) * { ms: 1, s: 1000, m: 60_000 }[/(ms|s|m)$/.exec(d)![1] as "ms" | "s" | "m"];
+
+/** The route the spec asks for: its callers' timeout and retries (the traffic rule makes them agree), on an L7 destination. */
+function intendedRoute(spec: MeshSpec, destination: string): { timeoutMs?: number; numRetries?: number } {
+  if ((spec.services[destination]?.protocol ?? "tcp") === "tcp") return {};
+  const asks = Object.values(spec.services).flatMap((s) => s.upstreams.filter((u) => u.destination === destination));
+  const timeout = asks.find((u) => u.timeout !== undefined)?.timeout;
+  const attempts = Math.max(1, ...asks.map((u) => u.retries.attempts));
+  return { ...(timeout ? { timeoutMs: ms(timeout) } : {}), ...(attempts > 1 ? { numRetries: attempts - 1 } : {}) };
+}
+
+/** Seeded requests for every ordered pair of services: methods, and paths and headers derived from the destination's permissions. */
+function requests(spec: MeshSpec, seed: number): TrafficRequest[] {
+  const rnd = prng(seed);
+  const names = Object.keys(spec.services).sort();
+  const out: TrafficRequest[] = [];
+  for (const destination of names) {
+    const permissions = spec.intentions.filter((i) => i.destination === destination).flatMap((i) => i.permissions ?? []);
+    const paths = new Set(["/", `/r${Math.floor(rnd() * 1000)}`]);
+    for (const p of permissions) {
+      if (p.pathExact) [p.pathExact, `${p.pathExact}x`, p.pathExact.slice(0, -1) || "/x"].forEach((x) => paths.add(x));
+      if (p.pathPrefix) [p.pathPrefix, `${p.pathPrefix}sub/${Math.floor(rnd() * 100)}`, `/zz${p.pathPrefix}`, p.pathPrefix.slice(0, -1) || "/x"].forEach((x) => paths.add(x));
+      if (p.pathRegex) {
+        const hits = [0, 1, 2].map(() => sampleRegex(p.pathRegex!, rnd)).filter((s): s is string => s !== undefined);
+        expect(hits.length, `a hit for ${p.pathRegex}`).toBeGreaterThan(0);
+        for (const hit of hits) [hit, `${hit}~`, `/q${hit}`].forEach((x) => paths.add(x));
+      }
+    }
+    // Header sets: none, each test's name with a hitting and a missing value, and all at once.
+    const tests = permissions.flatMap((p) => p.headers);
+    const value = (h: (typeof tests)[number], hit: boolean): string => {
+      const v = h.exact ?? (h.prefix ? `${h.prefix}-${Math.floor(rnd() * 9)}` : h.suffix ? `x${h.suffix}` : h.regex ? (sampleRegex(h.regex, rnd) ?? "v") : "any");
+      return hit ? v : `~${v}~`;
+    };
+    const headerSets: Record<string, string>[] = [{}];
+    for (const h of tests) headerSets.push({ [h.name]: value(h, true) }, { [h.name.toUpperCase()]: value(h, false) });
+    if (tests.length > 0) {
+      headerSets.push(Object.fromEntries(tests.map((h) => [h.name, value(h, true)])));
+      // Every test satisfied: a hit where it counts, a miss where it is inverted.
+      headerSets.push(Object.fromEntries(tests.map((h) => [h.name, value(h, !h.invert)])));
+    }
+    const methods = [...new Set([...permissions.flatMap((p) => p.methods ?? []), "GET", "POST"])];
+    for (const source of names)
+      for (const p of paths)
+        for (const headers of headerSets) {
+          out.push({ source, destination, method: pick(rnd, methods), path: p, headers });
+          out.push({ source, destination, method: pick(rnd, HTTP_METHODS), path: p, headers });
+        }
+  }
+  return out;
+}
+
+const svc = (protocol?: string, upstreams: string[] = []) => ({
+  image: "hashicorp/http-echo:1.0.0",
+  user: "65534",
+  port: 8080,
+  command: ["-listen=127.0.0.1:8080"],
+  ...(protocol ? { protocol } : {}),
+  upstreams: upstreams.map((destination, i) => ({ destination, localBindPort: 9001 + i })),
+});
+
+/** What no example has yet: regex paths, header tests (present, exact inverted, prefix, suffix inverted, regex) and a "*" deny. */
+const L7_FIXTURE = {
+  ...DEFAULT_SPEC,
+  services: { front: svc(undefined, ["api"]), batch: svc(undefined, ["api"]), ops: svc(), api: svc("http") },
+  intentions: [
+    {
+      source: "front",
+      destination: "api",
+      permissions: [
+        { action: "deny", pathRegex: "/admin(/.*)?" },
+        { action: "allow", methods: ["GET"], pathExact: "/health" },
+        { action: "allow", pathPrefix: "/v1/", headers: [{ name: "x-tenant", present: true }] },
+        { action: "deny", pathPrefix: "/v1/", headers: [{ name: "x-debug", exact: "1", invert: true }] },
+        { action: "allow", methods: ["GET", "POST"], pathRegex: "/items/[0-9]+", headers: [{ name: "x-env", prefix: "prod" }] },
+      ],
+    },
+    {
+      source: "batch",
+      destination: "api",
+      permissions: [
+        {
+          action: "allow",
+          methods: ["POST"],
+          pathPrefix: "/jobs",
+          headers: [
+            { name: "authorization", regex: "Bearer .+" },
+            { name: "x-canary", suffix: "-canary", invert: true },
+          ],
+        },
+      ],
+    },
+    { source: "*", destination: "api", action: "deny" },
+  ],
+} as MeshSpecInput;
+
+const examples = fs
+  .readdirSync("examples")
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()
+  .map((f) => path.join("examples", f));
+const cases: [string, MeshSpecInput][] = [
+  ["the built-in default", DEFAULT_SPEC],
+  ...examples.map((f): [string, MeshSpecInput] => [f, loadSpecFile(f).spec as MeshSpecInput]),
+  ["the L7 fixture", L7_FIXTURE],
+];
+
+describe("traffic evaluator: every edge of every example against the spec's intent", () => {
+  it.each(cases)("%s", (name, input) => {
+    const spec = meshSpecSchema.parse(input);
+    const evaluator = TrafficEvaluator.fromStack(synthAllStacks(input).intentions);
+    const seed = [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+    const all = requests(spec, seed);
+    const decided = new Set<string>();
+    let allowed = 0;
+    for (const req of all) {
+      const want = intent(spec, req);
+      const got = evaluator.authorize(req);
+      const at = `${JSON.stringify(req)}: ${got.explain}`;
+      expect(got.allowed, at).toBe(want.allowed);
+      expect(got.permission, at).toBe(want.permission);
+      if (want.governedBy === "own") expect([got.entry, got.source], at).toEqual([req.destination, req.source]);
+      if (want.governedBy === "wildcard") expect([got.entry, got.source], at).toEqual([req.destination, "*"]);
+      if (want.governedBy === "none") expect(got.by === "default" || (got.entry === "*" && got.source === "*"), at).toBe(true);
+      if (got.permission !== undefined) decided.add(`${got.entry}/${got.source}/${got.permission}`);
+      if (got.allowed) allowed++;
+
+      const route = evaluator.route(req);
+      const wantRoute = intendedRoute(spec, req.destination);
+      expect(route.splits, at).toEqual([{ weight: 100, target: { service: req.destination } }]);
+      expect(route.requestTimeout === undefined ? undefined : ms(route.requestTimeout), at).toBe(wantRoute.timeoutMs);
+      expect(route.numRetries, at).toBe(wantRoute.numRetries);
+    }
+    // Not vacuous: both answers occur, and every L7 permission of the spec decided some request.
+    expect(allowed).toBeGreaterThan(0);
+    expect(allowed).toBeLessThan(all.length);
+    const permissions = spec.intentions.flatMap((i) => (i.permissions ?? []).map((_, k) => `${i.destination}/${i.source}/${k}`));
+    expect([...decided].sort()).toEqual(permissions.sort());
+  });
+});
+
+const entry = (kind: string, name: string, config: object): ConsulEntry => ({ kind, name, config: config as Record<string, unknown> });
+const req = (over: Partial<TrafficRequest> = {}): TrafficRequest => ({ source: "web", destination: "api", method: "GET", path: "/", ...over });
+const httpApi = entry("service-defaults", "api", { Protocol: "http" });
+
+describe("traffic evaluator: intentions", () => {
+  it("gives a different answer when a permission order is swapped (the first match decides)", () => {
+    const permissions = [
+      { Action: "deny", HTTP: { PathPrefix: "/admin" } },
+      { Action: "allow", HTTP: { PathPrefix: "/" } },
+    ];
+    const as = (ps: object[]) => new TrafficEvaluator([httpApi, entry("service-intentions", "api", { Sources: [{ Name: "web", Permissions: ps }] })]);
+    const admin = req({ path: "/admin/users" });
+    expect(as(permissions).authorize(admin)).toMatchObject({ allowed: false, by: "permission", permission: 0 });
+    expect(as([...permissions].reverse()).authorize(admin)).toMatchObject({ allowed: true, by: "permission", permission: 0 });
+  });
+
+  it("follows Consul's precedence: exact source before *, an exact destination before the * entry", () => {
+    const evaluator = new TrafficEvaluator([
+      entry("service-intentions", "*", {
+        Sources: [
+          { Name: "web", Action: "allow" },
+          { Name: "*", Action: "deny" },
+        ],
+      }),
+      entry("service-intentions", "api", { Sources: [{ Name: "*", Action: "deny" }] }),
+      entry("service-intentions", "db", { Sources: [{ Name: "*", Action: "allow" }] }),
+    ]);
+    // */api (8) beats web/* (6); web/* (6) beats */* (5).
+    expect(evaluator.authorize(req())).toMatchObject({ allowed: false, entry: "api", source: "*", precedence: 8 });
+    expect(evaluator.authorize(req({ destination: "cache" }))).toMatchObject({ allowed: true, entry: "*", source: "web", precedence: 6 });
+    expect(evaluator.authorize(req({ source: "batch", destination: "cache" }))).toMatchObject({ allowed: false, entry: "*", source: "*", precedence: 5 });
+    expect(evaluator.authorize(req({ source: "batch", destination: "db" }))).toMatchObject({ allowed: true, precedence: 8 });
+  });
+
+  it("sends a request no permission matches to the default policy, never to a lower intention", () => {
+    const entries = [
+      httpApi,
+      entry("service-intentions", "api", {
+        Sources: [
+          { Name: "web", Permissions: [{ Action: "allow", HTTP: { Methods: ["GET"] } }] },
+          { Name: "*", Action: "allow" },
+        ],
+      }),
+    ];
+    expect(new TrafficEvaluator(entries).authorize(req({ method: "POST" }))).toMatchObject({ allowed: false, by: "no-permission-matched", source: "web" });
+    expect(new TrafficEvaluator(entries, "allow").authorize(req({ method: "POST" }))).toMatchObject({ allowed: true, by: "no-permission-matched" });
+    expect(new TrafficEvaluator(entries).authorize(req({ source: "other", method: "POST" }))).toMatchObject({ allowed: true, source: "*" });
+    expect(new TrafficEvaluator([]).authorize(req())).toMatchObject({ allowed: false, by: "default" });
+  });
+
+  it("treats L7 permissions on a tcp destination as deny, as Envoy's RBAC does", () => {
+    const evaluator = new TrafficEvaluator([entry("service-intentions", "api", { Sources: [{ Name: "web", Permissions: [{ Action: "allow", HTTP: { PathPrefix: "/" } }] }] })]);
+    expect(evaluator.authorize(req())).toMatchObject({ allowed: false, by: "not-http" });
+  });
+
+  it("matches headers as Envoy does: a missing header fails a value test even inverted; an inverted present test matches it", () => {
+    const withHeader = (test: object) =>
+      new TrafficEvaluator([httpApi, entry("service-intentions", "api", { Sources: [{ Name: "web", Permissions: [{ Action: "allow", HTTP: { Header: [test] } }] }] })]);
+    expect(withHeader({ Name: "X-Env", Exact: "prod", Invert: true }).authorize(req()).allowed).toBe(false);
+    expect(withHeader({ Name: "X-Env", Exact: "prod", Invert: true }).authorize(req({ headers: { "x-env": "dev" } })).allowed).toBe(true);
+    expect(withHeader({ Name: "X-Env", Present: true, Invert: true }).authorize(req()).allowed).toBe(true);
+    expect(withHeader({ Name: "X-Env", Prefix: "PR", IgnoreCase: true }).authorize(req({ headers: { "X-ENV": "prod" } })).allowed).toBe(true);
+  });
+});
+
+describe("traffic evaluator: router -> splitter -> resolver", () => {
+  const resolver = entry("service-resolver", "api", {
+    DefaultSubset: "v1",
+    RequestTimeout: "20s",
+    Subsets: { v1: { Filter: 'Service.Meta.version == "v1"' }, v2: { Filter: 'Service.Meta.version == "v2"' } },
+  });
+  const splitter = entry("service-splitter", "api", {
+    Splits: [
+      { Weight: 90, ServiceSubset: "v1" },
+      { Weight: 10, ServiceSubset: "v2" },
+    ],
+  });
+  const instances = [
+    { service: "api", meta: { version: "v1" }, id: "api-v1" },
+    { service: "api", meta: { version: "v2" }, id: "api-v2" },
+  ];
+
+  it("routes a seeded share of 10 % to the canary of a 90/10 splitter", () => {
+    const evaluator = new TrafficEvaluator([httpApi, splitter, resolver]);
+    const rnd = prng(21);
+    const draws = 10_000;
+    let canary = 0;
+    for (let i = 0; i < draws; i++) if (evaluator.serve(req(), rnd()).subset === "v2") canary++;
+    // Binomial(10 000, 0.1): a standard deviation of 30; 5 of them either side.
+    expect(canary).toBeGreaterThan(850);
+    expect(canary).toBeLessThan(1150);
+    const { splits, requestTimeout } = evaluator.route(req());
+    expect(splits.map((s) => [s.weight, s.target.subset])).toEqual([
+      [90, "v1"],
+      [10, "v2"],
+    ]);
+    // Consul puts a resolver's timeout on the route only when the chain starts at the resolver.
+    expect(requestTimeout).toBeUndefined();
+    expect(new TrafficEvaluator([httpApi, resolver]).route(req()).requestTimeout).toBe("20s");
+    expect(evaluator.instancesOf(splits[1]!.target, instances).map((i) => i.id)).toEqual(["api-v2"]);
+  });
+
+  it("takes the first matching route, else the catch-all to the splitter; a subset route skips the splitter", () => {
+    const evaluator = new TrafficEvaluator([
+      httpApi,
+      entry("service-defaults", "search", { Protocol: "http" }),
+      splitter,
+      resolver,
+      entry("service-router", "api", {
+        Routes: [
+          { Match: { HTTP: { Header: [{ Name: "x-canary", Exact: "1" }] } }, Destination: { ServiceSubset: "v2", RequestTimeout: "2s", NumRetries: 2, RetryOn: ["5xx"] } },
+          { Match: { HTTP: { PathPrefix: "/search" } }, Destination: { Service: "search" } },
+          { Match: { HTTP: { PathPrefix: "/" } }, Destination: { ServiceSubset: "v1" } },
+        ],
+      }),
+    ]);
+    expect(evaluator.route(req({ path: "/search/q", headers: { "X-Canary": "1" } }))).toMatchObject({
+      route: 0,
+      requestTimeout: "2s",
+      numRetries: 2,
+      retryOn: ["5xx"],
+      splits: [{ weight: 100, target: { service: "api", subset: "v2" } }],
+    });
+    expect(evaluator.route(req({ path: "/search/q" }))).toMatchObject({ route: 1, splits: [{ weight: 100, target: { service: "search" } }] });
+    expect(evaluator.route(req({ path: "/x" }))).toMatchObject({ route: 2, splits: [{ weight: 100, target: { subset: "v1" } }] });
+    const noCatchAll = new TrafficEvaluator([httpApi, splitter, resolver, entry("service-router", "api", { Routes: [{ Match: { HTTP: { PathExact: "/only" } } }] })]);
+    expect(noCatchAll.route(req({ path: "/other" })).route).toBe("default");
+    expect(noCatchAll.route(req({ path: "/other" })).splits).toHaveLength(2);
+    const folded = new TrafficEvaluator([httpApi, entry("service-router", "api", { Routes: [{ Match: { HTTP: { PathPrefix: "/Search", CaseInsensitive: true } } }] })]);
+    expect(folded.route(req({ path: "/search?q=1" })).route).toBe(0);
+  });
+
+  it("flattens a split to another service's splitter, and applies a resolver's redirect and default subset", () => {
+    const evaluator = new TrafficEvaluator([
+      httpApi,
+      entry("service-defaults", "api-next", { Protocol: "http" }),
+      entry("service-splitter", "api", {
+        Splits: [
+          { Weight: 50, ServiceSubset: "v1" },
+          { Weight: 50, Service: "api-next" },
+        ],
+      }),
+      entry("service-splitter", "api-next", {
+        Splits: [
+          { Weight: 80, Service: "api-next" },
+          { Weight: 20, Service: "legacy" },
+        ],
+      }),
+      entry("service-resolver", "legacy", { Redirect: { Service: "api", ServiceSubset: "v2" } }),
+      resolver,
+    ]);
+    expect(evaluator.route(req()).splits).toEqual([
+      { weight: 50, target: { service: "api", subset: "v1", filter: 'Service.Meta.version == "v1"' } },
+      { weight: 40, target: { service: "api-next" } },
+      { weight: 10, target: { service: "api", subset: "v2", filter: 'Service.Meta.version == "v2"' } },
+    ]);
+  });
+
+  it("rejects what Consul rejects: an unknown kind, an unknown subset, weights not adding to 100, a router on tcp", () => {
+    expect(() => new TrafficEvaluator([entry("exported-services", "default", {})])).toThrow(/kind "exported-services" is not one the evaluator models/);
+    expect(() => new TrafficEvaluator([httpApi, entry("service-router", "api", { Routes: [{ Destination: { ServiceSubset: "v9" } }] }), resolver]).route(req())).toThrow(
+      /does not have a subset named "v9"/,
+    );
+    expect(() => new TrafficEvaluator([httpApi, entry("service-splitter", "api", { Splits: [{ Weight: 90 }] })]).route(req())).toThrow(/add up to 90, not 100/);
+    expect(() => new TrafficEvaluator([entry("service-router", "api", { Routes: [] })])).toThrow(/speaks tcp/);
+    expect(() => new TrafficEvaluator([httpApi, httpApi])).toThrow(/written twice/);
+    expect(() => new TrafficEvaluator([httpApi, entry("service-router", "api", { Routes: [{ Destination: { Service: "db" } }] })]).route(req())).toThrow(
+      /inconsistent protocols: db speaks tcp/,
+    );
+  });
+
+  it("reads a subset filter over the instance's meta and tags, and refuses syntax it does not model", () => {
+    const v2 = { meta: { version: "v2", zone: "a" }, tags: ["canary"] };
+    expect(evaluateFilter('Service.Meta.version == "v2" and not (Service.Meta.zone != a)', v2)).toBe(true);
+    expect(evaluateFilter('Service.Meta.version == "v1" or "canary" in Service.Tags', v2)).toBe(true);
+    expect(evaluateFilter('Service.Meta.version == "v1"', v2)).toBe(false);
+    expect(() => evaluateFilter("Service.Meta.version matches v.*", v2)).toThrow(/not modelled|does not model/);
+  });
+});
