@@ -134,28 +134,18 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
 /** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
   const task = tlsEdgeTask(spec, mesh.region);
-  const { serviceName } = spec;
+  const { vpcEndpoints, ecrRepositoryName, ...fields } = spec;
   return {
-    serviceName,
-    namespace: spec.namespace,
-    dnsName: `${serviceName}.${spec.namespace}`,
+    ...fields,
+    dnsName: `${spec.serviceName}.${spec.namespace}`,
     region: mesh.region,
-    names: tlsEdgeNames(serviceName, spec.ecrRepositoryName),
-    appPort: spec.appPort,
-    cpu: spec.cpu,
-    memory: spec.memory,
+    names: tlsEdgeNames(spec.serviceName, ecrRepositoryName),
     // scripts/push-images.sh builds and mirrors linux/amd64 images.
     cpuArchitecture: "X86_64",
-    desiredCount: spec.desiredCount,
-    allowedCidrs: spec.allowedCidrs,
-    assignPublicIp: spec.assignPublicIp,
     // The S3 gateway endpoint always comes with them.
-    interfaceEndpoints: spec.vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [],
-    logRetentionDays: spec.logRetentionDays,
-    ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
+    interfaceEndpoints: vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [],
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
     envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },
-    network: spec.network,
     task,
     startsAfter: ["mesh-secrets"],
   };
