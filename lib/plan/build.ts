@@ -1,7 +1,7 @@
 // spec -> plan: every name, default and derived number decided once. The plan is built from a
 // schema-checked spec even when semantic rules will reject it (an upstream to an unknown
 // service stays in the plan), so the rules can report every problem in one run.
-import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
+import { architectureOf, awsvpcTasksPerHost, CPU_ARCHITECTURES } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { HOST_CALLS, interfaceApis } from "./aws-apis";
 import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
@@ -57,7 +57,8 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     ...service,
     name,
     path: `services.${name}`,
-    cpuArchitecture: service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : ECS_CPU_ARCHITECTURE[architectureOf(spec.ecsHosts.instanceType)]),
+    cpuArchitecture:
+      service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : CPU_ARCHITECTURES[architectureOf(spec.ecsHosts.instanceType)].ecs),
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
     deployment: deploymentFor(capacity, service.count),

@@ -2,7 +2,7 @@
 // Fixed addresses give EC2 instances (the original's server at 10.0.101.100); without them each
 // server is an Auto Scaling group of one, found by its EC2 tag (cloud auto-join), whose new
 // instance reports in service only once the cluster is healthy with it.
-import { architectureOf } from "../aws-limits";
+import { architectureOf, CPU_ARCHITECTURES } from "../aws-limits";
 import { zoneOfAddress } from "./network";
 import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
@@ -117,7 +117,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
   const version = spec.versions.consul;
   const { consul } = spec;
   const architecture = architectureOf(consul.serverInstanceType);
-  const arch = architecture === "arm64" ? "arm64" : "amd64";
+  const arch = CPU_ARCHITECTURES[architecture].linux;
   const paths = SERVER_PATHS;
   // The server's own HTTPS API, as the ACL sync, snapshot and task reaper scripts call it.
   const managementApi = { httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile };

@@ -1,5 +1,6 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
+import { CPU_ARCHITECTURES } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
@@ -141,7 +142,7 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     region: mesh.region,
     names: tlsEdgeNames(spec.serviceName, ecrRepositoryName),
     // scripts/push-images.sh builds and mirrors linux/amd64 images.
-    cpuArchitecture: "X86_64",
+    cpuArchitecture: CPU_ARCHITECTURES.x86_64.ecs,
     // The S3 gateway endpoint always comes with them.
     interfaceEndpoints: vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [],
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.

@@ -1,13 +1,12 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
+import type { Architecture, CpuArchitecture } from "../aws-limits";
 import type { MeshNames, TlsEdgeNames } from "./names";
 import type { IntentionSpec, MeshSpec, PassiveHealthCheckSpec, ServiceSpec } from "../spec/schema";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
-
-export type Architecture = "x86_64" | "arm64";
 
 /** A container argument: literal, or text rendered from a template (a script, a config file). */
 export type Arg = string | TemplateText;
@@ -217,8 +216,6 @@ export interface UpstreamPlan {
 
 export type TaskArchitecture = "agent" | "dataplane";
 
-/** ECS runtimePlatform.cpuArchitecture. */
-export type CpuArchitecture = "X86_64" | "ARM64";
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
  * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
