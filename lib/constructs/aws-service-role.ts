@@ -119,3 +119,8 @@ export function policyDocument(...statements: readonly object[]): object {
 export function allow(actions: readonly string[], resource: string | readonly string[]): object {
   return { Effect: "Allow", Action: actions, Resource: resource };
 }
+
+/** A resource policy statement that denies these actions on these resources to every principal the condition matches. */
+export function denyAll(sid: string, actions: string | readonly string[], resource: string | readonly string[], condition: object): object {
+  return { Sid: sid, Effect: "Deny", Principal: "*", Action: actions, Resource: resource, Condition: condition };
+}
