@@ -36,16 +36,14 @@ export function rowWriter(reports: PathReport[], who: string, specPath: string) 
   return { ok: row("ok"), error: row("error"), warn: row("warning") };
 }
 
-/** Where traffic starts: subnets of one kind, with or without a public IP on the interface. */
-interface Origin {
-  readonly subnets: "private" | "public";
-  readonly publicIp: boolean;
-}
+/** Where traffic starts: subnets of one kind, with or without a public IP on the interface; or a place with routes of its own (the TLS edge's). */
+type Origin = { readonly subnets: "private" | "public"; readonly publicIp: boolean } | { readonly route: (destination: Destination) => string | undefined };
 
 /** A destination: an AWS API (its VPC endpoint name), or anything on the internet. */
 type Destination = { readonly aws: AwsApi } | { readonly internet: string };
 
 function route(plan: MeshPlan, origin: Origin, destination: Destination): string | undefined {
+  if ("route" in origin) return origin.route(destination);
   const { network } = plan;
   if (origin.subnets === "public") return origin.publicIp ? "public IP, internet gateway" : undefined;
   if ("aws" in destination) {
@@ -147,26 +145,21 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
       `${noInternetFix}, or use architecture "agent"`,
     );
   }
-  if (plan.tlsEdge) reports.push(...tlsEdgeNeeds(plan, plan.tlsEdge));
+  if (plan.tlsEdge) tlsEdgeNeeds(plan, plan.tlsEdge, add);
   return reports;
 }
 
 /** The TLS edge's Fargate tasks: pull its two images from its ECR repositories, write logs, read the certificate's secrets. */
-function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan): PathReport[] {
+function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan, add: AddNeed): void {
   const who = `TLS edge ${edge.serviceName} (tasks)`;
-  const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
-  // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
-  const needs: [string, Destination][] = [
-    ...images.flatMap((image) => ECR_DESTINATIONS.map((destination): [string, Destination] => [`pull ${image}: ${describe(destination)}`, destination])),
-    ...ecsAgentCalls(edge.task).map((call): [string, Destination] => [`${call.api} (${call.why})`, { aws: call.api }]),
-  ];
-  const ownEndpoints = edge.interfaceEndpoints.length > 0;
+  const specPath = edge.interfaceEndpoints.length > 0 ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
   const fix = 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
-  return needs.map(([need, destination]) => {
-    const found = tlsEdgeRoute(plan, edge, destination);
-    const specPath = ownEndpoints ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
-    return found ? { who, need, path: found, verdict: "ok", specPath } : { who, need, path: "no route", verdict: "error", specPath, fix };
-  });
+  const origin: Origin = { route: (destination) => tlsEdgeRoute(plan, edge, destination) };
+  // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
+  for (const image of [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`]) {
+    for (const destination of ECR_DESTINATIONS) add(who, specPath, origin, `pull ${image}: ${describe(destination)}`, destination, fix);
+  }
+  for (const call of ecsAgentCalls(edge.task)) add(who, specPath, origin, needOf(call), { aws: call.api }, fix);
 }
 
 function tlsEdgeRoute(plan: MeshPlan, edge: TlsEdgePlan, destination: Destination): string | undefined {
