@@ -120,10 +120,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ...(dataplane ? { dataplane } : {}),
     images,
     allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
-    pullThroughCache: {
-      ecrPublic: spec.images.pullThroughCache,
-      ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
-    },
+    ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
     server,
     hosts,
     services,

@@ -8,7 +8,7 @@ import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SER
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
-import { slot } from "./text";
+import { slot, slots } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath, serviceTokenPath, serviceTokenSecretPrefix } from "./names";
 import {
   aclSyncScript,
@@ -51,14 +51,19 @@ export const CONTROL_PLANE_COLD_BOOT_SECONDS = 300;
 /** Name of the launch lifecycle hook of each server's Auto Scaling group. */
 export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
-/** Terraform references a ConsulServers construct binds into each server's user data. */
-export const SERVER_SLOTS = {
+/** The secrets a server reads at boot (Secrets Manager ARNs, never values), by the slot its user data names each with. */
+export const SERVER_SECRET_SLOTS = {
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
   agentToken: "secret:agentToken",
   serverCert: "secret:serverCert",
   serverKey: "secret:serverKey",
+} as const;
+
+/** Terraform references a ConsulServers construct binds into each server's user data. */
+export const SERVER_SLOTS = {
+  ...SERVER_SECRET_SLOTS,
   dataVolume: "dataVolume",
   autoScalingGroup: "autoScalingGroup",
   snapshotBucket: "snapshotBucket",
@@ -175,14 +180,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         sha256: CONSUL_RELEASES[version][arch],
         region: spec.region,
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
-        secrets: {
-          gossipKey: slot(SERVER_SLOTS.gossipKey),
-          caCert: slot(SERVER_SLOTS.caCert),
-          serverCert: slot(SERVER_SLOTS.serverCert),
-          serverKey: slot(SERVER_SLOTS.serverKey),
-          managementToken: slot(SERVER_SLOTS.managementToken),
-          agentToken: slot(SERVER_SLOTS.agentToken),
-        },
+        secrets: slots(SERVER_SECRET_SLOTS),
         serviceTokenPath: serviceTokenPath(spec.name),
         serviceTokenSecretPrefix: serviceTokenSecretPrefix(spec.name),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },

@@ -121,14 +121,7 @@ export const cloudAutoJoin = templateText<Context & { readonly region: string; r
 });
 
 /** Secrets Manager ARNs the server reads at boot (ARNs, never values). */
-export type ServerSecretSlots = {
-  readonly gossipKey: Slot;
-  readonly caCert: Slot;
-  readonly serverCert: Slot;
-  readonly serverKey: Slot;
-  readonly managementToken: Slot;
-  readonly agentToken: Slot;
-};
+export type ServerSecretSlots = Readonly<Record<"gossipKey" | "caCert" | "serverCert" | "serverKey" | "managementToken" | "agentToken", Slot>>;
 
 export const consulServerUserData = templateText<
   Context & {

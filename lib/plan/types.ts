@@ -353,8 +353,8 @@ export interface MeshPlan {
   readonly dataplane?: DataplaneControlPlan;
   /** The mesh's images by key (consul, envoy), each with its source; containers name them by slot image:<key>. */
   readonly images: ReadonlyMap<string, ImagePlan>;
-  /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
-  readonly pullThroughCache: { readonly ecrPublic: boolean; readonly dockerHubCredentialsSecretArn?: string };
+  /** The Docker Hub credentials of the Docker Hub pull-through cache rule, when the images need one. @default none */
+  readonly dockerHubCredentialsSecretArn?: string;
   /** Fargate agent tasks may pull Envoy from Docker Hub anonymously (the spec's explicit switch). */
   readonly allowAnonymousDockerHubPulls: boolean;
   readonly server: ServerPlan;
