@@ -10,7 +10,6 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
@@ -220,13 +219,10 @@ export class TlsEdgeService extends Construct {
         fromPort: 443,
         peer: { securityGroupId: access.endpointSecurityGroupId },
       });
-      new VpcSecurityGroupEgressRule(sg, "egress_https_to_s3", {
-        securityGroupId: sg.id,
+      sg.allowEgress("https_to_s3", {
         description: "HTTPS to S3 through the gateway endpoint (ECR image layers)",
-        ipProtocol: "tcp",
         fromPort: 443,
-        toPort: 443,
-        prefixListId: access.s3PrefixListId,
+        peer: { prefixListId: access.s3PrefixListId },
       });
     }
     return sg;

@@ -3,7 +3,7 @@
 // from here and decide nothing again.
 import type { Architecture, CpuArchitecture } from "../aws-limits";
 import type { MeshNames, TlsEdgeNames } from "./names";
-import type { IntentionSpec, MeshSpec, PassiveHealthCheckSpec, ServiceSpec } from "../spec/schema";
+import type { IntentionSpec, MeshSpec, ServiceSpec } from "../spec/schema";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
@@ -208,11 +208,8 @@ export interface TaskPlan {
   readonly roleCredentials?: readonly RoleCredential[];
 }
 
-export interface UpstreamPlan {
-  readonly destination: string;
-  readonly localBindPort: number;
-  readonly passiveHealthCheck: PassiveHealthCheckSpec;
-}
+/** A declared upstream as the spec gives it, its passive health check's defaults applied. */
+export type UpstreamPlan = ServiceSpec["upstreams"][number];
 
 export type TaskArchitecture = "agent" | "dataplane";
 
