@@ -4,7 +4,7 @@
 // Both paths enforce SPEC_LIMITS before building anything large or deep, and reject duplicate
 // keys with a check of their own that is linear in the number of keys (the yaml library's
 // uniqueKeys compares each key with every earlier key of its mapping: quadratic).
-import YAML, { Composer, isAlias, isMap, isNode, isSeq, Lexer, Parser, type CST, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from "yaml";
+import YAML, { Composer, isAlias, isMap, isNode, isSeq, Lexer, LineCounter, Parser, type CST, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from "yaml";
 import { SpecError, type SpecIssue } from "../issues";
 import { formatBytes, SPEC_LIMITS } from "./limits";
 
@@ -315,44 +315,33 @@ function duplicateKey(key: string, first: string): string {
 
 /** Line and column of offsets in a text (both from 1, counted on the first error), and a code frame in the yaml library's style. */
 class Positions {
-  private lineStarts: readonly number[] | undefined;
+  private lines: LineCounter | undefined;
 
   constructor(private readonly text: string) {}
 
+  /** "line L, column C" (both from 1). */
   describe(offset: number): string {
-    const { line, col } = this.at(offset);
+    const { line, col } = this.counter().linePos(offset);
     return `line ${line}, column ${col}`;
   }
 
   issue(offset: number, message: string): SpecIssue {
-    const { line, col } = this.at(offset);
-    return { path: `line ${line}, column ${col}`, message, excerpt: this.frame(line, col) };
+    return { path: this.describe(offset), message, excerpt: this.frame(offset) };
   }
 
-  private at(offset: number): { line: number; col: number } {
-    const starts = this.starts();
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (starts[mid]! <= offset) low = mid;
-      else high = mid - 1;
+  private counter(): LineCounter {
+    if (!this.lines) {
+      this.lines = new LineCounter();
+      this.lines.addNewLine(0);
+      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) this.lines.addNewLine(i + 1);
     }
-    return { line: low + 1, col: offset - starts[low]! + 1 };
+    return this.lines;
   }
 
-  private starts(): readonly number[] {
-    if (!this.lineStarts) {
-      const starts = [0];
-      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
-    return this.lineStarts;
-  }
-
-  /** The line, cut to 80 characters around the column, and a caret under the column. */
-  private frame(line: number, col: number): string {
-    const start = this.starts()[line - 1]!;
+  /** The offset's line, cut to 80 characters around its column, and a caret under the column. */
+  private frame(offset: number): string {
+    const { line, col } = this.counter().linePos(offset);
+    const start = this.counter().lineStarts[line - 1]!;
     const end = this.text.indexOf("\n", start);
     let text = this.text.slice(start, end < 0 ? this.text.length : end).replace(/\r$/, "");
     let caret = col - 1;
