@@ -13,17 +13,15 @@ import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath, serviceTokenPath, serviceTok
 import {
   aclSyncScript,
   aclSyncTimer,
-  aclSyncUnit,
   cloudAutoJoin,
   consulServerUserData,
   consulUnit,
   serverConfig,
   snapshotScript,
   snapshotTimer,
-  snapshotUnit,
+  scriptUnit,
   taskReaperScript,
   taskReaperTimer,
-  taskReaperUnit,
   type ScriptPattern,
 } from "./texts";
 import type { DataplaneControlPlan, ServerNodePlan, ServerPlan } from "./types";
@@ -190,7 +188,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
               prefix: `snapshots/${consul.datacenter}`,
               kmsKey: slot(SERVER_SLOTS.snapshotKey),
               script: snapshotScript({ ...managementApi, binary: paths.binary }),
-              unit: snapshotUnit({ envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
+              unit: scriptUnit({ description: "Save a Consul snapshot to S3", envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
               timer: snapshotTimer({ intervalMinutes: snapshots.intervalMinutes }),
             }
           : null,
@@ -206,7 +204,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           login: loginTarget,
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
         }),
-        aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
+        aclSyncUnit: scriptUnit({ description: "Sync Consul ACL tokens with Secrets Manager", envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
         taskReaperScript: taskReaperScript({
           ...managementApi,
@@ -217,7 +215,11 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
           seenGoneFile: paths.taskReaperSeenGone,
         }),
-        taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),
+        taskReaperUnit: scriptUnit({
+          description: "Remove the services and login tokens of stopped ECS tasks from Consul",
+          envFile: paths.taskReaperEnvFile,
+          binary: paths.taskReaperBinary,
+        }),
         taskReaperTimer: taskReaperTimer({}),
       }),
     };

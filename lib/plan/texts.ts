@@ -85,13 +85,12 @@ export const aclSyncScript = templateText<Context & ManagementApi & { readonly l
   "consul/consul-acl-sync.sh.hbs",
 );
 
-export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
-
 export const aclSyncTimer = templateText<Context>("consul/consul-acl-sync.timer.hbs");
 
 export const snapshotScript = templateText<Context & ManagementApi & { readonly binary: string }>("consul/consul-snapshot.sh.hbs");
 
-export const snapshotUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-snapshot.service.hbs");
+/** The systemd unit that runs one of the server's scripts once, with its environment file, after Consul (its timer starts it). */
+export const scriptUnit = templateText<Context & { readonly description: string; readonly envFile: string; readonly binary: string }>("consul/script.service.hbs");
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
@@ -110,8 +109,6 @@ export const taskReaperScript = templateText<
       readonly seenGoneFile: string;
     }
 >("consul/consul-task-reaper.sh.hbs");
-
-export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");
 
 export const taskReaperTimer = templateText<Context>("consul/consul-task-reaper.timer.hbs");
 
