@@ -90,7 +90,6 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
         memoryReservation: TLS_EDGE_MEMORY.app,
         untrusted: true,
         dropCapabilities: APP_DROPPED_CAPABILITIES,
-        readonlyRootFilesystem: true,
       },
       {
         name: names.envoy,
@@ -118,7 +117,6 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
           { name: "Envoy admin API", on: { socket: files.adminSocket, volume: TLS_EDGE_VOLUMES.config }, reveals: [], revealsOwnConfig: true, controls: true },
           { name: "Envoy ready listener (GET /ready only)", on: { tcp: TLS_EDGE_PORTS.ready }, reveals: [], controls: false },
         ],
-        readonlyRootFilesystem: true,
       },
     ],
     inboundPorts: [TLS_EDGE_PORTS.listener],

@@ -133,8 +133,10 @@ export interface ContainerPlan {
    * (lib/rules/lifecycle.ts).
    */
   readonly needsRunning?: readonly string[];
-  readonly readonlyRootFilesystem: boolean;
-  /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
+  /**
+   * Why the root filesystem is writable (a Docker label scanners read); the only way to make it so.
+   * @default none (read-only)
+   */
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
