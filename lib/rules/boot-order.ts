@@ -7,8 +7,7 @@
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
 import type { ContainerPlan, DependencyCondition, MeshPlan, ServerPlan } from "../plan/types";
-import type { RuleResult } from "../issues";
-import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
+import { modelRule, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
 
 const COLD_BOOT = CONTROL_PLANE_COLD_BOOT_SECONDS;
@@ -155,6 +154,4 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
   return reports;
 }
 
-export function checkBootOrder(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(bootOrder(plan), result);
-}
+export const checkBootOrder = modelRule(bootOrder);

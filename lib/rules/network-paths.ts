@@ -205,20 +205,19 @@ function needOf(call: AwsApiCall): string {
   return `${call.api} (${call.why})`;
 }
 
-/** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */
-export function reportVerdicts(
-  reports: readonly PathReport[],
-  { errors, warnings }: RuleResult,
-  message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
-): void {
-  for (const report of reports) {
-    if (report.verdict === "ok") continue;
-    (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
-  }
+/** The rule of rows of the model: the rows that are not ok, as spec issues with their path and fix (errors stop synthesis, warnings do not). */
+export function modelRule(rows: (plan: MeshPlan) => readonly PathReport[], message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`) {
+  return (plan: MeshPlan, { errors, warnings }: RuleResult): void => {
+    for (const report of rows(plan)) {
+      if (report.verdict === "ok") continue;
+      (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
+    }
+  };
 }
 
-export function checkNetworkPaths(plan: MeshPlan, result: RuleResult): void {
-  // A need is a destination ("ssmmessages (ECS Exec)") or an action on one ("pull nginx:1.27").
-  const cannot = (need: string): string => (/^(pull|download) /.test(need) ? `cannot ${need}` : `cannot reach ${need}`);
-  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} ${cannot(r.need)}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
-}
+// A need is a destination ("ssmmessages (ECS Exec)") or an action on one ("pull nginx:1.27").
+const cannot = (need: string): string => (/^(pull|download) /.test(need) ? `cannot ${need}` : `cannot reach ${need}`);
+
+export const checkNetworkPaths = modelRule(networkPaths, (r) =>
+  r.verdict === "error" ? `${r.who} ${cannot(r.need)}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
+);
