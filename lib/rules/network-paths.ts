@@ -117,33 +117,25 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
 
   // The Consul servers: their release, packages, secrets, and what their placement calls.
   const server = plan.server;
+  const servers = (specPath: string, need: string, destination: Destination, fix = noInternetFix) => add("Consul servers", specPath, instances, need, destination, fix);
   if ("url" in server.release) {
-    add(
-      "Consul servers",
+    servers(
       "consul.releaseS3Uri",
-      instances,
       "download Consul from releases.hashicorp.com",
       { internet: "releases.hashicorp.com" },
       `stage the release zip in S3 and set consul.releaseS3Uri (README), or ${noInternetFix}`,
     );
   } else {
-    add("Consul servers", "consul.releaseS3Uri", instances, `download Consul from ${server.release.s3Uri}`, { aws: "s3" }, noInternetFix);
+    servers("consul.releaseS3Uri", `download Consul from ${server.release.s3Uri}`, { aws: "s3" });
   }
-  add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
-  for (const call of server.calls) add("Consul servers", "network.egress", instances, needOf(call), { aws: call.api }, noInternetFix);
-  if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
+  servers("network.egress", "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" });
+  for (const call of server.calls) servers("network.egress", needOf(call), { aws: call.api });
+  if (server.snapshots) servers("network.egress", "s3 (snapshots)", { aws: "s3" });
+  // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
+  // interface endpoint (com.amazonaws.iam) exists only in us-east-1, and the endpoint set the plan
+  // creates has neither sts nor iam: only the internet reaches them.
   if (plan.dataplane) {
-    // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
-    // interface endpoint (com.amazonaws.iam) exists only in us-east-1, and the endpoint set the plan
-    // creates has neither sts nor iam: only the internet reaches them.
-    add(
-      "Consul servers",
-      "architecture",
-      instances,
-      "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)",
-      { internet: "iam.amazonaws.com" },
-      `${noInternetFix}, or use architecture "agent"`,
-    );
+    servers("architecture", "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)", { internet: "iam.amazonaws.com" }, `${noInternetFix}, or use architecture "agent"`);
   }
   if (plan.tlsEdge) tlsEdgeNeeds(plan, plan.tlsEdge, add);
   return reports;
