@@ -97,9 +97,7 @@ export function serverTlsName(datacenter: string): string {
  * AWS IAM auth method: ServerIDHeaderValue), so a login signed for this mesh's servers cannot be
  * replayed against another Consul: the servers' TLS name.
  */
-export function serverIdHeaderValue(datacenter: string): string {
-  return serverTlsName(datacenter);
-}
+export const serverIdHeaderValue = serverTlsName;
 
 /** BoundIAMPrincipalARNs of the dataplane auth method: every role under the task role path. */
 export function loginRolesArn(partition: string, accountId: string, taskRolePath: string): string {
