@@ -192,20 +192,15 @@ export class TlsEdgeService extends Construct {
       namePrefix: edge.names.securityGroupPrefix,
       description: `${edge.serviceName} tasks: HTTPS to Envoy from ${edge.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
     });
-    if (edge.allowedCidrs.length === 0) {
-      sg.allowIngress("https_from_vpc", {
-        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${edge.dnsName})`,
+    const clients = edge.allowedCidrs.length
+      ? edge.allowedCidrs.map((cidr, i) => ({ id: `https_from_allowed_${i}`, cidr, who: `${cidr} (allowedCidrs[${i}])` }))
+      : [{ id: "https_from_vpc", cidr: props.vpcCidr, who: `the VPC (clients of ${edge.dnsName})` }];
+    for (const client of clients) {
+      sg.allowIngress(client.id, {
+        description: `HTTPS to the Envoy TLS listener from ${client.who}`,
         fromPort: TLS_EDGE_PORTS.listener,
-        peer: { cidr: props.vpcCidr },
+        peer: { cidr: client.cidr },
       });
-    } else {
-      edge.allowedCidrs.forEach((cidr, i) =>
-        sg.allowIngress(`https_from_allowed_${i}`, {
-          description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
-          fromPort: TLS_EDGE_PORTS.listener,
-          peer: { cidr },
-        }),
-      );
     }
     if (access.type === "internet") {
       sg.allowEgress("https_to_aws_apis", {
