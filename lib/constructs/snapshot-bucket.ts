@@ -48,10 +48,11 @@ export class SnapshotBucket extends Construct {
       namePrefix: "read-snapshots-",
       role: this.restoreRole.id,
       policy: JSON.stringify(
-        policyDocument(allow(["s3:ListBucket"], [this.bucket.arn]), allow(["s3:GetObject"], [`${this.bucket.arn}/snapshots/*`]), {
-          ...allow(["kms:Decrypt"], [props.kmsKeyArn]),
-          Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
-        }),
+        policyDocument(
+          allow(["s3:ListBucket"], [this.bucket.arn]),
+          allow(["s3:GetObject"], [`${this.bucket.arn}/snapshots/*`]),
+          allow(["kms:Decrypt"], [props.kmsKeyArn], { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } }),
+        ),
       ),
     });
     new S3BucketPublicAccessBlock(this, "public_access_block", { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
