@@ -168,6 +168,9 @@ function syntaxErrors(text: string): SpecIssue[] {
   return [...issues.values()];
 }
 
+/** The tokens that are values of the document (each counts against SPEC_LIMITS.nodes); the rest are spaces, comments and punctuation. */
+const VALUE_TOKENS: ReadonlySet<string> = new Set(["alias", "scalar", "single-quoted-scalar", "double-quoted-scalar", "block-scalar", "block-map", "block-seq", "flow-collection"]);
+
 /** The first limit that the parser's tokens exceed, with where, or undefined. */
 function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; readonly message: string } | undefined {
   let nodes = 0;
@@ -184,35 +187,22 @@ function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; r
   while (stack.length > 0) {
     const token = stack.pop()!;
     const depth = depths.pop()!;
-    switch (token.type) {
-      case "document":
-        push(token.value, depth);
-        break;
-      case "block-map":
-      case "block-seq":
-      case "flow-collection":
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: TOO_MANY_NODES };
-        if (depth >= SPEC_LIMITS.depth) return { offset: token.offset, message: TOO_DEEP };
-        for (let i = token.items.length - 1; i >= 0; i--) {
-          const item = token.items[i]!;
-          push(item.value, depth + 1);
-          if ("key" in item) push(item.key, depth + 1);
-        }
-        break;
-      case "alias":
-        if (++aliases > SPEC_LIMITS.aliases) {
-          return { offset: token.offset, message: `more than ${SPEC_LIMITS.aliases} aliases (*name); write the values out instead` };
-        }
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: TOO_MANY_NODES };
-        break;
-      case "scalar":
-      case "single-quoted-scalar":
-      case "double-quoted-scalar":
-      case "block-scalar":
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: TOO_MANY_NODES };
-        break;
-      default:
-        break;
+    if (token.type === "document") {
+      push(token.value, depth);
+      continue;
+    }
+    if (!VALUE_TOKENS.has(token.type)) continue;
+    if (token.type === "alias" && ++aliases > SPEC_LIMITS.aliases) {
+      return { offset: token.offset, message: `more than ${SPEC_LIMITS.aliases} aliases (*name); write the values out instead` };
+    }
+    if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: TOO_MANY_NODES };
+    if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth >= SPEC_LIMITS.depth) return { offset: token.offset, message: TOO_DEEP };
+      for (let i = token.items.length - 1; i >= 0; i--) {
+        const item = token.items[i]!;
+        push(item.value, depth + 1);
+        if ("key" in item) push(item.key, depth + 1);
+      }
     }
   }
   return undefined;
