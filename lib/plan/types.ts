@@ -2,6 +2,7 @@
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
 import type { Architecture, CpuArchitecture } from "../aws-limits";
+import type { CONSUL_LOGIN } from "../facts";
 import type { MeshNames, TlsEdgeNames } from "./names";
 import type { IntentionSpec, MeshSpec, ServiceSpec } from "../spec/schema";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
@@ -388,14 +389,10 @@ export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" |
   readonly startsAfter: readonly StartPrerequisite[];
 }
 
-/** What the servers and the Consul configuration need for dataplane tasks. */
-export interface DataplaneControlPlan {
-  /** The AWS IAM auth method tasks log in with. */
-  readonly authMethod: string;
+/** What the servers and the Consul configuration need for dataplane tasks: the auth method and the role tag of CONSUL_LOGIN, and these. */
+export type DataplaneControlPlan = typeof CONSUL_LOGIN & {
   /** IAM path of the task roles the auth method trusts (its BoundIAMPrincipalARNs). */
   readonly taskRolePath: string;
-  /** The IAM role tag whose value names the service a login token is for (the binding rule). */
-  readonly serviceNameTag: string;
   /** The servers' gRPC port with TLS, which dataplanes and consul-ecs dial. */
   readonly grpcTlsPort: number;
-}
+};
