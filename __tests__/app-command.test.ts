@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { Lazy, Tokenization } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const COPIED = ["main.ts", "lib", "stacks", "templates", "bin", "patches", "tsconfig.json", "package.json", "package-lock.json", "cdktf.json"];
+const COPIED = ["main.ts", "lib", "stacks", "templates", "examples", "bin", "patches", "tsconfig.json", "package.json", "package-lock.json", "cdktf.json"];
 
 let project: string;
 let outdirs = 0;

@@ -273,7 +273,7 @@ function withTask(p: MeshPlan, containers: ContainerPlan[]): MeshPlan {
   return { ...p, services: [{ ...first!, task: { ...first!.task, containers } }, ...rest] };
 }
 
-const plain = (name: string, change: Partial<ContainerPlan> = {}): ContainerPlan => ({ name, image: "busybox:1.37.0", essential: true, readonlyRootFilesystem: true, ...change });
+const plain = (name: string, change: Partial<ContainerPlan> = {}): ContainerPlan => ({ name, image: "busybox:1.37.0", essential: true, ...change });
 const liveness = { command: ["CMD", "true"], interval: 10, timeout: 5, retries: 3, startPeriod: 10 } as const;
 
 describe("boot order", () => {

@@ -293,7 +293,6 @@ describe("spec validation", () => {
       name: "metrics-exporter",
       image: "exporter:1.0.0",
       essential: false,
-      readonlyRootFilesystem: true,
       serves: [{ name: "metrics endpoint", on: { tcp: 9102 }, reveals: [], controls: false }],
     };
     const withExporter = (port: number): MeshPlan => ({

@@ -403,7 +403,15 @@ describe("every check of the TLS edge is a spec rule with a path and a fix", () 
     ["VPC endpoints in the mesh's network (NAT)", { vpcEndpoints: true }, {}, "tlsEdge.vpcEndpoints", /S3 gateway endpoint.*remove vpcEndpoints/],
     ["VPC endpoints in the mesh's network (endpoints)", { vpcEndpoints: true }, noPublicSubnet, "tlsEdge.vpcEndpoints", /already reaches AWS/],
     ["a public IP without a public subnet", { assignPublicIp: true }, noPublicSubnet, "tlsEdge.assignPublicIp", /no public subnet.*add network\.zones\[\]\.publicSubnet/],
-    ["an existing VPC's CIDR of the whole internet", { network: { ...EXISTING, vpcCidr: "0.0.0.0/0" } }, {}, "tlsEdge.network.vpcCidr", /\/0 is not a VPC's block/],
+    [
+      "an existing VPC's CIDR of the whole internet",
+      { network: { ...EXISTING, vpcCidr: "0.0.0.0/0" } },
+      {},
+      "tlsEdge.network.vpcCidr",
+      /\/0 is outside the \/16 to \/28 AWS allows/,
+    ],
+    // Terraform's AWS provider refuses a rule's CIDR with host bits set: the plan would fail after synthesis.
+    ["an existing VPC's CIDR with host bits set", { network: { ...EXISTING, vpcCidr: "10.1.0.5/16" } }, {}, "tlsEdge.network.vpcCidr", /did you mean 10\.1\.0\.0\/16\?/],
     ["an existing VPC without its subnets", { network: { vpcId: VPC_ID } }, {}, "tlsEdge.network.subnetIds", /needs its subnetIds here/],
     ["the floating app image tag", { appImageTag: "latest" }, {}, "tlsEdge.appImageTag", /must not be "latest"/],
     ["a negative task count", { desiredCount: -1 }, {}, "tlsEdge.desiredCount", /.+/],

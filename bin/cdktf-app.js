@@ -7,8 +7,8 @@
 // recorded in dist/.build-stamp after the last successful build. The inputs are everything the
 // bundle is made of: main.ts, lib/ and stacks/, tsconfig.json, package.json, the lock files and
 // patches/ (dependencies are bundled), and this file. Templates are not among them: the app reads
-// templates/ at run time. A type error fails the command as `tsc && node dist/main.js` did, and
-// leaves no stamp, so the next run tries again.
+// templates/, and the built-in default examples/default.yaml, at run time. A type error fails the
+// command as `tsc && node dist/main.js` did, and leaves no stamp, so the next run tries again.
 //
 // Why a bundle: loading cdktf's ~600 internal files and the app's dependencies module by module
 // was most of a default synthesis (measured by tools/bench.ts; docs/review-tooling.md). The

@@ -88,11 +88,23 @@ export const ECR_REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(
 /** EC2 user data is limited to 16 KB before base64 encoding. */
 export const USER_DATA_MAX_BYTES = 16 * 1024;
 
-/** ECS's name (runtimePlatform.cpuArchitecture) for an instance type's architecture. */
-export const ECS_CPU_ARCHITECTURE = { x86_64: "X86_64", arm64: "ARM64" } as const;
+/**
+ * Each CPU architecture by the name every reader gives it: EC2 (the keys: instance types, AMI
+ * names), ECS (runtimePlatform.cpuArchitecture), Linux images and release archives, and the
+ * folder of the ECS-optimized AMI's public SSM parameter.
+ */
+export const CPU_ARCHITECTURES = {
+  x86_64: { ecs: "X86_64", linux: "amd64", ecsAmiPath: "amazon-linux-2023" },
+  arm64: { ecs: "ARM64", linux: "arm64", ecsAmiPath: "amazon-linux-2023/arm64" },
+} as const;
+
+export type Architecture = keyof typeof CPU_ARCHITECTURES;
+
+/** ECS's name of an architecture (runtimePlatform.cpuArchitecture). */
+export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[Architecture]["ecs"];
 
 /** Graviton instance types (an attribute letter "g" after the generation digit, e.g. t4g, m7gd) run arm64. */
-export function architectureOf(instanceType: string): "x86_64" | "arm64" {
+export function architectureOf(instanceType: string): Architecture {
   const match = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
   return match && match[1]!.includes("g") ? "arm64" : "x86_64";
 }

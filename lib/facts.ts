@@ -22,7 +22,6 @@ export const CONSUL_PORTS = {
  */
 export const ENVOY_PORTS = {
   publicListener: 21000,
-  publicRangeEnd: 21255,
   admin: 19000,
   ready: 19100,
 } as const;

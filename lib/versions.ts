@@ -10,6 +10,7 @@
 // Consul 2.0.1 is the default: 1.22.x CE left support on 2026-10-31; consul-ecs 0.10.0 is tested
 // against 2.0.1 and 1.22.7 (its CI), so tasks need no change when servers move between the two.
 // A spec may pick other versions from these tables (spec `versions`); a pair outside them is an error.
+import type { Architecture, CPU_ARCHITECTURES } from "./aws-limits";
 
 /** Consul releases this project can install on its servers, each with the SHA-256 of its Linux archives. */
 export const CONSUL_RELEASES = {
@@ -73,7 +74,7 @@ export const DEFAULT_VERSIONS = {
  *   - consul-dataplane: hashicorp/consul-dataplane build.yml @v2.0.1 (amd64, arm64)
  *   - envoy: Docker Hub envoyproxy/envoy tag pages (linux/amd64, linux/arm64)
  */
-export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly ("amd64" | "arm64")[]>> = {
+export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly (typeof CPU_ARCHITECTURES)[Architecture]["linux"][]>> = {
   consul: ["amd64", "arm64"],
   consulEcs: ["amd64", "arm64"],
   consulDataplane: ["amd64", "arm64"],

@@ -160,18 +160,15 @@ export class MeshStack extends MeshBaseStack {
       return new MeshService(this, `service_${service.name}`, {
         service,
         plan,
-        clusterArn: this.cluster.cluster.arn,
+        cluster: this.cluster,
         region,
         partition,
         accountId,
         subnetIds: this.network.subnetIds(service.subnets),
-        securityGroupIds: [this.cluster.taskSecurityGroup.id],
-        images: this.images.uris,
-        imagePullStatements: this.images.pullPolicyStatements,
+        images: this.images,
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
         meshSecrets: taskSecrets,
         kmsKeyArn,
-        execLogGroupArn: this.cluster.execLogGroup.arn,
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
         dependsOn: service.startsAfter.flatMap((prerequisite) => {
           switch (prerequisite) {

@@ -115,7 +115,12 @@ export function policyDocument(...statements: readonly object[]): object {
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** A statement that allows these actions on these resources. */
-export function allow(actions: readonly string[], resource: string | readonly string[]): object {
-  return { Effect: "Allow", Action: actions, Resource: resource };
+/** A statement that allows these actions on these resources, under a condition when one is given. */
+export function allow(actions: readonly string[], resource: string | readonly string[], condition?: object): object {
+  return { Effect: "Allow", Action: actions, Resource: resource, ...(condition ? { Condition: condition } : {}) };
+}
+
+/** A resource policy statement that denies these actions on these resources to every principal the condition matches. */
+export function denyAll(sid: string, actions: string | readonly string[], resource: string | readonly string[], condition: object): object {
+  return { Sid: sid, Effect: "Deny", Principal: "*", Action: actions, Resource: resource, Condition: condition };
 }

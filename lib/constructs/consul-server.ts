@@ -297,17 +297,13 @@ export class ConsulServers extends Construct {
     return policyDocument(
       // The attachment check, and cloud auto-join when there are peers: Describe calls have no resource-level permissions.
       allow([...(props.plan.server.count > 1 ? ["ec2:DescribeInstances"] : []), "ec2:DescribeVolumes"], "*"),
-      {
-        ...allow(["ec2:AttachVolume"], [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`]),
-        // Only onto an instance of this mesh's servers.
-        Condition: { StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.plan.name } },
-      },
+      // Only onto an instance of this mesh's servers.
+      allow(["ec2:AttachVolume"], [dataVolume.arn, `arn:${partition}:ec2:${region}:${accountId}:instance/*`], {
+        StringEquals: { [`aws:ResourceTag/${SERVER_TAG_KEY}`]: props.plan.name },
+      }),
       // Attaching a volume encrypted with a customer managed key: EC2 creates a KMS grant for the
       // instance as the caller (EBS "Requirements for Amazon EBS encryption"; aws-cdk Volume.grantAttachVolume).
-      {
-        ...allow(["kms:CreateGrant"], [props.kmsKeyArn]),
-        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } },
-      },
+      allow(["kms:CreateGrant"], [props.kmsKeyArn], { Bool: { "kms:GrantIsForAWSResource": "true" }, StringEquals: { "kms:ViaService": `ec2.${region}.amazonaws.com` } }),
       allow(["autoscaling:CompleteLifecycleAction"], [`arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`]),
     );
   }

@@ -6,6 +6,7 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { CPU_ARCHITECTURES } from "../aws-limits";
 import { type AwsAccount, AwsServiceRole, sessionManagerPolicy } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { INSTANCE_SETTINGS, LAUNCH_TEMPLATE_SETTINGS } from "./ec2-settings";
@@ -75,8 +76,7 @@ export class EcsHosts extends Construct {
       instanceProfile: true,
     });
 
-    const amiPath = hosts.architecture === "arm64" ? "amazon-linux-2023/arm64" : "amazon-linux-2023";
-    const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${amiPath}/recommended/image_id` });
+    const ami = new DataAwsSsmParameter(this, "ami", { name: `/aws/service/ecs/optimized-ami/${CPU_ARCHITECTURES[hosts.architecture].ecsAmiPath}/recommended/image_id` });
     const userData = escapeForTerraform(renderText(hosts.userData, { [HOST_CLUSTER_SLOT]: props.clusterName }));
     const publicIp = network.publicInstances;
     const { placement } = hosts;

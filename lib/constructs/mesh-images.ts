@@ -46,7 +46,7 @@ export class MeshImages extends Construct {
   constructor(scope: Construct, id: string, props: MeshImagesProps) {
     super(scope, id);
     const registry = `${props.accountId}.dkr.ecr.${props.region}.${props.dnsSuffix}`;
-    const { images, names, pullThroughCache } = props.plan;
+    const { images, names, dockerHubCredentialsSecretArn } = props.plan;
     const caches = new Set([...images.values()].flatMap((image) => (image.via === "direct" ? [] : [image.via.cache])));
     const prefixes = new Map<string, string>();
     for (const cache of [...caches].sort()) {
@@ -55,7 +55,7 @@ export class MeshImages extends Construct {
       const rule = new EcrPullThroughCacheRule(this, `${cache.replace("-", "_")}_cache`, {
         ecrRepositoryPrefix: prefix,
         upstreamRegistryUrl: UPSTREAMS[cache],
-        ...(cache === "docker-hub" ? { credentialArn: pullThroughCache.dockerHubCredentialsSecretArn } : {}),
+        ...(cache === "docker-hub" ? { credentialArn: dockerHubCredentialsSecretArn } : {}),
       });
       new EcrRepositoryCreationTemplate(this, `${cache.replace("-", "_")}_repositories`, {
         prefix,

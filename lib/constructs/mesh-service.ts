@@ -12,6 +12,8 @@ import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import type { SecretRef } from "./consul-secrets";
+import type { MeshCluster } from "./mesh-cluster";
+import type { MeshImages } from "./mesh-images";
 
 /** What every ECS service here has: a failed deployment rolls back, and tasks carry ECS's and the service's tags. */
 export const ECS_SERVICE_SETTINGS = { deploymentCircuitBreaker: { enable: true, rollback: true }, enableEcsManagedTags: true, propagateTags: "SERVICE" } as const;
@@ -24,14 +26,12 @@ export interface MeshServiceProps extends AwsAccount {
    * parameters), the service's names, the log retention, and the dataplane tasks' IAM login.
    */
   readonly plan: MeshPlan;
-  readonly clusterArn: string;
+  /** The cluster the service runs in, with the task security group and the ECS Exec session log (which the task role writes when ECS Exec is on). */
+  readonly cluster: MeshCluster;
   /** Subnets of the tasks (the plan says private or public). */
   readonly subnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
-  /** Image URI of each mesh image key (MeshImages), bound to the containers' image slots. */
-  readonly images: ReadonlyMap<string, string>;
-  /** IAM statements an execution role needs to pull the mesh images (pull-through cache imports). */
-  readonly imagePullStatements: readonly object[];
+  /** The mesh images: the URI bound to each image slot, and what an execution role needs to pull them (pull-through cache imports). */
+  readonly images: MeshImages;
   /** The capacity provider of the EC2 hosts, when the plan runs the service on it. */
   readonly capacityProviderName?: string;
   /** What must exist before the service starts tasks (the servers, the service's token). */
@@ -43,8 +43,6 @@ export interface MeshServiceProps extends AwsAccount {
   readonly meshSecrets: readonly { readonly slot: MeshSecretSlot; readonly ref: SecretRef }[];
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
-  /** Log group of ECS Exec sessions, which the task role writes when ECS Exec is on. */
-  readonly execLogGroupArn: string;
 }
 
 /**
@@ -96,7 +94,7 @@ export class MeshService extends Construct {
       // unique ID (loginRoleParameter). The tag is what servers before that bound by, kept for a server roll.
       ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       inlinePolicies: {
-        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.execLogGroupArn, props.kmsKeyArn) } : {}),
+        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.cluster.execLogGroup.arn, props.kmsKeyArn) } : {}),
         // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
         ...(ownActions.length ? { [plan.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
@@ -116,7 +114,7 @@ export class MeshService extends Construct {
 
     const containers = renderContainerDefinitions(service.task, {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
-      ...Object.fromEntries([...props.images].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
+      ...Object.fromEntries([...props.images.uris].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
@@ -135,7 +133,7 @@ export class MeshService extends Construct {
     });
     this.ecsService = new EcsService(this, "service", {
       name: names.ecsService,
-      cluster: props.clusterArn,
+      cluster: props.cluster.cluster.arn,
       // The ARN pins the exact revision: no max(revision) workaround for drift.
       taskDefinition: this.taskDefinition.arn,
       desiredCount: service.count,
@@ -147,7 +145,7 @@ export class MeshService extends Construct {
       ...(service.capacity === "FARGATE" ? {} : { orderedPlacementStrategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }] }),
       networkConfiguration: {
         subnets: [...props.subnetIds],
-        securityGroups: [...props.securityGroupIds],
+        securityGroups: [props.cluster.taskSecurityGroup.id],
         assignPublicIp: service.assignPublicIp,
       },
       deploymentMinimumHealthyPercent: service.deployment.minimumHealthyPercent,
@@ -160,7 +158,7 @@ export class MeshService extends Construct {
 }
 
 /** Read access to exactly the secrets this service's containers receive (and its registry credentials), and the image cache imports. */
-function secretsPolicy({ service, meshSecrets, kmsKeyArn, imagePullStatements }: MeshServiceProps): object {
+function secretsPolicy({ service, meshSecrets, kmsKeyArn, images }: MeshServiceProps): object {
   const app = Object.values(service.secrets);
   const secretArns = [
     ...meshSecrets.map((s) => s.ref.secret.arn),
@@ -173,7 +171,7 @@ function secretsPolicy({ service, meshSecrets, kmsKeyArn, imagePullStatements }:
     // The mesh's secrets are encrypted with its own key.
     allow(["kms:Decrypt"], [kmsKeyArn]),
     ...(parameterArns.length ? [allow(["ssm:GetParameters"], [...new Set(parameterArns)].sort())] : []),
-    ...imagePullStatements,
+    ...images.pullPolicyStatements,
   );
 }
 

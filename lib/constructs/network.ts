@@ -12,7 +12,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { AwsApiEndpoints } from "./aws-api-endpoints";
-import type { MeshPlan } from "../plan/types";
+import type { MeshPlan, ZonePlan } from "../plan/types";
 
 export interface MeshNetworkProps {
   /** Zones, subnets, egress and endpoints, the name tags and names of the network's resources, and the log retention, as the plan resolved them. */
@@ -63,19 +63,21 @@ export class MeshNetwork extends Construct {
       new Route(this, "public_default_route", { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: this.internetGateway.id });
     }
 
-    this.publicSubnets = network.zones.map((zone) => {
-      if (zone.publicSubnet === undefined) return undefined;
-      const subnet = new Subnet(this, `public_subnet_${zone.index + 1}`, {
+    /** A subnet of a zone and its route table. Only what asks for a public address gets one (the NAT gateway's Elastic IP; instances only with publicInstances). */
+    const subnet = (id: string, zone: ZonePlan, cidrBlock: string, name: string, routeTableId: string): Subnet => {
+      const created = new Subnet(this, id, {
         vpcId,
-        cidrBlock: zone.publicSubnet,
+        cidrBlock,
         availabilityZone: props.availabilityZones[zone.index],
-        // Only what asks for a public address gets one (the NAT gateway's Elastic IP; instances only with publicInstances).
         mapPublicIpOnLaunch: false,
-        tags: { Name: names.zones[zone.index]!.publicSubnet },
+        tags: { Name: name },
       });
-      new RouteTableAssociation(this, `public_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: publicRouteTable!.id });
-      return subnet;
-    });
+      new RouteTableAssociation(this, `${id}_route_table`, { subnetId: created.id, routeTableId });
+      return created;
+    };
+    this.publicSubnets = network.zones.map((zone) =>
+      zone.publicSubnet === undefined ? undefined : subnet(`public_subnet_${zone.index + 1}`, zone, zone.publicSubnet, names.zones[zone.index]!.publicSubnet, publicRouteTable!.id),
+    );
 
     const natZones = [...new Set(network.zones.flatMap((zone) => (zone.natZone === undefined ? [] : [zone.natZone])))].sort();
     const natByZone = new Map(
@@ -99,17 +101,9 @@ export class MeshNetwork extends Construct {
       }
       return table;
     });
-    this.privateSubnets = network.zones.map((zone) => {
-      const subnet = new Subnet(this, `private_subnet_${zone.index + 1}`, {
-        vpcId,
-        cidrBlock: zone.privateSubnet,
-        availabilityZone: props.availabilityZones[zone.index],
-        mapPublicIpOnLaunch: false,
-        tags: { Name: names.zones[zone.index]!.privateSubnet },
-      });
-      new RouteTableAssociation(this, `private_subnet_${zone.index + 1}_route_table`, { subnetId: subnet.id, routeTableId: this.privateRouteTables[zone.index]!.id });
-      return subnet;
-    });
+    this.privateSubnets = network.zones.map((zone) =>
+      subnet(`private_subnet_${zone.index + 1}`, zone, zone.privateSubnet, names.zones[zone.index]!.privateSubnet, this.privateRouteTables[zone.index]!.id),
+    );
 
     this.endpoints = new AwsApiEndpoints(this, "endpoints", {
       vpcId,

@@ -10,8 +10,8 @@ export interface SecurityGroupProps {
   readonly description: string;
 }
 
-/** A rule's peer: a CIDR block or another security group. */
-export type Peer = { readonly cidr: string } | { readonly securityGroupId: string };
+/** A rule's peer: a CIDR block, another security group, or a managed prefix list (a gateway endpoint's). */
+export type Peer = { readonly cidr: string } | { readonly securityGroupId: string } | { readonly prefixListId: string };
 
 export interface RuleOptions {
   /** Required on every rule (CKV_AWS_23): reviewers read it in the plan. */
@@ -66,7 +66,11 @@ export class MeshSecurityGroup extends Construct {
       ipProtocol: protocol,
       ...ports,
       ...(rule.count === undefined ? {} : { count: rule.count }),
-      ...("cidr" in rule.peer ? { cidrIpv4: rule.peer.cidr } : { referencedSecurityGroupId: rule.peer.securityGroupId }),
+      ...("cidr" in rule.peer
+        ? { cidrIpv4: rule.peer.cidr }
+        : "prefixListId" in rule.peer
+          ? { prefixListId: rule.peer.prefixListId }
+          : { referencedSecurityGroupId: rule.peer.securityGroupId }),
     };
   }
 }

@@ -9,7 +9,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { MeshNames } from "../plan/names";
-import { type AwsAccount, allow, policyDocument } from "./aws-service-role";
+import { type AwsAccount, allow, denyAll, policyDocument } from "./aws-service-role";
 
 export interface SnapshotBucketProps extends AwsAccount {
   /** The bucket's and the restore role's name prefixes (the plan's); Terraform appends a unique suffix. */
@@ -48,10 +48,11 @@ export class SnapshotBucket extends Construct {
       namePrefix: "read-snapshots-",
       role: this.restoreRole.id,
       policy: JSON.stringify(
-        policyDocument(allow(["s3:ListBucket"], [this.bucket.arn]), allow(["s3:GetObject"], [`${this.bucket.arn}/snapshots/*`]), {
-          ...allow(["kms:Decrypt"], [props.kmsKeyArn]),
-          Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
-        }),
+        policyDocument(
+          allow(["s3:ListBucket"], [this.bucket.arn]),
+          allow(["s3:GetObject"], [`${this.bucket.arn}/snapshots/*`]),
+          allow(["kms:Decrypt"], [props.kmsKeyArn], { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } }),
+        ),
       ),
     });
     new S3BucketPublicAccessBlock(this, "public_access_block", { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
@@ -76,45 +77,16 @@ export class SnapshotBucket extends Construct {
     });
     new S3BucketPolicy(this, "policy", {
       bucket,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "TlsOnly",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+      policy: JSON.stringify(
+        policyDocument(
+          denyAll("TlsOnly", "s3:*", [this.bucket.arn, `${this.bucket.arn}/*`], { Bool: { "aws:SecureTransport": "false" } }),
           // Every write names SSE-KMS and the mesh's key itself: a request without the headers is refused
           // too (the servers upload each snapshot in one PutObject, which carries both).
-          {
-            Sid: "MeshKeyOnly",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:PutObject",
-            Resource: `${this.bucket.arn}/*`,
-            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": props.kmsKeyArn } },
-          },
-          {
-            Sid: "KmsEncryptionOnly",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:PutObject",
-            Resource: `${this.bucket.arn}/*`,
-            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
-          },
-          {
-            Sid: "RestoreRoleReadsOnly",
-            Effect: "Deny",
-            Principal: "*",
-            Action: SNAPSHOT_READS,
-            Resource: `${this.bucket.arn}/*`,
-            Condition: { ArnNotEquals: { "aws:PrincipalArn": this.restoreRole.arn } },
-          },
-        ],
-      }),
+          denyAll("MeshKeyOnly", "s3:PutObject", `${this.bucket.arn}/*`, { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": props.kmsKeyArn } }),
+          denyAll("KmsEncryptionOnly", "s3:PutObject", `${this.bucket.arn}/*`, { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } }),
+          denyAll("RestoreRoleReadsOnly", SNAPSHOT_READS, `${this.bucket.arn}/*`, { ArnNotEquals: { "aws:PrincipalArn": this.restoreRole.arn } }),
+        ),
+      ),
     });
   }
 }

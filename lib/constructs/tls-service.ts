@@ -10,7 +10,6 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
@@ -193,20 +192,15 @@ export class TlsEdgeService extends Construct {
       namePrefix: edge.names.securityGroupPrefix,
       description: `${edge.serviceName} tasks: HTTPS to Envoy from ${edge.allowedCidrs.length ? "the listed networks" : "the VPC"} only, HTTPS out to AWS APIs only`,
     });
-    if (edge.allowedCidrs.length === 0) {
-      sg.allowIngress("https_from_vpc", {
-        description: `HTTPS to the Envoy TLS listener from the VPC (clients of ${edge.dnsName})`,
+    const clients = edge.allowedCidrs.length
+      ? edge.allowedCidrs.map((cidr, i) => ({ id: `https_from_allowed_${i}`, cidr, who: `${cidr} (allowedCidrs[${i}])` }))
+      : [{ id: "https_from_vpc", cidr: props.vpcCidr, who: `the VPC (clients of ${edge.dnsName})` }];
+    for (const client of clients) {
+      sg.allowIngress(client.id, {
+        description: `HTTPS to the Envoy TLS listener from ${client.who}`,
         fromPort: TLS_EDGE_PORTS.listener,
-        peer: { cidr: props.vpcCidr },
+        peer: { cidr: client.cidr },
       });
-    } else {
-      edge.allowedCidrs.forEach((cidr, i) =>
-        sg.allowIngress(`https_from_allowed_${i}`, {
-          description: `HTTPS to the Envoy TLS listener from ${cidr} (allowedCidrs[${i}])`,
-          fromPort: TLS_EDGE_PORTS.listener,
-          peer: { cidr },
-        }),
-      );
     }
     if (access.type === "internet") {
       sg.allowEgress("https_to_aws_apis", {
@@ -220,13 +214,10 @@ export class TlsEdgeService extends Construct {
         fromPort: 443,
         peer: { securityGroupId: access.endpointSecurityGroupId },
       });
-      new VpcSecurityGroupEgressRule(sg, "egress_https_to_s3", {
-        securityGroupId: sg.id,
+      sg.allowEgress("https_to_s3", {
         description: "HTTPS to S3 through the gateway endpoint (ECR image layers)",
-        ipProtocol: "tcp",
         fromPort: 443,
-        toPort: 443,
-        prefixListId: access.s3PrefixListId,
+        peer: { prefixListId: access.s3PrefixListId },
       });
     }
     return sg;

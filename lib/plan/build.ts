@@ -1,7 +1,7 @@
 // spec -> plan: every name, default and derived number decided once. The plan is built from a
 // schema-checked spec even when semantic rules will reject it (an upstream to an unknown
 // service stays in the plan), so the rules can report every problem in one run.
-import { architectureOf, awsvpcTasksPerHost, ECS_CPU_ARCHITECTURE } from "../aws-limits";
+import { architectureOf, awsvpcTasksPerHost, CPU_ARCHITECTURES } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { HOST_CALLS, interfaceApis } from "./aws-apis";
 import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
@@ -55,31 +55,13 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
   const architecture = architectureOfService(spec, service);
   const task = architecture === "agent" ? agentTask(spec, server, name, service) : dataplaneTask(spec, name, service);
   return {
+    ...service,
     name,
     path: `services.${name}`,
-    image: service.image,
-    ...(service.imageCredentialsSecretArn === undefined ? {} : { imageCredentialsSecretArn: service.imageCredentialsSecretArn }),
-    ...(service.user === undefined ? {} : { user: service.user }),
-    ...(service.port === undefined ? {} : { port: service.port }),
-    protocol: service.protocol,
-    ...(service.command === undefined ? {} : { command: service.command }),
-    count: service.count,
-    launchType: service.launchType,
-    cpuArchitecture: service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : ECS_CPU_ARCHITECTURE[architectureOf(spec.ecsHosts.instanceType)]),
+    cpuArchitecture:
+      service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : CPU_ARCHITECTURES[architectureOf(spec.ecsHosts.instanceType)].ecs),
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
-    ...(service.entryPoint === undefined ? {} : { entryPoint: service.entryPoint }),
-    cpu: service.cpu,
-    memory: service.memory,
-    ...(service.appMemory === undefined ? {} : { appMemory: service.appMemory }),
-    healthCheck: service.healthCheck,
-    upstreams: service.upstreams,
-    environment: service.environment,
-    allowPlaintextEnvironment: service.allowPlaintextEnvironment,
-    secrets: service.secrets,
-    readonlyRootFilesystem: service.readonlyRootFilesystem,
-    enableExecuteCommand: service.enableExecuteCommand,
-    assignPublicIp: service.assignPublicIp,
     deployment: deploymentFor(capacity, service.count),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
@@ -141,10 +123,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ...(dataplane ? { dataplane } : {}),
     images,
     allowAnonymousDockerHubPulls: spec.images.allowAnonymousDockerHubPulls,
-    pullThroughCache: {
-      ecrPublic: spec.images.pullThroughCache,
-      ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
-    },
+    ...(spec.images.dockerHubCredentialsSecretArn ? { dockerHubCredentialsSecretArn: spec.images.dockerHubCredentialsSecretArn } : {}),
     server,
     hosts,
     services,

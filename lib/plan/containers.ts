@@ -129,7 +129,6 @@ export function appContainer(name: string, service: ServiceSpec): ContainerPlan 
     secrets: appSecrets(service),
     untrusted: true,
     dropCapabilities: APP_DROPPED_CAPABILITIES,
-    readonlyRootFilesystem: service.readonlyRootFilesystem,
     ...(writableReason ? { writableRootReason: writableReason } : {}),
   };
 }
@@ -189,7 +188,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         // Answers only what the anonymous token may read: nothing (ACL default deny).
         { name: "Consul DNS", on: { tcp: CONSUL_PORTS.dns }, reveals: [], controls: false },
       ],
-      readonlyRootFilesystem: false,
       writableRootReason: `the Consul agent writes its data dir, ${TASK_PATHS.consulDataDir}`,
       ...("tagKey" in server.join ? { calls: [discoverServers("the agent")] } : {}),
     },
@@ -226,7 +224,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       memoryReservation: SIDECAR_MEMORY.envoyBootstrap,
       // The bootstrap carries the token in its xDS initial_metadata (x-consul-token).
       stores: [{ volume: BOOTSTRAP_VOLUME, path: TASK_PATHS.envoyBootstrapFile, holds: ["service-token"] }],
-      readonlyRootFilesystem: true,
     },
     {
       name: names.envoySidecar,
@@ -250,7 +247,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
         { name: "Envoy admin API", on: { socket: TASK_PATHS.envoyAdminSocket, volume: ENVOY_ADMIN_VOLUME }, reveals: [], revealsOwnConfig: true, controls: true },
         { name: "Envoy ready listener (GET /ready only)", on: { tcp: ENVOY_PORTS.ready }, reveals: [], controls: false },
       ],
-      readonlyRootFilesystem: true,
     },
     {
       ...appContainer(names.app, service),

@@ -159,7 +159,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       memoryReservation: 32,
       // consul-ecs internal/dataplane: the dataplane's config carries the signed login (bearerToken).
       stores: [{ volume: CONSUL_DATA_VOLUME, path: `${TASK_PATHS.consulEcsBootstrapDir}/consul-dataplane.json`, holds: ["signed-login"], boundary: DATAPLANE_BOUNDARIES.volume }],
-      readonlyRootFilesystem: true,
     },
     {
       name: names.dataplane,
@@ -199,7 +198,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         { name: "lifecycle server", on: { tcp: DATAPLANE_PORTS.lifecycle }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.lifecycle },
         { name: "ready listener", on: { tcp: DATAPLANE_PORTS.readiness }, reveals: [], controls: false },
       ],
-      readonlyRootFilesystem: true,
     },
     {
       name: names.healthSync,
@@ -210,7 +208,6 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       // It outlives the app and the dataplane, then deregisters and logs out.
       stopTimeout: appStop + dataplaneStop + DATAPLANE_STOP.deregisterSeconds,
       memoryReservation: 32,
-      readonlyRootFilesystem: true,
     },
     dataplaneApp(service, delay, appStop, consulEcsBinary, readOnlyVolume),
   ];

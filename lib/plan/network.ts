@@ -28,18 +28,10 @@ export function zoneOfAddress(
  */
 export function planNetwork(spec: MeshSpec, calledApis: readonly AwsApi[]): NetworkPlan {
   const { network } = spec;
-  const zones: ZonePlan[] = network.zones.map((zone, index) => ({
-    index,
-    privateSubnet: zone.privateSubnet,
-    ...(zone.publicSubnet === undefined ? {} : { publicSubnet: zone.publicSubnet }),
-    ...(zone.availabilityZone === undefined ? {} : { availabilityZone: zone.availabilityZone }),
-    ...natZoneOf(network.egress, index),
-  }));
+  const zones: ZonePlan[] = network.zones.map((zone, index) => ({ index, ...zone, ...natZoneOf(network.egress, index) }));
   return {
-    vpcCidr: network.vpcCidr,
+    ...network,
     zones,
-    egress: network.egress,
-    publicInstances: network.publicInstances,
     interfaceEndpoints: network.egress === "vpc-endpoints" ? [...calledApis].sort() : [],
   };
 }

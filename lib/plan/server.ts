@@ -2,28 +2,26 @@
 // Fixed addresses give EC2 instances (the original's server at 10.0.101.100); without them each
 // server is an Auto Scaling group of one, found by its EC2 tag (cloud auto-join), whose new
 // instance reports in service only once the cluster is healthy with it.
-import { architectureOf } from "../aws-limits";
+import { architectureOf, CPU_ARCHITECTURES } from "../aws-limits";
 import { zoneOfAddress } from "./network";
 import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
-import { slot } from "./text";
+import { slot, slots } from "./text";
 import { ECS_SERVICE_NAME_SEPARATOR, loginRolePath, serviceTokenPath, serviceTokenSecretPrefix } from "./names";
 import {
   aclSyncScript,
   aclSyncTimer,
-  aclSyncUnit,
   cloudAutoJoin,
   consulServerUserData,
   consulUnit,
   serverConfig,
   snapshotScript,
   snapshotTimer,
-  snapshotUnit,
+  scriptUnit,
   taskReaperScript,
   taskReaperTimer,
-  taskReaperUnit,
   type ScriptPattern,
 } from "./texts";
 import type { DataplaneControlPlan, ServerNodePlan, ServerPlan } from "./types";
@@ -51,14 +49,19 @@ export const CONTROL_PLANE_COLD_BOOT_SECONDS = 300;
 /** Name of the launch lifecycle hook of each server's Auto Scaling group. */
 export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
-/** Terraform references a ConsulServers construct binds into each server's user data. */
-export const SERVER_SLOTS = {
+/** The secrets a server reads at boot (Secrets Manager ARNs, never values), by the slot its user data names each with. */
+export const SERVER_SECRET_SLOTS = {
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
   managementToken: "secret:managementToken",
   agentToken: "secret:agentToken",
   serverCert: "secret:serverCert",
   serverKey: "secret:serverKey",
+} as const;
+
+/** Terraform references a ConsulServers construct binds into each server's user data. */
+export const SERVER_SLOTS = {
+  ...SERVER_SECRET_SLOTS,
   dataVolume: "dataVolume",
   autoScalingGroup: "autoScalingGroup",
   snapshotBucket: "snapshotBucket",
@@ -94,9 +97,7 @@ export function serverTlsName(datacenter: string): string {
  * AWS IAM auth method: ServerIDHeaderValue), so a login signed for this mesh's servers cannot be
  * replayed against another Consul: the servers' TLS name.
  */
-export function serverIdHeaderValue(datacenter: string): string {
-  return serverTlsName(datacenter);
-}
+export const serverIdHeaderValue = serverTlsName;
 
 /** BoundIAMPrincipalARNs of the dataplane auth method: every role under the task role path. */
 export function loginRolesArn(partition: string, accountId: string, taskRolePath: string): string {
@@ -117,7 +118,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
   const version = spec.versions.consul;
   const { consul } = spec;
   const architecture = architectureOf(consul.serverInstanceType);
-  const arch = architecture === "arm64" ? "arm64" : "amd64";
+  const arch = CPU_ARCHITECTURES[architecture].linux;
   const paths = SERVER_PATHS;
   // The server's own HTTPS API, as the ACL sync, snapshot and task reaper scripts call it.
   const managementApi = { httpsPort: CONSUL_PORTS.https, caFile: paths.caFile, managementTokenFile: paths.managementTokenFile };
@@ -175,14 +176,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         sha256: CONSUL_RELEASES[version][arch],
         region: spec.region,
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
-        secrets: {
-          gossipKey: slot(SERVER_SLOTS.gossipKey),
-          caCert: slot(SERVER_SLOTS.caCert),
-          serverCert: slot(SERVER_SLOTS.serverCert),
-          serverKey: slot(SERVER_SLOTS.serverKey),
-          managementToken: slot(SERVER_SLOTS.managementToken),
-          agentToken: slot(SERVER_SLOTS.agentToken),
-        },
+        secrets: slots(SERVER_SECRET_SLOTS),
         serviceTokenPath: serviceTokenPath(spec.name),
         serviceTokenSecretPrefix: serviceTokenSecretPrefix(spec.name),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },
@@ -192,7 +186,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
               prefix: `snapshots/${consul.datacenter}`,
               kmsKey: slot(SERVER_SLOTS.snapshotKey),
               script: snapshotScript({ ...managementApi, binary: paths.binary }),
-              unit: snapshotUnit({ envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
+              unit: scriptUnit({ description: "Save a Consul snapshot to S3", envFile: paths.snapshotEnvFile, binary: paths.snapshotBinary }),
               timer: snapshotTimer({ intervalMinutes: snapshots.intervalMinutes }),
             }
           : null,
@@ -208,7 +202,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           login: loginTarget,
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
         }),
-        aclSyncUnit: aclSyncUnit({ envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
+        aclSyncUnit: scriptUnit({ description: "Sync Consul ACL tokens with Secrets Manager", envFile: paths.aclSyncEnvFile, binary: paths.aclSyncBinary }),
         aclSyncTimer: aclSyncTimer({}),
         taskReaperScript: taskReaperScript({
           ...managementApi,
@@ -219,7 +213,11 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
           seenGoneFile: paths.taskReaperSeenGone,
         }),
-        taskReaperUnit: taskReaperUnit({ envFile: paths.taskReaperEnvFile, binary: paths.taskReaperBinary }),
+        taskReaperUnit: scriptUnit({
+          description: "Remove the services and login tokens of stopped ECS tasks from Consul",
+          envFile: paths.taskReaperEnvFile,
+          binary: paths.taskReaperBinary,
+        }),
         taskReaperTimer: taskReaperTimer({}),
       }),
     };

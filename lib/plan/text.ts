@@ -28,6 +28,11 @@ export function slot(name: string): Slot {
   return { slot: name };
 }
 
+/** A slot of each name of a table of slot names, under the same keys. */
+export function slots<Names extends { readonly [key: string]: string }>(names: Names): { readonly [K in keyof Names]: Slot } {
+  return Object.fromEntries(Object.entries(names).map(([key, name]) => [key, slot(name)])) as { readonly [K in keyof Names]: Slot };
+}
+
 export function isSlot(value: unknown): value is Slot {
   return typeof value === "object" && value !== null && "slot" in value && Object.keys(value).length === 1;
 }

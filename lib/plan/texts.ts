@@ -85,13 +85,12 @@ export const aclSyncScript = templateText<Context & ManagementApi & { readonly l
   "consul/consul-acl-sync.sh.hbs",
 );
 
-export const aclSyncUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-acl-sync.service.hbs");
-
 export const aclSyncTimer = templateText<Context>("consul/consul-acl-sync.timer.hbs");
 
 export const snapshotScript = templateText<Context & ManagementApi & { readonly binary: string }>("consul/consul-snapshot.sh.hbs");
 
-export const snapshotUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-snapshot.service.hbs");
+/** The systemd unit that runs one of the server's scripts once, with its environment file, after Consul (its timer starts it). */
+export const scriptUnit = templateText<Context & { readonly description: string; readonly envFile: string; readonly binary: string }>("consul/script.service.hbs");
 
 export const snapshotTimer = templateText<Context & { readonly intervalMinutes: number }>("consul/consul-snapshot.timer.hbs");
 
@@ -111,8 +110,6 @@ export const taskReaperScript = templateText<
     }
 >("consul/consul-task-reaper.sh.hbs");
 
-export const taskReaperUnit = templateText<Context & { readonly envFile: string; readonly binary: string }>("consul/consul-task-reaper.service.hbs");
-
 export const taskReaperTimer = templateText<Context>("consul/consul-task-reaper.timer.hbs");
 
 /** Cloud auto-join by the servers' EC2 tag (go-discover; the region is explicit, tasks have no IMDS). */
@@ -121,14 +118,7 @@ export const cloudAutoJoin = templateText<Context & { readonly region: string; r
 });
 
 /** Secrets Manager ARNs the server reads at boot (ARNs, never values). */
-export type ServerSecretSlots = {
-  readonly gossipKey: Slot;
-  readonly caCert: Slot;
-  readonly serverCert: Slot;
-  readonly serverKey: Slot;
-  readonly managementToken: Slot;
-  readonly agentToken: Slot;
-};
+export type ServerSecretSlots = Readonly<Record<"gossipKey" | "caCert" | "serverCert" | "serverKey" | "managementToken" | "agentToken", Slot>>;
 
 export const consulServerUserData = templateText<
   Context & {

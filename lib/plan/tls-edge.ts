@@ -1,5 +1,6 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
+import { CPU_ARCHITECTURES } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
@@ -89,7 +90,6 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
         memoryReservation: TLS_EDGE_MEMORY.app,
         untrusted: true,
         dropCapabilities: APP_DROPPED_CAPABILITIES,
-        readonlyRootFilesystem: true,
       },
       {
         name: names.envoy,
@@ -117,7 +117,6 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
           { name: "Envoy admin API", on: { socket: files.adminSocket, volume: TLS_EDGE_VOLUMES.config }, reveals: [], revealsOwnConfig: true, controls: true },
           { name: "Envoy ready listener (GET /ready only)", on: { tcp: TLS_EDGE_PORTS.ready }, reveals: [], controls: false },
         ],
-        readonlyRootFilesystem: true,
       },
     ],
     inboundPorts: [TLS_EDGE_PORTS.listener],
@@ -134,29 +133,19 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
 /** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
   const task = tlsEdgeTask(spec, mesh.region);
-  const { serviceName } = spec;
+  const { vpcEndpoints, ecrRepositoryName, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
-  const interfaceEndpoints = spec.vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
+  const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
   return {
-    serviceName,
-    namespace: spec.namespace,
-    dnsName: `${serviceName}.${spec.namespace}`,
+    ...fields,
+    dnsName: `${spec.serviceName}.${spec.namespace}`,
     region: mesh.region,
-    names: tlsEdgeNames({ serviceName, ecrRepositoryName: spec.ecrRepositoryName, interfaceEndpoints }),
-    appPort: spec.appPort,
-    cpu: spec.cpu,
-    memory: spec.memory,
+    names: tlsEdgeNames({ serviceName: spec.serviceName, ecrRepositoryName, interfaceEndpoints }),
     // scripts/push-images.sh builds and mirrors linux/amd64 images.
-    cpuArchitecture: "X86_64",
-    desiredCount: spec.desiredCount,
-    allowedCidrs: spec.allowedCidrs,
-    assignPublicIp: spec.assignPublicIp,
+    cpuArchitecture: CPU_ARCHITECTURES.x86_64.ecs,
     interfaceEndpoints,
-    logRetentionDays: spec.logRetentionDays,
-    ...(spec.appImageTag === undefined ? {} : { appImageTag: spec.appImageTag }),
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
     envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },
-    network: spec.network,
     task,
     startsAfter: ["mesh-secrets"],
   };

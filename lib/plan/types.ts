@@ -1,14 +1,13 @@
 // The resolved plan: everything the stacks, constructs, templates, validation rules and review
 // tools need, decided once from a schema-checked spec (lib/plan/build.ts). Readers take values
 // from here and decide nothing again.
+import type { Architecture, CpuArchitecture } from "../aws-limits";
+import type { CONSUL_LOGIN } from "../facts";
 import type { MeshNames, TlsEdgeNames } from "./names";
-import type { HealthCheckSpec, HttpMethod, IntentionSpec, LimitsSpec, PassiveHealthCheckSpec, RetriesSpec, SecretRefSpec, ServiceProtocol } from "../spec/schema";
-import type { TlsEdgeNetwork } from "../spec/tls-edge-schema";
+import type { HttpMethod, IntentionSpec, MeshSpec, ServiceProtocol, ServiceSpec } from "../spec/schema";
+import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
-
-export type Architecture = "x86_64" | "arm64";
-export type LaunchType = "EC2" | "FARGATE";
 
 /** A container argument: literal, or text rendered from a template (a script, a config file). */
 export type Arg = string | TemplateText;
@@ -135,8 +134,10 @@ export interface ContainerPlan {
    * (lib/rules/lifecycle.ts).
    */
   readonly needsRunning?: readonly string[];
-  readonly readonlyRootFilesystem: boolean;
-  /** Why the root filesystem is writable (a Docker label scanners read), when it is. */
+  /**
+   * Why the root filesystem is writable (a Docker label scanners read); the only way to make it so.
+   * @default none (read-only)
+   */
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
@@ -210,20 +211,11 @@ export interface TaskPlan {
   readonly roleCredentials?: readonly RoleCredential[];
 }
 
-export interface UpstreamPlan {
-  readonly destination: string;
-  readonly localBindPort: number;
-  readonly passiveHealthCheck: PassiveHealthCheckSpec;
-  /** Total time of a request, retries included, as the spec wrote it (lib/plan/traffic.ts resolves it per destination). @default none */
-  readonly timeout?: string;
-  readonly retries: RetriesSpec;
-  readonly limits: LimitsSpec;
-}
+/** A declared upstream as the spec gives it, its passive health check's defaults applied. */
+export type UpstreamPlan = ServiceSpec["upstreams"][number];
 
 export type TaskArchitecture = "agent" | "dataplane";
 
-/** ECS runtimePlatform.cpuArchitecture. */
-export type CpuArchitecture = "X86_64" | "ARM64";
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
  * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
@@ -232,37 +224,17 @@ export type CpuArchitecture = "X86_64" | "ARM64";
  */
 export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider";
 
-export interface ServicePlan {
+/** A service as the plan resolved it: the spec's fields with their defaults, and what the plan decides from them. */
+export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" | "cpuArchitecture" | "shutdownDelaySeconds">> {
   readonly name: string;
   /** Where the service is in the spec, for messages: services.<name>. */
   readonly path: string;
-  readonly image: string;
-  readonly imageCredentialsSecretArn?: string;
-  readonly user?: string;
-  readonly port?: number;
-  /** What the app speaks: tcp, or an L7 protocol (service-defaults Protocol). */
-  readonly protocol: ServiceProtocol;
-  readonly command?: readonly string[];
-  readonly count: number;
-  readonly launchType: LaunchType;
   /** The tasks' CPU architecture: the spec's, else X86_64 on Fargate and the hosts' on EC2. */
   readonly cpuArchitecture: CpuArchitecture;
   /** A Consul client agent and Envoy in the task, or consul-ecs and consul-dataplane (no agent). */
   readonly architecture: TaskArchitecture;
   /** Dataplane tasks: seconds the app keeps serving after a stop begins, while Consul sends callers elsewhere. */
   readonly shutdownDelaySeconds: number;
-  readonly entryPoint?: readonly string[];
-  readonly cpu: number;
-  readonly memory: number;
-  readonly appMemory?: number;
-  readonly healthCheck: HealthCheckSpec;
-  readonly upstreams: readonly UpstreamPlan[];
-  readonly environment: Readonly<Record<string, string>>;
-  readonly allowPlaintextEnvironment: readonly string[];
-  readonly secrets: Readonly<Record<string, SecretRefSpec>>;
-  readonly readonlyRootFilesystem: boolean;
-  readonly enableExecuteCommand: boolean;
-  readonly assignPublicIp: boolean;
   /** ECS rolling deployment bounds, decided from the count and what runs the tasks. */
   readonly deployment: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
   /** What runs the tasks: Fargate, the fixed EC2 hosts, or the hosts' capacity provider. */
@@ -274,22 +246,16 @@ export interface ServicePlan {
   readonly task: TaskPlan;
 }
 
-export interface ZonePlan {
+/** A zone of the spec's network, with its index and NAT gateway. */
+export interface ZonePlan extends Readonly<MeshSpec["network"]["zones"][number]> {
   readonly index: number;
-  readonly privateSubnet: string;
-  readonly publicSubnet?: string;
-  /** Omitted: the region's available zone at this index (a Terraform data source). */
-  readonly availabilityZone?: string;
   /** This zone's private subnet sends internet traffic to the NAT gateway of this zone (none: no NAT). */
   readonly natZone?: number;
 }
 
-export interface NetworkPlan {
-  readonly vpcCidr: string;
+/** The spec's network (its egress and publicInstances: the original demo's exposure), its zones and VPC endpoints. */
+export interface NetworkPlan extends Readonly<Omit<MeshSpec["network"], "zones">> {
   readonly zones: readonly ZonePlan[];
-  readonly egress: "nat-gateway" | "nat-gateway-per-zone" | "vpc-endpoints";
-  /** The original demo's exposure: instances in the public subnets with public IPs. */
-  readonly publicInstances: boolean;
   /** Interface VPC endpoints (service names such as "ecr.api"): every API the mesh calls (lib/plan/aws-apis.ts), sorted; the S3 gateway endpoint always exists. */
   readonly interfaceEndpoints: readonly string[];
 }
@@ -392,8 +358,8 @@ export interface MeshPlan {
   readonly dataplane?: DataplaneControlPlan;
   /** The mesh's images by key (consul, envoy), each with its source; containers name them by slot image:<key>. */
   readonly images: ReadonlyMap<string, ImagePlan>;
-  /** Pull-through cache rules the images need, with the Docker Hub credentials secret when one is. */
-  readonly pullThroughCache: { readonly ecrPublic: boolean; readonly dockerHubCredentialsSecretArn?: string };
+  /** The Docker Hub credentials of the Docker Hub pull-through cache rule, when the images need one. @default none */
+  readonly dockerHubCredentialsSecretArn?: string;
   /** Fargate agent tasks may pull Envoy from Docker Hub anonymously (the spec's explicit switch). */
   readonly allowAnonymousDockerHubPulls: boolean;
   readonly server: ServerPlan;
@@ -411,46 +377,32 @@ export interface MeshPlan {
   readonly tlsEdge?: TlsEdgePlan;
 }
 
-export interface TlsEdgePlan {
-  readonly serviceName: string;
-  readonly namespace: string;
+/** The TLS edge as the plan resolved it: the spec's fields with their defaults, its names, endpoints, Envoy and task. */
+export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" | "ecrRepositoryName">> {
   /** <serviceName>.<namespace>: the name clients call and the certificate names. */
   readonly dnsName: string;
   readonly region: string;
   readonly names: TlsEdgeNames;
-  readonly appPort: number;
-  readonly cpu: number;
-  readonly memory: number;
   readonly cpuArchitecture: CpuArchitecture;
-  readonly desiredCount: number;
-  readonly allowedCidrs: readonly string[];
-  readonly assignPublicIp: boolean;
   /**
    * Interface VPC endpoints the stack creates for the tasks (service names such as "ecr.api"),
    * with an S3 gateway endpoint; empty: none (the network's NAT gateway or endpoints, or a public IP).
    */
   readonly interfaceEndpoints: readonly string[];
-  readonly logRetentionDays: number;
-  readonly appImageTag?: string;
   /** The Envoy the tasks run: the spec's (versions.envoy), mirrored unchanged into envoyRepository under its own tag. */
   readonly envoyImage: { readonly source: string; readonly mirrorTag: string };
-  readonly network: TlsEdgeNetwork;
   readonly task: TaskPlan;
   /** What Terraform creates before the ECS service: the certificate's secret versions its tasks read at start. */
   readonly startsAfter: readonly StartPrerequisite[];
 }
 
-/** What the servers and the Consul configuration need for dataplane tasks. */
-export interface DataplaneControlPlan {
-  /** The AWS IAM auth method tasks log in with. */
-  readonly authMethod: string;
+/** What the servers and the Consul configuration need for dataplane tasks: the auth method and the role tag of CONSUL_LOGIN, and these. */
+export type DataplaneControlPlan = typeof CONSUL_LOGIN & {
   /** IAM path of the task roles the auth method trusts (its BoundIAMPrincipalARNs). */
   readonly taskRolePath: string;
-  /** The IAM role tag whose value names the service a login token is for (the binding rule). */
-  readonly serviceNameTag: string;
   /** The servers' gRPC port with TLS, which dataplanes and consul-ecs dial. */
   readonly grpcTlsPort: number;
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // L7 traffic management (lib/plan/traffic.ts decides these; the intentions stack applies the entries)

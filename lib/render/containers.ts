@@ -35,7 +35,7 @@ function containerContext(container: ContainerPlan, bindings: Bindings) {
           }
         : null,
     memoryReservation: c.memoryReservation ?? null,
-    readonlyRootFilesystem: c.readonlyRootFilesystem,
+    readonlyRootFilesystem: c.writableRootReason === undefined,
     // Scanners flag writable root filesystems (CKV_AWS_336): the label says why this one is.
     dockerLabels: c.writableRootReason === undefined ? null : { [READONLY_ROOT_EXCEPTION_LABEL]: c.writableRootReason },
   };

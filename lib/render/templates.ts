@@ -5,18 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
+import { PROJECT_ROOT } from "../project-root";
 import { hclLiteral, heredoc, plainPath, shellWord, singleLine, type HclValue } from "./quoting";
 
-/** The project root: the nearest folder above this file that holds templates/ (works from lib/ and dist/lib/). */
-function findTemplatesDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, "templates");
-    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`templates/ not found above ${__dirname}`);
-  }
-}
-
-const TEMPLATES_DIR = findTemplatesDir();
+const TEMPLATES_DIR = path.join(PROJECT_ROOT, "templates");
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper("json", (value: unknown) => {

@@ -3,7 +3,7 @@
 // put into its slots, and gzipped as Terraform ships it.
 import { gzipSync } from "node:zlib";
 import { USER_DATA_MAX_BYTES } from "../aws-limits";
-import { SERVER_SLOTS, loginRolesArn } from "../plan/server";
+import { SERVER_SECRET_SLOTS, SERVER_SLOTS, loginRolesArn } from "../plan/server";
 import type { MeshPlan } from "../plan/types";
 import { renderText } from "../render/text";
 import type { RuleResult } from "../issues";
@@ -19,7 +19,7 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
     [SERVER_SLOTS.loginRoles]: loginRolesArn("aws-us-gov", "000000000000", plan.server.login?.taskRolePath ?? "/"),
     [SERVER_SLOTS.clusterArn]: arn("ecs", `cluster/${plan.name}`),
   };
-  for (const name of Object.values(SERVER_SLOTS)) if (name.startsWith("secret:")) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
+  for (const name of Object.values(SERVER_SECRET_SLOTS)) bindings[name] = arn("secretsmanager", `secret:${"x".repeat(plan.name.length + 60)}`);
   for (const node of plan.server.nodes) {
     const bytes = compressedUserDataBytes(renderText(node.userData, bindings));
     if (bytes > USER_DATA_MAX_BYTES) {

@@ -6,9 +6,8 @@
 // no health check may count on it before that wait is over: an essential container turning
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
-import type { ContainerPlan, DependencyCondition, MeshPlan } from "../plan/types";
-import type { RuleResult } from "../issues";
-import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
+import type { ContainerPlan, DependencyCondition, MeshPlan, ServerPlan } from "../plan/types";
+import { modelRule, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
 
 const COLD_BOOT = CONTROL_PLANE_COLD_BOOT_SECONDS;
@@ -21,20 +20,12 @@ function secondsToUnhealthy(check: NonNullable<ContainerPlan["healthCheck"]>): n
   return check.startPeriod + check.retries * check.interval;
 }
 
-/** Who makes the dataplane login, and whether the tasks start only once it exists. */
-interface LoginTarget {
-  /** The servers create it (auth method, binding rule, synthetic node) themselves. */
-  readonly byServers: boolean;
-  /** Auto Scaling servers report in service only once it exists, and the ECS services wait for them. */
-  readonly beforeTasks: boolean;
-}
-
 export function bootOrder(plan: MeshPlan): PathReport[] {
-  const login: LoginTarget = { byServers: plan.server.login !== undefined, beforeTasks: plan.server.placement === "auto-scaling" };
-  return tasksOf(plan).flatMap((ref) => bootOrderOf(ref, login));
+  return tasksOf(plan).flatMap((ref) => bootOrderOf(ref, plan.server));
 }
 
-function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
+/** `server`: whether the servers create the dataplane login (login), and whether the tasks start only once it exists (Auto Scaling servers report in service only then). */
+function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement">): PathReport[] {
   const { who, specPath, task, startsAfter } = ref;
   const reports: PathReport[] = [];
   const { ok, error, warn } = rowWriter(reports, who, specPath);
@@ -104,7 +95,7 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
     if (!Number.isFinite(validity)) continue;
     const need = `${w.name}'s IAM login, signed once when it starts and rejected by AWS ${validity} s later`;
     const stoppers = edges.filter((e) => e.to === w.name && byName.get(e.from)!.essential).map((e) => e.from);
-    if (!login.byServers) {
+    if (!server.login) {
       error(
         need,
         "nothing creates the auth method before the tasks start (a later deploy would): a task that starts first signs a login that expires before the auth method exists, and retries it forever",
@@ -118,7 +109,7 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
       );
     } else {
       const stale = `a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`;
-      if (login.beforeTasks) ok(need, `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`);
+      if (server.placement === "auto-scaling") ok(need, `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`);
       else {
         // Fixed servers gate nothing: tasks start while the servers boot, and each one that times out
         // counts toward the deployment circuit breaker (at least 3 failures roll the deployment back).
@@ -163,6 +154,4 @@ function bootOrderOf(ref: TaskRef, login: LoginTarget): PathReport[] {
   return reports;
 }
 
-export function checkBootOrder(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(bootOrder(plan), result);
-}
+export const checkBootOrder = modelRule(bootOrder);

@@ -1,7 +1,7 @@
 // Every image pinned: a tag other than "latest", or a digest. And anonymous Docker Hub pulls within
 // Docker Hub's limit: a rollout that starts more pulls than the mesh's NAT addresses may make in
 // an hour leaves tasks failing with "toomanyrequests" until the hour is over.
-import { ECS_CPU_ARCHITECTURE } from "../aws-limits";
+import { CPU_ARCHITECTURES } from "../aws-limits";
 import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeysOf } from "../plan/images";
 import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
@@ -10,9 +10,6 @@ import { IMAGE_ARCHITECTURES } from "../versions";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
-
-/** The image platform of an ECS CPU architecture. */
-const PLATFORM = { X86_64: "amd64", ARM64: "arm64" } as const;
 
 export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   for (const service of plan.services) {
@@ -109,13 +106,13 @@ function dockerHubPullBudget(plan: MeshPlan) {
 // tasks on the one they ask for. The mesh's images publish both; the app's image is the user's.
 export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult, published = IMAGE_ARCHITECTURES): void {
   const arch = service.cpuArchitecture;
-  if (service.launchType === "EC2" && arch !== ECS_CPU_ARCHITECTURE[plan.hosts.architecture]) {
+  if (service.launchType === "EC2" && arch !== CPU_ARCHITECTURES[plan.hosts.architecture].ecs) {
     errors.push({
       path: `${service.path}.cpuArchitecture`,
       message: `${arch} tasks cannot run on the ECS hosts, which are ${plan.hosts.architecture} (${plan.hosts.instanceType}); set launchType: FARGATE, or give the hosts an instance type of that architecture`,
     });
   }
-  const platform = PLATFORM[arch];
+  const platform = Object.values(CPU_ARCHITECTURES).find((a) => a.ecs === arch)!.linux;
   for (const key of meshImageKeysOf(service.task)) {
     if (!published[key].includes(platform))
       errors.push({ path: `${service.path}.cpuArchitecture`, message: `${plan.images.get(key)!.upstream} publishes no linux/${platform} image` });

@@ -5,8 +5,7 @@
 // never starts, runs on without a sidecar it needs, or cuts its own calls while it stops.
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "../issues";
-import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
+import { modelRule, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, cyclesOf, dependencyPath, describePath, edgesOf, runsOnce, startLevels, tasksOf, type TaskRef } from "./task-graph";
 
 const NEED = {
@@ -146,6 +145,4 @@ function lifecycleOf(ref: TaskRef): PathReport[] {
   return reports;
 }
 
-export function checkLifecycle(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(taskLifecycle(plan), result);
-}
+export const checkLifecycle = modelRule(taskLifecycle);

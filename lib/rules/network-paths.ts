@@ -36,16 +36,14 @@ export function rowWriter(reports: PathReport[], who: string, specPath: string) 
   return { ok: row("ok"), error: row("error"), warn: row("warning") };
 }
 
-/** Where traffic starts: subnets of one kind, with or without a public IP on the interface. */
-interface Origin {
-  readonly subnets: "private" | "public";
-  readonly publicIp: boolean;
-}
+/** Where traffic starts: subnets of one kind, with or without a public IP on the interface; or a place with routes of its own (the TLS edge's). */
+type Origin = { readonly subnets: "private" | "public"; readonly publicIp: boolean } | { readonly route: (destination: Destination) => string | undefined };
 
 /** A destination: an AWS API (its VPC endpoint name), or anything on the internet. */
 type Destination = { readonly aws: AwsApi } | { readonly internet: string };
 
 function route(plan: MeshPlan, origin: Origin, destination: Destination): string | undefined {
+  if ("route" in origin) return origin.route(destination);
   const { network } = plan;
   if (origin.subnets === "public") return origin.publicIp ? "public IP, internet gateway" : undefined;
   if ("aws" in destination) {
@@ -119,54 +117,41 @@ export function networkPaths(plan: MeshPlan): PathReport[] {
 
   // The Consul servers: their release, packages, secrets, and what their placement calls.
   const server = plan.server;
+  const servers = (specPath: string, need: string, destination: Destination, fix = noInternetFix) => add("Consul servers", specPath, instances, need, destination, fix);
   if ("url" in server.release) {
-    add(
-      "Consul servers",
+    servers(
       "consul.releaseS3Uri",
-      instances,
       "download Consul from releases.hashicorp.com",
       { internet: "releases.hashicorp.com" },
       `stage the release zip in S3 and set consul.releaseS3Uri (README), or ${noInternetFix}`,
     );
   } else {
-    add("Consul servers", "consul.releaseS3Uri", instances, `download Consul from ${server.release.s3Uri}`, { aws: "s3" }, noInternetFix);
+    servers("consul.releaseS3Uri", `download Consul from ${server.release.s3Uri}`, { aws: "s3" });
   }
-  add("Consul servers", "network.egress", instances, "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" }, noInternetFix);
-  for (const call of server.calls) add("Consul servers", "network.egress", instances, needOf(call), { aws: call.api }, noInternetFix);
-  if (server.snapshots) add("Consul servers", "network.egress", instances, "s3 (snapshots)", { aws: "s3" }, noInternetFix);
+  servers("network.egress", "dnf packages (Amazon Linux repositories on S3)", { aws: "s3" });
+  for (const call of server.calls) servers("network.egress", needOf(call), { aws: call.api });
+  if (server.snapshots) servers("network.egress", "s3 (snapshots)", { aws: "s3" });
+  // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
+  // interface endpoint (com.amazonaws.iam) exists only in us-east-1, and the endpoint set the plan
+  // creates has neither sts nor iam: only the internet reaches them.
   if (plan.dataplane) {
-    // The servers verify each IAM login by sending the task's signed requests to STS and IAM. IAM's
-    // interface endpoint (com.amazonaws.iam) exists only in us-east-1, and the endpoint set the plan
-    // creates has neither sts nor iam: only the internet reaches them.
-    add(
-      "Consul servers",
-      "architecture",
-      instances,
-      "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)",
-      { internet: "iam.amazonaws.com" },
-      `${noInternetFix}, or use architecture "agent"`,
-    );
+    servers("architecture", "sts and iam.amazonaws.com (verify dataplane tasks' IAM logins)", { internet: "iam.amazonaws.com" }, `${noInternetFix}, or use architecture "agent"`);
   }
-  if (plan.tlsEdge) reports.push(...tlsEdgeNeeds(plan, plan.tlsEdge));
+  if (plan.tlsEdge) tlsEdgeNeeds(plan, plan.tlsEdge, add);
   return reports;
 }
 
 /** The TLS edge's Fargate tasks: pull its two images from its ECR repositories, write logs, read the certificate's secrets. */
-function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan): PathReport[] {
+function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan, add: AddNeed): void {
   const who = `TLS edge ${edge.serviceName} (tasks)`;
-  const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
-  // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
-  const needs: [string, Destination][] = [
-    ...images.flatMap((image) => ECR_DESTINATIONS.map((destination): [string, Destination] => [`pull ${image}: ${describe(destination)}`, destination])),
-    ...ecsAgentCalls(edge.task).map((call): [string, Destination] => [`${call.api} (${call.why})`, { aws: call.api }]),
-  ];
-  const ownEndpoints = edge.interfaceEndpoints.length > 0;
+  const specPath = edge.interfaceEndpoints.length > 0 ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
   const fix = 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
-  return needs.map(([need, destination]) => {
-    const found = tlsEdgeRoute(plan, edge, destination);
-    const specPath = ownEndpoints ? "tlsEdge.vpcEndpoints" : "tlsEdge.network";
-    return found ? { who, need, path: found, verdict: "ok", specPath } : { who, need, path: "no route", verdict: "error", specPath, fix };
-  });
+  const origin: Origin = { route: (destination) => tlsEdgeRoute(plan, edge, destination) };
+  // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
+  for (const image of [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`]) {
+    for (const destination of ECR_DESTINATIONS) add(who, specPath, origin, `pull ${image}: ${describe(destination)}`, destination, fix);
+  }
+  for (const call of ecsAgentCalls(edge.task)) add(who, specPath, origin, needOf(call), { aws: call.api }, fix);
 }
 
 function tlsEdgeRoute(plan: MeshPlan, edge: TlsEdgePlan, destination: Destination): string | undefined {
@@ -212,20 +197,19 @@ function needOf(call: AwsApiCall): string {
   return `${call.api} (${call.why})`;
 }
 
-/** The rows that are not ok, as spec issues with their path and fix: errors stop synthesis, warnings do not. */
-export function reportVerdicts(
-  reports: readonly PathReport[],
-  { errors, warnings }: RuleResult,
-  message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
-): void {
-  for (const report of reports) {
-    if (report.verdict === "ok") continue;
-    (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
-  }
+/** The rule of rows of the model: the rows that are not ok, as spec issues with their path and fix (errors stop synthesis, warnings do not). */
+export function modelRule(rows: (plan: MeshPlan) => readonly PathReport[], message: (report: PathReport) => string = (r) => `${r.who}, ${r.need}: ${r.path}; ${r.fix}`) {
+  return (plan: MeshPlan, { errors, warnings }: RuleResult): void => {
+    for (const report of rows(plan)) {
+      if (report.verdict === "ok") continue;
+      (report.verdict === "error" ? errors : warnings).push({ path: report.specPath, message: message(report) });
+    }
+  };
 }
 
-export function checkNetworkPaths(plan: MeshPlan, result: RuleResult): void {
-  // A need is a destination ("ssmmessages (ECS Exec)") or an action on one ("pull nginx:1.27").
-  const cannot = (need: string): string => (/^(pull|download) /.test(need) ? `cannot ${need}` : `cannot reach ${need}`);
-  reportVerdicts(networkPaths(plan), result, (r) => (r.verdict === "error" ? `${r.who} ${cannot(r.need)}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`));
-}
+// A need is a destination ("ssmmessages (ECS Exec)") or an action on one ("pull nginx:1.27").
+const cannot = (need: string): string => (/^(pull|download) /.test(need) ? `cannot ${need}` : `cannot reach ${need}`);
+
+export const checkNetworkPaths = modelRule(networkPaths, (r) =>
+  r.verdict === "error" ? `${r.who} ${cannot(r.need)}: ${r.path}; ${r.fix}` : `${r.who}, ${r.need}: ${r.path}; ${r.fix}`,
+);

@@ -11,11 +11,7 @@ const RESERVED_PER_SUBNET = 5;
 export function checkNetwork(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { network } = plan;
   const vpc = parseCidr(network.vpcCidr);
-  const prefixRule = (path: string, c: Cidr) => {
-    if (c.prefix < VPC_PREFIX.min || c.prefix > VPC_PREFIX.max)
-      errors.push({ path, message: `/${c.prefix} is outside the /${VPC_PREFIX.min} to /${VPC_PREFIX.max} AWS allows for VPCs and subnets` });
-    if (c.base !== c.address) errors.push({ path, message: `host bits are set; did you mean ${formatIp(c.base)}/${c.prefix}?` });
-  };
+  const prefixRule = (path: string, c: Cidr) => errors.push(...blockProblems(c).map((message) => ({ path, message })));
   prefixRule("network.vpcCidr", vpc);
 
   const subnets: { path: string; cidr: Cidr; text: string }[] = [];
@@ -60,6 +56,14 @@ export function checkNetwork(plan: MeshPlan, { errors, warnings }: RuleResult): 
   }
   checkAddresses(plan, errors);
   checkAddressSpace(plan, errors);
+}
+
+/** Why a block cannot be a VPC's or a subnet's: a prefix length AWS does not allow, or host bits set (Terraform refuses such a CIDR). */
+export function blockProblems(c: Cidr): string[] {
+  return [
+    ...(c.prefix < VPC_PREFIX.min || c.prefix > VPC_PREFIX.max ? [`/${c.prefix} is outside the /${VPC_PREFIX.min} to /${VPC_PREFIX.max} AWS allows for VPCs and subnets`] : []),
+    ...(c.base !== c.address ? [`host bits are set; did you mean ${formatIp(c.base)}/${c.prefix}?`] : []),
+  ];
 }
 
 /** Fixed addresses: inside the subnet their instances go to, not reserved by AWS, each used once. */

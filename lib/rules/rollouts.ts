@@ -3,8 +3,7 @@
 // room to start a new task or leave to stop an old one, and the hosts' ENIs must hold the tasks
 // it runs at its peak.
 import type { MeshPlan } from "../plan/types";
-import type { RuleResult } from "../issues";
-import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
+import { modelRule, rowWriter, type PathReport } from "./network-paths";
 
 const NEED_PROGRESS = "rolling deployment can progress";
 const NEED_ENIS = "host ENIs at the peak of a rollout";
@@ -46,6 +45,4 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
   return reports;
 }
 
-export function checkRollouts(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(rolloutReports(plan), result, (r) => (r.need === NEED_ENIS ? `at the peak of a rollout ${r.path}; ${r.fix}` : `a rollout ${r.path}`));
-}
+export const checkRollouts = modelRule(rolloutReports, (r) => (r.need === NEED_ENIS ? `at the peak of a rollout ${r.path}; ${r.fix}` : `a rollout ${r.path}`));

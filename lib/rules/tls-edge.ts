@@ -1,9 +1,9 @@
 // System 2 beside the mesh: its private DNS namespace and how its tasks reach AWS.
 import TLDS from "tlds";
-import { VPC_PREFIX } from "../aws-limits";
 import { parseCidr } from "../cidr";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
+import { blockProblems } from "./network";
 
 const PUBLIC_TLDS: ReadonlySet<string> = new Set(TLDS);
 
@@ -41,12 +41,8 @@ export function checkTlsEdge(plan: MeshPlan, { errors, warnings }: RuleResult): 
     }
     return;
   }
-  const { vpcCidr } = edge.network;
-  const prefix = vpcCidr === undefined ? undefined : parseCidr(vpcCidr).prefix;
-  if (prefix !== undefined && (prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max)) {
-    errors.push({
-      path: "tlsEdge.network.vpcCidr",
-      message: `/${prefix} is not a VPC's block (AWS allows /${VPC_PREFIX.min} to /${VPC_PREFIX.max}); give the VPC's CIDR: the endpoints and, without allowedCidrs, port 443 admit it`,
-    });
+  // The same checks as the mesh's VPC: its CIDR goes into security group rules as written.
+  for (const problem of edge.network.vpcCidr === undefined ? [] : blockProblems(parseCidr(edge.network.vpcCidr))) {
+    errors.push({ path: "tlsEdge.network.vpcCidr", message: `${problem}; give the VPC's CIDR: the endpoints and, without allowedCidrs, port 443 admit it` });
   }
 }

@@ -9,8 +9,7 @@ import { SECRET_CREDENTIALS } from "../plan/containers";
 import { TLS_EDGE_SECRET_CREDENTIALS } from "../plan/tls-edge";
 import type { Boundary, ContainerPlan, Credential, MeshPlan, TaskPlan } from "../plan/types";
 import { isSlot } from "../plan/text";
-import type { RuleResult } from "../issues";
-import { reportVerdicts, rowWriter, type PathReport } from "./network-paths";
+import { modelRule, rowWriter, type PathReport } from "./network-paths";
 import { tasksOf, type TaskRef } from "./task-graph";
 
 /** Credentials of the whole mesh: no boundary excuses an app that reaches one. */
@@ -117,6 +116,4 @@ function trustOf(ref: TaskRef): PathReport[] {
   return rows;
 }
 
-export function checkTrust(plan: MeshPlan, result: RuleResult): void {
-  reportVerdicts(trustModel(plan), result);
-}
+export const checkTrust = modelRule(trustModel);

@@ -4,7 +4,7 @@
 // Both paths enforce SPEC_LIMITS before building anything large or deep, and reject duplicate
 // keys with a check of their own that is linear in the number of keys (the yaml library's
 // uniqueKeys compares each key with every earlier key of its mapping: quadratic).
-import YAML, { Composer, isAlias, isMap, isNode, isSeq, Lexer, Parser, type CST, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from "yaml";
+import YAML, { Composer, isAlias, isMap, isNode, isSeq, Lexer, LineCounter, Parser, type CST, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from "yaml";
 import { SpecError, type SpecIssue } from "../issues";
 import { formatBytes, SPEC_LIMITS } from "./limits";
 
@@ -69,7 +69,7 @@ function scanJson(text: string): SpecIssue[] {
     const c = text[i]!;
     if (c === "{" || c === "[") {
       nodes++;
-      if (stack.length >= SPEC_LIMITS.depth) return [positions.issue(i, tooDeep())];
+      if (stack.length >= SPEC_LIMITS.depth) return [positions.issue(i, TOO_DEEP)];
       stack.push({ keys: c === "{" ? new Map() : undefined, expectKey: c === "{" });
     } else if (c === "}" || c === "]") {
       stack.pop();
@@ -99,7 +99,7 @@ function scanJson(text: string): SpecIssue[] {
       nodes++;
       while (i + 1 < text.length && !/[\s,\]}]/.test(text[i + 1]!)) i++;
     }
-    if (nodes > SPEC_LIMITS.nodes) return [positions.issue(i, tooManyNodes())];
+    if (nodes > SPEC_LIMITS.nodes) return [positions.issue(i, TOO_MANY_NODES)];
   }
   return problems;
 }
@@ -122,21 +122,21 @@ function parseYaml(text: string, source: string): { readonly value: unknown } {
   const tokens: CST.Token[] = [];
   let lexemes = 0;
   for (const lexeme of new Lexer().lex(text)) {
-    if (++lexemes > SPEC_LIMITS.yamlTokens) throw new SpecError(source, [positions.issue(parser.offset, tooManyTokens())]);
+    if (++lexemes > SPEC_LIMITS.yamlTokens) throw new SpecError(source, [positions.issue(parser.offset, TOO_MANY_TOKENS)]);
     for (const token of parser.next(lexeme)) tokens.push(token);
   }
   for (const token of parser.end()) tokens.push(token);
   // The composer recurses once per level and resolving aliases scans earlier anchors: check the
   // depth and the counts on the parser's tokens first.
-  const counts = checkTokens(tokens);
-  if ("message" in counts) throw new SpecError(source, [positions.issue(counts.offset, counts.message)]);
+  const overLimit = checkTokens(tokens);
+  if (overLimit) throw new SpecError(source, [positions.issue(overLimit.offset, overLimit.message)]);
 
   const docs = [...new Composer(YAML_OPTIONS).compose(tokens, true, text.length)];
   const doc = docs[0]!;
   // Warnings too: a tag the library cannot resolve would otherwise be dropped silently.
   if (doc.errors.length > 0 || doc.warnings.length > 0 || docs.length > 1) throw new SpecError(source, syntaxErrors(text));
 
-  const problems = checkNodes(doc, positions, counts.aliases > 0);
+  const problems = checkNodes(doc, positions);
   if (problems.length > 0) throw new SpecError(source, problems);
   try {
     // checkNodes bounded what aliases expand to: the library's own alias budget is not needed.
@@ -168,8 +168,11 @@ function syntaxErrors(text: string): SpecIssue[] {
   return [...issues.values()];
 }
 
-/** The first limit that the parser's tokens exceed, with where, or the number of aliases. */
-function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; readonly message: string } | { readonly aliases: number } {
+/** The tokens that are values of the document (each counts against SPEC_LIMITS.nodes); the rest are spaces, comments and punctuation. */
+const VALUE_TOKENS: ReadonlySet<string> = new Set(["alias", "scalar", "single-quoted-scalar", "double-quoted-scalar", "block-scalar", "block-map", "block-seq", "flow-collection"]);
+
+/** The first limit that the parser's tokens exceed, with where, or undefined. */
+function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; readonly message: string } | undefined {
   let nodes = 0;
   let aliases = 0;
   // Two stacks popped from the end, pushed in reverse: the first limit hit is the first in the file.
@@ -184,38 +187,25 @@ function checkTokens(tokens: readonly CST.Token[]): { readonly offset: number; r
   while (stack.length > 0) {
     const token = stack.pop()!;
     const depth = depths.pop()!;
-    switch (token.type) {
-      case "document":
-        push(token.value, depth);
-        break;
-      case "block-map":
-      case "block-seq":
-      case "flow-collection":
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
-        if (depth >= SPEC_LIMITS.depth) return { offset: token.offset, message: tooDeep() };
-        for (let i = token.items.length - 1; i >= 0; i--) {
-          const item = token.items[i]!;
-          push(item.value, depth + 1);
-          if ("key" in item) push(item.key, depth + 1);
-        }
-        break;
-      case "alias":
-        if (++aliases > SPEC_LIMITS.aliases) {
-          return { offset: token.offset, message: `more than ${SPEC_LIMITS.aliases} aliases (*name); write the values out instead` };
-        }
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
-        break;
-      case "scalar":
-      case "single-quoted-scalar":
-      case "double-quoted-scalar":
-      case "block-scalar":
-        if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: tooManyNodes() };
-        break;
-      default:
-        break;
+    if (token.type === "document") {
+      push(token.value, depth);
+      continue;
+    }
+    if (!VALUE_TOKENS.has(token.type)) continue;
+    if (token.type === "alias" && ++aliases > SPEC_LIMITS.aliases) {
+      return { offset: token.offset, message: `more than ${SPEC_LIMITS.aliases} aliases (*name); write the values out instead` };
+    }
+    if (++nodes > SPEC_LIMITS.nodes) return { offset: token.offset, message: TOO_MANY_NODES };
+    if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth >= SPEC_LIMITS.depth) return { offset: token.offset, message: TOO_DEEP };
+      for (let i = token.items.length - 1; i >= 0; i--) {
+        const item = token.items[i]!;
+        push(item.value, depth + 1);
+        if ("key" in item) push(item.key, depth + 1);
+      }
     }
   }
-  return { aliases };
+  return undefined;
 }
 
 interface NodeFrame {
@@ -226,25 +216,12 @@ interface NodeFrame {
 }
 
 /**
- * One walk over the composed document: duplicate keys; with aliases, also aliases without an anchor or inside their own anchor (a cycle), and the number of
- * nodes once aliases are expanded (what the schema and the rules will walk).
+ * One walk over the composed document: duplicate keys, aliases without an anchor or inside their
+ * own anchor (a cycle), and the number of nodes once aliases are expanded (what the schema and the
+ * rules will walk).
  */
-function checkNodes(doc: Document, positions: Positions, withAliases: boolean): SpecIssue[] {
+function checkNodes(doc: Document, positions: Positions): SpecIssue[] {
   const problems: SpecIssue[] = [];
-  if (!withAliases) {
-    // Order does not matter without aliases: only the mappings need a look.
-    const stack: unknown[] = [doc.contents];
-    while (stack.length > 0) {
-      const node = stack.pop();
-      if (isMap(node)) {
-        checkKeys(node, positions, problems);
-        for (const pair of node.items) stack.push(pair.value);
-      } else if (isSeq(node)) {
-        stack.push(...node.items);
-      }
-    }
-    return problems;
-  }
   const anchors = new Map<string, YamlNode>();
   const sizes = new Map<YamlNode, number>();
   const open = new Set<YamlNode>();
@@ -316,17 +293,11 @@ function checkKeys(map: YAMLMap, positions: Positions, problems: SpecIssue[]): v
 // ---------------------------------------------------------------------------------------------
 // Messages and positions
 
-function tooDeep(): string {
-  return `nested more than ${SPEC_LIMITS.depth} levels deep; a mesh spec needs about 5`;
-}
+const TOO_DEEP = `nested more than ${SPEC_LIMITS.depth} levels deep; a mesh spec needs about 5`;
 
-function tooManyNodes(): string {
-  return `the document has more than ${SPEC_LIMITS.nodes} values (keys, items and scalars); 500 services take about 21,000`;
-}
+const TOO_MANY_NODES = `the document has more than ${SPEC_LIMITS.nodes} values (keys, items and scalars); 500 services take about 21,000`;
 
-function tooManyTokens(): string {
-  return `the YAML has more than ${SPEC_LIMITS.yamlTokens} tokens (names, values, punctuation, line breaks); 500 services take about 80,000. Split the spec, or write it as JSON, which parses much faster`;
-}
+const TOO_MANY_TOKENS = `the YAML has more than ${SPEC_LIMITS.yamlTokens} tokens (names, values, punctuation, line breaks); 500 services take about 80,000. Split the spec, or write it as JSON, which parses much faster`;
 
 function duplicateKey(key: string, first: string): string {
   return `duplicate key "${key}" (first at ${first}); keys must be unique, or the later one would silently replace the first`;
@@ -334,44 +305,33 @@ function duplicateKey(key: string, first: string): string {
 
 /** Line and column of offsets in a text (both from 1, counted on the first error), and a code frame in the yaml library's style. */
 class Positions {
-  private lineStarts: readonly number[] | undefined;
+  private lines: LineCounter | undefined;
 
   constructor(private readonly text: string) {}
 
+  /** "line L, column C" (both from 1). */
   describe(offset: number): string {
-    const { line, col } = this.at(offset);
+    const { line, col } = this.counter().linePos(offset);
     return `line ${line}, column ${col}`;
   }
 
   issue(offset: number, message: string): SpecIssue {
-    const { line, col } = this.at(offset);
-    return { path: `line ${line}, column ${col}`, message, excerpt: this.frame(line, col) };
+    return { path: this.describe(offset), message, excerpt: this.frame(offset) };
   }
 
-  private at(offset: number): { line: number; col: number } {
-    const starts = this.starts();
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (starts[mid]! <= offset) low = mid;
-      else high = mid - 1;
+  private counter(): LineCounter {
+    if (!this.lines) {
+      this.lines = new LineCounter();
+      this.lines.addNewLine(0);
+      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) this.lines.addNewLine(i + 1);
     }
-    return { line: low + 1, col: offset - starts[low]! + 1 };
+    return this.lines;
   }
 
-  private starts(): readonly number[] {
-    if (!this.lineStarts) {
-      const starts = [0];
-      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
-    return this.lineStarts;
-  }
-
-  /** The line, cut to 80 characters around the column, and a caret under the column. */
-  private frame(line: number, col: number): string {
-    const start = this.starts()[line - 1]!;
+  /** The offset's line, cut to 80 characters around its column, and a caret under the column. */
+  private frame(offset: number): string {
+    const { line, col } = this.counter().linePos(offset);
+    const start = this.counter().lineStarts[line - 1]!;
     const end = this.text.indexOf("\n", start);
     let text = this.text.slice(start, end < 0 ? this.text.length : end).replace(/\r$/, "");
     let caret = col - 1;

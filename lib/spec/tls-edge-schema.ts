@@ -7,17 +7,6 @@ import { ECR_REPOSITORY_NAME, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS,
 import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
-/** Defaults of the original demo (its variables.tf and task definition). */
-const TLS_EDGE_DEFAULTS = {
-  serviceName: "envoy-ssl-tutorial",
-  namespace: "dev",
-  appPort: 8080,
-  cpu: 256,
-  memory: 512,
-  desiredCount: 1,
-  logRetentionDays: 365,
-} as const;
-
 /** One DNS label (RFC 1035): lowercase letters, digits and '-', not starting or ending with '-'. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** A DNS name is at most 253 characters (RFC 1035, as Route 53 counts it). */
@@ -51,22 +40,17 @@ const networkSchema = z
       .describe("Subnets of the tasks in the existing VPC, at most one per availability zone (required for an existing VPC)"),
   })
   .superRefine((network, ctx) => {
+    const issue = customIssue(ctx);
     if (network.from === "mesh") {
       for (const key of ["vpcId", "vpcCidr", "subnetIds"] as const) {
-        if (network[key] !== undefined) {
-          ctx.addIssue({ code: "custom", path: [key], message: `the mesh's network brings its own ${key}; remove ${key} or set from: "existing"` });
-        }
+        if (network[key] !== undefined) issue([key], `the mesh's network brings its own ${key}; remove ${key} or set from: "existing"`);
       }
       return;
     }
     if (network.from === undefined && Object.values(network).every((v) => v === undefined)) return;
     for (const key of ["vpcId", "subnetIds"] as const) {
       if (network[key] === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `an existing VPC needs its ${key} here (it is no longer a Terraform variable: another environment is another spec file), or set from: "mesh"`,
-        });
+        issue([key], `an existing VPC needs its ${key} here (it is no longer a Terraform variable: another environment is another spec file), or set from: "mesh"`);
       }
     }
   })
@@ -83,18 +67,18 @@ export const tlsEdgeSchema = z
       .min(1, "must not be empty")
       .max(NAME_LIMITS.cloudMapServiceName, `must be at most ${NAME_LIMITS.cloudMapServiceName} characters (Cloud Map service name)`)
       .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-' (it names the ECS cluster, the Cloud Map service and the ECR repository)")
-      .default(TLS_EDGE_DEFAULTS.serviceName)
+      .default("envoy-ssl-tutorial")
       .describe("Name of the ECS cluster, service and task family, the Cloud Map service (DNS <serviceName>.<namespace>) and the log group /ecs/<serviceName>"),
     namespace: z
       .string()
       .min(1, "must not be empty")
       .max(MAX_DNS_NAME, `must be at most ${MAX_DNS_NAME} characters (a DNS name)`)
-      .default(TLS_EDGE_DEFAULTS.namespace)
+      .default("dev")
       .describe("Cloud Map private DNS namespace created in the VPC (a DNS name such as dev or internal.example)"),
-    appPort: port.default(TLS_EDGE_DEFAULTS.appPort).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.ready} (Envoy's ready listener)`),
-    cpu: z.number().int().positive().default(TLS_EDGE_DEFAULTS.cpu).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
-    memory: z.number().int().positive().default(TLS_EDGE_DEFAULTS.memory).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
-    desiredCount: z.number().int().min(0).max(1000).default(TLS_EDGE_DEFAULTS.desiredCount).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
+    appPort: port.default(8080).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.ready} (Envoy's ready listener)`),
+    cpu: z.number().int().positive().default(256).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
+    memory: z.number().int().positive().default(512).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
+    desiredCount: z.number().int().min(0).max(1000).default(1).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
     allowedCidrs: z.array(cidr).default([]).describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
     assignPublicIp: z
       .boolean()
@@ -109,7 +93,7 @@ export const tlsEdgeSchema = z
       ),
     logRetentionDays: z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .default(TLS_EDGE_DEFAULTS.logRetentionDays)
+      .default(365)
       .describe("CloudWatch Logs retention of /ecs/<serviceName>"),
     appImageTag: z
       .string()
@@ -132,36 +116,35 @@ export const tlsEdgeSchema = z
     network: networkSchema.default({ from: "mesh" }).describe("The mesh's VPC, or an existing VPC"),
   })
   .superRefine((spec, ctx) => {
+    const issue = customIssue(ctx);
     const size = fargateSizeProblem(spec.cpu, spec.memory);
-    if (size) ctx.addIssue({ code: "custom", path: [size.field], message: size.message });
+    if (size) issue([size.field], size.message);
     const portProblem = appPortProblem(spec.appPort);
-    if (portProblem) ctx.addIssue({ code: "custom", path: ["appPort"], message: portProblem });
+    if (portProblem) issue(["appPort"], portProblem);
     // The service name is the first label of its A record (Cloud Map, RFC 1035).
     if (spec.serviceName.length > NAME_LIMITS.dnsLabel || !DNS_LABEL.test(spec.serviceName)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["serviceName"],
-        message: `must be a DNS label (at most ${NAME_LIMITS.dnsLabel} characters, not starting or ending with '-'): it is the host name ${spec.serviceName}.${spec.namespace}`,
-      });
+      issue(
+        ["serviceName"],
+        `must be a DNS label (at most ${NAME_LIMITS.dnsLabel} characters, not starting or ending with '-'): it is the host name ${spec.serviceName}.${spec.namespace}`,
+      );
     }
     spec.namespace.split(".").forEach((label, i) => {
       if (label.length > NAME_LIMITS.dnsLabel || !DNS_LABEL.test(label)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["namespace"],
-          message: `label ${i + 1} ("${label}") must be 1-${NAME_LIMITS.dnsLabel} lowercase letters, digits or '-', not starting or ending with '-'`,
-        });
+        issue(["namespace"], `label ${i + 1} ("${label}") must be 1-${NAME_LIMITS.dnsLabel} lowercase letters, digits or '-', not starting or ending with '-'`);
       }
     });
     const fqdn = `${spec.serviceName}.${spec.namespace}`;
-    if (fqdn.length > MAX_DNS_NAME) ctx.addIssue({ code: "custom", path: ["namespace"], message: `${fqdn} is longer than ${MAX_DNS_NAME} characters (a DNS name)` });
+    if (fqdn.length > MAX_DNS_NAME) issue(["namespace"], `${fqdn} is longer than ${MAX_DNS_NAME} characters (a DNS name)`);
     spec.allowedCidrs.forEach((block, i) => {
-      if (block.endsWith("/0")) {
-        ctx.addIssue({ code: "custom", path: ["allowedCidrs", i], message: "must not be the whole internet: list the client networks (the default, [], allows the VPC only)" });
-      }
+      if (block.endsWith("/0")) issue(["allowedCidrs", i], "must not be the whole internet: list the client networks (the default, [], allows the VPC only)");
     });
   })
   .describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map private DNS");
+
+/** Reports a custom issue at a path under the value being refined. */
+function customIssue(ctx: z.RefinementCtx): (path: PropertyKey[], message: string) => void {
+  return (path, message) => ctx.addIssue({ code: "custom", path, message });
+}
 
 /** Why a port cannot be the app's (Envoy holds 443 and the admin port; the app is not root), or undefined. */
 function appPortProblem(appPort: number): string | undefined {
