@@ -13,7 +13,7 @@ import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
 import { ecsHostUserData } from "./texts";
-import { meshNames } from "./names";
+import { ecsServicesOf, meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
@@ -50,10 +50,26 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
   };
 }
 
+/**
+ * A service's plan; with versions, each version's plan is the service's with the version's image,
+ * count and meta, and the service's own count is theirs added up (what the capacity rules count).
+ */
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
+  const versions = Object.keys(service.versions)
+    .sort()
+    .map((version) => {
+      const { image, count } = service.versions[version]!;
+      return unitPlan(spec, server, name, { ...service, image: image ?? service.image, count }, version);
+    });
+  if (versions.length === 0) return unitPlan(spec, server, name, service);
+  const count = versions.reduce((sum, v) => sum + v.count, 0);
+  return { ...unitPlan(spec, server, name, { ...service, count }), versions };
+}
+
+function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec, version?: string): ServicePlan {
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
   const architecture = architectureOfService(spec, service);
-  const task = architecture === "agent" ? agentTask(spec, server, name, service) : dataplaneTask(spec, name, service);
+  const task = architecture === "agent" ? agentTask(spec, server, name, service, version) : dataplaneTask(spec, name, service, version);
   return {
     name,
     path: `services.${name}`,
@@ -85,6 +101,10 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
     task,
+    ...(version === undefined ? {} : { version }),
+    versions: [],
+    ...(service.split === undefined ? {} : { split: service.split }),
+    routes: service.routes,
   };
 }
 
@@ -130,6 +150,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       serverCount: server.nodes.length,
       fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
       services: services.map((s) => s.name),
+      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.map((v) => v.version!)])),
       interfaceEndpoints: network.interfaceEndpoints,
       snapshots: server.snapshots !== undefined,
     }),
@@ -148,7 +169,11 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     server,
     hosts,
     services,
-    ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
+    // Every version's tasks: a canary runs them all at once.
+    ec2TaskCount: services
+      .flatMap(ecsServicesOf)
+      .filter((s) => s.launchType === "EC2")
+      .reduce((sum, s) => sum + s.count, 0),
     intentions,
     declaredIntentions: spec.intentions,
     traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),

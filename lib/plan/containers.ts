@@ -2,6 +2,7 @@
 // init container that writes the Envoy bootstrap, Envoy, then the app. ECS starts them along
 // dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
 // every task, add it to the list below (and its script template, if it runs one).
+import { versionedName } from "./names";
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
@@ -135,7 +136,7 @@ export function appContainer(name: string, service: ServiceSpec): ContainerPlan 
 }
 
 /** The agent-mode task of one service: its four containers in start order, volumes and logging. */
-export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name: string, service: ServiceSpec): TaskPlan {
+export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name: string, service: ServiceSpec, version?: string): TaskPlan {
   const names = CONTAINER_NAMES;
   const agentConfig = clientAgentConfig({
     datacenter: spec.consul.datacenter,
@@ -147,6 +148,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   });
   const registration = serviceRegistration({
     name,
+    version: version ?? null,
     port: service.port ?? null,
     check: consulCheck(name, service.port, service.healthCheck),
     sidecarPort: ENVOY_PORTS.publicListener,
@@ -263,6 +265,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: versionedName(name, version) },
   };
 }

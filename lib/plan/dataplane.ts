@@ -5,6 +5,7 @@
 // log out), then the app. Unlike HashiCorp's mesh-task module, the dataplane and health-sync are
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
+import { versionedName } from "./names";
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
@@ -89,7 +90,7 @@ export function shutdownDelayOf(service: ServiceSpec): number {
   return service.shutdownDelaySeconds ?? (service.entryPoint ? 10 : 0);
 }
 
-export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec): TaskPlan {
+export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec, version?: string): TaskPlan {
   const names = DATAPLANE_CONTAINERS;
   const delay = shutdownDelayOf(service);
   const appStop = delay + DATAPLANE_STOP.appExitSeconds;
@@ -105,7 +106,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       httpsPort: CONSUL_PORTS.https,
     },
     login: { method: DATAPLANE_CONTROL.authMethod, datacenter: spec.consul.datacenter, serverIdHeaderValue: serverIdHeaderValue(spec.consul.datacenter) },
-    service: { name, port },
+    service: { name, port, ...(version === undefined ? {} : { meta: { version } }) },
     proxy: {
       publicListenerPort: DATAPLANE_PORTS.publicListener,
       healthCheckPort: DATAPLANE_PORTS.readiness,
@@ -218,7 +219,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: versionedName(name, version) },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }
