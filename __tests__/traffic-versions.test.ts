@@ -84,33 +84,33 @@ describe("the spec", () => {
 describe("a service with versions", () => {
   const spec = canary({ routes: [{ pathPrefix: "/beta", headers: [{ name: "x-canary", exact: "1" }], version: "v2" }] }, undefined, {});
 
-  it("synthesizes one ECS service, task definition and log group per version, each registered with its version", () => {
+  it("synthesizes one ECS service, task definition and log group per version, the default version keeping the service's", () => {
     expect(allErrors(spec)).toEqual([]);
     const mesh = synthAllStacks(spec).mesh;
-    const services = Object.values(mesh.resource.aws_ecs_service as Record<string, any>).map((s) => [s.name, s.desired_count]);
+    const services = Object.entries(mesh.resource.aws_ecs_service as Record<string, any>).map(([id, s]) => [id, s.name, s.desired_count]);
+    // v1 keeps api's Terraform address and name: adding v2 to a running api rolls v1 in place.
     expect(services).toEqual(
       expect.arrayContaining([
-        ["consul-ecs-api-v1", 2],
-        ["consul-ecs-api-v2", 1],
-        ["consul-ecs-web", 1],
+        ["service_api_service", "consul-ecs-api", 2],
+        ["service_api_v2_service", "consul-ecs-api-v2", 1],
+        ["service_web_service", "consul-ecs-web", 1],
       ]),
     );
-    expect(services.map(([name]) => name)).not.toContain("consul-ecs-api");
+    expect(services).toHaveLength(3);
     const families = Object.values(mesh.resource.aws_ecs_task_definition as Record<string, any>).map((t) => t.family);
-    expect(families.sort()).toEqual(["consul-ecs-api-v1", "consul-ecs-api-v2", "consul-ecs-web"]);
+    expect(families.sort()).toEqual(["consul-ecs-api", "consul-ecs-api-v2", "consul-ecs-web"]);
     const groups = Object.values(mesh.resource.aws_cloudwatch_log_group as Record<string, any>).map((g) => g.name);
-    expect(groups).toEqual(expect.arrayContaining(["/ecs/consul-ecs/api-v1", "/ecs/consul-ecs/api-v2"]));
+    expect(groups).toEqual(expect.arrayContaining(["/ecs/consul-ecs/api", "/ecs/consul-ecs/api-v2"]));
     // The same Consul service and token for both: one token per Consul identity.
     expect(Object.keys(mesh.resource.aws_secretsmanager_secret as object).filter((id) => id.includes("token_api"))).toHaveLength(1);
   });
 
-  it("puts the version in the agent's service registration and the log stream prefix", () => {
+  it("puts the version in the agent's service registration", () => {
     const api = planOf(spec).services.find((s) => s.name === "api")!;
     for (const version of api.versions) {
       const agent = renderServiceTask(version).find((c) => c.name === "consul-agent")!;
       const registration = agent.command[agent.command.length - 1] as string;
       expect(registration).toContain(`meta = {\n    version = "${version.version}"\n  }`);
-      expect(renderServiceTask(version)[0]!.logConfiguration.options["awslogs-stream-prefix"]).toBe(`api-${version.version}`);
     }
     const web = planOf(spec).services.find((s) => s.name === "web")!;
     const agent = renderServiceTask(web).find((c) => c.name === "consul-agent")!;
@@ -209,6 +209,10 @@ describe("every split and route target exists", () => {
       { path: "services.api.routes[0].service", message: "no service nope in services; name one of them" },
     ]);
   });
+  it("fails on a version image that is not pinned, which the images rule (the service's image) does not see", () =>
+    expect(errors(canary({ versions: { v1: { count: 2 }, v2: { image: "hashicorp/http-echo:latest" } } }))).toEqual([
+      { path: "services.api.versions.v2.image", message: expect.stringMatching(/latest/) },
+    ]));
   it("passes on routes to its versions", () =>
     expect(
       errors(
@@ -257,6 +261,8 @@ describe("each version's ECS service has a name of its own, and an identity it c
   it("fails when a version's name is another service's, or the service runs dataplane tasks", () => {
     const clash = canary({}, {}, { "api-v2": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } });
     expect(errors(clash)).toEqual([{ path: "services.api.versions.v2", message: expect.stringMatching(/consul-ecs-api-v2, the name of service api-v2's/) }]);
+    // The default version keeps api's own name, which is no clash.
+    expect(errors(canary({}, {}, { "api-v1": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } }))).toEqual([]);
     expect(errors(canary({ architecture: "dataplane" }))).toEqual([{ path: "services.api.versions", message: expect.stringMatching(/use architecture: agent/) }]);
   });
   it("passes with distinct names on agent tasks", () =>
@@ -278,13 +284,23 @@ describe("the hosts hold every version at once", () => {
   });
   it("passes when they fit", () => expect(capacity(onEc2(2, 1))).toEqual([]));
 
+  it("fails when the versions' rollouts together (a change to what they share) outgrow the ENIs, though each alone fits", () => {
+    // An Auto Scaling group's capacity provider surges to 200 %: web 1 + api v1 2 + v2 2 = 5 > 4.
+    const surging = canary({ launchType: "EC2", versions: { v1: { count: 1 }, v2: { count: 1 } } }, { ecsHosts: { instanceType: "t3.small", autoScaling: { maxSize: 2 } } });
+    const eni = rolloutReports(planOf(surging)).filter((r) => r.need === "host ENIs at the peak of a rollout" && r.who === "service api (tasks)");
+    expect(eni.map((r) => [r.specPath, r.verdict, r.path])).toEqual([
+      ["services.api.versions.v1.count", "error", "of version v1 the EC2 hosts run 5 awsvpc tasks, but their ENIs hold 4: the new tasks stay PENDING"],
+      ["services.api.versions.v2.count", "error", "of version v2 the EC2 hosts run 5 awsvpc tasks, but their ENIs hold 4: the new tasks stay PENDING"],
+    ]);
+  });
+
   it("rolls each version out by its own bounds, and counts their peaks together", () => {
     const reports = rolloutReports(planOf(onEc2(2, 1)));
-    expect(reports.filter((r) => r.who.startsWith("service api")).map((r) => [r.who, r.specPath, r.need, r.verdict])).toEqual([
-      ["service api version v1 (tasks)", "services.api.versions.v1.count", "rolling deployment can progress", "ok"],
-      ["service api version v1 (tasks)", "services.api.versions.v1.count", "host ENIs at the peak of a rollout", "ok"],
-      ["service api version v2 (tasks)", "services.api.versions.v2.count", "rolling deployment can progress", "ok"],
-      ["service api version v2 (tasks)", "services.api.versions.v2.count", "host ENIs at the peak of a rollout", "ok"],
+    expect(reports.filter((r) => r.who === "service api (tasks)").map((r) => [r.specPath, r.need, r.verdict, r.path.split(":")[0]])).toEqual([
+      ["services.api.versions.v1.count", "rolling deployment can progress", "ok", "of version v1 keeps 1 of 2 running (minimum 50 %), runs at most 2 (maximum 100 %)"],
+      ["services.api.versions.v1.count", "host ENIs at the peak of a rollout", "ok", "of version v1 the EC2 hosts run 4 awsvpc tasks; their ENIs hold 4"],
+      ["services.api.versions.v2.count", "rolling deployment can progress", "ok", "of version v2 keeps 0 of 1 running (minimum 0 %), runs at most 1 (maximum 100 %)"],
+      ["services.api.versions.v2.count", "host ENIs at the peak of a rollout", "ok", "of version v2 the EC2 hosts run 4 awsvpc tasks; their ENIs hold 4"],
     ]);
   });
 });

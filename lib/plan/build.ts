@@ -13,7 +13,7 @@ import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
 import { ecsHostUserData } from "./texts";
-import { ecsServicesOf, meshNames } from "./names";
+import { ecsServicesOf, keepsOwnNames, meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
@@ -55,18 +55,19 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
  * count and meta, and the service's own count is theirs added up (what the capacity rules count).
  */
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
-  const versions = Object.keys(service.versions)
-    .sort()
-    .map((version) => {
-      const { image, count } = service.versions[version]!;
-      return unitPlan(spec, server, name, { ...service, image: image ?? service.image, count }, version);
-    });
-  if (versions.length === 0) return unitPlan(spec, server, name, service);
+  const names = Object.keys(service.versions).sort();
+  const defaultVersion = names[0];
+  if (defaultVersion === undefined) return unitPlan(spec, server, name, service);
+  const versions = names.map((version) => {
+    const { image, count } = service.versions[version]!;
+    return unitPlan(spec, server, name, { ...service, image: image ?? service.image, count }, { version, defaultVersion });
+  });
   const count = versions.reduce((sum, v) => sum + v.count, 0);
-  return { ...unitPlan(spec, server, name, { ...service, count }), versions };
+  return { ...unitPlan(spec, server, name, { ...service, count }), defaultVersion, versions };
 }
 
-function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec, version?: string): ServicePlan {
+function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec, of?: { version: string; defaultVersion: string }): ServicePlan {
+  const version = of?.version;
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
   const architecture = architectureOfService(spec, service);
   const task = architecture === "agent" ? agentTask(spec, server, name, service, version) : dataplaneTask(spec, name, service, version);
@@ -101,7 +102,7 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
     task,
-    ...(version === undefined ? {} : { version }),
+    ...(of === undefined ? {} : of),
     versions: [],
     ...(service.split === undefined ? {} : { split: service.split }),
     routes: service.routes,
@@ -150,7 +151,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       serverCount: server.nodes.length,
       fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
       services: services.map((s) => s.name),
-      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.map((v) => v.version!)])),
+      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
       interfaceEndpoints: network.interfaceEndpoints,
       snapshots: server.snapshots !== undefined,
     }),

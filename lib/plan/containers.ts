@@ -2,7 +2,6 @@
 // init container that writes the Envoy bootstrap, Envoy, then the app. ECS starts them along
 // dependsOn and stops them in reverse, so the proxy outlives the app. To add a container to
 // every task, add it to the list below (and its script template, if it runs one).
-import { versionedName } from "./names";
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CONSUL_PORTS, CONSUL_PRIVATE_IP, ENVOY_PORTS, ENVOY_UID, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
@@ -265,6 +264,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     containers,
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: versionedName(name, version) },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
   };
 }

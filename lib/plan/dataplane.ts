@@ -5,7 +5,6 @@
 // log out), then the app. Unlike HashiCorp's mesh-task module, the dataplane and health-sync are
 // essential (a killed proxy stops the task instead of leaving it alive and unreachable), and every
 // stop timeout is explicit so the stop sequence fits ECS's limits.
-import { versionedName } from "./names";
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
@@ -219,7 +218,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     containers,
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
-    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: versionedName(name, version) },
+    logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
     roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
   };
 }

@@ -16,10 +16,15 @@ export function ecsServiceName(clusterName: string, service: string): string {
 
 /**
  * What a version adds to its service's name where each version needs its own (the ECS service and
- * task family, the log group, the log stream prefix): "<service>-<version>"; the service's name alone without versions.
+ * task family, the log group): "<service>-<version>"; the service's name alone without one.
  */
 export function versionedName(service: string, version?: string): string {
   return version === undefined ? service : `${service}${ECS_SERVICE_NAME_SEPARATOR}${version}`;
+}
+
+/** A version other than the default, which gets names of its own (the default version keeps its service's). */
+export function keepsOwnNames(service: { readonly version?: string; readonly defaultVersion?: string }): boolean {
+  return service.version !== undefined && service.version !== service.defaultVersion;
 }
 
 /** The ECS services of a service: one per version, or the service itself. */
@@ -120,7 +125,7 @@ export interface MeshNameInputs {
   readonly serverCount: number;
   readonly fixedHostCount: number;
   readonly services: readonly string[];
-  /** The versions of each service that has some, by name (each gets its own ECS service and log group). @default none */
+  /** Per service, its versions besides the default one, which keeps the service's names: each gets its own ECS service and log group. @default none */
   readonly serviceVersions?: ReadonlyMap<string, readonly string[]>;
   /** The network's interface VPC endpoints (service names such as "ecr.api"), in the plan's order. */
   readonly interfaceEndpoints: readonly string[];
@@ -223,8 +228,7 @@ export function meshNames(inputs: MeshNameInputs) {
         return [
           service,
           {
-            // A service with versions runs no ECS service of its own: only its versions' names are made (and checked).
-            ...(versions.length > 0 ? { ecsService: ecsServiceName(c, service), logGroup: `${ecsDir}/${service}` } : unit()),
+            ...unit(),
             rolePrefix: name(`roles of ${service} (name_prefix)`, "iamRoleNamePrefix", `${c}-${service.slice(0, SERVICE_IN_ROLE_PREFIX)}-`),
             // Dataplane services only; consul-acl-sync finds it under loginRolePath.
             loginRoleParameter: `${loginRolePath(c)}/${service}`,
@@ -249,10 +253,13 @@ export interface ServiceNames {
   readonly versions: ReadonlyMap<string, { readonly ecsService: string; readonly logGroup: string }>;
 }
 
-/** The names of the ECS service that runs this plan: its version's, or its service's. */
-export function ecsServiceNamesOf(names: MeshNames, service: { readonly name: string; readonly version?: string }): Omit<ServiceNames, "versions"> {
+/** The names of the ECS service that runs this plan: its version's own, or its service's. */
+export function ecsServiceNamesOf(
+  names: MeshNames,
+  service: { readonly name: string; readonly version?: string; readonly defaultVersion?: string },
+): Omit<ServiceNames, "versions"> {
   const own = names.services.get(service.name)!;
-  return service.version === undefined ? own : { ...own, ...own.versions.get(service.version)! };
+  return keepsOwnNames(service) ? { ...own, ...own.versions.get(service.version!)! } : own;
 }
 
 /** What the TLS edge's role name prefixes add to its service name, one per role. */

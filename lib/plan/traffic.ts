@@ -10,7 +10,7 @@
 //     is the plan's, and every other that differs is a conflict the traffic rule reports.
 //   - Versions (a canary): service-resolver <service> with one subset per version, filtered on the
 //     `version` its instances carry in their service meta (the agent's registration and consul-ecs
-//     write it), the first version by name its DefaultSubset; service-splitter <service> with the
+//     write it), the default version (the first by name) its DefaultSubset; service-splitter <service> with the
 //     spec's split; the spec's routes first in the service's one router, each to a subset or another
 //     service and with the timeout and retries above, then the catch-all route. Consul walks
 //     router -> splitter -> resolver: a request no route matches is split, else goes to the default subset.
@@ -162,7 +162,7 @@ function resolverOf(service: ServicePlan): ServiceResolverEntry {
   return {
     Kind: "service-resolver",
     Name: service.name,
-    DefaultSubset: versions[0]!,
+    DefaultSubset: service.defaultVersion!,
     Subsets: Object.fromEntries(versions.map((version) => [version, { Filter: versionFilter(version) }])),
   };
 }

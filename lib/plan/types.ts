@@ -275,6 +275,13 @@ export interface ServicePlan {
   /** The version this plan runs, for one version of a service with versions (its Consul service meta `version`). @default none */
   readonly version?: string;
   /**
+   * A service with versions (and each of its versions' plans): the version that gets the requests no
+   * route or split sends elsewhere (the service-resolver's DefaultSubset), the first by name. It keeps
+   * the service's own ECS service, task family and log group, so versions added to a running service
+   * roll it in place and add the others beside it. @default none (no versions)
+   */
+  readonly defaultVersion?: string;
+  /**
    * A service with versions: one plan per version by name, each its own ECS service and task
    * definition under this Consul name (then this plan's count is theirs added up, and no ECS
    * service runs this plan itself). Empty: this plan is the service's one ECS service.

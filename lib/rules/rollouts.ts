@@ -17,11 +17,13 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
   // Each version is an ECS service of its own that rolls out by its own bounds.
   for (const service of plan.services.flatMap((s) => ecsServicesOf(s).map((unit) => ({ unit, of: s })))) {
     const { unit, of } = service;
-    const row = rowWriter(
-      reports,
-      unit.version === undefined ? `service ${unit.name} (tasks)` : `service ${unit.name} version ${unit.version} (tasks)`,
-      unit.version === undefined ? `${unit.path}.count` : `${unit.path}.versions.${unit.version}.count`,
-    );
+    // One row group per service; a version's rows say which version ("a rollout of version v2 must keep ...").
+    const rows = rowWriter(reports, `service ${unit.name} (tasks)`, unit.version === undefined ? `${unit.path}.count` : `${unit.path}.versions.${unit.version}.count`);
+    const which = unit.version === undefined ? "" : `of version ${unit.version} `;
+    const row = {
+      ok: (need: string, text: string) => rows.ok(need, `${which}${text}`),
+      error: (need: string, text: string, fix?: string) => rows.error(need, `${which}${text}`, fix),
+    };
     const { count } = unit;
     if (count === 0) {
       row.ok(NEED_PROGRESS, "count 0: nothing to roll out");

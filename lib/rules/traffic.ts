@@ -4,7 +4,8 @@
 // nest, retries do not multiply into a storm, and retries repeat only what may be repeated.
 import type { RuleResult } from "../issues";
 import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
-import { ecsServiceName, versionedName } from "../plan/names";
+import { imagePinProblem } from "../image-reference";
+import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
@@ -47,7 +48,11 @@ function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
         message: `${service.name} runs dataplane tasks, whose Consul identity is bound to one task role per service (its login role parameter), so a second version's tasks could not log in; use architecture: agent for a service with versions`,
       });
     }
-    for (const version of versions.keys()) {
+    for (const [version, of] of versions) {
+      // The images rule checks the service's image; a version's own is checked here.
+      const pin = of.image === service.image ? undefined : imagePinProblem(of.image);
+      if (pin) errors.push({ path: `${path}.versions.${version}.image`, message: pin });
+      if (!keepsOwnNames(of)) continue;
       const taken = ecsNames.get(ecsServiceName(plan.name, versionedName(service.name, version)));
       if (taken !== undefined)
         errors.push({
@@ -72,7 +77,7 @@ function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
         if (sum !== 100) errors.push({ path: `${path}.split`, message: `the weights add up to ${sum}, and Consul's service-splitter needs exactly 100; make them add up to 100` });
       }
     }
-    const first = service.versions[0]?.version;
+    const first = service.defaultVersion;
     const weights: Readonly<Record<string, number>> = split ?? (first === undefined ? {} : { [first]: 100 });
     for (const [version, weight] of Object.entries(weights)) {
       const of = versions.get(version);

@@ -231,7 +231,7 @@ const serviceSchema = z.strictObject({
     .describe(
       "Dataplane tasks: seconds the app keeps serving after the task is told to stop, while Consul already sends callers elsewhere. Omitted: 10 when entryPoint is given, else 0. The whole stop sequence must fit ECS's 120 s stop timeout",
     ),
-  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
+  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks (a service with versions: each version's count instead)"),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpuArchitecture: z
     .enum(["X86_64", "ARM64"])
@@ -260,13 +260,13 @@ const serviceSchema = z.strictObject({
     .record(versionName, serviceVersionSchema)
     .default({})
     .describe(
-      "Versions of the service running at once (a canary): each its own ECS service under this Consul name, told apart by its version meta; every other field is the service's. Empty: one ECS service, as without versions",
+      "Versions of the service running at once (a canary): each its own ECS service under this Consul name, told apart by its version meta; every other field is the service's. The first by name is the default version and keeps the service's ECS service (<cluster>-<service>), so versions added to a running service roll it in place; the others are <cluster>-<service>-<version>. Empty: one ECS service, as without versions",
     ),
   split: z
     .record(versionName, z.number().int().min(0).max(100))
     .optional()
     .describe(
-      "Percent of the requests (not matched by a route) each version gets (service-splitter); they add up to 100. Omitted: every request goes to the first version by name",
+      "Percent of the requests (not matched by a route) each version gets (service-splitter); they add up to 100. Omitted: every request goes to the default version (the first by name)",
     ),
   routes: z.array(routeSchema).default([]).describe("Requests sent to a version or another service by path, header or method (service-router), before the split"),
 });
