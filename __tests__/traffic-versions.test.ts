@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
 import { parseSpec } from "../lib/pipeline";
 import { checkCapacity } from "../lib/rules/capacity";
+import { checkNetwork } from "../lib/rules/network";
 import { rolloutReports } from "../lib/rules/rollouts";
 import { checkTraffic } from "../lib/rules/traffic";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -292,6 +293,18 @@ describe("the hosts hold every version at once", () => {
       ["services.api.versions.v1.count", "error", "of version v1 the EC2 hosts run 5 awsvpc tasks, but their ENIs hold 4: the new tasks stay PENDING"],
       ["services.api.versions.v2.count", "error", "of version v2 the EC2 hosts run 5 awsvpc tasks, but their ENIs hold 4: the new tasks stay PENDING"],
     ]);
+  });
+
+  it("counts every version's tasks in the private subnets' addresses, surging at once", () => {
+    // A /27 has 27 usable addresses: 3 for the server and hosts, 1 for web, and api's versions on Fargate at 200 % (2 × (6 + v2)).
+    const subnetErrors = (v2: number) => {
+      const spec = canary({ versions: { v1: { count: 6 }, v2: { count: v2 } } }, { network: { zones: [{ privateSubnet: "10.0.101.0/27", publicSubnet: "10.0.1.0/28" }] } });
+      const result: RuleResult = { errors: [], warnings: [] };
+      checkNetwork(planOf(spec), result);
+      return result.errors.filter((e) => e.path === "network.zones");
+    };
+    expect(subnetErrors(6)).toEqual([{ path: "network.zones", message: expect.stringMatching(/usable addresses, but the mesh needs 28 \(25 for tasks during rollouts/) }]);
+    expect(subnetErrors(5)).toEqual([]);
   });
 
   it("rolls each version out by its own bounds, and counts their peaks together", () => {
