@@ -171,22 +171,27 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
 
   const architectures = new Set(Object.values(spec.services).map((service) => service.architecture ?? spec.architecture));
 
+  /** A service's task definitions: its own (its default version's, with versions), then one per other version. */
+  const taskIdsOf = (name: string): string[] => [
+    `service_${name}_task_definition`,
+    ...Object.keys(spec.services[name]!.versions)
+      .sort()
+      .slice(1)
+      .map((version) => `service_${name}_${version}_task_definition`),
+  ];
+
   /** The agent tasks, checked against the spec's agent services: an empty list is asserted, never assumed. */
   const agentTasks = (): TaskDefinition[] => {
     const found = meshTasks(tasks);
     const expected = Object.entries(spec.services)
       .filter(([, service]) => (service.architecture ?? spec.architecture) === "agent")
-      .map(([name]) => `service_${name}_task_definition`);
+      .flatMap(([name]) => taskIdsOf(name));
     expect(found.map((t) => t.id).sort()).toEqual(expected.sort());
     return found;
   };
 
   it("has a mesh task definition per service", () => {
-    expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(
-      Object.keys(spec.services)
-        .map((s) => `service_${s}_task_definition`)
-        .sort(),
-    );
+    expect([...meshTasks(tasks), ...dataplaneTasks(tasks)].map((t) => t.id).sort()).toEqual(Object.keys(spec.services).flatMap(taskIdsOf).sort());
   });
 
   it("gives ECS container definitions that match the API model and ECS's rules", () => {
@@ -233,8 +238,12 @@ describe.each(SPECS)("rendered artifacts of %s", (_label, spec) => {
       const agent = container(task, CONTAINER_NAMES.consulAgent);
       const definition = await parseHcl(agent.command[4], `${task.id}/service.hcl`);
       const name = (definition.service as Doc[] | undefined)?.[0]?.name as string;
-      expect(task.id).toBe(`service_${name}_task_definition`);
-      expect(definition).toEqual(expectedServiceDefinition(name, spec.services[name]!));
+      // A version registers under its service's name with its version in the meta.
+      const versions = Object.keys(spec.services[name]!.versions).sort();
+      const version = versions.find((v) => task.id === taskIdsOf(name)[versions.indexOf(v)]);
+      expect(taskIdsOf(name)).toContain(task.id);
+      const expected = expectedServiceDefinition(name, spec.services[name]!);
+      expect(definition).toEqual(version === undefined ? expected : { service: [{ ...expected.service[0], meta: { version } }] });
     }
   });
 

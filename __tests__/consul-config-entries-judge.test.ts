@@ -120,6 +120,42 @@ describe("judgeConfigEntry", () => {
       "Sources[0].Namespace: a Consul Enterprise field; Consul CE 2.0.1 refuses it",
       "Sources[0].Precedence: computed by Consul, which ignores a written value; remove it",
     ]);
-    expect(judgeConfigEntry("service-splitter", "api", {})).toEqual([expect.stringMatching(/^kind "service-splitter": no field table for it/)]);
+    expect(judgeConfigEntry("ingress-gateway", "edge", {})).toEqual([expect.stringMatching(/^kind "ingress-gateway": no field table for it/)]);
+  });
+
+  it("judges a service-resolver's subsets: a misspelt field, a subset name Consul refuses, a DefaultSubset that is no subset", () => {
+    const good = { DefaultSubset: "v1", Subsets: { v1: { Filter: "Service.Meta.version == v1" }, v2: { Filter: "Service.Meta.version == v2", OnlyPassing: true } } };
+    expect(judgeConfigEntry("service-resolver", "api", good)).toEqual([]);
+    expect(judgeConfigEntry("service-resolver", "api", { DefaultSubset: "v3", Subsets: { v1: { Filtr: "Service.Meta.version == v1" }, V_2: { Filter: 2 } } })).toEqual([
+      "Subsets.V_2.Filter: expected a string, got number 2",
+      "Subsets.v1.Filtr: unknown field in Subsets.v1; did you mean Filter?",
+      "Subsets.V_2: a subset name must be a DNS label (lowercase letters, digits and '-'); Consul uses it in SNI names",
+      'DefaultSubset: "v3" is not one of the Subsets',
+    ]);
+    expect(judgeConfigEntry("service-resolver", "api", { Subsets: ["v1"] })).toEqual(["Subsets: expected a map of objects, got a list"]);
+  });
+
+  it("judges a service-splitter: weights add up to 100, each within 0-100, fields of a split", () => {
+    expect(
+      judgeConfigEntry("service-splitter", "api", {
+        Splits: [
+          { Weight: 90, ServiceSubset: "v1" },
+          { Weight: 10, ServiceSubset: "v2" },
+        ],
+      }),
+    ).toEqual([]);
+    expect(
+      judgeConfigEntry("service-splitter", "api", {
+        Splits: [
+          { Weight: 90, ServiceSubset: "v1" },
+          { Weight: 20, ServiceSubst: "v2" },
+        ],
+      }),
+    ).toEqual(["Splits[1].ServiceSubst: unknown field in Splits[1]; did you mean ServiceSubset?", "Splits: the weights add up to 110; Consul requires 100"]);
+    expect(judgeConfigEntry("service-splitter", "api", { Splits: [{ Weight: 150 }, { ServiceSubset: "v2" }] })).toEqual([
+      "Splits[0].Weight: 150 is outside 0-100",
+      "Splits[1]: missing Weight, which Consul requires",
+      "Splits: the weights add up to 150; Consul requires 100",
+    ]);
   });
 });

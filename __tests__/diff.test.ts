@@ -50,7 +50,15 @@ describe("npm run diff", () => {
       }),
       { a: BASE_FILE, b: "b.yaml" },
     );
-    expect(changeLines(text)).toEqual(["  ~ api route 1 (/*) timeout", "      was: 3s", "      now: 5s"]);
+    // api's router carries its callers' timeout on each route: the canary route and the catch-all.
+    expect(changeLines(text)).toEqual([
+      '  ~ api route 1 (/*[x-canary exact "1"]) timeout',
+      "      was: 3s",
+      "      now: 5s",
+      "  ~ api route 2 (/*) timeout",
+      "      was: 3s",
+      "      now: 5s",
+    ]);
   });
 
   it("shows one changed intention, and retries and limits taken away", () => {
@@ -73,7 +81,7 @@ describe("npm run diff", () => {
         { a: BASE_FILE, b: "b.yaml" },
       ),
     );
-    expect(noRetries).toContain("  ~ api route 1 (/*) retries");
+    expect(noRetries).toContain("  ~ api route 2 (/*) retries");
     expect(noRetries).toContain("      was: 1 retry on 5xx, connect-failure, reset");
     expect(noRetries).toContain("  - web -> api limits: MaxConnections 100, MaxPendingRequests 50");
   });

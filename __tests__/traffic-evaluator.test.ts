@@ -132,13 +132,42 @@ function intendedRoute(spec: MeshSpec, destination: string): { timeoutMs?: numbe
   return { ...(timeout ? { timeoutMs: ms(timeout) } : {}), ...(attempts > 1 ? { numRetries: attempts - 1 } : {}) };
 }
 
+const versionTarget = (service: string, version: string) => ({ service, subset: version, filter: `Service.Meta.version == "${version}"` });
+
+/** Who serves a request to `service` when no route picks: its split's versions with weight, else its default version (the first by name), else itself. */
+function intendedSplits(spec: MeshSpec, service: string): { weight: number; target: object }[] {
+  const versions = Object.keys(spec.services[service]?.versions ?? {}).sort();
+  if (versions.length === 0) return [{ weight: 100, target: { service } }];
+  const split = spec.services[service]!.split;
+  if (!split) return [{ weight: 100, target: versionTarget(service, versions[0]!) }];
+  return Object.entries(split)
+    .filter(([, weight]) => weight > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([version, weight]) => ({ weight, target: versionTarget(service, version) }));
+}
+
+/** The spec's routes in order (first match), then the split: the version or service each request should reach. */
+function intendedTargets(spec: MeshSpec, req: TrafficRequest): { routed: boolean; splits: { weight: number; target: object }[] } {
+  const service = spec.services[req.destination];
+  const l7 = (service?.protocol ?? "tcp") !== "tcp";
+  const route = l7 ? service!.routes.find((r) => permissionMatches({ ...r, action: "allow" } as PermissionSpec, req)) : undefined;
+  if (!route) return { routed: false, splits: intendedSplits(spec, req.destination) };
+  if (route.version) return { routed: true, splits: [{ weight: 100, target: versionTarget(req.destination, route.version) }] };
+  return { routed: true, splits: intendedSplits(spec, route.service!) };
+}
+
 /** Seeded requests for every ordered pair of services: methods, and paths and headers derived from the destination's permissions. */
 function requests(spec: MeshSpec, seed: number): TrafficRequest[] {
   const rnd = prng(seed);
   const names = Object.keys(spec.services).sort();
   const out: TrafficRequest[] = [];
   for (const destination of names) {
-    const permissions = spec.intentions.filter((i) => i.destination === destination).flatMap((i) => i.permissions ?? []);
+    const routes = spec.services[destination]?.routes ?? [];
+    // Routes match like permissions (methods, path, headers): their paths and headers are drawn the same way.
+    const permissions = [
+      ...spec.intentions.filter((i) => i.destination === destination).flatMap((i) => i.permissions ?? []),
+      ...routes.map((r) => ({ ...r, action: "allow" }) as PermissionSpec),
+    ];
     const paths = new Set(["/", `/r${Math.floor(rnd() * 1000)}`]);
     for (const p of permissions) {
       if (p.pathExact) [p.pathExact, `${p.pathExact}x`, p.pathExact.slice(0, -1) || "/x"].forEach((x) => paths.add(x));
@@ -236,6 +265,7 @@ describe("traffic evaluator: every edge of every example against the spec's inte
     const all = requests(spec, seed);
     const decided = new Set<string>();
     let allowed = 0;
+    let routed = 0;
     for (const req of all) {
       const want = intent(spec, req);
       const got = evaluator.authorize(req);
@@ -250,13 +280,16 @@ describe("traffic evaluator: every edge of every example against the spec's inte
 
       const route = evaluator.route(req);
       const wantRoute = intendedRoute(spec, req.destination);
-      expect(route.splits, at).toEqual([{ weight: 100, target: { service: req.destination } }]);
+      const wantTargets = intendedTargets(spec, req);
+      if (wantTargets.routed) routed++;
+      expect(route.splits, at).toEqual(wantTargets.splits);
       expect(route.requestTimeout === undefined ? undefined : ms(route.requestTimeout), at).toBe(wantRoute.timeoutMs);
       expect(route.numRetries, at).toBe(wantRoute.numRetries);
     }
     // Not vacuous: both answers occur, and every L7 permission of the spec decided some request.
     expect(allowed).toBeGreaterThan(0);
     expect(allowed).toBeLessThan(all.length);
+    if (Object.values(spec.services).some((s) => s.routes.length > 0)) expect(routed).toBeGreaterThan(0);
     const permissions = spec.intentions.flatMap((i) => (i.permissions ?? []).map((_, k) => `${i.destination}/${i.source}/${k}`));
     expect([...decided].sort()).toEqual(permissions.sort());
   });

@@ -398,15 +398,15 @@ describe("the rules list", () => {
 });
 
 describe("npm run render", () => {
-  it("prints the edge matrix: who calls whom, what the intentions allow, the timeout and the retries", () => {
+  it("prints the edge matrix: who calls whom, what the intentions allow, the timeout, the retries and the split", () => {
     expect(trafficTable(loadSpecFile("examples/three-tier.yaml").plan).split("\n")).toEqual([
-      "source  destination  protocol  allowed                            timeout  retries",
-      "------  -----------  --------  ---------------------------------  -------  -----------------------------------------",
-      "api     db-proxy     tcp       *                                  -        -",
-      "web     api          http      deny * /admin*; allow GET,HEAD /*  3s       2 attempts on 5xx, connect-failure, reset",
+      "source  destination  protocol  allowed                            timeout  retries                                    split",
+      "------  -----------  --------  ---------------------------------  -------  -----------------------------------------  ------------------------------------",
+      "api     db-proxy     tcp       *                                  -        -                                          -",
+      "web     api          http      deny * /admin*; allow GET,HEAD /*  3s       2 attempts on 5xx, connect-failure, reset  [x-canary=1] -> v2; v1 90 %, v2 10 %",
     ]);
     expect(trafficTable(planOf(mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "grpc" } })))).toContain(
-      "web     api          grpc      *        15s (default)  -",
+      "web     api          grpc      *        15s (default)  -        -",
     );
   });
 });

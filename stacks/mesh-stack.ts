@@ -22,6 +22,7 @@ import { CONSUL_PORTS } from "../lib/facts";
 import { zoneOfAddress } from "../lib/plan/network";
 import { MESH_SECRET_SLOTS, type MeshSecretSlot, meshSecretsOf } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
+import { ecsServicesOf, keepsOwnNames } from "../lib/plan/names";
 import type { MeshPlan } from "../lib/plan/types";
 
 /**
@@ -147,7 +148,8 @@ export class MeshStack extends MeshBaseStack {
       });
     }
 
-    this.services = plan.services.map((service) => {
+    // One ECS service per version of a service with versions (the same Consul service and token).
+    this.services = plan.services.flatMap(ecsServicesOf).map((service) => {
       const serviceToken = this.secrets.serviceTokens.get(service.name);
       const secretOf: Readonly<Record<MeshSecretSlot, SecretRef | undefined>> = {
         [MESH_SECRET_SLOTS.gossipKey]: this.secrets.gossipKey,
@@ -157,7 +159,8 @@ export class MeshStack extends MeshBaseStack {
       };
       // Exactly the mesh secrets the task's containers read (the plan's list).
       const taskSecrets = meshSecretsOf(service.task).map((slot) => ({ slot, ref: secretOf[slot]! }));
-      return new MeshService(this, `service_${service.name}`, {
+      // The default version keeps its service's id (and names): adding versions rolls it in place.
+      return new MeshService(this, keepsOwnNames(service) ? `service_${service.name}_${service.version}` : `service_${service.name}`, {
         service,
         plan,
         cluster: this.cluster,

@@ -208,9 +208,35 @@ export function trafficTable(plan: MeshPlan): string {
         ? "-"
         : `${formatDuration(edge.timeoutMs)}${route?.timeoutMs === undefined && edge.timeoutMs === CONSUL_DEFAULT_REQUEST_TIMEOUT_MS ? " (default)" : ""}`;
     const retries = edge.attempts === 1 ? "-" : `${edge.attempts} attempts on ${[...(route?.on ?? []), ...(route?.statusCodes ?? []).map(String)].join(", ")}`;
-    return [edge.source, edge.destination, edge.protocol, edge.allowed, timeout, retries];
+    return [edge.source, edge.destination, edge.protocol, edge.allowed, timeout, retries, splitOf(plan, edge.destination)];
   });
-  return table([["source", "destination", "protocol", "allowed", "timeout", "retries"], ...rows]);
+  return table([["source", "destination", "protocol", "allowed", "timeout", "retries", "split"], ...rows]);
+}
+
+/** Where a destination's requests go: its routes in order ("<match> -> <target>"), then its split or default version; "-" for one version. */
+function splitOf(plan: MeshPlan, destination: string): string {
+  const service = plan.services.find((s) => s.name === destination);
+  if (service === undefined) return "-";
+  const routes = service.routes.map((r) => {
+    const match = [
+      r.methods?.join(","),
+      r.pathExact ?? (r.pathPrefix === undefined ? undefined : `${r.pathPrefix}*`),
+      r.headers.map((h) => `[${h.name}${h.exact === undefined ? "" : `=${h.exact}`}]`).join(""),
+    ].filter((part) => part !== undefined && part !== "");
+    return `${match.join(" ")} -> ${r.version ?? r.service}`;
+  });
+  const split = service.split;
+  const rest =
+    split !== undefined
+      ? Object.keys(split)
+          .sort()
+          .map((version) => `${version} ${split[version]} %`)
+          .join(", ")
+      : service.versions.length > 0
+        ? `${service.defaultVersion} (default)`
+        : undefined;
+  const parts = [...routes, ...(rest === undefined ? [] : [rest])];
+  return parts.length === 0 ? "-" : parts.join("; ");
 }
 
 /** Parsed JSON, or the text itself when it is not JSON (the judge then says so). */

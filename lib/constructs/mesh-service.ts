@@ -8,6 +8,7 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
+import { ecsServiceNamesOf } from "../plan/names";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
@@ -62,7 +63,7 @@ export class MeshService extends Construct {
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
     const { service, plan } = props;
-    const names = plan.names.services.get(service.name)!;
+    const names = ecsServiceNamesOf(plan.names, service);
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: names.logGroup,
       retentionInDays: plan.logRetentionDays,

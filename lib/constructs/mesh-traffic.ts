@@ -1,33 +1,52 @@
 import { Construct } from "constructs";
 import { ConfigEntry } from "@cdktf/provider-consul/lib/config-entry";
-import type { ServiceDefaultsEntry, ServiceRouterEntry, TrafficConfigEntry } from "../plan/types";
+import type { ServiceDefaultsEntry, ServiceResolverEntry, ServiceRouterEntry, ServiceSplitterEntry, TrafficConfigEntry } from "../plan/types";
 
 export interface MeshTrafficProps {
-  /** The service-defaults and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
+  /** The service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
   readonly entries: readonly TrafficConfigEntry[];
 }
 
 /**
  * L7 traffic management as code: a `service-defaults` entry per service that speaks an L7
- * protocol or limits an upstream, and a `service-router` per destination with a timeout or
- * retries, applied with the Consul provider. A router needs its service's L7 protocol, which
- * Consul checks when the router is written: each router waits for its service-defaults.
+ * protocol or limits an upstream, a `service-resolver` (one subset per version) and a
+ * `service-splitter` per service with versions and a split, and a `service-router` per destination
+ * with routes, a timeout or retries, applied with the Consul provider. Consul checks the discovery
+ * chain when an entry is written: a splitter or router needs its service's L7 protocol, a split or
+ * route to a version needs the resolver's subset, and a route to another service that one's
+ * protocol. So each entry waits for the ones it names.
  */
 export class MeshTraffic extends Construct {
   /** service-defaults entries by service name. */
   public readonly serviceDefaults: ReadonlyMap<string, ConfigEntry>;
+  /** service-resolver entries by service name (services with versions). */
+  public readonly serviceResolvers: ReadonlyMap<string, ConfigEntry>;
+  /** service-splitter entries by service name (services with a split). */
+  public readonly serviceSplitters: ReadonlyMap<string, ConfigEntry>;
   /** service-router entries by destination name. */
   public readonly serviceRouters: ReadonlyMap<string, ConfigEntry>;
 
   constructor(scope: Construct, id: string, props: MeshTrafficProps) {
     super(scope, id);
     const defaults = props.entries.filter((e): e is ServiceDefaultsEntry => e.Kind === "service-defaults");
+    const resolvers = props.entries.filter((e): e is ServiceResolverEntry => e.Kind === "service-resolver");
+    const splitters = props.entries.filter((e): e is ServiceSplitterEntry => e.Kind === "service-splitter");
     const routers = props.entries.filter((e): e is ServiceRouterEntry => e.Kind === "service-router");
     this.serviceDefaults = new Map(defaults.map((entry) => [entry.Name, this.entry(`defaults_${entry.Name}`, entry)]));
+    const found = <T>(map: ReadonlyMap<string, T>, names: readonly string[]): T[] => names.flatMap((name) => (map.has(name) ? [map.get(name)!] : []));
+    this.serviceResolvers = new Map(resolvers.map((entry) => [entry.Name, this.entry(`resolver_${entry.Name}`, entry, found(this.serviceDefaults, [entry.Name]))]));
+    this.serviceSplitters = new Map(
+      splitters.map((entry) => [
+        entry.Name,
+        this.entry(`splitter_${entry.Name}`, entry, [...found(this.serviceDefaults, [entry.Name]), ...found(this.serviceResolvers, [entry.Name])]),
+      ]),
+    );
     this.serviceRouters = new Map(
       routers.map((entry) => {
-        const defaultsOfService = this.serviceDefaults.get(entry.Name);
-        return [entry.Name, this.entry(`router_${entry.Name}`, entry, defaultsOfService ? [defaultsOfService] : [])];
+        // The router's own service, then every other service its routes send to, each once.
+        const named = [...new Set([entry.Name, ...entry.Routes.flatMap((route) => (route.Destination.Service === undefined ? [] : [route.Destination.Service]))])];
+        const dependsOn = [...found(this.serviceDefaults, named), ...found(this.serviceResolvers, named), ...found(this.serviceSplitters, named)];
+        return [entry.Name, this.entry(`router_${entry.Name}`, entry, dependsOn)];
       }),
     );
   }

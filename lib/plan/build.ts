@@ -13,7 +13,7 @@ import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
 import { ecsHostUserData } from "./texts";
-import { meshNames } from "./names";
+import { ecsServicesOf, keepsOwnNames, meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
@@ -50,10 +50,27 @@ function hostsPlan(spec: MeshSpec): HostsPlan {
   };
 }
 
+/**
+ * A service's plan; with versions, each version's plan is the service's with the version's image,
+ * count and meta, and the service's own count is theirs added up (what the capacity rules count).
+ */
 function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec): ServicePlan {
+  const names = Object.keys(service.versions).sort();
+  const defaultVersion = names[0];
+  if (defaultVersion === undefined) return unitPlan(spec, server, name, service);
+  const versions = names.map((version) => {
+    const { image, count } = service.versions[version]!;
+    return unitPlan(spec, server, name, { ...service, image: image ?? service.image, count }, { version, defaultVersion });
+  });
+  const count = versions.reduce((sum, v) => sum + v.count, 0);
+  return { ...unitPlan(spec, server, name, { ...service, count }), defaultVersion, versions };
+}
+
+function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: ServiceSpec, of?: { version: string; defaultVersion: string }): ServicePlan {
+  const version = of?.version;
   const capacity: ServicePlan["capacity"] = service.launchType === "FARGATE" ? "FARGATE" : spec.ecsHosts.autoScaling ? "capacity-provider" : "EC2";
   const architecture = architectureOfService(spec, service);
-  const task = architecture === "agent" ? agentTask(spec, server, name, service) : dataplaneTask(spec, name, service);
+  const task = architecture === "agent" ? agentTask(spec, server, name, service, version) : dataplaneTask(spec, name, service, version);
   return {
     ...service,
     name,
@@ -67,6 +84,10 @@ function servicePlan(spec: MeshSpec, server: ServerPlan, name: string, service: 
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
     task,
+    ...(of === undefined ? {} : of),
+    versions: [],
+    ...(service.split === undefined ? {} : { split: service.split }),
+    routes: service.routes,
   };
 }
 
@@ -112,6 +133,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       serverCount: server.nodes.length,
       fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
       services: services.map((s) => s.name),
+      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
       interfaceEndpoints: network.interfaceEndpoints,
       snapshots: server.snapshots !== undefined,
     }),
@@ -127,7 +149,11 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     server,
     hosts,
     services,
-    ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + s.count, 0),
+    // Every version's tasks: a canary runs them all at once.
+    ec2TaskCount: services
+      .flatMap(ecsServicesOf)
+      .filter((s) => s.launchType === "EC2")
+      .reduce((sum, s) => sum + s.count, 0),
     intentions,
     declaredIntentions: spec.intentions,
     traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),

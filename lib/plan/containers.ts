@@ -134,7 +134,7 @@ export function appContainer(name: string, service: ServiceSpec): ContainerPlan 
 }
 
 /** The agent-mode task of one service: its four containers in start order, volumes and logging. */
-export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name: string, service: ServiceSpec): TaskPlan {
+export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name: string, service: ServiceSpec, version?: string): TaskPlan {
   const names = CONTAINER_NAMES;
   const agentConfig = clientAgentConfig({
     datacenter: spec.consul.datacenter,
@@ -146,6 +146,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   });
   const registration = serviceRegistration({
     name,
+    version: version ?? null,
     port: service.port ?? null,
     check: consulCheck(name, service.port, service.healthCheck),
     sidecarPort: ENVOY_PORTS.publicListener,

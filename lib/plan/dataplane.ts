@@ -89,7 +89,7 @@ export function shutdownDelayOf(service: ServiceSpec): number {
   return service.shutdownDelaySeconds ?? (service.entryPoint ? 10 : 0);
 }
 
-export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec): TaskPlan {
+export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec, version?: string): TaskPlan {
   const names = DATAPLANE_CONTAINERS;
   const delay = shutdownDelayOf(service);
   const appStop = delay + DATAPLANE_STOP.appExitSeconds;
@@ -105,7 +105,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       httpsPort: CONSUL_PORTS.https,
     },
     login: { method: DATAPLANE_CONTROL.authMethod, datacenter: spec.consul.datacenter, serverIdHeaderValue: serverIdHeaderValue(spec.consul.datacenter) },
-    service: { name, port },
+    service: { name, port, ...(version === undefined ? {} : { meta: { version } }) },
     proxy: {
       publicListenerPort: DATAPLANE_PORTS.publicListener,
       healthCheckPort: DATAPLANE_PORTS.readiness,

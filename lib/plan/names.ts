@@ -14,6 +14,24 @@ export function ecsServiceName(clusterName: string, service: string): string {
   return `${clusterName}${ECS_SERVICE_NAME_SEPARATOR}${service}`;
 }
 
+/**
+ * What a version adds to its service's name where each version needs its own (the ECS service and
+ * task family, the log group): "<service>-<version>"; the service's name alone without one.
+ */
+export function versionedName(service: string, version?: string): string {
+  return version === undefined ? service : `${service}${ECS_SERVICE_NAME_SEPARATOR}${version}`;
+}
+
+/** A version other than the default, which gets names of its own (the default version keeps its service's). */
+export function keepsOwnNames(service: { readonly version?: string; readonly defaultVersion?: string }): boolean {
+  return service.version !== undefined && service.version !== service.defaultVersion;
+}
+
+/** The ECS services of a service: one per version, or the service itself. */
+export function ecsServicesOf<T extends { readonly versions: readonly T[] }>(service: T): readonly T[] {
+  return service.versions.length > 0 ? service.versions : [service];
+}
+
 /** How much of a service's name its roles' name prefix keeps: "<cluster>-<this>-" fits an IAM name prefix at the longest cluster name. */
 const SERVICE_IN_ROLE_PREFIX = NAME_LIMITS.iamRoleNamePrefix - MAX_CLUSTER_NAME - 2;
 
@@ -107,6 +125,8 @@ export interface MeshNameInputs {
   readonly serverCount: number;
   readonly fixedHostCount: number;
   readonly services: readonly string[];
+  /** Per service, its versions besides the default one, which keeps the service's names: each gets its own ECS service and log group. @default none */
+  readonly serviceVersions?: ReadonlyMap<string, readonly string[]>;
   /** The network's interface VPC endpoints (service names such as "ecr.api"), in the plan's order. */
   readonly interfaceEndpoints: readonly string[];
   /** Whether the stack creates the snapshot bucket (only then is its prefix checked). */
@@ -195,23 +215,51 @@ export function meshNames(inputs: MeshNameInputs) {
       autoScalingGroupPrefix: name("ECS hosts Auto Scaling group (name_prefix)", "autoScalingGroupNamePrefix", `${c}-ecs-hosts-`),
       capacityProvider: name("ECS capacity provider", "ecsName", `hosts-${c}`),
     },
-    services: new Map<string, { readonly ecsService: string; readonly logGroup: string; readonly rolePrefix: string; readonly loginRoleParameter: string }>(
-      inputs.services.map((service) => [
-        service,
-        {
-          ecsService: name(`ECS service of ${service}`, "ecsName", ecsServiceName(c, service)),
-          logGroup: name(`log group of ${service}`, "logGroupName", `${ecsDir}/${service}`),
-          rolePrefix: name(`roles of ${service} (name_prefix)`, "iamRoleNamePrefix", `${c}-${service.slice(0, SERVICE_IN_ROLE_PREFIX)}-`),
-          // Dataplane services only; consul-acl-sync finds it under loginRolePath.
-          loginRoleParameter: `${loginRolePath(c)}/${service}`,
-        },
-      ]),
+    services: new Map<string, ServiceNames>(
+      inputs.services.map((service) => {
+        const unit = (version?: string) => {
+          const of = versionedName(service, version);
+          return {
+            ecsService: name(`ECS service of ${version === undefined ? service : `${service} ${version}`}`, "ecsName", ecsServiceName(c, of)),
+            logGroup: name(`log group of ${version === undefined ? service : `${service} ${version}`}`, "logGroupName", `${ecsDir}/${of}`),
+          };
+        };
+        const versions = inputs.serviceVersions?.get(service) ?? [];
+        return [
+          service,
+          {
+            ...unit(),
+            rolePrefix: name(`roles of ${service} (name_prefix)`, "iamRoleNamePrefix", `${c}-${service.slice(0, SERVICE_IN_ROLE_PREFIX)}-`),
+            // Dataplane services only; consul-acl-sync finds it under loginRolePath.
+            loginRoleParameter: `${loginRolePath(c)}/${service}`,
+            versions: new Map(versions.map((version) => [version, unit(version)] as const)),
+          },
+        ] as const;
+      }),
     ),
     /** The task role's inline policy of the containers' own AWS calls. */
     containerCallsPolicy: CONTAINER_CALLS_POLICY,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;
+}
+
+/** The names of one mesh service, and of each of its versions' ECS service and log group. */
+export interface ServiceNames {
+  readonly ecsService: string;
+  readonly logGroup: string;
+  readonly rolePrefix: string;
+  readonly loginRoleParameter: string;
+  readonly versions: ReadonlyMap<string, { readonly ecsService: string; readonly logGroup: string }>;
+}
+
+/** The names of the ECS service that runs this plan: its version's own, or its service's. */
+export function ecsServiceNamesOf(
+  names: MeshNames,
+  service: { readonly name: string; readonly version?: string; readonly defaultVersion?: string },
+): Omit<ServiceNames, "versions"> {
+  const own = names.services.get(service.name)!;
+  return keepsOwnNames(service) ? { ...own, ...own.versions.get(service.version!)! } : own;
 }
 
 /** What the TLS edge's role name prefixes add to its service name, one per role. */

@@ -28,6 +28,8 @@ export type ConsulCheckContext = {
 export const serviceRegistration = templateText<
   Context & {
     readonly name: string;
+    /** The version this instance runs (service meta version, which the service-resolver's subsets filter on); null: no versions. */
+    readonly version: string | null;
     readonly port: number | null;
     readonly check: ConsulCheckContext | null;
     readonly sidecarPort: number;
@@ -214,7 +216,8 @@ export const consulEcsConfig = templateText<
     readonly bootstrapDir: string;
     readonly servers: { readonly hosts: TemplateText; readonly tlsServerName: string; readonly grpcPort: number; readonly httpsPort: number };
     readonly login: { readonly method: string; readonly datacenter: string; readonly serverIdHeaderValue: string };
-    readonly service: { readonly name: string; readonly port: number };
+    /** meta: the version this instance runs (the service-resolver's subsets filter on it); none without versions. */
+    readonly service: { readonly name: string; readonly port: number; readonly meta?: { readonly version: string } };
     readonly proxy: {
       readonly publicListenerPort: number;
       readonly healthCheckPort: number;

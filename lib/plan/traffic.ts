@@ -8,7 +8,14 @@
 //     RequestTimeout and the retries. Consul applies a destination's router to every caller, so the
 //     callers' declarations must agree: the first declaration (services by name, upstreams in order)
 //     is the plan's, and every other that differs is a conflict the traffic rule reports.
-import { DURATION, HTTP_METHODS, type HttpMethod } from "../spec/schema";
+//   - Versions (a canary): service-resolver <service> with one subset per version, filtered on the
+//     `version` its instances carry in their service meta (the agent's registration and consul-ecs
+//     write it), the default version (the first by name) its DefaultSubset; service-splitter <service> with the
+//     spec's split; the spec's routes first in the service's one router, each to a subset or another
+//     service and with the timeout and retries above, then the catch-all route. Consul walks
+//     router -> splitter -> resolver: a request no route matches is split, else goes to the default subset.
+import { DURATION, HTTP_METHODS, type HttpMethod, type RouteSpec } from "../spec/schema";
+import { consulPermission } from "./intentions";
 import type {
   ConsulUpstreamLimits,
   IntentionSource,
@@ -16,7 +23,10 @@ import type {
   RoutePolicy,
   ServiceDefaultsEntry,
   ServicePlan,
+  ServiceResolverEntry,
+  ServiceRoute,
   ServiceRouterEntry,
+  ServiceSplitterEntry,
   TrafficEdge,
   TrafficPlan,
   UpstreamPlan,
@@ -99,21 +109,73 @@ function limitsOf(upstream: UpstreamPlan): ConsulUpstreamLimits | undefined {
   return Object.keys(limits).length === 0 ? undefined : limits;
 }
 
-function routerOf(destination: string, policy: RoutePolicy): ServiceRouterEntry {
+/** What every route of a destination's router does to a request: its callers' timeout and retries. */
+function policyDestination(policy: RoutePolicy | undefined): ServiceRoute["Destination"] {
+  if (policy === undefined) return {};
+  return {
+    ...(policy.timeoutMs === undefined ? {} : { RequestTimeout: formatDuration(policy.timeoutMs) }),
+    ...(policy.attempts > 1 ? { NumRetries: policy.attempts - 1 } : {}),
+    ...(policy.attempts > 1 && policy.on.length > 0 ? { RetryOn: policy.on } : {}),
+    ...(policy.attempts > 1 && policy.statusCodes.length > 0 ? { RetryOnStatusCodes: policy.statusCodes } : {}),
+  };
+}
+
+/** A spec route as Consul's ServiceRoute: its match (the permission's HTTP fields) and where it goes. */
+function consulRoute(route: RouteSpec, policy: RoutePolicy | undefined): ServiceRoute {
+  const { HTTP } = consulPermission({
+    action: "allow",
+    headers: route.headers,
+    ...(route.pathExact === undefined ? {} : { pathExact: route.pathExact }),
+    ...(route.pathPrefix === undefined ? {} : { pathPrefix: route.pathPrefix }),
+    ...(route.methods === undefined ? {} : { methods: route.methods }),
+  });
+  return {
+    Match: { HTTP },
+    Destination: {
+      ...(route.service === undefined ? {} : { Service: route.service }),
+      ...(route.version === undefined ? {} : { ServiceSubset: route.version }),
+      ...policyDestination(policy),
+    },
+  };
+}
+
+/** The destination's one router: the spec's routes in order, then the catch-all route of its callers' policy. */
+function routerOf(destination: string, routes: readonly RouteSpec[], policy: RoutePolicy | undefined): ServiceRouterEntry {
   return {
     Kind: "service-router",
     Name: destination,
     Routes: [
-      {
-        Match: { HTTP: { PathPrefix: "/" } },
-        Destination: {
-          ...(policy.timeoutMs === undefined ? {} : { RequestTimeout: formatDuration(policy.timeoutMs) }),
-          ...(policy.attempts > 1 ? { NumRetries: policy.attempts - 1 } : {}),
-          ...(policy.attempts > 1 && policy.on.length > 0 ? { RetryOn: policy.on } : {}),
-          ...(policy.attempts > 1 && policy.statusCodes.length > 0 ? { RetryOnStatusCodes: policy.statusCodes } : {}),
-        },
-      },
+      ...routes.map((route) => consulRoute(route, policy)),
+      ...(policy === undefined ? [] : [{ Match: { HTTP: { PathPrefix: "/" } }, Destination: policyDestination(policy) }]),
     ],
+  };
+}
+
+/** The bexpr filter that selects a version's instances (the service-resolver reference: Service.Meta.<key> == <value>). */
+export function versionFilter(version: string): string {
+  // Quoted: bexpr reads a bare value as a selector or number, and a version may look like neither.
+  return `Service.Meta.version == ${JSON.stringify(version)}`;
+}
+
+function resolverOf(service: ServicePlan): ServiceResolverEntry {
+  const versions = service.versions.map((v) => v.version!);
+  return {
+    Kind: "service-resolver",
+    Name: service.name,
+    DefaultSubset: service.defaultVersion!,
+    Subsets: Object.fromEntries(versions.map((version) => [version, { Filter: versionFilter(version) }])),
+  };
+}
+
+function splitterOf(service: ServicePlan, split: Readonly<Record<string, number>>): ServiceSplitterEntry {
+  return {
+    Kind: "service-splitter",
+    Name: service.name,
+    // A version at 0 % stays out: the resolver still has its subset for routes.
+    Splits: Object.keys(split)
+      .sort()
+      .filter((version) => split[version]! > 0)
+      .map((version) => ({ Weight: split[version]!, ServiceSubset: version })),
   };
 }
 
@@ -163,7 +225,12 @@ export function planTraffic(services: readonly ServicePlan[], intentions: Readon
     if (service.protocol === "tcp" && overrides.length === 0) continue;
     defaults.push({ Kind: "service-defaults", Name: service.name, Protocol: service.protocol, ...(overrides.length === 0 ? {} : { UpstreamConfig: { Overrides: overrides } }) });
   }
-  const routers = [...routes.keys()].sort().map((destination) => routerOf(destination, routes.get(destination)!));
+  const resolvers = services.filter((s) => s.versions.length > 0).map(resolverOf);
+  const splitters = services.flatMap((s) => (s.split === undefined ? [] : [splitterOf(s, s.split)]));
+  const specRoutes = new Map(services.filter((s) => s.routes.length > 0).map((s) => [s.name, s.routes]));
+  const routers = [...new Set([...routes.keys(), ...specRoutes.keys()])]
+    .sort()
+    .map((destination) => routerOf(destination, specRoutes.get(destination) ?? [], routes.get(destination)));
 
-  return { maxRetryAmplification, edges, routes, conflicts, entries: [...defaults, ...routers] };
+  return { maxRetryAmplification, edges, routes, conflicts, entries: [...defaults, ...resolvers, ...splitters, ...routers] };
 }

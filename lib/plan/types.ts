@@ -4,7 +4,7 @@
 import type { Architecture, CpuArchitecture } from "../aws-limits";
 import type { CONSUL_LOGIN } from "../facts";
 import type { MeshNames, TlsEdgeNames } from "./names";
-import type { HttpMethod, IntentionSpec, MeshSpec, ServiceProtocol, ServiceSpec } from "../spec/schema";
+import type { HttpMethod, IntentionSpec, MeshSpec, RouteSpec, ServiceProtocol, ServiceSpec } from "../spec/schema";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
@@ -225,7 +225,7 @@ export type TaskArchitecture = "agent" | "dataplane";
 export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider";
 
 /** A service as the plan resolved it: the spec's fields with their defaults, and what the plan decides from them. */
-export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" | "cpuArchitecture" | "shutdownDelaySeconds">> {
+export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" | "cpuArchitecture" | "shutdownDelaySeconds" | "versions" | "split" | "routes">> {
   readonly name: string;
   /** Where the service is in the spec, for messages: services.<name>. */
   readonly path: string;
@@ -244,6 +244,25 @@ export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" |
   /** What Terraform creates before the ECS service, in depends_on order (lib/rules/boot-order.ts reads it). */
   readonly startsAfter: readonly StartPrerequisite[];
   readonly task: TaskPlan;
+  /** The version this plan runs, for one version of a service with versions (its Consul service meta `version`). @default none */
+  readonly version?: string;
+  /**
+   * A service with versions (and each of its versions' plans): the version that gets the requests no
+   * route or split sends elsewhere (the service-resolver's DefaultSubset), the first by name. It keeps
+   * the service's own ECS service, task family and log group, so versions added to a running service
+   * roll it in place and add the others beside it. @default none (no versions)
+   */
+  readonly defaultVersion?: string;
+  /**
+   * A service with versions: one plan per version by name, each its own ECS service and task
+   * definition under this Consul name (then this plan's count is theirs added up, and no ECS
+   * service runs this plan itself). Empty: this plan is the service's one ECS service.
+   */
+  readonly versions: readonly ServicePlan[];
+  /** Percent of the requests each version gets (the spec's split), by version. @default none (the default version gets all) */
+  readonly split?: Readonly<Record<string, number>>;
+  /** The spec's routes, in order (its service-router, before the split). */
+  readonly routes: readonly RouteSpec[];
 }
 
 /** A zone of the spec's network, with its index and NAT gateway. */
@@ -442,22 +461,53 @@ export interface ServiceDefaultsEntry {
   readonly UpstreamConfig?: { readonly Overrides: readonly { readonly Name: string; readonly Limits: ConsulUpstreamLimits }[] };
 }
 
-/** A service-router entry (agent/structs/config_entry_discoverychain.go), one catch-all route. */
+/**
+ * A service-router entry (agent/structs/config_entry_discoverychain.go): the spec's routes in order,
+ * then a catch-all route when callers declared a timeout or retries (which every route carries).
+ */
 export interface ServiceRouterEntry {
   readonly Kind: "service-router";
   readonly Name: string;
-  readonly Routes: readonly {
-    readonly Match: { readonly HTTP: { readonly PathPrefix: "/" } };
-    readonly Destination: {
-      readonly RequestTimeout?: string;
-      readonly NumRetries?: number;
-      readonly RetryOn?: readonly string[];
-      readonly RetryOnStatusCodes?: readonly number[];
-    };
-  }[];
+  readonly Routes: readonly ServiceRoute[];
 }
 
-export type TrafficConfigEntry = ServiceDefaultsEntry | ServiceRouterEntry;
+export interface ServiceRoute {
+  readonly Match: {
+    readonly HTTP: {
+      readonly PathExact?: string;
+      readonly PathPrefix?: string;
+      readonly Header?: ConsulIntentionPermission["HTTP"]["Header"];
+      readonly Methods?: readonly HttpMethod[];
+    };
+  };
+  readonly Destination: {
+    /** Another service than the router's. @default the router's service */
+    readonly Service?: string;
+    /** A version of the service (a service-resolver subset). @default its split, else its default subset */
+    readonly ServiceSubset?: string;
+    readonly RequestTimeout?: string;
+    readonly NumRetries?: number;
+    readonly RetryOn?: readonly string[];
+    readonly RetryOnStatusCodes?: readonly number[];
+  };
+}
+
+/** A service-resolver entry with one subset per version, filtered on the version in the instances' service meta. */
+export interface ServiceResolverEntry {
+  readonly Kind: "service-resolver";
+  readonly Name: string;
+  readonly DefaultSubset: string;
+  readonly Subsets: Readonly<Record<string, { readonly Filter: string }>>;
+}
+
+/** A service-splitter entry: the spec's split, in percent per version (subset). */
+export interface ServiceSplitterEntry {
+  readonly Kind: "service-splitter";
+  readonly Name: string;
+  readonly Splits: readonly { readonly Weight: number; readonly ServiceSubset: string }[];
+}
+
+export type TrafficConfigEntry = ServiceDefaultsEntry | ServiceResolverEntry | ServiceSplitterEntry | ServiceRouterEntry;
 
 /** What a destination's router does to every request, and which upstream declared it. */
 export interface RoutePolicy {

@@ -2,6 +2,7 @@
 // maximumPercent down against the desired count (ECS DeploymentConfiguration): a rollout needs
 // room to start a new task or leave to stop an old one, and the hosts' ENIs must hold the tasks
 // it runs at its peak.
+import { ecsServicesOf } from "../plan/names";
 import type { MeshPlan } from "../plan/types";
 import { modelRule, rowWriter, type PathReport } from "./network-paths";
 
@@ -12,14 +13,22 @@ const NEED_ENIS = "host ENIs at the peak of a rollout";
 export function rolloutReports(plan: MeshPlan): PathReport[] {
   const reports: PathReport[] = [];
   const capacity = plan.hosts.tasksPerHost === undefined ? undefined : plan.hosts.tasksPerHost * plan.hosts.maxHosts;
-  for (const service of plan.services) {
-    const row = rowWriter(reports, `service ${service.name} (tasks)`, `${service.path}.count`);
-    const { count } = service;
+  // Each version is an ECS service of its own that rolls out by its own bounds.
+  for (const service of plan.services.flatMap((s) => ecsServicesOf(s).map((unit) => ({ unit, of: s })))) {
+    const { unit, of } = service;
+    // One row group per service; a version's rows say which version ("a rollout of version v2 must keep ...").
+    const rows = rowWriter(reports, `service ${unit.name} (tasks)`, unit.version === undefined ? `${unit.path}.count` : `${unit.path}.versions.${unit.version}.count`);
+    const which = unit.version === undefined ? "" : `of version ${unit.version} `;
+    const row = {
+      ok: (need: string, text: string) => rows.ok(need, `${which}${text}`),
+      error: (need: string, text: string, fix?: string) => rows.error(need, `${which}${text}`, fix),
+    };
+    const { count } = unit;
     if (count === 0) {
       row.ok(NEED_PROGRESS, "count 0: nothing to roll out");
       continue;
     }
-    const { minimumHealthyPercent: min, maximumPercent: max } = service.deployment;
+    const { minimumHealthyPercent: min, maximumPercent: max } = unit.deployment;
     const kept = Math.ceil((count * min) / 100);
     const peak = Math.floor((count * max) / 100);
     if (peak - kept < 1) {
@@ -33,8 +42,11 @@ export function rolloutReports(plan: MeshPlan): PathReport[] {
       row.ok(NEED_PROGRESS, `keeps ${kept} of ${count} running (minimum ${min} %), runs at most ${peak} (maximum ${max} %): ${how}`);
     }
     // A steady state that already overflows the ENIs is one shortfall, which the capacity rule reports.
-    if (service.launchType === "EC2" && capacity !== undefined && plan.ec2TaskCount <= capacity) {
-      const total = plan.ec2TaskCount - count + peak;
+    // A change to what the versions share (anything but image and count) rolls them all out at once:
+    // their peaks add up, over the other services' steady tasks.
+    if (unit.launchType === "EC2" && capacity !== undefined && plan.ec2TaskCount <= capacity) {
+      const together = ecsServicesOf(of);
+      const total = plan.ec2TaskCount - of.count + together.reduce((sum, v) => sum + Math.floor((v.count * v.deployment.maximumPercent) / 100), 0);
       if (total > capacity) {
         row.error(NEED_ENIS, `the EC2 hosts run ${total} awsvpc tasks, but their ENIs hold ${capacity}: the new tasks stay PENDING`, "lower the counts or add host capacity");
       } else {

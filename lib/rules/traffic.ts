@@ -4,7 +4,9 @@
 // nest, retries do not multiply into a storm, and retries repeat only what may be repeated.
 import type { RuleResult } from "../issues";
 import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
-import type { MeshPlan, RoutePolicy, TrafficEdge } from "../plan/types";
+import { imagePinProblem } from "../image-reference";
+import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
+import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
 export const MAX_PATH_STEPS = 100_000;
@@ -17,6 +19,114 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkTimeoutBudget(plan, result);
   checkRetryAmplification(plan, result);
   checkIdempotentRetries(plan, result);
+  checkVersions(plan, result);
+}
+
+/**
+ * Versions, splits and routes (a canary): the split and routes need an L7 service and name what
+ * exists, the weights add up to 100 (Consul refuses the splitter otherwise), every version that gets
+ * requests has tasks to serve them, and each version's ECS service has a name of its own.
+ */
+function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
+  const byName = new Map(plan.services.map((s) => [s.name, s]));
+  const ecsNames = new Map(plan.services.filter((s) => s.versions.length === 0).map((s) => [ecsServiceName(plan.name, s.name), s.name]));
+  for (const service of plan.services) {
+    const { path } = service;
+    const versions = new Map(service.versions.map((v) => [v.version!, v]));
+    const listed = [...versions.keys()].join(", ");
+    const l7 = `set ${path}.protocol to http, http2 or grpc if it speaks one`;
+    if (service.protocol === "tcp" && service.split !== undefined)
+      errors.push({ path: `${path}.split`, message: `${service.name} speaks tcp: Consul splits requests, and a tcp connection has none; ${l7}, or remove split` });
+    if (service.protocol === "tcp" && service.routes.length > 0)
+      errors.push({
+        path: `${path}.routes`,
+        message: `${service.name} speaks tcp: Consul routes requests by path and header, and a tcp connection has none; ${l7}, or remove routes`,
+      });
+    if (service.versions.length > 0 && service.architecture === "dataplane") {
+      errors.push({
+        path: `${path}.versions`,
+        message: `${service.name} runs dataplane tasks, whose Consul identity is bound to one task role per service (its login role parameter), so a second version's tasks could not log in; use architecture: agent for a service with versions`,
+      });
+    }
+    for (const [version, of] of versions) {
+      // The images rule checks the service's image; a version's own is checked here.
+      const pin = of.image === service.image ? undefined : imagePinProblem(of.image);
+      if (pin) errors.push({ path: `${path}.versions.${version}.image`, message: pin });
+      if (!keepsOwnNames(of)) continue;
+      const taken = ecsNames.get(ecsServiceName(plan.name, versionedName(service.name, version)));
+      if (taken !== undefined)
+        errors.push({
+          path: `${path}.versions.${version}`,
+          message: `its ECS service would be named ${ecsServiceName(plan.name, versionedName(service.name, version))}, the name of service ${taken}'s; rename the version or the service`,
+        });
+    }
+
+    // What each version gets of the requests no route matches: the split, else all to the default (first) version.
+    const split = service.split;
+    if (split !== undefined) {
+      if (service.versions.length === 0) {
+        errors.push({
+          path: `${path}.split`,
+          message: `${service.name} has no versions to split between; add versions (e.g. v1 and v2, each with its image and count) or remove split`,
+        });
+      } else {
+        for (const version of Object.keys(split))
+          if (!versions.has(version))
+            errors.push({ path: `${path}.split.${version}`, message: `${service.name} has no version ${version} (its versions: ${listed}); name one of them` });
+        const sum = Object.values(split).reduce((total, weight) => total + weight, 0);
+        if (sum !== 100) errors.push({ path: `${path}.split`, message: `the weights add up to ${sum}, and Consul's service-splitter needs exactly 100; make them add up to 100` });
+      }
+    }
+    const first = service.defaultVersion;
+    const weights: Readonly<Record<string, number>> = split ?? (first === undefined ? {} : { [first]: 100 });
+    for (const [version, weight] of Object.entries(weights)) {
+      const of = versions.get(version);
+      if (of !== undefined && weight > 0 && of.count === 0)
+        errors.push({
+          path: `${path}.versions.${version}.count`,
+          message: `version ${version} gets ${weight} % of ${service.name}'s requests${split === undefined ? " (the default version: no split)" : ""} but runs no task: they would fail with no healthy instance; give it a count or ${split === undefined ? "a split that sends them elsewhere" : "weight 0"}`,
+        });
+    }
+
+    service.routes.forEach((route, i) => {
+      const at = `${path}.routes[${i}]`;
+      if (route.version !== undefined) {
+        const of = versions.get(route.version);
+        if (of === undefined)
+          errors.push({
+            path: `${at}.version`,
+            message: `${service.name} has no version ${route.version}${service.versions.length === 0 ? " (it has no versions)" : ` (its versions: ${listed})`}; name one of its versions, or add it under ${path}.versions`,
+          });
+        else if (of.count === 0)
+          errors.push({ path: `${at}.version`, message: `version ${route.version} runs no task, so the requests this route sends it fail; give it a count or remove the route` });
+      }
+      if (route.service !== undefined) {
+        // The target's proxy authorizes the original caller: each caller needs an intention to it too.
+        if (!routeToService(route.service, byName.get(route.service), at, errors)) return;
+        for (const edge of plan.traffic.edges.filter((e) => e.destination === service.name)) {
+          if (intentionFor(plan.intentions, edge.source, route.service)?.action !== "allow")
+            errors.push({
+              path: `${at}.service`,
+              message: `${edge.source} calls ${service.name} (${edge.path}), and this route sends some of those requests to ${route.service}, whose intentions deny ${edge.source}: add an intention allowing ${edge.source} -> ${route.service}, or route elsewhere`,
+            });
+        }
+      }
+    });
+  }
+}
+
+/** Whether a route's other service exists and takes requests; each problem reported. */
+function routeToService(name: string, target: ServicePlan | undefined, at: string, errors: RuleResult["errors"]): boolean {
+  const problem =
+    target === undefined
+      ? `no service ${name} in services; name one of them`
+      : target.protocol === "tcp"
+        ? `${name} speaks tcp, and Consul routes requests only to a service with an L7 protocol; set services.${name}.protocol to http, http2 or grpc if it speaks one`
+        : target.count === 0
+          ? `${name} runs no task, so the requests this route sends it fail; give it a count or remove the route`
+          : undefined;
+  if (problem !== undefined) errors.push({ path: `${at}.service`, message: problem });
+  return problem === undefined;
 }
 
 /**

@@ -155,6 +155,51 @@ const architecture = z
   .enum(["agent", "dataplane"])
   .describe('"agent": a Consul client agent and Envoy in every task (the original); "dataplane": consul-ecs and consul-dataplane, no agent (IAM login)');
 
+const headerMatchSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Header name"),
+    present: z.literal(true).optional().describe("Matches when the header is present, whatever its value"),
+    exact: z.string().min(1).optional().describe("Matches this value exactly"),
+    prefix: z.string().min(1).optional().describe("Matches values starting with this"),
+    suffix: z.string().min(1).optional().describe("Matches values ending with this"),
+    regex: z.string().min(1).optional().describe("Matches values matching this regular expression (Envoy RE2)"),
+    invert: z.boolean().default(false).describe("Matches when the test above does not"),
+  })
+  .refine((h) => [h.present, h.exact, h.prefix, h.suffix, h.regex].filter((v) => v !== undefined).length === 1, {
+    message: "set exactly one of present, exact, prefix, suffix or regex",
+  })
+  .describe("A request header test (Consul IntentionHTTPHeaderPermission)");
+
+/**
+ * A version's name: its Consul subset name (service-resolver Subsets, which must be DNS labels) and the
+ * `version` in its instances' service meta; it also ends its ECS service's name (<cluster>-<service>-<version>).
+ */
+export const VERSION_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const versionName = z.string().max(20, "must be at most 20 characters").regex(VERSION_NAME, "must be lowercase letters, digits and '-', not starting or ending with '-'");
+
+const serviceVersionSchema = z
+  .strictObject({
+    image: z.string().min(1).optional().describe("This version's container image, pinned by tag or digest; omitted: the service's image"),
+    count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks of this version"),
+  })
+  .describe("One version of the service: its own ECS service and task definition, registered under the service's Consul name with meta version = its name");
+
+const routeSchema = z
+  .strictObject({
+    pathExact: z.string().regex(/^\//, "must start with /").optional().describe("Matches this path exactly"),
+    pathPrefix: z.string().regex(/^\//, "must start with /").optional().describe("Matches paths starting with this"),
+    headers: z.array(headerMatchSchema).default([]).describe("Header tests, all of which must match"),
+    methods: z.array(z.enum(HTTP_METHODS)).min(1).optional().describe("HTTP methods it matches; omitted: every method"),
+    version: versionName.optional().describe("The version of this service that serves the requests it matches (its service-resolver subset)"),
+    service: serviceName.optional().describe("Another service that serves the requests it matches, instead of this one"),
+  })
+  .refine((r) => !(r.pathExact !== undefined && r.pathPrefix !== undefined), { message: "set at most one of pathExact or pathPrefix" })
+  .refine((r) => (r.version === undefined) !== (r.service === undefined), { message: "set exactly one of version (of this service) or service (another one)" })
+  .refine((r) => r.pathExact !== undefined || r.pathPrefix !== undefined || r.headers.length > 0 || r.methods !== undefined, {
+    message: "matches every request: give a path, headers or methods (every other request goes to the split or the default version)",
+  })
+  .describe("A route of this service's service-router: requests it matches go to a version or another service; the first matching route decides");
+
 const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
   imageCredentialsSecretArn: secretsManagerArn
@@ -186,7 +231,7 @@ const serviceSchema = z.strictObject({
     .describe(
       "Dataplane tasks: seconds the app keeps serving after the task is told to stop, while Consul already sends callers elsewhere. Omitted: 10 when entryPoint is given, else 0. The whole stop sequence must fit ECS's 120 s stop timeout",
     ),
-  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks"),
+  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks (a service with versions: each version's count instead)"),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpuArchitecture: z
     .enum(["X86_64", "ARM64"])
@@ -211,22 +256,20 @@ const serviceSchema = z.strictObject({
   readonlyRootFilesystem: z.boolean().default(true).describe("Set false only when the app image must write to /"),
   enableExecuteCommand: z.boolean().default(false).describe("Allow ECS Exec into this service's tasks (audited, replaces SSH); needs readonlyRootFilesystem: false on the app"),
   assignPublicIp: z.boolean().default(false).describe("Fargate only: run the tasks in the public subnets with a public IP (an explicit opening; a warning)"),
+  versions: z
+    .record(versionName, serviceVersionSchema)
+    .default({})
+    .describe(
+      "Versions of the service running at once (a canary): each its own ECS service under this Consul name, told apart by its version meta; every other field is the service's. The first by name is the default version and keeps the service's ECS service (<cluster>-<service>), so versions added to a running service roll it in place; the others are <cluster>-<service>-<version>. Empty: one ECS service, as without versions",
+    ),
+  split: z
+    .record(versionName, z.number().int().min(0).max(100))
+    .optional()
+    .describe(
+      "Percent of the requests (not matched by a route) each version gets (service-splitter); they add up to 100. Omitted: every request goes to the default version (the first by name)",
+    ),
+  routes: z.array(routeSchema).default([]).describe("Requests sent to a version or another service by path, header or method (service-router), before the split"),
 });
-
-const headerMatchSchema = z
-  .strictObject({
-    name: z.string().min(1).describe("Header name"),
-    present: z.literal(true).optional().describe("Matches when the header is present, whatever its value"),
-    exact: z.string().min(1).optional().describe("Matches this value exactly"),
-    prefix: z.string().min(1).optional().describe("Matches values starting with this"),
-    suffix: z.string().min(1).optional().describe("Matches values ending with this"),
-    regex: z.string().min(1).optional().describe("Matches values matching this regular expression (Envoy RE2)"),
-    invert: z.boolean().default(false).describe("Matches when the test above does not"),
-  })
-  .refine((h) => [h.present, h.exact, h.prefix, h.suffix, h.regex].filter((v) => v !== undefined).length === 1, {
-    message: "set exactly one of present, exact, prefix, suffix or regex",
-  })
-  .describe("A request header test (Consul IntentionHTTPHeaderPermission)");
 
 const permissionSchema = z
   .strictObject({
@@ -427,3 +470,4 @@ export type PermissionSpec = z.output<typeof permissionSchema>;
 export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;
+export type RouteSpec = z.output<typeof routeSchema>;

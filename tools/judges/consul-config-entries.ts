@@ -71,6 +71,10 @@ function checkValue(field: EntryField, value: unknown, path: string, out: string
       if (typeof value !== "number" || !Number.isInteger(value)) wrong("an integer");
       else if (field.min !== undefined && value < field.min) wrong(`an integer of at least ${field.min}`);
       return;
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value)) wrong("a number");
+      else if ((field.min !== undefined && value < field.min) || (field.max !== undefined && value > field.max)) out.push(`${path}: ${value} is outside ${field.min}-${field.max}`);
+      return;
     case "bool":
       if (typeof value !== "boolean") wrong("true or false");
       return;
@@ -97,6 +101,10 @@ function checkValue(field: EntryField, value: unknown, path: string, out: string
     case "blockList":
       if (!Array.isArray(value) || !value.every(isObject)) wrong("a list of objects");
       else value.forEach((item, i) => judgeTable(field.keys, item, `${path}[${i}]`, out));
+      return;
+    case "blockMap":
+      if (!isObject(value) || !Object.values(value).every(isObject)) wrong("a map of objects");
+      else for (const key of Object.keys(value).sort()) judgeTable(field.keys, value[key] as Record<string, unknown>, `${path}.${key}`, out);
       return;
   }
 }
@@ -136,8 +144,25 @@ function validate(kind: string, entry: Readonly<Record<string, unknown>>): strin
       if (destination?.PrefixRewrite && !(http?.PathExact || http?.PathPrefix)) out.push(`Routes[${i}].Destination.PrefixRewrite: needs PathExact or PathPrefix in the match`);
     });
   }
+  if (kind === "service-splitter") {
+    // Validate: the weights add up to 100 (to within 0.01, as Consul compares float32 sums).
+    const splits = list(entry.Splits);
+    if (splits.length === 0) out.push("Splits: Consul requires at least one split");
+    const sum = splits.reduce((total, s) => total + (typeof s.Weight === "number" ? s.Weight : 0), 0);
+    if (splits.length > 0 && Math.abs(sum - 100) > 0.01) out.push(`Splits: the weights add up to ${sum}; Consul requires 100`);
+  }
+  if (kind === "service-resolver") {
+    const subsets = obj(entry.Subsets) ?? {};
+    for (const name of Object.keys(subsets).sort())
+      if (!SUBSET_NAME.test(name)) out.push(`Subsets.${name}: a subset name must be a DNS label (lowercase letters, digits and '-'); Consul uses it in SNI names`);
+    if (typeof entry.DefaultSubset === "string" && entry.DefaultSubset !== "" && !(entry.DefaultSubset in subsets))
+      out.push(`DefaultSubset: ${JSON.stringify(entry.DefaultSubset)} is not one of the Subsets`);
+  }
   return out;
 }
+
+/** Consul's validateServiceSubset (config_entry_discoverychain.go: "valid DNS subdomain elements" for SNI names): a DNS label. */
+const SUBSET_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;

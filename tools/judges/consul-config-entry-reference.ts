@@ -18,10 +18,17 @@
 //     BalanceInboundConnections, RateLimits (Enterprise), UpstreamConfig.*.Peer,
 //     BalanceOutboundConnections, PassiveHealthCheck.MaxEjectionPercent/BaseEjectionTime, and
 //     service-router Match.HTTP.CaseInsensitive.
+//   - api/config_entry_discoverychain.go (the version with Partition, PrioritizeByLocality and
+//     LoadBalancer; found by its text, commit not recorded): ServiceSplitterConfigEntry, ServiceSplit
+//     (Weight float32, Service, ServiceSubset, the header modifiers), ServiceResolverConfigEntry
+//     (DefaultSubset, Subsets map of ServiceResolverSubset{Filter, OnlyPassing}, Redirect, Failover
+//     map, ConnectTimeout, RequestTimeout, PrioritizeByLocality, LoadBalancer with RingHashConfig,
+//     LeastRequestConfig and HashPolicies), and the service-resolver and service-splitter reference
+//     pages (subset filters on Service.Meta; the splits' weights add up to 100; DefaultSubset names a subset).
 // Not covered: fields newer than these sources that no source read here shows (service-defaults
 // MutualTLSMode, EnvoyExtensions; intentions JWT; header Contains/IgnoreCase): the judge reports
 // them as unknown, which errs toward refusing what this project does not write anyway. Kinds
-// this project does not write (service-resolver, service-splitter, ...) have no table.
+// this project does not write (ingress-gateway, exported-services, ...) have no table.
 // Consul decodes config entries with mapstructure's weak typing (api.DecodeConfigEntry), so "5"
 // would pass as 5 there; the judge is strict, as the agent-config judge is.
 
@@ -31,13 +38,16 @@ export const CONFIG_ENTRY_REFERENCE_VERSION = "2.0.1";
 export type EntryValue =
   | { readonly type: "string"; readonly oneOf?: readonly string[] }
   | { readonly type: "int"; readonly min?: number }
+  | { readonly type: "number"; readonly min?: number; readonly max?: number }
   | { readonly type: "bool" }
   | { readonly type: "duration" }
   | { readonly type: "stringList"; readonly oneOf?: readonly string[] }
   | { readonly type: "intList"; readonly min?: number; readonly max?: number }
   | { readonly type: "stringMap" }
   | { readonly type: "block"; readonly keys: EntryTable }
-  | { readonly type: "blockList"; readonly keys: EntryTable };
+  | { readonly type: "blockList"; readonly keys: EntryTable }
+  /** A map of names to objects (service-resolver Subsets, Failover). */
+  | { readonly type: "blockMap"; readonly keys: EntryTable };
 
 export type EntryField = EntryValue & {
   /** Consul Enterprise only: CE refuses it. */
@@ -60,6 +70,7 @@ const strMap: EntryField = { type: "stringMap" };
 const oneOf = (values: readonly string[]): EntryField => ({ type: "string", oneOf: values });
 const block = (keys: EntryTable): EntryField => ({ type: "block", keys });
 const blocks = (keys: EntryTable): EntryField => ({ type: "blockList", keys });
+const blockMap = (keys: EntryTable): EntryField => ({ type: "blockMap", keys });
 const enterprise = (field: EntryField): EntryField => ({ ...field, enterprise: true });
 const required = (field: EntryField): EntryField => ({ ...field, required: true });
 const readOnly = (field: EntryField): EntryField => ({ ...field, readOnly: true });
@@ -116,6 +127,16 @@ const UPSTREAM_CONFIG: EntryTable = {
 const HEADER_MATCH: EntryTable = { Name: required(str), Present: bool, Exact: str, Prefix: str, Suffix: str, Regex: str, Invert: bool };
 
 const HEADER_MODIFIERS: EntryTable = { Add: strMap, Set: strMap, Remove: strList };
+
+/** ServiceResolverFailoverTarget, and the service a redirect names (Redirect adds SamenessGroup). */
+const RESOLVER_TARGET: EntryTable = {
+  Service: str,
+  ServiceSubset: str,
+  Namespace: enterprise(str),
+  Partition: enterprise(str),
+  Datacenter: str,
+  Peer: str,
+};
 
 /** The fields of each config entry kind this project writes. */
 export const CONFIG_ENTRY_KINDS: Readonly<Record<string, EntryTable>> = {
@@ -182,6 +203,48 @@ export const CONFIG_ENTRY_KINDS: Readonly<Record<string, EntryTable>> = {
         RetryOnStatusCodes: { type: "intList", min: 100, max: 599 },
         RequestHeaders: block(HEADER_MODIFIERS),
         ResponseHeaders: block(HEADER_MODIFIERS),
+      }),
+    }),
+  },
+  "service-splitter": {
+    ...ENTRY_COMMON,
+    Splits: blocks({
+      Weight: required({ type: "number", min: 0, max: 100 }),
+      Service: str,
+      ServiceSubset: str,
+      Namespace: enterprise(str),
+      Partition: enterprise(str),
+      RequestHeaders: block(HEADER_MODIFIERS),
+      ResponseHeaders: block(HEADER_MODIFIERS),
+    }),
+  },
+  "service-resolver": {
+    ...ENTRY_COMMON,
+    DefaultSubset: str,
+    Subsets: blockMap({ Filter: str, OnlyPassing: bool }),
+    Redirect: block({ ...RESOLVER_TARGET, SamenessGroup: enterprise(str) }),
+    Failover: blockMap({
+      Service: str,
+      ServiceSubset: str,
+      Namespace: enterprise(str),
+      Datacenters: strList,
+      Targets: blocks(RESOLVER_TARGET),
+      Policy: block({ Mode: oneOf(["", "sequential", "order-by-locality"]), Regions: strList }),
+      SamenessGroup: enterprise(str),
+    }),
+    ConnectTimeout: dur,
+    RequestTimeout: dur,
+    PrioritizeByLocality: block({ Mode: oneOf(["", "none", "failover"]) }),
+    LoadBalancer: block({
+      Policy: oneOf(["", "random", "round_robin", "least_request", "ring_hash", "maglev"]),
+      RingHashConfig: block({ MinimumRingSize: uint, MaximumRingSize: uint }),
+      LeastRequestConfig: block({ ChoiceCount: uint }),
+      HashPolicies: blocks({
+        Field: oneOf(["header", "cookie", "query_parameter"]),
+        FieldValue: str,
+        CookieConfig: block({ Session: bool, TTL: dur, Path: str }),
+        SourceIP: bool,
+        Terminal: bool,
       }),
     }),
   },

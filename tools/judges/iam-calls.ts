@@ -11,6 +11,7 @@
 //   - implicit: what AWS calls as the caller when it serves a call (a KMS grant for attaching an
 //     encrypted volume, a KMS decrypt for reading an encrypted secret), with their sources.
 import { DISCOVER_SOURCE } from "../../lib/plan/aws-apis";
+import { ecsServiceNamesOf, ecsServicesOf } from "../../lib/plan/names";
 import type { MeshPlan, TaskPlan } from "../../lib/plan/types";
 import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
 import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type StubCall, userDataRun } from "./run-script";
@@ -414,7 +415,8 @@ interface ContainerDefinition {
  */
 export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
   const tasksByFamily = new Map<string, TaskPlan>([
-    ...plan.services.map((s): [string, TaskPlan] => [plan.names.services.get(s.name)!.ecsService, s.task]),
+    // One task family per ECS service: per version of a service with versions.
+    ...plan.services.flatMap(ecsServicesOf).map((s): [string, TaskPlan] => [ecsServiceNamesOf(plan.names, s).ecsService, s.task]),
     ...(plan.tlsEdge ? [[plan.tlsEdge.serviceName, plan.tlsEdge.task] as [string, TaskPlan]] : []),
   ]);
   const out: AwsCall[] = [];
