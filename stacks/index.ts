@@ -22,7 +22,8 @@ export interface StackOptions {
 /** Every stack a spec asks for, composed in one app (stack names are the ones `cdktf deploy` takes). */
 export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {}): MeshStacks {
   const mesh = new MeshStack(app, "mesh", plan, options.backend);
-  const intentions = new IntentionsStack(app, "intentions", plan, mesh, options.backend);
+  const intentions = new IntentionsStack(app, "intentions", plan, options.backend);
+  // Deployed after the mesh, whose parameters and secrets it reads by name (no cross-stack reference).
   intentions.addDependency(mesh);
   const edge = plan.tlsEdge;
   if (!edge) return { mesh, intentions };

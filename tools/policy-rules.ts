@@ -722,11 +722,6 @@ export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readon
     "aws_secretsmanager_secret_version.consul_secrets_server_<n>_cert_value",
     "aws_secretsmanager_secret_version.consul_secrets_server_<n>_key_value",
   ].map((address) => ({ stack: "mesh", address, until: "each server makes its key and certificate, signed with that CA" })),
-  ...["data.aws_secretsmanager_secret_version.consul_ca", "data.aws_secretsmanager_secret_version.management_token"].map((address) => ({
-    stack: "intentions",
-    address,
-    until: "the intentions stack reads the token and CA ephemerally",
-  })),
   ...[
     "tls_private_key.certificate_ca_key",
     "tls_self_signed_cert.certificate_ca_certificate",

@@ -67,6 +67,8 @@ export class ConsulSecrets extends Construct {
   public readonly serviceTokens: ReadonlyMap<string, ServiceTokenSecret>;
   /** The SSM path the servers list the service token parameters under. */
   public readonly serviceTokenPath: string;
+  /** Parameters naming the management token and CA certificate secrets, which the intentions stack reads by name. */
+  public readonly intentionsParameters: { readonly managementToken: SsmParameter; readonly caCert: SsmParameter };
   private readonly kmsKeyArn: string;
   private readonly secretVersions = new Map<SecretsmanagerSecret, SecretsmanagerSecretVersion>();
 
@@ -121,6 +123,19 @@ export class ConsulSecrets extends Construct {
     const management = tokenIds(this.ephemeralPassword("management_token_password"));
     this.managementToken = this.writeOnlySecret("management_token", names.managementToken, "Consul ACL management token (full access)", management.secretId);
     this.agentToken = this.token("agent_token", names.agentToken, "Consul ACL token of the client agents in tasks");
+
+    const handOff = (id: string, name: string, secret: SecretRef, what: string) =>
+      new SsmParameter(this, id, {
+        name,
+        description: `The secret of ${what}, for the intentions stack (an ARN, no secret)`,
+        type: "String",
+        tier: "Standard",
+        value: secret.secret.arn,
+      });
+    this.intentionsParameters = {
+      managementToken: handOff("intentions_management_token_parameter", names.intentionsParameters.managementToken, this.managementToken, "Consul's management token"),
+      caCert: handOff("intentions_ca_cert_parameter", names.intentionsParameters.caCert, this.caCert, "Consul's CA certificate"),
+    };
 
     this.serviceTokenPath = names.serviceTokenPath;
     this.serviceTokens = new Map(
