@@ -26,11 +26,13 @@ function main(): number {
   const app = new App();
   try {
     const { plan, source, warnings } = loadSpec(process.env, app.node.tryGetContext("meshSpec"));
-    // stdout: cdktf-cli shows it once and unlabelled (its stderr label is "[ERROR]").
-    if (warnings.length > 0) console.log(formatSpecIssues(source, [], warnings));
     // The constructs (and the AWS provider's classes) load only for a valid spec: a bad one fails fast.
-    const { createStacks, stateBackendFrom } = require("./stacks") as typeof import("./stacks");
-    createStacks(app, plan, { backend: stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), plan) });
+    const { createStacks, stateBackendFrom, stateBackendWarnings } = require("./stacks") as typeof import("./stacks");
+    const backend = stateBackendFrom(process.env, app.node.tryGetContext("stateBackend"), plan);
+    const allWarnings = [...warnings, ...stateBackendWarnings(backend)];
+    // stdout: cdktf-cli shows it once and unlabelled (its stderr label is "[ERROR]").
+    if (allWarnings.length > 0) console.log(formatSpecIssues(source, [], allWarnings));
+    createStacks(app, plan, { backend });
     // Stacks the spec no longer asks for must not linger beside the new ones.
     removeSynthOutput(app.outdir);
     fs.mkdirSync(path.join(app.outdir, "stacks"), { recursive: true });

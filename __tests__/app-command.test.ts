@@ -23,12 +23,14 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
 
 /** cdktf.json's app command, run as cdktf synth runs it: through a shell, from the project. */
-function synth(): { status: number | null; stdout: string; stderr: string; outdir: string } {
+function synth(extraEnv: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string; outdir: string } {
   const app = (JSON.parse(fs.readFileSync(path.join(project, "cdktf.json"), "utf8")) as { app: string }).app;
   const outdir = path.join(project, `out-${outdirs++}`);
   const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir };
   delete env.MESH_SPEC;
   delete env.MESH_DEBUG;
+  for (const name of Object.keys(env)) if (name.startsWith("MESH_STATE_")) delete env[name];
+  Object.assign(env, extraEnv);
   const result = spawnSync(app, { shell: true, cwd: project, env, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, outdir };
 }
@@ -98,6 +100,21 @@ describe("the app command of cdktf.json", () => {
     expect(meshJson(result.outdir)).toContain("EDITED-IN-TEST");
     fs.writeFileSync(template, source);
   }, 60_000);
+});
+
+describe("the state backend at synth", () => {
+  it("warns once, with the spec's warnings on stdout, that local state holds the mesh's keys, naming the S3 settings; not with MESH_STATE_BUCKET", () => {
+    const local = synth();
+    expect(local.status, local.stderr).toBe(0);
+    expect(local.stdout.match(/Terraform state is local/g)).toHaveLength(1);
+    const [, listed] = /^Warnings for mesh spec .*:\n((?: {2}- .*\n?)+)/m.exec(local.stdout) ?? [];
+    expect(listed).toMatch(/^ {2}- \(state backend\): Terraform state is local .*MESH_STATE_BUCKET .*MESH_STATE_REGION, MESH_STATE_KEY_PREFIX, MESH_STATE_KMS_KEY_ID/m);
+    expect(local.stderr).not.toMatch(/state is local/);
+    const s3 = synth({ MESH_STATE_BUCKET: "mesh-state" });
+    expect(s3.status, s3.stderr).toBe(0);
+    expect(s3.stdout + s3.stderr).not.toMatch(/state is local|state backend/);
+    expect(JSON.parse(meshJson(s3.outdir)).terraform.backend.s3).toMatchObject({ bucket: "mesh-state", encrypt: true, use_lockfile: true });
+  }, 180_000);
 });
 
 describe("CDKTF's per-token stack traces (lib/token-stack-traces.ts)", () => {

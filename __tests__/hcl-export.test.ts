@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "@cdktf/hcl2json";
-import { App } from "cdktf";
+import { App, Fn, TerraformStack } from "cdktf";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/pipeline";
@@ -13,6 +13,9 @@ import { meshSpecSchema } from "../lib/spec/schema";
 import { buildPlan } from "../lib/plan/build";
 import type { MeshPlan } from "../lib/plan/types";
 import { createStacks } from "../stacks";
+import { EphemeralResource } from "../lib/constructs/ephemeral";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hcl-export-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,7 +26,7 @@ interface Synthesized {
 }
 
 /** The stacks of a spec, synthesized as `cdktf synth` (hcl false) or `cdktf synth --hcl` (hcl true) does. */
-function synthesize(spec: MeshPlan, hcl: boolean, label: string): Synthesized {
+function synthesize(spec: MeshPlan | ((app: App) => TerraformStack[]), hcl: boolean, label: string): Synthesized {
   const outdir = path.join(tmp, `${label}-${hcl ? "hcl" : "json"}`);
   const saved = process.env.SYNTH_HCL_OUTPUT;
   // Each stack reads SYNTH_HCL_OUTPUT when it is constructed: set it only around construction.
@@ -33,7 +36,8 @@ function synthesize(spec: MeshPlan, hcl: boolean, label: string): Synthesized {
   let app: App;
   try {
     app = new App({ outdir, hclOutput: hcl, skipValidation: false });
-    stackNames = Object.values(createStacks(app, spec)).map((stack) => stack.node.id);
+    const stacks = typeof spec === "function" ? spec(app) : Object.values(createStacks(app, spec));
+    stackNames = stacks.map((stack) => stack.node.id);
   } finally {
     if (saved === undefined) delete process.env.SYNTH_HCL_OUTPUT;
     else process.env.SYNTH_HCL_OUTPUT = saved;
@@ -56,7 +60,7 @@ function synthesize(spec: MeshPlan, hcl: boolean, label: string): Synthesized {
 /** "resource aws_vpc.network_vpc", "variable aws_region", ... of a JSON configuration. */
 function jsonDeclarations(config: Record<string, any>): string[] {
   const out: string[] = [];
-  for (const kind of ["resource", "data"]) {
+  for (const kind of ["resource", "data", "ephemeral"]) {
     for (const [type, byName] of Object.entries<Record<string, unknown>>(config[kind] ?? {})) {
       for (const name of Object.keys(byName)) out.push(`${kind} ${type}.${name}`);
     }
@@ -70,7 +74,7 @@ function jsonDeclarations(config: Record<string, any>): string[] {
 function hclDeclarations(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split("\n")) {
-    let m = /^(resource|data) "([^"]+)" "([^"]+)" \{$/.exec(line);
+    let m = /^(resource|data|ephemeral) "([^"]+)" "([^"]+)" \{$/.exec(line);
     if (m) {
       out.push(`${m[1]} ${m[2]}.${m[3]}`);
       continue;
@@ -150,6 +154,30 @@ describe.each(specs)("cdktf synth --hcl of the %s spec", (label, spec) => {
       }
       differences(JSON.parse(json.files[stack]!), parsed, stack, problems);
     }
+    expect(problems).toEqual([]);
+  });
+});
+
+// cdktf 0.21 renders no ephemeral block in HCL by itself (the patch adds it): an element and a
+// reference to it through Fn.*, as ConsulSecrets writes them, must come out in both forms alike.
+describe("cdktf synth --hcl of an ephemeral block", () => {
+  const build = (app: App): TerraformStack[] => {
+    const stack = new TerraformStack(app, "ephemeral");
+    new AwsProvider(stack, "aws", { region: "eu-west-1" });
+    const password = new EphemeralResource(stack, "password", { type: "random_password", config: { length: 32, special: false } });
+    new SecretsmanagerSecretVersion(stack, "value", { secretId: "arn", secretStringWo: Fn.base64encode(password.attribute("result")), secretStringWoVersion: 1 });
+    return [stack];
+  };
+  const json = synthesize(build, false, "ephemeral");
+  const hcl = synthesize(build, true, "ephemeral");
+
+  it("declares the block in HCL and equals the JSON attribute by attribute", async () => {
+    const config = JSON.parse(json.files.ephemeral!);
+    expect(jsonDeclarations(config)).toContain("ephemeral random_password.password");
+    expect(config.resource.aws_secretsmanager_secret_version.value.secret_string_wo).toBe("${base64encode(ephemeral.random_password.password.result)}");
+    expect(hclDeclarations(hcl.files.ephemeral!)).toEqual(jsonDeclarations(config));
+    const problems: string[] = [];
+    differences(config, await parse("ephemeral/cdk.tf", hcl.files.ephemeral!), "ephemeral", problems);
     expect(problems).toEqual([]);
   });
 });

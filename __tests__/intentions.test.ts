@@ -33,22 +33,33 @@ describe("intentions as code", () => {
     expect(plan.intentions.get("http-client")!.map((s) => `${s.name}:${s.action}`)).toEqual(["*:deny", "http-server:allow"]);
   });
 
-  it("reaches Consul over HTTPS with the management token and CA read from Secrets Manager", () => {
-    const { intentions } = synthAll(DEFAULT_SPEC);
+  it("reaches Consul over HTTPS with the management token and CA read ephemerally, from the secrets the mesh's parameters name", () => {
+    const { mesh, intentions } = synthAll(DEFAULT_SPEC);
     expect(intentions.provider.consul[0]).toEqual({
       address: "${var.consul_address}",
       scheme: "https",
       datacenter: "aws",
-      ca_pem: "${data.aws_secretsmanager_secret_version.consul_ca.secret_string}",
-      token: "${data.aws_secretsmanager_secret_version.management_token.secret_string}",
+      ca_pem: "${ephemeral.aws_secretsmanager_secret_version.consul_ca.secret_string}",
+      token: "${ephemeral.aws_secretsmanager_secret_version.management_token.secret_string}",
     });
     expect(intentions.variable.consul_address.default).toBe("127.0.0.1:8501");
-    expect(intentions.data.aws_secretsmanager_secret_version.management_token.secret_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-mesh\.outputs\./);
+    // Each secret by the parameter the mesh writes its ARN to, found by name: the two stacks agree on the names.
+    for (const [read, parameter, secret] of [
+      ["management_token", "intentions_management_token_parameter", "management_token"],
+      ["consul_ca", "intentions_ca_cert_parameter", "ca_cert"],
+    ] as const) {
+      expect(intentions.ephemeral.aws_secretsmanager_secret_version[read].secret_id).toBe(`\${data.aws_ssm_parameter.${read}_secret_arn.value}`);
+      const written = mesh.resource.aws_ssm_parameter[`consul_secrets_${parameter}`];
+      expect(written).toMatchObject({ type: "String", value: `\${aws_secretsmanager_secret.consul_secrets_${secret}.arn}` });
+      expect(intentions.data.aws_ssm_parameter[`${read}_secret_arn`].name).toBe(written.name);
+    }
+    // Nothing of the mesh's state: no remote state, no secret read by a data source.
+    expect(Object.keys(intentions.data).sort()).toEqual(["aws_ssm_parameter"]);
   });
 
   it("keeps state paths relative, so the JSON is the same in every clone", () => {
     const { mesh, intentions } = synthAll(DEFAULT_SPEC);
     expect(mesh.terraform.backend).toEqual({ local: { path: "../../../terraform.mesh.tfstate" } });
-    expect(intentions.data.terraform_remote_state["cross-stack-reference-input-mesh"].config).toEqual({ path: "../../../terraform.mesh.tfstate" });
+    expect(intentions.terraform.backend).toEqual({ local: { path: "../../../terraform.intentions.tfstate" } });
   });
 });

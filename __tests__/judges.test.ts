@@ -277,6 +277,7 @@ describe("terraformTemplateProblems", () => {
   const doc = (value: unknown): Record<string, any> => ({
     variable: { aws_region: { type: "string" } },
     data: { aws_partition: { partition: {} } },
+    ephemeral: { random_password: { gossip: { length: 32 } } },
     locals: { prefix: "x" },
     resource: {
       aws_instance: { host: { user_data: value, count: 2 } },
@@ -287,6 +288,7 @@ describe("terraformTemplateProblems", () => {
   it("accepts references that exist, escaped sequences and built-ins", async () => {
     const ok =
       "${var.aws_region} ${data.aws_partition.partition.partition} ${aws_ecs_cluster.main.name} ${local.prefix}-${terraform.workspace} " +
+      "${base64encode(ephemeral.random_password.gossip.result)} " +
       '${count.index} ${jsonencode({ a = "}" })} ${[for s in aws_ecs_cluster.main[*].name : upper(s)]} $${HOME} %%{literal}';
     expect(await terraformTemplateProblems(doc(ok))).toEqual([]);
     expect(await terraformTemplateProblems({ resource: { a: { b: { "//": { note: "${ignored" } } } } })).toEqual([]);
@@ -304,13 +306,16 @@ describe("terraformTemplateProblems", () => {
     ]);
   });
 
-  it("reports a reference to a missing resource, variable, local or data source", async () => {
-    const problems = await terraformTemplateProblems(doc("${aws_ecs_cluster.gone.name} ${var.nope} ${local.nope} ${data.aws_partition.other.partition} ${each.key} ${path.nope}"));
+  it("reports a reference to a missing resource, variable, local, data source or ephemeral resource", async () => {
+    const problems = await terraformTemplateProblems(
+      doc("${aws_ecs_cluster.gone.name} ${var.nope} ${local.nope} ${data.aws_partition.other.partition} ${ephemeral.random_password.other.result} ${each.key} ${path.nope}"),
+    );
     expect(problems.map((p) => p.replace(/^.*? at offset \d+: /, ""))).toEqual([
       "aws_ecs_cluster.gone.name: no resource aws_ecs_cluster.gone in this stack",
       'var.nope: no variable "nope" in this stack',
       'local.nope: no local "nope" in this stack',
       "data.aws_partition.other.partition: no data source aws_partition.other in this stack",
+      "ephemeral.random_password.other.result: no ephemeral resource random_password.other in this stack",
       "each.key: used outside a block with for_each",
       "path.nope: path.nope is not defined",
     ]);

@@ -1,5 +1,7 @@
 // How the secure-by-default mesh hands out its keys and tokens: by reference, to exactly the
 // containers and roles that need them.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { synthAllStacks } from "./support/synth";
 
@@ -13,8 +15,8 @@ const policiesOf = (role: string) =>
     .map((p: any) => JSON.parse(p.policy));
 
 describe("secrets of the mesh", () => {
-  it("generates the gossip key, CA, server certificate and tokens in Terraform", () => {
-    expect(mesh.resource.random_bytes.consul_secrets_gossip_key_bytes.length).toBe(32);
+  it("generates the CA and server certificate in Terraform, and no random value in state", () => {
+    expect(Object.keys(mesh.resource).filter((type) => type.startsWith("random_"))).toEqual([]);
     const request = mesh.resource.tls_cert_request.consul_secrets_server_1_cert_request;
     expect(request.dns_names).toEqual(["server.aws.consul", "localhost"]);
     expect(request.ip_addresses).toEqual(["127.0.0.1", "10.0.101.100"]);
@@ -31,6 +33,55 @@ describe("secrets of the mesh", () => {
     ]);
     // On the mesh's own KMS key (CKV_AWS_149).
     for (const secret of Object.values(mesh.resource.aws_secretsmanager_secret) as any[]) expect(secret.kms_key_id).toBe("${aws_kms_key.kms_key_key.arn}");
+  });
+
+  /**
+   * Each write-only value as real Terraform evaluates it, with a stand-in for every ephemeral
+   * random_password (an ephemeral value is opened only at plan or apply, with its provider).
+   */
+  function evaluateWriteOnly(names: readonly string[], standIn: string): Record<string, string> {
+    const versions = mesh.resource.aws_secretsmanager_secret_version;
+    const expressions = names.map((name) => {
+      const version = versions[`consul_secrets_${name}_value`];
+      expect(version.secret_string, name).toBeUndefined();
+      expect(version.secret_string_wo_version, name).toBe(1);
+      return version.secret_string_wo.slice(2, -1).replace(/ephemeral\.random_password\.[A-Za-z0-9_-]+\.result/g, JSON.stringify(standIn));
+    });
+    const run = spawnSync("terraform", ["console"], { input: `jsonencode([${expressions.join(", ")}])\n`, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    expect(run.status, run.stderr).toBe(0);
+    const values = JSON.parse(JSON.parse(run.stdout.trim())) as string[];
+    return Object.fromEntries(names.map((name, i) => [name, values[i]!]));
+  }
+  /** Whether the servers' and acl-sync's own check (templates/consul/uuid-pattern.partial.hbs, bash ERE) accepts `value`. */
+  const isConsulUuid = (value: string) =>
+    spawnSync("bash", ["-c", `${fs.readFileSync("templates/consul/uuid-pattern.partial.hbs", "utf8")}\n[[ "$1" =~ $UUID ]]`, "_", value]).status === 0;
+
+  it("makes the gossip key and every token from ephemeral values, in the shapes the servers accept", () => {
+    const tokens = ["agent_token", "service_token_http-client", "service_token_http-server"];
+    const values = evaluateWriteOnly(["gossip_key", "management_token", ...tokens], "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z");
+    // The user data's own check of the gossip key, run as it is written there.
+    const check = fs
+      .readFileSync("templates/user-data/consul-server.sh.hbs", "utf8")
+      .split("\n")
+      .find((line) => line.startsWith('[[ "$gossip_key" =~'))!;
+    expect(spawnSync("bash", ["-c", `fail() { exit 1; }\ngossip_key="$1"\n${check}`, "_", values.gossip_key!]).status).toBe(0);
+    expect(spawnSync("bash", ["-c", `fail() { exit 1; }\ngossip_key="$1"\n${check}`, "_", "not-a-key"]).status).toBe(1);
+    expect(isConsulUuid(values.management_token!)).toBe(true);
+    expect(isConsulUuid("0895ec67-a509-cc13-b738-9cdd5871efa")).toBe(false);
+    for (const token of tokens) {
+      const { AccessorID, SecretID } = JSON.parse(values[token]!);
+      expect([isConsulUuid(AccessorID), isConsulUuid(SecretID)], token).toEqual([true, true]);
+      expect(AccessorID).not.toBe(SecretID);
+    }
+    // The management token is a SecretID made as the other tokens' are: the same stand-in gives the same value.
+    expect(JSON.parse(values.agent_token!).SecretID).toBe(values.management_token);
+    expect(Object.keys(mesh.ephemeral.random_password).sort()).toEqual([
+      "consul_secrets_agent_token_password",
+      "consul_secrets_gossip_key_password",
+      "consul_secrets_management_token_password",
+      "consul_secrets_service_token_http-client_password",
+      "consul_secrets_service_token_http-server_password",
+    ]);
   });
 
   it("gives each task its own service token and the shared agent secrets, by reference", () => {
@@ -68,7 +119,7 @@ describe("secrets of the mesh", () => {
   });
 
   it("puts no secret value in user data, environment or outputs", () => {
-    const secretValue = /(random_bytes|random_uuid|tls_private_key|tls_locally_signed_cert|secret_string)/;
+    const secretValue = /(random_bytes|random_uuid|random_password|ephemeral\.|tls_private_key|tls_locally_signed_cert|secret_string)/;
     for (const instance of Object.values(mesh.resource.aws_instance) as any[]) expect(JSON.stringify(instance)).not.toMatch(secretValue);
     for (const [name, script] of Object.entries(mesh.locals)) expect(script, name).not.toMatch(secretValue);
     for (const td of Object.values(mesh.resource.aws_ecs_task_definition) as any[]) {

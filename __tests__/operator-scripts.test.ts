@@ -99,7 +99,7 @@ describe("tools/ensure-tools.sh", () => {
   const terraform = (version: string) => `echo "Terraform v${version}"; echo "on linux_amd64"`;
   const debianTools = { shellcheck: "exit 0", jq: "exit 0", unzip: "exit 0", sha256sum: "exit 0", ip: "exit 0", unshare: "exit 0" };
 
-  it("passes when the Debian tools and terraform >= 1.10 are there", () => {
+  it("passes when the Debian tools and terraform >= 1.11 are there", () => {
     expect(run([], { ...debianTools, terraform: terraform("1.11.4"), id: "echo 0" })).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
@@ -116,15 +116,20 @@ describe("tools/ensure-tools.sh", () => {
     }
   });
 
-  it("names terraform when it is missing or older than 1.10", () => {
+  it("names terraform when it is missing or older than 1.11 (write-only arguments)", () => {
     expect(run([], { ...debianTools, id: "echo 0" })).toMatchObject({
       status: 1,
-      stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.10/),
+      stderr: expect.stringMatching(/^ensure-tools: terraform is not installed: install Terraform >= 1.11/),
     });
-    expect(run([], { ...debianTools, terraform: terraform("1.9.8"), id: "echo 0" })).toMatchObject({
-      status: 1,
-      stderr: expect.stringMatching(/^ensure-tools: terraform 1.9 is too old/),
-    });
+    for (const [version, minor] of [
+      ["1.9.8", "1.9"],
+      ["1.10.5", "1.10"],
+    ]) {
+      expect(run([], { ...debianTools, terraform: terraform(version!), id: "echo 0" })).toMatchObject({
+        status: 1,
+        stderr: expect.stringMatching(new RegExp(`^ensure-tools: terraform ${minor!.replace(".", "\\.")} is too old`)),
+      });
+    }
   });
 
   it("prints its usage for --help and refuses an unknown argument with exit 2", () => {

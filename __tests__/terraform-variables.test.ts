@@ -138,3 +138,43 @@ describe("examples/*.tfvars.example", () => {
     expect(result.output).toMatch(/undeclared variable/i);
   });
 });
+
+// Write-only arguments (`*_wo`) need Terraform 1.11; an older Terraform fails on them mid-plan,
+// while required_version makes it refuse at init with the version it needs.
+describe("required_version", () => {
+  const examples = fs.readdirSync("examples").filter((f) => f.endsWith(".yaml"));
+  const stacks = [
+    ...Object.entries(synthAllStacks()).map(([name, json]) => [`built-in default ${name}`, json] as const),
+    ...examples.flatMap((file) =>
+      Object.entries(synthAllStacks(YAML.parse(fs.readFileSync(path.join("examples", file), "utf8")) as never)).map(([name, json]) => [`${file} ${name}`, json] as const),
+    ),
+  ];
+  /** `terraform init` of a root holding only this constraint: whether the installed binary satisfies it. */
+  const initWith = (constraint: string) => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-version-"));
+    dirs.push(root);
+    fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ terraform: { required_version: constraint } }));
+    return spawnSync("terraform", ["init", "-input=false", "-backend=false", "-no-color"], { cwd: root, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  };
+
+  it("is at least 1.11 in every stack with an ephemeral block or a write-only argument, and 1.10 in the others", () => {
+    const floors = stacks.map(([label, json]) => {
+      const writeOnly = "ephemeral" in json || /"[a-z0-9_]+_wo":/.test(JSON.stringify(json.resource ?? {}));
+      const [, minor] = /^>= 1\.(\d+)\.\d+$/.exec(json.terraform.required_version) ?? [];
+      return [label, writeOnly, Number(minor)] as const;
+    });
+    expect(floors.filter(([, writeOnly]) => writeOnly).length).toBeGreaterThan(0);
+    expect(floors.filter(([, writeOnly]) => !writeOnly).length).toBeGreaterThan(0);
+    for (const [label, writeOnly, minor] of floors) expect(minor, label).toBe(writeOnly ? 11 : 10);
+  });
+
+  it("is satisfied by the installed terraform, which refuses a constraint it does not meet", () => {
+    for (const constraint of new Set(stacks.map(([, json]) => json.terraform.required_version as string))) {
+      const init = initWith(constraint);
+      expect(init.status, `${constraint}: ${init.stderr}`).toBe(0);
+    }
+    const future = initWith(">= 99.0.0");
+    expect(future.status).not.toBe(0);
+    expect(future.stderr).toMatch(/Unsupported Terraform Core version/);
+  });
+});

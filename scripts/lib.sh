@@ -38,7 +38,7 @@ require_aws_credentials() {
 
 # Reads a Terraform output of a deployed stack: terraform_output STACK NAME
 terraform_output() {
-  require_command terraform "install Terraform >= 1.10"
+  require_command terraform "install Terraform >= 1.11"
   local dir="cdktf.out/stacks/$1"
   [ -d "$dir" ] || die "stack $1 is not synthesized here: run 'npm run synth' and deploy it first"
   terraform -chdir="$dir" output -raw "$2" 2>/dev/null || die "stack $1 has no output $2: is it deployed?"
@@ -46,7 +46,7 @@ terraform_output() {
 
 # Reads a Terraform output of a deployed stack as JSON: terraform_output_json STACK NAME
 terraform_output_json() {
-  require_command terraform "install Terraform >= 1.10"
+  require_command terraform "install Terraform >= 1.11"
   local dir="cdktf.out/stacks/$1"
   [ -d "$dir" ] || die "stack $1 is not synthesized here: run 'npm run synth' and deploy it first"
   terraform -chdir="$dir" output -json "$2" 2>/dev/null || die "stack $1 has no output $2: is it deployed?"

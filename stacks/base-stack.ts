@@ -15,14 +15,33 @@ export type StateBackend =
     };
 
 /**
- * What every stack of this project shares: Terraform >= 1.10 (variable validation that refers
- * to other variables; S3 lock files), a state backend chosen without code changes, and
- * readable resource addresses.
+ * The Terraform a stack needs: 1.10 for variable validation that refers to other variables and
+ * S3 lock files; 1.11 once it has write-only arguments (`*_wo`), which the ephemeral blocks feed.
+ */
+export const TERRAFORM_VERSIONS = { base: ">= 1.10.0", writeOnly: ">= 1.11.0" } as const;
+
+/**
+ * Whether a Terraform element's configuration (`{ resource: ... }`, `{ ephemeral: ... }`) has an ephemeral
+ * block or a write-only argument that is set (an unset argument is there as undefined). Only plain objects
+ * and arrays are walked: tokens (Lazy, Fn.*) are other objects and refer back into the tree.
+ */
+function needsWriteOnly(config: Record<string, unknown>): boolean {
+  const hasWriteOnly = (value: unknown): boolean => {
+    if (Array.isArray(value)) return value.some(hasWriteOnly);
+    if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+    return Object.entries(value).some(([key, inner]) => (key.endsWith("_wo") && inner !== undefined) || hasWriteOnly(inner));
+  };
+  return "ephemeral" in config || hasWriteOnly(config);
+}
+
+/**
+ * What every stack of this project shares: the Terraform version its configuration needs, a
+ * state backend chosen without code changes, and readable resource addresses.
  */
 export abstract class MeshBaseStack extends TerraformStack {
   constructor(scope: Construct, id: string, backend: StateBackend = { type: "local" }) {
     super(scope, id);
-    this.addOverride("terraform.required_version", ">= 1.10.0");
+    this.addOverride("terraform.required_version", TERRAFORM_VERSIONS.base);
     if (backend.type === "s3") {
       new S3Backend(this, {
         bucket: backend.bucket,
@@ -38,6 +57,13 @@ export abstract class MeshBaseStack extends TerraformStack {
       // CDKTF's default is an absolute path, which would make the JSON differ between clones.
       new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     }
+  }
+
+  /** Raises required_version to what the finished stack uses (cdktf calls this before synthesis). */
+  public override prepareStack(): void {
+    super.prepareStack();
+    const elements = this.node.findAll().filter((c): c is TerraformElement => TerraformElement.isTerraformElement(c));
+    if (elements.some((e) => needsWriteOnly(e.toTerraform()))) this.addOverride("terraform.required_version", TERRAFORM_VERSIONS.writeOnly);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { App } from "cdktf";
+import type { SpecIssue } from "../lib/issues";
 import type { MeshPlan } from "../lib/plan/types";
 import type { StateBackend } from "./base-stack";
 import { MeshStack } from "./mesh-stack";
@@ -21,7 +22,8 @@ export interface StackOptions {
 /** Every stack a spec asks for, composed in one app (stack names are the ones `cdktf deploy` takes). */
 export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {}): MeshStacks {
   const mesh = new MeshStack(app, "mesh", plan, options.backend);
-  const intentions = new IntentionsStack(app, "intentions", plan, mesh, options.backend);
+  const intentions = new IntentionsStack(app, "intentions", plan, options.backend);
+  // Deployed after the mesh, whose parameters and secrets it reads by name (no cross-stack reference).
   intentions.addDependency(mesh);
   const edge = plan.tlsEdge;
   if (!edge) return { mesh, intentions };
@@ -49,4 +51,22 @@ export function stateBackendFrom(env: NodeJS.ProcessEnv, context: unknown, plan:
     keyPrefix: env.MESH_STATE_KEY_PREFIX ?? fromContext.keyPrefix ?? plan.name,
     kmsKeyId: env.MESH_STATE_KMS_KEY_ID ?? fromContext.kmsKeyId,
   };
+}
+
+/**
+ * What synthesis warns about a backend: local state on this machine, holding the mesh's CA and
+ * server private keys (issue 23 moves them out), with the settings that select the encrypted S3
+ * backend. Printed with the spec's warnings, once per synth (main.ts).
+ */
+export function stateBackendWarnings(backend: StateBackend): SpecIssue[] {
+  if (backend.type !== "local") return [];
+  return [
+    {
+      path: "(state backend)",
+      message:
+        "Terraform state is local (terraform.<stack>.tfstate in the project root) and the mesh's state holds its Consul CA and server private keys: " +
+        "set MESH_STATE_BUCKET (with MESH_STATE_REGION, MESH_STATE_KEY_PREFIX, MESH_STATE_KMS_KEY_ID), or the cdktf.json context key stateBackend, " +
+        "for the S3 backend with encryption and lock files (README: Terraform state)",
+    },
+  ];
 }

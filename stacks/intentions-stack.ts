@@ -2,14 +2,14 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { namedVariable } from "../lib/constructs/named-variable";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { MeshIntentions } from "../lib/constructs/mesh-intentions";
 import { MeshTraffic } from "../lib/constructs/mesh-traffic";
+import { EphemeralResource } from "../lib/constructs/ephemeral";
 import { CONSUL_PORTS } from "../lib/facts";
 import type { MeshPlan } from "../lib/plan/types";
-import type { MeshStack } from "./mesh-stack";
 
 /** The addresses this stack gave the dataplane login before the servers created it (0.1.0). */
 const FORMERLY_MANAGED_LOGIN = [
@@ -27,7 +27,7 @@ export class IntentionsStack extends MeshBaseStack {
   public readonly intentions: MeshIntentions;
   public readonly traffic: MeshTraffic;
 
-  constructor(scope: Construct, id: string, plan: MeshPlan, mesh: MeshStack, backend?: StateBackend) {
+  constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
     const address = namedVariable(this, "consul_address", {
       type: "string",
@@ -37,14 +37,20 @@ export class IntentionsStack extends MeshBaseStack {
 
     // The mesh's region (where its secrets are): the spec's, like every value a rule checks.
     new AwsProvider(this, "aws", { region: plan.region });
-    const token = new DataAwsSecretsmanagerSecretVersion(this, "management_token", { secretId: mesh.secrets.managementToken.secret.arn });
-    const ca = new DataAwsSecretsmanagerSecretVersion(this, "consul_ca", { secretId: mesh.secrets.caCert.secret.arn });
+    // The token and CA are read ephemerally (never in this stack's state or plan), from the secrets the
+    // mesh's parameters name: by the plan's literal names, so no reference to the mesh stack (whose whole
+    // state cdktf would otherwise hand this stack through terraform_remote_state).
+    const secret = (id: string, parameterName: string) => {
+      const arn = new DataAwsSsmParameter(this, `${id}_secret_arn`, { name: parameterName });
+      return new EphemeralResource(this, id, { type: "aws_secretsmanager_secret_version", config: { secret_id: arn.value } }).attribute("secret_string");
+    };
+    const parameters = plan.names.consulSecrets.intentionsParameters;
     new ConsulProvider(this, "consul", {
       address: address.stringValue,
       scheme: "https",
       datacenter: plan.datacenter,
-      caPem: ca.secretString,
-      token: token.secretString,
+      caPem: secret("consul_ca", parameters.caCert),
+      token: secret("management_token", parameters.managementToken),
     });
 
     // The dataplane login (auth method, binding rule, synthetic node) moved to the servers, which

@@ -4,7 +4,7 @@
 #     them with the real jq, unzip and sha256sum, brings up loopback with ip (iproute2) and
 #     isolates them with unshare (util-linux). Installed here with apt-get when missing and
 #     running as root (a fresh machine of this project's kind);
-#   - terraform >= 1.10 runs variable validation: HashiCorp ships it outside Debian, so it is
+#   - terraform >= 1.11 runs variable validation and checks required_version: HashiCorp ships it outside Debian, so it is
 #     only checked.
 # Anything missing and not installable ends the run with one line naming the tool and the fix.
 set -euo pipefail
@@ -13,7 +13,7 @@ usage() {
   cat <<'EOF_USAGE'
 usage: tools/ensure-tools.sh [--check] [--help]
 
-Checks the tools npm test needs (shellcheck, jq, unzip, sha256sum, ip, unshare, terraform >= 1.10);
+Checks the tools npm test needs (shellcheck, jq, unzip, sha256sum, ip, unshare, terraform >= 1.11);
 installs the missing Debian packages with apt-get when this runs as root. npm test runs it first
 (pretest).
   --check   only check: install nothing, fail when a tool is missing
@@ -81,12 +81,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-terraform_fix="install Terraform >= 1.10 from https://developer.hashicorp.com/terraform/install (the tests run it to check variable validation)"
+terraform_fix="install Terraform >= 1.11 from https://developer.hashicorp.com/terraform/install (the tests run it to check variable validation)"
 command -v terraform >/dev/null 2>&1 || fail "terraform is not installed: $terraform_fix"
 # "Terraform v1.11.4" on the first line; warnings about the CLI config go to stderr.
 version="$(terraform version 2>/dev/null | sed -n 's/^Terraform v\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p' | head -n 1)"
 [ -n "$version" ] || fail "terraform version printed no version: $terraform_fix"
 read -r major minor <<<"$version"
-if [ "$major" -lt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -lt 10 ]; }; then
+if [ "$major" -lt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -lt 11 ]; }; then
   fail "terraform $major.$minor is too old: $terraform_fix"
 fi

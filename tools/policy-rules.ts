@@ -167,22 +167,22 @@ function literalText(text: string): string {
 }
 
 export interface TfRef {
-  kind: "resource" | "data" | "var" | "local";
+  kind: "resource" | "data" | "ephemeral" | "var" | "local";
   type: string;
   name: string;
   attr?: string;
 }
 
-const REF = /(?<![\w."-])(?:(data)\.)?([a-zA-Z][\w-]*)\.([a-zA-Z_][\w-]*)(?:\[[^\]]*\]|\.\*)?(?:\.([a-zA-Z_]\w*))?/g;
+const REF = /(?<![\w."-])(?:(data|ephemeral)\.)?([a-zA-Z][\w-]*)\.([a-zA-Z_][\w-]*)(?:\[[^\]]*\]|\.\*)?(?:\.([a-zA-Z_]\w*))?/g;
 const NOT_REFS = new Set(["count", "each", "path", "terraform", "self", "module"]);
 
-/** Terraform references (resources, data sources, variables, locals) in a string's interpolations. */
+/** Terraform references (resources, data sources, ephemeral resources, variables, locals) in a string's interpolations. */
 export function references(text: string): TfRef[] {
   const refs: TfRef[] = [];
   for (const body of interpolations(text)) {
     for (const m of body.matchAll(REF)) {
-      const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string | undefined];
-      if (data) refs.push({ kind: "data", type, name, attr });
+      const [, prefix, type, name, attr] = m as unknown as [string, "data" | "ephemeral" | undefined, string, string, string | undefined];
+      if (prefix) refs.push({ kind: prefix, type, name, attr });
       else if (type === "var" || type === "local") refs.push({ kind: type, type, name });
       else if (!NOT_REFS.has(type) && type.includes("_")) refs.push({ kind: "resource", type, name, attr });
     }
@@ -208,7 +208,7 @@ export function isSecretRef(ref: TfRef): boolean {
 }
 
 const describeRef = (r: TfRef) =>
-  r.kind === "var" || r.kind === "local" ? `${r.kind}.${r.name}` : `${r.kind === "data" ? "data." : ""}${r.type}.${r.name}${r.attr ? `.${r.attr}` : ""}`;
+  r.kind === "var" || r.kind === "local" ? `${r.kind}.${r.name}` : `${r.kind === "resource" ? "" : `${r.kind}.`}${r.type}.${r.name}${r.attr ? `.${r.attr}` : ""}`;
 
 function secretRefsIn(text: string): string[] {
   return [...new Set(references(text).filter(isSecretRef).map(describeRef))];
@@ -706,6 +706,85 @@ function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
   });
 }
 
+/**
+ * What MESH_NO_SECRET_IN_STATE still finds on the shipped stacks (issue 23), each with the change that
+ * removes it; `<n>` is a server's number. npm run policy lists these apart without failing, and the
+ * policy test requires exactly these on every example: remove an entry when its slice lands.
+ */
+export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [
+  ...["tls_private_key.consul_secrets_ca_key", "tls_self_signed_cert.consul_secrets_ca_certificate", "aws_secretsmanager_secret_version.consul_secrets_ca_cert_value"].map(
+    (address) => ({ stack: "mesh", address, until: "the Consul RPC CA is made on the first server at boot" }),
+  ),
+  ...[
+    "tls_private_key.consul_secrets_server_<n>_private_key",
+    "tls_cert_request.consul_secrets_server_<n>_cert_request",
+    "tls_locally_signed_cert.consul_secrets_server_<n>_certificate",
+    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_cert_value",
+    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_key_value",
+  ].map((address) => ({ stack: "mesh", address, until: "each server makes its key and certificate, signed with that CA" })),
+  ...[
+    "tls_private_key.certificate_ca_key",
+    "tls_self_signed_cert.certificate_ca_certificate",
+    "tls_private_key.certificate_server_key",
+    "tls_cert_request.certificate_server_cert_request",
+    "tls_locally_signed_cert.certificate_server_certificate",
+    "aws_secretsmanager_secret_version.certificate_certificate_value",
+    "aws_secretsmanager_secret_version.certificate_private_key_value",
+  ].map((address) => ({ stack: "tls-edge", address, until: "the TLS edge's CA and certificate come from AWS Private CA or its first start" })),
+];
+
+/** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */
+export function isPendingSecretInState(stack: string, f: PolicyFinding): boolean {
+  return (
+    f.rule === "MESH_NO_SECRET_IN_STATE" &&
+    PENDING_SECRETS_IN_STATE.some((p) => p.stack === stack && new RegExp(`^${p.address.replace(/\./g, "\\.").replace("<n>", "\\d+")}$`).test(f.address))
+  );
+}
+
+// Prevents secrets readable by whoever reads the state (or a plan file, or a remote_state reader):
+// a secret is made where it is used, or reaches AWS only through a write-only argument from an
+// ephemeral value. Non-credential random_* (NOT_SECRET_RANDOM) may stay managed.
+function checkNoSecretInState(doc: TerraformJson): PolicyFinding[] {
+  const rule = "MESH_NO_SECRET_IN_STATE";
+  const ephemeral = "an ephemeral value through a write-only argument";
+  const managedRandom = Object.keys(doc.resource ?? {})
+    .filter((type) => type.startsWith("random_") && !NOT_SECRET_RANDOM.has(type))
+    .flatMap((type) =>
+      resources(doc, type).map(({ address }) =>
+        finding(rule, address, `a managed ${type} keeps its value in state: use an ephemeral random_password and pass it only to write-only arguments`),
+      ),
+    );
+  const privateKeys = resources(doc, "tls_private_key").map(({ address }) =>
+    finding(rule, address, "a managed private key is in state: make the key where it is used (on the instance or task), or use AWS Private CA"),
+  );
+  const keyInputs = [
+    ["tls_self_signed_cert", "private_key_pem"],
+    ["tls_cert_request", "private_key_pem"],
+    ["tls_locally_signed_cert", "ca_private_key_pem"],
+  ].flatMap(([type, input]) =>
+    resources(doc, type!)
+      .filter(({ body }) => body[input!] !== undefined)
+      .map(({ address }) => finding(rule, address, `${input} puts a private key in state as this resource's input: sign where the key is made`)),
+  );
+  const secretReads = dataSources(doc, "aws_secretsmanager_secret_version").map(({ address }) =>
+    finding(rule, address, "a data source keeps the secret's value in state: read it with an ephemeral aws_secretsmanager_secret_version"),
+  );
+  const versions = resources(doc, "aws_secretsmanager_secret_version").flatMap(({ address, body }) => [
+    ...["secret_string", "secret_binary"]
+      .filter((argument) => body[argument] !== undefined)
+      .map((argument) =>
+        finding(rule, address, `${argument} is kept in state: write secret_string_wo (with secret_string_wo_version) from ${ephemeral}, or let the user of the secret make it`),
+      ),
+    ...(body.secret_string_wo !== undefined && body.secret_string_wo_version === undefined
+      ? [finding(rule, address, "secret_string_wo without secret_string_wo_version: Terraform can never write a new value; set a version and bump it to rotate")]
+      : []),
+  ]);
+  const parameters = resources(doc, "aws_ssm_parameter")
+    .filter(({ body }) => body.type === "SecureString" && body.value !== undefined)
+    .map(({ address }) => finding(rule, address, `a SecureString's value is kept in state: write value_wo (with value_wo_version) from ${ephemeral}`));
+  return [...managedRandom, ...privateKeys, ...keyInputs, ...secretReads, ...versions, ...parameters];
+}
+
 // ---------------------------------------------------------------------------------------------
 // IAM
 // ---------------------------------------------------------------------------------------------
@@ -1194,6 +1273,11 @@ export const POLICY_RULES: PolicyRule[] = [
   rule("CKV2_AWS_11", "Every VPC has flow logs", checkVpcFlowLogs),
   rule("CKV2_AWS_12", "Every VPC's default security group allows nothing", checkDefaultSecurityGroupClosed),
   rule("MESH_SENSITIVE_OUTPUTS", "Outputs holding secrets are sensitive", checkSensitiveOutputs),
+  rule(
+    "MESH_NO_SECRET_IN_STATE",
+    "No secret in state: no managed random credential or private key, no secret read by a data source, secret values only through write-only arguments",
+    checkNoSecretInState,
+  ),
 ];
 
 function resolveOptions(options: PolicyOptions = {}): ResolvedOptions {

@@ -180,6 +180,11 @@ export function meshNames(inputs: MeshNameInputs) {
       /** The SSM path the servers list the service token parameters under. */
       serviceTokenPath: serviceTokenPath(c),
       /**
+       * SSM parameters naming the secrets the intentions stack reads (ARNs, no secret): it finds them
+       * by these names, so it reads nothing else of the mesh, and never its state.
+       */
+      intentionsParameters: { managementToken: `/${c}/intentions/management-token-secret-arn`, caCert: `/${c}/intentions/ca-cert-secret-arn` },
+      /**
        * Per service, the names of its Consul token if its task reads one (the stack creates those):
        * the secret, and the parameter under serviceTokenPath that names it. Parameter names have no
        * kind: SSM's limit (1011 characters with the ARN before the name, PutParameter) depends on

@@ -557,6 +557,8 @@ function unresolvedReference(doc: Doc, reference: string, where: readonly string
       return has(doc.module, second) ? null : `${reference}: no module ${JSON.stringify(second ?? "")} in this stack`;
     case "data":
       return has(doc.data, second) && has(doc.data[second!], third) ? null : `${reference}: no data source ${second ?? ""}.${third ?? ""} in this stack`;
+    case "ephemeral":
+      return has(doc.ephemeral, second) && has(doc.ephemeral[second!], third) ? null : `${reference}: no ephemeral resource ${second ?? ""}.${third ?? ""} in this stack`;
     default:
       if (second === undefined) return `${reference}: not a reference (a resource reference is <type>.<name>; a shell \${${root}} left unescaped?)`;
       return has(doc.resource, root) && has(doc.resource[root], second) ? null : `${reference}: no resource ${root}.${second} in this stack`;
@@ -566,7 +568,7 @@ function unresolvedReference(doc: Doc, reference: string, where: readonly string
 /** The resource/data/module block that holds the value at `where` (a path of keys). */
 function enclosingBlock(doc: Doc, where: readonly string[]): unknown {
   const [kind, type, name] = where;
-  if (kind === "resource" || kind === "data") return doc[kind]?.[type!]?.[name!];
+  if (kind === "resource" || kind === "data" || kind === "ephemeral") return doc[kind]?.[type!]?.[name!];
   if (kind === "module") return doc.module?.[type!];
   return undefined;
 }
@@ -589,7 +591,7 @@ function diagnostic(error: unknown): string {
  * per problem with its JSON path: each unescaped `${` must close, parse as a Terraform
  * expression that is not a bare constant (`${1}` is a shell parameter left unescaped) and
  * reference only what the document declares (var., local., data.<type>.<name>,
- * <type>.<name>, module.; terraform.workspace, path.*, self; count./each. inside blocks that
+ * ephemeral.<type>.<name>, <type>.<name>, module.; terraform.workspace, path.*, self; count./each. inside blocks that
  * have count/for_each). An unescaped `%{` is always a problem (a literal one is `%%{`).
  * "//" metadata is skipped; object keys are checked too.
  */
