@@ -232,6 +232,66 @@ describe("every declared upstream is allowed something", () => {
   it("passes with an allow", () => expect(errors(fixture("allow"))).toEqual([]));
 });
 
+describe("an allow behind an earlier deny does not count", () => {
+  // /tmp/rev/v2.yaml: Consul takes the first matching permission, so deny / hides the allow after it.
+  const fixture = (deny: object) =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      {
+        intentions: [
+          {
+            source: "web",
+            destination: "api",
+            permissions: [
+              { action: "deny", ...deny },
+              { action: "allow", methods: ["GET", "HEAD"], pathPrefix: "/api" },
+            ],
+          },
+        ] as never,
+      },
+    );
+  const denied = { path: "services.web.upstreams[0]", message: expect.stringMatching(/the permissions of intentions\[0\] allow it no request/) };
+
+  it("fails when a header-free deny covers the allow's methods and path", () => {
+    expect(errors(fixture({ pathPrefix: "/" }))).toContainEqual(denied);
+    expect(errors(fixture({ pathPrefix: "/ap", methods: ["GET", "HEAD", "POST"] }))).toContainEqual(denied);
+  });
+
+  it("passes when the deny misses a method, a path, or tests a header", () => {
+    expect(errors(fixture({ pathPrefix: "/", methods: ["GET"] }))).toEqual([]);
+    expect(errors(fixture({ pathPrefix: "/admin" }))).toEqual([]);
+    expect(errors(fixture({ pathPrefix: "/", headers: [{ name: "x-debug", present: true }] }))).toEqual([]);
+  });
+});
+
+describe("a * intention that denies is not outranked by a declared caller", () => {
+  // /tmp/rev/v1b.yaml and v3b.yaml: web's upstream gives it an exact source, which Consul matches before *.
+  const fixture = (intentions: object[], upstreams: Upstream[] = [{ destination: "api" }]) =>
+    mesh({ web: { upstreams }, batch: {}, api: { protocol: "http" } }, { intentions: intentions as never });
+  const star = {
+    source: "*",
+    destination: "api",
+    permissions: [
+      { action: "deny", methods: ["DELETE"] },
+      { action: "allow", methods: ["GET"] },
+    ],
+  };
+
+  it("fails for a deny permission or action, naming the callers and the fix", () => {
+    expect(errors(fixture([star]))).toContainEqual({
+      path: "intentions[0]",
+      message: expect.stringMatching(/web declares api as an upstream.*the deny never applies to web\. Write an intention per caller \(source: web, destination: api\)/),
+    });
+    expect(errors(fixture([{ source: "*", destination: "api", action: "deny" }])).map((e) => e.path)).toContain("intentions[0]");
+  });
+
+  it("passes when each caller has its own intention, or nobody declares the upstream", () => {
+    const own = { source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"] }] };
+    expect(errors(fixture([own, { source: "*", destination: "api", action: "deny" }]))).toEqual([]);
+    expect(errors(fixture([{ source: "*", destination: "api", action: "deny" }], []))).toEqual([]);
+  });
+});
+
 describe("an allow permission serves a declared upstream", () => {
   const fixture = (source: string) =>
     mesh(
@@ -257,9 +317,10 @@ describe("an allow permission serves a declared upstream", () => {
   });
 
   it("fails for * when every caller has a source of its own (a declared upstream allows everything, and Consul matches it first)", () => {
-    expect(errors(fixture("*"))).toEqual([
-      { path: "intentions[0].permissions[0]", message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/) },
-    ]);
+    expect(errors(fixture("*"))).toContainEqual({
+      path: "intentions[0].permissions[0]",
+      message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/),
+    });
   });
 
   it("passes for the caller's own intention", () => expect(errors(fixture("web"))).toEqual([]));
@@ -385,6 +446,14 @@ describe("retries repeat only idempotent requests", () => {
       { path: "services.web.upstreams[0].retries.idempotent", message: expect.stringMatching(/let web send POST, PATCH, CONNECT: Envoy would repeat/) },
     ]);
     expect(errors(fixture(undefined, false, "grpc"))[0]!.message).toMatch(/every gRPC call is a POST/);
+  });
+
+  it("passes when it retries only failures before the request was sent (connect-failure, refused-stream)", () => {
+    const unsent = (on: string[], statusCodes: number[] = []) =>
+      mesh({ web: { upstreams: [{ destination: "api", retries: { attempts: 2, on, statusCodes } }] }, api: { protocol: "http" } });
+    expect(errors(unsent(["connect-failure", "refused-stream"]))).toEqual([]);
+    expect(errors(unsent(["connect-failure", "reset"])).map((e) => e.path)).toEqual(["services.web.upstreams[0].retries.idempotent"]);
+    expect(errors(unsent(["connect-failure"], [503])).map((e) => e.path)).toEqual(["services.web.upstreams[0].retries.idempotent"]);
   });
 
   it("passes when its permissions allow only idempotent methods, or it declares its requests idempotent", () => {

@@ -7,7 +7,8 @@ export interface MeshIntentionsProps {
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;
   /**
    * The service-defaults entry of each destination (its protocol): an entry with L7 permissions is
-   * written after it, since Consul refuses permissions on a service it does not know speaks HTTP.
+   * written after it. Consul accepts permissions on a service it does not know speaks HTTP, but its
+   * Envoy then treats such an intention as deny (agent/xds/rbac.go), so the protocol comes first.
    * @default none
    */
   readonly serviceDefaults?: ReadonlyMap<string, ConfigEntry>;

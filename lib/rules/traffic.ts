@@ -13,6 +13,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkL7Destinations(plan, result);
   checkRouteConflicts(plan, result);
   checkEdgesAllowed(plan, result);
+  checkStarDenies(plan, result);
   checkDeadPermissions(plan, result);
   checkTimeoutBudget(plan, result);
   checkRetryAmplification(plan, result);
@@ -20,7 +21,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
 }
 
 /**
- * L7 settings on a tcp destination are an error: Consul refuses permissions and routers on it, and
+ * L7 settings on a tcp destination are an error: Consul refuses routers on it, its Envoy treats permissions as deny, and
  * Envoy has no request to time out or retry. The destination's protocol is what counts: a caller's
  * proxy takes the protocol of its upstream from the destination's service-defaults, whatever the caller speaks.
  */
@@ -85,6 +86,28 @@ function checkEdgesAllowed(plan: MeshPlan, { errors }: RuleResult): void {
       message: `${edge.source} calls ${edge.destination}, but the permissions of intentions[${i}] allow it no request: add an allow permission for the methods and paths ${edge.source} calls, or remove the upstream (an action: deny intention cuts a call off on purpose)`,
     });
   }
+}
+
+/**
+ * A "*" intention that denies something decides nothing for a declared caller: the caller's upstream
+ * gives it an exact source, which Consul matches before "*" (precedence 9 over 8), so the deny
+ * would pass silently for exactly the services that call the destination.
+ */
+function checkStarDenies(plan: MeshPlan, { errors }: RuleResult): void {
+  plan.declaredIntentions.forEach((intention, i) => {
+    if (intention.source !== "*") return;
+    const denies = intention.action === "deny" || (intention.permissions ?? []).some((p) => p.action === "deny");
+    if (!denies) return;
+    const outranking = plan.traffic.edges
+      .filter((e) => e.destination === intention.destination && intentionFor(plan.intentions, e.source, e.destination)?.origin === "upstream")
+      .map((e) => e.source);
+    if (outranking.length === 0) return;
+    const callers = [...new Set(outranking)].sort();
+    errors.push({
+      path: `intentions[${i}]`,
+      message: `this * intention denies, but ${callers.join(", ")} declare${callers.length === 1 ? "s" : ""} ${intention.destination} as an upstream, which allows ${callers.length === 1 ? "it" : "them"} everything with a source of ${callers.length === 1 ? "its" : "their"} own that Consul matches before * (precedence 9 over 8): the deny never applies to ${callers.join(", ")}. Write an intention per caller (source: ${callers[0]}, destination: ${intention.destination}) with the permissions it should have`,
+    });
+  });
 }
 
 /** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
@@ -232,10 +255,17 @@ function pathAttempts(path: readonly string[], out: ReadonlyMap<string, readonly
   return factors.join(" x ");
 }
 
+/** Failures before the destination saw the request: retrying them never repeats a processed request. */
+const UNSENT_FAILURES: readonly string[] = ["connect-failure", "refused-stream"];
+
+function retriesUnsent(policy: RoutePolicy | undefined): boolean {
+  return policy !== undefined && policy.statusCodes.length === 0 && policy.on.every((on) => UNSENT_FAILURES.includes(on));
+}
+
 /** A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word. */
 function checkIdempotentRetries(plan: MeshPlan, { errors }: RuleResult): void {
   for (const edge of plan.traffic.edges) {
-    if (edge.attempts <= 1 || edge.idempotent) continue;
+    if (edge.attempts <= 1 || edge.idempotent || retriesUnsent(plan.traffic.routes.get(edge.destination))) continue;
     const unsafe = edge.methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
     if (unsafe.length === 0) continue;
     const grpc = edge.protocol === "grpc" ? " (every gRPC call is a POST)" : "";
