@@ -78,6 +78,35 @@ describe("the spec", () => {
     expect(issues).toEqual([expect.objectContaining({ path, message: expect.stringMatching(message) })]);
   });
 
+  it.each([
+    ["lookahead", "^/api/(?!admin)", /uses lookaround \(\?!, which RE2/],
+    ["lookbehind", "(?<=v1)/users", /uses lookaround \(\?<=/],
+    ["a backreference", "^/(a+)/\\1$", /uses backreference \\1/],
+    ["a named group in PCRE form", "^/(?<id>[0-9]+)$", /named group other than \(\?P<name>/],
+    ["an atomic group", "^/(?>a+)$", /atomic group/],
+    ["a possessive quantifier", "^/a++$", /possessive quantifier/],
+  ])("refuses a path or header regex RE2 cannot compile: %s", (_, regex, message) => {
+    const spec = (permission: object) =>
+      mesh(
+        { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+        { intentions: [{ source: "web", destination: "api", permissions: [permission] }] as never },
+      );
+    expect(allErrors(spec({ action: "allow", pathRegex: regex }))).toEqual([
+      expect.objectContaining({ path: "intentions[0].permissions[0].pathRegex", message: expect.stringMatching(message) }),
+    ]);
+    expect(allErrors(spec({ action: "allow", headers: [{ name: "x-v", regex }] }))).toEqual([
+      expect.objectContaining({ path: "intentions[0].permissions[0].headers[0].regex", message: expect.stringMatching(message) }),
+    ]);
+  });
+
+  it("takes RE2 regexes: (?P<name>), escapes, classes, lazy quantifiers and flags", () => {
+    const spec = mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow", pathRegex: "(?i)^/(?P<id>[0-9]+)/\\(?=[(?=]+?$" }] }] as never },
+    );
+    expect(allErrors(spec)).toEqual([]);
+  });
+
   it("takes an intention's action or its permissions, not both, and a permission must match something", () => {
     const base = mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } });
     expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", action: "allow", permissions: [{ action: "allow", methods: ["GET"] }] }] as never })).toEqual([
@@ -230,6 +259,40 @@ describe("every declared upstream is allowed something", () => {
   });
 
   it("passes with an allow", () => expect(errors(fixture("allow"))).toEqual([]));
+});
+
+describe("a deny does not rest on an inverted value test", () => {
+  // Envoy: a request without the header matches no inverted value test, so "deny unless x-role is admin" lets it through.
+  const fixture = (header: object, action = "deny") =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      {
+        intentions: [
+          {
+            source: "web",
+            destination: "api",
+            permissions: [
+              { action, pathPrefix: "/admin", headers: [header] },
+              { action: "allow", pathPrefix: "/" },
+            ],
+          },
+        ] as never,
+      },
+    );
+
+  it("fails on a deny with an inverted exact, prefix, suffix or regex test, pointing to the present test", () => {
+    expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }))).toEqual([
+      {
+        path: "intentions[0].permissions[0].headers[0].invert",
+        message: expect.stringMatching(/never matches a request without x-role.*put a deny with \{ name: x-role, present: true, invert: true \} before this permission/),
+      },
+    ]);
+  });
+
+  it("passes for an inverted present test, or an inverted value test on an allow", () => {
+    expect(errors(fixture({ name: "x-role", present: true, invert: true }))).toEqual([]);
+    expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }, "allow"))).toEqual([]);
+  });
 });
 
 describe("an allow behind an earlier deny does not count", () => {

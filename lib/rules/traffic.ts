@@ -14,6 +14,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkRouteConflicts(plan, result);
   checkEdgesAllowed(plan, result);
   checkStarDenies(plan, result);
+  checkInvertedDenies(plan, result);
   checkDeadPermissions(plan, result);
   checkTimeoutBudget(plan, result);
   checkRetryAmplification(plan, result);
@@ -106,6 +107,26 @@ function checkStarDenies(plan: MeshPlan, { errors }: RuleResult): void {
     errors.push({
       path: `intentions[${i}]`,
       message: `this * intention denies, but ${callers.join(", ")} declare${callers.length === 1 ? "s" : ""} ${intention.destination} as an upstream, which allows ${callers.length === 1 ? "it" : "them"} everything with a source of ${callers.length === 1 ? "its" : "their"} own that Consul matches before * (precedence 9 over 8): the deny never applies to ${callers.join(", ")}. Write an intention per caller (source: ${callers[0]}, destination: ${intention.destination}) with the permissions it should have`,
+    });
+  });
+}
+
+/**
+ * An inverted value test never matches a request without the header (Envoy's
+ * HeaderUtility::matchHeaders: a missing header matches only an inverted present test), so a deny
+ * on "value is not X" lets a request without the header through.
+ */
+function checkInvertedDenies(plan: MeshPlan, { errors }: RuleResult): void {
+  plan.declaredIntentions.forEach((intention, i) => {
+    intention.permissions?.forEach((permission, k) => {
+      if (permission.action !== "deny") return;
+      permission.headers.forEach((header, h) => {
+        if (!header.invert || header.present !== undefined) return;
+        errors.push({
+          path: `intentions[${i}].permissions[${k}].headers[${h}].invert`,
+          message: `an inverted value test never matches a request without ${header.name} (Envoy), so this deny lets such requests through: to require the header, put a deny with { name: ${header.name}, present: true, invert: true } before this permission`,
+        });
+      });
     });
   });
 }
