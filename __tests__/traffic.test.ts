@@ -448,6 +448,24 @@ describe("the timeout budget along each call path", () => {
   });
 });
 
+describe("a timeout over a tcp call", () => {
+  // web -> api (timeout) -> db over tcp: nothing bounds api's call to db.
+  const fixture = (timeout?: string) =>
+    mesh({ web: { upstreams: [{ destination: "api", ...(timeout ? { timeout } : {}) }] }, api: { protocol: "http", upstreams: [{ destination: "db" }] }, db: {} });
+
+  it("warns, naming the call path, when the caller's timeout cannot cover the callee's tcp calls", () => {
+    expect(traffic(fixture("3s")).warnings).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message: expect.stringMatching(/^call path web -> api -> db: api calls db over tcp, which no timeout bounds, so web's 3s may end/),
+      },
+    ]);
+    expect(traffic(fixture("3s")).errors).toEqual([]);
+  });
+
+  it("is quiet without a declared timeout", () => expect(traffic(fixture()).warnings).toEqual([]));
+});
+
 describe("retry amplification", () => {
   const retrying = (destination: string) => ({ destination, timeout: "30s", retries: { attempts: 2, on: ["connect-failure"], idempotent: true } });
   const chain = (max?: number) =>

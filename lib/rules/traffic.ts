@@ -17,6 +17,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkInvertedDenies(plan, result);
   checkDeadPermissions(plan, result);
   checkTimeoutBudget(plan, result);
+  checkTimeoutOverTcp(plan, result);
   checkRetryAmplification(plan, result);
   checkIdempotentRetries(plan, result);
 }
@@ -226,6 +227,25 @@ function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
     errors.push({
       path: `${outer.path}.timeout`,
       message: `call path ${path}: ${waits}, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${x} allows for ${y}: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least ${formatDuration(need)}, or lower ${lower}${attempts > 1 ? " or the attempts" : ""}`,
+    });
+  }
+}
+
+/**
+ * The budget cannot bound a tcp call: Envoy has no request to time out on it, so when X's timeout
+ * for Y cuts a try, Y's tcp calls (to Z) may still be at work. A warning, since there is nothing
+ * to compare; written where X declares the timeout.
+ */
+function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult): void {
+  const { out, prefixTo } = callGraph(plan.traffic.edges);
+  for (const outer of plan.traffic.edges) {
+    if (plan.traffic.routes.get(outer.destination)?.timeoutMs === undefined || outer.source === outer.destination) continue;
+    const tcp = (out.get(outer.destination) ?? []).filter((e) => e.protocol === "tcp" && e.destination !== outer.source).map((e) => e.destination);
+    if (tcp.length === 0) continue;
+    const { source: x, destination: y } = outer;
+    warnings.push({
+      path: `${outer.path}.timeout`,
+      message: `call path ${[...prefixTo(x), y].join(" -> ")} -> ${tcp.join("|")}: ${y} calls ${tcp.join(" and ")} over tcp, which no timeout bounds, so ${x}'s ${formatDuration(outer.timeoutMs!)} may end while ${y} still waits on ${tcp.length === 1 ? "it" : "them"}; bound those calls in ${y} itself (a client timeout), or allow for them in this timeout`,
     });
   }
 }
