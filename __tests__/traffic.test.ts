@@ -171,10 +171,27 @@ describe("the config entries", () => {
           },
         ],
       },
-      dependsOn: ["consul_config_entry.traffic_defaults_api"],
+      dependsOn: ["consul_config_entry.traffic_defaults_api", "consul_config_entry.service_intentions_request_normalization"],
+    });
+    // A permission tests a path: the global mesh entry normalizes paths first (no "//" or %2F past a path deny).
+    expect(all.service_intentions_request_normalization).toEqual({
+      kind: "mesh",
+      name: "mesh",
+      config: { HTTP: { Incoming: { RequestNormalization: { InsecureDisablePathNormalization: false, MergeSlashes: true, PathWithEscapedSlashesAction: "REJECT_REQUEST" } } } },
+      dependsOn: undefined,
     });
     // The summary output says an L7 source's permissions decide, not one action.
     expect(synthAllStacks(l7).intentions.output.intentions.value.api).toEqual(["web:permissions"]);
+  });
+
+  it("write no mesh entry when no permission tests a path (methods and headers only)", () => {
+    const methodsOnly = mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"], headers: [{ name: "x-tenant", present: true }] }] }] },
+    );
+    expect(planOf(methodsOnly).meshEntry).toBeUndefined();
+    expect(Object.values(entries(synthAllStacks(methodsOnly).intentions)).map((e: any) => e.kind)).not.toContain("mesh");
+    expect(entries(synthAllStacks(methodsOnly).intentions).service_intentions_api.dependsOn).toEqual(["consul_config_entry.traffic_defaults_api"]);
   });
 
   it("are none for a tcp mesh without L7 fields: the default spec synthesizes only its intentions", () => {
