@@ -42,7 +42,8 @@ const L7_SPEC: MeshSpecInput = {
       source: "http-client",
       destination: "http-server",
       permissions: [
-        { action: "deny", pathExact: "/admin", headers: [{ name: "x-debug", regex: "^1$", invert: true }] },
+        { action: "deny", pathPrefix: "/internal" },
+        { action: "allow", pathExact: "/admin", headers: [{ name: "x-debug", regex: "^1$", invert: true }] },
         { action: "allow", methods: ["GET"], pathRegex: "/v[0-9]+/.*" },
       ],
     },
@@ -61,7 +62,7 @@ describe("the config entries the project synthesizes", () => {
   it("every L7 field at once passes", () => {
     const intentions = synthAllStacks(L7_SPEC).intentions;
     expect(Object.values(intentions.resource.consul_config_entry).map((e: any) => e.kind)).toEqual(
-      expect.arrayContaining(["service-defaults", "service-router", "service-intentions"]),
+      expect.arrayContaining(["service-defaults", "service-router", "service-intentions", "mesh"]),
     );
     expect(judgeConfigEntries(intentions)).toEqual([]);
   });
@@ -75,6 +76,14 @@ describe("judgeConfigEntry", () => {
     ]);
     expect(judgeConfigEntry("service-router", "api", { Routes: [{ Destination: { PerTryTimeout: "1s" } }] })).toEqual([
       "Routes[0].Destination.PerTryTimeout: unknown field in Routes[0].Destination",
+    ]);
+  });
+
+  it("judges the mesh entry's request normalization: a misspelt field, a value outside Consul's set, another name", () => {
+    expect(judgeConfigEntry("mesh", "default", { HTTP: { Incoming: { RequestNormalization: { MergeSlash: true, PathWithEscapedSlashesAction: "REJECT" } } } })).toEqual([
+      "HTTP.Incoming.RequestNormalization.MergeSlash: unknown field in HTTP.Incoming.RequestNormalization; did you mean MergeSlashes?",
+      expect.stringMatching(/^HTTP\.Incoming\.RequestNormalization\.PathWithEscapedSlashesAction: "REJECT" is not one of "", "IMPLEMENTATION_SPECIFIC_DEFAULT", /),
+      'Name: "default"; Consul\'s mesh entry is named "mesh"',
     ]);
   });
 

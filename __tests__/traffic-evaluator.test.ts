@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { HTTP_METHODS, meshSpecSchema, type MeshSpec, type MeshSpecInput, type PermissionSpec } from "../lib/spec/schema";
-import { type ConsulEntry, evaluateFilter, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
+import { type ConsulEntry, entriesOfStack, evaluateFilter, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
 import { synthAllStacks } from "./support/synth";
 
 /** mulberry32: a small seeded PRNG, so every run draws the same requests. */
@@ -357,6 +357,26 @@ describe("traffic evaluator: intentions", () => {
     expect(withHeader({ Name: "X-Env", Exact: "prod", Invert: true }).authorize(req({ headers: { "x-env": "dev" } })).allowed).toBe(true);
     expect(withHeader({ Name: "X-Env", Present: true, Invert: true }).authorize(req()).allowed).toBe(true);
     expect(withHeader({ Name: "X-Env", Prefix: "PR", IgnoreCase: true }).authorize(req({ headers: { "X-ENV": "prod" } })).allowed).toBe(true);
+  });
+});
+
+describe("traffic evaluator: request normalization (the mesh entry)", () => {
+  // three-tier denies web /admin by PathPrefix: "//admin" and "/%2Fadmin" walk past it unless paths are normalized.
+  const stack = synthAllStacks(loadSpecFile("examples/three-tier.yaml").spec as MeshSpecInput).intentions;
+  const withEntry = TrafficEvaluator.fromStack(stack);
+  const without = new TrafficEvaluator(entriesOfStack(stack).filter((e) => e.kind !== "mesh"));
+  const get = (path: string) => req({ destination: "api", path });
+
+  it("denies //admin/users and rejects an escaped slash when the stack writes the mesh entry", () => {
+    expect(withEntry.authorize(get("/admin/users"))).toMatchObject({ allowed: false, by: "permission", permission: 0 });
+    expect(withEntry.authorize(get("//admin/users"))).toMatchObject({ allowed: false, by: "permission", permission: 0 });
+    expect(withEntry.authorize(get("/%2Fadmin/users"))).toMatchObject({ allowed: false, by: "normalization" });
+    expect(withEntry.authorize(get("/users"))).toMatchObject({ allowed: true });
+  });
+
+  it("lets them through without it (Consul's default keeps // and escaped slashes)", () => {
+    expect(without.authorize(get("//admin/users"))).toMatchObject({ allowed: true, by: "permission", permission: 1 });
+    expect(without.authorize(get("/%2Fadmin/users")).allowed).toBe(true);
   });
 });
 

@@ -78,6 +78,35 @@ describe("the spec", () => {
     expect(issues).toEqual([expect.objectContaining({ path, message: expect.stringMatching(message) })]);
   });
 
+  it.each([
+    ["lookahead", "^/api/(?!admin)", /uses lookaround \(\?!, which RE2/],
+    ["lookbehind", "(?<=v1)/users", /uses lookaround \(\?<=/],
+    ["a backreference", "^/(a+)/\\1$", /uses backreference \\1/],
+    ["a named group in PCRE form", "^/(?<id>[0-9]+)$", /named group other than \(\?P<name>/],
+    ["an atomic group", "^/(?>a+)$", /atomic group/],
+    ["a possessive quantifier", "^/a++$", /possessive quantifier/],
+  ])("refuses a path or header regex RE2 cannot compile: %s", (_, regex, message) => {
+    const spec = (permission: object) =>
+      mesh(
+        { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+        { intentions: [{ source: "web", destination: "api", permissions: [permission] }] as never },
+      );
+    expect(allErrors(spec({ action: "allow", pathRegex: regex }))).toEqual([
+      expect.objectContaining({ path: "intentions[0].permissions[0].pathRegex", message: expect.stringMatching(message) }),
+    ]);
+    expect(allErrors(spec({ action: "allow", headers: [{ name: "x-v", regex }] }))).toEqual([
+      expect.objectContaining({ path: "intentions[0].permissions[0].headers[0].regex", message: expect.stringMatching(message) }),
+    ]);
+  });
+
+  it("takes RE2 regexes: (?P<name>), escapes, classes, lazy quantifiers and flags", () => {
+    const spec = mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow", pathRegex: "(?i)^/(?P<id>[0-9]+)/\\(?=[(?=]+?$" }] }] as never },
+    );
+    expect(allErrors(spec)).toEqual([]);
+  });
+
   it("takes an intention's action or its permissions, not both, and a permission must match something", () => {
     const base = mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } });
     expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", action: "allow", permissions: [{ action: "allow", methods: ["GET"] }] }] as never })).toEqual([
@@ -142,10 +171,27 @@ describe("the config entries", () => {
           },
         ],
       },
-      dependsOn: ["consul_config_entry.traffic_defaults_api"],
+      dependsOn: ["consul_config_entry.traffic_defaults_api", "consul_config_entry.service_intentions_request_normalization"],
+    });
+    // A permission tests a path: the global mesh entry normalizes paths first (no "//" or %2F past a path deny).
+    expect(all.service_intentions_request_normalization).toEqual({
+      kind: "mesh",
+      name: "mesh",
+      config: { HTTP: { Incoming: { RequestNormalization: { InsecureDisablePathNormalization: false, MergeSlashes: true, PathWithEscapedSlashesAction: "REJECT_REQUEST" } } } },
+      dependsOn: undefined,
     });
     // The summary output says an L7 source's permissions decide, not one action.
     expect(synthAllStacks(l7).intentions.output.intentions.value.api).toEqual(["web:permissions"]);
+  });
+
+  it("write no mesh entry when no permission tests a path (methods and headers only)", () => {
+    const methodsOnly = mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      { intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"], headers: [{ name: "x-tenant", present: true }] }] }] },
+    );
+    expect(planOf(methodsOnly).meshEntry).toBeUndefined();
+    expect(Object.values(entries(synthAllStacks(methodsOnly).intentions)).map((e: any) => e.kind)).not.toContain("mesh");
+    expect(entries(synthAllStacks(methodsOnly).intentions).service_intentions_api.dependsOn).toEqual(["consul_config_entry.traffic_defaults_api"]);
   });
 
   it("are none for a tcp mesh without L7 fields: the default spec synthesizes only its intentions", () => {
@@ -232,6 +278,100 @@ describe("every declared upstream is allowed something", () => {
   it("passes with an allow", () => expect(errors(fixture("allow"))).toEqual([]));
 });
 
+describe("a deny does not rest on an inverted value test", () => {
+  // Envoy: a request without the header matches no inverted value test, so "deny unless x-role is admin" lets it through.
+  const fixture = (header: object, action = "deny") =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      {
+        intentions: [
+          {
+            source: "web",
+            destination: "api",
+            permissions: [
+              { action, pathPrefix: "/admin", headers: [header] },
+              { action: "allow", pathPrefix: "/" },
+            ],
+          },
+        ] as never,
+      },
+    );
+
+  it("fails on a deny with an inverted exact, prefix, suffix or regex test, pointing to the present test", () => {
+    expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }))).toEqual([
+      {
+        path: "intentions[0].permissions[0].headers[0].invert",
+        message: expect.stringMatching(/never matches a request without x-role.*put a deny with \{ name: x-role, present: true, invert: true \} before this permission/),
+      },
+    ]);
+  });
+
+  it("passes for an inverted present test, or an inverted value test on an allow", () => {
+    expect(errors(fixture({ name: "x-role", present: true, invert: true }))).toEqual([]);
+    expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }, "allow"))).toEqual([]);
+  });
+});
+
+describe("an allow behind an earlier deny does not count", () => {
+  // /tmp/rev/v2.yaml: Consul takes the first matching permission, so deny / hides the allow after it.
+  const fixture = (deny: object) =>
+    mesh(
+      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
+      {
+        intentions: [
+          {
+            source: "web",
+            destination: "api",
+            permissions: [
+              { action: "deny", ...deny },
+              { action: "allow", methods: ["GET", "HEAD"], pathPrefix: "/api" },
+            ],
+          },
+        ] as never,
+      },
+    );
+  const denied = { path: "services.web.upstreams[0]", message: expect.stringMatching(/the permissions of intentions\[0\] allow it no request/) };
+
+  it("fails when a header-free deny covers the allow's methods and path", () => {
+    expect(errors(fixture({ pathPrefix: "/" }))).toContainEqual(denied);
+    expect(errors(fixture({ pathPrefix: "/ap", methods: ["GET", "HEAD", "POST"] }))).toContainEqual(denied);
+  });
+
+  it("passes when the deny misses a method, a path, or tests a header", () => {
+    expect(errors(fixture({ pathPrefix: "/", methods: ["GET"] }))).toEqual([]);
+    expect(errors(fixture({ pathPrefix: "/admin" }))).toEqual([]);
+    expect(errors(fixture({ pathPrefix: "/", headers: [{ name: "x-debug", present: true }] }))).toEqual([]);
+  });
+});
+
+describe("a * intention that denies is not outranked by a declared caller", () => {
+  // /tmp/rev/v1b.yaml and v3b.yaml: web's upstream gives it an exact source, which Consul matches before *.
+  const fixture = (intentions: object[], upstreams: Upstream[] = [{ destination: "api" }]) =>
+    mesh({ web: { upstreams }, batch: {}, api: { protocol: "http" } }, { intentions: intentions as never });
+  const star = {
+    source: "*",
+    destination: "api",
+    permissions: [
+      { action: "deny", methods: ["DELETE"] },
+      { action: "allow", methods: ["GET"] },
+    ],
+  };
+
+  it("fails for a deny permission or action, naming the callers and the fix", () => {
+    expect(errors(fixture([star]))).toContainEqual({
+      path: "intentions[0]",
+      message: expect.stringMatching(/web declares api as an upstream.*the deny never applies to web\. Write an intention per caller \(source: web, destination: api\)/),
+    });
+    expect(errors(fixture([{ source: "*", destination: "api", action: "deny" }])).map((e) => e.path)).toContain("intentions[0]");
+  });
+
+  it("passes when each caller has its own intention, or nobody declares the upstream", () => {
+    const own = { source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"] }] };
+    expect(errors(fixture([own, { source: "*", destination: "api", action: "deny" }]))).toEqual([]);
+    expect(errors(fixture([{ source: "*", destination: "api", action: "deny" }], []))).toEqual([]);
+  });
+});
+
 describe("an allow permission serves a declared upstream", () => {
   const fixture = (source: string) =>
     mesh(
@@ -257,9 +397,10 @@ describe("an allow permission serves a declared upstream", () => {
   });
 
   it("fails for * when every caller has a source of its own (a declared upstream allows everything, and Consul matches it first)", () => {
-    expect(errors(fixture("*"))).toEqual([
-      { path: "intentions[0].permissions[0]", message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/) },
-    ]);
+    expect(errors(fixture("*"))).toContainEqual({
+      path: "intentions[0].permissions[0]",
+      message: expect.stringMatching(/every caller of api \(web\) has a source of its own, which Consul matches before \*/),
+    });
   });
 
   it("passes for the caller's own intention", () => expect(errors(fixture("web"))).toEqual([]));
@@ -324,6 +465,24 @@ describe("the timeout budget along each call path", () => {
   });
 });
 
+describe("a timeout over a tcp call", () => {
+  // web -> api (timeout) -> db over tcp: nothing bounds api's call to db.
+  const fixture = (timeout?: string) =>
+    mesh({ web: { upstreams: [{ destination: "api", ...(timeout ? { timeout } : {}) }] }, api: { protocol: "http", upstreams: [{ destination: "db" }] }, db: {} });
+
+  it("warns, naming the call path, when the caller's timeout cannot cover the callee's tcp calls", () => {
+    expect(traffic(fixture("3s")).warnings).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message: expect.stringMatching(/^call path web -> api -> db: api calls db over tcp, which no timeout bounds, so web's 3s may end/),
+      },
+    ]);
+    expect(traffic(fixture("3s")).errors).toEqual([]);
+  });
+
+  it("is quiet without a declared timeout", () => expect(traffic(fixture()).warnings).toEqual([]));
+});
+
 describe("retry amplification", () => {
   const retrying = (destination: string) => ({ destination, timeout: "30s", retries: { attempts: 2, on: ["connect-failure"], idempotent: true } });
   const chain = (max?: number) =>
@@ -385,6 +544,14 @@ describe("retries repeat only idempotent requests", () => {
       { path: "services.web.upstreams[0].retries.idempotent", message: expect.stringMatching(/let web send POST, PATCH, CONNECT: Envoy would repeat/) },
     ]);
     expect(errors(fixture(undefined, false, "grpc"))[0]!.message).toMatch(/every gRPC call is a POST/);
+  });
+
+  it("passes when it retries only failures before the request was sent (connect-failure, refused-stream)", () => {
+    const unsent = (on: string[], statusCodes: number[] = []) =>
+      mesh({ web: { upstreams: [{ destination: "api", retries: { attempts: 2, on, statusCodes } }] }, api: { protocol: "http" } });
+    expect(errors(unsent(["connect-failure", "refused-stream"]))).toEqual([]);
+    expect(errors(unsent(["connect-failure", "reset"])).map((e) => e.path)).toEqual(["services.web.upstreams[0].retries.idempotent"]);
+    expect(errors(unsent(["connect-failure"], [503])).map((e) => e.path)).toEqual(["services.web.upstreams[0].retries.idempotent"]);
   });
 
   it("passes when its permissions allow only idempotent methods, or it declares its requests idempotent", () => {

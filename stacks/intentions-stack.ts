@@ -64,7 +64,11 @@ export class IntentionsStack extends MeshBaseStack {
 
     const resolved = plan.intentions;
     this.traffic = new MeshTraffic(this, "traffic", { entries: plan.traffic.entries });
-    this.intentions = new MeshIntentions(this, "service_intentions", { intentions: resolved, serviceDefaults: this.traffic.serviceDefaults });
+    this.intentions = new MeshIntentions(this, "service_intentions", {
+      intentions: resolved,
+      serviceDefaults: this.traffic.serviceDefaults,
+      ...(plan.meshEntry ? { meshEntry: plan.meshEntry } : {}),
+    });
     new TerraformOutput(this, "intentions_summary", {
       description: "Destination -> sources with their action",
       // An L7 source shows "permissions": its permissions decide, not one action.

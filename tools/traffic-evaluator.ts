@@ -24,6 +24,12 @@
 //   [T]  agent/xds/routes.go (makeUpstreamRouteForDiscoveryChain): a route's RequestTimeout bounds
 //        its requests; a resolver's RequestTimeout only when the chain starts at that resolver (no
 //        router, no splitter); matches as makeRouteMatchForDiscoveryRoute writes them.
+//   [N]  the mesh entry's HTTP.Incoming.RequestNormalization (agent/structs/config_entry_mesh.go,
+//        agent/xds/listeners.go setNormalizationOptions) shapes the path the destination's inbound
+//        listener matches permissions on: MergeSlashes merges "//" to "/", PathWithEscapedSlashesAction
+//        REJECT_REQUEST refuses a path with %2F or %5C (either case) before any intention; without the
+//        entry both are off (Envoy keeps escaped slashes). Routes are outbound: not normalized.
+//        RFC 3986 dot-segment normalization (on by default) is not modelled.
 //   [H]  header tests are Envoy's (HeaderUtility::matchHeaders): a missing header fails every value
 //        test, inverted or not; only a Present test inverted matches a missing header.
 
@@ -35,7 +41,7 @@ export interface ConsulEntry {
 }
 
 /** The kinds the evaluator models; any other kind is rejected rather than ignored. */
-export const EVALUATED_KINDS = ["service-defaults", "proxy-defaults", "service-intentions", "service-router", "service-splitter", "service-resolver"] as const;
+export const EVALUATED_KINDS = ["service-defaults", "proxy-defaults", "service-intentions", "service-router", "service-splitter", "service-resolver", "mesh"] as const;
 
 const L7_PROTOCOLS = ["http", "http2", "grpc"];
 
@@ -52,7 +58,7 @@ export interface TrafficRequest {
 export interface Decision {
   readonly allowed: boolean;
   /** What decided: an L4 intention's action, one of its permissions, no permission matching (the default), or no intention at all (the default). */
-  readonly by: "intention" | "permission" | "no-permission-matched" | "not-http" | "default";
+  readonly by: "intention" | "permission" | "no-permission-matched" | "not-http" | "default" | "normalization";
   /** The service-intentions entry (destination name or "*") and the source in it that decided. @default none (the default decided) */
   readonly entry?: string;
   readonly source?: string;
@@ -181,6 +187,9 @@ export class TrafficEvaluator {
 
   /** Which intention decides the request, and how [P][R][D]. */
   authorize(request: TrafficRequest): Decision {
+    // [N] the inbound HTTP listener rejects before any intention is consulted.
+    if (L7_PROTOCOLS.includes(this.protocolOf(request.destination)) && this.normalizedPath(request.path) === undefined)
+      return { allowed: false, by: "normalization", explain: `mesh RequestNormalization: ${request.path} has an escaped slash: rejected` };
     const rule = this.governing(request.source, request.destination);
     const fallback = this.defaultPolicy === "allow";
     if (rule === undefined)
@@ -190,11 +199,24 @@ export class TrafficEvaluator {
     if (rule.permissions === undefined) return { allowed: rule.action === "allow", by: "intention", ...at, explain: `${where}: ${rule.action}` };
     if (!L7_PROTOCOLS.includes(this.protocolOf(request.destination)))
       return { allowed: false, by: "not-http", ...at, explain: `${where}: L7 permissions on ${request.destination}, which speaks ${this.protocolOf(request.destination)}: deny` };
+    const normalized = this.normalizedPath(request.path)!;
     const headers = lowerKeys(request.headers);
-    const index = rule.permissions.findIndex((p) => httpMatches(isObj(p.HTTP) ? p.HTTP : {}, request, headers));
+    const inbound = { ...request, path: normalized };
+    const index = rule.permissions.findIndex((p) => httpMatches(isObj(p.HTTP) ? p.HTTP : {}, inbound, headers));
     if (index < 0) return { allowed: fallback, by: "no-permission-matched", ...at, explain: `${where}: no permission matches: the default (${this.defaultPolicy})` };
     const action = str(rule.permissions[index]!.Action);
     return { allowed: action === "allow", by: "permission", ...at, permission: index, explain: `${where}, permission ${index}: ${action}` };
+  }
+
+  /** [N] The path the inbound listener matches permissions on, or none when it rejects the request. */
+  normalizedPath(path: string): string | undefined {
+    const http = this.entry("mesh", "mesh")?.HTTP;
+    const incoming = isObj(http) ? http.Incoming : undefined;
+    const normalization = isObj(incoming) && isObj(incoming.RequestNormalization) ? incoming.RequestNormalization : {};
+    const [rawPath = "", query] = path.split("?", 2) as [string, string?];
+    if (normalization.PathWithEscapedSlashesAction === "REJECT_REQUEST" && /%(2f|5c)/i.test(rawPath)) return undefined;
+    const merged = normalization.MergeSlashes === true ? rawPath.replace(/\/{2,}/g, "/") : rawPath;
+    return query === undefined ? merged : `${merged}?${query}`;
   }
 
   /** Which route, splits and subsets serve the request [C]. */

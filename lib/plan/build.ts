@@ -7,7 +7,7 @@ import { HOST_CALLS, interfaceApis } from "./aws-apis";
 import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
-import { resolveIntentions } from "./intentions";
+import { meshEntryOf, resolveIntentions } from "./intentions";
 import { planTraffic } from "./traffic";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
@@ -125,6 +125,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const images = planImages(spec.versions, spec.images);
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   const intentions = resolveIntentions(services, spec.intentions);
+  const meshEntry = meshEntryOf(intentions);
   return {
     name: spec.name,
     names: meshNames({
@@ -156,6 +157,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       .reduce((sum, s) => sum + s.count, 0),
     intentions,
     declaredIntentions: spec.intentions,
+    ...(meshEntry ? { meshEntry } : {}),
     traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),
     ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
   };

@@ -3,7 +3,7 @@
 // on top of ACL default_policy "deny"). An intention with L7 permissions replaces the pair's
 // action with Consul's ordered permissions: a request none of them matches falls to that default deny.
 import type { IntentionSpec, PermissionSpec } from "../spec/schema";
-import type { ConsulIntentionPermission, IntentionSource, UpstreamPlan } from "./types";
+import type { ConsulIntentionPermission, IntentionSource, MeshConfigEntry, UpstreamPlan } from "./types";
 
 /** A spec permission as Consul's IntentionPermission (api/config_entry_intentions.go): empty fields omitted. */
 export function consulPermission(permission: PermissionSpec): ConsulIntentionPermission {
@@ -62,4 +62,25 @@ export function resolveIntentions(
   }
   result.set("*", [{ name: "*", action: "deny", origin: "default", reason: "default: deny what is not allowed" }]);
   return new Map([...result.keys()].sort().map((destination) => [destination, result.get(destination)!.sort((a, b) => a.name.localeCompare(b.name))]));
+}
+
+/** A permission that matches on the request path: only a normalized path makes its match hold. */
+export function testsPath(permission: ConsulIntentionPermission): boolean {
+  return permission.HTTP.PathExact !== undefined || permission.HTTP.PathPrefix !== undefined || permission.HTTP.PathRegex !== undefined;
+}
+
+/**
+ * Consul's default request normalization keeps "//" and escaped slashes (MergeSlashes false,
+ * PathWithEscapedSlashesAction IMPLEMENTATION_SPECIFIC_DEFAULT), so "//admin" or "/%2Fadmin" walk past a
+ * deny on PathPrefix "/admin"; Consul's reference recommends normalization with path rules. The mesh
+ * entry is global (every proxy's inbound HTTP listener): written only when a permission tests a path.
+ */
+export function meshEntryOf(intentions: ReadonlyMap<string, readonly IntentionSource[]>): MeshConfigEntry | undefined {
+  const paths = [...intentions.values()].some((sources) => sources.some((s) => s.permissions?.some(testsPath)));
+  if (!paths) return undefined;
+  return {
+    Kind: "mesh",
+    Name: "mesh",
+    HTTP: { Incoming: { RequestNormalization: { InsecureDisablePathNormalization: false, MergeSlashes: true, PathWithEscapedSlashesAction: "REJECT_REQUEST" } } },
+  };
 }

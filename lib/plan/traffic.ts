@@ -17,6 +17,7 @@
 import { DURATION, HTTP_METHODS, type HttpMethod, type RouteSpec } from "../spec/schema";
 import { consulPermission } from "./intentions";
 import type {
+  ConsulIntentionPermission,
   ConsulUpstreamLimits,
   IntentionSource,
   RouteConflict,
@@ -78,11 +79,32 @@ export function intentionFor(intentions: ReadonlyMap<string, readonly IntentionS
   return sources.find((s) => s.name === source) ?? sources.find((s) => s.name === "*");
 }
 
+/**
+ * Consul decides by the first matching permission: an allow is dead when an earlier deny without
+ * header tests matches every request it does (the deny's methods include the allow's, and the deny's
+ * path covers the allow's). Path regexes are not compared: such an allow counts.
+ */
+function deniedEarlier(allow: ConsulIntentionPermission, earlier: readonly ConsulIntentionPermission[]): boolean {
+  const path = allow.HTTP.PathExact ?? allow.HTTP.PathPrefix;
+  return earlier.some(({ Action, HTTP: deny }) => {
+    if (Action !== "deny" || deny.Header !== undefined) return false;
+    const methods = deny.Methods === undefined || allow.HTTP.Methods?.every((m) => deny.Methods!.includes(m)) === true;
+    const covers =
+      deny.PathRegex === undefined &&
+      (deny.PathExact === undefined
+        ? deny.PathPrefix === undefined || deny.PathPrefix === "/" || path?.startsWith(deny.PathPrefix) === true
+        : allow.HTTP.PathExact === deny.PathExact);
+    return methods && covers;
+  });
+}
+
 function methodsOf(source: IntentionSource | undefined): readonly HttpMethod[] {
   if (source === undefined) return [];
   if (!source.permissions) return source.action === "allow" ? HTTP_METHODS : [];
   const allowed = new Set<HttpMethod>();
-  for (const p of source.permissions) if (p.Action === "allow") for (const m of p.HTTP.Methods ?? HTTP_METHODS) allowed.add(m);
+  source.permissions.forEach((p, k) => {
+    if (p.Action === "allow" && !deniedEarlier(p, source.permissions!.slice(0, k))) for (const m of p.HTTP.Methods ?? HTTP_METHODS) allowed.add(m);
+  });
   return HTTP_METHODS.filter((m) => allowed.has(m));
 }
 

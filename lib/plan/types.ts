@@ -391,6 +391,8 @@ export interface MeshPlan {
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;
   /** The spec's intentions as written, for rules that point at one by its index. */
   readonly declaredIntentions: readonly IntentionSpec[];
+  /** The global mesh entry that normalizes request paths, when a permission tests a path (lib/plan/intentions.ts). */
+  readonly meshEntry?: MeshConfigEntry;
   /** L7 traffic management: each call edge's effective policy and the config entries that implement it (lib/plan/traffic.ts). */
   readonly traffic: TrafficPlan;
   readonly tlsEdge?: TlsEdgePlan;
@@ -426,6 +428,21 @@ export type DataplaneControlPlan = typeof CONSUL_LOGIN & {
 // ---------------------------------------------------------------------------------------------
 // L7 traffic management (lib/plan/traffic.ts decides these; the intentions stack applies the entries)
 // ---------------------------------------------------------------------------------------------
+
+/** Consul's mesh config entry (agent/structs/config_entry_mesh.go): the request normalization part only. */
+export interface MeshConfigEntry {
+  readonly Kind: "mesh";
+  readonly Name: "mesh";
+  readonly HTTP: {
+    readonly Incoming: {
+      readonly RequestNormalization: {
+        readonly InsecureDisablePathNormalization: false;
+        readonly MergeSlashes: true;
+        readonly PathWithEscapedSlashesAction: "REJECT_REQUEST";
+      };
+    };
+  };
+}
 
 /** Consul's IntentionPermission (api/config_entry_intentions.go), as the service-intentions entry carries it. */
 export interface ConsulIntentionPermission {

@@ -15,8 +15,11 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkL7Destinations(plan, result);
   checkRouteConflicts(plan, result);
   checkEdgesAllowed(plan, result);
+  checkStarDenies(plan, result);
+  checkInvertedDenies(plan, result);
   checkDeadPermissions(plan, result);
   checkTimeoutBudget(plan, result);
+  checkTimeoutOverTcp(plan, result);
   checkRetryAmplification(plan, result);
   checkIdempotentRetries(plan, result);
   checkVersions(plan, result);
@@ -130,7 +133,7 @@ function routeToService(name: string, target: ServicePlan | undefined, at: strin
 }
 
 /**
- * L7 settings on a tcp destination are an error: Consul refuses permissions and routers on it, and
+ * L7 settings on a tcp destination are an error: Consul refuses routers on it, its Envoy treats permissions as deny, and
  * Envoy has no request to time out or retry. The destination's protocol is what counts: a caller's
  * proxy takes the protocol of its upstream from the destination's service-defaults, whatever the caller speaks.
  */
@@ -195,6 +198,48 @@ function checkEdgesAllowed(plan: MeshPlan, { errors }: RuleResult): void {
       message: `${edge.source} calls ${edge.destination}, but the permissions of intentions[${i}] allow it no request: add an allow permission for the methods and paths ${edge.source} calls, or remove the upstream (an action: deny intention cuts a call off on purpose)`,
     });
   }
+}
+
+/**
+ * A "*" intention that denies something decides nothing for a declared caller: the caller's upstream
+ * gives it an exact source, which Consul matches before "*" (precedence 9 over 8), so the deny
+ * would pass silently for exactly the services that call the destination.
+ */
+function checkStarDenies(plan: MeshPlan, { errors }: RuleResult): void {
+  plan.declaredIntentions.forEach((intention, i) => {
+    if (intention.source !== "*") return;
+    const denies = intention.action === "deny" || (intention.permissions ?? []).some((p) => p.action === "deny");
+    if (!denies) return;
+    const outranking = plan.traffic.edges
+      .filter((e) => e.destination === intention.destination && intentionFor(plan.intentions, e.source, e.destination)?.origin === "upstream")
+      .map((e) => e.source);
+    if (outranking.length === 0) return;
+    const callers = [...new Set(outranking)].sort();
+    errors.push({
+      path: `intentions[${i}]`,
+      message: `this * intention denies, but ${callers.join(", ")} declare${callers.length === 1 ? "s" : ""} ${intention.destination} as an upstream, which allows ${callers.length === 1 ? "it" : "them"} everything with a source of ${callers.length === 1 ? "its" : "their"} own that Consul matches before * (precedence 9 over 8): the deny never applies to ${callers.join(", ")}. Write an intention per caller (source: ${callers[0]}, destination: ${intention.destination}) with the permissions it should have`,
+    });
+  });
+}
+
+/**
+ * An inverted value test never matches a request without the header (Envoy's
+ * HeaderUtility::matchHeaders: a missing header matches only an inverted present test), so a deny
+ * on "value is not X" lets a request without the header through.
+ */
+function checkInvertedDenies(plan: MeshPlan, { errors }: RuleResult): void {
+  plan.declaredIntentions.forEach((intention, i) => {
+    intention.permissions?.forEach((permission, k) => {
+      if (permission.action !== "deny") return;
+      permission.headers.forEach((header, h) => {
+        if (!header.invert || header.present !== undefined) return;
+        errors.push({
+          path: `intentions[${i}].permissions[${k}].headers[${h}].invert`,
+          message: `an inverted value test never matches a request without ${header.name} (Envoy), so this deny lets such requests through: to require the header, put a deny with { name: ${header.name}, present: true, invert: true } before this permission`,
+        });
+      });
+    });
+  });
 }
 
 /** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
@@ -297,6 +342,25 @@ function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
 }
 
 /**
+ * The budget cannot bound a tcp call: Envoy has no request to time out on it, so when X's timeout
+ * for Y cuts a try, Y's tcp calls (to Z) may still be at work. A warning, since there is nothing
+ * to compare; written where X declares the timeout.
+ */
+function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult): void {
+  const { out, prefixTo } = callGraph(plan.traffic.edges);
+  for (const outer of plan.traffic.edges) {
+    if (plan.traffic.routes.get(outer.destination)?.timeoutMs === undefined || outer.source === outer.destination) continue;
+    const tcp = (out.get(outer.destination) ?? []).filter((e) => e.protocol === "tcp" && e.destination !== outer.source).map((e) => e.destination);
+    if (tcp.length === 0) continue;
+    const { source: x, destination: y } = outer;
+    warnings.push({
+      path: `${outer.path}.timeout`,
+      message: `call path ${[...prefixTo(x), y].join(" -> ")} -> ${tcp.join("|")}: ${y} calls ${tcp.join(" and ")} over tcp, which no timeout bounds, so ${x}'s ${formatDuration(outer.timeoutMs!)} may end while ${y} still waits on ${tcp.length === 1 ? "it" : "them"}; bound those calls in ${y} itself (a client timeout), or allow for them in this timeout`,
+    });
+  }
+}
+
+/**
  * The product of attempts along a call path stays within traffic.maxRetryAmplification: each retry
  * layer multiplies the requests the deepest service sees when it fails. Walks simple paths only (no
  * service twice, so a cycle ends the path) and at most MAX_PATH_STEPS steps; a path is reported
@@ -342,10 +406,17 @@ function pathAttempts(path: readonly string[], out: ReadonlyMap<string, readonly
   return factors.join(" x ");
 }
 
+/** Failures before the destination saw the request: retrying them never repeats a processed request. */
+const UNSENT_FAILURES: readonly string[] = ["connect-failure", "refused-stream"];
+
+function retriesUnsent(policy: RoutePolicy | undefined): boolean {
+  return policy !== undefined && policy.statusCodes.length === 0 && policy.on.every((on) => UNSENT_FAILURES.includes(on));
+}
+
 /** A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word. */
 function checkIdempotentRetries(plan: MeshPlan, { errors }: RuleResult): void {
   for (const edge of plan.traffic.edges) {
-    if (edge.attempts <= 1 || edge.idempotent) continue;
+    if (edge.attempts <= 1 || edge.idempotent || retriesUnsent(plan.traffic.routes.get(edge.destination))) continue;
     const unsafe = edge.methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
     if (unsafe.length === 0) continue;
     const grpc = edge.protocol === "grpc" ? " (every gRPC call is a POST)" : "";

@@ -155,6 +155,57 @@ const architecture = z
   .enum(["agent", "dataplane"])
   .describe('"agent": a Consul client agent and Envoy in every task (the original); "dataplane": consul-ecs and consul-dataplane, no agent (IAM login)');
 
+/**
+ * What RE2 (Envoy's regex engine) cannot compile, found by scanning outside escapes and character
+ * classes: Envoy refuses such a regex at runtime, after Consul has accepted it.
+ */
+export function re2Unsupported(regex: string): string | undefined {
+  let inClass = false;
+  let afterQuantifier = false;
+  for (let i = 0; i < regex.length; i++) {
+    const c = regex[i]!;
+    if (c === "\\") {
+      if (!inClass && /[1-9]/.test(regex[i + 1] ?? "")) return `backreference \\${regex[i + 1]}`;
+      i++;
+      afterQuantifier = false;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      // A ] right after [ or [^ is a literal.
+      if (regex[i + 1] === "^") i++;
+      if (regex[i + 1] === "]") i++;
+    } else if (c === "(" && regex[i + 1] === "?") {
+      const rest = regex.slice(i + 2);
+      if (/^(=|!|<=|<!)/.test(rest)) return `lookaround (?${/^(=|!|<=|<!)/.exec(rest)![1]}`;
+      if (rest.startsWith(">")) return "atomic group (?>";
+      if (/^(<[A-Za-z_]|')/.test(rest)) return "named group other than (?P<name>...)";
+      i++;
+    } else if (c === "+" && afterQuantifier) return "possessive quantifier";
+    afterQuantifier = "*+?}".includes(c) && !(c === "+" && afterQuantifier);
+  }
+  return undefined;
+}
+
+/** A regular expression Envoy compiles: RE2 syntax. */
+const re2Regex = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((regex, ctx) => {
+      const unsupported = re2Unsupported(regex);
+      if (unsupported)
+        ctx.addIssue({
+          code: "custom",
+          message: `uses ${unsupported}, which RE2 (Envoy's regex engine) does not support: Envoy would refuse it at runtime; rewrite it without lookaround, backreferences, atomic groups or possessive quantifiers`,
+        });
+    })
+    .describe(`Matches ${what} matching this regular expression (RE2: no lookaround, backreferences, atomic groups or possessive quantifiers; named groups as (?P<name>...))`);
+
 const headerMatchSchema = z
   .strictObject({
     name: z.string().min(1).describe("Header name"),
@@ -162,8 +213,11 @@ const headerMatchSchema = z
     exact: z.string().min(1).optional().describe("Matches this value exactly"),
     prefix: z.string().min(1).optional().describe("Matches values starting with this"),
     suffix: z.string().min(1).optional().describe("Matches values ending with this"),
-    regex: z.string().min(1).optional().describe("Matches values matching this regular expression (Envoy RE2)"),
-    invert: z.boolean().default(false).describe("Matches when the test above does not"),
+    regex: re2Regex("values").optional(),
+    invert: z
+      .boolean()
+      .default(false)
+      .describe("Matches when the test above does not, for a request that has the header: a missing header matches only present: true with invert (Envoy)"),
   })
   .refine((h) => [h.present, h.exact, h.prefix, h.suffix, h.regex].filter((v) => v !== undefined).length === 1, {
     message: "set exactly one of present, exact, prefix, suffix or regex",
@@ -277,7 +331,7 @@ const permissionSchema = z
     methods: z.array(z.enum(HTTP_METHODS)).min(1).optional().describe("HTTP methods it matches; omitted: every method"),
     pathExact: z.string().regex(/^\//, "must start with /").optional().describe("Matches this path exactly"),
     pathPrefix: z.string().regex(/^\//, "must start with /").optional().describe("Matches paths starting with this"),
-    pathRegex: z.string().min(1).optional().describe("Matches paths matching this regular expression (Envoy RE2)"),
+    pathRegex: re2Regex("paths").optional(),
     headers: z.array(headerMatchSchema).default([]).describe("Header tests, all of which must match"),
   })
   .refine((p) => [p.pathExact, p.pathPrefix, p.pathRegex].filter((v) => v !== undefined).length <= 1, {

@@ -124,6 +124,8 @@ function validate(kind: string, entry: Readonly<Record<string, unknown>>): strin
       if (tests.length !== 1) out.push(`${at}.Header[${j}]: Consul takes exactly one of Present, Exact, Prefix, Suffix or Regex, got ${tests.length}`);
     });
   };
+  // config_entry_mesh.go: GetName is always "mesh"; another name is a second, ignored entry.
+  if (kind === "mesh" && entry.Name !== "mesh") out.push(`Name: ${JSON.stringify(entry.Name)}; Consul's mesh entry is named "mesh"`);
   if (kind === "service-intentions") {
     list(entry.Sources).forEach((source, i) => {
       const at = `Sources[${i}]`;

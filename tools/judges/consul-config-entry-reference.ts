@@ -13,6 +13,9 @@
 //     DestinationConfig) and api/config_entry_intentions.go @0f845cfb (ServiceIntentionsConfigEntry,
 //     SourceIntention, IntentionPermission, IntentionHTTPPermission, IntentionHTTPHeaderPermission).
 //     Neither commit is dated; the index held no v2.0.1 tag of them.
+//   - agent/structs/config_entry_mesh.go (MeshConfigEntry, MeshHTTPConfig.Incoming,
+//     MeshDirectionalHTTPConfig, RequestNormalizationMeshConfig with the PathWithEscapedSlashesAction
+//     and HeadersWithUnderscoresAction sets; Name is always "mesh") and api/config_entry_mesh.go.
 //   - developer.hashicorp.com/consul/docs service-defaults and service-router reference pages
 //     (current, the 2.0 line): the configuration models add to the api structs above
 //     BalanceInboundConnections, RateLimits (Enterprise), UpstreamConfig.*.Peer,
@@ -138,6 +141,11 @@ const RESOLVER_TARGET: EntryTable = {
   Peer: str,
 };
 
+/** PathWithEscapedSlashesActionStrings (config_entry_mesh.go); "" is Consul's unset. */
+export const CONSUL_ESCAPED_SLASHES_ACTIONS = ["", "IMPLEMENTATION_SPECIFIC_DEFAULT", "KEEP_UNCHANGED", "REJECT_REQUEST", "UNESCAPE_AND_REDIRECT", "UNESCAPE_AND_FORWARD"] as const;
+
+const MESH_TLS: EntryTable = { TLSMinVersion: str, TLSMaxVersion: str, CipherSuites: strList };
+
 /** The fields of each config entry kind this project writes. */
 export const CONFIG_ENTRY_KINDS: Readonly<Record<string, EntryTable>> = {
   "service-defaults": {
@@ -174,6 +182,25 @@ export const CONFIG_ENTRY_KINDS: Readonly<Record<string, EntryTable>> = {
       LegacyID: readOnly(str),
       LegacyMeta: readOnly(strMap),
     }),
+  },
+  mesh: {
+    ...ENTRY_COMMON,
+    TransparentProxy: block({ MeshDestinationsOnly: bool }),
+    AllowEnablingPermissiveMutualTLS: bool,
+    ValidateClusters: bool,
+    TLS: block({ Incoming: block(MESH_TLS), Outgoing: block(MESH_TLS) }),
+    HTTP: block({
+      SanitizeXForwardedClientCert: bool,
+      Incoming: block({
+        RequestNormalization: block({
+          InsecureDisablePathNormalization: bool,
+          MergeSlashes: bool,
+          PathWithEscapedSlashesAction: oneOf(CONSUL_ESCAPED_SLASHES_ACTIONS),
+          HeadersWithUnderscoresAction: oneOf(["", "ALLOW", "REJECT_REQUEST", "DROP_HEADER"]),
+        }),
+      }),
+    }),
+    Peering: block({ PeerThroughMeshGateways: bool }),
   },
   "service-router": {
     ...ENTRY_COMMON,
