@@ -2,27 +2,19 @@
 // the spec is the only channel for what a rule checks (no Terraform variable overrides it).
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../lib/pipeline";
-import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
+import type { RuleResult, SpecIssue } from "../lib/issues";
 import { loadSpecFile } from "../lib/pipeline";
 import { meshSpecSchema, type MeshSpec, type MeshSpecInput } from "../lib/spec/schema";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { buildPlan } from "../lib/plan/build";
 import { containerCalls } from "../lib/plan/aws-apis";
 import { checkNames } from "../lib/rules/names";
+import { specIssues } from "./support/spec-issues";
 import { planOf, synthAllStacks, synthMeshStack } from "./support/synth";
 
 const production = loadSpecFile("examples/production.yaml").spec as MeshSpecInput;
 
-function errorsOf(spec: MeshSpecInput): { path: string; message: string }[] {
-  try {
-    parseSpec(spec, "test.yaml");
-    return [];
-  } catch (error) {
-    if (error instanceof SpecError) return [...error.errors];
-    throw error;
-  }
-}
+const errorsOf = (spec: MeshSpecInput): { path: string; message: string }[] => specIssues(spec).errors;
 
 describe("the name rule", () => {
   it("refuses a cluster name whose snapshot bucket prefix would not fit S3's 37 characters, naming the fix", () => {

@@ -1,13 +1,12 @@
 // Versions, splits and routes (a canary): the spec's shape, one ECS service per version with the
 // version in its Consul service meta, the service-resolver, service-splitter and merged
 // service-router the plan decides, and each rule with a failing and a passing fixture.
+import { allErrors, configEntries as entries, trafficErrors as errors } from "./support/traffic";
 import { describe, expect, it } from "vitest";
-import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
-import { parseSpec } from "../lib/pipeline";
+import type { RuleResult } from "../lib/issues";
 import { checkCapacity } from "../lib/rules/capacity";
 import { checkNetwork } from "../lib/rules/network";
 import { rolloutReports } from "../lib/rules/rollouts";
-import { checkTraffic } from "../lib/rules/traffic";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { judgeConfigEntries } from "../tools/judges/consul-config-entries";
@@ -37,31 +36,6 @@ function canary(api: ServiceInput = {}, rest: Partial<MeshSpecInput> = {}, extra
     ...rest,
   } as MeshSpecInput;
 }
-
-function traffic(spec: MeshSpecInput): RuleResult {
-  const result: RuleResult = { errors: [], warnings: [] };
-  checkTraffic(planOf(spec), result);
-  return result;
-}
-const errors = (spec: MeshSpecInput) => traffic(spec).errors;
-
-function allErrors(spec: MeshSpecInput): SpecIssue[] {
-  try {
-    parseSpec(spec, "test.yaml");
-    return [];
-  } catch (error) {
-    if (error instanceof SpecError) return [...error.errors];
-    throw error;
-  }
-}
-
-const entries = (doc: any) =>
-  Object.fromEntries(
-    Object.entries(doc.resource.consul_config_entry as Record<string, any>).map(([id, e]) => [
-      id,
-      { kind: e.kind, name: e.name, config: JSON.parse(e.config_json), dependsOn: e.depends_on },
-    ]),
-  );
 
 describe("the spec", () => {
   it("gives a version the service's image unless it names its own, and 1 task by default", () => {

@@ -1,12 +1,12 @@
 // L7 traffic management: the spec's fields and defaults, the config entries the plan decides and
 // the intentions stack synthesizes, and each call-graph rule with a failing and a passing fixture.
+import { allErrors, configEntries as entries, trafficErrors as errors, trafficIssues as traffic } from "./support/traffic";
 import { describe, expect, it } from "vitest";
-import { SpecError, type RuleResult, type SpecIssue } from "../lib/issues";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../lib/spec/schema";
 import { checkTraffic, MAX_PATH_STEPS } from "../lib/rules/traffic";
 import { RULES } from "../lib/rules";
-import { loadSpecFile, parseSpec } from "../lib/pipeline";
+import { loadSpecFile } from "../lib/pipeline";
 import { trafficTable } from "../tools/render";
 import { planOf, synthAllStacks } from "./support/synth";
 
@@ -32,34 +32,6 @@ function mesh(services: Record<string, { protocol?: string; upstreams?: Upstream
     ...rest,
   } as MeshSpecInput;
 }
-
-/** What the traffic rule finds on a spec's plan. */
-function traffic(spec: MeshSpecInput): RuleResult {
-  const result: RuleResult = { errors: [], warnings: [] };
-  checkTraffic(planOf(spec), result);
-  return result;
-}
-
-const errors = (spec: MeshSpecInput) => traffic(spec).errors;
-
-/** Every rule's verdict on a spec, as the pipeline runs them: [] when it synthesizes. */
-function allErrors(spec: MeshSpecInput): SpecIssue[] {
-  try {
-    parseSpec(spec, "test.yaml");
-    return [];
-  } catch (error) {
-    if (error instanceof SpecError) return [...error.errors];
-    throw error;
-  }
-}
-
-const entries = (doc: any) =>
-  Object.fromEntries(
-    Object.entries(doc.resource.consul_config_entry as Record<string, any>).map(([id, e]) => [
-      id,
-      { kind: e.kind, name: e.name, config: JSON.parse(e.config_json), dependsOn: e.depends_on },
-    ]),
-  );
 
 describe("the spec", () => {
   it("defaults to tcp with no timeout, retries or limits: an empty object is the same as none", () => {
