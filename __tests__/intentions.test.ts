@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
@@ -61,5 +62,34 @@ describe("intentions as code", () => {
     const { mesh, intentions } = synthAll(DEFAULT_SPEC);
     expect(mesh.terraform.backend).toEqual({ local: { path: "../../../terraform.mesh.tfstate" } });
     expect(intentions.terraform.backend).toEqual({ local: { path: "../../../terraform.intentions.tfstate" } });
+  });
+});
+
+describe("the SSM parameters the intentions stack reads the mesh through", () => {
+  // Anyone in the account with ssm:PutParameter can change a parameter: its value must be the mesh's
+  // own secret, or the deployer would send another secret to the Consul API as its token.
+  const [token, ca] = ["management_token_secret_arn", "consul_ca_secret_arn"].map((id) => (synthAllStacks(DEFAULT_SPEC).intentions as any).data.aws_ssm_parameter[id]);
+  const holds = (parameter: any, value: string) =>
+    execFileSync("terraform", ["console"], {
+      input: parameter.lifecycle.postcondition[0].condition.replace(/^\$\{|\}$/g, "").replace("self.value", JSON.stringify(value)),
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+    }).trim();
+  const arn = (name: string, region = "us-east-1", partition = "aws") => `arn:${partition}:secretsmanager:${region}:123456789012:secret:${name}-AbC123`;
+  const suffix = "20261207151602123400000001";
+
+  it("accepts the ARN of the mesh's secret, in any partition (real terraform console)", () => {
+    expect(holds(token, arn(`consul-ecs/consul/management-token-${suffix}`))).toBe("true");
+    expect(holds(token, arn(`consul-ecs/consul/management-token-${suffix}`, "us-east-1", "aws-us-gov"))).toBe("true");
+    expect(holds(ca, arn(`consul-ecs/consul/ca-cert-${suffix}`))).toBe("true");
+  });
+
+  it("stops the plan on any other secret: another name, another mesh's, another region, or the token's parameter naming the CA", () => {
+    expect(holds(token, arn(`attacker/management-token-${suffix}`))).toBe("false");
+    expect(holds(token, arn(`other-mesh/consul/management-token-${suffix}`))).toBe("false");
+    expect(holds(token, arn(`consul-ecs/consul/management-token-${suffix}`, "eu-west-1"))).toBe("false");
+    expect(holds(token, arn(`consul-ecs/consul/ca-cert-${suffix}`))).toBe("false");
+    expect(holds(token, `${arn(`consul-ecs/consul/management-token-${suffix}`)}x`)).toBe("false");
+    expect(token.lifecycle.postcondition[0].error_message).toMatch(/does not name the mesh's secret consul-ecs\/consul\/management-token-\* in us-east-1/);
   });
 });

@@ -772,6 +772,19 @@ const BAD: BadCase[] = [
     doc: res(["aws_ssm_parameter", "token", { name: "/mesh/token", type: "SecureString", value: "${var.token}" }]),
     address: "aws_ssm_parameter.token",
   },
+  ...(
+    [
+      ["aws_ssm_parameter", { name: "/mesh/token" }, "a parameter read with decryption (the default)"],
+      ["aws_kms_secrets", { secret: [{ name: "token", payload: "AQICAH..." }] }, "KMS-decrypted plaintext"],
+      ["aws_secretsmanager_random_password", { password_length: 32 }, "a generated password"],
+      ["terraform_remote_state", { backend: "s3", config: { bucket: "b", key: "mesh.tfstate" } }, "another stack's whole state"],
+    ] as const
+  ).map(([type, body, what]) => ({
+    rule: "MESH_NO_SECRET_IN_STATE",
+    name: `a data source of ${what}`,
+    doc: { data: { [type]: { read: body } } } as TerraformJson,
+    address: `data.${type}.read`,
+  })),
 ];
 
 const GOOD: GoodCase[] = [
@@ -791,6 +804,14 @@ const GOOD: GoodCase[] = [
         ["aws_ssm_parameter", "key", { name: "/mesh/key", type: "SecureString", value_wo: "${ephemeral.random_password.token.result}", value_wo_version: 1 }],
         ["random_pet", "suffix", {}],
       ),
+      {
+        data: {
+          aws_ssm_parameter: {
+            token_arn: { name: "/mesh/token-arn", with_decryption: false },
+            ami: { name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id" },
+          },
+        },
+      } as TerraformJson,
     ),
   },
   {

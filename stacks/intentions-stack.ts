@@ -40,17 +40,33 @@ export class IntentionsStack extends MeshBaseStack {
     // The token and CA are read ephemerally (never in this stack's state or plan), from the secrets the
     // mesh's parameters name: by the plan's literal names, so no reference to the mesh stack (whose whole
     // state cdktf would otherwise hand this stack through terraform_remote_state).
-    const secret = (id: string, parameterName: string) => {
-      const arn = new DataAwsSsmParameter(this, `${id}_secret_arn`, { name: parameterName });
+    // A parameter is writable by anyone in the account with ssm:PutParameter: its value must be the
+    // ARN of the mesh's own secret (its region, its name prefix plus what Terraform and Secrets Manager
+    // append), or the deployer would send another secret to the Consul API as its token.
+    const secret = (id: string, parameterName: string, secretNamePrefix: string) => {
+      const pattern = `^arn:aws(-[a-z]+)*:secretsmanager:${plan.region}:[0-9]{12}:secret:${regexLiteral(secretNamePrefix)}[0-9a-f]{26}-[A-Za-z0-9]{6}$`;
+      const arn = new DataAwsSsmParameter(this, `${id}_secret_arn`, {
+        name: parameterName,
+        // A String (an ARN): nothing to decrypt, and nothing secret in this stack's state.
+        withDecryption: false,
+        lifecycle: {
+          postcondition: [
+            {
+              condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
+              errorMessage: `SSM parameter ${parameterName} does not name the mesh's secret ${secretNamePrefix}* in ${plan.region}: deploy the mesh stack, or find who changed the parameter.`,
+            },
+          ],
+        },
+      });
       return new EphemeralResource(this, id, { type: "aws_secretsmanager_secret_version", config: { secret_id: arn.value } }).attribute("secret_string");
     };
-    const parameters = plan.names.consulSecrets.intentionsParameters;
+    const { intentionsParameters: parameters, caCert, managementToken } = plan.names.consulSecrets;
     new ConsulProvider(this, "consul", {
       address: address.stringValue,
       scheme: "https",
       datacenter: plan.datacenter,
-      caPem: secret("consul_ca", parameters.caCert),
-      token: secret("management_token", parameters.managementToken),
+      caPem: secret("consul_ca", parameters.caCert, caCert),
+      token: secret("management_token", parameters.managementToken, managementToken),
     });
 
     // The dataplane login (auth method, binding rule, synthetic node) moved to the servers, which
@@ -75,4 +91,9 @@ export class IntentionsStack extends MeshBaseStack {
       value: Object.fromEntries([...resolved].map(([d, sources]) => [d, sources.map((s) => `${s.name}:${s.permissions ? "permissions" : s.action}`)])),
     }).overrideLogicalId("intentions");
   }
+}
+
+/** A name as an RE2 pattern matching only itself: each character outside [A-Za-z0-9/_-] in a class of its own (no backslashes to escape twice in HCL). */
+function regexLiteral(name: string): string {
+  return name.replace(/[^A-Za-z0-9/_-]/g, (c) => `[${c}]`);
 }

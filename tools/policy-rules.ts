@@ -731,6 +731,7 @@ export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readon
     "aws_secretsmanager_secret_version.certificate_certificate_value",
     "aws_secretsmanager_secret_version.certificate_private_key_value",
   ].map((address) => ({ stack: "tls-edge", address, until: "the TLS edge's CA and certificate come from AWS Private CA or its first start" })),
+  { stack: "tls-edge", address: "data.terraform_remote_state.cross-stack-reference-input-mesh", until: "the TLS edge reads the mesh's VPC and subnets through SSM parameters" },
 ];
 
 /** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */
@@ -766,9 +767,27 @@ function checkNoSecretInState(doc: TerraformJson): PolicyFinding[] {
       .filter(({ body }) => body[input!] !== undefined)
       .map(({ address }) => finding(rule, address, `${input} puts a private key in state as this resource's input: sign where the key is made`)),
   );
-  const secretReads = dataSources(doc, "aws_secretsmanager_secret_version").map(({ address }) =>
-    finding(rule, address, "a data source keeps the secret's value in state: read it with an ephemeral aws_secretsmanager_secret_version"),
-  );
+  const secretReads = [
+    ...dataSources(doc, "aws_secretsmanager_secret_version").map(({ address }) =>
+      finding(rule, address, "a data source keeps the secret's value in state: read it with an ephemeral aws_secretsmanager_secret_version"),
+    ),
+    ...dataSources(doc, "aws_secretsmanager_random_password").map(({ address }) =>
+      finding(rule, address, "a data source keeps the generated password in state: use the ephemeral aws_secretsmanager_random_password or random_password"),
+    ),
+    ...dataSources(doc, "aws_kms_secrets").map(({ address }) =>
+      finding(rule, address, "a data source keeps the decrypted plaintext in state: decrypt with the ephemeral aws_kms_secrets"),
+    ),
+    // Decrypted unless with_decryption is false, then in state; AWS's public parameters (/aws/service/) are Strings.
+    ...dataSources(doc, "aws_ssm_parameter")
+      .filter(({ body }) => body.with_decryption !== false && !String(body.name).startsWith("/aws/service/"))
+      .map(({ address }) =>
+        finding(rule, address, "a data source keeps the parameter's value in state, decrypted if it is a SecureString: read a secret with the ephemeral aws_ssm_parameter"),
+      ),
+    // Another stack's whole state, every secret in it included, is read into this one's.
+    ...dataSources(doc, "terraform_remote_state").map(({ address }) =>
+      finding(rule, address, "reading another stack's state hands this stack every secret in it: pass the few values it needs through SSM String parameters"),
+    ),
+  ];
   const versions = resources(doc, "aws_secretsmanager_secret_version").flatMap(({ address, body }) => [
     ...["secret_string", "secret_binary"]
       .filter((argument) => body[argument] !== undefined)
