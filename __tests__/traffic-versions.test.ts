@@ -5,7 +5,9 @@ import { allErrors, configEntries as entries, trafficErrors as errors } from "./
 import { describe, expect, it } from "vitest";
 import type { RuleResult } from "../lib/issues";
 import { checkCapacity } from "../lib/rules/capacity";
+import { checkImages } from "../lib/rules/images";
 import { checkNetwork } from "../lib/rules/network";
+import { networkPaths } from "../lib/rules/network-paths";
 import { rolloutReports } from "../lib/rules/rollouts";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
@@ -289,5 +291,23 @@ describe("the hosts hold every version at once", () => {
       ["services.api.versions.v2.count", "rolling deployment can progress", "ok", "of version v2 keeps 0 of 1 running (minimum 0 %), runs at most 1 (maximum 100 %)"],
       ["services.api.versions.v2.count", "host ENIs at the peak of a rollout", "ok", "of version v2 the EC2 hosts run 4 awsvpc tasks; their ENIs hold 4"],
     ]);
+  });
+});
+
+describe("each version's image is pulled by its own ECS service", () => {
+  it("counts every version's image and tasks in the Docker Hub pull budget, not the service's image times its count", () => {
+    const result: RuleResult = { errors: [], warnings: [] };
+    checkImages(planOf(canary({ versions: { v1: { count: 2 }, v2: { image: "hashicorp/http-echo:1.0.1", count: 8 } }, split: { v1: 50, v2: 50 } })), result);
+    const budget = result.warnings.find((w) => w.path === "images")?.message;
+    expect(budget).toMatch(/hashicorp\/http-echo:1\.0\.0: 2 Fargate task\(s\)/);
+    expect(budget).toMatch(/hashicorp\/http-echo:1\.0\.1: 8 Fargate task\(s\)/);
+  });
+
+  it("gives the service a network path for each version's image", () => {
+    const needs = networkPaths(planOf(canary()))
+      .filter((r) => r.who === "service api (tasks)")
+      .map((r) => r.need);
+    expect(needs).toContain("pull hashicorp/http-echo:1.0.1");
+    expect(needs).toContain("pull hashicorp/http-echo:1.0.0");
   });
 });

@@ -7,6 +7,7 @@ import { meshImageKeysOf } from "../plan/images";
 import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
 import { listed, type RuleResult } from "../issues";
 import { IMAGE_ARCHITECTURES } from "../versions";
+import { ecsServicesOf } from "../plan/names";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
@@ -77,7 +78,8 @@ function dockerHubPullBudget(plan: MeshPlan) {
   const ec2Tasks = new Map<string, number>();
   let meshImages = false;
   const appServices = new Set<string>();
-  for (const service of plan.services) {
+  // Each ECS service pulls: a service with versions is one per version, each its image and count.
+  for (const service of plan.services.flatMap(ecsServicesOf)) {
     const viaNat = service.launchType === "FARGATE" ? !service.assignPublicIp : !publicInstances;
     if (!viaNat || service.count === 0) continue;
     for (const { image, mesh } of anonymous(service)) {

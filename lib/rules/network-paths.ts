@@ -7,6 +7,7 @@
 import { imagePinProblem, isEcrImage, registryOf } from "../image-reference";
 import { containerCalls, ECR_PULL_APIS, ECS_EXEC_CALLS, ecsAgentCalls } from "../plan/aws-apis";
 import { meshImageKeysOf } from "../plan/images";
+import { ecsServicesOf } from "../plan/names";
 import type { AwsApi, AwsApiCall, MeshPlan, ServicePlan, TlsEdgePlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
@@ -172,16 +173,11 @@ function serviceNeeds(service: ServicePlan, add: AddNeed, instances: Origin): vo
   // On EC2 the host's agent pulls images, writes logs and reads secrets; on Fargate the task's own interface does.
   const agent = service.launchType === "FARGATE" ? task : instances;
   const noInternetFix = 'set network.egress to "nat-gateway"';
-  if (!imagePinProblem(service.image)) {
-    for (const destination of imageDestinations(service.image)) {
-      add(
-        who,
-        `${service.path}.image`,
-        agent,
-        `pull ${service.image}`,
-        destination,
-        `mirror the image into ECR (an ECR URI reaches through the VPC endpoints), or ${noInternetFix}`,
-      );
+  // A service with versions pulls each version's image (one ECS service per version).
+  for (const image of new Set(ecsServicesOf(service).map((unit) => unit.image))) {
+    if (imagePinProblem(image)) continue;
+    for (const destination of imageDestinations(image)) {
+      add(who, `${service.path}.image`, agent, `pull ${image}`, destination, `mirror the image into ECR (an ECR URI reaches through the VPC endpoints), or ${noInternetFix}`);
     }
   }
   for (const call of ecsAgentCalls(service.task)) add(who, "network.egress", agent, needOf(call), { aws: call.api }, noInternetFix);
