@@ -84,6 +84,7 @@ describe("a service with versions", () => {
 
   it("puts the version in the agent's service registration", () => {
     const api = planOf(spec).services.find((s) => s.name === "api")!;
+    expect(api.versions.length).toBeGreaterThan(1);
     for (const version of api.versions) {
       const agent = renderServiceTask(version).find((c) => c.name === "consul-agent")!;
       const registration = agent.command[agent.command.length - 1] as string;

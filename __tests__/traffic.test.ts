@@ -250,24 +250,17 @@ describe("every declared upstream is allowed something", () => {
   it("passes with an allow", () => expect(errors(fixture("allow"))).toEqual([]));
 });
 
+/** web calls api, an http service, and its one intention to api has these permissions. */
+const webCallsHttpApi = (permissions: object[]) =>
+  mesh({ web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } }, { intentions: [{ source: "web", destination: "api", permissions }] as never });
+
 describe("a deny does not rest on an inverted value test", () => {
   // Envoy: a request without the header matches no inverted value test, so "deny unless x-role is admin" lets it through.
   const fixture = (header: object, action = "deny") =>
-    mesh(
-      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
-      {
-        intentions: [
-          {
-            source: "web",
-            destination: "api",
-            permissions: [
-              { action, pathPrefix: "/admin", headers: [header] },
-              { action: "allow", pathPrefix: "/" },
-            ],
-          },
-        ] as never,
-      },
-    );
+    webCallsHttpApi([
+      { action, pathPrefix: "/admin", headers: [header] },
+      { action: "allow", pathPrefix: "/" },
+    ]);
 
   it("fails on a deny with an inverted exact, prefix, suffix or regex test, pointing to the present test", () => {
     expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }))).toEqual([
@@ -287,21 +280,10 @@ describe("a deny does not rest on an inverted value test", () => {
 describe("an allow behind an earlier deny does not count", () => {
   // /tmp/rev/v2.yaml: Consul takes the first matching permission, so deny / hides the allow after it.
   const fixture = (deny: object) =>
-    mesh(
-      { web: { upstreams: [{ destination: "api" }] }, api: { protocol: "http" } },
-      {
-        intentions: [
-          {
-            source: "web",
-            destination: "api",
-            permissions: [
-              { action: "deny", ...deny },
-              { action: "allow", methods: ["GET", "HEAD"], pathPrefix: "/api" },
-            ],
-          },
-        ] as never,
-      },
-    );
+    webCallsHttpApi([
+      { action: "deny", ...deny },
+      { action: "allow", methods: ["GET", "HEAD"], pathPrefix: "/api" },
+    ]);
   const denied = { path: "services.web.upstreams[0]", message: expect.stringMatching(/the permissions of intentions\[0\] allow it no request/) };
 
   it("fails when a header-free deny covers the allow's methods and path", () => {

@@ -54,7 +54,7 @@ function consulSecretsPrefix(clusterName: string): string {
 }
 
 /** The folder of the service token secrets: <cluster>/consul/service-token/<service>-<suffix>. */
-export const SERVICE_TOKEN_SECRET_DIR = "service-token";
+const SERVICE_TOKEN_SECRET_DIR = "service-token";
 
 /** What every service token secret's name starts with (the service's name follows), which consul-acl-sync checks. */
 export function serviceTokenSecretPrefix(clusterName: string): string {

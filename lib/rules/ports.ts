@@ -5,7 +5,7 @@ import type { MeshPlan, TaskPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
 /** Every port a container of the task binds, with what holds it: its published ports and the TCP endpoints it serves the task. */
-export function boundPorts(task: TaskPlan): Map<number, string> {
+function boundPorts(task: TaskPlan): Map<number, string> {
   const bound = new Map<number, string>();
   const hold = (port: number, what: string) => {
     if (!bound.has(port)) bound.set(port, what);

@@ -5,7 +5,7 @@
 import type { RuleResult } from "../issues";
 import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
 import { imagePinProblem } from "../image-reference";
-import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
+import { keepsOwnNames } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
@@ -18,9 +18,11 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkStarDenies(plan, result);
   checkInvertedDenies(plan, result);
   checkDeadPermissions(plan, result);
-  checkTimeoutBudget(plan, result);
-  checkTimeoutOverTcp(plan, result);
-  checkRetryAmplification(plan, result);
+  // One walk of the upstream graph for the three path rules.
+  const graph = callGraph(plan.traffic.edges);
+  checkTimeoutBudget(plan, result, graph);
+  checkTimeoutOverTcp(plan, result, graph);
+  checkRetryAmplification(plan, result, graph);
   checkIdempotentRetries(plan, result);
   checkVersions(plan, result);
 }
@@ -32,7 +34,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
  */
 function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
   const byName = new Map(plan.services.map((s) => [s.name, s]));
-  const ecsNames = new Map(plan.services.filter((s) => s.versions.length === 0).map((s) => [ecsServiceName(plan.name, s.name), s.name]));
+  const ecsNames = new Map(plan.services.filter((s) => s.versions.length === 0).map((s) => [plan.names.services.get(s.name)!.ecsService, s.name]));
   for (const service of plan.services) {
     const { path } = service;
     const versions = new Map(service.versions.map((v) => [v.version!, v]));
@@ -56,11 +58,12 @@ function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
       const pin = of.image === service.image ? undefined : imagePinProblem(of.image);
       if (pin) errors.push({ path: `${path}.versions.${version}.image`, message: pin });
       if (!keepsOwnNames(of)) continue;
-      const taken = ecsNames.get(ecsServiceName(plan.name, versionedName(service.name, version)));
+      const ecsService = plan.names.services.get(service.name)!.versions.get(version)!.ecsService;
+      const taken = ecsNames.get(ecsService);
       if (taken !== undefined)
         errors.push({
           path: `${path}.versions.${version}`,
-          message: `its ECS service would be named ${ecsServiceName(plan.name, versionedName(service.name, version))}, the name of service ${taken}'s; rename the version or the service`,
+          message: `its ECS service would be named ${ecsService}, the name of service ${taken}'s; rename the version or the service`,
         });
     }
 
@@ -269,7 +272,9 @@ function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
 }
 
 /** Outgoing edges by source, and each node's shortest call path from a service nobody calls (or itself, on a cycle nobody enters). */
-function callGraph(edges: readonly TrafficEdge[]): { out: ReadonlyMap<string, readonly TrafficEdge[]>; prefixTo: (node: string) => readonly string[]; starts: readonly string[] } {
+type CallGraph = { readonly out: ReadonlyMap<string, readonly TrafficEdge[]>; readonly prefixTo: (node: string) => readonly string[]; readonly starts: readonly string[] };
+
+function callGraph(edges: readonly TrafficEdge[]): CallGraph {
   const out = new Map<string, TrafficEdge[]>();
   const called = new Set<string>();
   const nodes = new Set<string>();
@@ -311,8 +316,7 @@ function callGraph(edges: readonly TrafficEdge[]): { out: ReadonlyMap<string, re
  * attempts(X -> Y) x that sum, and a shorter timeout cuts Y's calls (and X's retries) short while Y
  * still works. The error names the call path from a service nobody calls through Y's longest call.
  */
-function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
-  const { out, prefixTo } = callGraph(plan.traffic.edges);
+function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult, { out, prefixTo }: CallGraph): void {
   for (const outer of plan.traffic.edges) {
     if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
     const inners = (out.get(outer.destination) ?? [])
@@ -346,8 +350,7 @@ function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult): void {
  * for Y cuts a try, Y's tcp calls (to Z) may still be at work. A warning, since there is nothing
  * to compare; written where X declares the timeout.
  */
-function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult): void {
-  const { out, prefixTo } = callGraph(plan.traffic.edges);
+function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult, { out, prefixTo }: CallGraph): void {
   for (const outer of plan.traffic.edges) {
     if (plan.traffic.routes.get(outer.destination)?.timeoutMs === undefined || outer.source === outer.destination) continue;
     const tcp = (out.get(outer.destination) ?? []).filter((e) => e.protocol === "tcp" && e.destination !== outer.source).map((e) => e.destination);
@@ -366,10 +369,9 @@ function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult): void {
  * service twice, so a cycle ends the path) and at most MAX_PATH_STEPS steps; a path is reported
  * where its product first passes the bound, and not extended past it.
  */
-function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult): void {
+function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult, { out, starts }: CallGraph): void {
   const { edges, maxRetryAmplification: max } = plan.traffic;
   if (!edges.some((e) => e.attempts > 1)) return;
-  const { out, starts } = callGraph(edges);
   const reported = new Set<string>();
   let steps = 0;
   const walk = (path: string[], product: number): void => {

@@ -4,10 +4,8 @@
 // fields, and the cross-field checks of Consul's Validate for these kinds. Every finding is one
 // string naming the resource and the field path.
 import { closest } from "../../lib/issues";
+import { DURATION, isObject } from "./consul-config";
 import { CONFIG_ENTRY_KINDS, CONFIG_ENTRY_REFERENCE_VERSION, type EntryField, type EntryTable } from "./consul-config-entry-reference";
-
-/** A Go duration string Consul's decoder accepts (time.ParseDuration): one or more number-unit pairs. */
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 /** Judges one entry: its kind and name (the resource's) and its config_json body. */
 export function judgeConfigEntry(kind: string, name: string, config: unknown): string[] {
@@ -168,10 +166,6 @@ const SUBSET_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

@@ -213,14 +213,14 @@ const KEY_INDEX: ReadonlyMap<string, readonly string[]> = (() => {
 })();
 
 /** Go's time.ParseDuration syntax: "0", or signed sequences of decimal numbers with units. */
-const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+export const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 function join(path: string, key: string): string {
   const part = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
   return path ? `${path}.${part}` : part;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
