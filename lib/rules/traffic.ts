@@ -5,7 +5,7 @@
 import type { RuleResult } from "../issues";
 import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
 import { imagePinProblem } from "../image-reference";
-import { keepsOwnNames } from "../plan/names";
+import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
@@ -34,7 +34,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
  */
 function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
   const byName = new Map(plan.services.map((s) => [s.name, s]));
-  const ecsNames = new Map(plan.services.filter((s) => s.versions.length === 0).map((s) => [plan.names.services.get(s.name)!.ecsService, s.name]));
+  const ecsNames = new Map(plan.services.filter((s) => s.versions.length === 0).map((s) => [ecsServiceName(plan.name, s.name), s.name]));
   for (const service of plan.services) {
     const { path } = service;
     const versions = new Map(service.versions.map((v) => [v.version!, v]));
@@ -58,7 +58,7 @@ function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
       const pin = of.image === service.image ? undefined : imagePinProblem(of.image);
       if (pin) errors.push({ path: `${path}.versions.${version}.image`, message: pin });
       if (!keepsOwnNames(of)) continue;
-      const ecsService = plan.names.services.get(service.name)!.versions.get(version)!.ecsService;
+      const ecsService = ecsServiceName(plan.name, versionedName(service.name, version));
       const taken = ecsNames.get(ecsService);
       if (taken !== undefined)
         errors.push({
