@@ -15,6 +15,7 @@ import { judgeCollectorConfig, emittedMetrics } from "../tools/judges/otel-colle
 import { evaluateIam } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, synthAllStacks, synthMeshStack } from "./support/synth";
+import { rejectionOf, specIssues } from "./support/spec-issues";
 
 const THREE_TIER = parse(readFileSync(path.join(__dirname, "..", "examples", "three-tier.yaml"), "utf8")) as MeshSpecInput;
 const OBSERVED: MeshSpecInput = {
@@ -78,6 +79,24 @@ function unemitted(doc: Doc): string[] {
     return [];
   });
 }
+
+describe("observability spec", () => {
+  it("alarms without metrics are an error naming the field and the fix", () => {
+    const { errors } = rejectionOf({ ...DEFAULT_SPEC, observability: { alarms: { enabled: true } } });
+    expect(errors).toContainEqual(expect.objectContaining({ path: "observability.alarms.enabled", message: expect.stringMatching(/set metrics.enabled: true/) }));
+    expect(specIssues({ ...DEFAULT_SPEC, observability: { metrics: { enabled: true }, alarms: { enabled: true } } }).errors).toEqual([]);
+  });
+
+  it("warns that a dataplane service's proxy ships no metrics", () => {
+    const dataplane = { ...DEFAULT_SPEC, architecture: "dataplane" as const, observability: { metrics: { enabled: true } } };
+    expect(specIssues(dataplane).warnings.map((w) => w.path)).toContainEqual(expect.stringMatching(/^services\.[a-z-]+\.architecture$/));
+    expect(
+      specIssues({ ...DEFAULT_SPEC, architecture: "dataplane" as const })
+        .warnings.map((w) => w.message)
+        .join(),
+    ).not.toMatch(/observability/);
+  });
+});
 
 describe("observability off (the default)", () => {
   it("adds no collector, stats listener, dashboard or alarm", () => {

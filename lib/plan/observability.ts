@@ -163,7 +163,6 @@ export interface ObservabilityPlan {
   readonly services: readonly ServiceSignals[];
   /** Every call edge a proxy can report: a declared upstream the intentions allow. */
   readonly edges: readonly EdgeSignals[];
-  readonly accessLogs: boolean;
   readonly alarms?: Omit<ObservabilitySpec["alarms"], "enabled">;
 }
 
@@ -226,7 +225,6 @@ export function planObservability(
       .filter((s) => shipping.has(s.name))
       .map((s) => ({ service: s.name, protocol: s.protocol, callers: [...new Set(allowed.filter((e) => e.destination === s.name).map((e) => e.source))].sort() })),
     edges: allowed.map((e) => ({ source: e.source, destination: e.destination, protocol: e.protocol })),
-    accessLogs: spec.accessLogs.enabled,
     ...(alarmsOn ? { alarms } : {}),
   };
 }

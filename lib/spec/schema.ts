@@ -373,14 +373,6 @@ const observabilitySchema = z
       })
       .prefault({})
       .describe("Request rate, 5xx rate, p50/p99 latency, outlier ejections and healthy upstreams per service and per call edge, and one dashboard per mesh"),
-    accessLogs: z
-      .strictObject({
-        enabled: z
-          .boolean()
-          .default(false)
-          .describe("JSON access logs from every proxy (Consul proxy-defaults AccessLogs, applied by the intentions stack) into each task's log group"),
-      })
-      .prefault({}),
     alarms: z
       .strictObject({
         enabled: z.boolean().default(false).describe("Per service: 5xx rate, p99 latency and no healthy upstream alarms (needs metrics.enabled)"),
@@ -395,8 +387,9 @@ const observabilitySchema = z
       })
       .prefault({}),
   })
+  .refine((o) => !o.alarms.enabled || o.metrics.enabled, { message: "alarms read the proxies' metrics: set metrics.enabled: true too", path: ["alarms", "enabled"] })
   .prefault({})
-  .describe("Golden signals from the mesh's proxies: metrics, access logs, a dashboard and alarms; everything off unless turned on");
+  .describe("Golden signals from the mesh's proxies: metrics, a dashboard and alarms; everything off unless turned on");
 
 export const meshSpecSchema = z
   .strictObject({
