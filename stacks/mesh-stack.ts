@@ -14,6 +14,7 @@ import { ConsulServers } from "../lib/constructs/consul-server";
 import { EcsHosts } from "../lib/constructs/ecs-hosts";
 import { MeshCluster } from "../lib/constructs/mesh-cluster";
 import { MeshService } from "../lib/constructs/mesh-service";
+import { MeshObservability } from "../lib/constructs/mesh-observability";
 import { ConsulSecrets, type SecretRef } from "../lib/constructs/consul-secrets";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
@@ -41,6 +42,8 @@ export class MeshStack extends MeshBaseStack {
   public readonly cluster: MeshCluster;
   public readonly ecsHosts: EcsHosts;
   public readonly services: readonly MeshService[];
+  /** The proxy metrics log group, dashboard and alarms, when the spec turns metrics on. */
+  public readonly observability?: MeshObservability;
 
   constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
@@ -149,6 +152,8 @@ export class MeshStack extends MeshBaseStack {
     }
 
     // One ECS service per version of a service with versions (the same Consul service and token).
+    const { observability } = plan;
+    if (observability) this.observability = new MeshObservability(this, "observability", { plan: { ...plan, observability }, kmsKeyArn });
     this.services = plan.services.flatMap(ecsServicesOf).map((service) => {
       const serviceToken = this.secrets.serviceTokens.get(service.name);
       const secretOf: Readonly<Record<MeshSecretSlot, SecretRef | undefined>> = {
@@ -172,6 +177,7 @@ export class MeshStack extends MeshBaseStack {
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
         meshSecrets: taskSecrets,
         kmsKeyArn,
+        ...(this.observability ? { metricsLogGroup: this.observability.metricsLogGroup } : {}),
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
         dependsOn: service.startsAfter.flatMap((prerequisite) => {
           switch (prerequisite) {

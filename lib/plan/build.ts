@@ -9,6 +9,7 @@ import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from 
 import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
 import { planTraffic } from "./traffic";
+import { planObservability } from "./observability";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
@@ -126,6 +127,8 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   const intentions = resolveIntentions(services, spec.intentions);
   const meshEntry = meshEntryOf(intentions);
+  const traffic = planTraffic(services, intentions, spec.traffic.maxRetryAmplification);
+  const observability = planObservability(spec.observability, spec.name, services, traffic.edges);
   return {
     name: spec.name,
     names: meshNames({
@@ -137,6 +140,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
       serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
       interfaceEndpoints: network.interfaceEndpoints,
       snapshots: server.snapshots !== undefined,
+      ...(observability ? { observability: { services: observability.services.map((s) => s.service), alarms: observability.alarms !== undefined } } : {}),
     }),
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
@@ -158,7 +162,8 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     intentions,
     declaredIntentions: spec.intentions,
     ...(meshEntry ? { meshEntry } : {}),
-    traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),
+    traffic,
+    ...(observability ? { observability } : {}),
     ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
   };
 }

@@ -131,6 +131,8 @@ export interface MeshNameInputs {
   readonly interfaceEndpoints: readonly string[];
   /** Whether the stack creates the snapshot bucket (only then is its prefix checked). */
   readonly snapshots: boolean;
+  /** Services with metrics and whether they have alarms (spec observability). @default none (no metrics) */
+  readonly observability?: { readonly services: readonly string[]; readonly alarms: boolean };
 }
 
 /** The mesh stack's names, each recorded with its kind as it is made. The cluster name is the ECS cluster's and the prefix of every other. */
@@ -244,6 +246,22 @@ export function meshNames(inputs: MeshNameInputs) {
     ),
     /** The task role's inline policy of the containers' own AWS calls. */
     containerCallsPolicy: CONTAINER_CALLS_POLICY,
+    observability: inputs.observability
+      ? {
+          metricsLogGroup: name("proxy metrics (EMF) log group", "logGroupName", `${ecsDir}/proxy-metrics`),
+          dashboard: name("mesh dashboard", "dashboardName", `${c}-mesh`),
+          alarms: new Map(
+            (inputs.observability.alarms ? inputs.observability.services : []).map((service) => [
+              service,
+              {
+                errorRate: name(`5xx rate alarm of ${service}`, "alarmName", `${c}-${service}-5xx-rate`),
+                p99Latency: name(`p99 latency alarm of ${service}`, "alarmName", `${c}-${service}-p99-latency`),
+                noHealthyUpstream: name(`no healthy upstream alarm of ${service}`, "alarmName", `${c}-${service}-no-healthy-upstream`),
+              },
+            ]),
+          ),
+        }
+      : undefined,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;

@@ -188,7 +188,7 @@ export type EnvoyAdminContext = {
 };
 
 /** What Envoy merges over the bootstrap `consul connect envoy` writes (agent tasks). */
-export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
+export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
 
 export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: string }>("ecs/tls-edge-app-health.py.hbs", { trim: true });
 
@@ -231,3 +231,28 @@ export const consulEcsConfig = templateText<
 export const dataplaneServerDiscovery = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("ecs/consul-ecs-discover.txt.hbs", {
   trim: true,
 });
+
+/** The metrics collector's configuration (AWS Distro for OpenTelemetry), judged by tools/judges/otel-collector.ts. */
+export const collectorConfig = templateText<
+  Context & {
+    readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
+    readonly metricNames: readonly string[];
+    readonly batchTimeout: string;
+    readonly emf: {
+      readonly region: string;
+      readonly namespace: string;
+      readonly logGroup: Slot;
+      readonly logStream: string;
+      readonly declarations: readonly {
+        readonly selector: string;
+        readonly dimensions: readonly string[];
+        readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
+      }[];
+    };
+  }
+>("otel/collector.json.hbs", { json: true });
+
+/** Envoy's stats-only listener on loopback: GET /stats/prometheus proxied to the admin socket (templates/envoy/envoy-stats-listener.partial.hbs). */
+export type EnvoyStatsContext = {
+  readonly stats: { readonly listener: string; readonly port: number; readonly path: string; readonly flushInterval: string } | null;
+};

@@ -8,6 +8,7 @@ import type { HttpMethod, IntentionSpec, MeshSpec, RouteSpec, ServiceProtocol, S
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
+import type { ObservabilityPlan } from "./observability";
 
 /** A container argument: literal, or text rendered from a template (a script, a config file). */
 export type Arg = string | TemplateText;
@@ -141,6 +142,11 @@ export interface ContainerPlan {
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
+  /**
+   * Why the trust model holds this container to the app's rule (no credential, no admin endpoint)
+   * though it runs no user code (a collector that parses what the network sends). @default none
+   */
+  readonly confined?: string;
   /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts, lib/rules/ports.ts). */
   readonly serves?: readonly TaskEndpoint[];
   /** Files it writes into task volumes that hold a credential (lib/rules/trust.ts). */
@@ -395,6 +401,8 @@ export interface MeshPlan {
   readonly meshEntry?: MeshConfigEntry;
   /** L7 traffic management: each call edge's effective policy and the config entries that implement it (lib/plan/traffic.ts). */
   readonly traffic: TrafficPlan;
+  /** Golden signals (spec observability): the services and call edges the dashboard and alarms cover. @default none (metrics off) */
+  readonly observability?: ObservabilityPlan;
   readonly tlsEdge?: TlsEdgePlan;
 }
 
