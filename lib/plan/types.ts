@@ -582,6 +582,14 @@ export interface TrafficPlan {
   /** Destination -> its router's policy, for destinations a caller declared one for. */
   readonly routes: ReadonlyMap<string, RoutePolicy>;
   readonly conflicts: readonly RouteConflict[];
-  /** The entries the intentions stack applies besides service-intentions, by kind then name. */
-  readonly entries: readonly TrafficConfigEntry[];
+  /** The entries the intentions stack applies besides service-intentions, each kind sorted by name. */
+  readonly entries: TrafficEntries;
+}
+
+/** The traffic entries by kind, as the intentions stack writes them (each kind waits for the ones before it). */
+export interface TrafficEntries {
+  readonly serviceDefaults: readonly ServiceDefaultsEntry[];
+  readonly serviceResolvers: readonly ServiceResolverEntry[];
+  readonly serviceSplitters: readonly ServiceSplitterEntry[];
+  readonly serviceRouters: readonly ServiceRouterEntry[];
 }
