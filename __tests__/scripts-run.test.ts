@@ -1053,7 +1053,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         newline: `${task.live}\n--query=tasks`,
         long: "x".repeat(10 * 1024),
       };
-      const tokens = [
+      // Built when the reaper runs: "young" must be younger than its grace period then, however long the suite has run.
+      const tokensAt = (now: string) => [
         login(accessor(1), ofTask(task.live)),
         login(accessor(2), ofTask(task.stopped)),
         login(accessor(3), ofTask(task.stopped)),
@@ -1067,12 +1068,12 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         login(accessor(10), { "consul.hashicorp.com/cluster": cluster }),
         login(accessor(11), "not json"),
         // A login in progress (no meta yet would be odd, but young): left alone.
-        login(accessor(12), ofTask(HOSTILE.query), new Date().toISOString()),
+        login(accessor(12), ofTask(HOSTILE.query), now),
         // An accessor that is not a UUID never reaches a URL.
         login("../../agent/leave", ofTask(HOSTILE.query)),
         // web's identity naming api's running task, to live as long as api does: removed after the grace period.
         login(accessor(13), ofTask(task.api)),
-        login(accessor(14), ofTask(task.api), new Date().toISOString()),
+        login(accessor(14), ofTask(task.api), now),
         // api's own token for its task: stays.
         login(accessor(15), ofTask(task.api), LONG_AGO, "api"),
         { AccessorID: "a0000000-0000-4000-8000-0000000000ff", Description: "managed-by:consul-ecs-mesh service:web" },
@@ -1108,7 +1109,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
               rules: [
                 curlRule("GET", "/status/leader", [ok(JSON.stringify(`${leader}:8300`))]),
                 curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
-                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokens))]),
+                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokensAt(new Date().toISOString())))]),
                 curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Node: { Node: cluster }, Services: services }))]),
                 curlRule("PUT", "/catalog/deregister", [ok("true")], true),
                 // health-sync's logout got there first: the run goes on.
