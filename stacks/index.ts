@@ -27,11 +27,9 @@ export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {
   intentions.addDependency(mesh);
   const edge = plan.tlsEdge;
   if (!edge) return { mesh, intentions };
-  const network =
-    edge.network.from === "mesh"
-      ? { vpcId: mesh.network.vpc.id, vpcCidr: plan.network.vpcCidr, subnetIds: mesh.network.subnetIds(edge.assignPublicIp ? "public" : "private") }
-      : undefined;
-  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, options.backend);
+  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, options.backend);
+  // In the mesh's network, it reads the mesh's parameters by name (no cross-stack reference): deployed after the mesh.
+  if (edge.meshNetwork) tlsEdge.addDependency(mesh);
   return { mesh, intentions, tlsEdge };
 }
 

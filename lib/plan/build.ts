@@ -126,18 +126,19 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   const intentions = resolveIntentions(services, spec.intentions);
   const meshEntry = meshEntryOf(intentions);
+  const names = meshNames({
+    cluster: spec.name,
+    zoneCount: network.zones.length,
+    serverCount: server.nodes.length,
+    fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
+    services: services.map((s) => s.name),
+    serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
+    interfaceEndpoints: network.interfaceEndpoints,
+    snapshots: server.snapshots !== undefined,
+  });
   return {
     name: spec.name,
-    names: meshNames({
-      cluster: spec.name,
-      zoneCount: network.zones.length,
-      serverCount: server.nodes.length,
-      fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
-      services: services.map((s) => s.name),
-      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
-      interfaceEndpoints: network.interfaceEndpoints,
-      snapshots: server.snapshots !== undefined,
-    }),
+    names,
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
     network,
@@ -159,6 +160,8 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     declaredIntentions: spec.intentions,
     ...(meshEntry ? { meshEntry } : {}),
     traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),
-    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
+    ...(spec.tlsEdge === undefined
+      ? {}
+      : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream, network: { plan: network, names } }) }),
   };
 }
