@@ -26,14 +26,20 @@ const tempDir = (prefix: string) => {
 const CA_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:envoy-ssl-tutorial/tls-ca-20261207000000000000000001-AbCdEf";
 const TRUST_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:envoy-ssl-tutorial/tls-ca-certificate-20261207000000000000000002-GhIjKl";
 
-/** The output ca_generation of the synthesized stack with this caGeneration, with the ARNs a deploy gives its references. */
-function generationOutput(caGeneration: number): Record<string, unknown> {
+interface Generation {
+  /** The synthesized stack's JSON (cdktf.out/stacks/tls-edge/cdk.tf.json) with this caGeneration. */
+  readonly synthesized: unknown;
+  /** Its output ca_generation once deployed: the references are ARNs. */
+  readonly deployed: Record<string, unknown>;
+}
+
+function generationOutput(caGeneration: number): Generation {
   const plan = planOf({ ...structuredClone(DEFAULT_SPEC), tlsEdge: { caGeneration } } as MeshSpecInput).tlsEdge!;
   const doc = JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", plan)));
   const value = doc.output.ca_generation.value;
   expect(value.caSecretArn).toBe("${aws_secretsmanager_secret.certificate_ca.arn}");
   expect(value.caCertificateSecretArn).toBe("${aws_secretsmanager_secret.certificate_ca_certificate.arn}");
-  return { ...value, caSecretArn: CA_SECRET, caCertificateSecretArn: TRUST_SECRET };
+  return { synthesized: doc, deployed: { ...value, caSecretArn: CA_SECRET, caCertificateSecretArn: TRUST_SECRET } };
 }
 
 /** A fake `aws` keeping PutSecretValue's rules (see the fixture's header). */
@@ -46,15 +52,16 @@ interface Setup {
 }
 
 /** A copy of the script in a project folder with the stack "deployed", a fake aws and terraform, and a fresh store. */
-function setup(output: Record<string, unknown>, store = tempDir("fake-sm-")): Setup {
+function setup(output: Generation, store = tempDir("fake-sm-")): Setup {
   const project = tempDir("project-");
   fs.mkdirSync(path.join(project, "scripts"));
   for (const file of ["tls-edge-ca.sh", "lib.sh"]) fs.copyFileSync(path.join("scripts", file), path.join(project, "scripts", file));
   fs.mkdirSync(path.join(project, "cdktf.out/stacks/tls-edge"), { recursive: true });
+  fs.writeFileSync(path.join(project, "cdktf.out/stacks/tls-edge/cdk.tf.json"), JSON.stringify(output.synthesized));
   const bin = tempDir("fake-bin-");
   fs.writeFileSync(path.join(bin, "aws"), FAKE_AWS, { mode: 0o755 });
   const outputFile = path.join(bin, "ca_generation.json");
-  fs.writeFileSync(outputFile, JSON.stringify(output));
+  fs.writeFileSync(outputFile, JSON.stringify(output.deployed));
   fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\n[ "$2 $3 $4" = "output -json ca_generation" ] && exec cat '${outputFile}'\nexit 1\n`, { mode: 0o755 });
   const tmp = tempDir("script-tmp-");
   return { project, store, env: { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp, TMPDIR: tmp, FAKE_SM: store } };
@@ -193,10 +200,11 @@ describe("scripts/tls-edge-ca.sh", () => {
     expect(result.stdout).toBe("");
   });
 
-  it("rotation: the next generation is a new CA in a new version; clients trust both until the previous is gone", () => {
+  it("rotation: the next generation (synthesized, not yet deployed) is a new CA in a new version; clients trust both until the previous is gone", () => {
     const s = setup(generationOutput(1));
     expect(run(s).status).toBe(0);
-    const rotated = setup(generationOutput(2), s.store);
+    // The raised caGeneration is synthesized; the deployed stack still pins generation 1.
+    const rotated = setup({ synthesized: generationOutput(2).synthesized, deployed: generationOutput(1).deployed }, s.store);
     const result = run(rotated);
     expect(result.status, result.stderr).toBe(0);
     const ca = stored(s, CA_SECRET);
@@ -210,7 +218,7 @@ describe("scripts/tls-edge-ca.sh", () => {
   });
 
   it("stops before any AWS call when the stack's output is not what it expects", () => {
-    const s = setup({ versionId: "short", days: 1825 });
+    const s = setup({ synthesized: { output: { ca_generation: { value: { versionId: "short", days: 1825 } } } }, deployed: {} });
     const result = run(s);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe("error: output ca_generation of stack tls-edge is not what this script expects: synthesize and deploy the stack with this checkout\n");

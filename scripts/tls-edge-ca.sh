@@ -2,13 +2,15 @@
 # The TLS edge's CA, made outside Terraform so that no key is in its state: makes a P-256 key and a
 # CA certificate with openssl on this machine and writes {CertPEM, KeyPEM} to the stack's CA secret,
 # and the certificate (with the previous generation's, during a rotation) to the secret clients
-# read. Each generation is written under a fixed version ID (ClientRequestToken, output
-# ca_generation): Secrets Manager never changes a version, so a second or concurrent run writes
-# nothing new, and every run reads back the one stored value and checks it.
+# read. Each generation is written under a fixed version ID (ClientRequestToken): Secrets Manager
+# never changes a version, so a second or concurrent run writes nothing new, and every run reads
+# back the one stored value and checks it. The generation is the one this checkout's synthesized
+# stack pins (output ca_generation in cdktf.out), the secrets' ARNs the deployed stack's: to rotate,
+# synthesize the raised tlsEdge.caGeneration, run this, then deploy.
 #
 # Needs: the AWS CLI with credentials (secretsmanager:GetSecretValue and PutSecretValue on both
 # secrets, kms:GenerateDataKey and kms:Decrypt on the stack's key), openssl, jq, and the stack
-# deployed (cdktf.out/stacks/<stack> holds its state).
+# synthesized and deployed (cdktf.out/stacks/<stack> holds its JSON and state).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -18,7 +20,7 @@ usage() {
   cat <<'EOF'
 usage: scripts/tls-edge-ca.sh [--stack <name>] [--help]
 
-Makes the TLS edge CA generation the deployed stack pins (output ca_generation) unless it exists,
+Makes the TLS edge CA generation the synthesized stack pins (output ca_generation) unless it exists,
 writes it to the stack's CA secret and the CA certificate to the secret clients read, and checks
 what is stored. Safe to run again and from two machines at once. Prints the CA certificate(s)
 clients trust on stdout.
@@ -42,7 +44,10 @@ require_command openssl "install OpenSSL 3 (the CA key is made on this machine)"
 require_command jq "install jq (https://jqlang.org)"
 require_aws_credentials
 
-generation="$(terraform_output_json "$stack" ca_generation)"
+deployed="$(terraform_output_json "$stack" ca_generation)"
+synthesized="cdktf.out/stacks/$stack/cdk.tf.json"
+generation="$(jq -c --argjson deployed "$deployed" '.output.ca_generation.value + ($deployed | {caSecretArn, caCertificateSecretArn})' "$synthesized" 2>/dev/null)" ||
+  die "$synthesized has no output ca_generation: run 'npm run synth' with this checkout"
 field() { jq -r --arg f "$1" '.[$f] // "" | tostring' <<<"$generation"; }
 ca_secret="$(field caSecretArn)"
 certificate_secret="$(field caCertificateSecretArn)"

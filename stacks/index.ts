@@ -62,7 +62,7 @@ export function stateBackendWarnings(backend: StateBackend): SpecIssue[] {
     {
       path: "(state backend)",
       message:
-        "Terraform state is local (terraform.<stack>.tfstate in the project root) and holds private keys (the mesh's Consul CA and server keys, the TLS edge's CA and server key): " +
+        "Terraform state is local (terraform.<stack>.tfstate in the project root) and holds private keys (the mesh's Consul CA and server keys): " +
         "set MESH_STATE_BUCKET (with MESH_STATE_REGION, MESH_STATE_KEY_PREFIX, MESH_STATE_KMS_KEY_ID), or the cdktf.json context key stateBackend, " +
         "for the S3 backend with encryption and lock files (README: Terraform state)",
     },
