@@ -722,16 +722,6 @@ export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readon
     "aws_secretsmanager_secret_version.consul_secrets_server_<n>_cert_value",
     "aws_secretsmanager_secret_version.consul_secrets_server_<n>_key_value",
   ].map((address) => ({ stack: "mesh", address, until: "each server makes its key and certificate, signed with that CA" })),
-  ...[
-    "tls_private_key.certificate_ca_key",
-    "tls_self_signed_cert.certificate_ca_certificate",
-    "tls_private_key.certificate_server_key",
-    "tls_cert_request.certificate_server_cert_request",
-    "tls_locally_signed_cert.certificate_server_certificate",
-    "aws_secretsmanager_secret_version.certificate_certificate_value",
-    "aws_secretsmanager_secret_version.certificate_private_key_value",
-  ].map((address) => ({ stack: "tls-edge", address, until: "the TLS edge's CA and certificate come from AWS Private CA or its first start" })),
-  { stack: "tls-edge", address: "data.terraform_remote_state.cross-stack-reference-input-mesh", until: "the TLS edge reads the mesh's VPC and subnets through SSM parameters" },
 ];
 
 /** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */

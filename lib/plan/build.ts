@@ -129,19 +129,20 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const meshEntry = meshEntryOf(intentions);
   const traffic = planTraffic(services, intentions, spec.traffic.maxRetryAmplification);
   const observability = planObservability(spec.observability, spec.name, services, traffic.edges);
+  const names = meshNames({
+    cluster: spec.name,
+    zoneCount: network.zones.length,
+    serverCount: server.nodes.length,
+    fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
+    services: services.map((s) => s.name),
+    serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
+    interfaceEndpoints: network.interfaceEndpoints,
+    snapshots: server.snapshots !== undefined,
+    ...(observability ? { observability: { services: observability.services.map((s) => s.service), alarms: observability.alarms !== undefined } } : {}),
+  });
   return {
     name: spec.name,
-    names: meshNames({
-      cluster: spec.name,
-      zoneCount: network.zones.length,
-      serverCount: server.nodes.length,
-      fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
-      services: services.map((s) => s.name),
-      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
-      interfaceEndpoints: network.interfaceEndpoints,
-      snapshots: server.snapshots !== undefined,
-      ...(observability ? { observability: { services: observability.services.map((s) => s.service), alarms: observability.alarms !== undefined } } : {}),
-    }),
+    names,
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
     network,
@@ -164,6 +165,8 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ...(meshEntry ? { meshEntry } : {}),
     traffic,
     ...(observability ? { observability } : {}),
-    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
+    ...(spec.tlsEdge === undefined
+      ? {}
+      : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream, network: { plan: network, names } }) }),
   };
 }

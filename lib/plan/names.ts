@@ -198,6 +198,11 @@ export function meshNames(inputs: MeshNameInputs) {
         ),
       ),
     },
+    /**
+     * SSM String parameters the mesh writes for a TLS edge in its network: its VPC's ID and the
+     * edge's subnets' IDs (comma-separated). The edge reads them by these names, never the mesh's state.
+     */
+    tlsEdgeNetwork: { vpcId: `/${c}/tls-edge/vpc-id`, subnetIds: `/${c}/tls-edge/subnet-ids` },
     cachePrefixes: {
       "ecr-public": name("ECR Public pull-through cache prefix", "ecrRepositoryPrefix", `${c}/ecrpublic`),
       "docker-hub": name("Docker Hub pull-through cache prefix", "ecrRepositoryPrefix", `${c}/dockerhub`),
@@ -319,9 +324,10 @@ export function tlsEdgeNames(inputs: TlsEdgeNameInputs) {
     appRepository: repository("TLS edge app image repository", "ecrRepository", explicitRepository ?? `${s}/flask-app`),
     /** The repository the pinned official Envoy image is mirrored into. */
     envoyRepository: name("TLS edge Envoy mirror repository", "ecrRepository", `${s}/envoy`),
-    certificateSecrets: {
-      certificate: name("TLS edge certificate secret (name_prefix)", "secretNamePrefix", `${s}/tls-certificate-`),
-      privateKey: name("TLS edge private key secret (name_prefix)", "secretNamePrefix", `${s}/tls-private-key-`),
+    /** The edge CA's secrets: {CertPEM, KeyPEM} for the tasks' init container, and the certificate alone for clients. */
+    caSecrets: {
+      ca: name("TLS edge CA secret (name_prefix)", "secretNamePrefix", `${s}/tls-ca-`),
+      caCertificate: name("TLS edge CA certificate secret (name_prefix)", "secretNamePrefix", `${s}/tls-ca-certificate-`),
     },
     /** The VPC endpoints of the tasks, when the stack creates them. */
     endpoints: apiEndpointNames(s, inputs.interfaceEndpoints, inputs.interfaceEndpoints.length > 0 ? name : unrecorded, "TLS edge "),

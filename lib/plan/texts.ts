@@ -210,6 +210,21 @@ export const tlsEdgeEnvoyStartScript = templateText<
   }
 >("ecs/tls-edge-envoy-start.sh.hbs");
 
+/** The tls-edge init container: this task's key, and its certificate signed with the edge CA (lib/plan/tls-edge.ts). */
+export const tlsEdgeCertInitScript = templateText<
+  Context & {
+    readonly files: { readonly certificate: string; readonly privateKey: string };
+    /** A folder of the init container's own in the volume, removed before it exits. */
+    readonly workDir: string;
+    readonly subject: string;
+    readonly subjectAltName: string;
+    readonly serverDays: number;
+    readonly serverSeconds: number;
+    readonly envoyUser: string;
+    readonly configDir: string;
+  }
+>("ecs/tls-edge-cert-init.sh.hbs");
+
 /** The consul-ecs configuration of a dataplane task (CONSUL_ECS_CONFIG_JSON), checked by tools/judges/consul-ecs-config.ts. */
 export const consulEcsConfig = templateText<
   Context & {
