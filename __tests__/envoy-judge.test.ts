@@ -57,6 +57,13 @@ describe("the protos the judge checks against", () => {
     expect(minorOf(ENVOY_API.envoyRelease)).toBe(ENVOY_API.reviewedForEnvoy);
   });
 
+  it("is the API the README names", () => {
+    const readme = fs.readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+    expect(readme).toContain(`Envoy ${ENVOY_API.envoyRelease} (envoyproxy/data-plane-api at ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)} of ${ENVOY_API.commitDate}`);
+    expect(readme).toContain(`The Envoy judge reads the API of the Envoy ${ENVOY_API.reviewedForEnvoy} line**: data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)}`);
+    expect(readme).toContain(`\`${ENVOY_API.depsPackage}\` ${ENVOY_API.depsVersion}`);
+  });
+
   it("is data-plane-api's files at the commit ENVOY_API names, as the MANIFEST lists them", () => {
     const manifest = readEnvoyApiManifest(apiDir);
     expect(manifest).toMatchObject({ commit: ENVOY_API.dataPlaneApiCommit, commitDate: ENVOY_API.commitDate, envoyCommit: ENVOY_API.envoyCommit });

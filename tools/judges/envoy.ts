@@ -28,9 +28,11 @@ import { closest } from "../../lib/issues";
  *   bug and CVE fixes, runtime guards, and a cluster stats matcher configured through well-known
  *   metadata (envoy #43923: no new field). Backports reach release/v1.37, which data-plane-api
  *   does not mirror, so a backported field would be missing here; none was found.
- * Protos outside envoy/ (udpa, xds, validate, google) come from the npm package
- * `depsPackage`, which vendors cncf/xds 3a472e5 and PGV 0af61d9 (Envoy 1.37 builds with cncf/xds
- * 8bfbf64 and PGV 1.3.0); files importing protos it lacks are reported as unavailable (envoyApiStats).
+ * Protos outside envoy/ (udpa, xds, validate, google) come from the npm package `depsPackage`:
+ * cncf/xds 3a472e5 and PGV 0af61d9 (grpc-node's submodule pins at @grpc/grpc-js-xds@1.14.0,
+ * unchanged on its master to 2026-04), where Envoy 1.37 builds with cncf/xds 8bfbf64 and PGV 1.3.0
+ * (data-plane-api bazel/repository_locations.bzl): an xds field added between is reported as
+ * unknown. Files importing protos the package lacks (OpenTelemetry's) are reported as unavailable.
  */
 export const ENVOY_API = {
   dataPlaneApiCommit: "e3de805b9d0f7e10234222777ca2585324af43d6",
