@@ -16,7 +16,7 @@ import { synthAllStacks } from "./support/synth";
 
 const run = promisify(execFile);
 const TSX = path.resolve("node_modules/.bin/tsx");
-const TOOLS = ["render", "diagram", "diff", "bench", "policy", "synth-examples", "synth-cdktn", "write-json-schema", "readme-tables"] as const;
+const TOOLS = ["render", "diagram", "diff", "bench", "policy", "synth-examples", "synth-cdktn", "write-json-schema", "readme-tables", "vendor-envoy-api"] as const;
 
 const tempDirs: string[] = [];
 afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));

@@ -1,12 +1,16 @@
 // The Envoy judge (tools/judges/envoy.ts) judged: the rendered tls-edge config must pass, and every
 // rule must reject a known-bad config with a message that names the path and the reason.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import { renderText } from "../lib/render/text";
 
 const renderEnvoyTlsConfig = ({ appPort }: { appPort: number }) => renderText(tlsEdgeEnvoyConfigText(appPort));
 import { DEFAULT_VERSIONS, minorOf } from "../lib/versions";
-import { ENVOY_API, envoyApiStats, judgeEnvoyBootstrap } from "../tools/judges/envoy";
+import { ENVOY_API, ENVOY_API_ROOT, envoyApiStats, judgeEnvoyBootstrap, readEnvoyApiManifest, vendoredEnvoyApiProblems } from "../tools/judges/envoy";
+import { compareWithVendored, extractEnvoyApi } from "../tools/vendor-envoy-api";
 
 const rendered = renderEnvoyTlsConfig({ appPort: 8080 });
 
@@ -31,24 +35,69 @@ beforeAll(() => {
 });
 
 describe("the protos the judge checks against", () => {
+  const apiDir = path.join(ENVOY_API_ROOT, ENVOY_API.dataPlaneApiCommit);
+
   it("loads once, in seconds, and names what it left out", () => {
     const stats = envoyApiStats();
     expect(stats).toBe(envoyApiStats());
     expect(stats.loadMilliseconds).toBeLessThan(10_000);
     expect(stats.protoFiles).toBeGreaterThan(300);
-    // These import OpenCensus / OpenTelemetry / Prometheus protos that the npm package does not ship.
+    // These import OpenTelemetry protos that the npm package does not ship.
     expect(stats.skippedFiles).toEqual([
-      "envoy/config/trace/v3/opencensus.proto",
-      "envoy/config/trace/v3/trace.proto",
       "envoy/extensions/access_loggers/open_telemetry/v3/logs_service.proto",
-      "envoy/service/metrics/v3/metrics_service.proto",
-      "envoy/service/trace/v3/trace_service.proto",
+      "envoy/extensions/stat_sinks/open_telemetry/v3/open_telemetry.proto",
     ]);
     // Every PGV rule kind used by the loaded protos is evaluated.
     expect(stats.unenforcedRules).toEqual([]);
     expect(ENVOY_API.rootMessage).toBe("envoy.config.bootstrap.v3.Bootstrap");
-    // The pinned Envoy is the line the project's configs were reviewed for against this API.
+  });
+
+  it("is the API of the pinned Envoy line: a test to fail when the pin moves past the reviewed line", () => {
     expect(minorOf(DEFAULT_VERSIONS.envoy)).toBe(ENVOY_API.reviewedForEnvoy);
+    expect(minorOf(ENVOY_API.envoyRelease)).toBe(ENVOY_API.reviewedForEnvoy);
+  });
+
+  it("is the API the README names", () => {
+    const readme = fs.readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+    expect(readme).toContain(`Envoy ${ENVOY_API.envoyRelease} (envoyproxy/data-plane-api at ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)} of ${ENVOY_API.commitDate}`);
+    expect(readme).toContain(`The Envoy judge reads the API of the Envoy ${ENVOY_API.reviewedForEnvoy} line**: data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)}`);
+    expect(readme).toContain(`\`${ENVOY_API.depsPackage}\` ${ENVOY_API.depsVersion}`);
+  });
+
+  it("is data-plane-api's files at the commit ENVOY_API names, as the MANIFEST lists them", () => {
+    const manifest = readEnvoyApiManifest(apiDir);
+    expect(manifest).toMatchObject({ commit: ENVOY_API.dataPlaneApiCommit, commitDate: ENVOY_API.commitDate, envoyCommit: ENVOY_API.envoyCommit });
+    expect(manifest.files.map((f) => f.path)).toContain("envoy/config/bootstrap/v3/bootstrap.proto");
+    expect(vendoredEnvoyApiProblems(apiDir)).toEqual([]);
+    // One directory: the commit the judge reads.
+    expect(fs.readdirSync(ENVOY_API_ROOT)).toEqual([ENVOY_API.dataPlaneApiCommit]);
+  });
+
+  it("finds a hand edit, a removed file and an added one", () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-api-"));
+    try {
+      fs.cpSync(apiDir, copy, { recursive: true });
+      const bootstrap = path.join(copy, "envoy/config/bootstrap/v3/bootstrap.proto");
+      fs.writeFileSync(bootstrap, fs.readFileSync(bootstrap, "utf8").replace("string name = 1;", "string nam = 1;"));
+      fs.rmSync(path.join(copy, "envoy/config/core/v3/address.proto"));
+      fs.writeFileSync(path.join(copy, "envoy/extra.proto"), 'syntax = "proto3";\n');
+      const blob = readEnvoyApiManifest(copy).files.find((f) => f.path === "envoy/config/bootstrap/v3/bootstrap.proto")!.blob;
+      expect(vendoredEnvoyApiProblems(copy)).toEqual([
+        `envoy/config/bootstrap/v3/bootstrap.proto: differs from data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)} (blob ${blob.slice(0, 7)} in MANIFEST)`,
+        "envoy/config/core/v3/address.proto: missing",
+        "envoy/extra.proto: not in the MANIFEST",
+      ]);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  // The mirror of github.com/envoyproxy/data-plane-api the files were extracted from, where present.
+  const gitDir = process.env.DATA_PLANE_API_GIT_DIR ?? "/work/.mirror/envoyproxy+data-plane-api/repo";
+  it.skipIf(!fs.existsSync(gitDir))("is what tools/vendor-envoy-api.ts extracts from data-plane-api at that commit", () => {
+    const extracted = extractEnvoyApi(gitDir, ENVOY_API.dataPlaneApiCommit);
+    expect(extracted.manifest.files.length).toBeGreaterThan(300);
+    expect(compareWithVendored(extracted)).toEqual([]);
   });
 
   it("says why a type it could not load cannot be checked", () => {
@@ -164,6 +213,56 @@ describe("judgeEnvoyBootstrap on the tls-edge config", () => {
     const both = mutate("          route_config:\n", "          rds: {route_config_name: r, config_source: {ads: {}}}\n          route_config:\n");
     expect(judgeEnvoyBootstrap(both)).toEqual([
       `${HCM}: oneof route_specifier of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager takes at most one member, got rds, route_config`,
+    ]);
+  });
+});
+
+// The judge read the API of July 2024 (data-plane-api f8b75d1, between Envoy 1.31 and 1.32) before
+// it read the 1.37 line's: each case below was judged the other way then.
+describe("judgeEnvoyBootstrap knows the Envoy 1.37 API", () => {
+  const ADMIN_ADDRESS = "      mode: 384\n";
+  const TLS_LISTENER = "    per_connection_buffer_limit_bytes: 32768\n    filter_chains:\n    - transport_socket:\n";
+
+  it("accepts fields added since July 2024 that these configs can use, and checks them", () => {
+    // Admin.allow_paths (data-plane-api 634f5d4, 2025-12-09; Envoy 1.37.0): the admin endpoints served.
+    expect(judgeEnvoyBootstrap(mutate(ADMIN_ADDRESS, `${ADMIN_ADDRESS}  allow_paths: [{exact: /ready}, {prefix: /stats}]\n`))).toEqual([]);
+    expect(judgeEnvoyBootstrap(mutate(ADMIN_ADDRESS, `${ADMIN_ADDRESS}  allow_paths: [{}]\n`))).toEqual([
+      "admin.allow_paths[0]: oneof match_pattern of envoy.type.matcher.v3.StringMatcher requires one of exact, prefix, suffix, safe_regex, contains, custom [PGV validate.required]",
+    ]);
+    // Listener.tcp_keepalive (data-plane-api feb9bf54, 2025-12-26; Envoy 1.37.0).
+    expect(judgeEnvoyBootstrap(mutate(TLS_LISTENER, `    tcp_keepalive: {keepalive_time: 300}\n${TLS_LISTENER}`))).toEqual([]);
+    expect(judgeEnvoyBootstrap(mutate(TLS_LISTENER, `    tcp_keepalive: {keepalive_time: soon}\n${TLS_LISTENER}`))).toEqual([
+      'static_resources.listeners[0].tcp_keepalive.keepalive_time: expected an integer (uint32: a number or a string of digits), got the string "soon" (google.protobuf.UInt32Value)',
+    ]);
+  });
+
+  it("rejects a field removed since, as Envoy 1.37 does", () => {
+    // FilterChain.on_demand_configuration, removed by data-plane-api ca0e469a (2024-10-30): now reserved.
+    expect(
+      judgeEnvoyBootstrap(mutate(TLS_LISTENER, TLS_LISTENER.replace("- transport_socket:\n", "- on_demand_configuration: {rebuild_timeout: 15s}\n      transport_socket:\n"))),
+    ).toEqual([
+      'static_resources.listeners[0].filter_chains[0].on_demand_configuration: unknown field "on_demand_configuration" in envoy.config.listener.v3.FilterChain; the name is reserved there (a field removed from the API, often a v2 one)',
+    ]);
+  });
+
+  it("rejects a type removed since: the OpenCensus tracer", () => {
+    // envoy.config.trace.v3.OpenCensusConfig, deleted by data-plane-api 040c2d83 (2024-12-05).
+    const tracing = mutate(
+      "          stat_prefix: ingress_https\n",
+      '          stat_prefix: ingress_https\n          tracing:\n            provider:\n              name: envoy.tracers.opencensus\n              typed_config: {"@type": type.googleapis.com/envoy.config.trace.v3.OpenCensusConfig}\n',
+    );
+    expect(judgeEnvoyBootstrap(tracing)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${HCM.replace(/[.[\]]/g, "\\$&")}\\.tracing\\.provider\\.typed_config\\.@type: unknown message type envoy\\.config\\.trace\\.v3\\.OpenCensusConfig in the Envoy v3 API`,
+        ),
+      ),
+    ]);
+  });
+
+  it("says a service, admin or data message is not configuration", () => {
+    expect(judgeEnvoyBootstrap(mutate("envoy.extensions.filters.http.router.v3.Router", "envoy.service.discovery.v3.DiscoveryRequest"))).toEqual([
+      `${HCM}.http_filters[0].typed_config.@type: envoy.service.discovery.v3.DiscoveryRequest is not a configuration type: the judge loads Envoy's config, extension and type protos, not its service, admin or data protos (tools/vendor-envoy-api.ts)`,
     ]);
   });
 });

@@ -455,7 +455,7 @@ export async function main(args: readonly string[]): Promise<number> {
     if (c.problems.length > 20) console.log(`  ... and ${c.problems.length - 20} more`);
   }
   console.log(
-    `\nEnvoy configs were judged against Envoy's API as of ${ENVOY_API.commitDate} (${ENVOY_API.npmPackage} ${ENVOY_API.npmVersion}, data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)}); this spec's Envoy (agent tasks and the TLS edge) is ${loaded.plan.versions.envoy}, reviewed for line ${ENVOY_API.reviewedForEnvoy}: a field added since would be reported as unknown`,
+    `\nEnvoy configs were judged against the Envoy ${ENVOY_API.envoyRelease} API (data-plane-api ${ENVOY_API.dataPlaneApiCommit.slice(0, 7)} of ${ENVOY_API.commitDate}, vendored in tools/judges/envoy-api), reviewed for line ${ENVOY_API.reviewedForEnvoy}; this spec's Envoy (agent tasks and the TLS edge) is ${loaded.plan.versions.envoy}${loaded.plan.versions.envoy.startsWith(`${ENVOY_API.reviewedForEnvoy}.`) ? "" : ": a field its line lacks (added after it) would pass here"}`,
   );
   const passed = checks.length - failed.length - notRun.length;
   console.log(`\n${passed}/${checks.length} checks passed${failed.length ? `, ${failed.length} failed` : ""}${notRun.length ? `, ${notRun.length} not run` : ""}`);

@@ -1,11 +1,12 @@
 // A judge of Envoy static configs: the YAML is read as Envoy reads it and checked against Envoy's
-// own v3 API protos (as vendored by @grpc/grpc-js-xds), including the protoc-gen-validate (PGV)
-// rules that Envoy enforces at startup. Sources this mirrors, read (not copied):
+// own v3 API protos (vendored from envoyproxy/data-plane-api, see ENVOY_API), including the
+// protoc-gen-validate (PGV) rules that Envoy enforces at startup. Sources this mirrors, read (not copied):
 // - envoy source/common/protobuf/yaml_utility.cc (parseYamlNode, loadFromJson): how YAML becomes
 //   JSON (quoted scalars are strings; yaml-cpp bools, ints, doubles; ints beyond int32 become
 //   strings), then proto3 JSON parsing with unknown fields rejected and enum names case-insensitive.
 // - protoc-gen-validate validate/validate.proto, module/checker.go (well-known regexes) and
 //   templates/cc (C++ semantics: scalar rules apply to unset proto3 scalars, patterns fully match).
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
@@ -13,26 +14,103 @@ import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Sca
 import { closest } from "../../lib/issues";
 
 /**
- * What the judge checks against. The npm package ships no commit; its protos are byte-identical
- * (after CRLF -> LF) to envoyproxy/data-plane-api at `dataPlaneApiCommit` (all 488 envoy/*.proto
- * files compared by git blob hash), the commit grpc-node's submodule pins for grpc-js-xds
- * 1.13.0 and 1.14.0. That commit mirrors envoy main between the 1.31 and 1.32 releases, so a
- * field added to the API after that (the project runs Envoy 1.37; no npm package ships newer protos) is reported as unknown.
+ * What the judge checks against: the envoy/ protos of the Envoy 1.37 line, vendored into
+ * tools/judges/envoy-api/<dataPlaneApiCommit>/ by tools/vendor-envoy-api.ts (a MANIFEST of git
+ * blob hashes; a test fails on a hand edit). How the commit was established:
+ * - Envoy 1.37.0 was released on 2026-01-13 (envoyproxy/envoy changelogs/1.37.0.yaml; envoyproxy.io
+ *   version history) from main; data-plane-api mirrors every main commit that touches api/.
+ * - Its changelog lists the last api/ change mirrored on 2026-01-13, e3de805 (dynamic modules
+ *   bootstrap extension, envoy #42903), and the ones before it (jwt_authn extract_only, oauth2
+ *   Partitioned cookies); changelogs/1.38.0.yaml lists ed3732e of 2026-01-17 (tcp_proxy
+ *   max_early_data_bytes). The one api/ commit between, 1e690cb of 2026-01-15, only adds a contrib/
+ *   proto, which the judge does not load: envoy/ is the same at both.
+ * - Patches: 1.37.1, .2, .4, .5, .6 and .7 changelogs (.3 and .8-.11 not read) add no API field:
+ *   bug and CVE fixes, runtime guards, and a cluster stats matcher configured through well-known
+ *   metadata (envoy #43923: no new field). Backports reach release/v1.37, which data-plane-api
+ *   does not mirror, so a backported field would be missing here; none was found.
+ * Protos outside envoy/ (udpa, xds, validate, google) come from the npm package `depsPackage`:
+ * cncf/xds 3a472e5 and PGV 0af61d9 (grpc-node's submodule pins at @grpc/grpc-js-xds@1.14.0,
+ * unchanged on its master to 2026-04), where Envoy 1.37 builds with cncf/xds 8bfbf64 and PGV 1.3.0
+ * (data-plane-api bazel/repository_locations.bzl): an xds field added between is reported as
+ * unknown. Files importing protos the package lacks (OpenTelemetry's) are reported as unavailable.
  */
 export const ENVOY_API = {
-  npmPackage: "@grpc/grpc-js-xds",
-  npmVersion: "1.14.1",
-  dataPlaneApiCommit: "f8b75d1efa92bbf534596a013d9ca5873f79dd30",
-  envoyCommit: "799e3e2cb6b4058912538e920b22a76edd55e283",
-  commitDate: "2024-07-19",
+  dataPlaneApiCommit: "e3de805b9d0f7e10234222777ca2585324af43d6",
+  envoyCommit: "ff8eee21e869bcf88ec7a6d4e0d5c9acd672dab2",
+  commitDate: "2026-01-13",
+  envoyRelease: "1.37.0",
+  depsPackage: "@grpc/grpc-js-xds",
+  depsVersion: "1.14.1",
   rootMessage: "envoy.config.bootstrap.v3.Bootstrap",
   /**
-   * The Envoy line whose configs were reviewed against this older API: every field the project's
-   * configs use exists in both (the admin pipe, the ready listener, the TLS edge's listener and
-   * cluster are older than 1.31). A test fails when the pinned Envoy moves to another line.
+   * The Envoy line the project's configs were reviewed for against this API. A test fails when
+   * the pinned Envoy moves to another line: re-vendor (tools/vendor-envoy-api.ts) and review.
    */
   reviewedForEnvoy: "1.37",
 } as const;
+
+/** Where tools/vendor-envoy-api.ts puts the protos: <root>/<commit>/envoy/... and <root>/<commit>/MANIFEST. */
+export const ENVOY_API_ROOT = path.join(__dirname, "envoy-api");
+
+/** The vendored selection: where it came from, and each file's git blob hash. */
+export interface EnvoyApiManifest {
+  readonly commit: string;
+  readonly commitDate: string;
+  readonly envoyCommit: string;
+  readonly files: readonly { readonly path: string; readonly blob: string }[];
+}
+
+/** Git's object id of a file's bytes: the manifest's hashes can be compared with `git ls-tree`. */
+export function gitBlobHash(bytes: Buffer): string {
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+const MANIFEST_HEADER = "# Envoy API protos for tools/judges/envoy.ts, written by tools/vendor-envoy-api.ts: do not edit.";
+
+export function formatEnvoyApiManifest(manifest: EnvoyApiManifest): string {
+  return [
+    MANIFEST_HEADER,
+    `data-plane-api ${manifest.commit}`,
+    `date ${manifest.commitDate}`,
+    `envoy ${manifest.envoyCommit}`,
+    ...manifest.files.map((f) => `${f.blob} ${f.path}`),
+    "",
+  ].join("\n");
+}
+
+export function readEnvoyApiManifest(dir: string): EnvoyApiManifest {
+  const file = path.join(dir, "MANIFEST");
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+  const field = (line: string | undefined, key: string): string => {
+    const m = new RegExp(`^${key} (\\S+)$`).exec(line ?? "");
+    if (!m) throw new Error(`${file}: expected "${key} <value>", got ${JSON.stringify(line)}`);
+    return m[1]!;
+  };
+  if (lines[0] !== MANIFEST_HEADER) throw new Error(`${file}: not a manifest of tools/vendor-envoy-api.ts`);
+  const files = lines.slice(4).map((line) => {
+    const m = /^([0-9a-f]{40}) (envoy\/\S+\.proto)$/.exec(line);
+    if (!m) throw new Error(`${file}: expected "<blob> envoy/<path>.proto", got ${JSON.stringify(line)}`);
+    return { blob: m[1]!, path: m[2]! };
+  });
+  return { commit: field(lines[1], "data-plane-api"), commitDate: field(lines[2], "date"), envoyCommit: field(lines[3], "envoy"), files };
+}
+
+/** Each vendored file against the MANIFEST: changed (a hand edit), missing or unlisted files, one line each. */
+export function vendoredEnvoyApiProblems(dir: string, manifest: EnvoyApiManifest = readEnvoyApiManifest(dir)): string[] {
+  const problems: string[] = [];
+  for (const f of manifest.files) {
+    const file = path.join(dir, f.path);
+    if (!fs.existsSync(file)) problems.push(`${f.path}: missing`);
+    else if (gitBlobHash(fs.readFileSync(file)) !== f.blob)
+      problems.push(`${f.path}: differs from data-plane-api ${manifest.commit.slice(0, 7)} (blob ${f.blob.slice(0, 7)} in MANIFEST)`);
+  }
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const file of protoFiles(path.join(dir, "envoy"))) {
+    const relative = path.relative(dir, file).split(path.sep).join("/");
+    if (!listed.has(relative)) problems.push(`${relative}: not in the MANIFEST`);
+  }
+  return problems;
+}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -48,7 +126,7 @@ interface EnvoyApi {
 export interface EnvoyApiStats {
   readonly loadMilliseconds: number;
   readonly protoFiles: number;
-  /** v3 files left out because they import protos the package does not ship. */
+  /** Vendored files left out because they import protos that neither the vendored set nor the package ships. */
   readonly skippedFiles: readonly string[];
   /** PGV rule kinds present in the loaded protos that this judge does not evaluate. */
   readonly unenforcedRules: readonly string[];
@@ -64,27 +142,37 @@ export function envoyApiStats(): EnvoyApiStats {
 function loadEnvoyApi(): EnvoyApi {
   if (cached) return cached;
   const started = performance.now();
-  const packageDir = path.dirname(require.resolve(`${ENVOY_API.npmPackage}/package.json`));
+  const apiDir = path.join(ENVOY_API_ROOT, ENVOY_API.dataPlaneApiCommit);
+  const manifest = readEnvoyApiManifest(apiDir);
+  if (manifest.commit !== ENVOY_API.dataPlaneApiCommit) throw new Error(`${apiDir}/MANIFEST is of ${manifest.commit}, ENVOY_API names ${ENVOY_API.dataPlaneApiCommit}`);
+  const problems = vendoredEnvoyApiProblems(apiDir, manifest);
+  // The judge checks against data-plane-api as published, not a local edit of it.
+  if (problems.length > 0) throw new Error(`the vendored Envoy API in ${apiDir} is not data-plane-api's (re-run tools/vendor-envoy-api.ts):\n${problems.join("\n")}`);
+  const packageDir = path.dirname(require.resolve(`${ENVOY_API.depsPackage}/package.json`));
   const installed = (JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string }).version;
-  if (installed !== ENVOY_API.npmVersion) {
-    // The commit in ENVOY_API was established for one package version; another may vendor another.
-    throw new Error(`${ENVOY_API.npmPackage} ${installed} is installed, ENVOY_API names ${ENVOY_API.npmVersion}: re-check the vendored Envoy API commit`);
+  if (installed !== ENVOY_API.depsVersion) {
+    // The xds/udpa/validate commits in ENVOY_API were read for one package version; another may vendor others.
+    throw new Error(`${ENVOY_API.depsPackage} ${installed} is installed, ENVOY_API names ${ENVOY_API.depsVersion}: re-check the protos it provides`);
   }
   const deps = path.join(packageDir, "deps");
-  // descriptor.proto (extended by the annotation protos) comes from protobufjs; the other
-  // google/protobuf files are bundled inside protobufjs and never reach resolvePath.
-  const includeDirs = ["envoy-api", "xds", "protoc-gen-validate", "googleapis"].map((dir) => path.join(deps, dir)).concat(path.dirname(require.resolve("protobufjs/package.json")));
+  // envoy/ resolves to the vendored protos only (the package ships older ones). descriptor.proto
+  // (extended by the annotation protos) comes from protobufjs; the other google/protobuf files
+  // are bundled inside protobufjs and never reach resolvePath.
+  const includeDirs = ["xds", "protoc-gen-validate", "googleapis"].map((dir) => path.join(deps, dir)).concat(path.dirname(require.resolve("protobufjs/package.json")));
+  const vendored = new Set(manifest.files.map((f) => f.path));
+  const locate = (name: string): string | undefined =>
+    name.startsWith("envoy/") ? (vendored.has(name) ? path.join(apiDir, name) : undefined) : includeDirs.map((dir) => path.join(dir, name)).find((p) => fs.existsSync(p));
   const bundled = new Set(["any", "duration", "empty", "field_mask", "struct", "timestamp", "wrappers"].map((n) => `google/protobuf/${n}.proto`));
 
-  // Entry points: every v3 Envoy proto, and the xds/udpa types that can appear in an Any.
+  // Entry points: every vendored proto, and the xds/udpa types that can appear in an Any.
   const entries = [
-    ...protoFiles(path.join(deps, "envoy-api", "envoy")).filter((f) => f.split(path.sep).includes("v3")),
+    ...manifest.files.map((f) => path.join(apiDir, f.path)),
     ...protoFiles(path.join(deps, "xds", "xds", "type")),
     ...protoFiles(path.join(deps, "xds", "udpa", "type")),
   ].sort();
 
-  // The package leaves out a few third-party protos (OpenCensus, OpenTelemetry, Prometheus); the
-  // files that import them, directly or not, are skipped and their messages named as unavailable.
+  // The package leaves out a few third-party protos (OpenTelemetry, Prometheus); the files that
+  // import them, directly or not, are skipped and their messages named as unavailable.
   const resolved = new Map<string, string>();
   const missing = new Map<string, string>();
   const imports = (file: string): string[] => [...fs.readFileSync(file, "utf8").matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)].map((m) => m[1]!);
@@ -95,7 +183,7 @@ function loadEnvoyApi(): EnvoyApi {
     let found: string | undefined;
     for (const name of imports(file)) {
       if (bundled.has(name)) continue;
-      const target = resolved.get(name) ?? includeDirs.map((dir) => path.join(dir, name)).find((p) => fs.existsSync(p));
+      const target = resolved.get(name) ?? locate(name);
       if (!target) {
         found = name;
         break;
@@ -116,11 +204,11 @@ function loadEnvoyApi(): EnvoyApi {
       loadable.push(file);
       continue;
     }
-    const relative = path.relative(path.join(deps, "envoy-api"), file);
+    const relative = path.relative(apiDir, file);
     skippedFiles.push(relative);
     const parsed = protobuf.parse(fs.readFileSync(file, "utf8"), { keepCase: true });
     for (const name of messageNamesOf(parsed.root)) {
-      unavailable.set(name, `its proto ${relative} imports ${lacking}, which ${ENVOY_API.npmPackage} does not ship`);
+      unavailable.set(name, `its proto ${relative} imports ${lacking}, which ${ENVOY_API.depsPackage} does not ship`);
     }
   }
 
@@ -966,6 +1054,9 @@ function unresolvedTypeReason(api: EnvoyApi, name: string): string {
   if (unavailable) return `cannot check ${name}: ${unavailable}`;
   if (/^envoy\.(api\.v2|config\.[\w.]*\.v2(alpha\d*)?)\./.test(name) || /\.v2(alpha\d*)?\./.test(name)) {
     return `${name} is a v2 API type, which Envoy no longer accepts; use its v3 counterpart`;
+  }
+  if (/^envoy\.(service|admin|data)\./.test(name)) {
+    return `${name} is not a configuration type: the judge loads Envoy's config, extension and type protos, not its service, admin or data protos (tools/vendor-envoy-api.ts)`;
   }
   const hint = closest(name, api.messageNames);
   return `unknown message type ${name} in the Envoy v3 API${hint ? `; did you mean ${hint}?` : ""}`;
