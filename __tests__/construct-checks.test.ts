@@ -69,6 +69,8 @@ const THROWS: Record<string, string> = {
   "lib/constructs/network.ts: has no ${kind} subnet": "case: instances in public subnets whose addresses are in none",
   "lib/constructs/aws-service-role.ts: an instance profile needs a role assumed by ec2.amazonaws.com": "caller: every instance profile the stacks make is for EC2",
   "lib/constructs/mesh-service.ts: a dataplane service needs plan.dataplane": "caller: the plan has a dataplane whenever one of its services is a dataplane service",
+  "lib/constructs/mesh-service.ts: serviceTaskRole goes exactly to a dataplane version besides its service's default":
+    "caller: the mesh stack passes the default version's task role exactly to those versions (it builds the default first)",
   "stacks/tls-edge-stack.ts: but no mesh network was passed": "caller: createStacks passes the mesh network exactly when tlsEdge.network is the mesh's",
   "stacks/tls-edge-stack.ts: so no mesh network may be passed as well": "caller: as above",
 };

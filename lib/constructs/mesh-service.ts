@@ -97,7 +97,7 @@ export class MeshService extends Construct {
     const shared = runsAsServiceIdentity(service);
     if (shared !== (props.serviceTaskRole !== undefined))
       throw new Error(
-        `${this.node.path}: ${shared ? `version ${service.version} of dataplane service ${service.name} runs as its default version's task role: pass it as serviceTaskRole` : "only a dataplane version besides the default shares its service's task role"}`,
+        `${this.node.path}: serviceTaskRole goes exactly to a dataplane version besides its service's default (runsAsServiceIdentity), which runs as the default version's task role`,
       );
     this.taskRole = props.serviceTaskRole ?? this.ownTaskRole(props, names.rolePrefix, dataplane);
 
