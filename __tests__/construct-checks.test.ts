@@ -72,6 +72,8 @@ const THROWS: Record<string, string> = {
   "stacks/tls-edge-stack.ts: but the plan has no mesh network": "caller: buildPlan gives the TLS edge's plan the mesh's network whenever tlsEdge.network is the mesh's",
   "stacks/tls-edge-stack.ts: the TLS edge cannot wait for": "caller: buildTlsEdgePlan lists only edge-ca in the edge's startsAfter",
   "stacks/mesh-stack.ts: only the TLS edge's tasks wait for its CA": "caller: servicePlan never lists edge-ca in a mesh service's startsAfter",
+  "lib/constructs/mesh-service.ts: serviceTaskRole goes exactly to a dataplane version besides its service's default":
+    "caller: the mesh stack passes the default version's task role exactly to those versions (it builds the default first)",
 };
 
 describe("every construct-level throw is accounted for", () => {

@@ -369,11 +369,8 @@ describe("every shipped spec", () => {
       for (const architecture of ["agent", "dataplane"] as const) {
         const spec = structuredClone(input) as any;
         spec.architecture = architecture;
-        for (const service of Object.values<any>(spec.services)) {
-          delete service.architecture;
-          // A service with versions runs agent tasks (traffic-versions.test.ts: a dataplane identity is one task role).
-          if (Object.keys(service.versions ?? {}).length > 0) service.architecture = "agent";
-        }
+        // Every service, those with versions included (their versions share the service's task role).
+        for (const service of Object.values<any>(spec.services)) delete service.architecture;
         // A Fargate agent task's anonymous Envoy pull is a rule of its own (deployability.test.ts).
         if (architecture === "agent" || Object.values<any>(spec.services).some((s) => s.architecture === "agent"))
           spec.images = { ...spec.images, allowAnonymousDockerHubPulls: true };

@@ -1037,6 +1037,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         forgotten: "3333cccc3333cccc3333cccc3333cccc",
         /** A running task of another service (api). */
         api: "4444dddd4444dddd4444dddd4444dddd",
+        /** A running task of web's version v2: its own ECS service, which carries web's name tag. */
+        canary: "5555eeee5555eeee5555eeee5555eeee",
+        /** A running task of an ECS service whose name starts like a version of web's, without the tag. */
+        lookalike: "6666ffff6666ffff6666ffff6666ffff",
       };
       const LONG_AGO = "2026-01-01T00:00:00.123456789Z";
       /** A login token: the binding rule gave it web's identity unless `identity` says otherwise. */
@@ -1047,7 +1051,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         ServiceIdentities: [{ ServiceName: identity }],
       });
       const ofTask = (taskId: string, ofCluster = cluster) => ({ "consul.hashicorp.com/cluster": ofCluster, "consul.hashicorp.com/task-id": taskId });
-      const accessor = (n: number) => `a0000000-0000-4000-8000-00000000000${n.toString(16)}`;
+      const accessor = (n: number) => `a0000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
       // What a compromised app can put into its own login meta and service meta (it logs in with its task role).
       const HOSTILE = {
         query: "--query={tasks:tasks[].{lastStatus:'STOPPED',taskArn:taskArn},failures:failures}",
@@ -1078,6 +1082,10 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         login(accessor(14), ofTask(task.api), now),
         // api's own token for its task: stays.
         login(accessor(15), ofTask(task.api), LONG_AGO, "api"),
+        // web's token for its v2 task: stays; api's naming it, or web's naming the untagged lookalike, goes.
+        login(accessor(16), ofTask(task.canary)),
+        login(accessor(17), ofTask(task.canary), LONG_AGO, "api"),
+        login(accessor(18), ofTask(task.lookalike)),
         { AccessorID: "a0000000-0000-4000-8000-0000000000ff", Description: "managed-by:consul-ecs-mesh service:web" },
       ];
       const service = (id: string, taskId?: string) => ({ ID: id, Service: "web", Meta: taskId === undefined ? {} : { "task-id": taskId } });
@@ -1089,12 +1097,18 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         service("registered-by-hand"),
         service("web-hostile\n--query", HOSTILE.query),
       ];
-      const describeRequest = JSON.stringify({ cluster, tasks: [task.live, task.stopped, task.forgotten, task.api] });
+      const describeRequest = JSON.stringify({ cluster, tasks: [task.live, task.stopped, task.forgotten, task.api, task.canary, task.lookalike], include: ["TAGS"] });
+      const nameTag = (service: string) => [
+        { key: "aws:ecs:serviceName", value: "ignored" },
+        { key: "consul.hashicorp.com.service-name", value: service },
+      ];
       const describeAnswer = JSON.stringify({
         tasks: [
           { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.live}`, lastStatus: "RUNNING", desiredStatus: "STOPPED", group: "service:prod-mesh-web" },
           { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.stopped}`, lastStatus: "STOPPED", group: "service:prod-mesh-web" },
           { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.api}`, lastStatus: "RUNNING", group: "service:prod-mesh-api" },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.canary}`, lastStatus: "RUNNING", group: "service:prod-mesh-web-v2", tags: nameTag("web") },
+          { taskArn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.lookalike}`, lastStatus: "RUNNING", group: "service:prod-mesh-web-v2" },
         ],
         failures: [{ arn: `arn:aws:ecs:us-east-1:111122223333:task/prod-mesh/${task.forgotten}`, reason: "MISSING" }],
       });
@@ -1174,9 +1188,13 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
       });
 
       it("removes, after the grace period, every login token that names no task of this cluster: hostile, foreign or missing meta; and one whose task runs another service", () => {
-        const unmapped = [5, 6, 7, 8, 9, 10, 11, 13].map((n) => `DELETE /acl/token/${accessor(n)}`);
+        const unmapped = [5, 6, 7, 8, 9, 10, 11, 13, 17, 18].map((n) => `DELETE /acl/token/${accessor(n)}`);
         expect(deleted(first)).toEqual(unmapped);
         expect(first.stdout).toContain(`deleted login token ${accessor(13)} (its task ${task.api} runs another service)`);
+        // A version's task is its service's by the ECS service's name tag, not by its group; without the tag, the group decides.
+        expect(deleted(second)).not.toContain(`DELETE /acl/token/${accessor(16)}`);
+        expect(first.stdout).toContain(`deleted login token ${accessor(17)} (its task ${task.canary} runs another service)`);
+        expect(first.stdout).toContain(`deleted login token ${accessor(18)} (its task ${task.lookalike} runs another service)`);
         // Young, or api's own: left alone.
         expect(deleted(first)).not.toContain(`DELETE /acl/token/${accessor(14)}`);
         expect(deleted(second)).not.toContain(`DELETE /acl/token/${accessor(15)}`);

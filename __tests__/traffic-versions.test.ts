@@ -13,6 +13,13 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { judgeConfigEntries } from "../tools/judges/consul-config-entries";
 import { planOf, renderServiceTask, synthAllStacks } from "./support/synth";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
+import type { ServicePlan, TaskPlan } from "../lib/plan/types";
+import { reachOf, trustModel } from "../lib/rules/trust";
+import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
+import { evaluateIam } from "../tools/judges/iam";
+import { meshCalls } from "../tools/judges/iam-calls";
+import { evaluateFilter, TrafficEvaluator } from "../tools/traffic-evaluator";
 
 type ServiceInput = Record<string, unknown>;
 
@@ -236,16 +243,102 @@ describe("a split or route on a tcp service", () => {
     expect(errors(canary({ protocol: "tcp", split: undefined }))).toEqual([]));
 });
 
-describe("each version's ECS service has a name of its own, and an identity it can log in with", () => {
-  it("fails when a version's name is another service's, or the service runs dataplane tasks", () => {
+describe("each version's ECS service has a name of its own", () => {
+  it("fails when a version's name is another service's", () => {
     const clash = canary({}, {}, { "api-v2": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } });
     expect(errors(clash)).toEqual([{ path: "services.api.versions.v2", message: expect.stringMatching(/consul-ecs-api-v2, the name of service api-v2's/) }]);
     // The default version keeps api's own name, which is no clash.
     expect(errors(canary({}, {}, { "api-v1": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } }))).toEqual([]);
-    expect(errors(canary({ architecture: "dataplane" }))).toEqual([{ path: "services.api.versions", message: expect.stringMatching(/use architecture: agent/) }]);
   });
-  it("passes with distinct names on agent tasks", () =>
-    expect(errors(canary({}, {}, { "api-v3": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } }))).toEqual([]));
+  it("passes with distinct names, on agent and on dataplane tasks", () => {
+    expect(errors(canary({}, {}, { "api-v3": { image: "hashicorp/http-echo:1.0.0", user: "65534", port: 7070 } }))).toEqual([]);
+    // Was refused: a dataplane identity is one task role, which every version now shares.
+    expect(allErrors(canary({ architecture: "dataplane" }))).toEqual([]);
+  });
+});
+
+describe("a dataplane service with versions", () => {
+  const spec = canary({ architecture: "dataplane", routes: [{ headers: [{ name: "x-canary", exact: "1" }], version: "v2" }] });
+  const plan = planOf(spec);
+  const api = plan.services.find((s) => s.name === "api")!;
+  const stacks = synthAllStacks(spec);
+  const mesh = stacks.mesh;
+  /** The consul-ecs config of a version's task, as its mesh-init container receives it. */
+  const consulEcsConfigOf = (version: ServicePlan) => {
+    const init = renderServiceTask(version).find((c) => c.name === DATAPLANE_CONTAINERS.meshInit)!;
+    return init.environment.find((e: { name: string }) => e.name === "CONSUL_ECS_CONFIG_JSON").value as string;
+  };
+
+  it("synthesizes, with no rule error", () => {
+    expect(allErrors(spec)).toEqual([]);
+    expect(api.versions.map((v) => [v.version, v.architecture])).toEqual([
+      ["v1", "dataplane"],
+      ["v2", "dataplane"],
+    ]);
+  });
+
+  it("gives each version a consul-ecs config the consul-ecs judge passes, with its own version in the service meta", () => {
+    for (const version of api.versions) {
+      const config = consulEcsConfigOf(version);
+      expect(judgeConsulEcsConfig(config), version.version).toEqual([]);
+      expect(JSON.parse(config).service).toEqual({ name: "api", port: 9090, meta: { version: version.version } });
+    }
+  });
+
+  it("runs both versions' tasks as the service's one task role, with one login role parameter and each version its own ECS service", () => {
+    const tasks = mesh.resource.aws_ecs_task_definition as Record<string, any>;
+    expect([tasks.service_api_task_definition.family, tasks.service_api_v2_task_definition.family]).toEqual(["consul-ecs-api", "consul-ecs-api-v2"]);
+    // The default version keeps api's Terraform addresses: adding v2 rolls the running api in place.
+    expect(tasks.service_api_task_definition.task_role_arn).toBe("${aws_iam_role.service_api_task_role_role.arn}");
+    expect(tasks.service_api_v2_task_definition.task_role_arn).toBe(tasks.service_api_task_definition.task_role_arn);
+    expect(Object.keys(mesh.resource.aws_iam_role as object).filter((id) => id.includes("task_role"))).toEqual(["service_api_task_role_role", "service_web_task_role_role"]);
+    const parameters = Object.values(mesh.resource.aws_ssm_parameter as Record<string, any>).filter((p) => p.name.includes("/consul/login-roles/"));
+    expect(parameters.map((p) => [p.name, p.value])).toEqual([["/consul-ecs/consul/login-roles/api", "${aws_iam_role.service_api_task_role_role.unique_id}"]]);
+    // v2's tasks inherit the tag that names their Consul service (the task reaper reads it); v1's group names it already.
+    const services = mesh.resource.aws_ecs_service as Record<string, any>;
+    expect(services.service_api_v2_service).toMatchObject({ name: "consul-ecs-api-v2", tags: { "consul.hashicorp.com.service-name": "api" }, propagate_tags: "SERVICE" });
+    expect(services.service_api_service.name).toBe("consul-ecs-api");
+    expect(services.service_api_service.tags).toBeUndefined();
+  });
+
+  it("holds under the IAM judge: every call each version's task makes is allowed, nothing granted goes unused", async () => {
+    const calls = meshCalls(stacks, plan);
+    const report = await evaluateIam(stacks, calls);
+    expect(report.verdicts.filter((v) => !v.allowed).map((v) => `${v.call.role} ${v.call.action} (${v.call.caller})`)).toEqual([]);
+    expect(report.unused).toEqual([]);
+    expect(report.broad).toEqual([]);
+    // Every role granted something makes calls: v2 has its own execution role, and logs in as api's one task role.
+    const granted = Object.values<any>(mesh.resource.aws_iam_role_policy).map((p) => /^\$\{aws_iam_role\.([^.]+)\./.exec(p.role)![1]);
+    const calling = new Set(calls.filter((c) => c.stack === "mesh").map((c) => c.role));
+    expect(granted.filter((role) => !calling.has(role))).toEqual([]);
+    expect(new Set(calls.filter((c) => c.action === "iam:GetRole").map((c) => c.role))).toEqual(new Set(["service_api_task_role_role"]));
+    expect(calling.has("service_api_v2_execution_role_role")).toBe(true);
+  });
+
+  it("holds under the trust model: each version's app reaches what the service's task model says, within the dataplane boundary", () => {
+    expect(trustModel(plan).filter((r) => r.verdict === "error")).toEqual([]);
+    const reach = (task: TaskPlan) => reachOf(task, task.containers.find((c) => c.untrusted)!);
+    expect(reach(api.task).map((r) => r.what)).toContain("signed-login");
+    for (const version of api.versions) expect(reach(version.task), version.version).toEqual(reach(api.task));
+  });
+
+  it("is served by both subsets in the traffic evaluator, each selecting exactly its own version's instances", () => {
+    const evaluator = TrafficEvaluator.fromStack(stacks.intentions);
+    const request = { source: "web", destination: "api", method: "GET", path: "/" };
+    const split = evaluator.route(request).splits;
+    expect(split.map((s) => [s.weight, s.target.subset])).toEqual([
+      [90, "v1"],
+      [10, "v2"],
+    ]);
+    expect(evaluator.route({ ...request, headers: { "x-canary": "1" } }).splits.map((s) => s.target.subset)).toEqual(["v2"]);
+    // Each subset's filter against the meta each version's mesh-init registers.
+    const metaOf = new Map(api.versions.map((v) => [v.version!, JSON.parse(consulEcsConfigOf(v)).service.meta as Record<string, string>]));
+    for (const { target } of split)
+      expect(
+        [...metaOf].filter(([, meta]) => evaluateFilter(target.filter!, { meta })).map(([version]) => version),
+        target.subset,
+      ).toEqual([target.subset]);
+  });
 });
 
 describe("the hosts hold every version at once", () => {

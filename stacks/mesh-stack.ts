@@ -25,6 +25,7 @@ import { zoneOfAddress } from "../lib/plan/network";
 import { MESH_SECRET_SLOTS, type MeshSecretSlot, meshSecretsOf } from "../lib/plan/containers";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
 import { ecsServicesOf, keepsOwnNames } from "../lib/plan/names";
+import { runsAsServiceIdentity } from "../lib/plan/dataplane";
 import type { MeshPlan } from "../lib/plan/types";
 
 /**
@@ -171,6 +172,8 @@ export class MeshStack extends MeshBaseStack {
     // One ECS service per version of a service with versions (the same Consul service and token).
     const { observability } = plan;
     if (observability) this.observability = new MeshObservability(this, "observability", { plan: { ...plan, observability }, kmsKeyArn });
+    // The default version comes first (ecsServicesOf): a dataplane service's other versions run as its task role.
+    const defaults = new Map<string, MeshService>();
     this.services = plan.services.flatMap(ecsServicesOf).map((service) => {
       const serviceToken = this.secrets.serviceTokens.get(service.name);
       const secretOf: Readonly<Record<MeshSecretSlot, SecretRef | undefined>> = {
@@ -182,8 +185,10 @@ export class MeshStack extends MeshBaseStack {
       // Exactly the mesh secrets the task's containers read (the plan's list).
       const taskSecrets = meshSecretsOf(service.task).map((slot) => ({ slot, ref: secretOf[slot]! }));
       // The default version keeps its service's id (and names): adding versions rolls it in place.
-      return new MeshService(this, keepsOwnNames(service) ? `service_${service.name}_${service.version}` : `service_${service.name}`, {
+      const serviceTaskRole = runsAsServiceIdentity(service) ? defaults.get(service.name)?.taskRole : undefined;
+      const construct = new MeshService(this, keepsOwnNames(service) ? `service_${service.name}_${service.version}` : `service_${service.name}`, {
         service,
+        ...(serviceTaskRole ? { serviceTaskRole } : {}),
         plan,
         cluster: this.cluster,
         region,
@@ -211,6 +216,8 @@ export class MeshStack extends MeshBaseStack {
           }
         }),
       });
+      if (!keepsOwnNames(service)) defaults.set(service.name, construct);
+      return construct;
     });
 
     this.consulServers.bootAfter(this.services.flatMap((s) => (s.loginRoleParameter ? [s.loginRoleParameter] : [])));

@@ -9,6 +9,7 @@ import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT } from "../plan/observability";
+import { runsAsServiceIdentity } from "../plan/dataplane";
 import { ecsServiceNamesOf } from "../plan/names";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -47,6 +48,12 @@ export interface MeshServiceProps extends AwsAccount {
   readonly kmsKeyArn: string;
   /** The mesh's proxy metrics log group, which the task's collector writes (needed when the task has one). @default none */
   readonly metricsLogGroup?: CloudwatchLogGroup;
+  /**
+   * A dataplane version with an ECS service of its own (runsAsServiceIdentity): the task role of its
+   * service's default version, which it runs as (the service's one Consul identity).
+   * @default a task role of its own (and, on dataplane tasks, its login role parameter)
+   */
+  readonly serviceTaskRole?: AwsServiceRole;
 }
 
 /**
@@ -60,7 +67,10 @@ export class MeshService extends Construct {
   public readonly taskRole: AwsServiceRole;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
-  /** Dataplane services: the parameter that gives this service's Consul identity to its task role only (consul-acl-sync reads it). */
+  /**
+   * Dataplane services: the parameter that gives this service's Consul identity to its task role only
+   * (consul-acl-sync reads it); its default version's only, whose task role the other versions share.
+   */
   public readonly loginRoleParameter?: SsmParameter;
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
@@ -84,35 +94,19 @@ export class MeshService extends Construct {
         "read-task-secrets": secretsPolicy(props),
       },
     });
-    const collector = service.task.containers.find((c) => c.name === COLLECTOR_CONTAINER);
+    const collector = service.task.containers.some((c) => c.name === COLLECTOR_CONTAINER);
     if (collector && !props.metricsLogGroup) throw new Error(`${this.node.path}: its task runs a metrics collector, which needs metricsLogGroup`);
-    const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
-    this.taskRole = new AwsServiceRole(this, "task_role", {
-      namePrefix: names.rolePrefix,
-      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
-      assumedBy: "ecs-tasks.amazonaws.com",
-      partition: props.partition,
-      // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
-      assumedFor: { account: props.accountId, arnLike: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:*` },
-      // The auth method trusts the roles under this path; the service's binding rule pins this role's
-      // unique ID (loginRoleParameter). The tag is what servers before that bound by, kept for a server roll.
-      ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
-      inlinePolicies: {
-        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.cluster.execLogGroup.arn, props.kmsKeyArn) } : {}),
-        // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
-        ...(ownActions.length ? { [plan.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
-        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
-        ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
-        // The collector writes its EMF events to its own stream (the service's name) of the mesh's metrics log group, nothing else.
-        ...(collector && props.metricsLogGroup
-          ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${props.metricsLogGroup.arn}:log-stream:${service.name}`])) }
-          : {}),
-      },
-    });
+    // A second role of a dataplane service could not log in: consul-acl-sync binds the service's name to one role ID.
+    const shared = runsAsServiceIdentity(service);
+    if (shared !== (props.serviceTaskRole !== undefined))
+      throw new Error(
+        `${this.node.path}: serviceTaskRole goes exactly to a dataplane version besides its service's default (runsAsServiceIdentity), which runs as the default version's task role`,
+      );
+    this.taskRole = props.serviceTaskRole ?? this.ownTaskRole(props, names.rolePrefix, dataplane, collector ? props.metricsLogGroup : undefined);
 
-    if (dataplane) {
+    if (dataplane && !shared) {
       this.loginRoleParameter = new SsmParameter(this, "login_role_parameter", {
         name: names.loginRoleParameter,
         description: `The unique ID of ${service.name}'s task role: the only role the Consul servers let log in as ${service.name} (no secret)`,
@@ -163,7 +157,37 @@ export class MeshService extends Construct {
       deploymentMaximumPercent: service.deployment.maximumPercent,
       enableExecuteCommand: service.enableExecuteCommand,
       ...ECS_SERVICE_SETTINGS,
+      // Its tasks inherit it (propagateTags): the task reaper reads their Consul service from it, since their group names the version's ECS service.
+      ...(shared && dataplane ? { tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
+    });
+  }
+
+  /** The service's task role (every version's on dataplane tasks: their one Consul identity). */
+  private ownTaskRole(props: MeshServiceProps, namePrefix: string, dataplane: MeshPlan["dataplane"], metricsLogGroup: CloudwatchLogGroup | undefined): AwsServiceRole {
+    const { service, plan } = props;
+    const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
+    return new AwsServiceRole(this, "task_role", {
+      namePrefix,
+      description: `Task role of ${service.name}: the app's own AWS permissions (ECS Exec only when enabled${dataplane ? "; Consul IAM login" : ""})`,
+      assumedBy: "ecs-tasks.amazonaws.com",
+      partition: props.partition,
+      // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
+      assumedFor: { account: props.accountId, arnLike: `arn:${props.partition}:ecs:${props.region}:${props.accountId}:*` },
+      // The auth method trusts the roles under this path; the service's binding rule pins this role's
+      // unique ID (loginRoleParameter). The tag is what servers before that bound by, kept for a server roll.
+      ...(dataplane ? { path: dataplane.taskRolePath, tags: { [dataplane.serviceNameTag]: service.name } } : {}),
+      inlinePolicies: {
+        ...(service.enableExecuteCommand ? { "ecs-exec": execPolicy(props.cluster.execLogGroup.arn, props.kmsKeyArn) } : {}),
+        // What the task's containers call themselves (the plan's list): finding the servers by their EC2 tag, which has no resource-level permissions.
+        ...(ownActions.length ? { [plan.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
+        // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
+        ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
+        // The collector writes its EMF events to its own stream (the service's name) of the mesh's metrics log group, nothing else.
+        ...(metricsLogGroup
+          ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metricsLogGroup.arn}:log-stream:${service.name}`])) }
+          : {}),
+      },
     });
   }
 }

@@ -8,6 +8,7 @@
 import { ECS_HEALTH_CHECK_LIMITS, FARGATE_MAX_START_TIMEOUT, SIGNED_REQUEST_VALIDITY_SECONDS } from "../aws-limits";
 import { CONSUL_ECS_IMAGE, CONSUL_LOGIN, CONSUL_PORTS, DATAPLANE_PORTS, DATAPLANE_UID, ENVOY_PORTS, TASK_PATHS } from "../facts";
 import { discoverServers } from "./aws-apis";
+import { keepsOwnNames } from "./names";
 import { imageSlot } from "./images";
 import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
@@ -51,6 +52,17 @@ const DATAPLANE_BOUNDARIES: Readonly<Record<"taskRole" | "volume" | "admin" | "l
   lifecycle:
     "consul-dataplane 2.0.1 always starts its lifecycle server (graceful shutdown) on a TCP address (pkg/consuldp/lifecycle.go): the app can stop only its own proxy, which it can as well by exiting",
 };
+
+/**
+ * Whether this plan is a dataplane version with an ECS service of its own (not the default version):
+ * it runs as its service's one task role, the service's Consul identity (its login role parameter
+ * names that role's ID and consul-acl-sync binds the service's name to it), and its ECS service
+ * carries the service's name as a tag, which its tasks inherit: its group names the version's ECS
+ * service, and the task reaper reads the Consul service from the tag.
+ */
+export function runsAsServiceIdentity(service: { readonly architecture: string; readonly version?: string; readonly defaultVersion?: string }): boolean {
+  return service.architecture === "dataplane" && keepsOwnNames(service);
+}
 
 /** IAM path of a mesh's task roles: the auth method trusts exactly the roles under it. */
 export function taskRolePath(clusterName: string): string {

@@ -210,6 +210,7 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
           clusterArn: slot(SERVER_SLOTS.clusterArn),
           graceSeconds: REAPER_GRACE_SECONDS,
           serviceNameSeparator: ECS_SERVICE_NAME_SEPARATOR,
+          serviceNameTag: CONSUL_LOGIN.serviceNameTag,
           serviceName: scriptPattern(SERVICE_NAME_PATTERN),
           seenGoneFile: paths.taskReaperSeenGone,
         }),

@@ -106,6 +106,8 @@ export const taskReaperScript = templateText<
       readonly graceSeconds: number;
       /** Between the cluster's name and the service's in an ECS service's name (a task's group is service:<name>). */
       readonly serviceNameSeparator: string;
+      /** The ECS service tag that names the Consul service of a version's own ECS service (its tasks inherit it). */
+      readonly serviceNameTag: string;
       readonly serviceName: ScriptPattern;
       /** The tasks ECS reported gone in the previous run (a task is gone when two runs in a row say so). */
       readonly seenGoneFile: string;

@@ -47,12 +47,6 @@ function checkVersions(plan: MeshPlan, { errors }: RuleResult): void {
         path: `${path}.routes`,
         message: `${service.name} speaks tcp: Consul routes requests by path and header, and a tcp connection has none; ${l7}, or remove routes`,
       });
-    if (service.versions.length > 0 && service.architecture === "dataplane") {
-      errors.push({
-        path: `${path}.versions`,
-        message: `${service.name} runs dataplane tasks, whose Consul identity is bound to one task role per service (its login role parameter), so a second version's tasks could not log in; use architecture: agent for a service with versions`,
-      });
-    }
     for (const [version, of] of versions) {
       // The images rule checks the service's image; a version's own is checked here.
       const pin = of.image === service.image ? undefined : imagePinProblem(of.image);
