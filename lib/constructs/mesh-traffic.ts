@@ -1,14 +1,14 @@
 import { Construct } from "constructs";
 import { ConfigEntry } from "@cdktf/provider-consul/lib/config-entry";
-import type { ServiceDefaultsEntry, ServiceResolverEntry, ServiceRouterEntry, ServiceSplitterEntry, TrafficConfigEntry } from "../plan/types";
+import type { ProxyDefaultsEntry, ServiceDefaultsEntry, ServiceResolverEntry, ServiceRouterEntry, ServiceSplitterEntry, TrafficConfigEntry } from "../plan/types";
 
 export interface MeshTrafficProps {
-  /** The service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
+  /** The proxy-defaults, service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
   readonly entries: readonly TrafficConfigEntry[];
 }
 
 /**
- * L7 traffic management as code: a `service-defaults` entry per service that speaks an L7
+ * L7 traffic management as code: the mesh's `proxy-defaults` when it has access logs, a `service-defaults` entry per service that speaks an L7
  * protocol or limits an upstream, a `service-resolver` (one subset per version) and a
  * `service-splitter` per service with versions and a split, and a `service-router` per destination
  * with routes, a timeout or retries, applied with the Consul provider. Consul checks the discovery
@@ -17,6 +17,8 @@ export interface MeshTrafficProps {
  * protocol. So each entry waits for the ones it names.
  */
 export class MeshTraffic extends Construct {
+  /** The mesh's proxy-defaults entry ("global"; the access logs of spec observability.accessLogs). @default none */
+  public readonly proxyDefaults?: ConfigEntry;
   /** service-defaults entries by service name. */
   public readonly serviceDefaults: ReadonlyMap<string, ConfigEntry>;
   /** service-resolver entries by service name (services with versions). */
@@ -28,6 +30,8 @@ export class MeshTraffic extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshTrafficProps) {
     super(scope, id);
+    const global = props.entries.find((e): e is ProxyDefaultsEntry => e.Kind === "proxy-defaults");
+    if (global) this.proxyDefaults = this.entry("proxy_defaults", global);
     const defaults = props.entries.filter((e): e is ServiceDefaultsEntry => e.Kind === "service-defaults");
     const resolvers = props.entries.filter((e): e is ServiceResolverEntry => e.Kind === "service-resolver");
     const splitters = props.entries.filter((e): e is ServiceSplitterEntry => e.Kind === "service-splitter");

@@ -7,6 +7,7 @@ import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { tlsEdgeNames } from "./names";
 import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
+import { ACCESS_LOG_FIELDS } from "./observability";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { AwsApi, Credential, TaskPlan, TlsEdgePlan } from "./types";
@@ -43,14 +44,18 @@ export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
   return { config: `${configDir}/envoy.yaml`, certificate: `${configDir}/cert.pem`, privateKey: `${configDir}/key.pem`, adminSocket: `${configDir}/admin.sock` } as const;
 }
 
-/** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on a socket in the config volume. */
-export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+/**
+ * The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>,
+ * admin on a socket in the config volume; with accessLogs, its stdout access log in the mesh's JSON format.
+ */
+export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
     ...envoyAdminOnSocket(files.adminSocket, TLS_EDGE_PORTS.ready),
     listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
     tls: { minimumVersion: "TLSv1_2", certificateFile: files.certificate, privateKeyFile: files.privateKey },
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
+    accessLogFormat: accessLogs ? ACCESS_LOG_FIELDS : null,
   });
 }
 
@@ -60,9 +65,9 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
  * owned by the envoy user), unsets both variables and execs the image's entrypoint, so the Envoy
  * process never holds the key in its environment.
  */
-export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
   return tlsEdgeEnvoyStartScript({
-    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir),
+    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs),
     files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
@@ -70,7 +75,7 @@ export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_E
   });
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
+function tlsEdgeTask(spec: TlsEdgeSpec, region: string, accessLogs: boolean): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
@@ -95,7 +100,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
         name: names.envoy,
         image: slot(TLS_EDGE_SLOTS.envoyImage),
         essential: true,
-        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort)],
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs)],
         // A digest of the certificate: a renewed certificate changes the task definition and rolls
         // the service (secrets are read only at task start).
         environment: [{ name: "TLS_CERT_SHA256", value: slot(TLS_EDGE_SLOTS.certificateDigest) }],
@@ -130,9 +135,12 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
   return [...new Set([...ECR_PULL_APIS, ...ecsAgentCalls(task).map((call) => call.api)])].sort();
 }
 
-/** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
-export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
-  const task = tlsEdgeTask(spec, mesh.region);
+/**
+ * The TLS edge plan of a schema-checked tlsEdge section; `region`, `envoySource` (the Envoy image of
+ * versions.envoy) and `accessLogs` (observability.accessLogs.enabled, @default false) are the mesh spec's.
+ */
+export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string; readonly accessLogs?: boolean }): TlsEdgePlan {
+  const task = tlsEdgeTask(spec, mesh.region, mesh.accessLogs ?? false);
   const { vpcEndpoints, ecrRepositoryName, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
   const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];

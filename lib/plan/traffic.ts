@@ -20,6 +20,7 @@ import type {
   ConsulIntentionPermission,
   ConsulUpstreamLimits,
   IntentionSource,
+  ProxyDefaultsEntry,
   RouteConflict,
   RoutePolicy,
   ServiceDefaultsEntry,
@@ -201,8 +202,13 @@ function splitterOf(service: ServicePlan, split: Readonly<Record<string, number>
   };
 }
 
-/** The traffic plan of services sorted by name, with the resolved intentions. */
-export function planTraffic(services: readonly ServicePlan[], intentions: ReadonlyMap<string, readonly IntentionSource[]>, maxRetryAmplification: number): TrafficPlan {
+/** The traffic plan of services sorted by name, with the resolved intentions; `proxyDefaults` (lib/plan/observability.ts) is applied with the other entries. */
+export function planTraffic(
+  services: readonly ServicePlan[],
+  intentions: ReadonlyMap<string, readonly IntentionSource[]>,
+  maxRetryAmplification: number,
+  proxyDefaults?: ProxyDefaultsEntry,
+): TrafficPlan {
   const protocolOf = new Map(services.map((s) => [s.name, s.protocol]));
   const routes = new Map<string, RoutePolicy>();
   const conflicts: RouteConflict[] = [];
@@ -254,5 +260,6 @@ export function planTraffic(services: readonly ServicePlan[], intentions: Readon
     .sort()
     .map((destination) => routerOf(destination, specRoutes.get(destination) ?? [], routes.get(destination)));
 
-  return { maxRetryAmplification, edges, routes, conflicts, entries: [...defaults, ...resolvers, ...splitters, ...routers] };
+  const global = proxyDefaults === undefined ? [] : [proxyDefaults];
+  return { maxRetryAmplification, edges, routes, conflicts, entries: [...global, ...defaults, ...resolvers, ...splitters, ...routers] };
 }
