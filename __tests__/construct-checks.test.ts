@@ -71,6 +71,11 @@ const THROWS: Record<string, string> = {
   "lib/constructs/mesh-service.ts: a dataplane service needs plan.dataplane": "caller: the plan has a dataplane whenever one of its services is a dataplane service",
   "stacks/tls-edge-stack.ts: but no mesh network was passed": "caller: createStacks passes the mesh network exactly when tlsEdge.network is the mesh's",
   "stacks/tls-edge-stack.ts: so no mesh network may be passed as well": "caller: as above",
+  "lib/constructs/mesh-observability.ts: the plan has observability but its names do not":
+    "caller: buildPlan gives meshNames the observability services whenever it plans observability",
+  "lib/constructs/mesh-observability.ts: no alarm name for": "caller: meshNames names every alarm kind of every observed service when the plan has alarms",
+  "lib/constructs/mesh-service.ts: its task runs a metrics collector, which needs metricsLogGroup":
+    "caller: the mesh stack passes the metrics log group whenever the plan has observability, the only plan whose tasks run a collector",
 };
 
 describe("every construct-level throw is accounted for", () => {
