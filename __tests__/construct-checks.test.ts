@@ -74,6 +74,11 @@ const THROWS: Record<string, string> = {
   "stacks/mesh-stack.ts: only the TLS edge's tasks wait for its CA": "caller: servicePlan never lists edge-ca in a mesh service's startsAfter",
   "lib/constructs/mesh-service.ts: serviceTaskRole goes exactly to a dataplane version besides its service's default":
     "caller: the mesh stack passes the default version's task role exactly to those versions (it builds the default first)",
+  "lib/constructs/mesh-observability.ts: the plan has observability but its names do not":
+    "caller: buildPlan gives meshNames the observability services whenever it plans observability",
+  "lib/constructs/mesh-observability.ts: no alarm name for": "caller: meshNames names every alarm kind of every observed service when the plan has alarms",
+  "lib/constructs/mesh-service.ts: its task runs a metrics collector, which needs metricsLogGroup":
+    "caller: the mesh stack passes the metrics log group whenever the plan has observability, the only plan whose tasks run a collector",
 };
 
 describe("every construct-level throw is accounted for", () => {

@@ -3,12 +3,12 @@ import { ConfigEntry } from "@cdktf/provider-consul/lib/config-entry";
 import type { TrafficConfigEntry, TrafficEntries } from "../plan/types";
 
 export interface MeshTrafficProps {
-  /** The service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
+  /** The proxy-defaults, service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
   readonly entries: TrafficEntries;
 }
 
 /**
- * L7 traffic management as code: a `service-defaults` entry per service that speaks an L7
+ * L7 traffic management as code: the mesh's `proxy-defaults` when it has access logs, a `service-defaults` entry per service that speaks an L7
  * protocol or limits an upstream, a `service-resolver` (one subset per version) and a
  * `service-splitter` per service with versions and a split, and a `service-router` per destination
  * with routes, a timeout or retries, applied with the Consul provider. Consul checks the discovery
@@ -17,6 +17,8 @@ export interface MeshTrafficProps {
  * protocol. So each entry waits for the ones it names.
  */
 export class MeshTraffic extends Construct {
+  /** The mesh's proxy-defaults entry ("global"; the access logs of spec observability.accessLogs). @default none */
+  public readonly proxyDefaults?: ConfigEntry;
   /** service-defaults entries by service name. */
   public readonly serviceDefaults: ReadonlyMap<string, ConfigEntry>;
   /** service-resolver entries by service name (services with versions). */
@@ -28,7 +30,8 @@ export class MeshTraffic extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshTrafficProps) {
     super(scope, id);
-    const { serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers } = props.entries;
+    const { proxyDefaults: global, serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers } = props.entries;
+    if (global) this.proxyDefaults = this.entry("proxy_defaults", global);
     this.serviceDefaults = new Map(defaults.map((entry) => [entry.Name, this.entry(`defaults_${entry.Name}`, entry)]));
     const found = <T>(map: ReadonlyMap<string, T>, names: readonly string[]): T[] => names.flatMap((name) => (map.has(name) ? [map.get(name)!] : []));
     this.serviceResolvers = new Map(resolvers.map((entry) => [entry.Name, this.entry(`resolver_${entry.Name}`, entry, found(this.serviceDefaults, [entry.Name]))]));

@@ -9,7 +9,7 @@ import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from 
 import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
 import { planTraffic } from "./traffic";
-import { planObservability } from "./observability";
+import { planObservability, proxyDefaultsEntry } from "./observability";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
@@ -127,7 +127,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   const intentions = resolveIntentions(services, spec.intentions);
   const meshEntry = meshEntryOf(intentions);
-  const traffic = planTraffic(services, intentions, spec.traffic.maxRetryAmplification);
+  const traffic = planTraffic(services, intentions, spec.traffic.maxRetryAmplification, proxyDefaultsEntry(spec.observability));
   const observability = planObservability(spec.observability, spec.name, services, traffic.edges);
   const names = meshNames({
     cluster: spec.name,
@@ -167,6 +167,13 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     ...(observability ? { observability } : {}),
     ...(spec.tlsEdge === undefined
       ? {}
-      : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream, network: { plan: network, names } }) }),
+      : {
+          tlsEdge: buildTlsEdgePlan(spec.tlsEdge, {
+            region: spec.region,
+            envoySource: images.get("envoy")!.upstream,
+            network: { plan: network, names },
+            accessLogs: spec.observability.accessLogs.enabled,
+          }),
+        }),
   };
 }

@@ -14,7 +14,10 @@ import type { ObservabilitySpec, ServiceProtocol } from "../spec/schema";
 import { imageSlot } from "./images";
 import { slot } from "./text";
 import { collectorConfig } from "./texts";
-import type { ContainerPlan, TrafficEdge } from "./types";
+import type { ContainerPlan, EdgeSignals, ObservabilityPlan, ProxyDefaultsEntry, TrafficEdge } from "./types";
+
+// The plan types live in ./types (which every stage reads); re-exported for the constructs.
+export type { EdgeSignals, ObservabilityPlan, ServiceSignals } from "./types";
 
 /** The collector's container name in every task that ships metrics. */
 export const COLLECTOR_CONTAINER = "metrics-collector";
@@ -134,6 +137,57 @@ export function collectorContainer(ctx: CollectorPlanContext, after: string): Co
 }
 
 // ---------------------------------------------------------------------------------------------
+// Access logs (spec observability.accessLogs): one JSON format for every proxy of the mesh.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The JSON access log of every mesh proxy: field name -> Envoy command operator (every operator is
+ * in tools/judges/envoy-format-operators.ts). Envoy's json_format renders an operator alone in a
+ * value with its type (RESPONSE_CODE, DURATION and the byte counts as numbers), so Logs Insights
+ * compares them as numbers. A field nobody filters by costs ingestion on every request: no user
+ * agent, no X-Forwarded-For. The path keeps its query string (Envoy's :path does).
+ */
+export const ACCESS_LOG_FIELDS = {
+  start_time: "%START_TIME%",
+  method: "%REQ(:METHOD)%",
+  // The path before any prefix rewrite (Envoy's own default format reads it the same way).
+  path: "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+  authority: "%REQ(:AUTHORITY)%",
+  protocol: "%PROTOCOL%",
+  response_code: "%RESPONSE_CODE%",
+  // UH no healthy upstream, UF connect failure, UT timeout, URX retries exhausted, NR no route, ...
+  response_flags: "%RESPONSE_FLAGS%",
+  response_code_details: "%RESPONSE_CODE_DETAILS%",
+  duration: "%DURATION%",
+  upstream_service_time: "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%",
+  bytes_received: "%BYTES_RECEIVED%",
+  bytes_sent: "%BYTES_SENT%",
+  request_id: "%REQ(X-REQUEST-ID)%",
+  // Consul names an upstream's cluster after its destination service (<service>.default.<dc>.internal...).
+  upstream_cluster: "%UPSTREAM_CLUSTER%",
+  upstream_host: "%UPSTREAM_HOST%",
+  upstream_transport_failure_reason: "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
+  downstream_remote_address: "%DOWNSTREAM_REMOTE_ADDRESS%",
+  downstream_local_address: "%DOWNSTREAM_LOCAL_ADDRESS%",
+  connection_termination_details: "%CONNECTION_TERMINATION_DETAILS%",
+} as const satisfies Readonly<Record<string, string>>;
+
+export type AccessLogField = keyof typeof ACCESS_LOG_FIELDS;
+
+/**
+ * Consul's proxy-defaults entry that turns on the access logs of every proxy it configures (agent
+ * sidecars and consul-dataplane): Consul 2.0.1 agent/xds/accesslogs MakeAccessLogs puts a
+ * StdoutAccessLog with this json_format on every listener filter and, for connections no filter
+ * chain matches (response flag NR), on the listener (DisableListenerLogs unset). Type stdout: the
+ * proxy container's stdout, which its awslogs driver ships. No Config: the service protocol stays
+ * each service's service-defaults (tcp without one), as before.
+ */
+export function proxyDefaultsEntry(spec: ObservabilitySpec): ProxyDefaultsEntry | undefined {
+  if (!spec.accessLogs.enabled) return undefined;
+  return { Kind: "proxy-defaults", Name: "global", AccessLogs: { Enabled: true, Type: "stdout", JSONFormat: JSON.stringify(ACCESS_LOG_FIELDS) } };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dashboard and alarms: from the plan's services and call edges.
 // ---------------------------------------------------------------------------------------------
 
@@ -142,28 +196,6 @@ export interface MetricRef {
   readonly metric: CatalogueKey;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly stat: "Sum" | "Maximum" | "Minimum" | "Average";
-}
-
-export interface ServiceSignals {
-  readonly service: string;
-  readonly protocol: ServiceProtocol;
-  /** Callers whose proxies report on this service (its call edges in). */
-  readonly callers: readonly string[];
-}
-
-export interface EdgeSignals {
-  readonly source: string;
-  readonly destination: string;
-  readonly protocol: ServiceProtocol;
-}
-
-export interface ObservabilityPlan {
-  readonly namespace: string;
-  readonly intervalSeconds: number;
-  readonly services: readonly ServiceSignals[];
-  /** Every call edge a proxy can report: a declared upstream the intentions allow. */
-  readonly edges: readonly EdgeSignals[];
-  readonly alarms?: Omit<ObservabilitySpec["alarms"], "enabled">;
 }
 
 const isL7 = (protocol: ServiceProtocol) => protocol !== "tcp";

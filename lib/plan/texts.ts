@@ -199,6 +199,8 @@ export const tlsEdgeEnvoyConfig = templateText<
     readonly listener: { readonly name: string; readonly address: string; readonly port: number };
     readonly tls: { readonly minimumVersion: string; readonly certificateFile: string; readonly privateKeyFile: string };
     readonly cluster: { readonly name: string; readonly address: string; readonly port: number };
+    /** The access log's json_format (spec observability.accessLogs), or null: Envoy's default text line. */
+    readonly accessLogFormat: Readonly<Record<string, string>> | null;
   } & EnvoyAdminContext
 >("envoy/tls-edge.yaml.hbs");
 

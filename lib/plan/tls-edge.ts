@@ -7,6 +7,7 @@ import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { type MeshNames, tlsEdgeNames } from "./names";
 import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
+import { ACCESS_LOG_FIELDS } from "./observability";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeCertInitScript, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { AwsApi, Credential, NetworkPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgePlan } from "./types";
@@ -60,14 +61,18 @@ export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
   } as const;
 }
 
-/** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on a socket in the config volume. */
-export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+/**
+ * The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>,
+ * admin on a socket in the config volume; with accessLogs, its stdout access log in the mesh's JSON format.
+ */
+export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
     ...envoyAdminOnSocket(files.adminSocket, TLS_EDGE_PORTS.ready),
     listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
     tls: { minimumVersion: "TLSv1_2", certificateFile: files.certificate, privateKeyFile: files.privateKey },
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
+    accessLogFormat: accessLogs ? ACCESS_LOG_FIELDS : null,
   });
 }
 
@@ -76,9 +81,9 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
  * beside the key and certificate the init container made, and execs the image's entrypoint. Envoy
  * gets no secret: it never sees the CA.
  */
-export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
   return tlsEdgeEnvoyStartScript({
-    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir),
+    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs),
     files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
@@ -116,7 +121,7 @@ function tlsEdgeCa(spec: TlsEdgeSpec, dnsName: string): TlsEdgeCaPlan {
   };
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan): TaskPlan {
+function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan, accessLogs: boolean): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
@@ -158,7 +163,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         name: names.envoy,
         image: slot(TLS_EDGE_SLOTS.envoyImage),
         essential: true,
-        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort)],
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs)],
         portMappings: [{ containerPort: TLS_EDGE_PORTS.listener, protocol: "tcp" }],
         mountPoints: [configVolume],
         // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
@@ -194,6 +199,8 @@ export interface TlsEdgeMeshInputs {
   readonly envoySource: string;
   /** @default none: a tlsEdge network from the mesh then has no meshNetwork, and its stack refuses it */
   readonly network?: { readonly plan: Pick<NetworkPlan, "vpcCidr" | "zones">; readonly names: MeshNames };
+  /** observability.accessLogs.enabled: Envoy's stdout access log in the mesh's JSON format. @default false */
+  readonly accessLogs?: boolean;
 }
 
 /** The mesh's network as the edge finds it: the parameters the mesh writes, and the VPC's and subnets' Name tags. */
@@ -214,7 +221,7 @@ function meshNetworkOf(spec: TlsEdgeSpec, network: NonNullable<TlsEdgeMeshInputs
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): TlsEdgePlan {
   const dnsName = `${spec.serviceName}.${spec.namespace}`;
   const ca = tlsEdgeCa(spec, dnsName);
-  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca);
+  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca, mesh.accessLogs ?? false);
   const { vpcEndpoints, ecrRepositoryName, caGeneration: _, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
   const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];

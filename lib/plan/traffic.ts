@@ -20,6 +20,7 @@ import type {
   ConsulIntentionPermission,
   ConsulUpstreamLimits,
   IntentionSource,
+  ProxyDefaultsEntry,
   RouteConflict,
   RoutePolicy,
   ServiceDefaultsEntry,
@@ -201,8 +202,13 @@ function splitterOf(service: ServicePlan, split: Readonly<Record<string, number>
   };
 }
 
-/** The traffic plan of services sorted by name, with the resolved intentions. */
-export function planTraffic(services: readonly ServicePlan[], intentions: ReadonlyMap<string, readonly IntentionSource[]>, maxRetryAmplification: number): TrafficPlan {
+/** The traffic plan of services sorted by name, with the resolved intentions; `proxyDefaults` (lib/plan/observability.ts) is applied with the other entries. */
+export function planTraffic(
+  services: readonly ServicePlan[],
+  intentions: ReadonlyMap<string, readonly IntentionSource[]>,
+  maxRetryAmplification: number,
+  proxyDefaults?: ProxyDefaultsEntry,
+): TrafficPlan {
   const protocolOf = new Map(services.map((s) => [s.name, s.protocol]));
   const routes = new Map<string, RoutePolicy>();
   const conflicts: RouteConflict[] = [];
@@ -259,6 +265,6 @@ export function planTraffic(services: readonly ServicePlan[], intentions: Readon
     edges,
     routes,
     conflicts,
-    entries: { serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers },
+    entries: { ...(proxyDefaults ? { proxyDefaults } : {}), serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers },
   };
 }

@@ -4,11 +4,10 @@
 import type { Architecture, CpuArchitecture } from "../aws-limits";
 import type { CONSUL_LOGIN } from "../facts";
 import type { MeshNames, TlsEdgeNames } from "./names";
-import type { HttpMethod, IntentionSpec, MeshSpec, RouteSpec, ServiceProtocol, ServiceSpec } from "../spec/schema";
+import type { HttpMethod, IntentionSpec, MeshSpec, ObservabilitySpec, RouteSpec, ServiceProtocol, ServiceSpec } from "../spec/schema";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
-import type { ObservabilityPlan } from "./observability";
 
 /** A container argument: literal, or text rendered from a template (a script, a config file). */
 export type Arg = string | TemplateText;
@@ -567,7 +566,14 @@ export interface ServiceSplitterEntry {
   readonly Splits: readonly { readonly Weight: number; readonly ServiceSubset: string }[];
 }
 
-export type TrafficConfigEntry = ServiceDefaultsEntry | ServiceResolverEntry | ServiceSplitterEntry | ServiceRouterEntry;
+/** The mesh-wide proxy defaults (Consul: always named "global"); only its AccessLogs are written (spec observability.accessLogs). */
+export interface ProxyDefaultsEntry {
+  readonly Kind: "proxy-defaults";
+  readonly Name: "global";
+  readonly AccessLogs: { readonly Enabled: true; readonly Type: "stdout"; readonly JSONFormat: string };
+}
+
+export type TrafficConfigEntry = ProxyDefaultsEntry | ServiceDefaultsEntry | ServiceResolverEntry | ServiceSplitterEntry | ServiceRouterEntry;
 
 /** What a destination's router does to every request, and which upstream declared it. */
 export interface RoutePolicy {
@@ -623,8 +629,34 @@ export interface TrafficPlan {
 
 /** The traffic entries by kind, as the intentions stack writes them (each kind waits for the ones before it). */
 export interface TrafficEntries {
+  /** The global proxy-defaults (access logs), when the spec turns them on. @default none */
+  readonly proxyDefaults?: ProxyDefaultsEntry;
   readonly serviceDefaults: readonly ServiceDefaultsEntry[];
   readonly serviceResolvers: readonly ServiceResolverEntry[];
   readonly serviceSplitters: readonly ServiceSplitterEntry[];
   readonly serviceRouters: readonly ServiceRouterEntry[];
+}
+
+// Golden signals (lib/plan/observability.ts decides them).
+
+export interface ServiceSignals {
+  readonly service: string;
+  readonly protocol: ServiceProtocol;
+  /** Callers whose proxies report on this service (its call edges in). */
+  readonly callers: readonly string[];
+}
+
+export interface EdgeSignals {
+  readonly source: string;
+  readonly destination: string;
+  readonly protocol: ServiceProtocol;
+}
+
+export interface ObservabilityPlan {
+  readonly namespace: string;
+  readonly intervalSeconds: number;
+  readonly services: readonly ServiceSignals[];
+  /** Every call edge a proxy can report: a declared upstream the intentions allow. */
+  readonly edges: readonly EdgeSignals[];
+  readonly alarms?: Omit<ObservabilitySpec["alarms"], "enabled">;
 }

@@ -373,6 +373,17 @@ const observabilitySchema = z
       })
       .prefault({})
       .describe("Request rate, 5xx rate, p50/p99 latency, outlier ejections and healthy upstreams per service and per call edge, and one dashboard per mesh"),
+    accessLogs: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Every mesh proxy (agent sidecars, consul-dataplane, the TLS edge's Envoy) writes one JSON line per request or connection to its stdout, which the container's awslogs driver ships to the service's log group",
+          ),
+      })
+      .prefault({})
+      .describe("JSON access logs: upstream cluster, response code and flags, duration, bytes, request ID, method, path, authority, addresses, start time"),
     alarms: z
       .strictObject({
         enabled: z.boolean().default(false).describe("Per service: 5xx rate, p99 latency and no healthy upstream alarms (needs metrics.enabled)"),
@@ -389,7 +400,7 @@ const observabilitySchema = z
   })
   .refine((o) => !o.alarms.enabled || o.metrics.enabled, { message: "alarms read the proxies' metrics: set metrics.enabled: true too", path: ["alarms", "enabled"] })
   .prefault({})
-  .describe("Golden signals from the mesh's proxies: metrics, a dashboard and alarms; everything off unless turned on");
+  .describe("Golden signals from the mesh's proxies: metrics, a dashboard, alarms and access logs; everything off unless turned on");
 
 export const meshSpecSchema = z
   .strictObject({

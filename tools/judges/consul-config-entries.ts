@@ -5,6 +5,7 @@
 // string naming the resource and the field path.
 import { closest } from "../../lib/issues";
 import { checkScalar, isObject } from "./consul-value-types";
+import { judgeFormatString, judgeJsonFormat } from "./envoy-format-operators";
 import { CONFIG_ENTRY_KINDS, CONFIG_ENTRY_REFERENCE_VERSION, type EntryField, type EntryTable } from "./consul-config-entry-reference";
 
 /** Judges one entry: its kind and name (the resource's) and its config_json body. */
@@ -76,6 +77,9 @@ function checkValue(field: EntryField, value: unknown, path: string, out: string
       if (!Array.isArray(value) || !value.every(isObject)) wrong("a list of objects");
       else value.forEach((item, i) => judgeTable(field.keys, item, `${path}[${i}]`, out));
       return;
+    case "opaque":
+      if (!isObject(value)) wrong("an object");
+      return;
     case "blockMap":
       if (!isObject(value) || !Object.values(value).every(isObject)) wrong("a map of objects");
       else for (const key of Object.keys(value).sort()) judgeTable(field.keys, value[key] as Record<string, unknown>, `${path}.${key}`, out);
@@ -100,6 +104,12 @@ function validate(kind: string, entry: Readonly<Record<string, unknown>>): strin
   };
   // config_entry_mesh.go: GetName is always "mesh"; another name is a second, ignored entry.
   if (kind === "mesh" && entry.Name !== "mesh") out.push(`Name: ${JSON.stringify(entry.Name)}; Consul's mesh entry is named "mesh"`);
+  if (kind === "proxy-defaults") {
+    // ProxyConfigEntry.Validate: the one entry is "global".
+    if (entry.Name !== "global") out.push(`Name: ${JSON.stringify(entry.Name)}; Consul's proxy-defaults entry must be named "global"`);
+    const logs = obj(entry.AccessLogs);
+    if (logs) out.push(...validateAccessLogs(logs));
+  }
   if (kind === "service-intentions") {
     list(entry.Sources).forEach((source, i) => {
       const at = `Sources[${i}]`;
@@ -134,6 +144,32 @@ function validate(kind: string, entry: Readonly<Record<string, unknown>>): strin
     if (typeof entry.DefaultSubset === "string" && entry.DefaultSubset !== "" && !(entry.DefaultSubset in subsets))
       out.push(`DefaultSubset: ${JSON.stringify(entry.DefaultSubset)} is not one of the Subsets`);
   }
+  return out;
+}
+
+/**
+ * AccessLogsConfig.Validate (agent/structs/connect_proxy_config.go): Path with type file only and
+ * required there, one format at most, JSONFormat a JSON object; and every command operator of the
+ * format one Envoy knows (envoy-format-operators.ts), as Envoy refuses the listener otherwise.
+ */
+function validateAccessLogs(logs: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  const given = (k: string) => typeof logs[k] === "string" && logs[k] !== "";
+  if (logs.Type === "file" && !given("Path")) out.push('AccessLogs.Path: Consul requires a path with Type "file"');
+  if (logs.Type !== "file" && given("Path")) out.push('AccessLogs.Path: only valid with Type "file"');
+  if (given("JSONFormat") && given("TextFormat")) out.push("AccessLogs: sets JSONFormat and TextFormat; Consul takes at most one");
+  if (given("JSONFormat")) {
+    let format: unknown;
+    try {
+      format = JSON.parse(logs.JSONFormat as string);
+    } catch (error) {
+      out.push(`AccessLogs.JSONFormat: not JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    // Consul turns it into a protobuf Struct (accesslogs.go getLogFormat): an object.
+    if (format !== undefined && !isObject(format)) out.push("AccessLogs.JSONFormat: must be a JSON object (Envoy's json_format)");
+    else if (format !== undefined) out.push(...judgeJsonFormat(format, "AccessLogs.JSONFormat"));
+  }
+  if (given("TextFormat")) out.push(...judgeFormatString(logs.TextFormat as string, "AccessLogs.TextFormat"));
   return out;
 }
 

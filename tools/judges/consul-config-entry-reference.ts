@@ -1,5 +1,5 @@
-// The fields Consul accepts in the config entries this project writes (service-defaults,
-// service-intentions, service-router), with their value types: the table behind
+// The fields Consul accepts in the config entries this project writes (proxy-defaults,
+// service-defaults, service-intentions, service-router, ...), with their value types: the table behind
 // tools/judges/consul-config-entries.ts, as tools/judges/consul-reference.ts is for the agent
 // configuration. Written by hand for Consul CONFIG_ENTRY_REFERENCE_VERSION (lib/versions.ts pins
 // the same, consul-reference.ts states it) from:
@@ -50,7 +50,9 @@ export type EntryValue =
   | { readonly type: "block"; readonly keys: EntryTable }
   | { readonly type: "blockList"; readonly keys: EntryTable }
   /** A map of names to objects (service-resolver Subsets, Failover). */
-  | { readonly type: "blockMap"; readonly keys: EntryTable };
+  | { readonly type: "blockMap"; readonly keys: EntryTable }
+  /** An opaque object Consul passes to the proxy (proxy-defaults Config): any keys. */
+  | { readonly type: "opaque" };
 
 export type EntryField = EntryValue & {
   /** Consul Enterprise only: CE refuses it. */
@@ -146,8 +148,34 @@ export const CONSUL_ESCAPED_SLASHES_ACTIONS = ["", "IMPLEMENTATION_SPECIFIC_DEFA
 
 const MESH_TLS: EntryTable = { TLSMinVersion: str, TLSMaxVersion: str, CipherSuites: strList };
 
+/** LogSinkType (agent/structs/connect_proxy_config.go): "" is the default, stdout. */
+export const CONSUL_ACCESS_LOG_TYPES = ["", "stdout", "stderr", "file"] as const;
+
 /** The fields of each config entry kind this project writes. */
 export const CONFIG_ENTRY_KINDS: Readonly<Record<string, EntryTable>> = {
+  // agent/structs/config_entry.go ProxyConfigEntry and connect_proxy_config.go AccessLogsConfig
+  // (hashicorp/consul @b8458822, the version with FailoverPolicy and PrioritizeByLocality; its
+  // AccessLogsConfig is the one agent/xds/accesslogs/accesslogs.go @05ecf385 reads). Not covered:
+  // EnvoyExtensions (reported unknown, as for service-defaults).
+  "proxy-defaults": {
+    ...ENTRY_COMMON,
+    Config: { type: "opaque" },
+    Mode: oneOf(["", "direct", "transparent"]),
+    TransparentProxy: block({ OutboundListenerPort: uint, DialedDirectly: bool }),
+    MutualTLSMode: oneOf(["", "strict", "permissive"]),
+    MeshGateway: block(MESH_GATEWAY),
+    Expose: block({ Checks: bool, Paths: blocks({ ListenerPort: uint, Path: str, LocalPathPort: uint, Protocol: oneOf(["http", "http2"]) }) }),
+    AccessLogs: block({
+      Enabled: bool,
+      DisableListenerLogs: bool,
+      Type: oneOf(CONSUL_ACCESS_LOG_TYPES),
+      Path: str,
+      JSONFormat: str,
+      TextFormat: str,
+    }),
+    FailoverPolicy: block({ Mode: oneOf(["", "sequential", "order-by-locality"]), Regions: strList }),
+    PrioritizeByLocality: block({ Mode: oneOf(["", "none", "failover"]) }),
+  },
   "service-defaults": {
     ...ENTRY_COMMON,
     Protocol: oneOf(CONSUL_PROTOCOLS),
