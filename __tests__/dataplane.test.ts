@@ -1,6 +1,7 @@
 // Agentless (dataplane) tasks, synthesized and inspected: their containers and start order,
 // what secrets reach them, the IAM login they rely on, the server port they open, and that a
 // service changes architecture without touching any other service.
+import { COLLECTOR_CONTAINER } from "../lib/plan/observability";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,7 +15,7 @@ import { DATAPLANE_CONTAINERS, DATAPLANE_STOP, taskRolePath } from "../lib/plan/
 import { CONSUL_PORTS, DATAPLANE_PORTS } from "../lib/facts";
 import { loginRolePath } from "../lib/plan/names";
 import { SERVER_TAG_KEY } from "../lib/plan/server";
-import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES } from "../lib/versions";
+import { DEFAULT_VERSIONS, IMAGE_REPOSITORIES, OTEL_COLLECTOR_VERSION } from "../lib/versions";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
 import { synthAllStacks } from "./support/synth";
 
@@ -68,8 +69,17 @@ describe("dataplane tasks", () => {
       ).toEqual([
         [NAMES.meshInit, false, []],
         [NAMES.dataplane, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
+        // production.yaml turns metrics on: the collector starts with the dataplane, before the app.
+        [COLLECTOR_CONTAINER, true, [{ containerName: NAMES.dataplane, condition: "START" }]],
         [NAMES.healthSync, true, [{ containerName: NAMES.meshInit, condition: "SUCCESS" }]],
-        [NAMES.app, true, [{ containerName: NAMES.dataplane, condition: "HEALTHY" }]],
+        [
+          NAMES.app,
+          true,
+          [
+            { containerName: NAMES.dataplane, condition: "HEALTHY" },
+            { containerName: COLLECTOR_CONTAINER, condition: "START" },
+          ],
+        ],
       ]);
       // HEALTHY needs a check: the dataplane's is a TCP dial of Envoy's readiness listener.
       expect(containers[1].healthCheck.command).toEqual(["CMD", "/consul/consul-ecs", "net-dial", `127.0.0.1:${DATAPLANE_PORTS.readiness}`]);
@@ -84,6 +94,7 @@ describe("dataplane tasks", () => {
       [NAMES.meshInit]: cached(IMAGE_REPOSITORIES.consulEcs, DEFAULT_VERSIONS.consulEcs),
       [NAMES.dataplane]: cached(IMAGE_REPOSITORIES.consulDataplane, DEFAULT_VERSIONS.consulDataplane),
       [NAMES.healthSync]: cached(IMAGE_REPOSITORIES.consulEcs, DEFAULT_VERSIONS.consulEcs),
+      [COLLECTOR_CONTAINER]: cached(IMAGE_REPOSITORIES.otelCollector, `v${OTEL_COLLECTOR_VERSION}`),
       [NAMES.app]: "hashicorp/http-echo:1.0.0",
     });
   });
@@ -150,7 +161,7 @@ describe("the stop sequence of a dataplane task", () => {
     expect(dependedOn.has(NAMES.app)).toBe(false);
     expect(containers[NAMES.app].entryPoint).toEqual(["/consul/consul-ecs", "app-entrypoint", "-shutdown-delay", "10s", "/http-echo"]);
     // The dataplane outlives the app: the app depends on it, and envoy-entrypoint waits for the app to exit.
-    expect(containers[NAMES.app].dependsOn).toEqual([{ containerName: NAMES.dataplane, condition: "HEALTHY" }]);
+    expect(containers[NAMES.app].dependsOn).toContainEqual({ containerName: NAMES.dataplane, condition: "HEALTHY" });
     expect(containers[NAMES.dataplane].entryPoint).toEqual(["/consul/consul-ecs", "envoy-entrypoint"]);
     expect(containers[NAMES.dataplane].command).toEqual(
       expect.arrayContaining(["-shutdown-drain-listeners", "-shutdown-grace-period-seconds", String(DATAPLANE_STOP.drainSeconds)]),

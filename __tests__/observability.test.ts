@@ -87,14 +87,12 @@ describe("observability spec", () => {
     expect(specIssues({ ...DEFAULT_SPEC, observability: { metrics: { enabled: true }, alarms: { enabled: true } } }).errors).toEqual([]);
   });
 
-  it("warns that a dataplane service's proxy ships no metrics", () => {
+  it("no longer warns about a dataplane service: its proxy ships metrics too", () => {
     const dataplane = { ...DEFAULT_SPEC, architecture: "dataplane" as const, observability: { metrics: { enabled: true } } };
-    expect(specIssues(dataplane).warnings.map((w) => w.path)).toContainEqual(expect.stringMatching(/^services\.[a-z-]+\.architecture$/));
-    expect(
-      specIssues({ ...DEFAULT_SPEC, architecture: "dataplane" as const })
-        .warnings.map((w) => w.message)
-        .join(),
-    ).not.toMatch(/observability/);
+    const issues = specIssues(dataplane);
+    expect(issues.errors).toEqual([]);
+    expect(issues.warnings.map((w) => w.message).join()).not.toMatch(/observability|metrics/);
+    expect(planOf(dataplane).observability!.services.map((s) => s.service)).toEqual(Object.keys(DEFAULT_SPEC.services ?? {}).sort());
   });
 });
 
@@ -244,5 +242,93 @@ describe("observability on (three-tier with metrics and alarms)", () => {
         .map((m) => m.name)
         .sort(),
     );
+  });
+});
+
+describe("dataplane tasks ship metrics (examples/production.yaml)", () => {
+  const PRODUCTION = parse(readFileSync(path.join(__dirname, "..", "examples", "production.yaml"), "utf8")) as MeshSpecInput;
+  const doc = synthMeshStack(PRODUCTION) as Doc;
+  const plan = planOf(PRODUCTION);
+
+  /** Every task definition's containers, by the task's family. */
+  function tasks(d: Doc): Map<string, Doc[]> {
+    return new Map(Object.values<Doc>(d.resource.aws_ecs_task_definition).map((t) => [String(t.family), JSON.parse(t.container_definitions.replace(/\$\$\{/g, "${")) as Doc[]]));
+  }
+  const flag = (command: string[], name: string) => command[command.indexOf(name) + 1];
+
+  it("is accepted with metrics, access logs and alarms on: no warning, the memory and capacity rules hold", () => {
+    expect(PRODUCTION.observability).toMatchObject({ metrics: { enabled: true }, accessLogs: { enabled: true }, alarms: { enabled: true } });
+    expect(specIssues(PRODUCTION)).toEqual({ errors: [], warnings: [] });
+  });
+
+  it("each collector scrapes the loopback listener its consul-dataplane is told to open, on the path it is told to serve", () => {
+    const all = tasks(doc);
+    expect(all.size).toBe(3);
+    for (const [family, containers] of all) {
+      const dataplane = containers.find((c) => c.name === "consul-dataplane")!;
+      const consulEcs = JSON.parse(containers.find((c) => c.name === "consul-ecs-mesh-init")!.environment.find((e: Doc) => e.name === "CONSUL_ECS_CONFIG_JSON").value);
+      const proxyConfig = consulEcs.proxy.config;
+      const collector = containers.find((c) => c.name === COLLECTOR_CONTAINER);
+      expect(collector, family).toBeDefined();
+      const scrape = JSON.parse(collector!.environment.find((e: Doc) => e.name === "AOT_CONFIG_CONTENT").value).receivers.prometheus.config.scrape_configs[0];
+      // consul-dataplane applies the proxy config only with central config, and serves Envoy's listener on its scrape path.
+      expect(dataplane.command).toContain("-telemetry-use-central-config");
+      expect(proxyConfig.envoy_prometheus_bind_addr).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(scrape.static_configs[0].targets).toEqual([proxyConfig.envoy_prometheus_bind_addr]);
+      expect(scrape.metrics_path).toBe(flag(dataplane.command, "-telemetry-prom-scrape-path"));
+      // Envoy's histogram window is one scrape interval, as in agent tasks.
+      expect(proxyConfig.envoy_stats_flush_interval).toBe(scrape.scrape_interval);
+      const app = containers.find((c) => c.name === "app")!;
+      expect(app.dependsOn).toContainEqual({ containerName: COLLECTOR_CONTAINER, condition: "START" });
+      expect(collector!.dependsOn).toEqual([{ containerName: "consul-dataplane", condition: "START" }]);
+    }
+  });
+
+  it("every collector config passes the judge, and every metric a widget or alarm reads is one a collector emits", () => {
+    const configs = collectorConfigs(doc);
+    expect([...configs.keys()].sort()).toEqual(["api", "orders", "web"]);
+    for (const config of configs.values()) expect(judgeCollectorConfig(config)).toEqual([]);
+    expect(readMetrics(doc).length).toBeGreaterThan(0);
+    expect(unemitted(doc)).toEqual([]);
+    const alarms = Object.values<Doc>(doc.resource.aws_cloudwatch_metric_alarm).map((a) => a.alarm_name);
+    expect(alarms).toContain("prod-mesh-orders-no-healthy-upstream");
+    expect(alarms).toContain("prod-mesh-web-5xx-rate");
+  });
+
+  it("the stats and merged metrics ports are kept from the app and opened to no other task", () => {
+    const api = plan.services.find((s) => s.name === "api")!;
+    const served = api.task.containers.flatMap((c) => (c.serves ?? []).flatMap((e) => ("tcp" in e.on ? [e.on.tcp] : [])));
+    expect(served).toEqual(expect.arrayContaining([19101, 20100, 20101]));
+    expect(api.task.inboundPorts).toEqual([21000]);
+    const clash = { ...PRODUCTION, services: { ...PRODUCTION.services, api: { ...PRODUCTION.services!.api!, port: 20100, command: ["-listen=127.0.0.1:20100"] } } };
+    expect(
+      rejectionOf(clash)
+        .errors.map((e) => e.message)
+        .join("\n"),
+    ).toMatch(/20100/);
+  });
+
+  it("the collector reaches no file or secret that holds a credential; what it reaches on loopback is the app's boundary", () => {
+    const result = { errors: [] as { path: string; message: string }[], warnings: [] };
+    checkTrust(plan, result as never);
+    expect(result.errors).toEqual([]);
+    const s = plan.services.find((x) => x.name === "web")!;
+    // Given the volume where mesh-init leaves the signed login, it would hold it: the trust rule refuses that for a confined container.
+    const mounted = s.task.containers.map((c) =>
+      c.name === COLLECTOR_CONTAINER ? { ...c, mountPoints: [{ sourceVolume: "consul_data", containerPath: "/consul", readOnly: true }] } : c,
+    );
+    const broken = { ...plan, services: plan.services.map((x) => (x.name === "web" ? { ...x, task: { ...s.task, containers: mounted } } : x)) };
+    const failed = { errors: [] as { path: string; message: string }[], warnings: [] };
+    checkTrust(broken, failed as never);
+    expect(failed.errors.map((e) => e.message).join("\n")).toMatch(/metrics-collector .*holds signed-login/);
+  });
+
+  it("the IAM judge agrees: every collector write is allowed and every metrics grant is used", async () => {
+    const stacks = synthAllStacks(PRODUCTION);
+    const calls = meshCalls(stacks, plan);
+    expect(calls.filter((c) => c.action === "logs:PutLogEvents" && String(c.resource).includes("proxy-metrics")).length).toBe(3);
+    const report = await evaluateIam(stacks, calls);
+    expect(report.verdicts.filter((v) => !v.allowed)).toEqual([]);
+    expect(report.unused).toEqual([]);
   });
 });

@@ -38,6 +38,14 @@ export const DATAPLANE_PORTS = {
   publicListener: ENVOY_PORTS.publicListener,
   readiness: 22000,
   lifecycle: 20300,
+  /**
+   * With metrics: consul-dataplane's merged Prometheus server (its own, Envoy's and no service's
+   * metrics on GET /stats/prometheus; -telemetry-prom-merge-port) and the server of its own metrics
+   * it merges from (20101, fixed in consul-dataplane 2.0.1 pkg/consuldp/metrics.go). Both bind every
+   * interface ([::]); the task's security group opens neither.
+   */
+  mergedMetrics: 20100,
+  dataplaneMetrics: 20101,
 } as const;
 
 /**

@@ -1,3 +1,4 @@
+import { METRICS_LOG_GROUP_SLOT } from "../../lib/plan/observability";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,6 +74,7 @@ export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
   [MESH_SECRET_SLOTS.agentToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:agent:SecretID::",
   [MESH_SECRET_SLOTS.serviceToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:service:SecretID::",
   [LOG_SLOTS.group]: "/ecs/mesh/service",
+  [METRICS_LOG_GROUP_SLOT]: "/ecs/mesh/proxy-metrics",
   ...Object.fromEntries(Object.entries(imagesOf(DEFAULT_VERSIONS)).map(([key, image]) => [imageSlot(key as MeshImageKey).slot, image])),
 };
 

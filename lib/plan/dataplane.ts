@@ -14,6 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
+import { collectorContainer, dataplaneProxyConfig, metricsNamespace, STATS_LISTENER } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -108,6 +109,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const dataplaneStop = DATAPLANE_STOP.drainSeconds + 5;
   const port = service.port ?? 0;
   const appChecked = service.healthCheck.type !== "none" && service.port !== undefined;
+  const metrics = spec.observability.metrics;
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
@@ -126,6 +128,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         const config: { [key: string]: TextValue } = passive ? { passive_health_check: { ...passive } } : {};
         return { destinationName: u.destination, localBindPort: u.localBindPort, config };
       }),
+      ...(metrics.enabled ? { config: dataplaneProxyConfig(metrics.intervalSeconds) } : {}),
     },
     // The app's ECS health, synced into Consul: a failing app stops getting requests.
     healthSyncContainers: appChecked ? [names.app] : [],
@@ -140,6 +143,9 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
     calls: [discoverServers("consul-ecs")],
   });
+  const collector = metrics.enabled
+    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.dataplane)]
+    : [];
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
 
@@ -188,6 +194,12 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         // Its xDS server on a socket only it mounts (consul-dataplane: unix:// bind address), not a loopback port.
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
+        // Metrics (dataplaneProxyConfig): the proxy config's envoy_prometheus_bind_addr applies only
+        // with central config (2.0.1's default, said here so a consul-ecs config cannot turn it off);
+        // Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
+        ...(metrics.enabled
+          ? ["-telemetry-use-central-config", "-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)]
+          : []),
       ],
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
@@ -209,8 +221,17 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         { name: "xDS server", on: { socket: TASK_PATHS.dataplaneXdsSocket, volume: DATAPLANE_XDS_VOLUME }, reveals: ["leaf-key"], controls: false },
         { name: "lifecycle server", on: { tcp: DATAPLANE_PORTS.lifecycle }, reveals: [], controls: true, boundary: DATAPLANE_BOUNDARIES.lifecycle },
         { name: "ready listener", on: { tcp: DATAPLANE_PORTS.readiness }, reveals: [], controls: false },
+        ...(metrics.enabled
+          ? [
+              // What the collector scrapes: nothing but metrics, and nothing of the admin API but GET /stats/prometheus.
+              { name: "Envoy stats listener (GET /stats/prometheus only)", on: { tcp: STATS_LISTENER.port }, reveals: [], controls: false },
+              { name: "merged metrics server (GET /stats/prometheus only)", on: { tcp: DATAPLANE_PORTS.mergedMetrics }, reveals: [], controls: false },
+              { name: "consul-dataplane's own metrics", on: { tcp: DATAPLANE_PORTS.dataplaneMetrics }, reveals: [], controls: false },
+            ]
+          : []),
       ],
     },
+    ...collector,
     {
       name: names.healthSync,
       ...consulEcs("health-sync"),
@@ -221,7 +242,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       stopTimeout: appStop + dataplaneStop + DATAPLANE_STOP.deregisterSeconds,
       memoryReservation: 32,
     },
-    dataplaneApp(service, delay, appStop, consulEcsBinary, readOnlyVolume),
+    dataplaneApp(service, delay, appStop, consulEcsBinary, readOnlyVolume, collector),
   ];
   return {
     containers,
@@ -232,7 +253,14 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   };
 }
 
-function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, consulEcsBinary: string, consulVolume: ContainerPlan["mountPoints"]): ContainerPlan {
+function dataplaneApp(
+  service: ServiceSpec,
+  delay: number,
+  appStop: number,
+  consulEcsBinary: string,
+  consulVolume: ContainerPlan["mountPoints"],
+  collector: readonly ContainerPlan[],
+): ContainerPlan {
   const check = service.healthCheck;
   return {
     ...appContainer(DATAPLANE_CONTAINERS.app, service),
@@ -244,7 +272,8 @@ function dataplaneApp(service: ServiceSpec, delay: number, appStop: number, cons
         : {}),
     // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
     mountPoints: consulVolume,
-    dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }],
+    // With metrics, the collector runs before the app's first request.
+    dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }, ...collector.map((c) => ({ containerName: c.name, condition: "START" as const }))],
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],
     // ECS's view of the app, which health-sync copies into Consul: a TCP connect (any image has no HTTP client to rely on).

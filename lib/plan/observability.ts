@@ -3,8 +3,8 @@
 // and the dashboard's and alarms' plan, from the call edges lib/plan/traffic.ts works out.
 //
 // How a signal gets to CloudWatch: Envoy serves GET /stats/prometheus on a loopback listener that
-// forwards nothing else to its admin socket (templates/envoy/envoy-stats-listener.partial.hbs);
-// the AWS Distro for OpenTelemetry collector scrapes it with histogram_buckets=summary (Envoy then
+// forwards nothing else to its admin socket (agent tasks: templates/envoy/envoy-stats-listener.partial.hbs)
+// or to consul-dataplane's merged metrics server (dataplane tasks: dataplaneProxyConfig); the AWS Distro for OpenTelemetry collector scrapes it with histogram_buckets=summary (Envoy then
 // prints each histogram as quantiles over its last stats flush, which the overlay sets to the
 // scrape interval), keeps only the catalogue's metrics and writes them as Embedded Metric Format
 // to one log group of the mesh, which CloudWatch turns into metrics. A classic Prometheus
@@ -30,8 +30,34 @@ export function metricsNamespace(cluster: string): string {
   return `ConsulEcsMesh/${cluster}`;
 }
 
-/** Envoy's stats-only listener on loopback (agent tasks): GET /stats/prometheus, nothing else of the admin API. */
+/**
+ * Envoy's stats-only listener on loopback, the one the collector scrapes in every task: GET
+ * /stats/prometheus, nothing else of the admin API (agent tasks: the overlay's listener; dataplane
+ * tasks: consul-dataplane's envoy_prometheus_bind_addr listener, dataplaneProxyConfig).
+ */
 export const STATS_LISTENER = { listener: "envoy_stats", port: ENVOY_PORTS.stats, path: "/stats/prometheus" } as const;
+
+/**
+ * What a dataplane service registers in its proxy's Config (consul-ecs `proxy.config`, v0.10.0
+ * config/types.go: the sidecar registration's Proxy.Config) for metrics. consul-dataplane 2.0.1
+ * reads it only with -telemetry-use-central-config (pkg/consuldp/bootstrap.go: WeakDecode into its
+ * BootstrapConfig), and then:
+ * - envoy_prometheus_bind_addr: an Envoy listener on 127.0.0.1:<stats> whose one route, the path
+ *   -telemetry-prom-scrape-path (STATS_LISTENER.path here, so both architectures scrape the same
+ *   URL), is rewritten to /stats/prometheus and sent to the "prometheus_backend" cluster, the
+ *   merged metrics server on -telemetry-prom-merge-port; every other path is a 404
+ *   (internal/bootstrap/bootstrap_config.go generateListenerConfig);
+ * - the merged server answers GET /stats/prometheus only, with consul-dataplane's own metrics
+ *   (consul_dataplane_*, go_*) followed by Envoy admin's /stats/prometheus with the request's
+ *   query (histogram_buckets=summary, usedonly) passed through (pkg/consuldp/metrics.go
+ *   retainQueryUrlFn): Envoy's metrics with the same names and labels as an agent sidecar's
+ *   (the same Consul tag extractors, internal/bootstrap; consul.destination.service is not one of
+ *   the deprecated tags), which the collector's filter keeps; it drops the dataplane's own;
+ * - envoy_stats_flush_interval: the histogram window, as stats_flush_interval in the agent's overlay.
+ */
+export function dataplaneProxyConfig(intervalSeconds: number): { readonly envoy_prometheus_bind_addr: string; readonly envoy_stats_flush_interval: string } {
+  return { envoy_prometheus_bind_addr: `127.0.0.1:${STATS_LISTENER.port}`, envoy_stats_flush_interval: `${intervalSeconds}s` };
+}
 
 /** The label the collector adds to every sample: the service whose proxy it scraped. */
 const SERVICE_LABEL = "service";
@@ -236,17 +262,18 @@ export function edgeHealthy(edge: EdgeSignals): MetricRef {
 export const reportsRequests = isL7;
 
 /**
- * The observability plan of a mesh: its services (agent tasks: the ones whose proxies ship
- * metrics) and the call edges between them the intentions allow, or undefined when metrics are off.
+ * The observability plan of a mesh: its services (every proxy ships metrics: agent sidecars and
+ * consul-dataplane alike) and the call edges between them the intentions allow, or undefined when
+ * metrics are off.
  */
 export function planObservability(
   spec: ObservabilitySpec,
   cluster: string,
-  services: readonly { readonly name: string; readonly protocol: ServiceProtocol; readonly architecture: string }[],
+  services: readonly { readonly name: string; readonly protocol: ServiceProtocol }[],
   edges: readonly TrafficEdge[],
 ): ObservabilityPlan | undefined {
   if (!spec.metrics.enabled) return undefined;
-  const shipping = new Set(services.filter((s) => s.architecture === "agent").map((s) => s.name));
+  const shipping = new Set(services.map((s) => s.name));
   // A denied edge has no allowed method ("-"); an edge to an unknown service is the references rule's error.
   const allowed = edges.filter((e) => e.allowed !== "-" && shipping.has(e.source) && services.some((s) => s.name === e.destination));
   const { enabled: alarmsOn, ...alarms } = spec.alarms;

@@ -241,6 +241,8 @@ export const consulEcsConfig = templateText<
       readonly publicListenerPort: number;
       readonly healthCheckPort: number;
       readonly upstreams: readonly { readonly destinationName: string; readonly localBindPort: number; readonly config: { readonly [key: string]: TextValue } }[];
+      /** The proxy registration's Config (observability.metrics: dataplaneProxyConfig); omitted when empty. */
+      readonly config?: { readonly [key: string]: string };
     };
     readonly healthSyncContainers: readonly string[];
   }

@@ -14,7 +14,6 @@ import { checkLifecycle } from "./lifecycle";
 import { checkNames } from "./names";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
-import { checkObservability } from "./observability";
 import { checkPorts } from "./ports";
 import { checkReferences } from "./references";
 import { checkRollouts } from "./rollouts";
@@ -29,7 +28,6 @@ export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 
 export const RULES: readonly Rule[] = [
   checkReferences,
-  checkObservability,
   checkNames,
   checkPorts,
   checkNetwork,

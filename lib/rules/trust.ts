@@ -72,6 +72,7 @@ export function reachOf(task: TaskPlan, container: ContainerPlan): Reach[] {
       }),
     );
   const role = (task.roleCredentials ?? []).map((r) => ({ what: r.credential, how: `the task role: ${r.how}`, boundary: r.boundary }));
+  // What it holds first (trustOf reads the rest as what it reaches beyond its own files and secrets).
   return [...holds(task, container), ...endpoints, ...role];
 }
 
@@ -114,7 +115,16 @@ function trustOf(ref: TaskRef): PathReport[] {
     if (reaches.length === 0) row.ok(NEED, `${app.name} reaches none`);
   }
   for (const confined of task.containers.filter((c) => c.confined !== undefined && !c.untrusted)) {
-    for (const reach of reachOf(task, confined)) {
+    // A boundary says what the architecture cannot keep from the app (the task's loopback, its
+    // role); a credential in a secret or a volume can be kept from a confined container, so none is excused.
+    for (const held of holds(task, confined)) {
+      reachRow.error(
+        NEED,
+        `${confined.name} (${confined.confined}) holds ${held.what} through ${held.how}`,
+        "give it no secret and no volume that holds a credential (lib/plan/observability.ts)",
+      );
+    }
+    for (const reach of reachOf(task, confined).slice(holds(task, confined).length)) {
       if (reach.boundary !== undefined && !(reach.what !== "admin" && MESH_WIDE.has(reach.what))) continue;
       reachRow.error(
         NEED,

@@ -365,7 +365,9 @@ const observabilitySchema = z
         enabled: z
           .boolean()
           .default(false)
-          .describe("Every agent task's Envoy serves its stats on a loopback stats-only listener, and a collector in the task ships the golden signals to CloudWatch (EMF)"),
+          .describe(
+            "Every mesh task's Envoy (agent sidecar or consul-dataplane) serves its stats on a loopback stats-only listener, and a collector in the task ships the golden signals to CloudWatch (EMF)",
+          ),
         intervalSeconds: z
           .literal(METRICS_INTERVALS, { message: `must be one of ${METRICS_INTERVALS.join(", ")}` })
           .default(60)
