@@ -382,6 +382,10 @@ describe("every shipped spec", () => {
         spec.architecture = architecture;
         // Every service, those with versions included (their versions share the service's task role).
         for (const service of Object.values<any>(spec.services)) delete service.architecture;
+        // A dataplane proxy ships no request metrics yet: requestsPerTask is an error there (autoscaling.test.ts); scale on CPU instead.
+        if (architecture === "dataplane")
+          for (const service of Object.values<any>(spec.services))
+            if (service.autoscaling?.requestsPerTask !== undefined) service.autoscaling = { ...service.autoscaling, requestsPerTask: undefined, cpuPercent: 50 };
         // A Fargate agent task's anonymous Envoy pull is a rule of its own (deployability.test.ts).
         if (architecture === "agent" || Object.values<any>(spec.services).some((s) => s.architecture === "agent"))
           spec.images = { ...spec.images, allowAnonymousDockerHubPulls: true };

@@ -1,6 +1,7 @@
 // Golden signals (spec observability): the collector's configuration against the pinned component
-// table, and the cross-artifact proof that every metric and dimension the synthesized dashboard and
-// alarms read is one the collector of that service emits, that every allowed call edge has its
+// table, and the cross-artifact proof that every metric and dimension the synthesized dashboard,
+// alarms and scaling policies read is one the collector of that service emits (or, for a policy's
+// task count, one Container Insights publishes for a service of the stack), that every allowed call edge has its
 // widgets, and that nothing is plotted for an edge that cannot exist.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -9,6 +10,7 @@ import path from "node:path";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { COLLECTOR_CONTAINER, METRIC_CATALOGUE } from "../lib/plan/observability";
+import { ECS_RUNNING_TASKS } from "../lib/plan/autoscaling";
 import { checkTrust } from "../lib/rules/trust";
 import { renderText } from "../lib/render/text";
 import { judgeCollectorConfig, emittedMetrics } from "../tools/judges/otel-collector";
@@ -61,13 +63,39 @@ function readMetrics(doc: Doc): { where: string; namespace: string; name: string
       if (q.metric) out.push({ where: `alarm ${id}`, namespace: q.metric.namespace, name: q.metric.metric_name, dimensions: q.metric.dimensions });
     }
   }
+  for (const [id, policy] of Object.entries<Doc>(doc.resource.aws_appautoscaling_policy ?? {})) {
+    for (const q of (policy.target_tracking_scaling_policy_configuration.customized_metric_specification?.metrics ?? []) as Doc[]) {
+      const m = q.metric_stat?.metric;
+      if (m)
+        out.push({
+          where: `scaling policy ${id}`,
+          namespace: m.namespace,
+          name: m.metric_name,
+          dimensions: Object.fromEntries((m.dimensions as Doc[]).map((d) => [d.name, d.value])),
+        });
+    }
+  }
   return out;
+}
+
+/** ECS's own metrics a scaling policy reads (Container Insights): published only with the cluster's setting on, under its ECS services' names. */
+function unpublishedEcsMetric(doc: Doc, m: ReturnType<typeof readMetrics>[number]): string[] {
+  const clusters = Object.values<Doc>(doc.resource.aws_ecs_cluster);
+  const cluster = clusters.find((c) => c.name === m.dimensions.ClusterName);
+  if (!cluster) return [`${m.where}: ${m.name} of cluster ${m.dimensions.ClusterName}, which this stack does not create`];
+  if (!cluster.setting?.some((s: Doc) => s.name === "containerInsights" && s.value !== "disabled"))
+    return [`${m.where}: ${m.name} is a Container Insights metric, and the cluster does not turn Container Insights on`];
+  if (m.name !== ECS_RUNNING_TASKS.name || Object.keys(m.dimensions).sort().join() !== [...ECS_RUNNING_TASKS.dimensions].sort().join())
+    return [`${m.where}: ${m.name} {${Object.keys(m.dimensions).join(",")}} is not Container Insights' service task count`];
+  const services = Object.values<Doc>(doc.resource.aws_ecs_service).map((s) => s.name);
+  return services.includes(m.dimensions.ServiceName) ? [] : [`${m.where}: ServiceName ${m.dimensions.ServiceName} is no ECS service of the stack`];
 }
 
 /** Problems of the cross-artifact proof: a read metric no collector emits under those dimensions for that service. */
 function unemitted(doc: Doc): string[] {
   const collectors = collectorConfigs(doc);
   return readMetrics(doc).flatMap((m) => {
+    if (m.namespace === ECS_RUNNING_TASKS.namespace) return unpublishedEcsMetric(doc, m);
     const config = collectors.get(m.dimensions.service ?? "");
     if (!config) return [`${m.where}: ${m.name} of service ${m.dimensions.service}: no collector ships that service's metrics`];
     const emitted = emittedMetrics(config);
@@ -156,6 +184,49 @@ describe("observability on (three-tier with metrics and alarms)", () => {
     const renamed = alarm.metric_query.map((q: Doc) => (q.metric ? { ...q, metric: { ...q.metric, metric_name: `${q.metric.metric_name}_total` } } : q));
     const broken = { ...doc, resource: { ...doc.resource, aws_cloudwatch_metric_alarm: { ...alarms, [id]: { ...alarm, metric_query: renamed } } } };
     expect(unemitted(broken)).toContainEqual(expect.stringMatching(/is not a metric the collector/));
+  });
+
+  it("every metric a scaling policy reads is one its service's collector emits, or its ECS services' task count", () => {
+    const read = readMetrics(doc).filter((m) => m.where.startsWith("scaling policy"));
+    // api scales on requests per task (its two versions' policies: 5 response classes and 2 task counts each); web on CPU (a predefined metric).
+    expect(read.filter((m) => m.name === METRIC_CATALOGUE.serviceResponses.name)).toHaveLength(10);
+    expect(read.filter((m) => m.namespace === ECS_RUNNING_TASKS.namespace).map((m) => m.dimensions.ServiceName)).toEqual([
+      "three-tier-api",
+      "three-tier-api-v2",
+      "three-tier-api",
+      "three-tier-api-v2",
+    ]);
+    expect(unemitted(doc)).toEqual([]);
+  });
+
+  it("fails when a scaling policy's metric name is changed, or its cluster stops publishing task counts", () => {
+    const policies = doc.resource.aws_appautoscaling_policy as Doc;
+    const [id, policy] = Object.entries<Doc>(policies).find(([, p]) => p.target_tracking_scaling_policy_configuration.customized_metric_specification)!;
+    const spec = policy.target_tracking_scaling_policy_configuration.customized_metric_specification;
+    const renamed = spec.metrics.map((q: Doc) =>
+      q.metric_stat?.metric.namespace.startsWith("ConsulEcsMesh/")
+        ? { ...q, metric_stat: { ...q.metric_stat, metric: { ...q.metric_stat.metric, metric_name: "envoy_http_downstream_rq_total" } } }
+        : q,
+    );
+    const withPolicy = (metrics: Doc[]) => ({
+      ...doc,
+      resource: {
+        ...doc.resource,
+        aws_appautoscaling_policy: {
+          ...policies,
+          [id]: {
+            ...policy,
+            target_tracking_scaling_policy_configuration: { ...policy.target_tracking_scaling_policy_configuration, customized_metric_specification: { metrics } },
+          },
+        },
+      },
+    });
+    expect(unemitted(withPolicy(renamed))).toContainEqual(expect.stringMatching(/scaling policy .*envoy_http_downstream_rq_total is not a metric the collector of api keeps/));
+    const clusters = doc.resource.aws_ecs_cluster as Doc;
+    const noInsights = Object.fromEntries(Object.entries<Doc>(clusters).map(([k, c]) => [k, { ...c, setting: [{ name: "containerInsights", value: "disabled" }] }]));
+    expect(unemitted({ ...doc, resource: { ...doc.resource, aws_ecs_cluster: noInsights } })).toContainEqual(
+      expect.stringMatching(/RunningTaskCount is a Container Insights metric, and the cluster does not turn Container Insights on/),
+    );
   });
 
   it("fails when an alarm or widget reads a dimension the collector does not declare", () => {

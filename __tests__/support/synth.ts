@@ -1,4 +1,3 @@
-import { METRICS_LOG_GROUP_SLOT } from "../../lib/plan/observability";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,6 +8,7 @@ import { meshSpecSchema, type MeshSpecInput } from "../../lib/spec/schema";
 import { buildPlan } from "../../lib/plan/build";
 import { LOG_SLOTS, MESH_SECRET_SLOTS } from "../../lib/plan/containers";
 import { imageSlot, type MeshImageKey } from "../../lib/plan/images";
+import { METRICS_LOG_GROUP_SLOT } from "../../lib/plan/observability";
 import { DEFAULT_VERSIONS, imagesOf } from "../../lib/versions";
 import type { MeshPlan, ServicePlan } from "../../lib/plan/types";
 import { renderContainerDefinitions } from "../../lib/render/containers";
@@ -74,6 +74,7 @@ export const STAND_IN_BINDINGS: Readonly<Record<string, string>> = {
   [MESH_SECRET_SLOTS.agentToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:agent:SecretID::",
   [MESH_SECRET_SLOTS.serviceToken]: "arn:aws:secretsmanager:us-east-1:111122223333:secret:service:SecretID::",
   [LOG_SLOTS.group]: "/ecs/mesh/service",
+  // The metrics collector's EMF log group (specs with observability.metrics on).
   [METRICS_LOG_GROUP_SLOT]: "/ecs/mesh/proxy-metrics",
   ...Object.fromEntries(Object.entries(imagesOf(DEFAULT_VERSIONS)).map(([key, image]) => [imageSlot(key as MeshImageKey).slot, image])),
 };

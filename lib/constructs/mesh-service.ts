@@ -4,11 +4,14 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
+import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDocument } from "./aws-service-role";
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
 import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT } from "../plan/observability";
+import { scalingPolicyOf } from "../plan/autoscaling";
 import { runsAsServiceIdentity } from "../plan/dataplane";
 import { ecsServiceNamesOf } from "../plan/names";
 import type { MeshPlan, ServicePlan } from "../plan/types";
@@ -72,6 +75,10 @@ export class MeshService extends Construct {
    * (consul-acl-sync reads it); its default version's only, whose task role the other versions share.
    */
   public readonly loginRoleParameter?: SsmParameter;
+  /** With autoscaling: the ECS service's desired count as Application Auto Scaling's scalable target (its service-linked role). */
+  public readonly scalableTarget?: AppautoscalingTarget;
+  /** With autoscaling: the target tracking policy on the plan's metric. */
+  public readonly scalingPolicy?: AppautoscalingPolicy;
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
@@ -160,7 +167,58 @@ export class MeshService extends Construct {
       // Its tasks inherit it (propagateTags): the task reaper reads their Consul service from it, since their group names the version's ECS service.
       ...(shared && dataplane ? { tags: { [dataplane.serviceNameTag]: service.name } } : {}),
       dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
+      // The scaler owns the desired count after creation: an apply must not reset it to the spec's count
+      // (the AWS provider's "ignoring changes to desired count"; aws-cdk-lib leaves DesiredCount out instead).
+      ...(service.autoscaling ? { lifecycle: { ignoreChanges: ["desired_count"] } } : {}),
     });
+
+    const policy = scalingPolicyOf(plan, service);
+    if (policy) {
+      // No role_arn: Application Auto Scaling uses (and on first use creates) its ECS service-linked role.
+      this.scalableTarget = new AppautoscalingTarget(this, "autoscaling_target", {
+        serviceNamespace: "ecs",
+        scalableDimension: "ecs:service:DesiredCount",
+        resourceId: `service/${props.cluster.cluster.name}/${this.ecsService.name}`,
+        minCapacity: policy.minCapacity,
+        maxCapacity: policy.maxCapacity,
+      });
+      this.scalingPolicy = new AppautoscalingPolicy(this, "autoscaling_policy", {
+        name: policy.name,
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: this.scalableTarget.serviceNamespace,
+        scalableDimension: this.scalableTarget.scalableDimension,
+        resourceId: this.scalableTarget.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue: policy.targetValue,
+          scaleInCooldown: policy.scaleInCooldown,
+          scaleOutCooldown: policy.scaleOutCooldown,
+          ...("predefined" in policy.metric
+            ? { predefinedMetricSpecification: { predefinedMetricType: policy.metric.predefined } }
+            : {
+                customizedMetricSpecification: {
+                  metrics: policy.metric.queries.map((q) => ({
+                    id: q.id,
+                    returnData: q.returnData,
+                    ...(q.expression ? { expression: q.expression } : {}),
+                    ...(q.label ? { label: q.label } : {}),
+                    ...(q.metric
+                      ? {
+                          metricStat: {
+                            stat: q.metric.stat,
+                            metric: {
+                              namespace: q.metric.namespace,
+                              metricName: q.metric.metricName,
+                              dimensions: Object.entries(q.metric.dimensions).map(([name, value]) => ({ name, value })),
+                            },
+                          },
+                        }
+                      : {}),
+                  })),
+                },
+              }),
+        },
+      });
+    }
   }
 
   /** The service's task role (every version's on dataplane tasks: their one Consul identity). */

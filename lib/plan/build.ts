@@ -10,11 +10,12 @@ import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
 import { planTraffic } from "./traffic";
 import { planObservability, proxyDefaultsEntry } from "./observability";
+import { maxTasksOf } from "./autoscaling";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
 import { ecsHostUserData } from "./texts";
-import { ecsServicesOf, keepsOwnNames, meshNames } from "./names";
+import { keepsOwnNames, meshNames } from "./names";
 import { buildTlsEdgePlan } from "./tls-edge";
 import type { HostsPlan, MeshPlan, ServerPlan, ServicePlan, TaskArchitecture, TaskPlan } from "./types";
 
@@ -80,7 +81,8 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
       service.cpuArchitecture ?? (service.launchType === "FARGATE" ? spec.fargateCpuArchitecture : CPU_ARCHITECTURES[architectureOf(spec.ecsHosts.instanceType)].ecs),
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
-    deployment: deploymentFor(capacity, service.count),
+    // Bounds that progress at every count it may run: the scaler's fewest is the hardest.
+    deployment: deploymentFor(capacity, service.autoscaling?.minCount ?? service.count),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
@@ -155,11 +157,8 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     server,
     hosts,
     services,
-    // Every version's tasks: a canary runs them all at once.
-    ec2TaskCount: services
-      .flatMap(ecsServicesOf)
-      .filter((s) => s.launchType === "EC2")
-      .reduce((sum, s) => sum + s.count, 0),
+    // Every version's tasks: a canary runs them all at once; an autoscaled service at its maxCount.
+    ec2TaskCount: services.filter((s) => s.launchType === "EC2").reduce((sum, s) => sum + maxTasksOf(s), 0),
     intentions,
     declaredIntentions: spec.intentions,
     ...(meshEntry ? { meshEntry } : {}),

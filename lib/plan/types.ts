@@ -392,7 +392,7 @@ export interface MeshPlan {
   readonly hosts: HostsPlan;
   /** Services sorted by name, so synthesis does not depend on the order of keys in the spec file. */
   readonly services: readonly ServicePlan[];
-  /** Tasks that need an ENI on the EC2 hosts (desired counts of EC2 services). */
+  /** Tasks that may need an ENI on the EC2 hosts at once outside a rollout (counts of EC2 services, an autoscaled one's maxCount). */
   readonly ec2TaskCount: number;
   /** Sources per destination service, both sorted by name; "*" holds the default deny. */
   readonly intentions: ReadonlyMap<string, readonly IntentionSource[]>;

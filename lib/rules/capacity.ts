@@ -4,6 +4,7 @@ import { fargateSizeProblem } from "../aws-limits";
 import { CONTAINER_NAMES } from "../plan/containers";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
+import { ecsServicesOf } from "../plan/names";
 
 export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult): void {
   const { hosts } = plan;
@@ -12,6 +13,8 @@ export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult):
   if (hosts.placement.kind === "auto-scaling" && hosts.placement.minSize > hosts.placement.maxSize) {
     errors.push({ path: "ecsHosts.autoScaling.minSize", message: `${hosts.placement.minSize} is above maxSize ${hosts.placement.maxSize}` });
   }
+  // ec2TaskCount counts an autoscaled service at its maxCount: the scaler may start that many.
+  const scaled = plan.services.some((s) => s.launchType === "EC2" && ecsServicesOf(s).some((u) => u.autoscaling)) ? " (autoscaled services at their maxCount)" : "";
   if (plan.ec2TaskCount > 0) {
     if (perHost === undefined) {
       warnings.push({
@@ -21,7 +24,7 @@ export function checkCapacity(plan: MeshPlan, { errors, warnings }: RuleResult):
     } else if (plan.ec2TaskCount > perHost * hosts.maxHosts) {
       errors.push({
         path: "ecsHosts.instanceType",
-        message: `${hostsLabel} ${hosts.instanceType} run at most ${perHost * hosts.maxHosts} awsvpc tasks (${perHost} per host: ENIs - 1), but EC2 services want ${plan.ec2TaskCount}; tasks would stay PENDING with RESOURCE:ENI. Use a larger type, more hosts or fewer tasks`,
+        message: `${hostsLabel} ${hosts.instanceType} run at most ${perHost * hosts.maxHosts} awsvpc tasks (${perHost} per host: ENIs - 1), but EC2 services want ${plan.ec2TaskCount}${scaled}; tasks would stay PENDING with RESOURCE:ENI. Use a larger type, more hosts or fewer tasks`,
       });
     }
   }

@@ -8,6 +8,7 @@ import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
 import { listed, type RuleResult } from "../issues";
 import { IMAGE_ARCHITECTURES } from "../versions";
 import { ecsServicesOf } from "../plan/names";
+import { countsOf, maxTasksOf } from "../plan/autoscaling";
 
 /** Docker Hub's limit for unauthenticated pulls: 10 per hour per IPv4 address (docs.docker.com/docker-hub/usage/pulls, since 2025-04-01). */
 const DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR = 10;
@@ -23,7 +24,7 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
   // (A task with a public IP pulls from an address of its own; without NAT, the network paths say
   // Docker Hub is unreachable.)
   if (!plan.allowAnonymousDockerHubPulls && plan.network.egress !== "vpc-endpoints") {
-    for (const service of plan.services.filter((s) => s.launchType === "FARGATE" && !s.assignPublicIp && s.count > 0)) {
+    for (const service of plan.services.filter((s) => s.launchType === "FARGATE" && !s.assignPublicIp && maxTasksOf(s) > 0)) {
       for (const image of anonymousMeshImages(plan, service)) {
         errors.push({
           path: `${service.path}.launchType`,
@@ -81,12 +82,14 @@ function dockerHubPullBudget(plan: MeshPlan) {
   // Each ECS service pulls: a service with versions is one per version, each its image and count.
   for (const service of plan.services.flatMap(ecsServicesOf)) {
     const viaNat = service.launchType === "FARGATE" ? !service.assignPublicIp : !publicInstances;
-    if (!viaNat || service.count === 0) continue;
+    // An autoscaled service at its maxCount: a load spike starts that many tasks within an hour.
+    const tasks = countsOf(service).max;
+    if (!viaNat || tasks === 0) continue;
     for (const { image, mesh } of anonymous(service)) {
       if (mesh) meshImages = true;
       else appServices.add(service.name);
       const counts = service.launchType === "FARGATE" ? fargatePulls : ec2Tasks;
-      counts.set(image, (counts.get(image) ?? 0) + service.count);
+      counts.set(image, (counts.get(image) ?? 0) + tasks);
     }
   }
   const detail: string[] = [];

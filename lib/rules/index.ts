@@ -6,6 +6,7 @@
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 import { checkArtifacts } from "./artifacts";
+import { checkAutoscaling } from "./autoscaling";
 import { checkBootOrder } from "./boot-order";
 import { checkCapacity } from "./capacity";
 import { checkDataplane } from "./dataplane";
@@ -33,6 +34,7 @@ export const RULES: readonly Rule[] = [
   checkNetwork,
   checkServers,
   checkCapacity,
+  checkAutoscaling,
   checkRollouts,
   checkImages,
   checkSecurity,

@@ -2,6 +2,7 @@
 // part of the mesh has a way out: a NAT gateway, a public IP, or the VPC endpoint it needs.
 import { VPC_PREFIX } from "../aws-limits";
 import { contains, formatIp, parseCidr, parseIp, type Cidr } from "../cidr";
+import { maxTasksOf } from "../plan/autoscaling";
 import type { MeshPlan } from "../plan/types";
 import type { RuleResult } from "../issues";
 
@@ -93,11 +94,12 @@ function checkAddresses(plan: MeshPlan, errors: RuleResult["errors"]): void {
   }
 }
 
-/** Every task takes an address of a private subnet (twice over while a rollout surges). */
+/** Every task takes an address of a private subnet (twice over while a rollout surges), an autoscaled service's at its maxCount. */
 function checkAddressSpace(plan: MeshPlan, errors: RuleResult["errors"]): void {
   const { network } = plan;
   const usable = network.zones.reduce((sum, zone) => sum + 2 ** (32 - parseCidr(zone.privateSubnet).prefix) - RESERVED_PER_SUBNET, 0);
-  const tasks = plan.services.filter((s) => s.subnets === "private").reduce((sum, s) => sum + Math.ceil((s.count * s.deployment.maximumPercent) / 100), 0);
+  // An autoscaled service at its maxCount.
+  const tasks = plan.services.filter((s) => s.subnets === "private").reduce((sum, s) => sum + Math.ceil((maxTasksOf(s) * s.deployment.maximumPercent) / 100), 0);
   const instances = plan.server.count + plan.hosts.maxHosts;
   const endpoints = network.interfaceEndpoints.length * network.zones.length;
   const needed = tasks + instances + endpoints;

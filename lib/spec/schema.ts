@@ -234,7 +234,7 @@ const versionName = z.string().max(20, "must be at most 20 characters").regex(VE
 const serviceVersionSchema = z
   .strictObject({
     image: z.string().min(1).optional().describe("This version's container image, pinned by tag or digest; omitted: the service's image"),
-    count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks of this version"),
+    count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks of this version; with autoscaling, the count it starts with (then the scaler's)"),
   })
   .describe("One version of the service: its own ECS service and task definition, registered under the service's Consul name with meta version = its name");
 
@@ -253,6 +253,46 @@ const routeSchema = z
     message: "matches every request: give a path, headers or methods (every other request goes to the split or the default version)",
   })
   .describe("A route of this service's service-router: requests it matches go to a version or another service; the first matching route decides");
+
+/** Application Auto Scaling of one ECS service: target tracking within minCount..maxCount. */
+const autoscalingSchema = z
+  .strictObject({
+    minCount: z.number().int().min(0).max(1000).default(1).describe("Fewest tasks the scaler leaves running"),
+    maxCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .describe("Most tasks the scaler starts: the capacity, address, rollout and Docker Hub rules count every autoscaled service at this"),
+    requestsPerTask: z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .optional()
+      .describe(
+        "Target requests per second per running task, from the service's own proxies (observability.metrics.enabled and protocol http, http2 or grpc); give this or cpuPercent",
+      ),
+    cpuPercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Target average CPU utilization of the service's tasks (ECSServiceAverageCPUUtilization); give this or requestsPerTask"),
+    scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60).describe("Seconds after a scale-out before the next one: short, so a rising load is met"),
+    scaleInCooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(300)
+      .describe("Seconds after a scale-in before the next one: long, so a dip in the metric (or its delay) does not drain tasks that are needed again"),
+  })
+  .refine((a) => (a.requestsPerTask === undefined) !== (a.cpuPercent === undefined), { message: "set exactly one target: requestsPerTask or cpuPercent" })
+  .refine((a) => a.minCount <= a.maxCount, { message: "must be at most maxCount", path: ["minCount"] })
+  .describe(
+    "Target tracking on the desired count (Application Auto Scaling); with versions, each version's ECS service scales on its own within these bounds. Omitted: the count is fixed",
+  );
 
 const serviceSchema = z.strictObject({
   image: z.string().min(1).describe("Container image, pinned by tag or digest (no :latest)"),
@@ -285,7 +325,16 @@ const serviceSchema = z.strictObject({
     .describe(
       "Dataplane tasks: seconds the app keeps serving after the task is told to stop, while Consul already sends callers elsewhere. Omitted: 10 when entryPoint is given, else 0. The whole stop sequence must fit ECS's 120 s stop timeout",
     ),
-  count: z.number().int().min(0).max(1000).default(1).describe("Desired number of tasks (a service with versions: each version's count instead)"),
+  count: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .describe(
+      "Desired number of tasks (a service with versions: each version's count instead); with autoscaling, the count it starts with, within minCount..maxCount (Terraform then leaves it to the scaler)",
+    ),
+  autoscaling: autoscalingSchema.optional(),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpuArchitecture: z
     .enum(["X86_64", "ARM64"])
@@ -576,3 +625,4 @@ export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;
 export type RouteSpec = z.output<typeof routeSchema>;
 export type ObservabilitySpec = z.output<typeof observabilitySchema>;
+export type AutoscalingSpec = z.output<typeof autoscalingSchema>;
