@@ -48,13 +48,22 @@ const cases: [string, MeshSpecInput, (s: any) => void, Outcome][] = [
   ["a service name with a template sequence", DEFAULT_SPEC, (s) => (s.services["${x}"] = server(s)), { rejectedAt: "services.${x}" }],
   ["an instance type with a template sequence", DEFAULT_SPEC, (s) => (s.ecsHosts.instanceType = "t3.micro${x}"), { rejectedAt: "ecsHosts.instanceType" }],
   ["a datacenter with a quote", DEFAULT_SPEC, (s) => (s.consul = { ...s.consul, datacenter: 'dc"1' }), { rejectedAt: "consul.datacenter" }],
-  // scalingPolicyOf (lib/plan/autoscaling.ts, reached from MeshService): "requestsPerTask reads the proxies' metrics, which this service does not ship"
+  // scalingPolicyOf (lib/plan/autoscaling.ts, reached from MeshService): "requestsPerTask reads the proxies' metrics, which this service does not ship";
+  // a dataplane service ships them too, so it synthesizes, and without metrics the rule stops it (the next case).
   [
-    "requestsPerTask on a service whose proxy ships no metrics",
+    "requestsPerTask on a dataplane service, whose proxy ships the metrics",
     DEFAULT_SPEC,
     (s) => {
       s.observability = { metrics: { enabled: true } };
       Object.assign(server(s), { protocol: "http", architecture: "dataplane", count: 1, autoscaling: { maxCount: 2, requestsPerTask: 10 } });
+    },
+    "synthesizes",
+  ],
+  [
+    "requestsPerTask without metrics",
+    DEFAULT_SPEC,
+    (s) => {
+      Object.assign(server(s), { protocol: "http", count: 1, autoscaling: { maxCount: 2, requestsPerTask: 10 } });
     },
     { rejectedAt: "services.http-server.autoscaling.requestsPerTask" },
   ],
