@@ -9,6 +9,20 @@ import { RULES } from "../lib/rules";
 import { loadSpecFile } from "../lib/pipeline";
 import { trafficTable } from "../tools/render";
 import { planOf, synthAllStacks } from "./support/synth";
+import { TrafficEvaluator } from "../tools/traffic-evaluator";
+import { unnormalizedPart } from "../lib/plan/request-paths";
+
+/** mulberry32: a small seeded PRNG, so every run draws the same paths. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 type Upstream = { destination: string; timeout?: string; retries?: object; limits?: object };
 
@@ -274,6 +288,104 @@ describe("a deny does not rest on an inverted value test", () => {
   it("passes for an inverted present test, or an inverted value test on an allow", () => {
     expect(errors(fixture({ name: "x-role", present: true, invert: true }))).toEqual([]);
     expect(errors(fixture({ name: "x-role", exact: "admin", invert: true }, "allow"))).toEqual([]);
+  });
+});
+
+describe("a permission path is in the form Envoy normalizes requests to", () => {
+  // Every proxy's inbound listener normalizes the path before RBAC (lib/plan/request-paths.ts): a path not in that form matches nothing.
+  const deny = (test: object) =>
+    webCallsHttpApi([
+      { action: "deny", ...test },
+      { action: "allow", pathPrefix: "/" },
+    ]);
+  const rejects = (test: object, field: string, write: string) =>
+    expect(errors(deny(test)), JSON.stringify(test)).toEqual([
+      {
+        path: `intentions[0].permissions[0].${field}`,
+        message: expect.stringContaining(`so this deny never fires (the requests it means pass it); write ${field}: ${JSON.stringify(write)}`),
+      },
+    ]);
+
+  it("fails on dot segments, %2e, a backslash, an escaped letter, repeated slashes, an escaped slash, a query, or a raw character clients encode, naming the form to write", () => {
+    rejects({ pathPrefix: "//admin" }, "pathPrefix", "/admin");
+    rejects({ pathPrefix: "/public/../admin" }, "pathPrefix", "/admin");
+    rejects({ pathExact: "/./admin" }, "pathExact", "/admin");
+    rejects({ pathPrefix: "/%2e%2E/admin" }, "pathPrefix", "/admin");
+    rejects({ pathPrefix: "/\\admin" }, "pathPrefix", "/admin");
+    rejects({ pathExact: "/%61dmin" }, "pathExact", "/admin");
+    rejects({ pathPrefix: "/admin%2Fusers" }, "pathPrefix", "/admin/users");
+    rejects({ pathExact: "/admin?debug=1" }, "pathExact", "/admin");
+    rejects({ pathExact: "/caf\u00e9 menu" }, "pathExact", "/caf%C3%A9%20menu");
+    expect(errors(deny({ pathPrefix: "/admin%2Fusers" }))[0]!.message).toMatch(/refuse a path with an escaped slash \(%2F, %5C\) with 400 before any intention/);
+    expect(errors(webCallsHttpApi([{ action: "allow", pathPrefix: "/api//v1" }]))).toContainEqual({
+      path: "intentions[0].permissions[0].pathPrefix",
+      message: expect.stringMatching(/repeated slashes merged\), so this allow never allows; write pathPrefix: "\/api\/v1"$/),
+    });
+  });
+
+  it("fails on a regex every match of which needs a part normalization removes", () => {
+    for (const [regex, part] of [
+      ["/admin//.*", "//"],
+      ["/api/\\.\\./.+", "/.."],
+      ["/%2e%2e/[a-z]+", "%2e"],
+      ["/(a|b)\\\\c", "\\"],
+      ["/x%2F[0-9]+", "%2F"],
+    ])
+      expect(errors(deny({ pathRegex: regex })), regex).toEqual([
+        { path: "intentions[0].permissions[0].pathRegex", message: expect.stringContaining(`every path this regex matches contains ${JSON.stringify(part)}`) },
+      ]);
+  });
+
+  it("passes on normalized paths, and on a regex whose unnormalized parts are optional or in an alternation", () => {
+    for (const test of [
+      { pathPrefix: "/admin" },
+      { pathPrefix: "/admin/" },
+      { pathExact: "/.well-known/a..b/%20%3A" },
+      { pathRegex: "/admin(//)?.*" },
+      { pathRegex: "/a/*b" },
+      { pathRegex: "/x|//y" },
+      { pathRegex: "/a/[./]+/b" },
+      { pathRegex: "/v[0-9]+\\.[0-9]+/.*" },
+    ])
+      expect(errors(deny(test)), JSON.stringify(test)).toEqual([]);
+  });
+
+  it("accepts only fixed points of the evaluator's normalizer, and suggests one for every path it refuses (property)", () => {
+    const rnd = seeded(21);
+    const alphabet = ["/", "/", "/", ".", ".", "%", "2", "e", "E", "f", "F", "5", "c", "4", "1", "a", "b", "\\", "?", ";", "{", " ", "\u00e9", "~", "-"];
+    const paths = [
+      ...new Set(Array.from({ length: 300 }, () => `/${Array.from({ length: 1 + Math.floor(rnd() * 9) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("")}`)),
+    ];
+    const field = (k: number) => (k % 2 === 0 ? "pathExact" : "pathPrefix");
+    const spec = webCallsHttpApi([...paths.map((path, k) => ({ action: "deny", [field(k)]: path })), { action: "allow", pathPrefix: "/" }]);
+    const refused = new Map(
+      errors(spec)
+        .filter((e) => /\.path(Exact|Prefix)$/.test(e.path))
+        .map((e) => [Number(/permissions\[(\d+)\]/.exec(e.path)![1]), /write path(?:Exact|Prefix): (".*")$/.exec(e.message)![1]!] as const),
+    );
+    const evaluator = TrafficEvaluator.fromStack(synthAllStacks(spec).intentions);
+    const normalize = (path: string) => evaluator.normalizedPath(path);
+    let accepted = 0;
+    paths.forEach((path, k) => {
+      const write = refused.get(k);
+      if (write === undefined) {
+        accepted++;
+        expect(normalize(path), path).toBe(path);
+      } else expect(normalize(JSON.parse(write)), `${path} -> ${write}`).toBe(JSON.parse(write));
+    });
+    // Not vacuous: the draw holds both kinds.
+    expect(accepted).toBeGreaterThan(20);
+    expect(refused.size).toBeGreaterThan(50);
+    // The parts the regex check looks for are exactly absent from every normalized path.
+    for (const path of paths) {
+      let normal: string | undefined;
+      try {
+        normal = normalize(path.split(/[?#]/)[0]!);
+      } catch {
+        continue;
+      }
+      if (normal !== undefined) expect(unnormalizedPart(normal, evaluator.inboundNormalization()), `${path} -> ${normal}`).toBeUndefined();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffi
 import { imagePinProblem } from "../image-reference";
 import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
+import { escapeUnmodelled, type InboundNormalization, inboundNormalizationOf, normalizeInboundPath, unnormalizedPart } from "../plan/request-paths";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
 export const MAX_PATH_STEPS = 100_000;
@@ -17,6 +18,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkEdgesAllowed(plan, result);
   checkStarDenies(plan, result);
   checkInvertedDenies(plan, result);
+  checkPermissionPaths(plan, result);
   checkDeadPermissions(plan, result);
   // One walk of the upstream graph for the three path rules.
   const graph = callGraph(plan.traffic.edges);
@@ -237,6 +239,110 @@ function checkInvertedDenies(plan: MeshPlan, { errors }: RuleResult): void {
       });
     });
   });
+}
+
+/**
+ * A permission tests the path as the destination's inbound listener normalized it
+ * (lib/plan/request-paths.ts): a pathExact or pathPrefix not in that normal form matches no
+ * request, so a deny written that way never fires and an allow never allows. A pathRegex is
+ * refused when every path it matches contains a part no normalized path has (the literal parts it
+ * requires, outside groups, classes and optional atoms); other regexes are not judged.
+ */
+function checkPermissionPaths(plan: MeshPlan, { errors }: RuleResult): void {
+  const settings = inboundNormalizationOf(plan.meshEntry);
+  plan.declaredIntentions.forEach((intention, i) => {
+    intention.permissions?.forEach((permission, k) => {
+      const at = `intentions[${i}].permissions[${k}]`;
+      const never = permission.action === "deny" ? "this deny never fires (the requests it means pass it)" : "this allow never allows";
+      for (const field of ["pathExact", "pathPrefix"] as const) {
+        const value = permission[field];
+        const problem = value === undefined ? undefined : permissionPathProblem(value, settings);
+        if (problem)
+          errors.push({
+            path: `${at}.${field}`,
+            message: `no request has the path ${JSON.stringify(value)} when permissions see it: ${problem.reason}, so ${never}; write ${field}: ${JSON.stringify(problem.write)}`,
+          });
+      }
+      if (permission.pathRegex === undefined) return;
+      for (const literal of requiredLiterals(permission.pathRegex)) {
+        const part = unnormalizedPart(literal, settings);
+        if (part === undefined) continue;
+        errors.push({
+          path: `${at}.pathRegex`,
+          message: `every path this regex matches contains ${JSON.stringify(part.part)}, which the destination's Envoy turns into ${part.becomes} before permissions see the path: it matches no request, so ${never}; write the path as it arrives normalized`,
+        });
+        return;
+      }
+    });
+  });
+}
+
+/** Why a permission path is not in normal form, and the form to write instead; none when it is. */
+function permissionPathProblem(value: string, settings: InboundNormalization): { readonly reason: string; readonly write: string } | undefined {
+  // The form to suggest: cut, encoded and normalized, an escaped slash read as the slash it stands for.
+  const unescaping: InboundNormalization = { ...settings, escapedSlashes: settings.escapedSlashes === "REJECT_REQUEST" ? "UNESCAPE_AND_FORWARD" : settings.escapedSlashes };
+  const normalForm = (path: string) => normalizeInboundPath(escapeUnmodelled(path), unescaping)!;
+  const cut = value.split(/[?#]/, 1)[0]!;
+  if (cut !== value) return { reason: "a permission tests the path without its query (Envoy's url_path), and a fragment is never sent", write: normalForm(cut) };
+  const modelled = escapeUnmodelled(value);
+  if (modelled !== value) return { reason: "clients send such characters percent-encoded (and how Envoy normalizes them raw is not modelled)", write: normalForm(modelled) };
+  const normal = normalizeInboundPath(value, settings);
+  if (normal === undefined)
+    return { reason: "the mesh entry makes every proxy refuse a path with an escaped slash (%2F, %5C) with 400 before any intention", write: normalForm(value) };
+  if (normal !== value)
+    return {
+      reason: `the destination's Envoy normalizes every request path first (dot segments and %2e removed, \\ read as /, escaped unreserved characters decoded${settings.mergeSlashes ? ", repeated slashes merged" : ""})`,
+      write: normal,
+    };
+  return undefined;
+}
+
+/**
+ * The literal strings every match of an RE2 pattern contains: the runs of plain or escaped
+ * characters at the top level that no quantifier makes optional. Conservative: a group, a class,
+ * "." or an escape class ends a run; a top-level alternation or \Q...\E gives none.
+ */
+export function requiredLiterals(pattern: string): string[] {
+  if (pattern.includes("\\Q")) return [];
+  const runs: string[] = [];
+  let run = "";
+  const end = () => {
+    if (run !== "") runs.push(run);
+    run = "";
+  };
+  let depth = 0;
+  for (let i = 0; i < pattern.length; ) {
+    const c = pattern[i]!;
+    let literal: string | undefined;
+    let width = 1;
+    if (c === "[") {
+      // A class: "]" first (after an optional "^") is a member; escapes skip a character.
+      let j = i + 1;
+      if (pattern[j] === "^") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j += pattern[j] === "\\" ? 2 : 1;
+      width = j + 1 - i;
+    } else if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d !== undefined && !/[A-Za-z0-9]/.test(d)) literal = d;
+      width = 2;
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return [];
+    else if (depth === 0 && !".^$*+?{}".includes(c)) literal = c;
+    i += width;
+    // The atom's quantifier: ?, * and {0,..} make it optional; + and {n,..} repeat it, so the run ends after it.
+    const quantifier = /^(?:[?*+]|\{\d+(?:,\d*)?\})\??/.exec(pattern.slice(i))?.[0];
+    if (quantifier !== undefined) i += quantifier.length;
+    if (literal === undefined || depth > 0 || quantifier?.startsWith("?") || quantifier?.startsWith("*") || quantifier?.startsWith("{0")) {
+      end();
+      continue;
+    }
+    run += literal;
+    if (quantifier !== undefined) end();
+  }
+  end();
+  return runs;
 }
 
 /** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
