@@ -626,6 +626,40 @@ describe("retries repeat only idempotent requests", () => {
   });
 });
 
+describe("retries through a route to another service", () => {
+  // web may send api only GET, but api's router hands /orders to orders, whose intentions decide those requests, and retries them too.
+  const routed = (orders: object, route: object = {}) => {
+    const spec = mesh(
+      { web: { upstreams: [{ destination: "api", retries: { attempts: 2, on: ["reset"] } }] }, api: { protocol: "http" }, orders: { protocol: "http" } },
+      {
+        intentions: [
+          { source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"] }] },
+          { source: "web", destination: "orders", ...orders },
+        ] as never,
+      },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).api!.routes = [{ pathPrefix: "/orders", service: "orders", ...route }];
+    return spec;
+  };
+
+  it("fails when the route's target lets the caller send POST, naming the route", () => {
+    expect(errors(routed({ action: "allow" }))).toEqual([
+      {
+        path: "services.web.upstreams[0].retries.idempotent",
+        message: expect.stringContaining(
+          "let web send POST, PATCH, CONNECT (POST, PATCH, CONNECT through api's routes[0] to orders, whose intentions decide them): Envoy would repeat",
+        ),
+      },
+    ]);
+  });
+
+  it("passes when the route or the target's permissions carry only idempotent methods, and counts those permissions as used", () => {
+    expect(errors(routed({ action: "allow" }, { methods: ["GET", "PUT"] }))).toEqual([]);
+    // Not a dead permission: web's requests reach orders through api's route.
+    expect(errors(routed({ permissions: [{ action: "allow", methods: ["GET"] }] }))).toEqual([]);
+  });
+});
+
 describe("the rules list", () => {
   it("runs the traffic rule with the others", () => expect(RULES).toContain(checkTraffic));
 });

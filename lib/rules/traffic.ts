@@ -3,7 +3,8 @@
 // allowed something and every allow permission serves a call, the timeouts along each call path
 // nest, retries do not multiply into a storm, and retries repeat only what may be repeated.
 import type { RuleResult } from "../issues";
-import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
+import { formatDuration, IDEMPOTENT_METHODS, intentionFor, methodsOf } from "../plan/traffic";
+import { HTTP_METHODS, type HttpMethod } from "../spec/schema";
 import { imagePinProblem } from "../image-reference";
 import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
@@ -349,7 +350,9 @@ export function requiredLiterals(pattern: string): string[] {
 function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
   plan.declaredIntentions.forEach((intention, i) => {
     if (!intention.permissions) return;
-    const callers = plan.traffic.edges.filter((e) => e.destination === intention.destination).map((e) => e.source);
+    // A caller's requests reach the destination directly, or through a route of the service it calls.
+    const routedFrom = new Set(plan.services.filter((s) => s.routes.some((r) => r.service === intention.destination)).map((s) => s.name));
+    const callers = [...new Set(plan.traffic.edges.filter((e) => e.destination === intention.destination || routedFrom.has(e.destination)).map((e) => e.source))];
     // "*" decides only for callers without a source of their own, and a declared upstream is one
     // (it allows everything): Consul matches an exact source before "*".
     const served =
@@ -515,16 +518,33 @@ function retriesUnsent(policy: RoutePolicy | undefined): boolean {
   return policy !== undefined && policy.statusCodes.length === 0 && policy.on.every((on) => UNSENT_FAILURES.includes(on));
 }
 
-/** A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word. */
+/**
+ * A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word.
+ * Every route of the destination's router carries the retries, and a route to another service hands
+ * the request to that service's intentions, so the methods they let the caller send count too.
+ */
 function checkIdempotentRetries(plan: MeshPlan, { errors }: RuleResult): void {
+  const byName = new Map(plan.services.map((s) => [s.name, s]));
+  const unsafeOf = (methods: readonly HttpMethod[]) => methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
   for (const edge of plan.traffic.edges) {
     if (edge.attempts <= 1 || edge.idempotent || retriesUnsent(plan.traffic.routes.get(edge.destination))) continue;
-    const unsafe = edge.methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
+    const own = unsafeOf(edge.methods);
+    const routed = (byName.get(edge.destination)?.routes ?? []).flatMap((route, i) => {
+      if (route.service === undefined) return [];
+      const methods = unsafeOf(methodsOf(intentionFor(plan.intentions, edge.source, route.service))).filter((m) => route.methods?.includes(m) ?? true);
+      const extra = methods.filter((m) => !own.includes(m));
+      return extra.length === 0
+        ? []
+        : [{ methods: extra, via: `${extra.join(", ")} through ${edge.destination}'s routes[${i}] to ${route.service}, whose intentions decide them` }];
+    });
+    const sent = new Set([...own, ...routed.flatMap((r) => r.methods)]);
+    const unsafe = HTTP_METHODS.filter((m) => sent.has(m));
     if (unsafe.length === 0) continue;
+    const via = routed.length === 0 ? "" : ` (${routed.map((r) => r.via).join("; ")})`;
     const grpc = edge.protocol === "grpc" ? " (every gRPC call is a POST)" : "";
     errors.push({
       path: `${edge.path}.retries.idempotent`,
-      message: `${edge.destination}'s router retries every request up to ${edge.attempts} times, and the intentions let ${edge.source} send ${unsafe.join(", ")}${grpc}: Envoy would repeat a request that may already have taken effect. Allow ${edge.source} only idempotent methods (permissions with methods), or set retries.idempotent: true on this upstream if its requests are safe to repeat`,
+      message: `${edge.destination}'s router retries every request up to ${edge.attempts} times, and the intentions let ${edge.source} send ${unsafe.join(", ")}${via}${grpc}: Envoy would repeat a request that may already have taken effect. Allow ${edge.source} only idempotent methods (permissions with methods), or set retries.idempotent: true on this upstream if its requests are safe to repeat`,
     });
   }
 }
