@@ -531,6 +531,35 @@ describe("the timeout budget along each call path", () => {
   });
 });
 
+describe("the timeout budget through a route to another service", () => {
+  // web -> api, whose router hands /orders to orders, which calls db: web's timeout for api covers orders's call too.
+  const routed = (webTimeout: string) => {
+    const spec = mesh(
+      {
+        web: { upstreams: [{ destination: "api", timeout: webTimeout }] },
+        api: { protocol: "http" },
+        orders: { protocol: "http", upstreams: [{ destination: "db", timeout: "4s" }] },
+        db: { protocol: "http" },
+      },
+      { intentions: [{ source: "web", destination: "orders", action: "allow" }] },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).api!.routes = [{ pathPrefix: "/orders", service: "orders" }];
+    return spec;
+  };
+
+  it("fails when the routed service's calls outlive the caller's timeout, naming the route in the path", () => {
+    expect(errors(routed("3s"))).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message:
+          "call path web -> api (routed to orders) -> db: web's call to api (routed to orders) waits up to 4s for orders's call to db, beyond the 3s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 4s, or lower orders's timeout for db",
+      },
+    ]);
+  });
+
+  it("passes when the caller's timeout covers them", () => expect(errors(routed("5s"))).toEqual([]));
+});
+
 describe("a timeout over a tcp call", () => {
   // web -> api (timeout) -> db over tcp: nothing bounds api's call to db.
   const fixture = (timeout?: string) =>

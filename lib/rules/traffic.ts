@@ -420,27 +420,39 @@ function callGraph(edges: readonly TrafficEdge[]): CallGraph {
  * still works. The error names the call path from a service nobody calls through Y's longest call.
  */
 function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult, { out, prefixTo }: CallGraph): void {
+  const byName = new Map(plan.services.map((s) => [s.name, s]));
   for (const outer of plan.traffic.edges) {
     if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
-    const inners = (out.get(outer.destination) ?? [])
-      .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
-      .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+    // A try is served by the destination, or by another service one of its routes hands it to: the longest of them counts.
+    const servers = [
+      outer.destination,
+      ...new Set((byName.get(outer.destination)?.routes ?? []).flatMap((r) => (r.service === undefined || r.service === outer.destination ? [] : [r.service]))),
+    ];
+    const worst = servers
+      .map((server) => {
+        const inners = (out.get(server) ?? [])
+          .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
+          .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+        return { server, inners, perTry: inners.reduce((sum, e) => sum + e.timeoutMs!, 0) };
+      })
+      .reduce((a, b) => (b.perTry > a.perTry ? b : a));
+    const { server, inners, perTry } = worst;
     if (inners.length === 0) continue;
-    const perTry = inners.reduce((sum, e) => sum + e.timeoutMs!, 0);
     const need = outer.attempts * perTry;
     if (need <= outer.timeoutMs) continue;
     const { source: x, destination: y, attempts } = outer;
-    const path = [...prefixTo(x), y, inners[0]!.destination].join(" -> ");
+    const routed = server === y ? "" : ` (routed to ${server})`;
+    const path = `${[...prefixTo(x), y].join(" -> ")}${routed} -> ${inners[0]!.destination}`;
     const calls =
       inners.length === 1
         ? `call to ${inners[0]!.destination}`
         : `calls to ${inners.map((e) => `${e.destination} (${formatDuration(e.timeoutMs!)})`).join(" and ")}, one after another at worst`;
     const waits =
       attempts === 1
-        ? `${x}'s call to ${y} waits up to ${formatDuration(perTry)} for ${y}'s ${calls}`
-        : `${x} tries ${y} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${y}'s ${calls}, ${formatDuration(need)} in all`;
+        ? `${x}'s call to ${y}${routed} waits up to ${formatDuration(perTry)} for ${server}'s ${calls}`
+        : `${x} tries ${y}${routed} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${server}'s ${calls}, ${formatDuration(need)} in all`;
     const defaulted = plan.traffic.routes.get(y)?.timeoutMs === undefined ? " (Consul's default)" : "";
-    const lower = inners.length === 1 ? `${y}'s timeout for ${inners[0]!.destination}` : `${y}'s timeouts for its upstreams`;
+    const lower = inners.length === 1 ? `${server}'s timeout for ${inners[0]!.destination}` : `${server}'s timeouts for its upstreams`;
     errors.push({
       path: `${outer.path}.timeout`,
       message: `call path ${path}: ${waits}, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${x} allows for ${y}: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least ${formatDuration(need)}, or lower ${lower}${attempts > 1 ? " or the attempts" : ""}`,
