@@ -602,6 +602,32 @@ describe("retry amplification", () => {
 
   it("passes under a bound the spec raises", () => expect(errors(chain(8)).filter((e) => e.path.endsWith(".attempts"))).toEqual([]));
 
+  // aa retries bb, whose router hands /orders to orders, which retries dd 3 times: a failure of dd becomes 6 requests.
+  const routed = (max?: number) => {
+    const spec = mesh(
+      {
+        aa: { protocol: "http", upstreams: [retrying("bb")] },
+        bb: { protocol: "http" },
+        orders: { protocol: "http", upstreams: [{ ...retrying("dd"), retries: { attempts: 3, on: ["connect-failure"], idempotent: true } }] },
+        dd: { protocol: "http" },
+      },
+      { intentions: [{ source: "aa", destination: "orders", action: "allow" }], ...(max === undefined ? {} : { traffic: { maxRetryAmplification: max } }) },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).bb!.routes = [{ pathPrefix: "/orders", service: "orders" }];
+    return spec;
+  };
+
+  it("follows a route to another service: its retries multiply the caller's", () => {
+    const attempts = (spec: MeshSpecInput) => errors(spec).filter((e) => e.path.endsWith(".attempts"));
+    expect(attempts(routed())).toEqual([
+      {
+        path: "services.orders.upstreams[0].retries.attempts",
+        message: expect.stringMatching(/^call path aa -> bb \(routed to orders\) -> dd multiplies attempts to 6 \(2 x 3\), over traffic\.maxRetryAmplification 4/),
+      },
+    ]);
+    expect(attempts(routed(6))).toEqual([]);
+  });
+
   it("terminates on a cycle of retrying calls: a path ends where it would repeat a service, and each is reported once", () => {
     const thrice = (destination: string) => ({ ...retrying(destination), retries: { attempts: 3, on: ["connect-failure"], idempotent: true } });
     const spec = mesh({

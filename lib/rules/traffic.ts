@@ -487,40 +487,43 @@ function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult, { out, pr
 function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult, { out, starts }: CallGraph): void {
   const { edges, maxRetryAmplification: max } = plan.traffic;
   if (!edges.some((e) => e.attempts > 1)) return;
+  // A route of a service's router to another service hands a request on without a retry layer of its own.
+  const handOffs = new Map(plan.services.map((s) => [s.name, [...new Set(s.routes.flatMap((r) => (r.service === undefined || r.service === s.name ? [] : [r.service])))]]));
+  type Hop = { readonly to: string; readonly attempts: number; readonly edge?: TrafficEdge };
+  const hopsOf = (node: string): Hop[] => [
+    ...(out.get(node) ?? []).map((edge) => ({ to: edge.destination, attempts: edge.attempts, edge })),
+    ...(handOffs.get(node) ?? []).map((to) => ({ to, attempts: 1 })),
+  ];
   const reported = new Set<string>();
   let steps = 0;
-  const walk = (path: string[], product: number): void => {
-    for (const edge of out.get(path[path.length - 1]!) ?? []) {
-      if (path.includes(edge.destination)) continue;
+  /** `nodes` the services on the path, `shown` the same as printed (a hand-off as "(routed to X)"), `factors` each call's attempts. */
+  const walk = (nodes: string[], shown: string, factors: number[], product: number): void => {
+    for (const hop of hopsOf(nodes[nodes.length - 1]!)) {
+      if (nodes.includes(hop.to)) continue;
       if (++steps > MAX_PATH_STEPS) return;
-      const total = product * edge.attempts;
-      const next = [...path, edge.destination];
-      if (total > max) {
-        const key = next.join(" -> ");
-        if (!reported.has(key)) {
-          reported.add(key);
+      const total = product * hop.attempts;
+      const next = [...nodes, hop.to];
+      const nextShown = hop.edge === undefined ? `${shown} (routed to ${hop.to})` : `${shown} -> ${hop.to}`;
+      const nextFactors = hop.edge === undefined ? factors : [...factors, hop.attempts];
+      if (total > max && hop.edge !== undefined) {
+        if (!reported.has(nextShown)) {
+          reported.add(nextShown);
           errors.push({
-            path: `${edge.path}.retries.attempts`,
-            message: `call path ${key} multiplies attempts to ${total} (${pathAttempts(next, out)}), over traffic.maxRetryAmplification ${max}: a failure of ${edge.destination} becomes ${total} requests; retry at one layer only (usually the outermost), or raise the bound if that load is fine`,
+            path: `${hop.edge.path}.retries.attempts`,
+            message: `call path ${nextShown} multiplies attempts to ${total} (${nextFactors.join(" x ")}), over traffic.maxRetryAmplification ${max}: a failure of ${hop.to} becomes ${total} requests; retry at one layer only (usually the outermost), or raise the bound if that load is fine`,
           });
         }
         continue;
       }
-      walk(next, total);
+      walk(next, nextShown, nextFactors, total);
     }
   };
-  for (const start of starts) walk([start], 1);
+  for (const start of starts) walk([start], start, [], 1);
   if (steps > MAX_PATH_STEPS)
     warnings.push({
       path: "traffic.maxRetryAmplification",
       message: `the call graph has more paths than the retry-amplification walk takes (${MAX_PATH_STEPS} steps): paths past them were not checked; retry at fewer layers`,
     });
-}
-
-function pathAttempts(path: readonly string[], out: ReadonlyMap<string, readonly TrafficEdge[]>): string {
-  const factors: string[] = [];
-  for (let i = 0; i + 1 < path.length; i++) factors.push(String(out.get(path[i]!)!.find((e) => e.destination === path[i + 1])!.attempts));
-  return factors.join(" x ");
 }
 
 /** Failures before the destination saw the request: retrying them never repeats a processed request. */
