@@ -10,6 +10,8 @@ import { loadSpecFile } from "../lib/pipeline";
 import { trafficTable } from "../tools/render";
 import { planOf, synthAllStacks } from "./support/synth";
 import { TrafficEvaluator } from "../tools/traffic-evaluator";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
+import type { TemplateText } from "../lib/plan/text";
 import { unnormalizedPart } from "../lib/plan/request-paths";
 
 /** mulberry32: a small seeded PRNG, so every run draws the same paths. */
@@ -101,6 +103,34 @@ describe("the spec", () => {
     expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow" }] }] as never })).toEqual([
       expect.objectContaining({ path: "intentions[0].permissions[0]", message: expect.stringMatching(/matches every request/) }),
     ]);
+  });
+});
+
+describe("dataplane tasks", () => {
+  // The L7 settings are config entries every proxy reads, whatever runs it: consul-ecs's config carries each
+  // upstream as the agent's registration does, and nothing the entries decide (a registration's upstream config would decide it twice).
+  const threeTier = loadSpecFile("examples/three-tier.yaml").spec as MeshSpecInput;
+  const dataplane = { ...threeTier, architecture: "dataplane" } as MeshSpecInput;
+
+  it("get the same config entries as agent tasks, and a consul-ecs config whose upstreams carry only the bind and the passive health check", () => {
+    expect(allErrors(dataplane)).toEqual([]);
+    const agentEntries = synthAllStacks(threeTier).intentions.resource.consul_config_entry;
+    expect(synthAllStacks(dataplane).intentions.resource.consul_config_entry).toEqual(agentEntries);
+    expect(Object.values(agentEntries).map((e: any) => e.kind)).toEqual(expect.arrayContaining(["service-defaults", "service-router", "service-splitter", "service-resolver"]));
+    for (const service of planOf(dataplane).services.flatMap((s) => (s.versions.length > 0 ? s.versions : [s]))) {
+      const init = service.task.containers.find((c) => c.name === DATAPLANE_CONTAINERS.meshInit)!;
+      const config = init.environment!.find((e) => e.name === "CONSUL_ECS_CONFIG_JSON")!.value as TemplateText;
+      const upstreams = (config.context as any).proxy.upstreams as { destinationName: string; config: object }[];
+      expect(
+        upstreams.map((u) => u.destinationName),
+        service.name,
+      ).toEqual(service.upstreams.map((u) => u.destination));
+      for (const u of upstreams)
+        expect(
+          Object.keys(u.config).filter((k) => k !== "passive_health_check"),
+          service.name,
+        ).toEqual([]);
+    }
   });
 });
 
