@@ -1,5 +1,6 @@
 // L7 traffic management: the spec's fields and defaults, the config entries the plan decides and
 // the intentions stack synthesizes, and each call-graph rule with a failing and a passing fixture.
+import * as fs from "node:fs";
 import { allErrors, configEntries as entries, trafficErrors as errors, trafficIssues as traffic } from "./support/traffic";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -50,6 +51,35 @@ function mesh(services: Record<string, { protocol?: string; upstreams?: Upstream
 }
 
 describe("the spec", () => {
+  it("documents every L7 field in the JSON Schema (npm run schema): protocol, upstream policy, permissions, versions, split, routes, traffic", () => {
+    const schema = JSON.parse(fs.readFileSync("schema/mesh-spec.schema.json", "utf8"));
+    const service = schema.properties.services.additionalProperties.properties;
+    /** Every property under a node, with its path, that has no description (anyOf and oneOf branches included). */
+    const undocumented = (node: any, at: string): string[] => {
+      if (node === null || typeof node !== "object") return [];
+      const own = Object.entries<any>(node.properties ?? {}).flatMap(([k, v]) => [...(v.description ? [] : [`${at}.${k}`]), ...undocumented(v, `${at}.${k}`)]);
+      const nested = [node.items, node.additionalProperties, ...(node.anyOf ?? []), ...(node.oneOf ?? [])].flatMap((n) => undocumented(n, at));
+      return [...own, ...nested];
+    };
+    const l7 = {
+      "services.*.protocol": service.protocol,
+      "services.*.upstreams[].timeout": service.upstreams.items.properties.timeout,
+      "services.*.upstreams[].retries": service.upstreams.items.properties.retries,
+      "services.*.upstreams[].limits": service.upstreams.items.properties.limits,
+      "services.*.versions": service.versions,
+      "services.*.split": service.split,
+      "services.*.routes": service.routes,
+      "intentions[].permissions": schema.properties.intentions.items.properties.permissions,
+      traffic: schema.properties.traffic,
+    };
+    for (const [at, node] of Object.entries(l7)) {
+      expect(node?.description, at).toEqual(expect.any(String));
+      expect(undocumented(node, at), at).toEqual([]);
+    }
+    // Not vacuous: the walk reaches the nested fields.
+    expect(undocumented({ properties: { retries: { description: "x", properties: { attempts: {} } } } }, "u")).toEqual(["u.retries.attempts"]);
+  });
+
   it("defaults to tcp with no timeout, retries or limits: an empty object is the same as none", () => {
     const spec = meshSpecSchema.parse(mesh({ web: { upstreams: [{ destination: "api", retries: {}, limits: {} }] }, api: {} }));
     expect(spec.services.api!.protocol).toBe("tcp");
