@@ -65,6 +65,25 @@ describe("npm run diff", () => {
     ]);
   });
 
+  it("shows a changed split and a route sent to another version", () => {
+    const text = diffText(
+      baseFacts,
+      variant((doc) => {
+        doc.services.api.split = { v1: 50, v2: 50 };
+        doc.services.api.routes[0].version = "v1";
+      }),
+      { a: BASE_FILE, b: "b.yaml" },
+    );
+    expect(changeLines(text)).toEqual([
+      '  ~ api route 1 (/*[x-canary exact "1"]) to',
+      "      was: api/v2",
+      "      now: api/v1",
+      "  ~ api split",
+      "      was: 90% api/v1, 10% api/v2",
+      "      now: 50% api/v1, 50% api/v2",
+    ]);
+  });
+
   it("shows one changed intention, and retries and limits taken away", () => {
     const text = diffText(
       baseFacts,

@@ -14,7 +14,10 @@ import type { MeshSpecInput } from "../lib/spec/schema";
 import { judgeConfigEntries } from "../tools/judges/consul-config-entries";
 import { planOf, renderServiceTask, synthAllStacks } from "./support/synth";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
-import type { ServicePlan, TaskPlan } from "../lib/plan/types";
+import type { ContainerPlan, MeshPlan, ServicePlan, TaskPlan } from "../lib/plan/types";
+import type { PathReport } from "../lib/rules/network-paths";
+import { bootOrder } from "../lib/rules/boot-order";
+import { taskLifecycle } from "../lib/rules/lifecycle";
 import { reachOf, trustModel } from "../lib/rules/trust";
 import { judgeConsulEcsConfig } from "../tools/judges/consul-ecs-config";
 import { evaluateIam } from "../tools/judges/iam";
@@ -404,5 +407,75 @@ describe("each version's image is pulled by its own ECS service", () => {
       .map((r) => r.need);
     expect(needs).toContain("pull hashicorp/http-echo:1.0.1");
     expect(needs).toContain("pull hashicorp/http-echo:1.0.0");
+  });
+});
+
+describe("the task models check every version's task", () => {
+  // What the stacks create for a service with versions is each version's task definition, never the service-level one.
+  const agent = planOf(canary());
+  const dataplane = planOf(canary({ architecture: "dataplane" }));
+  /** The plan with version v2 of api running `task` instead of its own. */
+  const withV2 = (plan: MeshPlan, change: (v2: ServicePlan) => Partial<ServicePlan>): MeshPlan => ({
+    ...plan,
+    services: plan.services.map((s) => (s.name !== "api" ? s : { ...s, versions: s.versions.map((v) => (v.version === "v2" ? { ...v, ...change(v) } : v)) })),
+  });
+  const errorsOf = (rows: readonly PathReport[]) => rows.filter((r) => r.verdict === "error").map((r) => [r.who, r.specPath, r.path]);
+  const mapContainers = (task: TaskPlan, change: (c: ContainerPlan) => ContainerPlan): TaskPlan => ({ ...task, containers: task.containers.map(change) });
+
+  it("fails when a version's task breaks a model rule the service-level task passes, naming the version", () => {
+    for (const plan of [agent, dataplane]) {
+      const api = plan.services.find((s) => s.name === "api")!;
+      // Lifecycle: v2's app waits on itself.
+      const selfWait = withV2(plan, (v2) => ({
+        task: mapContainers(v2.task, (c) => (c.untrusted ? { ...c, dependsOn: [...(c.dependsOn ?? []), { containerName: c.name, condition: "START" as const }] } : c)),
+      }));
+      expect(errorsOf(taskLifecycle(selfWait)), api.architecture).toEqual([["service api (tasks)", "services.api", expect.stringMatching(/^version v2: \S+ depends on itself/)]]);
+      // Trust: v2 has no container marked as the app.
+      const unmarked = withV2(plan, (v2) => ({ task: mapContainers(v2.task, ({ untrusted: _, ...c }) => c) }));
+      expect(errorsOf(trustModel(unmarked)), api.architecture).toEqual([
+        ["service api (tasks)", "services.api", "version v2: no container is marked as the app (untrusted): nothing here checks what user code reaches"],
+      ]);
+      // Boot order: v2's ECS service may start before the secrets exist.
+      const early = withV2(plan, (v2) => ({ startsAfter: v2.startsAfter.filter((p) => p !== "mesh-secrets") }));
+      expect(errorsOf(bootOrder(early)), api.architecture).toEqual([
+        ["service api (tasks)", "services.api", expect.stringMatching(/^version v2: the ECS service may start tasks before the secret versions exist/)],
+      ]);
+      // The service-level task is unchanged in each, and each plan as built passes.
+      for (const broken of [selfWait, unmarked, early]) expect(broken.services.find((s) => s.name === "api")!.task).toBe(api.task);
+      expect([...taskLifecycle(plan), ...trustModel(plan), ...bootOrder(plan)].filter((r) => r.verdict === "error")).toEqual([]);
+    }
+  });
+
+  it("reports each version's rows, the default version's and the others'", () => {
+    const rows = taskLifecycle(agent).filter((r) => r.who === "service api (tasks)" && r.need.startsWith("start order"));
+    expect(rows.map((r) => r.path.split(":")[0])).toEqual(["version v1", "version v2"]);
+  });
+
+  it("today, a version's task differs from the service-level task only in the app's image and the version in the Consul registration", () => {
+    // What the spec lets a version set (image, count) reaches no field the models read; this lists every leaf that differs.
+    const differing = (a: unknown, b: unknown, at = ""): string[] => {
+      if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return Object.is(a, b) ? [] : [at];
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+      return keys.flatMap((k) => differing((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`));
+    };
+    const appIndex = (task: TaskPlan) => task.containers.findIndex((c) => c.untrusted);
+    for (const plan of [agent, dataplane]) {
+      const api = plan.services.find((s) => s.name === "api")!;
+      for (const version of api.versions) {
+        const app = appIndex(version.task);
+        const diff = differing(api.task, version.task).map((p) => p.replace(`.containers.${app}.`, ".containers.<app>."));
+        const image = version.version === "v2" ? [".containers.<app>.image"] : [];
+        expect(diff.filter((p) => !p.includes(".context.")).sort(), `${api.architecture} ${version.version}`).toEqual(image);
+        // The version only in the text contexts of the registration (agent) or consul-ecs's config (dataplane).
+        expect(
+          diff.filter((p) => p.includes(".context.")).every((p) => /\.context\.(version|service\.meta)$/.test(p.replace(/^.*?(\.context\.)/, "$1"))),
+          diff.join(", "),
+        ).toBe(true);
+        expect(
+          diff.some((p) => p.includes(".context.")),
+          diff.join(", "),
+        ).toBe(true);
+      }
+    }
   });
 });

@@ -1,5 +1,6 @@
 // L7 traffic management: the spec's fields and defaults, the config entries the plan decides and
 // the intentions stack synthesizes, and each call-graph rule with a failing and a passing fixture.
+import * as fs from "node:fs";
 import { allErrors, configEntries as entries, trafficErrors as errors, trafficIssues as traffic } from "./support/traffic";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
@@ -9,6 +10,22 @@ import { RULES } from "../lib/rules";
 import { loadSpecFile } from "../lib/pipeline";
 import { trafficTable } from "../tools/render";
 import { planOf, synthAllStacks } from "./support/synth";
+import { TrafficEvaluator } from "../tools/traffic-evaluator";
+import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
+import type { TemplateText } from "../lib/plan/text";
+import { unnormalizedPart } from "../lib/plan/request-paths";
+
+/** mulberry32: a small seeded PRNG, so every run draws the same paths. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 type Upstream = { destination: string; timeout?: string; retries?: object; limits?: object };
 
@@ -34,6 +51,35 @@ function mesh(services: Record<string, { protocol?: string; upstreams?: Upstream
 }
 
 describe("the spec", () => {
+  it("documents every L7 field in the JSON Schema (npm run schema): protocol, upstream policy, permissions, versions, split, routes, traffic", () => {
+    const schema = JSON.parse(fs.readFileSync("schema/mesh-spec.schema.json", "utf8"));
+    const service = schema.properties.services.additionalProperties.properties;
+    /** Every property under a node, with its path, that has no description (anyOf and oneOf branches included). */
+    const undocumented = (node: any, at: string): string[] => {
+      if (node === null || typeof node !== "object") return [];
+      const own = Object.entries<any>(node.properties ?? {}).flatMap(([k, v]) => [...(v.description ? [] : [`${at}.${k}`]), ...undocumented(v, `${at}.${k}`)]);
+      const nested = [node.items, node.additionalProperties, ...(node.anyOf ?? []), ...(node.oneOf ?? [])].flatMap((n) => undocumented(n, at));
+      return [...own, ...nested];
+    };
+    const l7 = {
+      "services.*.protocol": service.protocol,
+      "services.*.upstreams[].timeout": service.upstreams.items.properties.timeout,
+      "services.*.upstreams[].retries": service.upstreams.items.properties.retries,
+      "services.*.upstreams[].limits": service.upstreams.items.properties.limits,
+      "services.*.versions": service.versions,
+      "services.*.split": service.split,
+      "services.*.routes": service.routes,
+      "intentions[].permissions": schema.properties.intentions.items.properties.permissions,
+      traffic: schema.properties.traffic,
+    };
+    for (const [at, node] of Object.entries(l7)) {
+      expect(node?.description, at).toEqual(expect.any(String));
+      expect(undocumented(node, at), at).toEqual([]);
+    }
+    // Not vacuous: the walk reaches the nested fields.
+    expect(undocumented({ properties: { retries: { description: "x", properties: { attempts: {} } } } }, "u")).toEqual(["u.retries.attempts"]);
+  });
+
   it("defaults to tcp with no timeout, retries or limits: an empty object is the same as none", () => {
     const spec = meshSpecSchema.parse(mesh({ web: { upstreams: [{ destination: "api", retries: {}, limits: {} }] }, api: {} }));
     expect(spec.services.api!.protocol).toBe("tcp");
@@ -87,6 +133,34 @@ describe("the spec", () => {
     expect(allErrors({ ...base, intentions: [{ source: "web", destination: "api", permissions: [{ action: "allow" }] }] as never })).toEqual([
       expect.objectContaining({ path: "intentions[0].permissions[0]", message: expect.stringMatching(/matches every request/) }),
     ]);
+  });
+});
+
+describe("dataplane tasks", () => {
+  // The L7 settings are config entries every proxy reads, whatever runs it: consul-ecs's config carries each
+  // upstream as the agent's registration does, and nothing the entries decide (a registration's upstream config would decide it twice).
+  const threeTier = loadSpecFile("examples/three-tier.yaml").spec as MeshSpecInput;
+  const dataplane = { ...threeTier, architecture: "dataplane" } as MeshSpecInput;
+
+  it("get the same config entries as agent tasks, and a consul-ecs config whose upstreams carry only the bind and the passive health check", () => {
+    expect(allErrors(dataplane)).toEqual([]);
+    const agentEntries = synthAllStacks(threeTier).intentions.resource.consul_config_entry;
+    expect(synthAllStacks(dataplane).intentions.resource.consul_config_entry).toEqual(agentEntries);
+    expect(Object.values(agentEntries).map((e: any) => e.kind)).toEqual(expect.arrayContaining(["service-defaults", "service-router", "service-splitter", "service-resolver"]));
+    for (const service of planOf(dataplane).services.flatMap((s) => (s.versions.length > 0 ? s.versions : [s]))) {
+      const init = service.task.containers.find((c) => c.name === DATAPLANE_CONTAINERS.meshInit)!;
+      const config = init.environment!.find((e) => e.name === "CONSUL_ECS_CONFIG_JSON")!.value as TemplateText;
+      const upstreams = (config.context as any).proxy.upstreams as { destinationName: string; config: object }[];
+      expect(
+        upstreams.map((u) => u.destinationName),
+        service.name,
+      ).toEqual(service.upstreams.map((u) => u.destination));
+      for (const u of upstreams)
+        expect(
+          Object.keys(u.config).filter((k) => k !== "passive_health_check"),
+          service.name,
+        ).toEqual([]);
+    }
   });
 });
 
@@ -277,6 +351,104 @@ describe("a deny does not rest on an inverted value test", () => {
   });
 });
 
+describe("a permission path is in the form Envoy normalizes requests to", () => {
+  // Every proxy's inbound listener normalizes the path before RBAC (lib/plan/request-paths.ts): a path not in that form matches nothing.
+  const deny = (test: object) =>
+    webCallsHttpApi([
+      { action: "deny", ...test },
+      { action: "allow", pathPrefix: "/" },
+    ]);
+  const rejects = (test: object, field: string, write: string) =>
+    expect(errors(deny(test)), JSON.stringify(test)).toEqual([
+      {
+        path: `intentions[0].permissions[0].${field}`,
+        message: expect.stringContaining(`so this deny never fires (the requests it means pass it); write ${field}: ${JSON.stringify(write)}`),
+      },
+    ]);
+
+  it("fails on dot segments, %2e, a backslash, an escaped letter, repeated slashes, an escaped slash, a query, or a raw character clients encode, naming the form to write", () => {
+    rejects({ pathPrefix: "//admin" }, "pathPrefix", "/admin");
+    rejects({ pathPrefix: "/public/../admin" }, "pathPrefix", "/admin");
+    rejects({ pathExact: "/./admin" }, "pathExact", "/admin");
+    rejects({ pathPrefix: "/%2e%2E/admin" }, "pathPrefix", "/admin");
+    rejects({ pathPrefix: "/\\admin" }, "pathPrefix", "/admin");
+    rejects({ pathExact: "/%61dmin" }, "pathExact", "/admin");
+    rejects({ pathPrefix: "/admin%2Fusers" }, "pathPrefix", "/admin/users");
+    rejects({ pathExact: "/admin?debug=1" }, "pathExact", "/admin");
+    rejects({ pathExact: "/caf\u00e9 menu" }, "pathExact", "/caf%C3%A9%20menu");
+    expect(errors(deny({ pathPrefix: "/admin%2Fusers" }))[0]!.message).toMatch(/refuse a path with an escaped slash \(%2F, %5C\) with 400 before any intention/);
+    expect(errors(webCallsHttpApi([{ action: "allow", pathPrefix: "/api//v1" }]))).toContainEqual({
+      path: "intentions[0].permissions[0].pathPrefix",
+      message: expect.stringMatching(/repeated slashes merged\), so this allow never allows; write pathPrefix: "\/api\/v1"$/),
+    });
+  });
+
+  it("fails on a regex every match of which needs a part normalization removes", () => {
+    for (const [regex, part] of [
+      ["/admin//.*", "//"],
+      ["/api/\\.\\./.+", "/.."],
+      ["/%2e%2e/[a-z]+", "%2e"],
+      ["/(a|b)\\\\c", "\\"],
+      ["/x%2F[0-9]+", "%2F"],
+    ])
+      expect(errors(deny({ pathRegex: regex })), regex).toEqual([
+        { path: "intentions[0].permissions[0].pathRegex", message: expect.stringContaining(`every path this regex matches contains ${JSON.stringify(part)}`) },
+      ]);
+  });
+
+  it("passes on normalized paths, and on a regex whose unnormalized parts are optional or in an alternation", () => {
+    for (const test of [
+      { pathPrefix: "/admin" },
+      { pathPrefix: "/admin/" },
+      { pathExact: "/.well-known/a..b/%20%3A" },
+      { pathRegex: "/admin(//)?.*" },
+      { pathRegex: "/a/*b" },
+      { pathRegex: "/x|//y" },
+      { pathRegex: "/a/[./]+/b" },
+      { pathRegex: "/v[0-9]+\\.[0-9]+/.*" },
+    ])
+      expect(errors(deny(test)), JSON.stringify(test)).toEqual([]);
+  });
+
+  it("accepts only fixed points of the evaluator's normalizer, and suggests one for every path it refuses (property)", () => {
+    const rnd = seeded(21);
+    const alphabet = ["/", "/", "/", ".", ".", "%", "2", "e", "E", "f", "F", "5", "c", "4", "1", "a", "b", "\\", "?", ";", "{", " ", "\u00e9", "~", "-"];
+    const paths = [
+      ...new Set(Array.from({ length: 300 }, () => `/${Array.from({ length: 1 + Math.floor(rnd() * 9) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("")}`)),
+    ];
+    const field = (k: number) => (k % 2 === 0 ? "pathExact" : "pathPrefix");
+    const spec = webCallsHttpApi([...paths.map((path, k) => ({ action: "deny", [field(k)]: path })), { action: "allow", pathPrefix: "/" }]);
+    const refused = new Map(
+      errors(spec)
+        .filter((e) => /\.path(Exact|Prefix)$/.test(e.path))
+        .map((e) => [Number(/permissions\[(\d+)\]/.exec(e.path)![1]), /write path(?:Exact|Prefix): (".*")$/.exec(e.message)![1]!] as const),
+    );
+    const evaluator = TrafficEvaluator.fromStack(synthAllStacks(spec).intentions);
+    const normalize = (path: string) => evaluator.normalizedPath(path);
+    let accepted = 0;
+    paths.forEach((path, k) => {
+      const write = refused.get(k);
+      if (write === undefined) {
+        accepted++;
+        expect(normalize(path), path).toBe(path);
+      } else expect(normalize(JSON.parse(write)), `${path} -> ${write}`).toBe(JSON.parse(write));
+    });
+    // Not vacuous: the draw holds both kinds.
+    expect(accepted).toBeGreaterThan(20);
+    expect(refused.size).toBeGreaterThan(50);
+    // The parts the regex check looks for are exactly absent from every normalized path.
+    for (const path of paths) {
+      let normal: string | undefined;
+      try {
+        normal = normalize(path.split(/[?#]/)[0]!);
+      } catch {
+        continue;
+      }
+      if (normal !== undefined) expect(unnormalizedPart(normal, evaluator.inboundNormalization()), `${path} -> ${normal}`).toBeUndefined();
+    }
+  });
+});
+
 describe("an allow behind an earlier deny does not count", () => {
   // /tmp/rev/v2.yaml: Consul takes the first matching permission, so deny / hides the allow after it.
   const fixture = (deny: object) =>
@@ -419,6 +591,35 @@ describe("the timeout budget along each call path", () => {
   });
 });
 
+describe("the timeout budget through a route to another service", () => {
+  // web -> api, whose router hands /orders to orders, which calls db: web's timeout for api covers orders's call too.
+  const routed = (webTimeout: string) => {
+    const spec = mesh(
+      {
+        web: { upstreams: [{ destination: "api", timeout: webTimeout }] },
+        api: { protocol: "http" },
+        orders: { protocol: "http", upstreams: [{ destination: "db", timeout: "4s" }] },
+        db: { protocol: "http" },
+      },
+      { intentions: [{ source: "web", destination: "orders", action: "allow" }] },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).api!.routes = [{ pathPrefix: "/orders", service: "orders" }];
+    return spec;
+  };
+
+  it("fails when the routed service's calls outlive the caller's timeout, naming the route in the path", () => {
+    expect(errors(routed("3s"))).toEqual([
+      {
+        path: "services.web.upstreams[0].timeout",
+        message:
+          "call path web -> api (routed to orders) -> db: web's call to api (routed to orders) waits up to 4s for orders's call to db, beyond the 3s web allows for api: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least 4s, or lower orders's timeout for db",
+      },
+    ]);
+  });
+
+  it("passes when the caller's timeout covers them", () => expect(errors(routed("5s"))).toEqual([]));
+});
+
 describe("a timeout over a tcp call", () => {
   // web -> api (timeout) -> db over tcp: nothing bounds api's call to db.
   const fixture = (timeout?: string) =>
@@ -460,6 +661,32 @@ describe("retry amplification", () => {
   });
 
   it("passes under a bound the spec raises", () => expect(errors(chain(8)).filter((e) => e.path.endsWith(".attempts"))).toEqual([]));
+
+  // aa retries bb, whose router hands /orders to orders, which retries dd 3 times: a failure of dd becomes 6 requests.
+  const routed = (max?: number) => {
+    const spec = mesh(
+      {
+        aa: { protocol: "http", upstreams: [retrying("bb")] },
+        bb: { protocol: "http" },
+        orders: { protocol: "http", upstreams: [{ ...retrying("dd"), retries: { attempts: 3, on: ["connect-failure"], idempotent: true } }] },
+        dd: { protocol: "http" },
+      },
+      { intentions: [{ source: "aa", destination: "orders", action: "allow" }], ...(max === undefined ? {} : { traffic: { maxRetryAmplification: max } }) },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).bb!.routes = [{ pathPrefix: "/orders", service: "orders" }];
+    return spec;
+  };
+
+  it("follows a route to another service: its retries multiply the caller's", () => {
+    const attempts = (spec: MeshSpecInput) => errors(spec).filter((e) => e.path.endsWith(".attempts"));
+    expect(attempts(routed())).toEqual([
+      {
+        path: "services.orders.upstreams[0].retries.attempts",
+        message: expect.stringMatching(/^call path aa -> bb \(routed to orders\) -> dd multiplies attempts to 6 \(2 x 3\), over traffic\.maxRetryAmplification 4/),
+      },
+    ]);
+    expect(attempts(routed(6))).toEqual([]);
+  });
 
   it("terminates on a cycle of retrying calls: a path ends where it would repeat a service, and each is reported once", () => {
     const thrice = (destination: string) => ({ ...retrying(destination), retries: { attempts: 3, on: ["connect-failure"], idempotent: true } });
@@ -511,6 +738,40 @@ describe("retries repeat only idempotent requests", () => {
   it("passes when its permissions allow only idempotent methods, or it declares its requests idempotent", () => {
     expect(errors(fixture({ permissions: [{ action: "allow", methods: ["GET", "PUT"] }] }))).toEqual([]);
     expect(errors(fixture(undefined, true))).toEqual([]);
+  });
+});
+
+describe("retries through a route to another service", () => {
+  // web may send api only GET, but api's router hands /orders to orders, whose intentions decide those requests, and retries them too.
+  const routed = (orders: object, route: object = {}) => {
+    const spec = mesh(
+      { web: { upstreams: [{ destination: "api", retries: { attempts: 2, on: ["reset"] } }] }, api: { protocol: "http" }, orders: { protocol: "http" } },
+      {
+        intentions: [
+          { source: "web", destination: "api", permissions: [{ action: "allow", methods: ["GET"] }] },
+          { source: "web", destination: "orders", ...orders },
+        ] as never,
+      },
+    );
+    (spec.services as Record<string, Record<string, unknown>>).api!.routes = [{ pathPrefix: "/orders", service: "orders", ...route }];
+    return spec;
+  };
+
+  it("fails when the route's target lets the caller send POST, naming the route", () => {
+    expect(errors(routed({ action: "allow" }))).toEqual([
+      {
+        path: "services.web.upstreams[0].retries.idempotent",
+        message: expect.stringContaining(
+          "let web send POST, PATCH, CONNECT (POST, PATCH, CONNECT through api's routes[0] to orders, whose intentions decide them): Envoy would repeat",
+        ),
+      },
+    ]);
+  });
+
+  it("passes when the route or the target's permissions carry only idempotent methods, and counts those permissions as used", () => {
+    expect(errors(routed({ action: "allow" }, { methods: ["GET", "PUT"] }))).toEqual([]);
+    // Not a dead permission: web's requests reach orders through api's route.
+    expect(errors(routed({ permissions: [{ action: "allow", methods: ["GET"] }] }))).toEqual([]);
   });
 });
 

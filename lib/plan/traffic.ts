@@ -99,7 +99,8 @@ function deniedEarlier(allow: ConsulIntentionPermission, earlier: readonly Consu
   });
 }
 
-function methodsOf(source: IntentionSource | undefined): readonly HttpMethod[] {
+/** The methods an intention source lets its caller send (an allow behind a covering deny does not count). */
+export function methodsOf(source: IntentionSource | undefined): readonly HttpMethod[] {
   if (source === undefined) return [];
   if (!source.permissions) return source.action === "allow" ? HTTP_METHODS : [];
   const allowed = new Set<HttpMethod>();

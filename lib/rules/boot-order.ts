@@ -7,8 +7,8 @@
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
 import type { ContainerPlan, DependencyCondition, MeshPlan, ServerPlan } from "../plan/types";
-import { modelRule, rowWriter, type PathReport } from "./network-paths";
-import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
+import { modelRule, type PathReport } from "./network-paths";
+import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef, taskRowWriter } from "./task-graph";
 
 const COLD_BOOT = CONTROL_PLANE_COLD_BOOT_SECONDS;
 
@@ -26,9 +26,9 @@ export function bootOrder(plan: MeshPlan): PathReport[] {
 
 /** `server`: whether the servers create the dataplane login (login), and whether the tasks start only once it exists (Auto Scaling servers report in service only then). */
 function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement">): PathReport[] {
-  const { who, specPath, task, startsAfter } = ref;
+  const { task, startsAfter } = ref;
   const reports: PathReport[] = [];
-  const { ok, error, warn } = rowWriter(reports, who, specPath);
+  const { ok, error, warn } = taskRowWriter(reports, ref);
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
 

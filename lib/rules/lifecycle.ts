@@ -5,8 +5,8 @@
 // never starts, runs on without a sidecar it needs, or cuts its own calls while it stops.
 import { ECS_HEALTH_CHECK_LIMITS } from "../aws-limits";
 import type { MeshPlan } from "../plan/types";
-import { modelRule, rowWriter, type PathReport } from "./network-paths";
-import { containerMap, cyclesOf, dependencyPath, describePath, edgesOf, runsOnce, startLevels, tasksOf, type TaskRef } from "./task-graph";
+import { modelRule, type PathReport } from "./network-paths";
+import { containerMap, cyclesOf, dependencyPath, describePath, edgesOf, runsOnce, startLevels, tasksOf, type TaskRef, taskRowWriter } from "./task-graph";
 
 const NEED = {
   graph: "start order (dependsOn acyclic, on containers of the task)",
@@ -28,9 +28,9 @@ export function taskLifecycle(plan: MeshPlan): PathReport[] {
 }
 
 function lifecycleOf(ref: TaskRef): PathReport[] {
-  const { who, specPath, task } = ref;
+  const { task } = ref;
   const reports: PathReport[] = [];
-  const row = rowWriter(reports, who, specPath);
+  const row = taskRowWriter(reports, ref);
   const { ok } = row;
   const error = (need: string, path: string, fix: string) => row.error(need, path, `${fix} (${sourceOf(ref)})`);
   const byName = containerMap(task);

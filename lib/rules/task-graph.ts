@@ -4,7 +4,9 @@
 // container that depends on it directly has stopped (amazon-ecs-agent,
 // agent/engine/dependencygraph/graph.go, verifyShutdownOrder), so an init container that has
 // already exited holds nothing back at stop time.
+import { ecsServicesOf } from "../plan/names";
 import type { ContainerPlan, DependencyCondition, MeshPlan, ServicePlan, StartPrerequisite, TaskPlan } from "../plan/types";
+import { type PathReport, rowWriter } from "./network-paths";
 
 /** One task definition of the plan, named as the model reports it. */
 export interface TaskRef {
@@ -13,23 +15,43 @@ export interface TaskRef {
   /** Where its settings are in the spec. */
   readonly specPath: string;
   readonly task: TaskPlan;
-  /** The mesh service it belongs to; none for the TLS edge. */
+  /** The mesh service (or version) it belongs to; none for the TLS edge. */
   readonly service?: ServicePlan;
+  /** The version whose ECS service runs it; none for a service without versions and the TLS edge. */
+  readonly version?: string;
   /** What Terraform creates before its ECS service starts tasks. */
   readonly startsAfter: readonly StartPrerequisite[];
 }
 
-/** Every task of the plan: the mesh services (sorted by name), then the TLS edge. */
+/**
+ * Every task definition the stacks create: each ECS service's (a service's, or each of its
+ * versions', which may differ from the service-level plan), by service name, then the TLS edge.
+ */
 export function tasksOf(plan: MeshPlan): TaskRef[] {
-  const tasks: TaskRef[] = plan.services.map((service) => ({
-    who: `service ${service.name} (tasks)`,
-    specPath: service.path,
-    task: service.task,
-    service,
-    startsAfter: service.startsAfter,
-  }));
+  const tasks: TaskRef[] = plan.services.flatMap((service) =>
+    ecsServicesOf(service).map((unit) => ({
+      who: `service ${service.name} (tasks)`,
+      specPath: unit.path,
+      task: unit.task,
+      service: unit,
+      startsAfter: unit.startsAfter,
+      ...(unit.version === undefined ? {} : { version: unit.version }),
+    })),
+  );
   if (plan.tlsEdge) tasks.push({ who: `TLS edge ${plan.tlsEdge.serviceName} (tasks)`, specPath: "tlsEdge", task: plan.tlsEdge.task, startsAfter: plan.tlsEdge.startsAfter });
   return tasks;
+}
+
+/** rowWriter for one task: a version's rows say which version (its rows share the service's group, as its rollout's do). */
+export function taskRowWriter(reports: PathReport[], ref: TaskRef, specPath: string = ref.specPath) {
+  const rows = rowWriter(reports, ref.who, specPath);
+  if (ref.version === undefined) return rows;
+  const which = `version ${ref.version}: `;
+  return {
+    ok: (need: string, path: string, fix?: string) => rows.ok(need, `${which}${path}`, fix),
+    error: (need: string, path: string, fix?: string) => rows.error(need, `${which}${path}`, fix),
+    warn: (need: string, path: string, fix?: string) => rows.warn(need, `${which}${path}`, fix),
+  };
 }
 
 export interface Edge {

@@ -3,10 +3,12 @@
 // allowed something and every allow permission serves a call, the timeouts along each call path
 // nest, retries do not multiply into a storm, and retries repeat only what may be repeated.
 import type { RuleResult } from "../issues";
-import { formatDuration, IDEMPOTENT_METHODS, intentionFor } from "../plan/traffic";
+import { formatDuration, IDEMPOTENT_METHODS, intentionFor, methodsOf } from "../plan/traffic";
+import { HTTP_METHODS, type HttpMethod } from "../spec/schema";
 import { imagePinProblem } from "../image-reference";
 import { ecsServiceName, keepsOwnNames, versionedName } from "../plan/names";
 import type { MeshPlan, RoutePolicy, ServicePlan, TrafficEdge } from "../plan/types";
+import { escapeUnmodelled, type InboundNormalization, inboundNormalizationOf, normalizeInboundPath, unnormalizedPart } from "../plan/request-paths";
 
 /** Path steps the retry-amplification walk takes at most: simple paths can be exponentially many in a dense graph. */
 export const MAX_PATH_STEPS = 100_000;
@@ -17,6 +19,7 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkEdgesAllowed(plan, result);
   checkStarDenies(plan, result);
   checkInvertedDenies(plan, result);
+  checkPermissionPaths(plan, result);
   checkDeadPermissions(plan, result);
   // One walk of the upstream graph for the three path rules.
   const graph = callGraph(plan.traffic.edges);
@@ -239,11 +242,117 @@ function checkInvertedDenies(plan: MeshPlan, { errors }: RuleResult): void {
   });
 }
 
+/**
+ * A permission tests the path as the destination's inbound listener normalized it
+ * (lib/plan/request-paths.ts): a pathExact or pathPrefix not in that normal form matches no
+ * request, so a deny written that way never fires and an allow never allows. A pathRegex is
+ * refused when every path it matches contains a part no normalized path has (the literal parts it
+ * requires, outside groups, classes and optional atoms); other regexes are not judged.
+ */
+function checkPermissionPaths(plan: MeshPlan, { errors }: RuleResult): void {
+  const settings = inboundNormalizationOf(plan.meshEntry);
+  plan.declaredIntentions.forEach((intention, i) => {
+    intention.permissions?.forEach((permission, k) => {
+      const at = `intentions[${i}].permissions[${k}]`;
+      const never = permission.action === "deny" ? "this deny never fires (the requests it means pass it)" : "this allow never allows";
+      for (const field of ["pathExact", "pathPrefix"] as const) {
+        const value = permission[field];
+        const problem = value === undefined ? undefined : permissionPathProblem(value, settings);
+        if (problem)
+          errors.push({
+            path: `${at}.${field}`,
+            message: `no request has the path ${JSON.stringify(value)} when permissions see it: ${problem.reason}, so ${never}; write ${field}: ${JSON.stringify(problem.write)}`,
+          });
+      }
+      if (permission.pathRegex === undefined) return;
+      for (const literal of requiredLiterals(permission.pathRegex)) {
+        const part = unnormalizedPart(literal, settings);
+        if (part === undefined) continue;
+        errors.push({
+          path: `${at}.pathRegex`,
+          message: `every path this regex matches contains ${JSON.stringify(part.part)}, which the destination's Envoy turns into ${part.becomes} before permissions see the path: it matches no request, so ${never}; write the path as it arrives normalized`,
+        });
+        return;
+      }
+    });
+  });
+}
+
+/** Why a permission path is not in normal form, and the form to write instead; none when it is. */
+function permissionPathProblem(value: string, settings: InboundNormalization): { readonly reason: string; readonly write: string } | undefined {
+  // The form to suggest: cut, encoded and normalized, an escaped slash read as the slash it stands for.
+  const unescaping: InboundNormalization = { ...settings, escapedSlashes: settings.escapedSlashes === "REJECT_REQUEST" ? "UNESCAPE_AND_FORWARD" : settings.escapedSlashes };
+  const normalForm = (path: string) => normalizeInboundPath(escapeUnmodelled(path), unescaping)!;
+  const cut = value.split(/[?#]/, 1)[0]!;
+  if (cut !== value) return { reason: "a permission tests the path without its query (Envoy's url_path), and a fragment is never sent", write: normalForm(cut) };
+  const modelled = escapeUnmodelled(value);
+  if (modelled !== value) return { reason: "clients send such characters percent-encoded (and how Envoy normalizes them raw is not modelled)", write: normalForm(modelled) };
+  const normal = normalizeInboundPath(value, settings);
+  if (normal === undefined)
+    return { reason: "the mesh entry makes every proxy refuse a path with an escaped slash (%2F, %5C) with 400 before any intention", write: normalForm(value) };
+  if (normal !== value)
+    return {
+      reason: `the destination's Envoy normalizes every request path first (dot segments and %2e removed, \\ read as /, escaped unreserved characters decoded${settings.mergeSlashes ? ", repeated slashes merged" : ""})`,
+      write: normal,
+    };
+  return undefined;
+}
+
+/**
+ * The literal strings every match of an RE2 pattern contains: the runs of plain or escaped
+ * characters at the top level that no quantifier makes optional. Conservative: a group, a class,
+ * "." or an escape class ends a run; a top-level alternation or \Q...\E gives none.
+ */
+export function requiredLiterals(pattern: string): string[] {
+  if (pattern.includes("\\Q")) return [];
+  const runs: string[] = [];
+  let run = "";
+  const end = () => {
+    if (run !== "") runs.push(run);
+    run = "";
+  };
+  let depth = 0;
+  for (let i = 0; i < pattern.length; ) {
+    const c = pattern[i]!;
+    let literal: string | undefined;
+    let width = 1;
+    if (c === "[") {
+      // A class: "]" first (after an optional "^") is a member; escapes skip a character.
+      let j = i + 1;
+      if (pattern[j] === "^") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j += pattern[j] === "\\" ? 2 : 1;
+      width = j + 1 - i;
+    } else if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d !== undefined && !/[A-Za-z0-9]/.test(d)) literal = d;
+      width = 2;
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return [];
+    else if (depth === 0 && !".^$*+?{}".includes(c)) literal = c;
+    i += width;
+    // The atom's quantifier: ?, * and {0,..} make it optional; + and {n,..} repeat it, so the run ends after it.
+    const quantifier = /^(?:[?*+]|\{\d+(?:,\d*)?\})\??/.exec(pattern.slice(i))?.[0];
+    if (quantifier !== undefined) i += quantifier.length;
+    if (literal === undefined || depth > 0 || quantifier?.startsWith("?") || quantifier?.startsWith("*") || quantifier?.startsWith("{0")) {
+      end();
+      continue;
+    }
+    run += literal;
+    if (quantifier !== undefined) end();
+  }
+  end();
+  return runs;
+}
+
 /** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
 function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
   plan.declaredIntentions.forEach((intention, i) => {
     if (!intention.permissions) return;
-    const callers = plan.traffic.edges.filter((e) => e.destination === intention.destination).map((e) => e.source);
+    // A caller's requests reach the destination directly, or through a route of the service it calls.
+    const routedFrom = new Set(plan.services.filter((s) => s.routes.some((r) => r.service === intention.destination)).map((s) => s.name));
+    const callers = [...new Set(plan.traffic.edges.filter((e) => e.destination === intention.destination || routedFrom.has(e.destination)).map((e) => e.source))];
     // "*" decides only for callers without a source of their own, and a declared upstream is one
     // (it allows everything): Consul matches an exact source before "*".
     const served =
@@ -311,27 +420,39 @@ function callGraph(edges: readonly TrafficEdge[]): CallGraph {
  * still works. The error names the call path from a service nobody calls through Y's longest call.
  */
 function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult, { out, prefixTo }: CallGraph): void {
+  const byName = new Map(plan.services.map((s) => [s.name, s]));
   for (const outer of plan.traffic.edges) {
     if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
-    const inners = (out.get(outer.destination) ?? [])
-      .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
-      .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+    // A try is served by the destination, or by another service one of its routes hands it to: the longest of them counts.
+    const servers = [
+      outer.destination,
+      ...new Set((byName.get(outer.destination)?.routes ?? []).flatMap((r) => (r.service === undefined || r.service === outer.destination ? [] : [r.service]))),
+    ];
+    const worst = servers
+      .map((server) => {
+        const inners = (out.get(server) ?? [])
+          .filter((e) => e.timeoutMs !== undefined && e.destination !== outer.source)
+          .sort((a, b) => b.timeoutMs! - a.timeoutMs! || a.destination.localeCompare(b.destination));
+        return { server, inners, perTry: inners.reduce((sum, e) => sum + e.timeoutMs!, 0) };
+      })
+      .reduce((a, b) => (b.perTry > a.perTry ? b : a));
+    const { server, inners, perTry } = worst;
     if (inners.length === 0) continue;
-    const perTry = inners.reduce((sum, e) => sum + e.timeoutMs!, 0);
     const need = outer.attempts * perTry;
     if (need <= outer.timeoutMs) continue;
     const { source: x, destination: y, attempts } = outer;
-    const path = [...prefixTo(x), y, inners[0]!.destination].join(" -> ");
+    const routed = server === y ? "" : ` (routed to ${server})`;
+    const path = `${[...prefixTo(x), y].join(" -> ")}${routed} -> ${inners[0]!.destination}`;
     const calls =
       inners.length === 1
         ? `call to ${inners[0]!.destination}`
         : `calls to ${inners.map((e) => `${e.destination} (${formatDuration(e.timeoutMs!)})`).join(" and ")}, one after another at worst`;
     const waits =
       attempts === 1
-        ? `${x}'s call to ${y} waits up to ${formatDuration(perTry)} for ${y}'s ${calls}`
-        : `${x} tries ${y} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${y}'s ${calls}, ${formatDuration(need)} in all`;
+        ? `${x}'s call to ${y}${routed} waits up to ${formatDuration(perTry)} for ${server}'s ${calls}`
+        : `${x} tries ${y}${routed} ${attempts} times, and each try waits up to ${formatDuration(perTry)} for ${server}'s ${calls}, ${formatDuration(need)} in all`;
     const defaulted = plan.traffic.routes.get(y)?.timeoutMs === undefined ? " (Consul's default)" : "";
-    const lower = inners.length === 1 ? `${y}'s timeout for ${inners[0]!.destination}` : `${y}'s timeouts for its upstreams`;
+    const lower = inners.length === 1 ? `${server}'s timeout for ${inners[0]!.destination}` : `${server}'s timeouts for its upstreams`;
     errors.push({
       path: `${outer.path}.timeout`,
       message: `call path ${path}: ${waits}, beyond the ${formatDuration(outer.timeoutMs)}${defaulted} ${x} allows for ${y}: the outer timeout cuts the inner calls short while they still work. Raise this timeout to at least ${formatDuration(need)}, or lower ${lower}${attempts > 1 ? " or the attempts" : ""}`,
@@ -366,40 +487,43 @@ function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult, { out, pr
 function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult, { out, starts }: CallGraph): void {
   const { edges, maxRetryAmplification: max } = plan.traffic;
   if (!edges.some((e) => e.attempts > 1)) return;
+  // A route of a service's router to another service hands a request on without a retry layer of its own.
+  const handOffs = new Map(plan.services.map((s) => [s.name, [...new Set(s.routes.flatMap((r) => (r.service === undefined || r.service === s.name ? [] : [r.service])))]]));
+  type Hop = { readonly to: string; readonly attempts: number; readonly edge?: TrafficEdge };
+  const hopsOf = (node: string): Hop[] => [
+    ...(out.get(node) ?? []).map((edge) => ({ to: edge.destination, attempts: edge.attempts, edge })),
+    ...(handOffs.get(node) ?? []).map((to) => ({ to, attempts: 1 })),
+  ];
   const reported = new Set<string>();
   let steps = 0;
-  const walk = (path: string[], product: number): void => {
-    for (const edge of out.get(path[path.length - 1]!) ?? []) {
-      if (path.includes(edge.destination)) continue;
+  /** `nodes` the services on the path, `shown` the same as printed (a hand-off as "(routed to X)"), `factors` each call's attempts. */
+  const walk = (nodes: string[], shown: string, factors: number[], product: number): void => {
+    for (const hop of hopsOf(nodes[nodes.length - 1]!)) {
+      if (nodes.includes(hop.to)) continue;
       if (++steps > MAX_PATH_STEPS) return;
-      const total = product * edge.attempts;
-      const next = [...path, edge.destination];
-      if (total > max) {
-        const key = next.join(" -> ");
-        if (!reported.has(key)) {
-          reported.add(key);
+      const total = product * hop.attempts;
+      const next = [...nodes, hop.to];
+      const nextShown = hop.edge === undefined ? `${shown} (routed to ${hop.to})` : `${shown} -> ${hop.to}`;
+      const nextFactors = hop.edge === undefined ? factors : [...factors, hop.attempts];
+      if (total > max && hop.edge !== undefined) {
+        if (!reported.has(nextShown)) {
+          reported.add(nextShown);
           errors.push({
-            path: `${edge.path}.retries.attempts`,
-            message: `call path ${key} multiplies attempts to ${total} (${pathAttempts(next, out)}), over traffic.maxRetryAmplification ${max}: a failure of ${edge.destination} becomes ${total} requests; retry at one layer only (usually the outermost), or raise the bound if that load is fine`,
+            path: `${hop.edge.path}.retries.attempts`,
+            message: `call path ${nextShown} multiplies attempts to ${total} (${nextFactors.join(" x ")}), over traffic.maxRetryAmplification ${max}: a failure of ${hop.to} becomes ${total} requests; retry at one layer only (usually the outermost), or raise the bound if that load is fine`,
           });
         }
         continue;
       }
-      walk(next, total);
+      walk(next, nextShown, nextFactors, total);
     }
   };
-  for (const start of starts) walk([start], 1);
+  for (const start of starts) walk([start], start, [], 1);
   if (steps > MAX_PATH_STEPS)
     warnings.push({
       path: "traffic.maxRetryAmplification",
       message: `the call graph has more paths than the retry-amplification walk takes (${MAX_PATH_STEPS} steps): paths past them were not checked; retry at fewer layers`,
     });
-}
-
-function pathAttempts(path: readonly string[], out: ReadonlyMap<string, readonly TrafficEdge[]>): string {
-  const factors: string[] = [];
-  for (let i = 0; i + 1 < path.length; i++) factors.push(String(out.get(path[i]!)!.find((e) => e.destination === path[i + 1])!.attempts));
-  return factors.join(" x ");
 }
 
 /** Failures before the destination saw the request: retrying them never repeats a processed request. */
@@ -409,16 +533,33 @@ function retriesUnsent(policy: RoutePolicy | undefined): boolean {
   return policy !== undefined && policy.statusCodes.length === 0 && policy.on.every((on) => UNSENT_FAILURES.includes(on));
 }
 
-/** A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word. */
+/**
+ * A retry repeats the request: one that may have taken effect (POST, PATCH, CONNECT) is repeated only on the caller's word.
+ * Every route of the destination's router carries the retries, and a route to another service hands
+ * the request to that service's intentions, so the methods they let the caller send count too.
+ */
 function checkIdempotentRetries(plan: MeshPlan, { errors }: RuleResult): void {
+  const byName = new Map(plan.services.map((s) => [s.name, s]));
+  const unsafeOf = (methods: readonly HttpMethod[]) => methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
   for (const edge of plan.traffic.edges) {
     if (edge.attempts <= 1 || edge.idempotent || retriesUnsent(plan.traffic.routes.get(edge.destination))) continue;
-    const unsafe = edge.methods.filter((m) => !IDEMPOTENT_METHODS.includes(m));
+    const own = unsafeOf(edge.methods);
+    const routed = (byName.get(edge.destination)?.routes ?? []).flatMap((route, i) => {
+      if (route.service === undefined) return [];
+      const methods = unsafeOf(methodsOf(intentionFor(plan.intentions, edge.source, route.service))).filter((m) => route.methods?.includes(m) ?? true);
+      const extra = methods.filter((m) => !own.includes(m));
+      return extra.length === 0
+        ? []
+        : [{ methods: extra, via: `${extra.join(", ")} through ${edge.destination}'s routes[${i}] to ${route.service}, whose intentions decide them` }];
+    });
+    const sent = new Set([...own, ...routed.flatMap((r) => r.methods)]);
+    const unsafe = HTTP_METHODS.filter((m) => sent.has(m));
     if (unsafe.length === 0) continue;
+    const via = routed.length === 0 ? "" : ` (${routed.map((r) => r.via).join("; ")})`;
     const grpc = edge.protocol === "grpc" ? " (every gRPC call is a POST)" : "";
     errors.push({
       path: `${edge.path}.retries.idempotent`,
-      message: `${edge.destination}'s router retries every request up to ${edge.attempts} times, and the intentions let ${edge.source} send ${unsafe.join(", ")}${grpc}: Envoy would repeat a request that may already have taken effect. Allow ${edge.source} only idempotent methods (permissions with methods), or set retries.idempotent: true on this upstream if its requests are safe to repeat`,
+      message: `${edge.destination}'s router retries every request up to ${edge.attempts} times, and the intentions let ${edge.source} send ${unsafe.join(", ")}${via}${grpc}: Envoy would repeat a request that may already have taken effect. Allow ${edge.source} only idempotent methods (permissions with methods), or set retries.idempotent: true on this upstream if its requests are safe to repeat`,
     });
   }
 }

@@ -9,8 +9,8 @@ import { SECRET_CREDENTIALS } from "../plan/containers";
 import { TLS_EDGE_SECRET_CREDENTIALS } from "../plan/tls-edge";
 import type { Boundary, ContainerPlan, Credential, MeshPlan, TaskPlan } from "../plan/types";
 import { isSlot } from "../plan/text";
-import { modelRule, rowWriter, type PathReport } from "./network-paths";
-import { tasksOf, type TaskRef } from "./task-graph";
+import { modelRule, type PathReport } from "./network-paths";
+import { tasksOf, type TaskRef, taskRowWriter } from "./task-graph";
 
 /** Credentials of the whole mesh: no boundary excuses an app that reaches one. */
 const MESH_WIDE: ReadonlySet<Credential> = new Set(["agent-token", "gossip-key"]);
@@ -86,10 +86,10 @@ export function trustModel(plan: MeshPlan): PathReport[] {
 }
 
 function trustOf(ref: TaskRef): PathReport[] {
-  const { who, specPath, task } = ref;
+  const { specPath, task } = ref;
   const rows: PathReport[] = [];
-  const row = rowWriter(rows, who, specPath);
-  const reachRow = rowWriter(rows, who, ref.service ? `${specPath}.architecture` : specPath);
+  const row = taskRowWriter(rows, ref);
+  const reachRow = taskRowWriter(rows, ref, ref.service ? `${specPath}.architecture` : specPath);
   const apps = task.containers.filter((c) => c.untrusted);
   // Every task runs user code somewhere: a task with no container marked as the app would pass unchecked.
   if (apps.length === 0) {
