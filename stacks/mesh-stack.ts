@@ -83,8 +83,6 @@ export class MeshStack extends MeshBaseStack {
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
       names: names.consulSecrets,
-      datacenter: plan.datacenter,
-      servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
       // Tokens for the tasks that read one (agent tasks; dataplane tasks log in with their IAM role).
       serviceNames: plan.services.filter((s) => meshSecretsOf(s.task).includes(MESH_SECRET_SLOTS.serviceToken)).map((s) => s.name),
       kmsKeyArn,
@@ -196,7 +194,11 @@ export class MeshStack extends MeshBaseStack {
       `https://localhost:${CONSUL_PORTS.https}/ui/`,
       "Consul UI over HTTPS through scripts/consul-port-forward.sh (the server certificate covers localhost); log in with the management token",
     );
-    this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificates: pass it to curl --cacert or the browser");
+    this.output(
+      "consul_ca_cert_secret_arn",
+      this.secrets.caCert.secret.arn,
+      "Secrets Manager ARN of the CA that signed the Consul server certificates, which the first server writes (aws secretsmanager get-secret-value, README)",
+    );
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
     this.output("consul_server_tag", `${SERVER_TAG_KEY}=${plan.name}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
     const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));

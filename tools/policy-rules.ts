@@ -712,16 +712,6 @@ function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
  * policy test requires exactly these on every example: remove an entry when its slice lands.
  */
 export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [
-  ...["tls_private_key.consul_secrets_ca_key", "tls_self_signed_cert.consul_secrets_ca_certificate", "aws_secretsmanager_secret_version.consul_secrets_ca_cert_value"].map(
-    (address) => ({ stack: "mesh", address, until: "the Consul RPC CA is made on the first server at boot" }),
-  ),
-  ...[
-    "tls_private_key.consul_secrets_server_<n>_private_key",
-    "tls_cert_request.consul_secrets_server_<n>_cert_request",
-    "tls_locally_signed_cert.consul_secrets_server_<n>_certificate",
-    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_cert_value",
-    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_key_value",
-  ].map((address) => ({ stack: "mesh", address, until: "each server makes its key and certificate, signed with that CA" })),
   ...[
     "tls_private_key.certificate_ca_key",
     "tls_self_signed_cert.certificate_ca_certificate",

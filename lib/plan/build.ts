@@ -4,7 +4,7 @@
 import { architectureOf, awsvpcTasksPerHost, CPU_ARCHITECTURES } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { HOST_CALLS, interfaceApis } from "./aws-apis";
-import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
+import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf, SERVER_WRITTEN_MESH_SECRETS } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
@@ -92,17 +92,19 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
 }
 
 /**
- * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
- * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
- * and, when the task reads a service token, the parameter the servers create it from. Booting the
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers
+ * (which also write the RPC CA's certificate, SERVER_WRITTEN_MESH_SECRETS), the secret values
+ * Terraform writes that the task reads at start (ECS reads them once; a missing value fails the
+ * task), and, when the task reads a service token, the parameter the servers create it from. Booting the
  * servers and creating the token happen after the apply: the init container waits for them
  * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
  * CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
  */
 function startsAfter(task: TaskPlan, capacity: ServicePlan["capacity"]): ServicePlan["startsAfter"] {
+  const terraformWritten = meshSecretsOf(task).filter((slot) => !SERVER_WRITTEN_MESH_SECRETS.includes(slot));
   return [
     "consul-servers",
-    "mesh-secrets",
+    ...(terraformWritten.length > 0 ? (["mesh-secrets"] as const) : []),
     ...(meshSecretsOf(task).includes(MESH_SECRET_SLOTS.serviceToken) ? (["service-token"] as const) : []),
     ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
   ];

@@ -218,8 +218,8 @@ export type TaskArchitecture = "agent" | "dataplane";
 
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
- * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
- * values of the mesh secrets the task reads, the parameter the servers sync its service token from,
+ * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups; they
+ * write the RPC CA's certificate), the values Terraform writes of the mesh secrets the task reads, the parameter the servers sync its service token from,
  * and the capacity provider's association with the cluster (services on the EC2 hosts' group).
  */
 export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider";

@@ -6,6 +6,7 @@
 // no health check may count on it before that wait is over: an essential container turning
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
+import { SERVER_WRITTEN_MESH_SECRETS } from "../plan/containers";
 import type { ContainerPlan, DependencyCondition, MeshPlan, ServerPlan } from "../plan/types";
 import { modelRule, rowWriter, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef } from "./task-graph";
@@ -32,11 +33,36 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
 
-  // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry.
-  if (task.containers.some((c) => (c.secrets ?? []).some((s) => typeof s.valueFrom !== "string"))) {
+  // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry. Terraform
+  // writes most; the servers write the RPC CA's certificate at boot.
+  const slots = task.containers.flatMap((c) => (c.secrets ?? []).flatMap((s) => (typeof s.valueFrom === "string" ? [] : [s.valueFrom.slot])));
+  const serverWritten = slots.filter((slot) => (SERVER_WRITTEN_MESH_SECRETS as readonly string[]).includes(slot));
+  if (slots.length > serverWritten.length) {
     const need = "its secrets' values at start (ECS reads them once)";
     if (startsAfter.includes("mesh-secrets")) ok(need, "Terraform writes them first (depends_on the secret versions)");
     else error(need, "the ECS service may start tasks before the secret versions exist: those tasks fail to start", 'list "mesh-secrets" in startsAfter (lib/plan/build.ts)');
+  }
+  if (serverWritten.length > 0) {
+    // A secret without an AWSCURRENT version: the ECS agent's GetSecretValue fails (ResourceNotFoundException),
+    // the task stops before its containers start (ResourceInitializationError, amazon-ecs-agent#4181), and the
+    // service scheduler starts another ("Amazon ECS services", ECS Developer Guide); each such task counts
+    // toward the deployment circuit breaker (threshold at least 3, ServiceDeploymentCircuitBreaker).
+    const need = "the RPC CA certificate at start, which the first server writes at boot (ECS reads it once)";
+    if (!startsAfter.includes("consul-servers")) {
+      error(
+        need,
+        "the ECS service may start tasks before any server has booted: they fail to start until one has written it",
+        'list "consul-servers" in startsAfter (lib/plan/build.ts)',
+      );
+    } else if (server.placement === "auto-scaling") {
+      ok(need, "Terraform creates the servers first, and each reports in service only after writing or reading it (its launch hook)");
+    } else {
+      warn(
+        need,
+        "Terraform creates the fixed servers first but does not wait for their boot: a task started before the first server wrote it fails to start, ECS starts another, and on a first deploy those failures may trip the deployment circuit breaker",
+        "use Auto Scaling servers (no consul.serverPrivateIps: Terraform waits until they are in service), or deploy the services with count 0 first and raise it once the servers are up",
+      );
+    }
   }
 
   const waiters = task.containers.filter(needsControlPlane);
