@@ -69,8 +69,9 @@ const THROWS: Record<string, string> = {
   "lib/constructs/network.ts: has no ${kind} subnet": "case: instances in public subnets whose addresses are in none",
   "lib/constructs/aws-service-role.ts: an instance profile needs a role assumed by ec2.amazonaws.com": "caller: every instance profile the stacks make is for EC2",
   "lib/constructs/mesh-service.ts: a dataplane service needs plan.dataplane": "caller: the plan has a dataplane whenever one of its services is a dataplane service",
-  "stacks/tls-edge-stack.ts: but no mesh network was passed": "caller: createStacks passes the mesh network exactly when tlsEdge.network is the mesh's",
-  "stacks/tls-edge-stack.ts: so no mesh network may be passed as well": "caller: as above",
+  "stacks/tls-edge-stack.ts: but the plan has no mesh network": "caller: buildPlan gives the TLS edge's plan the mesh's network whenever tlsEdge.network is the mesh's",
+  "stacks/tls-edge-stack.ts: the TLS edge cannot wait for": "caller: buildTlsEdgePlan lists only edge-ca in the edge's startsAfter",
+  "stacks/mesh-stack.ts: only the TLS edge's tasks wait for its CA": "caller: servicePlan never lists edge-ca in a mesh service's startsAfter",
 };
 
 describe("every construct-level throw is accounted for", () => {

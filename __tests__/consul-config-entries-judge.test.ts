@@ -99,7 +99,7 @@ describe("judgeConfigEntry", () => {
       }),
     ).toEqual([
       'Routes[0].Destination.NumRetries: expected an integer, got string "2"',
-      'Routes[0].Destination.RequestTimeout: expected a duration string such as "5s", got number 5',
+      'Routes[0].Destination.RequestTimeout: expected a duration string such as "10s", got number 5',
       expect.stringMatching(/^Routes\[0\]\.Destination\.RetryOn: "timeout" is not one of "5xx", /),
       "Routes[0].Destination.RetryOnStatusCodes: 700 is outside 100-599",
       'Routes[0].Match.HTTP.Methods: "FETCH" is not one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"',

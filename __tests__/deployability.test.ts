@@ -473,7 +473,13 @@ describe("task lifecycle", () => {
     expect(rows).toContainEqual(expect.objectContaining({ specPath: "tlsEdge", need: "stop order: app outlives envoy", path: "envoy -> app (HEALTHY): ECS stops envoy first" }));
     const reversed = {
       ...edge,
-      tlsEdge: { ...edge.tlsEdge!, task: { ...edge.tlsEdge!.task, containers: edge.tlsEdge!.task.containers.map((c) => (c.name === "envoy" ? { ...c, dependsOn: [] } : c)) } },
+      tlsEdge: {
+        ...edge.tlsEdge!,
+        task: {
+          ...edge.tlsEdge!.task,
+          containers: edge.tlsEdge!.task.containers.map((c) => (c.name === "envoy" ? { ...c, dependsOn: c.dependsOn!.filter((d) => d.containerName !== "app") } : c)),
+        },
+      },
     };
     expect(run(checkLifecycle, reversed).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/envoy needs app running but does not depend on it/) }]);
   });

@@ -9,6 +9,10 @@ import { stringify } from "yaml";
 import { loadSpecFile, parseSpec } from "../lib/pipeline";
 import { diffText, factsOf, main } from "../tools/diff";
 import { CliExit } from "../tools/support";
+import { synthesizeIntentionsStack } from "../tools/synthesize";
+import { entriesOfStack } from "../tools/traffic-evaluator";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { synthAllStacks } from "./support/synth";
 
 const BASE_FILE = "examples/three-tier.yaml";
 const base = loadSpecFile(BASE_FILE);
@@ -95,6 +99,10 @@ describe("npm run diff", () => {
       { a: BASE_FILE, b: "b.yaml" },
     );
     expect(changeLines(text)).toEqual(["  ~ db-proxy -> web", "      was: denied by * -> * (default: deny what is not allowed)", "      now: denied (intentions[0] of the spec)"]);
+  });
+
+  it("reads the same config entries from the intentions stack alone as from every stack synthesized together", () => {
+    expect(entriesOfStack(synthesizeIntentionsStack(base.plan))).toEqual(entriesOfStack(synthAllStacks(base.spec as MeshSpecInput).intentions));
   });
 
   describe("on the command line", () => {

@@ -259,7 +259,26 @@ const TD = "aws_ecs_task_definition.t";
 const RULE = "aws_vpc_security_group_ingress_rule.r";
 const RULE_ON_SERVERS = RULE;
 
+/** A host that runs a Consul server (its user data writes server = true), attached to `groups`. */
+const serverHost = (groups: string[]): TerraformJson =>
+  instance({ user_data: "#!/bin/bash\ncat > /etc/consul.d/server.hcl <<EOF\nserver = true\nEOF\n", vpc_security_group_ids: groups });
+/** One ingress rule on the servers' group, which nothing marks as the servers' but the host it is attached to. */
+const onServerGroup = (extra: Body): TerraformJson =>
+  res(["aws_vpc_security_group_ingress_rule", "r", { security_group_id: "${aws_security_group.servers.id}", description: "test rule", ...extra }]);
+
 const BAD: BadCase[] = [
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "a Consul server whose security group is not this configuration's (nothing to check it against)",
+    doc: serverHost(["sg-0123456789abcdef0"]),
+    address: "aws_instance.host",
+  },
+  {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "the servers' DNS open to the tasks, their group known only from the server host",
+    doc: merge(serverHost(["${aws_security_group.servers.id}"]), onServerGroup({ ...FROM_TASKS, from_port: 8600, to_port: 8600 }), AGENT_TASK),
+    address: RULE,
+  },
   {
     rule: "MESH_DATAPLANE_LOGIN",
     name: "a login role without its pinning parameter",
@@ -789,6 +808,11 @@ const BAD: BadCase[] = [
 
 const GOOD: GoodCase[] = [
   {
+    rule: "MESH_SERVER_EXPOSURE",
+    name: "a server host with its group, admitting the agents' RPC",
+    doc: merge(serverHost(["${aws_security_group.servers.id}"]), onServerGroup(FROM_TASKS), AGENT_TASK),
+  },
+  {
     rule: "MESH_NO_SECRET_IN_STATE",
     name: "an ephemeral password through write-only arguments, a plain parameter naming the secret, and a non-credential random_pet",
     doc: merge(
@@ -1259,6 +1283,19 @@ describe("the synthesized stacks of every example spec", () => {
       "MESH_SERVER_EXPOSURE aws_vpc_security_group_ingress_rule.rpc_from_tasks",
       "MESH_SERVER_EXPOSURE aws_launch_template.consul_servers_server_2_launch_template",
     ]);
+    // The servers' group found from the server hosts when no rule marks it (its RPC from itself gone); a server host on a group from elsewhere cannot be checked.
+    expect(
+      rulesAfter((doc) => {
+        const rules = doc.resource!.aws_vpc_security_group_ingress_rule!;
+        rules.dns = { ...rules.consul_servers_security_group_ingress_server_rpc, from_port: 8600, to_port: 8600, description: "DNS" };
+        delete rules.consul_servers_security_group_ingress_server_rpc;
+      }),
+    ).toEqual(["MESH_SERVER_EXPOSURE aws_vpc_security_group_ingress_rule.dns"]);
+    expect(
+      rulesAfter((doc) => {
+        resource(doc, "aws_launch_template", "consul_servers_server_2_launch_template").network_interfaces[0].security_groups = ["sg-0123456789abcdef0"];
+      }),
+    ).toEqual(["MESH_SERVER_EXPOSURE aws_launch_template.consul_servers_server_2_launch_template"]);
     // The same RPC to the tasks, added as an inline block on the servers' group and as an aws_security_group_rule (a user's own resources).
     expect(
       rulesAfter((doc) => {

@@ -1290,7 +1290,8 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         newline: `${task.live}\n--query=tasks`,
         long: "x".repeat(10 * 1024),
       };
-      const tokens = [
+      // Built when the reaper runs: "young" must be younger than its grace period then, however long the suite has run.
+      const tokensAt = (now: string) => [
         login(accessor(1), ofTask(task.live)),
         login(accessor(2), ofTask(task.stopped)),
         login(accessor(3), ofTask(task.stopped)),
@@ -1304,12 +1305,12 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
         login(accessor(10), { "consul.hashicorp.com/cluster": cluster }),
         login(accessor(11), "not json"),
         // A login in progress (no meta yet would be odd, but young): left alone.
-        login(accessor(12), ofTask(HOSTILE.query), new Date().toISOString()),
+        login(accessor(12), ofTask(HOSTILE.query), now),
         // An accessor that is not a UUID never reaches a URL.
         login("../../agent/leave", ofTask(HOSTILE.query)),
         // web's identity naming api's running task, to live as long as api does: removed after the grace period.
         login(accessor(13), ofTask(task.api)),
-        login(accessor(14), ofTask(task.api), new Date().toISOString()),
+        login(accessor(14), ofTask(task.api), now),
         // api's own token for its task: stays.
         login(accessor(15), ofTask(task.api), LONG_AGO, "api"),
         { AccessorID: "a0000000-0000-4000-8000-0000000000ff", Description: "managed-by:consul-ecs-mesh service:web" },
@@ -1345,7 +1346,7 @@ describe("Consul server user data, Auto Scaling server (attaches its own volume,
               rules: [
                 curlRule("GET", "/status/leader", [ok(JSON.stringify(`${leader}:8300`))]),
                 curlRule("GET", "/agent/self", [ok(JSON.stringify({ Member: { Addr: "10.20.0.10" } }))]),
-                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokens))]),
+                curlRule("GET", "/acl/tokens?authmethod=iam-ecs-service-token", [ok(JSON.stringify(tokensAt(new Date().toISOString())))]),
                 curlRule("GET", `/catalog/node-services/${encodeURIComponent(cluster)}`, [ok(JSON.stringify({ Node: { Node: cluster }, Services: services }))]),
                 curlRule("PUT", "/catalog/deregister", [ok("true")], true),
                 // health-sync's logout got there first: the run goes on.
@@ -1712,56 +1713,137 @@ describe("Envoy readiness checks (mesh sidecar and TLS edge)", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The TLS edge's Envoy start script
+// The TLS edge's init container (real openssl) and Envoy start script
 // ---------------------------------------------------------------------------------------------
 
-describe("TLS edge Envoy start script", () => {
+describe("TLS edge tasks", () => {
   const edgePlan = loadSpecFile("examples/tls-edge.yaml").plan.tlsEdge!;
+  const CA_ARN = secretArn("envoy-ssl-tutorial/tls-ca-AbCdEf");
   const containers = renderContainerDefinitions(edgePlan.task, {
     [TLS_EDGE_SLOTS.appImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial:1",
     [TLS_EDGE_SLOTS.envoyImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial-envoy:v1.37.11",
-    [TLS_EDGE_SLOTS.certificate]: secretArn("tls-cert"),
-    [TLS_EDGE_SLOTS.privateKey]: secretArn("tls-key"),
-    [TLS_EDGE_SLOTS.certificateDigest]: "c0ffee",
+    [TLS_EDGE_SLOTS.caCertificate]: `${CA_ARN}:CertPEM::${edgePlan.ca.versionId}`,
+    [TLS_EDGE_SLOTS.caPrivateKey]: `${CA_ARN}:KeyPEM::${edgePlan.ca.versionId}`,
     [TLS_EDGE_SLOTS.logGroup]: "/ecs/envoy-ssl-tutorial",
   }) as Record<string, any>[];
   const envoy = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
-  const CERT = "-----BEGIN CERTIFICATE-----\nMIIBedge\n-----END CERTIFICATE-----";
-  const KEY = "-----BEGIN PRIVATE KEY-----\nMIGHedge-key\n-----END PRIVATE KEY-----";
+  const init = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.certificateInit)!;
   const dir = TLS_EDGE_PATHS.configDir;
-  const env = (omit: string[] = []) => {
-    const all: Record<string, string> = { PATH: STUB_PATH, TLS_CERT_SHA256: "c0ffee", TLS_CERT_PEM: CERT, TLS_KEY_PEM: KEY };
-    for (const name of omit) delete all[name];
-    return all;
-  };
-  const stubs = { chown: { otherwise: ok() }, [TLS_EDGE_PATHS.imageEntrypoint]: { otherwise: ok(), recordEnv: ["TLS_CERT_PEM", "TLS_KEY_PEM", "TLS_CERT_SHA256"] } };
 
-  it("writes config, certificate and key for the envoy user only, drops the PEMs from the environment, then execs the image's entrypoint", () => {
-    expect(envoy.entryPoint.slice(0, 2)).toEqual(["/bin/sh", "-ec"]);
+  /** Real openssl on the host, in a folder of this file's. */
+  const work = fs.mkdtempSync(`${os.tmpdir()}/tls-edge-ca-`);
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  const openssl = (args: string[], input?: string) => {
+    const result = spawnSync("openssl", args, { cwd: work, encoding: "utf8", ...(input === undefined ? {} : { input }) });
+    if (result.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  };
+  /** A CA as scripts/tls-edge-ca.sh makes one (P-256, CA:TRUE), valid for `days`. */
+  function makeCa(name: string, days: number): { cert: string; key: string } {
+    openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`]);
+    const cert = openssl([
+      "req",
+      "-x509",
+      "-new",
+      "-config",
+      "/dev/null",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      `/CN=${name}`,
+      "-days",
+      String(days),
+      "-addext",
+      "basicConstraints=critical,CA:TRUE,pathlen:0",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    return { cert, key: fs.readFileSync(`${work}/${name}.key`, "utf8") };
+  }
+  const ca = makeCa("edge-ca", 5 * 365);
+  const stubs = { chown: { otherwise: ok() }, openssl: { real: { program: "/usr/bin/openssl" } } };
+  const runInit = (root: ScriptRoot, env: Record<string, string>) =>
+    root.run({ argv: argvOf(init), env: { PATH: STUB_PATH, ...env }, files: { [dir]: { directory: true, mode: 0o755 } }, stubs });
+
+  it("the init container makes this task's own key and a certificate for the service's name that chains to the CA", () => {
+    expect(init.entryPoint.slice(0, 2)).toEqual(["/bin/sh", "-ec"]);
     const root = newRoot();
-    const result = root.run({ argv: argvOf(envoy), env: env(), files: { [dir]: { directory: true, mode: 0o755 } }, stubs });
+    const result = runInit(root, { TLS_EDGE_CA_CERT: ca.cert, TLS_EDGE_CA_KEY: ca.key });
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
-    expect(result.created).toEqual([`${dir}/cert.pem`, `${dir}/envoy.yaml`, `${dir}/key.pem`]);
-    expect(root.read(`${dir}/envoy.yaml`)).toBe(renderText(tlsEdgeEnvoyConfigText(edgePlan.appPort)));
-    expect(root.read(`${dir}/envoy.yaml`)).toBe(heredocBody(envoy.entryPoint[2], "ENVOY_YAML"));
-    expect(root.read(`${dir}/cert.pem`)).toBe(`${CERT}\n`);
-    expect(root.read(`${dir}/key.pem`)).toBe(`${KEY}\n`);
-    for (const file of ["cert.pem", "key.pem", "envoy.yaml"]) expect(root.mode(`${dir}/${file}`), file).toBe(0o600);
-    expect(lines(result.calls)).toEqual([
-      `chown envoy:envoy ${dir} ${dir}/cert.pem ${dir}/key.pem ${dir}/envoy.yaml`,
-      `${TLS_EDGE_PATHS.imageEntrypoint} envoy --config-path ${dir}/envoy.yaml --disable-hot-restart --log-level info`,
-    ]);
-    expect(result.calls[1]!.env).toEqual({ TLS_CERT_PEM: undefined, TLS_KEY_PEM: undefined, TLS_CERT_SHA256: "c0ffee" });
+    // Key and certificate only: the CA and the request went with the work folder.
+    expect(result.created).toEqual([`${dir}/cert.pem`, `${dir}/key.pem`]);
+    for (const file of ["cert.pem", "key.pem"]) expect(root.mode(`${dir}/${file}`), file).toBe(0o600);
+    expect(lines(result.calls, ["openssl"])).toEqual([`chown envoy:envoy ${dir} ${dir}/cert.pem ${dir}/key.pem`]);
+    fs.writeFileSync(`${work}/ca.pem`, ca.cert);
+    fs.writeFileSync(`${work}/task-cert.pem`, root.read(`${dir}/cert.pem`));
+    expect(openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "ca.pem", "task-cert.pem"]).trim()).toBe("task-cert.pem: OK");
+    expect(openssl(["x509", "-in", "task-cert.pem", "-noout", "-ext", "subjectAltName,basicConstraints,extendedKeyUsage"])).toMatch(
+      new RegExp(`Subject Alternative Name: \\n\\s+DNS:${edgePlan.dnsName.replace(/\./g, "\\.")}\\n[\\s\\S]*CA:FALSE[\\s\\S]*TLS Web Server Authentication`),
+    );
+    // The key in the volume is the certificate's; the CA key went only through a pipe, never an argument.
+    const publicKey = (args: string[], input: string) => openssl(args, input);
+    expect(publicKey(["pkey", "-pubout"], root.read(`${dir}/key.pem`))).toBe(publicKey(["x509", "-noout", "-pubkey"], root.read(`${dir}/cert.pem`)));
+    const argv = result.calls.map((call) => call.args.join(" ")).join("\n");
+    expect(argv).not.toMatch(/PRIVATE KEY|BEGIN/);
+    expect(result.calls.filter((call) => call.program === "openssl").map((call) => call.args[0])).toEqual(["x509", "genpkey", "req", "rand", "x509", "verify"]);
+    // Another task (a fresh volume) makes another key.
+    const other = newRoot();
+    expect(runInit(other, { TLS_EDGE_CA_CERT: ca.cert, TLS_EDGE_CA_KEY: ca.key }).exitCode).toBe(0);
+    expect(other.read(`${dir}/key.pem`)).not.toBe(root.read(`${dir}/key.pem`));
   });
 
-  it.each(["TLS_CERT_PEM", "TLS_KEY_PEM"])("without %s: stops before writing anything", (variable) => {
+  it.each(["TLS_EDGE_CA_CERT", "TLS_EDGE_CA_KEY"])("the init container without %s stops before making anything", (variable) => {
     const root = newRoot();
-    const result = root.run({ argv: argvOf(envoy), env: env([variable]), files: { [dir]: { directory: true, mode: 0o755 } }, stubs });
+    const env: Record<string, string> = { TLS_EDGE_CA_CERT: ca.cert, TLS_EDGE_CA_KEY: ca.key };
+    delete env[variable];
+    const result = runInit(root, env);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe("TLS_CERT_PEM and TLS_KEY_PEM must come from the task's secrets (Secrets Manager)\n");
-    expect(result.calls).toEqual([]);
+    expect(result.stderr).toBe("TLS_EDGE_CA_CERT and TLS_EDGE_CA_KEY must come from the task's secrets (the edge CA that scripts/tls-edge-ca.sh writes)\n");
     expect(result.created).toEqual([]);
+  });
+
+  it("the init container refuses a CA that expires before the task's certificate would, and a key that is not the CA's", () => {
+    const short = makeCa("short-ca", 30);
+    const expiring = newRoot();
+    const result = runInit(expiring, { TLS_EDGE_CA_CERT: short.cert, TLS_EDGE_CA_KEY: short.key });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^the edge CA expires within 365 days, before this task's certificate would: rotate the CA \(raise tlsEdge\.caGeneration/);
+    expect(expiring.exists(`${dir}/key.pem`)).toBe(false);
+    const mismatched = newRoot();
+    const wrongKey = runInit(mismatched, { TLS_EDGE_CA_CERT: ca.cert, TLS_EDGE_CA_KEY: short.key });
+    expect(wrongKey.exitCode).not.toBe(0);
+    expect(mismatched.exists(`${dir}/cert.pem`)).toBe(false);
+  });
+
+  it("Envoy writes its config for the envoy user beside the init container's key and certificate, then execs the image's entrypoint", () => {
+    expect(envoy.entryPoint.slice(0, 2)).toEqual(["/bin/sh", "-ec"]);
+    expect(envoy.secrets).toBeUndefined();
+    const root = newRoot();
+    const made = {
+      [dir]: { directory: true, mode: 0o755 } as const,
+      [`${dir}/cert.pem`]: { content: "cert\n", mode: 0o600 },
+      [`${dir}/key.pem`]: { content: "key\n", mode: 0o600 },
+    };
+    const envoyStubs = { chown: { otherwise: ok() }, [TLS_EDGE_PATHS.imageEntrypoint]: { otherwise: ok() } };
+    const result = root.run({ argv: argvOf(envoy), env: { PATH: STUB_PATH }, files: made, stubs: envoyStubs });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.created).toEqual([`${dir}/envoy.yaml`]);
+    expect(root.read(`${dir}/envoy.yaml`)).toBe(renderText(tlsEdgeEnvoyConfigText(edgePlan.appPort)));
+    expect(root.read(`${dir}/envoy.yaml`)).toBe(heredocBody(envoy.entryPoint[2], "ENVOY_YAML"));
+    expect(root.mode(`${dir}/envoy.yaml`)).toBe(0o600);
+    expect(root.mode(dir)).toBe(0o700);
+    expect(lines(result.calls)).toEqual([
+      `chown envoy:envoy ${dir} ${dir}/envoy.yaml`,
+      `${TLS_EDGE_PATHS.imageEntrypoint} envoy --config-path ${dir}/envoy.yaml --disable-hot-restart --log-level info`,
+    ]);
+    // Without them (the init container did not run): nothing written, nothing started.
+    const bare = newRoot();
+    const refused = bare.run({ argv: argvOf(envoy), env: { PATH: STUB_PATH }, files: { [dir]: { directory: true, mode: 0o755 } }, stubs: envoyStubs });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toBe(`no certificate and key in ${dir}: the init container makes them before Envoy starts\n`);
+    expect(refused.calls).toEqual([]);
   });
 });
 

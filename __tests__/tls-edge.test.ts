@@ -1,7 +1,7 @@
 // System 2, "TLS all the way to the container": parity with the original (envoy-ssl-tutorial),
 // what it fixes, the Envoy config, the spec's rules, real Terraform on the variables, the Envoy
 // start script run with sh, and push-images.sh's early failures.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,13 +9,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { Testing } from "cdktf";
 import { tlsEdgeSchema, type TlsEdgeSpecInput } from "../lib/spec/tls-edge-schema";
-import { TlsEdgeStack, type TlsEdgeNetworkRefs } from "../stacks/tls-edge-stack";
+import { TlsEdgeStack } from "../stacks/tls-edge-stack";
 import { buildTlsEdgePlan, tlsEdgeApis, tlsEdgeEnvoyConfigText, tlsEdgeFiles } from "../lib/plan/tls-edge";
 import { tlsEdgeEnvoyStartScript } from "../lib/plan/texts";
 import { renderText } from "../lib/render/text";
-import { isPendingSecretInState, runPolicy, type TerraformJson } from "../tools/policy-rules";
+import { runPolicy } from "../tools/policy-rules";
 import { requireShellcheck } from "../tools/judges";
-import { MeshStack } from "../stacks/mesh-stack";
+import { createStacks } from "../stacks";
 import { ENVOY } from "../lib/versions";
 
 /** Temporary folders of this file, removed after its tests. */
@@ -35,8 +35,8 @@ const SUBNET_ID = "subnet-0123456789abcdef0";
 const EXISTING = { vpcId: VPC_ID, vpcCidr: "10.1.0.0/16", subnetIds: [SUBNET_ID] };
 
 /** The tls-edge stack alone, in an existing VPC given by the spec (the original's setup). */
-function synthAlone(input: TlsEdgeSpecInput = {}, network: TlsEdgeNetworkRefs | undefined = undefined): any {
-  return JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", edgePlan({ network: EXISTING, ...input }), network)));
+function synthAlone(input: TlsEdgeSpecInput = {}): any {
+  return JSON.parse(Testing.synth(new TlsEdgeStack(Testing.app(), "tls-edge", edgePlan({ network: EXISTING, ...input }))));
 }
 
 const one = (doc: any, type: string): any => {
@@ -55,9 +55,14 @@ function envoyYamlOf(doc: any): string {
 }
 
 const doc = synthAlone();
+const policy = runPolicy;
 
-/** The policy's findings but the TLS edge's secrets still in state (issue 23), which the policy test pins. */
-const policy = (stack: TerraformJson) => runPolicy(stack).filter((f) => !isPendingSecretInState("tls-edge", f));
+/** What `terraform console` prints for an expression (a condition of the synthesized JSON, its references replaced by values). */
+function evaluate(condition: string, replacements: Record<string, unknown>): string {
+  let expression = condition.replace(/^\$\{|\}$/g, "");
+  for (const [reference, value] of Object.entries(replacements)) expression = expression.split(reference).join(JSON.stringify(value));
+  return execFileSync("terraform", ["console"], { input: expression, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).trim();
+}
 
 describe("parity with the original envoy-ssl-tutorial", () => {
   it("has an ECR repository for the app image, immutable and scanned, and the Envoy mirror", () => {
@@ -100,14 +105,31 @@ describe("parity with the original envoy-ssl-tutorial", () => {
     });
     expect(one(doc, "aws_ecs_service")).toMatchObject({ name: "envoy-ssl-tutorial", launch_type: "FARGATE" });
     expect(one(doc, "aws_ecs_cluster")).toMatchObject({ name: "envoy-ssl-tutorial", setting: [{ name: "containerInsights", value: "enabled" }] });
-    expect(containersOf(doc).map((c) => c.name)).toEqual(["app", "envoy"]);
+    expect(containersOf(doc).map((c) => c.name)).toEqual(["certificate-init", "app", "envoy"]);
     expect(container(doc, "envoy").portMappings).toEqual([{ containerPort: 443, hostPort: 443, protocol: "tcp" }]);
   });
 
-  it("starts tasks only once the certificate and key are written (ECS reads the secrets once, at start)", () => {
-    expect(one(doc, "aws_ecs_service").depends_on).toEqual(
-      expect.arrayContaining(["aws_secretsmanager_secret_version.certificate_certificate_value", "aws_secretsmanager_secret_version.certificate_private_key_value"]),
-    );
+  it("runs tasks only once the CA generation they pin is written: a precondition on version IDs, never a value (real terraform console)", () => {
+    const [precondition] = one(doc, "aws_ecs_service").lifecycle.precondition;
+    expect(precondition.error_message).toMatch(/CA generation 1 \(version consul-ecs-mesh-tls-edge-ca-generation-0001\) is not written yet: run scripts\/tls-edge-ca\.sh/);
+    expect(doc.data.aws_secretsmanager_secret_versions).toEqual({
+      certificate_ca_versions: { secret_id: "${aws_secretsmanager_secret.certificate_ca.arn}" },
+      certificate_ca_certificate_versions: { secret_id: "${aws_secretsmanager_secret.certificate_ca_certificate.arn}" },
+    });
+    const versions = (...ids: string[]) => ids.map((id) => ({ version_id: id }));
+    const holds = (tag: string | null, ca: string[], caCertificate: string[]) =>
+      evaluate(precondition.condition, {
+        "var.app_image_tag": tag,
+        "data.aws_secretsmanager_secret_versions.certificate_ca_versions.versions": versions(...ca),
+        "data.aws_secretsmanager_secret_versions.certificate_ca_certificate_versions.versions": versions(...caCertificate),
+      });
+    const current = "consul-ecs-mesh-tls-edge-ca-generation-0001";
+    // 0 tasks until the tag is set: the stack deploys before the script runs.
+    expect(holds(null, [], [])).toBe("true");
+    expect(holds("t1", [], [])).toBe("false");
+    expect(holds("t1", [current], [])).toBe("false");
+    expect(holds("t1", ["0c9a5e4c-1111-2222-3333-444455556666"], [current])).toBe("false");
+    expect(holds("t1", ["consul-ecs-mesh-tls-edge-ca-generation-0002", current], [current])).toBe("true");
   });
 
   it("logs both containers to /ecs/envoy-ssl-tutorial with a retention and KMS", () => {
@@ -159,7 +181,7 @@ describe("what the original got wrong, fixed", () => {
     expect(doc.resource.aws_iam_role_policy_attachment).toBeUndefined();
   });
 
-  it("lets the execution role pull its two images, write its log group and read exactly the certificate and key", () => {
+  it("lets the execution role pull its two images, write its log group and read exactly the CA secret", () => {
     const statements = JSON.parse(one(doc, "aws_iam_role_policy").policy).Statement;
     expect(statements).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
@@ -169,11 +191,8 @@ describe("what the original got wrong, fixed", () => {
         Resource: ["${aws_ecr_repository.tls_edge_app_repository.arn}", "${aws_ecr_repository.tls_edge_envoy_repository.arn}"],
       },
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: ["${aws_cloudwatch_log_group.tls_edge_log_group.arn}:*"] },
-      {
-        Effect: "Allow",
-        Action: ["secretsmanager:GetSecretValue"],
-        Resource: ["${aws_secretsmanager_secret.certificate_certificate.arn}", "${aws_secretsmanager_secret.certificate_private_key.arn}"],
-      },
+      // Not the clients' copy of the certificate: the tasks need only the CA secret.
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["${aws_secretsmanager_secret.certificate_ca.arn}"] },
       // Both secrets are on the stack's own KMS key (CKV_AWS_149).
       { Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.log_key_key.arn}"] },
     ]);
@@ -187,37 +206,51 @@ describe("what the original got wrong, fixed", () => {
     expect(doc.data?.aws_region).toBeUndefined();
   });
 
-  it("delivers the certificate and key by reference only (ECS secrets), never in the environment or outputs", () => {
-    const envoy = container(doc, "envoy");
-    expect(envoy.secrets).toEqual([
-      { name: "TLS_CERT_PEM", valueFrom: "${aws_secretsmanager_secret.certificate_certificate.arn}" },
-      { name: "TLS_KEY_PEM", valueFrom: "${aws_secretsmanager_secret.certificate_private_key.arn}" },
+  it("injects the CA, pinned to the plan's generation, into the init container only; Envoy and the app get no secret", () => {
+    const pinned = (field: string) => `\${aws_secretsmanager_secret.certificate_ca.arn}:${field}::consul-ecs-mesh-tls-edge-ca-generation-0001`;
+    expect(container(doc, "certificate-init").secrets).toEqual([
+      { name: "TLS_EDGE_CA_CERT", valueFrom: pinned("CertPEM") },
+      { name: "TLS_EDGE_CA_KEY", valueFrom: pinned("KeyPEM") },
     ]);
+    expect(container(doc, "envoy").secrets).toBeUndefined();
     expect(container(doc, "app").secrets).toBeUndefined();
     const key = /tls_private_key|private_key_pem|BEGIN [A-Z ]*PRIVATE KEY/;
     for (const c of containersOf(doc)) for (const env of c.environment ?? []) expect(`${env.name}=${env.value}`).not.toMatch(key);
     for (const [name, output] of Object.entries(doc.output) as [string, any][]) expect(JSON.stringify(output.value), name).not.toMatch(key);
-    expect(doc.output.ca_certificate_pem.value).toBe("${tls_self_signed_cert.certificate_ca_certificate.cert_pem}");
-    expect(doc.resource.aws_secretsmanager_secret_version.certificate_private_key_value.secret_string).toBe("${tls_private_key.certificate_server_key.private_key_pem}");
+    expect(doc.output.ca_certificate_secret_arn.value).toBe("${aws_secretsmanager_secret.certificate_ca_certificate.arn}");
   });
 
-  it("issues the certificate for <service>.<namespace> from a private CA", () => {
-    expect(one(doc, "tls_cert_request")).toMatchObject({ dns_names: ["envoy-ssl-tutorial.dev"], subject: [{ common_name: "envoy-ssl-tutorial.dev" }] });
-    expect(one(doc, "tls_self_signed_cert").is_ca_certificate).toBe(true);
-    expect(one(doc, "tls_locally_signed_cert").allowed_uses).toContain("server_auth");
-    // A renewed certificate changes the task definition, so the service picks it up.
-    expect(container(doc, "envoy").environment).toEqual([{ name: "TLS_CERT_SHA256", value: "${sha256(tls_locally_signed_cert.certificate_server_certificate.cert_pem)}" }]);
+  it("keeps no key in state: no tls provider, no secret version, and a generation bump pins the new version (the tasks roll)", () => {
+    expect(Object.keys(doc.resource).filter((type) => type.startsWith("tls_"))).toEqual([]);
+    expect(doc.provider.tls).toBeUndefined();
+    expect(doc.resource.aws_secretsmanager_secret_version).toBeUndefined();
+    expect(Object.values(doc.resource.aws_secretsmanager_secret).map((s: any) => s.name_prefix)).toEqual(["envoy-ssl-tutorial/tls-ca-", "envoy-ssl-tutorial/tls-ca-certificate-"]);
+    const rotated = synthAlone({ caGeneration: 2 });
+    expect(container(rotated, "certificate-init").secrets[1].valueFrom).toBe("${aws_secretsmanager_secret.certificate_ca.arn}:KeyPEM::consul-ecs-mesh-tls-edge-ca-generation-0002");
+    expect(rotated.output.ca_generation.value).toMatchObject({
+      versionId: "consul-ecs-mesh-tls-edge-ca-generation-0002",
+      previousVersionId: "consul-ecs-mesh-tls-edge-ca-generation-0001",
+    });
+    expect(doc.output.ca_generation.value).toMatchObject({ versionId: "consul-ecs-mesh-tls-edge-ca-generation-0001", previousVersionId: "" });
   });
 
-  it("runs both containers with read-only root filesystems, Envoy after the app is healthy", () => {
+  it("runs every container with a read-only root filesystem; Envoy after the init container succeeded and the app is healthy; only they mount the key's volume", () => {
     for (const c of containersOf(doc)) expect(c.readonlyRootFilesystem, c.name).toBe(true);
-    expect(container(doc, "envoy").dependsOn).toEqual([{ containerName: "app", condition: "HEALTHY" }]);
+    expect(container(doc, "envoy").dependsOn).toEqual([
+      { containerName: "certificate-init", condition: "SUCCESS" },
+      { containerName: "app", condition: "HEALTHY" },
+    ]);
+    expect(container(doc, "certificate-init").essential).toBe(false);
+    expect(
+      containersOf(doc)
+        .filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === "envoy-config"))
+        .map((c) => c.name),
+    ).toEqual(["certificate-init", "envoy"]);
     expect(container(doc, "app").healthCheck.command.join(" ")).toContain("http://127.0.0.1:8080/health");
     expect(container(doc, "app").portMappings).toBeUndefined();
   });
 
-  it("passes the project's security policy (checkov/trivy-equivalent rules), but for its secrets still in state (issue 23)", () => {
-    expect(runPolicy(doc).filter((f) => isPendingSecretInState("tls-edge", f))).toHaveLength(7);
+  it("passes the project's security policy (checkov/trivy-equivalent rules), no secret in state included", () => {
     expect(policy(doc)).toEqual([]);
     expect(policy(synthAlone({ allowedCidrs: ["192.168.0.0/16"] }))).toEqual([]);
     // The original's public IP is still possible, and the policy names it (CKV_AWS_333).
@@ -295,38 +328,36 @@ describe("Envoy config (v3)", () => {
 describe("the Envoy start script (run with sh)", () => {
   const user = `${os.userInfo().username}:${spawnSync("id", ["-gn"], { encoding: "utf8" }).stdout.trim()}`;
 
-  function start(env: Record<string, string>) {
+  function start(made: boolean) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-tls-"));
     leftovers.push(dir);
+    // What the init container leaves in the volume.
+    if (made) for (const file of ["cert.pem", "key.pem"]) fs.writeFileSync(path.join(dir, file), `${file}\n`, { mode: 0o600 });
     const entrypoint = path.join(dir, "entrypoint.sh");
     // Stands in for the image's /docker-entrypoint.sh: records its arguments and environment.
     fs.writeFileSync(entrypoint, `#!/bin/sh\necho "$@" > "${dir}/args"\nenv > "${dir}/env"\n`, { mode: 0o755 });
     const envoyConfig = renderEnvoyTlsConfig({ appPort: 8080, configDir: dir });
     const script = renderText(tlsEdgeEnvoyStartScript({ envoyConfig: tlsEdgeEnvoyConfigText(8080, dir), files: tlsEdgeFiles(dir), envoyUser: user, entrypoint, configDir: dir }));
-    const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
+    const result = spawnSync("/bin/sh", ["-ec", script], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
     return { dir, envoyConfig, status: result.status, stderr: result.stderr };
   }
 
-  it("writes config, certificate and key (0600), drops the secrets from the environment and execs the entrypoint", () => {
-    const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
-    const key = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----";
-    const run = start({ TLS_CERT_PEM: cert, TLS_KEY_PEM: key });
+  it("writes the config (0600) beside the init container's key and certificate, and execs the entrypoint", () => {
+    const run = start(true);
     expect(run.status, run.stderr).toBe(0);
-    expect(fs.readFileSync(path.join(run.dir, "key.pem"), "utf8")).toBe(`${key}\n`);
-    expect(fs.readFileSync(path.join(run.dir, "cert.pem"), "utf8")).toBe(`${cert}\n`);
-    expect(fs.statSync(path.join(run.dir, "key.pem")).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(run.dir, "key.pem"), "utf8")).toBe("key.pem\n");
+    expect(fs.statSync(path.join(run.dir, "envoy.yaml")).mode & 0o777).toBe(0o600);
     // Envoy's admin socket goes into this directory: Envoy's user only.
     expect(fs.statSync(run.dir).mode & 0o777).toBe(0o700);
     expect(fs.readFileSync(path.join(run.dir, "envoy.yaml"), "utf8")).toBe(run.envoyConfig.endsWith("\n") ? run.envoyConfig : `${run.envoyConfig}\n`);
     expect(fs.readFileSync(path.join(run.dir, "args"), "utf8").trim()).toBe(`envoy --config-path ${run.dir}/envoy.yaml --disable-hot-restart --log-level info`);
-    expect(fs.readFileSync(path.join(run.dir, "env"), "utf8")).not.toMatch(/TLS_(KEY|CERT)_PEM|PRIVATE KEY/);
   });
 
-  it("refuses to start without the secrets", () => {
-    const run = start({ TLS_CERT_PEM: "x" });
+  it("refuses to start without the init container's key and certificate", () => {
+    const run = start(false);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/TLS_CERT_PEM and TLS_KEY_PEM must come from the task's secrets/);
-    expect(fs.existsSync(path.join(run.dir, "key.pem"))).toBe(false);
+    expect(run.stderr).toMatch(/no certificate and key in .*: the init container makes them before Envoy starts/);
+    expect(fs.existsSync(path.join(run.dir, "envoy.yaml"))).toBe(false);
   });
 });
 
@@ -348,6 +379,7 @@ describe("the tls-edge spec", () => {
       assignPublicIp: false,
       vpcEndpoints: false,
       logRetentionDays: 365,
+      caGeneration: 1,
       network: { from: "mesh" },
     });
     expect(tlsEdgeSchema.parse({ network: { vpcId: VPC_ID, subnetIds: [SUBNET_ID] } }).network).toEqual({ from: "existing", vpcId: VPC_ID, subnetIds: [SUBNET_ID] });
@@ -461,9 +493,8 @@ describe("the TLS edge's plan decides what its stack builds", () => {
 });
 
 describe("networks", () => {
-  it("refuses a mesh network spec without the mesh's network, and an existing VPC with one", () => {
-    expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({}), undefined)).toThrow(/no mesh network was passed/);
-    expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({ network: EXISTING }), EXISTING)).toThrow(/no mesh network may be passed as well/);
+  it("refuses a mesh network spec whose plan was built without the mesh's", () => {
+    expect(() => new TlsEdgeStack(Testing.app(), "t", edgePlan({}))).toThrow(/the plan has no mesh network: build the TLS edge's plan with the mesh's/);
   });
 
   it("takes an existing VPC and its subnets from the spec only (no Terraform variables), and its CIDR from the VPC when the spec leaves it out", () => {
@@ -475,23 +506,80 @@ describe("networks", () => {
     expect(one(doc, "aws_service_discovery_private_dns_namespace").vpc).toBe(VPC_ID);
   });
 
-  it("synthesizes beside a MeshStack in one app, in the mesh's VPC through cross-stack references", () => {
-    const app = Testing.app();
-    const mesh = new MeshStack(app, "mesh", planOf());
-    const network = { vpcId: mesh.network.vpc.id, vpcCidr: mesh.network.vpc.cidrBlock, subnetIds: mesh.network.subnetIds("private") };
-    new TlsEdgeStack(app, "tls-edge", edgePlan({}), network);
-    app.synth();
-    const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
-    const tls = read("tls-edge");
-    const meshDoc = read("mesh");
-    expect(Object.keys(tls.data.terraform_remote_state ?? {})).toEqual(["cross-stack-reference-input-mesh"]);
-    const fromMesh = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-mesh\.outputs\.cross-stack-output-aws_vpc/;
-    expect(one(tls, "aws_service_discovery_private_dns_namespace").vpc).toMatch(fromMesh);
-    expect(Object.values(tls.resource.aws_vpc_security_group_ingress_rule)[0]).toMatchObject({ cidr_ipv4: expect.stringMatching(fromMesh) });
-    expect(one(tls, "aws_ecs_service").network_configuration.subnets[0]).toMatch(/cross-stack-output-aws_subnet/);
-    expect(Object.keys(meshDoc.output).filter((o) => o.startsWith("cross-stack-output-")).length).toBeGreaterThanOrEqual(3);
-    expect(tls.variable.vpc_id).toBeUndefined();
-    expect(policy(tls)).toEqual([]);
+  describe("in the mesh's network: SSM String parameters the mesh writes, never the mesh's state", () => {
+    const stacks = synthAllStacks(meshWith({})) as Record<string, any>;
+    const tls = stacks["tls-edge"];
+    const meshDoc = stacks.mesh;
+    const names = planOf().names;
+
+    it("reads the mesh's VPC and subnet IDs by the plan's names, from parameters the mesh writes, with no remote state", () => {
+      expect(tls.data.terraform_remote_state).toBeUndefined();
+      expect(Object.keys(meshDoc.output).filter((o) => o.startsWith("cross-stack-output-"))).toEqual([]);
+      expect(meshDoc.resource.aws_ssm_parameter.tls_edge_vpc_id_parameter).toMatchObject({ name: names.tlsEdgeNetwork.vpcId, type: "String", value: "${aws_vpc.network_vpc.id}" });
+      expect(meshDoc.resource.aws_ssm_parameter.tls_edge_subnet_ids_parameter).toMatchObject({
+        name: "/consul-ecs/tls-edge/subnet-ids",
+        type: "String",
+        value: expect.stringMatching(/^\$\{join\(",", \[aws_subnet\.network_private_subnet_1\.id/),
+      });
+      expect(tls.data.aws_ssm_parameter.mesh_vpc_id).toMatchObject({ name: "/consul-ecs/tls-edge/vpc-id", with_decryption: false });
+      expect(tls.data.aws_ssm_parameter.mesh_subnet_ids).toMatchObject({ name: names.tlsEdgeNetwork.subnetIds, with_decryption: false });
+      expect(one(tls, "aws_service_discovery_private_dns_namespace").vpc).toBe("${data.aws_vpc.mesh_vpc.id}");
+      expect(tls.data.aws_vpc.mesh_vpc.id).toBe("${data.aws_ssm_parameter.mesh_vpc_id.value}");
+      expect(one(tls, "aws_ecs_service").network_configuration.subnets).toBe("${data.aws_subnets.mesh_subnets.ids}");
+      // The VPC's CIDR is the spec's (a literal), no longer read from the mesh.
+      expect(Object.values(tls.resource.aws_vpc_security_group_ingress_rule)[0]).toMatchObject({ cidr_ipv4: "10.0.0.0/16" });
+      expect(tls.data.aws_subnets.mesh_subnets.filter).toEqual([
+        { name: "vpc-id", values: ["${data.aws_vpc.mesh_vpc.id}"] },
+        { name: "tag:Name", values: names.network.zones.map((z) => z.privateSubnet) },
+      ]);
+      expect(policy(tls)).toEqual([]);
+    });
+
+    it("is deployed after the mesh (a stack dependency, no cross-stack reference)", () => {
+      const app = Testing.app();
+      const { tlsEdge, mesh } = createStacks(app, planOf(meshWith({})));
+      expect(tlsEdge!.dependencies).toEqual([mesh]);
+    });
+
+    it("uses the mesh's public subnets with assignPublicIp", () => {
+      const publicEdge = synthAllStacks(meshWith({ assignPublicIp: true })) as Record<string, any>;
+      expect(publicEdge.mesh.resource.aws_ssm_parameter.tls_edge_subnet_ids_parameter.value).toMatch(/aws_subnet\.network_public_subnet_1\.id/);
+      expect(publicEdge["tls-edge"].data.aws_subnets.mesh_subnets.filter[1].values).toEqual(names.network.zones.map((z) => z.publicSubnet));
+    });
+
+    it("writes no parameter for a TLS edge in an existing VPC", () => {
+      const existing = synthAllStacks(meshWith({ network: EXISTING })) as Record<string, any>;
+      expect(Object.keys(existing.mesh.resource.aws_ssm_parameter ?? {}).filter((id) => id.startsWith("tls_edge"))).toEqual([]);
+    });
+
+    // Anyone with ssm:PutParameter can change a parameter: the plan stops unless it names the mesh's own VPC and subnets.
+    const check = (data: any, replacements: Record<string, unknown>) => evaluate(data.lifecycle.postcondition[0].condition, replacements);
+    const SUBNETS = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"];
+
+    it("accepts IDs of the right shape, and stops on anything else (real terraform console)", () => {
+      const vpc = (value: string) => check(tls.data.aws_ssm_parameter.mesh_vpc_id, { "self.value": value });
+      const subnets = (value: string) => check(tls.data.aws_ssm_parameter.mesh_subnet_ids, { "self.value": value });
+      expect(vpc(VPC_ID)).toBe("true");
+      expect([vpc("vpc-xyz"), vpc(`${VPC_ID},${VPC_ID}`), vpc(`arn:aws:ec2:us-east-1:1:vpc/${VPC_ID}`)]).toEqual(["false", "false", "false"]);
+      expect(subnets(SUBNETS.join(","))).toBe("true");
+      expect([subnets(""), subnets(`${SUBNETS[0]}, ${SUBNETS[1]}`), subnets(VPC_ID)]).toEqual(["false", "false", "false"]);
+      expect(tls.data.aws_ssm_parameter.mesh_vpc_id.lifecycle.postcondition[0].error_message).toMatch(
+        /\/consul-ecs\/tls-edge\/vpc-id does not hold a VPC ID: deploy the mesh stack/,
+      );
+    });
+
+    it("stops on a VPC that is not the mesh's, and on subnets other than exactly the mesh's (real terraform console)", () => {
+      const vpc = (cidr: string, tags: Record<string, string>) => check(tls.data.aws_vpc.mesh_vpc, { "self.cidr_block": cidr, "self.tags": tags });
+      expect(vpc("10.0.0.0/16", { Name: names.network.vpc })).toBe("true");
+      expect(vpc("10.9.0.0/16", { Name: names.network.vpc })).toBe("false");
+      expect(vpc("10.0.0.0/16", { Name: "another-vpc" })).toBe("false");
+      expect(vpc("10.0.0.0/16", {})).toBe("false");
+      const subnets = (listed: string, found: string[]) => check(tls.data.aws_subnets.mesh_subnets, { "data.aws_ssm_parameter.mesh_subnet_ids.value": listed, "self.ids": found });
+      expect(subnets(SUBNETS.join(","), [SUBNETS[1], SUBNETS[0]])).toBe("true");
+      expect(subnets(SUBNETS[0]!, SUBNETS)).toBe("false");
+      expect(subnets(`${SUBNETS.join(",")},subnet-0aaaaaaaaaaaaaaaa`, SUBNETS)).toBe("false");
+      expect(tls.data.aws_subnets.mesh_subnets.lifecycle.postcondition[0].error_message).toMatch(/does not list exactly the mesh's private subnets \(consul-ecs-private-1/);
+    });
   });
 
   it("reaches AWS through its own VPC endpoints when asked (a VPC without NAT), the plan's list, with egress to them only", () => {
@@ -515,7 +603,7 @@ describe("networks", () => {
     for (const r of taskEgress) expect([r.from_port, r.to_port, r.cidr_ipv4]).toEqual([443, 443, undefined]);
     expect(policy(endpoints)).toEqual([]);
     // The mesh's network has a NAT gateway (or endpoints of its own): none by default.
-    const meshNetwork = synthAlone({ network: { from: "mesh" } }, { vpcId: VPC_ID, vpcCidr: "10.0.0.0/16", subnetIds: [SUBNET_ID] });
+    const meshNetwork = synthAllStacks(meshWith({}))["tls-edge"] as any;
     expect(meshNetwork.resource.aws_vpc_endpoint).toBeUndefined();
     expect(one(meshNetwork, "aws_ecs_service").network_configuration.assign_public_ip).toBe(false);
   });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { HTTP_METHODS, meshSpecSchema, type MeshSpec, type MeshSpecInput, type PermissionSpec } from "../lib/spec/schema";
-import { type ConsulEntry, entriesOfStack, evaluateFilter, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
+import { type ConsulEntry, entriesOfStack, evaluateFilter, normalizeInboundPath, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
 import { synthAllStacks } from "./support/synth";
 
 /** mulberry32: a small seeded PRNG, so every run draws the same requests. */
@@ -81,10 +81,12 @@ const fullMatch = (re: string, s: string) => new RegExp(`^(?:${re})$`).test(s);
 
 function permissionMatches(p: PermissionSpec, req: TrafficRequest): boolean {
   const headers = new Map(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  // Envoy matches the path without its query.
+  const path = req.path.split("?")[0]!;
   if (p.methods && !p.methods.includes(req.method as never)) return false;
-  if (p.pathExact !== undefined && req.path !== p.pathExact) return false;
-  if (p.pathPrefix !== undefined && !req.path.startsWith(p.pathPrefix)) return false;
-  if (p.pathRegex !== undefined && !fullMatch(p.pathRegex, req.path)) return false;
+  if (p.pathExact !== undefined && path !== p.pathExact) return false;
+  if (p.pathPrefix !== undefined && !path.startsWith(p.pathPrefix)) return false;
+  if (p.pathRegex !== undefined && !fullMatch(p.pathRegex, path)) return false;
   return p.headers.every((h) => {
     const v = headers.get(h.name.toLowerCase());
     // Envoy: a missing header fails every value test, inverted or not; an inverted present test matches it.
@@ -122,6 +124,60 @@ function intent(spec: MeshSpec, req: TrafficRequest): Intent {
 }
 
 const ms = (d: string) => Number(/^(\d+)/.exec(d)![1]) * { ms: 1, s: 1000, m: 60_000 }[/(ms|s|m)$/.exec(d)![1] as "ms" | "s" | "m"];
+
+/**
+ * The path the destination's permissions see, written apart from the evaluator: the WHATWG URL
+ * parser removes "." and ".." segments (also as %2e, either case) and reads "\\" as "/", as
+ * Chromium's canonicalizer (Envoy's normalize_path) does; Chromium also decodes an escaped
+ * unreserved character, which WHATWG keeps, so that is done here after. A spec whose
+ * permissions test a path asks for "//" merged and escaped slashes refused (README: L7).
+ * "rejected" when the listener answers 400.
+ */
+function inboundPath(spec: MeshSpec, path: string): string {
+  const testsPath = spec.intentions.some((i) => i.permissions?.some((p) => p.pathExact ?? p.pathPrefix ?? p.pathRegex));
+  const q = path.indexOf("?");
+  const [raw, query] = q < 0 ? [path, ""] : [path.slice(0, q), path.slice(q)];
+  if (testsPath && /%2f|%5c/i.test(raw)) return "rejected";
+  let out = new URL(`http://h${raw}`).pathname.replace(/%([0-9a-f]{2})/gi, (escaped, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9._~-]/.test(c) ? c : escaped;
+  });
+  // Envoy's merge keeps one leading and one trailing slash: "//" stays "//".
+  if (testsPath) out = /^\/+$/.test(out) ? (out.length > 1 ? "//" : "/") : out.replace(/\/{2,}/g, "/");
+  return out + query;
+}
+
+/** Ways a caller can write a path that the listener reads as another: dot segments, doubled and back slashes, escapes, a query. */
+function disguise(path: string, rnd: () => number): string {
+  const at = (p: string) => {
+    const slashes = [...p].flatMap((c, i) => (c === "/" ? [i] : []));
+    return pick(rnd, slashes.length ? slashes : [0]);
+  };
+  const dot = () => pick(rnd, [".", "%2e", "%2E"]);
+  const insert = (p: string, text: string) => {
+    const i = at(p);
+    return `${p.slice(0, i)}${text}${p.slice(i)}`;
+  };
+  const forms: ((p: string) => string)[] = [
+    (p) => insert(p, `/${dot()}`),
+    (p) => insert(p, `/decoy/${dot()}${dot()}`),
+    (p) => `/public/${dot()}${dot()}${p}`,
+    (p) => insert(p, "/"),
+    (p) => insert(p, "//"),
+    (p) => insert(p, "\\"),
+    (p) => insert(p, pick(rnd, ["/%2F", "/%2f", "%5C", "/%5c"])),
+    (p) => p.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`),
+    (p) => p.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    (p) => `${p}/${dot()}`,
+    (p) => `${p}/${dot()}${dot()}`,
+    (p) => `${p}${dot()}${dot()}${dot()}`,
+    (p) => `${p}?next=/admin/../x`,
+    (p) => p.replace(/\/[a-z][^/]*$/, "/%20$&"),
+  ];
+  let out = path;
+  for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) out = pick(rnd, forms)(out);
+  return out;
+}
 
 /** The route the spec asks for: its callers' timeout and retries (the traffic rule makes them agree), on an L7 destination. */
 function intendedRoute(spec: MeshSpec, destination: string): { timeoutMs?: number; numRetries?: number } {
@@ -178,6 +234,8 @@ function requests(spec: MeshSpec, seed: number): TrafficRequest[] {
         for (const hit of hits) [hit, `${hit}~`, `/q${hit}`].forEach((x) => paths.add(x));
       }
     }
+    // Each path also written as a caller could disguise it.
+    for (const p of [...paths]) for (let k = 0; k < 3; k++) paths.add(disguise(p, rnd));
     // Header sets: none, each test's name with a hitting and a missing value, and all at once.
     const tests = permissions.flatMap((p) => p.headers);
     const value = (h: (typeof tests)[number], hit: boolean): string => {
@@ -266,10 +324,20 @@ describe("traffic evaluator: every edge of every example against the spec's inte
     const decided = new Set<string>();
     let allowed = 0;
     let routed = 0;
+    // The mesh entry normalizes exactly when a permission tests a path (the other way, a deny walked past).
+    const testsPath = spec.intentions.some((i) => i.permissions?.some((p) => p.pathExact ?? p.pathPrefix ?? p.pathRegex));
+    expect(evaluator.inboundNormalization()).toEqual({ normalizePath: true, mergeSlashes: testsPath, escapedSlashes: testsPath ? "REJECT_REQUEST" : "KEEP_UNCHANGED" });
+    let disguised = 0;
     for (const req of all) {
-      const want = intent(spec, req);
       const got = evaluator.authorize(req);
       const at = `${JSON.stringify(req)}: ${got.explain}`;
+      const inbound = (spec.services[req.destination]?.protocol ?? "tcp") === "tcp" ? req.path : inboundPath(spec, req.path);
+      if (inbound !== req.path) disguised++;
+      if (inbound === "rejected") {
+        expect(got, at).toMatchObject({ allowed: false, by: "normalization" });
+        continue;
+      }
+      const want = intent(spec, { ...req, path: inbound });
       expect(got.allowed, at).toBe(want.allowed);
       expect(got.permission, at).toBe(want.permission);
       if (want.governedBy === "own") expect([got.entry, got.source], at).toEqual([req.destination, req.source]);
@@ -286,7 +354,8 @@ describe("traffic evaluator: every edge of every example against the spec's inte
       expect(route.requestTimeout === undefined ? undefined : ms(route.requestTimeout), at).toBe(wantRoute.timeoutMs);
       expect(route.numRetries, at).toBe(wantRoute.numRetries);
     }
-    // Not vacuous: both answers occur, and every L7 permission of the spec decided some request.
+    // Not vacuous: both answers occur, some paths change on the way in, and every L7 permission of the spec decided some request.
+    if (Object.values(spec.services).some((s) => s.protocol !== "tcp")) expect(disguised).toBeGreaterThan(0);
     expect(allowed).toBeGreaterThan(0);
     expect(allowed).toBeLessThan(all.length);
     if (Object.values(spec.services).some((s) => s.routes.length > 0)) expect(routed).toBeGreaterThan(0);
@@ -377,6 +446,56 @@ describe("traffic evaluator: request normalization (the mesh entry)", () => {
   it("lets them through without it (Consul's default keeps // and escaped slashes)", () => {
     expect(without.authorize(get("//admin/users"))).toMatchObject({ allowed: true, by: "permission", permission: 1 });
     expect(without.authorize(get("/%2Fadmin/users")).allowed).toBe(true);
+  });
+
+  it("denies a path that reaches /admin through dot segments, a backslash or an escaped letter, with or without the entry", () => {
+    // Consul turns Envoy's normalize_path on whatever the mesh entry says, unless InsecureDisablePathNormalization.
+    for (const evaluator of [withEntry, without])
+      for (const path of ["/public/../admin/users", "/public/%2e%2E/admin", "/./admin", "\\admin\\users", "/%61dmin/users", "/admin/x/.."])
+        expect(evaluator.authorize(get(path)), path).toMatchObject({ allowed: false, by: "permission", permission: 0 });
+    expect(withEntry.authorize(get("/public/..%2Fadmin"))).toMatchObject({ allowed: false, by: "normalization" });
+    expect(withEntry.authorize(get("/admin/../users?next=/admin"))).toMatchObject({ allowed: true, by: "permission", permission: 1 });
+  });
+
+  it("reads the settings from the mesh entry: with path normalization disabled, /public/../admin walks past the deny", () => {
+    const insecure = new TrafficEvaluator([
+      ...entriesOfStack(stack).filter((e) => e.kind !== "mesh"),
+      entry("mesh", "mesh", { HTTP: { Incoming: { RequestNormalization: { InsecureDisablePathNormalization: true } } } }),
+    ]);
+    expect(insecure.inboundNormalization()).toEqual({ normalizePath: false, mergeSlashes: false, escapedSlashes: "KEEP_UNCHANGED" });
+    expect(insecure.authorize(get("/public/../admin/users"))).toMatchObject({ allowed: true, by: "permission", permission: 1 });
+    const forward = new TrafficEvaluator([entry("mesh", "mesh", { HTTP: { Incoming: { RequestNormalization: { PathWithEscapedSlashesAction: "UNESCAPE_AND_FORWARD" } } } })]);
+    expect(forward.normalizedPath("/x/..%2Fadmin%5cusers?a=%2F")).toBe("/admin/users?a=%2F");
+    const redirect = new TrafficEvaluator([entry("mesh", "mesh", { HTTP: { Incoming: { RequestNormalization: { PathWithEscapedSlashesAction: "UNESCAPE_AND_REDIRECT" } } } })]);
+    expect(() => redirect.normalizedPath("/")).toThrow(/not one the evaluator models/);
+  });
+
+  it("normalizes as Envoy's canonicalPath and mergeSlashes do, and refuses what it does not model", () => {
+    const envoy = { normalizePath: true, mergeSlashes: true, escapedSlashes: "KEEP_UNCHANGED" } as const;
+    const cases: [string, string][] = [
+      ["/a/b/../c", "/a/c"],
+      ["/../../a", "/a"],
+      ["/a/.b/..c/...", "/a/.b/..c/..."],
+      ["/a/%2e%2E/%2Eb", "/.b"],
+      ["/a%2Fb/%41%7e%25", "/a%2Fb/A~%25"],
+      ["/a b", "/a%20b"],
+      ["//a//b//", "/a/b/"],
+      // mergeSlashes keeps one leading and one trailing slash, so a path of slashes alone stays "//".
+      ["///", "//"],
+      ["/a/..//b?x=//y", "/b?x=//y"],
+    ];
+    for (const [path, want] of cases) expect(normalizeInboundPath(path, envoy), path).toBe(want);
+    expect(() => normalizeInboundPath("/a#b", envoy)).toThrow(/fragment/);
+    expect(() => normalizeInboundPath("/..;/admin", envoy)).toThrow(/does not model/);
+  });
+
+  it("routes on the path as the caller sent it (Consul does not normalize the outbound listener)", () => {
+    const evaluator = new TrafficEvaluator([
+      httpApi,
+      entry("service-router", "api", { Routes: [{ Match: { HTTP: { PathPrefix: "/v2/" } }, Destination: { RequestTimeout: "1s" } }] }),
+    ]);
+    expect(evaluator.route(req({ path: "/v2/x" })).route).toBe(0);
+    expect(evaluator.route(req({ path: "/v1/../v2/x" })).route).toBe("default");
   });
 });
 

@@ -142,8 +142,8 @@ describe("a service with versions", () => {
 
   it("leaves a version at 0 % out of the splitter, keeping its subset for routes", () => {
     const plan = planOf(canary({ split: { v1: 100, v2: 0 } }));
-    expect(plan.traffic.entries.find((e) => e.Kind === "service-splitter")).toEqual({ Kind: "service-splitter", Name: "api", Splits: [{ Weight: 100, ServiceSubset: "v1" }] });
-    expect(Object.keys((plan.traffic.entries.find((e) => e.Kind === "service-resolver") as any).Subsets)).toEqual(["v1", "v2"]);
+    expect(plan.traffic.entries.serviceSplitters).toEqual([{ Kind: "service-splitter", Name: "api", Splits: [{ Weight: 100, ServiceSubset: "v1" }] }]);
+    expect(plan.traffic.entries.serviceResolvers.map((r) => Object.keys(r.Subsets))).toEqual([["v1", "v2"]]);
   });
 
   it("routes to another service, which then needs the caller's intention", () => {
@@ -157,8 +157,9 @@ describe("a service with versions", () => {
     ]);
     const allowed = canary({ routes: [{ pathPrefix: "/admin", service: "admin" }] }, { intentions: [{ source: "web", destination: "admin", action: "allow" }] }, { admin });
     expect(errors(allowed)).toEqual([]);
-    const router = planOf(allowed).traffic.entries.find((e) => e.Kind === "service-router")!;
-    expect(router).toEqual({ Kind: "service-router", Name: "api", Routes: [{ Match: { HTTP: { PathPrefix: "/admin" } }, Destination: { Service: "admin" } }] });
+    expect(planOf(allowed).traffic.entries.serviceRouters).toEqual([
+      { Kind: "service-router", Name: "api", Routes: [{ Match: { HTTP: { PathPrefix: "/admin" } }, Destination: { Service: "admin" } }] },
+    ]);
   });
 });
 

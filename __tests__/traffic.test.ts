@@ -167,7 +167,7 @@ describe("the config entries", () => {
   });
 
   it("are none for a tcp mesh without L7 fields: the default spec synthesizes only its intentions", () => {
-    expect(planOf(DEFAULT_SPEC).traffic.entries).toEqual([]);
+    expect(planOf(DEFAULT_SPEC).traffic.entries).toEqual({ serviceDefaults: [], serviceResolvers: [], serviceSplitters: [], serviceRouters: [] });
     expect(Object.values(entries(synthAllStacks(DEFAULT_SPEC).intentions)).map((e: any) => e.kind)).toEqual(["service-intentions", "service-intentions"]);
   });
 

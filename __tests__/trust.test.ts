@@ -124,10 +124,30 @@ describe("the trust model on the TLS edge", () => {
       },
     };
     expect(errorsOf(mounted).map((r) => r.path)).toEqual([
-      "app reaches edge-tls-key through /etc/envoy-tls/key.pem (written by envoy, volume envoy-config)",
+      "app reaches edge-tls-key through /etc/envoy-tls/key.pem (written by certificate-init, volume envoy-config)",
       "app reaches an admin endpoint through envoy's Envoy admin API (socket /etc/envoy-tls/admin.sock)",
       "app reaches edge-tls-key through envoy's Envoy admin API (socket /etc/envoy-tls/admin.sock)",
     ]);
+  });
+
+  it("only the init container reaches the CA key (its ECS secret); Envoy holds its own key, never the CA's", () => {
+    const reach = (name: string) => reachOf(task, task.containers.find((c) => c.name === name)!).map((r) => `${r.what} through ${r.how}`);
+    const caKey = (name: string) => reach(name).filter((r) => r.startsWith("edge-ca-key"));
+    expect(caKey(TLS_EDGE_CONTAINERS.certificateInit)).toEqual(["edge-ca-key through its secret TLS_EDGE_CA_KEY"]);
+    expect(reach(TLS_EDGE_CONTAINERS.certificateInit)).toContain("edge-tls-key through /etc/envoy-tls/key.pem (written by certificate-init, volume envoy-config)");
+    expect([caKey(TLS_EDGE_CONTAINERS.envoy), caKey(TLS_EDGE_CONTAINERS.app)]).toEqual([[], []]);
+    // Given the CA secret, the app would reach the CA key: an error.
+    const leaky = {
+      ...edgePlan,
+      tlsEdge: {
+        ...edgePlan.tlsEdge!,
+        task: editContainer(task, TLS_EDGE_CONTAINERS.app, (app) => ({
+          ...app,
+          secrets: task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.certificateInit)!.secrets!,
+        })),
+      },
+    };
+    expect(errorsOf(leaky).map((r) => r.path)).toEqual(["app reaches edge-ca-key through its secret TLS_EDGE_CA_KEY"]);
   });
 });
 
@@ -186,17 +206,23 @@ describe("the model describes the synthesized task definitions", () => {
     ]);
   });
 
-  it("the TLS edge: the key and the admin socket the model names are where the start script puts them, in a volume only Envoy mounts", () => {
+  it("the TLS edge: the key is where the init container makes it and the admin socket where Envoy's config puts it, in a volume only they mount", () => {
     const edgeStack = synthAllStacks(loadSpecFile("examples/tls-edge.yaml").spec as never)["tls-edge"] as any;
     const defs: any[] = JSON.parse(Object.values<any>(edgeStack.resource.aws_ecs_task_definition)[0].container_definitions);
-    const envoyPlan = edgePlan.tlsEdge!.task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
-    const envoyDef = defs.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy);
-    const script: string = envoyDef.entryPoint[2];
-    const key = envoyPlan.stores![0]!;
-    expect(script).toContain(`"$TLS_KEY_PEM" > '${key.path}'\n`);
-    const socket = envoyPlan.serves!.find((e) => e.name === "Envoy admin API")!.on as { socket: string; volume: string };
-    expect(script).toContain(`path: "${socket.socket}"`);
-    expect(defs.filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === socket.volume)).map((c) => c.name)).toEqual([TLS_EDGE_CONTAINERS.envoy]);
+    const plan = (name: string) => edgePlan.tlsEdge!.task.containers.find((c) => c.name === name)!;
+    const def = (name: string) => defs.find((c) => c.name === name);
+    const key = plan(TLS_EDGE_CONTAINERS.certificateInit).stores![0]!;
+    expect(def(TLS_EDGE_CONTAINERS.certificateInit).entryPoint[2]).toContain(`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '${key.path}'\n`);
+    const socket = plan(TLS_EDGE_CONTAINERS.envoy).serves!.find((e) => e.name === "Envoy admin API")!.on as { socket: string; volume: string };
+    expect(def(TLS_EDGE_CONTAINERS.envoy).entryPoint[2]).toContain(`path: "${socket.socket}"`);
+    expect(socket.volume).toBe(key.volume);
+    expect(defs.filter((c) => (c.mountPoints ?? []).some((m: any) => m.sourceVolume === socket.volume)).map((c) => c.name)).toEqual([
+      TLS_EDGE_CONTAINERS.certificateInit,
+      TLS_EDGE_CONTAINERS.envoy,
+    ]);
+    // ECS gives the CA only to the init container, through the execution role: the task role reads nothing.
+    expect(defs.filter((c) => c.secrets).map((c) => c.name)).toEqual([TLS_EDGE_CONTAINERS.certificateInit]);
+    expect(Object.values<any>(edgeStack.resource.aws_iam_role_policy).map((p) => p.role)).toEqual(["${aws_iam_role.tls_edge_execution_role_role.id}"]);
   });
 
   it("every app container drops CAP_NET_RAW, as the model assumes", () => {

@@ -80,6 +80,10 @@ export const NAME_LIMITS = {
   ecrRepository: 256,
   cloudMapServiceName: 127,
   dnsLabel: 63,
+  /** CloudWatch PutDashboard: DashboardName is up to 255 characters. */
+  dashboardName: 255,
+  /** CloudWatch PutMetricAlarm: AlarmName is up to 255 characters. */
+  alarmName: 255,
 } as const;
 
 /** ECR repository names (CreateRepository API): lowercase segments joined by one '.', '_' or '-', separated by '/'. */

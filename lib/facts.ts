@@ -24,6 +24,8 @@ export const ENVOY_PORTS = {
   publicListener: 21000,
   admin: 19000,
   ready: 19100,
+  /** The stats-only listener (GET /stats/prometheus) when the spec turns metrics on. */
+  stats: 19101,
 } as const;
 
 /**

@@ -79,6 +79,8 @@ export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIE
   consulEcs: ["amd64", "arm64"],
   consulDataplane: ["amd64", "arm64"],
   envoy: ["amd64", "arm64"],
+  // aws-observability/aws-otel-collector .github/workflows/CI.yml @v0.49.0 (buildx linux/amd64, linux/arm64).
+  otelCollector: ["amd64", "arm64"],
 };
 
 /** HashiCorp publishes its images on ECR Public too (no Docker Hub limits); Envoy only on Docker Hub. */
@@ -87,7 +89,17 @@ export const IMAGE_REPOSITORIES = {
   consulEcs: "public.ecr.aws/hashicorp/consul-ecs",
   consulDataplane: "public.ecr.aws/hashicorp/consul-dataplane",
   envoy: "envoyproxy/envoy",
+  otelCollector: "public.ecr.aws/aws-observability/aws-otel-collector",
 } as const;
+
+/**
+ * The AWS Distro for OpenTelemetry collector, which ships the proxies' metrics to CloudWatch
+ * (observability.metrics): v0.49.0 of 2026-07-15 (aws-observability/aws-otel-collector VERSION and
+ * tags; its CD workflow publishes the tag as public.ecr.aws/aws-observability/aws-otel-collector:v<version>),
+ * built on OpenTelemetry Collector contrib v0.156.0. Its components are judged against
+ * tools/judges/otel-collector-reference.ts, read for this version.
+ */
+export const OTEL_COLLECTOR_VERSION = "0.49.0";
 
 export interface Versions {
   readonly consul: ConsulRelease;
@@ -103,6 +115,7 @@ export function imagesOf(versions: Versions) {
     consulEcs: `${IMAGE_REPOSITORIES.consulEcs}:${versions.consulEcs}`,
     consulDataplane: `${IMAGE_REPOSITORIES.consulDataplane}:${versions.consulDataplane}`,
     envoy: `${IMAGE_REPOSITORIES.envoy}:v${versions.envoy}`,
+    otelCollector: `${IMAGE_REPOSITORIES.otelCollector}:v${OTEL_COLLECTOR_VERSION}`,
   } as const;
 }
 

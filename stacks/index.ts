@@ -27,11 +27,9 @@ export function createStacks(app: App, plan: MeshPlan, options: StackOptions = {
   intentions.addDependency(mesh);
   const edge = plan.tlsEdge;
   if (!edge) return { mesh, intentions };
-  const network =
-    edge.network.from === "mesh"
-      ? { vpcId: mesh.network.vpc.id, vpcCidr: plan.network.vpcCidr, subnetIds: mesh.network.subnetIds(edge.assignPublicIp ? "public" : "private") }
-      : undefined;
-  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, network, options.backend);
+  const tlsEdge = new TlsEdgeStack(app, "tls-edge", edge, options.backend);
+  // In the mesh's network, it reads the mesh's parameters by name (no cross-stack reference): deployed after the mesh.
+  if (edge.meshNetwork) tlsEdge.addDependency(mesh);
   return { mesh, intentions, tlsEdge };
 }
 
@@ -64,7 +62,7 @@ export function stateBackendWarnings(backend: StateBackend): SpecIssue[] {
     {
       path: "(state backend)",
       message:
-        "Terraform state is local (terraform.<stack>.tfstate in the project root) and holds private keys (the mesh's Consul CA and server keys, the TLS edge's CA and server key): " +
+        "Terraform state is local (terraform.<stack>.tfstate in the project root) and holds private keys (the mesh's Consul CA and server keys): " +
         "set MESH_STATE_BUCKET (with MESH_STATE_REGION, MESH_STATE_KEY_PREFIX, MESH_STATE_KMS_KEY_ID), or the cdktf.json context key stateBackend, " +
         "for the S3 backend with encryption and lock files (README: Terraform state)",
     },

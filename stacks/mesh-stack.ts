@@ -6,6 +6,7 @@ import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-avail
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { addMovedBlocks, MOVED_SINCE_0_1_0 } from "./moved";
 import { MeshVariables } from "../lib/constructs/mesh-variables";
@@ -14,6 +15,7 @@ import { ConsulServers } from "../lib/constructs/consul-server";
 import { EcsHosts } from "../lib/constructs/ecs-hosts";
 import { MeshCluster } from "../lib/constructs/mesh-cluster";
 import { MeshService } from "../lib/constructs/mesh-service";
+import { MeshObservability } from "../lib/constructs/mesh-observability";
 import { ConsulSecrets, type SecretRef } from "../lib/constructs/consul-secrets";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { MeshImages } from "../lib/constructs/mesh-images";
@@ -41,6 +43,10 @@ export class MeshStack extends MeshBaseStack {
   public readonly cluster: MeshCluster;
   public readonly ecsHosts: EcsHosts;
   public readonly services: readonly MeshService[];
+  /** The proxy metrics log group, dashboard and alarms, when the spec turns metrics on. */
+  public readonly observability?: MeshObservability;
+  /** With a TLS edge in this network: the parameters it finds the VPC and its subnets by (IDs, no secret). */
+  public readonly tlsEdgeNetwork?: { readonly vpcId: SsmParameter; readonly subnetIds: SsmParameter };
 
   constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
@@ -77,6 +83,20 @@ export class MeshStack extends MeshBaseStack {
       flowLogs: { kmsKeyArn, partition },
     });
     const vpcId = this.network.vpc.id;
+    const edgeNetwork = plan.tlsEdge?.meshNetwork;
+    if (edgeNetwork) {
+      const parameter = (id: string, name: string, value: string, what: string) =>
+        new SsmParameter(this, id, { name, description: `${what} of the mesh, for the tls-edge stack (IDs, no secret)`, type: "String", tier: "Standard", value });
+      this.tlsEdgeNetwork = {
+        vpcId: parameter("tls_edge_vpc_id_parameter", edgeNetwork.parameters.vpcId, vpcId, "The VPC"),
+        subnetIds: parameter(
+          "tls_edge_subnet_ids_parameter",
+          edgeNetwork.parameters.subnetIds,
+          Fn.join(",", this.network.subnetIds(edgeNetwork.subnets)),
+          `The ${edgeNetwork.subnets} subnets (comma-separated)`,
+        ),
+      };
+    }
     const instanceSubnets = network.publicInstances ? "public" : "private";
     // A fixed address lives in the zone whose subnet holds it (the rules checked that one does).
     const subnetIdOf = (ip: string): string => this.network.subnetOf(zoneOfAddress(network, ip) ?? 0, instanceSubnets).id;
@@ -147,6 +167,8 @@ export class MeshStack extends MeshBaseStack {
     }
 
     // One ECS service per version of a service with versions (the same Consul service and token).
+    const { observability } = plan;
+    if (observability) this.observability = new MeshObservability(this, "observability", { plan: { ...plan, observability }, kmsKeyArn });
     this.services = plan.services.flatMap(ecsServicesOf).map((service) => {
       const serviceToken = this.secrets.serviceTokens.get(service.name);
       const secretOf: Readonly<Record<MeshSecretSlot, SecretRef | undefined>> = {
@@ -170,6 +192,7 @@ export class MeshStack extends MeshBaseStack {
         ...(this.ecsHosts.capacityProvider ? { capacityProviderName: this.ecsHosts.capacityProvider.name } : {}),
         meshSecrets: taskSecrets,
         kmsKeyArn,
+        ...(this.observability ? { metricsLogGroup: this.observability.metricsLogGroup } : {}),
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
         dependsOn: service.startsAfter.flatMap((prerequisite) => {
           switch (prerequisite) {
@@ -181,6 +204,8 @@ export class MeshStack extends MeshBaseStack {
               return serviceToken ? [serviceToken.parameter] : [];
             case "capacity-provider":
               return this.ecsHosts.clusterCapacityProviders ? [this.ecsHosts.clusterCapacityProviders] : [];
+            case "edge-ca":
+              throw new Error(`${service.name}: only the TLS edge's tasks wait for its CA`);
           }
         }),
       });

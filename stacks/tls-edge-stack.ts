@@ -4,7 +4,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
-import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { namedVariable } from "../lib/constructs/named-variable";
 import { TlsEdgeService } from "../lib/constructs/tls-service";
@@ -13,24 +14,28 @@ import { AwsApiEndpoints } from "../lib/constructs/aws-api-endpoints";
 import { MeshKey } from "../lib/constructs/mesh-key";
 import { IMAGE_TAG } from "../lib/aws-limits";
 import { FLOATING_TAG } from "../lib/image-reference";
-import type { TlsEdgePlan } from "../lib/plan/types";
-import type { TlsEdgeNetwork } from "../lib/spec/tls-edge-schema";
+import type { TlsEdgeMeshNetwork, TlsEdgePlan } from "../lib/plan/types";
 
-/** The network of the tasks when it comes from another stack (the mesh's VPC and subnet). */
+/** The network of the tasks: its VPC, the VPC's CIDR (the default HTTPS clients) and the tasks' subnets. */
 export interface TlsEdgeNetworkRefs {
   readonly vpcId: string;
   readonly vpcCidr: string;
   readonly subnetIds: readonly string[];
 }
 
+/** What the mesh's parameters hold: a VPC ID, and subnet IDs joined by commas. */
+const VPC_ID_PATTERN = "^vpc-[0-9a-f]{8,17}$";
+const SUBNET_IDS_PATTERN = "^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$";
+
 /** Image tag used in the task definition before app_image_tag is set (the service then runs 0 tasks). */
 export const UNSET_IMAGE_TAG = "app-image-tag-unset";
 
 /**
  * System 2: TLS all the way to the container, as its own stack (own provider, variables and
- * state). With `network` (the mesh stack's VPC and subnet) it runs beside the mesh through
- * cross-stack references; without it (spec network "existing"), in the VPC and subnets of yours
- * the spec names, as the original did. The region is the spec's.
+ * state). With the spec's network `{ from: mesh }` it runs in the mesh's VPC, which it finds
+ * through SSM String parameters the mesh writes (never the mesh's state, which holds its
+ * secrets); otherwise in the VPC and subnets of yours the spec names, as the original did. The
+ * region is the spec's.
  */
 export class TlsEdgeStack extends MeshBaseStack {
   public readonly service: TlsEdgeService;
@@ -41,7 +46,7 @@ export class TlsEdgeStack extends MeshBaseStack {
   public readonly endpoints?: AwsApiEndpoints;
   public readonly appImageTag: TerraformVariable;
 
-  constructor(scope: Construct, id: string, edge: TlsEdgePlan, network: TlsEdgeNetworkRefs | undefined, backend?: StateBackend) {
+  constructor(scope: Construct, id: string, edge: TlsEdgePlan, backend?: StateBackend) {
     super(scope, id, backend);
     this.appImageTag = namedVariable(this, "app_image_tag", {
       type: "string",
@@ -60,11 +65,10 @@ export class TlsEdgeStack extends MeshBaseStack {
       region: edge.region,
       defaultTags: [{ tags: { Terraform: "true", Environment: edge.namespace, Project: "tls-edge", Service: edge.serviceName } }],
     });
-    new TlsProvider(this, "tls");
     const partition = new DataAwsPartition(this, "partition").partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
-    const net = this.networkOf(edge.network, network);
+    const net = this.networkOf(edge);
     const subnetIds = [...net.subnetIds];
 
     this.key = new MeshKey(this, "log_key", {
@@ -75,7 +79,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       partition,
       logGroups: [edge.names.logGroup],
     });
-    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefixes: edge.names.certificateSecrets, kmsKeyArn: this.key.key.arn });
+    this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefixes: edge.names.caSecrets, ca: edge.ca, kmsKeyArn: this.key.key.arn });
 
     if (edge.interfaceEndpoints.length > 0) {
       this.endpoints = new AwsApiEndpoints(this, "aws_endpoints", {
@@ -99,8 +103,17 @@ export class TlsEdgeStack extends MeshBaseStack {
       kmsKeyArn: this.key.key.arn,
       appImageTag: imageTag.asString,
       certificate: this.certificate,
-      // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
-      dependsOn: edge.startsAfter.flatMap((prerequisite) => (prerequisite === "mesh-secrets" ? this.certificate.secretVersions : [])),
+      // Tasks run once what the plan lists exists (the boot-order rule reads the same list): the CA
+      // generation they pin, which scripts/tls-edge-ca.sh writes outside Terraform.
+      preconditions: edge.startsAfter.flatMap((prerequisite) => {
+        if (prerequisite !== "edge-ca") throw new Error(`${id}: the TLS edge cannot wait for ${prerequisite}`);
+        return [
+          {
+            condition: `\${var.app_image_tag == null || (${this.certificate.generationWritten(edge.ca.versionId)})}`,
+            errorMessage: `The TLS edge CA generation ${edge.ca.generation} (version ${edge.ca.versionId}) is not written yet: run scripts/tls-edge-ca.sh, then apply again (the tasks' init container reads that version).`,
+          },
+        ];
+      }),
       awsApiAccess: this.endpoints
         ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup!.id, s3PrefixListId: this.endpoints.s3PrefixListId }
         : { type: "internet" },
@@ -120,21 +133,89 @@ export class TlsEdgeStack extends MeshBaseStack {
     this.output("ecs_cluster_name", service.cluster.name, "ECS cluster of the service");
     this.output("ecs_service_name", service.ecsService.name, "ECS service (0 tasks until app_image_tag is set)");
     this.output("log_group_name", service.logGroup.name, "CloudWatch log group of Envoy (access log) and the app");
-    this.output("ca_certificate_pem", this.certificate.caCertPem, "CA that signed Envoy's certificate (public): curl --cacert it instead of -k");
+    this.output(
+      "ca_certificate_secret_arn",
+      this.certificate.caCertificateSecret.arn,
+      "Secret with the CA certificate(s) clients trust (no key): aws secretsmanager get-secret-value, then curl --cacert it instead of -k",
+    );
+    // What scripts/tls-edge-ca.sh writes where (ARNs and version IDs, nothing secret).
+    this.output(
+      "ca_generation",
+      {
+        caSecretArn: this.certificate.caSecret.arn,
+        caCertificateSecretArn: this.certificate.caCertificateSecret.arn,
+        versionId: edge.ca.versionId,
+        previousVersionId: edge.ca.previousVersionId ?? "",
+        commonName: edge.ca.commonName,
+        days: edge.ca.days,
+      },
+      "The CA generation the tasks pin, for scripts/tls-edge-ca.sh",
+    );
   }
 
-  /** The mesh's network as passed, or the spec's existing VPC (its CIDR, when the spec leaves it out, read from the VPC). */
-  private networkOf(network: TlsEdgeNetwork, mesh: TlsEdgeNetworkRefs | undefined): TlsEdgeNetworkRefs {
-    const id = this.node.id;
+  /** The mesh's network from its parameters, or the spec's existing VPC (its CIDR, when the spec leaves it out, read from the VPC). */
+  private networkOf(edge: TlsEdgePlan): TlsEdgeNetworkRefs {
+    const { network } = edge;
     if (network.from === "mesh") {
-      if (mesh) return mesh;
-      throw new Error(
-        `${id}: tlsEdge.network is { from: "mesh" } but no mesh network was passed: pass the mesh stack's { vpcId, vpcCidr, subnetIds }, or set tlsEdge.network to an existing VPC ({ vpcId, vpcCidr, subnetIds })`,
-      );
+      if (edge.meshNetwork) return this.meshNetwork(edge.meshNetwork);
+      throw new Error(`${this.node.id}: tlsEdge.network is { from: "mesh" } but the plan has no mesh network: build the TLS edge's plan with the mesh's (buildPlan)`);
     }
-    if (mesh) throw new Error(`${id}: tlsEdge.network names an existing VPC, so no mesh network may be passed as well: pass undefined, or set tlsEdge.network to { from: "mesh" }`);
     const vpcCidr = network.vpcCidr ?? new DataAwsVpc(this, "vpc", { id: network.vpcId }).cidrBlock;
     return { vpcId: network.vpcId, vpcCidr, subnetIds: network.subnetIds };
+  }
+
+  /**
+   * The mesh's VPC and subnets by the plan's literal parameter names: no reference to the mesh
+   * stack, so cdktf reads no remote state (the mesh's state holds its secrets); the stack
+   * dependency (stacks/index.ts) keeps the order. A parameter is writable by anyone in the account
+   * with ssm:PutParameter, so each value must have its shape, the VPC must be the mesh's (its CIDR
+   * and Name tag) and the subnets exactly the mesh's subnets of that kind in it (their Name tags).
+   */
+  private meshNetwork(mesh: TlsEdgeMeshNetwork): TlsEdgeNetworkRefs {
+    const parameter = (id: string, name: string, pattern: string, what: string) =>
+      new DataAwsSsmParameter(this, id, {
+        name,
+        // A String of IDs: nothing to decrypt, nothing secret in this stack's state.
+        withDecryption: false,
+        lifecycle: {
+          postcondition: [
+            {
+              condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
+              errorMessage: `SSM parameter ${name} does not hold ${what}: deploy the mesh stack, or find who changed the parameter.`,
+            },
+          ],
+        },
+      });
+    const vpcId = parameter("mesh_vpc_id", mesh.parameters.vpcId, VPC_ID_PATTERN, "a VPC ID");
+    const subnetIds = parameter("mesh_subnet_ids", mesh.parameters.subnetIds, SUBNET_IDS_PATTERN, "subnet IDs joined by commas");
+    const vpc = new DataAwsVpc(this, "mesh_vpc", {
+      id: vpcId.value,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${self.cidr_block == ${JSON.stringify(mesh.vpcCidr)} && lookup(self.tags, "Name", "") == ${JSON.stringify(mesh.vpcName)}}`,
+            errorMessage: `SSM parameter ${mesh.parameters.vpcId} names a VPC that is not the mesh's (CIDR ${mesh.vpcCidr}, Name ${mesh.vpcName}): deploy the mesh stack, or find who changed the parameter.`,
+          },
+        ],
+      },
+    });
+    const listed = `toset(split(",", data.aws_ssm_parameter.${subnetIds.friendlyUniqueId}.value))`;
+    const subnets = new DataAwsSubnets(this, "mesh_subnets", {
+      filter: [
+        { name: "vpc-id", values: [vpc.id] },
+        { name: "tag:Name", values: [...mesh.subnetNames] },
+      ],
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${${listed} == toset(self.ids)}`,
+            errorMessage: `SSM parameter ${mesh.parameters.subnetIds} does not list exactly the mesh's ${mesh.subnets} subnets (${mesh.subnetNames.join(", ")}) in its VPC: deploy the mesh stack, or find who changed the parameter.`,
+          },
+        ],
+      },
+    });
+    // The subnets found (a set, as the ECS service's subnets are): the check above has passed once they are known.
+    return { vpcId: vpc.id, vpcCidr: mesh.vpcCidr, subnetIds: subnets.ids };
   }
 
   private output(name: string, value: unknown, description: string): void {

@@ -2,14 +2,15 @@
 // pair of services: allowed or denied, and the permissions), routes, splits, timeouts, retries,
 // protocols and per-caller limits: the review a pull request needs.
 //
-// Both specs are synthesized and read through the traffic evaluator (tools/traffic-evaluator.ts),
-// not planned: the diff then shows what Consul is given (the intentions stack's config entries),
+// Each spec's intentions stack (alone: the mesh and TLS edge stacks hold no config entry) is
+// synthesized and read through the traffic evaluator (tools/traffic-evaluator.ts), not the plan:
+// the diff then shows what Consul is given (the intentions stack's config entries),
 // read with the same semantics the evaluator's property tests hold to Consul's, and routes or
 // splits that the plan learns to emit show up here as config entries without a change to this tool.
 import { loadSpecFile, type LoadedSpec } from "../lib/pipeline";
 import { SpecError } from "../lib/issues";
 import { CliExit, parseCli, runTool, usageError } from "./support";
-import { synthesizePlan } from "./synthesize";
+import { synthesizeIntentionsStack } from "./synthesize";
 import { TrafficEvaluator } from "./traffic-evaluator";
 
 const USAGE = `usage: npm run diff -- <a.yaml> <b.yaml>
@@ -173,9 +174,7 @@ function load(file: string): LoadedSpec {
 
 /** The facts of a loaded spec, from its synthesized intentions stack, over the given services. */
 export function factsOf(loaded: LoadedSpec, services: readonly string[]): TrafficFacts {
-  const intentions = synthesizePlan(loaded.plan).intentions;
-  if (intentions === undefined) throw new Error(`${loaded.source}: no intentions stack was synthesized`);
-  return trafficFacts(TrafficEvaluator.fromStack(intentions), services);
+  return trafficFacts(TrafficEvaluator.fromStack(synthesizeIntentionsStack(loaded.plan)), services);
 }
 
 export function main(args: readonly string[]): number {

@@ -711,18 +711,7 @@ function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
  * removes it; `<n>` is a server's number. npm run policy lists these apart without failing, and the
  * policy test requires exactly these on every example: remove an entry when its slice lands.
  */
-export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [
-  ...[
-    "tls_private_key.certificate_ca_key",
-    "tls_self_signed_cert.certificate_ca_certificate",
-    "tls_private_key.certificate_server_key",
-    "tls_cert_request.certificate_server_cert_request",
-    "tls_locally_signed_cert.certificate_server_certificate",
-    "aws_secretsmanager_secret_version.certificate_certificate_value",
-    "aws_secretsmanager_secret_version.certificate_private_key_value",
-  ].map((address) => ({ stack: "tls-edge", address, until: "the TLS edge's CA and certificate come from AWS Private CA or its first start" })),
-  { stack: "tls-edge", address: "data.terraform_remote_state.cross-stack-reference-input-mesh", until: "the TLS edge reads the mesh's VPC and subnets through SSM parameters" },
-];
+export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [];
 
 /** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */
 export function isPendingSecretInState(stack: string, f: PolicyFinding): boolean {
@@ -1115,19 +1104,43 @@ function taskKinds(doc: TerraformJson): { agents: boolean; dataplanes: boolean }
   };
 }
 
+/** The stack's security groups a host is attached to: an instance's vpc_security_group_ids, a launch template's (or its network interfaces'). */
+function hostSecurityGroups(body: TfBlock): string[] {
+  const refs = [...strings(body.vpc_security_group_ids), ...blocks(body.network_interfaces).flatMap((n) => strings(n.security_groups))];
+  return [...new Set(refs.flatMap((ref) => securityGroupOf(ref) ?? []))];
+}
+
 // Prevents the Consul servers from exposing more than the task architectures in use need: RPC and
 // gossip to tasks without client agents, DNS that nothing queries, auto_encrypt's unauthenticated
 // certificate signing without agents, and the dataplane reaper's ECS access without dataplane tasks.
 function checkServerExposure(doc: TerraformJson): PolicyFinding[] {
   // Inline blocks, aws_security_group_rule and aws_vpc_security_group_ingress_rule alike: any of them opens a port.
   const rules = securityGroupRules(doc).filter((r) => r.direction === "ingress" && r.group !== undefined);
-  // The servers' group: the one that takes RPC (8300) from itself.
-  const servers = new Set(rules.filter((r) => r.peers.includes(r.group!) && reaches(r, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"])).map((r) => r.group!));
-  if (servers.size === 0) return [];
+  // The servers' groups: those attached to a host whose user data configures a Consul server, and
+  // any that takes RPC (8300) from itself (servers written some other way).
+  const serverHosts = hosts(doc).filter(({ body }) => userDataOf(body, doc).some((text) => /^\s*server\s*=\s*true\b/m.test(text)));
+  const hostGroups = serverHosts.map((host) => ({ ...host, groups: hostSecurityGroups(host.body) }));
+  const servers = new Set([
+    ...hostGroups.flatMap((h) => h.groups),
+    ...rules.filter((r) => r.peers.includes(r.group!) && reaches(r, AGENT_PORTS.rpc, AGENT_PORTS.rpc, ["tcp"])).map((r) => r.group!),
+  ]);
+  // A server whose groups are not this configuration's: what it admits cannot be read here; say so.
+  const unknown = hostGroups
+    .filter((h) => h.groups.length === 0)
+    .map((h) =>
+      finding(
+        "MESH_SERVER_EXPOSURE",
+        h.address,
+        "runs a Consul server (server = true in its user data), but none of its security groups is an aws_security_group of this configuration, so what it admits cannot be checked: attach the servers' group by reference (vpc_security_group_ids)",
+      ),
+    );
+  // No server host and no group marked by its RPC: this configuration has no Consul servers.
+  if (servers.size === 0) return unknown;
   const { agents, dataplanes } = taskKinds(doc);
   const onServers = rules.filter((r) => servers.has(r.group!));
   const reachesPorts = (r: SgRule, lo: number, hi: number) => reaches(r, lo, hi, ["tcp", "udp"]);
   const findings = [
+    ...unknown,
     ...onServers
       .filter((r) => reachesPorts(r, AGENT_PORTS.dns, AGENT_PORTS.dns))
       .map((r) => finding("MESH_SERVER_EXPOSURE", r.address, `${ruleName(r)}admits the servers' DNS (8600), which nothing in the mesh queries`)),

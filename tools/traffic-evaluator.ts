@@ -24,12 +24,22 @@
 //   [T]  agent/xds/routes.go (makeUpstreamRouteForDiscoveryChain): a route's RequestTimeout bounds
 //        its requests; a resolver's RequestTimeout only when the chain starts at that resolver (no
 //        router, no splitter); matches as makeRouteMatchForDiscoveryRoute writes them.
-//   [N]  the mesh entry's HTTP.Incoming.RequestNormalization (agent/structs/config_entry_mesh.go,
-//        agent/xds/listeners.go setNormalizationOptions) shapes the path the destination's inbound
-//        listener matches permissions on: MergeSlashes merges "//" to "/", PathWithEscapedSlashesAction
-//        REJECT_REQUEST refuses a path with %2F or %5C (either case) before any intention; without the
-//        entry both are off (Envoy keeps escaped slashes). Routes are outbound: not normalized.
-//        RFC 3986 dot-segment normalization (on by default) is not modelled.
+//   [N]  the destination's inbound HTTP listener rewrites the path before any filter (RBAC included)
+//        sees it: agent/xds/listeners.go setNormalizationOptions (Test_setNormalizationOptions: no
+//        mesh entry, or an empty one, still gives normalize_path true) from the mesh entry's
+//        HTTP.Incoming.RequestNormalization (agent/structs/config_entry_mesh.go): normalize_path =
+//        !InsecureDisablePathNormalization, merge_slashes = MergeSlashes, path_with_escaped_slashes_action
+//        = PathWithEscapedSlashesAction (IMPLEMENTATION_SPECIFIC_DEFAULT is Envoy's KEEP_UNCHANGED).
+//        Envoy applies them in this order (source/common/http/conn_manager_utility.cc
+//        maybeNormalizePath): escaped slashes (%2F, %5C, either case, in the path before "?"),
+//        then normalize_path (source/common/http/path_utility.cc canonicalPath: the path before "?"
+//        through Chromium's CanonicalizePath: "\" becomes "/", "." and ".." segments, written with
+//        "." or "%2e" in either case, are removed as RFC 3986 5.2.4 does, an escaped unreserved
+//        character is decoded, other escapes are kept as written), then merge_slashes
+//        (PathUtil::mergeSlashes: the non-empty segments joined by "/", one leading and one
+//        trailing "/" kept). The query is left as it is. Routes match on the caller's outbound
+//        listener, which Consul does not normalize (listeners_test.go: "outbound HTTP listener ...
+//        normalization is not applied"): routes see the path as sent.
 //   [H]  header tests are Envoy's (HeaderUtility::matchHeaders): a missing header fails every value
 //        test, inverted or not; only a Present test inverted matches a missing header.
 
@@ -88,6 +98,16 @@ export interface Routing {
   readonly retryOnStatusCodes?: readonly number[];
   /** The weighted targets, weights summing to 100; one target at 100 without a splitter. */
   readonly splits: readonly { readonly weight: number; readonly target: Target }[];
+}
+
+/** Envoy's escaped-slash actions the evaluator models; UNESCAPE_AND_REDIRECT (a redirect the caller may follow) is not. */
+export const ESCAPED_SLASH_ACTIONS = ["KEEP_UNCHANGED", "REJECT_REQUEST", "UNESCAPE_AND_FORWARD"] as const;
+
+/** [N] The inbound HTTP listener's path settings, as Consul writes them into Envoy's HTTP connection manager. */
+export interface InboundNormalization {
+  readonly normalizePath: boolean;
+  readonly mergeSlashes: boolean;
+  readonly escapedSlashes: (typeof ESCAPED_SLASH_ACTIONS)[number];
 }
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -189,7 +209,7 @@ export class TrafficEvaluator {
   authorize(request: TrafficRequest): Decision {
     // [N] the inbound HTTP listener rejects before any intention is consulted.
     if (L7_PROTOCOLS.includes(this.protocolOf(request.destination)) && this.normalizedPath(request.path) === undefined)
-      return { allowed: false, by: "normalization", explain: `mesh RequestNormalization: ${request.path} has an escaped slash: rejected` };
+      return { allowed: false, by: "normalization", explain: `inbound path normalization: ${request.path} has an escaped slash: rejected (400)` };
     const rule = this.governing(request.source, request.destination);
     const fallback = this.defaultPolicy === "allow";
     if (rule === undefined)
@@ -203,20 +223,31 @@ export class TrafficEvaluator {
     const headers = lowerKeys(request.headers);
     const inbound = { ...request, path: normalized };
     const index = rule.permissions.findIndex((p) => httpMatches(isObj(p.HTTP) ? p.HTTP : {}, inbound, headers));
-    if (index < 0) return { allowed: fallback, by: "no-permission-matched", ...at, explain: `${where}: no permission matches: the default (${this.defaultPolicy})` };
+    const seen = normalized === request.path ? "" : ` (path as normalized: ${normalized})`;
+    if (index < 0) return { allowed: fallback, by: "no-permission-matched", ...at, explain: `${where}: no permission matches${seen}: the default (${this.defaultPolicy})` };
     const action = str(rule.permissions[index]!.Action);
-    return { allowed: action === "allow", by: "permission", ...at, permission: index, explain: `${where}, permission ${index}: ${action}` };
+    return { allowed: action === "allow", by: "permission", ...at, permission: index, explain: `${where}, permission ${index}${seen}: ${action}` };
+  }
+
+  /** [N] What the destination's inbound listener does to a path, read from the mesh entry (Consul's defaults without one). */
+  inboundNormalization(): InboundNormalization {
+    const http = this.entry("mesh", "mesh")?.HTTP;
+    const incoming = isObj(http) ? http.Incoming : undefined;
+    const rn = isObj(incoming) && isObj(incoming.RequestNormalization) ? incoming.RequestNormalization : {};
+    const action = str(rn.PathWithEscapedSlashesAction) ?? "IMPLEMENTATION_SPECIFIC_DEFAULT";
+    const escapedSlashes = action === "IMPLEMENTATION_SPECIFIC_DEFAULT" ? "KEEP_UNCHANGED" : action;
+    if (!(ESCAPED_SLASH_ACTIONS as readonly string[]).includes(escapedSlashes))
+      throw new Error(`mesh entry: PathWithEscapedSlashesAction ${JSON.stringify(action)} is not one the evaluator models (${ESCAPED_SLASH_ACTIONS.join(", ")})`);
+    return {
+      normalizePath: rn.InsecureDisablePathNormalization !== true,
+      mergeSlashes: rn.MergeSlashes === true,
+      escapedSlashes: escapedSlashes as InboundNormalization["escapedSlashes"],
+    };
   }
 
   /** [N] The path the inbound listener matches permissions on, or none when it rejects the request. */
   normalizedPath(path: string): string | undefined {
-    const http = this.entry("mesh", "mesh")?.HTTP;
-    const incoming = isObj(http) ? http.Incoming : undefined;
-    const normalization = isObj(incoming) && isObj(incoming.RequestNormalization) ? incoming.RequestNormalization : {};
-    const [rawPath = "", query] = path.split("?", 2) as [string, string?];
-    if (normalization.PathWithEscapedSlashesAction === "REJECT_REQUEST" && /%(2f|5c)/i.test(rawPath)) return undefined;
-    const merged = normalization.MergeSlashes === true ? rawPath.replace(/\/{2,}/g, "/") : rawPath;
-    return query === undefined ? merged : `${merged}?${query}`;
+    return normalizeInboundPath(path, this.inboundNormalization());
   }
 
   /** Which route, splits and subsets serve the request [C]. */
@@ -319,6 +350,80 @@ export class TrafficEvaluator {
     const filter = str(definition.Filter);
     return { service, subset: effective, ...(filter ? { filter } : {}) };
   }
+}
+
+/**
+ * [N] Envoy's maybeNormalizePath for one path (with its query): the path Envoy's filters then see,
+ * or none when Envoy answers 400. A fragment, and characters whose handling depends on Envoy's
+ * runtime flags or Chromium's tables beyond what was read (see CANONICAL_PASS), are errors.
+ */
+export function normalizeInboundPath(path: string, settings: InboundNormalization): string | undefined {
+  if (path.includes("#")) throw new Error(`path ${JSON.stringify(path)}: a fragment, which Envoy rejects or strips by runtime flag; not modelled`);
+  const q = path.indexOf("?");
+  let p = q < 0 ? path : path.slice(0, q);
+  const query = q < 0 ? "" : path.slice(q);
+  if (settings.escapedSlashes !== "KEEP_UNCHANGED" && /%(2f|5c)/i.test(p)) {
+    if (settings.escapedSlashes === "REJECT_REQUEST") return undefined;
+    p = p.replace(/%2f/gi, "/").replace(/%5c/gi, "\\");
+  }
+  if (settings.normalizePath) p = canonicalizePath(p);
+  if (settings.mergeSlashes && p.includes("//")) p = `${p.startsWith("/") ? "/" : ""}${p.split("/").filter(Boolean).join("/")}${p.endsWith("/") ? "/" : ""}`;
+  return p + query;
+}
+
+/** Characters Chromium's path canonicalizer copies unchanged (kPathCharLookup PASS or UNESCAPE); ";" is left out (Envoy may strip "..;" parameters by runtime flag). */
+const CANONICAL_PASS = /^[A-Za-z0-9\-._~!$&'()*+,=:@/]$/;
+/** Characters it percent-encodes (kPathCharLookup ESCAPE): controls, space, '"', '<', '>', '`', DEL. */
+const canonicalEscape = (c: string) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f || '"<>`'.includes(c);
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** "." or "%2e" (either case) at i: its length, else 0 (url_canon_path.cc IsDot). */
+function dotAt(p: string, i: number): number {
+  if (p[i] === ".") return 1;
+  return p.slice(i, i + 3).toLowerCase() === "%2e" ? 3 : 0;
+}
+
+/** Chromium's CanonicalizePath (url_canon_path.cc DoPartialPath) over an absolute path without query, as Envoy's canonicalPath runs it. */
+function canonicalizePath(p: string): string {
+  let out = p.startsWith("/") || p.startsWith("\\") ? "" : "/";
+  const slash = (i: number) => p[i] === "/" || p[i] === "\\";
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    const dot = dotAt(p, i);
+    if (dot > 0) {
+      if (!out.endsWith("/")) {
+        out += ".";
+        i += dot - 1;
+        continue;
+      }
+      // ClassifyAfterDot: "." then end or slash; ".." then end or slash; else a name that starts with a dot.
+      const after = i + dot;
+      if (after === p.length || slash(after)) {
+        i = after + (after === p.length ? 0 : 1) - 1;
+        continue;
+      }
+      const second = dotAt(p, after);
+      if (second > 0 && (after + second === p.length || slash(after + second))) {
+        // BackUpToPreviousSlash: drop the last segment, never the first "/".
+        if (out.length > 1) out = out.slice(0, out.lastIndexOf("/", out.length - 2) + 1);
+        i = after + second + (after + second === p.length ? 0 : 1) - 1;
+        continue;
+      }
+      out += ".";
+      i += dot - 1;
+    } else if (c === "\\") out += "/";
+    else if (c === "%") {
+      const hex = p.slice(i + 1, i + 3);
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        const decoded = String.fromCharCode(Number.parseInt(hex, 16));
+        out += UNRESERVED.test(decoded) ? decoded : `%${hex}`;
+        i += 2;
+      } else out += "%";
+    } else if (CANONICAL_PASS.test(c)) out += c;
+    else if (canonicalEscape(c)) out += `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+    else throw new Error(`path ${JSON.stringify(p)}: ${JSON.stringify(c)} is a character whose canonical form the evaluator does not model`);
+  }
+  return out;
 }
 
 function cmp(a: string, b: string): number {

@@ -8,6 +8,7 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
+import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT } from "../plan/observability";
 import { ecsServiceNamesOf } from "../plan/names";
 import type { MeshPlan, ServicePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -44,6 +45,8 @@ export interface MeshServiceProps extends AwsAccount {
   readonly meshSecrets: readonly { readonly slot: MeshSecretSlot; readonly ref: SecretRef }[];
   /** The mesh's KMS key: log group encryption, the mesh secrets, ECS Exec sessions. */
   readonly kmsKeyArn: string;
+  /** The mesh's proxy metrics log group, which the task's collector writes (needed when the task has one). @default none */
+  readonly metricsLogGroup?: CloudwatchLogGroup;
 }
 
 /**
@@ -81,6 +84,8 @@ export class MeshService extends Construct {
         "read-task-secrets": secretsPolicy(props),
       },
     });
+    const collector = service.task.containers.find((c) => c.name === COLLECTOR_CONTAINER);
+    if (collector && !props.metricsLogGroup) throw new Error(`${this.node.path}: its task runs a metrics collector, which needs metricsLogGroup`);
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
@@ -100,6 +105,10 @@ export class MeshService extends Construct {
         ...(ownActions.length ? { [plan.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
+        // The collector writes its EMF events to its own stream (the service's name) of the mesh's metrics log group, nothing else.
+        ...(collector && props.metricsLogGroup
+          ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${props.metricsLogGroup.arn}:log-stream:${service.name}`])) }
+          : {}),
       },
     });
 
@@ -117,6 +126,7 @@ export class MeshService extends Construct {
       ...Object.fromEntries(props.meshSecrets.map((s) => [s.slot, s.ref.valueFrom])),
       ...Object.fromEntries([...props.images.uris].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
+      ...(props.metricsLogGroup ? { [METRICS_LOG_GROUP_SLOT]: props.metricsLogGroup.name } : {}),
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,

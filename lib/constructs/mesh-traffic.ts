@@ -1,10 +1,10 @@
 import { Construct } from "constructs";
 import { ConfigEntry } from "@cdktf/provider-consul/lib/config-entry";
-import type { ServiceDefaultsEntry, ServiceResolverEntry, ServiceRouterEntry, ServiceSplitterEntry, TrafficConfigEntry } from "../plan/types";
+import type { TrafficConfigEntry, TrafficEntries } from "../plan/types";
 
 export interface MeshTrafficProps {
   /** The service-defaults, service-resolver, service-splitter and service-router entries, as the plan decided them (lib/plan/traffic.ts). */
-  readonly entries: readonly TrafficConfigEntry[];
+  readonly entries: TrafficEntries;
 }
 
 /**
@@ -28,10 +28,7 @@ export class MeshTraffic extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshTrafficProps) {
     super(scope, id);
-    const defaults = props.entries.filter((e): e is ServiceDefaultsEntry => e.Kind === "service-defaults");
-    const resolvers = props.entries.filter((e): e is ServiceResolverEntry => e.Kind === "service-resolver");
-    const splitters = props.entries.filter((e): e is ServiceSplitterEntry => e.Kind === "service-splitter");
-    const routers = props.entries.filter((e): e is ServiceRouterEntry => e.Kind === "service-router");
+    const { serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers } = props.entries;
     this.serviceDefaults = new Map(defaults.map((entry) => [entry.Name, this.entry(`defaults_${entry.Name}`, entry)]));
     const found = <T>(map: ReadonlyMap<string, T>, names: readonly string[]): T[] => names.flatMap((name) => (map.has(name) ? [map.get(name)!] : []));
     this.serviceResolvers = new Map(resolvers.map((entry) => [entry.Name, this.entry(`resolver_${entry.Name}`, entry, found(this.serviceDefaults, [entry.Name]))]));

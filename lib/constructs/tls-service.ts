@@ -36,7 +36,7 @@ export interface TlsEdgeServiceProps {
   readonly kmsKeyArn: string;
   /** Tag of the app image in the app repository (e.g. a reference to var.app_image_tag). */
   readonly appImageTag: string;
-  /** The certificate Envoy serves, by reference to its secrets; its digest changes with it, so a renewal rolls the service. */
+  /** The edge CA's secrets: the init container receives the pinned generation's certificate and key (execution role only). */
   readonly certificate: TlsEdgeCertificate;
   /** Desired tasks (may be a Terraform expression). @default edge.desiredCount */
   readonly desiredCount?: number;
@@ -44,6 +44,8 @@ export interface TlsEdgeServiceProps {
   readonly awsApiAccess?: AwsApiAccess;
   /** What the ECS service waits for: the plan's startsAfter, bound by the stack. @default none */
   readonly dependsOn?: readonly ITerraformDependable[];
+  /** Conditions the ECS service checks before each plan and apply (the plan's startsAfter that Terraform does not create). @default none */
+  readonly preconditions?: readonly { readonly condition: string; readonly errorMessage: string }[];
 }
 
 /**
@@ -52,8 +54,9 @@ export interface TlsEdgeServiceProps {
  * through Cloud Map private DNS as <serviceName>.<namespace>.
  *
  * Fixed against the original: no public IP; 443 only from the VPC (or listed networks) and
- * only HTTPS out; separate least-privilege execution and task roles; the certificate comes from
- * Secrets Manager instead of being self-signed at start; Envoy v3 config on the official pinned
+ * only HTTPS out; separate least-privilege execution and task roles; each task's certificate is
+ * signed at start by a CA clients can trust (an init container makes the key) instead of being
+ * self-signed; Envoy v3 config on the official pinned
  * image (mirrored into ECR) with its admin interface on 127.0.0.1; immutable, scanned images;
  * KMS-encrypted logs with retention, in the spec's region.
  */
@@ -116,7 +119,7 @@ export class TlsEdgeService extends Construct {
 
     this.executionRole = new AwsServiceRole(this, "execution_role", {
       namePrefix: edge.names.executionRolePrefix,
-      description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS certificate and key`,
+      description: `ECS task execution of ${edge.serviceName}: pull its two images, write its log group, read its TLS CA for the init container`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       inlinePolicies: {
@@ -126,8 +129,9 @@ export class TlsEdgeService extends Construct {
           allow(["ecr:GetAuthorizationToken"], "*"),
           allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [this.appRepository.arn, this.envoyRepository.arn]),
           allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`]),
-          allow(["secretsmanager:GetSecretValue"], [props.certificate.certificateSecret.arn, props.certificate.privateKeySecret.arn]),
-          // The secrets are encrypted with the stack's own key.
+          // The CA secret only: clients' copy of the certificate is not the tasks' to read.
+          allow(["secretsmanager:GetSecretValue"], [props.certificate.caSecret.arn]),
+          // The secret is encrypted with the stack's own key.
           allow(["kms:Decrypt"], [props.kmsKeyArn]),
         ),
       },
@@ -145,9 +149,8 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.appImage]: `${this.appRepository.repositoryUrl}:${props.appImageTag}`,
       // The plan's official Envoy image, mirrored into envoyRepository.
       [TLS_EDGE_SLOTS.envoyImage]: `${this.envoyRepository.repositoryUrl}:${edge.envoyImage.mirrorTag}`,
-      [TLS_EDGE_SLOTS.certificate]: props.certificate.certificateSecret.arn,
-      [TLS_EDGE_SLOTS.privateKey]: props.certificate.privateKeySecret.arn,
-      [TLS_EDGE_SLOTS.certificateDigest]: props.certificate.certificateDigest,
+      [TLS_EDGE_SLOTS.caCertificate]: props.certificate.caCertificateValueFrom,
+      [TLS_EDGE_SLOTS.caPrivateKey]: props.certificate.caPrivateKeyValueFrom,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
@@ -181,6 +184,7 @@ export class TlsEdgeService extends Construct {
       deploymentMaximumPercent: 200,
       ...ECS_SERVICE_SETTINGS,
       ...(props.dependsOn?.length ? { dependsOn: [...props.dependsOn] } : {}),
+      ...(props.preconditions?.length ? { lifecycle: { precondition: [...props.preconditions] } } : {}),
     });
   }
 

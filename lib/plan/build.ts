@@ -9,6 +9,7 @@ import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from 
 import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
 import { planTraffic } from "./traffic";
+import { planObservability } from "./observability";
 import { planNetwork } from "./network";
 import { planServers } from "./server";
 import { HOST_CLUSTER_SLOT, slot } from "./text";
@@ -128,18 +129,22 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
   const network = planNetwork(spec, interfaceApis(server, hosts, services, images));
   const intentions = resolveIntentions(services, spec.intentions);
   const meshEntry = meshEntryOf(intentions);
+  const traffic = planTraffic(services, intentions, spec.traffic.maxRetryAmplification);
+  const observability = planObservability(spec.observability, spec.name, services, traffic.edges);
+  const names = meshNames({
+    cluster: spec.name,
+    zoneCount: network.zones.length,
+    serverCount: server.nodes.length,
+    fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
+    services: services.map((s) => s.name),
+    serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
+    interfaceEndpoints: network.interfaceEndpoints,
+    snapshots: server.snapshots !== undefined,
+    ...(observability ? { observability: { services: observability.services.map((s) => s.service), alarms: observability.alarms !== undefined } } : {}),
+  });
   return {
     name: spec.name,
-    names: meshNames({
-      cluster: spec.name,
-      zoneCount: network.zones.length,
-      serverCount: server.nodes.length,
-      fixedHostCount: hosts.placement.kind === "fixed" ? hosts.placement.privateIps.length : 0,
-      services: services.map((s) => s.name),
-      serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
-      interfaceEndpoints: network.interfaceEndpoints,
-      snapshots: server.snapshots !== undefined,
-    }),
+    names,
     region: spec.region,
     logRetentionDays: spec.logRetentionDays,
     network,
@@ -160,7 +165,10 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     intentions,
     declaredIntentions: spec.intentions,
     ...(meshEntry ? { meshEntry } : {}),
-    traffic: planTraffic(services, intentions, spec.traffic.maxRetryAmplification),
-    ...(spec.tlsEdge === undefined ? {} : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream }) }),
+    traffic,
+    ...(observability ? { observability } : {}),
+    ...(spec.tlsEdge === undefined
+      ? {}
+      : { tlsEdge: buildTlsEdgePlan(spec.tlsEdge, { region: spec.region, envoySource: images.get("envoy")!.upstream, network: { plan: network, names } }) }),
   };
 }

@@ -131,6 +131,8 @@ export interface MeshNameInputs {
   readonly interfaceEndpoints: readonly string[];
   /** Whether the stack creates the snapshot bucket (only then is its prefix checked). */
   readonly snapshots: boolean;
+  /** Services with metrics and whether they have alarms (spec observability). @default none (no metrics) */
+  readonly observability?: { readonly services: readonly string[]; readonly alarms: boolean };
 }
 
 /** The mesh stack's names, each recorded with its kind as it is made. The cluster name is the ECS cluster's and the prefix of every other. */
@@ -197,6 +199,11 @@ export function meshNames(inputs: MeshNameInputs) {
         ),
       ),
     },
+    /**
+     * SSM String parameters the mesh writes for a TLS edge in its network: its VPC's ID and the
+     * edge's subnets' IDs (comma-separated). The edge reads them by these names, never the mesh's state.
+     */
+    tlsEdgeNetwork: { vpcId: `/${c}/tls-edge/vpc-id`, subnetIds: `/${c}/tls-edge/subnet-ids` },
     cachePrefixes: {
       "ecr-public": name("ECR Public pull-through cache prefix", "ecrRepositoryPrefix", `${c}/ecrpublic`),
       "docker-hub": name("Docker Hub pull-through cache prefix", "ecrRepositoryPrefix", `${c}/dockerhub`),
@@ -245,6 +252,22 @@ export function meshNames(inputs: MeshNameInputs) {
     ),
     /** The task role's inline policy of the containers' own AWS calls. */
     containerCallsPolicy: CONTAINER_CALLS_POLICY,
+    observability: inputs.observability
+      ? {
+          metricsLogGroup: name("proxy metrics (EMF) log group", "logGroupName", `${ecsDir}/proxy-metrics`),
+          dashboard: name("mesh dashboard", "dashboardName", `${c}-mesh`),
+          alarms: new Map(
+            (inputs.observability.alarms ? inputs.observability.services : []).map((service) => [
+              service,
+              {
+                errorRate: name(`5xx rate alarm of ${service}`, "alarmName", `${c}-${service}-5xx-rate`),
+                p99Latency: name(`p99 latency alarm of ${service}`, "alarmName", `${c}-${service}-p99-latency`),
+                noHealthyUpstream: name(`no healthy upstream alarm of ${service}`, "alarmName", `${c}-${service}-no-healthy-upstream`),
+              },
+            ]),
+          ),
+        }
+      : undefined,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;
@@ -302,9 +325,10 @@ export function tlsEdgeNames(inputs: TlsEdgeNameInputs) {
     appRepository: repository("TLS edge app image repository", "ecrRepository", explicitRepository ?? `${s}/flask-app`),
     /** The repository the pinned official Envoy image is mirrored into. */
     envoyRepository: name("TLS edge Envoy mirror repository", "ecrRepository", `${s}/envoy`),
-    certificateSecrets: {
-      certificate: name("TLS edge certificate secret (name_prefix)", "secretNamePrefix", `${s}/tls-certificate-`),
-      privateKey: name("TLS edge private key secret (name_prefix)", "secretNamePrefix", `${s}/tls-private-key-`),
+    /** The edge CA's secrets: {CertPEM, KeyPEM} for the tasks' init container, and the certificate alone for clients. */
+    caSecrets: {
+      ca: name("TLS edge CA secret (name_prefix)", "secretNamePrefix", `${s}/tls-ca-`),
+      caCertificate: name("TLS edge CA certificate secret (name_prefix)", "secretNamePrefix", `${s}/tls-ca-certificate-`),
     },
     /** The VPC endpoints of the tasks, when the stack creates them. */
     endpoints: apiEndpointNames(s, inputs.interfaceEndpoints, inputs.interfaceEndpoints.length > 0 ? name : unrecorded, "TLS edge "),

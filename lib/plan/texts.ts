@@ -221,7 +221,7 @@ export type EnvoyAdminContext = {
 };
 
 /** What Envoy merges over the bootstrap `consul connect envoy` writes (agent tasks). */
-export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
+export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
 
 export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: string }>("ecs/tls-edge-app-health.py.hbs", { trim: true });
 
@@ -242,6 +242,21 @@ export const tlsEdgeEnvoyStartScript = templateText<
     readonly configDir: string;
   }
 >("ecs/tls-edge-envoy-start.sh.hbs");
+
+/** The tls-edge init container: this task's key, and its certificate signed with the edge CA (lib/plan/tls-edge.ts). */
+export const tlsEdgeCertInitScript = templateText<
+  Context & {
+    readonly files: { readonly certificate: string; readonly privateKey: string };
+    /** A folder of the init container's own in the volume, removed before it exits. */
+    readonly workDir: string;
+    readonly subject: string;
+    readonly subjectAltName: string;
+    readonly serverDays: number;
+    readonly serverSeconds: number;
+    readonly envoyUser: string;
+    readonly configDir: string;
+  }
+>("ecs/tls-edge-cert-init.sh.hbs");
 
 /** The consul-ecs configuration of a dataplane task (CONSUL_ECS_CONFIG_JSON), checked by tools/judges/consul-ecs-config.ts. */
 export const consulEcsConfig = templateText<
@@ -264,3 +279,28 @@ export const consulEcsConfig = templateText<
 export const dataplaneServerDiscovery = templateText<Context & { readonly region: string; readonly tagKey: string; readonly tagValue: string }>("ecs/consul-ecs-discover.txt.hbs", {
   trim: true,
 });
+
+/** The metrics collector's configuration (AWS Distro for OpenTelemetry), judged by tools/judges/otel-collector.ts. */
+export const collectorConfig = templateText<
+  Context & {
+    readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
+    readonly metricNames: readonly string[];
+    readonly batchTimeout: string;
+    readonly emf: {
+      readonly region: string;
+      readonly namespace: string;
+      readonly logGroup: Slot;
+      readonly logStream: string;
+      readonly declarations: readonly {
+        readonly selector: string;
+        readonly dimensions: readonly string[];
+        readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
+      }[];
+    };
+  }
+>("otel/collector.json.hbs", { json: true });
+
+/** Envoy's stats-only listener on loopback: GET /stats/prometheus proxied to the admin socket (templates/envoy/envoy-stats-listener.partial.hbs). */
+export type EnvoyStatsContext = {
+  readonly stats: { readonly listener: string; readonly port: number; readonly path: string; readonly flushInterval: string } | null;
+};

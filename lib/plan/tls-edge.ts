@@ -1,46 +1,63 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
 import { CPU_ARCHITECTURES } from "../aws-limits";
-import { APP_DROPPED_CAPABILITIES, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
+import { APP_DROPPED_CAPABILITIES, CERTIFICATE_DAYS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
-import { tlsEdgeNames } from "./names";
+import { type MeshNames, tlsEdgeNames } from "./names";
 import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
 import { slot } from "./text";
-import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
-import type { AwsApi, Credential, TaskPlan, TlsEdgePlan } from "./types";
+import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeCertInitScript, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
+import type { AwsApi, Credential, NetworkPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgePlan } from "./types";
 
 /** Container names of the tls-edge task. */
-export const TLS_EDGE_CONTAINERS = { app: "app", envoy: "envoy" } as const;
+export const TLS_EDGE_CONTAINERS = { certificateInit: "certificate-init", app: "app", envoy: "envoy" } as const;
 
 /** The Envoy upstream cluster of the app (the original's name). */
 export const LOCAL_SERVICE_CLUSTER = "local_service";
 
-/** Soft memory limits (MiB) of the two containers; both fit the smallest Fargate task (512). */
-export const TLS_EDGE_MEMORY = { app: 128, envoy: 64 } as const;
+/** Soft memory limits (MiB) of the containers; together they fit the smallest Fargate task (512). */
+export const TLS_EDGE_MEMORY = { certificateInit: 32, app: 128, envoy: 64 } as const;
 
 export const TLS_EDGE_VOLUMES = { config: "envoy-config", appTmp: "app-tmp" } as const;
 
-/** What the TlsEdgeService construct binds: its images, certificate secrets and log group. */
+/** What the TlsEdgeService construct binds: its images, the CA's two fields (pinned to the plan's version) and its log group. */
 export const TLS_EDGE_SLOTS = {
   appImage: "appImage",
   envoyImage: "envoyImage",
-  certificate: "secret:certificate",
-  privateKey: "secret:privateKey",
-  certificateDigest: "certificateDigest",
+  caCertificate: "secret:caCertificate",
+  caPrivateKey: "secret:caPrivateKey",
   logGroup: "logGroup",
 } as const;
 
-/** The credential each TLS edge secret is, for the trust model (the certificate is public). */
-export const TLS_EDGE_SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = { [TLS_EDGE_SLOTS.privateKey]: "edge-tls-key" };
+/** The credential each TLS edge secret is, for the trust model (the CA certificate is public). */
+export const TLS_EDGE_SECRET_CREDENTIALS: Readonly<Record<string, Credential>> = { [TLS_EDGE_SLOTS.caPrivateKey]: "edge-ca-key" };
+
+/** The JSON fields of the CA secret's value, which scripts/tls-edge-ca.sh writes and ECS injects by name (valueFrom ...:<field>::<version>). */
+export const TLS_EDGE_CA_FIELDS = { certificate: "CertPEM", privateKey: "KeyPEM" } as const;
+
+/**
+ * The Secrets Manager version (the ClientRequestToken of scripts/tls-edge-ca.sh) of CA generation
+ * `generation`: fixed, so a second or concurrent run of the script writes the same version or
+ * nothing, and 32 to 64 characters as PutSecretValue requires.
+ */
+export function tlsEdgeCaVersionId(generation: number): string {
+  return `consul-ecs-mesh-tls-edge-ca-generation-${String(generation).padStart(4, "0")}`;
+}
 
 /** Owner of the files the start script writes: the user the image's entrypoint runs Envoy as. */
 const ENVOY_USER = "envoy:envoy";
 
-/** The files the Envoy container writes into its config volume. */
+/** The files of the config volume: the init container writes key and certificate, Envoy its config and admin socket. */
 export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
-  return { config: `${configDir}/envoy.yaml`, certificate: `${configDir}/cert.pem`, privateKey: `${configDir}/key.pem`, adminSocket: `${configDir}/admin.sock` } as const;
+  return {
+    config: `${configDir}/envoy.yaml`,
+    certificate: `${configDir}/cert.pem`,
+    privateKey: `${configDir}/key.pem`,
+    adminSocket: `${configDir}/admin.sock`,
+    initWorkDir: `${configDir}/.certificate-init`,
+  } as const;
 }
 
 /** The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>, admin on a socket in the config volume. */
@@ -55,10 +72,9 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
 }
 
 /**
- * The Envoy container's start script (entryPoint ["/bin/sh", "-ec", script]). The certificate and
- * key arrive as ECS secrets in TLS_CERT_PEM / TLS_KEY_PEM; the script writes them (mode 0600,
- * owned by the envoy user), unsets both variables and execs the image's entrypoint, so the Envoy
- * process never holds the key in its environment.
+ * The Envoy container's start script (entryPoint ["/bin/sh", "-ec", script]): it writes the config
+ * beside the key and certificate the init container made, and execs the image's entrypoint. Envoy
+ * gets no secret: it never sees the CA.
  */
 export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir) {
   return tlsEdgeEnvoyStartScript({
@@ -70,12 +86,59 @@ export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_E
   });
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
+/**
+ * The init container's script (entryPoint ["/bin/sh", "-ec", script]): a fresh P-256 key for this
+ * task, and its certificate for `dnsName` (its only SAN) signed with the CA ECS injected.
+ */
+export function tlsEdgeCertInitText(dnsName: string, serverDays: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+  const files = tlsEdgeFiles(configDir);
+  return tlsEdgeCertInitScript({
+    files,
+    workDir: files.initWorkDir,
+    subject: `/CN=${dnsName}`,
+    subjectAltName: `subjectAltName=DNS:${dnsName}`,
+    serverDays,
+    serverSeconds: serverDays * 24 * 3600,
+    envoyUser: ENVOY_USER,
+    configDir,
+  });
+}
+
+/** The edge CA of a spec: generation, the version the tasks pin, its subject and validity. */
+function tlsEdgeCa(spec: TlsEdgeSpec, dnsName: string): TlsEdgeCaPlan {
+  return {
+    generation: spec.caGeneration,
+    versionId: tlsEdgeCaVersionId(spec.caGeneration),
+    ...(spec.caGeneration > 1 ? { previousVersionId: tlsEdgeCaVersionId(spec.caGeneration - 1) } : {}),
+    commonName: `TLS edge CA ${dnsName}`,
+    days: CERTIFICATE_DAYS.ca,
+    serverDays: CERTIFICATE_DAYS.server,
+  };
+}
+
+function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
+  const configVolume = { sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false };
   return {
     containers: [
+      {
+        name: names.certificateInit,
+        // The mirrored Envoy image: Ubuntu with openssl (a dependency of its ca-certificates package).
+        image: slot(TLS_EDGE_SLOTS.envoyImage),
+        // Runs once; Envoy waits for its SUCCESS.
+        essential: false,
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeCertInitText(dnsName, ca.serverDays)],
+        // Only this container gets the CA, through the execution role: the task role reads nothing.
+        secrets: [
+          { name: "TLS_EDGE_CA_CERT", valueFrom: slot(TLS_EDGE_SLOTS.caCertificate) },
+          { name: "TLS_EDGE_CA_KEY", valueFrom: slot(TLS_EDGE_SLOTS.caPrivateKey) },
+        ],
+        mountPoints: [configVolume],
+        memoryReservation: TLS_EDGE_MEMORY.certificateInit,
+        stores: [{ volume: TLS_EDGE_VOLUMES.config, path: files.privateKey, holds: ["edge-tls-key"] }],
+      },
       {
         name: names.app,
         image: slot(TLS_EDGE_SLOTS.appImage),
@@ -96,23 +159,18 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string): TaskPlan {
         image: slot(TLS_EDGE_SLOTS.envoyImage),
         essential: true,
         entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort)],
-        // A digest of the certificate: a renewed certificate changes the task definition and rolls
-        // the service (secrets are read only at task start).
-        environment: [{ name: "TLS_CERT_SHA256", value: slot(TLS_EDGE_SLOTS.certificateDigest) }],
-        secrets: [
-          { name: "TLS_CERT_PEM", valueFrom: slot(TLS_EDGE_SLOTS.certificate) },
-          { name: "TLS_KEY_PEM", valueFrom: slot(TLS_EDGE_SLOTS.privateKey) },
-        ],
         portMappings: [{ containerPort: TLS_EDGE_PORTS.listener, protocol: "tcp" }],
-        mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false }],
+        mountPoints: [configVolume],
         // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
         systemControls: [{ namespace: "net.ipv4.ip_unprivileged_port_start", value: String(TLS_EDGE_PORTS.listener) }],
-        dependsOn: [{ containerName: names.app, condition: "HEALTHY" }],
+        dependsOn: [
+          { containerName: names.certificateInit, condition: "SUCCESS" },
+          { containerName: names.app, condition: "HEALTHY" },
+        ],
         // It forwards every request to the app: ECS stops Envoy first, so no request meets a stopped app.
         needsRunning: [names.app],
         healthCheck: { command: ["CMD", "bash", "-c", envoyReadyCheck({ port: TLS_EDGE_PORTS.ready })], ...health, startPeriod: 10 },
         memoryReservation: TLS_EDGE_MEMORY.envoy,
-        stores: [{ volume: TLS_EDGE_VOLUMES.config, path: files.privateKey, holds: ["edge-tls-key"] }],
         serves: [
           { name: "Envoy admin API", on: { socket: files.adminSocket, volume: TLS_EDGE_VOLUMES.config }, reveals: [], revealsOwnConfig: true, controls: true },
           { name: "Envoy ready listener (GET /ready only)", on: { tcp: TLS_EDGE_PORTS.ready }, reveals: [], controls: false },
@@ -130,15 +188,39 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
   return [...new Set([...ECR_PULL_APIS, ...ecsAgentCalls(task).map((call) => call.api)])].sort();
 }
 
-/** The TLS edge plan of a schema-checked tlsEdge section; `region` and `envoySource` (the Envoy image of versions.envoy) are the mesh spec's. */
-export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: string; readonly envoySource: string }): TlsEdgePlan {
-  const task = tlsEdgeTask(spec, mesh.region);
-  const { vpcEndpoints, ecrRepositoryName, ...fields } = spec;
+/** What the TLS edge's plan takes from the mesh's: its region, the Envoy image of versions.envoy, and (to run in its network) its network and names. */
+export interface TlsEdgeMeshInputs {
+  readonly region: string;
+  readonly envoySource: string;
+  /** @default none: a tlsEdge network from the mesh then has no meshNetwork, and its stack refuses it */
+  readonly network?: { readonly plan: Pick<NetworkPlan, "vpcCidr" | "zones">; readonly names: MeshNames };
+}
+
+/** The mesh's network as the edge finds it: the parameters the mesh writes, and the VPC's and subnets' Name tags. */
+function meshNetworkOf(spec: TlsEdgeSpec, network: NonNullable<TlsEdgeMeshInputs["network"]>): TlsEdgeMeshNetwork {
+  const subnets = spec.assignPublicIp ? "public" : "private";
+  const zones = network.names.network.zones;
+  return {
+    parameters: network.names.tlsEdgeNetwork,
+    subnets,
+    vpcCidr: network.plan.vpcCidr,
+    vpcName: network.names.network.vpc,
+    subnetNames:
+      subnets === "private" ? zones.map((z) => z.privateSubnet) : network.plan.zones.flatMap((zone, i) => (zone.publicSubnet !== undefined ? [zones[i]!.publicSubnet] : [])),
+  };
+}
+
+/** The TLS edge plan of a schema-checked tlsEdge section. */
+export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): TlsEdgePlan {
+  const dnsName = `${spec.serviceName}.${spec.namespace}`;
+  const ca = tlsEdgeCa(spec, dnsName);
+  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca);
+  const { vpcEndpoints, ecrRepositoryName, caGeneration: _, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
   const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
   return {
     ...fields,
-    dnsName: `${spec.serviceName}.${spec.namespace}`,
+    dnsName,
     region: mesh.region,
     names: tlsEdgeNames({ serviceName: spec.serviceName, ecrRepositoryName, interfaceEndpoints }),
     // scripts/push-images.sh builds and mirrors linux/amd64 images.
@@ -147,6 +229,8 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: { readonly region: str
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
     envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },
     task,
-    startsAfter: ["mesh-secrets"],
+    startsAfter: ["edge-ca"],
+    ...(spec.network.from === "mesh" && mesh.network ? { meshNetwork: meshNetworkOf(spec, mesh.network) } : {}),
+    ca,
   };
 }

@@ -254,5 +254,11 @@ export function planTraffic(services: readonly ServicePlan[], intentions: Readon
     .sort()
     .map((destination) => routerOf(destination, specRoutes.get(destination) ?? [], routes.get(destination)));
 
-  return { maxRetryAmplification, edges, routes, conflicts, entries: [...defaults, ...resolvers, ...splitters, ...routers] };
+  return {
+    maxRetryAmplification,
+    edges,
+    routes,
+    conflicts,
+    entries: { serviceDefaults: defaults, serviceResolvers: resolvers, serviceSplitters: splitters, serviceRouters: routers },
+  };
 }

@@ -8,6 +8,7 @@ import type { HttpMethod, IntentionSpec, MeshSpec, RouteSpec, ServiceProtocol, S
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import type { Versions } from "../versions";
 import type { Slot, TemplateText } from "./text";
+import type { ObservabilityPlan } from "./observability";
 
 /** A container argument: literal, or text rendered from a template (a script, a config file). */
 export type Arg = string | TemplateText;
@@ -141,6 +142,11 @@ export interface ContainerPlan {
   readonly writableRootReason?: string;
   /** The user's code, which the trust model assumes compromised: it must reach no credential and no admin endpoint (lib/rules/trust.ts). */
   readonly untrusted?: true;
+  /**
+   * Why the trust model holds this container to the app's rule (no credential, no admin endpoint)
+   * though it runs no user code (a collector that parses what the network sends). @default none
+   */
+  readonly confined?: string;
   /** Endpoints it serves to the other containers of its task, which share its network namespace (lib/rules/trust.ts, lib/rules/ports.ts). */
   readonly serves?: readonly TaskEndpoint[];
   /** Files it writes into task volumes that hold a credential (lib/rules/trust.ts). */
@@ -152,9 +158,9 @@ export interface ContainerPlan {
 /**
  * What the trust model tracks (lib/rules/trust.ts): a Consul token with the service's identity,
  * a signed IAM login Consul exchanges for one, the service's mTLS leaf key, the mesh-wide agent
- * token and gossip key, and the TLS edge's private key.
+ * token and gossip key, the TLS edge's server key and its CA's key.
  */
-export type Credential = "service-token" | "signed-login" | "leaf-key" | "agent-token" | "gossip-key" | "edge-tls-key";
+export type Credential = "service-token" | "signed-login" | "leaf-key" | "agent-token" | "gossip-key" | "edge-tls-key" | "edge-ca-key";
 
 /** Why the architecture cannot avoid a reach, with the source that shows it; the README's security section lists each. */
 export type Boundary = string;
@@ -219,10 +225,12 @@ export type TaskArchitecture = "agent" | "dataplane";
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
  * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups; they
- * write the RPC CA's certificate), the values Terraform writes of the mesh secrets the task reads, the parameter the servers sync its service token from,
- * and the capacity provider's association with the cluster (services on the EC2 hosts' group).
+ * write the RPC CA's certificate), the values Terraform writes of the mesh secrets the task reads,
+ * the parameter the servers sync its service token from, and the capacity provider's association
+ * with the cluster (services on the EC2 hosts' group); for the TLS edge, the CA version its tasks
+ * pin, which scripts/tls-edge-ca.sh writes (the ECS service's precondition refuses tasks until it exists).
  */
-export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider";
+export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider" | "edge-ca";
 
 /** A service as the plan resolved it: the spec's fields with their defaults, and what the plan decides from them. */
 export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" | "cpuArchitecture" | "shutdownDelaySeconds" | "versions" | "split" | "routes">> {
@@ -395,11 +403,13 @@ export interface MeshPlan {
   readonly meshEntry?: MeshConfigEntry;
   /** L7 traffic management: each call edge's effective policy and the config entries that implement it (lib/plan/traffic.ts). */
   readonly traffic: TrafficPlan;
+  /** Golden signals (spec observability): the services and call edges the dashboard and alarms cover. @default none (metrics off) */
+  readonly observability?: ObservabilityPlan;
   readonly tlsEdge?: TlsEdgePlan;
 }
 
 /** The TLS edge as the plan resolved it: the spec's fields with their defaults, its names, endpoints, Envoy and task. */
-export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" | "ecrRepositoryName">> {
+export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" | "ecrRepositoryName" | "caGeneration">> {
   /** <serviceName>.<namespace>: the name clients call and the certificate names. */
   readonly dnsName: string;
   readonly region: string;
@@ -413,8 +423,41 @@ export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" |
   /** The Envoy the tasks run: the spec's (versions.envoy), mirrored unchanged into envoyRepository under its own tag. */
   readonly envoyImage: { readonly source: string; readonly mirrorTag: string };
   readonly task: TaskPlan;
-  /** What Terraform creates before the ECS service: the certificate's secret versions its tasks read at start. */
+  /** What must exist before the ECS service runs tasks: the CA version its tasks read at start. */
   readonly startsAfter: readonly StartPrerequisite[];
+  /**
+   * With `network: { from: mesh }`: the SSM String parameters the mesh writes its VPC's and the
+   * edge's subnets' IDs to, and what the edge checks they name (the mesh's CIDR, the Name tags).
+   * @default none (an existing VPC, or a plan built without the mesh)
+   */
+  readonly meshNetwork?: TlsEdgeMeshNetwork;
+  /** The edge's CA: its generation and the Secrets Manager version ID (ClientRequestToken) each generation is written under. */
+  readonly ca: TlsEdgeCaPlan;
+}
+
+/** How the TLS edge finds the mesh's network without the mesh's state. */
+export interface TlsEdgeMeshNetwork {
+  readonly parameters: { readonly vpcId: string; readonly subnetIds: string };
+  /** The tasks' subnets: the mesh's private ones, or its public ones with assignPublicIp. */
+  readonly subnets: "private" | "public";
+  readonly vpcCidr: string;
+  /** The mesh VPC's Name tag, and its subnets' of that kind. */
+  readonly vpcName: string;
+  readonly subnetNames: readonly string[];
+}
+
+/** The TLS edge CA, made outside Terraform by scripts/tls-edge-ca.sh (no key in state). */
+export interface TlsEdgeCaPlan {
+  readonly generation: number;
+  /** The version the tasks pin (ECS valueFrom ...:version-id): the script's ClientRequestToken of this generation. */
+  readonly versionId: string;
+  /** The previous generation's version, whose certificate clients keep trusting during a rotation. @default none (generation 1) */
+  readonly previousVersionId?: string;
+  /** The CA certificate's subject common name and validity. */
+  readonly commonName: string;
+  readonly days: number;
+  /** Validity of each task's own server certificate. */
+  readonly serverDays: number;
 }
 
 /** What the servers and the Consul configuration need for dataplane tasks: the auth method and the role tag of CONSUL_LOGIN, and these. */
@@ -574,6 +617,14 @@ export interface TrafficPlan {
   /** Destination -> its router's policy, for destinations a caller declared one for. */
   readonly routes: ReadonlyMap<string, RoutePolicy>;
   readonly conflicts: readonly RouteConflict[];
-  /** The entries the intentions stack applies besides service-intentions, by kind then name. */
-  readonly entries: readonly TrafficConfigEntry[];
+  /** The entries the intentions stack applies besides service-intentions, each kind sorted by name. */
+  readonly entries: TrafficEntries;
+}
+
+/** The traffic entries by kind, as the intentions stack writes them (each kind waits for the ones before it). */
+export interface TrafficEntries {
+  readonly serviceDefaults: readonly ServiceDefaultsEntry[];
+  readonly serviceResolvers: readonly ServiceResolverEntry[];
+  readonly serviceSplitters: readonly ServiceSplitterEntry[];
+  readonly serviceRouters: readonly ServiceRouterEntry[];
 }

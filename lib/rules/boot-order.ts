@@ -40,6 +40,8 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
   if (slots.length > serverWritten.length) {
     const need = "its secrets' values at start (ECS reads them once)";
     if (startsAfter.includes("mesh-secrets")) ok(need, "Terraform writes them first (depends_on the secret versions)");
+    else if (startsAfter.includes("edge-ca"))
+      ok(need, "scripts/tls-edge-ca.sh writes the CA version the tasks pin; the ECS service's precondition refuses to run tasks until that version exists");
     else error(need, "the ECS service may start tasks before the secret versions exist: those tasks fail to start", 'list "mesh-secrets" in startsAfter (lib/plan/build.ts)');
   }
   if (serverWritten.length > 0) {

@@ -14,6 +14,7 @@ import { checkLifecycle } from "./lifecycle";
 import { checkNames } from "./names";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
+import { checkObservability } from "./observability";
 import { checkPorts } from "./ports";
 import { checkReferences } from "./references";
 import { checkRollouts } from "./rollouts";
@@ -28,6 +29,7 @@ export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 
 export const RULES: readonly Rule[] = [
   checkReferences,
+  checkObservability,
   checkNames,
   checkPorts,
   checkNetwork,

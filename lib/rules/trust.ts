@@ -113,6 +113,16 @@ function trustOf(ref: TaskRef): PathReport[] {
     }
     if (reaches.length === 0) row.ok(NEED, `${app.name} reaches none`);
   }
+  for (const confined of task.containers.filter((c) => c.confined !== undefined && !c.untrusted)) {
+    for (const reach of reachOf(task, confined)) {
+      if (reach.boundary !== undefined && !(reach.what !== "admin" && MESH_WIDE.has(reach.what))) continue;
+      reachRow.error(
+        NEED,
+        `${confined.name} (${confined.confined}) reaches ${describe(reach)}`,
+        "keep it off the endpoint or the volume, or drop the capability that lets it capture loopback traffic (lib/plan/observability.ts)",
+      );
+    }
+  }
   return rows;
 }
 

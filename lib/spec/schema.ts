@@ -355,6 +355,42 @@ const intentionSchema = z
   })
   .refine((i) => (i.action === undefined) !== (i.permissions === undefined), { message: "set exactly one of action (L4) or permissions (L7)" });
 
+/** Seconds between two scrapes of a proxy's stats: what CloudWatch charges and how fresh an alarm is. */
+export const METRICS_INTERVALS = [10, 30, 60] as const;
+
+const observabilitySchema = z
+  .strictObject({
+    metrics: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("Every agent task's Envoy serves its stats on a loopback stats-only listener, and a collector in the task ships the golden signals to CloudWatch (EMF)"),
+        intervalSeconds: z
+          .literal(METRICS_INTERVALS, { message: `must be one of ${METRICS_INTERVALS.join(", ")}` })
+          .default(60)
+          .describe("Seconds between scrapes (and Envoy's stats flush, the window of the latency percentiles): shorter costs more log ingestion"),
+      })
+      .prefault({})
+      .describe("Request rate, 5xx rate, p50/p99 latency, outlier ejections and healthy upstreams per service and per call edge, and one dashboard per mesh"),
+    alarms: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe("Per service: 5xx rate, p99 latency and no healthy upstream alarms (needs metrics.enabled)"),
+        snsTopicArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
+          .optional()
+          .describe("Where alarms and their recovery are sent; omitted: the alarms only change state"),
+        errorRatePercent: z.number().min(0.1).max(100).default(5).describe("5xx responses above this percent of a service's requests"),
+        p99LatencyMs: z.number().int().min(1).max(3_600_000).default(1000).describe("99th percentile latency of a service's responses above this (ms)"),
+        evaluationPeriods: z.number().int().min(1).max(60).default(5).describe("Consecutive metric intervals a signal must breach before its alarm fires"),
+      })
+      .prefault({}),
+  })
+  .refine((o) => !o.alarms.enabled || o.metrics.enabled, { message: "alarms read the proxies' metrics: set metrics.enabled: true too", path: ["alarms", "enabled"] })
+  .prefault({})
+  .describe("Golden signals from the mesh's proxies: metrics, a dashboard and alarms; everything off unless turned on");
+
 export const meshSpecSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of the JSON Schema, for editors"),
@@ -487,6 +523,7 @@ export const meshSpecSchema = z
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
     tlsEdge: tlsEdgeSchema.optional().describe("System 2: an Envoy sidecar terminating TLS inside a Fargate task, found through Cloud Map"),
     intentions: z.array(intentionSchema).default([]).describe("Service-to-service authorization; anything not allowed (explicitly or by an upstream) is denied"),
+    observability: observabilitySchema,
     traffic: z
       .strictObject({
         maxRetryAmplification: z
@@ -525,3 +562,4 @@ export type IntentionSpec = z.output<typeof intentionSchema>;
 export type HealthCheckSpec = z.output<typeof healthCheckSchema>;
 export type SecretRefSpec = z.output<typeof secretRef>;
 export type RouteSpec = z.output<typeof routeSchema>;
+export type ObservabilitySpec = z.output<typeof observabilitySchema>;

@@ -95,6 +95,13 @@ export const tlsEdgeSchema = z
       .literal(LOG_RETENTION_DAYS, { message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
       .default(365)
       .describe("CloudWatch Logs retention of /ecs/<serviceName>"),
+    caGeneration: z
+      .number()
+      .int()
+      .min(1)
+      .max(9999)
+      .default(1)
+      .describe("Generation of the edge's CA, which scripts/tls-edge-ca.sh makes outside Terraform and the tasks pin: raise it by one to rotate the CA"),
     appImageTag: z
       .string()
       // The pattern also goes into the JSON Schema (editors); the rule below then finds only the floating tag.

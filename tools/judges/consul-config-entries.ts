@@ -4,7 +4,7 @@
 // fields, and the cross-field checks of Consul's Validate for these kinds. Every finding is one
 // string naming the resource and the field path.
 import { closest } from "../../lib/issues";
-import { DURATION, isObject } from "./consul-config";
+import { checkScalar, isObject } from "./consul-value-types";
 import { CONFIG_ENTRY_KINDS, CONFIG_ENTRY_REFERENCE_VERSION, type EntryField, type EntryTable } from "./consul-config-entry-reference";
 
 /** Judges one entry: its kind and name (the resource's) and its config_json body. */
@@ -59,36 +59,12 @@ function judgeTable(table: EntryTable, obj: Readonly<Record<string, unknown>>, p
 
 function checkValue(field: EntryField, value: unknown, path: string, out: string[]): void {
   const wrong = (expected: string) => out.push(`${path}: expected ${expected}, got ${describe(value)}`);
-  const outside = (v: string, values: readonly string[]) => out.push(`${path}: ${JSON.stringify(v)} is not one of ${values.map((x) => JSON.stringify(x)).join(", ")}`);
+  const scalar = checkScalar(field, value, path, describe);
+  if (scalar) {
+    out.push(...scalar);
+    return;
+  }
   switch (field.type) {
-    case "string":
-      if (typeof value !== "string") wrong("a string");
-      else if (field.oneOf && !field.oneOf.includes(value)) outside(value, field.oneOf);
-      return;
-    case "int":
-      if (typeof value !== "number" || !Number.isInteger(value)) wrong("an integer");
-      else if (field.min !== undefined && value < field.min) wrong(`an integer of at least ${field.min}`);
-      return;
-    case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) wrong("a number");
-      else if ((field.min !== undefined && value < field.min) || (field.max !== undefined && value > field.max)) out.push(`${path}: ${value} is outside ${field.min}-${field.max}`);
-      return;
-    case "bool":
-      if (typeof value !== "boolean") wrong("true or false");
-      return;
-    case "duration":
-      if (typeof value !== "string" || !DURATION.test(value)) wrong('a duration string such as "5s"');
-      return;
-    case "stringList":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) wrong("a list of strings");
-      else if (field.oneOf) for (const v of value) if (!field.oneOf.includes(v)) outside(v, field.oneOf);
-      return;
-    case "intList":
-      if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v))) wrong("a list of integers");
-      else
-        for (const v of value)
-          if ((field.min !== undefined && v < field.min) || (field.max !== undefined && v > field.max)) out.push(`${path}: ${v} is outside ${field.min}-${field.max}`);
-      return;
     case "stringMap":
       if (!isObject(value) || !Object.values(value).every((v) => typeof v === "string")) wrong("a map of strings");
       return;

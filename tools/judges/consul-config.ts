@@ -5,6 +5,7 @@
 import { parse } from "@cdktf/hcl2json";
 import { AGENT_CONFIG, CONSUL_REFERENCE_VERSION, SERVICE_DEFINITION_FILE_KEYS, type KeySpec, type KeyTable } from "./consul-reference";
 import { closest } from "../../lib/issues";
+import { checkScalar, isObject } from "./consul-value-types";
 
 /** "agent": any agent configuration file. "service-definition": a file that only registers services and checks. */
 export type ConsulConfigKind = "agent" | "service-definition";
@@ -80,25 +81,12 @@ function judgeTable(table: KeyTable, obj: Readonly<Record<string, unknown>>, pat
 
 function checkValue(key: string, spec: KeySpec, value: unknown, path: string, out: string[]): void {
   const wrong = (expected: string) => out.push(`${path}: expected ${expected}, got ${describe(value)}`);
+  const scalar = checkScalar(spec, value, path, describe);
+  if (scalar) {
+    out.push(...scalar);
+    return;
+  }
   switch (spec.type) {
-    case "string":
-      if (typeof value !== "string") wrong("a string");
-      return;
-    case "int":
-      if (typeof value !== "number" || !Number.isInteger(value)) wrong("an integer");
-      return;
-    case "float":
-      if (typeof value !== "number") wrong("a number");
-      return;
-    case "bool":
-      if (typeof value !== "boolean") wrong("true or false");
-      return;
-    case "duration":
-      if (typeof value !== "string" || !DURATION.test(value)) wrong('a duration string such as "10s"');
-      return;
-    case "stringList":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) wrong("a list of strings");
-      return;
     case "stringMap":
     case "durationMap":
     case "stringListMap": {
@@ -108,7 +96,7 @@ function checkValue(key: string, spec: KeySpec, value: unknown, path: string, ou
         const v = map[name];
         const at = join(path, name);
         if (spec.type === "stringMap" && typeof v !== "string") out.push(`${at}: expected a string, got ${describe(v)}`);
-        if (spec.type === "durationMap" && (typeof v !== "string" || !DURATION.test(v))) out.push(`${at}: expected a duration string such as "10s", got ${describe(v)}`);
+        if (spec.type === "durationMap") out.push(...checkScalar({ type: "duration" }, v, at, describe)!);
         if (spec.type === "stringListMap" && !(Array.isArray(v) && v.every((s) => typeof s === "string"))) out.push(`${at}: expected a list of strings, got ${describe(v)}`);
       }
       return;
@@ -212,16 +200,9 @@ const KEY_INDEX: ReadonlyMap<string, readonly string[]> = (() => {
   return index;
 })();
 
-/** Go's time.ParseDuration syntax: "0", or signed sequences of decimal numbers with units. */
-export const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
-
 function join(path: string, key: string): string {
   const part = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
   return path ? `${path}.${part}` : part;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

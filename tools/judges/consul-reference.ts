@@ -53,6 +53,8 @@
 /** The Consul release this table was written for (lib/versions.ts is to pin the same). */
 export const CONSUL_REFERENCE_VERSION = "2.0.1";
 
+import type { ScalarType } from "./consul-value-types";
+
 /**
  * Value shapes, as Consul decodes them (mapstructure without weak typing: a string is not an int).
  * - duration: a string Go's time.ParseDuration accepts ("10s", "1h30m", "0").
@@ -60,21 +62,7 @@ export const CONSUL_REFERENCE_VERSION = "2.0.1";
  * - opaque: free-form (proxy config, CA config, watches); not descended into.
  * - block: one nested object; blockList: a list of them; blockMap: objects keyed by a user name.
  */
-export type ValueType =
-  | "string"
-  | "int"
-  | "float"
-  | "bool"
-  | "duration"
-  | "stringList"
-  | "stringMap"
-  | "durationMap"
-  | "stringListMap"
-  | "opaque"
-  | "opaqueList"
-  | "block"
-  | "blockList"
-  | "blockMap";
+export type ValueType = Exclude<ScalarType, "intList"> | "stringMap" | "durationMap" | "stringListMap" | "opaque" | "opaqueList" | "block" | "blockList" | "blockMap";
 
 export interface KeySpec {
   readonly type: ValueType;
@@ -96,7 +84,7 @@ export type KeyTable = Readonly<Record<string, KeySpec>>;
 
 const str: KeySpec = { type: "string" };
 const int: KeySpec = { type: "int" };
-const float: KeySpec = { type: "float" };
+const float: KeySpec = { type: "number" };
 const bool: KeySpec = { type: "bool" };
 const dur: KeySpec = { type: "duration" };
 const strList: KeySpec = { type: "stringList" };

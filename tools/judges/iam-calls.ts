@@ -26,6 +26,8 @@ function judgeCa(): Pem {
 
 /** Where each declared or implicit call is documented. */
 const SOURCES = {
+  emfExporter:
+    "aws-otel-collector v0.49.0 vendor/.../awsemfexporter with internal/aws/cwlogs pusher: CreateLogStream, then PutLogEvents on its log_stream_name (CreateLogGroup only when the group is missing)",
   ebsEncryption: "EBS User Guide, Requirements for Amazon EBS encryption: attaching a volume under a customer managed key creates a KMS grant as the caller",
   secretsKms: "Secrets Manager User Guide, Secret encryption and decryption: GetSecretValue decrypts with the secret's KMS key as the caller",
   secretsKmsWrite:
@@ -536,7 +538,18 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
       const container = planned.get(c.name);
       if (!container) throw new Error(`${name}: ${c.name} is in the synthesized definition but not in its plan: the IAM judge cannot tell what it calls`);
       const calls = container.calls ?? [];
-      const unknown = calls.filter((call) => call.api !== "ec2");
+      // The metrics collector (ADOT): its EMF exporter writes its log stream of the group its configuration names.
+      const collectorConfig = c.environment?.find((e) => e.name === "AOT_CONFIG_CONTENT")?.value;
+      if (collectorConfig) {
+        const emf = JSON.parse(collectorConfig).exporters?.awsemf;
+        if (!emf || calls.every((call) => call.api !== "logs")) throw new Error(`${name}: ${c.name} runs a collector whose EMF exporter and logs call must come together`);
+        const stream = `arn:${p}:logs:${r}:${a}:log-group:${values.text(String(emf.log_group_name))}:log-stream:${emf.log_stream_name}`;
+        add(taskRole, `${c.name} of ${name}: EMF metrics (awsemfexporter cwlogs pusher)`, [
+          { action: "logs:CreateLogStream", resource: stream, source: SOURCES.emfExporter },
+          { action: "logs:PutLogEvents", resource: stream, source: SOURCES.emfExporter },
+        ]);
+      }
+      const unknown = calls.filter((call) => call.api !== "ec2" && !(call.api === "logs" && collectorConfig));
       if (unknown.length > 0)
         throw new Error(`${name}: ${c.name} states calls the IAM judge has no model of (${unknown.map((u) => u.api).join(", ")}): teach the judge what it runs`);
       const discovers = /provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]));

@@ -1,0 +1,248 @@
+// Golden signals (spec observability): the collector's configuration against the pinned component
+// table, and the cross-artifact proof that every metric and dimension the synthesized dashboard and
+// alarms read is one the collector of that service emits, that every allowed call edge has its
+// widgets, and that nothing is plotted for an edge that cannot exist.
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { DEFAULT_SPEC } from "../lib/spec/default-spec";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { COLLECTOR_CONTAINER, METRIC_CATALOGUE } from "../lib/plan/observability";
+import { checkTrust } from "../lib/rules/trust";
+import { renderText } from "../lib/render/text";
+import { judgeCollectorConfig, emittedMetrics } from "../tools/judges/otel-collector";
+import { evaluateIam } from "../tools/judges/iam";
+import { meshCalls } from "../tools/judges/iam-calls";
+import { planOf, synthAllStacks, synthMeshStack } from "./support/synth";
+import { rejectionOf, specIssues } from "./support/spec-issues";
+
+const THREE_TIER = parse(readFileSync(path.join(__dirname, "..", "examples", "three-tier.yaml"), "utf8")) as MeshSpecInput;
+const OBSERVED: MeshSpecInput = {
+  ...THREE_TIER,
+  observability: { metrics: { enabled: true }, alarms: { enabled: true, snsTopicArn: "arn:aws:sns:us-east-1:123456789012:oncall" } },
+};
+
+type Doc = Record<string, any>;
+
+/** Every task's collector config, by the service label its scrape adds. */
+function collectorConfigs(doc: Doc): Map<string, Doc> {
+  const out = new Map<string, Doc>();
+  for (const task of Object.values<Doc>(doc.resource.aws_ecs_task_definition)) {
+    const containers = JSON.parse(task.container_definitions.replace(/\$\$\{/g, "${")) as Doc[];
+    const collector = containers.find((c) => c.name === COLLECTOR_CONTAINER);
+    if (!collector) continue;
+    const config = JSON.parse(collector.environment.find((e: Doc) => e.name === "AOT_CONFIG_CONTENT").value);
+    out.set(emittedMetrics(config).labels.service!, config);
+  }
+  return out;
+}
+
+/** Every metric a widget or alarm reads: [namespace, name, dimensions]. */
+function readMetrics(doc: Doc): { where: string; namespace: string; name: string; dimensions: Record<string, string> }[] {
+  const out: ReturnType<typeof readMetrics> = [];
+  for (const [id, dashboard] of Object.entries<Doc>(doc.resource.aws_cloudwatch_dashboard ?? {})) {
+    for (const widget of JSON.parse(dashboard.dashboard_body).widgets as Doc[]) {
+      for (const m of (widget.properties.metrics ?? []) as unknown[][]) {
+        if (typeof m[0] !== "string") continue;
+        const [namespace, name, ...rest] = m as string[];
+        const pairs = rest.filter((x) => typeof x === "string");
+        out.push({
+          where: `${id}: ${widget.properties.title}`,
+          namespace: namespace!,
+          name: name!,
+          dimensions: Object.fromEntries(Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]])),
+        });
+      }
+    }
+  }
+  for (const [id, alarm] of Object.entries<Doc>(doc.resource.aws_cloudwatch_metric_alarm ?? {})) {
+    for (const q of alarm.metric_query as Doc[]) {
+      if (q.metric) out.push({ where: `alarm ${id}`, namespace: q.metric.namespace, name: q.metric.metric_name, dimensions: q.metric.dimensions });
+    }
+  }
+  return out;
+}
+
+/** Problems of the cross-artifact proof: a read metric no collector emits under those dimensions for that service. */
+function unemitted(doc: Doc): string[] {
+  const collectors = collectorConfigs(doc);
+  return readMetrics(doc).flatMap((m) => {
+    const config = collectors.get(m.dimensions.service ?? "");
+    if (!config) return [`${m.where}: ${m.name} of service ${m.dimensions.service}: no collector ships that service's metrics`];
+    const emitted = emittedMetrics(config);
+    if (emitted.namespace !== m.namespace) return [`${m.where}: namespace ${m.namespace}, the collector writes ${emitted.namespace}`];
+    if (!emitted.names.has(m.name)) return [`${m.where}: ${m.name} is not a metric the collector of ${m.dimensions.service} keeps`];
+    const keys = Object.keys(m.dimensions).sort().join(",");
+    if (!emitted.dimensions.get(m.name)!.some((set) => [...set].sort().join(",") === keys))
+      return [`${m.where}: ${m.name} has no dimension set {${keys}} in the collector's EMF declarations`];
+    return [];
+  });
+}
+
+describe("observability spec", () => {
+  it("alarms without metrics are an error naming the field and the fix", () => {
+    const { errors } = rejectionOf({ ...DEFAULT_SPEC, observability: { alarms: { enabled: true } } });
+    expect(errors).toContainEqual(expect.objectContaining({ path: "observability.alarms.enabled", message: expect.stringMatching(/set metrics.enabled: true/) }));
+    expect(specIssues({ ...DEFAULT_SPEC, observability: { metrics: { enabled: true }, alarms: { enabled: true } } }).errors).toEqual([]);
+  });
+
+  it("warns that a dataplane service's proxy ships no metrics", () => {
+    const dataplane = { ...DEFAULT_SPEC, architecture: "dataplane" as const, observability: { metrics: { enabled: true } } };
+    expect(specIssues(dataplane).warnings.map((w) => w.path)).toContainEqual(expect.stringMatching(/^services\.[a-z-]+\.architecture$/));
+    expect(
+      specIssues({ ...DEFAULT_SPEC, architecture: "dataplane" as const })
+        .warnings.map((w) => w.message)
+        .join(),
+    ).not.toMatch(/observability/);
+  });
+});
+
+describe("observability off (the default)", () => {
+  it("adds no collector, stats listener, dashboard or alarm", () => {
+    const plan = planOf(DEFAULT_SPEC);
+    expect(plan.observability).toBeUndefined();
+    for (const s of plan.services) expect(s.task.containers.map((c) => c.name)).not.toContain(COLLECTOR_CONTAINER);
+  });
+});
+
+describe("observability on (three-tier with metrics and alarms)", () => {
+  const doc = synthMeshStack(OBSERVED) as Doc;
+  const plan = planOf(OBSERVED);
+
+  it("runs a collector in every agent task, started before the app, within the trust model", () => {
+    for (const s of plan.services.flatMap((s) => (s.versions.length ? s.versions : [s]))) {
+      const names = s.task.containers.map((c) => c.name);
+      expect(names).toContain(COLLECTOR_CONTAINER);
+      const app = s.task.containers.find((c) => c.untrusted)!;
+      expect(app.dependsOn).toContainEqual({ containerName: COLLECTOR_CONTAINER, condition: "START" });
+    }
+    const result = { errors: [] as { path: string; message: string }[], warnings: [] as { path: string; message: string }[] };
+    checkTrust(plan, result as never);
+    expect(result.errors).toEqual([]);
+  });
+
+  it("fails the trust rule when the collector could capture the service token from loopback", () => {
+    const s = plan.services.find((x) => x.name === "web")!;
+    const task = { ...s.task, containers: s.task.containers.map((c) => (c.name === COLLECTOR_CONTAINER ? { ...c, dropCapabilities: [] } : c)) };
+    const broken = { ...plan, services: plan.services.map((x) => (x.name === "web" ? { ...x, task } : x)) };
+    const result = { errors: [] as { path: string; message: string }[], warnings: [] };
+    checkTrust(broken, result as never);
+    expect(result.errors.map((e) => e.message).join("\n")).toMatch(/metrics-collector .*reaches service-token/);
+  });
+
+  it("every collector config passes the judge against the pinned component table", () => {
+    const configs = collectorConfigs(doc);
+    expect([...configs.keys()].sort()).toEqual(["api", "db-proxy", "web"]);
+    for (const config of configs.values()) expect(judgeCollectorConfig(config)).toEqual([]);
+  });
+
+  it("the judge fails a config that names an unknown component or key, or leaves one out of the pipeline", () => {
+    const config = [...collectorConfigs(doc).values()][0]!;
+    const unknownExporter = { ...config, exporters: { ...config.exporters, prometheusremotewrite: { endpoint: "http://x" } } };
+    expect(judgeCollectorConfig(unknownExporter)).toContainEqual(expect.stringMatching(/exporters\.prometheusremotewrite: unknown component/));
+    const unknownKey = { ...config, processors: { ...config.processors, batch: { timeout: "60s", flush_everything: true } } };
+    expect(judgeCollectorConfig(unknownKey)).toContainEqual(expect.stringMatching(/processors\.batch\.flush_everything: unknown key/));
+    const badDuration = { ...config, processors: { ...config.processors, batch: { timeout: "a minute" } } };
+    expect(judgeCollectorConfig(badDuration)).toContainEqual(expect.stringMatching(/batch\.timeout: must be a duration/));
+  });
+
+  it("every metric and dimension a widget or alarm reads is one the collector of that service emits", () => {
+    expect(readMetrics(doc).length).toBeGreaterThan(0);
+    expect(unemitted(doc)).toEqual([]);
+  });
+
+  it("fails when an alarm's metric name is changed", () => {
+    const alarms = doc.resource.aws_cloudwatch_metric_alarm as Doc;
+    const [id, alarm] = Object.entries<Doc>(alarms).find(([, a]) => a.metric_query.some((q: Doc) => q.metric))!;
+    const renamed = alarm.metric_query.map((q: Doc) => (q.metric ? { ...q, metric: { ...q.metric, metric_name: `${q.metric.metric_name}_total` } } : q));
+    const broken = { ...doc, resource: { ...doc.resource, aws_cloudwatch_metric_alarm: { ...alarms, [id]: { ...alarm, metric_query: renamed } } } };
+    expect(unemitted(broken)).toContainEqual(expect.stringMatching(/is not a metric the collector/));
+  });
+
+  it("fails when an alarm or widget reads a dimension the collector does not declare", () => {
+    const alarms = doc.resource.aws_cloudwatch_metric_alarm as Doc;
+    const [id, alarm] = Object.entries<Doc>(alarms).find(([, a]) => a.metric_query.some((q: Doc) => q.metric))!;
+    const changed = alarm.metric_query.map((q: Doc) => (q.metric ? { ...q, metric: { ...q.metric, dimensions: { ...q.metric.dimensions, task: "x" } } } : q));
+    const broken = { ...doc, resource: { ...doc.resource, aws_cloudwatch_metric_alarm: { ...alarms, [id]: { ...alarm, metric_query: changed } } } };
+    expect(unemitted(broken)).toContainEqual(expect.stringMatching(/no dimension set/));
+  });
+
+  /** The call edges the dashboard plots from the caller's side (source -> destination). */
+  function plottedEdges(d: Doc): Set<string> {
+    return new Set(
+      readMetrics(d)
+        .filter((m) => m.dimensions.consul_destination_service !== undefined && m.where.includes("->"))
+        .map((m) => `${m.dimensions.service} -> ${m.dimensions.consul_destination_service}`),
+    );
+  }
+
+  it("has widgets for exactly the call edges the intentions allow", () => {
+    const allowed = plan.traffic.edges.filter((e) => e.allowed !== "-").map((e) => `${e.source} -> ${e.destination}`);
+    expect(allowed.length).toBeGreaterThan(0);
+    expect([...plottedEdges(doc)].sort()).toEqual([...new Set(allowed)].sort());
+  });
+
+  it("a denied edge gets no widget; a dropped edge widget is caught", () => {
+    const denied = synthMeshStack({ ...OBSERVED, intentions: [{ source: "web", destination: "api", action: "deny" }] }) as Doc;
+    expect(plottedEdges(denied)).not.toContain("web -> api");
+    const dashboards = doc.resource.aws_cloudwatch_dashboard as Doc;
+    const [id, dashboard] = Object.entries<Doc>(dashboards)[0]!;
+    const body = JSON.parse(dashboard.dashboard_body);
+    const dropped = { widgets: body.widgets.filter((w: Doc) => !String(w.properties.title ?? "").startsWith("api -> db-proxy")) };
+    const broken = { ...doc, resource: { ...doc.resource, aws_cloudwatch_dashboard: { [id]: { ...dashboard, dashboard_body: JSON.stringify(dropped) } } } };
+    expect(plottedEdges(broken)).not.toContain("api -> db-proxy");
+    expect([...plottedEdges(broken)].sort()).not.toEqual([...plottedEdges(doc)].sort());
+  });
+
+  it("alarms per service with the spec's thresholds and SNS topic", () => {
+    const alarms = Object.values<Doc>(doc.resource.aws_cloudwatch_metric_alarm);
+    const names = alarms.map((a) => a.alarm_name).sort();
+    // api speaks http (5xx, p99) and has a caller (web); db-proxy is tcp with a caller (api); web has no caller.
+    expect(names).toEqual(["three-tier-api-5xx-rate", "three-tier-api-no-healthy-upstream", "three-tier-api-p99-latency", "three-tier-db-proxy-no-healthy-upstream"]);
+    const p99 = alarms.find((a) => a.alarm_name.endsWith("p99-latency"))!;
+    expect(p99.threshold).toBe(1000);
+    expect(p99.alarm_actions).toEqual(["arn:aws:sns:us-east-1:123456789012:oncall"]);
+  });
+
+  it("the task role may write only its own stream of the metrics log group", () => {
+    const policies = Object.values<Doc>(doc.resource.aws_iam_role_policy ?? {}).filter((p) => String(p.name_prefix) === "proxy-metrics-");
+    expect(policies.length).toBe(4); // web, api v1, api v2, db-proxy
+    for (const p of policies) {
+      const statements = JSON.parse(p.policy).Statement as Doc[];
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Action).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+      expect(String(statements[0]!.Resource)).toMatch(/^\$\{aws_cloudwatch_log_group\.observability_metrics_log_group\.arn\}:log-stream:[a-z-]+$/);
+    }
+  });
+
+  it("the IAM judge agrees: every collector write is allowed and every metrics grant is used", async () => {
+    const stacks = synthAllStacks(OBSERVED);
+    const calls = meshCalls(stacks, plan);
+    const emf = calls.filter((c) => c.action === "logs:PutLogEvents" && String(c.resource).includes("proxy-metrics"));
+    expect(emf.length).toBe(4);
+    const report = await evaluateIam(stacks, calls);
+    expect(report.verdicts.filter((v) => !v.allowed)).toEqual([]);
+    expect(report.unused).toEqual([]);
+  });
+
+  it("Envoy's overlay adds the stats-only listener (GET /stats/prometheus) routed to the admin socket", () => {
+    const web = plan.services.find((s) => s.name === "web")!;
+    const envoy = web.task.containers.find((c) => c.name === "envoy-sidecar")!;
+    const overlay = parse(renderText(envoy.command![3] as never, {})) as Doc;
+    const stats = overlay.static_resources.listeners.find((l: Doc) => l.name === "envoy_stats");
+    expect(stats.address.socket_address).toEqual({ address: "127.0.0.1", port_value: 19101 });
+    const routes = stats.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+    expect(routes).toEqual([{ match: { path: "/stats/prometheus", headers: [{ name: ":method", string_match: { exact: "GET" } }] }, route: { cluster: "envoy_admin" } }]);
+    expect(overlay.stats_flush_interval).toBe("60s");
+  });
+
+  it("every catalogue metric is in the collector's filter", () => {
+    const config = [...collectorConfigs(doc).values()][0]!;
+    expect([...emittedMetrics(config).names].sort()).toEqual(
+      Object.values(METRIC_CATALOGUE)
+        .map((m) => m.name)
+        .sort(),
+    );
+  });
+});

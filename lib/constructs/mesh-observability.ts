@@ -1,0 +1,65 @@
+import { Construct } from "constructs";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { alarmsOf, dashboardBody, type ObservabilityPlan } from "../plan/observability";
+import type { MeshPlan } from "../plan/types";
+
+export interface MeshObservabilityProps {
+  /** The mesh's plan: its observability plan, names, region and log retention. */
+  readonly plan: MeshPlan & { readonly observability: ObservabilityPlan };
+  /** The mesh's KMS key: the metrics log group's encryption. */
+  readonly kmsKeyArn: string;
+}
+
+/**
+ * The mesh's golden signals in CloudWatch: the log group every task's collector writes its EMF
+ * metrics to, one dashboard, and per service its alarms (spec observability), all from the plan's
+ * metric catalogue (lib/plan/observability.ts).
+ */
+export class MeshObservability extends Construct {
+  /** Where the collectors write Embedded Metric Format events (CloudWatch extracts the metrics). */
+  public readonly metricsLogGroup: CloudwatchLogGroup;
+  public readonly dashboard: CloudwatchDashboard;
+  public readonly alarms: readonly CloudwatchMetricAlarm[];
+
+  constructor(scope: Construct, id: string, props: MeshObservabilityProps) {
+    super(scope, id);
+    const { plan } = props;
+    const names = plan.names.observability;
+    if (!names) throw new Error(`${this.node.path}: the plan has observability but its names do not`);
+    this.metricsLogGroup = new CloudwatchLogGroup(this, "metrics_log_group", {
+      name: names.metricsLogGroup,
+      retentionInDays: plan.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.dashboard = new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: names.dashboard,
+      dashboardBody: JSON.stringify(dashboardBody(plan.observability, plan.region)),
+    });
+    const topic = plan.observability.alarms?.snsTopicArn;
+    this.alarms = alarmsOf(plan.observability).map((alarm) => {
+      const alarmName = names.alarms.get(alarm.service)?.[alarm.kind];
+      if (!alarmName) throw new Error(`${this.node.path}: no alarm name for ${alarm.kind} of ${alarm.service}`);
+      return new CloudwatchMetricAlarm(this, `${alarm.kind}_${alarm.service}`, {
+        alarmName,
+        alarmDescription: alarm.description,
+        comparisonOperator: alarm.comparison,
+        threshold: alarm.threshold,
+        evaluationPeriods: alarm.evaluationPeriods,
+        // No requests or no callers running is not a failure.
+        treatMissingData: "notBreaching",
+        metricQuery: alarm.queries.map((q) => ({
+          id: q.id,
+          returnData: q.returnData,
+          ...(q.expression ? { expression: q.expression } : {}),
+          ...(q.label ? { label: q.label } : {}),
+          ...(q.metric
+            ? { metric: { namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: { ...q.metric.dimensions }, stat: q.metric.stat, period: q.metric.period } }
+            : {}),
+        })),
+        ...(topic ? { alarmActions: [topic], okActions: [topic] } : {}),
+      });
+    });
+  }
+}
