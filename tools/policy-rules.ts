@@ -706,21 +706,6 @@ function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
   });
 }
 
-/**
- * What MESH_NO_SECRET_IN_STATE still finds on the shipped stacks (issue 23), each with the change that
- * removes it; `<n>` is a server's number. npm run policy lists these apart without failing, and the
- * policy test requires exactly these on every example: remove an entry when its slice lands.
- */
-export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [];
-
-/** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */
-export function isPendingSecretInState(stack: string, f: PolicyFinding): boolean {
-  return (
-    f.rule === "MESH_NO_SECRET_IN_STATE" &&
-    PENDING_SECRETS_IN_STATE.some((p) => p.stack === stack && new RegExp(`^${p.address.replace(/\./g, "\\.").replace("<n>", "\\d+")}$`).test(f.address))
-  );
-}
-
 // Prevents secrets readable by whoever reads the state (or a plan file, or a remote_state reader):
 // a secret is made where it is used, or reaches AWS only through a write-only argument from an
 // ephemeral value. Non-credential random_* (NOT_SECRET_RANDOM) may stay managed.

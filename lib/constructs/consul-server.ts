@@ -183,7 +183,10 @@ export class ConsulServers extends Construct {
             secrets.serverWrittenSecrets.map((s) => s.secret.arn),
           ),
           allow(["kms:GenerateDataKey"], [props.kmsKeyArn], {
-            StringEquals: { "kms:ViaService": `secretsmanager.${props.region}.amazonaws.com` },
+            StringEquals: {
+              "kms:ViaService": `secretsmanager.${props.region}.amazonaws.com`,
+              "kms:EncryptionContext:SecretARN": secrets.serverWrittenSecrets.map((s) => s.secret.arn),
+            },
           }),
           // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
           // parameter naming a secret someone else created under the same prefix reads nothing.
@@ -325,7 +328,12 @@ export class ConsulServers extends Construct {
 
 /** Save snapshots under the bucket's snapshots/ prefix, encrypted with the mesh's key. */
 function snapshotPolicy(props: ConsulServersProps): object {
-  return policyDocument(allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]), allow(["kms:GenerateDataKey"], [props.kmsKeyArn]));
+  // Only through S3 (SSE-KMS calls KMS as the caller): unconditioned, this grant would also let the role
+  // encrypt any secret of the mesh's key through Secrets Manager, around read-consul-secrets' SecretARN condition.
+  return policyDocument(
+    allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]),
+    allow(["kms:GenerateDataKey"], [props.kmsKeyArn], { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } }),
+  );
 }
 
 /** Read the staged Consul release (servers without internet access). */

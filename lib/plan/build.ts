@@ -81,6 +81,7 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
     architecture,
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
     deployment: deploymentFor(capacity, service.count),
+    circuitBreaker: circuitBreakerFor(server, task),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
@@ -109,6 +110,20 @@ function startsAfter(task: TaskPlan, capacity: ServicePlan["capacity"]): Service
     ...(meshSecretsOf(task).includes(MESH_SECRET_SLOTS.serviceToken) ? (["service-token"] as const) : []),
     ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
   ];
+}
+
+/**
+ * Whether a service keeps ECS's deployment circuit breaker. Terraform waits for Auto Scaling servers
+ * (each is in service only after its launch hook, which it completes once it wrote or read the RPC CA),
+ * but not for a fixed server's user data. A task that reads the CA certificate the first server writes
+ * and starts before it exists stops before its containers start, and ECS starts another. With the breaker
+ * on, a first deployment fails after its threshold of such tasks (at least 3) and "stop[s] launching new
+ * tasks" with no earlier deployment to roll back to: the mesh would not come up. With it off, ECS retries,
+ * throttled at most 27 minutes apart and never giving up (ECS Developer Guide, "Amazon ECS service throttle
+ * logic"), until the certificate exists. README, "Boot order".
+ */
+function circuitBreakerFor(server: ServerPlan, task: TaskPlan): boolean {
+  return !(server.placement === "fixed" && meshSecretsOf(task).some((slot) => SERVER_WRITTEN_MESH_SECRETS.includes(slot)));
 }
 
 /** A service's task architecture: its own, else the mesh's. */

@@ -245,6 +245,12 @@ export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" |
   readonly shutdownDelaySeconds: number;
   /** ECS rolling deployment bounds, decided from the count and what runs the tasks. */
   readonly deployment: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
+  /**
+   * ECS's deployment circuit breaker, with rollback (lib/constructs/mesh-service.ts). Off only where a first
+   * deployment's tasks would fail to start until something Terraform does not wait for exists: the RPC CA
+   * certificate a fixed server writes at boot (lib/plan/build.ts circuitBreakerFor, checked by lib/rules/boot-order.ts).
+   */
+  readonly circuitBreaker: boolean;
   /** What runs the tasks: Fargate, the fixed EC2 hosts, or the hosts' capacity provider. */
   readonly capacity: "FARGATE" | "EC2" | "capacity-provider";
   /** Subnets of the tasks: the private ones, or the public ones for a Fargate task with a public IP. */

@@ -47,9 +47,11 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
   if (serverWritten.length > 0) {
     // A secret without an AWSCURRENT version: the ECS agent's GetSecretValue fails (ResourceNotFoundException),
     // the task stops before its containers start (ResourceInitializationError, amazon-ecs-agent#4181), and the
-    // service scheduler starts another ("Amazon ECS services", ECS Developer Guide); each such task counts
-    // toward the deployment circuit breaker (threshold at least 3, ServiceDeploymentCircuitBreaker).
+    // service scheduler starts another, throttled at most 27 minutes apart, never giving up ("Amazon ECS service
+    // throttle logic"). With the deployment circuit breaker on, a deployment fails after its threshold of such
+    // tasks (at least 3) and stops launching tasks; a first deployment has nothing to roll back to.
     const need = "the RPC CA certificate at start, which the first server writes at boot (ECS reads it once)";
+    const breaker = ref.service?.circuitBreaker ?? true;
     if (!startsAfter.includes("consul-servers")) {
       error(
         need,
@@ -58,11 +60,16 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
       );
     } else if (server.placement === "auto-scaling") {
       ok(need, "Terraform creates the servers first, and each reports in service only after writing or reading it (its launch hook)");
-    } else {
-      warn(
+    } else if (breaker) {
+      error(
         need,
-        "Terraform creates the fixed servers first but does not wait for their boot: a task started before the first server wrote it fails to start, ECS starts another, and on a first deploy those failures may trip the deployment circuit breaker",
-        "use Auto Scaling servers (no consul.serverPrivateIps: Terraform waits until they are in service), or deploy the services with count 0 first and raise it once the servers are up",
+        "Terraform creates the fixed servers first but does not wait for their boot: tasks started before the first server wrote it fail to start, and the deployment circuit breaker fails the first deployment after 3 of them and stops launching tasks (nothing to roll back to): the service never comes up",
+        "turn the circuit breaker off for this service (circuitBreakerFor, lib/plan/build.ts), or use Auto Scaling servers (no consul.serverPrivateIps: Terraform waits until they are in service)",
+      );
+    } else {
+      ok(
+        need,
+        "Terraform does not wait for the fixed servers' boot: a task started before the first server wrote it fails to start and ECS starts another (throttled, at most 27 min apart, never giving up); the circuit breaker is off for this service, so a first deployment cannot fail for it",
       );
     }
   }
@@ -138,7 +145,12 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
     } else {
       const stale = `a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`;
       if (server.placement === "auto-scaling") ok(need, `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`);
-      else {
+      else if (!(ref.service?.circuitBreaker ?? true)) {
+        ok(
+          need,
+          `the servers create the auth method once they are up, and the tasks may start first: ${stale}, until the servers are up (the circuit breaker is off for this service)`,
+        );
+      } else {
         // Fixed servers gate nothing: tasks start while the servers boot, and each one that times out
         // counts toward the deployment circuit breaker (at least 3 failures roll the deployment back).
         warn(
