@@ -327,7 +327,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       // The RPC CA another server stored: read, checked, nothing written to Secrets Manager.
       secretRead(secretArn("rpc-ca-key")),
       secretRead(secretArn("ca")),
-      "install -o consul -g consul -m 0640 /tmp/WORK/ca.pem /opt/consul/tls/ca.pem",
+      "install -o consul -g consul -m 0640 /tmp/WORK/trust.pem /opt/consul/tls/ca.pem",
       // Its own key, made in place (never a wider mode), and its certificate signed with the CA.
       "install -o consul -g consul -m 0600 /dev/null /opt/consul/tls/server-key.pem",
       "install -o consul -g consul -m 0640 /tmp/WORK/server.pem /opt/consul/tls/server.pem",
@@ -536,7 +536,7 @@ describe("The RPC CA, made at boot by the first server (race-safe), and each ser
       "aws secretsmanager put-secret-value --cli-input-json file:///tmp/WORK/rpc-ca.json.request",
       secretRead(secretArn("ca")),
       "aws secretsmanager put-secret-value --cli-input-json file:///tmp/WORK/ca-cert.pem.request",
-      "install -o consul -g consul -m 0640 /tmp/WORK/ca.pem /opt/consul/tls/ca.pem",
+      "install -o consul -g consul -m 0640 /tmp/WORK/trust.pem /opt/consul/tls/ca.pem",
       "install -o consul -g consul -m 0600 /dev/null /opt/consul/tls/server-key.pem",
       "install -o consul -g consul -m 0640 /tmp/WORK/server.pem /opt/consul/tls/server.pem",
     ]);
@@ -638,6 +638,42 @@ describe("The RPC CA, made at boot by the first server (race-safe), and each ser
       expect(root.read(SERVER_PATHS.keyFile), what).toBe(old.keyPem);
       expectServerCertificate(root, mesh, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
     }
+  });
+
+  it("a CA rotation: trusts both CAs while the CA certificate secret holds both, and signs with the new one only once rpc-ca-key holds it", () => {
+    const old = JSON.parse(stored.ca) as { CertPEM: string; KeyPEM: string };
+    const oldCa = { certPem: old.CertPEM, keyPem: old.KeyPEM };
+    const next = selfSigned("/O=consul-ecs-mesh/CN=Consul CA next");
+    const boot = (root: ScriptRoot, rpcCa: Pem, bundle: string, fresh = false) =>
+      runUserData(
+        root,
+        releaseUserData(DEFAULT_PLAN),
+        withCa([
+          { when: get("rpc-ca-key"), answers: [ok(`${rpcCaSecretValue(rpcCa)}\n`)] },
+          { when: get("ca"), answers: [ok(`${bundle}\n`)] },
+        ]),
+        ...(fresh ? [serverAmi("xvdf")] : []),
+      );
+    const root = newRoot();
+    expect(boot(root, oldCa, old.CertPEM, true).exitCode).toBe(0);
+    const key = root.read(SERVER_PATHS.keyFile);
+    const cert = root.read(SERVER_PATHS.certFile);
+    // Phase 1: the old CA still signs, the CA certificate secret carries the new one after it.
+    const trustBoth = boot(root, oldCa, `${old.CertPEM}${next.certPem}`);
+    expect(trustBoth.exitCode).toBe(0);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(`${old.CertPEM}${next.certPem}`);
+    expect(root.read(SERVER_PATHS.certFile)).toBe(cert);
+    // Phase 2: rpc-ca-key holds the new CA (the new certificate first in the bundle): signed again, same key.
+    const signNew = boot(root, next, `${next.certPem}${old.CertPEM}`);
+    expect(signNew.exitCode).toBe(0);
+    expect(signNew.stderr).toContain("signed this server's certificate with the RPC CA");
+    expect(root.read(SERVER_PATHS.keyFile)).toBe(key);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(`${next.certPem}${old.CertPEM}`);
+    expectServerCertificate(root, next, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
+    // A bundle whose first certificate is not the signing CA is refused.
+    const wrongOrder = boot(newRoot(), next, `${old.CertPEM}${next.certPem}`, true);
+    expect(wrongOrder.exitCode).toBe(1);
+    expect(wrongOrder.console).toContain("FAILED: the CA certificate secret");
   });
 
   it("a CA secret holding something else: exit 1 with one FAILED line naming the secret, Consul not configured or started", () => {
