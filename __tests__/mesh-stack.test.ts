@@ -351,6 +351,7 @@ describe("variables and outputs", () => {
   it("mirrors outputs.tf and adds the cluster and service names", () => {
     expect(Object.keys(doc.output).sort()).toEqual([
       "consul_ca_cert_secret_arn",
+      "consul_gossip_key_secret_arn",
       "consul_management_token_secret_arn",
       "consul_server_private_ips",
       "consul_server_tag",

@@ -224,6 +224,11 @@ export class MeshStack extends MeshBaseStack {
       this.secrets.caCert.secret.arn,
       "Secrets Manager ARN of the CA that signed the Consul server certificates, which the first server writes (aws secretsmanager get-secret-value, README)",
     );
+    this.output(
+      "consul_gossip_key_secret_arn",
+      this.secrets.gossipKey.secret.arn,
+      "Secrets Manager ARN of the gossip key (the ARN, not the key): scripts/roll-consul-servers.sh --rotate-gossip-key writes the next key there",
+    );
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
     this.output("consul_server_tag", `${SERVER_TAG_KEY}=${plan.name}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
     const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));
