@@ -17,6 +17,9 @@ const policiesOf = (role: string) =>
 describe("secrets of the mesh", () => {
   it("has no tls_* or random_* resource: the servers make the RPC CA and their certificates, Terraform only the secrets' containers", () => {
     expect(Object.keys(mesh.resource).filter((type) => type.startsWith("random_") || type.startsWith("tls_"))).toEqual([]);
+    // Nothing is left for the tls provider to do: Terraform does not download it for this stack.
+    expect(mesh.provider.tls).toBeUndefined();
+    expect(mesh.terraform.required_providers.tls).toBeUndefined();
     expect(Object.keys(mesh.resource.aws_secretsmanager_secret).sort()).toEqual([
       "consul_secrets_agent_token",
       "consul_secrets_ca_cert",

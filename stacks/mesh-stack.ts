@@ -5,7 +5,6 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { addMovedBlocks, MOVED_SINCE_0_1_0 } from "./moved";
@@ -60,7 +59,6 @@ export class MeshStack extends MeshBaseStack {
       defaultTags: [{ tags: { Terraform: "true", Project: "consul-ecs-mesh", Cluster: plan.name } }],
     });
     new RandomProvider(this, "random");
-    new TlsProvider(this, "tls");
     const awsPartition = new DataAwsPartition(this, "partition");
     const partition = awsPartition.partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
