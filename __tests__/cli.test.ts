@@ -282,9 +282,14 @@ describe("tools/policy.ts", () => {
     };
     const clean = await tool("policy", [write(tempDir(), stacks.mesh)]);
     expect(clean.status, clean.stdout + clean.stderr).toBe(0);
-    expect(clean.stdout).toMatch(/^policy: no findings \(1 stack, \d+ rules\)$/m);
-    // The secrets still in state (issue 23) are listed apart and do not fail the run.
-    expect(clean.stdout).toMatch(/^mesh +tls_private_key\.consul_secrets_ca_key +a managed private key is in state/m);
+    // Nothing else: no secret is in state, and none is listed apart any more.
+    expect(clean.stdout).toMatch(/^policy: no findings \(1 stack, \d+ rules\)\n$/);
+    // A private key in state fails the run like any other finding.
+    const withKey = structuredClone(stacks.mesh);
+    withKey.resource.tls_private_key = { consul_secrets_ca_key: { algorithm: "ECDSA", ecdsa_curve: "P256" } };
+    const keyed = await tool("policy", [write(tempDir(), withKey)]);
+    expect(keyed.status).toBe(1);
+    expect(keyed.stdout).toMatch(/^mesh +MESH_NO_SECRET_IN_STATE +tls_private_key\.consul_secrets_ca_key +a managed private key is in state/m);
     const locals = stacks.mesh.locals as Record<string, string>;
     locals.consul_servers_server_1_user_data = locals.consul_servers_server_1_user_data!.replace(
       '--cli-input-json "$request"',

@@ -20,7 +20,7 @@ import { loadSpecFile } from "../lib/pipeline";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { MeshStack } from "../stacks/mesh-stack";
 import { modelTables } from "../tools/support";
-import { planOf } from "./support/synth";
+import { planOf, synthAllStacks } from "./support/synth";
 
 const plan = planOf();
 
@@ -286,6 +286,48 @@ describe("boot order", () => {
     expect(run(checkBootOrder, unordered).errors).toEqual([{ path: "tlsEdge", message: expect.stringMatching(/secrets' values at start .*fail to start/) }]);
   });
 
+  describe("the RPC CA certificate, which the first server writes at boot", () => {
+    const need = "the RPC CA certificate at start, which the first server writes at boot (ECS reads it once)";
+    const caRows = (p: MeshPlan) => bootOrder(p).filter((r) => r.need === need);
+
+    it("fixed servers: Terraform does not wait for their boot, so the services read it without a circuit breaker, which a first deployment would trip", () => {
+      expect(plan.server.placement).toBe("fixed");
+      expect(plan.services.map((s) => [s.name, s.circuitBreaker])).toEqual([
+        ["http-client", false],
+        ["http-server", false],
+      ]);
+      expect(caRows(plan).map((r) => [r.who, r.verdict])).toEqual([
+        ["service http-client (tasks)", "ok"],
+        ["service http-server (tasks)", "ok"],
+      ]);
+      expect(caRows(plan)[0]!.path).toMatch(/fails to start and ECS starts another \(throttled, at most 27 min apart, never giving up\); the circuit breaker is off/);
+      // The breaker on, as every service had it: the first deployment fails and stops launching tasks.
+      const withBreaker = withService(plan, "http-client", { circuitBreaker: true });
+      expect(run(checkBootOrder, withBreaker).errors).toEqual([
+        {
+          path: "services.http-client",
+          message: expect.stringMatching(
+            /RPC CA certificate at start.*circuit breaker fails the first deployment after 3 of them and stops launching tasks .*turn the circuit breaker off/,
+          ),
+        },
+      ]);
+    });
+
+    it("Auto Scaling servers: each is in service only once it wrote or read it, so the services keep their circuit breaker", () => {
+      const production = loadSpecFile("examples/production.yaml").plan;
+      expect(production.server.placement).toBe("auto-scaling");
+      expect(production.services.every((s) => s.circuitBreaker)).toBe(true);
+      expect(new Set(caRows(production).map((r) => r.verdict))).toEqual(new Set(["ok"]));
+      expect(caRows(production)[0]!.path).toMatch(/its launch hook/);
+    });
+
+    it("the synthesized ECS services follow the plan: no breaker for the default's, breaker and rollback for production's", () => {
+      const breakers = (spec: unknown) => Object.values<any>((synthAllStacks(spec as never).mesh as any).resource.aws_ecs_service).map((s) => s.deployment_circuit_breaker);
+      expect(new Set(breakers(DEFAULT_SPEC).map((b) => JSON.stringify(b)))).toEqual(new Set([JSON.stringify({ enable: false, rollback: false })]));
+      expect(new Set(breakers(loadSpecFile("examples/production.yaml").spec).map((b) => JSON.stringify(b)))).toEqual(new Set([JSON.stringify({ enable: true, rollback: true })]));
+    });
+  });
+
   it("has every mesh task wait for the control plane, bounded, and the agent's check tolerate a cold boot (today's plan)", () => {
     const reports = bootOrder(plan);
     expect(reports.filter((r) => r.verdict !== "ok")).toEqual([]);
@@ -376,10 +418,16 @@ describe("boot order", () => {
       expect(reports[0]!.path).toMatch(/stops after 120 s \(consul-dataplane, consul-ecs-health-sync give up\)/);
       expect(reports[1]!.path).toMatch(/^the servers create the auth method and report in service only then, and the tasks start after them; .*stops after 240 s/);
       expect(checkPlan(production).errors).toEqual([]);
-      // Fixed servers gate nothing: a task started during their cold boot times out (240 s < 300 s), and
-      // the failures count toward the circuit breaker.
-      const fixed = bootOrder(planOf({ ...DEFAULT_SPEC, architecture: "dataplane" })).find((r) => loginNeed.test(r.need))!;
-      expect(fixed).toMatchObject({
+      // Fixed servers gate nothing: a task started during their cold boot times out (240 s < 300 s). Their
+      // services have no circuit breaker (they read the RPC CA the first server writes), so ECS replaces it;
+      // with the breaker on, the failures would count toward it.
+      const fixedPlan = planOf({ ...DEFAULT_SPEC, architecture: "dataplane" });
+      expect(bootOrder(fixedPlan).find((r) => loginNeed.test(r.need))).toMatchObject({
+        verdict: "ok",
+        path: expect.stringMatching(/tasks may start first: .*stops after 240 s .*until the servers are up \(the circuit breaker is off for this service\)$/),
+      });
+      const withBreaker = { ...fixedPlan, services: fixedPlan.services.map((s) => ({ ...s, circuitBreaker: true })) };
+      expect(bootOrder(withBreaker).find((r) => loginNeed.test(r.need))).toMatchObject({
         verdict: "warning",
         path: expect.stringMatching(/tasks may start first: .*stops after 240 s .*trip the deployment circuit breaker$/),
         fix: expect.stringMatching(/^use Auto Scaling servers .*count 0 first/),
@@ -599,9 +647,16 @@ describe("the model", () => {
       for (const service of p.services) {
         const needs = model.get(`service ${service.name} (tasks)`)!.map((r) => r.need);
         const proxy = service.architecture === "agent" ? "envoy-sidecar" : "consul-dataplane";
+        // Every mesh task reads the RPC CA certificate (the servers write it); agent tasks also read secrets Terraform writes.
         expect(needs).toEqual(
-          expect.arrayContaining(["logs (awslogs)", "its secrets' values at start (ECS reads them once)", `stop order: ${proxy} outlives app`, "rolling deployment can progress"]),
+          expect.arrayContaining([
+            "logs (awslogs)",
+            "the RPC CA certificate at start, which the first server writes at boot (ECS reads it once)",
+            `stop order: ${proxy} outlives app`,
+            "rolling deployment can progress",
+          ]),
         );
+        expect(needs.includes("its secrets' values at start (ECS reads them once)"), service.name).toBe(service.architecture === "agent");
       }
     }
   });

@@ -146,6 +146,8 @@ describe("calls recorded from the server scripts", () => {
       "ec2:DescribeVolumes (user data: aws ec2 describe-volumes)",
       "ec2:AttachVolume (user data: aws ec2 attach-volume)",
       "secretsmanager:GetSecretValue (user data: aws secretsmanager get-secret-value)",
+      // The first boot of the mesh writes the RPC CA (the judge's stubs answer that no server has yet).
+      "secretsmanager:PutSecretValue (user data: aws secretsmanager put-secret-value)",
       "autoscaling:CompleteLifecycleAction (user data: aws autoscaling complete-lifecycle-action)",
       "ssm:GetParametersByPath (consul-acl-sync.service: aws ssm get-parameters-by-path)",
       "s3:PutObject (consul-snapshot.service: aws s3api put-object)",
@@ -180,7 +182,7 @@ describe("calls recorded from the server scripts", () => {
         .map((c) => c.action),
     );
     // No reaper either (no dataplane task): no ecs:DescribeTasks.
-    expect(actions).toEqual(new Set(["secretsmanager:GetSecretValue", "ssm:GetParametersByPath", "s3:PutObject"]));
+    expect(actions).toEqual(new Set(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "ssm:GetParametersByPath", "s3:PutObject"]));
   });
 });
 
@@ -201,6 +203,26 @@ describe("what the judge reports", () => {
     const keyDenied = denied(await evaluateIam(noAccount, calls));
     expect(keyDenied.length).toBeGreaterThan(0);
     expect(keyDenied.every((v) => v.call.action.startsWith("kms:"))).toBe(true);
+  });
+
+  it("the servers' data key for the RPC CA: each put uses the SecretARN-conditioned grant, and the same call for another secret is denied", async () => {
+    const { stacks, calls } = judge("the default");
+    const puts = calls.filter((c) => c.role === "consul_servers_server_1_role_role" && c.action === "kms:GenerateDataKey" && c.caller.endsWith("put-secret-value"));
+    const secretOf = (c: AwsCall) => String(c.context?.["kms:EncryptionContext:SecretARN"]);
+    expect(puts.map((c) => secretOf(c).replace(/^.*:secret:consul-ecs\/consul\/([a-z-]+)-\d+.*$/, "$1"))).toEqual(["rpc-ca-key", "ca-cert"]);
+    const report = await evaluateIam(stacks, puts);
+    expect(report.verdicts.map((v) => [v.allowed, v.allowedBy])).toEqual([
+      [true, ["read-consul-secrets #3"]],
+      [true, ["read-consul-secrets #3"]],
+    ]);
+    // The same data key for the gossip key's secret (Secrets Manager would ask it to write that secret), or not through Secrets Manager.
+    const gossip = calls.find((c) => c.action === "kms:Decrypt" && secretOf(c).includes("/gossip-key-"))!;
+    const elsewhere: AwsCall[] = [
+      { ...puts[0]!, context: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretOf(gossip) } },
+      { ...puts[0]!, context: { "kms:ViaService": "ec2.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretOf(puts[0]!) } },
+      { ...puts[0]!, context: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+    ];
+    expect(denied(await evaluateIam(stacks, elsewhere)).length).toBe(3);
   });
 
   it("a permission a script uses, removed: the servers' autoscaling:CompleteLifecycleAction", async () => {

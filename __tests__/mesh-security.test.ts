@@ -15,22 +15,32 @@ const policiesOf = (role: string) =>
     .map((p: any) => JSON.parse(p.policy));
 
 describe("secrets of the mesh", () => {
-  it("generates the CA and server certificate in Terraform, and no random value in state", () => {
-    expect(Object.keys(mesh.resource).filter((type) => type.startsWith("random_"))).toEqual([]);
-    const request = mesh.resource.tls_cert_request.consul_secrets_server_1_cert_request;
-    expect(request.dns_names).toEqual(["server.aws.consul", "localhost"]);
-    expect(request.ip_addresses).toEqual(["127.0.0.1", "10.0.101.100"]);
-    expect(mesh.resource.tls_self_signed_cert.consul_secrets_ca_certificate.is_ca_certificate).toBe(true);
+  it("has no tls_* or random_* resource: the servers make the RPC CA and their certificates, Terraform only the secrets' containers", () => {
+    expect(Object.keys(mesh.resource).filter((type) => type.startsWith("random_") || type.startsWith("tls_"))).toEqual([]);
+    // Nothing is left for the tls provider to do: Terraform does not download it for this stack.
+    expect(mesh.provider.tls).toBeUndefined();
+    expect(mesh.terraform.required_providers.tls).toBeUndefined();
     expect(Object.keys(mesh.resource.aws_secretsmanager_secret).sort()).toEqual([
       "consul_secrets_agent_token",
       "consul_secrets_ca_cert",
       "consul_secrets_gossip_key",
       "consul_secrets_management_token",
-      "consul_secrets_server_1_cert",
-      "consul_secrets_server_1_key",
+      "consul_secrets_rpc_ca_key",
       "consul_secrets_service_token_http-client",
       "consul_secrets_service_token_http-server",
     ]);
+    // The two the first server writes have no version Terraform writes; every other has a write-only one.
+    expect(Object.keys(mesh.resource.aws_secretsmanager_secret_version).sort()).toEqual(
+      ["agent_token", "gossip_key", "management_token", "service_token_http-client", "service_token_http-server"].map((n) => `consul_secrets_${n}_value`),
+    );
+    // The server's user data makes the CA into those two secrets under the generation's token, and its
+    // certificate for the names the clients verify (the fixed address included).
+    const userData: string = mesh.locals.consul_servers_server_1_user_data;
+    expect(userData).toContain(`settle_secret "RPC CA" "$RPC_CA_KEY_SECRET" 'consul-ecs-mesh-rpc-ca-generation-0001' make_rpc_ca valid_rpc_ca "$ca_dir/rpc-ca.json"`);
+    expect(userData).toContain(`settle_secret "CA certificate" "$CA_CERT_SECRET" 'consul-ecs-mesh-rpc-ca-generation-0001' copy_ca_cert valid_ca_cert`);
+    expect(userData).toContain(`readonly RPC_CA_KEY_SECRET='${secretArn("rpc_ca_key")}'`);
+    expect(userData).toContain(`readonly CA_CERT_SECRET='${secretArn("ca_cert")}'`);
+    expect(userData).toContain("subjectAltName='DNS:server.aws.consul,DNS:localhost,IP:127.0.0.1,IP:10.0.101.100'");
     // On the mesh's own KMS key (CKV_AWS_149).
     for (const secret of Object.values(mesh.resource.aws_secretsmanager_secret) as any[]) expect(secret.kms_key_id).toBe("${aws_kms_key.kms_key_key.arn}");
   });
@@ -128,36 +138,39 @@ describe("secrets of the mesh", () => {
       }
     }
     for (const [name, output] of Object.entries(mesh.output) as [string, any][]) {
-      if (name === "consul_ca_cert_pem") continue; // a public certificate
       expect(JSON.stringify(output.value), name).not.toMatch(secretValue);
     }
   });
 
-  it("lets the server read its own secrets and exactly the service token secrets Terraform made, nothing else", () => {
+  it("lets the server read its secrets, write only the RPC CA's two, and read exactly the service token secrets Terraform made, nothing else", () => {
     const policy = JSON.parse(mesh.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy);
-    expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
-    expect(policy.Statement[0].Resource).toEqual([
-      secretArn("gossip_key"),
-      secretArn("ca_cert"),
-      secretArn("server_1_cert"),
-      secretArn("server_1_key"),
-      secretArn("management_token"),
-      secretArn("agent_token"),
-    ]);
     const account = "${data.aws_caller_identity.account.account_id}";
     const partition = "${data.aws_partition.partition.partition}";
-    // Not a wildcard under their prefix: a secret someone else creates there cannot become a token.
-    expect(policy.Statement[1]).toEqual({
-      Effect: "Allow",
-      Action: ["secretsmanager:GetSecretValue"],
-      Resource: [secretArn("service_token_http-client"), secretArn("service_token_http-server")],
-    });
-    expect(policy.Statement[2]).toEqual({
-      Effect: "Allow",
-      Action: ["ssm:GetParametersByPath"],
-      Resource: [`arn:${partition}:ssm:us-east-1:${account}:parameter/consul-ecs/consul/service-tokens`],
-    });
-    expect(policy.Statement[3]).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] });
+    expect(policy.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [secretArn("gossip_key"), secretArn("management_token"), secretArn("agent_token"), secretArn("rpc_ca_key"), secretArn("ca_cert")],
+      },
+      // The first server to boot writes the RPC CA: those two secrets, and a data key only for them, only through Secrets Manager.
+      { Effect: "Allow", Action: ["secretsmanager:PutSecretValue"], Resource: [secretArn("rpc_ca_key"), secretArn("ca_cert")] },
+      {
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey"],
+        Resource: ["${aws_kms_key.kms_key_key.arn}"],
+        Condition: {
+          StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": [secretArn("rpc_ca_key"), secretArn("ca_cert")] },
+        },
+      },
+      // Not a wildcard under their prefix: a secret someone else creates there cannot become a token.
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn("service_token_http-client"), secretArn("service_token_http-server")] },
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParametersByPath"],
+        Resource: [`arn:${partition}:ssm:us-east-1:${account}:parameter/consul-ecs/consul/service-tokens`],
+      },
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: ["${aws_kms_key.kms_key_key.arn}"] },
+    ]);
   });
 
   it("keeps the server's user data independent of the services, so adding one never touches the server: its policy only gains the new token's secret", () => {
@@ -171,7 +184,10 @@ describe("secrets of the mesh", () => {
     }) as { mesh: any };
     expect(withThird.mesh.resource.aws_instance.consul_servers_server_1_instance).toEqual(mesh.resource.aws_instance.consul_servers_server_1_instance);
     expect((withThird.mesh as any).locals.consul_servers_server_1_user_data).toBe((mesh as any).locals.consul_servers_server_1_user_data);
-    const tokens = (m: any) => JSON.parse(m.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy).Statement[1].Resource;
+    const tokens = (m: any) =>
+      JSON.parse(m.resource.aws_iam_role_policy["consul_servers_server_1_role_policy_read-consul-secrets"].policy).Statement.find((st: any) =>
+        st.Resource.some((r: string) => r.includes("service_token_")),
+      ).Resource;
     expect(tokens(withThird.mesh)).toEqual([...tokens(mesh), secretArn("service_token_http-admin")].sort());
     expect(withThird.mesh.resource.aws_ssm_parameter["consul_secrets_service_token_http-admin_parameter"]).toMatchObject({
       name: "/consul-ecs/consul/service-tokens/http-admin",

@@ -92,8 +92,13 @@ describe("instances (main.tf)", () => {
 
   it("boots the server only after the secrets it reads and its role's policies exist", () => {
     const dependsOn: string[] = instances.consul_servers_server_1_instance.depends_on;
-    for (const secret of ["gossip_key", "ca_cert", "server_1_cert", "server_1_key", "management_token", "agent_token"]) {
+    for (const secret of ["gossip_key", "management_token", "agent_token"]) {
       expect(dependsOn).toContain(`aws_secretsmanager_secret_version.consul_secrets_${secret}_value`);
+    }
+    // The RPC CA's secrets have no version before the first server writes one: it needs the secrets themselves.
+    for (const secret of ["rpc_ca_key", "ca_cert"]) {
+      expect(dependsOn).toContain(`aws_secretsmanager_secret.consul_secrets_${secret}`);
+      expect(dependsOn).not.toContain(`aws_secretsmanager_secret_version.consul_secrets_${secret}_value`);
     }
     expect(dependsOn.filter((d) => d.includes("service_token"))).toEqual([]);
     expect(dependsOn).toEqual(
@@ -345,7 +350,8 @@ describe("variables and outputs", () => {
 
   it("mirrors outputs.tf and adds the cluster and service names", () => {
     expect(Object.keys(doc.output).sort()).toEqual([
-      "consul_ca_cert_pem",
+      "consul_ca_cert_secret_arn",
+      "consul_gossip_key_secret_arn",
       "consul_management_token_secret_arn",
       "consul_server_private_ips",
       "consul_server_tag",

@@ -170,9 +170,9 @@ describe("names come from the plan", () => {
       aws_ssm_parameter: (r) => (r.name.includes("service-tokens") ? r.name : undefined),
     });
     const meshChecked = checked(withPlan.names.all);
-    // Gossip key, CA, server 1's certificate and key, management and agent tokens, and the tokens of
-    // the two agent services; the S3 endpoint and an interface endpoint per API.
-    expect(meshNames.filter((n) => n.at.startsWith("aws_secretsmanager_secret.")).length).toBe(8);
+    // Gossip key, the RPC CA's certificate and key (which the first server writes), management and agent
+    // tokens, and the tokens of the two agent services; the S3 endpoint and an interface endpoint per API.
+    expect(meshNames.filter((n) => n.at.startsWith("aws_secretsmanager_secret.")).length).toBe(7);
     expect(meshNames.filter((n) => n.at.startsWith("aws_vpc_endpoint.")).length).toBe(withPlan.network.interfaceEndpoints.length + 1);
     for (const { at, value } of meshNames) {
       if (at.startsWith("aws_ssm_parameter.")) {

@@ -263,3 +263,145 @@ describe("scripts/roll-consul-servers.sh", () => {
     expect(result.stderr).toContain("servers at fixed addresses (consul.serverPrivateIps) are replaced one at a time with terraform apply -replace");
   });
 });
+
+describe("scripts/roll-consul-servers.sh --rotate-gossip-key", () => {
+  const GOSSIP = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-mesh/consul/gossip-key-20261207-AbCdEf";
+  const TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod-mesh/consul/management-token-20261207-GhIjKl";
+  const OLD = "b2xkIGdvc3NpcCBrZXkgb2YgMzIgYnl0ZXMgLi4uLi4=";
+  const TOKEN = "0895ec67-a509-cc13-b738-9cdd5871efa8";
+  const KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+  expect(OLD).toMatch(KEY_PATTERN);
+
+  /**
+   * The script in a project copy, with a fake aws (Secrets Manager reads and puts into a folder), terraform
+   * (the two outputs) and curl (Consul's keyring endpoint over two pools: the servers' WAN and the LAN with
+   * the task agents; FAKE_MISS members of the LAN miss an install; a key not on every member cannot be made
+   * primary, the primary key cannot be removed). One log of every command line, in order.
+   */
+  function rotate(options: { readonly keyring?: object[]; readonly miss?: number } = {}) {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-"));
+    tempDirs.push(project);
+    fs.cpSync("scripts", path.join(project, "scripts"), { recursive: true });
+    fs.mkdirSync(path.join(project, "cdktf.out", "stacks", "mesh"), { recursive: true });
+    const bin = path.join(project, "bin");
+    const store = path.join(project, "store");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(store);
+    fs.writeFileSync(path.join(store, "gossip"), OLD);
+    fs.writeFileSync(path.join(store, "token"), TOKEN);
+    const pools = options.keyring ?? [
+      { WAN: true, Datacenter: "dc1", Keys: { [OLD]: 3 }, PrimaryKeys: { [OLD]: 3 }, NumNodes: 3 },
+      { WAN: false, Datacenter: "dc1", Keys: { [OLD]: 7 }, PrimaryKeys: { [OLD]: 7 }, NumNodes: 7 },
+    ];
+    fs.writeFileSync(path.join(store, "keyring.json"), JSON.stringify(pools));
+    fs.writeFileSync(path.join(project, "ca.pem"), "stand-in CA certificate\n");
+    const log = path.join(project, "calls.log");
+    fs.writeFileSync(
+      path.join(bin, "aws"),
+      `#!/bin/bash
+printf '%s\\n' "aws $*" >> '${log}'
+case "$1 $2" in
+  "sts get-caller-identity") echo '{}' ;;
+  "secretsmanager get-secret-value") case "$4" in ${GOSSIP}) cat '${store}/gossip' ;; ${TOKEN_ARN}) cat '${store}/token' ;; *) exit 254 ;; esac; echo ;;
+  "secretsmanager put-secret-value")
+    request="\${4#file://}"
+    [ "$(jq -r .SecretId "$request")" = '${GOSSIP}' ] || exit 254
+    [ "$(jq -r '.ClientRequestToken | length' "$request")" -ge 32 ] || exit 255
+    jq -j .SecretString "$request" > '${store}/gossip'; echo '{}' ;;
+  *) exit 99 ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, "terraform"),
+      `#!/bin/bash
+printf '%s\\n' "terraform $*" >> '${log}'
+case "$*" in
+  *"output -raw consul_gossip_key_secret_arn") echo '${GOSSIP}' ;;
+  *"output -raw consul_management_token_secret_arn") echo '${TOKEN_ARN}' ;;
+  *) exit 1 ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, "curl"),
+      `#!/bin/bash
+printf '%s\\n' "curl $*" >> '${log}'
+method=GET data="" header="" url=""
+while (($#)); do
+  case "$1" in
+    --request) method=$2; shift 2 ;;
+    --data-binary) data=\${2#@}; shift 2 ;;
+    --header) header=\${2#@}; shift 2 ;;
+    --cacert) [ -f "$2" ] || exit 77; shift 2 ;;
+    --*) shift ;;
+    *) url=$1; shift ;;
+  esac
+done
+state='${store}/keyring.json'
+[ "$url" = https://localhost:8501/v1/operator/keyring ] || exit 6
+[ "$(cat "$header")" = 'X-Consul-Token: ${TOKEN}' ] || { echo 'curl: (22) 403' >&2; exit 22; }
+[ "$method" = GET ] && exec cat "$state"
+k="$(jq -r .Key "$data")"
+case "$method" in
+  POST) jq --arg k "$k" --argjson miss "\${FAKE_MISS:-0}" 'map(.Keys[$k] = .NumNodes - (if .WAN then 0 else $miss end))' "$state" ;;
+  PUT) jq -e --arg k "$k" 'all(.[]; .Keys[$k] == .NumNodes)' "$state" > /dev/null || { echo 'curl: (22) 500' >&2; exit 22; }
+    jq --arg k "$k" 'map(.PrimaryKeys = {($k): .NumNodes})' "$state" ;;
+  DELETE) jq -e --arg k "$k" 'all(.[]; .PrimaryKeys | has($k) | not)' "$state" > /dev/null || { echo 'curl: (22) 500' >&2; exit 22; }
+    jq --arg k "$k" 'map(.Keys |= del(.[$k]))' "$state" ;;
+esac > "$state.new" && mv "$state.new" "$state" && echo '{}'
+`,
+      { mode: 0o755 },
+    );
+    const result = spawnSync("bash", [path.join(project, "scripts/roll-consul-servers.sh"), "--rotate-gossip-key"], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: project, TMPDIR: project, CONSUL_CACERT: path.join(project, "ca.pem"), FAKE_MISS: String(options.miss ?? 0) },
+    });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+    return {
+      status: result.status,
+      stderr: result.stderr,
+      calls,
+      steps: calls.filter((c) => /^curl|put-secret-value/.test(c)).map((c) => (c.startsWith("curl") ? `keyring ${/--request (\S+)/.exec(c)![1]}` : "put-secret-value")),
+      secret: fs.readFileSync(path.join(store, "gossip"), "utf8"),
+      keyring: JSON.parse(fs.readFileSync(path.join(store, "keyring.json"), "utf8")) as { Keys: Record<string, number>; PrimaryKeys: Record<string, number>; NumNodes: number }[],
+      leftovers: fs.readdirSync(project).filter((f) => f.startsWith("tmp.")),
+    };
+  }
+
+  it("installs a new key on every member, makes it primary, stores it, then removes the old one; no key or token on a command line", () => {
+    const r = rotate();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.secret).toMatch(KEY_PATTERN);
+    expect(r.secret).not.toBe(OLD);
+    expect(r.keyring.map((pool) => [pool.Keys, pool.PrimaryKeys])).toEqual([
+      [{ [r.secret]: 3 }, { [r.secret]: 3 }],
+      [{ [r.secret]: 7 }, { [r.secret]: 7 }],
+    ]);
+    // Each step checked on every member before the next; the secret changes only once the new key is primary everywhere.
+    expect(r.steps).toEqual(["keyring GET", "keyring POST", "keyring GET", "keyring PUT", "keyring GET", "put-secret-value", "keyring DELETE", "keyring GET"]);
+    for (const value of [OLD, r.secret, TOKEN]) expect(r.calls.filter((c) => c.includes(value))).toEqual([]);
+    expect(r.leftovers).toEqual([]);
+    expect(r.stderr).toMatch(/gossip key rotated: the old key is removed from every member\n$/);
+  });
+
+  it("a member that misses the install: stops before the new key is used, the old one still primary and in the secret", () => {
+    const r = rotate({ miss: 1 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the new key is not installed on every member .*the old key still is; run again once every member is up/);
+    expect(r.steps).toEqual(["keyring GET", "keyring POST", "keyring GET"]);
+    expect(r.secret).toBe(OLD);
+    expect(r.keyring.every((pool) => pool.PrimaryKeys[OLD] === pool.NumNodes)).toBe(true);
+  });
+
+  it("a secret whose key the members do not have: changes nothing", () => {
+    const other = "b3RoZXIgZ29zc2lwIGtleSBvZiAzMiBieXRlcyAuLi4=";
+    const r = rotate({ keyring: [{ WAN: false, Datacenter: "dc1", Keys: { [other]: 4 }, PrimaryKeys: { [other]: 4 }, NumNodes: 4 }] });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not installed on every member: nothing was changed/);
+    expect(r.steps).toEqual(["keyring GET"]);
+    expect(r.secret).toBe(OLD);
+  });
+});

@@ -3,11 +3,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PENDING_SECRETS_IN_STATE, POLICY_RULES, READONLY_ROOT_EXCEPTION_LABEL, runPolicy, type PolicyOptions, type TerraformJson } from "../tools/policy-rules";
+import { POLICY_RULES, READONLY_ROOT_EXCEPTION_LABEL, runPolicy, type PolicyOptions, type TerraformJson } from "../tools/policy-rules";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { loadSpecFile } from "../lib/pipeline";
-import type { MeshPlan } from "../lib/plan/types";
-import { planOf, synthAllStacks } from "./support/synth";
+import { synthAllStacks } from "./support/synth";
 
 // ---------------------------------------------------------------------------------------------
 // Fixture builders
@@ -1196,16 +1195,6 @@ const EXAMPLES = fs
 
 const SPECS: [string, () => unknown][] = [["the built-in default", () => DEFAULT_SPEC], ...EXAMPLES.map((f): [string, () => unknown] => [f, () => loadSpecFile(f).spec])];
 
-/** PENDING_SECRETS_IN_STATE as the addresses a plan's stacks have: one per server for a `<n>` entry. */
-function pendingSecretsInState(plan: MeshPlan, stacks: readonly string[]): string[] {
-  return PENDING_SECRETS_IN_STATE.filter((p) => stacks.includes(p.stack)).flatMap((p) =>
-    p.address.includes("<n>") ? plan.server.nodes.map((_, i) => `${p.stack} ${p.address.replace("<n>", String(i + 1))}`) : [`${p.stack} ${p.address}`],
-  );
-}
-
-/** The findings of every rule but MESH_NO_SECRET_IN_STATE, whose findings on the examples are PENDING_SECRETS_IN_STATE. */
-const otherThanPending = <F extends { rule: string }>(findings: readonly F[]): F[] => findings.filter((f) => f.rule !== "MESH_NO_SECRET_IN_STATE");
-
 /** Resource types the rules inspect: a synthesized mesh without them would pass vacuously. */
 const INSPECTED = [
   "aws_vpc",
@@ -1224,16 +1213,14 @@ describe("the synthesized stacks of every example spec", () => {
     expect(EXAMPLES.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(SPECS)("%s passes every policy rule, with only the secrets still pending in state", (_name, spec) => {
+  it.each(SPECS)("%s passes every policy rule, MESH_NO_SECRET_IN_STATE included", (_name, spec) => {
     const stacks = synthAllStacks(spec() as never);
     expect(Object.keys(stacks)).toEqual(expect.arrayContaining(["mesh", "intentions"]));
     expect(Object.keys(stacks.mesh.resource)).toEqual(expect.arrayContaining(INSPECTED));
     // Servers and hosts are EC2 instances (fixed addresses) or launch templates (Auto Scaling groups): the instance rules read both.
     expect(Object.keys(stacks.mesh.resource).some((type) => type === "aws_instance" || type === "aws_launch_template")).toBe(true);
     const findings = Object.entries(stacks).flatMap(([stack, doc]) => runPolicy(doc as TerraformJson).map((f) => ({ stack, ...f })));
-    expect(otherThanPending(findings).map((f) => `${f.stack}: ${f.rule} ${f.address}: ${f.message}`)).toEqual([]);
-    const inState = findings.filter((f) => f.rule === "MESH_NO_SECRET_IN_STATE").map((f) => `${f.stack} ${f.address}`);
-    expect(inState.sort()).toEqual(pendingSecretsInState(planOf(spec() as never), Object.keys(stacks)).sort());
+    expect(findings.map((f) => `${f.stack}: ${f.rule} ${f.address}: ${f.message}`)).toEqual([]);
   });
 
   it("fails when a protection in place is dropped: the snapshot bucket's TLS-only deny, the hosts' IMDS hop limit, the key's log groups, a task role's trust condition", () => {
@@ -1241,7 +1228,7 @@ describe("the synthesized stacks of every example spec", () => {
     const rulesAfter = (change: (doc: TerraformJson) => void): string[] => {
       const doc = production();
       change(doc);
-      return otherThanPending(runPolicy(doc)).map((f) => `${f.rule} ${f.address}`);
+      return runPolicy(doc).map((f) => `${f.rule} ${f.address}`);
     };
     const resource = (doc: TerraformJson, type: string, name: string) => doc.resource![type]![name] as Record<string, any>;
     const editPolicy = (body: Record<string, any>, key: string, edit: (statements: any[]) => any[]) => {
@@ -1331,7 +1318,7 @@ describe("the synthesized stacks of every example spec", () => {
       const containers = JSON.parse(body.container_definitions);
       edit(containers);
       body.container_definitions = JSON.stringify(containers);
-      return otherThanPending(runPolicy(doc)).map((f) => `${f.rule} ${f.address}`);
+      return runPolicy(doc).map((f) => `${f.rule} ${f.address}`);
     };
     const sidecar = "service_http-client_task_definition";
     expect(findingsAfter("mesh", sidecar, () => {})).toEqual([]);

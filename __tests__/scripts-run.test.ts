@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heredocBody, lintShell } from "../tools/judges";
 import {
@@ -31,13 +32,19 @@ import { DATAPLANE_UID, ENVOY_PORTS, ENVOY_UID, SERVER_PATHS, TASK_PATHS, TLS_ED
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
 import { HOST_CLUSTER_SLOT } from "../lib/plan/text";
-import { SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
+import { RPC_CA_GENERATION, rpcCaToken, SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderContainerDefinitions } from "../lib/render/containers";
 import { renderText } from "../lib/render/text";
 import { planOf, renderServiceTask } from "./support/synth";
+import { type Pem, rpcCaSecretValue, selfSigned, signedBy } from "../tools/judges/test-pki";
+
+/** The base64 lines of a PEM: a key's bytes, each of which must never reach a command line. */
+function pemLines(pem: string): string[] {
+  return pem.split("\n").filter((l) => l && !l.startsWith("-----"));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: what AWS, Consul and the AMI would answer
@@ -74,21 +81,21 @@ const SECRET = {
   managementToken: "5b0f3a52-8a3e-4f7e-9d1c-2f3b4c5d6e7f",
   agentAccessor: "11111111-2222-3333-4444-555555555555",
   agentSecret: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+  /** What a task receives as CONSUL_CA_PEM (ECS reads the CA certificate secret). */
   caCert: "-----BEGIN CERTIFICATE-----\nMIIBmesh-ca\n-----END CERTIFICATE-----",
-  serverCert: "-----BEGIN CERTIFICATE-----\nMIIBserver\n-----END CERTIFICATE-----",
-  serverKey: "-----BEGIN EC PRIVATE KEY-----\nMHcserver-key\n-----END EC PRIVATE KEY-----",
 } as const;
+/** The mesh's RPC CA as a server stored it (a real one: the script checks it with openssl). */
+const RPC_CA = selfSigned("/O=consul-ecs-mesh/CN=Consul CA dc1");
 const AGENT_TOKEN_JSON = JSON.stringify({ AccessorID: SECRET.agentAccessor, SecretID: SECRET.agentSecret });
 /** Values that must never appear in a command line (a process list shows them to every user). */
-const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSecret, SECRET.serverKey];
+const SECRET_VALUES = [SECRET.gossipKey, SECRET.managementToken, SECRET.agentSecret, ...pemLines(RPC_CA.keyPem)];
 
 /** What the ConsulServers construct binds into a server's user data (Terraform references there). */
 function serverBindings(plan: MeshPlan): Record<string, string> {
   return {
     [SERVER_SLOTS.gossipKey]: secretArn("gossip"),
     [SERVER_SLOTS.caCert]: secretArn("ca"),
-    [SERVER_SLOTS.serverCert]: secretArn("server-cert"),
-    [SERVER_SLOTS.serverKey]: secretArn("server-key"),
+    [SERVER_SLOTS.rpcCaKey]: secretArn("rpc-ca-key"),
     [SERVER_SLOTS.managementToken]: secretArn("management"),
     [SERVER_SLOTS.agentToken]: secretArn("agent"),
     [SERVER_SLOTS.dataVolume]: DATA_VOLUME,
@@ -129,9 +136,9 @@ const SERVER_SECRET_RULES = [
   secretRule(secretArn("gossip"), SECRET.gossipKey),
   secretRule(secretArn("management"), SECRET.managementToken),
   secretRule(secretArn("agent"), AGENT_TOKEN_JSON),
-  secretRule(secretArn("ca"), SECRET.caCert),
-  secretRule(secretArn("server-cert"), SECRET.serverCert),
-  secretRule(secretArn("server-key"), SECRET.serverKey),
+  // The RPC CA another server stored (its first boot is below: "The RPC CA, made at boot").
+  secretRule(secretArn("rpc-ca-key"), rpcCaSecretValue(RPC_CA)),
+  secretRule(secretArn("ca"), RPC_CA.certPem),
 ];
 
 const throttled = failing("An error occurred (ThrottlingException) when calling the GetSecretValue operation: Rate exceeded\n", 254);
@@ -242,6 +249,30 @@ function expectStartedOnlyAfterValidation(result: RunResult, valid: boolean): vo
   }
 }
 
+/** Runs the host's openssl on files of the root; its stdout, or throws with its stderr. */
+function openssl(args: readonly string[]): string {
+  const result = spawnSync("openssl", args, { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The server's certificate: signed by `ca`, for its own key, for the names clients check, valid about a year. */
+function expectServerCertificate(root: ScriptRoot, ca: Pem, privateIp?: string): void {
+  const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ca-")), "ca.pem");
+  fs.writeFileSync(caFile, ca.certPem);
+  const cert = root.hostPath(SERVER_PATHS.certFile);
+  expect(openssl(["verify", "-CAfile", caFile, cert])).toBe(`${cert}: OK\n`);
+  expect(openssl(["x509", "-in", cert, "-noout", "-pubkey"])).toBe(openssl(["pkey", "-in", root.hostPath(SERVER_PATHS.keyFile), "-pubout"]));
+  expect(openssl(["x509", "-in", cert, "-noout", "-subject"]).trim()).toBe(`subject=CN = server.${DEFAULT_PLAN.datacenter}.consul`);
+  expect(openssl(["x509", "-in", cert, "-noout", "-ext", "subjectAltName,extendedKeyUsage"])).toBe(
+    `X509v3 Extended Key Usage: \n    TLS Web Server Authentication, TLS Web Client Authentication\nX509v3 Subject Alternative Name: \n    DNS:server.${DEFAULT_PLAN.datacenter}.consul, DNS:localhost, IP Address:127.0.0.1${privateIp ? `, IP Address:${privateIp}` : ""}\n`,
+  );
+  // CERTIFICATE_DAYS.server: valid for more than 364 days, not 366.
+  expect(spawnSync("openssl", ["x509", "-in", cert, "-noout", "-checkend", String(364 * 86400)]).status).toBe(0);
+  expect(spawnSync("openssl", ["x509", "-in", cert, "-noout", "-checkend", String(366 * 86400)]).status).toBe(1);
+  fs.rmSync(path.dirname(caFile), { recursive: true });
+}
+
 /** The server script never puts a secret on a command line. */
 function expectNoSecretInArguments(calls: readonly StubCall[], secrets: readonly string[] = SECRET_VALUES): void {
   for (const call of calls) for (const secret of secrets) expect(call.args.join(" "), `${call.program} arguments`).not.toContain(secret);
@@ -278,7 +309,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(result.exitCode).toBe(0);
     // The gossip key's three reads appear once here (the retries are checked below).
     expect(lines(result.calls, ["sleep"]).filter((l, i, all) => l !== all[i - 1])).toEqual([
-      "dnf install -y unzip jq",
+      "dnf install -y unzip jq openssl",
       `curl --fail --silent --show-error --location --output /tmp/WORK/consul.zip ${RELEASE_URL}`,
       "sha256sum --check --strict -",
       "unzip -o /tmp/WORK/consul.zip consul -d /usr/local/bin",
@@ -289,13 +320,17 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "install -d -m 0750 /opt/consul",
       "mountpoint -q /opt/consul",
       "mount /opt/consul",
-      "install -d -o consul -g consul -m 0750 /etc/consul.d /etc/consul.d/tls /opt/consul /opt/consul/data",
+      "install -d -o consul -g consul -m 0750 /etc/consul.d /opt/consul /opt/consul/data /opt/consul/tls",
       secretRead(secretArn("gossip")),
       secretRead(secretArn("management")),
       secretRead(secretArn("agent")),
+      // The RPC CA another server stored: read, checked, nothing written to Secrets Manager.
+      secretRead(secretArn("rpc-ca-key")),
       secretRead(secretArn("ca")),
-      secretRead(secretArn("server-cert")),
-      secretRead(secretArn("server-key")),
+      "install -o consul -g consul -m 0640 /tmp/WORK/trust.pem /opt/consul/tls/ca.pem",
+      // Its own key, made in place (never a wider mode), and its certificate signed with the CA.
+      "install -o consul -g consul -m 0600 /dev/null /opt/consul/tls/server-key.pem",
+      "install -o consul -g consul -m 0640 /tmp/WORK/server.pem /opt/consul/tls/server.pem",
       "chown -R consul:consul /etc/consul.d",
       "install -m 0600 /dev/null /etc/consul.d/management.token",
       "chown root:root /etc/consul.d/management.token",
@@ -334,10 +369,6 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/etc/consul.d/management.token": { mode: "600", owner: root_ },
       "/etc/consul.d/secrets.hcl": { mode: "640", owner: consul },
       "/etc/consul.d/snapshot.env": { mode: "640", owner: root_ },
-      "/etc/consul.d/tls/": { mode: "750", owner: consul },
-      "/etc/consul.d/tls/ca.pem": { mode: "640", owner: consul },
-      "/etc/consul.d/tls/server-key.pem": { mode: "640", owner: consul },
-      "/etc/consul.d/tls/server.pem": { mode: "640", owner: consul },
       "/etc/systemd/system/consul-acl-sync.service": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-acl-sync.timer": { mode: "640", owner: root_ },
       "/etc/systemd/system/consul-snapshot.service": { mode: "640", owner: root_ },
@@ -346,6 +377,10 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       "/opt/": { mode: "755", owner: root_ },
       "/opt/consul/": { mode: "750", owner: consul },
       "/opt/consul/data/": { mode: "750", owner: consul },
+      "/opt/consul/tls/": { mode: "750", owner: consul },
+      "/opt/consul/tls/ca.pem": { mode: "640", owner: consul },
+      "/opt/consul/tls/server-key.pem": { mode: "600", owner: consul },
+      "/opt/consul/tls/server.pem": { mode: "640", owner: consul },
       "/usr/local/bin/consul": { mode: "755", owner: root_ },
       "/usr/local/bin/consul-acl-sync": { mode: "700", owner: root_ },
       "/usr/local/bin/consul-snapshot": { mode: "700", owner: root_ },
@@ -357,9 +392,8 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
       `encrypt = "${SECRET.gossipKey}"\nacl {\n  tokens {\n    initial_management = "${SECRET.managementToken}"\n    agent              = "${SECRET.agentSecret}"\n  }\n}\n`,
     );
     expect(root.read(SERVER_PATHS.managementTokenFile)).toBe(SECRET.managementToken);
-    expect(root.read(SERVER_PATHS.caFile)).toBe(`${SECRET.caCert}\n`);
-    expect(root.read(SERVER_PATHS.certFile)).toBe(`${SECRET.serverCert}\n`);
-    expect(root.read(SERVER_PATHS.keyFile)).toBe(`${SECRET.serverKey}\n`);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(RPC_CA.certPem);
+    expectServerCertificate(root, RPC_CA, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
     expect(root.read("/etc/systemd/system/consul.service")).toBe(heredocBody(shipped, "CONSUL_UNIT"));
     expect(root.read(SERVER_PATHS.aclSyncBinary)).toBe(heredocBody(shipped, "ACL_SYNC"));
     expect(root.read("/etc/systemd/system/consul-acl-sync.service")).toBe(heredocBody(shipped, "SYNC_UNIT"));
@@ -391,7 +425,7 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     expect(second.stderr).toContain(`Consul ${CONSUL.version} is already installed`);
     const programs = second.calls.map((c) => c.program);
     for (const absent of ["curl", "sha256sum", "unzip", "useradd", "mkfs.xfs", "mount"]) expect(programs, `${absent} on the second run`).not.toContain(absent);
-    expect(lines(second.calls).slice(0, 4)).toEqual(["dnf install -y unzip jq", "consul version", "id consul", "blkid /dev/xvdf"]);
+    expect(lines(second.calls).slice(0, 4)).toEqual(["dnf install -y unzip jq openssl", "consul version", "id consul", "blkid /dev/xvdf"]);
     expectStartedOnlyAfterValidation(second, true);
     expect(snapshot(), "every file and mode after the second run").toEqual(before);
     expect(root.read("/etc/fstab").match(/^LABEL=consul-data /gm)).toHaveLength(1);
@@ -440,6 +474,243 @@ describe("Consul server user data, fixed server (Terraform attaches the data vol
     const result = runUserData(fresh, script, { ...stubs, consul }, serverAmi("xvdf"));
     expect(result.stderr).toContain("consul-server-bootstrap: FAILED: consul validate rejected the configuration\n");
     expectStartedOnlyAfterValidation(result, false);
+  });
+});
+
+describe("The RPC CA, made at boot by the first server (race-safe), and each server's own key and certificate", () => {
+  const TOKEN = rpcCaToken(RPC_CA_GENERATION);
+  const notFound = failing(
+    "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT\n",
+    254,
+  );
+  const exists = failing(
+    `An error occurred (ResourceExistsException) when calling the PutSecretValue operation: You can't modify an existing version, you can only create a new version.\n`,
+    254,
+  );
+  const get = (name: string) => secretRule(secretArn(name), "").when;
+  const getVersion = (name: string) => secretRule(secretArn(name), "", []).when.replace("--query", `--version-id ${TOKEN} --query`);
+  const put = "secretsmanager put-secret-value --cli-input-json file://*";
+  /** The server stubs with these Secrets Manager answers for the CA's two secrets first. */
+  const withCa = (rules: readonly { when: string; answers: Answer[] }[]): Record<string, Stub> => {
+    const stubs = serverStubs();
+    return { ...stubs, aws: { ...stubs.aws, recordFilesAfterPrefix: "file://", rules: [...rules, ...stubs.aws!.rules!.filter((r) => !/rpc-ca-key|:ca /.test(r.when))] } };
+  };
+  /** Each PutSecretValue request: the secret, the token and the value, as the CLI read them from the file. */
+  const puts = (result: RunResult) =>
+    result.calls
+      .filter((c) => c.program === "aws" && c.args[1] === "put-secret-value")
+      .map(
+        (c) =>
+          JSON.parse(c.files[c.args[c.args.indexOf("--cli-input-json") + 1]!.slice("file://".length)]!) as { SecretId: string; ClientRequestToken: string; SecretString: string },
+      );
+
+  let a: { root: ScriptRoot; result: RunResult };
+  let stored: { ca: string; cert: string };
+
+  beforeAll(() => {
+    const root = newRoot();
+    const result = runUserData(
+      root,
+      releaseUserData(DEFAULT_PLAN),
+      withCa([
+        { when: get("rpc-ca-key"), answers: [notFound] },
+        { when: get("ca"), answers: [notFound] },
+        { when: put, answers: [ok('{"VersionId": "consul-ecs-mesh-rpc-ca-generation-0001"}\n')] },
+      ]),
+      serverAmi("xvdf"),
+    );
+    a = { root, result };
+    const [ca, cert] = puts(result);
+    stored = { ca: ca!.SecretString, cert: cert!.SecretString };
+  });
+
+  it("first boot of the mesh: makes the CA, puts each secret once under the generation's token (values in a file, never arguments), then its own certificate", () => {
+    const { result, root } = a;
+    expect(result.exitCode).toBe(0);
+    expect(lines(result.calls).filter((l) => /secretsmanager|tls/.test(l))).toEqual([
+      "install -d -o consul -g consul -m 0750 /etc/consul.d /opt/consul /opt/consul/data /opt/consul/tls",
+      secretRead(secretArn("gossip")),
+      secretRead(secretArn("management")),
+      secretRead(secretArn("agent")),
+      secretRead(secretArn("rpc-ca-key")),
+      "aws secretsmanager put-secret-value --cli-input-json file:///tmp/WORK/rpc-ca.json.request",
+      secretRead(secretArn("ca")),
+      "aws secretsmanager put-secret-value --cli-input-json file:///tmp/WORK/ca-cert.pem.request",
+      "install -o consul -g consul -m 0640 /tmp/WORK/trust.pem /opt/consul/tls/ca.pem",
+      "install -o consul -g consul -m 0600 /dev/null /opt/consul/tls/server-key.pem",
+      "install -o consul -g consul -m 0640 /tmp/WORK/server.pem /opt/consul/tls/server.pem",
+    ]);
+    const requests = puts(result);
+    expect(requests.map((r) => [r.SecretId, r.ClientRequestToken])).toEqual([
+      [secretArn("rpc-ca-key"), TOKEN],
+      [secretArn("ca"), TOKEN],
+    ]);
+    expect(TOKEN.length).toBeGreaterThanOrEqual(32);
+    const ca = JSON.parse(stored.ca) as { CertPEM: string; KeyPEM: string };
+    expect(Object.keys(ca)).toEqual(["CertPEM", "KeyPEM"]);
+    expect(openssl(["x509", "-noout", "-subject", "-ext", "basicConstraints", "-in", root.hostPath(SERVER_PATHS.caFile)])).toBe(
+      `subject=O = consul-ecs-mesh, CN = Consul CA ${DEFAULT_PLAN.datacenter}\nX509v3 Basic Constraints: critical\n    CA:TRUE\n`,
+    );
+    expect(stored.cert).toBe(ca.CertPEM);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(ca.CertPEM);
+    expectServerCertificate(root, { certPem: ca.CertPEM, keyPem: ca.KeyPEM }, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
+    // The CA key reached Secrets Manager only through the request file; nothing of it or of the server's key is left outside the data volume.
+    expectNoSecretInArguments(result.calls, [...pemLines(ca.KeyPEM), ...pemLines(root.read(SERVER_PATHS.keyFile))]);
+    expect(result.created.filter((p) => p.startsWith("/tmp/"))).toEqual([]);
+    expect(result.stderr).toContain(`consul-server-bootstrap: made the RPC CA and stored it (${secretArn("rpc-ca-key")}, version ${TOKEN})\n`);
+  });
+
+  it("two servers at once: B finds no value, its put loses (ResourceExistsException), it reads A's version by its ID, and both hold byte-identical CA files", () => {
+    const b = newRoot();
+    const result = runUserData(
+      b,
+      releaseUserData(DEFAULT_PLAN),
+      withCa([
+        { when: getVersion("rpc-ca-key"), answers: [ok(`${stored.ca}\n`)] },
+        { when: get("rpc-ca-key"), answers: [notFound] },
+        { when: get("ca"), answers: [ok(`${stored.cert}\n`)] },
+        { when: put, answers: [exists] },
+      ]),
+      serverAmi("xvdf"),
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines(result.calls).filter((l) => /secretsmanager .*(rpc-ca-key|:ca )|put-secret-value/.test(l))).toEqual([
+      secretRead(secretArn("rpc-ca-key")),
+      "aws secretsmanager put-secret-value --cli-input-json file:///tmp/WORK/rpc-ca.json.request",
+      `aws secretsmanager get-secret-value --secret-id ${secretArn("rpc-ca-key")} --version-id ${TOKEN} --query SecretString --output text`,
+      secretRead(secretArn("ca")),
+    ]);
+    // B made its own CA first (its put carried another value), and threw it away.
+    expect(puts(result)[0]!.SecretString).not.toBe(stored.ca);
+    expect(result.stderr).toContain(`another server stored the RPC CA first (${secretArn("rpc-ca-key")}, version ${TOKEN}): using its value`);
+    expect(fs.readFileSync(b.hostPath(SERVER_PATHS.caFile))).toEqual(fs.readFileSync(a.root.hostPath(SERVER_PATHS.caFile)));
+    const ca = JSON.parse(stored.ca) as { CertPEM: string; KeyPEM: string };
+    expectServerCertificate(b, { certPem: ca.CertPEM, keyPem: ca.KeyPEM }, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
+    // Each server has its own key.
+    expect(b.read(SERVER_PATHS.keyFile)).not.toBe(a.root.read(SERVER_PATHS.keyFile));
+  });
+
+  it("a reboot: reads both secrets, puts nothing, keeps its key and its certificate", () => {
+    const key = a.root.read(SERVER_PATHS.keyFile);
+    const cert = a.root.read(SERVER_PATHS.certFile);
+    const result = runUserData(
+      a.root,
+      releaseUserData(DEFAULT_PLAN),
+      withCa([
+        { when: get("rpc-ca-key"), answers: [ok(`${stored.ca}\n`)] },
+        { when: get("ca"), answers: [ok(`${stored.cert}\n`)] },
+      ]),
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines(result.calls).filter((l) => /put-secret-value|server-key\.pem|server\.pem|--version-id/.test(l))).toEqual([]);
+    expect(a.root.read(SERVER_PATHS.keyFile)).toBe(key);
+    expect(a.root.read(SERVER_PATHS.certFile)).toBe(cert);
+    expect(result.stderr).toContain("the server certificate is signed by the RPC CA and valid for more than 30 days");
+  });
+
+  it("a server certificate with 30 days or fewer left, or signed by another CA: signed again with the same key at boot", () => {
+    const ca = JSON.parse(stored.ca) as { CertPEM: string; KeyPEM: string };
+    const mesh = { certPem: ca.CertPEM, keyPem: ca.KeyPEM };
+    for (const [what, signer, days] of [
+      ["expiring", mesh, 10],
+      ["another CA's", selfSigned("/CN=another CA"), 365],
+    ] as const) {
+      const root = newRoot();
+      const old = signedBy(signer, "/CN=server.dc1.consul", days);
+      const result = runUserData(
+        root,
+        releaseUserData(DEFAULT_PLAN),
+        withCa([
+          { when: get("rpc-ca-key"), answers: [ok(`${stored.ca}\n`)] },
+          { when: get("ca"), answers: [ok(`${stored.cert}\n`)] },
+        ]),
+        {
+          ...serverAmi("xvdf"),
+          [SERVER_PATHS.keyFile]: { content: old.keyPem, mode: 0o600 },
+          [SERVER_PATHS.certFile]: { content: old.certPem, mode: 0o640 },
+        },
+      );
+      expect(result.exitCode, what).toBe(0);
+      expect(
+        lines(result.calls).filter((l) => /server-key\.pem|server\.pem/.test(l)),
+        what,
+      ).toEqual(["install -o consul -g consul -m 0640 /tmp/WORK/server.pem /opt/consul/tls/server.pem"]);
+      expect(root.read(SERVER_PATHS.keyFile), what).toBe(old.keyPem);
+      expectServerCertificate(root, mesh, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
+    }
+  });
+
+  it("a CA rotation: trusts both CAs while the CA certificate secret holds both, and signs with the new one only once rpc-ca-key holds it", () => {
+    const old = JSON.parse(stored.ca) as { CertPEM: string; KeyPEM: string };
+    const oldCa = { certPem: old.CertPEM, keyPem: old.KeyPEM };
+    const next = selfSigned("/O=consul-ecs-mesh/CN=Consul CA next");
+    const boot = (root: ScriptRoot, rpcCa: Pem, bundle: string, fresh = false) =>
+      runUserData(
+        root,
+        releaseUserData(DEFAULT_PLAN),
+        withCa([
+          { when: get("rpc-ca-key"), answers: [ok(`${rpcCaSecretValue(rpcCa)}\n`)] },
+          { when: get("ca"), answers: [ok(`${bundle}\n`)] },
+        ]),
+        ...(fresh ? [serverAmi("xvdf")] : []),
+      );
+    const root = newRoot();
+    expect(boot(root, oldCa, old.CertPEM, true).exitCode).toBe(0);
+    const key = root.read(SERVER_PATHS.keyFile);
+    const cert = root.read(SERVER_PATHS.certFile);
+    // Phase 1: the old CA still signs, the CA certificate secret carries the new one after it.
+    const trustBoth = boot(root, oldCa, `${old.CertPEM}${next.certPem}`);
+    expect(trustBoth.exitCode).toBe(0);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(`${old.CertPEM}${next.certPem}`);
+    expect(root.read(SERVER_PATHS.certFile)).toBe(cert);
+    // Phase 2: rpc-ca-key holds the new CA (the new certificate first in the bundle): signed again, same key.
+    const signNew = boot(root, next, `${next.certPem}${old.CertPEM}`);
+    expect(signNew.exitCode).toBe(0);
+    expect(signNew.stderr).toContain("signed this server's certificate with the RPC CA");
+    expect(root.read(SERVER_PATHS.keyFile)).toBe(key);
+    expect(root.read(SERVER_PATHS.caFile)).toBe(`${next.certPem}${old.CertPEM}`);
+    expectServerCertificate(root, next, DEFAULT_PLAN.server.nodes[0]!.privateIp!);
+    // A bundle whose first certificate is not the signing CA is refused.
+    const wrongOrder = boot(newRoot(), next, `${old.CertPEM}${next.certPem}`, true);
+    expect(wrongOrder.exitCode).toBe(1);
+    expect(wrongOrder.console).toContain("FAILED: the CA certificate secret");
+  });
+
+  it("a CA secret holding something else: exit 1 with one FAILED line naming the secret, Consul not configured or started", () => {
+    const other = selfSigned("/CN=other CA");
+    const leaf = selfSigned("/CN=not a CA", { ca: false });
+    for (const [what, value, certValue] of [
+      ["not JSON", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", undefined],
+      ["a key that is not the certificate's", JSON.stringify({ CertPEM: RPC_CA.certPem, KeyPEM: other.keyPem }), undefined],
+      ["a certificate that is no CA", rpcCaSecretValue(leaf), undefined],
+      ["a CA certificate secret of another CA", rpcCaSecretValue(RPC_CA), other.certPem],
+    ] as const) {
+      const root = newRoot();
+      const result = runUserData(
+        root,
+        releaseUserData(DEFAULT_PLAN),
+        withCa([
+          { when: get("rpc-ca-key"), answers: [ok(`${value}\n`)] },
+          { when: get("ca"), answers: [ok(`${certValue ?? RPC_CA.certPem}\n`)] },
+        ]),
+        serverAmi("xvdf"),
+      );
+      const secret = certValue ? `CA certificate secret (${secretArn("ca")})` : `RPC CA secret (${secretArn("rpc-ca-key")})`;
+      expect(result.exitCode, what).toBe(1);
+      expect(
+        result.console.split("\n").filter((l) => l.includes("FAILED")),
+        what,
+      ).toEqual([`consul-server-bootstrap: FAILED: the ${secret} holds a value this mesh did not write: fix it or delete its versions, then boot again`]);
+      expect(
+        result.calls.map((c) => c.program),
+        what,
+      ).not.toContain("systemctl");
+      expect(
+        lines(result.calls).filter((l) => /put-secret-value/.test(l)),
+        what,
+      ).toEqual([]);
+      for (const file of [SERVER_PATHS.configFile, SERVER_PATHS.secretsFile, SERVER_PATHS.caFile, SERVER_PATHS.certFile]) expect(root.exists(file), `${what}: ${file}`).toBe(false);
+    }
   });
 });
 

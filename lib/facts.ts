@@ -96,10 +96,11 @@ export const SERVER_PATHS = {
   configDir: "/etc/consul.d",
   configFile: "/etc/consul.d/consul.hcl",
   secretsFile: "/etc/consul.d/secrets.hcl",
-  tlsDir: "/etc/consul.d/tls",
-  caFile: "/etc/consul.d/tls/ca.pem",
-  certFile: "/etc/consul.d/tls/server.pem",
-  keyFile: "/etc/consul.d/tls/server-key.pem",
+  /** On the data volume: the server's own key, made there, survives a replaced instance and never leaves it. */
+  tlsDir: "/opt/consul/tls",
+  caFile: "/opt/consul/tls/ca.pem",
+  certFile: "/opt/consul/tls/server.pem",
+  keyFile: "/opt/consul/tls/server-key.pem",
   managementTokenFile: "/etc/consul.d/management.token",
   aclSyncEnvFile: "/etc/consul.d/acl-sync.env",
   aclSyncBinary: "/usr/local/bin/consul-acl-sync",
@@ -140,8 +141,9 @@ export const CONSUL_ECS_IMAGE = { user: "consul-ecs", binary: "/bin/consul-ecs" 
 export const READONLY_ROOT_EXCEPTION_LABEL = "mesh.policy/readonly-root-exception";
 
 /**
- * Lifetimes of the certificates Terraform issues (Consul's TLS, the TLS edge's): a private CA,
- * and server certificates Terraform re-issues this many days before they expire.
+ * Lifetimes of the private CAs and server certificates (Consul's RPC TLS, made by the servers at
+ * boot; the TLS edge's, by Terraform): a server certificate is issued again once fewer than
+ * renewBefore days are left.
  */
 export const CERTIFICATE_DAYS = { ca: 5 * 365, server: 365, renewBefore: 30 } as const;
 

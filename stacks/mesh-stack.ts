@@ -5,7 +5,6 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { MeshBaseStack, type StateBackend } from "./base-stack";
 import { addMovedBlocks, MOVED_SINCE_0_1_0 } from "./moved";
@@ -61,7 +60,6 @@ export class MeshStack extends MeshBaseStack {
       defaultTags: [{ tags: { Terraform: "true", Project: "consul-ecs-mesh", Cluster: plan.name } }],
     });
     new RandomProvider(this, "random");
-    new TlsProvider(this, "tls");
     const awsPartition = new DataAwsPartition(this, "partition");
     const partition = awsPartition.partition;
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
@@ -104,8 +102,6 @@ export class MeshStack extends MeshBaseStack {
 
     this.secrets = new ConsulSecrets(this, "consul_secrets", {
       names: names.consulSecrets,
-      datacenter: plan.datacenter,
-      servers: plan.server.nodes.map((node) => ({ index: node.index, ...(node.privateIp ? { privateIp: node.privateIp } : {}) })),
       // Tokens for the tasks that read one (agent tasks; dataplane tasks log in with their IAM role).
       serviceNames: plan.services.filter((s) => meshSecretsOf(s.task).includes(MESH_SECRET_SLOTS.serviceToken)).map((s) => s.name),
       kmsKeyArn,
@@ -228,7 +224,16 @@ export class MeshStack extends MeshBaseStack {
       `https://localhost:${CONSUL_PORTS.https}/ui/`,
       "Consul UI over HTTPS through scripts/consul-port-forward.sh (the server certificate covers localhost); log in with the management token",
     );
-    this.output("consul_ca_cert_pem", this.secrets.caCertPem, "CA that signed the Consul server certificates: pass it to curl --cacert or the browser");
+    this.output(
+      "consul_ca_cert_secret_arn",
+      this.secrets.caCert.secret.arn,
+      "Secrets Manager ARN of the CA that signed the Consul server certificates, which the first server writes (aws secretsmanager get-secret-value, README)",
+    );
+    this.output(
+      "consul_gossip_key_secret_arn",
+      this.secrets.gossipKey.secret.arn,
+      "Secrets Manager ARN of the gossip key (the ARN, not the key): scripts/roll-consul-servers.sh --rotate-gossip-key writes the next key there",
+    );
     this.output("consul_management_token_secret_arn", this.secrets.managementToken.secret.arn, "Secrets Manager ARN of the Consul management token (the ARN, not the token)");
     this.output("consul_server_tag", `${SERVER_TAG_KEY}=${plan.name}`, "EC2 tag of the Consul servers (port forwarding and cloud auto-join find them by it)");
     const fixedServers = this.consulServers.nodes.flatMap((n) => (n.instance ? [n.instance] : []));

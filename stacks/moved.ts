@@ -20,8 +20,8 @@ const SERVER_RULES = [
 
 /**
  * Resources of the mesh stack that 0.1.0 gave another address, from -> to: the same subnet
- * (10.0.101.0/24, private now), the same KMS key, the single server's instance, role, secrets and
- * certificate (server 1 now), its security group and rules, the sidecars' public listener rule.
+ * (10.0.101.0/24, private now), the same KMS key, the single server's instance and role (server 1
+ * now), its security group and rules, the sidecars' public listener rule.
  * Terraform moves them in the state instead of creating a second copy beside the old one.
  */
 export const MOVED_SINCE_0_1_0: readonly Move[] = [
@@ -35,13 +35,6 @@ export const MOVED_SINCE_0_1_0: readonly Move[] = [
     from: "aws_iam_role_policy.consul_server_instance_role_policy_read-consul-secrets",
     to: "aws_iam_role_policy.consul_servers_server_1_role_policy_read-consul-secrets",
   },
-  { from: "aws_secretsmanager_secret.consul_secrets_server_cert", to: "aws_secretsmanager_secret.consul_secrets_server_1_cert" },
-  { from: "aws_secretsmanager_secret.consul_secrets_server_key", to: "aws_secretsmanager_secret.consul_secrets_server_1_key" },
-  { from: "aws_secretsmanager_secret_version.consul_secrets_server_cert_value", to: "aws_secretsmanager_secret_version.consul_secrets_server_1_cert_value" },
-  { from: "aws_secretsmanager_secret_version.consul_secrets_server_key_value", to: "aws_secretsmanager_secret_version.consul_secrets_server_1_key_value" },
-  { from: "tls_private_key.consul_secrets_server_private_key", to: "tls_private_key.consul_secrets_server_1_private_key" },
-  { from: "tls_cert_request.consul_secrets_server_cert_request", to: "tls_cert_request.consul_secrets_server_1_cert_request" },
-  { from: "tls_locally_signed_cert.consul_secrets_server_certificate", to: "tls_locally_signed_cert.consul_secrets_server_1_certificate" },
   { from: "aws_security_group.consul_server_security_group_group", to: "aws_security_group.consul_servers_security_group_group" },
   ...SERVER_RULES.map(([type, name]): Move => ({ from: `${type}.${name}`, to: `${type}.${name.replace("consul_server_", "consul_servers_")}` })),
   {

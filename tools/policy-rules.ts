@@ -706,32 +706,6 @@ function checkSecretCmk(doc: TerraformJson): PolicyFinding[] {
   });
 }
 
-/**
- * What MESH_NO_SECRET_IN_STATE still finds on the shipped stacks (issue 23), each with the change that
- * removes it; `<n>` is a server's number. npm run policy lists these apart without failing, and the
- * policy test requires exactly these on every example: remove an entry when its slice lands.
- */
-export const PENDING_SECRETS_IN_STATE: readonly { readonly stack: string; readonly address: string; readonly until: string }[] = [
-  ...["tls_private_key.consul_secrets_ca_key", "tls_self_signed_cert.consul_secrets_ca_certificate", "aws_secretsmanager_secret_version.consul_secrets_ca_cert_value"].map(
-    (address) => ({ stack: "mesh", address, until: "the Consul RPC CA is made on the first server at boot" }),
-  ),
-  ...[
-    "tls_private_key.consul_secrets_server_<n>_private_key",
-    "tls_cert_request.consul_secrets_server_<n>_cert_request",
-    "tls_locally_signed_cert.consul_secrets_server_<n>_certificate",
-    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_cert_value",
-    "aws_secretsmanager_secret_version.consul_secrets_server_<n>_key_value",
-  ].map((address) => ({ stack: "mesh", address, until: "each server makes its key and certificate, signed with that CA" })),
-];
-
-/** Whether a finding of a stack is one of PENDING_SECRETS_IN_STATE. */
-export function isPendingSecretInState(stack: string, f: PolicyFinding): boolean {
-  return (
-    f.rule === "MESH_NO_SECRET_IN_STATE" &&
-    PENDING_SECRETS_IN_STATE.some((p) => p.stack === stack && new RegExp(`^${p.address.replace(/\./g, "\\.").replace("<n>", "\\d+")}$`).test(f.address))
-  );
-}
-
 // Prevents secrets readable by whoever reads the state (or a plan file, or a remote_state reader):
 // a secret is made where it is used, or reaches AWS only through a write-only argument from an
 // ephemeral value. Non-credential random_* (NOT_SECRET_RANDOM) may stay managed.

@@ -3,7 +3,7 @@
 // Prints the findings as a table. Exit status: 0 no finding, 1 findings, 2 bad usage or input.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isPendingSecretInState, POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
+import { POLICY_RULES, runPolicy, type PolicyFinding, type TerraformJson } from "./policy-rules";
 import { scriptInputFindings } from "./judges/script-inputs";
 import { parseCli, runTool, usageError } from "./support";
 
@@ -16,9 +16,6 @@ Runs the security policy (tools/policy-rules.ts) over synthesized stacks and pri
 npm run policy passes cdktf.out/stacks/*/cdk.tf.json (run npm run synth first); with tsx, name the files:
   npx tsx tools/policy.ts cdktf.out/stacks/mesh/cdk.tf.json
   -h, --help   this text
-
-Secrets still in state that issue 23 has yet to move (PENDING_SECRETS_IN_STATE) are listed apart and
-do not fail the run.
 
 Exit status: 0 no finding, 1 findings, 2 bad usage or unreadable input.`;
 
@@ -64,12 +61,6 @@ export function main(argv: readonly string[]): number {
     return 2;
   }
   const checked = `${args.length} stack${args.length === 1 ? "" : "s"}, ${POLICY_RULES.length + 1} rules`;
-  const pending = findings.filter((f) => isPendingSecretInState(f.stack, f));
-  if (pending.length > 0) {
-    console.log(table([["STACK", "ADDRESS", "PENDING SECRET IN STATE (issue 23, not failing)"], ...pending.map((f) => [f.stack, f.address, f.message])]));
-    console.log("");
-    findings.splice(0, findings.length, ...findings.filter((f) => !pending.includes(f)));
-  }
   if (findings.length === 0) {
     console.log(`policy: no findings (${checked})`);
     return 0;

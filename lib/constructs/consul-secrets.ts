@@ -1,23 +1,15 @@
 import { Construct } from "constructs";
-import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
-import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
-import { CertRequest } from "@cdktf/provider-tls/lib/cert-request";
-import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Fn } from "cdktf";
 import { EphemeralResource } from "./ephemeral";
-import { CERTIFICATE_DAYS, SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
+import { SECRET_RECOVERY_WINDOW_DAYS } from "../facts";
 import type { MeshNames } from "../plan/names";
-import { serverTlsName } from "../plan/server";
 
 export interface ConsulSecretsProps {
   /** The name_prefix of every secret and the service token parameters' names (the plan's). */
   readonly names: MeshNames["consulSecrets"];
-  readonly datacenter: string;
-  /** One TLS certificate per server; a fixed address is added to its names. */
-  readonly servers: readonly { readonly index: number; readonly privateIp?: string }[];
   /** Customer-managed KMS key of every secret (CKV_AWS_149); readers need kms:Decrypt on it. */
   readonly kmsKeyArn: string;
   /** One ACL token per service, scoped to the service and its sidecar by a service identity. */
@@ -47,16 +39,16 @@ const WRITE_ONLY_VERSION = 1;
  * tasks as ECS secrets and to the Consul server, which reads them at boot with its instance role.
  * Nothing secret is written into user data, a container's environment, or a non-sensitive output.
  * The gossip key and the ACL tokens come from ephemeral values through write-only arguments, so
- * neither state nor plan holds them. The CA and server keys are still in state (issue 23, a later
- * slice moves them to the servers): use an encrypted remote backend (README, "Terraform state").
+ * neither state nor plan holds them. The RPC CA (key and certificate) is made by the first server
+ * to boot, which writes both secrets: Terraform creates them empty and never sees a value. Each
+ * server makes its own key and certificate on its data volume; none is in Secrets Manager.
  */
 export class ConsulSecrets extends Construct {
   public readonly gossipKey: SecretRef;
+  /** The RPC CA's certificate (public), which tasks and the intentions stack read; the first server writes it. */
   public readonly caCert: SecretRef;
-  /** The CA certificate (public): for outputs and for clients that verify the server. */
-  public readonly caCertPem: string;
-  /** Per server, in index order: its certificate (server.<datacenter>.consul) and private key. */
-  public readonly serverCerts: readonly { readonly cert: SecretRef; readonly key: SecretRef }[];
+  /** The RPC CA's key and certificate as one JSON value ({CertPEM, KeyPEM}); the first server writes it, only the servers read it. */
+  public readonly rpcCaKey: SecretRef;
   public readonly managementToken: SecretRef;
   public readonly agentToken: SecretRef;
   /**
@@ -82,43 +74,11 @@ export class ConsulSecrets extends Construct {
     const gossip = this.ephemeralPassword("gossip_key_password");
     this.gossipKey = this.writeOnlySecret("gossip_key", names.gossipKey, "Consul gossip encryption key", Fn.base64encode(gossip));
 
-    // A private CA for Consul's own TLS (agent RPC, HTTPS API). Connect's mTLS uses Consul's built-in CA.
-    const caKey = new PrivateKey(this, "ca_key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const ca = new SelfSignedCert(this, "ca_certificate", {
-      privateKeyPem: caKey.privateKeyPem,
-      isCaCertificate: true,
-      validityPeriodHours: CERTIFICATE_DAYS.ca * 24,
-      allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-      subject: [{ commonName: `Consul CA ${props.datacenter}`, organization: "consul-ecs-mesh" }],
-    });
-    this.caCertPem = ca.certPem;
-    this.caCert = this.secret("ca_cert", names.caCert, "Consul CA certificate (public)", { secretString: ca.certPem });
-
-    // verify_server_hostname checks server.<datacenter>.consul; localhost and 127.0.0.1 serve the HTTPS API
-    // through a port forward. One key and certificate per server: a server reads only its own.
-    this.serverCerts = props.servers.map((server) => {
-      const n = server.index + 1;
-      const key = new PrivateKey(this, `server_${n}_private_key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
-      const request = new CertRequest(this, `server_${n}_cert_request`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: [{ commonName: serverTlsName(props.datacenter) }],
-        dnsNames: [serverTlsName(props.datacenter), "localhost"],
-        ipAddresses: ["127.0.0.1", ...(server.privateIp ? [server.privateIp] : [])],
-      });
-      const cert = new LocallySignedCert(this, `server_${n}_certificate`, {
-        certRequestPem: request.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: ca.certPem,
-        validityPeriodHours: CERTIFICATE_DAYS.server * 24,
-        earlyRenewalHours: CERTIFICATE_DAYS.renewBefore * 24,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
-      });
-      const secretNames = names.servers[server.index]!;
-      return {
-        cert: this.secret(`server_${n}_cert`, secretNames.cert, `Consul server ${n} TLS certificate`, { secretString: cert.certPem }),
-        key: this.secret(`server_${n}_key`, secretNames.key, `Consul server ${n} TLS private key`, { secretString: key.privateKeyPem }),
-      };
-    });
+    // A private CA for Consul's own TLS (agent RPC, HTTPS API); Connect's mTLS uses Consul's built-in CA. The
+    // servers make it (templates/user-data/consul-server.sh.hbs): Terraform cannot sign with a key it does not
+    // hold in state (terraform-provider-tls #645, #728).
+    this.caCert = this.serverWrittenSecret("ca_cert", names.caCert, "Consul RPC CA certificate (public), written by the first server to boot");
+    this.rpcCaKey = this.serverWrittenSecret("rpc_ca_key", names.rpcCaKey, "Consul RPC CA key and certificate (JSON), written by the first server to boot; servers only");
 
     const management = tokenIds(this.ephemeralPassword("management_token_password"));
     this.managementToken = this.writeOnlySecret("management_token", names.managementToken, "Consul ACL management token (full access)", management.secretId);
@@ -154,15 +114,25 @@ export class ConsulSecrets extends Construct {
     );
   }
 
-  /** The versions of some secrets: what must exist before their reader starts. */
+  /**
+   * The versions Terraform writes of some secrets: what must exist before their reader starts. The
+   * servers write the CA's secrets, which have no Terraform version (a reader of those waits for the servers).
+   */
   public versionsOf(refs: readonly SecretRef[]): SecretsmanagerSecretVersion[] {
-    return refs.map((ref) => this.secretVersions.get(ref.secret)!);
+    return refs.flatMap((ref) => {
+      const version = this.secretVersions.get(ref.secret);
+      return version ? [version] : [];
+    });
   }
 
-  /** What server `index` reads at boot (the service tokens come later, through its sync timer). */
-  public serverBootSecrets(index: number): SecretRef[] {
-    const own = this.serverCerts[index]!;
-    return [this.gossipKey, this.caCert, own.cert, own.key, this.managementToken, this.agentToken];
+  /** What a server reads at boot (the service tokens come later, through its sync timer). */
+  public get serverBootSecrets(): SecretRef[] {
+    return [this.gossipKey, this.managementToken, this.agentToken, ...this.serverWrittenSecrets];
+  }
+
+  /** What the first server to boot writes (PutSecretValue), and every server reads. */
+  public get serverWrittenSecrets(): SecretRef[] {
+    return [this.rpcCaKey, this.caCert];
   }
 
   /** A fresh 32-character alphanumeric value on every plan and apply, never stored. */
@@ -178,23 +148,21 @@ export class ConsulSecrets extends Construct {
     return this.secret(id, namePrefix, description, { secretStringWo: value, secretStringWoVersion: WRITE_ONLY_VERSION });
   }
 
-  /**
-   * A secret and its version. Certificates and keys that the tls provider makes keep `secretString` until the
-   * servers make them: a renewed certificate must reach Secrets Manager without a version bump.
-   */
-  private secret(
-    id: string,
-    namePrefix: string,
-    description: string,
-    value: { readonly secretString: string } | { readonly secretStringWo: string; readonly secretStringWoVersion: number },
-  ): SecretRef {
+  /** A secret and its write-only version. */
+  private secret(id: string, namePrefix: string, description: string, value: { readonly secretStringWo: string; readonly secretStringWoVersion: number }): SecretRef {
+    const ref = this.serverWrittenSecret(id, namePrefix, description);
+    this.secretVersions.set(ref.secret, new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: ref.secret.id, ...value }));
+    return ref;
+  }
+
+  /** A secret without a Terraform version: its value comes from the servers. */
+  private serverWrittenSecret(id: string, namePrefix: string, description: string): SecretRef {
     const secret = new SecretsmanagerSecret(this, id, {
       namePrefix,
       description,
       kmsKeyId: this.kmsKeyArn,
       recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
     });
-    this.secretVersions.set(secret, new SecretsmanagerSecretVersion(this, `${id}_value`, { secretId: secret.id, ...value }));
     return { secret, valueFrom: secret.arn };
   }
 

@@ -167,15 +167,27 @@ export class ConsulServers extends Construct {
     });
     const role = new AwsServiceRole(this, `server_${n}_role`, {
       namePrefix: names.rolePrefix,
-      description: `Consul server ${n}: read its own secrets, describe the mesh's tasks, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
+      description: `Consul server ${n}: read its secrets, write the RPC CA's, describe the mesh's tasks, SSM sessions${autoScaling ? ", its data volume, auto-join, its lifecycle hook" : ""}${server.snapshots ? ", snapshots" : ""}`,
       assumedBy: "ec2.amazonaws.com",
       partition: props.partition,
       inlinePolicies: {
         "read-consul-secrets": policyDocument(
           allow(
             ["secretsmanager:GetSecretValue"],
-            secrets.serverBootSecrets(node.index).map((s) => s.secret.arn),
+            secrets.serverBootSecrets.map((s) => s.secret.arn),
           ),
+          // The first server to boot writes the RPC CA (race-safe, under a fixed ClientRequestToken): only those
+          // two secrets, and a data key of the mesh's KMS key for exactly them (PutSecretValue encrypts as the caller).
+          allow(
+            ["secretsmanager:PutSecretValue"],
+            secrets.serverWrittenSecrets.map((s) => s.secret.arn),
+          ),
+          allow(["kms:GenerateDataKey"], [props.kmsKeyArn], {
+            StringEquals: {
+              "kms:ViaService": `secretsmanager.${props.region}.amazonaws.com`,
+              "kms:EncryptionContext:SecretARN": secrets.serverWrittenSecrets.map((s) => s.secret.arn),
+            },
+          }),
           // The service tokens it keeps in sync, which only agent services have: exactly their secrets, so a
           // parameter naming a secret someone else created under the same prefix reads nothing.
           ...(secrets.serviceTokens.size > 0
@@ -209,10 +221,9 @@ export class ConsulServers extends Construct {
       renderText(node.userData, {
         [SERVER_SLOTS.gossipKey]: secrets.gossipKey.secret.arn,
         [SERVER_SLOTS.caCert]: secrets.caCert.secret.arn,
+        [SERVER_SLOTS.rpcCaKey]: secrets.rpcCaKey.secret.arn,
         [SERVER_SLOTS.managementToken]: secrets.managementToken.secret.arn,
         [SERVER_SLOTS.agentToken]: secrets.agentToken.secret.arn,
-        [SERVER_SLOTS.serverCert]: secrets.serverCerts[node.index]!.cert.secret.arn,
-        [SERVER_SLOTS.serverKey]: secrets.serverCerts[node.index]!.key.secret.arn,
         [SERVER_SLOTS.dataVolume]: dataVolume.id,
         [SERVER_SLOTS.autoScalingGroup]: names.server,
         [SERVER_SLOTS.snapshotBucket]: props.snapshots?.bucketName ?? "",
@@ -224,8 +235,14 @@ export class ConsulServers extends Construct {
     // Through a local (the script as reviewers read it): Terraform renders it, then gzips it. cloud-init
     // unpacks gzip user data; compressed, the script stays far below EC2's 16 KB (lib/rules/artifacts.ts).
     const compressedUserData = Fn.base64gzip(new TerraformLocal(this, `server_${n}_user_data`, userData).asString);
-    // First boot reads every secret version and needs its role's policies: Terraform creates them first.
-    const bootDependencies: ITerraformDependable[] = [...secrets.versionsOf(secrets.serverBootSecrets(node.index)), ...role.policies, role.instanceProfile!];
+    // First boot reads every secret version Terraform writes (and the secrets it writes itself) and needs its
+    // role's policies: Terraform creates them first.
+    const bootDependencies: ITerraformDependable[] = [
+      ...secrets.versionsOf(secrets.serverBootSecrets),
+      ...secrets.serverWrittenSecrets.map((s) => s.secret),
+      ...role.policies,
+      role.instanceProfile!,
+    ];
     const tags = { Name: names.server, [SERVER_TAG_KEY]: props.plan.name };
     const subnetId = props.subnets.subnetIdOfZone(node.zone);
 
@@ -311,7 +328,12 @@ export class ConsulServers extends Construct {
 
 /** Save snapshots under the bucket's snapshots/ prefix, encrypted with the mesh's key. */
 function snapshotPolicy(props: ConsulServersProps): object {
-  return policyDocument(allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]), allow(["kms:GenerateDataKey"], [props.kmsKeyArn]));
+  // Only through S3 (SSE-KMS calls KMS as the caller): unconditioned, this grant would also let the role
+  // encrypt any secret of the mesh's key through Secrets Manager, around read-consul-secrets' SecretARN condition.
+  return policyDocument(
+    allow(["s3:PutObject"], [`${props.snapshots!.bucketArn}/snapshots/*`]),
+    allow(["kms:GenerateDataKey"], [props.kmsKeyArn], { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } }),
+  );
 }
 
 /** Read the staged Consul release (servers without internet access). */

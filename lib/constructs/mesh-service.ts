@@ -21,7 +21,7 @@ import type { SecretRef } from "./consul-secrets";
 import type { MeshCluster } from "./mesh-cluster";
 import type { MeshImages } from "./mesh-images";
 
-/** What every ECS service here has: a failed deployment rolls back, and tasks carry ECS's and the service's tags. */
+/** What every ECS service here has: a failed deployment rolls back (unless a mesh service's plan turns the breaker off: ServicePlan.circuitBreaker), and tasks carry ECS's and the service's tags. */
 export const ECS_SERVICE_SETTINGS = { deploymentCircuitBreaker: { enable: true, rollback: true }, enableEcsManagedTags: true, propagateTags: "SERVICE" } as const;
 
 export interface MeshServiceProps extends AwsAccount {
@@ -166,6 +166,8 @@ export class MeshService extends Construct {
       ...ECS_SERVICE_SETTINGS,
       // Its tasks inherit it (propagateTags): the task reaper reads their Consul service from it, since their group names the version's ECS service.
       ...(shared && dataplane ? { tags: { [dataplane.serviceNameTag]: service.name } } : {}),
+      // The plan turns it off only for a fixed-server mesh's tasks, which may start before the RPC CA exists.
+      deploymentCircuitBreaker: { enable: service.circuitBreaker, rollback: service.circuitBreaker },
       dependsOn: [...(props.dependsOn ?? []), ...this.executionRole.policies, ...this.taskRole.policies],
       // The scaler owns the desired count after creation: an apply must not reset it to the spec's count
       // (the AWS provider's "ignoring changes to desired count"; aws-cdk-lib leaves DesiredCount out instead).

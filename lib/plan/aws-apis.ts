@@ -22,7 +22,7 @@ export const HOST_CALLS: readonly AwsApiCall[] = (["ecs", "ecs-agent", "ecs-tele
 /** What the servers' scripts call (S3 aside: its gateway endpoint always exists); Auto Scaling servers also join by tag, attach their volume and complete their launch hook. */
 export function serverCalls(placement: ServerPlan["placement"]): AwsApiCall[] {
   return [
-    { api: "secretsmanager", why: "keys, certificates, tokens" },
+    { api: "secretsmanager", why: "gossip key, tokens, the RPC CA (the first server writes it: PutSecretValue)" },
     { api: "ssm", why: "service token parameters, sessions" },
     { api: "ecs", why: "the task reaper describes the mesh's tasks" },
     ...(placement === "auto-scaling"

@@ -4,7 +4,7 @@
 import { architectureOf, awsvpcTasksPerHost, CPU_ARCHITECTURES } from "../aws-limits";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
 import { HOST_CALLS, interfaceApis } from "./aws-apis";
-import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf } from "./containers";
+import { agentTask, MESH_SECRET_SLOTS, meshSecretsOf, SERVER_WRITTEN_MESH_SECRETS } from "./containers";
 import { DATAPLANE_CONTROL, dataplaneTask, shutdownDelayOf, taskRolePath } from "./dataplane";
 import { planImages } from "./images";
 import { meshEntryOf, resolveIntentions } from "./intentions";
@@ -83,6 +83,7 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
     shutdownDelaySeconds: architecture === "dataplane" ? shutdownDelayOf(service) : 0,
     // Bounds that progress at every count it may run: the scaler's fewest is the hardest.
     deployment: deploymentFor(capacity, service.autoscaling?.minCount ?? service.count),
+    circuitBreaker: circuitBreakerFor(server, task),
     capacity,
     subnets: service.assignPublicIp ? "public" : "private",
     startsAfter: startsAfter(task, capacity),
@@ -95,20 +96,36 @@ function unitPlan(spec: MeshSpec, server: ServerPlan, name: string, service: Ser
 }
 
 /**
- * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers,
- * the secret values the task reads at start (ECS reads them once; a missing value fails the task),
- * and, when the task reads a service token, the parameter the servers create it from. Booting the
+ * What the mesh stack creates before each ECS service (its depends_on, in this order): the servers
+ * (which also write the RPC CA's certificate, SERVER_WRITTEN_MESH_SECRETS), the secret values
+ * Terraform writes that the task reads at start (ECS reads them once; a missing value fails the
+ * task), and, when the task reads a service token, the parameter the servers create it from. Booting the
  * servers and creating the token happen after the apply: the init container waits for them
  * (CONTROL_PLANE_WAIT). A dataplane task's mesh-init waits for the servers and its login.
  * CreateService with a capacity provider strategy fails until the provider is associated with the cluster.
  */
 function startsAfter(task: TaskPlan, capacity: ServicePlan["capacity"]): ServicePlan["startsAfter"] {
+  const terraformWritten = meshSecretsOf(task).filter((slot) => !SERVER_WRITTEN_MESH_SECRETS.includes(slot));
   return [
     "consul-servers",
-    "mesh-secrets",
+    ...(terraformWritten.length > 0 ? (["mesh-secrets"] as const) : []),
     ...(meshSecretsOf(task).includes(MESH_SECRET_SLOTS.serviceToken) ? (["service-token"] as const) : []),
     ...(capacity === "capacity-provider" ? (["capacity-provider"] as const) : []),
   ];
+}
+
+/**
+ * Whether a service keeps ECS's deployment circuit breaker. Terraform waits for Auto Scaling servers
+ * (each is in service only after its launch hook, which it completes once it wrote or read the RPC CA),
+ * but not for a fixed server's user data. A task that reads the CA certificate the first server writes
+ * and starts before it exists stops before its containers start, and ECS starts another. With the breaker
+ * on, a first deployment fails after its threshold of such tasks (at least 3) and "stop[s] launching new
+ * tasks" with no earlier deployment to roll back to: the mesh would not come up. With it off, ECS retries,
+ * throttled at most 27 minutes apart and never giving up (ECS Developer Guide, "Amazon ECS service throttle
+ * logic"), until the certificate exists. README, "Boot order".
+ */
+function circuitBreakerFor(server: ServerPlan, task: TaskPlan): boolean {
+  return !(server.placement === "fixed" && meshSecretsOf(task).some((slot) => SERVER_WRITTEN_MESH_SECRETS.includes(slot)));
 }
 
 /** A service's task architecture: its own, else the mesh's. */

@@ -40,6 +40,12 @@ export const MESH_SECRET_SLOTS = {
 export type MeshSecretSlot = (typeof MESH_SECRET_SLOTS)[keyof typeof MESH_SECRET_SLOTS];
 
 /**
+ * The mesh secrets the servers write at boot, not Terraform (the RPC CA's certificate): a task that
+ * reads one starts after the servers ("consul-servers"), not after Terraform's secret versions.
+ */
+export const SERVER_WRITTEN_MESH_SECRETS: readonly MeshSecretSlot[] = [MESH_SECRET_SLOTS.caCert];
+
+/**
  * The mesh secrets a task's containers read, in MESH_SECRET_SLOTS order: the one list the stack
  * creates service tokens from, binds, grants the execution role and waits for before the service.
  */

@@ -176,7 +176,8 @@ export function meshNames(inputs: MeshNameInputs) {
     consulSecrets: {
       gossipKey: secret("gossip key", "gossip-key"),
       caCert: secret("CA certificate", "ca-cert"),
-      servers: range(inputs.serverCount).map((n) => ({ cert: secret(`server ${n} certificate`, `server-${n}-cert`), key: secret(`server ${n} key`, `server-${n}-key`) })),
+      /** The RPC CA's key and certificate as one JSON value, which the first server to boot writes; only the servers read it. */
+      rpcCaKey: secret("RPC CA key", "rpc-ca-key"),
       managementToken: secret("management token", "management-token"),
       agentToken: secret("agent token", "agent-token"),
       /** The SSM path the servers list the service token parameters under. */

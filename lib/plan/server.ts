@@ -4,7 +4,7 @@
 // instance reports in service only once the cluster is healthy with it.
 import { architectureOf, CPU_ARCHITECTURES } from "../aws-limits";
 import { zoneOfAddress } from "./network";
-import { CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
+import { CERTIFICATE_DAYS, CONSUL_LOGIN, CONSUL_PORTS, CONSUL_PRIVATE_IP, IAM_ROLE_ID_PATTERN, SERVER_PATHS } from "../facts";
 import { CONSUL_RELEASES } from "../versions";
 import { SERVICE_NAME_PATTERN, type MeshSpec } from "../spec/schema";
 import { serverCalls } from "./aws-apis";
@@ -49,15 +49,35 @@ export const CONTROL_PLANE_COLD_BOOT_SECONDS = 300;
 /** Name of the launch lifecycle hook of each server's Auto Scaling group. */
 export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
-/** The secrets a server reads at boot (Secrets Manager ARNs, never values), by the slot its user data names each with. */
+/**
+ * The secrets a server reads at boot (Secrets Manager ARNs, never values), by the slot its user data
+ * names each with. The servers write two of them (SERVER_WRITTEN_SECRETS); Terraform the others.
+ */
 export const SERVER_SECRET_SLOTS = {
   gossipKey: "secret:gossipKey",
   caCert: "secret:caCert",
+  rpcCaKey: "secret:rpcCaKey",
   managementToken: "secret:managementToken",
   agentToken: "secret:agentToken",
-  serverCert: "secret:serverCert",
-  serverKey: "secret:serverKey",
 } as const;
+
+/** What the first server to boot writes (the RPC CA, race-safe): no Terraform version exists for these. */
+export const SERVER_WRITTEN_SECRETS = ["rpcCaKey", "caCert"] as const satisfies readonly (keyof typeof SERVER_SECRET_SLOTS)[];
+
+/**
+ * The RPC CA's generation: every server writes the CA under the ClientRequestToken of this
+ * generation, so two servers booting at once store one version (Secrets Manager refuses a second
+ * value under one token). Rotating the CA is a new generation (README, "Rotation").
+ */
+export const RPC_CA_GENERATION = 1;
+
+/** PutSecretValue's ClientRequestToken (the version ID) of a CA generation: 32 to 64 characters. */
+export function rpcCaToken(generation: number): string {
+  return `consul-ecs-mesh-rpc-ca-generation-${String(generation).padStart(4, "0")}`;
+}
+
+/** How often a server tries a Secrets Manager call that failed for another reason than the answer it expects. */
+const SECRET_CALL_ATTEMPTS = 8;
 
 /** Terraform references a ConsulServers construct binds into each server's user data. */
 export const SERVER_SLOTS = {
@@ -177,6 +197,18 @@ export function planServers(spec: MeshSpec, tasks: { readonly agents: boolean; r
         region: spec.region,
         release: "s3Uri" in release ? { url: null, s3Uri: release.s3Uri } : { url: release.url, s3Uri: null },
         secrets: slots(SERVER_SECRET_SLOTS),
+        settle: { attempts: SECRET_CALL_ATTEMPTS },
+        rpcTls: {
+          caToken: rpcCaToken(RPC_CA_GENERATION),
+          caSubject: `/O=consul-ecs-mesh/CN=Consul CA ${consul.datacenter}`,
+          caDays: CERTIFICATE_DAYS.ca,
+          serverDays: CERTIFICATE_DAYS.server,
+          renewBeforeDays: CERTIFICATE_DAYS.renewBefore,
+          // verify_server_hostname checks server.<datacenter>.consul; localhost and 127.0.0.1 serve the
+          // HTTPS API through a port forward; a fixed server's address is in its certificate too.
+          serverSubject: `/CN=${serverTlsName(consul.datacenter)}`,
+          subjectAltNames: [`DNS:${serverTlsName(consul.datacenter)}`, "DNS:localhost", "IP:127.0.0.1", ...(privateIp ? [`IP:${privateIp}`] : [])].join(","),
+        },
         serviceTokenPath: serviceTokenPath(spec.name),
         serviceTokenSecretPrefix: serviceTokenSecretPrefix(spec.name),
         dataVolume: { id: slot(SERVER_SLOTS.dataVolume), attachHere: !fixed },

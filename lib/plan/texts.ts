@@ -122,7 +122,38 @@ export const cloudAutoJoin = templateText<Context & { readonly region: string; r
 });
 
 /** Secrets Manager ARNs the server reads at boot (ARNs, never values). */
-export type ServerSecretSlots = Readonly<Record<"gossipKey" | "caCert" | "serverCert" | "serverKey" | "managementToken" | "agentToken", Slot>>;
+export type ServerSecretSlots = Readonly<Record<"gossipKey" | "caCert" | "rpcCaKey" | "managementToken" | "agentToken", Slot>>;
+
+/**
+ * The context of templates/user-data/settle-secret.partial.hbs (`{{> settle-secret settle}}`), which
+ * defines the bash function `settle_secret WHAT ARN TOKEN MAKE VALID OUT`: the race-safe first write
+ * of a secret that an instance or task makes itself. It reads the secret's current value; when
+ * there is none, MAKE writes a new value into a file and PutSecretValue stores it under the fixed
+ * ClientRequestToken TOKEN (a rival's earlier put under the same token makes this one's fail with
+ * ResourceExistsException, and this one then reads that version by its ID). VALID then checks the
+ * value; OUT (a file in a private folder the caller removes) holds it. The including script
+ * defines `log` and `fail` (one `FAILED:` line, exit 1) and runs bash with `aws` and `jq`.
+ */
+export type SettleSecretContext = {
+  /** How often a Secrets Manager call that fails for another reason than the expected answers is tried, 2 s doubling to 60 s apart. */
+  readonly attempts: number;
+};
+
+/** The Consul RPC CA and a server's certificate, which the server makes (the CA only if no server made it yet). */
+export type RpcTlsContext = {
+  /** PutSecretValue's ClientRequestToken of the CA's generation (rpcCaToken). */
+  readonly caToken: string;
+  /** openssl -subj of the CA certificate. */
+  readonly caSubject: string;
+  readonly caDays: number;
+  readonly serverDays: number;
+  /** A server certificate with fewer days left is issued again at boot. */
+  readonly renewBeforeDays: number;
+  /** openssl -subj of the server certificate. */
+  readonly serverSubject: string;
+  /** subjectAltName of the server certificate (openssl's "DNS:...,IP:..."). */
+  readonly subjectAltNames: string;
+};
 
 export const consulServerUserData = templateText<
   Context & {
@@ -131,6 +162,8 @@ export const consulServerUserData = templateText<
     readonly region: string;
     readonly release: { readonly url: string; readonly s3Uri: null } | { readonly url: null; readonly s3Uri: string };
     readonly secrets: ServerSecretSlots;
+    readonly settle: SettleSecretContext;
+    readonly rpcTls: RpcTlsContext;
     /** Name of the SSM parameter listing the service token secrets. */
     readonly serviceTokenPath: string;
     /** What every service token secret's name starts with (the service's name follows). */

@@ -223,11 +223,11 @@ export type TaskArchitecture = "agent" | "dataplane";
 
 /**
  * What Terraform creates before a mesh service's ECS service starts tasks (its depends_on; the
- * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups), the
- * values of the mesh secrets the task reads, the parameter the servers sync its service token from,
- * and the capacity provider's association with the cluster (services on the EC2 hosts' group);
- * for the TLS edge, the CA version its tasks pin, which scripts/tls-edge-ca.sh writes (the ECS
- * service's precondition refuses tasks until it exists).
+ * mesh stack maps each to resources): the Consul servers (instances or Auto Scaling groups; they
+ * write the RPC CA's certificate), the values Terraform writes of the mesh secrets the task reads,
+ * the parameter the servers sync its service token from, and the capacity provider's association
+ * with the cluster (services on the EC2 hosts' group); for the TLS edge, the CA version its tasks
+ * pin, which scripts/tls-edge-ca.sh writes (the ECS service's precondition refuses tasks until it exists).
  */
 export type StartPrerequisite = "consul-servers" | "mesh-secrets" | "service-token" | "capacity-provider" | "edge-ca";
 
@@ -244,6 +244,12 @@ export interface ServicePlan extends Readonly<Omit<ServiceSpec, "architecture" |
   readonly shutdownDelaySeconds: number;
   /** ECS rolling deployment bounds, decided from the count and what runs the tasks. */
   readonly deployment: { readonly minimumHealthyPercent: number; readonly maximumPercent: number };
+  /**
+   * ECS's deployment circuit breaker, with rollback (lib/constructs/mesh-service.ts). Off only where a first
+   * deployment's tasks would fail to start until something Terraform does not wait for exists: the RPC CA
+   * certificate a fixed server writes at boot (lib/plan/build.ts circuitBreakerFor, checked by lib/rules/boot-order.ts).
+   */
+  readonly circuitBreaker: boolean;
   /** What runs the tasks: Fargate, the fixed EC2 hosts, or the hosts' capacity provider. */
   readonly capacity: "FARGATE" | "EC2" | "capacity-provider";
   /** Subnets of the tasks: the private ones, or the public ones for a Fargate task with a public IP. */

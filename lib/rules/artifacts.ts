@@ -33,8 +33,10 @@ export function checkArtifacts(plan: MeshPlan, { errors }: RuleResult): void {
 
 /**
  * Terraform's base64gzip compresses with Go's compress/gzip at its default level; zlib at the same
- * level compresses as well or slightly better, so its size gets a 25 % allowance on top.
+ * level compresses slightly better, so its size gets a 10 % allowance on top. Measured on
+ * examples/production.yaml's server user data with these stand-ins: Terraform 1.11.4's
+ * base64gzip gave 13,725 bytes, zlib 13,643 (0.6 % fewer).
  */
 export function compressedUserDataBytes(script: string): number {
-  return Math.ceil(gzipSync(Buffer.from(script, "utf8"), { level: 6 }).length * 1.25);
+  return Math.ceil(gzipSync(Buffer.from(script, "utf8"), { level: 6 }).length * 1.1);
 }

@@ -6,6 +6,7 @@
 // no health check may count on it before that wait is over: an essential container turning
 // UNHEALTHY makes ECS replace the task, and a container waiting for HEALTHY never starts.
 import { CONTROL_PLANE_COLD_BOOT_SECONDS } from "../plan/server";
+import { SERVER_WRITTEN_MESH_SECRETS } from "../plan/containers";
 import type { ContainerPlan, DependencyCondition, MeshPlan, ServerPlan } from "../plan/types";
 import { modelRule, type PathReport } from "./network-paths";
 import { containerMap, dependencyPath, describePath, edgesOf, tasksOf, type TaskRef, taskRowWriter } from "./task-graph";
@@ -32,13 +33,45 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
   const byName = containerMap(task);
   const edges = edgesOf(task).filter((e) => e.to !== e.from && byName.has(e.to));
 
-  // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry.
-  if (task.containers.some((c) => (c.secrets ?? []).some((s) => typeof s.valueFrom !== "string"))) {
+  // Secrets the stack creates (slots): ECS reads them once when the task starts, with no retry. Terraform
+  // writes most; the servers write the RPC CA's certificate at boot.
+  const slots = task.containers.flatMap((c) => (c.secrets ?? []).flatMap((s) => (typeof s.valueFrom === "string" ? [] : [s.valueFrom.slot])));
+  const serverWritten = slots.filter((slot) => (SERVER_WRITTEN_MESH_SECRETS as readonly string[]).includes(slot));
+  if (slots.length > serverWritten.length) {
     const need = "its secrets' values at start (ECS reads them once)";
     if (startsAfter.includes("mesh-secrets")) ok(need, "Terraform writes them first (depends_on the secret versions)");
     else if (startsAfter.includes("edge-ca"))
       ok(need, "scripts/tls-edge-ca.sh writes the CA version the tasks pin; the ECS service's precondition refuses to run tasks until that version exists");
     else error(need, "the ECS service may start tasks before the secret versions exist: those tasks fail to start", 'list "mesh-secrets" in startsAfter (lib/plan/build.ts)');
+  }
+  if (serverWritten.length > 0) {
+    // A secret without an AWSCURRENT version: the ECS agent's GetSecretValue fails (ResourceNotFoundException),
+    // the task stops before its containers start (ResourceInitializationError, amazon-ecs-agent#4181), and the
+    // service scheduler starts another, throttled at most 27 minutes apart, never giving up ("Amazon ECS service
+    // throttle logic"). With the deployment circuit breaker on, a deployment fails after its threshold of such
+    // tasks (at least 3) and stops launching tasks; a first deployment has nothing to roll back to.
+    const need = "the RPC CA certificate at start, which the first server writes at boot (ECS reads it once)";
+    const breaker = ref.service?.circuitBreaker ?? true;
+    if (!startsAfter.includes("consul-servers")) {
+      error(
+        need,
+        "the ECS service may start tasks before any server has booted: they fail to start until one has written it",
+        'list "consul-servers" in startsAfter (lib/plan/build.ts)',
+      );
+    } else if (server.placement === "auto-scaling") {
+      ok(need, "Terraform creates the servers first, and each reports in service only after writing or reading it (its launch hook)");
+    } else if (breaker) {
+      error(
+        need,
+        "Terraform creates the fixed servers first but does not wait for their boot: tasks started before the first server wrote it fail to start, and the deployment circuit breaker fails the first deployment after 3 of them and stops launching tasks (nothing to roll back to): the service never comes up",
+        "turn the circuit breaker off for this service (circuitBreakerFor, lib/plan/build.ts), or use Auto Scaling servers (no consul.serverPrivateIps: Terraform waits until they are in service)",
+      );
+    } else {
+      ok(
+        need,
+        "Terraform does not wait for the fixed servers' boot: a task started before the first server wrote it fails to start and ECS starts another (throttled, at most 27 min apart, never giving up); the circuit breaker is off for this service, so a first deployment cannot fail for it",
+      );
+    }
   }
 
   const waiters = task.containers.filter(needsControlPlane);
@@ -112,7 +145,12 @@ function bootOrderOf(ref: TaskRef, server: Pick<ServerPlan, "login" | "placement
     } else {
       const stale = `a task whose login went stale stops after ${w.startTimeout} s (${stoppers.join(", ")} give${stoppers.length === 1 ? "s" : ""} up) and ECS starts one with a fresh signature`;
       if (server.placement === "auto-scaling") ok(need, `the servers create the auth method and report in service only then, and the tasks start after them; ${stale}`);
-      else {
+      else if (!(ref.service?.circuitBreaker ?? true)) {
+        ok(
+          need,
+          `the servers create the auth method once they are up, and the tasks may start first: ${stale}, until the servers are up (the circuit breaker is off for this service)`,
+        );
+      } else {
         // Fixed servers gate nothing: tasks start while the servers boot, and each one that times out
         // counts toward the deployment circuit breaker (at least 3 failures roll the deployment back).
         warn(

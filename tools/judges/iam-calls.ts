@@ -15,6 +15,14 @@ import { ecsServiceNamesOf, ecsServicesOf } from "../../lib/plan/names";
 import type { MeshPlan, TaskPlan } from "../../lib/plan/types";
 import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
 import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type StubCall, userDataRun } from "./run-script";
+import { type Pem, rpcCaSecretValue, selfSigned } from "./test-pki";
+
+let judgeCaPem: Pem | undefined;
+/** The RPC CA the judge's Secrets Manager holds once a server stored it (made once per process). */
+function judgeCa(): Pem {
+  judgeCaPem ??= selfSigned("/CN=IAM judge CA");
+  return judgeCaPem;
+}
 
 /** Where each declared or implicit call is documented. */
 const SOURCES = {
@@ -22,6 +30,8 @@ const SOURCES = {
     "aws-otel-collector v0.49.0 vendor/.../awsemfexporter with internal/aws/cwlogs pusher: CreateLogStream, then PutLogEvents on its log_stream_name (CreateLogGroup only when the group is missing)",
   ebsEncryption: "EBS User Guide, Requirements for Amazon EBS encryption: attaching a volume under a customer managed key creates a KMS grant as the caller",
   secretsKms: "Secrets Manager User Guide, Secret encryption and decryption: GetSecretValue decrypts with the secret's KMS key as the caller",
+  secretsKmsWrite:
+    "Secrets Manager User Guide, Secret encryption and decryption: PutSecretValue has Secrets Manager call kms:GenerateDataKey with the secret's KMS key as the caller (encryption context SecretARN)",
   s3Kms: "S3 User Guide, Using server-side encryption with AWS KMS keys: PutObject needs kms:GenerateDataKey, a multipart upload and GetObject kms:Decrypt",
   executionRole: "ECS Developer Guide, Amazon ECS task execution IAM role: image pulls, awslogs, secrets",
   pullThroughCache: "ECR User Guide, IAM permissions for pull through cache: the first pull imports the image and creates its repository",
@@ -39,8 +49,11 @@ type Call = Omit<AwsCall, "stack" | "role" | "caller">;
 const FLAG_OPTIONS = new Set(["--only-show-errors", "--quiet", "--no-progress", "--recursive"]);
 const LIST_OPTIONS = new Set(["--tasks", "--volume-ids", "--instance-ids"]);
 
-/** The calls one `aws` command makes (its own, and the implicit ones AWS makes as the caller). */
-function cliCalls(values: StackValues, args: readonly string[]): Call[] {
+/**
+ * The calls one `aws` command makes (its own, and the implicit ones AWS makes as the caller); `files`: the
+ * content of the files its arguments named when it ran (--cli-input-json file://F), as the stub recorded them.
+ */
+function cliCalls(values: StackValues, args: readonly string[], files: Readonly<Record<string, string>> = {}): Call[] {
   const positional: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < args.length; i++) {
@@ -55,10 +68,12 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
     options.set(option, optionValues);
   }
   // --cli-input-json carries the request's parameters ({"cluster": ..., "tasks": [...]}): read them as options.
-  const input = options.get("--cli-input-json")?.[0];
+  const inputArg = options.get("--cli-input-json")?.[0];
+  const input = inputArg?.startsWith("file://") ? files[inputArg.slice("file://".length)] : inputArg;
+  if (inputArg !== undefined && input === undefined) throw new Error(`aws ${args.slice(0, 2).join(" ")}: ${inputArg} was not recorded (recordFilesAfterPrefix)`);
   if (input !== undefined) {
     for (const [key, value] of Object.entries(JSON.parse(input) as Record<string, unknown>)) {
-      options.set(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, [value].flat().map(String));
+      options.set(`--${key.replace(/^[A-Z]/, (c) => c.toLowerCase()).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, [value].flat().map(String));
     }
   }
   const [service, operation, ...rest] = positional;
@@ -98,6 +113,23 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
     }
     case "secretsmanager get-secret-value":
       return secretRead(values, one("--secret-id"), "recorded");
+    case "secretsmanager put-secret-value": {
+      const arn = one("--secret-id");
+      const key = secretKeyOf(values, arn);
+      return [
+        recorded("secretsmanager:PutSecretValue", arn),
+        ...(key
+          ? [
+              {
+                action: "kms:GenerateDataKey",
+                resource: key,
+                context: { "kms:ViaService": `secretsmanager.${values.region}.amazonaws.com`, "kms:EncryptionContext:SecretARN": arn },
+                source: SOURCES.secretsKmsWrite,
+              },
+            ]
+          : []),
+      ];
+    }
     case "ssm get-parameters-by-path":
       return [recorded("ssm:GetParametersByPath", `arn:${p}:ssm:${r}:${a}:parameter${one("--path")}`)];
     case "ecs describe-tasks": {
@@ -136,18 +168,24 @@ function cliCalls(values: StackValues, args: readonly string[]): Call[] {
 function secretRead(values: StackValues, valueFrom: string, source: string): Call[] {
   const arn = valueFrom.replace(/^(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:[^:]+)(:.*)?$/, "$1");
   const calls: Call[] = [{ action: "secretsmanager:GetSecretValue", resource: arn, source }];
-  const secret = Object.entries<TerraformDoc>(values.doc.resource?.aws_secretsmanager_secret ?? {}).find(
-    ([name]) => values.text(`\${aws_secretsmanager_secret.${name}.arn}`) === arn,
-  );
-  if (secret?.[1].kms_key_id) {
+  const key = secretKeyOf(values, arn);
+  if (key) {
     calls.push({
       action: "kms:Decrypt",
-      resource: values.text(String(secret[1].kms_key_id)),
+      resource: key,
       context: { "kms:ViaService": `secretsmanager.${values.region}.amazonaws.com`, "kms:EncryptionContext:SecretARN": arn },
       source: SOURCES.secretsKms,
     });
   }
   return calls;
+}
+
+/** The KMS key of the stack's secret with this ARN; undefined: none (AWS managed) or not the stack's. */
+function secretKeyOf(values: StackValues, arn: string): string | undefined {
+  const secret = Object.entries<TerraformDoc>(values.doc.resource?.aws_secretsmanager_secret ?? {}).find(
+    ([name]) => values.text(`\${aws_secretsmanager_secret.${name}.arn}`) === arn,
+  );
+  return secret?.[1].kms_key_id ? values.text(String(secret[1].kms_key_id)) : undefined;
 }
 
 function findByAttribute(values: StackValues, type: string, attribute: string, value: string): { name: string; resource: TerraformDoc } {
@@ -196,6 +234,16 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
     return "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----";
   };
   const secretArns = Object.keys(values.doc.resource?.aws_secretsmanager_secret ?? {}).map((name) => values.text(`\${aws_secretsmanager_secret.${name}.arn}`));
+  // What the servers write (the RPC CA): no value yet, so the first boot makes and puts it, then reads its version.
+  const ca = judgeCa();
+  const serverWritten = secretArns.flatMap((arn) =>
+    /\/consul\/rpc-ca-key-/.test(arn) ? [{ arn, value: rpcCaSecretValue(ca) }] : /\/consul\/ca-cert-/.test(arn) ? [{ arn, value: ca.certPem }] : [],
+  );
+  const notFound = {
+    stderr:
+      "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT\n",
+    exit: 254,
+  };
   const api = "https://127.0.0.1:8501/v1";
   const curl = (path: string, stdout: string) => ({ when: `* ${exactArgs(`${api}${path}`)}`, answers: [ok(stdout)] });
   const task = "1111aaaa1111aaaa1111aaaa1111aaaa";
@@ -240,7 +288,12 @@ function stubs(values: StackValues, clusterArn: string): Record<string, Stub> {
     mountpoint: { otherwise: { exit: 32 } },
     mount: { otherwise: ok() },
     aws: {
+      recordFilesAfterPrefix: "file://",
       rules: [
+        ...serverWritten.flatMap(({ arn, value }) => [
+          { when: `secretsmanager get-secret-value --secret-id ${exactArgs(arn)} --version-id *`, answers: [ok(`${value}\n`)] },
+          { when: `secretsmanager get-secret-value --secret-id ${exactArgs(arn)} *`, answers: [notFound] },
+        ]),
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value * --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
         ...secretArns.map((arn) => ({ when: `secretsmanager get-secret-value --secret-id ${exactArgs(arn)} *`, answers: [ok(`${secretValue(arn)}\n`)] })),
         // Each path answers with the parameters directly under it, as SSM does (not recursive).
@@ -389,7 +442,7 @@ export function scriptCalls(values: StackValues): AwsCall[] {
     for (const { what, calls } of recordRuns(values, script, clusterArn)) {
       for (const c of calls.filter((call) => call.program === "aws")) {
         const args = c.args.filter((arg, i, all) => arg !== "--region" && all[i - 1] !== "--region");
-        for (const call of cliCalls(values, args)) out.push({ stack: values.stack, role, caller: `${name} ${what}: aws ${args.slice(0, 2).join(" ")}`, ...call });
+        for (const call of cliCalls(values, args, c.files)) out.push({ stack: values.stack, role, caller: `${name} ${what}: aws ${args.slice(0, 2).join(" ")}`, ...call });
       }
     }
   }

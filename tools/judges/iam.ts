@@ -310,6 +310,55 @@ function endpointPoliciesOf(values: StackValues, call: AwsCall): { name: string;
   });
 }
 
+/**
+ * The simulator (iam-simulate) knows a key with a variable part only after a slash (aws:PrincipalTag/x): it
+ * ignores KMS's `kms:EncryptionContext:<key>` (a colon, e.g. kms:EncryptionContext:SecretARN, which Secrets
+ * Manager sends with each Decrypt and GenerateDataKey), so a statement conditioned on it never matches.
+ * The judge decides those entries itself against the call's context: a matching entry is dropped, one that
+ * does not match (or a key the call lacks) becomes a condition that cannot hold, so the statement's index and
+ * the rest of its condition stay the simulator's. Operators beyond these are refused, never guessed.
+ */
+const ENCRYPTION_CONTEXT_KEY = /^kms:EncryptionContext:/i;
+const NEVER = { Null: { "aws:PrincipalArn": "true" } };
+function withEncryptionContextDecided(document: RolePolicy["document"], call: AwsCall): RolePolicy["document"] {
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".")}$`,
+    );
+  const matches: Record<string, (value: string, wanted: string) => boolean> = {
+    StringEquals: (value, wanted) => value === wanted,
+    ArnEquals: (value, wanted) => value === wanted,
+    StringLike: (value, wanted) => glob(wanted).test(value),
+    ArnLike: (value, wanted) => glob(wanted).test(value),
+  };
+  const context = Object.fromEntries(Object.entries(call.context ?? {}).map(([k, v]) => [k.toLowerCase(), [v].flat()]));
+  const Statement = document.Statement.map((statement) => {
+    const condition = statement.Condition as Record<string, Record<string, string | string[]>> | undefined;
+    if (!condition || !Object.values(condition).some((entries) => Object.keys(entries).some((k) => ENCRYPTION_CONTEXT_KEY.test(k)))) return statement;
+    let holds = true;
+    const kept: Record<string, Record<string, string | string[]>> = {};
+    for (const [operator, entries] of Object.entries(condition)) {
+      for (const [key, wanted] of Object.entries(entries)) {
+        if (!ENCRYPTION_CONTEXT_KEY.test(key)) {
+          kept[operator] = { ...kept[operator], [key]: wanted };
+          continue;
+        }
+        const match = matches[operator];
+        if (!match) throw new Error(`${call.stack}: ${operator} on ${key}: the IAM judge evaluates kms:EncryptionContext keys only with ${Object.keys(matches).join(", ")}`);
+        const values = context[key.toLowerCase()] ?? [];
+        holds &&= values.length > 0 && values.every((value) => [wanted].flat().some((w) => match(value, w)));
+      }
+    }
+    const { Condition: _dropped, ...rest } = statement;
+    if (!holds) return { ...rest, Condition: NEVER };
+    return Object.keys(kept).length > 0 ? { ...rest, Condition: kept } : rest;
+  });
+  return { ...document, Statement };
+}
+
 /** "ecs:Submit*" matches "ecs:SubmitTaskStateChange". */
 function actionMatches(pattern: string, action: string): boolean {
   const re = new RegExp(
@@ -335,10 +384,10 @@ export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>
     const principal = values.text(`\${aws_iam_role.${call.role}.arn}`);
     const resourcePolicy = resourcePolicyOf(values, call);
     const simulation: Simulation = {
-      identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
+      identityPolicies: policies.map((p) => ({ name: p.name, policy: withEncryptionContextDecided(p.document, call) })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(resourcePolicy ? { resourcePolicy: withEncryptionContextDecided(resourcePolicy, call) } : {}),
       vpcEndpointPolicies: endpointPoliciesOf(values, call),
       request: {
         action: call.action,

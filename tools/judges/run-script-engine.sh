@@ -3,12 +3,12 @@
 # and stub_id): records the call, then answers it from the rules the runner wrote for this stub,
 # or runs the real program. Builtins only on the common path, so a call costs one bash start.
 # A record is NUL-separated, appended with one printf (nothing it holds can contain a NUL):
-#   CALL name path answer-key argc args... envc env... has-stdin stdin listc listing...
+#   CALL name path answer-key argc args... envc env... has-stdin stdin listc listing... filec (path content)...
 : "${stub_name:?the stub file sets stub_name}" "${stub_id:?the stub file sets stub_id}"
 __rs=/.run-script
 __patterns=() __nresp=() __record_env=() __drop=()
 declare -A __out=() __err=() __exit=() __blob=() __blob_after=()
-__stdin_when="" __list_dirs=0 __real="" __default=0
+__stdin_when="" __list_dirs=0 __real="" __default=0 __file_prefix=""
 if [[ -f $__rs/rules/$stub_id.sh ]]; then
   # shellcheck source=/dev/null
   source "$__rs/rules/$stub_id.sh"
@@ -47,8 +47,19 @@ if ((__list_dirs)); then
     fi
   done
 fi
+# The content of each file an argument names after the prefix (--cli-input-json file://F), read at the call.
+__files=()
+if [[ -n $__file_prefix ]]; then
+  for __a in "$@"; do
+    if [[ $__a == "$__file_prefix"* ]]; then
+      __f=${__a#"$__file_prefix"} __c=""
+      if [[ -f $__f ]]; then IFS= read -r -d '' __c < "$__f" || true; fi
+      __files+=("$__f" "$__c")
+    fi
+  done
+fi
 printf '%s\0' CALL "$stub_name" "$0" "${__key:-none}" "$#" "$@" "${#__env[@]}" "${__env[@]}" \
-  "$__has_stdin" "$__stdin" "${#__listing[@]}" "${__listing[@]}" >> "$__rs/calls.log"
+  "$__has_stdin" "$__stdin" "${#__listing[@]}" "${__listing[@]}" "$((${#__files[@]} / 2))" "${__files[@]}" >> "$__rs/calls.log"
 
 if [[ -n $__real ]]; then
   __args=() __skip=0

@@ -56,6 +56,11 @@ export interface Stub {
   readonly recordEnv?: readonly string[];
   /** Records every path under each directory argument at the time of the call (what `chown -R` changes). */
   readonly listDirectories?: boolean;
+  /**
+   * Records the content, at the time of the call, of the file each argument starting with this
+   * prefix names (`file://`: the AWS CLI's --cli-input-json file://F), which the script may remove right after.
+   */
+  readonly recordFilesAfterPrefix?: string;
   /** Records the call, then runs the real program (a path inside the read-only system folders) without these options and their values. */
   readonly real?: { readonly program: string; readonly dropOptions?: readonly string[] };
 }
@@ -100,6 +105,8 @@ export interface StubCall {
   readonly stdin?: string;
   /** Every path under a directory argument, when the stub lists them. */
   readonly listing: readonly string[];
+  /** The content of each file an argument named after the stub's recordFilesAfterPrefix, by path ("" for a missing file). */
+  readonly files: Readonly<Record<string, string>>;
   readonly answered: boolean;
 }
 
@@ -266,6 +273,7 @@ function rulesFile(stub: Stub, blob: (content: string | Uint8Array) => string): 
   if (stub.readsStdin) lines.push(`__stdin_when=${shellWord(stub.readsStdin === true ? "*" : stub.readsStdin)}`);
   if (stub.recordEnv?.length) lines.push(`__record_env=(${stub.recordEnv.map((v) => shellWord(v)).join(" ")})`);
   if (stub.listDirectories) lines.push("__list_dirs=1");
+  if (stub.recordFilesAfterPrefix) lines.push(`__file_prefix=${shellWord(stub.recordFilesAfterPrefix)}`);
   if (stub.real) {
     if (stub.rules || stub.otherwise) throw new Error("stub: a real program and scripted answers exclude each other");
     lines.push(`__real=${shellWord(stub.real.program)}`);
@@ -304,7 +312,8 @@ function parseCalls(log: Buffer): StubCall[] {
     const hasStdin = next() === "1";
     const stdin = next();
     const listing = Array.from({ length: count() }, next);
-    calls.push({ program, invokedAs, args, env, ...(hasStdin ? { stdin } : {}), listing, answered: key !== "none" });
+    const files = Object.fromEntries(Array.from({ length: count() }, () => [next(), next()] as const));
+    calls.push({ program, invokedAs, args, env, ...(hasStdin ? { stdin } : {}), listing, files, answered: key !== "none" });
   }
   return calls;
 }
