@@ -435,10 +435,10 @@ describe("the task models check every version's task", () => {
       expect(errorsOf(trustModel(unmarked)), api.architecture).toEqual([
         ["service api (tasks)", "services.api", "version v2: no container is marked as the app (untrusted): nothing here checks what user code reaches"],
       ]);
-      // Boot order: v2's ECS service may start before the secrets exist.
-      const early = withV2(plan, (v2) => ({ startsAfter: v2.startsAfter.filter((p) => p !== "mesh-secrets") }));
+      // Boot order: v2's ECS service may start before any server wrote the RPC CA certificate its tasks read.
+      const early = withV2(plan, (v2) => ({ startsAfter: v2.startsAfter.filter((p) => p !== "consul-servers") }));
       expect(errorsOf(bootOrder(early)), api.architecture).toEqual([
-        ["service api (tasks)", "services.api", expect.stringMatching(/^version v2: the ECS service may start tasks before the secret versions exist/)],
+        ["service api (tasks)", "services.api", expect.stringMatching(/^version v2: the ECS service may start tasks before any server has booted/)],
       ]);
       // The service-level task is unchanged in each, and each plan as built passes.
       for (const broken of [selfWait, unmarked, early]) expect(broken.services.find((s) => s.name === "api")!.task).toBe(api.task);
