@@ -10,18 +10,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { HTTP_METHODS, meshSpecSchema, type MeshSpec, type MeshSpecInput, type PermissionSpec } from "../lib/spec/schema";
 import { type ConsulEntry, entriesOfStack, evaluateFilter, normalizeInboundPath, TrafficEvaluator, type TrafficRequest } from "../tools/traffic-evaluator";
 import { synthAllStacks } from "./support/synth";
-
-/** mulberry32: a small seeded PRNG, so every run draws the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./support/prng";
 
 const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
 
@@ -214,7 +203,7 @@ function intendedTargets(spec: MeshSpec, req: TrafficRequest): { routed: boolean
 
 /** Seeded requests for every ordered pair of services: methods, and paths and headers derived from the destination's permissions. */
 function requests(spec: MeshSpec, seed: number): TrafficRequest[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const names = Object.keys(spec.services).sort();
   const out: TrafficRequest[] = [];
   for (const destination of names) {
@@ -518,7 +507,7 @@ describe("traffic evaluator: router -> splitter -> resolver", () => {
 
   it("routes a seeded share of 10 % to the canary of a 90/10 splitter", () => {
     const evaluator = new TrafficEvaluator([httpApi, splitter, resolver]);
-    const rnd = prng(21);
+    const rnd = seededRandom(21);
     const draws = 10_000;
     let canary = 0;
     for (let i = 0; i < draws; i++) if (evaluator.serve(req(), rnd()).subset === "v2") canary++;

@@ -14,18 +14,7 @@ import { TrafficEvaluator } from "../tools/traffic-evaluator";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import type { TemplateText } from "../lib/plan/text";
 import { unnormalizedPart } from "../lib/plan/request-paths";
-
-/** mulberry32: a small seeded PRNG, so every run draws the same paths. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./support/prng";
 
 type Upstream = { destination: string; timeout?: string; retries?: object; limits?: object };
 
@@ -411,7 +400,7 @@ describe("a permission path is in the form Envoy normalizes requests to", () => 
   });
 
   it("accepts only fixed points of the evaluator's normalizer, and suggests one for every path it refuses (property)", () => {
-    const rnd = seeded(21);
+    const rnd = seededRandom(21);
     const alphabet = ["/", "/", "/", ".", ".", "%", "2", "e", "E", "f", "F", "5", "c", "4", "1", "a", "b", "\\", "?", ";", "{", " ", "\u00e9", "~", "-"];
     const paths = [
       ...new Set(Array.from({ length: 300 }, () => `/${Array.from({ length: 1 + Math.floor(rnd() * 9) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("")}`)),
