@@ -26,18 +26,17 @@ function variant(change: (doc: any) => void) {
   return factsOf(parseSpec(doc, "b.yaml"), services);
 }
 
+/** The diff text from the three-tier example to a variant of it. */
+const diffAfter = (change: (doc: any) => void) => diffText(baseFacts, variant(change), { a: BASE_FILE, b: "b.yaml" });
+
 /** The change lines of a diff (+, - or ~ with their was/now lines). */
 const changeLines = (text: string) => text.split("\n").filter((line) => /^ {2}[~+-] | {6}(was|now): /.test(line));
 
 describe("npm run diff", () => {
   it("shows one changed permission as that edge's permissions before and after, and nothing else", () => {
-    const text = diffText(
-      baseFacts,
-      variant((doc) => {
-        doc.intentions[0].permissions[1].methods = ["GET"];
-      }),
-      { a: BASE_FILE, b: "b.yaml" },
-    );
+    const text = diffAfter((doc) => {
+      doc.intentions[0].permissions[1].methods = ["GET"];
+    });
     expect(changeLines(text)).toEqual([
       "  ~ web -> api",
       "      was: L7: deny /admin*; allow GET,HEAD /*; else deny (intentions[0] of the spec)",
@@ -47,13 +46,9 @@ describe("npm run diff", () => {
   });
 
   it("shows one changed timeout on the destination's route", () => {
-    const text = diffText(
-      baseFacts,
-      variant((doc) => {
-        doc.services.web.upstreams[0].timeout = "5s";
-      }),
-      { a: BASE_FILE, b: "b.yaml" },
-    );
+    const text = diffAfter((doc) => {
+      doc.services.web.upstreams[0].timeout = "5s";
+    });
     // api's router carries its callers' timeout on each route: the canary route and the catch-all.
     expect(changeLines(text)).toEqual([
       '  ~ api route 1 (/*[x-canary exact "1"]) timeout',
@@ -66,14 +61,10 @@ describe("npm run diff", () => {
   });
 
   it("shows a changed split and a route sent to another version", () => {
-    const text = diffText(
-      baseFacts,
-      variant((doc) => {
-        doc.services.api.split = { v1: 50, v2: 50 };
-        doc.services.api.routes[0].version = "v1";
-      }),
-      { a: BASE_FILE, b: "b.yaml" },
-    );
+    const text = diffAfter((doc) => {
+      doc.services.api.split = { v1: 50, v2: 50 };
+      doc.services.api.routes[0].version = "v1";
+    });
     expect(changeLines(text)).toEqual([
       '  ~ api route 1 (/*[x-canary exact "1"]) to',
       "      was: api/v2",
@@ -85,24 +76,16 @@ describe("npm run diff", () => {
   });
 
   it("shows one changed intention, and retries and limits taken away", () => {
-    const text = diffText(
-      baseFacts,
-      variant((doc) => {
-        doc.intentions[1].action = "allow";
-      }),
-      { a: BASE_FILE, b: "b.yaml" },
-    );
+    const text = diffAfter((doc) => {
+      doc.intentions[1].action = "allow";
+    });
     expect(changeLines(text)).toEqual(["  ~ web -> db-proxy", "      was: denied (intentions[1] of the spec)", "      now: allowed (intentions[1] of the spec)"]);
 
     const noRetries = changeLines(
-      diffText(
-        baseFacts,
-        variant((doc) => {
-          doc.services.web.upstreams[0].retries = { attempts: 1 };
-          doc.services.web.upstreams[0].limits = {};
-        }),
-        { a: BASE_FILE, b: "b.yaml" },
-      ),
+      diffAfter((doc) => {
+        doc.services.web.upstreams[0].retries = { attempts: 1 };
+        doc.services.web.upstreams[0].limits = {};
+      }),
     );
     expect(noRetries).toContain("  ~ api route 2 (/*) retries");
     expect(noRetries).toContain("      was: 1 retry on 5xx, connect-failure, reset");
@@ -110,13 +93,9 @@ describe("npm run diff", () => {
   });
 
   it("does not report an intention as changed because another was inserted before it (its description names its index)", () => {
-    const text = diffText(
-      baseFacts,
-      variant((doc) => {
-        doc.intentions.unshift({ source: "db-proxy", destination: "web", action: "deny" });
-      }),
-      { a: BASE_FILE, b: "b.yaml" },
-    );
+    const text = diffAfter((doc) => {
+      doc.intentions.unshift({ source: "db-proxy", destination: "web", action: "deny" });
+    });
     expect(changeLines(text)).toEqual(["  ~ db-proxy -> web", "      was: denied by * -> * (default: deny what is not allowed)", "      now: denied (intentions[0] of the spec)"]);
   });
 
