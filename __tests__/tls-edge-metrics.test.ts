@@ -312,7 +312,8 @@ describe("scripts/push-images.sh mirrors the collector when the stack ships metr
     fs.writeFileSync(path.join(bin, "aws"), '#!/bin/sh\ncase "$*" in\n  *get-login-password*) echo token ;;\n  *sts*) echo "{}" ;;\n  *describe-images*) exit 1 ;;\nesac\n', {
       mode: 0o755,
     });
-    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${log}\n`, { mode: 0o755 });
+    // docker login reads the password from the pipe (unread, aws could die of SIGPIPE under pipefail).
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n[ "$1" = login ] && cat > /dev/null\necho "$*" >> ${log}\n`, { mode: 0o755 });
     const result = spawnSync("bash", ["scripts/push-images.sh", "--stack", stack], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: os.tmpdir() } });
     const docker = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
     return { status: result.status, docker, stderr: result.stderr };
