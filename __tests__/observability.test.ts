@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
-import { COLLECTOR_CONTAINER, METRIC_CATALOGUE } from "../lib/plan/observability";
+import { COLLECTOR_CONTAINER, METRIC_CATALOGUE, SHIPPED_METRICS } from "../lib/plan/observability";
 import { ECS_RUNNING_TASKS } from "../lib/plan/autoscaling";
 import { checkTrust } from "../lib/rules/trust";
 import { renderText } from "../lib/render/text";
@@ -306,13 +306,9 @@ describe("observability on (three-tier with metrics and alarms)", () => {
     expect(overlay.stats_flush_interval).toBe("60s");
   });
 
-  it("every catalogue metric is in the collector's filter", () => {
+  it("every catalogue metric a mesh task ships is in the collector's filter", () => {
     const config = [...collectorConfigs(doc).values()][0]!;
-    expect([...emittedMetrics(config).names].sort()).toEqual(
-      Object.values(METRIC_CATALOGUE)
-        .map((m) => m.name)
-        .sort(),
-    );
+    expect([...emittedMetrics(config).names].sort()).toEqual(SHIPPED_METRICS.mesh.map((key) => METRIC_CATALOGUE[key].name).sort());
   });
 });
 

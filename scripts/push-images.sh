@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Images of the tls-edge stack: builds the Flask app (app/flask) and pushes it to the stack's ECR
 # repository under an immutable tag (git short SHA + hash of the build context), mirrors the
-# pinned official Envoy image (lib/versions.ts) into its repository, and prints the tag to
+# pinned official Envoy image (lib/versions.ts) into its repository, and the pinned metrics
+# collector into its own when the stack has one (observability.metrics), and prints the tag to
 # deploy as app_image_tag on stdout (everything else goes to stderr).
 #
 # Needs: docker with a running engine, the AWS CLI with credentials, and the stack deployed
@@ -16,7 +17,8 @@ usage() {
 usage: scripts/push-images.sh [--tag-only] [--stack <name>] [--app-dir <dir>] [--help]
 
 Builds the Flask app image and pushes it to the TLS edge stack's ECR repository under an immutable
-tag, mirrors the pinned Envoy image, and prints the tag on stdout (deploy it as app_image_tag).
+tag, mirrors the pinned Envoy image (and the metrics collector, when the stack ships metrics),
+and prints the tag on stdout (deploy it as app_image_tag).
 Needs Docker with a running engine, the AWS CLI v2 with credentials and the deployed stack.
   --tag-only         print the tag this checkout would get, and stop (no Docker, no AWS)
   --stack <name>     the TLS edge stack (default: $TLS_EDGE_STACK, else tls-edge)
@@ -79,6 +81,12 @@ app_repo="$(terraform_output "$stack" ecr_repository_url)"
 envoy_repo="$(terraform_output "$stack" envoy_repository_url)"
 envoy_source="$(terraform_output "$stack" envoy_source_image)"
 envoy_tag="$(terraform_output "$stack" envoy_image_tag)"
+# The collector's mirror exists only when the edge ships metrics: no such output, nothing to mirror.
+collector_repo="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw collector_repository_url 2>/dev/null || true)"
+if [ -n "$collector_repo" ]; then
+  collector_source="$(terraform_output "$stack" collector_source_image)"
+  collector_tag="$(terraform_output "$stack" collector_image_tag)"
+fi
 
 registry="${app_repo%%/*}"
 if [[ ! "$registry" =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$ ]]; then
@@ -103,13 +111,19 @@ else
   docker push "$app_repo:$tag" >&2
 fi
 
-if image_exists "$envoy_repo" "$envoy_tag"; then
-  echo "$envoy_repo:$envoy_tag is already in ECR: nothing to mirror" >&2
-else
-  echo "mirroring $envoy_source to $envoy_repo:$envoy_tag" >&2
-  docker pull --platform linux/amd64 "$envoy_source" >&2
-  docker tag "$envoy_source" "$envoy_repo:$envoy_tag"
-  docker push "$envoy_repo:$envoy_tag" >&2
+mirror() { # mirror SOURCE_IMAGE REPOSITORY_URL TAG
+  if image_exists "$2" "$3"; then
+    echo "$2:$3 is already in ECR: nothing to mirror" >&2
+  else
+    echo "mirroring $1 to $2:$3" >&2
+    docker pull --platform linux/amd64 "$1" >&2
+    docker tag "$1" "$2:$3"
+    docker push "$2:$3" >&2
+  fi
+}
+mirror "$envoy_source" "$envoy_repo" "$envoy_tag"
+if [ -n "$collector_repo" ]; then
+  mirror "$collector_source" "$collector_repo" "$collector_tag"
 fi
 
 echo "deploy it: TF_VAR_app_image_tag=$tag npx cdktf deploy $stack --ignore-missing-stack-dependencies" >&2

@@ -77,7 +77,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       accountId,
       region: edge.region,
       partition,
-      logGroups: [edge.names.logGroup],
+      logGroups: [edge.names.logGroup, ...(edge.names.metrics ? [edge.names.metrics.metricsLogGroup] : [])],
     });
     this.certificate = new TlsEdgeCertificate(this, "certificate", { dnsName: edge.dnsName, secretNamePrefixes: edge.names.caSecrets, ca: edge.ca, kmsKeyArn: this.key.key.arn });
 
@@ -130,6 +130,16 @@ export class TlsEdgeStack extends MeshBaseStack {
       "The official Envoy image of versions.envoy (default: the pinned one in lib/versions.ts) that scripts/push-images.sh mirrors",
     );
     this.output("envoy_image_tag", edge.envoyImage.mirrorTag, "Tag of the Envoy mirror the task definition uses");
+    if (edge.metrics && service.collectorRepository) {
+      // What scripts/push-images.sh mirrors beside Envoy when the edge ships metrics.
+      this.output("collector_repository_url", service.collectorRepository.repositoryUrl, "ECR repository the pinned metrics collector image is mirrored into");
+      this.output(
+        "collector_source_image",
+        edge.metrics.collectorImage.source,
+        "The collector image of versions.otelCollector (lib/versions.ts) that scripts/push-images.sh mirrors",
+      );
+      this.output("collector_image_tag", edge.metrics.collectorImage.mirrorTag, "Tag of the collector mirror the task definition uses");
+    }
     this.output("ecs_cluster_name", service.cluster.name, "ECS cluster of the service");
     this.output("ecs_service_name", service.ecsService.name, "ECS service (0 tasks until app_image_tag is set)");
     this.output("log_group_name", service.logGroup.name, "CloudWatch log group of Envoy (access log) and the app");

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { alarmsOf, dashboardBody, type ObservabilityPlan } from "../plan/observability";
+import { type AlarmPlan, alarmsOf, dashboardBody, type ObservabilityPlan } from "../plan/observability";
 import type { MeshPlan } from "../plan/types";
 
 export interface MeshObservabilityProps {
@@ -35,31 +35,37 @@ export class MeshObservability extends Construct {
     });
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: names.dashboard,
-      dashboardBody: JSON.stringify(dashboardBody(plan.observability, plan.region)),
+      // The TLS edge's row too: its collector writes to its own stack's log group, under this namespace.
+      dashboardBody: JSON.stringify(dashboardBody(plan.observability, plan.region, plan.tlsEdge?.metrics)),
     });
     const topic = plan.observability.alarms?.snsTopicArn;
     this.alarms = alarmsOf(plan.observability).map((alarm) => {
       const alarmName = names.alarms.get(alarm.service)?.[alarm.kind];
       if (!alarmName) throw new Error(`${this.node.path}: no alarm name for ${alarm.kind} of ${alarm.service}`);
-      return new CloudwatchMetricAlarm(this, `${alarm.kind}_${alarm.service}`, {
-        alarmName,
-        alarmDescription: alarm.description,
-        comparisonOperator: alarm.comparison,
-        threshold: alarm.threshold,
-        evaluationPeriods: alarm.evaluationPeriods,
-        // No requests or no callers running is not a failure.
-        treatMissingData: "notBreaching",
-        metricQuery: alarm.queries.map((q) => ({
-          id: q.id,
-          returnData: q.returnData,
-          ...(q.expression ? { expression: q.expression } : {}),
-          ...(q.label ? { label: q.label } : {}),
-          ...(q.metric
-            ? { metric: { namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: { ...q.metric.dimensions }, stat: q.metric.stat, period: q.metric.period } }
-            : {}),
-        })),
-        ...(topic ? { alarmActions: [topic], okActions: [topic] } : {}),
-      });
+      return metricAlarm(this, `${alarm.kind}_${alarm.service}`, alarmName, alarm, topic);
     });
   }
+}
+
+/** The CloudWatch alarm of one planned alarm (the mesh's, or the TLS edge's stack's), paging `topic` when given. */
+export function metricAlarm(scope: Construct, id: string, alarmName: string, alarm: AlarmPlan<string>, topic: string | undefined): CloudwatchMetricAlarm {
+  return new CloudwatchMetricAlarm(scope, id, {
+    alarmName,
+    alarmDescription: alarm.description,
+    comparisonOperator: alarm.comparison,
+    threshold: alarm.threshold,
+    evaluationPeriods: alarm.evaluationPeriods,
+    // No requests or no callers running is not a failure.
+    treatMissingData: "notBreaching",
+    metricQuery: alarm.queries.map((q) => ({
+      id: q.id,
+      returnData: q.returnData,
+      ...(q.expression ? { expression: q.expression } : {}),
+      ...(q.label ? { label: q.label } : {}),
+      ...(q.metric
+        ? { metric: { namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: { ...q.metric.dimensions }, stat: q.metric.stat, period: q.metric.period } }
+        : {}),
+    })),
+    ...(topic ? { alarmActions: [topic], okActions: [topic] } : {}),
+  });
 }

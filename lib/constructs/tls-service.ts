@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
@@ -13,12 +14,14 @@ import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discove
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
+import { METRICS_LOG_GROUP_SLOT, tlsEdgeAlarmsOf } from "../plan/observability";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
 import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
 import { escapeForTerraform } from "../render/quoting";
 import { UNTAGGED_IMAGE_EXPIRY } from "./mesh-images";
 import { ECS_SERVICE_SETTINGS } from "./mesh-service";
+import { metricAlarm } from "./mesh-observability";
 import type { TlsEdgeCertificate } from "./tls-edge-certificate";
 
 /** How tasks reach ECR, CloudWatch Logs and Secrets Manager (always HTTPS, the only egress). */
@@ -72,6 +75,12 @@ export class TlsEdgeService extends Construct {
   public readonly taskRole: AwsServiceRole;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
+  /** With metrics (edge.metrics): the collector image's mirror. */
+  public readonly collectorRepository?: EcrRepository;
+  /** With metrics: where the task's collector writes its Embedded Metric Format events. */
+  public readonly metricsLogGroup?: CloudwatchLogGroup;
+  /** With metrics and alarms: 5xx rate, p99 latency and TLS errors of the edge. */
+  public readonly alarms: readonly CloudwatchMetricAlarm[];
 
   constructor(scope: Construct, id: string, props: TlsEdgeServiceProps) {
     super(scope, id);
@@ -86,6 +95,9 @@ export class TlsEdgeService extends Construct {
     // access cannot pull from Docker Hub, and ECR scans it on push).
     this.appRepository = repository(this, "app_repository", edge.names.appRepository);
     this.envoyRepository = repository(this, "envoy_repository", edge.names.envoyRepository);
+    const metricsNames = edge.names.metrics;
+    if (edge.metrics && !metricsNames) throw new Error(`${this.node.path}: the plan has metrics but its names do not`);
+    if (edge.metrics && metricsNames) this.collectorRepository = repository(this, "collector_repository", metricsNames.collectorRepository);
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
       name: edge.namespace,
@@ -114,6 +126,14 @@ export class TlsEdgeService extends Construct {
       retentionInDays: edge.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
+    if (edge.metrics && metricsNames) {
+      this.metricsLogGroup = new CloudwatchLogGroup(this, "metrics_log_group", {
+        // Listed with the edge's log group in the key's policy (stacks/tls-edge-stack.ts).
+        name: metricsNames.metricsLogGroup,
+        retentionInDays: edge.logRetentionDays,
+        kmsKeyId: props.kmsKeyArn,
+      });
+    }
 
     this.securityGroup = this.taskSecurityGroup(props, access);
 
@@ -127,7 +147,10 @@ export class TlsEdgeService extends Construct {
         "pull-log-read-certificate": policyDocument(
           // The registry login token has no resource type: "*" is the only choice.
           allow(["ecr:GetAuthorizationToken"], "*"),
-          allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [this.appRepository.arn, this.envoyRepository.arn]),
+          allow(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            [this.appRepository.arn, this.envoyRepository.arn, ...(this.collectorRepository ? [this.collectorRepository.arn] : [])],
+          ),
           allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`]),
           // The CA secret only: clients' copy of the certificate is not the tasks' to read.
           allow(["secretsmanager:GetSecretValue"], [props.certificate.caSecret.arn]),
@@ -136,13 +159,24 @@ export class TlsEdgeService extends Construct {
         ),
       },
     });
+    const metrics = edge.metrics && this.metricsLogGroup ? { plan: edge.metrics, logGroup: this.metricsLogGroup } : undefined;
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: edge.names.taskRolePrefix,
-      description: `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
+      description: metrics
+        ? `Task role of ${edge.serviceName}: the metrics collector writes its log stream; the app and Envoy call no AWS API`
+        : `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
       assumedFor: { account: accountId, arnLike: `arn:${partition}:ecs:${region}:${accountId}:*` },
+      // The collector's EMF exporter: its own stream (log_stream_name, the service label) of the edge's metrics log group.
+      ...(metrics
+        ? {
+            inlinePolicies: {
+              "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metrics.logGroup.arn}:log-stream:${metrics.plan.service}`])),
+            },
+          }
+        : {}),
     });
 
     const containers = renderContainerDefinitions(edge.task, {
@@ -152,6 +186,10 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.caCertificate]: props.certificate.caCertificateValueFrom,
       [TLS_EDGE_SLOTS.caPrivateKey]: props.certificate.caPrivateKeyValueFrom,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
+      ...(this.collectorRepository && edge.metrics
+        ? { [TLS_EDGE_SLOTS.collectorImage]: `${this.collectorRepository.repositoryUrl}:${edge.metrics.collectorImage.mirrorTag}` }
+        : {}),
+      ...(this.metricsLogGroup ? { [METRICS_LOG_GROUP_SLOT]: this.metricsLogGroup.name } : {}),
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,
@@ -186,6 +224,15 @@ export class TlsEdgeService extends Construct {
       ...(props.dependsOn?.length ? { dependsOn: [...props.dependsOn] } : {}),
       ...(props.preconditions?.length ? { lifecycle: { precondition: [...props.preconditions] } } : {}),
     });
+
+    const alarmNames = metricsNames?.alarms;
+    const topic = edge.metrics?.alarms?.snsTopicArn;
+    this.alarms = edge.metrics
+      ? tlsEdgeAlarmsOf(edge.metrics).map((alarm) => {
+          if (!alarmNames) throw new Error(`${this.node.path}: the plan has alarms but its names do not`);
+          return metricAlarm(this, `${alarm.kind}_alarm`, alarmNames[alarm.kind], alarm, topic);
+        })
+      : [];
   }
 
   /** 443 in from the allowed networks only; 443 out to AWS APIs only. */

@@ -189,6 +189,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
             envoySource: images.get("envoy")!.upstream,
             network: { plan: network, names },
             accessLogs: spec.observability.accessLogs.enabled,
+            ...(observability ? { observability, collectorSource: images.get("otelCollector")!.upstream } : {}),
           }),
         }),
   };

@@ -303,6 +303,8 @@ export interface TlsEdgeNameInputs {
   readonly ecrRepositoryName?: string;
   /** The interface VPC endpoints the stack creates (with an S3 gateway endpoint); empty: no endpoints. */
   readonly interfaceEndpoints: readonly string[];
+  /** Whether its Envoy ships metrics (spec observability.metrics), and with alarms. @default none (no metrics) */
+  readonly metrics?: { readonly alarms: boolean };
 }
 
 /** The TLS edge's names besides its service name (which names the ECS cluster, service and family and the Cloud Map service). */
@@ -332,6 +334,20 @@ export function tlsEdgeNames(inputs: TlsEdgeNameInputs) {
     },
     /** The VPC endpoints of the tasks, when the stack creates them. */
     endpoints: apiEndpointNames(s, inputs.interfaceEndpoints, inputs.interfaceEndpoints.length > 0 ? name : unrecorded, "TLS edge "),
+    /** With metrics: the collector's mirror, its EMF log group (beside the edge's log group, under the edge's key) and the edge's alarms. */
+    metrics: inputs.metrics
+      ? {
+          collectorRepository: name("TLS edge collector mirror repository", "ecrRepository", `${s}/otel-collector`),
+          metricsLogGroup: name("TLS edge proxy metrics (EMF) log group", "logGroupName", `${MESH_LOG_GROUP_DIRS.ecs(s)}/proxy-metrics`),
+          alarms: inputs.metrics.alarms
+            ? {
+                errorRate: name("TLS edge 5xx rate alarm", "alarmName", `${s}-tls-edge-5xx-rate`),
+                p99Latency: name("TLS edge p99 latency alarm", "alarmName", `${s}-tls-edge-p99-latency`),
+                tlsErrors: name("TLS edge TLS errors alarm", "alarmName", `${s}-tls-edge-tls-errors`),
+              }
+            : undefined,
+        }
+      : undefined,
     /** Every name above with its kind, for the name rule. */
     all: all as readonly PlannedName[],
   } as const;

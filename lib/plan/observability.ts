@@ -12,12 +12,12 @@
 import { APP_DROPPED_CAPABILITIES, ENVOY_PORTS } from "../facts";
 import type { ObservabilitySpec, ServiceProtocol } from "../spec/schema";
 import { imageSlot } from "./images";
-import { slot } from "./text";
+import { type Slot, slot } from "./text";
 import { collectorConfig } from "./texts";
-import type { ContainerPlan, EdgeSignals, ObservabilityPlan, ProxyDefaultsEntry, TrafficEdge } from "./types";
+import type { ContainerPlan, EdgeSignals, ObservabilityPlan, ProxyDefaultsEntry, TlsEdgeMetricsPlan, TrafficEdge } from "./types";
 
 // The plan types live in ./types (which every stage reads); re-exported for the constructs.
-export type { EdgeSignals, ObservabilityPlan, ServiceSignals } from "./types";
+export type { EdgeSignals, ObservabilityPlan, ServiceSignals, TlsEdgeMetricsPlan } from "./types";
 
 /** The collector's container name in every task that ships metrics. */
 export const COLLECTOR_CONTAINER = "metrics-collector";
@@ -83,6 +83,15 @@ export const METRIC_CATALOGUE = {
   edgeEjections: { name: "envoy_cluster_outlier_detection_ejections_active", dimensions: [SERVICE_LABEL, "consul_destination_service"] },
   /** Destination instances the caller's proxy sees healthy: 0 means every request fails (no healthy upstream). */
   edgeHealthy: { name: "envoy_cluster_membership_healthy", dimensions: [SERVICE_LABEL, "consul_destination_service"] },
+  /**
+   * TLS errors on the TLS edge's listener: handshakes that failed (a client that does not trust the
+   * edge CA, or offers no common TLS version or cipher) and TLS read/write errors after one. Envoy's
+   * listener.<address>.ssl.connection_error, its address extracted as envoy_listener_address
+   * (source/common/config/well_known_names.cc LISTENER_ADDRESS: "0.0.0.0_443").
+   */
+  tlsErrors: { name: "envoy_listener_ssl_connection_error", dimensions: [SERVICE_LABEL, "envoy_listener_address"] },
+  /** Successful TLS handshakes on that listener (listener.<address>.ssl.handshake): the error rate's denominator. */
+  tlsHandshakes: { name: "envoy_listener_ssl_handshake", dimensions: [SERVICE_LABEL, "envoy_listener_address"] },
 } as const satisfies Readonly<Record<string, CatalogueMetric>>;
 
 export interface CatalogueMetric {
@@ -91,6 +100,16 @@ export interface CatalogueMetric {
 }
 
 export type CatalogueKey = keyof typeof METRIC_CATALOGUE;
+
+/**
+ * What the collector of each kind of task keeps of the catalogue: a mesh task's proxy reports its
+ * service's requests and its calls; the TLS edge's Envoy its requests (its HTTP connection manager,
+ * as a mesh service's public listener) and its TLS listener.
+ */
+export const SHIPPED_METRICS = {
+  mesh: ["serviceResponses", "serviceLatency", "edgeResponses", "edgeLatency", "edgeEjections", "edgeHealthy"],
+  tlsEdge: ["serviceResponses", "serviceLatency", "tlsErrors", "tlsHandshakes"],
+} as const satisfies Readonly<Record<string, readonly CatalogueKey[]>>;
 
 /** Status classes Envoy counts requests in (envoy_response_code_class). */
 export const RESPONSE_CLASSES = ["1", "2", "3", "4", "5"] as const;
@@ -104,6 +123,10 @@ export interface CollectorPlanContext {
   readonly region: string;
   readonly namespace: string;
   readonly intervalSeconds: number;
+  /** Which proxy it scrapes: the catalogue rows it keeps. @default "mesh" */
+  readonly shipped?: keyof typeof SHIPPED_METRICS;
+  /** The stat prefix of the HTTP connection manager whose requests are the service's own. @default PUBLIC_LISTENER_PREFIX */
+  readonly httpStatPrefix?: string;
 }
 
 /**
@@ -112,7 +135,8 @@ export interface CollectorPlanContext {
  * catalogue metric. Judged against tools/judges/otel-collector-reference.ts.
  */
 export function collectorConfigOf(ctx: CollectorPlanContext) {
-  const metrics = Object.values(METRIC_CATALOGUE);
+  const metrics = SHIPPED_METRICS[ctx.shipped ?? "mesh"].map((key) => METRIC_CATALOGUE[key]);
+  const httpStatPrefix = ctx.httpStatPrefix ?? PUBLIC_LISTENER_PREFIX;
   return collectorConfig({
     scrape: {
       interval: `${ctx.intervalSeconds}s`,
@@ -132,7 +156,7 @@ export function collectorConfigOf(ctx: CollectorPlanContext) {
         dimensions: [...m.dimensions],
         // The service's own inbound requests only (not the proxy's other listeners); a prefix, as "$" is the collector's expansion.
         labelMatcher: (m.dimensions as readonly string[]).includes("envoy_http_conn_manager_prefix")
-          ? { label: "envoy_http_conn_manager_prefix", regex: `^${PUBLIC_LISTENER_PREFIX}` }
+          ? { label: "envoy_http_conn_manager_prefix", regex: `^${httpStatPrefix}` }
           : null,
       })),
     },
@@ -147,14 +171,15 @@ const COLLECTOR_MEMORY = 64;
  * metrics stop is visible as missing data rather than silently absent), confined like the app (it
  * parses what the network sends, so it reaches no credential and no admin endpoint).
  */
-export function collectorContainer(ctx: CollectorPlanContext, after: string): ContainerPlan {
+export function collectorContainer(ctx: CollectorPlanContext, after?: string, image: Slot = imageSlot("otelCollector")): ContainerPlan {
   return {
     name: COLLECTOR_CONTAINER,
-    image: imageSlot("otelCollector"),
+    image,
     essential: true,
     command: ["--config", "env:AOT_CONFIG_CONTENT"],
     environment: [{ name: "AOT_CONFIG_CONTENT", value: collectorConfigOf(ctx) }],
-    dependsOn: [{ containerName: after, condition: "START" }],
+    // Without `after`, it starts first: its scrape retries each interval until the proxy listens.
+    ...(after === undefined ? {} : { dependsOn: [{ containerName: after, condition: "START" as const }] }),
     memoryReservation: COLLECTOR_MEMORY,
     dropCapabilities: APP_DROPPED_CAPABILITIES,
     confined: "third-party code that parses what the proxy serves: it may reach the stats listener only",
@@ -231,15 +256,19 @@ export function ref(metric: CatalogueKey, dimensions: Readonly<Record<string, st
   return { metric, dimensions, stat };
 }
 
-/** Per status class, a service's responses (its public listener). */
-export function serviceResponses(service: string): MetricRef[] {
-  return RESPONSE_CLASSES.map((c) =>
-    ref("serviceResponses", { [SERVICE_LABEL]: service, envoy_http_conn_manager_prefix: PUBLIC_LISTENER_PREFIX, envoy_response_code_class: c }, "Sum"),
-  );
+/** Per status class, a service's responses (its public listener; the TLS edge's: its HTTP connection manager's prefix). */
+export function serviceResponses(service: string, httpStatPrefix: string = PUBLIC_LISTENER_PREFIX): MetricRef[] {
+  return RESPONSE_CLASSES.map((c) => ref("serviceResponses", { [SERVICE_LABEL]: service, envoy_http_conn_manager_prefix: httpStatPrefix, envoy_response_code_class: c }, "Sum"));
 }
 
-export function serviceLatency(service: string, quantile: string): MetricRef {
-  return ref("serviceLatency", { [SERVICE_LABEL]: service, envoy_http_conn_manager_prefix: PUBLIC_LISTENER_PREFIX, quantile }, "Maximum");
+export function serviceLatency(service: string, quantile: string, httpStatPrefix: string = PUBLIC_LISTENER_PREFIX): MetricRef {
+  return ref("serviceLatency", { [SERVICE_LABEL]: service, envoy_http_conn_manager_prefix: httpStatPrefix, quantile }, "Maximum");
+}
+
+/** The TLS edge listener's TLS errors and successful handshakes. */
+export function tlsEdgeTls(edge: TlsEdgeMetricsPlan): { readonly errors: MetricRef; readonly handshakes: MetricRef } {
+  const dimensions = { [SERVICE_LABEL]: edge.service, envoy_listener_address: edge.listenerAddress };
+  return { errors: ref("tlsErrors", dimensions, "Sum"), handshakes: ref("tlsHandshakes", dimensions, "Sum") };
 }
 
 export function edgeResponses(edge: EdgeSignals): MetricRef[] {
@@ -288,8 +317,21 @@ export function planObservability(
   };
 }
 
+/**
+ * The TLS edge's signals when the mesh ships metrics: its Envoy's collector writes under the mesh's
+ * namespace (the dashboard's), its service name as the service label; the HTTP connection
+ * manager's stat prefix keeps its requests apart from a mesh service of the same name.
+ */
+export function planTlsEdgeMetrics(
+  mesh: ObservabilityPlan | undefined,
+  edge: { readonly service: string; readonly httpStatPrefix: string; readonly listenerAddress: string },
+): TlsEdgeMetricsPlan | undefined {
+  if (!mesh) return undefined;
+  return { ...edge, namespace: mesh.namespace, intervalSeconds: mesh.intervalSeconds, ...(mesh.alarms ? { alarms: mesh.alarms } : {}) };
+}
+
 /** CloudWatch's period for the dashboard and alarms: EMF metrics are standard resolution (60 s). */
-export function periodOf(plan: ObservabilityPlan): number {
+export function periodOf(plan: Pick<ObservabilityPlan, "intervalSeconds">): number {
   return Math.max(60, plan.intervalSeconds);
 }
 
@@ -345,8 +387,39 @@ function signalWidgets(namespace: string, period: number, region: string, title:
   ];
 }
 
-/** The mesh's dashboard (CloudWatch dashboard body): per service, then per allowed call edge, from the caller's side. */
-export function dashboardBody(plan: ObservabilityPlan, region: string): { widgets: Widget[] } {
+/** TLS errors as a percent of the TLS listener's handshakes (ids e and h; a counter Envoy has not used yet is absent). */
+const TLS_ERROR_PERCENT = "IF(FILL(e, 0) + FILL(h, 0) > 0, 100*FILL(e, 0)/(FILL(e, 0) + FILL(h, 0)), 0)";
+
+/** The TLS edge's row: its requests as a service's, and its TLS listener's handshakes and errors. */
+function tlsEdgeWidgets(edge: TlsEdgeMetricsPlan, region: string): Widget[] {
+  const period = periodOf(edge);
+  const tls = tlsEdgeTls(edge);
+  return [
+    { type: "text", width: 24, height: 1, properties: { markdown: `## TLS edge ${edge.service} (https, its Envoy)` } },
+    ...signalWidgets(edge.namespace, period, region, `${edge.service} (TLS edge)`, serviceResponses(edge.service, edge.httpStatPrefix), (q) =>
+      serviceLatency(edge.service, q, edge.httpStatPrefix),
+    ),
+    {
+      type: "metric",
+      width: 24,
+      height: 4,
+      properties: {
+        title: `${edge.service} (TLS edge): TLS handshakes and errors`,
+        region,
+        view: "timeSeries",
+        period,
+        metrics: [
+          [{ expression: TLS_ERROR_PERCENT, label: "TLS errors %", id: "tlspct", yAxis: "right" }],
+          widgetMetric(edge.namespace, tls.errors, "e", period, "TLS errors"),
+          widgetMetric(edge.namespace, tls.handshakes, "h", period, "handshakes"),
+        ],
+      },
+    },
+  ];
+}
+
+/** The mesh's dashboard (CloudWatch dashboard body): per service, then per allowed call edge, from the caller's side, then the TLS edge when it ships metrics. */
+export function dashboardBody(plan: ObservabilityPlan, region: string, tlsEdge?: TlsEdgeMetricsPlan): { widgets: Widget[] } {
   const { namespace } = plan;
   const period = periodOf(plan);
   const widgets: Widget[] = [];
@@ -387,6 +460,7 @@ export function dashboardBody(plan: ObservabilityPlan, region: string): { widget
       },
     });
   }
+  if (tlsEdge) widgets.push(...tlsEdgeWidgets(tlsEdge, region));
   return { widgets };
 }
 
@@ -405,9 +479,10 @@ export interface AlarmQuery {
   };
 }
 
-export interface AlarmPlan {
+/** One alarm; `kind` is what its name is looked up by (a mesh service's, or the TLS edge's). */
+export interface AlarmPlan<Kind extends string = "errorRate" | "p99Latency" | "noHealthyUpstream" | "tlsErrors"> {
   readonly service: string;
-  readonly kind: "errorRate" | "p99Latency" | "noHealthyUpstream";
+  readonly kind: Kind;
   readonly description: string;
   readonly comparison: "GreaterThanThreshold" | "LessThanThreshold";
   readonly threshold: number;
@@ -420,37 +495,77 @@ function alarmQuery(namespace: string, m: MetricRef, id: string, period: number)
   return { id, returnData: false, metric: { namespace, metricName: metric.name, dimensions: { ...m.dimensions }, stat: m.stat, period } };
 }
 
+/** A service's (or the TLS edge's) 5xx rate and p99 latency alarms, from the responses of one HTTP connection manager. */
+function requestAlarms(
+  service: string,
+  counter: string,
+  httpStatPrefix: string,
+  thresholds: NonNullable<ObservabilityPlan["alarms"]>,
+  namespace: string,
+  period: number,
+): AlarmPlan<"errorRate" | "p99Latency">[] {
+  const common = { service, evaluationPeriods: thresholds.evaluationPeriods };
+  const rate = rateExpressions("");
+  return [
+    {
+      ...common,
+      kind: "errorRate",
+      description: `${service}: more than ${thresholds.errorRatePercent}% of its responses are 5xx (${counter})`,
+      comparison: "GreaterThanThreshold",
+      threshold: thresholds.errorRatePercent,
+      queries: [
+        { id: "errors", expression: rate.errors, label: "5xx %", returnData: true },
+        ...serviceResponses(service, httpStatPrefix).map((m, i) => alarmQuery(namespace, m, `c${RESPONSE_CLASSES[i]}`, period)),
+      ],
+    },
+    {
+      ...common,
+      kind: "p99Latency",
+      description: `${service}: the 99th percentile of its response time is above ${thresholds.p99LatencyMs} ms on its slowest task`,
+      comparison: "GreaterThanThreshold",
+      threshold: thresholds.p99LatencyMs,
+      queries: [{ ...alarmQuery(namespace, serviceLatency(service, QUANTILES.p99, httpStatPrefix), "p99", period), returnData: true }],
+    },
+  ];
+}
+
+/**
+ * The TLS edge's alarms with the mesh's thresholds: its 5xx rate and p99 latency as its Envoy
+ * counts them, and its TLS errors as a percent of handshakes above the same error rate.
+ */
+export function tlsEdgeAlarmsOf(edge: TlsEdgeMetricsPlan): AlarmPlan<"errorRate" | "p99Latency" | "tlsErrors">[] {
+  const thresholds = edge.alarms;
+  if (!thresholds) return [];
+  const period = periodOf(edge);
+  const tls = tlsEdgeTls(edge);
+  return [
+    ...requestAlarms(edge.service, "its Envoy's count", edge.httpStatPrefix, thresholds, edge.namespace, period),
+    {
+      service: edge.service,
+      evaluationPeriods: thresholds.evaluationPeriods,
+      kind: "tlsErrors",
+      description: `${edge.service}: more than ${thresholds.errorRatePercent}% of the TLS connections to it fail (a client that does not trust the edge CA, or shares no TLS version or cipher with it)`,
+      comparison: "GreaterThanThreshold",
+      threshold: thresholds.errorRatePercent,
+      queries: [
+        { id: "tlspct", expression: TLS_ERROR_PERCENT, label: "TLS errors %", returnData: true },
+        alarmQuery(edge.namespace, tls.errors, "e", period),
+        alarmQuery(edge.namespace, tls.handshakes, "h", period),
+      ],
+    },
+  ];
+}
+
 /** Per service: its 5xx rate and p99 latency (L7 services), and no healthy instance as its callers see it (services with callers). */
-export function alarmsOf(plan: ObservabilityPlan): AlarmPlan[] {
+export function alarmsOf(plan: ObservabilityPlan): AlarmPlan<"errorRate" | "p99Latency" | "noHealthyUpstream">[] {
   const thresholds = plan.alarms;
   if (!thresholds) return [];
   const { namespace } = plan;
   const period = periodOf(plan);
-  const alarms: AlarmPlan[] = [];
+  const alarms: AlarmPlan<"errorRate" | "p99Latency" | "noHealthyUpstream">[] = [];
   for (const s of plan.services) {
     const common = { service: s.service, evaluationPeriods: thresholds.evaluationPeriods };
-    if (reportsRequests(s.protocol)) {
-      const rate = rateExpressions("");
-      alarms.push({
-        ...common,
-        kind: "errorRate",
-        description: `${s.service}: more than ${thresholds.errorRatePercent}% of its responses are 5xx (its own proxy's count)`,
-        comparison: "GreaterThanThreshold",
-        threshold: thresholds.errorRatePercent,
-        queries: [
-          { id: "errors", expression: rate.errors, label: "5xx %", returnData: true },
-          ...serviceResponses(s.service).map((m, i) => alarmQuery(namespace, m, `c${RESPONSE_CLASSES[i]}`, period)),
-        ],
-      });
-      alarms.push({
-        ...common,
-        kind: "p99Latency",
-        description: `${s.service}: the 99th percentile of its response time is above ${thresholds.p99LatencyMs} ms on its slowest task`,
-        comparison: "GreaterThanThreshold",
-        threshold: thresholds.p99LatencyMs,
-        queries: [{ ...alarmQuery(namespace, serviceLatency(s.service, QUANTILES.p99), "p99", period), returnData: true }],
-      });
-    }
+    if (reportsRequests(s.protocol)) alarms.push(...requestAlarms(s.service, "its own proxy's count", PUBLIC_LISTENER_PREFIX, thresholds, namespace, period));
     const callers = plan.edges.filter((e) => e.destination === s.service);
     if (callers.length > 0) {
       alarms.push({

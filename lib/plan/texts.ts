@@ -229,12 +229,13 @@ export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: stri
 
 export const tlsEdgeEnvoyConfig = templateText<
   Context & {
-    readonly listener: { readonly name: string; readonly address: string; readonly port: number };
+    readonly listener: { readonly name: string; readonly address: string; readonly port: number; readonly httpStatPrefix: string };
     readonly tls: { readonly minimumVersion: string; readonly certificateFile: string; readonly privateKeyFile: string };
     readonly cluster: { readonly name: string; readonly address: string; readonly port: number };
     /** The access log's json_format (spec observability.accessLogs), or null: Envoy's default text line. */
     readonly accessLogFormat: Readonly<Record<string, string>> | null;
-  } & EnvoyAdminContext
+  } & EnvoyAdminContext &
+    EnvoyStatsContext
 >("envoy/tls-edge.yaml.hbs");
 
 export const tlsEdgeEnvoyStartScript = templateText<

@@ -5,15 +5,27 @@ import { APP_DROPPED_CAPABILITIES, CERTIFICATE_DAYS, TLS_EDGE_PATHS, TLS_EDGE_PO
 import { parseImage } from "../image-reference";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { type MeshNames, tlsEdgeNames } from "./names";
-import { ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
+import { containerCalls, ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { ACCESS_LOG_FIELDS } from "./observability";
+import { ACCESS_LOG_FIELDS, collectorContainer, planTlsEdgeMetrics, STATS_LISTENER } from "./observability";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeCertInitScript, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
-import type { AwsApi, Credential, NetworkPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgePlan } from "./types";
+import type { AwsApi, ContainerPlan, Credential, NetworkPlan, ObservabilityPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgeMetricsPlan, TlsEdgePlan } from "./types";
 
 /** Container names of the tls-edge task. */
 export const TLS_EDGE_CONTAINERS = { certificateInit: "certificate-init", app: "app", envoy: "envoy" } as const;
+
+/**
+ * Envoy's TLS listener: where, and the stat prefix of its HTTP connection manager (the metrics'
+ * envoy_http_conn_manager_prefix). No listener stat_prefix: Envoy names its listener stats after
+ * the address (listenerStatsAddress).
+ */
+export const TLS_EDGE_LISTENER = { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener, httpStatPrefix: "ingress_https" } as const;
+
+/** The listener's name in Envoy's listener stats, listener.<address>_<port>.*, which its tag extractor makes envoy_listener_address. */
+export function listenerStatsAddress(listener: { readonly address: string; readonly port: number }): string {
+  return `${listener.address}_${listener.port}`;
+}
 
 /** The Envoy upstream cluster of the app (the original's name). */
 export const LOCAL_SERVICE_CLUSTER = "local_service";
@@ -30,6 +42,8 @@ export const TLS_EDGE_SLOTS = {
   caCertificate: "secret:caCertificate",
   caPrivateKey: "secret:caPrivateKey",
   logGroup: "logGroup",
+  /** The ADOT collector mirrored into collectorRepository (metrics on). */
+  collectorImage: "collectorImage",
 } as const;
 
 /** The credential each TLS edge secret is, for the trust model (the CA certificate is public). */
@@ -63,16 +77,19 @@ export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
 
 /**
  * The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>,
- * admin on a socket in the config volume; with accessLogs, its stdout access log in the mesh's JSON format.
+ * admin on a socket in the config volume; with accessLogs, its stdout access log in the mesh's JSON
+ * format; with a metrics interval, the mesh's stats-only listener (GET /stats/prometheus) on
+ * loopback and histograms flushed once per scrape.
  */
-export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
+export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false, metricsIntervalSeconds?: number) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
     ...envoyAdminOnSocket(files.adminSocket, TLS_EDGE_PORTS.ready),
-    listener: { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener },
+    listener: TLS_EDGE_LISTENER,
     tls: { minimumVersion: "TLSv1_2", certificateFile: files.certificate, privateKeyFile: files.privateKey },
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
     accessLogFormat: accessLogs ? ACCESS_LOG_FIELDS : null,
+    stats: metricsIntervalSeconds === undefined ? null : { ...STATS_LISTENER, flushInterval: `${metricsIntervalSeconds}s` },
   });
 }
 
@@ -81,9 +98,9 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
  * beside the key and certificate the init container made, and execs the image's entrypoint. Envoy
  * gets no secret: it never sees the CA.
  */
-export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false) {
+export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false, metricsIntervalSeconds?: number) {
   return tlsEdgeEnvoyStartScript({
-    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs),
+    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs, metricsIntervalSeconds),
     files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
@@ -121,11 +138,21 @@ function tlsEdgeCa(spec: TlsEdgeSpec, dnsName: string): TlsEdgeCaPlan {
   };
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan, accessLogs: boolean): TaskPlan {
+function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan, accessLogs: boolean, metrics: TlsEdgeMetricsPlan | undefined): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
   const configVolume = { sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false };
+  // The mesh's collector, started first (before the app, so before Envoy): it writes to the edge's own metrics log group.
+  const collector: ContainerPlan[] = metrics
+    ? [
+        collectorContainer(
+          { service: metrics.service, region, namespace: metrics.namespace, intervalSeconds: metrics.intervalSeconds, shipped: "tlsEdge", httpStatPrefix: metrics.httpStatPrefix },
+          undefined,
+          slot(TLS_EDGE_SLOTS.collectorImage),
+        ),
+      ]
+    : [];
   return {
     containers: [
       {
@@ -144,12 +171,15 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         memoryReservation: TLS_EDGE_MEMORY.certificateInit,
         stores: [{ volume: TLS_EDGE_VOLUMES.config, path: files.privateKey, holds: ["edge-tls-key"] }],
       },
+      ...collector,
       {
         name: names.app,
         image: slot(TLS_EDGE_SLOTS.appImage),
         essential: true,
         environment: [{ name: "PORT", value: String(spec.appPort) }],
         mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.appTmp, containerPath: "/tmp", readOnly: false }],
+        // With metrics, the collector runs before the app's first request.
+        ...(collector.length > 0 ? { dependsOn: collector.map((c) => ({ containerName: c.name, condition: "START" as const })) } : {}),
         healthCheck: {
           command: ["CMD", "python", "-c", tlsEdgeAppHealthCheck({ url: `http://127.0.0.1:${spec.appPort}/health` })],
           ...health,
@@ -163,7 +193,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         name: names.envoy,
         image: slot(TLS_EDGE_SLOTS.envoyImage),
         essential: true,
-        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs)],
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs, metrics?.intervalSeconds)],
         portMappings: [{ containerPort: TLS_EDGE_PORTS.listener, protocol: "tcp" }],
         mountPoints: [configVolume],
         // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
@@ -179,6 +209,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         serves: [
           { name: "Envoy admin API", on: { socket: files.adminSocket, volume: TLS_EDGE_VOLUMES.config }, reveals: [], revealsOwnConfig: true, controls: true },
           { name: "Envoy ready listener (GET /ready only)", on: { tcp: TLS_EDGE_PORTS.ready }, reveals: [], controls: false },
+          ...(metrics ? [{ name: "Envoy stats listener (GET /stats/prometheus only)", on: { tcp: STATS_LISTENER.port }, reveals: [], controls: false }] : []),
         ],
       },
     ],
@@ -188,9 +219,9 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
   };
 }
 
-/** What the TLS edge's tasks call to start: both images from ECR, and what the ECS agent calls for the task (logs, its secrets). */
+/** What the TLS edge's tasks call: their images from ECR, what the ECS agent calls for the task (logs, its secrets), and what its containers call (the collector's logs). */
 export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
-  return [...new Set([...ECR_PULL_APIS, ...ecsAgentCalls(task).map((call) => call.api)])].sort();
+  return [...new Set([...ECR_PULL_APIS, ...[...ecsAgentCalls(task), ...containerCalls(task)].map((call) => call.api)])].sort();
 }
 
 /** What the TLS edge's plan takes from the mesh's: its region, the Envoy image of versions.envoy, and (to run in its network) its network and names. */
@@ -201,6 +232,10 @@ export interface TlsEdgeMeshInputs {
   readonly network?: { readonly plan: Pick<NetworkPlan, "vpcCidr" | "zones">; readonly names: MeshNames };
   /** observability.accessLogs.enabled: Envoy's stdout access log in the mesh's JSON format. @default false */
   readonly accessLogs?: boolean;
+  /** The mesh's observability plan (observability.metrics.enabled): its Envoy then ships metrics too. @default none (metrics off) */
+  readonly observability?: ObservabilityPlan;
+  /** The collector image the mesh's tasks run (versions.otelCollector), mirrored like Envoy's when metrics are on. @default none */
+  readonly collectorSource?: string;
 }
 
 /** The mesh's network as the edge finds it: the parameters the mesh writes, and the VPC's and subnets' Name tags. */
@@ -221,7 +256,13 @@ function meshNetworkOf(spec: TlsEdgeSpec, network: NonNullable<TlsEdgeMeshInputs
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): TlsEdgePlan {
   const dnsName = `${spec.serviceName}.${spec.namespace}`;
   const ca = tlsEdgeCa(spec, dnsName);
-  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca, mesh.accessLogs ?? false);
+  const metrics = planTlsEdgeMetrics(mesh.observability, {
+    service: spec.serviceName,
+    httpStatPrefix: TLS_EDGE_LISTENER.httpStatPrefix,
+    listenerAddress: listenerStatsAddress(TLS_EDGE_LISTENER),
+  });
+  if (metrics && mesh.collectorSource === undefined) throw new Error("tlsEdge: metrics are on but the mesh gave no collector image");
+  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca, mesh.accessLogs ?? false, metrics);
   const { vpcEndpoints, ecrRepositoryName, caGeneration: _, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
   const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
@@ -229,7 +270,7 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): Tl
     ...fields,
     dnsName,
     region: mesh.region,
-    names: tlsEdgeNames({ serviceName: spec.serviceName, ecrRepositoryName, interfaceEndpoints }),
+    names: tlsEdgeNames({ serviceName: spec.serviceName, ecrRepositoryName, interfaceEndpoints, ...(metrics ? { metrics: { alarms: metrics.alarms !== undefined } } : {}) }),
     // scripts/push-images.sh builds and mirrors linux/amd64 images.
     cpuArchitecture: CPU_ARCHITECTURES.x86_64.ecs,
     interfaceEndpoints,
@@ -239,5 +280,6 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): Tl
     startsAfter: ["edge-ca"],
     ...(spec.network.from === "mesh" && mesh.network ? { meshNetwork: meshNetworkOf(spec, mesh.network) } : {}),
     ca,
+    ...(metrics ? { metrics: { ...metrics, collectorImage: { source: mesh.collectorSource!, mirrorTag: parseImage(mesh.collectorSource!).tag! } } } : {}),
   };
 }

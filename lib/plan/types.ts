@@ -438,6 +438,12 @@ export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" |
   readonly meshNetwork?: TlsEdgeMeshNetwork;
   /** The edge's CA: its generation and the Secrets Manager version ID (ClientRequestToken) each generation is written under. */
   readonly ca: TlsEdgeCaPlan;
+  /**
+   * Golden signals of its Envoy (spec observability.metrics): what its collector ships, and the
+   * collector image, mirrored unchanged into collectorRepository as Envoy's is.
+   * @default none (metrics off)
+   */
+  readonly metrics?: TlsEdgeMetricsPlan & { readonly collectorImage: { readonly source: string; readonly mirrorTag: string } };
 }
 
 /** How the TLS edge finds the mesh's network without the mesh's state. */
@@ -656,6 +662,20 @@ export interface EdgeSignals {
   readonly source: string;
   readonly destination: string;
   readonly protocol: ServiceProtocol;
+}
+
+/** The TLS edge's signals (lib/plan/observability.ts planTlsEdgeMetrics): its Envoy's requests and TLS listener. */
+export interface TlsEdgeMetricsPlan {
+  /** The edge's service name: the collector's service label and its log stream. */
+  readonly service: string;
+  readonly namespace: string;
+  readonly intervalSeconds: number;
+  /** The stat prefix of the Envoy's HTTP connection manager (envoy_http_conn_manager_prefix). */
+  readonly httpStatPrefix: string;
+  /** The TLS listener as Envoy names it in its listener stats (envoy_listener_address). */
+  readonly listenerAddress: string;
+  /** The mesh's alarm thresholds. @default none (alarms off) */
+  readonly alarms?: ObservabilityPlan["alarms"];
 }
 
 export interface ObservabilityPlan {

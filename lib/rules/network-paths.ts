@@ -149,10 +149,12 @@ function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan, add: AddNeed): void {
   const fix = 'set network.egress to "nat-gateway", or run the TLS edge in an existing VPC (tlsEdge.network) with a NAT gateway or vpcEndpoints';
   const origin: Origin = { route: (destination) => tlsEdgeRoute(plan, edge, destination) };
   // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
-  for (const image of [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`]) {
+  const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
+  if (edge.metrics && edge.names.metrics) images.push(`${edge.metrics.collectorImage.source} mirrored into ${edge.names.metrics.collectorRepository}`);
+  for (const image of images) {
     for (const destination of ECR_DESTINATIONS) add(who, specPath, origin, `pull ${image}: ${describe(destination)}`, destination, fix);
   }
-  for (const call of ecsAgentCalls(edge.task)) add(who, specPath, origin, needOf(call), { aws: call.api }, fix);
+  for (const call of [...ecsAgentCalls(edge.task), ...containerCalls(edge.task)]) add(who, specPath, origin, needOf(call), { aws: call.api }, fix);
 }
 
 function tlsEdgeRoute(plan: MeshPlan, edge: TlsEdgePlan, destination: Destination): string | undefined {

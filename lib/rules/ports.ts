@@ -37,4 +37,8 @@ export function checkPorts(plan: MeshPlan, { errors }: RuleResult): void {
       }
     });
   }
+  // The TLS edge's app shares its task's namespace with Envoy's listeners (the stats listener with metrics on).
+  const edge = plan.tlsEdge;
+  const owner = edge ? boundPorts(edge.task).get(edge.appPort) : undefined;
+  if (edge && owner) errors.push({ path: "tlsEdge.appPort", message: `${edge.appPort} is ${owner} in every TLS edge task; choose another port such as 8080` });
 }

@@ -17,6 +17,14 @@ export function checkTlsEdge(plan: MeshPlan, { errors, warnings }: RuleResult): 
       message: `"${edge.namespace}" ends in the public top-level domain .${tld}: the private zone makes Route 53 answer every ${edge.namespace === tld ? `.${tld}` : edge.namespace} name inside the VPC, so public names there stop resolving; prefer a name under .internal (e.g. ${edge.namespace}.internal)`,
     });
   }
+  // Fargate gives the task exactly its memory: the containers' reservations (the collector's with metrics) must fit.
+  const reserved = edge.task.containers.reduce((sum, c) => sum + (c.memory ?? c.memoryReservation ?? 0), 0);
+  if (reserved > edge.memory) {
+    errors.push({
+      path: "tlsEdge.memory",
+      message: `the task's containers reserve ${reserved} MiB (${edge.task.containers.map((c) => `${c.name} ${c.memory ?? c.memoryReservation ?? 0}`).join(", ")}) but the task has ${edge.memory} MiB; raise memory`,
+    });
+  }
   const ownEndpoints = edge.interfaceEndpoints.length > 0;
   if (edge.assignPublicIp && ownEndpoints) {
     errors.push({
