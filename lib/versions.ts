@@ -10,6 +10,7 @@
 // Consul 2.0.1 is the default: 1.22.x CE left support on 2026-10-31; consul-ecs 0.10.0 is tested
 // against 2.0.1 and 1.22.7 (its CI), so tasks need no change when servers move between the two.
 // A spec may pick other versions from these tables (spec `versions`); a pair outside them is an error.
+// versions.fips selects the FIPS builds of consul-ecs and consul-dataplane (FIPS_IMAGES).
 import type { Architecture, CPU_ARCHITECTURES } from "./aws-limits";
 
 /** Consul releases this project can install on its servers, each with the SHA-256 of its Linux archives. */
@@ -64,7 +65,10 @@ export const DEFAULT_VERSIONS = {
   consulEcs: "0.10.0",
   consulDataplane: "2.0.1",
   envoy: "1.37.11",
+  fips: false,
 } as const;
+
+type LinuxArchitecture = (typeof CPU_ARCHITECTURES)[Architecture]["linux"];
 
 /**
  * The Linux architectures each image publishes (its build workflow at the pinned tag, or the
@@ -74,7 +78,7 @@ export const DEFAULT_VERSIONS = {
  *   - consul-dataplane: hashicorp/consul-dataplane build.yml @v2.0.1 (amd64, arm64)
  *   - envoy: Docker Hub envoyproxy/envoy tag pages (linux/amd64, linux/arm64)
  */
-export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly (typeof CPU_ARCHITECTURES)[Architecture]["linux"][]>> = {
+export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly LinuxArchitecture[]>> = {
   consul: ["amd64", "arm64"],
   consulEcs: ["amd64", "arm64"],
   consulDataplane: ["amd64", "arm64"],
@@ -82,6 +86,68 @@ export const IMAGE_ARCHITECTURES: Readonly<Record<keyof typeof IMAGE_REPOSITORIE
   // aws-observability/aws-otel-collector .github/workflows/CI.yml @v0.49.0 (buildx linux/amd64, linux/arm64).
   otelCollector: ["amd64", "arm64"],
 };
+
+/** The FIPS builds a spec may select instead of an image (versions.fips). */
+export interface FipsImage {
+  readonly repository: string;
+  /** Each published range (inclusive, release versions): its FIPS image is tagged <version><suffix>. */
+  readonly tags: readonly { readonly from: string; readonly through: string; readonly suffix: string }[];
+  readonly architectures: readonly LinuxArchitecture[];
+}
+
+/**
+ * FIPS 140-2 builds of consul-ecs and consul-dataplane (spec versions.fips: true), read from the
+ * build workflow of every release tag in each range. Both build the Docker target
+ * release-fips-default with version <version>+fips1402 and push it as
+ * public.ecr.aws/hashicorp/<repo>-fips:<version>+fips1402; hashicorp/actions-docker-build@v2
+ * (scripts/digest_inputs, autocorrect_tags: `tr + -` on every tag) publishes that as
+ * <version>-fips1402 (consul-dataplane's own Dockerfile pulls hashicorp/envoy-fips:<v>-fips1402,
+ * the same scheme). The FIPS targets keep the default image's layout (CONSUL_ECS_IMAGE's binary
+ * and user; consul-dataplane with Envoy from hashicorp/envoy-fips instead of hashicorp/envoy).
+ *   - consul-ecs: .github/workflows/build.yml job build-docker-fips, v0.7.0 to v0.10.0 (arch matrix
+ *     arm64, amd64; none before 0.7.0, as releases.hashicorp.com/consul-ecs lists +fips1402 from
+ *     0.7.0). From 0.10.1 the FIPS builds are FIPS 140-3 and tagged -fips1403 (HashiCorp's
+ *     consul-ecs 0.10.x release notes, upgrade notes): not carried until its tag and architectures
+ *     are checked (README, Versions).
+ *   - consul-dataplane: .github/workflows/build.yml job build-docker-default, "Docker FIPS Build"
+ *     step, v1.2.0 to v2.0.1 (arch matrix amd64 and arm64 with fips "+fips1402"; none in 1.0.x and
+ *     1.1.x). Newer tags are not read here, and Consul 2.0.4 renamed its FIPS artifacts to
+ *     fips1403 (hashicorp/consul v2.0.4 changelog), so a later dataplane may have too.
+ */
+export const FIPS_IMAGES: Readonly<Record<"consulEcs" | "consulDataplane", FipsImage>> = {
+  consulEcs: {
+    repository: "public.ecr.aws/hashicorp/consul-ecs-fips",
+    tags: [{ from: "0.7.0", through: "0.10.0", suffix: "-fips1402" }],
+    architectures: ["amd64", "arm64"],
+  },
+  consulDataplane: {
+    repository: "public.ecr.aws/hashicorp/consul-dataplane-fips",
+    tags: [{ from: "1.2.0", through: "2.0.1", suffix: "-fips1402" }],
+    architectures: ["amd64", "arm64"],
+  },
+};
+
+/** -1, 0 or 1 as release version a is older than, equal to or newer than b ("1.10.0" > "1.9.9"). */
+export function compareVersions(a: string, b: string): number {
+  const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < Math.max(x!.length, y!.length); i++) {
+    const d = (x![i] ?? 0) - (y![i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** The tag of a component's FIPS image at a version, or undefined when FIPS_IMAGES knows none. */
+export function fipsTagOf(key: keyof typeof FIPS_IMAGES, version: string): string | undefined {
+  const range = FIPS_IMAGES[key].tags.find((r) => compareVersions(version, r.from) >= 0 && compareVersions(version, r.through) <= 0);
+  return range && `${version}${range.suffix}`;
+}
+
+/** The architectures each image of these versions publishes: the FIPS builds' when versions.fips. */
+export function imageArchitecturesOf(versions: Versions): Readonly<Record<keyof typeof IMAGE_REPOSITORIES, readonly LinuxArchitecture[]>> {
+  if (!versions.fips) return IMAGE_ARCHITECTURES;
+  return { ...IMAGE_ARCHITECTURES, consulEcs: FIPS_IMAGES.consulEcs.architectures, consulDataplane: FIPS_IMAGES.consulDataplane.architectures };
+}
 
 /** HashiCorp publishes its images on ECR Public too (no Docker Hub limits); Envoy only on Docker Hub. */
 export const IMAGE_REPOSITORIES = {
@@ -106,14 +172,22 @@ export interface Versions {
   readonly consulEcs: string;
   readonly consulDataplane: string;
   readonly envoy: string;
+  /** consul-ecs and consul-dataplane from their FIPS builds (FIPS_IMAGES). */
+  readonly fips: boolean;
 }
 
-/** The image of each component at the given versions (Envoy tags carry a "v"). */
+/**
+ * The image of each component at the given versions (Envoy tags carry a "v"). A FIPS version
+ * FIPS_IMAGES has no tag for keeps its plain version as the tag: the versions rule refuses the
+ * spec (versions.fips), so nothing synthesizes it.
+ */
 export function imagesOf(versions: Versions) {
+  const hashicorp = (key: keyof typeof FIPS_IMAGES) =>
+    versions.fips ? `${FIPS_IMAGES[key].repository}:${fipsTagOf(key, versions[key]) ?? versions[key]}` : `${IMAGE_REPOSITORIES[key]}:${versions[key]}`;
   return {
     consul: `${IMAGE_REPOSITORIES.consul}:${versions.consul}`,
-    consulEcs: `${IMAGE_REPOSITORIES.consulEcs}:${versions.consulEcs}`,
-    consulDataplane: `${IMAGE_REPOSITORIES.consulDataplane}:${versions.consulDataplane}`,
+    consulEcs: hashicorp("consulEcs"),
+    consulDataplane: hashicorp("consulDataplane"),
     envoy: `${IMAGE_REPOSITORIES.envoy}:v${versions.envoy}`,
     otelCollector: `${IMAGE_REPOSITORIES.otelCollector}:v${OTEL_COLLECTOR_VERSION}`,
   } as const;

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MeshPlan } from "../lib/plan/types";
-import { COMPATIBILITY, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON } from "../lib/versions";
+import { COMPATIBILITY, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, FIPS_IMAGES, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON } from "../lib/versions";
 import { reachOf } from "../lib/rules/trust";
 import { DEFAULT_SOURCE, loadSpec } from "../lib/pipeline";
 import { parseCli, PROJECT_ROOT, runTool } from "./support";
@@ -166,6 +166,13 @@ export function versionsMarkdown(): string {
       .join(
         "; ",
       )}; Envoy ${envoyEnds}. A spec whose Consul or Envoy line is past its end, or whose Envoy is an older patch than ${Object.values(NEWEST_ENVOY_PATCH).join(", ")}, gets a warning naming what to move to.`,
+    "",
+    `FIPS builds (\`versions.fips: true\`, dataplane tasks only): ${Object.values(FIPS_IMAGES)
+      .map(
+        ({ repository, tags, architectures }) =>
+          `\`${repository}\` tagged ${tags.map((r) => `\`<version>${r.suffix}\` for ${r.from} to ${r.through}`).join(", ")} (${architectures.join(", ")})`,
+      )
+      .join("; ")}.`,
   ];
   return parts.join("\n");
 }

@@ -6,7 +6,7 @@ import { imagePinProblem, registryOf } from "../image-reference";
 import { meshImageKeysOf } from "../plan/images";
 import type { ImagePlan, MeshPlan, ServicePlan } from "../plan/types";
 import { listed, type RuleResult } from "../issues";
-import { IMAGE_ARCHITECTURES } from "../versions";
+import { imageArchitecturesOf } from "../versions";
 import { ecsServicesOf } from "../plan/names";
 import { countsOf, maxTasksOf } from "../plan/autoscaling";
 
@@ -108,8 +108,9 @@ function dockerHubPullBudget(plan: MeshPlan) {
 }
 
 // A task runs only where every image it runs has its architecture: EC2 tasks on the hosts', Fargate
-// tasks on the one they ask for. The mesh's images publish both; the app's image is the user's.
-export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult, published = IMAGE_ARCHITECTURES): void {
+// tasks on the one they ask for. The mesh's images (their FIPS builds with versions.fips) publish
+// both; the app's image is the user's.
+export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { errors, warnings }: RuleResult, published = imageArchitecturesOf(plan.versions)): void {
   const arch = service.cpuArchitecture;
   if (service.launchType === "EC2" && arch !== CPU_ARCHITECTURES[plan.hosts.architecture].ecs) {
     errors.push({

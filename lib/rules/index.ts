@@ -23,7 +23,7 @@ import { checkServers } from "./servers";
 import { checkTrust } from "./trust";
 import { checkTlsEdge } from "./tls-edge";
 import { checkTraffic } from "./traffic";
-import { checkVersions } from "./versions";
+import { checkFips, checkVersions } from "./versions";
 
 export type Rule = (plan: MeshPlan, result: RuleResult) => void;
 
@@ -43,6 +43,7 @@ export const RULES: readonly Rule[] = [
   checkLifecycle,
   checkTlsEdge,
   checkVersions,
+  checkFips,
   checkDataplane,
   checkArtifacts,
   checkTrust,

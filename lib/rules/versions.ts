@@ -1,7 +1,8 @@
 // The spec's versions against HashiCorp's compatibility tables (lib/versions.ts): every
 // component a task runs must be listed for the servers' Consul line; a line past its end of
-// support, or an Envoy patch older than the newest the matrix knows, is a warning.
-import { COMPATIBILITY, END_OF_SUPPORT, minorOf, NEWEST_ENVOY_PATCH, type Versions } from "../versions";
+// support, or an Envoy patch older than the newest the matrix knows, is a warning. versions.fips:
+// the FIPS images must exist for the pinned versions, and only dataplane tasks can be FIPS builds.
+import { COMPATIBILITY, END_OF_SUPPORT, FIPS_IMAGES, fipsTagOf, minorOf, NEWEST_ENVOY_PATCH, type Versions } from "../versions";
 import type { RuleResult, SpecIssue } from "../issues";
 import type { MeshPlan } from "../plan/types";
 
@@ -67,4 +68,42 @@ export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult):
   check("envoy", "Envoy and Consul client agent", uses("agent"));
   check("consulEcs", "Consul on ECS", uses("dataplane"));
   check("consulDataplane", "Envoy and Consul Dataplane", uses("dataplane"));
+}
+
+/**
+ * versions.fips: consul-ecs and consul-dataplane have FIPS builds (FIPS_IMAGES) at the pinned
+ * versions, and no task runs what has none. Agent tasks run the Consul client agent, and Consul's
+ * FIPS builds are Consul Enterprise only (hashicorp/consul website/content/docs/enterprise/fips.mdx,
+ * "This feature requires Consul Enterprise"; its 2.0.4 changelog, "fips: (Enterprise only)"), and
+ * envoyproxy/envoy, which is no FIPS build: an error. The servers (Consul CE) and the TLS edge's
+ * Envoy remain outside the FIPS builds whatever the tasks run: a warning saying what would close it
+ * (hashicorp/envoy-fips is the FIPS Envoy consul-dataplane's FIPS image copies, its Dockerfile).
+ */
+export function checkFips(plan: MeshPlan, { errors, warnings }: RuleResult): void {
+  const { versions } = plan;
+  if (!versions.fips) return;
+  for (const key of ["consulEcs", "consulDataplane"] as const) {
+    if (fipsTagOf(key, versions[key]) !== undefined) continue;
+    const { repository, tags } = FIPS_IMAGES[key];
+    errors.push({
+      path: `versions.${key}`,
+      message: `${versions[key]} has no FIPS image known to lib/versions.ts (FIPS_IMAGES): ${repository} is tagged ${tags.map((r) => `<version>${r.suffix} for ${r.from} to ${r.through}`).join(", ")}; pick a version there, or set versions.fips: false`,
+    });
+  }
+  for (const service of plan.services.filter((s) => s.architecture === "agent")) {
+    errors.push({
+      path: `${service.path}.architecture`,
+      message:
+        "versions.fips: an agent task runs the Consul client agent (Consul CE; Consul's FIPS builds are Enterprise only) and envoyproxy/envoy, neither a FIPS build; set architecture: dataplane on this service (or the mesh's architecture), whose consul-ecs and consul-dataplane (with its Envoy) are FIPS builds",
+    });
+  }
+  warnings.push({
+    path: "versions.fips",
+    message:
+      "only the dataplane tasks' consul-ecs and consul-dataplane are FIPS builds: the Consul servers run Consul CE" +
+      (plan.tlsEdge ? ", and the TLS edge runs envoyproxy/envoy" : "") +
+      ", so the mesh's control plane is not FIPS-validated end to end. That needs Consul Enterprise FIPS servers (consul-enterprise-fips, +ent.fips1402 archives, a license)" +
+      (plan.tlsEdge ? " and a FIPS Envoy at the edge (hashicorp/envoy-fips)" : "") +
+      ", which this project does not install",
+  });
 }

@@ -580,6 +580,12 @@ export const meshSpecSchema = z
         consulEcs: version("0.10.0").default(DEFAULT_VERSIONS.consulEcs),
         consulDataplane: version("2.0.1").default(DEFAULT_VERSIONS.consulDataplane),
         envoy: version("1.37.11").default(DEFAULT_VERSIONS.envoy),
+        fips: z
+          .boolean()
+          .default(DEFAULT_VERSIONS.fips)
+          .describe(
+            "Run the FIPS 140-2 builds of consul-ecs and consul-dataplane (public.ecr.aws/hashicorp/<name>-fips:<version>-fips1402, lib/versions.ts FIPS_IMAGES); dataplane services only: the Consul servers (CE) and Envoy of agent tasks and the TLS edge are not FIPS builds",
+          ),
       })
       .prefault({})
       .describe("Versions from HashiCorp's compatibility tables (lib/versions.ts); a pair outside them is an error"),
