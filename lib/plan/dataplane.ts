@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { collectorContainer, dataplaneProxyConfig, metricsNamespace, STATS_LISTENER } from "./observability";
+import { dataplaneProxyConfig, STATS_LISTENER, taskCollector } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -143,9 +143,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
     calls: [discoverServers("consul-ecs")],
   });
-  const collector = metrics.enabled
-    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.dataplane)]
-    : [];
+  const collector = taskCollector(spec, name, names.dataplane);
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
 
@@ -194,12 +192,12 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         // Its xDS server on a socket only it mounts (consul-dataplane: unix:// bind address), not a loopback port.
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
-        // Metrics (dataplaneProxyConfig): the proxy config's envoy_prometheus_bind_addr applies only
-        // with central config (2.0.1's default, said here so a consul-ecs config cannot turn it off);
-        // Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
-        ...(metrics.enabled
-          ? ["-telemetry-use-central-config", "-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)]
-          : []),
+        // The proxy config's bootstrap keys apply only with central config (2.0.1's default, said
+        // here so a consul-ecs config cannot turn it off): metrics' envoy_prometheus_bind_addr
+        // (dataplaneProxyConfig) and traces' envoy_extra_static_clusters_json (tracingProxyConfig).
+        ...(metrics.enabled || spec.observability.traces.enabled ? ["-telemetry-use-central-config"] : []),
+        // Metrics: Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
+        ...(metrics.enabled ? ["-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)] : []),
       ],
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
@@ -272,7 +270,7 @@ function dataplaneApp(
         : {}),
     // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
     mountPoints: consulVolume,
-    // With metrics, the collector runs before the app's first request.
+    // With metrics or traces, the collector runs before the app's first request.
     dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }, ...collector.map((c) => ({ containerName: c.name, condition: "START" as const }))],
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],

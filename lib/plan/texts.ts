@@ -286,23 +286,26 @@ export const dataplaneServerDiscovery = templateText<Context & { readonly region
   trim: true,
 });
 
-/** The metrics collector's configuration (AWS Distro for OpenTelemetry), judged by tools/judges/otel-collector.ts. */
+/** The collector's configuration (AWS Distro for OpenTelemetry): a pipeline per signal, each present or null; judged by tools/judges/otel-collector.ts. */
 export const collectorConfig = templateText<
   Context & {
-    readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
-    readonly metricNames: readonly string[];
-    readonly batchTimeout: string;
-    readonly emf: {
-      readonly region: string;
-      readonly namespace: string;
-      readonly logGroup: Slot;
-      readonly logStream: string;
-      readonly declarations: readonly {
-        readonly selector: string;
-        readonly dimensions: readonly string[];
-        readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
-      }[];
-    };
+    readonly metrics: {
+      readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
+      readonly metricNames: readonly string[];
+      readonly batchTimeout: string;
+      readonly emf: {
+        readonly region: string;
+        readonly namespace: string;
+        readonly logGroup: Slot;
+        readonly logStream: string;
+        readonly declarations: readonly {
+          readonly selector: string;
+          readonly dimensions: readonly string[];
+          readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
+        }[];
+      };
+    } | null;
+    readonly traces: { readonly endpoint: string; readonly service: string; readonly region: string; readonly batchTimeout: string } | null;
   }
 >("otel/collector.json.hbs", { json: true });
 
