@@ -14,7 +14,7 @@ import { COLLECTOR_CONTAINER, TRACES_CLUSTER } from "../lib/plan/observability";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { checkTrust } from "../lib/rules/trust";
 import { judgeCollectorConfig } from "../tools/judges/otel-collector";
-import { judgeEnvoyJson } from "../tools/judges/envoy";
+import { judgeEnvoyBootstrap, judgeEnvoyJson } from "../tools/judges/envoy";
 import { evaluateIam } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, STAND_IN_BINDINGS, synthAllStacks } from "./support/synth";
@@ -71,28 +71,51 @@ function proxyDefaultsConfig(stacks: Doc): Record<string, string> {
 }
 
 /**
- * Where the proxies' spans go against where each collector listens: every task has a collector whose
- * traces pipeline runs the OTLP receiver, on the loopback address and port of the tracer's cluster.
+ * The Envoy bootstrap fragment each task adds to its proxy's bootstrap, as synthesized: the agent
+ * sidecar's overlay (--config-yaml), or the file consul-dataplane's mesh-init writes and its Envoy
+ * merges (--config-path after "--").
+ */
+function proxyBootstrapOf(containers: Doc[]): { text: string; doc: Doc } | undefined {
+  const sidecar = containers.find((c) => c.name === "envoy-sidecar");
+  if (sidecar) {
+    const text = sidecar.command[sidecar.command.indexOf("--config-yaml") + 1] as string;
+    return { text, doc: parse(text) };
+  }
+  const dataplane = containers.find((c) => c.name === DATAPLANE_CONTAINERS.dataplane)!;
+  const at = dataplane.command.indexOf("--config-path");
+  if (at < 0 || dataplane.command[at - 1] !== "--") return undefined;
+  const path = dataplane.command[at + 1];
+  const script = (containers.find((c) => c.name === DATAPLANE_CONTAINERS.meshInit)!.entryPoint as string[]).join("\n");
+  // printf '%s\n' '<json>' > <path>: the JSON holds no single quote, so sh quotes it whole.
+  const line = script.split("\n").find((l) => l.startsWith("printf ") && l.endsWith(` > '${path}'`));
+  if (!line) return undefined;
+  const text = line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1);
+  return { text, doc: JSON.parse(text) };
+}
+
+/**
+ * Where the proxies' spans go against where each collector listens: every task's proxy bootstrap
+ * has the cluster the tracer names, and a collector whose traces pipeline runs the OTLP receiver
+ * on that cluster's loopback address and port.
  */
 function tracePathProblems(stacks: Doc): string[] {
-  const config = proxyDefaultsConfig(stacks);
-  const cluster = JSON.parse(config.envoy_extra_static_clusters_json!);
-  const tracing = JSON.parse(config.envoy_listener_tracing_json!);
+  const tracing = JSON.parse(proxyDefaultsConfig(stacks).envoy_listener_tracing_json!);
+  const named = tracing.provider?.typed_config?.grpc_service?.envoy_grpc?.cluster_name;
   const problems: string[] = [];
-  if (tracing.provider?.typed_config?.grpc_service?.envoy_grpc?.cluster_name !== cluster.name) problems.push(`the tracer sends to a cluster other than ${cluster.name}`);
-  const sent = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
   for (const [id, containers] of tasks(stacks.mesh)) {
-    const collector = collectorOf(containers);
-    if (!collector) {
-      problems.push(`${id}: no collector`);
+    const cluster = (proxyBootstrapOf(containers)?.doc.static_resources?.clusters ?? []).find((c: Doc) => c.name === named);
+    if (!cluster) {
+      problems.push(`${id}: the proxy's bootstrap has no cluster ${named}, which the tracer names`);
       continue;
     }
-    const pipeline = collector.service?.pipelines?.traces;
+    const sent = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    const collector = collectorOf(containers);
+    const pipeline = collector?.service?.pipelines?.traces;
     if (!pipeline?.receivers?.includes("otlp") || !pipeline?.exporters?.includes("awsxray")) {
       problems.push(`${id}: the collector has no traces pipeline from otlp to awsxray`);
       continue;
     }
-    const endpoint = collector.receivers.otlp.protocols.grpc.endpoint;
+    const endpoint = collector!.receivers.otlp.protocols.grpc.endpoint;
     if (endpoint !== `${sent.address}:${sent.port_value}`) problems.push(`${id}: the collector listens on ${endpoint}, the proxy sends to ${sent.address}:${sent.port_value}`);
   }
   return problems;
@@ -133,16 +156,24 @@ describe.each([
   ["agent tasks, traces without metrics", TRACED, 2.5],
   ["dataplane tasks with metrics, behind VPC endpoints", TRACED_DATAPLANE, 0.5],
 ] as const)("traces on: %s", (_, spec, percent) => {
-  it("puts the OpenTelemetry tracer in the proxy-defaults entry, which decodes through Envoy's protos", () => {
-    const config = proxyDefaultsConfig(synthAllStacks(spec));
-    // Only the two escape hatches: the bootstrap's `tracing` (envoy_tracing_json) is deprecated in Envoy 1.37.
-    expect(Object.keys(config).sort()).toEqual(["envoy_extra_static_clusters_json", "envoy_listener_tracing_json"]);
+  it("puts the OpenTelemetry tracer in the proxy-defaults entry and its cluster in every proxy's bootstrap, all through Envoy's protos", () => {
+    const stacks = synthAllStacks(spec);
+    const config = proxyDefaultsConfig(stacks);
+    // The listener tracer only: the bootstrap's `tracing` (envoy_tracing_json) is deprecated in Envoy 1.37.
+    expect(Object.keys(config)).toEqual(["envoy_listener_tracing_json"]);
     expect(judgeEnvoyJson("google.protobuf.Any", config.envoy_listener_tracing_json!)).toEqual([]);
-    expect(judgeEnvoyJson("envoy.config.cluster.v3.Cluster", config.envoy_extra_static_clusters_json!)).toEqual([]);
     const tracing = JSON.parse(config.envoy_listener_tracing_json!);
     expect(tracing["@type"]).toBe("type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing");
     expect(tracing.provider.typed_config["@type"]).toBe("type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig");
-    expect(JSON.parse(config.envoy_extra_static_clusters_json!).name).toBe(TRACES_CLUSTER);
+    expect(tracing.provider.typed_config.grpc_service.envoy_grpc.cluster_name).toBe(TRACES_CLUSTER);
+    for (const [id, containers] of tasks(stacks.mesh)) {
+      const bootstrap = proxyBootstrapOf(containers)!;
+      expect(judgeEnvoyBootstrap(bootstrap.text), id).toEqual([]);
+      expect(
+        bootstrap.doc.static_resources.clusters.map((c: Doc) => c.name),
+        id,
+      ).toContain(TRACES_CLUSTER);
+    }
   });
 
   it("samples exactly the spec's percent", () => {
@@ -185,15 +216,22 @@ describe.each([
 });
 
 describe("traces on, failures the checks catch", () => {
-  it("the tracer's cluster on another port than the collector's receiver", () => {
+  it("the tracer's cluster on another port than the collector's receiver, or missing from a proxy's bootstrap", () => {
     const stacks = synthAllStacks(TRACED);
-    const entry = Object.values<Doc>(stacks.intentions.resource.consul_config_entry).find((e) => e.kind === "proxy-defaults")!;
-    const body = JSON.parse(entry.config_json);
-    const cluster = JSON.parse(body.Config.envoy_extra_static_clusters_json);
-    cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value = 4318;
-    body.Config.envoy_extra_static_clusters_json = JSON.stringify(cluster);
-    entry.config_json = JSON.stringify(body);
-    expect(tracePathProblems(stacks)[0]).toMatch(/the collector listens on 127\.0\.0\.1:4317, the proxy sends to 127\.0\.0\.1:4318/);
+    const [[first, task], [second, other]] = Object.entries<Doc>(stacks.mesh.resource.aws_ecs_task_definition) as [string, Doc][];
+    const edit = (t: Doc, change: (overlay: string) => string) => {
+      const containers = JSON.parse(t.container_definitions) as Doc[];
+      const sidecar = containers.find((c) => c.name === "envoy-sidecar")!;
+      const at = sidecar.command.indexOf("--config-yaml") + 1;
+      sidecar.command[at] = change(sidecar.command[at]);
+      t.container_definitions = JSON.stringify(containers);
+    };
+    edit(task!, (overlay) => overlay.replace('"port_value":4317', '"port_value":4318'));
+    edit(other!, (overlay) => overlay.replace(`"name":"${TRACES_CLUSTER}"`, '"name":"otel"'));
+    expect(tracePathProblems(stacks)).toEqual([
+      `${first}: the collector listens on 127.0.0.1:4317, the proxy sends to 127.0.0.1:4318`,
+      `${second}: the proxy's bootstrap has no cluster ${TRACES_CLUSTER}, which the tracer names`,
+    ]);
   });
 
   it("a collector without the traces pipeline", () => {
@@ -274,17 +312,17 @@ describe("traces reach X-Ray from private subnets without NAT", () => {
   });
 });
 
-describe("consul-dataplane reads the tracer's bootstrap cluster", () => {
-  it("only with -telemetry-use-central-config, which traces turn on without metrics", () => {
+describe("consul-dataplane's Envoy gets the collector's cluster", () => {
+  it("from mesh-init's file, without central config when metrics are off", () => {
     const spec = structuredClone(TRACED) as Doc;
     spec.architecture = "dataplane";
     for (const service of Object.values<Doc>(spec.services)) delete service.architecture;
-    const plan = planOf(spec as MeshSpecInput);
-    for (const service of plan.services) {
-      const dataplane = service.task.containers.find((c) => c.name === DATAPLANE_CONTAINERS.dataplane)!;
-      expect(dataplane.command).toContain("-telemetry-use-central-config");
-      // No metrics: no Prometheus listener flags.
-      expect(dataplane.command).not.toContain("-telemetry-prom-scrape-path");
+    const stacks = synthAllStacks(spec as MeshSpecInput);
+    expect(tracePathProblems(stacks)).toEqual([]);
+    for (const [id, containers] of tasks(stacks.mesh)) {
+      const dataplane = containers.find((c) => c.name === DATAPLANE_CONTAINERS.dataplane)!;
+      expect(dataplane.command.slice(-3), id).toEqual(["--", "--config-path", "/consul/envoy-traces.json"]);
+      expect(dataplane.command, id).not.toContain("-telemetry-use-central-config");
     }
   });
 });

@@ -87,6 +87,8 @@ export const TASK_PATHS = {
   /** Dataplane tasks: the volume only consul-dataplane (and mesh-init, which prepares it) mounts, holding its xDS socket. */
   dataplaneXdsDir: "/consul-dataplane",
   dataplaneXdsSocket: "/consul-dataplane/xds.sock",
+  /** Dataplane tasks with traces: the Envoy bootstrap fragment (the collector's cluster) mesh-init writes to the consul-ecs volume. */
+  dataplaneTracesBootstrap: "/consul/envoy-traces.json",
 } as const;
 
 /**

@@ -10,7 +10,7 @@ import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { isSlot, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { STATS_LISTENER, taskCollector } from "./observability";
+import { STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
@@ -241,7 +241,15 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       image: imageSlot("envoy"),
       essential: true,
       entryPoint: [TASK_PATHS.envoyBinary],
-      command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--config-yaml", sidecarEnvoyOverlay({ ...SIDECAR_ADMIN, stats }), "--disable-hot-restart", "--log-level", "info"],
+      command: [
+        "--config-path",
+        TASK_PATHS.envoyBootstrapFile,
+        "--config-yaml",
+        sidecarEnvoyOverlay({ ...SIDECAR_ADMIN, stats, tracesCluster: spec.observability.traces.enabled ? tracesClusterJson() : null }),
+        "--disable-hot-restart",
+        "--log-level",
+        "info",
+      ],
       user: String(ENVOY_UID),
       portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp", listener: "Envoy public listener" }],
       mountPoints: [

@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { dataplaneProxyConfig, STATS_LISTENER, taskCollector } from "./observability";
+import { dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -110,6 +110,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const port = service.port ?? 0;
   const appChecked = service.healthCheck.type !== "none" && service.port !== undefined;
   const metrics = spec.observability.metrics;
+  const traces = spec.observability.traces.enabled;
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
@@ -156,7 +157,14 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       entryPoint: [
         "/bin/sh",
         "-ec",
-        meshInitScript({ dataplaneUid: DATAPLANE_UID, consulEcsUser: CONSUL_ECS_IMAGE.user, consulEcsBinary: CONSUL_ECS_IMAGE.binary }),
+        meshInitScript({
+          dataplaneUid: DATAPLANE_UID,
+          consulEcsUser: CONSUL_ECS_IMAGE.user,
+          consulEcsBinary: CONSUL_ECS_IMAGE.binary,
+          tracesBootstrap: traces
+            ? { path: TASK_PATHS.dataplaneTracesBootstrap, json: JSON.stringify({ static_resources: { clusters: [JSON.parse(tracesClusterJson())] } }) }
+            : null,
+        }),
         names.meshInit,
       ],
       essential: false,
@@ -192,12 +200,14 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         // Its xDS server on a socket only it mounts (consul-dataplane: unix:// bind address), not a loopback port.
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
-        // The proxy config's bootstrap keys apply only with central config (2.0.1's default, said
-        // here so a consul-ecs config cannot turn it off): metrics' envoy_prometheus_bind_addr
-        // (dataplaneProxyConfig) and traces' envoy_extra_static_clusters_json (tracingProxyConfig).
-        ...(metrics.enabled || spec.observability.traces.enabled ? ["-telemetry-use-central-config"] : []),
+        // Metrics (dataplaneProxyConfig): the proxy config's envoy_prometheus_bind_addr applies only
+        // with central config (2.0.1's default, said here so a consul-ecs config cannot turn it off).
+        ...(metrics.enabled ? ["-telemetry-use-central-config"] : []),
         // Metrics: Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
         ...(metrics.enabled ? ["-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)] : []),
+        // Traces: what follows "--" goes to Envoy (cmd/consul-dataplane main.go flags.Args()): the
+        // collector's cluster, merged into the bootstrap consul-dataplane passes as --config-yaml.
+        ...(traces ? ["--", "--config-path", TASK_PATHS.dataplaneTracesBootstrap] : []),
       ],
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],

@@ -227,26 +227,16 @@ export function taskCollector(spec: MeshSpec, service: string, after: string): C
 export const TRACES_CLUSTER = "otel_collector";
 
 /**
- * The tracer's Consul escape hatches, in the proxy-defaults entry's Config (every proxy of the
- * datacenter reads it; all are mesh tasks, each with its collector):
- * - envoy_extra_static_clusters_json (read when the proxy boots): TRACES_CLUSTER, HTTP/2 to
- *   OTLP_RECEIVER. Agent sidecars: `consul connect envoy` reads it from the agent's registration
- *   of the sidecar, which the agent merges with proxy-defaults; consul-dataplane 2.0.1: from the
- *   servers' GetEnvoyBootstrapParams (agent/grpc-external/services/dataplane: the registration
- *   merged with central config, MergeNodeServiceWithCentralConfig), decoded only with
- *   -telemetry-use-central-config (pkg/consuldp/bootstrap.go; internal/bootstrap/bootstrap_config.go
- *   StaticClustersJSON). A proxy started before the entry existed has no cluster: restart it.
- * - envoy_listener_tracing_json (read by the servers' xDS, applied live): the HCM Tracing of the
- *   public listener and every upstream listener (Consul agent/xds/listeners.go
- *   makeTracingFromUserConfig: an Any with @type), with the OpenTelemetry provider and
- *   random_sampling. Not envoy_tracing_json: the bootstrap's `tracing` is deprecated in favour of
- *   HttpConnectionManager.Tracing.provider (Envoy 1.37 bootstrap.proto, field 9).
- * Not in each service's registration: since hashicorp/consul#23901 (backported to 2.0.x) an escape
- * hatch in a registration needs mesh:write, which no service token has; proxy-defaults needs it
- * anyway, and the intentions stack writes it with its own token.
+ * TRACES_CLUSTER as an Envoy v3 Cluster (JSON): HTTP/2 to OTLP_RECEIVER. Each task puts it in its
+ * own proxy's bootstrap, so it exists before any listener's tracer names it, whenever the
+ * intentions stack writes proxy-defaults (a listener whose tracer names a missing cluster would be
+ * refused, and with it every later listener update, intentions included): the agent sidecar's
+ * overlay (--config-yaml), and for consul-dataplane a file mesh-init writes that its Envoy merges
+ * (--config-path beside the --config-yaml consul-dataplane 2.0.1 passes, pkg/envoy/proxy.go
+ * buildCommand; Envoy appends repeated fields when it merges the two).
  */
-export function tracingProxyConfig(samplingPercent: number): { readonly envoy_extra_static_clusters_json: string; readonly envoy_listener_tracing_json: string } {
-  const cluster = {
+export function tracesClusterJson(): string {
+  return JSON.stringify({
     name: TRACES_CLUSTER,
     type: "STATIC",
     connect_timeout: "1s",
@@ -261,7 +251,24 @@ export function tracingProxyConfig(samplingPercent: number): { readonly envoy_ex
       cluster_name: TRACES_CLUSTER,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: OTLP_RECEIVER.address, port_value: OTLP_RECEIVER.port } } } }] }],
     },
-  };
+  });
+}
+
+/**
+ * The tracer's Consul escape hatch, in the proxy-defaults entry's Config (every proxy of the
+ * datacenter reads it; all are mesh tasks, each with its collector and TRACES_CLUSTER):
+ * envoy_listener_tracing_json, read by the servers' xDS and applied live, is the HCM Tracing of the
+ * public listener and every upstream listener (hashicorp/consul agent/xds/listeners.go
+ * listenersFromSnapshotConnectProxy, makeTracingFromUserConfig: an Any with @type): the
+ * OpenTelemetry provider and random_sampling. consul-dataplane's proxies get it the same way (their
+ * xDS is the servers'). Not envoy_tracing_json: the bootstrap's `tracing` is deprecated in favour
+ * of HttpConnectionManager.Tracing.provider (Envoy 1.37 bootstrap.proto, field 9). Not in each
+ * service's registration: since hashicorp/consul#23901 (backported to 2.0.x) an escape hatch in a
+ * registration needs mesh:write, which no service token has; proxy-defaults needs it anyway, and
+ * the intentions stack writes it with its own token. Only L7 services (an HTTP connection manager)
+ * make spans.
+ */
+export function tracingProxyConfig(samplingPercent: number): { readonly envoy_listener_tracing_json: string } {
   const tracing = {
     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
     // A request without a trace context starts one at this rate; one with a W3C traceparent follows its sampled flag.
@@ -274,7 +281,7 @@ export function tracingProxyConfig(samplingPercent: number): { readonly envoy_ex
       },
     },
   };
-  return { envoy_extra_static_clusters_json: JSON.stringify(cluster), envoy_listener_tracing_json: JSON.stringify(tracing) };
+  return { envoy_listener_tracing_json: JSON.stringify(tracing) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -206,7 +206,15 @@ export const ecsHostUserData = templateText<
   }
 >("user-data/ecs-host.sh.hbs");
 
-export const meshInitScript = templateText<Context & { readonly dataplaneUid: number; readonly consulEcsUser: string; readonly consulEcsBinary: string }>("ecs/mesh-init.sh.hbs");
+export const meshInitScript = templateText<
+  Context & {
+    readonly dataplaneUid: number;
+    readonly consulEcsUser: string;
+    readonly consulEcsBinary: string;
+    /** With traces: the Envoy bootstrap fragment (JSON) consul-dataplane's Envoy merges (--config-path), and where it goes. */
+    readonly tracesBootstrap: { readonly path: string; readonly json: string } | null;
+  }
+>("ecs/mesh-init.sh.hbs");
 
 export const consulAgentScript = templateText<Context & { readonly caFile: string; readonly secretsFile: string }>("ecs/consul-agent.sh.hbs");
 
@@ -223,7 +231,10 @@ export type EnvoyAdminContext = {
 };
 
 /** What Envoy merges over the bootstrap `consul connect envoy` writes (agent tasks). */
-export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
+/** With traces: the static cluster to the task's collector (tracesCluster), as one JSON line of the overlay. */
+export type EnvoyTracesContext = { readonly tracesCluster: string | null };
+
+export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext & EnvoyTracesContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
 
 export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: string }>("ecs/tls-edge-app-health.py.hbs", { trim: true });
 
