@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import { meshSpecSchema, type MeshSpecInput } from "../lib/spec/schema";
-import { COLLECTOR_CONTAINER, TRACES_CLUSTER } from "../lib/plan/observability";
+import { COLLECTOR_CONTAINER, OTLP_RECEIVER, TRACES_CLUSTER, XRAY_ACTIONS } from "../lib/plan/observability";
 import { DATAPLANE_CONTAINERS } from "../lib/plan/dataplane";
 import { checkTrust } from "../lib/rules/trust";
 import { judgeCollectorConfig } from "../tools/judges/otel-collector";
@@ -309,6 +309,8 @@ describe("traces reach X-Ray from private subnets without NAT", () => {
     expect(lookups.map(([, d]) => d.service_type)).toEqual(["Interface"]);
     const endpoints = Object.values<Doc>(mesh.resource.aws_vpc_endpoint).filter((e) => e.service_name === `\${data.aws_vpc_endpoint_service.${lookups[0]![0]}.service_name}`);
     expect(endpoints.map((e) => [e.vpc_endpoint_type, e.private_dns_enabled])).toEqual([["Interface", true]]);
+    // The address CHANGELOG.md names.
+    expect(Object.keys(mesh.resource.aws_vpc_endpoint).filter((key) => key.endsWith("xray"))).toEqual(["network_endpoints_xray"]);
   });
 });
 
@@ -324,5 +326,24 @@ describe("consul-dataplane's Envoy gets the collector's cluster", () => {
       expect(dataplane.command.slice(-3), id).toEqual(["--", "--config-path", "/consul/envoy-traces.json"]);
       expect(dataplane.command, id).not.toContain("-telemetry-use-central-config");
     }
+  });
+});
+
+describe("the README's Traces section", () => {
+  const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Traces\n"), readme.indexOf("### Autoscaling\n")).replace(/\s+/g, " ");
+
+  it("states the spec's default rate, the receiver, the exact X-Ray grant and the pricing page", () => {
+    const { samplingPercent } = meshSpecSchema.parse(DEFAULT_SPEC).observability.traces;
+    expect(section).toContain(`\`samplingPercent\` ${samplingPercent} unless given`);
+    expect(section).toContain(`\`${OTLP_RECEIVER.address}:${OTLP_RECEIVER.port}\``);
+    expect(section).toContain(`exactly ${XRAY_ACTIONS.map((a) => `\`${a}\``).join(" and ")} on \`*\``);
+    expect(section).toContain("https://aws.amazon.com/xray/pricing/");
+    expect(section).toContain("`traceparent`");
+  });
+
+  it("says what examples/production.yaml does with traces, and it does that", () => {
+    expect(section).toContain("`examples/production.yaml` leaves traces off");
+    expect(meshSpecSchema.parse(example("production.yaml")).observability.traces.enabled).toBe(false);
   });
 });
