@@ -49,6 +49,15 @@ export const DATAPLANE_PORTS = {
 } as const;
 
 /**
+ * The metrics and traces collector's ports in a mesh task: its OTLP/gRPC receiver on 127.0.0.1
+ * (spec observability.traces), where the task's proxy sends its spans; 4317 is OTLP/gRPC's
+ * registered port (IANA) and the collector's own default.
+ */
+export const COLLECTOR_PORTS = {
+  otlpGrpc: 4317,
+} as const;
+
+/**
  * Linux capabilities no app container keeps: with CAP_NET_RAW it could capture the task's loopback
  * traffic, where the agent task's sidecars send the service token in plaintext headers
  * (lib/rules/trust.ts). ping is what an app loses.
@@ -78,6 +87,8 @@ export const TASK_PATHS = {
   /** Dataplane tasks: the volume only consul-dataplane (and mesh-init, which prepares it) mounts, holding its xDS socket. */
   dataplaneXdsDir: "/consul-dataplane",
   dataplaneXdsSocket: "/consul-dataplane/xds.sock",
+  /** Dataplane tasks with traces: the Envoy bootstrap fragment (the collector's cluster) mesh-init writes to the consul-ecs volume. */
+  dataplaneTracesBootstrap: "/consul/envoy-traces.json",
 } as const;
 
 /**

@@ -101,7 +101,8 @@ export class MeshService extends Construct {
         "read-task-secrets": secretsPolicy(props),
       },
     });
-    const collector = service.task.containers.some((c) => c.name === COLLECTOR_CONTAINER);
+    // A collector with a metrics pipeline writes EMF (its logs call); one with only traces does not.
+    const collector = service.task.containers.some((c) => c.name === COLLECTOR_CONTAINER && (c.calls ?? []).some((call) => call.api === "logs"));
     if (collector && !props.metricsLogGroup) throw new Error(`${this.node.path}: its task runs a metrics collector, which needs metricsLogGroup`);
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);

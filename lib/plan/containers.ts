@@ -10,7 +10,7 @@ import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { isSlot, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { collectorContainer, metricsNamespace, STATS_LISTENER } from "./observability";
+import { STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
@@ -162,9 +162,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
   const metrics = spec.observability.metrics;
   const stats = metrics.enabled ? { ...STATS_LISTENER, flushInterval: `${metrics.intervalSeconds}s` } : null;
-  const collector = metrics.enabled
-    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.envoySidecar)]
-    : [];
+  const collector = taskCollector(spec, name, names.envoySidecar);
 
   const containers: ContainerPlan[] = [
     {
@@ -243,7 +241,15 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
       image: imageSlot("envoy"),
       essential: true,
       entryPoint: [TASK_PATHS.envoyBinary],
-      command: ["--config-path", TASK_PATHS.envoyBootstrapFile, "--config-yaml", sidecarEnvoyOverlay({ ...SIDECAR_ADMIN, stats }), "--disable-hot-restart", "--log-level", "info"],
+      command: [
+        "--config-path",
+        TASK_PATHS.envoyBootstrapFile,
+        "--config-yaml",
+        sidecarEnvoyOverlay({ ...SIDECAR_ADMIN, stats, tracesCluster: spec.observability.traces.enabled ? tracesClusterJson() : null }),
+        "--disable-hot-restart",
+        "--log-level",
+        "info",
+      ],
       user: String(ENVOY_UID),
       portMappings: [{ containerPort: ENVOY_PORTS.publicListener, protocol: "tcp", listener: "Envoy public listener" }],
       mountPoints: [
@@ -265,7 +271,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     ...collector,
     {
       ...appContainer(names.app, service),
-      // With metrics, the collector runs before the app's first request.
+      // With metrics or traces, the collector runs before the app's first request.
       dependsOn: [{ containerName: names.envoySidecar, condition: "HEALTHY" }, ...collector.map((c) => ({ containerName: c.name, condition: "START" as const }))],
       // Its upstreams are Envoy's local listeners, and callers reach it through Envoy.
       needsRunning: [names.envoySidecar],

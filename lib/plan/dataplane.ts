@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { collectorContainer, dataplaneProxyConfig, metricsNamespace, STATS_LISTENER } from "./observability";
+import { dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -110,6 +110,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
   const port = service.port ?? 0;
   const appChecked = service.healthCheck.type !== "none" && service.port !== undefined;
   const metrics = spec.observability.metrics;
+  const traces = spec.observability.traces.enabled;
   const config = consulEcsConfig({
     bootstrapDir: TASK_PATHS.consulEcsBootstrapDir,
     servers: {
@@ -143,9 +144,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
     calls: [discoverServers("consul-ecs")],
   });
-  const collector = metrics.enabled
-    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.dataplane)]
-    : [];
+  const collector = taskCollector(spec, name, names.dataplane);
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
 
@@ -158,7 +157,14 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
       entryPoint: [
         "/bin/sh",
         "-ec",
-        meshInitScript({ dataplaneUid: DATAPLANE_UID, consulEcsUser: CONSUL_ECS_IMAGE.user, consulEcsBinary: CONSUL_ECS_IMAGE.binary }),
+        meshInitScript({
+          dataplaneUid: DATAPLANE_UID,
+          consulEcsUser: CONSUL_ECS_IMAGE.user,
+          consulEcsBinary: CONSUL_ECS_IMAGE.binary,
+          tracesBootstrap: traces
+            ? { path: TASK_PATHS.dataplaneTracesBootstrap, json: JSON.stringify({ static_resources: { clusters: [JSON.parse(tracesClusterJson())] } }) }
+            : null,
+        }),
         names.meshInit,
       ],
       essential: false,
@@ -195,11 +201,13 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
         "-xds-bind-addr",
         `unix://${TASK_PATHS.dataplaneXdsSocket}`,
         // Metrics (dataplaneProxyConfig): the proxy config's envoy_prometheus_bind_addr applies only
-        // with central config (2.0.1's default, said here so a consul-ecs config cannot turn it off);
-        // Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
-        ...(metrics.enabled
-          ? ["-telemetry-use-central-config", "-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)]
-          : []),
+        // with central config (2.0.1's default, said here so a consul-ecs config cannot turn it off).
+        ...(metrics.enabled ? ["-telemetry-use-central-config"] : []),
+        // Metrics: Envoy's listener serves the agent sidecar's path; the merged server's port is pinned.
+        ...(metrics.enabled ? ["-telemetry-prom-scrape-path", STATS_LISTENER.path, "-telemetry-prom-merge-port", String(DATAPLANE_PORTS.mergedMetrics)] : []),
+        // Traces: what follows "--" goes to Envoy (cmd/consul-dataplane main.go flags.Args()): the
+        // collector's cluster, merged into the bootstrap consul-dataplane passes as --config-yaml.
+        ...(traces ? ["--", "--config-path", TASK_PATHS.dataplaneTracesBootstrap] : []),
       ],
       portMappings: [{ containerPort: DATAPLANE_PORTS.publicListener, protocol: "tcp", listener: "public listener" }],
       mountPoints: [...readOnlyVolume, { sourceVolume: DATAPLANE_XDS_VOLUME, containerPath: TASK_PATHS.dataplaneXdsDir, readOnly: false }],
@@ -272,7 +280,7 @@ function dataplaneApp(
         : {}),
     // The consul-ecs binary (app-entrypoint, net-dial) comes through the shared volume, read-only.
     mountPoints: consulVolume,
-    // With metrics, the collector runs before the app's first request.
+    // With metrics or traces, the collector runs before the app's first request.
     dependsOn: [{ containerName: DATAPLANE_CONTAINERS.dataplane, condition: "HEALTHY" }, ...collector.map((c) => ({ containerName: c.name, condition: "START" as const }))],
     // Its calls to upstreams go through the dataplane: ECS stops the app first.
     needsRunning: [DATAPLANE_CONTAINERS.dataplane],

@@ -206,7 +206,15 @@ export const ecsHostUserData = templateText<
   }
 >("user-data/ecs-host.sh.hbs");
 
-export const meshInitScript = templateText<Context & { readonly dataplaneUid: number; readonly consulEcsUser: string; readonly consulEcsBinary: string }>("ecs/mesh-init.sh.hbs");
+export const meshInitScript = templateText<
+  Context & {
+    readonly dataplaneUid: number;
+    readonly consulEcsUser: string;
+    readonly consulEcsBinary: string;
+    /** With traces: the Envoy bootstrap fragment (JSON) consul-dataplane's Envoy merges (--config-path), and where it goes. */
+    readonly tracesBootstrap: { readonly path: string; readonly json: string } | null;
+  }
+>("ecs/mesh-init.sh.hbs");
 
 export const consulAgentScript = templateText<Context & { readonly caFile: string; readonly secretsFile: string }>("ecs/consul-agent.sh.hbs");
 
@@ -223,7 +231,10 @@ export type EnvoyAdminContext = {
 };
 
 /** What Envoy merges over the bootstrap `consul connect envoy` writes (agent tasks). */
-export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
+/** With traces: the static cluster to the task's collector (tracesCluster), as one JSON line of the overlay. */
+export type EnvoyTracesContext = { readonly tracesCluster: string | null };
+
+export const sidecarEnvoyOverlay = templateText<Context & EnvoyAdminContext & EnvoyStatsContext & EnvoyTracesContext>("envoy/sidecar-overlay.yaml.hbs", { trim: true });
 
 export const tlsEdgeAppHealthCheck = templateText<Context & { readonly url: string }>("ecs/tls-edge-app-health.py.hbs", { trim: true });
 
@@ -287,23 +298,26 @@ export const dataplaneServerDiscovery = templateText<Context & { readonly region
   trim: true,
 });
 
-/** The metrics collector's configuration (AWS Distro for OpenTelemetry), judged by tools/judges/otel-collector.ts. */
+/** The collector's configuration (AWS Distro for OpenTelemetry): a pipeline per signal, each present or null; judged by tools/judges/otel-collector.ts. */
 export const collectorConfig = templateText<
   Context & {
-    readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
-    readonly metricNames: readonly string[];
-    readonly batchTimeout: string;
-    readonly emf: {
-      readonly region: string;
-      readonly namespace: string;
-      readonly logGroup: Slot;
-      readonly logStream: string;
-      readonly declarations: readonly {
-        readonly selector: string;
-        readonly dimensions: readonly string[];
-        readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
-      }[];
-    };
+    readonly metrics: {
+      readonly scrape: { readonly interval: string; readonly target: string; readonly path: string; readonly labels: { readonly [key: string]: string } };
+      readonly metricNames: readonly string[];
+      readonly batchTimeout: string;
+      readonly emf: {
+        readonly region: string;
+        readonly namespace: string;
+        readonly logGroup: Slot;
+        readonly logStream: string;
+        readonly declarations: readonly {
+          readonly selector: string;
+          readonly dimensions: readonly string[];
+          readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
+        }[];
+      };
+    } | null;
+    readonly traces: { readonly endpoint: string; readonly service: string; readonly region: string; readonly batchTimeout: string } | null;
   }
 >("otel/collector.json.hbs", { json: true });
 

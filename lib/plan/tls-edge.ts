@@ -147,7 +147,14 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
   const collector: ContainerPlan[] = metrics
     ? [
         collectorContainer(
-          { service: metrics.service, region, namespace: metrics.namespace, intervalSeconds: metrics.intervalSeconds, shipped: "tlsEdge", httpStatPrefix: metrics.httpStatPrefix },
+          {
+            service: metrics.service,
+            region,
+            metrics: { namespace: metrics.namespace, intervalSeconds: metrics.intervalSeconds },
+            traces: false,
+            shipped: "tlsEdge",
+            httpStatPrefix: metrics.httpStatPrefix,
+          },
           undefined,
           slot(TLS_EDGE_SLOTS.collectorImage),
         ),

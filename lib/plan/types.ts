@@ -26,7 +26,21 @@ export interface SecretBinding {
 }
 
 /** An AWS API by the name of its VPC endpoint service (com.amazonaws.<region>.<name>); "s3" has the gateway endpoint. */
-export type AwsApi = "autoscaling" | "ec2" | "ecr.api" | "ecr.dkr" | "ecs" | "ecs-agent" | "ecs-telemetry" | "kms" | "logs" | "s3" | "secretsmanager" | "ssm" | "ssmmessages";
+export type AwsApi =
+  | "autoscaling"
+  | "ec2"
+  | "ecr.api"
+  | "ecr.dkr"
+  | "ecs"
+  | "ecs-agent"
+  | "ecs-telemetry"
+  | "kms"
+  | "logs"
+  | "s3"
+  | "secretsmanager"
+  | "ssm"
+  | "ssmmessages"
+  | "xray";
 
 /**
  * What a program calls on an AWS API: the network-path rule finds it a route, the plan creates a
@@ -578,11 +592,14 @@ export interface ServiceSplitterEntry {
   readonly Splits: readonly { readonly Weight: number; readonly ServiceSubset: string }[];
 }
 
-/** The mesh-wide proxy defaults (Consul: always named "global"); only its AccessLogs are written (spec observability.accessLogs). */
+/** The mesh-wide proxy defaults (Consul: always named "global"): the access logs (spec observability.accessLogs) and the tracer's escape hatches (spec observability.traces). */
 export interface ProxyDefaultsEntry {
   readonly Kind: "proxy-defaults";
   readonly Name: "global";
-  readonly AccessLogs: { readonly Enabled: true; readonly Type: "stdout"; readonly JSONFormat: string };
+  /** Its Config: only Envoy escape hatches, each a JSON text (lib/plan/observability.ts tracingProxyConfig). @default none */
+  readonly Config?: Readonly<Record<string, string>>;
+  /** @default none (access logs off) */
+  readonly AccessLogs?: { readonly Enabled: true; readonly Type: "stdout"; readonly JSONFormat: string };
 }
 
 export type TrafficConfigEntry = ProxyDefaultsEntry | ServiceDefaultsEntry | ServiceResolverEntry | ServiceSplitterEntry | ServiceRouterEntry;

@@ -435,6 +435,25 @@ const observabilitySchema = z
       })
       .prefault({})
       .describe("JSON access logs: upstream cluster, response code and flags, duration, bytes, request ID, method, path, authority, addresses, start time"),
+    traces: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Every mesh proxy (agent sidecars and consul-dataplane) traces the HTTP requests it handles with Envoy's OpenTelemetry tracer, and the collector in its task sends the spans to AWS X-Ray; only L7 services (protocol http, http2 or grpc) make spans",
+          ),
+        samplingPercent: z
+          .number()
+          .gt(0, "must be above 0 (turn traces off with enabled: false)")
+          .max(100)
+          .default(1)
+          .describe(
+            "Percent of requests a proxy starts a trace for (Envoy random_sampling); a request that arrives with a sampled W3C traceparent is traced whatever this says. X-Ray charges per trace recorded",
+          ),
+      })
+      .prefault({})
+      .describe("Request traces from every mesh proxy to AWS X-Ray (W3C trace context; the app must forward traceparent from its inbound request to its outbound ones)"),
     alarms: z
       .strictObject({
         enabled: z.boolean().default(false).describe("Per service: 5xx rate, p99 latency and no healthy upstream alarms (needs metrics.enabled)"),
@@ -451,7 +470,7 @@ const observabilitySchema = z
   })
   .refine((o) => !o.alarms.enabled || o.metrics.enabled, { message: "alarms read the proxies' metrics: set metrics.enabled: true too", path: ["alarms", "enabled"] })
   .prefault({})
-  .describe("Golden signals from the mesh's proxies: metrics, a dashboard, alarms and access logs; everything off unless turned on");
+  .describe("Golden signals from the mesh's proxies: metrics, a dashboard, alarms, access logs and traces; everything off unless turned on");
 
 export const meshSpecSchema = z
   .strictObject({

@@ -1087,3 +1087,21 @@ export function judgeEnvoyBootstrap(yamlText: string): string[] {
   judge.message(api.root.lookupType(ENVOY_API.rootMessage), value, "", true);
   return judge.errors;
 }
+
+/**
+ * Judges one JSON value (a Consul escape hatch's text, say) as the named Envoy message, as
+ * judgeEnvoyBootstrap judges a Bootstrap: "google.protobuf.Any" for a value with its "@type"
+ * (envoy_listener_tracing_json), "envoy.config.cluster.v3.Cluster" for a static cluster.
+ */
+export function judgeEnvoyJson(messageType: string, jsonText: string): string[] {
+  let value: Json;
+  try {
+    value = JSON.parse(jsonText) as Json;
+  } catch (error) {
+    return [`(json): ${(error as Error).message}`];
+  }
+  const api = loadEnvoyApi();
+  const judge = new Judge(api);
+  judge.message(api.root.lookupType(messageType), value, "", true);
+  return judge.errors;
+}

@@ -28,6 +28,8 @@ function judgeCa(): Pem {
 const SOURCES = {
   emfExporter:
     "aws-otel-collector v0.49.0 vendor/.../awsemfexporter with internal/aws/cwlogs pusher: CreateLogStream, then PutLogEvents on its log_stream_name (CreateLogGroup only when the group is missing)",
+  xrayExporter: "aws-otel-collector v0.49.0 vendor/.../awsxrayexporter/awsxray.go: PutTraceSegments, up to 50 segments a call",
+  xrayTelemetry: "aws-otel-collector v0.49.0 vendor/.../internal/aws/xray/telemetry/sender.go: PutTelemetryRecords when the exporter's telemetry.enabled",
   ebsEncryption: "EBS User Guide, Requirements for Amazon EBS encryption: attaching a volume under a customer managed key creates a KMS grant as the caller",
   secretsKms: "Secrets Manager User Guide, Secret encryption and decryption: GetSecretValue decrypts with the secret's KMS key as the caller",
   secretsKmsWrite:
@@ -540,16 +542,28 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
       const calls = container.calls ?? [];
       // The metrics collector (ADOT): its EMF exporter writes its log stream of the group its configuration names.
       const collectorConfig = c.environment?.find((e) => e.name === "AOT_CONFIG_CONTENT")?.value;
-      if (collectorConfig) {
-        const emf = JSON.parse(collectorConfig).exporters?.awsemf;
-        if (!emf || calls.every((call) => call.api !== "logs")) throw new Error(`${name}: ${c.name} runs a collector whose EMF exporter and logs call must come together`);
+      const exporters = collectorConfig ? (JSON.parse(collectorConfig).exporters ?? {}) : {};
+      const emf = exporters.awsemf;
+      if (collectorConfig && (emf !== undefined) !== calls.some((call) => call.api === "logs"))
+        throw new Error(`${name}: ${c.name} runs a collector whose EMF exporter and logs call must come together`);
+      if (emf) {
         const stream = `arn:${p}:logs:${r}:${a}:log-group:${values.text(String(emf.log_group_name))}:log-stream:${emf.log_stream_name}`;
         add(taskRole, `${c.name} of ${name}: EMF metrics (awsemfexporter cwlogs pusher)`, [
           { action: "logs:CreateLogStream", resource: stream, source: SOURCES.emfExporter },
           { action: "logs:PutLogEvents", resource: stream, source: SOURCES.emfExporter },
         ]);
       }
-      const unknown = calls.filter((call) => call.api !== "ec2" && !(call.api === "logs" && collectorConfig));
+      // The X-Ray exporter: segments always, telemetry records when its telemetry is on; X-Ray has no resource-level permissions.
+      const xray = exporters.awsxray;
+      if (collectorConfig && (xray !== undefined) !== calls.some((call) => call.api === "xray"))
+        throw new Error(`${name}: ${c.name} runs a collector whose X-Ray exporter and xray call must come together`);
+      if (xray) {
+        add(taskRole, `${c.name} of ${name}: spans (awsxrayexporter)`, [
+          { action: "xray:PutTraceSegments", resource: "*", source: SOURCES.xrayExporter },
+          ...(xray.telemetry?.enabled === true ? [{ action: "xray:PutTelemetryRecords", resource: "*", source: SOURCES.xrayTelemetry }] : []),
+        ]);
+      }
+      const unknown = calls.filter((call) => call.api !== "ec2" && !((call.api === "logs" || call.api === "xray") && collectorConfig));
       if (unknown.length > 0)
         throw new Error(`${name}: ${c.name} states calls the IAM judge has no model of (${unknown.map((u) => u.api).join(", ")}): teach the judge what it runs`);
       const discovers = /provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]));
