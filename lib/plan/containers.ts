@@ -10,7 +10,7 @@ import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { isSlot, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { collectorContainer, metricsNamespace, STATS_LISTENER } from "./observability";
+import { collectorContainer, collectorContextOf, STATS_LISTENER } from "./observability";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
@@ -162,9 +162,7 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
   const serviceToken = slot(MESH_SECRET_SLOTS.serviceToken);
   const metrics = spec.observability.metrics;
   const stats = metrics.enabled ? { ...STATS_LISTENER, flushInterval: `${metrics.intervalSeconds}s` } : null;
-  const collector = metrics.enabled
-    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.envoySidecar)]
-    : [];
+  const collector = metrics.enabled ? [collectorContainer(collectorContextOf(spec, name), names.envoySidecar)] : [];
 
   const containers: ContainerPlan[] = [
     {

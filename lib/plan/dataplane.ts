@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { collectorContainer, dataplaneProxyConfig, metricsNamespace, STATS_LISTENER } from "./observability";
+import { collectorContainer, collectorContextOf, dataplaneProxyConfig, STATS_LISTENER } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -143,9 +143,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     // The server discovery in CONSUL_ECS_CONFIG_JSON: consul-ecs always finds the servers by tag.
     calls: [discoverServers("consul-ecs")],
   });
-  const collector = metrics.enabled
-    ? [collectorContainer({ service: name, region: spec.region, namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds }, names.dataplane)]
-    : [];
+  const collector = metrics.enabled ? [collectorContainer(collectorContextOf(spec, name), names.dataplane)] : [];
   const readOnlyVolume = [{ sourceVolume: CONSUL_DATA_VOLUME, containerPath: TASK_PATHS.consulEcsBootstrapDir, readOnly: true }];
   const consulEcsBinary = `${TASK_PATHS.consulEcsBootstrapDir}/consul-ecs`;
 

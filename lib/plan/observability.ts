@@ -9,21 +9,52 @@
 // scrape interval), keeps only the catalogue's metrics and writes them as Embedded Metric Format
 // to one log group of the mesh, which CloudWatch turns into metrics. A classic Prometheus
 // histogram would reach CloudWatch as count and sum only (awsemfexporter datapoint.go): no p99.
+//
+// With observability.metrics.prometheus, a second pipeline of the same collector sends the same
+// catalogue-filtered metrics by Prometheus remote write to Amazon Managed Service for Prometheus,
+// signed with SigV4 as the task role; each task's series carry its ECS task ID as `instance`.
 import { APP_DROPPED_CAPABILITIES, ENVOY_PORTS } from "../facts";
-import type { ObservabilitySpec, ServiceProtocol } from "../spec/schema";
+import { type MeshSpec, type ObservabilitySpec, PROMETHEUS_WORKSPACE_ARN, type ServiceProtocol } from "../spec/schema";
 import { imageSlot } from "./images";
-import { slot } from "./text";
+import { type Slot, slot } from "./text";
 import { collectorConfig } from "./texts";
-import type { ContainerPlan, EdgeSignals, ObservabilityPlan, ProxyDefaultsEntry, TrafficEdge } from "./types";
+import type { AwsApiCall, ContainerPlan, EdgeSignals, ObservabilityPlan, PrometheusPlan, ProxyDefaultsEntry, TrafficEdge } from "./types";
 
 // The plan types live in ./types (which every stage reads); re-exported for the constructs.
-export type { EdgeSignals, ObservabilityPlan, ServiceSignals } from "./types";
+export type { EdgeSignals, ObservabilityPlan, PrometheusPlan, ServiceSignals } from "./types";
 
 /** The collector's container name in every task that ships metrics. */
 export const COLLECTOR_CONTAINER = "metrics-collector";
 
 /** The slot of the mesh's EMF log group (the stack binds it to the log group's name). */
 export const METRICS_LOG_GROUP_SLOT = "metricsLogGroup";
+
+/** The slot of the remote-write URL of the workspace the mesh creates (the stack binds it to remoteWriteUrlOf its prometheus_endpoint). */
+export const PROMETHEUS_REMOTE_WRITE_SLOT = "prometheusRemoteWrite";
+
+/** The remote-write path under a workspace's Prometheus endpoint (AMP API reference, RemoteWrite: POST /workspaces/<id>/api/v1/remote_write). */
+const REMOTE_WRITE_PATH = "api/v1/remote_write";
+
+/** A workspace's remote-write URL from its Prometheus endpoint (https://aps-workspaces.<region>.<dns suffix>/workspaces/<id>/, the provider's prometheus_endpoint). */
+export function remoteWriteUrlOf(prometheusEndpoint: string): string {
+  return `${prometheusEndpoint}${REMOTE_WRITE_PATH}`;
+}
+
+/** The workspace of spec observability.metrics.prometheus; an existing one's URL from its ARN (its region and ID). */
+export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
+  const prometheus = spec.metrics.enabled ? spec.metrics.prometheus : undefined;
+  if (!prometheus) return undefined;
+  if (prometheus.workspace === "create") return { workspace: "create" };
+  const [, region, , id] = PROMETHEUS_WORKSPACE_ARN.exec(prometheus.workspace)!;
+  const dnsSuffix = prometheus.workspace.startsWith("arn:aws-cn:") ? "amazonaws.com.cn" : "amazonaws.com";
+  return { workspace: "existing", arn: prometheus.workspace, region: region!, remoteWriteUrl: remoteWriteUrlOf(`https://aps-workspaces.${region}.${dnsSuffix}/workspaces/${id}/`) };
+}
+
+/** What the collector calls on Amazon Managed Service for Prometheus (the task role's grant is on the workspace's ARN: MeshService). */
+export const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
+  api: "aps-workspaces",
+  why: "the collector's remote write of the golden signals: aps:RemoteWrite on the mesh's workspace",
+};
 
 /** The CloudWatch namespace of a mesh's proxy metrics. */
 export function metricsNamespace(cluster: string): string {
@@ -104,6 +135,20 @@ export interface CollectorPlanContext {
   readonly region: string;
   readonly namespace: string;
   readonly intervalSeconds: number;
+  /** The remote-write URL (a slot: the workspace the mesh creates). @default none (CloudWatch only) */
+  readonly prometheusRemoteWrite?: string | Slot;
+}
+
+/** The collector context of a service's task in a mesh whose spec turns metrics on. */
+export function collectorContextOf(spec: Pick<MeshSpec, "name" | "region" | "observability">, service: string): CollectorPlanContext {
+  const prometheus = planPrometheus(spec.observability);
+  return {
+    service,
+    region: spec.region,
+    namespace: metricsNamespace(spec.name),
+    intervalSeconds: spec.observability.metrics.intervalSeconds,
+    ...(prometheus ? { prometheusRemoteWrite: prometheus.workspace === "create" ? slot(PROMETHEUS_REMOTE_WRITE_SLOT) : prometheus.remoteWriteUrl } : {}),
+  };
 }
 
 /**
@@ -136,6 +181,8 @@ export function collectorConfigOf(ctx: CollectorPlanContext) {
           : null,
       })),
     },
+    // SigV4 in the mesh's region: an existing workspace in another is the observability rule's error.
+    prometheus: ctx.prometheusRemoteWrite === undefined ? null : { endpoint: ctx.prometheusRemoteWrite, region: ctx.region },
   });
 }
 
@@ -158,7 +205,10 @@ export function collectorContainer(ctx: CollectorPlanContext, after: string): Co
     memoryReservation: COLLECTOR_MEMORY,
     dropCapabilities: APP_DROPPED_CAPABILITIES,
     confined: "third-party code that parses what the proxy serves: it may reach the stats listener only",
-    calls: [{ api: "logs", why: "the collector's EMF metrics (PutLogEvents on the mesh's metrics log group)" }],
+    calls: [
+      { api: "logs", why: "the collector's EMF metrics (PutLogEvents on the mesh's metrics log group)" },
+      ...(ctx.prometheusRemoteWrite === undefined ? [] : [PROMETHEUS_REMOTE_WRITE_CALL]),
+    ],
   };
 }
 
@@ -277,6 +327,7 @@ export function planObservability(
   // A denied edge has no allowed method ("-"); an edge to an unknown service is the references rule's error.
   const allowed = edges.filter((e) => e.allowed !== "-" && shipping.has(e.source) && services.some((s) => s.name === e.destination));
   const { enabled: alarmsOn, ...alarms } = spec.alarms;
+  const prometheus = planPrometheus(spec);
   return {
     namespace: metricsNamespace(cluster),
     intervalSeconds: spec.metrics.intervalSeconds,
@@ -285,6 +336,7 @@ export function planObservability(
       .map((s) => ({ service: s.name, protocol: s.protocol, callers: [...new Set(allowed.filter((e) => e.destination === s.name).map((e) => e.source))].sort() })),
     edges: allowed.map((e) => ({ source: e.source, destination: e.destination, protocol: e.protocol })),
     ...(alarmsOn ? { alarms } : {}),
+    ...(prometheus ? { prometheus } : {}),
   };
 }
 
