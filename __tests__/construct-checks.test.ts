@@ -98,6 +98,10 @@ const THROWS: Record<string, string> = {
   "lib/constructs/mesh-observability.ts: no alarm name for": "caller: meshNames names every alarm kind of every observed service when the plan has alarms",
   "lib/constructs/mesh-service.ts: its task runs a metrics collector, which needs metricsLogGroup":
     "caller: the mesh stack passes the metrics log group whenever the plan has observability, the only plan whose tasks run a collector",
+  "lib/constructs/mesh-service.ts: its collector remote-writes to Prometheus, which needs prometheus":
+    "caller: the mesh stack passes MeshObservability.prometheus whenever the plan has observability.prometheus, the only plan whose collectors call aps-workspaces",
+  "lib/constructs/mesh-observability.ts: the plan creates a Prometheus workspace but names no alias":
+    "caller: buildPlan asks meshNames for the workspace alias whenever the plan's Prometheus workspace is create",
 };
 
 describe("every construct-level throw is accounted for", () => {

@@ -10,11 +10,14 @@ import path from "node:path";
 import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { COLLECTOR_CONTAINER, METRIC_CATALOGUE, SHIPPED_METRICS } from "../lib/plan/observability";
+import { checkPlan } from "../lib/rules";
+import { checkNetworkPaths } from "../lib/rules/network-paths";
+import type { MeshPlan } from "../lib/plan/types";
 import { ECS_RUNNING_TASKS } from "../lib/plan/autoscaling";
 import { checkTrust } from "../lib/rules/trust";
 import { renderText } from "../lib/render/text";
 import { judgeCollectorConfig, emittedMetrics } from "../tools/judges/otel-collector";
-import { evaluateIam } from "../tools/judges/iam";
+import { evaluateIam, STAND_IN_ACCOUNT } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, synthAllStacks, synthMeshStack } from "./support/synth";
 import { rejectionOf, specIssues } from "./support/spec-issues";
@@ -165,8 +168,8 @@ describe("observability on (three-tier with metrics and alarms)", () => {
 
   it("the judge fails a config that names an unknown component or key, or leaves one out of the pipeline", () => {
     const config = [...collectorConfigs(doc).values()][0]!;
-    const unknownExporter = { ...config, exporters: { ...config.exporters, prometheusremotewrite: { endpoint: "http://x" } } };
-    expect(judgeCollectorConfig(unknownExporter)).toContainEqual(expect.stringMatching(/exporters\.prometheusremotewrite: unknown component/));
+    const unknownExporter = { ...config, exporters: { ...config.exporters, kafka: { brokers: ["x:9092"] } } };
+    expect(judgeCollectorConfig(unknownExporter)).toContainEqual(expect.stringMatching(/exporters\.kafka: unknown component/));
     const unknownKey = { ...config, processors: { ...config.processors, batch: { timeout: "60s", flush_everything: true } } };
     expect(judgeCollectorConfig(unknownKey)).toContainEqual(expect.stringMatching(/processors\.batch\.flush_everything: unknown key/));
     const badDuration = { ...config, processors: { ...config.processors, batch: { timeout: "a minute" } } };
@@ -397,5 +400,129 @@ describe("dataplane tasks ship metrics (examples/production.yaml)", () => {
     const report = await evaluateIam(stacks, calls);
     expect(report.verdicts.filter((v) => !v.allowed)).toEqual([]);
     expect(report.unused).toEqual([]);
+  });
+});
+
+describe("Amazon Managed Service for Prometheus (observability.metrics.prometheus)", () => {
+  const WORKSPACE = "arn:aws:aps:us-east-1:123456789012:workspace/ws-0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+  const withPrometheus = (workspace: string, spec: MeshSpecInput = THREE_TIER): MeshSpecInput => ({
+    ...spec,
+    observability: { metrics: { enabled: true, prometheus: { workspace } } },
+  });
+  const created = withPrometheus("create");
+  const doc = synthMeshStack(created) as Doc;
+  const plan = planOf(created);
+
+  it("off by default, and an error naming the field without metrics or in another region", () => {
+    expect(planOf(OBSERVED).observability!.prometheus).toBeUndefined();
+    expect(doc.resource.aws_prometheus_workspace).toBeDefined();
+    expect((synthMeshStack(OBSERVED) as Doc).resource.aws_prometheus_workspace).toBeUndefined();
+    const { errors } = rejectionOf({ ...THREE_TIER, observability: { metrics: { prometheus: { workspace: "create" } } } });
+    expect(errors).toContainEqual(expect.objectContaining({ path: "observability.metrics.prometheus", message: expect.stringMatching(/set metrics.enabled: true/) }));
+    const badArn = rejectionOf(withPrometheus("arn:aws:aps:us-east-1:123456789012:rulegroupsnamespace/ws-1/x")).errors;
+    expect(badArn).toContainEqual(expect.objectContaining({ path: "observability.metrics.prometheus.workspace", message: expect.stringMatching(/workspace ARN/) }));
+    const elsewhere = checkPlan(planOf(withPrometheus(WORKSPACE.replace("us-east-1", "eu-west-1")))).errors;
+    expect(elsewhere).toContainEqual({
+      path: "observability.metrics.prometheus.workspace",
+      message: "the workspace is in eu-west-1, the mesh in us-east-1: give a workspace in us-east-1, or workspace: create",
+    });
+    expect(checkPlan(planOf(withPrometheus(WORKSPACE))).errors).toEqual([]);
+  });
+
+  it("creates a workspace with its alias and Name tag, under AMP's own key", () => {
+    const [workspace] = Object.values<Doc>(doc.resource.aws_prometheus_workspace);
+    expect(workspace).toEqual({ alias: "three-tier-mesh", tags: { Name: "three-tier-mesh" } });
+  });
+
+  it("every collector remote-writes the catalogue to the workspace's remote-write URL, signed for aps, and passes the judge", () => {
+    const configs = collectorConfigs(doc);
+    expect([...configs.keys()].sort()).toEqual(["api", "db-proxy", "web"]);
+    for (const config of configs.values()) {
+      expect(judgeCollectorConfig(config)).toEqual([]);
+      expect(config.exporters.prometheusremotewrite.endpoint).toBe("${aws_prometheus_workspace.observability_prometheus_workspace.prometheus_endpoint}api/v1/remote_write");
+      expect(config.extensions.sigv4auth).toEqual({ region: "us-east-1", service: "aps" });
+      const pipeline = config.service.pipelines["metrics/prometheus"];
+      expect(pipeline.exporters).toEqual(["prometheusremotewrite"]);
+      // The same filter as CloudWatch's: what reaches AMP is the catalogue.
+      expect(pipeline.processors).toContain("filter/golden-signals");
+      expect(config.service.pipelines.metrics.exporters).toEqual(["awsemf"]);
+    }
+    // An existing workspace: its URL from its ARN, written by the plan.
+    const existing = collectorConfigs(synthMeshStack(withPrometheus(WORKSPACE)) as Doc).get("web")!;
+    expect(existing.exporters.prometheusremotewrite.endpoint).toBe(
+      "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0a1b2c3d-4e5f-6789-abcd-ef0123456789/api/v1/remote_write",
+    );
+  });
+
+  it("the judge knows every key used, and fails an unknown key, an unknown extension or an authenticator that is not running", () => {
+    const config = collectorConfigs(doc).get("web")!;
+    const unknownKey = { ...config, exporters: { ...config.exporters, prometheusremotewrite: { ...config.exporters.prometheusremotewrite, send_everything: true } } };
+    expect(judgeCollectorConfig(unknownKey)).toContainEqual(expect.stringMatching(/exporters\.prometheusremotewrite\.send_everything: unknown key/));
+    const badStrategy = { ...config, exporters: { ...config.exporters, prometheusremotewrite: { ...config.exporters.prometheusremotewrite, translation_strategy: "Raw" } } };
+    expect(judgeCollectorConfig(badStrategy)).toContainEqual(expect.stringMatching(/translation_strategy: must be one of/));
+    const unknownExtension = { ...config, extensions: { ...config.extensions, oauth2client: {} } };
+    expect(judgeCollectorConfig(unknownExtension)).toContainEqual(expect.stringMatching(/extensions\.oauth2client: unknown component/));
+    const notRunning = { ...config, service: { ...config.service, extensions: [] } };
+    expect(judgeCollectorConfig(notRunning)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/prometheusremotewrite\.auth\.authenticator: sigv4auth is not an extension in service.extensions/),
+        expect.stringMatching(/extensions\.sigv4auth: configured but not in service.extensions/),
+      ]),
+    );
+  });
+
+  it("the task role may aps:RemoteWrite to the workspace only", () => {
+    const policies = Object.values<Doc>(doc.resource.aws_iam_role_policy ?? {}).filter((p) => String(p.name_prefix) === "prometheus-remote-write-");
+    expect(policies.length).toBe(4); // web, api v1, api v2, db-proxy
+    for (const p of policies) {
+      expect(JSON.parse(p.policy).Statement).toEqual([
+        { Effect: "Allow", Action: ["aps:RemoteWrite"], Resource: ["${aws_prometheus_workspace.observability_prometheus_workspace.arn}"] },
+      ]);
+    }
+  });
+
+  it("the IAM judge: every remote write is allowed, on the workspace its URL names, and every grant is used", async () => {
+    // An existing workspace in the task roles' own account (the URL names no account: the signer's is the workspace's).
+    for (const spec of [created, withPrometheus(WORKSPACE.replace("123456789012", STAND_IN_ACCOUNT))]) {
+      const stacks = synthAllStacks(spec);
+      const calls = meshCalls(stacks, planOf(spec));
+      const writes = calls.filter((c) => c.action === "aps:RemoteWrite");
+      expect(writes.length).toBe(4);
+      expect(new Set(writes.map((c) => c.resource)).size).toBe(1);
+      expect(writes[0]!.resource).toMatch(/^arn:aws:aps:us-east-1:\d{12}:workspace\/ws-[0-9a-z-]+$/);
+      const report = await evaluateIam(stacks, calls);
+      expect(report.verdicts.filter((v) => !v.allowed)).toEqual([]);
+      expect(report.unused).toEqual([]);
+    }
+    // A workspace of another account: the write goes to the signer's account, which has no such workspace grant.
+    const other = synthAllStacks(withPrometheus(WORKSPACE));
+    const denied = (await evaluateIam(other, meshCalls(other, planOf(withPrometheus(WORKSPACE))))).verdicts.filter((v) => !v.allowed);
+    expect(denied.map((v) => v.call.action)).toEqual(Array(4).fill("aps:RemoteWrite"));
+  });
+
+  it("the IAM judge fails a wrong remote-write path, and a grant without the action", async () => {
+    const stacks = synthAllStacks(created);
+    const mesh = Object.keys(stacks).find((k) => stacks[k].resource?.aws_prometheus_workspace)!;
+    const wrongPath = JSON.parse(JSON.stringify(stacks).replaceAll("}api/v1/remote_write", "}api/v1/write"));
+    expect(() => meshCalls(wrongPath, plan)).toThrow(/is not an Amazon Managed Service for Prometheus remote-write URL/);
+    const noAction = JSON.parse(JSON.stringify(stacks).replaceAll('[\\"aps:RemoteWrite\\"]', '[\\"aps:QueryMetrics\\"]'));
+    expect(JSON.stringify(noAction[mesh])).not.toContain("aps:RemoteWrite");
+    const report = await evaluateIam(noAction, meshCalls(noAction, plan));
+    expect(report.verdicts.filter((v) => !v.allowed).map((v) => v.call.action)).toEqual(Array(4).fill("aps:RemoteWrite"));
+  });
+
+  it("private subnets without NAT get the aps-workspaces endpoint, and the network-path rule fails without it", () => {
+    const spec: MeshSpecInput = { ...created, network: { ...THREE_TIER.network, egress: "vpc-endpoints" } };
+    const p = planOf(spec);
+    expect(p.network.interfaceEndpoints).toContain("aps-workspaces");
+    const endpoints = Object.values<Doc>((synthMeshStack(spec) as Doc).data.aws_vpc_endpoint_service).map((e) => e.service);
+    expect(endpoints).toContain("aps-workspaces");
+    const result = { errors: [] as { path: string; message: string }[], warnings: [] as { path: string; message: string }[] };
+    // (The three-tier example's Docker Hub images have no route without NAT either: the rule's other errors.)
+    checkNetworkPaths(p, result);
+    expect(result.errors.map((e) => e.message).join("\n")).not.toMatch(/aps-workspaces/);
+    const without: MeshPlan = { ...p, network: { ...p.network, interfaceEndpoints: p.network.interfaceEndpoints.filter((e) => e !== "aps-workspaces") } };
+    checkNetworkPaths(without, result);
+    expect(result.errors.map((e) => e.message).join("\n")).toMatch(/tasks\) cannot reach aps-workspaces \(the collector.s remote write/);
   });
 });

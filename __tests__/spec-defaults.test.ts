@@ -71,7 +71,13 @@ describe("optional object sections", () => {
       expect.arrayContaining(["network", "consul", "consul.snapshots", "ecsHosts", "images", "versions", "services.web.upstreams[0].passiveHealthCheck"]),
     );
     // A service's autoscaling: present, the scaler owns its count; omitted, the count is fixed.
-    expect(switches.map(formatPath).sort()).toEqual(["ecsHosts.autoScaling", "services.api.autoscaling", "services.web.autoscaling", "tlsEdge"]);
+    expect(switches.map(formatPath).sort()).toEqual([
+      "ecsHosts.autoScaling",
+      "observability.metrics.prometheus",
+      "services.api.autoscaling",
+      "services.web.autoscaling",
+      "tlsEdge",
+    ]);
   });
 
   it.each(defaulted.map((path) => [formatPath(path), path] as const))("%s: omitted and {} give the same plan", (_, path) => {

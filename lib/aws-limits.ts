@@ -84,6 +84,8 @@ export const NAME_LIMITS = {
   dashboardName: 255,
   /** CloudWatch PutMetricAlarm: AlarmName is up to 255 characters. */
   alarmName: 255,
+  /** Amazon Managed Service for Prometheus CreateWorkspace: alias is 1 to 100 characters. */
+  prometheusWorkspaceAlias: 100,
 } as const;
 
 /** ECR repository names (CreateRepository API): lowercase segments joined by one '.', '_' or '-', separated by '/'. */

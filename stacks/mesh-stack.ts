@@ -196,6 +196,7 @@ export class MeshStack extends MeshBaseStack {
         meshSecrets: taskSecrets,
         kmsKeyArn,
         ...(this.observability ? { metricsLogGroup: this.observability.metricsLogGroup } : {}),
+        ...(this.observability?.prometheus ? { prometheus: this.observability.prometheus } : {}),
         // Tasks start once what the plan lists exists (the boot-order rule reads the same list).
         dependsOn: service.startsAfter.flatMap((prerequisite) => {
           switch (prerequisite) {

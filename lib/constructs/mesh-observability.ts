@@ -2,7 +2,8 @@ import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { type AlarmPlan, alarmsOf, dashboardBody, type ObservabilityPlan } from "../plan/observability";
+import { PrometheusWorkspace } from "@cdktf/provider-aws/lib/prometheus-workspace";
+import { type AlarmPlan, alarmsOf, dashboardBody, type ObservabilityPlan, remoteWriteUrlOf } from "../plan/observability";
 import type { MeshPlan } from "../plan/types";
 
 export interface MeshObservabilityProps {
@@ -22,6 +23,10 @@ export class MeshObservability extends Construct {
   public readonly metricsLogGroup: CloudwatchLogGroup;
   public readonly dashboard: CloudwatchDashboard;
   public readonly alarms: readonly CloudwatchMetricAlarm[];
+  /** The workspace the mesh creates (observability.metrics.prometheus.workspace: create). */
+  public readonly prometheusWorkspace?: PrometheusWorkspace;
+  /** Where the collectors remote-write, and the workspace's ARN the task roles may aps:RemoteWrite to (spec observability.metrics.prometheus). */
+  public readonly prometheus?: { readonly workspaceArn: string; readonly remoteWriteUrl: string };
 
   constructor(scope: Construct, id: string, props: MeshObservabilityProps) {
     super(scope, id);
@@ -33,6 +38,20 @@ export class MeshObservability extends Construct {
       retentionInDays: plan.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
     });
+    const { prometheus } = plan.observability;
+    if (prometheus?.workspace === "create") {
+      if (!names.prometheusWorkspaceAlias) throw new Error(`${this.node.path}: the plan creates a Prometheus workspace but names no alias`);
+      // No kms_key_arn: AMP then encrypts with an AWS owned key. The mesh's key would need a key policy
+      // letting AMP create grants, and every reader (Grafana, a shared account) its own grant; the
+      // proxies' request counts and latencies hold no secret.
+      this.prometheusWorkspace = new PrometheusWorkspace(this, "prometheus_workspace", {
+        alias: names.prometheusWorkspaceAlias,
+        tags: { Name: names.prometheusWorkspaceAlias },
+      });
+      this.prometheus = { workspaceArn: this.prometheusWorkspace.arn, remoteWriteUrl: remoteWriteUrlOf(this.prometheusWorkspace.prometheusEndpoint) };
+    } else if (prometheus) {
+      this.prometheus = { workspaceArn: prometheus.arn, remoteWriteUrl: prometheus.remoteWriteUrl };
+    }
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: names.dashboard,
       // The TLS edge's row too: its collector writes to its own stack's log group, under this namespace.

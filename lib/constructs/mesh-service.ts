@@ -10,7 +10,7 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT } from "../plan/observability";
+import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT, PROMETHEUS_REMOTE_WRITE_SLOT } from "../plan/observability";
 import { scalingPolicyOf } from "../plan/autoscaling";
 import { runsAsServiceIdentity } from "../plan/dataplane";
 import { ecsServiceNamesOf } from "../plan/names";
@@ -51,6 +51,12 @@ export interface MeshServiceProps extends AwsAccount {
   readonly kmsKeyArn: string;
   /** The mesh's proxy metrics log group, which the task's collector writes (needed when the task has one). @default none */
   readonly metricsLogGroup?: CloudwatchLogGroup;
+  /**
+   * The Prometheus workspace the task's collector remote-writes to (MeshObservability.prometheus):
+   * the URL bound to its slot, and the ARN the task role may aps:RemoteWrite to.
+   * @default none (needed when the collector calls aps-workspaces)
+   */
+  readonly prometheus?: { readonly workspaceArn: string; readonly remoteWriteUrl: string };
   /**
    * A dataplane version with an ECS service of its own (runsAsServiceIdentity): the task role of its
    * service's default version, which it runs as (the service's one Consul identity).
@@ -104,6 +110,8 @@ export class MeshService extends Construct {
     // A collector with a metrics pipeline writes EMF (its logs call); one with only traces does not.
     const collector = service.task.containers.some((c) => c.name === COLLECTOR_CONTAINER && (c.calls ?? []).some((call) => call.api === "logs"));
     if (collector && !props.metricsLogGroup) throw new Error(`${this.node.path}: its task runs a metrics collector, which needs metricsLogGroup`);
+    const remoteWrites = containerCalls(service.task).some((call) => call.api === "aps-workspaces");
+    if (remoteWrites && !props.prometheus) throw new Error(`${this.node.path}: its collector remote-writes to Prometheus, which needs prometheus`);
     const dataplane = service.architecture === "dataplane" ? plan.dataplane : undefined;
     if (service.architecture === "dataplane" && !dataplane) throw new Error(`${this.node.path}: a dataplane service needs plan.dataplane (the auth method's role path and tag)`);
     // A second role of a dataplane service could not log in: consul-acl-sync binds the service's name to one role ID.
@@ -112,7 +120,8 @@ export class MeshService extends Construct {
       throw new Error(
         `${this.node.path}: serviceTaskRole goes exactly to a dataplane version besides its service's default (runsAsServiceIdentity), which runs as the default version's task role`,
       );
-    this.taskRole = props.serviceTaskRole ?? this.ownTaskRole(props, names.rolePrefix, dataplane, collector ? props.metricsLogGroup : undefined);
+    this.taskRole =
+      props.serviceTaskRole ?? this.ownTaskRole(props, names.rolePrefix, dataplane, collector ? props.metricsLogGroup : undefined, remoteWrites ? props.prometheus : undefined);
 
     if (dataplane && !shared) {
       this.loginRoleParameter = new SsmParameter(this, "login_role_parameter", {
@@ -129,6 +138,7 @@ export class MeshService extends Construct {
       ...Object.fromEntries([...props.images.uris].map(([key, uri]) => [imageSlot(key as MeshImageKey).slot, uri])),
       [LOG_SLOTS.group]: this.logGroup.name,
       ...(props.metricsLogGroup ? { [METRICS_LOG_GROUP_SLOT]: props.metricsLogGroup.name } : {}),
+      ...(props.prometheus ? { [PROMETHEUS_REMOTE_WRITE_SLOT]: props.prometheus.remoteWriteUrl } : {}),
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: names.ecsService,
@@ -225,7 +235,13 @@ export class MeshService extends Construct {
   }
 
   /** The service's task role (every version's on dataplane tasks: their one Consul identity). */
-  private ownTaskRole(props: MeshServiceProps, namePrefix: string, dataplane: MeshPlan["dataplane"], metricsLogGroup: CloudwatchLogGroup | undefined): AwsServiceRole {
+  private ownTaskRole(
+    props: MeshServiceProps,
+    namePrefix: string,
+    dataplane: MeshPlan["dataplane"],
+    metricsLogGroup: CloudwatchLogGroup | undefined,
+    prometheus: MeshServiceProps["prometheus"],
+  ): AwsServiceRole {
     const { service, plan } = props;
     const ownActions = [...new Set(containerCalls(service.task).flatMap((call) => call.actions ?? []))];
     return new AwsServiceRole(this, "task_role", {
@@ -248,6 +264,8 @@ export class MeshService extends Construct {
         ...(metricsLogGroup
           ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metricsLogGroup.arn}:log-stream:${service.name}`])) }
           : {}),
+        // The collector's remote write, to the mesh's workspace only (aps:RemoteWrite is authorized on the workspace).
+        ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(["aps:RemoteWrite"], [prometheus.workspaceArn])) } : {}),
       },
     });
   }

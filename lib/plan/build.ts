@@ -157,7 +157,15 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
     serviceVersions: new Map(services.filter((s) => s.versions.length > 0).map((s) => [s.name, s.versions.filter(keepsOwnNames).map((v) => v.version!)])),
     interfaceEndpoints: network.interfaceEndpoints,
     snapshots: server.snapshots !== undefined,
-    ...(observability ? { observability: { services: observability.services.map((s) => s.service), alarms: observability.alarms !== undefined } } : {}),
+    ...(observability
+      ? {
+          observability: {
+            services: observability.services.map((s) => s.service),
+            alarms: observability.alarms !== undefined,
+            ...(observability.prometheus?.workspace === "create" ? { createsPrometheusWorkspace: true } : {}),
+          },
+        }
+      : {}),
   });
   return {
     name: spec.name,

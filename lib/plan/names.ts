@@ -132,7 +132,7 @@ export interface MeshNameInputs {
   /** Whether the stack creates the snapshot bucket (only then is its prefix checked). */
   readonly snapshots: boolean;
   /** Services with metrics and whether they have alarms (spec observability). @default none (no metrics) */
-  readonly observability?: { readonly services: readonly string[]; readonly alarms: boolean };
+  readonly observability?: { readonly services: readonly string[]; readonly alarms: boolean; readonly createsPrometheusWorkspace?: boolean };
 }
 
 /** The mesh stack's names, each recorded with its kind as it is made. The cluster name is the ECS cluster's and the prefix of every other. */
@@ -256,6 +256,7 @@ export function meshNames(inputs: MeshNameInputs) {
       ? {
           metricsLogGroup: name("proxy metrics (EMF) log group", "logGroupName", `${ecsDir}/proxy-metrics`),
           dashboard: name("mesh dashboard", "dashboardName", `${c}-mesh`),
+          ...(inputs.observability.createsPrometheusWorkspace ? { prometheusWorkspaceAlias: name("Prometheus workspace alias", "prometheusWorkspaceAlias", `${c}-mesh`) } : {}),
           alarms: new Map(
             (inputs.observability.alarms ? inputs.observability.services : []).map((service) => [
               service,

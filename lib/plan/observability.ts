@@ -9,21 +9,52 @@
 // scrape interval), keeps only the catalogue's metrics and writes them as Embedded Metric Format
 // to one log group of the mesh, which CloudWatch turns into metrics. A classic Prometheus
 // histogram would reach CloudWatch as count and sum only (awsemfexporter datapoint.go): no p99.
+//
+// With observability.metrics.prometheus, a second pipeline of the same collector sends the same
+// catalogue-filtered metrics by Prometheus remote write to Amazon Managed Service for Prometheus,
+// signed with SigV4 as the task role; each task's series carry its ECS task ID as `instance`.
 import { APP_DROPPED_CAPABILITIES, COLLECTOR_PORTS, ENVOY_PORTS } from "../facts";
-import type { MeshSpec, ObservabilitySpec, ServiceProtocol } from "../spec/schema";
+import { type MeshSpec, type ObservabilitySpec, PROMETHEUS_WORKSPACE_ARN, type ServiceProtocol } from "../spec/schema";
 import { imageSlot } from "./images";
 import { type Slot, slot } from "./text";
 import { collectorConfig } from "./texts";
-import type { ContainerPlan, EdgeSignals, ObservabilityPlan, ProxyDefaultsEntry, TlsEdgeMetricsPlan, TrafficEdge } from "./types";
+import type { AwsApiCall, ContainerPlan, EdgeSignals, ObservabilityPlan, PrometheusPlan, ProxyDefaultsEntry, TlsEdgeMetricsPlan, TrafficEdge } from "./types";
 
 // The plan types live in ./types (which every stage reads); re-exported for the constructs.
-export type { EdgeSignals, ObservabilityPlan, ServiceSignals, TlsEdgeMetricsPlan } from "./types";
+export type { EdgeSignals, ObservabilityPlan, PrometheusPlan, ServiceSignals, TlsEdgeMetricsPlan } from "./types";
 
 /** The collector's container name in every task that ships metrics or traces. */
 export const COLLECTOR_CONTAINER = "metrics-collector";
 
 /** The slot of the mesh's EMF log group (the stack binds it to the log group's name). */
 export const METRICS_LOG_GROUP_SLOT = "metricsLogGroup";
+
+/** The slot of the remote-write URL of the workspace the mesh creates (the stack binds it to remoteWriteUrlOf its prometheus_endpoint). */
+export const PROMETHEUS_REMOTE_WRITE_SLOT = "prometheusRemoteWrite";
+
+/** The remote-write path under a workspace's Prometheus endpoint (AMP API reference, RemoteWrite: POST /workspaces/<id>/api/v1/remote_write). */
+const REMOTE_WRITE_PATH = "api/v1/remote_write";
+
+/** A workspace's remote-write URL from its Prometheus endpoint (https://aps-workspaces.<region>.<dns suffix>/workspaces/<id>/, the provider's prometheus_endpoint). */
+export function remoteWriteUrlOf(prometheusEndpoint: string): string {
+  return `${prometheusEndpoint}${REMOTE_WRITE_PATH}`;
+}
+
+/** The workspace of spec observability.metrics.prometheus; an existing one's URL from its ARN (its region and ID). */
+export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
+  const prometheus = spec.metrics.enabled ? spec.metrics.prometheus : undefined;
+  if (!prometheus) return undefined;
+  if (prometheus.workspace === "create") return { workspace: "create" };
+  const [, region, , id] = PROMETHEUS_WORKSPACE_ARN.exec(prometheus.workspace)!;
+  const dnsSuffix = prometheus.workspace.startsWith("arn:aws-cn:") ? "amazonaws.com.cn" : "amazonaws.com";
+  return { workspace: "existing", arn: prometheus.workspace, region: region!, remoteWriteUrl: remoteWriteUrlOf(`https://aps-workspaces.${region}.${dnsSuffix}/workspaces/${id}/`) };
+}
+
+/** What the collector calls on Amazon Managed Service for Prometheus (the task role's grant is on the workspace's ARN: MeshService). */
+export const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
+  api: "aps-workspaces",
+  why: "the collector's remote write of the golden signals: aps:RemoteWrite on the mesh's workspace",
+};
 
 /** The CloudWatch namespace of a mesh's proxy metrics. */
 export function metricsNamespace(cluster: string): string {
@@ -122,7 +153,12 @@ export interface CollectorPlanContext {
   readonly service: string;
   readonly region: string;
   /** The metrics pipeline (spec observability.metrics), or null. */
-  readonly metrics: { readonly namespace: string; readonly intervalSeconds: number } | null;
+  readonly metrics: {
+    readonly namespace: string;
+    readonly intervalSeconds: number;
+    /** The remote-write URL (a slot: the workspace the mesh creates). @default none (CloudWatch only) */
+    readonly prometheusRemoteWrite?: string | Slot;
+  } | null;
   /** The traces pipeline (spec observability.traces). */
   readonly traces: boolean;
   /** Which proxy it scrapes: the catalogue rows it keeps. @default "mesh" */
@@ -172,6 +208,8 @@ export function collectorConfigOf(ctx: CollectorPlanContext) {
             : null,
         })),
       },
+      // SigV4 in the mesh's region: an existing workspace in another is the observability rule's error.
+      prometheus: m.prometheusRemoteWrite === undefined ? null : { endpoint: m.prometheusRemoteWrite, region: ctx.region },
     },
     // A batch a second: X-Ray takes up to 50 segments a call (awsxray.go maxSegmentsPerPut).
     traces: ctx.traces ? { endpoint: `${OTLP_RECEIVER.address}:${OTLP_RECEIVER.port}`, service: ctx.service, region: ctx.region, batchTimeout: "1s" } : null,
@@ -212,6 +250,7 @@ export function collectorContainer(ctx: CollectorPlanContext, after?: string, im
       : {}),
     calls: [
       ...(ctx.metrics ? [{ api: "logs", why: "the collector's EMF metrics (PutLogEvents on the mesh's metrics log group)" } as const] : []),
+      ...(ctx.metrics?.prometheusRemoteWrite === undefined ? [] : [PROMETHEUS_REMOTE_WRITE_CALL]),
       ...(ctx.traces
         ? [
             {
@@ -227,6 +266,13 @@ export function collectorContainer(ctx: CollectorPlanContext, after?: string, im
   };
 }
 
+/** Where a task's collector remote-writes, when the spec names a Prometheus workspace. */
+function prometheusRemoteWriteOf(spec: ObservabilitySpec): { readonly prometheusRemoteWrite?: string | Slot } {
+  const prometheus = planPrometheus(spec);
+  if (!prometheus) return {};
+  return { prometheusRemoteWrite: prometheus.workspace === "create" ? slot(PROMETHEUS_REMOTE_WRITE_SLOT) : prometheus.remoteWriteUrl };
+}
+
 /** The collector of one service's task, as the spec's observability asks (none when metrics and traces are off), started after `after` (its proxy). */
 export function taskCollector(spec: MeshSpec, service: string, after: string): ContainerPlan[] {
   const { metrics, traces } = spec.observability;
@@ -236,7 +282,7 @@ export function taskCollector(spec: MeshSpec, service: string, after: string): C
       {
         service,
         region: spec.region,
-        metrics: metrics.enabled ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds } : null,
+        metrics: metrics.enabled ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds, ...prometheusRemoteWriteOf(spec.observability) } : null,
         traces: traces.enabled,
       },
       after,
@@ -434,6 +480,7 @@ export function planObservability(
   // A denied edge has no allowed method ("-"); an edge to an unknown service is the references rule's error.
   const allowed = edges.filter((e) => e.allowed !== "-" && shipping.has(e.source) && services.some((s) => s.name === e.destination));
   const { enabled: alarmsOn, ...alarms } = spec.alarms;
+  const prometheus = planPrometheus(spec);
   return {
     namespace: metricsNamespace(cluster),
     intervalSeconds: spec.metrics.intervalSeconds,
@@ -442,6 +489,7 @@ export function planObservability(
       .map((s) => ({ service: s.name, protocol: s.protocol, callers: [...new Set(allowed.filter((e) => e.destination === s.name).map((e) => e.source))].sort() })),
     edges: allowed.map((e) => ({ source: e.source, destination: e.destination, protocol: e.protocol })),
     ...(alarmsOn ? { alarms } : {}),
+    ...(prometheus ? { prometheus } : {}),
   };
 }
 

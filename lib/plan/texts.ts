@@ -316,6 +316,8 @@ export const collectorConfig = templateText<
           readonly labelMatcher: { readonly label: string; readonly regex: string } | null;
         }[];
       };
+      /** Remote write to Amazon Managed Service for Prometheus (spec observability.metrics.prometheus); null: none. */
+      readonly prometheus: { readonly endpoint: string | Slot; readonly region: string } | null;
     } | null;
     readonly traces: { readonly endpoint: string; readonly service: string; readonly region: string; readonly batchTimeout: string } | null;
   }

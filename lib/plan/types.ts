@@ -27,6 +27,7 @@ export interface SecretBinding {
 
 /** An AWS API by the name of its VPC endpoint service (com.amazonaws.<region>.<name>); "s3" has the gateway endpoint. */
 export type AwsApi =
+  | "aps-workspaces"
   | "autoscaling"
   | "ec2"
   | "ecr.api"
@@ -702,4 +703,12 @@ export interface ObservabilityPlan {
   /** Every call edge a proxy can report: a declared upstream the intentions allow. */
   readonly edges: readonly EdgeSignals[];
   readonly alarms?: Omit<ObservabilitySpec["alarms"], "enabled">;
+  /** Where the collectors also remote-write the golden signals (spec observability.metrics.prometheus). @default none */
+  readonly prometheus?: PrometheusPlan;
 }
+
+/**
+ * The Amazon Managed Service for Prometheus workspace the collectors remote-write to: one the mesh
+ * creates (its ARN and URL are Terraform references, bound by the stack), or an existing one.
+ */
+export type PrometheusPlan = { readonly workspace: "create" } | { readonly workspace: "existing"; readonly arn: string; readonly region: string; readonly remoteWriteUrl: string };

@@ -15,6 +15,7 @@ import { checkLifecycle } from "./lifecycle";
 import { checkNames } from "./names";
 import { checkNetwork } from "./network";
 import { checkNetworkPaths } from "./network-paths";
+import { checkObservability } from "./observability";
 import { checkPorts } from "./ports";
 import { checkReferences } from "./references";
 import { checkRollouts } from "./rollouts";
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   checkArtifacts,
   checkTrust,
   checkTraffic,
+  checkObservability,
 ];
 
 export function checkPlan(plan: MeshPlan): RuleResult {

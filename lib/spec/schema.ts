@@ -407,6 +407,24 @@ const intentionSchema = z
 /** Seconds between two scrapes of a proxy's stats: what CloudWatch charges and how fresh an alarm is. */
 export const METRICS_INTERVALS = [10, 30, 60] as const;
 
+/** An Amazon Managed Service for Prometheus workspace (its ARN: arn:<partition>:aps:<region>:<account>:workspace/<id>). */
+export const PROMETHEUS_WORKSPACE_ARN = /^arn:aws[a-z-]*:aps:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):workspace\/(ws-[0-9A-Za-z-]+)$/;
+
+const prometheusSchema = z
+  .strictObject({
+    workspace: z
+      .union([
+        z.literal("create"),
+        z.string().regex(PROMETHEUS_WORKSPACE_ARN, "must be create, or an Amazon Managed Service for Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-...)"),
+      ])
+      .describe(
+        "create: the mesh creates a workspace (alias <cluster>-mesh, encrypted with an AWS owned key); or the ARN of an existing workspace in the mesh's region and account (the task roles sign remote writes as themselves)",
+      ),
+  })
+  .describe(
+    "Also remote-write the same golden signals (the collector's catalogue filter) to Amazon Managed Service for Prometheus, beside CloudWatch; each task's role may only aps:RemoteWrite to this workspace",
+  );
+
 const observabilitySchema = z
   .strictObject({
     metrics: z
@@ -421,6 +439,11 @@ const observabilitySchema = z
           .literal(METRICS_INTERVALS, { message: `must be one of ${METRICS_INTERVALS.join(", ")}` })
           .default(60)
           .describe("Seconds between scrapes (and Envoy's stats flush, the window of the latency percentiles): shorter costs more log ingestion"),
+        prometheus: prometheusSchema.optional(),
+      })
+      .refine((m) => m.prometheus === undefined || m.enabled, {
+        message: "the Prometheus destination receives the proxies' metrics: set metrics.enabled: true too, or remove metrics.prometheus",
+        path: ["prometheus"],
       })
       .prefault({})
       .describe("Request rate, 5xx rate, p50/p99 latency, outlier ejections and healthy upstreams per service and per call edge, and one dashboard per mesh"),

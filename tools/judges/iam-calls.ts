@@ -26,6 +26,8 @@ function judgeCa(): Pem {
 
 /** Where each declared or implicit call is documented. */
 const SOURCES = {
+  remoteWrite:
+    "aws-otel-collector v0.49.0 vendor/.../prometheusremotewriteexporter signed by sigv4authextension (service aps): RemoteWrite, POST /workspaces/<id>/api/v1/remote_write, authorized as aps:RemoteWrite on the workspace (AMP User Guide, IAM permissions)",
   emfExporter:
     "aws-otel-collector v0.49.0 vendor/.../awsemfexporter with internal/aws/cwlogs pusher: CreateLogStream, then PutLogEvents on its log_stream_name (CreateLogGroup only when the group is missing)",
   xrayExporter: "aws-otel-collector v0.49.0 vendor/.../awsxrayexporter/awsxray.go: PutTraceSegments, up to 50 segments a call",
@@ -563,7 +565,18 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
           ...(xray.telemetry?.enabled === true ? [{ action: "xray:PutTelemetryRecords", resource: "*", source: SOURCES.xrayTelemetry }] : []),
         ]);
       }
-      const unknown = calls.filter((call) => call.api !== "ec2" && !((call.api === "logs" || call.api === "xray") && collectorConfig));
+      // Its remote write: the workspace the URL names, in the account of the role that signs it.
+      const remoteWrite = collectorConfig ? JSON.parse(collectorConfig).exporters?.prometheusremotewrite : undefined;
+      if (remoteWrite !== undefined) {
+        if (calls.every((call) => call.api !== "aps-workspaces"))
+          throw new Error(`${name}: ${c.name} remote-writes to Prometheus, but its container plan states no aps-workspaces call`);
+        add(taskRole, `${c.name} of ${name}: Prometheus remote write (prometheusremotewriteexporter, sigv4auth)`, [
+          { action: "aps:RemoteWrite", resource: workspaceOfRemoteWrite(values, values.text(String(remoteWrite.endpoint))), source: SOURCES.remoteWrite },
+        ]);
+      }
+      const unknown = calls.filter(
+        (call) => call.api !== "ec2" && !((call.api === "logs" || call.api === "xray") && collectorConfig) && !(call.api === "aps-workspaces" && remoteWrite !== undefined),
+      );
       if (unknown.length > 0)
         throw new Error(`${name}: ${c.name} states calls the IAM judge has no model of (${unknown.map((u) => u.api).join(", ")}): teach the judge what it runs`);
       const discovers = /provider=aws/.test(JSON.stringify([c.command, c.entryPoint, c.environment]));
@@ -643,6 +656,13 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
     ]);
   }
   return dedupe(out);
+}
+
+/** The workspace a remote-write URL writes to (https://aps-workspaces.<region>.<suffix>/workspaces/<id>/api/v1/remote_write); any other URL is no AMP remote write. */
+function workspaceOfRemoteWrite(values: StackValues, url: string): string {
+  const m = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/workspaces\/(ws-[0-9A-Za-z-]+)\/api\/v1\/remote_write$/.exec(url);
+  if (!m) throw new Error(`${values.stack}: ${url} is not an Amazon Managed Service for Prometheus remote-write URL`);
+  return `arn:${values.partition}:aps:${m[1]}:${values.account}:workspace/${m[2]}`;
 }
 
 /** ECS Exec: SSM channels, the session log in the cluster's log group, the session key. */

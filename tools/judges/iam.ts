@@ -123,6 +123,7 @@ export class StackValues {
       aws_ecr_repository: () => `arn:${p}:ecr:${re}:${a}:repository/${resourceName}`,
       aws_autoscaling_group: () => `arn:${p}:autoscaling:${re}:${a}:autoScalingGroup:${uuidOf(name)}:autoScalingGroupName/${resourceName}`,
       aws_iam_instance_profile: () => `arn:${p}:iam::${a}:instance-profile/${resourceName}`,
+      aws_prometheus_workspace: () => `arn:${p}:aps:${re}:${a}:workspace/ws-${hexOf(name, 12)}`,
     };
     switch (attribute) {
       case "arn":
@@ -141,6 +142,8 @@ export class StackValues {
       case "name":
       case "bucket":
         return resourceName;
+      case "prometheus_endpoint":
+        return `https://aps-workspaces.${re}.amazonaws.com/workspaces/ws-${hexOf(name, 12)}/`;
       case "repository_url":
         return `${a}.dkr.ecr.${re}.amazonaws.com/${resourceName}`;
       case "value":

@@ -108,8 +108,18 @@ export function judgeCollectorConfig(config: unknown): string[] {
       }
     }
   }
+  // Extensions run when service.extensions lists them; an exporter's auth.authenticator names a running one.
+  const service = isObject(config.service) ? config.service : {};
+  const running = new Set(isStringList(service.extensions) ? service.extensions : []);
+  used.extensions = running;
+  for (const id of running) if (!configured.extensions?.has(id)) out.push(`service.extensions: ${id} is not configured in extensions`);
+  for (const [id, settings] of Object.entries(isObject(config.exporters) ? config.exporters : {})) {
+    const authenticator = isObject(settings) && isObject(settings.auth) ? settings.auth.authenticator : undefined;
+    if (typeof authenticator === "string" && !running.has(authenticator))
+      out.push(`exporters.${id}.auth.authenticator: ${authenticator} is not an extension in service.extensions`);
+  }
   for (const [section, ids] of Object.entries(configured)) {
-    for (const id of ids) if (!used[section]?.has(id)) out.push(`${section}.${id}: configured but in no pipeline`);
+    for (const id of ids) if (!used[section]?.has(id)) out.push(`${section}.${id}: configured but ${section === "extensions" ? "not in service.extensions" : "in no pipeline"}`);
   }
   return out;
 }
