@@ -102,6 +102,8 @@ const THROWS: Record<string, string> = {
     "caller: the mesh stack passes MeshObservability.prometheus whenever the plan has observability.prometheus, the only plan whose collectors call aps-workspaces",
   "lib/constructs/mesh-observability.ts: the plan creates a Prometheus workspace but names no alias":
     "caller: buildPlan asks meshNames for the workspace alias whenever the plan's Prometheus workspace is create",
+  "lib/constructs/tls-service.ts: the plan has metrics but its names do not": "caller: lib/plan/tls-edge.ts passes tlsEdgeNames the metrics whenever it plans the edge's metrics",
+  "lib/constructs/tls-service.ts: the plan has alarms but its names do not": "caller: tlsEdgeNames names every edge alarm kind when the edge's metrics have alarms",
 };
 
 describe("every construct-level throw is accounted for", () => {
