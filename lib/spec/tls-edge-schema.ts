@@ -78,6 +78,12 @@ export const tlsEdgeSchema = z
     appPort: port.default(8080).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.ready} (Envoy's ready listener)`),
     cpu: z.number().int().positive().default(256).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(512).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
+    cpuArchitecture: z
+      .enum(["X86_64", "ARM64"])
+      .optional()
+      .describe(
+        "CPU architecture of the tasks (ECS runtimePlatform; ARM64 runs on Graviton). scripts/push-images.sh builds the app and mirrors Envoy (and the collector) for it. Omitted: the mesh's fargateCpuArchitecture",
+      ),
     desiredCount: z.number().int().min(0).max(1000).default(1).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
     allowedCidrs: z.array(cidr).default([]).describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
     assignPublicIp: z
