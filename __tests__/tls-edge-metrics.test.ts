@@ -4,9 +4,7 @@
 // synthesized stacks.
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import path from "node:path";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { COLLECTOR_CONTAINER, METRIC_CATALOGUE, SHIPPED_METRICS, STATS_LISTENER } from "../lib/plan/observability";
@@ -23,6 +21,7 @@ import { evaluateIam } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, synthAllStacks } from "./support/synth";
 import { specIssues } from "./support/spec-issues";
+import { runPushImages } from "./support/push-images";
 
 type Doc = Record<string, any>;
 
@@ -296,28 +295,7 @@ describe("scripts/push-images.sh mirrors the collector when the stack ships metr
   const temporary: string[] = [];
   afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-  /** Runs the script with stand-ins: terraform prints the given outputs, aws finds no image, docker logs its arguments. */
-  function run(outputs: Record<string, string>): { status: number | null; docker: string[]; stderr: string } {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "push-bin-"));
-    temporary.push(bin);
-    const stack = `push-test-${process.pid}-${temporary.length}`;
-    const stackDir = path.join("cdktf.out", "stacks", stack);
-    fs.mkdirSync(stackDir, { recursive: true });
-    temporary.push(stackDir);
-    const log = path.join(bin, "docker.log");
-    const cases = Object.entries(outputs)
-      .map(([k, v]) => `  ${k}) printf '%s' '${v}' ;;`)
-      .join("\n");
-    fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\nfor a; do name="$a"; done\ncase "$name" in\n${cases}\n  *) exit 1 ;;\nesac\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "aws"), '#!/bin/sh\ncase "$*" in\n  *get-login-password*) echo token ;;\n  *sts*) echo "{}" ;;\n  *describe-images*) exit 1 ;;\nesac\n', {
-      mode: 0o755,
-    });
-    // docker login reads the password from the pipe (unread, aws could die of SIGPIPE under pipefail).
-    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n[ "$1" = login ] && cat > /dev/null\necho "$*" >> ${log}\n`, { mode: 0o755 });
-    const result = spawnSync("bash", ["scripts/push-images.sh", "--stack", stack], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: os.tmpdir() } });
-    const docker = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-    return { status: result.status, docker, stderr: result.stderr };
-  }
+  const run = (outputs: Record<string, string>) => runPushImages(outputs, temporary);
 
   const registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
   const base = {
@@ -325,6 +303,7 @@ describe("scripts/push-images.sh mirrors the collector when the stack ships metr
     envoy_repository_url: `${registry}/edge/envoy`,
     envoy_source_image: "envoyproxy/envoy:v1.37.0",
     envoy_image_tag: "v1.37.0",
+    cpu_architecture: "X86_64",
   };
 
   it("without metrics: mirrors Envoy only", () => {

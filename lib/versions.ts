@@ -47,13 +47,27 @@ export const END_OF_SUPPORT: Readonly<Record<"consul" | "envoy", Readonly<Record
 };
 
 /**
- * The newest patch of each Envoy line this matrix knows (envoyproxy.io version history: 1.35.13
- * of 2026-06-22, 1.36.13 of 2026-10-12, 1.37.11 of 2026-10-26). A spec that pins an older patch
- * of the line gets a warning naming it.
+ * The newest patch of each selectable line this matrix knows. A spec that pins an older patch of
+ * a line a task runs gets a warning naming the newer one.
+ *   - envoy: envoyproxy.io version history: 1.35.13 of 2026-06-22, 1.36.13 of 2026-10-12, 1.37.11
+ *     of 2026-10-26.
+ *   - consulEcs: hashicorp/consul-ecs release tags (`git tag`, snapshot of 2026-07-17, its last
+ *     commit): v0.10.0 of 2026-07-09, v0.9.4 of 2026-03-17.
+ *   - consulDataplane: hashicorp/consul-dataplane release tags (snapshot of 2026-07-01): v2.0.1
+ *     and v1.9.9 and v1.8.14 of 2026-06-22, v1.7.13 of 2026-03-25.
+ * consul-ecs 0.10.1 and consul-dataplane 2.0.2 to 2.0.4 are out upstream (README, Versions) but
+ * past these snapshots, and their FIPS builds moved to -fips1403: not carried until read.
  */
-export const NEWEST_ENVOY_PATCH: Readonly<Record<string, string>> = { "1.35": "1.35.13", "1.36": "1.36.13", "1.37": "1.37.11" };
+export const NEWEST_PATCH: Readonly<Record<"envoy" | "consulEcs" | "consulDataplane", Readonly<Record<string, string>>>> = {
+  envoy: { "1.35": "1.35.13", "1.36": "1.36.13", "1.37": "1.37.11" },
+  consulEcs: { "0.10": "0.10.0", "0.9": "0.9.4" },
+  consulDataplane: { "2.0": "2.0.1", "1.9": "1.9.9", "1.8": "1.8.14", "1.7": "1.7.13" },
+};
 
-/** The day the defaults below were checked against END_OF_SUPPORT and NEWEST_ENVOY_PATCH. */
+/** How warnings and the README name each versioned component. */
+export const COMPONENT_NAMES = { consul: "Consul", consulEcs: "consul-ecs", consulDataplane: "consul-dataplane", envoy: "Envoy" } as const;
+
+/** The day the defaults below were checked against END_OF_SUPPORT and NEWEST_PATCH. */
 export const VERSIONS_PINNED_ON = "2026-12-07";
 
 /**

@@ -3,7 +3,9 @@
 # repository under an immutable tag (git short SHA + hash of the build context), mirrors the
 # pinned official Envoy image (lib/versions.ts) into its repository, and the pinned metrics
 # collector into its own when the stack has one (observability.metrics), and prints the tag to
-# deploy as app_image_tag on stdout (everything else goes to stderr).
+# deploy as app_image_tag on stdout (everything else goes to stderr). Every image is of the
+# platform the tasks run (the stack's output cpu_architecture, tlsEdge.cpuArchitecture); one of
+# another platform, built or already in ECR, is refused.
 #
 # Needs: docker with a running engine, the AWS CLI with credentials, and the stack deployed
 # (its ECR repositories exist and cdktf.out/stacks/<stack> holds its state).
@@ -18,6 +20,7 @@ usage: scripts/push-images.sh [--tag-only] [--stack <name>] [--app-dir <dir>] [-
 
 Builds the Flask app image and pushes it to the TLS edge stack's ECR repository under an immutable
 tag, mirrors the pinned Envoy image (and the metrics collector, when the stack ships metrics),
+all for the tasks' platform (stack output cpu_architecture: linux/amd64 or linux/arm64),
 and prints the tag on stdout (deploy it as app_image_tag).
 Needs Docker with a running engine, the AWS CLI v2 with credentials and the deployed stack.
   --tag-only         print the tag this checkout would get, and stop (no Docker, no AWS)
@@ -81,6 +84,13 @@ app_repo="$(terraform_output "$stack" ecr_repository_url)"
 envoy_repo="$(terraform_output "$stack" envoy_repository_url)"
 envoy_source="$(terraform_output "$stack" envoy_source_image)"
 envoy_tag="$(terraform_output "$stack" envoy_image_tag)"
+cpu_architecture="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw cpu_architecture 2>/dev/null || true)"
+case "$cpu_architecture" in
+  X86_64) platform=linux/amd64 ;;
+  ARM64) platform=linux/arm64 ;;
+  "") die "stack $stack has no output cpu_architecture (the tasks' platform): deploy it with this checkout (npx cdktf deploy $stack) and run this again" ;;
+  *) die "stack $stack's output cpu_architecture is '$cpu_architecture': this script builds for X86_64 (linux/amd64) or ARM64 (linux/arm64) only" ;;
+esac
 # The collector's mirror exists only when the edge ships metrics: no such output, nothing to mirror.
 collector_repo="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw collector_repository_url 2>/dev/null || true)"
 if [ -n "$collector_repo" ]; then
@@ -98,25 +108,44 @@ image_exists() { # image_exists REPOSITORY_URL TAG
   aws ecr describe-images --region "$region" --repository-name "${1#*/}" --image-ids "imageTag=$2" >/dev/null 2>&1
 }
 
+# Refuses a local image that is not of the tasks' platform: the task would stop with "exec format
+# error". require_platform IMAGE FIX
+require_platform() {
+  local actual
+  actual="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1")" || die "docker image inspect $1 failed"
+  [ "$actual" = "$platform" ] || die "$1 is $actual, but the tasks run $platform (stack output cpu_architecture: $cpu_architecture); $2"
+}
+
+# An image already in ECR under an immutable tag: pulled for the tasks' platform and checked, as
+# it may have been pushed for another before tlsEdge.cpuArchitecture changed.
+check_existing() { # check_existing REPOSITORY_URL TAG
+  local fix="its tag is immutable: delete it (aws ecr batch-delete-image --region $region --repository-name ${1#*/} --image-ids imageTag=$2) and run this again"
+  echo "$1:$2 is already in ECR: checking it is $platform" >&2
+  docker pull --platform "$platform" "$1:$2" >&2 || die "pulling $1:$2 for $platform failed (an image of another platform?); $fix"
+  require_platform "$1:$2" "$fix"
+}
+
 echo "logging in to $registry" >&2
 aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" >&2 ||
   die "docker login to $registry failed: check the AWS credentials' ECR permissions"
 
 # Tags are immutable: an existing tag already holds exactly these sources.
 if image_exists "$app_repo" "$tag"; then
-  echo "$app_repo:$tag is already in ECR: nothing to build" >&2
+  check_existing "$app_repo" "$tag"
 else
-  echo "building $app_repo:$tag from $app_dir (linux/amd64, the task's platform)" >&2
-  docker build --platform linux/amd64 --pull --tag "$app_repo:$tag" "$app_dir" >&2
+  echo "building $app_repo:$tag from $app_dir ($platform, the tasks' platform)" >&2
+  docker build --platform "$platform" --pull --tag "$app_repo:$tag" "$app_dir" >&2
+  require_platform "$app_repo:$tag" "its base image must publish $platform, and building for another CPU than this machine's needs QEMU (docker run --privileged --rm tonistiigi/binfmt --install all)"
   docker push "$app_repo:$tag" >&2
 fi
 
 mirror() { # mirror SOURCE_IMAGE REPOSITORY_URL TAG
   if image_exists "$2" "$3"; then
-    echo "$2:$3 is already in ECR: nothing to mirror" >&2
+    check_existing "$2" "$3"
   else
-    echo "mirroring $1 to $2:$3" >&2
-    docker pull --platform linux/amd64 "$1" >&2
+    echo "mirroring $1 ($platform) to $2:$3" >&2
+    docker pull --platform "$platform" "$1" >&2 || die "pulling $1 for $platform failed: does it publish $platform?"
+    require_platform "$1" "pick an image that publishes $platform, or set tlsEdge.cpuArchitecture to its platform"
     docker tag "$1" "$2:$3"
     docker push "$2:$3" >&2
   fi

@@ -130,6 +130,7 @@ export class TlsEdgeStack extends MeshBaseStack {
       "The official Envoy image of versions.envoy (default: the pinned one in lib/versions.ts) that scripts/push-images.sh mirrors",
     );
     this.output("envoy_image_tag", edge.envoyImage.mirrorTag, "Tag of the Envoy mirror the task definition uses");
+    this.output("cpu_architecture", edge.cpuArchitecture, "CPU architecture of the tasks (X86_64 or ARM64): scripts/push-images.sh builds and mirrors images of its platform");
     if (edge.metrics && service.collectorRepository) {
       // What scripts/push-images.sh mirrors beside Envoy when the edge ships metrics.
       this.output("collector_repository_url", service.collectorRepository.repositoryUrl, "ECR repository the pinned metrics collector image is mirrored into");

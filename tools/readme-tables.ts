@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MeshPlan } from "../lib/plan/types";
-import { COMPATIBILITY, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, FIPS_IMAGES, minorOf, NEWEST_ENVOY_PATCH, VERSIONS_PINNED_ON } from "../lib/versions";
+import { COMPATIBILITY, COMPONENT_NAMES, CONSUL_RELEASES, DEFAULT_VERSIONS, END_OF_SUPPORT, FIPS_IMAGES, minorOf, NEWEST_PATCH, VERSIONS_PINNED_ON } from "../lib/versions";
 import { reachOf } from "../lib/rules/trust";
 import { DEFAULT_SOURCE, loadSpec } from "../lib/pipeline";
 import { parseCli, PROJECT_ROOT, runTool } from "./support";
@@ -165,7 +165,11 @@ export function versionsMarkdown(): string {
       .map(([line, end]) => `${line}: ${end}`)
       .join(
         "; ",
-      )}; Envoy ${envoyEnds}. A spec whose Consul or Envoy line is past its end, or whose Envoy is an older patch than ${Object.values(NEWEST_ENVOY_PATCH).join(", ")}, gets a warning naming what to move to.`,
+      )}; Envoy ${envoyEnds}. A spec whose Consul or Envoy line is past its end, or that pins an older patch of a line than the newest known (the table below), gets a warning naming what to move to.`,
+    "",
+    "| component | newest patch of each line known (older ones get a warning) |",
+    "| --- | --- |",
+    ...(["consulEcs", "consulDataplane", "envoy"] as const).map((field) => `| ${COMPONENT_NAMES[field]} | ${Object.values(NEWEST_PATCH[field]).join(", ")} |`),
     "",
     `FIPS builds (\`versions.fips: true\`, dataplane tasks only): ${Object.values(FIPS_IMAGES)
       .map(

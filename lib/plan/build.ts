@@ -195,6 +195,7 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
           tlsEdge: buildTlsEdgePlan(spec.tlsEdge, {
             region: spec.region,
             envoySource: images.get("envoy")!.upstream,
+            fargateCpuArchitecture: spec.fargateCpuArchitecture,
             network: { plan: network, names },
             accessLogs: spec.observability.accessLogs.enabled,
             ...(observability ? { observability, collectorSource: images.get("otelCollector")!.upstream } : {}),

@@ -19,6 +19,7 @@ export function checkImages(plan: MeshPlan, { errors, warnings }: RuleResult): v
     if (problem) errors.push({ path: `${service.path}.image`, message: problem });
     checkCpuArchitecture(plan, service, { errors, warnings });
   }
+  checkTlsEdgeCpuArchitecture(plan, { errors, warnings });
   // A Fargate task pulls every image on every start: a task that crash-loops pulls until Docker
   // Hub's anonymous limit locks its NAT address out, and no task of the service starts for an hour.
   // (A task with a public IP pulls from an address of its own; without NAT, the network paths say
@@ -126,5 +127,28 @@ export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { err
   // On Graviton hosts EC2 tasks were ARM64 before this setting existed: only a Fargate task is new there.
   if (arch === "ARM64" && service.launchType === "FARGATE") {
     warnings.push({ path: `${service.path}.image`, message: `${service.image} must publish a linux/arm64 image (the task runs on ARM64); nothing here can check it` });
+  }
+}
+
+/**
+ * The TLS edge's task runs the app, Envoy and (metrics on) the collector on one architecture:
+ * the mesh's images must publish it (scripts/push-images.sh mirrors that platform); the app
+ * image is built by the same script for it.
+ */
+export function checkTlsEdgeCpuArchitecture(plan: MeshPlan, { errors }: RuleResult, published = imageArchitecturesOf(plan.versions)): void {
+  const edge = plan.tlsEdge;
+  if (!edge) return;
+  const platform = Object.values(CPU_ARCHITECTURES).find((a) => a.ecs === edge.cpuArchitecture)!.linux;
+  const images: [keyof typeof published, string][] = [
+    ["envoy", edge.envoyImage.source],
+    ...(edge.metrics ? [["otelCollector", edge.metrics.collectorImage.source] as [keyof typeof published, string]] : []),
+  ];
+  for (const [key, image] of images) {
+    if (!published[key].includes(platform)) {
+      errors.push({
+        path: "tlsEdge.cpuArchitecture",
+        message: `the TLS edge's tasks run ${edge.cpuArchitecture} (tlsEdge.cpuArchitecture, default the mesh's fargateCpuArchitecture), but ${image} publishes no linux/${platform} image (it publishes ${published[key].map((a) => `linux/${a}`).join(", ")}); set tlsEdge.cpuArchitecture to one of those`,
+      });
+    }
   }
 }

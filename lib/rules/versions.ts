@@ -1,13 +1,20 @@
 // The spec's versions against HashiCorp's compatibility tables (lib/versions.ts): every
 // component a task runs must be listed for the servers' Consul line; a line past its end of
-// support, or an Envoy patch older than the newest the matrix knows, is a warning. versions.fips:
+// support, or a patch of Envoy, consul-ecs or consul-dataplane older than the newest the matrix
+// knows (NEWEST_PATCH) for a component some task runs, is a warning. versions.fips:
 // the FIPS images must exist for the pinned versions, and only dataplane tasks can be FIPS builds.
-import { COMPATIBILITY, END_OF_SUPPORT, FIPS_IMAGES, fipsTagOf, minorOf, NEWEST_ENVOY_PATCH, type Versions } from "../versions";
+import { COMPATIBILITY, COMPONENT_NAMES, compareVersions, END_OF_SUPPORT, FIPS_IMAGES, fipsTagOf, minorOf, NEWEST_PATCH, type Versions } from "../versions";
 import type { RuleResult, SpecIssue } from "../issues";
 import type { MeshPlan } from "../plan/types";
 
-/** Warnings for the versions in effect on a day (YYYY-MM-DD): lines past their support, older Envoy patches. */
-export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: string): SpecIssue[] {
+/** What the mesh's tasks run: versions.envoy (agent tasks, the TLS edge), consul-ecs and consul-dataplane (dataplane tasks). */
+export interface VersionUses {
+  readonly envoy: boolean;
+  readonly dataplane: boolean;
+}
+
+/** Warnings for the versions in effect on a day (YYYY-MM-DD): lines past their support, older patches. */
+export function supportWarnings(versions: Versions, uses: VersionUses, today: string): SpecIssue[] {
   const warnings: SpecIssue[] = [];
   const consulLine = minorOf(versions.consul);
   const consulEnd = END_OF_SUPPORT.consul[consulLine];
@@ -18,7 +25,10 @@ export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: s
       message: `Consul ${consulLine} left support on ${consulEnd}; move to ${newer.map(([line]) => `${line}.x`).join(" or ") || "a supported line"}`,
     });
   }
-  if (!usesEnvoy) return warnings;
+  // With versions.fips the dataplane tasks run the FIPS builds of the same versions: every newest
+  // patch has one (__tests__/versions.test.ts), so the warning names a version checkFips accepts.
+  if (uses.dataplane) warnings.push(...newerPatchWarnings(versions, "consulEcs"), ...newerPatchWarnings(versions, "consulDataplane"));
+  if (!uses.envoy) return warnings;
   const envoyLine = minorOf(versions.envoy);
   const envoyEnd = END_OF_SUPPORT.envoy[envoyLine];
   const listed = COMPATIBILITY[consulLine]?.envoy ?? [];
@@ -26,17 +36,19 @@ export function supportWarnings(versions: Versions, usesEnvoy: boolean, today: s
     const supported = listed.filter((line) => (END_OF_SUPPORT.envoy[line] ?? "") >= today);
     warnings.push({
       path: "versions.envoy",
-      message: `Envoy ${envoyLine} left support on ${envoyEnd} (no more security fixes); move to ${supported.length ? supported.map((line) => NEWEST_ENVOY_PATCH[line] ?? `${line}.x`).join(" or ") : "a supported line"}`,
+      message: `Envoy ${envoyLine} left support on ${envoyEnd} (no more security fixes); move to ${supported.length ? supported.map((line) => NEWEST_PATCH.envoy[line] ?? `${line}.x`).join(" or ") : "a supported line"}`,
     });
   }
-  const newest = NEWEST_ENVOY_PATCH[envoyLine];
-  if (newest !== undefined && patchOf(versions.envoy) < patchOf(newest)) {
-    warnings.push({ path: "versions.envoy", message: `Envoy ${versions.envoy}: a newer patch of its line is out, ${newest}; pin it` });
-  }
+  warnings.push(...newerPatchWarnings(versions, "envoy"));
   return warnings;
 }
 
-const patchOf = (version: string) => Number(version.split(".")[2] ?? 0);
+/** A warning when the pinned version is an older patch of its line than NEWEST_PATCH knows. */
+function newerPatchWarnings(versions: Versions, field: keyof typeof NEWEST_PATCH): SpecIssue[] {
+  const newest = NEWEST_PATCH[field][minorOf(versions[field])];
+  if (newest === undefined || compareVersions(versions[field], newest) >= 0) return [];
+  return [{ path: `versions.${field}`, message: `${COMPONENT_NAMES[field]} ${versions[field]}: a newer patch of its line is out, ${newest}; pin it` }];
+}
 
 /**
  * The day support windows are judged on (YYYY-MM-DD): SOURCE_DATE_EPOCH when set (the reproducible
@@ -63,8 +75,10 @@ export function checkVersions(plan: MeshPlan, { errors, warnings }: RuleResult):
       });
     }
   };
-  // Agent tasks and the TLS edge run versions.envoy (dataplane tasks run the dataplane's own Envoy).
-  warnings.push(...supportWarnings(versions, uses("agent"), supportCheckDay()));
+  // Agent tasks and the TLS edge run versions.envoy (dataplane tasks run the dataplane's own Envoy):
+  // with versions.fips no agent task is allowed, but the edge still runs envoyproxy/envoy, so its
+  // Envoy warnings hold there.
+  warnings.push(...supportWarnings(versions, { envoy: uses("agent"), dataplane: uses("dataplane") }, supportCheckDay()));
   check("envoy", "Envoy and Consul client agent", uses("agent"));
   check("consulEcs", "Consul on ECS", uses("dataplane"));
   check("consulDataplane", "Envoy and Consul Dataplane", uses("dataplane"));

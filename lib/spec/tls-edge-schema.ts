@@ -3,7 +3,7 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { ECR_REPOSITORY_NAME, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { CPU_ARCHITECTURES, ECR_REPOSITORY_NAME, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
 import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
@@ -78,6 +78,12 @@ export const tlsEdgeSchema = z
     appPort: port.default(8080).describe(`Port the app listens on at 127.0.0.1; 1024 or above, not ${TLS_EDGE_PORTS.ready} (Envoy's ready listener)`),
     cpu: z.number().int().positive().default(256).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(512).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
+    cpuArchitecture: z
+      .enum([CPU_ARCHITECTURES.x86_64.ecs, CPU_ARCHITECTURES.arm64.ecs])
+      .optional()
+      .describe(
+        "CPU architecture of the tasks (ECS runtimePlatform; ARM64 runs on Graviton). scripts/push-images.sh builds the app and mirrors Envoy (and the collector) for it. Omitted: the mesh's fargateCpuArchitecture",
+      ),
     desiredCount: z.number().int().min(0).max(1000).default(1).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
     allowedCidrs: z.array(cidr).default([]).describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
     assignPublicIp: z
