@@ -109,6 +109,9 @@ export type Architecture = keyof typeof CPU_ARCHITECTURES;
 /** ECS's name of an architecture (runtimePlatform.cpuArchitecture). */
 export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[Architecture]["ecs"];
 
+/** ECS's names of every architecture, for the spec's enums. */
+export const ECS_CPU_ARCHITECTURES = [CPU_ARCHITECTURES.x86_64.ecs, CPU_ARCHITECTURES.arm64.ecs] as const;
+
 /** Graviton instance types (an attribute letter "g" after the generation digit, e.g. t4g, m7gd) run arm64. */
 export function architectureOf(instanceType: string): Architecture {
   const match = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);

@@ -3,7 +3,7 @@
 // (schema/mesh-spec.schema.json, written by tools/write-json-schema.ts).
 import { z } from "zod";
 import { cidr, port, tlsEdgeSchema } from "./tls-edge-schema";
-import { LOG_RETENTION_DAYS } from "../aws-limits";
+import { CPU_ARCHITECTURES, ECS_CPU_ARCHITECTURES, LOG_RETENTION_DAYS } from "../aws-limits";
 import { CONSUL_RELEASES, DEFAULT_VERSIONS } from "../versions";
 
 /** Consul service names double as DNS labels, ECS name suffixes and Envoy cluster names. */
@@ -337,7 +337,7 @@ const serviceSchema = z.strictObject({
   autoscaling: autoscalingSchema.optional(),
   launchType: z.enum(["EC2", "FARGATE"]).default("EC2"),
   cpuArchitecture: z
-    .enum(["X86_64", "ARM64"])
+    .enum(ECS_CPU_ARCHITECTURES)
     .optional()
     .describe(
       "CPU architecture of the tasks (ECS runtimePlatform). Omitted: fargateCpuArchitecture on Fargate; on EC2, the hosts' (ecsHosts.instanceType). ARM64 runs on Graviton",
@@ -613,8 +613,8 @@ export const meshSpecSchema = z
       .describe("Services keyed by Consul service name (also the suffix of the ECS service and task family)"),
     architecture: architecture.default("agent"),
     fargateCpuArchitecture: z
-      .enum(["X86_64", "ARM64"])
-      .default("X86_64")
+      .enum(ECS_CPU_ARCHITECTURES)
+      .default(CPU_ARCHITECTURES.x86_64.ecs)
       .describe("CPU architecture of every Fargate service that does not set cpuArchitecture (EC2 services run on the hosts')"),
     versions: z
       .strictObject({

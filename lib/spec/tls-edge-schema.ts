@@ -3,7 +3,7 @@
 // Defaults mirror the original demo (service envoy-ssl-tutorial in namespace dev, Fargate
 // 0.25 vCPU / 512 MiB, one task) except where the original was insecure (public IP, 0.0.0.0/0).
 import { z } from "zod";
-import { CPU_ARCHITECTURES, ECR_REPOSITORY_NAME, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
+import { ECR_REPOSITORY_NAME, ECS_CPU_ARCHITECTURES, fargateSizeProblem, IMAGE_TAG, LOG_RETENTION_DAYS, NAME_LIMITS } from "../aws-limits";
 import { imageTagProblem, INVALID_TAG } from "../image-reference";
 import { TLS_EDGE_PORTS } from "../facts";
 
@@ -79,7 +79,7 @@ export const tlsEdgeSchema = z
     cpu: z.number().int().positive().default(256).describe("Fargate task CPU units (256 = 0.25 vCPU)"),
     memory: z.number().int().positive().default(512).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
     cpuArchitecture: z
-      .enum([CPU_ARCHITECTURES.x86_64.ecs, CPU_ARCHITECTURES.arm64.ecs])
+      .enum(ECS_CPU_ARCHITECTURES)
       .optional()
       .describe(
         "CPU architecture of the tasks (ECS runtimePlatform; ARM64 runs on Graviton). scripts/push-images.sh builds the app and mirrors Envoy (and the collector) for it. Omitted: the mesh's fargateCpuArchitecture",
