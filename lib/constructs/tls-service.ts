@@ -176,9 +176,11 @@ export class TlsEdgeService extends Construct {
     const ownActions = [...new Set(containerCalls(edge.task).flatMap((call) => call.actions ?? []))];
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: edge.names.taskRolePrefix,
-      description: this.collectorRepository
-        ? `Task role of ${edge.serviceName}: the collector writes its metrics and spans; the app and Envoy call no AWS API`
-        : `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
+      description: edge.traces
+        ? `Task role of ${edge.serviceName}: the collector writes its ${metrics ? "metrics and spans" : "spans"}; the app and Envoy call no AWS API`
+        : metrics
+          ? `Task role of ${edge.serviceName}: the metrics collector writes its log stream; the app and Envoy call no AWS API`
+          : `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
