@@ -104,6 +104,12 @@ const THROWS: Record<string, string> = {
     "caller: buildPlan asks meshNames for the workspace alias whenever the plan's Prometheus workspace is create",
   "lib/constructs/tls-service.ts: the plan has metrics but its names do not": "caller: lib/plan/tls-edge.ts passes tlsEdgeNames the metrics whenever it plans the edge's metrics",
   "lib/constructs/tls-service.ts: the plan has alarms but its names do not": "caller: tlsEdgeNames names every edge alarm kind when the edge's metrics have alarms",
+  "lib/constructs/tls-service.ts: the plan runs a collector but its names have no repository for it":
+    "caller: buildTlsEdgePlan passes tlsEdgeNames collector: true exactly when it sets collectorImage",
+  "lib/constructs/tls-service.ts: its collector remote-writes to Prometheus, which needs prometheus":
+    "caller: the tls-edge stack passes prometheusOf(edge) whenever the edge's metrics have prometheus, the only plan whose collector calls aps-workspaces",
+  "stacks/mesh-stack.ts: the TLS edge remote-writes to the workspace the mesh creates, but the mesh has none":
+    "caller: buildPlan gives the edge a create workspace only from the mesh's observability plan, for which MeshObservability creates it",
 };
 
 describe("every construct-level throw is accounted for", () => {

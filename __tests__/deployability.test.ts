@@ -88,7 +88,11 @@ describe("network paths", () => {
 
     it("report a need the mesh's network cannot route, at the TLS edge's network", () => {
       const noLogs = withoutNat(example, ["ecr.api", "ecr.dkr", "secretsmanager"]);
-      expect(edgeRows(noLogs).filter((r) => r.verdict !== "ok")).toEqual([expect.objectContaining({ need: "logs (awslogs)", specPath: "tlsEdge.network", verdict: "error" })]);
+      // The example ships metrics: its collector's EMF writes need logs too.
+      expect(edgeRows(noLogs).filter((r) => r.verdict !== "ok")).toEqual([
+        expect.objectContaining({ need: "logs (awslogs)", specPath: "tlsEdge.network", verdict: "error" }),
+        expect.objectContaining({ need: expect.stringMatching(/^logs \(the collector's EMF metrics/), specPath: "tlsEdge.network", verdict: "error" }),
+      ]);
       expect(checkPlan(noLogs).errors).toContainEqual({
         path: "tlsEdge.network",
         message: expect.stringMatching(/^TLS edge envoy-ssl-tutorial \(tasks\) cannot reach logs \(awslogs\): no route; /),

@@ -34,6 +34,7 @@ import { CONTAINER_NAMES, CONTROL_PLANE_WAIT } from "../lib/plan/containers";
 import { HOST_CLUSTER_SLOT } from "../lib/plan/text";
 import { RPC_CA_GENERATION, rpcCaToken, SERVER_LAUNCH_HOOK, SERVER_SLOTS } from "../lib/plan/server";
 import type { TemplateText } from "../lib/plan/text";
+import { METRICS_LOG_GROUP_SLOT } from "../lib/plan/observability";
 import { TLS_EDGE_CONTAINERS, TLS_EDGE_SLOTS, tlsEdgeEnvoyConfigText } from "../lib/plan/tls-edge";
 import type { MeshPlan, ServicePlan } from "../lib/plan/types";
 import { renderContainerDefinitions } from "../lib/render/containers";
@@ -1779,6 +1780,9 @@ describe("TLS edge tasks", () => {
     [TLS_EDGE_SLOTS.caCertificate]: `${CA_ARN}:CertPEM::${edgePlan.ca.versionId}`,
     [TLS_EDGE_SLOTS.caPrivateKey]: `${CA_ARN}:KeyPEM::${edgePlan.ca.versionId}`,
     [TLS_EDGE_SLOTS.logGroup]: "/ecs/envoy-ssl-tutorial",
+    // The example ships metrics: its collector's image and EMF log group.
+    [TLS_EDGE_SLOTS.collectorImage]: "111122223333.dkr.ecr.us-east-1.amazonaws.com/envoy-ssl-tutorial/otel-collector:v0.49.0",
+    [METRICS_LOG_GROUP_SLOT]: "/ecs/envoy-ssl-tutorial/proxy-metrics",
   }) as Record<string, any>[];
   const envoy = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
   const init = containers.find((c) => c.name === TLS_EDGE_CONTAINERS.certificateInit)!;
@@ -1884,7 +1888,7 @@ describe("TLS edge tasks", () => {
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
     expect(result.created).toEqual([`${dir}/envoy.yaml`]);
-    expect(root.read(`${dir}/envoy.yaml`)).toBe(renderText(tlsEdgeEnvoyConfigText(edgePlan.appPort)));
+    expect(root.read(`${dir}/envoy.yaml`)).toBe(renderText(tlsEdgeEnvoyConfigText(edgePlan.appPort, TLS_EDGE_PATHS.configDir, false, edgePlan.metrics?.intervalSeconds)));
     expect(root.read(`${dir}/envoy.yaml`)).toBe(heredocBody(envoy.entryPoint[2], "ENVOY_YAML"));
     expect(root.mode(`${dir}/envoy.yaml`)).toBe(0o600);
     expect(root.mode(dir)).toBe(0o700);

@@ -47,6 +47,8 @@ export class MeshStack extends MeshBaseStack {
   public readonly observability?: MeshObservability;
   /** With a TLS edge in this network: the parameters it finds the VPC and its subnets by (IDs, no secret). */
   public readonly tlsEdgeNetwork?: { readonly vpcId: SsmParameter; readonly subnetIds: SsmParameter };
+  /** When the TLS edge remote-writes to the workspace the mesh creates: its ARN and remote-write URL, for the edge's stack. */
+  public readonly tlsEdgePrometheus?: { readonly workspaceArn: SsmParameter; readonly remoteWriteUrl: SsmParameter };
 
   constructor(scope: Construct, id: string, plan: MeshPlan, backend?: StateBackend) {
     super(scope, id, backend);
@@ -168,6 +170,24 @@ export class MeshStack extends MeshBaseStack {
     // One ECS service per version of a service with versions (the same Consul service and token).
     const { observability } = plan;
     if (observability) this.observability = new MeshObservability(this, "observability", { plan: { ...plan, observability }, kmsKeyArn });
+    // The workspace the mesh creates, for the TLS edge's collector (its stack reads no remote state).
+    const edgePrometheus = plan.tlsEdge?.metrics?.prometheus;
+    if (edgePrometheus?.workspace === "create") {
+      const created = this.observability?.prometheus;
+      if (!created) throw new Error(`${id}: the TLS edge remote-writes to the workspace the mesh creates, but the mesh has none`);
+      const parameter = (parameterId: string, name: string, value: string, what: string) =>
+        new SsmParameter(this, parameterId, {
+          name,
+          description: `${what} of the mesh's Prometheus workspace, for the tls-edge stack (no secret)`,
+          type: "String",
+          tier: "Standard",
+          value,
+        });
+      this.tlsEdgePrometheus = {
+        workspaceArn: parameter("tls_edge_prometheus_workspace_arn_parameter", edgePrometheus.parameters.workspaceArn, created.workspaceArn, "The ARN"),
+        remoteWriteUrl: parameter("tls_edge_prometheus_remote_write_url_parameter", edgePrometheus.parameters.remoteWriteUrl, created.remoteWriteUrl, "The remote-write URL"),
+      };
+    }
     // The default version comes first (ecsServicesOf): a dataplane service's other versions run as its task role.
     const defaults = new Map<string, MeshService>();
     this.services = plan.services.flatMap(ecsServicesOf).map((service) => {

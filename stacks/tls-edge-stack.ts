@@ -27,6 +27,14 @@ export interface TlsEdgeNetworkRefs {
 const VPC_ID_PATTERN = "^vpc-[0-9a-f]{8,17}$";
 const SUBNET_IDS_PATTERN = "^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$";
 
+/** What the mesh's Prometheus parameters hold: a workspace's ARN, and its remote-write URL, both in the edge's region. */
+export function prometheusParameterPatterns(region: string): { readonly workspaceArn: string; readonly remoteWriteUrl: string } {
+  return {
+    workspaceArn: `^arn:aws(-[a-z]+)*:aps:${region}:[0-9]{12}:workspace/ws-[0-9A-Za-z-]+$`,
+    remoteWriteUrl: `^https://aps-workspaces\\.${region}\\.amazonaws\\.com(\\.cn)?/workspaces/ws-[0-9A-Za-z-]+/api/v1/remote_write$`,
+  };
+}
+
 /** Image tag used in the task definition before app_image_tag is set (the service then runs 0 tasks). */
 export const UNSET_IMAGE_TAG = "app-image-tag-unset";
 
@@ -69,6 +77,7 @@ export class TlsEdgeStack extends MeshBaseStack {
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
     const net = this.networkOf(edge);
+    const prometheus = this.prometheusOf(edge);
     const subnetIds = [...net.subnetIds];
 
     this.key = new MeshKey(this, "log_key", {
@@ -114,6 +123,7 @@ export class TlsEdgeStack extends MeshBaseStack {
           },
         ];
       }),
+      ...(prometheus ? { prometheus } : {}),
       awsApiAccess: this.endpoints
         ? { type: "vpc-endpoints", endpointSecurityGroupId: this.endpoints.securityGroup!.id, s3PrefixListId: this.endpoints.s3PrefixListId }
         : { type: "internet" },
@@ -131,15 +141,11 @@ export class TlsEdgeStack extends MeshBaseStack {
     );
     this.output("envoy_image_tag", edge.envoyImage.mirrorTag, "Tag of the Envoy mirror the task definition uses");
     this.output("cpu_architecture", edge.cpuArchitecture, "CPU architecture of the tasks (X86_64 or ARM64): scripts/push-images.sh builds and mirrors images of its platform");
-    if (edge.metrics && service.collectorRepository) {
-      // What scripts/push-images.sh mirrors beside Envoy when the edge ships metrics.
+    if (edge.collectorImage && service.collectorRepository) {
+      // What scripts/push-images.sh mirrors beside Envoy when the edge ships metrics or traces.
       this.output("collector_repository_url", service.collectorRepository.repositoryUrl, "ECR repository the pinned metrics collector image is mirrored into");
-      this.output(
-        "collector_source_image",
-        edge.metrics.collectorImage.source,
-        "The collector image of versions.otelCollector (lib/versions.ts) that scripts/push-images.sh mirrors",
-      );
-      this.output("collector_image_tag", edge.metrics.collectorImage.mirrorTag, "Tag of the collector mirror the task definition uses");
+      this.output("collector_source_image", edge.collectorImage.source, "The collector image of versions.otelCollector (lib/versions.ts) that scripts/push-images.sh mirrors");
+      this.output("collector_image_tag", edge.collectorImage.mirrorTag, "Tag of the collector mirror the task definition uses");
     }
     this.output("ecs_cluster_name", service.cluster.name, "ECS cluster of the service");
     this.output("ecs_service_name", service.ecsService.name, "ECS service (0 tasks until app_image_tag is set)");
@@ -162,6 +168,36 @@ export class TlsEdgeStack extends MeshBaseStack {
       },
       "The CA generation the tasks pin, for scripts/tls-edge-ca.sh",
     );
+  }
+
+  /**
+   * The mesh's Prometheus workspace the collector remote-writes to: an existing one's ARN and URL
+   * from the plan, or the one the mesh creates from the parameters it publishes (never its state).
+   * Anyone with ssm:PutParameter could rewrite them, so each must have its shape in the edge's region.
+   */
+  private prometheusOf(edge: TlsEdgePlan): { readonly workspaceArn: string; readonly remoteWriteUrl: string } | undefined {
+    const prometheus = edge.metrics?.prometheus;
+    if (!prometheus) return undefined;
+    if (prometheus.workspace === "existing") return { workspaceArn: prometheus.arn, remoteWriteUrl: prometheus.remoteWriteUrl };
+    const patterns = prometheusParameterPatterns(edge.region);
+    const parameter = (id: string, name: string, pattern: string, what: string) =>
+      new DataAwsSsmParameter(this, id, {
+        name,
+        withDecryption: false,
+        lifecycle: {
+          postcondition: [
+            {
+              condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
+              errorMessage: `SSM parameter ${name} does not hold ${what} in ${edge.region}: deploy the mesh stack, or find who changed the parameter.`,
+            },
+          ],
+        },
+      });
+    const { parameters } = prometheus;
+    return {
+      workspaceArn: parameter("mesh_prometheus_workspace_arn", parameters.workspaceArn, patterns.workspaceArn, "a Prometheus workspace ARN").value,
+      remoteWriteUrl: parameter("mesh_prometheus_remote_write_url", parameters.remoteWriteUrl, patterns.remoteWriteUrl, "a Prometheus remote-write URL").value,
+    };
   }
 
   /** The mesh's network from its parameters, or the spec's existing VPC (its CIDR, when the spec leaves it out, read from the VPC). */

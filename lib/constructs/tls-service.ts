@@ -14,7 +14,8 @@ import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discove
 import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
-import { METRICS_LOG_GROUP_SLOT, tlsEdgeAlarmsOf } from "../plan/observability";
+import { containerCalls } from "../plan/aws-apis";
+import { METRICS_LOG_GROUP_SLOT, PROMETHEUS_REMOTE_WRITE_SLOT, tlsEdgeAlarmsOf } from "../plan/observability";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
 import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -49,6 +50,12 @@ export interface TlsEdgeServiceProps {
   readonly dependsOn?: readonly ITerraformDependable[];
   /** Conditions the ECS service checks before each plan and apply (the plan's startsAfter that Terraform does not create). @default none */
   readonly preconditions?: readonly { readonly condition: string; readonly errorMessage: string }[];
+  /**
+   * The Prometheus workspace the collector remote-writes to (edge.metrics.prometheus): its ARN, the
+   * only one the task role may aps:RemoteWrite to, and its remote-write URL; the stack resolves them.
+   * @default none (required when the plan remote-writes)
+   */
+  readonly prometheus?: { readonly workspaceArn: string; readonly remoteWriteUrl: string };
 }
 
 /**
@@ -75,7 +82,7 @@ export class TlsEdgeService extends Construct {
   public readonly taskRole: AwsServiceRole;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly ecsService: EcsService;
-  /** With metrics (edge.metrics): the collector image's mirror. */
+  /** With metrics or traces (edge.collectorImage): the collector image's mirror. */
   public readonly collectorRepository?: EcrRepository;
   /** With metrics: where the task's collector writes its Embedded Metric Format events. */
   public readonly metricsLogGroup?: CloudwatchLogGroup;
@@ -97,7 +104,12 @@ export class TlsEdgeService extends Construct {
     this.envoyRepository = repository(this, "envoy_repository", edge.names.envoyRepository);
     const metricsNames = edge.names.metrics;
     if (edge.metrics && !metricsNames) throw new Error(`${this.node.path}: the plan has metrics but its names do not`);
-    if (edge.metrics && metricsNames) this.collectorRepository = repository(this, "collector_repository", metricsNames.collectorRepository);
+    const { collectorRepository } = edge.names;
+    if (edge.collectorImage && collectorRepository === undefined) throw new Error(`${this.node.path}: the plan runs a collector but its names have no repository for it`);
+    if (edge.collectorImage && collectorRepository !== undefined) this.collectorRepository = repository(this, "collector_repository", collectorRepository);
+    const remoteWrites = edge.metrics?.prometheus !== undefined;
+    if (remoteWrites && !props.prometheus) throw new Error(`${this.node.path}: its collector remote-writes to Prometheus, which needs prometheus`);
+    const prometheus = remoteWrites ? props.prometheus : undefined;
 
     this.namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
       name: edge.namespace,
@@ -160,20 +172,29 @@ export class TlsEdgeService extends Construct {
       },
     });
     const metrics = edge.metrics && this.metricsLogGroup ? { plan: edge.metrics, logGroup: this.metricsLogGroup } : undefined;
+    // What the containers call on "*" themselves (the plan's list): the collector's X-Ray calls, which have no resource-level permissions.
+    const ownActions = [...new Set(containerCalls(edge.task).flatMap((call) => call.actions ?? []))];
     this.taskRole = new AwsServiceRole(this, "task_role", {
       namePrefix: edge.names.taskRolePrefix,
-      description: metrics
-        ? `Task role of ${edge.serviceName}: the metrics collector writes its log stream; the app and Envoy call no AWS API`
-        : `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
+      description: edge.traces
+        ? `Task role of ${edge.serviceName}: the collector writes its ${metrics ? "metrics and spans" : "spans"}; the app and Envoy call no AWS API`
+        : metrics
+          ? `Task role of ${edge.serviceName}: the metrics collector writes its log stream; the app and Envoy call no AWS API`
+          : `Task role of ${edge.serviceName}: the app and Envoy call no AWS API, so it has no permission`,
       assumedBy: "ecs-tasks.amazonaws.com",
       partition,
       // Only ECS tasks of this account and region get it (ECS task IAM role docs: confused deputy).
       assumedFor: { account: accountId, arnLike: `arn:${partition}:ecs:${region}:${accountId}:*` },
-      // The collector's EMF exporter: its own stream (log_stream_name, the service label) of the edge's metrics log group.
-      ...(metrics
+      ...(metrics || ownActions.length > 0
         ? {
             inlinePolicies: {
-              "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metrics.logGroup.arn}:log-stream:${metrics.plan.service}`])),
+              // The collector's EMF exporter: its own stream (log_stream_name, the service label) of the edge's metrics log group.
+              ...(metrics
+                ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metrics.logGroup.arn}:log-stream:${metrics.plan.service}`])) }
+                : {}),
+              ...(ownActions.length > 0 ? { [edge.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
+              // The collector's remote write, to the mesh's workspace only (aps:RemoteWrite is authorized on the workspace).
+              ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(["aps:RemoteWrite"], [prometheus.workspaceArn])) } : {}),
             },
           }
         : {}),
@@ -186,10 +207,9 @@ export class TlsEdgeService extends Construct {
       [TLS_EDGE_SLOTS.caCertificate]: props.certificate.caCertificateValueFrom,
       [TLS_EDGE_SLOTS.caPrivateKey]: props.certificate.caPrivateKeyValueFrom,
       [TLS_EDGE_SLOTS.logGroup]: this.logGroup.name,
-      ...(this.collectorRepository && edge.metrics
-        ? { [TLS_EDGE_SLOTS.collectorImage]: `${this.collectorRepository.repositoryUrl}:${edge.metrics.collectorImage.mirrorTag}` }
-        : {}),
+      ...(this.collectorRepository && edge.collectorImage ? { [TLS_EDGE_SLOTS.collectorImage]: `${this.collectorRepository.repositoryUrl}:${edge.collectorImage.mirrorTag}` } : {}),
       ...(this.metricsLogGroup ? { [METRICS_LOG_GROUP_SLOT]: this.metricsLogGroup.name } : {}),
+      ...(prometheus ? { [PROMETHEUS_REMOTE_WRITE_SLOT]: prometheus.remoteWriteUrl } : {}),
     });
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: edge.serviceName,

@@ -198,7 +198,9 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
             fargateCpuArchitecture: spec.fargateCpuArchitecture,
             network: { plan: network, names },
             accessLogs: spec.observability.accessLogs.enabled,
-            ...(observability ? { observability, collectorSource: images.get("otelCollector")!.upstream } : {}),
+            ...(observability ? { observability, prometheusParameters: names.tlsEdgePrometheus } : {}),
+            ...(spec.observability.traces.enabled ? { traces: { samplingPercent: spec.observability.traces.samplingPercent } } : {}),
+            ...(observability || spec.observability.traces.enabled ? { collectorSource: images.get("otelCollector")!.upstream } : {}),
           }),
         }),
   };

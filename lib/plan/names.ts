@@ -204,6 +204,8 @@ export function meshNames(inputs: MeshNameInputs) {
      * edge's subnets' IDs (comma-separated). The edge reads them by these names, never the mesh's state.
      */
     tlsEdgeNetwork: { vpcId: `/${c}/tls-edge/vpc-id`, subnetIds: `/${c}/tls-edge/subnet-ids` },
+    /** SSM String parameters the mesh writes the Prometheus workspace it creates to, for the TLS edge's collector: its ARN and remote-write URL. */
+    tlsEdgePrometheus: { workspaceArn: `/${c}/tls-edge/prometheus-workspace-arn`, remoteWriteUrl: `/${c}/tls-edge/prometheus-remote-write-url` },
     cachePrefixes: {
       "ecr-public": name("ECR Public pull-through cache prefix", "ecrRepositoryPrefix", `${c}/ecrpublic`),
       "docker-hub": name("Docker Hub pull-through cache prefix", "ecrRepositoryPrefix", `${c}/dockerhub`),
@@ -306,6 +308,8 @@ export interface TlsEdgeNameInputs {
   readonly interfaceEndpoints: readonly string[];
   /** Whether its Envoy ships metrics (spec observability.metrics), and with alarms. @default none (no metrics) */
   readonly metrics?: { readonly alarms: boolean };
+  /** Whether its task runs the collector (metrics or traces on). @default false */
+  readonly collector?: boolean;
 }
 
 /** The TLS edge's names besides its service name (which names the ECS cluster, service and family and the Cloud Map service). */
@@ -335,10 +339,13 @@ export function tlsEdgeNames(inputs: TlsEdgeNameInputs) {
     },
     /** The VPC endpoints of the tasks, when the stack creates them. */
     endpoints: apiEndpointNames(s, inputs.interfaceEndpoints, inputs.interfaceEndpoints.length > 0 ? name : unrecorded, "TLS edge "),
-    /** With metrics: the collector's mirror, its EMF log group (beside the edge's log group, under the edge's key) and the edge's alarms. */
+    /** The task role's inline policy of what its containers call themselves (the collector's X-Ray calls). */
+    containerCallsPolicy: CONTAINER_CALLS_POLICY,
+    /** With metrics or traces: the collector's mirror. */
+    collectorRepository: inputs.collector ? name("TLS edge collector mirror repository", "ecrRepository", `${s}/otel-collector`) : undefined,
+    /** With metrics: its EMF log group (beside the edge's log group, under the edge's key) and the edge's alarms. */
     metrics: inputs.metrics
       ? {
-          collectorRepository: name("TLS edge collector mirror repository", "ecrRepository", `${s}/otel-collector`),
           metricsLogGroup: name("TLS edge proxy metrics (EMF) log group", "logGroupName", `${MESH_LOG_GROUP_DIRS.ecs(s)}/proxy-metrics`),
           alarms: inputs.metrics.alarms
             ? {

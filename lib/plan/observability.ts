@@ -18,7 +18,17 @@ import { type MeshSpec, type ObservabilitySpec, PROMETHEUS_WORKSPACE_ARN, type S
 import { imageSlot } from "./images";
 import { type Slot, slot } from "./text";
 import { collectorConfig } from "./texts";
-import type { AwsApiCall, ContainerPlan, EdgeSignals, ObservabilityPlan, PrometheusPlan, ProxyDefaultsEntry, TlsEdgeMetricsPlan, TrafficEdge } from "./types";
+import type {
+  AwsApiCall,
+  ContainerPlan,
+  EdgeSignals,
+  ObservabilityPlan,
+  PrometheusPlan,
+  ProxyDefaultsEntry,
+  TlsEdgeMetricsPlan,
+  TlsEdgePrometheusPlan,
+  TrafficEdge,
+} from "./types";
 
 // The plan types live in ./types (which every stage reads); re-exported for the constructs.
 export type { EdgeSignals, ObservabilityPlan, PrometheusPlan, ServiceSignals, TlsEdgeMetricsPlan } from "./types";
@@ -307,7 +317,12 @@ export const TRACES_CLUSTER = "otel_collector";
  * buildCommand; Envoy appends repeated fields when it merges the two).
  */
 export function tracesClusterJson(): string {
-  return JSON.stringify({
+  return JSON.stringify(tracesCluster());
+}
+
+/** TRACES_CLUSTER as an Envoy v3 Cluster object (the TLS edge's static config lists it as is). */
+export function tracesCluster() {
+  return {
     name: TRACES_CLUSTER,
     type: "STATIC",
     connect_timeout: "1s",
@@ -322,7 +337,7 @@ export function tracesClusterJson(): string {
       cluster_name: TRACES_CLUSTER,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: OTLP_RECEIVER.address, port_value: OTLP_RECEIVER.port } } } }] }],
     },
-  });
+  };
 }
 
 /**
@@ -342,6 +357,19 @@ export function tracesClusterJson(): string {
 export function tracingProxyConfig(samplingPercent: number): { readonly envoy_listener_tracing_json: string } {
   const tracing = {
     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
+    ...listenerTracing(samplingPercent),
+  };
+  return { envoy_listener_tracing_json: JSON.stringify(tracing) };
+}
+
+/**
+ * An HTTP connection manager's Tracing (HttpConnectionManager.tracing): the OpenTelemetry tracer
+ * to TRACES_CLUSTER, sampling `samplingPercent` of the requests that come without a trace context.
+ * The mesh's proxies get it through proxy-defaults (tracingProxyConfig), the TLS edge's Envoy in
+ * its static config.
+ */
+export function listenerTracing(samplingPercent: number) {
+  return {
     // A request without a trace context starts one at this rate; one with a W3C traceparent follows its sampled flag.
     random_sampling: { value: samplingPercent },
     provider: {
@@ -352,7 +380,6 @@ export function tracingProxyConfig(samplingPercent: number): { readonly envoy_li
       },
     },
   };
-  return { envoy_listener_tracing_json: JSON.stringify(tracing) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,9 +528,22 @@ export function planObservability(
 export function planTlsEdgeMetrics(
   mesh: ObservabilityPlan | undefined,
   edge: { readonly service: string; readonly httpStatPrefix: string; readonly listenerAddress: string },
+  prometheusParameters?: { readonly workspaceArn: string; readonly remoteWriteUrl: string },
 ): TlsEdgeMetricsPlan | undefined {
   if (!mesh) return undefined;
-  return { ...edge, namespace: mesh.namespace, intervalSeconds: mesh.intervalSeconds, ...(mesh.alarms ? { alarms: mesh.alarms } : {}) };
+  const prometheus = tlsEdgePrometheusOf(mesh.prometheus, prometheusParameters);
+  return { ...edge, namespace: mesh.namespace, intervalSeconds: mesh.intervalSeconds, ...(mesh.alarms ? { alarms: mesh.alarms } : {}), ...(prometheus ? { prometheus } : {}) };
+}
+
+/** The mesh's workspace as the TLS edge's stack finds it: from the spec (an existing one), or from the parameters the mesh publishes (the one it creates). */
+function tlsEdgePrometheusOf(
+  prometheus: PrometheusPlan | undefined,
+  parameters: { readonly workspaceArn: string; readonly remoteWriteUrl: string } | undefined,
+): TlsEdgePrometheusPlan | undefined {
+  if (!prometheus) return undefined;
+  if (prometheus.workspace === "existing") return { workspace: "existing", arn: prometheus.arn, remoteWriteUrl: prometheus.remoteWriteUrl };
+  if (!parameters) throw new Error("tlsEdge: the mesh creates a Prometheus workspace but gave no parameters to publish it under");
+  return { workspace: "create", parameters };
 }
 
 /** CloudWatch's period for the dashboard and alarms: EMF metrics are standard resolution (60 s). */

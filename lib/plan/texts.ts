@@ -245,6 +245,8 @@ export const tlsEdgeEnvoyConfig = templateText<
     readonly cluster: { readonly name: string; readonly address: string; readonly port: number };
     /** The access log's json_format (spec observability.accessLogs), or null: Envoy's default text line. */
     readonly accessLogFormat: Readonly<Record<string, string>> | null;
+    /** The HTTP connection manager's tracer and the cluster it sends spans over (spec observability.traces), or null: no tracing. */
+    readonly tracing: { readonly tracing: object; readonly cluster: object } | null;
   } & EnvoyAdminContext &
     EnvoyStatsContext
 >("envoy/tls-edge.yaml.hbs");

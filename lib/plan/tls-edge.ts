@@ -7,7 +7,7 @@ import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { type MeshNames, tlsEdgeNames } from "./names";
 import { containerCalls, ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { ACCESS_LOG_FIELDS, collectorContainer, planTlsEdgeMetrics, STATS_LISTENER } from "./observability";
+import { ACCESS_LOG_FIELDS, collectorContainer, listenerTracing, PROMETHEUS_REMOTE_WRITE_SLOT, planTlsEdgeMetrics, STATS_LISTENER, tracesCluster } from "./observability";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeCertInitScript, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { AwsApi, ContainerPlan, Credential, NetworkPlan, ObservabilityPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgeMetricsPlan, TlsEdgePlan } from "./types";
@@ -42,7 +42,7 @@ export const TLS_EDGE_SLOTS = {
   caCertificate: "secret:caCertificate",
   caPrivateKey: "secret:caPrivateKey",
   logGroup: "logGroup",
-  /** The ADOT collector mirrored into collectorRepository (metrics on). */
+  /** The ADOT collector mirrored into collectorRepository (metrics or traces on). */
   collectorImage: "collectorImage",
 } as const;
 
@@ -79,9 +79,16 @@ export function tlsEdgeFiles(configDir: string = TLS_EDGE_PATHS.configDir) {
  * The Envoy v3 static config: TLS on 0.0.0.0:443, every path to local_service on 127.0.0.1:<appPort>,
  * admin on a socket in the config volume; with accessLogs, its stdout access log in the mesh's JSON
  * format; with a metrics interval, the mesh's stats-only listener (GET /stats/prometheus) on
- * loopback and histograms flushed once per scrape.
+ * loopback and histograms flushed once per scrape; with a sampling percent, the mesh's tracer on its
+ * HTTP connection manager and the collector's cluster.
  */
-export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false, metricsIntervalSeconds?: number) {
+export function tlsEdgeEnvoyConfigText(
+  appPort: number,
+  configDir: string = TLS_EDGE_PATHS.configDir,
+  accessLogs = false,
+  metricsIntervalSeconds?: number,
+  tracesSamplingPercent?: number,
+) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeEnvoyConfig({
     ...envoyAdminOnSocket(files.adminSocket, TLS_EDGE_PORTS.ready),
@@ -90,6 +97,7 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
     cluster: { name: LOCAL_SERVICE_CLUSTER, address: "127.0.0.1", port: appPort },
     accessLogFormat: accessLogs ? ACCESS_LOG_FIELDS : null,
     stats: metricsIntervalSeconds === undefined ? null : { ...STATS_LISTENER, flushInterval: `${metricsIntervalSeconds}s` },
+    tracing: tracesSamplingPercent === undefined ? null : { tracing: listenerTracing(tracesSamplingPercent), cluster: tracesCluster() },
   });
 }
 
@@ -98,9 +106,15 @@ export function tlsEdgeEnvoyConfigText(appPort: number, configDir: string = TLS_
  * beside the key and certificate the init container made, and execs the image's entrypoint. Envoy
  * gets no secret: it never sees the CA.
  */
-export function tlsEdgeEnvoyStartText(appPort: number, configDir: string = TLS_EDGE_PATHS.configDir, accessLogs = false, metricsIntervalSeconds?: number) {
+export function tlsEdgeEnvoyStartText(
+  appPort: number,
+  configDir: string = TLS_EDGE_PATHS.configDir,
+  accessLogs = false,
+  metricsIntervalSeconds?: number,
+  tracesSamplingPercent?: number,
+) {
   return tlsEdgeEnvoyStartScript({
-    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs, metricsIntervalSeconds),
+    envoyConfig: tlsEdgeEnvoyConfigText(appPort, configDir, accessLogs, metricsIntervalSeconds, tracesSamplingPercent),
     files: tlsEdgeFiles(configDir),
     envoyUser: ENVOY_USER,
     entrypoint: TLS_EDGE_PATHS.imageEntrypoint,
@@ -138,28 +152,45 @@ function tlsEdgeCa(spec: TlsEdgeSpec, dnsName: string): TlsEdgeCaPlan {
   };
 }
 
-function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: TlsEdgeCaPlan, accessLogs: boolean, metrics: TlsEdgeMetricsPlan | undefined): TaskPlan {
+function tlsEdgeTask(
+  spec: TlsEdgeSpec,
+  region: string,
+  dnsName: string,
+  ca: TlsEdgeCaPlan,
+  accessLogs: boolean,
+  metrics: TlsEdgeMetricsPlan | undefined,
+  traces: TlsEdgePlan["traces"],
+): TaskPlan {
   const names = TLS_EDGE_CONTAINERS;
   const health = { interval: 10, timeout: 5, retries: 3 } as const;
   const files = tlsEdgeFiles();
   const configVolume = { sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false };
-  // The mesh's collector, started first (before the app, so before Envoy): it writes to the edge's own metrics log group.
-  const collector: ContainerPlan[] = metrics
-    ? [
-        collectorContainer(
-          {
-            service: metrics.service,
-            region,
-            metrics: { namespace: metrics.namespace, intervalSeconds: metrics.intervalSeconds },
-            traces: false,
-            shipped: "tlsEdge",
-            httpStatPrefix: metrics.httpStatPrefix,
-          },
-          undefined,
-          slot(TLS_EDGE_SLOTS.collectorImage),
-        ),
-      ]
-    : [];
+  // The mesh's collector, started first (before the app, so before Envoy): it writes to the edge's own metrics log group, and sends its spans to X-Ray.
+  const prometheus = metrics?.prometheus;
+  const collector: ContainerPlan[] =
+    metrics || traces
+      ? [
+          collectorContainer(
+            {
+              service: spec.serviceName,
+              region,
+              metrics: metrics
+                ? {
+                    namespace: metrics.namespace,
+                    intervalSeconds: metrics.intervalSeconds,
+                    // The created workspace's URL is the parameter the stack reads.
+                    ...(prometheus ? { prometheusRemoteWrite: prometheus.workspace === "existing" ? prometheus.remoteWriteUrl : slot(PROMETHEUS_REMOTE_WRITE_SLOT) } : {}),
+                  }
+                : null,
+              traces: traces !== undefined,
+              shipped: "tlsEdge",
+              httpStatPrefix: TLS_EDGE_LISTENER.httpStatPrefix,
+            },
+            undefined,
+            slot(TLS_EDGE_SLOTS.collectorImage),
+          ),
+        ]
+      : [];
   return {
     containers: [
       {
@@ -185,7 +216,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         essential: true,
         environment: [{ name: "PORT", value: String(spec.appPort) }],
         mountPoints: [{ sourceVolume: TLS_EDGE_VOLUMES.appTmp, containerPath: "/tmp", readOnly: false }],
-        // With metrics, the collector runs before the app's first request.
+        // With metrics or traces, the collector runs before the app's first request.
         ...(collector.length > 0 ? { dependsOn: collector.map((c) => ({ containerName: c.name, condition: "START" as const })) } : {}),
         healthCheck: {
           command: ["CMD", "python", "-c", tlsEdgeAppHealthCheck({ url: `http://127.0.0.1:${spec.appPort}/health` })],
@@ -200,7 +231,7 @@ function tlsEdgeTask(spec: TlsEdgeSpec, region: string, dnsName: string, ca: Tls
         name: names.envoy,
         image: slot(TLS_EDGE_SLOTS.envoyImage),
         essential: true,
-        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs, metrics?.intervalSeconds)],
+        entryPoint: ["/bin/sh", "-ec", tlsEdgeEnvoyStartText(spec.appPort, TLS_EDGE_PATHS.configDir, accessLogs, metrics?.intervalSeconds, traces?.samplingPercent)],
         portMappings: [{ containerPort: TLS_EDGE_PORTS.listener, protocol: "tcp" }],
         mountPoints: [configVolume],
         // Envoy runs as the unprivileged envoy user and still binds 443 (a network-namespace sysctl; Fargate platform >= 1.4.0).
@@ -243,7 +274,11 @@ export interface TlsEdgeMeshInputs {
   readonly accessLogs?: boolean;
   /** The mesh's observability plan (observability.metrics.enabled): its Envoy then ships metrics too. @default none (metrics off) */
   readonly observability?: ObservabilityPlan;
-  /** The collector image the mesh's tasks run (versions.otelCollector), mirrored like Envoy's when metrics are on. @default none */
+  /** observability.traces: its Envoy's tracer, sampling as the mesh's proxies do. @default none (traces off) */
+  readonly traces?: { readonly samplingPercent: number };
+  /** The SSM parameters the mesh publishes a Prometheus workspace it creates under (names.tlsEdgePrometheus). @default none */
+  readonly prometheusParameters?: { readonly workspaceArn: string; readonly remoteWriteUrl: string };
+  /** The collector image the mesh's tasks run (versions.otelCollector), mirrored like Envoy's when metrics or traces are on. @default none */
   readonly collectorSource?: string;
 }
 
@@ -265,13 +300,19 @@ function meshNetworkOf(spec: TlsEdgeSpec, network: NonNullable<TlsEdgeMeshInputs
 export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): TlsEdgePlan {
   const dnsName = `${spec.serviceName}.${spec.namespace}`;
   const ca = tlsEdgeCa(spec, dnsName);
-  const metrics = planTlsEdgeMetrics(mesh.observability, {
-    service: spec.serviceName,
-    httpStatPrefix: TLS_EDGE_LISTENER.httpStatPrefix,
-    listenerAddress: listenerStatsAddress(TLS_EDGE_LISTENER),
-  });
-  if (metrics && mesh.collectorSource === undefined) throw new Error("tlsEdge: metrics are on but the mesh gave no collector image");
-  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca, mesh.accessLogs ?? false, metrics);
+  const metrics = planTlsEdgeMetrics(
+    mesh.observability,
+    {
+      service: spec.serviceName,
+      httpStatPrefix: TLS_EDGE_LISTENER.httpStatPrefix,
+      listenerAddress: listenerStatsAddress(TLS_EDGE_LISTENER),
+    },
+    mesh.prometheusParameters,
+  );
+  const { traces } = mesh;
+  const collectorSource = metrics || traces ? mesh.collectorSource : undefined;
+  if ((metrics || traces) && collectorSource === undefined) throw new Error("tlsEdge: metrics or traces are on but the mesh gave no collector image");
+  const task = tlsEdgeTask(spec, mesh.region, dnsName, ca, mesh.accessLogs ?? false, metrics, traces);
   const { vpcEndpoints, ecrRepositoryName, caGeneration: _, ...fields } = spec;
   // The S3 gateway endpoint always comes with them.
   const interfaceEndpoints = vpcEndpoints ? tlsEdgeApis(task).filter((api) => api !== "s3") : [];
@@ -279,7 +320,13 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): Tl
     ...fields,
     dnsName,
     region: mesh.region,
-    names: tlsEdgeNames({ serviceName: spec.serviceName, ecrRepositoryName, interfaceEndpoints, ...(metrics ? { metrics: { alarms: metrics.alarms !== undefined } } : {}) }),
+    names: tlsEdgeNames({
+      serviceName: spec.serviceName,
+      ecrRepositoryName,
+      interfaceEndpoints,
+      ...(metrics ? { metrics: { alarms: metrics.alarms !== undefined } } : {}),
+      collector: collectorSource !== undefined,
+    }),
     // scripts/push-images.sh reads it (output cpu_architecture) to build and mirror images of its platform.
     cpuArchitecture: spec.cpuArchitecture ?? mesh.fargateCpuArchitecture,
     interfaceEndpoints,
@@ -289,6 +336,8 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): Tl
     startsAfter: ["edge-ca"],
     ...(spec.network.from === "mesh" && mesh.network ? { meshNetwork: meshNetworkOf(spec, mesh.network) } : {}),
     ca,
-    ...(metrics ? { metrics: { ...metrics, collectorImage: { source: mesh.collectorSource!, mirrorTag: parseImage(mesh.collectorSource!).tag! } } } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(traces ? { traces } : {}),
+    ...(collectorSource === undefined ? {} : { collectorImage: { source: collectorSource, mirrorTag: parseImage(collectorSource).tag! } }),
   };
 }

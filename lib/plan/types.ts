@@ -453,12 +453,12 @@ export interface TlsEdgePlan extends Readonly<Omit<TlsEdgeSpec, "vpcEndpoints" |
   readonly meshNetwork?: TlsEdgeMeshNetwork;
   /** The edge's CA: its generation and the Secrets Manager version ID (ClientRequestToken) each generation is written under. */
   readonly ca: TlsEdgeCaPlan;
-  /**
-   * Golden signals of its Envoy (spec observability.metrics): what its collector ships, and the
-   * collector image, mirrored unchanged into collectorRepository as Envoy's is.
-   * @default none (metrics off)
-   */
-  readonly metrics?: TlsEdgeMetricsPlan & { readonly collectorImage: { readonly source: string; readonly mirrorTag: string } };
+  /** Golden signals of its Envoy (spec observability.metrics): what its collector ships. @default none (metrics off) */
+  readonly metrics?: TlsEdgeMetricsPlan;
+  /** Its Envoy's tracer (spec observability.traces): the share of requests without a trace context it starts a trace for. @default none (traces off) */
+  readonly traces?: { readonly samplingPercent: number };
+  /** With metrics or traces: the collector image, mirrored unchanged into collectorRepository as Envoy's is. @default none */
+  readonly collectorImage?: { readonly source: string; readonly mirrorTag: string };
 }
 
 /** How the TLS edge finds the mesh's network without the mesh's state. */
@@ -694,7 +694,18 @@ export interface TlsEdgeMetricsPlan {
   readonly listenerAddress: string;
   /** The mesh's alarm thresholds. @default none (alarms off) */
   readonly alarms?: ObservabilityPlan["alarms"];
+  /** Where its collector also remote-writes (spec observability.metrics.prometheus). @default none */
+  readonly prometheus?: TlsEdgePrometheusPlan;
 }
+
+/**
+ * The mesh's Prometheus workspace as the TLS edge's stack finds it without the mesh's state: an
+ * existing one's ARN and URL from the spec, or the SSM String parameters the mesh writes the one it
+ * creates to (the edge checks their shape in its region).
+ */
+export type TlsEdgePrometheusPlan =
+  | { readonly workspace: "existing"; readonly arn: string; readonly remoteWriteUrl: string }
+  | { readonly workspace: "create"; readonly parameters: { readonly workspaceArn: string; readonly remoteWriteUrl: string } };
 
 export interface ObservabilityPlan {
   readonly namespace: string;

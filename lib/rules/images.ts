@@ -131,7 +131,7 @@ export function checkCpuArchitecture(plan: MeshPlan, service: ServicePlan, { err
 }
 
 /**
- * The TLS edge's task runs the app, Envoy and (metrics on) the collector on one architecture:
+ * The TLS edge's task runs the app, Envoy and (metrics or traces on) the collector on one architecture:
  * the mesh's images must publish it (scripts/push-images.sh mirrors that platform); the app
  * image is built by the same script for it.
  */
@@ -141,7 +141,7 @@ export function checkTlsEdgeCpuArchitecture(plan: MeshPlan, { errors }: RuleResu
   const platform = Object.values(CPU_ARCHITECTURES).find((a) => a.ecs === edge.cpuArchitecture)!.linux;
   const images: [keyof typeof published, string][] = [
     ["envoy", edge.envoyImage.source],
-    ...(edge.metrics ? [["otelCollector", edge.metrics.collectorImage.source] as [keyof typeof published, string]] : []),
+    ...(edge.collectorImage ? [["otelCollector", edge.collectorImage.source] as [keyof typeof published, string]] : []),
   ];
   for (const [key, image] of images) {
     if (!published[key].includes(platform)) {

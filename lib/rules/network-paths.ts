@@ -150,7 +150,7 @@ function tlsEdgeNeeds(plan: MeshPlan, edge: TlsEdgePlan, add: AddNeed): void {
   const origin: Origin = { route: (destination) => tlsEdgeRoute(plan, edge, destination) };
   // The same calls its own endpoints are made for (tlsEdgeApis): with them, every route exists by construction.
   const images = [`the app image from ${edge.names.appRepository}`, `${edge.envoyImage.source} mirrored into ${edge.names.envoyRepository}`];
-  if (edge.metrics && edge.names.metrics) images.push(`${edge.metrics.collectorImage.source} mirrored into ${edge.names.metrics.collectorRepository}`);
+  if (edge.collectorImage && edge.names.collectorRepository) images.push(`${edge.collectorImage.source} mirrored into ${edge.names.collectorRepository}`);
   for (const image of images) {
     for (const destination of ECR_DESTINATIONS) add(who, specPath, origin, `pull ${image}: ${describe(destination)}`, destination, fix);
   }

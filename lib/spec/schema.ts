@@ -433,7 +433,7 @@ const observabilitySchema = z
           .boolean()
           .default(false)
           .describe(
-            "Every mesh task's Envoy (agent sidecar or consul-dataplane) serves its stats on a loopback stats-only listener, and a collector in the task ships the golden signals to CloudWatch (EMF)",
+            "Every mesh task's Envoy (agent sidecar or consul-dataplane) and the TLS edge's Envoy serve their stats on a loopback stats-only listener, and a collector in each task ships the golden signals to CloudWatch (EMF)",
           ),
         intervalSeconds: z
           .literal(METRICS_INTERVALS, { message: `must be one of ${METRICS_INTERVALS.join(", ")}` })
@@ -464,7 +464,7 @@ const observabilitySchema = z
           .boolean()
           .default(false)
           .describe(
-            "Every mesh proxy (agent sidecars and consul-dataplane) traces the HTTP requests it handles with Envoy's OpenTelemetry tracer, and the collector in its task sends the spans to AWS X-Ray; only L7 services (protocol http, http2 or grpc) make spans",
+            "Every mesh proxy (agent sidecars and consul-dataplane) and the TLS edge's Envoy trace the HTTP requests they handle with Envoy's OpenTelemetry tracer, and the collector in each task sends the spans to AWS X-Ray; only L7 services (protocol http, http2 or grpc) and the TLS edge make spans",
           ),
         samplingPercent: z
           .number()

@@ -13,7 +13,7 @@
 import { DISCOVER_SOURCE } from "../../lib/plan/aws-apis";
 import { ecsServiceNamesOf, ecsServicesOf } from "../../lib/plan/names";
 import type { MeshPlan, TaskPlan } from "../../lib/plan/types";
-import { type AwsCall, StackValues, type TerraformDoc } from "./iam";
+import { type AwsCall, type StackValues, stackValuesOf, type TerraformDoc } from "./iam";
 import { type Answer, exactArgs, type FileSpec, ScriptRoot, type Stub, type StubCall, userDataRun } from "./run-script";
 import { type Pem, rpcCaSecretValue, selfSigned } from "./test-pki";
 
@@ -702,8 +702,5 @@ function dedupe(calls: readonly AwsCall[]): AwsCall[] {
 
 /** Every call the stacks' roles make: recorded from the scripts, declared for the programs, with the implicit ones. */
 export function meshCalls(stacks: Readonly<Record<string, TerraformDoc>>, plan: MeshPlan): AwsCall[] {
-  return Object.entries(stacks).flatMap(([stack, doc]) => {
-    const values = new StackValues(stack, doc);
-    return [...scriptCalls(values), ...declaredCalls(values, plan)];
-  });
+  return [...stackValuesOf(stacks).values()].flatMap((values) => [...scriptCalls(values), ...declaredCalls(values, plan)]);
 }

@@ -42,6 +42,8 @@ export class StackValues {
   constructor(
     readonly stack: string,
     readonly doc: TerraformDoc,
+    /** SSM parameters another stack writes (name -> its value there): what this stack's aws_ssm_parameter data sources read. @default none */
+    private readonly published: ReadonlyMap<string, string> = new Map(),
   ) {
     // The stack's region is the spec's, written into its AWS provider.
     const region = doc.provider?.aws?.[0]?.region;
@@ -86,6 +88,12 @@ export class StackValues {
       if (type === "aws_partition") return attribute === "dns_suffix" ? "amazonaws.com" : this.partition;
       if (type === "aws_caller_identity") return this.account;
       if (type === "aws_region") return this.region;
+      // A parameter another stack of the app writes: its value there (the mesh's workspace for the TLS edge).
+      if (type === "aws_ssm_parameter" && attribute === "value") {
+        const name = this.doc.data?.aws_ssm_parameter?.[parts[2]!]?.name;
+        const value = typeof name === "string" ? this.published.get(name) : undefined;
+        if (value !== undefined) return value;
+      }
       return `data-${hexOf(expression, 12)}`;
     }
     if (parts.length === 3) return this.attribute(parts[0]!, parts[1]!, parts[2]!);
@@ -374,12 +382,24 @@ function actionMatches(pattern: string, action: string): boolean {
   return re.test(action);
 }
 
+/** Each stack's values, its SSM parameter reads resolved to what the stack that writes them writes. */
+export function stackValuesOf(stacks: Readonly<Record<string, TerraformDoc>>): Map<string, StackValues> {
+  const published = new Map<string, string>();
+  for (const [stack, doc] of Object.entries(stacks)) {
+    const values = new StackValues(stack, doc);
+    for (const parameter of Object.values<TerraformDoc>(doc.resource?.aws_ssm_parameter ?? {})) {
+      if (typeof parameter.name === "string" && typeof parameter.value === "string") published.set(values.text(parameter.name), values.text(parameter.value));
+    }
+  }
+  return new Map(Object.entries(stacks).map(([stack, doc]) => [stack, new StackValues(stack, doc, published)]));
+}
+
 /** Evaluates every call of the stacks, and lists the grants of their inline policies that no call uses. */
 export async function evaluateIam(stacks: Readonly<Record<string, TerraformDoc>>, calls: readonly AwsCall[]): Promise<IamReport> {
   const verdicts: CallVerdict[] = [];
   /** The calls each inline statement allowed, by stack/role/policy/index. */
   const allowedCalls = new Map<string, AwsCall[]>();
-  const valuesOf = new Map(Object.entries(stacks).map(([stack, doc]) => [stack, new StackValues(stack, doc)]));
+  const valuesOf = stackValuesOf(stacks);
   const policiesOf = new Map([...valuesOf].map(([stack, values]) => [stack, rolePolicies(values)]));
   for (const call of calls) {
     const values = valuesOf.get(call.stack)!;
