@@ -58,8 +58,9 @@ describe("tlsEdge.cpuArchitecture", () => {
       expect(check(withEdge({ cpuArchitecture: "X86_64" }), { envoy: amd64Only })).toEqual([]);
     });
 
-    it("checks the collector only when the edge ships metrics", () => {
-      expect(check(withEdge({ cpuArchitecture: "ARM64" }), { otelCollector: amd64Only })).toEqual([]);
+    it("checks the collector only when the edge runs one", () => {
+      // The example ships metrics: without observability the edge runs no collector.
+      expect(check(withEdge({ cpuArchitecture: "ARM64" }, { observability: {} }), { otelCollector: amd64Only })).toEqual([]);
       const errors = check(withEdge({ cpuArchitecture: "ARM64" }, METRICS), { otelCollector: amd64Only });
       expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/aws-otel-collector:v[\d.]+ publishes no linux\/arm64 image/)]);
     });
