@@ -1,4 +1,4 @@
-// The TLS edge on ARM64 (Graviton): tlsEdge.cpuArchitecture, defaulting to the mesh's
+// The TLS edge on ARM64 (Graviton): tlsEdge.cpuArchitecture, default X86_64 whatever the mesh's
 // fargateCpuArchitecture, checked against the architectures the edge's images publish, put in
 // the task definition and the stack's output cpu_architecture, which scripts/push-images.sh
 // builds and mirrors for.
@@ -20,9 +20,11 @@ const withEdge = (edge: object, mesh: Partial<MeshSpecInput> = {}): MeshSpecInpu
 const METRICS: Partial<MeshSpecInput> = { observability: { metrics: { enabled: true } } };
 
 describe("tlsEdge.cpuArchitecture", () => {
-  it("defaults to the mesh's fargateCpuArchitecture, and a value of its own wins", () => {
+  it("defaults to X86_64, also in an ARM64 mesh (the edge's images in ECR were pushed for amd64 before), and a value of its own wins", () => {
     expect(planOf(TLS_EDGE).tlsEdge!.cpuArchitecture).toBe("X86_64");
-    expect(planOf(withEdge({}, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("ARM64");
+    expect(planOf(withEdge({}, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("X86_64");
+    const edge = synthAllStacks(withEdge({}, { fargateCpuArchitecture: "ARM64" }))["tls-edge"] as Doc;
+    expect(Object.values<Doc>(edge.resource.aws_ecs_task_definition)[0]!.runtime_platform.cpu_architecture).toBe("X86_64");
     expect(planOf(withEdge({ cpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("ARM64");
     expect(planOf(withEdge({ cpuArchitecture: "X86_64" }, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("X86_64");
   });

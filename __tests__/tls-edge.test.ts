@@ -27,7 +27,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 
 /** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
-const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image, fargateCpuArchitecture: "X86_64" });
+const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image });
 const renderEnvoyTlsConfig = ({ appPort, configDir }: { appPort: number; configDir?: string }) => renderText(tlsEdgeEnvoyConfigText(appPort, configDir));
 
 const VPC_ID = "vpc-0123456789abcdef0";
