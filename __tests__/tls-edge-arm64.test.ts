@@ -1,4 +1,4 @@
-// The TLS edge on ARM64 (Graviton): tlsEdge.cpuArchitecture, defaulting to the mesh's
+// The TLS edge on ARM64 (Graviton): tlsEdge.cpuArchitecture, default X86_64 whatever the mesh's
 // fargateCpuArchitecture, checked against the architectures the edge's images publish, put in
 // the task definition and the stack's output cpu_architecture, which scripts/push-images.sh
 // builds and mirrors for.
@@ -20,9 +20,11 @@ const withEdge = (edge: object, mesh: Partial<MeshSpecInput> = {}): MeshSpecInpu
 const METRICS: Partial<MeshSpecInput> = { observability: { metrics: { enabled: true } } };
 
 describe("tlsEdge.cpuArchitecture", () => {
-  it("defaults to the mesh's fargateCpuArchitecture, and a value of its own wins", () => {
+  it("defaults to X86_64, also in an ARM64 mesh (the edge's images in ECR were pushed for amd64 before), and a value of its own wins", () => {
     expect(planOf(TLS_EDGE).tlsEdge!.cpuArchitecture).toBe("X86_64");
-    expect(planOf(withEdge({}, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("ARM64");
+    expect(planOf(withEdge({}, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("X86_64");
+    const edge = synthAllStacks(withEdge({}, { fargateCpuArchitecture: "ARM64" }))["tls-edge"] as Doc;
+    expect(Object.values<Doc>(edge.resource.aws_ecs_task_definition)[0]!.runtime_platform.cpu_architecture).toBe("X86_64");
     expect(planOf(withEdge({ cpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("ARM64");
     expect(planOf(withEdge({ cpuArchitecture: "X86_64" }, { fargateCpuArchitecture: "ARM64" })).tlsEdge!.cpuArchitecture).toBe("X86_64");
   });
@@ -67,50 +69,92 @@ describe("tlsEdge.cpuArchitecture", () => {
   });
 });
 
-describe("scripts/push-images.sh builds and mirrors for the stack's cpu_architecture", () => {
+describe("scripts/push-images.sh builds for the stack's cpu_architecture and mirrors every platform", () => {
   const temporary: string[] = [];
   afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   const registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+  const ENVOY_SOURCE = "envoyproxy/envoy:v1.37.11";
+  const COLLECTOR_SOURCE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0";
+  const ENVOY_MIRROR = `${registry}/edge/envoy:v1.37.11`;
+  const COLLECTOR_MIRROR = `${registry}/edge/otel-collector:v0.49.0`;
   const outputs = (cpu_architecture: string) => ({
     ecr_repository_url: `${registry}/edge/flask-app`,
     envoy_repository_url: `${registry}/edge/envoy`,
-    envoy_source_image: "envoyproxy/envoy:v1.37.11",
+    envoy_source_image: ENVOY_SOURCE,
     envoy_image_tag: "v1.37.11",
     cpu_architecture,
     collector_repository_url: `${registry}/edge/otel-collector`,
-    collector_source_image: "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0",
+    collector_source_image: COLLECTOR_SOURCE,
     collector_image_tag: "v0.49.0",
   });
-  const platformsOf = (lines: string[], command: string) => lines.filter((l) => l.startsWith(`${command} `)).map((l) => /--platform (\S+)/.exec(l)?.[1] ?? "none");
+  const starting = (lines: string[], command: string) => lines.filter((l) => l.startsWith(`${command} `));
+  const BOTH = ["linux/amd64", "linux/arm64"];
 
   it.each([
-    ["ARM64", "linux/arm64"],
-    ["X86_64", "linux/amd64"],
-  ])("%s: builds the app and pulls Envoy and the collector for %s", (arch, platform) => {
+    ["ARM64", "linux/arm64", "arm64"],
+    ["X86_64", "linux/amd64", "amd64"],
+  ])("%s: builds the app for %s under a tag naming it, and copies Envoy's and the collector's whole index registry to registry", (arch, platform, suffix) => {
     const result = runPushImages(outputs(arch), temporary);
     expect(result.status, result.stderr).toBe(0);
-    expect(platformsOf(result.docker, "build")).toEqual([platform]);
-    expect(platformsOf(result.docker, "pull")).toEqual([platform, platform]);
-    expect(result.docker.filter((l) => l.startsWith("push "))).toHaveLength(3);
+    const tag = result.stdout.trim();
+    expect(tag).toMatch(new RegExp(`^([0-9a-f]{12}|nogit)-[0-9a-f]{12}-${suffix}$`));
+    expect(starting(result.docker, "build")).toEqual([`build --platform ${platform} --pull --tag ${registry}/edge/flask-app:${tag} app/flask`]);
+    expect(starting(result.docker, "push")).toEqual([`push ${registry}/edge/flask-app:${tag}`]);
+    expect(starting(result.docker, "buildx imagetools create")).toEqual([
+      `buildx imagetools create --tag ${ENVOY_MIRROR} ${ENVOY_SOURCE}`,
+      `buildx imagetools create --tag ${COLLECTOR_MIRROR} ${COLLECTOR_SOURCE}`,
+    ]);
+    expect(starting(result.docker, "pull")).toEqual([]);
+    // One mirror tag for every platform: switching architectures needs no new one.
+    expect(result.registry[ENVOY_MIRROR]).toEqual(BOTH);
+    expect(result.registry[COLLECTOR_MIRROR]).toEqual(BOTH);
   });
 
-  it("refuses an image Docker gives in another platform than the tasks run", () => {
-    const result = runPushImages(outputs("ARM64"), temporary, { fakePlatform: "linux/amd64" });
+  it("refuses a source that publishes no image of the tasks' platform before mirroring it", () => {
+    const result = runPushImages(outputs("ARM64"), temporary, { registry: { [COLLECTOR_SOURCE]: ["linux/amd64"] } });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/is linux\/amd64, but the tasks run linux\/arm64 \(stack output cpu_architecture: ARM64\)/);
-    expect(result.docker.filter((l) => l.startsWith("push "))).toEqual([]);
+    expect(result.stderr).toMatch(/aws-otel-collector:v0.49.0 publishes no linux\/arm64 image, but the tasks run linux\/arm64 \(stack output cpu_architecture: ARM64\)/);
+    expect(result.registry[COLLECTOR_MIRROR]).toBeUndefined();
+    // The same single-platform source serves an X86_64 stack.
+    const amd64 = runPushImages(outputs("X86_64"), temporary, { registry: { [COLLECTOR_SOURCE]: ["linux/amd64"] } });
+    expect(amd64.status, amd64.stderr).toBe(0);
+    expect(amd64.registry[COLLECTOR_MIRROR]).toEqual(["linux/amd64"]);
   });
 
-  it("checks an image already in ECR is of the tasks' platform, and refuses one that is not with the fix", () => {
-    const matching = runPushImages(outputs("ARM64"), temporary, { existing: ["v1.37.11"] });
+  it("refuses an app image Docker builds for another platform than the tasks run, before pushing it", () => {
+    const result = runPushImages(outputs("ARM64"), temporary, { builtPlatform: "linux/amd64" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/edge\/flask-app:\S+-arm64 is linux\/amd64, but the tasks run linux\/arm64 \(stack output cpu_architecture: ARM64\)/);
+    expect(starting(result.docker, "push")).toEqual([]);
+  });
+
+  it("checks a mirror already in ECR holds the tasks' platform, and refuses a single-platform one of another with the fix", () => {
+    const matching = runPushImages(outputs("ARM64"), temporary, { existing: ["v*"] });
     expect(matching.status, matching.stderr).toBe(0);
-    expect(matching.docker).toContain(`pull --platform linux/arm64 ${registry}/edge/envoy:v1.37.11`);
-    expect(matching.docker).not.toContain(`push ${registry}/edge/envoy:v1.37.11`);
-    // Every image already in ECR, pushed for linux/amd64 before the edge moved to ARM64.
-    const other = runPushImages(outputs("ARM64"), temporary, { existing: ["*"], fakePlatform: "linux/amd64" });
+    expect(matching.docker).toContain(`buildx imagetools inspect --format {{json .Image}} ${ENVOY_MIRROR}`);
+    expect(starting(matching.docker, "buildx imagetools create")).toEqual([]);
+    // Mirrored for linux/amd64 alone by the script before this one: fine for X86_64, not for ARM64.
+    const legacy = { existing: ["v*"], registry: { [ENVOY_MIRROR]: ["linux/amd64"] } };
+    expect(runPushImages(outputs("X86_64"), temporary, legacy).status).toBe(0);
+    const other = runPushImages(outputs("ARM64"), temporary, legacy);
     expect(other.status).toBe(1);
-    expect(other.stderr).toMatch(/edge\/flask-app:\S+ is linux\/amd64, but the tasks run linux\/arm64.*its tag is immutable: delete it \(aws ecr batch-delete-image/);
-    expect(other.docker.filter((l) => l.startsWith("build ") || l.startsWith("push "))).toEqual([]);
+    expect(other.stderr).toMatch(/edge\/envoy:v1.37.11 holds no linux\/arm64 image.*delete it \(aws ecr batch-delete-image .*--image-ids imageTag=v1.37.11\) and run this again/);
+  });
+
+  it("switching architectures builds a new app tag and leaves the running one alone; the same one is found again", () => {
+    const amd64 = runPushImages(outputs("X86_64"), temporary);
+    const amd64Tag = amd64.stdout.trim();
+    // The X86_64 image is in ECR and the tasks run it: ARM64 gets its own tag, built and pushed.
+    const arm64 = runPushImages(outputs("ARM64"), temporary, { existing: [amd64Tag, "v*"] });
+    expect(arm64.status, arm64.stderr).toBe(0);
+    const arm64Tag = arm64.stdout.trim();
+    expect(arm64Tag).toBe(amd64Tag.replace(/-amd64$/, "-arm64"));
+    expect(starting(arm64.docker, "push")).toEqual([`push ${registry}/edge/flask-app:${arm64Tag}`]);
+    expect(arm64.stderr).not.toMatch(/delete/);
+    const again = runPushImages(outputs("ARM64"), temporary, { existing: [arm64Tag, "v*"] });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(arm64Tag);
+    expect(again.docker.filter((l) => /^(build|push|buildx imagetools create) /.test(l))).toEqual([]);
   });
 
   it("refuses a stack without the output, or with an architecture it does not know", () => {
@@ -120,5 +164,15 @@ describe("scripts/push-images.sh builds and mirrors for the stack's cpu_architec
       status: 1,
       stderr: expect.stringMatching(/cpu_architecture is 'RISCV64': this script builds for X86_64/),
     });
+  });
+
+  it("--tag-only prints the tag for the stack's architecture, or the one given, without Docker or AWS", () => {
+    const fromStack = runPushImages(outputs("ARM64"), temporary, {}, ["--tag-only"]);
+    expect(fromStack.status, fromStack.stderr).toBe(0);
+    expect(fromStack.stdout.trim()).toMatch(/-arm64$/);
+    expect(fromStack.docker).toEqual([]);
+    const given = runPushImages(outputs("ARM64"), temporary, {}, ["--tag-only", "--cpu-architecture", "X86_64"]);
+    expect(given.stdout.trim()).toBe(fromStack.stdout.trim().replace(/-arm64$/, "-amd64"));
+    expect(runPushImages(outputs("ARM64"), temporary, {}, ["--cpu-architecture", "X86_64"])).toMatchObject({ status: 2 });
   });
 });

@@ -323,14 +323,19 @@ describe("scripts/push-images.sh mirrors the collector when the stack ships metr
   it("without metrics: mirrors Envoy only", () => {
     const result = run(base);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.docker.filter((l) => l.startsWith("pull"))).toEqual(["pull --platform linux/amd64 envoyproxy/envoy:v1.37.0"]);
+    expect(result.docker.filter((l) => l.startsWith("buildx imagetools create"))).toEqual([
+      `buildx imagetools create --tag ${registry}/edge/envoy:v1.37.0 envoyproxy/envoy:v1.37.0`,
+    ]);
   });
 
   it("with metrics: mirrors Envoy and the collector into its repository under its own tag", () => {
     const source = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0";
     const result = run({ ...base, collector_repository_url: `${registry}/edge/otel-collector`, collector_source_image: source, collector_image_tag: "v0.49.0" });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.docker.filter((l) => l.startsWith("pull"))).toEqual(["pull --platform linux/amd64 envoyproxy/envoy:v1.37.0", `pull --platform linux/amd64 ${source}`]);
-    expect(result.docker).toContain(`push ${registry}/edge/otel-collector:v0.49.0`);
+    expect(result.docker.filter((l) => l.startsWith("buildx imagetools create"))).toEqual([
+      `buildx imagetools create --tag ${registry}/edge/envoy:v1.37.0 envoyproxy/envoy:v1.37.0`,
+      `buildx imagetools create --tag ${registry}/edge/otel-collector:v0.49.0 ${source}`,
+    ]);
+    expect(result.registry[`${registry}/edge/otel-collector:v0.49.0`]).toEqual(["linux/amd64", "linux/arm64"]);
   });
 });

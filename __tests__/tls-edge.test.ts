@@ -27,7 +27,7 @@ import { DEFAULT_SPEC } from "../lib/spec/default-spec";
 import type { MeshSpecInput } from "../lib/spec/schema";
 
 /** The TLS edge plan of a tlsEdge section (through the schema, as the mesh spec does). */
-const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image, fargateCpuArchitecture: "X86_64" });
+const edgePlan = (input: TlsEdgeSpecInput) => buildTlsEdgePlan(tlsEdgeSchema.parse(input), { region: "us-east-1", envoySource: ENVOY.image });
 const renderEnvoyTlsConfig = ({ appPort, configDir }: { appPort: number; configDir?: string }) => renderText(tlsEdgeEnvoyConfigText(appPort, configDir));
 
 const VPC_ID = "vpc-0123456789abcdef0";
@@ -374,6 +374,7 @@ describe("the tls-edge spec", () => {
       appPort: 8080,
       cpu: 256,
       memory: 512,
+      cpuArchitecture: "X86_64",
       desiredCount: 1,
       allowedCidrs: [],
       assignPublicIp: false,
@@ -703,16 +704,17 @@ describe("scripts/push-images.sh", () => {
   });
 
   it("prints an immutable tag: git SHA + content hash, stable, and new when the sources change", () => {
-    const first = run({}, ["--tag-only"]);
+    const tagOnly = ["--tag-only", "--cpu-architecture", "X86_64"];
+    const first = run({}, tagOnly);
     expect(first.status, first.stderr).toBe(0);
     const tag = first.stdout.trim();
-    expect(tag).toMatch(/^([0-9a-f]{12}|nogit)-[0-9a-f]{12}$/);
-    expect(run({}, ["--tag-only"]).stdout.trim()).toBe(tag);
+    expect(tag).toMatch(/^([0-9a-f]{12}|nogit)-[0-9a-f]{12}-amd64$/);
+    expect(run({}, tagOnly).stdout.trim()).toBe(tag);
     const copy = tempDir("app-");
     fs.cpSync("app/flask", copy, { recursive: true });
-    expect(run({}, ["--tag-only"], { APP_DIR: copy }).stdout.trim()).toBe(tag);
+    expect(run({}, tagOnly, { APP_DIR: copy }).stdout.trim()).toBe(tag);
     fs.appendFileSync(path.join(copy, "app.py"), "\n# changed\n");
-    const changed = run({}, ["--tag-only"], { APP_DIR: copy }).stdout.trim();
+    const changed = run({}, tagOnly, { APP_DIR: copy }).stdout.trim();
     expect(changed.split("-")[0]).toBe(tag.split("-")[0]);
     expect(changed).not.toBe(tag);
   });

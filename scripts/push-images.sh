@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Images of the tls-edge stack: builds the Flask app (app/flask) and pushes it to the stack's ECR
-# repository under an immutable tag (git short SHA + hash of the build context), mirrors the
-# pinned official Envoy image (lib/versions.ts) into its repository, and the pinned metrics
-# collector into its own when the stack has one (observability.metrics), and prints the tag to
-# deploy as app_image_tag on stdout (everything else goes to stderr). Every image is of the
-# platform the tasks run (the stack's output cpu_architecture, tlsEdge.cpuArchitecture); one of
-# another platform, built or already in ECR, is refused.
+# Images of the tls-edge stack: builds the Flask app (app/flask) for the tasks' platform (the
+# stack's output cpu_architecture, tlsEdge.cpuArchitecture) and pushes it to the stack's ECR
+# repository under an immutable tag (git short SHA + hash of the build context + architecture, so
+# switching architectures makes a new tag and never touches the one the running tasks use), mirrors
+# the pinned official Envoy image (lib/versions.ts) into its repository, and the pinned collector
+# into its own when the stack has one, and prints the tag to deploy as app_image_tag on stdout
+# (everything else goes to stderr).
+# Mirrors are copied registry to registry with their whole multi-platform index (docker buildx
+# imagetools create): no local image store is involved (a single-platform pull of a multi-arch
+# image cannot be pushed from Docker's containerd image store, docker/cli#4959), and one mirror
+# tag serves every architecture. Each mirror, new or already in ECR, must hold the tasks' platform.
 #
-# Needs: docker with a running engine, the AWS CLI with credentials, and the stack deployed
-# (its ECR repositories exist and cdktf.out/stacks/<stack> holds its state).
+# Needs: docker with a running engine and buildx, the AWS CLI with credentials, and the stack
+# deployed (its ECR repositories exist and cdktf.out/stacks/<stack> holds its state).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -16,14 +20,17 @@ cd "$(dirname "$0")/.."
 
 usage() {
   cat <<'EOF'
-usage: scripts/push-images.sh [--tag-only] [--stack <name>] [--app-dir <dir>] [--help]
+usage: scripts/push-images.sh [--tag-only [--cpu-architecture X86_64|ARM64]] [--stack <name>] [--app-dir <dir>] [--help]
 
-Builds the Flask app image and pushes it to the TLS edge stack's ECR repository under an immutable
-tag, mirrors the pinned Envoy image (and the metrics collector, when the stack ships metrics),
-all for the tasks' platform (stack output cpu_architecture: linux/amd64 or linux/arm64),
-and prints the tag on stdout (deploy it as app_image_tag).
-Needs Docker with a running engine, the AWS CLI v2 with credentials and the deployed stack.
+Builds the Flask app image for the tasks' platform (stack output cpu_architecture: linux/amd64 or
+linux/arm64) and pushes it to the TLS edge stack's ECR repository under an immutable tag naming
+that architecture, mirrors the pinned Envoy image (and the collector, when the stack runs one)
+with every platform it publishes, checks each holds the tasks' platform, and prints the tag on
+stdout (deploy it as app_image_tag).
+Needs Docker with a running engine and buildx, the AWS CLI v2 with credentials and the deployed stack.
   --tag-only         print the tag this checkout would get, and stop (no Docker, no AWS)
+  --cpu-architecture X86_64|ARM64
+                     with --tag-only: the architecture the tag is for (default: the stack's output)
   --stack <name>     the TLS edge stack (default: $TLS_EDGE_STACK, else tls-edge)
   --app-dir <dir>    the image's build context (default: $APP_DIR, else app/flask)
   -h, --help         this text
@@ -33,10 +40,13 @@ EOF
 stack="${TLS_EDGE_STACK:-tls-edge}"
 app_dir="${APP_DIR:-app/flask}"
 tag_only=0
+tag_architecture=
 while [ "$#" -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
     --tag-only) tag_only=1 ;;
+    --cpu-architecture) tag_architecture="$(option_value "$@")"; shift ;;
+    --cpu-architecture=*) tag_architecture="${1#*=}" ;;
     --stack) stack="$(option_value "$@")"; shift ;;
     --stack=*) stack="${1#*=}" ;;
     --app-dir) app_dir="$(option_value "$@")"; shift ;;
@@ -65,10 +75,33 @@ content_hash() {
   ) | sha256 | cut -c1-12
 }
 
+[ -z "$tag_architecture" ] || [ "$tag_only" = 1 ] || usage_error "--cpu-architecture goes with --tag-only: a push builds for the stack's output cpu_architecture"
+
+# The tasks' platform: the stack's output cpu_architecture (tlsEdge.cpuArchitecture).
+stack_architecture() {
+  local value
+  value="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw cpu_architecture 2>/dev/null || true)"
+  [ -n "$value" ] || die "stack $stack has no output cpu_architecture (the tasks' platform): deploy it with this checkout (npx cdktf deploy $stack) and run this again"
+  echo "$value"
+}
+platform_of() { # platform_of CPU_ARCHITECTURE SOURCE
+  case "$1" in
+    X86_64) echo linux/amd64 ;;
+    ARM64) echo linux/arm64 ;;
+    *) die "$2 is '$1': this script builds for X86_64 (linux/amd64) or ARM64 (linux/arm64) only" ;;
+  esac
+}
+
 git_sha="$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)"
-tag="$git_sha-$(content_hash)"
+# The architecture ends the tag: the same sources for another platform are another image.
+tag_for() { echo "$git_sha-$(content_hash)-${1#linux/}"; }
 if [ "$tag_only" = 1 ]; then
-  echo "$tag"
+  if [ -n "$tag_architecture" ]; then
+    tag_for "$(platform_of "$tag_architecture" "--cpu-architecture")"
+  else
+    cpu_architecture="$(stack_architecture)"
+    tag_for "$(platform_of "$cpu_architecture" "stack $stack's output cpu_architecture")"
+  fi
   exit 0
 fi
 if [ "$git_sha" != nogit ] && [ -n "$(git status --porcelain -- "$app_dir" 2>/dev/null)" ]; then
@@ -84,13 +117,9 @@ app_repo="$(terraform_output "$stack" ecr_repository_url)"
 envoy_repo="$(terraform_output "$stack" envoy_repository_url)"
 envoy_source="$(terraform_output "$stack" envoy_source_image)"
 envoy_tag="$(terraform_output "$stack" envoy_image_tag)"
-cpu_architecture="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw cpu_architecture 2>/dev/null || true)"
-case "$cpu_architecture" in
-  X86_64) platform=linux/amd64 ;;
-  ARM64) platform=linux/arm64 ;;
-  "") die "stack $stack has no output cpu_architecture (the tasks' platform): deploy it with this checkout (npx cdktf deploy $stack) and run this again" ;;
-  *) die "stack $stack's output cpu_architecture is '$cpu_architecture': this script builds for X86_64 (linux/amd64) or ARM64 (linux/arm64) only" ;;
-esac
+cpu_architecture="$(stack_architecture)"
+platform="$(platform_of "$cpu_architecture" "stack $stack's output cpu_architecture")"
+tag="$(tag_for "$platform")"
 # The collector's mirror exists only when the edge ships metrics: no such output, nothing to mirror.
 collector_repo="$(terraform -chdir="cdktf.out/stacks/$stack" output -raw collector_repository_url 2>/dev/null || true)"
 if [ -n "$collector_repo" ]; then
@@ -108,46 +137,43 @@ image_exists() { # image_exists REPOSITORY_URL TAG
   aws ecr describe-images --region "$region" --repository-name "${1#*/}" --image-ids "imageTag=$2" >/dev/null 2>&1
 }
 
-# Refuses a local image that is not of the tasks' platform: the task would stop with "exec format
-# error". require_platform IMAGE FIX
-require_platform() {
-  local actual
-  actual="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1")" || die "docker image inspect $1 failed"
-  [ "$actual" = "$platform" ] || die "$1 is $actual, but the tasks run $platform (stack output cpu_architecture: $cpu_architecture); $2"
-}
-
-# An image already in ECR under an immutable tag: pulled for the tasks' platform and checked, as
-# it may have been pushed for another before tlsEdge.cpuArchitecture changed.
-check_existing() { # check_existing REPOSITORY_URL TAG
-  local fix="its tag is immutable: delete it (aws ecr batch-delete-image --region $region --repository-name ${1#*/} --image-ids imageTag=$2) and run this again"
-  echo "$1:$2 is already in ECR: checking it is $platform" >&2
-  docker pull --platform "$platform" "$1:$2" >&2 || die "pulling $1:$2 for $platform failed (an image of another platform?); $fix"
-  require_platform "$1:$2" "$fix"
+# Whether an image in a registry (one platform, or an index of several) holds the tasks' platform,
+# read from its image configs: a single object, or one per platform keyed by it.
+has_platform() { # has_platform IMAGE_REF
+  local configs
+  configs="$(docker buildx imagetools inspect --format '{{json .Image}}' "$1" | tr -d ' \n\t')" || die "docker buildx imagetools inspect $1 failed: is buildx installed (docker buildx version) and the image reachable?"
+  [[ "$configs" == *"\"architecture\":\"${platform#linux/}\",\"os\":\"linux\""* ]]
 }
 
 echo "logging in to $registry" >&2
 aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" >&2 ||
   die "docker login to $registry failed: check the AWS credentials' ECR permissions"
 
-# Tags are immutable: an existing tag already holds exactly these sources.
+# Tags are immutable and name the architecture: an existing tag already holds exactly these
+# sources built for this platform (this script pushes it only after checking that).
 if image_exists "$app_repo" "$tag"; then
-  check_existing "$app_repo" "$tag"
+  echo "$app_repo:$tag is already in ECR" >&2
 else
   echo "building $app_repo:$tag from $app_dir ($platform, the tasks' platform)" >&2
   docker build --platform "$platform" --pull --tag "$app_repo:$tag" "$app_dir" >&2
-  require_platform "$app_repo:$tag" "its base image must publish $platform, and building for another CPU than this machine's needs QEMU (docker run --privileged --rm tonistiigi/binfmt --install all)"
+  actual="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$app_repo:$tag")" || die "docker image inspect $app_repo:$tag failed"
+  [ "$actual" = "$platform" ] ||
+    die "$app_repo:$tag is $actual, but the tasks run $platform (stack output cpu_architecture: $cpu_architecture); its base image must publish $platform, and building for another CPU than this machine's needs QEMU (docker run --privileged --rm tonistiigi/binfmt --install all)"
   docker push "$app_repo:$tag" >&2
 fi
 
+# Copies the source's whole index into ECR, registry to registry; the tag keeps every platform
+# the source publishes, so changing tlsEdge.cpuArchitecture needs no new mirror.
 mirror() { # mirror SOURCE_IMAGE REPOSITORY_URL TAG
   if image_exists "$2" "$3"; then
-    check_existing "$2" "$3"
+    echo "$2:$3 is already in ECR: checking it holds $platform" >&2
+    has_platform "$2:$3" ||
+      die "$2:$3 holds no $platform image, but the tasks run $platform (stack output cpu_architecture: $cpu_architecture): an older push-images.sh mirrored one platform only; delete it (aws ecr batch-delete-image --region $region --repository-name ${2#*/} --image-ids imageTag=$3) and run this again at once: the new mirror holds every platform $1 publishes, the running tasks' too"
   else
-    echo "mirroring $1 ($platform) to $2:$3" >&2
-    docker pull --platform "$platform" "$1" >&2 || die "pulling $1 for $platform failed: does it publish $platform?"
-    require_platform "$1" "pick an image that publishes $platform, or set tlsEdge.cpuArchitecture to its platform"
-    docker tag "$1" "$2:$3"
-    docker push "$2:$3" >&2
+    has_platform "$1" || die "$1 publishes no $platform image, but the tasks run $platform (stack output cpu_architecture: $cpu_architecture): pick an image that publishes it, or set tlsEdge.cpuArchitecture to one it publishes"
+    echo "mirroring $1 (every platform it publishes) to $2:$3" >&2
+    docker buildx imagetools create --tag "$2:$3" "$1" >&2 || die "copying $1 to $2:$3 failed (docker buildx imagetools create)"
+    has_platform "$2:$3" || die "$2:$3, copied from $1, holds no $platform image"
   fi
 }
 mirror "$envoy_source" "$envoy_repo" "$envoy_tag"

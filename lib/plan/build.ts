@@ -195,7 +195,6 @@ export function buildPlan(spec: MeshSpec): MeshPlan {
           tlsEdge: buildTlsEdgePlan(spec.tlsEdge, {
             region: spec.region,
             envoySource: images.get("envoy")!.upstream,
-            fargateCpuArchitecture: spec.fargateCpuArchitecture,
             network: { plan: network, names },
             accessLogs: spec.observability.accessLogs.enabled,
             ...(observability ? { observability, prometheusParameters: names.tlsEdgePrometheus } : {}),

@@ -1,6 +1,5 @@
 // System 2's plan: the TLS edge service with its defaults resolved once, and its task (the app,
 // then Envoy terminating TLS in front of it) as typed containers.
-import type { CpuArchitecture } from "../aws-limits";
 import { APP_DROPPED_CAPABILITIES, CERTIFICATE_DAYS, TLS_EDGE_PATHS, TLS_EDGE_PORTS } from "../facts";
 import { parseImage } from "../image-reference";
 import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
@@ -266,8 +265,6 @@ export function tlsEdgeApis(task: TaskPlan): AwsApi[] {
 export interface TlsEdgeMeshInputs {
   readonly region: string;
   readonly envoySource: string;
-  /** The mesh's fargateCpuArchitecture: the edge's when tlsEdge.cpuArchitecture is omitted. */
-  readonly fargateCpuArchitecture: CpuArchitecture;
   /** @default none: a tlsEdge network from the mesh then has no meshNetwork, and its stack refuses it */
   readonly network?: { readonly plan: Pick<NetworkPlan, "vpcCidr" | "zones">; readonly names: MeshNames };
   /** observability.accessLogs.enabled: Envoy's stdout access log in the mesh's JSON format. @default false */
@@ -328,7 +325,7 @@ export function buildTlsEdgePlan(spec: TlsEdgeSpec, mesh: TlsEdgeMeshInputs): Tl
       collector: collectorSource !== undefined,
     }),
     // scripts/push-images.sh reads it (output cpu_architecture) to build and mirror images of its platform.
-    cpuArchitecture: spec.cpuArchitecture ?? mesh.fargateCpuArchitecture,
+    cpuArchitecture: spec.cpuArchitecture,
     interfaceEndpoints,
     // The mirror keeps the source's tag: ECR's immutable tags then name the Envoy version.
     envoyImage: { source: mesh.envoySource, mirrorTag: parseImage(mesh.envoySource).tag! },

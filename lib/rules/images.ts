@@ -147,7 +147,7 @@ export function checkTlsEdgeCpuArchitecture(plan: MeshPlan, { errors }: RuleResu
     if (!published[key].includes(platform)) {
       errors.push({
         path: "tlsEdge.cpuArchitecture",
-        message: `the TLS edge's tasks run ${edge.cpuArchitecture} (tlsEdge.cpuArchitecture, default the mesh's fargateCpuArchitecture), but ${image} publishes no linux/${platform} image (it publishes ${published[key].map((a) => `linux/${a}`).join(", ")}); set tlsEdge.cpuArchitecture to one of those`,
+        message: `the TLS edge's tasks run ${edge.cpuArchitecture} (tlsEdge.cpuArchitecture, default X86_64), but ${image} publishes no linux/${platform} image (it publishes ${published[key].map((a) => `linux/${a}`).join(", ")}); set tlsEdge.cpuArchitecture to one of those`,
       });
     }
   }

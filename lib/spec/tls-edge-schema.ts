@@ -80,9 +80,11 @@ export const tlsEdgeSchema = z
     memory: z.number().int().positive().default(512).describe("Fargate task memory (MiB); must be allowed for the CPU value"),
     cpuArchitecture: z
       .enum(ECS_CPU_ARCHITECTURES)
-      .optional()
+      // Not the mesh's fargateCpuArchitecture: the edge ran X86_64 before this field existed, and an
+      // ARM64 mesh upgrading must not move its edge onto images pushed for amd64.
+      .default("X86_64")
       .describe(
-        "CPU architecture of the tasks (ECS runtimePlatform; ARM64 runs on Graviton). scripts/push-images.sh builds the app and mirrors Envoy (and the collector) for it. Omitted: the mesh's fargateCpuArchitecture",
+        "CPU architecture of the tasks (ECS runtimePlatform; ARM64 runs on Graviton). scripts/push-images.sh builds the app for it and checks the mirrored Envoy (and collector) publish it. Independent of the mesh's fargateCpuArchitecture",
       ),
     desiredCount: z.number().int().min(0).max(1000).default(1).describe("Number of tasks once an app image tag is set (0 tasks until then)"),
     allowedCidrs: z.array(cidr).default([]).describe("Client networks allowed to port 443; empty (the default) means the VPC CIDR only"),
