@@ -388,6 +388,34 @@ export function tracesCluster() {
  * the intentions stack writes it with its own token. Only L7 services (an HTTP connection manager)
  * make spans.
  */
+/** A change that needs one stack applied, and its deployments finished, before the other. */
+export interface StackOrder {
+  readonly first: "mesh" | "intentions";
+  readonly then: "mesh" | "intentions";
+  readonly why: string;
+}
+
+/**
+ * The stack order turning traces on or off needs (none when they stay as they are). The tracer is in
+ * proxy-defaults (the intentions stack) and its cluster in each task's bootstrap (the mesh stack: only
+ * new tasks change), and a proxy refuses every listener update that names a cluster it lacks,
+ * intentions included. On: the mesh first, its deployments finished; off: the intentions first.
+ */
+export function tracesStackOrder(before: boolean, after: boolean): StackOrder | undefined {
+  if (before === after) return undefined;
+  return after
+    ? {
+        first: "mesh",
+        then: "intentions",
+        why: `traces turn on: every task must boot with the ${TRACES_CLUSTER} cluster (let the mesh's deployments finish) before proxy-defaults names it in the tracer`,
+      }
+    : {
+        first: "intentions",
+        then: "mesh",
+        why: `traces turn off: proxy-defaults must drop the tracer before tasks boot without the ${TRACES_CLUSTER} cluster, or their proxies refuse every listener update naming it`,
+      };
+}
+
 export function tracingProxyConfig(samplingPercent: number): { readonly envoy_listener_tracing_json: string } {
   const tracing = {
     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
