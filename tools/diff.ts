@@ -167,7 +167,7 @@ export function diffText(a: TrafficFacts, b: TrafficFacts, names: { readonly a: 
 export function stackOrderText(a: LoadedSpec, b: LoadedSpec): string {
   const order = tracesStackOrder(a.spec.observability.traces.enabled, b.spec.observability.traces.enabled);
   if (!order) return "";
-  return `\nDeploy order: apply the ${order.first} stack, then the ${order.then} stack (${order.why}).\n`;
+  return `\nDeploy order: apply the ${order.first} stack, then the ${order.second} stack (${order.why}).\n`;
 }
 
 /** A spec file, or a one-line error naming the file and the first field at fault. */

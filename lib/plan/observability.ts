@@ -391,7 +391,7 @@ export function tracesCluster() {
 /** A change that needs one stack applied, and its deployments finished, before the other. */
 export interface StackOrder {
   readonly first: "mesh" | "intentions";
-  readonly then: "mesh" | "intentions";
+  readonly second: "mesh" | "intentions";
   readonly why: string;
 }
 
@@ -406,12 +406,12 @@ export function tracesStackOrder(before: boolean, after: boolean): StackOrder | 
   return after
     ? {
         first: "mesh",
-        then: "intentions",
+        second: "intentions",
         why: `traces turn on: every task must boot with the ${TRACES_CLUSTER} cluster (let the mesh's deployments finish) before proxy-defaults names it in the tracer`,
       }
     : {
         first: "intentions",
-        then: "mesh",
+        second: "mesh",
         why: `traces turn off: proxy-defaults must drop the tracer before tasks boot without the ${TRACES_CLUSTER} cluster, or their proxies refuse every listener update naming it`,
       };
 }
