@@ -374,20 +374,6 @@ export function tracesCluster() {
   };
 }
 
-/**
- * The tracer's Consul escape hatch, in the proxy-defaults entry's Config (every proxy of the
- * datacenter reads it; all are mesh tasks, each with its collector and TRACES_CLUSTER):
- * envoy_listener_tracing_json, read by the servers' xDS and applied live, is the HCM Tracing of the
- * public listener and every upstream listener (hashicorp/consul agent/xds/listeners.go
- * listenersFromSnapshotConnectProxy, makeTracingFromUserConfig: an Any with @type): the
- * OpenTelemetry provider and random_sampling. consul-dataplane's proxies get it the same way (their
- * xDS is the servers'). Not envoy_tracing_json: the bootstrap's `tracing` is deprecated in favour
- * of HttpConnectionManager.Tracing.provider (Envoy 1.37 bootstrap.proto, field 9). Not in each
- * service's registration: since hashicorp/consul#23901 (backported to 2.0.x) an escape hatch in a
- * registration needs mesh:write, which no service token has; proxy-defaults needs it anyway, and
- * the intentions stack writes it with its own token. Only L7 services (an HTTP connection manager)
- * make spans.
- */
 /** A change that needs one stack applied, and its deployments finished, before the other. */
 export interface StackOrder {
   readonly first: "mesh" | "intentions";
@@ -416,6 +402,20 @@ export function tracesStackOrder(before: boolean, after: boolean): StackOrder | 
       };
 }
 
+/**
+ * The tracer's Consul escape hatch, in the proxy-defaults entry's Config (every proxy of the
+ * datacenter reads it; all are mesh tasks, each with its collector and TRACES_CLUSTER):
+ * envoy_listener_tracing_json, read by the servers' xDS and applied live, is the HCM Tracing of the
+ * public listener and every upstream listener (hashicorp/consul agent/xds/listeners.go
+ * listenersFromSnapshotConnectProxy, makeTracingFromUserConfig: an Any with @type): the
+ * OpenTelemetry provider and random_sampling. consul-dataplane's proxies get it the same way (their
+ * xDS is the servers'). Not envoy_tracing_json: the bootstrap's `tracing` is deprecated in favour
+ * of HttpConnectionManager.Tracing.provider (Envoy 1.37 bootstrap.proto, field 9). Not in each
+ * service's registration: since hashicorp/consul#23901 (backported to 2.0.x) an escape hatch in a
+ * registration needs mesh:write, which no service token has; proxy-defaults needs it anyway, and
+ * the intentions stack writes it with its own token. Only L7 services (an HTTP connection manager)
+ * make spans.
+ */
 export function tracingProxyConfig(samplingPercent: number): { readonly envoy_listener_tracing_json: string } {
   const tracing = {
     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
