@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { loadSpecFile, parseSpec } from "../lib/pipeline";
-import { diffText, factsOf, main } from "../tools/diff";
+import { diffText, factsOf, main, stackOrderText } from "../tools/diff";
 import { CliExit } from "../tools/support";
 import { synthesizeIntentionsStack } from "../tools/synthesize";
 import { entriesOfStack } from "../tools/traffic-evaluator";
@@ -101,6 +101,15 @@ describe("npm run diff", () => {
 
   it("reads the same config entries from the intentions stack alone as from every stack synthesized together", () => {
     expect(entriesOfStack(synthesizeIntentionsStack(base.plan))).toEqual(entriesOfStack(synthAllStacks(base.spec as MeshSpecInput).intentions));
+  });
+
+  it("says which stack to apply first when traces turn on, and the opposite when they turn off", () => {
+    const traced = structuredClone(base.spec) as any;
+    traced.observability = { ...traced.observability, traces: { enabled: true } };
+    const on = parseSpec(traced, "b.yaml");
+    expect(stackOrderText(base, on)).toMatch(/^\nDeploy order: apply the mesh stack, then the intentions stack \(traces turn on: .*otel_collector.*\)\.\n$/);
+    expect(stackOrderText(on, base)).toMatch(/^\nDeploy order: apply the intentions stack, then the mesh stack \(traces turn off: .*\)\.\n$/);
+    expect([stackOrderText(base, base), stackOrderText(on, on)]).toEqual(["", ""]);
   });
 
   describe("on the command line", () => {

@@ -58,7 +58,11 @@ describe("README inputs and outputs tables", () => {
   it("state what the app of each kind of task reaches, from the trust model", () => {
     const trust = trustMarkdown();
     expect(trust).toContain("**agent tasks** (from the built-in default spec): the app reaches no credential and no admin endpoint.");
-    expect(trust).toContain("**the TLS edge task** (from `examples/tls-edge.yaml`): the app reaches no credential and no admin endpoint.");
+    // With metrics on, the app reaches what the collector's task role grants: the mesh's telemetry.
+    expect(trust).toContain("**the TLS edge task** (from `examples/tls-edge.yaml`): the app reaches, as the architecture's boundary:");
+    expect(trust).toMatch(
+      /\*\*agent tasks with metrics\*\* \(from `examples\/three-tier.yaml`\): the app reaches, as the architecture's boundary:\n\n.*\n.*\n\| `telemetry-write` \| the task role: logs:CreateLogStream, logs:PutLogEvents, for /,
+    );
     expect(trust).toMatch(/\| `signed-login` \| the task role: .* \| the task role is the service's mesh identity/);
   });
 });

@@ -2,6 +2,7 @@
 // the synthesized task definitions it describes. An app that reaches a token, a key or an admin
 // endpoint is an error unless the plan names the architecture's boundary; a mesh-wide credential
 // is an error always.
+import * as fs from "node:fs";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { CONTAINER_NAMES, ENVOY_ADMIN_VOLUME, BOOTSTRAP_VOLUME, MESH_SECRET_SLOTS } from "../lib/plan/containers";
@@ -13,7 +14,8 @@ import { checkPlan } from "../lib/rules";
 import { reachOf, trustModel } from "../lib/rules/trust";
 import { ENVOY_PORTS, TASK_PATHS } from "../lib/facts";
 import { loadSpec, loadSpecFile } from "../lib/pipeline";
-import { synthAllStacks } from "./support/synth";
+import type { MeshSpecInput } from "../lib/spec/schema";
+import { planOf, synthAllStacks } from "./support/synth";
 
 const defaultPlan = loadSpec({}, undefined).plan;
 const production = loadSpecFile("examples/production.yaml").plan;
@@ -100,6 +102,7 @@ describe("the trust model on dataplane tasks", () => {
       "app reaches an admin endpoint through consul-dataplane's Envoy admin API (127.0.0.1:19000)",
       "app reaches an admin endpoint through consul-dataplane's lifecycle server (127.0.0.1:20300)",
       "app reaches signed-login through the task role: an IAM login to the auth method (sts:GetCallerIdentity, signed)",
+      "app reaches telemetry-write through the task role: logs:CreateLogStream, logs:PutLogEvents, for the collector's EMF metrics (PutLogEvents on its own stream of the metrics log group)",
     ]);
   });
 
@@ -114,8 +117,13 @@ describe("the trust model on dataplane tasks", () => {
 describe("the trust model on the TLS edge", () => {
   const task = edgePlan.tlsEdge!.task;
 
-  it("the app reaches nothing; mounting Envoy's config volume would give it the private key and the admin API", () => {
-    expect(trustModel(edgePlan).filter((r) => r.who.startsWith("TLS edge"))).toEqual([expect.objectContaining({ verdict: "ok", path: "app reaches none" })]);
+  it("the app reaches only the collector's grant; mounting Envoy's config volume would give it the private key and the admin API", () => {
+    expect(trustModel(edgePlan).filter((r) => r.who.startsWith("TLS edge"))).toEqual([
+      expect.objectContaining({
+        verdict: "ok",
+        path: expect.stringMatching(/^app reaches telemetry-write through the task role: logs:CreateLogStream, logs:PutLogEvents, for .*: the architecture's boundary: /),
+      }),
+    ]);
     const mounted = {
       ...edgePlan,
       tlsEdge: {
@@ -148,6 +156,55 @@ describe("the trust model on the TLS edge", () => {
       },
     };
     expect(errorsOf(leaky).map((r) => r.path)).toEqual(["app reaches edge-ca-key through its secret TLS_EDGE_CA_KEY"]);
+  });
+});
+
+describe("the task role's telemetry grants: what a collector may write, the app may write", () => {
+  // Every kind of task with a collector that writes all three: EMF, remote write to a workspace the mesh creates, and spans.
+  const example = YAML.parse(fs.readFileSync("examples/tls-edge.yaml", "utf8"));
+  const spec = {
+    ...example,
+    services: { ...example.services, "http-client": { ...example.services["http-client"], architecture: "dataplane" } },
+    observability: { ...example.observability, metrics: { enabled: true, prometheus: { workspace: "create" } }, traces: { enabled: true } },
+  } as MeshSpecInput;
+  const plan = planOf(spec);
+  const tasks = [
+    { role: "service_http-server_task_role_role", stack: "mesh", task: plan.services.find((s) => s.name === "http-server")!.task },
+    { role: "service_http-client_task_role_role", stack: "mesh", task: plan.services.find((s) => s.name === "http-client")!.task },
+    { role: "tls_edge_task_role_role", stack: "tls-edge", task: plan.tlsEdge!.task },
+  ];
+
+  it("the app of each task reaches the collector's grants, as a boundary the README states", () => {
+    expect(tasks.map(({ task }) => task.containers.find((c) => c.untrusted)!.name)).toEqual(["app", "app", TLS_EDGE_CONTAINERS.app]);
+    for (const { task } of tasks) {
+      const app = task.containers.find((c) => c.untrusted)!;
+      const telemetry = reachOf(task, app).filter((r) => r.what === "telemetry-write");
+      expect(telemetry.map((r) => r.how.replace(/, for .*/, ""))).toEqual([
+        "the task role: logs:CreateLogStream, logs:PutLogEvents",
+        "the task role: aps:RemoteWrite",
+        "the task role: xray:PutTraceSegments, xray:PutTelemetryRecords",
+      ]);
+      expect(telemetry.every((r) => r.boundary?.includes("fire or hide its alarms"))).toBe(true);
+    }
+    expect(trustModel(plan).filter((r) => r.verdict === "error")).toEqual([]);
+  });
+
+  it("every logs, aps and xray action the synthesized task roles grant is in the model (a grant the model misses fails here)", () => {
+    const stacks = synthAllStacks(spec) as Record<string, any>;
+    for (const { role, stack, task } of tasks) {
+      const granted = Object.values<any>(stacks[stack].resource.aws_iam_role_policy)
+        // ECS Exec's own audit log writes are the operator's session, not the app's (it is off here).
+        .filter((p) => p.role === `\${aws_iam_role.${role}.id}` && !p.name_prefix.startsWith("ecs-exec"))
+        .flatMap((p) => JSON.parse(p.policy).Statement.flatMap((st: any) => st.Action))
+        .filter((action: string) => /^(logs|aps|xray):/.test(action));
+      const modelled = (task.roleCredentials ?? []).filter((r) => r.credential === "telemetry-write").flatMap((r) => r.actions ?? []);
+      expect(granted.length, role).toBeGreaterThan(0);
+      expect([...new Set(granted)].sort(), role).toEqual([...new Set(modelled)].sort());
+    }
+  });
+
+  it("tasks without metrics or traces reach no telemetry grant", () => {
+    expect(defaultPlan.services.flatMap((s) => s.task.roleCredentials ?? [])).toEqual([]);
   });
 });
 

@@ -70,6 +70,9 @@ export const TLS_EDGE_PORTS = {
   ready: 9901,
 } as const;
 
+/** Dataplane tasks: where the consul-ecs volume is mounted (TASK_PATHS.consulEcsBootstrapDir, and the files in it). */
+const CONSUL_ECS_BOOTSTRAP_DIR = "/consul";
+
 /** Paths inside a mesh task: the agent's config and data, and the volume that carries the Envoy bootstrap. */
 export const TASK_PATHS = {
   consulConfigDir: "/consul/config",
@@ -83,12 +86,12 @@ export const TASK_PATHS = {
   envoyAdminDir: "/envoy-admin",
   envoyAdminSocket: "/envoy-admin/admin.sock",
   /** Dataplane tasks: the volume mesh-init fills (bootstrapDir of consul-ecs). */
-  consulEcsBootstrapDir: "/consul",
+  consulEcsBootstrapDir: CONSUL_ECS_BOOTSTRAP_DIR,
   /** Dataplane tasks: the volume only consul-dataplane (and mesh-init, which prepares it) mounts, holding its xDS socket. */
   dataplaneXdsDir: "/consul-dataplane",
   dataplaneXdsSocket: "/consul-dataplane/xds.sock",
   /** Dataplane tasks with traces: the Envoy bootstrap fragment (the collector's cluster) mesh-init writes to the consul-ecs volume. */
-  dataplaneTracesBootstrap: "/consul/envoy-traces.json",
+  dataplaneTracesBootstrap: `${CONSUL_ECS_BOOTSTRAP_DIR}/envoy-traces.json`,
 } as const;
 
 /**

@@ -1,6 +1,7 @@
 // npm run diff -- a.yaml b.yaml: what changes between two specs in who may call whom (each ordered
 // pair of services: allowed or denied, and the permissions), routes, splits, timeouts, retries,
-// protocols and per-caller limits: the review a pull request needs.
+// protocols and per-caller limits: the review a pull request needs; and the order to apply the
+// stacks in when the change needs one (traces on or off).
 //
 // Each spec's intentions stack (alone: the mesh and TLS edge stacks hold no config entry) is
 // synthesized and read through the traffic evaluator (tools/traffic-evaluator.ts), not the plan:
@@ -8,6 +9,7 @@
 // read with the same semantics the evaluator's property tests hold to Consul's, and routes or
 // splits that the plan learns to emit show up here as config entries without a change to this tool.
 import { loadSpecFile, type LoadedSpec } from "../lib/pipeline";
+import { tracesStackOrder } from "../lib/plan/observability";
 import { SpecError } from "../lib/issues";
 import { CliExit, parseCli, runTool, usageError } from "./support";
 import { synthesizeIntentionsStack } from "./synthesize";
@@ -18,6 +20,7 @@ const USAGE = `usage: npm run diff -- <a.yaml> <b.yaml>
 Prints what changes from spec a to spec b in who may call whom (per pair of services: allowed or
 denied, and the L7 permissions), routes, splits, timeouts and retries, protocols and per-caller
 limits, read from the config entries each spec synthesizes. Prints "no change" when there is none.
+When the change needs one stack applied before the other (traces on or off), says which.
 Exit 1 (one line naming the file and the field) when a spec is not valid.
   -h, --help   this text`;
 
@@ -160,6 +163,13 @@ export function diffText(a: TrafficFacts, b: TrafficFacts, names: { readonly a: 
   return `${out.join("\n")}\n`;
 }
 
+/** Which stack to apply first when the change from a to b needs an order (traces on or off), or nothing. */
+export function stackOrderText(a: LoadedSpec, b: LoadedSpec): string {
+  const order = tracesStackOrder(a.spec.observability.traces.enabled, b.spec.observability.traces.enabled);
+  if (!order) return "";
+  return `\nDeploy order: apply the ${order.first} stack, then the ${order.second} stack (${order.why}).\n`;
+}
+
 /** A spec file, or a one-line error naming the file and the first field at fault. */
 function load(file: string): LoadedSpec {
   try {
@@ -184,7 +194,7 @@ export function main(args: readonly string[]): number {
   const a = load(fileA);
   const b = load(fileB);
   const services = [...new Set([...a.plan.services, ...b.plan.services].map((s) => s.name))].sort();
-  process.stdout.write(diffText(factsOf(a, services), factsOf(b, services), { a: fileA, b: fileB }));
+  process.stdout.write(diffText(factsOf(a, services), factsOf(b, services), { a: fileA, b: fileB }) + stackOrderText(a, b));
   return 0;
 }
 

@@ -35,6 +35,8 @@ const TLS_EDGE_EXAMPLE = "examples/tls-edge.yaml";
 /** The spec each kind of task's trust model is documented from: the first task of each kind in it. */
 const TRUST_SOURCES = [
   { kind: "agent tasks", source: DEFAULT_SOURCE, pick: (plan: MeshPlan) => plan.services.find((s) => s.architecture === "agent")?.task },
+  // A collector's grants are what the app reaches once metrics or traces are on (the default has neither).
+  { kind: "agent tasks with metrics", source: "examples/three-tier.yaml", pick: (plan: MeshPlan) => plan.services.find((s) => s.architecture === "agent")?.task },
   { kind: "dataplane tasks", source: "examples/production.yaml", pick: (plan: MeshPlan) => plan.services.find((s) => s.architecture === "dataplane")?.task },
   { kind: "the TLS edge task", source: TLS_EDGE_EXAMPLE, pick: (plan: MeshPlan) => plan.tlsEdge?.task },
 ] as const;

@@ -10,7 +10,7 @@ import { type AwsAccount, AwsServiceRole, SSM_SESSION_CHANNELS, allow, policyDoc
 import { LOG_SLOTS, type MeshSecretSlot } from "../plan/containers";
 import { containerCalls } from "../plan/aws-apis";
 import { imageSlot, type MeshImageKey } from "../plan/images";
-import { COLLECTOR_CONTAINER, METRICS_LOG_GROUP_SLOT, PROMETHEUS_REMOTE_WRITE_SLOT } from "../plan/observability";
+import { COLLECTOR_CONTAINER, EMF_ACTIONS, METRICS_LOG_GROUP_SLOT, PROMETHEUS_ACTIONS, PROMETHEUS_REMOTE_WRITE_SLOT } from "../plan/observability";
 import { scalingPolicyOf } from "../plan/autoscaling";
 import { runsAsServiceIdentity } from "../plan/dataplane";
 import { ecsServiceNamesOf } from "../plan/names";
@@ -261,11 +261,9 @@ export class MeshService extends Construct {
         // The IAM login signs iam:GetRole on the task's own role; the server sends it to AWS to read the role's path and ID.
         ...(dataplane ? { "consul-login": (roleArn: string) => policyDocument(allow(["iam:GetRole"], [roleArn])) } : {}),
         // The collector writes its EMF events to its own stream (the service's name) of the mesh's metrics log group, nothing else.
-        ...(metricsLogGroup
-          ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metricsLogGroup.arn}:log-stream:${service.name}`])) }
-          : {}),
+        ...(metricsLogGroup ? { "proxy-metrics": policyDocument(allow(EMF_ACTIONS, [`${metricsLogGroup.arn}:log-stream:${service.name}`])) } : {}),
         // The collector's remote write, to the mesh's workspace only (aps:RemoteWrite is authorized on the workspace).
-        ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(["aps:RemoteWrite"], [prometheus.workspaceArn])) } : {}),
+        ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(PROMETHEUS_ACTIONS, [prometheus.workspaceArn])) } : {}),
       },
     });
   }

@@ -15,7 +15,7 @@ import { AwsServiceRole, allow, policyDocument } from "./aws-service-role";
 import { MeshSecurityGroup } from "./security-group";
 import { TLS_EDGE_PORTS } from "../facts";
 import { containerCalls } from "../plan/aws-apis";
-import { METRICS_LOG_GROUP_SLOT, PROMETHEUS_REMOTE_WRITE_SLOT, tlsEdgeAlarmsOf } from "../plan/observability";
+import { EMF_ACTIONS, METRICS_LOG_GROUP_SLOT, PROMETHEUS_ACTIONS, PROMETHEUS_REMOTE_WRITE_SLOT, tlsEdgeAlarmsOf } from "../plan/observability";
 import { TLS_EDGE_SLOTS } from "../plan/tls-edge";
 import type { TlsEdgePlan } from "../plan/types";
 import { renderContainerDefinitions } from "../render/containers";
@@ -189,12 +189,10 @@ export class TlsEdgeService extends Construct {
         ? {
             inlinePolicies: {
               // The collector's EMF exporter: its own stream (log_stream_name, the service label) of the edge's metrics log group.
-              ...(metrics
-                ? { "proxy-metrics": policyDocument(allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${metrics.logGroup.arn}:log-stream:${metrics.plan.service}`])) }
-                : {}),
+              ...(metrics ? { "proxy-metrics": policyDocument(allow(EMF_ACTIONS, [`${metrics.logGroup.arn}:log-stream:${metrics.plan.service}`])) } : {}),
               ...(ownActions.length > 0 ? { [edge.names.containerCallsPolicy]: policyDocument(allow(ownActions, "*")) } : {}),
               // The collector's remote write, to the mesh's workspace only (aps:RemoteWrite is authorized on the workspace).
-              ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(["aps:RemoteWrite"], [prometheus.workspaceArn])) } : {}),
+              ...(prometheus ? { "prometheus-remote-write": policyDocument(allow(PROMETHEUS_ACTIONS, [prometheus.workspaceArn])) } : {}),
             },
           }
         : {}),

@@ -10,7 +10,7 @@ import { CONTROL_PLANE_COLD_BOOT_SECONDS, serverJoin } from "./server";
 import { passiveHealthCheckConfig } from "./upstreams";
 import { isSlot, slot } from "./text";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
+import { collectorRoleCredentials, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { clientAgentConfig, consulAgentScript, envoyBootstrapScript, envoyReadyCheck, serviceRegistration, sidecarEnvoyOverlay, type ConsulCheckContext } from "./texts";
 import type { ContainerHealthCheck, ContainerPlan, Credential, NameValue, SecretBinding, ServerPlan, TaskPlan } from "./types";
 import type { HealthCheckSpec, MeshSpec, ServiceSpec } from "../spec/schema";
@@ -282,5 +282,6 @@ export function agentTask(spec: MeshSpec, server: Pick<ServerPlan, "join">, name
     inboundPorts: [ENVOY_PORTS.publicListener],
     volumes: [BOOTSTRAP_VOLUME, ENVOY_ADMIN_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
+    roleCredentials: collectorRoleCredentials(collector),
   };
 }

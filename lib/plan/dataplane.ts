@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
+import { collectorRoleCredentials, dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -257,7 +257,10 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
     inboundPorts: [DATAPLANE_PORTS.publicListener],
     volumes: [CONSUL_DATA_VOLUME, DATAPLANE_XDS_VOLUME],
     logging: { group: slot(LOG_SLOTS.group), region: spec.region, streamPrefix: name },
-    roleCredentials: [{ credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole }],
+    roleCredentials: [
+      { credential: "signed-login", how: "an IAM login to the auth method (sts:GetCallerIdentity, signed)", boundary: DATAPLANE_BOUNDARIES.taskRole },
+      ...collectorRoleCredentials(collector),
+    ],
   };
 }
 

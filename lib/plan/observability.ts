@@ -25,6 +25,7 @@ import type {
   ObservabilityPlan,
   PrometheusPlan,
   ProxyDefaultsEntry,
+  RoleCredential,
   TlsEdgeMetricsPlan,
   TlsEdgePrometheusPlan,
   TrafficEdge,
@@ -236,6 +237,39 @@ const COLLECTOR_MEMORY = { base: 64, traces: 32 } as const;
 /** The IAM actions of the collector's X-Ray exporter: X-Ray has no resource-level permissions, so they are granted on "*". */
 export const XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] as const;
 
+/** The IAM actions of the collector's EMF exporter, granted on its own log stream of the metrics log group (MeshService, TlsService). */
+export const EMF_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"] as const;
+
+/** The IAM action of the collector's remote write, granted on the workspace (MeshService, TlsService). */
+export const PROMETHEUS_ACTIONS = ["aps:RemoteWrite"] as const;
+
+/** The task role's grant behind each AWS API the collector calls: the trust model records each as what the app reaches. */
+const COLLECTOR_GRANTS: Readonly<Partial<Record<AwsApiCall["api"], readonly string[]>>> = {
+  logs: EMF_ACTIONS,
+  "aps-workspaces": PROMETHEUS_ACTIONS,
+  xray: XRAY_ACTIONS,
+};
+
+/**
+ * Why the app of a task with a collector can write the mesh's telemetry (lib/rules/trust.ts). No
+ * cheap mitigation: CloudWatch, AMP and X-Ray record no writer a query could filter on, and the
+ * alarms' metric math cannot tell a forged sample from a real one.
+ */
+const TELEMETRY_BOUNDARY =
+  "ECS serves the task role's credentials to every container and a task has one task role, so the app can write what the collector writes: EMF events name their own namespace and dimensions (the stream-scoped grant does not limit what they say), remote write takes any labels, X-Ray any segment; the mesh's series and spans are only as trustworthy as each task's app, which can forge or dilute any service's and so fire or hide its alarms. Closing it takes a collector with a role the app does not hold: a task of its own (ECS has one task role per task)";
+
+/** What the task role yields the app because the task runs this collector: its grants, one per AWS API it calls. */
+export function collectorRoleCredentials(collector: readonly ContainerPlan[]): RoleCredential[] {
+  return collector.flatMap((c) =>
+    (c.calls ?? []).map((call): RoleCredential => {
+      const actions = COLLECTOR_GRANTS[call.api];
+      // A call with no grant here would be a grant the trust model does not see.
+      if (actions === undefined) throw new Error(`${c.name} calls ${call.api}, which the trust model's COLLECTOR_GRANTS does not name (lib/plan/observability.ts)`);
+      return { credential: "telemetry-write", how: `${actions.join(", ")}, for ${call.why}`, actions, boundary: TELEMETRY_BOUNDARY };
+    }),
+  );
+}
+
 /**
  * The collector container of a task whose proxy serves STATS_LISTENER (metrics) or sends spans to
  * OTLP_RECEIVER (traces): essential (a task whose signals stop is visible as missing data rather
@@ -259,7 +293,7 @@ export function collectorContainer(ctx: CollectorPlanContext, after?: string, im
         { serves: [{ name: "OTLP/gRPC receiver (spans)", on: { tcp: OTLP_RECEIVER.port }, reveals: [], controls: false }] }
       : {}),
     calls: [
-      ...(ctx.metrics ? [{ api: "logs", why: "the collector's EMF metrics (PutLogEvents on the mesh's metrics log group)" } as const] : []),
+      ...(ctx.metrics ? [{ api: "logs", why: "the collector's EMF metrics (PutLogEvents on its own stream of the metrics log group)" } as const] : []),
       ...(ctx.metrics?.prometheusRemoteWrite === undefined ? [] : [PROMETHEUS_REMOTE_WRITE_CALL]),
       ...(ctx.traces
         ? [
@@ -338,6 +372,34 @@ export function tracesCluster() {
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: OTLP_RECEIVER.address, port_value: OTLP_RECEIVER.port } } } }] }],
     },
   };
+}
+
+/** A change that needs one stack applied, and its deployments finished, before the other. */
+export interface StackOrder {
+  readonly first: "mesh" | "intentions";
+  readonly second: "mesh" | "intentions";
+  readonly why: string;
+}
+
+/**
+ * The stack order turning traces on or off needs (none when they stay as they are). The tracer is in
+ * proxy-defaults (the intentions stack) and its cluster in each task's bootstrap (the mesh stack: only
+ * new tasks change), and a proxy refuses every listener update that names a cluster it lacks,
+ * intentions included. On: the mesh first, its deployments finished; off: the intentions first.
+ */
+export function tracesStackOrder(before: boolean, after: boolean): StackOrder | undefined {
+  if (before === after) return undefined;
+  return after
+    ? {
+        first: "mesh",
+        second: "intentions",
+        why: `traces turn on: every task must boot with the ${TRACES_CLUSTER} cluster (let the mesh's deployments finish) before proxy-defaults names it in the tracer`,
+      }
+    : {
+        first: "intentions",
+        second: "mesh",
+        why: `traces turn off: proxy-defaults must drop the tracer before tasks boot without the ${TRACES_CLUSTER} cluster, or their proxies refuse every listener update naming it`,
+      };
 }
 
 /**

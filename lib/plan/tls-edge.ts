@@ -6,7 +6,16 @@ import type { TlsEdgeSpec } from "../spec/tls-edge-schema";
 import { type MeshNames, tlsEdgeNames } from "./names";
 import { containerCalls, ECR_PULL_APIS, ecsAgentCalls } from "./aws-apis";
 import { envoyAdminOnSocket } from "./envoy-admin";
-import { ACCESS_LOG_FIELDS, collectorContainer, listenerTracing, PROMETHEUS_REMOTE_WRITE_SLOT, planTlsEdgeMetrics, STATS_LISTENER, tracesCluster } from "./observability";
+import {
+  ACCESS_LOG_FIELDS,
+  collectorContainer,
+  collectorRoleCredentials,
+  listenerTracing,
+  PROMETHEUS_REMOTE_WRITE_SLOT,
+  planTlsEdgeMetrics,
+  STATS_LISTENER,
+  tracesCluster,
+} from "./observability";
 import { slot } from "./text";
 import { envoyReadyCheck, tlsEdgeAppHealthCheck, tlsEdgeCertInitScript, tlsEdgeEnvoyConfig, tlsEdgeEnvoyStartScript } from "./texts";
 import type { AwsApi, ContainerPlan, Credential, NetworkPlan, ObservabilityPlan, TaskPlan, TlsEdgeCaPlan, TlsEdgeMeshNetwork, TlsEdgeMetricsPlan, TlsEdgePlan } from "./types";
@@ -253,6 +262,7 @@ function tlsEdgeTask(
     inboundPorts: [TLS_EDGE_PORTS.listener],
     volumes: [TLS_EDGE_VOLUMES.config, TLS_EDGE_VOLUMES.appTmp],
     logging: { group: slot(TLS_EDGE_SLOTS.logGroup), region, streamPrefix: spec.serviceName },
+    roleCredentials: collectorRoleCredentials(collector),
   };
 }
 

@@ -172,9 +172,10 @@ export interface ContainerPlan {
 /**
  * What the trust model tracks (lib/rules/trust.ts): a Consul token with the service's identity,
  * a signed IAM login Consul exchanges for one, the service's mTLS leaf key, the mesh-wide agent
- * token and gossip key, the TLS edge's server key and its CA's key.
+ * token and gossip key, the TLS edge's server key and its CA's key, and the task role's writes of
+ * the mesh's metrics and spans (a collector's grants).
  */
-export type Credential = "service-token" | "signed-login" | "leaf-key" | "agent-token" | "gossip-key" | "edge-tls-key" | "edge-ca-key";
+export type Credential = "service-token" | "signed-login" | "leaf-key" | "agent-token" | "gossip-key" | "edge-tls-key" | "edge-ca-key" | "telemetry-write";
 
 /** Why the architecture cannot avoid a reach, with the source that shows it; the README's security section lists each. */
 export type Boundary = string;
@@ -209,6 +210,8 @@ export interface StoredCredential {
 export interface RoleCredential {
   readonly credential: Credential;
   readonly how: string;
+  /** The task role's IAM actions that yield it. @default none named */
+  readonly actions?: readonly string[];
   readonly boundary?: Boundary;
 }
 
