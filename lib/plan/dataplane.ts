@@ -14,7 +14,7 @@ import { SERVER_TAG_KEY, serverIdHeaderValue, serverTlsName } from "./server";
 import { slot, type TextValue } from "./text";
 import { consulEcsConfig, dataplaneServerDiscovery, meshInitScript } from "./texts";
 import { passiveHealthCheckConfig } from "./upstreams";
-import { collectorRoleCredentials, dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesClusterJson } from "./observability";
+import { collectorRoleCredentials, dataplaneProxyConfig, STATS_LISTENER, taskCollector, tracesCluster } from "./observability";
 import { appContainer, LOG_SLOTS, MESH_SECRET_SLOTS, secrets } from "./containers";
 import type { Boundary, ContainerPlan, DataplaneControlPlan, NameValue, TaskPlan } from "./types";
 import type { MeshSpec, ServiceSpec } from "../spec/schema";
@@ -161,9 +161,7 @@ export function dataplaneTask(spec: MeshSpec, name: string, service: ServiceSpec
           dataplaneUid: DATAPLANE_UID,
           consulEcsUser: CONSUL_ECS_IMAGE.user,
           consulEcsBinary: CONSUL_ECS_IMAGE.binary,
-          tracesBootstrap: traces
-            ? { path: TASK_PATHS.dataplaneTracesBootstrap, json: JSON.stringify({ static_resources: { clusters: [JSON.parse(tracesClusterJson())] } }) }
-            : null,
+          tracesBootstrap: traces ? { path: TASK_PATHS.dataplaneTracesBootstrap, json: JSON.stringify({ static_resources: { clusters: [tracesCluster()] } }) } : null,
         }),
         names.meshInit,
       ],

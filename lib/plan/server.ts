@@ -51,7 +51,7 @@ export const SERVER_LAUNCH_HOOK = "consul-server-joined";
 
 /**
  * The secrets a server reads at boot (Secrets Manager ARNs, never values), by the slot its user data
- * names each with. The servers write two of them (SERVER_WRITTEN_SECRETS); Terraform the others.
+ * names each with. The servers write the RPC CA's two (rpcCaKey, caCert); Terraform the others.
  */
 export const SERVER_SECRET_SLOTS = {
   gossipKey: "secret:gossipKey",
@@ -60,9 +60,6 @@ export const SERVER_SECRET_SLOTS = {
   managementToken: "secret:managementToken",
   agentToken: "secret:agentToken",
 } as const;
-
-/** What the first server to boot writes (the RPC CA, race-safe): no Terraform version exists for these. */
-export const SERVER_WRITTEN_SECRETS = ["rpcCaKey", "caCert"] as const satisfies readonly (keyof typeof SERVER_SECRET_SLOTS)[];
 
 /**
  * The RPC CA's generation: every server writes the CA under the ClientRequestToken of this

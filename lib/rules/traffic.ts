@@ -20,12 +20,13 @@ export function checkTraffic(plan: MeshPlan, result: RuleResult): void {
   checkStarDenies(plan, result);
   checkInvertedDenies(plan, result);
   checkPermissionPaths(plan, result);
-  checkDeadPermissions(plan, result);
+  const handOffs = routeHandOffs(plan);
+  checkDeadPermissions(plan, result, handOffs);
   // One walk of the upstream graph for the three path rules.
   const graph = callGraph(plan.traffic.edges);
-  checkTimeoutBudget(plan, result, graph);
+  checkTimeoutBudget(plan, result, graph, handOffs);
   checkTimeoutOverTcp(plan, result, graph);
-  checkRetryAmplification(plan, result, graph);
+  checkRetryAmplification(plan, result, graph, handOffs);
   checkIdempotentRetries(plan, result);
   checkVersions(plan, result);
 }
@@ -303,7 +304,7 @@ function permissionPathProblem(value: string, settings: InboundNormalization): {
  * characters at the top level that no quantifier makes optional. Conservative: a group, a class,
  * "." or an escape class ends a run; a top-level alternation or \Q...\E gives none.
  */
-export function requiredLiterals(pattern: string): string[] {
+function requiredLiterals(pattern: string): string[] {
   if (pattern.includes("\\Q")) return [];
   const runs: string[] = [];
   let run = "";
@@ -346,13 +347,21 @@ export function requiredLiterals(pattern: string): string[] {
   return runs;
 }
 
+/**
+ * The other services each service's router hands requests on to (its routes' services, once each,
+ * in route order): a request to the service may be served by any of them.
+ */
+function routeHandOffs(plan: MeshPlan): ReadonlyMap<string, readonly string[]> {
+  return new Map(plan.services.map((s) => [s.name, [...new Set(s.routes.flatMap((r) => (r.service === undefined || r.service === s.name ? [] : [r.service])))]]));
+}
+
 /** An allow permission no declared upstream uses: it opens a door nothing in the spec walks through. */
-function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult): void {
+function checkDeadPermissions(plan: MeshPlan, { errors }: RuleResult, handOffs: ReadonlyMap<string, readonly string[]>): void {
   plan.declaredIntentions.forEach((intention, i) => {
     if (!intention.permissions) return;
     // A caller's requests reach the destination directly, or through a route of the service it calls.
-    const routedFrom = new Set(plan.services.filter((s) => s.routes.some((r) => r.service === intention.destination)).map((s) => s.name));
-    const callers = [...new Set(plan.traffic.edges.filter((e) => e.destination === intention.destination || routedFrom.has(e.destination)).map((e) => e.source))];
+    const reaches = (service: string) => service === intention.destination || (handOffs.get(service)?.includes(intention.destination) ?? false);
+    const callers = [...new Set(plan.traffic.edges.filter((e) => reaches(e.destination)).map((e) => e.source))];
     // "*" decides only for callers without a source of their own, and a declared upstream is one
     // (it allows everything): Consul matches an exact source before "*".
     const served =
@@ -419,15 +428,11 @@ function callGraph(edges: readonly TrafficEdge[]): CallGraph {
  * attempts(X -> Y) x that sum, and a shorter timeout cuts Y's calls (and X's retries) short while Y
  * still works. The error names the call path from a service nobody calls through Y's longest call.
  */
-function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult, { out, prefixTo }: CallGraph): void {
-  const byName = new Map(plan.services.map((s) => [s.name, s]));
+function checkTimeoutBudget(plan: MeshPlan, { errors }: RuleResult, { out, prefixTo }: CallGraph, handOffs: ReadonlyMap<string, readonly string[]>): void {
   for (const outer of plan.traffic.edges) {
     if (outer.timeoutMs === undefined || outer.source === outer.destination) continue;
     // A try is served by the destination, or by another service one of its routes hands it to: the longest of them counts.
-    const servers = [
-      outer.destination,
-      ...new Set((byName.get(outer.destination)?.routes ?? []).flatMap((r) => (r.service === undefined || r.service === outer.destination ? [] : [r.service]))),
-    ];
+    const servers = [outer.destination, ...(handOffs.get(outer.destination) ?? [])];
     const worst = servers
       .map((server) => {
         const inners = (out.get(server) ?? [])
@@ -484,11 +489,10 @@ function checkTimeoutOverTcp(plan: MeshPlan, { warnings }: RuleResult, { out, pr
  * service twice, so a cycle ends the path) and at most MAX_PATH_STEPS steps; a path is reported
  * where its product first passes the bound, and not extended past it.
  */
-function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult, { out, starts }: CallGraph): void {
+function checkRetryAmplification(plan: MeshPlan, { errors, warnings }: RuleResult, { out, starts }: CallGraph, handOffs: ReadonlyMap<string, readonly string[]>): void {
   const { edges, maxRetryAmplification: max } = plan.traffic;
   if (!edges.some((e) => e.attempts > 1)) return;
   // A route of a service's router to another service hands a request on without a retry layer of its own.
-  const handOffs = new Map(plan.services.map((s) => [s.name, [...new Set(s.routes.flatMap((r) => (r.service === undefined || r.service === s.name ? [] : [r.service])))]]));
   type Hop = { readonly to: string; readonly attempts: number; readonly edge?: TrafficEdge };
   const hopsOf = (node: string): Hop[] => [
     ...(out.get(node) ?? []).map((edge) => ({ to: edge.destination, attempts: edge.attempts, edge })),
