@@ -310,9 +310,11 @@ export function collectorContainer(ctx: CollectorPlanContext, after?: string, im
   };
 }
 
-/** Where a task's collector remote-writes, when the spec names a Prometheus workspace. */
-function prometheusRemoteWriteOf(spec: ObservabilitySpec): { readonly prometheusRemoteWrite?: string | Slot } {
-  const prometheus = planPrometheus(spec);
+/**
+ * Where a task's collector remote-writes (a mesh task's or the TLS edge's): an existing workspace's
+ * URL as is, the created one's as a slot its stack binds (MeshObservability, or the parameter the edge reads).
+ */
+export function collectorRemoteWrite(prometheus: PrometheusPlan | TlsEdgePrometheusPlan | undefined): { readonly prometheusRemoteWrite?: string | Slot } {
   if (!prometheus) return {};
   return { prometheusRemoteWrite: prometheus.workspace === "create" ? slot(PROMETHEUS_REMOTE_WRITE_SLOT) : prometheus.remoteWriteUrl };
 }
@@ -326,7 +328,9 @@ export function taskCollector(spec: MeshSpec, service: string, after: string): C
       {
         service,
         region: spec.region,
-        metrics: metrics.enabled ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds, ...prometheusRemoteWriteOf(spec.observability) } : null,
+        metrics: metrics.enabled
+          ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds, ...collectorRemoteWrite(planPrometheus(spec.observability)) }
+          : null,
         traces: traces.enabled,
       },
       after,

@@ -9,9 +9,9 @@ import { envoyAdminOnSocket } from "./envoy-admin";
 import {
   ACCESS_LOG_FIELDS,
   collectorContainer,
+  collectorRemoteWrite,
   collectorRoleCredentials,
   listenerTracing,
-  PROMETHEUS_REMOTE_WRITE_SLOT,
   planTlsEdgeMetrics,
   STATS_LISTENER,
   tracesCluster,
@@ -174,7 +174,6 @@ function tlsEdgeTask(
   const files = tlsEdgeFiles();
   const configVolume = { sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false };
   // The mesh's collector, started first (before the app, so before Envoy): it writes to the edge's own metrics log group, and sends its spans to X-Ray.
-  const prometheus = metrics?.prometheus;
   const collector: ContainerPlan[] =
     metrics || traces
       ? [
@@ -187,7 +186,7 @@ function tlsEdgeTask(
                     namespace: metrics.namespace,
                     intervalSeconds: metrics.intervalSeconds,
                     // The created workspace's URL is the parameter the stack reads.
-                    ...(prometheus ? { prometheusRemoteWrite: prometheus.workspace === "existing" ? prometheus.remoteWriteUrl : slot(PROMETHEUS_REMOTE_WRITE_SLOT) } : {}),
+                    ...collectorRemoteWrite(metrics.prometheus),
                   }
                 : null,
               traces: traces !== undefined,
