@@ -28,7 +28,7 @@ const VPC_ID_PATTERN = "^vpc-[0-9a-f]{8,17}$";
 const SUBNET_IDS_PATTERN = "^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$";
 
 /** What the mesh's Prometheus parameters hold: a workspace's ARN, and its remote-write URL, both in the edge's region. */
-export function prometheusParameterPatterns(region: string): { readonly workspaceArn: string; readonly remoteWriteUrl: string } {
+function prometheusParameterPatterns(region: string): { readonly workspaceArn: string; readonly remoteWriteUrl: string } {
   return {
     workspaceArn: `^arn:aws(-[a-z]+)*:aps:${region}:[0-9]{12}:workspace/ws-[0-9A-Za-z-]+$`,
     remoteWriteUrl: `^https://aps-workspaces\\.${region}\\.amazonaws\\.com(\\.cn)?/workspaces/ws-[0-9A-Za-z-]+/api/v1/remote_write$`,

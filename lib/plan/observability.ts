@@ -52,7 +52,7 @@ export function remoteWriteUrlOf(prometheusEndpoint: string): string {
 }
 
 /** The workspace of spec observability.metrics.prometheus; an existing one's URL from its ARN (its region and ID). */
-export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
+function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
   const prometheus = spec.metrics.enabled ? spec.metrics.prometheus : undefined;
   if (!prometheus) return undefined;
   if (prometheus.workspace === "create") return { workspace: "create" };
@@ -62,7 +62,7 @@ export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefi
 }
 
 /** What the collector calls on Amazon Managed Service for Prometheus (the task role's grant is on the workspace's ARN: MeshService). */
-export const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
+const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
   api: "aps-workspaces",
   why: "the collector's remote write of the golden signals: aps:RemoteWrite on the mesh's workspace",
 };
@@ -533,7 +533,7 @@ export function serviceLatency(service: string, quantile: string, httpStatPrefix
 }
 
 /** The TLS edge listener's TLS errors and successful handshakes. */
-export function tlsEdgeTls(edge: TlsEdgeMetricsPlan): { readonly errors: MetricRef; readonly handshakes: MetricRef } {
+function tlsEdgeTls(edge: TlsEdgeMetricsPlan): { readonly errors: MetricRef; readonly handshakes: MetricRef } {
   const dimensions = { [SERVICE_LABEL]: edge.service, envoy_listener_address: edge.listenerAddress };
   return { errors: ref("tlsErrors", dimensions, "Sum"), handshakes: ref("tlsHandshakes", dimensions, "Sum") };
 }
