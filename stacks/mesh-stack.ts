@@ -86,15 +86,13 @@ export class MeshStack extends MeshBaseStack {
     const vpcId = this.network.vpc.id;
     const edgeNetwork = plan.tlsEdge?.meshNetwork;
     if (edgeNetwork) {
-      const parameter = (id: string, name: string, value: string, what: string) =>
-        new SsmParameter(this, id, { name, description: `${what} of the mesh, for the tls-edge stack (IDs, no secret)`, type: "String", tier: "Standard", value });
       this.tlsEdgeNetwork = {
-        vpcId: parameter("tls_edge_vpc_id_parameter", edgeNetwork.parameters.vpcId, vpcId, "The VPC"),
-        subnetIds: parameter(
+        vpcId: this.tlsEdgeParameter("tls_edge_vpc_id_parameter", edgeNetwork.parameters.vpcId, vpcId, "The VPC of the mesh, for the tls-edge stack (IDs, no secret)"),
+        subnetIds: this.tlsEdgeParameter(
           "tls_edge_subnet_ids_parameter",
           edgeNetwork.parameters.subnetIds,
           Fn.join(",", this.network.subnetIds(edgeNetwork.subnets)),
-          `The ${edgeNetwork.subnets} subnets (comma-separated)`,
+          `The ${edgeNetwork.subnets} subnets (comma-separated) of the mesh, for the tls-edge stack (IDs, no secret)`,
         ),
       };
     }
@@ -175,17 +173,15 @@ export class MeshStack extends MeshBaseStack {
     if (edgePrometheus?.workspace === "create") {
       const created = this.observability?.prometheus;
       if (!created) throw new Error(`${id}: the TLS edge remote-writes to the workspace the mesh creates, but the mesh has none`);
-      const parameter = (parameterId: string, name: string, value: string, what: string) =>
-        new SsmParameter(this, parameterId, {
-          name,
-          description: `${what} of the mesh's Prometheus workspace, for the tls-edge stack (no secret)`,
-          type: "String",
-          tier: "Standard",
-          value,
-        });
+      const description = (what: string) => `${what} of the mesh's Prometheus workspace, for the tls-edge stack (no secret)`;
       this.tlsEdgePrometheus = {
-        workspaceArn: parameter("tls_edge_prometheus_workspace_arn_parameter", edgePrometheus.parameters.workspaceArn, created.workspaceArn, "The ARN"),
-        remoteWriteUrl: parameter("tls_edge_prometheus_remote_write_url_parameter", edgePrometheus.parameters.remoteWriteUrl, created.remoteWriteUrl, "The remote-write URL"),
+        workspaceArn: this.tlsEdgeParameter("tls_edge_prometheus_workspace_arn_parameter", edgePrometheus.parameters.workspaceArn, created.workspaceArn, description("The ARN")),
+        remoteWriteUrl: this.tlsEdgeParameter(
+          "tls_edge_prometheus_remote_write_url_parameter",
+          edgePrometheus.parameters.remoteWriteUrl,
+          created.remoteWriteUrl,
+          description("The remote-write URL"),
+        ),
       };
     }
     // The default version comes first (ecsServicesOf): a dataplane service's other versions run as its task role.
@@ -306,6 +302,11 @@ export class MeshStack extends MeshBaseStack {
     const free = taken.length === 0 ? available : Fn.sort(Fn.setsubtract(available, taken));
     let next = 0;
     return named.map((zone) => zone ?? Fn.element(free, next++));
+  }
+
+  /** A String parameter the tls-edge stack reads instead of this stack's state (IDs and URLs, no secret). */
+  private tlsEdgeParameter(id: string, name: string, value: string, description: string): SsmParameter {
+    return new SsmParameter(this, id, { name, description, type: "String", tier: "Standard", value });
   }
 
   private output(name: string, value: unknown, description: string): void {

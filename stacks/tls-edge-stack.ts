@@ -28,7 +28,7 @@ const VPC_ID_PATTERN = "^vpc-[0-9a-f]{8,17}$";
 const SUBNET_IDS_PATTERN = "^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$";
 
 /** What the mesh's Prometheus parameters hold: a workspace's ARN, and its remote-write URL, both in the edge's region. */
-export function prometheusParameterPatterns(region: string): { readonly workspaceArn: string; readonly remoteWriteUrl: string } {
+function prometheusParameterPatterns(region: string): { readonly workspaceArn: string; readonly remoteWriteUrl: string } {
   return {
     workspaceArn: `^arn:aws(-[a-z]+)*:aps:${region}:[0-9]{12}:workspace/ws-[0-9A-Za-z-]+$`,
     remoteWriteUrl: `^https://aps-workspaces\\.${region}\\.amazonaws\\.com(\\.cn)?/workspaces/ws-[0-9A-Za-z-]+/api/v1/remote_write$`,
@@ -180,23 +180,11 @@ export class TlsEdgeStack extends MeshBaseStack {
     if (!prometheus) return undefined;
     if (prometheus.workspace === "existing") return { workspaceArn: prometheus.arn, remoteWriteUrl: prometheus.remoteWriteUrl };
     const patterns = prometheusParameterPatterns(edge.region);
-    const parameter = (id: string, name: string, pattern: string, what: string) =>
-      new DataAwsSsmParameter(this, id, {
-        name,
-        withDecryption: false,
-        lifecycle: {
-          postcondition: [
-            {
-              condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
-              errorMessage: `SSM parameter ${name} does not hold ${what} in ${edge.region}: deploy the mesh stack, or find who changed the parameter.`,
-            },
-          ],
-        },
-      });
     const { parameters } = prometheus;
     return {
-      workspaceArn: parameter("mesh_prometheus_workspace_arn", parameters.workspaceArn, patterns.workspaceArn, "a Prometheus workspace ARN").value,
-      remoteWriteUrl: parameter("mesh_prometheus_remote_write_url", parameters.remoteWriteUrl, patterns.remoteWriteUrl, "a Prometheus remote-write URL").value,
+      workspaceArn: this.meshParameter("mesh_prometheus_workspace_arn", parameters.workspaceArn, patterns.workspaceArn, `a Prometheus workspace ARN in ${edge.region}`).value,
+      remoteWriteUrl: this.meshParameter("mesh_prometheus_remote_write_url", parameters.remoteWriteUrl, patterns.remoteWriteUrl, `a Prometheus remote-write URL in ${edge.region}`)
+        .value,
     };
   }
 
@@ -219,22 +207,8 @@ export class TlsEdgeStack extends MeshBaseStack {
    * and Name tag) and the subnets exactly the mesh's subnets of that kind in it (their Name tags).
    */
   private meshNetwork(mesh: TlsEdgeMeshNetwork): TlsEdgeNetworkRefs {
-    const parameter = (id: string, name: string, pattern: string, what: string) =>
-      new DataAwsSsmParameter(this, id, {
-        name,
-        // A String of IDs: nothing to decrypt, nothing secret in this stack's state.
-        withDecryption: false,
-        lifecycle: {
-          postcondition: [
-            {
-              condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
-              errorMessage: `SSM parameter ${name} does not hold ${what}: deploy the mesh stack, or find who changed the parameter.`,
-            },
-          ],
-        },
-      });
-    const vpcId = parameter("mesh_vpc_id", mesh.parameters.vpcId, VPC_ID_PATTERN, "a VPC ID");
-    const subnetIds = parameter("mesh_subnet_ids", mesh.parameters.subnetIds, SUBNET_IDS_PATTERN, "subnet IDs joined by commas");
+    const vpcId = this.meshParameter("mesh_vpc_id", mesh.parameters.vpcId, VPC_ID_PATTERN, "a VPC ID");
+    const subnetIds = this.meshParameter("mesh_subnet_ids", mesh.parameters.subnetIds, SUBNET_IDS_PATTERN, "subnet IDs joined by commas");
     const vpc = new DataAwsVpc(this, "mesh_vpc", {
       id: vpcId.value,
       lifecycle: {
@@ -263,6 +237,23 @@ export class TlsEdgeStack extends MeshBaseStack {
     });
     // The subnets found (a set, as the ECS service's subnets are): the check above has passed once they are known.
     return { vpcId: vpc.id, vpcCidr: mesh.vpcCidr, subnetIds: subnets.ids };
+  }
+
+  /** A String parameter the mesh writes, which must match `pattern` (anyone with ssm:PutParameter could rewrite it). */
+  private meshParameter(id: string, name: string, pattern: string, what: string): DataAwsSsmParameter {
+    return new DataAwsSsmParameter(this, id, {
+      name,
+      // A String of IDs and URLs: nothing to decrypt, nothing secret in this stack's state.
+      withDecryption: false,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${can(regex(${JSON.stringify(pattern)}, self.value))}`,
+            errorMessage: `SSM parameter ${name} does not hold ${what}: deploy the mesh stack, or find who changed the parameter.`,
+          },
+        ],
+      },
+    });
   }
 
   private output(name: string, value: unknown, description: string): void {

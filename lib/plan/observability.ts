@@ -52,7 +52,7 @@ export function remoteWriteUrlOf(prometheusEndpoint: string): string {
 }
 
 /** The workspace of spec observability.metrics.prometheus; an existing one's URL from its ARN (its region and ID). */
-export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
+function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefined {
   const prometheus = spec.metrics.enabled ? spec.metrics.prometheus : undefined;
   if (!prometheus) return undefined;
   if (prometheus.workspace === "create") return { workspace: "create" };
@@ -62,7 +62,7 @@ export function planPrometheus(spec: ObservabilitySpec): PrometheusPlan | undefi
 }
 
 /** What the collector calls on Amazon Managed Service for Prometheus (the task role's grant is on the workspace's ARN: MeshService). */
-export const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
+const PROMETHEUS_REMOTE_WRITE_CALL: AwsApiCall = {
   api: "aps-workspaces",
   why: "the collector's remote write of the golden signals: aps:RemoteWrite on the mesh's workspace",
 };
@@ -310,9 +310,11 @@ export function collectorContainer(ctx: CollectorPlanContext, after?: string, im
   };
 }
 
-/** Where a task's collector remote-writes, when the spec names a Prometheus workspace. */
-function prometheusRemoteWriteOf(spec: ObservabilitySpec): { readonly prometheusRemoteWrite?: string | Slot } {
-  const prometheus = planPrometheus(spec);
+/**
+ * Where a task's collector remote-writes (a mesh task's or the TLS edge's): an existing workspace's
+ * URL as is, the created one's as a slot its stack binds (MeshObservability, or the parameter the edge reads).
+ */
+export function collectorRemoteWrite(prometheus: PrometheusPlan | TlsEdgePrometheusPlan | undefined): { readonly prometheusRemoteWrite?: string | Slot } {
   if (!prometheus) return {};
   return { prometheusRemoteWrite: prometheus.workspace === "create" ? slot(PROMETHEUS_REMOTE_WRITE_SLOT) : prometheus.remoteWriteUrl };
 }
@@ -326,7 +328,9 @@ export function taskCollector(spec: MeshSpec, service: string, after: string): C
       {
         service,
         region: spec.region,
-        metrics: metrics.enabled ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds, ...prometheusRemoteWriteOf(spec.observability) } : null,
+        metrics: metrics.enabled
+          ? { namespace: metricsNamespace(spec.name), intervalSeconds: metrics.intervalSeconds, ...collectorRemoteWrite(planPrometheus(spec.observability)) }
+          : null,
         traces: traces.enabled,
       },
       after,
@@ -529,7 +533,7 @@ export function serviceLatency(service: string, quantile: string, httpStatPrefix
 }
 
 /** The TLS edge listener's TLS errors and successful handshakes. */
-export function tlsEdgeTls(edge: TlsEdgeMetricsPlan): { readonly errors: MetricRef; readonly handshakes: MetricRef } {
+function tlsEdgeTls(edge: TlsEdgeMetricsPlan): { readonly errors: MetricRef; readonly handshakes: MetricRef } {
   const dimensions = { [SERVICE_LABEL]: edge.service, envoy_listener_address: edge.listenerAddress };
   return { errors: ref("tlsErrors", dimensions, "Sum"), handshakes: ref("tlsHandshakes", dimensions, "Sum") };
 }

@@ -9,9 +9,9 @@ import { envoyAdminOnSocket } from "./envoy-admin";
 import {
   ACCESS_LOG_FIELDS,
   collectorContainer,
+  collectorRemoteWrite,
   collectorRoleCredentials,
   listenerTracing,
-  PROMETHEUS_REMOTE_WRITE_SLOT,
   planTlsEdgeMetrics,
   STATS_LISTENER,
   tracesCluster,
@@ -31,7 +31,7 @@ export const TLS_EDGE_CONTAINERS = { certificateInit: "certificate-init", app: "
 export const TLS_EDGE_LISTENER = { name: "tls_ingress", address: "0.0.0.0", port: TLS_EDGE_PORTS.listener, httpStatPrefix: "ingress_https" } as const;
 
 /** The listener's name in Envoy's listener stats, listener.<address>_<port>.*, which its tag extractor makes envoy_listener_address. */
-export function listenerStatsAddress(listener: { readonly address: string; readonly port: number }): string {
+function listenerStatsAddress(listener: { readonly address: string; readonly port: number }): string {
   return `${listener.address}_${listener.port}`;
 }
 
@@ -65,7 +65,7 @@ export const TLS_EDGE_CA_FIELDS = { certificate: "CertPEM", privateKey: "KeyPEM"
  * `generation`: fixed, so a second or concurrent run of the script writes the same version or
  * nothing, and 32 to 64 characters as PutSecretValue requires.
  */
-export function tlsEdgeCaVersionId(generation: number): string {
+function tlsEdgeCaVersionId(generation: number): string {
   return `consul-ecs-mesh-tls-edge-ca-generation-${String(generation).padStart(4, "0")}`;
 }
 
@@ -134,7 +134,7 @@ export function tlsEdgeEnvoyStartText(
  * The init container's script (entryPoint ["/bin/sh", "-ec", script]): a fresh P-256 key for this
  * task, and its certificate for `dnsName` (its only SAN) signed with the CA ECS injected.
  */
-export function tlsEdgeCertInitText(dnsName: string, serverDays: number, configDir: string = TLS_EDGE_PATHS.configDir) {
+function tlsEdgeCertInitText(dnsName: string, serverDays: number, configDir: string = TLS_EDGE_PATHS.configDir) {
   const files = tlsEdgeFiles(configDir);
   return tlsEdgeCertInitScript({
     files,
@@ -174,7 +174,6 @@ function tlsEdgeTask(
   const files = tlsEdgeFiles();
   const configVolume = { sourceVolume: TLS_EDGE_VOLUMES.config, containerPath: TLS_EDGE_PATHS.configDir, readOnly: false };
   // The mesh's collector, started first (before the app, so before Envoy): it writes to the edge's own metrics log group, and sends its spans to X-Ray.
-  const prometheus = metrics?.prometheus;
   const collector: ContainerPlan[] =
     metrics || traces
       ? [
@@ -187,7 +186,7 @@ function tlsEdgeTask(
                     namespace: metrics.namespace,
                     intervalSeconds: metrics.intervalSeconds,
                     // The created workspace's URL is the parameter the stack reads.
-                    ...(prometheus ? { prometheusRemoteWrite: prometheus.workspace === "existing" ? prometheus.remoteWriteUrl : slot(PROMETHEUS_REMOTE_WRITE_SLOT) } : {}),
+                    ...collectorRemoteWrite(metrics.prometheus),
                   }
                 : null,
               traces: traces !== undefined,
