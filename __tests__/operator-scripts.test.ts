@@ -278,7 +278,7 @@ describe("scripts/roll-consul-servers.sh --rotate-gossip-key", () => {
    * the task agents; FAKE_MISS members of the LAN miss an install; a key not on every member cannot be made
    * primary, the primary key cannot be removed). One log of every command line, in order.
    */
-  function rotate(options: { readonly keyring?: object[]; readonly miss?: number } = {}) {
+  function rotate(options: { readonly keyring?: object[]; readonly miss?: number; readonly token?: string } = {}) {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-"));
     tempDirs.push(project);
     fs.cpSync("scripts", path.join(project, "scripts"), { recursive: true });
@@ -288,7 +288,7 @@ describe("scripts/roll-consul-servers.sh --rotate-gossip-key", () => {
     fs.mkdirSync(bin);
     fs.mkdirSync(store);
     fs.writeFileSync(path.join(store, "gossip"), OLD);
-    fs.writeFileSync(path.join(store, "token"), TOKEN);
+    fs.writeFileSync(path.join(store, "token"), options.token ?? TOKEN);
     const pools = options.keyring ?? [
       { WAN: true, Datacenter: "dc1", Keys: { [OLD]: 3 }, PrimaryKeys: { [OLD]: 3 }, NumNodes: 3 },
       { WAN: false, Datacenter: "dc1", Keys: { [OLD]: 7 }, PrimaryKeys: { [OLD]: 7 }, NumNodes: 7 },
@@ -394,6 +394,14 @@ esac > "$state.new" && mv "$state.new" "$state" && echo '{}'
     expect(r.steps).toEqual(["keyring GET", "keyring POST", "keyring GET"]);
     expect(r.secret).toBe(OLD);
     expect(r.keyring.every((pool) => pool.PrimaryKeys[OLD] === pool.NumNodes)).toBe(true);
+  });
+
+  it("a management token that is no UUID (a header line could follow it): stops before any keyring call", () => {
+    const r = rotate({ token: `${TOKEN}\r\nX-Other: 1` });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/does not hold a Consul token \(a UUID\): nothing was changed/);
+    expect(r.steps).toEqual([]);
+    expect(r.secret).toBe(OLD);
   });
 
   it("a secret whose key the members do not have: changes nothing", () => {

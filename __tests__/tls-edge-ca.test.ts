@@ -224,4 +224,18 @@ describe("scripts/tls-edge-ca.sh", () => {
     expect(result.stderr).toBe("error: output ca_generation of stack tls-edge is not what this script expects: synthesize and deploy the stack with this checkout\n");
     expect(calls(s)).toEqual(["sts get-caller-identity"]);
   });
+
+  it.each([
+    ["a common name that would add subject fields", { commonName: "TLS edge CA x/CN=evil" }],
+    ["a previous version ID that is no version ID", { previousVersionId: "--version-stage" }],
+  ])("stops before any AWS call on %s", (_, bad) => {
+    const output = generationOutput(2);
+    const synthesized = structuredClone(output.synthesized) as { output: { ca_generation: { value: Record<string, unknown> } } };
+    Object.assign(synthesized.output.ca_generation.value, bad);
+    const s = setup({ ...output, synthesized });
+    const result = run(s);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe("error: output ca_generation of stack tls-edge is not what this script expects: synthesize and deploy the stack with this checkout\n");
+    expect(calls(s)).toEqual(["sts get-caller-identity"]);
+  });
 });

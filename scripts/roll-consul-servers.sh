@@ -63,6 +63,9 @@ rotate_gossip() {
   umask 077
   aws secretsmanager get-secret-value --secret-id "$token_arn" --query SecretString --output text > "$work/token" ||
     die "could not read the management token ($token_arn)"
+  # It becomes a header line: anything but a UUID (a CR, another header) stops here.
+  [[ "$(cat "$work/token")" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
+    die "the management token secret ($token_arn) does not hold a Consul token (a UUID): nothing was changed"
   { printf 'X-Consul-Token: '; tr -d '\n' < "$work/token"; printf '\n'; } > "$work/header"
   aws secretsmanager get-secret-value --secret-id "$gossip_arn" --query SecretString --output text > "$work/old" || die "could not read the gossip key ($gossip_arn)"
   tr -d '\n' < "$work/old" > "$work/old.key" && mv "$work/old.key" "$work/old"

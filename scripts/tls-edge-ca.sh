@@ -55,7 +55,9 @@ version="$(field versionId)"
 previous="$(field previousVersionId)"
 common_name="$(field commonName)"
 days="$(field days)"
-[[ "$version" =~ ^[A-Za-z0-9-]{32,64}$ && "$days" =~ ^[0-9]+$ && -n "$ca_secret" && -n "$certificate_secret" ]] ||
+# Each value reaches aws's argv or openssl's -subj: a "/" or "+" in the name would add subject fields.
+[[ "$version" =~ ^[A-Za-z0-9-]{32,64}$ && ( -z "$previous" || "$previous" =~ ^[A-Za-z0-9-]{32,64}$ ) && "$common_name" =~ ^[A-Za-z0-9.*\ -]+$ &&
+  "$days" =~ ^[0-9]+$ && -n "$ca_secret" && -n "$certificate_secret" ]] ||
   die "output ca_generation of stack $stack is not what this script expects: synthesize and deploy the stack with this checkout"
 
 # Secrets only in files of this folder (mode 0600), never in arguments; removed on exit.

@@ -566,7 +566,7 @@ export function declaredCalls(values: StackValues, plan: MeshPlan): AwsCall[] {
         ]);
       }
       // Its remote write: the workspace the URL names, in the account of the role that signs it.
-      const remoteWrite = collectorConfig ? JSON.parse(collectorConfig).exporters?.prometheusremotewrite : undefined;
+      const remoteWrite = exporters.prometheusremotewrite;
       if (remoteWrite !== undefined) {
         if (calls.every((call) => call.api !== "aps-workspaces"))
           throw new Error(`${name}: ${c.name} remote-writes to Prometheus, but its container plan states no aps-workspaces call`);
