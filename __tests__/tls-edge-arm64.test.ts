@@ -110,6 +110,20 @@ describe("scripts/push-images.sh builds for the stack's cpu_architecture and mir
     expect(result.registry[COLLECTOR_MIRROR]).toEqual(BOTH);
   });
 
+  it.each([
+    ["envoy_repository_url", `${registry}/--output=/tmp/x`, "a repository of"],
+    ["envoy_repository_url", "999999999999.dkr.ecr.us-east-1.amazonaws.com/edge/envoy", "a repository of"],
+    ["collector_source_image", "--help", "an image reference with a tag"],
+    ["envoy_source_image", "envoyproxy/envoy", "an image reference with a tag"],
+    ["collector_image_tag", "v0.49.0 --push", "a Docker tag"],
+  ])("refuses output %s = %j before any docker or aws call", (name, value, what) => {
+    const result = runPushImages({ ...outputs("X86_64"), [name]: value }, temporary);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`output ${name} (${value}) is not ${what}`);
+    expect(starting(result.docker, "build")).toEqual([]);
+    expect(starting(result.docker, "buildx imagetools")).toEqual([]);
+  });
+
   it("refuses a source that publishes no image of the tasks' platform before mirroring it", () => {
     const result = runPushImages(outputs("ARM64"), temporary, { registry: { [COLLECTOR_SOURCE]: ["linux/amd64"] } });
     expect(result.status).toBe(1);

@@ -133,6 +133,23 @@ if [[ ! "$registry" =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?
 fi
 region="${BASH_REMATCH[1]}"
 
+# Every other output reaches docker's and aws's argv: each must have the shape its stack writes
+# (the same registry, an image reference, a Docker tag), so none can become an option or a path.
+expect_output() { # expect_output NAME VALUE REGEX WHAT
+  [[ "$2" =~ $3 ]] || die "output $1 ($2) is not $4"
+}
+repository_pattern="^${registry//./\\.}/[a-z0-9][a-z0-9._/-]*$"
+image_pattern='^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
+tag_pattern='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
+expect_output envoy_repository_url "$envoy_repo" "$repository_pattern" "a repository of $registry"
+expect_output envoy_source_image "$envoy_source" "$image_pattern" "an image reference with a tag"
+expect_output envoy_image_tag "$envoy_tag" "$tag_pattern" "a Docker tag"
+if [ -n "$collector_repo" ]; then
+  expect_output collector_repository_url "$collector_repo" "$repository_pattern" "a repository of $registry"
+  expect_output collector_source_image "$collector_source" "$image_pattern" "an image reference with a tag"
+  expect_output collector_image_tag "$collector_tag" "$tag_pattern" "a Docker tag"
+fi
+
 image_exists() { # image_exists REPOSITORY_URL TAG
   aws ecr describe-images --region "$region" --repository-name "${1#*/}" --image-ids "imageTag=$2" >/dev/null 2>&1
 }
