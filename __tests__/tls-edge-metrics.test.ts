@@ -8,10 +8,8 @@ import * as fs from "node:fs";
 import path from "node:path";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { COLLECTOR_CONTAINER, METRIC_CATALOGUE, SHIPPED_METRICS, STATS_LISTENER } from "../lib/plan/observability";
-import { TLS_EDGE_CONTAINERS, TLS_EDGE_LISTENER } from "../lib/plan/tls-edge";
+import { TLS_EDGE_LISTENER } from "../lib/plan/tls-edge";
 import type { MeshPlan } from "../lib/plan/types";
-import type { TemplateText } from "../lib/plan/text";
-import { renderText } from "../lib/render/text";
 import { checkPorts } from "../lib/rules/ports";
 import { checkTlsEdge } from "../lib/rules/tls-edge";
 import { checkTrust } from "../lib/rules/trust";
@@ -22,6 +20,7 @@ import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, synthAllStacks } from "./support/synth";
 import { specIssues } from "./support/spec-issues";
 import { runPushImages } from "./support/push-images";
+import { collectorConfigOf, containersOf, edgeEnvoyConfigText } from "./support/telemetry";
 
 type Doc = Record<string, any>;
 
@@ -41,24 +40,8 @@ function edgeOf(plan: MeshPlan) {
   return plan.tlsEdge!;
 }
 
-function containersOf(doc: Doc): Doc[] {
-  const [task] = Object.values<Doc>(doc.resource.aws_ecs_task_definition);
-  return JSON.parse(String(task!.container_definitions).replace(/\$\$\{/g, "${")) as Doc[];
-}
-
-function collectorConfigOf(doc: Doc): Doc {
-  const collector = containersOf(doc).find((c) => c.name === COLLECTOR_CONTAINER)!;
-  return JSON.parse(collector.environment.find((e: Doc) => e.name === "AOT_CONFIG_CONTENT").value);
-}
-
-/** The Envoy config text the edge's start script writes (its envoyConfig), rendered as the task runs it. */
-function envoyConfigText(plan: MeshPlan): string {
-  const envoy = edgeOf(plan).task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
-  return renderText((envoy.entryPoint![2] as TemplateText).context.envoyConfig as TemplateText, {});
-}
-
 function envoyConfigOf(plan: MeshPlan): Doc {
-  return parse(envoyConfigText(plan)) as Doc;
+  return parse(edgeEnvoyConfigText(plan)) as Doc;
 }
 
 /**
@@ -150,7 +133,7 @@ describe("TLS edge metrics on (examples/tls-edge.yaml with metrics and alarms)",
 
   it("its Envoy serves GET /stats/prometheus on loopback and no other admin path; the judge passes the config", () => {
     const config = envoyConfigOf(plan);
-    expect(judgeEnvoyBootstrap(envoyConfigText(plan))).toEqual([]);
+    expect(judgeEnvoyBootstrap(edgeEnvoyConfigText(plan))).toEqual([]);
     const stats = config.static_resources.listeners.find((l: Doc) => l.name === STATS_LISTENER.listener);
     expect(stats.address.socket_address).toEqual({ address: "127.0.0.1", port_value: STATS_LISTENER.port });
     expect(routeOf(stats, "GET", "/stats/prometheus?histogram_buckets=summary&usedonly")).toBe("envoy_admin");

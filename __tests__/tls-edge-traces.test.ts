@@ -9,10 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { MeshSpecInput } from "../lib/spec/schema";
 import { COLLECTOR_CONTAINER, listenerTracing, TRACES_CLUSTER, XRAY_ACTIONS } from "../lib/plan/observability";
-import { TLS_EDGE_CONTAINERS, TLS_EDGE_LISTENER } from "../lib/plan/tls-edge";
-import type { MeshPlan } from "../lib/plan/types";
-import type { TemplateText } from "../lib/plan/text";
-import { renderText } from "../lib/render/text";
+import { TLS_EDGE_LISTENER } from "../lib/plan/tls-edge";
 import { checkObservability } from "../lib/rules/observability";
 import { judgeEnvoyBootstrap, judgeEnvoyJson } from "../tools/judges/envoy";
 import { judgeCollectorConfig } from "../tools/judges/otel-collector";
@@ -20,6 +17,7 @@ import { evaluateIam, STAND_IN_ACCOUNT } from "../tools/judges/iam";
 import { meshCalls } from "../tools/judges/iam-calls";
 import { planOf, synthAllStacks } from "./support/synth";
 import { specIssues } from "./support/spec-issues";
+import { collectorConfigOf, edgeEnvoyConfigText, withoutAction } from "./support/telemetry";
 
 type Doc = Record<string, any>;
 
@@ -40,22 +38,6 @@ const remoteWriting = (workspace: string, extra: Doc = {}): MeshSpecInput =>
     tlsEdge: { ...TLS_EDGE.tlsEdge, ...(extra.tlsEdge ?? {}) },
     observability: { metrics: { enabled: true, prometheus: { workspace } } },
   }) as MeshSpecInput;
-
-function containersOf(doc: Doc): Doc[] {
-  const [task] = Object.values<Doc>(doc.resource.aws_ecs_task_definition);
-  return JSON.parse(String(task!.container_definitions).replace(/\$\$\{/g, "${")) as Doc[];
-}
-
-function collectorConfigOf(doc: Doc): Doc {
-  const collector = containersOf(doc).find((c) => c.name === COLLECTOR_CONTAINER)!;
-  return JSON.parse(collector.environment.find((e: Doc) => e.name === "AOT_CONFIG_CONTENT").value);
-}
-
-/** The Envoy config text the edge's start script writes, rendered as the task runs it. */
-function envoyConfigText(plan: MeshPlan): string {
-  const envoy = plan.tlsEdge!.task.containers.find((c) => c.name === TLS_EDGE_CONTAINERS.envoy)!;
-  return renderText((envoy.entryPoint![2] as TemplateText).context.envoyConfig as TemplateText, {});
-}
 
 function hcmOf(config: Doc): Doc {
   const tls = config.static_resources.listeners.find((l: Doc) => l.name === TLS_EDGE_LISTENER.name);
@@ -87,14 +69,14 @@ describe("TLS edge traces (observability.traces on, metrics off)", () => {
   const plan = planOf(TRACED);
   const stacks = synthAllStacks(TRACED) as Record<string, Doc>;
   const edgeDoc = stacks["tls-edge"]!;
-  const config = parse(envoyConfigText(plan)) as Doc;
+  const config = parse(edgeEnvoyConfigText(plan)) as Doc;
 
   it("is accepted: no error, and no warning the example without traces lacks", () => {
     expect(specIssues(TRACED)).toEqual({ errors: [], warnings: specIssues(TLS_EDGE as MeshSpecInput).warnings });
   });
 
   it("its Envoy's HTTP connection manager has the mesh's tracer, through Envoy's protos", () => {
-    expect(judgeEnvoyBootstrap(envoyConfigText(plan))).toEqual([]);
+    expect(judgeEnvoyBootstrap(edgeEnvoyConfigText(plan))).toEqual([]);
     const tracing = hcmOf(config).tracing;
     // Decoded as the HCM's own Tracing message (a static config, not Consul's Any).
     expect(judgeEnvoyJson("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing", JSON.stringify(tracing))).toEqual([]);
@@ -156,18 +138,7 @@ describe("TLS edge traces (observability.traces on, metrics off)", () => {
 
   it("a task role without xray:PutTraceSegments fails the IAM judge", async () => {
     const broken = structuredClone(stacks);
-    let removed = 0;
-    for (const policy of Object.values<Doc>(broken["tls-edge"]!.resource.aws_iam_role_policy)) {
-      const document = JSON.parse(policy.policy);
-      for (const statement of document.Statement) {
-        const actions = [statement.Action].flat() as string[];
-        if (!actions.includes("xray:PutTraceSegments")) continue;
-        statement.Action = actions.filter((a) => a !== "xray:PutTraceSegments");
-        removed++;
-      }
-      policy.policy = JSON.stringify(document);
-    }
-    expect(removed).toBe(1);
+    expect(withoutAction(broken["tls-edge"], "xray:PutTraceSegments")).toBe(1);
     const report = await evaluateIam(broken, meshCalls(broken, plan));
     expect(report.verdicts.filter((v) => !v.allowed).map((v) => `${v.call.stack} ${v.call.action}`)).toEqual(["tls-edge xray:PutTraceSegments"]);
   });

@@ -21,6 +21,7 @@ import { planOf, STAND_IN_BINDINGS, synthAllStacks } from "./support/synth";
 import { renderText } from "../lib/render/text";
 import type { TemplateText } from "../lib/plan/text";
 import { rejectionOf, specIssues } from "./support/spec-issues";
+import { withoutAction } from "./support/telemetry";
 
 type Doc = Record<string, any>;
 
@@ -283,17 +284,7 @@ describe("traces on, failures the checks catch", () => {
 
   it("a task role without xray:PutTraceSegments", async () => {
     const stacks = synthAllStacks(TRACED);
-    let removed = 0;
-    for (const policy of Object.values<Doc>(stacks.mesh.resource.aws_iam_role_policy)) {
-      const document = JSON.parse(policy.policy);
-      for (const statement of document.Statement) {
-        const actions = [statement.Action].flat() as string[];
-        if (!actions.includes("xray:PutTraceSegments")) continue;
-        statement.Action = actions.filter((a) => a !== "xray:PutTraceSegments");
-        removed++;
-      }
-      policy.policy = JSON.stringify(document);
-    }
+    const removed = withoutAction(stacks.mesh, "xray:PutTraceSegments");
     expect(removed).toBeGreaterThan(0);
     const report = await evaluateIam(stacks, meshCalls(stacks, planOf(TRACED)));
     const denied = report.verdicts.filter((v) => !v.allowed).map((v) => v.call.action);
